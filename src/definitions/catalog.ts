@@ -1,0 +1,215 @@
+/**
+ * Validates a config (from TypeScript or JSON) and compiles it into the
+ * {@link Catalog} every layer reads. All checks name the exact path that is
+ * wrong, e.g. `views[0].measures.revenue.field`.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { COMPARISON_OPS, type EventTypeDefinition, type TandemConfig, type ViewDefinition } from './definition-types.ts';
+import { InvalidDefinitionError, InvalidEventError, UnknownFieldError, UnknownMeasureTypeError } from './errors.ts';
+import { FIELD_TYPES, MAX_SCALE, normalizeField, type Field, type FieldSpecInput } from './field.ts';
+import { compileFilter, type CompiledFilter, type FilterOp } from './filter.ts';
+import { GRANULARITIES, type Granularity } from './granularity.ts';
+import { createMeasure } from './measures/create-measure.ts';
+import { MEASURE_TYPES, type MeasureType } from './measures/measure.ts';
+import { checkName } from './names.ts';
+import { normalizeValue } from './normalize-value.ts';
+import type { EventTypeSchema, MeasureSchema, Value, ViewSchema } from './schema.ts';
+
+/** Every event type and view of a config, validated and ready to run. */
+export interface Catalog {
+  readonly config: TandemConfig;
+  readonly eventTypes: ReadonlyMap<string, EventTypeSchema>;
+  readonly views: ReadonlyMap<string, ViewSchema>;
+}
+
+function invalid(path: string, message: string): never {
+  throw new InvalidDefinitionError(path, message);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function record(path: string, value: unknown): Record<string, unknown> {
+  if (!isRecord(value)) invalid(path, `${path} must be an object.`);
+  return value;
+}
+
+function list(path: string, value: unknown): readonly unknown[] {
+  if (!Array.isArray(value)) invalid(path, `${path} must be an array.`);
+  return value;
+}
+
+function onlyKeys(path: string, value: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) invalid(`${path}.${key}`, `${path} has unknown key '${key}'; allowed keys are ${allowed.join(', ')}.`);
+  }
+}
+
+function oneOf<T extends string>(path: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !allowed.includes(value as T)) {
+    invalid(path, `${path} must be one of ${allowed.join(', ')}; got ${JSON.stringify(value)}.`);
+  }
+  return value as T;
+}
+
+function compileField(path: string, name: string, spec: unknown): Field {
+  checkName(path, name);
+  if (typeof spec === 'string') return normalizeField(name, oneOf(path, spec, FIELD_TYPES));
+  const obj = record(path, spec);
+  onlyKeys(path, obj, ['type', 'optional', 'scale']);
+  const type = oneOf(`${path}.type`, obj.type, FIELD_TYPES);
+  if (obj.optional !== undefined && typeof obj.optional !== 'boolean') invalid(`${path}.optional`, `${path}.optional must be true or false.`);
+  if (obj.scale !== undefined) {
+    if (type !== 'number') invalid(`${path}.scale`, `${path}.scale applies only to number fields.`);
+    if (!Number.isInteger(obj.scale) || (obj.scale as number) < 0 || (obj.scale as number) > MAX_SCALE) {
+      invalid(`${path}.scale`, `${path}.scale must be an integer from 0 to ${MAX_SCALE}.`);
+    }
+  }
+  return normalizeField(name, obj as FieldSpecInput);
+}
+
+function fieldOf(schema: EventTypeSchema, path: string, name: unknown): Field {
+  if (typeof name !== 'string') invalid(path, `${path} must be a field name.`);
+  const field = schema.fieldsByName.get(name);
+  if (field === undefined) throw new UnknownFieldError(path, name, schema.name);
+  return field;
+}
+
+function compileEventType(path: string, input: unknown): EventTypeSchema {
+  const obj = record(path, input);
+  onlyKeys(path, obj, ['name', 'time', 'idempotencyKey', 'fields']);
+  const name = checkName(`${path}.name`, obj.name);
+  const fieldsObj = record(`${path}.fields`, obj.fields);
+  const fields = Object.entries(fieldsObj).map(([n, spec]) => compileField(`${path}.fields.${n}`, n, spec));
+  const fieldsByName = new Map(fields.map((f) => [f.name, f]));
+  const partial = { name, fields, fieldsByName } as unknown as EventTypeSchema;
+  const time = fieldOf(partial, `${path}.time`, obj.time);
+  if (time.type !== 'timestamp' || time.optional) invalid(`${path}.time`, `${path}.time must name a required timestamp field.`);
+  let idempotencyKey: Field | undefined;
+  if (obj.idempotencyKey !== undefined) {
+    idempotencyKey = fieldOf(partial, `${path}.idempotencyKey`, obj.idempotencyKey);
+    if (idempotencyKey.type !== 'string' || idempotencyKey.optional) {
+      invalid(`${path}.idempotencyKey`, `${path}.idempotencyKey must name a required string field.`);
+    }
+  }
+  return Object.freeze({ name, definition: obj as unknown as EventTypeDefinition, fields, fieldsByName, time, idempotencyKey });
+}
+
+const MEASURE_FIELD_TYPES: Record<MeasureType, readonly string[]> = {
+  count: [],
+  sum: ['number'],
+  avg: ['number'],
+  min: ['number', 'timestamp'],
+  max: ['number', 'timestamp'],
+};
+
+function compileMeasure(path: string, name: string, input: unknown, schema: EventTypeSchema): MeasureSchema {
+  checkName(path, name);
+  if (name === 'time') invalid(path, `${path}: 'time' is reserved for the bucket column; choose another measure name.`);
+  const obj = record(path, input);
+  if (typeof obj.type !== 'string' || !MEASURE_TYPES.includes(obj.type as MeasureType)) {
+    throw new UnknownMeasureTypeError(`${path}.type`, String(obj.type), MEASURE_TYPES);
+  }
+  const type = obj.type as MeasureType;
+  if (type === 'count') {
+    onlyKeys(path, obj, ['type']);
+    return Object.freeze({ name, type, field: undefined, monoid: createMeasure(type, undefined) });
+  }
+  onlyKeys(path, obj, ['type', 'field']);
+  const field = fieldOf(schema, `${path}.field`, obj.field);
+  const allowed = MEASURE_FIELD_TYPES[type];
+  if (!allowed.includes(field.type)) {
+    invalid(`${path}.field`, `${path}.field: ${type} needs a ${allowed.join(' or ')} field, but '${field.name}' is a ${field.type}.`);
+  }
+  return Object.freeze({ name, type, field, monoid: createMeasure(type, field) });
+}
+
+function normalizeOperand(path: string, field: Field, raw: unknown): Value {
+  if (raw === null || raw === undefined) invalid(path, `${path} must not be null.`);
+  try {
+    return normalizeValue({ ...field, optional: false }, raw);
+  } catch (error) {
+    if (error instanceof InvalidEventError) invalid(path, `${path}: ${error.message}`);
+    throw error;
+  }
+}
+
+function compileFilterEntry(path: string, input: unknown, schema: EventTypeSchema): CompiledFilter {
+  const obj = record(path, input);
+  onlyKeys(path, obj, ['field', 'op', 'value']);
+  const field = fieldOf(schema, `${path}.field`, obj.field);
+  const op = oneOf<FilterOp>(`${path}.op`, obj.op, [...COMPARISON_OPS, 'in']);
+  const ordering = op !== '=' && op !== '!=' && op !== 'in';
+  if (ordering && field.type !== 'number' && field.type !== 'timestamp') {
+    invalid(`${path}.op`, `${path}.op '${op}' needs a number or timestamp field; '${field.name}' is a ${field.type}.`);
+  }
+  if (op === 'in') {
+    const values = list(`${path}.value`, obj.value);
+    if (values.length === 0) invalid(`${path}.value`, `${path}.value must list at least one value.`);
+    return compileFilter(field, op, values.map((v, i) => normalizeOperand(`${path}.value[${i}]`, field, v)));
+  }
+  return compileFilter(field, op, [normalizeOperand(`${path}.value`, field, obj.value)]);
+}
+
+function hashView(view: unknown, eventType: EventTypeDefinition): string {
+  return createHash('sha256').update(JSON.stringify({ view, eventType })).digest('hex').slice(0, 16);
+}
+
+function compileView(path: string, input: unknown, eventTypes: ReadonlyMap<string, EventTypeSchema>): ViewSchema {
+  const obj = record(path, input);
+  onlyKeys(path, obj, ['name', 'eventType', 'dimensions', 'granularity', 'measures', 'filter']);
+  const name = checkName(`${path}.name`, obj.name);
+  const eventType = eventTypes.get(String(obj.eventType));
+  if (eventType === undefined) {
+    invalid(`${path}.eventType`, `${path}.eventType ${JSON.stringify(obj.eventType)} is not one of the config's event types.`);
+  }
+  const dimensions = list(`${path}.dimensions`, obj.dimensions).map((d, i) => {
+    const field = fieldOf(eventType, `${path}.dimensions[${i}]`, d);
+    if (field.type === 'timestamp') invalid(`${path}.dimensions[${i}]`, `${path}.dimensions[${i}]: '${field.name}' is a timestamp; use the granularity for time.`);
+    if (field.name === 'time') invalid(`${path}.dimensions[${i}]`, `${path}.dimensions[${i}]: 'time' is reserved for the bucket column.`);
+    return field;
+  });
+  if (new Set(dimensions).size !== dimensions.length) invalid(`${path}.dimensions`, `${path}.dimensions lists a field twice.`);
+  const granularity: Granularity = oneOf(`${path}.granularity`, obj.granularity, GRANULARITIES);
+  const measuresObj = record(`${path}.measures`, obj.measures);
+  const measures = Object.entries(measuresObj).map(([n, m]) => compileMeasure(`${path}.measures.${n}`, n, m, eventType));
+  if (measures.length === 0) invalid(`${path}.measures`, `${path}.measures must define at least one measure.`);
+  for (const m of measures) {
+    if (dimensions.some((d) => d.name === m.name)) invalid(`${path}.measures.${m.name}`, `${path}.measures.${m.name} has the same name as a dimension.`);
+  }
+  const filter = obj.filter === undefined ? [] : list(`${path}.filter`, obj.filter).map((f, i) => compileFilterEntry(`${path}.filter[${i}]`, f, eventType));
+  return Object.freeze({
+    name, definition: obj as unknown as ViewDefinition, eventType, dimensions, granularity, measures, filter,
+    hash: hashView(obj, eventType.definition),
+  });
+}
+
+function uniqueNames<T extends { readonly name: string }>(path: string, items: readonly T[]): Map<string, T> {
+  const map = new Map<string, T>();
+  items.forEach((item, i) => {
+    if (map.has(item.name)) invalid(`${path}[${i}].name`, `${path}[${i}].name '${item.name}' is already used.`);
+    map.set(item.name, item);
+  });
+  return map;
+}
+
+/**
+ * Validates a config and compiles it.
+ *
+ * @example
+ * ```ts
+ * const catalog = compileConfig(JSON.parse(await readFile('tandem.config.json', 'utf8')));
+ * catalog.views.get('revenue_by_country')?.granularity; // 'hour'
+ * ```
+ * @throws {InvalidDefinitionError | UnknownFieldError | UnknownMeasureTypeError} naming the offending path.
+ */
+export function compileConfig(input: unknown): Catalog {
+  const obj = record('config', input);
+  onlyKeys('config', obj, ['eventTypes', 'views', '$schema']);
+  const eventTypes = uniqueNames('eventTypes', list('eventTypes', obj.eventTypes).map((e, i) => compileEventType(`eventTypes[${i}]`, e)));
+  const views = uniqueNames('views', list('views', obj.views).map((v, i) => compileView(`views[${i}]`, v, eventTypes)));
+  return Object.freeze({ config: obj as unknown as TandemConfig, eventTypes, views });
+}

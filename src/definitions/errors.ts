@@ -1,0 +1,56 @@
+/**
+ * Typed errors for definitions and events. Every Tandem error extends
+ * {@link TandemError}, carries a stable `code`, and names what caused it, so
+ * the server can map failures to HTTP in one place.
+ *
+ * @module
+ */
+
+/** Base class of every error Tandem throws on purpose. */
+export abstract class TandemError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A config or a view definition is malformed; `path` points into the config (e.g. `views[1].measures.revenue.field`). */
+export class InvalidDefinitionError extends TandemError {
+  readonly code = 'invalid_definition';
+  constructor(readonly path: string, message: string) {
+    super(message);
+  }
+}
+
+/** A definition names a field its event type does not declare. */
+export class UnknownFieldError extends TandemError {
+  readonly code = 'unknown_field';
+  constructor(readonly path: string, readonly field: string, readonly eventType: string) {
+    super(`${path} names field '${field}', which event type '${eventType}' does not declare.`);
+  }
+}
+
+/** A measure has a type Tandem does not know. */
+export class UnknownMeasureTypeError extends TandemError {
+  readonly code = 'unknown_measure_type';
+  constructor(readonly path: string, readonly measureType: string, known: readonly string[]) {
+    super(`${path} has measure type '${measureType}'; known types are ${known.join(', ')}.`);
+  }
+}
+
+/** An event type name that the config does not define. */
+export class UnknownEventTypeError extends TandemError {
+  readonly code = 'unknown_event_type';
+  constructor(readonly eventType: string) {
+    super(`Unknown event type '${eventType}'.`);
+  }
+}
+
+/** One event failed validation; `field` names the offending field (empty when the event itself is not an object). */
+export class InvalidEventError extends TandemError {
+  readonly code = 'invalid_event';
+  constructor(readonly field: string, message: string) {
+    super(message);
+  }
+}

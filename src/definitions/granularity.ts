@@ -1,0 +1,85 @@
+/**
+ * Time buckets in UTC. The JavaScript functions here and the SQL expressions
+ * in {@link bucketSql} must agree to the millisecond: the conformance suite
+ * checks them against each other.
+ *
+ * @module
+ */
+
+/** The time granularity of a view. `none` means the view has no time dimension. */
+export const GRANULARITIES = ['minute', 'hour', 'day', 'week', 'month', 'none'] as const;
+export type Granularity = (typeof GRANULARITIES)[number];
+
+/** A query may also roll every bucket up into one: `all`. */
+export type QueryGranularity = Exclude<Granularity, 'none'> | 'all';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const WEEK = 7 * DAY;
+/** 1970-01-05 was a Monday: ISO weeks start on Mondays. */
+const FIRST_MONDAY = 4 * DAY;
+
+const FIXED_WIDTH: Partial<Record<Granularity, number>> = { minute: MINUTE, hour: HOUR, day: DAY };
+
+function floorTo(t: number, width: number, origin = 0): number {
+  return Math.floor((t - origin) / width) * width + origin;
+}
+
+/** The start (epoch ms, UTC) of the bucket that holds `t`. `none` and `all` map everything to 0. */
+export function bucketStart(granularity: Granularity | QueryGranularity, t: number): number {
+  switch (granularity) {
+    case 'minute':
+    case 'hour':
+    case 'day':
+      return floorTo(t, FIXED_WIDTH[granularity]!);
+    case 'week':
+      return floorTo(t, WEEK, FIRST_MONDAY);
+    case 'month': {
+      const d = new Date(t);
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    }
+    case 'none':
+    case 'all':
+      return 0;
+  }
+}
+
+/** The start of the bucket after the one starting at `start`. */
+export function nextBucket(granularity: Exclude<Granularity, 'none'>, start: number): number {
+  switch (granularity) {
+    case 'minute':
+    case 'hour':
+    case 'day':
+      return start + FIXED_WIDTH[granularity]!;
+    case 'week':
+      return start + WEEK;
+    case 'month': {
+      const d = new Date(start);
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+    }
+  }
+}
+
+const RANK: Record<Granularity | QueryGranularity, number> = {
+  minute: 1, hour: 2, day: 3, week: 4, month: 4, all: 5, none: 6,
+};
+
+/**
+ * Whether buckets of `fine` roll up exactly into buckets of `coarse`. Weeks and
+ * months do not nest in each other, so neither rolls up into the other.
+ */
+export function rollsUpInto(fine: Granularity, coarse: QueryGranularity): boolean {
+  if (coarse === 'all') return true;
+  if (fine === 'none') return false;
+  if (fine === coarse) return true;
+  if (coarse === 'week' && fine === 'month') return false;
+  if (coarse === 'month' && fine === 'week') return false;
+  return RANK[fine] < RANK[coarse];
+}
+
+/** DuckDB expression (BIGINT epoch ms) for the bucket of a TIMESTAMP column expression. */
+export function bucketSql(granularity: Granularity, timestampColumn: string): string {
+  if (granularity === 'none') return '0::BIGINT';
+  return `epoch_ms(date_trunc('${granularity}', ${timestampColumn}))`;
+}

@@ -1,0 +1,21 @@
+/**
+ * Definitions: event types, views and measures, written once and compiled for
+ * every layer. This is the bottom layer; it imports no other.
+ *
+ * @module
+ */
+export * from './errors.ts';
+export * from './definition-types.ts';
+export { defineEventType, defineView, defineConfig } from './define.ts';
+export { compileConfig, type Catalog } from './catalog.ts';
+export type { EventTypeSchema, ViewSchema, MeasureSchema, Row, Value } from './schema.ts';
+export { FIELD_TYPES, DEFAULT_SCALE, type Field, type FieldType, type FieldSpecInput } from './field.ts';
+export { GRANULARITIES, bucketStart, bucketSql, nextBucket, rollsUpInto, type Granularity, type QueryGranularity } from './granularity.ts';
+export { MEASURE_TYPES, type Measure, type MeasureType, type MeasureValue, type SqlScalar, type EncodedState } from './measures/measure.ts';
+export { createMeasure } from './measures/create-measure.ts';
+export { createEventValidator, type EventValidator } from './event-validator.ts';
+export { normalizeValue, parseIsoTime, MIN_TIME, MAX_TIME } from './normalize-value.ts';
+export { filterSql, type CompiledFilter } from './filter.ts';
+export { sqlIdentifier, sqlStringLiteral } from './names.ts';
+export { fromScaled, decimalString, addScaled, canonical, type ScaledInt } from './scaled-number.ts';
+export { AggregateTable, seriesKey, type Series, type States } from './aggregate-table.ts';

@@ -1,0 +1,44 @@
+/**
+ * The compiled, validated form of definitions that every layer works from.
+ *
+ * @module
+ */
+import type { EventTypeDefinition, ViewDefinition } from './definition-types.ts';
+import type { Field } from './field.ts';
+import type { CompiledFilter } from './filter.ts';
+import type { Granularity } from './granularity.ts';
+import type { Measure, MeasureType } from './measures/measure.ts';
+
+/** A normalized field value: strings and booleans as given, numbers as scaled integers, timestamps as epoch ms. */
+export type Value = string | number | boolean | null;
+
+/** A validated event: every declared field, in declaration order, missing optionals as null. */
+export type Row = Record<string, Value>;
+
+export interface EventTypeSchema {
+  readonly name: string;
+  readonly definition: EventTypeDefinition;
+  readonly fields: readonly Field[];
+  readonly fieldsByName: ReadonlyMap<string, Field>;
+  readonly time: Field;
+  readonly idempotencyKey: Field | undefined;
+}
+
+export interface MeasureSchema {
+  readonly name: string;
+  readonly type: MeasureType;
+  readonly field: Field | undefined;
+  readonly monoid: Measure;
+}
+
+export interface ViewSchema {
+  readonly name: string;
+  readonly definition: ViewDefinition;
+  readonly eventType: EventTypeSchema;
+  readonly dimensions: readonly Field[];
+  readonly granularity: Granularity;
+  readonly measures: readonly MeasureSchema[];
+  readonly filter: readonly CompiledFilter[];
+  /** Changes whenever the view or its event type changes; a batch view built under another hash is stale. */
+  readonly hash: string;
+}

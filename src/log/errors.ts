@@ -1,0 +1,25 @@
+import { TandemError } from '../definitions/index.ts';
+
+/** A log file holds bytes that fail their checksum or framing where no torn tail can explain them. */
+export class CorruptLogError extends TandemError {
+  readonly code = 'corrupt_log';
+  constructor(readonly file: string, readonly position: number, reason: string) {
+    super(`Log file ${file} is corrupt at byte ${position}: ${reason}. Restore it from a backup, or move it aside to drop the events it holds.`);
+  }
+}
+
+/** The log is closed or closing; no more appends are accepted. */
+export class LogClosedError extends TandemError {
+  readonly code = 'log_closed';
+  constructor() {
+    super('The event log is closed.');
+  }
+}
+
+/** Writing or syncing the log failed (for example the disk is full); nothing of the failed group was acknowledged. */
+export class LogWriteError extends TandemError {
+  readonly code = 'log_write_failed';
+  constructor(readonly file: string, cause: unknown) {
+    super(`Writing the event log ${file} failed: ${(cause as Error).message ?? String(cause)}.`, { cause });
+  }
+}

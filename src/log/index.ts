@@ -1,0 +1,13 @@
+/**
+ * The master dataset: a durable, append-only log of events on local disk
+ * whose sealed segments become Parquet files.
+ *
+ * @module
+ */
+export { EventLog, type AppendOutcome, type EventLogOptions, type LogListener, type SealedSegment } from './event-log.ts';
+export { CorruptLogError, LogClosedError, LogWriteError } from './errors.ts';
+export { ParquetExporter, readSegmentManifests, removeTemporaryFiles } from './parquet-export.ts';
+export type { SegmentManifest } from './master-layout.ts';
+export type { LoggedRow } from './segment-scan.ts';
+export { encodeFrame, decodeFrame } from './frame.ts';
+export { segmentPath, listSegmentBases } from './segment-files.ts';

@@ -1,0 +1,30 @@
+/**
+ * The master dataset's layout on disk, an open format any Parquet engine reads:
+ *
+ *   <data>/log/<first offset>.seg                   framed segments (the write-ahead part)
+ *   <data>/master/<event type>/<first>-<end>.parquet one file per sealed segment and event type
+ *   <data>/master/_segments/<first>-<end>.json       which Parquet files a sealed segment became
+ *
+ * @module
+ */
+import { join } from 'node:path';
+import { offsetName } from './segment-files.ts';
+
+export function rangeName(base: number, end: number): string {
+  return `${offsetName(base)}-${offsetName(end)}`;
+}
+
+export function parquetRelativePath(eventType: string, base: number, end: number): string {
+  return join(eventType, `${rangeName(base, end)}.parquet`);
+}
+
+export function segmentManifestDir(masterDir: string): string {
+  return join(masterDir, '_segments');
+}
+
+/** What one sealed segment became: its Parquet file per event type, with row counts. */
+export interface SegmentManifest {
+  readonly base: number;
+  readonly end: number;
+  readonly files: Readonly<Record<string, { readonly path: string; readonly rows: number }>>;
+}
