@@ -18,7 +18,7 @@ import { encodeFrame } from './frame.ts';
 import { IdempotencyIndex } from './idempotency-index.ts';
 import { frameRows, scanSegment, type LoggedRow } from './segment-scan.ts';
 import { listSegmentBases, segmentPath } from './segment-files.ts';
-import { syncDirectory } from './sync-directory.ts';
+import { syncDirectory } from '../util/sync-directory.ts';
 
 /** Told, in offset order, of everything the log makes durable. */
 export interface LogListener {

@@ -16,7 +16,7 @@ import { CorruptLogError } from './errors.ts';
 import { parquetRelativePath, rangeName, segmentManifestDir, type SegmentManifest } from './master-layout.ts';
 import { scanSegment } from './segment-scan.ts';
 import { segmentPath } from './segment-files.ts';
-import { syncDirectory } from './sync-directory.ts';
+import { syncDirectory } from '../util/sync-directory.ts';
 
 const JSON_TYPE: Record<Field['type'], string> = { string: 'VARCHAR', number: 'BIGINT', boolean: 'BOOLEAN', timestamp: 'BIGINT' };
 

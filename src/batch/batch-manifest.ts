@@ -1,0 +1,19 @@
+/** What a published batch version holds: written last, read first. */
+export interface BatchManifest {
+  readonly version: number;
+  /** Every event with an offset below the cutoff is in this version; none at or above it. */
+  readonly cutoff: number;
+  readonly createdAt: string;
+  readonly durationMs: number;
+  readonly views: Readonly<Record<string, BatchViewEntry>>;
+}
+
+export interface BatchViewEntry {
+  /** The view definition's hash when it was computed; another hash means the view changed. */
+  readonly hash: string;
+  /** The Parquet file in the version directory, or null when the view is empty. */
+  readonly file: string | null;
+  readonly rows: number;
+  readonly inputEvents: number;
+  readonly durationMs: number;
+}

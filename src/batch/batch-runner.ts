@@ -1,0 +1,114 @@
+/**
+ * One batch run: every view recomputed inside DuckDB over all master-dataset
+ * events below the cutoff, written as a new immutable version, published
+ * atomically, and loaded for serving.
+ *
+ * @module
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { join } from 'node:path';
+import { AggregateTable, sqlIdentifier, sqlStringLiteral, type Catalog, type ViewSchema } from '../definitions/index.ts';
+import type { BatchManifest, BatchViewEntry } from './batch-manifest.ts';
+import { batchViewSql } from './batch-sql.ts';
+import { loadViewTable } from './batch-view-loader.ts';
+import { InMemoryBatchViews } from './batch-view-store.ts';
+import type { VersionStore } from './version-store.ts';
+
+export interface BatchRunInput {
+  readonly catalog: Catalog;
+  readonly connection: DuckDBConnection;
+  readonly store: VersionStore;
+  readonly cutoff: number;
+  /** The master dataset's Parquet files (all below the cutoff) and their event count, per event type. */
+  readonly sources: ReadonlyMap<string, BatchSource>;
+  /** Told when each view is done, for progress reporting. */
+  readonly onViewDone?: (view: string, done: number, total: number) => void;
+}
+
+export interface BatchSource {
+  readonly files: readonly string[];
+  readonly events: number;
+}
+
+export interface BatchRunResult {
+  readonly manifest: BatchManifest;
+  readonly views: InMemoryBatchViews;
+}
+
+const WORK_TABLE = 'tandem_batch_view';
+
+async function computeView(input: BatchRunInput, view: ViewSchema, dir: string): Promise<{ entry: BatchViewEntry; table: AggregateTable }> {
+  const started = performance.now();
+  const { files, events } = input.sources.get(view.eventType.name) ?? { files: [], events: 0 };
+  if (files.length === 0) {
+    const entry = { hash: view.hash, file: null, rows: 0, inputEvents: 0, durationMs: performance.now() - started };
+    return { entry, table: new AggregateTable(view) };
+  }
+  const { sql, params } = batchViewSql(view, WORK_TABLE, files, input.cutoff);
+  const prepared = await input.connection.prepare(sql);
+  try {
+    prepared.bind(params);
+    await prepared.run();
+  } finally {
+    prepared.destroySync();
+  }
+  try {
+    const file = `${view.name}.parquet`;
+    await input.connection.run(`COPY ${sqlIdentifier(WORK_TABLE)} TO ${sqlStringLiteral(join(dir, file))} (FORMAT parquet, COMPRESSION zstd)`);
+    const table = await loadViewTable(input.connection, view, sqlIdentifier(WORK_TABLE));
+    const rows = table.size;
+    return { entry: { hash: view.hash, file, rows, inputEvents: events, durationMs: performance.now() - started }, table };
+  } finally {
+    await input.connection.run(`DROP TABLE IF EXISTS ${sqlIdentifier(WORK_TABLE)}`);
+  }
+}
+
+/** Computes, writes and publishes a new batch version. The old version serves until the publish step. */
+export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
+  const started = performance.now();
+  const { version, dir } = await input.store.begin();
+  const entries: Record<string, BatchViewEntry> = {};
+  const tables = new Map<string, AggregateTable>();
+  const views = [...input.catalog.views.values()];
+  for (const [i, view] of views.entries()) {
+    const { entry, table } = await computeView(input, view, dir);
+    entries[view.name] = entry;
+    tables.set(view.name, table);
+    input.onViewDone?.(view.name, i + 1, views.length);
+  }
+  const manifest: BatchManifest = {
+    version,
+    cutoff: input.cutoff,
+    createdAt: new Date().toISOString(),
+    durationMs: performance.now() - started,
+    views: entries,
+  };
+  await input.store.publish(dir, manifest);
+  return { manifest, views: new InMemoryBatchViews(manifest, tables) };
+}
+
+/**
+ * Loads a published version for serving. Views the version lacks, or built
+ * from another definition, are returned as stale: the caller must recompute.
+ */
+export async function loadPublished(
+  connection: DuckDBConnection,
+  catalog: Catalog,
+  manifest: BatchManifest,
+  dir: string,
+): Promise<{ views: InMemoryBatchViews; stale: string[] }> {
+  const tables = new Map<string, AggregateTable>();
+  const stale: string[] = [];
+  for (const view of catalog.views.values()) {
+    const entry = manifest.views[view.name];
+    if (entry === undefined || entry.hash !== view.hash) {
+      stale.push(view.name);
+      continue;
+    }
+    const table = entry.file === null
+      ? new AggregateTable(view)
+      : await loadViewTable(connection, view, `read_parquet(${sqlStringLiteral(join(dir, entry.file))})`);
+    tables.set(view.name, table);
+  }
+  return { views: new InMemoryBatchViews(manifest, tables), stale };
+}

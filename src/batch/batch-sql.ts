@@ -1,0 +1,40 @@
+/**
+ * SQL for a batch view, generated from the view definition: the same
+ * definition the speed layer folds in JavaScript. Identifiers come from the
+ * definitions only; filter values and the cutoff are bound parameters.
+ *
+ * @module
+ */
+import { bucketSql, filterSql, sqlIdentifier, sqlStringLiteral, type Field, type ViewSchema } from '../definitions/index.ts';
+
+/** The value a measure aggregates, in the normalized form: scaled DECIMAL for numbers, epoch ms for timestamps. */
+function measureInput(field: Field | undefined): string {
+  if (field === undefined) return '';
+  const column = sqlIdentifier(field.name);
+  return field.type === 'timestamp' ? `epoch_ms(${column})` : column;
+}
+
+/** Names of a view table's state columns: `$` never occurs in a definition's names, so they cannot clash. */
+export function stateColumns(view: ViewSchema): string[] {
+  return view.measures.flatMap((m) => m.monoid.sqlAggregates('x').map((_, i) => `${m.name}$${i}`));
+}
+
+/** The columns of a batch view table, in order: time, dimensions, measure states. */
+export function viewColumns(view: ViewSchema): string[] {
+  return ['time', ...view.dimensions.map((d) => d.name), ...stateColumns(view)];
+}
+
+export function batchViewSql(view: ViewSchema, table: string, parquetFiles: readonly string[], cutoff: number): { sql: string; params: (string | number | boolean)[] } {
+  const time = bucketSql(view.granularity, sqlIdentifier(view.eventType.time.name));
+  const dims = view.dimensions.map((d) => sqlIdentifier(d.name));
+  const names = stateColumns(view);
+  const aggregates = view.measures.flatMap((m) => m.monoid.sqlAggregates(measureInput(m.field)));
+  const filter = filterSql(view.filter);
+  const files = parquetFiles.map(sqlStringLiteral).join(', ');
+  const sql = `CREATE OR REPLACE TEMP TABLE ${sqlIdentifier(table)} AS
+    SELECT ${[`${time} AS "time"`, ...dims, ...aggregates.map((a, i) => `${a} AS ${sqlIdentifier(names[i]!)}`)].join(', ')}
+    FROM read_parquet([${files}], union_by_name = true)
+    WHERE _offset < CAST(? AS BIGINT) AND (${filter.sql})
+    GROUP BY ${['1', ...dims.map((_, i) => String(i + 2))].join(', ')}`;
+  return { sql, params: [String(cutoff), ...filter.params] };
+}

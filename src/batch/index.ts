@@ -1,0 +1,12 @@
+/**
+ * The batch layer: complete, exact views recomputed in DuckDB from the whole
+ * master dataset, published as immutable versions.
+ *
+ * @module
+ */
+export { runBatch, loadPublished, type BatchRunInput, type BatchRunResult, type BatchSource } from './batch-runner.ts';
+export { VersionStore, type PublishedVersion } from './version-store.ts';
+export { InMemoryBatchViews, type BatchViewStore } from './batch-view-store.ts';
+export type { BatchManifest, BatchViewEntry } from './batch-manifest.ts';
+export { batchViewSql } from './batch-sql.ts';
+export { CorruptBatchViewError } from './errors.ts';

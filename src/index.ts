@@ -1,0 +1,9 @@
+/**
+ * Tandem: an embedded Lambda Architecture engine for TypeScript.
+ *
+ * @module
+ */
+export * from './definitions/index.ts';
+export * from './serving/index.ts';
+export { CorruptLogError, LogClosedError, LogWriteError } from './log/index.ts';
+export { CorruptBatchViewError, type BatchManifest } from './batch/index.ts';

@@ -1,0 +1,67 @@
+import type { TandemConfig } from '../definitions/index.ts';
+import type { RealtimeStats } from '../speed/index.ts';
+
+/** A pino-compatible logger; Tandem logs nothing unless given one. */
+export interface EngineLogger {
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+  error(object: object, message?: string): void;
+}
+
+export interface TandemOptions {
+  /** Directory for the log, the master dataset and the batch views; created if missing. */
+  readonly dataDir: string;
+  /** The definitions, from `defineConfig` or a parsed JSON config. Validated on open. */
+  readonly config: TandemConfig | unknown;
+  /** Segment size at which the log rolls over. Default 64 MiB. */
+  readonly segmentBytes?: number;
+  /** Published batch versions kept on disk. Default 3. */
+  readonly keepVersions?: number;
+  readonly logger?: EngineLogger;
+}
+
+export interface RejectedEvent {
+  /** Position of the event in the request. */
+  readonly index: number;
+  /** The offending field, or '' when the event is not an object. */
+  readonly field: string;
+  readonly error: string;
+}
+
+export interface IngestResult {
+  /** Valid events: stored now, or already in the log under the same idempotency key. */
+  readonly accepted: number;
+  /** How many of the accepted events were already in the log. */
+  readonly duplicates: number;
+  readonly rejected: readonly RejectedEvent[];
+  /** Offsets of the events stored by this call, or null if none were. */
+  readonly firstOffset: number | null;
+  readonly lastOffset: number | null;
+}
+
+export interface BatchSummary {
+  readonly version: number;
+  readonly cutoff: number;
+  /** Events in the master dataset below the cutoff: all of them went into this version. */
+  readonly events: number;
+  readonly durationMs: number;
+  /** Time spent turning sealed segments into Parquet before computing. */
+  readonly exportMs: number;
+  readonly views: Readonly<Record<string, { readonly rows: number; readonly durationMs: number }>>;
+}
+
+export interface EngineStatus {
+  readonly logEnd: number;
+  readonly sealedSegments: number;
+  readonly idempotencyKeys: number;
+  readonly batch: {
+    readonly version: number;
+    readonly cutoff: number;
+    readonly createdAt: string;
+    readonly ageMs: number;
+    readonly durationMs: number;
+  } | null;
+  readonly batchRunning: boolean;
+  readonly recentBatches: readonly BatchSummary[];
+  readonly speed: RealtimeStats;
+}

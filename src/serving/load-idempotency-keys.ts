@@ -1,0 +1,21 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { BatchSource } from '../batch/index.ts';
+import { sqlIdentifier, sqlStringLiteral, type Catalog } from '../definitions/index.ts';
+import type { EventLog } from '../log/index.ts';
+
+/** Loads the idempotency keys already in the Parquet part of the master dataset, so duplicates stay caught across restarts. */
+export async function loadIdempotencyKeys(
+  connection: DuckDBConnection,
+  catalog: Catalog,
+  sources: ReadonlyMap<string, BatchSource>,
+  keys: EventLog['keys'],
+): Promise<void> {
+  for (const eventType of catalog.eventTypes.values()) {
+    const key = eventType.idempotencyKey;
+    const source = sources.get(eventType.name);
+    if (key === undefined || source === undefined || source.files.length === 0) continue;
+    const files = source.files.map(sqlStringLiteral).join(', ');
+    const reader = await connection.runAndReadAll(`SELECT ${sqlIdentifier(key.name)} FROM read_parquet([${files}], union_by_name = true)`);
+    for (const [value] of reader.getRows()) keys.add(eventType.name, value as string);
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Validates a {@link Query} against its view and turns it into a plan. Every
+ * value from the request is normalized here and compared in memory; no part of
+ * a query ever becomes SQL.
+ *
+ * @module
+ */
+import {
+  GRANULARITIES, InvalidEventError, normalizeValue, parseIsoTime, rollsUpInto, seriesKey,
+  type Catalog, type QueryGranularity, type Value, type ViewSchema,
+} from '../definitions/index.ts';
+import { InvalidQueryError, UnknownDimensionError, UnknownMeasureError, UnknownViewError } from './errors.ts';
+import { LAYERS, type DimensionInput, type Layer, type Query } from './query.ts';
+
+export interface QueryPlan {
+  readonly view: ViewSchema;
+  readonly from: number;
+  readonly to: number;
+  readonly where: readonly { readonly index: number; readonly values: ReadonlySet<Value> }[];
+  /** Set when `where` pins every dimension to one value: the one series to read. */
+  readonly seriesKey: string | undefined;
+  readonly groupBy: readonly number[];
+  readonly granularity: QueryGranularity;
+  readonly orderBy: readonly { readonly index: number; readonly desc: boolean }[];
+  readonly limit: number;
+  readonly layer: Layer;
+}
+
+const QUERY_KEYS = ['view', 'from', 'to', 'where', 'groupBy', 'granularity', 'orderBy', 'limit', 'layer'];
+
+function fail(field: string, message: string): never {
+  throw new InvalidQueryError(field, message);
+}
+
+function time(field: string, raw: unknown): number {
+  if (typeof raw === 'number' && Number.isFinite(raw)) return raw;
+  if (typeof raw === 'string') {
+    const t = parseIsoTime(raw);
+    if (!Number.isNaN(t)) return t;
+  }
+  return fail(field, `${field} must be an ISO-8601 date-time or epoch milliseconds.`);
+}
+
+function dimensionIndex(view: ViewSchema, field: string, name: unknown): number {
+  const index = view.dimensions.findIndex((d) => d.name === name);
+  if (index === -1) throw new UnknownDimensionError(field, String(name), view.name);
+  return index;
+}
+
+function whereValue(view: ViewSchema, index: number, field: string, raw: DimensionInput): Value {
+  if (raw === null) return null;
+  try {
+    return normalizeValue({ ...view.dimensions[index]!, optional: false }, raw);
+  } catch (error) {
+    if (error instanceof InvalidEventError) fail(field, `${field}: ${error.message}`);
+    throw error;
+  }
+}
+
+function planWhere(view: ViewSchema, where: unknown): QueryPlan['where'] {
+  if (where === undefined) return [];
+  if (typeof where !== 'object' || where === null || Array.isArray(where)) fail('where', 'where must be an object of dimension values.');
+  return Object.entries(where).map(([name, raw]) => {
+    const index = dimensionIndex(view, `where.${name.slice(0, 64)}`, name);
+    const list: DimensionInput[] = Array.isArray(raw) ? raw : [raw as DimensionInput];
+    if (list.length === 0) fail(`where.${name}`, `where.${name} must list at least one value.`);
+    return { index, values: new Set(list.map((v, i) => whereValue(view, index, `where.${name}[${i}]`, v))) };
+  });
+}
+
+function planGranularity(view: ViewSchema, raw: unknown): QueryGranularity {
+  const fallback: QueryGranularity = view.granularity === 'none' ? 'all' : view.granularity;
+  if (raw === undefined) return fallback;
+  const allowed = [...GRANULARITIES.filter((g) => g !== 'none'), 'all'];
+  if (typeof raw !== 'string' || !allowed.includes(raw)) fail('granularity', `granularity must be one of ${allowed.join(', ')}.`);
+  if (!rollsUpInto(view.granularity, raw as QueryGranularity)) {
+    fail('granularity', `View '${view.name}' has ${view.granularity} buckets, which do not roll up into ${raw}.`);
+  }
+  return raw as QueryGranularity;
+}
+
+function planOrderBy(view: ViewSchema, raw: unknown): QueryPlan['orderBy'] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) fail('orderBy', 'orderBy must be an array of { measure, desc }.');
+  return raw.map((o: unknown, i) => {
+    const measure = (o as { measure?: unknown })?.measure;
+    const index = view.measures.findIndex((m) => m.name === measure);
+    if (index === -1) throw new UnknownMeasureError(`orderBy[${i}].measure`, String(measure), view.name);
+    const desc = (o as { desc?: unknown }).desc ?? false;
+    if (typeof desc !== 'boolean') fail(`orderBy[${i}].desc`, `orderBy[${i}].desc must be true or false.`);
+    return { index, desc };
+  });
+}
+
+function planLimit(raw: unknown): number {
+  if (raw === undefined) return Number.POSITIVE_INFINITY;
+  if (!Number.isInteger(raw) || (raw as number) < 0) fail('limit', 'limit must be a non-negative integer.');
+  return raw as number;
+}
+
+function exactSeries(view: ViewSchema, where: QueryPlan['where']): string | undefined {
+  if (where.length !== view.dimensions.length || where.some((w) => w.values.size !== 1)) return undefined;
+  const values: Value[] = [];
+  for (const w of where) values[w.index] = [...w.values][0]!;
+  return seriesKey(values);
+}
+
+/** Validates a query; throws a typed error naming the first thing wrong with it. */
+export function planQuery(catalog: Catalog, query: Query): QueryPlan {
+  if (typeof query !== 'object' || query === null) fail('query', 'A query must be a JSON object.');
+  const unknownKey = Object.keys(query).find((k) => !QUERY_KEYS.includes(k));
+  if (unknownKey !== undefined) fail(unknownKey, `Unknown query key '${unknownKey.slice(0, 64)}'; allowed keys are ${QUERY_KEYS.join(', ')}.`);
+  if (typeof query.view !== 'string') fail('view', 'view must name a view.');
+  const view = catalog.views.get(query.view);
+  if (view === undefined) throw new UnknownViewError(query.view);
+  if (view.granularity === 'none' && (query.from !== undefined || query.to !== undefined)) {
+    fail('from', `View '${view.name}' has no time granularity, so it takes no from or to.`);
+  }
+  const from = query.from === undefined ? Number.NEGATIVE_INFINITY : time('from', query.from);
+  const to = query.to === undefined ? Number.POSITIVE_INFINITY : time('to', query.to);
+  const where = planWhere(view, query.where);
+  if (query.groupBy !== undefined && !Array.isArray(query.groupBy)) fail('groupBy', 'groupBy must be an array of dimension names.');
+  const groupBy = (query.groupBy ?? []).map((name, i) => dimensionIndex(view, `groupBy[${i}]`, name));
+  const layer = query.layer ?? 'merged';
+  if (!LAYERS.includes(layer)) fail('layer', `layer must be one of ${LAYERS.join(', ')}.`);
+  return {
+    view, from, to, where, seriesKey: exactSeries(view, where), groupBy,
+    granularity: planGranularity(view, query.granularity),
+    orderBy: planOrderBy(view, query.orderBy), limit: planLimit(query.limit), layer,
+  };
+}
+

@@ -1,0 +1,257 @@
+/**
+ * The embedded engine: one process, one data directory, all three layers.
+ *
+ * @module
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadPublished, runBatch, VersionStore, type BatchSource, type BatchViewStore } from '../batch/index.ts';
+import {
+  compileConfig, createEventValidator, InvalidEventError, UnknownEventTypeError,
+  type AggregateTable, type Catalog, type EventValidator, type Row,
+} from '../definitions/index.ts';
+import { EventLog, ParquetExporter, readSegmentManifests, removeTemporaryFiles, type SegmentManifest } from '../log/index.ts';
+import { SpeedLayer } from '../speed/index.ts';
+import type { BatchSummary, EngineLogger, EngineStatus, IngestResult, RejectedEvent, TandemOptions } from './engine-types.ts';
+import { executeQuery } from './execute-query.ts';
+import { planQuery } from './query-plan.ts';
+import type { Query, QueryResult } from './query.ts';
+import { loadIdempotencyKeys } from './load-idempotency-keys.ts';
+
+const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
+const RECENT_BATCHES = 20;
+
+/**
+ * A running Tandem engine.
+ *
+ * @example
+ * ```ts
+ * const tandem = await Tandem.open({ dataDir: './data', config });
+ * await tandem.ingest('order', [{ orderId: 'o1', at: '2024-05-01T12:00:00Z', country: 'DE', amount: 19.99 }]);
+ * const { rows, meta } = await tandem.query({ view: 'revenue_by_country', granularity: 'all', groupBy: ['country'] });
+ * await tandem.runBatch();
+ * await tandem.close();
+ * ```
+ */
+export class Tandem {
+  readonly catalog: Catalog;
+  readonly #log: EventLog;
+  readonly #speed: SpeedLayer;
+  readonly #store: VersionStore;
+  readonly #duck: { instance: DuckDBInstance; connection: DuckDBConnection };
+  readonly #exporter: ParquetExporter;
+  readonly #validators: ReadonlyMap<string, EventValidator>;
+  readonly #options: TandemOptions;
+  readonly #logger: EngineLogger;
+  #segments: SegmentManifest[];
+  #batch: BatchViewStore | undefined;
+  #batchRun: Promise<BatchSummary> | undefined;
+  #recent: BatchSummary[] = [];
+  #closed = false;
+
+  private constructor(parts: {
+    catalog: Catalog; log: EventLog; speed: SpeedLayer; store: VersionStore; segments: SegmentManifest[];
+    duck: { instance: DuckDBInstance; connection: DuckDBConnection }; options: TandemOptions;
+  }) {
+    this.catalog = parts.catalog;
+    this.#log = parts.log;
+    this.#speed = parts.speed;
+    this.#store = parts.store;
+    this.#segments = parts.segments;
+    this.#duck = parts.duck;
+    this.#options = parts.options;
+    this.#logger = parts.options.logger ?? SILENT;
+    const dirs = Tandem.#dirs(parts.options.dataDir);
+    this.#exporter = new ParquetExporter(parts.catalog, dirs.log, dirs.master, parts.duck.connection);
+    this.#validators = new Map([...parts.catalog.eventTypes.values()].map((e) => [e.name, createEventValidator(e)]));
+  }
+
+  static #dirs(dataDir: string) {
+    return { log: join(dataDir, 'log'), master: join(dataDir, 'master'), batch: join(dataDir, 'batch') };
+  }
+
+  /**
+   * Opens (or creates) the engine in `dataDir`: recovers the log, loads the
+   * published batch views, and rebuilds the speed layer by replaying the log
+   * from the batch cutoff. Views whose definition changed are recomputed first.
+   */
+  static async open(options: TandemOptions): Promise<Tandem> {
+    const catalog = compileConfig(options.config);
+    const dirs = Tandem.#dirs(options.dataDir);
+    const logger = options.logger ?? SILENT;
+    await mkdir(dirs.master, { recursive: true });
+    await removeTemporaryFiles(dirs.master);
+    const store = new VersionStore(dirs.batch);
+    await store.init();
+    const published = await store.current();
+    const cutoff = published?.manifest.cutoff ?? 0;
+    const speed = new SpeedLayer(catalog, cutoff);
+    const log = await EventLog.open({
+      dir: dirs.log,
+      catalog,
+      maxSegmentBytes: options.segmentBytes,
+      listener: { committed: (type, rows, first) => speed.apply(type, rows, first), sealed: (end) => speed.rotate(end) },
+      onRecovered: (info) => logger.warn(info, 'cut a torn tail off the event log'),
+    });
+    const instance = await DuckDBInstance.create(':memory:');
+    const duck = { instance, connection: await instance.connect() };
+    const segments = await readSegmentManifests(dirs.master);
+    const engine = new Tandem({ catalog, log, speed, store, segments, duck, options });
+    await engine.#recover(cutoff, published);
+    return engine;
+  }
+
+  async #recover(cutoff: number, published: Awaited<ReturnType<VersionStore['current']>>): Promise<void> {
+    await loadIdempotencyKeys(this.#duck.connection, this.catalog, this.#sourcesBelow(Infinity), this.#log.keys);
+    await this.#log.replay((eventType, row) => {
+      const key = this.catalog.eventTypes.get(eventType)?.idempotencyKey;
+      if (key !== undefined) this.#log.keys.add(eventType, row[key.name] as string);
+      if (row._offset >= cutoff) this.#speed.apply(eventType, [row], row._offset);
+    });
+    await this.#log.releaseBefore(cutoff);
+    if (published === undefined) return;
+    const { views, stale } = await loadPublished(this.#duck.connection, this.catalog, published.manifest, published.dir);
+    this.#batch = views;
+    if (stale.length > 0) {
+      this.#logger.info({ views: stale }, 'recomputing views whose definition changed');
+      await this.runBatch();
+    }
+  }
+
+  /**
+   * Validates and durably appends events of one type. Invalid events are
+   * rejected one by one with the field at fault; the rest are stored. Resolves
+   * once the stored events are durable and visible to queries.
+   */
+  async ingest(eventType: string, events: readonly unknown[]): Promise<IngestResult> {
+    const validate = this.#validators.get(eventType);
+    if (validate === undefined) throw new UnknownEventTypeError(eventType);
+    const rows: Row[] = [];
+    const positions: number[] = [];
+    const rejected: RejectedEvent[] = [];
+    for (let i = 0; i < events.length; i++) {
+      try {
+        rows.push(validate(events[i]));
+        positions.push(i);
+      } catch (error) {
+        if (!(error instanceof InvalidEventError)) throw error;
+        rejected.push({ index: i, field: error.field, error: error.message });
+      }
+    }
+    if (rows.length === 0) return { accepted: 0, duplicates: 0, rejected, firstOffset: null, lastOffset: null };
+    const outcome = await this.#log.append(eventType, rows);
+    const stored = outcome.stored;
+    return {
+      accepted: rows.length,
+      duplicates: outcome.duplicates.length,
+      rejected,
+      firstOffset: stored > 0 ? outcome.firstOffset : null,
+      lastOffset: stored > 0 ? outcome.firstOffset + stored - 1 : null,
+    };
+  }
+
+  /** Answers a query from the batch view merged with the speed layer (or one of them, with `layer`). */
+  async query(query: Query): Promise<QueryResult> {
+    const plan = planQuery(this.catalog, query);
+    const tables: AggregateTable[] = [];
+    if (plan.layer !== 'speed') {
+      const batchTable = this.#batch?.table(plan.view.name);
+      if (batchTable !== undefined) tables.push(batchTable);
+    }
+    if (plan.layer !== 'batch') tables.push(...this.#speed.tables(plan.view.name));
+    const manifest = this.#batch?.manifest;
+    return {
+      rows: executeQuery(plan, tables),
+      meta: {
+        batchVersion: manifest?.version ?? null,
+        batchCutoff: manifest?.cutoff ?? 0,
+        logEnd: this.#log.end,
+        batchAgeMs: manifest === undefined ? null : Date.now() - Date.parse(manifest.createdAt),
+        layer: plan.layer,
+      },
+    };
+  }
+
+  /**
+   * Runs a batch cycle: seals the log, recomputes every view over all events
+   * below the seal, publishes the new version and drops the speed layer's
+   * share below it. A cycle already running is joined, not repeated.
+   */
+  runBatch(): Promise<BatchSummary> {
+    this.#batchRun ??= this.#runBatch().finally(() => (this.#batchRun = undefined));
+    return this.#batchRun;
+  }
+
+  async #runBatch(): Promise<BatchSummary> {
+    const started = performance.now();
+    const cutoff = await this.#log.seal();
+    await this.#exportSealed(cutoff);
+    const exportMs = performance.now() - started;
+    const result = await runBatch({
+      catalog: this.catalog, connection: this.#duck.connection, store: this.#store, cutoff, sources: this.#sourcesBelow(cutoff),
+    });
+    // Swap the batch view and drop the speed layer's absorbed share in one synchronous step: no query sees both or neither.
+    this.#batch = result.views;
+    this.#speed.dropBefore(cutoff);
+    await this.#log.releaseBefore(cutoff);
+    await this.#store.prune(this.#options.keepVersions ?? 3, result.manifest.version);
+    const summary: BatchSummary = {
+      version: result.manifest.version, cutoff, events: cutoff, durationMs: performance.now() - started, exportMs,
+      views: Object.fromEntries(Object.entries(result.manifest.views).map(([n, v]) => [n, { rows: v.rows, durationMs: v.durationMs }])),
+    };
+    this.#recent = [summary, ...this.#recent].slice(0, RECENT_BATCHES);
+    this.#logger.info({ version: summary.version, cutoff, durationMs: Math.round(summary.durationMs) }, 'published batch version');
+    return summary;
+  }
+
+  async #exportSealed(cutoff: number): Promise<void> {
+    const done = new Set(this.#segments.map((s) => s.base));
+    for (const segment of this.#log.sealedSegments) {
+      if (segment.end > cutoff || done.has(segment.base)) continue;
+      this.#segments.push(await this.#exporter.export(segment.base, segment.end));
+    }
+  }
+
+  #sourcesBelow(cutoff: number): Map<string, BatchSource> {
+    const sources = new Map<string, { files: string[]; events: number }>();
+    const master = Tandem.#dirs(this.#options.dataDir).master;
+    for (const segment of this.#segments) {
+      if (segment.end > cutoff) continue;
+      for (const [type, file] of Object.entries(segment.files)) {
+        const source = sources.get(type) ?? { files: [], events: 0 };
+        source.files.push(join(master, file.path));
+        source.events += file.rows;
+        sources.set(type, source);
+      }
+    }
+    return sources;
+  }
+
+  /** A snapshot of the engine's state, for status pages and metrics. */
+  status(): EngineStatus {
+    const manifest = this.#batch?.manifest;
+    return {
+      logEnd: this.#log.end,
+      sealedSegments: this.#log.sealedSegments.length,
+      idempotencyKeys: this.#log.keys.size,
+      batch: manifest === undefined ? null : {
+        version: manifest.version, cutoff: manifest.cutoff, createdAt: manifest.createdAt,
+        ageMs: Date.now() - Date.parse(manifest.createdAt), durationMs: manifest.durationMs,
+      },
+      batchRunning: this.#batchRun !== undefined,
+      recentBatches: this.#recent,
+      speed: this.#speed.stats(),
+    };
+  }
+
+  /** Finishes in-flight appends and any running batch, then closes the log and DuckDB. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#batchRun?.catch(() => undefined);
+    await this.#log.close();
+    this.#duck.connection.closeSync();
+    this.#duck.instance.closeSync();
+  }
+}

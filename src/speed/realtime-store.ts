@@ -1,0 +1,25 @@
+import type { AggregateTable, Row } from '../definitions/index.ts';
+
+/**
+ * What the serving layer needs from a real-time store. The embedded default
+ * is {@link SpeedLayer}; a distributed one would implement the same.
+ */
+export interface RealtimeStore {
+  /** Folds committed rows `[firstOffset, firstOffset + rows.length)` in. */
+  apply(eventType: string, rows: readonly Row[], firstOffset: number): void;
+  /** Starts a new generation at `offset`, a log seal point. */
+  rotate(offset: number): void;
+  /** Forgets every contribution of offsets below `cutoff`, which must be a seal point. */
+  dropBefore(cutoff: number): void;
+  /** The tables that together hold the view's real-time state. */
+  tables(view: string): readonly AggregateTable[];
+  stats(): RealtimeStats;
+}
+
+export interface RealtimeStats {
+  /** First offset the store holds. */
+  readonly from: number;
+  readonly events: number;
+  readonly keys: number;
+  readonly generations: number;
+}

@@ -1,0 +1,83 @@
+/**
+ * The speed layer: real-time views of every event the batch layer has not
+ * absorbed, kept in memory.
+ *
+ * Its state is split into generations by log offset (Marz's "expiring
+ * real-time views"): a new generation starts at every seal of the log, and a
+ * batch whose cutoff is a seal point lets the layer drop exactly the
+ * generations below it, whatever the events' timestamps.
+ *
+ * @module
+ */
+import { AggregateTable, type Catalog, type Row, type ViewSchema } from '../definitions/index.ts';
+import { MisalignedCutoffError } from './errors.ts';
+import type { RealtimeStats, RealtimeStore } from './realtime-store.ts';
+
+interface Generation {
+  readonly start: number;
+  end: number;
+  readonly tables: ReadonlyMap<string, AggregateTable>;
+  readonly byEventType: ReadonlyMap<string, readonly AggregateTable[]>;
+}
+
+export class SpeedLayer implements RealtimeStore {
+  readonly #views: readonly ViewSchema[];
+  #generations: Generation[];
+
+  /** An empty speed layer whose first generation starts at `start` (the published batch cutoff). */
+  constructor(catalog: Catalog, start: number) {
+    this.#views = [...catalog.views.values()];
+    this.#generations = [this.#generation(start)];
+  }
+
+  #generation(start: number): Generation {
+    const tables = new Map(this.#views.map((v) => [v.name, new AggregateTable(v)]));
+    const byEventType = new Map<string, AggregateTable[]>();
+    for (const table of tables.values()) {
+      const type = table.view.eventType.name;
+      byEventType.set(type, [...(byEventType.get(type) ?? []), table]);
+    }
+    return { start, end: start, tables, byEventType };
+  }
+
+  apply(eventType: string, rows: readonly Row[], firstOffset: number): void {
+    const current = this.#generations.at(-1)!;
+    if (firstOffset < current.start) throw new MisalignedCutoffError(firstOffset, this.#boundaries());
+    const tables = current.byEventType.get(eventType);
+    if (tables !== undefined) {
+      for (const row of rows) for (const table of tables) table.apply(row);
+    }
+    current.end = firstOffset + rows.length;
+  }
+
+  rotate(offset: number): void {
+    const current = this.#generations.at(-1)!;
+    if (offset === current.start) return;
+    current.end = offset;
+    this.#generations.push(this.#generation(offset));
+  }
+
+  dropBefore(cutoff: number): void {
+    // A generation holding offsets on both sides of the cutoff cannot be split: that would miscount.
+    if (this.#generations.some((g) => g.start < cutoff && g.end > cutoff)) {
+      throw new MisalignedCutoffError(cutoff, this.#boundaries());
+    }
+    const kept = this.#generations.filter((g) => g.start >= cutoff);
+    this.#generations = kept.length > 0 ? kept : [this.#generation(cutoff)];
+  }
+
+  #boundaries(): number[] {
+    return this.#generations.map((g) => g.start);
+  }
+
+  tables(view: string): readonly AggregateTable[] {
+    return this.#generations.flatMap((g) => g.tables.get(view) ?? []);
+  }
+
+  stats(): RealtimeStats {
+    let keys = 0;
+    for (const g of this.#generations) for (const t of g.tables.values()) keys += t.size;
+    const from = this.#generations[0]!.start;
+    return { from, events: this.#generations.at(-1)!.end - from, keys, generations: this.#generations.length };
+  }
+}
