@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { COMPARISON_OPS, type EventTypeDefinition, type TandemConfig, type ViewDefinition } from './definition-types.ts';
+import { COMPARISON_OPS, type EventTypeJson, type TandemConfig, type ViewJson } from './definition-types.ts';
 import { InvalidDefinitionError, InvalidEventError, UnknownFieldError, UnknownMeasureTypeError } from './errors.ts';
 import { FIELD_TYPES, MAX_SCALE, normalizeField, type Field, type FieldSpecInput } from './field.ts';
 import { compileFilter, type CompiledFilter, type FilterOp } from './filter.ts';
@@ -95,7 +95,7 @@ function compileEventType(path: string, input: unknown): EventTypeSchema {
       invalid(`${path}.idempotencyKey`, `${path}.idempotencyKey must name a required string field.`);
     }
   }
-  return Object.freeze({ name, definition: obj as unknown as EventTypeDefinition, fields, fieldsByName, time, idempotencyKey });
+  return Object.freeze({ name, definition: obj as unknown as EventTypeJson, fields, fieldsByName, time, idempotencyKey });
 }
 
 const MEASURE_FIELD_TYPES: Record<MeasureType, readonly string[]> = {
@@ -154,7 +154,7 @@ function compileFilterEntry(path: string, input: unknown, schema: EventTypeSchem
   return compileFilter(field, op, [normalizeOperand(`${path}.value`, field, obj.value)]);
 }
 
-function hashView(view: unknown, eventType: EventTypeDefinition): string {
+function hashView(view: unknown, eventType: EventTypeJson): string {
   return createHash('sha256').update(JSON.stringify({ view, eventType })).digest('hex').slice(0, 16);
 }
 
@@ -182,7 +182,7 @@ function compileView(path: string, input: unknown, eventTypes: ReadonlyMap<strin
   }
   const filter = obj.filter === undefined ? [] : list(`${path}.filter`, obj.filter).map((f, i) => compileFilterEntry(`${path}.filter[${i}]`, f, eventType));
   return Object.freeze({
-    name, definition: obj as unknown as ViewDefinition, eventType, dimensions, granularity, measures, filter,
+    name, definition: obj as unknown as ViewJson, eventType, dimensions, granularity, measures, filter,
     hash: hashView(obj, eventType.definition),
   });
 }

@@ -64,11 +64,7 @@ export function defineView<F extends FieldsSpec>(eventType: EventTypeDefinition<
  * export default defineConfig({ eventTypes: [order], views: [revenue] });
  * ```
  */
-export function defineConfig(config: {
-  readonly eventTypes: readonly EventTypeDefinition[];
-  readonly views: readonly ViewDefinition[];
-}): TandemConfig {
-  const plain = config as unknown as TandemConfig;
-  compileConfig(plain);
-  return plain;
+export function defineConfig(config: TandemConfig): TandemConfig {
+  compileConfig(config);
+  return config;
 }

@@ -12,10 +12,10 @@ export type FieldsSpec = Readonly<Record<string, FieldSpecInput>>;
 
 type TypeOfSpec<S> = S extends FieldType ? S : S extends { readonly type: infer T } ? T : never;
 
-/** The names of the fields in `F` whose type is one of `T`. */
-export type FieldsOfType<F extends FieldsSpec, T extends FieldType> = {
-  [K in keyof F & string]: TypeOfSpec<F[K]> extends T ? K : never;
-}[keyof F & string];
+/** The names of the fields in `F` whose type is one of `T`; any string for the untyped (JSON) form. */
+export type FieldsOfType<F extends FieldsSpec, T extends FieldType> = string extends keyof F
+  ? string
+  : { [K in keyof F & string]: TypeOfSpec<F[K]> extends T ? K : never }[keyof F & string];
 
 /** The JavaScript value a user writes for a field of type `T`. */
 export type ValueOfType<T> = T extends 'string'
@@ -47,7 +47,9 @@ export const COMPARISON_OPS = ['=', '!=', '<', '<=', '>', '>='] as const;
 export type ComparisonOp = (typeof COMPARISON_OPS)[number];
 
 /** One condition of a view's filter; a view keeps the events that meet all of them. */
-export type FilterSpec<F extends FieldsSpec = FieldsSpec> = {
+export type FilterSpec<F extends FieldsSpec = FieldsSpec> = string extends keyof F
+  ? { readonly field: string; readonly op: ComparisonOp | 'in'; readonly value: unknown }
+  : {
   [K in keyof F & string]:
     | { readonly field: K; readonly op: ComparisonOp; readonly value: ValueOfType<TypeOfSpec<F[K]>> }
     | { readonly field: K; readonly op: 'in'; readonly value: readonly ValueOfType<TypeOfSpec<F[K]>>[] };
@@ -70,8 +72,26 @@ export interface ViewDefinition<F extends FieldsSpec = FieldsSpec> extends ViewS
   readonly eventType: string;
 }
 
+/** An event type in the JSON form: what any typed {@link EventTypeDefinition} also is. */
+export interface EventTypeJson {
+  readonly name: string;
+  readonly time: string;
+  readonly idempotencyKey?: string;
+  readonly fields: FieldsSpec;
+}
+
+/** A view in the JSON form. */
+export interface ViewJson {
+  readonly name: string;
+  readonly eventType: string;
+  readonly dimensions: readonly string[];
+  readonly granularity: Granularity;
+  readonly measures: Readonly<Record<string, { readonly type: string; readonly field?: string }>>;
+  readonly filter?: readonly { readonly field: string; readonly op: string; readonly value: unknown }[];
+}
+
 /** A whole config: the JSON file's shape. */
 export interface TandemConfig {
-  readonly eventTypes: readonly EventTypeDefinition[];
-  readonly views: readonly ViewDefinition[];
+  readonly eventTypes: readonly EventTypeJson[];
+  readonly views: readonly ViewJson[];
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { EventTypeDefinition, ViewDefinition } from './definition-types.ts';
+import type { EventTypeJson, ViewJson } from './definition-types.ts';
 import type { Field } from './field.ts';
 import type { CompiledFilter } from './filter.ts';
 import type { Granularity } from './granularity.ts';
@@ -17,7 +17,7 @@ export type Row = Record<string, Value>;
 
 export interface EventTypeSchema {
   readonly name: string;
-  readonly definition: EventTypeDefinition;
+  readonly definition: EventTypeJson;
   readonly fields: readonly Field[];
   readonly fieldsByName: ReadonlyMap<string, Field>;
   readonly time: Field;
@@ -33,7 +33,7 @@ export interface MeasureSchema {
 
 export interface ViewSchema {
   readonly name: string;
-  readonly definition: ViewDefinition;
+  readonly definition: ViewJson;
   readonly eventType: EventTypeSchema;
   readonly dimensions: readonly Field[];
   readonly granularity: Granularity;

@@ -1,0 +1,153 @@
+/**
+ * An independent, deliberately naive recomputation of a query over raw
+ * events: no monoids, no tables, no shared code with the engine beyond the
+ * config. Amounts are summed as bigint cents.
+ */
+import type { Query, QueryRow, ViewJson as ViewDefinition } from '../../src/index.ts';
+
+export interface RefEvent {
+  readonly id: string;
+  readonly at: number;
+  readonly country: string;
+  readonly device: string | null;
+  readonly mobile: boolean;
+  /** Amount in cents (scale 2). */
+  readonly cents: number;
+  readonly qty: number;
+}
+
+const DAY = 86_400_000;
+
+export function refBucket(granularity: string, t: number): number {
+  const d = new Date(t);
+  switch (granularity) {
+    case 'minute':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes());
+    case 'hour':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours());
+    case 'day':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+    case 'week': {
+      const day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+      return day - ((d.getUTCDay() + 6) % 7) * DAY;
+    }
+    case 'month':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    default:
+      return 0;
+  }
+}
+
+function fieldValue(e: RefEvent, field: string): string | number | boolean | null {
+  if (field === 'amount') return e.cents / 100;
+  return (e as unknown as Record<string, string | number | boolean | null>)[field]!;
+}
+
+function passes(view: ViewDefinition, e: RefEvent): boolean {
+  return (view.filter ?? []).every((f) => {
+    const v = fieldValue(e, f.field);
+    if (v === null) return false;
+    switch (f.op) {
+      case '=': return v === f.value;
+      case '!=': return v !== f.value;
+      case '>': return (v as number) > (f.value as number);
+      case '>=': return (v as number) >= (f.value as number);
+      case '<': return (v as number) < (f.value as number);
+      case '<=': return (v as number) <= (f.value as number);
+      case 'in': return (f.value as readonly unknown[]).includes(v);
+    }
+  });
+}
+
+interface Acc { count: number; sum: bigint; n: number; min: number | null; max: number | null }
+
+function measureValue(type: string, field: string | undefined, accs: Acc): number | string | null {
+  const cents = field === 'amount';
+  switch (type) {
+    case 'count': return accs.count;
+    case 'sum': return cents ? Number(accs.sum) / 100 : Number(accs.sum);
+    case 'avg': return accs.n === 0 ? null : (cents ? Number(accs.sum) / 100 : Number(accs.sum)) / accs.n;
+    case 'min': return accs.min === null ? null : field === 'at' ? new Date(accs.min).toISOString() : cents ? accs.min / 100 : accs.min;
+    default: return accs.max === null ? null : field === 'at' ? new Date(accs.max).toISOString() : cents ? accs.max / 100 : accs.max;
+  }
+}
+
+function rawOf(e: RefEvent, field: string): number | null {
+  return field === 'amount' ? e.cents : (e as unknown as Record<string, number | null>)[field]!;
+}
+
+/** Recomputes `query` over `events` (already deduplicated, valid ones only). */
+export function referenceQuery(view: ViewDefinition, events: readonly RefEvent[], query: Query): QueryRow[] {
+  const gran = query.granularity ?? (view.granularity === 'none' ? 'all' : view.granularity);
+  const from = query.from === undefined ? -Infinity : Date.parse(String(query.from));
+  const to = query.to === undefined ? Infinity : Date.parse(String(query.to));
+  const measures = Object.entries(view.measures);
+  const groups = new Map<string, { dims: (string | number | boolean | null)[]; time: number; accs: Acc[] }>();
+  for (const e of events) {
+    if (!passes(view, e)) continue;
+    const bucket = refBucket(view.granularity, e.at);
+    if (bucket < from || bucket >= to) continue;
+    const where = Object.entries(query.where ?? {});
+    if (!where.every(([dim, want]) => (Array.isArray(want) ? want : [want]).includes(fieldValue(e, dim)))) continue;
+    const dims = (query.groupBy ?? []).map((d) => fieldValue(e, d));
+    const time = gran === 'all' ? 0 : refBucket(gran, bucket);
+    const key = JSON.stringify([dims, time]);
+    let g = groups.get(key);
+    if (!g) {
+      g = { dims, time, accs: measures.map(() => ({ count: 0, sum: 0n, n: 0, min: null, max: null })) };
+      groups.set(key, g);
+    }
+    measures.forEach(([, m], i) => {
+      const acc = g!.accs[i]!;
+      acc.count++;
+      if (m.field === undefined) return;
+      const v = rawOf(e, m.field);
+      if (v === null) return;
+      acc.sum += BigInt(v);
+      acc.n++;
+      acc.min = acc.min === null || v < acc.min ? v : acc.min;
+      acc.max = acc.max === null || v > acc.max ? v : acc.max;
+    });
+  }
+  const rows = [...groups.values()].map((g) => {
+    const row: Record<string, unknown> = {};
+    (query.groupBy ?? []).forEach((d, i) => (row[d] = g.dims[i]));
+    if (gran !== 'all') row.time = new Date(g.time).toISOString();
+    measures.forEach(([name, m], i) => (row[name] = measureValue(m.type, 'field' in m ? m.field : undefined, g.accs[i]!)));
+    return row as QueryRow;
+  });
+  return limitRows(rows, query);
+}
+
+type Cell = QueryRow[string];
+
+function compareCells(a: Cell, b: Cell): number {
+  if (a === b) return 0;
+  if (a === null || a === undefined) return 1;
+  if (b === null || b === undefined) return -1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(a) < String(b) ? -1 : 1;
+}
+
+/** Applies orderBy (nulls last), then time and the group-by dimensions as tie-breakers, then the limit. */
+function limitRows(rows: QueryRow[], query: Query): QueryRow[] {
+  if (query.orderBy === undefined && query.limit === undefined) return rows;
+  const keys = ['time', ...(query.groupBy ?? [])];
+  rows.sort((a, b) => {
+    for (const o of query.orderBy ?? []) {
+      const c = compareCells(a[o.measure], b[o.measure]);
+      if (c !== 0) return o.desc && a[o.measure] !== null && b[o.measure] !== null ? -c : c;
+    }
+    for (const k of keys) {
+      const c = compareCells(a[k], b[k]);
+      if (c !== 0) return c;
+    }
+    return 0;
+  });
+  return rows.slice(0, query.limit ?? rows.length);
+}
+
+/** Rows in a canonical order, for comparing answers as sets. */
+export function canonicalRows(rows: readonly QueryRow[]): string[] {
+  return rows.map((r) => JSON.stringify(Object.keys(r).sort().map((k) => [k, r[k]]))).sort();
+}
