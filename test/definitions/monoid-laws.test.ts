@@ -1,0 +1,71 @@
+import fc from 'fast-check';
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createMeasure, MAX_TIME, MIN_TIME, type Field, type Measure, type MeasureType } from '../../src/index.ts';
+
+const amount: Field = { name: 'amount', type: 'number', optional: true, scale: 2 };
+const at: Field = { name: 'at', type: 'timestamp', optional: false, scale: 0 };
+
+/** Values near the safe-integer limit too, so sums cross into bigint. */
+const number = fc.oneof(
+  fc.integer({ min: -1_000_000, max: 1_000_000 }),
+  fc.constantFrom(Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER - 1),
+  fc.constant(null),
+);
+
+/** Event times are validated into [1900, 9999]. */
+const time = fc.oneof(fc.integer({ min: MIN_TIME, max: MAX_TIME }), fc.constant(null));
+
+const cases: [MeasureType, Field | undefined][] = [['count', undefined], ['sum', amount], ['avg', amount], ['min', amount], ['max', amount], ['min', at], ['max', at]];
+
+function fold(m: Measure, values: readonly (number | null)[]): unknown {
+  return values.reduce((s, v) => m.add(s, v), m.empty());
+}
+
+/** merge without touching either argument: the laws are about values. */
+function combine(m: Measure, a: unknown, b: unknown): unknown {
+  return m.merge(m.merge(m.empty(), a), b);
+}
+
+describe('monoid laws', () => {
+  for (const [type, field] of cases) {
+    const m = createMeasure(type, field);
+    const value = field?.type === 'timestamp' ? time : number;
+    const state = fc.array(value, { maxLength: 20 }).map((vs) => fold(m, vs));
+    const name = `${type}(${field?.type ?? ''})`;
+
+    test(`monoid laws - ${name}: empty is an identity`, () => {
+      fc.assert(fc.property(state, (s) => {
+        assert.deepEqual(combine(m, m.empty(), s), s);
+        assert.deepEqual(combine(m, s, m.empty()), s);
+      }));
+    });
+
+    test(`monoid laws - ${name}: merge is associative and commutative`, () => {
+      fc.assert(fc.property(state, state, state, (a, b, c) => {
+        assert.deepEqual(combine(m, combine(m, a, b), c), combine(m, a, combine(m, b, c)));
+        assert.deepEqual(combine(m, a, b), combine(m, b, a));
+      }));
+    });
+
+    test(`monoid laws - ${name}: folding a concatenation equals merging the folds`, () => {
+      fc.assert(fc.property(fc.array(value), fc.array(value), (xs, ys) => {
+        assert.deepEqual(fold(m, [...xs, ...ys]), combine(m, fold(m, xs), fold(m, ys)));
+      }));
+    });
+
+    test(`monoid laws - ${name}: state survives encode and decode`, () => {
+      fc.assert(fc.property(state, (s) => {
+        const encoded = JSON.parse(JSON.stringify(m.encode(s)));
+        assert.deepEqual(m.decode(encoded), s);
+        assert.deepEqual(m.result(m.decode(encoded)), m.result(s));
+      }));
+    });
+  }
+
+  test('monoid laws - sum is exact past 2^53 and comes back as decimal text', () => {
+    const sum = createMeasure('sum', amount);
+    const s = fold(sum, [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 1]);
+    assert.equal(sum.result(s), '180143985094819.83');
+  });
+});

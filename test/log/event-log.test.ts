@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { test } from 'node:test';
+import { compileConfig, type Row } from '../../src/definitions/index.ts';
+import { EventLog, listSegmentBases, segmentPath, type LogListener } from '../../src/log/index.ts';
+import { shopConfig } from '../support/shop-config.ts';
+import { withTempDir } from '../support/temp-dir.ts';
+
+const catalog = compileConfig(shopConfig);
+
+function row(id: string): Row {
+  return { id, at: 1_700_000_000_000, country: 'DE', device: null, mobile: true, amount: 1999, qty: 1 };
+}
+
+function recorder(): LogListener & { rows: [number, Row][]; seals: number[] } {
+  const rows: [number, Row][] = [];
+  const seals: number[] = [];
+  return {
+    rows, seals,
+    committed: (_type, batch, first) => batch.forEach((r, i) => rows.push([first + i, r])),
+    sealed: (end) => seals.push(end),
+  };
+}
+
+async function openLog(dir: string, listener = recorder(), maxSegmentBytes?: number) {
+  const recovered: { droppedBytes: number; reason: string }[] = [];
+  const log = await EventLog.open({ dir, catalog, listener, maxSegmentBytes, onRecovered: (r) => recovered.push(r) });
+  return { log, listener, recovered };
+}
+
+async function replayed(log: EventLog): Promise<string[]> {
+  const ids: string[] = [];
+  await log.replay((_type, r) => ids.push(`${r._offset}:${r.id}`));
+  return ids;
+}
+
+test('log - concurrent appends get gap-free offsets in order and are told to the listener before they resolve', async () => {
+  await withTempDir(async (dir) => {
+    const { log, listener } = await openLog(dir);
+    const outcomes = await Promise.all(Array.from({ length: 50 }, (_, i) => log.append('order', [row(`a${i}`), row(`b${i}`)])));
+    assert.deepEqual(outcomes.map((o) => o.firstOffset), Array.from({ length: 50 }, (_, i) => i * 2));
+    assert.deepEqual(listener.rows.map(([o]) => o), Array.from({ length: 100 }, (_, i) => i));
+    assert.equal(log.end, 100);
+    await log.close();
+  });
+});
+
+test('log - duplicates by idempotency key are dropped, within a batch and across batches', async () => {
+  await withTempDir(async (dir) => {
+    const { log } = await openLog(dir);
+    const first = await log.append('order', [row('x'), row('y'), row('x')]);
+    const second = await log.append('order', [row('y'), row('z')]);
+    assert.deepEqual([first.stored, first.duplicates], [2, [2]]);
+    assert.deepEqual([second.firstOffset, second.stored, second.duplicates], [2, 1, [0]]);
+    await log.close();
+  });
+});
+
+test('log - acknowledged events survive a reopen; a torn tail is cut off and reported', async () => {
+  await withTempDir(async (dir) => {
+    const { log } = await openLog(dir);
+    await log.append('order', [row('a'), row('b')]);
+    await log.append('order', [row('c')]);
+    const [base] = await listSegmentBases(`${dir}`);
+    const path = segmentPath(dir, base!);
+    const size = (await stat(path)).size;
+    const whole = await readFile(path);
+    // A crash mid-write: the start of a copy of the last frame.
+    await appendFile(path, whole.subarray(0, 30));
+    const reopened = await openLog(dir);
+    assert.equal(reopened.log.end, 3);
+    assert.equal(reopened.recovered[0]?.droppedBytes, 30);
+    assert.equal((await stat(path)).size, size);
+    assert.deepEqual(await replayed(reopened.log), ['0:a', '1:b', '2:c']);
+    const next = await reopened.log.append('order', [row('d')]);
+    assert.equal(next.firstOffset, 3);
+    await reopened.log.close();
+  });
+});
+
+test('log - a corrupted last frame fails its checksum and is truncated, never served', async () => {
+  await withTempDir(async (dir) => {
+    const { log } = await openLog(dir);
+    await log.append('order', [row('a')]);
+    await log.append('order', [row('b')]);
+    await log.close();
+    const path = segmentPath(dir, 0);
+    const bytes = await readFile(path);
+    bytes[bytes.length - 5] ^= 0xff;
+    await writeFile(path, bytes);
+    const reopened = await openLog(dir);
+    assert.equal(reopened.recovered[0]?.reason, 'checksum mismatch');
+    assert.deepEqual(await replayed(reopened.log), ['0:a']);
+    await reopened.log.close();
+  });
+});
+
+test('log - segments roll over by size and seal on demand, telling the listener where', async () => {
+  await withTempDir(async (dir) => {
+    const { log, listener } = await openLog(dir, recorder(), 512);
+    for (let i = 0; i < 20; i++) await log.append('order', [row(`r${i}`)]);
+    const sealedEnd = await log.seal();
+    assert.equal(sealedEnd, 20);
+    assert.equal(listener.seals.at(-1), 20);
+    assert.ok(log.sealedSegments.length >= 2);
+    assert.equal(log.sealedSegments.at(-1)!.end, 20);
+    assert.equal(await log.seal(), 20, 'sealing an empty segment is a no-op');
+    await log.close();
+    const reopened = await openLog(dir);
+    assert.equal((await replayed(reopened.log)).length, 20);
+    await reopened.log.releaseBefore(20);
+    assert.deepEqual(await listSegmentBases(dir), [20]);
+    await reopened.log.close();
+  });
+});

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { InvalidQueryError, Tandem, UnknownDimensionError, UnknownMeasureError, UnknownViewError, type Query } from '../../src/index.ts';
+import { shopConfig } from '../support/shop-config.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+let dir: string;
+let engine: Tandem;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tandem-query-'));
+  engine = await Tandem.open({ dataDir: dir, config: shopConfig });
+});
+after(async () => {
+  await engine.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('query - unknown names and malformed parts get typed errors naming them', async () => {
+  const cases: [unknown, new (...a: never[]) => Error, RegExp][] = [
+    [{ view: 'nope' }, UnknownViewError, /Unknown view 'nope'/],
+    [{ view: 'by_country_hour', groupBy: ['city'] }, UnknownDimensionError, /groupBy\[0\] names 'city'/],
+    [{ view: 'by_country_hour', where: { city: 'x' } }, UnknownDimensionError, /where.city/],
+    [{ view: 'by_country_hour', orderBy: [{ measure: 'profit' }] }, UnknownMeasureError, /orderBy\[0\].measure names 'profit'/],
+    [{ view: 'by_country_hour', from: 'yesterday' }, InvalidQueryError, /from must be/],
+    [{ view: 'by_country_hour', granularity: 'minute' }, InvalidQueryError, /do not roll up into minute/],
+    [{ view: 'by_country_hour', limit: -1 }, InvalidQueryError, /limit/],
+    [{ view: 'by_country_hour', layer: 'cache' }, InvalidQueryError, /layer/],
+    [{ view: 'by_country_hour', select: '*' }, InvalidQueryError, /Unknown query key 'select'/],
+    [{ view: 'all_time', from: '2024-01-01T00:00:00Z' }, InvalidQueryError, /no time granularity/],
+    [{ view: 'by_country_hour', where: { country: 7 } }, InvalidQueryError, /must be a string/],
+  ];
+  for (const [query, type, message] of cases) {
+    await assert.rejects(engine.query(query as Query), (e: unknown) => e instanceof type && message.test((e as Error).message), JSON.stringify(query));
+  }
+});
+
+test('query - SQL-looking text in a query is only ever a value to compare', async () => {
+  await engine.ingest('order', [{ id: "x'; DROP TABLE t; --", at: 0, country: "DE' OR 1=1 --", mobile: true, amount: 1, qty: 1 }]);
+  const { rows } = await engine.query({ view: 'all_time', where: { country: "DE' OR 1=1 --" }, groupBy: ['country'] });
+  assert.deepEqual(rows, [{ country: "DE' OR 1=1 --", orders: 1, revenue: 1 }]);
+  await engine.runBatch();
+  const after = await engine.query({ view: 'all_time', where: { country: "DE' OR 1=1 --" }, groupBy: ['country'], layer: 'batch' });
+  assert.deepEqual(after.rows, rows);
+});
+
+test('query - an ingest is visible to the very next query (read your writes), with the boundary in meta', async () => {
+  const before = (await engine.query({ view: 'all_time', granularity: 'all' })).rows[0]?.orders ?? 0;
+  const result = await engine.ingest('order', [{ id: 'ryw', at: '2024-05-01T00:00:00Z', country: 'FR', mobile: false, amount: 2, qty: 1 }]);
+  const { rows, meta } = await engine.query({ view: 'all_time', granularity: 'all' });
+  assert.equal(rows[0]?.orders, Number(before) + 1);
+  assert.equal(meta.logEnd, result.lastOffset! + 1);
+  assert.equal(typeof meta.batchAgeMs, 'number');
+});
