@@ -1,0 +1,157 @@
+/**
+ * Engine benchmarks for the embedded default (issue #2's speed targets).
+ * Run with `npm run bench` (or `npm run bench -- --quick`). Each figure is
+ * reported as median [min, max] over repeated runs in the same process.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { defineConfig, defineEventType, defineView, Tandem } from '../src/index.ts';
+
+const quick = process.argv.includes('--quick');
+const REPEATS = quick ? 3 : 5;
+
+const usage = defineEventType({
+  name: 'usage',
+  time: 'at',
+  fields: { at: 'timestamp', customer: 'string', region: 'string', units: { type: 'number', scale: 0 }, cost: { type: 'number', scale: 2 } },
+});
+const config = defineConfig({
+  eventTypes: [usage],
+  views: [
+    defineView(usage, { name: 'by_customer_hour', dimensions: ['customer'], granularity: 'hour', measures: { n: { type: 'count' }, units: { type: 'sum', field: 'units' } } }),
+    defineView(usage, { name: 'by_region_day', dimensions: ['region'], granularity: 'day', measures: { cost: { type: 'sum', field: 'cost' }, peak: { type: 'max', field: 'units' } } }),
+    defineView(usage, { name: 'totals_minute', dimensions: [], granularity: 'minute', measures: { n: { type: 'count' }, avgCost: { type: 'avg', field: 'cost' } } }),
+  ],
+});
+
+const START = Date.UTC(2024, 0, 1);
+const REGIONS = ['eu', 'us', 'ap', 'sa'];
+
+function makeBatch(seq: number, size: number, customers: number): Record<string, unknown>[] {
+  const events = [];
+  for (let i = 0; i < size; i++) {
+    const n = seq * size + i;
+    events.push({ at: START + ((n * 7919) % (30 * 86_400_000)), customer: `c${n % customers}`, region: REGIONS[n % 4], units: n % 100, cost: (n % 1000) / 100 });
+  }
+  return events;
+}
+
+function stats(xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  const f = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(3));
+  return `${f(s[Math.floor(s.length / 2)]!)} [${f(s[0]!)}, ${f(s.at(-1)!)}]`;
+}
+
+async function withEngine<T>(fn: (engine: Tandem, dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'tandem-bench-'));
+  const engine = await Tandem.open({ dataDir: dir, config });
+  try {
+    return await fn(engine, dir);
+  } finally {
+    await engine.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Durable ingest: batches of 1,000, `concurrency` appends in flight so group commit can merge them. */
+async function ingestRate(events: number, concurrency: number): Promise<number> {
+  return withEngine(async (engine) => {
+    const batches = Array.from({ length: events / 1000 }, (_, i) => makeBatch(i, 1000, 10_000));
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (next < batches.length) await engine.ingest('usage', batches[next++]!);
+    }));
+    return events / ((performance.now() - started) / 1000);
+  });
+}
+
+async function main(): Promise<void> {
+  const ingestEvents = quick ? 200_000 : 1_000_000;
+  console.log(`Tandem engine benchmark (${quick ? 'quick' : 'full'}), ${REPEATS} runs each, median [min, max]\n`);
+
+  const ingest16: number[] = [];
+  const ingest1: number[] = [];
+  for (let r = 0; r < REPEATS; r++) {
+    ingest16.push(await ingestRate(ingestEvents, 16));
+    ingest1.push(await ingestRate(ingestEvents / 4, 1));
+  }
+  console.log(`durable ingest, 5-field events into 3 views, batches of 1,000, 16 in flight: ${stats(ingest16)} events/s`);
+  console.log(`durable ingest, batches of 1,000, one at a time (fsync per batch):        ${stats(ingest1)} events/s`);
+
+  const batchEvents = quick ? 2_000_000 : 10_000_000;
+  await withEngine(async (engine) => {
+    for (let i = 0; i < batchEvents / 10_000; i += 16) {
+      await Promise.all(Array.from({ length: Math.min(16, batchEvents / 10_000 - i) }, (_, j) => engine.ingest('usage', makeBatch(i + j, 10_000, 10_000))));
+    }
+    const first = await engine.runBatch();
+    console.log(`\nfirst batch over ${batchEvents.toLocaleString('en-US')} events: ${Math.round(first.durationMs)} ms (of which segment-to-Parquet export ${Math.round(first.exportMs)} ms)`);
+    const perView: number[] = [];
+    const total: number[] = [];
+    for (let r = 0; r < REPEATS; r++) {
+      await engine.ingest('usage', makeBatch(1_000_000 + r, 1, 10));
+      const run = await engine.runBatch();
+      total.push(run.durationMs);
+      for (const v of Object.values(run.views)) perView.push(batchEvents / (v.durationMs / 1000));
+    }
+    console.log(`batch recompute, per view (compute, Parquet write, load):      ${stats(perView)} events/s`);
+    console.log(`batch cycle, all 3 views:                                       ${stats(total)} ms`);
+
+    const point: number[] = [];
+    for (let r = 0; r < REPEATS; r++) {
+      const n = 2000;
+      const started = performance.now();
+      for (let i = 0; i < n; i++) {
+        await engine.query({ view: 'by_customer_hour', where: { customer: `c${i % 10_000}` }, from: '2024-01-10T00:00:00Z', to: '2024-01-11T00:00:00Z', granularity: 'all' });
+      }
+      point.push((performance.now() - started) / n);
+    }
+    console.log(`point query (one customer, one day, merged):                    ${stats(point)} ms`);
+  });
+
+  await rawDuckDbCeiling(batchEvents);
+  await speedMemory();
+}
+
+/** The ceiling: DuckDB's own GROUP BY over the same kind of Parquet file. */
+async function rawDuckDbCeiling(events: number): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'tandem-raw-'));
+  const instance = await DuckDBInstance.create(':memory:');
+  const c = await instance.connect();
+  const file = join(dir, 'usage.parquet');
+  await c.run(`COPY (SELECT i AS _offset, epoch_ms(${START} + (i * 7919) % ${30 * 86_400_000}) AS "at", 'c' || (i % 10000) AS customer, (i % 100)::DECIMAL(18,0) AS units FROM range(${events}) t(i)) TO '${file}' (FORMAT parquet, COMPRESSION zstd)`);
+  const times: number[] = [];
+  for (let r = 0; r < REPEATS; r++) {
+    const started = performance.now();
+    await c.run(`CREATE OR REPLACE TEMP TABLE x AS SELECT epoch_ms(date_trunc('hour', "at")) t, customer, count(*), sum(units) FROM read_parquet('${file}') WHERE _offset < ${events} GROUP BY 1, 2`);
+    times.push(events / ((performance.now() - started) / 1000));
+  }
+  console.log(`raw DuckDB GROUP BY over the same shape of Parquet (ceiling):  ${stats(times)} events/s`);
+  c.closeSync();
+  instance.closeSync();
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Speed-layer memory per key, and that it stays flat across batch cycles. */
+async function speedMemory(): Promise<void> {
+  await withEngine(async (engine) => {
+    const heap: number[] = [];
+    for (let cycle = 0; cycle < (quick ? 3 : 6); cycle++) {
+      for (let i = 0; i < 50; i++) await engine.ingest('usage', makeBatch(cycle * 50 + i, 1000, 50_000));
+      await engine.runBatch();
+      globalThis.gc?.();
+      heap.push(process.memoryUsage().heapUsed / 1024 / 1024);
+    }
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 50; i++) await engine.ingest('usage', makeBatch(10_000 + i, 1000, 50_000));
+    globalThis.gc?.();
+    const keys = engine.status().speed.keys;
+    const perKey = (process.memoryUsage().heapUsed - before) / keys;
+    console.log(`\nspeed layer: ~${Math.round(perKey)} bytes per key (${keys.toLocaleString('en-US')} keys from 50,000 events)`);
+    console.log(`heap after each batch cycle (MiB): ${heap.map((h) => h.toFixed(0)).join(', ')}`);
+  });
+}
+
+await main();
