@@ -93,15 +93,18 @@ async function main(): Promise<void> {
     }
     const first = await engine.runBatch();
     console.log(`\nlast loading batch, ${batchEvents.toLocaleString('en-US')} events: ${Math.round(first.durationMs)} ms (of which segment-to-Parquet export ${Math.round(first.exportMs)} ms)`);
-    const perView: number[] = [];
+    const perView = new Map<string, number[]>();
     const total: number[] = [];
     for (let r = 0; r < REPEATS; r++) {
       await engine.ingest('usage', makeBatch(1_000_000 + r, 1, 10));
       const run = await engine.runBatch();
       total.push(run.durationMs);
-      for (const v of Object.values(run.views)) perView.push(batchEvents / (v.durationMs / 1000));
+      for (const [name, v] of Object.entries(run.views)) perView.set(name, [...(perView.get(name) ?? []), batchEvents / (v.durationMs / 1000)]);
     }
-    console.log(`batch recompute, per view (compute, Parquet write, load):      ${stats(perView)} events/s`);
+    for (const [name, rates] of perView) {
+      const rows = engine.status().recentBatches[0]!.views[name]!.rows;
+      console.log(`batch recompute ${name.padEnd(17)} (${rows.toLocaleString('en-US').padStart(7)} keys; compute, write, load): ${stats(rates)} events/s`);
+    }
     console.log(`batch cycle, all 3 views:                                       ${stats(total)} ms`);
 
     const point: number[] = [];
