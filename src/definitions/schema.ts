@@ -12,7 +12,7 @@ import type { Measure, MeasureType } from './measures/measure.ts';
 /** A normalized field value: strings and booleans as given, numbers as scaled integers, timestamps as epoch ms. */
 export type Value = string | number | boolean | null;
 
-/** A validated event: every declared field, in declaration order, missing optionals as null. */
+/** A validated event: `_offset` (null until the log assigns it), then every declared field in declaration order, missing optionals as null. */
 export type Row = Record<string, Value>;
 
 export interface EventTypeSchema {

@@ -273,9 +273,13 @@ export class EventLog {
   }
 }
 
-/** NDJSON lines, each row with its offset first. */
+/** NDJSON lines, each row with its offset (set in place here). */
 function encodeRows(rows: readonly Row[], firstOffset: number): Buffer {
   let text = '';
-  for (let i = 0; i < rows.length; i++) text += `{"_offset":${firstOffset + i},${JSON.stringify(rows[i]).slice(1)}\n`;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    row._offset = firstOffset + i;
+    text += `${JSON.stringify(row)}\n`;
+  }
   return Buffer.from(text, 'utf8');
 }
