@@ -1,0 +1,64 @@
+/**
+ * One place that decides how an error looks over HTTP: a status code and
+ * `{ "error": { "code", "message", "field"? } }`. User mistakes keep their
+ * one-sentence message; anything unexpected becomes a 500 without detail, so
+ * internals (paths, SQL, stack traces) never leak to clients.
+ *
+ * @module
+ */
+import { TandemError } from '../definitions/index.ts';
+
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly field?: string };
+}
+
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  unknown_event_type: 404,
+  unknown_view: 400,
+  unknown_dimension: 400,
+  unknown_measure: 400,
+  invalid_query: 400,
+  invalid_event: 400,
+  malformed_body: 400,
+  log_closed: 503,
+  log_write_failed: 503,
+};
+
+/** Fastify's own errors (bad JSON, body too large, wrong media type) carry a 4xx status and a safe message. */
+interface FrameworkError {
+  readonly statusCode?: number;
+  readonly code?: string;
+  readonly message: string;
+}
+
+export function httpError(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof TandemError) {
+    const field = (error as { field?: unknown }).field;
+    const status = STATUS_BY_CODE[error.code] ?? 500;
+    if (status === 500) return internal();
+    return { status, body: { error: { code: error.code, message: error.message, ...(typeof field === 'string' ? { field } : {}) } } };
+  }
+  const framework = error as FrameworkError;
+  if (typeof framework.statusCode === 'number' && framework.statusCode >= 400 && framework.statusCode < 500) {
+    return { status: framework.statusCode, body: { error: { code: frameworkCode(framework), message: sentence(framework.message) } } };
+  }
+  return internal();
+}
+
+function internal(): { status: number; body: ErrorBody } {
+  return { status: 500, body: { error: { code: 'internal', message: 'The server failed to handle the request; see its log.' } } };
+}
+
+function frameworkCode(error: FrameworkError): string {
+  switch (error.statusCode) {
+    case 413: return 'body_too_large';
+    case 415: return 'unsupported_media_type';
+    case 404: return 'not_found';
+    default: return 'bad_request';
+  }
+}
+
+function sentence(message: string): string {
+  const trimmed = message.trim();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}

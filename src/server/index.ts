@@ -1,0 +1,9 @@
+/**
+ * The HTTP server: Fastify routes, metrics and the batch schedule over one engine.
+ *
+ * @module
+ */
+export { createServer, type ServerOptions, type TandemServer } from './create-server.ts';
+export { BatchSchedule } from './batch-schedule.ts';
+export { MalformedBodyError } from './errors.ts';
+export { parseNdjson } from './events-body.ts';

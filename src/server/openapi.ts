@@ -1,0 +1,116 @@
+/**
+ * The OpenAPI 3.1 description served at `/openapi.json`. Event schemas are
+ * generated from the catalog, so the document always matches the config.
+ *
+ * @module
+ */
+import type { Catalog, Field } from '../definitions/index.ts';
+
+const ERROR = { $ref: '#/components/schemas/Error' };
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ERROR } } });
+
+function fieldSchema(field: Field): object {
+  switch (field.type) {
+    case 'string': return { type: 'string' };
+    case 'number': return { type: 'number' };
+    case 'boolean': return { type: 'boolean' };
+    case 'timestamp': return { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer', description: 'epoch milliseconds' }] };
+  }
+}
+
+function eventSchemas(catalog: Catalog): Record<string, object> {
+  return Object.fromEntries([...catalog.eventTypes.values()].map((type) => [`Event_${type.name}`, {
+    type: 'object',
+    properties: Object.fromEntries(type.fields.map((f) => [f.name, fieldSchema(f)])),
+    required: type.fields.filter((f) => !f.optional).map((f) => f.name),
+  }]));
+}
+
+const QUERY_SCHEMA = {
+  type: 'object',
+  required: ['view'],
+  properties: {
+    view: { type: 'string' },
+    from: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer' }], description: 'Inclusive start of the time range.' },
+    to: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer' }], description: 'Exclusive end of the time range.' },
+    where: { type: 'object', additionalProperties: true, description: 'Dimension → value or array of values.' },
+    groupBy: { type: 'array', items: { type: 'string' } },
+    granularity: { enum: ['minute', 'hour', 'day', 'week', 'month', 'all'] },
+    orderBy: { type: 'array', items: { type: 'object', required: ['measure'], properties: { measure: { type: 'string' }, desc: { type: 'boolean' } } } },
+    limit: { type: 'integer', minimum: 1 },
+    layer: { enum: ['merged', 'batch', 'speed'] },
+  },
+};
+
+const META_SCHEMA = {
+  type: 'object',
+  properties: {
+    batchVersion: { type: ['integer', 'null'] }, batchCutoff: { type: 'integer' }, logEnd: { type: 'integer' },
+    batchAgeMs: { type: ['number', 'null'] }, layer: { enum: ['merged', 'batch', 'speed'] },
+  },
+};
+
+/** Builds the document for a catalog. */
+export function openApiDocument(catalog: Catalog, version: string): object {
+  const eventTypes = [...catalog.eventTypes.keys()];
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Tandem', version, description: 'Lambda Architecture engine: durable ingest, batch ⊕ speed views, exact merged queries.' },
+    paths: {
+      '/v1/events/{eventType}': {
+        post: {
+          summary: 'Append events durably; answers once they are fsynced and visible to queries.',
+          parameters: [{ name: 'eventType', in: 'path', required: true, schema: { enum: eventTypes } }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/x-ndjson': { schema: { type: 'string', description: 'One JSON event per line.' } },
+              'application/json': { schema: { type: 'array', items: { type: 'object' } } },
+            },
+          },
+          responses: {
+            200: { description: 'Valid events stored; bad ones listed by index.', content: { 'application/json': { schema: { $ref: '#/components/schemas/IngestResult' } } } },
+            400: errorResponse('The body is not JSON, NDJSON or an array.'),
+            404: errorResponse('Unknown event type.'),
+            413: errorResponse('The body exceeds the configured limit.'),
+            503: errorResponse('The log cannot accept writes.'),
+          },
+        },
+      },
+      '/v1/query': {
+        post: {
+          summary: 'Query a view: batch view merged with the speed layer.',
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Query' } } } },
+          responses: {
+            200: { description: 'Rows and where they came from.', content: { 'application/json': { schema: { type: 'object', properties: { rows: { type: 'array', items: { type: 'object' } }, meta: META_SCHEMA } } } } },
+            400: errorResponse('Unknown view, dimension or measure, or a malformed query.'),
+          },
+        },
+      },
+      '/v1/batch': {
+        post: {
+          summary: 'Run a batch cycle now (or join the running one) and answer when it is published.',
+          responses: { 200: { description: 'The published version.', content: { 'application/json': { schema: { type: 'object', properties: { version: { type: 'integer' }, cutoff: { type: 'integer' }, events: { type: 'integer' }, durationMs: { type: 'number' } } } } } } },
+        },
+      },
+      '/v1/views': { get: { summary: 'Event types and view definitions.', responses: { 200: { description: 'The definitions as JSON config.' } } } },
+      '/v1/status': { get: { summary: 'Log, batch and speed-layer state.', responses: { 200: { description: 'Status snapshot.' } } } },
+      '/healthz': { get: { summary: 'Liveness.', responses: { 200: { description: 'The server is up.' } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics.', responses: { 200: { description: 'Prometheus text format.', content: { 'text/plain': {} } } } } },
+    },
+    components: {
+      schemas: {
+        Error: { type: 'object', properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } } } } },
+        IngestResult: {
+          type: 'object',
+          properties: {
+            accepted: { type: 'integer' }, duplicates: { type: 'integer' }, lastOffset: { type: ['integer', 'null'] }, firstOffset: { type: ['integer', 'null'] },
+            rejected: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, field: { type: 'string' }, error: { type: 'string' } } } },
+          },
+        },
+        Query: QUERY_SCHEMA,
+        ...eventSchemas(catalog),
+      },
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * Prometheus metrics for one server. A registry per server (not prom-client's
+ * global one) so tests and embedders can run several servers in one process.
+ * Engine state is read at scrape time, so gauges never go stale.
+ *
+ * @module
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Tandem } from '../serving/index.ts';
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly accepted = new Counter({ name: 'tandem_events_accepted_total', help: 'Valid events accepted by ingest, duplicates included.', labelNames: ['event_type'], registers: [this.registry] });
+  readonly duplicates = new Counter({ name: 'tandem_events_duplicate_total', help: 'Accepted events already in the log under the same idempotency key.', labelNames: ['event_type'], registers: [this.registry] });
+  readonly rejected = new Counter({ name: 'tandem_events_rejected_total', help: 'Events rejected by validation or parsing.', labelNames: ['event_type'], registers: [this.registry] });
+  readonly ingestSeconds = new Histogram({ name: 'tandem_ingest_duration_seconds', help: 'Time from request to durable, visible events.', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [this.registry] });
+  readonly querySeconds = new Histogram({ name: 'tandem_query_duration_seconds', help: 'Query time inside the server.', labelNames: ['view'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25], registers: [this.registry] });
+  readonly batchSeconds = new Histogram({ name: 'tandem_batch_duration_seconds', help: 'Batch cycle time, from seal to publication.', buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers: [this.registry] });
+
+  constructor(tandem: Tandem) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'tandem_process_' });
+    const gauge = (name: string, help: string, read: () => number | null) => new Gauge({
+      name, help, registers: [this.registry],
+      collect() {
+        const value = read();
+        if (value !== null) this.set(value);
+      },
+    });
+    gauge('tandem_log_end_offset', 'One past the last durable offset.', () => tandem.status().logEnd);
+    gauge('tandem_log_sealed_segments', 'Sealed log segments not yet absorbed by a batch.', () => tandem.status().sealedSegments);
+    gauge('tandem_batch_version', 'Published batch version.', () => tandem.status().batch?.version ?? null);
+    gauge('tandem_batch_cutoff_offset', 'Offsets below it are served by the batch view.', () => tandem.status().batch?.cutoff ?? 0);
+    gauge('tandem_batch_age_seconds', 'Age of the published batch view.', () => {
+      const batch = tandem.status().batch;
+      return batch === null ? null : batch.ageMs / 1000;
+    });
+    gauge('tandem_speed_events', 'Events held by the speed layer.', () => tandem.status().speed.events);
+    gauge('tandem_speed_keys', 'Keys (series and bucket) held by the speed layer.', () => tandem.status().speed.keys);
+    gauge('tandem_idempotency_keys', 'Idempotency keys held in memory.', () => tandem.status().idempotencyKeys);
+  }
+}
