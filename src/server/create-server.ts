@@ -4,7 +4,7 @@
  *
  * @module
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { BatchSummary, Query, Tandem } from '../serving/index.ts';
 import { MalformedBodyError } from './errors.ts';
 import { fromJsonBody, parseNdjson, requestRejections, type ParsedEvents } from './events-body.ts';
@@ -17,8 +17,8 @@ export interface ServerOptions {
   readonly tandem: Tandem;
   /** Largest request body accepted, in bytes. Default 16 MiB. */
   readonly bodyLimit?: number;
-  /** Fastify's logger option: `false` (default), `true`, or pino options. */
-  readonly logger?: FastifyServerOptions['logger'];
+  /** A pino logger for requests and errors; silent when absent. */
+  readonly logger?: FastifyBaseLogger;
   /** Reported in `/openapi.json` and `/v1/status`. */
   readonly version?: string;
 }
@@ -48,7 +48,11 @@ export function createServer(options: ServerOptions): TandemServer {
   const { tandem } = options;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const version = options.version ?? '0.0.0';
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit, disableRequestLogging: true });
+  // Per-request logs would dominate at ingest rates; errors are still logged by the error handler.
+  const logController = new LogController({ disableRequestLogging: true });
+  const app = options.logger === undefined
+    ? Fastify({ logger: false, bodyLimit, logController })
+    : Fastify({ loggerInstance: options.logger, bodyLimit, logController });
   const metrics = new ServerMetrics(tandem);
   const ingestRate = new IngestRate();
   const recordBatch = (summary: BatchSummary) => metrics.batchSeconds.observe(summary.durationMs / 1000);

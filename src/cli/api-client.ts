@@ -1,0 +1,48 @@
+/**
+ * The CLI's client for a running server. Network failures and error answers
+ * become one-line {@link CliError}s carrying the server's own message.
+ *
+ * @module
+ */
+import { CliError } from './cli-error.ts';
+
+export const DEFAULT_URL = 'http://127.0.0.1:7070';
+
+export class ApiClient {
+  constructor(readonly baseUrl: string) {}
+
+  get<T>(path: string): Promise<T> {
+    return this.#request<T>(path, { method: 'GET' });
+  }
+
+  postJson<T>(path: string, body: unknown): Promise<T> {
+    return this.#request<T>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  postNdjson<T>(path: string, lines: string): Promise<T> {
+    return this.#request<T>(path, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines });
+  }
+
+  async #request<T>(path: string, init: RequestInit): Promise<T> {
+    const url = new URL(path, this.baseUrl);
+    let response: Response;
+    try {
+      response = await fetch(url, init);
+    } catch {
+      throw new CliError(`Cannot reach a Tandem server at ${this.baseUrl}; start one with 'tandem serve' or pass --url.`);
+    }
+    const text = await response.text();
+    if (!response.ok) throw new CliError(`The server answered ${response.status}: ${serverMessage(text)}`);
+    return JSON.parse(text) as T;
+  }
+}
+
+function serverMessage(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: { message?: string } };
+    if (typeof body.error?.message === 'string') return body.error.message;
+  } catch {
+    // Not JSON: fall through to the raw text.
+  }
+  return text.slice(0, 200);
+}

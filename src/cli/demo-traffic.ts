@@ -1,0 +1,54 @@
+/**
+ * Feeds the demo server: a week of history at start, then live traffic
+ * through the server's own HTTP routes (so metrics and rates count it).
+ *
+ * @module
+ */
+import { ShopGenerator, type ShopEvents } from '../demo/index.ts';
+import type { TandemServer } from '../server/index.ts';
+
+const DAY = 86_400_000;
+
+export class DemoTraffic {
+  readonly #generator = new ShopGenerator();
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(private readonly server: TandemServer, private readonly eventsPerSecond: number) {}
+
+  /** Ingests `count` events spread over the past `days` days. */
+  async backfill(count: number, days: number): Promise<void> {
+    const now = Date.now();
+    const chunk = 5000;
+    for (let done = 0; done < count; done += chunk) {
+      await this.#send(this.#generator.backfill(Math.min(chunk, count - done), now - days * DAY, now));
+    }
+  }
+
+  start(): void {
+    const tickMs = 200;
+    const perTick = Math.max(1, Math.round((this.eventsPerSecond * tickMs) / 1000));
+    const tick = () => {
+      this.#send(this.#generator.live(perTick)).catch(() => undefined).finally(() => {
+        if (this.#stopped) return;
+        this.#timer = setTimeout(tick, tickMs);
+        this.#timer.unref();
+      });
+    };
+    tick();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  async #send(events: ShopEvents): Promise<void> {
+    await Promise.all(Object.entries(events).filter(([, list]) => list.length > 0).map(([type, list]) =>
+      this.server.app.inject({
+        method: 'POST', url: `/v1/events/${type}`,
+        headers: { 'content-type': 'application/x-ndjson' },
+        payload: list.map((e) => JSON.stringify(e)).join('\n'),
+      })));
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Where `tandem ingest` sends its batches: a running server over HTTP, or an
+ * engine opened on a data directory in this process (no server needed).
+ *
+ * @module
+ */
+import { parseNdjson } from '../server/index.ts';
+import { Tandem, type RejectedEvent } from '../serving/index.ts';
+import type { TandemConfig } from '../definitions/index.ts';
+import { ApiClient } from './api-client.ts';
+
+export interface BatchOutcome {
+  readonly accepted: number;
+  readonly duplicates: number;
+  /** Indexes are positions within the batch. */
+  readonly rejected: readonly RejectedEvent[];
+}
+
+export interface IngestTarget {
+  send(eventType: string, lines: readonly string[]): Promise<BatchOutcome>;
+  close(): Promise<void>;
+}
+
+export function httpTarget(url: string): IngestTarget {
+  const client = new ApiClient(url);
+  return {
+    send: (eventType, lines) => client.postNdjson<BatchOutcome>(`/v1/events/${encodeURIComponent(eventType)}`, lines.join('\n')),
+    close: async () => {},
+  };
+}
+
+export async function localTarget(dataDir: string, config: TandemConfig): Promise<IngestTarget> {
+  const tandem = await Tandem.open({ dataDir, config });
+  return {
+    async send(eventType, lines) {
+      const parsed = parseNdjson(lines.join('\n'));
+      const result = await tandem.ingest(eventType, parsed.events);
+      const rejected = [...parsed.rejected, ...result.rejected.map((r) => ({ ...r, index: parsed.positions[r.index]! }))];
+      return { accepted: result.accepted, duplicates: result.duplicates, rejected };
+    },
+    close: () => tandem.close(),
+  };
+}

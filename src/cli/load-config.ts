@@ -1,0 +1,50 @@
+/**
+ * Reads a config file: JSON, or a TypeScript/JavaScript module whose default
+ * export (or `config` export) is the result of `defineConfig`. TypeScript
+ * loads because the CLI runs under tsx.
+ *
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { compileConfig, TandemError, type TandemConfig } from '../definitions/index.ts';
+import { CliError } from './cli-error.ts';
+
+export async function loadConfig(file: string): Promise<TandemConfig> {
+  const path = resolve(file);
+  const config = extname(path) === '.json' ? await readJson(path) : await importModule(path);
+  try {
+    compileConfig(config);
+  } catch (error) {
+    if (error instanceof TandemError) throw new CliError(`${file}: ${error.message}`);
+    throw error;
+  }
+  return config as TandemConfig;
+}
+
+async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new CliError(`Cannot read the config file ${path}.`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`The config file ${path} is not valid JSON (${(error as Error).message}).`);
+  }
+}
+
+async function importModule(path: string): Promise<unknown> {
+  let module: { default?: unknown; config?: unknown };
+  try {
+    module = await import(pathToFileURL(path).href) as typeof module;
+  } catch (error) {
+    throw new CliError(`Cannot load the config module ${path}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const config = module.default ?? module.config;
+  if (config === undefined) throw new CliError(`The config module ${path} must export the config as default or as 'config'.`);
+  return config;
+}

@@ -1,0 +1,195 @@
+/**
+ * The `tandem` command line.
+ *
+ * @module
+ */
+import { Command, Option } from 'commander';
+import { rm } from 'node:fs/promises';
+import { TandemError } from '../definitions/index.ts';
+import { demoConfig } from '../demo/index.ts';
+import type { BatchSummary, QueryResult } from '../serving/index.ts';
+import { ApiClient, DEFAULT_URL } from './api-client.ts';
+import { CliError } from './cli-error.ts';
+import { DemoTraffic } from './demo-traffic.ts';
+import { formatSummary, ingestFile } from './ingest-command.ts';
+import { httpTarget, localTarget } from './ingest-target.ts';
+import { loadConfig } from './load-config.ts';
+import { PACKAGE_VERSION } from './package-version.ts';
+import { parseDuration, parsePort } from './parse-duration.ts';
+import { formatTable } from './print-table.ts';
+import { detectFormat, openSource } from './record-source.ts';
+import { runServer, stopOnSignals, type RunningServer } from './run-server.ts';
+
+const urlOption = () => new Option('--url <url>', 'URL of a running Tandem server').default(DEFAULT_URL);
+
+function program(): Command {
+  const cli = new Command('tandem')
+    .description('Tandem: a Lambda Architecture engine. Durable ingest, batch views on DuckDB, a live speed layer, exact merged queries.')
+    .version(PACKAGE_VERSION)
+    .showHelpAfterError('(run with --help for usage)');
+
+  cli.command('serve')
+    .description('Run the HTTP server on a data directory, with batch cycles on a schedule.')
+    .requiredOption('--config <file>', 'event types and views: a .json file, or a .ts/.js module exporting defineConfig(...)')
+    .option('--data <dir>', 'data directory (log, master dataset, batch views)', './data')
+    .option('--port <port>', 'TCP port', '7070')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--batch-every <duration>', 'time between batch cycles, e.g. 30s, 5m', '60s')
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(async (options: { config: string; data: string; port: string; host: string; batchEvery: string; logLevel: string }) => {
+      const running = await runServer({
+        config: await loadConfig(options.config), dataDir: options.data, host: options.host, port: parsePort(options.port),
+        batchEveryMs: parseDuration(options.batchEvery, '--batch-every'), logLevel: options.logLevel,
+      });
+      stopOnSignals(running);
+      running.logger.info({ url: running.url }, `Tandem is serving at ${running.url}`);
+    });
+
+  cli.command('demo')
+    .description('Run the server with the built-in online-shop demo: a week of history, live traffic and scheduled batches.')
+    .option('--data <dir>', 'data directory for the demo', './data/demo')
+    .option('--port <port>', 'TCP port', '7070')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--batch-every <duration>', 'time between batch cycles', '30s')
+    .option('--rate <events>', 'live events per second', '200')
+    .option('--history <events>', 'events of history to generate on first start', '50000')
+    .option('--fresh', 'delete the demo data directory first')
+    .action(async (options: { data: string; port: string; host: string; batchEvery: string; rate: string; history: string; fresh?: boolean }) => {
+      if (options.fresh === true) await rm(options.data, { recursive: true, force: true });
+      const running = await runServer({
+        config: demoConfig, dataDir: options.data, host: options.host, port: parsePort(options.port),
+        batchEveryMs: parseDuration(options.batchEvery, '--batch-every'), logLevel: 'warn', onBatch: printBatch,
+      });
+      stopOnSignals(running);
+      await startDemo(running, positiveInt(options.rate, '--rate'), positiveInt(options.history, '--history'));
+    });
+
+  cli.command('ingest')
+    .description('Ingest an NDJSON, CSV or Parquet file, into a running server (--url) or straight into a data directory (--data with --config).')
+    .argument('<file>', 'the file to read')
+    .requiredOption('--event <type>', 'event type of every row')
+    .addOption(urlOption())
+    .option('--data <dir>', 'write into this data directory instead of a server (no server may be running on it)')
+    .option('--config <file>', 'config for --data')
+    .addOption(new Option('--format <format>', 'file format, when the extension does not say').choices(['ndjson', 'csv', 'parquet']))
+    .option('--batch-size <n>', 'events per request', '1000')
+    .option('--no-progress', 'do not draw a progress bar')
+    .action(async (file: string, options: { event: string; url: string; data?: string; config?: string; format?: string; batchSize: string; progress: boolean }) => {
+      const source = await openSource(file, detectFormat(file, options.format));
+      let target;
+      if (options.data !== undefined) {
+        if (options.config === undefined) throw new CliError('--data needs --config to know the event types.');
+        target = await localTarget(options.data, await loadConfig(options.config));
+      } else {
+        target = httpTarget(options.url);
+      }
+      try {
+        const summary = await ingestFile({
+          source, target, eventType: options.event, batchSize: positiveInt(options.batchSize, '--batch-size'), progress: options.progress && process.stderr.isTTY,
+        });
+        console.log(formatSummary(summary));
+      } finally {
+        await target.close();
+      }
+    });
+
+  cli.command('batch')
+    .description('Run a batch cycle now on a running server and wait until it is published.')
+    .addOption(urlOption())
+    .action(async (options: { url: string }) => {
+      printBatch(await new ApiClient(options.url).postJson<BatchSummary>('/v1/batch', {}));
+    });
+
+  cli.command('query')
+    .description(`Query a view, e.g. tandem query '{"view":"revenue_by_country","groupBy":["country"],"granularity":"all"}'`)
+    .argument('<json>', 'the query as JSON')
+    .addOption(urlOption())
+    .option('--json', 'print the answer as JSON')
+    .action(async (text: string, options: { url: string; json?: boolean }) => {
+      let query: unknown;
+      try {
+        query = JSON.parse(text);
+      } catch {
+        throw new CliError(`The query is not valid JSON; quote it, e.g. '{"view":"name"}'.`);
+      }
+      const result = await new ApiClient(options.url).postJson<QueryResult>('/v1/query', query);
+      if (options.json === true) return console.log(JSON.stringify(result, null, 2));
+      console.log(formatTable(result.rows));
+      const m = result.meta;
+      console.log(`\n${result.rows.length} rows · batch v${m.batchVersion ?? '-'} below offset ${m.batchCutoff} · log end ${m.logEnd} · layer ${m.layer}`);
+    });
+
+  cli.command('status')
+    .description('Show the state of a running server: log, batch and speed layer.')
+    .addOption(urlOption())
+    .option('--json', 'print the raw status as JSON')
+    .action(async (options: { url: string; json?: boolean }) => {
+      const status = await new ApiClient(options.url).get<StatusAnswer>('/v1/status');
+      console.log(options.json === true ? JSON.stringify(status, null, 2) : formatStatus(status));
+    });
+
+  return cli;
+}
+
+interface StatusAnswer {
+  logEnd: number; sealedSegments: number; ingestRate: number; batchRunning: boolean;
+  batch: { version: number; cutoff: number; ageMs: number; durationMs: number } | null;
+  speed: { events: number; keys: number };
+  memory: { rssBytes: number };
+}
+
+function formatStatus(s: StatusAnswer): string {
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  return [
+    `master dataset  log end ${n(s.logEnd)} · ${n(s.ingestRate)} events/s · ${s.sealedSegments} sealed segments awaiting batch`,
+    s.batch === null
+      ? `batch layer     no version yet${s.batchRunning ? ' (first run in progress)' : ''}`
+      : `batch layer     v${s.batch.version} · cutoff ${n(s.batch.cutoff)} · ${(s.batch.ageMs / 1000).toFixed(0)} s old · last run ${(s.batch.durationMs / 1000).toFixed(1)} s${s.batchRunning ? ' · running' : ''}`,
+    `speed layer     ${n(s.speed.events)} events · ${n(s.speed.keys)} keys · lag ${n(s.logEnd - (s.batch?.cutoff ?? 0))} offsets behind batch`,
+    `process         ${(s.memory.rssBytes / 2 ** 20).toFixed(0)} MiB resident`,
+  ].join('\n');
+}
+
+function printBatch(summary: BatchSummary): void {
+  console.log(`batch v${summary.version} published: ${summary.events.toLocaleString('en-US')} events below offset ${summary.cutoff} in ${(summary.durationMs / 1000).toFixed(2)} s`);
+}
+
+async function startDemo(running: RunningServer, rate: number, history: number): Promise<void> {
+  const traffic = new DemoTraffic(running.server, rate);
+  if (running.tandem.status().logEnd === 0 && history > 0) {
+    await traffic.backfill(history, 7);
+    printBatch(await running.tandem.runBatch());
+  }
+  traffic.start();
+  running.onStop(() => traffic.stop());
+  const url = running.url;
+  console.log([
+    '',
+    'Tandem demo is running: an online shop sending page views, cart adds and orders.',
+    `  API       ${url}/v1/status   (OpenAPI at ${url}/openapi.json)`,
+    `  Metrics   ${url}/metrics`,
+    `  Try       npx tandem query '{"view":"revenue_by_country","groupBy":["country"],"granularity":"all","orderBy":[{"measure":"revenue","desc":true}]}' --url ${url}`,
+    'Press Ctrl+C to stop.',
+    '',
+  ].join('\n'));
+}
+
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new CliError(`${flag} must be a non-negative integer, not '${text}'.`);
+  return n;
+}
+
+/** Runs the CLI; user mistakes print one line and exit 1, never a stack trace. */
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv as string[]);
+  } catch (error) {
+    process.exitCode = 1;
+    if (error instanceof TandemError) return console.error(`tandem: ${error.message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') return console.error('tandem: the port is already in use; pick another with --port.');
+    if (process.env.TANDEM_DEBUG !== undefined) throw error;
+    console.error(`tandem: ${String((error as Error).message ?? error).split('\n')[0]} (set TANDEM_DEBUG=1 for details)`);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Starts the engine and its HTTP server together, with the batch schedule,
+ * and stops them in the right order: stop accepting, finish in-flight
+ * requests, finish the running batch, close the log.
+ *
+ * @module
+ */
+import { pino, type Logger } from 'pino';
+import type { TandemConfig } from '../definitions/index.ts';
+import { BatchSchedule, createServer, type TandemServer } from '../server/index.ts';
+import { Tandem, type BatchSummary } from '../serving/index.ts';
+import { PACKAGE_VERSION } from './package-version.ts';
+
+export interface RunServerOptions {
+  readonly config: TandemConfig;
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly batchEveryMs: number;
+  readonly bodyLimit?: number;
+  /** Called after each scheduled batch publication. */
+  readonly onBatch?: (summary: BatchSummary) => void;
+  /** Log level; `silent` for tests. Default `info`. */
+  readonly logLevel?: string;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly tandem: Tandem;
+  readonly server: TandemServer;
+  readonly logger: Logger;
+  /** Registers work to stop first (e.g. traffic generators), before the server closes. */
+  onStop(hook: () => void): void;
+  stop(): Promise<void>;
+}
+
+export async function runServer(options: RunServerOptions): Promise<RunningServer> {
+  const logger = pino({ level: options.logLevel ?? 'info' });
+  const tandem = await Tandem.open({ dataDir: options.dataDir, config: options.config, logger });
+  const server = createServer({ tandem, logger, bodyLimit: options.bodyLimit, version: PACKAGE_VERSION });
+  const schedule = new BatchSchedule(tandem, options.batchEveryMs, logger, (summary) => {
+    server.recordBatch(summary);
+    options.onBatch?.(summary);
+  });
+  let address: string;
+  try {
+    address = await server.app.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    await tandem.close();
+    throw error;
+  }
+  schedule.start();
+  let stopping: Promise<void> | undefined;
+  const hooks: (() => void)[] = [];
+  const stop = () => {
+    stopping ??= (async () => {
+      for (const hook of hooks) hook();
+      schedule.stop();
+      await server.app.close();
+      await tandem.close();
+    })();
+    return stopping;
+  };
+  return { url: address.replace('://[::1]', '://localhost'), tandem, server, logger, stop, onStop: (hook) => void hooks.push(hook) };
+}
+
+/** Stops the server on SIGINT/SIGTERM; a second signal exits at once. */
+export function stopOnSignals(running: RunningServer): void {
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(130);
+    signalled = true;
+    running.logger.info({ signal }, 'shutting down: finishing in-flight requests and closing the log');
+    running.stop().then(() => process.exit(0), (error: unknown) => {
+      running.logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
