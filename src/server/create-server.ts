@@ -59,7 +59,7 @@ export function createServer(options: ServerOptions): TandemServer {
 
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
   app.setErrorHandler((error, request, reply) => {
-    const { status, body } = httpError(error);
+    const { status, body } = httpError(error, bodyLimit);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     void reply.status(status).send(body);
   });

@@ -31,7 +31,16 @@ interface FrameworkError {
   readonly message: string;
 }
 
-export function httpError(error: unknown): { status: number; body: ErrorBody } {
+/** Framework messages that say too little to act on, replaced by ones that say what to do. */
+function frameworkMessage(error: FrameworkError, bodyLimit: number): string {
+  switch (error.statusCode) {
+    case 413: return `The request body is larger than this server's limit of ${bodyLimit.toLocaleString('en-US')} bytes; send smaller batches.`;
+    case 415: return 'Send events as application/x-ndjson (one JSON event per line) or application/json (an array), and queries as application/json.';
+    default: return sentence(error.message);
+  }
+}
+
+export function httpError(error: unknown, bodyLimit: number): { status: number; body: ErrorBody } {
   if (error instanceof TandemError) {
     const field = (error as { field?: unknown }).field;
     const status = STATUS_BY_CODE[error.code] ?? 500;
@@ -40,7 +49,7 @@ export function httpError(error: unknown): { status: number; body: ErrorBody } {
   }
   const framework = error as FrameworkError;
   if (typeof framework.statusCode === 'number' && framework.statusCode >= 400 && framework.statusCode < 500) {
-    return { status: framework.statusCode, body: { error: { code: frameworkCode(framework), message: sentence(framework.message) } } };
+    return { status: framework.statusCode, body: { error: { code: frameworkCode(framework), message: frameworkMessage(framework, bodyLimit) } } };
   }
   return internal();
 }

@@ -18,7 +18,7 @@ export class ServerMetrics {
   readonly batchSeconds = new Histogram({ name: 'tandem_batch_duration_seconds', help: 'Batch cycle time, from seal to publication.', buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers: [this.registry] });
 
   constructor(tandem: Tandem) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'tandem_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'tandem_' });
     const gauge = (name: string, help: string, read: () => number | null) => new Gauge({
       name, help, registers: [this.registry],
       collect() {
