@@ -28,21 +28,32 @@ const spread = (xs: number[]): Spread => {
 };
 const fmt = (s: Spread, digits = 0) => `${s.median.toLocaleString('en-US', { maximumFractionDigits: digits })} [${s.min.toLocaleString('en-US', { maximumFractionDigits: digits })}, ${s.max.toLocaleString('en-US', { maximumFractionDigits: digits })}]`;
 
-async function startServer(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const configFile = join(dir, 'config.json');
-  await writeFile(configFile, JSON.stringify(config));
-  const bin = fileURLToPath(new URL('../bin/tandem.js', import.meta.url));
-  const child = spawn(process.execPath, [bin, 'serve', '--config', configFile, '--data', join(dir, 'data'), '--port', '0', '--batch-every', '1h', '--log-level', 'info']);
+interface Server { url: string; stop: () => Promise<void> }
+
+/** Spawns a server process and waits for the URL it prints. */
+async function spawnServer(args: readonly string[], pattern: RegExp): Promise<Server> {
+  const child = spawn(process.execPath, args);
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();
-      const m = /serving at (http:\/\/\S+?)"/.exec(output);
+      const m = pattern.exec(output);
       if (m !== null) resolve(m[1]!);
     });
     child.on('exit', () => reject(new Error(`server exited:\n${output}`)));
   });
   return { url, stop: () => new Promise((resolve) => { child.on('exit', () => resolve()); child.kill('SIGTERM'); }) };
+}
+
+async function startTandem(dir: string): Promise<Server> {
+  const configFile = join(dir, 'config.json');
+  await writeFile(configFile, JSON.stringify(config));
+  const bin = fileURLToPath(new URL('../bin/tandem.js', import.meta.url));
+  return spawnServer([bin, 'serve', '--config', configFile, '--data', join(dir, 'data'), '--port', '0', '--batch-every', '1h'], /serving at (http:\/\/\S+?)"/);
+}
+
+function startBareFastify(): Promise<Server> {
+  return spawnServer(['--import', 'tsx', fileURLToPath(new URL('bare-fastify-server.ts', import.meta.url))], /listening at (http:\/\/\S+)/);
 }
 
 async function ingestRun(url: string, bodies: readonly string[], eventsPerBody: number): Promise<number> {
@@ -56,10 +67,10 @@ async function ingestRun(url: string, bodies: readonly string[], eventsPerBody: 
   return (result.requests.total * eventsPerBody) / (result.duration || SECONDS);
 }
 
-async function queryRun(url: string): Promise<{ p50: number; p99: number; rate: number }> {
+async function queryRun(url: string, seconds = SECONDS): Promise<{ p50: number; p99: number; rate: number }> {
   const query = { view: 'by_customer_hour', where: { customer: 'c42' }, from: START, to: START + DAY, granularity: 'day' };
   const result = await autocannon({
-    url: `${url}/v1/query`, method: 'POST', connections: 8, duration: SECONDS, overallRate: 1000,
+    url: `${url}/v1/query`, method: 'POST', connections: 8, duration: seconds, overallRate: 1000,
     headers: { 'content-type': 'application/json' }, body: JSON.stringify(query),
   });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`query run had ${result.non2xx} non-2xx answers and ${result.errors} errors`);
@@ -67,7 +78,7 @@ async function queryRun(url: string): Promise<{ p50: number; p99: number; rate: 
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'tandem-http-bench-'));
-const server = await startServer(dir);
+const server = await startTandem(dir);
 try {
   const bodies = (size: number) => Array.from({ length: 64 }, (_, i) => makeBatch(i, size, 10_000).map((e) => JSON.stringify(e)).join('\n'));
   const ingest1000: number[] = [];
@@ -77,14 +88,28 @@ try {
     ingest100.push(await ingestRun(server.url, bodies(100), 100));
   }
   const batch = await (await fetch(`${server.url}/v1/batch`, { method: 'POST' })).json() as { events: number; durationMs: number };
+  await queryRun(server.url, 3); // warm-up: JIT and connection set-up, not measured
   const queries: { p50: number; p99: number; rate: number }[] = [];
-  for (let run = 0; run < RUNS; run++) queries.push(await queryRun(server.url));
+  const floor: { p50: number; p99: number; rate: number }[] = [];
+  const bare = await startBareFastify();
+  try {
+    await queryRun(bare.url, 3);
+    // Interleaved, so that the machine's noise hits both alike.
+    for (let run = 0; run < RUNS; run++) {
+      queries.push(await queryRun(server.url));
+      floor.push(await queryRun(bare.url));
+    }
+  } finally {
+    await bare.stop();
+  }
 
   console.log(`\nHTTP benchmark (${quick ? 'quick' : 'full'}): ${RUNS} runs × ${SECONDS} s, server in its own process, autocannon client; median [min, max]\n`);
   console.log(`durable ingest, NDJSON bodies of 1,000 events, 16 connections: ${fmt(spread(ingest1000))} events/s`);
   console.log(`durable ingest, NDJSON bodies of 100 events, 16 connections:   ${fmt(spread(ingest100))} events/s`);
   console.log(`(then a batch over ${batch.events.toLocaleString('en-US')} events took ${(batch.durationMs / 1000).toFixed(1)} s)`);
   console.log(`point query at 1,000 q/s (achieved ${fmt(spread(queries.map((q) => q.rate)))} q/s): p50 ${fmt(spread(queries.map((q) => q.p50)), 2)} ms, p99 ${fmt(spread(queries.map((q) => q.p99)), 2)} ms`);
+  console.log(`floor: a bare Fastify route answering the same JSON, same client and rate: p50 ${fmt(spread(floor.map((q) => q.p50)), 2)} ms, p99 ${fmt(spread(floor.map((q) => q.p99)), 2)} ms`);
+  console.log('(autocannon reports latency in whole milliseconds)');
 } finally {
   await server.stop();
   await rm(dir, { recursive: true, force: true });
