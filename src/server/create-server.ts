@@ -12,6 +12,9 @@ import { httpError } from './http-errors.ts';
 import { IngestRate } from './ingest-rate.ts';
 import { openApiDocument } from './openapi.ts';
 import { ServerMetrics } from './server-metrics.ts';
+import { DiskUsageProbe } from './disk-usage.ts';
+import { StatusStream } from './status-stream.ts';
+import { registerDashboard } from '../dashboard/index.ts';
 
 export interface ServerOptions {
   readonly tandem: Tandem;
@@ -55,7 +58,19 @@ export function createServer(options: ServerOptions): TandemServer {
     : Fastify({ loggerInstance: options.logger, bodyLimit, logController });
   const metrics = new ServerMetrics(tandem);
   const ingestRate = new IngestRate();
-  const recordBatch = (summary: BatchSummary) => metrics.batchSeconds.observe(summary.durationMs / 1000);
+  const disk = new DiskUsageProbe(tandem.dataDir);
+  const status = async () => ({
+    version,
+    ...tandem.status(),
+    ingestRate: ingestRate.perSecond(),
+    memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
+    disk: await disk.read(),
+  });
+  const stream = new StatusStream(status);
+  const recordBatch = (summary: BatchSummary) => {
+    metrics.batchSeconds.observe(summary.durationMs / 1000);
+    stream.push();
+  };
 
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
   app.setErrorHandler((error, request, reply) => {
@@ -102,12 +117,9 @@ export function createServer(options: ServerOptions): TandemServer {
     views: [...tandem.catalog.views.values()].map((v) => v.definition),
   }));
 
-  app.get('/v1/status', async () => ({
-    version,
-    ...tandem.status(),
-    ingestRate: ingestRate.perSecond(),
-    memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
-  }));
+  app.get('/v1/status', status);
+  stream.register(app, '/v1/status/stream');
+  registerDashboard(app);
 
   app.get('/healthz', async () => ({ ok: true }));
 

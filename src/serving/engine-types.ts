@@ -62,6 +62,17 @@ export interface EngineStatus {
     readonly durationMs: number;
   } | null;
   readonly batchRunning: boolean;
+  /** Where the running batch cycle is, or null when none runs. */
+  readonly batchProgress: BatchProgress | null;
   readonly recentBatches: readonly BatchSummary[];
   readonly speed: RealtimeStats;
+}
+
+export interface BatchProgress {
+  readonly startedAt: string;
+  readonly phase: 'sealing' | 'exporting' | 'computing';
+  /** Known once the log is sealed. */
+  readonly cutoff: number | null;
+  readonly viewsDone: number;
+  readonly viewsTotal: number;
 }

@@ -13,7 +13,7 @@ import {
 } from '../definitions/index.ts';
 import { EventLog, ParquetExporter, readSegmentManifests, removeTemporaryFiles, type SegmentManifest } from '../log/index.ts';
 import { SpeedLayer } from '../speed/index.ts';
-import type { BatchSummary, EngineLogger, EngineStatus, IngestResult, RejectedEvent, TandemOptions } from './engine-types.ts';
+import type { BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, RejectedEvent, TandemOptions } from './engine-types.ts';
 import { executeQuery } from './execute-query.ts';
 import { planQuery } from './query-plan.ts';
 import type { Query, QueryResult } from './query.ts';
@@ -48,6 +48,7 @@ export class Tandem {
   #batch: BatchViewStore | undefined;
   #batchRun: Promise<BatchSummary> | undefined;
   #recent: BatchSummary[] = [];
+  #progress: BatchProgress | null = null;
   #closed = false;
 
   private constructor(parts: {
@@ -185,11 +186,25 @@ export class Tandem {
 
   async #runBatch(): Promise<BatchSummary> {
     const started = performance.now();
+    const viewsTotal = this.catalog.views.size;
+    this.#progress = { startedAt: new Date().toISOString(), phase: 'sealing', cutoff: null, viewsDone: 0, viewsTotal };
+    try {
+      return await this.#runBatchPhases(started);
+    } finally {
+      this.#progress = null;
+    }
+  }
+
+  async #runBatchPhases(started: number): Promise<BatchSummary> {
+    const progress = (update: Partial<BatchProgress>) => (this.#progress = { ...this.#progress!, ...update });
     const cutoff = await this.#log.seal();
+    progress({ phase: 'exporting', cutoff });
     await this.#exportSealed(cutoff);
     const exportMs = performance.now() - started;
+    progress({ phase: 'computing' });
     const result = await runBatch({
       catalog: this.catalog, connection: this.#duck.connection, store: this.#store, cutoff, sources: this.#sourcesBelow(cutoff),
+      onViewDone: (_view, done) => progress({ viewsDone: done }),
     });
     // Swap the batch view and drop the speed layer's absorbed share in one synchronous step: no query sees both or neither.
     this.#batch = result.views;
@@ -228,6 +243,11 @@ export class Tandem {
     return sources;
   }
 
+  /** The data directory this engine owns. */
+  get dataDir(): string {
+    return this.#options.dataDir;
+  }
+
   /** A snapshot of the engine's state, for status pages and metrics. */
   status(): EngineStatus {
     const manifest = this.#batch?.manifest;
@@ -240,6 +260,7 @@ export class Tandem {
         ageMs: Date.now() - Date.parse(manifest.createdAt), durationMs: manifest.durationMs,
       },
       batchRunning: this.#batchRun !== undefined,
+      batchProgress: this.#progress,
       recentBatches: this.#recent,
       speed: this.#speed.stats(),
     };

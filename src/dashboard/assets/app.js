@@ -1,0 +1,483 @@
+// The Tandem dashboard. Plain browser JavaScript served as is: no build step,
+// no framework, nothing fetched from outside the server. uPlot is loaded by
+// index.html as the global `uPlot`.
+
+const GRANULARITY_MS = { minute: 60e3, hour: 3600e3, day: 86400e3, week: 7 * 86400e3, month: 30 * 86400e3 };
+const ROLLUP_ORDER = ['minute', 'hour', 'day', 'week', 'month'];
+const ADDITIVE = new Set(['count', 'sum']);
+const MAX_POINTS = 1500;
+const REFRESH_MIN_MS = 2000;
+
+const $ = (id) => document.getElementById(id);
+const fmt = (n) => (n === null || n === undefined ? '–' : Number(n).toLocaleString('en-US', { maximumFractionDigits: 2 }));
+const bytes = (n) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${Math.round(n / 1024)} KiB`);
+const duration = (ms) => (ms >= 60e3 ? `${(ms / 60e3).toFixed(1)} min` : ms >= 1e3 ? `${(ms / 1e3).toFixed(1)} s` : `${Math.round(ms)} ms`);
+
+const state = {
+  views: [],
+  status: null,
+  lastVersion: undefined,
+  lastLogEnd: undefined,
+  chart: null,
+  chartKey: '',
+  refreshTimer: null,
+  lastRefresh: 0,
+  queryEdited: false,
+  generation: 0,
+};
+
+// ---------- API ----------
+
+async function api(path, body) {
+  const response = await fetch(path, body === undefined ? {} : {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`The server answered ${response.status} with something that is not JSON.`);
+  }
+  if (!response.ok) throw new Error(json?.error?.message ?? `The server answered ${response.status}.`);
+  return json;
+}
+
+// ---------- theme ----------
+
+function applyTheme(theme) {
+  document.documentElement.dataset.theme = theme;
+  localStorage.setItem('tandem-theme', theme);
+  state.chartKey = ''; // colours live in the chart options: rebuild it
+  if (state.chart) scheduleRefresh(true);
+}
+
+function initTheme() {
+  const saved = localStorage.getItem('tandem-theme');
+  const prefersDark = window.matchMedia('(prefers-color-scheme: dark)').matches;
+  document.documentElement.dataset.theme = saved ?? (prefersDark ? 'dark' : 'light');
+  $('theme').addEventListener('click', () => applyTheme(document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark'));
+}
+
+const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+
+// ---------- layer strip (Server-Sent Events) ----------
+
+function connectStatus() {
+  const live = $('live');
+  const source = new EventSource('/v1/status/stream');
+  source.addEventListener('status', (event) => {
+    live.dataset.state = 'live';
+    live.textContent = 'live';
+    renderStatus(JSON.parse(event.data));
+  });
+  source.addEventListener('error', () => {
+    live.dataset.state = 'down';
+    live.textContent = 'reconnecting…';
+  });
+}
+
+function renderStatus(s) {
+  state.status = s;
+  $('version').textContent = s.version ? `v${s.version}` : '';
+  $('log-end').textContent = fmt(s.logEnd);
+  $('ingest-rate').textContent = `${fmt(Math.round(s.ingestRate))} events/s`;
+  $('disk').textContent = s.disk ? `${bytes(s.disk.masterBytes)} Parquet · ${bytes(s.disk.logBytes)} log` : '–';
+  $('sealed').textContent = `${fmt(s.sealedSegments)} sealed segments`;
+  const cutoff = s.batch?.cutoff ?? 0;
+  $('batch-version').textContent = s.batch ? `v${s.batch.version}` : 'none yet';
+  $('batch-cutoff').textContent = s.batch ? `offset ${fmt(cutoff)}` : '–';
+  $('batch-age').textContent = s.batch ? duration(s.batch.ageMs) : '–';
+  const last = s.recentBatches?.[0];
+  $('batch-last').textContent = last ? `${duration(last.durationMs)} · ${fmt(Math.round(last.events / Math.max(last.durationMs / 1000, 1e-3)))} events/s` : '–';
+  renderProgress(s.batchProgress);
+  renderHistory(s.recentBatches ?? []);
+  $('speed-events').textContent = fmt(s.speed.events);
+  $('speed-keys').textContent = fmt(s.speed.keys);
+  $('memory').textContent = s.memory ? `${bytes(s.memory.heapUsedBytes)} heap · ${bytes(s.memory.rssBytes)} RSS` : '–';
+  $('lag').textContent = `${fmt(s.logEnd - cutoff)} offsets`;
+
+  const version = s.batch?.version ?? null;
+  if (state.lastVersion !== undefined && version !== state.lastVersion) scheduleRefresh(true);
+  else if (state.lastLogEnd !== undefined && s.logEnd !== state.lastLogEnd) scheduleRefresh(false);
+  state.lastVersion = version;
+  state.lastLogEnd = s.logEnd;
+}
+
+function renderProgress(progress) {
+  const box = $('batch-progress');
+  box.hidden = progress === null || progress === undefined;
+  if (box.hidden) return;
+  const share = progress.phase === 'computing' && progress.viewsTotal > 0 ? progress.viewsDone / progress.viewsTotal : progress.phase === 'exporting' ? 0.15 : 0.05;
+  $('batch-progress-fill').style.width = `${Math.round(share * 100)}%`;
+  $('batch-progress-text').textContent = `running: ${progress.phase}${progress.phase === 'computing' ? ` ${progress.viewsDone}/${progress.viewsTotal} views` : ''}`;
+}
+
+function renderHistory(runs) {
+  const box = $('batch-history');
+  const shown = runs.slice(0, 20).reverse();
+  const longest = Math.max(1, ...shown.map((r) => r.durationMs));
+  box.replaceChildren(...shown.map((run) => {
+    const bar = document.createElement('span');
+    bar.style.height = `${Math.max(8, (run.durationMs / longest) * 100)}%`;
+    bar.title = `v${run.version}: ${fmt(run.events)} events in ${duration(run.durationMs)}`;
+    return bar;
+  }));
+}
+
+// ---------- explorer controls ----------
+
+function currentView() {
+  return state.views.find((v) => v.name === $('view').value);
+}
+
+function option(value, label = value) {
+  const o = document.createElement('option');
+  o.value = value;
+  o.textContent = label;
+  return o;
+}
+
+function fillViewControls() {
+  const view = currentView();
+  if (!view) return;
+  $('measure').replaceChildren(...Object.entries(view.measures).map(([name, m]) => option(name, `${name} (${m.type})`)));
+  $('group-by').replaceChildren(...view.dimensions.map((d) => option(d)));
+  $('group-by').disabled = view.dimensions.length === 0;
+  fillGranularity();
+  void fillFilters(view);
+}
+
+function rangeMs() {
+  const v = $('range').value;
+  return v === 'all' ? null : Number(v);
+}
+
+function fillGranularity() {
+  const view = currentView();
+  const select = $('granularity');
+  if (view.granularity === 'none') {
+    select.replaceChildren(option('all', 'all (view has no time)'));
+    return;
+  }
+  const options = ROLLUP_ORDER.slice(ROLLUP_ORDER.indexOf(view.granularity)).filter((g) => view.granularity !== 'week' || g !== 'month');
+  const range = rangeMs() ?? 90 * 86400e3;
+  const fitting = options.find((g) => range / GRANULARITY_MS[g] <= MAX_POINTS) ?? options.at(-1);
+  select.replaceChildren(...options.map((g) => option(g)));
+  select.value = fitting;
+}
+
+async function fillFilters(view) {
+  const box = $('filters');
+  const generation = ++state.generation;
+  const firstMeasure = Object.keys(view.measures)[0];
+  const selects = await Promise.all(view.dimensions.map(async (dim) => {
+    const label = document.createElement('label');
+    label.textContent = dim;
+    const select = document.createElement('select');
+    select.dataset.dimension = dim;
+    select.append(option('', 'any'));
+    try {
+      const answer = await api('/v1/query', { view: view.name, groupBy: [dim], granularity: 'all', orderBy: [{ measure: firstMeasure, desc: true }], limit: 50 });
+      for (const row of answer.rows) select.append(option(JSON.stringify(row[dim]), row[dim] === null ? '(none)' : String(row[dim])));
+    } catch {
+      // The filter stays at 'any'; the chart shows the error if the view itself fails.
+    }
+    select.addEventListener('change', () => scheduleRefresh(true));
+    label.append(select);
+    return label;
+  }));
+  if (generation === state.generation) box.replaceChildren(...selects);
+}
+
+function where() {
+  const filters = {};
+  for (const select of $('filters').querySelectorAll('select')) {
+    if (select.value !== '') filters[select.dataset.dimension] = JSON.parse(select.value);
+  }
+  return filters;
+}
+
+function chartQuery() {
+  const view = currentView();
+  const range = rangeMs();
+  const now = Date.now();
+  const query = { view: view.name, granularity: $('granularity').value };
+  if (range !== null) Object.assign(query, { from: new Date(now - range).toISOString(), to: new Date(now + 1).toISOString() });
+  const filters = where();
+  if (Object.keys(filters).length > 0) query.where = filters;
+  return query;
+}
+
+// ---------- refresh ----------
+
+function scheduleRefresh(now) {
+  clearTimeout(state.refreshTimer);
+  const wait = now ? 0 : Math.max(0, REFRESH_MIN_MS - (Date.now() - state.lastRefresh));
+  state.refreshTimer = setTimeout(() => void refresh(), wait);
+}
+
+function setState(id, kind, text) {
+  const box = $(id);
+  if (kind === null) delete box.dataset.kind;
+  else box.dataset.kind = kind;
+  box.textContent = text ?? '';
+}
+
+async function refresh() {
+  const view = currentView();
+  if (!view) return;
+  state.lastRefresh = Date.now();
+  const measure = $('measure').value;
+  const query = chartQuery();
+  if (!state.queryEdited) $('query-text').value = JSON.stringify(query, null, 2);
+  const loading = setTimeout(() => setState('chart-state', 'loading', 'Loading…'), 200);
+  try {
+    const [merged, batch, speed] = await Promise.all(['merged', 'batch', 'speed'].map((layer) => api('/v1/query', { ...query, layer })));
+    clearTimeout(loading);
+    renderChart(view, measure, merged, batch, speed);
+    await renderTop(view, measure, query);
+  } catch (error) {
+    clearTimeout(loading);
+    setState('chart-state', 'error', error.message);
+  }
+}
+
+// ---------- chart ----------
+
+function seriesValues(times, answer, measure) {
+  const byTime = new Map(answer.rows.map((r) => [Date.parse(r.time), r[measure]]));
+  return times.map((t) => {
+    const v = byTime.get(t);
+    return v === undefined || v === null ? null : Number(v);
+  });
+}
+
+function renderChart(view, measure, merged, batch, speed) {
+  const box = $('chart');
+  if (merged.rows.length === 0 || merged.rows[0].time === undefined) {
+    state.chart?.destroy();
+    state.chart = null;
+    box.replaceChildren();
+    setState('chart-state', 'empty', merged.rows.length === 0
+      ? 'No events in this range yet. Send some with POST /v1/events/{type} or tandem ingest.'
+      : 'This view has no time dimension; see the table below.');
+    return;
+  }
+  setState('chart-state', null);
+  const times = [...new Set(merged.rows.map((r) => Date.parse(r.time)))].sort((a, b) => a - b);
+  const type = view.measures[measure].type;
+  const additive = ADDITIVE.has(type);
+  const b = seriesValues(times, batch, measure);
+  const s = seriesValues(times, speed, measure);
+  const m = seriesValues(times, merged, measure);
+  const x = times.map((t) => t / 1000);
+  // What the chart shows, in numbers: lets tests and curious users check it without reading pixels.
+  box.dataset.points = String(times.length);
+  box.dataset.total = String(m.reduce((sum, v) => sum + (v ?? 0), 0));
+  // Stacked for sums and counts: the total's area is painted in the speed colour, the batch part over it.
+  const data = additive ? [x, m, b.map((v) => v ?? 0)] : [x, b, s, m];
+  const key = `${view.name}|${measure}|${additive}|${document.documentElement.dataset.theme}`;
+  if (state.chart && state.chartKey === key) {
+    state.chart.setData(data);
+    return;
+  }
+  state.chart?.destroy();
+  state.chartKey = key;
+  state.chart = new uPlot(chartOptions(additive, measure, box.clientWidth), data, box);
+}
+
+function chartOptions(additive, measure, width) {
+  const text = css('--text');
+  const grid = css('--border');
+  const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
+  const bars = uPlot.paths.bars({ size: [0.8, 40] });
+  const series = additive
+    ? [
+      // Opaque fills: the batch bar is painted over the total's bar, and must hide it where they overlap.
+      { label: `${measure}: speed layer`, stroke: css('--speed'), fill: css('--speed-solid'), paths: bars, value: (_, v) => fmt(v) },
+      { label: `${measure}: batch view`, stroke: css('--batch'), fill: css('--batch-solid'), paths: bars, value: (_, v) => fmt(v) },
+    ]
+    : [
+      { label: `${measure}: batch view`, stroke: css('--batch'), width: 2, value: (_, v) => fmt(v) },
+      { label: `${measure}: speed layer`, stroke: css('--speed'), width: 2, value: (_, v) => fmt(v) },
+      { label: `${measure}: merged`, stroke: text, width: 1, dash: [4, 4], value: (_, v) => fmt(v) },
+    ];
+  return {
+    width: Math.max(280, width),
+    height: 300,
+    series: [{}, ...series],
+    scales: { x: { time: true, range: xRange } },
+    axes: [axis, { ...axis, size: 70, values: (_, ticks) => ticks.map((t) => fmt(t)) }],
+    legend: { show: true },
+    hooks: { draw: [drawBoundary] },
+  };
+}
+
+/** The data's span, widened to the current bucket's end and to the last batch, so the boundary is on the chart. */
+function xRange(_u, min, max) {
+  const step = GRANULARITY_MS[$('granularity').value] / 1000 || 0;
+  const createdAt = state.status?.batch?.createdAt;
+  const boundary = createdAt ? Date.parse(createdAt) / 1000 : max;
+  const range = rangeMs();
+  const from = range === null ? min : Math.min(min, (Date.now() - range) / 1000);
+  return [from, Math.max(max + step, Math.min(boundary + step / 4, Date.now() / 1000 + step))];
+}
+
+/** The last batch's seal time: events that arrived before it are in the batch view, the rest in the speed layer. */
+function drawBoundary(u) {
+  const createdAt = state.status?.batch?.createdAt;
+  if (!createdAt) return;
+  $('chart').dataset.boundary = createdAt;
+  const x = u.valToPos(Date.parse(createdAt) / 1000, 'x', true);
+  if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+  const ctx = u.ctx;
+  ctx.save();
+  ctx.strokeStyle = css('--boundary');
+  ctx.lineWidth = 2 * devicePixelRatio;
+  ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+  ctx.beginPath();
+  ctx.moveTo(x, u.bbox.top);
+  ctx.lineTo(x, u.bbox.top + u.bbox.height);
+  ctx.stroke();
+  ctx.fillStyle = css('--boundary');
+  ctx.font = `${11 * devicePixelRatio}px system-ui`;
+  ctx.fillText(`batch v${state.status.batch.version}`, x + 4 * devicePixelRatio, u.bbox.top + 12 * devicePixelRatio);
+  ctx.restore();
+}
+
+// ---------- top-N table ----------
+
+async function renderTop(view, measure, query) {
+  const table = $('top');
+  const dim = $('group-by').value;
+  if (!dim) {
+    table.querySelector('thead').replaceChildren();
+    table.querySelector('tbody').replaceChildren();
+    setState('table-state', 'empty', 'This view has no dimensions to rank.');
+    return;
+  }
+  const base = { ...query, groupBy: [dim], granularity: 'all' };
+  const [top, batch, speed] = await Promise.all([
+    api('/v1/query', { ...base, orderBy: [{ measure, desc: true }], limit: 10 }),
+    api('/v1/query', { ...base, layer: 'batch' }),
+    api('/v1/query', { ...base, layer: 'speed' }),
+  ]);
+  const byKey = (answer) => new Map(answer.rows.map((r) => [JSON.stringify(r[dim]), r[measure]]));
+  const batchBy = byKey(batch);
+  const speedBy = byKey(speed);
+  const additive = ADDITIVE.has(view.measures[measure].type);
+  const head = document.createElement('tr');
+  head.innerHTML = '<th></th><th class="num"></th><th class="num">batch view</th><th class="num">speed layer</th>' + (additive ? '<th>split</th>' : '');
+  head.children[0].textContent = dim;
+  head.children[1].textContent = measure;
+  table.querySelector('thead').replaceChildren(head);
+  const rows = top.rows.map((row) => {
+    const key = JSON.stringify(row[dim]);
+    const tr = document.createElement('tr');
+    const cells = [row[dim] === null ? '(none)' : String(row[dim]), fmt(row[measure]), fmt(batchBy.get(key) ?? null), fmt(speedBy.get(key) ?? null)];
+    cells.forEach((text, i) => {
+      const td = document.createElement('td');
+      td.textContent = text;
+      if (i > 0) td.className = 'num';
+      tr.append(td);
+    });
+    if (additive) tr.append(splitCell(Number(batchBy.get(key) ?? 0), Number(speedBy.get(key) ?? 0)));
+    return tr;
+  });
+  table.querySelector('tbody').replaceChildren(...rows);
+  setState('table-state', rows.length === 0 ? 'empty' : null, rows.length === 0 ? 'No rows in this range.' : '');
+}
+
+function splitCell(batch, speed) {
+  const td = document.createElement('td');
+  const total = Math.abs(batch) + Math.abs(speed) || 1;
+  for (const [kind, value] of [['batch', batch], ['speed', speed]]) {
+    const bar = document.createElement('span');
+    bar.className = `split ${kind}`;
+    bar.style.width = `${Math.round((Math.abs(value) / total) * 80)}px`;
+    td.append(bar);
+  }
+  return td;
+}
+
+// ---------- query box ----------
+
+async function runQueryBox() {
+  const status = $('query-status');
+  const meta = $('query-meta');
+  const answer = $('query-answer');
+  let query;
+  try {
+    query = JSON.parse($('query-text').value);
+  } catch {
+    meta.className = 'error';
+    meta.textContent = 'The query is not valid JSON.';
+    answer.textContent = '';
+    return;
+  }
+  status.textContent = 'running…';
+  const started = performance.now();
+  try {
+    const result = await api('/v1/query', query);
+    meta.className = '';
+    meta.textContent = `meta ${JSON.stringify(result.meta)}`;
+    const shown = result.rows.slice(0, 200);
+    answer.textContent = JSON.stringify(shown, null, 2) + (result.rows.length > shown.length ? `\n… ${result.rows.length - shown.length} more rows` : '');
+    status.textContent = `${result.rows.length} rows in ${Math.round(performance.now() - started)} ms`;
+  } catch (error) {
+    meta.className = 'error';
+    meta.textContent = error.message;
+    answer.textContent = '';
+    status.textContent = '';
+  }
+}
+
+// ---------- start ----------
+
+async function start() {
+  initTheme();
+  connectStatus();
+  $('run-batch').addEventListener('click', async () => {
+    const button = $('run-batch');
+    button.disabled = true;
+    try {
+      await api('/v1/batch', {});
+    } catch (error) {
+      setState('chart-state', 'error', error.message);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  $('run-query').addEventListener('click', () => void runQueryBox());
+  $('query-text').addEventListener('input', () => (state.queryEdited = true));
+  $('view').addEventListener('change', () => {
+    state.queryEdited = false;
+    fillViewControls();
+    scheduleRefresh(true);
+  });
+  for (const id of ['measure', 'granularity', 'group-by']) $(id).addEventListener('change', () => scheduleRefresh(true));
+  $('range').addEventListener('change', () => {
+    fillGranularity();
+    scheduleRefresh(true);
+  });
+  new ResizeObserver(() => {
+    if (state.chart) state.chart.setSize({ width: Math.max(280, $('chart').clientWidth), height: 300 });
+  }).observe($('chart'));
+
+  try {
+    const { views } = await api('/v1/views');
+    state.views = views;
+    if (views.length === 0) {
+      setState('chart-state', 'empty', 'No views are defined; add some to the config.');
+      return;
+    }
+    $('view').replaceChildren(...views.map((v) => option(v.name)));
+    fillViewControls();
+    await refresh();
+  } catch (error) {
+    setState('chart-state', 'error', error.message);
+  }
+}
+
+void start();

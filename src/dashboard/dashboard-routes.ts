@@ -1,0 +1,42 @@
+/**
+ * Serves the dashboard: a static page, its script and styles, and uPlot from
+ * the installed package. Everything ships with Tandem; the page requests
+ * nothing from outside the server.
+ *
+ * @module
+ */
+import type { FastifyInstance } from 'fastify';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+interface Asset {
+  readonly body: Buffer;
+  readonly type: string;
+}
+
+const require = createRequire(import.meta.url);
+
+function load(): Record<string, Asset> {
+  const own = (name: string) => readFileSync(new URL(`assets/${name}`, import.meta.url));
+  return {
+    '/': { body: own('index.html'), type: 'text/html; charset=utf-8' },
+    '/dashboard/app.js': { body: own('app.js'), type: 'text/javascript; charset=utf-8' },
+    '/dashboard/style.css': { body: own('style.css'), type: 'text/css; charset=utf-8' },
+    '/dashboard/uplot.js': { body: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js')), type: 'text/javascript; charset=utf-8' },
+    '/dashboard/uplot.css': { body: readFileSync(require.resolve('uplot/dist/uPlot.min.css')), type: 'text/css; charset=utf-8' },
+  };
+}
+
+/** Registers `GET /` and the dashboard's assets on a Fastify instance. */
+export function registerDashboard(app: FastifyInstance): void {
+  const assets = load();
+  for (const [path, asset] of Object.entries(assets)) {
+    app.get(path, (_request, reply) => {
+      void reply
+        .header('content-type', asset.type)
+        .header('cache-control', 'no-cache')
+        .header('content-security-policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:")
+        .send(asset.body);
+    });
+  }
+}

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { chromium, type Page } from 'playwright-core';
+import { demoConfig, ShopGenerator, type ShopEvents } from '../../src/demo/index.ts';
+import { createServer } from '../../src/server/index.ts';
+import { Tandem } from '../../src/index.ts';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumSkipReason } from '../support/chromium.ts';
+
+const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
+const HOUR = 3_600_000;
+
+async function ingest(tandem: Tandem, events: ShopEvents): Promise<void> {
+  for (const [type, list] of Object.entries(events)) if (list.length > 0) await tandem.ingest(type, list);
+}
+
+const text = (page: Page, selector: string) => page.locator(selector).innerText();
+
+async function waitForText(page: Page, selector: string, expected: string): Promise<void> {
+  await page.waitForFunction(([s, e]) => document.querySelector(s!)?.textContent?.trim() === e, [selector, expected], { timeout: 15_000 });
+}
+
+test('dashboard: live layer strip, explorer filter, batch moves version and boundary, phone width, dark theme, no console errors', { skip: chromiumSkipReason(), timeout: 120_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tandem-dashboard-'));
+  const tandem = await Tandem.open({ dataDir: dir, config: demoConfig });
+  const server = createServer({ tandem, version: 'test' });
+  const generator = new ShopGenerator({ seed: 42 });
+  const now = Date.now();
+  await ingest(tandem, generator.backfill(20_000, now - 20 * HOUR, now));
+  await tandem.runBatch();
+  await ingest(tandem, generator.live(3000));
+  const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const profile = await mkdtemp(join(tmpdir(), 'tandem-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
+  const problems: string[] = [];
+  try {
+    const page = context.pages()[0] ?? await context.newPage();
+    page.on('console', (message) => { if (message.type() === 'error') problems.push(`console: ${message.text()}`); });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('request', (request) => { if (!request.url().startsWith(base) && !request.url().startsWith('data:')) problems.push(`outside request: ${request.url()}`); });
+    await page.goto(base);
+
+    // The layer strip shows the live offsets, and follows new ingest.
+    await waitForText(page, '#log-end', tandem.status().logEnd.toLocaleString('en-US'));
+    await waitForText(page, '#batch-version', 'v1');
+    assert.equal(await text(page, '#batch-cutoff'), `offset ${tandem.status().batch!.cutoff.toLocaleString('en-US')}`);
+    await ingest(tandem, generator.live(500));
+    await waitForText(page, '#log-end', tandem.status().logEnd.toLocaleString('en-US'));
+
+    // The explorer: pick a view, see a chart and a table; a filter changes both.
+    await page.selectOption('#view', 'revenue_by_country');
+    await page.waitForSelector('#chart canvas');
+    await page.waitForFunction(() => document.querySelectorAll('#top tbody tr').length > 1);
+    const totalBefore = await page.getAttribute('#chart', 'data-total');
+    const rowsBefore = await page.locator('#top tbody tr').count();
+    await page.waitForSelector('select[data-dimension="country"] option[value="\\"DE\\""]', { state: 'attached' });
+    await page.selectOption('select[data-dimension="country"]', '"DE"');
+    await page.waitForFunction((before) => document.querySelector('#chart')?.getAttribute('data-total') !== before, totalBefore);
+    await page.waitForFunction(() => document.querySelectorAll('#top tbody tr').length === 1);
+    assert.ok(rowsBefore > 1);
+    assert.equal(await text(page, '#top tbody tr td >> nth=0'), 'DE');
+    assert.match(await page.inputValue('#query-text'), /"country": "DE"/);
+
+    // The query box runs the query it shows and prints the answer's meta.
+    await page.click('#run-query');
+    await page.waitForFunction(() => document.querySelector('#query-meta')?.textContent?.startsWith('meta '));
+    assert.match(await text(page, '#query-meta'), /"batchVersion":1/);
+
+    // A batch moves the version, the cutoff and the chart's boundary.
+    const boundaryBefore = await page.getAttribute('#chart', 'data-boundary');
+    await page.click('#run-batch');
+    await waitForText(page, '#batch-version', 'v2');
+    await waitForText(page, '#batch-cutoff', `offset ${tandem.status().batch!.cutoff.toLocaleString('en-US')}`);
+    await page.waitForFunction((before) => document.querySelector('#chart')?.getAttribute('data-boundary') !== before, boundaryBefore);
+    await waitForText(page, '#speed-events', '0');
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: new URL('dashboard-desktop.png', ARTIFACTS).pathname, fullPage: true });
+
+    // Phone width: nothing overflows sideways. Dark theme applies.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(300);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page overflows a phone screen by ${overflow}px`);
+    await page.click('#theme');
+    assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: new URL('dashboard-phone-dark.png', ARTIFACTS).pathname, fullPage: true });
+
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+    await server.app.close();
+    await tandem.close();
+    await rm(profile, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
+  }
+});
