@@ -166,6 +166,7 @@ async function startDemo(running: RunningServer, rate: number, history: number):
   console.log([
     '',
     'Tandem demo is running: an online shop sending page views, cart adds and orders.',
+    `  Dashboard ${url}/`,
     `  API       ${url}/v1/status   (OpenAPI at ${url}/openapi.json)`,
     `  Metrics   ${url}/metrics`,
     `  Try       npx tandem query '{"view":"revenue_by_country","groupBy":["country"],"granularity":"all","orderBy":[{"measure":"revenue","desc":true}]}' --url ${url}`,
