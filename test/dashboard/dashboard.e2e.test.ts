@@ -9,6 +9,15 @@ import { createServer } from '../../src/server/index.ts';
 import { Tandem } from '../../src/index.ts';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumSkipReason } from '../support/chromium.ts';
 
+/** Polls a check made through Playwright's locators (the page's CSP forbids evaluating strings in it). */
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 const HOUR = 3_600_000;
 
@@ -19,7 +28,8 @@ async function ingest(tandem: Tandem, events: ShopEvents): Promise<void> {
 const text = (page: Page, selector: string) => page.locator(selector).innerText();
 
 async function waitForText(page: Page, selector: string, expected: string): Promise<void> {
-  await page.waitForFunction(([s, e]) => document.querySelector(s!)?.textContent?.trim() === e, [selector, expected], { timeout: 15_000 });
+  let last: string | null = null;
+  await waitUntil(`${selector} shows '${expected}' (last seen '${last}')`, async () => (last = (await page.locator(selector).textContent())?.trim() ?? null) === expected);
 }
 
 test('dashboard: live layer strip, explorer filter, batch moves version and boundary, phone width, dark theme, no console errors', { skip: chromiumSkipReason(), timeout: 120_000 }, async () => {
@@ -52,20 +62,20 @@ test('dashboard: live layer strip, explorer filter, batch moves version and boun
     // The explorer: pick a view, see a chart and a table; a filter changes both.
     await page.selectOption('#view', 'revenue_by_country');
     await page.waitForSelector('#chart canvas');
-    await page.waitForFunction(() => document.querySelectorAll('#top tbody tr').length > 1);
+    await waitUntil('the table has rows', async () => (await page.locator('#top tbody tr').count()) > 1);
     const totalBefore = await page.getAttribute('#chart', 'data-total');
     const rowsBefore = await page.locator('#top tbody tr').count();
     await page.waitForSelector('select[data-dimension="country"] option[value="\\"DE\\""]', { state: 'attached' });
     await page.selectOption('select[data-dimension="country"]', '"DE"');
-    await page.waitForFunction((before) => document.querySelector('#chart')?.getAttribute('data-total') !== before, totalBefore);
-    await page.waitForFunction(() => document.querySelectorAll('#top tbody tr').length === 1);
+    await waitUntil('the chart changes', async () => (await page.getAttribute('#chart', 'data-total')) !== totalBefore);
+    await waitUntil('the table shows one country', async () => (await page.locator('#top tbody tr').count()) === 1);
     assert.ok(rowsBefore > 1);
     assert.equal(await text(page, '#top tbody tr td >> nth=0'), 'DE');
     assert.match(await page.inputValue('#query-text'), /"country": "DE"/);
 
     // The query box runs the query it shows and prints the answer's meta.
     await page.click('#run-query');
-    await page.waitForFunction(() => document.querySelector('#query-meta')?.textContent?.startsWith('meta '));
+    await waitUntil('the query box shows meta', async () => ((await page.locator('#query-meta').textContent()) ?? '').startsWith('meta '));
     assert.match(await text(page, '#query-meta'), /"batchVersion":1/);
 
     // A batch moves the version, the cutoff and the chart's boundary.
@@ -73,7 +83,7 @@ test('dashboard: live layer strip, explorer filter, batch moves version and boun
     await page.click('#run-batch');
     await waitForText(page, '#batch-version', 'v2');
     await waitForText(page, '#batch-cutoff', `offset ${tandem.status().batch!.cutoff.toLocaleString('en-US')}`);
-    await page.waitForFunction((before) => document.querySelector('#chart')?.getAttribute('data-boundary') !== before, boundaryBefore);
+    await waitUntil('the boundary moves', async () => (await page.getAttribute('#chart', 'data-boundary')) !== boundaryBefore);
     await waitForText(page, '#speed-events', '0');
 
     await mkdir(ARTIFACTS, { recursive: true });
@@ -82,7 +92,10 @@ test('dashboard: live layer strip, explorer filter, batch moves version and boun
     // Phone width: nothing overflows sideways. Dark theme applies.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(300);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate(() => {
+      const view = globalThis as unknown as { innerWidth: number; document: { documentElement: { scrollWidth: number } } };
+      return view.document.documentElement.scrollWidth - view.innerWidth;
+    });
     assert.ok(overflow <= 0, `page overflows a phone screen by ${overflow}px`);
     await page.click('#theme');
     assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
