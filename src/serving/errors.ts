@@ -28,3 +28,11 @@ export class UnknownMeasureError extends TandemError {
     super(`${field} names '${measure.slice(0, 64)}', which is not a measure of view '${view}'.`);
   }
 }
+
+/** Another engine (this process or another) has the data directory open. */
+export class DataDirectoryLockedError extends TandemError {
+  readonly code = 'data_directory_locked';
+  constructor(readonly dataDir: string, readonly pid: number | null) {
+    super(`The data directory ${dataDir} is in use by ${pid === null ? 'another process' : `process ${pid}`}; stop it first, or send events to its server with --url.`);
+  }
+}

@@ -7,4 +7,4 @@
 export { Tandem } from './tandem.ts';
 export type * from './engine-types.ts';
 export type * from './query.ts';
-export { InvalidQueryError, UnknownViewError, UnknownDimensionError, UnknownMeasureError } from './errors.ts';
+export { InvalidQueryError, UnknownViewError, UnknownDimensionError, UnknownMeasureError, DataDirectoryLockedError } from './errors.ts';

@@ -18,6 +18,7 @@ import { executeQuery } from './execute-query.ts';
 import { planQuery } from './query-plan.ts';
 import type { Query, QueryResult } from './query.ts';
 import { loadIdempotencyKeys } from './load-idempotency-keys.ts';
+import { DataDirLock } from './data-dir-lock.ts';
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
 const RECENT_BATCHES = 20;
@@ -44,6 +45,7 @@ export class Tandem {
   readonly #validators: ReadonlyMap<string, EventValidator>;
   readonly #options: TandemOptions;
   readonly #logger: EngineLogger;
+  readonly #lock: DataDirLock;
   #segments: SegmentManifest[];
   #batch: BatchViewStore | undefined;
   #batchRun: Promise<BatchSummary> | undefined;
@@ -53,8 +55,9 @@ export class Tandem {
 
   private constructor(parts: {
     catalog: Catalog; log: EventLog; speed: SpeedLayer; store: VersionStore; segments: SegmentManifest[];
-    duck: { instance: DuckDBInstance; connection: DuckDBConnection }; options: TandemOptions;
+    duck: { instance: DuckDBInstance; connection: DuckDBConnection }; options: TandemOptions; lock: DataDirLock;
   }) {
+    this.#lock = parts.lock;
     this.catalog = parts.catalog;
     this.#log = parts.log;
     this.#speed = parts.speed;
@@ -82,6 +85,17 @@ export class Tandem {
     const dirs = Tandem.#dirs(options.dataDir);
     const logger = options.logger ?? SILENT;
     await mkdir(dirs.master, { recursive: true });
+    const lock = await DataDirLock.acquire(options.dataDir);
+    try {
+      return await Tandem.#openLocked(options, catalog, lock, logger);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  static async #openLocked(options: TandemOptions, catalog: Catalog, lock: DataDirLock, logger: EngineLogger): Promise<Tandem> {
+    const dirs = Tandem.#dirs(options.dataDir);
     await removeTemporaryFiles(dirs.master);
     const store = new VersionStore(dirs.batch);
     await store.init();
@@ -98,7 +112,7 @@ export class Tandem {
     const instance = await DuckDBInstance.create(':memory:');
     const duck = { instance, connection: await instance.connect() };
     const segments = await readSegmentManifests(dirs.master);
-    const engine = new Tandem({ catalog, log, speed, store, segments, duck, options });
+    const engine = new Tandem({ catalog, log, speed, store, segments, duck, options, lock });
     await engine.#recover(cutoff, published);
     return engine;
   }
@@ -274,5 +288,6 @@ export class Tandem {
     await this.#log.close();
     this.#duck.connection.closeSync();
     this.#duck.instance.closeSync();
+    await this.#lock.release();
   }
 }
