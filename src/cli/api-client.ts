@@ -28,13 +28,22 @@ export class ApiClient {
     let response: Response;
     try {
       response = await fetch(url, init);
-    } catch {
-      throw new CliError(`Cannot reach a Tandem server at ${this.baseUrl}; start one with 'tandem serve' or pass --url.`);
+    } catch (error) {
+      throw networkError(this.baseUrl, error);
     }
     const text = await response.text();
     if (!response.ok) throw new CliError(`The server answered ${response.status}: ${serverMessage(text)}`);
     return JSON.parse(text) as T;
   }
+}
+
+function networkError(baseUrl: string, error: unknown): CliError {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code === 'ECONNREFUSED' || cause?.code === 'ENOTFOUND' || cause?.code === 'EHOSTUNREACH') {
+    return new CliError(`Cannot reach a Tandem server at ${baseUrl}; start one with 'tandem serve' or pass --url.`);
+  }
+  const reason = cause?.message ?? (error as Error).message;
+  return new CliError(`The request to ${baseUrl} failed: ${reason.replace(/\.$/, '')}.`);
 }
 
 function serverMessage(text: string): string {

@@ -10,7 +10,8 @@ import type { TandemServer } from '../server/index.ts';
 const DAY = 86_400_000;
 
 export class DemoTraffic {
-  readonly #generator = new ShopGenerator();
+  // Seeded from the clock: a restarted demo sends new ids, not the last run's (which would all be duplicates).
+  readonly #generator = new ShopGenerator({ seed: Date.now() % 2 ** 32 });
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 

@@ -7,6 +7,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { RejectedEvent } from '../serving/index.ts';
+import { CliError } from './cli-error.ts';
 import type { IngestTarget } from './ingest-target.ts';
 import type { RecordSource } from './record-source.ts';
 
@@ -17,6 +18,8 @@ export interface IngestSummary {
   readonly rejected: number;
   /** The first rejections, with their line (or row) number in the file, counted from 1. */
   readonly firstRejections: readonly { readonly line: number; readonly error: string }[];
+  /** What `line` counts: file lines (NDJSON, CSV) or rows (Parquet). */
+  readonly unit: 'line' | 'row';
   readonly seconds: number;
 }
 
@@ -30,40 +33,47 @@ export async function ingestFile(options: {
   const bar = options.progress ? createBar(source) : undefined;
   bar?.start(source.total, 0, { rate: '0' });
   const started = performance.now();
-  let events = 0;
-  let accepted = 0;
-  let duplicates = 0;
-  let progress = 0;
-  const rejections: { line: number; error: string }[] = [];
-  let rejectedCount = 0;
+  const totals = { events: 0, accepted: 0, duplicates: 0, rejected: 0, progress: 0 };
+  let lowest: { line: number; error: string }[] = [];
   const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
 
   const record = (start: number, outcome: { accepted: number; duplicates: number; rejected: readonly RejectedEvent[] }, step: number) => {
-    accepted += outcome.accepted;
-    duplicates += outcome.duplicates;
-    rejectedCount += outcome.rejected.length;
-    for (const r of outcome.rejected) if (rejections.length < SHOWN_REJECTIONS) rejections.push({ line: start + r.index + 1, error: r.error });
-    progress += step;
+    totals.accepted += outcome.accepted;
+    totals.duplicates += outcome.duplicates;
+    totals.rejected += outcome.rejected.length;
+    // Batches finish out of order: keep the lowest line numbers seen so far, not the first to arrive.
+    const lines = outcome.rejected.map((r) => ({ line: start + r.index + source.firstLine, error: r.error }));
+    lowest = [...lowest, ...lines].sort((a, b) => a.line - b.line).slice(0, SHOWN_REJECTIONS);
+    totals.progress += step;
     const seconds = (performance.now() - started) / 1000;
-    bar?.update(progress, { rate: Math.round(accepted / Math.max(seconds, 1e-3)).toLocaleString('en-US') });
+    bar?.update(totals.progress, { rate: Math.round(totals.accepted / Math.max(seconds, 1e-3)).toLocaleString('en-US') });
   };
 
   try {
     for await (const batch of source.batches(options.batchSize)) {
-      const start = events;
-      events += batch.lines.length;
-      const sent: Promise<void> = target.send(eventType, batch.lines).then((outcome) => record(start, outcome, batch.progress));
-      const tracked = sent.finally(() => inFlight.delete(tracked));
-      tracked.catch(() => undefined); // the failure surfaces through Promise.race/all below, not as an unhandled rejection
+      const start = totals.events;
+      totals.events += batch.lines.length;
+      const sent = target.send(eventType, batch.lines).then((outcome) => record(start, outcome, batch.progress), (error: unknown) => {
+        failure ??= error;
+      });
+      const tracked: Promise<void> = sent.finally(() => inFlight.delete(tracked));
       inFlight.add(tracked);
       if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
+      if (failure !== undefined) break;
     }
     await Promise.all(inFlight);
   } finally {
     bar?.stop();
   }
-  rejections.sort((a, b) => a.line - b.line);
-  return { events, accepted, duplicates, rejected: rejectedCount, firstRejections: rejections, seconds: (performance.now() - started) / 1000 };
+  if (failure !== undefined) {
+    const reason = failure instanceof Error ? failure.message : String(failure);
+    throw new CliError(`${reason.replace(/\.$/, '')}; ${totals.accepted.toLocaleString('en-US')} events were accepted before the failure.`);
+  }
+  return {
+    events: totals.events, accepted: totals.accepted, duplicates: totals.duplicates, rejected: totals.rejected,
+    firstRejections: lowest, unit: source.lineLabel, seconds: (performance.now() - started) / 1000,
+  };
 }
 
 function createBar(source: RecordSource): cliProgress.SingleBar {
@@ -83,7 +93,7 @@ export function formatSummary(summary: IngestSummary): string {
     `(${summary.duplicates.toLocaleString('en-US')} already stored), ${summary.rejected.toLocaleString('en-US')} rejected, ` +
     `in ${summary.seconds.toFixed(1)} s (${rate} events/s).`,
   ];
-  for (const r of summary.firstRejections) lines.push(`  line ${r.line}: ${r.error}`);
+  for (const r of summary.firstRejections) lines.push(`  ${summary.unit} ${r.line}: ${r.error}`);
   if (summary.rejected > summary.firstRejections.length) lines.push(`  … and ${summary.rejected - summary.firstRejections.length} more.`);
   return lines.join('\n');
 }

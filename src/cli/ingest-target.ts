@@ -6,7 +6,7 @@
  */
 import { parseNdjson } from '../server/index.ts';
 import { Tandem, type RejectedEvent } from '../serving/index.ts';
-import type { TandemConfig } from '../definitions/index.ts';
+import { compileConfig, type Catalog, type FieldType, type TandemConfig } from '../definitions/index.ts';
 import { ApiClient } from './api-client.ts';
 
 export interface BatchOutcome {
@@ -17,6 +17,8 @@ export interface BatchOutcome {
 }
 
 export interface IngestTarget {
+  /** The event type's field types, or undefined when the target does not know the type. */
+  fields(eventType: string): Promise<ReadonlyMap<string, FieldType> | undefined>;
   send(eventType: string, lines: readonly string[]): Promise<BatchOutcome>;
   close(): Promise<void>;
 }
@@ -24,6 +26,11 @@ export interface IngestTarget {
 export function httpTarget(url: string): IngestTarget {
   const client = new ApiClient(url);
   return {
+    async fields(eventType) {
+      const { eventTypes } = await client.get<{ eventTypes: unknown[] }>('/v1/views');
+      const definition = eventTypes.find((e) => (e as { name?: unknown }).name === eventType);
+      return definition === undefined ? undefined : fieldTypes(compileConfig({ eventTypes: [definition], views: [] }), eventType);
+    },
     send: (eventType, lines) => client.postNdjson<BatchOutcome>(`/v1/events/${encodeURIComponent(eventType)}`, lines.join('\n')),
     close: async () => {},
   };
@@ -32,6 +39,7 @@ export function httpTarget(url: string): IngestTarget {
 export async function localTarget(dataDir: string, config: TandemConfig): Promise<IngestTarget> {
   const tandem = await Tandem.open({ dataDir, config });
   return {
+    fields: async (eventType) => fieldTypes(tandem.catalog, eventType),
     async send(eventType, lines) {
       const parsed = parseNdjson(lines.join('\n'));
       const result = await tandem.ingest(eventType, parsed.events);
@@ -40,4 +48,9 @@ export async function localTarget(dataDir: string, config: TandemConfig): Promis
     },
     close: () => tandem.close(),
   };
+}
+
+function fieldTypes(catalog: Catalog, eventType: string): ReadonlyMap<string, FieldType> | undefined {
+  const schema = catalog.eventTypes.get(eventType);
+  return schema === undefined ? undefined : new Map(schema.fields.map((f) => [f.name, f.type]));
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { Command, Option } from 'commander';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { TandemError } from '../definitions/index.ts';
 import { demoConfig } from '../demo/index.ts';
 import type { BatchSummary, QueryResult } from '../serving/index.ts';
@@ -55,13 +55,13 @@ function program(): Command {
     .option('--history <events>', 'events of history to generate on first start', '50000')
     .option('--fresh', 'delete the demo data directory first')
     .action(async (options: { data: string; port: string; host: string; batchEvery: string; rate: string; history: string; fresh?: boolean }) => {
-      if (options.fresh === true) await rm(options.data, { recursive: true, force: true });
+      if (options.fresh === true) await removeDemoData(options.data);
       const running = await runServer({
         config: demoConfig, dataDir: options.data, host: options.host, port: parsePort(options.port),
         batchEveryMs: parseDuration(options.batchEvery, '--batch-every'), logLevel: 'warn', onBatch: printBatch,
       });
       stopOnSignals(running);
-      await startDemo(running, positiveInt(options.rate, '--rate'), positiveInt(options.history, '--history'));
+      await startDemo(running, nonNegativeInt(options.rate, '--rate'), nonNegativeInt(options.history, '--history'));
     });
 
   cli.command('ingest')
@@ -75,7 +75,8 @@ function program(): Command {
     .option('--batch-size <n>', 'events per request', '1000')
     .option('--no-progress', 'do not draw a progress bar')
     .action(async (file: string, options: { event: string; url: string; data?: string; config?: string; format?: string; batchSize: string; progress: boolean }) => {
-      const source = await openSource(file, detectFormat(file, options.format));
+      const format = detectFormat(file, options.format);
+      const batchSize = positiveInt(options.batchSize, '--batch-size');
       let target;
       if (options.data !== undefined) {
         if (options.config === undefined) throw new CliError('--data needs --config to know the event types.');
@@ -84,8 +85,9 @@ function program(): Command {
         target = httpTarget(options.url);
       }
       try {
+        const source = await openSource(file, format, format === 'csv' ? await target.fields(options.event) : undefined);
         const summary = await ingestFile({
-          source, target, eventType: options.event, batchSize: positiveInt(options.batchSize, '--batch-size'), progress: options.progress && process.stderr.isTTY,
+          source, target, eventType: options.event, batchSize, progress: options.progress && process.stderr.isTTY,
         });
         console.log(formatSummary(summary));
       } finally {
@@ -160,7 +162,7 @@ async function startDemo(running: RunningServer, rate: number, history: number):
     await traffic.backfill(history, 7);
     printBatch(await running.tandem.runBatch());
   }
-  traffic.start();
+  if (rate > 0) traffic.start();
   running.onStop(() => traffic.stop());
   const url = running.url;
   console.log([
@@ -175,9 +177,23 @@ async function startDemo(running: RunningServer, rate: number, history: number):
   ].join('\n'));
 }
 
+/** `--fresh` deletes only what looks like a Tandem data directory, never an arbitrary folder named by mistake. */
+async function removeDemoData(dir: string): Promise<void> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  const tandemOnly = entries.every((name) => ['log', 'master', 'batch', 'LOCK'].includes(name));
+  if (!tandemOnly) throw new CliError(`--fresh refuses to delete ${dir}: it holds files that Tandem did not write.`);
+  await rm(dir, { recursive: true, force: true });
+}
+
 function positiveInt(text: string, flag: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new CliError(`${flag} must be a non-negative integer, not '${text}'.`);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`${flag} must be a positive integer, not '${text}'.`);
+  return n;
+}
+
+function nonNegativeInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new CliError(`${flag} must be zero or a positive integer, not '${text}'.`);
   return n;
 }
 

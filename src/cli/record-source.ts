@@ -5,11 +5,12 @@
  *
  * @module
  */
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
+import { sqlStringLiteral, type FieldType } from '../definitions/index.ts';
 import { CliError } from './cli-error.ts';
 
 export interface RecordBatch {
@@ -21,6 +22,10 @@ export interface RecordBatch {
 export interface RecordSource {
   /** `bytes` for NDJSON, `rows` for DuckDB-read files. */
   readonly unit: 'bytes' | 'rows';
+  /** How rejections are located: by file line (NDJSON, CSV) or by row (Parquet). */
+  readonly lineLabel: 'line' | 'row';
+  /** The line or row number of the first record (a CSV header takes line 1). */
+  readonly firstLine: number;
   readonly total: number;
   batches(size: number): AsyncGenerator<RecordBatch>;
 }
@@ -33,19 +38,26 @@ export function detectFormat(file: string, explicit?: string): FileFormat {
   throw new CliError(`Cannot tell the format of ${file}; name it .ndjson, .csv or .parquet, or pass --format.`);
 }
 
-export async function openSource(file: string, format: FileFormat): Promise<RecordSource> {
+/**
+ * Opens a file. `fields` (the event type's field types, when known) types CSV
+ * columns by the schema rather than by DuckDB's guess, so that an id column
+ * of digits stays a string.
+ */
+export async function openSource(file: string, format: FileFormat, fields?: ReadonlyMap<string, FieldType>): Promise<RecordSource> {
   let size: number;
   try {
     size = (await stat(file)).size;
   } catch {
     throw new CliError(`Cannot read the input file ${file}.`);
   }
-  return format === 'ndjson' ? ndjsonSource(file, size) : await duckdbSource(file, format);
+  return format === 'ndjson' ? ndjsonSource(file, size) : await duckdbSource(file, format, fields ?? new Map());
 }
 
 function ndjsonSource(file: string, size: number): RecordSource {
   return {
     unit: 'bytes',
+    lineLabel: 'line',
+    firstLine: 1,
     total: size,
     async *batches(batchSize) {
       const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
@@ -65,12 +77,25 @@ function ndjsonSource(file: string, size: number): RecordSource {
   };
 }
 
-async function duckdbSource(file: string, format: 'csv' | 'parquet'): Promise<RecordSource> {
+/** CSV column types by field type. Timestamps are left to DuckDB's detection: ISO text and epoch numbers both work. */
+const CSV_TYPES: Partial<Record<FieldType, string>> = { string: 'VARCHAR', boolean: 'BOOLEAN', number: 'DOUBLE' };
+
+/** The `types` option for read_csv: only columns the header has (DuckDB rejects others). Names come from the config. */
+async function csvTypes(connection: DuckDBConnection, file: string, fields: ReadonlyMap<string, FieldType>): Promise<string> {
+  const header = await connection.runAndReadAll('SELECT column_name FROM (DESCRIBE SELECT * FROM read_csv($1, header = true))', [file]);
+  const columns = new Set(header.getRows().map((r) => String(r[0])));
+  const typed = [...fields].filter(([name, type]) => columns.has(name) && CSV_TYPES[type] !== undefined);
+  if (typed.length === 0) return '';
+  return `, types = {${typed.map(([name, type]) => `${sqlStringLiteral(name)}: '${CSV_TYPES[type]}'`).join(', ')}}`;
+}
+
+async function duckdbSource(file: string, format: 'csv' | 'parquet', fields: ReadonlyMap<string, FieldType>): Promise<RecordSource> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
-  const from = format === 'csv' ? 'read_csv($1, header = true)' : 'read_parquet($1)';
   let total: number;
+  let from: string;
   try {
+    from = format === 'csv' ? `read_csv($1, header = true${await csvTypes(connection, file, fields)})` : 'read_parquet($1)';
     const count = await connection.runAndReadAll(`SELECT count(*) FROM ${from}`, [file]);
     total = Number(count.getRows()[0]![0]);
   } catch (error) {
@@ -80,6 +105,8 @@ async function duckdbSource(file: string, format: 'csv' | 'parquet'): Promise<Re
   }
   return {
     unit: 'rows',
+    lineLabel: format === 'csv' ? 'line' : 'row',
+    firstLine: format === 'csv' ? 2 : 1,
     total,
     async *batches(batchSize) {
       try {

@@ -13,6 +13,7 @@ export type ShopEventType = 'page_view' | 'add_to_cart' | 'order';
 export type ShopEvents = Record<ShopEventType, Record<string, unknown>[]>;
 
 export interface ShopGeneratorOptions {
+  /** The same seed replays the same stream, ids included; a new seed gives new ids (a restarted demo must not resend old ones). */
   readonly seed?: number;
   /** Share of events whose time lies 1 hour to 14 days in the past. Default 0.02. */
   readonly lateShare?: number;
@@ -44,9 +45,12 @@ export class ShopGenerator {
   readonly #products: readonly Product[];
   readonly #recent: Record<ShopEventType, Record<string, unknown>[]> = { page_view: [], add_to_cart: [], order: [] };
   #sequence = 0;
+  readonly #idPrefix: string;
 
   constructor(options: ShopGeneratorOptions = {}) {
-    this.#random = new Random(options.seed ?? 20261125);
+    const seed = options.seed ?? 20261125;
+    this.#random = new Random(seed);
+    this.#idPrefix = (seed >>> 0).toString(36);
     this.#lateShare = options.lateShare ?? 0.02;
     this.#duplicateShare = options.duplicateShare ?? 0.01;
     this.#products = Array.from({ length: PRODUCTS }, (_, i) => ({
@@ -91,7 +95,7 @@ export class ShopGenerator {
     const country = r.weighted(COUNTRIES);
     const product = r.pick(this.#products);
     const time = new Date(at).toISOString();
-    const id = () => `${(++this.#sequence).toString(36)}-${r.int(1e9).toString(36)}`;
+    const id = () => `${this.#idPrefix}-${(++this.#sequence).toString(36)}`;
     const roll = r.next();
     if (roll < 0.84) {
       const page = r.next() < 0.6 ? `/product/${product.id}` : r.pick(['/', '/search', '/cart', `/category/${product.category}`]);

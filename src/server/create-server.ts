@@ -75,7 +75,7 @@ export function createServer(options: ServerOptions): TandemServer {
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = httpError(error, bodyLimit);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (status >= 500) request.log.error({ err: error }, 'request failed'); // clients get a safe sentence; the log keeps the detail
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

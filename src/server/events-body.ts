@@ -31,7 +31,7 @@ export function parseNdjson(body: string): ParsedEvents {
         parsed.events.push(JSON.parse(line));
         parsed.positions.push(index);
       } catch {
-        parsed.rejected.push({ index, field: '', error: `Line ${index + 1} is not valid JSON.` });
+        parsed.rejected.push({ index, field: '', error: 'This line is not valid JSON.' });
       }
     }
     index++;

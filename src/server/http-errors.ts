@@ -40,7 +40,16 @@ function frameworkMessage(error: FrameworkError, bodyLimit: number): string {
   }
 }
 
+/** Engine messages that name files or OS errors: logged by the server, replaced by a safe sentence for clients. */
+const SAFE_MESSAGES: Readonly<Record<string, string>> = {
+  log_write_failed: 'The server could not write to its event log, so nothing in this request was stored; try again later.',
+  log_closed: 'The server is shutting down and accepts no more events; try again when it is back.',
+};
+
 export function httpError(error: unknown, bodyLimit: number): { status: number; body: ErrorBody } {
+  if (error instanceof TandemError && SAFE_MESSAGES[error.code] !== undefined) {
+    return { status: STATUS_BY_CODE[error.code] ?? 503, body: { error: { code: error.code, message: SAFE_MESSAGES[error.code]! } } };
+  }
   if (error instanceof TandemError) {
     const field = (error as { field?: unknown }).field;
     const status = STATUS_BY_CODE[error.code] ?? 500;

@@ -3,14 +3,16 @@ export class IngestRate {
   readonly #slots: Float64Array;
   readonly #seconds: Float64Array;
 
+  // One slot more than the window: the current, partial second needs its own slot, or it would
+  // overwrite the oldest full second that the window still counts.
   constructor(readonly windowSeconds = 10) {
-    this.#slots = new Float64Array(windowSeconds);
-    this.#seconds = new Float64Array(windowSeconds).fill(-1);
+    this.#slots = new Float64Array(windowSeconds + 1);
+    this.#seconds = new Float64Array(windowSeconds + 1).fill(-1);
   }
 
   record(events: number, now = Date.now()): void {
     const second = Math.floor(now / 1000);
-    const slot = second % this.windowSeconds;
+    const slot = second % this.#slots.length;
     if (this.#seconds[slot] !== second) {
       this.#seconds[slot] = second;
       this.#slots[slot] = 0;
@@ -22,7 +24,7 @@ export class IngestRate {
   perSecond(now = Date.now()): number {
     const current = Math.floor(now / 1000);
     let total = 0;
-    for (let i = 0; i < this.windowSeconds; i++) {
+    for (let i = 0; i < this.#slots.length; i++) {
       const age = current - this.#seconds[i]!;
       if (age >= 1 && age <= this.windowSeconds) total += this.#slots[i]!;
     }

@@ -23,6 +23,18 @@ after(async () => {
 });
 
 /** NDJSON with valid, invalid, duplicate and unparseable lines; Parquet with valid rows only (written by DuckDB). */
+/** CSV whose ids are all digits: DuckDB would guess a number; the schema says string. Columns out of the schema's order. */
+async function writeCsv(accepted: AcceptedEvents): Promise<string> {
+  const events = fc.sample(shopEvent, { numRuns: 300, seed: 9 }).filter((e) => e.valid)
+    .map((e, i) => ({ ...e, ref: { ...e.ref, id: String(900_000 + i) } }));
+  accepted.add(events);
+  const lines = ['country,id,at,amount,qty,mobile,device', ...events.map((e) =>
+    [e.ref.country, e.ref.id, new Date(e.ref.at).toISOString(), (e.ref.cents / 100).toFixed(2), e.ref.qty, e.ref.mobile, e.ref.device ?? ''].join(','))];
+  const file = join(dir, 'orders.csv');
+  await writeFile(file, lines.join('\n') + '\n');
+  return file;
+}
+
 async function writeInputs(accepted: AcceptedEvents): Promise<{ ndjson: string; parquet: string; invalidLines: number }> {
   const first = fc.sample(shopEvent, { numRuns: 1500, seed: 7 });
   const lines = first.map((e) => JSON.stringify(e.raw));
@@ -88,7 +100,18 @@ test('end to end: tandem serve, tandem ingest (NDJSON and Parquet), tandem batch
     const parquet = await runCli(['ingest', inputs.parquet, '--event', 'order', '--url', server.url]);
     assert.equal(parquet.code, 0, parquet.stderr);
     assert.match(parquet.stdout, /events read: [\d,]+ accepted \([\d,]+ already stored\), 0 rejected/);
+    const csv = await runCli(['ingest', await writeCsv(accepted), '--event', 'order', '--url', server.url]);
+    assert.equal(csv.code, 0, csv.stderr);
+    assert.match(csv.stdout, /^[\d,]+ events read: [\d,]+ accepted \(0 already stored\), 0 rejected/, csv.stdout);
     await checkAnswers(server.url, accepted);
+
+    const locked = await runCli(['ingest', inputs.ndjson, '--event', 'order', '--data', data, '--config', config]);
+    assert.equal(locked.code, 1);
+    assert.match(locked.stderr, /^tandem: The data directory .* is in use by process \d+; stop it first/);
+
+    const unknown = await runCli(['ingest', inputs.ndjson, '--event', 'refund', '--url', server.url]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /^tandem: The server answered 404: Unknown event type 'refund'; 0 events were accepted before the failure\.$/m);
 
     const batch = await runCli(['batch', '--url', server.url]);
     assert.equal(batch.code, 0, batch.stderr);
@@ -113,7 +136,7 @@ test('end to end: tandem serve, tandem ingest (NDJSON and Parquet), tandem batch
 test('user mistakes print one line and exit 1, without a stack trace', async () => {
   const cases: [string[], RegExp][] = [
     [['query', '{oops'], /^tandem: The query is not valid JSON/],
-    [['status', '--url', 'http://127.0.0.1:9'], /^tandem: Cannot reach a Tandem server at http:\/\/127\.0\.0\.1:9/],
+    [['status', '--url', 'http://127.0.0.1:45679'], /^tandem: Cannot reach a Tandem server at http:\/\/127\.0\.0\.1:45679/],
     [['serve', '--config', join(dir, 'missing.json')], /^tandem: Cannot read the config file/],
     [['ingest', join(dir, 'nothing.ndjson'), '--event', 'order'], /^tandem: Cannot read the input file/],
     [['serve', '--config', join(dir, 'x.json'), '--batch-every', 'soon'], /^tandem: (--batch-every must be|Cannot read)/],
