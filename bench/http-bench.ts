@@ -5,8 +5,9 @@
  *   npm run bench:http            # 3 runs of 15 s each per measure
  *   npm run bench:http -- --quick # 3 runs of 4 s
  *
- * The server runs as a separate process (`tandem serve`), as in production, so
- * the load generator and the server each get one of the machine's two cores.
+ * The server runs as a separate process (`tandem serve`, started through the
+ * bin's shebang with its Node flags), as in production, so the load generator
+ * and the server each get one of the machine's two cores.
  */
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
@@ -31,8 +32,8 @@ const fmt = (s: Spread, digits = 0) => `${s.median.toLocaleString('en-US', { max
 interface Server { url: string; stop: () => Promise<void> }
 
 /** Spawns a server process and waits for the URL it prints. */
-async function spawnServer(args: readonly string[], pattern: RegExp): Promise<Server> {
-  const child = spawn(process.execPath, args);
+async function spawnServer(command: string, args: readonly string[], pattern: RegExp): Promise<Server> {
+  const child = spawn(command, args);
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -49,11 +50,11 @@ async function startTandem(dir: string): Promise<Server> {
   const configFile = join(dir, 'config.json');
   await writeFile(configFile, JSON.stringify(config));
   const bin = fileURLToPath(new URL('../bin/tandem.js', import.meta.url));
-  return spawnServer([bin, 'serve', '--config', configFile, '--data', join(dir, 'data'), '--port', '0', '--batch-every', '1h'], /serving at (http:\/\/\S+?)"/);
+  return spawnServer(bin, ['serve', '--config', configFile, '--data', join(dir, 'data'), '--port', '0', '--batch-every', '1h'], /serving at (http:\/\/\S+?)"/);
 }
 
 function startBareFastify(): Promise<Server> {
-  return spawnServer(['--import', 'tsx', fileURLToPath(new URL('bare-fastify-server.ts', import.meta.url))], /listening at (http:\/\/\S+)/);
+  return spawnServer(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('bare-fastify-server.ts', import.meta.url))], /listening at (http:\/\/\S+)/);
 }
 
 async function ingestRun(url: string, bodies: readonly string[], eventsPerBody: number): Promise<number> {
