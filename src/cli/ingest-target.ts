@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parseNdjson } from '../server/index.ts';
+import { parseNdjsonLines, requestRejections } from '../server/index.ts';
 import { Tandem, type RejectedEvent } from '../serving/index.ts';
 import { compileConfig, type Catalog, type FieldType, type TandemConfig } from '../definitions/index.ts';
 import { ApiClient } from './api-client.ts';
@@ -41,10 +41,9 @@ export async function localTarget(dataDir: string, config: TandemConfig): Promis
   return {
     fields: async (eventType) => fieldTypes(tandem.catalog, eventType),
     async send(eventType, lines) {
-      const parsed = parseNdjson(lines.join('\n'));
+      const parsed = parseNdjsonLines(lines);
       const result = await tandem.ingest(eventType, parsed.events);
-      const rejected = [...parsed.rejected, ...result.rejected.map((r) => ({ ...r, index: parsed.positions[r.index]! }))];
-      return { accepted: result.accepted, duplicates: result.duplicates, rejected };
+      return { accepted: result.accepted, duplicates: result.duplicates, rejected: requestRejections(parsed, result.rejected) };
     },
     close: () => tandem.close(),
   };

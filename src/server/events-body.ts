@@ -19,23 +19,21 @@ export interface ParsedEvents {
 
 /** Splits an NDJSON body; blank lines are skipped but still count for the index. */
 export function parseNdjson(body: string): ParsedEvents {
+  return parseNdjsonLines(body.split('\n'));
+}
+
+/** Parses NDJSON already split into lines (as a file reader yields them); the index is the line's position. */
+export function parseNdjsonLines(lines: readonly string[]): ParsedEvents {
   const parsed: ParsedEvents = { events: [], positions: [], rejected: [] };
-  let index = 0;
-  let start = 0;
-  while (start < body.length) {
-    let end = body.indexOf('\n', start);
-    if (end === -1) end = body.length;
-    const line = body.slice(start, end).trim();
-    if (line.length > 0) {
-      try {
-        parsed.events.push(JSON.parse(line));
-        parsed.positions.push(index);
-      } catch {
-        parsed.rejected.push({ index, field: '', error: 'This line is not valid JSON.' });
-      }
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!.trim();
+    if (line.length === 0) continue;
+    try {
+      parsed.events.push(JSON.parse(line));
+      parsed.positions.push(index);
+    } catch {
+      parsed.rejected.push({ index, field: '', error: 'This line is not valid JSON.' });
     }
-    index++;
-    start = end + 1;
   }
   return parsed;
 }

@@ -6,4 +6,4 @@
 export { createServer, type ServerOptions, type TandemServer } from './create-server.ts';
 export { BatchSchedule } from './batch-schedule.ts';
 export { MalformedBodyError } from './errors.ts';
-export { parseNdjson } from './events-body.ts';
+export { parseNdjson, parseNdjsonLines, requestRejections } from './events-body.ts';
