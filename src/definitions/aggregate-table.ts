@@ -1,108 +1,127 @@
 /**
- * The in-memory state of one view: for each combination of dimension values
- * (a series), a map from bucket start to the measures' monoid states. The speed
- * layer folds events into it; the serving layer loads batch views into it; a
- * query merges several of them.
+ * The in-memory state of one view: the measures' monoid states for every
+ * (series, bucket) the view has seen. The speed layer folds events into it;
+ * the serving layer loads batch views into it; a query merges several of them.
+ *
+ * Laid out for the speed layer's hot path: series and (series, bucket) pairs
+ * are numbered, each pair gets a slot, and each measure keeps its states in a
+ * column indexed by slot, so an event for a known key allocates nothing.
  *
  * @module
  */
 import { bucketStart } from './granularity.ts';
+import type { StateColumn } from './measures/measure.ts';
 import type { Row, Value, ViewSchema } from './schema.ts';
+import { SeriesIndex } from './series-index.ts';
+import { SlotIndex } from './slot-index.ts';
 
 /** Measure states of one (series, bucket), in the view's measure order. */
 export type States = unknown[];
 
-export interface Series {
-  readonly dims: readonly Value[];
-  readonly buckets: Map<number, States>;
-}
-
-/**
- * An injective string key for dimension values: strings are length-prefixed
- * and numbers terminated, so no two tuples share a key.
- */
-export function seriesKey(values: readonly Value[]): string {
-  let key = '';
-  for (const v of values) key += keyPart(v);
-  return key;
-}
-
-function keyPart(v: Value): string {
-  switch (typeof v) {
-    case 'string':
-      return `s${v.length}:${v}`;
-    case 'number':
-      return `n${v};`;
-    case 'boolean':
-      return v ? 't' : 'f';
-    default:
-      return '_';
-  }
-}
-
 export class AggregateTable {
-  readonly series = new Map<string, Series>();
-  #buckets = 0;
-  readonly #dimNames: readonly string[];
+  readonly #series: SeriesIndex;
+  readonly #slots = new SlotIndex();
+  /** One per measure, in the view's measure order. */
+  readonly columns: readonly StateColumn[];
   readonly #measureFields: readonly (string | undefined)[];
   readonly #timeField: string;
+  #capacity = 0;
+  /** Per slot, the previous slot of the same series (-1 ends the list), so a series' buckets can be walked. */
+  #previous = new Int32Array(0);
+  /** Per series, its newest slot. */
+  readonly #newest: number[] = [];
+  /** Per series, how many slots it has. */
+  readonly #bucketCounts: number[] = [];
 
   constructor(readonly view: ViewSchema) {
-    this.#dimNames = view.dimensions.map((d) => d.name);
+    this.#series = new SeriesIndex(view.dimensions.map((d) => d.name));
+    this.columns = view.measures.map((m) => m.monoid.column());
     this.#measureFields = view.measures.map((m) => m.field?.name);
     this.#timeField = view.eventType.time.name;
   }
 
   /** Number of (series, bucket) keys held. */
   get size(): number {
-    return this.#buckets;
+    return this.#slots.size;
+  }
+
+  /** Number of series; their ids run from 0 to seriesCount − 1. */
+  get seriesCount(): number {
+    return this.#series.size;
+  }
+
+  /** The dimension values of a series, in the view's dimension order. */
+  dims(series: number): readonly Value[] {
+    return this.#series.dims(series);
+  }
+
+  /** The id of the series with these dimension values, or -1. */
+  findSeries(dims: readonly Value[]): number {
+    return this.#series.find(dims);
+  }
+
+  /** How many buckets a series has. */
+  bucketCount(series: number): number {
+    return this.#bucketCounts[series]!;
+  }
+
+  /** The slot of (series, bucket), or -1. */
+  findSlot(series: number, bucket: number): number {
+    return this.#slots.find(series, bucket);
+  }
+
+  /** The bucket start (epoch ms) of a slot. */
+  bucketAt(slot: number): number {
+    return this.#slots.bucketAt(slot);
+  }
+
+  /** Calls `visit` with every slot of a series, newest first. */
+  forEachSlot(series: number, visit: (slot: number) => void): void {
+    for (let slot = this.#newest[series]!; slot !== -1; slot = this.#previous[slot]!) visit(slot);
   }
 
   /** Folds one event in, if it passes the view's filter. */
   apply(row: Row): void {
     for (const f of this.view.filter) if (!f.test(row)) return;
-    const names = this.#dimNames;
-    let key = '';
-    for (let i = 0; i < names.length; i++) key += keyPart(row[names[i]!]!);
-    const states = this.#statesAt(key, names, row, bucketStart(this.view.granularity, row[this.#timeField] as number));
-    const measures = this.view.measures;
+    const slot = this.#slotFor(this.#series.internRow(row), bucketStart(this.view.granularity, row[this.#timeField] as number));
+    const columns = this.columns;
     const fields = this.#measureFields;
-    for (let i = 0; i < measures.length; i++) {
+    for (let i = 0; i < columns.length; i++) {
       const field = fields[i];
-      states[i] = measures[i]!.monoid.add(states[i], field === undefined ? null : (row[field] as number | null));
+      columns[i]!.add(slot, field === undefined ? null : (row[field] as number | null));
     }
-  }
-
-  #statesAt(key: string, names: readonly string[], row: Row, bucket: number): States {
-    let series = this.series.get(key);
-    if (series === undefined) {
-      series = { dims: names.map((n) => row[n]!), buckets: new Map() };
-      this.series.set(key, series);
-    }
-    let states = series.buckets.get(bucket);
-    if (states === undefined) {
-      states = this.view.measures.map((m) => m.monoid.empty());
-      series.buckets.set(bucket, states);
-      this.#buckets++;
-    }
-    return states;
   }
 
   /** Merges precomputed states into (dims, bucket): how a batch view is loaded. */
   mergeStates(dims: readonly Value[], bucket: number, incoming: States): void {
-    const key = seriesKey(dims);
-    let series = this.series.get(key);
-    if (series === undefined) {
-      series = { dims, buckets: new Map() };
-      this.series.set(key, series);
+    const slot = this.#slotFor(this.#series.intern(dims), bucket);
+    const columns = this.columns;
+    for (let i = 0; i < columns.length; i++) columns[i]!.merge(slot, incoming[i]);
+  }
+
+  #slotFor(series: number, bucket: number): number {
+    const before = this.#slots.size;
+    const slot = this.#slots.intern(series, bucket);
+    return slot === before ? this.#link(slot, series) : slot;
+  }
+
+  #link(slot: number, series: number): number {
+    if (slot >= this.#capacity) this.#grow(Math.max(16, this.#capacity * 2));
+    if (series === this.#newest.length) {
+      this.#newest.push(-1);
+      this.#bucketCounts.push(0);
     }
-    const states = series.buckets.get(bucket);
-    if (states === undefined) {
-      series.buckets.set(bucket, incoming);
-      this.#buckets++;
-      return;
-    }
-    const measures = this.view.measures;
-    for (let i = 0; i < measures.length; i++) states[i] = measures[i]!.monoid.merge(states[i], incoming[i]);
+    this.#previous[slot] = this.#newest[series]!;
+    this.#newest[series] = slot;
+    this.#bucketCounts[series]!++;
+    return slot;
+  }
+
+  #grow(capacity: number): void {
+    const previous = new Int32Array(capacity);
+    previous.set(this.#previous);
+    this.#previous = previous;
+    for (const column of this.columns) column.grow(capacity);
+    this.#capacity = capacity;
   }
 }

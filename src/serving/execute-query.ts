@@ -7,7 +7,7 @@
  */
 import {
   bucketStart, fromScaled, nextBucket, seriesKey,
-  type AggregateTable, type MeasureValue, type Series, type States, type Value, type ViewSchema,
+  type AggregateTable, type MeasureValue, type States, type Value, type ViewSchema,
 } from '../definitions/index.ts';
 import type { QueryPlan } from './query-plan.ts';
 import type { DimensionInput, QueryRow } from './query.ts';
@@ -18,51 +18,60 @@ interface Group {
   readonly states: States;
 }
 
-function matchingSeries(plan: QueryPlan, table: AggregateTable): Iterable<Series> {
-  if (plan.seriesKey !== undefined) {
-    const one = table.series.get(plan.seriesKey);
-    return one === undefined ? [] : [one];
+function matchingSeries(plan: QueryPlan, table: AggregateTable): number[] {
+  if (plan.pinned !== undefined) {
+    const one = table.findSeries(plan.pinned);
+    return one === -1 ? [] : [one];
   }
-  if (plan.where.length === 0) return table.series.values();
-  return [...table.series.values()].filter((s) => plan.where.every((w) => w.values.has(s.dims[w.index]!)));
+  const ids: number[] = [];
+  for (let id = 0; id < table.seriesCount; id++) {
+    const dims = table.dims(id);
+    if (plan.where.every((w) => w.values.has(dims[w.index]!))) ids.push(id);
+  }
+  return ids;
 }
 
 /** Smallest width of a bucket, to bound how many buckets a time range spans. */
 const MIN_WIDTH = { minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 604_800_000, month: 2_419_200_000 } as const;
 
-/** The (bucket, states) pairs of a series in [from, to): by direct lookup when the range is short, else by scan. */
-function* bucketsInRange(plan: QueryPlan, series: Series): Iterable<[number, States]> {
+/** Visits the slots of a series whose bucket falls in [from, to): by direct lookup when the range is short, else by a walk. */
+function forSlotsInRange(plan: QueryPlan, table: AggregateTable, series: number, visit: (slot: number) => void): void {
   const granularity = plan.view.granularity;
   const span = granularity === 'none' ? Infinity : (plan.to - plan.from) / MIN_WIDTH[granularity];
-  if (granularity !== 'none' && span <= series.buckets.size) {
+  if (granularity !== 'none' && span <= table.bucketCount(series)) {
     let t = bucketStart(granularity, plan.from);
     if (t < plan.from) t = nextBucket(granularity, t);
     for (; t < plan.to; t = nextBucket(granularity, t)) {
-      const states = series.buckets.get(t);
-      if (states !== undefined) yield [t, states];
+      const slot = table.findSlot(series, t);
+      if (slot !== -1) visit(slot);
     }
     return;
   }
-  for (const entry of series.buckets) if (entry[0] >= plan.from && entry[0] < plan.to) yield entry;
+  table.forEachSlot(series, (slot) => {
+    const bucket = table.bucketAt(slot);
+    if (bucket >= plan.from && bucket < plan.to) visit(slot);
+  });
 }
 
 function accumulate(plan: QueryPlan, tables: readonly AggregateTable[]): Map<string, Group> {
   const measures = plan.view.measures;
   const groups = new Map<string, Group>();
   for (const table of tables) {
+    const columns = table.columns;
     for (const series of matchingSeries(plan, table)) {
-      const dims = plan.groupBy.map((i) => series.dims[i]!);
+      const all = table.dims(series);
+      const dims = plan.groupBy.map((i) => all[i]!);
       const prefix = seriesKey(dims);
-      for (const [bucket, states] of bucketsInRange(plan, series)) {
-        const time = bucketStart(plan.granularity, bucket);
+      forSlotsInRange(plan, table, series, (slot) => {
+        const time = bucketStart(plan.granularity, table.bucketAt(slot));
         const key = `${prefix}@${time}`;
         let group = groups.get(key);
         if (group === undefined) {
           group = { dims, time, states: measures.map((m) => m.monoid.empty()) };
           groups.set(key, group);
         }
-        for (let i = 0; i < measures.length; i++) group.states[i] = measures[i]!.monoid.merge(group.states[i], states[i]);
-      }
+        for (let i = 0; i < columns.length; i++) group.states[i] = columns[i]!.foldInto(group.states[i], slot);
+      });
     }
   }
   return groups;

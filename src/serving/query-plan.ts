@@ -6,7 +6,7 @@
  * @module
  */
 import {
-  GRANULARITIES, InvalidEventError, normalizeValue, parseIsoTime, rollsUpInto, seriesKey,
+  GRANULARITIES, InvalidEventError, normalizeValue, parseIsoTime, rollsUpInto,
   type Catalog, type QueryGranularity, type Value, type ViewSchema,
 } from '../definitions/index.ts';
 import { InvalidQueryError, UnknownDimensionError, UnknownMeasureError, UnknownViewError } from './errors.ts';
@@ -17,8 +17,8 @@ export interface QueryPlan {
   readonly from: number;
   readonly to: number;
   readonly where: readonly { readonly index: number; readonly values: ReadonlySet<Value> }[];
-  /** Set when `where` pins every dimension to one value: the one series to read. */
-  readonly seriesKey: string | undefined;
+  /** Set when `where` pins every dimension to one value: the dimension values of the one series to read. */
+  readonly pinned: readonly Value[] | undefined;
   readonly groupBy: readonly number[];
   readonly granularity: QueryGranularity;
   readonly orderBy: readonly { readonly index: number; readonly desc: boolean }[];
@@ -98,11 +98,11 @@ function planLimit(raw: unknown): number {
   return raw as number;
 }
 
-function exactSeries(view: ViewSchema, where: QueryPlan['where']): string | undefined {
+function exactSeries(view: ViewSchema, where: QueryPlan['where']): readonly Value[] | undefined {
   if (where.length !== view.dimensions.length || where.some((w) => w.values.size !== 1)) return undefined;
   const values: Value[] = [];
   for (const w of where) values[w.index] = [...w.values][0]!;
-  return seriesKey(values);
+  return values;
 }
 
 /** Validates a query; throws a typed error naming the first thing wrong with it. */
@@ -124,7 +124,7 @@ export function planQuery(catalog: Catalog, query: Query): QueryPlan {
   const layer = query.layer ?? 'merged';
   if (!LAYERS.includes(layer)) fail('layer', `layer must be one of ${LAYERS.join(', ')}.`);
   return {
-    view, from, to, where, seriesKey: exactSeries(view, where), groupBy,
+    view, from, to, where, pinned: exactSeries(view, where), groupBy,
     granularity: planGranularity(view, query.granularity),
     orderBy: planOrderBy(view, query.orderBy), limit: planLimit(query.limit), layer,
   };

@@ -54,6 +54,30 @@ describe('monoid laws', () => {
       }));
     });
 
+    test(`monoid laws - ${name}: a state column agrees with the monoid, slot by slot`, () => {
+      const op = fc.record({ slot: fc.nat({ max: 7 }), merge: fc.boolean(), values: fc.array(value, { maxLength: 4 }) });
+      fc.assert(fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const column = m.column();
+        column.grow(4);
+        const expected = Array.from({ length: 8 }, () => m.empty());
+        for (const { slot, merge, values } of ops) {
+          column.grow(slot + 1);
+          if (merge) {
+            column.merge(slot, fold(m, values));
+            expected[slot] = combine(m, expected[slot], fold(m, values));
+          } else {
+            for (const v of values) column.add(slot, v);
+            expected[slot] = values.reduce((st, v) => m.add(st, v), expected[slot]);
+          }
+        }
+        column.grow(8);
+        for (let slot = 0; slot < 8; slot++) {
+          assert.deepEqual(column.get(slot), expected[slot]);
+          assert.deepEqual(column.foldInto(m.empty(), slot), expected[slot]);
+        }
+      }));
+    });
+
     test(`monoid laws - ${name}: state survives encode and decode`, () => {
       fc.assert(fc.property(state, (s) => {
         const encoded = JSON.parse(JSON.stringify(m.encode(s)));

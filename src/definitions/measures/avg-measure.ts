@@ -1,11 +1,38 @@
 import { addScaled, powerOfTen, type ScaledInt } from '../scaled-number.ts';
-import { sqlToNumber, type Measure } from './measure.ts';
-import { decodeScaled, encodeScaled, scaledFromSql } from './sum-measure.ts';
+import { grownFloat64, sqlToNumber, type Measure, type StateColumn } from './measure.ts';
+import { decodeScaled, encodeScaled, ScaledSumColumn, scaledFromSql } from './sum-measure.ts';
 
 /** The state of `avg`: an exact sum and the number of values in it. */
 export interface AvgState {
   sum: ScaledInt;
   count: number;
+}
+
+/** An exact sum column beside a count column. */
+function avgColumn(): StateColumn<AvgState> {
+  const sums = new ScaledSumColumn();
+  let counts = new Float64Array(0);
+  return {
+    grow(capacity) {
+      sums.grow(capacity);
+      counts = grownFloat64(counts, capacity);
+    },
+    add(slot, value) {
+      if (value === null) return;
+      sums.merge(slot, value);
+      counts[slot]! += 1;
+    },
+    merge(slot, state) {
+      sums.merge(slot, state.sum);
+      counts[slot]! += state.count;
+    },
+    foldInto(into, slot) {
+      into.sum = sums.foldInto(into.sum, slot);
+      into.count += counts[slot]!;
+      return into;
+    },
+    get: (slot) => ({ sum: sums.get(slot), count: counts[slot]! }),
+  };
 }
 
 /**
@@ -36,5 +63,6 @@ export function avgMeasure(scale: number): Measure<AvgState> {
     },
     sqlAggregates: (input) => [`sum(${input})`, `count(${input})`],
     fromSql: ([sum, count]) => ({ sum: scaledFromSql(sum ?? null), count: sqlToNumber(count ?? 0, 'avg count') }),
+    column: avgColumn,
   };
 }

@@ -1,8 +1,30 @@
 import type { Field } from '../field.ts';
 import { fromScaled } from '../scaled-number.ts';
-import { sqlToNumber, type Measure, type MeasureValue } from './measure.ts';
+import { grownFloat64, sqlToNumber, type Measure, type MeasureValue, type StateColumn } from './measure.ts';
 
 type Extreme = 'min' | 'max';
+
+/** Extremes in a Float64Array, NaN standing for "no value yet" (values are always finite). */
+function extremeColumn(pick: (a: number | null, b: number | null) => number | null): StateColumn<number | null> {
+  let values = new Float64Array(0);
+  const get = (slot: number): number | null => {
+    const v = values[slot]!;
+    return Number.isNaN(v) ? null : v;
+  };
+  const merge = (slot: number, state: number | null): void => {
+    const next = pick(get(slot), state);
+    if (next !== null) values[slot] = next;
+  };
+  return {
+    grow(capacity) {
+      values = grownFloat64(values, capacity, Number.NaN);
+    },
+    add: merge,
+    merge,
+    foldInto: (into, slot) => pick(into, get(slot)),
+    get,
+  };
+}
 
 /** `min` or `max` of a number or timestamp field; null until a value arrives. Timestamps come back as ISO strings. */
 export function extremeMeasure(type: Extreme, field: Field): Measure<number | null> {
@@ -23,5 +45,6 @@ export function extremeMeasure(type: Extreme, field: Field): Measure<number | nu
     decode: (encoded) => (encoded === null ? null : Number(encoded)),
     sqlAggregates: (input) => [`${type}(${input})`],
     fromSql: ([value]) => (value === null || value === undefined ? null : sqlToNumber(value, type)),
+    column: () => extremeColumn(pick),
   };
 }

@@ -39,6 +39,56 @@ export interface Measure<S = unknown> {
   sqlAggregates(input: string): readonly string[];
   /** The state from the SQL aggregates' values, in the order of {@link sqlAggregates}. */
   fromSql(values: readonly SqlScalar[]): S;
+  /** A column of states, one per slot of an aggregate table; each new slot holds {@link empty}. */
+  column(): StateColumn<S>;
+}
+
+/**
+ * The states of one measure for every (series, bucket) of a table, kept
+ * column-wise so that folding an event in allocates nothing: numeric states
+ * live in typed arrays, one element per slot.
+ */
+export interface StateColumn<S = unknown> {
+  /** Makes room for slots below `capacity`; slots that were not there hold the empty state. */
+  grow(capacity: number): void;
+  /** Folds one event's value into the slot's state. */
+  add(slot: number, value: number | null): void;
+  /** Merges a state into the slot's state. */
+  merge(slot: number, state: S): void;
+  /** Merges the slot's state into `into` (an accumulator the caller owns) and returns the result. */
+  foldInto(into: S, slot: number): S;
+  /** The slot's state as a value of its own. */
+  get(slot: number): S;
+}
+
+/** A copy of `array` with room for `capacity` elements, the new ones set to `fill`. */
+export function grownFloat64(array: Float64Array<ArrayBuffer>, capacity: number, fill = 0): Float64Array<ArrayBuffer> {
+  if (capacity <= array.length) return array;
+  const next = new Float64Array(capacity);
+  next.set(array);
+  if (fill !== 0) next.fill(fill, array.length);
+  return next;
+}
+
+/**
+ * The column of a measure whose state is an object (a sketch): one state per
+ * slot in a plain array, folded by the monoid itself.
+ */
+export function genericColumn<S>(measure: Pick<Measure<S>, 'empty' | 'add' | 'merge'>): StateColumn<S> {
+  const states: S[] = [];
+  return {
+    grow(capacity) {
+      while (states.length < capacity) states.push(measure.empty());
+    },
+    add(slot, value) {
+      states[slot] = measure.add(states[slot]!, value);
+    },
+    merge(slot, state) {
+      states[slot] = measure.merge(states[slot]!, state);
+    },
+    foldInto: (into, slot) => measure.merge(into, states[slot]!),
+    get: (slot) => states[slot]!,
+  };
 }
 
 export function sqlToNumber(value: SqlScalar, what: string): number {

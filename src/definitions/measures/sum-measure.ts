@@ -1,5 +1,5 @@
 import { addScaled, canonical, fromScaled, type ScaledInt } from '../scaled-number.ts';
-import type { EncodedState, Measure, SqlScalar } from './measure.ts';
+import { grownFloat64, type EncodedState, type Measure, type SqlScalar, type StateColumn } from './measure.ts';
 
 export function encodeScaled(value: ScaledInt): EncodedState {
   return typeof value === 'bigint' ? value.toString() : value;
@@ -16,6 +16,52 @@ export function scaledFromSql(value: SqlScalar): ScaledInt {
   throw new TypeError(`Expected an integer sum from SQL, got ${typeof value}.`);
 }
 
+/**
+ * Exact scaled sums, one per slot. A sum lives in a Float64Array while it is a
+ * safe integer; one that outgrows that moves to a bigint on the side and its
+ * array element becomes NaN, so the common case never allocates.
+ */
+export class ScaledSumColumn implements StateColumn<ScaledInt> {
+  #sums = new Float64Array(0);
+  readonly #big = new Map<number, bigint>();
+
+  grow(capacity: number): void {
+    this.#sums = grownFloat64(this.#sums, capacity);
+  }
+
+  add(slot: number, value: number | null): void {
+    if (value !== null) this.merge(slot, value);
+  }
+
+  merge(slot: number, state: ScaledInt): void {
+    if (typeof state === 'number') {
+      const sum = this.#sums[slot]! + state;
+      // Rounding is monotonic, so a safe result means the exact sum was safe too; NaN marks a bigint slot.
+      if (Number.isSafeInteger(sum)) {
+        this.#sums[slot] = sum;
+        return;
+      }
+    }
+    const total = addScaled(this.get(slot), state);
+    if (typeof total === 'number') {
+      this.#sums[slot] = total;
+      this.#big.delete(slot);
+    } else {
+      this.#sums[slot] = Number.NaN;
+      this.#big.set(slot, total);
+    }
+  }
+
+  foldInto(into: ScaledInt, slot: number): ScaledInt {
+    return addScaled(into, this.get(slot));
+  }
+
+  get(slot: number): ScaledInt {
+    const sum = this.#sums[slot]!;
+    return Number.isNaN(sum) ? this.#big.get(slot)! : sum;
+  }
+}
+
 /** `sum` of a number field, exact at the field's scale. Missing values add nothing. */
 export function sumMeasure(scale: number): Measure<ScaledInt> {
   return {
@@ -28,5 +74,6 @@ export function sumMeasure(scale: number): Measure<ScaledInt> {
     decode: decodeScaled,
     sqlAggregates: (input) => [`sum(${input})`],
     fromSql: ([sum]) => scaledFromSql(sum ?? null),
+    column: () => new ScaledSumColumn(),
   };
 }

@@ -1,0 +1,82 @@
+/**
+ * Numbers the series (combinations of dimension values) of an aggregate
+ * table, so the rest of the table can work with small integers.
+ *
+ * @module
+ */
+import type { Row, Value } from './schema.ts';
+
+/**
+ * An injective key for dimension values. Strings never hold NUL (the event
+ * validator refuses it), so NUL separates the parts, and each non-null part
+ * starts with a type letter while null is the empty part.
+ */
+export function seriesKey(values: readonly Value[]): string {
+  let key = '';
+  for (let i = 0; i < values.length; i++) key += (i === 0 ? '' : '\u0000') + keyPart(values[i]!);
+  return key;
+}
+
+function keyPart(v: Value): string {
+  switch (typeof v) {
+    case 'string':
+      return `s${v}`;
+    case 'number':
+      return `n${v}`;
+    case 'boolean':
+      return v ? 't' : 'f';
+    default:
+      return '';
+  }
+}
+
+export class SeriesIndex {
+  /** Keyed by the value itself for one dimension (a Map tells 1, '1', true and null apart), else by {@link seriesKey}. */
+  readonly #ids = new Map<Value, number>();
+  readonly #dims: (readonly Value[])[] = [];
+
+  constructor(readonly names: readonly string[]) {}
+
+  get size(): number {
+    return this.#dims.length;
+  }
+
+  /** The dimension values of series `id`, in the view's dimension order. */
+  dims(id: number): readonly Value[] {
+    return this.#dims[id]!;
+  }
+
+  /** The id of a series, or -1 if the table has none with these values. */
+  find(dims: readonly Value[]): number {
+    return this.#ids.get(this.#key(dims)) ?? -1;
+  }
+
+  /** The id of a series, numbering it if new. */
+  intern(dims: readonly Value[]): number {
+    const key = this.#key(dims);
+    return this.#ids.get(key) ?? this.#add(key, dims);
+  }
+
+  /** The id of a row's series; allocates nothing for a series already known. */
+  internRow(row: Row): number {
+    const names = this.names;
+    if (names.length === 1) {
+      const value = row[names[0]!]!;
+      return this.#ids.get(value) ?? this.#add(value, [value]);
+    }
+    let key = '';
+    for (let i = 0; i < names.length; i++) key += (i === 0 ? '' : '\u0000') + keyPart(row[names[i]!]!);
+    return this.#ids.get(key) ?? this.#add(key, names.map((n) => row[n]!));
+  }
+
+  #key(dims: readonly Value[]): Value {
+    return dims.length === 1 ? dims[0]! : seriesKey(dims);
+  }
+
+  #add(key: Value, dims: readonly Value[]): number {
+    const id = this.#dims.length;
+    this.#dims.push(dims);
+    this.#ids.set(key, id);
+    return id;
+  }
+}

@@ -1,0 +1,62 @@
+import fc from 'fast-check';
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AggregateTable, compileConfig, defineConfig, defineEventType, defineView, MAX_TIME, MIN_TIME, type Row, type Value } from '../../src/index.ts';
+
+const hit = defineEventType({
+  name: 'hit',
+  time: 'at',
+  fields: { at: 'timestamp', page: { type: 'string', optional: true }, code: { type: 'number', scale: 0, optional: true }, ok: 'boolean' },
+});
+const catalog = compileConfig(defineConfig({
+  eventTypes: [hit],
+  views: [
+    defineView(hit, { name: 'by_page', dimensions: ['page'], granularity: 'minute', measures: { n: { type: 'count' } } }),
+    defineView(hit, { name: 'by_all', dimensions: ['page', 'code', 'ok'], granularity: 'month', measures: { n: { type: 'count' }, top: { type: 'max', field: 'code' } } }),
+    defineView(hit, { name: 'total', dimensions: [], granularity: 'none', measures: { n: { type: 'count' } } }),
+  ],
+}));
+
+/** Few distinct values, so series and buckets repeat; '' and null, 1 and '1' must stay apart. */
+const row = fc.record({
+  at: fc.oneof(fc.constantFrom(MIN_TIME, MAX_TIME, 0, -60_000), fc.integer({ min: 0, max: 5 }).map((m) => Date.UTC(2024, 0, 1) + m * 61_000)),
+  page: fc.constantFrom<Value>('', '1', 'a\u0001b', null, '/x'),
+  code: fc.constantFrom<Value>(1, 0, 200, null),
+  ok: fc.boolean(),
+}).map((r): Row => ({ _offset: null, ...r }));
+
+for (const view of catalog.views.values()) {
+  test(`aggregate table - ${view.name}: every (series, bucket) gets one slot, and each series lists exactly its own`, () => {
+    fc.assert(fc.property(fc.array(row, { maxLength: 300 }), (rows) => {
+      const table = new AggregateTable(view);
+      const expected = new Map<string, number>();
+      for (const r of rows) table.apply(r);
+      for (const r of rows) {
+        const dims = view.dimensions.map((d) => r[d.name]!);
+        const series = table.findSeries(dims);
+        assert.notEqual(series, -1);
+        assert.deepEqual(table.dims(series), dims);
+        const key = JSON.stringify(dims);
+        expected.set(key, (expected.get(key) ?? 0) + 1);
+      }
+      let slots = 0;
+      let events = 0;
+      for (let series = 0; series < table.seriesCount; series++) {
+        const seen = new Set<number>();
+        table.forEachSlot(series, (slot) => {
+          const bucket = table.bucketAt(slot);
+          assert.ok(!seen.has(bucket), 'a bucket appears twice in a series');
+          seen.add(bucket);
+          assert.equal(table.findSlot(series, bucket), slot);
+          events += table.columns[0]!.get(slot) as number;
+        });
+        assert.equal(seen.size, table.bucketCount(series));
+        assert.equal(expected.get(JSON.stringify(table.dims(series))), [...seen].reduce((n, b) => n + (table.columns[0]!.get(table.findSlot(series, b)) as number), 0));
+        slots += seen.size;
+      }
+      assert.equal(table.seriesCount, expected.size);
+      assert.equal(slots, table.size);
+      assert.equal(events, rows.length);
+    }));
+  });
+}
