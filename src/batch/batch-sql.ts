@@ -7,11 +7,17 @@
  */
 import { bucketSql, filterSql, sqlIdentifier, sqlStringLiteral, type Field, type ViewSchema } from '../definitions/index.ts';
 
-/** The value a measure aggregates, in the normalized form: scaled DECIMAL for numbers, epoch ms for timestamps. */
+/**
+ * The value a measure aggregates, in the speed layer's normalized form: the
+ * scaled integer (a DECIMAL(18, s) times 10^s, exact) for numbers, epoch ms for
+ * timestamps. Integer states read back into JavaScript without decimal objects.
+ */
 function measureInput(field: Field | undefined): string {
   if (field === undefined) return '';
   const column = sqlIdentifier(field.name);
-  return field.type === 'timestamp' ? `epoch_ms(${column})` : column;
+  if (field.type === 'timestamp') return `epoch_ms(${column})`;
+  if (field.type === 'number') return field.scale === 0 ? `CAST(${column} AS BIGINT)` : `CAST(${column} * ${10 ** field.scale} AS BIGINT)`;
+  return column;
 }
 
 /** Names of a view table's state columns: `$` never occurs in a definition's names, so they cannot clash. */

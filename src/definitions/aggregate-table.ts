@@ -62,7 +62,7 @@ export class AggregateTable {
 
   /** How many buckets a series has. */
   bucketCount(series: number): number {
-    return this.#bucketCounts[series]!;
+    return this.#bucketCounts[series] ?? 0;
   }
 
   /** The slot of (series, bucket), or -1. */
@@ -77,7 +77,7 @@ export class AggregateTable {
 
   /** Calls `visit` with every slot of a series, newest first. */
   forEachSlot(series: number, visit: (slot: number) => void): void {
-    for (let slot = this.#newest[series]!; slot !== -1; slot = this.#previous[slot]!) visit(slot);
+    for (let slot = this.#newest[series] ?? -1; slot !== -1; slot = this.#previous[slot]!) visit(slot);
   }
 
   /** Folds one event in, if it passes the view's filter. */
@@ -92,11 +92,24 @@ export class AggregateTable {
     }
   }
 
-  /** Merges precomputed states into (dims, bucket): how a batch view is loaded. */
+  /** Merges precomputed states into (dims, bucket). */
   mergeStates(dims: readonly Value[], bucket: number, incoming: States): void {
-    const slot = this.#slotFor(this.#series.intern(dims), bucket);
+    const slot = this.internSlot(this.internSeries(dims), bucket);
     const columns = this.columns;
     for (let i = 0; i < columns.length; i++) columns[i]!.merge(slot, incoming[i]);
+  }
+
+  /** The id of the series with these dimension values, numbering it if new. */
+  internSeries(dims: readonly Value[]): number {
+    return this.#series.intern(dims);
+  }
+
+  /**
+   * The slot of (series, bucket), making it (with empty states) if new. With
+   * {@link columns} and {@link internSeries}, how a batch view is loaded.
+   */
+  internSlot(series: number, bucket: number): number {
+    return this.#slotFor(series, bucket);
   }
 
   #slotFor(series: number, bucket: number): number {
@@ -107,7 +120,8 @@ export class AggregateTable {
 
   #link(slot: number, series: number): number {
     if (slot >= this.#capacity) this.#grow(Math.max(16, this.#capacity * 2));
-    if (series === this.#newest.length) {
+    // Series can be numbered before their first slot (a batch view's are), so fill up to this one.
+    while (this.#newest.length <= series) {
       this.#newest.push(-1);
       this.#bucketCounts.push(0);
     }

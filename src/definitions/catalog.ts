@@ -154,8 +154,15 @@ function compileFilterEntry(path: string, input: unknown, schema: EventTypeSchem
   return compileFilter(field, op, [normalizeOperand(`${path}.value`, field, obj.value)]);
 }
 
+/**
+ * The layout of the state columns the batch layer writes (2: sums, minima and
+ * maxima of number fields as scaled integers). Part of every view's hash, so a
+ * batch view written in another layout is recomputed rather than misread.
+ */
+const STATE_FORMAT = 2;
+
 function hashView(view: unknown, eventType: EventTypeJson): string {
-  return createHash('sha256').update(JSON.stringify({ view, eventType })).digest('hex').slice(0, 16);
+  return createHash('sha256').update(JSON.stringify({ view, eventType, stateFormat: STATE_FORMAT })).digest('hex').slice(0, 16);
 }
 
 function compileView(path: string, input: unknown, eventTypes: ReadonlyMap<string, EventTypeSchema>): ViewSchema {

@@ -60,3 +60,17 @@ for (const view of catalog.views.values()) {
     }));
   });
 }
+
+test('aggregate table - series numbered before their buckets, as a batch view loads them, still list exactly their own', () => {
+  const view = catalog.views.get('by_page')!;
+  const table = new AggregateTable(view);
+  const ids = ['a', 'b', 'c', 'unused'].map((page) => table.internSeries([page]));
+  for (const [series, bucket] of [[2, 60_000], [0, 0], [2, 0], [1, 120_000]] as const) table.internSlot(ids[series]!, bucket);
+  const buckets = (series: number) => {
+    const seen: number[] = [];
+    table.forEachSlot(series, (slot) => seen.push(table.bucketAt(slot)));
+    return seen.sort((a, b) => a - b);
+  };
+  assert.deepEqual(ids.map(buckets), [[0], [120_000], [0, 60_000], []]);
+  assert.deepEqual(ids.map((s) => table.bucketCount(s)), [1, 1, 2, 0]);
+});
