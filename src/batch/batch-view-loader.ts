@@ -100,10 +100,14 @@ function statesSql(view: ViewSchema, source: string, readers: readonly StateRead
 /** Reads a batch view into an {@link AggregateTable}, turning its state columns back into the measures' monoid states. */
 export async function loadViewTable(connection: DuckDBConnection, view: ViewSchema, source: string): Promise<AggregateTable> {
   const table = new AggregateTable(view);
+  const count = await connection.runAndReadAll(`SELECT count(*) FROM ${source}`);
+  table.reserve(Number(count.getRows()[0]![0]));
   const readers = await stateReaders(connection, view, source);
   const ids = view.dimensions.length === 0 ? [table.internSeries([])] : await loadSeries(connection, view, source, table);
   try {
     const widths = view.measures.map((m) => m.monoid.sqlAggregates('x').length);
+    // fromSql reads its argument and keeps nothing of it, so one array per measure serves every row.
+    const scratch = widths.map((w) => new Array<SqlScalar>(w));
     for await (const chunk of chunks(connection, statesSql(view, source, readers))) {
       const series = chunk.getColumnVector(0) as DuckDBVector<number>;
       const time = chunk.getColumnVector(1) as DuckDBVector<number>;
@@ -113,7 +117,7 @@ export async function loadViewTable(connection: DuckDBConnection, view: ViewSche
         const slot = table.internSlot(ids[series.getItem(row)!]!, time.getItem(row)!);
         for (let m = 0; m < reads.length; m++) {
           const measureReads = reads[m]!;
-          const values: SqlScalar[] = new Array(measureReads.length);
+          const values = scratch[m]!;
           for (let c = 0; c < measureReads.length; c++) values[c] = measureReads[c]!(row);
           table.columns[m]!.merge(slot, view.measures[m]!.monoid.fromSql(values));
         }

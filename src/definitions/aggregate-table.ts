@@ -92,6 +92,12 @@ export class AggregateTable {
     }
   }
 
+  /** Makes room for `slots` (series, bucket) keys in all, for a load whose size is known. */
+  reserve(slots: number): void {
+    this.#slots.reserve(slots);
+    if (slots > this.#capacity) this.#grow(slots);
+  }
+
   /** Merges precomputed states into (dims, bucket). */
   mergeStates(dims: readonly Value[], bucket: number, incoming: States): void {
     const slot = this.internSlot(this.internSeries(dims), bucket);

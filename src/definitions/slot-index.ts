@@ -42,6 +42,20 @@ export class SlotIndex {
     return this.#buckets[slot]!;
   }
 
+  /** Makes room for `slots` slots in all, so that loading a known number of them never rehashes. */
+  reserve(slots: number): void {
+    if (slots <= this.#series.length) return;
+    const series = new Int32Array(slots);
+    series.set(this.#series);
+    this.#series = series;
+    const buckets = new Float64Array(slots);
+    buckets.set(this.#buckets);
+    this.#buckets = buckets;
+    let capacity = this.#table.length;
+    while (slots * 2 > capacity) capacity *= 2;
+    if (capacity > this.#table.length) this.#rehash(capacity);
+  }
+
   /** The slot of (series, bucket), or -1. */
   find(series: number, bucket: number): number {
     const mask = this.#table.length - 1;
@@ -71,12 +85,7 @@ export class SlotIndex {
   }
 
   #growSlots(): void {
-    const series = new Int32Array(this.#series.length * 2);
-    series.set(this.#series);
-    this.#series = series;
-    const buckets = new Float64Array(this.#buckets.length * 2);
-    buckets.set(this.#buckets);
-    this.#buckets = buckets;
+    this.reserve(this.#series.length * 2);
   }
 
   #rehash(capacity: number): void {
