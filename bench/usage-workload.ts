@@ -29,3 +29,19 @@ export function makeBatch(seq: number, size: number, customers: number): Record<
   return events;
 }
 
+
+/**
+ * Live traffic: event times advance with the stream (1M events span one day)
+ * and 2% arrive up to a week late, so the speed layer sees what it holds
+ * between batches in production rather than 30 days of keys at once.
+ */
+export function makeLiveBatch(seq: number, size: number, customers: number): Record<string, unknown>[] {
+  const events = [];
+  for (let i = 0; i < size; i++) {
+    const n = seq * size + i;
+    const now = START + Math.floor(n * 86.4);
+    const late = n % 50 === 0 ? ((n * 7919) % (7 * 86_400_000)) : 0;
+    events.push({ at: now - late, customer: `c${(n * 7919) % customers}`, region: REGIONS[n % 4], units: n % 100, cost: (n % 1000) / 100 });
+  }
+  return events;
+}
