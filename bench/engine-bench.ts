@@ -1,6 +1,6 @@
 /**
  * Engine benchmarks for the embedded default (issue #2's speed targets).
- * Run with `npm run bench` (or `npm run bench -- --quick`). Each figure is
+ * Run with `npm run bench:engine` (or `npm run bench:engine -- --quick`). Each figure is
  * reported as median [min, max] over repeated runs in the same process.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
