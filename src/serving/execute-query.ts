@@ -53,24 +53,38 @@ function forSlotsInRange(plan: QueryPlan, table: AggregateTable, series: number,
   });
 }
 
-function accumulate(plan: QueryPlan, tables: readonly AggregateTable[]): Map<string, Group> {
+/**
+ * Folds the matching slots of every table into one group per (grouped
+ * dimensions, time). The group of a series is found once per series and
+ * time, not once per slot, so a roll-up over many buckets costs a fold each.
+ */
+function accumulate(plan: QueryPlan, tables: readonly AggregateTable[]): Group[] {
   const measures = plan.view.measures;
-  const groups = new Map<string, Group>();
+  const byDims = new Map<string, Map<number, Group>>();
+  const groups: Group[] = [];
   for (const table of tables) {
     const columns = table.columns;
     for (const series of matchingSeries(plan, table)) {
       const all = table.dims(series);
       const dims = plan.groupBy.map((i) => all[i]!);
       const prefix = seriesKey(dims);
+      let byTime = byDims.get(prefix);
+      if (byTime === undefined) byDims.set(prefix, (byTime = new Map()));
+      let lastTime = Number.NaN;
+      let group: Group | undefined;
       forSlotsInRange(plan, table, series, (slot) => {
         const time = bucketStart(plan.granularity, table.bucketAt(slot));
-        const key = `${prefix}@${time}`;
-        let group = groups.get(key);
-        if (group === undefined) {
-          group = { dims, time, states: measures.map((m) => m.monoid.empty()) };
-          groups.set(key, group);
+        if (time !== lastTime) {
+          lastTime = time;
+          group = byTime.get(time);
+          if (group === undefined) {
+            group = { dims, time, states: measures.map((m) => m.monoid.empty()) };
+            byTime.set(time, group);
+            groups.push(group);
+          }
         }
-        for (let i = 0; i < columns.length; i++) group.states[i] = columns[i]!.foldInto(group.states[i], slot);
+        const states = group!.states;
+        for (let i = 0; i < columns.length; i++) states[i] = columns[i]!.foldInto(states[i], slot);
       });
     }
   }
@@ -100,8 +114,8 @@ interface Finished {
   readonly results: readonly MeasureValue[];
 }
 
-function order(plan: QueryPlan, rows: Finished[]): Finished[] {
-  return rows.sort((a, b) => {
+function comparator(plan: QueryPlan): (a: Finished, b: Finished) => number {
+  return (a, b) => {
     for (const o of plan.orderBy) {
       const c = compareMeasures(a.results[o.index]!, b.results[o.index]!);
       if (c !== 0) return o.desc && a.results[o.index] !== null && b.results[o.index] !== null ? -c : c;
@@ -112,7 +126,23 @@ function order(plan: QueryPlan, rows: Finished[]): Finished[] {
       if (c !== 0) return c;
     }
     return 0;
-  });
+  };
+}
+
+/** The first `limit` rows in order: a full sort, or for a small limit a bounded insertion that never sorts the rest. */
+function firstInOrder(plan: QueryPlan, rows: Finished[]): Finished[] {
+  if (plan.limit === 0) return [];
+  const compare = comparator(plan);
+  if (plan.limit >= rows.length || plan.limit > 1_000) return rows.sort(compare).slice(0, plan.limit);
+  const best: Finished[] = [];
+  for (const row of rows) {
+    if (best.length === plan.limit && compare(row, best[best.length - 1]!) >= 0) continue;
+    let at = best.length;
+    while (at > 0 && compare(row, best[at - 1]!) < 0) at--;
+    best.splice(at, 0, row);
+    if (best.length > plan.limit) best.pop();
+  }
+  return best;
 }
 
 function dimensionOutput(view: ViewSchema, index: number, value: Value): DimensionInput {
@@ -133,9 +163,9 @@ function toRow(plan: QueryPlan, { group, results }: Finished): QueryRow {
 /** Merges the tables' contributions and shapes the answer rows. */
 export function executeQuery(plan: QueryPlan, tables: readonly AggregateTable[]): QueryRow[] {
   const measures = plan.view.measures;
-  const finished = [...accumulate(plan, tables).values()].map((group) => ({
+  const finished = accumulate(plan, tables).map((group) => ({
     group,
     results: measures.map((m, i) => m.monoid.result(group.states[i])),
   }));
-  return order(plan, finished).slice(0, plan.limit).map((f) => toRow(plan, f));
+  return firstInOrder(plan, finished).map((f) => toRow(plan, f));
 }
