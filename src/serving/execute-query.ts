@@ -60,7 +60,8 @@ function forSlotsInRange(plan: QueryPlan, table: AggregateTable, series: number,
  */
 function accumulate(plan: QueryPlan, tables: readonly AggregateTable[]): Group[] {
   const measures = plan.view.measures;
-  const byDims = new Map<string, Map<number, Group>>();
+  // Rolled up to `all`, a group is its dimension values alone; else also its time.
+  const byKey = new Map<string, Group>();
   const groups: Group[] = [];
   for (const table of tables) {
     const columns = table.columns;
@@ -68,18 +69,17 @@ function accumulate(plan: QueryPlan, tables: readonly AggregateTable[]): Group[]
       const all = table.dims(series);
       const dims = plan.groupBy.map((i) => all[i]!);
       const prefix = seriesKey(dims);
-      let byTime = byDims.get(prefix);
-      if (byTime === undefined) byDims.set(prefix, (byTime = new Map()));
       let lastTime = Number.NaN;
       let group: Group | undefined;
       forSlotsInRange(plan, table, series, (slot) => {
         const time = bucketStart(plan.granularity, table.bucketAt(slot));
         if (time !== lastTime) {
           lastTime = time;
-          group = byTime.get(time);
+          const key = plan.granularity === 'all' ? prefix : `${prefix}@${time}`;
+          group = byKey.get(key);
           if (group === undefined) {
             group = { dims, time, states: measures.map((m) => m.monoid.empty()) };
-            byTime.set(time, group);
+            byKey.set(key, group);
             groups.push(group);
           }
         }
