@@ -70,6 +70,11 @@ export class AggregateTable {
     return this.#slots.find(series, bucket);
   }
 
+  /** The series a slot belongs to. */
+  seriesAt(slot: number): number {
+    return this.#slots.seriesAt(slot);
+  }
+
   /** The bucket start (epoch ms) of a slot. */
   bucketAt(slot: number): number {
     return this.#slots.bucketAt(slot);

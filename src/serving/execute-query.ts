@@ -91,6 +91,49 @@ function accumulate(plan: QueryPlan, tables: readonly AggregateTable[]): Group[]
   return groups;
 }
 
+/**
+ * Rolled up to `all` over many series (a leaderboard), a group is a set of
+ * series. Each series is mapped to its group once, then one linear pass over
+ * each table's slots merges them into group state columns: no lookup and no
+ * allocation per slot for numeric states.
+ */
+function accumulateAll(plan: QueryPlan, tables: readonly AggregateTable[]): Group[] {
+  const measures = plan.view.measures;
+  const targets = measures.map((m) => m.monoid.column());
+  // By the value itself for one dimension (a Map tells 1, '1' and null apart), else by seriesKey.
+  const byKey = new Map<Value, number>();
+  const groupDims: (readonly Value[])[] = [];
+  let capacity = 0;
+  for (const table of tables) {
+    const groupOf = new Int32Array(table.seriesCount).fill(-1);
+    for (const series of matchingSeries(plan, table)) {
+      const all = table.dims(series);
+      const dims = plan.groupBy.map((i) => all[i]!);
+      const key = dims.length === 1 ? dims[0]! : seriesKey(dims);
+      let group = byKey.get(key);
+      if (group === undefined) {
+        group = groupDims.length;
+        byKey.set(key, group);
+        groupDims.push(dims);
+        if (groupDims.length > capacity) {
+          capacity = Math.max(64, capacity * 2);
+          for (const target of targets) target.grow(capacity);
+        }
+      }
+      groupOf[series] = group;
+    }
+    const columns = table.columns;
+    for (let slot = 0; slot < table.size; slot++) {
+      const group = groupOf[table.seriesAt(slot)]!;
+      if (group === -1) continue;
+      const bucket = table.bucketAt(slot);
+      if (bucket < plan.from || bucket >= plan.to) continue;
+      for (let i = 0; i < columns.length; i++) targets[i]!.merge(group, columns[i]!.get(slot));
+    }
+  }
+  return groupDims.map((dims, g) => ({ dims, time: 0, states: targets.map((t) => t.get(g)) }));
+}
+
 /** Dimension values: null last, then natural order of numbers, booleans and strings (by UTF-16 code unit). */
 export function compareDimensions(a: Value, b: Value): number {
   if (a === b) return 0;
@@ -163,7 +206,8 @@ function toRow(plan: QueryPlan, { group, results }: Finished): QueryRow {
 /** Merges the tables' contributions and shapes the answer rows. */
 export function executeQuery(plan: QueryPlan, tables: readonly AggregateTable[]): QueryRow[] {
   const measures = plan.view.measures;
-  const finished = accumulate(plan, tables).map((group) => ({
+  const wide = plan.granularity === 'all' && plan.pinned === undefined;
+  const finished = (wide ? accumulateAll(plan, tables) : accumulate(plan, tables)).map((group) => ({
     group,
     results: measures.map((m, i) => m.monoid.result(group.states[i])),
   }));
