@@ -4,7 +4,7 @@
  *
  * @module
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { BatchSummary, Query, Tandem } from '../serving/index.ts';
 import { MalformedBodyError } from './errors.ts';
 import { fromJsonBody, parseNdjson, requestRejections, type ParsedEvents } from './events-body.ts';
@@ -53,9 +53,15 @@ export function createServer(options: ServerOptions): TandemServer {
   const version = options.version ?? '0.0.0';
   // Per-request logs would dominate at ingest rates; errors are still logged by the error handler.
   const logController = new LogController({ disableRequestLogging: true });
+  // Errors the router raises before any route (a malformed URL, an over-long parameter) get the same shape as the rest.
+  const frameworkErrors: FastifyServerOptions['frameworkErrors'] = (error, _request, reply) => {
+    const { status, body } = httpError(error, bodyLimit);
+    // The option's reply type is generic over route schemas this handler never sees.
+    void (reply as FastifyReply).status(status).send(body);
+  };
   const app = options.logger === undefined
-    ? Fastify({ logger: false, bodyLimit, logController })
-    : Fastify({ loggerInstance: options.logger, bodyLimit, logController });
+    ? Fastify({ logger: false, bodyLimit, logController, frameworkErrors })
+    : Fastify({ loggerInstance: options.logger, bodyLimit, logController, frameworkErrors });
   const metrics = new ServerMetrics(tandem);
   const ingestRate = new IngestRate();
   const disk = new DiskUsageProbe(tandem.dataDir);

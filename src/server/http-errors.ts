@@ -35,6 +35,7 @@ interface FrameworkError {
 function frameworkMessage(error: FrameworkError, bodyLimit: number): string {
   switch (error.statusCode) {
     case 413: return `The request body is larger than this server's limit of ${bodyLimit.toLocaleString('en-US')} bytes; send smaller batches.`;
+    case 414: return 'A name in the URL is too long; event type names have at most 64 characters.';
     case 415: return 'Send events as application/x-ndjson (one JSON event per line) or application/json (an array), and queries as application/json.';
     default: return sentence(error.message);
   }
@@ -70,6 +71,7 @@ function internal(): { status: number; body: ErrorBody } {
 function frameworkCode(error: FrameworkError): string {
   switch (error.statusCode) {
     case 413: return 'body_too_large';
+    case 414: return 'url_too_long';
     case 415: return 'unsupported_media_type';
     case 404: return 'not_found';
     default: return 'bad_request';
