@@ -35,11 +35,14 @@ function program(): Command {
     .option('--port <port>', 'TCP port', '7070')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--batch-every <duration>', 'time between batch cycles, e.g. 30s, 5m', '60s')
+    .option('--body-limit <bytes>', 'largest request body accepted (413 beyond)', String(16 * 1024 * 1024))
+    .option('--max-pending-events <n>', 'events that may wait for the disk before ingest answers 503 with Retry-After', '1000000')
     .option('--log-level <level>', 'pino log level', 'info')
-    .action(async (options: { config: string; data: string; port: string; host: string; batchEvery: string; logLevel: string }) => {
+    .action(async (options: { config: string; data: string; port: string; host: string; batchEvery: string; bodyLimit: string; maxPendingEvents: string; logLevel: string }) => {
       const running = await runServer({
         config: await loadConfig(options.config), dataDir: options.data, host: options.host, port: parsePort(options.port),
         batchEveryMs: parseDuration(options.batchEvery, '--batch-every'), logLevel: options.logLevel,
+        bodyLimit: positiveInt(options.bodyLimit, '--body-limit'), maxPendingEvents: positiveInt(options.maxPendingEvents, '--max-pending-events'),
       });
       stopOnSignals(running);
       running.logger.info({ url: running.url }, `Tandem is serving at ${running.url}`);

@@ -18,6 +18,8 @@ export interface RunServerOptions {
   readonly port: number;
   readonly batchEveryMs: number;
   readonly bodyLimit?: number;
+  /** Backpressure limit: see `TandemOptions.maxPendingEvents`. */
+  readonly maxPendingEvents?: number;
   /** Called after each scheduled batch publication. */
   readonly onBatch?: (summary: BatchSummary) => void;
   /** Log level; `silent` for tests. Default `info`. */
@@ -36,7 +38,7 @@ export interface RunningServer {
 
 export async function runServer(options: RunServerOptions): Promise<RunningServer> {
   const logger = pino({ level: options.logLevel ?? 'info' });
-  const tandem = await Tandem.open({ dataDir: options.dataDir, config: options.config, logger });
+  const tandem = await Tandem.open({ dataDir: options.dataDir, config: options.config, logger, maxPendingEvents: options.maxPendingEvents });
   const server = createServer({ tandem, logger, bodyLimit: options.bodyLimit, version: PACKAGE_VERSION });
   const schedule = new BatchSchedule(tandem, options.batchEveryMs, logger, (summary) => {
     server.recordBatch(summary);

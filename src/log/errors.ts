@@ -23,3 +23,15 @@ export class LogWriteError extends TandemError {
     super(`Writing the event log ${file} failed: ${(cause as Error).message ?? String(cause)}.`, { cause });
   }
 }
+
+/**
+ * More events wait to be made durable than the log takes (its disk is slower
+ * than the ingest): the append is refused whole, so memory stays bounded and
+ * the client can retry it later.
+ */
+export class LogOverloadedError extends TandemError {
+  readonly code = 'log_overloaded';
+  constructor(readonly pendingEvents: number, readonly limit: number) {
+    super(`The event log already has ${pendingEvents.toLocaleString('en-US')} events waiting to be written (the limit is ${limit.toLocaleString('en-US')}); nothing in this request was stored, so retry it shortly.`);
+  }
+}

@@ -13,7 +13,7 @@
 import { mkdir, open, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import type { Catalog, Row } from '../definitions/index.ts';
 import { UnknownEventTypeError } from '../definitions/index.ts';
-import { CorruptLogError, LogClosedError, LogWriteError } from './errors.ts';
+import { CorruptLogError, LogClosedError, LogOverloadedError, LogWriteError } from './errors.ts';
 import { encodeFrame } from './frame.ts';
 import { IdempotencyIndex } from './idempotency-index.ts';
 import { frameRows, scanSegment, type LoggedRow } from './segment-scan.ts';
@@ -42,6 +42,12 @@ export interface EventLogOptions {
   readonly listener: LogListener;
   /** Segments roll over once they reach this size. Default 64 MiB. */
   readonly maxSegmentBytes?: number;
+  /**
+   * Events that may wait to be made durable (queued or being written) before
+   * appends are refused with {@link LogOverloadedError}. Default 1,000,000.
+   * An append is never refused while nothing waits, however large it is.
+   */
+  readonly maxPendingEvents?: number;
   /** Told of a torn tail cut off at recovery. */
   readonly onRecovered?: (info: { file: string; droppedBytes: number; reason: string }) => void;
 }
@@ -66,6 +72,8 @@ export class EventLog {
   #size: number;
   #end: number;
   #queue: Pending[] = [];
+  /** Rows appended but not yet durable: queued, or in the group being written. */
+  #pendingEvents = 0;
   #flushing: Promise<void> | undefined;
   #running = false;
   #closed = false;
@@ -123,7 +131,16 @@ export class EventLog {
    */
   append(eventType: string, rows: readonly Row[]): Promise<AppendOutcome> {
     if (!this.#options.catalog.eventTypes.has(eventType)) return Promise.reject(new UnknownEventTypeError(eventType));
-    return this.#enqueue<AppendOutcome>((resolve, reject) => ({ kind: 'append', eventType, rows, resolve, reject }));
+    if (this.#closed) return Promise.reject(new LogClosedError());
+    const limit = this.#options.maxPendingEvents ?? 1_000_000;
+    if (this.#pendingEvents > 0 && this.#pendingEvents + rows.length > limit) return Promise.reject(new LogOverloadedError(this.#pendingEvents, limit));
+    this.#pendingEvents += rows.length;
+    const settled = () => (this.#pendingEvents -= rows.length);
+    return this.#enqueue<AppendOutcome>((resolve, reject) => ({
+      kind: 'append', eventType, rows,
+      resolve: (outcome) => { settled(); resolve(outcome); },
+      reject: (error) => { settled(); reject(error); },
+    }));
   }
 
   /** Seals the active segment (if it holds anything) and resolves with the sealed end: every offset below it is in a sealed segment. */

@@ -5,7 +5,7 @@
  * @module
  */
 export { EventLog, type AppendOutcome, type EventLogOptions, type LogListener, type SealedSegment } from './event-log.ts';
-export { CorruptLogError, LogClosedError, LogWriteError } from './errors.ts';
+export { CorruptLogError, LogClosedError, LogOverloadedError, LogWriteError } from './errors.ts';
 export { ParquetExporter, readSegmentManifests, removeTemporaryFiles } from './parquet-export.ts';
 export type { SegmentManifest } from './master-layout.ts';
 export type { LoggedRow } from './segment-scan.ts';

@@ -80,8 +80,10 @@ export function createServer(options: ServerOptions): TandemServer {
 
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
   app.setErrorHandler((error, request, reply) => {
-    const { status, body } = httpError(error, bodyLimit);
-    if (status >= 500) request.log.error({ err: error }, 'request failed'); // clients get a safe sentence; the log keeps the detail
+    const { status, body, retryAfterSeconds } = httpError(error, bodyLimit);
+    // Clients get a safe sentence; the log keeps the detail (an overload is expected under load and not logged).
+    if (status >= 500 && body.error.code !== 'log_overloaded') request.log.error({ err: error }, 'request failed');
+    if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(retryAfterSeconds));
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

@@ -22,6 +22,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   malformed_body: 400,
   log_closed: 503,
   log_write_failed: 503,
+  log_overloaded: 503,
 };
 
 /** Fastify's own errors (bad JSON, body too large, wrong media type) carry a 4xx status and a safe message. */
@@ -47,9 +48,20 @@ const SAFE_MESSAGES: Readonly<Record<string, string>> = {
   log_closed: 'The server is shutting down and accepts no more events; try again when it is back.',
 };
 
-export function httpError(error: unknown, bodyLimit: number): { status: number; body: ErrorBody } {
-  if (error instanceof TandemError && SAFE_MESSAGES[error.code] !== undefined) {
-    return { status: STATUS_BY_CODE[error.code] ?? 503, body: { error: { code: error.code, message: SAFE_MESSAGES[error.code]! } } };
+/** Seconds a client should wait before retrying, per temporary failure: an overload clears fast, a failing disk or a restart less so. */
+const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5 };
+
+export interface HttpError {
+  readonly status: number;
+  readonly body: ErrorBody;
+  /** For the Retry-After header of a 503. */
+  readonly retryAfterSeconds?: number;
+}
+
+export function httpError(error: unknown, bodyLimit: number): HttpError {
+  if (error instanceof TandemError && RETRY_AFTER[error.code] !== undefined) {
+    const message = SAFE_MESSAGES[error.code] ?? error.message;
+    return { status: STATUS_BY_CODE[error.code] ?? 503, body: { error: { code: error.code, message } }, retryAfterSeconds: RETRY_AFTER[error.code] };
   }
   if (error instanceof TandemError) {
     const field = (error as { field?: unknown }).field;
@@ -64,7 +76,7 @@ export function httpError(error: unknown, bodyLimit: number): { status: number; 
   return internal();
 }
 
-function internal(): { status: number; body: ErrorBody } {
+function internal(): HttpError {
   return { status: 500, body: { error: { code: 'internal', message: 'The server failed to handle the request; see its log.' } } };
 }
 

@@ -17,6 +17,12 @@ export interface TandemOptions {
   readonly segmentBytes?: number;
   /** Published batch versions kept on disk. Default 3. */
   readonly keepVersions?: number;
+  /**
+   * Backpressure: events that may wait to be made durable before `ingest`
+   * refuses more with a `log_overloaded` error (HTTP 503 with Retry-After).
+   * Default 1,000,000.
+   */
+  readonly maxPendingEvents?: number;
   readonly logger?: EngineLogger;
 }
 

@@ -106,6 +106,7 @@ export class Tandem {
       dir: dirs.log,
       catalog,
       maxSegmentBytes: options.segmentBytes,
+      maxPendingEvents: options.maxPendingEvents,
       listener: { committed: (type, rows, first) => speed.apply(type, rows, first), sealed: (end) => speed.rotate(end) },
       onRecovered: (info) => logger.warn(info, 'cut a torn tail off the event log'),
     });

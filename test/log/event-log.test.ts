@@ -113,3 +113,21 @@ test('log - segments roll over by size and seal on demand, telling the listener 
     await reopened.log.close();
   });
 });
+
+test('log - backpressure: appends beyond the pending limit are refused whole, the rest are durable, and the limit frees up', async () => {
+  await withTempDir(async (dir) => {
+    const listener = recorder();
+    const log = await EventLog.open({ dir, catalog, listener, maxPendingEvents: 250 });
+    const batches = Array.from({ length: 10 }, (_, b) => Array.from({ length: 100 }, (_, i) => row(`b${b}-${i}`)));
+    const outcomes = await Promise.allSettled(batches.map((rows) => log.append('order', rows)));
+    const refused = outcomes.filter((o) => o.status === 'rejected');
+    assert.ok(refused.length >= 7, `at most 2 batches of 100 fit under 250 pending (refused ${refused.length})`);
+    for (const o of refused) assert.equal((o.reason as { code: string }).code, 'log_overloaded');
+    const stored = outcomes.filter((o) => o.status === 'fulfilled').length * 100;
+    assert.equal(listener.rows.length, stored);
+    assert.equal(log.end, stored);
+    await log.append('order', Array.from({ length: 1_000 }, (_, i) => row(`big-${i}`)));
+    assert.equal(log.end, stored + 1_000, 'with nothing pending, an append larger than the limit is still taken');
+    await log.close();
+  });
+});

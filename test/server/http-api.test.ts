@@ -176,3 +176,29 @@ test('HTTP answers equal an independent recomputation, before and after a batch 
     await rm(local, { recursive: true, force: true });
   }
 });
+
+test('backpressure - when more events wait for the disk than the limit, ingest answers 503 with Retry-After and stores nothing of that request', async () => {
+  const overloadDir = await mkdtemp(join(tmpdir(), 'tandem-overload-'));
+  const engine = await Tandem.open({ dataDir: overloadDir, config: shopConfig, maxPendingEvents: 150 });
+  const overloaded = createServer({ tandem: engine });
+  try {
+    const bodies = Array.from({ length: 8 }, (_, b) => ndjson(Array.from({ length: 100 }, (_, i) => order(`o${b}-${i}`))));
+    const responses = await Promise.all(bodies.map((payload) =>
+      overloaded.app.inject({ method: 'POST', url: '/v1/events/order', headers: { 'content-type': 'application/x-ndjson' }, payload })));
+    const refused = responses.filter((r) => r.statusCode === 503);
+    assert.ok(refused.length > 0, 'some requests are refused');
+    for (const r of refused) {
+      assert.equal(r.headers['retry-after'], '1');
+      assert.equal(errorOf(r).code, 'log_overloaded');
+      assert.match(errorOf(r).message, /retry/);
+    }
+    const accepted = responses.filter((r) => r.statusCode === 200).length * 100;
+    const answer = await overloaded.app.inject({ method: 'POST', url: '/v1/query', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ view: 'all_time', granularity: 'all' }) });
+    const rows = (answer.json() as QueryResult).rows as { orders: number }[];
+    assert.equal(rows.reduce((n, r) => n + r.orders, 0), accepted);
+  } finally {
+    await overloaded.app.close();
+    await engine.close();
+    await rm(overloadDir, { recursive: true, force: true });
+  }
+});
