@@ -16,7 +16,7 @@ export const config = defineConfig({
 });
 
 export const START = Date.UTC(2024, 0, 1);
-const REGIONS = ['eu', 'us', 'ap', 'sa'];
+export const REGIONS = ['eu', 'us', 'ap', 'sa'];
 /** Customers in the batch workload: 1,000 customers × 720 hours bounds the hourly view at 720k keys. */
 export const BATCH_CUSTOMERS = 1_000;
 

@@ -3,14 +3,11 @@
  * system maintains: per customer per hour, the count, the units and the cost.
  * Cost is carried in cents, an integer, so every system sums it exactly.
  */
-import { defineConfig, defineEventType, defineView } from '../../src/index.ts';
+import { defineConfig, defineView } from '../../src/index.ts';
 import { Random } from '../../src/demo/random.ts';
+import { REGIONS, START, usage } from '../usage-workload.ts';
 
-export const usage = defineEventType({
-  name: 'usage',
-  time: 'at',
-  fields: { at: 'timestamp', customer: 'string', region: 'string', units: { type: 'number', scale: 0 }, cost: { type: 'number', scale: 2 } },
-});
+export { START };
 
 export const config = defineConfig({
   eventTypes: [usage],
@@ -40,10 +37,8 @@ export interface WorkloadOptions {
   readonly seed: number;
 }
 
-export const START = Date.UTC(2024, 0, 1);
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
-const REGIONS = ['eu', 'us', 'ap', 'sa'];
 
 /** Batch `seq` of `size` events; times advance with the stream over the span, some arrive late. */
 export function makeEvents(options: WorkloadOptions, seq: number, size: number, total: number): UsageEvent[] {

@@ -88,7 +88,7 @@ export class AggregateTable {
   /** Folds one event in, if it passes the view's filter. */
   apply(row: Row): void {
     for (const f of this.view.filter) if (!f.test(row)) return;
-    const slot = this.#slotFor(this.#series.internRow(row), bucketStart(this.view.granularity, row[this.#timeField] as number));
+    const slot = this.internSlot(this.#series.internRow(row), bucketStart(this.view.granularity, row[this.#timeField] as number));
     const columns = this.columns;
     const fields = this.#measureFields;
     for (let i = 0; i < columns.length; i++) {
@@ -120,10 +120,6 @@ export class AggregateTable {
    * {@link columns} and {@link internSeries}, how a batch view is loaded.
    */
   internSlot(series: number, bucket: number): number {
-    return this.#slotFor(series, bucket);
-  }
-
-  #slotFor(series: number, bucket: number): number {
     const before = this.#slots.size;
     const slot = this.#slots.intern(series, bucket);
     return slot === before ? this.#link(slot, series) : slot;

@@ -70,27 +70,6 @@ export function grownFloat64(array: Float64Array<ArrayBuffer>, capacity: number,
   return next;
 }
 
-/**
- * The column of a measure whose state is an object (a sketch): one state per
- * slot in a plain array, folded by the monoid itself.
- */
-export function genericColumn<S>(measure: Pick<Measure<S>, 'empty' | 'add' | 'merge'>): StateColumn<S> {
-  const states: S[] = [];
-  return {
-    grow(capacity) {
-      while (states.length < capacity) states.push(measure.empty());
-    },
-    add(slot, value) {
-      states[slot] = measure.add(states[slot]!, value);
-    },
-    merge(slot, state) {
-      states[slot] = measure.merge(states[slot]!, state);
-    },
-    foldInto: (into, slot) => measure.merge(into, states[slot]!),
-    get: (slot) => states[slot]!,
-  };
-}
-
 export function sqlToNumber(value: SqlScalar, what: string): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'bigint') return Number(value);
