@@ -9,7 +9,8 @@ import { CliError } from './cli-error.ts';
 export const DEFAULT_URL = 'http://127.0.0.1:7070';
 
 export class ApiClient {
-  constructor(readonly baseUrl: string) {}
+  /** `apiKey` is sent as a bearer token when the server requires keys. */
+  constructor(readonly baseUrl: string, private readonly apiKey?: string) {}
 
   get<T>(path: string): Promise<T> {
     return this.#request<T>(path, { method: 'GET' });
@@ -25,13 +26,16 @@ export class ApiClient {
 
   async #request<T>(path: string, init: RequestInit): Promise<T> {
     const url = new URL(path, this.baseUrl);
+    const headers = new Headers(init.headers);
+    if (this.apiKey !== undefined) headers.set('authorization', `Bearer ${this.apiKey}`);
     let response: Response;
     try {
-      response = await fetch(url, init);
+      response = await fetch(url, { ...init, headers });
     } catch (error) {
       throw networkError(this.baseUrl, error);
     }
     const text = await response.text();
+    if (response.status === 401) throw new CliError(`The server at ${this.baseUrl} needs a valid API key; pass one with --api-key or TANDEM_API_KEY.`);
     if (!response.ok) throw new CliError(`The server answered ${response.status}: ${serverMessage(text)}`);
     return JSON.parse(text) as T;
   }

@@ -15,7 +15,8 @@ export class DemoTraffic {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
-  constructor(private readonly server: TandemServer, private readonly eventsPerSecond: number) {}
+  /** `apiKey` lets the traffic through when the server requires keys; it is ignored otherwise. */
+  constructor(private readonly server: TandemServer, private readonly eventsPerSecond: number, private readonly apiKey: string) {}
 
   /** Ingests `count` events spread over the past `days` days. */
   async backfill(count: number, days: number): Promise<void> {
@@ -48,7 +49,7 @@ export class DemoTraffic {
     await Promise.all(Object.entries(events).filter(([, list]) => list.length > 0).map(([type, list]) =>
       this.server.app.inject({
         method: 'POST', url: `/v1/events/${type}`,
-        headers: { 'content-type': 'application/x-ndjson' },
+        headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${this.apiKey}` },
         payload: list.map((e) => JSON.stringify(e)).join('\n'),
       })));
   }

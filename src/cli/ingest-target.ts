@@ -7,7 +7,7 @@
 import { parseNdjsonLines, requestRejections } from '../server/index.ts';
 import { Tandem, type RejectedEvent } from '../serving/index.ts';
 import { compileConfig, type Catalog, type FieldType, type TandemConfig } from '../definitions/index.ts';
-import { ApiClient } from './api-client.ts';
+import type { ApiClient } from './api-client.ts';
 
 export interface BatchOutcome {
   readonly accepted: number;
@@ -23,8 +23,7 @@ export interface IngestTarget {
   close(): Promise<void>;
 }
 
-export function httpTarget(url: string): IngestTarget {
-  const client = new ApiClient(url);
+export function httpTarget(client: ApiClient): IngestTarget {
   return {
     async fields(eventType) {
       const { eventTypes } = await client.get<{ eventTypes: unknown[] }>('/v1/views');

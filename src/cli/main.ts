@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { readdir, rm } from 'node:fs/promises';
-import { TandemError } from '../definitions/index.ts';
+import { API_SCOPES, keyDigest, TandemError, type ServerLimits } from '../definitions/index.ts';
 import { demoConfig } from '../demo/index.ts';
 import type { BatchSummary, QueryResult } from '../serving/index.ts';
 import { ApiClient, DEFAULT_URL } from './api-client.ts';
@@ -19,8 +19,10 @@ import { parseDuration, parsePort } from './parse-duration.ts';
 import { formatTable } from './print-table.ts';
 import { detectFormat, openSource } from './record-source.ts';
 import { runServer, stopOnSignals, type RunningServer } from './run-server.ts';
+import { API_KEYS_VARIABLE, environmentApiKeys, generateKey, internalKey } from './server-access.ts';
 
 const urlOption = () => new Option('--url <url>', 'URL of a running Tandem server').default(DEFAULT_URL);
+const apiKeyOption = () => new Option('--api-key <key>', 'API key for a server that requires one').env('TANDEM_API_KEY');
 
 function program(): Command {
   const cli = new Command('tandem')
@@ -33,19 +35,44 @@ function program(): Command {
     .requiredOption('--config <file>', 'event types and views: a .json file, or a .ts/.js module exporting defineConfig(...)')
     .option('--data <dir>', 'data directory (log, master dataset, batch views)', './data')
     .option('--port <port>', 'TCP port', '7070')
-    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--host <host>', 'address to bind; beyond loopback it needs API keys or --allow-unauthenticated', '127.0.0.1')
     .option('--batch-every <duration>', 'time between batch cycles, e.g. 30s, 5m', '60s')
-    .option('--body-limit <bytes>', 'largest request body accepted (413 beyond)', String(16 * 1024 * 1024))
     .option('--max-pending-events <n>', 'events that may wait for the disk before ingest answers 503 with Retry-After', '1000000')
+    .option('--body-limit <bytes>', 'largest request body (413 beyond; default 16 MiB, or server.limits.bodyBytes)')
+    .option('--max-line-bytes <bytes>', 'largest NDJSON line; a longer one is rejected alone (default 1 MiB)')
+    .option('--max-events-per-request <n>', 'most events in one request (413 beyond; default 100,000)')
+    .option('--max-query-rows <n>', 'most rows in one query answer (400 beyond; default 100,000)')
+    .option('--query-timeout <duration>', 'longest a query may run before it is stopped (503; default 10s)')
+    .option('--allow-unauthenticated', 'serve without API keys on a non-loopback address')
     .option('--log-level <level>', 'pino log level', 'info')
-    .action(async (options: { config: string; data: string; port: string; host: string; batchEvery: string; bodyLimit: string; maxPendingEvents: string; logLevel: string }) => {
+    .addHelpText('after', `
+API keys come from the config's server.apiKeys and from ${API_KEYS_VARIABLE} (a JSON array of the same entries);
+clients send them as "Authorization: Bearer <key>". Make one with 'tandem keygen'.`)
+    .action(async (options: ServeOptions) => {
       const running = await runServer({
         config: await loadConfig(options.config), dataDir: options.data, host: options.host, port: parsePort(options.port),
         batchEveryMs: parseDuration(options.batchEvery, '--batch-every'), logLevel: options.logLevel,
-        bodyLimit: positiveInt(options.bodyLimit, '--body-limit'), maxPendingEvents: positiveInt(options.maxPendingEvents, '--max-pending-events'),
+        maxPendingEvents: positiveInt(options.maxPendingEvents, '--max-pending-events'),
+        limits: limitOptions(options), extraApiKeys: environmentApiKeys(), allowUnauthenticated: options.allowUnauthenticated === true,
       });
       stopOnSignals(running);
       running.logger.info({ url: running.url }, `Tandem is serving at ${running.url}`);
+    });
+
+  cli.command('keygen')
+    .description('Make a new API key and print it with the config entry that accepts it (the entry holds only its SHA-256 digest).')
+    .option('--name <name>', 'a name for the key, shown in logs', 'client')
+    .option('--scopes <scopes>', `what the key may do: a comma-separated list of ${API_SCOPES.join(', ')}`, 'ingest,query')
+    .action((options: { name: string; scopes: string }) => {
+      const scopes = options.scopes.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      const unknown = scopes.find((scope) => !(API_SCOPES as readonly string[]).includes(scope));
+      if (unknown !== undefined || scopes.length === 0) throw new CliError(`--scopes takes a comma-separated list of ${API_SCOPES.join(', ')}${unknown === undefined ? '' : `, not '${unknown}'`}.`);
+      if (options.name.length === 0 || options.name.length > 64) throw new CliError('--name must have 1 to 64 characters.');
+      const secret = generateKey();
+      const entry = { name: options.name, scopes, sha256: keyDigest(secret).toString('hex') };
+      console.log(`key    ${secret}`);
+      console.log(`entry  ${JSON.stringify(entry)}`);
+      console.log(`\nPut the entry in the config's server.apiKeys (or ${API_KEYS_VARIABLE}); give the key to the client, e.g. TANDEM_API_KEY=<key>. It is not stored anywhere else.`);
     });
 
   cli.command('demo')
@@ -57,14 +84,19 @@ function program(): Command {
     .option('--rate <events>', 'live events per second', '200')
     .option('--history <events>', 'events of history to generate on first start', '50000')
     .option('--fresh', 'delete the demo data directory first')
-    .action(async (options: { data: string; port: string; host: string; batchEvery: string; rate: string; history: string; fresh?: boolean }) => {
+    .option('--allow-unauthenticated', 'serve without API keys on a non-loopback address')
+    .action(async (options: { data: string; port: string; host: string; batchEvery: string; rate: string; history: string; fresh?: boolean; allowUnauthenticated?: boolean }) => {
       if (options.fresh === true) await removeDemoData(options.data);
+      const userKeys = environmentApiKeys();
+      // With keys required, the demo's own traffic needs one too; it never leaves this process.
+      const traffic = internalKey('demo-traffic', ['ingest']);
       const running = await runServer({
         config: demoConfig, dataDir: options.data, host: options.host, port: parsePort(options.port),
         batchEveryMs: parseDuration(options.batchEvery, '--batch-every'), logLevel: 'warn', onBatch: printBatch,
+        extraApiKeys: userKeys.length > 0 ? [...userKeys, traffic.key] : [], allowUnauthenticated: options.allowUnauthenticated === true,
       });
       stopOnSignals(running);
-      await startDemo(running, nonNegativeInt(options.rate, '--rate'), nonNegativeInt(options.history, '--history'));
+      await startDemo(running, nonNegativeInt(options.rate, '--rate'), nonNegativeInt(options.history, '--history'), traffic.secret);
     });
 
   cli.command('ingest')
@@ -72,12 +104,13 @@ function program(): Command {
     .argument('<file>', 'the file to read')
     .requiredOption('--event <type>', 'event type of every row')
     .addOption(urlOption())
+    .addOption(apiKeyOption())
     .option('--data <dir>', 'write into this data directory instead of a server (no server may be running on it)')
     .option('--config <file>', 'config for --data')
     .addOption(new Option('--format <format>', 'file format, when the extension does not say').choices(['ndjson', 'csv', 'parquet']))
     .option('--batch-size <n>', 'events per request', '1000')
     .option('--no-progress', 'do not draw a progress bar')
-    .action(async (file: string, options: { event: string; url: string; data?: string; config?: string; format?: string; batchSize: string; progress: boolean }) => {
+    .action(async (file: string, options: { event: string; url: string; apiKey?: string; data?: string; config?: string; format?: string; batchSize: string; progress: boolean }) => {
       const format = detectFormat(file, options.format);
       const batchSize = positiveInt(options.batchSize, '--batch-size');
       let target;
@@ -85,7 +118,7 @@ function program(): Command {
         if (options.config === undefined) throw new CliError('--data needs --config to know the event types.');
         target = await localTarget(options.data, await loadConfig(options.config));
       } else {
-        target = httpTarget(options.url);
+        target = httpTarget(new ApiClient(options.url, options.apiKey));
       }
       try {
         const source = await openSource(file, format, format === 'csv' ? await target.fields(options.event) : undefined);
@@ -101,23 +134,25 @@ function program(): Command {
   cli.command('batch')
     .description('Run a batch cycle now on a running server and wait until it is published.')
     .addOption(urlOption())
-    .action(async (options: { url: string }) => {
-      printBatch(await new ApiClient(options.url).postJson<BatchSummary>('/v1/batch', {}));
+    .addOption(apiKeyOption())
+    .action(async (options: { url: string; apiKey?: string }) => {
+      printBatch(await new ApiClient(options.url, options.apiKey).postJson<BatchSummary>('/v1/batch', {}));
     });
 
   cli.command('query')
     .description(`Query a view, e.g. tandem query '{"view":"revenue_by_country","groupBy":["country"],"granularity":"all"}'`)
     .argument('<json>', 'the query as JSON')
     .addOption(urlOption())
+    .addOption(apiKeyOption())
     .option('--json', 'print the answer as JSON')
-    .action(async (text: string, options: { url: string; json?: boolean }) => {
+    .action(async (text: string, options: { url: string; apiKey?: string; json?: boolean }) => {
       let query: unknown;
       try {
         query = JSON.parse(text);
       } catch {
         throw new CliError(`The query is not valid JSON; quote it, e.g. '{"view":"name"}'.`);
       }
-      const result = await new ApiClient(options.url).postJson<QueryResult>('/v1/query', query);
+      const result = await new ApiClient(options.url, options.apiKey).postJson<QueryResult>('/v1/query', query);
       if (options.json === true) return console.log(JSON.stringify(result, null, 2));
       console.log(formatTable(result.rows));
       const m = result.meta;
@@ -127,13 +162,32 @@ function program(): Command {
   cli.command('status')
     .description('Show the state of a running server: log, batch and speed layer.')
     .addOption(urlOption())
+    .addOption(apiKeyOption())
     .option('--json', 'print the raw status as JSON')
-    .action(async (options: { url: string; json?: boolean }) => {
-      const status = await new ApiClient(options.url).get<StatusAnswer>('/v1/status');
+    .action(async (options: { url: string; apiKey?: string; json?: boolean }) => {
+      const status = await new ApiClient(options.url, options.apiKey).get<StatusAnswer>('/v1/status');
       console.log(options.json === true ? JSON.stringify(status, null, 2) : formatStatus(status));
     });
 
   return cli;
+}
+
+interface ServeOptions {
+  config: string; data: string; port: string; host: string; batchEvery: string; maxPendingEvents: string; logLevel: string;
+  bodyLimit?: string; maxLineBytes?: string; maxEventsPerRequest?: string; maxQueryRows?: string; queryTimeout?: string;
+  allowUnauthenticated?: boolean;
+}
+
+/** Limits given on the command line; those not given come from the config or the defaults. */
+function limitOptions(options: ServeOptions): Partial<ServerLimits> {
+  const int = (text: string | undefined, flag: string) => (text === undefined ? undefined : positiveInt(text, flag));
+  return {
+    bodyBytes: int(options.bodyLimit, '--body-limit'),
+    lineBytes: int(options.maxLineBytes, '--max-line-bytes'),
+    eventsPerRequest: int(options.maxEventsPerRequest, '--max-events-per-request'),
+    queryRows: int(options.maxQueryRows, '--max-query-rows'),
+    queryTimeoutMs: options.queryTimeout === undefined ? undefined : parseDuration(options.queryTimeout, '--query-timeout'),
+  };
 }
 
 interface StatusAnswer {
@@ -159,8 +213,8 @@ function printBatch(summary: BatchSummary): void {
   console.log(`batch v${summary.version} published: ${summary.events.toLocaleString('en-US')} events below offset ${summary.cutoff} in ${(summary.durationMs / 1000).toFixed(2)} s`);
 }
 
-async function startDemo(running: RunningServer, rate: number, history: number): Promise<void> {
-  const traffic = new DemoTraffic(running.server, rate);
+async function startDemo(running: RunningServer, rate: number, history: number, apiKey: string): Promise<void> {
+  const traffic = new DemoTraffic(running.server, rate, apiKey);
   if (running.tandem.status().logEnd === 0 && history > 0) {
     await traffic.backfill(history, 7);
     printBatch(await running.tandem.runBatch());

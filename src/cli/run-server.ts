@@ -6,10 +6,11 @@
  * @module
  */
 import { pino, type Logger } from 'pino';
-import type { TandemConfig } from '../definitions/index.ts';
+import { compileConfig, type ApiKey, type ServerLimits, type TandemConfig } from '../definitions/index.ts';
 import { BatchSchedule, createServer, type TandemServer } from '../server/index.ts';
 import { Tandem, type BatchSummary } from '../serving/index.ts';
 import { PACKAGE_VERSION } from './package-version.ts';
+import { checkBindSafety } from './server-access.ts';
 
 export interface RunServerOptions {
   readonly config: TandemConfig;
@@ -17,7 +18,12 @@ export interface RunServerOptions {
   readonly host: string;
   readonly port: number;
   readonly batchEveryMs: number;
-  readonly bodyLimit?: number;
+  /** Request limits over the config's own. */
+  readonly limits?: Partial<ServerLimits>;
+  /** Keys added to the config's `server.apiKeys` (from the environment, or internal ones). */
+  readonly extraApiKeys?: readonly ApiKey[];
+  /** Serve without keys on a non-loopback address. */
+  readonly allowUnauthenticated?: boolean;
   /** Backpressure limit: see `TandemOptions.maxPendingEvents`. */
   readonly maxPendingEvents?: number;
   /** Called after each scheduled batch publication. */
@@ -37,9 +43,11 @@ export interface RunningServer {
 }
 
 export async function runServer(options: RunServerOptions): Promise<RunningServer> {
+  const apiKeys = [...compileConfig(options.config).server.apiKeys, ...(options.extraApiKeys ?? [])];
+  checkBindSafety(options.host, apiKeys, options.allowUnauthenticated === true);
   const logger = pino({ level: options.logLevel ?? 'info' });
   const tandem = await Tandem.open({ dataDir: options.dataDir, config: options.config, logger, maxPendingEvents: options.maxPendingEvents });
-  const server = createServer({ tandem, logger, bodyLimit: options.bodyLimit, version: PACKAGE_VERSION });
+  const server = createServer({ tandem, logger, limits: options.limits, apiKeys, version: PACKAGE_VERSION });
   const schedule = new BatchSchedule(tandem, options.batchEveryMs, logger, (summary) => {
     server.recordBatch(summary);
     options.onBatch?.(summary);

@@ -7,13 +7,15 @@
  */
 import { createHash } from 'node:crypto';
 import { COMPARISON_OPS, type EventTypeJson, type TandemConfig, type ViewJson } from './definition-types.ts';
-import { InvalidDefinitionError, InvalidEventError, UnknownFieldError, UnknownMeasureTypeError } from './errors.ts';
+import { invalid, list, oneOf, onlyKeys, record } from './config-checks.ts';
+import { InvalidEventError, UnknownFieldError, UnknownMeasureTypeError } from './errors.ts';
 import { FIELD_TYPES, MAX_SCALE, normalizeField, type Field, type FieldSpecInput } from './field.ts';
 import { compileFilter, type CompiledFilter, type FilterOp } from './filter.ts';
 import { GRANULARITIES, type Granularity } from './granularity.ts';
 import { createMeasure } from './measures/create-measure.ts';
 import { MEASURE_TYPES, type MeasureType } from './measures/measure.ts';
 import { checkName } from './names.ts';
+import { compileServerConfig, type ServerSettings } from './server-config.ts';
 import { normalizeValue } from './normalize-value.ts';
 import type { EventTypeSchema, MeasureSchema, Value, ViewSchema } from './schema.ts';
 
@@ -22,37 +24,8 @@ export interface Catalog {
   readonly config: TandemConfig;
   readonly eventTypes: ReadonlyMap<string, EventTypeSchema>;
   readonly views: ReadonlyMap<string, ViewSchema>;
-}
-
-function invalid(path: string, message: string): never {
-  throw new InvalidDefinitionError(path, message);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function record(path: string, value: unknown): Record<string, unknown> {
-  if (!isRecord(value)) invalid(path, `${path} must be an object.`);
-  return value;
-}
-
-function list(path: string, value: unknown): readonly unknown[] {
-  if (!Array.isArray(value)) invalid(path, `${path} must be an array.`);
-  return value;
-}
-
-function onlyKeys(path: string, value: Record<string, unknown>, allowed: readonly string[]): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) invalid(`${path}.${key}`, `${path} has unknown key '${key}'; allowed keys are ${allowed.join(', ')}.`);
-  }
-}
-
-function oneOf<T extends string>(path: string, value: unknown, allowed: readonly T[]): T {
-  if (typeof value !== 'string' || !allowed.includes(value as T)) {
-    invalid(path, `${path} must be one of ${allowed.join(', ')}; got ${JSON.stringify(value)}.`);
-  }
-  return value as T;
+  /** The `server` section: API keys and request limits. */
+  readonly server: ServerSettings;
 }
 
 function compileField(path: string, name: string, spec: unknown): Field {
@@ -215,8 +188,9 @@ function uniqueNames<T extends { readonly name: string }>(path: string, items: r
  */
 export function compileConfig(input: unknown): Catalog {
   const obj = record('config', input);
-  onlyKeys('config', obj, ['eventTypes', 'views', '$schema']);
+  onlyKeys('config', obj, ['eventTypes', 'views', 'server', '$schema']);
   const eventTypes = uniqueNames('eventTypes', list('eventTypes', obj.eventTypes).map((e, i) => compileEventType(`eventTypes[${i}]`, e)));
   const views = uniqueNames('views', list('views', obj.views).map((v, i) => compileView(`views[${i}]`, v, eventTypes)));
-  return Object.freeze({ config: obj as unknown as TandemConfig, eventTypes, views });
+  const server = compileServerConfig(obj.server);
+  return Object.freeze({ config: obj as unknown as TandemConfig, eventTypes, views, server });
 }

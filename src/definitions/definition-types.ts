@@ -7,6 +7,7 @@
  */
 import type { FieldSpecInput, FieldType } from './field.ts';
 import type { Granularity } from './granularity.ts';
+import type { ServerConfigJson } from './server-config.ts';
 
 export type FieldsSpec = Readonly<Record<string, FieldSpecInput>>;
 
@@ -94,4 +95,6 @@ export interface ViewJson {
 export interface TandemConfig {
   readonly eventTypes: readonly EventTypeJson[];
   readonly views: readonly ViewJson[];
+  /** API keys and request limits for the HTTP server. */
+  readonly server?: ServerConfigJson;
 }

@@ -20,3 +20,7 @@ export { sqlIdentifier, sqlStringLiteral } from './names.ts';
 export { fromScaled, decimalString, addScaled, canonical, type ScaledInt } from './scaled-number.ts';
 export { AggregateTable, type States } from './aggregate-table.ts';
 export { seriesKey } from './series-index.ts';
+export {
+  API_SCOPES, DEFAULT_LIMITS, compileApiKeys, compileServerConfig, keyDigest,
+  type ApiKey, type ApiKeyJson, type ApiScope, type ServerConfigJson, type ServerLimits, type ServerLimitsJson, type ServerSettings,
+} from './server-config.ts';

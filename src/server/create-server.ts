@@ -5,9 +5,11 @@
  * @module
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import type { ApiKey, ServerLimits } from '../definitions/index.ts';
 import type { BatchSummary, Query, Tandem } from '../serving/index.ts';
+import { AccessControl } from './access-control.ts';
 import { MalformedBodyError } from './errors.ts';
-import { fromJsonBody, parseNdjson, requestRejections, type ParsedEvents } from './events-body.ts';
+import { fromJsonBody, parseNdjson, requestRejections, type BodyLimits, type ParsedEvents } from './events-body.ts';
 import { httpError } from './http-errors.ts';
 import { IngestRate } from './ingest-rate.ts';
 import { openApiDocument } from './openapi.ts';
@@ -18,8 +20,10 @@ import { registerDashboard } from '../dashboard/index.ts';
 
 export interface ServerOptions {
   readonly tandem: Tandem;
-  /** Largest request body accepted, in bytes. Default 16 MiB. */
-  readonly bodyLimit?: number;
+  /** Request limits; each one not given comes from the config's `server.limits`, else its default. */
+  readonly limits?: Partial<ServerLimits>;
+  /** API keys, replacing the config's `server.apiKeys`; none means every route is open. */
+  readonly apiKeys?: readonly ApiKey[];
   /** A pino logger for requests and errors; silent when absent. */
   readonly logger?: FastifyBaseLogger;
   /** Reported in `/openapi.json` and `/v1/status`. */
@@ -35,8 +39,6 @@ export interface TandemServer {
   recordBatch(summary: BatchSummary): void;
 }
 
-const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
-
 /**
  * Builds (but does not start) the HTTP server for an open engine.
  *
@@ -49,7 +51,9 @@ const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
  */
 export function createServer(options: ServerOptions): TandemServer {
   const { tandem } = options;
-  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const limits: ServerLimits = { ...tandem.catalog.server.limits, ...definedOnly(options.limits ?? {}) };
+  const bodyLimit = limits.bodyBytes;
+  const access = new AccessControl(options.apiKeys ?? tandem.catalog.server.apiKeys);
   const version = options.version ?? '0.0.0';
   // Per-request logs would dominate at ingest rates; errors are still logged by the error handler.
   const logController = new LogController({ disableRequestLogging: true });
@@ -63,6 +67,7 @@ export function createServer(options: ServerOptions): TandemServer {
     ? Fastify({ logger: false, bodyLimit, logController, frameworkErrors })
     : Fastify({ loggerInstance: options.logger, bodyLimit, logController, frameworkErrors });
   const metrics = new ServerMetrics(tandem);
+  access.register(app, (reason) => metrics.denied.inc({ reason }));
   const ingestRate = new IngestRate();
   const disk = new DiskUsageProbe(tandem.dataDir);
   const status = async () => ({
@@ -80,19 +85,21 @@ export function createServer(options: ServerOptions): TandemServer {
 
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
   app.setErrorHandler((error, request, reply) => {
-    const { status, body, retryAfterSeconds } = httpError(error, bodyLimit);
+    const { status, body, headers } = httpError(error, bodyLimit);
     // Clients get a safe sentence; the log keeps the detail (an overload is expected under load and not logged).
     if (status >= 500 && body.error.code !== 'log_overloaded') request.log.error({ err: error }, 'request failed');
-    if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(retryAfterSeconds));
-    void reply.status(status).send(body);
+    void reply.status(status).headers(headers).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: { code: 'not_found', message: `There is no route ${request.method} ${request.url.slice(0, 200)}.` } });
   });
 
-  app.post<{ Params: { eventType: string } }>('/v1/events/:eventType', async (request) => {
+  const bodyLimits: BodyLimits = { lineBytes: limits.lineBytes, events: limits.eventsPerRequest };
+  const queryLimits = { maxRows: limits.queryRows, timeoutMs: limits.queryTimeoutMs };
+
+  app.post<{ Params: { eventType: string } }>('/v1/events/:eventType', { config: { scope: 'ingest' } }, async (request) => {
     const { eventType } = request.params;
-    const parsed = parseEvents(request.body);
+    const parsed = parseEvents(request.body, bodyLimits);
     const stopTimer = metrics.ingestSeconds.startTimer();
     const result = await tandem.ingest(eventType, parsed.events);
     stopTimer();
@@ -104,46 +111,50 @@ export function createServer(options: ServerOptions): TandemServer {
     return { accepted: result.accepted, duplicates: result.duplicates, rejected, firstOffset: result.firstOffset, lastOffset: result.lastOffset };
   });
 
-  app.post('/v1/query', async (request) => {
+  app.post('/v1/query', { config: { scope: 'query' } }, async (request) => {
     const body = request.body;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new MalformedBodyError('The query must be a JSON object such as {"view": "..."}.');
     const started = performance.now();
-    const result = await tandem.query(body as Query);
+    const result = await tandem.query(body as Query, queryLimits);
     // Labelled only after success: the view exists, so clients cannot blow up label cardinality.
     metrics.querySeconds.observe({ view: (body as Query).view }, (performance.now() - started) / 1000);
     return result;
   });
 
-  app.post('/v1/batch', async () => {
+  app.post('/v1/batch', { config: { scope: 'admin' } }, async () => {
     const summary = await tandem.runBatch();
     recordBatch(summary);
     return summary;
   });
 
-  app.get('/v1/views', async () => ({
+  app.get('/v1/views', { config: { scope: 'any' } }, async () => ({
     eventTypes: [...tandem.catalog.eventTypes.values()].map((e) => e.definition),
     views: [...tandem.catalog.views.values()].map((v) => v.definition),
   }));
 
-  app.get('/v1/status', status);
-  stream.register(app, '/v1/status/stream');
+  app.get('/v1/status', { config: { scope: 'admin' } }, status);
+  stream.register(app, '/v1/status/stream', 'admin');
   registerDashboard(app);
 
   app.get('/healthz', async () => ({ ok: true }));
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { config: { scope: 'admin' } }, async (_request, reply) => {
     void reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
 
-  const document = openApiDocument(tandem.catalog, version);
+  const document = openApiDocument(tandem.catalog, version, access.enabled);
   app.get('/openapi.json', async () => document);
 
   return { app, metrics, ingestRate, recordBatch };
 }
 
-function parseEvents(body: unknown): ParsedEvents {
-  if (typeof body === 'string') return parseNdjson(body);
+function parseEvents(body: unknown, limits: BodyLimits): ParsedEvents {
+  if (typeof body === 'string') return parseNdjson(body, limits);
   if (body === undefined || body === null) throw new MalformedBodyError('The body is empty; send NDJSON or a JSON array of events.');
-  return fromJsonBody(body);
+  return fromJsonBody(body, limits);
+}
+
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

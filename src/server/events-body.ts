@@ -6,7 +6,15 @@
  * @module
  */
 import type { RejectedEvent } from '../serving/index.ts';
-import { MalformedBodyError } from './errors.ts';
+import { MalformedBodyError, TooManyEventsError } from './errors.ts';
+
+/** Limits on one body: bytes per NDJSON line, and events per request. */
+export interface BodyLimits {
+  readonly lineBytes: number;
+  readonly events: number;
+}
+
+const NO_LIMITS: BodyLimits = { lineBytes: Infinity, events: Infinity };
 
 export interface ParsedEvents {
   /** The events that parsed, in request order. */
@@ -18,16 +26,33 @@ export interface ParsedEvents {
 }
 
 /** Splits an NDJSON body; blank lines are skipped but still count for the index. */
-export function parseNdjson(body: string): ParsedEvents {
-  return parseNdjsonLines(body.split('\n'));
+export function parseNdjson(body: string, limits: BodyLimits = NO_LIMITS): ParsedEvents {
+  return parseNdjsonLines(body.split('\n'), limits);
 }
 
-/** Parses NDJSON already split into lines (as a file reader yields them); the index is the line's position. */
-export function parseNdjsonLines(lines: readonly string[]): ParsedEvents {
+/** A line's size in UTF-8 bytes, counted only when its length in UTF-16 units could be over the limit. */
+function overLineLimit(line: string, lineBytes: number): boolean {
+  return line.length * 3 > lineBytes && Buffer.byteLength(line, 'utf8') > lineBytes;
+}
+
+/**
+ * Parses NDJSON already split into lines (as a file reader yields them); the
+ * index is the line's position. A line over the byte limit is rejected alone;
+ * more events than the limit refuse the whole request, before any is parsed.
+ */
+export function parseNdjsonLines(lines: readonly string[], limits: BodyLimits = NO_LIMITS): ParsedEvents {
+  if (lines.length > limits.events) {
+    const events = lines.reduce((n, line) => (line.trim().length === 0 ? n : n + 1), 0);
+    if (events > limits.events) throw new TooManyEventsError(events, limits.events);
+  }
   const parsed: ParsedEvents = { events: [], positions: [], rejected: [] };
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index]!.trim();
     if (line.length === 0) continue;
+    if (overLineLimit(line, limits.lineBytes)) {
+      parsed.rejected.push({ index, field: '', error: `This line is longer than this server's limit of ${limits.lineBytes.toLocaleString('en-US')} bytes per event.` });
+      continue;
+    }
     try {
       parsed.events.push(JSON.parse(line));
       parsed.positions.push(index);
@@ -39,8 +64,9 @@ export function parseNdjsonLines(lines: readonly string[]): ParsedEvents {
 }
 
 /** Accepts an already-parsed JSON body, which must be an array of events. */
-export function fromJsonBody(body: unknown): ParsedEvents {
+export function fromJsonBody(body: unknown, limits: BodyLimits = NO_LIMITS): ParsedEvents {
   if (!Array.isArray(body)) throw new MalformedBodyError('The body must be a JSON array of events, or NDJSON with one event per line.');
+  if (body.length > limits.events) throw new TooManyEventsError(body.length, limits.events);
   return { events: body, positions: body.map((_, i) => i), rejected: [] };
 }
 

@@ -23,6 +23,11 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   log_closed: 503,
   log_write_failed: 503,
   log_overloaded: 503,
+  unauthorized: 401,
+  forbidden: 403,
+  too_many_events: 413,
+  result_too_large: 400,
+  query_timeout: 503,
 };
 
 /** Fastify's own errors (bad JSON, body too large, wrong media type) carry a 4xx status and a safe message. */
@@ -54,30 +59,35 @@ const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_w
 export interface HttpError {
   readonly status: number;
   readonly body: ErrorBody;
-  /** For the Retry-After header of a 503. */
-  readonly retryAfterSeconds?: number;
+  /** Headers the answer needs: Retry-After on a 503, WWW-Authenticate on a 401. */
+  readonly headers: Readonly<Record<string, string>>;
 }
+
+const NO_HEADERS = {};
 
 export function httpError(error: unknown, bodyLimit: number): HttpError {
   if (error instanceof TandemError && RETRY_AFTER[error.code] !== undefined) {
     const message = SAFE_MESSAGES[error.code] ?? error.message;
-    return { status: STATUS_BY_CODE[error.code] ?? 503, body: { error: { code: error.code, message } }, retryAfterSeconds: RETRY_AFTER[error.code] };
+    return { status: STATUS_BY_CODE[error.code] ?? 503, body: { error: { code: error.code, message } }, headers: { 'retry-after': String(RETRY_AFTER[error.code]) } };
+  }
+  if (error instanceof TandemError && error.code === 'unauthorized') {
+    return { status: 401, body: { error: { code: error.code, message: error.message } }, headers: { 'www-authenticate': 'Bearer realm="tandem"' } };
   }
   if (error instanceof TandemError) {
     const field = (error as { field?: unknown }).field;
     const status = STATUS_BY_CODE[error.code] ?? 500;
     if (status === 500) return internal();
-    return { status, body: { error: { code: error.code, message: error.message, ...(typeof field === 'string' ? { field } : {}) } } };
+    return { status, body: { error: { code: error.code, message: error.message, ...(typeof field === 'string' ? { field } : {}) } }, headers: NO_HEADERS };
   }
   const framework = error as FrameworkError;
   if (typeof framework.statusCode === 'number' && framework.statusCode >= 400 && framework.statusCode < 500) {
-    return { status: framework.statusCode, body: { error: { code: frameworkCode(framework), message: frameworkMessage(framework, bodyLimit) } } };
+    return { status: framework.statusCode, body: { error: { code: frameworkCode(framework), message: frameworkMessage(framework, bodyLimit) } }, headers: NO_HEADERS };
   }
   return internal();
 }
 
 function internal(): HttpError {
-  return { status: 500, body: { error: { code: 'internal', message: 'The server failed to handle the request; see its log.' } } };
+  return { status: 500, body: { error: { code: 'internal', message: 'The server failed to handle the request; see its log.' } }, headers: NO_HEADERS };
 }
 
 function frameworkCode(error: FrameworkError): string {

@@ -5,5 +5,6 @@
  */
 export { createServer, type ServerOptions, type TandemServer } from './create-server.ts';
 export { BatchSchedule } from './batch-schedule.ts';
-export { MalformedBodyError } from './errors.ts';
+export { MalformedBodyError, UnauthorizedError, ForbiddenError, TooManyEventsError } from './errors.ts';
+export { AccessControl, type RouteScope } from './access-control.ts';
 export { parseNdjson, parseNdjsonLines, requestRejections } from './events-body.ts';

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Catalog, Field } from '../definitions/index.ts';
+import type { RouteScope } from './access-control.ts';
 
 const ERROR = { $ref: '#/components/schemas/Error' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ERROR } } });
@@ -50,15 +51,37 @@ const META_SCHEMA = {
   },
 };
 
-/** Builds the document for a catalog. */
-export function openApiDocument(catalog: Catalog, version: string): object {
+/** Marks an operation as needing a key with `scope` (when the server has keys), with the answers a refusal gets. */
+interface Operation {
+  readonly summary: string;
+  readonly responses: object;
+  readonly [more: string]: unknown;
+}
+
+function scoped(scope: RouteScope, keys: boolean, operation: Operation): object {
+  if (!keys) return operation;
+  return {
+    ...operation,
+    'x-tandem-scope': scope,
+    security: [{ apiKey: [] }],
+    responses: {
+      ...operation.responses,
+      401: errorResponse('No API key, or one this server does not know.'),
+      ...(scope === 'any' ? {} : { 403: errorResponse(`The key lacks the '${scope}' scope.`) }),
+    },
+  };
+}
+
+/** Builds the document for a catalog; `keys` says whether the server requires API keys. */
+export function openApiDocument(catalog: Catalog, version: string, keys: boolean): object {
   const eventTypes = [...catalog.eventTypes.keys()];
+  const op = (scope: RouteScope, operation: Operation) => scoped(scope, keys, operation);
   return {
     openapi: '3.1.0',
     info: { title: 'Tandem', version, description: 'Lambda Architecture engine: durable ingest, batch ⊕ speed views, exact merged queries.' },
     paths: {
       '/v1/events/{eventType}': {
-        post: {
+        post: op('ingest', {
           summary: 'Append events durably; answers once they are fsynced and visible to queries.',
           parameters: [{ name: 'eventType', in: 'path', required: true, schema: { enum: eventTypes } }],
           requestBody: {
@@ -72,33 +95,36 @@ export function openApiDocument(catalog: Catalog, version: string): object {
             200: { description: 'Valid events stored; bad ones listed by index.', content: { 'application/json': { schema: { $ref: '#/components/schemas/IngestResult' } } } },
             400: errorResponse('The body is not JSON, NDJSON or an array.'),
             404: errorResponse('Unknown event type.'),
-            413: errorResponse('The body exceeds the configured limit.'),
-            503: errorResponse('The log cannot accept writes.'),
+            413: errorResponse('The body, or its number of events, exceeds the configured limit.'),
+            503: errorResponse('The log cannot accept writes now (overloaded, failing or closing); see Retry-After.'),
           },
-        },
+        }),
       },
       '/v1/query': {
-        post: {
+        post: op('query', {
           summary: 'Query a view: batch view merged with the speed layer.',
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Query' } } } },
           responses: {
             200: { description: 'Rows and where they came from.', content: { 'application/json': { schema: { type: 'object', properties: { rows: { type: 'array', items: { type: 'object' } }, meta: META_SCHEMA } } } } },
-            400: errorResponse('Unknown view, dimension or measure, or a malformed query.'),
+            400: errorResponse('Unknown view, dimension or measure, a malformed query, or an answer over the row limit.'),
+            503: errorResponse('The query ran past the time limit.'),
           },
-        },
+        }),
       },
       '/v1/batch': {
-        post: {
+        post: op('admin', {
           summary: 'Run a batch cycle now (or join the running one) and answer when it is published.',
           responses: { 200: { description: 'The published version.', content: { 'application/json': { schema: { type: 'object', properties: { version: { type: 'integer' }, cutoff: { type: 'integer' }, events: { type: 'integer' }, durationMs: { type: 'number' } } } } } } },
-        },
+        }),
       },
-      '/v1/views': { get: { summary: 'Event types and view definitions.', responses: { 200: { description: 'The definitions as JSON config.' } } } },
-      '/v1/status': { get: { summary: 'Log, batch and speed-layer state.', responses: { 200: { description: 'Status snapshot.' } } } },
+      '/v1/views': { get: op('any', { summary: 'Event types and view definitions.', responses: { 200: { description: 'The definitions as JSON config.' } } }) },
+      '/v1/status': { get: op('admin', { summary: 'Log, batch and speed-layer state.', responses: { 200: { description: 'Status snapshot.' } } }) },
+      '/v1/status/stream': { get: op('admin', { summary: 'The status snapshot every second, as Server-Sent Events.', responses: { 200: { description: 'text/event-stream of `status` events.' } } }) },
       '/healthz': { get: { summary: 'Liveness.', responses: { 200: { description: 'The server is up.' } } } },
-      '/metrics': { get: { summary: 'Prometheus metrics.', responses: { 200: { description: 'Prometheus text format.', content: { 'text/plain': {} } } } } },
+      '/metrics': { get: op('admin', { summary: 'Prometheus metrics.', responses: { 200: { description: 'Prometheus text format.', content: { 'text/plain': {} } } } }) },
     },
     components: {
+      ...(keys ? { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from the server config, with the scope the operation names in x-tandem-scope.' } } } : {}),
       schemas: {
         Error: { type: 'object', properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } } } } },
         IngestResult: {

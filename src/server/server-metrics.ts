@@ -15,6 +15,7 @@ export class ServerMetrics {
   readonly rejected = new Counter({ name: 'tandem_events_rejected_total', help: 'Events rejected by validation or parsing.', labelNames: ['event_type'], registers: [this.registry] });
   readonly ingestSeconds = new Histogram({ name: 'tandem_ingest_duration_seconds', help: 'Time from request to durable, visible events.', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [this.registry] });
   readonly querySeconds = new Histogram({ name: 'tandem_query_duration_seconds', help: 'Query time inside the server.', labelNames: ['view'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25], registers: [this.registry] });
+  readonly denied = new Counter({ name: 'tandem_http_denied_total', help: 'Requests refused for a missing or unknown API key (unauthorized) or a missing scope (forbidden).', labelNames: ['reason'], registers: [this.registry] });
   readonly batchSeconds = new Histogram({ name: 'tandem_batch_duration_seconds', help: 'Batch cycle time, from seal to publication.', buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers: [this.registry] });
 
   constructor(tandem: Tandem) {

@@ -6,6 +6,7 @@
  * @module
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { RouteScope } from './access-control.ts';
 
 const TICK_MS = 1000;
 
@@ -15,8 +16,8 @@ export class StatusStream {
 
   constructor(private readonly snapshot: () => Promise<unknown>) {}
 
-  register(app: FastifyInstance, path: string): void {
-    app.get(path, (request, reply) => {
+  register(app: FastifyInstance, path: string, scope: RouteScope): void {
+    app.get(path, { config: { scope } }, (request, reply) => {
       reply.hijack();
       reply.raw.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',

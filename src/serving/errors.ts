@@ -36,3 +36,20 @@ export class DataDirectoryLockedError extends TandemError {
     super(`The data directory ${dataDir} is in use by ${pid === null ? 'another process' : `process ${pid}`}; stop it first, or send events to its server with --url.`);
   }
 }
+
+/** A query's answer has more rows than the caller allows; `field` is `limit`, the part of the query that fixes it. */
+export class ResultTooLargeError extends TandemError {
+  readonly code = 'result_too_large';
+  readonly field = 'limit';
+  constructor(readonly rows: number, readonly maxRows: number) {
+    super(`The answer has ${rows.toLocaleString('en-US')} rows, more than the limit of ${maxRows.toLocaleString('en-US')}; set a smaller limit, a coarser granularity or a narrower where.`);
+  }
+}
+
+/** A query ran past the caller's time limit and was stopped. */
+export class QueryTimeoutError extends TandemError {
+  readonly code = 'query_timeout';
+  constructor(readonly timeoutMs: number) {
+    super(`The query ran longer than the limit of ${timeoutMs.toLocaleString('en-US')} ms and was stopped; narrow its time range or where, or use a coarser granularity.`);
+  }
+}

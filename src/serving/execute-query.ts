@@ -9,6 +9,7 @@ import {
   bucketStart, fromScaled, nextBucket, seriesKey,
   type AggregateTable, type MeasureValue, type States, type Value, type ViewSchema,
 } from '../definitions/index.ts';
+import type { QueryBudget } from './query-budget.ts';
 import type { QueryPlan } from './query-plan.ts';
 import type { DimensionInput, QueryRow } from './query.ts';
 
@@ -18,13 +19,14 @@ interface Group {
   readonly states: States;
 }
 
-function matchingSeries(plan: QueryPlan, table: AggregateTable): number[] {
+function matchingSeries(plan: QueryPlan, table: AggregateTable, budget: QueryBudget): number[] {
   if (plan.pinned !== undefined) {
     const one = table.findSeries(plan.pinned);
     return one === -1 ? [] : [one];
   }
   const ids: number[] = [];
   for (let id = 0; id < table.seriesCount; id++) {
+    budget.spend();
     const dims = table.dims(id);
     if (plan.where.every((w) => w.values.has(dims[w.index]!))) ids.push(id);
   }
@@ -58,20 +60,21 @@ function forSlotsInRange(plan: QueryPlan, table: AggregateTable, series: number,
  * dimensions, time). The group of a series is found once per series and
  * time, not once per slot, so a roll-up over many buckets costs a fold each.
  */
-function accumulate(plan: QueryPlan, tables: readonly AggregateTable[]): Group[] {
+function accumulate(plan: QueryPlan, tables: readonly AggregateTable[], budget: QueryBudget): Group[] {
   const measures = plan.view.measures;
   // Rolled up to `all`, a group is its dimension values alone; else also its time.
   const byKey = new Map<string, Group>();
   const groups: Group[] = [];
   for (const table of tables) {
     const columns = table.columns;
-    for (const series of matchingSeries(plan, table)) {
+    for (const series of matchingSeries(plan, table, budget)) {
       const all = table.dims(series);
       const dims = plan.groupBy.map((i) => all[i]!);
       const prefix = seriesKey(dims);
       let lastTime = Number.NaN;
       let group: Group | undefined;
       forSlotsInRange(plan, table, series, (slot) => {
+        budget.spend();
         const time = bucketStart(plan.granularity, table.bucketAt(slot));
         if (time !== lastTime) {
           lastTime = time;
@@ -97,7 +100,7 @@ function accumulate(plan: QueryPlan, tables: readonly AggregateTable[]): Group[]
  * each table's slots merges them into group state columns: no lookup and no
  * allocation per slot for numeric states.
  */
-function accumulateAll(plan: QueryPlan, tables: readonly AggregateTable[]): Group[] {
+function accumulateAll(plan: QueryPlan, tables: readonly AggregateTable[], budget: QueryBudget): Group[] {
   const measures = plan.view.measures;
   const targets = measures.map((m) => m.monoid.column());
   // By the value itself for one dimension (a Map tells 1, '1' and null apart), else by seriesKey.
@@ -106,7 +109,7 @@ function accumulateAll(plan: QueryPlan, tables: readonly AggregateTable[]): Grou
   let capacity = 0;
   for (const table of tables) {
     const groupOf = new Int32Array(table.seriesCount).fill(-1);
-    for (const series of matchingSeries(plan, table)) {
+    for (const series of matchingSeries(plan, table, budget)) {
       const all = table.dims(series);
       const dims = plan.groupBy.map((i) => all[i]!);
       const key = dims.length === 1 ? dims[0]! : seriesKey(dims);
@@ -124,6 +127,7 @@ function accumulateAll(plan: QueryPlan, tables: readonly AggregateTable[]): Grou
     }
     const columns = table.columns;
     for (let slot = 0; slot < table.size; slot++) {
+      if ((slot & 0xffff) === 0) budget.spend(0x10000);
       const group = groupOf[table.seriesAt(slot)]!;
       if (group === -1) continue;
       const bucket = table.bucketAt(slot);
@@ -203,11 +207,13 @@ function toRow(plan: QueryPlan, { group, results }: Finished): QueryRow {
   return row;
 }
 
-/** Merges the tables' contributions and shapes the answer rows. */
-export function executeQuery(plan: QueryPlan, tables: readonly AggregateTable[]): QueryRow[] {
+/** Merges the tables' contributions and shapes the answer rows, within the query's budget. */
+export function executeQuery(plan: QueryPlan, tables: readonly AggregateTable[], budget: QueryBudget): QueryRow[] {
   const measures = plan.view.measures;
   const wide = plan.granularity === 'all' && plan.pinned === undefined;
-  const finished = (wide ? accumulateAll(plan, tables) : accumulate(plan, tables)).map((group) => ({
+  const groups = wide ? accumulateAll(plan, tables, budget) : accumulate(plan, tables, budget);
+  budget.checkRows(Math.min(groups.length, plan.limit));
+  const finished = groups.map((group) => ({
     group,
     results: measures.map((m, i) => m.monoid.result(group.states[i])),
   }));

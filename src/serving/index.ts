@@ -7,4 +7,7 @@
 export { Tandem } from './tandem.ts';
 export type * from './engine-types.ts';
 export type * from './query.ts';
-export { InvalidQueryError, UnknownViewError, UnknownDimensionError, UnknownMeasureError, DataDirectoryLockedError } from './errors.ts';
+export {
+  InvalidQueryError, UnknownViewError, UnknownDimensionError, UnknownMeasureError, DataDirectoryLockedError, QueryTimeoutError, ResultTooLargeError,
+} from './errors.ts';
+export type { QueryLimits } from './query-budget.ts';

@@ -15,6 +15,7 @@ import { EventLog, ParquetExporter, readSegmentManifests, removeTemporaryFiles, 
 import { SpeedLayer } from '../speed/index.ts';
 import type { BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, RejectedEvent, TandemOptions } from './engine-types.ts';
 import { executeQuery } from './execute-query.ts';
+import { QueryBudget, type QueryLimits } from './query-budget.ts';
 import { planQuery } from './query-plan.ts';
 import type { Query, QueryResult } from './query.ts';
 import { loadIdempotencyKeys } from './load-idempotency-keys.ts';
@@ -168,7 +169,8 @@ export class Tandem {
   }
 
   /** Answers a query from the batch view merged with the speed layer (or one of them, with `layer`). */
-  async query(query: Query): Promise<QueryResult> {
+  async query(query: Query, limits?: QueryLimits): Promise<QueryResult> {
+    const budget = new QueryBudget(limits);
     const plan = planQuery(this.catalog, query);
     const tables: AggregateTable[] = [];
     if (plan.layer !== 'speed') {
@@ -178,7 +180,7 @@ export class Tandem {
     if (plan.layer !== 'batch') tables.push(...this.#speed.tables(plan.view.name));
     const manifest = this.#batch?.manifest;
     return {
-      rows: executeQuery(plan, tables),
+      rows: executeQuery(plan, tables, budget),
       meta: {
         batchVersion: manifest?.version ?? null,
         batchCutoff: manifest?.cutoff ?? 0,

@@ -151,7 +151,7 @@ test('user mistakes print one line and exit 1, without a stack trace', async () 
 });
 
 test('--help works on every command', async () => {
-  for (const command of ['', 'serve', 'demo', 'ingest', 'batch', 'query', 'status']) {
+  for (const command of ['', 'serve', 'demo', 'ingest', 'batch', 'query', 'status', 'keygen']) {
     const result = await runCli(command === '' ? ['--help'] : [command, '--help']);
     assert.equal(result.code, 0);
     assert.match(result.stdout, /^Usage: tandem/);

@@ -3,11 +3,11 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { demoConfig, ShopGenerator, type ShopEvents } from '../../src/demo/index.ts';
 import { createServer } from '../../src/server/index.ts';
-import { Tandem } from '../../src/index.ts';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumSkipReason } from '../support/chromium.ts';
+import { keyDigest, Tandem } from '../../src/index.ts';
+import { chromiumSkipReason, openBrowser } from '../support/chromium.ts';
 
 /** Polls a check made through Playwright's locators (the page's CSP forbids evaluating strings in it). */
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
@@ -42,11 +42,10 @@ test('dashboard: live layer strip, explorer filter, batch moves version and boun
   await tandem.runBatch();
   await ingest(tandem, generator.live(3000));
   const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-  const profile = await mkdtemp(join(tmpdir(), 'tandem-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
+  const browser = await openBrowser({ width: 1280, height: 900 });
   const problems: string[] = [];
   try {
-    const page = context.pages()[0] ?? await context.newPage();
+    const { page } = browser;
     page.on('console', (message) => { if (message.type() === 'error') problems.push(`console: ${message.text()}`); });
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('request', (request) => { if (!request.url().startsWith(base) && !request.url().startsWith('data:')) problems.push(`outside request: ${request.url()}`); });
@@ -104,10 +103,41 @@ test('dashboard: live layer strip, explorer filter, batch moves version and boun
 
     assert.deepEqual(problems, []);
   } finally {
-    await context.close();
+    await browser.close();
     await server.app.close();
     await tandem.close();
-    await rm(profile, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('dashboard: on a server with API keys it asks for a key, refuses a wrong one, and works with the right one', { skip: chromiumSkipReason(), timeout: 60_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tandem-dashboard-keys-'));
+  const secret = 'dashboard-key-0123456789';
+  const tandem = await Tandem.open({ dataDir: dir, config: demoConfig });
+  const server = createServer({ tandem, apiKeys: [{ name: 'ops', scopes: new Set(['query', 'admin']), digest: keyDigest(secret) }] });
+  await ingest(tandem, new ShopGenerator({ seed: 7 }).live(1000));
+  const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const browser = await openBrowser();
+  const problems: string[] = [];
+  try {
+    const { page } = browser;
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    await page.goto(base);
+    await page.waitForSelector('#key-dialog[open]');
+    await page.fill('#key-input', 'not-the-key-at-all-000');
+    await page.click('#key-submit');
+    await waitForText(page, '#key-error', 'The server did not accept that key.');
+    await page.fill('#key-input', secret);
+    await page.click('#key-submit');
+    await waitForText(page, '#live', 'live');
+    await waitForText(page, '#log-end', tandem.status().logEnd.toLocaleString('en-US'));
+    await page.waitForSelector('#chart canvas');
+    assert.equal(await page.locator('#key-dialog[open]').count(), 0);
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    await server.app.close();
+    await tandem.close();
     await rm(dir, { recursive: true, force: true });
   }
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  compileConfig, createEventValidator, InvalidDefinitionError, InvalidEventError, UnknownFieldError, UnknownMeasureTypeError,
+  compileConfig, createEventValidator, DEFAULT_LIMITS, InvalidDefinitionError, keyDigest, InvalidEventError, UnknownFieldError, UnknownMeasureTypeError,
 } from '../../src/index.ts';
 import { shopConfig } from '../support/shop-config.ts';
 
@@ -76,4 +76,26 @@ test('events - each bad event gets a typed error naming the field', () => {
   for (const [event, field, message] of bad) {
     assert.throws(() => validate(event), (e: unknown) => e instanceof InvalidEventError && e.field === field && message.test(e.message), JSON.stringify(event));
   }
+});
+
+test('config - the server section: keys and limits are checked with the path at fault, and keys are kept only as digests', () => {
+  const withServer = (server: unknown) => ({ ...json(), server });
+  const key = { name: 'loader', scopes: ['ingest'], key: 'k'.repeat(16) };
+  const cases: [unknown, string, RegExp][] = [
+    [{ apiKeys: [{ ...key, key: 'short' }] }, 'server.apiKeys[0].key', /at least 16 characters/],
+    [{ apiKeys: [{ ...key, sha256: 'ab'.repeat(32) }] }, 'server.apiKeys[0]', /either 'key' \(the secret\) or 'sha256' \(its digest\), not both or neither/],
+    [{ apiKeys: [{ name: 'x', scopes: ['query'], sha256: 'xyz' }] }, 'server.apiKeys[0].sha256', /64 hexadecimal digits/],
+    [{ apiKeys: [{ ...key, scopes: [] }] }, 'server.apiKeys[0].scopes', /at least one of ingest, query, admin/],
+    [{ apiKeys: [key, key] }, 'server.apiKeys[1].name', /must be unique/],
+    [{ limits: { queryRows: 0 } }, 'server.limits.queryRows', /positive integer/],
+    [{ limits: { rows: 10 } }, 'server.limits.rows', /unknown key 'rows'/],
+    [{ keys: [] }, 'server.keys', /unknown key 'keys'; allowed keys are apiKeys, limits/],
+  ];
+  for (const [server, path, message] of cases) {
+    assert.throws(() => compileConfig(withServer(server)), (e: unknown) => e instanceof InvalidDefinitionError && e.path === path && message.test(e.message), path);
+  }
+  const compiled = compileConfig(withServer({ apiKeys: [key], limits: { queryRows: 50 } })).server;
+  assert.deepEqual(compiled.limits, { ...DEFAULT_LIMITS, queryRows: 50 });
+  assert.deepEqual(compiled.apiKeys[0]!.digest, keyDigest(key.key));
+  assert.equal(JSON.stringify(compiled).includes(key.key), false);
 });

@@ -23,7 +23,7 @@ let server: TandemServer;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tandem-fuzz-'));
   tandem = await Tandem.open({ dataDir: dir, config: shopConfig });
-  server = createServer({ tandem, bodyLimit: BODY_LIMIT });
+  server = createServer({ tandem, limits: { bodyBytes: BODY_LIMIT } });
 });
 after(async () => {
   await server.app.close();

@@ -19,7 +19,7 @@ let server: TandemServer;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tandem-http-'));
   tandem = await Tandem.open({ dataDir: dir, config: shopConfig });
-  server = createServer({ tandem, bodyLimit: BODY_LIMIT, version: '9.9.9' });
+  server = createServer({ tandem, limits: { bodyBytes: BODY_LIMIT }, version: '9.9.9' });
 });
 after(async () => {
   await server.app.close();

@@ -4,6 +4,10 @@
  * where a missing browser is a failure.
  */
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -18,4 +22,18 @@ export function chromiumSkipReason(): string | false {
   if (process.env.TANDEM_REQUIRE_SERVICES === '1') throw new Error(`${reason}, and TANDEM_REQUIRE_SERVICES=1 requires it.`);
   console.warn(reason);
   return reason;
+}
+
+/** A headless Chromium with a fresh profile, its first page, and a close that removes the profile. */
+export async function openBrowser(viewport?: { width: number; height: number }): Promise<{ readonly page: Page; close(): Promise<void> }> {
+  const profile = await mkdtemp(join(tmpdir(), 'tandem-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, ...(viewport ? { viewport } : {}) });
+  const page = context.pages()[0] ?? await context.newPage();
+  return {
+    page,
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
 }

@@ -13,9 +13,9 @@ export interface CliResult {
 }
 
 /** Runs a command to completion. */
-export function runCli(args: readonly string[], options: { cwd?: string } = {}): Promise<CliResult> {
+export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: { ...process.env, TZ: 'UTC' } });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: { ...process.env, TZ: 'UTC', ...options.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -34,8 +34,8 @@ export interface LongRunning {
 }
 
 /** Starts a server command and waits until its output shows the URL it listens on. */
-export function startCli(args: readonly string[], urlPattern: RegExp, timeoutMs = 20_000): Promise<LongRunning> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TZ: 'UTC' } });
+export function startCli(args: readonly string[], urlPattern: RegExp, timeoutMs = 20_000, env: NodeJS.ProcessEnv = {}): Promise<LongRunning> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TZ: 'UTC', ...env } });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {

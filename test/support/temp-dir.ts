@@ -11,3 +11,9 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** A fresh temporary directory and a way to remove it, for suites that set up in `before` and clean up in `after`. */
+export async function makeTempDir(prefix = 'tandem-test-'): Promise<{ readonly dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}

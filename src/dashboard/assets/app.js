@@ -28,8 +28,41 @@ const state = {
 
 // ---------- API ----------
 
+// A key is asked for only when the server answers 401, and kept for this tab alone.
+const KEY_STORE = 'tandem-api-key';
+let keyPrompt = null;
+
+function authHeaders() {
+  const key = sessionStorage.getItem(KEY_STORE);
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
+/** Shows the key dialog once, however many requests are waiting for it. */
+function askForKey(rejected) {
+  keyPrompt ??= new Promise((resolve) => {
+    const dialog = $('key-dialog');
+    $('key-error').textContent = rejected ? 'The server did not accept that key.' : '';
+    $('key-form').onsubmit = () => {
+      sessionStorage.setItem(KEY_STORE, $('key-input').value.trim());
+      keyPrompt = null;
+      resolve();
+    };
+    if (!dialog.open) dialog.showModal();
+  });
+  return keyPrompt;
+}
+
+/** fetch with the API key, asking for one (again) while the server answers 401. */
+async function authorizedFetch(path, init = {}) {
+  for (;;) {
+    const response = await fetch(path, { ...init, headers: { ...init.headers, ...authHeaders() } });
+    if (response.status !== 401) return response;
+    await askForKey(sessionStorage.getItem(KEY_STORE) !== null);
+  }
+}
+
 async function api(path, body) {
-  const response = await fetch(path, body === undefined ? {} : {
+  const response = await authorizedFetch(path, body === undefined ? {} : {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
   });
   const text = await response.text();
@@ -63,18 +96,50 @@ const css = (name) => getComputedStyle(document.documentElement).getPropertyValu
 
 // ---------- layer strip (Server-Sent Events) ----------
 
-function connectStatus() {
+// Read with fetch rather than EventSource, which cannot send the API key.
+async function connectStatus() {
   const live = $('live');
-  const source = new EventSource('/v1/status/stream');
-  source.addEventListener('status', (event) => {
-    live.dataset.state = 'live';
-    live.textContent = 'live';
-    renderStatus(JSON.parse(event.data));
-  });
-  source.addEventListener('error', () => {
+  for (;;) {
+    try {
+      const response = await authorizedFetch('/v1/status/stream');
+      if (response.status === 403) {
+        live.dataset.state = 'down';
+        live.textContent = 'status needs an admin key';
+        return;
+      }
+      if (!response.ok) throw new Error(`status stream answered ${response.status}`);
+      await readEvents(response.body, (event, data) => {
+        if (event !== 'status') return;
+        live.dataset.state = 'live';
+        live.textContent = 'live';
+        renderStatus(JSON.parse(data));
+      });
+    } catch {
+      // Fall through to reconnect: the server restarted or the network dropped.
+    }
     live.dataset.state = 'down';
     live.textContent = 'reconnecting…';
-  });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+/** Calls `onEvent(name, data)` for each message of a text/event-stream body until it ends. */
+async function readEvents(body, onEvent) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf('\n\n')) !== -1) {
+      const lines = buffer.slice(0, end).split('\n');
+      buffer = buffer.slice(end + 2);
+      const event = lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message';
+      const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+      if (data !== '') onEvent(event, data);
+    }
+  }
 }
 
 function renderStatus(s) {
@@ -437,7 +502,7 @@ async function runQueryBox() {
 
 async function start() {
   initTheme();
-  connectStatus();
+  void connectStatus();
   $('run-batch').addEventListener('click', async () => {
     const button = $('run-batch');
     button.disabled = true;
