@@ -9,10 +9,9 @@ import { appendFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Tandem } from '../src/index.ts';
-import { canonicalRows, referenceQuery } from './support/reference.ts';
-import { shopConfig, views } from './support/shop-config.ts';
+import { checkAllQueries } from './support/check-answers.ts';
+import { shopConfig } from './support/shop-config.ts';
 import { AcceptedEvents, shopEvent, type GeneratedEvent } from './support/shop-events.ts';
-import { shopQueries } from './support/shop-queries.ts';
 import { withTempDir } from './support/temp-dir.ts';
 
 type Step =
@@ -38,16 +37,6 @@ async function leaveCrashDebris(dir: string, crash: Extract<Step, { kind: 'crash
   if (crash.batchDebris) {
     await mkdir(join(dir, 'batch', 'v99999999.tmp'), { recursive: true });
     await writeFile(join(dir, 'batch', 'v99999999.tmp', 'by_country_hour.parquet'), 'half a file');
-  }
-}
-
-async function checkAllQueries(engine: Tandem, accepted: AcceptedEvents): Promise<void> {
-  for (const query of shopQueries()) {
-    const view = views.find((v) => v.name === query.view)!;
-    const { rows } = await engine.query(query);
-    const expected = referenceQuery(view, accepted.events, query);
-    if (query.limit !== undefined) assert.deepEqual(rows, expected, JSON.stringify(query));
-    else assert.deepEqual(canonicalRows(rows), canonicalRows(expected), JSON.stringify(query));
   }
 }
 

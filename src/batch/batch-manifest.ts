@@ -6,6 +6,8 @@ export interface BatchManifest {
   readonly createdAt: string;
   readonly durationMs: number;
   readonly views: Readonly<Record<string, BatchViewEntry>>;
+  /** SHA-256 of the rest of the manifest; absent in manifests written before checksums. */
+  readonly checksum?: string;
 }
 
 export interface BatchViewEntry {
@@ -13,6 +15,8 @@ export interface BatchViewEntry {
   readonly hash: string;
   /** The Parquet file in the version directory, or null when the view is empty. */
   readonly file: string | null;
+  /** SHA-256 of the file, checked before it is loaded; absent before checksums. */
+  readonly sha256?: string;
   readonly rows: number;
   readonly inputEvents: number;
   readonly durationMs: number;

@@ -12,6 +12,8 @@ import type { BatchManifest, BatchViewEntry } from './batch-manifest.ts';
 import { batchViewSql } from './batch-sql.ts';
 import { loadViewTable } from './batch-view-loader.ts';
 import { InMemoryBatchViews } from './batch-view-store.ts';
+import { CorruptBatchViewError } from './errors.ts';
+import { fileSha256 } from '../util/checksums.ts';
 import type { VersionStore } from './version-store.ts';
 
 export interface BatchRunInput {
@@ -57,7 +59,8 @@ async function computeView(input: BatchRunInput, view: ViewSchema, dir: string):
     await input.connection.run(`COPY ${sqlIdentifier(WORK_TABLE)} TO ${sqlStringLiteral(join(dir, file))} (FORMAT parquet, COMPRESSION zstd)`);
     const table = await loadViewTable(input.connection, view, sqlIdentifier(WORK_TABLE));
     const rows = table.size;
-    return { entry: { hash: view.hash, file, rows, inputEvents: events, durationMs: performance.now() - started }, table };
+    const sha256 = await fileSha256(join(dir, file));
+    return { entry: { hash: view.hash, file, sha256, rows, inputEvents: events, durationMs: performance.now() - started }, table };
   } finally {
     await input.connection.run(`DROP TABLE IF EXISTS ${sqlIdentifier(WORK_TABLE)}`);
   }
@@ -87,6 +90,22 @@ export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
   return { manifest, views: new InMemoryBatchViews(manifest, tables) };
 }
 
+/** Loads one view's file after checking it is the file the manifest lists; any failure names the file. */
+async function loadViewFile(connection: DuckDBConnection, view: ViewSchema, path: string, sha256: string | undefined): Promise<AggregateTable> {
+  let actual: string;
+  try {
+    actual = await fileSha256(path);
+  } catch (error) {
+    throw new CorruptBatchViewError(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is missing' : (error as Error).message, { cause: error });
+  }
+  if (sha256 !== undefined && actual !== sha256) throw new CorruptBatchViewError(path, 'its SHA-256 does not match the one in the manifest');
+  try {
+    return await loadViewTable(connection, view, `read_parquet(${sqlStringLiteral(path)})`);
+  } catch (error) {
+    throw new CorruptBatchViewError(path, 'DuckDB cannot read it as Parquet', { cause: error });
+  }
+}
+
 /**
  * Loads a published version for serving. Views the version lacks, or built
  * from another definition, are returned as stale: the caller must recompute.
@@ -105,10 +124,7 @@ export async function loadPublished(
       stale.push(view.name);
       continue;
     }
-    const table = entry.file === null
-      ? new AggregateTable(view)
-      : await loadViewTable(connection, view, `read_parquet(${sqlStringLiteral(join(dir, entry.file))})`);
-    tables.set(view.name, table);
+    tables.set(view.name, entry.file === null ? new AggregateTable(view) : await loadViewFile(connection, view, join(dir, entry.file), entry.sha256));
   }
   return { views: new InMemoryBatchViews(manifest, tables), stale };
 }

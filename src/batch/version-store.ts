@@ -12,6 +12,7 @@
  */
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { checksumMatches, withChecksum } from '../util/checksums.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
 import type { BatchManifest } from './batch-manifest.ts';
 import { CorruptBatchViewError } from './errors.ts';
@@ -49,11 +50,14 @@ export class VersionStore {
     if (!VERSION_DIR.test(name.trim())) throw new CorruptBatchViewError(pointer, `it names ${JSON.stringify(name.slice(0, 40))}, not a version`);
     const dir = join(this.dir, name.trim());
     const manifestPath = join(dir, 'manifest.json');
+    let manifest: BatchManifest;
     try {
-      return { manifest: JSON.parse(await readFile(manifestPath, 'utf8')) as BatchManifest, dir };
+      manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as BatchManifest;
     } catch (error) {
-      throw new CorruptBatchViewError(manifestPath, (error as Error).message, { cause: error });
+      throw new CorruptBatchViewError(manifestPath, (error as Error).message.replace(/\.$/, ''), { cause: error });
     }
+    if (!checksumMatches(manifest)) throw new CorruptBatchViewError(manifestPath, 'its checksum does not match its content');
+    return { manifest, dir };
   }
 
   async #versions(): Promise<number[]> {
@@ -72,7 +76,7 @@ export class VersionStore {
 
   /** Writes the manifest, moves the version into place and points CURRENT at it. */
   async publish(tmpDir: string, manifest: BatchManifest): Promise<PublishedVersion> {
-    await writeFile(join(tmpDir, 'manifest.json'), JSON.stringify(manifest, null, 2), { flush: true });
+    await writeFile(join(tmpDir, 'manifest.json'), JSON.stringify(withChecksum(manifest), null, 2), { flush: true });
     await syncDirectory(tmpDir);
     const name = versionName(manifest.version);
     const dir = join(this.dir, name);

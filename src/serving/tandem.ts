@@ -6,7 +6,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadPublished, runBatch, VersionStore, type BatchSource, type BatchViewStore } from '../batch/index.ts';
+import { CorruptBatchViewError, loadPublished, runBatch, VersionStore, type BatchSource, type BatchViewStore, type PublishedVersion } from '../batch/index.ts';
 import {
   compileConfig, createEventValidator, InvalidEventError, UnknownEventTypeError,
   type AggregateTable, type Catalog, type EventValidator, type Row,
@@ -36,6 +36,17 @@ const RECENT_BATCHES = 20;
  * await tandem.close();
  * ```
  */
+/**
+ * A published batch version that fails its checks is not served: the error
+ * (naming the file) is logged and `null` tells the caller to rebuild every
+ * view from the master dataset, which holds every event below any cutoff.
+ */
+function damagedBatch(error: unknown, logger: EngineLogger): null {
+  if (!(error instanceof CorruptBatchViewError)) throw error;
+  logger.error({ file: error.file, reason: error.message }, 'the published batch version is damaged; rebuilding the batch views from the master dataset');
+  return null;
+}
+
 export class Tandem {
   readonly catalog: Catalog;
   readonly #log: EventLog;
@@ -100,7 +111,8 @@ export class Tandem {
     await removeTemporaryFiles(dirs.master);
     const store = new VersionStore(dirs.batch);
     await store.init();
-    const published = await store.current();
+    // A damaged batch version is derived data: set it aside and rebuild from the master dataset below.
+    const published = await store.current().catch((error: unknown) => damagedBatch(error, logger));
     const cutoff = published?.manifest.cutoff ?? 0;
     const speed = new SpeedLayer(catalog, cutoff);
     const log = await EventLog.open({
@@ -115,11 +127,12 @@ export class Tandem {
     const duck = { instance, connection: await instance.connect() };
     const segments = await readSegmentManifests(dirs.master);
     const engine = new Tandem({ catalog, log, speed, store, segments, duck, options, lock });
-    await engine.#recover(cutoff, published);
+    await engine.#recover(cutoff, published ?? undefined);
+    if (published === null) await engine.runBatch();
     return engine;
   }
 
-  async #recover(cutoff: number, published: Awaited<ReturnType<VersionStore['current']>>): Promise<void> {
+  async #recover(cutoff: number, published: PublishedVersion | undefined): Promise<void> {
     await loadIdempotencyKeys(this.#duck.connection, this.catalog, this.#sourcesBelow(Infinity), this.#log.keys);
     await this.#log.replay((eventType, row) => {
       const key = this.catalog.eventTypes.get(eventType)?.idempotencyKey;
@@ -128,7 +141,13 @@ export class Tandem {
     });
     await this.#log.releaseBefore(cutoff);
     if (published === undefined) return;
-    const { views, stale } = await loadPublished(this.#duck.connection, this.catalog, published.manifest, published.dir);
+    const loaded = await loadPublished(this.#duck.connection, this.catalog, published.manifest, published.dir)
+      .catch((error: unknown) => damagedBatch(error, this.#logger));
+    if (loaded === null) {
+      await this.runBatch();
+      return;
+    }
+    const { views, stale } = loaded;
     this.#batch = views;
     if (stale.length > 0) {
       this.#logger.info({ views: stale }, 'recomputing views whose definition changed');

@@ -1,0 +1,38 @@
+/**
+ * Checksums for the files Tandem writes besides the log (whose frames carry
+ * their own CRC-32): a SHA-256 of each data file, kept in the manifest that
+ * lists it, and a SHA-256 of each manifest's own content, kept inside it. A
+ * flipped bit in a cutoff or a row count would otherwise parse as valid JSON
+ * and serve wrong numbers.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+
+/** The SHA-256 of a file's bytes, in hex. */
+export async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function contentSha256(value: object): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+/** `value` with a `checksum` of its JSON appended; write it with `JSON.stringify`. */
+export function withChecksum<T extends object>(value: T): T & { readonly checksum: string } {
+  return { ...value, checksum: contentSha256(value) };
+}
+
+/**
+ * Whether parsed JSON written by {@link withChecksum} is intact. JSON.parse
+ * keeps key order, so re-serialising without the checksum gives the bytes it
+ * was computed over. A manifest from before checksums (none present) passes.
+ */
+export function checksumMatches(parsed: { readonly checksum?: unknown }): boolean {
+  if (parsed.checksum === undefined) return true;
+  const { checksum, ...content } = parsed;
+  return checksum === contentSha256(content);
+}
