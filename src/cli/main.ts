@@ -4,10 +4,13 @@
  * @module
  */
 import { Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { API_SCOPES, keyDigest, TandemError, type ServerLimits } from '../definitions/index.ts';
 import { demoConfig } from '../demo/index.ts';
-import type { BatchSummary, QueryResult } from '../serving/index.ts';
+import { Tandem, type BatchSummary, type QueryResult } from '../serving/index.ts';
+import type { LogRepair } from '../index.ts';
 import { ApiClient, DEFAULT_URL } from './api-client.ts';
 import { CliError } from './cli-error.ts';
 import { DemoTraffic } from './demo-traffic.ts';
@@ -169,7 +172,28 @@ clients send them as "Authorization: Bearer <key>". Make one with 'tandem keygen
       console.log(options.json === true ? JSON.stringify(status, null, 2) : formatStatus(status));
     });
 
+  cli.command('repair')
+    .description('Salvage a damaged event log (no server may be running on it): keep every readable event, leave out the unreadable ones, and move the damaged files to <data>/quarantine/.')
+    .requiredOption('--data <dir>', 'the data directory to repair')
+    .action(async (options: { data: string }) => {
+      if (!existsSync(join(options.data, 'log'))) throw new CliError(`${options.data} holds no Tandem event log (no log/ directory).`);
+      const repairs = await Tandem.repair(options.data);
+      if (repairs.length === 0) return console.log(`Nothing to repair: every log segment in ${options.data} reads whole.`);
+      for (const repair of repairs) console.log(formatRepair(repair));
+      const lost = repairs.reduce((n, r) => n + r.lost.reduce((m, [from, to]) => m + to - from, 0), 0);
+      console.log(`\n${lost.toLocaleString('en-US')} events could not be read and are left out of every view; the next batch run rebuilds the views without them.`);
+    });
+
   return cli;
+}
+
+function formatRepair(repair: LogRepair): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const what = repair.lost.length === 0
+    ? 'cut off a torn tail'
+    : `lost offsets ${repair.lost.map(([from, to]) => `${n(from)}–${n(to - 1)}`).join(', ')}`;
+  const kept = repair.quarantined === null ? '' : `; the original is kept at ${repair.quarantined}`;
+  return `${repair.file}: ${what} (${repair.reasons.join('; ')})${kept}`;
 }
 
 interface ServeOptions {
@@ -237,7 +261,7 @@ async function startDemo(running: RunningServer, rate: number, history: number, 
 /** `--fresh` deletes only what looks like a Tandem data directory, never an arbitrary folder named by mistake. */
 async function removeDemoData(dir: string): Promise<void> {
   const entries = await readdir(dir).catch(() => [] as string[]);
-  const tandemOnly = entries.every((name) => ['log', 'master', 'batch', 'LOCK'].includes(name));
+  const tandemOnly = entries.every((name) => ['log', 'master', 'batch', 'quarantine', 'LOCK'].includes(name));
   if (!tandemOnly) throw new CliError(`--fresh refuses to delete ${dir}: it holds files that Tandem did not write.`);
   await rm(dir, { recursive: true, force: true });
 }

@@ -1,10 +1,15 @@
+import { dirname } from 'node:path';
 import { TandemError } from '../definitions/index.ts';
 
-/** A log file holds bytes that fail their checksum or framing where no torn tail can explain them. */
+/**
+ * A log file holds bytes that fail their checksum or framing where no torn
+ * tail can explain them: acknowledged events are unreadable, so the engine
+ * will not start on it until someone decides (restore, or repair).
+ */
 export class CorruptLogError extends TandemError {
   readonly code = 'corrupt_log';
-  constructor(readonly file: string, readonly position: number, reason: string) {
-    super(`Log file ${file} is corrupt at byte ${position}: ${reason}. Restore it from a backup, or move it aside to drop the events it holds.`);
+  constructor(readonly file: string, readonly position: number, readonly reason: string) {
+    super(`Log file ${file} is damaged at byte ${position} (${reason}): restore it from a backup, or run 'tandem repair --data ${dirname(dirname(file))}' to keep every readable event and set the damaged file aside.`);
   }
 }
 

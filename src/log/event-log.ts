@@ -91,7 +91,8 @@ export class EventLog {
   /**
    * Opens the log in `dir`, creating it if needed. A torn or corrupt tail of
    * the active segment (a write the crash cut short) is truncated away: it
-   * was never acknowledged.
+   * was never acknowledged. Damage with intact frames after it is refused
+   * with {@link CorruptLogError}.
    */
   static async open(options: EventLogOptions): Promise<EventLog> {
     await mkdir(options.dir, { recursive: true });
@@ -103,6 +104,8 @@ export class EventLog {
     let end = activeBase;
     if (bases.length > 0) {
       const scan = await scanSegment(path, activeBase);
+      // Intact frames after the problem were acknowledged: that is damage, not a write the crash cut short.
+      if (scan.problem !== undefined && scan.resumesAt !== undefined) throw new CorruptLogError(path, scan.validBytes, scan.problem);
       if (scan.problem !== undefined) {
         await truncate(path, scan.validBytes);
         options.onRecovered?.({ file: path, droppedBytes: scan.fileBytes - scan.validBytes, reason: scan.problem });

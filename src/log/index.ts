@@ -11,3 +11,4 @@ export type { SegmentManifest } from './master-layout.ts';
 export type { LoggedRow } from './segment-scan.ts';
 export { encodeFrame, decodeFrame } from './frame.ts';
 export { segmentPath, listSegmentBases } from './segment-files.ts';
+export { repairLog, LOST_RANGE_TYPE, type LogRepair } from './repair-log.ts';

@@ -27,4 +27,6 @@ export interface SegmentManifest {
   readonly base: number;
   readonly end: number;
   readonly files: Readonly<Record<string, { readonly path: string; readonly rows: number }>>;
+  /** Offsets whose events were lost to damage and left out by `tandem repair`, as [from, to) ranges. */
+  readonly lost?: readonly (readonly [number, number])[];
 }

@@ -14,6 +14,7 @@ import type { Catalog, EventTypeSchema, Field } from '../definitions/index.ts';
 import { sqlIdentifier, sqlStringLiteral } from '../definitions/index.ts';
 import { CorruptLogError } from './errors.ts';
 import { parquetRelativePath, rangeName, segmentManifestDir, type SegmentManifest } from './master-layout.ts';
+import { LOST_RANGE_TYPE } from './repair-log.ts';
 import { scanSegment } from './segment-scan.ts';
 import { segmentPath } from './segment-files.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
@@ -63,7 +64,12 @@ export class ParquetExporter {
     }
     const payloads = new Map<string, Buffer[]>();
     const counts = new Map<string, number>();
+    const lost: [number, number][] = [];
     for (const frame of scan.frames) {
+      if (frame.eventType === LOST_RANGE_TYPE) {
+        lost.push([frame.firstOffset, frame.firstOffset + frame.count]);
+        continue;
+      }
       payloads.set(frame.eventType, [...(payloads.get(frame.eventType) ?? []), frame.payload]);
       counts.set(frame.eventType, (counts.get(frame.eventType) ?? 0) + frame.count);
     }
@@ -73,7 +79,7 @@ export class ParquetExporter {
       await this.#convert(eventType, parts, relative);
       files[eventType] = { path: relative, rows: counts.get(eventType)! };
     }
-    const manifest: SegmentManifest = { base, end, files };
+    const manifest: SegmentManifest = { base, end, files, ...(lost.length > 0 ? { lost } : {}) };
     await mkdir(segmentManifestDir(this.masterDir), { recursive: true });
     await writeFile(`${manifestPath}.tmp`, JSON.stringify(manifest), { flush: true });
     await rename(`${manifestPath}.tmp`, manifestPath);

@@ -17,24 +17,46 @@ export interface SegmentScan {
   readonly end: number;
   /** Why reading stopped before the end of the file, if it did. */
   readonly problem?: string;
+  /** When reading stopped early: the next intact frame, if any. None means a torn tail; one means damage. */
+  readonly resumesAt?: { readonly position: number; readonly frame: Frame };
 }
 
 export async function scanSegment(path: string, base: number): Promise<SegmentScan> {
-  const buffer = await readFile(path);
+  return scanSegmentBytes(await readFile(path), base);
+}
+
+/** Reads frames from `position` while they are intact and their offsets follow on from `end`. */
+export function scanSegmentBytes(buffer: Buffer, base: number): SegmentScan {
   const frames: Frame[] = [];
   let position = 0;
   let end = base;
   while (position < buffer.length) {
     const frame = decodeFrame(buffer, position);
-    if (typeof frame === 'string') return { frames, validBytes: position, fileBytes: buffer.length, end, problem: frame };
-    if (frame.firstOffset !== end) {
-      return { frames, validBytes: position, fileBytes: buffer.length, end, problem: `offset ${frame.firstOffset} where ${end} was due` };
+    const problem = typeof frame === 'string' ? frame : frame.firstOffset !== end ? `offset ${frame.firstOffset} where ${end} was due` : undefined;
+    if (problem !== undefined) {
+      return { frames, validBytes: position, fileBytes: buffer.length, end, problem, resumesAt: nextIntactFrame(buffer, position, end) };
     }
-    frames.push(frame);
-    end += frame.count;
-    position += frame.size;
+    const intact = frame as Frame;
+    frames.push(intact);
+    end += intact.count;
+    position += intact.size;
   }
   return { frames, validBytes: position, fileBytes: buffer.length, end };
+}
+
+/**
+ * The first intact frame after `from` that starts at offset `minOffset` or
+ * later, found by trying every byte position: what tells a torn tail (nothing
+ * intact follows) from damage in the middle (acknowledged frames follow), and
+ * where reading can resume after damage. Most positions fail on the length
+ * field alone, so the walk is linear in practice.
+ */
+export function nextIntactFrame(buffer: Buffer, from: number, minOffset: number): { readonly position: number; readonly frame: Frame } | undefined {
+  for (let position = from + 1; position < buffer.length; position++) {
+    const frame = decodeFrame(buffer, position);
+    if (typeof frame !== 'string' && frame.firstOffset >= minOffset) return { position, frame };
+  }
+  return undefined;
 }
 
 /** A logged row with the offset the log gave it. */

@@ -11,7 +11,7 @@ import {
   compileConfig, createEventValidator, InvalidEventError, UnknownEventTypeError,
   type AggregateTable, type Catalog, type EventValidator, type Row,
 } from '../definitions/index.ts';
-import { EventLog, ParquetExporter, readSegmentManifests, removeTemporaryFiles, type SegmentManifest } from '../log/index.ts';
+import { EventLog, ParquetExporter, readSegmentManifests, removeTemporaryFiles, repairLog, type LogRepair, type SegmentManifest } from '../log/index.ts';
 import { SpeedLayer } from '../speed/index.ts';
 import type { BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, RejectedEvent, TandemOptions } from './engine-types.ts';
 import { executeQuery } from './execute-query.ts';
@@ -84,7 +84,29 @@ export class Tandem {
   }
 
   static #dirs(dataDir: string) {
-    return { log: join(dataDir, 'log'), master: join(dataDir, 'master'), batch: join(dataDir, 'batch') };
+    return { log: join(dataDir, 'log'), master: join(dataDir, 'master'), batch: join(dataDir, 'batch'), quarantine: join(dataDir, 'quarantine') };
+  }
+
+  /**
+   * Salvages a damaged log in `dataDir` (no engine may have it open): keeps
+   * every intact frame, records each unreadable stretch as a lost offset
+   * range, and moves the damaged originals to `<dataDir>/quarantine/`. The
+   * next open starts on the repaired log; lost events are absent from every
+   * layer alike, so answers stay consistent.
+   *
+   * @example
+   * ```ts
+   * for (const r of await Tandem.repair('./data')) console.log(r.file, r.lost);
+   * ```
+   */
+  static async repair(dataDir: string): Promise<LogRepair[]> {
+    const dirs = Tandem.#dirs(dataDir);
+    const lock = await DataDirLock.acquire(dataDir);
+    try {
+      return await repairLog(dirs.log, dirs.quarantine);
+    } finally {
+      await lock.release();
+    }
   }
 
   /**

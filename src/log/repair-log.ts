@@ -1,0 +1,108 @@
+/**
+ * Salvage of a damaged log: every intact frame is kept, and each unreadable
+ * stretch becomes a "lost range" frame (no event type, no rows) covering
+ * exactly the offsets it held. Offsets stay gap-free, so nothing downstream
+ * (sealed ranges, the batch cutoff, the speed layer's split) needs to know
+ * about damage; the lost events are simply absent from every layer alike.
+ *
+ * The original file is moved to a quarantine directory, never deleted: it
+ * may still be restored from, or inspected.
+ *
+ * @module
+ */
+import { mkdir, readFile, rename, truncate, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { syncDirectory } from '../util/sync-directory.ts';
+import { encodeFrame } from './frame.ts';
+import { nextIntactFrame, scanSegmentBytes } from './segment-scan.ts';
+import { listSegmentBases, segmentPath } from './segment-files.ts';
+
+/** The event type of a frame that stands for offsets whose events were lost to damage. */
+export const LOST_RANGE_TYPE = '';
+
+/** What repair did to one file. */
+export interface LogRepair {
+  readonly file: string;
+  /** Offsets whose events could not be read, as [from, to) ranges; empty for a torn tail cut off. */
+  readonly lost: readonly (readonly [number, number])[];
+  readonly reasons: readonly string[];
+  /** Where the original now is, or null when only a torn tail was cut off. */
+  readonly quarantined: string | null;
+}
+
+interface Salvage {
+  /** The segment's frames in offset order: intact ones re-encoded, and one per lost range. */
+  readonly frames: Buffer[];
+  readonly lost: [number, number][];
+  readonly reasons: string[];
+  /** Set when the only problem is an unreadable tail with nothing intact after it (the active segment's torn write). */
+  readonly tornAt: number | undefined;
+}
+
+/**
+ * Walks a segment, bridging each damaged stretch to the next intact frame.
+ * `end` is the segment's known end (the next segment's first offset), or
+ * undefined for the active segment, whose unreadable tail is a torn write.
+ */
+function salvage(buffer: Buffer, base: number, end: number | undefined): Salvage {
+  const result: Salvage = { frames: [], lost: [], reasons: [], tornAt: undefined };
+  const lose = (from: number, to: number) => {
+    result.lost.push([from, to]);
+    result.frames.push(encodeFrame(LOST_RANGE_TYPE, from, to - from, Buffer.alloc(0)));
+  };
+  let offset = base;
+  let position = 0;
+  for (;;) {
+    const scan = scanSegmentBytes(buffer.subarray(position), offset);
+    for (const f of scan.frames) result.frames.push(encodeFrame(f.eventType, f.firstOffset, f.count, f.payload));
+    offset = scan.end;
+    if (scan.problem === undefined) break;
+    const at = position + scan.validBytes;
+    result.reasons.push(`${scan.problem} at byte ${at}`);
+    const next = nextIntactFrame(buffer, at, offset);
+    if (next === undefined) {
+      if (end === undefined && result.reasons.length === 1) return { ...result, tornAt: at };
+      break;
+    }
+    if (next.frame.firstOffset > offset) lose(offset, next.frame.firstOffset);
+    offset = next.frame.firstOffset;
+    position = next.position;
+  }
+  if (end !== undefined && offset < end) lose(offset, end);
+  return result;
+}
+
+/**
+ * Repairs every damaged segment in `logDir`, moving originals to
+ * `quarantineDir`. Must run with the data directory locked and no engine open.
+ *
+ * @example
+ * ```ts
+ * const repairs = await repairLog('./data/log', './data/quarantine');
+ * for (const r of repairs) console.log(r.file, r.lost);
+ * ```
+ */
+export async function repairLog(logDir: string, quarantineDir: string): Promise<LogRepair[]> {
+  const bases = await listSegmentBases(logDir);
+  const repairs: LogRepair[] = [];
+  for (const [i, base] of bases.entries()) {
+    const path = segmentPath(logDir, base);
+    const buffer = await readFile(path);
+    const found = salvage(buffer, base, bases[i + 1]);
+    if (found.reasons.length === 0) continue;
+    if (found.tornAt !== undefined) {
+      await truncate(path, found.tornAt);
+      repairs.push({ file: path, lost: [], reasons: found.reasons, quarantined: null });
+      continue;
+    }
+    await mkdir(quarantineDir, { recursive: true });
+    const quarantined = join(quarantineDir, `${basename(path)}.${Date.now()}`);
+    await writeFile(`${path}.repair`, Buffer.concat(found.frames), { flush: true });
+    await rename(path, quarantined);
+    await rename(`${path}.repair`, path);
+    await syncDirectory(quarantineDir);
+    await syncDirectory(logDir);
+    repairs.push({ file: path, lost: found.lost, reasons: found.reasons, quarantined });
+  }
+  return repairs;
+}
