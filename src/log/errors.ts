@@ -40,3 +40,15 @@ export class LogOverloadedError extends TandemError {
     super(`The event log already has ${pendingEvents.toLocaleString('en-US')} events waiting to be written (the limit is ${limit.toLocaleString('en-US')}); nothing in this request was stored, so retry it shortly.`);
   }
 }
+
+/**
+ * A Parquet file of the master dataset no longer matches the checksum taken
+ * when it was written, or cannot be read. Its log segment is gone (released
+ * after the batch absorbed it), so only a backup can bring its events back.
+ */
+export class CorruptMasterFileError extends TandemError {
+  readonly code = 'corrupt_master_file';
+  constructor(readonly file: string, readonly reason: string, options?: { cause?: unknown }) {
+    super(`Master dataset file ${file} is damaged (${reason}): restore it from a backup; no batch can run until it reads whole, and the views last published keep serving.`, options);
+  }
+}

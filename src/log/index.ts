@@ -5,8 +5,9 @@
  * @module
  */
 export { EventLog, type AppendOutcome, type EventLogOptions, type LogListener, type SealedSegment } from './event-log.ts';
-export { CorruptLogError, LogClosedError, LogOverloadedError, LogWriteError } from './errors.ts';
-export { ParquetExporter, readSegmentManifests, removeTemporaryFiles } from './parquet-export.ts';
+export { CorruptLogError, CorruptMasterFileError, LogClosedError, LogOverloadedError, LogWriteError } from './errors.ts';
+export { ParquetExporter, removeTemporaryFiles } from './parquet-export.ts';
+export { readSegmentManifests, rebuildSegmentManifest, verifyMasterFiles, type DamagedManifest } from './master-integrity.ts';
 export type { SegmentManifest } from './master-layout.ts';
 export type { LoggedRow } from './segment-scan.ts';
 export { encodeFrame, decodeFrame } from './frame.ts';

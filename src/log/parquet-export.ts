@@ -14,7 +14,9 @@ import type { Catalog, EventTypeSchema, Field } from '../definitions/index.ts';
 import { sqlIdentifier, sqlStringLiteral } from '../definitions/index.ts';
 import { CorruptLogError } from './errors.ts';
 import { parquetRelativePath, rangeName, segmentManifestDir, type SegmentManifest } from './master-layout.ts';
+import { writeSegmentManifest } from './master-integrity.ts';
 import { LOST_RANGE_TYPE } from './repair-log.ts';
+import { fileSha256 } from '../util/checksums.ts';
 import { scanSegment } from './segment-scan.ts';
 import { segmentPath } from './segment-files.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
@@ -73,17 +75,15 @@ export class ParquetExporter {
       payloads.set(frame.eventType, [...(payloads.get(frame.eventType) ?? []), frame.payload]);
       counts.set(frame.eventType, (counts.get(frame.eventType) ?? 0) + frame.count);
     }
-    const files: Record<string, { path: string; rows: number }> = {};
+    const files: Record<string, { path: string; rows: number; sha256: string }> = {};
     for (const [eventType, parts] of payloads) {
       const relative = parquetRelativePath(eventType, base, end);
       await this.#convert(eventType, parts, relative);
-      files[eventType] = { path: relative, rows: counts.get(eventType)! };
+      files[eventType] = { path: relative, rows: counts.get(eventType)!, sha256: await fileSha256(join(this.masterDir, relative)) };
     }
     const manifest: SegmentManifest = { base, end, files, ...(lost.length > 0 ? { lost } : {}) };
     await mkdir(segmentManifestDir(this.masterDir), { recursive: true });
-    await writeFile(`${manifestPath}.tmp`, JSON.stringify(manifest), { flush: true });
-    await rename(`${manifestPath}.tmp`, manifestPath);
-    await syncDirectory(segmentManifestDir(this.masterDir));
+    await writeSegmentManifest(this.masterDir, manifest);
     return manifest;
   }
 
@@ -103,13 +103,6 @@ export class ParquetExporter {
       await rm(ndjson, { force: true });
     }
   }
-}
-
-/** Every segment manifest in the master dataset, oldest first. */
-export async function readSegmentManifests(masterDir: string): Promise<SegmentManifest[]> {
-  const dir = segmentManifestDir(masterDir);
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
-  return Promise.all(names.map(async (n) => JSON.parse(await readFile(join(dir, n), 'utf8')) as SegmentManifest));
 }
 
 /** Removes temporary files a crash may have left in the master dataset. */

@@ -11,7 +11,10 @@ import {
   compileConfig, createEventValidator, InvalidEventError, UnknownEventTypeError,
   type AggregateTable, type Catalog, type EventValidator, type Row,
 } from '../definitions/index.ts';
-import { EventLog, ParquetExporter, readSegmentManifests, removeTemporaryFiles, repairLog, type LogRepair, type SegmentManifest } from '../log/index.ts';
+import {
+  EventLog, ParquetExporter, readSegmentManifests, rebuildSegmentManifest, removeTemporaryFiles, repairLog, verifyMasterFiles,
+  type LogRepair, type SegmentManifest,
+} from '../log/index.ts';
 import { SpeedLayer } from '../speed/index.ts';
 import type { BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, RejectedEvent, TandemOptions } from './engine-types.ts';
 import { executeQuery } from './execute-query.ts';
@@ -147,11 +150,25 @@ export class Tandem {
     });
     const instance = await DuckDBInstance.create(':memory:');
     const duck = { instance, connection: await instance.connect() };
-    const segments = await readSegmentManifests(dirs.master);
+    const segments = await Tandem.#segmentManifests(dirs.master, duck.connection, logger);
     const engine = new Tandem({ catalog, log, speed, store, segments, duck, options, lock });
     await engine.#recover(cutoff, published ?? undefined);
     if (published === null) await engine.runBatch();
     return engine;
+  }
+
+  /**
+   * The master dataset's segment manifests, damaged ones rebuilt from their
+   * Parquet files (a manifest is written after its files, so they are whole
+   * unless damaged themselves, which the rebuild checks).
+   */
+  static async #segmentManifests(master: string, connection: DuckDBConnection, logger: EngineLogger): Promise<SegmentManifest[]> {
+    const { manifests, damaged } = await readSegmentManifests(master);
+    for (const d of damaged) {
+      logger.error({ file: d.file, reason: d.reason }, 'a master dataset manifest is damaged; rebuilding it from its Parquet files');
+      manifests.push(await rebuildSegmentManifest(master, d, connection));
+    }
+    return manifests.sort((a, b) => a.base - b.base);
   }
 
   async #recover(cutoff: number, published: PublishedVersion | undefined): Promise<void> {
@@ -260,6 +277,7 @@ export class Tandem {
     await this.#exportSealed(cutoff);
     const exportMs = performance.now() - started;
     progress({ phase: 'computing' });
+    await verifyMasterFiles(Tandem.#dirs(this.#options.dataDir).master, this.#segments.filter((s) => s.end <= cutoff));
     const result = await runBatch({
       catalog: this.catalog, connection: this.#duck.connection, store: this.#store, cutoff, sources: this.#sourcesBelow(cutoff),
       onViewDone: (_view, done) => progress({ viewsDone: done }),
