@@ -6,6 +6,7 @@
  * @module
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AggregateTable, sqlIdentifier, sqlStringLiteral, type Catalog, type ViewSchema } from '../definitions/index.ts';
 import type { BatchManifest, BatchViewEntry } from './batch-manifest.ts';
@@ -73,11 +74,17 @@ export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
   const entries: Record<string, BatchViewEntry> = {};
   const tables = new Map<string, AggregateTable>();
   const views = [...input.catalog.views.values()];
-  for (const [i, view] of views.entries()) {
-    const { entry, table } = await computeView(input, view, dir);
-    entries[view.name] = entry;
-    tables.set(view.name, table);
-    input.onViewDone?.(view.name, i + 1, views.length);
+  try {
+    for (const [i, view] of views.entries()) {
+      const { entry, table } = await computeView(input, view, dir);
+      entries[view.name] = entry;
+      tables.set(view.name, table);
+      input.onViewDone?.(view.name, i + 1, views.length);
+    }
+  } catch (error) {
+    // A half-built version is useless and, on a full disk, takes the space the next try needs.
+    await rm(dir, { recursive: true, force: true });
+    throw error;
   }
   const manifest: BatchManifest = {
     version,

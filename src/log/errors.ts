@@ -52,3 +52,14 @@ export class CorruptMasterFileError extends TandemError {
     super(`Master dataset file ${file} is damaged (${reason}): restore it from a backup; no batch can run until it reads whole, and the views last published keep serving.`, options);
   }
 }
+
+/**
+ * The disk holding the data directory is full: nothing of the failed write
+ * was acknowledged, and writing resumes by itself once space is freed.
+ */
+export class DiskFullError extends TandemError {
+  readonly code = 'disk_full';
+  constructor(readonly dir: string, cause: unknown) {
+    super(`The disk holding ${dir} is full, so nothing of this write was stored; free some space and it resumes by itself.`, { cause });
+  }
+}

@@ -13,11 +13,12 @@
 import { mkdir, open, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import type { Catalog, Row } from '../definitions/index.ts';
 import { UnknownEventTypeError } from '../definitions/index.ts';
-import { CorruptLogError, LogClosedError, LogOverloadedError, LogWriteError } from './errors.ts';
+import { CorruptLogError, DiskFullError, LogClosedError, LogOverloadedError, LogWriteError } from './errors.ts';
 import { encodeFrame } from './frame.ts';
 import { IdempotencyIndex } from './idempotency-index.ts';
 import { frameRows, scanSegment, type LoggedRow } from './segment-scan.ts';
 import { listSegmentBases, segmentPath } from './segment-files.ts';
+import { isDiskFull } from '../util/disk-full.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
 
 /** Told, in offset order, of everything the log makes durable. */
@@ -192,7 +193,7 @@ export class EventLog {
       if (bytes > 0) await this.#write(frames, bytes);
     } catch (error) {
       for (const [type, key] of keysAdded) this.keys.delete(type, key);
-      const failure = new LogWriteError(segmentPath(this.#options.dir, this.#activeBase), error);
+      const failure = isDiskFull(error) ? new DiskFullError(this.#options.dir, error) : new LogWriteError(segmentPath(this.#options.dir, this.#activeBase), error);
       for (const pending of group) pending.reject(failure);
       return;
     }
@@ -223,8 +224,16 @@ export class EventLog {
 
   async #write(frames: Buffer[], bytes: number): Promise<void> {
     try {
-      const { bytesWritten } = await this.#file.writev(frames, this.#size);
-      if (bytesWritten !== bytes) throw new Error(`short write: ${bytesWritten} of ${bytes} bytes`);
+      let written = (await this.#file.writev(frames, this.#size)).bytesWritten;
+      if (written < bytes) {
+        // A short write (a disk filling up, typically): write the rest, so the failure surfaces with its errno.
+        const all = Buffer.concat(frames);
+        while (written < bytes) {
+          const { bytesWritten } = await this.#file.write(all, written, bytes - written, this.#size + written);
+          if (bytesWritten === 0) throw new Error(`short write: ${written} of ${bytes} bytes`);
+          written += bytesWritten;
+        }
+      }
       await this.#file.datasync();
       this.#size += bytes;
     } catch (error) {
@@ -239,7 +248,7 @@ export class EventLog {
       if (this.#size > 0) await this.#roll();
       pending.resolve(this.#end);
     } catch (error) {
-      pending.reject(new LogWriteError(segmentPath(this.#options.dir, this.#end), error));
+      pending.reject(isDiskFull(error) ? new DiskFullError(this.#options.dir, error) : new LogWriteError(segmentPath(this.#options.dir, this.#end), error));
     }
   }
 

@@ -94,11 +94,14 @@ export class ParquetExporter {
     const dir = join(this.masterDir, eventType);
     await mkdir(dir, { recursive: true });
     const ndjson = `${target}.ndjson.tmp`;
-    await writeFile(ndjson, Buffer.concat(parts));
     try {
+      await writeFile(ndjson, Buffer.concat(parts));
       await this.connection.run(exportSql(schema, ndjson, `${target}.tmp`));
       await rename(`${target}.tmp`, target);
       await syncDirectory(dir);
+    } catch (error) {
+      await rm(`${target}.tmp`, { force: true });
+      throw error;
     } finally {
       await rm(ndjson, { force: true });
     }

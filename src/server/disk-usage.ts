@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface DiskUsage {
@@ -15,6 +15,8 @@ export interface DiskUsage {
   readonly masterBytes: number;
   /** Published batch-view versions. */
   readonly batchBytes: number;
+  /** Space left for this process on the data directory's filesystem; null where the platform cannot tell. */
+  readonly freeBytes: number | null;
 }
 
 const CACHE_MS = 5000;
@@ -33,7 +35,8 @@ export class DiskUsageProbe {
 
   async #measure(): Promise<DiskUsage> {
     const [logBytes, masterBytes, batchBytes] = await Promise.all(['log', 'master', 'batch'].map((d) => directoryBytes(join(this.dataDir, d))));
-    return { logBytes: logBytes!, masterBytes: masterBytes!, batchBytes: batchBytes! };
+    const freeBytes = await statfs(this.dataDir).then((s) => s.bavail * s.bsize, () => null);
+    return { logBytes: logBytes!, masterBytes: masterBytes!, batchBytes: batchBytes!, freeBytes };
   }
 }
 

@@ -23,6 +23,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   log_closed: 503,
   log_write_failed: 503,
   log_overloaded: 503,
+  disk_full: 507,
   unauthorized: 401,
   forbidden: 403,
   too_many_events: 413,
@@ -51,10 +52,11 @@ function frameworkMessage(error: FrameworkError, bodyLimit: number): string {
 const SAFE_MESSAGES: Readonly<Record<string, string>> = {
   log_write_failed: 'The server could not write to its event log, so nothing in this request was stored; try again later.',
   log_closed: 'The server is shutting down and accepts no more events; try again when it is back.',
+  disk_full: "The server's disk is full, so nothing in this request was stored; retry once space has been freed.",
 };
 
 /** Seconds a client should wait before retrying, per temporary failure: an overload clears fast, a failing disk or a restart less so. */
-const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5 };
+const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10 };
 
 export interface HttpError {
   readonly status: number;

@@ -12,7 +12,7 @@ import {
   type AggregateTable, type Catalog, type EventValidator, type Row,
 } from '../definitions/index.ts';
 import {
-  EventLog, ParquetExporter, readSegmentManifests, rebuildSegmentManifest, removeTemporaryFiles, repairLog, verifyMasterFiles,
+  DiskFullError, EventLog, ParquetExporter, readSegmentManifests, rebuildSegmentManifest, removeTemporaryFiles, repairLog, verifyMasterFiles,
   type LogRepair, type SegmentManifest,
 } from '../log/index.ts';
 import { SpeedLayer } from '../speed/index.ts';
@@ -23,6 +23,7 @@ import { planQuery } from './query-plan.ts';
 import type { Query, QueryResult } from './query.ts';
 import { loadIdempotencyKeys } from './load-idempotency-keys.ts';
 import { DataDirLock } from './data-dir-lock.ts';
+import { isDiskFull } from '../util/disk-full.ts';
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
 const RECENT_BATCHES = 20;
@@ -265,6 +266,10 @@ export class Tandem {
     this.#progress = { startedAt: new Date().toISOString(), phase: 'sealing', cutoff: null, viewsDone: 0, viewsTotal };
     try {
       return await this.#runBatchPhases(started);
+    } catch (error) {
+      // DuckDB reports a full disk only in its message; one typed error lets the server answer 507 either way.
+      if (isDiskFull(error) && !(error instanceof DiskFullError)) throw new DiskFullError(this.#options.dataDir, error);
+      throw error;
     } finally {
       this.#progress = null;
     }

@@ -147,7 +147,7 @@ function renderStatus(s) {
   $('version').textContent = s.version ? `v${s.version}` : '';
   $('log-end').textContent = fmt(s.logEnd);
   $('ingest-rate').textContent = `${fmt(Math.round(s.ingestRate))} events/s`;
-  $('disk').textContent = s.disk ? `${bytes(s.disk.masterBytes)} Parquet · ${bytes(s.disk.logBytes)} log` : '–';
+  $('disk').textContent = s.disk ? `${bytes(s.disk.masterBytes)} Parquet · ${bytes(s.disk.logBytes)} log${s.disk.freeBytes === null ? '' : ` · ${bytes(s.disk.freeBytes)} free`}` : '–';
   $('sealed').textContent = `${fmt(s.sealedSegments)} sealed segments`;
   const cutoff = s.batch?.cutoff ?? 0;
   $('batch-version').textContent = s.batch ? `v${s.batch.version}` : 'none yet';
