@@ -26,6 +26,8 @@ export interface RunServerOptions {
   readonly allowUnauthenticated?: boolean;
   /** Backpressure limit: see `TandemOptions.maxPendingEvents`. */
   readonly maxPendingEvents?: number;
+  /** Memory limit of the speed layer: see `TandemOptions.maxSpeedKeys`. */
+  readonly maxSpeedKeys?: number;
   /** Called after each scheduled batch publication. */
   readonly onBatch?: (summary: BatchSummary) => void;
   /** Log level; `silent` for tests. Default `info`. */
@@ -46,12 +48,9 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const apiKeys = [...compileConfig(options.config).server.apiKeys, ...(options.extraApiKeys ?? [])];
   checkBindSafety(options.host, apiKeys, options.allowUnauthenticated === true);
   const logger = pino({ level: options.logLevel ?? 'info' });
-  const tandem = await Tandem.open({ dataDir: options.dataDir, config: options.config, logger, maxPendingEvents: options.maxPendingEvents });
+  const tandem = await Tandem.open({ dataDir: options.dataDir, config: options.config, logger, maxPendingEvents: options.maxPendingEvents, maxSpeedKeys: options.maxSpeedKeys });
   const server = createServer({ tandem, logger, limits: options.limits, apiKeys, version: PACKAGE_VERSION });
-  const schedule = new BatchSchedule(tandem, options.batchEveryMs, logger, (summary) => {
-    server.recordBatch(summary);
-    options.onBatch?.(summary);
-  });
+  const schedule = new BatchSchedule(tandem, options.batchEveryMs, logger, options.onBatch);
   let address: string;
   try {
     address = await server.app.listen({ host: options.host, port: options.port });

@@ -35,8 +35,6 @@ export interface TandemServer {
   readonly app: FastifyInstance;
   readonly metrics: ServerMetrics;
   readonly ingestRate: IngestRate;
-  /** Records a batch published outside the `/v1/batch` route (e.g. by the schedule). */
-  recordBatch(summary: BatchSummary): void;
 }
 
 /**
@@ -78,10 +76,12 @@ export function createServer(options: ServerOptions): TandemServer {
     disk: await disk.read(),
   });
   const stream = new StatusStream(status);
-  const recordBatch = (summary: BatchSummary) => {
+  // Every publication counts, whoever started it: a request, the schedule, or the engine under memory pressure.
+  const unsubscribe = tandem.onPublished((summary: BatchSummary) => {
     metrics.batchSeconds.observe(summary.durationMs / 1000);
     stream.push();
-  };
+  });
+  app.addHook('onClose', async () => unsubscribe());
 
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
   app.setErrorHandler((error, request, reply) => {
@@ -121,11 +121,7 @@ export function createServer(options: ServerOptions): TandemServer {
     return result;
   });
 
-  app.post('/v1/batch', { config: { scope: 'admin' } }, async () => {
-    const summary = await tandem.runBatch();
-    recordBatch(summary);
-    return summary;
-  });
+  app.post('/v1/batch', { config: { scope: 'admin' } }, () => tandem.runBatch());
 
   app.get('/v1/views', { config: { scope: 'any' } }, async () => ({
     eventTypes: [...tandem.catalog.eventTypes.values()].map((e) => e.definition),
@@ -146,7 +142,7 @@ export function createServer(options: ServerOptions): TandemServer {
   const document = openApiDocument(tandem.catalog, version, access.enabled);
   app.get('/openapi.json', async () => document);
 
-  return { app, metrics, ingestRate, recordBatch };
+  return { app, metrics, ingestRate };
 }
 
 function parseEvents(body: unknown, limits: BodyLimits): ParsedEvents {

@@ -24,6 +24,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   log_write_failed: 503,
   log_overloaded: 503,
   disk_full: 507,
+  speed_layer_full: 503,
   unauthorized: 401,
   forbidden: 403,
   too_many_events: 413,
@@ -56,7 +57,7 @@ const SAFE_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** Seconds a client should wait before retrying, per temporary failure: an overload clears fast, a failing disk or a restart less so. */
-const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10 };
+const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5 };
 
 export interface HttpError {
   readonly status: number;

@@ -23,6 +23,13 @@ export interface TandemOptions {
    * Default 1,000,000.
    */
   readonly maxPendingEvents?: number;
+  /**
+   * Backpressure on memory: keys (series and bucket, summed over views) the
+   * speed layer may hold. Past half of it a batch run starts early; at the
+   * limit `ingest` refuses more with a `speed_layer_full` error (HTTP 503
+   * with Retry-After) until that run publishes. Default 5,000,000.
+   */
+  readonly maxSpeedKeys?: number;
   readonly logger?: EngineLogger;
 }
 

@@ -53,3 +53,11 @@ export class QueryTimeoutError extends TandemError {
     super(`The query ran longer than the limit of ${timeoutMs.toLocaleString('en-US')} ms and was stopped; narrow its time range or where, or use a coarser granularity.`);
   }
 }
+
+/** The speed layer holds as many keys as it may; a batch run is absorbing them. */
+export class SpeedLayerFullError extends TandemError {
+  readonly code = 'speed_layer_full';
+  constructor(readonly keys: number, readonly limit: number) {
+    super(`The speed layer holds ${keys.toLocaleString('en-US')} keys, its limit of ${limit.toLocaleString('en-US')}; nothing in this request was stored, so retry it once the running batch has absorbed them.`);
+  }
+}

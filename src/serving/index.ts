@@ -8,6 +8,6 @@ export { Tandem } from './tandem.ts';
 export type * from './engine-types.ts';
 export type * from './query.ts';
 export {
-  InvalidQueryError, UnknownViewError, UnknownDimensionError, UnknownMeasureError, DataDirectoryLockedError, QueryTimeoutError, ResultTooLargeError,
+  InvalidQueryError, UnknownViewError, UnknownDimensionError, UnknownMeasureError, DataDirectoryLockedError, QueryTimeoutError, ResultTooLargeError, SpeedLayerFullError,
 } from './errors.ts';
 export type { QueryLimits } from './query-budget.ts';

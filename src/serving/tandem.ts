@@ -23,6 +23,7 @@ import { planQuery } from './query-plan.ts';
 import type { Query, QueryResult } from './query.ts';
 import { loadIdempotencyKeys } from './load-idempotency-keys.ts';
 import { DataDirLock } from './data-dir-lock.ts';
+import { SpeedLayerFullError } from './errors.ts';
 import { isDiskFull } from '../util/disk-full.ts';
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
@@ -51,6 +52,9 @@ function damagedBatch(error: unknown, logger: EngineLogger): null {
   return null;
 }
 
+/** About 0.6 GB of speed-layer state at ~124 bytes per key. */
+const DEFAULT_MAX_SPEED_KEYS = 5_000_000;
+
 export class Tandem {
   readonly catalog: Catalog;
   readonly #log: EventLog;
@@ -67,6 +71,7 @@ export class Tandem {
   #batchRun: Promise<BatchSummary> | undefined;
   #recent: BatchSummary[] = [];
   #progress: BatchProgress | null = null;
+  readonly #published = new Set<(summary: BatchSummary) => void>();
   #closed = false;
 
   private constructor(parts: {
@@ -203,6 +208,7 @@ export class Tandem {
   async ingest(eventType: string, events: readonly unknown[]): Promise<IngestResult> {
     const validate = this.#validators.get(eventType);
     if (validate === undefined) throw new UnknownEventTypeError(eventType);
+    this.#checkSpeedMemory();
     const rows: Row[] = [];
     const positions: number[] = [];
     const rejected: RejectedEvent[] = [];
@@ -225,6 +231,22 @@ export class Tandem {
       firstOffset: stored > 0 ? outcome.firstOffset : null,
       lastOffset: stored > 0 ? outcome.firstOffset + stored - 1 : null,
     };
+  }
+
+  /**
+   * Keeps the speed layer's memory bounded: past half its key limit a batch
+   * run starts early (it absorbs the keys, which the speed layer then drops);
+   * at the limit, ingest is refused until that run publishes.
+   */
+  #checkSpeedMemory(): void {
+    const limit = this.#options.maxSpeedKeys ?? DEFAULT_MAX_SPEED_KEYS;
+    const { keys } = this.#speed.stats();
+    if (keys < limit / 2) return;
+    if (this.#batchRun === undefined) {
+      this.#logger.warn({ keys, limit }, 'the speed layer is over half its key limit; starting a batch run early');
+      this.runBatch().catch((error: unknown) => this.#logger.error({ err: error }, 'the early batch run failed; the previous version keeps serving'));
+    }
+    if (keys >= limit) throw new SpeedLayerFullError(keys, limit);
   }
 
   /** Answers a query from the batch view merged with the speed layer (or one of them, with `layer`). */
@@ -297,6 +319,7 @@ export class Tandem {
       views: Object.fromEntries(Object.entries(result.manifest.views).map(([n, v]) => [n, { rows: v.rows, durationMs: v.durationMs }])),
     };
     this.#recent = [summary, ...this.#recent].slice(0, RECENT_BATCHES);
+    for (const listener of this.#published) listener(summary);
     this.#logger.info({ version: summary.version, cutoff, durationMs: Math.round(summary.durationMs) }, 'published batch version');
     return summary;
   }
@@ -330,6 +353,21 @@ export class Tandem {
   }
 
   /** A snapshot of the engine's state, for status pages and metrics. */
+  /**
+   * Calls `listener` after every batch publication, whoever started the run
+   * (a schedule, a request, or the engine itself under memory pressure).
+   * Returns a function that unsubscribes.
+   *
+   * @example
+   * ```ts
+   * const stop = tandem.onPublished((s) => console.log(`v${s.version} below ${s.cutoff}`));
+   * ```
+   */
+  onPublished(listener: (summary: BatchSummary) => void): () => void {
+    this.#published.add(listener);
+    return () => this.#published.delete(listener);
+  }
+
   status(): EngineStatus {
     const manifest = this.#batch?.manifest;
     return {
