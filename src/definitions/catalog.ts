@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { COMPARISON_OPS, type EventTypeJson, type TandemConfig, type ViewJson } from './definition-types.ts';
-import { invalid, list, oneOf, onlyKeys, record } from './config-checks.ts';
+import { invalid, isRecord, list, oneOf, onlyKeys, record } from './config-checks.ts';
 import { InvalidEventError, UnknownFieldError, UnknownMeasureTypeError } from './errors.ts';
 import { FIELD_TYPES, MAX_SCALE, normalizeField, type Field, type FieldSpecInput } from './field.ts';
 import { compileFilter, type CompiledFilter, type FilterOp } from './filter.ts';
@@ -53,7 +53,7 @@ function fieldOf(schema: EventTypeSchema, path: string, name: unknown): Field {
 
 function compileEventType(path: string, input: unknown): EventTypeSchema {
   const obj = record(path, input);
-  onlyKeys(path, obj, ['name', 'time', 'idempotencyKey', 'fields']);
+  onlyKeys(path, obj, ['name', 'time', 'idempotencyKey', 'idempotencyWindow', 'fields']);
   const name = checkName(`${path}.name`, obj.name);
   const fieldsObj = record(`${path}.fields`, obj.fields);
   const fields = Object.entries(fieldsObj).map(([n, spec]) => compileField(`${path}.fields.${n}`, n, spec));
@@ -68,7 +68,17 @@ function compileEventType(path: string, input: unknown): EventTypeSchema {
       invalid(`${path}.idempotencyKey`, `${path}.idempotencyKey must name a required string field.`);
     }
   }
-  return Object.freeze({ name, definition: obj as unknown as EventTypeJson, fields, fieldsByName, time, idempotencyKey });
+  const idempotencyWindow = compileIdempotencyWindow(path, obj.idempotencyWindow, idempotencyKey);
+  return Object.freeze({ name, definition: obj as unknown as EventTypeJson, fields, fieldsByName, time, idempotencyKey, idempotencyWindow });
+}
+
+function compileIdempotencyWindow(path: string, value: unknown, key: Field | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (key === undefined) invalid(`${path}.idempotencyWindow`, `${path}.idempotencyWindow needs an idempotencyKey to apply to.`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    invalid(`${path}.idempotencyWindow`, `${path}.idempotencyWindow must be a positive whole number of events.`);
+  }
+  return value;
 }
 
 const MEASURE_FIELD_TYPES: Record<MeasureType, readonly string[]> = {
@@ -134,8 +144,15 @@ function compileFilterEntry(path: string, input: unknown, schema: EventTypeSchem
  */
 const STATE_FORMAT = 2;
 
+/** JSON with object keys sorted, so that reordering keys in a config file changes no hash. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (isRecord(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
+}
+
 function hashView(view: unknown, eventType: EventTypeJson): string {
-  return createHash('sha256').update(JSON.stringify({ view, eventType, stateFormat: STATE_FORMAT })).digest('hex').slice(0, 16);
+  // The idempotency window decides what is stored, not how a view computes, so changing it recomputes nothing.
+  const { idempotencyWindow, ...computed } = eventType;
+  return createHash('sha256').update(canonicalJson({ view, eventType: computed, stateFormat: STATE_FORMAT })).digest('hex').slice(0, 16);
 }
 
 function compileView(path: string, input: unknown, eventTypes: ReadonlyMap<string, EventTypeSchema>): ViewSchema {

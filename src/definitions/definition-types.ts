@@ -36,6 +36,12 @@ export interface EventTypeDefinition<F extends FieldsSpec = FieldsSpec> {
   readonly time: FieldsOfType<F, 'timestamp'>;
   /** A string field; an event whose key is already in the log is not stored again. */
   readonly idempotencyKey?: FieldsOfType<F, 'string'>;
+  /**
+   * Bounds the memory of duplicate detection: a key is recognised among the
+   * latest `idempotencyWindow` stored events of this type (about 60 bytes
+   * each), and forgotten after. Default: every event ever stored.
+   */
+  readonly idempotencyWindow?: number;
   readonly fields: F;
 }
 
@@ -78,6 +84,7 @@ export interface EventTypeJson {
   readonly name: string;
   readonly time: string;
   readonly idempotencyKey?: string;
+  readonly idempotencyWindow?: number;
   readonly fields: FieldsSpec;
 }
 

@@ -22,6 +22,8 @@ export interface EventTypeSchema {
   readonly fieldsByName: ReadonlyMap<string, Field>;
   readonly time: Field;
   readonly idempotencyKey: Field | undefined;
+  /** How many of the latest stored events of this type are checked for a repeated key; undefined for all. */
+  readonly idempotencyWindow: number | undefined;
 }
 
 export interface MeasureSchema {

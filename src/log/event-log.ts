@@ -64,7 +64,7 @@ type Pending =
   | { readonly kind: 'seal'; resolve(end: number): void; reject(e: unknown): void };
 
 export class EventLog {
-  readonly keys = new IdempotencyIndex();
+  readonly keys: IdempotencyIndex;
   readonly #options: EventLogOptions;
   readonly #maxSegmentBytes: number;
   #sealed: SealedSegment[];
@@ -81,6 +81,8 @@ export class EventLog {
 
   private constructor(options: EventLogOptions, sealed: SealedSegment[], activeBase: number, file: FileHandle, size: number, end: number) {
     this.#options = options;
+    const windows = [...options.catalog.eventTypes.values()].flatMap((e) => (e.idempotencyWindow === undefined ? [] : [[e.name, e.idempotencyWindow] as const]));
+    this.keys = new IdempotencyIndex(new Map(windows));
     this.#maxSegmentBytes = options.maxSegmentBytes ?? 64 * 1024 * 1024;
     this.#sealed = sealed;
     this.#activeBase = activeBase;

@@ -1,37 +1,82 @@
 /**
- * The idempotency keys already in the log, per event type. It holds every key
- * ever accepted, so duplicates are caught however late they arrive; memory
- * grows with the number of keyed events (about 60 bytes each).
+ * The idempotency keys already in the log, per event type. Without a window
+ * it holds every key ever accepted, so duplicates are caught however late
+ * they arrive, and memory grows with the keyed events (about 60 bytes each).
+ * With a window of N, a type keeps the keys of its latest N stored events in
+ * a ring, so memory is bounded and a key is forgotten N events after it came.
  *
  * @module
  */
-export class IdempotencyIndex {
-  readonly #keys = new Map<string, Set<string>>();
 
-  #set(eventType: string): Set<string> {
-    let set = this.#keys.get(eventType);
-    if (set === undefined) {
-      set = new Set();
-      this.#keys.set(eventType, set);
+/** One event type's keys: each mapped to the sequence number of its latest add, and the ring of the window. */
+class TypeKeys {
+  readonly #keys = new Map<string, number>();
+  readonly #ring: string[] = [];
+  #added = 0;
+
+  constructor(private readonly window: number | undefined) {}
+
+  has(key: string): boolean {
+    return this.#keys.has(key);
+  }
+
+  add(key: string): void {
+    const seq = this.#added++;
+    this.#keys.set(key, seq);
+    if (this.window === undefined) return;
+    const slot = seq % this.window;
+    const evicted = seq >= this.window ? this.#ring[slot] : undefined;
+    // Forget the key leaving the window only if it was not added again since (a retry after a failed write).
+    if (evicted !== undefined && this.#keys.get(evicted) === seq - this.window) this.#keys.delete(evicted);
+    this.#ring[slot] = key;
+  }
+
+  delete(key: string): void {
+    this.#keys.delete(key);
+  }
+
+  get size(): number {
+    return this.#keys.size;
+  }
+}
+
+export class IdempotencyIndex {
+  readonly #types = new Map<string, TypeKeys>();
+
+  /** `windows` bounds the keys kept per event type; a type not in it keeps all. */
+  constructor(private readonly windows: ReadonlyMap<string, number> = new Map()) {}
+
+  #of(eventType: string): TypeKeys {
+    let keys = this.#types.get(eventType);
+    if (keys === undefined) {
+      keys = new TypeKeys(this.windows.get(eventType));
+      this.#types.set(eventType, keys);
     }
-    return set;
+    return keys;
   }
 
   has(eventType: string, key: string): boolean {
-    return this.#keys.get(eventType)?.has(key) ?? false;
+    return this.#types.get(eventType)?.has(key) ?? false;
   }
 
+  /** Adds keys in the order their events were stored: with a window, the oldest fall out. */
   add(eventType: string, key: string): void {
-    this.#set(eventType).add(key);
+    this.#of(eventType).add(key);
   }
 
+  /** Takes back a key added for a write that failed. */
   delete(eventType: string, key: string): void {
-    this.#keys.get(eventType)?.delete(key);
+    this.#types.get(eventType)?.delete(key);
+  }
+
+  /** The window of an event type, or undefined when it keeps every key. */
+  windowOf(eventType: string): number | undefined {
+    return this.windows.get(eventType);
   }
 
   get size(): number {
     let n = 0;
-    for (const set of this.#keys.values()) n += set.size;
+    for (const keys of this.#types.values()) n += keys.size;
     return n;
   }
 }

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { compileConfig, InvalidDefinitionError, Tandem, type TandemConfig } from '../../src/index.ts';
+import { shopConfig } from '../support/shop-config.ts';
+import { withTempDir } from '../support/temp-dir.ts';
+
+const WINDOW = 100;
+const config: TandemConfig = {
+  ...shopConfig,
+  eventTypes: shopConfig.eventTypes.map((e) => ({ ...e, idempotencyWindow: WINDOW })),
+};
+const order = (i: number) => ({ id: `w${i}`, at: '2024-05-01T12:00:00Z', country: 'DE', mobile: true, amount: 1, qty: 1 });
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => order(from + i));
+
+test('idempotency window: keys of the latest N events are recognised, older ones forgotten, memory stays at N, across batches and restarts', async () => {
+  await withTempDir(async (dir) => {
+    const open = () => Tandem.open({ dataDir: dir, config, segmentBytes: 8192 });
+    let tandem = await open();
+    try {
+      for (let i = 0; i < 1000; i += 50) {
+        await tandem.ingest('order', range(i, i + 50));
+        if (i === 500) await tandem.runBatch();
+      }
+      assert.equal(tandem.status().idempotencyKeys, WINDOW);
+      assert.equal((await tandem.ingest('order', range(900, 1000))).duplicates, WINDOW, 'the latest 100 are recognised');
+
+      // After a restart the window is rebuilt from the Parquet files and the log, in offset order.
+      await tandem.runBatch();
+      await tandem.close();
+      tandem = await open();
+      assert.equal(tandem.status().idempotencyKeys, WINDOW);
+      assert.equal((await tandem.ingest('order', range(900, 1000))).duplicates, WINDOW);
+      // Older than the window: stored again, as the window's documentation says.
+      assert.equal((await tandem.ingest('order', range(0, 10))).duplicates, 0);
+      assert.equal(tandem.status().idempotencyKeys, WINDOW);
+    } finally {
+      await tandem.close();
+    }
+  });
+});
+
+test('idempotency window: it must be a positive whole number, on a type with an idempotency key, and changing it recomputes no view', () => {
+  const withWindow = (window: unknown, key = true) => ({
+    ...shopConfig,
+    eventTypes: shopConfig.eventTypes.map((e) => {
+      const { idempotencyKey, ...rest } = e;
+      return { ...rest, ...(key ? { idempotencyKey } : {}), idempotencyWindow: window };
+    }),
+  });
+  for (const [bad, key, message] of [[0, true, /positive whole number/], [1.5, true, /positive whole number/], ['7d', true, /positive whole number/], [10, false, /needs an idempotencyKey/]] as const) {
+    assert.throws(() => compileConfig(withWindow(bad, key)), (e: unknown) => e instanceof InvalidDefinitionError && e.path === 'eventTypes[0].idempotencyWindow' && message.test(e.message));
+  }
+  const hashes = (c: unknown) => [...compileConfig(c).views.values()].map((v) => v.hash);
+  assert.deepEqual(hashes(withWindow(10)), hashes(shopConfig));
+});
