@@ -154,13 +154,22 @@ export class Tandem {
       listener: { committed: (type, rows, first) => speed.apply(type, rows, first), sealed: (end) => speed.rotate(end) },
       onRecovered: (info) => logger.warn(info, 'cut a torn tail off the event log'),
     });
-    const instance = await DuckDBInstance.create(':memory:');
-    const duck = { instance, connection: await instance.connect() };
-    const segments = await Tandem.#segmentManifests(dirs.master, duck.connection, logger);
-    const engine = new Tandem({ catalog, log, speed, store, segments, duck, options, lock });
-    await engine.#recover(cutoff, published ?? undefined);
-    if (published === null) await engine.runBatch();
-    return engine;
+    let duck: { instance: DuckDBInstance; connection: DuckDBConnection } | undefined;
+    try {
+      const instance = await DuckDBInstance.create(':memory:');
+      duck = { instance, connection: await instance.connect() };
+      const segments = await Tandem.#segmentManifests(dirs.master, duck.connection, logger);
+      const engine = new Tandem({ catalog, log, speed, store, segments, duck, options, lock });
+      await engine.#recover(cutoff, published ?? undefined);
+      if (published === null) await engine.runBatch();
+      return engine;
+    } catch (error) {
+      // An open that fails (a damaged file, say) must not leave the log's file or DuckDB open behind it.
+      await log.close();
+      duck?.connection.closeSync();
+      duck?.instance.closeSync();
+      throw error;
+    }
   }
 
   /**
