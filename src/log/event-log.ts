@@ -181,7 +181,7 @@ export class EventLog {
 
   async #commit(group: Extract<Pending, { kind: 'append' }>[]): Promise<void> {
     const frames: Buffer[] = [];
-    const keysAdded: [string, string][] = [];
+    const keysAdded = new PendingKeys();
     const committed: { eventType: string; rows: Row[]; outcome: AppendOutcome }[] = [];
     let offset = this.#end;
     for (const pending of group) {
@@ -194,31 +194,31 @@ export class EventLog {
     try {
       if (bytes > 0) await this.#write(frames, bytes);
     } catch (error) {
-      for (const [type, key] of keysAdded) this.keys.delete(type, key);
+      // The group's keys never reached the index, so a failed write leaves it, and its window, as it was.
       const failure = isDiskFull(error) ? new DiskFullError(this.#options.dir, error) : new LogWriteError(segmentPath(this.#options.dir, this.#activeBase), error);
       for (const pending of group) pending.reject(failure);
       return;
     }
     this.#end = offset;
+    keysAdded.addTo(this.keys);
     for (const c of committed) if (c.rows.length > 0) this.#options.listener.committed(c.eventType, c.rows, c.outcome.firstOffset);
     group.forEach((pending, i) => pending.resolve(committed[i]!.outcome));
     // A failed roll-over only means the active segment grows past its target; the next commit tries again.
     if (this.#size >= this.#maxSegmentBytes) await this.#roll().catch(() => undefined);
   }
 
-  #dropDuplicates(eventType: string, rows: readonly Row[], keysAdded: [string, string][]): { rows: Row[]; duplicates: number[] } {
+  #dropDuplicates(eventType: string, rows: readonly Row[], keysAdded: PendingKeys): { rows: Row[]; duplicates: number[] } {
     const keyField = this.#options.catalog.eventTypes.get(eventType)!.idempotencyKey?.name;
     if (keyField === undefined) return { rows: rows as Row[], duplicates: [] };
     const kept: Row[] = [];
     const duplicates: number[] = [];
     rows.forEach((row, i) => {
       const key = row[keyField] as string;
-      if (this.keys.has(eventType, key)) {
+      if (this.keys.has(eventType, key) || keysAdded.has(eventType, key)) {
         duplicates.push(i);
         return;
       }
-      this.keys.add(eventType, key);
-      keysAdded.push([eventType, key]);
+      keysAdded.add(eventType, key);
       kept.push(row);
     });
     return { rows: kept, duplicates };
@@ -301,6 +301,27 @@ export class EventLog {
     this.#closed = true;
     while (this.#running) await this.#flushing;
     await this.#file.close();
+  }
+}
+
+/** The keys of the group being written, in order: they join the index only once the group is durable. */
+class PendingKeys {
+  readonly #order: [string, string][] = [];
+  readonly #byType = new Map<string, Set<string>>();
+
+  has(eventType: string, key: string): boolean {
+    return this.#byType.get(eventType)?.has(key) ?? false;
+  }
+
+  add(eventType: string, key: string): void {
+    let keys = this.#byType.get(eventType);
+    if (keys === undefined) this.#byType.set(eventType, (keys = new Set()));
+    keys.add(key);
+    this.#order.push([eventType, key]);
+  }
+
+  addTo(index: IdempotencyIndex): void {
+    for (const [eventType, key] of this.#order) index.add(eventType, key);
   }
 }
 

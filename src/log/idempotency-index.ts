@@ -26,13 +26,9 @@ class TypeKeys {
     if (this.window === undefined) return;
     const slot = seq % this.window;
     const evicted = seq >= this.window ? this.#ring[slot] : undefined;
-    // Forget the key leaving the window only if it was not added again since (a retry after a failed write).
+    // Forget the key leaving the window only if it was not added again since (stored twice: replayed, or forgotten and retried).
     if (evicted !== undefined && this.#keys.get(evicted) === seq - this.window) this.#keys.delete(evicted);
     this.#ring[slot] = key;
-  }
-
-  delete(key: string): void {
-    this.#keys.delete(key);
   }
 
   get size(): number {
@@ -62,11 +58,6 @@ export class IdempotencyIndex {
   /** Adds keys in the order their events were stored: with a window, the oldest fall out. */
   add(eventType: string, key: string): void {
     this.#of(eventType).add(key);
-  }
-
-  /** Takes back a key added for a write that failed. */
-  delete(eventType: string, key: string): void {
-    this.#types.get(eventType)?.delete(key);
   }
 
   /** The window of an event type, or undefined when it keeps every key. */

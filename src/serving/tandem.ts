@@ -187,13 +187,17 @@ export class Tandem {
   }
 
   async #recover(cutoff: number, published: PublishedVersion | undefined): Promise<void> {
+    // Segments the published batch absorbed are in Parquet already: dropped first, damage in one cannot block a start.
+    await this.#log.releaseBefore(cutoff);
     await loadIdempotencyKeys(this.#duck.connection, this.catalog, this.#sourcesBelow(Infinity), this.#log.keys);
+    // A segment exported but not yet released (a run that failed after exporting) is in both places:
+    // its keys come from Parquet only, so each key enters the index once, in offset order.
+    const inParquet = this.#segments.reduce((end, s) => Math.max(end, s.end), 0);
     await this.#log.replay((eventType, row) => {
       const key = this.catalog.eventTypes.get(eventType)?.idempotencyKey;
-      if (key !== undefined) this.#log.keys.add(eventType, row[key.name] as string);
+      if (key !== undefined && row._offset >= inParquet) this.#log.keys.add(eventType, row[key.name] as string);
       if (row._offset >= cutoff) this.#speed.apply(eventType, [row], row._offset);
     });
-    await this.#log.releaseBefore(cutoff);
     if (published === undefined) return;
     const loaded = await loadPublished(this.#duck.connection, this.catalog, published.manifest, published.dir)
       .catch((error: unknown) => damagedBatch(error, this.#logger));

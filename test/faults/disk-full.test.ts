@@ -11,8 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createServer } from '../../src/server/index.ts';
-import { Tandem } from '../../src/index.ts';
+import { Tandem, type TandemConfig } from '../../src/index.ts';
 import { shopConfig } from '../support/shop-config.ts';
+
+// A window a little over one request: a failed write must not push earlier keys out of it.
+const config: TandemConfig = { ...shopConfig, eventTypes: shopConfig.eventTypes.map((e) => ({ ...e, idempotencyWindow: 600 })) };
 
 function mountSkipReason(): string | false {
   const probe = join(tmpdir(), `tandem-mount-probe-${process.pid}`);
@@ -48,7 +51,7 @@ test('disk full: ingest answers 507 with Retry-After, a batch run too, nothing a
   const mount = await mkdtemp(join(tmpdir(), 'tandem-full-'));
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mount]);
   const data = join(mount, 'data');
-  let tandem = await Tandem.open({ dataDir: data, config: shopConfig });
+  let tandem = await Tandem.open({ dataDir: data, config });
   const server = createServer({ tandem });
   try {
     const filler = join(mount, 'filler');
@@ -57,13 +60,18 @@ test('disk full: ingest answers 507 with Retry-After, a batch run too, nothing a
 
     let acked = 0;
     let sent = 0;
+    let lastAcked = '';
     const statuses = new Set<number>();
     let full: { code: string; message: string } | undefined;
     for (let round = 0; round < 200 && full === undefined; round++) {
-      const response = await server.app.inject({ method: 'POST', url: '/v1/events/order', headers: { 'content-type': 'application/x-ndjson' }, payload: batchOf(sent, 500) });
+      const payload = batchOf(sent, 500);
+      const response = await server.app.inject({ method: 'POST', url: '/v1/events/order', headers: { 'content-type': 'application/x-ndjson' }, payload });
       sent += 500;
       statuses.add(response.statusCode);
-      if (response.statusCode === 200) acked += response.json().accepted;
+      if (response.statusCode === 200) {
+        acked += response.json().accepted;
+        lastAcked = payload;
+      }
       if (response.statusCode === 507) {
         full = response.json().error;
         assert.equal(response.headers['retry-after'], '10');
@@ -73,6 +81,10 @@ test('disk full: ingest answers 507 with Retry-After, a batch run too, nothing a
     assert.deepEqual([...statuses].sort(), [200, 507]);
     assert.deepEqual(full, { code: 'disk_full', message: "The server's disk is full, so nothing in this request was stored; retry once space has been freed." });
     assert.equal(tandem.status().logEnd, acked, 'a refused request left nothing in the log');
+    // A client resending its last acknowledged request (it never saw the answer) is told they are all duplicates.
+    const resent = await server.app.inject({ method: 'POST', url: '/v1/events/order', headers: { 'content-type': 'application/x-ndjson' }, payload: lastAcked });
+    assert.equal(resent.statusCode, 200, resent.body);
+    assert.equal(resent.json().duplicates, 500);
 
     const batch = await server.app.inject({ method: 'POST', url: '/v1/batch', headers: { 'content-type': 'application/json' }, payload: '{}' });
     assert.equal(batch.statusCode, 507, batch.body);
@@ -88,7 +100,7 @@ test('disk full: ingest answers 507 with Retry-After, a batch run too, nothing a
 
     await server.app.close();
     await tandem.close();
-    tandem = await Tandem.open({ dataDir: data, config: shopConfig });
+    tandem = await Tandem.open({ dataDir: data, config });
     assert.equal(await countOrders(tandem), acked, 'every acknowledged event, once, after a restart');
     assert.equal(tandem.status().logEnd, acked);
   } finally {

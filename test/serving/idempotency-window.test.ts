@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { cp, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { compileConfig, InvalidDefinitionError, Tandem, type TandemConfig } from '../../src/index.ts';
 import { shopConfig } from '../support/shop-config.ts';
@@ -52,4 +54,36 @@ test('idempotency window: it must be a positive whole number, on a type with an 
   }
   const hashes = (c: unknown) => [...compileConfig(c).views.values()].map((v) => v.hash);
   assert.deepEqual(hashes(withWindow(10)), hashes(shopConfig));
+});
+
+test('idempotency window: a segment both exported and still in the log (a run that failed after exporting) enters the window once', async () => {
+  await withTempDir(async (dir) => {
+    const open = () => Tandem.open({ dataDir: dir, config, segmentBytes: 8192 });
+    let tandem = await open();
+    await tandem.ingest('order', range(0, 60));
+    await tandem.runBatch();
+    await tandem.ingest('order', range(60, 120));
+    await tandem.close();
+    // Keep the state just before the second run: its log segments and the first version as published.
+    const before = join(dir, '..', `${basename(dir)}-before`);
+    await cp(dir, before, { recursive: true });
+    tandem = await open();
+    await tandem.runBatch();
+    await tandem.close();
+    // Put back the log and the published pointer: exported, but not published nor released, as after a crash.
+    await rm(join(dir, 'log'), { recursive: true });
+    await cp(join(before, 'log'), join(dir, 'log'), { recursive: true });
+    await cp(join(before, 'batch', 'CURRENT'), join(dir, 'batch', 'CURRENT'));
+    await rm(before, { recursive: true });
+
+    tandem = await open();
+    try {
+      assert.equal(tandem.status().idempotencyKeys, WINDOW);
+      assert.equal((await tandem.ingest('order', range(20, 120))).duplicates, WINDOW, 'the latest 100 keys, each once');
+      const { rows } = await tandem.query({ view: 'all_time', granularity: 'all' });
+      assert.equal(rows[0]!.orders, 120);
+    } finally {
+      await tandem.close();
+    }
+  });
 });
