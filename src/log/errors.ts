@@ -49,7 +49,7 @@ export class LogOverloadedError extends TandemError {
 export class CorruptMasterFileError extends TandemError {
   readonly code = 'corrupt_master_file';
   constructor(readonly file: string, readonly reason: string, options?: { cause?: unknown }) {
-    super(`Master dataset file ${file} is damaged (${reason}): restore it from a backup; no batch can run until it reads whole, and the views last published keep serving.`, options);
+    super(`Master dataset file ${file} is damaged (${reason}): restore it from a backup, since no batch run can go ahead without it.`, options);
   }
 }
 

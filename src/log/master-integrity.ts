@@ -3,8 +3,8 @@
  * a SHA-256 per Parquet file and a checksum of its own content. Files are
  * checked before every batch run reads them, since a flipped bit in a Parquet
  * page can decode without error and would put wrong numbers in every view.
- * A damaged manifest is only metadata: it is rebuilt, from the log segment
- * while that still exists, else from the Parquet files themselves.
+ * A damaged manifest is only metadata: it is rebuilt from the Parquet files
+ * themselves, which must then hold exactly the events of its offset range.
  *
  * @module
  */
@@ -92,6 +92,10 @@ export async function rebuildSegmentManifest(masterDir: string, damaged: Damaged
     const [rows, min, max] = read.getRows()[0]!.map(Number) as [number, number, number];
     if (rows > 0 && (min < damaged.base || max >= damaged.end)) throw new CorruptMasterFileError(path, `it holds offsets ${min}–${max}, outside its range`);
     files[type.name] = { path: relative, rows, sha256 };
+  }
+  const rows = Object.values(files).reduce((n, f) => n + f.rows, 0);
+  if (rows !== damaged.end - damaged.base) {
+    throw new CorruptMasterFileError(damaged.file, `its Parquet files hold ${rows.toLocaleString('en-US')} events where ${(damaged.end - damaged.base).toLocaleString('en-US')} were due, so one of them is missing or cut short`);
   }
   const manifest: SegmentManifest = { base: damaged.base, end: damaged.end, files };
   await rm(damaged.file, { force: true });

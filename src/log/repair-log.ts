@@ -5,12 +5,12 @@
  * (sealed ranges, the batch cutoff, the speed layer's split) needs to know
  * about damage; the lost events are simply absent from every layer alike.
  *
- * The original file is moved to a quarantine directory, never deleted: it
+ * A copy of the original goes to a quarantine directory, never deleted: it
  * may still be restored from, or inspected.
  *
  * @module
  */
-import { mkdir, readFile, rename, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { syncDirectory } from '../util/sync-directory.ts';
 import { encodeFrame } from './frame.ts';
@@ -26,7 +26,7 @@ export interface LogRepair {
   /** Offsets whose events could not be read, as [from, to) ranges; empty for a torn tail cut off. */
   readonly lost: readonly (readonly [number, number])[];
   readonly reasons: readonly string[];
-  /** Where the original now is, or null when only a torn tail was cut off. */
+  /** Where a copy of the original is kept, or null when only a torn tail was cut off. */
   readonly quarantined: string | null;
 }
 
@@ -83,6 +83,8 @@ function salvage(buffer: Buffer, base: number, end: number | undefined): Salvage
  * ```
  */
 export async function repairLog(logDir: string, quarantineDir: string): Promise<LogRepair[]> {
+  // A salvaged file not yet renamed into place is from a repair that crashed: the original is still there.
+  for (const name of await readdir(logDir)) if (name.endsWith('.repair')) await rm(join(logDir, name), { force: true });
   const bases = await listSegmentBases(logDir);
   const repairs: LogRepair[] = [];
   for (const [i, base] of bases.entries()) {
@@ -95,12 +97,14 @@ export async function repairLog(logDir: string, quarantineDir: string): Promise<
       repairs.push({ file: path, lost: [], reasons: found.reasons, quarantined: null });
       continue;
     }
+    // Crash-safe order: the original is copied to quarantine and made durable first, then the salvaged
+    // file replaces it in one atomic rename, so a crash leaves either the damaged file or the repaired one.
     await mkdir(quarantineDir, { recursive: true });
     const quarantined = join(quarantineDir, `${basename(path)}.${Date.now()}`);
-    await writeFile(`${path}.repair`, Buffer.concat(found.frames), { flush: true });
-    await rename(path, quarantined);
-    await rename(`${path}.repair`, path);
+    await writeFile(quarantined, buffer, { flush: true });
     await syncDirectory(quarantineDir);
+    await writeFile(`${path}.repair`, Buffer.concat(found.frames), { flush: true });
+    await rename(`${path}.repair`, path);
     await syncDirectory(logDir);
     repairs.push({ file: path, lost: found.lost, reasons: found.reasons, quarantined });
   }

@@ -58,6 +58,6 @@ export class QueryTimeoutError extends TandemError {
 export class SpeedLayerFullError extends TandemError {
   readonly code = 'speed_layer_full';
   constructor(readonly keys: number, readonly limit: number) {
-    super(`The speed layer holds ${keys.toLocaleString('en-US')} keys, its limit of ${limit.toLocaleString('en-US')}; nothing in this request was stored, so retry it once the running batch has absorbed them.`);
+    super(`The speed layer holds ${keys.toLocaleString('en-US')} keys, its limit of ${limit.toLocaleString('en-US')}; nothing in this request was stored, so retry it once a batch run has absorbed them.`);
   }
 }

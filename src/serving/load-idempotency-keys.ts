@@ -1,32 +1,54 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { existsSync } from 'node:fs';
 import type { BatchSource } from '../batch/index.ts';
-import { sqlIdentifier, sqlStringLiteral, type Catalog } from '../definitions/index.ts';
-import type { EventLog } from '../log/index.ts';
+import { sqlIdentifier, sqlStringLiteral, type Catalog, type EventTypeSchema } from '../definitions/index.ts';
+import { CorruptMasterFileError, type EventLog } from '../log/index.ts';
 
 /**
  * Loads the idempotency keys already in the Parquet part of the master
  * dataset, so duplicates stay caught across restarts. With a window, only the
  * latest keys are read, oldest first, as the index would have added them.
+ *
+ * A file that cannot be read is reported to `onDamaged` and skipped, so the
+ * engine still starts and serves its published views; the next batch run
+ * checks every file and refuses to run until it is restored.
  */
 export async function loadIdempotencyKeys(
   connection: DuckDBConnection,
   catalog: Catalog,
   sources: ReadonlyMap<string, BatchSource>,
   keys: EventLog['keys'],
+  onDamaged: (error: CorruptMasterFileError) => void,
 ): Promise<void> {
   for (const eventType of catalog.eventTypes.values()) {
-    const key = eventType.idempotencyKey;
     const source = sources.get(eventType.name);
-    if (key === undefined || source === undefined || source.files.length === 0) continue;
-    const files = source.files.map(sqlStringLiteral).join(', ');
-    const column = sqlIdentifier(key.name);
-    const parquet = `read_parquet([${files}], union_by_name = true)`;
-    // The window is a whole number from the validated definitions, never request text.
-    const window = keys.windowOf(eventType.name);
-    const sql = window === undefined
-      ? `SELECT ${column} FROM ${parquet}`
-      : `SELECT ${column} FROM (SELECT ${column}, _offset FROM ${parquet} ORDER BY _offset DESC LIMIT ${Math.trunc(window)}) ORDER BY _offset`;
-    const reader = await connection.runAndReadAll(sql);
+    if (eventType.idempotencyKey === undefined || source === undefined || source.files.length === 0) continue;
+    const readable = await readableFiles(connection, source.files, onDamaged);
+    if (readable.length === 0) continue;
+    const reader = await connection.runAndReadAll(keysSql(eventType, readable, keys.windowOf(eventType.name)));
     for (const [value] of reader.getRows()) keys.add(eventType.name, value as string);
   }
+}
+
+function keysSql(eventType: EventTypeSchema, files: readonly string[], window: number | undefined): string {
+  const column = sqlIdentifier(eventType.idempotencyKey!.name);
+  const parquet = `read_parquet([${files.map(sqlStringLiteral).join(', ')}], union_by_name = true)`;
+  // The window is a whole number from the validated definitions, never request text.
+  return window === undefined
+    ? `SELECT ${column} FROM ${parquet}`
+    : `SELECT ${column} FROM (SELECT ${column}, _offset FROM ${parquet} ORDER BY _offset DESC LIMIT ${Math.trunc(window)}) ORDER BY _offset`;
+}
+
+/** The files DuckDB can open; each one that it cannot is reported, by name. */
+async function readableFiles(connection: DuckDBConnection, files: readonly string[], onDamaged: (error: CorruptMasterFileError) => void): Promise<string[]> {
+  const readable: string[] = [];
+  for (const file of files) {
+    try {
+      await connection.runAndReadAll(`SELECT count(*) FROM read_parquet(${sqlStringLiteral(file)})`);
+      readable.push(file);
+    } catch (error) {
+      onDamaged(new CorruptMasterFileError(file, existsSync(file) ? 'DuckDB cannot read it as Parquet' : 'it is missing', { cause: error }));
+    }
+  }
+  return readable;
 }

@@ -12,7 +12,7 @@ import {
   type AggregateTable, type Catalog, type EventValidator, type Row,
 } from '../definitions/index.ts';
 import {
-  DiskFullError, EventLog, ParquetExporter, readSegmentManifests, rebuildSegmentManifest, removeTemporaryFiles, repairLog, verifyMasterFiles,
+  DiskFullError, EventLog, LogClosedError, ParquetExporter, readSegmentManifests, rebuildSegmentManifest, removeTemporaryFiles, repairLog, verifyMasterFiles,
   type LogRepair, type SegmentManifest,
 } from '../log/index.ts';
 import { SpeedLayer } from '../speed/index.ts';
@@ -72,6 +72,7 @@ export class Tandem {
   #recent: BatchSummary[] = [];
   #progress: BatchProgress | null = null;
   readonly #published = new Set<(summary: BatchSummary) => void>();
+  #earlyRunBackoff = { until: 0, waitMs: 0 };
   #closed = false;
 
   private constructor(parts: {
@@ -165,7 +166,7 @@ export class Tandem {
       return engine;
     } catch (error) {
       // An open that fails (a damaged file, say) must not leave the log's file or DuckDB open behind it.
-      await log.close();
+      await log.close().catch(() => undefined);
       duck?.connection.closeSync();
       duck?.instance.closeSync();
       throw error;
@@ -189,7 +190,9 @@ export class Tandem {
   async #recover(cutoff: number, published: PublishedVersion | undefined): Promise<void> {
     // Segments the published batch absorbed are in Parquet already: dropped first, damage in one cannot block a start.
     await this.#log.releaseBefore(cutoff);
-    await loadIdempotencyKeys(this.#duck.connection, this.catalog, this.#sourcesBelow(Infinity), this.#log.keys);
+    await loadIdempotencyKeys(this.#duck.connection, this.catalog, this.#sourcesBelow(Infinity), this.#log.keys, (error) => {
+      this.#logger.error({ file: error.file }, `${error.message} Until then its idempotency keys are not known, so a retry of one of its events would be stored again.`);
+    });
     // A segment exported but not yet released (a run that failed after exporting) is in both places:
     // its keys come from Parquet only, so each key enters the index once, in offset order.
     const inParquet = this.#segments.reduce((end, s) => Math.max(end, s.end), 0);
@@ -255,11 +258,21 @@ export class Tandem {
     const limit = this.#options.maxSpeedKeys ?? DEFAULT_MAX_SPEED_KEYS;
     const { keys } = this.#speed.stats();
     if (keys < limit / 2) return;
-    if (this.#batchRun === undefined) {
-      this.#logger.warn({ keys, limit }, 'the speed layer is over half its key limit; starting a batch run early');
-      this.runBatch().catch((error: unknown) => this.#logger.error({ err: error }, 'the early batch run failed; the previous version keeps serving'));
-    }
+    if (this.#batchRun === undefined && !this.#closed && Date.now() >= this.#earlyRunBackoff.until) this.#startEarlyRun(keys, limit);
     if (keys >= limit) throw new SpeedLayerFullError(keys, limit);
+  }
+
+  /** A failed early run is not retried on every request: each failure doubles the wait, from 5 s up to 5 min. */
+  #startEarlyRun(keys: number, limit: number): void {
+    this.#logger.warn({ keys, limit }, 'the speed layer is over half its key limit; starting a batch run early');
+    this.runBatch().then(
+      () => (this.#earlyRunBackoff = { until: 0, waitMs: 0 }),
+      (error: unknown) => {
+        const waitMs = Math.min(Math.max(this.#earlyRunBackoff.waitMs * 2, 5_000), 300_000);
+        this.#earlyRunBackoff = { until: Date.now() + waitMs, waitMs };
+        this.#logger.error({ err: error, retryInMs: waitMs }, 'the early batch run failed; the previous version keeps serving');
+      },
+    );
   }
 
   /** Answers a query from the batch view merged with the speed layer (or one of them, with `layer`). */
@@ -291,6 +304,7 @@ export class Tandem {
    * share below it. A cycle already running is joined, not repeated.
    */
   runBatch(): Promise<BatchSummary> {
+    if (this.#closed) return Promise.reject(new LogClosedError());
     this.#batchRun ??= this.#runBatch().finally(() => (this.#batchRun = undefined));
     return this.#batchRun;
   }
@@ -332,7 +346,14 @@ export class Tandem {
       views: Object.fromEntries(Object.entries(result.manifest.views).map(([n, v]) => [n, { rows: v.rows, durationMs: v.durationMs }])),
     };
     this.#recent = [summary, ...this.#recent].slice(0, RECENT_BATCHES);
-    for (const listener of this.#published) listener(summary);
+    for (const listener of this.#published) {
+      try {
+        listener(summary);
+      } catch (error) {
+        // The version is published whatever a listener does; one failing listener must not hide it from the others.
+        this.#logger.error({ err: error }, 'a batch publication listener failed');
+      }
+    }
     this.#logger.info({ version: summary.version, cutoff, durationMs: Math.round(summary.durationMs) }, 'published batch version');
     return summary;
   }

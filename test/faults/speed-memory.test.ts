@@ -1,11 +1,13 @@
 /**
  * Backpressure on the speed layer's memory: past half its key limit the
  * engine starts a batch run itself, and at the limit ingest is refused
- * (503 with Retry-After over HTTP) until the run has absorbed the keys.
+ * (503 with Retry-After over HTTP) until a run has absorbed the keys.
  * Whatever was refused or accepted, answers stay exact.
  */
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { createServer } from '../../src/server/index.ts';
 import { SpeedLayerFullError, Tandem, type BatchSummary } from '../../src/index.ts';
@@ -15,10 +17,10 @@ import { AcceptedEvents, shopEvent } from '../support/shop-events.ts';
 import { withTempDir } from '../support/temp-dir.ts';
 
 const LIMIT = 1500;
-const EVENTS = fc.sample(fc.array(shopEvent, { minLength: 6000, maxLength: 6000 }), { seed: 20261128, numRuns: 1 })[0]!
+const EVENTS = fc.sample(fc.array(shopEvent, { minLength: 3000, maxLength: 3000 }), { seed: 20261128, numRuns: 1 })[0]!
   .map((e, i) => ({ ...e, ref: { ...e.ref, id: `s${i}` }, raw: { ...e.raw, id: `s${i}` } }));
 
-test('speed-layer memory: an early batch run past half the key limit, refusals at the limit, exact answers throughout', { timeout: 60_000 }, async () => {
+test('speed-layer memory: at the key limit ingest is refused and a batch run starts by itself; after it, ingest resumes and answers are exact', { timeout: 60_000 }, async () => {
   await withTempDir(async (dir) => {
     const warnings: string[] = [];
     const tandem = await Tandem.open({
@@ -29,38 +31,56 @@ test('speed-layer memory: an early batch run past half the key limit, refusals a
     const published: BatchSummary[] = [];
     tandem.onPublished((summary) => published.push(summary));
     const accepted = new AcceptedEvents();
-    let refused = 0;
-    let peakKeys = 0;
     try {
-      for (let i = 0; i < EVENTS.length; i += 50) {
-        const slice = EVENTS.slice(i, i + 50);
-        try {
-          await tandem.ingest('order', slice.map((e) => e.raw));
-          accepted.add(slice);
-        } catch (error) {
-          assert.ok(error instanceof SpeedLayerFullError, String(error));
-          refused++;
-          if (refused === 1) {
-            // The same refusal over HTTP: 503, Retry-After, one sentence.
-            const response = await server.app.inject({ method: 'POST', url: '/v1/events/order', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(slice.map((e) => e.raw)) });
-            assert.equal(response.statusCode, 503);
-            assert.equal(response.headers['retry-after'], '5');
-            assert.equal(response.json().error.code, 'speed_layer_full');
-            assert.match(response.json().error.message, /^The speed layer holds [\d,]+ keys, its limit of 1,500; nothing in this request was stored, so retry it once the running batch has absorbed them\.$/);
-          }
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        peakKeys = Math.max(peakKeys, tandem.status().speed.keys);
-      }
-      if (tandem.status().batchRunning) await new Promise((resolve) => tandem.onPublished(resolve));
-      assert.ok(published.length >= 2, `${published.length} batch runs started by the engine itself`);
+      // One large append is taken whole (the check comes before it), leaving the speed layer over its limit.
+      const first = EVENTS.slice(0, 2000);
+      await tandem.ingest('order', first.map((e) => e.raw));
+      accepted.add(first);
+      assert.ok(tandem.status().speed.keys >= LIMIT, `${tandem.status().speed.keys} keys`);
+      assert.equal(published.length, 0);
+
+      // The next request is refused, and the refusal starts a batch run.
+      const next = EVENTS.slice(2000, 2100);
+      const refused = await server.app.inject({ method: 'POST', url: '/v1/events/order', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(next.map((e) => e.raw)) });
+      assert.equal(refused.statusCode, 503);
+      assert.equal(refused.headers['retry-after'], '5');
+      assert.equal(refused.json().error.code, 'speed_layer_full');
+      assert.match(refused.json().error.message, /^The speed layer holds [\d,]+ keys, its limit of 1,500; nothing in this request was stored, so retry it once a batch run has absorbed them\.$/);
       assert.ok(warnings.some((w) => w.startsWith('the speed layer is over half its key limit')), warnings.join('\n'));
-      assert.ok(refused > 0, 'ingest outran the early batch runs at least once');
-      // One request's keys (50 events, at most 5 views each) may land past the limit: the check is before the append.
-      assert.ok(peakKeys < LIMIT + 50 * 5, `the speed layer peaked at ${peakKeys} keys`);
+      if (published.length === 0) await new Promise((resolve) => tandem.onPublished(resolve));
+      assert.equal(tandem.status().speed.keys, 0, 'the run absorbed every key');
+
+      // The client's retry now goes through, and every answer is exact.
+      await tandem.ingest('order', next.map((e) => e.raw));
+      accepted.add(next);
       await checkAllQueries(tandem, accepted);
     } finally {
       await server.app.close();
+      await tandem.close();
+    }
+  });
+});
+
+test('speed-layer memory: an early batch run that fails is not retried on every request, and refusals go on saying why', { timeout: 60_000 }, async () => {
+  await withTempDir(async (dir) => {
+    const warnings: string[] = [];
+    const errors: string[] = [];
+    const logger = { info() {}, error: (_o: object, m?: string) => void errors.push(m ?? ''), warn: (_o: object, m?: string) => void warnings.push(m ?? '') };
+    const tandem = await Tandem.open({ dataDir: dir, config: shopConfig, maxSpeedKeys: LIMIT, logger });
+    try {
+      await tandem.ingest('order', EVENTS.slice(0, 100).map((e) => e.raw));
+      await tandem.runBatch();
+      // A master file goes missing: every batch run now fails until it is restored.
+      const master = join(dir, 'master', 'order');
+      await rm(join(master, (await readdir(master)).find((n) => n.endsWith('.parquet'))!));
+      await tandem.ingest('order', EVENTS.slice(100, 2100).map((e) => e.raw));
+      for (let i = 0; i < 5; i++) {
+        await assert.rejects(tandem.ingest('order', EVENTS.slice(2100, 2110).map((e) => e.raw)), SpeedLayerFullError);
+        while (tandem.status().batchRunning) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(warnings.filter((w) => w.includes('starting a batch run early')).length, 1, 'one early run, then a back-off');
+      assert.equal(errors.filter((e) => e.startsWith('the early batch run failed')).length, 1);
+    } finally {
       await tandem.close();
     }
   });
