@@ -9,7 +9,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { API_SCOPES, keyDigest, TandemError, type ServerLimits } from '../definitions/index.ts';
 import { demoConfig } from '../demo/index.ts';
-import { Tandem, type BatchSummary, type QueryResult } from '../serving/index.ts';
+import { DataDirectoryLockedError, Tandem, type BatchSummary, type QueryResult } from '../serving/index.ts';
 import type { LogRepair } from '../index.ts';
 import { ApiClient, DEFAULT_URL } from './api-client.ts';
 import { CliError } from './cli-error.ts';
@@ -25,7 +25,7 @@ import { runServer, stopOnSignals, type RunningServer } from './run-server.ts';
 import { API_KEYS_VARIABLE, environmentApiKeys, generateKey, internalKey } from './server-access.ts';
 
 const urlOption = () => new Option('--url <url>', 'URL of a running Tandem server').default(DEFAULT_URL);
-const apiKeyOption = () => new Option('--api-key <key>', 'API key for a server that requires one').env('TANDEM_API_KEY');
+const apiKeyOption = () => new Option('--api-key <key>', 'API key for a server that requires one (prefer TANDEM_API_KEY: arguments show in ps)').env('TANDEM_API_KEY');
 
 function program(): Command {
   const cli = new Command('tandem')
@@ -178,11 +178,16 @@ clients send them as "Authorization: Bearer <key>". Make one with 'tandem keygen
     .requiredOption('--data <dir>', 'the data directory to repair')
     .action(async (options: { data: string }) => {
       if (!existsSync(join(options.data, 'log'))) throw new CliError(`${options.data} holds no Tandem event log (no log/ directory).`);
-      const repairs = await Tandem.repair(options.data);
+      const repairs = await Tandem.repair(options.data).catch((error: unknown) => {
+        if (error instanceof DataDirectoryLockedError) throw new CliError(`${options.data} is in use by ${error.pid === null ? 'another process' : `process ${error.pid}`}; stop it first, since repair needs the data directory to itself.`);
+        throw error;
+      });
       if (repairs.length === 0) return console.log(`Nothing to repair: every log segment in ${options.data} reads whole.`);
       for (const repair of repairs) console.log(formatRepair(repair));
       const lost = repairs.reduce((n, r) => n + r.lost.reduce((m, [from, to]) => m + to - from, 0), 0);
-      console.log(`\n${lost.toLocaleString('en-US')} events could not be read and are left out of every view; the next batch run rebuilds the views without them.`);
+      console.log(lost === 0
+        ? '\nNo acknowledged event was lost.'
+        : `\n${lost.toLocaleString('en-US')} events could not be read and are left out of every view; the next batch run rebuilds the views without them.`);
     });
 
   return cli;

@@ -65,6 +65,7 @@ export function createServer(options: ServerOptions): TandemServer {
     ? Fastify({ logger: false, bodyLimit, logController, frameworkErrors })
     : Fastify({ loggerInstance: options.logger, bodyLimit, logController, frameworkErrors });
   const metrics = new ServerMetrics(tandem);
+  const errorLog = new LogThrottle(10_000);
   access.register(app, (reason) => metrics.denied.inc({ reason }));
   const ingestRate = new IngestRate();
   const disk = new DiskUsageProbe(tandem.dataDir);
@@ -86,8 +87,9 @@ export function createServer(options: ServerOptions): TandemServer {
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
   app.setErrorHandler((error, request, reply) => {
     const { status, body, headers } = httpError(error, bodyLimit);
-    // Clients get a safe sentence; the log keeps the detail (an overload is expected under load and not logged).
-    if (status >= 500 && body.error.code !== 'log_overloaded') request.log.error({ err: error }, 'request failed');
+    // Clients get a safe sentence; the log keeps the detail, once per 10 s for a condition that lasts (a full
+    // disk answers every request alike), and never for an overload, which is expected under load.
+    if (status >= 500 && body.error.code !== 'log_overloaded' && errorLog.due(body.error.code)) request.log.error({ err: error }, 'request failed');
     void reply.status(status).headers(headers).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -140,7 +142,8 @@ export function createServer(options: ServerOptions): TandemServer {
   });
 
   const document = openApiDocument(tandem.catalog, version, access.enabled);
-  app.get('/openapi.json', async () => document);
+  // It describes every event type's fields: with keys configured, only key holders read it.
+  app.get('/openapi.json', { config: { scope: 'any' } }, async () => document);
 
   return { app, metrics, ingestRate };
 }
@@ -149,6 +152,20 @@ function parseEvents(body: unknown, limits: BodyLimits): ParsedEvents {
   if (typeof body === 'string') return parseNdjson(body, limits);
   if (body === undefined || body === null) throw new MalformedBodyError('The body is empty; send NDJSON or a JSON array of events.');
   return fromJsonBody(body, limits);
+}
+
+/** Says whether a message of a kind is due: the first one, then at most one per interval. */
+class LogThrottle {
+  readonly #last = new Map<string, number>();
+  constructor(private readonly intervalMs: number) {}
+
+  due(kind: string): boolean {
+    if (kind === 'internal') return true;
+    const now = Date.now();
+    if (now - (this.#last.get(kind) ?? -Infinity) < this.intervalMs) return false;
+    this.#last.set(kind, now);
+    return true;
+  }
 }
 
 function definedOnly<T extends object>(values: T): Partial<T> {

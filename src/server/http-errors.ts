@@ -53,7 +53,7 @@ function frameworkMessage(error: FrameworkError, bodyLimit: number): string {
 const SAFE_MESSAGES: Readonly<Record<string, string>> = {
   log_write_failed: 'The server could not write to its event log, so nothing in this request was stored; try again later.',
   log_closed: 'The server is shutting down and accepts no more events; try again when it is back.',
-  disk_full: "The server's disk is full, so nothing in this request was stored; retry once space has been freed.",
+  disk_full: "The server's disk is full, so nothing was written; retry once space has been freed.",
 };
 
 /** Seconds a client should wait before retrying, per temporary failure: an overload clears fast, a failing disk or a restart less so. */

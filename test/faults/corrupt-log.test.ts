@@ -7,8 +7,8 @@
  */
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { CorruptLogError, Tandem, type LogRepair } from '../../src/index.ts';
 import { decodeFrame } from '../../src/log/index.ts';
@@ -145,8 +145,12 @@ test('tandem repair prints what it did in one line per file, and says when there
     assert.equal(clean.stdout.trim(), `Nothing to repair: every log segment in ${dir} reads whole.`);
     const damaged = (await segments(dir))[0]!;
     await flipByte(damaged, 300);
-    const served = await runCli(['serve', '--config', join(dir, 'missing.json'), '--data', dir]);
+    const config = join(dir, '..', `${basename(dir)}.config.json`);
+    await writeFile(config, JSON.stringify(shopConfig));
+    const served = await runCli(['serve', '--config', config, '--data', dir, '--port', '0']);
+    await rm(config);
     assert.equal(served.code, 1);
+    assert.match(served.stderr, new RegExp(`^tandem: Log file ${damaged} is damaged at byte \\d+ \\(checksum mismatch\\): restore it from a backup, or run 'tandem repair --data ${dir}'`));
     const repaired = await runCli(['repair', '--data', dir]);
     assert.equal(repaired.code, 0, repaired.stderr);
     assert.match(repaired.stdout, new RegExp(`^${damaged}: lost offsets [\\d,]+–[\\d,]+ \\(checksum mismatch at byte \\d+\\); the original is kept at .+quarantine/.+\\n\\n[\\d,]+ events could not be read and are left out of every view; the next batch run rebuilds the views without them\\.\\n$`));

@@ -79,7 +79,7 @@ test('disk full: ingest answers 507 with Retry-After, a batch run too, nothing a
     }
     assert.ok(full !== undefined, 'the disk filled up');
     assert.deepEqual([...statuses].sort(), [200, 507]);
-    assert.deepEqual(full, { code: 'disk_full', message: "The server's disk is full, so nothing in this request was stored; retry once space has been freed." });
+    assert.deepEqual(full, { code: 'disk_full', message: "The server's disk is full, so nothing was written; retry once space has been freed." });
     assert.equal(tandem.status().logEnd, acked, 'a refused request left nothing in the log');
     // A client resending its last acknowledged request (it never saw the answer) is told they are all duplicates.
     const resent = await server.app.inject({ method: 'POST', url: '/v1/events/order', headers: { 'content-type': 'application/x-ndjson' }, payload: lastAcked });

@@ -51,7 +51,7 @@ function call(route: keyof typeof ROUTES, key?: string) {
   return server.app.inject({ method, url, payload, headers: { ...headers, ...(key === undefined ? {} : { authorization: `Bearer ${key}` }) } });
 }
 
-test('access: without a key every data route answers 401 with a Bearer challenge; health, OpenAPI and the dashboard page stay public', async () => {
+test('access: without a key every data route answers 401 with a Bearer challenge; health and the dashboard page stay public', async () => {
   for (const route of Object.keys(ROUTES) as (keyof typeof ROUTES)[]) {
     const response = await call(route);
     assert.equal(response.statusCode, 401, route);
@@ -59,8 +59,13 @@ test('access: without a key every data route answers 401 with a Bearer challenge
     assert.equal(response.json().error.code, 'unauthorized');
     assert.match(response.json().error.message, /^This server needs an API key: send it as the header "Authorization: Bearer <key>"\.$/);
   }
-  for (const url of ['/healthz', '/openapi.json', '/']) assert.equal((await server.app.inject({ url })).statusCode, 200, url);
-  const openapi = (await server.app.inject({ url: '/openapi.json' })).json();
+  for (const url of ['/healthz', '/']) assert.equal((await server.app.inject({ url })).statusCode, 200, url);
+  // HEAD takes its GET route's scope; the status stream is checked before it takes over the connection.
+  for (const [method, url] of [['HEAD', '/v1/status'], ['HEAD', '/metrics'], ['GET', '/v1/status/stream'], ['GET', '/openapi.json']] as const) {
+    assert.equal((await server.app.inject({ method, url })).statusCode, 401, `${method} ${url}`);
+  }
+  assert.equal((await server.app.inject({ url: '/v1/status/stream', headers: { authorization: `Bearer ${QUERY_KEY}` } })).statusCode, 403);
+  const openapi = (await server.app.inject({ url: '/openapi.json', headers: { authorization: `Bearer ${INGEST_KEY}` } })).json();
   assert.deepEqual(openapi.paths['/v1/query'].post.security, [{ apiKey: [] }]);
   assert.equal(openapi.paths['/v1/batch'].post['x-tandem-scope'], 'admin');
   assert.equal(openapi.components.securitySchemes.apiKey.scheme, 'bearer');

@@ -47,6 +47,8 @@ function askForKey(rejected) {
       keyPrompt = null;
       resolve();
     };
+    // Escape would close the dialog with every request still waiting on it: keep it open until a key is given.
+    dialog.oncancel = (event) => event.preventDefault();
     if (!dialog.open) dialog.showModal();
   });
   return keyPrompt;
