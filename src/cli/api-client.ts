@@ -5,6 +5,7 @@
  * @module
  */
 import { CliError } from './cli-error.ts';
+import { TemporaryFailure } from './retry-temporary.ts';
 
 export const DEFAULT_URL = 'http://127.0.0.1:7070';
 
@@ -36,6 +37,8 @@ export class ApiClient {
     }
     const text = await response.text();
     if (response.status === 401) throw new CliError(`The server at ${this.baseUrl} needs a valid API key; pass one with --api-key or TANDEM_API_KEY.`);
+    const retryAfter = Number(response.headers.get('retry-after'));
+    if ((response.status === 503 || response.status === 507) && retryAfter > 0) throw new TemporaryFailure(`The server answered ${response.status}: ${serverMessage(text)}`, retryAfter * 1000);
     if (!response.ok) throw new CliError(`The server answered ${response.status}: ${serverMessage(text)}`);
     return JSON.parse(text) as T;
   }

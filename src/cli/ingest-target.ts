@@ -5,9 +5,11 @@
  * @module
  */
 import { parseNdjsonLines, requestRejections } from '../server/index.ts';
-import { Tandem, type RejectedEvent } from '../serving/index.ts';
+import { SpeedLayerFullError, Tandem, type RejectedEvent } from '../serving/index.ts';
+import { DiskFullError, LogOverloadedError } from '../log/index.ts';
 import { compileConfig, type Catalog, type FieldType, type TandemConfig } from '../definitions/index.ts';
 import type { ApiClient } from './api-client.ts';
+import { retryTemporary, TemporaryFailure } from './retry-temporary.ts';
 
 export interface BatchOutcome {
   readonly accepted: number;
@@ -30,7 +32,7 @@ export function httpTarget(client: ApiClient): IngestTarget {
       const definition = eventTypes.find((e) => (e as { name?: unknown }).name === eventType);
       return definition === undefined ? undefined : fieldTypes(compileConfig({ eventTypes: [definition], views: [] }), eventType);
     },
-    send: (eventType, lines) => client.postNdjson<BatchOutcome>(`/v1/events/${encodeURIComponent(eventType)}`, lines.join('\n')),
+    send: (eventType, lines) => retryTemporary(() => client.postNdjson<BatchOutcome>(`/v1/events/${encodeURIComponent(eventType)}`, lines.join('\n'))),
     close: async () => {},
   };
 }
@@ -41,7 +43,12 @@ export async function localTarget(dataDir: string, config: TandemConfig): Promis
     fields: async (eventType) => fieldTypes(tandem.catalog, eventType),
     async send(eventType, lines) {
       const parsed = parseNdjsonLines(lines);
-      const result = await tandem.ingest(eventType, parsed.events);
+      const result = await retryTemporary(() => tandem.ingest(eventType, parsed.events).catch((error: unknown) => {
+        // In this process there is no schedule: when the speed layer is full, its batch run is what frees it.
+        if (error instanceof SpeedLayerFullError) throw new TemporaryFailure(error.message, 50);
+        if (error instanceof LogOverloadedError || error instanceof DiskFullError) throw new TemporaryFailure(error.message, error instanceof DiskFullError ? 10_000 : 100);
+        throw error;
+      }));
       return { accepted: result.accepted, duplicates: result.duplicates, rejected: requestRejections(parsed, result.rejected) };
     },
     close: () => tandem.close(),
