@@ -108,7 +108,11 @@ export class EventLog {
     if (bases.length > 0) {
       const scan = await scanSegment(path, activeBase);
       // Intact frames after the problem were acknowledged: that is damage, not a write the crash cut short.
-      if (scan.problem !== undefined && scan.resumesAt !== undefined) throw new CorruptLogError(path, scan.validBytes, scan.problem);
+      // Except after zeros: a power loss can leave a group's earlier pages unwritten (read back as zeros) and
+      // its later ones on disk; that group was never acknowledged, so it is cut off like any torn write.
+      if (scan.problem !== undefined && scan.resumesAt !== undefined && !(await zeroFilled(path, scan.validBytes, scan.resumesAt.position))) {
+        throw new CorruptLogError(path, scan.validBytes, scan.problem);
+      }
       if (scan.problem !== undefined) {
         await truncate(path, scan.validBytes);
         options.onRecovered?.({ file: path, droppedBytes: scan.fileBytes - scan.validBytes, reason: scan.problem });
@@ -301,6 +305,18 @@ export class EventLog {
     this.#closed = true;
     while (this.#running) await this.#flushing;
     await this.#file.close();
+  }
+}
+
+/** Whether bytes [from, to) of a file are all zero. */
+async function zeroFilled(path: string, from: number, to: number): Promise<boolean> {
+  const file = await open(path, 'r');
+  try {
+    const bytes = Buffer.alloc(to - from);
+    await file.read(bytes, 0, bytes.length, from);
+    return bytes.every((b) => b === 0);
+  } finally {
+    await file.close();
   }
 }
 

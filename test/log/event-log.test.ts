@@ -131,3 +131,24 @@ test('log - backpressure: appends beyond the pending limit are refused whole, th
     await log.close();
   });
 });
+
+test('log - a zero-filled stretch with intact frames after it, as a power loss leaves a group half on disk, is cut off as a torn write', async () => {
+  await withTempDir(async (dir) => {
+    const { log } = await openLog(dir);
+    await log.append('order', [row('kept')]);
+    const keptBytes = (await stat(segmentPath(dir, 0))).size;
+    await log.append('order', [row('zeroed-1'), row('zeroed-2')]);
+    const zeroedEnd = (await stat(segmentPath(dir, 0))).size;
+    await log.append('order', [row('after')]);
+    await log.close();
+    const bytes = await readFile(segmentPath(dir, 0));
+    bytes.fill(0, keptBytes, zeroedEnd);
+    await writeFile(segmentPath(dir, 0), bytes);
+
+    const reopened = await openLog(dir);
+    assert.equal(reopened.log.end, 1);
+    assert.deepEqual(await replayed(reopened.log), ['0:kept']);
+    assert.equal(reopened.recovered.length, 1);
+    await reopened.log.close();
+  });
+});
