@@ -16,7 +16,7 @@ import { CorruptLogError } from './errors.ts';
 import { parquetRelativePath, rangeName, segmentManifestDir, type SegmentManifest } from './master-layout.ts';
 import { writeSegmentManifest } from './master-integrity.ts';
 import { LOST_RANGE_TYPE } from './repair-log.ts';
-import { fileSha256 } from '../util/checksums.ts';
+import { checksumMatches, fileSha256 } from '../util/checksums.ts';
 import { scanSegment } from './segment-scan.ts';
 import { segmentPath } from './segment-files.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
@@ -56,8 +56,9 @@ export class ParquetExporter {
   /** Exports segment `[base, end)` unless its manifest already exists. */
   async export(base: number, end: number): Promise<SegmentManifest> {
     const manifestPath = join(segmentManifestDir(this.masterDir), `${rangeName(base, end)}.json`);
-    const existing = await readFile(manifestPath, 'utf8').catch(() => undefined);
-    if (existing !== undefined) return JSON.parse(existing) as SegmentManifest;
+    // A whole manifest means a finished export; a damaged one is redone from the segment, which is still here.
+    const existing = await readFile(manifestPath, 'utf8').then(parseManifest, () => undefined);
+    if (existing !== undefined) return existing;
 
     const path = segmentPath(this.logDir, base);
     const scan = await scanSegment(path, base);
@@ -105,6 +106,15 @@ export class ParquetExporter {
     } finally {
       await rm(ndjson, { force: true });
     }
+  }
+}
+
+function parseManifest(text: string): SegmentManifest | undefined {
+  try {
+    const manifest = JSON.parse(text) as SegmentManifest & { readonly checksum?: string };
+    return checksumMatches(manifest) ? manifest : undefined;
+  } catch {
+    return undefined;
   }
 }
 
