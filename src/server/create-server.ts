@@ -64,11 +64,11 @@ export function createServer(options: ServerOptions): TandemServer {
   const app = options.logger === undefined
     ? Fastify({ logger: false, bodyLimit, logController, frameworkErrors })
     : Fastify({ loggerInstance: options.logger, bodyLimit, logController, frameworkErrors });
-  const metrics = new ServerMetrics(tandem);
+  const disk = new DiskUsageProbe(tandem.dataDir);
+  const metrics = new ServerMetrics(tandem, disk);
   const errorLog = new LogThrottle(10_000);
   access.register(app, (reason) => metrics.denied.inc({ reason }));
   const ingestRate = new IngestRate();
-  const disk = new DiskUsageProbe(tandem.dataDir);
   const status = async () => ({
     version,
     ...tandem.status(),

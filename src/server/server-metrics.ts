@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Tandem } from '../serving/index.ts';
+import type { DiskUsageProbe } from './disk-usage.ts';
 
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -18,7 +19,7 @@ export class ServerMetrics {
   readonly denied = new Counter({ name: 'tandem_http_denied_total', help: 'Requests refused for a missing or unknown API key (unauthorized) or a missing scope (forbidden).', labelNames: ['reason'], registers: [this.registry] });
   readonly batchSeconds = new Histogram({ name: 'tandem_batch_duration_seconds', help: 'Batch cycle time, from seal to publication.', buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers: [this.registry] });
 
-  constructor(tandem: Tandem) {
+  constructor(tandem: Tandem, disk: DiskUsageProbe) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tandem_' });
     const gauge = (name: string, help: string, read: () => number | null) => new Gauge({
       name, help, registers: [this.registry],
@@ -38,5 +39,13 @@ export class ServerMetrics {
     gauge('tandem_speed_events', 'Events held by the speed layer.', () => tandem.status().speed.events);
     gauge('tandem_speed_keys', 'Keys (series and bucket) held by the speed layer.', () => tandem.status().speed.keys);
     gauge('tandem_idempotency_keys', 'Idempotency keys held in memory.', () => tandem.status().idempotencyKeys);
+    // Read at scrape time like the rest; the probe caches for a few seconds, so scrapes stay cheap.
+    new Gauge({
+      name: 'tandem_disk_free_bytes', help: 'Space left on the data directory\'s filesystem (ingest answers 507 when it runs out).', registers: [this.registry],
+      async collect() {
+        const free = (await disk.read()).freeBytes;
+        if (free !== null) this.set(free);
+      },
+    });
   }
 }

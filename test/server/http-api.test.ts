@@ -130,6 +130,7 @@ describe('POST /v1/batch and the read endpoints', () => {
     assert.match(metrics.headers['content-type'] as string, /text\/plain/);
     assert.match(metrics.body, /tandem_events_accepted_total\{event_type="order"\} 4/);
     assert.match(metrics.body, /tandem_events_rejected_total\{event_type="order"\} 2/);
+    assert.match(metrics.body, /tandem_disk_free_bytes \d+/);
     assert.match(metrics.body, new RegExp(`tandem_log_end_offset ${tandem.status().logEnd}`));
     assert.match(metrics.body, /tandem_process_resident_memory_bytes/);
 
