@@ -100,7 +100,7 @@ clients send them as "Authorization: Bearer <key>". Make one with 'tandem keygen
         extraApiKeys: userKeys.length > 0 ? [...userKeys, traffic.key] : [], allowUnauthenticated: options.allowUnauthenticated === true,
       });
       stopOnSignals(running);
-      await startDemo(running, nonNegativeInt(options.rate, '--rate'), nonNegativeInt(options.history, '--history'), traffic.secret);
+      await startDemo(running, nonNegativeInt(options.rate, '--rate'), nonNegativeInt(options.history, '--history'), traffic.secret, userKeys.length > 0);
     });
 
   cli.command('ingest')
@@ -243,7 +243,7 @@ function printBatch(summary: BatchSummary): void {
   console.log(`batch v${summary.version} published: ${summary.events.toLocaleString('en-US')} events below offset ${summary.cutoff} in ${(summary.durationMs / 1000).toFixed(2)} s`);
 }
 
-async function startDemo(running: RunningServer, rate: number, history: number, apiKey: string): Promise<void> {
+async function startDemo(running: RunningServer, rate: number, history: number, apiKey: string, keysRequired: boolean): Promise<void> {
   const traffic = new DemoTraffic(running.server, rate, apiKey);
   if (running.tandem.status().logEnd === 0 && history > 0) {
     await traffic.backfill(history, 7);
@@ -259,6 +259,7 @@ async function startDemo(running: RunningServer, rate: number, history: number, 
     `  API       ${url}/v1/status   (OpenAPI at ${url}/openapi.json)`,
     `  Metrics   ${url}/metrics`,
     `  Try       npx tandem query '{"view":"revenue_by_country","groupBy":["country"],"granularity":"all","orderBy":[{"measure":"revenue","desc":true}]}' --url ${url}`,
+    ...(keysRequired ? [`  Keys      required (from ${API_KEYS_VARIABLE}): give one to the CLI with TANDEM_API_KEY, and to the dashboard when it asks`] : []),
     'Press Ctrl+C to stop.',
     '',
   ].join('\n'));
