@@ -14,7 +14,7 @@ import { batchViewSql } from './batch-sql.ts';
 import { loadViewTable } from './batch-view-loader.ts';
 import { InMemoryBatchViews } from './batch-view-store.ts';
 import { CorruptBatchViewError } from './errors.ts';
-import { fileSha256 } from '../util/checksums.ts';
+import { fileSha256, readFailure } from '../util/checksums.ts';
 import type { VersionStore } from './version-store.ts';
 
 export interface BatchRunInput {
@@ -103,7 +103,7 @@ async function loadViewFile(connection: DuckDBConnection, view: ViewSchema, path
   try {
     actual = await fileSha256(path);
   } catch (error) {
-    throw new CorruptBatchViewError(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is missing' : (error as Error).message, { cause: error });
+    throw new CorruptBatchViewError(path, readFailure(error), { cause: error });
   }
   if (sha256 !== undefined && actual !== sha256) throw new CorruptBatchViewError(path, 'its SHA-256 does not match the one in the manifest');
   try {

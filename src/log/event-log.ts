@@ -110,7 +110,7 @@ export class EventLog {
       // Intact frames after the problem were acknowledged: that is damage, not a write the crash cut short.
       // Except after zeros: a power loss can leave a group's earlier pages unwritten (read back as zeros) and
       // its later ones on disk; that group was never acknowledged, so it is cut off like any torn write.
-      if (scan.problem !== undefined && scan.resumesAt !== undefined && !(await zeroFilled(path, scan.validBytes, scan.resumesAt.position))) {
+      if (scan.problem !== undefined && scan.resumesAt !== undefined && scan.gapIsZeros !== true) {
         throw new CorruptLogError(path, scan.validBytes, scan.problem);
       }
       if (scan.problem !== undefined) {
@@ -199,7 +199,7 @@ export class EventLog {
       if (bytes > 0) await this.#write(frames, bytes);
     } catch (error) {
       // The group's keys never reached the index, so a failed write leaves it, and its window, as it was.
-      const failure = isDiskFull(error) ? new DiskFullError(this.#options.dir, error) : new LogWriteError(segmentPath(this.#options.dir, this.#activeBase), error);
+      const failure = this.#writeFailure(this.#activeBase, error);
       for (const pending of group) pending.reject(failure);
       return;
     }
@@ -249,12 +249,17 @@ export class EventLog {
     }
   }
 
+  /** The error an append or seal is rejected with: a full disk is told apart, since it clears by itself. */
+  #writeFailure(segmentBase: number, error: unknown): DiskFullError | LogWriteError {
+    return isDiskFull(error) ? new DiskFullError(this.#options.dir, error) : new LogWriteError(segmentPath(this.#options.dir, segmentBase), error);
+  }
+
   async #sealNow(pending: Extract<Pending, { kind: 'seal' }>): Promise<void> {
     try {
       if (this.#size > 0) await this.#roll();
       pending.resolve(this.#end);
     } catch (error) {
-      pending.reject(isDiskFull(error) ? new DiskFullError(this.#options.dir, error) : new LogWriteError(segmentPath(this.#options.dir, this.#end), error));
+      pending.reject(this.#writeFailure(this.#end, error));
     }
   }
 
@@ -305,18 +310,6 @@ export class EventLog {
     this.#closed = true;
     while (this.#running) await this.#flushing;
     await this.#file.close();
-  }
-}
-
-/** Whether bytes [from, to) of a file are all zero. */
-async function zeroFilled(path: string, from: number, to: number): Promise<boolean> {
-  const file = await open(path, 'r');
-  try {
-    const bytes = Buffer.alloc(to - from);
-    await file.read(bytes, 0, bytes.length, from);
-    return bytes.every((b) => b === 0);
-  } finally {
-    await file.close();
   }
 }
 

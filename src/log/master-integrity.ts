@@ -12,7 +12,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { readdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sqlStringLiteral } from '../definitions/index.ts';
-import { checksumMatches, fileSha256, withChecksum } from '../util/checksums.ts';
+import { checksumMatches, fileSha256, readFailure, withChecksum } from '../util/checksums.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
 import { CorruptMasterFileError } from './errors.ts';
 import { rangeName, segmentManifestDir, type SegmentManifest } from './master-layout.ts';
@@ -36,16 +36,17 @@ export async function readSegmentManifests(masterDir: string): Promise<{ manifes
   for (const name of names) {
     const [, base, end] = MANIFEST_NAME.exec(name)!;
     const file = join(dir, name);
-    const reason = await readManifest(file).then((m) => {
-      manifests.push(m);
-      return undefined;
-    }, (error: Error) => error.message.replace(/\.$/, ''));
-    if (reason !== undefined) damaged.push({ file, base: Number(base), end: Number(end), reason });
+    try {
+      manifests.push(await readSegmentManifest(file));
+    } catch (error) {
+      damaged.push({ file, base: Number(base), end: Number(end), reason: (error as Error).message.replace(/\.$/, '') });
+    }
   }
   return { manifests, damaged };
 }
 
-async function readManifest(file: string): Promise<SegmentManifest> {
+/** One segment manifest; throws (saying why) when it does not parse or does not match its checksum. */
+export async function readSegmentManifest(file: string): Promise<SegmentManifest> {
   const parsed = JSON.parse(await readFile(file, 'utf8')) as SegmentManifest & { checksum?: string };
   if (!checksumMatches(parsed)) throw new Error('its checksum does not match its content');
   return parsed;
@@ -66,8 +67,8 @@ export async function verifyMasterFiles(masterDir: string, manifests: readonly S
     for (const entry of Object.values(manifest.files)) {
       if (entry.sha256 === undefined) continue;
       const path = join(masterDir, entry.path);
-      const actual = await fileSha256(path).catch((error: NodeJS.ErrnoException) => {
-        throw new CorruptMasterFileError(path, error.code === 'ENOENT' ? 'it is missing' : error.message, { cause: error });
+      const actual = await fileSha256(path).catch((error: unknown) => {
+        throw new CorruptMasterFileError(path, readFailure(error), { cause: error });
       });
       if (actual !== entry.sha256) throw new CorruptMasterFileError(path, 'its SHA-256 does not match the one taken when it was written');
     }

@@ -8,15 +8,15 @@
  * @module
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Catalog, EventTypeSchema, Field } from '../definitions/index.ts';
 import { sqlIdentifier, sqlStringLiteral } from '../definitions/index.ts';
 import { CorruptLogError } from './errors.ts';
 import { parquetRelativePath, rangeName, segmentManifestDir, type SegmentManifest } from './master-layout.ts';
-import { writeSegmentManifest } from './master-integrity.ts';
+import { readSegmentManifest, writeSegmentManifest } from './master-integrity.ts';
 import { LOST_RANGE_TYPE } from './repair-log.ts';
-import { checksumMatches, fileSha256 } from '../util/checksums.ts';
+import { fileSha256 } from '../util/checksums.ts';
 import { scanSegment } from './segment-scan.ts';
 import { segmentPath } from './segment-files.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
@@ -57,7 +57,7 @@ export class ParquetExporter {
   async export(base: number, end: number): Promise<SegmentManifest> {
     const manifestPath = join(segmentManifestDir(this.masterDir), `${rangeName(base, end)}.json`);
     // A whole manifest means a finished export; a damaged one is redone from the segment, which is still here.
-    const existing = await readFile(manifestPath, 'utf8').then(parseManifest, () => undefined);
+    const existing = await readSegmentManifest(manifestPath).catch(() => undefined);
     if (existing !== undefined) return existing;
 
     const path = segmentPath(this.logDir, base);
@@ -106,15 +106,6 @@ export class ParquetExporter {
     } finally {
       await rm(ndjson, { force: true });
     }
-  }
-}
-
-function parseManifest(text: string): SegmentManifest | undefined {
-  try {
-    const manifest = JSON.parse(text) as SegmentManifest & { readonly checksum?: string };
-    return checksumMatches(manifest) ? manifest : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -14,7 +14,7 @@ import { mkdir, readdir, readFile, rename, rm, truncate, writeFile } from 'node:
 import { basename, join } from 'node:path';
 import { syncDirectory } from '../util/sync-directory.ts';
 import { encodeFrame } from './frame.ts';
-import { nextIntactFrame, scanSegmentBytes } from './segment-scan.ts';
+import { scanSegmentBytes } from './segment-scan.ts';
 import { listSegmentBases, segmentPath } from './segment-files.ts';
 
 /** The event type of a frame that stands for offsets whose events were lost to damage. */
@@ -59,14 +59,14 @@ function salvage(buffer: Buffer, base: number, end: number | undefined): Salvage
     if (scan.problem === undefined) break;
     const at = position + scan.validBytes;
     result.reasons.push(`${scan.problem} at byte ${at}`);
-    const next = nextIntactFrame(buffer, at, offset);
+    const next = scan.resumesAt;
     if (next === undefined) {
       if (end === undefined && result.reasons.length === 1) return { ...result, tornAt: at };
       break;
     }
     if (next.frame.firstOffset > offset) lose(offset, next.frame.firstOffset);
     offset = next.frame.firstOffset;
-    position = next.position;
+    position += next.position;
   }
   if (end !== undefined && offset < end) lose(offset, end);
   return result;

@@ -19,13 +19,15 @@ export interface SegmentScan {
   readonly problem?: string;
   /** When reading stopped early: the next intact frame, if any. None means a torn tail; one means damage. */
   readonly resumesAt?: { readonly position: number; readonly frame: Frame };
+  /** Whether every byte from the problem up to {@link resumesAt} is zero, as a power loss leaves unwritten pages. */
+  readonly gapIsZeros?: boolean;
 }
 
 export async function scanSegment(path: string, base: number): Promise<SegmentScan> {
   return scanSegmentBytes(await readFile(path), base);
 }
 
-/** Reads frames from `position` while they are intact and their offsets follow on from `end`. */
+/** Reads frames from the start of `buffer` while they are intact and their offsets follow on from `base`. */
 export function scanSegmentBytes(buffer: Buffer, base: number): SegmentScan {
   const frames: Frame[] = [];
   let position = 0;
@@ -34,7 +36,9 @@ export function scanSegmentBytes(buffer: Buffer, base: number): SegmentScan {
     const frame = decodeFrame(buffer, position);
     const problem = typeof frame === 'string' ? frame : frame.firstOffset !== end ? `offset ${frame.firstOffset} where ${end} was due` : undefined;
     if (problem !== undefined) {
-      return { frames, validBytes: position, fileBytes: buffer.length, end, problem, resumesAt: nextIntactFrame(buffer, position, end) };
+      const resumesAt = nextIntactFrame(buffer, position, end);
+      const gapIsZeros = resumesAt !== undefined && buffer.subarray(position, resumesAt.position).every((b) => b === 0);
+      return { frames, validBytes: position, fileBytes: buffer.length, end, problem, resumesAt, gapIsZeros };
     }
     const intact = frame as Frame;
     frames.push(intact);
@@ -51,7 +55,7 @@ export function scanSegmentBytes(buffer: Buffer, base: number): SegmentScan {
  * where reading can resume after damage. Most positions fail on the length
  * field alone, so the walk is linear in practice.
  */
-export function nextIntactFrame(buffer: Buffer, from: number, minOffset: number): { readonly position: number; readonly frame: Frame } | undefined {
+function nextIntactFrame(buffer: Buffer, from: number, minOffset: number): { readonly position: number; readonly frame: Frame } | undefined {
   for (let position = from + 1; position < buffer.length; position++) {
     const frame = decodeFrame(buffer, position);
     if (typeof frame !== 'string' && frame.firstOffset >= minOffset) return { position, frame };

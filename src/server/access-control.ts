@@ -1,7 +1,7 @@
 /**
  * API keys and scopes. Each route declares the scope it needs in its Fastify
  * route config (`{ config: { scope: 'ingest' } }`); routes without one (the
- * dashboard's static files, `/healthz`, `/openapi.json`) are public. With no
+ * dashboard's static files, `/healthz`) are public. With no
  * keys configured every route is open, which is why the CLI refuses to bind
  * a keyless server to a non-loopback address.
  *

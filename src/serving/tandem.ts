@@ -30,18 +30,6 @@ const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
 const RECENT_BATCHES = 20;
 
 /**
- * A running Tandem engine.
- *
- * @example
- * ```ts
- * const tandem = await Tandem.open({ dataDir: './data', config });
- * await tandem.ingest('order', [{ orderId: 'o1', at: '2024-05-01T12:00:00Z', country: 'DE', amount: 19.99 }]);
- * const { rows, meta } = await tandem.query({ view: 'revenue_by_country', granularity: 'all', groupBy: ['country'] });
- * await tandem.runBatch();
- * await tandem.close();
- * ```
- */
-/**
  * A published batch version that fails its checks is not served: the error
  * (naming the file) is logged and `null` tells the caller to rebuild every
  * view from the master dataset, which holds every event below any cutoff.
@@ -55,6 +43,18 @@ function damagedBatch(error: unknown, logger: EngineLogger): null {
 /** About 0.6 GB of speed-layer state at ~124 bytes per key. */
 const DEFAULT_MAX_SPEED_KEYS = 5_000_000;
 
+/**
+ * A running Tandem engine.
+ *
+ * @example
+ * ```ts
+ * const tandem = await Tandem.open({ dataDir: './data', config });
+ * await tandem.ingest('order', [{ orderId: 'o1', at: '2024-05-01T12:00:00Z', country: 'DE', amount: 19.99 }]);
+ * const { rows, meta } = await tandem.query({ view: 'revenue_by_country', granularity: 'all', groupBy: ['country'] });
+ * await tandem.runBatch();
+ * await tandem.close();
+ * ```
+ */
 export class Tandem {
   readonly catalog: Catalog;
   readonly #log: EventLog;
@@ -386,7 +386,6 @@ export class Tandem {
     return this.#options.dataDir;
   }
 
-  /** A snapshot of the engine's state, for status pages and metrics. */
   /**
    * Calls `listener` after every batch publication, whoever started the run
    * (a schedule, a request, or the engine itself under memory pressure).
@@ -402,6 +401,7 @@ export class Tandem {
     return () => this.#published.delete(listener);
   }
 
+  /** A snapshot of the engine's state, for status pages and metrics. */
   status(): EngineStatus {
     const manifest = this.#batch?.manifest;
     return {

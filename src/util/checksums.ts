@@ -17,6 +17,11 @@ export async function fileSha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** Why a file could not be read, in words for an error message. */
+export function readFailure(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is missing' : (error as Error).message;
+}
+
 function contentSha256(value: object): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex');
 }
