@@ -14,7 +14,8 @@ import { mkdir, open, truncate, unlink, type FileHandle } from 'node:fs/promises
 import type { Catalog, Row } from '../definitions/index.ts';
 import { UnknownEventTypeError } from '../definitions/index.ts';
 import { CorruptLogError, DiskFullError, LogClosedError, LogOverloadedError, LogWriteError } from './errors.ts';
-import { encodeFrame } from './frame.ts';
+import { FrameEncoder, type FrameJob } from './frame-encoder.ts';
+import { toColumns } from './row-columns.ts';
 import { IdempotencyIndex } from './idempotency-index.ts';
 import { frameRows, scanSegment, type LoggedRow } from './segment-scan.ts';
 import { listSegmentBases, segmentPath } from './segment-files.ts';
@@ -51,6 +52,8 @@ export interface EventLogOptions {
   readonly maxPendingEvents?: number;
   /** Told of a torn tail cut off at recovery. */
   readonly onRecovered?: (info: { file: string; droppedBytes: number; reason: string }) => void;
+  /** Told if the frame encoder's worker dies; frames are then encoded on the main thread. */
+  readonly onEncoderFailed?: (error: unknown) => void;
 }
 
 /** A sealed segment: offsets `[base, end)`. */
@@ -59,20 +62,52 @@ export interface SealedSegment {
   readonly end: number;
 }
 
-type Pending =
-  | { readonly kind: 'append'; readonly eventType: string; readonly rows: readonly Row[]; resolve(o: AppendOutcome): void; reject(e: unknown): void }
-  | { readonly kind: 'seal'; resolve(end: number): void; reject(e: unknown): void };
+/** Rows past which a commit group closes. */
+const GROUP_ROWS = 4096;
+
+type AppendPending = { readonly kind: 'append'; readonly eventType: string; readonly rows: readonly Row[]; resolve(o: AppendOutcome): void; reject(e: unknown): void };
+type Pending = AppendPending | { readonly kind: 'seal'; resolve(end: number): void; reject(e: unknown): void };
+
+interface Committed {
+  readonly eventType: string;
+  readonly rows: Row[];
+  readonly outcome: AppendOutcome;
+}
+
+/** A group of appends in the commit pipeline. */
+interface Stage {
+  readonly group: readonly AppendPending[];
+  readonly keys: PendingKeys;
+  readonly committed: readonly Committed[];
+  /** One past the group's last offset. */
+  readonly end: number;
+  /** Settles true once the group is durable, false if it was refused. */
+  durable: Promise<boolean>;
+  /** Settles once the listener has the group and its appends are resolved (or it was refused). */
+  applied: Promise<void>;
+  /** An earlier group's failure: this group's offsets and duplicate checks assumed that group would be written. */
+  doomedBy?: unknown;
+  /** The segment was rolled over after this group, at this offset. */
+  sealedAt?: number;
+}
 
 export class EventLog {
   readonly keys: IdempotencyIndex;
   readonly #options: EventLogOptions;
   readonly #maxSegmentBytes: number;
+  readonly #encoder: FrameEncoder;
   #sealed: SealedSegment[];
   #activeBase: number;
   #file: FileHandle;
   #size: number;
   #end: number;
+  /** Where the next group's offsets start: past the groups in the pipeline. */
+  #nextOffset: number;
   #queue: Pending[] = [];
+  /** Groups started and not yet durable nor refused, oldest first. */
+  readonly #stages: Stage[] = [];
+  /** The newest group started. */
+  #tail: Stage | undefined;
   /** Rows appended but not yet durable: queued, or in the group being written. */
   #pendingEvents = 0;
   #flushing: Promise<void> | undefined;
@@ -84,11 +119,14 @@ export class EventLog {
     const windows = [...options.catalog.eventTypes.values()].flatMap((e) => (e.idempotencyWindow === undefined ? [] : [[e.name, e.idempotencyWindow] as const]));
     this.keys = new IdempotencyIndex(new Map(windows));
     this.#maxSegmentBytes = options.maxSegmentBytes ?? 64 * 1024 * 1024;
+    const fields = new Map([...options.catalog.eventTypes.values()].map((e) => [e.name, e.fields] as const));
+    this.#encoder = new FrameEncoder({ fields, onWorkerFailed: options.onEncoderFailed });
     this.#sealed = sealed;
     this.#activeBase = activeBase;
     this.#file = file;
     this.#size = size;
     this.#end = end;
+    this.#nextOffset = end;
   }
 
   /**
@@ -173,9 +211,15 @@ export class EventLog {
     try {
       while (this.#queue.length > 0) {
         const sealAt = this.#queue.findIndex((p) => p.kind === 'seal');
-        const group = this.#queue.splice(0, sealAt === -1 ? this.#queue.length : sealAt);
-        if (group.length > 0) await this.#commit(group as Extract<Pending, { kind: 'append' }>[]);
-        else await this.#sealNow(this.#queue.shift() as Extract<Pending, { kind: 'seal' }>);
+        if (sealAt === 0) {
+          await this.#tail?.applied;
+          await this.#sealNow(this.#queue.shift() as Extract<Pending, { kind: 'seal' }>);
+          continue;
+        }
+        const previous = this.#tail;
+        this.#tail = this.#startCommit(this.#queue.splice(0, this.#groupLength(sealAt === -1 ? this.#queue.length : sealAt)) as AppendPending[], previous);
+        // Two groups at most: one written while the next is encoded. Appends arriving meanwhile gather into the group after.
+        await previous?.durable;
       }
     } finally {
       // Cleared in the same tick as the last empty-queue check, so no append can be stranded.
@@ -183,32 +227,89 @@ export class EventLog {
     }
   }
 
-  async #commit(group: Extract<Pending, { kind: 'append' }>[]): Promise<void> {
-    const frames: Buffer[] = [];
-    const keysAdded = new PendingKeys();
-    const committed: { eventType: string; rows: Row[]; outcome: AppendOutcome }[] = [];
-    let offset = this.#end;
+  /**
+   * How many of the first `available` queued appends form the next group: up
+   * to {@link GROUP_ROWS} rows (at least one append, however large). Capped so
+   * that a burst becomes several groups, one encoded while another is written
+   * and a third folded into the speed layer, instead of one group every stage
+   * waits on in turn.
+   */
+  #groupLength(available: number): number {
+    let rows = 0;
+    for (let i = 0; i < available; i++) {
+      rows += (this.#queue[i] as AppendPending).rows.length;
+      if (rows >= GROUP_ROWS) return i + 1;
+    }
+    return available;
+  }
+
+  /**
+   * Starts a group through the pipeline: encode (on the encoder's worker),
+   * then write and fsync once the previous group is durable, then hand its
+   * events to the listener in order and resolve its appends. Offsets and
+   * duplicate checks assume the groups before it will be written; if one
+   * fails, the groups after it are refused too, since both could be wrong.
+   */
+  #startCommit(group: AppendPending[], previous: Stage | undefined): Stage {
+    const keys = new PendingKeys();
+    const jobs: FrameJob[] = [];
+    const committed: Committed[] = [];
+    let offset = this.#nextOffset;
     for (const pending of group) {
-      const { rows, duplicates } = this.#dropDuplicates(pending.eventType, pending.rows, keysAdded);
-      if (rows.length > 0) frames.push(encodeFrame(pending.eventType, offset, rows.length, encodeRows(rows, offset)));
+      const { rows, duplicates } = this.#dropDuplicates(pending.eventType, pending.rows, keys);
+      const fields = this.#options.catalog.eventTypes.get(pending.eventType)!.fields;
+      if (rows.length > 0) jobs.push({ eventType: pending.eventType, firstOffset: offset, rows: toColumns(fields, rows, offset) });
       committed.push({ eventType: pending.eventType, rows, outcome: { firstOffset: offset, stored: rows.length, duplicates } });
       offset += rows.length;
     }
-    const bytes = frames.reduce((n, f) => n + f.length, 0);
+    this.#nextOffset = offset;
+    const encoded = this.#encoder.encode(jobs).then((frames) => ({ frames }), (error: unknown) => ({ error }));
+    const stage: Stage = { group, keys, committed, end: offset, durable: Promise.resolve(false), applied: Promise.resolve() };
+    this.#stages.push(stage);
+    stage.durable = this.#write(stage, encoded, previous);
+    stage.applied = this.#apply(stage, previous);
+    return stage;
+  }
+
+  async #write(stage: Stage, encoded: Promise<{ frames: Buffer[] } | { error: unknown }>, previous: Stage | undefined): Promise<boolean> {
+    const result = await encoded;
+    await previous?.durable;
+    if (stage.doomedBy !== undefined) return this.#refuse(stage, stage.doomedBy);
     try {
-      if (bytes > 0) await this.#write(frames, bytes);
+      if ('error' in result) throw result.error;
+      const bytes = result.frames.reduce((n, f) => n + f.length, 0);
+      if (bytes > 0) await this.#writeFrames(result.frames, bytes);
     } catch (error) {
-      // The group's keys never reached the index, so a failed write leaves it, and its window, as it was.
-      const failure = this.#writeFailure(this.#activeBase, error);
-      for (const pending of group) pending.reject(failure);
-      return;
+      return this.#refuse(stage, this.#writeFailure(this.#activeBase, error));
     }
-    this.#end = offset;
-    keysAdded.addTo(this.keys);
-    for (const c of committed) if (c.rows.length > 0) this.#options.listener.committed(c.eventType, c.rows, c.outcome.firstOffset);
-    group.forEach((pending, i) => pending.resolve(committed[i]!.outcome));
+    this.#end = stage.end;
+    stage.keys.addTo(this.keys);
+    this.#stages.splice(this.#stages.indexOf(stage), 1);
     // A failed roll-over only means the active segment grows past its target; the next commit tries again.
-    if (this.#size >= this.#maxSegmentBytes) await this.#roll().catch(() => undefined);
+    if (this.#size >= this.#maxSegmentBytes) stage.sealedAt = await this.#roll().catch(() => undefined);
+    return true;
+  }
+
+  /** Refuses a group and every group started after it, and rewinds the next offset to the durable end. */
+  #refuse(stage: Stage, failure: unknown): false {
+    const at = this.#stages.indexOf(stage);
+    for (const later of this.#stages.slice(at + 1)) later.doomedBy ??= failure;
+    this.#stages.splice(at, 1);
+    this.#nextOffset = this.#end;
+    // The group's keys never reached the index, so a failed write leaves it, and its window, as it was.
+    for (const pending of stage.group) pending.reject(failure);
+    return false;
+  }
+
+  async #apply(stage: Stage, previous: Stage | undefined): Promise<void> {
+    const written = await stage.durable;
+    // Let the next group start its write first: folding this one in takes main-thread time the disk can use.
+    if (written && this.#stages.length > 0) await new Promise(setImmediate);
+    await previous?.applied;
+    if (!written) return;
+    for (const c of stage.committed) if (c.rows.length > 0) this.#options.listener.committed(c.eventType, c.rows, c.outcome.firstOffset);
+    if (stage.sealedAt !== undefined) this.#options.listener.sealed(stage.sealedAt);
+    stage.group.forEach((pending, i) => pending.resolve(stage.committed[i]!.outcome));
   }
 
   #dropDuplicates(eventType: string, rows: readonly Row[], keysAdded: PendingKeys): { rows: Row[]; duplicates: number[] } {
@@ -218,7 +319,7 @@ export class EventLog {
     const duplicates: number[] = [];
     rows.forEach((row, i) => {
       const key = row[keyField] as string;
-      if (this.keys.has(eventType, key) || keysAdded.has(eventType, key)) {
+      if (this.keys.has(eventType, key) || keysAdded.has(eventType, key) || this.#inFlight(eventType, key)) {
         duplicates.push(i);
         return;
       }
@@ -228,7 +329,13 @@ export class EventLog {
     return { rows: kept, duplicates };
   }
 
-  async #write(frames: Buffer[], bytes: number): Promise<void> {
+  /** Whether a group still being written, and not refused, holds the key. */
+  #inFlight(eventType: string, key: string): boolean {
+    for (const stage of this.#stages) if (stage.doomedBy === undefined && stage.keys.has(eventType, key)) return true;
+    return false;
+  }
+
+  async #writeFrames(frames: Buffer[], bytes: number): Promise<void> {
     try {
       let written = (await this.#file.writev(frames, this.#size)).bytesWritten;
       if (written < bytes) {
@@ -256,14 +363,15 @@ export class EventLog {
 
   async #sealNow(pending: Extract<Pending, { kind: 'seal' }>): Promise<void> {
     try {
-      if (this.#size > 0) await this.#roll();
+      if (this.#size > 0) this.#options.listener.sealed(await this.#roll());
       pending.resolve(this.#end);
     } catch (error) {
       pending.reject(this.#writeFailure(this.#end, error));
     }
   }
 
-  async #roll(): Promise<void> {
+  /** Starts a new segment at the log end and returns that offset; the caller tells the listener, in order. */
+  async #roll(): Promise<number> {
     const nextPath = segmentPath(this.#options.dir, this.#end);
     const next = await open(nextPath, 'w+');
     try {
@@ -280,7 +388,7 @@ export class EventLog {
     this.#activeBase = this.#end;
     this.#file = next;
     this.#size = 0;
-    this.#options.listener.sealed(this.#end);
+    return this.#end;
   }
 
   /**
@@ -309,6 +417,8 @@ export class EventLog {
     if (this.#closed) return;
     this.#closed = true;
     while (this.#running) await this.#flushing;
+    await this.#tail?.applied;
+    await this.#encoder.close();
     await this.#file.close();
   }
 }
@@ -332,15 +442,4 @@ class PendingKeys {
   addTo(index: IdempotencyIndex): void {
     for (const [eventType, key] of this.#order) index.add(eventType, key);
   }
-}
-
-/** NDJSON lines, each row with its offset (set in place here). */
-function encodeRows(rows: readonly Row[], firstOffset: number): Buffer {
-  let text = '';
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    row._offset = firstOffset + i;
-    text += `${JSON.stringify(row)}\n`;
-  }
-  return Buffer.from(text, 'utf8');
 }

@@ -25,17 +25,23 @@ export interface Frame {
   readonly size: number;
 }
 
-export function encodeFrame(eventType: string, firstOffset: number, count: number, payload: Buffer): Buffer {
+/**
+ * One frame holding `payload`, NDJSON as bytes or text. The frame owns its
+ * whole ArrayBuffer (never a slice of Node's pool), so a worker can transfer it.
+ */
+export function encodeFrame(eventType: string, firstOffset: number, count: number, payload: Buffer | string): Buffer {
   const type = Buffer.from(eventType, 'utf8');
   const headerLength = 2 + type.length + 12;
-  const frame = Buffer.allocUnsafe(PREFIX + headerLength + payload.length);
+  const payloadLength = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
+  const frame = Buffer.allocUnsafeSlow(PREFIX + headerLength + payloadLength);
   let at = PREFIX;
   frame.writeUInt8(VERSION, at++);
   frame.writeUInt8(type.length, at++);
   at += type.copy(frame, at);
   frame.writeUInt32LE(count, at);
   frame.writeBigUInt64LE(BigInt(firstOffset), at + 4);
-  payload.copy(frame, at + 12);
+  if (typeof payload === 'string') frame.write(payload, at + 12, 'utf8');
+  else payload.copy(frame, at + 12);
   const body = frame.subarray(PREFIX);
   frame.writeUInt32LE(body.length, 0);
   frame.writeUInt32LE(crc32(body), 4);

@@ -154,6 +154,7 @@ export class Tandem {
       maxPendingEvents: options.maxPendingEvents,
       listener: { committed: (type, rows, first) => speed.apply(type, rows, first), sealed: (end) => speed.rotate(end) },
       onRecovered: (info) => logger.warn(info, 'cut a torn tail off the event log'),
+      onEncoderFailed: (err) => logger.warn({ err }, 'the log encoder worker failed; frames are encoded on the main thread from now on'),
     });
     let duck: { instance: DuckDBInstance; connection: DuckDBConnection } | undefined;
     try {

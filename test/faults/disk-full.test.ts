@@ -13,26 +13,10 @@ import { test } from 'node:test';
 import { createServer } from '../../src/server/index.ts';
 import { Tandem, type TandemConfig } from '../../src/index.ts';
 import { shopConfig } from '../support/shop-config.ts';
+import { mountSkipReason } from '../support/tmpfs.ts';
 
 // A window a little over one request: a failed write must not push earlier keys out of it.
 const config: TandemConfig = { ...shopConfig, eventTypes: shopConfig.eventTypes.map((e) => ({ ...e, idempotencyWindow: 600 })) };
-
-function mountSkipReason(): string | false {
-  const probe = join(tmpdir(), `tandem-mount-probe-${process.pid}`);
-  try {
-    execFileSync('mkdir', ['-p', probe]);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'pipe' });
-    execFileSync('umount', [probe]);
-    return false;
-  } catch (error) {
-    const reason = `SKIPPED: cannot mount a small tmpfs to fill (${String((error as Error).message).split('\n')[0]}); run as root`;
-    if (process.env.TANDEM_REQUIRE_SERVICES === '1') throw new Error(`${reason}, and TANDEM_REQUIRE_SERVICES=1 requires it.`, { cause: error });
-    console.warn(reason);
-    return reason;
-  } finally {
-    execFileSync('rm', ['-rf', probe]);
-  }
-}
 
 const order = (id: string) => ({ id, at: '2024-05-01T12:30:00Z', country: 'DE', mobile: true, amount: 10, qty: 1 });
 const batchOf = (from: number, n: number) => Array.from({ length: n }, (_, i) => JSON.stringify(order(`e${from + i}`))).join('\n');
