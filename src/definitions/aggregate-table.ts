@@ -120,6 +120,9 @@ export class AggregateTable {
    * {@link columns} and {@link internSeries}, how a batch view is loaded.
    */
   internSlot(series: number, bucket: number): number {
+    // Live events arrive roughly in time order, so most land in their series' newest bucket: no hashing for them.
+    const newest = this.#newest[series];
+    if (newest !== undefined && newest !== -1 && this.#slots.bucketAt(newest) === bucket) return newest;
     const before = this.#slots.size;
     const slot = this.#slots.intern(series, bucket);
     return slot === before ? this.#link(slot, series) : slot;

@@ -60,6 +60,7 @@ export class SeriesIndex {
   /** The id of a row's series; allocates nothing for a series already known. */
   internRow(row: Row): number {
     const names = this.names;
+    if (names.length === 0) return this.#dims.length === 1 ? 0 : this.#add('', []);
     if (names.length === 1) {
       const value = row[names[0]!]!;
       return this.#ids.get(value) ?? this.#add(value, [value]);
