@@ -216,8 +216,15 @@ export class EventLog {
           await this.#sealNow(this.#queue.shift() as Extract<Pending, { kind: 'seal' }>);
           continue;
         }
+        const available = sealAt === -1 ? this.#queue.length : sealAt;
+        const length = this.#groupLength(available);
+        if (length === available && this.#stages.length > 0 && this.#rows(available) < GROUP_ROWS) {
+          // Less than a full group waits while one is being written: more appends gather, and one fsync serves them all.
+          await this.#tail?.durable;
+          continue;
+        }
         const previous = this.#tail;
-        this.#tail = this.#startCommit(this.#queue.splice(0, this.#groupLength(sealAt === -1 ? this.#queue.length : sealAt)) as AppendPending[], previous);
+        this.#tail = this.#startCommit(this.#queue.splice(0, length) as AppendPending[], previous);
         // Two groups at most: one written while the next is encoded. Appends arriving meanwhile gather into the group after.
         await previous?.durable;
       }
@@ -241,6 +248,13 @@ export class EventLog {
       if (rows >= GROUP_ROWS) return i + 1;
     }
     return available;
+  }
+
+  /** Rows in the first `count` queued appends. */
+  #rows(count: number): number {
+    let rows = 0;
+    for (let i = 0; i < count; i++) rows += (this.#queue[i] as AppendPending).rows.length;
+    return rows;
   }
 
   /**

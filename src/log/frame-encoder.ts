@@ -26,7 +26,7 @@ export interface FrameJob {
 export type FieldsByType = ReadonlyMap<string, readonly Field[]>;
 
 /** Groups smaller than this are encoded in place: a worker round trip (about 0.1 ms) would cost them more than it saves. */
-const WORKER_MIN_ROWS = 512;
+export const WORKER_MIN_ROWS = 2048;
 
 /** The frames of `jobs`, in order. What the worker runs, and the in-place fallback. */
 export function encodeFrames(fields: FieldsByType, jobs: readonly FrameJob[]): Buffer[] {
