@@ -64,6 +64,8 @@ export interface SealedSegment {
 
 /** Rows past which a commit group closes. */
 const GROUP_ROWS = 4096;
+/** Rows worth a group of their own while another is being written; fewer wait to join the next. */
+const PIPELINE_MIN_ROWS = 2048;
 
 type AppendPending = { readonly kind: 'append'; readonly eventType: string; readonly rows: readonly Row[]; resolve(o: AppendOutcome): void; reject(e: unknown): void };
 type Pending = AppendPending | { readonly kind: 'seal'; resolve(end: number): void; reject(e: unknown): void };
@@ -218,8 +220,8 @@ export class EventLog {
         }
         const available = sealAt === -1 ? this.#queue.length : sealAt;
         const length = this.#groupLength(available);
-        if (length === available && this.#stages.length > 0 && this.#rows(available) < GROUP_ROWS) {
-          // Less than a full group waits while one is being written: more appends gather, and one fsync serves them all.
+        if (length === available && this.#stages.length > 0 && this.#rows(available) < PIPELINE_MIN_ROWS) {
+          // A small group waits while one is being written: more appends gather, and one fsync serves them all.
           await this.#tail?.durable;
           continue;
         }
