@@ -10,11 +10,11 @@
  *
  * @module
  */
-import { Worker } from 'node:worker_threads';
 import type { Field } from '../definitions/index.ts';
+import type { RowColumns } from './row-columns.ts';
+import { WorkerClient } from '../util/worker-client.ts';
 import { encodeFrame } from './frame.ts';
 import { ndjsonText } from './ndjson-text.ts';
-import type { RowColumns } from './row-columns.ts';
 
 /** One frame to encode: `rows` get offsets from `firstOffset` on. */
 export interface FrameJob {
@@ -25,7 +25,7 @@ export interface FrameJob {
 
 export type FieldsByType = ReadonlyMap<string, readonly Field[]>;
 
-/** Groups smaller than this are encoded in place: a worker round trip (about 0.1 ms) would cost them more than it saves. */
+/** Groups smaller than this are encoded in place: the worker's round trip would cost them more than it saves. */
 export const WORKER_MIN_ROWS = 2048;
 
 /** The frames of `jobs`, in order. What the worker runs, and the in-place fallback. */
@@ -33,13 +33,8 @@ export function encodeFrames(fields: FieldsByType, jobs: readonly FrameJob[]): B
   return jobs.map((job) => encodeFrame(job.eventType, job.firstOffset, job.rows.count, ndjsonText(fields.get(job.eventType)!, job.rows, job.firstOffset)));
 }
 
-/** From the worker: it is ready; a job's frames; or a job it could not encode. */
-type WorkerMessage = { ready: true } | { id: number; frames: ArrayBuffer[] } | { id: number };
-
-interface InFlight {
-  readonly jobs: readonly FrameJob[];
-  resolve(frames: Buffer[]): void;
-}
+/** The worker's reply: the frames' memory, or nothing if it could not encode them. */
+export type EncodedFrames = ArrayBuffer[] | null;
 
 export interface FrameEncoderOptions {
   readonly fields: FieldsByType;
@@ -51,106 +46,31 @@ export interface FrameEncoderOptions {
 
 export class FrameEncoder {
   readonly #fields: FieldsByType;
-  readonly #onWorkerFailed: (error: unknown) => void;
-  readonly #workerEntry: URL;
-  #worker: Worker | undefined;
-  #ready = false;
-  #failed = false;
-  #nextId = 0;
-  readonly #inFlight = new Map<number, InFlight>();
+  readonly #worker: WorkerClient<readonly FrameJob[], EncodedFrames>;
 
   constructor(options: FrameEncoderOptions) {
     this.#fields = options.fields;
-    this.#onWorkerFailed = options.onWorkerFailed ?? (() => undefined);
-    this.#workerEntry = options.workerEntry ?? new URL('./encode-worker.ts', import.meta.url);
+    const entry = options.workerEntry ?? new URL('./encode-worker.ts', import.meta.url);
+    this.#worker = new WorkerClient(entry, { fields: [...options.fields] }, options.onWorkerFailed ?? (() => undefined));
   }
 
   /** Whether large groups go to the worker now (false before it is ready, and after it fails). */
   get onWorker(): boolean {
-    return this.#ready;
+    return this.#worker.available();
   }
 
-  /** The frames of `jobs`, in order. */
+  /** The frames of `jobs`, in order. Groups the worker could not encode (or died holding) are encoded in place. */
   async encode(jobs: readonly FrameJob[]): Promise<Buffer[]> {
     const rows = jobs.reduce((n, job) => n + job.rows.count, 0);
-    if (rows >= WORKER_MIN_ROWS && !this.#failed) {
-      try {
-        this.#start();
-      } catch (error) {
-        this.#fail(error);
-      }
-      if (this.#ready) return this.#post(jobs);
+    if (rows >= WORKER_MIN_ROWS && this.#worker.available()) {
+      const frames = await this.#worker.request(jobs);
+      if (frames != null) return frames.map((b) => Buffer.from(b));
     }
     return encodeFrames(this.#fields, jobs);
   }
 
-  #post(jobs: readonly FrameJob[]): Promise<Buffer[]> {
-    const id = this.#nextId++;
-    return new Promise((resolve) => {
-      // Held while a job is out, so that a script awaiting an append does not exit under it.
-      if (this.#inFlight.size === 0) this.#worker!.ref();
-      this.#inFlight.set(id, { jobs, resolve });
-      this.#worker!.postMessage({ id, jobs });
-    });
-  }
-
-  #start(): void {
-    if (this.#worker !== undefined) return;
-    const worker = new Worker(bootstrap(this.#workerEntry), {
-      eval: true,
-      // The parent's flags (a profiler, an inspector, tsx's hooks) are not the worker's business; it loads tsx itself.
-      execArgv: [],
-      workerData: { fields: [...this.#fields] },
-    });
-    // An idle worker must not keep the process alive: an engine left open should not hang an exit.
-    worker.unref();
-    worker.on('message', (message: WorkerMessage) => this.#receive(message));
-    worker.on('error', (error) => this.#fail(error));
-    worker.on('exit', (code) => this.#fail(new Error(`the frame encoder worker exited with code ${code}`)));
-    this.#worker = worker;
-  }
-
-  #receive(message: WorkerMessage): void {
-    if ('ready' in message) {
-      this.#ready = true;
-      return;
-    }
-    const inFlight = this.#inFlight.get(message.id);
-    if (inFlight === undefined) return;
-    this.#inFlight.delete(message.id);
-    if (this.#inFlight.size === 0) this.#worker?.unref();
-    inFlight.resolve('frames' in message ? message.frames.map((b) => Buffer.from(b)) : encodeFrames(this.#fields, inFlight.jobs));
-  }
-
-  /** Groups the dead worker held are encoded in place: they were cloned to it, not moved. */
-  #fail(error: unknown): void {
-    if (this.#failed) return;
-    this.#failed = true;
-    this.#ready = false;
-    this.#onWorkerFailed(error);
-    for (const [id, inFlight] of this.#inFlight) {
-      this.#inFlight.delete(id);
-      inFlight.resolve(encodeFrames(this.#fields, inFlight.jobs));
-    }
-  }
-
   /** Stops the worker. Called once nothing is being encoded. */
-  async close(): Promise<void> {
-    const worker = this.#worker;
-    this.#failed = true;
-    this.#worker = undefined;
-    if (worker !== undefined) {
-      worker.removeAllListeners('exit');
-      await worker.terminate();
-    }
+  close(): Promise<void> {
+    return this.#worker.close();
   }
-}
-
-/**
- * The worker's entry: it registers tsx itself, because Node 20 does not apply
- * a parent's module hooks to a worker's entry module.
- */
-function bootstrap(entry: URL): string {
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  return `import(${tsx}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
 }
