@@ -21,7 +21,7 @@ export type EventValidator = (raw: unknown) => Row;
  * code, the same checks run field by field.
  */
 export function createEventValidator(schema: EventTypeSchema): EventValidator {
-  const checks = { notAnObject, unknownField, normalizeValue };
+  const checks = { notAnObject, unknownField, normalizeValue, isField };
   try {
     return new Function('checks', 'fields', 'schema', compiledSource(schema))(checks, schema.fields, schema) as EventValidator;
   } catch (error) {
@@ -33,11 +33,11 @@ export function createEventValidator(schema: EventTypeSchema): EventValidator {
 function compiledSource(schema: EventTypeSchema): string {
   const names = schema.fields.map((f) => JSON.stringify(f.name));
   return `'use strict';
-const { notAnObject, unknownField, normalizeValue } = checks;
+const { notAnObject, unknownField, normalizeValue, isField } = checks;
 return function validate(raw) {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) notAnObject(raw);
   let present = 0;
-  ${names.map((name, i) => `const has${i} = Object.hasOwn(raw, ${name});\n  if (has${i}) present++;`).join('\n  ')}
+  ${names.map((name, i) => `const has${i} = isField.call(raw, ${name});\n  if (has${i}) present++;`).join('\n  ')}
   const row = {
     _offset: null,
     ${names.map((name, i) => `${name}: normalizeValue(fields[${i}], has${i} ? raw[${name}] : undefined),`).join('\n    ')}
@@ -54,11 +54,18 @@ export function interpretedValidator(schema: EventTypeSchema): EventValidator {
     const input = raw as Record<string, unknown>;
     // `_offset` first, so the log sets it in place and every row keeps one hidden class.
     const row: Row = { _offset: null };
-    for (const field of schema.fields) row[field.name] = normalizeValue(field, Object.hasOwn(input, field.name) ? input[field.name] : undefined);
+    for (const field of schema.fields) row[field.name] = normalizeValue(field, isField.call(input, field.name) ? input[field.name] : undefined);
     unknownField(schema, input);
     return row;
   };
 }
+
+/**
+ * An event's fields are its own enumerable properties, as `Object.keys` and
+ * `JSON.stringify` see them: inherited and hidden properties are neither
+ * read nor counted.
+ */
+const isField = Object.prototype.propertyIsEnumerable;
 
 function notAnObject(raw: unknown): never {
   throw new InvalidEventError('', `An event must be a JSON object, not ${describe(raw)}.`);
@@ -67,7 +74,6 @@ function notAnObject(raw: unknown): never {
 /** Throws for the first own key the event type does not declare, if any. */
 function unknownField(schema: EventTypeSchema, input: object): void {
   const unknown = Object.keys(input).find((k) => !schema.fieldsByName.has(k));
-  // A count that differs without an undeclared key is a declared field set as non-enumerable: nothing unknown.
   if (unknown === undefined) return;
   throw new InvalidEventError(unknown, `Field '${unknown.slice(0, 64)}' is not declared by event type '${schema.name}'.`);
 }

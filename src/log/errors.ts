@@ -29,6 +29,14 @@ export class LogWriteError extends TandemError {
   }
 }
 
+/** Encoding a group of events into log frames failed (a defect, not the disk): nothing of the group was written. */
+export class LogEncodeError extends TandemError {
+  readonly code = 'log_encode_failed';
+  constructor(readonly eventTypes: readonly string[], cause: unknown) {
+    super(`Encoding events of type ${eventTypes.map((t) => `'${t}'`).join(', ')} for the event log failed, so none of them was stored: ${(cause as Error).message ?? String(cause)}.`, { cause });
+  }
+}
+
 /**
  * More events wait to be made durable than the log takes (its disk is slower
  * than the ingest): the append is refused whole, so memory stays bounded and

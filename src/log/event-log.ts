@@ -13,7 +13,7 @@
 import { mkdir, open, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import type { Catalog, Row } from '../definitions/index.ts';
 import { UnknownEventTypeError } from '../definitions/index.ts';
-import { CorruptLogError, DiskFullError, LogClosedError, LogOverloadedError, LogWriteError } from './errors.ts';
+import { CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError } from './errors.ts';
 import { FrameEncoder, type FrameJob } from './frame-encoder.ts';
 import { toColumns } from './row-columns.ts';
 import { IdempotencyIndex } from './idempotency-index.ts';
@@ -291,8 +291,8 @@ export class EventLog {
     const result = await encoded;
     await previous?.durable;
     if (stage.doomedBy !== undefined) return this.#refuse(stage, stage.doomedBy);
+    if ('error' in result) return this.#refuse(stage, new LogEncodeError([...new Set(stage.group.map((p) => p.eventType))], result.error));
     try {
-      if ('error' in result) throw result.error;
       const bytes = result.frames.reduce((n, f) => n + f.length, 0);
       if (bytes > 0) await this.#writeFrames(result.frames, bytes);
     } catch (error) {
@@ -306,12 +306,19 @@ export class EventLog {
     return true;
   }
 
-  /** Refuses a group and every group started after it, and rewinds the next offset to the durable end. */
+  /**
+   * Refuses a group. If its own write failed, the groups started after it are
+   * refused too and the next offset rewinds to the durable end; a group
+   * refused for an earlier one's failure leaves alone the groups started
+   * since, which already count from that rewound end.
+   */
   #refuse(stage: Stage, failure: unknown): false {
     const at = this.#stages.indexOf(stage);
-    for (const later of this.#stages.slice(at + 1)) later.doomedBy ??= failure;
+    if (stage.doomedBy === undefined) {
+      for (const later of this.#stages.slice(at + 1)) later.doomedBy ??= failure;
+      this.#nextOffset = this.#end;
+    }
     this.#stages.splice(at, 1);
-    this.#nextOffset = this.#end;
     // The group's keys never reached the index, so a failed write leaves it, and its window, as it was.
     for (const pending of stage.group) pending.reject(failure);
     return false;
@@ -323,8 +330,14 @@ export class EventLog {
     if (written && this.#stages.length > 0) await new Promise(setImmediate);
     await previous?.applied;
     if (!written) return;
-    for (const c of stage.committed) if (c.rows.length > 0) this.#options.listener.committed(c.eventType, c.rows, c.outcome.firstOffset);
-    if (stage.sealedAt !== undefined) this.#options.listener.sealed(stage.sealedAt);
+    try {
+      for (const c of stage.committed) if (c.rows.length > 0) this.#options.listener.committed(c.eventType, c.rows, c.outcome.firstOffset);
+      if (stage.sealedAt !== undefined) this.#options.listener.sealed(stage.sealedAt);
+    } catch (error) {
+      // A listener's defect stays with this group's appends: later groups and close() must not hang on it.
+      for (const pending of stage.group) pending.reject(error);
+      return;
+    }
     stage.group.forEach((pending, i) => pending.resolve(stage.committed[i]!.outcome));
   }
 

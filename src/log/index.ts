@@ -5,7 +5,7 @@
  * @module
  */
 export { EventLog, type AppendOutcome, type EventLogOptions, type LogListener, type SealedSegment } from './event-log.ts';
-export { CorruptLogError, CorruptMasterFileError, DiskFullError, LogClosedError, LogOverloadedError, LogWriteError } from './errors.ts';
+export { CorruptLogError, CorruptMasterFileError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError } from './errors.ts';
 export { ParquetExporter, removeTemporaryFiles } from './parquet-export.ts';
 export { readSegmentManifests, rebuildSegmentManifest, verifyMasterFiles, type DamagedManifest } from './master-integrity.ts';
 export type { SegmentManifest } from './master-layout.ts';

@@ -8,11 +8,9 @@
  */
 import { Worker } from 'node:worker_threads';
 
+/** The worker, still ref'd: unref it once its listeners are attached, or an idle one holds the process open. */
 export function startTsWorker(entry: URL, workerData: unknown): Worker {
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
   const bootstrap = `import(${tsx}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
-  const worker = new Worker(bootstrap, { eval: true, execArgv: [], workerData });
-  // An idle worker must not keep the process alive: an engine left open should not hang an exit.
-  worker.unref();
-  return worker;
+  return new Worker(bootstrap, { eval: true, execArgv: [], workerData });
 }

@@ -52,6 +52,8 @@ export class WorkerClient<Request, Reply> {
       worker.on('message', (message: FromWorker<Reply>) => this.#receive(message));
       worker.on('error', (error) => this.#fail(error));
       worker.on('exit', (code) => this.#fail(new Error(`the worker exited with code ${code}`)));
+      // After the listeners: attaching a message listener refs the worker again.
+      worker.unref();
       this.#worker = worker;
     } catch (error) {
       this.#fail(error);

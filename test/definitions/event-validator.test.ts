@@ -49,4 +49,7 @@ test('event validator: inherited properties are not fields, and a row has exactl
   const row = validate(Object.assign(Object.create({ colour: 'red', country: 'FR' }), good));
   assert.deepEqual(Object.keys(row), ['_offset', ...schema.fields.map((f) => f.name)]);
   assert.equal(row.country, 'DE');
+  // A hidden (non-enumerable) property is not a field either: both validators see the unknown one beside it.
+  const hidden = Object.defineProperty({ ...good, colour: 'red' }, 'device', { value: 'ios', enumerable: false });
+  for (const v of [validate, interpretedValidator(schema)]) assert.throws(() => v(hidden), /'colour' is not declared/);
 });

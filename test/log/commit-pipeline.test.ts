@@ -7,6 +7,7 @@
  * what it did not store.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -66,10 +67,16 @@ async function assertConsistent(log: EventLog, requests: readonly Sent[], told: 
   assert.equal(claimed.size, stored.length, 'every stored event belongs to an append that was told it was stored');
 }
 
-async function openLog(dir: string, told: [number, string][]): Promise<EventLog> {
+async function openLog(dir: string, told: [number, string][], onCommitted: () => void = () => undefined): Promise<EventLog> {
   return EventLog.open({
     dir, catalog,
-    listener: { committed: (_type, rows, first) => rows.forEach((r, i) => told.push([first + i, r.id as string])), sealed: () => undefined },
+    listener: {
+      committed: (_type, rows, first) => {
+        onCommitted();
+        rows.forEach((r, i) => told.push([first + i, r.id as string]));
+      },
+      sealed: () => undefined,
+    },
   });
 }
 
@@ -142,3 +149,80 @@ test('commit pipeline: when the disk fills with groups in flight, refused append
     await reopened.close();
   });
 });
+
+test('commit pipeline: a listener that throws fails only its own group; later appends and close() go on', { timeout: 30_000 }, async () => {
+  await withTempDir(async (dir) => {
+    let calls = 0;
+    const log = await openLog(dir, [], () => {
+      if (calls++ === 0) throw new Error('the speed layer broke');
+    });
+    const requests: Sent[] = Array.from({ length: 12 }, (_, i) => ({ ids: requestIds(i) }));
+    await send(log, requests);
+    const failed = requests.filter((r) => r.error !== undefined);
+    assert.ok(failed.length > 0 && failed.every((r) => (r.error as Error).message === 'the speed layer broke'));
+    assert.ok(requests.some((r) => r.outcome !== undefined), 'groups after the failing one were stored and answered');
+    const after = await log.append('order', [order('later')]);
+    assert.equal(after.stored, 1);
+    await log.close();
+  });
+});
+
+test('commit pipeline: an engine left open does not hold the process, even with the encoder worker started', { timeout: 60_000 }, () => {
+  const script = `
+    import { compileConfig } from './src/definitions/index.ts';
+    import { EventLog } from './src/log/index.ts';
+    import { shopConfig } from './test/support/shop-config.ts';
+    import { mkdtempSync } from 'node:fs';
+    import { tmpdir } from 'node:os';
+    import { join } from 'node:path';
+    const log = await EventLog.open({ dir: mkdtempSync(join(tmpdir(), 'tandem-open-')), catalog: compileConfig(shopConfig), listener: { committed() {}, sealed() {} } });
+    const row = (i) => ({ _offset: null, id: 'k' + i, at: 1700000000000, country: 'DE', device: null, mobile: true, amount: 1, qty: 1 });
+    // One large group starts the worker (it is encoded in place while the worker boots); then nothing more.
+    await log.append('order', Array.from({ length: 5000 }, (_, i) => row(i)));
+    console.log('appended');`;
+  const started = Date.now();
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('../..', import.meta.url), encoding: 'utf8', timeout: 20_000 });
+  assert.equal(child.error, undefined, `the process did not exit by itself within 20 s: ${String(child.error)}`);
+  assert.equal(child.status, 0, child.stderr);
+  assert.match(child.stdout, /appended/);
+  assert.ok(Date.now() - started < 20_000);
+});
+
+test('commit pipeline: after a write fails under steady load, the next appends are stored once space returns', { skip: mountSkipReason(), timeout: 60_000 }, async () => {
+  await withTmpfs(64, async (mount) => {
+    const told: [number, string][] = [];
+    const log = await openLog(join(mount, 'log'), told);
+    try {
+      await storeAcrossAFullDisk(log, mount, told);
+    } finally {
+      await log.close();
+    }
+  });
+});
+
+async function storeAcrossAFullDisk(log: EventLog, mount: string, told: [number, string][]): Promise<void> {
+  let filler: string | undefined = await fillUp(mount, 1_000_000);
+  const requests: Sent[] = [];
+  let storedAfterFreeing = 0;
+  let next = 0;
+  const deadline = Date.now() + 20_000;
+  // Eight clients appending 3,000 rows at a time, as a loaded server would; the disk is freed at the first refusal.
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (storedAfterFreeing < 24 && Date.now() < deadline) {
+      const request: Sent = { ids: Array.from({ length: 3000 }, (_, j) => `s${next}-${j}`) };
+      next++;
+      requests.push(request);
+      await send(log, [request]);
+      if (request.error !== undefined && filler !== undefined) {
+        await rm(filler);
+        filler = undefined;
+      } else if (request.outcome !== undefined && filler === undefined) {
+        storedAfterFreeing++;
+      }
+    }
+  }));
+  assert.equal(filler, undefined, 'the disk filled up');
+  assert.ok(storedAfterFreeing >= 24, `appends are stored again once space returns (${storedAfterFreeing} were)`);
+  assert.ok(requests.some((r) => r.error instanceof DiskFullError));
+  await assertConsistent(log, requests, told);
+}
