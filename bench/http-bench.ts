@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { config, makeBatch, START } from './usage-workload.ts';
+import { fixedRate } from './fixed-rate-client.ts';
 
 const quick = process.argv.includes('--quick');
 const RUNS = 3;
@@ -68,8 +69,15 @@ async function ingestRun(url: string, bodies: readonly string[], eventsPerBody: 
   return (result.requests.total * eventsPerBody) / (result.duration || SECONDS);
 }
 
+const pointQuery = { view: 'by_customer_hour', where: { customer: 'c42' }, from: START, to: START + DAY, granularity: 'day' };
+
+/** The same point queries at the same rate, timed to the microsecond by {@link fixedRate}. */
+function preciseQueryRun(url: string) {
+  return fixedRate({ url: `${url}/v1/query`, body: JSON.stringify(pointQuery), rate: 1000, seconds: SECONDS, connections: 8 });
+}
+
 async function queryRun(url: string, seconds = SECONDS): Promise<{ p50: number; p99: number; rate: number }> {
-  const query = { view: 'by_customer_hour', where: { customer: 'c42' }, from: START, to: START + DAY, granularity: 'day' };
+  const query = pointQuery;
   const result = await autocannon({
     url: `${url}/v1/query`, method: 'POST', connections: 8, duration: seconds, overallRate: 1000,
     headers: { 'content-type': 'application/json' }, body: JSON.stringify(query),
@@ -92,6 +100,8 @@ try {
   await queryRun(server.url, 3); // warm-up: JIT and connection set-up, not measured
   const queries: { p50: number; p99: number; rate: number }[] = [];
   const floor: { p50: number; p99: number; rate: number }[] = [];
+  const precise: { p50: number; p99: number; rate: number }[] = [];
+  const preciseFloor: { p50: number; p99: number; rate: number }[] = [];
   const bare = await startBareFastify();
   try {
     await queryRun(bare.url, 3);
@@ -99,6 +109,8 @@ try {
     for (let run = 0; run < RUNS; run++) {
       queries.push(await queryRun(server.url));
       floor.push(await queryRun(bare.url));
+      precise.push(await preciseQueryRun(server.url));
+      preciseFloor.push(await preciseQueryRun(bare.url));
     }
   } finally {
     await bare.stop();
@@ -111,6 +123,8 @@ try {
   console.log(`point query at 1,000 q/s (achieved ${fmt(spread(queries.map((q) => q.rate)))} q/s): p50 ${fmt(spread(queries.map((q) => q.p50)), 2)} ms, p99 ${fmt(spread(queries.map((q) => q.p99)), 2)} ms`);
   console.log(`floor: a bare Fastify route answering the same JSON, same client and rate: p50 ${fmt(spread(floor.map((q) => q.p50)), 2)} ms, p99 ${fmt(spread(floor.map((q) => q.p99)), 2)} ms`);
   console.log('(autocannon reports latency in whole milliseconds)');
+  console.log(`point query at 1,000 q/s, timed to the microsecond (bench/fixed-rate-client.ts): p50 ${fmt(spread(precise.map((q) => q.p50)), 3)} ms, p99 ${fmt(spread(precise.map((q) => q.p99)), 3)} ms`);
+  console.log(`floor, the same way: p50 ${fmt(spread(preciseFloor.map((q) => q.p50)), 3)} ms, p99 ${fmt(spread(preciseFloor.map((q) => q.p99)), 3)} ms`);
 } finally {
   await server.stop();
   await rm(dir, { recursive: true, force: true });
