@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { FIELD_TYPES, type Field, type Row, type Value } from '../../src/definitions/index.ts';
-import { integerText, ndjsonText, stringText } from '../../src/log/ndjson-text.ts';
+import { integerText, loopText, ndjsonText, stringText } from '../../src/log/ndjson-text.ts';
 import { toColumns } from '../../src/log/row-columns.ts';
 
 const safeInteger = fc.oneof(fc.integer(), fc.maxSafeNat(), fc.maxSafeInteger(), fc.constantFrom(0, -0, 2 ** 31, -(2 ** 31), 1e6, 999_999, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER));
@@ -25,7 +25,7 @@ const fieldList = fc.uniqueArray(
   { minLength: 1, maxLength: 6, selector: (f) => f.name },
 ).map((fields) => fields.map((f): Field => ({ ...f, scale: 0 })));
 
-test('ndjson text: every row is exactly what JSON.stringify writes, offsets included', () => {
+test('ndjson text: every row is exactly what JSON.stringify writes, offsets included, compiled or not', () => {
   const schemaAndRows = fieldList.chain((fields) =>
     fc.tuple(fc.constant(fields), fc.array(fc.tuple(...fields.map(valueOf)), { maxLength: 20 }), fc.nat(2 ** 40)));
   fc.assert(
@@ -36,7 +36,9 @@ test('ndjson text: every row is exactly what JSON.stringify writes, offsets incl
         return row;
       });
       const expected = rows.map((row, i) => `${JSON.stringify({ ...row, _offset: firstOffset + i })}\n`).join('');
-      assert.equal(ndjsonText(fields, toColumns(fields, rows, firstOffset), firstOffset), expected);
+      const columns = toColumns(fields, rows, firstOffset);
+      assert.equal(ndjsonText(fields, columns, firstOffset), expected, 'the compiled printer');
+      assert.equal(loopText(fields, columns, firstOffset), expected, 'the field-by-field fallback');
     }),
     { seed: 20261125, numRuns: 300 },
   );
