@@ -218,9 +218,8 @@ export class EventLog {
           await this.#sealNow(this.#queue.shift() as Extract<Pending, { kind: 'seal' }>);
           continue;
         }
-        const available = sealAt === -1 ? this.#queue.length : sealAt;
-        const length = this.#groupLength(available);
-        if (length === available && this.#stages.length > 0 && this.#rows(available) < PIPELINE_MIN_ROWS) {
+        const { length, rows } = this.#nextGroup(sealAt === -1 ? this.#queue.length : sealAt);
+        if (this.#stages.length > 0 && rows < PIPELINE_MIN_ROWS) {
           // A small group waits while one is being written: more appends gather, and one fsync serves them all.
           await this.#tail?.durable;
           continue;
@@ -237,26 +236,19 @@ export class EventLog {
   }
 
   /**
-   * How many of the first `available` queued appends form the next group: up
-   * to {@link GROUP_ROWS} rows (at least one append, however large). Capped so
-   * that a burst becomes several groups, one encoded while another is written
-   * and a third folded into the speed layer, instead of one group every stage
-   * waits on in turn.
+   * The next group: the first of the `available` queued appends, up to
+   * {@link GROUP_ROWS} rows (at least one append, however large), and its row
+   * count. Capped so that a burst becomes several groups, one encoded while
+   * another is written and a third folded into the speed layer, instead of
+   * one group every stage waits on in turn.
    */
-  #groupLength(available: number): number {
+  #nextGroup(available: number): { length: number; rows: number } {
     let rows = 0;
     for (let i = 0; i < available; i++) {
       rows += (this.#queue[i] as AppendPending).rows.length;
-      if (rows >= GROUP_ROWS) return i + 1;
+      if (rows >= GROUP_ROWS) return { length: i + 1, rows };
     }
-    return available;
-  }
-
-  /** Rows in the first `count` queued appends. */
-  #rows(count: number): number {
-    let rows = 0;
-    for (let i = 0; i < count; i++) rows += (this.#queue[i] as AppendPending).rows.length;
-    return rows;
+    return { length: available, rows };
   }
 
   /**

@@ -56,7 +56,7 @@ export class FrameEncoder {
 
   /** Whether large groups go to the worker now (false before it is ready, and after it fails). */
   get onWorker(): boolean {
-    return this.#worker.available();
+    return this.#worker.ready;
   }
 
   /** The frames of `jobs`, in order. Groups the worker could not encode (or died holding) are encoded in place. */

@@ -227,12 +227,10 @@ export class Tandem {
     if (validate === undefined) throw new UnknownEventTypeError(eventType);
     this.#checkSpeedMemory();
     const rows: Row[] = [];
-    const positions: number[] = [];
     const rejected: RejectedEvent[] = [];
     for (let i = 0; i < events.length; i++) {
       try {
         rows.push(validate(events[i]));
-        positions.push(i);
       } catch (error) {
         if (!(error instanceof InvalidEventError)) throw error;
         rejected.push({ index: i, field: error.field, error: error.message });

@@ -29,6 +29,11 @@ export class WorkerClient<Request, Reply> {
     this.#onFailed = onFailed;
   }
 
+  /** Whether the worker is up and answering (false before it is ready, and after it dies). */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
   /** Whether requests can go to the worker now; starts it on the first call. */
   available(): boolean {
     if (this.#worker === undefined && !this.#failed) this.#start();
