@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { bucketStart } from './granularity.ts';
+import type { EventColumns } from './event-columns.ts';
+import { bucketStart, bucketStarts } from './granularity.ts';
 import type { StateColumn } from './measures/measure.ts';
 import type { Row, Value, ViewSchema } from './schema.ts';
 import { SeriesIndex } from './series-index.ts';
@@ -25,6 +26,14 @@ export class AggregateTable {
   readonly columns: readonly StateColumn[];
   readonly #measureFields: readonly (string | undefined)[];
   readonly #timeField: string;
+  /** Positions in the event type's fields (its columns) of the time, the dimensions, and each measure's field (-1 for none). */
+  readonly #timeColumn: number;
+  readonly #dimensionColumns: readonly number[];
+  readonly #measureColumns: readonly number[];
+  /** Scratch space for {@link applyColumns}, reused from call to call. */
+  #seriesIds = new Int32Array(0);
+  #buckets = new Float64Array(0);
+  #slotIds = new Int32Array(0);
   #capacity = 0;
   /** Per slot, the previous slot of the same series (-1 ends the list), so a series' buckets can be walked. */
   #previous = new Int32Array(0);
@@ -38,6 +47,10 @@ export class AggregateTable {
     this.columns = view.measures.map((m) => m.monoid.column());
     this.#measureFields = view.measures.map((m) => m.field?.name);
     this.#timeField = view.eventType.time.name;
+    const column = (name: string) => view.eventType.fields.findIndex((f) => f.name === name);
+    this.#timeColumn = column(this.#timeField);
+    this.#dimensionColumns = view.dimensions.map((d) => column(d.name));
+    this.#measureColumns = this.#measureFields.map((name) => (name === undefined ? -1 : column(name)));
   }
 
   /** Number of (series, bucket) keys held. */
@@ -87,7 +100,7 @@ export class AggregateTable {
 
   /** Folds one event in, if it passes the view's filter. */
   apply(row: Row): void {
-    for (const f of this.view.filter) if (!f.test(row)) return;
+    if (!this.#passes(row)) return;
     const slot = this.internSlot(this.#series.internRow(row), bucketStart(this.view.granularity, row[this.#timeField] as number));
     const columns = this.columns;
     const fields = this.#measureFields;
@@ -95,6 +108,42 @@ export class AggregateTable {
       const field = fields[i];
       columns[i]!.add(slot, field === undefined ? null : (row[field] as number | null));
     }
+  }
+
+  /**
+   * Folds in the events of `rows`, given also as columns: {@link apply} for
+   * each, but view by view in passes over typed arrays, which is several
+   * times faster than reading fields off row objects.
+   */
+  applyColumns(events: EventColumns, rows: readonly Row[]): void {
+    const count = events.count;
+    if (this.#slotIds.length < count) this.#growScratch(count);
+    const columns = events.columns;
+    const series = this.#seriesIds;
+    const buckets = this.#buckets;
+    const slots = this.#slotIds;
+    // Events the filter drops get series -1, and no series is numbered for them alone.
+    const filtered = this.view.filter.length > 0;
+    if (filtered) for (let i = 0; i < count; i++) series[i] = this.#passes(rows[i]!) ? 0 : -1;
+    this.#series.internColumns(this.#dimensionColumns.map((at) => columns[at]!), count, series, filtered);
+    bucketStarts(this.view.granularity, columns[this.#timeColumn] as Float64Array, count, buckets);
+    for (let i = 0; i < count; i++) slots[i] = series[i] === -1 ? -1 : this.internSlot(series[i]!, buckets[i]!);
+    for (let m = 0; m < this.columns.length; m++) {
+      const at = this.#measureColumns[m]!;
+      this.columns[m]!.addMany(slots, count, at === -1 ? undefined : (columns[at] as Float64Array));
+    }
+  }
+
+  #passes(row: Row): boolean {
+    for (const f of this.view.filter) if (!f.test(row)) return false;
+    return true;
+  }
+
+  #growScratch(count: number): void {
+    const length = Math.max(count, this.#slotIds.length * 2);
+    this.#seriesIds = new Int32Array(length);
+    this.#buckets = new Float64Array(length);
+    this.#slotIds = new Int32Array(length);
   }
 
   /** Makes room for `slots` (series, bucket) keys in all, for a load whose size is known. */

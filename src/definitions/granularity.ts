@@ -45,6 +45,16 @@ export function bucketStart(granularity: Granularity | QueryGranularity, t: numb
   }
 }
 
+/** {@link bucketStart} of the first `count` times, written to `out`: one pass, the granularity decided once. */
+export function bucketStarts(granularity: Granularity, times: Float64Array, count: number, out: Float64Array): void {
+  const width = FIXED_WIDTH[granularity];
+  if (width !== undefined) {
+    for (let i = 0; i < count; i++) out[i] = floorTo(times[i]!, width);
+  } else {
+    for (let i = 0; i < count; i++) out[i] = bucketStart(granularity, times[i]!);
+  }
+}
+
 /** The start of the bucket after the one starting at `start`. */
 export function nextBucket(granularity: Exclude<Granularity, 'none'>, start: number): number {
   switch (granularity) {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { valueAt, type Column } from './event-columns.ts';
 import type { Row, Value } from './schema.ts';
 
 /**
@@ -68,6 +69,31 @@ export class SeriesIndex {
     let key = '';
     for (let i = 0; i < names.length; i++) key += (i === 0 ? '' : '\u0000') + keyPart(row[names[i]!]!);
     return this.#ids.get(key) ?? this.#add(key, names.map((n) => row[n]!));
+  }
+
+  /**
+   * {@link internRow} for the first `count` events of some columns, written to
+   * `out`; `dims` are the columns of the view's dimensions, in order. With
+   * `skipping`, events whose `out` already holds -1 are left out.
+   */
+  internColumns(dims: readonly Column[], count: number, out: Int32Array, skipping: boolean): void {
+    if (dims.length === 0) {
+      for (let i = 0; i < count; i++) if (!skipping || out[i] !== -1) out[i] = this.#dims.length === 1 ? 0 : this.#add('', []);
+    } else if (dims.length === 1) {
+      const column = dims[0]!;
+      for (let i = 0; i < count; i++) {
+        if (skipping && out[i] === -1) continue;
+        const value = valueAt(column, i);
+        out[i] = this.#ids.get(value) ?? this.#add(value, [value]);
+      }
+    } else {
+      for (let i = 0; i < count; i++) {
+        if (skipping && out[i] === -1) continue;
+        let key = '';
+        for (let d = 0; d < dims.length; d++) key += (d === 0 ? '' : '\u0000') + keyPart(valueAt(dims[d]!, i));
+        out[i] = this.#ids.get(key) ?? this.#add(key, dims.map((column) => valueAt(column, i)));
+      }
+    }
   }
 
   #key(dims: readonly Value[]): Value {

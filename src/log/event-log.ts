@@ -11,11 +11,10 @@
  * @module
  */
 import { mkdir, open, truncate, unlink, type FileHandle } from 'node:fs/promises';
-import type { Catalog, Row } from '../definitions/index.ts';
+import { toColumns, type Catalog, type EventColumns, type Row } from '../definitions/index.ts';
 import { UnknownEventTypeError } from '../definitions/index.ts';
 import { CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError } from './errors.ts';
 import { FrameEncoder, type FrameJob } from './frame-encoder.ts';
-import { toColumns } from './row-columns.ts';
 import { IdempotencyIndex } from './idempotency-index.ts';
 import { frameRows, scanSegment, type LoggedRow } from './segment-scan.ts';
 import { listSegmentBases, segmentPath } from './segment-files.ts';
@@ -24,8 +23,11 @@ import { syncDirectory } from '../util/sync-directory.ts';
 
 /** Told, in offset order, of everything the log makes durable. */
 export interface LogListener {
-  /** Rows `[firstOffset, firstOffset + rows.length)` are durable. Called before their appends resolve. */
-  committed(eventType: string, rows: readonly Row[], firstOffset: number): void;
+  /**
+   * Rows `[firstOffset, firstOffset + rows.length)` are durable, given both as
+   * rows and as the columns they were encoded from. Called before their appends resolve.
+   */
+  committed(eventType: string, rows: readonly Row[], firstOffset: number, columns: EventColumns): void;
   /** The active segment was sealed at `end`; later offsets go to a new segment. */
   sealed(end: number): void;
 }
@@ -73,6 +75,7 @@ type Pending = AppendPending | { readonly kind: 'seal'; resolve(end: number): vo
 interface Committed {
   readonly eventType: string;
   readonly rows: Row[];
+  readonly columns: EventColumns;
   readonly outcome: AppendOutcome;
 }
 
@@ -266,8 +269,10 @@ export class EventLog {
     for (const pending of group) {
       const { rows, duplicates } = this.#dropDuplicates(pending.eventType, pending.rows, keys);
       const fields = this.#options.catalog.eventTypes.get(pending.eventType)!.fields;
-      if (rows.length > 0) jobs.push({ eventType: pending.eventType, firstOffset: offset, rows: toColumns(fields, rows, offset) });
-      committed.push({ eventType: pending.eventType, rows, outcome: { firstOffset: offset, stored: rows.length, duplicates } });
+      for (let i = 0; i < rows.length; i++) rows[i]!._offset = offset + i;
+      const columns = toColumns(fields, rows);
+      if (rows.length > 0) jobs.push({ eventType: pending.eventType, firstOffset: offset, rows: columns });
+      committed.push({ eventType: pending.eventType, rows, columns, outcome: { firstOffset: offset, stored: rows.length, duplicates } });
       offset += rows.length;
     }
     this.#nextOffset = offset;
@@ -323,7 +328,7 @@ export class EventLog {
     await previous?.applied;
     if (!written) return;
     try {
-      for (const c of stage.committed) if (c.rows.length > 0) this.#options.listener.committed(c.eventType, c.rows, c.outcome.firstOffset);
+      for (const c of stage.committed) if (c.rows.length > 0) this.#options.listener.committed(c.eventType, c.rows, c.outcome.firstOffset, c.columns);
       if (stage.sealedAt !== undefined) this.#options.listener.sealed(stage.sealedAt);
     } catch (error) {
       // A listener's defect stays with this group's appends: later groups and close() must not hang on it.

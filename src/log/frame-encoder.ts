@@ -10,8 +10,7 @@
  *
  * @module
  */
-import type { Field } from '../definitions/index.ts';
-import type { RowColumns } from './row-columns.ts';
+import type { EventColumns, Field } from '../definitions/index.ts';
 import { WorkerClient } from '../util/worker-client.ts';
 import { encodeFrame } from './frame.ts';
 import { ndjsonText } from './ndjson-text.ts';
@@ -20,7 +19,7 @@ import { ndjsonText } from './ndjson-text.ts';
 export interface FrameJob {
   readonly eventType: string;
   readonly firstOffset: number;
-  readonly rows: RowColumns;
+  readonly rows: EventColumns;
 }
 
 export type FieldsByType = ReadonlyMap<string, readonly Field[]>;

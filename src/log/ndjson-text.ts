@@ -11,8 +11,7 @@
  *
  * @module
  */
-import type { Field } from '../definitions/index.ts';
-import { BOOLEAN_NULL, type RowColumns } from './row-columns.ts';
+import { BOOLEAN_NULL, type EventColumns, type Field } from '../definitions/index.ts';
 
 const ZEROS = ['', '0', '00', '000', '0000', '00000'];
 
@@ -37,13 +36,13 @@ export function stringText(value: string | null): string {
   return `"${value}"`;
 }
 
-type Printer = (rows: RowColumns, firstOffset: number) => string;
+type Printer = (rows: EventColumns, firstOffset: number) => string;
 
 /** One printer per event type's field list, compiled on first use. */
 const printers = new WeakMap<readonly Field[], Printer>();
 
 /** The NDJSON lines of rows `[firstOffset, firstOffset + count)`, each ending in a newline. */
-export function ndjsonText(fields: readonly Field[], rows: RowColumns, firstOffset: number): string {
+export function ndjsonText(fields: readonly Field[], rows: EventColumns, firstOffset: number): string {
   let print = printers.get(fields);
   if (print === undefined) printers.set(fields, (print = compilePrinter(fields)));
   return print(rows, firstOffset);
@@ -86,7 +85,7 @@ return function print(rows, firstOffset) {
 }
 
 /** The same lines, field by field with no compiled code. Exported for the test that holds both to JSON.stringify. */
-export function loopText(fields: readonly Field[], rows: RowColumns, firstOffset: number): string {
+export function loopText(fields: readonly Field[], rows: EventColumns, firstOffset: number): string {
   const keys = fields.map((f) => `,${JSON.stringify(f.name)}:`);
   const { columns, count } = rows;
   let text = '';
@@ -98,7 +97,7 @@ export function loopText(fields: readonly Field[], rows: RowColumns, firstOffset
   return text;
 }
 
-function valueText(field: Field, column: RowColumns['columns'][number], i: number): string {
+function valueText(field: Field, column: EventColumns['columns'][number], i: number): string {
   switch (field.type) {
     case 'number':
     case 'timestamp':

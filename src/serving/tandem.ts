@@ -152,7 +152,7 @@ export class Tandem {
       catalog,
       maxSegmentBytes: options.segmentBytes,
       maxPendingEvents: options.maxPendingEvents,
-      listener: { committed: (type, rows, first) => speed.apply(type, rows, first), sealed: (end) => speed.rotate(end) },
+      listener: { committed: (type, rows, first, columns) => speed.apply(type, rows, first, columns), sealed: (end) => speed.rotate(end) },
       onRecovered: (info) => logger.warn(info, 'cut a torn tail off the event log'),
       onEncoderFailed: (err) => logger.warn({ err }, 'the log encoder worker failed; frames are encoded on the main thread from now on'),
     });

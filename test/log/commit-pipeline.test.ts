@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import { compileConfig, type Row } from '../../src/definitions/index.ts';
 import { DiskFullError, EventLog, type AppendOutcome } from '../../src/log/index.ts';
 import { encodeFrames, FrameEncoder, WORKER_MIN_ROWS } from '../../src/log/frame-encoder.ts';
-import { toColumns } from '../../src/log/row-columns.ts';
+import { toColumns } from '../../src/definitions/index.ts';
 import { shopConfig } from '../support/shop-config.ts';
 import { withTempDir } from '../support/temp-dir.ts';
 import { fillUp, mountSkipReason, withTmpfs } from '../support/tmpfs.ts';
@@ -99,7 +99,7 @@ test('commit pipeline: 60 concurrent appends with keys shared across groups in f
 test('frame encoder: the worker writes the same bytes as the main thread, and a worker that dies mid-job costs nothing but the thread', { timeout: 30_000 }, async () => {
   const fields = new Map([['order', orderFields]]);
   const ids = (first: number) => Array.from({ length: WORKER_MIN_ROWS }, (_, i) => `k${first + i}`);
-  const job = (first: number) => [{ eventType: 'order', firstOffset: first, rows: toColumns(orderFields, ids(first).map(order), first) }];
+  const job = (first: number) => [{ eventType: 'order', firstOffset: first, rows: toColumns(orderFields, ids(first).map(order)) }];
   const encoder = new FrameEncoder({ fields });
   try {
     assert.deepEqual(await encoder.encode(job(0)), encodeFrames(fields, job(0)), 'in place while the worker starts');

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { FIELD_TYPES, type Field, type Row, type Value } from '../../src/definitions/index.ts';
 import { integerText, loopText, ndjsonText, stringText } from '../../src/log/ndjson-text.ts';
-import { toColumns } from '../../src/log/row-columns.ts';
+import { toColumns } from '../../src/definitions/index.ts';
 
 const safeInteger = fc.oneof(fc.integer(), fc.maxSafeNat(), fc.maxSafeInteger(), fc.constantFrom(0, -0, 2 ** 31, -(2 ** 31), 1e6, 999_999, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER));
 // The validator refuses lone surrogates and NUL; everything else, escapes included, must round-trip.
@@ -36,7 +36,7 @@ test('ndjson text: every row is exactly what JSON.stringify writes, offsets incl
         return row;
       });
       const expected = rows.map((row, i) => `${JSON.stringify({ ...row, _offset: firstOffset + i })}\n`).join('');
-      const columns = toColumns(fields, rows, firstOffset);
+      const columns = toColumns(fields, rows);
       assert.equal(ndjsonText(fields, columns, firstOffset), expected, 'the compiled printer');
       assert.equal(loopText(fields, columns, firstOffset), expected, 'the field-by-field fallback');
     }),

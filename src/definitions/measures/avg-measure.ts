@@ -22,6 +22,13 @@ function avgColumn(): StateColumn<AvgState> {
       sums.merge(slot, value);
       counts[slot]! += 1;
     },
+    addMany(slots, count, values) {
+      sums.addMany(slots, count, values);
+      for (let i = 0; i < count; i++) {
+        const slot = slots[i]!;
+        if (slot !== -1 && !Number.isNaN(values![i]!)) counts[slot]! += 1;
+      }
+    },
     merge(slot, state) {
       sums.merge(slot, state.sum);
       counts[slot]! += state.count;

@@ -10,6 +10,12 @@ function countColumn(): StateColumn<number> {
     add(slot) {
       counts[slot]! += 1;
     },
+    addMany(slots, count) {
+      for (let i = 0; i < count; i++) {
+        const slot = slots[i]!;
+        if (slot !== -1) counts[slot]! += 1;
+      }
+    },
     merge(slot, state) {
       counts[slot]! += state;
     },

@@ -5,7 +5,7 @@ import { grownFloat64, sqlToNumber, type Measure, type MeasureValue, type StateC
 type Extreme = 'min' | 'max';
 
 /** Extremes in a Float64Array, NaN standing for "no value yet" (values are always finite). */
-function extremeColumn(pick: (a: number | null, b: number | null) => number | null): StateColumn<number | null> {
+function extremeColumn(type: Extreme, pick: (a: number | null, b: number | null) => number | null): StateColumn<number | null> {
   let values = new Float64Array(0);
   const get = (slot: number): number | null => {
     const v = values[slot]!;
@@ -20,6 +20,16 @@ function extremeColumn(pick: (a: number | null, b: number | null) => number | nu
       values = grownFloat64(values, capacity, Number.NaN);
     },
     add: merge,
+    addMany(slots, count, input) {
+      // An empty slot holds NaN, which fails the comparison, so the first value is taken.
+      for (let i = 0; i < count; i++) {
+        const slot = slots[i]!;
+        const value = input![i]!;
+        if (slot === -1 || Number.isNaN(value)) continue;
+        const held = values[slot]!;
+        if (type === 'min' ? !(held <= value) : !(held >= value)) values[slot] = value;
+      }
+    },
     merge,
     foldInto: (into, slot) => pick(into, get(slot)),
     get,
@@ -45,6 +55,6 @@ export function extremeMeasure(type: Extreme, field: Field): Measure<number | nu
     decode: (encoded) => (encoded === null ? null : Number(encoded)),
     sqlAggregates: (input) => [`${type}(${input})`],
     fromSql: ([value]) => (value === null || value === undefined ? null : sqlToNumber(value, type)),
-    column: () => extremeColumn(pick),
+    column: () => extremeColumn(type, pick),
   };
 }

@@ -53,6 +53,12 @@ export interface StateColumn<S = unknown> {
   grow(capacity: number): void;
   /** Folds one event's value into the slot's state. */
   add(slot: number, value: number | null): void;
+  /**
+   * Folds `count` events in at once, as {@link add} would one by one: event
+   * `i` goes to `slots[i]` (skipped if -1) with value `values[i]` (NaN for
+   * null; no values for a measure without a field).
+   */
+  addMany(slots: Int32Array, count: number, values: Float64Array | undefined): void;
   /** Merges a state into the slot's state. */
   merge(slot: number, state: S): void;
   /** Merges the slot's state into `into` (an accumulator the caller owns) and returns the result. */

@@ -33,6 +33,18 @@ export class ScaledSumColumn implements StateColumn<ScaledInt> {
     if (value !== null) this.merge(slot, value);
   }
 
+  addMany(slots: Int32Array, count: number, values: Float64Array | undefined): void {
+    const sums = this.#sums;
+    for (let i = 0; i < count; i++) {
+      const slot = slots[i]!;
+      const value = values![i]!;
+      if (slot === -1 || Number.isNaN(value)) continue;
+      const sum = sums[slot]! + value;
+      if (Number.isSafeInteger(sum)) sums[slot] = sum;
+      else this.merge(slot, value);
+    }
+  }
+
   merge(slot: number, state: ScaledInt): void {
     if (typeof state === 'number') {
       const sum = this.#sums[slot]! + state;
