@@ -9,10 +9,10 @@
  *
  * @module
  */
-import type { EventColumns } from './event-columns.ts';
-import { bucketStart, bucketStarts } from './granularity.ts';
+import { valueAt, type Column, type EventColumns } from './event-columns.ts';
+import { bucketStarts } from './granularity.ts';
 import type { StateColumn } from './measures/measure.ts';
-import type { Row, Value, ViewSchema } from './schema.ts';
+import type { Value, ViewSchema } from './schema.ts';
 import { SeriesIndex } from './series-index.ts';
 import { SlotIndex } from './slot-index.ts';
 
@@ -30,7 +30,8 @@ export class AggregateTable {
   readonly #timeColumn: number;
   readonly #dimensionColumns: readonly number[];
   readonly #measureColumns: readonly number[];
-  /** Scratch space for {@link applyColumns}, reused from call to call. */
+  readonly #filterColumns: readonly number[];
+  /** Scratch space for {@link apply}, reused from call to call. */
   #seriesIds = new Int32Array(0);
   #buckets = new Float64Array(0);
   #slotIds = new Int32Array(0);
@@ -51,6 +52,7 @@ export class AggregateTable {
     this.#timeColumn = column(this.#timeField);
     this.#dimensionColumns = view.dimensions.map((d) => column(d.name));
     this.#measureColumns = this.#measureFields.map((name) => (name === undefined ? -1 : column(name)));
+    this.#filterColumns = view.filter.map((f) => column(f.field.name));
   }
 
   /** Number of (series, bucket) keys held. */
@@ -98,24 +100,13 @@ export class AggregateTable {
     for (let slot = this.#newest[series] ?? -1; slot !== -1; slot = this.#previous[slot]!) visit(slot);
   }
 
-  /** Folds one event in, if it passes the view's filter. */
-  apply(row: Row): void {
-    if (!this.#passes(row)) return;
-    const slot = this.internSlot(this.#series.internRow(row), bucketStart(this.view.granularity, row[this.#timeField] as number));
-    const columns = this.columns;
-    const fields = this.#measureFields;
-    for (let i = 0; i < columns.length; i++) {
-      const field = fields[i];
-      columns[i]!.add(slot, field === undefined ? null : (row[field] as number | null));
-    }
-  }
-
   /**
-   * Folds in the events of `rows`, given also as columns: {@link apply} for
-   * each, but view by view in passes over typed arrays, which is several
-   * times faster than reading fields off row objects.
+   * Folds events in: those that pass the view's filter go to the slot of
+   * their (series, bucket), and each measure folds its field's column. Each
+   * step is one pass over typed arrays; reading the fields off row objects
+   * instead, event by event and view by view, cost twice as much.
    */
-  applyColumns(events: EventColumns, rows: readonly Row[]): void {
+  apply(events: EventColumns): void {
     const count = events.count;
     if (this.#slotIds.length < count) this.#growScratch(count);
     const columns = events.columns;
@@ -124,7 +115,7 @@ export class AggregateTable {
     const slots = this.#slotIds;
     // Events the filter drops get series -1, and no series is numbered for them alone.
     const filtered = this.view.filter.length > 0;
-    if (filtered) for (let i = 0; i < count; i++) series[i] = this.#passes(rows[i]!) ? 0 : -1;
+    if (filtered) this.#filter(columns, count, series);
     this.#series.internColumns(this.#dimensionColumns.map((at) => columns[at]!), count, series, filtered);
     bucketStarts(this.view.granularity, columns[this.#timeColumn] as Float64Array, count, buckets);
     for (let i = 0; i < count; i++) slots[i] = series[i] === -1 ? -1 : this.internSlot(series[i]!, buckets[i]!);
@@ -134,9 +125,13 @@ export class AggregateTable {
     }
   }
 
-  #passes(row: Row): boolean {
-    for (const f of this.view.filter) if (!f.test(row)) return false;
-    return true;
+  /** Sets `out[i]` to -1 for each event the filter drops, and to 0 for the others. */
+  #filter(columns: readonly Column[], count: number, out: Int32Array): void {
+    out.fill(0, 0, count);
+    this.view.filter.forEach((f, k) => {
+      const column = columns[this.#filterColumns[k]!]!;
+      for (let i = 0; i < count; i++) if (out[i] === 0 && !f.test(valueAt(column, i))) out[i] = -1;
+    });
   }
 
   #growScratch(count: number): void {

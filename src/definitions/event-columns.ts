@@ -37,6 +37,53 @@ export function toColumns(fields: readonly Field[], rows: readonly Row[]): Event
   return { count: rows.length, columns: fields.map((field) => column(field, rows)) };
 }
 
+/** Empty columns for `capacity` events of these fields, to be filled in place (by a validator, say). */
+export function emptyColumns(fields: readonly Field[], capacity: number): Column[] {
+  return fields.map((field) => {
+    switch (field.type) {
+      case 'number':
+      case 'timestamp':
+        return new Float64Array(capacity);
+      case 'boolean':
+        return new Uint8Array(capacity);
+      case 'string':
+        return new Array<string | null>(capacity);
+    }
+  });
+}
+
+/** The first `count` events of filled columns; typed arrays are views of the same memory. */
+export function firstEvents(columns: readonly Column[], count: number): EventColumns {
+  return {
+    count,
+    columns: columns.map((column) => {
+      if (!Array.isArray(column)) return column.length === count ? column : column.subarray(0, count);
+      column.length = count;
+      return column;
+    }),
+  };
+}
+
+/** The events at `indexes` (ascending), as new columns. */
+export function selectEvents(events: EventColumns, indexes: readonly number[]): EventColumns {
+  const count = indexes.length;
+  return {
+    count,
+    columns: events.columns.map((column) => {
+      const picked = Array.isArray(column) ? new Array<string | null>(count) : column instanceof Uint8Array ? new Uint8Array(count) : new Float64Array(count);
+      for (let i = 0; i < count; i++) picked[i] = column[indexes[i]!]!;
+      return picked;
+    }),
+  };
+}
+
+/** Event `i` as a row. For tests and the few places that read an event whole. */
+export function rowAt(fields: readonly Field[], events: EventColumns, i: number): Row {
+  const row: Row = {};
+  fields.forEach((field, f) => (row[field.name] = valueAt(events.columns[f]!, i)));
+  return row;
+}
+
 /** The value a column holds at `i`, as it was in the row. */
 export function valueAt(column: Column, i: number): Value {
   if (Array.isArray(column)) return column[i]!;

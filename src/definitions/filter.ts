@@ -9,7 +9,7 @@ import type { ComparisonOp } from './definition-types.ts';
 import type { Field } from './field.ts';
 import { sqlIdentifier } from './names.ts';
 import { decimalString } from './scaled-number.ts';
-import type { Row, Value } from './schema.ts';
+import type { Value } from './schema.ts';
 
 export type FilterOp = ComparisonOp | 'in';
 
@@ -18,7 +18,8 @@ export interface CompiledFilter {
   readonly op: FilterOp;
   /** Normalized operand(s). */
   readonly values: readonly Value[];
-  readonly test: (row: Row) => boolean;
+  /** Whether an event whose field holds `value` passes. */
+  readonly test: (value: Value) => boolean;
 }
 
 type Comparable = string | number | boolean;
@@ -33,18 +34,14 @@ const COMPARE: Record<ComparisonOp, (a: Comparable, b: Comparable) => boolean> =
 };
 
 export function compileFilter(field: Field, op: FilterOp, values: readonly Value[]): CompiledFilter {
-  const name = field.name;
-  let test: (row: Row) => boolean;
+  let test: (value: Value) => boolean;
   if (op === 'in') {
     const set = new Set(values);
-    test = (row) => row[name] !== null && set.has(row[name]!);
+    test = (value) => value !== null && set.has(value);
   } else {
     const compare = COMPARE[op];
     const operand = values[0] as Comparable;
-    test = (row) => {
-      const v = row[name]!;
-      return v !== null && compare(v, operand);
-    };
+    test = (value) => value !== null && compare(value, operand);
   }
   return Object.freeze({ field, op, values, test });
 }

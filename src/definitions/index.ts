@@ -13,8 +13,8 @@ export { FIELD_TYPES, DEFAULT_SCALE, type Field, type FieldType, type FieldSpecI
 export { GRANULARITIES, bucketStart, bucketSql, nextBucket, rollsUpInto, type Granularity, type QueryGranularity } from './granularity.ts';
 export { MEASURE_TYPES, type Measure, type MeasureType, type MeasureValue, type SqlScalar, type EncodedState, type StateColumn } from './measures/measure.ts';
 export { createMeasure } from './measures/create-measure.ts';
-export { toColumns, valueAt, BOOLEAN_NULL, type Column, type EventColumns } from './event-columns.ts';
-export { createEventValidator, type EventValidator } from './event-validator.ts';
+export { toColumns, emptyColumns, firstEvents, selectEvents, rowAt, valueAt, BOOLEAN_NULL, type Column, type EventColumns } from './event-columns.ts';
+export { createColumnValidator, createEventValidator, type ColumnValidator, type EventValidator } from './event-validator.ts';
 export { normalizeValue, parseIsoTime, MIN_TIME, MAX_TIME } from './normalize-value.ts';
 export { filterSql, type CompiledFilter } from './filter.ts';
 export { sqlIdentifier, sqlStringLiteral } from './names.ts';

@@ -5,7 +5,7 @@
  * @module
  */
 import { valueAt, type Column } from './event-columns.ts';
-import type { Row, Value } from './schema.ts';
+import type { Value } from './schema.ts';
 
 /**
  * An injective key for dimension values. Strings never hold NUL (the event
@@ -58,22 +58,10 @@ export class SeriesIndex {
     return this.#ids.get(key) ?? this.#add(key, dims);
   }
 
-  /** The id of a row's series; allocates nothing for a series already known. */
-  internRow(row: Row): number {
-    const names = this.names;
-    if (names.length === 0) return this.#dims.length === 1 ? 0 : this.#add('', []);
-    if (names.length === 1) {
-      const value = row[names[0]!]!;
-      return this.#ids.get(value) ?? this.#add(value, [value]);
-    }
-    let key = '';
-    for (let i = 0; i < names.length; i++) key += (i === 0 ? '' : '\u0000') + keyPart(row[names[i]!]!);
-    return this.#ids.get(key) ?? this.#add(key, names.map((n) => row[n]!));
-  }
-
   /**
-   * {@link internRow} for the first `count` events of some columns, written to
-   * `out`; `dims` are the columns of the view's dimensions, in order. With
+   * The ids of the series of the first `count` events of some columns,
+   * written to `out` and numbering new series; `dims` are the columns of the
+   * view's dimensions, in order. Allocates nothing for a series already known. With
    * `skipping`, events whose `out` already holds -1 are left out.
    */
   internColumns(dims: readonly Column[], count: number, out: Int32Array, skipping: boolean): void {

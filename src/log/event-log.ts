@@ -11,32 +11,29 @@
  * @module
  */
 import { mkdir, open, truncate, unlink, type FileHandle } from 'node:fs/promises';
-import { toColumns, type Catalog, type EventColumns, type Row } from '../definitions/index.ts';
+import { selectEvents, toColumns, type Catalog, type EventColumns } from '../definitions/index.ts';
 import { UnknownEventTypeError } from '../definitions/index.ts';
 import { CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError } from './errors.ts';
 import { FrameEncoder, type FrameJob } from './frame-encoder.ts';
 import { IdempotencyIndex } from './idempotency-index.ts';
-import { frameRows, scanSegment, type LoggedRow } from './segment-scan.ts';
+import { frameRows, scanSegment } from './segment-scan.ts';
 import { listSegmentBases, segmentPath } from './segment-files.ts';
 import { isDiskFull } from '../util/disk-full.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
 
 /** Told, in offset order, of everything the log makes durable. */
 export interface LogListener {
-  /**
-   * Rows `[firstOffset, firstOffset + rows.length)` are durable, given both as
-   * rows and as the columns they were encoded from. Called before their appends resolve.
-   */
-  committed(eventType: string, rows: readonly Row[], firstOffset: number, columns: EventColumns): void;
+  /** Events `[firstOffset, firstOffset + events.count)` are durable. Called before their appends resolve. */
+  committed(eventType: string, events: EventColumns, firstOffset: number): void;
   /** The active segment was sealed at `end`; later offsets go to a new segment. */
   sealed(end: number): void;
 }
 
 export interface AppendOutcome {
-  /** Offset of the first stored row; rows got consecutive offsets. */
+  /** Offset of the first stored event; events got consecutive offsets. */
   readonly firstOffset: number;
   readonly stored: number;
-  /** Indexes (in the rows passed) of rows dropped because their idempotency key was already in the log. */
+  /** Indexes (in the events passed) of events dropped because their idempotency key was already in the log. */
   readonly duplicates: readonly number[];
 }
 
@@ -69,13 +66,12 @@ const GROUP_ROWS = 4096;
 /** Rows worth a group of their own while another is being written; fewer wait to join the next. */
 const PIPELINE_MIN_ROWS = 2048;
 
-type AppendPending = { readonly kind: 'append'; readonly eventType: string; readonly rows: readonly Row[]; resolve(o: AppendOutcome): void; reject(e: unknown): void };
+type AppendPending = { readonly kind: 'append'; readonly eventType: string; readonly events: EventColumns; resolve(o: AppendOutcome): void; reject(e: unknown): void };
 type Pending = AppendPending | { readonly kind: 'seal'; resolve(end: number): void; reject(e: unknown): void };
 
 interface Committed {
   readonly eventType: string;
-  readonly rows: Row[];
-  readonly columns: EventColumns;
+  readonly events: EventColumns;
   readonly outcome: AppendOutcome;
 }
 
@@ -179,18 +175,18 @@ export class EventLog {
   }
 
   /**
-   * Appends validated rows of one event type. Resolves once they are durable
+   * Appends validated events of one type. Resolves once they are durable
    * and the listener has seen them.
    */
-  append(eventType: string, rows: readonly Row[]): Promise<AppendOutcome> {
+  append(eventType: string, events: EventColumns): Promise<AppendOutcome> {
     if (!this.#options.catalog.eventTypes.has(eventType)) return Promise.reject(new UnknownEventTypeError(eventType));
     if (this.#closed) return Promise.reject(new LogClosedError());
     const limit = this.#options.maxPendingEvents ?? 1_000_000;
-    if (this.#pendingEvents > 0 && this.#pendingEvents + rows.length > limit) return Promise.reject(new LogOverloadedError(this.#pendingEvents, limit));
-    this.#pendingEvents += rows.length;
-    const settled = () => (this.#pendingEvents -= rows.length);
+    if (this.#pendingEvents > 0 && this.#pendingEvents + events.count > limit) return Promise.reject(new LogOverloadedError(this.#pendingEvents, limit));
+    this.#pendingEvents += events.count;
+    const settled = () => (this.#pendingEvents -= events.count);
     return this.#enqueue<AppendOutcome>((resolve, reject) => ({
-      kind: 'append', eventType, rows,
+      kind: 'append', eventType, events,
       resolve: (outcome) => { settled(); resolve(outcome); },
       reject: (error) => { settled(); reject(error); },
     }));
@@ -248,7 +244,7 @@ export class EventLog {
   #nextGroup(available: number): { length: number; rows: number } {
     let rows = 0;
     for (let i = 0; i < available; i++) {
-      rows += (this.#queue[i] as AppendPending).rows.length;
+      rows += (this.#queue[i] as AppendPending).events.count;
       if (rows >= GROUP_ROWS) return { length: i + 1, rows };
     }
     return { length: available, rows };
@@ -267,13 +263,10 @@ export class EventLog {
     const committed: Committed[] = [];
     let offset = this.#nextOffset;
     for (const pending of group) {
-      const { rows, duplicates } = this.#dropDuplicates(pending.eventType, pending.rows, keys);
-      const fields = this.#options.catalog.eventTypes.get(pending.eventType)!.fields;
-      for (let i = 0; i < rows.length; i++) rows[i]!._offset = offset + i;
-      const columns = toColumns(fields, rows);
-      if (rows.length > 0) jobs.push({ eventType: pending.eventType, firstOffset: offset, rows: columns });
-      committed.push({ eventType: pending.eventType, rows, columns, outcome: { firstOffset: offset, stored: rows.length, duplicates } });
-      offset += rows.length;
+      const { events, duplicates } = this.#dropDuplicates(pending.eventType, pending.events, keys);
+      if (events.count > 0) jobs.push({ eventType: pending.eventType, firstOffset: offset, rows: events });
+      committed.push({ eventType: pending.eventType, events, outcome: { firstOffset: offset, stored: events.count, duplicates } });
+      offset += events.count;
     }
     this.#nextOffset = offset;
     const encoded = this.#encoder.encode(jobs).then((frames) => ({ frames }), (error: unknown) => ({ error }));
@@ -328,7 +321,7 @@ export class EventLog {
     await previous?.applied;
     if (!written) return;
     try {
-      for (const c of stage.committed) if (c.rows.length > 0) this.#options.listener.committed(c.eventType, c.rows, c.outcome.firstOffset, c.columns);
+      for (const c of stage.committed) if (c.events.count > 0) this.#options.listener.committed(c.eventType, c.events, c.outcome.firstOffset);
       if (stage.sealedAt !== undefined) this.#options.listener.sealed(stage.sealedAt);
     } catch (error) {
       // A listener's defect stays with this group's appends: later groups and close() must not hang on it.
@@ -338,21 +331,23 @@ export class EventLog {
     stage.group.forEach((pending, i) => pending.resolve(stage.committed[i]!.outcome));
   }
 
-  #dropDuplicates(eventType: string, rows: readonly Row[], keysAdded: PendingKeys): { rows: Row[]; duplicates: number[] } {
-    const keyField = this.#options.catalog.eventTypes.get(eventType)!.idempotencyKey?.name;
-    if (keyField === undefined) return { rows: rows as Row[], duplicates: [] };
-    const kept: Row[] = [];
+  #dropDuplicates(eventType: string, events: EventColumns, keysAdded: PendingKeys): { events: EventColumns; duplicates: number[] } {
+    const schema = this.#options.catalog.eventTypes.get(eventType)!;
+    const keyField = schema.idempotencyKey;
+    if (keyField === undefined) return { events, duplicates: [] };
+    const keys = events.columns[schema.fields.indexOf(keyField)] as string[];
+    const kept: number[] = [];
     const duplicates: number[] = [];
-    rows.forEach((row, i) => {
-      const key = row[keyField] as string;
+    for (let i = 0; i < events.count; i++) {
+      const key = keys[i]!;
       if (this.keys.has(eventType, key) || keysAdded.has(eventType, key) || this.#inFlight(eventType, key)) {
         duplicates.push(i);
-        return;
+      } else {
+        keysAdded.add(eventType, key);
+        kept.push(i);
       }
-      keysAdded.add(eventType, key);
-      kept.push(row);
-    });
-    return { rows: kept, duplicates };
+    }
+    return { events: duplicates.length === 0 ? events : selectEvents(events, kept), duplicates };
   }
 
   /** Whether a group still being written, and not refused, holds the key. */
@@ -418,16 +413,21 @@ export class EventLog {
   }
 
   /**
-   * Calls `visit` for every row still in segment files (sealed and active), in
-   * offset order. Used at start-up to rebuild the speed layer and the keys.
+   * Calls `visit` with the events of every frame still in segment files
+   * (sealed and active), in offset order; frames of event types the catalog
+   * no longer declares are passed over. Used at start-up to rebuild the speed
+   * layer and the keys.
    */
-  async replay(visit: (eventType: string, row: LoggedRow) => void): Promise<void> {
+  async replay(visit: (eventType: string, events: EventColumns, firstOffset: number) => void): Promise<void> {
     const segments = [...this.#sealed, { base: this.#activeBase, end: this.#end }];
     for (const segment of segments) {
       const path = segmentPath(this.#options.dir, segment.base);
       const scan = await scanSegment(path, segment.base);
       if (scan.problem !== undefined && scan.end < segment.end) throw new CorruptLogError(path, scan.validBytes, scan.problem);
-      for (const frame of scan.frames) for (const row of frameRows(frame)) visit(frame.eventType, row);
+      for (const frame of scan.frames) {
+        const fields = this.#options.catalog.eventTypes.get(frame.eventType)?.fields;
+        if (fields !== undefined) visit(frame.eventType, toColumns(fields, frameRows(frame)), frame.firstOffset);
+      }
     }
   }
 

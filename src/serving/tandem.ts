@@ -8,8 +8,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptBatchViewError, loadPublished, runBatch, VersionStore, type BatchSource, type BatchViewStore, type PublishedVersion } from '../batch/index.ts';
 import {
-  compileConfig, createEventValidator, InvalidEventError, UnknownEventTypeError,
-  type AggregateTable, type Catalog, type EventValidator, type Row,
+  compileConfig, createColumnValidator, emptyColumns, firstEvents, InvalidEventError, selectEvents, UnknownEventTypeError,
+  type AggregateTable, type Catalog, type ColumnValidator,
 } from '../definitions/index.ts';
 import {
   DiskFullError, EventLog, LogClosedError, ParquetExporter, readSegmentManifests, rebuildSegmentManifest, removeTemporaryFiles, repairLog, verifyMasterFiles,
@@ -62,7 +62,7 @@ export class Tandem {
   readonly #store: VersionStore;
   readonly #duck: { instance: DuckDBInstance; connection: DuckDBConnection };
   readonly #exporter: ParquetExporter;
-  readonly #validators: ReadonlyMap<string, EventValidator>;
+  readonly #validators: ReadonlyMap<string, ColumnValidator>;
   readonly #options: TandemOptions;
   readonly #logger: EngineLogger;
   readonly #lock: DataDirLock;
@@ -90,7 +90,7 @@ export class Tandem {
     this.#logger = parts.options.logger ?? SILENT;
     const dirs = Tandem.#dirs(parts.options.dataDir);
     this.#exporter = new ParquetExporter(parts.catalog, dirs.log, dirs.master, parts.duck.connection);
-    this.#validators = new Map([...parts.catalog.eventTypes.values()].map((e) => [e.name, createEventValidator(e)]));
+    this.#validators = new Map([...parts.catalog.eventTypes.values()].map((e) => [e.name, createColumnValidator(e)]));
   }
 
   static #dirs(dataDir: string) {
@@ -152,7 +152,7 @@ export class Tandem {
       catalog,
       maxSegmentBytes: options.segmentBytes,
       maxPendingEvents: options.maxPendingEvents,
-      listener: { committed: (type, rows, first, columns) => speed.apply(type, rows, first, columns), sealed: (end) => speed.rotate(end) },
+      listener: { committed: (type, events, first) => speed.apply(type, events, first), sealed: (end) => speed.rotate(end) },
       onRecovered: (info) => logger.warn(info, 'cut a torn tail off the event log'),
       onEncoderFailed: (err) => logger.warn({ err }, 'the log encoder worker failed; frames are encoded on the main thread from now on'),
     });
@@ -197,10 +197,15 @@ export class Tandem {
     // A segment exported but not yet released (a run that failed after exporting) is in both places:
     // its keys come from Parquet only, so each key enters the index once, in offset order.
     const inParquet = this.#segments.reduce((end, s) => Math.max(end, s.end), 0);
-    await this.#log.replay((eventType, row) => {
-      const key = this.catalog.eventTypes.get(eventType)?.idempotencyKey;
-      if (key !== undefined && row._offset >= inParquet) this.#log.keys.add(eventType, row[key.name] as string);
-      if (row._offset >= cutoff) this.#speed.apply(eventType, [row], row._offset);
+    await this.#log.replay((eventType, events, first) => {
+      const schema = this.catalog.eventTypes.get(eventType)!;
+      if (schema.idempotencyKey !== undefined) {
+        const keys = events.columns[schema.fields.indexOf(schema.idempotencyKey)] as string[];
+        for (let i = Math.max(0, inParquet - first); i < events.count; i++) this.#log.keys.add(eventType, keys[i]!);
+      }
+      const skip = cutoff - first;
+      if (skip <= 0) this.#speed.apply(eventType, events, first);
+      else if (skip < events.count) this.#speed.apply(eventType, selectEvents(events, Array.from({ length: events.count - skip }, (_, i) => skip + i)), cutoff);
     });
     if (published === undefined) return;
     const loaded = await loadPublished(this.#duck.connection, this.catalog, published.manifest, published.dir)
@@ -226,21 +231,23 @@ export class Tandem {
     const validate = this.#validators.get(eventType);
     if (validate === undefined) throw new UnknownEventTypeError(eventType);
     this.#checkSpeedMemory();
-    const rows: Row[] = [];
+    const columns = emptyColumns(this.catalog.eventTypes.get(eventType)!.fields, events.length);
     const rejected: RejectedEvent[] = [];
+    let accepted = 0;
     for (let i = 0; i < events.length; i++) {
       try {
-        rows.push(validate(events[i]));
+        validate(events[i], columns, accepted);
+        accepted++;
       } catch (error) {
         if (!(error instanceof InvalidEventError)) throw error;
         rejected.push({ index: i, field: error.field, error: error.message });
       }
     }
-    if (rows.length === 0) return { accepted: 0, duplicates: 0, rejected, firstOffset: null, lastOffset: null };
-    const outcome = await this.#log.append(eventType, rows);
+    if (accepted === 0) return { accepted: 0, duplicates: 0, rejected, firstOffset: null, lastOffset: null };
+    const outcome = await this.#log.append(eventType, firstEvents(columns, accepted));
     const stored = outcome.stored;
     return {
-      accepted: rows.length,
+      accepted,
       duplicates: outcome.duplicates.length,
       rejected,
       firstOffset: stored > 0 ? outcome.firstOffset : null,

@@ -1,12 +1,12 @@
-import type { AggregateTable, EventColumns, Row } from '../definitions/index.ts';
+import type { AggregateTable, EventColumns } from '../definitions/index.ts';
 
 /**
  * What the serving layer needs from a real-time store. The embedded default
  * is {@link SpeedLayer}; a distributed one would implement the same.
  */
 export interface RealtimeStore {
-  /** Folds committed rows `[firstOffset, firstOffset + rows.length)` in; `columns`, when given, hold the same events column by column. */
-  apply(eventType: string, rows: readonly Row[], firstOffset: number, columns?: EventColumns): void;
+  /** Folds committed events `[firstOffset, firstOffset + events.count)` in. */
+  apply(eventType: string, events: EventColumns, firstOffset: number): void;
   /** Starts a new generation at `offset`, a log seal point. */
   rotate(offset: number): void;
   /** Forgets every contribution of offsets below `cutoff`, which must be a seal point. */

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { AggregateTable, type Catalog, type EventColumns, type Row, type ViewSchema } from '../definitions/index.ts';
+import { AggregateTable, type Catalog, type EventColumns, type ViewSchema } from '../definitions/index.ts';
 import { MisalignedCutoffError } from './errors.ts';
 import type { RealtimeStats, RealtimeStore } from './realtime-store.ts';
 
@@ -40,16 +40,11 @@ export class SpeedLayer implements RealtimeStore {
     return { start, end: start, tables, byEventType };
   }
 
-  apply(eventType: string, rows: readonly Row[], firstOffset: number, columns?: EventColumns): void {
+  apply(eventType: string, events: EventColumns, firstOffset: number): void {
     const current = this.#generations.at(-1)!;
     if (firstOffset < current.start) throw new MisalignedCutoffError(firstOffset, this.#boundaries());
-    const tables = current.byEventType.get(eventType);
-    if (tables !== undefined && columns !== undefined) {
-      for (const table of tables) table.applyColumns(columns, rows);
-    } else if (tables !== undefined) {
-      for (const row of rows) for (const table of tables) table.apply(row);
-    }
-    current.end = firstOffset + rows.length;
+    for (const table of current.byEventType.get(eventType) ?? []) table.apply(events);
+    current.end = firstOffset + events.count;
   }
 
   rotate(offset: number): void {

@@ -17,6 +17,7 @@ import { encodeFrames, FrameEncoder, WORKER_MIN_ROWS } from '../../src/log/frame
 import { toColumns } from '../../src/definitions/index.ts';
 import { shopConfig } from '../support/shop-config.ts';
 import { withTempDir } from '../support/temp-dir.ts';
+import { orderRows, orders } from '../support/event-rows.ts';
 import { fillUp, mountSkipReason, withTmpfs } from '../support/tmpfs.ts';
 
 const catalog = compileConfig(shopConfig);
@@ -38,7 +39,7 @@ interface Sent {
 async function send(log: EventLog, requests: Sent[]): Promise<void> {
   await Promise.all(requests.map(async (r) => {
     try {
-      r.outcome = await log.append('order', r.ids.map(order));
+      r.outcome = await log.append('order', orders(r.ids.map(order)));
     } catch (error) {
       r.error = error;
     }
@@ -48,7 +49,7 @@ async function send(log: EventLog, requests: Sent[]): Promise<void> {
 /** What the log holds (by replay) and what the listener was told agree with what every append was answered. */
 async function assertConsistent(log: EventLog, requests: readonly Sent[], told: [number, string][]): Promise<void> {
   const stored: [number, string][] = [];
-  await log.replay((_type, row) => stored.push([row._offset, row.id as string]));
+  await log.replay((_type, events, first) => orderRows(events, first).forEach((row) => stored.push([row._offset, row.id as string])));
   assert.deepEqual(stored.map(([offset]) => offset), Array.from({ length: log.end }, (_, i) => i), 'offsets are gap-free');
   assert.deepEqual(told, stored, 'the listener was told exactly what is stored, in offset order');
   const offsetOf = new Map(stored.map(([offset, id]) => [id, offset]));
@@ -71,9 +72,9 @@ async function openLog(dir: string, told: [number, string][], onCommitted: () =>
   return EventLog.open({
     dir, catalog,
     listener: {
-      committed: (_type, rows, first) => {
+      committed: (_type, events, first) => {
         onCommitted();
-        rows.forEach((r, i) => told.push([first + i, r.id as string]));
+        orderRows(events, first).forEach((r) => told.push([r._offset, r.id as string]));
       },
       sealed: () => undefined,
     },
@@ -161,7 +162,7 @@ test('commit pipeline: a listener that throws fails only its own group; later ap
     const failed = requests.filter((r) => r.error !== undefined);
     assert.ok(failed.length > 0 && failed.every((r) => (r.error as Error).message === 'the speed layer broke'));
     assert.ok(requests.some((r) => r.outcome !== undefined), 'groups after the failing one were stored and answered');
-    const after = await log.append('order', [order('later')]);
+    const after = await log.append('order', orders([order('later')]));
     assert.equal(after.stored, 1);
     await log.close();
   });
@@ -172,13 +173,14 @@ test('commit pipeline: an engine left open does not hold the process, even with 
     import { compileConfig } from './src/definitions/index.ts';
     import { EventLog } from './src/log/index.ts';
     import { shopConfig } from './test/support/shop-config.ts';
+    import { orders } from './test/support/event-rows.ts';
     import { mkdtempSync } from 'node:fs';
     import { tmpdir } from 'node:os';
     import { join } from 'node:path';
     const log = await EventLog.open({ dir: mkdtempSync(join(tmpdir(), 'tandem-open-')), catalog: compileConfig(shopConfig), listener: { committed() {}, sealed() {} } });
     const row = (i) => ({ _offset: null, id: 'k' + i, at: 1700000000000, country: 'DE', device: null, mobile: true, amount: 1, qty: 1 });
     // One large group starts the worker (it is encoded in place while the worker boots); then nothing more.
-    await log.append('order', Array.from({ length: 5000 }, (_, i) => row(i)));
+    await log.append('order', orders(Array.from({ length: 5000 }, (_, i) => row(i))));
     console.log('appended');`;
   const started = Date.now();
   const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('../..', import.meta.url), encoding: 'utf8', timeout: 20_000 });
