@@ -14,12 +14,20 @@ import type { EventColumns, Field } from '../definitions/index.ts';
 import { WorkerClient } from '../util/worker-client.ts';
 import { encodeFrame } from './frame.ts';
 import { ndjsonText } from './ndjson-text.ts';
+import { packColumns, type PackedColumns } from './packed-columns.ts';
 
 /** One frame to encode: `rows` get offsets from `firstOffset` on. */
 export interface FrameJob {
   readonly eventType: string;
   readonly firstOffset: number;
   readonly rows: EventColumns;
+}
+
+/** A frame job as it crosses to the worker. */
+export interface PackedFrameJob {
+  readonly eventType: string;
+  readonly firstOffset: number;
+  readonly rows: PackedColumns;
 }
 
 export type FieldsByType = ReadonlyMap<string, readonly Field[]>;
@@ -45,7 +53,7 @@ export interface FrameEncoderOptions {
 
 export class FrameEncoder {
   readonly #fields: FieldsByType;
-  readonly #worker: WorkerClient<readonly FrameJob[], EncodedFrames>;
+  readonly #worker: WorkerClient<readonly PackedFrameJob[], EncodedFrames>;
 
   constructor(options: FrameEncoderOptions) {
     this.#fields = options.fields;
@@ -62,7 +70,7 @@ export class FrameEncoder {
   async encode(jobs: readonly FrameJob[]): Promise<Buffer[]> {
     const rows = jobs.reduce((n, job) => n + job.rows.count, 0);
     if (rows >= WORKER_MIN_ROWS && this.#worker.available()) {
-      const frames = await this.#worker.request(jobs);
+      const frames = await this.#worker.request(jobs.map((job) => ({ ...job, rows: packColumns(job.rows) })));
       if (frames != null) return frames.map((b) => Buffer.from(b));
     }
     return encodeFrames(this.#fields, jobs);
