@@ -8,7 +8,7 @@
  */
 import { InvalidEventError } from './errors.ts';
 import { BOOLEAN_NULL, emptyColumns, rowAt, type Column } from './event-columns.ts';
-import { describe, normalizeValue } from './normalize-value.ts';
+import { describe, normalizeValue, valueNormalizer } from './normalize-value.ts';
 import type { EventTypeSchema, Row, Value } from './schema.ts';
 
 /**
@@ -34,9 +34,10 @@ export type EventValidator = (raw: unknown) => Row;
  * the ingest path about a sixth of its time.
  */
 export function createColumnValidator(schema: EventTypeSchema): ColumnValidator {
-  const checks = { notAnObject, unknownField, normalizeValue, isField };
+  const checks = { notAnObject, unknownField, isField };
+  const normalizers = schema.fields.map(valueNormalizer);
   try {
-    return new Function('checks', 'fields', 'schema', compiledSource(schema))(checks, schema.fields, schema) as ColumnValidator;
+    return new Function('checks', 'normalizers', 'schema', compiledSource(schema))(checks, normalizers, schema) as ColumnValidator;
   } catch (error) {
     if (!(error instanceof EvalError)) throw error;
     return interpretedValidator(schema);
@@ -78,14 +79,23 @@ function compiledSource(schema: EventTypeSchema): string {
         return `columns[${i}][at] = v${i};`;
     }
   };
+  const expected = names.map((name, i) => `keys[${i}] === ${name}`).join(' && ');
   return `'use strict';
-const { notAnObject, unknownField, normalizeValue, isField } = checks;
+const { notAnObject, unknownField, isField } = checks;
+${names.map((_, i) => `const normalize${i} = normalizers[${i}];`).join('\n')}
 return function validate(raw, columns, at) {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) notAnObject(raw);
-  let present = 0;
-  ${names.map((name, i) => `const has${i} = isField.call(raw, ${name});\n  if (has${i}) present++;`).join('\n  ')}
-  ${names.map((name, i) => `const v${i} = normalizeValue(fields[${i}], has${i} ? raw[${name}] : undefined);`).join('\n  ')}
-  if (Object.keys(raw).length !== present) unknownField(schema, raw);
+  const keys = Object.keys(raw);
+  ${names.map((_, i) => `let v${i};`).join(' ')}
+  if (keys.length === ${names.length} && ${expected}) {
+    // The usual event: exactly the declared fields, in declaration order, all its own enumerable properties.
+    ${names.map((name, i) => `v${i} = normalize${i}(raw[${name}]);`).join('\n    ')}
+  } else {
+    let present = 0;
+    ${names.map((name, i) => `const has${i} = isField.call(raw, ${name});\n    if (has${i}) present++;`).join('\n    ')}
+    ${names.map((name, i) => `v${i} = normalize${i}(has${i} ? raw[${name}] : undefined);`).join('\n    ')}
+    if (keys.length !== present) unknownField(schema, raw);
+  }
   ${names.map((_, i) => store(i)).join('\n  ')}
 };`;
 }
