@@ -13,7 +13,7 @@
 import type { EventColumns, Field } from '../definitions/index.ts';
 import { WorkerClient } from '../util/worker-client.ts';
 import { encodeFrame } from './frame.ts';
-import { ndjsonText } from './ndjson-text.ts';
+import { ndjsonBytes } from './ndjson-bytes.ts';
 import { packColumns, type PackedColumns } from './packed-columns.ts';
 
 /** One frame to encode: `rows` get offsets from `firstOffset` on. */
@@ -37,7 +37,7 @@ export const WORKER_MIN_ROWS = 2048;
 
 /** The frames of `jobs`, in order. What the worker runs, and the in-place fallback. */
 export function encodeFrames(fields: FieldsByType, jobs: readonly FrameJob[]): Buffer[] {
-  return jobs.map((job) => encodeFrame(job.eventType, job.firstOffset, job.rows.count, ndjsonText(fields.get(job.eventType)!, job.rows, job.firstOffset)));
+  return jobs.map((job) => encodeFrame(job.eventType, job.firstOffset, job.rows.count, ndjsonBytes(fields.get(job.eventType)!, job.rows, job.firstOffset)));
 }
 
 /** The worker's reply: the frames' memory, or nothing if it could not encode them. */
