@@ -105,14 +105,15 @@ function column(field: Field, rows: readonly Row[]): Column {
     case 'boolean': {
       const values = new Uint8Array(count);
       for (let i = 0; i < count; i++) {
-        const value = rows[i]![name];
+        // A row logged before an optional field was declared has no value for it: null, as DuckDB reads it.
+        const value = rows[i]![name] ?? null;
         values[i] = value === null ? BOOLEAN_NULL : value === true ? 1 : 0;
       }
       return values;
     }
     case 'string': {
       const values = new Array<string | null>(count);
-      for (let i = 0; i < count; i++) values[i] = rows[i]![name] as string | null;
+      for (let i = 0; i < count; i++) values[i] = (rows[i]![name] ?? null) as string | null;
       return values;
     }
   }

@@ -51,6 +51,16 @@ export interface FrameEncoderOptions {
   readonly workerEntry?: URL;
 }
 
+/** The jobs packed for the worker, or undefined if a string column is too long to join into one string (V8 caps a string's length). */
+function packJobs(jobs: readonly FrameJob[]): PackedFrameJob[] | undefined {
+  try {
+    return jobs.map((job) => ({ ...job, rows: packColumns(job.rows) }));
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+}
+
 export class FrameEncoder {
   readonly #fields: FieldsByType;
   readonly #worker: WorkerClient<readonly PackedFrameJob[], EncodedFrames>;
@@ -69,8 +79,9 @@ export class FrameEncoder {
   /** The frames of `jobs`, in order. Groups the worker could not encode (or died holding) are encoded in place. */
   async encode(jobs: readonly FrameJob[]): Promise<Buffer[]> {
     const rows = jobs.reduce((n, job) => n + job.rows.count, 0);
-    if (rows >= WORKER_MIN_ROWS && this.#worker.available()) {
-      const frames = await this.#worker.request(jobs.map((job) => ({ ...job, rows: packColumns(job.rows) })));
+    const packed = rows >= WORKER_MIN_ROWS && this.#worker.available() ? packJobs(jobs) : undefined;
+    if (packed !== undefined) {
+      const frames = await this.#worker.request(packed);
       if (frames != null) return frames.map((b) => Buffer.from(b));
     }
     return encodeFrames(this.#fields, jobs);
