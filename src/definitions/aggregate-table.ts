@@ -24,8 +24,6 @@ export class AggregateTable {
   readonly #slots = new SlotIndex();
   /** One per measure, in the view's measure order. */
   readonly columns: readonly StateColumn[];
-  readonly #measureFields: readonly (string | undefined)[];
-  readonly #timeField: string;
   /** Positions in the event type's fields (its columns) of the time, the dimensions, and each measure's field (-1 for none). */
   readonly #timeColumn: number;
   readonly #dimensionColumns: readonly number[];
@@ -46,12 +44,10 @@ export class AggregateTable {
   constructor(readonly view: ViewSchema) {
     this.#series = new SeriesIndex(view.dimensions.map((d) => d.name));
     this.columns = view.measures.map((m) => m.monoid.column());
-    this.#measureFields = view.measures.map((m) => m.field?.name);
-    this.#timeField = view.eventType.time.name;
     const column = (name: string) => view.eventType.fields.findIndex((f) => f.name === name);
-    this.#timeColumn = column(this.#timeField);
+    this.#timeColumn = column(view.eventType.time.name);
     this.#dimensionColumns = view.dimensions.map((d) => column(d.name));
-    this.#measureColumns = this.#measureFields.map((name) => (name === undefined ? -1 : column(name)));
+    this.#measureColumns = view.measures.map((m) => (m.field === undefined ? -1 : column(m.field.name)));
     this.#filterColumns = view.filter.map((f) => column(f.field.name));
   }
 

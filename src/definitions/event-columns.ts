@@ -39,17 +39,19 @@ export function toColumns(fields: readonly Field[], rows: readonly Row[]): Event
 
 /** Empty columns for `capacity` events of these fields, to be filled in place (by a validator, say). */
 export function emptyColumns(fields: readonly Field[], capacity: number): Column[] {
-  return fields.map((field) => {
-    switch (field.type) {
-      case 'number':
-      case 'timestamp':
-        return new Float64Array(capacity);
-      case 'boolean':
-        return new Uint8Array(capacity);
-      case 'string':
-        return new Array<string | null>(capacity);
-    }
-  });
+  return fields.map((field) => newColumn(field, capacity));
+}
+
+function newColumn(field: Field, capacity: number): Column {
+  switch (field.type) {
+    case 'number':
+    case 'timestamp':
+      return new Float64Array(capacity);
+    case 'boolean':
+      return new Uint8Array(capacity);
+    case 'string':
+      return new Array<string | null>(capacity);
+  }
 }
 
 /** The first `count` events of filled columns; typed arrays are views of the same memory. */
@@ -92,29 +94,16 @@ export function valueAt(column: Column, i: number): Value {
   return Number.isNaN(value) ? null : value;
 }
 
+/** Writes a normalized value at `i` of its field's column: the inverse of {@link valueAt}. */
+export function storeValue(column: Column, i: number, value: Value): void {
+  if (Array.isArray(column)) column[i] = value as string | null;
+  else if (column instanceof Uint8Array) column[i] = value === null ? BOOLEAN_NULL : value ? 1 : 0;
+  else column[i] = (value as number | null) ?? NaN;
+}
+
 function column(field: Field, rows: readonly Row[]): Column {
-  const name = field.name;
-  const count = rows.length;
-  switch (field.type) {
-    case 'number':
-    case 'timestamp': {
-      const values = new Float64Array(count);
-      for (let i = 0; i < count; i++) values[i] = (rows[i]![name] as number | null) ?? NaN;
-      return values;
-    }
-    case 'boolean': {
-      const values = new Uint8Array(count);
-      for (let i = 0; i < count; i++) {
-        // A row logged before an optional field was declared has no value for it: null, as DuckDB reads it.
-        const value = rows[i]![name] ?? null;
-        values[i] = value === null ? BOOLEAN_NULL : value === true ? 1 : 0;
-      }
-      return values;
-    }
-    case 'string': {
-      const values = new Array<string | null>(count);
-      for (let i = 0; i < count; i++) values[i] = (rows[i]![name] ?? null) as string | null;
-      return values;
-    }
-  }
+  const values = newColumn(field, rows.length);
+  // A row logged before an optional field was declared has no value for it: null, as DuckDB reads it.
+  for (let i = 0; i < rows.length; i++) storeValue(values, i, rows[i]![field.name] ?? null);
+  return values;
 }

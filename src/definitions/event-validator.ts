@@ -7,9 +7,9 @@
  * @module
  */
 import { InvalidEventError } from './errors.ts';
-import { BOOLEAN_NULL, emptyColumns, rowAt, type Column } from './event-columns.ts';
+import { BOOLEAN_NULL, emptyColumns, rowAt, storeValue, type Column } from './event-columns.ts';
 import { describe, normalizeValue, valueNormalizer } from './normalize-value.ts';
-import type { EventTypeSchema, Row, Value } from './schema.ts';
+import type { EventTypeSchema, Row } from './schema.ts';
 
 /**
  * Validates one event and writes its normalized values at position `at` of
@@ -107,14 +107,8 @@ export function interpretedValidator(schema: EventTypeSchema): ColumnValidator {
     const input = raw as Record<string, unknown>;
     const values = schema.fields.map((field) => normalizeValue(field, isField.call(input, field.name) ? input[field.name] : undefined));
     unknownField(schema, input);
-    values.forEach((value, f) => store(columns[f]!, at, value));
+    values.forEach((value, f) => storeValue(columns[f]!, at, value));
   };
-}
-
-function store(column: Column, at: number, value: Value): void {
-  if (Array.isArray(column)) column[at] = value as string | null;
-  else if (column instanceof Uint8Array) column[at] = value === null ? BOOLEAN_NULL : value ? 1 : 0;
-  else column[at] = (value as number | null) ?? NaN;
 }
 
 /**
