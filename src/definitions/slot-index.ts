@@ -10,6 +10,8 @@
  */
 
 const EMPTY = 0;
+/** Int32s in a table past which it no longer fits in a core's caches (256 KiB here). */
+const LARGE_TABLE = 1 << 16;
 
 /** Mixes a series id and a bucket start (epoch ms, an integer) into 32 bits. */
 function hash(series: number, bucket: number): number {
@@ -23,8 +25,15 @@ function hash(series: number, bucket: number): number {
 }
 
 export class SlotIndex {
-  /** slot + 1 per table position; 0 is empty. Kept at most half full so probes stay short. */
-  #table = new Int32Array(16);
+  /**
+   * Two Int32s per table position: the pair's hash, then slot + 1 (0 is
+   * empty). Kept at most half full so probes stay short. The hash sits beside
+   * the slot so that a probe passing other pairs, and a rehash, never read
+   * the pairs themselves: with a million keys those reads were cache misses,
+   * and most of the cost of a view whose events each open a new key. There
+   * are always at least twice as many positions as room for slots.
+   */
+  #table = new Int32Array(32);
   #series = new Int32Array(8);
   #buckets = new Float64Array(8);
   #size = 0;
@@ -51,50 +60,77 @@ export class SlotIndex {
     const buckets = new Float64Array(slots);
     buckets.set(this.#buckets);
     this.#buckets = buckets;
-    let capacity = this.#table.length;
-    while (slots * 2 > capacity) capacity *= 2;
-    if (capacity > this.#table.length) this.#rehash(capacity);
+    let positions = this.#table.length >> 1;
+    while (slots * 2 > positions) positions *= 2;
+    if (positions * 2 > this.#table.length) this.#rehash(positions);
+  }
+
+  /** Whether the table has outgrown the processor's caches, so that {@link touch} pays. */
+  get large(): boolean {
+    return this.#table.length > LARGE_TABLE;
+  }
+
+  /**
+   * Reads the table where (series, bucket) would go, without using what it
+   * reads. Called for a run of pairs before looking them up: the reads do
+   * not depend on one another, so the processor keeps many of them in
+   * flight, and the lookups that follow find the table in cache. Returns a
+   * meaningless number, to be kept so the read is not dropped.
+   */
+  touch(series: number, bucket: number): number {
+    const table = this.#table;
+    return table[2 * (hash(series, bucket) & ((table.length >> 1) - 1)) + 1]!;
   }
 
   /** The slot of (series, bucket), or -1. */
   find(series: number, bucket: number): number {
-    const mask = this.#table.length - 1;
-    for (let at = hash(series, bucket) & mask; ; at = (at + 1) & mask) {
-      const entry = this.#table[at]!;
+    const table = this.#table;
+    const mask = (table.length >> 1) - 1;
+    const h = hash(series, bucket);
+    for (let at = h & mask; ; at = (at + 1) & mask) {
+      const entry = table[2 * at + 1]!;
       if (entry === EMPTY) return -1;
-      if (this.#series[entry - 1] === series && this.#buckets[entry - 1] === bucket) return entry - 1;
+      if (table[2 * at] === h && this.#series[entry - 1] === series && this.#buckets[entry - 1] === bucket) return entry - 1;
     }
   }
 
   /** The slot of (series, bucket), handing out slot {@link size} if the pair is new. */
   intern(series: number, bucket: number): number {
+    // Grown before probing, since growing rehashes: the position found must be in the table kept.
+    if (this.#size === this.#series.length) this.reserve(this.#size * 2);
     const table = this.#table;
-    const mask = table.length - 1;
-    let at = hash(series, bucket) & mask;
-    for (let entry = table[at]!; entry !== EMPTY; entry = table[at]!) {
-      if (this.#series[entry - 1] === series && this.#buckets[entry - 1] === bucket) return entry - 1;
+    const mask = (table.length >> 1) - 1;
+    const h = hash(series, bucket);
+    let at = h & mask;
+    for (let entry = table[2 * at + 1]!; entry !== EMPTY; entry = table[2 * at + 1]!) {
+      if (table[2 * at] === h && this.#series[entry - 1] === series && this.#buckets[entry - 1] === bucket) return entry - 1;
       at = (at + 1) & mask;
     }
     const slot = this.#size++;
-    if (slot === this.#series.length) this.#growSlots();
     this.#series[slot] = series;
     this.#buckets[slot] = bucket;
-    table[at] = slot + 1;
-    if (this.#size * 2 > table.length) this.#rehash(table.length * 2);
+    table[2 * at] = h;
+    table[2 * at + 1] = slot + 1;
     return slot;
   }
 
-  #growSlots(): void {
-    this.reserve(this.#series.length * 2);
-  }
-
-  #rehash(capacity: number): void {
-    const table = new Int32Array(capacity);
-    const mask = capacity - 1;
-    for (let slot = 0; slot < this.#size; slot++) {
-      let at = hash(this.#series[slot]!, this.#buckets[slot]!) & mask;
-      while (table[at] !== EMPTY) at = (at + 1) & mask;
-      table[at] = slot + 1;
+  /**
+   * Moves every pair to a table of `positions` positions. The old table is
+   * walked in order and each pair's position comes from its stored hash, so
+   * the reads are sequential and the writes nearly so.
+   */
+  #rehash(positions: number): void {
+    const old = this.#table;
+    const table = new Int32Array(positions * 2);
+    const mask = positions - 1;
+    for (let from = 1; from < old.length; from += 2) {
+      const entry = old[from]!;
+      if (entry === EMPTY) continue;
+      const h = old[from - 1]!;
+      let at = h & mask;
+      while (table[2 * at + 1] !== EMPTY) at = (at + 1) & mask;
+      table[2 * at] = h;
+      table[2 * at + 1] = entry;
     }
     this.#table = table;
   }
