@@ -14,7 +14,7 @@ import type { EventColumns, Field } from '../definitions/index.ts';
 import { WorkerClient } from '../util/worker-client.ts';
 import { encodeFrame } from './frame.ts';
 import { ndjsonBytes } from './ndjson-bytes.ts';
-import { packColumns, type PackedColumns } from './packed-columns.ts';
+import { packColumns, packInParts, type PackedColumns } from './packed-columns.ts';
 
 /** One frame to encode: `rows` get offsets from `firstOffset` on. */
 export interface FrameJob {
@@ -35,9 +35,26 @@ export type FieldsByType = ReadonlyMap<string, readonly Field[]>;
 /** Groups smaller than this are encoded in place: the worker's round trip would cost them more than it saves. */
 export const WORKER_MIN_ROWS = 2048;
 
-/** The frames of `jobs`, in order. What the worker runs, and the in-place fallback. */
-export function encodeFrames(fields: FieldsByType, jobs: readonly FrameJob[]): Buffer[] {
+/** The frames of packed jobs, in order: what the worker runs. */
+export function packedFrames(fields: FieldsByType, jobs: readonly PackedFrameJob[]): Buffer[] {
   return jobs.map((job) => encodeFrame(job.eventType, job.firstOffset, job.rows.count, ndjsonBytes(fields.get(job.eventType)!, job.rows, job.firstOffset)));
+}
+
+/**
+ * The frames of `jobs`, in order, encoded in place. A job whose strings are
+ * too long to join into one string becomes several frames, each with its
+ * own offsets: frames are read one by one, so nothing depends on where a
+ * group's frames split.
+ */
+export function encodeFrames(fields: FieldsByType, jobs: readonly FrameJob[]): Buffer[] {
+  return packedFrames(fields, jobs.flatMap((job) => {
+    let firstOffset = job.firstOffset;
+    return packInParts(job.rows).map((rows) => {
+      const part = { eventType: job.eventType, firstOffset, rows };
+      firstOffset += rows.count;
+      return part;
+    });
+  }));
 }
 
 /** The worker's reply: the frames' memory, or nothing if it could not encode them. */

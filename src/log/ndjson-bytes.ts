@@ -8,19 +8,26 @@
  * timestamps into text (too large for V8's small-integer fast path), and
  * building lines as strings left a string per value for the collector, a
  * rope to flatten and a UTF-8 pass: together about half the encoder worker's
- * time. Here digits and ASCII characters are stored into a reused buffer;
- * only a string that needs an escape or holds non-ASCII characters goes
- * through `JSON.stringify` and `Buffer.write`. Every number in an event is a
- * safe integer (scaled numbers, epoch milliseconds).
+ * time. Here digits are stored into a reused buffer, and strings are copied
+ * byte by byte from their column's UTF-8 (see {@link Utf8Strings}); only a
+ * string that needs an escape goes through `JSON.stringify`. Every number in
+ * an event is a safe integer (scaled numbers, epoch milliseconds).
  *
  * @module
  */
-import { BOOLEAN_NULL, type EventColumns, type Field } from '../definitions/index.ts';
+import { BOOLEAN_NULL, type Field } from '../definitions/index.ts';
+import { Utf8Strings, type PackedColumns, type PackedStrings } from './packed-columns.ts';
 
 /** A safe integer takes at most 17 bytes (a sign and 16 digits); `true`, `false` and `null` fewer. */
 const MAX_SCALAR_BYTES = 17;
 /** In JSON a UTF-16 code unit takes at most 6 bytes (`\u001f`); a string adds its two quotes. */
 const MAX_BYTES_PER_CHAR = 6;
+
+/** The most bytes value `i` of a string column can take as JSON (`null` for -1). */
+function stringBound(lengths: Int32Array, i: number): number {
+  const length = lengths[i]!;
+  return length < 0 ? 4 : length * MAX_BYTES_PER_CHAR + 2;
+}
 
 /** The buffer a thread writes payloads into, grown as needed and reused. */
 let scratch = Buffer.allocUnsafeSlow(1 << 16);
@@ -32,18 +39,28 @@ let scratch = Buffer.allocUnsafeSlow(1 << 16);
  *
  * @example
  * ```ts
- * const frame = encodeFrame('order', 0, events.count, ndjsonBytes(fields, events, 0)); // copies the bytes
+ * const frame = encodeFrame('order', 0, events.count, ndjsonBytes(fields, packColumns(events), 0)); // copies the bytes
  * ```
  */
-export function ndjsonBytes(fields: readonly Field[], events: EventColumns, firstOffset: number): Buffer {
+export function ndjsonBytes(fields: readonly Field[], events: PackedColumns, firstOffset: number): Buffer {
   let write = writers.get(fields);
   if (write === undefined) writers.set(fields, (write = compileWriter(fields)));
   // The end first: writing may grow the buffer, replacing `scratch`.
-  const end = write(events, firstOffset);
+  const end = write(readable(events), firstOffset);
   return scratch.subarray(0, end);
 }
 
-type Writer = (events: EventColumns, firstOffset: number) => number;
+/** Packed columns with each string column ready to be read as UTF-8. */
+interface ReadableColumns {
+  readonly count: number;
+  readonly columns: readonly (Float64Array | Uint8Array | Utf8Strings)[];
+}
+
+function readable(events: PackedColumns): ReadableColumns {
+  return { count: events.count, columns: events.columns.map((c) => (ArrayBuffer.isView(c) ? c : new Utf8Strings(c as PackedStrings))) };
+}
+
+type Writer = (events: ReadableColumns, firstOffset: number) => number;
 
 const writers = new WeakMap<readonly Field[], Writer>();
 
@@ -79,21 +96,21 @@ function compileWriter(fields: readonly Field[]): Writer {
   const value = (f: Field, i: number): string => {
     switch (f.type) {
       case 'string':
-        return `p = stringBytes(b, p, c${i}[i]);`;
+        return `p = stringBytes(b, p, c${i}, i);`;
       case 'boolean':
         return `p = booleanBytes(b, p, c${i}[i]);`;
       default:
         return `p = integerBytes(b, p, c${i}[i]);`;
     }
   };
-  const strings = fields.flatMap((f, i) => (f.type === 'string' ? [`(c${i}[i]?.length ?? 0)`] : []));
+  const strings = fields.flatMap((f, i) => (f.type === 'string' ? [`stringBound(c${i}.lengths, i)`] : []));
   const source = `'use strict';
 return function write(events, firstOffset) {
   ${fields.map((_, i) => `const c${i} = events.columns[${i}];`).join('\n  ')}
   let b = scratch();
   let p = 0;
   for (let i = 0; i < events.count; i++) {
-    b = reserve(p, ${fixedBytes(fields)}${strings.map((s) => ` + ${s} * ${MAX_BYTES_PER_CHAR} + 2`).join('')});
+    b = reserve(p, ${fixedBytes(fields)}${strings.map((s) => ` + ${s}`).join('')});
     ${storeText('{"_offset":')}
     p = integerBytes(b, p, firstOffset + i);
     ${fields.map((f, i) => `${storeText(`,${JSON.stringify(f.name)}:`)}\n    ${value(f, i)}`).join('\n    ')}
@@ -102,7 +119,9 @@ return function write(events, firstOffset) {
   return p;
 };`;
   try {
-    return new Function('scratch', 'reserve', 'integerBytes', 'stringBytes', 'booleanBytes', source)(() => scratch, reserve, integerBytes, stringBytes, booleanBytes) as Writer;
+    return new Function('scratch', 'reserve', 'stringBound', 'integerBytes', 'stringBytes', 'booleanBytes', source)(
+      () => scratch, reserve, stringBound, integerBytes, stringBytes, booleanBytes,
+    ) as Writer;
   } catch (error) {
     if (!(error instanceof EvalError)) throw error;
     return (events, firstOffset) => loopWriter(fields, events, firstOffset);
@@ -110,26 +129,26 @@ return function write(events, firstOffset) {
 }
 
 /** {@link ndjsonBytes} field by field with no compiled code. Exported for the test that holds both to JSON.stringify. */
-export function loopBytes(fields: readonly Field[], events: EventColumns, firstOffset: number): Buffer {
-  const end = loopWriter(fields, events, firstOffset);
+export function loopBytes(fields: readonly Field[], events: PackedColumns, firstOffset: number): Buffer {
+  const end = loopWriter(fields, readable(events), firstOffset);
   return scratch.subarray(0, end);
 }
 
-function loopWriter(fields: readonly Field[], events: EventColumns, firstOffset: number): number {
+function loopWriter(fields: readonly Field[], events: ReadableColumns, firstOffset: number): number {
   const keys = fields.map((f) => Buffer.from(`,${JSON.stringify(f.name)}:`, 'latin1'));
   const open = Buffer.from('{"_offset":', 'latin1');
   const close = Buffer.from('}\n', 'latin1');
   const fixed = fixedBytes(fields);
   let p = 0;
   for (let i = 0; i < events.count; i++) {
-    const strings = events.columns.reduce((n: number, c) => n + (Array.isArray(c) ? (c[i]?.length ?? 0) * MAX_BYTES_PER_CHAR + 2 : 0), 0);
+    const strings = events.columns.reduce((n: number, c) => n + (c instanceof Utf8Strings ? stringBound(c.lengths, i) : 0), 0);
     const b = reserve(p, fixed + strings);
     p += open.copy(b, p);
     p = integerBytes(b, p, firstOffset + i);
     fields.forEach((field, f) => {
       p += keys[f]!.copy(b, p);
       const column = events.columns[f]!;
-      if (field.type === 'string') p = stringBytes(b, p, (column as (string | null)[])[i]!);
+      if (field.type === 'string') p = stringBytes(b, p, column as Utf8Strings, i);
       else if (field.type === 'boolean') p = booleanBytes(b, p, (column as Uint8Array)[i]!);
       else p = integerBytes(b, p, (column as Float64Array)[i]!);
     });
@@ -206,17 +225,28 @@ function eightDigits(b: Buffer, p: number, value: number): number {
   return p + 8;
 }
 
-/** A string (or null) as JSON at `p`; returns where it ends. */
-export function stringBytes(b: Buffer, p: number, value: string | null): number {
-  if (value === null) return nullBytes(b, p);
+/**
+ * Value `i` of a string column as JSON at `p`, its UTF-8 bytes copied as
+ * they are (JSON leaves non-ASCII characters alone); returns where it ends.
+ * Values are written in order: each moves the column's reading position on.
+ */
+export function stringBytes(b: Buffer, p: number, strings: Utf8Strings, i: number): number {
+  if (strings.lengths[i] === -1) {
+    strings.at++;
+    return nullBytes(b, p);
+  }
+  const u = strings.bytes;
+  const end = u.length;
+  let q = strings.at;
   let at = p;
   b[at++] = 0x22;
-  for (let k = 0; k < value.length; k++) {
-    const c = value.charCodeAt(k);
-    // An escape or a non-ASCII character: JSON and UTF-8 encoding take the whole string. Lone surrogates never get here (the validator refuses them).
-    if (c < 0x20 || c >= 0x80 || c === 0x22 || c === 0x5c) return p + b.write(JSON.stringify(value), p, 'utf8');
+  for (; q < end; q++) {
+    const c = u[q]!;
+    if (c === 0) break;
+    if (c < 0x20 || c === 0x22 || c === 0x5c) return p + b.write(JSON.stringify(strings.next(i)), p, 'utf8');
     b[at++] = c;
   }
+  strings.at = q + 1;
   b[at++] = 0x22;
   return at;
 }
