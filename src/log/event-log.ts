@@ -3,14 +3,14 @@
  * validated events on local disk, with group commit.
  *
  * Appends queue up while the previous group is being written; each group is
- * written with one `writev` and made durable with one `fdatasync`, and only
+ * written with one `writev`, durable when it returns (see `synced-file.ts`), and only
  * then are its events handed to the listener (the speed layer) and its
  * appends resolved. Offsets are assigned at commit, so a failed write leaves
  * no gap: the file is truncated back and the next group reuses the offsets.
  *
  * @module
  */
-import { mkdir, open, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { selectEvents, toColumns, type Catalog, type EventColumns } from '../definitions/index.ts';
 import { UnknownEventTypeError } from '../definitions/index.ts';
 import { CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError } from './errors.ts';
@@ -18,6 +18,7 @@ import { FrameEncoder, type FrameJob } from './frame-encoder.ts';
 import { IdempotencyIndex } from './idempotency-index.ts';
 import { frameRows, scanSegment } from './segment-scan.ts';
 import { listSegmentBases, segmentPath } from './segment-files.ts';
+import { openSynced, syncWrites } from './synced-file.ts';
 import { isDiskFull } from '../util/disk-full.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
 
@@ -159,7 +160,7 @@ export class EventLog {
       size = scan.validBytes;
       end = scan.end;
     }
-    const file = await open(path, bases.length > 0 ? 'r+' : 'w+');
+    const file = await openSynced(path, bases.length === 0);
     if (bases.length === 0) await syncDirectory(options.dir);
     return new EventLog(options, sealed, activeBase, file, size, end);
   }
@@ -368,7 +369,7 @@ export class EventLog {
           written += bytesWritten;
         }
       }
-      await this.#file.datasync();
+      await syncWrites(this.#file);
       this.#size += bytes;
     } catch (error) {
       // Cut the partial group off so the file ends on a whole frame; best effort, recovery cuts it too.
@@ -394,7 +395,7 @@ export class EventLog {
   /** Starts a new segment at the log end and returns that offset; the caller tells the listener, in order. */
   async #roll(): Promise<number> {
     const nextPath = segmentPath(this.#options.dir, this.#end);
-    const next = await open(nextPath, 'w+');
+    const next = await openSynced(nextPath, true);
     try {
       // The new file's directory entry must be durable before anything written to it is acknowledged.
       await syncDirectory(this.#options.dir);
