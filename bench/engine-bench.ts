@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Tandem } from '../src/index.ts';
+import { timedIngest, warmUp } from './ingest-run.ts';
 import { BATCH_CUSTOMERS, config, makeBatch, makeLiveBatch, START } from './usage-workload.ts';
 
 const quick = process.argv.includes('--quick');
@@ -30,16 +31,12 @@ async function withEngine<T>(fn: (engine: Tandem, dir: string) => Promise<T>): P
   }
 }
 
-/** Durable ingest: batches of 1,000, `concurrency` appends in flight so group commit can merge them. */
+/** Durable ingest in steady state: batches of 1,000, `concurrency` appends in flight so group commit can merge them. */
 async function ingestRate(events: number, concurrency: number, make = makeBatch): Promise<number> {
   return withEngine(async (engine) => {
-    const batches = Array.from({ length: events / 1000 }, (_, i) => make(i, 1000, 10_000));
-    const started = performance.now();
-    let next = 0;
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next < batches.length) await engine.ingest('usage', batches[next++]!);
-    }));
-    return events / ((performance.now() - started) / 1000);
+    const first = await warmUp(engine, make, 10_000);
+    const batches = Array.from({ length: events / 1000 }, (_, i) => make(first + i, 1000, 10_000));
+    return timedIngest(engine, batches, concurrency);
   });
 }
 
