@@ -161,7 +161,9 @@ export class EventLog {
       end = scan.end;
     }
     const file = await openSynced(path, bases.length === 0);
-    if (bases.length === 0) await syncDirectory(options.dir);
+    // O_DSYNC makes writes durable, not a truncation above: a later write need not grow the file past the cut-off bytes.
+    if (bases.length > 0) await file.datasync();
+    else await syncDirectory(options.dir);
     return new EventLog(options, sealed, activeBase, file, size, end);
   }
 
@@ -372,8 +374,9 @@ export class EventLog {
       await syncWrites(this.#file);
       this.#size += bytes;
     } catch (error) {
-      // Cut the partial group off so the file ends on a whole frame; best effort, recovery cuts it too.
-      await this.#file.truncate(this.#size).catch(() => undefined);
+      // Cut the partial group off so the file ends on a whole frame, durably (its bytes may be: O_DSYNC
+      // wrote them); best effort, recovery cuts it too.
+      await this.#file.truncate(this.#size).then(() => this.#file.datasync()).catch(() => undefined);
       throw error;
     }
   }
