@@ -40,12 +40,11 @@ export class AggregateTable {
   readonly #newest: number[] = [];
   /** Per series, the bucket of its newest slot (NaN for none): apart from the slots, so that checking it reads memory already in cache. */
   #newestBuckets = new Float64Array(0);
+  /** Per series, how many slots it has. */
+  readonly #bucketCounts: number[] = [];
   /** A sink for {@link SlotIndex.touch}'s reads, so that they are not optimised away. Never read. */
   // eslint-disable-next-line no-unused-private-class-members -- written only, on purpose (see above)
   #touched = 0;
-
-  /** Per series, how many slots it has. */
-  readonly #bucketCounts: number[] = [];
 
   constructor(readonly view: ViewSchema) {
     this.#series = new SeriesIndex(view.dimensions.map((d) => d.name));

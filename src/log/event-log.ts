@@ -145,6 +145,7 @@ export class EventLog {
     const path = segmentPath(options.dir, activeBase);
     let size = 0;
     let end = activeBase;
+    let truncated = false;
     if (bases.length > 0) {
       const scan = await scanSegment(path, activeBase);
       // Intact frames after the problem were acknowledged: that is damage, not a write the crash cut short.
@@ -155,15 +156,16 @@ export class EventLog {
       }
       if (scan.problem !== undefined) {
         await truncate(path, scan.validBytes);
+        truncated = true;
         options.onRecovered?.({ file: path, droppedBytes: scan.fileBytes - scan.validBytes, reason: scan.problem });
       }
       size = scan.validBytes;
       end = scan.end;
     }
     const file = await openSynced(path, bases.length === 0);
-    // O_DSYNC makes writes durable, not a truncation above: a later write need not grow the file past the cut-off bytes.
-    if (bases.length > 0) await file.datasync();
-    else await syncDirectory(options.dir);
+    // O_DSYNC makes writes durable, not the truncation above: a later write need not grow the file past the cut-off bytes.
+    if (truncated) await file.datasync();
+    if (bases.length === 0) await syncDirectory(options.dir);
     return new EventLog(options, sealed, activeBase, file, size, end);
   }
 

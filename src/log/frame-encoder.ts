@@ -14,7 +14,7 @@ import type { EventColumns, Field } from '../definitions/index.ts';
 import { WorkerClient } from '../util/worker-client.ts';
 import { encodeFrame } from './frame.ts';
 import { ndjsonBytes } from './ndjson-bytes.ts';
-import { packColumns, packInParts, type PackedColumns } from './packed-columns.ts';
+import { packInParts, type PackedColumns } from './packed-columns.ts';
 
 /** One frame to encode: `rows` get offsets from `firstOffset` on. */
 export interface FrameJob {
@@ -40,21 +40,26 @@ export function packedFrames(fields: FieldsByType, jobs: readonly PackedFrameJob
   return jobs.map((job) => encodeFrame(job.eventType, job.firstOffset, job.rows.count, ndjsonBytes(fields.get(job.eventType)!, job.rows, job.firstOffset)));
 }
 
+/** The frames of `jobs`, in order, encoded in place. */
+export function encodeFrames(fields: FieldsByType, jobs: readonly FrameJob[]): Buffer[] {
+  return packedFrames(fields, packJobs(jobs));
+}
+
 /**
- * The frames of `jobs`, in order, encoded in place. A job whose strings are
- * too long to join into one string becomes several frames, each with its
+ * The jobs packed for encoding. A job whose strings are too long to join
+ * into one string (V8 caps a string's length) becomes several, each with its
  * own offsets: frames are read one by one, so nothing depends on where a
  * group's frames split.
  */
-export function encodeFrames(fields: FieldsByType, jobs: readonly FrameJob[]): Buffer[] {
-  return packedFrames(fields, jobs.flatMap((job) => {
+function packJobs(jobs: readonly FrameJob[]): PackedFrameJob[] {
+  return jobs.flatMap((job) => {
     let firstOffset = job.firstOffset;
     return packInParts(job.rows).map((rows) => {
       const part = { eventType: job.eventType, firstOffset, rows };
       firstOffset += rows.count;
       return part;
     });
-  }));
+  });
 }
 
 /** The worker's reply: the frames' memory, or nothing if it could not encode them. */
@@ -66,16 +71,6 @@ export interface FrameEncoderOptions {
   readonly onWorkerFailed?: (error: unknown) => void;
   /** The worker's module; tests point it elsewhere to watch a worker fail. */
   readonly workerEntry?: URL;
-}
-
-/** The jobs packed for the worker, or undefined if a string column is too long to join into one string (V8 caps a string's length). */
-function packJobs(jobs: readonly FrameJob[]): PackedFrameJob[] | undefined {
-  try {
-    return jobs.map((job) => ({ ...job, rows: packColumns(job.rows) }));
-  } catch (error) {
-    if (error instanceof RangeError) return undefined;
-    throw error;
-  }
 }
 
 export class FrameEncoder {
@@ -96,12 +91,12 @@ export class FrameEncoder {
   /** The frames of `jobs`, in order. Groups the worker could not encode (or died holding) are encoded in place. */
   async encode(jobs: readonly FrameJob[]): Promise<Buffer[]> {
     const rows = jobs.reduce((n, job) => n + job.rows.count, 0);
-    const packed = rows >= WORKER_MIN_ROWS && this.#worker.available() ? packJobs(jobs) : undefined;
-    if (packed !== undefined) {
+    const packed = packJobs(jobs);
+    if (rows >= WORKER_MIN_ROWS && this.#worker.available()) {
       const frames = await this.#worker.request(packed);
       if (frames != null) return frames.map((b) => Buffer.from(b));
     }
-    return encodeFrames(this.#fields, jobs);
+    return packedFrames(this.#fields, packed);
   }
 
   /** Stops the worker. Called once nothing is being encoded. */
