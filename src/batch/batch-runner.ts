@@ -13,7 +13,7 @@ import type { BatchManifest, BatchViewEntry } from './batch-manifest.ts';
 import { batchViewSql } from './batch-sql.ts';
 import { loadViewTable } from './batch-view-loader.ts';
 import { InMemoryBatchViews } from './batch-view-store.ts';
-import { CorruptBatchViewError } from './errors.ts';
+import { CorruptBatchViewError, DuplicateBatchKeyError } from './errors.ts';
 import { fileSha256, readFailure } from '../util/checksums.ts';
 import type { VersionStore } from './version-store.ts';
 
@@ -109,7 +109,8 @@ async function loadViewFile(connection: DuckDBConnection, view: ViewSchema, path
   try {
     return await loadViewTable(connection, view, `read_parquet(${sqlStringLiteral(path)})`);
   } catch (error) {
-    throw new CorruptBatchViewError(path, 'DuckDB cannot read it as Parquet', { cause: error });
+    const reason = error instanceof DuplicateBatchKeyError ? 'it holds the same key twice' : 'DuckDB cannot read it as Parquet';
+    throw new CorruptBatchViewError(path, reason, { cause: error });
   }
 }
 

@@ -14,6 +14,7 @@ import { DuckDBTypeId, type DuckDBConnection, type DuckDBDataChunk, type DuckDBV
 import { AggregateTable, sqlIdentifier, type SqlScalar, type ViewSchema } from '../definitions/index.ts';
 import { stateColumns } from './batch-sql.ts';
 import { toDimensionValue, toSqlScalar } from './duckdb-values.ts';
+import { DuplicateBatchKeyError } from './errors.ts';
 
 const SERIES_TABLE = 'tandem_load_series';
 const SAFE = 'BETWEEN -9007199254740991 AND 9007199254740991';
@@ -108,13 +109,15 @@ export async function loadViewTable(connection: DuckDBConnection, view: ViewSche
     const widths = view.measures.map((m) => m.monoid.sqlAggregates('x').length);
     // fromSql reads its argument and keeps nothing of it, so one array per measure serves every row.
     const scratch = widths.map((w) => new Array<SqlScalar>(w));
+    // A GROUP BY's rows have distinct keys, so they are numbered as they come and indexed in one sweep at the end.
+    const slots = table.bulkSlots();
     for await (const chunk of chunks(connection, statesSql(view, source, readers))) {
       const series = chunk.getColumnVector(0) as DuckDBVector<number>;
       const time = chunk.getColumnVector(1) as DuckDBVector<number>;
       const reads = readersByMeasure(chunk, readers, widths);
       const rows = chunk.rowCount;
       for (let row = 0; row < rows; row++) {
-        const slot = table.internSlot(ids[series.getItem(row)!]!, time.getItem(row)!);
+        const slot = slots.add(ids[series.getItem(row)!]!, time.getItem(row)!);
         for (let m = 0; m < reads.length; m++) {
           const measureReads = reads[m]!;
           const values = scratch[m]!;
@@ -123,6 +126,7 @@ export async function loadViewTable(connection: DuckDBConnection, view: ViewSche
         }
       }
     }
+    if (!slots.finish()) throw new DuplicateBatchKeyError(view.name);
   } finally {
     await connection.run(`DROP TABLE IF EXISTS ${SERIES_TABLE}`);
   }

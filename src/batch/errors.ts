@@ -7,3 +7,11 @@ export class CorruptBatchViewError extends TandemError {
     super(`Batch view file ${file} cannot be read (${reason}); run a batch to rebuild it from the master dataset.`, options);
   }
 }
+
+/** A batch view holds one (dimensions, bucket) key twice, which its GROUP BY never produces: the file was not written by a batch run. */
+export class DuplicateBatchKeyError extends TandemError {
+  readonly code = 'duplicate_batch_key';
+  constructor(readonly view: string) {
+    super(`Batch view ${view} holds the same key twice, so it was not written by a batch run.`);
+  }
+}

@@ -196,6 +196,21 @@ export class AggregateTable {
     return slot === before ? this.#link(slot, series) : slot;
   }
 
+  /**
+   * Numbers (series, bucket) pairs as new slots at once, for a load whose
+   * pairs are new and distinct (a batch view's rows): `add` returns each
+   * pair's slot, and `finish` enters them all in the index in one sweep,
+   * returning false if two were the same. Until then only the pairs in
+   * their series' newest bucket can be looked up.
+   */
+  bulkSlots(): { add(series: number, bucket: number): number; finish(): boolean } {
+    const first = this.#slots.size;
+    return {
+      add: (series, bucket) => this.#link(this.#slots.append(series, bucket), series),
+      finish: () => this.#slots.indexAppended(first) === -1,
+    };
+  }
+
   #link(slot: number, series: number): number {
     if (slot >= this.#capacity) this.#grow(Math.max(16, this.#capacity * 2));
     // Series can be numbered before their first slot (a batch view's are), so fill up to this one.

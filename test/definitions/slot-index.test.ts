@@ -29,3 +29,33 @@ test('slot index: pairs get slots in first-seen order, found again after any num
     assert.equal(index.find(41, 0), -1, 'a series never seen');
   }), { seed: 1125, numRuns: 300 });
 });
+
+test('slot index: pairs appended in bulk get slots in order and are found once indexed, beside pairs interned one by one', () => {
+  fc.assert(fc.property(fc.uniqueArray(pair, { selector: ([s, b]) => `${s}/${b}`, maxLength: 400 }), fc.nat(400), fc.nat(300), (pairs, split, reserved) => {
+    const index = new SlotIndex();
+    if (reserved > 0) index.reserve(reserved);
+    const interned = pairs.slice(0, Math.min(split, pairs.length));
+    interned.forEach(([series, b], i) => assert.equal(index.intern(series, b), i));
+    const first = index.size;
+    pairs.slice(interned.length).forEach(([series, b], i) => assert.equal(index.append(series, b), first + i));
+    assert.equal(index.indexAppended(first), -1);
+    assert.equal(index.size, pairs.length);
+    pairs.forEach(([series, b], slot) => {
+      assert.equal(index.find(series, b), slot);
+      assert.equal(index.intern(series, b), slot, 'interning a pair already held');
+    });
+    assert.equal(index.find(41, 0), -1, 'a series never seen');
+  }), { seed: 1126, numRuns: 300 });
+});
+
+test('slot index: a bulk load that repeats a pair, or repeats one already interned, is reported', () => {
+  const index = new SlotIndex();
+  index.intern(1, 10);
+  index.append(2, 20);
+  index.append(1, 10);
+  assert.equal(index.indexAppended(1), 2);
+  const again = new SlotIndex();
+  again.append(3, 30);
+  again.append(3, 30);
+  assert.notEqual(again.indexAppended(0), -1);
+});

@@ -7,10 +7,13 @@
  */
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
-import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { createHash } from 'node:crypto';
+import { readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Tandem, type EngineLogger } from '../../src/index.ts';
+import { withChecksum } from '../../src/util/checksums.ts';
 import { checkAllQueries } from '../support/check-answers.ts';
 import { shopConfig } from '../support/shop-config.ts';
 import { AcceptedEvents, shopEvent } from '../support/shop-events.ts';
@@ -63,6 +66,21 @@ const DAMAGES: Record<string, Damage> = {
   'garbage in the manifest': async (version) => {
     const file = join(version, 'manifest.json');
     await writeFile(file, '{"version": 1, "cut');
+    return file;
+  },
+  'a view file that repeats a key, with its checksum updated to match': async (version) => {
+    const file = join(version, 'by_country_hour.parquet');
+    const copy = `${file}.tmp`;
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    await connection.run(`COPY (SELECT * FROM read_parquet('${file}') UNION ALL (SELECT * FROM read_parquet('${file}') LIMIT 1)) TO '${copy}' (FORMAT parquet)`);
+    connection.closeSync();
+    instance.closeSync();
+    await rename(copy, file);
+    const manifestFile = join(version, 'manifest.json');
+    const { checksum: _, ...manifest } = JSON.parse(await readFile(manifestFile, 'utf8'));
+    manifest.views.by_country_hour.sha256 = createHash('sha256').update(await readFile(file)).digest('hex');
+    await writeFile(manifestFile, JSON.stringify(withChecksum(manifest), null, 2));
     return file;
   },
   'garbage in CURRENT': async (_version, batch) => {
