@@ -26,7 +26,12 @@ import { syncDirectory } from '../util/sync-directory.ts';
 export interface LogListener {
   /** Events `[firstOffset, firstOffset + events.count)` are durable. Called before their appends resolve. */
   committed(eventType: string, events: EventColumns, firstOffset: number): void;
-  /** The active segment was sealed at `end`; later offsets go to a new segment. */
+  /**
+   * {@link EventLog.seal} sealed the log at `end`: every event below it has
+   * been delivered, and none at or above it. Told even when nothing was
+   * written since the last seal; a segment rolled over for size is not told,
+   * since only a requested seal can become a batch cutoff.
+   */
   sealed(end: number): void;
 }
 
@@ -89,8 +94,6 @@ interface Stage {
   applied: Promise<void>;
   /** An earlier group's failure: this group's offsets and duplicate checks assumed that group would be written. */
   doomedBy?: unknown;
-  /** The segment was rolled over after this group, at this offset. */
-  sealedAt?: number;
 }
 
 export class EventLog {
@@ -297,7 +300,7 @@ export class EventLog {
     stage.keys.addTo(this.keys);
     this.#stages.splice(this.#stages.indexOf(stage), 1);
     // A failed roll-over only means the active segment grows past its target; the next commit tries again.
-    if (this.#size >= this.#maxSegmentBytes) stage.sealedAt = await this.#roll().catch(() => undefined);
+    if (this.#size >= this.#maxSegmentBytes) await this.#roll().catch(() => undefined);
     return true;
   }
 
@@ -327,7 +330,6 @@ export class EventLog {
     if (!written) return;
     try {
       for (const c of stage.committed) if (c.events.count > 0) this.#options.listener.committed(c.eventType, c.events, c.outcome.firstOffset);
-      if (stage.sealedAt !== undefined) this.#options.listener.sealed(stage.sealedAt);
     } catch (error) {
       // A listener's defect stays with this group's appends: later groups and close() must not hang on it.
       for (const pending of stage.group) pending.reject(error);
@@ -390,15 +392,17 @@ export class EventLog {
 
   async #sealNow(pending: Extract<Pending, { kind: 'seal' }>): Promise<void> {
     try {
-      if (this.#size > 0) this.#options.listener.sealed(await this.#roll());
+      if (this.#size > 0) await this.#roll();
+      // Every earlier group has been delivered and no later one started: the listener sees the seal in order.
+      this.#options.listener.sealed(this.#end);
       pending.resolve(this.#end);
     } catch (error) {
       pending.reject(this.#writeFailure(this.#end, error));
     }
   }
 
-  /** Starts a new segment at the log end and returns that offset; the caller tells the listener, in order. */
-  async #roll(): Promise<number> {
+  /** Starts a new segment at the log end. */
+  async #roll(): Promise<void> {
     const nextPath = segmentPath(this.#options.dir, this.#end);
     const next = await openSynced(nextPath, true);
     try {
@@ -415,7 +419,6 @@ export class EventLog {
     this.#activeBase = this.#end;
     this.#file = next;
     this.#size = 0;
-    return this.#end;
   }
 
   /**

@@ -3,9 +3,12 @@
  * absorbed, kept in memory.
  *
  * Its state is split into generations by log offset (Marz's "expiring
- * real-time views"): a new generation starts at every seal of the log, and a
- * batch whose cutoff is a seal point lets the layer drop exactly the
- * generations below it, whatever the events' timestamps.
+ * real-time views"): a new generation starts where each batch run seals the
+ * log (its cutoff), and publishing that batch drops exactly the generations
+ * below it, whatever the events' timestamps. Segments that roll over for
+ * size do not start one: a generation per segment would refill its tables
+ * from empty every 64 MiB of log, and make every query merge one table per
+ * segment since the last batch.
  *
  * @module
  */

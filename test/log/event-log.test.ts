@@ -96,16 +96,18 @@ test('log - a corrupted last frame fails its checksum and is truncated, never se
   });
 });
 
-test('log - segments roll over by size and seal on demand, telling the listener where', async () => {
+test('log - segments roll over by size unannounced, and seal on demand, telling the listener where', async () => {
   await withTempDir(async (dir) => {
     const { log, listener } = await openLog(dir, recorder(), 512);
     for (let i = 0; i < 20; i++) await log.append('order', orders([row(`r${i}`)]));
+    assert.ok(log.sealedSegments.length >= 2, 'segments rolled over for size');
+    assert.deepEqual(listener.seals, [], 'roll-overs are not cutoffs, so the listener is not told of them');
     const sealedEnd = await log.seal();
     assert.equal(sealedEnd, 20);
-    assert.equal(listener.seals.at(-1), 20);
-    assert.ok(log.sealedSegments.length >= 2);
+    assert.deepEqual(listener.seals, [20]);
     assert.equal(log.sealedSegments.at(-1)!.end, 20);
-    assert.equal(await log.seal(), 20, 'sealing an empty segment is a no-op');
+    assert.equal(await log.seal(), 20, 'sealing an empty segment writes nothing');
+    assert.deepEqual(listener.seals, [20, 20], 'but is still a seal point the listener hears of');
     await log.close();
     const reopened = await openLog(dir);
     assert.equal((await replayed(reopened.log)).length, 20);
