@@ -96,6 +96,15 @@ export class AggregateTable {
     return this.#slots.bucketAt(slot);
   }
 
+  /**
+   * Sets `out[slot]`, for every slot, to `targetOfSeries[its series]` if its
+   * bucket is in [from, to), else to -1: the targets a roll-up passes to
+   * {@link StateColumn.mergeFrom} to merge this whole table in one pass.
+   */
+  slotTargets(targetOfSeries: Int32Array, from: number, to: number, out: Int32Array): void {
+    this.#slots.mapSlots(targetOfSeries, from, to, out);
+  }
+
   /** Calls `visit` with every slot of a series, newest first. */
   forEachSlot(series: number, visit: (slot: number) => void): void {
     for (let slot = this.#newest[series] ?? -1; slot !== -1; slot = this.#previous[slot]!) visit(slot);

@@ -98,6 +98,20 @@ export class SlotIndex {
     return table[2 * (hash(series, bucket) & ((table.length >> 1) - 1)) + 1]!;
   }
 
+  /**
+   * Sets `out[slot]`, for every slot, to `targetOfSeries[its series]` if its
+   * bucket is in [from, to), else to -1: one pass over the pairs, for a
+   * roll-up that merges whole tables.
+   */
+  mapSlots(targetOfSeries: Int32Array, from: number, to: number, out: Int32Array): void {
+    const series = this.#series;
+    const buckets = this.#buckets;
+    for (let slot = 0; slot < this.#size; slot++) {
+      const bucket = buckets[slot]!;
+      out[slot] = bucket >= from && bucket < to ? targetOfSeries[series[slot]!]! : -1;
+    }
+  }
+
   /** The slot of (series, bucket), or -1. */
   find(series: number, bucket: number): number {
     const table = this.#table;

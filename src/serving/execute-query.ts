@@ -96,9 +96,10 @@ function accumulate(plan: QueryPlan, tables: readonly AggregateTable[], budget: 
 
 /**
  * Rolled up to `all` over many series (a leaderboard), a group is a set of
- * series. Each series is mapped to its group once, then one linear pass over
- * each table's slots merges them into group state columns: no lookup and no
- * allocation per slot for numeric states.
+ * series. Each series is mapped to its group once, each slot to its series'
+ * group (or to none, outside the time range), and then each measure merges
+ * a whole table into the group state columns in one pass over typed arrays:
+ * no lookup, no call and no allocation per slot for numeric states.
  */
 function accumulateAll(plan: QueryPlan, tables: readonly AggregateTable[], budget: QueryBudget): Group[] {
   const measures = plan.view.measures;
@@ -125,15 +126,10 @@ function accumulateAll(plan: QueryPlan, tables: readonly AggregateTable[], budge
       }
       groupOf[series] = group;
     }
-    const columns = table.columns;
-    for (let slot = 0; slot < table.size; slot++) {
-      if ((slot & 0xffff) === 0) budget.spend(0x10000);
-      const group = groupOf[table.seriesAt(slot)]!;
-      if (group === -1) continue;
-      const bucket = table.bucketAt(slot);
-      if (bucket < plan.from || bucket >= plan.to) continue;
-      for (let i = 0; i < columns.length; i++) targets[i]!.merge(group, columns[i]!.get(slot));
-    }
+    budget.spend(table.size);
+    const slotGroups = new Int32Array(table.size);
+    table.slotTargets(groupOf, plan.from, plan.to, slotGroups);
+    table.columns.forEach((column, i) => targets[i]!.mergeFrom(column, slotGroups, table.size));
   }
   return groupDims.map((dims, g) => ({ dims, time: 0, states: targets.map((t) => t.get(g)) }));
 }

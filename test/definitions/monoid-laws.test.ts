@@ -78,6 +78,26 @@ describe('monoid laws', () => {
       }));
     });
 
+    test(`monoid laws - ${name}: merging a whole column into groups equals merging its states one by one`, () => {
+      // Sources hold states near the safe-integer limit too, and groups start non-empty, so bigint sums take the exact path on either side.
+      const slotStates = fc.array(state, { minLength: 1, maxLength: 30 });
+      fc.assert(fc.property(slotStates, fc.array(state, { minLength: 4, maxLength: 4 }), fc.array(fc.integer({ min: -1, max: 3 }), { minLength: 30, maxLength: 30 }), (states, initial, targets) => {
+        const source = m.column();
+        source.grow(states.length);
+        states.forEach((st, slot) => source.merge(slot, st));
+        const groups = m.column();
+        groups.grow(4);
+        initial.forEach((st, g) => groups.merge(g, st));
+        groups.mergeFrom(source, Int32Array.from(targets), states.length);
+        const expected = [...initial];
+        states.forEach((st, slot) => {
+          const g = targets[slot]!;
+          if (g !== -1) expected[g] = combine(m, expected[g], st);
+        });
+        for (let g = 0; g < 4; g++) assert.deepEqual(groups.get(g), expected[g]);
+      }));
+    });
+
     test(`monoid laws - ${name}: state survives encode and decode`, () => {
       fc.assert(fc.property(state, (s) => {
         const encoded = JSON.parse(JSON.stringify(m.encode(s)));

@@ -1,5 +1,5 @@
 import { addScaled, powerOfTen, type ScaledInt } from '../scaled-number.ts';
-import { grownFloat64, sqlToNumber, type Measure, type StateColumn } from './measure.ts';
+import { addInto, grownFloat64, mergeEach, sqlToNumber, type Measure, type StateColumn } from './measure.ts';
 import { decodeScaled, encodeScaled, ScaledSumColumn, scaledFromSql } from './sum-measure.ts';
 
 /** The state of `avg`: an exact sum and the number of values in it. */
@@ -9,37 +9,50 @@ export interface AvgState {
 }
 
 /** An exact sum column beside a count column. */
-function avgColumn(): StateColumn<AvgState> {
-  const sums = new ScaledSumColumn();
-  let counts = new Float64Array(0);
-  return {
-    grow(capacity) {
-      sums.grow(capacity);
-      counts = grownFloat64(counts, capacity);
-    },
-    add(slot, value) {
-      if (value === null) return;
-      sums.merge(slot, value);
-      counts[slot]! += 1;
-    },
-    addMany(slots, count, values) {
-      sums.addMany(slots, count, values);
-      for (let i = 0; i < count; i++) {
-        const slot = slots[i]!;
-        if (slot !== -1 && !Number.isNaN(values![i]!)) counts[slot]! += 1;
-      }
-    },
-    merge(slot, state) {
-      sums.merge(slot, state.sum);
-      counts[slot]! += state.count;
-    },
-    foldInto(into, slot) {
-      into.sum = sums.foldInto(into.sum, slot);
-      into.count += counts[slot]!;
-      return into;
-    },
-    get: (slot) => ({ sum: sums.get(slot), count: counts[slot]! }),
-  };
+class AvgColumn implements StateColumn<AvgState> {
+  readonly #sums = new ScaledSumColumn();
+  #counts = new Float64Array(0);
+
+  grow(capacity: number): void {
+    this.#sums.grow(capacity);
+    this.#counts = grownFloat64(this.#counts, capacity);
+  }
+
+  add(slot: number, value: number | null): void {
+    if (value === null) return;
+    this.#sums.merge(slot, value);
+    this.#counts[slot]! += 1;
+  }
+
+  addMany(slots: Int32Array, count: number, values: Float64Array | undefined): void {
+    this.#sums.addMany(slots, count, values);
+    const counts = this.#counts;
+    for (let i = 0; i < count; i++) {
+      const slot = slots[i]!;
+      if (slot !== -1 && !Number.isNaN(values![i]!)) counts[slot]! += 1;
+    }
+  }
+
+  merge(slot: number, state: AvgState): void {
+    this.#sums.merge(slot, state.sum);
+    this.#counts[slot]! += state.count;
+  }
+
+  foldInto(into: AvgState, slot: number): AvgState {
+    into.sum = this.#sums.foldInto(into.sum, slot);
+    into.count += this.#counts[slot]!;
+    return into;
+  }
+
+  get(slot: number): AvgState {
+    return { sum: this.#sums.get(slot), count: this.#counts[slot]! };
+  }
+
+  mergeFrom(source: StateColumn<AvgState>, targets: Int32Array, count: number): void {
+    if (!(source instanceof AvgColumn)) return mergeEach(this, source, targets, count);
+    this.#sums.mergeFrom(source.#sums, targets, count);
+    addInto(this.#counts, source.#counts, targets, count);
+  }
 }
 
 /**
@@ -70,6 +83,6 @@ export function avgMeasure(scale: number): Measure<AvgState> {
     },
     sqlAggregates: (input) => [`sum(${input})`, `count(${input})`],
     fromSql: ([sum, count]) => ({ sum: scaledFromSql(sum ?? null), count: sqlToNumber(count ?? 0, 'avg count') }),
-    column: avgColumn,
+    column: () => new AvgColumn(),
   };
 }

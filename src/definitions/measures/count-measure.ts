@@ -1,27 +1,41 @@
-import { grownFloat64, sqlToNumber, type Measure, type StateColumn } from './measure.ts';
+import { addInto, grownFloat64, mergeEach, sqlToNumber, type Measure, type StateColumn } from './measure.ts';
 
 /** Counts in a Float64Array: exact up to 2^53 events per slot. */
-function countColumn(): StateColumn<number> {
-  let counts = new Float64Array(0);
-  return {
-    grow(capacity) {
-      counts = grownFloat64(counts, capacity);
-    },
-    add(slot) {
-      counts[slot]! += 1;
-    },
-    addMany(slots, count) {
-      for (let i = 0; i < count; i++) {
-        const slot = slots[i]!;
-        if (slot !== -1) counts[slot]! += 1;
-      }
-    },
-    merge(slot, state) {
-      counts[slot]! += state;
-    },
-    foldInto: (into, slot) => into + counts[slot]!,
-    get: (slot) => counts[slot]!,
-  };
+class CountColumn implements StateColumn<number> {
+  #counts = new Float64Array(0);
+
+  grow(capacity: number): void {
+    this.#counts = grownFloat64(this.#counts, capacity);
+  }
+
+  add(slot: number): void {
+    this.#counts[slot]! += 1;
+  }
+
+  addMany(slots: Int32Array, count: number): void {
+    const counts = this.#counts;
+    for (let i = 0; i < count; i++) {
+      const slot = slots[i]!;
+      if (slot !== -1) counts[slot]! += 1;
+    }
+  }
+
+  merge(slot: number, state: number): void {
+    this.#counts[slot]! += state;
+  }
+
+  foldInto(into: number, slot: number): number {
+    return into + this.#counts[slot]!;
+  }
+
+  get(slot: number): number {
+    return this.#counts[slot]!;
+  }
+
+  mergeFrom(source: StateColumn<number>, targets: Int32Array, count: number): void {
+    if (source instanceof CountColumn) addInto(this.#counts, source.#counts, targets, count);
+    else mergeEach(this, source, targets, count);
+  }
 }
 
 /** `count`: the number of events in the group. */
@@ -36,6 +50,6 @@ export function countMeasure(): Measure<number> {
     decode: (encoded) => Number(encoded),
     sqlAggregates: () => ['count(*)'],
     fromSql: ([n]) => sqlToNumber(n ?? 0, 'count'),
-    column: countColumn,
+    column: () => new CountColumn(),
   };
 }

@@ -1,6 +1,6 @@
 import type { Field } from '../field.ts';
 import { fromScaled } from '../scaled-number.ts';
-import { grownFloat64, sqlToNumber, type Measure, type MeasureValue, type StateColumn } from './measure.ts';
+import { grownFloat64, mergeEach, sqlToNumber, type Measure, type MeasureValue, type StateColumn } from './measure.ts';
 
 type Extreme = 'min' | 'max';
 
@@ -33,6 +33,9 @@ function extremeColumn(type: Extreme, pick: (a: number | null, b: number | null)
     merge,
     foldInto: (into, slot) => pick(into, get(slot)),
     get,
+    mergeFrom(source, targets, count) {
+      mergeEach(this, source, targets, count);
+    },
   };
 }
 

@@ -65,6 +65,29 @@ export interface StateColumn<S = unknown> {
   foldInto(into: S, slot: number): S;
   /** The slot's state as a value of its own. */
   get(slot: number): S;
+  /**
+   * Merges slot `s` of `source`, a column of the same measure, into slot
+   * `targets[s]` of this one (skipped if -1), for every `s` below `count`:
+   * how a roll-up over many slots (a leaderboard) merges a table, in one
+   * pass over typed arrays where the states are numbers.
+   */
+  mergeFrom(source: StateColumn<S>, targets: Int32Array, count: number): void;
+}
+
+/** {@link StateColumn.mergeFrom} state by state: right for any column, and the fallback of the numeric ones. */
+export function mergeEach<S>(into: StateColumn<S>, source: StateColumn<S>, targets: Int32Array, count: number): void {
+  for (let s = 0; s < count; s++) {
+    const target = targets[s]!;
+    if (target !== -1) into.merge(target, source.get(s));
+  }
+}
+
+/** Adds `from[s]` into `to[targets[s]]` for every `s` below `count` whose target is not -1: counts, exact while below 2^53. */
+export function addInto(to: Float64Array, from: Float64Array, targets: Int32Array, count: number): void {
+  for (let s = 0; s < count; s++) {
+    const target = targets[s]!;
+    if (target !== -1) to[target]! += from[s]!;
+  }
 }
 
 /** A copy of `array` with room for `capacity` elements, the new ones set to `fill`. */

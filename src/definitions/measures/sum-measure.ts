@@ -1,5 +1,5 @@
 import { addScaled, canonical, fromScaled, type ScaledInt } from '../scaled-number.ts';
-import { grownFloat64, type EncodedState, type Measure, type SqlScalar, type StateColumn } from './measure.ts';
+import { grownFloat64, mergeEach, type EncodedState, type Measure, type SqlScalar, type StateColumn } from './measure.ts';
 
 export function encodeScaled(value: ScaledInt): EncodedState {
   return typeof value === 'bigint' ? value.toString() : value;
@@ -71,6 +71,20 @@ export class ScaledSumColumn implements StateColumn<ScaledInt> {
   get(slot: number): ScaledInt {
     const sum = this.#sums[slot]!;
     return Number.isNaN(sum) ? this.#big.get(slot)! : sum;
+  }
+
+  mergeFrom(source: StateColumn<ScaledInt>, targets: Int32Array, count: number): void {
+    if (!(source instanceof ScaledSumColumn)) return mergeEach(this, source, targets, count);
+    const from = source.#sums;
+    const to = this.#sums;
+    for (let s = 0; s < count; s++) {
+      const target = targets[s]!;
+      if (target === -1) continue;
+      // Both are integers, so the bounds alone tell a safe sum (rounding is monotonic); a bigint on either side is NaN here and fails them.
+      const sum = to[target]! + from[s]!;
+      if (sum <= Number.MAX_SAFE_INTEGER && sum >= Number.MIN_SAFE_INTEGER) to[target] = sum;
+      else this.merge(target, source.get(s));
+    }
   }
 }
 
