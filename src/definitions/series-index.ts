@@ -6,6 +6,7 @@
  */
 import { valueAt, type Column } from './event-columns.ts';
 import type { Value } from './schema.ts';
+import { LargeMap } from '../util/large-map.ts';
 
 /**
  * An injective key for dimension values. Strings never hold NUL (the event
@@ -32,8 +33,12 @@ function keyPart(v: Value): string {
 }
 
 export class SeriesIndex {
-  /** Keyed by the value itself for one dimension (a Map tells 1, '1', true and null apart), else by {@link seriesKey}. */
-  readonly #ids = new Map<Value, number>();
+  /**
+   * Keyed by the value itself for one dimension (a Map tells 1, '1', true and
+   * null apart), else by {@link seriesKey}. A view keyed by user can pass the
+   * 2^24 entries one V8 Map holds, hence a {@link LargeMap}.
+   */
+  readonly #ids = new LargeMap<Value, number>();
   readonly #dims: (readonly Value[])[] = [];
 
   constructor(readonly names: readonly string[]) {}
@@ -91,7 +96,7 @@ export class SeriesIndex {
   #add(key: Value, dims: readonly Value[]): number {
     const id = this.#dims.length;
     this.#dims.push(dims);
-    this.#ids.set(key, id);
+    this.#ids.insert(key, id);
     return id;
   }
 }

@@ -7,10 +7,12 @@
  *
  * @module
  */
+import { LargeMap } from '../util/large-map.ts';
 
 /** One event type's keys: each mapped to the sequence number of its latest add, and the ring of the window. */
 class TypeKeys {
-  readonly #keys = new Map<string, number>();
+  /** Without a window, every key ever stored: past the 2^24 entries one V8 Map holds after enough history. */
+  readonly #keys = new LargeMap<string, number>();
   readonly #ring: string[] = [];
   #added = 0;
 
