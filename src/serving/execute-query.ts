@@ -9,6 +9,7 @@ import {
   bucketStart, fromScaled, nextBucket, seriesKey,
   type AggregateTable, type MeasureValue, type States, type Value, type ViewSchema,
 } from '../definitions/index.ts';
+import { LargeMap } from '../util/large-map.ts';
 import type { QueryBudget } from './query-budget.ts';
 import type { QueryPlan } from './query-plan.ts';
 import type { DimensionInput, QueryRow } from './query.ts';
@@ -63,7 +64,7 @@ function forSlotsInRange(plan: QueryPlan, table: AggregateTable, series: number,
 function accumulate(plan: QueryPlan, tables: readonly AggregateTable[], budget: QueryBudget): Group[] {
   const measures = plan.view.measures;
   // Rolled up to `all`, a group is its dimension values alone; else also its time.
-  const byKey = new Map<string, Group>();
+  const byKey = new LargeMap<string, Group>();
   const groups: Group[] = [];
   for (const table of tables) {
     const columns = table.columns;
@@ -82,7 +83,7 @@ function accumulate(plan: QueryPlan, tables: readonly AggregateTable[], budget: 
           group = byKey.get(key);
           if (group === undefined) {
             group = { dims, time, states: measures.map((m) => m.monoid.empty()) };
-            byKey.set(key, group);
+            byKey.insert(key, group);
             groups.push(group);
           }
         }
@@ -104,8 +105,8 @@ function accumulate(plan: QueryPlan, tables: readonly AggregateTable[], budget: 
 function accumulateAll(plan: QueryPlan, tables: readonly AggregateTable[], budget: QueryBudget): Group[] {
   const measures = plan.view.measures;
   const targets = measures.map((m) => m.monoid.column());
-  // By the value itself for one dimension (a Map tells 1, '1' and null apart), else by seriesKey.
-  const byKey = new Map<Value, number>();
+  // By the value itself for one dimension (a Map tells 1, '1' and null apart), else by seriesKey; a LargeMap, as groups can pass 2^24.
+  const byKey = new LargeMap<Value, number>();
   const groupDims: (readonly Value[])[] = [];
   let capacity = 0;
   for (const table of tables) {
@@ -117,7 +118,7 @@ function accumulateAll(plan: QueryPlan, tables: readonly AggregateTable[], budge
       let group = byKey.get(key);
       if (group === undefined) {
         group = groupDims.length;
-        byKey.set(key, group);
+        byKey.insert(key, group);
         groupDims.push(dims);
         if (groupDims.length > capacity) {
           capacity = Math.max(64, capacity * 2);
