@@ -10,7 +10,7 @@
  * @module
  */
 import { valueAt, type Column, type EventColumns } from './event-columns.ts';
-import { bucketStarts } from './granularity.ts';
+import { bucketStart, bucketStarts, type Granularity } from './granularity.ts';
 import type { StateColumn } from './measures/measure.ts';
 import type { Value, ViewSchema } from './schema.ts';
 import { SeriesIndex } from './series-index.ts';
@@ -94,6 +94,21 @@ export class AggregateTable {
   /** The bucket start (epoch ms) of a slot. */
   bucketAt(slot: number): number {
     return this.#slots.bucketAt(slot);
+  }
+
+  /**
+   * This table's states with their buckets rolled up to a coarser
+   * `granularity` (one the view's buckets nest in), as a new table whose
+   * series have the same ids. A leaderboard over whole days reads an hourly
+   * view's daily roll-up: up to 24 times fewer states to merge.
+   */
+  rolledUp(granularity: Exclude<Granularity, 'none'>): AggregateTable {
+    const rolled = new AggregateTable({ ...this.view, granularity });
+    for (let series = 0; series < this.seriesCount; series++) rolled.internSeries(this.dims(series));
+    const targets = new Int32Array(this.size);
+    for (let slot = 0; slot < this.size; slot++) targets[slot] = rolled.internSlot(this.seriesAt(slot), bucketStart(granularity, this.bucketAt(slot)));
+    rolled.columns.forEach((column, i) => column.mergeFrom(this.columns[i]!, targets, this.size));
+    return rolled;
   }
 
   /**

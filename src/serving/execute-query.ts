@@ -108,6 +108,8 @@ function accumulateAll(plan: QueryPlan, tables: readonly AggregateTable[], budge
   // By the value itself for one dimension (a Map tells 1, '1' and null apart), else by seriesKey; a LargeMap, as groups can pass 2^24.
   const byKey = new LargeMap<Value, number>();
   const groupDims: (readonly Value[])[] = [];
+  // A group whose series have no bucket in the range is no row, as in SQL's GROUP BY.
+  let filled = new Uint8Array(0);
   let capacity = 0;
   for (const table of tables) {
     const groupOf = new Int32Array(table.seriesCount).fill(-1);
@@ -123,6 +125,9 @@ function accumulateAll(plan: QueryPlan, tables: readonly AggregateTable[], budge
         if (groupDims.length > capacity) {
           capacity = Math.max(64, capacity * 2);
           for (const target of targets) target.grow(capacity);
+          const grown = new Uint8Array(capacity);
+          grown.set(filled);
+          filled = grown;
         }
       }
       groupOf[series] = group;
@@ -130,9 +135,10 @@ function accumulateAll(plan: QueryPlan, tables: readonly AggregateTable[], budge
     budget.spend(table.size);
     const slotGroups = new Int32Array(table.size);
     table.slotTargets(groupOf, plan.from, plan.to, slotGroups);
+    for (let slot = 0; slot < table.size; slot++) if (slotGroups[slot] !== -1) filled[slotGroups[slot]!] = 1;
     table.columns.forEach((column, i) => targets[i]!.mergeFrom(column, slotGroups, table.size));
   }
-  return groupDims.map((dims, g) => ({ dims, time: 0, states: targets.map((t) => t.get(g)) }));
+  return groupDims.flatMap((dims, g) => (filled[g] === 1 ? [{ dims, time: 0, states: targets.map((t) => t.get(g)) }] : []));
 }
 
 /** Dimension values: null last, then natural order of numbers, booleans and strings (by UTF-16 code unit). */
@@ -204,11 +210,31 @@ function toRow(plan: QueryPlan, { group, results }: Finished): QueryRow {
   return row;
 }
 
+/**
+ * Whether a plan rolls any number of series up to `all` (a leaderboard). Such
+ * a plan reads each slot's series and bucket start and nothing else of a
+ * table, so it may be given tables of any granularity that its time range
+ * cuts at bucket boundaries.
+ */
+export function isWide(plan: QueryPlan): boolean {
+  return plan.granularity === 'all' && plan.pinned === undefined;
+}
+
+/**
+ * Whether a plan can read a minute or hour view's daily roll-up in place of
+ * its finer buckets: it is {@link isWide}, and its range starts and ends on
+ * UTC day boundaries (or is open), so a finer bucket is in range exactly
+ * when its day is.
+ */
+export function readsWholeDays(plan: QueryPlan): boolean {
+  const onDay = (t: number) => !Number.isFinite(t) || bucketStart('day', t) === t;
+  return isWide(plan) && (plan.view.granularity === 'minute' || plan.view.granularity === 'hour') && onDay(plan.from) && onDay(plan.to);
+}
+
 /** Merges the tables' contributions and shapes the answer rows, within the query's budget. */
 export function executeQuery(plan: QueryPlan, tables: readonly AggregateTable[], budget: QueryBudget): QueryRow[] {
   const measures = plan.view.measures;
-  const wide = plan.granularity === 'all' && plan.pinned === undefined;
-  const groups = wide ? accumulateAll(plan, tables, budget) : accumulate(plan, tables, budget);
+  const groups = isWide(plan) ? accumulateAll(plan, tables, budget) : accumulate(plan, tables, budget);
   budget.checkRows(Math.min(groups.length, plan.limit));
   const finished = groups.map((group) => ({
     group,

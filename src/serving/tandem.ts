@@ -17,7 +17,7 @@ import {
 } from '../log/index.ts';
 import { SpeedLayer } from '../speed/index.ts';
 import type { BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, RejectedEvent, TandemOptions } from './engine-types.ts';
-import { executeQuery } from './execute-query.ts';
+import { executeQuery, readsWholeDays } from './execute-query.ts';
 import { QueryBudget, type QueryLimits } from './query-budget.ts';
 import { planQuery } from './query-plan.ts';
 import type { Query, QueryResult } from './query.ts';
@@ -287,7 +287,8 @@ export class Tandem {
     const plan = planQuery(this.catalog, query);
     const tables: AggregateTable[] = [];
     if (plan.layer !== 'speed') {
-      const batchTable = this.#batch?.table(plan.view.name);
+      const name = plan.view.name;
+      const batchTable = (readsWholeDays(plan) ? this.#batch?.dailyTable(name) : undefined) ?? this.#batch?.table(name);
       if (batchTable !== undefined) tables.push(batchTable);
     }
     if (plan.layer !== 'batch') tables.push(...this.#speed.tables(plan.view.name));
