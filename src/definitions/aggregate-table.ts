@@ -103,11 +103,31 @@ export class AggregateTable {
    * view's daily roll-up: up to 24 times fewer states to merge.
    */
   rolledUp(granularity: Exclude<Granularity, 'none'>): AggregateTable {
+    const steps = this.rollingUp(granularity, Infinity);
+    for (let step = steps.next(); ; step = steps.next()) if (step.done === true) return step.value;
+  }
+
+  /**
+   * {@link rolledUp} in steps: each `next()` numbers up to `stepSlots` series
+   * or slots, or merges one measure's column, and the last returns the
+   * table. A view of millions of keys takes seconds to roll up, too long to
+   * hold the event loop in one go.
+   */
+  *rollingUp(granularity: Exclude<Granularity, 'none'>, stepSlots: number): Generator<void, AggregateTable, void> {
     const rolled = new AggregateTable({ ...this.view, granularity });
-    for (let series = 0; series < this.seriesCount; series++) rolled.internSeries(this.dims(series));
+    for (let series = 0; series < this.seriesCount; series++) {
+      rolled.internSeries(this.dims(series));
+      if (series % stepSlots === stepSlots - 1) yield;
+    }
     const targets = new Int32Array(this.size);
-    for (let slot = 0; slot < this.size; slot++) targets[slot] = rolled.internSlot(this.seriesAt(slot), bucketStart(granularity, this.bucketAt(slot)));
-    rolled.columns.forEach((column, i) => column.mergeFrom(this.columns[i]!, targets, this.size));
+    for (let slot = 0; slot < this.size; slot++) {
+      targets[slot] = rolled.internSlot(this.seriesAt(slot), bucketStart(granularity, this.bucketAt(slot)));
+      if (slot % stepSlots === stepSlots - 1) yield;
+    }
+    for (const [i, column] of rolled.columns.entries()) {
+      column.mergeFrom(this.columns[i]!, targets, this.size);
+      if (i < rolled.columns.length - 1) yield;
+    }
     return rolled;
   }
 

@@ -1,0 +1,78 @@
+/**
+ * The daily roll-up of a minute or hour batch view is built in the
+ * background, in steps, and must hold exactly the states a view with day
+ * buckets would have folded from the same events.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { InMemoryBatchViews, type BatchManifest } from '../../src/batch/index.ts';
+import { AggregateTable, compileConfig, defineConfig, defineEventType, defineView, toColumns, type Row, type ViewSchema } from '../../src/index.ts';
+
+const sale = defineEventType({
+  name: 'sale',
+  time: 'at',
+  fields: { at: 'timestamp', shop: 'string', amount: { type: 'number', scale: 2, optional: true } },
+});
+const measures = { n: { type: 'count' }, total: { type: 'sum', field: 'amount' }, low: { type: 'min', field: 'amount' }, high: { type: 'max', field: 'at' }, mean: { type: 'avg', field: 'amount' } } as const;
+const catalog = compileConfig(defineConfig({
+  eventTypes: [sale],
+  views: [
+    defineView(sale, { name: 'hourly', dimensions: ['shop'], granularity: 'hour', measures }),
+    defineView(sale, { name: 'daily', dimensions: ['shop'], granularity: 'day', measures }),
+  ],
+}));
+const hourly = catalog.views.get('hourly')!;
+const daily = catalog.views.get('daily')!;
+
+const HOUR = 3_600_000;
+// Times around midnight on both sides of 1970, amounts near the safe-integer limit so sums cross into bigints.
+const row = fc.record({
+  at: fc.tuple(fc.constantFrom(Date.UTC(1969, 11, 31), Date.UTC(2024, 2, 1), Date.UTC(2024, 2, 2)), fc.integer({ min: -3 * HOUR, max: 3 * HOUR })).map(([day, offset]) => day + offset),
+  shop: fc.constantFrom('a', 'b', 'c', ''),
+  // Rows hold normalized values: amounts as scaled integers (cents).
+  amount: fc.oneof(fc.integer({ min: -10_000, max: 10_000 }), fc.constant(null), fc.constant(4e15)),
+}).map((r): Row => ({ _offset: null, ...r }));
+
+function fold(view: ViewSchema, rows: readonly Row[]): AggregateTable {
+  const table = new AggregateTable(view);
+  table.apply(toColumns(view.eventType.fields, rows));
+  return table;
+}
+
+/** Every (series, bucket) of `expected` is in `actual` with the same states, and nothing else is. */
+function assertSameStates(actual: AggregateTable, expected: AggregateTable): void {
+  assert.equal(actual.size, expected.size);
+  for (let slot = 0; slot < expected.size; slot++) {
+    const series = actual.findSeries(expected.dims(expected.seriesAt(slot)));
+    const at = actual.findSlot(series, expected.bucketAt(slot));
+    assert.notEqual(at, -1, `${JSON.stringify(expected.dims(expected.seriesAt(slot)))} on ${new Date(expected.bucketAt(slot)).toISOString()}`);
+    expected.columns.forEach((column, i) => assert.deepEqual(actual.columns[i]!.get(at), column.get(slot)));
+  }
+}
+
+test('daily table: rolling up in steps of any size gives the states a day view folds from the same events', () => {
+  fc.assert(fc.property(fc.array(row, { maxLength: 200 }), fc.integer({ min: 1, max: 50 }), (rows, stepSlots) => {
+    const steps = fold(hourly, rows).rollingUp('day', stepSlots);
+    let step = steps.next();
+    while (step.done !== true) step = steps.next();
+    assertSameStates(step.value, fold(daily, rows));
+  }), { seed: 1126, numRuns: 200 });
+});
+
+test('daily table: the first request starts a background build and gets nothing; once built, the roll-up is served and kept', async () => {
+  const rows = fc.sample(fc.array(row, { minLength: 50, maxLength: 50 }), { seed: 7, numRuns: 1 })[0]!;
+  const manifest = { version: 1, cutoff: 50, createdAt: new Date(0).toISOString(), durationMs: 0, views: {} } as BatchManifest;
+  const views = new InMemoryBatchViews(manifest, new Map([['hourly', fold(hourly, rows)], ['daily', fold(daily, rows)]]));
+  assert.equal(views.dailyTable('daily'), undefined, 'a day view has no daily roll-up');
+  assert.equal(views.dailyTable('missing'), undefined);
+  assert.equal(views.dailyTable('hourly'), undefined, 'not built yet');
+  let built = views.dailyTable('hourly');
+  for (let turn = 0; built === undefined && turn < 100; turn++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    built = views.dailyTable('hourly');
+  }
+  assert.ok(built !== undefined, 'built within 100 turns of the event loop');
+  assertSameStates(built, fold(daily, rows));
+  assert.equal(views.dailyTable('hourly'), built, 'kept');
+});
