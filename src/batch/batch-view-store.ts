@@ -22,12 +22,12 @@ const ROLL_UP_STEP = 1 << 15;
 
 /** Batch views loaded into memory. */
 export class InMemoryBatchViews implements BatchViewStore {
+  readonly #daily = new Map<string, AggregateTable | 'building' | 'failed'>();
+
   constructor(
     readonly manifest: BatchManifest,
     private readonly tables: ReadonlyMap<string, AggregateTable>,
   ) {}
-
-  readonly #daily = new Map<string, AggregateTable | 'building' | 'failed'>();
 
   table(view: string): AggregateTable | undefined {
     return this.tables.get(view);
@@ -63,4 +63,3 @@ export class InMemoryBatchViews implements BatchViewStore {
     setImmediate(step).unref();
   }
 }
-
