@@ -9,4 +9,4 @@ export { VersionStore, type PublishedVersion } from './version-store.ts';
 export { InMemoryBatchViews, type BatchViewStore } from './batch-view-store.ts';
 export type { BatchManifest, BatchViewEntry } from './batch-manifest.ts';
 export { batchViewSql } from './batch-sql.ts';
-export { CorruptBatchViewError, DuplicateBatchKeyError } from './errors.ts';
+export { CorruptBatchViewError } from './errors.ts';

@@ -99,19 +99,11 @@ export class AggregateTable {
   /**
    * This table's states with their buckets rolled up to a coarser
    * `granularity` (one the view's buckets nest in), as a new table whose
-   * series have the same ids. A leaderboard over whole days reads an hourly
-   * view's daily roll-up: up to 24 times fewer states to merge.
-   */
-  rolledUp(granularity: Exclude<Granularity, 'none'>): AggregateTable {
-    const steps = this.rollingUp(granularity, Infinity);
-    for (let step = steps.next(); ; step = steps.next()) if (step.done === true) return step.value;
-  }
-
-  /**
-   * {@link rolledUp} in steps: each `next()` numbers up to `stepSlots` series
-   * or slots, or merges one measure's column, and the last returns the
-   * table. A view of millions of keys takes seconds to roll up, too long to
-   * hold the event loop in one go.
+   * series have the same ids: a leaderboard over whole days reads an hourly
+   * view's daily roll-up, up to 24 times fewer states to merge. Built in
+   * steps, since a view of millions of keys takes seconds: each `next()`
+   * numbers up to `stepSlots` series or slots, or merges one measure's
+   * column, and the last returns the table.
    */
   *rollingUp(granularity: Exclude<Granularity, 'none'>, stepSlots: number): Generator<void, AggregateTable, void> {
     const rolled = new AggregateTable({ ...this.view, granularity });

@@ -112,35 +112,40 @@ export class SlotIndex {
     }
   }
 
-  /** The slot of (series, bucket), or -1. */
-  find(series: number, bucket: number): number {
+  /**
+   * The table position of (series, bucket), whose hash is `h`: where the pair
+   * is, or else the empty position where it would go.
+   */
+  #position(h: number, series: number, bucket: number): number {
     const table = this.#table;
     const mask = (table.length >> 1) - 1;
-    const h = hash(series, bucket);
-    for (let at = h & mask; ; at = (at + 1) & mask) {
-      const entry = table[2 * at + 1]!;
-      if (entry === EMPTY) return -1;
-      if (table[2 * at] === h && this.#series[entry - 1] === series && this.#buckets[entry - 1] === bucket) return entry - 1;
+    let at = h & mask;
+    for (let entry = table[2 * at + 1]!; entry !== EMPTY; entry = table[2 * at + 1]!) {
+      if (table[2 * at] === h && this.#series[entry - 1] === series && this.#buckets[entry - 1] === bucket) return at;
+      at = (at + 1) & mask;
     }
+    return at;
+  }
+
+  /** The slot of (series, bucket), or -1. */
+  find(series: number, bucket: number): number {
+    // An empty position holds 0, so this is -1 for a pair not there.
+    return this.#table[2 * this.#position(hash(series, bucket), series, bucket) + 1]! - 1;
   }
 
   /** The slot of (series, bucket), handing out slot {@link size} if the pair is new. */
   intern(series: number, bucket: number): number {
     // Grown before probing, since growing rehashes: the position found must be in the table kept.
     if (this.#size === this.#series.length) this.reserve(this.#size * 2);
-    const table = this.#table;
-    const mask = (table.length >> 1) - 1;
     const h = hash(series, bucket);
-    let at = h & mask;
-    for (let entry = table[2 * at + 1]!; entry !== EMPTY; entry = table[2 * at + 1]!) {
-      if (table[2 * at] === h && this.#series[entry - 1] === series && this.#buckets[entry - 1] === bucket) return entry - 1;
-      at = (at + 1) & mask;
-    }
+    const at = this.#position(h, series, bucket);
+    const entry = this.#table[2 * at + 1]!;
+    if (entry !== EMPTY) return entry - 1;
     const slot = this.#size++;
     this.#series[slot] = series;
     this.#buckets[slot] = bucket;
-    table[2 * at] = h;
-    table[2 * at + 1] = slot + 1;
+    this.#table[2 * at] = h;
+    this.#table[2 * at + 1] = slot + 1;
     return slot;
   }
 
@@ -177,6 +182,8 @@ export class SlotIndex {
       const h = hashes[i]!;
       const slot = first + i;
       let at = h & mask;
+      // Not #position: that takes the pair itself, and reading it for every slot (in table order, so at random)
+      // made the whole load a third slower; here it is read only when a hash matches.
       for (let entry = table[2 * at + 1]!; entry !== EMPTY; entry = table[2 * at + 1]!) {
         if (table[2 * at] === h && this.#series[entry - 1] === this.#series[slot] && this.#buckets[entry - 1] === this.#buckets[slot]) return slot;
         at = (at + 1) & mask;

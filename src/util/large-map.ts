@@ -37,7 +37,7 @@ export class LargeMap<K, V extends NonNullable<unknown>> {
 
   get(key: K): V | undefined {
     const value = this.#newest.get(key);
-    return value !== undefined || this.#full.length === 0 ? value : this.#holder(key)?.get(key);
+    return value !== undefined || this.#full.length === 0 ? value : this.#fullHolder(key)?.get(key);
   }
 
   has(key: K): boolean {
@@ -45,7 +45,7 @@ export class LargeMap<K, V extends NonNullable<unknown>> {
   }
 
   set(key: K, value: V): void {
-    const holder = this.#newest.has(key) ? this.#newest : this.#holder(key);
+    const holder = this.#holder(key);
     if (holder === undefined) this.insert(key, value);
     else holder.set(key, value);
   }
@@ -61,15 +61,20 @@ export class LargeMap<K, V extends NonNullable<unknown>> {
   }
 
   delete(key: K): boolean {
-    const holder = this.#newest.has(key) ? this.#newest : this.#holder(key);
+    const holder = this.#holder(key);
     if (holder === undefined) return false;
     holder.delete(key);
     this.#size--;
     return true;
   }
 
-  /** The full map holding `key`, if any. */
+  /** The inner map holding `key`, if any. */
   #holder(key: K): Map<K, V> | undefined {
+    return this.#newest.has(key) ? this.#newest : this.#fullHolder(key);
+  }
+
+  /** The full map holding `key`, if any. */
+  #fullHolder(key: K): Map<K, V> | undefined {
     for (const map of this.#full) if (map.has(key)) return map;
     return undefined;
   }
