@@ -54,12 +54,14 @@ export class InMemoryBatchViews implements BatchViewStore {
       try {
         const next = steps.next();
         if (next.done === true) this.#daily.set(view, next.value);
-        else setImmediate(step).unref();
+        else setImmediate(step);
       } catch {
         // Only a speed-up is lost (out of memory, most likely): queries go on reading the finer table.
         this.#daily.set(view, 'failed');
       }
     };
-    setImmediate(step).unref();
+    // Not unref'd: an unref'd immediate does not keep the loop turning, so on an idle server each step would
+    // wait for the next timer or request, and the roll-up would be ready only after the queries that wanted it.
+    setImmediate(step);
   }
 }
