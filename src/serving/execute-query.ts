@@ -37,20 +37,27 @@ function matchingSeries(plan: QueryPlan, table: AggregateTable, budget: QueryBud
 /** Smallest width of a bucket, to bound how many buckets a time range spans. */
 const MIN_WIDTH = { minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 604_800_000, month: 2_419_200_000 } as const;
 
-/** Visits the slots of a series whose bucket falls in [from, to): by direct lookup when the range is short, else by a walk. */
-function forSlotsInRange(plan: QueryPlan, table: AggregateTable, series: number, visit: (slot: number) => void): void {
+/**
+ * Visits the slots of a series whose bucket falls in [from, to): by direct
+ * lookup when the range is short, else by a walk. Every step of either is
+ * charged to the budget, whether it finds a slot or not; the plan's range is
+ * bounded to the years events can hold, where each bucket step moves on.
+ */
+function forSlotsInRange(plan: QueryPlan, table: AggregateTable, series: number, budget: QueryBudget, visit: (slot: number) => void): void {
   const granularity = plan.view.granularity;
   const span = granularity === 'none' ? Infinity : (plan.to - plan.from) / MIN_WIDTH[granularity];
   if (granularity !== 'none' && span <= table.bucketCount(series)) {
     let t = bucketStart(granularity, plan.from);
     if (t < plan.from) t = nextBucket(granularity, t);
     for (; t < plan.to; t = nextBucket(granularity, t)) {
+      budget.spend();
       const slot = table.findSlot(series, t);
       if (slot !== -1) visit(slot);
     }
     return;
   }
   table.forEachSlot(series, (slot) => {
+    budget.spend();
     const bucket = table.bucketAt(slot);
     if (bucket >= plan.from && bucket < plan.to) visit(slot);
   });
@@ -74,8 +81,7 @@ function accumulate(plan: QueryPlan, tables: readonly AggregateTable[], budget: 
       const prefix = seriesKey(dims);
       let lastTime = Number.NaN;
       let group: Group | undefined;
-      forSlotsInRange(plan, table, series, (slot) => {
-        budget.spend();
+      forSlotsInRange(plan, table, series, budget, (slot) => {
         const time = bucketStart(plan.granularity, table.bucketAt(slot));
         if (time !== lastTime) {
           lastTime = time;
@@ -164,8 +170,10 @@ interface Finished {
   readonly results: readonly MeasureValue[];
 }
 
-function comparator(plan: QueryPlan): (a: Finished, b: Finished) => number {
+/** The answer's order; each comparison is charged to the budget, so a sort of many rows is stopped at the deadline. */
+function comparator(plan: QueryPlan, budget: QueryBudget): (a: Finished, b: Finished) => number {
   return (a, b) => {
+    budget.spend();
     for (const o of plan.orderBy) {
       const c = compareMeasures(a.results[o.index]!, b.results[o.index]!);
       if (c !== 0) return o.desc && a.results[o.index] !== null && b.results[o.index] !== null ? -c : c;
@@ -179,20 +187,59 @@ function comparator(plan: QueryPlan): (a: Finished, b: Finished) => number {
   };
 }
 
-/** The first `limit` rows in order: a full sort, or for a small limit a bounded insertion that never sorts the rest. */
-function firstInOrder(plan: QueryPlan, rows: Finished[]): Finished[] {
+/**
+ * The first `limit` rows in order. Fewer than all are chosen with a heap
+ * that keeps the `limit` best seen so far, worst on top: n log(limit)
+ * comparisons, where inserting into a sorted list cost n × limit (3.3 s for
+ * a top 1,000 of 300,000 groups). Only the chosen rows are then sorted.
+ */
+function firstInOrder(plan: QueryPlan, rows: Finished[], budget: QueryBudget): Finished[] {
   if (plan.limit === 0) return [];
-  const compare = comparator(plan);
-  if (plan.limit >= rows.length || plan.limit > 1_000) return rows.sort(compare).slice(0, plan.limit);
-  const best: Finished[] = [];
-  for (const row of rows) {
-    if (best.length === plan.limit && compare(row, best[best.length - 1]!) >= 0) continue;
-    let at = best.length;
-    while (at > 0 && compare(row, best[at - 1]!) < 0) at--;
-    best.splice(at, 0, row);
-    if (best.length > plan.limit) best.pop();
+  const compare = comparator(plan, budget);
+  if (plan.limit >= rows.length) return rows.sort(compare);
+  const heap = new WorstFirstHeap(plan.limit, compare);
+  for (const row of rows) heap.offer(row);
+  return heap.items.sort(compare);
+}
+
+/** A binary heap of at most `capacity` items whose root is the worst by `compare`. */
+class WorstFirstHeap<T> {
+  readonly items: T[] = [];
+  constructor(private readonly capacity: number, private readonly compare: (a: T, b: T) => number) {}
+
+  offer(item: T): void {
+    const items = this.items;
+    if (items.length < this.capacity) {
+      items.push(item);
+      this.#up(items.length - 1);
+    } else if (this.compare(item, items[0]!) < 0) {
+      items[0] = item;
+      this.#down(0);
+    }
   }
-  return best;
+
+  #up(at: number): void {
+    const items = this.items;
+    while (at > 0) {
+      const parent = (at - 1) >> 1;
+      if (this.compare(items[at]!, items[parent]!) <= 0) return;
+      [items[at], items[parent]] = [items[parent]!, items[at]!];
+      at = parent;
+    }
+  }
+
+  #down(at: number): void {
+    const items = this.items;
+    for (;;) {
+      const left = 2 * at + 1;
+      let worst = at;
+      if (left < items.length && this.compare(items[left]!, items[worst]!) > 0) worst = left;
+      if (left + 1 < items.length && this.compare(items[left + 1]!, items[worst]!) > 0) worst = left + 1;
+      if (worst === at) return;
+      [items[at], items[worst]] = [items[worst]!, items[at]!];
+      at = worst;
+    }
+  }
 }
 
 function dimensionOutput(view: ViewSchema, index: number, value: Value): DimensionInput {
@@ -236,9 +283,9 @@ export function executeQuery(plan: QueryPlan, tables: readonly AggregateTable[],
   const measures = plan.view.measures;
   const groups = isWide(plan) ? accumulateAll(plan, tables, budget) : accumulate(plan, tables, budget);
   budget.checkRows(Math.min(groups.length, plan.limit));
-  const finished = groups.map((group) => ({
-    group,
-    results: measures.map((m, i) => m.monoid.result(group.states[i])),
-  }));
-  return firstInOrder(plan, finished).map((f) => toRow(plan, f));
+  const finished = groups.map((group) => {
+    budget.spend();
+    return { group, results: measures.map((m, i) => m.monoid.result(group.states[i])) };
+  });
+  return firstInOrder(plan, finished, budget).map((f) => toRow(plan, f));
 }

@@ -6,10 +6,11 @@
  * @module
  */
 import {
-  GRANULARITIES, InvalidEventError, normalizeValue, parseIsoTime, rollsUpInto,
+  GRANULARITIES, InvalidEventError, MAX_TIME, MIN_TIME, normalizeValue, parseIsoTime, rollsUpInto,
   type Catalog, type QueryGranularity, type Value, type ViewSchema,
 } from '../definitions/index.ts';
 import { InvalidQueryError, UnknownDimensionError, UnknownMeasureError, UnknownViewError } from './errors.ts';
+import { QueryBudget } from './query-budget.ts';
 import { LAYERS, type DimensionInput, type Layer, type Query } from './query.ts';
 
 export interface QueryPlan {
@@ -32,13 +33,22 @@ function fail(field: string, message: string): never {
   throw new InvalidQueryError(field, message);
 }
 
+/**
+ * The widest range a query may name: the times events can hold, and the end
+ * of the last one. Past it, doubles get too coarse for a bucket's width
+ * (at 1e21 ms, adding a minute rounds back to the same number), so every
+ * walk over buckets would be at risk; nothing is stored out there anyway.
+ */
+const EARLIEST = MIN_TIME;
+const LATEST = MAX_TIME + 1;
+
 function time(field: string, raw: unknown): number {
-  if (typeof raw === 'number' && Number.isFinite(raw)) return raw;
-  if (typeof raw === 'string') {
-    const t = parseIsoTime(raw);
-    if (!Number.isNaN(t)) return t;
+  const t = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseIsoTime(raw) : Number.NaN;
+  if (Number.isNaN(t)) return fail(field, `${field} must be an ISO-8601 date-time or epoch milliseconds.`);
+  if (!(t >= EARLIEST && t <= LATEST)) {
+    fail(field, `${field} must fall between 1900-01-01T00:00:00Z and 10000-01-01T00:00:00Z (epoch ms ${EARLIEST} to ${LATEST}), the times events can hold.`);
   }
-  return fail(field, `${field} must be an ISO-8601 date-time or epoch milliseconds.`);
+  return t;
 }
 
 function dimensionIndex(view: ViewSchema, field: string, name: unknown): number {
@@ -57,14 +67,50 @@ function whereValue(view: ViewSchema, index: number, field: string, raw: Dimensi
   }
 }
 
-function planWhere(view: ViewSchema, where: unknown): QueryPlan['where'] {
+function planWhere(view: ViewSchema, where: unknown, budget: QueryBudget): QueryPlan['where'] {
   if (where === undefined) return [];
   if (typeof where !== 'object' || where === null || Array.isArray(where)) fail('where', 'where must be an object of dimension values.');
   return Object.entries(where).map(([name, raw]) => {
     const index = dimensionIndex(view, `where.${name.slice(0, 64)}`, name);
     const list: DimensionInput[] = Array.isArray(raw) ? raw : [raw as DimensionInput];
     if (list.length === 0) fail(`where.${name}`, `where.${name} must list at least one value.`);
-    return { index, values: new Set(list.map((v, i) => whereValue(view, index, `where.${name}[${i}]`, v))) };
+    const values = new Set<Value>();
+    list.forEach((v, i) => {
+      budget.spend();
+      values.add(whereValue(view, index, `where.${name}[${i}]`, v));
+    });
+    return { index, values };
+  });
+}
+
+/**
+ * Resolves a list of names that may name each of `known` at most once. The
+ * length is checked before any name is looked up, so a list of a million
+ * copies costs nothing; a repeat is refused, since it could only multiply
+ * work (a grouping by the same dimension twice is the grouping by it once).
+ */
+function uniqueList<T>(
+  field: string, raw: readonly unknown[], known: readonly { readonly name: string }[], what: string,
+  resolve: (entry: unknown, i: number) => { readonly index: number; readonly value: T },
+): T[] {
+  if (raw.length > known.length) {
+    fail(field, `${field} lists ${raw.length.toLocaleString('en-US')} ${what}s, but the view has only ${known.length}; name each at most once.`);
+  }
+  const seen = new Set<number>();
+  return raw.map((entry, i) => {
+    const { index, value } = resolve(entry, i);
+    if (seen.has(index)) fail(`${field}[${i}]`, `${field}[${i}] names ${what} '${known[index]!.name}' a second time; name each at most once.`);
+    seen.add(index);
+    return value;
+  });
+}
+
+function planGroupBy(view: ViewSchema, raw: unknown): readonly number[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) fail('groupBy', 'groupBy must be an array of dimension names.');
+  return uniqueList('groupBy', raw, view.dimensions, 'dimension', (name, i) => {
+    const index = dimensionIndex(view, `groupBy[${i}]`, name);
+    return { index, value: index };
   });
 }
 
@@ -82,13 +128,13 @@ function planGranularity(view: ViewSchema, raw: unknown): QueryGranularity {
 function planOrderBy(view: ViewSchema, raw: unknown): QueryPlan['orderBy'] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) fail('orderBy', 'orderBy must be an array of { measure, desc }.');
-  return raw.map((o: unknown, i) => {
+  return uniqueList('orderBy', raw, view.measures, 'measure', (o, i) => {
     const measure = (o as { measure?: unknown })?.measure;
     const index = view.measures.findIndex((m) => m.name === measure);
     if (index === -1) throw new UnknownMeasureError(`orderBy[${i}].measure`, String(measure), view.name);
     const desc = (o as { desc?: unknown }).desc ?? false;
     if (typeof desc !== 'boolean') fail(`orderBy[${i}].desc`, `orderBy[${i}].desc must be true or false.`);
-    return { index, desc };
+    return { index, value: { index, desc } };
   });
 }
 
@@ -105,8 +151,8 @@ function exactSeries(view: ViewSchema, where: QueryPlan['where']): readonly Valu
   return values;
 }
 
-/** Validates a query; throws a typed error naming the first thing wrong with it. */
-export function planQuery(catalog: Catalog, query: Query): QueryPlan {
+/** Validates a query; throws a typed error naming the first thing wrong with it. Long `where` lists are charged to `budget`. */
+export function planQuery(catalog: Catalog, query: Query, budget = new QueryBudget()): QueryPlan {
   if (typeof query !== 'object' || query === null) fail('query', 'A query must be a JSON object.');
   const unknownKey = Object.keys(query).find((k) => !QUERY_KEYS.includes(k));
   if (unknownKey !== undefined) fail(unknownKey, `Unknown query key '${unknownKey.slice(0, 64)}'; allowed keys are ${QUERY_KEYS.join(', ')}.`);
@@ -118,9 +164,8 @@ export function planQuery(catalog: Catalog, query: Query): QueryPlan {
   }
   const from = query.from === undefined ? Number.NEGATIVE_INFINITY : time('from', query.from);
   const to = query.to === undefined ? Number.POSITIVE_INFINITY : time('to', query.to);
-  const where = planWhere(view, query.where);
-  if (query.groupBy !== undefined && !Array.isArray(query.groupBy)) fail('groupBy', 'groupBy must be an array of dimension names.');
-  const groupBy = (query.groupBy ?? []).map((name, i) => dimensionIndex(view, `groupBy[${i}]`, name));
+  const where = planWhere(view, query.where, budget);
+  const groupBy = planGroupBy(view, query.groupBy);
   const layer = query.layer ?? 'merged';
   if (!LAYERS.includes(layer)) fail('layer', `layer must be one of ${LAYERS.join(', ')}.`);
   return {

@@ -284,7 +284,7 @@ export class Tandem {
   /** Answers a query from the batch view merged with the speed layer (or one of them, with `layer`). */
   async query(query: Query, limits?: QueryLimits): Promise<QueryResult> {
     const budget = new QueryBudget(limits);
-    const plan = planQuery(this.catalog, query);
+    const plan = planQuery(this.catalog, query, budget);
     const tables: AggregateTable[] = [];
     if (plan.layer !== 'speed') {
       const name = plan.view.name;
