@@ -14,7 +14,7 @@ import { compileFilter, type CompiledFilter, type FilterOp } from './filter.ts';
 import { GRANULARITIES, type Granularity } from './granularity.ts';
 import { createMeasure } from './measures/create-measure.ts';
 import { MEASURE_TYPES, type MeasureType } from './measures/measure.ts';
-import { checkName } from './names.ts';
+import { checkName, NameSpace } from './names.ts';
 import { compileServerConfig, type ServerSettings } from './server-config.ts';
 import { normalizeValue } from './normalize-value.ts';
 import type { EventTypeSchema, MeasureSchema, Value, ViewSchema } from './schema.ts';
@@ -56,7 +56,12 @@ function compileEventType(path: string, input: unknown): EventTypeSchema {
   onlyKeys(path, obj, ['name', 'time', 'idempotencyKey', 'idempotencyWindow', 'fields']);
   const name = checkName(`${path}.name`, obj.name);
   const fieldsObj = record(`${path}.fields`, obj.fields);
-  const fields = Object.entries(fieldsObj).map(([n, spec]) => compileField(`${path}.fields.${n}`, n, spec));
+  const fieldNames = new NameSpace('field');
+  const fields = Object.entries(fieldsObj).map(([n, spec]) => {
+    const field = compileField(`${path}.fields.${n}`, n, spec);
+    fieldNames.claim(`${path}.fields.${n}`, n);
+    return field;
+  });
   const fieldsByName = new Map(fields.map((f) => [f.name, f]));
   const partial = { name, fields, fieldsByName } as unknown as EventTypeSchema;
   const time = fieldOf(partial, `${path}.time`, obj.time);
@@ -91,7 +96,6 @@ const MEASURE_FIELD_TYPES: Record<MeasureType, readonly string[]> = {
 
 function compileMeasure(path: string, name: string, input: unknown, schema: EventTypeSchema): MeasureSchema {
   checkName(path, name);
-  if (name === 'time') invalid(path, `${path}: 'time' is reserved for the bucket column; choose another measure name.`);
   const obj = record(path, input);
   if (typeof obj.type !== 'string' || !MEASURE_TYPES.includes(obj.type as MeasureType)) {
     throw new UnknownMeasureTypeError(`${path}.type`, String(obj.type), MEASURE_TYPES);
@@ -163,20 +167,22 @@ function compileView(path: string, input: unknown, eventTypes: ReadonlyMap<strin
   if (eventType === undefined) {
     invalid(`${path}.eventType`, `${path}.eventType ${JSON.stringify(obj.eventType)} is not one of the config's event types.`);
   }
+  // Dimensions, measures and the bucket are the columns of one table and the keys of one answer row.
+  const columns = new NameSpace('dimension or measure', { time: 'the bucket column' });
   const dimensions = list(`${path}.dimensions`, obj.dimensions).map((d, i) => {
     const field = fieldOf(eventType, `${path}.dimensions[${i}]`, d);
     if (field.type === 'timestamp') invalid(`${path}.dimensions[${i}]`, `${path}.dimensions[${i}]: '${field.name}' is a timestamp; use the granularity for time.`);
-    if (field.name === 'time') invalid(`${path}.dimensions[${i}]`, `${path}.dimensions[${i}]: 'time' is reserved for the bucket column.`);
+    columns.claim(`${path}.dimensions[${i}]`, field.name);
     return field;
   });
-  if (new Set(dimensions).size !== dimensions.length) invalid(`${path}.dimensions`, `${path}.dimensions lists a field twice.`);
   const granularity: Granularity = oneOf(`${path}.granularity`, obj.granularity, GRANULARITIES);
   const measuresObj = record(`${path}.measures`, obj.measures);
-  const measures = Object.entries(measuresObj).map(([n, m]) => compileMeasure(`${path}.measures.${n}`, n, m, eventType));
+  const measures = Object.entries(measuresObj).map(([n, m]) => {
+    const measure = compileMeasure(`${path}.measures.${n}`, n, m, eventType);
+    columns.claim(`${path}.measures.${n}`, n);
+    return measure;
+  });
   if (measures.length === 0) invalid(`${path}.measures`, `${path}.measures must define at least one measure.`);
-  for (const m of measures) {
-    if (dimensions.some((d) => d.name === m.name)) invalid(`${path}.measures.${m.name}`, `${path}.measures.${m.name} has the same name as a dimension.`);
-  }
   const filter = obj.filter === undefined ? [] : list(`${path}.filter`, obj.filter).map((f, i) => compileFilterEntry(`${path}.filter[${i}]`, f, eventType));
   return Object.freeze({
     name, definition: obj as unknown as ViewJson, eventType, dimensions, granularity, measures, filter,
@@ -184,13 +190,11 @@ function compileView(path: string, input: unknown, eventTypes: ReadonlyMap<strin
   });
 }
 
-function uniqueNames<T extends { readonly name: string }>(path: string, items: readonly T[]): Map<string, T> {
-  const map = new Map<string, T>();
-  items.forEach((item, i) => {
-    if (map.has(item.name)) invalid(`${path}[${i}].name`, `${path}[${i}].name '${item.name}' is already used.`);
-    map.set(item.name, item);
-  });
-  return map;
+/** Event types name folders and views name files, so no two of either may differ only in case. */
+function uniqueNames<T extends { readonly name: string }>(path: string, what: string, items: readonly T[]): Map<string, T> {
+  const names = new NameSpace(what);
+  items.forEach((item, i) => names.claim(`${path}[${i}].name`, item.name));
+  return new Map(items.map((item) => [item.name, item]));
 }
 
 /**
@@ -206,8 +210,8 @@ function uniqueNames<T extends { readonly name: string }>(path: string, items: r
 export function compileConfig(input: unknown): Catalog {
   const obj = record('config', input);
   onlyKeys('config', obj, ['eventTypes', 'views', 'server', '$schema']);
-  const eventTypes = uniqueNames('eventTypes', list('eventTypes', obj.eventTypes).map((e, i) => compileEventType(`eventTypes[${i}]`, e)));
-  const views = uniqueNames('views', list('views', obj.views).map((v, i) => compileView(`views[${i}]`, v, eventTypes)));
+  const eventTypes = uniqueNames('eventTypes', 'event type', list('eventTypes', obj.eventTypes).map((e, i) => compileEventType(`eventTypes[${i}]`, e)));
+  const views = uniqueNames('views', 'view', list('views', obj.views).map((v, i) => compileView(`views[${i}]`, v, eventTypes)));
   const server = compileServerConfig(obj.server);
   return Object.freeze({ config: obj as unknown as TandemConfig, eventTypes, views, server });
 }
