@@ -5,5 +5,5 @@
  */
 export * from './definitions/index.ts';
 export * from './serving/index.ts';
-export { CorruptLogError, CorruptMasterFileError, DiskFullError, LogClosedError, LogWriteError, type LogRepair } from './log/index.ts';
+export { CorruptLogError, CorruptMasterFileError, DiskFullError, LogClosedError, LogWriteError, StoredSchemaConflictError, type LogRepair } from './log/index.ts';
 export { CorruptBatchViewError, type BatchManifest } from './batch/index.ts';

@@ -71,3 +71,16 @@ export class DiskFullError extends TandemError {
     super(`The disk holding ${dir} is full, so nothing of this write was stored; free some space and it resumes by itself.`, { cause });
   }
 }
+
+/**
+ * The config would read stored events differently from how they were written:
+ * an event type with stored events is gone, or a stored field changed its type
+ * or scale. Log frames hold normalized values without their schema (a number
+ * is an integer scaled by its field's scale), so opening would misread them.
+ */
+export class StoredSchemaConflictError extends TandemError {
+  readonly code = 'stored_schema_conflict';
+  constructor(readonly eventType: string, readonly field: string | undefined, readonly file: string, message: string) {
+    super(message);
+  }
+}

@@ -78,7 +78,23 @@ export interface EngineStatus {
   /** Where the running batch cycle is, or null when none runs. */
   readonly batchProgress: BatchProgress | null;
   readonly recentBatches: readonly BatchSummary[];
+  /** Set while batch runs keep failing (the published version keeps serving, but ages), null once one succeeds. */
+  readonly batchFailing: BatchFailure | null;
   readonly speed: RealtimeStats;
+}
+
+/** Batch runs that failed since the last one that published. */
+export interface BatchFailure {
+  /** Failed runs in a row. */
+  readonly consecutive: number;
+  /** When the first of them failed (ISO). */
+  readonly since: string;
+  /** When the latest failed (ISO). */
+  readonly lastAt: string;
+  /** What the latest failure said. */
+  readonly error: string;
+  /** Its error code, when it was a Tandem error. */
+  readonly code: string | null;
 }
 
 export interface BatchProgress {

@@ -8,15 +8,15 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptBatchViewError, loadPublished, runBatch, VersionStore, type BatchSource, type BatchViewStore, type PublishedVersion } from '../batch/index.ts';
 import {
-  compileConfig, createColumnValidator, emptyColumns, firstEvents, InvalidEventError, selectEvents, UnknownEventTypeError,
+  compileConfig, createColumnValidator, emptyColumns, firstEvents, InvalidEventError, selectEvents, TandemError, UnknownEventTypeError,
   type AggregateTable, type Catalog, type ColumnValidator,
 } from '../definitions/index.ts';
 import {
-  DiskFullError, EventLog, LogClosedError, ParquetExporter, readSegmentManifests, rebuildSegmentManifest, removeTemporaryFiles, repairLog, verifyMasterFiles,
+  DiskFullError, EventLog, LogClosedError, ParquetExporter, readSegmentManifests, rebuildSegmentManifest, removeTemporaryFiles, repairLog, StoredSchema, verifyMasterFiles,
   type LogRepair, type SegmentManifest,
 } from '../log/index.ts';
 import { SpeedLayer } from '../speed/index.ts';
-import type { BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, RejectedEvent, TandemOptions } from './engine-types.ts';
+import type { BatchFailure, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, RejectedEvent, TandemOptions } from './engine-types.ts';
 import { executeQuery, readsWholeDays } from './execute-query.ts';
 import { QueryBudget, type QueryLimits } from './query-budget.ts';
 import { planQuery } from './query-plan.ts';
@@ -66,20 +66,23 @@ export class Tandem {
   readonly #options: TandemOptions;
   readonly #logger: EngineLogger;
   readonly #lock: DataDirLock;
+  readonly #schema: StoredSchema;
   #segments: SegmentManifest[];
   #batch: BatchViewStore | undefined;
   #batchRun: Promise<BatchSummary> | undefined;
   #recent: BatchSummary[] = [];
   #progress: BatchProgress | null = null;
+  #failing: BatchFailure | null = null;
   readonly #published = new Set<(summary: BatchSummary) => void>();
   #earlyRunBackoff = { until: 0, waitMs: 0 };
   #closed = false;
 
   private constructor(parts: {
     catalog: Catalog; log: EventLog; speed: SpeedLayer; store: VersionStore; segments: SegmentManifest[];
-    duck: { instance: DuckDBInstance; connection: DuckDBConnection }; options: TandemOptions; lock: DataDirLock;
+    duck: { instance: DuckDBInstance; connection: DuckDBConnection }; options: TandemOptions; lock: DataDirLock; schema: StoredSchema;
   }) {
     this.#lock = parts.lock;
+    this.#schema = parts.schema;
     this.catalog = parts.catalog;
     this.#log = parts.log;
     this.#speed = parts.speed;
@@ -140,6 +143,10 @@ export class Tandem {
 
   static async #openLocked(options: TandemOptions, catalog: Catalog, lock: DataDirLock, logger: EngineLogger): Promise<Tandem> {
     const dirs = Tandem.#dirs(options.dataDir);
+    // Before anything reads a stored event: a config that would misread them is refused here.
+    const schema = await StoredSchema.open({ dataDir: options.dataDir, logDir: dirs.log, masterDir: dirs.master }, catalog, (reason) => {
+      logger.warn({ reason }, 'recorded how the stored events were written, from the data and this config');
+    });
     await removeTemporaryFiles(dirs.master);
     const store = new VersionStore(dirs.batch);
     await store.init();
@@ -161,7 +168,7 @@ export class Tandem {
       const instance = await DuckDBInstance.create(':memory:');
       duck = { instance, connection: await instance.connect() };
       const segments = await Tandem.#segmentManifests(dirs.master, duck.connection, logger);
-      const engine = new Tandem({ catalog, log, speed, store, segments, duck, options, lock });
+      const engine = new Tandem({ catalog, log, speed, store, segments, duck, options, lock, schema });
       await engine.#recover(cutoff, published ?? undefined);
       if (published === null) await engine.runBatch();
       return engine;
@@ -244,6 +251,7 @@ export class Tandem {
       }
     }
     if (accepted === 0) return { accepted: 0, duplicates: 0, rejected, firstOffset: null, lastOffset: null };
+    if (this.#schema.needsRecord(eventType)) await this.#schema.record(eventType);
     const outcome = await this.#log.append(eventType, firstEvents(columns, accepted));
     const stored = outcome.stored;
     return {
@@ -321,14 +329,30 @@ export class Tandem {
     const viewsTotal = this.catalog.views.size;
     this.#progress = { startedAt: new Date().toISOString(), phase: 'sealing', cutoff: null, viewsDone: 0, viewsTotal };
     try {
-      return await this.#runBatchPhases(started);
+      const summary = await this.#runBatchPhases(started);
+      this.#failing = null;
+      return summary;
     } catch (error) {
       // DuckDB reports a full disk only in its message; one typed error lets the server answer 507 either way.
-      if (isDiskFull(error) && !(error instanceof DiskFullError)) throw new DiskFullError(this.#options.dataDir, error);
-      throw error;
+      const typed = isDiskFull(error) && !(error instanceof DiskFullError) ? new DiskFullError(this.#options.dataDir, error) : error;
+      this.#recordFailure(typed);
+      throw typed;
     } finally {
       this.#progress = null;
     }
+  }
+
+  /** A run that fails leaves the published version serving; status and metrics say so until one succeeds. */
+  #recordFailure(error: unknown): void {
+    const now = new Date().toISOString();
+    const message = error instanceof Error ? error.message : String(error);
+    this.#failing = {
+      consecutive: (this.#failing?.consecutive ?? 0) + 1,
+      since: this.#failing?.since ?? now,
+      lastAt: now,
+      error: message.length > 500 ? `${message.slice(0, 499)}…` : message,
+      code: error instanceof TandemError ? error.code : null,
+    };
   }
 
   async #runBatchPhases(started: number): Promise<BatchSummary> {
@@ -422,6 +446,7 @@ export class Tandem {
       batchRunning: this.#batchRun !== undefined,
       batchProgress: this.#progress,
       recentBatches: this.#recent,
+      batchFailing: this.#failing,
       speed: this.#speed.stats(),
     };
   }

@@ -144,6 +144,15 @@ async function readEvents(body, onEvent) {
   }
 }
 
+/** Batch runs that keep failing: the published view still serves, but ages; say so where the layer is shown. */
+function renderFailing(failing) {
+  const box = $('batch-failing');
+  box.hidden = !failing;
+  if (!failing) return;
+  const runs = failing.consecutive === 1 ? 'The last batch run failed' : `The last ${fmt(failing.consecutive)} batch runs failed`;
+  box.textContent = `${runs} (since ${new Date(failing.since).toLocaleString()}): ${failing.error}`;
+}
+
 function renderStatus(s) {
   state.status = s;
   $('version').textContent = s.version ? `v${s.version}` : '';
@@ -159,6 +168,7 @@ function renderStatus(s) {
   $('batch-last').textContent = last ? `${duration(last.durationMs)} · ${fmt(Math.round(last.events / Math.max(last.durationMs / 1000, 1e-3)))} events/s` : '–';
   renderProgress(s.batchProgress);
   renderHistory(s.recentBatches ?? []);
+  renderFailing(s.batchFailing);
   $('speed-events').textContent = fmt(s.speed.events);
   $('speed-keys').textContent = fmt(s.speed.keys);
   $('memory').textContent = s.memory ? `${bytes(s.memory.heapUsedBytes)} heap · ${bytes(s.memory.rssBytes)} RSS` : '–';
