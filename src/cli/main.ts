@@ -42,6 +42,7 @@ function program(): Command {
     .option('--batch-every <duration>', 'time between batch cycles, e.g. 30s, 5m', '60s')
     .option('--max-pending-events <n>', 'events that may wait for the disk before ingest answers 503 with Retry-After', '1000000')
     .option('--max-speed-keys <n>', 'keys the speed layer may hold: past half a batch starts early, at the limit ingest answers 503', '5000000')
+    .option('--max-speed-bytes <bytes>', 'estimated heap bytes the speed layer may hold, dimension values included; works as --max-speed-keys', String(2 ** 30))
     .option('--body-limit <bytes>', 'largest request body (413 beyond; default 16 MiB, or server.limits.bodyBytes)')
     .option('--max-line-bytes <bytes>', 'largest NDJSON line; a longer one is rejected alone (default 1 MiB)')
     .option('--max-events-per-request <n>', 'most events in one request (413 beyond; default 100,000)')
@@ -57,6 +58,7 @@ clients send them as "Authorization: Bearer <key>". Make one with 'tandem keygen
         config: await loadConfig(options.config), dataDir: options.data, host: options.host, port: parsePort(options.port),
         batchEveryMs: parseDuration(options.batchEvery, '--batch-every'), logLevel: options.logLevel,
         maxPendingEvents: positiveInt(options.maxPendingEvents, '--max-pending-events'), maxSpeedKeys: positiveInt(options.maxSpeedKeys, '--max-speed-keys'),
+        maxSpeedBytes: positiveInt(options.maxSpeedBytes, '--max-speed-bytes'),
         limits: limitOptions(options), extraApiKeys: environmentApiKeys(), allowUnauthenticated: options.allowUnauthenticated === true,
       });
       stopOnSignals(running);
@@ -203,7 +205,7 @@ function formatRepair(repair: LogRepair): string {
 }
 
 interface ServeOptions {
-  config: string; data: string; port: string; host: string; batchEvery: string; maxPendingEvents: string; maxSpeedKeys: string; logLevel: string;
+  config: string; data: string; port: string; host: string; batchEvery: string; maxPendingEvents: string; maxSpeedKeys: string; maxSpeedBytes: string; logLevel: string;
   bodyLimit?: string; maxLineBytes?: string; maxEventsPerRequest?: string; maxQueryRows?: string; queryTimeout?: string;
   allowUnauthenticated?: boolean;
 }

@@ -28,6 +28,8 @@ export interface RunServerOptions {
   readonly maxPendingEvents?: number;
   /** Memory limit of the speed layer: see `TandemOptions.maxSpeedKeys`. */
   readonly maxSpeedKeys?: number;
+  /** Memory limit of the speed layer, by estimated bytes: see `TandemOptions.maxSpeedBytes`. */
+  readonly maxSpeedBytes?: number;
   /** Called after each scheduled batch publication. */
   readonly onBatch?: (summary: BatchSummary) => void;
   /** Log level; `silent` for tests. Default `info`. */
@@ -48,7 +50,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const apiKeys = [...compileConfig(options.config).server.apiKeys, ...(options.extraApiKeys ?? [])];
   checkBindSafety(options.host, apiKeys, options.allowUnauthenticated === true);
   const logger = pino({ level: options.logLevel ?? 'info' });
-  const tandem = await Tandem.open({ dataDir: options.dataDir, config: options.config, logger, maxPendingEvents: options.maxPendingEvents, maxSpeedKeys: options.maxSpeedKeys });
+  const tandem = await Tandem.open({ dataDir: options.dataDir, config: options.config, logger, maxPendingEvents: options.maxPendingEvents, maxSpeedKeys: options.maxSpeedKeys, maxSpeedBytes: options.maxSpeedBytes });
   const server = createServer({ tandem, logger, limits: options.limits, apiKeys, version: PACKAGE_VERSION });
   const schedule = new BatchSchedule(tandem, options.batchEveryMs, logger, options.onBatch);
   let address: string;

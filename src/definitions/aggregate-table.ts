@@ -19,6 +19,14 @@ import { SlotIndex } from './slot-index.ts';
 /** Measure states of one (series, bucket), in the view's measure order. */
 export type States = unknown[];
 
+/**
+ * Heap bytes per (series, bucket) key: its place in the slot index, its
+ * series, bucket and chain links, and its measure states, with the spare
+ * room of arrays that grow by doubling. Measured at about 121 bytes per key
+ * on the benchmark's views (docs/benchmarks.md).
+ */
+export const SLOT_BYTES = 128;
+
 export class AggregateTable {
   readonly #series: SeriesIndex;
   readonly #slots = new SlotIndex();
@@ -59,6 +67,14 @@ export class AggregateTable {
   /** Number of (series, bucket) keys held. */
   get size(): number {
     return this.#slots.size;
+  }
+
+  /**
+   * An estimate of the heap the table takes: {@link SLOT_BYTES} per key and
+   * what its series hold, long dimension values included.
+   */
+  get bytes(): number {
+    return this.#slots.size * SLOT_BYTES + this.#series.bytes;
   }
 
   /** Number of series; their ids run from 0 to seriesCount − 1. */

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { COMPARISON_OPS, type EventTypeJson, type TandemConfig, type ViewJson } from './definition-types.ts';
 import { invalid, isRecord, list, oneOf, onlyKeys, record } from './config-checks.ts';
 import { InvalidEventError, UnknownFieldError, UnknownMeasureTypeError } from './errors.ts';
-import { FIELD_TYPES, MAX_SCALE, normalizeField, type Field, type FieldSpecInput } from './field.ts';
+import { FIELD_TYPES, MAX_SCALE, MAX_STRING_LENGTH, normalizeField, type Field, type FieldSpecInput } from './field.ts';
 import { compileFilter, type CompiledFilter, type FilterOp } from './filter.ts';
 import { GRANULARITIES, type Granularity } from './granularity.ts';
 import { createMeasure } from './measures/create-measure.ts';
@@ -28,11 +28,11 @@ export interface Catalog {
   readonly server: ServerSettings;
 }
 
-function compileField(path: string, name: string, spec: unknown): Field {
+function compileField(path: string, name: string, spec: unknown, keyed: boolean): Field {
   checkName(path, name);
-  if (typeof spec === 'string') return normalizeField(name, oneOf(path, spec, FIELD_TYPES));
+  if (typeof spec === 'string') return normalizeField(name, oneOf(path, spec, FIELD_TYPES), keyed);
   const obj = record(path, spec);
-  onlyKeys(path, obj, ['type', 'optional', 'scale']);
+  onlyKeys(path, obj, ['type', 'optional', 'scale', 'maxLength']);
   const type = oneOf(`${path}.type`, obj.type, FIELD_TYPES);
   if (obj.optional !== undefined && typeof obj.optional !== 'boolean') invalid(`${path}.optional`, `${path}.optional must be true or false.`);
   if (obj.scale !== undefined) {
@@ -41,7 +41,13 @@ function compileField(path: string, name: string, spec: unknown): Field {
       invalid(`${path}.scale`, `${path}.scale must be an integer from 0 to ${MAX_SCALE}.`);
     }
   }
-  return normalizeField(name, obj as FieldSpecInput);
+  if (obj.maxLength !== undefined) {
+    if (type !== 'string') invalid(`${path}.maxLength`, `${path}.maxLength applies only to string fields.`);
+    if (!Number.isInteger(obj.maxLength) || (obj.maxLength as number) < 1 || (obj.maxLength as number) > MAX_STRING_LENGTH) {
+      invalid(`${path}.maxLength`, `${path}.maxLength must be an integer from 1 to ${MAX_STRING_LENGTH.toLocaleString('en-US')}.`);
+    }
+  }
+  return normalizeField(name, obj as FieldSpecInput, keyed);
 }
 
 function fieldOf(schema: EventTypeSchema, path: string, name: unknown): Field {
@@ -51,14 +57,19 @@ function fieldOf(schema: EventTypeSchema, path: string, name: unknown): Field {
   return field;
 }
 
-function compileEventType(path: string, input: unknown): EventTypeSchema {
+/**
+ * Compiles an event type. `dimensions` names the fields some view groups by:
+ * those, and the idempotency key, are held in memory once per series or key,
+ * so their default length is shorter.
+ */
+function compileEventType(path: string, input: unknown, dimensions: ReadonlySet<string>): EventTypeSchema {
   const obj = record(path, input);
   onlyKeys(path, obj, ['name', 'time', 'idempotencyKey', 'idempotencyWindow', 'fields']);
   const name = checkName(`${path}.name`, obj.name);
   const fieldsObj = record(`${path}.fields`, obj.fields);
   const fieldNames = new NameSpace('field');
   const fields = Object.entries(fieldsObj).map(([n, spec]) => {
-    const field = compileField(`${path}.fields.${n}`, n, spec);
+    const field = compileField(`${path}.fields.${n}`, n, spec, dimensions.has(n) || obj.idempotencyKey === n);
     fieldNames.claim(`${path}.fields.${n}`, n);
     return field;
   });
@@ -190,6 +201,16 @@ function compileView(path: string, input: unknown, eventTypes: ReadonlyMap<strin
   });
 }
 
+/** The names the views of `eventType` group by, read before either is validated (the views are checked in full later). */
+function dimensionNames(views: readonly unknown[], eventType: unknown): Set<string> {
+  const names = new Set<string>();
+  for (const view of views) {
+    if (!isRecord(view) || view.eventType !== eventType || !Array.isArray(view.dimensions)) continue;
+    for (const d of view.dimensions) if (typeof d === 'string') names.add(d);
+  }
+  return names;
+}
+
 /** Event types name folders and views name files, so no two of either may differ only in case. */
 function uniqueNames<T extends { readonly name: string }>(path: string, what: string, items: readonly T[]): Map<string, T> {
   const names = new NameSpace(what);
@@ -210,8 +231,11 @@ function uniqueNames<T extends { readonly name: string }>(path: string, what: st
 export function compileConfig(input: unknown): Catalog {
   const obj = record('config', input);
   onlyKeys('config', obj, ['eventTypes', 'views', 'server', '$schema']);
-  const eventTypes = uniqueNames('eventTypes', 'event type', list('eventTypes', obj.eventTypes).map((e, i) => compileEventType(`eventTypes[${i}]`, e)));
-  const views = uniqueNames('views', 'view', list('views', obj.views).map((v, i) => compileView(`views[${i}]`, v, eventTypes)));
+  const viewList = list('views', obj.views);
+  const eventTypes = uniqueNames('eventTypes', 'event type', list('eventTypes', obj.eventTypes).map((e, i) => {
+    return compileEventType(`eventTypes[${i}]`, e, dimensionNames(viewList, isRecord(e) ? e.name : undefined));
+  }));
+  const views = uniqueNames('views', 'view', viewList.map((v, i) => compileView(`views[${i}]`, v, eventTypes)));
   const server = compileServerConfig(obj.server);
   return Object.freeze({ config: obj as unknown as TandemConfig, eventTypes, views, server });
 }

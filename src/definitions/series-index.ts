@@ -32,6 +32,26 @@ function keyPart(v: Value): string {
   }
 }
 
+/**
+ * Heap bytes a series costs beyond its values: its dimension array and its
+ * entry in the map of keys (with the map's spare room). Rounded up from
+ * V8's object layout; what the memory bound needs is the right order of
+ * magnitude, and the strings, which grow without bound, counted in full.
+ */
+const SERIES_OVERHEAD = 96;
+/** A V8 string's header. */
+const STRING_HEADER = 16;
+
+/** Bytes V8 holds for a string: one per character if every one fits in Latin-1, else two. */
+export function stringBytes(text: string): number {
+  // eslint-disable-next-line no-control-regex -- the test is for any character past Latin-1
+  return STRING_HEADER + (/[^\u0000-\u00ff]/.test(text) ? 2 * text.length : text.length);
+}
+
+function valueBytes(value: Value): number {
+  return typeof value === 'string' ? stringBytes(value) : 0;
+}
+
 export class SeriesIndex {
   /**
    * Keyed by the value itself for one dimension (a Map tells 1, '1', true and
@@ -40,8 +60,14 @@ export class SeriesIndex {
    */
   readonly #ids = new LargeMap<Value, number>();
   readonly #dims: (readonly Value[])[] = [];
+  #bytes = 0;
 
   constructor(readonly names: readonly string[]) {}
+
+  /** An estimate of the heap the series take: their keys, dimension values and entries. */
+  get bytes(): number {
+    return this.#bytes;
+  }
 
   get size(): number {
     return this.#dims.length;
@@ -94,6 +120,11 @@ export class SeriesIndex {
   }
 
   #add(key: Value, dims: readonly Value[]): number {
+    let bytes = SERIES_OVERHEAD + 8 * dims.length;
+    for (const value of dims) bytes += valueBytes(value);
+    // With several dimensions the key is one more string, their values joined.
+    if (dims.length > 1) bytes += valueBytes(key);
+    this.#bytes += bytes;
     const id = this.#dims.length;
     this.#dims.push(dims);
     this.#ids.insert(key, id);

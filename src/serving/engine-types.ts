@@ -30,6 +30,13 @@ export interface TandemOptions {
    * with Retry-After) until that run publishes. Default 5,000,000.
    */
   readonly maxSpeedKeys?: number;
+  /**
+   * Backpressure on memory, by size: the estimated heap bytes the speed
+   * layer's tables may take, long dimension values included (a key limit
+   * alone bounds nothing when each key holds a 64 KB value). Works as
+   * `maxSpeedKeys` does. Default 1 GiB.
+   */
+  readonly maxSpeedBytes?: number;
   readonly logger?: EngineLogger;
 }
 

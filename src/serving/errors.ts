@@ -54,10 +54,13 @@ export class QueryTimeoutError extends TandemError {
   }
 }
 
-/** The speed layer holds as many keys as it may; a batch run is absorbing them. */
+/** The speed layer holds as many keys, or as many bytes, as it may; a batch run is absorbing them. */
 export class SpeedLayerFullError extends TandemError {
   readonly code = 'speed_layer_full';
-  constructor(readonly keys: number, readonly limit: number) {
-    super(`The speed layer holds ${keys.toLocaleString('en-US')} keys, its limit of ${limit.toLocaleString('en-US')}; nothing in this request was stored, so retry it once a batch run has absorbed them.`);
+  /** @param measure what reached its limit: the number of keys, or the estimated bytes they take. */
+  constructor(readonly held: number, readonly limit: number, readonly measure: 'keys' | 'bytes' = 'keys') {
+    const amount = (n: number) => (measure === 'keys' ? `${n.toLocaleString('en-US')} keys` : `${(n / 2 ** 20).toLocaleString('en-US', { maximumFractionDigits: 1 })} MiB`);
+    const holds = measure === 'keys' ? amount(held) : `an estimated ${amount(held)}`;
+    super(`The speed layer holds ${holds}, its limit of ${measure === 'keys' ? limit.toLocaleString('en-US') : amount(limit)}; nothing in this request was stored, so retry it once a batch run has absorbed them.`);
   }
 }

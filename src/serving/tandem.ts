@@ -42,6 +42,7 @@ function damagedBatch(error: unknown, logger: EngineLogger): null {
 
 /** About 0.6 GB of speed-layer state at ~124 bytes per key. */
 const DEFAULT_MAX_SPEED_KEYS = 5_000_000;
+const DEFAULT_MAX_SPEED_BYTES = 2 ** 30;
 
 /**
  * A running Tandem engine.
@@ -264,21 +265,24 @@ export class Tandem {
   }
 
   /**
-   * Keeps the speed layer's memory bounded: past half its key limit a batch
-   * run starts early (it absorbs the keys, which the speed layer then drops);
-   * at the limit, ingest is refused until that run publishes.
+   * Keeps the speed layer's memory bounded, by keys and by estimated bytes:
+   * past half either limit a batch run starts early (it absorbs the keys,
+   * which the speed layer then drops); at a limit, ingest is refused until
+   * that run publishes.
    */
   #checkSpeedMemory(): void {
-    const limit = this.#options.maxSpeedKeys ?? DEFAULT_MAX_SPEED_KEYS;
-    const { keys } = this.#speed.stats();
-    if (keys < limit / 2) return;
-    if (this.#batchRun === undefined && !this.#closed && Date.now() >= this.#earlyRunBackoff.until) this.#startEarlyRun(keys, limit);
-    if (keys >= limit) throw new SpeedLayerFullError(keys, limit);
+    const { keys, bytes } = this.#speed.stats();
+    const keyLimit = this.#options.maxSpeedKeys ?? DEFAULT_MAX_SPEED_KEYS;
+    const byteLimit = this.#options.maxSpeedBytes ?? DEFAULT_MAX_SPEED_BYTES;
+    const [measure, held, limit] = bytes / byteLimit > keys / keyLimit ? ['bytes', bytes, byteLimit] as const : ['keys', keys, keyLimit] as const;
+    if (held < limit / 2) return;
+    if (this.#batchRun === undefined && !this.#closed && Date.now() >= this.#earlyRunBackoff.until) this.#startEarlyRun(measure, held, limit);
+    if (held >= limit) throw new SpeedLayerFullError(held, limit, measure);
   }
 
   /** A failed early run is not retried on every request: each failure doubles the wait, from 5 s up to 5 min. */
-  #startEarlyRun(keys: number, limit: number): void {
-    this.#logger.warn({ keys, limit }, 'the speed layer is over half its key limit; starting a batch run early');
+  #startEarlyRun(measure: 'keys' | 'bytes', held: number, limit: number): void {
+    this.#logger.warn({ [measure]: held, limit }, `the speed layer is over half its ${measure === 'keys' ? 'key' : 'byte'} limit; starting a batch run early`);
     this.runBatch().then(
       () => (this.#earlyRunBackoff = { until: 0, waitMs: 0 }),
       (error: unknown) => {

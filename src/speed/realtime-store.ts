@@ -21,5 +21,7 @@ export interface RealtimeStats {
   readonly from: number;
   readonly events: number;
   readonly keys: number;
+  /** An estimate of the heap the store's tables take, dimension values included. */
+  readonly bytes: number;
   readonly generations: number;
 }

@@ -76,8 +76,14 @@ export class SpeedLayer implements RealtimeStore {
 
   stats(): RealtimeStats {
     let keys = 0;
-    for (const g of this.#generations) for (const t of g.tables.values()) keys += t.size;
+    let bytes = 0;
+    for (const g of this.#generations) {
+      for (const t of g.tables.values()) {
+        keys += t.size;
+        bytes += t.bytes;
+      }
+    }
     const from = this.#generations[0]!.start;
-    return { from, events: this.#generations.at(-1)!.end - from, keys, generations: this.#generations.length };
+    return { from, events: this.#generations.at(-1)!.end - from, keys, bytes, generations: this.#generations.length };
   }
 }

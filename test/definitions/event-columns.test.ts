@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import { rowAt, toColumns, type Field, type Row } from '../../src/definitions/index.ts';
 
 const fields: Field[] = [
-  { name: 's', type: 'string', optional: true, scale: 0 },
-  { name: 'n', type: 'number', optional: true, scale: 2 },
-  { name: 't', type: 'timestamp', optional: true, scale: 0 },
-  { name: 'b', type: 'boolean', optional: true, scale: 0 },
+  { name: 's', type: 'string', optional: true, scale: 0, maxLength: 65_536 },
+  { name: 'n', type: 'number', optional: true, scale: 2, maxLength: 0 },
+  { name: 't', type: 'timestamp', optional: true, scale: 0, maxLength: 0 },
+  { name: 'b', type: 'boolean', optional: true, scale: 0, maxLength: 0 },
 ];
 
 test('event columns: values round-trip, and a field a row lacks (logged before it was declared) reads as null, for every type', () => {

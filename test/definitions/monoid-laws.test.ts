@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createMeasure, MAX_TIME, MIN_TIME, type Field, type Measure, type MeasureType } from '../../src/index.ts';
 
-const amount: Field = { name: 'amount', type: 'number', optional: true, scale: 2 };
-const at: Field = { name: 'at', type: 'timestamp', optional: false, scale: 0 };
+const amount: Field = { name: 'amount', type: 'number', optional: true, scale: 2, maxLength: 0 };
+const at: Field = { name: 'at', type: 'timestamp', optional: false, scale: 0, maxLength: 0 };
 
 /** Values near the safe-integer limit too, so sums cross into bigint. */
 const number = fc.oneof(
