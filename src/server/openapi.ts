@@ -12,7 +12,7 @@ const errorResponse = (description: string) => ({ description, content: { 'appli
 
 function fieldSchema(field: Field): object {
   switch (field.type) {
-    case 'string': return { type: 'string' };
+    case 'string': return { type: 'string', maxLength: field.maxLength };
     case 'number': return { type: 'number' };
     case 'boolean': return { type: 'boolean' };
     case 'timestamp': return { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer', description: 'epoch milliseconds' }] };
@@ -32,12 +32,12 @@ const QUERY_SCHEMA = {
   required: ['view'],
   properties: {
     view: { type: 'string' },
-    from: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer' }], description: 'Inclusive start of the time range.' },
-    to: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer' }], description: 'Exclusive end of the time range.' },
+    from: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer', minimum: -2208988800000, maximum: 253402300800000 }], description: 'Inclusive start of the time range, from 1900-01-01 up to 10000-01-01.' },
+    to: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer', minimum: -2208988800000, maximum: 253402300800000 }], description: 'Exclusive end of the time range, from 1900-01-01 up to 10000-01-01.' },
     where: { type: 'object', additionalProperties: true, description: 'Dimension → value or array of values.' },
-    groupBy: { type: 'array', items: { type: 'string' } },
+    groupBy: { type: 'array', items: { type: 'string' }, uniqueItems: true, description: 'Each dimension at most once.' },
     granularity: { enum: ['minute', 'hour', 'day', 'week', 'month', 'all'] },
-    orderBy: { type: 'array', items: { type: 'object', required: ['measure'], properties: { measure: { type: 'string' }, desc: { type: 'boolean' } } } },
+    orderBy: { type: 'array', items: { type: 'object', required: ['measure'], properties: { measure: { type: 'string' }, desc: { type: 'boolean' } } }, description: 'Each measure at most once.' },
     limit: { type: 'integer', minimum: 1 },
     layer: { enum: ['merged', 'batch', 'speed'] },
   },
