@@ -7,7 +7,7 @@
 import { parseNdjsonLines, requestRejections } from '../server/index.ts';
 import { SpeedLayerFullError, Tandem, type RejectedEvent } from '../serving/index.ts';
 import { DiskFullError, LogOverloadedError } from '../log/index.ts';
-import { compileConfig, type Catalog, type FieldType, type TandemConfig } from '../definitions/index.ts';
+import { compileConfig, type Catalog, type Field, type TandemConfig } from '../definitions/index.ts';
 import type { ApiClient } from './api-client.ts';
 import { retryTemporary, TemporaryFailure } from './retry-temporary.ts';
 
@@ -19,8 +19,8 @@ export interface BatchOutcome {
 }
 
 export interface IngestTarget {
-  /** The event type's field types, or undefined when the target does not know the type. */
-  fields(eventType: string): Promise<ReadonlyMap<string, FieldType> | undefined>;
+  /** The event type's fields by name, or undefined when the target does not know the type. */
+  fields(eventType: string): Promise<ReadonlyMap<string, Field> | undefined>;
   send(eventType: string, lines: readonly string[]): Promise<BatchOutcome>;
   close(): Promise<void>;
 }
@@ -30,7 +30,7 @@ export function httpTarget(client: ApiClient): IngestTarget {
     async fields(eventType) {
       const { eventTypes } = await client.get<{ eventTypes: unknown[] }>('/v1/views');
       const definition = eventTypes.find((e) => (e as { name?: unknown }).name === eventType);
-      return definition === undefined ? undefined : fieldTypes(compileConfig({ eventTypes: [definition], views: [] }), eventType);
+      return definition === undefined ? undefined : fieldsOf(compileConfig({ eventTypes: [definition], views: [] }), eventType);
     },
     send: (eventType, lines) => retryTemporary(() => client.postNdjson<BatchOutcome>(`/v1/events/${encodeURIComponent(eventType)}`, lines.join('\n'))),
     close: async () => {},
@@ -40,7 +40,7 @@ export function httpTarget(client: ApiClient): IngestTarget {
 export async function localTarget(dataDir: string, config: TandemConfig): Promise<IngestTarget> {
   const tandem = await Tandem.open({ dataDir, config });
   return {
-    fields: async (eventType) => fieldTypes(tandem.catalog, eventType),
+    fields: async (eventType) => fieldsOf(tandem.catalog, eventType),
     async send(eventType, lines) {
       const parsed = parseNdjsonLines(lines);
       const result = await retryTemporary(() => tandem.ingest(eventType, parsed.events).catch((error: unknown) => {
@@ -55,7 +55,7 @@ export async function localTarget(dataDir: string, config: TandemConfig): Promis
   };
 }
 
-function fieldTypes(catalog: Catalog, eventType: string): ReadonlyMap<string, FieldType> | undefined {
+function fieldsOf(catalog: Catalog, eventType: string): ReadonlyMap<string, Field> | undefined {
   const schema = catalog.eventTypes.get(eventType);
-  return schema === undefined ? undefined : new Map(schema.fields.map((f) => [f.name, f.type]));
+  return schema === undefined ? undefined : new Map(schema.fields.map((f) => [f.name, f]));
 }

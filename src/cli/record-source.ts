@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { sqlStringLiteral, type FieldType } from '../definitions/index.ts';
+import type { Field } from '../definitions/index.ts';
 import { CliError } from './cli-error.ts';
 
 export interface RecordBatch {
@@ -39,11 +39,10 @@ export function detectFormat(file: string, explicit?: string): FileFormat {
 }
 
 /**
- * Opens a file. `fields` (the event type's field types, when known) types CSV
- * columns by the schema rather than by DuckDB's guess, so that an id column
- * of digits stays a string.
+ * Opens a file. `fields` (the event type's fields, when known) decides how
+ * each CSV column's text becomes a value: see {@link csvCellReader}.
  */
-export async function openSource(file: string, format: FileFormat, fields?: ReadonlyMap<string, FieldType>): Promise<RecordSource> {
+export async function openSource(file: string, format: FileFormat, fields?: ReadonlyMap<string, Field>): Promise<RecordSource> {
   let size: number;
   try {
     size = (await stat(file)).size;
@@ -77,25 +76,96 @@ function ndjsonSource(file: string, size: number): RecordSource {
   };
 }
 
-/** CSV column types by field type. Timestamps are left to DuckDB's detection: ISO text and epoch numbers both work. */
-const CSV_TYPES: Partial<Record<FieldType, string>> = { string: 'VARCHAR', boolean: 'BOOLEAN', number: 'DOUBLE' };
+/**
+ * How DuckDB reads a CSV: every cell as text, so that it guesses no types
+ * (a guessed timestamp column was read in the local time zone when its
+ * values mixed forms) and Tandem's own validator parses each value exactly
+ * as it parses the same value over HTTP. An unquoted empty cell is NULL and
+ * a quoted one ("") the empty string, as in PostgreSQL's CSV format.
+ */
+const CSV_OPTIONS = 'header = true, all_varchar = true, allow_quoted_nulls = false';
 
-/** The `types` option for read_csv: only columns the header has (DuckDB rejects others). Names come from the config. */
-async function csvTypes(connection: DuckDBConnection, file: string, fields: ReadonlyMap<string, FieldType>): Promise<string> {
-  const header = await connection.runAndReadAll('SELECT column_name FROM (DESCRIBE SELECT * FROM read_csv($1, header = true))', [file]);
-  const columns = new Set(header.getRows().map((r) => String(r[0])));
-  const typed = [...fields].filter(([name, type]) => columns.has(name) && CSV_TYPES[type] !== undefined);
-  if (typed.length === 0) return '';
-  return `, types = {${typed.map(([name, type]) => `${sqlStringLiteral(name)}: '${CSV_TYPES[type]}'`).join(', ')}}`;
+/** A CSV cell as a JSON value of the event; `undefined` leaves the field out of the event. */
+type CellReader = (cell: string | null) => string | number | boolean | null | undefined;
+
+/** Decimal notation, as a spreadsheet writes it: an optional sign, digits with an optional point, an optional exponent. */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+const INTEGER = /^[+-]?\d+$/;
+const TRUE = /^(?:true|t|yes|y|1)$/i;
+const FALSE = /^(?:false|f|no|n|0)$/i;
+
+/**
+ * How a CSV cell becomes a value of `field` (a column the event type does
+ * not declare keeps its text, and the validator rejects the row naming it).
+ * Text that does not fit the type is passed on as a string, so that the
+ * validator rejects that row alone, with the sentence the HTTP API gives.
+ *
+ * - string: the text as is, spaces included. A missing value (an unquoted
+ *   empty cell) is the empty string for a required field and null for an
+ *   optional one; a quoted empty cell is always the empty string.
+ * - number: decimal notation (`19.99`, `-3`, `1e3`, `.5`, spaces around)
+ *   becomes a number.
+ * - boolean: true/false, t/f, yes/no, y/n, 1/0, in any case (what DuckDB's
+ *   BOOLEAN read before).
+ * - timestamp: an integer is epoch milliseconds; other text is an ISO-8601
+ *   string, and one without an offset is UTC, as over HTTP.
+ * - number, boolean, timestamp: a blank cell, quoted or not, is a missing
+ *   value: null for an optional field, "is required" for another.
+ */
+export function csvCellReader(field: Field | undefined): CellReader {
+  if (field === undefined) return (cell) => cell;
+  const typed = (read: (text: string) => string | number | boolean): CellReader => (cell) => {
+    const text = cell?.trim() ?? '';
+    return text === '' ? undefined : read(text);
+  };
+  switch (field.type) {
+    case 'string':
+      return field.optional ? (cell) => cell ?? undefined : (cell) => cell ?? '';
+    case 'number':
+      return typed((text) => (DECIMAL.test(text) ? finite(text) : text));
+    case 'boolean':
+      return typed((text) => (TRUE.test(text) ? true : FALSE.test(text) ? false : text));
+    case 'timestamp':
+      return typed((text) => (INTEGER.test(text) ? finite(text) : text));
+  }
 }
 
-async function duckdbSource(file: string, format: 'csv' | 'parquet', fields: ReadonlyMap<string, FieldType>): Promise<RecordSource> {
+/** The number a numeral means, or the numeral itself when it overflows a double (`1e999`), so that the validator names it. */
+function finite(text: string): number | string {
+  const n = Number(text);
+  return Number.isFinite(n) ? n : text;
+}
+
+/** One row as a JSON object line. Written by hand, so that a column named `__proto__` is a key like any other. */
+function jsonLine(keys: readonly string[], row: readonly unknown[], readers: readonly CellReader[] | undefined): string {
+  let line = '';
+  for (let i = 0; i < keys.length; i++) {
+    const value = readers === undefined ? row[i] : readers[i]!(row[i] as string | null);
+    if (value === undefined) continue;
+    line += `${line === '' ? '{' : ','}${keys[i]}${jsonValue(value)}`;
+  }
+  return line === '' ? '{}' : `${line}}`;
+}
+
+function jsonValue(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      return JSON.stringify(value);
+    default:
+      return value === null ? 'null' : JSON.stringify(value, plainValue);
+  }
+}
+
+async function duckdbSource(file: string, format: 'csv' | 'parquet', fields: ReadonlyMap<string, Field>): Promise<RecordSource> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   let total: number;
-  let from: string;
+  const from = format === 'csv' ? `read_csv($1, ${CSV_OPTIONS})` : 'read_parquet($1)';
   try {
-    from = format === 'csv' ? `read_csv($1, header = true${await csvTypes(connection, file, fields)})` : 'read_parquet($1)';
     const count = await connection.runAndReadAll(`SELECT count(*) FROM ${from}`, [file]);
     total = Number(count.getRows()[0]![0]);
   } catch (error) {
@@ -111,10 +181,14 @@ async function duckdbSource(file: string, format: 'csv' | 'parquet', fields: Rea
     async *batches(batchSize) {
       try {
         const result = await connection.stream(`SELECT * FROM ${from}`, [file]);
+        const columns = result.columnNames();
+        const keys = columns.map((name) => `${JSON.stringify(name)}:`);
+        // Parquet columns are typed already; CSV cells are text, read by the field's type.
+        const readers = format === 'csv' ? columns.map((name) => csvCellReader(fields.get(name))) : undefined;
         let batch: string[] = [];
-        for await (const rows of result.yieldRowObjectJs()) {
+        for await (const rows of result.yieldRowsJs()) {
           for (const row of rows) {
-            batch.push(JSON.stringify(row, plainValue));
+            batch.push(jsonLine(keys, row, readers));
             if (batch.length === batchSize) {
               yield { lines: batch, progress: batch.length };
               batch = [];
@@ -130,8 +204,22 @@ async function duckdbSource(file: string, format: 'csv' | 'parquet', fields: Rea
   };
 }
 
-/** DuckDB hands timestamps over as Dates and BIGINTs as bigints; the ingest API takes ISO strings and numbers. */
-function plainValue(this: unknown, _key: string, value: unknown): unknown {
+/** Earliest and latest instants whose ISO string has a four-digit year. */
+const FOUR_DIGIT_YEARS = [Date.parse('0000-01-01T00:00:00Z'), Date.parse('9999-12-31T23:59:59.999Z')] as const;
+
+/**
+ * DuckDB hands BIGINTs over as bigints and timestamps as Dates; the ingest
+ * API takes numbers and ISO strings. A Date outside the years 0000–9999 has
+ * no four-digit ISO form, so it goes as epoch ms, and the validator names
+ * the range it breaks.
+ */
+function plainValue(this: unknown, key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  // JSON.stringify has already turned a Date into its ISO string: the holder still has the Date.
+  const original = (this as Record<string, unknown>)[key];
+  if (original instanceof Date) {
+    const t = original.getTime();
+    return t >= FOUR_DIGIT_YEARS[0] && t <= FOUR_DIGIT_YEARS[1] ? value : Number.isNaN(t) ? null : t;
+  }
   return value;
 }

@@ -10,41 +10,85 @@ import type { Field } from './field.ts';
 import { maxMagnitude, toScaled } from './scaled-number.ts';
 import type { Value } from './schema.ts';
 
+/**
+ * Epoch milliseconds of a UTC calendar date and time, computed from the day
+ * count (proleptic Gregorian calendar), so that every year is taken as
+ * written: `Date.UTC` and `new Date(y, …)` read the years 0–99 as 1900–1999.
+ * The parts must already be in range (month 1–12, day 1–31, …).
+ */
+export function utcMillis(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, millis = 0): number {
+  // Days since 1970-01-01, counted in 400-year eras from a year that starts in March (leap days fall at its end).
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  const days = era * 146_097 + dayOfEra - 719_468;
+  return days * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis;
+}
+
 /** Earliest and latest event times accepted: 1900-01-01 to the end of 9999, in UTC. */
-export const MIN_TIME = Date.UTC(1900, 0, 1);
-export const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+export const MIN_TIME = utcMillis(1900, 1, 1);
+export const MAX_TIME = utcMillis(9999, 12, 31, 23, 59, 59, 999);
 
 /** Longest string value accepted, in UTF-16 code units. */
 export const MAX_STRING_LENGTH = 65_536;
 
+/**
+ * A date, or a date-time with `T` or a space, optional seconds and fraction,
+ * and an optional offset: `Z`, or `±hh:mm` / `±hhmm` (RFC 3339 ranges: hours
+ * 00–23, minutes 00–59, checked after the match).
+ */
 const ISO_8601 =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:(Z)|([+-])(\d{2}):?(\d{2}))?)?$/i;
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Why a string is not a timestamp. */
+type IsoProblem = 'shape' | 'no such time' | 'offset';
 
 function fail(field: Field, message: string): never {
   throw new InvalidEventError(field.name, `Field '${field.name}' ${message}.`);
 }
 
-/** Parses an ISO-8601 date or date-time; a date-time without an offset is taken as UTC. Returns NaN when invalid. */
-export function parseIsoTime(text: string): number {
-  const m = ISO_8601.exec(text);
-  if (m === null) return NaN;
-  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [
-    number, number, number, number, number, number,
-  ];
-  const millis = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
-  const t = Date.UTC(year, month - 1, day, hour, minute, second, millis);
-  const d = new Date(t);
-  // Date.UTC rolls 2024-02-30 over to March; a real date round-trips.
-  if (d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return NaN;
-  if (hour > 23 || minute > 59 || second > 59) return NaN;
-  return t - offsetMillis(m[8]);
+function isLeapYear(year: number): boolean {
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
 }
 
-function offsetMillis(zone: string | undefined): number {
-  if (zone === undefined || zone.toUpperCase() === 'Z') return 0;
-  const sign = zone.startsWith('-') ? -1 : 1;
-  const digits = zone.slice(1).replace(':', '');
-  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+/** Epoch ms of an ISO-8601 string, or why it is not one. */
+function parseIso(text: string): number | IsoProblem {
+  const m = ISO_8601.exec(text);
+  if (m === null) return 'shape';
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = m[4] === undefined ? 0 : Number(m[4]);
+  const minute = m[5] === undefined ? 0 : Number(m[5]);
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return 'no such time';
+  if (day > (month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month - 1]!)) return 'no such time';
+  // Digits past the millisecond are dropped (toward the earlier instant), never rounded into the next second.
+  const millis = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0').slice(0, 3));
+  let offset = 0;
+  if (m[9] !== undefined) {
+    const offsetHours = Number(m[10]);
+    const offsetMinutes = Number(m[11]);
+    if (offsetHours > 23 || offsetMinutes > 59) return 'offset';
+    offset = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
+  }
+  return utcMillis(year, month, day, hour, minute, second, millis) - offset;
+}
+
+/**
+ * Parses an ISO-8601 date or date-time; a date-time without an offset is
+ * taken as UTC. Every year 0000–9999 is read as written (0099 is the year
+ * 99, not 1999); the caller checks the range it allows. Offsets are `Z` or
+ * `±hh:mm` / `±hhmm` with hours 00–23 and minutes 00–59. Returns NaN when
+ * invalid.
+ */
+export function parseIsoTime(text: string): number {
+  const t = parseIso(text);
+  return typeof t === 'number' ? t : NaN;
 }
 
 function normalizeTimestamp(field: Field, raw: unknown): number {
@@ -53,8 +97,14 @@ function normalizeTimestamp(field: Field, raw: unknown): number {
     if (!Number.isInteger(raw)) fail(field, 'must be epoch milliseconds (an integer) or an ISO-8601 string');
     t = raw;
   } else if (typeof raw === 'string') {
-    t = parseIsoTime(raw);
-    if (Number.isNaN(t)) fail(field, `must be an ISO-8601 date-time such as 2024-05-01T12:00:00Z; got ${JSON.stringify(raw.slice(0, 40))}`);
+    const parsed = parseIso(raw);
+    if (typeof parsed !== 'number') {
+      const shown = JSON.stringify(raw.slice(0, 40));
+      if (parsed === 'shape') fail(field, `must be an ISO-8601 date-time such as 2024-05-01T12:00:00Z; got ${shown}`);
+      if (parsed === 'no such time') fail(field, `must be a real ISO-8601 date-time; ${shown} names a date or time that does not exist`);
+      return fail(field, `must be an ISO-8601 date-time with a UTC offset from -23:59 to +23:59; got ${shown}`);
+    }
+    t = parsed;
   } else {
     return fail(field, `must be a timestamp (ISO-8601 string or epoch milliseconds), not ${describe(raw)}`);
   }
