@@ -6,7 +6,7 @@
  * @module
  */
 import { InvalidEventError } from './errors.ts';
-import type { Field } from './field.ts';
+import { MAX_STRING_LENGTH, type Field } from './field.ts';
 import { maxMagnitude, toScaled } from './scaled-number.ts';
 import type { Value } from './schema.ts';
 
@@ -31,8 +31,6 @@ export function utcMillis(year: number, month: number, day: number, hour = 0, mi
 export const MIN_TIME = utcMillis(1900, 1, 1);
 export const MAX_TIME = utcMillis(9999, 12, 31, 23, 59, 59, 999);
 
-/** Longest string value accepted, in UTF-16 code units. */
-export const MAX_STRING_LENGTH = 65_536;
 
 /**
  * A date, or a date-time with `T` or a space, optional seconds and fraction,
@@ -125,9 +123,14 @@ function normalizeNumber(field: Field, raw: unknown): number {
   return scaled;
 }
 
+function tooLong(field: Field): string {
+  const most = `is longer than ${field.maxLength.toLocaleString('en-US')} characters`;
+  return field.maxLength < MAX_STRING_LENGTH ? `${most}, the most it may hold; declare a larger maxLength on the field (up to ${MAX_STRING_LENGTH.toLocaleString('en-US')}) to keep longer values` : most;
+}
+
 function normalizeString(field: Field, raw: unknown): string {
   if (typeof raw !== 'string') return fail(field, `must be a string, not ${describe(raw)}`);
-  if (raw.length > MAX_STRING_LENGTH) fail(field, `is longer than ${MAX_STRING_LENGTH} characters`);
+  if (raw.length > field.maxLength) fail(field, tooLong(field));
   if (!raw.isWellFormed()) fail(field, 'contains invalid Unicode (a lone surrogate)');
   if (raw.includes('\u0000')) fail(field, 'contains a NUL character');
   return raw;
