@@ -270,7 +270,8 @@ async function startDemo(running: RunningServer, rate: number, history: number, 
 /** `--fresh` deletes only what looks like a Tandem data directory, never an arbitrary folder named by mistake. */
 async function removeDemoData(dir: string): Promise<void> {
   const entries = await readdir(dir).catch(() => [] as string[]);
-  const tandemOnly = entries.every((name) => ['log', 'master', 'batch', 'quarantine', 'LOCK'].includes(name));
+  // LOCK.* are a lock's claim files, left only by a crash while it was being taken.
+  const tandemOnly = entries.every((name) => ['log', 'master', 'batch', 'quarantine', 'schema.json', 'LOCK'].includes(name) || name.startsWith('LOCK.'));
   if (!tandemOnly) throw new CliError(`--fresh refuses to delete ${dir}: it holds files that Tandem did not write.`);
   await rm(dir, { recursive: true, force: true });
 }

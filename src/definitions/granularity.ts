@@ -36,8 +36,10 @@ export function bucketStart(granularity: Granularity | QueryGranularity, t: numb
     case 'week':
       return floorTo(t, WEEK, FIRST_MONDAY);
     case 'month': {
+      // Not Date.UTC(year, ...), which reads years 0–99 as 1900–1999.
       const d = new Date(t);
-      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+      d.setUTCDate(1);
+      return d.setUTCHours(0, 0, 0, 0);
     }
     case 'none':
     case 'all':
@@ -66,7 +68,7 @@ export function nextBucket(granularity: Exclude<Granularity, 'none'>, start: num
       return start + WEEK;
     case 'month': {
       const d = new Date(start);
-      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+      return d.setUTCMonth(d.getUTCMonth() + 1, 1);
     }
   }
 }
