@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'bench/results/', 'coverage/', 'test-artifacts/'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', 'bench/results/', 'coverage/', 'test-artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -15,6 +15,11 @@ export default tseslint.config(
       eqeqeq: ['error', 'smart'],
       'no-console': 'off',
     },
+  },
+  {
+    // Build scripts and the binary run on Node as they are.
+    files: ['scripts/**/*.js', 'bin/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: { ...globals.node } },
   },
   {
     // The dashboard's script runs in the browser as is, with uPlot loaded as a global.

@@ -1,4 +1,4 @@
-import { TandemError } from '../definitions/index.ts';
+import { TandemError } from '../definitions/errors.ts';
 
 /** A mistake the user can fix (bad flag, missing file, server not running): printed as one line, exit code 1. */
 export class CliError extends TandemError {

@@ -1,7 +1,8 @@
 /**
  * Reads a config file: JSON, or a TypeScript/JavaScript module whose default
- * export (or `config` export) is the result of `defineConfig`. TypeScript
- * loads because the CLI runs under tsx.
+ * export (or `config` export) is the result of `defineConfig`. A TypeScript
+ * module loads through tsx, registered the first time one is asked for, so
+ * the CLI pays for a TypeScript loader only when a config needs one.
  *
  * @module
  */
@@ -37,8 +38,16 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
+let typeScript: Promise<void> | undefined;
+
+function loadTypeScript(): Promise<void> {
+  typeScript ??= import('tsx/esm/api').then(({ register }) => void register());
+  return typeScript;
+}
+
 async function importModule(path: string): Promise<unknown> {
   let module: { default?: unknown; config?: unknown };
+  if (/\.[cm]?tsx?$/.test(path)) await loadTypeScript();
   try {
     module = await import(pathToFileURL(path).href) as typeof module;
   } catch (error) {

@@ -12,6 +12,7 @@
  */
 import type { EventColumns, Field } from '../definitions/index.ts';
 import { WorkerClient } from '../util/worker-client.ts';
+import { siblingModule } from '../util/start-worker.ts';
 import { encodeFrame } from './frame.ts';
 import { ndjsonBytes } from './ndjson-bytes.ts';
 import { packInParts, type PackedColumns } from './packed-columns.ts';
@@ -79,7 +80,7 @@ export class FrameEncoder {
 
   constructor(options: FrameEncoderOptions) {
     this.#fields = options.fields;
-    const entry = options.workerEntry ?? new URL('./encode-worker.ts', import.meta.url);
+    const entry = options.workerEntry ?? siblingModule('encode-worker', import.meta.url);
     this.#worker = new WorkerClient(entry, { fields: [...options.fields] }, options.onWorkerFailed ?? (() => undefined));
   }
 

@@ -8,7 +8,7 @@
  * @module
  */
 import { parentPort, type Transferable, type Worker } from 'node:worker_threads';
-import { startTsWorker } from './ts-worker.ts';
+import { startWorker } from './start-worker.ts';
 
 type FromWorker<Reply> = { ready: true } | { id: number; reply: Reply };
 
@@ -53,7 +53,7 @@ export class WorkerClient<Request, Reply> {
 
   #start(): void {
     try {
-      const worker = startTsWorker(this.#entry, this.#workerData);
+      const worker = startWorker(this.#entry, this.#workerData);
       worker.on('message', (message: FromWorker<Reply>) => this.#receive(message));
       worker.on('error', (error) => this.#fail(error));
       worker.on('exit', (code) => this.#fail(new Error(`the worker exited with code ${code}`)));

@@ -1,0 +1,38 @@
+/**
+ * `tandem ingest`: an NDJSON, CSV or Parquet file into a running server, or
+ * straight into a data directory.
+ *
+ * @module
+ */
+import { ApiClient } from '../api-client.ts';
+import { CliError } from '../cli-error.ts';
+import { formatSummary, ingestFile } from '../ingest-command.ts';
+import { httpTarget, localTarget } from '../ingest-target.ts';
+import { loadConfig } from '../load-config.ts';
+import { positiveInt } from '../parse-flags.ts';
+import { detectFormat, openSource } from '../record-source.ts';
+
+export interface IngestOptions {
+  event: string; url: string; apiKey?: string; data?: string; config?: string; format?: string; batchSize: string; progress: boolean;
+}
+
+export async function ingest(file: string, options: IngestOptions): Promise<void> {
+  const format = detectFormat(file, options.format);
+  const batchSize = positiveInt(options.batchSize, '--batch-size');
+  let target;
+  if (options.data !== undefined) {
+    if (options.config === undefined) throw new CliError('--data needs --config to know the event types.');
+    target = await localTarget(options.data, await loadConfig(options.config));
+  } else {
+    target = httpTarget(new ApiClient(options.url, options.apiKey));
+  }
+  try {
+    const source = await openSource(file, format, format === 'csv' ? await target.fields(options.event) : undefined);
+    const summary = await ingestFile({
+      source, target, eventType: options.event, batchSize, progress: options.progress && process.stderr.isTTY,
+    });
+    console.log(formatSummary(summary));
+  } finally {
+    await target.close();
+  }
+}

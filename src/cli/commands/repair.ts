@@ -1,0 +1,33 @@
+/**
+ * `tandem repair`: salvages a damaged event log.
+ *
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LogRepair } from '../../log/index.ts';
+import { DataDirectoryLockedError, Tandem } from '../../serving/index.ts';
+import { CliError } from '../cli-error.ts';
+
+export async function repair(options: { data: string }): Promise<void> {
+  if (!existsSync(join(options.data, 'log'))) throw new CliError(`${options.data} holds no Tandem event log (no log/ directory).`);
+  const repairs = await Tandem.repair(options.data).catch((error: unknown) => {
+    if (error instanceof DataDirectoryLockedError) throw new CliError(`${options.data} is in use by ${error.pid === null ? 'another process' : `process ${error.pid}`}; stop it first, since repair needs the data directory to itself.`);
+    throw error;
+  });
+  if (repairs.length === 0) return console.log(`Nothing to repair: every log segment in ${options.data} reads whole.`);
+  for (const r of repairs) console.log(formatRepair(r));
+  const lost = repairs.reduce((n, r) => n + r.lost.reduce((m, [from, to]) => m + to - from, 0), 0);
+  console.log(lost === 0
+    ? '\nNo acknowledged event was lost.'
+    : `\n${lost.toLocaleString('en-US')} events could not be read and are left out of every view; the next batch run rebuilds the views without them.`);
+}
+
+function formatRepair(repair: LogRepair): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const what = repair.lost.length === 0
+    ? 'cut off a torn tail'
+    : `lost offsets ${repair.lost.map(([from, to]) => `${n(from)}–${n(to - 1)}`).join(', ')}`;
+  const kept = repair.quarantined === null ? '' : `; the original is kept at ${repair.quarantined}`;
+  return `${repair.file}: ${what} (${repair.reasons.join('; ')})${kept}`;
+}

@@ -1,0 +1,42 @@
+/**
+ * `tandem serve`: the HTTP server on a data directory, with batch cycles on a
+ * schedule.
+ *
+ * @module
+ */
+import type { ServerLimits } from '../../definitions/index.ts';
+import { loadConfig } from '../load-config.ts';
+import { parseDuration, parsePort, positiveInt } from '../parse-flags.ts';
+import { runServer, stopOnSignals } from '../run-server.ts';
+import { environmentApiKeys } from '../server-access.ts';
+
+export interface ServeOptions {
+  config: string; data: string; port: string; host: string; batchEvery: string; maxPendingEvents: string; maxSpeedKeys: string; maxSpeedBytes: string; logLevel: string;
+  bodyLimit?: string; maxLineBytes?: string; maxEventsPerRequest?: string; maxQueryRows?: string; queryTimeout?: string;
+  allowUnauthenticated?: boolean;
+}
+
+export async function serve(options: ServeOptions): Promise<void> {
+  const running = await runServer({
+    config: await loadConfig(options.config), dataDir: options.data, host: options.host, port: parsePort(options.port),
+    batchEveryMs: parseDuration(options.batchEvery, '--batch-every'), logLevel: options.logLevel,
+    maxPendingEvents: positiveInt(options.maxPendingEvents, '--max-pending-events'),
+    maxSpeedKeys: positiveInt(options.maxSpeedKeys, '--max-speed-keys'),
+    maxSpeedBytes: positiveInt(options.maxSpeedBytes, '--max-speed-bytes'),
+    limits: limitOptions(options), extraApiKeys: environmentApiKeys(), allowUnauthenticated: options.allowUnauthenticated === true,
+  });
+  stopOnSignals(running);
+  running.logger.info({ url: running.url }, `Tandem is serving at ${running.url}`);
+}
+
+/** Limits given on the command line; those not given come from the config or the defaults. */
+function limitOptions(options: ServeOptions): Partial<ServerLimits> {
+  const int = (text: string | undefined, flag: string) => (text === undefined ? undefined : positiveInt(text, flag));
+  return {
+    bodyBytes: int(options.bodyLimit, '--body-limit'),
+    lineBytes: int(options.maxLineBytes, '--max-line-bytes'),
+    eventsPerRequest: int(options.maxEventsPerRequest, '--max-events-per-request'),
+    queryRows: int(options.maxQueryRows, '--max-query-rows'),
+    queryTimeoutMs: options.queryTimeout === undefined ? undefined : parseDuration(options.queryTimeout, '--query-timeout'),
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * The commands that talk to a running server: `batch`, `query` and `status`.
+ * They load nothing but the HTTP client, so they start at once.
+ *
+ * @module
+ */
+import type { BatchSummary, QueryResult } from '../../serving/index.ts';
+import { ApiClient } from '../api-client.ts';
+import { CliError } from '../cli-error.ts';
+import { printBatch } from '../format-batch.ts';
+import { formatTable } from '../print-table.ts';
+
+export interface ServerOptions {
+  url: string;
+  apiKey?: string;
+}
+
+export async function batch(options: ServerOptions): Promise<void> {
+  printBatch(await new ApiClient(options.url, options.apiKey).postJson<BatchSummary>('/v1/batch', {}));
+}
+
+export async function query(text: string, options: ServerOptions & { json?: boolean }): Promise<void> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new CliError(`The query is not valid JSON; quote it, e.g. '{"view":"name"}'.`);
+  }
+  const result = await new ApiClient(options.url, options.apiKey).postJson<QueryResult>('/v1/query', parsed);
+  if (options.json === true) return console.log(JSON.stringify(result, null, 2));
+  console.log(formatTable(result.rows));
+  const m = result.meta;
+  console.log(`\n${result.rows.length} rows · batch v${m.batchVersion ?? '-'} below offset ${m.batchCutoff} · log end ${m.logEnd} · layer ${m.layer}`);
+}
+
+export async function status(options: ServerOptions & { json?: boolean }): Promise<void> {
+  const answer = await new ApiClient(options.url, options.apiKey).get<StatusAnswer>('/v1/status');
+  console.log(options.json === true ? JSON.stringify(answer, null, 2) : formatStatus(answer));
+}
+
+interface StatusAnswer {
+  logEnd: number; sealedSegments: number; ingestRate: number; batchRunning: boolean;
+  batch: { version: number; cutoff: number; ageMs: number; durationMs: number } | null;
+  speed: { events: number; keys: number };
+  memory: { rssBytes: number };
+}
+
+function formatStatus(s: StatusAnswer): string {
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  return [
+    `master dataset  log end ${n(s.logEnd)} · ${n(s.ingestRate)} events/s · ${s.sealedSegments} sealed segments awaiting batch`,
+    s.batch === null
+      ? `batch layer     no version yet${s.batchRunning ? ' (first run in progress)' : ''}`
+      : `batch layer     v${s.batch.version} · cutoff ${n(s.batch.cutoff)} · ${(s.batch.ageMs / 1000).toFixed(0)} s old · last run ${(s.batch.durationMs / 1000).toFixed(1)} s${s.batchRunning ? ' · running' : ''}`,
+    `speed layer     ${n(s.speed.events)} events · ${n(s.speed.keys)} keys · lag ${n(s.logEnd - (s.batch?.cutoff ?? 0))} offsets behind batch`,
+    `process         ${(s.memory.rssBytes / 2 ** 20).toFixed(0)} MiB resident`,
+  ].join('\n');
+}
