@@ -8,10 +8,13 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { ApiKey, ServerLimits } from '../definitions/index.ts';
 import type { BatchSummary, Query, Tandem } from '../serving/index.ts';
 import { AccessControl } from './access-control.ts';
+import { connectionLimits, connectionOptions, registerConnectionLimits, type ConnectionLimits } from './connection-limits.ts';
 import { MalformedBodyError } from './errors.ts';
-import { fromJsonBody, parseNdjson, requestRejections, type BodyLimits, type ParsedEvents } from './events-body.ts';
+import { fromJsonBody, parseNdjsonBytes, requestRejections, type BodyLimits, type ParsedEvents } from './events-body.ts';
 import { httpError } from './http-errors.ts';
 import { IngestRate } from './ingest-rate.ts';
+import { registerLoopbackGuard } from './loopback-guard.ts';
+import { registerBodyParsers } from './media-types.ts';
 import { openApiDocument } from './openapi.ts';
 import { ServerMetrics } from './server-metrics.ts';
 import { DiskUsageProbe } from './disk-usage.ts';
@@ -22,6 +25,8 @@ export interface ServerOptions {
   readonly tandem: Tandem;
   /** Request limits; each one not given comes from the config's `server.limits`, else its default. */
   readonly limits?: Partial<ServerLimits>;
+  /** Time limits, the most open connections and the shutdown grace period; each one not given is its default. */
+  readonly connections?: Partial<ConnectionLimits>;
   /** API keys, replacing the config's `server.apiKeys`; none means every route is open. */
   readonly apiKeys?: readonly ApiKey[];
   /** A pino logger for requests and errors; silent when absent. */
@@ -52,6 +57,7 @@ export function createServer(options: ServerOptions): TandemServer {
   const limits: ServerLimits = { ...tandem.catalog.server.limits, ...definedOnly(options.limits ?? {}) };
   const bodyLimit = limits.bodyBytes;
   const access = new AccessControl(options.apiKeys ?? tandem.catalog.server.apiKeys);
+  const connections = connectionLimits(options.connections);
   const version = options.version ?? '0.0.0';
   // Per-request logs would dominate at ingest rates; errors are still logged by the error handler.
   const logController = new LogController({ disableRequestLogging: true });
@@ -61,13 +67,21 @@ export function createServer(options: ServerOptions): TandemServer {
     // The option's reply type is generic over route schemas this handler never sees.
     void (reply as FastifyReply).status(status).send(body);
   };
-  const app = options.logger === undefined
-    ? Fastify({ logger: false, bodyLimit, logController, frameworkErrors })
-    : Fastify({ loggerInstance: options.logger, bodyLimit, logController, frameworkErrors });
   const disk = new DiskUsageProbe(tandem.dataDir);
   const metrics = new ServerMetrics(tandem, disk);
+  const serverOptions = { bodyLimit, logController, frameworkErrors, ...connectionOptions(connections, () => metrics.requestTimeouts.inc()) };
+  const app = options.logger === undefined
+    ? Fastify({ logger: false, ...serverOptions })
+    : Fastify({ loggerInstance: options.logger, ...serverOptions });
   const errorLog = new LogThrottle(10_000);
-  access.register(app, (reason) => metrics.denied.inc({ reason }));
+  registerConnectionLimits(app, connections, {
+    onRefused: () => metrics.connectionsRefused.inc(),
+    onForcedClose: () => app.log.warn(`closing the connections still open ${connections.closeGraceMs} ms after shutdown began`),
+  });
+  const denied = (reason: string) => metrics.denied.inc({ reason });
+  access.register(app, denied);
+  // With keys, the keys protect the server; without, a server on loopback answers only this machine's programs and pages.
+  if (!access.enabled) registerLoopbackGuard(app, denied);
   const ingestRate = new IngestRate();
   const status = async () => ({
     version,
@@ -76,7 +90,7 @@ export function createServer(options: ServerOptions): TandemServer {
     memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
     disk: await disk.read(),
   });
-  const stream = new StatusStream(status);
+  const stream = new StatusStream(status, connections.responseIdleTimeoutMs);
   // Every publication counts, whoever started it: a request, the schedule, or the engine under memory pressure.
   const unsubscribe = tandem.onPublished((summary: BatchSummary) => {
     metrics.batchSeconds.observe(summary.durationMs / 1000);
@@ -84,12 +98,15 @@ export function createServer(options: ServerOptions): TandemServer {
   });
   app.addHook('onClose', async () => unsubscribe());
 
-  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
+  registerBodyParsers(app, bodyLimit);
   app.setErrorHandler((error, request, reply) => {
     const { status, body, headers } = httpError(error, bodyLimit);
+    // A refusal before the body arrived in full (no key, wrong media type, too large) ends the connection: its
+    // remaining bytes are not a next request, and reading them would only keep a stalled client connected.
+    if (!request.raw.complete) void reply.header('connection', 'close');
     // Clients get a safe sentence; the log keeps the detail, once per 10 s for a condition that lasts (a full
-    // disk answers every request alike), and never for an overload, which is expected under load.
-    if (status >= 500 && body.error.code !== 'log_overloaded' && errorLog.due(body.error.code)) request.log.error({ err: error }, 'request failed');
+    // disk answers every request alike), and never for an overload or a shutdown, which are expected.
+    if (status >= 500 && !EXPECTED.has(body.error.code) && errorLog.due(body.error.code)) request.log.error({ err: error }, 'request failed');
     void reply.status(status).headers(headers).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -99,7 +116,7 @@ export function createServer(options: ServerOptions): TandemServer {
   const bodyLimits: BodyLimits = { lineBytes: limits.lineBytes, events: limits.eventsPerRequest };
   const queryLimits = { maxRows: limits.queryRows, timeoutMs: limits.queryTimeoutMs };
 
-  app.post<{ Params: { eventType: string } }>('/v1/events/:eventType', { config: { scope: 'ingest' } }, async (request) => {
+  app.post<{ Params: { eventType: string } }>('/v1/events/:eventType', { config: { scope: 'ingest', accepts: ['ndjson', 'json'] } }, async (request) => {
     const { eventType } = request.params;
     const parsed = parseEvents(request.body, bodyLimits);
     const stopTimer = metrics.ingestSeconds.startTimer();
@@ -113,7 +130,7 @@ export function createServer(options: ServerOptions): TandemServer {
     return { accepted: result.accepted, duplicates: result.duplicates, rejected, firstOffset: result.firstOffset, lastOffset: result.lastOffset };
   });
 
-  app.post('/v1/query', { config: { scope: 'query' } }, async (request) => {
+  app.post('/v1/query', { config: { scope: 'query', accepts: ['json'] } }, async (request) => {
     const body = request.body;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new MalformedBodyError('The query must be a JSON object such as {"view": "..."}.');
     const started = performance.now();
@@ -123,7 +140,7 @@ export function createServer(options: ServerOptions): TandemServer {
     return result;
   });
 
-  app.post('/v1/batch', { config: { scope: 'admin' } }, () => tandem.runBatch());
+  app.post('/v1/batch', { config: { scope: 'admin', accepts: ['json'] } }, () => tandem.runBatch());
 
   app.get('/v1/views', { config: { scope: 'any' } }, async () => ({
     eventTypes: [...tandem.catalog.eventTypes.values()].map((e) => e.definition),
@@ -148,8 +165,11 @@ export function createServer(options: ServerOptions): TandemServer {
   return { app, metrics, ingestRate };
 }
 
+/** Server errors that are part of normal operation, not worth a log line. */
+const EXPECTED: ReadonlySet<string> = new Set(['log_overloaded', 'shutting_down']);
+
 function parseEvents(body: unknown, limits: BodyLimits): ParsedEvents {
-  if (typeof body === 'string') return parseNdjson(body, limits);
+  if (Buffer.isBuffer(body)) return parseNdjsonBytes(body, limits);
   if (body === undefined || body === null) throw new MalformedBodyError('The body is empty; send NDJSON or a JSON array of events.');
   return fromJsonBody(body, limits);
 }

@@ -25,3 +25,104 @@ export class TooManyEventsError extends TandemError {
     super(`This request holds ${events.toLocaleString('en-US')} events, more than this server's limit of ${limit.toLocaleString('en-US')} per request; send smaller batches.`);
   }
 }
+
+/** A request body of a media type the route does not take (browsers send `text/plain` cross-site without asking first). */
+export class UnsupportedMediaTypeError extends TandemError {
+  readonly code = 'unsupported_media_type';
+  constructor(readonly mediaType: string | undefined, wanted: string) {
+    const what = mediaType === undefined ? 'A body without a Content-Type header' : `Content-Type '${mediaType}'`;
+    super(`${what} is not accepted here; send ${wanted}.`);
+  }
+}
+
+/** A body declared in a charset other than UTF-8: decoding it as UTF-8 would change its text silently. */
+export class UnsupportedCharsetError extends TandemError {
+  readonly code = 'unsupported_charset';
+  constructor(readonly charset: string) {
+    super(`The charset '${charset}' is not supported; send text encoded as UTF-8, with charset=utf-8 or no charset.`);
+  }
+}
+
+/** A body compressed in a way the server does not decode. */
+export class UnsupportedEncodingError extends TandemError {
+  readonly code = 'unsupported_encoding';
+  constructor(readonly encoding: string) {
+    super(`Content-Encoding '${encoding}' is not supported; send the body uncompressed, or compressed with gzip or deflate.`);
+  }
+}
+
+/** A compressed body that does not decompress as its Content-Encoding says. */
+export class InvalidCompressionError extends TandemError {
+  readonly code = 'invalid_compression';
+  constructor(readonly encoding: string) {
+    super(`The body is not valid ${encoding} data; compress it as its Content-Encoding says, or send it uncompressed without that header.`);
+  }
+}
+
+/** A JSON body with bytes that are not UTF-8: replacing them would change keys and values silently. */
+export class InvalidUtf8Error extends TandemError {
+  readonly code = 'invalid_utf8';
+  constructor() {
+    super('The body is not valid UTF-8; send JSON text encoded as UTF-8.');
+  }
+}
+
+/** A body over the byte limit, counted after decompression. */
+export class BodyTooLargeError extends TandemError {
+  readonly code = 'body_too_large';
+  constructor(readonly limit: number, decompressed = false) {
+    super(`The request body is larger than this server's limit of ${limit.toLocaleString('en-US')} bytes${decompressed ? ' once decompressed' : ''}; send smaller batches.`);
+  }
+}
+
+/** A keyless server on loopback got a request addressed to another name: a DNS-rebinding page, or a misrouted proxy. */
+export class HostNotAllowedError extends TandemError {
+  readonly code = 'host_not_allowed';
+  constructor() {
+    super('This server has no API keys, so it answers only requests addressed to localhost, 127.0.0.1 or [::1]; use one of those in the URL, or configure API keys.');
+  }
+}
+
+/** A keyless server on loopback got a request from a web page of another site. */
+export class CrossOriginError extends TandemError {
+  readonly code = 'cross_origin';
+  constructor() {
+    super('This server has no API keys, so it refuses requests from web pages of other sites; send them from a program or page on this machine, or configure API keys.');
+  }
+}
+
+/** The server is closing: it finishes the requests it has and takes no new ones. */
+export class ShuttingDownError extends TandemError {
+  readonly code = 'shutting_down';
+  constructor() {
+    super('The server is shutting down and takes no new requests; retry in a few seconds.');
+  }
+}
+
+/** A client took longer than allowed to send its request's headers or its whole request. */
+export class RequestTimeoutError extends TandemError {
+  readonly code = 'request_timeout';
+  constructor(readonly headersMs: number, readonly requestMs: number) {
+    super(`The request did not arrive in time (headers within ${seconds(headersMs)}, the whole request within ${seconds(requestMs)}), so the connection was closed; send each request without pausing.`);
+  }
+}
+
+/** Request headers over node's size limit. */
+export class HeadersTooLargeError extends TandemError {
+  readonly code = 'headers_too_large';
+  constructor(readonly limit: number) {
+    super(`The request headers are larger than this server's limit of ${limit.toLocaleString('en-US')} bytes; send fewer or shorter headers.`);
+  }
+}
+
+/** Bytes that do not parse as an HTTP/1.1 request. */
+export class MalformedHttpError extends TandemError {
+  readonly code = 'malformed_http';
+  constructor() {
+    super('The request is not valid HTTP/1.1, so the connection was closed.');
+  }
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isUtf8 } from 'node:buffer';
 import type { RejectedEvent } from '../serving/index.ts';
 import { MalformedBodyError, TooManyEventsError } from './errors.ts';
 
@@ -30,6 +31,31 @@ export function parseNdjson(body: string, limits: BodyLimits = NO_LIMITS): Parse
   return parseNdjsonLines(body.split('\n'), limits);
 }
 
+const LF = 0x0a;
+
+/**
+ * Parses an NDJSON body as it arrived, in bytes. A line that is not UTF-8 is
+ * rejected alone: decoding it would turn each bad byte into U+FFFD, and two
+ * events that differ only there (`caf\xe9-1`, `caf\xe8-1`) would share an
+ * idempotency key. A valid body (nearly every one) is checked in one pass and
+ * parsed as text; only a body with a bad byte is split on bytes, which finds
+ * the same lines, since a newline byte is never part of a multi-byte character.
+ */
+export function parseNdjsonBytes(body: Buffer, limits: BodyLimits = NO_LIMITS): ParsedEvents {
+  if (isUtf8(body)) return parseNdjson(body.toString('utf8'), limits);
+  const lines: string[] = [];
+  const invalid = new Set<number>();
+  for (let start = 0; start <= body.length;) {
+    const newline = body.indexOf(LF, start);
+    const end = newline === -1 ? body.length : newline;
+    const line = body.subarray(start, end);
+    if (!isUtf8(line)) invalid.add(lines.length);
+    lines.push(line.toString('utf8'));
+    start = end + 1;
+  }
+  return parseLines(lines, limits, invalid);
+}
+
 /** A line's size in UTF-8 bytes, counted only when its length in UTF-16 units could be over the limit. */
 function overLineLimit(line: string, lineBytes: number): boolean {
   return line.length * 3 > lineBytes && Buffer.byteLength(line, 'utf8') > lineBytes;
@@ -41,6 +67,13 @@ function overLineLimit(line: string, lineBytes: number): boolean {
  * more events than the limit refuse the whole request, before any is parsed.
  */
 export function parseNdjsonLines(lines: readonly string[], limits: BodyLimits = NO_LIMITS): ParsedEvents {
+  return parseLines(lines, limits, NONE);
+}
+
+const NONE: ReadonlySet<number> = new Set();
+
+/** Lines in `invalidUtf8` were decoded with replacement characters: they count as events, and are rejected. */
+function parseLines(lines: readonly string[], limits: BodyLimits, invalidUtf8: ReadonlySet<number>): ParsedEvents {
   if (lines.length > limits.events) {
     const events = lines.reduce((n, line) => (line.trim().length === 0 ? n : n + 1), 0);
     if (events > limits.events) throw new TooManyEventsError(events, limits.events);
@@ -49,6 +82,10 @@ export function parseNdjsonLines(lines: readonly string[], limits: BodyLimits = 
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index]!.trim();
     if (line.length === 0) continue;
+    if (invalidUtf8.has(index)) {
+      parsed.rejected.push({ index, field: '', error: 'This line is not valid UTF-8; send text encoded as UTF-8.' });
+      continue;
+    }
     if (overLineLimit(line, limits.lineBytes)) {
       parsed.rejected.push({ index, field: '', error: `This line is longer than this server's limit of ${limits.lineBytes.toLocaleString('en-US')} bytes per event.` });
       continue;

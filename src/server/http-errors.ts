@@ -7,6 +7,7 @@
  * @module
  */
 import { TandemError } from '../definitions/index.ts';
+import { BodyTooLargeError } from './errors.ts';
 
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly field?: string };
@@ -30,6 +31,18 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   too_many_events: 413,
   result_too_large: 400,
   query_timeout: 503,
+  unsupported_media_type: 415,
+  unsupported_charset: 415,
+  unsupported_encoding: 415,
+  invalid_compression: 400,
+  invalid_utf8: 400,
+  body_too_large: 413,
+  host_not_allowed: 421,
+  cross_origin: 403,
+  shutting_down: 503,
+  request_timeout: 408,
+  headers_too_large: 431,
+  malformed_http: 400,
 };
 
 /** Fastify's own errors (bad JSON, body too large, wrong media type) carry a 4xx status and a safe message. */
@@ -42,7 +55,7 @@ interface FrameworkError {
 /** Framework messages that say too little to act on, replaced by ones that say what to do. */
 function frameworkMessage(error: FrameworkError, bodyLimit: number): string {
   switch (error.statusCode) {
-    case 413: return `The request body is larger than this server's limit of ${bodyLimit.toLocaleString('en-US')} bytes; send smaller batches.`;
+    case 413: return new BodyTooLargeError(bodyLimit).message;
     case 414: return 'A name in the URL is too long; event type names have at most 64 characters.';
     case 415: return 'Send events as application/x-ndjson (one JSON event per line) or application/json (an array), and queries as application/json.';
     default: return sentence(error.message);
@@ -57,7 +70,7 @@ const SAFE_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** Seconds a client should wait before retrying, per temporary failure: an overload clears fast, a failing disk or a restart less so. */
-const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5 };
+const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5, shutting_down: 5 };
 
 export interface HttpError {
   readonly status: number;

@@ -5,6 +5,12 @@
  */
 export { createServer, type ServerOptions, type TandemServer } from './create-server.ts';
 export { BatchSchedule } from './batch-schedule.ts';
-export { MalformedBodyError, UnauthorizedError, ForbiddenError, TooManyEventsError } from './errors.ts';
+export {
+  MalformedBodyError, UnauthorizedError, ForbiddenError, TooManyEventsError,
+  UnsupportedMediaTypeError, UnsupportedCharsetError, UnsupportedEncodingError, InvalidCompressionError, InvalidUtf8Error, BodyTooLargeError,
+  HostNotAllowedError, CrossOriginError, ShuttingDownError, RequestTimeoutError, HeadersTooLargeError, MalformedHttpError,
+} from './errors.ts';
 export { AccessControl, type RouteScope } from './access-control.ts';
-export { parseNdjson, parseNdjsonLines, requestRejections } from './events-body.ts';
+export { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits.ts';
+export { isLoopbackAddress } from './loopback-guard.ts';
+export { parseNdjson, parseNdjsonBytes, parseNdjsonLines, requestRejections } from './events-body.ts';

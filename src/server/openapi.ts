@@ -59,7 +59,16 @@ interface Operation {
 }
 
 function scoped(scope: RouteScope, keys: boolean, operation: Operation): object {
-  if (!keys) return operation;
+  if (!keys) {
+    return {
+      ...operation,
+      responses: {
+        ...operation.responses,
+        421: errorResponse('A server without keys on a loopback address answers only requests addressed to localhost, 127.0.0.1 or [::1].'),
+        403: errorResponse('A server without keys on a loopback address refuses requests from web pages of other sites (by their Origin).'),
+      },
+    };
+  }
   return {
     ...operation,
     'x-tandem-scope': scope,
@@ -86,6 +95,7 @@ export function openApiDocument(catalog: Catalog, version: string, keys: boolean
           parameters: [{ name: 'eventType', in: 'path', required: true, schema: { enum: eventTypes } }],
           requestBody: {
             required: true,
+            description: 'UTF-8 (a charset parameter other than utf-8 gets 415); may be compressed with Content-Encoding gzip or deflate, and the body limit counts the decompressed bytes.',
             content: {
               'application/x-ndjson': { schema: { type: 'string', description: 'One JSON event per line.' } },
               'application/json': { schema: { type: 'array', items: { type: 'object' } } },
@@ -93,9 +103,10 @@ export function openApiDocument(catalog: Catalog, version: string, keys: boolean
           },
           responses: {
             200: { description: 'Valid events stored; bad ones listed by index.', content: { 'application/json': { schema: { $ref: '#/components/schemas/IngestResult' } } } },
-            400: errorResponse('The body is not JSON, NDJSON or an array.'),
+            400: errorResponse('The body is not JSON, NDJSON or an array, a JSON body is not UTF-8, or a compressed body does not decompress.'),
             404: errorResponse('Unknown event type.'),
-            413: errorResponse('The body, or its number of events, exceeds the configured limit.'),
+            413: errorResponse('The body (decompressed), or its number of events, exceeds the configured limit.'),
+            415: errorResponse('Another media type, a charset other than UTF-8, or a Content-Encoding other than gzip and deflate.'),
             503: errorResponse('The log cannot accept writes now (overloaded, failing or closing); see Retry-After.'),
           },
         }),
@@ -107,6 +118,7 @@ export function openApiDocument(catalog: Catalog, version: string, keys: boolean
           responses: {
             200: { description: 'Rows and where they came from.', content: { 'application/json': { schema: { type: 'object', properties: { rows: { type: 'array', items: { type: 'object' } }, meta: META_SCHEMA } } } } },
             400: errorResponse('Unknown view, dimension or measure, a malformed query, or an answer over the row limit.'),
+            415: errorResponse('A body that is not application/json in UTF-8, or a Content-Encoding other than gzip and deflate.'),
             503: errorResponse('The query ran past the time limit.'),
           },
         }),

@@ -16,7 +16,12 @@ export class ServerMetrics {
   readonly rejected = new Counter({ name: 'tandem_events_rejected_total', help: 'Events rejected by validation or parsing.', labelNames: ['event_type'], registers: [this.registry] });
   readonly ingestSeconds = new Histogram({ name: 'tandem_ingest_duration_seconds', help: 'Time from request to durable, visible events.', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [this.registry] });
   readonly querySeconds = new Histogram({ name: 'tandem_query_duration_seconds', help: 'Query time inside the server.', labelNames: ['view'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25], registers: [this.registry] });
-  readonly denied = new Counter({ name: 'tandem_http_denied_total', help: 'Requests refused for a missing or unknown API key (unauthorized) or a missing scope (forbidden).', labelNames: ['reason'], registers: [this.registry] });
+  readonly denied = new Counter({
+    name: 'tandem_http_denied_total', labelNames: ['reason'], registers: [this.registry],
+    help: 'Requests refused for a missing or unknown API key (unauthorized), a missing scope (forbidden), or, on a keyless loopback server, a Host (host) or a page (origin) not of this machine.',
+  });
+  readonly requestTimeouts = new Counter({ name: 'tandem_http_request_timeouts_total', help: 'Connections closed because a request did not arrive in time (408).', registers: [this.registry] });
+  readonly connectionsRefused = new Counter({ name: 'tandem_http_connections_refused_total', help: 'Connections closed as soon as accepted, at the most open connections.', registers: [this.registry] });
   readonly batchSeconds = new Histogram({ name: 'tandem_batch_duration_seconds', help: 'Batch cycle time, from seal to publication.', buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers: [this.registry] });
 
   constructor(tandem: Tandem, disk: DiskUsageProbe) {
@@ -39,6 +44,7 @@ export class ServerMetrics {
     gauge('tandem_batch_consecutive_failures', 'Batch runs failed in a row since the last that published; above 0 the published view is ageing.', () => tandem.status().batchFailing?.consecutive ?? 0);
     gauge('tandem_speed_events', 'Events held by the speed layer.', () => tandem.status().speed.events);
     gauge('tandem_speed_keys', 'Keys (series and bucket) held by the speed layer.', () => tandem.status().speed.keys);
+    gauge('tandem_speed_bytes', 'Estimated heap bytes of the speed layer\'s tables, dimension values included.', () => tandem.status().speed.bytes);
     gauge('tandem_idempotency_keys', 'Idempotency keys held in memory.', () => tandem.status().idempotencyKeys);
     // Read at scrape time like the rest; the probe caches for a few seconds, so scrapes stay cheap.
     new Gauge({

@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { RouteScope } from './access-control.ts';
+import { armResponseIdle } from './connection-limits.ts';
 
 const TICK_MS = 1000;
 
@@ -14,7 +15,8 @@ export class StatusStream {
   readonly #clients = new Set<FastifyReply>();
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly snapshot: () => Promise<unknown>) {}
+  /** `idleMs`: how long a client may go without reading before its stream is closed (a snapshot waits on it every second). */
+  constructor(private readonly snapshot: () => Promise<unknown>, private readonly idleMs: number) {}
 
   register(app: FastifyInstance, path: string, scope: RouteScope): void {
     app.get(path, { config: { scope } }, (request, reply) => {
@@ -25,6 +27,7 @@ export class StatusStream {
         connection: 'keep-alive',
       });
       reply.raw.write('retry: 2000\n\n');
+      armResponseIdle(request.raw.socket, this.idleMs);
       this.#clients.add(reply);
       void this.#sendTo([reply]);
       request.raw.on('close', () => this.#clients.delete(reply));

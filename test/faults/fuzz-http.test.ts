@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { createServer, type TandemServer } from '../../src/server/index.ts';
 import { Tandem } from '../../src/index.ts';
 import { shopConfig } from '../support/shop-config.ts';
@@ -79,7 +80,10 @@ const line = fc.oneof(
 
 const ingestRequest = fc.record({
   type: fc.oneof(fc.constant('order'), fc.constantFrom('nope', '__proto__', 'constructor', '..%2F..%2Fetc', "order'--", 'x'.repeat(300))),
-  contentType: fc.constantFrom('application/x-ndjson', 'application/json', 'text/plain', 'application/x-ndjson; charset=latin1'),
+  contentType: fc.constantFrom('application/x-ndjson', 'application/json', 'text/plain', 'application/x-ndjson; charset=latin1', 'application/json; charset=utf-8'),
+  // Compressed as declared, declared but not compressed, or an encoding the server does not take.
+  encoding: fc.constantFrom(undefined, undefined, 'gzip', 'deflate', 'br'),
+  compress: fc.boolean(),
   body: fc.oneof(
     fc.array(line, { maxLength: 8 }).map((lines) => Buffer.from(lines.join('\n'))),
     fc.array(hostileOrder, { maxLength: 8 }).map((orders) => Buffer.from(JSON.stringify(orders))),
@@ -134,8 +138,11 @@ test('fuzz - thousands of hostile ingest and query requests get a known status a
   let ingests = 0;
   let queries = 0;
   await fc.assert(fc.asyncProperty(ingestRequest, async (request) => {
-    const response = await server.app.inject({ method: 'POST', url: `/v1/events/${encodeURIComponent(request.type)}`, headers: { 'content-type': request.contentType }, payload: request.body });
-    checkAnswer(response, `ingest of ${request.body.length} bytes as ${request.contentType}`);
+    const encode = request.encoding === 'gzip' ? gzipSync : request.encoding === 'deflate' ? deflateSync : (body: Buffer) => body;
+    const payload = request.compress ? encode(request.body) : request.body;
+    const headers = { 'content-type': request.contentType, ...(request.encoding === undefined ? {} : { 'content-encoding': request.encoding }) };
+    const response = await server.app.inject({ method: 'POST', url: `/v1/events/${encodeURIComponent(request.type)}`, headers, payload });
+    checkAnswer(response, `ingest of ${request.body.length} bytes as ${request.contentType} (${request.encoding ?? 'plain'})`);
     ingests++;
   }), { numRuns: 1_500, seed: 20261125 });
   await fc.assert(fc.asyncProperty(queryRequest, async (payload) => {
