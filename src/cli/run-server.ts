@@ -7,7 +7,7 @@
  */
 import { pino, type Logger } from 'pino';
 import { compileConfig, type ApiKey, type ServerLimits, type TandemConfig } from '../definitions/index.ts';
-import { BatchSchedule, createServer, type TandemServer } from '../server/index.ts';
+import { BatchSchedule, createServer, type ConnectionLimits, type TandemServer } from '../server/index.ts';
 import { Tandem, type BatchSummary } from '../serving/index.ts';
 import { PACKAGE_VERSION } from './package-version.ts';
 import { checkBindSafety } from './server-access.ts';
@@ -30,6 +30,8 @@ export interface RunServerOptions {
   readonly maxSpeedKeys?: number;
   /** Memory limit of the speed layer, by estimated bytes: see `TandemOptions.maxSpeedBytes`. */
   readonly maxSpeedBytes?: number;
+  /** Timeouts, the connection bound and the shutdown grace, over the defaults. */
+  readonly connections?: Partial<ConnectionLimits>;
   /** Called after each scheduled batch publication. */
   readonly onBatch?: (summary: BatchSummary) => void;
   /** Log level; `silent` for tests. Default `info`. */
@@ -51,7 +53,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   checkBindSafety(options.host, apiKeys, options.allowUnauthenticated === true);
   const logger = pino({ level: options.logLevel ?? 'info' });
   const tandem = await Tandem.open({ dataDir: options.dataDir, config: options.config, logger, maxPendingEvents: options.maxPendingEvents, maxSpeedKeys: options.maxSpeedKeys, maxSpeedBytes: options.maxSpeedBytes });
-  const server = createServer({ tandem, logger, limits: options.limits, apiKeys, version: PACKAGE_VERSION });
+  const server = createServer({ tandem, logger, limits: options.limits, connections: options.connections, apiKeys, version: PACKAGE_VERSION });
   const schedule = new BatchSchedule(tandem, options.batchEveryMs, logger, options.onBatch);
   let address: string;
   try {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ServerLimits } from '../../definitions/index.ts';
+import type { ConnectionLimits } from '../../server/index.ts';
 import { loadConfig } from '../load-config.ts';
 import { parseDuration, parsePort, positiveInt } from '../parse-flags.ts';
 import { runServer, stopOnSignals } from '../run-server.ts';
@@ -13,6 +14,7 @@ import { environmentApiKeys } from '../server-access.ts';
 export interface ServeOptions {
   config: string; data: string; port: string; host: string; batchEvery: string; maxPendingEvents: string; maxSpeedKeys: string; maxSpeedBytes: string; logLevel: string;
   bodyLimit?: string; maxLineBytes?: string; maxEventsPerRequest?: string; maxQueryRows?: string; queryTimeout?: string;
+  headersTimeout?: string; requestTimeout?: string; keepAliveTimeout?: string; maxConnections?: string; shutdownGrace?: string;
   allowUnauthenticated?: boolean;
 }
 
@@ -23,10 +25,23 @@ export async function serve(options: ServeOptions): Promise<void> {
     maxPendingEvents: positiveInt(options.maxPendingEvents, '--max-pending-events'),
     maxSpeedKeys: positiveInt(options.maxSpeedKeys, '--max-speed-keys'),
     maxSpeedBytes: positiveInt(options.maxSpeedBytes, '--max-speed-bytes'),
-    limits: limitOptions(options), extraApiKeys: environmentApiKeys(), allowUnauthenticated: options.allowUnauthenticated === true,
+    limits: limitOptions(options), connections: connectionOptions(options), extraApiKeys: environmentApiKeys(), allowUnauthenticated: options.allowUnauthenticated === true,
   });
   stopOnSignals(running);
   running.logger.info({ url: running.url }, `Tandem is serving at ${running.url}`);
+}
+
+/** Connection limits given on the command line; those not given keep their defaults. */
+function connectionOptions(options: ServeOptions): Partial<ConnectionLimits> {
+  const duration = (text: string | undefined, flag: string) => (text === undefined ? undefined : parseDuration(text, flag));
+  const limits: Partial<Record<keyof ConnectionLimits, number | undefined>> = {
+    headersTimeoutMs: duration(options.headersTimeout, '--headers-timeout'),
+    requestTimeoutMs: duration(options.requestTimeout, '--request-timeout'),
+    keepAliveTimeoutMs: duration(options.keepAliveTimeout, '--keep-alive-timeout'),
+    closeGraceMs: duration(options.shutdownGrace, '--shutdown-grace'),
+    maxConnections: options.maxConnections === undefined ? undefined : positiveInt(options.maxConnections, '--max-connections'),
+  };
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
 }
 
 /** Limits given on the command line; those not given come from the config or the defaults. */
