@@ -54,7 +54,15 @@ export async function ingestFile(options: {
     for await (const batch of source.batches(options.batchSize)) {
       const start = totals.events;
       totals.events += batch.lines.length;
-      const sent = target.send(eventType, batch.lines).then((outcome) => record(start, outcome, batch.progress), (error: unknown) => {
+      // Lines the reader rejected are blank for the target, which skips them; their rejections join its own.
+      const unread = batch.rejected ?? [];
+      if (batch.lines.every((line) => line === '')) {
+        record(start, { accepted: 0, duplicates: 0, rejected: unread }, batch.progress);
+        continue;
+      }
+      const sent = target.send(eventType, batch.lines).then((outcome) => {
+        record(start, { ...outcome, rejected: [...unread, ...outcome.rejected] }, batch.progress);
+      }, (error: unknown) => {
         failure ??= error;
       });
       const tracked: Promise<void> = sent.finally(() => inFlight.delete(tracked));

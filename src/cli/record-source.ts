@@ -9,12 +9,14 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { createInterface } from 'node:readline';
+import { isUtf8 } from 'node:buffer';
 import type { Field } from '../definitions/index.ts';
 import { CliError } from './cli-error.ts';
 
 export interface RecordBatch {
   readonly lines: string[];
+  /** Lines rejected while reading (indexed within the batch; their place in `lines` is blank). */
+  readonly rejected?: readonly { readonly index: number; readonly field: string; readonly error: string }[];
   /** Progress made by this batch, in the source's unit. */
   readonly progress: number;
 }
@@ -52,6 +54,14 @@ export async function openSource(file: string, format: FileFormat, fields?: Read
   return format === 'ndjson' ? ndjsonSource(file, size) : await duckdbSource(file, format, fields ?? new Map());
 }
 
+/** What a line that is not UTF-8 is rejected with: decoding it would change its text (and its idempotency key) silently. */
+export const NOT_UTF8 = 'This line is not valid UTF-8; save the file as UTF-8.';
+
+/**
+ * NDJSON is read as bytes and split on newlines, so each line is checked for
+ * UTF-8 on its own: a decoder would turn bad bytes into U+FFFD, and two keys
+ * that differ only there would become one.
+ */
 function ndjsonSource(file: string, size: number): RecordSource {
   return {
     unit: 'bytes',
@@ -59,21 +69,42 @@ function ndjsonSource(file: string, size: number): RecordSource {
     firstLine: 1,
     total: size,
     async *batches(batchSize) {
-      const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
       let batch: string[] = [];
+      let rejected: { index: number; field: string; error: string }[] = [];
       let bytes = 0;
-      for await (const line of lines) {
-        batch.push(line);
-        bytes += Buffer.byteLength(line) + 1;
+      for await (const line of byteLines(file)) {
+        const text = line.at(-1) === 13 ? line.subarray(0, -1) : line;
+        if (isUtf8(text)) {
+          batch.push(text.toString('utf8'));
+        } else {
+          rejected.push({ index: batch.length, field: '', error: NOT_UTF8 });
+          batch.push('');
+        }
+        bytes += line.length + 1;
         if (batch.length === batchSize) {
-          yield { lines: batch, progress: bytes };
+          yield { lines: batch, rejected, progress: bytes };
           batch = [];
+          rejected = [];
           bytes = 0;
         }
       }
-      if (batch.length > 0) yield { lines: batch, progress: bytes };
+      if (batch.length > 0) yield { lines: batch, rejected, progress: bytes };
     },
   };
+}
+
+/** The lines of a file as bytes, without their newline. */
+async function* byteLines(file: string): AsyncGenerator<Buffer> {
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    let data = rest.length === 0 ? chunk : Buffer.concat([rest, chunk]);
+    for (let end = data.indexOf(10); end !== -1; end = data.indexOf(10)) {
+      yield data.subarray(0, end);
+      data = data.subarray(end + 1);
+    }
+    rest = data;
+  }
+  if (rest.length > 0) yield rest;
 }
 
 /**
