@@ -1,18 +1,23 @@
 /**
  * The TypeScript way to write definitions. Each helper returns the plain JSON
- * form, so `JSON.stringify(defineConfig(...))` is a valid config file.
+ * form, so `JSON.stringify(defineConfig(...))` is a valid config file, typed
+ * with the names as written: `createClient<typeof config>` and
+ * `Tandem.open({ config })` type events, queries and rows from it.
  *
  * @module
  */
 import { compileConfig } from './catalog.ts';
 import type {
+  DimensionField,
   EventTypeDefinition,
   FieldsOfType,
   FieldsSpec,
+  MeasuresSpec,
   TandemConfig,
   ViewDefinition,
   ViewSpec,
 } from './definition-types.ts';
+import type { Granularity } from './granularity.ts';
 
 /**
  * Declares an event type.
@@ -27,12 +32,13 @@ import type {
  * });
  * ```
  */
-export function defineEventType<const F extends FieldsSpec>(definition: {
-  readonly name: string;
+export function defineEventType<const F extends FieldsSpec, const N extends string>(definition: {
+  readonly name: N;
   readonly time: FieldsOfType<F, 'timestamp'>;
   readonly idempotencyKey?: FieldsOfType<F, 'string'>;
+  readonly idempotencyWindow?: number;
   readonly fields: F;
-}): EventTypeDefinition<F> {
+}): EventTypeDefinition<F, N> {
   return definition;
 }
 
@@ -51,20 +57,30 @@ export function defineEventType<const F extends FieldsSpec>(definition: {
  * });
  * ```
  */
-export function defineView<F extends FieldsSpec>(eventType: EventTypeDefinition<F>, view: ViewSpec<F>): ViewDefinition<F> {
+export function defineView<
+  F extends FieldsSpec,
+  E extends string,
+  const N extends string,
+  const D extends readonly DimensionField<F>[],
+  const G extends Granularity,
+  const M extends MeasuresSpec<F>,
+>(eventType: EventTypeDefinition<F, E>, view: ViewSpec<F, N, D, G, M>): ViewDefinition<F, E, N, D, G, M> {
   return { ...view, eventType: eventType.name };
 }
 
 /**
  * Bundles event types and views into a config, validating it at once so a
- * mistake fails where it was written.
+ * mistake fails where it was written. Returns the config unchanged, typed as
+ * written, so `typeof config` types a client or an engine's queries.
  *
  * @example
  * ```ts
- * export default defineConfig({ eventTypes: [order], views: [revenue] });
+ * const config = defineConfig({ eventTypes: [order], views: [revenue] });
+ * export default config;
+ * const client = createClient<typeof config>({ url: 'http://127.0.0.1:7070' });
  * ```
  */
-export function defineConfig(config: TandemConfig): TandemConfig {
+export function defineConfig<const C extends TandemConfig>(config: C): C {
   compileConfig(config);
   return config;
 }

@@ -11,7 +11,15 @@ import type { ServerConfigJson } from './server-config.ts';
 
 export type FieldsSpec = Readonly<Record<string, FieldSpecInput>>;
 
-type TypeOfSpec<S> = S extends FieldType ? S : S extends { readonly type: infer T } ? T : never;
+/**
+ * The type name of a field spec: `'number'` for both `'number'` and `{ type: 'number', scale: 2 }`.
+ *
+ * @example
+ * ```ts
+ * type T = TypeOfSpec<{ type: 'number'; scale: 2 }>;   // 'number'
+ * ```
+ */
+export type TypeOfSpec<S> = S extends FieldType ? S : S extends { readonly type: infer T } ? T : never;
 
 /** The names of the fields in `F` whose type is one of `T`; any string for the untyped (JSON) form. */
 export type FieldsOfType<F extends FieldsSpec, T extends FieldType> = string extends keyof F
@@ -29,9 +37,20 @@ export type ValueOfType<T> = T extends 'string'
         ? string | number
         : never;
 
-/** An event type: its fields, the field holding event time, and an optional idempotency key. */
-export interface EventTypeDefinition<F extends FieldsSpec = FieldsSpec> {
-  readonly name: string;
+/**
+ * An event type: its fields, the field holding event time, and an optional
+ * idempotency key. `F` and `N` keep the field specs and the name as written,
+ * so clients and queries can be typed from them.
+ *
+ * @example
+ * ```ts
+ * const order: EventTypeDefinition<{ readonly id: 'string'; readonly at: 'timestamp' }, 'order'> = defineEventType({
+ *   name: 'order', time: 'at', fields: { id: 'string', at: 'timestamp' },
+ * });
+ * ```
+ */
+export interface EventTypeDefinition<F extends FieldsSpec = FieldsSpec, N extends string = string> {
+  readonly name: N;
   /** The timestamp field that places an event in time buckets. */
   readonly time: FieldsOfType<F, 'timestamp'>;
   /** A string field; an event whose key is already in the log is not stored again. */
@@ -65,18 +84,58 @@ export type FilterSpec<F extends FieldsSpec = FieldsSpec> = string extends keyof
 /** Fields that can be dimensions: anything but timestamps (time is the granularity's job). */
 export type DimensionField<F extends FieldsSpec> = FieldsOfType<F, 'string' | 'number' | 'boolean'>;
 
-/** The body of a view, as passed to `defineView`. */
-export interface ViewSpec<F extends FieldsSpec = FieldsSpec> {
-  readonly name: string;
-  readonly dimensions: readonly DimensionField<F>[];
-  readonly granularity: Granularity;
-  readonly measures: Readonly<Record<string, MeasureSpec<F>>>;
+/**
+ * A view's measures by name.
+ *
+ * @example
+ * ```ts
+ * const measures = { orders: { type: 'count' }, revenue: { type: 'sum', field: 'amount' } } as const satisfies MeasuresSpec<typeof order.fields>;
+ * ```
+ */
+export type MeasuresSpec<F extends FieldsSpec = FieldsSpec> = Readonly<Record<string, MeasureSpec<F>>>;
+
+/**
+ * The body of a view, as passed to `defineView`. The parameters after `F`
+ * keep the name, dimensions, granularity and measures as written.
+ *
+ * @example
+ * ```ts
+ * const spec: ViewSpec<typeof order.fields> = { name: 'by_country', dimensions: ['country'], granularity: 'day', measures: { n: { type: 'count' } } };
+ * ```
+ */
+export interface ViewSpec<
+  F extends FieldsSpec = FieldsSpec,
+  N extends string = string,
+  D extends readonly DimensionField<F>[] = readonly DimensionField<F>[],
+  G extends Granularity = Granularity,
+  M extends MeasuresSpec<F> = MeasuresSpec<F>,
+> {
+  readonly name: N;
+  readonly dimensions: D;
+  readonly granularity: G;
+  readonly measures: M;
   readonly filter?: readonly FilterSpec<F>[];
 }
 
-/** A view: an event type aggregated by dimensions and time buckets into measures. */
-export interface ViewDefinition<F extends FieldsSpec = FieldsSpec> extends ViewSpec<F> {
-  readonly eventType: string;
+/**
+ * A view: an event type (named by `E`) aggregated by dimensions and time
+ * buckets into measures, as `defineView` returns it.
+ *
+ * @example
+ * ```ts
+ * const revenue = defineView(order, { name: 'revenue', dimensions: ['country'], granularity: 'day', measures: { n: { type: 'count' } } });
+ * // ViewDefinition<typeof order.fields, 'order', 'revenue', readonly ['country'], 'day', { readonly n: { readonly type: 'count' } }>
+ * ```
+ */
+export interface ViewDefinition<
+  F extends FieldsSpec = FieldsSpec,
+  E extends string = string,
+  N extends string = string,
+  D extends readonly DimensionField<F>[] = readonly DimensionField<F>[],
+  G extends Granularity = Granularity,
+  M extends MeasuresSpec<F> = MeasuresSpec<F>,
+> extends ViewSpec<F, N, D, G, M> {
+  readonly eventType: E;
 }
 
 /** An event type in the JSON form: what any typed {@link EventTypeDefinition} also is. */
@@ -105,3 +164,102 @@ export interface TandemConfig {
   /** API keys and request limits for the HTTP server. */
   readonly server?: ServerConfigJson;
 }
+
+/*
+ * Reading a config's types back. A config from `defineConfig` (or written
+ * `as const`) keeps its names literal, so these name its event types, views
+ * and fields; a config read from JSON has plain strings, and they fall back
+ * to the untyped forms (`string`, {@link EventTypeJson}, {@link ViewJson}).
+ */
+
+/** Flattens an intersection for readable hovers. */
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/**
+ * The event type names of a config: a union of literals for a typed config,
+ * `string` for one read from JSON.
+ *
+ * @example
+ * ```ts
+ * type Names = EventTypeName<typeof config>;   // 'order' | 'page_view'
+ * ```
+ */
+export type EventTypeName<C extends TandemConfig> = C['eventTypes'][number]['name'];
+
+/**
+ * The view names of a config: a union of literals for a typed config,
+ * `string` for one read from JSON.
+ *
+ * @example
+ * ```ts
+ * type Views = ViewName<typeof config>;   // 'revenue_by_country' | 'traffic'
+ * ```
+ */
+export type ViewName<C extends TandemConfig> = C['views'][number]['name'];
+
+/**
+ * The definition of event type `N` in config `C` (the JSON form when `C` is untyped).
+ *
+ * @example
+ * ```ts
+ * type Order = EventTypeOf<typeof config, 'order'>;   // typeof order
+ * ```
+ */
+export type EventTypeOf<C extends TandemConfig, N extends string> = string extends EventTypeName<C>
+  ? EventTypeJson
+  : Extract<C['eventTypes'][number], { readonly name: N }>;
+
+/**
+ * The definition of view `N` in config `C` (the JSON form when `C` is untyped).
+ *
+ * @example
+ * ```ts
+ * type Revenue = ViewOf<typeof config, 'revenue_by_country'>;   // typeof revenue
+ * ```
+ */
+export type ViewOf<C extends TandemConfig, N extends string> = string extends ViewName<C>
+  ? ViewJson
+  : Extract<C['views'][number], { readonly name: N }>;
+
+/**
+ * The field specs of the event type that view `N` aggregates.
+ *
+ * @example
+ * ```ts
+ * type F = ViewFields<typeof config, 'revenue_by_country'>;   // typeof order.fields
+ * ```
+ */
+export type ViewFields<C extends TandemConfig, N extends string> = EventTypeOf<C, ViewOf<C, N>['eventType']>['fields'];
+
+/** The names of the optional fields in `F`. */
+type OptionalField<F extends FieldsSpec> = { [K in keyof F & string]: F[K] extends { readonly optional: true } ? K : never }[keyof F & string];
+
+/**
+ * One event as written for fields `F`: each required field with its value
+ * type, each optional one may be left out or null; `unknown` when the
+ * fields are not known to the compiler.
+ *
+ * @example
+ * ```ts
+ * const e: EventOfFields<typeof order.fields> = { orderId: 'o1', at: '2024-05-01T12:00:00Z', country: 'DE', amount: 19.99 };
+ * ```
+ */
+export type EventOfFields<F extends FieldsSpec> = F extends unknown
+  ? string extends keyof F
+    ? unknown
+    : Simplify<
+      & { readonly [K in Exclude<keyof F & string, OptionalField<F>>]: ValueOfType<TypeOfSpec<F[K]>> }
+      & { readonly [K in OptionalField<F>]?: ValueOfType<TypeOfSpec<F[K]>> | null }
+    >
+  : never;
+
+/**
+ * One event of type `E` in config `C`, as `ingest` takes it: a misspelt or
+ * missing field, or a value of the wrong type, is a compile error.
+ *
+ * @example
+ * ```ts
+ * const e: EventOf<typeof config, 'order'> = { orderId: 'o1', at: Date.now(), country: 'DE', amount: 19.99 };
+ * ```
+ */
+export type EventOf<C extends TandemConfig, E extends string> = EventOfFields<EventTypeOf<C, E>['fields']>;

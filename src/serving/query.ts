@@ -1,9 +1,15 @@
 /**
- * The query language of the serving layer, and the shape of its answers.
+ * The query language of the serving layer, and the shape of its answers:
+ * untyped ({@link Query}, {@link QueryRow}) for configs read from JSON, and
+ * typed from the definitions ({@link ViewQuery}, {@link QueryRowOf}) for
+ * configs from `defineConfig`, so a misspelt view, dimension or measure is a
+ * compile error and rows come back with their value types.
  *
  * @module
  */
-import type { MeasureValue, QueryGranularity } from '../definitions/index.ts';
+import type {
+  FieldsSpec, Granularity, MeasureValue, QueryGranularity, TandemConfig, TypeOfSpec, ValueOfType, ViewFields, ViewName, ViewOf,
+} from '../definitions/index.ts';
 
 export type Layer = 'merged' | 'batch' | 'speed';
 export const LAYERS: readonly Layer[] = ['merged', 'batch', 'speed'];
@@ -58,7 +64,195 @@ export interface QueryMeta {
   readonly layer: Layer;
 }
 
-export interface QueryResult {
-  readonly rows: readonly QueryRow[];
+/**
+ * An answer: its rows and where they came from. `R` is the row type, typed
+ * from the definitions when the query is.
+ *
+ * @example
+ * ```ts
+ * const { rows, meta }: QueryResult = await tandem.query({ view: 'revenue_by_country', granularity: 'all' });
+ * ```
+ */
+export interface QueryResult<R = QueryRow> {
+  readonly rows: readonly R[];
   readonly meta: QueryMeta;
 }
+
+/* Typed queries: the same query language, checked against a config's definitions. */
+
+/** Flattens an intersection for readable hovers. */
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** The type name of field `K` in fields `F` (each of a union of field sets). */
+type FieldTypeIn<F extends FieldsSpec, K> = F extends unknown ? (K extends keyof F ? TypeOfSpec<F[K]> : never) : never;
+
+/**
+ * The granularities a query may ask of a view with granularity `G`: its own,
+ * the coarser ones its buckets roll up into, and `all`. The type-level copy
+ * of `rollsUpInto`, which test/typings/query-granularity.test.ts holds it to.
+ *
+ * @example
+ * ```ts
+ * type G = QueryGranularityFor<'hour'>;   // 'hour' | 'day' | 'week' | 'month' | 'all'
+ * ```
+ */
+export type QueryGranularityFor<G extends Granularity> =
+  | (G extends 'minute' ? 'minute' | 'hour' | 'day' | 'week' | 'month'
+    : G extends 'hour' ? 'hour' | 'day' | 'week' | 'month'
+      : G extends 'day' ? 'day' | 'week' | 'month'
+        : G extends 'week' ? 'week'
+          : G extends 'month' ? 'month'
+            : never)
+  | 'all';
+
+/**
+ * The names of view `N`'s dimensions in config `C`.
+ *
+ * @example
+ * ```ts
+ * type D = DimensionName<typeof config, 'revenue_by_country'>;   // 'country'
+ * ```
+ */
+export type DimensionName<C extends TandemConfig, N extends string> = ViewOf<C, N>['dimensions'][number];
+
+/**
+ * The names of view `N`'s measures in config `C` (of every view in `N`, when it is a union).
+ *
+ * @example
+ * ```ts
+ * type M = MeasureName<typeof config, 'revenue_by_country'>;   // 'orders' | 'revenue'
+ * ```
+ */
+export type MeasureName<C extends TandemConfig, N extends string> = N extends unknown ? keyof ViewOf<C, N>['measures'] & string : never;
+
+/**
+ * A dimension's value in an answer row: its field's value type, or null.
+ * Null even for a required field: events stored before the field was added
+ * to the event type have no value for it.
+ *
+ * @example
+ * ```ts
+ * type Country = DimensionValue<typeof order.fields, 'country'>;   // string | null
+ * ```
+ */
+export type DimensionValue<F extends FieldsSpec, K> = ValueOfType<FieldTypeIn<F, K>> | null;
+
+/**
+ * What an answer row holds for a measure of spec `S` over fields `F`:
+ * `count` a number; `sum` a number, or exact decimal text (a string) once the
+ * sum is too large for a double to hold exactly; `avg` a number; `min` and
+ * `max` a number, or an ISO string for a timestamp field. `avg`, `min` and
+ * `max` are null when the group has no value of their field.
+ *
+ * @example
+ * ```ts
+ * type Revenue = MeasureResult<typeof order.fields, { type: 'sum'; field: 'amount' }>;   // number | string
+ * ```
+ */
+export type MeasureResult<F extends FieldsSpec, S> =
+  S extends { readonly type: 'count' } ? number
+    : S extends { readonly type: 'sum' } ? number | string
+      : S extends { readonly type: 'avg' } ? number | null
+        : S extends { readonly type: 'min' | 'max'; readonly field: infer K } ? ExtremeResult<FieldTypeIn<F, K>>
+          : MeasureValue;
+
+type ExtremeResult<T> = [T] extends ['timestamp'] ? string | null : [T] extends ['number'] ? number | null : MeasureValue;
+
+/** The values `where` takes for dimension `K`: one, or a list of which any may match. */
+type WhereValues<F extends FieldsSpec, K> = DimensionValue<F, K> | readonly DimensionValue<F, K>[];
+
+/**
+ * A `where` over view `N`: each key a dimension, each value of its type.
+ *
+ * @example
+ * ```ts
+ * const where: WhereOf<typeof config, 'revenue_by_country'> = { country: ['DE', 'FR'] };
+ * ```
+ */
+export type WhereOf<C extends TandemConfig, N extends string> = string extends DimensionName<C, N>
+  ? NonNullable<Query['where']>
+  : { readonly [K in DimensionName<C, N>]?: WhereValues<ViewFields<C, N>, K> };
+
+/** `from` and `to` are ISO-8601 text or epoch ms; a view without time buckets (`none`) takes neither. */
+type TimeBound<G extends Granularity> = [G] extends ['none'] ? never : string | number;
+
+/**
+ * A {@link Query} checked against config `C`: `view` names one of its views,
+ * `where` and `groupBy` its dimensions, `orderBy` its measures, and
+ * `granularity` one the view rolls up into. `D` and `G` are what `groupBy`
+ * and `granularity` say, which shape the rows ({@link QueryRowOf}).
+ *
+ * @example
+ * ```ts
+ * const q: ViewQuery<typeof config, 'revenue_by_country'> = { view: 'revenue_by_country', groupBy: ['country'] };
+ * ```
+ */
+export interface ViewQuery<
+  C extends TandemConfig,
+  N extends ViewName<C>,
+  D extends readonly DimensionName<C, N>[] = readonly DimensionName<C, N>[],
+  G extends QueryGranularityFor<ViewOf<C, N>['granularity']> | undefined = QueryGranularityFor<ViewOf<C, N>['granularity']> | undefined,
+> {
+  readonly view: N;
+  /** Inclusive start: buckets starting at or after it. ISO-8601 or epoch ms. A view without time buckets takes none. */
+  readonly from?: TimeBound<ViewOf<C, N>['granularity']>;
+  /** Exclusive end: buckets starting before it. */
+  readonly to?: TimeBound<ViewOf<C, N>['granularity']>;
+  /** Keep rows whose dimension equals the value, or one of the values. */
+  readonly where?: WhereOf<C, N>;
+  /** Dimensions to group by; the others are summed over. Default: none. */
+  readonly groupBy?: D;
+  /** The view's granularity or a coarser one, or `all`. Default: the view's (`all` for a view without time). */
+  readonly granularity?: G;
+  readonly orderBy?: readonly { readonly measure: MeasureName<C, N>; readonly desc?: boolean }[];
+  readonly limit?: number;
+  /** `merged` (default) answers from both layers; `batch` or `speed` from one alone. */
+  readonly layer?: Layer;
+}
+
+/** The granularity an answer has: the query's, else the view's (`all` for a view without time buckets). */
+type AnswerGranularity<V extends Granularity, G> = G extends undefined ? (V extends 'none' ? 'all' : V) : G;
+
+/** `time` is in every row unless the answer is rolled up into `all`. */
+type TimeColumn<G> = [G] extends ['all'] ? unknown : 'all' extends G ? { readonly time?: string } : { readonly time: string };
+
+type TypedRow<C extends TandemConfig, N extends string, D extends readonly string[], G> = N extends unknown
+  ? Simplify<
+    // DimensionValue, written out so that hovers show `string | null` rather than the alias.
+    & { readonly [K in Extract<D[number], DimensionName<C, N>>]: ValueOfType<FieldTypeIn<ViewFields<C, N>, K>> | null }
+    & TimeColumn<AnswerGranularity<ViewOf<C, N>['granularity'], G>>
+    & { readonly [M in MeasureName<C, N>]: MeasureResult<ViewFields<C, N>, ViewOf<C, N>['measures'][M]> }
+  >
+  : never;
+
+/**
+ * One answer row of a query over view `N` grouped by `D` at granularity `G`:
+ * the grouped dimensions, `time` (an ISO string) unless the answer is rolled
+ * up into `all`, and every measure of the view. {@link QueryRow} when `C` is
+ * an untyped (JSON) config.
+ *
+ * @example
+ * ```ts
+ * type Row = QueryRowOf<typeof config, 'revenue_by_country', ['country'], 'all'>;
+ * // { readonly country: string | null; readonly orders: number; readonly revenue: number | string }
+ * ```
+ */
+export type QueryRowOf<
+  C extends TandemConfig,
+  N extends string,
+  D extends readonly string[] = readonly [],
+  G extends QueryGranularity | undefined = undefined,
+> = string extends ViewName<C> ? QueryRow : TypedRow<C, N, D, G>;
+
+/**
+ * A query whose view is only known at run time (its `view` is a `string`):
+ * a typed engine or client still takes it, and answers with untyped rows. A
+ * query that names its view literally is checked against the config instead.
+ *
+ * @example
+ * ```ts
+ * const q: Query = JSON.parse(body);
+ * await tandem.query(q);   // QueryResult<QueryRow>
+ * ```
+ */
+export type DynamicQuery<Q extends Query> = Q & (string extends Q['view'] ? unknown : never);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CorruptBatchViewError, loadPublished, runBatch, VersionStore, type BatchSource, type BatchViewStore, type PublishedVersion } from '../batch/index.ts';
 import {
   compileConfig, createColumnValidator, emptyColumns, firstEvents, InvalidEventError, selectEvents, TandemError, UnknownEventTypeError,
-  type AggregateTable, type Catalog, type ColumnValidator,
+  type AggregateTable, type Catalog, type ColumnValidator, type TandemConfig, type ViewName, type ViewOf,
 } from '../definitions/index.ts';
 import {
   DiskFullError, EventLog, LogClosedError, ParquetExporter, readSegmentManifests, rebuildSegmentManifest, removeTemporaryFiles, repairLog, StoredSchema, verifyMasterFiles,
@@ -20,7 +20,7 @@ import type { BatchFailure, BatchProgress, BatchSummary, EngineLogger, EngineSta
 import { executeQuery, readsWholeDays } from './execute-query.ts';
 import { QueryBudget, type QueryLimits } from './query-budget.ts';
 import { planQuery } from './query-plan.ts';
-import type { Query, QueryResult } from './query.ts';
+import type { DimensionName, DynamicQuery, Query, QueryGranularityFor, QueryResult, QueryRowOf, ViewQuery } from './query.ts';
 import { loadIdempotencyKeys } from './load-idempotency-keys.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { SpeedLayerFullError } from './errors.ts';
@@ -45,18 +45,25 @@ const DEFAULT_MAX_SPEED_KEYS = 5_000_000;
 const DEFAULT_MAX_SPEED_BYTES = 2 ** 30;
 
 /**
- * A running Tandem engine.
+ * A running Tandem engine. `C` is the config's type: opened with a config
+ * from `defineConfig`, queries are checked against its views and rows come
+ * back typed; opened with a JSON config (`unknown` or {@link TandemConfig}),
+ * `C` keeps its default and queries and rows are untyped.
  *
  * @example
  * ```ts
  * const tandem = await Tandem.open({ dataDir: './data', config });
  * await tandem.ingest('order', [{ orderId: 'o1', at: '2024-05-01T12:00:00Z', country: 'DE', amount: 19.99 }]);
  * const { rows, meta } = await tandem.query({ view: 'revenue_by_country', granularity: 'all', groupBy: ['country'] });
+ * // rows: readonly { country: string | null; orders: number; revenue: number | string; … }[]
  * await tandem.runBatch();
  * await tandem.close();
  * ```
  */
-export class Tandem {
+// `any`, not TandemConfig: a typed engine must be assignable to a plain `Tandem` (the server takes one), and the
+// typed query's signatures make `C` invariant; with `any`, every type read from `C` falls back to the untyped form.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export class Tandem<C extends TandemConfig = any> {
   readonly catalog: Catalog;
   readonly #log: EventLog;
   readonly #speed: SpeedLayer;
@@ -127,7 +134,17 @@ export class Tandem {
    * Opens (or creates) the engine in `dataDir`: recovers the log, loads the
    * published batch views, and rebuilds the speed layer by replaying the log
    * from the batch cutoff. Views whose definition changed are recomputed first.
+   * A config from `defineConfig` types the engine's queries; a JSON one
+   * (`unknown` or {@link TandemConfig}) leaves them untyped.
+   *
+   * @example
+   * ```ts
+   * const tandem = await Tandem.open({ dataDir: './data', config });   // Tandem<typeof config>
+   * const untyped = await Tandem.open({ dataDir: './other', config: JSON.parse(text) });   // Tandem
+   * ```
    */
+  static open<C extends TandemConfig>(options: TandemOptions & { readonly config: C }): Promise<Tandem<C>>;
+  static open(options: TandemOptions): Promise<Tandem>;
   static async open(options: TandemOptions): Promise<Tandem> {
     const catalog = compileConfig(options.config);
     const dirs = Tandem.#dirs(options.dataDir);
@@ -293,10 +310,27 @@ export class Tandem {
     );
   }
 
-  /** Answers a query from the batch view merged with the speed layer (or one of them, with `layer`). */
-  async query(query: Query, limits?: QueryLimits): Promise<QueryResult> {
+  /**
+   * Answers a query from the batch view merged with the speed layer (or one
+   * of them, with `layer`). With a typed config, a query that names its view
+   * is checked against the definitions and its rows are typed; a query whose
+   * view is a run-time `string` is checked when it runs, and its rows are not.
+   *
+   * @example
+   * ```ts
+   * const { rows } = await tandem.query({ view: 'revenue_by_country', groupBy: ['country'], granularity: 'all' });
+   * rows[0]?.revenue;   // number | string
+   * ```
+   */
+  query<
+    const N extends ViewName<C>,
+    const D extends readonly DimensionName<C, N>[] = readonly [],
+    const G extends QueryGranularityFor<ViewOf<C, N>['granularity']> | undefined = undefined,
+  >(query: ViewQuery<C, N, D, G>, limits?: QueryLimits): Promise<QueryResult<QueryRowOf<C, N, D, G>>>;
+  query<const Q extends Query>(query: DynamicQuery<Q>, limits?: QueryLimits): Promise<QueryResult>;
+  async query(query: Query | ViewQuery<C, ViewName<C>>, limits?: QueryLimits): Promise<QueryResult> {
     const budget = new QueryBudget(limits);
-    const plan = planQuery(this.catalog, query, budget);
+    const plan = planQuery(this.catalog, query as Query, budget);
     const tables: AggregateTable[] = [];
     if (plan.layer !== 'speed') {
       const name = plan.view.name;

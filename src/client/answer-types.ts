@@ -1,0 +1,42 @@
+/**
+ * The shapes of the server's answers that the engine's own types do not
+ * already describe.
+ *
+ * @module
+ */
+import type { EventTypeJson, ViewJson } from '../definitions/definition-types.ts';
+import type { DiskUsage } from '../server/disk-usage.ts';
+import type { EngineStatus } from '../serving/engine-types.ts';
+
+/**
+ * `GET /v1/status`: the engine's status, plus the server's version, ingest
+ * rate, memory and disk use.
+ *
+ * @example
+ * ```ts
+ * const { logEnd, batch, ingestRate } = await client.status();
+ * ```
+ */
+export interface ServerStatus extends EngineStatus {
+  /** The server's package version. */
+  readonly version: string;
+  /** Events accepted per second over the last 10 s. */
+  readonly ingestRate: number;
+  readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number };
+  readonly disk: DiskUsage;
+}
+
+/**
+ * `GET /v1/views`: the event types and views the server runs, in the JSON
+ * config form.
+ *
+ * @example
+ * ```ts
+ * const { views } = await client.views();
+ * console.log(views.map((v) => v.name));
+ * ```
+ */
+export interface ServerDefinitions {
+  readonly eventTypes: readonly EventTypeJson[];
+  readonly views: readonly ViewJson[];
+}

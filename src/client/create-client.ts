@@ -1,0 +1,205 @@
+/**
+ * The typed client of a Tandem server: the same definitions that configure
+ * the engine type its events, queries and rows.
+ *
+ * @module
+ */
+import type { EventOf, EventTypeName, TandemConfig, ViewName, ViewOf } from '../definitions/definition-types.ts';
+import type { BatchSummary, IngestResult } from '../serving/engine-types.ts';
+import type { DimensionName, DynamicQuery, Query, QueryGranularityFor, QueryResult, QueryRowOf, ViewQuery } from '../serving/query.ts';
+import type { ServerDefinitions, ServerStatus } from './answer-types.ts';
+import { DEFAULT_BATCH_SIZE, type ClientOptions, type IngestOptions, type RequestOptions } from './client-options.ts';
+import { HttpTransport } from './http-transport.ts';
+import { NOTHING_INGESTED, sendInBatches } from './ingest-batches.ts';
+
+/**
+ * An event type name only known at run time (a `string`): a typed client
+ * still takes it, with untyped events. A name written literally is checked
+ * against the config instead.
+ *
+ * @example
+ * ```ts
+ * const type: string = process.argv[2]!;
+ * await client.ingest(type, JSON.parse(text));
+ * ```
+ */
+export type DynamicName<E extends string> = E & (string extends E ? unknown : never);
+
+/**
+ * A client of one Tandem server. `C` is the config's type (`typeof config`
+ * for a config from `defineConfig`): event type names, events, views,
+ * dimensions and measures are checked against it, and rows come back typed.
+ * Without it, names are strings and rows are {@link QueryRow}s.
+ *
+ * Error answers throw the engine's and the server's own error classes
+ * (`UnknownViewError`, `InvalidQueryError`, `SpeedLayerFullError`,
+ * `UnauthorizedError`, …), chosen by the answer's code; a code without a
+ * class throws a {@link TandemHttpError}, an unreachable server a
+ * {@link ServerUnreachableError}.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'tandem/client';
+ * import type config from './tandem.config.ts';
+ *
+ * const client = createClient<typeof config>({ url: 'http://127.0.0.1:7070', apiKey: process.env.TANDEM_API_KEY });
+ * const { lastOffset } = await client.ingest('order', [{ orderId: 'o1', at: Date.now(), country: 'DE', amount: 19.99 }]);
+ * const { rows } = await client.query({ view: 'revenue_by_country', groupBy: ['country'], granularity: 'all' });
+ * rows[0]?.revenue;   // number | string
+ * ```
+ */
+// `any` as the default, as for `Tandem`: a typed client must be assignable to a plain `TandemClient`.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface TandemClient<C extends TandemConfig = any> {
+  /** The server's base URL. */
+  readonly url: string;
+
+  /**
+   * Sends events of one type; resolves once the accepted ones are durable
+   * and visible to queries. Large arrays go in batches (the client's
+   * `batchSize`, default 1,000 events), one request at a time, in order.
+   * Invalid events are rejected one by one (`rejected[].index` is the
+   * position in `events`); the rest are stored. `firstOffset` and
+   * `lastOffset` are the log positions of the first and last event this call
+   * stored (null if it stored none): a query whose `meta.logEnd` is past
+   * `lastOffset` sees them. An empty array sends nothing.
+   *
+   * @example
+   * ```ts
+   * const r = await client.ingest('order', orders, { onBatch: (p) => console.log(`${p.sent}/${p.total}`) });
+   * console.log(r.accepted, r.duplicates, r.rejected, r.lastOffset);
+   * ```
+   */
+  ingest<const E extends EventTypeName<C>>(eventType: E, events: readonly EventOf<C, E>[], options?: IngestOptions): Promise<IngestResult>;
+  ingest<const E extends string>(eventType: DynamicName<E>, events: readonly unknown[], options?: IngestOptions): Promise<IngestResult>;
+
+  /**
+   * Answers a query over one view (`POST /v1/query`). A query that names its
+   * view literally is checked against the config, and its rows are typed: the
+   * grouped dimensions, `time` unless the granularity is `all`, and every
+   * measure. A query whose view is a run-time `string` is checked by the
+   * server, and its rows are untyped.
+   *
+   * @example
+   * ```ts
+   * const { rows, meta } = await client.query({
+   *   view: 'revenue_by_country', groupBy: ['country'], granularity: 'all',
+   *   orderBy: [{ measure: 'revenue', desc: true }], limit: 10,
+   * });
+   * // rows: readonly { country: string | null; orders: number; revenue: number | string; … }[]
+   * ```
+   */
+  query<
+    const N extends ViewName<C>,
+    const D extends readonly DimensionName<C, N>[] = readonly [],
+    const G extends QueryGranularityFor<ViewOf<C, N>['granularity']> | undefined = undefined,
+  >(query: ViewQuery<C, N, D, G>, options?: RequestOptions): Promise<QueryResult<QueryRowOf<C, N, D, G>>>;
+  query<const Q extends Query>(query: DynamicQuery<Q>, options?: RequestOptions): Promise<QueryResult>;
+
+  /**
+   * Runs a batch cycle now, or joins the running one (`POST /v1/batch`; needs the `admin` scope).
+   *
+   * @example
+   * ```ts
+   * const { version, cutoff, durationMs } = await client.batch();
+   * ```
+   */
+  batch(options?: RequestOptions): Promise<BatchSummary>;
+
+  /**
+   * The server's status (`GET /v1/status`; needs the `admin` scope).
+   *
+   * @example
+   * ```ts
+   * const { logEnd, batch, speed } = await client.status();
+   * ```
+   */
+  status(options?: RequestOptions): Promise<ServerStatus>;
+
+  /**
+   * The event types and views the server runs (`GET /v1/views`), as JSON config.
+   *
+   * @example
+   * ```ts
+   * const { eventTypes, views } = await client.views();
+   * ```
+   */
+  views(options?: RequestOptions): Promise<ServerDefinitions>;
+}
+
+/**
+ * Makes a client of the server at `options.url`. It holds no connection of
+ * its own (requests go through `fetch`), so there is nothing to close.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'tandem/client';
+ * import type config from './tandem.config.ts';
+ *
+ * const typed = createClient<typeof config>({ url: 'http://127.0.0.1:7070' });
+ * const untyped = createClient({ url: 'http://127.0.0.1:7070' });   // names are strings, rows QueryRow
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function createClient<C extends TandemConfig = any>(options: ClientOptions): TandemClient<C> {
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, not ${String(batchSize)}.`);
+  const client: TandemClient = new HttpClient(new HttpTransport(options), batchSize);
+  return client;
+}
+
+class HttpClient {
+  readonly #transport: HttpTransport;
+  readonly #batchSize: number;
+  /** The server's events-per-request limit, once a refusal stated it. */
+  #serverLimit = Number.POSITIVE_INFINITY;
+
+  constructor(transport: HttpTransport, batchSize: number) {
+    this.#transport = transport;
+    this.#batchSize = batchSize;
+  }
+
+  get url(): string {
+    return this.#transport.baseUrl;
+  }
+
+  async ingest(eventType: string, events: readonly unknown[], options: IngestOptions = {}): Promise<IngestResult> {
+    if (events.length === 0) return NOTHING_INGESTED;
+    const path = `v1/events/${encodeURIComponent(eventType)}`;
+    const send = (batch: readonly unknown[]) => this.#transport.send<IngestResult>({
+      method: 'POST', path, body: { mediaType: 'application/x-ndjson', text: ndjson(batch) }, context: { eventType },
+    }, options.signal);
+    const size = Math.min(options.batchSize ?? this.#batchSize, this.#serverLimit);
+    return sendInBatches(events, size, send, (limit) => (this.#serverLimit = Math.min(this.#serverLimit, limit)), options.onBatch);
+  }
+
+  query(query: Query, options: RequestOptions = {}): Promise<QueryResult> {
+    return this.#transport.send({ method: 'POST', path: 'v1/query', body: json(query), context: { query } }, options.signal);
+  }
+
+  batch(options: RequestOptions = {}): Promise<BatchSummary> {
+    return this.#transport.send({ method: 'POST', path: 'v1/batch', body: json({}) }, options.signal);
+  }
+
+  status(options: RequestOptions = {}): Promise<ServerStatus> {
+    return this.#transport.send({ method: 'GET', path: 'v1/status' }, options.signal);
+  }
+
+  views(options: RequestOptions = {}): Promise<ServerDefinitions> {
+    return this.#transport.send({ method: 'GET', path: 'v1/views' }, options.signal);
+  }
+}
+
+function json(value: unknown): { mediaType: 'application/json'; text: string } {
+  return { mediaType: 'application/json', text: JSON.stringify(value) };
+}
+
+/**
+ * One event per line. `JSON.stringify` escapes line breaks inside strings, so
+ * lines and events match; a value it cannot write (undefined, a function)
+ * goes as `null`, which the server rejects at its index instead of skipping
+ * a blank line.
+ */
+function ndjson(events: readonly unknown[]): string {
+  return events.map((event) => JSON.stringify(event) ?? 'null').join('\n');
+}

@@ -1,0 +1,76 @@
+/**
+ * Type-level tests of `tandem/client`: compiled by `npm run typecheck`,
+ * never run. Each `@ts-expect-error` fails the type-check if the line below
+ * it compiles.
+ */
+import {
+  createClient, type BatchSummary, type IngestResult, type QueryResult, type QueryRow, type ServerDefinitions, type ServerStatus, type TandemClient,
+} from '../../src/client/index.ts';
+import type { shopConfig } from '../support/shop-config.ts';
+import { assertType, valueOf, type Equal } from './type-assert.ts';
+
+const client = createClient<typeof shopConfig>({ url: 'http://127.0.0.1:7070', apiKey: 'k'.repeat(16) });
+
+// Events are typed from the event type's fields.
+const ok: Promise<IngestResult> = client.ingest('order', [
+  { id: 'o1', at: '2024-05-01T12:00:00Z', country: 'DE', mobile: true, amount: 19.99, qty: 1 },
+  { id: 'o2', at: 1714564800000, country: 'FR', mobile: false, amount: 5, qty: 2, device: 'ios' },
+  { id: 'o3', at: 1714564800000, country: 'FR', mobile: false, amount: 5, qty: 2, device: null },
+]);
+export { ok };
+// @ts-expect-error: a misspelt event type
+await client.ingest('ordr', [{ id: 'o1', at: 0, country: 'DE', mobile: true, amount: 1, qty: 1 }]);
+// @ts-expect-error: a misspelt field
+await client.ingest('order', [{ id: 'o1', at: 0, contry: 'DE', mobile: true, amount: 1, qty: 1 }]);
+// @ts-expect-error: a required field left out
+await client.ingest('order', [{ id: 'o1', at: 0, mobile: true, amount: 1, qty: 1 }]);
+// @ts-expect-error: a number field given a string
+await client.ingest('order', [{ id: 'o1', at: 0, country: 'DE', mobile: true, amount: '1', qty: 1 }]);
+// @ts-expect-error: a timestamp given a Date (send ISO text or epoch ms)
+await client.ingest('order', [{ id: 'o1', at: new Date(), country: 'DE', mobile: true, amount: 1, qty: 1 }]);
+// @ts-expect-error: null for a required field
+await client.ingest('order', [{ id: 'o1', at: 0, country: null, mobile: true, amount: 1, qty: 1 }]);
+
+// An event type name known only at run time takes untyped events.
+const someType: string = valueOf<string>();
+export const dynamicIngest: Promise<IngestResult> = client.ingest(someType, [{ anything: 1 }]);
+
+// Queries and rows are typed as the engine's are.
+export const byCountry = await client.query({ view: 'by_country_hour', groupBy: ['country'], granularity: 'all', orderBy: [{ measure: 'revenue', desc: true }] });
+assertType<Equal<(typeof byCountry.rows)[number], {
+  readonly country: string | null; readonly orders: number; readonly revenue: number | string;
+  readonly smallest: number | null; readonly latest: string | null; readonly basket: number | null;
+}>>();
+export const weekly = await client.query({ view: 'by_device_week', groupBy: ['device', 'mobile'], layer: 'speed' });
+assertType<Equal<(typeof weekly.rows)[number], {
+  readonly device: string | null; readonly mobile: boolean | null; readonly time: string;
+  readonly orders: number; readonly items: number | string; readonly biggest: number | null;
+}>>();
+export const monthly = await client.query({ view: 'by_country_minute', groupBy: ['qty'], granularity: 'month', where: { qty: [1, 2], country: 'DE' } });
+assertType<Equal<(typeof monthly.rows)[number], { readonly qty: number | null; readonly time: string; readonly orders: number; readonly basket: number | null }>>();
+// @ts-expect-error: a misspelt view
+await client.query({ view: 'by_country_hr' });
+// @ts-expect-error: a misspelt dimension in groupBy
+await client.query({ view: 'by_country_hour', groupBy: ['contry'] });
+// @ts-expect-error: a misspelt dimension in where
+await client.query({ view: 'by_country_hour', where: { contry: 'DE' } });
+// @ts-expect-error: a misspelt measure in orderBy
+await client.query({ view: 'by_country_hour', orderBy: [{ measure: 'revenu' }] });
+// @ts-expect-error: a measure of another view
+await client.query({ view: 'all_time', orderBy: [{ measure: 'basket' }] });
+// @ts-expect-error: a week view does not roll up into months
+await client.query({ view: 'by_device_week', granularity: 'month' });
+
+// The other routes.
+export const batch: Promise<BatchSummary> = client.batch();
+export const status: Promise<ServerStatus> = client.status({ signal: AbortSignal.timeout(1000) });
+export const views: Promise<ServerDefinitions> = client.views();
+
+// A typed client is a TandemClient where one is expected.
+export const plain: TandemClient = client;
+
+// Without a config type, names are strings and rows are untyped.
+const untyped = createClient({ url: new URL('http://127.0.0.1:7070/tandem/') });
+export const anyIngest: Promise<IngestResult> = untyped.ingest('whatever', [{ x: 1 }, 'not even an object']);
+export const anyAnswer = await untyped.query({ view: 'anything', groupBy: ['a'], orderBy: [{ measure: 'm' }], granularity: 'all' });
+assertType<Equal<typeof anyAnswer, QueryResult<QueryRow>>>();

@@ -1,0 +1,140 @@
+/**
+ * Type-level tests of typed definitions and the embedded engine's query:
+ * compiled by `npm run typecheck`, never run. Each `@ts-expect-error` fails
+ * the type-check if the line below it compiles.
+ */
+import { defineConfig, defineEventType, defineView, Tandem, type QueryResult, type QueryRow, type TandemConfig } from '../../src/index.ts';
+import type { EventOf, EventTypeName, ViewName } from '../../src/definitions/index.ts';
+import { assertType, valueOf, type Equal } from './type-assert.ts';
+
+const order = defineEventType({
+  name: 'order',
+  time: 'at',
+  idempotencyKey: 'orderId',
+  idempotencyWindow: 1000,
+  fields: {
+    orderId: 'string', at: 'timestamp', country: 'string', mobile: 'boolean',
+    amount: { type: 'number', scale: 2 }, qty: { type: 'number', scale: 0 }, coupon: { type: 'string', optional: true },
+  },
+});
+const revenue = defineView(order, {
+  name: 'revenue_by_country',
+  dimensions: ['country', 'mobile', 'qty'],
+  granularity: 'hour',
+  measures: {
+    orders: { type: 'count' },
+    revenue: { type: 'sum', field: 'amount' },
+    basket: { type: 'avg', field: 'amount' },
+    largest: { type: 'max', field: 'amount' },
+    latest: { type: 'max', field: 'at' },
+  },
+});
+const totals = defineView(order, { name: 'totals', dimensions: [], granularity: 'none', measures: { n: { type: 'count' } } });
+const config = defineConfig({ eventTypes: [order], views: [revenue, totals] });
+type Config = typeof config;
+
+// The definitions keep their literal types, and stay valid JSON configs.
+assertType<Equal<typeof order.name, 'order'>>();
+assertType<Equal<typeof revenue.name, 'revenue_by_country'>>();
+assertType<Equal<typeof revenue.eventType, 'order'>>();
+assertType<Equal<typeof revenue.dimensions, readonly ['country', 'mobile', 'qty']>>();
+assertType<Equal<typeof revenue.granularity, 'hour'>>();
+assertType<Equal<typeof revenue.measures.revenue, { readonly type: 'sum'; readonly field: 'amount' }>>();
+assertType<Equal<ViewName<Config>, 'revenue_by_country' | 'totals'>>();
+assertType<Equal<EventTypeName<Config>, 'order'>>();
+export const asJson: TandemConfig = config;
+
+// Events: required and optional fields, value types; timestamps as ISO text or epoch ms.
+assertType<Equal<EventOf<Config, 'order'>, {
+  readonly orderId: string; readonly at: string | number; readonly country: string; readonly mobile: boolean;
+  readonly amount: number; readonly qty: number; readonly coupon?: string | null;
+}>>();
+
+const tandem = await Tandem.open({ dataDir: '/tmp/never', config });
+assertType<Equal<typeof tandem, Tandem<Config>>>();
+
+// Rows: grouped dimensions with their value types, time unless 'all', each measure as the engine returns it.
+const byCountry = await tandem.query({ view: 'revenue_by_country', groupBy: ['country', 'qty'], granularity: 'all' });
+assertType<Equal<(typeof byCountry.rows)[number], {
+  readonly country: string | null; readonly qty: number | null;
+  readonly orders: number; readonly revenue: number | string; readonly basket: number | null; readonly largest: number | null; readonly latest: string | null;
+}>>();
+export const hourly = await tandem.query({ view: 'revenue_by_country', where: { mobile: true, country: ['DE', 'FR'] }, orderBy: [{ measure: 'revenue', desc: true }], limit: 3 });
+assertType<Equal<(typeof hourly.rows)[number], {
+  readonly time: string; readonly orders: number; readonly revenue: number | string; readonly basket: number | null; readonly largest: number | null; readonly latest: string | null;
+}>>();
+export const daily = await tandem.query({ view: 'revenue_by_country', granularity: 'day', groupBy: ['mobile'] });
+assertType<Equal<(typeof daily.rows)[number]['time'], string>>();
+assertType<Equal<(typeof daily.rows)[number]['mobile'], boolean | null>>();
+// A view without time buckets answers rolled up into 'all': no time column.
+export const all = await tandem.query({ view: 'totals' });
+assertType<Equal<(typeof all.rows)[number], { readonly n: number }>>();
+// A granularity only known at run time may be 'all': time may be missing.
+const someGranularity = valueOf<'day' | 'all'>();
+export const maybeTimed = await tandem.query({ view: 'revenue_by_country', granularity: someGranularity });
+assertType<Equal<(typeof maybeTimed.rows)[number]['time'], string | undefined>>();
+// Typed rows still are rows.
+export const plain: readonly QueryRow[] = byCountry.rows;
+
+// @ts-expect-error: a misspelt view
+await tandem.query({ view: 'revenue_by_contry' });
+// @ts-expect-error: a misspelt dimension in groupBy
+await tandem.query({ view: 'revenue_by_country', groupBy: ['contry'] });
+// @ts-expect-error: a misspelt dimension in where
+await tandem.query({ view: 'revenue_by_country', where: { contry: 'DE' } });
+// @ts-expect-error: a where value of the wrong type
+await tandem.query({ view: 'revenue_by_country', where: { mobile: 'yes' } });
+// @ts-expect-error: a misspelt measure in orderBy
+await tandem.query({ view: 'revenue_by_country', orderBy: [{ measure: 'revenu' }] });
+// @ts-expect-error: a dimension of another view
+await tandem.query({ view: 'totals', groupBy: ['country'] });
+// @ts-expect-error: an hourly view does not answer by minute
+await tandem.query({ view: 'revenue_by_country', granularity: 'minute' });
+// @ts-expect-error: a view without time answers only 'all'
+await tandem.query({ view: 'totals', granularity: 'day' });
+// @ts-expect-error: an unknown query key
+await tandem.query({ view: 'totals', limt: 3 });
+
+// A query whose view is a run-time string is still taken, and answered untyped.
+const dynamic = valueOf<{ view: string; groupBy: string[] }>();
+export const untypedAnswer = await tandem.query(dynamic);
+assertType<Equal<typeof untypedAnswer, QueryResult<QueryRow>>>();
+
+// Views of a union, as code looping over the config writes them.
+for (const view of config.views) await tandem.query({ view: view.name, granularity: 'all', groupBy: [...view.dimensions] });
+
+// A typed engine is a Tandem where one is expected (the server takes a plain one).
+export const asPlain: Tandem = tandem;
+
+// An untyped (JSON) config: any names compile, rows are QueryRow.
+const json: unknown = JSON.parse('{}');
+const untyped = await Tandem.open({ dataDir: '/tmp/never', config: json });
+export const answer = await untyped.query({ view: 'anything', groupBy: ['at', 'all'], orderBy: [{ measure: 'x' }] });
+assertType<Equal<typeof answer, QueryResult<QueryRow>>>();
+const wide: TandemConfig = config;
+export const wideEngine = await Tandem.open({ dataDir: '/tmp/never', config: wide });
+assertType<Equal<Awaited<ReturnType<typeof wideEngine.query>>, QueryResult<QueryRow>>>();
+
+// Definitions are still checked where they are written.
+defineView(order, {
+  name: 'v', dimensions: ['country'], granularity: 'day', measures: { n: { type: 'count' } },
+  // @ts-expect-error: an unknown key in a view
+  extra: true,
+});
+
+// A config written as a literal `as const` (no define* helpers) is typed the same way.
+const literal = {
+  eventTypes: [{ name: 'visit', time: 'at', fields: { at: 'timestamp', page: 'string', ms: { type: 'number', scale: 0, optional: true } } }],
+  views: [{ name: 'pages', eventType: 'visit', dimensions: ['page'], granularity: 'day', measures: { visits: { type: 'count' }, slowest: { type: 'max', field: 'ms' } } }],
+} as const satisfies TandemConfig;
+const literalEngine = await Tandem.open({ dataDir: '/tmp/never', config: literal });
+export const pages = await literalEngine.query({ view: 'pages', groupBy: ['page'], granularity: 'month' });
+assertType<Equal<(typeof pages.rows)[number], { readonly page: string | null; readonly time: string; readonly visits: number; readonly slowest: number | null }>>();
+assertType<Equal<EventOf<typeof literal, 'visit'>, { readonly at: string | number; readonly page: string; readonly ms?: number | null }>>();
+// @ts-expect-error: a misspelt dimension against a literal config
+await literalEngine.query({ view: 'pages', groupBy: ['pag'] });
+
+// A view without time buckets takes no from or to; a timed one takes ISO text or epoch ms.
+await tandem.query({ view: 'revenue_by_country', from: '2024-05-01T00:00:00Z', to: Date.UTC(2024, 4, 2) });
+// @ts-expect-error: 'totals' has no time buckets
+await tandem.query({ view: 'totals', from: '2024-05-01T00:00:00Z' });
