@@ -1,5 +1,13 @@
-import { dirname } from 'node:path';
-import { TandemError } from '../definitions/index.ts';
+import { TandemError } from '../definitions/errors.ts';
+
+/**
+ * The data directory of a log segment (`<dataDir>/log/<segment>`), by string
+ * alone: error classes are also loaded by the HTTP client, which must not
+ * need `node:path`.
+ */
+function dataDirOf(segment: string): string {
+  return segment.replace(/[\\/][^\\/]*[\\/][^\\/]*$/, '') || '.';
+}
 
 /**
  * A log file holds bytes that fail their checksum or framing where no torn
@@ -9,7 +17,7 @@ import { TandemError } from '../definitions/index.ts';
 export class CorruptLogError extends TandemError {
   readonly code = 'corrupt_log';
   constructor(readonly file: string, readonly position: number, readonly reason: string) {
-    super(`Log file ${file} is damaged at byte ${position} (${reason}): restore it from a backup, or run 'tandem repair --data ${dirname(dirname(file))}' to keep every readable event and set the damaged file aside.`);
+    super(`Log file ${file} is damaged at byte ${position} (${reason}): restore it from a backup, or run 'tandem repair --data ${dataDirOf(file)}' to keep every readable event and set the damaged file aside.`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { TandemError } from '../definitions/index.ts';
+import { TandemError } from '../definitions/errors.ts';
 
 /** The request body cannot be read as events or as a query. */
 export class MalformedBodyError extends TandemError {

@@ -1,4 +1,4 @@
-import { TandemError } from '../definitions/index.ts';
+import { TandemError } from '../definitions/errors.ts';
 
 /** A query is malformed; `field` names the part of the query at fault (e.g. `from`, `orderBy[0].measure`). */
 export class InvalidQueryError extends TandemError {

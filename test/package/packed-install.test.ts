@@ -1,7 +1,8 @@
 /**
  * The package as users get it: `npm pack`, installed into an empty project
  * on this Node version, used from TypeScript (strict, `moduleResolution:
- * nodenext`) and from plain JavaScript, and `tandem serve` on a
+ * nodenext`) and from plain JavaScript, `tandem/client` typed by the same
+ * config, and `tandem serve` on a
  * `tandem.config.ts` that imports from 'tandem'. Needs the npm registry for
  * the package's own dependencies (the npm cache serves most of them).
  */
@@ -43,7 +44,7 @@ import config from './tandem.config.js';
 const tandem = await Tandem.open({ dataDir: process.argv[2]!, config });
 await tandem.ingest('order', [{ id: 'a', at: '2024-05-01T12:00:00Z', country: 'DE', amount: 19.99 }]);
 const result: QueryResult = await tandem.query({ view: 'revenue_by_country', granularity: 'all', groupBy: ['country'] });
-const unknown = await tandem.query({ view: 'nope' }).catch((e: unknown) => e instanceof UnknownViewError);
+const unknown = await tandem.query({ view: 'nope' as string }).catch((e: unknown) => e instanceof UnknownViewError);
 console.log(JSON.stringify({ rows: result.rows, unknown }));
 await tandem.close();
 `;
@@ -58,6 +59,20 @@ await tandem.ingest('hit', [{ at: 0, page: '/' }, { at: 1, page: '/' }]);
 await tandem.runBatch();
 console.log(JSON.stringify((await tandem.query({ view: 'by_page', granularity: 'all', groupBy: ['page'], layer: 'batch' })).rows));
 await tandem.close();
+`;
+
+const USE_CLIENT_TS = `import { createClient, UnknownViewError } from 'tandem/client';
+import type config from './tandem.config.js';
+
+const client = createClient<typeof config>({ url: process.argv[2]! });
+const ingest = await client.ingest('order', [{ id: 'c', at: '2024-05-01T14:00:00Z', country: 'JP', amount: 7.5 }]);
+const { rows } = await client.query({ view: 'revenue_by_country', groupBy: ['country'], granularity: 'all', orderBy: [{ measure: 'revenue', desc: true }] });
+const country: string | null = rows[0]!.country;
+// @ts-expect-error a misspelt view is a compile error
+const misspelt = () => client.query({ view: 'revenue_by_contry' });
+void misspelt;
+const unknown = await client.query({ view: 'nope' as string }).catch((e: unknown) => e instanceof UnknownViewError);
+console.log(JSON.stringify({ lastOffset: ingest.lastOffset, country, rows: rows.length, unknown }));
 `;
 
 const TSCONFIG = JSON.stringify({
@@ -120,7 +135,10 @@ test('package - the packed tarball installs without engine warnings and works fr
     await writeFile(join(app, 'tandem.config.ts'), CONFIG_TS);
     await writeFile(join(app, 'use.ts'), USE_TS);
     await writeFile(join(app, 'use.js'), USE_JS);
-    await run(process.execPath, [TSC, '-p', app], { cwd: app });
+    await writeFile(join(app, 'use-client.ts'), USE_CLIENT_TS);
+    await run(process.execPath, [TSC, '-p', app], { cwd: app }).catch((error: { stdout?: string }) => {
+      throw new Error(`tsc failed on the user's project:\n${error.stdout}`);
+    });
     const fromTs = JSON.parse((await run(process.execPath, [join(app, 'out', 'use.js'), join(temp.dir, 'ts-data')], { cwd: app })).stdout);
     assert.deepEqual(fromTs, { rows: [{ country: 'DE', orders: 1, revenue: 19.99 }], unknown: true });
     const fromJs = JSON.parse((await run(process.execPath, [join(app, 'use.js'), join(temp.dir, 'js-data')], { cwd: app })).stdout);
@@ -138,6 +156,8 @@ test('package - the packed tarball installs without engine warnings and works fr
       assert.equal(ingest.status, 200, await ingest.text());
       const query = await fetch(`${server.url}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ view: 'revenue_by_country', granularity: 'all' }) });
       assert.deepEqual((await query.json() as { rows: unknown }).rows, [{ orders: 1, revenue: 5 }]);
+      const fromClient = JSON.parse((await run(process.execPath, [join(app, 'out', 'use-client.js'), server.url], { cwd: app })).stdout);
+      assert.deepEqual(fromClient, { lastOffset: 1, country: 'JP', rows: 2, unknown: true });
     } finally {
       await server.stop();
     }
