@@ -8,7 +8,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AggregateTable, sqlIdentifier, sqlStringLiteral, type Catalog, type ViewSchema } from '../definitions/index.ts';
+import { sqlIdentifier, sqlStringLiteral, type Catalog, type ViewSchema } from '../definitions/index.ts';
+import { AggregateTable } from '../aggregates/index.ts';
 import type { BatchManifest, BatchViewEntry } from './batch-manifest.ts';
 import { batchViewSql } from './batch-sql.ts';
 import { loadViewTable } from './batch-view-loader.ts';

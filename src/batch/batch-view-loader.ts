@@ -11,7 +11,8 @@
  * @module
  */
 import { DuckDBTypeId, type DuckDBConnection, type DuckDBDataChunk, type DuckDBVector } from '@duckdb/node-api';
-import { AggregateTable, sqlIdentifier, type SqlScalar, type ViewSchema } from '../definitions/index.ts';
+import { sqlIdentifier, type SqlScalar, type ViewSchema } from '../definitions/index.ts';
+import { AggregateTable } from '../aggregates/index.ts';
 import { stateColumns } from './batch-sql.ts';
 import { toDimensionValue, toSqlScalar } from './duckdb-values.ts';
 import { DuplicateBatchKeyError } from './errors.ts';

@@ -1,4 +1,4 @@
-import type { AggregateTable } from '../definitions/index.ts';
+import type { AggregateTable } from '../aggregates/index.ts';
 import type { BatchManifest } from './batch-manifest.ts';
 
 /**

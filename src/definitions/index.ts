@@ -10,7 +10,7 @@ export { defineEventType, defineView, defineConfig } from './define.ts';
 export { compileConfig, type Catalog } from './catalog.ts';
 export type { EventTypeSchema, ViewSchema, MeasureSchema, Row, Value } from './schema.ts';
 export { FIELD_TYPES, DEFAULT_SCALE, type Field, type FieldType, type FieldSpecInput } from './field.ts';
-export { GRANULARITIES, bucketStart, bucketSql, nextBucket, rollsUpInto, type Granularity, type QueryGranularity } from './granularity.ts';
+export { GRANULARITIES, bucketStart, bucketStarts, bucketSql, nextBucket, rollsUpInto, type Granularity, type QueryGranularity } from './granularity.ts';
 export { MEASURE_TYPES, type Measure, type MeasureType, type MeasureValue, type SqlScalar, type EncodedState, type StateColumn } from './measures/measure.ts';
 export { createMeasure } from './measures/create-measure.ts';
 export { toColumns, emptyColumns, firstEvents, selectEvents, rowAt, valueAt, BOOLEAN_NULL, type Column, type EventColumns } from './event-columns.ts';
@@ -19,8 +19,6 @@ export { normalizeValue, parseIsoTime, MIN_TIME, MAX_TIME } from './normalize-va
 export { filterSql, type CompiledFilter } from './filter.ts';
 export { sqlIdentifier, sqlStringLiteral } from './names.ts';
 export { fromScaled, decimalString, addScaled, canonical, type ScaledInt } from './scaled-number.ts';
-export { AggregateTable, type States } from './aggregate-table.ts';
-export { seriesKey } from './series-index.ts';
 export {
   API_SCOPES, DEFAULT_LIMITS, compileApiKeys, compileServerConfig, keyDigest,
   type ApiKey, type ApiKeyJson, type ApiScope, type ServerConfigJson, type ServerLimits, type ServerLimitsJson, type ServerSettings,

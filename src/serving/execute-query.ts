@@ -5,10 +5,8 @@
  *
  * @module
  */
-import {
-  bucketStart, fromScaled, nextBucket, seriesKey,
-  type AggregateTable, type MeasureValue, type States, type Value, type ViewSchema,
-} from '../definitions/index.ts';
+import { bucketStart, fromScaled, nextBucket, type MeasureValue, type Value, type ViewSchema } from '../definitions/index.ts';
+import { seriesKey, type AggregateTable, type States } from '../aggregates/index.ts';
 import { LargeMap } from '../util/large-map.ts';
 import type { QueryBudget } from './query-budget.ts';
 import type { QueryPlan } from './query-plan.ts';

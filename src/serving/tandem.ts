@@ -7,10 +7,8 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptBatchViewError, loadPublished, runBatch, VersionStore, type BatchSource, type BatchViewStore, type PublishedVersion } from '../batch/index.ts';
-import {
-  compileConfig, createColumnValidator, emptyColumns, firstEvents, InvalidEventError, selectEvents, TandemError, UnknownEventTypeError,
-  type AggregateTable, type Catalog, type ColumnValidator, type TandemConfig, type ViewName, type ViewOf,
-} from '../definitions/index.ts';
+import { compileConfig, createColumnValidator, emptyColumns, firstEvents, InvalidEventError, selectEvents, TandemError, UnknownEventTypeError, type Catalog, type ColumnValidator, type TandemConfig, type ViewName, type ViewOf } from '../definitions/index.ts';
+import { type AggregateTable } from '../aggregates/index.ts';
 import {
   DiskFullError, EventLog, LogClosedError, ParquetExporter, readSegmentManifests, rebuildSegmentManifest, removeTemporaryFiles, repairLog, StoredSchema, verifyMasterFiles,
   type LogRepair, type SegmentManifest,

@@ -1,4 +1,5 @@
-import type { AggregateTable, EventColumns } from '../definitions/index.ts';
+import type { EventColumns } from '../definitions/index.ts';
+import type { AggregateTable } from '../aggregates/index.ts';
 
 /**
  * What the serving layer needs from a real-time store. The embedded default

@@ -12,7 +12,8 @@
  *
  * @module
  */
-import { AggregateTable, type Catalog, type EventColumns, type ViewSchema } from '../definitions/index.ts';
+import { type Catalog, type EventColumns, type ViewSchema } from '../definitions/index.ts';
+import { AggregateTable } from '../aggregates/index.ts';
 import { MisalignedCutoffError } from './errors.ts';
 import type { RealtimeStats, RealtimeStore } from './realtime-store.ts';
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { SlotIndex } from '../../src/definitions/slot-index.ts';
+import { SlotIndex } from '../../src/aggregates/slot-index.ts';
 
 // Buckets are epoch milliseconds: integers past 2^32, whose high bits the hash must not lose.
 const bucket = fc.oneof(fc.integer({ min: 0, max: 50 }).map((h) => Date.UTC(2024, 0, 1) + h * 3_600_000), fc.maxSafeNat(), fc.constantFrom(0, 2 ** 32, 2 ** 32 + 1));

@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { valueAt, type Column } from './event-columns.ts';
-import type { Value } from './schema.ts';
+import { valueAt, type Column, type Value } from '../definitions/index.ts';
 import { LargeMap } from '../util/large-map.ts';
 
 /**

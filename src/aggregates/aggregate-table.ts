@@ -9,10 +9,9 @@
  *
  * @module
  */
-import { valueAt, type Column, type EventColumns } from './event-columns.ts';
-import { bucketStart, bucketStarts, type Granularity } from './granularity.ts';
-import type { StateColumn } from './measures/measure.ts';
-import type { Value, ViewSchema } from './schema.ts';
+import {
+  bucketStart, bucketStarts, valueAt, type Column, type EventColumns, type Granularity, type StateColumn, type Value, type ViewSchema,
+} from '../definitions/index.ts';
 import { SeriesIndex } from './series-index.ts';
 import { SlotIndex } from './slot-index.ts';
 

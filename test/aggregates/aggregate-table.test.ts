@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AggregateTable, bucketStart, compileConfig, defineConfig, defineEventType, defineView, MAX_TIME, MIN_TIME, toColumns, type Row, type Value, type ViewSchema } from '../../src/index.ts';
+import { bucketStart, compileConfig, defineConfig, defineEventType, defineView, MAX_TIME, MIN_TIME, toColumns, type Row, type Value, type ViewSchema } from '../../src/index.ts';
+import { AggregateTable } from '../../src/aggregates/index.ts';
 
 const hit = defineEventType({
   name: 'hit',
