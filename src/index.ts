@@ -1,9 +1,54 @@
 /**
- * Tandem: an embedded Lambda Architecture engine for TypeScript.
+ * Tandem: an embedded Lambda Architecture engine for TypeScript. This entry
+ * is the public API, listed name by name: the definition helpers, the engine,
+ * the query types and the error classes. The layers' internals (tables,
+ * SQL, the log's framing) are not part of it.
+ *
+ * @example
+ * ```ts
+ * import { defineConfig, defineEventType, defineView, Tandem } from 'tandem';
+ *
+ * const order = defineEventType({ name: 'order', time: 'at', fields: { at: 'timestamp', country: 'string', amount: { type: 'number', scale: 2 } } });
+ * const revenue = defineView(order, { name: 'revenue', dimensions: ['country'], granularity: 'hour', measures: { revenue: { type: 'sum', field: 'amount' } } });
+ * const tandem = await Tandem.open({ dataDir: './data', config: defineConfig({ eventTypes: [order], views: [revenue] }) });
+ * await tandem.ingest('order', [{ at: Date.now(), country: 'DE', amount: 19.99 }]);
+ * const { rows } = await tandem.query({ view: 'revenue', groupBy: ['country'], granularity: 'all' });
+ * ```
  *
  * @module
  */
-export * from './definitions/index.ts';
-export * from './serving/index.ts';
-export { CorruptLogError, CorruptMasterFileError, DiskFullError, LogClosedError, LogWriteError, StoredSchemaConflictError, type LogRepair } from './log/index.ts';
+
+// Definitions: what a user declares, in TypeScript or JSON.
+export { defineConfig, defineEventType, defineView, compileConfig } from './definitions/index.ts';
+export type {
+  TandemConfig, EventTypeJson, ViewJson, EventTypeDefinition, ViewDefinition, ViewSpec, MeasureSpec, FilterSpec, ComparisonOp,
+  FieldsSpec, FieldSpecInput, FieldType, Granularity, QueryGranularity, MeasureType, MeasureValue, Value,
+  EventTypeName, ViewName, EventTypeOf, ViewOf, EventOf, Catalog,
+} from './definitions/index.ts';
+export { MIN_TIME, MAX_TIME } from './definitions/index.ts';
+
+// The engine.
+export { Tandem } from './engine/index.ts';
+export type {
+  TandemOptions, IngestResult, RejectedEvent, BatchSummary, BatchProgress, BatchFailure, EngineStatus, EngineLogger,
+} from './engine/index.ts';
+
+// Queries and their answers.
+export type {
+  Query, QueryResult, QueryRow, QueryMeta, Layer, DimensionInput, QueryLimits,
+  ViewQuery, QueryRowOf, DynamicQuery, DimensionName, MeasureName, QueryGranularityFor,
+} from './serving/index.ts';
+
+// Errors: one class per failure mode, each with a stable `code` and the field or file at fault.
+export {
+  TandemError, InvalidDefinitionError, UnknownFieldError, UnknownMeasureTypeError, InvalidEventError, UnknownEventTypeError,
+} from './definitions/index.ts';
+export {
+  InvalidQueryError, UnknownViewError, UnknownDimensionError, UnknownMeasureError, QueryTimeoutError, ResultTooLargeError,
+} from './serving/index.ts';
+export { DataDirectoryLockedError, SpeedLayerFullError } from './engine/index.ts';
+export {
+  CorruptLogError, CorruptMasterFileError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError,
+  StoredSchemaConflictError, type LogRepair,
+} from './log/index.ts';
 export { CorruptBatchViewError, type BatchManifest } from './batch/index.ts';

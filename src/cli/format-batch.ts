@@ -1,4 +1,4 @@
-import type { BatchSummary } from '../serving/engine-types.ts';
+import type { BatchSummary } from '../engine/engine-types.ts';
 
 /** One line for a published batch version, as `tandem batch` and the demo print it. */
 export function printBatch(summary: BatchSummary): void {

@@ -6,7 +6,7 @@
  * @module
  */
 import cliProgress from 'cli-progress';
-import type { RejectedEvent } from '../serving/index.ts';
+import type { RejectedEvent } from '../engine/index.ts';
 import { CliError } from './cli-error.ts';
 import type { IngestTarget } from './ingest-target.ts';
 import type { RecordSource } from './record-source.ts';

@@ -8,7 +8,7 @@
 import { pino, type Logger } from 'pino';
 import { compileConfig, type ApiKey, type ServerLimits, type TandemConfig } from '../definitions/index.ts';
 import { BatchSchedule, createServer, type ConnectionLimits, type TandemServer } from '../server/index.ts';
-import { Tandem, type BatchSummary } from '../serving/index.ts';
+import { Tandem, type BatchSummary } from '../engine/index.ts';
 import { PACKAGE_VERSION } from './package-version.ts';
 import { checkBindSafety } from './server-access.ts';
 

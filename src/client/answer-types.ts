@@ -6,7 +6,7 @@
  */
 import type { EventTypeJson, ViewJson } from '../definitions/definition-types.ts';
 import type { DiskUsage } from '../server/disk-usage.ts';
-import type { EngineStatus } from '../serving/engine-types.ts';
+import type { EngineStatus } from '../engine/engine-types.ts';
 
 /**
  * `GET /v1/status`: the engine's status, plus the server's version, ingest

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { IngestResult } from '../serving/engine-types.ts';
+import type { IngestResult } from '../engine/engine-types.ts';
 
 /**
  * How a client waits out 503 and 507 answers that carry `Retry-After`.

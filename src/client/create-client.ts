@@ -5,7 +5,7 @@
  * @module
  */
 import type { EventOf, EventTypeName, TandemConfig, ViewName, ViewOf } from '../definitions/definition-types.ts';
-import type { BatchSummary, IngestResult } from '../serving/engine-types.ts';
+import type { BatchSummary, IngestResult } from '../engine/engine-types.ts';
 import type { DimensionName, DynamicQuery, Query, QueryGranularityFor, QueryResult, QueryRowOf, ViewQuery } from '../serving/query.ts';
 import type { ServerDefinitions, ServerStatus } from './answer-types.ts';
 import { DEFAULT_BATCH_SIZE, type ClientOptions, type IngestOptions, type RequestOptions } from './client-options.ts';

@@ -16,9 +16,8 @@ import {
   MalformedHttpError, RequestTimeoutError, ShuttingDownError, TooManyEventsError, UnauthorizedError, UnsupportedCharsetError, UnsupportedEncodingError,
   UnsupportedMediaTypeError,
 } from '../server/errors.ts';
-import {
-  InvalidQueryError, QueryTimeoutError, ResultTooLargeError, SpeedLayerFullError, UnknownDimensionError, UnknownMeasureError, UnknownViewError,
-} from '../serving/errors.ts';
+import { InvalidQueryError, QueryTimeoutError, ResultTooLargeError, UnknownDimensionError, UnknownMeasureError, UnknownViewError } from '../serving/errors.ts';
+import { SpeedLayerFullError } from '../engine/errors.ts';
 import { TandemHttpError } from './client-errors.ts';
 
 /**

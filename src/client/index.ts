@@ -33,8 +33,9 @@ export { ServerUnreachableError, TandemHttpError } from './client-errors.ts';
 // The errors a server's answers become, from the files that define them (see error-from-answer.ts).
 export { InvalidEventError, TandemError, UnknownEventTypeError } from '../definitions/errors.ts';
 export {
-  InvalidQueryError, QueryTimeoutError, ResultTooLargeError, SpeedLayerFullError, UnknownDimensionError, UnknownMeasureError, UnknownViewError,
+  InvalidQueryError, QueryTimeoutError, ResultTooLargeError, UnknownDimensionError, UnknownMeasureError, UnknownViewError,
 } from '../serving/errors.ts';
+export { SpeedLayerFullError } from '../engine/errors.ts';
 export { DiskFullError, LogClosedError, LogOverloadedError, LogWriteError } from '../log/errors.ts';
 export {
   BodyTooLargeError, CrossOriginError, ForbiddenError, HeadersTooLargeError, HostNotAllowedError, InvalidCompressionError, InvalidUtf8Error, MalformedBodyError,
@@ -47,7 +48,7 @@ export type {
   EventOf, EventTypeJson, EventTypeName, TandemConfig, ViewFields, ViewJson, ViewName,
 } from '../definitions/definition-types.ts';
 export type { MeasureValue } from '../definitions/measures/measure.ts';
-export type { BatchSummary, EngineStatus, IngestResult, RejectedEvent } from '../serving/engine-types.ts';
+export type { BatchSummary, EngineStatus, IngestResult, RejectedEvent } from '../engine/engine-types.ts';
 export type {
   DimensionName, DimensionValue, DynamicQuery, Layer, MeasureName, MeasureResult, Query, QueryGranularityFor, QueryMeta, QueryResult, QueryRow, QueryRowOf,
   ViewQuery, WhereOf,

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { IngestResult, RejectedEvent } from '../serving/engine-types.ts';
+import type { IngestResult, RejectedEvent } from '../engine/engine-types.ts';
 import type { IngestProgress } from './client-options.ts';
 import { BodyTooLargeError, TooManyEventsError } from '../server/errors.ts';
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { BatchSummary, EngineLogger, Tandem } from '../serving/index.ts';
+import type { BatchSummary, EngineLogger, Tandem } from '../engine/index.ts';
 
 export class BatchSchedule {
   #timer: NodeJS.Timeout | undefined;

@@ -6,7 +6,8 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { ApiKey, ServerLimits } from '../definitions/index.ts';
-import type { BatchSummary, Query, Tandem } from '../serving/index.ts';
+import type { Query } from '../serving/index.ts';
+import type { BatchSummary, Tandem } from '../engine/index.ts';
 import { AccessControl } from './access-control.ts';
 import { connectionLimits, connectionOptions, registerConnectionLimits, type ConnectionLimits } from './connection-limits.ts';
 import { MalformedBodyError } from './errors.ts';

@@ -6,7 +6,7 @@
  * @module
  */
 import { isUtf8 } from 'node:buffer';
-import type { RejectedEvent } from '../serving/index.ts';
+import type { RejectedEvent } from '../engine/index.ts';
 import { MalformedBodyError, TooManyEventsError } from './errors.ts';
 
 /** Limits on one body: bytes per NDJSON line, and events per request. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Tandem } from '../serving/index.ts';
+import type { Tandem } from '../engine/index.ts';
 import type { DiskUsageProbe } from './disk-usage.ts';
 
 export class ServerMetrics {

@@ -29,14 +29,6 @@ export class UnknownMeasureError extends TandemError {
   }
 }
 
-/** Another engine (this process or another) has the data directory open. */
-export class DataDirectoryLockedError extends TandemError {
-  readonly code = 'data_directory_locked';
-  constructor(readonly dataDir: string, readonly pid: number | null) {
-    super(`The data directory ${dataDir} is in use by ${pid === null ? 'another process' : `process ${pid}`}; stop it first, or send events to its server with --url.`);
-  }
-}
-
 /** A query's answer has more rows than the caller allows; `field` is `limit`, the part of the query that fixes it. */
 export class ResultTooLargeError extends TandemError {
   readonly code = 'result_too_large';
@@ -51,16 +43,5 @@ export class QueryTimeoutError extends TandemError {
   readonly code = 'query_timeout';
   constructor(readonly timeoutMs: number) {
     super(`The query ran longer than the limit of ${timeoutMs.toLocaleString('en-US')} ms and was stopped; narrow its time range or where, or use a coarser granularity.`);
-  }
-}
-
-/** The speed layer holds as many keys, or as many bytes, as it may; a batch run is absorbing them. */
-export class SpeedLayerFullError extends TandemError {
-  readonly code = 'speed_layer_full';
-  /** @param measure what reached its limit: the number of keys, or the estimated bytes they take. */
-  constructor(readonly held: number, readonly limit: number, readonly measure: 'keys' | 'bytes' = 'keys') {
-    const amount = (n: number) => (measure === 'keys' ? `${n.toLocaleString('en-US')} keys` : `${(n / 2 ** 20).toLocaleString('en-US', { maximumFractionDigits: 1 })} MiB`);
-    const holds = measure === 'keys' ? amount(held) : `an estimated ${amount(held)}`;
-    super(`The speed layer holds ${holds}, its limit of ${measure === 'keys' ? limit.toLocaleString('en-US') : amount(limit)}; nothing in this request was stored, so retry it once a batch run has absorbed them.`);
   }
 }

@@ -1,13 +1,12 @@
 /**
- * The serving layer: merges batch views with the speed layer and answers
- * queries; home of the embedded engine.
+ * The serving layer: validates a query against its view, and answers it by
+ * merging the tables that hold the view's state (the batch view and the
+ * speed layer's), within a budget of time and rows.
  *
  * @module
  */
-export { Tandem } from './tandem.ts';
-export type * from './engine-types.ts';
+export { executeQuery, readsWholeDays } from './execute-query.ts';
+export { planQuery, type QueryPlan } from './query-plan.ts';
+export { QueryBudget, type QueryLimits } from './query-budget.ts';
 export type * from './query.ts';
-export {
-  InvalidQueryError, UnknownViewError, UnknownDimensionError, UnknownMeasureError, DataDirectoryLockedError, QueryTimeoutError, ResultTooLargeError, SpeedLayerFullError,
-} from './errors.ts';
-export type { QueryLimits } from './query-budget.ts';
+export { InvalidQueryError, UnknownViewError, UnknownDimensionError, UnknownMeasureError, QueryTimeoutError, ResultTooLargeError } from './errors.ts';

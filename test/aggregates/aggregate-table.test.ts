@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bucketStart, compileConfig, defineConfig, defineEventType, defineView, MAX_TIME, MIN_TIME, toColumns, type Row, type Value, type ViewSchema } from '../../src/index.ts';
+import { compileConfig, defineConfig, defineEventType, defineView, MAX_TIME, MIN_TIME, type Value } from '../../src/index.ts';
+import { bucketStart, toColumns, type Row, type ViewSchema } from '../../src/definitions/index.ts';
 import { AggregateTable } from '../../src/aggregates/index.ts';
 
 const hit = defineEventType({

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { InMemoryBatchViews, type BatchManifest } from '../../src/batch/index.ts';
-import { compileConfig, defineConfig, defineEventType, defineView, toColumns, type Row, type ViewSchema } from '../../src/index.ts';
+import { compileConfig, defineConfig, defineEventType, defineView } from '../../src/index.ts';
+import { toColumns, type Row, type ViewSchema } from '../../src/definitions/index.ts';
 import { AggregateTable } from '../../src/aggregates/index.ts';
 
 const sale = defineEventType({

@@ -12,9 +12,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { openSource } from '../../src/cli/record-source.ts';
-import {
-  compileConfig, createEventValidator, defineConfig, defineEventType, defineView, MAX_TIME, MIN_TIME, Tandem, type Field, type QueryRow,
-} from '../../src/index.ts';
+import { compileConfig, defineConfig, defineEventType, defineView, MAX_TIME, MIN_TIME, Tandem, type QueryRow } from '../../src/index.ts';
+import { createEventValidator, type Field } from '../../src/definitions/index.ts';
 import { runCli } from '../support/spawn-cli.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
 

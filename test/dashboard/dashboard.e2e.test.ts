@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { demoConfig, ShopGenerator, type ShopEvents } from '../../src/demo/index.ts';
 import { createServer } from '../../src/server/index.ts';
-import { keyDigest, Tandem } from '../../src/index.ts';
+import { Tandem } from '../../src/index.ts';
+import { keyDigest } from '../../src/definitions/index.ts';
 import { chromiumSkipReason, openBrowser } from '../support/chromium.ts';
 
 /** Polls a check made through Playwright's locators (the page's CSP forbids evaluating strings in it). */

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  compileConfig, createEventValidator, DEFAULT_LIMITS, InvalidDefinitionError, keyDigest, InvalidEventError, UnknownFieldError, UnknownMeasureTypeError,
-} from '../../src/index.ts';
+import { compileConfig, InvalidDefinitionError, InvalidEventError, UnknownFieldError, UnknownMeasureTypeError } from '../../src/index.ts';
+import { createEventValidator, DEFAULT_LIMITS, keyDigest } from '../../src/definitions/index.ts';
 import { shopConfig } from '../support/shop-config.ts';
 
 const json = () => JSON.parse(JSON.stringify(shopConfig));

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createMeasure, MAX_TIME, MIN_TIME, type Field, type Measure, type MeasureType } from '../../src/index.ts';
+import { MAX_TIME, MIN_TIME, type MeasureType } from '../../src/index.ts';
+import { createMeasure, type Field, type Measure } from '../../src/definitions/index.ts';
 
 const amount: Field = { name: 'amount', type: 'number', optional: true, scale: 2, maxLength: 0 };
 const at: Field = { name: 'at', type: 'timestamp', optional: false, scale: 0, maxLength: 0 };

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { compileConfig, InvalidDefinitionError, SpeedLayerFullError, Tandem, toColumns, type Row, type TandemConfig } from '../../src/index.ts';
+import { compileConfig, InvalidDefinitionError, SpeedLayerFullError, Tandem, type TandemConfig } from '../../src/index.ts';
+import { toColumns, type Row } from '../../src/definitions/index.ts';
 import { AggregateTable } from '../../src/aggregates/index.ts';
 import { withTempDir } from '../support/temp-dir.ts';
 

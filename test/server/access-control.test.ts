@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TandemServer } from '../../src/server/index.ts';
-import { keyDigest, type Tandem, type TandemConfig } from '../../src/index.ts';
+import { type Tandem, type TandemConfig } from '../../src/index.ts';
+import { keyDigest } from '../../src/definitions/index.ts';
 import { shopConfig } from '../support/shop-config.ts';
 import { openTestServer, type TestServer } from '../support/test-server.ts';
 

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, test } from 'node:test';
 import type { TandemServer } from '../../src/server/index.ts';
-import { keyDigest, type Tandem } from '../../src/index.ts';
+import { type Tandem } from '../../src/index.ts';
+import { keyDigest } from '../../src/definitions/index.ts';
 import { shopConfig } from '../support/shop-config.ts';
 import { openTestServer, type TestServer } from '../support/test-server.ts';
 

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogRepair } from '../../log/index.ts';
-import { DataDirectoryLockedError, Tandem } from '../../serving/index.ts';
+import { DataDirectoryLockedError, Tandem } from '../../engine/index.ts';
 import { CliError } from '../cli-error.ts';
 
 export async function repair(options: { data: string }): Promise<void> {

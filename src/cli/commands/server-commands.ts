@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { BatchSummary, QueryResult } from '../../serving/index.ts';
+import type { QueryResult } from '../../serving/index.ts';
+import type { BatchSummary } from '../../engine/index.ts';
 import { ApiClient } from '../api-client.ts';
 import { CliError } from '../cli-error.ts';
 import { printBatch } from '../format-batch.ts';

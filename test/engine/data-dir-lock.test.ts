@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DataDirectoryLockedError, Tandem } from '../../src/index.ts';
-import { DataDirLock, lockTiming, parseLock, processStartTicks, startTicksOf } from '../../src/serving/data-dir-lock.ts';
+import { DataDirLock, lockTiming, parseLock, processStartTicks, startTicksOf } from '../../src/engine/data-dir-lock.ts';
 import { shopConfig } from '../support/shop-config.ts';
 import { withTempDir } from '../support/temp-dir.ts';
 
@@ -131,7 +131,7 @@ function firstLine(child: ChildProcess): Promise<string> {
 test('lock - a live engine in another process is refused, naming its pid; after kill -9 its lock is taken over', { timeout: 60_000 }, async () => {
   await withTempDir(async (dir) => {
     const holder = spawnScript(`
-      import { DataDirLock } from './src/serving/data-dir-lock.ts';
+      import { DataDirLock } from './src/engine/data-dir-lock.ts';
       await DataDirLock.acquire(${JSON.stringify(dir)});
       console.log('held');
       setInterval(() => {}, 1000);`);
@@ -162,7 +162,7 @@ test('lock - engines racing for a stale lock: exactly one wins, in one process a
     await writeFile(join(dir, 'LOCK'), '999999999\n');
     // Each child tries once, holds what it won until the others have answered, and says which.
     const children = Array.from({ length: 4 }, () => spawnScript(`
-      import { DataDirLock } from './src/serving/data-dir-lock.ts';
+      import { DataDirLock } from './src/engine/data-dir-lock.ts';
       try {
         await DataDirLock.acquire(${JSON.stringify(dir)});
         console.log('won');

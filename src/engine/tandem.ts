@@ -8,17 +8,17 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptBatchViewError, loadPublished, runBatch, VersionStore, type BatchSource, type BatchViewStore, type PublishedVersion } from '../batch/index.ts';
 import { compileConfig, createColumnValidator, emptyColumns, firstEvents, InvalidEventError, selectEvents, TandemError, UnknownEventTypeError, type Catalog, type ColumnValidator, type TandemConfig, type ViewName, type ViewOf } from '../definitions/index.ts';
-import { type AggregateTable } from '../aggregates/index.ts';
+import type { AggregateTable } from '../aggregates/index.ts';
 import {
   DiskFullError, EventLog, LogClosedError, ParquetExporter, readSegmentManifests, rebuildSegmentManifest, removeTemporaryFiles, repairLog, StoredSchema, verifyMasterFiles,
   type LogRepair, type SegmentManifest,
 } from '../log/index.ts';
 import { SpeedLayer } from '../speed/index.ts';
 import type { BatchFailure, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, RejectedEvent, TandemOptions } from './engine-types.ts';
-import { executeQuery, readsWholeDays } from './execute-query.ts';
-import { QueryBudget, type QueryLimits } from './query-budget.ts';
-import { planQuery } from './query-plan.ts';
-import type { DimensionName, DynamicQuery, Query, QueryGranularityFor, QueryResult, QueryRowOf, ViewQuery } from './query.ts';
+import {
+  executeQuery, planQuery, QueryBudget, readsWholeDays,
+  type DimensionName, type DynamicQuery, type Query, type QueryGranularityFor, type QueryLimits, type QueryResult, type QueryRowOf, type ViewQuery,
+} from '../serving/index.ts';
 import { loadIdempotencyKeys } from './load-idempotency-keys.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { SpeedLayerFullError } from './errors.ts';

@@ -1,0 +1,20 @@
+import { TandemError } from '../definitions/errors.ts';
+
+/** Another engine (this process or another) has the data directory open. */
+export class DataDirectoryLockedError extends TandemError {
+  readonly code = 'data_directory_locked';
+  constructor(readonly dataDir: string, readonly pid: number | null) {
+    super(`The data directory ${dataDir} is in use by ${pid === null ? 'another process' : `process ${pid}`}; stop it first, or send events to its server with --url.`);
+  }
+}
+
+/** The speed layer holds as many keys, or as many bytes, as it may; a batch run is absorbing them. */
+export class SpeedLayerFullError extends TandemError {
+  readonly code = 'speed_layer_full';
+  /** @param measure what reached its limit: the number of keys, or the estimated bytes they take. */
+  constructor(readonly held: number, readonly limit: number, readonly measure: 'keys' | 'bytes' = 'keys') {
+    const amount = (n: number) => (measure === 'keys' ? `${n.toLocaleString('en-US')} keys` : `${(n / 2 ** 20).toLocaleString('en-US', { maximumFractionDigits: 1 })} MiB`);
+    const holds = measure === 'keys' ? amount(held) : `an estimated ${amount(held)}`;
+    super(`The speed layer holds ${holds}, its limit of ${measure === 'keys' ? limit.toLocaleString('en-US') : amount(limit)}; nothing in this request was stored, so retry it once a batch run has absorbed them.`);
+  }
+}
