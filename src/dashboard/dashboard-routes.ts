@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { rollsUpInto, TYPICAL_BUCKET_MS } from '../definitions/index.ts';
 
 interface Asset {
   readonly body: Buffer;
@@ -16,11 +17,23 @@ interface Asset {
 
 const require = createRequire(import.meta.url);
 
+/**
+ * The granularities as the dashboard needs them, from the one module that
+ * defines them: widths for laying out a chart, and what rolls up into what.
+ */
+function granularityModule(): Buffer {
+  const coarser = Object.fromEntries(ROLLUPS.map((fine) => [fine, ROLLUPS.filter((coarse) => rollsUpInto(fine, coarse))]));
+  return Buffer.from(`export const GRANULARITY_MS = ${JSON.stringify(TYPICAL_BUCKET_MS)};\nexport const ROLLS_UP_INTO = ${JSON.stringify(coarser)};\n`);
+}
+
+const ROLLUPS = ['minute', 'hour', 'day', 'week', 'month'] as const;
+
 function load(): Record<string, Asset> {
   const own = (name: string) => readFileSync(new URL(`assets/${name}`, import.meta.url));
   return {
     '/': { body: own('index.html'), type: 'text/html; charset=utf-8' },
     '/dashboard/app.js': { body: own('app.js'), type: 'text/javascript; charset=utf-8' },
+    '/dashboard/granularities.js': { body: granularityModule(), type: 'text/javascript; charset=utf-8' },
     '/dashboard/style.css': { body: own('style.css'), type: 'text/css; charset=utf-8' },
     '/dashboard/uplot.js': { body: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js')), type: 'text/javascript; charset=utf-8' },
     '/dashboard/uplot.css': { body: readFileSync(require.resolve('uplot/dist/uPlot.min.css')), type: 'text/css; charset=utf-8' },

@@ -22,6 +22,12 @@ const FIRST_MONDAY = 4 * DAY;
 
 const FIXED_WIDTH: Partial<Record<Granularity, number>> = { minute: MINUTE, hour: HOUR, day: DAY };
 
+/** The shortest a bucket of each granularity can be (a month: 28 days), to bound how many buckets a time range spans. */
+export const SHORTEST_BUCKET_MS: Readonly<Record<Exclude<Granularity, 'none'>, number>> = { minute: MINUTE, hour: HOUR, day: DAY, week: WEEK, month: 28 * DAY };
+
+/** A bucket's usual width (a month: the Gregorian mean of 30.44 days), for laying buckets out on a chart. */
+export const TYPICAL_BUCKET_MS: Readonly<Record<Exclude<Granularity, 'none'>, number>> = { ...SHORTEST_BUCKET_MS, month: 30.436875 * DAY };
+
 function floorTo(t: number, width: number, origin = 0): number {
   return Math.floor((t - origin) / width) * width + origin;
 }

@@ -23,7 +23,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { dataDirectory } from '../util/data-directory.ts';
 import { DataDirectoryLockedError } from './errors.ts';
 
 /** Who holds a lock, as its LOCK file says. Fields an old LOCK lacks are null. */
@@ -55,7 +56,7 @@ export class DataDirLock {
   private constructor(private readonly path: string, private readonly token: string) {}
 
   static async acquire(dataDir: string): Promise<DataDirLock> {
-    const path = resolve(join(dataDir, 'LOCK'));
+    const path = resolve(dataDirectory(dataDir).lockFile);
     const me = await ownHolder();
     const token = me.token!;
     const text = `${JSON.stringify(me)}\n`;

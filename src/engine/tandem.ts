@@ -22,6 +22,7 @@ import {
 import { loadIdempotencyKeys } from './load-idempotency-keys.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { SpeedLayerFullError } from './errors.ts';
+import { dataDirectory } from '../util/data-directory.ts';
 import { isDiskFull } from '../util/disk-full.ts';
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
@@ -97,13 +98,9 @@ export class Tandem<C extends TandemConfig = any> {
     this.#duck = parts.duck;
     this.#options = parts.options;
     this.#logger = parts.options.logger ?? SILENT;
-    const dirs = Tandem.#dirs(parts.options.dataDir);
+    const dirs = dataDirectory(parts.options.dataDir);
     this.#exporter = new ParquetExporter(parts.catalog, dirs.log, dirs.master, parts.duck.connection);
     this.#validators = new Map([...parts.catalog.eventTypes.values()].map((e) => [e.name, createColumnValidator(e)]));
-  }
-
-  static #dirs(dataDir: string) {
-    return { log: join(dataDir, 'log'), master: join(dataDir, 'master'), batch: join(dataDir, 'batch'), quarantine: join(dataDir, 'quarantine') };
   }
 
   /**
@@ -119,7 +116,7 @@ export class Tandem<C extends TandemConfig = any> {
    * ```
    */
   static async repair(dataDir: string): Promise<LogRepair[]> {
-    const dirs = Tandem.#dirs(dataDir);
+    const dirs = dataDirectory(dataDir);
     const lock = await DataDirLock.acquire(dataDir);
     try {
       return await repairLog(dirs.log, dirs.quarantine);
@@ -145,7 +142,7 @@ export class Tandem<C extends TandemConfig = any> {
   static open(options: TandemOptions): Promise<Tandem>;
   static async open(options: TandemOptions): Promise<Tandem> {
     const catalog = compileConfig(options.config);
-    const dirs = Tandem.#dirs(options.dataDir);
+    const dirs = dataDirectory(options.dataDir);
     const logger = options.logger ?? SILENT;
     await mkdir(dirs.master, { recursive: true });
     const lock = await DataDirLock.acquire(options.dataDir);
@@ -158,9 +155,9 @@ export class Tandem<C extends TandemConfig = any> {
   }
 
   static async #openLocked(options: TandemOptions, catalog: Catalog, lock: DataDirLock, logger: EngineLogger): Promise<Tandem> {
-    const dirs = Tandem.#dirs(options.dataDir);
+    const dirs = dataDirectory(options.dataDir);
     // Before anything reads a stored event: a config that would misread them is refused here.
-    const schema = await StoredSchema.open({ dataDir: options.dataDir, logDir: dirs.log, masterDir: dirs.master }, catalog, (reason) => {
+    const schema = await StoredSchema.open({ schemaFile: dirs.schemaFile, logDir: dirs.log, masterDir: dirs.master }, catalog, (reason) => {
       logger.warn({ reason }, 'recorded how the stored events were written, from the data and this config');
     });
     await removeTemporaryFiles(dirs.master);
@@ -398,7 +395,7 @@ export class Tandem<C extends TandemConfig = any> {
     await this.#exportSealed(cutoff);
     const exportMs = performance.now() - started;
     progress({ phase: 'computing' });
-    await verifyMasterFiles(Tandem.#dirs(this.#options.dataDir).master, this.#segments.filter((s) => s.end <= cutoff));
+    await verifyMasterFiles(dataDirectory(this.#options.dataDir).master, this.#segments.filter((s) => s.end <= cutoff));
     const result = await runBatch({
       catalog: this.catalog, connection: this.#duck.connection, store: this.#store, cutoff, sources: this.#sourcesBelow(cutoff),
       onViewDone: (_view, done) => progress({ viewsDone: done }),
@@ -435,7 +432,7 @@ export class Tandem<C extends TandemConfig = any> {
 
   #sourcesBelow(cutoff: number): Map<string, BatchSource> {
     const sources = new Map<string, { files: string[]; events: number }>();
-    const master = Tandem.#dirs(this.#options.dataDir).master;
+    const master = dataDirectory(this.#options.dataDir).master;
     for (const segment of this.#segments) {
       if (segment.end > cutoff) continue;
       for (const [type, file] of Object.entries(segment.files)) {

@@ -6,7 +6,7 @@
  */
 export { EventLog, type AppendOutcome, type EventLogOptions, type LogListener, type SealedSegment } from './event-log.ts';
 export { CorruptLogError, CorruptMasterFileError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError, StoredSchemaConflictError } from './errors.ts';
-export { StoredSchema, SCHEMA_FILE, type StoredField } from './stored-schema.ts';
+export { StoredSchema, type StoredField } from './stored-schema.ts';
 export { ParquetExporter, removeTemporaryFiles } from './parquet-export.ts';
 export { readSegmentManifests, rebuildSegmentManifest, verifyMasterFiles, type DamagedManifest } from './master-integrity.ts';
 export type { SegmentManifest } from './master-layout.ts';

@@ -5,7 +5,7 @@
  * number is an integer scaled by its field's scale, so 5.25 at scale 2 is
  * 525), and reading them with another scale or type would change them
  * silently and for good once exported. This record travels with the data
- * (`<dataDir>/schema.json`, with a checksum of its content), and a config
+ * (`schema.json` in the data directory, with a checksum of its content), and a config
  * that would read stored events differently is refused at open.
  *
  * A type or field enters the record just before its first events are
@@ -16,7 +16,7 @@
  * @module
  */
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import type { Catalog, EventTypeSchema, Field, FieldType } from '../definitions/index.ts';
 import { checksumMatches, withChecksum } from '../util/checksums.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
@@ -39,8 +39,6 @@ interface SchemaFile {
   readonly eventTypes: StoredTypes;
 }
 
-export const SCHEMA_FILE = 'schema.json';
-
 function storedField(field: Field): StoredField {
   return field.type === 'number' ? { type: 'number', scale: field.scale } : { type: field.type };
 }
@@ -51,20 +49,21 @@ function describe(field: StoredField): string {
 
 /** Where the data directory's files are, for the checks below. */
 export interface SchemaLocations {
-  readonly dataDir: string;
+  /** The record itself. */
+  readonly schemaFile: string;
   readonly logDir: string;
   readonly masterDir: string;
 }
 
 export class StoredSchema {
-  readonly #dataDir: string;
+  readonly #file: string;
   #types: StoredTypes;
   /** Event types whose config adds to the record: recorded before their next append. */
   readonly #pending: Map<string, EventTypeSchema>;
   #writing: Promise<void> = Promise.resolve();
 
-  private constructor(dataDir: string, types: StoredTypes, catalog: Catalog) {
-    this.#dataDir = dataDir;
+  private constructor(file: string, types: StoredTypes, catalog: Catalog) {
+    this.#file = file;
     this.#types = types;
     this.#pending = new Map([...catalog.eventTypes.values()].filter((e) => !covers(types[e.name], e)).map((e) => [e.name, e]));
   }
@@ -75,7 +74,7 @@ export class StoredSchema {
    * it. Throws {@link StoredSchemaConflictError} naming the first conflict.
    */
   static async open(at: SchemaLocations, catalog: Catalog, onRebuilt: (reason: string) => void): Promise<StoredSchema> {
-    const file = join(at.dataDir, SCHEMA_FILE);
+    const file = at.schemaFile;
     let types = await readSchemaFile(file);
     if (typeof types === 'string') {
       const stored = await typesWithEvents(at);
@@ -83,11 +82,11 @@ export class StoredSchema {
       // All that is known of how they were stored is the config they are opened with.
       types = Object.fromEntries([...stored].map((name) => [name, fieldsOf(catalog.eventTypes.get(name))]));
       checkTypes(types, catalog, file);
-      await writeSchemaFile(at.dataDir, types);
+      await writeSchemaFile(file, types);
     } else {
       checkTypes(types, catalog, file);
     }
-    return new StoredSchema(at.dataDir, types, catalog);
+    return new StoredSchema(file, types, catalog);
   }
 
   /** Whether appending `eventType` must wait for {@link record} first. */
@@ -101,7 +100,7 @@ export class StoredSchema {
       const schema = this.#pending.get(eventType);
       if (schema === undefined) return;
       const types = { ...this.#types, [eventType]: { ...this.#types[eventType], ...fieldsOf(schema) } };
-      await writeSchemaFile(this.#dataDir, types);
+      await writeSchemaFile(this.#file, types);
       this.#types = types;
       this.#pending.delete(eventType);
     });
@@ -151,12 +150,11 @@ async function readSchemaFile(file: string): Promise<StoredTypes | 'missing' | s
   }
 }
 
-async function writeSchemaFile(dataDir: string, eventTypes: StoredTypes): Promise<void> {
-  const file = join(dataDir, SCHEMA_FILE);
+async function writeSchemaFile(file: string, eventTypes: StoredTypes): Promise<void> {
   const content: SchemaFile = { format: 1, eventTypes };
   await writeFile(`${file}.tmp`, `${JSON.stringify(withChecksum(content), null, 2)}\n`, { flush: true });
   await rename(`${file}.tmp`, file);
-  await syncDirectory(dataDir);
+  await syncDirectory(dirname(file));
 }
 
 /** Event types with events in the log or the master dataset: what a data directory without a record holds. */

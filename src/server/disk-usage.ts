@@ -7,6 +7,7 @@
  */
 import { readdir, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DATA_SUBDIRECTORIES, dataDirectory } from '../util/data-directory.ts';
 
 export interface DiskUsage {
   /** Log segments not yet absorbed by a batch. */
@@ -34,7 +35,8 @@ export class DiskUsageProbe {
   }
 
   async #measure(): Promise<DiskUsage> {
-    const [logBytes, masterBytes, batchBytes] = await Promise.all(['log', 'master', 'batch'].map((d) => directoryBytes(join(this.dataDir, d))));
+    const layout = dataDirectory(this.dataDir);
+    const [logBytes, masterBytes, batchBytes] = await Promise.all(DATA_SUBDIRECTORIES.map((d) => directoryBytes(layout[d])));
     const freeBytes = await statfs(this.dataDir).then((s) => s.bavail * s.bsize, () => null);
     return { logBytes: logBytes!, masterBytes: masterBytes!, batchBytes: batchBytes!, freeBytes };
   }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { bucketStart, fromScaled, nextBucket, type MeasureValue, type Value, type ViewSchema } from '../definitions/index.ts';
+import { bucketStart, fromScaled, nextBucket, SHORTEST_BUCKET_MS, type MeasureValue, type Value, type ViewSchema } from '../definitions/index.ts';
 import { seriesKey, type AggregateTable, type States } from '../aggregates/index.ts';
 import { LargeMap } from '../util/large-map.ts';
 import type { QueryBudget } from './query-budget.ts';
@@ -32,8 +32,6 @@ function matchingSeries(plan: QueryPlan, table: AggregateTable, budget: QueryBud
   return ids;
 }
 
-/** Smallest width of a bucket, to bound how many buckets a time range spans. */
-const MIN_WIDTH = { minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 604_800_000, month: 2_419_200_000 } as const;
 
 /**
  * Visits the slots of a series whose bucket falls in [from, to): by direct
@@ -43,7 +41,7 @@ const MIN_WIDTH = { minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 604_
  */
 function forSlotsInRange(plan: QueryPlan, table: AggregateTable, series: number, budget: QueryBudget, visit: (slot: number) => void): void {
   const granularity = plan.view.granularity;
-  const span = granularity === 'none' ? Infinity : (plan.to - plan.from) / MIN_WIDTH[granularity];
+  const span = granularity === 'none' ? Infinity : (plan.to - plan.from) / SHORTEST_BUCKET_MS[granularity];
   if (granularity !== 'none' && span <= table.bucketCount(series)) {
     let t = bucketStart(granularity, plan.from);
     if (t < plan.from) t = nextBucket(granularity, t);

@@ -5,6 +5,7 @@
  * @module
  */
 import { readdir, rm } from 'node:fs/promises';
+import { isDataDirectoryEntry } from '../../util/data-directory.ts';
 import { demoConfig } from '../../demo/index.ts';
 import { CliError } from '../cli-error.ts';
 import { DemoTraffic } from '../demo-traffic.ts';
@@ -56,8 +57,7 @@ async function startDemo(running: RunningServer, rate: number, history: number, 
 /** `--fresh` deletes only what looks like a Tandem data directory, never an arbitrary folder named by mistake. */
 async function removeDemoData(dir: string): Promise<void> {
   const entries = await readdir(dir).catch(() => [] as string[]);
-  // LOCK.* are a lock's claim files, left only by a crash while it was being taken.
-  const tandemOnly = entries.every((name) => ['log', 'master', 'batch', 'quarantine', 'schema.json', 'LOCK'].includes(name) || name.startsWith('LOCK.'));
+  const tandemOnly = entries.every(isDataDirectoryEntry);
   if (!tandemOnly) throw new CliError(`--fresh refuses to delete ${dir}: it holds files that Tandem did not write.`);
   await rm(dir, { recursive: true, force: true });
 }

@@ -4,13 +4,13 @@
  * @module
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dataDirectory } from '../../util/data-directory.ts';
 import type { LogRepair } from '../../log/index.ts';
 import { DataDirectoryLockedError, Tandem } from '../../engine/index.ts';
 import { CliError } from '../cli-error.ts';
 
 export async function repair(options: { data: string }): Promise<void> {
-  if (!existsSync(join(options.data, 'log'))) throw new CliError(`${options.data} holds no Tandem event log (no log/ directory).`);
+  if (!existsSync(dataDirectory(options.data).log)) throw new CliError(`${options.data} holds no Tandem event log (no log/ directory).`);
   const repairs = await Tandem.repair(options.data).catch((error: unknown) => {
     if (error instanceof DataDirectoryLockedError) throw new CliError(`${options.data} is in use by ${error.pid === null ? 'another process' : `process ${error.pid}`}; stop it first, since repair needs the data directory to itself.`);
     throw error;

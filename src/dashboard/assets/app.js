@@ -2,8 +2,8 @@
 // no framework, nothing fetched from outside the server. uPlot is loaded by
 // index.html as the global `uPlot`.
 
-const GRANULARITY_MS = { minute: 60e3, hour: 3600e3, day: 86400e3, week: 7 * 86400e3, month: 30 * 86400e3 };
-const ROLLUP_ORDER = ['minute', 'hour', 'day', 'week', 'month'];
+import { GRANULARITY_MS, ROLLS_UP_INTO } from './granularities.js';
+
 const ADDITIVE = new Set(['count', 'sum']);
 const MAX_POINTS = 1500;
 const REFRESH_MIN_MS = 2000;
@@ -237,7 +237,7 @@ function fillGranularity() {
     select.replaceChildren(option('all', 'all (view has no time)'));
     return;
   }
-  const options = ROLLUP_ORDER.slice(ROLLUP_ORDER.indexOf(view.granularity)).filter((g) => view.granularity !== 'week' || g !== 'month');
+  const options = ROLLS_UP_INTO[view.granularity] ?? [];
   const range = rangeMs() ?? 90 * 86400e3;
   const fitting = options.find((g) => range / GRANULARITY_MS[g] <= MAX_POINTS) ?? options.at(-1);
   select.replaceChildren(...options.map((g) => option(g)));

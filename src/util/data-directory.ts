@@ -1,0 +1,45 @@
+/**
+ * The data directory's layout, written down once: every layer asks here
+ * where its part lives, and each part's own files are its own business
+ * (segments in `log/`, Parquet and manifests in `master/`, versions in
+ * `batch/`).
+ *
+ *   <root>/log/          the event log's segments, until a batch absorbs them
+ *   <root>/master/       the master dataset: Parquet files and segment manifests
+ *   <root>/batch/        published batch versions and the CURRENT pointer
+ *   <root>/quarantine/   damaged log segments that a repair set aside
+ *   <root>/schema.json   how each stored event type's fields were written
+ *   <root>/LOCK          held by the engine that has the directory open
+ *
+ * @module
+ */
+import { join } from 'node:path';
+
+export interface DataDirectory {
+  readonly root: string;
+  readonly log: string;
+  readonly master: string;
+  readonly batch: string;
+  readonly quarantine: string;
+  readonly schemaFile: string;
+  readonly lockFile: string;
+}
+
+const SUBDIRECTORIES = ['log', 'master', 'batch', 'quarantine'] as const;
+const FILES = { schemaFile: 'schema.json', lockFile: 'LOCK' } as const;
+
+export function dataDirectory(root: string): DataDirectory {
+  return {
+    root,
+    log: join(root, 'log'), master: join(root, 'master'), batch: join(root, 'batch'), quarantine: join(root, 'quarantine'),
+    schemaFile: join(root, FILES.schemaFile), lockFile: join(root, FILES.lockFile),
+  };
+}
+
+/** Whether a name at the top of a directory is one Tandem writes (`LOCK.*` are a lock's claim files). */
+export function isDataDirectoryEntry(name: string): boolean {
+  return (SUBDIRECTORIES as readonly string[]).includes(name) || Object.values(FILES).includes(name as never) || name.startsWith('LOCK.');
+}
+
+/** The subdirectories that hold data, for a report of their sizes. */
+export const DATA_SUBDIRECTORIES: readonly ('log' | 'master' | 'batch')[] = ['log', 'master', 'batch'];
