@@ -47,8 +47,9 @@ export {
   InvalidQueryError, UnknownViewError, UnknownDimensionError, UnknownMeasureError, QueryTimeoutError, ResultTooLargeError,
 } from './serving/index.ts';
 export { DataDirectoryLockedError, SpeedLayerFullError } from './engine/index.ts';
+export { CorruptMasterFileError } from './master/index.ts';
 export {
-  CorruptLogError, CorruptMasterFileError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError,
+  CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError,
   StoredSchemaConflictError, type LogRepair,
 } from './log/index.ts';
 export { CorruptBatchViewError, type BatchManifest } from './batch/index.ts';

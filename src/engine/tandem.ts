@@ -5,21 +5,17 @@
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { CorruptBatchViewError, loadPublished, runBatch, VersionStore, type BatchSource, type BatchViewStore, type PublishedVersion } from '../batch/index.ts';
+import { CorruptBatchViewError, loadPublished, runBatch, VersionStore, type BatchViewStore, type PublishedVersion } from '../batch/index.ts';
 import { compileConfig, createColumnValidator, emptyColumns, firstEvents, InvalidEventError, selectEvents, TandemError, UnknownEventTypeError, type Catalog, type ColumnValidator, type TandemConfig, type ViewName, type ViewOf } from '../definitions/index.ts';
 import type { AggregateTable } from '../aggregates/index.ts';
-import {
-  DiskFullError, EventLog, LogClosedError, ParquetExporter, readSegmentManifests, rebuildSegmentManifest, removeTemporaryFiles, repairLog, StoredSchema, verifyMasterFiles,
-  type LogRepair, type SegmentManifest,
-} from '../log/index.ts';
+import { DiskFullError, EventLog, LogClosedError, repairLog, StoredSchema, type LogRepair } from '../log/index.ts';
+import { LocalMasterDataset, type MasterDataset } from '../master/index.ts';
 import { SpeedLayer } from '../speed/index.ts';
 import type { BatchFailure, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, RejectedEvent, TandemOptions } from './engine-types.ts';
 import {
   executeQuery, planQuery, QueryBudget, readsWholeDays,
   type DimensionName, type DynamicQuery, type Query, type QueryGranularityFor, type QueryLimits, type QueryResult, type QueryRowOf, type ViewQuery,
 } from '../serving/index.ts';
-import { loadIdempotencyKeys } from './load-idempotency-keys.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { SpeedLayerFullError } from './errors.ts';
 import { dataDirectory } from '../util/data-directory.ts';
@@ -68,13 +64,12 @@ export class Tandem<C extends TandemConfig = any> {
   readonly #speed: SpeedLayer;
   readonly #store: VersionStore;
   readonly #duck: { instance: DuckDBInstance; connection: DuckDBConnection };
-  readonly #exporter: ParquetExporter;
   readonly #validators: ReadonlyMap<string, ColumnValidator>;
   readonly #options: TandemOptions;
   readonly #logger: EngineLogger;
   readonly #lock: DataDirLock;
   readonly #schema: StoredSchema;
-  #segments: SegmentManifest[];
+  readonly #master: MasterDataset;
   #batch: BatchViewStore | undefined;
   #batchRun: Promise<BatchSummary> | undefined;
   #recent: BatchSummary[] = [];
@@ -85,7 +80,7 @@ export class Tandem<C extends TandemConfig = any> {
   #closed = false;
 
   private constructor(parts: {
-    catalog: Catalog; log: EventLog; speed: SpeedLayer; store: VersionStore; segments: SegmentManifest[];
+    catalog: Catalog; log: EventLog; speed: SpeedLayer; store: VersionStore; master: MasterDataset;
     duck: { instance: DuckDBInstance; connection: DuckDBConnection }; options: TandemOptions; lock: DataDirLock; schema: StoredSchema;
   }) {
     this.#lock = parts.lock;
@@ -94,12 +89,10 @@ export class Tandem<C extends TandemConfig = any> {
     this.#log = parts.log;
     this.#speed = parts.speed;
     this.#store = parts.store;
-    this.#segments = parts.segments;
+    this.#master = parts.master;
     this.#duck = parts.duck;
     this.#options = parts.options;
     this.#logger = parts.options.logger ?? SILENT;
-    const dirs = dataDirectory(parts.options.dataDir);
-    this.#exporter = new ParquetExporter(parts.catalog, dirs.log, dirs.master, parts.duck.connection);
     this.#validators = new Map([...parts.catalog.eventTypes.values()].map((e) => [e.name, createColumnValidator(e)]));
   }
 
@@ -160,7 +153,6 @@ export class Tandem<C extends TandemConfig = any> {
     const schema = await StoredSchema.open({ schemaFile: dirs.schemaFile, logDir: dirs.log, masterDir: dirs.master }, catalog, (reason) => {
       logger.warn({ reason }, 'recorded how the stored events were written, from the data and this config');
     });
-    await removeTemporaryFiles(dirs.master);
     const store = new VersionStore(dirs.batch);
     await store.init();
     // A damaged batch version is derived data: set it aside and rebuild from the master dataset below.
@@ -180,8 +172,11 @@ export class Tandem<C extends TandemConfig = any> {
     try {
       const instance = await DuckDBInstance.create(':memory:');
       duck = { instance, connection: await instance.connect() };
-      const segments = await Tandem.#segmentManifests(dirs.master, duck.connection, logger);
-      const engine = new Tandem({ catalog, log, speed, store, segments, duck, options, lock, schema });
+      const master = await LocalMasterDataset.open({
+        dir: dirs.master, logDir: dirs.log, catalog, connection: duck.connection,
+        onDamagedManifest: (file, reason) => logger.error({ file, reason }, 'a master dataset manifest is damaged; rebuilding it from its Parquet files'),
+      });
+      const engine = new Tandem({ catalog, log, speed, store, master, duck, options, lock, schema });
       await engine.#recover(cutoff, published ?? undefined);
       if (published === null) await engine.runBatch();
       return engine;
@@ -194,39 +189,19 @@ export class Tandem<C extends TandemConfig = any> {
     }
   }
 
-  /**
-   * The master dataset's segment manifests, damaged ones rebuilt from their
-   * Parquet files (a manifest is written after its files, so they are whole
-   * unless damaged themselves, which the rebuild checks).
-   */
-  static async #segmentManifests(master: string, connection: DuckDBConnection, logger: EngineLogger): Promise<SegmentManifest[]> {
-    const { manifests, damaged } = await readSegmentManifests(master);
-    for (const d of damaged) {
-      logger.error({ file: d.file, reason: d.reason }, 'a master dataset manifest is damaged; rebuilding it from its Parquet files');
-      manifests.push(await rebuildSegmentManifest(master, d, connection));
-    }
-    return manifests.sort((a, b) => a.base - b.base);
-  }
-
   async #recover(cutoff: number, published: PublishedVersion | undefined): Promise<void> {
     // Segments the published batch absorbed are in Parquet already: dropped first, damage in one cannot block a start.
     await this.#log.releaseBefore(cutoff);
-    await loadIdempotencyKeys(this.#duck.connection, this.catalog, this.#sourcesBelow(Infinity), this.#log.keys, (error) => {
+    await this.#master.loadKeys(this.#log.keys, (error) => {
       this.#logger.error({ file: error.file }, `${error.message} Until then its idempotency keys are not known, so a retry of one of its events would be stored again.`);
     });
     // A segment exported but not yet released (a run that failed after exporting) is in both places:
-    // its keys come from Parquet only, so each key enters the index once, in offset order.
-    const inParquet = this.#segments.reduce((end, s) => Math.max(end, s.end), 0);
+    // its keys came from Parquet, so the log indexes only the keys past the Parquet part.
     await this.#log.replay((eventType, events, first) => {
-      const schema = this.catalog.eventTypes.get(eventType)!;
-      if (schema.idempotencyKey !== undefined) {
-        const keys = events.columns[schema.fields.indexOf(schema.idempotencyKey)] as string[];
-        for (let i = Math.max(0, inParquet - first); i < events.count; i++) this.#log.keys.add(eventType, keys[i]!);
-      }
       const skip = cutoff - first;
       if (skip <= 0) this.#speed.apply(eventType, events, first);
       else if (skip < events.count) this.#speed.apply(eventType, selectEvents(events, Array.from({ length: events.count - skip }, (_, i) => skip + i)), cutoff);
-    });
+    }, this.#master.exportedEnd);
     if (published === undefined) return;
     const loaded = await loadPublished(this.#duck.connection, this.catalog, published.manifest, published.dir)
       .catch((error: unknown) => damagedBatch(error, this.#logger));
@@ -392,12 +367,12 @@ export class Tandem<C extends TandemConfig = any> {
     const progress = (update: Partial<BatchProgress>) => (this.#progress = { ...this.#progress!, ...update });
     const cutoff = await this.#log.seal();
     progress({ phase: 'exporting', cutoff });
-    await this.#exportSealed(cutoff);
+    await this.#master.exportSealed(this.#log.sealedSegments, cutoff);
     const exportMs = performance.now() - started;
     progress({ phase: 'computing' });
-    await verifyMasterFiles(dataDirectory(this.#options.dataDir).master, this.#segments.filter((s) => s.end <= cutoff));
+    await this.#master.verify(cutoff);
     const result = await runBatch({
-      catalog: this.catalog, connection: this.#duck.connection, store: this.#store, cutoff, sources: this.#sourcesBelow(cutoff),
+      catalog: this.catalog, connection: this.#duck.connection, store: this.#store, cutoff, sources: this.#master.sourcesBelow(cutoff),
       onViewDone: (_view, done) => progress({ viewsDone: done }),
     });
     // Swap the batch view and drop the speed layer's absorbed share in one synchronous step: no query sees both or neither.
@@ -420,29 +395,6 @@ export class Tandem<C extends TandemConfig = any> {
     }
     this.#logger.info({ version: summary.version, cutoff, durationMs: Math.round(summary.durationMs) }, 'published batch version');
     return summary;
-  }
-
-  async #exportSealed(cutoff: number): Promise<void> {
-    const done = new Set(this.#segments.map((s) => s.base));
-    for (const segment of this.#log.sealedSegments) {
-      if (segment.end > cutoff || done.has(segment.base)) continue;
-      this.#segments.push(await this.#exporter.export(segment.base, segment.end));
-    }
-  }
-
-  #sourcesBelow(cutoff: number): Map<string, BatchSource> {
-    const sources = new Map<string, { files: string[]; events: number }>();
-    const master = dataDirectory(this.#options.dataDir).master;
-    for (const segment of this.#segments) {
-      if (segment.end > cutoff) continue;
-      for (const [type, file] of Object.entries(segment.files)) {
-        const source = sources.get(type) ?? { files: [], events: 0 };
-        source.files.push(join(master, file.path));
-        source.events += file.rows;
-        sources.set(type, source);
-      }
-    }
-    return sources;
   }
 
   /** The data directory this engine owns. */

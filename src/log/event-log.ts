@@ -11,8 +11,7 @@
  * @module
  */
 import { mkdir, truncate, unlink, type FileHandle } from 'node:fs/promises';
-import { selectEvents, toColumns, type Catalog, type EventColumns } from '../definitions/index.ts';
-import { UnknownEventTypeError } from '../definitions/index.ts';
+import { selectEvents, toColumns, UnknownEventTypeError, type Catalog, type EventColumns, type EventTypeSchema } from '../definitions/index.ts';
 import { CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError } from './errors.ts';
 import { FrameEncoder, type FrameJob } from './frame-encoder.ts';
 import { IdempotencyIndex } from './idempotency-index.ts';
@@ -338,11 +337,14 @@ export class EventLog {
     stage.group.forEach((pending, i) => pending.resolve(stage.committed[i]!.outcome));
   }
 
+  #indexKeys(schema: EventTypeSchema, events: EventColumns, from: number): void {
+    const keys = keyColumn(schema, events);
+    if (keys !== undefined) for (let i = from; i < events.count; i++) this.keys.add(schema.name, keys[i]!);
+  }
+
   #dropDuplicates(eventType: string, events: EventColumns, keysAdded: PendingKeys): { events: EventColumns; duplicates: number[] } {
-    const schema = this.#options.catalog.eventTypes.get(eventType)!;
-    const keyField = schema.idempotencyKey;
-    if (keyField === undefined) return { events, duplicates: [] };
-    const keys = events.columns[schema.fields.indexOf(keyField)] as string[];
+    const keys = keyColumn(this.#options.catalog.eventTypes.get(eventType)!, events);
+    if (keys === undefined) return { events, duplicates: [] };
     const kept: number[] = [];
     const duplicates: number[] = [];
     for (let i = 0; i < events.count; i++) {
@@ -425,17 +427,22 @@ export class EventLog {
    * Calls `visit` with the events of every frame still in segment files
    * (sealed and active), in offset order; frames of event types the catalog
    * no longer declares are passed over. Used at start-up to rebuild the speed
-   * layer and the keys.
+   * layer. The idempotency keys of events at or past `keysFrom` enter the
+   * index as they pass (those below it are already there, from Parquet), so
+   * each key enters once, in offset order.
    */
-  async replay(visit: (eventType: string, events: EventColumns, firstOffset: number) => void): Promise<void> {
+  async replay(visit: (eventType: string, events: EventColumns, firstOffset: number) => void, keysFrom = 0): Promise<void> {
     const segments = [...this.#sealed, { base: this.#activeBase, end: this.#end }];
     for (const segment of segments) {
       const path = segmentPath(this.#options.dir, segment.base);
       const scan = await scanSegment(path, segment.base);
       if (scan.problem !== undefined && scan.end < segment.end) throw new CorruptLogError(path, scan.validBytes, scan.problem);
       for (const frame of scan.frames) {
-        const fields = this.#options.catalog.eventTypes.get(frame.eventType)?.fields;
-        if (fields !== undefined) visit(frame.eventType, toColumns(fields, frameRows(frame)), frame.firstOffset);
+        const schema = this.#options.catalog.eventTypes.get(frame.eventType);
+        if (schema === undefined) continue;
+        const events = toColumns(schema.fields, frameRows(frame));
+        this.#indexKeys(schema, events, Math.max(0, keysFrom - frame.firstOffset));
+        visit(frame.eventType, events, frame.firstOffset);
       }
     }
   }
@@ -477,4 +484,10 @@ class PendingKeys {
   addTo(index: IdempotencyIndex): void {
     for (const [eventType, key] of this.#order) index.add(eventType, key);
   }
+}
+
+/** The idempotency keys of some events, or undefined for an event type without them. */
+function keyColumn(schema: EventTypeSchema, events: EventColumns): string[] | undefined {
+  const field = schema.idempotencyKey;
+  return field === undefined ? undefined : events.columns[schema.fields.indexOf(field)] as string[];
 }

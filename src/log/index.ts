@@ -1,16 +1,16 @@
 /**
- * The master dataset: a durable, append-only log of events on local disk
- * whose sealed segments become Parquet files.
+ * The event log: every event, durable and in offset order, in framed
+ * segments on local disk until the batch layer absorbs them (the master
+ * dataset's write-ahead part). It also keeps the idempotency keys and the
+ * record of how stored events were written.
  *
  * @module
  */
 export { EventLog, type AppendOutcome, type EventLogOptions, type LogListener, type SealedSegment } from './event-log.ts';
-export { CorruptLogError, CorruptMasterFileError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError, StoredSchemaConflictError } from './errors.ts';
+export { CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError, StoredSchemaConflictError } from './errors.ts';
 export { StoredSchema, type StoredField } from './stored-schema.ts';
-export { ParquetExporter, removeTemporaryFiles } from './parquet-export.ts';
-export { readSegmentManifests, rebuildSegmentManifest, verifyMasterFiles, type DamagedManifest } from './master-integrity.ts';
-export type { SegmentManifest } from './master-layout.ts';
-export type { LoggedRow } from './segment-scan.ts';
+export { scanSegment, type LoggedRow } from './segment-scan.ts';
 export { encodeFrame, decodeFrame } from './frame.ts';
-export { segmentPath, listSegmentBases } from './segment-files.ts';
+export { segmentPath, listSegmentBases, offsetName } from './segment-files.ts';
 export { repairLog, LOST_RANGE_TYPE, type LogRepair } from './repair-log.ts';
+export { IdempotencyIndex } from './idempotency-index.ts';

@@ -1,8 +1,9 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { existsSync } from 'node:fs';
-import type { BatchSource } from '../batch/index.ts';
 import { sqlIdentifier, sqlStringLiteral, type Catalog, type EventTypeSchema } from '../definitions/index.ts';
-import { CorruptMasterFileError, type EventLog } from '../log/index.ts';
+import type { IdempotencyIndex } from '../log/index.ts';
+import { CorruptMasterFileError } from './errors.ts';
+import type { MasterSource } from './master-dataset.ts';
 
 /**
  * Loads the idempotency keys already in the Parquet part of the master
@@ -16,8 +17,8 @@ import { CorruptMasterFileError, type EventLog } from '../log/index.ts';
 export async function loadIdempotencyKeys(
   connection: DuckDBConnection,
   catalog: Catalog,
-  sources: ReadonlyMap<string, BatchSource>,
-  keys: EventLog['keys'],
+  sources: ReadonlyMap<string, MasterSource>,
+  keys: IdempotencyIndex,
   onDamaged: (error: CorruptMasterFileError) => void,
 ): Promise<void> {
   for (const eventType of catalog.eventTypes.values()) {

@@ -12,13 +12,10 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Catalog, EventTypeSchema, Field } from '../definitions/index.ts';
 import { sqlIdentifier, sqlStringLiteral } from '../definitions/index.ts';
-import { CorruptLogError } from './errors.ts';
+import { CorruptLogError, LOST_RANGE_TYPE, scanSegment, segmentPath } from '../log/index.ts';
 import { parquetRelativePath, rangeName, segmentManifestDir, type SegmentManifest } from './master-layout.ts';
 import { readSegmentManifest, writeSegmentManifest } from './master-integrity.ts';
-import { LOST_RANGE_TYPE } from './repair-log.ts';
 import { fileSha256 } from '../util/checksums.ts';
-import { scanSegment } from './segment-scan.ts';
-import { segmentPath } from './segment-files.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
 
 const JSON_TYPE: Record<Field['type'], string> = { string: 'VARCHAR', number: 'BIGINT', boolean: 'BOOLEAN', timestamp: 'BIGINT' };

@@ -1,14 +1,14 @@
 /**
- * The master dataset's layout on disk, an open format any Parquet engine reads:
+ * The master dataset's layout in its directory, an open format any Parquet
+ * engine reads:
  *
- *   <data>/log/<first offset>.seg                   framed segments (the write-ahead part)
- *   <data>/master/<event type>/<first>-<end>.parquet one file per sealed segment and event type
- *   <data>/master/_segments/<first>-<end>.json       which Parquet files a sealed segment became
+ *   <master>/<event type>/<first>-<end>.parquet one file per sealed segment and event type
+ *   <master>/_segments/<first>-<end>.json       which Parquet files a sealed segment became
  *
  * @module
  */
 import { join } from 'node:path';
-import { offsetName } from './segment-files.ts';
+import { offsetName } from '../log/index.ts';
 
 export function rangeName(base: number, end: number): string {
   return `${offsetName(base)}-${offsetName(end)}`;

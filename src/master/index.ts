@@ -1,0 +1,10 @@
+/**
+ * The master dataset's Parquet part: sealed log segments exported to one
+ * Parquet file per event type, checksummed, listed by segment manifests, and
+ * read by the batch layer. An open format: any Parquet engine reads it.
+ *
+ * @module
+ */
+export { LocalMasterDataset, type MasterDataset, type MasterDatasetOptions, type MasterSource } from './master-dataset.ts';
+export { CorruptMasterFileError } from './errors.ts';
+export type { SegmentManifest } from './master-layout.ts';

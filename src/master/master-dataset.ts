@@ -1,0 +1,108 @@
+/**
+ * The master dataset's Parquet part: every sealed log segment, exported once
+ * into one Parquet file per event type, with a manifest that lists them and
+ * their SHA-256s. The engine codes against {@link MasterDataset}; this
+ * module's {@link LocalMasterDataset} keeps the files in a local directory,
+ * and shared object storage would be another implementation.
+ *
+ * @module
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { join } from 'node:path';
+import type { Catalog } from '../definitions/index.ts';
+import type { IdempotencyIndex, SealedSegment } from '../log/index.ts';
+import type { CorruptMasterFileError } from './errors.ts';
+import { loadIdempotencyKeys } from './idempotency-keys.ts';
+import { readSegmentManifests, rebuildSegmentManifest, verifyMasterFiles } from './master-integrity.ts';
+import type { SegmentManifest } from './master-layout.ts';
+import { ParquetExporter, removeTemporaryFiles } from './parquet-export.ts';
+
+/** The Parquet files of one event type below a cutoff, as the batch layer reads them. */
+export interface MasterSource {
+  readonly files: string[];
+  events: number;
+}
+
+/** What the engine needs of the master dataset. */
+export interface MasterDataset {
+  /** One past the last offset in Parquet: segments below it are exported. */
+  readonly exportedEnd: number;
+  /** Exports every sealed segment below `cutoff` that is not in Parquet yet. */
+  exportSealed(sealed: readonly SealedSegment[], cutoff: number): Promise<void>;
+  /** Throws a {@link CorruptMasterFileError} unless every file below `cutoff` has the checksum it was written with. */
+  verify(cutoff: number): Promise<void>;
+  /** The Parquet files below `cutoff`, per event type. */
+  sourcesBelow(cutoff: number): Map<string, MasterSource>;
+  /** Adds every stored idempotency key to `keys`, oldest first; a file that cannot be read is reported and skipped. */
+  loadKeys(keys: IdempotencyIndex, onDamaged: (error: CorruptMasterFileError) => void): Promise<void>;
+}
+
+export interface MasterDatasetOptions {
+  readonly dir: string;
+  /** The log's directory, whose sealed segments are exported. */
+  readonly logDir: string;
+  readonly catalog: Catalog;
+  readonly connection: DuckDBConnection;
+  /** Told of each damaged manifest, before it is rebuilt from its Parquet files. */
+  readonly onDamagedManifest: (file: string, reason: string) => void;
+}
+
+export class LocalMasterDataset implements MasterDataset {
+  readonly #segments: SegmentManifest[];
+  readonly #exporter: ParquetExporter;
+
+  private constructor(private readonly options: MasterDatasetOptions, segments: SegmentManifest[]) {
+    this.#segments = segments;
+    this.#exporter = new ParquetExporter(options.catalog, options.logDir, options.dir, options.connection);
+  }
+
+  /**
+   * Opens the directory: removes what a crash left half-written, and reads
+   * the segment manifests, rebuilding damaged ones from their Parquet files
+   * (a manifest is written after its files, so they are whole unless damaged
+   * themselves, which the rebuild checks).
+   */
+  static async open(options: MasterDatasetOptions): Promise<LocalMasterDataset> {
+    await removeTemporaryFiles(options.dir);
+    const { manifests, damaged } = await readSegmentManifests(options.dir);
+    for (const d of damaged) {
+      options.onDamagedManifest(d.file, d.reason);
+      manifests.push(await rebuildSegmentManifest(options.dir, d, options.connection));
+    }
+    return new LocalMasterDataset(options, manifests.sort((a, b) => a.base - b.base));
+  }
+
+  get exportedEnd(): number {
+    return this.#segments.reduce((end, s) => Math.max(end, s.end), 0);
+  }
+
+  async exportSealed(sealed: readonly SealedSegment[], cutoff: number): Promise<void> {
+    const done = new Set(this.#segments.map((s) => s.base));
+    for (const segment of sealed) {
+      if (segment.end > cutoff || done.has(segment.base)) continue;
+      this.#segments.push(await this.#exporter.export(segment.base, segment.end));
+    }
+  }
+
+  verify(cutoff: number): Promise<void> {
+    return verifyMasterFiles(this.options.dir, this.#segments.filter((s) => s.end <= cutoff));
+  }
+
+  sourcesBelow(cutoff: number): Map<string, MasterSource> {
+    const sources = new Map<string, MasterSource>();
+    for (const segment of this.#segments) {
+      if (segment.end > cutoff) continue;
+      for (const [type, file] of Object.entries(segment.files)) {
+        const source = sources.get(type) ?? { files: [], events: 0 };
+        source.files.push(join(this.options.dir, file.path));
+        source.events += file.rows;
+        sources.set(type, source);
+      }
+    }
+    return sources;
+  }
+
+  loadKeys(keys: IdempotencyIndex, onDamaged: (error: CorruptMasterFileError) => void): Promise<void> {
+    return loadIdempotencyKeys(this.options.connection, this.options.catalog, this.sourcesBelow(Infinity), keys, onDamaged);
+  }
+}
