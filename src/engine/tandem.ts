@@ -5,12 +5,12 @@
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
-import { CorruptBatchViewError, loadPublished, runBatch, VersionStore, type BatchViewStore, type PublishedVersion } from '../batch/index.ts';
+import { CorruptBatchViewError, loadPublished, runBatch, LocalVersionStore, type BatchViewStore, type VersionStore, type PublishedVersion } from '../batch/index.ts';
 import { compileConfig, createColumnValidator, emptyColumns, firstEvents, InvalidEventError, selectEvents, TandemError, UnknownEventTypeError, type Catalog, type ColumnValidator, type TandemConfig, type ViewName, type ViewOf } from '../definitions/index.ts';
 import type { AggregateTable } from '../aggregates/index.ts';
-import { DiskFullError, EventLog, LogClosedError, repairLog, StoredSchema, type LogRepair } from '../log/index.ts';
+import { DiskFullError, LocalEventLog, LogClosedError, type EventLog, repairLog, StoredSchema, type LogRepair } from '../log/index.ts';
 import { LocalMasterDataset, type MasterDataset } from '../master/index.ts';
-import { SpeedLayer } from '../speed/index.ts';
+import { SpeedLayer, type RealtimeStore } from '../speed/index.ts';
 import type { BatchFailure, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, RejectedEvent, TandemOptions } from './engine-types.ts';
 import {
   executeQuery, planQuery, QueryBudget, readsWholeDays,
@@ -61,7 +61,7 @@ const DEFAULT_MAX_SPEED_BYTES = 2 ** 30;
 export class Tandem<C extends TandemConfig = any> {
   readonly catalog: Catalog;
   readonly #log: EventLog;
-  readonly #speed: SpeedLayer;
+  readonly #speed: RealtimeStore;
   readonly #store: VersionStore;
   readonly #duck: { instance: DuckDBInstance; connection: DuckDBConnection };
   readonly #validators: ReadonlyMap<string, ColumnValidator>;
@@ -80,7 +80,7 @@ export class Tandem<C extends TandemConfig = any> {
   #closed = false;
 
   private constructor(parts: {
-    catalog: Catalog; log: EventLog; speed: SpeedLayer; store: VersionStore; master: MasterDataset;
+    catalog: Catalog; log: EventLog; speed: RealtimeStore; store: VersionStore; master: MasterDataset;
     duck: { instance: DuckDBInstance; connection: DuckDBConnection }; options: TandemOptions; lock: DataDirLock; schema: StoredSchema;
   }) {
     this.#lock = parts.lock;
@@ -153,13 +153,13 @@ export class Tandem<C extends TandemConfig = any> {
     const schema = await StoredSchema.open({ schemaFile: dirs.schemaFile, logDir: dirs.log, masterDir: dirs.master }, catalog, (reason) => {
       logger.warn({ reason }, 'recorded how the stored events were written, from the data and this config');
     });
-    const store = new VersionStore(dirs.batch);
+    const store = new LocalVersionStore(dirs.batch);
     await store.init();
     // A damaged batch version is derived data: set it aside and rebuild from the master dataset below.
     const published = await store.current().catch((error: unknown) => damagedBatch(error, logger));
     const cutoff = published?.manifest.cutoff ?? 0;
     const speed = new SpeedLayer(catalog, cutoff);
-    const log = await EventLog.open({
+    const log = await LocalEventLog.open({
       dir: dirs.log,
       catalog,
       maxSegmentBytes: options.segmentBytes,

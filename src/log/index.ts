@@ -6,7 +6,8 @@
  *
  * @module
  */
-export { EventLog, type AppendOutcome, type EventLogOptions, type LogListener, type SealedSegment } from './event-log.ts';
+export type { EventLog } from './event-log.ts';
+export { LocalEventLog, type AppendOutcome, type EventLogOptions, type LogListener, type SealedSegment } from './local-event-log.ts';
 export { CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError, StoredSchemaConflictError } from './errors.ts';
 export { StoredSchema, type StoredField } from './stored-schema.ts';
 export { scanSegment, type LoggedRow } from './segment-scan.ts';

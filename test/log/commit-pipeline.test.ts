@@ -12,7 +12,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { compileConfig, type Row } from '../../src/definitions/index.ts';
-import { DiskFullError, EventLog, type AppendOutcome } from '../../src/log/index.ts';
+import { DiskFullError, LocalEventLog, type AppendOutcome, type EventLog } from '../../src/log/index.ts';
 import { encodeFrames, FrameEncoder, WORKER_MIN_ROWS } from '../../src/log/frame-encoder.ts';
 import { toColumns } from '../../src/definitions/index.ts';
 import { shopConfig } from '../support/shop-config.ts';
@@ -69,7 +69,7 @@ async function assertConsistent(log: EventLog, requests: readonly Sent[], told: 
 }
 
 async function openLog(dir: string, told: [number, string][], onCommitted: () => void = () => undefined): Promise<EventLog> {
-  return EventLog.open({
+  return LocalEventLog.open({
     dir, catalog,
     listener: {
       committed: (_type, events, first) => {
@@ -171,13 +171,13 @@ test('commit pipeline: a listener that throws fails only its own group; later ap
 test('commit pipeline: an engine left open does not hold the process, even with the encoder worker started', { timeout: 60_000 }, () => {
   const script = `
     import { compileConfig } from './src/definitions/index.ts';
-    import { EventLog } from './src/log/index.ts';
+    import { LocalEventLog } from './src/log/index.ts';
     import { shopConfig } from './test/support/shop-config.ts';
     import { orders } from './test/support/event-rows.ts';
     import { mkdtempSync } from 'node:fs';
     import { tmpdir } from 'node:os';
     import { join } from 'node:path';
-    const log = await EventLog.open({ dir: mkdtempSync(join(tmpdir(), 'tandem-open-')), catalog: compileConfig(shopConfig), listener: { committed() {}, sealed() {} } });
+    const log = await LocalEventLog.open({ dir: mkdtempSync(join(tmpdir(), 'tandem-open-')), catalog: compileConfig(shopConfig), listener: { committed() {}, sealed() {} } });
     const row = (i) => ({ _offset: null, id: 'k' + i, at: 1700000000000, country: 'DE', device: null, mobile: true, amount: 1, qty: 1 });
     // One large group starts the worker (it is encoded in place while the worker boots); then nothing more.
     await log.append('order', orders(Array.from({ length: 5000 }, (_, i) => row(i))));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { compileConfig, type Row } from '../../src/definitions/index.ts';
-import { EventLog, listSegmentBases, segmentPath, type LogListener } from '../../src/log/index.ts';
+import { LocalEventLog, type EventLog, listSegmentBases, segmentPath, type LogListener } from '../../src/log/index.ts';
 import { shopConfig } from '../support/shop-config.ts';
 import { withTempDir } from '../support/temp-dir.ts';
 import { orderRows, orders } from '../support/event-rows.ts';
@@ -25,7 +25,7 @@ function recorder(): LogListener & { rows: [number, Row][]; seals: number[] } {
 
 async function openLog(dir: string, listener = recorder(), maxSegmentBytes?: number) {
   const recovered: { droppedBytes: number; reason: string }[] = [];
-  const log = await EventLog.open({ dir, catalog, listener, maxSegmentBytes, onRecovered: (r) => recovered.push(r) });
+  const log = await LocalEventLog.open({ dir, catalog, listener, maxSegmentBytes, onRecovered: (r) => recovered.push(r) });
   return { log, listener, recovered };
 }
 
@@ -120,7 +120,7 @@ test('log - segments roll over by size unannounced, and seal on demand, telling 
 test('log - backpressure: appends beyond the pending limit are refused whole, the rest are durable, and the limit frees up', async () => {
   await withTempDir(async (dir) => {
     const listener = recorder();
-    const log = await EventLog.open({ dir, catalog, listener, maxPendingEvents: 250 });
+    const log = await LocalEventLog.open({ dir, catalog, listener, maxPendingEvents: 250 });
     const batches = Array.from({ length: 10 }, (_, b) => Array.from({ length: 100 }, (_, i) => row(`b${b}-${i}`)));
     const outcomes = await Promise.allSettled(batches.map((rows) => log.append('order', orders(rows))));
     const refused = outcomes.filter((o) => o.status === 'rejected');
