@@ -223,13 +223,6 @@ export class AggregateTable {
     if (slots > this.#capacity) this.#grow(slots);
   }
 
-  /** Merges precomputed states into (dims, bucket). */
-  mergeStates(dims: readonly Value[], bucket: number, incoming: States): void {
-    const slot = this.internSlot(this.internSeries(dims), bucket);
-    const columns = this.columns;
-    for (let i = 0; i < columns.length; i++) columns[i]!.merge(slot, incoming[i]);
-  }
-
   /** The id of the series with these dimension values, numbering it if new. */
   internSeries(dims: readonly Value[]): number {
     return this.#series.intern(dims);

@@ -25,11 +25,6 @@ export function stateColumns(view: ViewSchema): string[] {
   return view.measures.flatMap((m) => m.monoid.sqlAggregates('x').map((_, i) => `${m.name}$${i}`));
 }
 
-/** The columns of a batch view table, in order: time, dimensions, measure states. */
-export function viewColumns(view: ViewSchema): string[] {
-  return ['time', ...view.dimensions.map((d) => d.name), ...stateColumns(view)];
-}
-
 export function batchViewSql(view: ViewSchema, table: string, parquetFiles: readonly string[], cutoff: number): { sql: string; params: (string | number | boolean)[] } {
   const time = bucketSql(view.granularity, sqlIdentifier(view.eventType.time.name));
   const dims = view.dimensions.map((d) => sqlIdentifier(d.name));

@@ -19,7 +19,8 @@ export const MAX_STRING_LENGTH = 65_536;
  * Longest value, by default, of a string field that is a view's dimension or
  * an idempotency key. Those values are held in memory once per series or key
  * (in the speed layer, and in the index of keys), so their length is what a
- * memory bound must bound: 15,000 series of 64 KB values took 342 MiB.
+ * memory bound must bound (docs/reliability.md: a bound that counted keys
+ * alone bounded nothing).
  */
 export const DEFAULT_KEY_LENGTH = 1_024;
 

@@ -99,8 +99,8 @@ export function rollsUpInto(fine: Granularity, coarse: QueryGranularity): boolea
 /**
  * DuckDB expression (BIGINT epoch ms) for the bucket of a TIMESTAMP column
  * expression. Fixed-width buckets are integer arithmetic on epoch ms, as in
- * {@link floorTo}: 7% less time than `date_trunc` for a 720,000-key hourly
- * view over 10M events. DuckDB's `%` keeps the dividend's sign, hence the
+ * {@link floorTo}, which DuckDB computes faster than `date_trunc` (see
+ * docs/benchmarks.md). DuckDB's `%` keeps the dividend's sign, hence the
  * second `%`, which floors times before 1970 as well.
  */
 export function bucketSql(granularity: Granularity, timestampColumn: string): string {

@@ -141,7 +141,7 @@ async function readSchemaFile(file: string): Promise<StoredTypes | 'missing' | s
   }
   try {
     const parsed = JSON.parse(text) as SchemaFile & { checksum?: string };
-    if (parsed.format !== 1 || typeof parsed.eventTypes !== 'object' || parsed.checksum === undefined || !checksumMatches(parsed)) {
+    if (parsed.format !== 1 || typeof parsed.eventTypes !== 'object' || !checksumMatches(parsed)) {
       return `${file} is damaged (its checksum does not match its content)`;
     }
     return parsed.eventTypes;

@@ -4,9 +4,9 @@
  *
  * With O_DSYNC each write is made durable as if an `fdatasync` followed it,
  * inside the same system call: one trip to Node's thread pool per commit
- * group instead of two. That took about a sixth off the time from write to
- * durable (0.72 ms against 0.88 ms for a group of 4,096 events here), and the
- * main thread pays one hand-off less per group. Where the platform has no
+ * group instead of two, which shortens the time from write to durable
+ * (docs/benchmarks.md has the figures), and the main thread pays one
+ * hand-off less per group. Where the platform has no
  * O_DSYNC (Windows), writes are followed by an explicit `fdatasync`.
  *
  * @module

@@ -65,7 +65,6 @@ export async function writeSegmentManifest(masterDir: string, manifest: SegmentM
 export async function verifyMasterFiles(masterDir: string, manifests: readonly SegmentManifest[]): Promise<void> {
   for (const manifest of manifests) {
     for (const entry of Object.values(manifest.files)) {
-      if (entry.sha256 === undefined) continue;
       const path = join(masterDir, entry.path);
       const actual = await fileSha256(path).catch((error: unknown) => {
         throw new CorruptMasterFileError(path, readFailure(error), { cause: error });

@@ -26,8 +26,8 @@ export function segmentManifestDir(masterDir: string): string {
 export interface SegmentManifest {
   readonly base: number;
   readonly end: number;
-  /** Per event type: the Parquet file (relative to the master directory), its rows, and its SHA-256 (absent before checksums). */
-  readonly files: Readonly<Record<string, { readonly path: string; readonly rows: number; readonly sha256?: string }>>;
+  /** Per event type: the Parquet file (relative to the master directory), its rows, and its SHA-256. */
+  readonly files: Readonly<Record<string, { readonly path: string; readonly rows: number; readonly sha256: string }>>;
   /** Offsets whose events were lost to damage and left out by `tandem repair`, as [from, to) ranges. */
   readonly lost?: readonly (readonly [number, number])[];
 }

@@ -186,8 +186,8 @@ function comparator(plan: QueryPlan, budget: QueryBudget): (a: Finished, b: Fini
 /**
  * The first `limit` rows in order. Fewer than all are chosen with a heap
  * that keeps the `limit` best seen so far, worst on top: n log(limit)
- * comparisons, where inserting into a sorted list cost n × limit (3.3 s for
- * a top 1,000 of 300,000 groups). Only the chosen rows are then sorted.
+ * comparisons, where inserting into a sorted list costs n × limit. Only the
+ * chosen rows are then sorted.
  */
 function firstInOrder(plan: QueryPlan, rows: Finished[], budget: QueryBudget): Finished[] {
   if (plan.limit === 0) return [];

@@ -34,10 +34,11 @@ export function withChecksum<T extends object>(value: T): T & { readonly checksu
 /**
  * Whether parsed JSON written by {@link withChecksum} is intact. JSON.parse
  * keeps key order, so re-serialising without the checksum gives the bytes it
- * was computed over. A manifest from before checksums (none present) passes.
+ * was computed over. One without a checksum is not intact: Tandem has
+ * always written one.
  */
 export function checksumMatches(parsed: { readonly checksum?: unknown }): boolean {
-  if (parsed.checksum === undefined) return true;
   const { checksum, ...content } = parsed;
+  if (checksum === undefined) return false;
   return checksum === contentSha256(content);
 }
