@@ -1,4 +1,12 @@
-/** What a published batch version holds: written last, read first. */
+/**
+ * What a published batch version holds: written last, read first.
+ *
+ * @example
+ * ```ts
+ * const manifest: BatchManifest = JSON.parse(await readFile('data/batch/v00000007/manifest.json', 'utf8'));
+ * console.log(manifest.version, manifest.cutoff);
+ * ```
+ */
 export interface BatchManifest {
   readonly version: number;
   /** Every event with an offset below the cutoff is in this version; none at or above it. */

@@ -1,6 +1,14 @@
 import { TandemError } from '../definitions/index.ts';
 
-/** A published batch view or manifest cannot be read; it can always be rebuilt from the master dataset. */
+/**
+ * A published batch view or manifest cannot be read; it can always be rebuilt from the master dataset.
+ *
+ * @example
+ * ```ts
+ * // The engine rebuilds a damaged batch version itself; this error reaches you only from lower-level calls.
+ * if (error instanceof CorruptBatchViewError) console.error(error.file);
+ * ```
+ */
 export class CorruptBatchViewError extends TandemError {
   readonly code = 'corrupt_batch_view';
   constructor(readonly file: string, reason: string, options?: { cause?: unknown }) {

@@ -19,7 +19,15 @@ import { compileServerConfig, type ServerSettings } from './server-config.ts';
 import { normalizeValue } from './normalize-value.ts';
 import type { EventTypeSchema, MeasureSchema, Value, ViewSchema } from './schema.ts';
 
-/** Every event type and view of a config, validated and ready to run. */
+/**
+ * Every event type and view of a config, validated and ready to run.
+ *
+ * @example
+ * ```ts
+ * const catalog = compileConfig(config);
+ * catalog.views.get('revenue_by_country')?.granularity; // 'hour'
+ * ```
+ */
 export interface Catalog {
   readonly config: TandemConfig;
   readonly eventTypes: ReadonlyMap<string, EventTypeSchema>;

@@ -9,6 +9,14 @@ import type { FieldSpecInput, FieldType } from './field.ts';
 import type { Granularity } from './granularity.ts';
 import type { ServerConfigJson } from './server-config.ts';
 
+/**
+ * The fields of an event type, by name.
+ *
+ * @example
+ * ```ts
+ * const fields: FieldsSpec = { orderId: 'string', at: 'timestamp', amount: { type: 'number', scale: 2 } };
+ * ```
+ */
 export type FieldsSpec = Readonly<Record<string, FieldSpecInput>>;
 
 /**
@@ -64,15 +72,38 @@ export interface EventTypeDefinition<F extends FieldsSpec = FieldsSpec, N extend
   readonly fields: F;
 }
 
+/**
+ * A measure of a view: a count, or a monoid over one field of the right type.
+ *
+ * @example
+ * ```ts
+ * const measures = { orders: { type: 'count' }, revenue: { type: 'sum', field: 'amount' }, largest: { type: 'max', field: 'amount' } } as const;
+ * ```
+ */
 export type MeasureSpec<F extends FieldsSpec = FieldsSpec> =
   | { readonly type: 'count' }
   | { readonly type: 'sum' | 'avg'; readonly field: FieldsOfType<F, 'number'> }
   | { readonly type: 'min' | 'max'; readonly field: FieldsOfType<F, 'number' | 'timestamp'> };
 
 export const COMPARISON_OPS = ['=', '!=', '<', '<=', '>', '>='] as const;
+/**
+ * The comparisons a filter may use besides `in`.
+ *
+ * @example
+ * ```ts
+ * const condition = { field: 'amount', op: '>=' satisfies ComparisonOp, value: 10 };
+ * ```
+ */
 export type ComparisonOp = (typeof COMPARISON_OPS)[number];
 
-/** One condition of a view's filter; a view keeps the events that meet all of them. */
+/**
+ * One condition of a view's filter; a view keeps the events that meet all of them.
+ *
+ * @example
+ * ```ts
+ * const filter = [{ field: 'amount', op: '>', value: 0 }, { field: 'country', op: 'in', value: ['DE', 'FR'] }] as const;
+ * ```
+ */
 export type FilterSpec<F extends FieldsSpec = FieldsSpec> = string extends keyof F
   ? { readonly field: string; readonly op: ComparisonOp | 'in'; readonly value: unknown }
   : {
@@ -138,7 +169,14 @@ export interface ViewDefinition<
   readonly eventType: E;
 }
 
-/** An event type in the JSON form: what any typed {@link EventTypeDefinition} also is. */
+/**
+ * An event type in the JSON form: what any typed {@link EventTypeDefinition} also is.
+ *
+ * @example
+ * ```ts
+ * const order: EventTypeJson = { name: 'order', time: 'at', fields: { at: 'timestamp', amount: { type: 'number', scale: 2 } } };
+ * ```
+ */
 export interface EventTypeJson {
   readonly name: string;
   readonly time: string;
@@ -147,7 +185,14 @@ export interface EventTypeJson {
   readonly fields: FieldsSpec;
 }
 
-/** A view in the JSON form. */
+/**
+ * A view in the JSON form.
+ *
+ * @example
+ * ```ts
+ * const view: ViewJson = { name: 'revenue', eventType: 'order', dimensions: [], granularity: 'day', measures: { revenue: { type: 'sum', field: 'amount' } } };
+ * ```
+ */
 export interface ViewJson {
   readonly name: string;
   readonly eventType: string;
@@ -157,7 +202,15 @@ export interface ViewJson {
   readonly filter?: readonly { readonly field: string; readonly op: string; readonly value: unknown }[];
 }
 
-/** A whole config: the JSON file's shape. */
+/**
+ * A whole config: the JSON file's shape.
+ *
+ * @example
+ * ```ts
+ * const config: TandemConfig = JSON.parse(await readFile('tandem.config.json', 'utf8'));
+ * const tandem = await Tandem.open({ dataDir: './data', config });
+ * ```
+ */
 export interface TandemConfig {
   readonly eventTypes: readonly EventTypeJson[];
   readonly views: readonly ViewJson[];

@@ -6,7 +6,16 @@
  * @module
  */
 
-/** Base class of every error Tandem throws on purpose. */
+/**
+ * Base class of every error Tandem throws on purpose.
+ *
+ * @example
+ * ```ts
+ * catch (error) {
+ *   if (error instanceof TandemError) console.error(error.code, error.message);
+ * }
+ * ```
+ */
 export abstract class TandemError extends Error {
   abstract readonly code: string;
   constructor(message: string, options?: { cause?: unknown }) {
@@ -15,7 +24,16 @@ export abstract class TandemError extends Error {
   }
 }
 
-/** A config or a view definition is malformed; `path` points into the config (e.g. `views[1].measures.revenue.field`). */
+/**
+ * A config or a view definition is malformed; `path` points into the config (e.g. `views[1].measures.revenue.field`).
+ *
+ * @example
+ * ```ts
+ * try { compileConfig(config); } catch (error) {
+ *   if (error instanceof InvalidDefinitionError) console.error(`${error.path}: ${error.message}`);
+ * }
+ * ```
+ */
 export class InvalidDefinitionError extends TandemError {
   readonly code = 'invalid_definition';
   constructor(readonly path: string, message: string) {
@@ -23,7 +41,16 @@ export class InvalidDefinitionError extends TandemError {
   }
 }
 
-/** A definition names a field its event type does not declare. */
+/**
+ * A definition names a field its event type does not declare.
+ *
+ * @example
+ * ```ts
+ * try { compileConfig(config); } catch (error) {
+ *   if (error instanceof UnknownFieldError) console.error(`no field '${error.field}' at ${error.path}`);
+ * }
+ * ```
+ */
 export class UnknownFieldError extends TandemError {
   readonly code = 'unknown_field';
   constructor(readonly path: string, readonly field: string, readonly eventType: string) {
@@ -31,7 +58,16 @@ export class UnknownFieldError extends TandemError {
   }
 }
 
-/** A measure has a type Tandem does not know. */
+/**
+ * A measure has a type Tandem does not know.
+ *
+ * @example
+ * ```ts
+ * try { compileConfig(config); } catch (error) {
+ *   if (error instanceof UnknownMeasureTypeError) console.error(error.message); // names the known types
+ * }
+ * ```
+ */
 export class UnknownMeasureTypeError extends TandemError {
   readonly code = 'unknown_measure_type';
   constructor(readonly path: string, readonly measureType: string, known: readonly string[]) {
@@ -39,7 +75,16 @@ export class UnknownMeasureTypeError extends TandemError {
   }
 }
 
-/** An event type name that the config does not define. */
+/**
+ * An event type name that the config does not define.
+ *
+ * @example
+ * ```ts
+ * await tandem.ingest('refund', events).catch((error) => {
+ *   if (error instanceof UnknownEventTypeError) console.error(error.message);
+ * });
+ * ```
+ */
 export class UnknownEventTypeError extends TandemError {
   readonly code = 'unknown_event_type';
   constructor(readonly eventType: string) {
@@ -47,7 +92,15 @@ export class UnknownEventTypeError extends TandemError {
   }
 }
 
-/** One event failed validation; `field` names the offending field (empty when the event itself is not an object). */
+/**
+ * One event failed validation; `field` names the offending field (empty when the event itself is not an object).
+ *
+ * @example
+ * ```ts
+ * const { rejected } = await tandem.ingest('order', events); // each InvalidEventError becomes one entry
+ * for (const r of rejected) console.warn(r.field, r.error);
+ * ```
+ */
 export class InvalidEventError extends TandemError {
   readonly code = 'invalid_event';
   constructor(readonly field: string, message: string) {

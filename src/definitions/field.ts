@@ -7,6 +7,14 @@
 import { MAX_SCALE } from './scaled-number.ts';
 
 export const FIELD_TYPES = ['string', 'number', 'boolean', 'timestamp'] as const;
+/**
+ * The type of a field's values.
+ *
+ * @example
+ * ```ts
+ * const type: FieldType = 'timestamp';
+ * ```
+ */
 export type FieldType = (typeof FIELD_TYPES)[number];
 
 /** The default number of decimals a `number` field keeps exactly. */
@@ -24,7 +32,15 @@ export const MAX_STRING_LENGTH = 65_536;
  */
 export const DEFAULT_KEY_LENGTH = 1_024;
 
-/** A field as written in a definition: a type name, or an object with options. */
+/**
+ * A field as written in a definition: a type name, or an object with options.
+ *
+ * @example
+ * ```ts
+ * const amount: FieldSpecInput = { type: 'number', scale: 2 };
+ * const page: FieldSpecInput = { type: 'string', maxLength: 2_048 };
+ * ```
+ */
 export type FieldSpecInput =
   | FieldType
   | {

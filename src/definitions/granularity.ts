@@ -8,9 +8,24 @@
 
 /** The time granularity of a view. `none` means the view has no time dimension. */
 export const GRANULARITIES = ['minute', 'hour', 'day', 'week', 'month', 'none'] as const;
+/**
+ * The time buckets of a view: `minute` to `month` (weeks start on Monday, UTC), or `none` for no time.
+ *
+ * @example
+ * ```ts
+ * defineView(order, { name: 'daily', dimensions: [], granularity: 'day' satisfies Granularity, measures: { n: { type: 'count' } } });
+ * ```
+ */
 export type Granularity = (typeof GRANULARITIES)[number];
 
-/** A query may also roll every bucket up into one: `all`. */
+/**
+ * A query may also roll every bucket up into one: `all`.
+ *
+ * @example
+ * ```ts
+ * await tandem.query({ view: 'revenue_by_country', granularity: 'all' satisfies QueryGranularity });
+ * ```
+ */
 export type QueryGranularity = Exclude<Granularity, 'none'> | 'all';
 
 const MINUTE = 60_000;

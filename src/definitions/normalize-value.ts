@@ -27,8 +27,23 @@ export function utcMillis(year: number, month: number, day: number, hour = 0, mi
   return days * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis;
 }
 
-/** Earliest and latest event times accepted: 1900-01-01 to the end of 9999, in UTC. */
+/**
+ * Earliest and latest event times accepted: 1900-01-01 to the end of 9999, in UTC.
+ *
+ * @example
+ * ```ts
+ * if (Date.parse(at) < MIN_TIME) console.warn('Tandem refuses events before 1900');
+ * ```
+ */
 export const MIN_TIME = utcMillis(1900, 1, 1);
+/**
+ * The latest event time accepted: the end of the year 9999, in UTC.
+ *
+ * @example
+ * ```ts
+ * if (Date.parse(at) > MAX_TIME) console.warn('Tandem refuses events after 9999');
+ * ```
+ */
 export const MAX_TIME = utcMillis(9999, 12, 31, 23, 59, 59, 999);
 
 

@@ -9,7 +9,14 @@ import type { CompiledFilter } from './filter.ts';
 import type { Granularity } from './granularity.ts';
 import type { Measure, MeasureType } from './measures/measure.ts';
 
-/** A normalized field value: strings and booleans as given, numbers as scaled integers, timestamps as epoch ms. */
+/**
+ * A normalized field value: strings and booleans as given, numbers as scaled integers, timestamps as epoch ms.
+ *
+ * @example
+ * ```ts
+ * const country: Value = 'DE';
+ * ```
+ */
 export type Value = string | number | boolean | null;
 
 /** A validated event: `_offset` (null until the log assigns it), then every declared field in declaration order, missing optionals as null. */

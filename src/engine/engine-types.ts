@@ -1,13 +1,28 @@
 import type { TandemConfig } from '../definitions/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
 
-/** A pino-compatible logger; Tandem logs nothing unless given one. */
+/**
+ * A pino-compatible logger; Tandem logs nothing unless given one.
+ *
+ * @example
+ * ```ts
+ * const tandem = await Tandem.open({ dataDir, config, logger: pino() });
+ * ```
+ */
 export interface EngineLogger {
   info(object: object, message?: string): void;
   warn(object: object, message?: string): void;
   error(object: object, message?: string): void;
 }
 
+/**
+ * How to open an engine: where its data lives, its config, and its limits.
+ *
+ * @example
+ * ```ts
+ * const tandem = await Tandem.open({ dataDir: './data', config, maxSpeedBytes: 512 * 2 ** 20, logger: console });
+ * ```
+ */
 export interface TandemOptions {
   /** Directory for the log, the master dataset and the batch views; created if missing. */
   readonly dataDir: string;
@@ -40,6 +55,15 @@ export interface TandemOptions {
   readonly logger?: EngineLogger;
 }
 
+/**
+ * An event refused on its own, with its position in the request and the field at fault.
+ *
+ * @example
+ * ```ts
+ * const { rejected } = await tandem.ingest('order', events);
+ * for (const { index, field, error } of rejected) console.warn(index, field, error);
+ * ```
+ */
 export interface RejectedEvent {
   /** Position of the event in the request. */
   readonly index: number;
@@ -48,6 +72,15 @@ export interface RejectedEvent {
   readonly error: string;
 }
 
+/**
+ * What an ingest did: events stored, duplicates dropped, events rejected one by one, and the offsets of those stored.
+ *
+ * @example
+ * ```ts
+ * const { accepted, duplicates, rejected, lastOffset } = await tandem.ingest('order', events);
+ * for (const r of rejected) console.warn(`event ${r.index}: ${r.error}`);
+ * ```
+ */
 export interface IngestResult {
   /** Valid events: stored now, or already in the log under the same idempotency key. */
   readonly accepted: number;
@@ -59,6 +92,14 @@ export interface IngestResult {
   readonly lastOffset: number | null;
 }
 
+/**
+ * What a published batch cycle did.
+ *
+ * @example
+ * ```ts
+ * const { version, cutoff, durationMs } = await tandem.runBatch();
+ * ```
+ */
 export interface BatchSummary {
   readonly version: number;
   readonly cutoff: number;
@@ -70,6 +111,15 @@ export interface BatchSummary {
   readonly views: Readonly<Record<string, { readonly rows: number; readonly durationMs: number }>>;
 }
 
+/**
+ * A snapshot of the three layers, for status pages and metrics.
+ *
+ * @example
+ * ```ts
+ * const { logEnd, batch, speed } = tandem.status();
+ * console.log(`log end ${logEnd}, batch v${batch?.version}, ${speed.keys} speed keys`);
+ * ```
+ */
 export interface EngineStatus {
   readonly logEnd: number;
   readonly sealedSegments: number;
@@ -90,7 +140,15 @@ export interface EngineStatus {
   readonly speed: RealtimeStats;
 }
 
-/** Batch runs that failed since the last one that published. */
+/**
+ * Batch runs that failed since the last one that published.
+ *
+ * @example
+ * ```ts
+ * const failing = tandem.status().batchFailing;
+ * if (failing !== null) console.error(`${failing.consecutive} batch runs failed: ${failing.error}`);
+ * ```
+ */
 export interface BatchFailure {
   /** Failed runs in a row. */
   readonly consecutive: number;
@@ -104,6 +162,15 @@ export interface BatchFailure {
   readonly code: string | null;
 }
 
+/**
+ * Where a running batch cycle is.
+ *
+ * @example
+ * ```ts
+ * const progress = tandem.status().batchProgress;
+ * if (progress !== null) console.log(progress.phase, `${progress.viewsDone}/${progress.viewsTotal}`);
+ * ```
+ */
 export interface BatchProgress {
   readonly startedAt: string;
   readonly phase: 'sealing' | 'exporting' | 'computing';

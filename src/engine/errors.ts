@@ -1,6 +1,15 @@
 import { TandemError } from '../definitions/errors.ts';
 
-/** Another engine (this process or another) has the data directory open. */
+/**
+ * Another engine (this process or another) has the data directory open.
+ *
+ * @example
+ * ```ts
+ * await Tandem.open({ dataDir, config }).catch((error) => {
+ *   if (error instanceof DataDirectoryLockedError) console.error(`in use by process ${error.pid}`);
+ * });
+ * ```
+ */
 export class DataDirectoryLockedError extends TandemError {
   readonly code = 'data_directory_locked';
   constructor(readonly dataDir: string, readonly pid: number | null) {
@@ -8,7 +17,16 @@ export class DataDirectoryLockedError extends TandemError {
   }
 }
 
-/** The speed layer holds as many keys, or as many bytes, as it may; a batch run is absorbing them. */
+/**
+ * The speed layer holds as many keys, or as many bytes, as it may; a batch run is absorbing them.
+ *
+ * @example
+ * ```ts
+ * await tandem.ingest('order', events).catch(async (error) => {
+ *   if (error instanceof SpeedLayerFullError) await new Promise((r) => setTimeout(r, 5_000)); // then retry: nothing was stored
+ * });
+ * ```
+ */
 export class SpeedLayerFullError extends TandemError {
   readonly code = 'speed_layer_full';
   /** @param measure what reached its limit: the number of keys, or the estimated bytes they take. */

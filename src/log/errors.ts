@@ -13,6 +13,13 @@ function dataDirOf(segment: string): string {
  * A log file holds bytes that fail their checksum or framing where no torn
  * tail can explain them: acknowledged events are unreadable, so the engine
  * will not start on it until someone decides (restore, or repair).
+ *
+ * @example
+ * ```ts
+ * await Tandem.open({ dataDir, config }).catch(async (error) => {
+ *   if (error instanceof CorruptLogError) console.error(error.message); // restore the file, or Tandem.repair(dataDir)
+ * });
+ * ```
  */
 export class CorruptLogError extends TandemError {
   readonly code = 'corrupt_log';
@@ -21,7 +28,16 @@ export class CorruptLogError extends TandemError {
   }
 }
 
-/** The log is closed or closing; no more appends are accepted. */
+/**
+ * The log is closed or closing; no more appends are accepted.
+ *
+ * @example
+ * ```ts
+ * await tandem.ingest('order', events).catch((error) => {
+ *   if (error instanceof LogClosedError) console.error('the engine is closing');
+ * });
+ * ```
+ */
 export class LogClosedError extends TandemError {
   readonly code = 'log_closed';
   constructor() {
@@ -29,7 +45,16 @@ export class LogClosedError extends TandemError {
   }
 }
 
-/** Writing or syncing the log failed (for example the disk is full); nothing of the failed group was acknowledged. */
+/**
+ * Writing or syncing the log failed (for example the disk is full); nothing of the failed group was acknowledged.
+ *
+ * @example
+ * ```ts
+ * await tandem.ingest('order', events).catch((error) => {
+ *   if (error instanceof LogWriteError) console.error(`writing ${error.file} failed; nothing of the group was stored`);
+ * });
+ * ```
+ */
 export class LogWriteError extends TandemError {
   readonly code = 'log_write_failed';
   constructor(readonly file: string, cause: unknown) {
@@ -37,7 +62,16 @@ export class LogWriteError extends TandemError {
   }
 }
 
-/** Encoding a group of events into log frames failed (a defect, not the disk): nothing of the group was written. */
+/**
+ * Encoding a group of events into log frames failed (a defect, not the disk): nothing of the group was written.
+ *
+ * @example
+ * ```ts
+ * await tandem.ingest('order', events).catch((error) => {
+ *   if (error instanceof LogEncodeError) console.error(error.eventTypes, error.cause);
+ * });
+ * ```
+ */
 export class LogEncodeError extends TandemError {
   readonly code = 'log_encode_failed';
   constructor(readonly eventTypes: readonly string[], cause: unknown) {
@@ -49,6 +83,13 @@ export class LogEncodeError extends TandemError {
  * More events wait to be made durable than the log takes (its disk is slower
  * than the ingest): the append is refused whole, so memory stays bounded and
  * the client can retry it later.
+ *
+ * @example
+ * ```ts
+ * await tandem.ingest('order', events).catch(async (error) => {
+ *   if (error instanceof LogOverloadedError) await new Promise((r) => setTimeout(r, 1_000)); // then retry
+ * });
+ * ```
  */
 export class LogOverloadedError extends TandemError {
   readonly code = 'log_overloaded';
@@ -60,6 +101,13 @@ export class LogOverloadedError extends TandemError {
 /**
  * The disk holding the data directory is full: nothing of the failed write
  * was acknowledged, and writing resumes by itself once space is freed.
+ *
+ * @example
+ * ```ts
+ * await tandem.ingest('order', events).catch((error) => {
+ *   if (error instanceof DiskFullError) console.error(`free space on the disk of ${error.dir}, then retry`);
+ * });
+ * ```
  */
 export class DiskFullError extends TandemError {
   readonly code = 'disk_full';
@@ -73,6 +121,13 @@ export class DiskFullError extends TandemError {
  * an event type with stored events is gone, or a stored field changed its type
  * or scale. Log frames hold normalized values without their schema (a number
  * is an integer scaled by its field's scale), so opening would misread them.
+ *
+ * @example
+ * ```ts
+ * await Tandem.open({ dataDir, config }).catch((error) => {
+ *   if (error instanceof StoredSchemaConflictError) console.error(error.eventType, error.field, error.message);
+ * });
+ * ```
  */
 export class StoredSchemaConflictError extends TandemError {
   readonly code = 'stored_schema_conflict';

@@ -20,7 +20,14 @@ import { listSegmentBases, segmentPath } from './segment-files.ts';
 /** The event type of a frame that stands for offsets whose events were lost to damage. */
 export const LOST_RANGE_TYPE = '';
 
-/** What repair did to one file. */
+/**
+ * What repair did to one file.
+ *
+ * @example
+ * ```ts
+ * for (const { file, lost, quarantined } of await Tandem.repair('./data')) console.log(file, lost, quarantined);
+ * ```
+ */
 export interface LogRepair {
   readonly file: string;
   /** Offsets whose events could not be read, as [from, to) ranges; empty for a torn tail cut off. */

@@ -1,16 +1,46 @@
 import { TandemError } from '../definitions/errors.ts';
 
-/** The request body cannot be read as events or as a query. */
+/**
+ * The request body cannot be read as events or as a query.
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.ingest('order', events).catch((error) => {
+ *   if (error instanceof MalformedBodyError) console.error(error.message);
+ * });
+ * ```
+ */
 export class MalformedBodyError extends TandemError {
   readonly code = 'malformed_body';
 }
 
-/** The request carries no API key, or one the server does not know. */
+/**
+ * The request carries no API key, or one the server does not know.
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.ingest('order', events).catch((error) => {
+ *   if (error instanceof UnauthorizedError) console.error(error.message);
+ * });
+ * ```
+ */
 export class UnauthorizedError extends TandemError {
   readonly code = 'unauthorized';
 }
 
-/** The request's API key is valid but lacks the scope the route needs. */
+/**
+ * The request's API key is valid but lacks the scope the route needs.
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.ingest('order', events).catch((error) => {
+ *   if (error instanceof ForbiddenError) console.error(error.message);
+ * });
+ * ```
+ */
 export class ForbiddenError extends TandemError {
   readonly code = 'forbidden';
   constructor(readonly scope: string, message: string) {
@@ -18,7 +48,17 @@ export class ForbiddenError extends TandemError {
   }
 }
 
-/** A request holds more events than the server takes at once. */
+/**
+ * A request holds more events than the server takes at once.
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.ingest('order', events).catch((error) => {
+ *   if (error instanceof TooManyEventsError) console.error(error.message);
+ * });
+ * ```
+ */
 export class TooManyEventsError extends TandemError {
   readonly code = 'too_many_events';
   constructor(readonly events: number, readonly limit: number) {
@@ -26,7 +66,17 @@ export class TooManyEventsError extends TandemError {
   }
 }
 
-/** A request body of a media type the route does not take (browsers send `text/plain` cross-site without asking first). */
+/**
+ * A request body of a media type the route does not take (browsers send `text/plain` cross-site without asking first).
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.ingest('order', events).catch((error) => {
+ *   if (error instanceof UnsupportedMediaTypeError) console.error(error.message);
+ * });
+ * ```
+ */
 export class UnsupportedMediaTypeError extends TandemError {
   readonly code = 'unsupported_media_type';
   constructor(readonly mediaType: string | undefined, wanted: string) {
@@ -35,7 +85,17 @@ export class UnsupportedMediaTypeError extends TandemError {
   }
 }
 
-/** A body declared in a charset other than UTF-8: decoding it as UTF-8 would change its text silently. */
+/**
+ * A body declared in a charset other than UTF-8: decoding it as UTF-8 would change its text silently.
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.ingest('order', events).catch((error) => {
+ *   if (error instanceof UnsupportedCharsetError) console.error(error.message);
+ * });
+ * ```
+ */
 export class UnsupportedCharsetError extends TandemError {
   readonly code = 'unsupported_charset';
   constructor(readonly charset: string) {
@@ -43,7 +103,17 @@ export class UnsupportedCharsetError extends TandemError {
   }
 }
 
-/** A body compressed in a way the server does not decode. */
+/**
+ * A body compressed in a way the server does not decode.
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.ingest('order', events).catch((error) => {
+ *   if (error instanceof UnsupportedEncodingError) console.error(error.message);
+ * });
+ * ```
+ */
 export class UnsupportedEncodingError extends TandemError {
   readonly code = 'unsupported_encoding';
   constructor(readonly encoding: string) {
@@ -51,7 +121,17 @@ export class UnsupportedEncodingError extends TandemError {
   }
 }
 
-/** A compressed body that does not decompress as its Content-Encoding says. */
+/**
+ * A compressed body that does not decompress as its Content-Encoding says.
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.ingest('order', events).catch((error) => {
+ *   if (error instanceof InvalidCompressionError) console.error(error.message);
+ * });
+ * ```
+ */
 export class InvalidCompressionError extends TandemError {
   readonly code = 'invalid_compression';
   constructor(readonly encoding: string) {
@@ -59,7 +139,17 @@ export class InvalidCompressionError extends TandemError {
   }
 }
 
-/** A JSON body with bytes that are not UTF-8: replacing them would change keys and values silently. */
+/**
+ * A JSON body with bytes that are not UTF-8: replacing them would change keys and values silently.
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.ingest('order', events).catch((error) => {
+ *   if (error instanceof InvalidUtf8Error) console.error(error.message);
+ * });
+ * ```
+ */
 export class InvalidUtf8Error extends TandemError {
   readonly code = 'invalid_utf8';
   constructor() {
@@ -67,7 +157,17 @@ export class InvalidUtf8Error extends TandemError {
   }
 }
 
-/** A body over the byte limit, counted after decompression. */
+/**
+ * A body over the byte limit, counted after decompression.
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.ingest('order', events).catch((error) => {
+ *   if (error instanceof BodyTooLargeError) console.error(error.message);
+ * });
+ * ```
+ */
 export class BodyTooLargeError extends TandemError {
   readonly code = 'body_too_large';
   constructor(readonly limit: number, decompressed = false) {
@@ -75,7 +175,17 @@ export class BodyTooLargeError extends TandemError {
   }
 }
 
-/** A keyless server on loopback got a request addressed to another name: a DNS-rebinding page, or a misrouted proxy. */
+/**
+ * A keyless server on loopback got a request addressed to another name: a DNS-rebinding page, or a misrouted proxy.
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.ingest('order', events).catch((error) => {
+ *   if (error instanceof HostNotAllowedError) console.error(error.message);
+ * });
+ * ```
+ */
 export class HostNotAllowedError extends TandemError {
   readonly code = 'host_not_allowed';
   constructor() {
@@ -83,7 +193,17 @@ export class HostNotAllowedError extends TandemError {
   }
 }
 
-/** A keyless server on loopback got a request from a web page of another site. */
+/**
+ * A keyless server on loopback got a request from a web page of another site.
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.ingest('order', events).catch((error) => {
+ *   if (error instanceof CrossOriginError) console.error(error.message);
+ * });
+ * ```
+ */
 export class CrossOriginError extends TandemError {
   readonly code = 'cross_origin';
   constructor() {
@@ -91,7 +211,17 @@ export class CrossOriginError extends TandemError {
   }
 }
 
-/** The server is closing: it finishes the requests it has and takes no new ones. */
+/**
+ * The server is closing: it finishes the requests it has and takes no new ones.
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.ingest('order', events).catch((error) => {
+ *   if (error instanceof ShuttingDownError) console.error(error.message);
+ * });
+ * ```
+ */
 export class ShuttingDownError extends TandemError {
   readonly code = 'shutting_down';
   constructor() {
@@ -99,7 +229,17 @@ export class ShuttingDownError extends TandemError {
   }
 }
 
-/** A client took longer than allowed to send its request's headers or its whole request. */
+/**
+ * A client took longer than allowed to send its request's headers or its whole request.
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.ingest('order', events).catch((error) => {
+ *   if (error instanceof RequestTimeoutError) console.error(error.message);
+ * });
+ * ```
+ */
 export class RequestTimeoutError extends TandemError {
   readonly code = 'request_timeout';
   constructor(readonly headersMs: number, readonly requestMs: number) {
@@ -107,7 +247,17 @@ export class RequestTimeoutError extends TandemError {
   }
 }
 
-/** Request headers over node's size limit. */
+/**
+ * Request headers over node's size limit.
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.ingest('order', events).catch((error) => {
+ *   if (error instanceof HeadersTooLargeError) console.error(error.message);
+ * });
+ * ```
+ */
 export class HeadersTooLargeError extends TandemError {
   readonly code = 'headers_too_large';
   constructor(readonly limit: number) {
@@ -115,7 +265,17 @@ export class HeadersTooLargeError extends TandemError {
   }
 }
 
-/** Bytes that do not parse as an HTTP/1.1 request. */
+/**
+ * Bytes that do not parse as an HTTP/1.1 request.
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.ingest('order', events).catch((error) => {
+ *   if (error instanceof MalformedHttpError) console.error(error.message);
+ * });
+ * ```
+ */
 export class MalformedHttpError extends TandemError {
   readonly code = 'malformed_http';
   constructor() {

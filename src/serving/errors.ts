@@ -1,6 +1,15 @@
 import { TandemError } from '../definitions/errors.ts';
 
-/** A query is malformed; `field` names the part of the query at fault (e.g. `from`, `orderBy[0].measure`). */
+/**
+ * A query is malformed; `field` names the part of the query at fault (e.g. `from`, `orderBy[0].measure`).
+ *
+ * @example
+ * ```ts
+ * await tandem.query({ view: 'revenue_by_country', limit: -1 }).catch((error) => {
+ *   if (error instanceof InvalidQueryError) console.error(`${error.field}: ${error.message}`);
+ * });
+ * ```
+ */
 export class InvalidQueryError extends TandemError {
   readonly code = 'invalid_query';
   constructor(readonly field: string, message: string) {
@@ -8,6 +17,16 @@ export class InvalidQueryError extends TandemError {
   }
 }
 
+/**
+ * A query names a view the config does not define.
+ *
+ * @example
+ * ```ts
+ * await tandem.query({ view: name }).catch((error) => {
+ *   if (error instanceof UnknownViewError) console.error(`no view ${error.view}`);
+ * });
+ * ```
+ */
 export class UnknownViewError extends TandemError {
   readonly code = 'unknown_view';
   constructor(readonly view: string) {
@@ -15,6 +34,16 @@ export class UnknownViewError extends TandemError {
   }
 }
 
+/**
+ * A query names a dimension its view does not have; `field` is the part of the query at fault.
+ *
+ * @example
+ * ```ts
+ * await tandem.query({ view: 'revenue_by_country', groupBy: [name] }).catch((error) => {
+ *   if (error instanceof UnknownDimensionError) console.error(error.field, error.dimension);
+ * });
+ * ```
+ */
 export class UnknownDimensionError extends TandemError {
   readonly code = 'unknown_dimension';
   constructor(readonly field: string, readonly dimension: string, readonly view: string) {
@@ -22,6 +51,16 @@ export class UnknownDimensionError extends TandemError {
   }
 }
 
+/**
+ * A query names a measure its view does not have; `field` is the part of the query at fault.
+ *
+ * @example
+ * ```ts
+ * await tandem.query({ view: 'revenue_by_country', orderBy: [{ measure: name }] }).catch((error) => {
+ *   if (error instanceof UnknownMeasureError) console.error(error.field, error.measure);
+ * });
+ * ```
+ */
 export class UnknownMeasureError extends TandemError {
   readonly code = 'unknown_measure';
   constructor(readonly field: string, readonly measure: string, readonly view: string) {
@@ -29,7 +68,16 @@ export class UnknownMeasureError extends TandemError {
   }
 }
 
-/** A query's answer has more rows than the caller allows; `field` is `limit`, the part of the query that fixes it. */
+/**
+ * A query's answer has more rows than the caller allows; `field` is `limit`, the part of the query that fixes it.
+ *
+ * @example
+ * ```ts
+ * await tandem.query(query, { maxRows: 1_000 }).catch((error) => {
+ *   if (error instanceof ResultTooLargeError) return tandem.query({ ...query, limit: 1_000 });
+ * });
+ * ```
+ */
 export class ResultTooLargeError extends TandemError {
   readonly code = 'result_too_large';
   readonly field = 'limit';
@@ -38,7 +86,16 @@ export class ResultTooLargeError extends TandemError {
   }
 }
 
-/** A query ran past the caller's time limit and was stopped. */
+/**
+ * A query ran past the caller's time limit and was stopped.
+ *
+ * @example
+ * ```ts
+ * await tandem.query(query, { timeoutMs: 500 }).catch((error) => {
+ *   if (error instanceof QueryTimeoutError) console.warn('narrow the range and try again');
+ * });
+ * ```
+ */
 export class QueryTimeoutError extends TandemError {
   readonly code = 'query_timeout';
   constructor(readonly timeoutMs: number) {

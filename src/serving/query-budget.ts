@@ -8,7 +8,14 @@
  */
 import { QueryTimeoutError, ResultTooLargeError } from './errors.ts';
 
-/** Limits on one query; absent fields mean no limit. */
+/**
+ * Limits on one query; absent fields mean no limit.
+ *
+ * @example
+ * ```ts
+ * await tandem.query({ view: 'revenue_by_country' }, { maxRows: 10_000, timeoutMs: 2_000 });
+ * ```
+ */
 export interface QueryLimits {
   /** Most rows an answer may have; a larger answer is refused. */
   readonly maxRows?: number;

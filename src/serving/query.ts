@@ -11,10 +11,25 @@ import type {
   FieldsSpec, Granularity, MeasureValue, QueryGranularity, TandemConfig, TypeOfSpec, ValueOfType, ViewFields, ViewName, ViewOf,
 } from '../definitions/index.ts';
 
+/**
+ * Which layer answers: both merged, or one alone for debugging.
+ *
+ * @example
+ * ```ts
+ * await tandem.query({ view: 'revenue_by_country', layer: 'batch' satisfies Layer });
+ * ```
+ */
 export type Layer = 'merged' | 'batch' | 'speed';
 export const LAYERS: readonly Layer[] = ['merged', 'batch', 'speed'];
 
-/** A dimension value as users write it in `where`. */
+/**
+ * A dimension value as users write it in `where`.
+ *
+ * @example
+ * ```ts
+ * await tandem.query({ view: 'revenue_by_country', where: { country: ['DE', 'FR'] satisfies DimensionInput[] } });
+ * ```
+ */
 export type DimensionInput = string | number | boolean | null;
 
 /**
@@ -49,9 +64,26 @@ export interface Query {
   readonly layer?: Layer;
 }
 
-/** One answer row: the grouped dimensions, `time` (ISO, unless granularity is `all`), and each measure. */
+/**
+ * One answer row: the grouped dimensions, `time` (ISO, unless granularity is `all`), and each measure.
+ *
+ * @example
+ * ```ts
+ * const { rows } = await tandem.query({ view: 'revenue_by_country', groupBy: ['country'], granularity: 'all' });
+ * for (const row of rows) console.log(row.country, row.revenue);
+ * ```
+ */
 export type QueryRow = Readonly<Record<string, DimensionInput | MeasureValue>>;
 
+/**
+ * Where an answer came from: the batch version and cutoff, the log end, and the layer.
+ *
+ * @example
+ * ```ts
+ * const { meta } = await tandem.query({ view: 'revenue_by_country' });
+ * console.log(`batch below ${meta.batchCutoff}, speed layer up to ${meta.logEnd}`);
+ * ```
+ */
 export interface QueryMeta {
   /** The batch version that answered, or null before the first batch. */
   readonly batchVersion: number | null;

@@ -11,9 +11,24 @@
  */
 
 export const MEASURE_TYPES = ['count', 'sum', 'min', 'max', 'avg'] as const;
+/**
+ * The kinds of measure a view may define.
+ *
+ * @example
+ * ```ts
+ * const type: MeasureType = 'avg';
+ * ```
+ */
 export type MeasureType = (typeof MEASURE_TYPES)[number];
 
-/** What a query returns for a measure. A sum too large for a double comes back as exact decimal text. */
+/**
+ * What a query returns for a measure. A sum too large for a double comes back as exact decimal text.
+ *
+ * @example
+ * ```ts
+ * const revenue: MeasureValue = rows[0]!.revenue; // a number, exact decimal text past 2^53, or null
+ * ```
+ */
 export type MeasureValue = number | string | null;
 
 /** A plain value read back from SQL after the batch layer unwraps DuckDB's types (DECIMAL becomes its scaled bigint). */
