@@ -1,0 +1,130 @@
+/**
+ * Who runs the batch layer, and which batch version every node serves: one
+ * record under one key, so that the lease and the publish are fenced by the
+ * same compare-and-set.
+ *
+ * The record holds the lease (holder, term, expiry) and the published
+ * version. A node takes the lease when it is free or expired (the term goes
+ * up), renews it while it runs, and publishes a version by rewriting the
+ * record at the revision it read, and only if that revision still shows it as
+ * the holder of an unexpired lease of its own term. A node that lost its
+ * lease (paused past the expiry, say, while another took over) reads a record
+ * that names another holder, or writes against a revision that moved on:
+ * either way its publish is refused. That is the fence: no two nodes can
+ * publish under the same lease, and a version is only ever published by the
+ * node that held the lease when the record was written.
+ *
+ * NATS 2.9 has no per-key TTL, so expiry is a timestamp that the holder
+ * renews. Expiry is advisory: a node does not publish past its own lease's
+ * expiry, but the fence is the compare-and-set. A write that lands late on a
+ * lease nobody took over is harmless (its version is exact either way), and
+ * once another node took it, the record has moved on and the write fails.
+ *
+ * @module
+ */
+import type { RevisionedStore } from './revisioned-store.ts';
+
+/** The lease on the batch layer. */
+export interface BatchLease {
+  readonly holder: string;
+  /** Goes up each time the lease changes hands. */
+  readonly term: number;
+  /** Epoch ms after which another node may take it. */
+  readonly expiresAt: number;
+}
+
+/** A published batch version: its number and, per log partition, the stream position it covers below. */
+export interface PublishedBatch {
+  readonly version: number;
+  readonly cutoffs: readonly number[];
+  /** The term of the lease it was published under. */
+  readonly term: number;
+}
+
+export interface ControlRecord {
+  readonly lease: BatchLease | null;
+  readonly published: PublishedBatch | null;
+}
+
+export const CONTROL_KEY = 'batch-control';
+
+const EMPTY: ControlRecord = { lease: null, published: null };
+
+export interface BatchControlOptions {
+  /** This node's name, unique in the cluster. */
+  readonly node: string;
+  /** How long a lease lasts without renewal. */
+  readonly leaseMs: number;
+  /** The clock, in epoch ms; the tests drive it. */
+  readonly now?: () => number;
+}
+
+/** Why a publish was refused. */
+export type PublishRefusal = 'not the lease holder' | 'lease expired' | 'record moved on' | 'version not newer';
+
+export class BatchControl {
+  readonly #now: () => number;
+  /** The term this node holds, as of its last successful write; null when it holds none. */
+  #term: number | null = null;
+
+  constructor(private readonly store: RevisionedStore<ControlRecord>, private readonly options: BatchControlOptions) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The record as stored now. */
+  async read(): Promise<ControlRecord> {
+    return (await this.store.get(CONTROL_KEY))?.value ?? EMPTY;
+  }
+
+  /**
+   * Takes the lease if it is free or expired, or renews it if this node holds
+   * it. Resolves with whether this node holds it afterwards.
+   */
+  async acquire(): Promise<boolean> {
+    const current = await this.store.get(CONTROL_KEY);
+    const record = current?.value ?? EMPTY;
+    const now = this.#now();
+    const lease = record.lease;
+    const mine = lease !== null && lease.holder === this.options.node && lease.term === this.#term;
+    if (lease !== null && !mine && lease.expiresAt > now) return this.#lost();
+    const term = mine ? lease.term : (lease?.term ?? 0) + 1;
+    const next: ControlRecord = { ...record, lease: { holder: this.options.node, term, expiresAt: now + this.options.leaseMs } };
+    const written = current === undefined ? await this.store.create(CONTROL_KEY, next) : await this.store.update(CONTROL_KEY, next, current.revision);
+    if (written === undefined) return this.#lost();
+    this.#term = term;
+    return true;
+  }
+
+  /** Lets the lease go, so another node need not wait for it to expire. */
+  async release(): Promise<void> {
+    const current = await this.store.get(CONTROL_KEY);
+    const lease = current?.value.lease;
+    if (current === undefined || lease?.holder !== this.options.node || lease.term !== this.#term) return;
+    await this.store.update(CONTROL_KEY, { ...current.value, lease: { ...lease, expiresAt: 0 } }, current.revision);
+    this.#term = null;
+  }
+
+  /**
+   * Publishes a batch version, fenced: refused unless the stored record still
+   * shows this node holding an unexpired lease of the term it took, and the
+   * version is newer than the published one.
+   */
+  async publish(version: number, cutoffs: readonly number[]): Promise<{ ok: true } | { ok: false; reason: PublishRefusal }> {
+    const current = await this.store.get(CONTROL_KEY);
+    const lease = current?.value.lease;
+    if (current === undefined || lease === null || lease === undefined || lease.holder !== this.options.node || lease.term !== this.#term) {
+      this.#lost();
+      return { ok: false, reason: 'not the lease holder' };
+    }
+    if (lease.expiresAt <= this.#now()) return { ok: false, reason: 'lease expired' };
+    if ((current.value.published?.version ?? 0) >= version) return { ok: false, reason: 'version not newer' };
+    const next: ControlRecord = { ...current.value, published: { version, cutoffs: [...cutoffs], term: lease.term } };
+    const written = await this.store.update(CONTROL_KEY, next, current.revision);
+    return written === undefined ? { ok: false, reason: 'record moved on' } : { ok: true };
+  }
+
+  #lost(): false {
+    this.#term = null;
+    return false;
+  }
+}
