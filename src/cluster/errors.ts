@@ -1,0 +1,183 @@
+/**
+ * Typed errors of cluster mode's log, one class per failure mode, each with a
+ * stable `code` and a one-sentence message that says what to do.
+ *
+ * @module
+ */
+import { TandemError } from '../definitions/errors.ts';
+
+/**
+ * The optional NATS client packages are not installed: cluster mode loads
+ * them only when it starts, so `import 'tandem'` never needs them.
+ *
+ * @example
+ * ```ts
+ * await ClusterLog.open(options).catch((error) => {
+ *   if (error instanceof NatsClientMissingError) console.error(error.message); // npm install the packages it names
+ * });
+ * ```
+ */
+export class NatsClientMissingError extends TandemError {
+  readonly code = 'nats_client_missing';
+  constructor(readonly packages: readonly string[], cause: unknown) {
+    super(`Cluster mode needs the NATS client packages, which are not installed: run 'npm install ${packages.join(' ')}'.`, { cause });
+  }
+}
+
+/**
+ * No NATS server of the list could be reached when the log opened.
+ *
+ * @example
+ * ```ts
+ * await ClusterLog.open(options).catch((error) => {
+ *   if (error instanceof NatsConnectError) console.error(error.servers, error.cause);
+ * });
+ * ```
+ */
+export class NatsConnectError extends TandemError {
+  readonly code = 'nats_connect_failed';
+  constructor(readonly servers: readonly string[], cause: unknown) {
+    super(`Could not connect to any NATS server of ${servers.join(', ')}: ${(cause as Error).message ?? String(cause)}.`, { cause });
+  }
+}
+
+/**
+ * A cluster option is out of range (a cluster name with characters a stream name cannot hold, no partitions, …).
+ *
+ * @example
+ * ```ts
+ * await ClusterLog.open({ ...options, clusterName: 'a.b' }).catch((error) => {
+ *   if (error instanceof InvalidClusterOptionError) console.error(error.option, error.message);
+ * });
+ * ```
+ */
+export class InvalidClusterOptionError extends TandemError {
+  readonly code = 'invalid_cluster_option';
+  constructor(readonly option: string, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * A partition's stream exists with settings this log cannot use as they are
+ * (another partition count, replica count or subject, a size or age limit
+ * that would discard events): it is never changed behind an operator's back.
+ *
+ * @example
+ * ```ts
+ * await ClusterLog.open(options).catch((error) => {
+ *   if (error instanceof PartitionStreamMismatchError) console.error(`${error.stream}: ${error.setting}`);
+ * });
+ * ```
+ */
+export class PartitionStreamMismatchError extends TandemError {
+  readonly code = 'partition_stream_mismatch';
+  constructor(readonly stream: string, readonly setting: string, readonly expected: unknown, readonly actual: unknown) {
+    super(`Stream ${stream} has ${setting} ${JSON.stringify(actual)} where this cluster needs ${JSON.stringify(expected)}: fix the stream or the cluster settings, since changing either would misplace or lose events.`);
+  }
+}
+
+/**
+ * One event encodes to more bytes than one message may carry, so the append was refused whole and nothing was published.
+ *
+ * @example
+ * ```ts
+ * await log.append('order', events).catch((error) => {
+ *   if (error instanceof EventTooLargeError) console.error(`event ${error.index} takes ${error.bytes} bytes`);
+ * });
+ * ```
+ */
+export class EventTooLargeError extends TandemError {
+  readonly code = 'event_too_large';
+  constructor(readonly eventType: string, readonly index: number, readonly bytes: number, readonly limit: number) {
+    super(`Event ${index} of type '${eventType}' takes ${bytes} bytes encoded, more than the ${limit} a log message may carry, so nothing of this append was stored.`);
+  }
+}
+
+/**
+ * A partition's stream did not acknowledge a message within the retry budget
+ * (no quorum, no leader, no connection): the events may or may not be stored,
+ * so the append can be retried, and its idempotency keys make that safe.
+ *
+ * @example
+ * ```ts
+ * await log.append('order', events).catch((error) => {
+ *   if (error instanceof AppendUnacknowledgedError) console.error(error.partition, error.acknowledged); // retry later
+ * });
+ * ```
+ */
+export class AppendUnacknowledgedError extends TandemError {
+  readonly code = 'append_unacknowledged';
+  constructor(readonly partition: number, readonly waitedMs: number, readonly acknowledged: readonly number[], cause: unknown) {
+    super(`Partition ${partition} did not acknowledge the append within ${Math.round(waitedMs / 1000)} s, so its events may or may not be stored: retry it, and its idempotency keys keep it from counting twice.`, { cause });
+  }
+}
+
+/**
+ * A partition's stream answered a publish with an error that retrying cannot
+ * clear (the stream is gone, full, or refuses the message): nothing of that
+ * message was stored.
+ *
+ * @example
+ * ```ts
+ * await log.append('order', events).catch((error) => {
+ *   if (error instanceof AppendRejectedError) console.error(error.partition, error.reason);
+ * });
+ * ```
+ */
+export class AppendRejectedError extends TandemError {
+  readonly code = 'append_rejected';
+  constructor(readonly partition: number, readonly reason: string, readonly acknowledged: readonly number[], cause: unknown) {
+    super(`Partition ${partition} refused the append (${reason}), so that partition's events were not stored.`, { cause });
+  }
+}
+
+/**
+ * Events were asked for below the start of a partition's stream: they were
+ * archived and purged from it, so they must be read from the archive.
+ *
+ * @example
+ * ```ts
+ * for await (const m of log.replay(0, 1)) { ... } // throws PartitionPurgedError once the head is archived
+ * ```
+ */
+export class PartitionPurgedError extends TandemError {
+  readonly code = 'partition_purged';
+  constructor(readonly partition: number, readonly fromSeq: number, readonly firstSeq: number) {
+    super(`Partition ${partition} starts at sequence ${firstSeq}, after the requested ${fromSeq}: the earlier events were archived, so read them from the archive.`);
+  }
+}
+
+/**
+ * A consumer did not reach a position within the time it was given.
+ *
+ * @example
+ * ```ts
+ * await consumer.waitFor(position, 5_000).catch((error) => {
+ *   if (error instanceof PositionWaitTimeoutError) console.error(error.applied, error.wanted); // answer 503, Retry-After
+ * });
+ * ```
+ */
+export class PositionWaitTimeoutError extends TandemError {
+  readonly code = 'position_wait_timeout';
+  constructor(readonly wanted: readonly number[], readonly applied: readonly number[], readonly waitedMs: number) {
+    super(`The log was applied up to [${applied.join(', ')}] and not yet to [${wanted.join(', ')}] after ${waitedMs} ms: retry shortly.`);
+  }
+}
+
+/**
+ * The cluster log is closed or closing; no more appends or reads are accepted.
+ *
+ * @example
+ * ```ts
+ * await log.append('order', events).catch((error) => {
+ *   if (error instanceof ClusterLogClosedError) console.error('the node is shutting down');
+ * });
+ * ```
+ */
+export class ClusterLogClosedError extends TandemError {
+  readonly code = 'cluster_log_closed';
+  constructor() {
+    super('The cluster log is closed.');
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The deterministic duplicate rule every consumer of a partition applies
+ * alike, so that every node derives the same events from the same stream
+ * prefix:
+ *
+ * 1. A message whose `Nats-Msg-Id` was already seen among the partition's
+ *    previous `messageIdWindow` messages is dropped whole: a publish that
+ *    was retried after its first copy had been stored (JetStream's own
+ *    window is time-bound and in memory; this one counts messages, so every
+ *    consumer draws it at the same place). This is what keeps a retried
+ *    append of events without keys from counting twice.
+ * 2. Within the partition, the first occurrence (lowest sequence, then lowest
+ *    line) of an (event type, idempotency key) wins, and every later one is
+ *    dropped, however long after it comes (or, for a type with an
+ *    `idempotencyWindow` of N, while the first is among the partition's
+ *    latest N stored events of that type). Routing sends every copy of a key
+ *    to the same partition, so this decides for the whole cluster.
+ *
+ * The rule depends only on the messages and their order, never on time or on
+ * which node reads, so the filter must see every message of the partition
+ * from its first (or start from a state built from the same prefix).
+ *
+ * @module
+ */
+import { selectEvents, type Catalog, type EventColumns } from '../definitions/index.ts';
+import { IdempotencyIndex } from '../log/index.ts';
+import type { LogMessage } from './log-message.ts';
+
+/** Messages whose ids are remembered per partition by default: about 6 MiB, and many minutes of retries at thousands of appends a second. */
+export const DEFAULT_MESSAGE_ID_WINDOW = 65_536;
+
+/** The events of a message that count. */
+export interface Admitted {
+  readonly partition: number;
+  readonly seq: number;
+  readonly eventType: string;
+  /** The kept events, in line order. */
+  readonly events: EventColumns;
+  /** For each kept event, its line in the message: its position is (seq, line). */
+  readonly lines: readonly number[];
+  /** Events of the message dropped as repeated keys. */
+  readonly duplicates: number;
+}
+
+export type Verdict =
+  | { readonly kind: 'admitted'; readonly admitted: Admitted }
+  | { readonly kind: 'repeated-message'; readonly seq: number; readonly msgId: string }
+  | { readonly kind: 'skipped'; readonly seq: number; readonly reason: string };
+
+export interface FirstOccurrenceOptions {
+  /** Message ids remembered, counted in messages. Default {@link DEFAULT_MESSAGE_ID_WINDOW}. */
+  readonly messageIdWindow?: number;
+}
+
+/** One partition's duplicate rule: feed it every message in sequence order. */
+export class FirstOccurrenceFilter {
+  /** The idempotency keys stored so far in this partition (or within each type's window). */
+  readonly keys: IdempotencyIndex;
+  readonly #catalog: Catalog;
+  readonly #window: number;
+  readonly #ids = new Set<string>();
+  readonly #ring: string[] = [];
+  #admittedMessages = 0;
+  #lastSeq = 0;
+
+  constructor(catalog: Catalog, options: FirstOccurrenceOptions = {}) {
+    this.#catalog = catalog;
+    this.#window = options.messageIdWindow ?? DEFAULT_MESSAGE_ID_WINDOW;
+    const windows = [...catalog.eventTypes.values()].flatMap((e) => (e.idempotencyWindow === undefined ? [] : [[e.name, e.idempotencyWindow] as const]));
+    this.keys = new IdempotencyIndex(new Map(windows));
+  }
+
+  /** The sequence of the last message seen. */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /** Applies the rule to the next message of the partition; messages must come in increasing sequence order. */
+  admit(message: LogMessage): Verdict {
+    if (message.seq <= this.#lastSeq) throw new Error(`message ${message.seq} after ${this.#lastSeq}: a partition's messages must be seen once each, in order`);
+    this.#lastSeq = message.seq;
+    if (message.kind === 'skipped') return { kind: 'skipped', seq: message.seq, reason: message.reason };
+    if (message.msgId !== '' && this.#ids.has(message.msgId)) return { kind: 'repeated-message', seq: message.seq, msgId: message.msgId };
+    this.#remember(message.msgId);
+    const schema = this.#catalog.eventTypes.get(message.eventType)!;
+    const field = schema.idempotencyKey;
+    const { events } = message;
+    const admitted = (kept: EventColumns, lines: readonly number[], duplicates: number): Verdict =>
+      ({ kind: 'admitted', admitted: { partition: message.partition, seq: message.seq, eventType: message.eventType, events: kept, lines, duplicates } });
+    if (field === undefined) return admitted(events, Array.from({ length: events.count }, (_, i) => i), 0);
+    const keys = events.columns[schema.fields.indexOf(field)] as (string | null)[];
+    const lines: number[] = [];
+    for (let i = 0; i < events.count; i++) {
+      const key = keys[i] ?? '';
+      if (this.keys.has(message.eventType, key)) continue;
+      this.keys.add(message.eventType, key);
+      lines.push(i);
+    }
+    return admitted(lines.length === events.count ? events : selectEvents(events, lines), lines, events.count - lines.length);
+  }
+
+  #remember(msgId: string): void {
+    if (msgId === '' || this.#window <= 0) return;
+    const slot = this.#admittedMessages++ % this.#window;
+    const evicted = this.#ring[slot];
+    if (evicted !== undefined) this.#ids.delete(evicted);
+    this.#ring[slot] = msgId;
+    this.#ids.add(msgId);
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * A consumer of the whole log: follows every partition from its first
+ * message, applies the duplicate rule (`first-occurrence.ts`) to each, and
+ * hands what counts to its listener, partition by partition in sequence
+ * order. Two consumers on any nodes that have applied the same position have
+ * been handed the same events: that is what lets every node's speed layer,
+ * and the batch layer, agree.
+ *
+ * It also tells how far it has applied each partition, and waits for a
+ * position (read-your-writes: an ingest answer carries one).
+ *
+ * @module
+ */
+import type { Catalog } from '../definitions/index.ts';
+import type { ClusterLog } from './cluster-log.ts';
+import { PositionWaitTimeoutError } from './errors.ts';
+import { FirstOccurrenceFilter, type FirstOccurrenceOptions, type Verdict } from './first-occurrence.ts';
+import { emptyPosition, reaches, type IngestPosition } from './ingest-position.ts';
+import type { Following } from './partition-reader.ts';
+
+/** Told of every message, in sequence order within its partition. */
+export type VerdictListener = (verdict: Verdict, partition: number) => void;
+
+export interface LogConsumerOptions extends FirstOccurrenceOptions {
+  /** The catalog the rule reads keys with. Default: the log's. */
+  readonly catalog?: Catalog;
+  /**
+   * One filter per partition that has already seen a prefix of it (fed from
+   * an archive, or a replay): each partition is followed from the message
+   * after the last its filter saw. Default: new filters, from each partition's first message.
+   */
+  readonly filters?: readonly FirstOccurrenceFilter[];
+  /** Told if following a partition ends with an error (the consumer then stops advancing there). */
+  readonly onError?: (error: unknown, partition: number) => void;
+}
+
+interface Waiter {
+  readonly wanted: IngestPosition;
+  resolve(): void;
+}
+
+export class LogConsumer {
+  readonly filters: readonly FirstOccurrenceFilter[];
+  readonly #applied: number[];
+  readonly #following: Following[] = [];
+  #waiters: Waiter[] = [];
+
+  private constructor(filters: FirstOccurrenceFilter[], partitions: number) {
+    this.filters = filters;
+    this.#applied = emptyPosition(partitions);
+  }
+
+  /** Starts following every partition of `log`: from its first message, or after what `options.filters` saw. */
+  static async start(log: ClusterLog, listener: VerdictListener, options: LogConsumerOptions = {}): Promise<LogConsumer> {
+    const catalog = options.catalog ?? log.catalog;
+    const filters = options.filters !== undefined ? [...options.filters] : Array.from({ length: log.partitions }, () => new FirstOccurrenceFilter(catalog, options));
+    if (filters.length !== log.partitions) throw new Error(`${filters.length} filters for ${log.partitions} partitions`);
+    const consumer = new LogConsumer(filters, log.partitions);
+    filters.forEach((f, p) => (consumer.#applied[p] = f.lastSeq));
+    try {
+      for (let p = 0; p < log.partitions; p++) {
+        const following = await log.follow(p, filters[p]!.lastSeq + 1, (message) => {
+          const verdict = filters[p]!.admit(message);
+          consumer.#applied[p] = message.seq;
+          listener(verdict, p);
+          consumer.#wake();
+        });
+        consumer.#following.push(following);
+        following.done.catch((error: unknown) => options.onError?.(error, p));
+      }
+    } catch (error) {
+      await consumer.stop();
+      throw error;
+    }
+    return consumer;
+  }
+
+  /** Per partition, the sequence of the last message applied. */
+  get applied(): IngestPosition {
+    return [...this.#applied];
+  }
+
+  /** Resolves once every partition is applied at least to `wanted`; {@link PositionWaitTimeoutError} after `timeoutMs`. */
+  waitFor(wanted: IngestPosition, timeoutMs: number): Promise<void> {
+    if (reaches(this.#applied, wanted)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        wanted,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        reject(new PositionWaitTimeoutError(wanted, this.applied, timeoutMs));
+      }, timeoutMs);
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Waits until everything in the log when called is applied. */
+  async catchUp(log: ClusterLog, timeoutMs: number): Promise<IngestPosition> {
+    const ends = await log.ends();
+    await this.waitFor(ends, timeoutMs);
+    return ends;
+  }
+
+  #wake(): void {
+    if (this.#waiters.length === 0) return;
+    const ready = this.#waiters.filter((w) => reaches(this.#applied, w.wanted));
+    if (ready.length === 0) return;
+    this.#waiters = this.#waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve();
+  }
+
+  /** Stops following every partition. */
+  async stop(): Promise<void> {
+    await Promise.all(this.#following.map((f) => f.stop()));
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The NATS client packages, loaded when cluster mode starts and never
+ * before: they are optional peer dependencies, so `import 'tandem'` (and an
+ * install on a Node version their engines field leaves out) never needs
+ * them. Only types are imported statically, and types leave no trace in the
+ * emitted JavaScript.
+ *
+ * @module
+ */
+import type * as JetStreamModule from '@nats-io/jetstream';
+import type * as TransportModule from '@nats-io/transport-node';
+import { NatsClientMissingError } from './errors.ts';
+
+export interface NatsModules {
+  readonly transport: typeof TransportModule;
+  readonly jetstream: typeof JetStreamModule;
+}
+
+export const NATS_PACKAGES = ['@nats-io/transport-node', '@nats-io/jetstream'] as const;
+
+let loaded: Promise<NatsModules> | undefined;
+
+/** The NATS client modules, imported once; {@link NatsClientMissingError} if they are not installed. */
+export function loadNats(): Promise<NatsModules> {
+  loaded ??= Promise.all([import('@nats-io/transport-node'), import('@nats-io/jetstream')]).then(
+    ([transport, jetstream]) => ({ transport, jetstream }),
+    (error: unknown) => {
+      loaded = undefined;
+      const code = (error as { code?: string }).code;
+      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new NatsClientMissingError(NATS_PACKAGES, error);
+      throw error;
+    },
+  );
+  return loaded;
+}

@@ -1,0 +1,37 @@
+/**
+ * The names a cluster gives its partitions' streams and subjects. The cluster
+ * name prefixes every one of them, so two clusters can share a NATS system;
+ * it may hold only letters, digits, `_` and `-` (a stream name may not hold
+ * `.`, and in a subject `.`, `*` and `>` mean something).
+ *
+ * @module
+ */
+import { InvalidClusterOptionError } from './errors.ts';
+
+const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** Throws {@link InvalidClusterOptionError} unless `name` can prefix stream names and subjects. */
+export function checkClusterName(name: string): void {
+  if (!CLUSTER_NAME.test(name)) {
+    throw new InvalidClusterOptionError('clusterName', `The cluster name '${name}' must be 1 to 64 letters, digits, '_' or '-', starting with a letter or digit, since it prefixes stream names and subjects.`);
+  }
+}
+
+/** The stream holding partition `partition` of cluster `clusterName`'s log. */
+export function partitionStream(clusterName: string, partition: number): string {
+  return `${clusterName}_log_${partition}`;
+}
+
+/** The one subject that stream takes. */
+export function partitionSubject(clusterName: string, partition: number): string {
+  return `${clusterName}.log.${partition}`;
+}
+
+/**
+ * The stream's description, which records the partition count: routing is
+ * `hash mod P`, so a log opened with another count would send keys to the
+ * wrong partitions, and opening it is refused instead.
+ */
+export function partitionDescription(clusterName: string, partition: number, partitions: number): string {
+  return `Tandem event log of cluster ${clusterName}: partition ${partition} of ${partitions}`;
+}

@@ -1,0 +1,43 @@
+/**
+ * Which partition an event goes to. An event with an idempotency key goes to
+ * `fnv1a32(eventType, key) mod P`, so every copy of a key lands in the same
+ * partition whichever node received it, and one partition's consumers alone
+ * decide which copy counts. Events without a key are spread: each append
+ * goes whole to the next partition in turn (per router, so per node), which
+ * keeps one message per append and the partitions about even.
+ *
+ * @module
+ */
+import { fnv1a32Of } from './fnv1a.ts';
+
+/**
+ * The partition of a keyed event.
+ *
+ * @example
+ * ```ts
+ * keyPartition('order', 'o-17', 3); // the same on every node, in every version
+ * ```
+ */
+export function keyPartition(eventType: string, key: string, partitions: number): number {
+  return fnv1a32Of(eventType, key) % partitions;
+}
+
+export class PartitionRouter {
+  #next: number;
+
+  constructor(readonly partitions: number, start = 0) {
+    this.#next = start % partitions;
+  }
+
+  /** Per event, its partition: by key when there are keys, else all to the next partition in turn. */
+  route(eventType: string, count: number, keys: readonly (string | null)[] | undefined): Uint32Array {
+    const partitions = new Uint32Array(count);
+    if (keys === undefined) {
+      partitions.fill(this.#next);
+      this.#next = (this.#next + 1) % this.partitions;
+      return partitions;
+    }
+    for (let i = 0; i < count; i++) partitions[i] = keyPartition(eventType, keys[i] ?? '', this.partitions);
+    return partitions;
+  }
+}

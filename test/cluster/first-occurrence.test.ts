@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { FirstOccurrenceFilter, type LogMessage } from '../../src/cluster/index.ts';
+import { compileConfig } from '../../src/definitions/index.ts';
+import { catalog, hits, orders, rowsOf } from './fixtures.ts';
+
+type Spec = { readonly type: 'order'; readonly keys: readonly number[]; readonly id: number } | { readonly type: 'hit'; readonly count: number; readonly id: number };
+
+const spec: fc.Arbitrary<Spec> = fc.oneof(
+  fc.record({ type: fc.constant('order' as const), keys: fc.array(fc.nat(12), { minLength: 1, maxLength: 6 }), id: fc.nat(15) }),
+  fc.record({ type: fc.constant('hit' as const), count: fc.integer({ min: 1, max: 4 }), id: fc.nat(15) }),
+);
+
+function messagesOf(specs: readonly Spec[]): LogMessage[] {
+  return specs.map((s, n) => {
+    const seq = n + 1;
+    const msgId = `w:${s.id}:0:0`;
+    return s.type === 'order'
+      ? { kind: 'events', partition: 0, seq, msgId, eventType: 'order', events: orders(s.keys.map((k, i) => ({ id: `k${k}`, copy: `${seq}.${i}` }))) }
+      : { kind: 'events', partition: 0, seq, msgId, eventType: 'hit', events: hits(Array.from({ length: s.count }, (_, i) => `${seq}.${i}`)) };
+  });
+}
+
+/** The rule as plainly as it can be said: over all messages in order, drop a message whose id came before (in the window), then every key already seen. */
+function model(specs: readonly Spec[], window: number): string[] {
+  const kept: string[] = [];
+  const ids: string[] = [];
+  const keys = new Set<string>();
+  specs.forEach((s, n) => {
+    const seq = n + 1;
+    const id = `w:${s.id}:0:0`;
+    if (ids.slice(-window).includes(id)) return;
+    ids.push(id);
+    if (s.type === 'hit') for (let i = 0; i < s.count; i++) kept.push(`hit ${seq}.${i}`);
+    else s.keys.forEach((k, i) => {
+      if (keys.has(`k${k}`)) return;
+      keys.add(`k${k}`);
+      kept.push(`order k${k} ${seq}.${i}`);
+    });
+  });
+  return kept;
+}
+
+function run(filter: FirstOccurrenceFilter, messages: readonly LogMessage[]): string[] {
+  const kept: string[] = [];
+  for (const m of messages) {
+    const verdict = filter.admit(m);
+    if (verdict.kind !== 'admitted') continue;
+    const { eventType, events, lines, seq } = verdict.admitted;
+    rowsOf(eventType, events).forEach((row, j) => {
+      assert.equal(eventType === 'hit' ? row.page : row.copy, `${seq}.${lines[j]}`, 'a kept event is named by its line');
+      kept.push(eventType === 'hit' ? `hit ${row.page}` : `order ${row.id} ${row.copy}`);
+    });
+  }
+  return kept;
+}
+
+test('first occurrence - the first copy of a key wins, a repeated message id is dropped whole, and two filters fed alike agree', () => {
+  fc.assert(fc.property(fc.array(spec, { maxLength: 40 }), fc.integer({ min: 1, max: 8 }), (specs, window) => {
+    const messages = messagesOf(specs);
+    const a = run(new FirstOccurrenceFilter(catalog, { messageIdWindow: window }), messages);
+    const b = run(new FirstOccurrenceFilter(catalog, { messageIdWindow: window }), messages);
+    assert.deepEqual(a, model(specs, window));
+    assert.deepEqual(a, b);
+  }), { seed: 5, numRuns: 500 });
+});
+
+test('first occurrence - with an idempotencyWindow, a key is forgotten N stored events of its type later, in this partition', () => {
+  const windowed = compileConfig({ ...catalog.config, eventTypes: catalog.config.eventTypes.map((e) => (e.name === 'order' ? { ...e, idempotencyWindow: 2 } : e)) });
+  const filter = new FirstOccurrenceFilter(windowed);
+  const keysOf = (seq: number, ids: string[]) => {
+    const verdict = filter.admit({ kind: 'events', partition: 0, seq, msgId: `m${seq}`, eventType: 'order', events: orders(ids.map((id) => ({ id, copy: '' }))) });
+    return verdict.kind === 'admitted' ? rowsOf('order', verdict.admitted.events).map((r) => r.id) : [];
+  };
+  assert.deepEqual(keysOf(1, ['a', 'b', 'a']), ['a', 'b']);
+  assert.deepEqual(keysOf(2, ['b', 'c']), ['c']);
+  assert.deepEqual(keysOf(3, ['b', 'a']), ['a'], "'a' left the window when 'c' came; 'b' is still in it");
+});
+
+test('first occurrence - skipped messages count for nothing, and messages must come in order', () => {
+  const filter = new FirstOccurrenceFilter(catalog);
+  assert.deepEqual(filter.admit({ kind: 'skipped', partition: 1, seq: 3, msgId: 'x', reason: 'nope' }), { kind: 'skipped', seq: 3, reason: 'nope' });
+  assert.equal(filter.admit({ kind: 'events', partition: 1, seq: 4, msgId: 'x', eventType: 'hit', events: hits(['/']) }).kind, 'admitted');
+  assert.throws(() => filter.admit({ kind: 'events', partition: 1, seq: 4, msgId: 'y', eventType: 'hit', events: hits(['/']) }), /must be seen once each, in order/);
+});
