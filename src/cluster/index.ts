@@ -19,10 +19,11 @@ export { checkClusterName, partitionStream, partitionSubject, partitionDescripti
 export { partitionStreamConfig, ensurePartitionStreams, type PartitionStreamSettings } from './partition-streams.ts';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './publish-retry.ts';
 export { fnv1a32, fnv1a32Of } from './fnv1a.ts';
-export { loadNats, NATS_PACKAGES, type NatsModules } from './nats-modules.ts';
+export { loadKv, loadNats, NATS_PACKAGES, type NatsModules } from './nats-modules.ts';
 export type { Following, PartitionBounds } from './partition-reader.ts';
 export { BatchControl, CONTROL_KEY, type BatchControlOptions, type BatchLease, type ControlRecord, type PublishedBatch, type PublishRefusal } from './batch-control.ts';
 export { MemoryRevisionedStore, type Revisioned, type RevisionedStore } from './revisioned-store.ts';
+export { KvRevisionedStore, type KvStoreOptions } from './kv-revisioned-store.ts';
 export {
   AppendRejectedError, AppendUnacknowledgedError, ClusterLogClosedError, EventTooLargeError, InvalidClusterOptionError,
   NatsClientMissingError, NatsConnectError, PartitionPurgedError, PartitionStreamMismatchError, PositionWaitTimeoutError,

@@ -8,6 +8,7 @@
  * @module
  */
 import type * as JetStreamModule from '@nats-io/jetstream';
+import type * as KvModule from '@nats-io/kv';
 import type * as TransportModule from '@nats-io/transport-node';
 import { NatsClientMissingError } from './errors.ts';
 
@@ -19,6 +20,18 @@ export interface NatsModules {
 export const NATS_PACKAGES = ['@nats-io/transport-node', '@nats-io/jetstream'] as const;
 
 let loaded: Promise<NatsModules> | undefined;
+let loadedKv: Promise<typeof KvModule> | undefined;
+
+/** The KV client, imported once (it needs the others); {@link NatsClientMissingError} if it is not installed. */
+export function loadKv(): Promise<typeof KvModule> {
+  loadedKv ??= import('@nats-io/kv').catch((error: unknown) => {
+    loadedKv = undefined;
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new NatsClientMissingError([...NATS_PACKAGES, '@nats-io/kv'], error);
+    throw error;
+  });
+  return loadedKv;
+}
 
 /** The NATS client modules, imported once; {@link NatsClientMissingError} if they are not installed. */
 export function loadNats(): Promise<NatsModules> {

@@ -1,0 +1,75 @@
+/**
+ * The batch lease on a real JetStream KV bucket on a 3-server cluster, over
+ * separate connections, as between nodes. The bucket has one replica: on
+ * nats-server 2.9 a replicated bucket's compare-and-set let two racing
+ * writers both win (bench/cluster/kv-cas-race.ts). Nodes race for the lease
+ * round after round and exactly one wins each; a node whose lease was taken
+ * over cannot publish; and when the bucket's server is killed, no node holds
+ * the lease until it is back, after which the lease moves and the old holder
+ * stays fenced.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { BatchControl, KvRevisionedStore, type ControlRecord } from '../../src/cluster/index.ts';
+import { NatsCluster, natsSkipReason } from '../support/nats-cluster.ts';
+
+const skip = natsSkipReason();
+
+describe('batch lease on JetStream KV', { skip, timeout: 120_000 }, () => {
+  let cluster: NatsCluster;
+  const connections: NatsConnection[] = [];
+  const node = async (name: string, bucket: string, clock: { now: number }): Promise<BatchControl> => {
+    const nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    connections.push(nc);
+    const store = await KvRevisionedStore.open<ControlRecord>(nc, { bucket });
+    return new BatchControl(store, { node: name, leaseMs: 1_000, now: () => clock.now });
+  };
+
+  before(async () => {
+    cluster = await NatsCluster.start();
+  });
+  after(async () => {
+    await Promise.all(connections.map((nc) => nc.close().catch(() => undefined)));
+    await cluster?.stop();
+  });
+
+  test('lease - three nodes race twenty times: exactly one wins each round, and only it can publish', async () => {
+    const clock = { now: 1_000_000 };
+    const nodes = await Promise.all(['a', 'b', 'c'].map((name) => node(name, 'race_control', clock)));
+    let handovers = 0;
+    let holder = -1;
+    for (let round = 1; round <= 20; round++) {
+      clock.now += 2_000; // every lease of the round before has expired
+      const won = await Promise.all(nodes.map((n) => n.acquire()));
+      assert.equal(won.filter(Boolean).length, 1, `round ${round}: ${won}`);
+      if (won.indexOf(true) !== holder) handovers++;
+      holder = won.indexOf(true);
+      const outcomes = await Promise.all(nodes.map((n) => n.publish(round, [round])));
+      assert.deepEqual(outcomes.map((o) => o.ok), won, `round ${round}: only the holder publishes`);
+    }
+    const record = await nodes[0]!.read();
+    assert.equal(record.published?.version, 20);
+    assert.equal(record.lease?.term, handovers, 'the term counts the hand-overs');
+  });
+
+  test('lease - while the bucket\'s server is down no node takes the lease; once it is back, the lease moves and the old holder stays fenced', async () => {
+    const clock = { now: 5_000_000 };
+    const [a, b] = await Promise.all([node('a', 'kill_control', clock), node('b', 'kill_control', clock)]);
+    assert.equal(await a.acquire(), true);
+    assert.deepEqual(await a.publish(1, [1]), { ok: true });
+    const server = (await cluster.leaderOf('KV_kill_control')) ?? 0;
+    cluster.kill(server, 'SIGKILL');
+    clock.now += 2_000;
+    assert.equal(await b.acquire().catch(() => false), false, 'no lease without the bucket');
+    await cluster.restart(server);
+    let took = false;
+    for (const deadline = Date.now() + 30_000; !took && Date.now() < deadline;) {
+      took = await b.acquire().catch(() => false);
+      if (!took) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.equal(took, true, 'b took the expired lease once the bucket was back');
+    assert.deepEqual(await a.publish(2, [2]), { ok: false, reason: 'not the lease holder' });
+    assert.deepEqual(await b.publish(2, [2]), { ok: true });
+  });
+});
