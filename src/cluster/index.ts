@@ -19,7 +19,8 @@ export { checkClusterName, partitionStream, partitionSubject, partitionDescripti
 export { partitionStreamConfig, ensurePartitionStreams, type PartitionStreamSettings } from './partition-streams.ts';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './publish-retry.ts';
 export { fnv1a32, fnv1a32Of } from './fnv1a.ts';
-export { loadKv, loadNats, NATS_PACKAGES, type NatsModules } from './nats-modules.ts';
+export { loadKv, loadNats, loadObj, NATS_PACKAGES, type NatsModules } from './nats-modules.ts';
+export { ObjectBlobStore, type ObjectBlobStoreOptions } from './object-blob-store.ts';
 export type { Following, PartitionBounds } from './partition-reader.ts';
 export { BatchControl, CONTROL_KEY, type BatchControlOptions, type BatchLease, type ControlRecord, type PublishedBatch, type PublishRefusal } from './batch-control.ts';
 export { MemoryRevisionedStore, type Revisioned, type RevisionedStore } from './revisioned-store.ts';

@@ -9,6 +9,7 @@
  */
 import type * as JetStreamModule from '@nats-io/jetstream';
 import type * as KvModule from '@nats-io/kv';
+import type * as ObjModule from '@nats-io/obj';
 import type * as TransportModule from '@nats-io/transport-node';
 import { NatsClientMissingError } from './errors.ts';
 
@@ -21,6 +22,19 @@ export const NATS_PACKAGES = ['@nats-io/transport-node', '@nats-io/jetstream'] a
 
 let loaded: Promise<NatsModules> | undefined;
 let loadedKv: Promise<typeof KvModule> | undefined;
+
+let loadedObj: Promise<typeof ObjModule> | undefined;
+
+/** The Object Store client, imported once; {@link NatsClientMissingError} if it is not installed. */
+export function loadObj(): Promise<typeof ObjModule> {
+  loadedObj ??= import('@nats-io/obj').catch((error: unknown) => {
+    loadedObj = undefined;
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new NatsClientMissingError([...NATS_PACKAGES, '@nats-io/obj'], error);
+    throw error;
+  });
+  return loadedObj;
+}
 
 /** The KV client, imported once (it needs the others); {@link NatsClientMissingError} if it is not installed. */
 export function loadKv(): Promise<typeof KvModule> {

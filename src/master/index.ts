@@ -8,3 +8,5 @@
 export { LocalMasterDataset, type MasterDataset, type MasterDatasetOptions, type MasterSource } from './master-dataset.ts';
 export { CorruptMasterFileError } from './errors.ts';
 export type { SegmentManifest } from './master-layout.ts';
+export { BlobCorruptError, BlobMissingError, checkBlobName, type BlobInfo, type BlobStore } from './blob-store.ts';
+export { DirectoryBlobStore } from './directory-blob-store.ts';
