@@ -22,16 +22,22 @@ export const NATS_PACKAGES = ['@nats-io/transport-node', '@nats-io/jetstream'] a
 
 let loaded: Promise<NatsModules> | undefined;
 let loadedKv: Promise<typeof KvModule> | undefined;
-
 let loadedObj: Promise<typeof ObjModule> | undefined;
+
+/** A failed import becomes {@link NatsClientMissingError} naming what to install, when the packages are missing. */
+function missing(packages: readonly string[]): (error: unknown) => never {
+  return (error) => {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new NatsClientMissingError(packages, error);
+    throw error;
+  };
+}
 
 /** The Object Store client, imported once; {@link NatsClientMissingError} if it is not installed. */
 export function loadObj(): Promise<typeof ObjModule> {
   loadedObj ??= import('@nats-io/obj').catch((error: unknown) => {
     loadedObj = undefined;
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new NatsClientMissingError([...NATS_PACKAGES, '@nats-io/obj'], error);
-    throw error;
+    return missing([...NATS_PACKAGES, '@nats-io/obj'])(error);
   });
   return loadedObj;
 }
@@ -40,9 +46,7 @@ export function loadObj(): Promise<typeof ObjModule> {
 export function loadKv(): Promise<typeof KvModule> {
   loadedKv ??= import('@nats-io/kv').catch((error: unknown) => {
     loadedKv = undefined;
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new NatsClientMissingError([...NATS_PACKAGES, '@nats-io/kv'], error);
-    throw error;
+    return missing([...NATS_PACKAGES, '@nats-io/kv'])(error);
   });
   return loadedKv;
 }
@@ -53,9 +57,7 @@ export function loadNats(): Promise<NatsModules> {
     ([transport, jetstream]) => ({ transport, jetstream }),
     (error: unknown) => {
       loaded = undefined;
-      const code = (error as { code?: string }).code;
-      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new NatsClientMissingError(NATS_PACKAGES, error);
-      throw error;
+      return missing(NATS_PACKAGES)(error);
     },
   );
   return loaded;
