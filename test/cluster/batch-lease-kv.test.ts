@@ -9,30 +9,20 @@
  * stays fenced.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { describe, test } from 'node:test';
 import { BatchControl, KvRevisionedStore, type ControlRecord } from '../../src/cluster/index.ts';
-import { NatsCluster, natsSkipReason } from '../support/nats-cluster.ts';
+import { clusterForSuite, natsSkipReason } from '../support/nats-cluster.ts';
 
 const skip = natsSkipReason();
 
 describe('batch lease on JetStream KV', { skip, timeout: 120_000 }, () => {
-  let cluster: NatsCluster;
-  const connections: NatsConnection[] = [];
+  const suite = clusterForSuite();
   const node = async (name: string, bucket: string, clock: { now: number }): Promise<BatchControl> => {
-    const nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-    connections.push(nc);
+    const nc = await suite.connect({ servers: suite.cluster.urls, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     const store = await KvRevisionedStore.open<ControlRecord>(nc, { bucket });
     return new BatchControl(store, { node: name, leaseMs: 1_000, now: () => clock.now });
   };
 
-  before(async () => {
-    cluster = await NatsCluster.start();
-  });
-  after(async () => {
-    await Promise.all(connections.map((nc) => nc.close().catch(() => undefined)));
-    await cluster?.stop();
-  });
 
   test('lease - three nodes race twenty times: exactly one wins each round, and only it can publish', async () => {
     const clock = { now: 1_000_000 };
@@ -58,11 +48,11 @@ describe('batch lease on JetStream KV', { skip, timeout: 120_000 }, () => {
     const [a, b] = await Promise.all([node('a', 'kill_control', clock), node('b', 'kill_control', clock)]);
     assert.equal(await a.acquire(), true);
     assert.deepEqual(await a.publish(1, [1]), { ok: true });
-    const server = (await cluster.leaderOf('KV_kill_control')) ?? 0;
-    cluster.kill(server, 'SIGKILL');
+    const server = (await suite.cluster.leaderOf('KV_kill_control')) ?? 0;
+    suite.cluster.kill(server, 'SIGKILL');
     clock.now += 2_000;
     assert.equal(await b.acquire().catch(() => false), false, 'no lease without the bucket');
-    await cluster.restart(server);
+    await suite.cluster.restart(server);
     let took = false;
     for (const deadline = Date.now() + 30_000; !took && Date.now() < deadline;) {
       took = await b.acquire().catch(() => false);

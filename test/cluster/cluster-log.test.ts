@@ -5,14 +5,13 @@
  * consumers that must derive the same events, each key once.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   ClusterLog, FirstOccurrenceFilter, InvalidClusterOptionError, keyPartition, LogConsumer, PartitionStreamMismatchError,
   type ClusterAppendOutcome, type ClusterLogOptions, type Verdict,
 } from '../../src/cluster/index.ts';
-import { NatsCluster, natsSkipReason } from '../support/nats-cluster.ts';
+import { clusterForSuite, natsSkipReason } from '../support/nats-cluster.ts';
 import { catalog, hits, orders, rowsOf } from './fixtures.ts';
 
 const skip = natsSkipReason();
@@ -39,22 +38,9 @@ async function derive(options: ClusterLogOptions): Promise<string[]> {
 }
 
 describe('cluster log on a 3-server JetStream cluster', { skip, timeout: 120_000 }, () => {
-  let cluster: NatsCluster;
-  const connections: NatsConnection[] = [];
+  const suite = clusterForSuite();
   /** A connection to server `i` alone, as a node next to that server would have. */
-  const nodeConnection = async (i: number) => {
-    const nc = await connect({ servers: cluster.urls[i]!, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-    connections.push(nc);
-    return nc;
-  };
-
-  before(async () => {
-    cluster = await NatsCluster.start();
-  });
-  after(async () => {
-    await Promise.all(connections.map((nc) => nc.close().catch(() => undefined)));
-    await cluster?.stop();
-  });
+  const nodeConnection = (i: number) => suite.connect({ servers: suite.cluster.urls[i]!, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
 
   test('appends with duplicates through three clients: two independent consumers derive the same events, each key once, the first copy winning', async () => {
     type Append = { readonly client: number; readonly type: 'order'; readonly keys: readonly number[] } | { readonly client: number; readonly type: 'hit'; readonly count: number };
@@ -121,7 +107,7 @@ describe('cluster log on a 3-server JetStream cluster', { skip, timeout: 120_000
   });
 
   test('opening again checks the streams: the same settings open, another partition count or replica count is refused', async () => {
-    const options = { servers: cluster.urls, clusterName: 'checked', partitions: 2, replicas: 3, catalog } as const;
+    const options = { servers: suite.cluster.urls, clusterName: 'checked', partitions: 2, replicas: 3, catalog } as const;
     await (await ClusterLog.open(options)).close();
     await (await ClusterLog.open(options)).close();
     await assert.rejects(ClusterLog.open({ ...options, partitions: 3 }), (error: unknown) => {
@@ -136,7 +122,7 @@ describe('cluster log on a 3-server JetStream cluster', { skip, timeout: 120_000
   });
 
   test('a consumer resumed from filters that saw a prefix (as from an archive) derives what a fresh one does', async () => {
-    const options = { servers: cluster.urls, clusterName: 'resume', partitions: 2, replicas: 3, catalog } as const;
+    const options = { servers: suite.cluster.urls, clusterName: 'resume', partitions: 2, replicas: 3, catalog } as const;
     const log = await ClusterLog.open(options);
     try {
       for (let n = 0; n < 12; n++) {
@@ -162,7 +148,7 @@ describe('cluster log on a 3-server JetStream cluster', { skip, timeout: 120_000
   });
 
   test('a large append is split into messages under the size limit; replay reads ranges of a partition back in order', async () => {
-    const log = await ClusterLog.open({ servers: cluster.urls, clusterName: 'split', partitions: 1, replicas: 3, catalog, maxMessageBytes: 4096 });
+    const log = await ClusterLog.open({ servers: suite.cluster.urls, clusterName: 'split', partitions: 1, replicas: 3, catalog, maxMessageBytes: 4096 });
     try {
       const rows = Array.from({ length: 400 }, (_, i) => ({ id: `o${i}`, copy: 'x'.repeat(i % 50) }));
       const outcome = await log.append('order', orders(rows));

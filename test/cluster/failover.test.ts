@@ -9,11 +9,10 @@
  */
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
-import { after, before, describe, test, type TestContext } from 'node:test';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { describe, test, type TestContext } from 'node:test';
 import { AppendUnacknowledgedError, ClusterLog, laterOf, LogConsumer, partitionStream, type ClusterAppendOutcome, type IngestPosition } from '../../src/cluster/index.ts';
 import { TandemError } from '../../src/definitions/index.ts';
-import { NatsCluster, natsSkipReason } from '../support/nats-cluster.ts';
+import { clusterForSuite, natsSkipReason } from '../support/nats-cluster.ts';
 import { catalog, hits, orders, rowsOf } from './fixtures.ts';
 
 const skip = natsSkipReason();
@@ -73,24 +72,13 @@ function deriving(): { derived: Derived; listener: Parameters<typeof LogConsumer
 }
 
 describe('cluster log under faults', { skip, timeout: 180_000 }, () => {
-  let cluster: NatsCluster;
-  const connections: NatsConnection[] = [];
+  const suite = clusterForSuite();
   /** A connection that starts at server `first` and fails over to the others. */
-  const nodeConnection = async (first: number) => {
-    const urls = cluster.urls;
+  const nodeConnection = (first: number) => {
+    const urls = suite.cluster.urls;
     const servers = urls.map((_, i) => urls[(first + i) % urls.length]!);
-    const nc = await connect({ servers, noRandomize: true, maxReconnectAttempts: -1, reconnectTimeWait: 250, pingInterval: 2_000, maxPingOut: 2 });
-    connections.push(nc);
-    return nc;
+    return suite.connect({ servers, noRandomize: true, maxReconnectAttempts: -1, reconnectTimeWait: 250, pingInterval: 2_000, maxPingOut: 2 });
   };
-
-  before(async () => {
-    cluster = await NatsCluster.start();
-  });
-  after(async () => {
-    await Promise.all(connections.map((nc) => nc.close().catch(() => undefined)));
-    await cluster?.stop();
-  });
 
   /**
    * Three writers append for the whole scenario (orders with fresh keys plus
@@ -201,27 +189,27 @@ describe('cluster log under faults', { skip, timeout: 180_000 }, () => {
 
   test('kill -9 of the server leading a partition, then its restart, while three clients append', async (t) => {
     await scenario(t, 'crash', async () => {
-      const leader = await cluster.leaderOf(partitionStream('crash', 0));
+      const leader = await suite.cluster.leaderOf(partitionStream('crash', 0));
       assert.ok(leader !== undefined, 'partition 0 has a leader');
       const killed = Date.now();
-      cluster.kill(leader, 'SIGKILL');
+      suite.cluster.kill(leader, 'SIGKILL');
       await sleep(6_000);
-      await cluster.restart(leader);
-      t.diagnostic(`killed ${cluster.names[leader]} (leading partition 0), restarted it ${Date.now() - killed} ms later`);
+      await suite.cluster.restart(leader);
+      t.diagnostic(`killed ${suite.cluster.names[leader]} (leading partition 0), restarted it ${Date.now() - killed} ms later`);
     });
   });
 
   test('SIGSTOP of the server leading a partition for 4 s, then SIGCONT, while three clients append', async (t) => {
     await scenario(t, 'freeze', async () => {
-      const leader = await cluster.leaderOf(partitionStream('freeze', 1));
+      const leader = await suite.cluster.leaderOf(partitionStream('freeze', 1));
       assert.ok(leader !== undefined, 'partition 1 has a leader');
-      cluster.kill(leader, 'SIGSTOP');
+      suite.cluster.kill(leader, 'SIGSTOP');
       try {
         await sleep(4_000);
       } finally {
-        cluster.kill(leader, 'SIGCONT');
+        suite.cluster.kill(leader, 'SIGCONT');
       }
-      t.diagnostic(`froze ${cluster.names[leader]} (leading partition 1) for 4 s`);
+      t.diagnostic(`froze ${suite.cluster.names[leader]} (leading partition 1) for 4 s`);
     });
   });
 
@@ -230,8 +218,8 @@ describe('cluster log under faults', { skip, timeout: 180_000 }, () => {
     const log = await ClusterLog.open({ ...options, connection: await nodeConnection(0) });
     try {
       await log.append('order', orders([{ id: 'before', copy: '' }]));
-      cluster.kill(1, 'SIGSTOP');
-      cluster.kill(2, 'SIGSTOP');
+      suite.cluster.kill(1, 'SIGSTOP');
+      suite.cluster.kill(2, 'SIGSTOP');
       try {
         await assert.rejects(log.append('order', orders([{ id: 'during', copy: '' }])), (error: unknown) => {
           assert.ok(error instanceof AppendUnacknowledgedError, String(error));
@@ -241,8 +229,8 @@ describe('cluster log under faults', { skip, timeout: 180_000 }, () => {
           return true;
         });
       } finally {
-        cluster.kill(1, 'SIGCONT');
-        cluster.kill(2, 'SIGCONT');
+        suite.cluster.kill(1, 'SIGCONT');
+        suite.cluster.kill(2, 'SIGCONT');
       }
       const patient = await ClusterLog.open({ ...options, retryForMs: 30_000, ackTimeoutMs: 2_000, connection: await nodeConnection(0) });
       try {

@@ -3,25 +3,18 @@
  * passes the conformance suite every BlobStore must, byte for byte as the
  * local directory does.
  */
-import { after, before, describe } from 'node:test';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { describe } from 'node:test';
 import { ObjectBlobStore } from '../../src/cluster/index.ts';
 import { blobStoreConformance } from '../support/blob-store-conformance.ts';
-import { NatsCluster, natsSkipReason } from '../support/nats-cluster.ts';
+import { clusterForSuite, natsSkipReason } from '../support/nats-cluster.ts';
 
 const skip = natsSkipReason();
 
 describe('object store blob store', { skip, timeout: 120_000 }, () => {
-  let cluster: NatsCluster;
-  let nc: NatsConnection;
+  const suite = clusterForSuite();
   let buckets = 0;
-  before(async () => {
-    cluster = await NatsCluster.start();
-    nc = await connect({ servers: cluster.urls });
+  blobStoreConformance('object store', async () => {
+    const nc = await suite.connect({ servers: suite.cluster.urls });
+    return ObjectBlobStore.open(nc, { bucket: `blobs_${buckets++}`, replicas: 3 });
   });
-  after(async () => {
-    await nc?.close().catch(() => undefined);
-    await cluster?.stop();
-  });
-  blobStoreConformance('object store', () => ObjectBlobStore.open(nc, { bucket: `blobs_${buckets++}`, replicas: 3 }));
 });

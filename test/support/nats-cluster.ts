@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { after, before } from 'node:test';
 
 /** Where `nats-server` is looked for: NATS_SERVER, then Debian's path, then PATH. */
 export function natsServerPath(): string | undefined {
@@ -248,4 +249,35 @@ async function freePorts(count: number): Promise<number[]> {
   const ports = held.map((s) => (s.address() as AddressInfo).port);
   await Promise.all(held.map((s) => new Promise((resolve) => s.close(resolve))));
   return ports;
+}
+
+/** A cluster for one suite, and the connections its tests make, both closed after the suite. */
+export interface SuiteCluster {
+  readonly cluster: NatsCluster;
+  /** A client connection, closed with the cluster after the suite. */
+  connect(options: Parameters<typeof connect>[0]): Promise<NatsConnection>;
+}
+
+/** Call inside a `describe`: starts a cluster before its tests, and closes every connection and the cluster after them. */
+export function clusterForSuite(): SuiteCluster {
+  let started: NatsCluster | undefined;
+  const connections: NatsConnection[] = [];
+  before(async () => {
+    started = await NatsCluster.start();
+  });
+  after(async () => {
+    await Promise.all(connections.map((nc) => nc.close().catch(() => undefined)));
+    await started?.stop();
+  });
+  return {
+    get cluster() {
+      if (started === undefined) throw new Error('the cluster starts in the suite\'s before hook');
+      return started;
+    },
+    async connect(options) {
+      const nc = await connect(options);
+      connections.push(nc);
+      return nc;
+    },
+  };
 }
