@@ -41,7 +41,7 @@ import { checkClusterName, partitionStream, partitionSubject } from './partition
 import { PartitionReader, type Following, type PartitionBounds } from './partition-reader.ts';
 import { PartitionRouter } from './partition-router.ts';
 import { ensurePartitionStreams } from './partition-streams.ts';
-import { DEFAULT_RETRY_POLICY, publishWithRetry, type PublishResult, type RetryPolicy } from './publish-retry.ts';
+import { DEFAULT_RETRY_POLICY, publishWithRetry, retryTransient, type PublishResult, type RetryPolicy } from './publish-retry.ts';
 
 export interface ClusterLogOptions {
   /** NATS server URLs to connect to (any of the cluster's). Needed unless `connection` is given. */
@@ -137,12 +137,14 @@ export class ClusterLog {
     const nats = await loadNats();
     const nc = options.connection ?? await connect(nats, options);
     try {
-      const jsm = await nats.jetstream.jetstreamManager(nc, { timeout: options.ackTimeoutMs ?? DEFAULT_RETRY_POLICY.ackTimeoutMs });
+      // Making the manager asks JetStream for the account's info, which answers 503 while the cluster recovers from a crash.
+      const retryForMs = options.retryForMs ?? DEFAULT_RETRY_POLICY.retryForMs;
+      const jsm = await retryTransient(nats, retryForMs, () => nats.jetstream.jetstreamManager(nc, { timeout: options.ackTimeoutMs ?? DEFAULT_RETRY_POLICY.ackTimeoutMs }));
       const serverMax = nc.info?.max_payload ?? 1024 * 1024;
       const maxMessageBytes = Math.min(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, serverMax - HEADER_ROOM);
       await ensurePartitionStreams(jsm, nats, {
         clusterName: options.clusterName, partitions: options.partitions, replicas,
-        duplicateWindowMs: options.duplicateWindowMs ?? 120_000, maxMessageBytes, retryForMs: options.retryForMs ?? DEFAULT_RETRY_POLICY.retryForMs,
+        duplicateWindowMs: options.duplicateWindowMs ?? 120_000, maxMessageBytes, retryForMs,
       });
       return new ClusterLog(options, nats, nc, nats.jetstream.jetstream(nc), jsm, maxMessageBytes);
     } catch (error) {
