@@ -11,6 +11,11 @@ export interface BatchManifest {
   readonly version: number;
   /** Every event with an offset below the cutoff is in this version; none at or above it. */
   readonly cutoff: number;
+  /**
+   * Cluster mode: per log partition, the stream sequence the version covers
+   * below (`cutoff` is then their sum, which grows whenever one of them does).
+   */
+  readonly cutoffs?: readonly number[];
   readonly createdAt: string;
   readonly durationMs: number;
   readonly views: Readonly<Record<string, BatchViewEntry>>;

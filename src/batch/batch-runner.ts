@@ -23,6 +23,8 @@ export interface BatchRunInput {
   readonly connection: DuckDBConnection;
   readonly store: VersionStore;
   readonly cutoff: number;
+  /** Cluster mode: the cutoff vector the sources were archived up to, recorded in the manifest (the sources hold nothing above it). */
+  readonly partitionCutoffs?: readonly number[];
   /** The master dataset's Parquet files (all below the cutoff) and their event count, per event type. */
   readonly sources: ReadonlyMap<string, BatchSource>;
   /** Told when each view is done, for progress reporting. */
@@ -89,7 +91,9 @@ export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
   }
   const manifest: BatchManifest = {
     version,
-    cutoff: input.cutoff,
+    ...(input.partitionCutoffs === undefined
+      ? { cutoff: input.cutoff }
+      : { cutoff: input.partitionCutoffs.reduce((a, b) => a + b, 0), cutoffs: [...input.partitionCutoffs] }),
     createdAt: new Date().toISOString(),
     durationMs: performance.now() - started,
     views: entries,

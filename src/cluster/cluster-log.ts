@@ -35,7 +35,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { UnknownEventTypeError, type Catalog, type EventColumns, type EventTypeSchema } from '../definitions/index.ts';
 import { AppendRejectedError, AppendUnacknowledgedError, ClusterLogClosedError, InvalidClusterOptionError, NatsConnectError } from './errors.ts';
 import { emptyPosition, laterOf, type IngestPosition } from './ingest-position.ts';
-import { DEFAULT_MAX_MESSAGE_BYTES, encodeMessages, HEADERS, MESSAGE_FORMAT, type EncodedMessage, type LogMessage } from './log-message.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, encodeMessages, HEADERS, MESSAGE_FORMAT, SEAL_FORMAT, type EncodedMessage, type LogMessage } from './log-message.ts';
 import { loadNats, type NatsModules } from './nats-modules.ts';
 import { checkClusterName, partitionStream, partitionSubject } from './partition-names.ts';
 import { PartitionReader, type Following, type PartitionBounds } from './partition-reader.ts';
@@ -108,6 +108,7 @@ export class ClusterLog {
   readonly #following = new Set<Following>();
   #acknowledged: number[];
   #appends = 0;
+  #seals = 0;
   #closed = false;
 
   private constructor(options: ClusterLogOptions, nats: NatsModules, nc: NatsConnection, js: JetStreamClient, jsm: JetStreamManager, maxMessageBytes: number) {
@@ -244,6 +245,27 @@ export class ClusterLog {
     return { position, placement, messages: messages.length, duplicateMessages, retries };
   }
 
+  /**
+   * Appends a seal to every partition and resolves with their sequences: the
+   * cutoff vector of a batch cycle. Everything below a seal was appended
+   * before it; every consumer rotates its speed layer at it.
+   */
+  async seal(): Promise<number[]> {
+    if (this.#closed) throw new ClusterLogClosedError();
+    const seal = this.#seals++;
+    const results = await Promise.all(Array.from({ length: this.partitions }, (_, partition) => {
+      const h = this.#nats.transport.headers();
+      h.set(HEADERS.format, SEAL_FORMAT);
+      return publishWithRetry(this.#nats, this.#js, partitionSubject(this.clusterName, partition), new Uint8Array(0), h, `${this.writerId}:seal:${seal}:${partition}`, this.#retry);
+    }));
+    return results.map((result, partition) => {
+      if (result.ok) return result.ack.seq;
+      if (result.kind === 'closed') throw new ClusterLogClosedError();
+      if (result.kind === 'rejected') throw new AppendRejectedError(partition, result.reason, emptyPosition(this.partitions), result.cause);
+      throw new AppendUnacknowledgedError(partition, result.waitedMs, emptyPosition(this.partitions), result.cause);
+    });
+  }
+
   /** A partition's first and last sequence now. */
   bounds(partition: number): Promise<PartitionBounds> {
     return this.#reader.bounds(partition);
@@ -279,7 +301,12 @@ export class ClusterLog {
   }
 }
 
-async function connect(nats: NatsModules, options: ClusterLogOptions): Promise<NatsConnection> {
+/** Opens a connection to a NATS cluster the way a node keeps one: reconnecting for as long as it runs. */
+export async function connectNats(options: Pick<ClusterLogOptions, 'servers' | 'connectionName'>): Promise<NatsConnection> {
+  return connect(await loadNats(), options);
+}
+
+async function connect(nats: NatsModules, options: Pick<ClusterLogOptions, 'servers' | 'connectionName'>): Promise<NatsConnection> {
   const servers = typeof options.servers === 'string' ? [options.servers] : [...options.servers ?? []];
   if (servers.length === 0) throw new InvalidClusterOptionError('servers', 'Cluster mode needs at least one NATS server URL, or a connection.');
   try {

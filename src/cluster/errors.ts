@@ -181,3 +181,57 @@ export class ClusterLogClosedError extends TandemError {
     super('The cluster log is closed.');
   }
 }
+
+/**
+ * A batch cycle was asked of a node that does not hold the batch lease: one
+ * node at a time runs the batch layer, and the cycle runs there.
+ *
+ * @example
+ * ```ts
+ * await node.runBatch().catch((error) => {
+ *   if (error instanceof BatchLeaseHeldError) console.log(`${error.holder} runs the batch layer`);
+ * });
+ * ```
+ */
+export class BatchLeaseHeldError extends TandemError {
+  readonly code = 'batch_lease_held';
+  constructor(readonly holder: string) {
+    super(`Node ${holder} holds the batch lease, so batch cycles run there; ask that node, or wait for its lease to expire.`);
+  }
+}
+
+/**
+ * A batch version was refused at publication: the node lost its lease while
+ * it computed (another node took it), so a newer holder's versions win.
+ *
+ * @example
+ * ```ts
+ * await node.runBatch().catch((error) => {
+ *   if (error instanceof BatchFencedError) console.warn(error.reason);
+ * });
+ * ```
+ */
+export class BatchFencedError extends TandemError {
+  readonly code = 'batch_fenced';
+  constructor(readonly version: number, readonly reason: string) {
+    super(`Batch version ${version} was not published: ${reason}; the node that holds the lease now publishes instead.`);
+  }
+}
+
+/**
+ * The config has no `cluster` section, which `--nats` needs: every node must
+ * agree on the partitions and the names, so they live in the shared config.
+ *
+ * @example
+ * ```ts
+ * await ClusterNode.open(options).catch((error) => {
+ *   if (error instanceof MissingClusterConfigError) console.error(error.message);
+ * });
+ * ```
+ */
+export class MissingClusterConfigError extends TandemError {
+  readonly code = 'missing_cluster_config';
+  constructor() {
+    super('Cluster mode needs a "cluster" section in the config, such as {"name": "shop", "partitions": 4, "replicas": 3}.');
+  }
+}

@@ -44,7 +44,8 @@ export interface Admitted {
 
 export type Verdict =
   | { readonly kind: 'admitted'; readonly admitted: Admitted }
-  | { readonly kind: 'repeated-message'; readonly seq: number; readonly msgId: string }
+  | { readonly kind: 'repeated-message'; readonly seq: number; readonly msgId: string; readonly count: number }
+  | { readonly kind: 'seal'; readonly seq: number }
   | { readonly kind: 'skipped'; readonly seq: number; readonly reason: string };
 
 export interface FirstOccurrenceOptions {
@@ -80,7 +81,8 @@ export class FirstOccurrenceFilter {
     if (message.seq <= this.#lastSeq) throw new Error(`message ${message.seq} after ${this.#lastSeq}: a partition's messages must be seen once each, in order`);
     this.#lastSeq = message.seq;
     if (message.kind === 'skipped') return { kind: 'skipped', seq: message.seq, reason: message.reason };
-    if (message.msgId !== '' && this.#ids.has(message.msgId)) return { kind: 'repeated-message', seq: message.seq, msgId: message.msgId };
+    if (message.kind === 'seal') return { kind: 'seal', seq: message.seq };
+    if (message.msgId !== '' && this.#ids.has(message.msgId)) return { kind: 'repeated-message', seq: message.seq, msgId: message.msgId, count: message.events.count };
     this.#remember(message.msgId);
     const schema = this.#catalog.eventTypes.get(message.eventType)!;
     const field = schema.idempotencyKey;

@@ -29,3 +29,7 @@ export {
   AppendRejectedError, AppendUnacknowledgedError, ClusterLogClosedError, EventTooLargeError, InvalidClusterOptionError,
   NatsClientMissingError, NatsConnectError, PartitionPurgedError, PartitionStreamMismatchError, PositionWaitTimeoutError,
 } from './errors.ts';
+export { ClusterNode, type ClusterNodeOptions } from './cluster-node.ts';
+export { BatchFencedError, BatchLeaseHeldError, MissingClusterConfigError } from './errors.ts';
+export { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
+export { connectNats } from './cluster-log.ts';

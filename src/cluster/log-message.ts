@@ -19,6 +19,14 @@ import { EventTooLargeError } from './errors.ts';
 
 export const MESSAGE_FORMAT = 'ndjson/1';
 
+/**
+ * A seal: a message without events that the batch node appends to every
+ * partition when a cycle starts. Its sequence is that partition's cutoff, and
+ * every node's speed layer starts a new generation there, so the cutoff falls
+ * on a generation boundary on every node, as the embedded log's seal does.
+ */
+export const SEAL_FORMAT = 'seal/1';
+
 export const HEADERS = {
   format: 'Tandem-Format',
   eventType: 'Tandem-Event-Type',
@@ -78,6 +86,7 @@ export interface HeaderReader {
 /** A message read back: its events, or why every consumer passes over it. */
 export type LogMessage =
   | { readonly kind: 'events'; readonly partition: number; readonly seq: number; readonly msgId: string; readonly eventType: string; readonly events: EventColumns }
+  | { readonly kind: 'seal'; readonly partition: number; readonly seq: number; readonly msgId: string }
   | { readonly kind: 'skipped'; readonly partition: number; readonly seq: number; readonly msgId: string; readonly reason: string };
 
 /**
@@ -90,6 +99,7 @@ export function decodeMessage(catalog: Catalog, partition: number, seq: number, 
   const msgId = headers?.get(HEADERS.msgId) ?? '';
   const skipped = (reason: string): LogMessage => ({ kind: 'skipped', partition, seq, msgId, reason });
   const format = headers?.get(HEADERS.format) ?? '';
+  if (format === SEAL_FORMAT) return { kind: 'seal', partition, seq, msgId };
   if (format !== MESSAGE_FORMAT) return skipped(`format '${format}' is not ${MESSAGE_FORMAT}`);
   const eventType = headers!.get(HEADERS.eventType);
   const schema = catalog.eventTypes.get(eventType);

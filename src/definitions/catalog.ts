@@ -16,6 +16,7 @@ import { createMeasure } from './measures/create-measure.ts';
 import { MEASURE_TYPES, type MeasureType } from './measures/measure.ts';
 import { checkName, NameSpace } from './names.ts';
 import { compileServerConfig, type ServerSettings } from './server-config.ts';
+import { compileClusterConfig, type ClusterSettings } from './cluster-config.ts';
 import { normalizeValue } from './normalize-value.ts';
 import type { EventTypeSchema, MeasureSchema, Value, ViewSchema } from './schema.ts';
 
@@ -34,6 +35,8 @@ export interface Catalog {
   readonly views: ReadonlyMap<string, ViewSchema>;
   /** The `server` section: API keys and request limits. */
   readonly server: ServerSettings;
+  /** The `cluster` section, when the config has one: the log's layout on NATS JetStream. */
+  readonly cluster: ClusterSettings | undefined;
 }
 
 function compileField(path: string, name: string, spec: unknown, keyed: boolean): Field {
@@ -238,12 +241,13 @@ function uniqueNames<T extends { readonly name: string }>(path: string, what: st
  */
 export function compileConfig(input: unknown): Catalog {
   const obj = record('config', input);
-  onlyKeys('config', obj, ['eventTypes', 'views', 'server', '$schema']);
+  onlyKeys('config', obj, ['eventTypes', 'views', 'server', 'cluster', '$schema']);
   const viewList = list('views', obj.views);
   const eventTypes = uniqueNames('eventTypes', 'event type', list('eventTypes', obj.eventTypes).map((e, i) => {
     return compileEventType(`eventTypes[${i}]`, e, dimensionNames(viewList, isRecord(e) ? e.name : undefined));
   }));
   const views = uniqueNames('views', 'view', viewList.map((v, i) => compileView(`views[${i}]`, v, eventTypes)));
   const server = compileServerConfig(obj.server);
-  return Object.freeze({ config: obj as unknown as TandemConfig, eventTypes, views, server });
+  const cluster = compileClusterConfig(obj.cluster);
+  return Object.freeze({ config: obj as unknown as TandemConfig, eventTypes, views, server, cluster });
 }

@@ -8,6 +8,7 @@
 import type { FieldSpecInput, FieldType } from './field.ts';
 import type { Granularity } from './granularity.ts';
 import type { ServerConfigJson } from './server-config.ts';
+import type { ClusterConfigJson } from './cluster-config.ts';
 
 /**
  * The fields of an event type, by name.
@@ -216,6 +217,8 @@ export interface TandemConfig {
   readonly views: readonly ViewJson[];
   /** API keys and request limits for the HTTP server. */
   readonly server?: ServerConfigJson;
+  /** The log's layout when nodes run as a cluster on NATS JetStream (`tandem serve --nats`). */
+  readonly cluster?: ClusterConfigJson;
 }
 
 /*

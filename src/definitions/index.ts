@@ -23,3 +23,4 @@ export {
   API_SCOPES, DEFAULT_LIMITS, compileApiKeys, compileServerConfig, keyDigest,
   type ApiKey, type ApiKeyJson, type ApiScope, type ServerConfigJson, type ServerLimits, type ServerLimitsJson, type ServerSettings,
 } from './server-config.ts';
+export { compileClusterConfig, type ClusterConfigJson, type ClusterSettings } from './cluster-config.ts';

@@ -90,6 +90,12 @@ export interface IngestResult {
   /** Offsets of the events stored by this call, or null if none were. */
   readonly firstOffset: number | null;
   readonly lastOffset: number | null;
+  /**
+   * Cluster mode: per partition, the last stream sequence this ingest was
+   * acknowledged at. Send it back as a query's `after` to read these events
+   * on any node.
+   */
+  readonly position?: readonly number[];
 }
 
 /**
@@ -138,6 +144,69 @@ export interface EngineStatus {
   /** Set while batch runs keep failing (the published version keeps serving, but ages), null once one succeeds. */
   readonly batchFailing: BatchFailure | null;
   readonly speed: RealtimeStats;
+  /** Cluster mode only: the nodes, the batch lease, and each partition's positions. */
+  readonly cluster?: ClusterStatus;
+}
+
+/**
+ * A cluster as one node sees it.
+ *
+ * @example
+ * ```ts
+ * const cluster = tandem.status().cluster;
+ * for (const p of cluster?.partitions ?? []) console.log(p.partition, p.end - p.applied);
+ * ```
+ */
+export interface ClusterStatus {
+  readonly name: string;
+  /** This node's name. */
+  readonly node: string;
+  /** The node holding the batch lease, or null when nobody holds an unexpired one. */
+  readonly batchNode: string | null;
+  readonly leaseTerm: number;
+  readonly partitions: readonly PartitionStatus[];
+  /** Every node seen in the last minute, with how far it has applied the log. */
+  readonly nodes: readonly NodeStatus[];
+}
+
+/**
+ * One log partition as a node sees it.
+ *
+ * @example
+ * ```ts
+ * const lagging = tandem.status().cluster?.partitions.filter((p) => p.end > p.applied);
+ * ```
+ */
+export interface PartitionStatus {
+  readonly partition: number;
+  /** The stream's last sequence, as of the node's last look. */
+  readonly end: number;
+  /** The last sequence this node has applied to its speed layer. */
+  readonly applied: number;
+  /** Sequences below it are in the published batch view. */
+  readonly batchCutoff: number;
+  /** Sequences below it are archived in the object store and may be purged from the stream. */
+  readonly archived: number;
+}
+
+/**
+ * A node of the cluster, from its last heartbeat.
+ *
+ * @example
+ * ```ts
+ * for (const n of tandem.status().cluster?.nodes ?? []) console.log(n.node, n.lagMessages);
+ * ```
+ */
+export interface NodeStatus {
+  readonly node: string;
+  /** Its HTTP address, when it serves one. */
+  readonly url: string | null;
+  /** Per partition, the last sequence it has applied. */
+  readonly applied: readonly number[];
+  /** Messages it has yet to apply, summed over partitions, against the ends this node knows. */
+  readonly lagMessages: number;
+  readonly batchVersion: number | null;
+  readonly seenAgoMs: number;
 }
 
 /**

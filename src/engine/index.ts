@@ -8,4 +8,5 @@
  */
 export { Tandem } from './tandem.ts';
 export type * from './engine-types.ts';
+export type { ServedEngine } from './served-engine.ts';
 export { DataDirectoryLockedError, SpeedLayerFullError } from './errors.ts';

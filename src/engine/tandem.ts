@@ -6,17 +6,19 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
 import { CorruptBatchViewError, loadPublished, runBatch, LocalVersionStore, type BatchViewStore, type VersionStore, type PublishedVersion } from '../batch/index.ts';
-import { compileConfig, createColumnValidator, emptyColumns, firstEvents, InvalidEventError, selectEvents, TandemError, UnknownEventTypeError, type Catalog, type ColumnValidator, type TandemConfig, type ViewName, type ViewOf } from '../definitions/index.ts';
+import { compileConfig, createColumnValidator, selectEvents, TandemError, UnknownEventTypeError, type Catalog, type ColumnValidator, type TandemConfig, type ViewName, type ViewOf } from '../definitions/index.ts';
 import type { AggregateTable } from '../aggregates/index.ts';
 import { DiskFullError, LocalEventLog, LogClosedError, type EventLog, repairLog, StoredSchema, type LogRepair } from '../log/index.ts';
 import { LocalMasterDataset, type MasterDataset } from '../master/index.ts';
 import { SpeedLayer, type RealtimeStore } from '../speed/index.ts';
-import type { BatchFailure, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, RejectedEvent, TandemOptions } from './engine-types.ts';
+import type { BatchFailure, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, TandemOptions } from './engine-types.ts';
 import {
   executeQuery, planQuery, QueryBudget, readsWholeDays,
   type DimensionName, type DynamicQuery, type Query, type QueryGranularityFor, type QueryLimits, type QueryResult, type QueryRowOf, type ViewQuery,
 } from '../serving/index.ts';
 import { DataDirLock } from './data-dir-lock.ts';
+import type { ServedEngine } from './served-engine.ts';
+import { validateEvents } from './validate-events.ts';
 import { SpeedLayerFullError } from './errors.ts';
 import { dataDirectory } from '../util/data-directory.ts';
 import { isDiskFull } from '../util/disk-full.ts';
@@ -58,7 +60,7 @@ const DEFAULT_MAX_SPEED_BYTES = 2 ** 30;
 // `any`, not TandemConfig: a typed engine must be assignable to a plain `Tandem` (the server takes one), and the
 // typed query's signatures make `C` invariant; with `any`, every type read from `C` falls back to the untyped form.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export class Tandem<C extends TandemConfig = any> {
+export class Tandem<C extends TandemConfig = any> implements ServedEngine {
   readonly catalog: Catalog;
   readonly #log: EventLog;
   readonly #speed: RealtimeStore;
@@ -226,21 +228,11 @@ export class Tandem<C extends TandemConfig = any> {
     const validate = this.#validators.get(eventType);
     if (validate === undefined) throw new UnknownEventTypeError(eventType);
     this.#checkSpeedMemory();
-    const columns = emptyColumns(this.catalog.eventTypes.get(eventType)!.fields, events.length);
-    const rejected: RejectedEvent[] = [];
-    let accepted = 0;
-    for (let i = 0; i < events.length; i++) {
-      try {
-        validate(events[i], columns, accepted);
-        accepted++;
-      } catch (error) {
-        if (!(error instanceof InvalidEventError)) throw error;
-        rejected.push({ index: i, field: error.field, error: error.message });
-      }
-    }
+    const { columns, rejected } = validateEvents(this.catalog.eventTypes.get(eventType)!, validate, events);
+    const accepted = columns.count;
     if (accepted === 0) return { accepted: 0, duplicates: 0, rejected, firstOffset: null, lastOffset: null };
     if (this.#schema.needsRecord(eventType)) await this.#schema.record(eventType);
-    const outcome = await this.#log.append(eventType, firstEvents(columns, accepted));
+    const outcome = await this.#log.append(eventType, columns);
     const stored = outcome.stored;
     return {
       accepted,
@@ -395,6 +387,11 @@ export class Tandem<C extends TandemConfig = any> {
     }
     this.#logger.info({ version: summary.version, cutoff, durationMs: Math.round(summary.durationMs) }, 'published batch version');
     return summary;
+  }
+
+  /** Whether the log holds events no published batch has absorbed. */
+  hasNewEvents(): boolean {
+    return this.#log.end > (this.#batch?.manifest.cutoff ?? 0);
   }
 
   /** The data directory this engine owns. */

@@ -15,3 +15,5 @@ export { encodeFrame, decodeFrame } from './frame.ts';
 export { segmentPath, listSegmentBases, offsetName } from './segment-files.ts';
 export { repairLog, LOST_RANGE_TYPE, type LogRepair } from './repair-log.ts';
 export { IdempotencyIndex } from './idempotency-index.ts';
+export { ndjsonBytes } from './ndjson-bytes.ts';
+export { packColumns } from './packed-columns.ts';

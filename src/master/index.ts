@@ -10,3 +10,4 @@ export { CorruptMasterFileError } from './errors.ts';
 export type { SegmentManifest } from './master-layout.ts';
 export { BlobCorruptError, BlobMissingError, checkBlobName, type BlobInfo, type BlobStore } from './blob-store.ts';
 export { DirectoryBlobStore } from './directory-blob-store.ts';
+export { exportSql } from './parquet-export.ts';

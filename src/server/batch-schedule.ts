@@ -5,14 +5,14 @@
  *
  * @module
  */
-import type { BatchSummary, EngineLogger, Tandem } from '../engine/index.ts';
+import type { BatchSummary, EngineLogger, ServedEngine } from '../engine/index.ts';
 
 export class BatchSchedule {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
   constructor(
-    private readonly tandem: Tandem,
+    private readonly tandem: ServedEngine,
     private readonly periodMs: number,
     private readonly logger: EngineLogger,
     private readonly onPublished: (summary: BatchSummary) => void = () => {},
@@ -36,8 +36,7 @@ export class BatchSchedule {
 
   async #tick(): Promise<void> {
     try {
-      const status = this.tandem.status();
-      if (status.logEnd > (status.batch?.cutoff ?? 0)) this.onPublished(await this.tandem.runBatch());
+      if (this.tandem.hasNewEvents()) this.onPublished(await this.tandem.runBatch());
     } catch (error) {
       this.logger.error({ err: error }, 'scheduled batch cycle failed; the previous version keeps serving');
     } finally {

@@ -7,7 +7,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { ApiKey, ServerLimits } from '../definitions/index.ts';
 import type { Query } from '../serving/index.ts';
-import type { BatchSummary, Tandem } from '../engine/index.ts';
+import type { BatchSummary, ServedEngine } from '../engine/index.ts';
 import { AccessControl } from './access-control.ts';
 import { connectionLimits, connectionOptions, registerConnectionLimits, type ConnectionLimits } from './connection-limits.ts';
 import { MalformedBodyError } from './errors.ts';
@@ -23,7 +23,7 @@ import { StatusStream } from './status-stream.ts';
 import { registerDashboard } from '../dashboard/index.ts';
 
 export interface ServerOptions {
-  readonly tandem: Tandem;
+  readonly tandem: ServedEngine;
   /** Request limits; each one not given comes from the config's `server.limits`, else its default. */
   readonly limits?: Partial<ServerLimits>;
   /** Time limits, the most open connections and the shutdown grace period; each one not given is its default. */

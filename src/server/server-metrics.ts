@@ -6,7 +6,7 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Tandem } from '../engine/index.ts';
+import type { ServedEngine } from '../engine/index.ts';
 import type { DiskUsageProbe } from './disk-usage.ts';
 
 export class ServerMetrics {
@@ -24,7 +24,7 @@ export class ServerMetrics {
   readonly connectionsRefused = new Counter({ name: 'tandem_http_connections_refused_total', help: 'Connections closed as soon as accepted, at the most open connections.', registers: [this.registry] });
   readonly batchSeconds = new Histogram({ name: 'tandem_batch_duration_seconds', help: 'Batch cycle time, from seal to publication.', buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers: [this.registry] });
 
-  constructor(tandem: Tandem, disk: DiskUsageProbe) {
+  constructor(tandem: ServedEngine, disk: DiskUsageProbe) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tandem_' });
     const gauge = (name: string, help: string, read: () => number | null) => new Gauge({
       name, help, registers: [this.registry],

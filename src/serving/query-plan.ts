@@ -25,9 +25,11 @@ export interface QueryPlan {
   readonly orderBy: readonly { readonly index: number; readonly desc: boolean }[];
   readonly limit: number;
   readonly layer: Layer;
+  /** The position to wait for (cluster mode), per partition. */
+  readonly after: readonly number[] | undefined;
 }
 
-const QUERY_KEYS = ['view', 'from', 'to', 'where', 'groupBy', 'granularity', 'orderBy', 'limit', 'layer'];
+const QUERY_KEYS = ['view', 'from', 'to', 'where', 'groupBy', 'granularity', 'orderBy', 'limit', 'layer', 'after'];
 
 function fail(field: string, message: string): never {
   throw new InvalidQueryError(field, message);
@@ -151,6 +153,17 @@ function exactSeries(view: ViewSchema, where: QueryPlan['where']): readonly Valu
   return values;
 }
 
+/** A position has one sequence per partition, and a config allows at most 256 partitions. */
+const MAX_POSITION_LENGTH = 256;
+
+function planAfter(raw: unknown): readonly number[] | undefined {
+  if (raw === undefined) return undefined;
+  if (!Array.isArray(raw) || raw.length > MAX_POSITION_LENGTH || !raw.every((s) => Number.isSafeInteger(s) && (s as number) >= 0)) {
+    fail('after', `after must be the position an ingest answered with: an array of at most ${MAX_POSITION_LENGTH} whole numbers, one per partition.`);
+  }
+  return raw as number[];
+}
+
 /** Validates a query; throws a typed error naming the first thing wrong with it. Long `where` lists are charged to `budget`. */
 export function planQuery(catalog: Catalog, query: Query, budget = new QueryBudget()): QueryPlan {
   if (typeof query !== 'object' || query === null) fail('query', 'A query must be a JSON object.');
@@ -171,7 +184,7 @@ export function planQuery(catalog: Catalog, query: Query, budget = new QueryBudg
   return {
     view, from, to, where, pinned: exactSeries(view, where), groupBy,
     granularity: planGranularity(view, query.granularity),
-    orderBy: planOrderBy(view, query.orderBy), limit: planLimit(query.limit), layer,
+    orderBy: planOrderBy(view, query.orderBy), limit: planLimit(query.limit), layer, after: planAfter(query.after),
   };
 }
 

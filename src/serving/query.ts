@@ -62,6 +62,13 @@ export interface Query {
   readonly limit?: number;
   /** `merged` (default) answers from both layers; `batch` or `speed` from one alone. */
   readonly layer?: Layer;
+  /**
+   * Read-your-writes in cluster mode: the `position` an ingest answered with.
+   * The node answers once it has applied every partition that far, or
+   * refuses with `position_not_reached` (HTTP 503) after a bounded wait. The
+   * embedded engine shows every acknowledged event at once, and accepts it.
+   */
+  readonly after?: readonly number[];
 }
 
 /**
@@ -94,6 +101,10 @@ export interface QueryMeta {
   /** How old the batch view is, or null before the first batch. */
   readonly batchAgeMs: number | null;
   readonly layer: Layer;
+  /** Cluster mode: per partition, the last stream sequence this node has applied. */
+  readonly applied?: readonly number[];
+  /** Cluster mode: per partition, the batch version's cutoff (sequences below it are in the batch view). */
+  readonly batchCutoffs?: readonly number[];
 }
 
 /**
@@ -240,6 +251,13 @@ export interface ViewQuery<
   readonly limit?: number;
   /** `merged` (default) answers from both layers; `batch` or `speed` from one alone. */
   readonly layer?: Layer;
+  /**
+   * Read-your-writes in cluster mode: the `position` an ingest answered with.
+   * The node answers once it has applied every partition that far, or
+   * refuses with `position_not_reached` (HTTP 503) after a bounded wait. The
+   * embedded engine shows every acknowledged event at once, and accepts it.
+   */
+  readonly after?: readonly number[];
 }
 
 /** The granularity an answer has: the query's, else the view's (`all` for a view without time buckets). */

@@ -1,0 +1,524 @@
+/**
+ * A node of a Tandem cluster: the same HTTP API and the same exact answers
+ * as the embedded engine, over a log, an archive and a batch lease that live
+ * in NATS JetStream and are shared by every node (see docs/cluster.md).
+ *
+ * - Ingest on any node: validated as the embedded engine does, appended to
+ *   the partition streams, answered once JetStream acknowledged it and this
+ *   node's speed layer applied it.
+ * - Speed layer on every node: one consumer per partition from the first
+ *   message, the duplicate rule, and one {@link PartitionSpeed} per partition
+ *   holding the messages at or above the published cutoff.
+ * - Batch on the node holding the lease: seal every partition, archive the
+ *   sealed ranges to Parquet in the object store, recompute the views in
+ *   DuckDB, upload them and publish through the fenced compare-and-set.
+ * - Every node polls the control record and swaps to a new version once its
+ *   consumer has reached the version's seals, dropping its speed layer below
+ *   them in the same synchronous step.
+ *
+ * @module
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { AggregateTable } from '../aggregates/index.ts';
+import { runBatch, type InMemoryBatchViews } from '../batch/index.ts';
+import { compileConfig, createColumnValidator, TandemError, UnknownEventTypeError, type Catalog, type ClusterSettings, type ColumnValidator } from '../definitions/index.ts';
+import type { BatchFailure, BatchProgress, BatchSummary, ClusterStatus, EngineLogger, EngineStatus, IngestResult, ServedEngine } from '../engine/index.ts';
+import { DataDirLock } from '../engine/data-dir-lock.ts';
+import { validateEvents } from '../engine/validate-events.ts';
+import { LogClosedError } from '../log/index.ts';
+import { executeQuery, InvalidQueryError, planQuery, QueryBudget, readsWholeDays, type Query, type QueryLimits, type QueryResult } from '../serving/index.ts';
+import type { RealtimeStats } from '../speed/index.ts';
+import { BatchControl, type ControlRecord, type PublishedBatch } from './batch-control.ts';
+import { ClusterLog, connectNats } from './cluster-log.ts';
+import { DuplicateLedger } from './duplicate-ledger.ts';
+import { BatchLeaseHeldError, MissingClusterConfigError, PositionWaitTimeoutError } from './errors.ts';
+import type { Verdict } from './first-occurrence.ts';
+import { KvRevisionedStore } from './kv-revisioned-store.ts';
+import { LogConsumer } from './log-consumer.ts';
+import { NodeRegistry, type Heartbeat } from './node-registry.ts';
+import { ObjectBlobStore } from './object-blob-store.ts';
+import { PartitionArchive } from './partition-archive.ts';
+import { PartitionSpeed } from './partition-speed.ts';
+import { loadSharedVersion } from './published-version.ts';
+import { SharedVersionStore, versionFolder } from './shared-version-store.ts';
+
+const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
+const RECENT_BATCHES = 20;
+/** How often a node reads the control record (new versions, the lease) and writes its heartbeat. */
+const POLL_MS = 250;
+const HEARTBEAT_MS = 1_000;
+/** The archive's offsets already say where each event is: no cutoff filter applies to its files. */
+const NO_CUTOFF = Number.MAX_SAFE_INTEGER;
+
+/**
+ * How to start a cluster node.
+ *
+ * @example
+ * ```ts
+ * const node = await ClusterNode.open({ dataDir: './node1', config, servers: ['nats://127.0.0.1:4222'], node: 'node1' });
+ * ```
+ */
+export interface ClusterNodeOptions {
+  /** The node's local directory: its copies of the archive and of batch versions. */
+  readonly dataDir: string;
+  /** The definitions, with a `cluster` section. */
+  readonly config: unknown;
+  /** NATS server URLs, any of the cluster's. */
+  readonly servers: string | readonly string[];
+  /** This node's name, unique in the cluster. Default: `<host>-<pid>`. */
+  readonly node?: string;
+  /** The node's HTTP address, shown to the other nodes. */
+  readonly url?: string;
+  /** How long the batch lease lasts without renewal. Default 15 s. */
+  readonly leaseMs?: number;
+  /** How long a query with `after` (and an ingest, for its own events) waits for this node to apply a position. Default 2 s. */
+  readonly readWaitMs?: number;
+  /** How long opening waits for the node to apply what the log held when it started. Default 10 minutes. */
+  readonly catchUpMs?: number;
+  /** Published versions kept in the object store. Default 3. */
+  readonly keepVersions?: number;
+  readonly logger?: EngineLogger;
+}
+
+interface Parts {
+  readonly catalog: Catalog;
+  readonly cluster: ClusterSettings;
+  /** This node's name, unique in the cluster. */
+  readonly node: string;
+  readonly options: ClusterNodeOptions;
+  readonly lock: DataDirLock;
+  readonly nc: NatsConnection;
+  readonly log: ClusterLog;
+  readonly control: BatchControl;
+  readonly blobs: ObjectBlobStore;
+  readonly registry: NodeRegistry;
+  readonly duck: { readonly instance: DuckDBInstance; readonly serving: DuckDBConnection; readonly batch: DuckDBConnection };
+}
+
+/**
+ * A node of a Tandem cluster on NATS JetStream. Serves the same API as the
+ * embedded {@link Tandem}: `createServer({ tandem: node })` works alike.
+ *
+ * @example
+ * ```ts
+ * const node = await ClusterNode.open({ dataDir: './n1', config, servers: 'nats://127.0.0.1:4222' });
+ * const { position } = await node.ingest('order', [{ id: 'o1', at: Date.now(), amount: 5 }]);
+ * const { rows } = await node.query({ view: 'revenue', granularity: 'all', after: position });
+ * await node.close();
+ * ```
+ */
+export class ClusterNode implements ServedEngine {
+  readonly catalog: Catalog;
+  readonly name: string;
+  readonly #p: Parts;
+  readonly #logger: EngineLogger;
+  readonly #validators: ReadonlyMap<string, ColumnValidator>;
+  readonly #archive: PartitionArchive;
+  readonly #ledger: DuplicateLedger;
+  readonly #published = new Set<(summary: BatchSummary) => void>();
+  #speed: PartitionSpeed[] = [];
+  #consumer: LogConsumer | undefined;
+  #batch: InMemoryBatchViews | undefined;
+  #version: PublishedBatch | null = null;
+  #record: ControlRecord = { lease: null, published: null };
+  #ends: number[];
+  #nodes: Heartbeat[] = [];
+  #adopting: Promise<void> = Promise.resolve();
+  #batchRun: Promise<BatchSummary> | undefined;
+  #progress: BatchProgress | null = null;
+  #failing: BatchFailure | null = null;
+  #recent: BatchSummary[] = [];
+  #timers: NodeJS.Timeout[] = [];
+  #pollFailures = 0;
+  #closed = false;
+
+  private constructor(parts: Parts) {
+    this.#p = parts;
+    this.catalog = parts.catalog;
+    this.name = parts.node;
+    this.#logger = parts.options.logger ?? SILENT;
+    this.#validators = new Map([...parts.catalog.eventTypes.values()].map((e) => [e.name, createColumnValidator(e)]));
+    this.#archive = new PartitionArchive(parts.log, parts.blobs, parts.duck.batch, parts.catalog, join(parts.options.dataDir, 'cluster'));
+    this.#ledger = new DuplicateLedger(parts.cluster.partitions);
+    this.#ends = new Array<number>(parts.cluster.partitions).fill(0);
+  }
+
+  /**
+   * Joins the cluster: connects to NATS, creates the streams and buckets if
+   * this is the first node, loads the published batch version, and rebuilds
+   * the speed layer from the partition streams before resolving.
+   *
+   * @example
+   * ```ts
+   * const node = await ClusterNode.open({ dataDir: './n1', config, servers: ['nats://10.0.0.1:4222', 'nats://10.0.0.2:4222'] });
+   * ```
+   */
+  static async open(options: ClusterNodeOptions): Promise<ClusterNode> {
+    const catalog = compileConfig(options.config);
+    const cluster = catalog.cluster;
+    if (cluster === undefined) throw new MissingClusterConfigError();
+    await mkdir(join(options.dataDir, 'cluster'), { recursive: true });
+    const lock = await DataDirLock.acquire(options.dataDir);
+    const opened: { close(): Promise<void> | void }[] = [{ close: () => lock.release() }];
+    try {
+      const node = options.node ?? `${hostname()}-${process.pid}`;
+      const nc = await connectNats({ servers: options.servers, connectionName: `tandem ${node}` });
+      opened.push({ close: () => nc.close() });
+      const log = await ClusterLog.open({ connection: nc, clusterName: cluster.name, partitions: cluster.partitions, replicas: cluster.replicas, catalog });
+      opened.push(log);
+      const control = new BatchControl(await KvRevisionedStore.open<ControlRecord>(nc, { bucket: `${cluster.name}_control` }), { node, leaseMs: options.leaseMs ?? 15_000 });
+      const blobs = await ObjectBlobStore.open(nc, { bucket: `${cluster.name}_master`, replicas: cluster.replicas });
+      const registry = await NodeRegistry.open(nc, `${cluster.name}_nodes`, cluster.replicas);
+      const instance = await DuckDBInstance.create(':memory:');
+      const duck = { instance, serving: await instance.connect(), batch: await instance.connect() };
+      opened.push({ close: () => instance.closeSync() });
+      const engine = new ClusterNode({ catalog, cluster, node, options, lock, nc, log, control, blobs, registry, duck });
+      await engine.#start();
+      return engine;
+    } catch (error) {
+      for (const part of opened.reverse()) await Promise.resolve(part.close()).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async #start(): Promise<void> {
+    const { control, log, cluster, options } = this.#p;
+    this.#record = await control.read();
+    const published = this.#record.published;
+    if (published !== null) {
+      this.#batch = await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir);
+      this.#version = published;
+    }
+    this.#speed = Array.from({ length: cluster.partitions }, (_, p) => new PartitionSpeed(this.catalog, published?.cutoffs[p] ?? 0));
+    this.#consumer = await LogConsumer.start(log, (verdict, p) => this.#apply(verdict, p), {
+      onError: (error, p) => this.#logger.error({ err: error, partition: p }, 'following a partition failed; this node stops applying it'),
+    });
+    const ends = await this.#consumer.catchUp(log, options.catchUpMs ?? 600_000);
+    this.#ends = [...ends];
+    this.#logger.info({ node: this.name, applied: ends, batchVersion: published?.version ?? null }, 'joined the cluster');
+    this.#every(POLL_MS, () => this.#poll());
+    this.#every(HEARTBEAT_MS, () => this.#heartbeat());
+    this.#every(Math.max(250, Math.floor((options.leaseMs ?? 15_000) / 3)), () => this.#holdLease());
+  }
+
+  get #versionsDir(): string {
+    return join(this.#p.options.dataDir, 'cluster', 'versions');
+  }
+
+  /** The duplicate rule's verdict on the next message of partition `p`, in order: into the speed layer, and the ledger. */
+  #apply(verdict: Verdict, p: number): void {
+    switch (verdict.kind) {
+      case 'admitted': {
+        const { admitted } = verdict;
+        this.#ledger.record(p, admitted.seq, admitted.duplicates);
+        if (admitted.events.count > 0) this.#speed[p]!.apply(admitted.eventType, admitted.events, admitted.seq);
+        break;
+      }
+      case 'repeated-message':
+        this.#ledger.record(p, verdict.seq, verdict.count);
+        break;
+      case 'seal':
+        this.#speed[p]!.seal(verdict.seq);
+        break;
+      case 'skipped':
+        this.#ledger.record(p, verdict.seq, 0);
+        break;
+    }
+  }
+
+  /** Runs `task` every `ms`, one at a time, logging what fails. */
+  #every(ms: number, task: () => Promise<void>): void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running || this.#closed) return;
+      running = true;
+      task().catch((error: unknown) => this.#logger.warn({ err: error }, 'a cluster background task failed; retrying')).finally(() => (running = false));
+    }, ms);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+
+  /** Reads the control record; a newer published version is adopted. */
+  async #poll(): Promise<void> {
+    try {
+      this.#record = await this.#p.control.read();
+      this.#pollFailures = 0;
+    } catch (error) {
+      // The control bucket has one replica: while its server is down, batch cycles pause and nothing else does.
+      if (this.#pollFailures++ % 40 === 0) this.#logger.warn({ err: error }, 'cannot read the batch control record; batch cycles pause until it is back');
+      return;
+    }
+    const published = this.#record.published;
+    if (published !== null && published.version > (this.#version?.version ?? 0)) this.#adopt(published);
+  }
+
+  /** Takes the lease when it is free, or renews it when this node holds it. */
+  async #holdLease(): Promise<void> {
+    await this.#p.control.acquire();
+  }
+
+  async #heartbeat(): Promise<void> {
+    const { registry, log, options } = this.#p;
+    await registry.beat({ node: this.name, url: options.url ?? null, applied: this.#applied(), batchVersion: this.#version?.version ?? null, at: Date.now() });
+    this.#nodes = await registry.nodes();
+    this.#ends = [...await log.ends()];
+  }
+
+  #applied(): number[] {
+    return [...(this.#consumer?.applied ?? new Array<number>(this.#p.cluster.partitions).fill(0))];
+  }
+
+  /** Queues the swap to `published`: adoptions run one at a time, in order. */
+  #adopt(published: PublishedBatch, views?: InMemoryBatchViews): Promise<void> {
+    const adoption = this.#adopting.then(async () => {
+      if (published.version <= (this.#version?.version ?? 0) || this.#closed) return;
+      const loaded = views ?? await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir);
+      // The seals are in the stream before the version is published: once applied, every generation below them is closed.
+      await this.#consumer!.waitFor(published.cutoffs, this.#p.options.catchUpMs ?? 600_000);
+      if (published.version <= (this.#version?.version ?? 0) || this.#closed) return;
+      // One synchronous step: no query sees both layers holding an event, or neither.
+      this.#batch = loaded;
+      this.#version = published;
+      this.#speed.forEach((speed, p) => speed.dropBefore(published.cutoffs[p]!));
+      this.#logger.info({ version: published.version, cutoffs: published.cutoffs }, 'serving batch version');
+      await this.#pruneLocalVersions(published);
+    });
+    this.#adopting = adoption.catch((error: unknown) => this.#logger.error({ err: error, version: published.version }, 'could not adopt a published batch version; the previous one keeps serving'));
+    return adoption;
+  }
+
+  async #pruneLocalVersions(published: PublishedBatch): Promise<void> {
+    const keep = versionFolder(published.version, published.term).split('/')[1]!;
+    const dir = join(this.#versionsDir, 'batch');
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (name < keep) await rm(join(dir, name), { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Validates and appends events of one type; resolves once JetStream has
+   * acknowledged them and this node has applied them, with the position to
+   * send back as a query's `after` on any node.
+   */
+  async ingest(eventType: string, events: readonly unknown[]): Promise<IngestResult> {
+    const validate = this.#validators.get(eventType);
+    if (validate === undefined) throw new UnknownEventTypeError(eventType);
+    const { columns, rejected } = validateEvents(this.catalog.eventTypes.get(eventType)!, validate, events);
+    const accepted = columns.count;
+    const none = { accepted: 0, duplicates: 0, rejected, firstOffset: null, lastOffset: null };
+    if (accepted === 0) return none;
+    const { position, placement } = await this.#p.log.append(eventType, columns);
+    const messages = new Map<string, readonly [number, number]>();
+    for (let i = 0; i < accepted; i++) messages.set(`${placement.partition[i]}:${placement.seq[i]}`, [placement.partition[i]!, placement.seq[i]!]);
+    await this.#consumer!.waitFor(position, this.#readWaitMs).catch((error: unknown) => {
+      if (!(error instanceof PositionWaitTimeoutError)) throw error;
+      this.#logger.warn({ position }, 'ingested events were acknowledged but not yet applied on this node; their duplicates are not counted');
+    });
+    const duplicates = this.#ledger.duplicatesIn(messages.values()) ?? 0;
+    return { accepted, duplicates, rejected, firstOffset: null, lastOffset: null, position };
+  }
+
+  get #readWaitMs(): number {
+    return this.#p.options.readWaitMs ?? 2_000;
+  }
+
+  /**
+   * Answers from the published batch view merged with this node's speed
+   * layer. With `after`, waits until this node has applied that position.
+   */
+  async query(query: Query, limits?: QueryLimits): Promise<QueryResult> {
+    const budget = new QueryBudget(limits);
+    const plan = planQuery(this.catalog, query, budget);
+    if (plan.after !== undefined) {
+      if (plan.after.length !== this.#p.cluster.partitions) {
+        throw new InvalidQueryError('after', `after must hold one sequence per partition: ${this.#p.cluster.partitions} of them, as an ingest answers.`);
+      }
+      await this.#consumer!.waitFor(plan.after, this.#readWaitMs);
+    }
+    const tables: AggregateTable[] = [];
+    if (plan.layer !== 'speed') {
+      const name = plan.view.name;
+      const batchTable = (readsWholeDays(plan) ? this.#batch?.dailyTable(name) : undefined) ?? this.#batch?.table(name);
+      if (batchTable !== undefined) tables.push(batchTable);
+    }
+    if (plan.layer !== 'batch') for (const speed of this.#speed) tables.push(...speed.layer.tables(plan.view.name));
+    const manifest = this.#batch?.manifest;
+    const applied = this.#applied();
+    return {
+      rows: executeQuery(plan, tables, budget),
+      meta: {
+        batchVersion: manifest?.version ?? null,
+        batchCutoff: manifest?.cutoff ?? 0,
+        logEnd: applied.reduce((a, b) => a + b, 0),
+        batchAgeMs: manifest === undefined ? null : Date.now() - Date.parse(manifest.createdAt),
+        layer: plan.layer,
+        applied,
+        batchCutoffs: this.#version?.cutoffs ?? new Array<number>(applied.length).fill(0),
+      },
+    };
+  }
+
+  /** Whether this node may run the next cycle (it holds the lease, or nobody does) and the log moved past the cutoffs. */
+  hasNewEvents(): boolean {
+    const lease = this.#record.lease;
+    if (lease !== null && lease.holder !== this.name && lease.expiresAt > Date.now()) return false;
+    const cutoffs = this.#version?.cutoffs;
+    return this.#applied().some((seq, p) => seq > (cutoffs?.[p] ?? 0));
+  }
+
+  /** Runs a batch cycle on this node, which must hold (or be able to take) the batch lease. */
+  runBatch(): Promise<BatchSummary> {
+    if (this.#closed) return Promise.reject(new LogClosedError());
+    this.#batchRun ??= this.#runBatch().finally(() => (this.#batchRun = undefined));
+    return this.#batchRun;
+  }
+
+  async #runBatch(): Promise<BatchSummary> {
+    const started = performance.now();
+    this.#progress = { startedAt: new Date().toISOString(), phase: 'sealing', cutoff: null, viewsDone: 0, viewsTotal: this.catalog.views.size };
+    try {
+      const summary = await this.#cycle(started);
+      this.#failing = null;
+      return summary;
+    } catch (error) {
+      if (!(error instanceof BatchLeaseHeldError)) this.#recordFailure(error);
+      throw error;
+    } finally {
+      this.#progress = null;
+    }
+  }
+
+  async #cycle(started: number): Promise<BatchSummary> {
+    const { control, log, blobs } = this.#p;
+    if (!(await control.acquire())) throw new BatchLeaseHeldError((await control.read()).lease?.holder ?? 'another node');
+    const progress = (update: Partial<BatchProgress>) => (this.#progress = { ...this.#progress!, ...update });
+    const cutoffs = await log.seal();
+    progress({ phase: 'exporting', cutoff: cutoffs.reduce((a, b) => a + b, 0) });
+    await this.#archive.archiveUpTo(cutoffs);
+    const sources = await this.#archive.localSources();
+    const exportMs = performance.now() - started;
+    progress({ phase: 'computing' });
+    const record = await control.read();
+    const version = Math.max(record.published?.version ?? 0, this.#version?.version ?? 0) + 1;
+    const term = record.lease?.holder === this.name ? record.lease.term : 0;
+    const store = new SharedVersionStore(blobs, control, { version, term, cutoffs }, this.#versionsDir);
+    await store.init();
+    const result = await runBatch({
+      catalog: this.catalog, connection: this.#p.duck.batch, store, cutoff: NO_CUTOFF, partitionCutoffs: cutoffs, sources,
+      onViewDone: (_view, done) => progress({ viewsDone: done }),
+    });
+    await this.#adopt({ version, cutoffs, term }, result.views);
+    await store.prune(this.#p.options.keepVersions ?? 3, version).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not prune old batch versions'));
+    const summary: BatchSummary = {
+      version, cutoff: result.manifest.cutoff, events: [...sources.values()].reduce((n, s) => n + s.events, 0),
+      durationMs: performance.now() - started, exportMs,
+      views: Object.fromEntries(Object.entries(result.manifest.views).map(([n, v]) => [n, { rows: v.rows, durationMs: v.durationMs }])),
+    };
+    this.#recent = [summary, ...this.#recent].slice(0, RECENT_BATCHES);
+    for (const listener of this.#published) {
+      try {
+        listener(summary);
+      } catch (error) {
+        this.#logger.error({ err: error }, 'a batch publication listener failed');
+      }
+    }
+    this.#logger.info({ version, cutoffs, durationMs: Math.round(summary.durationMs) }, 'published batch version');
+    return summary;
+  }
+
+  #recordFailure(error: unknown): void {
+    const now = new Date().toISOString();
+    const message = error instanceof Error ? error.message : String(error);
+    this.#failing = {
+      consecutive: (this.#failing?.consecutive ?? 0) + 1, since: this.#failing?.since ?? now, lastAt: now,
+      error: message.length > 500 ? `${message.slice(0, 499)}…` : message,
+      code: error instanceof TandemError ? error.code : null,
+    };
+  }
+
+  /** The local directory of this node. */
+  get dataDir(): string {
+    return this.#p.options.dataDir;
+  }
+
+  /**
+   * Calls `listener` after every batch version this node publishes.
+   *
+   * @example
+   * ```ts
+   * const stop = node.onPublished((s) => console.log(`v${s.version}`));
+   * ```
+   */
+  onPublished(listener: (summary: BatchSummary) => void): () => void {
+    this.#published.add(listener);
+    return () => this.#published.delete(listener);
+  }
+
+  /** A snapshot of this node and of the cluster as it sees it. */
+  status(): EngineStatus {
+    const manifest = this.#batch?.manifest;
+    const applied = this.#applied();
+    return {
+      logEnd: applied.reduce((a, b) => a + b, 0),
+      sealedSegments: 0,
+      idempotencyKeys: this.#consumer?.filters.reduce((n, f) => n + f.keys.size, 0) ?? 0,
+      batch: manifest === undefined ? null : {
+        version: manifest.version, cutoff: manifest.cutoff, createdAt: manifest.createdAt,
+        ageMs: Date.now() - Date.parse(manifest.createdAt), durationMs: manifest.durationMs,
+      },
+      batchRunning: this.#batchRun !== undefined,
+      batchProgress: this.#progress,
+      recentBatches: this.#recent,
+      batchFailing: this.#failing,
+      speed: this.#speedStats(),
+      cluster: this.#clusterStatus(applied),
+    };
+  }
+
+  #speedStats(): RealtimeStats {
+    const all = this.#speed.map((s) => s.stats());
+    const sum = (pick: (s: RealtimeStats) => number) => all.reduce((n, s) => n + pick(s), 0);
+    return { from: 0, events: sum((s) => s.events), keys: sum((s) => s.keys), bytes: sum((s) => s.bytes), generations: sum((s) => s.generations) };
+  }
+
+  #clusterStatus(applied: readonly number[]): ClusterStatus {
+    const lease = this.#record.lease;
+    const now = Date.now();
+    const ends = this.#ends.map((end, p) => Math.max(end, applied[p] ?? 0));
+    return {
+      name: this.#p.cluster.name,
+      node: this.name,
+      batchNode: lease !== null && lease.expiresAt > now ? lease.holder : null,
+      leaseTerm: lease?.term ?? 0,
+      partitions: ends.map((end, p) => ({
+        partition: p, end, applied: applied[p] ?? 0, batchCutoff: this.#version?.cutoffs[p] ?? 0, archived: this.#version?.cutoffs[p] ?? 0,
+      })),
+      nodes: this.#nodes.map((n) => ({
+        node: n.node, url: n.url, applied: n.applied, batchVersion: n.batchVersion, seenAgoMs: now - n.at,
+        lagMessages: ends.reduce((lag, end, p) => lag + Math.max(0, end - (n.applied[p] ?? 0)), 0),
+      })),
+    };
+  }
+
+  /** Stops following the log, lets the lease go (so another node need not wait for it to expire), and disconnects. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const timer of this.#timers) clearInterval(timer);
+    await this.#batchRun?.catch(() => undefined);
+    await this.#adopting;
+    await this.#consumer?.stop();
+    await this.#p.control.release().catch(() => undefined);
+    await this.#p.registry.leave(this.name).catch(() => undefined);
+    await this.#p.log.close();
+    await this.#p.nc.close();
+    this.#p.duck.serving.closeSync();
+    this.#p.duck.batch.closeSync();
+    this.#p.duck.instance.closeSync();
+    await this.#p.lock.release();
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The config's optional `cluster` section: how a cluster of nodes on NATS
+ * JetStream lays out its log. It lives in the config, not in flags, because
+ * every node must agree on it: routing is `hash mod partitions`, and the name
+ * prefixes every stream, bucket and subject the cluster owns. The embedded
+ * engine ignores it; `tandem serve --nats` needs it.
+ *
+ * @module
+ */
+import { invalid, onlyKeys, record } from './config-checks.ts';
+
+/**
+ * The `cluster` section of a config.
+ *
+ * @example
+ * ```ts
+ * const cluster: ClusterConfigJson = { name: 'shop', partitions: 4, replicas: 3 };
+ * ```
+ */
+export interface ClusterConfigJson {
+  /** Prefixes every stream, bucket and subject: letters, digits, `_` and `-`. */
+  readonly name: string;
+  /** Log partitions, one JetStream stream each; fixed for the life of the cluster. */
+  readonly partitions: number;
+  /** Replicas of each partition's stream and of the shared object store. Default 3. */
+  readonly replicas?: number;
+}
+
+export type ClusterSettings = Required<ClusterConfigJson>;
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** JetStream replicates a stream on at most 5 servers. */
+const MAX_REPLICAS = 5;
+/** One stream, one consumer and one speed layer per partition on every node: more than this costs more than it spreads. */
+const MAX_PARTITIONS = 256;
+
+function integerIn(path: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) invalid(path, `${path} must be a whole number from ${min} to ${max}.`);
+  return value;
+}
+
+/** Compiles the `cluster` section, or undefined when the config has none. */
+export function compileClusterConfig(input: unknown): ClusterSettings | undefined {
+  if (input === undefined) return undefined;
+  const obj = record('cluster', input);
+  onlyKeys('cluster', obj, ['name', 'partitions', 'replicas']);
+  if (typeof obj.name !== 'string' || !NAME.test(obj.name)) {
+    invalid('cluster.name', 'cluster.name must be 1 to 64 letters, digits, _ or -, starting with a letter or digit, since it prefixes stream names and subjects.');
+  }
+  const partitions = integerIn('cluster.partitions', obj.partitions, 1, MAX_PARTITIONS);
+  const replicas = obj.replicas === undefined ? 3 : integerIn('cluster.replicas', obj.replicas, 1, MAX_REPLICAS);
+  return { name: obj.name, partitions, replicas };
+}

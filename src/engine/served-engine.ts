@@ -1,0 +1,29 @@
+import type { Catalog } from '../definitions/index.ts';
+import type { Query, QueryLimits, QueryResult } from '../serving/index.ts';
+import type { BatchSummary, EngineStatus, IngestResult } from './engine-types.ts';
+
+/**
+ * What the HTTP server, the batch schedule and the metrics need of an
+ * engine: the embedded {@link Tandem} and a cluster node both are one, so
+ * every route, metric and dashboard panel works the same in both modes.
+ *
+ * @example
+ * ```ts
+ * const engine: ServedEngine = await Tandem.open({ dataDir: './data', config });
+ * const { rows } = await engine.query({ view: 'revenue_by_country', granularity: 'all' });
+ * ```
+ */
+export interface ServedEngine {
+  readonly catalog: Catalog;
+  /** The local directory this engine keeps its files in. */
+  readonly dataDir: string;
+  ingest(eventType: string, events: readonly unknown[]): Promise<IngestResult>;
+  query(query: Query, limits?: QueryLimits): Promise<QueryResult>;
+  /** Runs a batch cycle, or joins the one running. */
+  runBatch(): Promise<BatchSummary>;
+  /** Whether the log holds events no batch has absorbed: a scheduled cycle runs only then. */
+  hasNewEvents(): boolean;
+  status(): EngineStatus;
+  onPublished(listener: (summary: BatchSummary) => void): () => void;
+  close(): Promise<void>;
+}
