@@ -1,12 +1,17 @@
 /**
  * One suite, three implementations: the same events and queries answered by
  * the speed layer alone (JavaScript), the batch layer alone (DuckDB) and the
- * merge of both must give identical rows, equal to the reference.
+ * merge of both must give identical rows, equal to the reference. It runs on
+ * the embedded engine and on a cluster of one node (NATS JetStream, two log
+ * partitions), which must answer alike.
  */
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { Tandem, type Layer } from '../src/index.ts';
+import { ClusterNode } from '../src/cluster/index.ts';
+import type { ServedEngine } from '../src/engine/index.ts';
+import { NatsCluster, natsSkipReason } from './support/nats-cluster.ts';
 import { canonicalRows, referenceQuery } from './support/reference.ts';
 import { shopConfig, views } from './support/shop-config.ts';
 import { AcceptedEvents, shopEvent } from './support/shop-events.ts';
@@ -14,7 +19,7 @@ import { shopQueries } from './support/shop-queries.ts';
 import { withTempDir } from './support/temp-dir.ts';
 
 /** Puts all events in one layer, or splits them between both, and returns the engine to query. */
-const arrangements: Record<Layer, (engine: Tandem, first: unknown[], second: unknown[]) => Promise<void>> = {
+const arrangements: Record<Layer, (engine: ServedEngine, first: unknown[], second: unknown[]) => Promise<void>> = {
   speed: async (engine, first, second) => {
     await engine.ingest('order', [...first, ...second]);
   },
@@ -29,13 +34,14 @@ const arrangements: Record<Layer, (engine: Tandem, first: unknown[], second: unk
   },
 };
 
-describe('conformance', () => {
+/** The three arrangements, each over many generated event sets, on engines that `open` makes in a fresh directory. */
+function layerConformance(mode: string, open: (dir: string) => Promise<ServedEngine>, numRuns: number): void {
   for (const layer of ['speed', 'batch', 'merged'] as const) {
-    test(`conformance - the ${layer} path answers every query like the reference`, async () => {
+    test(`conformance${mode} - the ${layer} path answers every query like the reference`, async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(shopEvent, { maxLength: 120 }), fc.nat(120), async (events, split) => {
           await withTempDir(async (dir) => {
-            const engine = await Tandem.open({ dataDir: dir, config: shopConfig });
+            const engine = await open(dir);
             try {
               const raw = events.map((e) => e.raw);
               await arrangements[layer](engine, raw.slice(0, split), raw.slice(split));
@@ -52,10 +58,29 @@ describe('conformance', () => {
             }
           });
         }),
-        { numRuns: 12, seed: 42 },
+        { numRuns, seed: 42 },
       );
     });
   }
+}
+
+describe('conformance on a one-node cluster', { skip: natsSkipReason(), timeout: 300_000 }, () => {
+  let nats: NatsCluster | undefined;
+  let clusters = 0;
+  before(async () => {
+    nats = await NatsCluster.start({ size: 1 });
+  });
+  after(async () => {
+    await nats?.stop();
+  });
+  layerConformance(' (cluster)', (dir) => ClusterNode.open({
+    dataDir: dir, servers: nats!.urls, node: 'solo',
+    config: { ...shopConfig, cluster: { name: `conformance${clusters++}`, partitions: 2, replicas: 1 } },
+  }), 12);
+});
+
+describe('conformance', () => {
+  layerConformance('', (dir) => Tandem.open({ dataDir: dir, config: shopConfig }), 12);
 
   test('conformance - buckets agree between DuckDB and JavaScript across years, leap days and week boundaries', async () => {
     await withTempDir(async (dir) => {

@@ -46,6 +46,8 @@ function program(): Command {
     .option('--max-connections <n>', 'most open connections; more are closed on accept (default 1,000)')
     .option('--shutdown-grace <duration>', 'on SIGTERM, how long requests in flight may finish before connections close (default 10s)')
     .option('--allow-unauthenticated', 'serve without API keys on a non-loopback address')
+    .option('--nats <urls>', 'run as a node of a cluster on these NATS JetStream servers (comma-separated); the config needs a "cluster" section')
+    .option('--node <name>', 'this node\'s name in the cluster, unique among its nodes (default: host and process id)')
     .option('--log-level <level>', 'pino log level', 'info')
     .addHelpText('after', `
 API keys come from the config's server.apiKeys and from ${API_KEYS_VARIABLE} (a JSON array of the same entries);

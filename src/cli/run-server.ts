@@ -8,7 +8,7 @@
 import { pino, type Logger } from 'pino';
 import { compileConfig, type ApiKey, type ServerLimits, type TandemConfig } from '../definitions/index.ts';
 import { BatchSchedule, createServer, type ConnectionLimits, type TandemServer } from '../server/index.ts';
-import { Tandem, type BatchSummary } from '../engine/index.ts';
+import { Tandem, type BatchSummary, type ServedEngine } from '../engine/index.ts';
 import { PACKAGE_VERSION } from './package-version.ts';
 import { checkBindSafety } from './server-access.ts';
 
@@ -36,11 +36,15 @@ export interface RunServerOptions {
   readonly onBatch?: (summary: BatchSummary) => void;
   /** Log level; `silent` for tests. Default `info`. */
   readonly logLevel?: string;
+  /** NATS server URLs: run as a node of the cluster the config's `cluster` section describes, instead of embedded. */
+  readonly nats?: readonly string[];
+  /** This node's name in the cluster (default: host and process id). */
+  readonly node?: string;
 }
 
 export interface RunningServer {
   readonly url: string;
-  readonly tandem: Tandem;
+  readonly tandem: ServedEngine;
   readonly server: TandemServer;
   readonly logger: Logger;
   /** Registers work to stop first (e.g. traffic generators), before the server closes. */
@@ -52,7 +56,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const apiKeys = [...compileConfig(options.config).server.apiKeys, ...(options.extraApiKeys ?? [])];
   checkBindSafety(options.host, apiKeys, options.allowUnauthenticated === true);
   const logger = pino({ level: options.logLevel ?? 'info' });
-  const tandem = await Tandem.open({ dataDir: options.dataDir, config: options.config, logger, maxPendingEvents: options.maxPendingEvents, maxSpeedKeys: options.maxSpeedKeys, maxSpeedBytes: options.maxSpeedBytes });
+  const tandem = await openEngine(options, logger);
   const server = createServer({ tandem, logger, limits: options.limits, connections: options.connections, apiKeys, version: PACKAGE_VERSION });
   const schedule = new BatchSchedule(tandem, options.batchEveryMs, logger, options.onBatch);
   let address: string;
@@ -75,6 +79,16 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
     return stopping;
   };
   return { url: address.replace('://[::1]', '://localhost'), tandem, server, logger, stop, onStop: (hook) => void hooks.push(hook) };
+}
+
+/** The embedded engine, or a cluster node when NATS servers are given (its code and the NATS clients load only then). */
+async function openEngine(options: RunServerOptions, logger: Logger): Promise<ServedEngine> {
+  if (options.nats === undefined || options.nats.length === 0) {
+    return Tandem.open({ dataDir: options.dataDir, config: options.config, logger, maxPendingEvents: options.maxPendingEvents, maxSpeedKeys: options.maxSpeedKeys, maxSpeedBytes: options.maxSpeedBytes });
+  }
+  const { ClusterNode } = await import('../cluster/index.ts');
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+  return ClusterNode.open({ dataDir: options.dataDir, config: options.config, servers: options.nats, node: options.node, url, logger });
 }
 
 /** Stops the server on SIGINT/SIGTERM; a second signal exits at once. */

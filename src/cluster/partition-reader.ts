@@ -93,7 +93,9 @@ export class PartitionReader {
       const messages = await this.#consume(partition, next);
       control.current = messages;
       if (control.stopped) {
-        await messages.close().catch(() => undefined);
+        // Closing a consumer that has not pulled yet did not resolve on nats.js 3 (seen as a node's close hanging
+        // when it stopped right after it started): it is closed without waiting, and the connection's close ends it.
+        void messages.close().catch(() => undefined);
         return;
       }
       let progress = Date.now();

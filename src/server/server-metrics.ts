@@ -46,12 +46,41 @@ export class ServerMetrics {
     gauge('tandem_speed_keys', 'Keys (series and bucket) held by the speed layer.', () => tandem.status().speed.keys);
     gauge('tandem_speed_bytes', 'Estimated heap bytes of the speed layer\'s tables, dimension values included.', () => tandem.status().speed.bytes);
     gauge('tandem_idempotency_keys', 'Idempotency keys held in memory.', () => tandem.status().idempotencyKeys);
+    this.#clusterGauges(tandem);
     // Read at scrape time like the rest; the probe caches for a few seconds, so scrapes stay cheap.
     new Gauge({
       name: 'tandem_disk_free_bytes', help: 'Space left on the data directory\'s filesystem (ingest answers 507 when it runs out).', registers: [this.registry],
       async collect() {
         const free = (await disk.read()).freeBytes;
         if (free !== null) this.set(free);
+      },
+    });
+  }
+
+  /** Cluster mode: each partition's end and applied position, the lag of every node, and who runs the batch layer. */
+  #clusterGauges(tandem: ServedEngine): void {
+    const perPartition = (name: string, help: string, read: (p: { end: number; applied: number; batchCutoff: number }) => number) => new Gauge({
+      name, help, labelNames: ['partition'], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const p of tandem.status().cluster?.partitions ?? []) this.set({ partition: String(p.partition) }, read(p));
+      },
+    });
+    perPartition('tandem_cluster_partition_end_sequence', 'Cluster mode: the last sequence of each partition\'s stream.', (p) => p.end);
+    perPartition('tandem_cluster_partition_applied_sequence', 'Cluster mode: the last sequence of each partition this node has applied.', (p) => p.applied);
+    perPartition('tandem_cluster_partition_batch_cutoff', 'Cluster mode: sequences below it are in the published batch view.', (p) => p.batchCutoff);
+    new Gauge({
+      name: 'tandem_cluster_node_lag_messages', help: 'Cluster mode: messages each node has yet to apply, from its last heartbeat.', labelNames: ['node'], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const n of tandem.status().cluster?.nodes ?? []) this.set({ node: n.node }, n.lagMessages);
+      },
+    });
+    new Gauge({
+      name: 'tandem_cluster_batch_lease_held', help: 'Cluster mode: 1 on the node holding the batch lease, 0 elsewhere.', registers: [this.registry],
+      collect() {
+        const cluster = tandem.status().cluster;
+        if (cluster !== undefined) this.set(cluster.batchNode === cluster.node ? 1 : 0);
       },
     });
   }

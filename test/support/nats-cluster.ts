@@ -101,11 +101,14 @@ export class NatsCluster {
         `  max_memory_store: 268435456`,
         `  max_file_store: 4294967296`,
         `}`,
-        `cluster {`,
-        `  name: "tandem_test"`,
-        `  listen: "127.0.0.1:${routePorts[i]}"`,
-        `  routes: [${routes.join(', ')}]`,
-        `}`,
+        // JetStream refuses a cluster block without routes: one server runs standalone.
+        ...(size === 1 ? [] : [
+          `cluster {`,
+          `  name: "tandem_test"`,
+          `  listen: "127.0.0.1:${routePorts[i]}"`,
+          `  routes: [${routes.join(', ')}]`,
+          `}`,
+        ]),
         '',
       ].join('\n');
       const configFile = join(dir, `${name}.conf`);

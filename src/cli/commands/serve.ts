@@ -6,6 +6,7 @@
  */
 import type { ServerLimits } from '../../definitions/index.ts';
 import type { ConnectionLimits } from '../../server/index.ts';
+import { CliError } from '../cli-error.ts';
 import { loadConfig } from '../load-config.ts';
 import { parseDuration, parsePort, positiveInt } from '../parse-flags.ts';
 import { runServer, stopOnSignals } from '../run-server.ts';
@@ -16,6 +17,7 @@ export interface ServeOptions {
   bodyLimit?: string; maxLineBytes?: string; maxEventsPerRequest?: string; maxQueryRows?: string; queryTimeout?: string;
   headersTimeout?: string; requestTimeout?: string; keepAliveTimeout?: string; maxConnections?: string; shutdownGrace?: string;
   allowUnauthenticated?: boolean;
+  nats?: string; node?: string;
 }
 
 export async function serve(options: ServeOptions): Promise<void> {
@@ -26,9 +28,17 @@ export async function serve(options: ServeOptions): Promise<void> {
     maxSpeedKeys: positiveInt(options.maxSpeedKeys, '--max-speed-keys'),
     maxSpeedBytes: positiveInt(options.maxSpeedBytes, '--max-speed-bytes'),
     limits: limitOptions(options), connections: connectionOptions(options), extraApiKeys: environmentApiKeys(), allowUnauthenticated: options.allowUnauthenticated === true,
+    nats: options.nats === undefined ? undefined : natsServers(options.nats), node: options.node,
   });
   stopOnSignals(running);
   running.logger.info({ url: running.url }, `Tandem is serving at ${running.url}`);
+}
+
+/** `--nats a,b,c`: URLs, each with or without its `nats://` scheme. */
+function natsServers(list: string): string[] {
+  const servers = list.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => (s.includes('://') ? s : `nats://${s}`));
+  if (servers.length === 0) throw new CliError('--nats needs at least one NATS server URL, such as nats://127.0.0.1:4222.');
+  return servers;
 }
 
 /** Connection limits given on the command line; those not given keep their defaults. */
