@@ -48,6 +48,8 @@ function program(): Command {
     .option('--allow-unauthenticated', 'serve without API keys on a non-loopback address')
     .option('--nats <urls>', 'run as a node of a cluster on these NATS JetStream servers (comma-separated); the config needs a "cluster" section')
     .option('--node <name>', 'this node\'s name in the cluster, unique among its nodes (default: host and process id)')
+    .option('--batch-lease <duration>', 'cluster mode: how long the batch lease lasts unrenewed before another node may take it (default 15s)')
+    .option('--read-wait <duration>', 'cluster mode: how long a query with "after" waits for this node to apply it before answering 503 (default 2s)')
     .option('--log-level <level>', 'pino log level', 'info')
     .addHelpText('after', `
 API keys come from the config's server.apiKeys and from ${API_KEYS_VARIABLE} (a JSON array of the same entries);

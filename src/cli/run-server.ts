@@ -40,6 +40,10 @@ export interface RunServerOptions {
   readonly nats?: readonly string[];
   /** This node's name in the cluster (default: host and process id). */
   readonly node?: string;
+  /** Cluster mode: how long the batch lease lasts without renewal. */
+  readonly batchLeaseMs?: number;
+  /** Cluster mode: how long a query with `after` waits for this node to apply that position. */
+  readonly readWaitMs?: number;
 }
 
 export interface RunningServer {
@@ -88,7 +92,9 @@ async function openEngine(options: RunServerOptions, logger: Logger): Promise<Se
   }
   const { ClusterNode } = await import('../cluster/index.ts');
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
-  return ClusterNode.open({ dataDir: options.dataDir, config: options.config, servers: options.nats, node: options.node, url, logger });
+  return ClusterNode.open({
+    dataDir: options.dataDir, config: options.config, servers: options.nats, node: options.node, url, logger, leaseMs: options.batchLeaseMs, readWaitMs: options.readWaitMs,
+  });
 }
 
 /** Stops the server on SIGINT/SIGTERM; a second signal exits at once. */

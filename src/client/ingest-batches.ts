@@ -59,7 +59,15 @@ export function addBatch(total: IngestResult, batch: IngestResult, start: number
     rejected: rejected.length === 0 ? total.rejected : [...total.rejected, ...rejected],
     firstOffset: total.firstOffset ?? batch.firstOffset,
     lastOffset: batch.lastOffset ?? total.lastOffset,
+    ...(batch.position === undefined && total.position === undefined ? {} : { position: laterPosition(total.position, batch.position) }),
   };
+}
+
+/** Per partition, the later of two cluster positions (either may be absent). */
+function laterPosition(a: readonly number[] | undefined, b: readonly number[] | undefined): readonly number[] {
+  if (a === undefined) return b!;
+  if (b === undefined) return a;
+  return a.map((seq, p) => Math.max(seq, b[p] ?? 0));
 }
 
 /**

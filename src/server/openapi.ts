@@ -40,6 +40,7 @@ const QUERY_SCHEMA = {
     orderBy: { type: 'array', items: { type: 'object', required: ['measure'], properties: { measure: { type: 'string' }, desc: { type: 'boolean' } } }, description: 'Each measure at most once.' },
     limit: { type: 'integer', minimum: 1 },
     layer: { enum: ['merged', 'batch', 'speed'] },
+    after: { type: 'array', items: { type: 'integer', minimum: 0 }, maxItems: 256, description: 'Cluster mode: the position an ingest answered with; the node answers once it has applied it (503 with Retry-After after a bounded wait).' },
   },
 };
 
@@ -48,6 +49,8 @@ const META_SCHEMA = {
   properties: {
     batchVersion: { type: ['integer', 'null'] }, batchCutoff: { type: 'integer' }, logEnd: { type: 'integer' },
     batchAgeMs: { type: ['number', 'null'] }, layer: { enum: ['merged', 'batch', 'speed'] },
+    applied: { type: 'array', items: { type: 'integer' }, description: 'Cluster mode: per partition, the last sequence this node has applied.' },
+    batchCutoffs: { type: 'array', items: { type: 'integer' }, description: 'Cluster mode: per partition, the batch version\'s cutoff.' },
   },
 };
 
@@ -143,6 +146,7 @@ export function openApiDocument(catalog: Catalog, version: string, keys: boolean
           type: 'object',
           properties: {
             accepted: { type: 'integer' }, duplicates: { type: 'integer' }, lastOffset: { type: ['integer', 'null'] }, firstOffset: { type: ['integer', 'null'] },
+            position: { type: 'array', items: { type: 'integer' }, description: 'Cluster mode: per partition, the sequence this ingest was acknowledged at; send it as a query\'s `after`.' },
             rejected: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, field: { type: 'string' }, error: { type: 'string' } } } },
           },
         },

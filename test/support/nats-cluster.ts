@@ -243,7 +243,7 @@ export class NatsCluster {
 }
 
 /** `count` distinct free TCP ports on loopback, all held open until every one is found. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const held = await Promise.all(Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

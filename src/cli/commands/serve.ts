@@ -17,7 +17,7 @@ export interface ServeOptions {
   bodyLimit?: string; maxLineBytes?: string; maxEventsPerRequest?: string; maxQueryRows?: string; queryTimeout?: string;
   headersTimeout?: string; requestTimeout?: string; keepAliveTimeout?: string; maxConnections?: string; shutdownGrace?: string;
   allowUnauthenticated?: boolean;
-  nats?: string; node?: string;
+  nats?: string; node?: string; batchLease?: string; readWait?: string;
 }
 
 export async function serve(options: ServeOptions): Promise<void> {
@@ -29,6 +29,8 @@ export async function serve(options: ServeOptions): Promise<void> {
     maxSpeedBytes: positiveInt(options.maxSpeedBytes, '--max-speed-bytes'),
     limits: limitOptions(options), connections: connectionOptions(options), extraApiKeys: environmentApiKeys(), allowUnauthenticated: options.allowUnauthenticated === true,
     nats: options.nats === undefined ? undefined : natsServers(options.nats), node: options.node,
+    batchLeaseMs: options.batchLease === undefined ? undefined : parseDuration(options.batchLease, '--batch-lease'),
+    readWaitMs: options.readWait === undefined ? undefined : parseDuration(options.readWait, '--read-wait'),
   });
   stopOnSignals(running);
   running.logger.info({ url: running.url }, `Tandem is serving at ${running.url}`);
