@@ -100,6 +100,7 @@ export class ClusterLog {
   readonly #nc: NatsConnection;
   readonly #ownsConnection: boolean;
   readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
   readonly #reader: PartitionReader;
   readonly #router: PartitionRouter;
   readonly #retry: RetryPolicy;
@@ -120,6 +121,7 @@ export class ClusterLog {
     this.#nc = nc;
     this.#ownsConnection = options.connection === undefined;
     this.#js = js;
+    this.#jsm = jsm;
     this.#retry = { ackTimeoutMs: options.ackTimeoutMs ?? DEFAULT_RETRY_POLICY.ackTimeoutMs, retryForMs: options.retryForMs ?? DEFAULT_RETRY_POLICY.retryForMs };
     this.#reader = new PartitionReader(nats, js, jsm, options.catalog, options.clusterName, this.#retry.retryForMs);
     this.#router = new PartitionRouter(options.partitions, randomBytes(2).readUInt16LE(0));
@@ -264,6 +266,16 @@ export class ClusterLog {
       if (result.kind === 'rejected') throw new AppendRejectedError(partition, result.reason, emptyPosition(this.partitions), result.cause);
       throw new AppendUnacknowledgedError(partition, result.waitedMs, emptyPosition(this.partitions), result.cause);
     });
+  }
+
+  /**
+   * Removes a partition's messages below `seq` from its stream, once the
+   * archive holds them: the stream keeps what the speed layers still need,
+   * not all of history. Resolves with the messages removed.
+   */
+  async purgeBelow(partition: number, seq: number): Promise<number> {
+    const response = await retryTransient(this.#nats, this.#retry.retryForMs, () => this.#jsm.streams.purge(this.streamOf(partition), { seq }));
+    return response.purged;
   }
 
   /** A partition's first and last sequence now. */

@@ -36,12 +36,12 @@ import { BatchControl, type ControlRecord, type PublishedBatch } from './batch-c
 import { ClusterLog, connectNats } from './cluster-log.ts';
 import { DuplicateLedger } from './duplicate-ledger.ts';
 import { BatchLeaseHeldError, MissingClusterConfigError, PositionWaitTimeoutError } from './errors.ts';
-import type { Verdict } from './first-occurrence.ts';
+import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
 import { KvRevisionedStore } from './kv-revisioned-store.ts';
 import { LogConsumer } from './log-consumer.ts';
 import { NodeRegistry, type Heartbeat } from './node-registry.ts';
 import { ObjectBlobStore } from './object-blob-store.ts';
-import { PartitionArchive } from './partition-archive.ts';
+import { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
 import { PartitionSpeed } from './partition-speed.ts';
 import { loadSharedVersion } from './published-version.ts';
 import { SharedVersionStore, versionFolder } from './shared-version-store.ts';
@@ -124,6 +124,8 @@ export class ClusterNode implements ServedEngine {
   #consumer: LogConsumer | undefined;
   #batch: InMemoryBatchViews | undefined;
   #version: PublishedBatch | null = null;
+  /** The archive ranges the served version was computed from. */
+  #chain: readonly ArchivedRange[] = [];
   #record: ControlRecord = { lease: null, published: null };
   #ends: number[];
   #nodes: Heartbeat[] = [];
@@ -190,11 +192,14 @@ export class ClusterNode implements ServedEngine {
     this.#record = await control.read();
     const published = this.#record.published;
     if (published !== null) {
-      this.#batch = await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir);
+      const loaded = await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir);
+      this.#batch = loaded.views;
+      this.#chain = loaded.ranges;
       this.#version = published;
     }
     this.#speed = Array.from({ length: cluster.partitions }, (_, p) => new PartitionSpeed(this.catalog, published?.cutoffs[p] ?? 0));
     this.#consumer = await LogConsumer.start(log, (verdict, p) => this.#apply(verdict, p), {
+      filters: await this.#startingFilters(published),
       onError: (error, p) => this.#logger.error({ err: error, partition: p }, 'following a partition failed; this node stops applying it'),
     });
     const ends = await this.#consumer.catchUp(log, options.catchUpMs ?? 600_000);
@@ -203,6 +208,19 @@ export class ClusterNode implements ServedEngine {
     this.#every(POLL_MS, () => this.#poll());
     this.#every(HEARTBEAT_MS, () => this.#heartbeat());
     this.#every(Math.max(250, Math.floor((options.leaseMs ?? 15_000) / 3)), () => this.#holdLease());
+  }
+
+  /**
+   * Per partition, where the duplicate rule starts: at the published cutoff,
+   * resumed from the archive (the stream may be purged below it), or, before
+   * any archive, from the partition's first message.
+   */
+  async #startingFilters(published: PublishedBatch | null): Promise<FirstOccurrenceFilter[]> {
+    return Promise.all(Array.from({ length: this.#p.cluster.partitions }, async (_, p) => {
+      const cutoff = published?.cutoffs[p] ?? 0;
+      const resumed = cutoff > 1 ? await this.#archive.resumeFilter(this.#chain, p, cutoff) : undefined;
+      return resumed ?? new FirstOccurrenceFilter(this.catalog);
+    }));
   }
 
   get #versionsDir(): string {
@@ -273,15 +291,16 @@ export class ClusterNode implements ServedEngine {
   }
 
   /** Queues the swap to `published`: adoptions run one at a time, in order. */
-  #adopt(published: PublishedBatch, views?: InMemoryBatchViews): Promise<void> {
+  #adopt(published: PublishedBatch, computed?: { views: InMemoryBatchViews; ranges: readonly ArchivedRange[] }): Promise<void> {
     const adoption = this.#adopting.then(async () => {
       if (published.version <= (this.#version?.version ?? 0) || this.#closed) return;
-      const loaded = views ?? await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir);
+      const loaded = computed ?? await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir);
       // The seals are in the stream before the version is published: once applied, every generation below them is closed.
       await this.#consumer!.waitFor(published.cutoffs, this.#p.options.catchUpMs ?? 600_000);
       if (published.version <= (this.#version?.version ?? 0) || this.#closed) return;
       // One synchronous step: no query sees both layers holding an event, or neither.
-      this.#batch = loaded;
+      this.#batch = loaded.views;
+      this.#chain = loaded.ranges;
       this.#version = published;
       this.#speed.forEach((speed, p) => speed.dropBefore(published.cutoffs[p]!));
       this.#logger.info({ version: published.version, cutoffs: published.cutoffs }, 'serving batch version');
@@ -395,23 +414,30 @@ export class ClusterNode implements ServedEngine {
   async #cycle(started: number): Promise<BatchSummary> {
     const { control, log, blobs } = this.#p;
     if (!(await control.acquire())) throw new BatchLeaseHeldError((await control.read()).lease?.holder ?? 'another node');
+    const record = await control.read();
+    // A cycle extends the chain of the latest published version: adopt it first if another node published it.
+    if (record.published !== null && record.published.version > (this.#version?.version ?? 0)) await this.#adopt(record.published);
+    if ((record.published?.version ?? 0) > (this.#version?.version ?? 0)) throw new Error(`could not load batch version ${record.published!.version}, which the next one must extend`);
+    const term = record.lease?.holder === this.name ? record.lease.term : 0;
     const progress = (update: Partial<BatchProgress>) => (this.#progress = { ...this.#progress!, ...update });
     const cutoffs = await log.seal();
     progress({ phase: 'exporting', cutoff: cutoffs.reduce((a, b) => a + b, 0) });
-    await this.#archive.archiveUpTo(cutoffs);
-    const sources = await this.#archive.localSources();
+    const previous = { cutoffs: this.#version?.cutoffs, chain: this.#chain };
+    const chain = await this.#archive.extend(previous.chain, cutoffs, term);
+    const sources = await this.#archive.localSources(chain);
     const exportMs = performance.now() - started;
     progress({ phase: 'computing' });
-    const record = await control.read();
-    const version = Math.max(record.published?.version ?? 0, this.#version?.version ?? 0) + 1;
-    const term = record.lease?.holder === this.name ? record.lease.term : 0;
-    const store = new SharedVersionStore(blobs, control, { version, term, cutoffs }, this.#versionsDir);
+    const version = (this.#version?.version ?? 0) + 1;
+    const store = new SharedVersionStore(blobs, control, { version, term, cutoffs, ranges: chain }, this.#versionsDir);
     await store.init();
     const result = await runBatch({
       catalog: this.catalog, connection: this.#p.duck.batch, store, cutoff: NO_CUTOFF, partitionCutoffs: cutoffs, sources,
       onViewDone: (_view, done) => progress({ viewsDone: done }),
     });
-    await this.#adopt({ version, cutoffs, term }, result.views);
+    await this.#adopt({ version, cutoffs, term }, { views: result.views, ranges: chain });
+    if (previous.cutoffs !== undefined) {
+      await this.#purge(previous.cutoffs, chain).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not purge archived messages from the log; the next cycle tries again'));
+    }
     await store.prune(this.#p.options.keepVersions ?? 3, version).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not prune old batch versions'));
     const summary: BatchSummary = {
       version, cutoff: result.manifest.cutoff, events: [...sources.values()].reduce((n, s) => n + s.events, 0),
@@ -428,6 +454,23 @@ export class ClusterNode implements ServedEngine {
     }
     this.#logger.info({ version, cutoffs, durationMs: Math.round(summary.durationMs) }, 'published batch version');
     return summary;
+  }
+
+  /**
+   * Removes from each partition's stream the messages below the previous
+   * version's cutoff: archived two cycles ago, absorbed by the versions
+   * since, and applied by every node heard from (a node that is down resumes
+   * from the archive at the published cutoff when it comes back).
+   */
+  async #purge(below: readonly number[], chain: readonly ArchivedRange[]): Promise<void> {
+    const nodes = await this.#p.registry.nodes();
+    for (let p = 0; p < below.length; p++) {
+      const seq = below[p]!;
+      if (seq <= 1 || !nodes.every((n) => (n.applied[p] ?? 0) >= seq)) continue;
+      const purged = await this.#p.log.purgeBelow(p, seq);
+      await this.#archive.forgetSnapshotsBelow(chain, p, seq);
+      if (purged > 0) this.#logger.info({ partition: p, below: seq, messages: purged }, 'purged archived messages from the log');
+    }
   }
 
   #recordFailure(error: unknown): void {

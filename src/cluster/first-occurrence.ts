@@ -53,6 +53,16 @@ export interface FirstOccurrenceOptions {
   readonly messageIdWindow?: number;
 }
 
+/**
+ * What the rule needs to go on from a position without the messages before
+ * it, besides the idempotency keys (which the archive's Parquet holds): the
+ * last sequence seen and the ids of the latest messages, oldest first.
+ */
+export interface FilterSnapshot {
+  readonly lastSeq: number;
+  readonly msgIds: readonly string[];
+}
+
 /** One partition's duplicate rule: feed it every message in sequence order. */
 export class FirstOccurrenceFilter {
   /** The idempotency keys stored so far in this partition (or within each type's window). */
@@ -69,6 +79,25 @@ export class FirstOccurrenceFilter {
     this.#window = options.messageIdWindow ?? DEFAULT_MESSAGE_ID_WINDOW;
     const windows = [...catalog.eventTypes.values()].flatMap((e) => (e.idempotencyWindow === undefined ? [] : [[e.name, e.idempotencyWindow] as const]));
     this.keys = new IdempotencyIndex(new Map(windows));
+  }
+
+  /**
+   * A filter that goes on from `snapshot`, as if it had seen every message up
+   * to its `lastSeq`; the caller adds the keys stored up to there to `keys`.
+   */
+  static resume(catalog: Catalog, snapshot: FilterSnapshot, options: FirstOccurrenceOptions = {}): FirstOccurrenceFilter {
+    const filter = new FirstOccurrenceFilter(catalog, options);
+    filter.#lastSeq = snapshot.lastSeq;
+    for (const id of snapshot.msgIds) filter.#remember(id);
+    return filter;
+  }
+
+  /** The state to resume from later (see {@link resume}). */
+  snapshot(): FilterSnapshot {
+    const count = Math.min(this.#admittedMessages, this.#window);
+    const oldest = this.#admittedMessages - count;
+    const msgIds = Array.from({ length: count }, (_, i) => this.#ring[(oldest + i) % this.#window]!);
+    return { lastSeq: this.#lastSeq, msgIds };
   }
 
   /** The sequence of the last message seen. */

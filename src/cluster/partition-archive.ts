@@ -1,8 +1,16 @@
 /**
  * The master dataset in cluster mode: each partition's sealed ranges, turned
  * into Parquet and stored in the shared blob store (a JetStream Object Store
- * bucket), one object per range and event type, with a range record written
- * last. Only the batch node writes here; every node could read it.
+ * bucket), one object per range and event type. Only the batch node writes
+ * here.
+ *
+ * Which ranges make up the archive is recorded in the published batch
+ * version's manifest (its `ranges`), not by listing the store: a range
+ * counts once a version computed from it is published, and publishing is
+ * fenced by the lease. A node that lost its lease mid-cycle may still upload
+ * objects, but no published manifest names them, so no cycle reads them
+ * (they are garbage, never double counts). Each cycle extends the published
+ * chain from its cutoffs.
  *
  * A range `[from, to)` of partition `p` holds the events of the messages with
  * sequences from `from` to `to - 1` that the duplicate rule admits, so the
@@ -12,9 +20,10 @@
  * speed layer applies the same rule to the same messages, so the archive and
  * the speed layers agree on which copy of a key counts.
  *
- * Blob names: `master/<type>/p<p>-<from>-<to>.parquet` and
- * `master/ranges/p<p>-<from>-<to>.json`, numbers zero-padded so that names
- * sort by position.
+ * Blob names: `master/<type>/p<p>-<from>-<to>-t<term>.parquet` and
+ * `master/filters/p<p>-<from>-<to>-t<term>.json` (the rule's state at `to`),
+ * numbers zero-padded so that names sort by position; the lease term keeps
+ * two nodes' uploads of one range apart.
  *
  * @module
  */
@@ -23,15 +32,15 @@ import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promis
 import { dirname, join } from 'node:path';
 import type { Catalog, EventColumns } from '../definitions/index.ts';
 import { ndjsonBytes, packColumns } from '../log/index.ts';
-import { exportSql, type BlobStore } from '../master/index.ts';
+import { exportSql, loadIdempotencyKeys, type BlobStore, type MasterSource } from '../master/index.ts';
 import type { BatchSource } from '../batch/index.ts';
 import type { ClusterLog } from './cluster-log.ts';
-import { FirstOccurrenceFilter } from './first-occurrence.ts';
+import { FirstOccurrenceFilter, type FilterSnapshot } from './first-occurrence.ts';
 
 /** An event's `_offset` in the archive: its message's sequence times this, plus its index among the message's kept events. */
 export const OFFSET_PER_MESSAGE = 2 ** 20;
 
-/** A range record: written after its Parquet objects, so a range with a record is whole. */
+/** One archived range of a partition, as a published manifest lists it. */
 export interface ArchivedRange {
   readonly partition: number;
   /** First sequence of the range. */
@@ -39,11 +48,13 @@ export interface ArchivedRange {
   /** One past its last sequence: the cutoff it was archived up to. */
   readonly to: number;
   readonly files: Readonly<Record<string, { readonly blob: string; readonly rows: number; readonly sha256: string }>>;
+  /** The duplicate rule's state at `to` (its keys aside): what a consumer resumes from once the stream is purged below `to`. */
+  readonly filter: { readonly blob: string; readonly sha256: string };
 }
 
 const pad = (n: number) => String(n).padStart(16, '0');
-const rangeName = (p: number, from: number, to: number) => `p${String(p).padStart(3, '0')}-${pad(from)}-${pad(to)}`;
-const RANGES = 'master/ranges/';
+const rangeName = (p: number, from: number, to: number, term: number) => `p${String(p).padStart(3, '0')}-${pad(from)}-${pad(to)}-t${String(term).padStart(6, '0')}`;
+const FILTERS = 'master/filters/';
 /** Events buffered per event type before they are appended to the range's NDJSON file. */
 const FLUSH_BYTES = 8 * 1024 * 1024;
 
@@ -55,7 +66,6 @@ interface Cursor {
 
 export class PartitionArchive {
   readonly #cursors = new Map<number, Cursor>();
-  #ranges: ArchivedRange[] | undefined;
 
   constructor(
     private readonly log: ClusterLog,
@@ -66,55 +76,45 @@ export class PartitionArchive {
     private readonly dir: string,
   ) {}
 
-  /** Every archived range, by partition and position. */
-  async ranges(): Promise<readonly ArchivedRange[]> {
-    if (this.#ranges !== undefined) return this.#ranges;
-    const ranges: ArchivedRange[] = [];
-    for (const info of await this.blobs.list(RANGES)) {
-      const file = join(this.dir, 'cache', info.name);
-      await this.#fetch(info.name, file, info.sha256);
-      ranges.push(JSON.parse(await readFile(file, 'utf8')) as ArchivedRange);
-    }
-    this.#ranges = ranges;
-    return ranges;
-  }
-
-  /** Per partition, one past the last archived sequence (1 when nothing is). */
-  async archivedEnds(): Promise<number[]> {
+  /** Per partition, one past the last sequence `chain` archives (1 when it holds none of it). */
+  endsOf(chain: readonly ArchivedRange[]): number[] {
     const ends = new Array<number>(this.log.partitions).fill(1);
-    for (const r of await this.ranges()) ends[r.partition] = Math.max(ends[r.partition]!, r.to);
+    for (const r of chain) ends[r.partition] = Math.max(ends[r.partition]!, r.to);
     return ends;
   }
 
-  /** Archives every partition up to (not including) its cutoff. */
-  async archiveUpTo(cutoffs: readonly number[]): Promise<void> {
-    const ends = await this.archivedEnds();
+  /** Archives every partition from where `chain` ends up to (not including) its cutoff; resolves with the longer chain. */
+  async extend(chain: readonly ArchivedRange[], cutoffs: readonly number[], term: number): Promise<ArchivedRange[]> {
+    const ends = this.endsOf(chain);
+    const added: ArchivedRange[] = [];
     for (let p = 0; p < this.log.partitions; p++) {
-      if (cutoffs[p]! > ends[p]!) await this.#archive(p, ends[p]!, cutoffs[p]!);
+      if (cutoffs[p]! > ends[p]!) added.push(await this.#archive(p, ends[p]!, cutoffs[p]!, term, chain));
     }
+    return [...chain, ...added];
   }
 
-  async #archive(partition: number, from: number, to: number): Promise<void> {
-    const cursor = await this.#cursorAt(partition, from);
-    const scratch = join(this.dir, 'scratch', rangeName(partition, from, to));
+  async #archive(partition: number, from: number, to: number, term: number, chain: readonly ArchivedRange[]): Promise<ArchivedRange> {
+    const cursor = await this.#cursorAt(partition, from, chain);
+    const name = rangeName(partition, from, to, term);
+    const scratch = join(this.dir, 'scratch', name);
     await rm(scratch, { recursive: true, force: true });
     await mkdir(scratch, { recursive: true });
     try {
       const counts = await this.#spool(partition, cursor, to, scratch);
       const files: Record<string, ArchivedRange['files'][string]> = {};
       for (const [eventType, rows] of counts) {
-        const blob = `master/${eventType}/${rangeName(partition, from, to)}.parquet`;
+        const blob = `master/${eventType}/${name}.parquet`;
         const parquet = join(this.dir, 'cache', blob);
         await mkdir(dirname(parquet), { recursive: true });
         await this.connection.run(exportSql(this.catalog.eventTypes.get(eventType)!, join(scratch, `${eventType}.ndjson`), parquet));
         const info = await this.blobs.put(blob, parquet);
         files[eventType] = { blob, rows, sha256: info.sha256 };
       }
-      const range: ArchivedRange = { partition, from, to, files };
-      const record = join(scratch, 'range.json');
-      await writeFile(record, JSON.stringify(range));
-      await this.blobs.put(`${RANGES}${rangeName(partition, from, to)}.json`, record);
-      this.#ranges = [...await this.ranges(), range];
+      const snapshotFile = join(scratch, 'filter.json');
+      await writeFile(snapshotFile, JSON.stringify(cursor.filter.snapshot()));
+      const filterBlob = `${FILTERS}${name}.json`;
+      const filter = { blob: filterBlob, sha256: (await this.blobs.put(filterBlob, snapshotFile)).sha256 };
+      return { partition, from, to, files, filter };
     } catch (error) {
       // The cursor advanced past messages whose range was not recorded: read them again next time.
       this.#cursors.delete(partition);
@@ -154,13 +154,17 @@ export class PartitionArchive {
     return ndjsonBytes(this.catalog.eventTypes.get(eventType)!.fields, packColumns(events), seq * OFFSET_PER_MESSAGE);
   }
 
-  /** The duplicate rule's state just before `from`: kept from the last range, or rebuilt by reading the partition from its start. */
-  async #cursorAt(partition: number, from: number): Promise<Cursor> {
-    let cursor = this.#cursors.get(partition);
-    if (cursor === undefined || cursor.next > from) {
-      cursor = { filter: new FirstOccurrenceFilter(this.catalog), next: 1 };
-      this.#cursors.set(partition, cursor);
-    }
+  /**
+   * The duplicate rule's state just before `from`: the cursor this node kept
+   * from its last range, else resumed from the archive (the stream may be
+   * purged below `from`), else rebuilt by reading the partition from its start.
+   */
+  async #cursorAt(partition: number, from: number, chain: readonly ArchivedRange[]): Promise<Cursor> {
+    const kept = this.#cursors.get(partition);
+    if (kept?.next === from) return kept;
+    const resumed = from > 1 ? await this.resumeFilter(chain, partition, from) : undefined;
+    const cursor: Cursor = resumed === undefined ? { filter: new FirstOccurrenceFilter(this.catalog), next: 1 } : { filter: resumed, next: from };
+    this.#cursors.set(partition, cursor);
     if (cursor.next < from) {
       for await (const message of this.log.replay(partition, cursor.next, from - 1)) {
         cursor.filter.admit(message);
@@ -170,10 +174,49 @@ export class PartitionArchive {
     return cursor;
   }
 
-  /** Local copies of every archived Parquet object, by event type: what the batch layer reads. */
-  async localSources(): Promise<Map<string, BatchSource>> {
+  /**
+   * The duplicate rule of `partition` as it stood just before sequence `at`,
+   * rebuilt from the archive alone (the snapshot of the range ending there,
+   * and the keys of every range below it), or undefined when no range ends
+   * at `at`. This is how a consumer starts once the stream is purged below.
+   */
+  async resumeFilter(chain: readonly ArchivedRange[], partition: number, at: number): Promise<FirstOccurrenceFilter | undefined> {
+    const ranges = chain.filter((r) => r.partition === partition && r.to <= at);
+    const last = ranges.find((r) => r.to === at);
+    if (last === undefined) return undefined;
+    const file = join(this.dir, 'cache', last.filter.blob);
+    await this.#fetch(last.filter.blob, file, last.filter.sha256);
+    const snapshot = JSON.parse(await readFile(file, 'utf8')) as FilterSnapshot;
+    if (snapshot.lastSeq !== at - 1) return undefined;
+    const filter = FirstOccurrenceFilter.resume(this.catalog, snapshot);
+    const sources = new Map<string, MasterSource>();
+    for (const range of ranges.sort((a, b) => a.from - b.from)) {
+      for (const [eventType, f] of Object.entries(range.files)) {
+        const local = join(this.dir, 'cache', f.blob);
+        await this.#fetch(f.blob, local, f.sha256);
+        const source = sources.get(eventType) ?? { files: [], events: 0 };
+        source.files.push(local);
+        source.events += f.rows;
+        sources.set(eventType, source);
+      }
+    }
+    await loadIdempotencyKeys(this.connection, this.catalog, sources, filter.keys, (error) => {
+      throw error;
+    });
+    return filter;
+  }
+
+  /** Deletes the rule's snapshots of ranges ending below `seq` in `partition`: nothing resumes from there once the stream is purged below it. */
+  async forgetSnapshotsBelow(chain: readonly ArchivedRange[], partition: number, seq: number): Promise<void> {
+    for (const range of chain) {
+      if (range.partition === partition && range.to < seq) await this.blobs.delete(range.filter.blob);
+    }
+  }
+
+  /** Local copies of the Parquet objects of `chain`, by event type: what the batch layer reads. */
+  async localSources(chain: readonly ArchivedRange[]): Promise<Map<string, BatchSource>> {
     const sources = new Map<string, { files: string[]; events: number }>();
-    for (const range of await this.ranges()) {
+    for (const range of chain) {
       for (const [eventType, f] of Object.entries(range.files)) {
         const file = join(this.dir, 'cache', f.blob);
         await this.#fetch(f.blob, file, f.sha256);

@@ -8,23 +8,24 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CorruptBatchViewError, loadPublished, type BatchManifest, type InMemoryBatchViews } from '../batch/index.ts';
+import { CorruptBatchViewError, loadPublished, type InMemoryBatchViews } from '../batch/index.ts';
 import type { Catalog } from '../definitions/index.ts';
 import type { BlobStore } from '../master/index.ts';
 import { checksumMatches } from '../util/checksums.ts';
 import type { PublishedBatch } from './batch-control.ts';
-import { versionFolder } from './shared-version-store.ts';
+import { versionFolder, type SharedManifest } from './shared-version-store.ts';
+import type { ArchivedRange } from './partition-archive.ts';
 
 async function fetchMissing(blobs: BlobStore, blob: string, file: string): Promise<void> {
   if (await stat(file).then(() => true, () => false)) return;
   await blobs.get(blob, file);
 }
 
-async function fetchVersion(blobs: BlobStore, folder: string, dir: string): Promise<BatchManifest> {
+async function fetchVersion(blobs: BlobStore, folder: string, dir: string): Promise<SharedManifest> {
   await mkdir(dir, { recursive: true });
   const manifestFile = join(dir, 'manifest.json');
   await fetchMissing(blobs, `${folder}/manifest.json`, manifestFile);
-  const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as BatchManifest;
+  const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as SharedManifest;
   if (!checksumMatches(manifest)) throw new CorruptBatchViewError(manifestFile, 'its checksum does not match its content');
   for (const entry of Object.values(manifest.views)) {
     if (entry.file !== null) await fetchMissing(blobs, `${folder}/${entry.file}`, join(dir, entry.file));
@@ -33,13 +34,13 @@ async function fetchVersion(blobs: BlobStore, folder: string, dir: string): Prom
 }
 
 /**
- * The views of a published version, fetched into `versionsDir` unless there
+ * The views of a published version and the archive ranges it covers, fetched into `versionsDir` unless there
  * already. Throws when a view is missing or was built from another
  * definition: every node of a cluster must run the same config.
  */
 export async function loadSharedVersion(
   blobs: BlobStore, connection: DuckDBConnection, catalog: Catalog, published: PublishedBatch, versionsDir: string,
-): Promise<InMemoryBatchViews> {
+): Promise<{ views: InMemoryBatchViews; ranges: readonly ArchivedRange[] }> {
   const folder = versionFolder(published.version, published.term);
   const dir = join(versionsDir, folder);
   const attempt = async () => {
@@ -48,7 +49,7 @@ export async function loadSharedVersion(
     if (stale.length > 0) {
       throw new CorruptBatchViewError(join(dir, 'manifest.json'), `it was built from other definitions of ${stale.join(', ')}: every node must run the same config`);
     }
-    return views;
+    return { views, ranges: manifest.ranges };
   };
   try {
     return await attempt();

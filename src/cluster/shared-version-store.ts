@@ -14,6 +14,10 @@ import type { BlobStore } from '../master/index.ts';
 import { withChecksum } from '../util/checksums.ts';
 import type { BatchControl } from './batch-control.ts';
 import { BatchFencedError } from './errors.ts';
+import type { ArchivedRange } from './partition-archive.ts';
+
+/** A cluster's manifest: the batch manifest and the archive ranges the version was computed from. */
+export type SharedManifest = BatchManifest & { readonly ranges: readonly ArchivedRange[] };
 
 /** The blob-store folder of a version. */
 export function versionFolder(version: number, term: number): string {
@@ -25,7 +29,7 @@ export class SharedVersionStore implements VersionStore {
   constructor(
     private readonly blobs: BlobStore,
     private readonly control: BatchControl,
-    private readonly next: { readonly version: number; readonly term: number; readonly cutoffs: readonly number[] },
+    private readonly next: { readonly version: number; readonly term: number; readonly cutoffs: readonly number[]; readonly ranges: readonly ArchivedRange[] },
     /** The node's local directory of versions. */
     private readonly dir: string,
   ) {}
@@ -49,7 +53,8 @@ export class SharedVersionStore implements VersionStore {
   /** Uploads the views, then the manifest, then publishes through the lease: refused with {@link BatchFencedError} when the node lost it. */
   async publish(dir: string, manifest: BatchManifest): Promise<PublishedVersion> {
     const folder = versionFolder(this.next.version, this.next.term);
-    await writeFile(join(dir, 'manifest.json'), JSON.stringify(withChecksum(manifest), null, 2), { flush: true });
+    const shared: SharedManifest = { ...manifest, ranges: this.next.ranges };
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify(withChecksum(shared), null, 2), { flush: true });
     for (const entry of Object.values(manifest.views)) {
       if (entry.file !== null) await this.blobs.put(`${folder}/${entry.file}`, join(dir, entry.file));
     }

@@ -11,3 +11,4 @@ export type { SegmentManifest } from './master-layout.ts';
 export { BlobCorruptError, BlobMissingError, checkBlobName, type BlobInfo, type BlobStore } from './blob-store.ts';
 export { DirectoryBlobStore } from './directory-blob-store.ts';
 export { exportSql } from './parquet-export.ts';
+export { loadIdempotencyKeys } from './idempotency-keys.ts';

@@ -12,6 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { freePorts, NatsCluster, natsSkipReason } from '../support/nats-cluster.ts';
 import { TandemNodes } from '../support/tandem-nodes.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
@@ -268,7 +269,21 @@ describe('three Tandem nodes on a 3-server JetStream cluster', { skip, timeout: 
     await assertExact(nodes.urls, acked, 'after the fenced cycle');
   });
 
-  test('every node restarted rebuilds its speed layer from the streams and answers as before', async () => {
+  test('archived messages are purged from the streams; every node restarted resumes from the archive and the streams, and answers as before', async (t) => {
+    // Two more cycles: the second purges what the first absorbed, now that every node applied past it.
+    for (let cycle = 0; cycle < 2; cycle++) {
+      await sendUntilAcked(nodes.urls, cycle, [{ id: `purge-check-${cycle}`, at: '2026-11-29T01:00:00.000Z', country: 'FR', amount: 1 }], acked);
+      await waitForVersion(nodes, [0, 1, 2], await runBatch(nodes, [0, 1, 2]));
+    }
+    const nc = await nats.connect();
+    try {
+      const jsm = await jetstreamManager(nc);
+      const firsts = await Promise.all([0, 1].map(async (p) => (await jsm.streams.info(`faults_log_${p}`)).state.first_seq));
+      t.diagnostic(`the partition streams now start at sequences [${firsts.join(', ')}]`);
+      assert.ok(firsts.every((seq) => seq > 1), 'the archived prefix of every partition is purged');
+    } finally {
+      await nc.close();
+    }
     await sendUntilAcked(nodes.urls, 2, [{ id: 'after-restart-check', at: '2026-11-29T01:00:00.000Z', country: 'FR', amount: 1 }], acked);
     await assertExact(nodes.urls, acked, 'before the restart');
     for (const i of [0, 1, 2]) await nodes.stopNode(i);

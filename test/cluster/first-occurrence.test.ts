@@ -84,3 +84,19 @@ test('first occurrence - skipped messages count for nothing, and messages must c
   assert.equal(filter.admit({ kind: 'events', partition: 1, seq: 4, msgId: 'x', eventType: 'hit', events: hits(['/']) }).kind, 'admitted');
   assert.throws(() => filter.admit({ kind: 'events', partition: 1, seq: 4, msgId: 'y', eventType: 'hit', events: hits(['/']) }), /must be seen once each, in order/);
 });
+
+test('first occurrence - a filter resumed from a snapshot and the keys kept before it decides the rest exactly as one that saw every message', () => {
+  fc.assert(fc.property(fc.array(spec, { maxLength: 40 }), fc.integer({ min: 1, max: 8 }), fc.nat(40), (specs, window, cut) => {
+    const messages = messagesOf(specs);
+    const split = Math.min(cut, messages.length);
+    const whole = new FirstOccurrenceFilter(catalog, { messageIdWindow: window });
+    const before = new FirstOccurrenceFilter(catalog, { messageIdWindow: window });
+    const keptBefore = run(before, messages.slice(0, split));
+    // What the archive holds: the snapshot, and the keys of the events kept before the cut, in order.
+    const resumed = FirstOccurrenceFilter.resume(catalog, before.snapshot(), { messageIdWindow: window });
+    for (const kept of keptBefore) if (kept.startsWith('order ')) resumed.keys.add('order', kept.split(' ')[1]!);
+    const all = run(whole, messages);
+    assert.deepEqual([...keptBefore, ...run(resumed, messages.slice(split))], all);
+    assert.equal(resumed.lastSeq, whole.lastSeq);
+  }), { seed: 11, numRuns: 500 });
+});

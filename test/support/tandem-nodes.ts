@@ -76,9 +76,11 @@ export class TandemNodes {
     const node = this.#nodes[i]!;
     const data = join(this.options.dir, `data${i}`);
     await mkdir(data, { recursive: true });
+    // Without NATS URLs the node is the embedded engine: the baseline benchmarks compare against.
+    const cluster = this.options.natsUrls.length === 0 ? [] : ['--nats', this.options.natsUrls.join(','), '--node', this.name(i)];
     const args = [
-      BIN, 'serve', '--config', this.#configFile, '--data', data, '--port', String(this.options.ports[i]), '--nats', this.options.natsUrls.join(','),
-      '--node', this.name(i), '--log-level', 'warn', ...(this.options.flags ?? []),
+      BIN, 'serve', '--config', this.#configFile, '--data', data, '--port', String(this.options.ports[i]), ...cluster,
+      '--log-level', 'warn', ...(this.options.flags ?? []),
     ];
     const child = spawn(process.execPath, args, { detached: true, env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
     node.child = child;
