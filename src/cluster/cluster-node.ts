@@ -35,7 +35,7 @@ import type { RealtimeStats } from '../speed/index.ts';
 import { BatchControl, type ControlRecord, type PublishedBatch } from './batch-control.ts';
 import { ClusterLog, connectNats } from './cluster-log.ts';
 import { DuplicateLedger } from './duplicate-ledger.ts';
-import { BatchLeaseHeldError, MissingClusterConfigError, PositionWaitTimeoutError } from './errors.ts';
+import { BatchLeaseHeldError, MissingClusterConfigError, PartitionDivergedError, PositionWaitTimeoutError } from './errors.ts';
 import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
 import { KvRevisionedStore } from './kv-revisioned-store.ts';
 import { LogConsumer } from './log-consumer.ts';
@@ -136,6 +136,8 @@ export class ClusterNode implements ServedEngine {
   #recent: BatchSummary[] = [];
   #timers: NodeJS.Timeout[] = [];
   #pollFailures = 0;
+  /** Partitions re-read after a leader change lost what this node had read. */
+  #divergences = 0;
   #closed = false;
 
   private constructor(parts: Parts) {
@@ -200,7 +202,10 @@ export class ClusterNode implements ServedEngine {
     this.#speed = Array.from({ length: cluster.partitions }, (_, p) => new PartitionSpeed(this.catalog, published?.cutoffs[p] ?? 0));
     this.#consumer = await LogConsumer.start(log, (verdict, p) => this.#apply(verdict, p), {
       filters: await this.#startingFilters(published),
-      onError: (error, p) => this.#logger.error({ err: error, partition: p }, 'following a partition failed; this node stops applying it'),
+      onError: (error, p) => {
+        if (error instanceof PartitionDivergedError) return void this.#rebuild(p, error);
+        this.#logger.error({ err: error, partition: p }, 'following a partition failed; this node stops applying it');
+      },
     });
     const ends = await this.#consumer.catchUp(log, options.catchUpMs ?? 600_000);
     this.#ends = [...ends];
@@ -221,6 +226,26 @@ export class ClusterNode implements ServedEngine {
       const resumed = cutoff > 1 ? await this.#archive.resumeFilter(this.#chain, p, cutoff) : undefined;
       return resumed ?? new FirstOccurrenceFilter(this.catalog);
     }));
+  }
+
+  /**
+   * Re-reads partition `p` from the served version's cutoff after this node
+   * found it had read messages the stream no longer holds (a leader change
+   * on NATS 2.9): the partition's speed layer is rebuilt from the stream, so
+   * this node's answers match every other node's again.
+   */
+  async #rebuild(p: number, cause: PartitionDivergedError): Promise<void> {
+    this.#logger.warn({ partition: p, seq: cause.seq }, 'a partition stream changed under this node after a leader change; rebuilding its speed layer from the cutoff');
+    try {
+      const cutoff = this.#version?.cutoffs[p] ?? 0;
+      const filter = (cutoff > 1 ? await this.#archive.resumeFilter(this.#chain, p, cutoff) : undefined) ?? new FirstOccurrenceFilter(this.catalog);
+      // The speed layer starts at the cutoff served when the old reading stopped: a version adopted meanwhile has a
+      // later one, and the rule reads the messages between through without applying them.
+      await this.#consumer!.refollow(p, filter, () => (this.#speed[p] = new PartitionSpeed(this.catalog, this.#version?.cutoffs[p] ?? 0)));
+      this.#divergences++;
+    } catch (error) {
+      this.#logger.error({ err: error, partition: p }, 'could not rebuild a partition; this node stops applying it');
+    }
   }
 
   get #versionsDir(): string {
@@ -537,6 +562,7 @@ export class ClusterNode implements ServedEngine {
       node: this.name,
       batchNode: lease !== null && lease.expiresAt > now ? lease.holder : null,
       leaseTerm: lease?.term ?? 0,
+      partitionRebuilds: this.#divergences,
       partitions: ends.map((end, p) => ({
         partition: p, end, applied: applied[p] ?? 0, batchCutoff: this.#version?.cutoffs[p] ?? 0, archived: this.#version?.cutoffs[p] ?? 0,
       })),

@@ -235,3 +235,24 @@ export class MissingClusterConfigError extends TandemError {
     super('Cluster mode needs a "cluster" section in the config, such as {"name": "shop", "partitions": 4, "replicas": 3}.');
   }
 }
+
+/**
+ * A consumer had read messages that the partition's stream no longer holds at
+ * their sequences: seen on NATS 2.9 after a stream leader was killed, when a
+ * message the old leader had handed out before replicating it was lost and
+ * another took its sequence. What was derived from the partition past its
+ * last cutoff must be rebuilt from the stream.
+ *
+ * @example
+ * ```ts
+ * const consumer = await LogConsumer.start(log, listener, {
+ *   onError: (error, p) => { if (error instanceof PartitionDivergedError) rebuild(p); },
+ * });
+ * ```
+ */
+export class PartitionDivergedError extends TandemError {
+  readonly code = 'partition_diverged';
+  constructor(readonly partition: number, readonly seq: number, readonly seen: string, readonly stored: string) {
+    super(`Partition ${partition} holds another message at sequence ${seq} (${stored || 'none'}) than the one this node read there (${seen}), after a change of its stream's leader; the partition is re-read.`);
+  }
+}

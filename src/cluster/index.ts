@@ -11,7 +11,7 @@
  */
 export { ClusterLog, type ClusterLogOptions, type ClusterAppendOutcome, type AppendPlacement } from './cluster-log.ts';
 export { LogConsumer, type LogConsumerOptions, type VerdictListener } from './log-consumer.ts';
-export { FirstOccurrenceFilter, DEFAULT_MESSAGE_ID_WINDOW, type Admitted, type Verdict, type FirstOccurrenceOptions } from './first-occurrence.ts';
+export { FirstOccurrenceFilter, DEFAULT_MESSAGE_ID_WINDOW, type Admitted, type Verdict, type FirstOccurrenceOptions, type FilterSnapshot } from './first-occurrence.ts';
 export { encodeMessages, decodeMessage, DEFAULT_MAX_MESSAGE_BYTES, MESSAGE_FORMAT, HEADERS, type LogMessage, type EncodedMessage, type HeaderReader } from './log-message.ts';
 export { emptyPosition, laterOf, reaches, type IngestPosition } from './ingest-position.ts';
 export { PartitionRouter, keyPartition } from './partition-router.ts';
@@ -30,6 +30,6 @@ export {
   NatsClientMissingError, NatsConnectError, PartitionPurgedError, PartitionStreamMismatchError, PositionWaitTimeoutError,
 } from './errors.ts';
 export { ClusterNode, type ClusterNodeOptions } from './cluster-node.ts';
-export { BatchFencedError, BatchLeaseHeldError, MissingClusterConfigError } from './errors.ts';
+export { BatchFencedError, BatchLeaseHeldError, MissingClusterConfigError, PartitionDivergedError } from './errors.ts';
 export { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
 export { connectNats } from './cluster-log.ts';

@@ -15,7 +15,7 @@ import type { Catalog } from '../definitions/index.ts';
 import type { ClusterLog } from './cluster-log.ts';
 import { PositionWaitTimeoutError } from './errors.ts';
 import { FirstOccurrenceFilter, type FirstOccurrenceOptions, type Verdict } from './first-occurrence.ts';
-import { emptyPosition, reaches, type IngestPosition } from './ingest-position.ts';
+import { reaches, type IngestPosition } from './ingest-position.ts';
 import type { Following } from './partition-reader.ts';
 
 /** Told of every message, in sequence order within its partition. */
@@ -40,14 +40,19 @@ interface Waiter {
 }
 
 export class LogConsumer {
-  readonly filters: readonly FirstOccurrenceFilter[];
+  readonly #filters: FirstOccurrenceFilter[];
   readonly #applied: number[];
-  readonly #following: Following[] = [];
+  readonly #following: (Following | undefined)[] = [];
   #waiters: Waiter[] = [];
 
-  private constructor(filters: FirstOccurrenceFilter[], partitions: number) {
-    this.filters = filters;
-    this.#applied = emptyPosition(partitions);
+  private constructor(
+    filters: FirstOccurrenceFilter[],
+    private readonly log: ClusterLog,
+    private readonly listener: VerdictListener,
+    private readonly options: LogConsumerOptions,
+  ) {
+    this.#filters = filters;
+    this.#applied = filters.map((f) => f.lastSeq);
   }
 
   /** Starts following every partition of `log`: from its first message, or after what `options.filters` saw. */
@@ -55,24 +60,47 @@ export class LogConsumer {
     const catalog = options.catalog ?? log.catalog;
     const filters = options.filters !== undefined ? [...options.filters] : Array.from({ length: log.partitions }, () => new FirstOccurrenceFilter(catalog, options));
     if (filters.length !== log.partitions) throw new Error(`${filters.length} filters for ${log.partitions} partitions`);
-    const consumer = new LogConsumer(filters, log.partitions);
-    filters.forEach((f, p) => (consumer.#applied[p] = f.lastSeq));
+    const consumer = new LogConsumer(filters, log, listener, options);
     try {
-      for (let p = 0; p < log.partitions; p++) {
-        const following = await log.follow(p, filters[p]!.lastSeq + 1, (message) => {
-          const verdict = filters[p]!.admit(message);
-          consumer.#applied[p] = message.seq;
-          listener(verdict, p);
-          consumer.#wake();
-        });
-        consumer.#following.push(following);
-        following.done.catch((error: unknown) => options.onError?.(error, p));
-      }
+      for (let p = 0; p < log.partitions; p++) await consumer.#follow(p);
     } catch (error) {
       await consumer.stop();
       throw error;
     }
     return consumer;
+  }
+
+  /** Each partition's duplicate rule, as far as it has applied it. */
+  get filters(): readonly FirstOccurrenceFilter[] {
+    return this.#filters;
+  }
+
+  async #follow(p: number): Promise<void> {
+    const filter = this.#filters[p]!;
+    const following = await this.log.follow(p, filter.lastSeq + 1, (message) => {
+      const verdict = filter.admit(message);
+      this.#applied[p] = message.seq;
+      this.listener(verdict, p);
+      this.#wake();
+    });
+    this.#following[p] = following;
+    following.done.catch((error: unknown) => this.options.onError?.(error, p));
+  }
+
+  /**
+   * Follows partition `p` again, from after what `filter` saw: after a
+   * {@link PartitionDivergedError}, the owner drops what it derived from the
+   * partition past a cutoff, and re-reads it from there with the rule's
+   * state at that cutoff. The applied position goes back with it.
+   * `whileStopped` runs between the old reading's end and the new one's start.
+   */
+  async refollow(p: number, filter: FirstOccurrenceFilter, whileStopped: () => void = () => {}): Promise<void> {
+    await this.#following[p]?.stop();
+    // Nothing of the old reading reaches the listener past here: the owner resets what it derived.
+    whileStopped();
+    this.#filters[p] = filter;
+    this.#applied[p] = filter.lastSeq;
+    await this.#follow(p);
   }
 
   /** Per partition, the sequence of the last message applied. */
@@ -116,6 +144,6 @@ export class LogConsumer {
 
   /** Stops following every partition. */
   async stop(): Promise<void> {
-    await Promise.all(this.#following.map((f) => f.stop()));
+    await Promise.all(this.#following.map((f) => f?.stop()));
   }
 }

@@ -18,14 +18,20 @@
  */
 import type { ConsumerMessages, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Catalog } from '../definitions/index.ts';
-import { PartitionPurgedError } from './errors.ts';
-import { decodeMessage, type LogMessage } from './log-message.ts';
+import { PartitionDivergedError, PartitionPurgedError } from './errors.ts';
+import { decodeMessage, HEADERS, type LogMessage } from './log-message.ts';
 import type { NatsModules } from './nats-modules.ts';
 import { partitionStream } from './partition-names.ts';
 import { retryTransient } from './publish-retry.ts';
 
 /** Messages an ordered consumer asks for at a time (each at most the message size: 32 MiB at 512 KiB). */
 const PULL_MESSAGES = 64;
+/**
+ * Messages whose ids a reader remembers, to check against the stream when it
+ * replaces its consumer: far more than a leader hands out before they are
+ * replicated (one pull of {@link PULL_MESSAGES}).
+ */
+const VERIFIED_TAIL = 256;
 /** Without a message for this long while the stream holds more, the consumer is replaced. */
 export const STALL_MS = 4_000;
 
@@ -89,7 +95,10 @@ export class PartitionReader {
   /** Messages `fromSeq`, `fromSeq + 1`, … of the partition, each once, for as long as the caller reads and `control` is not stopped. */
   async *#messages(partition: number, fromSeq: number, control: Control): AsyncGenerator<LogMessage> {
     let next = fromSeq;
-    while (!control.stopped) {
+    const tail: { seq: number; msgId: string }[] = [];
+    for (let replaced = false; !control.stopped; replaced = true) {
+      // A consumer replaced after a fault may follow a new leader that lost what the old one handed out.
+      if (replaced) await this.#verifyTail(partition, tail);
       const messages = await this.#consume(partition, next);
       control.current = messages;
       if (control.stopped) {
@@ -118,6 +127,8 @@ export class PartitionReader {
           }
           progress = Date.now();
           next = m.seq + 1;
+          tail.push({ seq: m.seq, msgId: m.headers?.get(HEADERS.msgId) ?? '' });
+          if (tail.length > VERIFIED_TAIL) tail.shift();
           yield decodeMessage(this.#catalog, partition, m.seq, m.headers, m.data);
         }
       } catch (error) {
@@ -128,6 +139,30 @@ export class PartitionReader {
         clearInterval(watchdog);
         await messages.close().catch(() => undefined);
       }
+    }
+  }
+
+  /**
+   * Checks that the stream still holds, at each sequence, the message this
+   * reader last read there; throws {@link PartitionDivergedError} at the
+   * first that differs. Sequences purged since are past checking, and fine.
+   */
+  async #verifyTail(partition: number, tail: readonly { seq: number; msgId: string }[]): Promise<void> {
+    const stream = partitionStream(this.#clusterName, partition);
+    for (const { seq, msgId } of tail) {
+      const stored = await retryTransient(this.#nats, this.#retryForMs, () => this.#jsm.streams.getMessage(stream, { seq }).then(
+        (m): string | null => (m === null ? null : m.header?.get(HEADERS.msgId) ?? ''),
+        (error: unknown) => {
+          // Not found: purged (below the first sequence) or lost in the leader change.
+          if (/no message found|not found/i.test(String((error as Error).message))) return null;
+          throw error;
+        },
+      ));
+      if (stored === null) {
+        const { firstSeq } = await this.bounds(partition);
+        if (seq < firstSeq) continue;
+      }
+      if (stored !== msgId) throw new PartitionDivergedError(partition, seq, msgId, stored ?? '');
     }
   }
 

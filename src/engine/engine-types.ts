@@ -164,6 +164,8 @@ export interface ClusterStatus {
   /** The node holding the batch lease, or null when nobody holds an unexpired one. */
   readonly batchNode: string | null;
   readonly leaseTerm: number;
+  /** Times this node re-read a partition after a leader change lost messages it had read. */
+  readonly partitionRebuilds: number;
   readonly partitions: readonly PartitionStatus[];
   /** Every node seen in the last minute, with how far it has applied the log. */
   readonly nodes: readonly NodeStatus[];

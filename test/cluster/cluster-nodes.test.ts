@@ -158,7 +158,7 @@ interface StatusAnswer {
   batch: { version: number } | null;
   batchRunning: boolean;
   batchFailing: { code: string | null } | null;
-  cluster: { batchNode: string | null; node: string };
+  cluster: { batchNode: string | null; node: string; nodes: { node: string; lagMessages: number }[]; partitions: { end: number; applied: number }[] };
 }
 
 async function status(url: string): Promise<StatusAnswer> {
@@ -289,6 +289,21 @@ describe('three Tandem nodes on a 3-server JetStream cluster', { skip, timeout: 
     for (const i of [0, 1, 2]) await nodes.stopNode(i);
     await Promise.all([0, 1, 2].map((i) => nodes.startNode(i)));
     await assertExact(nodes.urls, acked, 'after the restart');
+  });
+
+  test('status and metrics show the nodes, the batch node and every partition on every node', async () => {
+    await until(async () => (await Promise.all(nodes.urls.map(status))).every((s) => s.cluster.nodes.length === 3), 10_000);
+    for (const [i, url] of nodes.urls.entries()) {
+      const { cluster } = await status(url);
+      assert.equal(cluster.node, nodes.name(i));
+      assert.deepEqual(cluster.nodes.map((n) => n.node), ['node0', 'node1', 'node2']);
+      assert.equal(cluster.partitions.length, 2);
+      for (const p of cluster.partitions) assert.ok(p.applied <= p.end && p.applied > 0);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      assert.match(metrics, /tandem_cluster_partition_applied_sequence\{partition="1"\} \d+/);
+      assert.match(metrics, /tandem_cluster_node_lag_messages\{node="node2"\} \d+/);
+      assert.match(metrics, /tandem_cluster_batch_lease_held \d/);
+    }
   });
 });
 

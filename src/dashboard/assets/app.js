@@ -169,6 +169,7 @@ function renderStatus(s) {
   renderProgress(s.batchProgress);
   renderHistory(s.recentBatches ?? []);
   renderFailing(s.batchFailing);
+  renderCluster(s.cluster);
   $('speed-events').textContent = fmt(s.speed.events);
   $('speed-keys').textContent = fmt(s.speed.keys);
   $('memory').textContent = s.memory ? `${bytes(s.memory.heapUsedBytes)} heap · ${bytes(s.memory.rssBytes)} RSS` : '–';
@@ -179,6 +180,32 @@ function renderStatus(s) {
   else if (state.lastLogEnd !== undefined && s.logEnd !== state.lastLogEnd) scheduleRefresh(false);
   state.lastVersion = version;
   state.lastLogEnd = s.logEnd;
+}
+
+/** Cluster mode: the nodes, who runs the batch layer, and how far each partition is applied here. */
+function renderCluster(cluster) {
+  const box = $('cluster');
+  box.hidden = !cluster;
+  if (!cluster) return;
+  $('cluster-name').textContent = `${cluster.name} · this node ${cluster.node}`;
+  $('cluster-lease').textContent = cluster.batchNode ? `batch node ${cluster.batchNode} (term ${fmt(cluster.leaseTerm)})` : 'no batch node';
+  const row = (cells, strong) => {
+    const tr = document.createElement('tr');
+    for (const text of cells) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.append(td);
+    }
+    if (strong) tr.className = 'self';
+    return tr;
+  };
+  $('cluster-partitions').replaceChildren(...cluster.partitions.map((p) => row([String(p.partition), fmt(p.end), fmt(p.applied), fmt(p.batchCutoff)])));
+  $('cluster-nodes').replaceChildren(...cluster.nodes.map((n) => row([
+    n.node === cluster.batchNode ? `${n.node} (batch)` : n.node,
+    n.batchVersion === null ? '–' : `v${n.batchVersion}`,
+    `${fmt(n.lagMessages)} messages`,
+    `${duration(n.seenAgoMs)} ago`,
+  ], n.node === cluster.node)));
 }
 
 function renderProgress(progress) {
