@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { freePorts, NatsCluster, natsSkipReason } from '../support/nats-cluster.ts';
 import { TandemNodes } from '../support/tandem-nodes.ts';
+import { chromiumSkipReason, openBrowser } from '../support/chromium.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
 
 const skip = natsSkipReason();
@@ -303,6 +304,25 @@ describe('three Tandem nodes on a 3-server JetStream cluster', { skip, timeout: 
       assert.match(metrics, /tandem_cluster_partition_applied_sequence\{partition="1"\} \d+/);
       assert.match(metrics, /tandem_cluster_node_lag_messages\{node="node2"\} \d+/);
       assert.match(metrics, /tandem_cluster_batch_lease_held \d/);
+    }
+  });
+
+  test('the dashboard of a node shows the cluster: its nodes, the batch node and the partitions', { skip: chromiumSkipReason() }, async () => {
+    const browser = await openBrowser();
+    try {
+      const errors: string[] = [];
+      browser.page.on('pageerror', (error) => errors.push(error.message));
+      await browser.page.goto(nodes.urls[1]!);
+      const panel = browser.page.getByTestId('cluster');
+      await panel.waitFor({ state: 'visible', timeout: 10_000 });
+      await browser.page.locator('#cluster-nodes tr').nth(2).waitFor({ timeout: 10_000 });
+      assert.equal(await browser.page.locator('#cluster-nodes tr').count(), 3);
+      assert.match(await panel.innerText(), /faults · this node node1/);
+      assert.match(await panel.innerText(), /batch node node\d \(term \d+\)/);
+      assert.equal(await browser.page.locator('#cluster-partitions tr').count(), 2);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
     }
   });
 });
