@@ -94,6 +94,7 @@ async function openEngine(options: RunServerOptions, logger: Logger): Promise<Se
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
   return ClusterNode.open({
     dataDir: options.dataDir, config: options.config, servers: options.nats, node: options.node, url, logger, leaseMs: options.batchLeaseMs, readWaitMs: options.readWaitMs,
+    maxSpeedKeys: options.maxSpeedKeys, maxSpeedBytes: options.maxSpeedBytes,
   });
 }
 

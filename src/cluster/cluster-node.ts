@@ -29,6 +29,7 @@ import { compileConfig, createColumnValidator, TandemError, UnknownEventTypeErro
 import type { BatchFailure, BatchProgress, BatchSummary, ClusterStatus, EngineLogger, EngineStatus, IngestResult, ServedEngine } from '../engine/index.ts';
 import { DataDirLock } from '../engine/data-dir-lock.ts';
 import { validateEvents } from '../engine/validate-events.ts';
+import { SpeedMemoryGuard } from '../engine/speed-memory-guard.ts';
 import { LogClosedError } from '../log/index.ts';
 import { executeQuery, InvalidQueryError, planQuery, QueryBudget, readsWholeDays, type Query, type QueryLimits, type QueryResult } from '../serving/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
@@ -81,6 +82,10 @@ export interface ClusterNodeOptions {
   readonly catchUpMs?: number;
   /** Published versions kept in the object store. Default 3. */
   readonly keepVersions?: number;
+  /** Keys the node's speed layer may hold: past half the batch node runs a cycle early, at the limit ingest answers 503. Default 5,000,000. */
+  readonly maxSpeedKeys?: number;
+  /** The same bound by estimated heap bytes. Default 1 GiB. */
+  readonly maxSpeedBytes?: number;
   readonly logger?: EngineLogger;
 }
 
@@ -119,6 +124,7 @@ export class ClusterNode implements ServedEngine {
   readonly #validators: ReadonlyMap<string, ColumnValidator>;
   readonly #archive: PartitionArchive;
   readonly #ledger: DuplicateLedger;
+  readonly #memory: SpeedMemoryGuard;
   readonly #published = new Set<(summary: BatchSummary) => void>();
   #speed: PartitionSpeed[] = [];
   #consumer: LogConsumer | undefined;
@@ -149,6 +155,8 @@ export class ClusterNode implements ServedEngine {
     this.#archive = new PartitionArchive(parts.log, parts.blobs, parts.duck.batch, parts.catalog, join(parts.options.dataDir, 'cluster'));
     this.#ledger = new DuplicateLedger(parts.cluster.partitions);
     this.#ends = new Array<number>(parts.cluster.partitions).fill(0);
+    // Every node holds the whole speed layer, so every node refuses at the limit; only the batch node runs early.
+    this.#memory = new SpeedMemoryGuard(parts.options, this.#logger, () => this.#batchRun === undefined && !this.#closed && this.#mayRunBatch(), () => this.runBatch());
   }
 
   /**
@@ -351,6 +359,7 @@ export class ClusterNode implements ServedEngine {
   async ingest(eventType: string, events: readonly unknown[]): Promise<IngestResult> {
     const validate = this.#validators.get(eventType);
     if (validate === undefined) throw new UnknownEventTypeError(eventType);
+    this.#memory.check(this.#speedStats());
     const { columns, rejected } = validateEvents(this.catalog.eventTypes.get(eventType)!, validate, events);
     const accepted = columns.count;
     const none = { accepted: 0, duplicates: 0, rejected, firstOffset: null, lastOffset: null };
@@ -408,10 +417,15 @@ export class ClusterNode implements ServedEngine {
 
   /** Whether this node may run the next cycle (it holds the lease, or nobody does) and the log moved past the cutoffs. */
   hasNewEvents(): boolean {
-    const lease = this.#record.lease;
-    if (lease !== null && lease.holder !== this.name && lease.expiresAt > Date.now()) return false;
+    if (!this.#mayRunBatch()) return false;
     const cutoffs = this.#version?.cutoffs;
     return this.#applied().some((seq, p) => seq > (cutoffs?.[p] ?? 0));
+  }
+
+  /** Whether this node holds the batch lease, or nobody holds an unexpired one (as of the last look). */
+  #mayRunBatch(): boolean {
+    const lease = this.#record.lease;
+    return lease === null || lease.holder === this.name || lease.expiresAt <= Date.now();
   }
 
   /** Runs a batch cycle on this node, which must hold (or be able to take) the batch lease. */

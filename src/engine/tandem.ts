@@ -19,7 +19,7 @@ import {
 import { DataDirLock } from './data-dir-lock.ts';
 import type { ServedEngine } from './served-engine.ts';
 import { validateEvents } from './validate-events.ts';
-import { SpeedLayerFullError } from './errors.ts';
+import { SpeedMemoryGuard } from './speed-memory-guard.ts';
 import { dataDirectory } from '../util/data-directory.ts';
 import { isDiskFull } from '../util/disk-full.ts';
 
@@ -37,9 +37,6 @@ function damagedBatch(error: unknown, logger: EngineLogger): null {
   return null;
 }
 
-/** About 0.6 GB of speed-layer state at ~124 bytes per key. */
-const DEFAULT_MAX_SPEED_KEYS = 5_000_000;
-const DEFAULT_MAX_SPEED_BYTES = 2 ** 30;
 
 /**
  * A running Tandem engine. `C` is the config's type: opened with a config
@@ -78,7 +75,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
   #progress: BatchProgress | null = null;
   #failing: BatchFailure | null = null;
   readonly #published = new Set<(summary: BatchSummary) => void>();
-  #earlyRunBackoff = { until: 0, waitMs: 0 };
+  readonly #memory: SpeedMemoryGuard;
   #closed = false;
 
   private constructor(parts: {
@@ -96,6 +93,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     this.#options = parts.options;
     this.#logger = parts.options.logger ?? SILENT;
     this.#validators = new Map([...parts.catalog.eventTypes.values()].map((e) => [e.name, createColumnValidator(e)]));
+    this.#memory = new SpeedMemoryGuard(parts.options, this.#logger, () => this.#batchRun === undefined && !this.#closed, () => this.runBatch());
   }
 
   /**
@@ -227,7 +225,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
   async ingest(eventType: string, events: readonly unknown[]): Promise<IngestResult> {
     const validate = this.#validators.get(eventType);
     if (validate === undefined) throw new UnknownEventTypeError(eventType);
-    this.#checkSpeedMemory();
+    this.#memory.check(this.#speed.stats());
     const { columns, rejected } = validateEvents(this.catalog.eventTypes.get(eventType)!, validate, events);
     const accepted = columns.count;
     if (accepted === 0) return { accepted: 0, duplicates: 0, rejected, firstOffset: null, lastOffset: null };
@@ -241,35 +239,6 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
       firstOffset: stored > 0 ? outcome.firstOffset : null,
       lastOffset: stored > 0 ? outcome.firstOffset + stored - 1 : null,
     };
-  }
-
-  /**
-   * Keeps the speed layer's memory bounded, by keys and by estimated bytes:
-   * past half either limit a batch run starts early (it absorbs the keys,
-   * which the speed layer then drops); at a limit, ingest is refused until
-   * that run publishes.
-   */
-  #checkSpeedMemory(): void {
-    const { keys, bytes } = this.#speed.stats();
-    const keyLimit = this.#options.maxSpeedKeys ?? DEFAULT_MAX_SPEED_KEYS;
-    const byteLimit = this.#options.maxSpeedBytes ?? DEFAULT_MAX_SPEED_BYTES;
-    const [measure, held, limit] = bytes / byteLimit > keys / keyLimit ? ['bytes', bytes, byteLimit] as const : ['keys', keys, keyLimit] as const;
-    if (held < limit / 2) return;
-    if (this.#batchRun === undefined && !this.#closed && Date.now() >= this.#earlyRunBackoff.until) this.#startEarlyRun(measure, held, limit);
-    if (held >= limit) throw new SpeedLayerFullError(held, limit, measure);
-  }
-
-  /** A failed early run is not retried on every request: each failure doubles the wait, from 5 s up to 5 min. */
-  #startEarlyRun(measure: 'keys' | 'bytes', held: number, limit: number): void {
-    this.#logger.warn({ [measure]: held, limit }, `the speed layer is over half its ${measure === 'keys' ? 'key' : 'byte'} limit; starting a batch run early`);
-    this.runBatch().then(
-      () => (this.#earlyRunBackoff = { until: 0, waitMs: 0 }),
-      (error: unknown) => {
-        const waitMs = Math.min(Math.max(this.#earlyRunBackoff.waitMs * 2, 5_000), 300_000);
-        this.#earlyRunBackoff = { until: Date.now() + waitMs, waitMs };
-        this.#logger.error({ err: error, retryInMs: waitMs }, 'the early batch run failed; the previous version keeps serving');
-      },
-    );
   }
 
   /**

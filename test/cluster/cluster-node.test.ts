@@ -1,0 +1,87 @@
+/**
+ * A cluster node in this process, on one NATS server: the refusals a user
+ * meets (no cluster section, a position of the wrong length, a batch asked of
+ * a node without the lease, a full speed layer) and the way back from them.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { BatchLeaseHeldError, ClusterNode, MissingClusterConfigError } from '../../src/cluster/index.ts';
+import { SpeedLayerFullError } from '../../src/engine/index.ts';
+import { InvalidQueryError } from '../../src/serving/index.ts';
+import { NatsCluster, natsSkipReason } from '../support/nats-cluster.ts';
+import { withTempDir } from '../support/temp-dir.ts';
+
+const base = {
+  eventTypes: [{ name: 'hit', time: 'at', idempotencyKey: 'id', fields: { id: 'string', at: 'timestamp', page: 'string' } }],
+  views: [{ name: 'pages', eventType: 'hit', dimensions: ['page'], granularity: 'hour', measures: { hits: { type: 'count' } } }],
+};
+let clusters = 0;
+const configFor = () => ({ ...base, cluster: { name: `node_test_${clusters++}`, partitions: 2, replicas: 1 } });
+const hit = (i: number) => ({ id: `h${i}`, at: '2026-11-29T10:00:00Z', page: `/p${i}` });
+
+describe('a cluster node', { skip: natsSkipReason(), timeout: 120_000 }, () => {
+  let nats: NatsCluster | undefined;
+  before(async () => {
+    nats = await NatsCluster.start({ size: 1 });
+  });
+  after(async () => {
+    await nats?.stop();
+  });
+
+  test('refuses a config without a cluster section, in one sentence', async () => {
+    await withTempDir(async (dir) => {
+      await assert.rejects(ClusterNode.open({ dataDir: dir, config: base, servers: nats!.urls }), (error: unknown) => {
+        assert.ok(error instanceof MissingClusterConfigError);
+        assert.match(error.message, /needs a "cluster" section/);
+        return true;
+      });
+    });
+  });
+
+  test('reads its own writes at once, refuses a position of the wrong length, and a batch is refused by a node without the lease', async () => {
+    await withTempDir(async (dir) => {
+      const config = configFor();
+      const a = await ClusterNode.open({ dataDir: `${dir}/a`, config, servers: nats!.urls, node: 'a' });
+      const b = await ClusterNode.open({ dataDir: `${dir}/b`, config, servers: nats!.urls, node: 'b' });
+      try {
+        const { position, duplicates } = await a.ingest('hit', [hit(1), hit(2), hit(1)]);
+        assert.equal(duplicates, 1);
+        assert.equal(position?.length, 2);
+        const { rows } = await a.query({ view: 'pages', granularity: 'all' });
+        assert.deepEqual(rows, [{ hits: 2 }]);
+        const onB = await b.query({ view: 'pages', granularity: 'all', after: position });
+        assert.deepEqual(onB.rows, [{ hits: 2 }]);
+        await assert.rejects(b.query({ view: 'pages', after: [1] }), (error: unknown) => error instanceof InvalidQueryError && /one sequence per partition/.test(error.message));
+        await a.runBatch();
+        await assert.rejects(b.runBatch(), (error: unknown) => error instanceof BatchLeaseHeldError && error.holder === 'a');
+        // b learns who holds the lease from the control record, read every 250 ms.
+        for (let i = 0; i < 40 && b.status().cluster?.batchNode !== 'a'; i++) await new Promise((r) => setTimeout(r, 50));
+        assert.equal(b.status().cluster?.batchNode, 'a');
+        await b.ingest('hit', [hit(3)]);
+        assert.equal(b.hasNewEvents(), false, 'a node without the lease does not schedule cycles');
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+  });
+
+  test('at its speed-layer key limit ingest is refused, an early batch run absorbs the keys, and ingest resumes', async () => {
+    await withTempDir(async (dir) => {
+      const node = await ClusterNode.open({ dataDir: dir, config: configFor(), servers: nats!.urls, node: 'solo', maxSpeedKeys: 40 });
+      try {
+        let refused: unknown;
+        for (let i = 0; i < 200 && refused === undefined; i++) await node.ingest('hit', [hit(i)]).catch((error: unknown) => (refused = error));
+        assert.ok(refused instanceof SpeedLayerFullError, `ingest was refused: ${String(refused)}`);
+        // Past half the limit the node, holding the lease, started a run: once it publishes, the keys are the batch view's.
+        const deadline = Date.now() + 20_000;
+        while (node.status().speed.keys >= 40 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        assert.ok((node.status().batch?.version ?? 0) >= 1, 'an early batch run published');
+        await node.ingest('hit', [hit(1_000)]);
+        const { rows } = await node.query({ view: 'pages', granularity: 'all' });
+        assert.ok((rows[0]?.hits as number) >= 41);
+      } finally {
+        await node.close();
+      }
+    });
+  });
+});
