@@ -30,13 +30,13 @@ import type { BatchFailure, BatchProgress, BatchSummary, ClusterStatus, EngineLo
 import { DataDirLock } from '../engine/data-dir-lock.ts';
 import { validateEvents } from '../engine/validate-events.ts';
 import { SpeedMemoryGuard } from '../engine/speed-memory-guard.ts';
-import { LogClosedError } from '../log/index.ts';
+import { LogClosedError, type StoredTypes } from '../log/index.ts';
 import { executeQuery, InvalidQueryError, planQuery, QueryBudget, readsWholeDays, type Query, type QueryLimits, type QueryResult } from '../serving/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
 import { BatchControl, type ControlRecord, type PublishedBatch } from './batch-control.ts';
 import { ClusterLog, connectNats } from './cluster-log.ts';
 import { DuplicateLedger } from './duplicate-ledger.ts';
-import { BatchLeaseHeldError, MissingClusterConfigError, PartitionDivergedError, PositionWaitTimeoutError } from './errors.ts';
+import { BatchLeaseHeldError, MissingClusterConfigError, PartitionDivergedError, PositionWaitTimeoutError, ViewNotReadyError } from './errors.ts';
 import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
 import { KvRevisionedStore } from './kv-revisioned-store.ts';
 import { LogConsumer } from './log-consumer.ts';
@@ -46,6 +46,7 @@ import { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
 import { PartitionSpeed } from './partition-speed.ts';
 import { loadSharedVersion } from './published-version.ts';
 import { SharedVersionStore, versionFolder } from './shared-version-store.ts';
+import { SharedSchema } from './shared-schema.ts';
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
 const RECENT_BATCHES = 20;
@@ -101,6 +102,7 @@ interface Parts {
   readonly control: BatchControl;
   readonly blobs: ObjectBlobStore;
   readonly registry: NodeRegistry;
+  readonly schema: SharedSchema;
   readonly duck: { readonly instance: DuckDBInstance; readonly serving: DuckDBConnection; readonly batch: DuckDBConnection };
 }
 
@@ -132,6 +134,8 @@ export class ClusterNode implements ServedEngine {
   #version: PublishedBatch | null = null;
   /** The archive ranges the served version was computed from. */
   #chain: readonly ArchivedRange[] = [];
+  /** Views the served version lacks or built from another definition: answered once a version has them. */
+  #stale: ReadonlySet<string> = new Set();
   #record: ControlRecord = { lease: null, published: null };
   #ends: number[];
   #nodes: Heartbeat[] = [];
@@ -183,12 +187,15 @@ export class ClusterNode implements ServedEngine {
       const log = await ClusterLog.open({ connection: nc, clusterName: cluster.name, partitions: cluster.partitions, replicas: cluster.replicas, catalog });
       opened.push(log);
       const control = new BatchControl(await KvRevisionedStore.open<ControlRecord>(nc, { bucket: `${cluster.name}_control` }), { node, leaseMs: options.leaseMs ?? 15_000 });
+      const schema = await SharedSchema.open(
+        await KvRevisionedStore.open<StoredTypes>(nc, { bucket: `${cluster.name}_control` }), catalog, `the stored-schema record of cluster ${cluster.name}`,
+      );
       const blobs = await ObjectBlobStore.open(nc, { bucket: `${cluster.name}_master`, replicas: cluster.replicas });
       const registry = await NodeRegistry.open(nc, `${cluster.name}_nodes`, cluster.replicas);
       const instance = await DuckDBInstance.create(':memory:');
       const duck = { instance, serving: await instance.connect(), batch: await instance.connect() };
       opened.push({ close: () => instance.closeSync() });
-      const engine = new ClusterNode({ catalog, cluster, node, options, lock, nc, log, control, blobs, registry, duck });
+      const engine = new ClusterNode({ catalog, cluster, node, options, lock, nc, log, control, blobs, registry, schema, duck });
       await engine.#start();
       return engine;
     } catch (error) {
@@ -205,6 +212,7 @@ export class ClusterNode implements ServedEngine {
       const loaded = await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir);
       this.#batch = loaded.views;
       this.#chain = loaded.ranges;
+      this.#stale = new Set(loaded.stale);
       this.#version = published;
     }
     this.#speed = Array.from({ length: cluster.partitions }, (_, p) => new PartitionSpeed(this.catalog, published?.cutoffs[p] ?? 0));
@@ -218,6 +226,10 @@ export class ClusterNode implements ServedEngine {
     const ends = await this.#consumer.catchUp(log, options.catchUpMs ?? 600_000);
     this.#ends = [...ends];
     this.#logger.info({ node: this.name, applied: ends, batchVersion: published?.version ?? null }, 'joined the cluster');
+    if (this.#stale.size > 0) {
+      this.#logger.info({ views: [...this.#stale] }, 'views are new or changed; the batch layer computes them in its next cycle, and they answer from then on');
+      if (this.#mayRunBatch()) this.runBatch().catch((error: unknown) => this.#logger.warn({ err: error }, 'the batch cycle for new or changed views failed; the schedule retries'));
+    }
     this.#every(POLL_MS, () => this.#poll());
     this.#every(HEARTBEAT_MS, () => this.#heartbeat());
     this.#every(Math.max(250, Math.floor((options.leaseMs ?? 15_000) / 3)), () => this.#holdLease());
@@ -324,7 +336,7 @@ export class ClusterNode implements ServedEngine {
   }
 
   /** Queues the swap to `published`: adoptions run one at a time, in order. */
-  #adopt(published: PublishedBatch, computed?: { views: InMemoryBatchViews; ranges: readonly ArchivedRange[] }): Promise<void> {
+  #adopt(published: PublishedBatch, computed?: { views: InMemoryBatchViews; ranges: readonly ArchivedRange[]; stale: readonly string[] }): Promise<void> {
     const adoption = this.#adopting.then(async () => {
       if (published.version <= (this.#version?.version ?? 0) || this.#closed) return;
       const loaded = computed ?? await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir);
@@ -334,6 +346,7 @@ export class ClusterNode implements ServedEngine {
       // One synchronous step: no query sees both layers holding an event, or neither.
       this.#batch = loaded.views;
       this.#chain = loaded.ranges;
+      this.#stale = new Set(loaded.stale);
       this.#version = published;
       this.#speed.forEach((speed, p) => speed.dropBefore(published.cutoffs[p]!));
       this.#logger.info({ version: published.version, cutoffs: published.cutoffs }, 'serving batch version');
@@ -364,6 +377,7 @@ export class ClusterNode implements ServedEngine {
     const accepted = columns.count;
     const none = { accepted: 0, duplicates: 0, rejected, firstOffset: null, lastOffset: null };
     if (accepted === 0) return none;
+    if (this.#p.schema.needsRecord(eventType)) await this.#p.schema.record(eventType);
     const { position, placement } = await this.#p.log.append(eventType, columns);
     const messages = new Map<string, readonly [number, number]>();
     for (let i = 0; i < accepted; i++) messages.set(`${placement.partition[i]}:${placement.seq[i]}`, [placement.partition[i]!, placement.seq[i]!]);
@@ -392,6 +406,8 @@ export class ClusterNode implements ServedEngine {
       }
       await this.#consumer!.waitFor(plan.after, this.#readWaitMs);
     }
+    // A view the batch layer has not computed under its current definition would answer with the speed layer's share alone.
+    if (plan.layer !== 'speed' && this.#stale.has(plan.view.name)) throw new ViewNotReadyError(plan.view.name);
     const tables: AggregateTable[] = [];
     if (plan.layer !== 'speed') {
       const name = plan.view.name;
@@ -418,6 +434,7 @@ export class ClusterNode implements ServedEngine {
   /** Whether this node may run the next cycle (it holds the lease, or nobody does) and the log moved past the cutoffs. */
   hasNewEvents(): boolean {
     if (!this.#mayRunBatch()) return false;
+    if (this.#stale.size > 0) return true;
     const cutoffs = this.#version?.cutoffs;
     return this.#applied().some((seq, p) => seq > (cutoffs?.[p] ?? 0));
   }
@@ -473,7 +490,7 @@ export class ClusterNode implements ServedEngine {
       catalog: this.catalog, connection: this.#p.duck.batch, store, cutoff: NO_CUTOFF, partitionCutoffs: cutoffs, sources,
       onViewDone: (_view, done) => progress({ viewsDone: done }),
     });
-    await this.#adopt({ version, cutoffs, term }, { views: result.views, ranges: chain });
+    await this.#adopt({ version, cutoffs, term }, { views: result.views, ranges: chain, stale: [] });
     if (previous.cutoffs !== undefined) {
       await this.#purge(previous.cutoffs, chain).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not purge archived messages from the log; the next cycle tries again'));
     }

@@ -34,27 +34,24 @@ async function fetchVersion(blobs: BlobStore, folder: string, dir: string): Prom
 }
 
 /**
- * The views of a published version and the archive ranges it covers, fetched into `versionsDir` unless there
- * already. Throws when a view is missing or was built from another
- * definition: every node of a cluster must run the same config.
+ * The views of a published version and the archive ranges it covers, fetched
+ * into `versionsDir` unless there already; `stale` names the views it lacks
+ * or built from another definition than this node's config.
  */
 export async function loadSharedVersion(
   blobs: BlobStore, connection: DuckDBConnection, catalog: Catalog, published: PublishedBatch, versionsDir: string,
-): Promise<{ views: InMemoryBatchViews; ranges: readonly ArchivedRange[] }> {
+): Promise<{ views: InMemoryBatchViews; ranges: readonly ArchivedRange[]; stale: readonly string[] }> {
   const folder = versionFolder(published.version, published.term);
   const dir = join(versionsDir, folder);
   const attempt = async () => {
     const manifest = await fetchVersion(blobs, folder, dir);
     const { views, stale } = await loadPublished(connection, catalog, manifest, dir);
-    if (stale.length > 0) {
-      throw new CorruptBatchViewError(join(dir, 'manifest.json'), `it was built from other definitions of ${stale.join(', ')}: every node must run the same config`);
-    }
-    return { views, ranges: manifest.ranges };
+    return { views, ranges: manifest.ranges, stale };
   };
   try {
     return await attempt();
   } catch (error) {
-    if (!(error instanceof CorruptBatchViewError) || /same config/.test(error.message)) throw error;
+    if (!(error instanceof CorruptBatchViewError)) throw error;
     // A local copy damaged (or cut short by a crash while fetching): fetch the version whole once more.
     await rm(dir, { recursive: true, force: true });
     return attempt();

@@ -32,7 +32,8 @@ export interface StoredField {
   readonly scale?: number;
 }
 
-type StoredTypes = Record<string, Record<string, StoredField>>;
+/** Per event type, the fields as stored. */
+export type StoredTypes = Record<string, Record<string, StoredField>>;
 
 interface SchemaFile {
   readonly format: 1;
@@ -108,15 +109,18 @@ export class StoredSchema {
   }
 }
 
-function fieldsOf(schema: EventTypeSchema | undefined): Record<string, StoredField> {
+/** An event type's fields as the config declares them, in the record's form. */
+export function fieldsOf(schema: EventTypeSchema | undefined): Record<string, StoredField> {
   return Object.fromEntries((schema?.fields ?? []).map((f) => [f.name, storedField(f)]));
 }
 
-function covers(stored: Record<string, StoredField> | undefined, schema: EventTypeSchema): boolean {
+/** Whether the record already holds every field of `schema`. */
+export function covers(stored: Record<string, StoredField> | undefined, schema: EventTypeSchema): boolean {
   return stored !== undefined && schema.fields.every((f) => f.name in stored);
 }
 
-function checkTypes(types: StoredTypes, catalog: Catalog, file: string): void {
+/** Throws {@link StoredSchemaConflictError} at the first stored type or field the config would misread; `file` names where the record is. */
+export function checkTypes(types: StoredTypes, catalog: Catalog, file: string): void {
   for (const [name, fields] of Object.entries(types)) {
     const schema = catalog.eventTypes.get(name);
     if (schema === undefined) {

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { BatchLeaseHeldError, ClusterNode, MissingClusterConfigError } from '../../src/cluster/index.ts';
+import { BatchLeaseHeldError, ClusterNode, MissingClusterConfigError, ViewNotReadyError } from '../../src/cluster/index.ts';
+import { StoredSchemaConflictError } from '../../src/log/index.ts';
 import { SpeedLayerFullError } from '../../src/engine/index.ts';
 import { InvalidQueryError } from '../../src/serving/index.ts';
 import { NatsCluster, natsSkipReason } from '../support/nats-cluster.ts';
@@ -81,6 +82,47 @@ describe('a cluster node', { skip: natsSkipReason(), timeout: 120_000 }, () => {
         assert.ok((rows[0]?.hits as number) >= 41);
       } finally {
         await node.close();
+      }
+    });
+  });
+
+  test('a node whose config would misread stored events is refused, naming the field; an added view answers once the batch layer computed it', async () => {
+    await withTempDir(async (dir) => {
+      const priced = {
+        eventTypes: [{ name: 'sale', time: 'at', fields: { at: 'timestamp', shop: 'string', amount: { type: 'number', scale: 2 } } }],
+        views: [{ name: 'by_shop', eventType: 'sale', dimensions: ['shop'], granularity: 'day', measures: { revenue: { type: 'sum', field: 'amount' } } }],
+        cluster: { name: `node_test_${clusters++}`, partitions: 2, replicas: 1 },
+      };
+      const first = await ClusterNode.open({ dataDir: `${dir}/1`, config: priced, servers: nats!.urls, node: 'one' });
+      await first.ingest('sale', [{ at: '2026-11-29T10:00:00Z', shop: 'a', amount: 5.25 }, { at: '2026-11-29T11:00:00Z', shop: 'b', amount: 1.5 }]);
+      await first.runBatch();
+      await first.close();
+
+      const rescaled = { ...priced, eventTypes: [{ ...priced.eventTypes[0]!, fields: { ...priced.eventTypes[0]!.fields, amount: { type: 'number', scale: 3 } } }] };
+      await assert.rejects(ClusterNode.open({ dataDir: `${dir}/2`, config: rescaled, servers: nats!.urls, node: 'two' }), (error: unknown) => {
+        assert.ok(error instanceof StoredSchemaConflictError);
+        assert.equal(error.field, 'amount');
+        assert.match(error.message, /stored as number with scale 2/);
+        return true;
+      });
+
+      const extended = { ...priced, views: [...priced.views, { name: 'sales', eventType: 'sale', dimensions: [], granularity: 'day', measures: { n: { type: 'count' } } }] };
+      const third = await ClusterNode.open({ dataDir: `${dir}/3`, config: extended, servers: nats!.urls, node: 'three' });
+      try {
+        // Its own cycle, started at open (the lease is free), computes the new view; until it publishes the view is refused.
+        const early = await third.query({ view: 'sales', granularity: 'all' }).catch((error: unknown) => error);
+        assert.ok(early instanceof ViewNotReadyError || Array.isArray((early as { rows?: unknown }).rows));
+        const deadline = Date.now() + 20_000;
+        let rows: unknown;
+        while (Date.now() < deadline) {
+          rows = await third.query({ view: 'sales', granularity: 'all' }).then((r) => r.rows, () => undefined);
+          if (rows !== undefined) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.deepEqual(rows, [{ n: 2 }]);
+        assert.deepEqual((await third.query({ view: 'by_shop', granularity: 'all', groupBy: ['shop'] })).rows, [{ shop: 'a', revenue: 5.25 }, { shop: 'b', revenue: 1.5 }]);
+      } finally {
+        await third.close();
       }
     });
   });
