@@ -22,7 +22,7 @@
 export { defineConfig, defineEventType, defineView, compileConfig } from './definitions/index.ts';
 export type {
   TandemConfig, EventTypeJson, ViewJson, EventTypeDefinition, ViewDefinition, ViewSpec, MeasureSpec, FilterSpec, ComparisonOp,
-  FieldsSpec, FieldSpecInput, FieldType, Granularity, QueryGranularity, MeasureType, MeasureValue, Value,
+  FieldsSpec, FieldSpecInput, FieldType, Granularity, QueryGranularity, MeasureType, MeasureValue, QuantileValues, Value,
   EventTypeName, ViewName, EventTypeOf, ViewOf, EventOf, Catalog,
 } from './definitions/index.ts';
 export { MIN_TIME, MAX_TIME } from './definitions/index.ts';

@@ -175,7 +175,7 @@ export class AggregateTable {
     for (let i = 0; i < count; i++) slots[i] = series[i] === -1 ? -1 : this.internSlot(series[i]!, buckets[i]!);
     for (let m = 0; m < this.columns.length; m++) {
       const at = this.#measureColumns[m]!;
-      this.columns[m]!.addMany(slots, count, at === -1 ? undefined : (columns[at] as Float64Array));
+      this.columns[m]!.addMany(slots, count, at === -1 ? undefined : columns[at]);
     }
   }
 

@@ -29,13 +29,24 @@ export function batchViewSql(view: ViewSchema, table: string, parquetFiles: read
   const time = bucketSql(view.granularity, sqlIdentifier(view.eventType.time.name));
   const dims = view.dimensions.map((d) => sqlIdentifier(d.name));
   const names = stateColumns(view);
-  const aggregates = view.measures.flatMap((m) => m.monoid.sqlAggregates(measureInput(m.field)));
+  // A sketch's hash or bucket is computed once per row, in the inner select, and its aggregates read the column.
+  const rowInputs: string[] = [];
+  const aggregates = view.measures.flatMap((m, i) => {
+    const input = measureInput(m.field);
+    const perRow = m.monoid.sqlRowInputs?.(input) ?? [];
+    const columns = perRow.map((expression, j) => {
+      const name = sqlIdentifier(`$r${i}_${j}`);
+      rowInputs.push(`${expression} AS ${name}`);
+      return name;
+    });
+    return m.monoid.sqlAggregates(input, perRow.length === 0 ? undefined : columns);
+  });
   const filter = filterSql(view.filter);
   const files = parquetFiles.map(sqlStringLiteral).join(', ');
   const sql = `CREATE OR REPLACE TEMP TABLE ${sqlIdentifier(table)} AS
     SELECT ${[`${time} AS "time"`, ...dims, ...aggregates.map((a, i) => `${a} AS ${sqlIdentifier(names[i]!)}`)].join(', ')}
-    FROM read_parquet([${files}], union_by_name = true)
-    WHERE _offset < CAST(? AS BIGINT) AND (${filter.sql})
+    FROM (SELECT ${['*', ...rowInputs].join(', ')} FROM read_parquet([${files}], union_by_name = true)
+      WHERE _offset < CAST(? AS BIGINT) AND (${filter.sql}))
     GROUP BY ${['1', ...dims.map((_, i) => String(i + 2))].join(', ')}`;
   return { sql, params: [String(cutoff), ...filter.params] };
 }

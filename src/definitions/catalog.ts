@@ -12,7 +12,8 @@ import { InvalidEventError, UnknownFieldError, UnknownMeasureTypeError } from '.
 import { FIELD_TYPES, MAX_SCALE, MAX_STRING_LENGTH, normalizeField, type Field, type FieldSpecInput } from './field.ts';
 import { compileFilter, type CompiledFilter, type FilterOp } from './filter.ts';
 import { GRANULARITIES, type Granularity } from './granularity.ts';
-import { createMeasure } from './measures/create-measure.ts';
+import { createMeasure, type MeasureOptions } from './measures/create-measure.ts';
+import { MAX_PRECISION, MIN_PRECISION } from './measures/hyperloglog.ts';
 import { MEASURE_TYPES, type MeasureType } from './measures/measure.ts';
 import { checkName, NameSpace } from './names.ts';
 import { compileServerConfig, type ServerSettings } from './server-config.ts';
@@ -114,7 +115,44 @@ const MEASURE_FIELD_TYPES: Record<MeasureType, readonly string[]> = {
   avg: ['number'],
   min: ['number', 'timestamp'],
   max: ['number', 'timestamp'],
+  countDistinct: ['string', 'number', 'boolean', 'timestamp'],
+  quantiles: ['number'],
 };
+
+/** The keys each measure type takes besides `type` and `field`. */
+const MEASURE_OPTIONS: Record<MeasureType, readonly string[]> = {
+  count: [], sum: [], avg: [], min: [], max: [],
+  countDistinct: ['precision'],
+  quantiles: ['quantiles', 'relativeAccuracy'],
+};
+
+const MAX_QUANTILES = 32;
+
+function compileMeasureOptions(path: string, type: MeasureType, obj: Record<string, unknown>): MeasureOptions {
+  if (type === 'countDistinct') {
+    if (obj.precision === undefined) return {};
+    const p = obj.precision;
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < MIN_PRECISION || p > MAX_PRECISION) {
+      invalid(`${path}.precision`, `${path}.precision must be a whole number from ${MIN_PRECISION} to ${MAX_PRECISION} (registers are 2^precision; 12 gives about 1.6% standard error, 14 about 0.8%).`);
+    }
+    return { precision: p };
+  }
+  if (type !== 'quantiles') return {};
+  const options: { quantiles?: number[]; relativeAccuracy?: number } = {};
+  if (obj.quantiles !== undefined) {
+    const qs = list(`${path}.quantiles`, obj.quantiles);
+    if (qs.length === 0 || qs.length > MAX_QUANTILES || !qs.every((q) => typeof q === 'number' && q >= 0 && q <= 1) || new Set(qs).size !== qs.length) {
+      invalid(`${path}.quantiles`, `${path}.quantiles must list 1 to ${MAX_QUANTILES} different numbers from 0 to 1, such as [0.5, 0.9, 0.99].`);
+    }
+    options.quantiles = qs as number[];
+  }
+  if (obj.relativeAccuracy !== undefined) {
+    const a = obj.relativeAccuracy;
+    if (typeof a !== 'number' || !(a >= 0.0001 && a <= 0.1)) invalid(`${path}.relativeAccuracy`, `${path}.relativeAccuracy must be a number from 0.0001 to 0.1 (0.01 means every quantile within 1% of the true value).`);
+    options.relativeAccuracy = a;
+  }
+  return options;
+}
 
 function compileMeasure(path: string, name: string, input: unknown, schema: EventTypeSchema): MeasureSchema {
   checkName(path, name);
@@ -125,15 +163,16 @@ function compileMeasure(path: string, name: string, input: unknown, schema: Even
   const type = obj.type as MeasureType;
   if (type === 'count') {
     onlyKeys(path, obj, ['type']);
-    return Object.freeze({ name, type, field: undefined, monoid: createMeasure(type, undefined) });
+    return Object.freeze({ name, type, field: undefined, options: {}, monoid: createMeasure(type, undefined) });
   }
-  onlyKeys(path, obj, ['type', 'field']);
+  onlyKeys(path, obj, ['type', 'field', ...MEASURE_OPTIONS[type]]);
   const field = fieldOf(schema, `${path}.field`, obj.field);
   const allowed = MEASURE_FIELD_TYPES[type];
   if (!allowed.includes(field.type)) {
     invalid(`${path}.field`, `${path}.field: ${type} needs a ${allowed.join(' or ')} field, but '${field.name}' is a ${field.type}.`);
   }
-  return Object.freeze({ name, type, field, monoid: createMeasure(type, field) });
+  const options = compileMeasureOptions(path, type, obj);
+  return Object.freeze({ name, type, field, options, monoid: createMeasure(type, field, options) });
 }
 
 function normalizeOperand(path: string, field: Field, raw: unknown): Value {

@@ -84,7 +84,11 @@ export interface EventTypeDefinition<F extends FieldsSpec = FieldsSpec, N extend
 export type MeasureSpec<F extends FieldsSpec = FieldsSpec> =
   | { readonly type: 'count' }
   | { readonly type: 'sum' | 'avg'; readonly field: FieldsOfType<F, 'number'> }
-  | { readonly type: 'min' | 'max'; readonly field: FieldsOfType<F, 'number' | 'timestamp'> };
+  | { readonly type: 'min' | 'max'; readonly field: FieldsOfType<F, 'number' | 'timestamp'> }
+  /** Distinct values of a field: exact below 2^precision / 8 per key, a HyperLogLog estimate above (precision 8–16, default 12: 1.6% standard error). */
+  | { readonly type: 'countDistinct'; readonly field: keyof F & string; readonly precision?: number }
+  /** Quantiles of a number field, each within `relativeAccuracy` (default 0.01) of the true value; default quantiles 0.5, 0.9, 0.99. */
+  | { readonly type: 'quantiles'; readonly field: FieldsOfType<F, 'number'>; readonly quantiles?: readonly number[]; readonly relativeAccuracy?: number };
 
 export const COMPARISON_OPS = ['=', '!=', '<', '<=', '>', '>='] as const;
 /**
@@ -199,7 +203,7 @@ export interface ViewJson {
   readonly eventType: string;
   readonly dimensions: readonly string[];
   readonly granularity: Granularity;
-  readonly measures: Readonly<Record<string, { readonly type: string; readonly field?: string }>>;
+  readonly measures: Readonly<Record<string, { readonly type: string; readonly field?: string; readonly precision?: number; readonly quantiles?: readonly number[]; readonly relativeAccuracy?: number }>>;
   readonly filter?: readonly { readonly field: string; readonly op: string; readonly value: unknown }[];
 }
 

@@ -8,6 +8,7 @@ import type { Field } from './field.ts';
 import type { CompiledFilter } from './filter.ts';
 import type { Granularity } from './granularity.ts';
 import type { Measure, MeasureType } from './measures/measure.ts';
+import type { MeasureOptions } from './measures/create-measure.ts';
 
 /**
  * A normalized field value: strings and booleans as given, numbers as scaled integers, timestamps as epoch ms.
@@ -37,6 +38,8 @@ export interface MeasureSchema {
   readonly name: string;
   readonly type: MeasureType;
   readonly field: Field | undefined;
+  /** A sketch's settings (precision, quantiles, relative accuracy); empty for the other measures. */
+  readonly options: MeasureOptions;
   readonly monoid: Measure;
 }
 

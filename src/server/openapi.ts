@@ -40,6 +40,7 @@ const QUERY_SCHEMA = {
     orderBy: { type: 'array', items: { type: 'object', required: ['measure'], properties: { measure: { type: 'string' }, desc: { type: 'boolean' } } }, description: 'Each measure at most once.' },
     limit: { type: 'integer', minimum: 1 },
     layer: { enum: ['merged', 'batch', 'speed'] },
+    states: { type: 'boolean', description: 'Answer each countDistinct and quantiles measure with its state ({ type, format, state: base64, and its parameters }) instead of its estimate, so that states of several answers can be merged.' },
     after: { type: 'array', items: { type: 'integer', minimum: 0 }, maxItems: 256, description: 'Cluster mode: the position an ingest answered with; the node answers once it has applied it (503 with Retry-After after a bounded wait).' },
   },
 };

@@ -152,8 +152,17 @@ export function compareDimensions(a: Value, b: Value): number {
   return String(a) < String(b) ? -1 : 1;
 }
 
+/** What a result sorts by: itself, or for `quantiles` its first quantile (the first the definition lists). */
+function sortKey(value: MeasureValue): number | string | null {
+  if (value === null || typeof value !== 'object') return value;
+  for (const q of Object.values(value)) return q;
+  return null;
+}
+
 /** Measure results: null last; a sum too large for a double is exact decimal text and compares by value. */
-function compareMeasures(a: MeasureValue, b: MeasureValue): number {
+function compareMeasures(x: MeasureValue, y: MeasureValue): number {
+  const a = sortKey(x);
+  const b = sortKey(y);
   if (a === b) return 0;
   if (a === null) return 1;
   if (b === null) return -1;
@@ -281,7 +290,7 @@ export function executeQuery(plan: QueryPlan, tables: readonly AggregateTable[],
   budget.checkRows(Math.min(groups.length, plan.limit));
   const finished = groups.map((group) => {
     budget.spend();
-    return { group, results: measures.map((m, i) => m.monoid.result(group.states[i])) };
+    return { group, results: measures.map((m, i) => (plan.states && m.monoid.stateResult !== undefined ? m.monoid.stateResult(group.states[i]) : m.monoid.result(group.states[i]))) };
   });
   return firstInOrder(plan, finished, budget).map((f) => toRow(plan, f));
 }

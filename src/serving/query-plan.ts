@@ -27,9 +27,11 @@ export interface QueryPlan {
   readonly layer: Layer;
   /** The position to wait for (cluster mode), per partition. */
   readonly after: readonly number[] | undefined;
+  /** Answer each sketch measure with its state (base64, with its type and parameters) instead of its estimate. */
+  readonly states: boolean;
 }
 
-const QUERY_KEYS = ['view', 'from', 'to', 'where', 'groupBy', 'granularity', 'orderBy', 'limit', 'layer', 'after'];
+const QUERY_KEYS = ['view', 'from', 'to', 'where', 'groupBy', 'granularity', 'orderBy', 'limit', 'layer', 'after', 'states'];
 
 function fail(field: string, message: string): never {
   throw new InvalidQueryError(field, message);
@@ -153,6 +155,12 @@ function exactSeries(view: ViewSchema, where: QueryPlan['where']): readonly Valu
   return values;
 }
 
+function planStates(raw: unknown): boolean {
+  if (raw === undefined) return false;
+  if (typeof raw !== 'boolean') fail('states', 'states must be true or false.');
+  return raw;
+}
+
 /** A position has one sequence per partition, and a config allows at most 256 partitions. */
 const MAX_POSITION_LENGTH = 256;
 
@@ -185,6 +193,7 @@ export function planQuery(catalog: Catalog, query: Query, budget = new QueryBudg
     view, from, to, where, pinned: exactSeries(view, where), groupBy,
     granularity: planGranularity(view, query.granularity),
     orderBy: planOrderBy(view, query.orderBy), limit: planLimit(query.limit), layer, after: planAfter(query.after),
+    states: planStates(query.states),
   };
 }
 

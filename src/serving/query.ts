@@ -8,7 +8,7 @@
  * @module
  */
 import type {
-  FieldsSpec, Granularity, MeasureValue, QueryGranularity, TandemConfig, TypeOfSpec, ValueOfType, ViewFields, ViewName, ViewOf,
+  FieldsSpec, Granularity, MeasureValue, QuantileValues, QueryGranularity, TandemConfig, TypeOfSpec, ValueOfType, ViewFields, ViewName, ViewOf,
 } from '../definitions/index.ts';
 
 /**
@@ -69,6 +69,13 @@ export interface Query {
    * embedded engine shows every acknowledged event at once, and accepts it.
    */
   readonly after?: readonly number[];
+  /**
+   * Answer each sketch measure (`countDistinct`, `quantiles`) with its state
+   * instead of its estimate: `{ type, format, state }` and the sketch's
+   * parameters, `state` in base64, so a client can merge states of several
+   * answers (docs/sketches.md describes the bytes).
+   */
+  readonly states?: boolean;
 }
 
 /**
@@ -184,7 +191,8 @@ export type DimensionValue<F extends FieldsSpec, K> = ValueOfType<FieldTypeIn<F,
  * What an answer row holds for a measure of spec `S` over fields `F`:
  * `count` a number; `sum` a number, or exact decimal text (a string) once the
  * sum is too large for a double to hold exactly; `avg` a number; `min` and
- * `max` a number, or an ISO string for a timestamp field. `avg`, `min` and
+ * `max` a number, or an ISO string for a timestamp field; `countDistinct` a
+ * number; `quantiles` an object such as `{ p50, p99 }`. `avg`, `min` and
  * `max` are null when the group has no value of their field.
  *
  * @example
@@ -197,7 +205,9 @@ export type MeasureResult<F extends FieldsSpec, S> =
     : S extends { readonly type: 'sum' } ? number | string
       : S extends { readonly type: 'avg' } ? number | null
         : S extends { readonly type: 'min' | 'max'; readonly field: infer K } ? ExtremeResult<FieldTypeIn<F, K>>
-          : MeasureValue;
+          : S extends { readonly type: 'countDistinct' } ? number
+            : S extends { readonly type: 'quantiles' } ? QuantileValues
+              : MeasureValue;
 
 type ExtremeResult<T> = [T] extends ['timestamp'] ? string | null : [T] extends ['number'] ? number | null : MeasureValue;
 
@@ -258,6 +268,13 @@ export interface ViewQuery<
    * embedded engine shows every acknowledged event at once, and accepts it.
    */
   readonly after?: readonly number[];
+  /**
+   * Answer each sketch measure (`countDistinct`, `quantiles`) with its state
+   * instead of its estimate: `{ type, format, state }` and the sketch's
+   * parameters, `state` in base64, so a client can merge states of several
+   * answers (docs/sketches.md describes the bytes).
+   */
+  readonly states?: boolean;
 }
 
 /** The granularity an answer has: the query's, else the view's (`all` for a view without time buckets). */

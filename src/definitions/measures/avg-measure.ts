@@ -66,7 +66,7 @@ export function avgMeasure(scale: number): Measure<AvgState> {
     empty: () => ({ sum: 0, count: 0 }),
     add(state, value) {
       if (value === null) return state;
-      state.sum = addScaled(state.sum, value);
+      state.sum = addScaled(state.sum, value as number);
       state.count += 1;
       return state;
     },

@@ -3,10 +3,24 @@ import { avgMeasure } from './avg-measure.ts';
 import { countMeasure } from './count-measure.ts';
 import { extremeMeasure } from './extreme-measure.ts';
 import type { Measure, MeasureType } from './measure.ts';
+import { countDistinctMeasure } from './count-distinct-measure.ts';
+import { quantilesMeasure } from './quantiles-measure.ts';
+import { DEFAULT_PRECISION } from './hyperloglog.ts';
+import { DEFAULT_QUANTILES, DEFAULT_RELATIVE_ACCURACY, subBucketBits } from './quantile-sketch.ts';
+
+/** A sketch measure's settings, as the definitions give them (checked by the catalog). */
+export interface MeasureOptions {
+  /** `countDistinct`: registers are 2^precision. */
+  readonly precision?: number;
+  /** `quantiles`: the quantiles an answer holds by default. */
+  readonly quantiles?: readonly number[];
+  /** `quantiles`: the guaranteed relative error. */
+  readonly relativeAccuracy?: number;
+}
 import { sumMeasure } from './sum-measure.ts';
 
 /** The monoid for a measure type over a field (none for `count`). */
-export function createMeasure(type: MeasureType, field: Field | undefined): Measure {
+export function createMeasure(type: MeasureType, field: Field | undefined, options: MeasureOptions = {}): Measure {
   switch (type) {
     case 'count':
       return countMeasure() as Measure;
@@ -17,5 +31,9 @@ export function createMeasure(type: MeasureType, field: Field | undefined): Meas
     case 'min':
     case 'max':
       return extremeMeasure(type, field!) as Measure;
+    case 'countDistinct':
+      return countDistinctMeasure(options.precision ?? DEFAULT_PRECISION) as Measure;
+    case 'quantiles':
+      return quantilesMeasure(field!, options.quantiles ?? DEFAULT_QUANTILES, subBucketBits(options.relativeAccuracy ?? DEFAULT_RELATIVE_ACCURACY)) as Measure;
   }
 }

@@ -24,7 +24,7 @@ function extremeColumn(type: Extreme, pick: (a: number | null, b: number | null)
       // An empty slot holds NaN, which fails the comparison, so the first value is taken.
       for (let i = 0; i < count; i++) {
         const slot = slots[i]!;
-        const value = input![i]!;
+        const value = (input as Float64Array)[i]!;
         if (slot === -1 || Number.isNaN(value)) continue;
         const held = values[slot]!;
         if (type === 'min' ? !(held <= value) : !(held >= value)) values[slot] = value;
@@ -51,7 +51,7 @@ export function extremeMeasure(type: Extreme, field: Field): Measure<number | nu
   return {
     type,
     empty: () => null,
-    add: pick,
+    add: (state, value) => pick(state, value as number | null),
     merge: pick,
     result,
     encode: (state) => state,

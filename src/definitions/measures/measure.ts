@@ -9,8 +9,9 @@
  *
  * @module
  */
+import type { Column } from '../event-columns.ts';
 
-export const MEASURE_TYPES = ['count', 'sum', 'min', 'max', 'avg'] as const;
+export const MEASURE_TYPES = ['count', 'sum', 'min', 'max', 'avg', 'countDistinct', 'quantiles'] as const;
 /**
  * The kinds of measure a view may define.
  *
@@ -22,14 +23,26 @@ export const MEASURE_TYPES = ['count', 'sum', 'min', 'max', 'avg'] as const;
 export type MeasureType = (typeof MEASURE_TYPES)[number];
 
 /**
- * What a query returns for a measure. A sum too large for a double comes back as exact decimal text.
+ * What a query returns for a measure. A sum too large for a double comes
+ * back as exact decimal text; `quantiles` as an object of quantiles.
  *
  * @example
  * ```ts
  * const revenue: MeasureValue = rows[0]!.revenue; // a number, exact decimal text past 2^53, or null
  * ```
  */
-export type MeasureValue = number | string | null;
+export type MeasureValue = number | string | null | QuantileValues;
+
+/**
+ * The answer of a `quantiles` measure: one entry per quantile, named `p50`,
+ * `p99`, `p99.9`, in the field's units; null for a group without values.
+ *
+ * @example
+ * ```ts
+ * const { p50, p99 } = rows[0]!.latency as QuantileValues;
+ * ```
+ */
+export type QuantileValues = Readonly<Record<string, number | string | null>>;
 
 /** A plain value read back from SQL after the batch layer unwraps DuckDB's types (DECIMAL becomes its scaled bigint). */
 export type SqlScalar = bigint | number | string | boolean | null;
@@ -45,13 +58,22 @@ export type EncodedState = number | string | null | readonly EncodedState[];
 export interface Measure<S = unknown> {
   readonly type: MeasureType;
   empty(): S;
-  add(state: S, value: number | null): S;
+  add(state: S, value: number | string | boolean | null): S;
   merge(into: S, from: S): S;
   result(state: S): MeasureValue;
+  /** For a sketch: its state as a query with `states` gets it: type, parameters and base64 bytes. */
+  stateResult?(state: S): MeasureValue;
+  /** For `quantiles`: the answer for other quantiles than the defined ones. */
+  resultFor?(state: S, quantiles: readonly number[]): MeasureValue;
   encode(state: S): EncodedState;
   decode(encoded: EncodedState): S;
-  /** SQL aggregates over `input` (the field's value as a scaled integer or epoch ms), one per state column. */
-  sqlAggregates(input: string): readonly string[];
+  /**
+   * Expressions computed once per row before aggregating (a sketch's hash or
+   * bucket), over `input`; {@link sqlAggregates} gets their column names.
+   */
+  sqlRowInputs?(input: string): readonly string[];
+  /** SQL aggregates over `input` (the field's value as a scaled integer or epoch ms) or `rows` (the per-row inputs), one per state column. */
+  sqlAggregates(input: string, rows?: readonly string[]): readonly string[];
   /** The state from the SQL aggregates' values, in the order of {@link sqlAggregates}. */
   fromSql(values: readonly SqlScalar[]): S;
   /** A column of states, one per slot of an aggregate table; each new slot holds {@link empty}. */
@@ -67,13 +89,13 @@ export interface StateColumn<S = unknown> {
   /** Makes room for slots below `capacity`; slots that were not there hold the empty state. */
   grow(capacity: number): void;
   /** Folds one event's value into the slot's state. */
-  add(slot: number, value: number | null): void;
+  add(slot: number, value: number | string | boolean | null): void;
   /**
    * Folds `count` events in at once, as {@link add} would one by one: event
    * `i` goes to `slots[i]` (skipped if -1) with value `values[i]` (NaN for
    * null; no values for a measure without a field).
    */
-  addMany(slots: Int32Array, count: number, values: Float64Array | undefined): void;
+  addMany(slots: Int32Array, count: number, values: Column | undefined): void;
   /** Merges a state into the slot's state. */
   merge(slot: number, state: S): void;
   /** Merges the slot's state into `into` (an accumulator the caller owns) and returns the result. */

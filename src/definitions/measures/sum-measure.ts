@@ -93,7 +93,7 @@ export function sumMeasure(scale: number): Measure<ScaledInt> {
   return {
     type: 'sum',
     empty: () => 0,
-    add: (state, value) => (value === null ? state : addScaled(state, value)),
+    add: (state, value) => (value === null ? state : addScaled(state, value as number)),
     merge: (into, from) => addScaled(into, from),
     result: (state) => fromScaled(state, scale),
     encode: encodeScaled,

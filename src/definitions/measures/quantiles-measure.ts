@@ -1,0 +1,61 @@
+import type { Field } from '../field.ts';
+import type { Measure, MeasureValue } from './measure.ts';
+import { ObjectColumn, type ObjectState } from './object-column.ts';
+import { bucketOf, bucketSql, QuantileSketch } from './quantile-sketch.ts';
+
+/** The name a quantile gets in an answer row: `p50`, `p99`, `p99.9`. */
+export function quantileName(q: number): string {
+  return `p${Number((q * 100).toPrecision(12))}`;
+}
+
+function sketchKind(k: number): ObjectState<QuantileSketch> {
+  return {
+    create: () => new QuantileSketch(),
+    merge: (into, from) => into.merge(from),
+    clone: (state) => state.clone(),
+    addAt: (state, column, i) => state.addBucket(bucketOf((column as Float64Array)[i]!, k)),
+    isNull: (column, i) => Number.isNaN((column as Float64Array)[i]),
+  };
+}
+
+/**
+ * `quantiles`: quantiles of a number field within a guaranteed relative
+ * error (see `quantile-sketch.ts`). The answer is an object with one entry
+ * per quantile asked, such as `{ "p50": 12.3, "p99": 180 }`; values come
+ * back in the field's units.
+ */
+export function quantilesMeasure(field: Field, quantiles: readonly number[], k: number): Measure<QuantileSketch> {
+  const kind = sketchKind(k);
+  const unit = 10 ** field.scale;
+  const valuesOf = (state: QuantileSketch, asked: readonly number[]): MeasureValue => {
+    const sorted = state.entries();
+    return Object.fromEntries(asked.map((q) => {
+      const value = state.quantile(q, k, sorted);
+      return [quantileName(q), value === null ? null : value / unit];
+    }));
+  };
+  return {
+    type: 'quantiles',
+    empty: () => new QuantileSketch(),
+    add: (state, value) => {
+      if (value !== null) state.addBucket(bucketOf(Number(value), k));
+      return state;
+    },
+    merge: (into, from) => {
+      into.merge(from);
+      return into;
+    },
+    result: (state) => valuesOf(state, quantiles),
+    resultFor: (state, asked) => valuesOf(state, asked),
+    stateResult: (state) => ({ type: 'quantiles', format: 1, subBucketBits: k, scale: field.scale, state: Buffer.from(state.encode(k)).toString('base64') }),
+    encode: (state) => Buffer.from(state.encode(k)).toString('base64'),
+    decode: (encoded) => QuantileSketch.decode(Buffer.from(String(encoded), 'base64')).sketch,
+    sqlRowInputs: (input) => [bucketSql(input, k)],
+    sqlAggregates: (input, rows = [input]) => {
+      const bucket = rows[0]!;
+      return [`array_to_string(list_transform(list_sort(map_entries(histogram(${bucket}) FILTER (WHERE ${bucket} IS NOT NULL))), lambda e: CAST(e.key AS VARCHAR) || ':' || CAST(e.value AS VARCHAR)), ',')`];
+    },
+    fromSql: ([text]) => QuantileSketch.fromSql((text ?? null) as string | null),
+    column: () => new ObjectColumn(kind),
+  };
+}
