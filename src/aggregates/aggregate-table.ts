@@ -73,7 +73,9 @@ export class AggregateTable {
    * what its series hold, long dimension values included.
    */
   get bytes(): number {
-    return this.#slots.size * SLOT_BYTES + this.#series.bytes;
+    let sketches = 0;
+    for (const column of this.columns) sketches += column.extraBytes ?? 0;
+    return this.#slots.size * SLOT_BYTES + this.#series.bytes + sketches;
   }
 
   /** Number of series; their ids run from 0 to seriesCount − 1. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { bucketStart, fromScaled, nextBucket, SHORTEST_BUCKET_MS, type MeasureValue, type Value, type ViewSchema } from '../definitions/index.ts';
+import { bucketStart, fromScaled, nextBucket, SHORTEST_BUCKET_MS, type MeasureSchema, type MeasureValue, type Value, type ViewSchema } from '../definitions/index.ts';
 import { seriesKey, type AggregateTable, type States } from '../aggregates/index.ts';
 import { LargeMap } from '../util/large-map.ts';
 import type { QueryBudget } from './query-budget.ts';
@@ -173,15 +173,18 @@ function compareMeasures(x: MeasureValue, y: MeasureValue): number {
 interface Finished {
   readonly group: Group;
   readonly results: readonly MeasureValue[];
+  /** What each orderBy entry sorts by: the result, or the quantile it names. */
+  readonly keys: readonly MeasureValue[];
 }
 
 /** The answer's order; each comparison is charged to the budget, so a sort of many rows is stopped at the deadline. */
 function comparator(plan: QueryPlan, budget: QueryBudget): (a: Finished, b: Finished) => number {
   return (a, b) => {
     budget.spend();
-    for (const o of plan.orderBy) {
-      const c = compareMeasures(a.results[o.index]!, b.results[o.index]!);
-      if (c !== 0) return o.desc && a.results[o.index] !== null && b.results[o.index] !== null ? -c : c;
+    for (let k = 0; k < plan.orderBy.length; k++) {
+      const o = plan.orderBy[k]!;
+      const c = compareMeasures(a.keys[k]!, b.keys[k]!);
+      if (c !== 0) return o.desc && a.keys[k] !== null && b.keys[k] !== null ? -c : c;
     }
     if (a.group.time !== b.group.time) return a.group.time - b.group.time;
     for (let i = 0; i < a.group.dims.length; i++) {
@@ -283,6 +286,14 @@ export function readsWholeDays(plan: QueryPlan): boolean {
   return isWide(plan) && (plan.view.granularity === 'minute' || plan.view.granularity === 'hour') && onDay(plan.from) && onDay(plan.to);
 }
 
+/** A measure's answer: its state when the query asks for states, the quantiles the query asks for, or its result. */
+function resultOf(plan: QueryPlan, measure: MeasureSchema, index: number, state: unknown): MeasureValue {
+  const { monoid } = measure;
+  if (plan.states && monoid.stateResult !== undefined) return monoid.stateResult(state);
+  const asked = plan.quantiles.get(index);
+  return asked !== undefined && monoid.resultFor !== undefined ? monoid.resultFor(state, asked) : monoid.result(state);
+}
+
 /** Merges the tables' contributions and shapes the answer rows, within the query's budget. */
 export function executeQuery(plan: QueryPlan, tables: readonly AggregateTable[], budget: QueryBudget): QueryRow[] {
   const measures = plan.view.measures;
@@ -290,7 +301,9 @@ export function executeQuery(plan: QueryPlan, tables: readonly AggregateTable[],
   budget.checkRows(Math.min(groups.length, plan.limit));
   const finished = groups.map((group) => {
     budget.spend();
-    return { group, results: measures.map((m, i) => (plan.states && m.monoid.stateResult !== undefined ? m.monoid.stateResult(group.states[i]) : m.monoid.result(group.states[i]))) };
+    const results = measures.map((m, i) => resultOf(plan, m, i, group.states[i]));
+    const keys = plan.orderBy.map((o) => (o.quantile === undefined ? results[o.index]! : measures[o.index]!.monoid.resultFor!(group.states[o.index], [o.quantile])));
+    return { group, results, keys };
   });
   return firstInOrder(plan, finished, budget).map((f) => toRow(plan, f));
 }

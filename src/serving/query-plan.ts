@@ -22,7 +22,9 @@ export interface QueryPlan {
   readonly pinned: readonly Value[] | undefined;
   readonly groupBy: readonly number[];
   readonly granularity: QueryGranularity;
-  readonly orderBy: readonly { readonly index: number; readonly desc: boolean }[];
+  readonly orderBy: readonly { readonly index: number; readonly desc: boolean; readonly quantile: number | undefined }[];
+  /** Per `quantiles` measure (by index), the quantiles the query asks for instead of the defined ones. */
+  readonly quantiles: ReadonlyMap<number, readonly number[]>;
   readonly limit: number;
   readonly layer: Layer;
   /** The position to wait for (cluster mode), per partition. */
@@ -31,7 +33,7 @@ export interface QueryPlan {
   readonly states: boolean;
 }
 
-const QUERY_KEYS = ['view', 'from', 'to', 'where', 'groupBy', 'granularity', 'orderBy', 'limit', 'layer', 'after', 'states'];
+const QUERY_KEYS = ['view', 'from', 'to', 'where', 'groupBy', 'granularity', 'orderBy', 'limit', 'layer', 'after', 'states', 'quantiles'];
 
 function fail(field: string, message: string): never {
   throw new InvalidQueryError(field, message);
@@ -138,7 +140,11 @@ function planOrderBy(view: ViewSchema, raw: unknown): QueryPlan['orderBy'] {
     if (index === -1) throw new UnknownMeasureError(`orderBy[${i}].measure`, String(measure), view.name);
     const desc = (o as { desc?: unknown }).desc ?? false;
     if (typeof desc !== 'boolean') fail(`orderBy[${i}].desc`, `orderBy[${i}].desc must be true or false.`);
-    return { index, value: { index, desc } };
+    const quantile = (o as { quantile?: unknown }).quantile;
+    if (quantile !== undefined && (view.measures[index]!.type !== 'quantiles' || !isQuantile(quantile))) {
+      fail(`orderBy[${i}].quantile`, `orderBy[${i}].quantile must be a number from 0 to 1, on a quantiles measure.`);
+    }
+    return { index, value: { index, desc, quantile: quantile as number | undefined } };
   });
 }
 
@@ -153,6 +159,27 @@ function exactSeries(view: ViewSchema, where: QueryPlan['where']): readonly Valu
   const values: Value[] = [];
   for (const w of where) values[w.index] = [...w.values][0]!;
   return values;
+}
+
+function isQuantile(q: unknown): q is number {
+  return typeof q === 'number' && q >= 0 && q <= 1;
+}
+
+const MAX_ASKED_QUANTILES = 32;
+
+function planQuantiles(view: ViewSchema, raw: unknown): ReadonlyMap<number, readonly number[]> {
+  if (raw === undefined) return new Map();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('quantiles', 'quantiles must be an object such as {"latency": [0.5, 0.999]}.');
+  const asked = new Map<number, readonly number[]>();
+  for (const [name, list] of Object.entries(raw)) {
+    const index = view.measures.findIndex((m) => m.name === name);
+    if (index === -1 || view.measures[index]!.type !== 'quantiles') fail(`quantiles.${name.slice(0, 64)}`, `quantiles names '${name.slice(0, 64)}', which is not a quantiles measure of view '${view.name}'.`);
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_ASKED_QUANTILES || !list.every(isQuantile)) {
+      fail(`quantiles.${name}`, `quantiles.${name} must list 1 to ${MAX_ASKED_QUANTILES} numbers from 0 to 1.`);
+    }
+    asked.set(index, list as number[]);
+  }
+  return asked;
 }
 
 function planStates(raw: unknown): boolean {
@@ -193,7 +220,7 @@ export function planQuery(catalog: Catalog, query: Query, budget = new QueryBudg
     view, from, to, where, pinned: exactSeries(view, where), groupBy,
     granularity: planGranularity(view, query.granularity),
     orderBy: planOrderBy(view, query.orderBy), limit: planLimit(query.limit), layer, after: planAfter(query.after),
-    states: planStates(query.states),
+    states: planStates(query.states), quantiles: planQuantiles(view, query.quantiles),
   };
 }
 

@@ -58,7 +58,8 @@ export interface Query {
   readonly groupBy?: readonly string[];
   /** The view's granularity or a coarser one, or `all`. Default: the view's. */
   readonly granularity?: QueryGranularity;
-  readonly orderBy?: readonly { readonly measure: string; readonly desc?: boolean }[];
+  /** Measures to sort by; a `quantiles` measure by its first quantile, or by `quantile`. */
+  readonly orderBy?: readonly { readonly measure: string; readonly desc?: boolean; readonly quantile?: number }[];
   readonly limit?: number;
   /** `merged` (default) answers from both layers; `batch` or `speed` from one alone. */
   readonly layer?: Layer;
@@ -76,6 +77,8 @@ export interface Query {
    * answers (docs/sketches.md describes the bytes).
    */
   readonly states?: boolean;
+  /** For `quantiles` measures, other quantiles than the defined ones: `{ "latency": [0.5, 0.999] }`. */
+  readonly quantiles?: Readonly<Record<string, readonly number[]>>;
 }
 
 /**
@@ -257,7 +260,7 @@ export interface ViewQuery<
   readonly groupBy?: D;
   /** The view's granularity or a coarser one, or `all`. Default: the view's (`all` for a view without time). */
   readonly granularity?: G;
-  readonly orderBy?: readonly { readonly measure: MeasureName<C, N>; readonly desc?: boolean }[];
+  readonly orderBy?: readonly { readonly measure: MeasureName<C, N>; readonly desc?: boolean; readonly quantile?: number }[];
   readonly limit?: number;
   /** `merged` (default) answers from both layers; `batch` or `speed` from one alone. */
   readonly layer?: Layer;
@@ -275,6 +278,8 @@ export interface ViewQuery<
    * answers (docs/sketches.md describes the bytes).
    */
   readonly states?: boolean;
+  /** For `quantiles` measures, other quantiles than the defined ones: `{ "latency": [0.5, 0.999] }`. */
+  readonly quantiles?: Readonly<Record<string, readonly number[]>>;
 }
 
 /** The granularity an answer has: the query's, else the view's (`all` for a view without time buckets). */

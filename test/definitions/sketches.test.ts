@@ -199,3 +199,29 @@ test('sketches - the batch layer (DuckDB) builds byte for byte the states the sp
     });
   }), { seed: 18, numRuns: 15 });
 });
+
+test('sketches - a query asks for other quantiles, orders by one, and its mistakes are named; sketches count toward the speed layer\'s bytes', async () => {
+  await withTempDir(async (dir) => {
+    const engine = await Tandem.open({ dataDir: dir, config: sketchConfig });
+    try {
+      const events = Array.from({ length: 600 }, (_, i) => ({
+        at: '2026-11-29T01:00:00Z', user: `u${i}`, code: 200, ms: i % 2 === 0 ? i : i * 10, ok: true, route: i % 2 === 0 ? '/fast' : '/slow',
+      }));
+      const before = engine.status().speed.bytes;
+      await engine.ingest('req', events);
+      // 300 distinct users per route at precision 8 (exact below 32): two dense 256-register sketches, at least.
+      assert.ok(engine.status().speed.bytes - before > 2 * 256, 'the sketches are counted');
+      const { rows } = await engine.query({ view: 'traffic', groupBy: ['route'], granularity: 'all', quantiles: { latency: [0.25, 0.999] }, orderBy: [{ measure: 'latency', quantile: 0.999, desc: true }] });
+      assert.deepEqual(rows.map((r) => r.route), ['/slow', '/fast']);
+      assert.deepEqual(Object.keys(rows[0]!.latency as object), ['p25', 'p99.9']);
+      const p999 = (rows[0]!.latency as Record<string, number>)['p99.9']!;
+      assert.ok(Math.abs(p999 - 5990) / 5990 <= 0.01, `p99.9 of /slow: ${p999}`);
+      await assert.rejects(engine.query({ view: 'traffic', quantiles: { users: [0.5] } }), /not a quantiles measure/);
+      await assert.rejects(engine.query({ view: 'traffic', quantiles: { latency: [2] } }), /from 0 to 1/);
+      await assert.rejects(engine.query({ view: 'traffic', orderBy: [{ measure: 'users', quantile: 0.5 }] }), /on a quantiles measure/);
+      await assert.rejects(engine.query({ view: 'traffic', states: 'yes' } as never), /states must be true or false/);
+    } finally {
+      await engine.close();
+    }
+  });
+});

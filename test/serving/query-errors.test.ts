@@ -39,7 +39,7 @@ test('query - unknown names and malformed parts get typed errors naming them', a
 test('query - SQL-looking text in a query is only ever a value to compare', async () => {
   await engine.ingest('order', [{ id: "x'; DROP TABLE t; --", at: 0, country: "DE' OR 1=1 --", mobile: true, amount: 1, qty: 1 }]);
   const { rows } = await engine.query({ view: 'all_time', where: { country: "DE' OR 1=1 --" }, groupBy: ['country'] });
-  assert.deepEqual(rows, [{ country: "DE' OR 1=1 --", orders: 1, revenue: 1 }]);
+  assert.deepEqual(rows, [{ country: "DE' OR 1=1 --", orders: 1, revenue: 1, sizes: 1, typical: { p50: 1, p90: 1, p99: 1 } }]);
   await engine.runBatch();
   const after = await engine.query({ view: 'all_time', where: { country: "DE' OR 1=1 --" }, groupBy: ['country'], layer: 'batch' });
   assert.deepEqual(after.rows, rows);

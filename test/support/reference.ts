@@ -4,6 +4,9 @@
  * config. Amounts are summed as bigint cents.
  */
 import type { Query, QueryRow, ViewJson as ViewDefinition } from '../../src/index.ts';
+import type { MeasureValue } from '../../src/index.ts';
+import { bucketOf, representative, subBucketBits } from '../../src/definitions/measures/quantile-sketch.ts';
+import { quantileName } from '../../src/definitions/measures/quantiles-measure.ts';
 
 export interface RefEvent {
   readonly id: string;
@@ -59,11 +62,24 @@ function passes(view: ViewDefinition, e: RefEvent): boolean {
   });
 }
 
-interface Acc { count: number; sum: bigint; n: number; min: number | null; max: number | null }
+interface Acc { count: number; sum: bigint; n: number; min: number | null; max: number | null; distinct: Set<string>; values: number[] }
 
-function measureValue(type: string, field: string | undefined, accs: Acc): number | string | null {
+/** A quantiles answer recomputed from all the values: the same buckets and rank rule the measure defines (docs/sketches.md). */
+function quantilesOf(values: readonly number[], asked: readonly number[], unit: number): Record<string, number | null> {
+  const k = subBucketBits(0.01);
+  const sorted = [...values].sort((a, b) => a - b);
+  return Object.fromEntries(asked.map((q) => {
+    if (sorted.length === 0) return [quantileName(q), null];
+    const v = sorted[Math.floor(q * (sorted.length - 1))]!;
+    return [quantileName(q), representative(bucketOf(v, k), k) / unit];
+  }));
+}
+
+function measureValue(type: string, field: string | undefined, accs: Acc, spec: { readonly quantiles?: readonly number[] }): MeasureValue {
   const cents = field === 'amount';
   switch (type) {
+    case 'countDistinct': return accs.distinct.size;
+    case 'quantiles': return quantilesOf(accs.values, spec.quantiles ?? [0.5, 0.9, 0.99], cents ? 100 : 1);
     case 'count': return accs.count;
     case 'sum': return cents ? Number(accs.sum) / 100 : Number(accs.sum);
     case 'avg': return accs.n === 0 ? null : (cents ? Number(accs.sum) / 100 : Number(accs.sum)) / accs.n;
@@ -94,15 +110,21 @@ export function referenceQuery(view: ViewDefinition, events: readonly RefEvent[]
     const key = JSON.stringify([dims, time]);
     let g = groups.get(key);
     if (!g) {
-      g = { dims, time, accs: measures.map(() => ({ count: 0, sum: 0n, n: 0, min: null, max: null })) };
+      g = { dims, time, accs: measures.map(() => ({ count: 0, sum: 0n, n: 0, min: null, max: null, distinct: new Set<string>(), values: [] })) };
       groups.set(key, g);
     }
     measures.forEach(([, m], i) => {
       const acc = g!.accs[i]!;
       acc.count++;
       if (m.field === undefined) return;
+      if (m.type === 'countDistinct') {
+        const raw = fieldValue(e, m.field);
+        if (raw !== null) acc.distinct.add(String(raw));
+        return;
+      }
       const v = rawOf(e, m.field);
       if (v === null) return;
+      acc.values.push(v);
       acc.sum += BigInt(v);
       acc.n++;
       acc.min = acc.min === null || v < acc.min ? v : acc.min;
@@ -113,7 +135,7 @@ export function referenceQuery(view: ViewDefinition, events: readonly RefEvent[]
     const row: Record<string, unknown> = {};
     (query.groupBy ?? []).forEach((d, i) => (row[d] = g.dims[i]));
     if (gran !== 'all') row.time = new Date(g.time).toISOString();
-    measures.forEach(([name, m], i) => (row[name] = measureValue(m.type, 'field' in m ? m.field : undefined, g.accs[i]!)));
+    measures.forEach(([name, m], i) => (row[name] = measureValue(m.type, 'field' in m ? m.field : undefined, g.accs[i]!, m as { quantiles?: readonly number[] })));
     return row as QueryRow;
   });
   return limitRows(rows, query);
@@ -121,7 +143,11 @@ export function referenceQuery(view: ViewDefinition, events: readonly RefEvent[]
 
 type Cell = QueryRow[string];
 
-function compareCells(a: Cell, b: Cell): number {
+function compareCells(x: Cell, y: Cell): number {
+  // A quantiles answer sorts by its first quantile, as the engine does.
+  const first = (c: Cell) => (c !== null && typeof c === 'object' ? Object.values(c)[0] ?? null : c);
+  const a = first(x);
+  const b = first(y);
   if (a === b) return 0;
   if (a === null || a === undefined) return 1;
   if (b === null || b === undefined) return -1;

@@ -27,6 +27,8 @@ export const views = [
       smallest: { type: 'min', field: 'amount' },
       latest: { type: 'max', field: 'at' },
       basket: { type: 'avg', field: 'amount' },
+      devices: { type: 'countDistinct', field: 'device' },
+      spread: { type: 'quantiles', field: 'amount', quantiles: [0.5, 0.9] },
     },
   }),
   defineView(order, {
@@ -54,7 +56,7 @@ export const views = [
     name: 'all_time',
     dimensions: ['country'],
     granularity: 'none',
-    measures: { orders: { type: 'count' }, revenue: { type: 'sum', field: 'amount' } },
+    measures: { orders: { type: 'count' }, revenue: { type: 'sum', field: 'amount' }, sizes: { type: 'countDistinct', field: 'qty' }, typical: { type: 'quantiles', field: 'qty' } },
   }),
 ];
 

@@ -7,6 +7,7 @@ import {
   createClient, type BatchSummary, type IngestResult, type QueryResult, type QueryRow, type ServerDefinitions, type ServerStatus, type TandemClient,
 } from '../../src/client/index.ts';
 import type { shopConfig } from '../support/shop-config.ts';
+import type { QuantileValues } from '../../src/index.ts';
 import { assertType, valueOf, type Equal } from './type-assert.ts';
 
 const client = createClient<typeof shopConfig>({ url: 'http://127.0.0.1:7070', apiKey: 'k'.repeat(16) });
@@ -40,6 +41,7 @@ export const byCountry = await client.query({ view: 'by_country_hour', groupBy: 
 assertType<Equal<(typeof byCountry.rows)[number], {
   readonly country: string | null; readonly orders: number; readonly revenue: number | string;
   readonly smallest: number | null; readonly latest: string | null; readonly basket: number | null;
+  readonly devices: number; readonly spread: QuantileValues;
 }>>();
 export const weekly = await client.query({ view: 'by_device_week', groupBy: ['device', 'mobile'], layer: 'speed' });
 assertType<Equal<(typeof weekly.rows)[number], {

@@ -27,6 +27,7 @@ function sketchKind(precision: number): ObjectState<HyperLogLog> {
     clone: (state) => state.clone(),
     addAt: (state, column, i) => state.addHash(md5Lower64(textAt(column, i), scratch)),
     isNull: isNullAt,
+    bytes: (state) => state.bytes,
   };
 }
 

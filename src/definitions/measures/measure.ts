@@ -109,6 +109,8 @@ export interface StateColumn<S = unknown> {
    * pass over typed arrays where the states are numbers.
    */
   mergeFrom(source: StateColumn<S>, targets: Int32Array, count: number): void;
+  /** Heap bytes the states hold beyond a slot's fixed cost (a sketch's arrays), for the speed layer's bound; 0 or absent for numbers. */
+  readonly extraBytes?: number;
 }
 
 /** {@link StateColumn.mergeFrom} state by state: right for any column, and the fallback of the numeric ones. */

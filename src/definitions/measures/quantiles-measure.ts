@@ -15,6 +15,8 @@ function sketchKind(k: number): ObjectState<QuantileSketch> {
     clone: (state) => state.clone(),
     addAt: (state, column, i) => state.addBucket(bucketOf((column as Float64Array)[i]!, k)),
     isNull: (column, i) => Number.isNaN((column as Float64Array)[i]),
+    // A Map entry of two numbers: about 40 bytes in V8.
+    bytes: (state) => state.buckets * 40,
   };
 }
 
