@@ -71,7 +71,10 @@ test('a keyed server: the CLI clients pass --api-key or TANDEM_API_KEY; a missin
     assert.equal((await runCli(['batch', '--url', server.url], withEnvKey)).code, 0);
     const answer = await runCli(['query', '{"view":"all_time","groupBy":["country"],"granularity":"all"}', '--json', '--url', server.url], withEnvKey);
     assert.equal(answer.code, 0, answer.stderr);
-    assert.deepEqual(JSON.parse(answer.stdout).rows, [{ country: 'DE', orders: 2, revenue: 20 }, { country: 'FR', orders: 1, revenue: 10 }]);
+    assert.deepEqual(JSON.parse(answer.stdout).rows, [
+      { country: 'DE', orders: 2, revenue: 20, sizes: 1, typical: { p50: 1, p90: 1, p99: 1 } },
+      { country: 'FR', orders: 1, revenue: 10, sizes: 1, typical: { p50: 1, p90: 1, p99: 1 } },
+    ]);
     assert.doesNotMatch(server.output(), new RegExp(`${full.key}|${loader.key}`), 'the server never logs a key');
   } finally {
     assert.equal(await server.stop(), 0);

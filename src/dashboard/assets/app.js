@@ -242,10 +242,29 @@ function option(value, label = value) {
   return o;
 }
 
+/** The name a quantile has in an answer: p50, p99, p99.9 (as the server names them). */
+const quantileName = (q) => `p${Number((q * 100).toPrecision(12))}`;
+
+/** The measure chosen, and for a quantiles measure the quantile. */
+function selectedMeasure() {
+  const [name, q] = $('measure').value.split('@');
+  return { name, quantile: q === undefined ? undefined : Number(q), label: q === undefined ? name : `${name} ${quantileName(Number(q))}` };
+}
+
+/** A row's value of the chosen measure: a number, text for a huge sum, or null. */
+function measureCell(row, sel) {
+  const value = row?.[sel.name];
+  if (sel.quantile === undefined || value === null || value === undefined) return value ?? null;
+  return value[quantileName(sel.quantile)] ?? null;
+}
+
 function fillViewControls() {
   const view = currentView();
   if (!view) return;
-  $('measure').replaceChildren(...Object.entries(view.measures).map(([name, m]) => option(name, `${name} (${m.type})`)));
+  // A quantiles measure is charted one quantile at a time: an option each, `name@q`.
+  $('measure').replaceChildren(...Object.entries(view.measures).flatMap(([name, m]) => (m.type === 'quantiles'
+    ? (m.quantiles ?? [0.5, 0.9, 0.99]).map((q) => option(`${name}@${q}`, `${name} ${quantileName(q)} (quantiles)`))
+    : [option(name, `${name} (${m.type})`)])));
   $('group-by').replaceChildren(...view.dimensions.map((d) => option(d)));
   $('group-by').disabled = view.dimensions.length === 0;
   fillGranularity();
@@ -332,7 +351,7 @@ async function refresh() {
   const view = currentView();
   if (!view) return;
   state.lastRefresh = Date.now();
-  const measure = $('measure').value;
+  const measure = selectedMeasure();
   const query = chartQuery();
   if (!state.queryEdited) $('query-text').value = JSON.stringify(query, null, 2);
   const loading = setTimeout(() => setState('chart-state', 'loading', 'Loading…'), 200);
@@ -350,7 +369,7 @@ async function refresh() {
 // ---------- chart ----------
 
 function seriesValues(times, answer, measure) {
-  const byTime = new Map(answer.rows.map((r) => [Date.parse(r.time), r[measure]]));
+  const byTime = new Map(answer.rows.map((r) => [Date.parse(r.time), measureCell(r, measure)]));
   return times.map((t) => {
     const v = byTime.get(t);
     return v === undefined || v === null ? null : Number(v);
@@ -370,7 +389,7 @@ function renderChart(view, measure, merged, batch, speed) {
   }
   setState('chart-state', null);
   const times = [...new Set(merged.rows.map((r) => Date.parse(r.time)))].sort((a, b) => a - b);
-  const type = view.measures[measure].type;
+  const type = view.measures[measure.name].type;
   const additive = ADDITIVE.has(type);
   const b = seriesValues(times, batch, measure);
   const s = seriesValues(times, speed, measure);
@@ -381,14 +400,14 @@ function renderChart(view, measure, merged, batch, speed) {
   box.dataset.total = String(m.reduce((sum, v) => sum + (v ?? 0), 0));
   // Stacked for sums and counts: the total's area is painted in the speed colour, the batch part over it.
   const data = additive ? [x, m, b.map((v) => v ?? 0)] : [x, b, s, m];
-  const key = `${view.name}|${measure}|${additive}|${document.documentElement.dataset.theme}`;
+  const key = `${view.name}|${measure.label}|${additive}|${document.documentElement.dataset.theme}`;
   if (state.chart && state.chartKey === key) {
     state.chart.setData(data);
     return;
   }
   state.chart?.destroy();
   state.chartKey = key;
-  state.chart = new uPlot(chartOptions(additive, measure, box.clientWidth), data, box);
+  state.chart = new uPlot(chartOptions(additive, measure.label, box.clientWidth), data, box);
 }
 
 function chartOptions(additive, measure, width) {
@@ -463,23 +482,23 @@ async function renderTop(view, measure, query) {
   }
   const base = { ...query, groupBy: [dim], granularity: 'all' };
   const [top, batch, speed] = await Promise.all([
-    api('/v1/query', { ...base, orderBy: [{ measure, desc: true }], limit: 10 }),
+    api('/v1/query', { ...base, orderBy: [{ measure: measure.name, desc: true, ...(measure.quantile === undefined ? {} : { quantile: measure.quantile }) }], limit: 10 }),
     api('/v1/query', { ...base, layer: 'batch' }),
     api('/v1/query', { ...base, layer: 'speed' }),
   ]);
-  const byKey = (answer) => new Map(answer.rows.map((r) => [JSON.stringify(r[dim]), r[measure]]));
+  const byKey = (answer) => new Map(answer.rows.map((r) => [JSON.stringify(r[dim]), measureCell(r, measure)]));
   const batchBy = byKey(batch);
   const speedBy = byKey(speed);
-  const additive = ADDITIVE.has(view.measures[measure].type);
+  const additive = ADDITIVE.has(view.measures[measure.name].type);
   const head = document.createElement('tr');
   head.innerHTML = '<th></th><th class="num"></th><th class="num">batch view</th><th class="num">speed layer</th>' + (additive ? '<th>split</th>' : '');
   head.children[0].textContent = dim;
-  head.children[1].textContent = measure;
+  head.children[1].textContent = measure.label;
   table.querySelector('thead').replaceChildren(head);
   const rows = top.rows.map((row) => {
     const key = JSON.stringify(row[dim]);
     const tr = document.createElement('tr');
-    const cells = [row[dim] === null ? '(none)' : String(row[dim]), fmt(row[measure]), fmt(batchBy.get(key) ?? null), fmt(speedBy.get(key) ?? null)];
+    const cells = [row[dim] === null ? '(none)' : String(row[dim]), fmt(measureCell(row, measure)), fmt(batchBy.get(key) ?? null), fmt(speedBy.get(key) ?? null)];
     cells.forEach((text, i) => {
       const td = document.createElement('td');
       td.textContent = text;
