@@ -82,6 +82,6 @@ test('cli fuzz: hostile queries, files and arguments exit 0 or 1 with one clear 
   await runAll([...queries, ...files, ...args]);
 
   const { rows } = await tandem.query({ view: 'all_time', granularity: 'all', where: { country: 'KEEP' } });
-  assert.deepEqual(rows, [{ orders: 1, revenue: 5 }]);
+  assert.deepEqual(rows, [{ orders: 1, revenue: 5, sizes: 1, typical: { p50: 1, p90: 1, p99: 1 } }]);
   assert.equal((await opened.server.app.inject({ url: '/healthz' })).statusCode, 200);
 });

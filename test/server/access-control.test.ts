@@ -94,7 +94,7 @@ test('access: each scope opens its own routes and gets 403 naming the missing sc
     }
   }
   // The ingest key's one event is there for the query key to see.
-  assert.deepEqual((await call('query', QUERY_KEY)).json().rows, [{ country: 'DE', orders: 1, revenue: 12.5 }]);
+  assert.deepEqual((await call('query', QUERY_KEY)).json().rows, [{ country: 'DE', orders: 1, revenue: 12.5, sizes: 1, typical: { p50: 2, p90: 2, p99: 2 } }]);
   assert.match((await call('metrics', ADMIN_KEY)).body, /tandem_http_denied_total\{reason="forbidden"\} [1-9]/);
 });
 
