@@ -60,12 +60,13 @@ export function countDistinctMeasure(precision: number): Measure<HyperLogLog> {
     decode: (encoded) => HyperLogLog.decode(Buffer.from(String(encoded), 'base64')),
     sqlRowInputs: (input) => {
       const hash = `md5_number_lower(CAST(${input} AS VARCHAR))`;
-      return [hash];
+      // Computed from the hash in the same inner select (DuckDB reuses the hash column): the register and its rho.
+      const w = `((${hash} >> ${precision}) | CAST('${sentinel}' AS UBIGINT))`;
+      return [hash, `((${hash} & ${m - 1}) * 64 + bit_count(xor(${w}, ${w} - 1)))`];
     },
-    sqlAggregates: (input, rows = [input]) => {
-      const h = rows[0]!;
-      const w = `((${h} >> ${precision}) | CAST('${sentinel}' AS UBIGINT))`;
-      const packed = `((${h} & ${m - 1}) * 64 + bit_count(xor(${w}, ${w} - 1)))`;
+    sqlAggregates: (input, rows) => {
+      const h = rows?.[0] ?? `md5_number_lower(CAST(${input} AS VARCHAR))`;
+      const packed = rows?.[1] ?? 'NULL';
       const limit = exactLimit(precision);
       return [
         `CASE WHEN count(DISTINCT ${h}) <= ${limit} THEN array_to_string(list(DISTINCT ${h} ORDER BY ${h}) FILTER (WHERE ${h} IS NOT NULL), ',') END`,

@@ -37,6 +37,7 @@ export function subBucketBits(accuracy: number): number {
 
 /** The position of the highest set bit of a positive safe integer, exactly. */
 function highestBit(a: number): number {
+  if (a < 2 ** 31) return 31 - Math.clz32(a);
   let e = Math.floor(Math.log2(a));
   // The logarithm may round across a power of two; the integer comparisons settle it.
   if (2 ** e > a) e--;
