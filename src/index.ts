@@ -30,7 +30,7 @@ export { MIN_TIME, MAX_TIME } from './definitions/index.ts';
 // The engine.
 export { Tandem } from './engine/index.ts';
 export type {
-  TandemOptions, IngestResult, RejectedEvent, BatchSummary, BatchProgress, BatchFailure, EngineStatus, EngineLogger,
+  TandemOptions, IngestResult, RejectedEvent, BatchSummary, BatchOptions, BatchProgress, BatchFailure, EngineStatus, EngineLogger,
 } from './engine/index.ts';
 
 // Queries and their answers.

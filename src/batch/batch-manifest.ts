@@ -19,6 +19,10 @@ export interface BatchManifest {
   readonly createdAt: string;
   readonly durationMs: number;
   readonly views: Readonly<Record<string, BatchViewEntry>>;
+  /** When the views were last recomputed from the whole master dataset; absent in versions before incremental cycles (all full). */
+  readonly fullAt?: string;
+  /** Whether this version was computed from everything (`full`) or from the previous version and the new events (`incremental`). */
+  readonly mode?: 'full' | 'incremental';
   /** SHA-256 of the rest of the manifest; absent in manifests written before checksums. */
   readonly checksum?: string;
 }
@@ -33,4 +37,19 @@ export interface BatchViewEntry {
   readonly rows: number;
   readonly inputEvents: number;
   readonly durationMs: number;
+  /**
+   * The aggregates of later offset ranges, merged with the base file's at
+   * query time: one per incremental cycle since the last full recompute.
+   * The base file covers `[0, the first delta's from)`.
+   */
+  readonly deltas?: readonly BatchDelta[];
+}
+
+/** One incremental cycle's aggregate of a view: the events with offsets in `[from, to)`. */
+export interface BatchDelta {
+  readonly file: string | null;
+  readonly sha256?: string;
+  readonly rows: number;
+  readonly from: number;
+  readonly to: number;
 }

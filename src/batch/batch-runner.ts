@@ -6,11 +6,11 @@
  * @module
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { rm } from 'node:fs/promises';
+import { link, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sqlIdentifier, sqlStringLiteral, type Catalog, type ViewSchema } from '../definitions/index.ts';
 import { AggregateTable } from '../aggregates/index.ts';
-import type { BatchManifest, BatchViewEntry } from './batch-manifest.ts';
+import type { BatchDelta, BatchManifest, BatchViewEntry } from './batch-manifest.ts';
 import { batchViewSql } from './batch-sql.ts';
 import { loadViewTable } from './batch-view-loader.ts';
 import { InMemoryBatchViews } from './batch-view-store.ts';
@@ -29,6 +29,13 @@ export interface BatchRunInput {
   readonly sources: ReadonlyMap<string, BatchSource>;
   /** Told when each view is done, for progress reporting. */
   readonly onViewDone?: (view: string, done: number, total: number) => void;
+  /**
+   * An incremental cycle: the published version to build on, and the offset
+   * it covers below. `sources` then hold only the offsets in `[from, cutoff)`,
+   * and each view's new version is the previous one's files (linked, not
+   * copied) plus one delta over those offsets.
+   */
+  readonly previous?: { readonly manifest: BatchManifest; readonly dir: string; readonly views: InMemoryBatchViews; readonly from: number };
 }
 
 export interface BatchSource {
@@ -43,14 +50,19 @@ export interface BatchRunResult {
 
 const WORK_TABLE = 'tandem_batch_view';
 
-async function computeView(input: BatchRunInput, view: ViewSchema, dir: string): Promise<{ entry: BatchViewEntry; table: AggregateTable }> {
-  const started = performance.now();
+/** What computing one view over some sources gave: its file in the version directory (null when empty), and its table. */
+interface Computed {
+  readonly file: string | null;
+  readonly sha256?: string;
+  readonly rows: number;
+  readonly inputEvents: number;
+  readonly table: AggregateTable;
+}
+
+async function computeView(input: BatchRunInput, view: ViewSchema, dir: string, file: string, from: number): Promise<Computed> {
   const { files, events } = input.sources.get(view.eventType.name) ?? { files: [], events: 0 };
-  if (files.length === 0) {
-    const entry = { hash: view.hash, file: null, rows: 0, inputEvents: 0, durationMs: performance.now() - started };
-    return { entry, table: new AggregateTable(view) };
-  }
-  const { sql, params } = batchViewSql(view, WORK_TABLE, files, input.cutoff);
+  if (files.length === 0) return { file: null, rows: 0, inputEvents: 0, table: new AggregateTable(view) };
+  const { sql, params } = batchViewSql(view, WORK_TABLE, files, input.cutoff, from);
   const prepared = await input.connection.prepare(sql);
   try {
     prepared.bind(params);
@@ -59,15 +71,42 @@ async function computeView(input: BatchRunInput, view: ViewSchema, dir: string):
     prepared.destroySync();
   }
   try {
-    const file = `${view.name}.parquet`;
     await input.connection.run(`COPY ${sqlIdentifier(WORK_TABLE)} TO ${sqlStringLiteral(join(dir, file))} (FORMAT parquet, COMPRESSION zstd)`);
     const table = await loadViewTable(input.connection, view, sqlIdentifier(WORK_TABLE));
-    const rows = table.size;
-    const sha256 = await fileSha256(join(dir, file));
-    return { entry: { hash: view.hash, file, sha256, rows, inputEvents: events, durationMs: performance.now() - started }, table };
+    return { file, sha256: await fileSha256(join(dir, file)), rows: table.size, inputEvents: events, table };
   } finally {
     await input.connection.run(`DROP TABLE IF EXISTS ${sqlIdentifier(WORK_TABLE)}`);
   }
+}
+
+/** A whole view recomputed from every source: the base of a new chain. */
+async function fullView(input: BatchRunInput, view: ViewSchema, dir: string): Promise<{ entry: BatchViewEntry; tables: AggregateTable[] }> {
+  const started = performance.now();
+  const computed = await computeView(input, view, dir, `${view.name}.parquet`, 0);
+  const { file, sha256, rows, inputEvents, table } = computed;
+  return { entry: { hash: view.hash, file, ...(sha256 === undefined ? {} : { sha256 }), rows, inputEvents, durationMs: performance.now() - started }, tables: [table] };
+}
+
+/**
+ * The previous version's files of a view, linked into the new version's
+ * directory (a version directory stays whole on its own, so pruning old ones
+ * never takes a file a newer one needs), plus a delta over the new offsets.
+ */
+async function incrementalView(
+  input: BatchRunInput, view: ViewSchema, dir: string, previous: NonNullable<BatchRunInput['previous']>,
+): Promise<{ entry: BatchViewEntry; tables: AggregateTable[] }> {
+  const started = performance.now();
+  const before = previous.manifest.views[view.name]!;
+  const files = [before.file, ...(before.deltas ?? []).map((d) => d.file)].filter((f): f is string => f !== null);
+  for (const file of files) await link(join(previous.dir, file), join(dir, file));
+  const { from } = previous;
+  const computed = await computeView(input, view, dir, `${view.name}.delta-${String(from).padStart(16, '0')}.parquet`, from);
+  const delta: BatchDelta = { file: computed.file, ...(computed.sha256 === undefined ? {} : { sha256: computed.sha256 }), rows: computed.rows, from, to: input.cutoff };
+  const deltas = [...(before.deltas ?? []), delta];
+  const entry: BatchViewEntry = { ...before, inputEvents: before.inputEvents + computed.inputEvents, durationMs: performance.now() - started, deltas };
+  // The previous version's tables are immutable once published: the new version serves them as they are, beside the delta.
+  const tables = [...previous.views.tables(view.name), ...(computed.rows === 0 ? [] : [computed.table])];
+  return { entry, tables };
 }
 
 /** Computes, writes and publishes a new batch version. The old version serves until the publish step. */
@@ -75,13 +114,14 @@ export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
   const started = performance.now();
   const { version, dir } = await input.store.begin();
   const entries: Record<string, BatchViewEntry> = {};
-  const tables = new Map<string, AggregateTable>();
+  const tables = new Map<string, AggregateTable[]>();
   const views = [...input.catalog.views.values()];
+  const previous = input.previous;
   try {
     for (const [i, view] of views.entries()) {
-      const { entry, table } = await computeView(input, view, dir);
+      const { entry, tables: viewTables } = previous === undefined ? await fullView(input, view, dir) : await incrementalView(input, view, dir, previous);
       entries[view.name] = entry;
-      tables.set(view.name, table);
+      tables.set(view.name, viewTables);
       input.onViewDone?.(view.name, i + 1, views.length);
     }
   } catch (error) {
@@ -89,14 +129,17 @@ export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+  const createdAt = new Date().toISOString();
   const manifest: BatchManifest = {
     version,
     ...(input.partitionCutoffs === undefined
       ? { cutoff: input.cutoff }
       : { cutoff: input.partitionCutoffs.reduce((a, b) => a + b, 0), cutoffs: [...input.partitionCutoffs] }),
-    createdAt: new Date().toISOString(),
+    createdAt,
     durationMs: performance.now() - started,
     views: entries,
+    mode: previous === undefined ? 'full' : 'incremental',
+    fullAt: previous === undefined ? createdAt : previous.manifest.fullAt ?? previous.manifest.createdAt,
   };
   await input.store.publish(dir, manifest);
   return { manifest, views: new InMemoryBatchViews(manifest, tables) };
@@ -129,7 +172,7 @@ export async function loadPublished(
   manifest: BatchManifest,
   dir: string,
 ): Promise<{ views: InMemoryBatchViews; stale: string[] }> {
-  const tables = new Map<string, AggregateTable>();
+  const tables = new Map<string, AggregateTable[]>();
   const stale: string[] = [];
   for (const view of catalog.views.values()) {
     const entry = manifest.views[view.name];
@@ -137,7 +180,12 @@ export async function loadPublished(
       stale.push(view.name);
       continue;
     }
-    tables.set(view.name, entry.file === null ? new AggregateTable(view) : await loadViewFile(connection, view, join(dir, entry.file), entry.sha256));
+    const base = entry.file === null ? new AggregateTable(view) : await loadViewFile(connection, view, join(dir, entry.file), entry.sha256);
+    const deltas: AggregateTable[] = [];
+    for (const delta of entry.deltas ?? []) {
+      if (delta.file !== null) deltas.push(await loadViewFile(connection, view, join(dir, delta.file), delta.sha256));
+    }
+    tables.set(view.name, [base, ...deltas]);
   }
   return { views: new InMemoryBatchViews(manifest, tables), stale };
 }

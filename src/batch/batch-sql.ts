@@ -25,7 +25,7 @@ export function stateColumns(view: ViewSchema): string[] {
   return view.measures.flatMap((m) => m.monoid.sqlAggregates('x').map((_, i) => `${m.name}$${i}`));
 }
 
-export function batchViewSql(view: ViewSchema, table: string, parquetFiles: readonly string[], cutoff: number): { sql: string; params: (string | number | boolean)[] } {
+export function batchViewSql(view: ViewSchema, table: string, parquetFiles: readonly string[], cutoff: number, from = 0): { sql: string; params: (string | number | boolean)[] } {
   const time = bucketSql(view.granularity, sqlIdentifier(view.eventType.time.name));
   const dims = view.dimensions.map((d) => sqlIdentifier(d.name));
   const names = stateColumns(view);
@@ -46,7 +46,7 @@ export function batchViewSql(view: ViewSchema, table: string, parquetFiles: read
   const sql = `CREATE OR REPLACE TEMP TABLE ${sqlIdentifier(table)} AS
     SELECT ${[`${time} AS "time"`, ...dims, ...aggregates.map((a, i) => `${a} AS ${sqlIdentifier(names[i]!)}`)].join(', ')}
     FROM (SELECT ${['*', ...rowInputs].join(', ')} FROM read_parquet([${files}], union_by_name = true)
-      WHERE _offset < CAST(? AS BIGINT) AND (${filter.sql}))
+      WHERE _offset >= CAST(? AS BIGINT) AND _offset < CAST(? AS BIGINT) AND (${filter.sql}))
     GROUP BY ${['1', ...dims.map((_, i) => String(i + 2))].join(', ')}`;
-  return { sql, params: [String(cutoff), ...filter.params] };
+  return { sql, params: [String(from), String(cutoff), ...filter.params] };
 }

@@ -8,11 +8,16 @@ import type { BatchManifest } from './batch-manifest.ts';
  */
 export interface BatchViewStore {
   readonly manifest: BatchManifest;
-  /** The view's table, or undefined if this version does not have the view. */
-  table(view: string): AggregateTable | undefined;
   /**
-   * The view's states rolled up to UTC days, for a view with minute or hour
-   * buckets, once ready; undefined until then, and for other views.
+   * The tables that together hold the view's batch states: the base (from the
+   * last full recompute) and one per incremental cycle since, each over its
+   * own offsets; none if this version does not have the view. With
+   * `wholeDays`, the base may come rolled up to UTC days (see {@link dailyTable}).
+   */
+  tables(view: string, wholeDays?: boolean): readonly AggregateTable[];
+  /**
+   * The view's base states rolled up to UTC days, for a view with minute or
+   * hour buckets, once ready; undefined until then, and for other views.
    */
   dailyTable(view: string): AggregateTable | undefined;
 }
@@ -26,11 +31,14 @@ export class InMemoryBatchViews implements BatchViewStore {
 
   constructor(
     readonly manifest: BatchManifest,
-    private readonly tables: ReadonlyMap<string, AggregateTable>,
+    /** Per view, the base table first, then the deltas in offset order. */
+    private readonly byView: ReadonlyMap<string, readonly AggregateTable[]>,
   ) {}
 
-  table(view: string): AggregateTable | undefined {
-    return this.tables.get(view);
+  tables(view: string, wholeDays = false): readonly AggregateTable[] {
+    const tables = this.byView.get(view) ?? [];
+    const daily = wholeDays ? this.dailyTable(view) : undefined;
+    return daily === undefined ? tables : [daily, ...tables.slice(1)];
   }
 
   /**
@@ -40,7 +48,7 @@ export class InMemoryBatchViews implements BatchViewStore {
    * most views are never read over whole days.
    */
   dailyTable(view: string): AggregateTable | undefined {
-    const table = this.tables.get(view);
+    const table = this.byView.get(view)?.[0];
     if (table === undefined || (table.view.granularity !== 'minute' && table.view.granularity !== 'hour')) return undefined;
     const daily = this.#daily.get(view);
     if (daily === undefined) this.#build(view, table);

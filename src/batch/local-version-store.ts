@@ -66,6 +66,11 @@ export class LocalVersionStore implements VersionStore {
     return names.flatMap((n) => (VERSION_DIR.test(n) ? [Number(n.slice(1))] : [])).sort((a, b) => a - b);
   }
 
+  /** Where a published version's files are. */
+  dirOf(version: number): string {
+    return join(this.dir, versionName(version));
+  }
+
   /** Reserves the next version number and creates its temporary directory. */
   async begin(): Promise<{ version: number; dir: string }> {
     const version = ((await this.#versions()).at(-1) ?? 0) + 1;

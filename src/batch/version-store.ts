@@ -17,6 +17,8 @@ export interface VersionStore {
   begin(): Promise<{ version: number; dir: string }>;
   /** Publishes what was written at `dir`, atomically: readers see the old version or the new one, whole. */
   publish(dir: string, manifest: BatchManifest): Promise<PublishedVersion>;
+  /** Where a published version's files are. */
+  dirOf(version: number): string;
   /** Deletes old versions, keeping the latest `keep` and `published`. */
   prune(keep: number, published: number): Promise<void>;
 }

@@ -91,7 +91,8 @@ clients send them as "Authorization: Bearer <key>". Make one with 'tandem keygen
     .description('Run a batch cycle now on a running server and wait until it is published.')
     .addOption(urlOption())
     .addOption(apiKeyOption())
-    .action(async (options: ServerOptions) => (await import('./commands/server-commands.ts')).batch(options));
+    .option('--full', 'recompute every view from the whole master dataset, instead of adding what is new to the published views')
+    .action(async (options: ServerOptions & { full?: boolean }) => (await import('./commands/server-commands.ts')).batch(options));
 
   cli.command('query')
     .description(`Query a view, e.g. tandem query '{"view":"revenue_by_country","groupBy":["country"],"granularity":"all"}'`)

@@ -411,8 +411,7 @@ export class ClusterNode implements ServedEngine {
     const tables: AggregateTable[] = [];
     if (plan.layer !== 'speed') {
       const name = plan.view.name;
-      const batchTable = (readsWholeDays(plan) ? this.#batch?.dailyTable(name) : undefined) ?? this.#batch?.table(name);
-      if (batchTable !== undefined) tables.push(batchTable);
+      tables.push(...(this.#batch?.tables(name, readsWholeDays(plan)) ?? []));
     }
     if (plan.layer !== 'batch') for (const speed of this.#speed) tables.push(...speed.layer.tables(plan.view.name));
     const manifest = this.#batch?.manifest;

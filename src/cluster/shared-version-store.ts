@@ -43,6 +43,10 @@ export class SharedVersionStore implements VersionStore {
     return undefined;
   }
 
+  dirOf(version: number): string {
+    return join(this.dir, versionFolder(version, this.next.term));
+  }
+
   async begin(): Promise<{ version: number; dir: string }> {
     const dir = join(this.dir, versionFolder(this.next.version, this.next.term));
     await rm(dir, { recursive: true, force: true });

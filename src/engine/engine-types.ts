@@ -52,7 +52,28 @@ export interface TandemOptions {
    * `maxSpeedKeys` does. Default 1 GiB.
    */
   readonly maxSpeedBytes?: number;
+  /**
+   * Batch cycles add what is new to the published views (incremental); a
+   * full recompute from the whole master dataset, the ground truth, runs at
+   * least this often. Default 24 hours.
+   */
+  readonly fullBatchEveryMs?: number;
+  /** Incremental cycles in a row before a full recompute folds their deltas into one base. Default 16. */
+  readonly maxBatchDeltas?: number;
   readonly logger?: EngineLogger;
+}
+
+/**
+ * How to run one batch cycle.
+ *
+ * @example
+ * ```ts
+ * await tandem.runBatch({ full: true });   // recompute every view from the whole master dataset
+ * ```
+ */
+export interface BatchOptions {
+  /** Recompute every view from the whole master dataset instead of adding the new events to the published views. */
+  readonly full?: boolean;
 }
 
 /**
@@ -114,6 +135,10 @@ export interface BatchSummary {
   readonly durationMs: number;
   /** Time spent turning sealed segments into Parquet before computing. */
   readonly exportMs: number;
+  /** `incremental`: the published views plus the events since their cutoff; `full`: every view recomputed from everything. */
+  readonly mode?: 'full' | 'incremental';
+  /** Events this cycle read from the master dataset. */
+  readonly inputEvents?: number;
   readonly views: Readonly<Record<string, { readonly rows: number; readonly durationMs: number }>>;
 }
 

@@ -1,6 +1,6 @@
 import type { Catalog } from '../definitions/index.ts';
 import type { Query, QueryLimits, QueryResult } from '../serving/index.ts';
-import type { BatchSummary, EngineStatus, IngestResult } from './engine-types.ts';
+import type { BatchOptions, BatchSummary, EngineStatus, IngestResult } from './engine-types.ts';
 
 /**
  * What the HTTP server, the batch schedule and the metrics need of an
@@ -20,7 +20,7 @@ export interface ServedEngine {
   ingest(eventType: string, events: readonly unknown[]): Promise<IngestResult>;
   query(query: Query, limits?: QueryLimits): Promise<QueryResult>;
   /** Runs a batch cycle, or joins the one running. */
-  runBatch(): Promise<BatchSummary>;
+  runBatch(options?: BatchOptions): Promise<BatchSummary>;
   /** Whether the log holds events no batch has absorbed: a scheduled cycle runs only then. */
   hasNewEvents(): boolean;
   status(): EngineStatus;

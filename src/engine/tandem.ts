@@ -5,13 +5,14 @@
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
-import { CorruptBatchViewError, loadPublished, runBatch, LocalVersionStore, type BatchViewStore, type VersionStore, type PublishedVersion } from '../batch/index.ts';
+import { CorruptBatchViewError, loadPublished, runBatch, LocalVersionStore, type InMemoryBatchViews, type VersionStore, type PublishedVersion } from '../batch/index.ts';
 import { compileConfig, createColumnValidator, selectEvents, TandemError, UnknownEventTypeError, type Catalog, type ColumnValidator, type TandemConfig, type ViewName, type ViewOf } from '../definitions/index.ts';
 import type { AggregateTable } from '../aggregates/index.ts';
 import { DiskFullError, LocalEventLog, LogClosedError, type EventLog, repairLog, StoredSchema, type LogRepair } from '../log/index.ts';
 import { LocalMasterDataset, type MasterDataset } from '../master/index.ts';
 import { SpeedLayer, type RealtimeStore } from '../speed/index.ts';
-import type { BatchFailure, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, TandemOptions } from './engine-types.ts';
+import type { BatchFailure, BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, TandemOptions } from './engine-types.ts';
+import type { BatchManifest } from '../batch/index.ts';
 import {
   executeQuery, planQuery, QueryBudget, readsWholeDays,
   type DimensionName, type DynamicQuery, type Query, type QueryGranularityFor, type QueryLimits, type QueryResult, type QueryRowOf, type ViewQuery,
@@ -24,6 +25,8 @@ import { dataDirectory } from '../util/data-directory.ts';
 import { isDiskFull } from '../util/disk-full.ts';
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
+const DEFAULT_FULL_BATCH_EVERY_MS = 24 * 3_600_000;
+const DEFAULT_MAX_BATCH_DELTAS = 16;
 const RECENT_BATCHES = 20;
 
 /**
@@ -69,7 +72,9 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
   readonly #lock: DataDirLock;
   readonly #schema: StoredSchema;
   readonly #master: MasterDataset;
-  #batch: BatchViewStore | undefined;
+  #batch: InMemoryBatchViews | undefined;
+  /** The directory of the published version: an incremental cycle links its files into the next. */
+  #batchDir: string | undefined;
   #batchRun: Promise<BatchSummary> | undefined;
   #recent: BatchSummary[] = [];
   #progress: BatchProgress | null = null;
@@ -211,6 +216,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     }
     const { views, stale } = loaded;
     this.#batch = views;
+    this.#batchDir = published.dir;
     if (stale.length > 0) {
       this.#logger.info({ views: stale }, 'recomputing views whose definition changed');
       await this.runBatch();
@@ -265,8 +271,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     const tables: AggregateTable[] = [];
     if (plan.layer !== 'speed') {
       const name = plan.view.name;
-      const batchTable = (readsWholeDays(plan) ? this.#batch?.dailyTable(name) : undefined) ?? this.#batch?.table(name);
-      if (batchTable !== undefined) tables.push(batchTable);
+      tables.push(...(this.#batch?.tables(name, readsWholeDays(plan)) ?? []));
     }
     if (plan.layer !== 'batch') tables.push(...this.#speed.tables(plan.view.name));
     const manifest = this.#batch?.manifest;
@@ -287,18 +292,18 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
    * below the seal, publishes the new version and drops the speed layer's
    * share below it. A cycle already running is joined, not repeated.
    */
-  runBatch(): Promise<BatchSummary> {
+  runBatch(options: BatchOptions = {}): Promise<BatchSummary> {
     if (this.#closed) return Promise.reject(new LogClosedError());
-    this.#batchRun ??= this.#runBatch().finally(() => (this.#batchRun = undefined));
+    this.#batchRun ??= this.#runBatch(options.full === true).finally(() => (this.#batchRun = undefined));
     return this.#batchRun;
   }
 
-  async #runBatch(): Promise<BatchSummary> {
+  async #runBatch(full: boolean): Promise<BatchSummary> {
     const started = performance.now();
     const viewsTotal = this.catalog.views.size;
     this.#progress = { startedAt: new Date().toISOString(), phase: 'sealing', cutoff: null, viewsDone: 0, viewsTotal };
     try {
-      const summary = await this.#runBatchPhases(started);
+      const summary = await this.#runBatchPhases(started, full);
       this.#failing = null;
       return summary;
     } catch (error) {
@@ -324,25 +329,52 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     };
   }
 
-  async #runBatchPhases(started: number): Promise<BatchSummary> {
+  /**
+   * The published version an incremental cycle builds on, or undefined when
+   * this cycle must recompute everything: when asked to, before the first
+   * version, when a view's definition changed, once `fullBatchEveryMs` passed
+   * since the last full recompute, and once a view has `maxBatchDeltas`
+   * deltas to merge at query time.
+   */
+  #incrementalBase(full: boolean): { manifest: BatchManifest; dir: string; views: InMemoryBatchViews; from: number } | undefined {
+    const batch = this.#batch;
+    const dir = this.#batchDir;
+    if (full || batch === undefined || dir === undefined) return undefined;
+    const manifest = batch.manifest;
+    const fullAt = Date.parse(manifest.fullAt ?? manifest.createdAt);
+    if (Date.now() - fullAt >= (this.#options.fullBatchEveryMs ?? DEFAULT_FULL_BATCH_EVERY_MS)) return undefined;
+    for (const view of this.catalog.views.values()) {
+      const entry = manifest.views[view.name];
+      if (entry === undefined || entry.hash !== view.hash) return undefined;
+      if ((entry.deltas?.length ?? 0) >= (this.#options.maxBatchDeltas ?? DEFAULT_MAX_BATCH_DELTAS)) return undefined;
+    }
+    return { manifest, dir, views: batch, from: manifest.cutoff };
+  }
+
+  async #runBatchPhases(started: number, full: boolean): Promise<BatchSummary> {
     const progress = (update: Partial<BatchProgress>) => (this.#progress = { ...this.#progress!, ...update });
     const cutoff = await this.#log.seal();
     progress({ phase: 'exporting', cutoff });
     await this.#master.exportSealed(this.#log.sealedSegments, cutoff);
     const exportMs = performance.now() - started;
     progress({ phase: 'computing' });
-    await this.#master.verify(cutoff);
+    const previous = this.#incrementalBase(full);
+    const from = previous?.from ?? 0;
+    await this.#master.verify(cutoff, from);
+    const sources = this.#master.sourcesBetween(from, cutoff);
     const result = await runBatch({
-      catalog: this.catalog, connection: this.#duck.connection, store: this.#store, cutoff, sources: this.#master.sourcesBelow(cutoff),
+      catalog: this.catalog, connection: this.#duck.connection, store: this.#store, cutoff, sources, previous,
       onViewDone: (_view, done) => progress({ viewsDone: done }),
     });
     // Swap the batch view and drop the speed layer's absorbed share in one synchronous step: no query sees both or neither.
     this.#batch = result.views;
+    this.#batchDir = this.#store.dirOf(result.manifest.version);
     this.#speed.dropBefore(cutoff);
     await this.#log.releaseBefore(cutoff);
     await this.#store.prune(this.#options.keepVersions ?? 3, result.manifest.version);
     const summary: BatchSummary = {
       version: result.manifest.version, cutoff, events: cutoff, durationMs: performance.now() - started, exportMs,
+      mode: result.manifest.mode ?? 'full', inputEvents: [...sources.values()].reduce((n, s) => n + s.events, 0),
       views: Object.fromEntries(Object.entries(result.manifest.views).map(([n, v]) => [n, { rows: v.rows, durationMs: v.durationMs }])),
     };
     this.#recent = [summary, ...this.#recent].slice(0, RECENT_BATCHES);

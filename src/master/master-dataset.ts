@@ -29,10 +29,12 @@ export interface MasterDataset {
   readonly exportedEnd: number;
   /** Exports every sealed segment below `cutoff` that is not in Parquet yet. */
   exportSealed(sealed: readonly SealedSegment[], cutoff: number): Promise<void>;
-  /** Throws a {@link CorruptMasterFileError} unless every file below `cutoff` has the checksum it was written with. */
-  verify(cutoff: number): Promise<void>;
+  /** Throws a {@link CorruptMasterFileError} unless every file in `[from, cutoff)` has the checksum it was written with. */
+  verify(cutoff: number, from?: number): Promise<void>;
   /** The Parquet files below `cutoff`, per event type. */
   sourcesBelow(cutoff: number): Map<string, MasterSource>;
+  /** The Parquet files of offsets in `[from, to)`, per event type: what an incremental batch cycle reads. */
+  sourcesBetween(from: number, to: number): Map<string, MasterSource>;
   /** Adds every stored idempotency key to `keys`, oldest first; a file that cannot be read is reported and skipped. */
   loadKeys(keys: IdempotencyIndex, onDamaged: (error: CorruptMasterFileError) => void): Promise<void>;
 }
@@ -84,14 +86,19 @@ export class LocalMasterDataset implements MasterDataset {
     }
   }
 
-  verify(cutoff: number): Promise<void> {
-    return verifyMasterFiles(this.options.dir, this.#segments.filter((s) => s.end <= cutoff));
+  verify(cutoff: number, from = 0): Promise<void> {
+    return verifyMasterFiles(this.options.dir, this.#segments.filter((s) => s.end <= cutoff && s.base >= from));
   }
 
   sourcesBelow(cutoff: number): Map<string, MasterSource> {
+    return this.sourcesBetween(0, cutoff);
+  }
+
+  sourcesBetween(from: number, to: number): Map<string, MasterSource> {
     const sources = new Map<string, MasterSource>();
     for (const segment of this.#segments) {
-      if (segment.end > cutoff) continue;
+      // Cutoffs fall on segment ends, so a segment is wholly inside the range or wholly out of it.
+      if (segment.end > to || segment.base < from) continue;
       for (const [type, file] of Object.entries(segment.files)) {
         const source = sources.get(type) ?? { files: [], events: 0 };
         source.files.push(join(this.options.dir, file.path));

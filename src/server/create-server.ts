@@ -7,7 +7,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { ApiKey, ServerLimits } from '../definitions/index.ts';
 import type { Query } from '../serving/index.ts';
-import type { BatchSummary, ServedEngine } from '../engine/index.ts';
+import type { BatchOptions, BatchSummary, ServedEngine } from '../engine/index.ts';
 import { AccessControl } from './access-control.ts';
 import { connectionLimits, connectionOptions, registerConnectionLimits, type ConnectionLimits } from './connection-limits.ts';
 import { MalformedBodyError } from './errors.ts';
@@ -143,7 +143,7 @@ export function createServer(options: ServerOptions): TandemServer {
     return result;
   });
 
-  app.post('/v1/batch', { config: { scope: 'admin', accepts: ['json'] } }, () => tandem.runBatch());
+  app.post('/v1/batch', { config: { scope: 'admin', accepts: ['json'] } }, (request) => tandem.runBatch(batchOptions(request.body)));
 
   app.get('/v1/views', { config: { scope: 'any' } }, async () => ({
     eventTypes: [...tandem.catalog.eventTypes.values()].map((e) => e.definition),
@@ -166,6 +166,17 @@ export function createServer(options: ServerOptions): TandemServer {
   app.get('/openapi.json', { config: { scope: 'any' } }, async () => document);
 
   return { app, metrics, ingestRate };
+}
+
+/** `POST /v1/batch`'s body: nothing, `{}`, or `{"full": true}`. */
+function batchOptions(body: unknown): BatchOptions {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw new MalformedBodyError('The batch request body must be a JSON object such as {"full": true}.');
+  const { full, ...rest } = body as { full?: unknown };
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw new MalformedBodyError(`The batch request takes only "full"; '${unknown.slice(0, 64)}' is not known.`);
+  if (full !== undefined && typeof full !== 'boolean') throw new MalformedBodyError('"full" must be true or false.');
+  return full === true ? { full: true } : {};
 }
 
 /** Server errors that are part of normal operation, not worth a log line. */

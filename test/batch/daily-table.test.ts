@@ -66,7 +66,7 @@ test('daily table: the first request starts a background build and gets nothing;
   // Enough hours (200,000 slots) for the build to take several steps of the store's size.
   const rows = Array.from({ length: 200_000 }, (_, i): Row => ({ _offset: null, at: Date.UTC(2000, 0, 1) + i * HOUR, shop: `s${i % 7}`, amount: i % 1000 }));
   const manifest = { version: 1, cutoff: 50, createdAt: new Date(0).toISOString(), durationMs: 0, views: {} } as BatchManifest;
-  const views = new InMemoryBatchViews(manifest, new Map([['hourly', fold(hourly, rows)], ['daily', fold(daily, rows)]]));
+  const views = new InMemoryBatchViews(manifest, new Map([['hourly', [fold(hourly, rows)]], ['daily', [fold(daily, rows)]]]));
   assert.equal(views.dailyTable('daily'), undefined, 'a day view has no daily roll-up');
   assert.equal(views.dailyTable('missing'), undefined);
   assert.equal(views.dailyTable('hourly'), undefined, 'not built yet');

@@ -16,8 +16,8 @@ export interface ServerOptions {
   apiKey?: string;
 }
 
-export async function batch(options: ServerOptions): Promise<void> {
-  printBatch(await new ApiClient(options.url, options.apiKey).postJson<BatchSummary>('/v1/batch', {}));
+export async function batch(options: ServerOptions & { full?: boolean }): Promise<void> {
+  printBatch(await new ApiClient(options.url, options.apiKey).postJson<BatchSummary>('/v1/batch', options.full === true ? { full: true } : {}));
 }
 
 export async function query(text: string, options: ServerOptions & { json?: boolean }): Promise<void> {
