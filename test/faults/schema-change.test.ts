@@ -151,13 +151,13 @@ test('schema change - batch runs that keep failing show in status until one succ
       await engine.ingest('e', [{ at: 0, n: 1 }]);
       await engine.runBatch();
       assert.equal(engine.status().batchFailing, null);
-      // A master file gone: every run must stop before reading it, and say so.
+      // A master file gone: every full run (which reads every file) must stop before reading it, and say so.
       const files = (await readdir(join(dir, 'master', 'e'))).filter((f) => f.endsWith('.parquet'));
       const file = join(dir, 'master', 'e', files[0]!);
       await copyFile(file, `${file}.keep`);
       await rm(file);
       for (const n of [1, 2]) {
-        await assert.rejects(engine.runBatch());
+        await assert.rejects(engine.runBatch({ full: true }));
         const failing = engine.status().batchFailing;
         assert.equal(failing?.consecutive, n);
         assert.equal(failing?.code, 'corrupt_master_file');

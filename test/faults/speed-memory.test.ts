@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createServer } from '../../src/server/index.ts';
@@ -70,9 +70,8 @@ test('speed-layer memory: an early batch run that fails is not retried on every 
     try {
       await tandem.ingest('order', EVENTS.slice(0, 100).map((e) => e.raw));
       await tandem.runBatch();
-      // A master file goes missing: every batch run now fails until it is restored.
-      const master = join(dir, 'master', 'order');
-      await rm(join(master, (await readdir(master)).find((n) => n.endsWith('.parquet'))!));
+      // A file of the published version goes missing: every (incremental) batch run, which builds on it, now fails until it is restored.
+      await rm(join(dir, 'batch', 'v00000001', 'by_country_hour.parquet'));
       await tandem.ingest('order', EVENTS.slice(100, 2100).map((e) => e.raw));
       for (let i = 0; i < 5; i++) {
         await assert.rejects(tandem.ingest('order', EVENTS.slice(2100, 2110).map((e) => e.raw)), SpeedLayerFullError);

@@ -1,0 +1,65 @@
+/**
+ * `npm run bench:incremental`: what a batch cycle costs when it adds only
+ * the new events (issue #19). The engine ingests a history, publishes a full
+ * version, then each round ingests a batch of new events (live traffic:
+ * 1M events span a day, 2% arrive up to a week late) and times an
+ * incremental cycle over them against a full recompute of everything, in
+ * the same process, one after the other.
+ *
+ * Usage: npm run bench:incremental -- [history=10000000] [new=1000000] [rounds=3]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Tandem } from '../src/index.ts';
+import { formatSpread, spread } from './compare/stats.ts';
+import { BATCH_CUSTOMERS, config, makeLiveBatch } from './usage-workload.ts';
+
+const HISTORY = Number(process.argv[2] ?? 10_000_000);
+const NEW = Number(process.argv[3] ?? 1_000_000);
+const ROUNDS = Number(process.argv[4] ?? 3);
+const CHUNK = 100_000;
+
+let seq = 0;
+async function ingest(engine: Tandem, events: number): Promise<void> {
+  for (let done = 0; done < events; done += CHUNK) await engine.ingest('usage', makeLiveBatch(seq++, Math.min(CHUNK, events - done), BATCH_CUSTOMERS));
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'tandem-incremental-'));
+try {
+  // A full recompute runs at most once a day and after 1,000 deltas here: every cycle below is incremental unless asked.
+  const engine = await Tandem.open({ dataDir: dir, config, fullBatchEveryMs: 86_400_000, maxBatchDeltas: 1_000 });
+  try {
+    await ingest(engine, HISTORY);
+    const first = await engine.runBatch({ full: true });
+    console.log(`history: ${HISTORY.toLocaleString('en-US')} events, full recompute ${(first.durationMs / 1000).toFixed(2)} s`);
+    const incremental: number[] = [];
+    const incrementalCompute: number[] = [];
+    const exports: number[] = [];
+    const full: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      await ingest(engine, NEW);
+      const inc = await engine.runBatch();
+      if (inc.mode !== 'incremental') throw new Error(`round ${round}: the cycle was ${inc.mode}`);
+      incremental.push(inc.durationMs);
+      // What the cycle itself costs past turning the new segments into Parquet (which a full cycle would pay too).
+      incrementalCompute.push(inc.durationMs - inc.exportMs);
+      exports.push(inc.exportMs);
+      // The same data again, recomputed from everything: what every cycle cost before.
+      const whole = await engine.runBatch({ full: true });
+      full.push(whole.durationMs);
+      console.log(`round ${round + 1}: ${inc.inputEvents!.toLocaleString('en-US')} new events incremental ${(inc.durationMs / 1000).toFixed(2)} s (export ${(inc.exportMs / 1000).toFixed(2)} s); full over ${whole.cutoff.toLocaleString('en-US')} ${(whole.durationMs / 1000).toFixed(2)} s`);
+    }
+    const ratios = incrementalCompute.map((ms, i) => ms / full[i]!);
+    console.log(`\n| cycle | ms, median [min, max] |\n| --- | --- |`);
+    console.log(`| incremental (${NEW.toLocaleString('en-US')} new), whole cycle | ${formatSpread(spread(incremental))} |`);
+    console.log(`| of which exporting the new segments to Parquet | ${formatSpread(spread(exports))} |`);
+    console.log(`| incremental, past the export | ${formatSpread(spread(incrementalCompute))} |`);
+    console.log(`| full (${(HISTORY + NEW).toLocaleString('en-US')}+) | ${formatSpread(spread(full))} |`);
+    console.log(`| incremental past the export / full, per round | ${formatSpread(spread(ratios))} |`);
+  } finally {
+    await engine.close();
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
