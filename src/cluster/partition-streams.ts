@@ -86,8 +86,21 @@ async function create(jsm: JetStreamManager, nats: NatsModules, config: Partial<
   } catch (error) {
     // Another node created it meanwhile, with other settings than ours: read it, and let the check name the difference.
     if (error instanceof nats.jetstream.JetStreamApiError && error.code === STREAM_NAME_IN_USE) return jsm.streams.info(config.name);
+    // NATS 2.9 in a cluster has answered a create with "stream not found" while the new stream's group formed
+    // (seen once in about twenty runs of the cluster tests on this machine): the stream appears a moment later.
+    if (error instanceof nats.jetstream.JetStreamApiError && error.code === STREAM_NOT_FOUND) return appeared(jsm, nats, config);
     throw error;
   }
+}
+
+/** The stream's info once it exists, polled for a few seconds; if it never appears, one more create settles it. */
+async function appeared(jsm: JetStreamManager, nats: NatsModules, config: Partial<StreamConfig> & { name: string }): Promise<StreamInfo> {
+  for (let wait = 50; wait <= 3_200; wait *= 2) {
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    const info = await existing(jsm, nats, config.name).catch(() => undefined);
+    if (info !== undefined) return info;
+  }
+  return jsm.streams.add(config);
 }
 
 /** Throws {@link PartitionStreamMismatchError} naming the first setting of `info` that differs from what the log needs. */
