@@ -174,10 +174,11 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
       onEncoderFailed: (err) => logger.warn({ err }, 'the log encoder worker failed; frames are encoded on the main thread from now on'),
     });
     let duck: { instance: DuckDBInstance; connection: DuckDBConnection } | undefined;
+    let master: MasterDataset | undefined;
     try {
       const instance = await DuckDBInstance.create(':memory:');
       duck = { instance, connection: await instance.connect() };
-      const master = await LocalMasterDataset.open({
+      master = await LocalMasterDataset.open({
         dir: dirs.master, logDir: dirs.log, catalog, connection: duck.connection,
         onDamagedManifest: (file, reason) => logger.error({ file, reason }, 'a master dataset manifest is damaged; rebuilding it from its Parquet files'),
       });
@@ -188,6 +189,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     } catch (error) {
       // An open that fails (a damaged file, say) must not leave the log's file or DuckDB open behind it.
       await log.close().catch(() => undefined);
+      await master?.close().catch(() => undefined);
       duck?.connection.closeSync();
       duck?.instance.closeSync();
       throw error;
@@ -440,6 +442,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     this.#closed = true;
     await this.#batchRun?.catch(() => undefined);
     await this.#log.close();
+    await this.#master.close();
     this.#duck.connection.closeSync();
     this.#duck.instance.closeSync();
     await this.#lock.release();

@@ -37,6 +37,8 @@ export interface MasterDataset {
   sourcesBetween(from: number, to: number): Map<string, MasterSource>;
   /** Adds every stored idempotency key to `keys`, oldest first; a file that cannot be read is reported and skipped. */
   loadKeys(keys: IdempotencyIndex, onDamaged: (error: CorruptMasterFileError) => void): Promise<void>;
+  /** Stops the export's worker thread. */
+  close(): Promise<void>;
 }
 
 export interface MasterDatasetOptions {
@@ -107,6 +109,10 @@ export class LocalMasterDataset implements MasterDataset {
       }
     }
     return sources;
+  }
+
+  close(): Promise<void> {
+    return this.#exporter.close();
   }
 
   loadKeys(keys: IdempotencyIndex, onDamaged: (error: CorruptMasterFileError) => void): Promise<void> {

@@ -1,22 +1,26 @@
 /**
  * Turns sealed segments into Parquet: per event type, the frames' NDJSON
- * payloads are concatenated into a temporary file that DuckDB converts, so no
- * row passes through JavaScript. Each file is written under a temporary name
+ * payloads are concatenated into a temporary file (by a worker thread, see
+ * `segment-split.ts`) that DuckDB converts, so no row passes through
+ * JavaScript and the main thread only waits. Each file is written under a temporary name
  * and renamed; the segment's manifest is written last, so a crash at any point
  * leaves either a complete export or one that is redone.
  *
  * @module
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Catalog, EventTypeSchema, Field } from '../definitions/index.ts';
 import { sqlIdentifier, sqlStringLiteral } from '../definitions/index.ts';
-import { CorruptLogError, LOST_RANGE_TYPE, scanSegment, segmentPath } from '../log/index.ts';
+import { CorruptLogError, segmentPath } from '../log/index.ts';
 import { parquetRelativePath, rangeName, segmentManifestDir, type SegmentManifest } from './master-layout.ts';
 import { readSegmentManifest, writeSegmentManifest } from './master-integrity.ts';
 import { fileSha256 } from '../util/checksums.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
+import { siblingModule } from '../util/start-worker.ts';
+import { WorkerClient } from '../util/worker-client.ts';
+import { splitSegment, type SplitReply, type SplitRequest } from './segment-split.ts';
 
 const JSON_TYPE: Record<Field['type'], string> = { string: 'VARCHAR', number: 'BIGINT', boolean: 'BOOLEAN', timestamp: 'BIGINT' };
 
@@ -43,12 +47,17 @@ export function exportSql(schema: EventTypeSchema, ndjsonPath: string, parquetPa
 }
 
 export class ParquetExporter {
+  readonly #splitter: WorkerClient<SplitRequest, SplitReply | null>;
+
   constructor(
     private readonly catalog: Catalog,
     private readonly logDir: string,
     private readonly masterDir: string,
     private readonly connection: DuckDBConnection,
-  ) {}
+  ) {
+    // A worker that cannot start, or dies, leaves the main thread to split segments itself: slower to others, never wrong.
+    this.#splitter = new WorkerClient(siblingModule('segment-split-worker', import.meta.url), undefined, () => undefined);
+  }
 
   /** Exports segment `[base, end)` unless its manifest already exists. */
   async export(base: number, end: number): Promise<SegmentManifest> {
@@ -58,56 +67,54 @@ export class ParquetExporter {
     if (existing !== undefined) return existing;
 
     const path = segmentPath(this.logDir, base);
-    const scan = await scanSegment(path, base);
-    if (scan.problem !== undefined || scan.end !== end) {
-      throw new CorruptLogError(path, scan.validBytes, scan.problem ?? `it ends at offset ${scan.end}, not ${end}`);
-    }
-    const payloads = new Map<string, Buffer[]>();
-    const counts = new Map<string, number>();
-    const lost: [number, number][] = [];
-    for (const frame of scan.frames) {
-      if (frame.eventType === LOST_RANGE_TYPE) {
-        lost.push([frame.firstOffset, frame.firstOffset + frame.count]);
-        continue;
+    // Under `_split`, which no reader of the master dataset takes for an event type's directory.
+    const scratch = join(this.masterDir, '_split', rangeName(base, end));
+    await rm(scratch, { recursive: true, force: true });
+    await mkdir(scratch, { recursive: true });
+    try {
+      const request: SplitRequest = { path, base, end, dir: scratch };
+      const split = (this.#splitter.available() ? await this.#splitter.request(request) : undefined) ?? splitSegment(request);
+      if (!split.ok) throw new CorruptLogError(path, split.validBytes, split.problem);
+      const files: Record<string, { path: string; rows: number; sha256: string }> = {};
+      for (const { eventType, file, rows } of split.files) {
+        const relative = parquetRelativePath(eventType, base, end);
+        await this.#convert(eventType, file, relative);
+        files[eventType] = { path: relative, rows, sha256: await fileSha256(join(this.masterDir, relative)) };
       }
-      payloads.set(frame.eventType, [...(payloads.get(frame.eventType) ?? []), frame.payload]);
-      counts.set(frame.eventType, (counts.get(frame.eventType) ?? 0) + frame.count);
+      const manifest: SegmentManifest = { base, end, files, ...(split.lost.length > 0 ? { lost: [...split.lost] } : {}) };
+      await mkdir(segmentManifestDir(this.masterDir), { recursive: true });
+      await writeSegmentManifest(this.masterDir, manifest);
+      return manifest;
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
-    const files: Record<string, { path: string; rows: number; sha256: string }> = {};
-    for (const [eventType, parts] of payloads) {
-      const relative = parquetRelativePath(eventType, base, end);
-      await this.#convert(eventType, parts, relative);
-      files[eventType] = { path: relative, rows: counts.get(eventType)!, sha256: await fileSha256(join(this.masterDir, relative)) };
-    }
-    const manifest: SegmentManifest = { base, end, files, ...(lost.length > 0 ? { lost } : {}) };
-    await mkdir(segmentManifestDir(this.masterDir), { recursive: true });
-    await writeSegmentManifest(this.masterDir, manifest);
-    return manifest;
   }
 
-  async #convert(eventType: string, parts: Buffer[], relative: string): Promise<void> {
+  async #convert(eventType: string, ndjson: string, relative: string): Promise<void> {
     const schema = this.catalog.eventTypes.get(eventType);
     if (schema === undefined) throw new Error(`The log holds events of type '${eventType}', which the config no longer defines.`);
     const target = join(this.masterDir, relative);
     const dir = join(this.masterDir, eventType);
     await mkdir(dir, { recursive: true });
-    const ndjson = `${target}.ndjson.tmp`;
     try {
-      await writeFile(ndjson, Buffer.concat(parts));
       await this.connection.run(exportSql(schema, ndjson, `${target}.tmp`));
       await rename(`${target}.tmp`, target);
       await syncDirectory(dir);
     } catch (error) {
       await rm(`${target}.tmp`, { force: true });
       throw error;
-    } finally {
-      await rm(ndjson, { force: true });
     }
+  }
+
+  /** Stops the worker. */
+  close(): Promise<void> {
+    return this.#splitter.close();
   }
 }
 
-/** Removes temporary files a crash may have left in the master dataset. */
+/** Removes temporary files a crash may have left in the master dataset, and the split segments of an export it cut short. */
 export async function removeTemporaryFiles(masterDir: string): Promise<void> {
+  await rm(join(masterDir, '_split'), { recursive: true, force: true });
   const entries = await readdir(masterDir, { recursive: true, withFileTypes: true }).catch(() => []);
   for (const e of entries) if (e.isFile() && e.name.endsWith('.tmp')) await rm(join(e.parentPath, e.name), { force: true });
 }
