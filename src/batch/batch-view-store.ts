@@ -20,7 +20,17 @@ export interface BatchViewStore {
    * hour buckets, once ready; undefined until then, and for other views.
    */
   dailyTable(view: string): AggregateTable | undefined;
+  /**
+   * For a query rolled up over `[from, to)` (not by time bucket): the tables
+   * with the part of the range each is read over. With the daily roll-up
+   * ready, the whole UTC days inside the range come from it and the partial
+   * days at its ends from the finer base table, so a range cut mid-day costs
+   * about what whole days do.
+   */
+  spans(view: string, from: number, to: number): { table: AggregateTable; from: number; to: number }[];
 }
+
+const DAY_MS = 86_400_000;
 
 /** Slots per step of a background roll-up: a few milliseconds of work between two turns of the event loop. */
 const ROLL_UP_STEP = 1 << 15;
@@ -34,6 +44,24 @@ export class InMemoryBatchViews implements BatchViewStore {
     /** Per view, the base table first, then the deltas in offset order. */
     private readonly byView: ReadonlyMap<string, readonly AggregateTable[]>,
   ) {}
+
+  spans(view: string, from: number, to: number): { table: AggregateTable; from: number; to: number }[] {
+    const tables = this.byView.get(view) ?? [];
+    const whole = tables.map((table) => ({ table, from, to }));
+    const daily = tables.length === 0 ? undefined : this.dailyTable(view);
+    if (daily === undefined) return whole;
+    // Whole days inside the range; an open end stays open.
+    const firstDay = Number.isFinite(from) ? Math.ceil(from / DAY_MS) * DAY_MS : from;
+    const lastDay = Number.isFinite(to) ? Math.floor(to / DAY_MS) * DAY_MS : to;
+    if (!(firstDay < lastDay)) return whole;
+    const base = tables[0]!;
+    return [
+      { table: daily, from: firstDay, to: lastDay },
+      { table: base, from, to: firstDay },
+      { table: base, from: lastDay, to },
+      ...whole.slice(1),
+    ];
+  }
 
   tables(view: string, wholeDays = false): readonly AggregateTable[] {
     const tables = this.byView.get(view) ?? [];

@@ -31,7 +31,7 @@ import { DataDirLock } from '../engine/data-dir-lock.ts';
 import { validateEvents } from '../engine/validate-events.ts';
 import { SpeedMemoryGuard } from '../engine/speed-memory-guard.ts';
 import { LogClosedError, type StoredTypes } from '../log/index.ts';
-import { executeQuery, InvalidQueryError, planQuery, QueryBudget, readsWholeDays, type Query, type QueryLimits, type QueryResult } from '../serving/index.ts';
+import { executeQuery, InvalidQueryError, isWide, planQuery, QueryBudget, type Query, type QueryLimits, type QueryResult, type TableSpan } from '../serving/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
 import { BatchControl, type ControlRecord, type PublishedBatch } from './batch-control.ts';
 import { ClusterLog, connectNats } from './cluster-log.ts';
@@ -408,10 +408,11 @@ export class ClusterNode implements ServedEngine {
     }
     // A view the batch layer has not computed under its current definition would answer with the speed layer's share alone.
     if (plan.layer !== 'speed' && this.#stale.has(plan.view.name)) throw new ViewNotReadyError(plan.view.name);
-    const tables: AggregateTable[] = [];
+    const tables: (AggregateTable | TableSpan)[] = [];
     if (plan.layer !== 'speed') {
       const name = plan.view.name;
-      tables.push(...(this.#batch?.tables(name, readsWholeDays(plan)) ?? []));
+      // A wide query reads each batch table over its part of the range (whole days from the daily roll-up).
+      tables.push(...(isWide(plan) ? this.#batch?.spans(name, plan.from, plan.to) ?? [] : this.#batch?.tables(name) ?? []));
     }
     if (plan.layer !== 'batch') for (const speed of this.#speed) tables.push(...speed.layer.tables(plan.view.name));
     const manifest = this.#batch?.manifest;

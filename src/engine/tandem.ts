@@ -14,8 +14,8 @@ import { SpeedLayer, type RealtimeStore } from '../speed/index.ts';
 import type { BatchFailure, BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, TandemOptions } from './engine-types.ts';
 import type { BatchManifest } from '../batch/index.ts';
 import {
-  executeQuery, planQuery, QueryBudget, readsWholeDays,
-  type DimensionName, type DynamicQuery, type Query, type QueryGranularityFor, type QueryLimits, type QueryResult, type QueryRowOf, type ViewQuery,
+  executeQuery, isWide, planQuery, QueryBudget,
+  type DimensionName, type DynamicQuery, type Query, type QueryGranularityFor, type QueryLimits, type QueryResult, type QueryRowOf, type TableSpan, type ViewQuery,
 } from '../serving/index.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import type { ServedEngine } from './served-engine.ts';
@@ -270,10 +270,11 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
   async query(query: Query | ViewQuery<C, ViewName<C>>, limits?: QueryLimits): Promise<QueryResult> {
     const budget = new QueryBudget(limits);
     const plan = planQuery(this.catalog, query as Query, budget);
-    const tables: AggregateTable[] = [];
+    const tables: (AggregateTable | TableSpan)[] = [];
     if (plan.layer !== 'speed') {
       const name = plan.view.name;
-      tables.push(...(this.#batch?.tables(name, readsWholeDays(plan)) ?? []));
+      // A wide query reads each batch table over its part of the range (whole days from the daily roll-up).
+      tables.push(...(isWide(plan) ? this.#batch?.spans(name, plan.from, plan.to) ?? [] : this.#batch?.tables(name) ?? []));
     }
     if (plan.layer !== 'batch') tables.push(...this.#speed.tables(plan.view.name));
     const manifest = this.#batch?.manifest;

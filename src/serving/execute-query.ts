@@ -6,7 +6,7 @@
  * @module
  */
 import { bucketStart, fromScaled, nextBucket, SHORTEST_BUCKET_MS, type MeasureSchema, type MeasureValue, type Value, type ViewSchema } from '../definitions/index.ts';
-import { seriesKey, type AggregateTable, type States } from '../aggregates/index.ts';
+import { AggregateTable, seriesKey, type States } from '../aggregates/index.ts';
 import { LargeMap } from '../util/large-map.ts';
 import type { QueryBudget } from './query-budget.ts';
 import type { QueryPlan } from './query-plan.ts';
@@ -104,7 +104,18 @@ function accumulate(plan: QueryPlan, tables: readonly AggregateTable[], budget: 
  * a whole table into the group state columns in one pass over typed arrays:
  * no lookup, no call and no allocation per slot for numeric states.
  */
-function accumulateAll(plan: QueryPlan, tables: readonly AggregateTable[], budget: QueryBudget): Group[] {
+/**
+ * A table read over its own part of the query's range: a wide query over a
+ * range cut mid-day reads the whole days inside it from a daily roll-up and
+ * the two partial days from the finer table.
+ */
+export interface TableSpan {
+  readonly table: AggregateTable;
+  readonly from: number;
+  readonly to: number;
+}
+
+function accumulateAll(plan: QueryPlan, entries: readonly (AggregateTable | TableSpan)[], budget: QueryBudget): Group[] {
   const measures = plan.view.measures;
   const targets = measures.map((m) => m.monoid.column());
   // By the value itself for one dimension (a Map tells 1, '1' and null apart), else by seriesKey; a LargeMap, as groups can pass 2^24.
@@ -113,7 +124,9 @@ function accumulateAll(plan: QueryPlan, tables: readonly AggregateTable[], budge
   // A group whose series have no bucket in the range is no row, as in SQL's GROUP BY.
   let filled = new Uint8Array(0);
   let capacity = 0;
-  for (const table of tables) {
+  for (const entry of entries) {
+    const { table, from, to } = entry instanceof AggregateTable ? { table: entry, from: plan.from, to: plan.to } : entry;
+    if (from >= to) continue;
     const groupOf = new Int32Array(table.seriesCount).fill(-1);
     for (const series of matchingSeries(plan, table, budget)) {
       const all = table.dims(series);
@@ -136,7 +149,7 @@ function accumulateAll(plan: QueryPlan, tables: readonly AggregateTable[], budge
     }
     budget.spend(table.size);
     const slotGroups = new Int32Array(table.size);
-    table.slotTargets(groupOf, plan.from, plan.to, slotGroups);
+    table.slotTargets(groupOf, from, to, slotGroups);
     for (let slot = 0; slot < table.size; slot++) if (slotGroups[slot] !== -1) filled[slotGroups[slot]!] = 1;
     table.columns.forEach((column, i) => targets[i]!.mergeFrom(column, slotGroups, table.size));
   }
@@ -295,9 +308,10 @@ function resultOf(plan: QueryPlan, measure: MeasureSchema, index: number, state:
 }
 
 /** Merges the tables' contributions and shapes the answer rows, within the query's budget. */
-export function executeQuery(plan: QueryPlan, tables: readonly AggregateTable[], budget: QueryBudget): QueryRow[] {
+export function executeQuery(plan: QueryPlan, tables: readonly (AggregateTable | TableSpan)[], budget: QueryBudget): QueryRow[] {
   const measures = plan.view.measures;
-  const groups = isWide(plan) ? accumulateAll(plan, tables, budget) : accumulate(plan, tables, budget);
+  // Spans narrow a wide query's range per table; a query by time bucket reads every table over the query's range.
+  const groups = isWide(plan) ? accumulateAll(plan, tables, budget) : accumulate(plan, tables.map((t) => (t instanceof AggregateTable ? t : t.table)), budget);
   budget.checkRows(Math.min(groups.length, plan.limit));
   const finished = groups.map((group) => {
     budget.spend();
