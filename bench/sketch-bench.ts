@@ -25,6 +25,7 @@ import { bucketOf, QuantileSketch, subBucketBits } from '../src/definitions/meas
 import { md5Lower64 } from '../src/definitions/measures/value-hash.ts';
 import { Tandem } from '../src/index.ts';
 import { formatSpread, spread } from './compare/stats.ts';
+import { Random } from '../src/demo/random.ts';
 
 const EVENTS = Number(process.argv[2] ?? 1_000_000);
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -41,16 +42,10 @@ const config = {
   views: Object.entries(MEASURES).map(([name, m]) => ({ name, eventType: 'req', dimensions: ['route'], granularity: 'hour', measures: { m } })),
 };
 
-/** A deterministic generator, so every run measures the same events. */
+/** A deterministic generator (the demo's seeded PRNG): the accuracy figures are the same on every run. */
 function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const generator = new Random(seed);
+  return () => generator.next();
 }
 
 function events(n: number): { at: number; route: string; user: string; ms: number }[] {

@@ -11,10 +11,9 @@ export interface BatchViewStore {
   /**
    * The tables that together hold the view's batch states: the base (from the
    * last full recompute) and one per incremental cycle since, each over its
-   * own offsets; none if this version does not have the view. With
-   * `wholeDays`, the base may come rolled up to UTC days (see {@link dailyTable}).
+   * own offsets; none if this version does not have the view.
    */
-  tables(view: string, wholeDays?: boolean): readonly AggregateTable[];
+  tables(view: string): readonly AggregateTable[];
   /**
    * The view's base states rolled up to UTC days, for a view with minute or
    * hour buckets, once ready; undefined until then, and for other views.
@@ -63,10 +62,8 @@ export class InMemoryBatchViews implements BatchViewStore {
     ];
   }
 
-  tables(view: string, wholeDays = false): readonly AggregateTable[] {
-    const tables = this.byView.get(view) ?? [];
-    const daily = wholeDays ? this.dailyTable(view) : undefined;
-    return daily === undefined ? tables : [daily, ...tables.slice(1)];
+  tables(view: string): readonly AggregateTable[] {
+    return this.byView.get(view) ?? [];
   }
 
   /**

@@ -25,11 +25,12 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { AggregateTable } from '../aggregates/index.ts';
 import { runBatch, type InMemoryBatchViews } from '../batch/index.ts';
-import { compileConfig, createColumnValidator, TandemError, UnknownEventTypeError, type Catalog, type ClusterSettings, type ColumnValidator } from '../definitions/index.ts';
-import type { BatchFailure, BatchProgress, BatchSummary, ClusterStatus, EngineLogger, EngineStatus, IngestResult, ServedEngine } from '../engine/index.ts';
+import { compileConfig, createColumnValidator, UnknownEventTypeError, type Catalog, type ClusterSettings, type ColumnValidator } from '../definitions/index.ts';
+import type { BatchProgress, BatchSummary, ClusterStatus, EngineLogger, EngineStatus, IngestResult, ServedEngine } from '../engine/index.ts';
 import { DataDirLock } from '../engine/data-dir-lock.ts';
 import { validateEvents } from '../engine/validate-events.ts';
 import { SpeedMemoryGuard } from '../engine/speed-memory-guard.ts';
+import { BatchHistory, viewFigures } from '../engine/batch-history.ts';
 import { LogClosedError, type StoredTypes } from '../log/index.ts';
 import { executeQuery, InvalidQueryError, isWide, planQuery, QueryBudget, type Query, type QueryLimits, type QueryResult, type TableSpan } from '../serving/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
@@ -49,7 +50,6 @@ import { SharedVersionStore, versionFolder } from './shared-version-store.ts';
 import { SharedSchema } from './shared-schema.ts';
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
-const RECENT_BATCHES = 20;
 /** How often a node reads the control record (new versions, the lease) and writes its heartbeat. */
 const POLL_MS = 250;
 const HEARTBEAT_MS = 1_000;
@@ -127,7 +127,7 @@ export class ClusterNode implements ServedEngine {
   readonly #archive: PartitionArchive;
   readonly #ledger: DuplicateLedger;
   readonly #memory: SpeedMemoryGuard;
-  readonly #published = new Set<(summary: BatchSummary) => void>();
+  readonly #history: BatchHistory;
   #speed: PartitionSpeed[] = [];
   #consumer: LogConsumer | undefined;
   #batch: InMemoryBatchViews | undefined;
@@ -142,8 +142,6 @@ export class ClusterNode implements ServedEngine {
   #adopting: Promise<void> = Promise.resolve();
   #batchRun: Promise<BatchSummary> | undefined;
   #progress: BatchProgress | null = null;
-  #failing: BatchFailure | null = null;
-  #recent: BatchSummary[] = [];
   #timers: NodeJS.Timeout[] = [];
   #pollFailures = 0;
   /** Partitions re-read after a leader change lost what this node had read. */
@@ -159,6 +157,7 @@ export class ClusterNode implements ServedEngine {
     this.#archive = new PartitionArchive(parts.log, parts.blobs, parts.duck.batch, parts.catalog, join(parts.options.dataDir, 'cluster'));
     this.#ledger = new DuplicateLedger(parts.cluster.partitions);
     this.#ends = new Array<number>(parts.cluster.partitions).fill(0);
+    this.#history = new BatchHistory(this.#logger);
     // Every node holds the whole speed layer, so every node refuses at the limit; only the batch node runs early.
     this.#memory = new SpeedMemoryGuard(parts.options, this.#logger, () => this.#batchRun === undefined && !this.#closed && this.#mayRunBatch(), () => this.runBatch());
   }
@@ -456,11 +455,9 @@ export class ClusterNode implements ServedEngine {
     const started = performance.now();
     this.#progress = { startedAt: new Date().toISOString(), phase: 'sealing', cutoff: null, viewsDone: 0, viewsTotal: this.catalog.views.size };
     try {
-      const summary = await this.#cycle(started);
-      this.#failing = null;
-      return summary;
+      return await this.#cycle(started);
     } catch (error) {
-      if (!(error instanceof BatchLeaseHeldError)) this.#recordFailure(error);
+      if (!(error instanceof BatchLeaseHeldError)) this.#history.failed(error);
       throw error;
     } finally {
       this.#progress = null;
@@ -498,16 +495,9 @@ export class ClusterNode implements ServedEngine {
     const summary: BatchSummary = {
       version, cutoff: result.manifest.cutoff, events: [...sources.values()].reduce((n, s) => n + s.events, 0),
       durationMs: performance.now() - started, exportMs,
-      views: Object.fromEntries(Object.entries(result.manifest.views).map(([n, v]) => [n, { rows: v.rows, durationMs: v.durationMs }])),
+      views: viewFigures(result.manifest),
     };
-    this.#recent = [summary, ...this.#recent].slice(0, RECENT_BATCHES);
-    for (const listener of this.#published) {
-      try {
-        listener(summary);
-      } catch (error) {
-        this.#logger.error({ err: error }, 'a batch publication listener failed');
-      }
-    }
+    this.#history.published(summary);
     this.#logger.info({ version, cutoffs, durationMs: Math.round(summary.durationMs) }, 'published batch version');
     return summary;
   }
@@ -529,16 +519,6 @@ export class ClusterNode implements ServedEngine {
     }
   }
 
-  #recordFailure(error: unknown): void {
-    const now = new Date().toISOString();
-    const message = error instanceof Error ? error.message : String(error);
-    this.#failing = {
-      consecutive: (this.#failing?.consecutive ?? 0) + 1, since: this.#failing?.since ?? now, lastAt: now,
-      error: message.length > 500 ? `${message.slice(0, 499)}…` : message,
-      code: error instanceof TandemError ? error.code : null,
-    };
-  }
-
   /** The local directory of this node. */
   get dataDir(): string {
     return this.#p.options.dataDir;
@@ -553,8 +533,7 @@ export class ClusterNode implements ServedEngine {
    * ```
    */
   onPublished(listener: (summary: BatchSummary) => void): () => void {
-    this.#published.add(listener);
-    return () => this.#published.delete(listener);
+    return this.#history.onPublished(listener);
   }
 
   /** A snapshot of this node and of the cluster as it sees it. */
@@ -571,8 +550,8 @@ export class ClusterNode implements ServedEngine {
       },
       batchRunning: this.#batchRun !== undefined,
       batchProgress: this.#progress,
-      recentBatches: this.#recent,
-      batchFailing: this.#failing,
+      recentBatches: this.#history.recent,
+      batchFailing: this.#history.failing,
       speed: this.#speedStats(),
       cluster: this.#clusterStatus(applied),
     };

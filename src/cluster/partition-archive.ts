@@ -66,6 +66,8 @@ interface Cursor {
 
 export class PartitionArchive {
   readonly #cursors = new Map<number, Cursor>();
+  /** Blobs whose local copy this process fetched or checked: archived objects never change, so once is enough. */
+  readonly #checked = new Set<string>();
 
   constructor(
     private readonly log: ClusterLog,
@@ -229,12 +231,15 @@ export class PartitionArchive {
     return sources;
   }
 
-  /** Copies a blob unless a local copy of its size is there (the batch layer's checksums catch a damaged one). */
+  /** Copies a blob unless a local copy of its size is there; checked once per process, since archived objects never change. */
   async #fetch(blob: string, file: string, sha256: string): Promise<void> {
+    if (this.#checked.has(blob)) return;
     const local = await stat(file).catch(() => undefined);
     const info = local === undefined ? undefined : await this.blobs.info(blob);
-    if (local !== undefined && info !== undefined && info.sha256 === sha256 && info.bytes === local.size) return;
-    await mkdir(dirname(file), { recursive: true });
-    await this.blobs.get(blob, file);
+    if (local === undefined || info === undefined || info.sha256 !== sha256 || info.bytes !== local.size) {
+      await mkdir(dirname(file), { recursive: true });
+      await this.blobs.get(blob, file);
+    }
+    this.#checked.add(blob);
   }
 }

@@ -6,12 +6,12 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
 import { CorruptBatchViewError, loadPublished, runBatch, LocalVersionStore, type InMemoryBatchViews, type VersionStore, type PublishedVersion } from '../batch/index.ts';
-import { compileConfig, createColumnValidator, selectEvents, TandemError, UnknownEventTypeError, type Catalog, type ColumnValidator, type TandemConfig, type ViewName, type ViewOf } from '../definitions/index.ts';
+import { compileConfig, createColumnValidator, selectEvents, UnknownEventTypeError, type Catalog, type ColumnValidator, type TandemConfig, type ViewName, type ViewOf } from '../definitions/index.ts';
 import type { AggregateTable } from '../aggregates/index.ts';
 import { DiskFullError, LocalEventLog, LogClosedError, type EventLog, repairLog, StoredSchema, type LogRepair } from '../log/index.ts';
 import { LocalMasterDataset, type MasterDataset } from '../master/index.ts';
 import { SpeedLayer, type RealtimeStore } from '../speed/index.ts';
-import type { BatchFailure, BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, TandemOptions } from './engine-types.ts';
+import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, TandemOptions } from './engine-types.ts';
 import type { BatchManifest } from '../batch/index.ts';
 import {
   executeQuery, isWide, planQuery, QueryBudget,
@@ -21,13 +21,13 @@ import { DataDirLock } from './data-dir-lock.ts';
 import type { ServedEngine } from './served-engine.ts';
 import { validateEvents } from './validate-events.ts';
 import { SpeedMemoryGuard } from './speed-memory-guard.ts';
+import { BatchHistory, viewFigures } from './batch-history.ts';
 import { dataDirectory } from '../util/data-directory.ts';
 import { isDiskFull } from '../util/disk-full.ts';
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
 const DEFAULT_FULL_BATCH_EVERY_MS = 24 * 3_600_000;
 const DEFAULT_MAX_BATCH_DELTAS = 16;
-const RECENT_BATCHES = 20;
 
 /**
  * A published batch version that fails its checks is not served: the error
@@ -76,10 +76,8 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
   /** The directory of the published version: an incremental cycle links its files into the next. */
   #batchDir: string | undefined;
   #batchRun: Promise<BatchSummary> | undefined;
-  #recent: BatchSummary[] = [];
   #progress: BatchProgress | null = null;
-  #failing: BatchFailure | null = null;
-  readonly #published = new Set<(summary: BatchSummary) => void>();
+  readonly #history: BatchHistory;
   readonly #memory: SpeedMemoryGuard;
   #closed = false;
 
@@ -98,6 +96,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     this.#options = parts.options;
     this.#logger = parts.options.logger ?? SILENT;
     this.#validators = new Map([...parts.catalog.eventTypes.values()].map((e) => [e.name, createColumnValidator(e)]));
+    this.#history = new BatchHistory(this.#logger);
     this.#memory = new SpeedMemoryGuard(parts.options, this.#logger, () => this.#batchRun === undefined && !this.#closed, () => this.runBatch());
   }
 
@@ -306,30 +305,15 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     const viewsTotal = this.catalog.views.size;
     this.#progress = { startedAt: new Date().toISOString(), phase: 'sealing', cutoff: null, viewsDone: 0, viewsTotal };
     try {
-      const summary = await this.#runBatchPhases(started, full);
-      this.#failing = null;
-      return summary;
+      return await this.#runBatchPhases(started, full);
     } catch (error) {
       // DuckDB reports a full disk only in its message; one typed error lets the server answer 507 either way.
       const typed = isDiskFull(error) && !(error instanceof DiskFullError) ? new DiskFullError(this.#options.dataDir, error) : error;
-      this.#recordFailure(typed);
+      this.#history.failed(typed);
       throw typed;
     } finally {
       this.#progress = null;
     }
-  }
-
-  /** A run that fails leaves the published version serving; status and metrics say so until one succeeds. */
-  #recordFailure(error: unknown): void {
-    const now = new Date().toISOString();
-    const message = error instanceof Error ? error.message : String(error);
-    this.#failing = {
-      consecutive: (this.#failing?.consecutive ?? 0) + 1,
-      since: this.#failing?.since ?? now,
-      lastAt: now,
-      error: message.length > 500 ? `${message.slice(0, 499)}…` : message,
-      code: error instanceof TandemError ? error.code : null,
-    };
   }
 
   /**
@@ -378,17 +362,9 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     const summary: BatchSummary = {
       version: result.manifest.version, cutoff, events: cutoff, durationMs: performance.now() - started, exportMs,
       mode: result.manifest.mode ?? 'full', inputEvents: [...sources.values()].reduce((n, s) => n + s.events, 0),
-      views: Object.fromEntries(Object.entries(result.manifest.views).map(([n, v]) => [n, { rows: v.rows, durationMs: v.durationMs }])),
+      views: viewFigures(result.manifest),
     };
-    this.#recent = [summary, ...this.#recent].slice(0, RECENT_BATCHES);
-    for (const listener of this.#published) {
-      try {
-        listener(summary);
-      } catch (error) {
-        // The version is published whatever a listener does; one failing listener must not hide it from the others.
-        this.#logger.error({ err: error }, 'a batch publication listener failed');
-      }
-    }
+    this.#history.published(summary);
     this.#logger.info({ version: summary.version, cutoff, durationMs: Math.round(summary.durationMs) }, 'published batch version');
     return summary;
   }
@@ -414,8 +390,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
    * ```
    */
   onPublished(listener: (summary: BatchSummary) => void): () => void {
-    this.#published.add(listener);
-    return () => this.#published.delete(listener);
+    return this.#history.onPublished(listener);
   }
 
   /** A snapshot of the engine's state, for status pages and metrics. */
@@ -431,8 +406,8 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
       },
       batchRunning: this.#batchRun !== undefined,
       batchProgress: this.#progress,
-      recentBatches: this.#recent,
-      batchFailing: this.#failing,
+      recentBatches: this.#history.recent,
+      batchFailing: this.#history.failing,
       speed: this.#speed.stats(),
     };
   }

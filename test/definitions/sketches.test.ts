@@ -14,6 +14,7 @@ import { exactLimit, HyperLogLog, standardError } from '../../src/definitions/me
 import { bucketOf, QuantileSketch, representative, subBucketBits } from '../../src/definitions/measures/quantile-sketch.ts';
 import { md5Lower64 } from '../../src/definitions/measures/value-hash.ts';
 import { withTempDir } from '../support/temp-dir.ts';
+import { Random } from '../../src/demo/random.ts';
 
 const hll = (values: readonly string[], precision = 8): HyperLogLog => {
   const state = new HyperLogLog(precision);
@@ -103,16 +104,10 @@ test('sketches - quantile states: the same bytes whatever the order and grouping
   }), { seed: 18, numRuns: 300 });
 });
 
-/** A deterministic generator: the accuracy figures are the same on every run. */
+/** A deterministic generator (the demo's seeded PRNG): the accuracy figures are the same on every run. */
 function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const generator = new Random(seed);
+  return () => generator.next();
 }
 
 test('sketches - within their bounds over a million values: uniform, Zipf-like and heavy-tailed', (t) => {
