@@ -15,6 +15,26 @@ import {
 import { SeriesIndex } from './series-index.ts';
 import { SlotIndex } from './slot-index.ts';
 
+/** Slots ordered by bucket: bucket `i`'s slots are `slots[starts[i]]` up to `slots[starts[i + 1]]`. */
+interface BucketIndex {
+  readonly size: number;
+  readonly buckets: Float64Array;
+  readonly starts: Int32Array;
+  readonly slots: Int32Array;
+}
+
+/** The index of the first element of a sorted array that is at least `value` (the length if none is). */
+function firstAtOrAbove(sorted: Float64Array, value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (sorted[mid]! < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
 /** Measure states of one (series, bucket), in the view's measure order. */
 export type States = unknown[];
 
@@ -49,6 +69,8 @@ export class AggregateTable {
   #newestBuckets = new Float64Array(0);
   /** Per series, how many slots it has. */
   readonly #bucketCounts: number[] = [];
+  /** {@link slotsInBuckets}' index, with the table size it was built at. */
+  #byBucket: BucketIndex | undefined;
   /** A sink for {@link SlotIndex.touch}'s reads, so that they are not optimised away. Never read. */
   // eslint-disable-next-line no-unused-private-class-members -- written only, on purpose (see above)
   #touched = 0;
@@ -147,6 +169,50 @@ export class AggregateTable {
    */
   slotTargets(targetOfSeries: Int32Array, from: number, to: number, out: Int32Array): void {
     this.#slots.mapSlots(targetOfSeries, from, to, out);
+  }
+
+  /**
+   * The slots whose bucket is in [from, to), from an index of slots by
+   * bucket that is built on first use and kept while the table does not
+   * grow (a batch view's never does). A leaderboard over a range cut mid-day
+   * reads its two partial days through it, where a pass over the slots
+   * would cost the whole table twice.
+   */
+  slotsInBuckets(from: number, to: number): Int32Array {
+    if (this.#byBucket?.size !== this.size) this.indexingByBucket(Infinity).next();
+    const { buckets, starts, slots } = this.#byBucket!;
+    return slots.subarray(starts[firstAtOrAbove(buckets, from)]!, starts[firstAtOrAbove(buckets, to)]!);
+  }
+
+  /**
+   * Builds {@link slotsInBuckets}' index in steps of `stepSlots` slots, so a
+   * server can build it between requests: a counting sort, as a view has
+   * few distinct buckets and many slots.
+   */
+  *indexingByBucket(stepSlots: number): Generator<void, void, void> {
+    const size = this.size;
+    const counts = new Map<number, number>();
+    for (let slot = 0; slot < size; slot++) {
+      const bucket = this.#slots.bucketAt(slot);
+      counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
+      if (slot % stepSlots === stepSlots - 1) yield;
+    }
+    const buckets = Float64Array.from(counts.keys()).sort();
+    const starts = new Int32Array(buckets.length + 1);
+    const next = new Map<number, number>();
+    buckets.forEach((bucket, i) => {
+      starts[i + 1] = starts[i]! + counts.get(bucket)!;
+      next.set(bucket, starts[i]!);
+    });
+    const slots = new Int32Array(size);
+    for (let slot = 0; slot < size; slot++) {
+      const bucket = this.#slots.bucketAt(slot);
+      const at = next.get(bucket)!;
+      slots[at] = slot;
+      next.set(bucket, at + 1);
+      if (slot % stepSlots === stepSlots - 1) yield;
+    }
+    this.#byBucket = { size, buckets, starts, slots };
   }
 
   /** Calls `visit` with every slot of a series, newest first. */

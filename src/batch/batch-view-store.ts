@@ -80,9 +80,20 @@ export class InMemoryBatchViews implements BatchViewStore {
     return typeof daily === 'object' ? daily : undefined;
   }
 
+  /**
+   * The roll-up, and then the base table's index of slots by bucket: the
+   * roll-up serves a range's whole days, and the index its partial days,
+   * so both are ready before {@link spans} uses either.
+   */
+  *#rollingUp(table: AggregateTable): Generator<void, AggregateTable, void> {
+    const daily = yield* table.rollingUp('day', ROLL_UP_STEP);
+    yield* table.indexingByBucket(ROLL_UP_STEP);
+    return daily;
+  }
+
   #build(view: string, table: AggregateTable): void {
     this.#daily.set(view, 'building');
-    const steps = table.rollingUp('day', ROLL_UP_STEP);
+    const steps = this.#rollingUp(table);
     const step = (): void => {
       try {
         const next = steps.next();

@@ -115,6 +115,11 @@ export interface TableSpan {
   readonly to: number;
 }
 
+/** The listed slots if they are a small part of the table; past half, a sequential pass over all is cheaper than gathering them. */
+function selective(listed: Int32Array, size: number): Int32Array | undefined {
+  return listed.length * 2 <= size ? listed : undefined;
+}
+
 function accumulateAll(plan: QueryPlan, entries: readonly (AggregateTable | TableSpan)[], budget: QueryBudget): Group[] {
   const measures = plan.view.measures;
   const targets = measures.map((m) => m.monoid.column());
@@ -147,11 +152,15 @@ function accumulateAll(plan: QueryPlan, entries: readonly (AggregateTable | Tabl
       }
       groupOf[series] = group;
     }
-    budget.spend(table.size);
-    const slotGroups = new Int32Array(table.size);
-    table.slotTargets(groupOf, from, to, slotGroups);
-    for (let slot = 0; slot < table.size; slot++) if (slotGroups[slot] !== -1) filled[slotGroups[slot]!] = 1;
-    table.columns.forEach((column, i) => targets[i]!.mergeFrom(column, slotGroups, table.size));
+    // A span bounded on both sides (a partial day) reads only its buckets' slots; a whole table is one pass.
+    const listed = entry instanceof AggregateTable || !Number.isFinite(from) || !Number.isFinite(to) ? undefined : selective(table.slotsInBuckets(from, to), table.size);
+    const count = listed?.length ?? table.size;
+    budget.spend(count);
+    const slotGroups = new Int32Array(count);
+    if (listed === undefined) table.slotTargets(groupOf, from, to, slotGroups);
+    else for (let i = 0; i < count; i++) slotGroups[i] = groupOf[table.seriesAt(listed[i]!)]!;
+    for (let i = 0; i < count; i++) if (slotGroups[i] !== -1) filled[slotGroups[i]!] = 1;
+    table.columns.forEach((column, i) => targets[i]!.mergeFrom(column, slotGroups, count, listed));
   }
   return groupDims.flatMap((dims, g) => (filled[g] === 1 ? [{ dims, time: 0, states: targets.map((t) => t.get(g)) }] : []));
 }

@@ -139,3 +139,19 @@ for (const view of folded.views.values()) {
     }), { seed: 20261125 });
   });
 }
+
+test('aggregate table - the slots listed for a bucket range are exactly those whose bucket is in it, also after the table grows', () => {
+  const view = catalog.views.get('by_page')!;
+  const range = fc.tuple(fc.integer({ min: -2, max: 8 }), fc.integer({ min: -2, max: 8 })).map(([a, b]) => [Date.UTC(2024, 0, 1) + a * 61_000, Date.UTC(2024, 0, 1) + b * 61_000] as const);
+  fc.assert(fc.property(fc.array(row, { maxLength: 200 }), fc.array(row, { maxLength: 50 }), fc.array(range, { minLength: 1, maxLength: 5 }), (first, more, ranges) => {
+    const table = new AggregateTable(view);
+    table.apply(toColumns(view.eventType.fields, first));
+    for (const rows of [[], more]) {
+      table.apply(toColumns(view.eventType.fields, rows));
+      for (const [from, to] of ranges) {
+        const expected = Array.from({ length: table.size }, (_, slot) => slot).filter((slot) => table.bucketAt(slot) >= from && table.bucketAt(slot) < to);
+        assert.deepEqual([...table.slotsInBuckets(from, to)].sort((a, b) => a - b), expected);
+      }
+    }
+  }));
+});

@@ -99,6 +99,25 @@ describe('monoid laws', () => {
       }));
     });
 
+    test(`monoid laws - ${name}: merging listed slots into groups equals merging their states one by one`, () => {
+      const slotStates = fc.array(state, { minLength: 1, maxLength: 30 });
+      const listing = slotStates.chain((states) => fc.tuple(
+        fc.constant(states),
+        fc.array(fc.tuple(fc.nat(states.length - 1), fc.integer({ min: -1, max: 3 })), { maxLength: 30 }),
+      ));
+      fc.assert(fc.property(listing, ([states, pairs]) => {
+        const source = m.column();
+        source.grow(states.length);
+        states.forEach((st, slot) => source.merge(slot, st));
+        const groups = m.column();
+        groups.grow(4);
+        groups.mergeFrom(source, Int32Array.from(pairs.map(([, g]) => g)), pairs.length, Int32Array.from(pairs.map(([slot]) => slot)));
+        const expected: unknown[] = [m.empty(), m.empty(), m.empty(), m.empty()];
+        for (const [slot, g] of pairs) if (g !== -1) expected[g] = combine(m, expected[g], states[slot]);
+        for (let g = 0; g < 4; g++) assert.deepEqual(groups.get(g), expected[g]);
+      }));
+    });
+
     test(`monoid laws - ${name}: state survives encode and decode`, () => {
       fc.assert(fc.property(state, (s) => {
         const encoded = JSON.parse(JSON.stringify(m.encode(s)));

@@ -48,10 +48,10 @@ class AvgColumn implements StateColumn<AvgState> {
     return { sum: this.#sums.get(slot), count: this.#counts[slot]! };
   }
 
-  mergeFrom(source: StateColumn<AvgState>, targets: Int32Array, count: number): void {
-    if (!(source instanceof AvgColumn)) return mergeEach(this, source, targets, count);
-    this.#sums.mergeFrom(source.#sums, targets, count);
-    addInto(this.#counts, source.#counts, targets, count);
+  mergeFrom(source: StateColumn<AvgState>, targets: Int32Array, count: number, slots?: Int32Array): void {
+    if (!(source instanceof AvgColumn)) return mergeEach(this, source, targets, count, slots);
+    this.#sums.mergeFrom(source.#sums, targets, count, slots);
+    addInto(this.#counts, source.#counts, targets, count, slots);
   }
 }
 

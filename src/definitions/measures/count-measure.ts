@@ -32,9 +32,9 @@ class CountColumn implements StateColumn<number> {
     return this.#counts[slot]!;
   }
 
-  mergeFrom(source: StateColumn<number>, targets: Int32Array, count: number): void {
-    if (source instanceof CountColumn) addInto(this.#counts, source.#counts, targets, count);
-    else mergeEach(this, source, targets, count);
+  mergeFrom(source: StateColumn<number>, targets: Int32Array, count: number, slots?: Int32Array): void {
+    if (source instanceof CountColumn) addInto(this.#counts, source.#counts, targets, count, slots);
+    else mergeEach(this, source, targets, count, slots);
   }
 }
 

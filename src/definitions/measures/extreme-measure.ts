@@ -33,8 +33,8 @@ function extremeColumn(type: Extreme, pick: (a: number | null, b: number | null)
     merge,
     foldInto: (into, slot) => pick(into, get(slot)),
     get,
-    mergeFrom(source, targets, count) {
-      mergeEach(this, source, targets, count);
+    mergeFrom(source, targets, count, slots) {
+      mergeEach(this, source, targets, count, slots);
     },
   };
 }

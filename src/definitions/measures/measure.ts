@@ -106,26 +106,37 @@ export interface StateColumn<S = unknown> {
    * Merges slot `s` of `source`, a column of the same measure, into slot
    * `targets[s]` of this one (skipped if -1), for every `s` below `count`:
    * how a roll-up over many slots (a leaderboard) merges a table, in one
-   * pass over typed arrays where the states are numbers.
+   * pass over typed arrays where the states are numbers. With `slots`,
+   * element `i` of `targets` is for source slot `slots[i]` instead: how a
+   * roll-up merges only the slots of some buckets, without a pass over the
+   * rest.
    */
-  mergeFrom(source: StateColumn<S>, targets: Int32Array, count: number): void;
+  mergeFrom(source: StateColumn<S>, targets: Int32Array, count: number, slots?: Int32Array): void;
   /** Heap bytes the states hold beyond a slot's fixed cost (a sketch's arrays), for the speed layer's bound; 0 or absent for numbers. */
   readonly extraBytes?: number;
 }
 
 /** {@link StateColumn.mergeFrom} state by state: right for any column, and the fallback of the numeric ones. */
-export function mergeEach<S>(into: StateColumn<S>, source: StateColumn<S>, targets: Int32Array, count: number): void {
-  for (let s = 0; s < count; s++) {
-    const target = targets[s]!;
-    if (target !== -1) into.merge(target, source.get(s));
+export function mergeEach<S>(into: StateColumn<S>, source: StateColumn<S>, targets: Int32Array, count: number, slots?: Int32Array): void {
+  for (let i = 0; i < count; i++) {
+    const target = targets[i]!;
+    if (target !== -1) into.merge(target, source.get(slots === undefined ? i : slots[i]!));
   }
 }
 
-/** Adds `from[s]` into `to[targets[s]]` for every `s` below `count` whose target is not -1: counts, exact while below 2^53. */
-export function addInto(to: Float64Array, from: Float64Array, targets: Int32Array, count: number): void {
-  for (let s = 0; s < count; s++) {
-    const target = targets[s]!;
-    if (target !== -1) to[target]! += from[s]!;
+/** Adds `from[s]` into `to[targets[s]]` for every `s` below `count` whose target is not -1 (or with `slots`, `from[slots[i]]` into `to[targets[i]]`): counts, exact while below 2^53. */
+export function addInto(to: Float64Array, from: Float64Array, targets: Int32Array, count: number, slots?: Int32Array): void {
+  // Two loops, so that the whole-table pass, the hot one, reads sequentially with no branch on `slots`.
+  if (slots === undefined) {
+    for (let s = 0; s < count; s++) {
+      const target = targets[s]!;
+      if (target !== -1) to[target]! += from[s]!;
+    }
+  } else {
+    for (let i = 0; i < count; i++) {
+      const target = targets[i]!;
+      if (target !== -1) to[target]! += from[slots[i]!]!;
+    }
   }
 }
 

@@ -89,7 +89,7 @@ export class ObjectColumn<S> implements StateColumn<S> {
     return this.#states[slot] ?? this.kind.create();
   }
 
-  mergeFrom(source: StateColumn<S>, targets: Int32Array, count: number): void {
-    mergeEach(this, source, targets, count);
+  mergeFrom(source: StateColumn<S>, targets: Int32Array, count: number, slots?: Int32Array): void {
+    mergeEach(this, source, targets, count, slots);
   }
 }

@@ -73,13 +73,14 @@ export class ScaledSumColumn implements StateColumn<ScaledInt> {
     return Number.isNaN(sum) ? this.#big.get(slot)! : sum;
   }
 
-  mergeFrom(source: StateColumn<ScaledInt>, targets: Int32Array, count: number): void {
-    if (!(source instanceof ScaledSumColumn)) return mergeEach(this, source, targets, count);
+  mergeFrom(source: StateColumn<ScaledInt>, targets: Int32Array, count: number, slots?: Int32Array): void {
+    if (!(source instanceof ScaledSumColumn)) return mergeEach(this, source, targets, count, slots);
     const from = source.#sums;
     const to = this.#sums;
-    for (let s = 0; s < count; s++) {
-      const target = targets[s]!;
+    for (let i = 0; i < count; i++) {
+      const target = targets[i]!;
       if (target === -1) continue;
+      const s = slots === undefined ? i : slots[i]!;
       // Both are integers, so the bounds alone tell a safe sum (rounding is monotonic); a bigint on either side is NaN here and fails them.
       const sum = to[target]! + from[s]!;
       if (sum <= Number.MAX_SAFE_INTEGER && sum >= Number.MIN_SAFE_INTEGER) to[target] = sum;
