@@ -142,9 +142,10 @@ export class AggregateTable {
    * view's daily roll-up, up to 24 times fewer states to merge. Built in
    * steps, since a view of millions of keys takes seconds: each `next()`
    * numbers up to `stepSlots` series or slots, or merges one measure's
-   * column, and the last returns the table.
+   * column, and the last returns the table. To `none`, every series has
+   * one slot: its states over all time.
    */
-  *rollingUp(granularity: Exclude<Granularity, 'none'>, stepSlots: number): Generator<void, AggregateTable, void> {
+  *rollingUp(granularity: Granularity, stepSlots: number): Generator<void, AggregateTable, void> {
     const rolled = new AggregateTable({ ...this.view, granularity });
     for (let series = 0; series < this.seriesCount; series++) {
       rolled.internSeries(this.dims(series));
@@ -182,6 +183,13 @@ export class AggregateTable {
     if (this.#byBucket?.size !== this.size) this.indexingByBucket(Infinity).next();
     const { buckets, starts, slots } = this.#byBucket!;
     return slots.subarray(starts[firstAtOrAbove(buckets, from)]!, starts[firstAtOrAbove(buckets, to)]!);
+  }
+
+  /** The first and last bucket starts, from {@link slotsInBuckets}' index (built if need be); undefined for an empty table. */
+  bucketBounds(): readonly [number, number] | undefined {
+    this.slotsInBuckets(0, 0);
+    const { buckets } = this.#byBucket!;
+    return buckets.length === 0 ? undefined : [buckets[0]!, buckets[buckets.length - 1]!];
   }
 
   /**

@@ -142,7 +142,7 @@ export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
     fullAt: previous === undefined ? createdAt : previous.manifest.fullAt ?? previous.manifest.createdAt,
   };
   await input.store.publish(dir, manifest);
-  return { manifest, views: new InMemoryBatchViews(manifest, tables) };
+  return { manifest, views: new InMemoryBatchViews(manifest, tables, previous?.views) };
 }
 
 /** Loads one view's file after checking it is the file the manifest lists; any failure names the file. */

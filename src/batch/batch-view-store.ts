@@ -21,10 +21,11 @@ export interface BatchViewStore {
   dailyTable(view: string): AggregateTable | undefined;
   /**
    * For a query rolled up over `[from, to)` (not by time bucket): the tables
-   * with the part of the range each is read over. With the daily roll-up
-   * ready, the whole UTC days inside the range come from it and the partial
-   * days at its ends from the finer base table, so a range cut mid-day costs
-   * about what whole days do.
+   * with the part of the range each is read over. With the roll-ups ready, a
+   * range that holds every bucket of the base table reads its all-time
+   * roll-up (one slot per series); any other reads the whole UTC days inside
+   * it from the daily roll-up and the partial days at its ends from the
+   * finer base table, so a range cut mid-day costs about what whole days do.
    */
   spans(view: string, from: number, to: number): { table: AggregateTable; from: number; to: number }[];
 }
@@ -34,31 +35,66 @@ const DAY_MS = 86_400_000;
 /** Slots per step of a background roll-up: a few milliseconds of work between two turns of the event loop. */
 const ROLL_UP_STEP = 1 << 15;
 
+/** What a wide query reads in place of a view's finer base table, once built. */
+interface RollUps {
+  /** The base table they were built from: kept across incremental versions that keep it. */
+  readonly base: AggregateTable;
+  /** The base states rolled up to UTC days. */
+  readonly daily: AggregateTable;
+  /** The base states rolled up over all time: one slot per series, for a range that holds every bucket. */
+  readonly total: AggregateTable;
+  /** The base table's first and last bucket starts. */
+  readonly first: number;
+  readonly last: number;
+}
+
+/** A base table's roll-ups as they are built: shared by every version that keeps the base table. */
+interface RollUpBuild {
+  readonly base: AggregateTable;
+  result: RollUps | 'building' | 'failed';
+}
+
 /** Batch views loaded into memory. */
 export class InMemoryBatchViews implements BatchViewStore {
-  readonly #daily = new Map<string, AggregateTable | 'building' | 'failed'>();
+  readonly #rollUps = new Map<string, RollUpBuild>();
 
+  /**
+   * Starts building the roll-ups of every minute or hour view in the
+   * background, in steps between other work; callers read the finer tables
+   * until they are ready. Roll-ups of a base table that `previous` (the
+   * version this one follows) already built or is building are taken over,
+   * since an incremental cycle keeps the base table and adds a delta.
+   */
   constructor(
     readonly manifest: BatchManifest,
     /** Per view, the base table first, then the deltas in offset order. */
     private readonly byView: ReadonlyMap<string, readonly AggregateTable[]>,
-  ) {}
+    previous?: InMemoryBatchViews,
+  ) {
+    for (const [view, tables] of byView) {
+      const base = tables[0];
+      if (base === undefined || (base.view.granularity !== 'minute' && base.view.granularity !== 'hour')) continue;
+      const inherited = previous === undefined ? undefined : previous.#rollUps.get(view);
+      this.#rollUps.set(view, inherited?.base === base && inherited.result !== 'failed' ? inherited : this.#build(base));
+    }
+  }
 
   spans(view: string, from: number, to: number): { table: AggregateTable; from: number; to: number }[] {
     const tables = this.byView.get(view) ?? [];
     const whole = tables.map((table) => ({ table, from, to }));
-    const daily = tables.length === 0 ? undefined : this.dailyTable(view);
-    if (daily === undefined) return whole;
+    const ready = this.#ready(view);
+    if (ready === undefined || tables[0] !== ready.base) return whole;
+    const rest = whole.slice(1);
+    if (from <= ready.first && to > ready.last) return [{ table: ready.total, from: -Infinity, to: Infinity }, ...rest];
     // Whole days inside the range; an open end stays open.
     const firstDay = Number.isFinite(from) ? Math.ceil(from / DAY_MS) * DAY_MS : from;
     const lastDay = Number.isFinite(to) ? Math.floor(to / DAY_MS) * DAY_MS : to;
     if (!(firstDay < lastDay)) return whole;
-    const base = tables[0]!;
     return [
-      { table: daily, from: firstDay, to: lastDay },
-      { table: base, from, to: firstDay },
-      { table: base, from: lastDay, to },
-      ...whole.slice(1),
+      { table: ready.daily, from: firstDay, to: lastDay },
+      { table: ready.base, from, to: firstDay },
+      { table: ready.base, from: lastDay, to },
+      ...rest,
     ];
   }
 
@@ -66,46 +102,44 @@ export class InMemoryBatchViews implements BatchViewStore {
     return this.byView.get(view) ?? [];
   }
 
-  /**
-   * The first call starts building the roll-up in the background, in steps
-   * between other work, and callers read the finer table until it is ready;
-   * then it is kept, since a version never changes. Built on demand because
-   * most views are never read over whole days.
-   */
   dailyTable(view: string): AggregateTable | undefined {
-    const table = this.byView.get(view)?.[0];
-    if (table === undefined || (table.view.granularity !== 'minute' && table.view.granularity !== 'hour')) return undefined;
-    const daily = this.#daily.get(view);
-    if (daily === undefined) this.#build(view, table);
-    return typeof daily === 'object' ? daily : undefined;
+    return this.#ready(view)?.daily;
+  }
+
+  #ready(view: string): RollUps | undefined {
+    const result = this.#rollUps.get(view)?.result;
+    return typeof result === 'object' ? result : undefined;
   }
 
   /**
-   * The roll-up, and then the base table's index of slots by bucket: the
-   * roll-up serves a range's whole days, and the index its partial days,
-   * so both are ready before {@link spans} uses either.
+   * The daily roll-up, the base table's index of slots by bucket (for a
+   * range's partial days), then the all-time roll-up from the daily one:
+   * all three are ready before {@link spans} uses any.
    */
-  *#rollingUp(table: AggregateTable): Generator<void, AggregateTable, void> {
-    const daily = yield* table.rollingUp('day', ROLL_UP_STEP);
-    yield* table.indexingByBucket(ROLL_UP_STEP);
-    return daily;
+  *#rollingUp(base: AggregateTable): Generator<void, RollUps, void> {
+    const daily = yield* base.rollingUp('day', ROLL_UP_STEP);
+    yield* base.indexingByBucket(ROLL_UP_STEP);
+    const total = yield* daily.rollingUp('none', ROLL_UP_STEP);
+    const [first, last] = base.bucketBounds() ?? [Infinity, -Infinity];
+    return { base, daily, total, first, last };
   }
 
-  #build(view: string, table: AggregateTable): void {
-    this.#daily.set(view, 'building');
-    const steps = this.#rollingUp(table);
+  #build(base: AggregateTable): RollUpBuild {
+    const build: RollUpBuild = { base, result: 'building' };
+    const steps = this.#rollingUp(base);
     const step = (): void => {
       try {
         const next = steps.next();
-        if (next.done === true) this.#daily.set(view, next.value);
+        if (next.done === true) build.result = next.value;
         else setImmediate(step);
       } catch {
         // Only a speed-up is lost (out of memory, most likely): queries go on reading the finer table.
-        this.#daily.set(view, 'failed');
+        build.result = 'failed';
       }
     };
     // Not unref'd: an unref'd immediate does not keep the loop turning, so on an idle server each step would
     // wait for the next timer or request, and the roll-up would be ready only after the queries that wanted it.
     setImmediate(step);
+    return build;
   }
 }

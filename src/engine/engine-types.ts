@@ -30,6 +30,13 @@ export interface TandemOptions {
   readonly config: TandemConfig | unknown;
   /** Segment size at which the log rolls over. Default 64 MiB. */
   readonly segmentBytes?: number;
+  /**
+   * Export each segment to the master dataset's Parquet as soon as it rolls
+   * over, in the background, so that a batch cycle finds only the last,
+   * partial segment left to export. Default true; false exports everything
+   * at the cycle's start.
+   */
+  readonly exportInBackground?: boolean;
   /** Published batch versions kept on disk. Default 3. */
   readonly keepVersions?: number;
   /**

@@ -9,7 +9,7 @@ import { CorruptBatchViewError, loadPublished, runBatch, LocalVersionStore, type
 import { compileConfig, createColumnValidator, selectEvents, UnknownEventTypeError, type Catalog, type ColumnValidator, type TandemConfig, type ViewName, type ViewOf } from '../definitions/index.ts';
 import type { AggregateTable } from '../aggregates/index.ts';
 import { DiskFullError, LocalEventLog, LogClosedError, type EventLog, repairLog, StoredSchema, type LogRepair } from '../log/index.ts';
-import { LocalMasterDataset, type MasterDataset } from '../master/index.ts';
+import { LocalMasterDataset, restoreSegment, type MasterDataset } from '../master/index.ts';
 import { SpeedLayer, type RealtimeStore } from '../speed/index.ts';
 import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, TandemOptions } from './engine-types.ts';
 import type { BatchManifest } from '../batch/index.ts';
@@ -65,7 +65,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
   readonly #log: EventLog;
   readonly #speed: RealtimeStore;
   readonly #store: VersionStore;
-  readonly #duck: { instance: DuckDBInstance; connection: DuckDBConnection };
+  readonly #duck: { instance: DuckDBInstance; connection: DuckDBConnection; exportConnection: DuckDBConnection };
   readonly #validators: ReadonlyMap<string, ColumnValidator>;
   readonly #options: TandemOptions;
   readonly #logger: EngineLogger;
@@ -83,7 +83,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
 
   private constructor(parts: {
     catalog: Catalog; log: EventLog; speed: RealtimeStore; store: VersionStore; master: MasterDataset;
-    duck: { instance: DuckDBInstance; connection: DuckDBConnection }; options: TandemOptions; lock: DataDirLock; schema: StoredSchema;
+    duck: { instance: DuckDBInstance; connection: DuckDBConnection; exportConnection: DuckDBConnection }; options: TandemOptions; lock: DataDirLock; schema: StoredSchema;
   }) {
     this.#lock = parts.lock;
     this.#schema = parts.schema;
@@ -101,11 +101,13 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
   }
 
   /**
-   * Salvages a damaged log in `dataDir` (no engine may have it open): keeps
-   * every intact frame, records each unreadable stretch as a lost offset
-   * range, and moves the damaged originals to `<dataDir>/quarantine/`. The
-   * next open starts on the repaired log; lost events are absent from every
-   * layer alike, so answers stay consistent.
+   * Salvages a damaged log in `dataDir` (no engine may have it open). A
+   * sealed segment already exported to the master dataset is rebuilt whole
+   * from its checked Parquet copy; in any other, every intact frame is kept
+   * and each unreadable stretch is recorded as a lost offset range. Damaged
+   * originals move to `<dataDir>/quarantine/`. The next open starts on the
+   * repaired log; lost events are absent from every layer alike, so answers
+   * stay consistent.
    *
    * @example
    * ```ts
@@ -115,9 +117,13 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
   static async repair(dataDir: string): Promise<LogRepair[]> {
     const dirs = dataDirectory(dataDir);
     const lock = await DataDirLock.acquire(dataDir);
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
     try {
-      return await repairLog(dirs.log, dirs.quarantine);
+      return await repairLog(dirs.log, dirs.quarantine, (base, end) => restoreSegment(connection, dirs.master, base, end));
     } finally {
+      connection.closeSync();
+      instance.closeSync();
       await lock.release();
     }
   }
@@ -168,28 +174,36 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
       catalog,
       maxSegmentBytes: options.segmentBytes,
       maxPendingEvents: options.maxPendingEvents,
-      listener: { committed: (type, events, first) => speed.apply(type, events, first), sealed: (end) => speed.rotate(end) },
+      listener: {
+        committed: (type, events, first) => speed.apply(type, events, first),
+        sealed: (end) => speed.rotate(end),
+        rolled: () => { if (engine !== undefined) engine.#exportInBackground(); },
+      },
       onRecovered: (info) => logger.warn(info, 'cut a torn tail off the event log'),
       onEncoderFailed: (err) => logger.warn({ err }, 'the log encoder worker failed; frames are encoded on the main thread from now on'),
     });
-    let duck: { instance: DuckDBInstance; connection: DuckDBConnection } | undefined;
+    let duck: { instance: DuckDBInstance; connection: DuckDBConnection; exportConnection: DuckDBConnection } | undefined;
     let master: MasterDataset | undefined;
+    let engine: Tandem | undefined;
     try {
       const instance = await DuckDBInstance.create(':memory:');
-      duck = { instance, connection: await instance.connect() };
+      duck = { instance, connection: await instance.connect(), exportConnection: await instance.connect() };
       master = await LocalMasterDataset.open({
-        dir: dirs.master, logDir: dirs.log, catalog, connection: duck.connection,
+        dir: dirs.master, logDir: dirs.log, catalog, connection: duck.connection, exportConnection: duck.exportConnection,
         onDamagedManifest: (file, reason) => logger.error({ file, reason }, 'a master dataset manifest is damaged; rebuilding it from its Parquet files'),
       });
-      const engine = new Tandem({ catalog, log, speed, store, master, duck, options, lock, schema });
+      engine = new Tandem({ catalog, log, speed, store, master, duck, options, lock, schema });
       await engine.#recover(cutoff, published ?? undefined);
       if (published === null) await engine.runBatch();
+      // Segments sealed before this start and not exported yet (a stop mid-export, say) go now.
+      engine.#exportInBackground();
       return engine;
     } catch (error) {
       // An open that fails (a damaged file, say) must not leave the log's file or DuckDB open behind it.
       await log.close().catch(() => undefined);
       await master?.close().catch(() => undefined);
       duck?.connection.closeSync();
+      duck?.exportConnection.closeSync();
       duck?.instance.closeSync();
       throw error;
     }
@@ -412,6 +426,18 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     };
   }
 
+  /**
+   * Exports the sealed segments not in Parquet yet, off the request path. A
+   * failure (a damaged segment, a full disk) is only logged: the next batch
+   * cycle exports the same segments again and reports it there.
+   */
+  #exportInBackground(): void {
+    if (this.#closed || this.#options.exportInBackground === false) return;
+    this.#master.exportSealed(this.#log.sealedSegments, Infinity).catch((err: unknown) => {
+      this.#logger.warn({ err }, 'a background export of a sealed log segment failed; the next batch cycle exports it again');
+    });
+  }
+
   /** Finishes in-flight appends and any running batch, then closes the log and DuckDB. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -420,6 +446,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     await this.#log.close();
     await this.#master.close();
     this.#duck.connection.closeSync();
+    this.#duck.exportConnection.closeSync();
     this.#duck.instance.closeSync();
     await this.#lock.release();
   }

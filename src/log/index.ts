@@ -13,7 +13,7 @@ export { StoredSchema, checkTypes, covers, fieldsOf, type StoredField, type Stor
 export { scanSegment, scanSegmentBytes, type LoggedRow } from './segment-scan.ts';
 export { encodeFrame, decodeFrame } from './frame.ts';
 export { segmentPath, listSegmentBases, offsetName } from './segment-files.ts';
-export { repairLog, LOST_RANGE_TYPE, type LogRepair } from './repair-log.ts';
+export { repairLog, LOST_RANGE_TYPE, type LogRepair, type RestoreSegment } from './repair-log.ts';
 export { IdempotencyIndex } from './idempotency-index.ts';
 export { ndjsonBytes } from './ndjson-bytes.ts';
 export { packColumns } from './packed-columns.ts';

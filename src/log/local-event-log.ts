@@ -33,6 +33,12 @@ export interface LogListener {
    * since only a requested seal can become a batch cutoff.
    */
   sealed(end: number): void;
+  /**
+   * A segment rolled over for size and is now sealed: its file will not
+   * change, so the master dataset can export it in the background instead
+   * of at the next batch cycle's start.
+   */
+  rolled?(segment: SealedSegment): void;
 }
 
 export interface AppendOutcome {
@@ -418,10 +424,12 @@ export class LocalEventLog implements EventLog {
       throw error;
     }
     await this.#file.close();
-    this.#sealed.push({ base: this.#activeBase, end: this.#end });
+    const sealed = { base: this.#activeBase, end: this.#end };
+    this.#sealed.push(sealed);
     this.#activeBase = this.#end;
     this.#file = next;
     this.#size = 0;
+    this.#options.listener.rolled?.(sealed);
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
- * Salvage of a damaged log: every intact frame is kept, and each unreadable
- * stretch becomes a "lost range" frame (no event type, no rows) covering
- * exactly the offsets it held. Offsets stay gap-free, so nothing downstream
+ * Salvage of a damaged log. A sealed segment with a whole export in the
+ * master dataset is rebuilt from it (see {@link RestoreSegment}). Otherwise
+ * every intact frame is kept, and each unreadable stretch becomes a "lost
+ * range" frame (no event type, no rows) covering exactly the offsets it held. Offsets stay gap-free, so nothing downstream
  * (sealed ranges, the batch cutoff, the speed layer's split) needs to know
  * about damage; the lost events are simply absent from every layer alike.
  *
@@ -35,7 +36,15 @@ export interface LogRepair {
   readonly reasons: readonly string[];
   /** Where a copy of the original is kept, or null when only a torn tail was cut off. */
   readonly quarantined: string | null;
+  /** The export the segment was rebuilt from, whole, or null when it was salvaged from the log alone. */
+  readonly restoredFrom: string | null;
 }
+
+/**
+ * Rebuilds a sealed segment `[base, end)` from a copy kept elsewhere (its
+ * export to the master dataset), or gives undefined when there is none.
+ */
+export type RestoreSegment = (base: number, end: number) => Promise<{ frames: Buffer[]; source: string } | undefined>;
 
 interface Salvage {
   /** The segment's frames in offset order: intact ones re-encoded, and one per lost range. */
@@ -89,7 +98,7 @@ function salvage(buffer: Buffer, base: number, end: number | undefined): Salvage
  * for (const r of repairs) console.log(r.file, r.lost);
  * ```
  */
-export async function repairLog(logDir: string, quarantineDir: string): Promise<LogRepair[]> {
+export async function repairLog(logDir: string, quarantineDir: string, restore?: RestoreSegment): Promise<LogRepair[]> {
   // A salvaged file not yet renamed into place is from a repair that crashed: the original is still there.
   for (const name of await readdir(logDir)) if (name.endsWith('.repair')) await rm(join(logDir, name), { force: true });
   const bases = await listSegmentBases(logDir);
@@ -101,19 +110,21 @@ export async function repairLog(logDir: string, quarantineDir: string): Promise<
     if (found.reasons.length === 0) continue;
     if (found.tornAt !== undefined) {
       await truncate(path, found.tornAt);
-      repairs.push({ file: path, lost: [], reasons: found.reasons, quarantined: null });
+      repairs.push({ file: path, lost: [], reasons: found.reasons, quarantined: null, restoredFrom: null });
       continue;
     }
+    const end = bases[i + 1];
+    const restored = end === undefined ? undefined : await restore?.(base, end);
     // Crash-safe order: the original is copied to quarantine and made durable first, then the salvaged
     // file replaces it in one atomic rename, so a crash leaves either the damaged file or the repaired one.
     await mkdir(quarantineDir, { recursive: true });
     const quarantined = join(quarantineDir, `${basename(path)}.${Date.now()}`);
     await writeFile(quarantined, buffer, { flush: true });
     await syncDirectory(quarantineDir);
-    await writeFile(`${path}.repair`, Buffer.concat(found.frames), { flush: true });
+    await writeFile(`${path}.repair`, Buffer.concat(restored?.frames ?? found.frames), { flush: true });
     await rename(`${path}.repair`, path);
     await syncDirectory(logDir);
-    repairs.push({ file: path, lost: found.lost, reasons: found.reasons, quarantined });
+    repairs.push({ file: path, lost: restored === undefined ? found.lost : [], reasons: found.reasons, quarantined, restoredFrom: restored?.source ?? null });
   }
   return repairs;
 }

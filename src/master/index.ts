@@ -12,3 +12,4 @@ export { BlobCorruptError, BlobMissingError, checkBlobName, type BlobInfo, type 
 export { DirectoryBlobStore } from './directory-blob-store.ts';
 export { exportSql } from './parquet-export.ts';
 export { loadIdempotencyKeys } from './idempotency-keys.ts';
+export { restoreSegment, type RestoredSegment } from './segment-restore.ts';

@@ -27,7 +27,11 @@ export interface MasterSource {
 export interface MasterDataset {
   /** One past the last offset in Parquet: segments below it are exported. */
   readonly exportedEnd: number;
-  /** Exports every sealed segment below `cutoff` that is not in Parquet yet. */
+  /**
+   * Exports every sealed segment below `cutoff` that is not in Parquet yet.
+   * Calls run one after another, so a batch cycle's call waits for a
+   * background export under way and then exports only what is left.
+   */
   exportSealed(sealed: readonly SealedSegment[], cutoff: number): Promise<void>;
   /** Throws a {@link CorruptMasterFileError} unless every file in `[from, cutoff)` has the checksum it was written with. */
   verify(cutoff: number, from?: number): Promise<void>;
@@ -47,6 +51,11 @@ export interface MasterDatasetOptions {
   readonly logDir: string;
   readonly catalog: Catalog;
   readonly connection: DuckDBConnection;
+  /**
+   * The connection exports run on; by default {@link connection}. Its own
+   * lets a background export run while the batch layer queries.
+   */
+  readonly exportConnection?: DuckDBConnection;
   /** Told of each damaged manifest, before it is rebuilt from its Parquet files. */
   readonly onDamagedManifest: (file: string, reason: string) => void;
 }
@@ -54,10 +63,12 @@ export interface MasterDatasetOptions {
 export class LocalMasterDataset implements MasterDataset {
   readonly #segments: SegmentManifest[];
   readonly #exporter: ParquetExporter;
+  /** The export under way, if any: the next one starts after it. */
+  #exporting: Promise<void> = Promise.resolve();
 
   private constructor(private readonly options: MasterDatasetOptions, segments: SegmentManifest[]) {
     this.#segments = segments;
-    this.#exporter = new ParquetExporter(options.catalog, options.logDir, options.dir, options.connection);
+    this.#exporter = new ParquetExporter(options.catalog, options.logDir, options.dir, options.exportConnection ?? options.connection);
   }
 
   /**
@@ -80,10 +91,16 @@ export class LocalMasterDataset implements MasterDataset {
     return this.#segments.reduce((end, s) => Math.max(end, s.end), 0);
   }
 
-  async exportSealed(sealed: readonly SealedSegment[], cutoff: number): Promise<void> {
-    const done = new Set(this.#segments.map((s) => s.base));
+  exportSealed(sealed: readonly SealedSegment[], cutoff: number): Promise<void> {
+    const segments = [...sealed];
+    const run = this.#exporting.catch(() => undefined).then(() => this.#exportEach(segments, cutoff));
+    this.#exporting = run;
+    return run;
+  }
+
+  async #exportEach(sealed: readonly SealedSegment[], cutoff: number): Promise<void> {
     for (const segment of sealed) {
-      if (segment.end > cutoff || done.has(segment.base)) continue;
+      if (segment.end > cutoff || this.#segments.some((s) => s.base === segment.base)) continue;
       this.#segments.push(await this.#exporter.export(segment.base, segment.end));
     }
   }
@@ -111,8 +128,9 @@ export class LocalMasterDataset implements MasterDataset {
     return sources;
   }
 
-  close(): Promise<void> {
-    return this.#exporter.close();
+  async close(): Promise<void> {
+    await this.#exporting.catch(() => undefined);
+    await this.#exporter.close();
   }
 
   loadKeys(keys: IdempotencyIndex, onDamaged: (error: CorruptMasterFileError) => void): Promise<void> {

@@ -62,7 +62,7 @@ test('daily table: rolling up in steps of any size gives the states a day view f
   }), { seed: 1126, numRuns: 200 });
 });
 
-test('daily table: the first request starts a background build and gets nothing; once built, the roll-up is served and kept', async () => {
+test('daily table: loading a version starts a background build, and until it is done there is no roll-up; once built, it is served and kept', async () => {
   // Enough hours (200,000 slots) for the build to take several steps of the store's size.
   const rows = Array.from({ length: 200_000 }, (_, i): Row => ({ _offset: null, at: Date.UTC(2000, 0, 1) + i * HOUR, shop: `s${i % 7}`, amount: i % 1000 }));
   const manifest = { version: 1, cutoff: 50, createdAt: new Date(0).toISOString(), durationMs: 0, views: {} } as BatchManifest;

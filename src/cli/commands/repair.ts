@@ -25,7 +25,9 @@ export async function repair(options: { data: string }): Promise<void> {
 
 function formatRepair(repair: LogRepair): string {
   const n = (x: number) => x.toLocaleString('en-US');
-  const what = repair.lost.length === 0
+  const what = repair.restoredFrom !== null
+    ? `rebuilt whole from its Parquet export (${repair.restoredFrom})`
+    : repair.lost.length === 0
     ? 'cut off a torn tail'
     : `lost offsets ${repair.lost.map(([from, to]) => `${n(from)}–${n(to - 1)}`).join(', ')}`;
   const kept = repair.quarantined === null ? '' : `; the original is kept at ${repair.quarantined}`;
