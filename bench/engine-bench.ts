@@ -2,6 +2,8 @@
  * Engine benchmarks for the embedded default (issue #2's speed targets).
  * Run with `npm run bench:engine` (or `npm run bench:engine -- --quick`). Each figure is
  * reported as median [min, max] over repeated runs in the same process.
+ * `--segment-mib N` sets the log's segment size and `--no-background-export`
+ * leaves every export to batch cycles, to see what each costs ingest.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,11 @@ import { BATCH_CUSTOMERS, config, makeBatch, makeLiveBatch, START } from './usag
 
 const quick = process.argv.includes('--quick');
 const REPEATS = quick ? 3 : 5;
+const segmentAt = process.argv.indexOf('--segment-mib');
+const engineOptions = {
+  ...(segmentAt === -1 ? {} : { segmentBytes: Number(process.argv[segmentAt + 1]) * 2 ** 20 }),
+  ...(process.argv.includes('--no-background-export') ? { exportInBackground: false } : {}),
+};
 
 function stats(xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
@@ -22,7 +29,7 @@ function stats(xs: number[]): string {
 
 async function withEngine<T>(fn: (engine: Tandem, dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-bench-'));
-  const engine = await Tandem.open({ dataDir: dir, config });
+  const engine = await Tandem.open({ dataDir: dir, config, ...engineOptions });
   try {
     return await fn(engine, dir);
   } finally {

@@ -9,9 +9,38 @@ import { TemporaryFailure } from './retry-temporary.ts';
 
 export const DEFAULT_URL = 'http://127.0.0.1:7070';
 
+/** Where a client command's server URL comes from when `--url` is not given. */
+export const URL_VARIABLE = 'TANDEM_URL';
+
+/**
+ * A server address as users type it: a full URL, or a host and port
+ * without a scheme (`127.0.0.1:7181`, `localhost:7070`), taken as http.
+ * Anything else is refused with a sentence that says what was expected.
+ */
+export function serverUrl(text: string): string {
+  const trimmed = text.trim();
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`;
+  const wrong = () => new CliError(`--url (or ${URL_VARIABLE}) must be a server address such as http://127.0.0.1:7070 or 127.0.0.1:7070, not '${text}'.`);
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw wrong();
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new CliError(`--url (or ${URL_VARIABLE}) must use http or https, not ${url.protocol.slice(0, -1)}: '${text}'.`);
+  }
+  if (url.hostname === '') throw wrong();
+  return url.href;
+}
+
 export class ApiClient {
-  /** `apiKey` is sent as a bearer token when the server requires keys. */
-  constructor(readonly baseUrl: string, private readonly apiKey?: string) {}
+  readonly baseUrl: string;
+
+  /** `baseUrl` is read by {@link serverUrl}; `apiKey` is sent as a bearer token when the server requires keys. */
+  constructor(baseUrl: string, private readonly apiKey?: string) {
+    this.baseUrl = serverUrl(baseUrl);
+  }
 
   get<T>(path: string): Promise<T> {
     return this.#request<T>(path, { method: 'GET' });

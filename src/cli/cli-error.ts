@@ -4,3 +4,15 @@ import { TandemError } from '../definitions/errors.ts';
 export class CliError extends TandemError {
   readonly code = 'cli_error';
 }
+
+/** `tandem ingest` stored what it could, but more rows were rejected than `--max-rejects` allows: exit code 1. */
+export class TooManyRejectsError extends TandemError {
+  readonly code = 'too_many_rejects';
+
+  constructor(readonly rejected: number, readonly allowed: number) {
+    const n = rejected.toLocaleString('en-US');
+    super(allowed === 0
+      ? `${n} ${rejected === 1 ? 'row was' : 'rows were'} rejected and not stored (see above); pass --max-rejects to accept some rejects.`
+      : `${n} rows were rejected, more than the ${allowed.toLocaleString('en-US')} --max-rejects allows (see above).`);
+  }
+}

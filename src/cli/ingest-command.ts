@@ -6,9 +6,8 @@
  * @module
  */
 import cliProgress from 'cli-progress';
-import type { RejectedEvent } from '../engine/index.ts';
 import { CliError } from './cli-error.ts';
-import type { IngestTarget } from './ingest-target.ts';
+import type { BatchOutcome, IngestTarget } from './ingest-target.ts';
 import type { RecordSource } from './record-source.ts';
 
 export interface IngestSummary {
@@ -16,10 +15,12 @@ export interface IngestSummary {
   readonly accepted: number;
   readonly duplicates: number;
   readonly rejected: number;
+  /** Undeclared fields the event type ignored: left out of every event that had them. */
+  readonly ignoredFields: readonly string[];
   /** The first rejections, with their line (or row) number in the file, counted from 1. */
   readonly firstRejections: readonly { readonly line: number; readonly error: string }[];
-  /** What `line` counts: file lines (NDJSON, CSV) or rows (Parquet). */
-  readonly unit: 'line' | 'row';
+  /** What `line` counts: file lines (NDJSON, CSV), rows (Parquet) or elements (a JSON array). */
+  readonly unit: 'line' | 'row' | 'element';
   readonly seconds: number;
 }
 
@@ -35,10 +36,12 @@ export async function ingestFile(options: {
   const started = performance.now();
   const totals = { events: 0, accepted: 0, duplicates: 0, rejected: 0, progress: 0 };
   let lowest: { line: number; error: string }[] = [];
+  const ignored = new Set<string>();
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
 
-  const record = (start: number, outcome: { accepted: number; duplicates: number; rejected: readonly RejectedEvent[] }, step: number) => {
+  const record = (start: number, outcome: BatchOutcome, step: number) => {
+    for (const name of outcome.ignoredFields ?? []) ignored.add(name);
     totals.accepted += outcome.accepted;
     totals.duplicates += outcome.duplicates;
     totals.rejected += outcome.rejected.length;
@@ -80,7 +83,7 @@ export async function ingestFile(options: {
   }
   return {
     events: totals.events, accepted: totals.accepted, duplicates: totals.duplicates, rejected: totals.rejected,
-    firstRejections: lowest, unit: source.lineLabel, seconds: (performance.now() - started) / 1000,
+    ignoredFields: [...ignored].sort(), firstRejections: lowest, unit: source.lineLabel, seconds: (performance.now() - started) / 1000,
   };
 }
 
@@ -101,6 +104,10 @@ export function formatSummary(summary: IngestSummary): string {
     `(${summary.duplicates.toLocaleString('en-US')} already stored), ${summary.rejected.toLocaleString('en-US')} rejected, ` +
     `in ${summary.seconds.toFixed(1)} s (${rate} events/s).`,
   ];
+  if (summary.ignoredFields.length > 0) {
+    const names = summary.ignoredFields.map((name) => `'${name}'`).join(', ');
+    lines.push(`Ignored fields the event type does not declare, left out of every event: ${names}.`);
+  }
   for (const r of summary.firstRejections) lines.push(`  ${summary.unit} ${r.line}: ${r.error}`);
   if (summary.rejected > summary.firstRejections.length) lines.push(`  … and ${summary.rejected - summary.firstRejections.length} more.`);
   return lines.join('\n');

@@ -16,6 +16,8 @@ export interface BatchOutcome {
   readonly duplicates: number;
   /** Indexes are positions within the batch. */
   readonly rejected: readonly RejectedEvent[];
+  /** Undeclared fields left out of the batch's events (an event type that ignores them). */
+  readonly ignoredFields?: readonly string[];
 }
 
 export interface IngestTarget {
@@ -49,7 +51,7 @@ export async function localTarget(dataDir: string, config: TandemConfig): Promis
         if (error instanceof LogOverloadedError || error instanceof DiskFullError) throw new TemporaryFailure(error.message, error instanceof DiskFullError ? 10_000 : 100);
         throw error;
       }));
-      return { accepted: result.accepted, duplicates: result.duplicates, rejected: requestRejections(parsed, result.rejected) };
+      return { accepted: result.accepted, duplicates: result.duplicates, rejected: requestRejections(parsed, result.rejected), ignoredFields: result.ignoredFields };
     },
     close: () => tandem.close(),
   };

@@ -8,7 +8,7 @@
 import { Command, Option } from 'commander';
 import { TandemError } from '../definitions/errors.ts';
 import { API_SCOPES } from '../definitions/server-config.ts';
-import { DEFAULT_URL } from './api-client.ts';
+import { DEFAULT_URL, URL_VARIABLE } from './api-client.ts';
 import { PACKAGE_VERSION } from './package-version.ts';
 import { API_KEYS_VARIABLE } from './server-access.ts';
 import type { DemoOptions } from './commands/demo.ts';
@@ -16,7 +16,7 @@ import type { IngestOptions } from './commands/ingest.ts';
 import type { ServeOptions } from './commands/serve.ts';
 import type { ServerOptions } from './commands/server-commands.ts';
 
-const urlOption = () => new Option('--url <url>', 'URL of a running Tandem server').default(DEFAULT_URL);
+const urlOption = () => new Option('--url <url>', 'URL of a running Tandem server, or its host:port').env(URL_VARIABLE).default(DEFAULT_URL);
 const apiKeyOption = () => new Option('--api-key <key>', 'API key for a server that requires one (prefer TANDEM_API_KEY: arguments show in ps)').env('TANDEM_API_KEY');
 
 function program(): Command {
@@ -84,7 +84,12 @@ clients send them as "Authorization: Bearer <key>". Make one with 'tandem keygen
     .option('--config <file>', 'config for --data')
     .addOption(new Option('--format <format>', 'file format, when the extension does not say').choices(['ndjson', 'csv', 'parquet']))
     .option('--batch-size <n>', 'events per request', '1000')
+    .option('--max-rejects <n>', 'rejected rows allowed before the exit status says failure (1); the rows are read and stored either way', '0')
     .option('--no-progress', 'do not draw a progress bar')
+    .addHelpText('after', `
+A .json file may hold one JSON array of events instead of one event per line.
+Exit status: 0 when every row was stored (or already was), 1 when more rows were rejected than --max-rejects allows
+or the ingest failed.`)
     .action(async (file: string, options: IngestOptions) => (await import('./commands/ingest.ts')).ingest(file, options));
 
   cli.command('batch')

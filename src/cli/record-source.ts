@@ -7,7 +7,7 @@
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import type { Field } from '../definitions/index.ts';
@@ -24,8 +24,8 @@ export interface RecordBatch {
 export interface RecordSource {
   /** `bytes` for NDJSON, `rows` for DuckDB-read files. */
   readonly unit: 'bytes' | 'rows';
-  /** How rejections are located: by file line (NDJSON, CSV) or by row (Parquet). */
-  readonly lineLabel: 'line' | 'row';
+  /** How rejections are located: by file line (NDJSON, CSV), by row (Parquet) or by array element (a JSON array). */
+  readonly lineLabel: 'line' | 'row' | 'element';
   /** The line or row number of the first record (a CSV header takes line 1). */
   readonly firstLine: number;
   readonly total: number;
@@ -51,7 +51,24 @@ export async function openSource(file: string, format: FileFormat, fields?: Read
   } catch {
     throw new CliError(`Cannot read the input file ${file}.`);
   }
-  return format === 'ndjson' ? ndjsonSource(file, size) : await duckdbSource(file, format, fields ?? new Map());
+  if (format === 'ndjson') return (await startsWithBracket(file)) ? await duckdbSource(file, 'array', new Map()) : ndjsonSource(file, size);
+  return await duckdbSource(file, format, fields ?? new Map());
+}
+
+/**
+ * Whether a JSON file holds one array (what the HTTP API also accepts)
+ * rather than one object per line: its first character, past a byte-order
+ * mark and white space, is `[`.
+ */
+async function startsWithBracket(file: string): Promise<boolean> {
+  const handle = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
+    const text = buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+    return text.startsWith('[');
+  } finally {
+    await handle.close();
+  }
 }
 
 /** What a line that is not UTF-8 is rejected with: decoding it would change its text (and its idempotency key) silently. */
@@ -191,22 +208,33 @@ function jsonValue(value: unknown): string {
   }
 }
 
-async function duckdbSource(file: string, format: 'csv' | 'parquet', fields: ReadonlyMap<string, Field>): Promise<RecordSource> {
+/**
+ * What DuckDB reads each format with. A JSON array's elements come as their
+ * own JSON text, untouched (no types guessed), and go on as NDJSON lines do.
+ */
+const DUCKDB_READERS = {
+  csv: `read_csv($1, ${CSV_OPTIONS})`,
+  parquet: 'read_parquet($1)',
+  array: `read_json_objects($1, format = 'array')`,
+} as const;
+
+async function duckdbSource(file: string, format: 'csv' | 'parquet' | 'array', fields: ReadonlyMap<string, Field>): Promise<RecordSource> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   let total: number;
-  const from = format === 'csv' ? `read_csv($1, ${CSV_OPTIONS})` : 'read_parquet($1)';
+  const from = DUCKDB_READERS[format];
   try {
     const count = await connection.runAndReadAll(`SELECT count(*) FROM ${from}`, [file]);
     total = Number(count.getRows()[0]![0]);
   } catch (error) {
     connection.closeSync();
     instance.closeSync();
-    throw new CliError(`DuckDB cannot read ${file} as ${format.toUpperCase()}: ${(error as Error).message.split('\n')[0]}`);
+    const what = format === 'array' ? 'a JSON array' : format.toUpperCase();
+    throw new CliError(`DuckDB cannot read ${file} as ${what}: ${(error as Error).message.split('\n')[0]}`);
   }
   return {
     unit: 'rows',
-    lineLabel: format === 'csv' ? 'line' : 'row',
+    lineLabel: format === 'csv' ? 'line' : format === 'array' ? 'element' : 'row',
     firstLine: format === 'csv' ? 2 : 1,
     total,
     async *batches(batchSize) {
@@ -219,7 +247,7 @@ async function duckdbSource(file: string, format: 'csv' | 'parquet', fields: Rea
         let batch: string[] = [];
         for await (const rows of result.yieldRowsJs()) {
           for (const row of rows) {
-            batch.push(jsonLine(keys, row, readers));
+            batch.push(format === 'array' ? String(row[0]) : jsonLine(keys, row, readers));
             if (batch.length === batchSize) {
               yield { lines: batch, progress: batch.length };
               batch = [];

@@ -59,6 +59,9 @@ export function addBatch(total: IngestResult, batch: IngestResult, start: number
     rejected: rejected.length === 0 ? total.rejected : [...total.rejected, ...rejected],
     firstOffset: total.firstOffset ?? batch.firstOffset,
     lastOffset: batch.lastOffset ?? total.lastOffset,
+    ...(batch.ignoredFields === undefined && total.ignoredFields === undefined
+      ? {}
+      : { ignoredFields: [...new Set([...total.ignoredFields ?? [], ...batch.ignoredFields ?? []])].sort() }),
     ...(batch.position === undefined && total.position === undefined ? {} : { position: laterPosition(total.position, batch.position) }),
   };
 }

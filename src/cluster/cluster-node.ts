@@ -372,9 +372,10 @@ export class ClusterNode implements ServedEngine {
     const validate = this.#validators.get(eventType);
     if (validate === undefined) throw new UnknownEventTypeError(eventType);
     this.#memory.check(this.#speedStats());
-    const { columns, rejected } = validateEvents(this.catalog.eventTypes.get(eventType)!, validate, events);
+    const { columns, rejected, ignoredFields } = validateEvents(this.catalog.eventTypes.get(eventType)!, validate, events);
+    const ignored = ignoredFields.length === 0 ? {} : { ignoredFields };
     const accepted = columns.count;
-    const none = { accepted: 0, duplicates: 0, rejected, firstOffset: null, lastOffset: null };
+    const none = { accepted: 0, duplicates: 0, rejected, ...ignored, firstOffset: null, lastOffset: null };
     if (accepted === 0) return none;
     if (this.#p.schema.needsRecord(eventType)) await this.#p.schema.record(eventType);
     const { position, placement } = await this.#p.log.append(eventType, columns);
@@ -385,7 +386,7 @@ export class ClusterNode implements ServedEngine {
       this.#logger.warn({ position }, 'ingested events were acknowledged but not yet applied on this node; their duplicates are not counted');
     });
     const duplicates = this.#ledger.duplicatesIn(messages.values()) ?? 0;
-    return { accepted, duplicates, rejected, firstOffset: null, lastOffset: null, position };
+    return { accepted, duplicates, rejected, ...ignored, firstOffset: null, lastOffset: null, position };
   }
 
   get #readWaitMs(): number {

@@ -76,7 +76,7 @@ function fieldOf(schema: EventTypeSchema, path: string, name: unknown): Field {
  */
 function compileEventType(path: string, input: unknown, dimensions: ReadonlySet<string>): EventTypeSchema {
   const obj = record(path, input);
-  onlyKeys(path, obj, ['name', 'time', 'idempotencyKey', 'idempotencyWindow', 'fields']);
+  onlyKeys(path, obj, ['name', 'time', 'idempotencyKey', 'idempotencyWindow', 'undeclaredFields', 'fields']);
   const name = checkName(`${path}.name`, obj.name);
   const fieldsObj = record(`${path}.fields`, obj.fields);
   const fieldNames = new NameSpace('field');
@@ -97,7 +97,11 @@ function compileEventType(path: string, input: unknown, dimensions: ReadonlySet<
     }
   }
   const idempotencyWindow = compileIdempotencyWindow(path, obj.idempotencyWindow, idempotencyKey);
-  return Object.freeze({ name, definition: obj as unknown as EventTypeJson, fields, fieldsByName, time, idempotencyKey, idempotencyWindow });
+  const undeclaredFields = obj.undeclaredFields ?? 'reject';
+  if (undeclaredFields !== 'reject' && undeclaredFields !== 'ignore') {
+    invalid(`${path}.undeclaredFields`, `${path}.undeclaredFields must be 'reject' or 'ignore'.`);
+  }
+  return Object.freeze({ name, definition: obj as unknown as EventTypeJson, fields, fieldsByName, time, idempotencyKey, idempotencyWindow, undeclaredFields });
 }
 
 function compileIdempotencyWindow(path: string, value: unknown, key: Field | undefined): number | undefined {

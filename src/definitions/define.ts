@@ -14,6 +14,7 @@ import type {
   FieldsSpec,
   MeasuresSpec,
   TandemConfig,
+  UndeclaredFields,
   ViewDefinition,
   ViewSpec,
 } from './definition-types.ts';
@@ -37,6 +38,8 @@ export function defineEventType<const F extends FieldsSpec, const N extends stri
   readonly time: FieldsOfType<F, 'timestamp'>;
   readonly idempotencyKey?: FieldsOfType<F, 'string'>;
   readonly idempotencyWindow?: number;
+  /** Fields an event has and the type does not declare: `reject` the event (default) or `ignore` them. */
+  readonly undeclaredFields?: UndeclaredFields;
   readonly fields: F;
 }): EventTypeDefinition<F, N> {
   return definition;

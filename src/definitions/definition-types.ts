@@ -187,8 +187,17 @@ export interface EventTypeJson {
   readonly time: string;
   readonly idempotencyKey?: string;
   readonly idempotencyWindow?: number;
+  /** What to do with an event's fields the type does not declare: `reject` the event (the default), or `ignore` the fields and store the rest. */
+  readonly undeclaredFields?: UndeclaredFields;
   readonly fields: FieldsSpec;
 }
+
+/**
+ * What an event type does with fields it does not declare: `reject` refuses
+ * the event, naming the field; `ignore` drops the fields, stores the event,
+ * and the ingest answer lists their names once.
+ */
+export type UndeclaredFields = 'reject' | 'ignore';
 
 /**
  * A view in the JSON form.

@@ -14,9 +14,10 @@ import type { EventTypeSchema, Row } from './schema.ts';
 /**
  * Validates one event and writes its normalized values at position `at` of
  * `columns` (one per field, in field order). Writes nothing if it throws, so
- * a caller can reuse the position for the next event.
+ * a caller can reuse the position for the next event. For an event type
+ * that ignores undeclared fields, their names are added to `ignored`.
  */
-export type ColumnValidator = (raw: unknown, columns: Column[], at: number) => void;
+export type ColumnValidator = (raw: unknown, columns: Column[], at: number, ignored?: Set<string>) => void;
 
 /** Validates one event and returns it as a row: `_offset` (null), then every field in order. */
 export type EventValidator = (raw: unknown) => Row;
@@ -83,7 +84,7 @@ function compiledSource(schema: EventTypeSchema): string {
   return `'use strict';
 const { notAnObject, unknownField, isField } = checks;
 ${names.map((_, i) => `const normalize${i} = normalizers[${i}];`).join('\n')}
-return function validate(raw, columns, at) {
+return function validate(raw, columns, at, ignored) {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) notAnObject(raw);
   const keys = Object.keys(raw);
   ${names.map((_, i) => `let v${i};`).join(' ')}
@@ -94,7 +95,7 @@ return function validate(raw, columns, at) {
     let present = 0;
     ${names.map((name, i) => `const has${i} = isField.call(raw, ${name});\n    if (has${i}) present++;`).join('\n    ')}
     ${names.map((name, i) => `v${i} = normalize${i}(has${i} ? raw[${name}] : undefined);`).join('\n    ')}
-    if (keys.length !== present) unknownField(schema, raw);
+    if (keys.length !== present) unknownField(schema, raw, ignored);
   }
   ${names.map((_, i) => store(i)).join('\n  ')}
 };`;
@@ -102,11 +103,11 @@ return function validate(raw, columns, at) {
 
 /** The same validator, checking field by field with no compiled code. Exported for the test that holds both to the same answers. */
 export function interpretedValidator(schema: EventTypeSchema): ColumnValidator {
-  return (raw, columns, at) => {
+  return (raw, columns, at, ignored) => {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) notAnObject(raw);
     const input = raw as Record<string, unknown>;
     const values = schema.fields.map((field) => normalizeValue(field, isField.call(input, field.name) ? input[field.name] : undefined));
-    unknownField(schema, input);
+    unknownField(schema, input, ignored);
     values.forEach((value, f) => storeValue(columns[f]!, at, value));
   };
 }
@@ -122,8 +123,15 @@ function notAnObject(raw: unknown): never {
   throw new InvalidEventError('', `An event must be a JSON object, not ${describe(raw)}.`);
 }
 
-/** Throws for the first own key the event type does not declare, if any. */
-function unknownField(schema: EventTypeSchema, input: object): void {
+/**
+ * Throws for the first own key the event type does not declare, if any; or,
+ * for a type that ignores them, adds every such key to `ignored`.
+ */
+function unknownField(schema: EventTypeSchema, input: object, ignored: Set<string> | undefined): void {
+  if (schema.undeclaredFields === 'ignore') {
+    for (const key of Object.keys(input)) if (!schema.fieldsByName.has(key)) ignored?.add(key);
+    return;
+  }
   const unknown = Object.keys(input).find((k) => !schema.fieldsByName.has(k));
   if (unknown === undefined) return;
   throw new InvalidEventError(unknown, `Field '${unknown.slice(0, 64)}' is not declared by event type '${schema.name}'.`);

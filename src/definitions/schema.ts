@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { EventTypeJson, ViewJson } from './definition-types.ts';
+import type { EventTypeJson, UndeclaredFields, ViewJson } from './definition-types.ts';
 import type { Field } from './field.ts';
 import type { CompiledFilter } from './filter.ts';
 import type { Granularity } from './granularity.ts';
@@ -30,6 +30,8 @@ export interface EventTypeSchema {
   readonly fieldsByName: ReadonlyMap<string, Field>;
   readonly time: Field;
   readonly idempotencyKey: Field | undefined;
+  /** What the validator does with fields the type does not declare. */
+  readonly undeclaredFields: UndeclaredFields;
   /** How many of the latest stored events of this type are checked for a repeated key; undefined for all. */
   readonly idempotencyWindow: number | undefined;
 }

@@ -28,7 +28,11 @@ export interface TandemOptions {
   readonly dataDir: string;
   /** The definitions, from `defineConfig` or a parsed JSON config. Validated on open. */
   readonly config: TandemConfig | unknown;
-  /** Segment size at which the log rolls over. Default 64 MiB. */
+  /**
+   * Segment size at which the log rolls over. Default 64 MiB; smaller makes
+   * batch cycles cheaper (less left to export at their start) and costs
+   * ingest more background exports.
+   */
   readonly segmentBytes?: number;
   /**
    * Export each segment to the master dataset's Parquet as soon as it rolls
@@ -115,6 +119,12 @@ export interface IngestResult {
   /** How many of the accepted events were already in the log. */
   readonly duplicates: number;
   readonly rejected: readonly RejectedEvent[];
+  /**
+   * Fields some events had and their event type does not declare, left out
+   * of the stored events (for a type with `undeclaredFields: 'ignore'`);
+   * absent when there were none.
+   */
+  readonly ignoredFields?: readonly string[];
   /** Offsets of the events stored by this call, or null if none were. */
   readonly firstOffset: number | null;
   readonly lastOffset: number | null;

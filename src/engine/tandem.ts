@@ -42,6 +42,32 @@ function damagedBatch(error: unknown, logger: EngineLogger): null {
 
 
 /**
+ * DuckDB for the batch layer, and a second instance limited to one thread
+ * for exports to Parquet. Background exports run while ingest does; with all
+ * threads they took both of this machine's cores from it. Threads are a
+ * setting of the instance, not of a connection, hence two instances.
+ */
+interface DuckDbParts {
+  readonly instance: DuckDBInstance;
+  readonly connection: DuckDBConnection;
+  readonly exportInstance: DuckDBInstance;
+  readonly exportConnection: DuckDBConnection;
+}
+
+async function openDuckDb(): Promise<DuckDbParts> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const exportInstance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  return { instance, connection: await instance.connect(), exportInstance, exportConnection: await exportInstance.connect() };
+}
+
+function closeDuckDb(duck: DuckDbParts): void {
+  duck.connection.closeSync();
+  duck.instance.closeSync();
+  duck.exportConnection.closeSync();
+  duck.exportInstance.closeSync();
+}
+
+/**
  * A running Tandem engine. `C` is the config's type: opened with a config
  * from `defineConfig`, queries are checked against its views and rows come
  * back typed; opened with a JSON config (`unknown` or {@link TandemConfig}),
@@ -65,7 +91,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
   readonly #log: EventLog;
   readonly #speed: RealtimeStore;
   readonly #store: VersionStore;
-  readonly #duck: { instance: DuckDBInstance; connection: DuckDBConnection; exportConnection: DuckDBConnection };
+  readonly #duck: DuckDbParts;
   readonly #validators: ReadonlyMap<string, ColumnValidator>;
   readonly #options: TandemOptions;
   readonly #logger: EngineLogger;
@@ -83,7 +109,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
 
   private constructor(parts: {
     catalog: Catalog; log: EventLog; speed: RealtimeStore; store: VersionStore; master: MasterDataset;
-    duck: { instance: DuckDBInstance; connection: DuckDBConnection; exportConnection: DuckDBConnection }; options: TandemOptions; lock: DataDirLock; schema: StoredSchema;
+    duck: DuckDbParts; options: TandemOptions; lock: DataDirLock; schema: StoredSchema;
   }) {
     this.#lock = parts.lock;
     this.#schema = parts.schema;
@@ -182,12 +208,11 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
       onRecovered: (info) => logger.warn(info, 'cut a torn tail off the event log'),
       onEncoderFailed: (err) => logger.warn({ err }, 'the log encoder worker failed; frames are encoded on the main thread from now on'),
     });
-    let duck: { instance: DuckDBInstance; connection: DuckDBConnection; exportConnection: DuckDBConnection } | undefined;
+    let duck: DuckDbParts | undefined;
     let master: MasterDataset | undefined;
     let engine: Tandem | undefined;
     try {
-      const instance = await DuckDBInstance.create(':memory:');
-      duck = { instance, connection: await instance.connect(), exportConnection: await instance.connect() };
+      duck = await openDuckDb();
       master = await LocalMasterDataset.open({
         dir: dirs.master, logDir: dirs.log, catalog, connection: duck.connection, exportConnection: duck.exportConnection,
         onDamagedManifest: (file, reason) => logger.error({ file, reason }, 'a master dataset manifest is damaged; rebuilding it from its Parquet files'),
@@ -202,9 +227,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
       // An open that fails (a damaged file, say) must not leave the log's file or DuckDB open behind it.
       await log.close().catch(() => undefined);
       await master?.close().catch(() => undefined);
-      duck?.connection.closeSync();
-      duck?.exportConnection.closeSync();
-      duck?.instance.closeSync();
+      if (duck !== undefined) closeDuckDb(duck);
       throw error;
     }
   }
@@ -247,9 +270,10 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     const validate = this.#validators.get(eventType);
     if (validate === undefined) throw new UnknownEventTypeError(eventType);
     this.#memory.check(this.#speed.stats());
-    const { columns, rejected } = validateEvents(this.catalog.eventTypes.get(eventType)!, validate, events);
+    const { columns, rejected, ignoredFields } = validateEvents(this.catalog.eventTypes.get(eventType)!, validate, events);
+    const ignored = ignoredFields.length === 0 ? {} : { ignoredFields };
     const accepted = columns.count;
-    if (accepted === 0) return { accepted: 0, duplicates: 0, rejected, firstOffset: null, lastOffset: null };
+    if (accepted === 0) return { accepted: 0, duplicates: 0, rejected, ...ignored, firstOffset: null, lastOffset: null };
     if (this.#schema.needsRecord(eventType)) await this.#schema.record(eventType);
     const outcome = await this.#log.append(eventType, columns);
     const stored = outcome.stored;
@@ -257,6 +281,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
       accepted,
       duplicates: outcome.duplicates.length,
       rejected,
+      ...ignored,
       firstOffset: stored > 0 ? outcome.firstOffset : null,
       lastOffset: stored > 0 ? outcome.firstOffset + stored - 1 : null,
     };
@@ -445,9 +470,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     await this.#batchRun?.catch(() => undefined);
     await this.#log.close();
     await this.#master.close();
-    this.#duck.connection.closeSync();
-    this.#duck.exportConnection.closeSync();
-    this.#duck.instance.closeSync();
+    closeDuckDb(this.#duck);
     await this.#lock.release();
   }
 }

@@ -5,6 +5,8 @@ import type { RejectedEvent } from './engine-types.ts';
 export interface ValidatedEvents {
   readonly columns: EventColumns;
   readonly rejected: RejectedEvent[];
+  /** Names of the fields left out of the events, for an event type that ignores undeclared fields; sorted. */
+  readonly ignoredFields: string[];
 }
 
 /**
@@ -15,15 +17,16 @@ export interface ValidatedEvents {
 export function validateEvents(schema: EventTypeSchema, validate: ColumnValidator, events: readonly unknown[]): ValidatedEvents {
   const columns = emptyColumns(schema.fields, events.length);
   const rejected: RejectedEvent[] = [];
+  const ignored = new Set<string>();
   let accepted = 0;
   for (let i = 0; i < events.length; i++) {
     try {
-      validate(events[i], columns, accepted);
+      validate(events[i], columns, accepted, ignored);
       accepted++;
     } catch (error) {
       if (!(error instanceof InvalidEventError)) throw error;
       rejected.push({ index: i, field: error.field, error: error.message });
     }
   }
-  return { columns: firstEvents(columns, accepted), rejected };
+  return { columns: firstEvents(columns, accepted), rejected, ignoredFields: [...ignored].sort() };
 }

@@ -22,6 +22,18 @@ import { openSynced, syncWrites } from './synced-file.ts';
 import { isDiskFull } from '../util/disk-full.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
 
+/**
+ * 64 MiB. Each segment is exported to Parquet in the background as it rolls
+ * over, so a batch cycle exports only the last, partial one, and smaller
+ * segments make that share smaller: a cycle over 1M new events on 30M took
+ * 1.2 s with 64 MiB and 0.38 s with 16 MiB. But exports running beside
+ * ingest take CPU and disk from it, more often with smaller segments: with
+ * 16 MiB, in-process ingest with an fsync per batch fell from ~0.8M to
+ * ~0.4M events/s. 64 MiB keeps ingest first; `segmentBytes` trades the
+ * other way. docs/benchmarks.md.
+ */
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+
 /** Told, in offset order, of everything the log makes durable. */
 export interface LogListener {
   /** Events `[firstOffset, firstOffset + events.count)` are durable. Called before their appends resolve. */
@@ -53,7 +65,7 @@ export interface EventLogOptions {
   readonly dir: string;
   readonly catalog: Catalog;
   readonly listener: LogListener;
-  /** Segments roll over once they reach this size. Default 64 MiB. */
+  /** Segments roll over once they reach this size. Default {@link DEFAULT_SEGMENT_BYTES}. */
   readonly maxSegmentBytes?: number;
   /**
    * Events that may wait to be made durable (queued or being written) before
@@ -129,7 +141,7 @@ export class LocalEventLog implements EventLog {
     this.#options = options;
     const windows = [...options.catalog.eventTypes.values()].flatMap((e) => (e.idempotencyWindow === undefined ? [] : [[e.name, e.idempotencyWindow] as const]));
     this.keys = new IdempotencyIndex(new Map(windows));
-    this.#maxSegmentBytes = options.maxSegmentBytes ?? 64 * 1024 * 1024;
+    this.#maxSegmentBytes = options.maxSegmentBytes ?? DEFAULT_SEGMENT_BYTES;
     const fields = new Map([...options.catalog.eventTypes.values()].map((e) => [e.name, e.fields] as const));
     this.#encoder = new FrameEncoder({ fields, onWorkerFailed: options.onEncoderFailed });
     this.#sealed = sealed;

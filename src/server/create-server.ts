@@ -128,7 +128,11 @@ export function createServer(options: ServerOptions): TandemServer {
     metrics.duplicates.inc({ event_type: eventType }, result.duplicates);
     metrics.rejected.inc({ event_type: eventType }, rejected.length);
     ingestRate.record(result.accepted);
-    const answer = { accepted: result.accepted, duplicates: result.duplicates, rejected, firstOffset: result.firstOffset, lastOffset: result.lastOffset };
+    const answer = {
+      accepted: result.accepted, duplicates: result.duplicates, rejected,
+      ...(result.ignoredFields === undefined ? {} : { ignoredFields: result.ignoredFields }),
+      firstOffset: result.firstOffset, lastOffset: result.lastOffset,
+    };
     // Cluster mode: the position to send back as a query's `after`, on any node.
     return result.position === undefined ? answer : { ...answer, position: result.position };
   });

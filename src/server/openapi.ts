@@ -149,6 +149,7 @@ export function openApiDocument(catalog: Catalog, version: string, keys: boolean
             accepted: { type: 'integer' }, duplicates: { type: 'integer' }, lastOffset: { type: ['integer', 'null'] }, firstOffset: { type: ['integer', 'null'] },
             position: { type: 'array', items: { type: 'integer' }, description: 'Cluster mode: per partition, the sequence this ingest was acknowledged at; send it as a query\'s `after`.' },
             rejected: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, field: { type: 'string' }, error: { type: 'string' } } } },
+            ignoredFields: { type: 'array', items: { type: 'string' }, description: 'Fields the events had and their type does not declare, left out (event types with undeclaredFields: ignore); absent when none.' },
           },
         },
         Query: QUERY_SCHEMA,

@@ -7,7 +7,7 @@
  * log (its cutoff), and publishing that batch drops exactly the generations
  * below it, whatever the events' timestamps. Segments that roll over for
  * size do not start one: a generation per segment would refill its tables
- * from empty every 64 MiB of log, and make every query merge one table per
+ * from empty every segment of log, and make every query merge one table per
  * segment since the last batch.
  *
  * @module

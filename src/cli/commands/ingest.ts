@@ -5,20 +5,21 @@
  * @module
  */
 import { ApiClient } from '../api-client.ts';
-import { CliError } from '../cli-error.ts';
+import { CliError, TooManyRejectsError } from '../cli-error.ts';
 import { formatSummary, ingestFile } from '../ingest-command.ts';
 import { httpTarget, localTarget } from '../ingest-target.ts';
 import { loadConfig } from '../load-config.ts';
-import { positiveInt } from '../parse-flags.ts';
+import { nonNegativeInt, positiveInt } from '../parse-flags.ts';
 import { detectFormat, openSource } from '../record-source.ts';
 
 export interface IngestOptions {
-  event: string; url: string; apiKey?: string; data?: string; config?: string; format?: string; batchSize: string; progress: boolean;
+  event: string; url: string; apiKey?: string; data?: string; config?: string; format?: string; batchSize: string; maxRejects: string; progress: boolean;
 }
 
 export async function ingest(file: string, options: IngestOptions): Promise<void> {
   const format = detectFormat(file, options.format);
   const batchSize = positiveInt(options.batchSize, '--batch-size');
+  const maxRejects = nonNegativeInt(options.maxRejects, '--max-rejects');
   let target;
   if (options.data !== undefined) {
     if (options.config === undefined) throw new CliError('--data needs --config to know the event types.');
@@ -32,6 +33,7 @@ export async function ingest(file: string, options: IngestOptions): Promise<void
       source, target, eventType: options.event, batchSize, progress: options.progress && process.stderr.isTTY,
     });
     console.log(formatSummary(summary));
+    if (summary.rejected > maxRejects) throw new TooManyRejectsError(summary.rejected, maxRejects);
   } finally {
     await target.close();
   }
