@@ -30,6 +30,12 @@ export interface BatchRunInput {
   /** Told when each view is done, for progress reporting. */
   readonly onViewDone?: (view: string, done: number, total: number) => void;
   /**
+   * When the cycle began (`performance.now()`), if before this call (the
+   * seal and the export): the manifest's duration then covers the whole
+   * cycle, up to publication, so that one run has one duration everywhere.
+   */
+  readonly startedAt?: number;
+  /**
    * An incremental cycle: the published version to build on, and the offset
    * it covers below. `sources` then hold only the offsets in `[from, cutoff)`,
    * and each view's new version is the previous one's files (linked, not
@@ -111,7 +117,7 @@ async function incrementalView(
 
 /** Computes, writes and publishes a new batch version. The old version serves until the publish step. */
 export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
-  const started = performance.now();
+  const started = input.startedAt ?? performance.now();
   const { version, dir } = await input.store.begin();
   const entries: Record<string, BatchViewEntry> = {};
   const tables = new Map<string, AggregateTable[]>();

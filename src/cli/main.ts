@@ -51,6 +51,7 @@ function program(): Command {
     .option('--batch-lease <duration>', 'cluster mode: how long the batch lease lasts unrenewed before another node may take it (default 15s)')
     .option('--read-wait <duration>', 'cluster mode: how long a query with "after" waits for this node to apply it before answering 503 (default 2s)')
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--log-format <format>', 'auto (readable on a terminal, JSON lines otherwise), pretty or json', 'auto')
     .addHelpText('after', `
 API keys come from the config's server.apiKeys and from ${API_KEYS_VARIABLE} (a JSON array of the same entries);
 clients send them as "Authorization: Bearer <key>". Make one with 'tandem keygen'.`)

@@ -6,6 +6,7 @@
  * @module
  */
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { compileConfig, type ApiKey, type ServerLimits, type TandemConfig } from '../definitions/index.ts';
 import { BatchSchedule, createServer, type ConnectionLimits, type TandemServer } from '../server/index.ts';
 import { Tandem, type BatchSummary, type ServedEngine } from '../engine/index.ts';
@@ -36,6 +37,8 @@ export interface RunServerOptions {
   readonly onBatch?: (summary: BatchSummary) => void;
   /** Log level; `silent` for tests. Default `info`. */
   readonly logLevel?: string;
+  /** `json` lines (for log collectors), or `pretty`: one readable, coloured line per entry, for a terminal. Default `json`. */
+  readonly logFormat?: 'json' | 'pretty';
   /** NATS server URLs: run as a node of the cluster the config's `cluster` section describes, instead of embedded. */
   readonly nats?: readonly string[];
   /** This node's name in the cluster (default: host and process id). */
@@ -59,7 +62,7 @@ export interface RunningServer {
 export async function runServer(options: RunServerOptions): Promise<RunningServer> {
   const apiKeys = [...compileConfig(options.config).server.apiKeys, ...(options.extraApiKeys ?? [])];
   checkBindSafety(options.host, apiKeys, options.allowUnauthenticated === true);
-  const logger = pino({ level: options.logLevel ?? 'info' });
+  const logger = createLogger(options.logLevel ?? 'info', options.logFormat ?? 'json');
   const tandem = await openEngine(options, logger);
   const server = createServer({ tandem, logger, limits: options.limits, connections: options.connections, apiKeys, version: PACKAGE_VERSION });
   const schedule = new BatchSchedule(tandem, options.batchEveryMs, logger, options.onBatch);
@@ -83,6 +86,16 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
     return stopping;
   };
   return { url: address.replace('://[::1]', '://localhost'), tandem, server, logger, stop, onStop: (hook) => void hooks.push(hook) };
+}
+
+/**
+ * The server's logger. Pretty output is formatted in this thread, in order
+ * with what the command prints itself (a transport would format it in a
+ * worker, and interleave).
+ */
+function createLogger(level: string, format: 'json' | 'pretty'): Logger {
+  if (format === 'json') return pino({ level });
+  return pino({ level }, pretty({ sync: true, colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
 }
 
 /** The embedded engine, or a cluster node when NATS servers are given (its code and the NATS clients load only then). */

@@ -485,7 +485,7 @@ export class ClusterNode implements ServedEngine {
     const store = new SharedVersionStore(blobs, control, { version, term, cutoffs, ranges: chain }, this.#versionsDir);
     await store.init();
     const result = await runBatch({
-      catalog: this.catalog, connection: this.#p.duck.batch, store, cutoff: NO_CUTOFF, partitionCutoffs: cutoffs, sources,
+      catalog: this.catalog, connection: this.#p.duck.batch, store, cutoff: NO_CUTOFF, partitionCutoffs: cutoffs, sources, startedAt: started,
       onViewDone: (_view, done) => progress({ viewsDone: done }),
     });
     await this.#adopt({ version, cutoffs, term }, { views: result.views, ranges: chain, stale: [] });
@@ -495,7 +495,7 @@ export class ClusterNode implements ServedEngine {
     await store.prune(this.#p.options.keepVersions ?? 3, version).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not prune old batch versions'));
     const summary: BatchSummary = {
       version, cutoff: result.manifest.cutoff, events: [...sources.values()].reduce((n, s) => n + s.events, 0),
-      durationMs: performance.now() - started, exportMs,
+      durationMs: result.manifest.durationMs, exportMs,
       views: viewFigures(result.manifest),
     };
     this.#history.published(summary);

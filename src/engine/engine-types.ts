@@ -149,8 +149,9 @@ export interface BatchSummary {
   readonly cutoff: number;
   /** Events in the master dataset below the cutoff: all of them went into this version. */
   readonly events: number;
+  /** The whole cycle, from sealing the log to publishing the version: the duration status reports for it too. */
   readonly durationMs: number;
-  /** Time spent turning sealed segments into Parquet before computing. */
+  /** Of which: sealing the log and exporting to Parquet what the background had not exported yet. */
   readonly exportMs: number;
   /** `incremental`: the published views plus the events since their cutoff; `full`: every view recomputed from everything. */
   readonly mode?: 'full' | 'incremental';

@@ -389,7 +389,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     await this.#master.verify(cutoff, from);
     const sources = this.#master.sourcesBetween(from, cutoff);
     const result = await runBatch({
-      catalog: this.catalog, connection: this.#duck.connection, store: this.#store, cutoff, sources, previous,
+      catalog: this.catalog, connection: this.#duck.connection, store: this.#store, cutoff, sources, previous, startedAt: started,
       onViewDone: (_view, done) => progress({ viewsDone: done }),
     });
     // Swap the batch view and drop the speed layer's absorbed share in one synchronous step: no query sees both or neither.
@@ -399,7 +399,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     await this.#log.releaseBefore(cutoff);
     await this.#store.prune(this.#options.keepVersions ?? 3, result.manifest.version);
     const summary: BatchSummary = {
-      version: result.manifest.version, cutoff, events: cutoff, durationMs: performance.now() - started, exportMs,
+      version: result.manifest.version, cutoff, events: cutoff, durationMs: result.manifest.durationMs, exportMs,
       mode: result.manifest.mode ?? 'full', inputEvents: [...sources.values()].reduce((n, s) => n + s.events, 0),
       views: viewFigures(result.manifest),
     };

@@ -88,7 +88,8 @@ test('end to end: tandem serve, tandem ingest (NDJSON and Parquet), tandem batch
   const serveArgs = ['serve', '--config', config, '--data', data, '--port', '0', '--batch-every', '1h'];
   let server = await startCli(serveArgs, SERVING);
   try {
-    const ingested = await runCli(['ingest', inputs.ndjson, '--event', 'order', '--url', server.url, '--batch-size', '200']);
+    // The input holds bad lines on purpose: their count is the most rejects allowed.
+    const ingested = await runCli(['ingest', inputs.ndjson, '--event', 'order', '--url', server.url, '--batch-size', '200', '--max-rejects', '1000']);
     assert.equal(ingested.code, 0, ingested.stderr);
     const counts = /^([\d,]+) events read: ([\d,]+) accepted \(([\d,]+) already stored\), ([\d,]+) rejected/.exec(ingested.stdout);
     assert.ok(counts !== null, ingested.stdout);
@@ -115,7 +116,8 @@ test('end to end: tandem serve, tandem ingest (NDJSON and Parquet), tandem batch
 
     const batch = await runCli(['batch', '--url', server.url]);
     assert.equal(batch.code, 0, batch.stderr);
-    assert.match(batch.stdout, /batch v1 published/);
+    const took = /batch v1 published: .*; the cycle took (\d+\.\d\d) s from seal to publish \(export \d+\.\d\d s, views \d+\.\d\d s\)$/m.exec(batch.stdout);
+    assert.ok(took !== null, batch.stdout);
     await checkAnswers(server.url, accepted);
 
     const table = await runCli(['query', '{"view":"by_country_hour","groupBy":["country"],"granularity":"all"}', '--url', server.url]);
@@ -124,6 +126,7 @@ test('end to end: tandem serve, tandem ingest (NDJSON and Parquet), tandem batch
 
     const status = await runCli(['status', '--url', server.url]);
     assert.match(status.stdout, /batch layer\s+v1/);
+    assert.match(status.stdout, new RegExp(`its cycle took ${took[1]!.replace('.', '\\.')} s from seal to publish`), 'one run has one duration');
 
     assert.equal(await server.stop('SIGTERM'), 0, 'graceful shutdown exits 0');
     server = await startCli(serveArgs, SERVING);

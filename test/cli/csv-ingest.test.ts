@@ -211,7 +211,7 @@ test('csv: tandem ingest stores a CSV as its NDJSON twin, in any local time zone
   for (const zone of ['America/New_York', 'Asia/Kolkata', 'UTC']) {
     for (const [format, file] of [['csv', csv], ['ndjson', ndjson]] as const) {
       const dataDir = join(temp.dir, `data-${zone.replace('/', '-')}-${format}`);
-      const result = await runCli(['ingest', file, '--event', 'reading', '--data', dataDir, '--config', configFile, '--no-progress'], { env: { TZ: zone } });
+      const result = await runCli(['ingest', file, '--event', 'reading', '--data', dataDir, '--config', configFile, '--no-progress', '--max-rejects', '300'], { env: { TZ: zone } });
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, new RegExp(`^300 events read: ${accepted} accepted \\(0 already stored\\), ${300 - accepted} rejected`), `${zone} ${format}: ${result.stdout}`);
       const stored = await storedEvents(dataDir);
@@ -239,7 +239,8 @@ test('csv: a bad cell rejects its row alone, with the HTTP API\'s sentence and t
   const configFile = join(temp.dir, 'config.json');
   await writeFile(configFile, JSON.stringify(config));
   const result = await runCli(['ingest', csv, '--event', 'reading', '--data', join(temp.dir, 'bad-data'), '--config', configFile, '--no-progress'], { env: { TZ: 'Asia/Kolkata' } });
-  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.code, 1, 'rows were rejected');
+  assert.equal(result.stderr.trim(), 'tandem: 3 rows were rejected and not stored (see above); pass --max-rejects to accept some rejects.');
   assert.equal(result.stdout.trim().split('\n').slice(1).map((line) => line.trim()).join('\n'), [
     'line 3: Field \'at\' must be an ISO-8601 date-time with a UTC offset from -23:59 to +23:59; got "2024-05-01T12:00:00+99:99".',
     'line 4: Field \'at\' must fall between the years 1900 and 9999.',

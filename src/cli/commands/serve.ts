@@ -11,19 +11,23 @@ import { loadConfig } from '../load-config.ts';
 import { parseDuration, parsePort, positiveInt } from '../parse-flags.ts';
 import { runServer, stopOnSignals } from '../run-server.ts';
 import { environmentApiKeys } from '../server-access.ts';
+import { PACKAGE_VERSION } from '../package-version.ts';
 
 export interface ServeOptions {
   config: string; data: string; port: string; host: string; batchEvery: string; maxPendingEvents: string; maxSpeedKeys: string; maxSpeedBytes: string; logLevel: string;
   bodyLimit?: string; maxLineBytes?: string; maxEventsPerRequest?: string; maxQueryRows?: string; queryTimeout?: string;
   headersTimeout?: string; requestTimeout?: string; keepAliveTimeout?: string; maxConnections?: string; shutdownGrace?: string;
   allowUnauthenticated?: boolean;
+  logFormat: string;
   nats?: string; node?: string; batchLease?: string; readWait?: string;
 }
 
 export async function serve(options: ServeOptions): Promise<void> {
+  const logFormat = chooseLogFormat(options.logFormat);
+  const batchEveryMs = parseDuration(options.batchEvery, '--batch-every');
   const running = await runServer({
     config: await loadConfig(options.config), dataDir: options.data, host: options.host, port: parsePort(options.port),
-    batchEveryMs: parseDuration(options.batchEvery, '--batch-every'), logLevel: options.logLevel,
+    batchEveryMs, logLevel: options.logLevel, logFormat,
     maxPendingEvents: positiveInt(options.maxPendingEvents, '--max-pending-events'),
     maxSpeedKeys: positiveInt(options.maxSpeedKeys, '--max-speed-keys'),
     maxSpeedBytes: positiveInt(options.maxSpeedBytes, '--max-speed-bytes'),
@@ -33,7 +37,36 @@ export async function serve(options: ServeOptions): Promise<void> {
     readWaitMs: options.readWait === undefined ? undefined : parseDuration(options.readWait, '--read-wait'),
   });
   stopOnSignals(running);
+  if (logFormat === 'pretty') console.log(banner(running.url, options, batchEveryMs));
   running.logger.info({ url: running.url }, `Tandem is serving at ${running.url}`);
+}
+
+/** `auto` is readable lines on a terminal and JSON lines otherwise (a log collector, a pipe, a file). */
+function chooseLogFormat(flag: string): 'json' | 'pretty' {
+  if (flag === 'json' || flag === 'pretty') return flag;
+  if (flag !== 'auto') throw new CliError(`--log-format must be auto, pretty or json, not '${flag}'.`);
+  return process.stdout.isTTY ? 'pretty' : 'json';
+}
+
+/** What a person starting the server wants to see first: where it is, and what it runs on. */
+function banner(url: string, options: ServeOptions, batchEveryMs: number): string {
+  const cluster = options.nats === undefined ? '' : `\n  Cluster   node ${options.node ?? '(named by host and process)'} on ${options.nats}`;
+  return [
+    '',
+    `Tandem ${PACKAGE_VERSION} is serving ${options.config} from ${options.data}, with a batch cycle every ${formatDuration(batchEveryMs)}.`,
+    `  Dashboard ${url}/`,
+    `  API       ${url}/v1/status   (OpenAPI at ${url}/openapi.json)`,
+    `  Metrics   ${url}/metrics${cluster}`,
+    `  CLI       export TANDEM_URL=${url}   then: tandem status, tandem query, tandem ingest`,
+    'Press Ctrl+C to stop.',
+    '',
+  ].join('\n');
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 /** `--nats a,b,c`: URLs, each with or without its `nats://` scheme. */

@@ -52,7 +52,7 @@ function formatStatus(s: StatusAnswer): string {
     `master dataset  log end ${n(s.logEnd)} · ${n(s.ingestRate)} events/s · ${s.sealedSegments} sealed segments awaiting batch`,
     s.batch === null
       ? `batch layer     no version yet${s.batchRunning ? ' (first run in progress)' : ''}`
-      : `batch layer     v${s.batch.version} · cutoff ${n(s.batch.cutoff)} · ${(s.batch.ageMs / 1000).toFixed(0)} s old · last run ${(s.batch.durationMs / 1000).toFixed(1)} s${s.batchRunning ? ' · running' : ''}`,
+      : `batch layer     v${s.batch.version} · cutoff ${n(s.batch.cutoff)} · ${(s.batch.ageMs / 1000).toFixed(0)} s old · its cycle took ${(s.batch.durationMs / 1000).toFixed(2)} s from seal to publish${s.batchRunning ? ' · running' : ''}`,
     `speed layer     ${n(s.speed.events)} events · ${n(s.speed.keys)} keys · lag ${n(s.logEnd - (s.batch?.cutoff ?? 0))} offsets behind batch`,
     `process         ${(s.memory.rssBytes / 2 ** 20).toFixed(0)} MiB resident`,
   ].join('\n');
