@@ -138,6 +138,16 @@ function normalizeNumber(field: Field, raw: unknown): number {
   return scaled;
 }
 
+/**
+ * Whether a string holds no lone surrogate: Node 20's native
+ * `String.prototype.isWellFormed`, called through its own type so that
+ * Tandem's sources compile with the `ES2022` lib (Node 20's baseline) as
+ * well as with later ones; the method is ES2024's.
+ */
+export function isWellFormedUnicode(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
 function tooLong(field: Field): string {
   const most = `is longer than ${field.maxLength.toLocaleString('en-US')} characters`;
   return field.maxLength < MAX_STRING_LENGTH ? `${most}, the most it may hold; declare a larger maxLength on the field (up to ${MAX_STRING_LENGTH.toLocaleString('en-US')}) to keep longer values` : most;
@@ -146,7 +156,7 @@ function tooLong(field: Field): string {
 function normalizeString(field: Field, raw: unknown): string {
   if (typeof raw !== 'string') return fail(field, `must be a string, not ${describe(raw)}`);
   if (raw.length > field.maxLength) fail(field, tooLong(field));
-  if (!raw.isWellFormed()) fail(field, 'contains invalid Unicode (a lone surrogate)');
+  if (!isWellFormedUnicode(raw)) fail(field, 'contains invalid Unicode (a lone surrogate)');
   if (raw.includes('\u0000')) fail(field, 'contains a NUL character');
   return raw;
 }
