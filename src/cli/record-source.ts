@@ -139,6 +139,8 @@ type CellReader = (cell: string | null) => string | number | boolean | null | un
 /** Decimal notation, as a spreadsheet writes it: an optional sign, digits with an optional point, an optional exponent. */
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 const INTEGER = /^[+-]?\d+$/;
+/** What the validator reads exactly as a decimal string: an optional minus, digits, an optional fraction. */
+const PLAIN_DECIMAL = /^-?\d+(?:\.\d+)?$/;
 const TRUE = /^(?:true|t|yes|y|1)$/i;
 const FALSE = /^(?:false|f|no|n|0)$/i;
 
@@ -152,7 +154,8 @@ const FALSE = /^(?:false|f|no|n|0)$/i;
  *   empty cell) is the empty string for a required field and null for an
  *   optional one; a quoted empty cell is always the empty string.
  * - number: decimal notation (`19.99`, `-3`, `1e3`, `.5`, spaces around)
- *   becomes a number.
+ *   becomes a number; plain decimals (`19.99`, `-3`) go as text, which the
+ *   validator scales exactly, whatever their digits.
  * - boolean: true/false, t/f, yes/no, y/n, 1/0, in any case (what DuckDB's
  *   BOOLEAN read before).
  * - timestamp: an integer is epoch milliseconds; other text is an ISO-8601
@@ -170,7 +173,8 @@ export function csvCellReader(field: Field | undefined): CellReader {
     case 'string':
       return field.optional ? (cell) => cell ?? undefined : (cell) => cell ?? '';
     case 'number':
-      return typed((text) => (DECIMAL.test(text) ? finite(text) : text));
+      // Plain decimal text goes on as text, which the validator reads exactly; other notations (1e3, .5, +2) as numbers.
+      return typed((text) => (PLAIN_DECIMAL.test(text) ? text : DECIMAL.test(text) ? finite(text) : text));
     case 'boolean':
       return typed((text) => (TRUE.test(text) ? true : FALSE.test(text) ? false : text));
     case 'timestamp':

@@ -196,6 +196,12 @@ export interface EventTypeJson {
  * What an event type does with fields it does not declare: `reject` refuses
  * the event, naming the field; `ignore` drops the fields, stores the event,
  * and the ingest answer lists their names once.
+ *
+ * @example
+ * ```ts
+ * // A CSV export with more columns than the views need: store what is declared.
+ * const payment = defineEventType({ name: 'payment', time: 'at', undeclaredFields: 'ignore', fields: { at: 'timestamp', amount: { type: 'number', scale: 2 } } });
+ * ```
  */
 export type UndeclaredFields = 'reject' | 'ignore';
 

@@ -7,7 +7,7 @@
  */
 import { InvalidEventError } from './errors.ts';
 import { MAX_STRING_LENGTH, type Field } from './field.ts';
-import { maxMagnitude, toScaled } from './scaled-number.ts';
+import { decimalString, maxMagnitude, toScaled } from './scaled-number.ts';
 import type { Value } from './schema.ts';
 
 /**
@@ -104,15 +104,28 @@ export function parseIsoTime(text: string): number {
   return typeof t === 'number' ? t : NaN;
 }
 
+/**
+ * Epoch milliseconds written as text, as CSV exports and some JSON writers
+ * send them: 12 or 13 digits, the years 1973 to 2286. Shorter digit strings
+ * stay refused, as they are ambiguous: a year, a compact date, or epoch
+ * seconds would all be read as some instant in 1970.
+ */
+const EPOCH_MILLIS_TEXT = /^\d{12,13}$/;
+
 function normalizeTimestamp(field: Field, raw: unknown): number {
   let t: number;
   if (typeof raw === 'number') {
     if (!Number.isInteger(raw)) fail(field, 'must be epoch milliseconds (an integer) or an ISO-8601 string');
     t = raw;
+  } else if (typeof raw === 'string' && EPOCH_MILLIS_TEXT.test(raw)) {
+    t = Number(raw);
   } else if (typeof raw === 'string') {
     const parsed = parseIso(raw);
     if (typeof parsed !== 'number') {
       const shown = JSON.stringify(raw.slice(0, 40));
+      if (parsed === 'shape' && /^\d+$/.test(raw)) {
+        fail(field, `must be an ISO-8601 date-time or epoch milliseconds (12 or 13 digits); ${shown} is ambiguous (a year, a compact date or epoch seconds?)`);
+      }
       if (parsed === 'shape') fail(field, `must be an ISO-8601 date-time such as 2024-05-01T12:00:00Z; got ${shown}`);
       if (parsed === 'no such time') fail(field, `must be a real ISO-8601 date-time; ${shown} names a date or time that does not exist`);
       return fail(field, `must be an ISO-8601 date-time with a UTC offset from -23:59 to +23:59; got ${shown}`);
@@ -125,13 +138,42 @@ function normalizeTimestamp(field: Field, raw: unknown): number {
   return t;
 }
 
+/** Why a value is too large for its field, with the bound as exact decimal text (a double would round it). */
+function outOfRange(field: Field): string {
+  return `must be within ±${decimalString(BigInt(Number.MAX_SAFE_INTEGER), field.scale)} at scale ${field.scale}; declare a smaller scale for larger values`;
+}
+
+/** A decimal written as text, exactly: an optional minus, digits, and optional digits after a point. No exponent, no spaces, no plus. */
+const DECIMAL_TEXT = /^(-?)(\d+)(?:\.(\d+))?$/;
+
+/**
+ * The scaled integer of a decimal string, computed from its digits (never
+ * through a double, so `"0.1"` at scale 2 is exactly 10). Digits past the
+ * scale must be zeros; a value beyond the safe range is refused as a number
+ * would be.
+ */
+function scaledFromText(field: Field, text: string): number {
+  const m = DECIMAL_TEXT.exec(text);
+  if (m === null) return fail(field, `must be a number, or a decimal string such as "12.50"; got ${JSON.stringify(text.slice(0, 40))}`);
+  const fraction = m[3] ?? '';
+  if (/[^0]/.test(fraction.slice(field.scale))) fail(field, `has more than ${field.scale} decimal places; declare a larger scale to keep them`);
+  const digits = (m[2]! + fraction.slice(0, field.scale).padEnd(field.scale, '0')).replace(/^0+(?=\d)/, '');
+  const scaled = Number(digits);
+  if (!Number.isSafeInteger(scaled) || digits.length > 16) {
+    fail(field, outOfRange(field));
+  }
+  // -0 is 0: a scaled integer has one zero.
+  return m[1] === '-' && scaled !== 0 ? -scaled : scaled;
+}
+
 function normalizeNumber(field: Field, raw: unknown): number {
+  if (typeof raw === 'string') return scaledFromText(field, raw);
   if (typeof raw !== 'number') return fail(field, `must be a number, not ${describe(raw)}`);
   if (!Number.isFinite(raw)) fail(field, 'must be a finite number');
   const scaled = toScaled(raw, field.scale);
   if (scaled === undefined) {
     if (Math.abs(raw) > maxMagnitude(field.scale)) {
-      fail(field, `must be within ±${maxMagnitude(field.scale)} at scale ${field.scale}; declare a smaller scale for larger values`);
+      fail(field, outOfRange(field));
     }
     fail(field, `has more than ${field.scale} decimal places; declare a larger scale to keep them`);
   }

@@ -59,7 +59,7 @@ test('events - each bad event gets a typed error naming the field', () => {
   assert.equal(validate(good).amount, 1999);
   assert.equal(validate({ ...good, at: '2024-05-01T14:00:00+02:00' }).at, Date.UTC(2024, 4, 1, 12));
   const bad: [Record<string, unknown> | unknown, string, RegExp][] = [
-    [{ ...good, amount: '19.99' }, 'amount', /must be a number/],
+    [{ ...good, amount: '19,99' }, 'amount', /must be a number, or a decimal string/],
     [{ ...good, amount: 19.999 }, 'amount', /more than 2 decimal places/],
     [{ ...good, amount: Infinity }, 'amount', /finite/],
     [{ ...good, amount: 1e300 }, 'amount', /within/],
