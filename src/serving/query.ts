@@ -193,7 +193,9 @@ export type DimensionValue<F extends FieldsSpec, K> = ValueOfType<FieldTypeIn<F,
 /**
  * What an answer row holds for a measure of spec `S` over fields `F`:
  * `count` a number; `sum` a number, or exact decimal text (a string) once the
- * sum is too large for a double to hold exactly; `avg` a number; `min` and
+ * sum is too large for a double to hold exactly; `avg` the exact average
+ * rounded to the field's scale plus 4 decimal places, a number, or decimal
+ * text when a double cannot carry that decimal (16 or more digits); `min` and
  * `max` a number, or an ISO string for a timestamp field; `countDistinct` a
  * number; `quantiles` an object such as `{ p50, p99 }`. `avg`, `min` and
  * `max` are null when the group has no value of their field.
@@ -206,7 +208,7 @@ export type DimensionValue<F extends FieldsSpec, K> = ValueOfType<FieldTypeIn<F,
 export type MeasureResult<F extends FieldsSpec, S> =
   S extends { readonly type: 'count' } ? number
     : S extends { readonly type: 'sum' } ? number | string
-      : S extends { readonly type: 'avg' } ? number | null
+      : S extends { readonly type: 'avg' } ? number | string | null
         : S extends { readonly type: 'min' | 'max'; readonly field: infer K } ? ExtremeResult<FieldTypeIn<F, K>>
           : S extends { readonly type: 'countDistinct' } ? number
             : S extends { readonly type: 'quantiles' } ? QuantileValues

@@ -75,6 +75,20 @@ function quantilesOf(values: readonly number[], asked: readonly number[], unit: 
   }));
 }
 
+/**
+ * The average as the engine promises it: the exact quotient rounded half
+ * away from zero to the field's scale plus 4 places, as a number. Computed
+ * by truncating division and a remainder test, not as the engine does.
+ */
+function roundedAverage(sum: bigint, n: number, scale: number): number {
+  const places = scale + 4;
+  const numerator = sum * 10_000n;
+  let q = numerator / BigInt(n);
+  const remainder = numerator - q * BigInt(n);
+  if (2n * (remainder < 0n ? -remainder : remainder) >= BigInt(n)) q += numerator < 0n ? -1n : 1n;
+  return Number(q) / 10 ** places;
+}
+
 function measureValue(type: string, field: string | undefined, accs: Acc, spec: { readonly quantiles?: readonly number[] }): MeasureValue {
   const cents = field === 'amount';
   switch (type) {
@@ -82,7 +96,7 @@ function measureValue(type: string, field: string | undefined, accs: Acc, spec: 
     case 'quantiles': return quantilesOf(accs.values, spec.quantiles ?? [0.5, 0.9, 0.99], cents ? 100 : 1);
     case 'count': return accs.count;
     case 'sum': return cents ? Number(accs.sum) / 100 : Number(accs.sum);
-    case 'avg': return accs.n === 0 ? null : (cents ? Number(accs.sum) / 100 : Number(accs.sum)) / accs.n;
+    case 'avg': return accs.n === 0 ? null : roundedAverage(accs.sum, accs.n, cents ? 2 : 0);
     case 'min': return accs.min === null ? null : field === 'at' ? new Date(accs.min).toISOString() : cents ? accs.min / 100 : accs.min;
     default: return accs.max === null ? null : field === 'at' ? new Date(accs.max).toISOString() : cents ? accs.max / 100 : accs.max;
   }

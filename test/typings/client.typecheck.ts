@@ -40,7 +40,7 @@ export const dynamicIngest: Promise<IngestResult> = client.ingest(someType, [{ a
 export const byCountry = await client.query({ view: 'by_country_hour', groupBy: ['country'], granularity: 'all', orderBy: [{ measure: 'revenue', desc: true }] });
 assertType<Equal<(typeof byCountry.rows)[number], {
   readonly country: string | null; readonly orders: number; readonly revenue: number | string;
-  readonly smallest: number | null; readonly latest: string | null; readonly basket: number | null;
+  readonly smallest: number | null; readonly latest: string | null; readonly basket: number | string | null;
   readonly devices: number; readonly spread: QuantileValues;
 }>>();
 export const weekly = await client.query({ view: 'by_device_week', groupBy: ['device', 'mobile'], layer: 'speed' });
@@ -49,7 +49,7 @@ assertType<Equal<(typeof weekly.rows)[number], {
   readonly orders: number; readonly items: number | string; readonly biggest: number | null;
 }>>();
 export const monthly = await client.query({ view: 'by_country_minute', groupBy: ['qty'], granularity: 'month', where: { qty: [1, 2], country: 'DE' } });
-assertType<Equal<(typeof monthly.rows)[number], { readonly qty: number | null; readonly time: string; readonly orders: number; readonly basket: number | null }>>();
+assertType<Equal<(typeof monthly.rows)[number], { readonly qty: number | null; readonly time: string; readonly orders: number; readonly basket: number | string | null }>>();
 // @ts-expect-error: a misspelt view
 await client.query({ view: 'by_country_hr' });
 // @ts-expect-error: a misspelt dimension in groupBy

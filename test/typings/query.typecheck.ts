@@ -57,11 +57,11 @@ assertType<Equal<typeof tandem, Tandem<Config>>>();
 const byCountry = await tandem.query({ view: 'revenue_by_country', groupBy: ['country', 'qty'], granularity: 'all' });
 assertType<Equal<(typeof byCountry.rows)[number], {
   readonly country: string | null; readonly qty: number | null;
-  readonly orders: number; readonly revenue: number | string; readonly basket: number | null; readonly largest: number | null; readonly latest: string | null;
+  readonly orders: number; readonly revenue: number | string; readonly basket: number | string | null; readonly largest: number | null; readonly latest: string | null;
 }>>();
 export const hourly = await tandem.query({ view: 'revenue_by_country', where: { mobile: true, country: ['DE', 'FR'] }, orderBy: [{ measure: 'revenue', desc: true }], limit: 3 });
 assertType<Equal<(typeof hourly.rows)[number], {
-  readonly time: string; readonly orders: number; readonly revenue: number | string; readonly basket: number | null; readonly largest: number | null; readonly latest: string | null;
+  readonly time: string; readonly orders: number; readonly revenue: number | string; readonly basket: number | string | null; readonly largest: number | null; readonly latest: string | null;
 }>>();
 export const daily = await tandem.query({ view: 'revenue_by_country', granularity: 'day', groupBy: ['mobile'] });
 assertType<Equal<(typeof daily.rows)[number]['time'], string>>();

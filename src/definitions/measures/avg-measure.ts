@@ -1,4 +1,4 @@
-import { addScaled, powerOfTen, type ScaledInt } from '../scaled-number.ts';
+import { addScaled, decimalString, type ScaledInt } from '../scaled-number.ts';
 import { addInto, grownFloat64, mergeEach, sqlToNumber, type Measure, type StateColumn } from './measure.ts';
 import { decodeScaled, encodeScaled, ScaledSumColumn, scaledFromSql } from './sum-measure.ts';
 
@@ -55,12 +55,41 @@ class AvgColumn implements StateColumn<AvgState> {
   }
 }
 
+/** Decimal places an average has beyond its field's scale. */
+export const AVERAGE_EXTRA_DIGITS = 4;
+
+/**
+ * The average of `count` values whose exact sum is `sum` (scaled by 10^scale),
+ * rounded once, half away from zero, to `scale + 4` decimal places: 4569.69
+ * over 10 is 456.969, where dividing doubles gave 456.96899999999994. It is
+ * a number when the double prints as that decimal (JSON carries it exactly),
+ * else the decimal as text, as a sum too large for a double is.
+ */
+export function averageResult(sum: ScaledInt, count: number, scale: number): number | string {
+  const numerator = BigInt(sum) * 10n ** BigInt(AVERAGE_EXTRA_DIGITS);
+  const divisor = BigInt(count);
+  const magnitude = numerator < 0n ? -numerator : numerator;
+  const rounded = (2n * magnitude + divisor) / (2n * divisor);
+  const text = trimZeros(decimalString(numerator < 0n ? -rounded : rounded, scale + AVERAGE_EXTRA_DIGITS));
+  const value = Number(text);
+  // A tiny average prints in exponent form (1e-7); its fixed form is what to compare.
+  const shortest = String(value);
+  const plain = shortest.includes('e') ? trimZeros(value.toFixed(scale + AVERAGE_EXTRA_DIGITS)) : shortest;
+  return plain === text ? value : text;
+}
+
+/** `12.3400` → `12.34`, `5.0000` → `5`, `-0.0000` → `0`. */
+function trimZeros(text: string): string {
+  const trimmed = text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+  return trimmed === '-0' ? '0' : trimmed;
+}
+
 /**
  * `avg` of a number field. The state keeps the exact sum and the count, and the
- * division happens only in `result`, so both layers give the same double.
+ * division happens only in `result`, rounded once (see {@link averageResult}),
+ * so both layers give the same answer, exactly.
  */
 export function avgMeasure(scale: number): Measure<AvgState> {
-  const p = powerOfTen(scale);
   return {
     type: 'avg',
     empty: () => ({ sum: 0, count: 0 }),
@@ -75,7 +104,7 @@ export function avgMeasure(scale: number): Measure<AvgState> {
       into.count += from.count;
       return into;
     },
-    result: (state) => (state.count === 0 ? null : Number(state.sum) / p / state.count),
+    result: (state) => (state.count === 0 ? null : averageResult(state.sum, state.count, scale)),
     encode: (state) => [encodeScaled(state.sum), state.count],
     decode(encoded) {
       const [sum, count] = encoded as readonly [string | number, number];
