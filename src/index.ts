@@ -36,7 +36,7 @@ export type {
 // Queries and their answers.
 export type {
   Query, QueryResult, QueryRow, QueryMeta, Layer, DimensionInput, QueryLimits,
-  ViewQuery, QueryRowOf, DynamicQuery, DimensionName, MeasureName, QueryGranularityFor,
+  ViewQuery, QueryRowOf, DynamicQuery, DimensionName, MeasureName, QueryGranularityFor, OrderBy,
 } from './serving/index.ts';
 
 // Errors: one class per failure mode, each with a stable `code` and the field or file at fault.

@@ -50,6 +50,6 @@ export type {
 export type { MeasureValue } from '../definitions/measures/measure.ts';
 export type { BatchSummary, EngineStatus, IngestResult, RejectedEvent } from '../engine/engine-types.ts';
 export type {
-  DimensionName, DimensionValue, DynamicQuery, Layer, MeasureName, MeasureResult, Query, QueryGranularityFor, QueryMeta, QueryResult, QueryRow, QueryRowOf,
+  DimensionName, DimensionValue, DynamicQuery, Layer, MeasureName, MeasureResult, OrderBy, Query, QueryGranularityFor, QueryMeta, QueryResult, QueryRow, QueryRowOf,
   ViewQuery, WhereOf,
 } from '../serving/query.ts';

@@ -37,7 +37,17 @@ const QUERY_SCHEMA = {
     where: { type: 'object', additionalProperties: true, description: 'Dimension → value or array of values.' },
     groupBy: { type: 'array', items: { type: 'string' }, uniqueItems: true, description: 'Each dimension at most once.' },
     granularity: { enum: ['minute', 'hour', 'day', 'week', 'month', 'all'] },
-    orderBy: { type: 'array', items: { type: 'object', required: ['measure'], properties: { measure: { type: 'string' }, desc: { type: 'boolean' } } }, description: 'Each measure at most once.' },
+    orderBy: {
+      type: 'array',
+      items: {
+        oneOf: [
+          { type: 'object', required: ['measure'], properties: { measure: { type: 'string' }, desc: { type: 'boolean' }, quantile: { type: 'number', minimum: 0, maximum: 1 } } },
+          { type: 'object', required: ['dimension'], properties: { dimension: { type: 'string', description: 'A dimension in groupBy.' }, desc: { type: 'boolean' } } },
+          { type: 'object', required: ['time'], properties: { time: { const: true }, desc: { type: 'boolean' } } },
+        ],
+      },
+      description: 'Keys in order: measures, grouped dimensions and the time bucket, each at most once; ascending unless desc, nulls last.',
+    },
     limit: { type: 'integer', minimum: 1 },
     layer: { enum: ['merged', 'batch', 'speed'] },
     states: { type: 'boolean', description: 'Answer each countDistinct and quantiles measure with its state ({ type, format, state: base64, and its parameters }) instead of its estimate, so that states of several answers can be merged.' },

@@ -9,7 +9,7 @@ import { bucketStart, fromScaled, nextBucket, SHORTEST_BUCKET_MS, type MeasureSc
 import { AggregateTable, seriesKey, type States } from '../aggregates/index.ts';
 import { LargeMap } from '../util/large-map.ts';
 import type { QueryBudget } from './query-budget.ts';
-import type { QueryPlan } from './query-plan.ts';
+import type { OrderKey, QueryPlan } from './query-plan.ts';
 import type { DimensionInput, QueryRow } from './query.ts';
 
 interface Group {
@@ -215,16 +215,39 @@ interface RowOrder<T> {
 
 const FINISHED_ORDER: RowOrder<Finished> = { key: (row, k) => row.keys[k]!, time: (row) => row.group.time, dims: (row) => row.group.dims };
 
-/** The answer's order; each comparison is charged to the budget, so a sort of many rows is stopped at the deadline. */
+/** One orderBy key's comparison of two rows; nulls last whichever the direction. */
+function compareOn<T>(o: OrderKey, k: number, order: RowOrder<T>, a: T, b: T): number {
+  let x: MeasureValue | Value;
+  let y: MeasureValue | Value;
+  let c: number;
+  if (o.kind === 'measure') {
+    x = order.key(a, k);
+    y = order.key(b, k);
+    c = compareMeasures(x, y);
+  } else if (o.kind === 'dimension') {
+    x = order.dims(a)[o.index]!;
+    y = order.dims(b)[o.index]!;
+    c = compareDimensions(x, y);
+  } else {
+    x = order.time(a);
+    y = order.time(b);
+    c = x - y;
+  }
+  return o.desc && x !== null && y !== null ? -c : c;
+}
+
+/**
+ * The answer's order: the orderBy keys, then time and the grouped
+ * dimensions ascending, so that equal keys come in one stable order. Each
+ * comparison is charged to the budget, so a sort of many rows is stopped at
+ * the deadline.
+ */
 function comparator<T>(plan: QueryPlan, budget: QueryBudget, order: RowOrder<T>): (a: T, b: T) => number {
   return (a, b) => {
     budget.spend();
     for (let k = 0; k < plan.orderBy.length; k++) {
-      const o = plan.orderBy[k]!;
-      const x = order.key(a, k);
-      const y = order.key(b, k);
-      const c = compareMeasures(x, y);
-      if (c !== 0) return o.desc && x !== null && y !== null ? -c : c;
+      const c = compareOn(plan.orderBy[k]!, k, order, a, b);
+      if (c !== 0) return c;
     }
     const t = order.time(a) - order.time(b);
     if (t !== 0) return t;
@@ -346,14 +369,14 @@ export function executeQuery(plan: QueryPlan, tables: readonly (AggregateTable |
   const finished = groups.map((group) => {
     budget.spend();
     const results = measures.map((m, i) => resultOf(plan, m, i, group.states[i]));
-    const keys = plan.orderBy.map((o) => (o.quantile === undefined ? results[o.index]! : orderKey(plan, o, group.states[o.index])));
+    const keys = plan.orderBy.map((o) => (o.kind !== 'measure' ? null : o.quantile === undefined ? results[o.index]! : orderKey(plan, o, group.states[o.index])));
     return { group, results, keys };
   });
   return firstInOrder(plan, finished, comparator(plan, budget, FINISHED_ORDER)).map((f) => toRow(plan, f));
 }
 
 /** What an orderBy entry sorts a group by, from the state of the measure it names. */
-function orderKey(plan: QueryPlan, order: QueryPlan['orderBy'][number], state: unknown): MeasureValue {
+function orderKey(plan: QueryPlan, order: Extract<OrderKey, { kind: 'measure' }>, state: unknown): MeasureValue {
   const measure = plan.view.measures[order.index]!;
   return order.quantile === undefined ? resultOf(plan, measure, order.index, state) : measure.monoid.resultFor!(state, [order.quantile]);
 }
@@ -370,8 +393,9 @@ function wideRows(plan: QueryPlan, wide: WideGroups, budget: QueryBudget): Query
   budget.checkRows(Math.min(ids.length, plan.limit));
   budget.spend(ids.length);
   const keys = plan.orderBy.map((o) => {
+    const out = new Array<MeasureValue>(o.kind === 'measure' ? wide.dims.length : 0);
+    if (o.kind !== 'measure') return out;
     const column = wide.columns[o.index]!;
-    const out = new Array<MeasureValue>(wide.dims.length);
     for (const g of ids) out[g] = orderKey(plan, o, column.get(g));
     return out;
   });

@@ -13,6 +13,16 @@ import { InvalidQueryError, UnknownDimensionError, UnknownMeasureError, UnknownV
 import { QueryBudget } from './query-budget.ts';
 import { LAYERS, type DimensionInput, type Layer, type Query } from './query.ts';
 
+/**
+ * One key of the answer's order: a measure's result (or one of its
+ * quantiles), a grouped dimension (`index` is its place in `groupBy`), or
+ * the time bucket. Nulls sort last either way.
+ */
+export type OrderKey =
+  | { readonly kind: 'measure'; readonly index: number; readonly desc: boolean; readonly quantile: number | undefined }
+  | { readonly kind: 'dimension'; readonly index: number; readonly desc: boolean }
+  | { readonly kind: 'time'; readonly desc: boolean };
+
 export interface QueryPlan {
   readonly view: ViewSchema;
   readonly from: number;
@@ -22,7 +32,7 @@ export interface QueryPlan {
   readonly pinned: readonly Value[] | undefined;
   readonly groupBy: readonly number[];
   readonly granularity: QueryGranularity;
-  readonly orderBy: readonly { readonly index: number; readonly desc: boolean; readonly quantile: number | undefined }[];
+  readonly orderBy: readonly OrderKey[];
   /** Per `quantiles` measure (by index), the quantiles the query asks for instead of the defined ones. */
   readonly quantiles: ReadonlyMap<number, readonly number[]>;
   readonly limit: number;
@@ -131,21 +141,56 @@ function planGranularity(view: ViewSchema, raw: unknown): QueryGranularity {
   return raw as QueryGranularity;
 }
 
-function planOrderBy(view: ViewSchema, raw: unknown): QueryPlan['orderBy'] {
+const ORDER_SHAPE = "an object naming a measure, a grouped dimension or the time: { measure: 'revenue', desc: true }, { dimension: 'country' } or { time: true }";
+
+/**
+ * The answer's order: measures, grouped dimensions and the time bucket, each
+ * at most once, ascending unless `desc`. A dimension must be grouped by and
+ * the time must be a bucket (not `all`), or the rows would not hold them.
+ */
+function planOrderBy(view: ViewSchema, raw: unknown, groupBy: readonly number[], granularity: QueryGranularity): QueryPlan['orderBy'] {
   if (raw === undefined) return [];
-  if (!Array.isArray(raw)) fail('orderBy', 'orderBy must be an array of { measure, desc }.');
-  return uniqueList('orderBy', raw, view.measures, 'measure', (o, i) => {
-    const measure = (o as { measure?: unknown })?.measure;
-    const index = view.measures.findIndex((m) => m.name === measure);
-    if (index === -1) throw new UnknownMeasureError(`orderBy[${i}].measure`, String(measure), view.name);
-    const desc = (o as { desc?: unknown }).desc ?? false;
-    if (typeof desc !== 'boolean') fail(`orderBy[${i}].desc`, `orderBy[${i}].desc must be true or false.`);
-    const quantile = (o as { quantile?: unknown }).quantile;
-    if (quantile !== undefined && (view.measures[index]!.type !== 'quantiles' || !isQuantile(quantile))) {
-      fail(`orderBy[${i}].quantile`, `orderBy[${i}].quantile must be a number from 0 to 1, on a quantiles measure.`);
-    }
-    return { index, value: { index, desc, quantile: quantile as number | undefined } };
+  if (!Array.isArray(raw)) fail('orderBy', `orderBy must be an array, each entry ${ORDER_SHAPE}.`);
+  const seen = new Set<string>();
+  return raw.map((entry: unknown, i): OrderKey => {
+    const at = `orderBy[${i}]`;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail(at, `${at} must be ${ORDER_SHAPE}.`);
+    const o = entry as { measure?: unknown; dimension?: unknown; time?: unknown; desc?: unknown; quantile?: unknown };
+    const named = (['measure', 'dimension', 'time'] as const).filter((k) => o[k] !== undefined);
+    if (named.length !== 1) fail(at, `${at} must be ${ORDER_SHAPE}, naming exactly one of them.`);
+    const desc = o.desc ?? false;
+    if (typeof desc !== 'boolean') fail(`${at}.desc`, `${at}.desc must be true or false.`);
+    if (o.quantile !== undefined && named[0] !== 'measure') fail(`${at}.quantile`, `${at}.quantile must be a number from 0 to 1, on a quantiles measure.`);
+    const key = orderKeyOf(view, at, named[0]!, o, desc, groupBy, granularity);
+    const id = key.kind === 'time' ? 'time' : `${key.kind}:${key.index}`;
+    if (seen.has(id)) fail(at, `${at} orders by ${key.kind === 'time' ? 'the time' : `${key.kind} '${key.kind === 'measure' ? view.measures[key.index]!.name : view.dimensions[groupBy[key.index]!]!.name}'`} a second time; name each at most once.`);
+    seen.add(id);
+    return key;
   });
+}
+
+function orderKeyOf(
+  view: ViewSchema, at: string, kind: 'measure' | 'dimension' | 'time',
+  o: { measure?: unknown; dimension?: unknown; time?: unknown; quantile?: unknown }, desc: boolean,
+  groupBy: readonly number[], granularity: QueryGranularity,
+): OrderKey {
+  if (kind === 'time') {
+    if (o.time !== true) fail(`${at}.time`, `${at}.time must be true, as in { time: true, desc: true }.`);
+    if (granularity === 'all') fail(`${at}.time`, `${at} orders by the time, but granularity 'all' leaves no time bucket in the rows; pick a granularity.`);
+    return { kind, desc };
+  }
+  if (kind === 'dimension') {
+    const dimension = dimensionIndex(view, `${at}.dimension`, o.dimension);
+    const index = groupBy.indexOf(dimension);
+    if (index === -1) fail(`${at}.dimension`, `${at} orders by dimension '${view.dimensions[dimension]!.name}', which is not in groupBy; group by it too.`);
+    return { kind, index, desc };
+  }
+  const index = view.measures.findIndex((m) => m.name === o.measure);
+  if (index === -1) throw new UnknownMeasureError(`${at}.measure`, String(o.measure), view.name);
+  if (o.quantile !== undefined && (view.measures[index]!.type !== 'quantiles' || !isQuantile(o.quantile))) {
+    fail(`${at}.quantile`, `${at}.quantile must be a number from 0 to 1, on a quantiles measure.`);
+  }
+  return { kind, index, desc, quantile: o.quantile as number | undefined };
 }
 
 function planLimit(raw: unknown): number {
@@ -214,12 +259,12 @@ export function planQuery(catalog: Catalog, query: Query, budget = new QueryBudg
   const to = query.to === undefined ? Number.POSITIVE_INFINITY : time('to', query.to);
   const where = planWhere(view, query.where, budget);
   const groupBy = planGroupBy(view, query.groupBy);
+  const granularity = planGranularity(view, query.granularity);
   const layer = query.layer ?? 'merged';
   if (!LAYERS.includes(layer)) fail('layer', `layer must be one of ${LAYERS.join(', ')}.`);
   return {
-    view, from, to, where, pinned: exactSeries(view, where), groupBy,
-    granularity: planGranularity(view, query.granularity),
-    orderBy: planOrderBy(view, query.orderBy), limit: planLimit(query.limit), layer, after: planAfter(query.after),
+    view, from, to, where, pinned: exactSeries(view, where), groupBy, granularity,
+    orderBy: planOrderBy(view, query.orderBy, groupBy, granularity), limit: planLimit(query.limit), layer, after: planAfter(query.after),
     states: planStates(query.states), quantiles: planQuantiles(view, query.quantiles),
   };
 }

@@ -58,8 +58,13 @@ export interface Query {
   readonly groupBy?: readonly string[];
   /** The view's granularity or a coarser one, or `all`. Default: the view's. */
   readonly granularity?: QueryGranularity;
-  /** Measures to sort by; a `quantiles` measure by its first quantile, or by `quantile`. */
-  readonly orderBy?: readonly { readonly measure: string; readonly desc?: boolean; readonly quantile?: number }[];
+  /**
+   * Keys to sort by, in order: measures (a `quantiles` measure by its first
+   * quantile, or by `quantile`), grouped dimensions, and the time bucket;
+   * ascending unless `desc`, nulls last. Rows that tie on every key come in
+   * time, then dimension order.
+   */
+  readonly orderBy?: readonly OrderBy[];
   readonly limit?: number;
   /** `merged` (default) answers from both layers; `batch` or `speed` from one alone. */
   readonly layer?: Layer;
@@ -169,6 +174,20 @@ export type QueryGranularityFor<G extends Granularity> =
 export type DimensionName<C extends TandemConfig, N extends string> = ViewOf<C, N>['dimensions'][number];
 
 /**
+ * One key of a query's order: a measure, a dimension the query groups by,
+ * or the time bucket; ascending unless `desc`.
+ *
+ * @example
+ * ```ts
+ * const order: OrderBy[] = [{ measure: 'revenue', desc: true }, { dimension: 'country' }, { time: true, desc: true }];
+ * ```
+ */
+export type OrderBy<M extends string = string, D extends string = string> =
+  | { readonly measure: M; readonly desc?: boolean; readonly quantile?: number }
+  | { readonly dimension: D; readonly desc?: boolean }
+  | { readonly time: true; readonly desc?: boolean };
+
+/**
  * The names of view `N`'s measures in config `C` (of every view in `N`, when it is a union).
  *
  * @example
@@ -262,7 +281,7 @@ export interface ViewQuery<
   readonly groupBy?: D;
   /** The view's granularity or a coarser one, or `all`. Default: the view's (`all` for a view without time). */
   readonly granularity?: G;
-  readonly orderBy?: readonly { readonly measure: MeasureName<C, N>; readonly desc?: boolean; readonly quantile?: number }[];
+  readonly orderBy?: readonly OrderBy<MeasureName<C, N>, D[number]>[];
   readonly limit?: number;
   /** `merged` (default) answers from both layers; `batch` or `speed` from one alone. */
   readonly layer?: Layer;

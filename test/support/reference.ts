@@ -175,8 +175,10 @@ function limitRows(rows: QueryRow[], query: Query): QueryRow[] {
   const keys = ['time', ...(query.groupBy ?? [])];
   rows.sort((a, b) => {
     for (const o of query.orderBy ?? []) {
-      const c = compareCells(a[o.measure], b[o.measure]);
-      if (c !== 0) return o.desc && a[o.measure] !== null && b[o.measure] !== null ? -c : c;
+      // The column a key reads: a measure's, a dimension's, or the time bucket's (ISO text sorts as time does).
+      const column = 'measure' in o ? o.measure : 'dimension' in o ? o.dimension : 'time';
+      const c = compareCells(a[column], b[column]);
+      if (c !== 0) return o.desc && a[column] !== null && b[column] !== null ? -c : c;
     }
     for (const k of keys) {
       const c = compareCells(a[k], b[k]);
