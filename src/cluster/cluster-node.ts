@@ -32,7 +32,7 @@ import { validateEvents } from '../engine/validate-events.ts';
 import { SpeedMemoryGuard } from '../engine/speed-memory-guard.ts';
 import { BatchHistory, viewFigures } from '../engine/batch-history.ts';
 import { LogClosedError, type StoredTypes } from '../log/index.ts';
-import { executeQuery, InvalidQueryError, isWide, planQuery, QueryBudget, type Query, type QueryLimits, type QueryResult, type TableSpan } from '../serving/index.ts';
+import { executeQuery, InvalidQueryError, isWide, partialBuckets, planQuery, QueryBudget, type Query, type QueryLimits, type QueryResult, type TableSpan } from '../serving/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
 import { BatchControl, type ControlRecord, type PublishedBatch } from './batch-control.ts';
 import { ClusterLog, connectNats } from './cluster-log.ts';
@@ -425,6 +425,7 @@ export class ClusterNode implements ServedEngine {
         logEnd: applied.reduce((a, b) => a + b, 0),
         batchAgeMs: manifest === undefined ? null : Date.now() - Date.parse(manifest.createdAt),
         layer: plan.layer,
+        partialBuckets: partialBuckets(plan),
         applied,
         batchCutoffs: this.#version?.cutoffs ?? new Array<number>(applied.length).fill(0),
       },

@@ -14,7 +14,7 @@ import { SpeedLayer, type RealtimeStore } from '../speed/index.ts';
 import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, TandemOptions } from './engine-types.ts';
 import type { BatchManifest } from '../batch/index.ts';
 import {
-  executeQuery, isWide, planQuery, QueryBudget,
+  executeQuery, isWide, partialBuckets, planQuery, QueryBudget,
   type DimensionName, type DynamicQuery, type Query, type QueryGranularityFor, type QueryLimits, type QueryResult, type QueryRowOf, type TableSpan, type ViewQuery,
 } from '../serving/index.ts';
 import { DataDirLock } from './data-dir-lock.ts';
@@ -324,6 +324,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
         logEnd: this.#log.end,
         batchAgeMs: manifest === undefined ? null : Date.now() - Date.parse(manifest.createdAt),
         layer: plan.layer,
+        partialBuckets: partialBuckets(plan),
       },
     };
   }

@@ -60,6 +60,7 @@ const META_SCHEMA = {
   properties: {
     batchVersion: { type: ['integer', 'null'] }, batchCutoff: { type: 'integer' }, logEnd: { type: 'integer' },
     batchAgeMs: { type: ['number', 'null'] }, layer: { enum: ['merged', 'batch', 'speed'] },
+    partialBuckets: { type: 'array', items: { type: 'string', format: 'date-time' }, description: 'Time buckets the range cuts (only part of their view buckets are in range).' },
     applied: { type: 'array', items: { type: 'integer' }, description: 'Cluster mode: per partition, the last sequence this node has applied.' },
     batchCutoffs: { type: 'array', items: { type: 'integer' }, description: 'Cluster mode: per partition, the batch version\'s cutoff.' },
   },

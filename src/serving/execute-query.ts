@@ -406,3 +406,20 @@ function wideRows(plan: QueryPlan, wide: WideGroups, budget: QueryBudget): Query
     return toRow(plan, { group: { dims: wide.dims[g]!, time: 0, states }, results, keys: [] });
   });
 }
+
+/**
+ * The time buckets of an answer that its range cuts: rolled up to a coarser
+ * granularity than the view's, a range that starts or ends inside a bucket
+ * (a day from 10:00) fills that bucket only with the view's buckets in the
+ * range. ISO starts, at most the first and the last; empty when the range
+ * falls on the answer's bucket boundaries.
+ */
+export function partialBuckets(plan: QueryPlan): string[] {
+  const granularity = plan.granularity;
+  if (granularity === 'all' || granularity === plan.view.granularity) return [];
+  const cut = new Set<number>();
+  for (const bound of [plan.from, plan.to]) {
+    if (Number.isFinite(bound) && bucketStart(granularity, bound) !== bound) cut.add(bucketStart(granularity, bound));
+  }
+  return [...cut].map((t) => new Date(t).toISOString());
+}

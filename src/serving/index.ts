@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { executeQuery, isWide, readsWholeDays, type TableSpan } from './execute-query.ts';
+export { executeQuery, isWide, partialBuckets, readsWholeDays, type TableSpan } from './execute-query.ts';
 export { planQuery, type QueryPlan } from './query-plan.ts';
 export { QueryBudget, type QueryLimits } from './query-budget.ts';
 export type * from './query.ts';

@@ -116,6 +116,12 @@ export interface QueryMeta {
   /** How old the batch view is, or null before the first batch. */
   readonly batchAgeMs: number | null;
   readonly layer: Layer;
+  /**
+   * Time buckets (their ISO starts) that the range cuts: rolled up to a
+   * coarser granularity than the view's, a range from 10:00 makes its first
+   * day partial. Empty when the range falls on bucket boundaries.
+   */
+  readonly partialBuckets: readonly string[];
   /** Cluster mode: per partition, the last stream sequence this node has applied. */
   readonly applied?: readonly number[];
   /** Cluster mode: per partition, the batch version's cutoff (sequences below it are in the batch view). */

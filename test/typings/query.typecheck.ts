@@ -138,3 +138,8 @@ await literalEngine.query({ view: 'pages', groupBy: ['pag'] });
 await tandem.query({ view: 'revenue_by_country', from: '2024-05-01T00:00:00Z', to: Date.UTC(2024, 4, 2) });
 // @ts-expect-error: 'totals' has no time buckets
 await tandem.query({ view: 'totals', from: '2024-05-01T00:00:00Z' });
+
+// orderBy takes measures, the dimensions the query groups by, and the time.
+export const byDimension = await tandem.query({ view: 'revenue_by_country', groupBy: ['country'], orderBy: [{ dimension: 'country', desc: true }, { time: true }, { measure: 'orders' }] });
+// @ts-expect-error: a dimension the query does not group by
+await tandem.query({ view: 'revenue_by_country', groupBy: ['country'], orderBy: [{ dimension: 'qty' }] });
