@@ -1,13 +1,11 @@
 /**
- * Feeds the demo server: a week of history at start, then live traffic
+ * Feeds the demo server: a growing history at start, then live traffic
  * through the server's own HTTP routes (so metrics and rates count it).
  *
  * @module
  */
 import { ShopGenerator, type ShopEvents } from '../demo/index.ts';
 import type { TandemServer } from '../server/index.ts';
-
-const DAY = 86_400_000;
 
 export class DemoTraffic {
   // Seeded from the clock: a restarted demo sends new ids, not the last run's (which would all be duplicates).
@@ -18,12 +16,16 @@ export class DemoTraffic {
   /** `apiKey` lets the traffic through when the server requires keys; it is ignored otherwise. */
   constructor(private readonly server: TandemServer, private readonly eventsPerSecond: number, private readonly apiKey: string) {}
 
-  /** Ingests `count` events spread over the past `days` days. */
-  async backfill(count: number, days: number): Promise<void> {
+  /** Ingests `count` events of growing history that meets the live rate now (see {@link ShopGenerator.growingHistory}). */
+  async backfill(count: number): Promise<void> {
     const now = Date.now();
+    // Without live traffic there is no rate to grow to: spread the history over the past week.
+    if (this.eventsPerSecond === 0) return this.#send(this.#generator.backfill(count, now - 7 * 86_400_000, now));
     const chunk = 5000;
+    // Each chunk is a share of the same curve: the rate each would reach alone is scaled by its share.
     for (let done = 0; done < count; done += chunk) {
-      await this.#send(this.#generator.backfill(Math.min(chunk, count - done), now - days * DAY, now));
+      const size = Math.min(chunk, count - done);
+      await this.#send(this.#generator.growingHistory(size, now, (this.eventsPerSecond * size) / count));
     }
   }
 

@@ -69,8 +69,8 @@ clients send them as "Authorization: Bearer <key>". Make one with 'tandem keygen
     .option('--port <port>', 'TCP port', '7070')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--batch-every <duration>', 'time between batch cycles', '30s')
-    .option('--rate <events>', 'live events per second', '200')
-    .option('--history <events>', 'events of history to generate on first start', '50000')
+    .option('--rate <events>', 'live events per second', '10')
+    .option('--history <events>', 'events of history on first start, growing to the live rate (about 5.6 hours of it at the defaults)', '200000')
     .option('--fresh', 'delete the demo data directory first')
     .option('--allow-unauthenticated', 'serve without API keys on a non-loopback address')
     .action(async (options: DemoOptions) => (await import('./commands/demo.ts')).demo(options));

@@ -29,7 +29,9 @@ export const order = defineEventType({
   idempotencyKey: 'orderId',
   fields: {
     orderId: 'string', at: 'timestamp', userId: 'string', country: 'string', currency: 'string',
-    amount: { type: 'number', scale: 2 }, items: { type: 'number', scale: 0 }, coupon: { type: 'string', optional: true },
+    // What the customer paid, in their currency; and the same in US dollars, so that countries compare.
+    amount: { type: 'number', scale: 2 }, amountUsd: { type: 'number', scale: 2 },
+    items: { type: 'number', scale: 0 }, coupon: { type: 'string', optional: true },
   },
 });
 
@@ -53,11 +55,14 @@ export const demoConfig = defineConfig({
       dimensions: ['country', 'currency'],
       granularity: 'hour',
       measures: {
+        // In US dollars: summed over countries it means something, where yen and euros added up would not.
+        revenue: { type: 'sum', field: 'amountUsd' },
         orders: { type: 'count' },
-        revenue: { type: 'sum', field: 'amount' },
-        basket: { type: 'avg', field: 'amount' },
-        largest: { type: 'max', field: 'amount' },
-        smallest: { type: 'min', field: 'amount' },
+        basket: { type: 'avg', field: 'amountUsd' },
+        largest: { type: 'max', field: 'amountUsd' },
+        buyers: { type: 'countDistinct', field: 'userId' },
+        // In the customer's own currency: read it grouped by currency.
+        revenue_local: { type: 'sum', field: 'amount' },
       },
       filter: [{ field: 'amount', op: '>', value: 0 }],
     }),
@@ -65,7 +70,7 @@ export const demoConfig = defineConfig({
       name: 'orders_per_minute',
       dimensions: ['currency'],
       granularity: 'minute',
-      measures: { orders: { type: 'count' }, revenue: { type: 'sum', field: 'amount' } },
+      measures: { orders: { type: 'count' }, revenue: { type: 'sum', field: 'amountUsd' }, basket: { type: 'quantiles', field: 'amountUsd', quantiles: [0.5, 0.9, 0.99] } },
     }),
   ],
 });

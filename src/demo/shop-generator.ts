@@ -56,7 +56,8 @@ export class ShopGenerator {
     this.#products = Array.from({ length: PRODUCTS }, (_, i) => ({
       id: `p${String(i).padStart(3, '0')}`,
       category: CATEGORIES[i % CATEGORIES.length]!,
-      usd: 2 + Math.round(this.#random.next() ** 2 * 49_800) / 100,
+      // Whole cents divided once: 2 + 0.07 would be 2.0700000000000003, which a 2-place field refuses.
+      usd: (200 + Math.round(this.#random.next() ** 2 * 49_800)) / 100,
     }));
   }
 
@@ -79,9 +80,22 @@ export class ShopGenerator {
     return out;
   }
 
-  /** Events spread evenly over `[from, to)`: history for a fresh demo. */
+  /** Events spread evenly over `[from, to)`. */
   backfill(count: number, from: number, to: number): ShopEvents {
     return this.generate(count, (u) => from + Math.floor(u * (to - from)));
+  }
+
+  /**
+   * A shop's history up to `to`, growing: `count` events whose rate rises
+   * exponentially and reaches `ratePerSecond` at `to`, the rate live traffic
+   * goes on at. A chart of the history and the live traffic after it is one
+   * curve, where an even spread at a fraction of the live rate made the live
+   * hour a spike over a flat line.
+   */
+  growingHistory(count: number, to: number, ratePerSecond: number): ShopEvents {
+    // Rate r(t) = ratePerSecond · e^((t − to)/τ); all of history holds count = ratePerSecond · τ events.
+    const tau = (count / ratePerSecond) * 1000;
+    return this.generate(count, (u) => to + Math.floor(tau * Math.log(Math.max(u, Number.MIN_VALUE))));
   }
 
   /** Events happening now, give or take the second a client takes to send them. */
@@ -111,7 +125,7 @@ export class ShopGenerator {
       const usd = Array.from({ length: items }, () => r.pick(this.#products).usd).reduce((a, b) => a + b, 0);
       const coupon = r.next() < 0.1 ? r.pick(COUPONS) : undefined;
       this.#push(out, 'order', {
-        orderId: id(), at: time, userId, country, currency, amount: Math.round(usd * rate * 100) / 100, items,
+        orderId: id(), at: time, userId, country, currency, amount: Math.round(usd * rate * 100) / 100, amountUsd: Math.round(usd * 100) / 100, items,
         ...(coupon === undefined ? {} : { coupon }),
       });
     }

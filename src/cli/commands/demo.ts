@@ -35,7 +35,7 @@ export async function demo(options: DemoOptions): Promise<void> {
 async function startDemo(running: RunningServer, rate: number, history: number, apiKey: string, keysRequired: boolean): Promise<void> {
   const traffic = new DemoTraffic(running.server, rate, apiKey);
   if (running.tandem.status().logEnd === 0 && history > 0) {
-    await traffic.backfill(history, 7);
+    await traffic.backfill(history);
     printBatch(await running.tandem.runBatch());
   }
   if (rate > 0) traffic.start();
@@ -44,10 +44,12 @@ async function startDemo(running: RunningServer, rate: number, history: number, 
   console.log([
     '',
     'Tandem demo is running: an online shop sending page views, cart adds and orders.',
+    `  Story     its history grows to the live rate (${rate.toLocaleString('en-US')} events/s) in the batch layer; live events land in the speed layer; each batch run absorbs them.`,
     `  Dashboard ${url}/`,
     `  API       ${url}/v1/status   (OpenAPI at ${url}/openapi.json)`,
     `  Metrics   ${url}/metrics`,
     `  Try       npx tandem query '{"view":"revenue_by_country","groupBy":["country"],"granularity":"all","orderBy":[{"measure":"revenue","desc":true}]}' --url ${url}`,
+    `            (revenue is in US dollars; revenue_local, grouped by currency, in each customer's own)`,
     ...(keysRequired ? [`  Keys      required (from ${API_KEYS_VARIABLE}): give one to the CLI with TANDEM_API_KEY, and to the dashboard when it asks`] : []),
     'Press Ctrl+C to stop.',
     '',
