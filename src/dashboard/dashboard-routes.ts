@@ -33,6 +33,8 @@ function load(): Record<string, Asset> {
   return {
     '/': { body: own('index.html'), type: 'text/html; charset=utf-8' },
     '/dashboard/app.js': { body: own('app.js'), type: 'text/javascript; charset=utf-8' },
+    '/dashboard/api.js': { body: own('api.js'), type: 'text/javascript; charset=utf-8' },
+    '/dashboard/format.js': { body: own('format.js'), type: 'text/javascript; charset=utf-8' },
     '/dashboard/granularities.js': { body: granularityModule(), type: 'text/javascript; charset=utf-8' },
     '/dashboard/style.css': { body: own('style.css'), type: 'text/css; charset=utf-8' },
     '/dashboard/uplot.js': { body: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js')), type: 'text/javascript; charset=utf-8' },

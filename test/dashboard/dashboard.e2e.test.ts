@@ -3,34 +3,18 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { demoConfig, ShopGenerator, type ShopEvents } from '../../src/demo/index.ts';
 import { createServer } from '../../src/server/index.ts';
 import { Tandem } from '../../src/index.ts';
 import { keyDigest } from '../../src/definitions/index.ts';
 import { chromiumSkipReason, openBrowser } from '../support/chromium.ts';
-
-/** Polls a check made through Playwright's locators (the page's CSP forbids evaluating strings in it). */
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+import { sidewaysOverflow, text, waitForText, waitUntil } from './page-helpers.ts';
 
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 const HOUR = 3_600_000;
 
 async function ingest(tandem: Tandem, events: ShopEvents): Promise<void> {
   for (const [type, list] of Object.entries(events)) if (list.length > 0) await tandem.ingest(type, list);
-}
-
-const text = (page: Page, selector: string) => page.locator(selector).innerText();
-
-async function waitForText(page: Page, selector: string, expected: string): Promise<void> {
-  let last: string | null = null;
-  await waitUntil(`${selector} shows '${expected}' (last seen '${last}')`, async () => (last = (await page.locator(selector).textContent())?.trim() ?? null) === expected);
 }
 
 test('dashboard: live layer strip, explorer filter, batch moves version and boundary, phone width, dark theme, no console errors', { skip: chromiumSkipReason(), timeout: 120_000 }, async () => {
@@ -92,10 +76,7 @@ test('dashboard: live layer strip, explorer filter, batch moves version and boun
     // Phone width: nothing overflows sideways. Dark theme applies.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(300);
-    const overflow = await page.evaluate(() => {
-      const view = globalThis as unknown as { innerWidth: number; document: { documentElement: { scrollWidth: number } } };
-      return view.document.documentElement.scrollWidth - view.innerWidth;
-    });
+    const overflow = await sidewaysOverflow(page);
     assert.ok(overflow <= 0, `page overflows a phone screen by ${overflow}px`);
     await page.click('#theme');
     assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');

@@ -3,15 +3,17 @@
 // index.html as the global `uPlot`.
 
 import { GRANULARITY_MS, ROLLS_UP_INTO } from './granularities.js';
+import { api, authorizedFetch, initKeyControls } from './api.js';
+import { bytes, compact, duration, fmt, iso, parseUtcInput, utcInputValue, utcLabel } from './format.js';
 
 const ADDITIVE = new Set(['count', 'sum']);
 const MAX_POINTS = 1500;
 const REFRESH_MIN_MS = 2000;
+const MINUTE = 60e3;
+const DAY = 86400e3;
+const DEFAULT_RANGE = '86400000';
 
 const $ = (id) => document.getElementById(id);
-const fmt = (n) => (n === null || n === undefined ? '–' : Number(n).toLocaleString('en-US', { maximumFractionDigits: 2 }));
-const bytes = (n) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${Math.round(n / 1024)} KiB`);
-const duration = (ms) => (ms >= 60e3 ? `${(ms / 60e3).toFixed(1)} min` : ms >= 1e3 ? `${(ms / 1e3).toFixed(1)} s` : `${Math.round(ms)} ms`);
 
 const state = {
   views: [],
@@ -24,59 +26,20 @@ const state = {
   lastRefresh: 0,
   queryEdited: false,
   generation: 0,
+  // The range shown: a select value (ms back from now, `all`, `custom`), and for `custom` its span in ms.
+  range: { value: DEFAULT_RANGE, custom: null },
+  // Earlier ranges, for "previous range" after a zoom.
+  history: [],
+  // Once the user picks a range, the dashboard stops picking one for them.
+  rangeChosen: false,
+  // A view's first answer, if empty, opens the data's own extent instead.
+  autoRange: true,
+  granularityChosen: false,
+  // The data's first and last bucket for a view and filter, found through queries.
+  extent: null,
+  // What the chart shows, for its legend and overlays.
+  plot: null,
 };
-
-// ---------- API ----------
-
-// A key is asked for only when the server answers 401, and kept for this tab alone.
-const KEY_STORE = 'tandem-api-key';
-let keyPrompt = null;
-
-function authHeaders() {
-  const key = sessionStorage.getItem(KEY_STORE);
-  return key ? { authorization: `Bearer ${key}` } : {};
-}
-
-/** Shows the key dialog once, however many requests are waiting for it. */
-function askForKey(rejected) {
-  keyPrompt ??= new Promise((resolve) => {
-    const dialog = $('key-dialog');
-    $('key-error').textContent = rejected ? 'The server did not accept that key.' : '';
-    $('key-form').onsubmit = () => {
-      sessionStorage.setItem(KEY_STORE, $('key-input').value.trim());
-      keyPrompt = null;
-      resolve();
-    };
-    // Escape would close the dialog with every request still waiting on it: keep it open until a key is given.
-    dialog.oncancel = (event) => event.preventDefault();
-    if (!dialog.open) dialog.showModal();
-  });
-  return keyPrompt;
-}
-
-/** fetch with the API key, asking for one (again) while the server answers 401. */
-async function authorizedFetch(path, init = {}) {
-  for (;;) {
-    const response = await fetch(path, { ...init, headers: { ...init.headers, ...authHeaders() } });
-    if (response.status !== 401) return response;
-    await askForKey(sessionStorage.getItem(KEY_STORE) !== null);
-  }
-}
-
-async function api(path, body) {
-  const response = await authorizedFetch(path, body === undefined ? {} : {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new Error(`The server answered ${response.status} with something that is not JSON.`);
-  }
-  if (!response.ok) throw new Error(json?.error?.message ?? `The server answered ${response.status}.`);
-  return json;
-}
 
 // ---------- theme ----------
 
@@ -267,27 +230,24 @@ function fillViewControls() {
     : [option(name, `${name} (${m.type})`)])));
   $('group-by').replaceChildren(...view.dimensions.map((d) => option(d)));
   $('group-by').disabled = view.dimensions.length === 0;
-  fillGranularity();
+  fillGranularity(view);
   void fillFilters(view);
 }
 
-function rangeMs() {
-  const v = $('range').value;
-  return v === 'all' ? null : Number(v);
+function fillGranularity(view) {
+  const select = $('granularity');
+  if (view.granularity === 'none') select.replaceChildren(option('all', 'all (view has no time)'));
+  else select.replaceChildren(...(ROLLS_UP_INTO[view.granularity] ?? []).map((g) => option(g)));
 }
 
-function fillGranularity() {
-  const view = currentView();
-  const select = $('granularity');
-  if (view.granularity === 'none') {
-    select.replaceChildren(option('all', 'all (view has no time)'));
-    return;
-  }
+/** Until the user picks one, the finest granularity whose buckets over the range fit the chart's width. */
+function fitGranularity(view) {
+  if (state.granularityChosen || view.granularity === 'none') return;
+  const span = shownSpan();
+  const width = span ? span.to - span.from : 90 * DAY;
+  const most = Math.max(30, Math.min(MAX_POINTS, Math.floor($('chart').clientWidth / 4)));
   const options = ROLLS_UP_INTO[view.granularity] ?? [];
-  const range = rangeMs() ?? 90 * 86400e3;
-  const fitting = options.find((g) => range / GRANULARITY_MS[g] <= MAX_POINTS) ?? options.at(-1);
-  select.replaceChildren(...options.map((g) => option(g)));
-  select.value = fitting;
+  $('granularity').value = options.find((g) => width / GRANULARITY_MS[g] <= most) ?? options.at(-1);
 }
 
 async function fillFilters(view) {
@@ -321,15 +281,133 @@ function where() {
   return filters;
 }
 
-function chartQuery() {
-  const view = currentView();
-  const range = rangeMs();
-  const now = Date.now();
+function chartQuery(view) {
   const query = { view: view.name, granularity: $('granularity').value };
-  if (range !== null) Object.assign(query, { from: new Date(now - range).toISOString(), to: new Date(now + 1).toISOString() });
+  // All time leaves the range open: the server answers every bucket there is.
+  const span = state.range.value === 'all' ? null : shownSpan();
+  if (span) Object.assign(query, { from: iso(span.from), to: iso(span.to) });
   const filters = where();
   if (Object.keys(filters).length > 0) query.where = filters;
   return query;
+}
+
+// ---------- range ----------
+
+/** The span shown, in ms, end exclusive; null for all time while the data's extent is unknown or there is no data. */
+function shownSpan() {
+  const { value, custom } = state.range;
+  if (value === 'custom') return custom;
+  if (value === 'all') return state.extent?.span ?? null;
+  const now = Date.now();
+  return { from: now - Number(value), to: now + 1 };
+}
+
+function setNote(text) {
+  $('range-note').textContent = text;
+  $('range-note').hidden = text === '';
+}
+
+/** Shows a range and queries it; `remember` keeps the one it replaces for "previous range". */
+function applyRange(range, remember = true) {
+  if (remember) state.history.push(state.range);
+  state.range = range;
+  state.rangeChosen = true;
+  state.autoRange = false;
+  state.granularityChosen = false;
+  setNote('');
+  showRange();
+  scheduleRefresh(true);
+}
+
+/** The controls follow the range shown; an input being edited is left alone. */
+function showRange() {
+  $('range').value = state.range.value;
+  $('range-back').hidden = state.history.length === 0;
+  const span = shownSpan();
+  for (const [id, ms] of [['range-from', span?.from], ['range-to', span?.to]]) {
+    const input = $(id);
+    if (document.activeElement !== input) input.value = ms === undefined ? '' : utcInputValue(ms);
+  }
+}
+
+function onRangeSelect() {
+  const value = $('range').value;
+  const now = Date.now();
+  applyRange({ value, custom: value === 'custom' ? shownSpan() ?? { from: now - DAY, to: now } : null });
+}
+
+function onRangeInput() {
+  const from = parseUtcInput($('range-from').value);
+  const to = parseUtcInput($('range-to').value);
+  if (!Number.isFinite(from) || !Number.isFinite(to)) return;
+  if (from >= to) {
+    setNote('The start must be before the end.');
+    return;
+  }
+  applyRange({ value: 'custom', custom: { from, to } });
+}
+
+function previousRange() {
+  const range = state.history.pop();
+  if (range) applyRange(range, false);
+}
+
+/** A dragged span, widened to whole buckets of the view: a range from 10:30 would leave out the 10:00 bucket. */
+function snapToBuckets(view, from, to) {
+  const width = GRANULARITY_MS[view.granularity];
+  const step = width ? Math.min(width, DAY) : MINUTE;
+  const start = Math.floor(from / step) * step;
+  return { from: start, to: Math.max(start + step, Math.ceil(to / step) * step) };
+}
+
+function zoomToSelection(u) {
+  const { left, width } = u.select;
+  if (width < 4) return; // a click, not a drag
+  u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+  const from = u.posToVal(left, 'x') * 1000;
+  const to = u.posToVal(left + width, 'x') * 1000;
+  applyRange({ value: 'custom', custom: snapToBuckets(currentView(), from, to) });
+}
+
+/**
+ * The first and last bucket of a view's data (with the filters), found with
+ * three small queries: the coarsest buckets over all time, then the view's
+ * own within the first and the last of them. Cached until new events arrive.
+ */
+async function dataExtent(view) {
+  if (view.granularity === 'none') return null;
+  const filters = where();
+  const key = JSON.stringify([view.name, filters, state.lastLogEnd]);
+  if (state.extent?.key !== key) state.extent = { key, span: await findExtent(view, filters) };
+  return state.extent.span;
+}
+
+async function findExtent(view, filters) {
+  const base = { view: view.name, ...(Object.keys(filters).length > 0 ? { where: filters } : {}) };
+  const coarse = (ROLLS_UP_INTO[view.granularity] ?? [view.granularity]).at(-1);
+  const { rows } = await api('/v1/query', { ...base, granularity: coarse, orderBy: [{ time: true }] });
+  if (rows.length === 0) return null;
+  const first = Date.parse(rows[0].time);
+  const last = Date.parse(rows.at(-1).time);
+  const [head, tail] = await Promise.all([
+    // A month is up to 31 days, its typical width 30.4: 1.1 widths cover any one.
+    api('/v1/query', { ...base, to: iso(first + 1.1 * GRANULARITY_MS[coarse]), orderBy: [{ time: true }], limit: 1 }),
+    api('/v1/query', { ...base, from: iso(last), orderBy: [{ time: true, desc: true }], limit: 1 }),
+  ]);
+  const bucket = GRANULARITY_MS[view.granularity];
+  return { from: Date.parse(head.rows[0]?.time ?? rows[0].time), to: Date.parse(tail.rows[0]?.time ?? rows.at(-1).time) + bucket };
+}
+
+/** A view's first answer that is empty only because the default range misses the data opens on all of it. */
+async function openOnData(view, merged) {
+  if (!state.autoRange) return false;
+  state.autoRange = false;
+  if (merged.rows.length > 0 || state.range.value === 'all' || view.granularity === 'none') return false;
+  if ((await dataExtent(view)) === null) return false;
+  const label = $('range').selectedOptions[0]?.textContent ?? 'default range';
+  state.range = { value: 'all', custom: null };
+  setNote(`Nothing in the ${label}; showing all the data.`);
+  return true;
 }
 
 // ---------- refresh ----------
@@ -352,17 +430,26 @@ async function refresh() {
   if (!view) return;
   state.lastRefresh = Date.now();
   const measure = selectedMeasure();
-  const query = chartQuery();
-  if (!state.queryEdited) $('query-text').value = JSON.stringify(query, null, 2);
   const loading = setTimeout(() => setState('chart-state', 'loading', 'Loading…'), 200);
   try {
+    if (state.range.value === 'all') await dataExtent(view);
+    fitGranularity(view);
+    showRange();
+    const query = chartQuery(view);
+    if (!state.queryEdited) $('query-text').value = JSON.stringify(query, null, 2);
     const [merged, batch, speed] = await Promise.all(['merged', 'batch', 'speed'].map((layer) => api('/v1/query', { ...query, layer })));
+    // Before drawing: a timer firing while the table loads would leave "Loading…" over the new chart.
     clearTimeout(loading);
+    if (await openOnData(view, merged)) {
+      await refresh();
+      return;
+    }
     renderChart(view, measure, merged, batch, speed);
     await renderTop(view, measure, query);
   } catch (error) {
-    clearTimeout(loading);
     setState('chart-state', 'error', error.message);
+  } finally {
+    clearTimeout(loading);
   }
 }
 
@@ -376,30 +463,47 @@ function seriesValues(times, answer, measure) {
   });
 }
 
+function clearChart(message) {
+  state.chart?.destroy();
+  state.chart = null;
+  state.plot = null;
+  $('chart').replaceChildren();
+  $('chart').dataset.points = '0';
+  $('legend-partial').hidden = true;
+  setState('chart-state', 'empty', message);
+}
+
 function renderChart(view, measure, merged, batch, speed) {
   const box = $('chart');
-  if (merged.rows.length === 0 || merged.rows[0].time === undefined) {
-    state.chart?.destroy();
-    state.chart = null;
-    box.replaceChildren();
-    setState('chart-state', 'empty', merged.rows.length === 0
-      ? 'No events in this range yet. Send some with POST /v1/events/{type} or tandem ingest.'
-      : 'This view has no time dimension; see the table below.');
-    return;
+  if (merged.rows.length === 0) {
+    return clearChart(state.range.value === 'custom'
+      ? 'No events in this range.'
+      : 'No events in this range yet. Send some with POST /v1/events/{type} or tandem ingest.');
   }
+  if (merged.rows[0].time === undefined) return clearChart('This view has no time dimension; see the table below.');
   setState('chart-state', null);
   const times = [...new Set(merged.rows.map((r) => Date.parse(r.time)))].sort((a, b) => a - b);
-  const type = view.measures[measure.name].type;
-  const additive = ADDITIVE.has(type);
-  const b = seriesValues(times, batch, measure);
-  const s = seriesValues(times, speed, measure);
-  const m = seriesValues(times, merged, measure);
-  const x = times.map((t) => t / 1000);
+  const additive = ADDITIVE.has(view.measures[measure.name].type);
+  const plot = {
+    x: times.map((t) => t / 1000),
+    batch: seriesValues(times, batch, measure),
+    speed: seriesValues(times, speed, measure),
+    total: seriesValues(times, merged, measure),
+    partial: new Set((merged.meta.partialBuckets ?? []).map((t) => Date.parse(t) / 1000)),
+    // Where uPlot drew each partial bucket's bar, by index, to hatch it.
+    partialBars: new Map(),
+    step: GRANULARITY_MS[$('granularity').value] / 1000 || 0,
+    additive,
+  };
+  state.plot = plot;
   // What the chart shows, in numbers: lets tests and curious users check it without reading pixels.
   box.dataset.points = String(times.length);
-  box.dataset.total = String(m.reduce((sum, v) => sum + (v ?? 0), 0));
-  // Stacked for sums and counts: the total's area is painted in the speed colour, the batch part over it.
-  const data = additive ? [x, m, b.map((v) => v ?? 0)] : [x, b, s, m];
+  box.dataset.total = String(plot.total.reduce((sum, v) => sum + (v ?? 0), 0));
+  box.dataset.partial = (merged.meta.partialBuckets ?? []).join(' ');
+  $('legend-partial').hidden = plot.partial.size === 0;
+  // Stacked for sums and counts: the total's bar is painted in the speed colour, the batch part over it;
+  // the last series is the total again, not drawn, for the legend.
+  const data = additive ? [plot.x, plot.total, plot.batch.map((v) => v ?? 0), plot.total] : [plot.x, plot.batch, plot.speed, plot.total];
   const key = `${view.name}|${measure.label}|${additive}|${document.documentElement.dataset.theme}`;
   if (state.chart && state.chartKey === key) {
     state.chart.setData(data);
@@ -407,44 +511,150 @@ function renderChart(view, measure, merged, batch, speed) {
   }
   state.chart?.destroy();
   state.chartKey = key;
-  state.chart = new uPlot(chartOptions(additive, measure.label, box.clientWidth), data, box);
+  state.chart = new uPlot(chartOptions(additive, box.clientWidth), data, box);
 }
 
-function chartOptions(additive, measure, width) {
-  const text = css('--text');
-  const grid = css('--border');
-  const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
-  const bars = uPlot.paths.bars({ size: [0.8, 40] });
-  const series = additive
-    ? [
+/** A legend value: each layer's own number for the hovered bucket, not the stacked height drawn. */
+const legendValue = (layer) => (_u, _v, _series, idx) => {
+  if (idx === null || idx === undefined || !state.plot) return '–';
+  const value = state.plot[layer][idx];
+  // No row from a layer means it holds nothing there: for counts and sums, zero.
+  return fmt(value === null && state.plot.additive ? 0 : value);
+};
+
+function bucketLabel(_u, ts) {
+  if (ts === null || ts === undefined) return '–';
+  const label = utcLabel(ts * 1000);
+  const day = (state.plot?.step ?? 0) * 1000 >= DAY;
+  return `${day ? label.slice(0, 10) : label}${state.plot?.partial.has(ts) ? ' (partial)' : ''}`;
+}
+
+/** uPlot's per-bar callback: notes where the full-height bar (the first series) of a partial bucket lies. */
+function notePartialBar(_u, series, idx, left, top, width, height) {
+  const plot = state.plot;
+  if (series === 1 && plot?.partial.has(plot.x[idx])) plot.partialBars.set(idx, { left, top, width, height });
+}
+
+function chartSeries(additive) {
+  const bars = uPlot.paths.bars({ size: [0.8, 40], each: notePartialBar });
+  const hidden = { paths: () => null, points: { show: false } };
+  if (additive) {
+    return [
       // Opaque fills: the batch bar is painted over the total's bar, and must hide it where they overlap.
-      { label: `${measure}: speed layer`, stroke: css('--speed'), fill: css('--speed-solid'), paths: bars, value: (_, v) => fmt(v) },
-      { label: `${measure}: batch view`, stroke: css('--batch'), fill: css('--batch-solid'), paths: bars, value: (_, v) => fmt(v) },
-    ]
-    : [
-      { label: `${measure}: batch view`, stroke: css('--batch'), width: 2, value: (_, v) => fmt(v) },
-      { label: `${measure}: speed layer`, stroke: css('--speed'), width: 2, value: (_, v) => fmt(v) },
-      { label: `${measure}: merged`, stroke: text, width: 1, dash: [4, 4], value: (_, v) => fmt(v) },
+      { label: 'speed layer', stroke: css('--speed'), fill: css('--speed-solid'), paths: bars, points: { show: false }, value: legendValue('speed') },
+      { label: 'batch view', stroke: css('--batch'), fill: css('--batch-solid'), paths: bars, points: { show: false }, value: legendValue('batch') },
+      { label: 'total', stroke: css('--text'), ...hidden, value: legendValue('total') },
     ];
+  }
+  return [
+    { label: 'batch view', stroke: css('--batch'), width: 2, value: legendValue('batch') },
+    { label: 'speed layer', stroke: css('--speed'), width: 2, value: legendValue('speed') },
+    { label: 'merged', stroke: css('--text'), width: 1, dash: [4, 4], value: legendValue('total') },
+  ];
+}
+
+function chartOptions(additive, width) {
+  const axis = { stroke: css('--text'), grid: { stroke: css('--border'), width: 1 }, ticks: { stroke: css('--border') } };
   return {
     width: Math.max(280, width),
     height: 300,
-    series: [{}, ...series],
-    scales: { x: { time: true, range: xRange } },
-    axes: [axis, { ...axis, size: 70, values: (_, ticks) => ticks.map((t) => fmt(t)) }],
+    series: [{ label: 'time (UTC)', value: bucketLabel }, ...chartSeries(additive)],
+    // The server's buckets are UTC days and hours: so are the axis and the range inputs.
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
+    scales: { x: { time: true, range: xRange }, ...(additive ? { y: { range: zeroBased } } : {}) },
+    axes: [axis, { ...axis, size: yAxisSize, values: yAxisLabels }],
+    cursor: { drag: { x: true, y: false, setScale: false } },
     legend: { show: true },
-    hooks: { draw: [drawBoundary] },
+    hooks: { draw: [drawPartial, drawBoundary, describeScales], setSelect: [zoomToSelection] },
   };
 }
 
-/** The data's span, widened to the current bucket's end and to the last batch, so the boundary is on the chart. */
+function yAxisLabels(_u, ticks) {
+  const labels = ticks.map(compact);
+  $('chart').dataset.yLabels = labels.join(' ');
+  return labels;
+}
+
+/** Wide enough for the longest label: a fixed width clipped 26,200,000 to ",200,000". */
+function yAxisSize(_u, values) {
+  const longest = Math.max(1, ...(values ?? []).map((v) => v.length));
+  return 18 + longest * 7.5;
+}
+
+/** Counts and sums are measured from zero: a bar that starts above it misstates its size. */
+function zeroBased(_u, min, max) {
+  if (min === null || max === null) return [0, 1];
+  const [low, high] = uPlot.rangeNum(Math.min(0, min), Math.max(0, max), 0.1, true);
+  const range = [min >= 0 ? 0 : low, max <= 0 ? 0 : high];
+  return range[0] === range[1] ? [range[0], range[0] + 1] : range;
+}
+
+/** The data's buckets framed whole; a custom range is shown whole too, and a relative one up to now and the last batch. */
 function xRange(_u, min, max) {
-  const step = GRANULARITY_MS[$('granularity').value] / 1000 || 0;
+  const step = state.plot?.step ?? 0;
+  const { value, custom } = state.range;
+  if (value === 'all') return [min - step / 2, max + step / 2];
+  if (value === 'custom') return [Math.min(custom.from / 1000, min - step / 2), Math.max(custom.to / 1000, max + step / 2)];
+  const now = Date.now() / 1000;
   const createdAt = state.status?.batch?.createdAt;
   const boundary = createdAt ? Date.parse(createdAt) / 1000 : max;
-  const range = rangeMs();
-  const from = range === null ? min : Math.min(min, (Date.now() - range) / 1000);
-  return [from, Math.max(max + step, Math.min(boundary + step / 4, Date.now() / 1000 + step))];
+  return [Math.min(min, now - Number(value) / 1000), Math.max(max + step, Math.min(boundary + step / 4, now + step))];
+}
+
+/** The scales drawn, as attributes: tests and users can check the frame without reading pixels. */
+function describeScales(u) {
+  const box = $('chart');
+  box.dataset.xMin = iso(u.scales.x.min * 1000);
+  box.dataset.xMax = iso(u.scales.x.max * 1000);
+  box.dataset.yMin = String(u.scales.y.min);
+  box.dataset.yMax = String(u.scales.y.max);
+}
+
+function hatch(ctx) {
+  const size = Math.round(8 * devicePixelRatio);
+  const tile = document.createElement('canvas');
+  tile.width = size;
+  tile.height = size;
+  const t = tile.getContext('2d');
+  t.strokeStyle = css('--partial');
+  t.lineWidth = devicePixelRatio;
+  t.beginPath();
+  // The diagonal and its two corner pieces, so tiles join into unbroken lines.
+  for (const [x0, y0, x1, y1] of [[0, size, size, 0], [-1, 1, 1, -1], [size - 1, size + 1, size + 1, size - 1]]) {
+    t.moveTo(x0, y0);
+    t.lineTo(x1, y1);
+  }
+  t.stroke();
+  return ctx.createPattern(tile, 'repeat');
+}
+
+/** A line chart has no bar to mark: the bucket's whole column is. */
+function partialColumns(u, plot) {
+  return [...plot.partial].map((t) => {
+    const left = u.valToPos(t - plot.step / 2, 'x', true);
+    return { left, top: u.bbox.top, width: u.valToPos(t + plot.step / 2, 'x', true) - left, height: u.bbox.height };
+  });
+}
+
+/** Buckets the range cuts hold only part of their time: washed out and hatched, so a short bar does not read as a dip. */
+function drawPartial(u) {
+  const plot = state.plot;
+  if (!plot || plot.partial.size === 0) return;
+  const ctx = u.ctx;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+  ctx.clip();
+  const pattern = hatch(ctx);
+  for (const { left, top, width, height } of plot.additive ? plot.partialBars.values() : partialColumns(u, plot)) {
+    ctx.globalAlpha = 0.45;
+    ctx.fillStyle = css('--card');
+    ctx.fillRect(left, top, width, height);
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = pattern;
+    ctx.fillRect(left, top, width, height);
+  }
+  ctx.restore();
 }
 
 /** The last batch's seal time: events that arrived before it are in the batch view, the rest in the speed layer. */
@@ -471,25 +681,29 @@ function drawBoundary(u) {
 
 // ---------- top-N table ----------
 
-async function renderTop(view, measure, query) {
+/** An empty table has no header: the message stands in its place instead of over it. */
+function emptyTable(message) {
   const table = $('top');
+  table.querySelector('thead').replaceChildren();
+  table.querySelector('tbody').replaceChildren();
+  setState('table-state', 'empty', message);
+}
+
+async function renderTop(view, measure, query) {
   const dim = $('group-by').value;
-  if (!dim) {
-    table.querySelector('thead').replaceChildren();
-    table.querySelector('tbody').replaceChildren();
-    setState('table-state', 'empty', 'This view has no dimensions to rank.');
-    return;
-  }
+  if (!dim) return emptyTable('This view has no dimensions to rank.');
   const base = { ...query, groupBy: [dim], granularity: 'all' };
   const [top, batch, speed] = await Promise.all([
     api('/v1/query', { ...base, orderBy: [{ measure: measure.name, desc: true, ...(measure.quantile === undefined ? {} : { quantile: measure.quantile }) }], limit: 10 }),
     api('/v1/query', { ...base, layer: 'batch' }),
     api('/v1/query', { ...base, layer: 'speed' }),
   ]);
+  if (top.rows.length === 0) return emptyTable('No rows in this range.');
   const byKey = (answer) => new Map(answer.rows.map((r) => [JSON.stringify(r[dim]), measureCell(r, measure)]));
   const batchBy = byKey(batch);
   const speedBy = byKey(speed);
   const additive = ADDITIVE.has(view.measures[measure.name].type);
+  const table = $('top');
   const head = document.createElement('tr');
   head.innerHTML = '<th></th><th class="num"></th><th class="num">batch view</th><th class="num">speed layer</th>' + (additive ? '<th>split</th>' : '');
   head.children[0].textContent = dim;
@@ -503,13 +717,15 @@ async function renderTop(view, measure, query) {
       const td = document.createElement('td');
       td.textContent = text;
       if (i > 0) td.className = 'num';
+      // At phone width the header is hidden and the layer cells carry their own short label.
+      if (i > 1) td.dataset.label = i === 2 ? 'batch' : 'speed';
       tr.append(td);
     });
     if (additive) tr.append(splitCell(Number(batchBy.get(key) ?? 0), Number(speedBy.get(key) ?? 0)));
     return tr;
   });
   table.querySelector('tbody').replaceChildren(...rows);
-  setState('table-state', rows.length === 0 ? 'empty' : null, rows.length === 0 ? 'No rows in this range.' : '');
+  setState('table-state', null, '');
 }
 
 function splitCell(batch, speed) {
@@ -558,36 +774,55 @@ async function runQueryBox() {
 
 // ---------- start ----------
 
-async function start() {
-  initTheme();
-  void connectStatus();
-  $('run-batch').addEventListener('click', async () => {
-    const button = $('run-batch');
-    button.disabled = true;
-    try {
-      await api('/v1/batch', {});
-    } catch (error) {
-      setState('chart-state', 'error', error.message);
-    } finally {
-      button.disabled = false;
-    }
-  });
+async function runBatch() {
+  const button = $('run-batch');
+  button.disabled = true;
+  try {
+    await api('/v1/batch', {});
+  } catch (error) {
+    setState('chart-state', 'error', error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function onViewChange() {
+  state.queryEdited = false;
+  state.granularityChosen = false;
+  // Until the user picks a range, each view opens on the default, or on its data when that is empty.
+  if (!state.rangeChosen) {
+    state.range = { value: DEFAULT_RANGE, custom: null };
+    state.autoRange = true;
+    setNote('');
+  }
+  fillViewControls();
+  scheduleRefresh(true);
+}
+
+function bindControls() {
+  $('run-batch').addEventListener('click', () => void runBatch());
   $('run-query').addEventListener('click', () => void runQueryBox());
   $('query-text').addEventListener('input', () => (state.queryEdited = true));
-  $('view').addEventListener('change', () => {
-    state.queryEdited = false;
-    fillViewControls();
+  $('controls').addEventListener('submit', (event) => event.preventDefault());
+  $('view').addEventListener('change', onViewChange);
+  for (const id of ['measure', 'group-by']) $(id).addEventListener('change', () => scheduleRefresh(true));
+  $('granularity').addEventListener('change', () => {
+    state.granularityChosen = true;
     scheduleRefresh(true);
   });
-  for (const id of ['measure', 'granularity', 'group-by']) $(id).addEventListener('change', () => scheduleRefresh(true));
-  $('range').addEventListener('change', () => {
-    fillGranularity();
-    scheduleRefresh(true);
-  });
+  $('range').addEventListener('change', onRangeSelect);
+  for (const id of ['range-from', 'range-to']) $(id).addEventListener('change', onRangeInput);
+  $('range-back').addEventListener('click', previousRange);
   new ResizeObserver(() => {
     if (state.chart) state.chart.setSize({ width: Math.max(280, $('chart').clientWidth), height: 300 });
   }).observe($('chart'));
+}
 
+async function start() {
+  initTheme();
+  initKeyControls();
+  void connectStatus();
+  bindControls();
   try {
     const { views } = await api('/v1/views');
     state.views = views;
