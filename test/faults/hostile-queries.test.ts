@@ -129,7 +129,7 @@ test('hostile queries - the examples from the report get their answer', async ()
   assert.match(copies.body.error!.message, /groupBy lists 128,000 dimensions, but the view has only 2/);
   const twice = await ask({ view: 'by_country_minute', orderBy: [{ measure: 'orders' }, { measure: 'orders', desc: true }] });
   assert.equal(twice.status, 400);
-  assert.match(twice.body.error!.message, /orderBy\[1\] names measure 'orders' a second time/);
+  assert.match(twice.body.error!.message, /orderBy\[1\] orders by measure 'orders' a second time/);
   // A top 1,000 of 40,000 groups is a ranking, not a timeout: it must come back whole and in order.
   const top = await ask({ view: 'by_country_minute', groupBy: ['country'], granularity: 'all', orderBy: [{ measure: 'basket', desc: true }], limit: 1_000 });
   assert.equal(top.status, 200, JSON.stringify(top.body));
