@@ -128,37 +128,80 @@ interface WideGroups {
   readonly filled: Uint8Array;
 }
 
-function accumulateAll(plan: QueryPlan, entries: readonly (AggregateTable | TableSpan)[], budget: QueryBudget): WideGroups {
-  const measures = plan.view.measures;
-  const targets = measures.map((m) => m.monoid.column());
+/**
+ * Numbers a wide query's groups. When the query groups by every dimension
+ * of the view, each series is its own group: the groups of the first table
+ * read are its series ids, found without hashing (hashing 10,000 customer
+ * keys in and out of a map was half a leaderboard's time), and a later
+ * table finds its series among them through the first table's own series
+ * index. Other groups, and series the first table lacks, go through a map.
+ */
+class GroupNumbering {
+  /** Per group, its values of the grouped dimensions; holes for ids no series took. */
+  readonly dims: (readonly Value[])[] = [];
+  filled = new Uint8Array(0);
+  #capacity = 0;
   // By the value itself for one dimension (a Map tells 1, '1' and null apart), else by seriesKey; a LargeMap, as groups can pass 2^24.
-  const byKey = new LargeMap<Value, number>();
-  const groupDims: (readonly Value[])[] = [];
-  let filled = new Uint8Array(0);
-  let capacity = 0;
+  readonly #byKey = new LargeMap<Value, number>();
+  readonly #everyDimension: boolean;
+  #primary: AggregateTable | undefined;
+  #next = 0;
+
+  constructor(private readonly plan: QueryPlan, private readonly targets: readonly StateColumn[]) {
+    this.#everyDimension = plan.groupBy.length === plan.view.dimensions.length;
+  }
+
+  /** Per series of `table`, its group, or -1 for a series the query's `where` leaves out. */
+  groupsOf(table: AggregateTable, budget: QueryBudget): Int32Array {
+    if (this.#everyDimension && this.#primary === undefined) {
+      this.#primary = table;
+      this.#next = table.seriesCount;
+      this.#ensure(this.#next);
+    }
+    const groupOf = new Int32Array(table.seriesCount).fill(-1);
+    for (const series of matchingSeries(this.plan, table, budget)) groupOf[series] = this.#groupOf(table, series);
+    return groupOf;
+  }
+
+  #groupOf(table: AggregateTable, series: number): number {
+    const all = table.dims(series);
+    const primary = this.#primary;
+    if (primary !== undefined) {
+      const id = primary === table ? series : primary.findSeries(all);
+      if (id !== -1) {
+        this.dims[id] ??= this.plan.groupBy.map((i) => all[i]!);
+        return id;
+      }
+    }
+    const dims = this.plan.groupBy.map((i) => all[i]!);
+    const key = dims.length === 1 ? dims[0]! : seriesKey(dims);
+    let group = this.#byKey.get(key);
+    if (group === undefined) {
+      group = this.#next++;
+      this.#byKey.insert(key, group);
+      this.#ensure(this.#next);
+      this.dims[group] = dims;
+    }
+    return group;
+  }
+
+  #ensure(groups: number): void {
+    if (groups <= this.#capacity) return;
+    this.#capacity = Math.max(64, groups, this.#capacity * 2);
+    for (const target of this.targets) target.grow(this.#capacity);
+    const grown = new Uint8Array(this.#capacity);
+    grown.set(this.filled);
+    this.filled = grown;
+  }
+}
+
+function accumulateAll(plan: QueryPlan, entries: readonly (AggregateTable | TableSpan)[], budget: QueryBudget): WideGroups {
+  const targets = plan.view.measures.map((m) => m.monoid.column());
+  const groups = new GroupNumbering(plan, targets);
   for (const entry of entries) {
     const { table, from, to } = entry instanceof AggregateTable ? { table: entry, from: plan.from, to: plan.to } : entry;
     if (from >= to) continue;
-    const groupOf = new Int32Array(table.seriesCount).fill(-1);
-    for (const series of matchingSeries(plan, table, budget)) {
-      const all = table.dims(series);
-      const dims = plan.groupBy.map((i) => all[i]!);
-      const key = dims.length === 1 ? dims[0]! : seriesKey(dims);
-      let group = byKey.get(key);
-      if (group === undefined) {
-        group = groupDims.length;
-        byKey.insert(key, group);
-        groupDims.push(dims);
-        if (groupDims.length > capacity) {
-          capacity = Math.max(64, capacity * 2);
-          for (const target of targets) target.grow(capacity);
-          const grown = new Uint8Array(capacity);
-          grown.set(filled);
-          filled = grown;
-        }
-      }
-      groupOf[series] = group;
-    }
+    const groupOf = groups.groupsOf(table, budget);
     // A span bounded on both sides (a partial day) reads only its buckets' slots; a whole table is one pass.
     const listed = entry instanceof AggregateTable || !Number.isFinite(from) || !Number.isFinite(to) ? undefined : selective(table.slotsInBuckets(from, to), table.size);
     const count = listed?.length ?? table.size;
@@ -166,10 +209,11 @@ function accumulateAll(plan: QueryPlan, entries: readonly (AggregateTable | Tabl
     const slotGroups = new Int32Array(count);
     if (listed === undefined) table.slotTargets(groupOf, from, to, slotGroups);
     else for (let i = 0; i < count; i++) slotGroups[i] = groupOf[table.seriesAt(listed[i]!)]!;
+    const filled = groups.filled;
     for (let i = 0; i < count; i++) if (slotGroups[i] !== -1) filled[slotGroups[i]!] = 1;
     table.columns.forEach((column, i) => targets[i]!.mergeFrom(column, slotGroups, count, listed));
   }
-  return { dims: groupDims, columns: targets, filled };
+  return { dims: groups.dims, columns: targets, filled: groups.filled };
 }
 
 /** Dimension values: null last, then natural order of numbers, booleans and strings (by UTF-16 code unit). */
