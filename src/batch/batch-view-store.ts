@@ -55,6 +55,8 @@ interface ReadAidsBuild {
   readonly base: AggregateTable;
   readonly aids: ReadAids;
   state: 'building' | 'done' | 'failed';
+  /** Resolves once the build is done or has failed. */
+  readonly settled: Promise<void>;
   /** Runs steps of the build now, until `enough` holds or for up to `budgetMs`. */
   advance(budgetMs: number, enough: () => boolean): void;
 }
@@ -121,6 +123,16 @@ export class InMemoryBatchViews implements BatchViewStore {
     return this.byView.get(view) ?? [];
   }
 
+  /**
+   * Resolves once every view's read aids are built (or failed, which only
+   * loses a speed-up). A batch cycle waits for it before it serves the new
+   * version, so that the first leaderboards after a cycle find them ready;
+   * the build runs in steps, so the wait holds no other work up.
+   */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#builds.values()].map((build) => build.settled));
+  }
+
   dailyTable(view: string): AggregateTable | undefined {
     return this.#builds.get(view)?.aids.daily;
   }
@@ -151,10 +163,12 @@ function* buildingReadAids(base: AggregateTable, aids: ReadAids): Generator<void
 function buildReadAids(base: AggregateTable): ReadAidsBuild {
   const aids: ReadAids = {};
   const steps = buildingReadAids(base, aids);
+  let settle = (): void => undefined;
   const build: ReadAidsBuild = {
     base,
     aids,
     state: 'building',
+    settled: new Promise<void>((resolve) => (settle = resolve)),
     advance(budgetMs, enough) {
       const until = performance.now() + budgetMs;
       while (build.state === 'building' && !enough() && performance.now() < until) stepOnce();
@@ -167,6 +181,7 @@ function buildReadAids(base: AggregateTable): ReadAidsBuild {
       // Only a speed-up is lost (out of memory, most likely): queries go on reading the finer table.
       build.state = 'failed';
     }
+    if (build.state !== 'building') settle();
   };
   const inBackground = (): void => {
     if (build.state !== 'building') return;

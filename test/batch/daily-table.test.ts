@@ -77,3 +77,13 @@ test('daily table: loading a version starts a background build, and until it is 
   assertSameStates(built, fold(daily, rows));
   assert.equal(views.dailyTable('hourly'), built, 'kept');
 });
+
+test('daily table: settled() resolves once every view\'s read aids are built, and resolves for a version without any', async () => {
+  const rows = Array.from({ length: 100_000 }, (_, i): Row => ({ _offset: null, at: Date.UTC(2000, 0, 1) + i * HOUR, shop: `s${i % 5}`, amount: i % 100 }));
+  const manifest = { version: 1, cutoff: 50, createdAt: new Date(0).toISOString(), durationMs: 0, views: {} } as BatchManifest;
+  const views = new InMemoryBatchViews(manifest, new Map([['hourly', [fold(hourly, rows)]], ['daily', [fold(daily, rows)]]]));
+  assert.equal(views.dailyTable('hourly'), undefined, 'not built synchronously');
+  await views.settled();
+  assertSameStates(views.dailyTable('hourly')!, fold(daily, rows));
+  await new InMemoryBatchViews(manifest, new Map()).settled();
+});
