@@ -115,6 +115,9 @@ async function incrementalView(
   return { entry, tables };
 }
 
+/** What a version being built stands on before it has a manifest of its own: nothing reads it. */
+const UNPUBLISHED: BatchManifest = { version: 0, cutoff: 0, createdAt: new Date(0).toISOString(), durationMs: 0, views: {} };
+
 /** Computes, writes and publishes a new batch version. The old version serves until the publish step. */
 export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
   const started = input.startedAt ?? performance.now();
@@ -135,6 +138,10 @@ export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+  // The leaderboard read aids are built (in steps) before the version is published, so that its duration counts
+  // them and the first leaderboards it serves find them ready; the version below takes the builds over.
+  const building = new InMemoryBatchViews(previous?.manifest ?? UNPUBLISHED, tables, previous?.views);
+  await building.settled();
   const createdAt = new Date().toISOString();
   const manifest: BatchManifest = {
     version,
@@ -148,7 +155,7 @@ export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
     fullAt: previous === undefined ? createdAt : previous.manifest.fullAt ?? previous.manifest.createdAt,
   };
   await input.store.publish(dir, manifest);
-  return { manifest, views: new InMemoryBatchViews(manifest, tables, previous?.views) };
+  return { manifest, views: new InMemoryBatchViews(manifest, tables, building) };
 }
 
 /** Loads one view's file after checking it is the file the manifest lists; any failure names the file. */

@@ -339,7 +339,7 @@ export class ClusterNode implements ServedEngine {
     const adoption = this.#adopting.then(async () => {
       if (published.version <= (this.#version?.version ?? 0) || this.#closed) return;
       const loaded = computed ?? await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir);
-      // Its leaderboard read aids are built before it serves (the old version serves meanwhile).
+      // Its leaderboard read aids are built before it serves (the old version serves meanwhile); the batch node's own are already.
       await loaded.views.settled();
       // The seals are in the stream before the version is published: once applied, every generation below them is closed.
       await this.#consumer!.waitFor(published.cutoffs, this.#p.options.catchUpMs ?? 600_000);

@@ -393,8 +393,6 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
       catalog: this.catalog, connection: this.#duck.connection, store: this.#store, cutoff, sources, previous, startedAt: started,
       onViewDone: (_view, done) => progress({ viewsDone: done }),
     });
-    // The new version's leaderboard read aids are built before it serves (the old version serves meanwhile).
-    await result.views.settled();
     // Swap the batch view and drop the speed layer's absorbed share in one synchronous step: no query sees both or neither.
     this.#batch = result.views;
     this.#batchDir = this.#store.dirOf(result.manifest.version);
