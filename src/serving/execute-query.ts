@@ -144,11 +144,14 @@ class GroupNumbering {
   // By the value itself for one dimension (a Map tells 1, '1' and null apart), else by seriesKey; a LargeMap, as groups can pass 2^24.
   readonly #byKey = new LargeMap<Value, number>();
   readonly #everyDimension: boolean;
+  /** groupBy is the view's dimensions in their own order: a series' dimension values serve as its group's, uncopied. */
+  readonly #inViewOrder: boolean;
   #primary: AggregateTable | undefined;
   #next = 0;
 
   constructor(private readonly plan: QueryPlan, private readonly targets: readonly StateColumn[]) {
     this.#everyDimension = plan.groupBy.length === plan.view.dimensions.length;
+    this.#inViewOrder = this.#everyDimension && plan.groupBy.every((d, i) => d === i);
   }
 
   /** Per series of `table`, its group, or -1 for a series the query's `where` leaves out. */
@@ -169,7 +172,7 @@ class GroupNumbering {
     if (primary !== undefined) {
       const id = primary === table ? series : primary.findSeries(all);
       if (id !== -1) {
-        this.dims[id] ??= this.plan.groupBy.map((i) => all[i]!);
+        this.dims[id] ??= this.#inViewOrder ? all : this.plan.groupBy.map((i) => all[i]!);
         return id;
       }
     }
