@@ -85,7 +85,7 @@ clients send them as "Authorization: Bearer <key>". Make one with 'tandem keygen
     .option('--config <file>', 'config for --data')
     .addOption(new Option('--format <format>', 'file format, when the extension does not say').choices(['ndjson', 'csv', 'parquet']))
     .option('--batch-size <n>', 'events per request', '1000')
-    .option('--max-rejects <n>', 'rejected rows allowed before the exit status says failure (1); the rows are read and stored either way', '0')
+    .option('--max-rejects <n>', 'rejected rows allowed before the exit status says failure (1); the valid rows are stored either way', '0')
     .option('--no-progress', 'do not draw a progress bar')
     .addHelpText('after', `
 A .json file may hold one JSON array of events instead of one event per line.
