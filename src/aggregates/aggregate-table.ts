@@ -185,13 +185,6 @@ export class AggregateTable {
     return slots.subarray(starts[firstAtOrAbove(buckets, from)]!, starts[firstAtOrAbove(buckets, to)]!);
   }
 
-  /** The first and last bucket starts, from {@link slotsInBuckets}' index (built if need be); undefined for an empty table. */
-  bucketBounds(): readonly [number, number] | undefined {
-    this.slotsInBuckets(0, 0);
-    const { buckets } = this.#byBucket!;
-    return buckets.length === 0 ? undefined : [buckets[0]!, buckets[buckets.length - 1]!];
-  }
-
   /**
    * Builds {@link slotsInBuckets}' index in steps of `stepSlots` slots, so a
    * server can build it between requests: a counting sort, as a view has

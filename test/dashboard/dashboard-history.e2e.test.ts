@@ -7,16 +7,13 @@
  * and phone width; screenshots go to /tmp/dashboard-shots/.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { createServer } from '../../src/server/index.ts';
-import { defineConfig, defineEventType, defineView, Tandem } from '../../src/index.ts';
+import { defineConfig, defineEventType, defineView, type Tandem } from '../../src/index.ts';
 import { keyDigest } from '../../src/definitions/index.ts';
-import { chromiumSkipReason, openBrowser } from '../support/chromium.ts';
-import { forgetStorage, keptKey, legend, pointAt, scrollsInside, shownQuery, sidewaysOverflow, text, waitForText, waitUntil } from './page-helpers.ts';
+import { chromiumSkipReason } from '../support/chromium.ts';
+import { forgetStorage, keptKey, legend, pointAt, scrollsInside, shownQuery, sidewaysOverflow, text, waitForText, waitUntil, withDashboard, type DashboardServer } from './page-helpers.ts';
 
 const SHOTS = '/tmp/dashboard-shots';
 const HOUR = 3_600_000;
@@ -97,24 +94,18 @@ async function boxOf(page: Page, selector: string) {
 }
 
 test('dashboard on historical data: opens on the data, all time spans it, custom range and drag-zoom, partial buckets, compact zero-based axis, per-layer legend, phone layout', { skip: chromiumSkipReason(), timeout: 180_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'tandem-dashboard-history-'));
-  const tandem = await Tandem.open({ dataDir: dir, config });
-  const server = createServer({ tandem, version: 'test' });
   const payments = marchPayments(12_000);
-  await tandem.ingest('payment', payments);
-  await tandem.runBatch();
   // After the batch: the speed layer holds these, in the same day as batch data.
   const late = [1, 2, 3].map((i) => ({ id: `late${i}`, at: LAST_DAY + 12 * HOUR + i * 60_000, method: 'card', amount: '100000.00' }));
-  await tandem.ingest('payment', late);
   const lastDayBatch = payments.filter((p) => p.at >= LAST_DAY).reduce((sum, p) => sum + centsOf(p), 0);
-  const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-  const browser = await openBrowser();
-  const problems: string[] = [];
+  const prepare = async (tandem: Tandem) => {
+    await tandem.ingest('payment', payments);
+    await tandem.runBatch();
+    await tandem.ingest('payment', late);
+  };
   await mkdir(SHOTS, { recursive: true });
-  try {
-    const { page } = browser;
+  await withDashboard({ config, server: { version: 'test' }, prepare }, async ({ page, base, problems }) => {
     page.on('console', (message) => { if (message.type() === 'error') problems.push(`console: ${message.text()}`); });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     for (const viewport of VIEWPORTS) {
       await page.setViewportSize(viewport);
       await page.goto(base);
@@ -222,34 +213,23 @@ test('dashboard on historical data: opens on the data, all time spans it, custom
       await page.screenshot({ path: `${SHOTS}/history-${viewport.name}-empty.png`, fullPage: true });
     }
     assert.deepEqual(problems, []);
-  } finally {
-    await browser.close();
-    await server.app.close();
-    await tandem.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('dashboard API key: a key without the scopes the page needs is refused in one sentence, kept only on request, and can be changed or forgotten', { skip: chromiumSkipReason(), timeout: 120_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'tandem-dashboard-scopes-'));
-  const tandem = await Tandem.open({ dataDir: dir, config });
   const keys = { ops: 'ops-key-0123456789abcdef', reader: 'reader-key-0123456789abc', loader: 'loader-key-0123456789abc' };
-  const server = createServer({
-    tandem,
+  const server = {
     apiKeys: [
       { name: 'ops', scopes: new Set(['query', 'admin']), digest: keyDigest(keys.ops) },
       { name: 'reader', scopes: new Set(['query']), digest: keyDigest(keys.reader) },
       { name: 'loader', scopes: new Set(['ingest']), digest: keyDigest(keys.loader) },
     ],
-  });
-  await tandem.ingest('payment', marchPayments(500));
-  const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-  const browser = await openBrowser();
-  const problems: string[] = [];
+  } satisfies DashboardServer;
+  const prepare = async (tandem: Tandem) => {
+    await tandem.ingest('payment', marchPayments(500));
+  };
   await mkdir(SHOTS, { recursive: true });
-  try {
-    const { page } = browser;
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  await withDashboard({ config, server, prepare }, async ({ page, base, problems }) => {
     const kept = () => keptKey(page);
     const enter = async (key: string) => {
       await page.fill('#key-input', key);
@@ -304,10 +284,5 @@ test('dashboard API key: a key without the scopes the page needs is refused in o
       assert.equal(await kept(), keys.ops);
     }
     assert.deepEqual(problems, []);
-  } finally {
-    await browser.close();
-    await server.app.close();
-    await tandem.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import { demoConfig, ShopGenerator, type ShopEvents } from '../../src/demo/index.ts';
-import { createServer } from '../../src/server/index.ts';
-import { Tandem } from '../../src/index.ts';
+import type { Tandem } from '../../src/index.ts';
 import { keyDigest } from '../../src/definitions/index.ts';
-import { chromiumSkipReason, openBrowser } from '../support/chromium.ts';
-import { sidewaysOverflow, text, waitForText, waitUntil } from './page-helpers.ts';
+import { chromiumSkipReason } from '../support/chromium.ts';
+import { sidewaysOverflow, text, waitForText, waitUntil, withDashboard, type DashboardServer } from './page-helpers.ts';
 
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 const HOUR = 3_600_000;
@@ -18,21 +15,15 @@ async function ingest(tandem: Tandem, events: ShopEvents): Promise<void> {
 }
 
 test('dashboard: live layer strip, explorer filter, batch moves version and boundary, phone width, dark theme, no console errors', { skip: chromiumSkipReason(), timeout: 120_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'tandem-dashboard-'));
-  const tandem = await Tandem.open({ dataDir: dir, config: demoConfig });
-  const server = createServer({ tandem, version: 'test' });
   const generator = new ShopGenerator({ seed: 42 });
-  const now = Date.now();
-  await ingest(tandem, generator.backfill(20_000, now - 20 * HOUR, now));
-  await tandem.runBatch();
-  await ingest(tandem, generator.live(3000));
-  const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-  const browser = await openBrowser({ width: 1280, height: 900 });
-  const problems: string[] = [];
-  try {
-    const { page } = browser;
+  const prepare = async (tandem: Tandem) => {
+    const now = Date.now();
+    await ingest(tandem, generator.backfill(20_000, now - 20 * HOUR, now));
+    await tandem.runBatch();
+    await ingest(tandem, generator.live(3000));
+  };
+  await withDashboard({ config: demoConfig, server: { version: 'test' }, viewport: { width: 1280, height: 900 }, prepare }, async ({ tandem, page, base, problems }) => {
     page.on('console', (message) => { if (message.type() === 'error') problems.push(`console: ${message.text()}`); });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('request', (request) => { if (!request.url().startsWith(base) && !request.url().startsWith('data:')) problems.push(`outside request: ${request.url()}`); });
     await page.goto(base);
 
@@ -84,26 +75,14 @@ test('dashboard: live layer strip, explorer filter, batch moves version and boun
     await page.screenshot({ path: new URL('dashboard-phone-dark.png', ARTIFACTS).pathname, fullPage: true });
 
     assert.deepEqual(problems, []);
-  } finally {
-    await browser.close();
-    await server.app.close();
-    await tandem.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('dashboard: on a server with API keys it asks for a key, refuses a wrong one, and works with the right one', { skip: chromiumSkipReason(), timeout: 60_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'tandem-dashboard-keys-'));
   const secret = 'dashboard-key-0123456789';
-  const tandem = await Tandem.open({ dataDir: dir, config: demoConfig });
-  const server = createServer({ tandem, apiKeys: [{ name: 'ops', scopes: new Set(['query', 'admin']), digest: keyDigest(secret) }] });
-  await ingest(tandem, new ShopGenerator({ seed: 7 }).live(1000));
-  const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-  const browser = await openBrowser();
-  const problems: string[] = [];
-  try {
-    const { page } = browser;
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  const prepare = (tandem: Tandem) => ingest(tandem, new ShopGenerator({ seed: 7 }).live(1000));
+  const server = { apiKeys: [{ name: 'ops', scopes: new Set(['query', 'admin']), digest: keyDigest(secret) }] } satisfies DashboardServer;
+  await withDashboard({ config: demoConfig, server, prepare }, async ({ tandem, page, base, problems }) => {
     await page.goto(base);
     await page.waitForSelector('#key-dialog[open]');
     await page.fill('#key-input', 'not-the-key-at-all-000');
@@ -116,10 +95,5 @@ test('dashboard: on a server with API keys it asks for a key, refuses a wrong on
     await page.waitForSelector('#chart canvas');
     assert.equal(await page.locator('#key-dialog[open]').count(), 0);
     assert.deepEqual(problems, []);
-  } finally {
-    await browser.close();
-    await server.app.close();
-    await tandem.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });

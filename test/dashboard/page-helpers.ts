@@ -3,7 +3,13 @@
  * chart's legend, and pointing at a time on the chart. Checks go through
  * Playwright's locators: the page's CSP forbids evaluating strings in it.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
+import { Tandem } from '../../src/index.ts';
+import { createServer, type ServerOptions } from '../../src/server/index.ts';
+import { openBrowser } from '../support/chromium.ts';
 
 /** Polls `check` until it holds; `what` may be a function, to say what was last seen. */
 export async function waitUntil(what: string | (() => string), check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
@@ -68,4 +74,45 @@ export async function keptKey(page: Page): Promise<string | null> {
 
 export async function forgetStorage(page: Page): Promise<void> {
   await page.evaluate(() => (globalThis as unknown as { sessionStorage: { clear(): void } }).sessionStorage.clear());
+}
+
+/** A dashboard test server's options beyond its engine (API keys, a version to show). */
+export type DashboardServer = Omit<ServerOptions, 'tandem'>;
+
+/** What a dashboard test works with: the engine, the page, the server's URL, and the page errors seen so far. */
+export interface DashboardSession {
+  readonly tandem: Tandem;
+  readonly page: Page;
+  readonly base: string;
+  /** Page errors, and what the test adds; a test ends by asserting there are none. */
+  readonly problems: string[];
+}
+
+/**
+ * An engine on `config` in a fresh data directory, filled by `prepare`,
+ * served on a free loopback port with `server`'s options, and a headless
+ * browser: `body` runs with them, and all of it is stopped and removed
+ * afterwards, also when the test fails.
+ */
+export async function withDashboard(
+  options: { readonly config: unknown; readonly server?: DashboardServer; readonly viewport?: { width: number; height: number }; readonly prepare?: (tandem: Tandem) => Promise<void> },
+  body: (session: DashboardSession) => Promise<void>,
+): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'tandem-dashboard-'));
+  const tandem = await Tandem.open({ dataDir: dir, config: options.config });
+  const server = createServer({ ...options.server, tandem });
+  let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
+  try {
+    await options.prepare?.(tandem);
+    const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+    browser = await openBrowser(options.viewport);
+    const problems: string[] = [];
+    browser.page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    await body({ tandem, page: browser.page, base, problems });
+  } finally {
+    await browser?.close();
+    await server.app.close();
+    await tandem.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 }
