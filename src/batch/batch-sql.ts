@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { bucketSql, filterSql, sqlIdentifier, sqlStringLiteral, type Field, type ViewSchema } from '../definitions/index.ts';
+import { bucketSql, filterSql, scaledIntegerSql, sqlIdentifier, sqlStringLiteral, type Field, type ViewSchema } from '../definitions/index.ts';
 
 /**
  * The value a measure aggregates, in the speed layer's normalized form: the
@@ -16,7 +16,7 @@ function measureInput(field: Field | undefined): string {
   if (field === undefined) return '';
   const column = sqlIdentifier(field.name);
   if (field.type === 'timestamp') return `epoch_ms(${column})`;
-  if (field.type === 'number') return field.scale === 0 ? `CAST(${column} AS BIGINT)` : `CAST(${column} * ${10 ** field.scale} AS BIGINT)`;
+  if (field.type === 'number') return scaledIntegerSql(column, field.scale);
   return column;
 }
 

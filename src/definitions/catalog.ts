@@ -15,6 +15,7 @@ import { GRANULARITIES, type Granularity } from './granularity.ts';
 import { createMeasure, type MeasureOptions } from './measures/create-measure.ts';
 import { MAX_PRECISION, MIN_PRECISION } from './measures/hyperloglog.ts';
 import { MEASURE_TYPES, type MeasureType } from './measures/measure.ts';
+import { sameNamedQuantiles, sameNamedQuantilesMessage } from './measures/quantiles-measure.ts';
 import { checkName, NameSpace } from './names.ts';
 import { compileServerConfig, type ServerSettings } from './server-config.ts';
 import { compileClusterConfig, type ClusterSettings } from './cluster-config.ts';
@@ -145,9 +146,11 @@ function compileMeasureOptions(path: string, type: MeasureType, obj: Record<stri
   const options: { quantiles?: number[]; relativeAccuracy?: number } = {};
   if (obj.quantiles !== undefined) {
     const qs = list(`${path}.quantiles`, obj.quantiles);
-    if (qs.length === 0 || qs.length > MAX_QUANTILES || !qs.every((q) => typeof q === 'number' && q >= 0 && q <= 1) || new Set(qs).size !== qs.length) {
-      invalid(`${path}.quantiles`, `${path}.quantiles must list 1 to ${MAX_QUANTILES} different numbers from 0 to 1, such as [0.5, 0.9, 0.99].`);
+    if (qs.length === 0 || qs.length > MAX_QUANTILES || !qs.every((q) => typeof q === 'number' && q >= 0 && q <= 1)) {
+      invalid(`${path}.quantiles`, `${path}.quantiles must list 1 to ${MAX_QUANTILES} numbers from 0 to 1, such as [0.5, 0.9, 0.99].`);
     }
+    const clash = sameNamedQuantiles(qs as number[]);
+    if (clash !== undefined) invalid(`${path}.quantiles`, sameNamedQuantilesMessage(`${path}.quantiles`, clash));
     options.quantiles = qs as number[];
   }
   if (obj.relativeAccuracy !== undefined) {

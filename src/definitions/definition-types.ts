@@ -47,6 +47,17 @@ export type ValueOfType<T> = T extends 'string'
         : never;
 
 /**
+ * The value `ingest` takes for a field of type `T`: a number field also takes
+ * its exact decimal text, such as `"90000000000000.01"`, which no double holds.
+ *
+ * @example
+ * ```ts
+ * const amount: InputOfType<'number'> = '12.50';
+ * ```
+ */
+export type InputOfType<T> = T extends 'number' ? number | `${number}` : ValueOfType<T>;
+
+/**
  * An event type: its fields, the field holding event time, and an optional
  * idempotency key. `F` and `N` keep the field specs and the name as written,
  * so clients and queries can be typed from them.
@@ -323,8 +334,8 @@ export type EventOfFields<F extends FieldsSpec> = F extends unknown
   ? string extends keyof F
     ? unknown
     : Simplify<
-      & { readonly [K in Exclude<keyof F & string, OptionalField<F>>]: ValueOfType<TypeOfSpec<F[K]>> }
-      & { readonly [K in OptionalField<F>]?: ValueOfType<TypeOfSpec<F[K]>> | null }
+      & { readonly [K in Exclude<keyof F & string, OptionalField<F>>]: InputOfType<TypeOfSpec<F[K]>> }
+      & { readonly [K in OptionalField<F>]?: InputOfType<TypeOfSpec<F[K]>> | null }
     >
   : never;
 

@@ -12,7 +12,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { join } from 'node:path';
-import { sqlIdentifier, sqlStringLiteral } from '../definitions/index.ts';
+import { scaledIntegerSql, sqlIdentifier, sqlStringLiteral } from '../definitions/index.ts';
 import { encodeFrame, LOST_RANGE_TYPE } from '../log/index.ts';
 import { readSegmentManifest, verifyMasterFiles } from './master-integrity.ts';
 import { rangeName, segmentManifestDir, type SegmentManifest } from './master-layout.ts';
@@ -37,7 +37,7 @@ interface LoggedLine {
 function loggedValue(name: string, type: string): string {
   const column = sqlIdentifier(name);
   const decimal = /^DECIMAL\(\d+,(\d+)\)$/.exec(type);
-  if (decimal !== null) return `CAST(CAST(${column} * ${10 ** Number(decimal[1])} AS BIGINT) AS DOUBLE)`;
+  if (decimal !== null) return `CAST(${scaledIntegerSql(column, Number(decimal[1]))} AS DOUBLE)`;
   if (type.startsWith('TIMESTAMP')) return `CAST(epoch_ms(${column}) AS DOUBLE)`;
   if (type === 'BIGINT' || type === 'INTEGER') return `CAST(${column} AS DOUBLE)`;
   return column;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { bucketStart, fromScaled, nextBucket, SHORTEST_BUCKET_MS, type MeasureSchema, type MeasureValue, type StateColumn, type Value, type ViewSchema } from '../definitions/index.ts';
+import { bucketStart, compareDecimals, fromScaled, nextBucket, SHORTEST_BUCKET_MS, type MeasureSchema, type MeasureValue, type StateColumn, type Value, type ViewSchema } from '../definitions/index.ts';
 import { AggregateTable, seriesKey, type States } from '../aggregates/index.ts';
 import { LargeMap } from '../util/large-map.ts';
 import type { QueryBudget } from './query-budget.ts';
@@ -235,7 +235,7 @@ function sortKey(value: MeasureValue): number | string | null {
   return null;
 }
 
-/** Measure results: null last; a sum too large for a double is exact decimal text and compares by value. */
+/** Measure results: null last; ISO times as text; decimals (numbers or exact decimal text) by their exact value. */
 function compareMeasures(x: MeasureValue, y: MeasureValue): number {
   const a = sortKey(x);
   const b = sortKey(y);
@@ -243,7 +243,7 @@ function compareMeasures(x: MeasureValue, y: MeasureValue): number {
   if (a === null) return 1;
   if (b === null) return -1;
   if (typeof a === 'string' && typeof b === 'string' && Number.isNaN(Number(a))) return a < b ? -1 : 1;
-  return Number(a) - Number(b);
+  return compareDecimals(a, b);
 }
 
 interface Finished {

@@ -6,7 +6,7 @@
  * @module
  */
 import {
-  GRANULARITIES, InvalidEventError, MAX_TIME, MIN_TIME, normalizeValue, parseIsoTime, rollsUpInto,
+  GRANULARITIES, InvalidEventError, MAX_TIME, MIN_TIME, normalizeValue, parseIsoTime, rollsUpInto, sameNamedQuantiles, sameNamedQuantilesMessage,
   type Catalog, type QueryGranularity, type Value, type ViewSchema,
 } from '../definitions/index.ts';
 import { InvalidQueryError, UnknownDimensionError, UnknownMeasureError, UnknownViewError } from './errors.ts';
@@ -222,6 +222,8 @@ function planQuantiles(view: ViewSchema, raw: unknown): ReadonlyMap<number, read
     if (!Array.isArray(list) || list.length === 0 || list.length > MAX_ASKED_QUANTILES || !list.every(isQuantile)) {
       fail(`quantiles.${name}`, `quantiles.${name} must list 1 to ${MAX_ASKED_QUANTILES} numbers from 0 to 1.`);
     }
+    const clash = sameNamedQuantiles(list as number[]);
+    if (clash !== undefined) fail(`quantiles.${name}`, sameNamedQuantilesMessage(`quantiles.${name}`, clash));
     asked.set(index, list as number[]);
   }
   return asked;

@@ -150,6 +150,18 @@ type Simplify<T> = { [K in keyof T]: T[K] } & {};
 /** The type name of field `K` in fields `F` (each of a union of field sets). */
 type FieldTypeIn<F extends FieldsSpec, K> = F extends unknown ? (K extends keyof F ? TypeOfSpec<F[K]> : never) : never;
 
+/** Whether field `K` of `F` may hold decimals: a number field declared with a scale other than 0. */
+type HasDecimals<F extends FieldsSpec, K> = F extends unknown
+  ? (K extends keyof F ? (F[K] extends { readonly scale: infer S } ? (S extends 0 ? false : true) : false) : false)
+  : never;
+
+/**
+ * A value of number field `K`: a number, or exact decimal text where the
+ * field has decimals and a value has 16 or more significant digits, which a
+ * double would not print back as stored.
+ */
+type NumberValue<F extends FieldsSpec, K> = true extends HasDecimals<F, K> ? number | string : number;
+
 /**
  * The granularities a query may ask of a view with granularity `G`: its own,
  * the coarser ones its buckets roll up into, and `all`. The type-level copy
@@ -213,15 +225,17 @@ export type MeasureName<C extends TandemConfig, N extends string> = N extends un
  * type Country = DimensionValue<typeof order.fields, 'country'>;   // string | null
  * ```
  */
-export type DimensionValue<F extends FieldsSpec, K> = ValueOfType<FieldTypeIn<F, K>> | null;
+export type DimensionValue<F extends FieldsSpec, K> = ([FieldTypeIn<F, K>] extends ['number'] ? NumberValue<F, K> : ValueOfType<FieldTypeIn<F, K>>) | null;
 
 /**
  * What an answer row holds for a measure of spec `S` over fields `F`:
- * `count` a number; `sum` a number, or exact decimal text (a string) once the
- * sum is too large for a double to hold exactly; `avg` the exact average
- * rounded to the field's scale plus 4 decimal places, a number, or decimal
- * text when a double cannot carry that decimal (16 or more digits); `min` and
- * `max` a number, or an ISO string for a timestamp field; `countDistinct` a
+ * `count` a number; `sum` a number, or exact decimal text (a string) when
+ * the double nearest the sum would not print as it (16 or more significant
+ * digits); `avg` the exact average rounded as PostgreSQL's numeric `avg`
+ * rounds it (at least 16 significant digits), a number, or decimal text when
+ * a double cannot carry that decimal; `min` and `max` a number (or decimal
+ * text, as a sum, for a field with decimals), or an ISO string for a
+ * timestamp field; `countDistinct` a
  * number; `quantiles` an object such as `{ p50, p99 }`. `avg`, `min` and
  * `max` are null when the group has no value of their field.
  *
@@ -234,12 +248,14 @@ export type MeasureResult<F extends FieldsSpec, S> =
   S extends { readonly type: 'count' } ? number
     : S extends { readonly type: 'sum' } ? number | string
       : S extends { readonly type: 'avg' } ? number | string | null
-        : S extends { readonly type: 'min' | 'max'; readonly field: infer K } ? ExtremeResult<FieldTypeIn<F, K>>
+        : S extends { readonly type: 'min' | 'max'; readonly field: infer K } ? ExtremeResult<F, K>
           : S extends { readonly type: 'countDistinct' } ? number
             : S extends { readonly type: 'quantiles' } ? QuantileValues
               : MeasureValue;
 
-type ExtremeResult<T> = [T] extends ['timestamp'] ? string | null : [T] extends ['number'] ? number | null : MeasureValue;
+type ExtremeResult<F extends FieldsSpec, K> = [FieldTypeIn<F, K>] extends ['timestamp'] ? string | null
+  : [FieldTypeIn<F, K>] extends ['number'] ? NumberValue<F, K> | null
+    : MeasureValue;
 
 /** The values `where` takes for dimension `K`: one, or a list of which any may match. */
 type WhereValues<F extends FieldsSpec, K> = DimensionValue<F, K> | readonly DimensionValue<F, K>[];

@@ -116,13 +116,17 @@ describe('client - against the real server', () => {
     assert.deepEqual(none.rows, [{ id: 's1', n: 1 }, { id: 's2', n: 1 }]);
   });
 
-  test('query - a sum too large for a double comes back as exact decimal text, as MeasureValue says', async () => {
-    const huge = 90_000_000_000_000;   // 9e13 at scale 2: just inside the ±2^53 / 100 a value may hold
+  test('query - a value or sum a double cannot print comes back as exact decimal text, as MeasureValue says', async () => {
+    // 9e13 at scale 2, just inside the ±2^53 / 100 a value may hold: the double nearest 90000000000000.01 prints as .02.
+    const huge = '90000000000000.01';
     await client.ingest('sale', [0, 1].map((i) => ({ id: `huge${i}`, at: at(0), shop: 'vault', online: false, amount: huge })));
     const { rows } = await client.query({ view: 'sales_by_shop', where: { shop: 'vault' }, groupBy: ['shop'], granularity: 'all' });
     const revenue: number | string = rows[0]!.revenue;
-    assert.equal(revenue, '180000000000000.00');
+    assert.equal(revenue, '180000000000000.02');
     assert.equal(rows[0]!.largest, huge);
+    await client.ingest('sale', [{ id: 'round', at: at(0), shop: 'round', online: false, amount: 90_000_000_000_000 }]);
+    const round = await client.query({ view: 'sales_by_shop', where: { shop: 'round' }, groupBy: ['shop'], granularity: 'all' });
+    assert.equal(round.rows[0]!.revenue, 90_000_000_000_000, 'a number wherever it prints as the stored decimal');
   });
 
   test('errors - answers become the engine\'s classes, with the fields the request and answer tell', async () => {

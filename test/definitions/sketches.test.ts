@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { Tandem } from '../../src/index.ts';
+import { compileConfig, InvalidDefinitionError, InvalidQueryError, Tandem } from '../../src/index.ts';
+import { quantileName } from '../../src/definitions/measures/quantiles-measure.ts';
 import { exactLimit, HyperLogLog, standardError } from '../../src/definitions/measures/hyperloglog.ts';
 import { bucketOf, QuantileSketch, representative, subBucketBits } from '../../src/definitions/measures/quantile-sketch.ts';
 import { md5Lower64 } from '../../src/definitions/measures/value-hash.ts';
@@ -215,6 +216,34 @@ test('sketches - a query asks for other quantiles, orders by one, and its mistak
       await assert.rejects(engine.query({ view: 'traffic', quantiles: { latency: [2] } }), /from 0 to 1/);
       await assert.rejects(engine.query({ view: 'traffic', orderBy: [{ measure: 'users', quantile: 0.5 }] }), /on a quantiles measure/);
       await assert.rejects(engine.query({ view: 'traffic', states: 'yes' } as never), /states must be true or false/);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+test('sketches - two quantiles that answer under one name are refused, in a view and in a query; distinct names each answer', async () => {
+  const near = fc.constantFrom(0.5, 0.5000000000000001, 0.4999999999999999, 0.99, 0.9900000000000001, 0.999, 0.9990000000000001, 0, 1, 1e-13, 0.1);
+  const lists = fc.array(fc.oneof(near, fc.double({ min: 0, max: 1, noNaN: true })), { minLength: 1, maxLength: 6 });
+  const distinct = (qs: readonly number[]) => new Set(qs.map(quantileName)).size === qs.length;
+  const withQuantiles = (qs: readonly number[]) => ({
+    ...sketchConfig,
+    views: sketchConfig.views.map((v) => ({ ...v, measures: { ...v.measures, latency: { ...v.measures.latency, quantiles: qs } } })),
+  });
+  fc.assert(fc.property(lists, (qs) => {
+    if (distinct(qs)) return void compileConfig(withQuantiles(qs));
+    assert.throws(() => compileConfig(withQuantiles(qs)), (e: unknown) => e instanceof InvalidDefinitionError && /which both answer as 'p[\d.e-]+'; list each quantile once\.$/.test(e.message));
+  }), { seed: 20261202, numRuns: 500 });
+  await withTempDir(async (dir) => {
+    const engine = await Tandem.open({ dataDir: dir, config: sketchConfig });
+    try {
+      await engine.ingest('req', [{ at: '2026-11-29T01:00:00Z', user: 'u', code: 200, ms: 12, ok: true, route: '/' }]);
+      await fc.assert(fc.asyncProperty(lists, async (qs) => {
+        const asking = engine.query({ view: 'traffic', granularity: 'all', quantiles: { latency: qs } });
+        if (!distinct(qs)) return void await assert.rejects(asking, (e: unknown) => e instanceof InvalidQueryError && /^quantiles\.latency lists .+ which both answer as/.test(e.message));
+        const { rows } = await asking;
+        assert.deepEqual(Object.keys(rows[0]!.latency as object).sort(), qs.map(quantileName).sort());
+      }), { seed: 20261203, numRuns: 200 });
     } finally {
       await engine.close();
     }

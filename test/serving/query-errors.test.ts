@@ -30,6 +30,8 @@ test('query - unknown names and malformed parts get typed errors naming them', a
     [{ view: 'by_country_hour', select: '*' }, InvalidQueryError, /Unknown query key 'select'/],
     [{ view: 'all_time', from: '2024-01-01T00:00:00Z' }, InvalidQueryError, /no time granularity/],
     [{ view: 'by_country_hour', where: { country: 7 } }, InvalidQueryError, /must be a string/],
+    [{ view: 'by_country_hour', quantiles: { spread: [0.5, 0.5000000000000001] } }, InvalidQueryError, /^quantiles\.spread lists 0\.5 and 0\.5000000000000001, which both answer as 'p50'; list each quantile once\.$/],
+    [{ view: 'by_country_hour', quantiles: { spread: [0.9, 0.99, 0.9] } }, InvalidQueryError, /lists 0\.9 and 0\.9, which both answer as 'p90'/],
   ];
   for (const [query, type, message] of cases) {
     await assert.rejects(engine.query(query as Query), (e: unknown) => e instanceof type && message.test((e as Error).message), JSON.stringify(query));

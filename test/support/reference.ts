@@ -75,18 +75,43 @@ function quantilesOf(values: readonly number[], asked: readonly number[], unit: 
   }));
 }
 
+/** The base-10,000 weight and value of a decimal's leading nonzero group of 4 digits, read off its text as PostgreSQL stores it. */
+function leadingGroup(text: string): { weight: number; value: number } {
+  const [whole = '', fraction = ''] = text.replace('-', '').split('.');
+  const groups = [
+    ...whole.padStart(Math.ceil(whole.length / 4) * 4, '0').match(/.{4}/g) ?? [],
+    ...fraction.padEnd(Math.ceil(fraction.length / 4) * 4, '0').match(/.{4}/g) ?? [],
+  ];
+  const wholeGroups = Math.ceil(whole.length / 4);
+  const at = groups.findIndex((g) => Number(g) !== 0);
+  return at === -1 ? { weight: 0, value: 0 } : { weight: wholeGroups - 1 - at, value: Number(groups[at]) };
+}
+
 /**
  * The average as the engine promises it: the exact quotient rounded half
- * away from zero to the field's scale plus 4 places, as a number. Computed
- * by truncating division and a remainder test, not as the engine does.
+ * away from zero to the places PostgreSQL's numeric division gives (16
+ * significant digits as estimated from the leading groups, at least the
+ * field's scale), trailing zeros dropped; a number when the double prints as
+ * that text, else the text. Computed from decimal text and by truncating
+ * division and a remainder test, not as the engine does.
  */
-function roundedAverage(sum: bigint, n: number, scale: number): number {
-  const places = scale + 4;
-  const numerator = sum * 10_000n;
+export function roundedAverage(sum: bigint, n: number, scale: number): number | string {
+  const magnitude = (sum < 0n ? -sum : sum).toString().padStart(scale + 1, '0');
+  const sumText = scale === 0 ? magnitude : `${magnitude.slice(0, -scale)}.${magnitude.slice(-scale)}`;
+  const a = leadingGroup(sumText);
+  const b = leadingGroup(String(n));
+  const places = Math.max(16 - 4 * (a.weight - b.weight - (a.value <= b.value ? 1 : 0)), scale);
+  const numerator = sum * 10n ** BigInt(places - scale);
   let q = numerator / BigInt(n);
   const remainder = numerator - q * BigInt(n);
   if (2n * (remainder < 0n ? -remainder : remainder) >= BigInt(n)) q += numerator < 0n ? -1n : 1n;
-  return Number(q) / 10 ** places;
+  const digits = (q < 0n ? -q : q).toString().padStart(places + 1, '0');
+  let text = `${q < 0n ? '-' : ''}${digits.slice(0, digits.length - places)}.${digits.slice(digits.length - places)}`;
+  text = text.replace(/0+$/, '').replace(/\.$/, '');
+  if (text === '-0') text = '0';
+  const value = Number(text);
+  const printed = String(value).includes('e') ? value.toFixed(Math.min(places, 100)).replace(/\.?0+$/, '') : String(value);
+  return printed === text ? value : text;
 }
 
 function measureValue(type: string, field: string | undefined, accs: Acc, spec: { readonly quantiles?: readonly number[] }): MeasureValue {

@@ -25,8 +25,9 @@ await client.ingest('ordr', [{ id: 'o1', at: 0, country: 'DE', mobile: true, amo
 await client.ingest('order', [{ id: 'o1', at: 0, contry: 'DE', mobile: true, amount: 1, qty: 1 }]);
 // @ts-expect-error: a required field left out
 await client.ingest('order', [{ id: 'o1', at: 0, mobile: true, amount: 1, qty: 1 }]);
-// @ts-expect-error: a number field given a string
-await client.ingest('order', [{ id: 'o1', at: 0, country: 'DE', mobile: true, amount: '1', qty: 1 }]);
+// @ts-expect-error: a number field given text that is not a number (its exact decimal text, '12.50', is taken)
+await client.ingest('order', [{ id: 'o1', at: 0, country: 'DE', mobile: true, amount: 'twelve', qty: 1 }]);
+export const decimalText: Promise<IngestResult> = client.ingest('order', [{ id: 'o1', at: 0, country: 'DE', mobile: true, amount: '12.50', qty: 1 }]);
 // @ts-expect-error: a timestamp given a Date (send ISO text or epoch ms)
 await client.ingest('order', [{ id: 'o1', at: new Date(), country: 'DE', mobile: true, amount: 1, qty: 1 }]);
 // @ts-expect-error: null for a required field
@@ -40,13 +41,13 @@ export const dynamicIngest: Promise<IngestResult> = client.ingest(someType, [{ a
 export const byCountry = await client.query({ view: 'by_country_hour', groupBy: ['country'], granularity: 'all', orderBy: [{ measure: 'revenue', desc: true }] });
 assertType<Equal<(typeof byCountry.rows)[number], {
   readonly country: string | null; readonly orders: number; readonly revenue: number | string;
-  readonly smallest: number | null; readonly latest: string | null; readonly basket: number | string | null;
+  readonly smallest: number | string | null; readonly latest: string | null; readonly basket: number | string | null;
   readonly devices: number; readonly spread: QuantileValues;
 }>>();
 export const weekly = await client.query({ view: 'by_device_week', groupBy: ['device', 'mobile'], layer: 'speed' });
 assertType<Equal<(typeof weekly.rows)[number], {
   readonly device: string | null; readonly mobile: boolean | null; readonly time: string;
-  readonly orders: number; readonly items: number | string; readonly biggest: number | null;
+  readonly orders: number; readonly items: number | string; readonly biggest: number | string | null;
 }>>();
 export const monthly = await client.query({ view: 'by_country_minute', groupBy: ['qty'], granularity: 'month', where: { qty: [1, 2], country: 'DE' } });
 assertType<Equal<(typeof monthly.rows)[number], { readonly qty: number | null; readonly time: string; readonly orders: number; readonly basket: number | string | null }>>();

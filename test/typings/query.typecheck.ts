@@ -47,7 +47,7 @@ export const asJson: TandemConfig = config;
 // Events: required and optional fields, value types; timestamps as ISO text or epoch ms.
 assertType<Equal<EventOf<Config, 'order'>, {
   readonly orderId: string; readonly at: string | number; readonly country: string; readonly mobile: boolean;
-  readonly amount: number; readonly qty: number; readonly coupon?: string | null;
+  readonly amount: number | `${number}`; readonly qty: number | `${number}`; readonly coupon?: string | null;
 }>>();
 
 const tandem = await Tandem.open({ dataDir: '/tmp/never', config });
@@ -57,11 +57,11 @@ assertType<Equal<typeof tandem, Tandem<Config>>>();
 const byCountry = await tandem.query({ view: 'revenue_by_country', groupBy: ['country', 'qty'], granularity: 'all' });
 assertType<Equal<(typeof byCountry.rows)[number], {
   readonly country: string | null; readonly qty: number | null;
-  readonly orders: number; readonly revenue: number | string; readonly basket: number | string | null; readonly largest: number | null; readonly latest: string | null;
+  readonly orders: number; readonly revenue: number | string; readonly basket: number | string | null; readonly largest: number | string | null; readonly latest: string | null;
 }>>();
 export const hourly = await tandem.query({ view: 'revenue_by_country', where: { mobile: true, country: ['DE', 'FR'] }, orderBy: [{ measure: 'revenue', desc: true }], limit: 3 });
 assertType<Equal<(typeof hourly.rows)[number], {
-  readonly time: string; readonly orders: number; readonly revenue: number | string; readonly basket: number | string | null; readonly largest: number | null; readonly latest: string | null;
+  readonly time: string; readonly orders: number; readonly revenue: number | string; readonly basket: number | string | null; readonly largest: number | string | null; readonly latest: string | null;
 }>>();
 export const daily = await tandem.query({ view: 'revenue_by_country', granularity: 'day', groupBy: ['mobile'] });
 assertType<Equal<(typeof daily.rows)[number]['time'], string>>();
@@ -130,7 +130,7 @@ const literal = {
 const literalEngine = await Tandem.open({ dataDir: '/tmp/never', config: literal });
 export const pages = await literalEngine.query({ view: 'pages', groupBy: ['page'], granularity: 'month' });
 assertType<Equal<(typeof pages.rows)[number], { readonly page: string | null; readonly time: string; readonly visits: number; readonly slowest: number | null }>>();
-assertType<Equal<EventOf<typeof literal, 'visit'>, { readonly at: string | number; readonly page: string; readonly ms?: number | null }>>();
+assertType<Equal<EventOf<typeof literal, 'visit'>, { readonly at: string | number; readonly page: string; readonly ms?: number | `${number}` | null }>>();
 // @ts-expect-error: a misspelt dimension against a literal config
 await literalEngine.query({ view: 'pages', groupBy: ['pag'] });
 

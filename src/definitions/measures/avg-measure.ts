@@ -1,4 +1,4 @@
-import { addScaled, decimalString, type ScaledInt } from '../scaled-number.ts';
+import { addScaled, decimalString, trimZeros, type ScaledInt } from '../scaled-number.ts';
 import { addInto, grownFloat64, mergeEach, sqlToNumber, type Measure, type StateColumn } from './measure.ts';
 import { decodeScaled, encodeScaled, ScaledSumColumn, scaledFromSql } from './sum-measure.ts';
 
@@ -55,33 +55,58 @@ class AvgColumn implements StateColumn<AvgState> {
   }
 }
 
-/** Decimal places an average has beyond its field's scale. */
-export const AVERAGE_EXTRA_DIGITS = 4;
+/** PostgreSQL's numeric division keeps at least this many significant digits (its NUMERIC_MIN_SIG_DIGITS). */
+const MIN_SIGNIFICANT_DIGITS = 16;
+/** PostgreSQL stores numerics in base 10,000: digits of 4 decimals, which its choice of scale counts in. */
+const BASE_DIGITS = 4;
+/** PostgreSQL's largest display scale. */
+const MAX_PLACES = 1000;
+
+/** The base-10,000 weight of a decimal `magnitude / 10^scale` and its leading base-10,000 digit; zero has weight 0, digit 0. */
+function baseTenThousand(magnitude: bigint, scale: number): { weight: number; first: bigint } {
+  if (magnitude === 0n) return { weight: 0, first: 0n };
+  const exponent = magnitude.toString().length - 1 - scale;
+  const weight = Math.floor(exponent / BASE_DIGITS);
+  const shift = scale + weight * BASE_DIGITS;
+  const first = shift >= 0 ? magnitude / 10n ** BigInt(shift) : magnitude * 10n ** BigInt(-shift);
+  return { weight, first };
+}
+
+/**
+ * The decimal places of `sum / count`, chosen as PostgreSQL chooses them for
+ * numeric division (`select_div_scale`): enough for 16 significant digits of
+ * the quotient as estimated from the operands' leading base-10,000 digits,
+ * and never fewer than the field's scale.
+ */
+export function averagePlaces(sum: bigint, count: bigint, scale: number): number {
+  const dividend = baseTenThousand(sum < 0n ? -sum : sum, scale);
+  const divisor = baseTenThousand(count, 0);
+  const weight = dividend.weight - divisor.weight - (dividend.first <= divisor.first ? 1 : 0);
+  return Math.min(MAX_PLACES, Math.max(MIN_SIGNIFICANT_DIGITS - weight * BASE_DIGITS, scale, 0));
+}
 
 /**
  * The average of `count` values whose exact sum is `sum` (scaled by 10^scale),
- * rounded once, half away from zero, to `scale + 4` decimal places: 4569.69
- * over 10 is 456.969, where dividing doubles gave 456.96899999999994. It is
- * a number when the double prints as that decimal (JSON carries it exactly),
- * else the decimal as text, as a sum too large for a double is.
+ * rounded once, half away from zero, to the places PostgreSQL's `avg` over a
+ * `numeric(p, scale)` column gives (at least 16 significant digits; see
+ * {@link averagePlaces}), trailing zeros dropped: 4569.69 over 10 is
+ * 456.969, and an average distance PostgreSQL gives as 712.6122778675282994
+ * is that here too. It is a number when the double prints as that decimal
+ * (JSON carries it exactly), else the decimal as text.
  */
 export function averageResult(sum: ScaledInt, count: number, scale: number): number | string {
-  const numerator = BigInt(sum) * 10n ** BigInt(AVERAGE_EXTRA_DIGITS);
+  const exact = BigInt(sum);
   const divisor = BigInt(count);
+  const places = averagePlaces(exact, divisor, scale);
+  const numerator = exact * 10n ** BigInt(places - scale);
   const magnitude = numerator < 0n ? -numerator : numerator;
   const rounded = (2n * magnitude + divisor) / (2n * divisor);
-  const text = trimZeros(decimalString(numerator < 0n ? -rounded : rounded, scale + AVERAGE_EXTRA_DIGITS));
+  const text = trimZeros(decimalString(numerator < 0n ? -rounded : rounded, places));
   const value = Number(text);
   // A tiny average prints in exponent form (1e-7); its fixed form is what to compare.
   const shortest = String(value);
-  const plain = shortest.includes('e') ? trimZeros(value.toFixed(scale + AVERAGE_EXTRA_DIGITS)) : shortest;
+  const plain = shortest.includes('e') ? trimZeros(value.toFixed(Math.min(places, 100))) : shortest;
   return plain === text ? value : text;
-}
-
-/** `12.3400` → `12.34`, `5.0000` → `5`, `-0.0000` → `0`. */
-function trimZeros(text: string): string {
-  const trimmed = text.includes('.') ? text.replace(/\.?0+$/, '') : text;
-  return trimmed === '-0' ? '0' : trimmed;
 }
 
 /**

@@ -8,6 +8,27 @@ export function quantileName(q: number): string {
   return `p${Number((q * 100).toPrecision(12))}`;
 }
 
+/**
+ * The first two of `quantiles` that answer under one name (0.5 and
+ * 0.5000000000000001 are both `p50`), or undefined when every name is
+ * distinct: an answer keyed by name would silently drop one of them.
+ */
+export function sameNamedQuantiles(quantiles: readonly number[]): readonly [number, number, string] | undefined {
+  const seen = new Map<string, number>();
+  for (const q of quantiles) {
+    const name = quantileName(q);
+    const earlier = seen.get(name);
+    if (earlier !== undefined) return [earlier, q, name];
+    seen.set(name, q);
+  }
+  return undefined;
+}
+
+/** The sentence that refuses two quantiles of one name, at `path`. */
+export function sameNamedQuantilesMessage(path: string, [a, b, name]: readonly [number, number, string]): string {
+  return `${path} lists ${a} and ${b}, which both answer as '${name}'; list each quantile once.`;
+}
+
 function sketchKind(k: number): ObjectState<QuantileSketch> {
   return {
     create: () => new QuantileSketch(),
