@@ -10,6 +10,7 @@ import { InMemoryBatchViews, type BatchManifest } from '../../src/batch/index.ts
 import { compileConfig, defineConfig, defineEventType, defineView } from '../../src/index.ts';
 import { toColumns, type Row, type ViewSchema } from '../../src/definitions/index.ts';
 import { AggregateTable } from '../../src/aggregates/index.ts';
+import { eventually } from '../support/eventually.ts';
 
 const sale = defineEventType({
   name: 'sale',
@@ -70,10 +71,9 @@ test('daily table: loading a version starts a background build, and until it is 
   assert.equal(views.dailyTable('daily'), undefined, 'a day view has no daily roll-up');
   assert.equal(views.dailyTable('missing'), undefined);
   assert.equal(views.dailyTable('hourly'), undefined, 'not built yet');
-  // Waiting on a timer, with nothing else to do: the build's steps must keep the loop turning by themselves.
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const built = views.dailyTable('hourly');
-  assert.ok(built !== undefined, 'built while the process waits on a timer');
+  // Waiting on timers, with nothing else to do: the build's steps must keep the loop turning by themselves.
+  await eventually(() => views.dailyTable('hourly') !== undefined, 'the daily roll-up to be built while the process waits on timers');
+  const built = views.dailyTable('hourly')!;
   assertSameStates(built, fold(daily, rows));
   assert.equal(views.dailyTable('hourly'), built, 'kept');
 });

@@ -56,7 +56,7 @@ test('a keyed server: the CLI clients pass --api-key or TANDEM_API_KEY; a missin
   const full = await keygen('ops', 'ingest,query,admin');
   const loader = await keygen('loader', 'ingest');
   const env = { TANDEM_API_KEYS: JSON.stringify([full.entry, loader.entry]) };
-  const server = await startCli(['serve', '--config', config, '--data', join(temp.dir, 'keyed'), '--port', '0', '--batch-every', '1h'], SERVING, 20_000, env);
+  const server = await startCli(['serve', '--config', config, '--data', join(temp.dir, 'keyed'), '--port', '0', '--batch-every', '1h'], SERVING, undefined, env);
   try {
     const events = join(temp.dir, 'orders.ndjson');
     await writeFile(events, ['DE', 'FR', 'DE'].map((country, i) => JSON.stringify({ id: `k${i}`, at: '2024-05-01T12:00:00Z', country, mobile: false, amount: 10, qty: 1 })).join('\n'));

@@ -12,7 +12,7 @@ import { createServer, type ServerOptions } from '../../src/server/index.ts';
 import { openBrowser } from '../support/chromium.ts';
 
 /** Polls `check` until it holds; `what` may be a function, to say what was last seen. */
-export async function waitUntil(what: string | (() => string), check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+export async function waitUntil(what: string | (() => string), check: () => Promise<boolean>, timeoutMs = 45_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${typeof what === 'string' ? what : what()}`);

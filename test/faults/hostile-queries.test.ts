@@ -29,7 +29,7 @@ before(async () => {
   const config = join(temp.dir, 'tandem.config.json');
   await writeFile(config, JSON.stringify(shopConfig));
   const args = ['serve', '--config', config, '--data', join(temp.dir, 'data'), '--port', '0', '--batch-every', '1h', '--query-timeout', `${TIMEOUT_MS}ms`];
-  server = await startCli(args, SERVING, 20_000);
+  server = await startCli(args, SERVING);
   // Several minute buckets per series (the walk that froze at 1e21), and many groups for the rankings.
   const lines: string[] = [];
   for (let i = 0; i < GROUPS; i++) {

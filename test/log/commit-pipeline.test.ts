@@ -19,6 +19,7 @@ import { shopConfig } from '../support/shop-config.ts';
 import { withTempDir } from '../support/temp-dir.ts';
 import { orderRows, orders } from '../support/event-rows.ts';
 import { fillUp, mountSkipReason, withTmpfs } from '../support/tmpfs.ts';
+import { eventually } from '../support/eventually.ts';
 
 const catalog = compileConfig(shopConfig);
 const orderFields = catalog.eventTypes.get('order')!.fields;
@@ -104,7 +105,7 @@ test('frame encoder: the worker writes the same bytes as the main thread, and a 
   const encoder = new FrameEncoder({ fields });
   try {
     assert.deepEqual(await encoder.encode(job(0)), encodeFrames(fields, job(0)), 'in place while the worker starts');
-    while (!encoder.onWorker) await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually(() => encoder.onWorker, 'the encoder\'s worker to start');
     assert.deepEqual(await encoder.encode(job(7)), encodeFrames(fields, job(7)), 'on the worker');
   } finally {
     await encoder.close();
@@ -114,7 +115,7 @@ test('frame encoder: the worker writes the same bytes as the main thread, and a 
   const dying = new FrameEncoder({ fields, onWorkerFailed: (e) => failures.push(e), workerEntry: new URL('../support/exiting-worker.ts', import.meta.url) });
   try {
     await dying.encode(job(0));
-    while (!dying.onWorker) await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually(() => dying.onWorker, 'the encoder\'s worker to start');
     assert.deepEqual(await dying.encode(job(3)), encodeFrames(fields, job(3)), 'the job the worker died with is encoded in place');
     assert.equal(failures.length, 1);
     assert.equal(dying.onWorker, false);

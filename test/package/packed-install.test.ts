@@ -99,7 +99,7 @@ function serveUntilListening(bin: string, cwd: string, args: string[]): Promise<
     await exited;
   };
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => void stop().then(() => reject(new Error(`no URL in 20 s:\n${output}`))), 20_000);
+    const timer = setTimeout(() => void stop().then(() => reject(new Error(`no URL in 60 s:\n${output}`))), 60_000);
     const onData = (d: Buffer) => {
       output += d.toString();
       const match = /serving at (http:\/\/\S+?)"/.exec(output);

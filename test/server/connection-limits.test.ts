@@ -155,7 +155,8 @@ test('shutdown - close() ends within its grace period while uploads stall mid-bo
 });
 
 test('shutdown - a request whose headers arrive while close() drains gets 503 with Retry-After in the error shape; with nothing in flight close() is immediate', async () => {
-  const { opened, port } = await listening(shopConfig, { connections: { closeGraceMs: 1_000 } });
+  // A grace long enough that a busy machine's stalls cannot end the drain before the late headers arrive.
+  const { opened, port } = await listening(shopConfig, { connections: { closeGraceMs: 10_000 } });
   try {
     // A request begun before close() and finished after it: its headers arrive while the server drains.
     const late = stall(port, 'GET /v1/views HTTP/1.1\r\nhost: local');

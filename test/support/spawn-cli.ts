@@ -34,7 +34,7 @@ export interface LongRunning {
 }
 
 /** Starts a server command and waits until its output shows the URL it listens on. */
-export function startCli(args: readonly string[], urlPattern: RegExp, timeoutMs = 20_000, env: NodeJS.ProcessEnv = {}): Promise<LongRunning> {
+export function startCli(args: readonly string[], urlPattern: RegExp, timeoutMs = 60_000, env: NodeJS.ProcessEnv = {}): Promise<LongRunning> {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TZ: 'UTC', ...env } });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
