@@ -5,8 +5,10 @@
  *
  * @module
  */
+import { inspect } from 'node:util';
 import { Command, Option } from 'commander';
 import { TandemError } from '../definitions/errors.ts';
+import { redactUrlsInText } from '../util/redact-url.ts';
 import { API_SCOPES } from '../definitions/server-config.ts';
 import { DEFAULT_URL, URL_VARIABLE } from './api-client.ts';
 import { PACKAGE_VERSION } from './package-version.ts';
@@ -16,7 +18,7 @@ import type { IngestOptions } from './commands/ingest.ts';
 import type { ServeOptions } from './commands/serve.ts';
 import type { ServerOptions } from './commands/server-commands.ts';
 
-const urlOption = () => new Option('--url <url>', 'URL of a running Tandem server, or its host:port').env(URL_VARIABLE).default(DEFAULT_URL);
+const urlOption = () => new Option('--url <url>', 'URL of a running Tandem server, or its host:port; a user:password in it is sent as Basic auth (for a proxy)').env(URL_VARIABLE).default(DEFAULT_URL);
 const apiKeyOption = () => new Option('--api-key <key>', 'API key for a server that requires one (prefer TANDEM_API_KEY: arguments show in ps)').env('TANDEM_API_KEY');
 
 function program(): Command {
@@ -123,16 +125,20 @@ or the ingest failed.`)
   return cli;
 }
 
-/** Runs the CLI; user mistakes print one line and exit 1, never a stack trace. */
+/**
+ * Runs the CLI; user mistakes print one line and exit 1, never a stack trace.
+ * Whatever is printed passes through {@link redactUrlsInText}: an error from
+ * any layer (a NATS client's, undici's) may quote a URL with its password.
+ */
 export async function main(argv: readonly string[]): Promise<void> {
   try {
     await program().parseAsync(argv as string[]);
   } catch (error) {
     process.exitCode = 1;
-    if (error instanceof TandemError) return console.error(`tandem: ${error.message}`);
+    if (error instanceof TandemError) return console.error(`tandem: ${redactUrlsInText(error.message)}`);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') return console.error('tandem: the port is already in use; pick another with --port.');
-    if (process.env.TANDEM_DEBUG !== undefined) throw error;
-    console.error(`tandem: ${String((error as Error).message ?? error).split('\n')[0]} (set TANDEM_DEBUG=1 for details)`);
+    if (process.env.TANDEM_DEBUG !== undefined) return console.error(redactUrlsInText(inspect(error)));
+    console.error(`tandem: ${redactUrlsInText(String((error as Error).message ?? error).split('\n')[0]!)} (set TANDEM_DEBUG=1 for details)`);
   }
 }
