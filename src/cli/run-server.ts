@@ -5,13 +5,13 @@
  *
  * @module
  */
-import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type { Logger } from 'pino';
 import { compileConfig, type ApiKey, type ServerLimits, type TandemConfig } from '../definitions/index.ts';
 import { BatchSchedule, createServer, type ConnectionLimits, type TandemServer } from '../server/index.ts';
 import { Tandem, type BatchSummary, type ServedEngine } from '../engine/index.ts';
 import { PACKAGE_VERSION } from './package-version.ts';
 import { checkBindSafety } from './server-access.ts';
+import { createLogger } from './server-logger.ts';
 
 export interface RunServerOptions {
   readonly config: TandemConfig;
@@ -86,16 +86,6 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
     return stopping;
   };
   return { url: address.replace('://[::1]', '://localhost'), tandem, server, logger, stop, onStop: (hook) => void hooks.push(hook) };
-}
-
-/**
- * The server's logger. Pretty output is formatted in this thread, in order
- * with what the command prints itself (a transport would format it in a
- * worker, and interleave).
- */
-function createLogger(level: string, format: 'json' | 'pretty'): Logger {
-  if (format === 'json') return pino({ level });
-  return pino({ level }, pretty({ sync: true, colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
 }
 
 /** The embedded engine, or a cluster node when NATS servers are given (its code and the NATS clients load only then). */

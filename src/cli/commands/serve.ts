@@ -6,6 +6,7 @@
  */
 import type { ServerLimits } from '../../definitions/index.ts';
 import type { ConnectionLimits } from '../../server/index.ts';
+import { redactUrlList } from '../../util/redact-url.ts';
 import { CliError } from '../cli-error.ts';
 import { loadConfig } from '../load-config.ts';
 import { parseDuration, parsePort, positiveInt } from '../parse-flags.ts';
@@ -50,7 +51,7 @@ function chooseLogFormat(flag: string): 'json' | 'pretty' {
 
 /** What a person starting the server wants to see first: where it is, and what it runs on. */
 function banner(url: string, options: ServeOptions, batchEveryMs: number): string {
-  const cluster = options.nats === undefined ? '' : `\n  Cluster   node ${options.node ?? '(named by host and process)'} on ${options.nats}`;
+  const cluster = options.nats === undefined ? '' : `\n  Cluster   node ${options.node ?? '(named by host and process)'} on ${redactUrlList(options.nats)}`;
   return [
     '',
     `Tandem ${PACKAGE_VERSION} is serving ${options.config} from ${options.data}, with a batch cycle every ${formatDuration(batchEveryMs)}.`,
