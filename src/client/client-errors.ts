@@ -6,6 +6,7 @@
  * @module
  */
 import { TandemError } from '../definitions/errors.ts';
+import { redactUrl, redactUrlsInText } from '../util/redact-url.ts';
 
 /**
  * An error answer this client has no class for: a code from a newer server,
@@ -46,14 +47,14 @@ export class TandemHttpError extends TandemError {
 export class ServerUnreachableError extends TandemError {
   readonly code = 'server_unreachable';
   constructor(readonly url: string, cause: unknown) {
-    super(`Cannot reach a Tandem server at ${url}: ${reason(cause)}.`, { cause });
+    super(`Cannot reach a Tandem server at ${redactUrl(url)}: ${reason(cause)}.`, { cause });
   }
 }
 
-/** The most telling part of a fetch failure: undici puts the socket error in `cause`. */
+/** The most telling part of a fetch failure: undici puts the socket error in `cause`. Its text may quote a URL, so it is redacted. */
 function reason(error: unknown): string {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
   if (typeof cause?.code === 'string') return cause.code;
   const message = typeof cause?.message === 'string' ? cause.message : error instanceof Error ? error.message : String(error);
-  return message.replace(/\.$/, '');
+  return redactUrlsInText(message).replace(/\.$/, '');
 }

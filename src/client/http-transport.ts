@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { redactUrl } from '../util/redact-url.ts';
+import { takeCredentials } from '../util/url-credentials.ts';
 import { ServerUnreachableError, TandemHttpError } from './client-errors.ts';
 import { DEFAULT_MAX_WAIT_MS, type ClientOptions, type RetryOptions } from './client-options.ts';
 import { errorFromAnswer, readErrorAnswer, type RequestContext } from './error-from-answer.ts';
@@ -29,7 +31,9 @@ export interface ApiRequest {
 }
 
 /**
- * Sends API requests to one server with `fetch`.
+ * Sends API requests to one server with `fetch`. A user and password in the
+ * URL go in an `Authorization: Basic` header (`fetch` refuses a URL holding
+ * them), and out of {@link HttpTransport.baseUrl} and every error.
  *
  * @example
  * ```ts
@@ -38,18 +42,19 @@ export interface ApiRequest {
  * ```
  */
 export class HttpTransport {
-  /** The base URL, ending in `/`. */
+  /** The base URL, ending in `/`, without user and password. */
   readonly baseUrl: string;
   readonly #headers: Readonly<Record<string, string>>;
   readonly #fetch: typeof fetch;
   readonly #retry: RetryOptions | false;
 
   constructor(options: ClientOptions) {
-    const base = new URL(options.url);
+    const { url: base, authorization } = takeCredentials(parseUrl(options.url));
     if (!base.pathname.endsWith('/')) base.pathname += '/';
     this.baseUrl = base.href;
     this.#headers = {
       accept: 'application/json',
+      ...credentialHeader(authorization, options),
       ...options.headers,
       ...(options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` }),
     };
@@ -102,4 +107,27 @@ export class HttpTransport {
     const waitMs = Math.max(asked, MIN_WAIT_MS);
     return waited + waitMs > (this.#retry.maxWaitMs ?? DEFAULT_MAX_WAIT_MS) ? undefined : waitMs;
   }
+}
+
+/** The server's URL; Node's own error would carry the text, password and all, in its `input`. */
+function parseUrl(url: string | URL): URL {
+  try {
+    return new URL(url);
+  } catch {
+    throw new TypeError(`url must be an absolute URL such as http://127.0.0.1:7070, not '${redactUrl(String(url))}'.`);
+  }
+}
+
+/**
+ * The URL's credentials as a header, refused beside an API key or an
+ * `authorization` header of the caller's: a request carries one, and
+ * sending either silently would hide that the other was dropped.
+ */
+function credentialHeader(authorization: string | undefined, options: ClientOptions): Record<string, string> {
+  if (authorization === undefined) return {};
+  const header = Object.keys(options.headers ?? {}).some((name) => name.toLowerCase() === 'authorization');
+  if (options.apiKey !== undefined || header) {
+    throw new TypeError('The url holds a user and password, sent as Basic auth, and an API key or authorization header is given as well; a request has one Authorization header, so drop one of them.');
+  }
+  return { authorization };
 }

@@ -61,11 +61,14 @@ async function loadedBy(module: string): Promise<{ packages: string[]; sharedObj
 }
 
 describe('client - imports', () => {
-  test('imports - the client reaches only itself and the error files, and no outside module, not even a node builtin', () => {
+  test('imports - the client reaches only itself, the error files and the URL helpers, and no outside module, not even a node builtin', () => {
     const { files, external } = reach(ENTRY);
     const reached = [...files].map((f) => relative(ROOT, f)).sort();
-    const allowed = (f: string) =>
-      f.startsWith('src/client/') || ['src/definitions/errors.ts', 'src/serving/errors.ts', 'src/engine/errors.ts', 'src/log/errors.ts', 'src/server/errors.ts'].includes(f);
+    // The two URL helpers import nothing: the client shares them with the CLI so that both hide and send credentials alike.
+    const allowed = (f: string) => f.startsWith('src/client/') || [
+      'src/definitions/errors.ts', 'src/serving/errors.ts', 'src/engine/errors.ts', 'src/log/errors.ts', 'src/server/errors.ts',
+      'src/util/redact-url.ts', 'src/util/url-credentials.ts',
+    ].includes(f);
     assert.deepEqual(reached.filter((f) => !allowed(f)), [], 'no engine, server or CLI module');
     // Nothing of Node's own either, so the client runs wherever fetch does.
     assert.deepEqual([...external], []);
