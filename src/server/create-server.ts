@@ -16,7 +16,8 @@ import { httpError } from './http-errors.ts';
 import { IngestRate } from './ingest-rate.ts';
 import { registerLoopbackGuard } from './loopback-guard.ts';
 import { registerBodyParsers } from './media-types.ts';
-import { openApiDocument } from './openapi.ts';
+import { hiddenFromDocument, registerOpenApi } from './openapi.ts';
+import { apiRoutes } from './route-schemas.ts';
 import { ServerMetrics } from './server-metrics.ts';
 import { DiskUsageProbe } from './disk-usage.ts';
 import { StatusStream } from './status-stream.ts';
@@ -116,58 +117,62 @@ export function createServer(options: ServerOptions): TandemServer {
 
   const bodyLimits: BodyLimits = { lineBytes: limits.lineBytes, events: limits.eventsPerRequest };
   const queryLimits = { maxRows: limits.queryRows, timeoutMs: limits.queryTimeoutMs };
+  // Each route's scope, media types, body and answers, declared once for the server and for /openapi.json.
+  const routes = apiRoutes(tandem.catalog, access.enabled);
+  registerOpenApi(app, { catalog: tandem.catalog, version, keys: access.enabled });
 
-  app.post<{ Params: { eventType: string } }>('/v1/events/:eventType', { config: { scope: 'ingest', accepts: ['ndjson', 'json'] } }, async (request) => {
-    const { eventType } = request.params;
-    const parsed = parseEvents(request.body, bodyLimits);
-    const stopTimer = metrics.ingestSeconds.startTimer();
-    const result = await tandem.ingest(eventType, parsed.events);
-    stopTimer();
-    const rejected = requestRejections(parsed, result.rejected);
-    metrics.accepted.inc({ event_type: eventType }, result.accepted);
-    metrics.duplicates.inc({ event_type: eventType }, result.duplicates);
-    metrics.rejected.inc({ event_type: eventType }, rejected.length);
-    ingestRate.record(result.accepted);
-    const answer = {
-      accepted: result.accepted, duplicates: result.duplicates, rejected,
-      ...(result.ignoredFields === undefined ? {} : { ignoredFields: result.ignoredFields }),
-      firstOffset: result.firstOffset, lastOffset: result.lastOffset,
-    };
-    // Cluster mode: the position to send back as a query's `after`, on any node.
-    return result.position === undefined ? answer : { ...answer, position: result.position };
+  // In a plugin registered after @fastify/swagger, whose onRoute hook collects the routes into the document.
+  void app.register(async (api) => {
+    api.post<{ Params: { eventType: string } }>('/v1/events/:eventType', routes.ingest, async (request) => {
+      const { eventType } = request.params;
+      const parsed = parseEvents(request.body, bodyLimits);
+      const stopTimer = metrics.ingestSeconds.startTimer();
+      const result = await tandem.ingest(eventType, parsed.events);
+      stopTimer();
+      const rejected = requestRejections(parsed, result.rejected);
+      metrics.accepted.inc({ event_type: eventType }, result.accepted);
+      metrics.duplicates.inc({ event_type: eventType }, result.duplicates);
+      metrics.rejected.inc({ event_type: eventType }, rejected.length);
+      ingestRate.record(result.accepted);
+      const answer = {
+        accepted: result.accepted, duplicates: result.duplicates, rejected,
+        ...(result.ignoredFields === undefined ? {} : { ignoredFields: result.ignoredFields }),
+        firstOffset: result.firstOffset, lastOffset: result.lastOffset,
+      };
+      // Cluster mode: the position to send back as a query's `after`, on any node.
+      return result.position === undefined ? answer : { ...answer, position: result.position };
+    });
+
+    api.post('/v1/query', routes.query, async (request) => {
+      const body = request.body;
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new MalformedBodyError('The query must be a JSON object such as {"view": "..."}.');
+      const started = performance.now();
+      const result = await tandem.query(body as Query, queryLimits);
+      // Labelled only after success: the view exists, so clients cannot blow up label cardinality.
+      metrics.querySeconds.observe({ view: (body as Query).view }, (performance.now() - started) / 1000);
+      return result;
+    });
+
+    api.post('/v1/batch', routes.batch, (request) => tandem.runBatch(batchOptions(request.body)));
+
+    api.get('/v1/views', routes.views, async () => ({
+      eventTypes: [...tandem.catalog.eventTypes.values()].map((e) => e.definition),
+      views: [...tandem.catalog.views.values()].map((v) => v.definition),
+    }));
+
+    api.get('/v1/status', routes.status, status);
+    stream.register(api, '/v1/status/stream', routes.statusStream);
+    void api.register(hiddenFromDocument(registerDashboard));
+
+    api.get('/healthz', routes.health, async () => ({ ok: true }));
+
+    api.get('/metrics', routes.metrics, async (_request, reply) => {
+      void reply.header('content-type', metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+
+    api.get('/openapi.json', routes.openapi, async () => api.swagger());
   });
-
-  app.post('/v1/query', { config: { scope: 'query', accepts: ['json'] } }, async (request) => {
-    const body = request.body;
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new MalformedBodyError('The query must be a JSON object such as {"view": "..."}.');
-    const started = performance.now();
-    const result = await tandem.query(body as Query, queryLimits);
-    // Labelled only after success: the view exists, so clients cannot blow up label cardinality.
-    metrics.querySeconds.observe({ view: (body as Query).view }, (performance.now() - started) / 1000);
-    return result;
-  });
-
-  app.post('/v1/batch', { config: { scope: 'admin', accepts: ['json'] } }, (request) => tandem.runBatch(batchOptions(request.body)));
-
-  app.get('/v1/views', { config: { scope: 'any' } }, async () => ({
-    eventTypes: [...tandem.catalog.eventTypes.values()].map((e) => e.definition),
-    views: [...tandem.catalog.views.values()].map((v) => v.definition),
-  }));
-
-  app.get('/v1/status', { config: { scope: 'admin' } }, status);
-  stream.register(app, '/v1/status/stream', 'admin');
-  registerDashboard(app);
-
-  app.get('/healthz', async () => ({ ok: true }));
-
-  app.get('/metrics', { config: { scope: 'admin' } }, async (_request, reply) => {
-    void reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
-  });
-
-  const document = openApiDocument(tandem.catalog, version, access.enabled);
-  // It describes every event type's fields: with keys configured, only key holders read it.
-  app.get('/openapi.json', { config: { scope: 'any' } }, async () => document);
 
   return { app, metrics, ingestRate };
 }

@@ -13,7 +13,8 @@ export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly field?: string };
 }
 
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+/** The status each Tandem error code answers with; error-responses.ts documents each route's codes by it. */
+export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   unknown_event_type: 404,
   unknown_view: 400,
   unknown_dimension: 400,
@@ -79,7 +80,7 @@ const SAFE_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** Seconds a client should wait before retrying, per temporary failure: an overload clears fast, a failing disk or a restart less so. */
-const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5, shutting_down: 5, position_wait_timeout: 1, append_unacknowledged: 5, cluster_log_closed: 5, view_not_ready: 5 };
+export const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5, shutting_down: 5, position_wait_timeout: 1, append_unacknowledged: 5, cluster_log_closed: 5, view_not_ready: 5 };
 
 export interface HttpError {
   readonly status: number;

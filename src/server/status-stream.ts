@@ -5,8 +5,7 @@
  *
  * @module
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { RouteScope } from './access-control.ts';
+import type { FastifyInstance, FastifyReply, RouteShorthandOptions } from 'fastify';
 import { armResponseIdle } from './connection-limits.ts';
 
 const TICK_MS = 1000;
@@ -18,8 +17,9 @@ export class StatusStream {
   /** `idleMs`: how long a client may go without reading before its stream is closed (a snapshot waits on it every second). */
   constructor(private readonly snapshot: () => Promise<unknown>, private readonly idleMs: number) {}
 
-  register(app: FastifyInstance, path: string, scope: RouteScope): void {
-    app.get(path, { config: { scope } }, (request, reply) => {
+  /** Declares the stream's route at `path`, with its scope and schema in `options` (route-schemas.ts). */
+  register(app: FastifyInstance, path: string, options: RouteShorthandOptions): void {
+    app.get(path, options, (request, reply) => {
       reply.hijack();
       reply.raw.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',

@@ -1,0 +1,184 @@
+/**
+ * The JSON Schemas of the HTTP API's bodies, shared by its routes through
+ * `$ref: '<$id>#'` and listed by name under `components.schemas` of
+ * `/openapi.json`. They describe what Tandem's own code takes and answers
+ * (src/serving/query.ts, src/engine/engine-types.ts); no request is checked
+ * against them (see openapi.ts).
+ *
+ * @module
+ */
+import { MAX_TIME, MIN_TIME } from '../definitions/index.ts';
+
+/** A schema Fastify shares by `$id`. */
+export interface SharedSchema {
+  readonly $id: string;
+  readonly [keyword: string]: unknown;
+}
+
+/** `from` and `to`: ISO-8601 or epoch ms, within the times events can hold. */
+function timeBound(description: string): object {
+  return { description, oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer', minimum: MIN_TIME, maximum: MAX_TIME + 1 }] };
+}
+
+const LAYER = { enum: ['merged', 'batch', 'speed'] };
+const DIMENSION_VALUE = { type: ['string', 'number', 'boolean', 'null'] };
+
+const ORDER_KEY = {
+  oneOf: [
+    { type: 'object', required: ['measure'], additionalProperties: false, properties: { measure: { type: 'string' }, desc: { type: 'boolean' }, quantile: { type: 'number', minimum: 0, maximum: 1, description: 'For a quantiles measure: the quantile to sort by (default its first).' } } },
+    { type: 'object', required: ['dimension'], additionalProperties: false, properties: { dimension: { type: 'string', description: 'A dimension in groupBy.' }, desc: { type: 'boolean' } } },
+    { type: 'object', required: ['time'], additionalProperties: false, properties: { time: { const: true }, desc: { type: 'boolean' } } },
+  ],
+};
+
+const QUERY: SharedSchema = {
+  $id: 'Query',
+  type: 'object',
+  required: ['view'],
+  additionalProperties: false,
+  properties: {
+    view: { type: 'string' },
+    from: timeBound('Inclusive start of the time range, from 1900-01-01 up to 10000-01-01.'),
+    to: timeBound('Exclusive end of the time range, from 1900-01-01 up to 10000-01-01.'),
+    where: { type: 'object', additionalProperties: { oneOf: [DIMENSION_VALUE, { type: 'array', minItems: 1, items: DIMENSION_VALUE }] }, description: 'Dimension → value, or a list of values any of which may match.' },
+    groupBy: { type: 'array', items: { type: 'string' }, uniqueItems: true, description: 'Each dimension at most once.' },
+    granularity: { enum: ['minute', 'hour', 'day', 'week', 'month', 'all'], description: "The view's granularity or a coarser one, or all." },
+    orderBy: { type: 'array', items: ORDER_KEY, description: 'Keys in order: measures, grouped dimensions and the time bucket, each at most once; ascending unless desc, nulls last.' },
+    limit: { type: 'integer', minimum: 0 },
+    layer: { ...LAYER, description: 'merged (default) answers from both layers; batch or speed from one alone.' },
+    states: { type: 'boolean', description: 'Answer each countDistinct and quantiles measure with its state ({ type, format, state: base64, and its parameters }) instead of its estimate, so that states of several answers can be merged.' },
+    quantiles: {
+      type: 'object',
+      additionalProperties: { type: 'array', minItems: 1, maxItems: 32, items: { type: 'number', minimum: 0, maximum: 1 } },
+      description: 'Per quantiles measure, other quantiles than the defined ones: {"latency": [0.5, 0.999]}.',
+    },
+    after: { type: 'array', items: { type: 'integer', minimum: 0 }, maxItems: 256, description: 'Cluster mode: the position an ingest answered with; the node answers once it has applied it (503 with Retry-After after a bounded wait).' },
+  },
+};
+
+const QUERY_META = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['batchVersion', 'batchCutoff', 'logEnd', 'batchAgeMs', 'layer', 'partialBuckets'],
+  properties: {
+    batchVersion: { type: ['integer', 'null'] },
+    batchCutoff: { type: 'integer', description: 'Events with offsets below it come from the batch view; the rest from the speed layer.' },
+    logEnd: { type: 'integer', description: 'One past the last durable offset.' },
+    batchAgeMs: { type: ['number', 'null'] },
+    layer: LAYER,
+    partialBuckets: { type: 'array', items: { type: 'string', format: 'date-time' }, description: 'Time buckets the range cuts (only part of their view buckets are in range).' },
+    applied: { type: 'array', items: { type: 'integer' }, description: 'Cluster mode: per partition, the last sequence this node has applied.' },
+    batchCutoffs: { type: 'array', items: { type: 'integer' }, description: "Cluster mode: per partition, the batch version's cutoff." },
+  },
+};
+
+/** A measure's value: a number, exact decimal text, an ISO time, null, an object of quantiles, or a sketch's state. */
+const MEASURE_VALUE = { type: ['number', 'string', 'boolean', 'null', 'object'] };
+
+const QUERY_RESULT: SharedSchema = {
+  $id: 'QueryResult',
+  type: 'object',
+  additionalProperties: false,
+  required: ['rows', 'meta'],
+  properties: {
+    rows: {
+      type: 'array',
+      items: { type: 'object', additionalProperties: MEASURE_VALUE, description: 'The grouped dimensions, time (ISO, unless granularity is all), and each measure: a sum or an average may be exact decimal text, a quantiles measure an object such as { p50, p99 }.' },
+    },
+    meta: QUERY_META,
+  },
+};
+
+const INGEST_RESULT: SharedSchema = {
+  $id: 'IngestResult',
+  type: 'object',
+  additionalProperties: false,
+  required: ['accepted', 'duplicates', 'rejected', 'firstOffset', 'lastOffset'],
+  properties: {
+    accepted: { type: 'integer', description: 'Valid events: stored now, or already in the log under the same idempotency key.' },
+    duplicates: { type: 'integer' },
+    rejected: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['index', 'field', 'error'], properties: { index: { type: 'integer' }, field: { type: 'string' }, error: { type: 'string' } } } },
+    ignoredFields: { type: 'array', items: { type: 'string' }, description: 'Fields the events had and their type does not declare, left out (event types with undeclaredFields: ignore); absent when none.' },
+    firstOffset: { type: ['integer', 'null'] },
+    lastOffset: { type: ['integer', 'null'] },
+    position: { type: 'array', items: { type: 'integer' }, description: "Cluster mode: per partition, the sequence this ingest was acknowledged at; send it as a query's `after`." },
+  },
+};
+
+const BATCH_SUMMARY: SharedSchema = {
+  $id: 'BatchSummary',
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'cutoff', 'events', 'durationMs', 'exportMs', 'views'],
+  properties: {
+    version: { type: 'integer' },
+    cutoff: { type: 'integer' },
+    events: { type: 'integer', description: 'Events in the master dataset below the cutoff: all of them went into this version.' },
+    durationMs: { type: 'number', description: 'The whole cycle, from sealing the log to publishing the version.' },
+    exportMs: { type: 'number', description: 'Of which: sealing the log and exporting to Parquet what the background had not exported yet.' },
+    mode: { enum: ['full', 'incremental'], description: 'incremental: the published views plus the events since their cutoff; full: every view recomputed from everything.' },
+    inputEvents: { type: 'integer', description: 'Events this cycle read from the master dataset.' },
+    views: { type: 'object', additionalProperties: { type: 'object', additionalProperties: false, required: ['rows', 'durationMs'], properties: { rows: { type: 'integer' }, durationMs: { type: 'number' } } } },
+  },
+};
+
+/** An object with exactly these properties, all present, as the engine's types declare them (or null). */
+function exactly(properties: Readonly<Record<string, object>>, nullable = false): object {
+  return { type: nullable ? ['object', 'null'] : 'object', additionalProperties: false, required: Object.keys(properties), properties };
+}
+
+const TIME = { type: 'string', format: 'date-time' };
+
+const STATUS: SharedSchema = {
+  $id: 'Status',
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'logEnd', 'sealedSegments', 'idempotencyKeys', 'batch', 'batchRunning', 'batchProgress', 'recentBatches', 'batchFailing', 'speed', 'ingestRate', 'memory', 'disk'],
+  properties: {
+    version: { type: 'string' },
+    logEnd: { type: 'integer' },
+    sealedSegments: { type: 'integer' },
+    idempotencyKeys: { type: 'integer' },
+    batch: exactly({ version: { type: 'integer' }, cutoff: { type: 'integer' }, createdAt: TIME, ageMs: { type: 'number' }, durationMs: { type: 'number' } }, true),
+    batchRunning: { type: 'boolean' },
+    batchProgress: exactly({
+      startedAt: TIME, phase: { enum: ['sealing', 'exporting', 'computing'] }, cutoff: { type: ['integer', 'null'] }, viewsDone: { type: 'integer' }, viewsTotal: { type: 'integer' },
+    }, true),
+    recentBatches: { type: 'array', items: { $ref: 'BatchSummary#' } },
+    batchFailing: {
+      ...exactly({ consecutive: { type: 'integer' }, since: TIME, lastAt: TIME, error: { type: 'string' }, code: { type: ['string', 'null'] } }, true),
+      description: 'Set while batch runs keep failing (the published version keeps serving, but ages), null once one succeeds.',
+    },
+    speed: exactly({ from: { type: 'integer' }, events: { type: 'integer' }, keys: { type: 'integer' }, bytes: { type: 'integer', description: 'Estimated heap bytes.' }, generations: { type: 'integer' } }),
+    cluster: { type: 'object', description: "Cluster mode only: the nodes, the batch lease, and each partition's positions." },
+    ingestRate: { type: 'number', description: 'Events per second over the last 10 s.' },
+    memory: exactly({ rssBytes: { type: 'integer' }, heapUsedBytes: { type: 'integer' } }),
+    disk: exactly({ logBytes: { type: 'integer' }, masterBytes: { type: 'integer' }, batchBytes: { type: 'integer' }, freeBytes: { type: ['integer', 'null'] } }),
+  },
+};
+
+const DEFINITIONS: SharedSchema = {
+  $id: 'Definitions',
+  type: 'object',
+  required: ['eventTypes', 'views'],
+  properties: {
+    eventTypes: { type: 'array', items: { type: 'object' }, description: 'The event types, as JSON config.' },
+    views: { type: 'array', items: { type: 'object' }, description: 'The views, as JSON config.' },
+  },
+};
+
+const ERROR: SharedSchema = {
+  $id: 'Error',
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string', description: 'One sentence that says what to do.' }, field: { type: 'string' } },
+    },
+  },
+};
+
+/** The API's shared schemas, other than the event types' (event-schemas.ts). */
+export const API_SCHEMAS: readonly SharedSchema[] = [ERROR, QUERY, QUERY_RESULT, INGEST_RESULT, BATCH_SUMMARY, STATUS, DEFINITIONS];

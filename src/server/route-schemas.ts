@@ -1,0 +1,133 @@
+/**
+ * The contracts of Tandem's HTTP routes: what each takes, answers, and which
+ * error codes its own work may answer with (the engine's, the log's, the
+ * cluster's). create-server.ts declares every route with these options, and
+ * `/openapi.json` is generated from them.
+ *
+ * @module
+ */
+import type { RouteShorthandOptions } from 'fastify';
+import type { Catalog } from '../definitions/index.ts';
+import { eventSchemaId } from './event-schemas.ts';
+import { routeOptions, type RouteContract } from './route-contract.ts';
+
+/** A 200 answer of JSON with the schema of `$id`. */
+function jsonAnswer(description: string, id: string): object {
+  return { description, content: { 'application/json': { schema: { $ref: `${id}#` } } } };
+}
+
+function ingest(eventTypes: readonly string[]): RouteContract {
+  return {
+    operationId: 'ingest',
+    summary: 'Append events durably; answers once they are fsynced and visible to queries.',
+    scope: 'ingest',
+    accepts: ['ndjson', 'json'],
+    params: { type: 'object', required: ['eventType'], properties: { eventType: { enum: eventTypes, description: 'An event type of the config.' } } },
+    body: {
+      content: {
+        'application/x-ndjson': { schema: { type: 'string', description: 'One JSON event per line; a bad line is rejected alone.' } },
+        'application/json': { schema: { type: 'array', items: { anyOf: eventTypes.map((t) => ({ $ref: `${eventSchemaId(t)}#` })) }, description: 'Events of the type the path names.' } },
+      },
+    },
+    answer: jsonAnswer('Valid events stored; bad ones listed by index.', 'IngestResult'),
+    errors: [
+      'unknown_event_type', 'url_too_long', 'invalid_event', 'too_many_events', 'event_too_large',
+      'log_overloaded', 'log_write_failed', 'log_closed', 'speed_layer_full', 'disk_full',
+      'append_unacknowledged', 'append_rejected', 'cluster_log_closed',
+    ],
+    notes: {
+      404: 'No event type of that name.',
+      413: 'The body (counted decompressed), its number of events, or in cluster mode one event, is larger than the configured limit.',
+      414: 'An event type name in the URL longer than 64 characters.',
+      503: 'The log cannot accept writes now (overloaded, failing or closing), or the speed layer is full; nothing of the request was stored, so retry it.',
+    },
+  };
+}
+
+const QUERY: RouteContract = {
+  operationId: 'query',
+  summary: 'Query a view: the batch view merged with the speed layer.',
+  scope: 'query',
+  accepts: ['json'],
+  body: { $ref: 'Query#' },
+  answer: jsonAnswer('Rows and where they came from.', 'QueryResult'),
+  errors: ['unknown_view', 'unknown_dimension', 'unknown_measure', 'invalid_query', 'result_too_large', 'query_timeout', 'position_wait_timeout', 'view_not_ready'],
+  notes: {
+    400: 'An unknown view, dimension or measure, a malformed query (`field` names the key at fault), or an answer over the row limit.',
+    503: 'The query ran past the time limit; in cluster mode, the node did not reach `after` in time, or the view is not ready yet.',
+  },
+};
+
+const BATCH: RouteContract = {
+  operationId: 'runBatch',
+  summary: 'Run a batch cycle now (or join the running one) and answer when it is published.',
+  scope: 'admin',
+  accepts: ['json'],
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { full: { type: 'boolean', description: 'Recompute every view from the whole master dataset instead of adding the new events to the published views.' } },
+    description: 'Nothing, {}, or {"full": true}.',
+  },
+  bodyOptional: true,
+  answer: jsonAnswer('The published version.', 'BatchSummary'),
+  errors: ['batch_lease_held', 'batch_fenced', 'log_closed', 'log_write_failed', 'disk_full'],
+  notes: {
+    409: 'Cluster mode: another node holds the batch lease (the message names it), or this node lost the lease while its cycle ran.',
+    503: 'The log could not be sealed: the engine is closing, or the disk failed.',
+  },
+};
+
+const VIEWS: RouteContract = {
+  operationId: 'views', summary: 'Event types and view definitions.', scope: 'any', answer: jsonAnswer('The definitions as JSON config.', 'Definitions'),
+};
+
+const STATUS: RouteContract = {
+  operationId: 'status', summary: 'Log, batch and speed-layer state.', scope: 'admin', answer: jsonAnswer('Status snapshot.', 'Status'),
+};
+
+const STATUS_STREAM: RouteContract = {
+  operationId: 'statusStream',
+  summary: 'The status snapshot as Server-Sent Events: once a second, and after each batch.',
+  scope: 'admin',
+  answer: { description: '`status` events, each a Status snapshot as JSON.', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+};
+
+const HEALTH: RouteContract = {
+  operationId: 'health',
+  summary: 'Liveness.',
+  answer: { description: 'The server is up.', type: 'object', required: ['ok'], properties: { ok: { const: true } } },
+};
+
+const METRICS: RouteContract = {
+  operationId: 'metrics', summary: 'Prometheus metrics.', scope: 'admin',
+  answer: { description: 'Prometheus text format.', content: { 'text/plain': { schema: { type: 'string' } } } },
+};
+
+const OPENAPI: RouteContract = {
+  operationId: 'openapi',
+  summary: 'This document.',
+  description: 'It describes every event type\'s fields: with keys configured, only key holders read it.',
+  scope: 'any',
+  answer: { description: 'OpenAPI 3.1.', type: 'object' },
+};
+
+/** The routes create-server.ts declares, by name. */
+export type ApiRoute = 'ingest' | 'query' | 'batch' | 'views' | 'status' | 'statusStream' | 'health' | 'metrics' | 'openapi';
+
+/**
+ * The Fastify options of every route, for a catalog; `keys` says whether the server requires API keys.
+ *
+ * @example
+ * ```ts
+ * const routes = apiRoutes(tandem.catalog, access.enabled);
+ * app.post('/v1/query', routes.query, handler);
+ * ```
+ */
+export function apiRoutes(catalog: Catalog, keys: boolean): Readonly<Record<ApiRoute, RouteShorthandOptions>> {
+  const contracts: Record<ApiRoute, RouteContract> = {
+    ingest: ingest([...catalog.eventTypes.keys()]),
+    query: QUERY, batch: BATCH, views: VIEWS, status: STATUS, statusStream: STATUS_STREAM, health: HEALTH, metrics: METRICS, openapi: OPENAPI,
+  };
+  return Object.fromEntries(Object.entries(contracts).map(([name, contract]) => [name, routeOptions(contract, keys)])) as Record<ApiRoute, RouteShorthandOptions>;
+}
