@@ -98,7 +98,7 @@ export function maxMagnitude(scale: number): number {
  * A product keeps its decimal's scale, so at scale 3 and above `column *
  * 10^scale` overflows DECIMAL(18) for values near the largest a field
  * accepts; scaling the whole and the fractional parts apart stays in 64 bits
- * (a cast to DECIMAL(38) is exact too, but about 30 times slower). At scale
+ * (a cast to DECIMAL(38) is exact too, but about 80 times slower). At scale
  * 2 and below the product has at most 18 digits, so the plain form is safe.
  */
 export function scaledIntegerSql(column: string, scale: number): string {
