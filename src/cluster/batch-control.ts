@@ -66,9 +66,20 @@ export class BatchControl {
   readonly #now: () => number;
   /** The term this node holds, as of its last successful write; null when it holds none. */
   #term: number | null = null;
+  /**
+   * This node's reads-then-writes, one at a time: a renewal racing a publish
+   * (or another renewal) of the same node would fail its compare-and-set
+   * against its own write, and read as a lost lease.
+   */
+  #turn: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly store: RevisionedStore<ControlRecord>, private readonly options: BatchControlOptions) {
     this.#now = options.now ?? Date.now;
+  }
+
+  /** The term this node holds as of its last write, or null when it holds none. */
+  get term(): number | null {
+    return this.#term;
   }
 
   /** The record as stored now. */
@@ -77,50 +88,80 @@ export class BatchControl {
   }
 
   /**
+   * Whether the stored record still names this node as the holder of `term`.
+   * A lease that expired with nobody taking it over still counts: its holder
+   * renews it, and no other node can have published under a later term.
+   */
+  async holds(term: number): Promise<boolean> {
+    const lease = (await this.read()).lease;
+    return lease !== null && lease.holder === this.options.node && lease.term === term;
+  }
+
+  /**
    * Takes the lease if it is free or expired, or renews it if this node holds
    * it. Resolves with whether this node holds it afterwards.
    */
-  async acquire(): Promise<boolean> {
-    const current = await this.store.get(CONTROL_KEY);
-    const record = current?.value ?? EMPTY;
-    const now = this.#now();
-    const lease = record.lease;
-    const mine = lease !== null && lease.holder === this.options.node && lease.term === this.#term;
-    if (lease !== null && !mine && lease.expiresAt > now) return this.#lost();
-    const term = mine ? lease.term : (lease?.term ?? 0) + 1;
-    const next: ControlRecord = { ...record, lease: { holder: this.options.node, term, expiresAt: now + this.options.leaseMs } };
-    const written = current === undefined ? await this.store.create(CONTROL_KEY, next) : await this.store.update(CONTROL_KEY, next, current.revision);
-    if (written === undefined) return this.#lost();
-    this.#term = term;
-    return true;
+  acquire(): Promise<boolean> {
+    return this.#inTurn(async () => {
+      const current = await this.store.get(CONTROL_KEY);
+      const record = current?.value ?? EMPTY;
+      const now = this.#now();
+      const lease = record.lease;
+      const mine = this.#mine(lease);
+      if (lease !== null && !mine && lease.expiresAt > now) return this.#lost();
+      const term = mine ? lease!.term : (lease?.term ?? 0) + 1;
+      const next: ControlRecord = { ...record, lease: { holder: this.options.node, term, expiresAt: now + this.options.leaseMs } };
+      const written = current === undefined ? await this.store.create(CONTROL_KEY, next) : await this.store.update(CONTROL_KEY, next, current.revision);
+      if (written === undefined) return this.#lost();
+      this.#term = term;
+      return true;
+    });
   }
 
   /** Lets the lease go, so another node need not wait for it to expire. */
-  async release(): Promise<void> {
-    const current = await this.store.get(CONTROL_KEY);
-    const lease = current?.value.lease;
-    if (current === undefined || lease?.holder !== this.options.node || lease.term !== this.#term) return;
-    await this.store.update(CONTROL_KEY, { ...current.value, lease: { ...lease, expiresAt: 0 } }, current.revision);
-    this.#term = null;
+  release(): Promise<void> {
+    return this.#inTurn(async () => {
+      const current = await this.store.get(CONTROL_KEY);
+      const lease = current?.value.lease ?? null;
+      if (current === undefined || lease === null || !this.#mine(lease)) return;
+      await this.store.update(CONTROL_KEY, { ...current.value, lease: { ...lease, expiresAt: 0 } }, current.revision);
+      this.#term = null;
+    });
   }
 
   /**
    * Publishes a batch version, fenced: refused unless the stored record still
-   * shows this node holding an unexpired lease of the term it took, and the
-   * version is newer than the published one.
+   * shows this node holding an unexpired lease of `term` (by default the one
+   * it holds; a cycle passes the term it ran under, since its version's files
+   * are named by it), and the version is newer than the published one.
    */
-  async publish(version: number, cutoffs: readonly number[]): Promise<{ ok: true } | { ok: false; reason: PublishRefusal }> {
-    const current = await this.store.get(CONTROL_KEY);
-    const lease = current?.value.lease;
-    if (current === undefined || lease === null || lease === undefined || lease.holder !== this.options.node || lease.term !== this.#term) {
-      this.#lost();
-      return { ok: false, reason: 'not the lease holder' };
-    }
-    if (lease.expiresAt <= this.#now()) return { ok: false, reason: 'lease expired' };
-    if ((current.value.published?.version ?? 0) >= version) return { ok: false, reason: 'version not newer' };
-    const next: ControlRecord = { ...current.value, published: { version, cutoffs: [...cutoffs], term: lease.term } };
-    const written = await this.store.update(CONTROL_KEY, next, current.revision);
-    return written === undefined ? { ok: false, reason: 'record moved on' } : { ok: true };
+  publish(version: number, cutoffs: readonly number[], term = this.#term): Promise<{ ok: true } | { ok: false; reason: PublishRefusal }> {
+    return this.#inTurn(async () => {
+      const current = await this.store.get(CONTROL_KEY);
+      const lease = current?.value.lease ?? null;
+      if (current === undefined || lease === null || !this.#mine(lease)) {
+        this.#lost();
+        return { ok: false, reason: 'not the lease holder' } as const;
+      }
+      // Held, but a later term than the cycle's: its version's files are named by the older one.
+      if (lease.term !== term) return { ok: false, reason: 'not the lease holder' } as const;
+      if (lease.expiresAt <= this.#now()) return { ok: false, reason: 'lease expired' } as const;
+      if ((current.value.published?.version ?? 0) >= version) return { ok: false, reason: 'version not newer' } as const;
+      const next: ControlRecord = { ...current.value, published: { version, cutoffs: [...cutoffs], term: lease.term } };
+      const written = await this.store.update(CONTROL_KEY, next, current.revision);
+      return written === undefined ? { ok: false, reason: 'record moved on' } as const : { ok: true } as const;
+    });
+  }
+
+  /** Whether `lease` is the one this node took. */
+  #mine(lease: BatchLease | null): boolean {
+    return lease !== null && lease.holder === this.options.node && lease.term === this.#term;
+  }
+
+  #inTurn<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#turn.then(task, task);
+    this.#turn = run.catch(() => undefined);
+    return run;
   }
 
   #lost(): false {

@@ -37,6 +37,7 @@ import type { RealtimeStats } from '../speed/index.ts';
 import { BatchControl, type ControlRecord, type PublishedBatch } from './batch-control.ts';
 import { ClusterLog, connectNats } from './cluster-log.ts';
 import { DuplicateLedger } from './duplicate-ledger.ts';
+import { assertLeaseHeld, cycleFailure } from './fenced-cycle.ts';
 import { BatchLeaseHeldError, MissingClusterConfigError, PartitionDivergedError, PositionWaitTimeoutError, ViewNotReadyError } from './errors.ts';
 import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
 import { KvRevisionedStore } from './kv-revisioned-store.ts';
@@ -46,7 +47,7 @@ import { ObjectBlobStore } from './object-blob-store.ts';
 import { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
 import { PartitionSpeed } from './partition-speed.ts';
 import { loadSharedVersion } from './published-version.ts';
-import { SharedVersionStore, versionFolder } from './shared-version-store.ts';
+import { foldersBelow, SharedVersionStore } from './shared-version-store.ts';
 import { SharedSchema } from './shared-schema.ts';
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
@@ -88,6 +89,24 @@ export interface ClusterNodeOptions {
   /** The same bound by estimated heap bytes. Default 1 GiB. */
   readonly maxSpeedBytes?: number;
   readonly logger?: EngineLogger;
+}
+
+/** A running batch cycle's term and version, fixed as it takes the lease and catches up (see `fenced-cycle.ts`). */
+interface Cycle {
+  term: number | null;
+  version: number;
+}
+
+/** What a cycle published, and what its last steps need. */
+interface ComputedVersion {
+  readonly published: PublishedBatch;
+  /** The cutoffs of the version served before it: the log is purged below them. */
+  readonly previous: readonly number[] | undefined;
+  readonly chain: readonly ArchivedRange[];
+  readonly store: SharedVersionStore;
+  readonly result: Awaited<ReturnType<typeof runBatch>>;
+  readonly exportMs: number;
+  readonly events: number;
 }
 
 interface Parts {
@@ -358,11 +377,8 @@ export class ClusterNode implements ServedEngine {
   }
 
   async #pruneLocalVersions(published: PublishedBatch): Promise<void> {
-    const keep = versionFolder(published.version, published.term).split('/')[1]!;
     const dir = join(this.#versionsDir, 'batch');
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      if (name < keep) await rm(join(dir, name), { recursive: true, force: true });
-    }
+    for (const name of foldersBelow(await readdir(dir).catch(() => [] as string[]), published)) await rm(join(dir, name), { recursive: true, force: true });
   }
 
   /**
@@ -458,8 +474,13 @@ export class ClusterNode implements ServedEngine {
   async #runBatch(): Promise<BatchSummary> {
     const started = performance.now();
     this.#progress = { startedAt: new Date().toISOString(), phase: 'sealing', cutoff: null, viewsDone: 0, viewsTotal: this.catalog.views.size };
+    // The lease held when asked: a cycle that finds it taken before it could even renew it was fenced too.
+    const cycle: Cycle = { term: this.#p.control.term, version: this.#nextVersion };
     try {
-      return await this.#cycle(started);
+      const computed = await this.#compute(started, cycle).catch(async (error: unknown) => {
+        throw await cycleFailure(error, cycle, this.#p.control, this.#logger);
+      });
+      return await this.#finish(computed);
     } catch (error) {
       if (!(error instanceof BatchLeaseHeldError)) this.#history.failed(error);
       throw error;
@@ -468,41 +489,62 @@ export class ClusterNode implements ServedEngine {
     }
   }
 
-  async #cycle(started: number): Promise<BatchSummary> {
-    const { control, log, blobs } = this.#p;
+  get #nextVersion(): number {
+    return (this.#version?.version ?? 0) + 1;
+  }
+
+  /** Takes (or renews) the lease and catches up with the latest published version: fixes the cycle's term and version. */
+  async #begin(cycle: Cycle): Promise<void> {
+    const { control } = this.#p;
     if (!(await control.acquire())) throw new BatchLeaseHeldError((await control.read()).lease?.holder ?? 'another node');
+    cycle.term = control.term;
     const record = await control.read();
     // A cycle extends the chain of the latest published version: adopt it first if another node published it.
     if (record.published !== null && record.published.version > (this.#version?.version ?? 0)) await this.#adopt(record.published);
     if ((record.published?.version ?? 0) > (this.#version?.version ?? 0)) throw new Error(`could not load batch version ${record.published!.version}, which the next one must extend`);
-    const term = record.lease?.holder === this.name ? record.lease.term : 0;
+    cycle.version = this.#nextVersion;
+  }
+
+  /** Seals the log, archives the sealed ranges and computes the views; resolves once the version is published. */
+  async #compute(started: number, cycle: Cycle): Promise<ComputedVersion> {
+    const { control, log, blobs } = this.#p;
+    await this.#begin(cycle);
+    const term = cycle.term ?? 0;
     const progress = (update: Partial<BatchProgress>) => (this.#progress = { ...this.#progress!, ...update });
     const cutoffs = await log.seal();
+    await assertLeaseHeld(cycle, control);
     progress({ phase: 'exporting', cutoff: cutoffs.reduce((a, b) => a + b, 0) });
-    const previous = { cutoffs: this.#version?.cutoffs, chain: this.#chain };
-    const chain = await this.#archive.extend(previous.chain, cutoffs, term);
+    const previous = this.#version?.cutoffs;
+    const chain = await this.#archive.extend(this.#chain, cutoffs, term);
     const sources = await this.#archive.localSources(chain);
     const exportMs = performance.now() - started;
+    await assertLeaseHeld(cycle, control);
     progress({ phase: 'computing' });
-    const version = (this.#version?.version ?? 0) + 1;
+    const { version } = cycle;
     const store = new SharedVersionStore(blobs, control, { version, term, cutoffs, ranges: chain }, this.#versionsDir);
     await store.init();
     const result = await runBatch({
       catalog: this.catalog, connection: this.#p.duck.batch, store, cutoff: NO_CUTOFF, partitionCutoffs: cutoffs, sources, startedAt: started,
       onViewDone: (_view, done) => progress({ viewsDone: done }),
     });
-    await this.#adopt({ version, cutoffs, term }, { views: result.views, ranges: chain, stale: [] });
-    if (previous.cutoffs !== undefined) {
-      await this.#purge(previous.cutoffs, chain).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not purge archived messages from the log; the next cycle tries again'));
+    return { published: { version, cutoffs, term }, previous, chain, store, result, exportMs, events: [...sources.values()].reduce((n, s) => n + s.events, 0) };
+  }
+
+  /** Serves the version this node just published, purges what the previous one absorbed, and reports it. */
+  async #finish(computed: ComputedVersion): Promise<BatchSummary> {
+    const { published, previous, chain, store, result } = computed;
+    await this.#adopt(published, { views: result.views, ranges: chain, stale: [] });
+    if (previous !== undefined) {
+      await this.#purge(previous, chain).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not purge archived messages from the log; the next cycle tries again'));
     }
-    await store.prune(this.#p.options.keepVersions ?? 3, version).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not prune old batch versions'));
+    await store.prune(this.#p.options.keepVersions ?? 3, published.version).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not prune old batch versions'));
     const summary: BatchSummary = {
-      version, cutoff: result.manifest.cutoff, events: [...sources.values()].reduce((n, s) => n + s.events, 0),
-      durationMs: result.manifest.durationMs, exportMs,
+      version: published.version, cutoff: result.manifest.cutoff, events: computed.events,
+      durationMs: result.manifest.durationMs, exportMs: computed.exportMs,
       views: viewFigures(result.manifest),
     };
     this.#history.published(summary);
-    this.#logger.info({ version, cutoffs, durationMs: Math.round(summary.durationMs) }, 'published batch version');
+    this.#logger.info({ version: published.version, cutoffs: published.cutoffs, durationMs: Math.round(summary.durationMs) }, 'published batch version');
     return summary;
   }
 

@@ -201,20 +201,22 @@ export class BatchLeaseHeldError extends TandemError {
 }
 
 /**
- * A batch version was refused at publication: the node lost its lease while
- * it computed (another node took it), so a newer holder's versions win.
+ * A batch cycle was fenced: the node lost its lease while it ran (another
+ * node took it), so its version was not published and a newer holder's
+ * versions win. Whatever step of the cycle failed first (often a NATS
+ * request whose timer ran out while the node was frozen) is its `cause`.
  *
  * @example
  * ```ts
  * await node.runBatch().catch((error) => {
- *   if (error instanceof BatchFencedError) console.warn(error.reason);
+ *   if (error instanceof BatchFencedError) console.warn(error.reason, error.cause);
  * });
  * ```
  */
 export class BatchFencedError extends TandemError {
   readonly code = 'batch_fenced';
-  constructor(readonly version: number, readonly reason: string) {
-    super(`Batch version ${version} was not published: ${reason}; the node that holds the lease now publishes instead.`);
+  constructor(readonly version: number, readonly reason: string, options?: { cause?: unknown }) {
+    super(`Batch version ${version} was not published: ${reason}; the node that holds the lease now publishes instead.`, options);
   }
 }
 

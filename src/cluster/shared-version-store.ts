@@ -24,6 +24,19 @@ export function versionFolder(version: number, term: number): string {
   return `batch/v${String(version).padStart(8, '0')}-t${String(term).padStart(6, '0')}`;
 }
 
+/**
+ * Of a node's local version folders (`names`, as under `batch/`), those older
+ * than `published`, to delete once it serves. A folder of the same version
+ * under an older term stays: it may be this node's own cycle, fenced but
+ * still writing there, whose files vanishing would turn its answer into an
+ * internal error (the next version's adoption removes it).
+ */
+export function foldersBelow(names: readonly string[], published: { readonly version: number; readonly term: number }): string[] {
+  const versionOf = (folder: string) => folder.split('-')[0]!;
+  const keep = versionOf(versionFolder(published.version, published.term).split('/')[1]!);
+  return names.filter((name) => versionOf(name) < keep);
+}
+
 /** The one version a batch cycle writes: its number, term and cutoffs are fixed when the cycle starts. */
 export class SharedVersionStore implements VersionStore {
   constructor(
@@ -63,7 +76,7 @@ export class SharedVersionStore implements VersionStore {
       if (entry.file !== null) await this.blobs.put(`${folder}/${entry.file}`, join(dir, entry.file));
     }
     await this.blobs.put(`${folder}/manifest.json`, join(dir, 'manifest.json'));
-    const outcome = await this.control.publish(this.next.version, this.next.cutoffs);
+    const outcome = await this.control.publish(this.next.version, this.next.cutoffs, this.next.term);
     if (!outcome.ok) throw new BatchFencedError(this.next.version, outcome.reason);
     return { manifest, dir };
   }
