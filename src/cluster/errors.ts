@@ -78,6 +78,26 @@ export class PartitionStreamMismatchError extends TandemError {
 }
 
 /**
+ * The cluster's log has another partition count than the config (streams
+ * left by a config with more or fewer partitions): events are routed by a
+ * hash modulo the count, so a log opened with another one would look for keys
+ * in the wrong partitions. Refused before any stream is created.
+ *
+ * @example
+ * ```ts
+ * await ClusterLog.open(options).catch((error) => {
+ *   if (error instanceof PartitionCountMismatchError) console.error(`${error.found} partitions, config says ${error.configured}`);
+ * });
+ * ```
+ */
+export class PartitionCountMismatchError extends TandemError {
+  readonly code = 'partition_count_mismatch';
+  constructor(readonly clusterName: string, readonly found: number, readonly configured: number, readonly streams: readonly string[]) {
+    super(`Cluster ${clusterName}'s log has ${found} partitions (streams ${streams.join(', ')}) where the config says ${configured}: a cluster keeps its partition count for life, since events are placed by a hash modulo it, so set partitions back to ${found} or give the cluster another name.`);
+  }
+}
+
+/**
  * One event encodes to more bytes than one message may carry, so the append was refused whole and nothing was published.
  *
  * @example

@@ -27,7 +27,7 @@ export { MemoryRevisionedStore, type Revisioned, type RevisionedStore } from './
 export { KvRevisionedStore, type KvStoreOptions } from './kv-revisioned-store.ts';
 export {
   AppendRejectedError, AppendUnacknowledgedError, ClusterLogClosedError, EventTooLargeError, InvalidClusterOptionError,
-  NatsClientMissingError, NatsConnectError, PartitionPurgedError, PartitionStreamMismatchError, PositionWaitTimeoutError,
+  NatsClientMissingError, NatsConnectError, PartitionCountMismatchError, PartitionPurgedError, PartitionStreamMismatchError, PositionWaitTimeoutError,
 } from './errors.ts';
 export { ClusterNode, type ClusterNodeOptions } from './cluster-node.ts';
 export { BatchFencedError, BatchLeaseHeldError, MissingClusterConfigError, PartitionDivergedError, ViewNotReadyError } from './errors.ts';

@@ -35,3 +35,16 @@ export function partitionSubject(clusterName: string, partition: number): string
 export function partitionDescription(clusterName: string, partition: number, partitions: number): string {
   return `Tandem event log of cluster ${clusterName}: partition ${partition} of ${partitions}`;
 }
+
+/** The partition whose stream `stream` is in cluster `clusterName`'s log, or undefined when it is no such stream. */
+export function partitionOfStream(clusterName: string, stream: string): number | undefined {
+  const prefix = `${clusterName}_log_`;
+  if (!stream.startsWith(prefix) || !/^(0|[1-9]\d*)$/.test(stream.slice(prefix.length))) return undefined;
+  return Number(stream.slice(prefix.length));
+}
+
+/** The partition count a stream's description records, or undefined when it records none. */
+export function partitionCountOf(description: string | undefined): number | undefined {
+  const match = /: partition \d+ of (\d+)$/.exec(description ?? '');
+  return match === null ? undefined : Number(match[1]);
+}

@@ -9,14 +9,17 @@
  * A stream that exists with other settings is never changed here: the
  * partition count (in the description), the replica count, the subject and
  * the retention all decide where events are or whether they stay, so a
- * mismatch refuses to open with {@link PartitionStreamMismatchError}.
+ * mismatch refuses to open with {@link PartitionStreamMismatchError}, or
+ * {@link PartitionCountMismatchError} for another partition count. Every
+ * existing stream of the cluster is checked before any missing one is
+ * created, so a refused node leaves the log as it found it.
  *
  * @module
  */
 import type { JetStreamManager, StreamConfig, StreamInfo } from '@nats-io/jetstream';
-import { PartitionStreamMismatchError } from './errors.ts';
+import { PartitionCountMismatchError, PartitionStreamMismatchError } from './errors.ts';
 import type { NatsModules } from './nats-modules.ts';
-import { partitionDescription, partitionStream, partitionSubject } from './partition-names.ts';
+import { partitionCountOf, partitionDescription, partitionOfStream, partitionStream, partitionSubject } from './partition-names.ts';
 import { retryTransient } from './publish-retry.ts';
 
 export interface PartitionStreamSettings {
@@ -56,9 +59,14 @@ export function partitionStreamConfig(nats: NatsModules, settings: PartitionStre
   };
 }
 
-/** Creates or checks every partition's stream; resolves with their infos, in partition order. */
+/** Checks every existing stream of the cluster, then creates the missing ones; resolves with their infos, in partition order. */
 export async function ensurePartitionStreams(jsm: JetStreamManager, nats: NatsModules, settings: PartitionStreamSettings): Promise<StreamInfo[]> {
+  const found = await retryTransient(nats, settings.retryForMs, () => clusterStreams(jsm, nats, settings.clusterName));
+  checkPartitionCount(settings, found);
+  for (const [p, info] of found) checkStream(info, partitionStreamConfig(nats, settings, p), settings.maxMessageBytes);
   const settled = await Promise.allSettled(Array.from({ length: settings.partitions }, async (_, p) => {
+    const known = found.get(p);
+    if (known !== undefined) return known;
     const wanted = partitionStreamConfig(nats, settings, p);
     const info = await retryTransient(nats, settings.retryForMs, async () => await existing(jsm, nats, wanted.name) ?? await create(jsm, nats, wanted));
     checkStream(info, wanted, settings.maxMessageBytes);
@@ -69,6 +77,32 @@ export async function ensurePartitionStreams(jsm: JetStreamManager, nats: NatsMo
     if (s.status === 'rejected') throw s.reason;
     return s.value;
   });
+}
+
+/** The streams of cluster `clusterName`'s log that exist now, by partition, in partition order. */
+async function clusterStreams(jsm: JetStreamManager, nats: NatsModules, clusterName: string): Promise<Map<number, StreamInfo>> {
+  const partitions: number[] = [];
+  for await (const name of jsm.streams.names()) {
+    const p = partitionOfStream(clusterName, name);
+    if (p !== undefined) partitions.push(p);
+  }
+  const found = new Map<number, StreamInfo>();
+  for (const p of partitions.sort((a, b) => a - b)) {
+    // Listed, then deleted before its info was read: as good as missing.
+    const info = await existing(jsm, nats, partitionStream(clusterName, p));
+    if (info !== undefined) found.set(p, info);
+  }
+  return found;
+}
+
+/** Throws {@link PartitionCountMismatchError} when the streams found record another partition count, or go past the configured one. */
+function checkPartitionCount(settings: PartitionStreamSettings, found: ReadonlyMap<number, StreamInfo>): void {
+  let count: number | undefined;
+  for (const [p, info] of found) {
+    const recorded = partitionCountOf(info.config.description);
+    if (p >= settings.partitions || (recorded !== undefined && recorded !== settings.partitions)) count = Math.max(count ?? 0, p + 1, recorded ?? 0);
+  }
+  if (count !== undefined) throw new PartitionCountMismatchError(settings.clusterName, count, settings.partitions, [...found.values()].map((info) => info.config.name));
 }
 
 async function existing(jsm: JetStreamManager, nats: NatsModules, name: string): Promise<StreamInfo | undefined> {
