@@ -19,6 +19,7 @@
  * @module
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -72,7 +73,7 @@ export interface ClusterNodeOptions {
   readonly config: unknown;
   /** NATS server URLs, any of the cluster's. */
   readonly servers: string | readonly string[];
-  /** This node's name, unique in the cluster. Default: `<host>-<pid>`. */
+  /** This node's name, unique in the cluster: a name a running node holds is refused (`NodeNameTakenError`). Default: `<host>-<pid>`. */
   readonly node?: string;
   /** The node's HTTP address, shown to the other nodes. */
   readonly url?: string;
@@ -114,6 +115,8 @@ interface Parts {
   readonly cluster: ClusterSettings;
   /** This node's name, unique in the cluster. */
   readonly node: string;
+  /** This process, as its heartbeats name it: random, so a restart under the same name is told apart. */
+  readonly instanceId: string;
   readonly options: ClusterNodeOptions;
   readonly lock: DataDirLock;
   readonly nc: NatsConnection;
@@ -123,6 +126,11 @@ interface Parts {
   readonly registry: NodeRegistry;
   readonly schema: SharedSchema;
   readonly duck: { readonly instance: DuckDBInstance; readonly serving: DuckDBConnection; readonly batch: DuckDBConnection };
+}
+
+/** This node's heartbeat as of now. */
+function heartbeat(p: Pick<Parts, 'node' | 'instanceId' | 'options'>, applied: readonly number[], batchVersion: number | null): Heartbeat {
+  return { node: p.node, instance: p.instanceId, host: hostname(), pid: process.pid, url: p.options.url ?? null, applied, batchVersion, at: Date.now() };
 }
 
 /**
@@ -210,10 +218,14 @@ export class ClusterNode implements ServedEngine {
       );
       const blobs = await ObjectBlobStore.open(nc, { bucket: `${cluster.name}_master`, replicas: cluster.replicas });
       const registry = await NodeRegistry.open(nc, `${cluster.name}_nodes`, cluster.replicas);
+      const instanceId = randomBytes(8).toString('hex');
+      await registry.claim(heartbeat({ node, instanceId, options }, new Array<number>(cluster.partitions).fill(0), null));
+      opened.push({ close: () => registry.leave(node, instanceId) });
       const instance = await DuckDBInstance.create(':memory:');
       const duck = { instance, serving: await instance.connect(), batch: await instance.connect() };
       opened.push({ close: () => instance.closeSync() });
-      const engine = new ClusterNode({ catalog, cluster, node, options, lock, nc, log, control, blobs, registry, schema, duck });
+      const engine = new ClusterNode({ catalog, cluster, node, instanceId, options, lock, nc, log, control, blobs, registry, schema, duck });
+      opened.push({ close: () => engine.#halt() });
       await engine.#start();
       return engine;
     } catch (error) {
@@ -224,6 +236,8 @@ export class ClusterNode implements ServedEngine {
 
   async #start(): Promise<void> {
     const { control, log, cluster, options } = this.#p;
+    // Beating from the start: a process started under this name meanwhile sees this one alive, even while it catches up.
+    this.#every(HEARTBEAT_MS, () => this.#beat());
     this.#record = await control.read();
     const published = this.#record.published;
     if (published !== null) {
@@ -249,7 +263,7 @@ export class ClusterNode implements ServedEngine {
       if (this.#mayRunBatch()) this.runBatch().catch((error: unknown) => this.#logger.warn({ err: error }, 'the batch cycle for new or changed views failed; the schedule retries'));
     }
     this.#every(POLL_MS, () => this.#poll());
-    this.#every(HEARTBEAT_MS, () => this.#heartbeat());
+    this.#every(HEARTBEAT_MS, () => this.#look());
     this.#every(Math.max(250, Math.floor((options.leaseMs ?? 15_000) / 3)), () => this.#holdLease());
   }
 
@@ -342,11 +356,15 @@ export class ClusterNode implements ServedEngine {
     await this.#p.control.acquire();
   }
 
-  async #heartbeat(): Promise<void> {
-    const { registry, log, options } = this.#p;
-    await registry.beat({ node: this.name, url: options.url ?? null, applied: this.#applied(), batchVersion: this.#version?.version ?? null, at: Date.now() });
-    this.#nodes = await registry.nodes();
-    this.#ends = [...await log.ends()];
+  /** Writes this node's heartbeat; a task of its own, so that a slow look at the others never delays it. */
+  async #beat(): Promise<void> {
+    await this.#p.registry.beat(heartbeat(this.#p, this.#applied(), this.#version?.version ?? null));
+  }
+
+  /** Reads the other nodes' heartbeats and where each partition ends, for status. */
+  async #look(): Promise<void> {
+    this.#nodes = await this.#p.registry.nodes();
+    this.#ends = [...await this.#p.log.ends()];
   }
 
   #applied(): number[] {
@@ -629,16 +647,21 @@ export class ClusterNode implements ServedEngine {
     };
   }
 
+  /** Stops every background task: on close, and when opening fails part way. */
+  #halt(): void {
+    this.#closed = true;
+    for (const timer of this.#timers) clearInterval(timer);
+  }
+
   /** Stops following the log, lets the lease go (so another node need not wait for it to expire), and disconnects. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#closed = true;
-    for (const timer of this.#timers) clearInterval(timer);
+    this.#halt();
     await this.#batchRun?.catch(() => undefined);
     await this.#adopting;
     await this.#consumer?.stop();
     await this.#p.control.release().catch(() => undefined);
-    await this.#p.registry.leave(this.name).catch(() => undefined);
+    await this.#p.registry.leave(this.name, this.#p.instanceId).catch(() => undefined);
     await this.#p.log.close();
     await this.#p.nc.close();
     this.#p.duck.serving.closeSync();

@@ -241,6 +241,26 @@ export class BatchFencedError extends TandemError {
 }
 
 /**
+ * A node was started under the name of a node that is running (its
+ * heartbeat, written by another process, still changes): two processes
+ * under one name would overwrite each other's place in the cluster.
+ *
+ * @example
+ * ```ts
+ * await ClusterNode.open(options).catch((error) => {
+ *   if (error instanceof NodeNameTakenError) console.error(`${error.node} runs at ${error.url ?? error.host}`);
+ * });
+ * ```
+ */
+export class NodeNameTakenError extends TandemError {
+  readonly code = 'node_name_taken';
+  constructor(readonly node: string, readonly url: string | null, readonly host: string | null, livenessMs: number) {
+    const where = `${host === null ? '' : ` on ${host}`}${url === null ? '' : ` at ${url}`}`;
+    super(`Node name '${node}' is in use by a running node${where}: start this one with another --node name, or, if that node has died, start this one again once it has been silent for ${Math.ceil(livenessMs / 1000)} s.`);
+  }
+}
+
+/**
  * The config has no `cluster` section, which `--nats` needs: every node must
  * agree on the partitions and the names, so they live in the shared config.
  *

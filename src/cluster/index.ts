@@ -30,6 +30,6 @@ export {
   NatsClientMissingError, NatsConnectError, PartitionCountMismatchError, PartitionPurgedError, PartitionStreamMismatchError, PositionWaitTimeoutError,
 } from './errors.ts';
 export { ClusterNode, type ClusterNodeOptions } from './cluster-node.ts';
-export { BatchFencedError, BatchLeaseHeldError, MissingClusterConfigError, PartitionDivergedError, ViewNotReadyError } from './errors.ts';
+export { BatchFencedError, BatchLeaseHeldError, MissingClusterConfigError, NodeNameTakenError, PartitionDivergedError, ViewNotReadyError } from './errors.ts';
 export { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
 export { connectNats } from './cluster-log.ts';

@@ -27,7 +27,8 @@ import type { Revisioned, RevisionedStore } from './revisioned-store.ts';
 
 const WRONG_LAST_SEQUENCE = 10071;
 
-function isConflict(error: unknown): boolean {
+/** Whether a KV write failed because the key moved on: the compare-and-set lost, nothing is broken. */
+export function isConflict(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   const message = String((error as { message?: unknown }).message ?? '');
   return code === WRONG_LAST_SEQUENCE || /wrong last sequence|key exists/i.test(message);

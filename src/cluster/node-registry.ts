@@ -1,17 +1,36 @@
 /**
  * Who is in the cluster: every node writes a heartbeat (its name, address,
  * applied positions and batch version) to a KV bucket every second, and reads
- * the others'. Status and the dashboard show it; nothing decides by it (the
- * batch lease does its own compare-and-set), so a plain put is enough.
+ * the others'. Status and the dashboard show it, and the batch node purges
+ * the log only below what every node listed has applied.
+ *
+ * A node's name is its key, so two processes under one name would overwrite
+ * each other's heartbeats and `/v1/status` would show one of them. A node
+ * therefore claims its name when it starts: each process has a random
+ * instance id, written in its heartbeat, and a name whose entry belongs to
+ * another instance that is still writing heartbeats is refused with
+ * {@link NodeNameTakenError}. Whether it still writes is watched, not read
+ * from the entry's timestamp (the other node's clock may differ from this
+ * one's): an entry that does not change for {@link LIVENESS_MS} is a node
+ * that died without leaving, and its name is taken over. A node that stops
+ * cleanly removes its entry, so its name is free at once.
  *
  * @module
  */
-import type { KV } from '@nats-io/kv';
+import type { KV, KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { loadKv } from './nats-modules.ts';
+import { NodeNameTakenError } from './errors.ts';
+import { isConflict } from './kv-revisioned-store.ts';
+import { loadKv, loadNats, type NatsModules } from './nats-modules.ts';
+import { DEFAULT_RETRY_POLICY, retryTransient } from './publish-retry.ts';
 
 export interface Heartbeat {
   readonly node: string;
+  /** The process writing it: random per process, so a restart under the same name is a new instance. */
+  readonly instance: string;
+  /** The machine it runs on, and its process id: where to look for it. */
+  readonly host: string;
+  readonly pid: number;
   readonly url: string | null;
   readonly applied: readonly number[];
   readonly batchVersion: number | null;
@@ -22,15 +41,86 @@ export interface Heartbeat {
 /** Heartbeats older than this are not listed: the node is gone, or cut off. */
 export const FORGET_AFTER_MS = 60_000;
 
+/** How long a name's entry is watched for a heartbeat before its node is taken for dead: five heartbeats. */
+export const LIVENESS_MS = 5_000;
+
+const WATCH_EVERY_MS = 250;
+/** Claims lost to a write that came between the read and the compare-and-set, before giving up. */
+const CLAIM_ATTEMPTS = 5;
+
 /** KV keys may not hold every character a node name might; hex keeps any name. */
 const keyOf = (node: string) => `node.${Buffer.from(node, 'utf8').toString('hex')}`;
 
+const taken = (beat: Heartbeat, livenessMs: number) =>
+  new NodeNameTakenError(beat.node, beat.url ?? null, beat.host === undefined ? null : `${beat.host} (pid ${beat.pid})`, livenessMs);
+
+const beatOf = (entry: KvEntry | null): Heartbeat | undefined => (entry === null || entry.operation !== 'PUT' ? undefined : JSON.parse(entry.string()) as Heartbeat);
+
 export class NodeRegistry {
-  private constructor(private readonly kv: KV) {}
+  private constructor(private readonly kv: KV, private readonly nats: NatsModules) {}
 
   static async open(connection: NatsConnection, bucket: string, replicas: number): Promise<NodeRegistry> {
     const { Kvm } = await loadKv();
-    return new NodeRegistry(await new Kvm(connection).create(bucket, { replicas, history: 1 }));
+    return new NodeRegistry(await new Kvm(connection).create(bucket, { replicas, history: 1 }), await loadNats());
+  }
+
+  /**
+   * Writes `heartbeat` as the first of its instance, unless another instance
+   * still beats under its name: then throws {@link NodeNameTakenError}. Waits
+   * up to `livenessMs` when the name's entry is another instance's, recent,
+   * and silent so far.
+   */
+  async claim(heartbeat: Heartbeat, livenessMs = LIVENESS_MS): Promise<void> {
+    const key = keyOf(heartbeat.node);
+    let holder: Heartbeat | undefined;
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+      const entry = await this.#get(key);
+      holder = beatOf(entry);
+      if (holder !== undefined && holder.instance !== heartbeat.instance && Date.now() - holder.at <= FORGET_AFTER_MS) {
+        const live = await this.#beating(key, entry!.revision, heartbeat.instance, livenessMs);
+        if (live !== undefined) throw taken(live, livenessMs);
+      }
+      if (await this.#write(key, heartbeat, entry?.revision ?? 0)) return;
+    }
+    throw taken(holder ?? heartbeat, livenessMs);
+  }
+
+  /** The heartbeat another instance writes to `key` after `revision` within `ms`, or undefined when none comes (or the entry is removed). */
+  async #beating(key: string, revision: number, instance: string, ms: number): Promise<Heartbeat | undefined> {
+    for (const deadline = Date.now() + ms; Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, WATCH_EVERY_MS));
+      const entry = await this.#get(key);
+      if (entry === null || entry.revision === revision) continue;
+      const beat = beatOf(entry);
+      return beat?.instance === instance ? undefined : beat;
+    }
+    return undefined;
+  }
+
+  /**
+   * Reads `key`, retrying what may clear by itself: a bucket just created
+   * answered reads with timeouts for a moment on NATS 2.9 (seen when three
+   * nodes of a new cluster started at once).
+   */
+  #get(key: string): Promise<KvEntry | null> {
+    return retryTransient(this.nats, DEFAULT_RETRY_POLICY.retryForMs, () => this.kv.get(key));
+  }
+
+  /**
+   * Writes `heartbeat` if `key` is still at `revision` (0: never written);
+   * false when another write came first. A write retried after a timeout may
+   * find its own first attempt stored: it then loses, and the claim reads
+   * its own entry and writes again.
+   */
+  async #write(key: string, heartbeat: Heartbeat, revision: number): Promise<boolean> {
+    const value = JSON.stringify(heartbeat);
+    try {
+      await retryTransient(this.nats, DEFAULT_RETRY_POLICY.retryForMs, () => (revision === 0 ? this.kv.create(key, value) : this.kv.update(key, value, revision)));
+      return true;
+    } catch (error) {
+      if (isConflict(error)) return false;
+      throw error;
+    }
   }
 
   async beat(heartbeat: Heartbeat): Promise<void> {
@@ -41,16 +131,17 @@ export class NodeRegistry {
   async nodes(now = Date.now()): Promise<Heartbeat[]> {
     const beats: Heartbeat[] = [];
     for await (const key of await this.kv.keys('node.*')) {
-      const entry = await this.kv.get(key);
-      if (entry === null || entry.operation !== 'PUT') continue;
-      const beat = JSON.parse(entry.string()) as Heartbeat;
-      if (now - beat.at <= FORGET_AFTER_MS) beats.push(beat);
+      const beat = beatOf(await this.kv.get(key));
+      if (beat !== undefined && now - beat.at <= FORGET_AFTER_MS) beats.push(beat);
     }
     return beats.sort((a, b) => (a.node < b.node ? -1 : 1));
   }
 
-  /** Removes this node's heartbeat when it stops cleanly. */
-  async leave(node: string): Promise<void> {
-    await this.kv.delete(keyOf(node));
+  /** Removes the heartbeat of `node` when it stops cleanly, unless another instance has taken the name over since. */
+  async leave(node: string, instance: string): Promise<void> {
+    const key = keyOf(node);
+    const entry = await this.#get(key);
+    if (entry === null || beatOf(entry)?.instance !== instance) return;
+    await this.kv.delete(key, { previousSeq: entry.revision });
   }
 }

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { BatchLeaseHeldError, ClusterNode, MissingClusterConfigError, ViewNotReadyError } from '../../src/cluster/index.ts';
+import { BatchLeaseHeldError, ClusterNode, connectNats, MissingClusterConfigError, NodeNameTakenError, ViewNotReadyError } from '../../src/cluster/index.ts';
+import { NodeRegistry } from '../../src/cluster/node-registry.ts';
 import { StoredSchemaConflictError } from '../../src/log/index.ts';
 import { SpeedLayerFullError } from '../../src/engine/index.ts';
 import { InvalidQueryError } from '../../src/serving/index.ts';
@@ -20,7 +21,16 @@ let clusters = 0;
 const configFor = () => ({ ...base, cluster: { name: `node_test_${clusters++}`, partitions: 2, replicas: 1 } });
 const hit = (i: number) => ({ id: `h${i}`, at: '2026-11-29T10:00:00Z', page: `/p${i}` });
 
-describe('a cluster node', { skip: natsSkipReason(), timeout: 120_000 }, () => {
+/** Polls `condition` every 50 ms until it holds; fails after `timeoutMs`, saying what was awaited. */
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
+    if (await condition()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`waited ${timeoutMs / 1000} s for this, in vain: ${what}`);
+}
+
+describe('a cluster node', { skip: natsSkipReason(), timeout: 300_000 }, () => {
   let nats: NatsCluster | undefined;
   before(async () => {
     nats = await NatsCluster.start({ size: 1 });
@@ -56,13 +66,41 @@ describe('a cluster node', { skip: natsSkipReason(), timeout: 120_000 }, () => {
         await a.runBatch();
         await assert.rejects(b.runBatch(), (error: unknown) => error instanceof BatchLeaseHeldError && error.holder === 'a');
         // b learns who holds the lease from the control record, read every 250 ms.
-        for (let i = 0; i < 40 && b.status().cluster?.batchNode !== 'a'; i++) await new Promise((r) => setTimeout(r, 50));
-        assert.equal(b.status().cluster?.batchNode, 'a');
+        await until(() => b.status().cluster?.batchNode === 'a', 60_000, 'b sees a as the batch node');
         await b.ingest('hit', [hit(3)]);
         assert.equal(b.hasNewEvents(), false, 'a node without the lease does not schedule cycles');
       } finally {
         await Promise.all([a.close(), b.close()]);
       }
+    });
+  });
+
+  test('a node started under the name of a running node is refused, naming where that one runs; once it stopped, the name is free at once', async () => {
+    await withTempDir(async (dir) => {
+      const config = configFor();
+      const first = await ClusterNode.open({ dataDir: `${dir}/1`, config, servers: nats!.urls, node: 'twin', url: 'http://10.0.0.7:8080' });
+      try {
+        await assert.rejects(ClusterNode.open({ dataDir: `${dir}/2`, config, servers: nats!.urls, node: 'twin' }), (error: unknown) => {
+          assert.ok(error instanceof NodeNameTakenError, String(error));
+          assert.equal(error.code, 'node_name_taken');
+          assert.equal(error.url, 'http://10.0.0.7:8080');
+          assert.match(error.message, /^Node name 'twin' is in use by a running node on .+ \(pid \d+\) at http:\/\/10\.0\.0\.7:8080: start this one with another --node name, or, if that node has died, start this one again once it has been silent for 5 s\.$/);
+          return true;
+        });
+        const nc = await connectNats({ servers: nats!.urls });
+        try {
+          const entries = await (await NodeRegistry.open(nc, `${config.cluster.name}_nodes`, 1)).nodes();
+          assert.deepEqual(entries.map((n) => [n.node, n.url]), [['twin', 'http://10.0.0.7:8080']], 'the refused node did not overwrite the running one\'s entry');
+        } finally {
+          await nc.close();
+        }
+      } finally {
+        await first.close();
+      }
+      const started = Date.now();
+      const again = await ClusterNode.open({ dataDir: `${dir}/2`, config, servers: nats!.urls, node: 'twin' });
+      await again.close();
+      assert.ok(Date.now() - started < 5_000, 'a name left cleanly is not watched for a heartbeat');
     });
   });
 
@@ -74,9 +112,7 @@ describe('a cluster node', { skip: natsSkipReason(), timeout: 120_000 }, () => {
         for (let i = 0; i < 200 && refused === undefined; i++) await node.ingest('hit', [hit(i)]).catch((error: unknown) => (refused = error));
         assert.ok(refused instanceof SpeedLayerFullError, `ingest was refused: ${String(refused)}`);
         // Past half the limit the node, holding the lease, started a run: once it publishes, the keys are the batch view's.
-        const deadline = Date.now() + 20_000;
-        while (node.status().speed.keys >= 40 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-        assert.ok((node.status().batch?.version ?? 0) >= 1, 'an early batch run published');
+        await until(() => node.status().speed.keys < 40 && (node.status().batch?.version ?? 0) >= 1, 60_000, 'an early batch run published and absorbed the keys');
         await node.ingest('hit', [hit(1_000)]);
         const { rows } = await node.query({ view: 'pages', granularity: 'all' });
         assert.ok((rows[0]?.hits as number) >= 41);
@@ -112,13 +148,8 @@ describe('a cluster node', { skip: natsSkipReason(), timeout: 120_000 }, () => {
         // Its own cycle, started at open (the lease is free), computes the new view; until it publishes the view is refused.
         const early = await third.query({ view: 'sales', granularity: 'all' }).catch((error: unknown) => error);
         assert.ok(early instanceof ViewNotReadyError || Array.isArray((early as { rows?: unknown }).rows));
-        const deadline = Date.now() + 20_000;
         let rows: unknown;
-        while (Date.now() < deadline) {
-          rows = await third.query({ view: 'sales', granularity: 'all' }).then((r) => r.rows, () => undefined);
-          if (rows !== undefined) break;
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        await until(async () => (rows = await third.query({ view: 'sales', granularity: 'all' }).then((r) => r.rows, () => undefined)) !== undefined, 60_000, 'the added view answers');
         assert.deepEqual(rows, [{ n: 2 }]);
         assert.deepEqual((await third.query({ view: 'by_shop', granularity: 'all', groupBy: ['shop'] })).rows, [{ shop: 'a', revenue: 5.25 }, { shop: 'b', revenue: 1.5 }]);
       } finally {
