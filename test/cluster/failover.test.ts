@@ -90,7 +90,7 @@ function deriving(): { listener: Parameters<typeof LogConsumer.start>[1]; reset(
   };
 }
 
-describe('cluster log under faults', { skip, timeout: 180_000 }, () => {
+describe('cluster log under faults', { skip, timeout: 480_000 }, () => {
   const suite = clusterForSuite();
   /** A connection that starts at server `first` and fails over to the others. */
   const nodeConnection = (first: number) => {
@@ -179,11 +179,11 @@ describe('cluster log under faults', { skip, timeout: 180_000 }, () => {
     }
 
     await Promise.all(rebuilding);
-    await follower.waitFor(ledger.position, 30_000);
+    await follower.waitFor(ledger.position, 90_000);
     const freshLog = await ClusterLog.open({ ...options, connection: await nodeConnection(2) });
     const fresh = deriving();
     const freshConsumer = await LogConsumer.start(freshLog, fresh.listener);
-    await freshConsumer.catchUp(freshLog, 30_000);
+    await freshConsumer.catchUp(freshLog, 90_000);
     await Promise.all([follower.stop(), freshConsumer.stop()]);
     await Promise.all([...writers, followerLog, freshLog].map((log) => log.close()));
 
@@ -259,7 +259,7 @@ describe('cluster log under faults', { skip, timeout: 180_000 }, () => {
         suite.cluster.kill(1, 'SIGCONT');
         suite.cluster.kill(2, 'SIGCONT');
       }
-      const patient = await ClusterLog.open({ ...options, retryForMs: 30_000, ackTimeoutMs: 2_000, connection: await nodeConnection(0) });
+      const patient = await ClusterLog.open({ ...options, retryForMs: 90_000, ackTimeoutMs: 2_000, connection: await nodeConnection(0) });
       try {
         const retried = await patient.append('order', orders([{ id: 'during', copy: 'again' }, { id: 'after', copy: '' }]));
         assert.ok(retried.position[0]! >= 2);

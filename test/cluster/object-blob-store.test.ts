@@ -10,7 +10,7 @@ import { clusterForSuite, natsSkipReason } from '../support/nats-cluster.ts';
 
 const skip = natsSkipReason();
 
-describe('object store blob store', { skip, timeout: 120_000 }, () => {
+describe('object store blob store', { skip, timeout: 240_000 }, () => {
   const suite = clusterForSuite();
   let buckets = 0;
   blobStoreConformance('object store', async () => {

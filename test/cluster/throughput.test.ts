@@ -16,7 +16,7 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
-describe('cluster log throughput and latency (R=3, 3 partitions, loopback)', { skip, timeout: 90_000 }, () => {
+describe('cluster log throughput and latency (R=3, 3 partitions, loopback)', { skip, timeout: 240_000 }, () => {
   let cluster: NatsCluster;
   let log: ClusterLog;
   let keys = 0;
@@ -72,7 +72,7 @@ describe('cluster log throughput and latency (R=3, 3 partitions, loopback)', { s
     const consumer = await LogConsumer.start(log, (verdict) => {
       if (verdict.kind === 'admitted') events += verdict.admitted.events.count;
     });
-    await consumer.catchUp(log, 60_000);
+    await consumer.catchUp(log, 120_000);
     const seconds = (performance.now() - started) / 1000;
     await consumer.stop();
     assert.equal(events, keys);

@@ -44,7 +44,7 @@ export function natsSkipReason(): string | false {
 export interface NatsClusterOptions {
   /** Servers in the cluster. Default 3. */
   readonly size?: number;
-  /** How long to wait for JetStream and its meta leader. Default 30 s. */
+  /** How long to wait for JetStream and its meta leader. Default 60 s: on a busy machine an election can take a while. */
   readonly readyTimeoutMs?: number;
 }
 
@@ -56,6 +56,9 @@ interface Server {
   child: ChildProcess | undefined;
   exited: Promise<void>;
 }
+
+/** How long a server may take to serve JetStream with a meta leader, at start and after a restart. */
+const READY_TIMEOUT_MS = 60_000;
 
 /** Every process group any cluster of this process started and has not seen exit: killed on exit, whatever happened. */
 const running = new Set<number>();
@@ -118,7 +121,7 @@ export class NatsCluster {
     const cluster = new NatsCluster(binary, dir, servers);
     try {
       for (let i = 0; i < size; i++) cluster.#spawn(i);
-      await cluster.waitReady(options.readyTimeoutMs ?? 30_000);
+      await cluster.waitReady(options.readyTimeoutMs ?? READY_TIMEOUT_MS);
     } catch (error) {
       await cluster.stop();
       throw error;
@@ -164,22 +167,25 @@ export class NatsCluster {
   }
 
   /** Restarts server `i` with its config and store directory; kills it first if it still runs. */
-  async restart(i: number, readyTimeoutMs = 30_000): Promise<void> {
+  async restart(i: number, readyTimeoutMs = READY_TIMEOUT_MS): Promise<void> {
     if (this.isRunning(i)) this.kill(i, 'SIGKILL');
     await this.#servers[i]!.exited;
     this.#spawn(i);
     await this.#waitServer(i, Date.now() + readyTimeoutMs);
   }
 
-  /** The index of the server leading `stream`'s Raft group, or undefined while it has none. */
-  async leaderOf(stream: string): Promise<number | undefined> {
+  /** The index of the server leading `stream`'s Raft group, asked until one is elected; undefined if none is within `timeoutMs`. */
+  async leaderOf(stream: string, timeoutMs = 30_000): Promise<number | undefined> {
     const nc = await this.connect();
     try {
-      const jsm = await jetstreamManager(nc, { timeout: 5_000 });
-      const info = await jsm.streams.info(stream);
-      const leader = info.cluster?.leader;
-      const index = leader === undefined ? -1 : this.names.indexOf(leader);
-      return index === -1 ? undefined : index;
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const leader = await jetstreamManager(nc, { timeout: 5_000 }).then((jsm) => jsm.streams.info(stream)).then((info) => info.cluster?.leader, () => undefined);
+        const index = leader === undefined ? -1 : this.names.indexOf(leader);
+        if (index !== -1) return index;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return undefined;
     } finally {
       await nc.close();
     }
@@ -192,7 +198,7 @@ export class NatsCluster {
   }
 
   /** Waits until every running server answers JetStream account info (which needs the meta leader). */
-  async waitReady(timeoutMs = 30_000): Promise<void> {
+  async waitReady(timeoutMs = READY_TIMEOUT_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (let i = 0; i < this.#servers.length; i++) if (this.isRunning(i)) await this.#waitServer(i, deadline);
   }

@@ -99,7 +99,7 @@ export class TandemNodes {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!running.has(pid)) throw new Error(`node ${i} exited while starting:\n${node.output}`);
-      const ok = await fetch(`${node.url}/healthz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${node.url}/healthz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.ok, () => false);
       if (ok) return;
       await new Promise((r) => setTimeout(r, 100));
     }
