@@ -39,7 +39,7 @@ import { BatchControl, type ControlRecord, type PublishedBatch } from './batch-c
 import { ClusterLog, connectNats } from './cluster-log.ts';
 import { DuplicateLedger } from './duplicate-ledger.ts';
 import { assertLeaseHeld, cycleFailure } from './fenced-cycle.ts';
-import { BatchLeaseHeldError, MissingClusterConfigError, PartitionDivergedError, PositionWaitTimeoutError, ViewNotReadyError } from './errors.ts';
+import { BatchFencedError, BatchLeaseHeldError, MissingClusterConfigError, PartitionDivergedError, PositionWaitTimeoutError, ViewNotReadyError } from './errors.ts';
 import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
 import { KvRevisionedStore } from './kv-revisioned-store.ts';
 import { LogConsumer } from './log-consumer.ts';
@@ -500,7 +500,8 @@ export class ClusterNode implements ServedEngine {
       });
       return await this.#finish(computed);
     } catch (error) {
-      if (!(error instanceof BatchLeaseHeldError)) this.#history.failed(error);
+      // Neither is a failing batch layer: another node runs it, and its versions keep the served one fresh.
+      if (!(error instanceof BatchLeaseHeldError || error instanceof BatchFencedError)) this.#history.failed(error);
       throw error;
     } finally {
       this.#progress = null;

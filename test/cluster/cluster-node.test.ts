@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { BatchLeaseHeldError, ClusterNode, connectNats, MissingClusterConfigError, NodeNameTakenError, ViewNotReadyError } from '../../src/cluster/index.ts';
+import {
+  BatchFencedError, BatchLeaseHeldError, ClusterNode, connectNats, CONTROL_KEY, KvRevisionedStore, MissingClusterConfigError, NodeNameTakenError, ViewNotReadyError, type ControlRecord,
+} from '../../src/cluster/index.ts';
 import { NodeRegistry } from '../../src/cluster/node-registry.ts';
 import { StoredSchemaConflictError } from '../../src/log/index.ts';
 import { SpeedLayerFullError } from '../../src/engine/index.ts';
@@ -71,6 +73,33 @@ describe('a cluster node', { skip: natsSkipReason(), timeout: 300_000 }, () => {
         assert.equal(b.hasNewEvents(), false, 'a node without the lease does not schedule cycles');
       } finally {
         await Promise.all([a.close(), b.close()]);
+      }
+    });
+  });
+
+  test('a cycle asked of the lease holder after another node took its lease is fenced, with the step that failed as its cause, and is no failing batch', async () => {
+    await withTempDir(async (dir) => {
+      const config = configFor();
+      // A lease renewed every 20 s: nothing renews or drops it behind the test's back.
+      const node = await ClusterNode.open({ dataDir: dir, config, servers: nats!.urls, node: 'holder', leaseMs: 60_000 });
+      const nc = await connectNats({ servers: nats!.urls });
+      try {
+        await node.ingest('hit', [hit(1)]);
+        await node.runBatch();
+        const control = await KvRevisionedStore.open<ControlRecord>(nc, { bucket: `${config.cluster.name}_control` });
+        const current = (await control.get(CONTROL_KEY))!;
+        const taken: ControlRecord = { ...current.value, lease: { holder: 'other', term: current.value.lease!.term + 1, expiresAt: Date.now() + 60_000 } };
+        assert.notEqual(await control.update(CONTROL_KEY, taken, current.revision), undefined);
+        await assert.rejects(node.runBatch(), (error: unknown) => {
+          assert.ok(error instanceof BatchFencedError, String(error));
+          assert.ok(error.cause instanceof BatchLeaseHeldError && error.cause.holder === 'other', String(error.cause));
+          assert.equal(error.message, 'Batch version 2 was not published: this node lost the lease of term 1 while the cycle ran; the node that holds the lease now publishes instead.');
+          return true;
+        });
+        assert.equal(node.status().batchFailing, null, 'another node runs the batch layer: nothing is failing');
+      } finally {
+        await nc.close();
+        await node.close();
       }
     });
   });
