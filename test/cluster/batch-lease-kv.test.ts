@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BatchControl, KvRevisionedStore, type ControlRecord } from '../../src/cluster/index.ts';
+import { eventually } from '../support/eventually.ts';
 import { clusterForSuite, natsSkipReason } from '../support/nats-cluster.ts';
 
 const skip = natsSkipReason();
@@ -53,12 +54,7 @@ describe('batch lease on JetStream KV', { skip, timeout: 240_000 }, () => {
     clock.now += 2_000;
     assert.equal(await b.acquire().catch(() => false), false, 'no lease without the bucket');
     await suite.cluster.restart(server);
-    let took = false;
-    for (const deadline = Date.now() + 90_000; !took && Date.now() < deadline;) {
-      took = await b.acquire().catch(() => false);
-      if (!took) await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    assert.equal(took, true, 'b took the expired lease within 90 s of the bucket\'s server being back');
+    await eventually(() => b.acquire(), 'b to take the expired lease once the bucket\'s server is back', { timeoutMs: 90_000, intervalMs: 250 });
     assert.deepEqual(await a.publish(2, [2]), { ok: false, reason: 'not the lease holder' });
     assert.deepEqual(await b.publish(2, [2]), { ok: true });
   });

@@ -13,6 +13,7 @@ import { StoredSchemaConflictError } from '../../src/log/index.ts';
 import { SpeedLayerFullError } from '../../src/engine/index.ts';
 import { InvalidQueryError } from '../../src/serving/index.ts';
 import { NatsCluster, natsSkipReason } from '../support/nats-cluster.ts';
+import { eventually } from '../support/eventually.ts';
 import { withTempDir } from '../support/temp-dir.ts';
 
 const base = {
@@ -23,14 +24,6 @@ let clusters = 0;
 const configFor = () => ({ ...base, cluster: { name: `node_test_${clusters++}`, partitions: 2, replicas: 1 } });
 const hit = (i: number) => ({ id: `h${i}`, at: '2026-11-29T10:00:00Z', page: `/p${i}` });
 
-/** Polls `condition` every 50 ms until it holds; fails after `timeoutMs`, saying what was awaited. */
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
-    if (await condition()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`waited ${timeoutMs / 1000} s for this, in vain: ${what}`);
-}
 
 describe('a cluster node', { skip: natsSkipReason(), timeout: 300_000 }, () => {
   let nats: NatsCluster | undefined;
@@ -68,7 +61,7 @@ describe('a cluster node', { skip: natsSkipReason(), timeout: 300_000 }, () => {
         await a.runBatch();
         await assert.rejects(b.runBatch(), (error: unknown) => error instanceof BatchLeaseHeldError && error.holder === 'a');
         // b learns who holds the lease from the control record, read every 250 ms.
-        await until(() => b.status().cluster?.batchNode === 'a', 60_000, 'b sees a as the batch node');
+        await eventually(() => b.status().cluster?.batchNode === 'a', 'b to see a as the batch node');
         await b.ingest('hit', [hit(3)]);
         assert.equal(b.hasNewEvents(), false, 'a node without the lease does not schedule cycles');
       } finally {
@@ -141,7 +134,7 @@ describe('a cluster node', { skip: natsSkipReason(), timeout: 300_000 }, () => {
         for (let i = 0; i < 200 && refused === undefined; i++) await node.ingest('hit', [hit(i)]).catch((error: unknown) => (refused = error));
         assert.ok(refused instanceof SpeedLayerFullError, `ingest was refused: ${String(refused)}`);
         // Past half the limit the node, holding the lease, started a run: once it publishes, the keys are the batch view's.
-        await until(() => node.status().speed.keys < 40 && (node.status().batch?.version ?? 0) >= 1, 60_000, 'an early batch run published and absorbed the keys');
+        await eventually(() => node.status().speed.keys < 40 && (node.status().batch?.version ?? 0) >= 1, 'an early batch run to publish and absorb the keys');
         await node.ingest('hit', [hit(1_000)]);
         const { rows } = await node.query({ view: 'pages', granularity: 'all' });
         assert.ok((rows[0]?.hits as number) >= 41);
@@ -178,7 +171,7 @@ describe('a cluster node', { skip: natsSkipReason(), timeout: 300_000 }, () => {
         const early = await third.query({ view: 'sales', granularity: 'all' }).catch((error: unknown) => error);
         assert.ok(early instanceof ViewNotReadyError || Array.isArray((early as { rows?: unknown }).rows));
         let rows: unknown;
-        await until(async () => (rows = await third.query({ view: 'sales', granularity: 'all' }).then((r) => r.rows, () => undefined)) !== undefined, 60_000, 'the added view answers');
+        await eventually(async () => (rows = await third.query({ view: 'sales', granularity: 'all' }).then((r) => r.rows, () => undefined)) !== undefined, 'the added view to answer');
         assert.deepEqual(rows, [{ n: 2 }]);
         assert.deepEqual((await third.query({ view: 'by_shop', granularity: 'all', groupBy: ['shop'] })).rows, [{ shop: 'a', revenue: 5.25 }, { shop: 'b', revenue: 1.5 }]);
       } finally {

@@ -16,6 +16,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { freePorts, NatsCluster, natsSkipReason } from '../support/nats-cluster.ts';
 import { TandemNodes } from '../support/tandem-nodes.ts';
 import { chromiumSkipReason, openBrowser } from '../support/chromium.ts';
+import { eventually } from '../support/eventually.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
 
 const skip = natsSkipReason();
@@ -272,10 +273,12 @@ describe('three Tandem nodes on a 3-server JetStream cluster', { skip, timeout: 
       nodes.kill(holder, 'SIGCONT');
     }
     assert.ok(version > before, `version ${version} after ${before}`);
-    const answer = await withDeadline(cycle, 120_000, `the thawed node ${holder} answers the cycle it was asked for`) as { error?: { code: string }; version?: number };
+    let answer: { error?: { code: string }; version?: number } | undefined;
+    void cycle.then((a) => (answer = a as typeof answer));
+    await eventually(() => answer !== undefined, `the thawed node ${holder} to answer the cycle it was asked for`, { timeoutMs: 120_000 });
     t.diagnostic(`the frozen node's cycle answered ${JSON.stringify(answer).slice(0, 300)}`);
-    assert.equal(answer.version, undefined, 'the cycle had finished before the freeze landed, so this run tells nothing of fencing');
-    assert.equal(answer.error?.code, 'batch_fenced', 'the frozen node must not publish once another node took the lease');
+    assert.equal(answer?.version, undefined, 'the cycle had finished before the freeze landed, so this run tells nothing of fencing');
+    assert.equal(answer?.error?.code, 'batch_fenced', 'the frozen node must not publish once another node took the lease');
     await waitForVersion(nodes, [0, 1, 2], version);
     await assertExact(nodes.urls, acked, 'after the fenced cycle');
   });
@@ -306,7 +309,7 @@ describe('three Tandem nodes on a 3-server JetStream cluster', { skip, timeout: 
   });
 
   test('status and metrics show the nodes, the batch node and every partition on every node', async () => {
-    await until(async () => (await Promise.all(nodes.urls.map(status))).every((s) => s.cluster.nodes.length === 3), 60_000, 'every node lists the three nodes');
+    await eventually(async () => (await Promise.all(nodes.urls.map(status))).every((s) => s.cluster.nodes.length === 3), 'every node to list the three nodes');
     for (const [i, url] of nodes.urls.entries()) {
       const { cluster } = await status(url);
       assert.equal(cluster.node, nodes.name(i));
@@ -351,7 +354,7 @@ async function cycleOnLeaseHolder(nodes: TandemNodes): Promise<{ holder: number;
     const cycle = fetch(`${nodes.urls[holder]}/v1/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
       .then((r) => r.json(), (e: unknown) => e)
       .then((answer) => (answered = answer as typeof answered));
-    await until(async () => answered !== undefined || (await status(nodes.urls[holder]!)).batchRunning, 60_000, `node ${holder} starts the cycle it was asked for`);
+    await eventually(async () => answered !== undefined || (await status(nodes.urls[holder]!)).batchRunning, `node ${holder} to start the cycle it was asked for`, { intervalMs: 10 });
     if (answered?.error?.code !== 'batch_lease_held' || attempt === 3) return { holder, cycle };
   }
 }
@@ -366,27 +369,4 @@ async function leaseHolder(nodes: TandemNodes): Promise<number> {
     await sleep(250);
   }
   throw new Error('no node took the batch lease within 60 s');
-}
-
-/** Polls `condition` until it holds; fails after `timeoutMs`, saying what was awaited. */
-async function until(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition().catch(() => false)) return;
-    await sleep(10);
-  }
-  throw new Error(`waited ${timeoutMs / 1000} s for this, in vain: ${what}`);
-}
-
-/** `promise`, or a failure saying what was awaited once `timeoutMs` have passed. */
-async function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`waited ${timeoutMs / 1000} s for this, in vain: ${what}`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
