@@ -23,6 +23,7 @@
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { loadKv } from './nats-modules.ts';
+import { openBucket } from './publish-retry.ts';
 import type { Revisioned, RevisionedStore } from './revisioned-store.ts';
 
 const WRONG_LAST_SEQUENCE = 10071;
@@ -47,7 +48,7 @@ export class KvRevisionedStore<T> implements RevisionedStore<T> {
   /** Opens the bucket, creating it if it is missing. */
   static async open<T>(connection: NatsConnection, options: KvStoreOptions): Promise<KvRevisionedStore<T>> {
     const { Kvm } = await loadKv();
-    const kv = await new Kvm(connection).create(options.bucket, { replicas: options.replicas ?? 1, history: 1, allow_direct: false });
+    const kv = await openBucket(() => new Kvm(connection).create(options.bucket, { replicas: options.replicas ?? 1, history: 1, allow_direct: false }));
     return new KvRevisionedStore<T>(kv);
   }
 

@@ -22,7 +22,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { NodeNameTakenError } from './errors.ts';
 import { isConflict } from './kv-revisioned-store.ts';
 import { loadKv, loadNats, type NatsModules } from './nats-modules.ts';
-import { DEFAULT_RETRY_POLICY, retryTransient } from './publish-retry.ts';
+import { DEFAULT_RETRY_POLICY, openBucket, retryTransient } from './publish-retry.ts';
 
 export interface Heartbeat {
   readonly node: string;
@@ -61,7 +61,7 @@ export class NodeRegistry {
 
   static async open(connection: NatsConnection, bucket: string, replicas: number): Promise<NodeRegistry> {
     const { Kvm } = await loadKv();
-    return new NodeRegistry(await new Kvm(connection).create(bucket, { replicas, history: 1 }), await loadNats());
+    return new NodeRegistry(await openBucket(() => new Kvm(connection).create(bucket, { replicas, history: 1 })), await loadNats());
   }
 
   /**

@@ -22,6 +22,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { BlobCorruptError, BlobMissingError, checkBlobName, type BlobInfo, type BlobStore } from '../master/index.ts';
 import { fileSha256 } from '../util/checksums.ts';
 import { loadObj } from './nats-modules.ts';
+import { openBucket } from './publish-retry.ts';
 
 export interface ObjectBlobStoreOptions {
   /** The bucket: prefix it with the cluster's name, as every stream is. */
@@ -45,7 +46,7 @@ export class ObjectBlobStore implements BlobStore {
   /** Opens the bucket, creating it if it is missing. */
   static async open(connection: NatsConnection, options: ObjectBlobStoreOptions): Promise<ObjectBlobStore> {
     const { Objm } = await loadObj();
-    const store = await new Objm(connection).create(options.bucket, { replicas: options.replicas });
+    const store = await openBucket(() => new Objm(connection).create(options.bucket, { replicas: options.replicas }));
     return new ObjectBlobStore(store, options.bucket);
   }
 

@@ -15,7 +15,7 @@
  */
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
-import type { NatsModules } from './nats-modules.ts';
+import { loadNats, type NatsModules } from './nats-modules.ts';
 
 export interface RetryPolicy {
   /** How long one attempt waits for its acknowledgement. */
@@ -88,4 +88,14 @@ export async function retryTransient<T>(nats: NatsModules, retryForMs: number, r
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
   }
+}
+
+/**
+ * Opens a KV or object-store bucket (creating it if missing), retrying what
+ * may clear by itself for the default budget: seen on NATS 2.9 when three
+ * nodes of a new cluster opened its buckets at once on a busy machine, and a
+ * bucket's stream info timed out.
+ */
+export async function openBucket<T>(open: () => Promise<T>): Promise<T> {
+  return retryTransient(await loadNats(), DEFAULT_RETRY_POLICY.retryForMs, open);
 }
