@@ -29,6 +29,7 @@
  *
  * @module
  */
+import { natsCredentials } from './nats-credentials.ts';
 import { randomBytes } from 'node:crypto';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -321,13 +322,14 @@ export async function connectNats(options: Pick<ClusterLogOptions, 'servers' | '
 async function connect(nats: NatsModules, options: Pick<ClusterLogOptions, 'servers' | 'connectionName'>): Promise<NatsConnection> {
   const servers = typeof options.servers === 'string' ? [options.servers] : [...options.servers ?? []];
   if (servers.length === 0) throw new InvalidClusterOptionError('servers', 'Cluster mode needs at least one NATS server URL, or a connection.');
+  const credentials = natsCredentials(servers);
   try {
     return await nats.transport.connect({
-      servers, name: options.connectionName ?? 'tandem',
+      ...credentials, servers: [...credentials.servers], name: options.connectionName ?? 'tandem',
       // A node keeps trying for as long as it runs: appends wait (within their retry budget) rather than fail.
       maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 5_000,
     });
   } catch (error) {
-    throw new NatsConnectError(servers, error);
+    throw new NatsConnectError(credentials.servers, error);
   }
 }

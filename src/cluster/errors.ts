@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { redactUrlsInText } from '../util/redact-url.ts';
 import { TandemError } from '../definitions/errors.ts';
 
 /**
@@ -37,7 +38,8 @@ export class NatsClientMissingError extends TandemError {
 export class NatsConnectError extends TandemError {
   readonly code = 'nats_connect_failed';
   constructor(readonly servers: readonly string[], cause: unknown) {
-    super(`Could not connect to any NATS server of ${servers.join(', ')}: ${(cause as Error).message ?? String(cause)}.`, { cause });
+    // The client's own message may quote an address as given; no secret may reach a log through it.
+    super(`Could not connect to any NATS server of ${servers.join(', ')}: ${redactUrlsInText((cause as Error).message ?? String(cause))}.`, { cause });
   }
 }
 

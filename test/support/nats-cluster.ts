@@ -46,6 +46,8 @@ export interface NatsClusterOptions {
   readonly size?: number;
   /** How long to wait for JetStream and its meta leader. Default 60 s: on a busy machine an election can take a while. */
   readonly readyTimeoutMs?: number;
+  /** A user and password every client must give (the servers' `authorization` block). Default none. */
+  readonly auth?: { readonly user: string; readonly pass: string };
 }
 
 interface Server {
@@ -74,10 +76,13 @@ export class NatsCluster {
   readonly #binary: string;
   readonly #servers: Server[];
   readonly #dir: string;
+  /** The credentials this harness's own connections give. */
+  readonly #auth: { readonly user?: string; readonly pass?: string };
   #stopped = false;
 
-  private constructor(binary: string, dir: string, servers: Server[]) {
+  private constructor(binary: string, dir: string, servers: Server[], auth: { readonly user?: string; readonly pass?: string }) {
     this.#binary = binary;
+    this.#auth = auth;
     this.#dir = dir;
     this.#servers = servers;
   }
@@ -99,6 +104,7 @@ export class NatsCluster {
       const config = [
         `server_name: "${name}"`,
         `listen: "127.0.0.1:${ports[i]}"`,
+        ...(options.auth === undefined ? [] : [`authorization { user: ${JSON.stringify(options.auth.user)}, password: ${JSON.stringify(options.auth.pass)} }`]),
         `jetstream {`,
         `  store_dir: "${store}"`,
         `  max_memory_store: 268435456`,
@@ -118,7 +124,7 @@ export class NatsCluster {
       await writeFile(configFile, config);
       servers.push({ name, clientPort: ports[i]!, configFile, logFile: join(dir, `${name}.log`), child: undefined, exited: Promise.resolve() });
     }
-    const cluster = new NatsCluster(binary, dir, servers);
+    const cluster = new NatsCluster(binary, dir, servers, options.auth ?? {});
     try {
       for (let i = 0; i < size; i++) cluster.#spawn(i);
       await cluster.waitReady(options.readyTimeoutMs ?? READY_TIMEOUT_MS);
@@ -194,7 +200,7 @@ export class NatsCluster {
   /** A client connection to the running servers (any of them). */
   connect(): Promise<NatsConnection> {
     const servers = this.urls.filter((_, i) => this.isRunning(i));
-    return connect({ servers, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 5_000 });
+    return connect({ ...this.#auth, servers, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 5_000 });
   }
 
   /** Waits until every running server answers JetStream account info (which needs the meta leader). */
@@ -209,7 +215,7 @@ export class NatsCluster {
       if (!this.isRunning(i)) throw new Error(`nats-server ${this.#servers[i]!.name} exited while starting:\n${this.logTail(i)}`);
       let nc: NatsConnection | undefined;
       try {
-        nc = await connect({ servers: this.urls[i], timeout: 1_000, reconnect: false });
+        nc = await connect({ ...this.#auth, servers: this.urls[i], timeout: 1_000, reconnect: false });
         const jsm = await jetstreamManager(nc, { timeout: 2_000 });
         await jsm.getAccountInfo();
         return;
