@@ -61,6 +61,27 @@ export class LocalVersionStore implements VersionStore {
     return { manifest, dir };
   }
 
+  /**
+   * The newest version whose manifest reads whole: what `CURRENT` named, or
+   * a version a crash kept it from naming (versions are moved into place
+   * before `CURRENT` points at them, whole). Undefined when there is none.
+   */
+  async newestValid(): Promise<PublishedVersion | undefined> {
+    for (const version of (await this.#versions()).reverse()) {
+      const dir = join(this.dir, versionName(version));
+      const manifest = await readFile(join(dir, 'manifest.json'), 'utf8').then((text) => JSON.parse(text) as BatchManifest, () => undefined);
+      if (manifest !== undefined && checksumMatches(manifest) && manifest.version === version) return { manifest, dir };
+    }
+    return undefined;
+  }
+
+  /** Points `CURRENT` at `version`, atomically. */
+  async point(version: number): Promise<void> {
+    await writeFile(join(this.dir, 'CURRENT.tmp'), versionName(version), { flush: true });
+    await rename(join(this.dir, 'CURRENT.tmp'), join(this.dir, 'CURRENT'));
+    await syncDirectory(this.dir);
+  }
+
   async #versions(): Promise<number[]> {
     const names = await readdir(this.dir);
     return names.flatMap((n) => (VERSION_DIR.test(n) ? [Number(n.slice(1))] : [])).sort((a, b) => a - b);
@@ -87,9 +108,7 @@ export class LocalVersionStore implements VersionStore {
     const name = versionName(manifest.version);
     const dir = join(this.dir, name);
     await rename(tmpDir, dir);
-    await writeFile(join(this.dir, 'CURRENT.tmp'), name, { flush: true });
-    await rename(join(this.dir, 'CURRENT.tmp'), join(this.dir, 'CURRENT'));
-    await syncDirectory(this.dir);
+    await this.point(manifest.version);
     return { manifest, dir };
   }
 

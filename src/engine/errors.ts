@@ -36,3 +36,24 @@ export class SpeedLayerFullError extends TandemError {
     super(`The speed layer holds ${holds}, its limit of ${measure === 'keys' ? limit.toLocaleString('en-US') : amount(limit)}; nothing in this request was stored, so retry it once a batch run has absorbed them.`);
   }
 }
+
+/**
+ * Offsets the data directory should hold are in none of its files: a
+ * segment manifest of the master dataset or a log segment is missing (or
+ * two manifests claim the same offsets). The engine refuses to serve
+ * answers that would be silently short; `tandem repair` rebuilds the piece
+ * from a copy that survives, or records the offsets as lost.
+ *
+ * @example
+ * ```ts
+ * await Tandem.open({ dataDir, config }).catch((error) => {
+ *   if (error instanceof MissingDataError) console.error(error.message, error.from, error.to);
+ * });
+ * ```
+ */
+export class MissingDataError extends TandemError {
+  readonly code = 'data_missing';
+  constructor(readonly dataDir: string, readonly from: number, readonly to: number, readonly piece: string) {
+    super(`Offsets ${from.toLocaleString('en-US')} to ${(to - 1).toLocaleString('en-US')} of ${dataDir} are ${piece}, so answers would be short of them: run 'tandem repair --data ${dataDir}', which rebuilds them from a copy that survives or records them as lost.`);
+  }
+}

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { CorruptBatchViewError, loadPublished, runBatch, LocalVersionStore, type InMemoryBatchViews, type VersionStore, type PublishedVersion } from '../batch/index.ts';
 import { compileConfig, createColumnValidator, selectEvents, UnknownEventTypeError, type Catalog, type ColumnValidator, type TandemConfig, type ViewName, type ViewOf } from '../definitions/index.ts';
 import type { AggregateTable } from '../aggregates/index.ts';
-import { DiskFullError, LocalEventLog, LogClosedError, type EventLog, repairLog, StoredSchema, type LogRepair } from '../log/index.ts';
+import { DiskFullError, LocalEventLog, LogClosedError, LogGapError, type EventLog, repairLog, StoredSchema, type LogRepair } from '../log/index.ts';
 import { LocalMasterDataset, restoreSegment, type MasterDataset } from '../master/index.ts';
 import { SpeedLayer, type RealtimeStore } from '../speed/index.ts';
 import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, TandemOptions } from './engine-types.ts';
@@ -18,6 +18,7 @@ import {
   type DimensionName, type DynamicQuery, type Query, type QueryGranularityFor, type QueryLimits, type QueryResult, type QueryRowOf, type TableSpan, type ViewQuery,
 } from '../serving/index.ts';
 import { DataDirLock } from './data-dir-lock.ts';
+import { checkCycleCoverage, checkOpenCoverage, missingSegment } from './coverage-check.ts';
 import type { ServedEngine } from './served-engine.ts';
 import { validateEvents } from './validate-events.ts';
 import { SpeedMemoryGuard } from './speed-memory-guard.ts';
@@ -40,6 +41,20 @@ function damagedBatch(error: unknown, logger: EngineLogger): null {
   return null;
 }
 
+/**
+ * The published version `CURRENT` names; with `CURRENT` gone, the newest
+ * whole version (a crash between moving a version into place and pointing
+ * at it leaves one), logged, so that a deleted pointer costs no rebuild.
+ */
+async function currentVersion(store: LocalVersionStore, logger: EngineLogger): Promise<PublishedVersion | undefined> {
+  const current = await store.current();
+  if (current !== undefined) return current;
+  const newest = await store.newestValid();
+  if (newest === undefined) return undefined;
+  logger.error({ version: newest.manifest.version }, 'batch/CURRENT is missing; pointing it at the newest whole batch version again');
+  await store.point(newest.manifest.version);
+  return newest;
+}
 
 /**
  * DuckDB for the batch layer, and a second instance limited to one thread
@@ -192,7 +207,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     const store = new LocalVersionStore(dirs.batch);
     await store.init();
     // A damaged batch version is derived data: set it aside and rebuild from the master dataset below.
-    const published = await store.current().catch((error: unknown) => damagedBatch(error, logger));
+    const published = await currentVersion(store, logger).catch((error: unknown) => damagedBatch(error, logger));
     const cutoff = published?.manifest.cutoff ?? 0;
     const speed = new SpeedLayer(catalog, cutoff);
     const log = await LocalEventLog.open({
@@ -216,10 +231,10 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
       master = await LocalMasterDataset.open({
         dir: dirs.master, logDir: dirs.log, catalog, connection: duck.connection, exportConnection: duck.exportConnection,
         onDamagedManifest: (file, reason) => logger.error({ file, reason }, 'a master dataset manifest is damaged; rebuilding it from its Parquet files'),
+        onRebuilt: (file, from, reason) => logger.error({ file, from, reason }, 'a master dataset file was missing or damaged; written again from a surviving copy'),
       });
       engine = new Tandem({ catalog, log, speed, store, master, duck, options, lock, schema });
-      await engine.#recover(cutoff, published ?? undefined);
-      if (published === null) await engine.runBatch();
+      await engine.#recover(cutoff, published);
       // Segments sealed before this start and not exported yet (a stop mid-export, say) go now.
       engine.#exportInBackground();
       return engine;
@@ -232,9 +247,13 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     }
   }
 
-  async #recover(cutoff: number, published: PublishedVersion | undefined): Promise<void> {
+  /** Replays the log into the speed layer over the published version; `null` when that version is damaged and is rebuilt. */
+  async #recover(cutoff: number, published: PublishedVersion | null | undefined): Promise<void> {
     // Segments the published batch absorbed are in Parquet already: dropped first, damage in one cannot block a start.
     await this.#log.releaseBefore(cutoff);
+    // No answer may be silently short: a stretch no file holds is refused here, before anything is served.
+    await this.#master.fillGaps(this.#log.sealedSegments, cutoff);
+    const { batchBehind } = checkOpenCoverage(this.#options.dataDir, this.#master, this.#log, cutoff);
     await this.#master.loadKeys(this.#log.keys, (error) => {
       this.#logger.error({ file: error.file }, `${error.message} Until then its idempotency keys are not known, so a retry of one of its events would be stored again.`);
     });
@@ -244,7 +263,14 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
       const skip = cutoff - first;
       if (skip <= 0) this.#speed.apply(eventType, events, first);
       else if (skip < events.count) this.#speed.apply(eventType, selectEvents(events, Array.from({ length: events.count - skip }, (_, i) => skip + i)), cutoff);
-    }, this.#master.exportedEnd);
+    }, this.#master.exportedEnd).catch((error: unknown) => {
+      throw error instanceof LogGapError ? missingSegment(this.#options.dataDir, error.from, error.to) : error;
+    });
+    if (batchBehind || published === null) {
+      if (published !== null) this.#logger.error({ cutoff, logStartsAt: this.#log.firstOffset }, 'the published batch version ends before the event log starts (batch/CURRENT missing, or naming an older version); rebuilding every view from the master dataset');
+      await this.runBatch({ full: true });
+      return;
+    }
     if (published === undefined) return;
     const loaded = await loadPublished(this.#duck.connection, this.catalog, published.manifest, published.dir)
       .catch((error: unknown) => damagedBatch(error, this.#logger));
@@ -383,11 +409,12 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     const cutoff = await this.#log.seal();
     progress({ phase: 'exporting', cutoff });
     await this.#master.exportSealed(this.#log.sealedSegments, cutoff);
+    checkCycleCoverage(this.#options.dataDir, this.#master, cutoff);
     const exportMs = performance.now() - started;
     progress({ phase: 'computing' });
     const previous = this.#incrementalBase(full);
     const from = previous?.from ?? 0;
-    await this.#master.verify(cutoff, from);
+    await this.#master.verify(cutoff, from, this.#log.sealedSegments);
     const sources = this.#master.sourcesBetween(from, cutoff);
     const result = await runBatch({
       catalog: this.catalog, connection: this.#duck.connection, store: this.#store, cutoff, sources, previous, startedAt: started,

@@ -135,3 +135,22 @@ export class StoredSchemaConflictError extends TandemError {
     super(message);
   }
 }
+
+/**
+ * A sealed log segment's frames end before the next segment begins: the
+ * segment that held the offsets between them is missing, and a replay would
+ * silently skip them.
+ *
+ * @example
+ * ```ts
+ * await Tandem.open({ dataDir, config }).catch((error) => {
+ *   if (error instanceof LogGapError) console.error(`offsets ${error.from} to ${error.to - 1} are missing after ${error.file}`);
+ * });
+ * ```
+ */
+export class LogGapError extends TandemError {
+  readonly code = 'log_gap';
+  constructor(readonly file: string, readonly from: number, readonly to: number) {
+    super(`Log file ${file} ends at offset ${from}, but the next segment starts at ${to}: the segment holding the offsets between is missing; run 'tandem repair --data ${dataDirOf(file)}'.`);
+  }
+}

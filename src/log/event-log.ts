@@ -12,6 +12,8 @@ import type { AppendOutcome, SealedSegment } from './local-event-log.ts';
 export interface EventLog {
   /** One past the last durable offset. */
   readonly end: number;
+  /** The first offset still in the log (released segments aside). */
+  readonly firstOffset: number;
   /** Sealed segments not yet released, oldest first. */
   readonly sealedSegments: readonly SealedSegment[];
   /** The idempotency keys of the events stored so far (or within each type's window). */

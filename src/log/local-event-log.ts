@@ -13,7 +13,7 @@
 import type { EventLog } from './event-log.ts';
 import { mkdir, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { selectEvents, toColumns, UnknownEventTypeError, type Catalog, type EventColumns, type EventTypeSchema } from '../definitions/index.ts';
-import { CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError } from './errors.ts';
+import { CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogGapError, LogOverloadedError, LogWriteError } from './errors.ts';
 import { FrameEncoder, type FrameJob } from './frame-encoder.ts';
 import { IdempotencyIndex } from './idempotency-index.ts';
 import { frameRows, scanSegment } from './segment-scan.ts';
@@ -193,6 +193,11 @@ export class LocalEventLog implements EventLog {
   /** One past the last durable offset. */
   get end(): number {
     return this.#end;
+  }
+
+  /** The first offset still in the log: the base of its oldest segment on disk. */
+  get firstOffset(): number {
+    return this.#sealed[0]?.base ?? this.#activeBase;
   }
 
   /** Sealed segments still on disk, oldest first. */
@@ -458,6 +463,8 @@ export class LocalEventLog implements EventLog {
       const path = segmentPath(this.#options.dir, segment.base);
       const scan = await scanSegment(path, segment.base);
       if (scan.problem !== undefined && scan.end < segment.end) throw new CorruptLogError(path, scan.validBytes, scan.problem);
+      // A sealed segment's range is read off the next one's name, so a missing segment shows only here.
+      if (segment.base !== this.#activeBase && scan.end !== segment.end) throw new LogGapError(path, scan.end, segment.end);
       for (const frame of scan.frames) {
         const schema = this.#options.catalog.eventTypes.get(frame.eventType);
         if (schema === undefined) continue;

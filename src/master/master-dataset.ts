@@ -11,7 +11,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { join } from 'node:path';
 import type { Catalog } from '../definitions/index.ts';
 import type { IdempotencyIndex, SealedSegment } from '../log/index.ts';
-import type { CorruptMasterFileError } from './errors.ts';
+import { CorruptMasterFileError } from './errors.ts';
+import { manifestGaps, manifestPath, parquetRangesWithin } from './manifest-gaps.ts';
 import { loadIdempotencyKeys } from './idempotency-keys.ts';
 import { readSegmentManifests, rebuildSegmentManifest, verifyMasterFiles } from './master-integrity.ts';
 import type { SegmentManifest } from './master-layout.ts';
@@ -33,8 +34,20 @@ export interface MasterDataset {
    * background export under way and then exports only what is left.
    */
   exportSealed(sealed: readonly SealedSegment[], cutoff: number): Promise<void>;
-  /** Throws a {@link CorruptMasterFileError} unless every file in `[from, cutoff)` has the checksum it was written with. */
-  verify(cutoff: number, from?: number): Promise<void>;
+  /** Offsets `[base, end)` of each segment manifest, oldest first. */
+  readonly ranges: readonly { readonly base: number; readonly end: number }[];
+  /**
+   * Writes the manifests missing below `upTo` (and below the last manifest's
+   * end) again from a copy that survives: the stretch's Parquet files, or
+   * the log segments still in `sealed`. What no copy holds stays missing.
+   */
+  fillGaps(sealed: readonly SealedSegment[], upTo: number): Promise<void>;
+  /**
+   * Throws a {@link CorruptMasterFileError} unless every file in `[from, cutoff)`
+   * has the checksum it was written with; a damaged segment still in `sealed`
+   * is first exported again from the log.
+   */
+  verify(cutoff: number, from?: number, sealed?: readonly SealedSegment[]): Promise<void>;
   /** The Parquet files below `cutoff`, per event type. */
   sourcesBelow(cutoff: number): Map<string, MasterSource>;
   /** The Parquet files of offsets in `[from, to)`, per event type: what an incremental batch cycle reads. */
@@ -58,6 +71,8 @@ export interface MasterDatasetOptions {
   readonly exportConnection?: DuckDBConnection;
   /** Told of each damaged manifest, before it is rebuilt from its Parquet files. */
   readonly onDamagedManifest: (file: string, reason: string) => void;
+  /** Told of each missing manifest or damaged file written again from a surviving copy. */
+  readonly onRebuilt?: (file: string, from: string, reason: string) => void;
 }
 
 export class LocalMasterDataset implements MasterDataset {
@@ -105,8 +120,42 @@ export class LocalMasterDataset implements MasterDataset {
     }
   }
 
-  verify(cutoff: number, from = 0): Promise<void> {
-    return verifyMasterFiles(this.options.dir, this.#segments.filter((s) => s.end <= cutoff && s.base >= from));
+  get ranges(): readonly { readonly base: number; readonly end: number }[] {
+    return this.#segments.map(({ base, end }) => ({ base, end }));
+  }
+
+  async fillGaps(sealed: readonly SealedSegment[], upTo: number): Promise<void> {
+    for (const gap of manifestGaps(this.#segments, upTo)) {
+      for (const range of await parquetRangesWithin(this.options.dir, gap)) {
+        const file = manifestPath(this.options.dir, range.base, range.end);
+        const rebuilt = await rebuildSegmentManifest(this.options.dir, { file, ...range, reason: 'it is missing' }, this.options.connection).catch(() => undefined);
+        if (rebuilt === undefined) continue;
+        this.#segments.push(rebuilt);
+        this.options.onRebuilt?.(file, 'its Parquet files', 'it was missing');
+      }
+    }
+    for (const gap of manifestGaps(this.#segments, upTo)) {
+      for (const segment of sealed.filter((s) => s.base >= gap.base && s.end <= gap.end)) {
+        // A segment that does not read whole up to its end is no copy to rebuild from: the gap stays, and the engine says so.
+        const exported = await this.#exporter.export(segment.base, segment.end, true).catch(() => undefined);
+        if (exported === undefined) continue;
+        this.#segments.push(exported);
+        this.options.onRebuilt?.(manifestPath(this.options.dir, segment.base, segment.end), 'its log segment', 'it was missing');
+      }
+    }
+    this.#segments.sort((a, b) => a.base - b.base);
+  }
+
+  async verify(cutoff: number, from = 0, sealed: readonly SealedSegment[] = []): Promise<void> {
+    for (const [i, manifest] of this.#segments.entries()) {
+      if (manifest.end > cutoff || manifest.base < from) continue;
+      const damage = await verifyMasterFiles(this.options.dir, [manifest]).then(() => undefined, (error: unknown) => error);
+      if (damage === undefined) continue;
+      // The log still holds the segment (a run that failed after exporting it, say): the damaged export is redone from it.
+      if (!(damage instanceof CorruptMasterFileError) || !sealed.some((s) => s.base === manifest.base && s.end === manifest.end)) throw damage;
+      this.#segments[i] = await this.#exporter.export(manifest.base, manifest.end, true);
+      this.options.onRebuilt?.(damage.file, 'its log segment', damage.reason);
+    }
   }
 
   sourcesBelow(cutoff: number): Map<string, MasterSource> {

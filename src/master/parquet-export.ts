@@ -61,10 +61,11 @@ export class ParquetExporter {
   }
 
   /** Exports segment `[base, end)` unless its manifest already exists. */
-  async export(base: number, end: number): Promise<SegmentManifest> {
+  /** Exports segment `[base, end)`; `redo` exports it again over a whole manifest whose files were found damaged. */
+  async export(base: number, end: number, redo = false): Promise<SegmentManifest> {
     const manifestPath = join(segmentManifestDir(this.masterDir), `${rangeName(base, end)}.json`);
     // A whole manifest means a finished export; a damaged one is redone from the segment, which is still here.
-    const existing = await readSegmentManifest(manifestPath).catch(() => undefined);
+    const existing = redo ? undefined : await readSegmentManifest(manifestPath).catch(() => undefined);
     if (existing !== undefined) return existing;
 
     const path = segmentPath(this.logDir, base);

@@ -44,6 +44,9 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   request_timeout: 408,
   headers_too_large: 431,
   malformed_http: 400,
+  // A damaged or missing file of the data directory: nothing transient, but the server itself, not the request.
+  data_missing: 503,
+  corrupt_master_file: 503,
   // Cluster mode.
   position_wait_timeout: 503,
   append_unacknowledged: 503,
@@ -77,6 +80,8 @@ const SAFE_MESSAGES: Readonly<Record<string, string>> = {
   log_write_failed: 'The server could not write to its event log, so nothing in this request was stored; try again later.',
   log_closed: 'The server is shutting down and accepts no more events; try again when it is back.',
   disk_full: "The server's disk is full, so nothing was written; retry once space has been freed.",
+  data_missing: "A file of the server's data directory is missing, so no batch run can go ahead; its log names the file, and 'tandem repair' rebuilds it.",
+  corrupt_master_file: "A file of the server's master dataset is damaged, so no batch run can go ahead; its log names the file to restore.",
 };
 
 /** Seconds a client should wait before retrying, per temporary failure: an overload clears fast, a failing disk or a restart less so. */
@@ -103,7 +108,8 @@ export function httpError(error: unknown, bodyLimit: number): HttpError {
     const field = (error as { field?: unknown }).field;
     const status = STATUS_BY_CODE[error.code] ?? 500;
     if (status === 500) return internal();
-    return { status, body: { error: { code: error.code, message: error.message, ...(typeof field === 'string' ? { field } : {}) } }, headers: NO_HEADERS };
+    const message = SAFE_MESSAGES[error.code] ?? error.message;
+    return { status, body: { error: { code: error.code, message, ...(typeof field === 'string' ? { field } : {}) } }, headers: NO_HEADERS };
   }
   const framework = error as FrameworkError;
   if (typeof framework.statusCode === 'number' && framework.statusCode >= 400 && framework.statusCode < 500) {

@@ -71,7 +71,7 @@ const BATCH: RouteContract = {
   },
   bodyOptional: true,
   answer: jsonAnswer('The published version.', 'BatchSummary'),
-  errors: ['batch_lease_held', 'batch_fenced', 'log_closed', 'log_write_failed', 'disk_full'],
+  errors: ['batch_lease_held', 'batch_fenced', 'log_closed', 'log_write_failed', 'disk_full', 'data_missing', 'corrupt_master_file'],
   notes: {
     409: 'Cluster mode: another node holds the batch lease (the message names it), or this node lost the lease while its cycle ran.',
     503: 'The log could not be sealed: the engine is closing, or the disk failed.',
