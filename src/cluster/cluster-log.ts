@@ -30,6 +30,7 @@
  * @module
  */
 import { natsCredentials } from './nats-credentials.ts';
+import { redactUrl } from '../util/redact-url.ts';
 import { randomBytes } from 'node:crypto';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -330,6 +331,7 @@ async function connect(nats: NatsModules, options: Pick<ClusterLogOptions, 'serv
       maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 5_000,
     });
   } catch (error) {
-    throw new NatsConnectError(credentials.servers, error);
+    // The addresses as given, secrets masked: which user a node tried is worth knowing, never the password.
+    throw new NatsConnectError(servers.map(redactUrl), error);
   }
 }
