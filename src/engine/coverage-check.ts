@@ -39,6 +39,9 @@ export function checkOpenCoverage(dataDir: string, master: MasterDataset, log: E
   const gaps = coverageGaps(master.ranges, [{ base: log.firstOffset, end: log.end }], cutoff, Math.max(log.end, masterEnd));
   // The log starts past the cutoff, and the master dataset holds the stretch between: only the batch layer is behind.
   const behind = (gap: CoverageGap) => gap.kind === 'log-missing' && gap.to <= log.firstOffset && gap.to <= masterEnd && log.end >= masterEnd;
+  // A log that ends before what the batch layer or the master dataset holds would hand out their offsets again.
+  const held = Math.max(cutoff, masterEnd);
+  if (log.end < held) gaps.push({ kind: 'log-missing', from: log.end, to: held });
   const refused = gaps.find((gap) => !behind(gap));
   if (refused !== undefined) throw new MissingDataError(dataDir, refused.from, refused.to, piece(refused, log));
   return { batchBehind: gaps.length > 0 };

@@ -8,8 +8,8 @@ import { mkdir } from 'node:fs/promises';
 import { CorruptBatchViewError, loadPublished, runBatch, LocalVersionStore, type InMemoryBatchViews, type VersionStore, type PublishedVersion } from '../batch/index.ts';
 import { compileConfig, createColumnValidator, selectEvents, UnknownEventTypeError, type Catalog, type ColumnValidator, type TandemConfig, type ViewName, type ViewOf } from '../definitions/index.ts';
 import type { AggregateTable } from '../aggregates/index.ts';
-import { DiskFullError, LocalEventLog, LogClosedError, LogGapError, type EventLog, repairLog, StoredSchema, type LogRepair } from '../log/index.ts';
-import { LocalMasterDataset, restoreSegment, type MasterDataset } from '../master/index.ts';
+import { DiskFullError, LocalEventLog, LogClosedError, LogGapError, type EventLog, StoredSchema, type LogRepair } from '../log/index.ts';
+import { LocalMasterDataset, type MasterDataset } from '../master/index.ts';
 import { SpeedLayer, type RealtimeStore } from '../speed/index.ts';
 import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, TandemOptions } from './engine-types.ts';
 import type { BatchManifest } from '../batch/index.ts';
@@ -19,6 +19,7 @@ import {
 } from '../serving/index.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { checkCycleCoverage, checkOpenCoverage, missingSegment } from './coverage-check.ts';
+import { repairDataDirectory } from './repair-data-dir.ts';
 import type { ServedEngine } from './served-engine.ts';
 import { validateEvents } from './validate-events.ts';
 import { SpeedMemoryGuard } from './speed-memory-guard.ts';
@@ -142,10 +143,14 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
   }
 
   /**
-   * Salvages a damaged log in `dataDir` (no engine may have it open). A
-   * sealed segment already exported to the master dataset is rebuilt whole
-   * from its checked Parquet copy; in any other, every intact frame is kept
-   * and each unreadable stretch is recorded as a lost offset range. Damaged
+   * Repairs `dataDir` (no engine may have it open). A damaged sealed segment
+   * already exported to the master dataset is rebuilt whole from its checked
+   * Parquet copy; in any other, every intact frame is kept and each
+   * unreadable stretch is recorded as a lost offset range. A missing
+   * `batch/CURRENT`, segment manifest or log segment is written again from a
+   * copy that survives (the newest whole version, the Parquet files, the
+   * export), and a stretch no copy holds is recorded as lost (see
+   * `repair-data-dir.ts`). Damaged
    * originals move to `<dataDir>/quarantine/`. The next open starts on the
    * repaired log; lost events are absent from every layer alike, so answers
    * stay consistent.
@@ -161,7 +166,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     try {
-      return await repairLog(dirs.log, dirs.quarantine, (base, end) => restoreSegment(connection, dirs.master, base, end));
+      return await repairDataDirectory(dirs, connection);
     } finally {
       connection.closeSync();
       instance.closeSync();
@@ -249,10 +254,11 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
 
   /** Replays the log into the speed layer over the published version; `null` when that version is damaged and is rebuilt. */
   async #recover(cutoff: number, published: PublishedVersion | null | undefined): Promise<void> {
+    // A manifest missing while its segment is still here is exported again first: the release below would drop that copy.
+    await this.#master.fillGaps(this.#log.sealedSegments, cutoff);
     // Segments the published batch absorbed are in Parquet already: dropped first, damage in one cannot block a start.
     await this.#log.releaseBefore(cutoff);
     // No answer may be silently short: a stretch no file holds is refused here, before anything is served.
-    await this.#master.fillGaps(this.#log.sealedSegments, cutoff);
     const { batchBehind } = checkOpenCoverage(this.#options.dataDir, this.#master, this.#log, cutoff);
     await this.#master.loadKeys(this.#log.keys, (error) => {
       this.#logger.error({ file: error.file }, `${error.message} Until then its idempotency keys are not known, so a retry of one of its events would be stored again.`);

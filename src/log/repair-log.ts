@@ -38,6 +38,8 @@ export interface LogRepair {
   readonly quarantined: string | null;
   /** The export the segment was rebuilt from, whole, or null when it was salvaged from the log alone. */
   readonly restoredFrom: string | null;
+  /** What was done, for a repair other than a salvage of a damaged segment (a missing file written again, say). */
+  readonly action?: string;
 }
 
 /**

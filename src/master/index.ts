@@ -13,3 +13,4 @@ export { DirectoryBlobStore } from './directory-blob-store.ts';
 export { exportSql } from './parquet-export.ts';
 export { loadIdempotencyKeys } from './idempotency-keys.ts';
 export { restoreSegment, type RestoredSegment } from './segment-restore.ts';
+export { repairManifests } from './manifest-repair.ts';

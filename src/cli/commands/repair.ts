@@ -1,5 +1,6 @@
 /**
- * `tandem repair`: salvages a damaged event log.
+ * `tandem repair`: salvages a damaged event log, and writes a missing file of
+ * the data directory again from a copy that survives.
  *
  * @module
  */
@@ -15,7 +16,7 @@ export async function repair(options: { data: string }): Promise<void> {
     if (error instanceof DataDirectoryLockedError) throw new CliError(`${options.data} is in use by ${error.pid === null ? 'another process' : `process ${error.pid}`}; stop it first, since repair needs the data directory to itself.`);
     throw error;
   });
-  if (repairs.length === 0) return console.log(`Nothing to repair: every log segment in ${options.data} reads whole.`);
+  if (repairs.length === 0) return console.log(`Nothing to repair: every log segment in ${options.data} reads whole, and every offset is where the layers read it.`);
   for (const r of repairs) console.log(formatRepair(r));
   const lost = repairs.reduce((n, r) => n + r.lost.reduce((m, [from, to]) => m + to - from, 0), 0);
   console.log(lost === 0
@@ -25,7 +26,9 @@ export async function repair(options: { data: string }): Promise<void> {
 
 function formatRepair(repair: LogRepair): string {
   const n = (x: number) => x.toLocaleString('en-US');
-  const what = repair.restoredFrom !== null
+  const what = repair.action !== undefined
+    ? repair.lost.length === 0 ? repair.action : `lost offsets ${repair.lost.map(([from, to]) => `${n(from)}–${n(to - 1)}`).join(', ')}, ${repair.action}`
+    : repair.restoredFrom !== null
     ? `rebuilt whole from its Parquet export (${repair.restoredFrom})`
     : repair.lost.length === 0
     ? 'cut off a torn tail'
