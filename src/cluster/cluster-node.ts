@@ -32,14 +32,16 @@ import { DataDirLock } from '../engine/data-dir-lock.ts';
 import { validateEvents } from '../engine/validate-events.ts';
 import { SpeedMemoryGuard } from '../engine/speed-memory-guard.ts';
 import { BatchHistory, viewFigures } from '../engine/batch-history.ts';
-import { LogClosedError, type StoredTypes } from '../log/index.ts';
+import { LogClosedError } from '../log/index.ts';
 import { executeQuery, InvalidQueryError, isWide, partialBuckets, planQuery, QueryBudget, type Query, type QueryLimits, type QueryResult, type TableSpan } from '../serving/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
 import { BatchControl, type ControlRecord, type PublishedBatch } from './batch-control.ts';
+import { controlRecordShape, STORED_TYPES_SHAPE } from './control-records.ts';
 import { ClusterLog, connectNats } from './cluster-log.ts';
 import { DuplicateLedger } from './duplicate-ledger.ts';
 import { assertLeaseHeld, cycleFailure } from './fenced-cycle.ts';
-import { BatchFencedError, BatchLeaseHeldError, MissingClusterConfigError, PartitionDivergedError, PositionWaitTimeoutError, ViewNotReadyError } from './errors.ts';
+import { DamageReport } from './damage-report.ts';
+import { BatchFencedError, BatchLeaseHeldError, InvalidClusterRecordError, MissingClusterConfigError, PartitionDivergedError, PositionWaitTimeoutError, ViewNotReadyError } from './errors.ts';
 import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
 import { KvRevisionedStore } from './kv-revisioned-store.ts';
 import { LogConsumer } from './log-consumer.ts';
@@ -155,6 +157,7 @@ export class ClusterNode implements ServedEngine {
   readonly #ledger: DuplicateLedger;
   readonly #memory: SpeedMemoryGuard;
   readonly #history: BatchHistory;
+  readonly #damage: DamageReport;
   #speed: PartitionSpeed[] = [];
   #consumer: LogConsumer | undefined;
   #batch: InMemoryBatchViews | undefined;
@@ -185,6 +188,7 @@ export class ClusterNode implements ServedEngine {
     this.#ledger = new DuplicateLedger(parts.cluster.partitions);
     this.#ends = new Array<number>(parts.cluster.partitions).fill(0);
     this.#history = new BatchHistory(this.#logger);
+    this.#damage = new DamageReport(this.#logger);
     // Every node holds the whole speed layer, so every node refuses at the limit; only the batch node runs early.
     this.#memory = new SpeedMemoryGuard(parts.options, this.#logger, () => this.#batchRun === undefined && !this.#closed && this.#mayRunBatch(), () => this.runBatch());
   }
@@ -212,9 +216,11 @@ export class ClusterNode implements ServedEngine {
       opened.push({ close: () => nc.close() });
       const log = await ClusterLog.open({ connection: nc, clusterName: cluster.name, partitions: cluster.partitions, replicas: cluster.replicas, catalog });
       opened.push(log);
-      const control = new BatchControl(await KvRevisionedStore.open<ControlRecord>(nc, { bucket: `${cluster.name}_control` }), { node, leaseMs: options.leaseMs ?? 15_000 });
+      const control = new BatchControl(
+        await KvRevisionedStore.open(nc, { bucket: `${cluster.name}_control` }, controlRecordShape(cluster.partitions)), { node, leaseMs: options.leaseMs ?? 15_000 },
+      );
       const schema = await SharedSchema.open(
-        await KvRevisionedStore.open<StoredTypes>(nc, { bucket: `${cluster.name}_control` }), catalog, `the stored-schema record of cluster ${cluster.name}`,
+        await KvRevisionedStore.open(nc, { bucket: `${cluster.name}_control` }, STORED_TYPES_SHAPE), catalog, `the stored-schema record of cluster ${cluster.name}`,
       );
       const blobs = await ObjectBlobStore.open(nc, { bucket: `${cluster.name}_master`, replicas: cluster.replicas });
       const registry = await NodeRegistry.open(nc, `${cluster.name}_nodes`, cluster.replicas);
@@ -342,7 +348,10 @@ export class ClusterNode implements ServedEngine {
     try {
       this.#record = await this.#p.control.read();
       this.#pollFailures = 0;
+      this.#damage.invalid('control', []);
     } catch (error) {
+      // Not valid: nothing of it is read, the served version stays, and no lease is taken or renewed from it.
+      if (error instanceof InvalidClusterRecordError) return void this.#damage.invalid('control', [error]);
       // The control bucket has one replica: while its server is down, batch cycles pause and nothing else does.
       if (this.#pollFailures++ % 40 === 0) this.#logger.warn({ err: error }, 'cannot read the batch control record; batch cycles pause until it is back');
       return;
@@ -351,9 +360,13 @@ export class ClusterNode implements ServedEngine {
     if (published !== null && published.version > (this.#version?.version ?? 0)) this.#adopt(published);
   }
 
-  /** Takes the lease when it is free, or renews it when this node holds it. */
+  /** Takes the lease when it is free, or renews it when this node holds it; not while the record is not valid (the poll says so). */
   async #holdLease(): Promise<void> {
-    await this.#p.control.acquire();
+    if (this.#damage.invalidControlRecord !== undefined) return;
+    await this.#p.control.acquire().catch((error: unknown) => {
+      if (!(error instanceof InvalidClusterRecordError)) throw error;
+      this.#damage.invalid('control', [error]);
+    });
   }
 
   /** Writes this node's heartbeat; a task of its own, so that a slow look at the others never delays it. */
@@ -363,7 +376,9 @@ export class ClusterNode implements ServedEngine {
 
   /** Reads the other nodes' heartbeats and where each partition ends, for status. */
   async #look(): Promise<void> {
-    this.#nodes = await this.#p.registry.nodes();
+    const { nodes, invalid } = await this.#p.registry.census();
+    this.#nodes = nodes;
+    this.#damage.invalid('registry', invalid);
     this.#ends = [...await this.#p.log.ends()];
   }
 
@@ -574,7 +589,9 @@ export class ClusterNode implements ServedEngine {
    * from the archive at the published cutoff when it comes back).
    */
   async #purge(below: readonly number[], chain: readonly ArchivedRange[]): Promise<void> {
-    const nodes = await this.#p.registry.nodes();
+    const { nodes, invalid } = await this.#p.registry.census();
+    // An entry that is not a heartbeat may be a node that has not applied what would be purged.
+    if (invalid.length > 0) return void this.#logger.warn({ invalid: invalid.map((e) => e.key) }, 'not purging the log: a registry entry is not a heartbeat, so how far its node applied the log is unknown');
     for (let p = 0; p < below.length; p++) {
       const seq = below[p]!;
       if (seq <= 1 || !nodes.every((n) => (n.applied[p] ?? 0) >= seq)) continue;
@@ -645,6 +662,7 @@ export class ClusterNode implements ServedEngine {
         node: n.node, url: n.url, applied: n.applied, batchVersion: n.batchVersion, seenAgoMs: now - n.at,
         lagMessages: ends.reduce((lag, end, p) => lag + Math.max(0, end - (n.applied[p] ?? 0)), 0),
       })),
+      archiveDamaged: this.#damage.status(),
     };
   }
 

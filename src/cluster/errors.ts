@@ -319,3 +319,23 @@ export class ViewNotReadyError extends TandemError {
     super(`View '${view}' is new or changed and the batch layer has not computed it yet; retry once the next batch version is published.`);
   }
 }
+
+/**
+ * A record read back from NATS is not what Tandem wrote there: not JSON, or
+ * not of its shape (a crash cut it short, an operator edited it, another
+ * program wrote the key). `store` names the bucket and `key` the record;
+ * nothing reads a field of it.
+ *
+ * @example
+ * ```ts
+ * await node.runBatch().catch((error) => {
+ *   if (error instanceof InvalidClusterRecordError) console.error(`${error.store} ${error.key}: ${error.reason}`);
+ * });
+ * ```
+ */
+export class InvalidClusterRecordError extends TandemError {
+  readonly code = 'cluster_record_invalid';
+  constructor(readonly store: string, readonly key: string, what: string, readonly reason: string, advice: string, cause?: unknown) {
+    super(`The ${what} '${key}' in ${store} is not valid (${reason}): ${advice}`, { cause });
+  }
+}

@@ -24,6 +24,7 @@ import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { loadKv } from './nats-modules.ts';
 import { openBucket } from './publish-retry.ts';
+import { parseRecord, type RecordCheck } from './record-schemas.ts';
 import type { Revisioned, RevisionedStore } from './revisioned-store.ts';
 
 const WRONG_LAST_SEQUENCE = 10071;
@@ -42,20 +43,34 @@ export interface KvStoreOptions {
   readonly replicas?: number;
 }
 
-export class KvRevisionedStore<T> implements RevisionedStore<T> {
-  private constructor(private readonly kv: KV) {}
+/** How the values read are checked: a value that is not JSON of this shape is an `InvalidClusterRecordError` naming the bucket and key. */
+export interface KvRecordShape<T> {
+  readonly check: RecordCheck<T>;
+  /** What the record is, for the error: `batch control record`. */
+  readonly what: string;
+  /** What happens while it is invalid, and what to do. */
+  readonly advice: string;
+}
 
-  /** Opens the bucket, creating it if it is missing. */
-  static async open<T>(connection: NatsConnection, options: KvStoreOptions): Promise<KvRevisionedStore<T>> {
+/** Values taken as they parse: for tests that write the store themselves. */
+const ANY: KvRecordShape<never> = { check: (value) => value as never, what: 'record', advice: 'rewrite it.' };
+
+export class KvRevisionedStore<T> implements RevisionedStore<T> {
+  private constructor(private readonly kv: KV, private readonly bucket: string, private readonly shape: KvRecordShape<T>) {}
+
+  /** Opens the bucket, creating it if it is missing; values read are checked against `shape`. */
+  static async open<T>(connection: NatsConnection, options: KvStoreOptions, shape: KvRecordShape<T> = ANY): Promise<KvRevisionedStore<T>> {
     const { Kvm } = await loadKv();
     const kv = await openBucket(() => new Kvm(connection).create(options.bucket, { replicas: options.replicas ?? 1, history: 1, allow_direct: false }));
-    return new KvRevisionedStore<T>(kv);
+    return new KvRevisionedStore<T>(kv, options.bucket, shape);
   }
 
+  /** The value of `key` and its revision; throws `InvalidClusterRecordError` when the value is not of the store's shape. */
   async get(key: string): Promise<Revisioned<T> | undefined> {
     const entry = await this.kv.get(key);
     if (entry === null || entry.operation !== 'PUT') return undefined;
-    return { value: JSON.parse(entry.string()) as T, revision: entry.revision };
+    const value = parseRecord(entry.string(), this.shape.check, { store: `KV bucket ${this.bucket}`, key, what: this.shape.what, advice: this.shape.advice });
+    return { value, revision: entry.revision };
   }
 
   create(key: string, value: T): Promise<number | undefined> {

@@ -19,10 +19,11 @@
  */
 import type { KV, KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { NodeNameTakenError } from './errors.ts';
+import { InvalidClusterRecordError, NodeNameTakenError } from './errors.ts';
 import { isConflict } from './kv-revisioned-store.ts';
 import { loadKv, loadNats, type NatsModules } from './nats-modules.ts';
 import { DEFAULT_RETRY_POLICY, openBucket, retryTransient } from './publish-retry.ts';
+import { heartbeatCheck, parseRecord } from './record-schemas.ts';
 
 export interface Heartbeat {
   readonly node: string;
@@ -54,14 +55,37 @@ const keyOf = (node: string) => `node.${Buffer.from(node, 'utf8').toString('hex'
 const taken = (beat: Heartbeat, livenessMs: number) =>
   new NodeNameTakenError(beat.node, beat.url ?? null, beat.host === undefined ? null : `${beat.host} (pid ${beat.pid})`, livenessMs);
 
-const beatOf = (entry: KvEntry | null): Heartbeat | undefined => (entry === null || entry.operation !== 'PUT' ? undefined : JSON.parse(entry.string()) as Heartbeat);
+/** Every node's view of the registry: the heartbeats heard from, and entries that are not heartbeats. */
+export interface Census {
+  readonly nodes: Heartbeat[];
+  /** Entries that do not read as a heartbeat: how far their node applied the log is unknown. */
+  readonly invalid: InvalidClusterRecordError[];
+}
+
+const ADVICE = 'the node under that name rewrites it with its next heartbeat; until then the log is not purged, since how far that node applied it is unknown.';
 
 export class NodeRegistry {
-  private constructor(private readonly kv: KV, private readonly nats: NatsModules) {}
+  private constructor(private readonly kv: KV, private readonly bucket: string, private readonly nats: NatsModules) {}
 
   static async open(connection: NatsConnection, bucket: string, replicas: number): Promise<NodeRegistry> {
     const { Kvm } = await loadKv();
-    return new NodeRegistry(await openBucket(() => new Kvm(connection).create(bucket, { replicas, history: 1 })), await loadNats());
+    return new NodeRegistry(await openBucket(() => new Kvm(connection).create(bucket, { replicas, history: 1 })), bucket, await loadNats());
+  }
+
+  /** The heartbeat in `entry`, undefined when there is none; throws {@link InvalidClusterRecordError} when it is not one. */
+  #beatOf(entry: KvEntry | null): Heartbeat | undefined {
+    if (entry === null || entry.operation !== 'PUT') return undefined;
+    return parseRecord(entry.string(), heartbeatCheck, { store: `KV bucket ${this.bucket}`, key: entry.key, what: 'heartbeat', advice: ADVICE });
+  }
+
+  /** The heartbeat in `entry`, or undefined when there is none or it is not one. */
+  #validBeatOf(entry: KvEntry | null): Heartbeat | undefined {
+    try {
+      return this.#beatOf(entry);
+    } catch (error) {
+      if (error instanceof InvalidClusterRecordError) return undefined;
+      throw error;
+    }
   }
 
   /**
@@ -75,8 +99,10 @@ export class NodeRegistry {
     let holder: Heartbeat | undefined;
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
       const entry = await this.#get(key);
-      holder = beatOf(entry);
-      if (holder !== undefined && holder.instance !== heartbeat.instance && Date.now() - holder.at <= FORGET_AFTER_MS) {
+      holder = this.#validBeatOf(entry);
+      // An entry that is not a heartbeat may still be a live node's, garbled: it is watched like a silent one.
+      const unknown = entry !== null && entry.operation === 'PUT' && holder === undefined;
+      if (unknown || (holder !== undefined && holder.instance !== heartbeat.instance && Date.now() - holder.at <= FORGET_AFTER_MS)) {
         const live = await this.#beating(key, entry!.revision, heartbeat.instance, livenessMs);
         if (live !== undefined) throw taken(live, livenessMs);
       }
@@ -91,7 +117,7 @@ export class NodeRegistry {
       await new Promise((resolve) => setTimeout(resolve, WATCH_EVERY_MS));
       const entry = await this.#get(key);
       if (entry === null || entry.revision === revision) continue;
-      const beat = beatOf(entry);
+      const beat = this.#validBeatOf(entry);
       return beat?.instance === instance ? undefined : beat;
     }
     return undefined;
@@ -129,19 +155,30 @@ export class NodeRegistry {
 
   /** The nodes heard from within {@link FORGET_AFTER_MS}, by name. */
   async nodes(now = Date.now()): Promise<Heartbeat[]> {
+    return (await this.census(now)).nodes;
+  }
+
+  /** The nodes heard from within {@link FORGET_AFTER_MS}, by name, and the entries that are not heartbeats. */
+  async census(now = Date.now()): Promise<Census> {
     const beats: Heartbeat[] = [];
+    const invalid: InvalidClusterRecordError[] = [];
     for await (const key of await this.kv.keys('node.*')) {
-      const beat = beatOf(await this.kv.get(key));
-      if (beat !== undefined && now - beat.at <= FORGET_AFTER_MS) beats.push(beat);
+      try {
+        const beat = this.#beatOf(await this.kv.get(key));
+        if (beat !== undefined && now - beat.at <= FORGET_AFTER_MS) beats.push(beat);
+      } catch (error) {
+        if (!(error instanceof InvalidClusterRecordError)) throw error;
+        invalid.push(error);
+      }
     }
-    return beats.sort((a, b) => (a.node < b.node ? -1 : 1));
+    return { nodes: beats.sort((a, b) => (a.node < b.node ? -1 : 1)), invalid };
   }
 
   /** Removes the heartbeat of `node` when it stops cleanly, unless another instance has taken the name over since. */
   async leave(node: string, instance: string): Promise<void> {
     const key = keyOf(node);
     const entry = await this.#get(key);
-    if (entry === null || beatOf(entry)?.instance !== instance) return;
+    if (entry === null || this.#validBeatOf(entry)?.instance !== instance) return;
     await this.kv.delete(key, { previousSeq: entry.revision });
   }
 }

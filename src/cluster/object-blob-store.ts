@@ -40,8 +40,17 @@ function describe(info: ObjectInfo): BlobInfo {
   return { name: info.name, bytes: info.size, sha256: hexDigest(info) };
 }
 
-export class ObjectBlobStore implements BlobStore {
-  private constructor(private readonly store: ObjectStore, private readonly bucket: string) {}
+/** A blob store that names itself in errors: `object store bucket shop_master`. */
+export interface NamedBlobStore extends BlobStore {
+  readonly name: string;
+}
+
+export class ObjectBlobStore implements NamedBlobStore {
+  private constructor(private readonly store: ObjectStore, readonly bucket: string) {}
+
+  get name(): string {
+    return `object store bucket ${this.bucket}`;
+  }
 
   /** Opens the bucket, creating it if it is missing. */
   static async open(connection: NatsConnection, options: ObjectBlobStoreOptions): Promise<ObjectBlobStore> {

@@ -32,10 +32,12 @@ import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promis
 import { dirname, join } from 'node:path';
 import type { Catalog, EventColumns } from '../definitions/index.ts';
 import { ndjsonBytes, packColumns } from '../log/index.ts';
-import { exportSql, loadIdempotencyKeys, type BlobStore, type MasterSource } from '../master/index.ts';
+import { exportSql, loadIdempotencyKeys, type MasterSource } from '../master/index.ts';
 import type { BatchSource } from '../batch/index.ts';
 import type { ClusterLog } from './cluster-log.ts';
-import { FirstOccurrenceFilter, type FilterSnapshot } from './first-occurrence.ts';
+import { FirstOccurrenceFilter } from './first-occurrence.ts';
+import type { NamedBlobStore } from './object-blob-store.ts';
+import { filterSnapshotCheck, parseRecord } from './record-schemas.ts';
 
 /** An event's `_offset` in the archive: its message's sequence times this, plus its index among the message's kept events. */
 export const OFFSET_PER_MESSAGE = 2 ** 20;
@@ -71,7 +73,7 @@ export class PartitionArchive {
 
   constructor(
     private readonly log: ClusterLog,
-    private readonly blobs: BlobStore,
+    private readonly blobs: NamedBlobStore,
     private readonly connection: DuckDBConnection,
     private readonly catalog: Catalog,
     /** Local scratch and cache directory. */
@@ -188,7 +190,10 @@ export class PartitionArchive {
     if (last === undefined) return undefined;
     const file = join(this.dir, 'cache', last.filter.blob);
     await this.#fetch(last.filter.blob, file, last.filter.sha256);
-    const snapshot = JSON.parse(await readFile(file, 'utf8')) as FilterSnapshot;
+    const snapshot = parseRecord(await readFile(file, 'utf8'), filterSnapshotCheck, {
+      store: this.blobs.name, key: last.filter.blob, what: 'duplicate-rule snapshot',
+      advice: 'a node cannot resume the partition from the archive at that range\'s end; restore the object.',
+    });
     if (snapshot.lastSeq !== at - 1) return undefined;
     const filter = FirstOccurrenceFilter.resume(this.catalog, snapshot);
     const sources = new Map<string, MasterSource>();

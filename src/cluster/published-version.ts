@@ -11,8 +11,11 @@ import { join } from 'node:path';
 import { CorruptBatchViewError, loadPublished, type InMemoryBatchViews } from '../batch/index.ts';
 import type { Catalog } from '../definitions/index.ts';
 import type { BlobStore } from '../master/index.ts';
+import { InvalidClusterRecordError } from './errors.ts';
 import { checksumMatches } from '../util/checksums.ts';
 import type { PublishedBatch } from './batch-control.ts';
+import type { NamedBlobStore } from './object-blob-store.ts';
+import { parseRecord, sharedManifestCheck } from './record-schemas.ts';
 import { versionFolder, type SharedManifest } from './shared-version-store.ts';
 import type { ArchivedRange } from './partition-archive.ts';
 
@@ -21,12 +24,21 @@ async function fetchMissing(blobs: BlobStore, blob: string, file: string): Promi
   await blobs.get(blob, file);
 }
 
-async function fetchVersion(blobs: BlobStore, folder: string, dir: string): Promise<SharedManifest> {
+/** Reads a version's manifest from its local copy, checked for shape (naming the object it came from) and checksum. */
+export async function readSharedManifest(file: string, blob: string, blobs: NamedBlobStore, partitions: number): Promise<SharedManifest> {
+  const manifest = parseRecord(await readFile(file, 'utf8'), sharedManifestCheck(partitions), {
+    store: blobs.name, key: blob, what: 'batch manifest',
+    advice: 'the version it describes cannot be served; the node fetches it again, and the batch node publishes a new version.',
+  });
+  if (!checksumMatches(manifest)) throw new CorruptBatchViewError(file, 'its checksum does not match its content');
+  return manifest;
+}
+
+async function fetchVersion(blobs: NamedBlobStore, folder: string, dir: string, partitions: number): Promise<SharedManifest> {
   await mkdir(dir, { recursive: true });
   const manifestFile = join(dir, 'manifest.json');
   await fetchMissing(blobs, `${folder}/manifest.json`, manifestFile);
-  const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as SharedManifest;
-  if (!checksumMatches(manifest)) throw new CorruptBatchViewError(manifestFile, 'its checksum does not match its content');
+  const manifest = await readSharedManifest(manifestFile, `${folder}/manifest.json`, blobs, partitions);
   for (const entry of Object.values(manifest.views)) {
     if (entry.file !== null) await fetchMissing(blobs, `${folder}/${entry.file}`, join(dir, entry.file));
   }
@@ -39,19 +51,19 @@ async function fetchVersion(blobs: BlobStore, folder: string, dir: string): Prom
  * or built from another definition than this node's config.
  */
 export async function loadSharedVersion(
-  blobs: BlobStore, connection: DuckDBConnection, catalog: Catalog, published: PublishedBatch, versionsDir: string,
+  blobs: NamedBlobStore, connection: DuckDBConnection, catalog: Catalog, published: PublishedBatch, versionsDir: string,
 ): Promise<{ views: InMemoryBatchViews; ranges: readonly ArchivedRange[]; stale: readonly string[] }> {
   const folder = versionFolder(published.version, published.term);
   const dir = join(versionsDir, folder);
   const attempt = async () => {
-    const manifest = await fetchVersion(blobs, folder, dir);
+    const manifest = await fetchVersion(blobs, folder, dir, catalog.cluster?.partitions ?? published.cutoffs.length);
     const { views, stale } = await loadPublished(connection, catalog, manifest, dir);
     return { views, ranges: manifest.ranges, stale };
   };
   try {
     return await attempt();
   } catch (error) {
-    if (!(error instanceof CorruptBatchViewError)) throw error;
+    if (!(error instanceof CorruptBatchViewError || error instanceof InvalidClusterRecordError)) throw error;
     // A local copy damaged (or cut short by a crash while fetching): fetch the version whole once more.
     await rm(dir, { recursive: true, force: true });
     return attempt();

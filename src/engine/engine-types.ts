@@ -212,6 +212,29 @@ export interface ClusterStatus {
   readonly partitions: readonly PartitionStatus[];
   /** Every node seen in the last minute, with how far it has applied the log. */
   readonly nodes: readonly NodeStatus[];
+  /** What of the cluster's shared state this node found missing or invalid; null while all is whole. */
+  readonly archiveDamaged?: ArchiveDamage | null;
+}
+
+/**
+ * Pieces of a cluster's shared state (in NATS) a node found missing or not
+ * valid: while any is, answers may lack what they held, and the status says so.
+ *
+ * @example
+ * ```ts
+ * const damage = tandem.status().cluster?.archiveDamaged;
+ * if (damage) console.warn(damage.message, damage.missing);
+ * ```
+ */
+export interface ArchiveDamage {
+  /** Objects of the served version's chain missing from the object store, or whose digest differs from the manifest's. */
+  readonly missing: readonly string[];
+  /** Records that are not valid, as `<bucket> <key>`. */
+  readonly invalid: readonly string[];
+  /** What is wrong, what it means for answers, and what happens next, in one sentence. */
+  readonly message: string;
+  /** When this node first found it (ISO 8601). */
+  readonly since: string;
 }
 
 /**

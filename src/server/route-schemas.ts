@@ -33,7 +33,7 @@ function ingest(eventTypes: readonly string[]): RouteContract {
     errors: [
       'unknown_event_type', 'url_too_long', 'invalid_event', 'too_many_events', 'event_too_large',
       'log_overloaded', 'log_write_failed', 'log_closed', 'speed_layer_full', 'disk_full',
-      'append_unacknowledged', 'append_rejected', 'cluster_log_closed',
+      'append_unacknowledged', 'append_rejected', 'cluster_log_closed', 'cluster_record_invalid',
     ],
     notes: {
       404: 'No event type of that name.',
@@ -71,10 +71,10 @@ const BATCH: RouteContract = {
   },
   bodyOptional: true,
   answer: jsonAnswer('The published version.', 'BatchSummary'),
-  errors: ['batch_lease_held', 'batch_fenced', 'log_closed', 'log_write_failed', 'disk_full', 'data_missing', 'corrupt_master_file'],
+  errors: ['batch_lease_held', 'batch_fenced', 'log_closed', 'log_write_failed', 'disk_full', 'data_missing', 'corrupt_master_file', 'cluster_record_invalid'],
   notes: {
     409: 'Cluster mode: another node holds the batch lease (the message names it), or this node lost the lease while its cycle ran.',
-    503: 'The log could not be sealed: the engine is closing, or the disk failed.',
+    503: 'The log could not be sealed: the engine is closing, or the disk failed; in cluster mode, a record the cycle needs in NATS is not valid (the message names its bucket and key).',
   },
 };
 

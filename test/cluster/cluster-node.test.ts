@@ -5,9 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Kvm } from '@nats-io/kv';
 import {
   BatchFencedError, BatchLeaseHeldError, ClusterNode, connectNats, CONTROL_KEY, KvRevisionedStore, MissingClusterConfigError, NodeNameTakenError, ViewNotReadyError, type ControlRecord,
 } from '../../src/cluster/index.ts';
+import { InvalidClusterRecordError } from '../../src/cluster/errors.ts';
+import type { EngineLogger } from '../../src/engine/index.ts';
+import { createServer } from '../../src/server/index.ts';
 import { NodeRegistry } from '../../src/cluster/node-registry.ts';
 import { StoredSchemaConflictError } from '../../src/log/index.ts';
 import { SpeedLayerFullError } from '../../src/engine/index.ts';
@@ -176,6 +180,99 @@ describe('a cluster node', { skip: natsSkipReason(), timeout: 300_000 }, () => {
         assert.deepEqual((await third.query({ view: 'by_shop', granularity: 'all', groupBy: ['shop'] })).rows, [{ shop: 'a', revenue: 5.25 }, { shop: 'b', revenue: 1.5 }]);
       } finally {
         await third.close();
+      }
+    });
+  });
+
+  test('a control record that is not valid (garbage, {}) pauses batches with one sentence naming the bucket and key, polls raise no TypeError, a restart is refused alike; rewritten, all goes on', async () => {
+    await withTempDir(async (dir) => {
+      const config = configFor();
+      const bucket = `${config.cluster.name}_control`;
+      const failures: unknown[] = [];
+      const logger: EngineLogger = { info() {}, warn: (o: { err?: unknown }) => failures.push(o.err), error: (o: { err?: unknown }) => failures.push(o.err) };
+      const node = await ClusterNode.open({ dataDir: `${dir}/a`, config, servers: nats!.urls, node: 'a', logger });
+      const { app } = createServer({ tandem: node });
+      const nc = await connectNats({ servers: nats!.urls });
+      try {
+        await node.ingest('hit', [hit(1), hit(2)]);
+        await node.runBatch();
+        const kv = await new Kvm(nc).open(bucket);
+        const good = (await kv.get(CONTROL_KEY))!.string();
+        for (const [bad, reason] of [['garbage{', 'it is not JSON'], ['{}', 'lease is not present']] as const) {
+          await kv.put(CONTROL_KEY, bad);
+          const sentence = `The batch control record '${CONTROL_KEY}' in KV bucket ${bucket} is not valid (${reason}): batch cycles pause and every node keeps serving the version it has until the record is rewritten.`;
+          await eventually(() => node.status().cluster?.archiveDamaged?.message === sentence, `the node to report the ${bad} record`);
+          assert.deepEqual(node.status().cluster?.archiveDamaged?.invalid, [`KV bucket ${bucket} ${CONTROL_KEY}`]);
+          const batch = await app.inject({ method: 'POST', url: '/v1/batch' });
+          assert.equal(batch.statusCode, 503, batch.body);
+          assert.deepEqual(batch.json(), { error: { code: 'cluster_record_invalid', message: sentence } });
+          assert.equal(batch.headers['retry-after'], '5');
+          assert.equal(node.status().batchFailing?.code, 'cluster_record_invalid');
+          const { rows } = await node.query({ view: 'pages', granularity: 'all' });
+          assert.deepEqual(rows, [{ hits: 2 }], 'the served version and the speed layer keep answering');
+          await assert.rejects(ClusterNode.open({ dataDir: `${dir}/b`, config, servers: nats!.urls, node: 'b' }), (error: unknown) => {
+            assert.ok(error instanceof InvalidClusterRecordError, String(error));
+            assert.equal(error.message, sentence);
+            return true;
+          });
+        }
+        assert.deepEqual(failures.filter((e) => e instanceof TypeError), [], 'no TypeError was logged');
+        await kv.put(CONTROL_KEY, good);
+        await eventually(() => node.status().cluster?.archiveDamaged === null, 'the node to find the record valid again');
+        await node.ingest('hit', [hit(3)]);
+        await node.runBatch();
+        assert.deepEqual((await node.query({ view: 'pages', granularity: 'all', layer: 'batch' })).rows, [{ hits: 3 }]);
+        assert.equal(node.status().batchFailing, null);
+      } finally {
+        await nc.close();
+        await app.close();
+        await node.close();
+      }
+    });
+  });
+
+  test('a registry entry that is not a heartbeat is reported, naming the bucket and key, and stops purges', async () => {
+    await withTempDir(async (dir) => {
+      const config = configFor();
+      const node = await ClusterNode.open({ dataDir: dir, config, servers: nats!.urls, node: 'a' });
+      const nc = await connectNats({ servers: nats!.urls });
+      try {
+        const kv = await new Kvm(nc).open(`${config.cluster.name}_nodes`);
+        await kv.put('node.6768', '{"node":"gh","applied":"all"}');
+        await eventually(() => node.status().cluster?.archiveDamaged?.invalid.includes(`KV bucket ${config.cluster.name}_nodes node.6768`) === true, 'the node to report the entry');
+        assert.match(node.status().cluster!.archiveDamaged!.message, /^The heartbeat 'node\.6768' in KV bucket node_test_\d+_nodes is not valid \(instance is not present\): /);
+        for (let i = 0; i < 3; i++) {
+          await node.ingest('hit', [hit(i)]);
+          await node.runBatch();
+        }
+        const jsm = await (await import('@nats-io/jetstream')).jetstreamManager(nc);
+        const firsts = await Promise.all([0, 1].map(async (p) => (await jsm.streams.info(`${config.cluster.name}_log_${p}`)).state.first_seq));
+        assert.deepEqual(firsts, [1, 1], 'nothing was purged');
+        await kv.delete('node.6768');
+        await eventually(() => node.status().cluster?.archiveDamaged === null, 'the report to clear once the entry is gone');
+      } finally {
+        await nc.close();
+        await node.close();
+      }
+    });
+  });
+
+  test('a stored-schema record that is not valid refuses a start in one sentence naming the bucket and key', async () => {
+    await withTempDir(async (dir) => {
+      const config = configFor();
+      const first = await ClusterNode.open({ dataDir: `${dir}/a`, config, servers: nats!.urls, node: 'a' });
+      await first.ingest('hit', [hit(1)]);
+      await first.close();
+      const nc = await connectNats({ servers: nats!.urls });
+      try {
+        await (await new Kvm(nc).open(`${config.cluster.name}_control`)).put('stored-schema', '{"hit":{"at":{"type":"date"}}}');
+        await assert.rejects(ClusterNode.open({ dataDir: `${dir}/a`, config, servers: nats!.urls, node: 'a' }), (error: unknown) => {
+          assert.ok(error instanceof InvalidClusterRecordError, String(error));
+          assert.match(error.message, /^The stored-schema record 'stored-schema' in KV bucket node_test_\d+_control is not valid \(hit\.at\.type is not string, number, boolean or timestamp\): /);
+          return true;
+        });
+      } finally {
+        await nc.close();
       }
     });
   });
