@@ -17,7 +17,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalVersionStore } from '../batch/index.ts';
-import { encodeFrame, listSegmentBases, LOST_RANGE_TYPE, repairLog, scanSegment, segmentPath, type LogRepair } from '../log/index.ts';
+import { encodeFrame, listSegmentBases, LOST_RANGE_TYPE, readActiveBase, repairLog, scanSegment, segmentPath, type LogRepair } from '../log/index.ts';
 import { repairManifests, restoreSegment, type SegmentManifest } from '../master/index.ts';
 import type { DataDirectory } from '../util/data-directory.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
@@ -34,6 +34,8 @@ import { coverageGaps, type OffsetRange } from './data-coverage.ts';
  */
 export async function repairDataDirectory(dirs: DataDirectory, connection: DuckDBConnection): Promise<LogRepair[]> {
   const repairs = await repairLog(dirs.log, dirs.quarantine, (base, end) => restoreSegment(connection, dirs.master, base, end));
+  const newest = await repairNewestSegment(dirs.log);
+  if (newest !== undefined) repairs.push(newest);
   const { cutoff, repair } = await repairCurrent(dirs.batch);
   if (repair !== undefined) repairs.push(repair);
   const extents = await logExtents(dirs.log);
@@ -66,6 +68,15 @@ async function repairCurrent(batchDir: string): Promise<{ cutoff: number; repair
     action: `pointed at version ${newest.manifest.version}, the newest whole one`,
   };
   return { cutoff: newest.manifest.cutoff, repair };
+}
+
+/** A newest segment that `log/ACTIVE` records and the disk lacks: written empty there, so the log goes on past what it held. */
+async function repairNewestSegment(logDir: string): Promise<LogRepair | undefined> {
+  const recorded = await readActiveBase(logDir);
+  const bases = await listSegmentBases(logDir).catch(() => [] as number[]);
+  if (recorded === undefined || recorded <= (bases.at(-1) ?? -1)) return undefined;
+  const repair = await writeSegment(logDir, recorded, [], 'written empty: the events the missing newest segment held are gone, and how many is not known', []);
+  return { ...repair, lostFrom: recorded };
 }
 
 /** Each log segment's offsets as its frames hold them, not as the next segment's name implies. */

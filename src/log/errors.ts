@@ -154,3 +154,22 @@ export class LogGapError extends TandemError {
     super(`Log file ${file} ends at offset ${from}, but the next segment starts at ${to}: the segment holding the offsets between is missing; run 'tandem repair --data ${dataDirOf(file)}'.`);
   }
 }
+
+/**
+ * The log's newest segment is missing: `log/ACTIVE` records a segment that
+ * starts past every one on disk. What it held (every event from its base on)
+ * is gone unless the file is restored.
+ *
+ * @example
+ * ```ts
+ * await Tandem.open({ dataDir, config }).catch((error) => {
+ *   if (error instanceof NewestSegmentMissingError) console.error(`restore ${error.file}`);
+ * });
+ * ```
+ */
+export class NewestSegmentMissingError extends TandemError {
+  readonly code = 'newest_segment_missing';
+  constructor(readonly file: string, readonly base: number) {
+    super(`Log file ${file}, the newest segment, is missing, so the events from offset ${base} on are gone: restore it from a backup, or run 'tandem repair --data ${dataDirOf(file)}' to go on without them.`);
+  }
+}

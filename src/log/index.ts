@@ -8,7 +8,8 @@
  */
 export type { EventLog } from './event-log.ts';
 export { LocalEventLog, type AppendOutcome, type EventLogOptions, type LogListener, type SealedSegment } from './local-event-log.ts';
-export { CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogGapError, LogOverloadedError, LogWriteError, StoredSchemaConflictError } from './errors.ts';
+export { CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogGapError, LogOverloadedError, LogWriteError, NewestSegmentMissingError, StoredSchemaConflictError } from './errors.ts';
+export { readActiveBase } from './active-record.ts';
 export { StoredSchema, checkTypes, covers, fieldsOf, type StoredField, type StoredTypes } from './stored-schema.ts';
 export { scanSegment, scanSegmentBytes, type LoggedRow } from './segment-scan.ts';
 export { encodeFrame, decodeFrame } from './frame.ts';

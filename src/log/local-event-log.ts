@@ -13,7 +13,8 @@
 import type { EventLog } from './event-log.ts';
 import { mkdir, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { selectEvents, toColumns, UnknownEventTypeError, type Catalog, type EventColumns, type EventTypeSchema } from '../definitions/index.ts';
-import { CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogGapError, LogOverloadedError, LogWriteError } from './errors.ts';
+import { CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogGapError, LogOverloadedError, LogWriteError, NewestSegmentMissingError } from './errors.ts';
+import { readActiveBase, writeActiveBase } from './active-record.ts';
 import { FrameEncoder, type FrameJob } from './frame-encoder.ts';
 import { IdempotencyIndex } from './idempotency-index.ts';
 import { frameRows, scanSegment } from './segment-scan.ts';
@@ -161,6 +162,8 @@ export class LocalEventLog implements EventLog {
   static async open(options: EventLogOptions): Promise<LocalEventLog> {
     await mkdir(options.dir, { recursive: true });
     const bases = await listSegmentBases(options.dir);
+    const recorded = await readActiveBase(options.dir);
+    if (recorded !== undefined && recorded > (bases.at(-1) ?? -1)) throw new NewestSegmentMissingError(segmentPath(options.dir, recorded), recorded);
     const activeBase = bases.at(-1) ?? 0;
     const sealed = bases.slice(0, -1).map((base, i) => ({ base, end: bases[i + 1]! }));
     const path = segmentPath(options.dir, activeBase);
@@ -187,6 +190,7 @@ export class LocalEventLog implements EventLog {
     // O_DSYNC makes writes durable, not the truncation above: a later write need not grow the file past the cut-off bytes.
     if (truncated) await file.datasync();
     if (bases.length === 0) await syncDirectory(options.dir);
+    if (recorded !== activeBase) await writeActiveBase(options.dir, activeBase);
     return new LocalEventLog(options, sealed, activeBase, file, size, end);
   }
 
@@ -434,10 +438,12 @@ export class LocalEventLog implements EventLog {
     try {
       // The new file's directory entry must be durable before anything written to it is acknowledged.
       await syncDirectory(this.#options.dir);
+      await writeActiveBase(this.#options.dir, this.#end);
     } catch (error) {
       // Left behind, the empty file would claim this offset as a segment start while the old segment grows on.
       await next.close();
       await unlink(nextPath).catch(() => undefined);
+      await writeActiveBase(this.#options.dir, this.#activeBase).catch(() => undefined);
       throw error;
     }
     await this.#file.close();

@@ -40,6 +40,8 @@ export interface LogRepair {
   readonly restoredFrom: string | null;
   /** What was done, for a repair other than a salvage of a damaged segment (a missing file written again, say). */
   readonly action?: string;
+  /** Set when every event from this offset on was lost and how many there were is not known (the newest segment went missing). */
+  readonly lostFrom?: number;
 }
 
 /**

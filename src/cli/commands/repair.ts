@@ -19,6 +19,8 @@ export async function repair(options: { data: string }): Promise<void> {
   if (repairs.length === 0) return console.log(`Nothing to repair: every log segment in ${options.data} reads whole, and every offset is where the layers read it.`);
   for (const r of repairs) console.log(formatRepair(r));
   const lost = repairs.reduce((n, r) => n + r.lost.reduce((m, [from, to]) => m + to - from, 0), 0);
+  const gone = repairs.find((r) => r.lostFrom !== undefined)?.lostFrom;
+  if (gone !== undefined) return console.log(`\nThe events from offset ${gone.toLocaleString('en-US')} on, in the missing newest log segment, are gone; how many is not known. ${lost === 0 ? 'No other event was lost.' : `${lost.toLocaleString('en-US')} more could not be read.`}`);
   console.log(lost === 0
     ? '\nNo acknowledged event was lost.'
     : `\n${lost.toLocaleString('en-US')} events could not be read and are left out of every view; the next batch run rebuilds the views without them.`);
