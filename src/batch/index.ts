@@ -5,8 +5,8 @@
  * @module
  */
 export { runBatch, loadPublished, type BatchRunInput, type BatchRunResult, type BatchSource } from './batch-runner.ts';
-export type { VersionStore } from './version-store.ts';
-export { LocalVersionStore, type PublishedVersion } from './local-version-store.ts';
+export type { PublishedVersion, VersionStore } from './version-store.ts';
+export { LocalVersionStore } from './local-version-store.ts';
 export { InMemoryBatchViews, type BatchViewStore } from './batch-view-store.ts';
 export type { BatchManifest, BatchViewEntry } from './batch-manifest.ts';
 export { batchViewSql } from './batch-sql.ts';

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { VersionStore } from './version-store.ts';
+import type { PublishedVersion, VersionStore } from './version-store.ts';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checksumMatches, withChecksum } from '../util/checksums.ts';
@@ -22,11 +22,6 @@ const VERSION_DIR = /^v(\d{8})$/;
 
 export function versionName(version: number): string {
   return `v${String(version).padStart(8, '0')}`;
-}
-
-export interface PublishedVersion {
-  readonly manifest: BatchManifest;
-  readonly dir: string;
 }
 
 export class LocalVersionStore implements VersionStore {

@@ -6,7 +6,12 @@
  * @module
  */
 import type { BatchManifest } from './batch-manifest.ts';
-import type { PublishedVersion } from './local-version-store.ts';
+
+/** A published version: its manifest and the directory its files are in. */
+export interface PublishedVersion {
+  readonly manifest: BatchManifest;
+  readonly dir: string;
+}
 
 export interface VersionStore {
   /** Prepares the store and removes what a crashed run left half-written. */

@@ -7,7 +7,20 @@
  */
 import type { EventColumns } from '../definitions/index.ts';
 import type { IdempotencyIndex } from './idempotency-index.ts';
-import type { AppendOutcome, SealedSegment } from './local-event-log.ts';
+
+export interface AppendOutcome {
+  /** Offset of the first stored event; events got consecutive offsets. */
+  readonly firstOffset: number;
+  readonly stored: number;
+  /** Indexes (in the events passed) of events dropped because their idempotency key was already in the log. */
+  readonly duplicates: readonly number[];
+}
+
+/** A sealed segment: offsets `[base, end)`. */
+export interface SealedSegment {
+  readonly base: number;
+  readonly end: number;
+}
 
 export interface EventLog {
   /** One past the last durable offset. */

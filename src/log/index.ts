@@ -6,8 +6,8 @@
  *
  * @module
  */
-export type { EventLog } from './event-log.ts';
-export { LocalEventLog, type AppendOutcome, type EventLogOptions, type LogListener, type SealedSegment } from './local-event-log.ts';
+export type { AppendOutcome, EventLog, SealedSegment } from './event-log.ts';
+export { LocalEventLog, type EventLogOptions, type LogListener } from './local-event-log.ts';
 export { CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogGapError, LogOverloadedError, LogWriteError, NewestSegmentMissingError, StoredSchemaConflictError } from './errors.ts';
 export { readActiveBase } from './active-record.ts';
 export { StoredSchema, checkTypes, covers, fieldsOf, type StoredField, type StoredTypes } from './stored-schema.ts';

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { EventLog } from './event-log.ts';
+import type { AppendOutcome, EventLog, SealedSegment } from './event-log.ts';
 import { mkdir, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { selectEvents, toColumns, UnknownEventTypeError, type Catalog, type EventColumns, type EventTypeSchema } from '../definitions/index.ts';
 import { CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogGapError, LogOverloadedError, LogWriteError, NewestSegmentMissingError } from './errors.ts';
@@ -54,14 +54,6 @@ export interface LogListener {
   rolled?(segment: SealedSegment): void;
 }
 
-export interface AppendOutcome {
-  /** Offset of the first stored event; events got consecutive offsets. */
-  readonly firstOffset: number;
-  readonly stored: number;
-  /** Indexes (in the events passed) of events dropped because their idempotency key was already in the log. */
-  readonly duplicates: readonly number[];
-}
-
 export interface EventLogOptions {
   readonly dir: string;
   readonly catalog: Catalog;
@@ -78,12 +70,6 @@ export interface EventLogOptions {
   readonly onRecovered?: (info: { file: string; droppedBytes: number; reason: string }) => void;
   /** Told if the frame encoder's worker dies; frames are then encoded on the main thread. */
   readonly onEncoderFailed?: (error: unknown) => void;
-}
-
-/** A sealed segment: offsets `[base, end)`. */
-export interface SealedSegment {
-  readonly base: number;
-  readonly end: number;
 }
 
 /** Rows past which a commit group closes. */

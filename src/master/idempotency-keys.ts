@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { sqlIdentifier, sqlStringLiteral, type Catalog, type EventTypeSchema } from '../definitions/index.ts';
 import type { IdempotencyIndex } from '../log/index.ts';
 import { CorruptMasterFileError } from './errors.ts';
-import type { MasterSource } from './master-dataset.ts';
+import type { MasterSource } from './master-layout.ts';
 
 /**
  * Loads the idempotency keys already in the Parquet part of the master

@@ -5,9 +5,9 @@
  *
  * @module
  */
-export { LocalMasterDataset, type MasterDataset, type MasterDatasetOptions, type MasterSource } from './master-dataset.ts';
+export { LocalMasterDataset, type MasterDataset, type MasterDatasetOptions } from './master-dataset.ts';
 export { CorruptMasterFileError } from './errors.ts';
-export type { SegmentManifest } from './master-layout.ts';
+export type { MasterSource, SegmentManifest } from './master-layout.ts';
 export { BlobCorruptError, BlobMissingError, checkBlobName, type BlobInfo, type BlobStore } from './blob-store.ts';
 export { DirectoryBlobStore } from './directory-blob-store.ts';
 export { exportSql } from './parquet-export.ts';

@@ -15,14 +15,8 @@ import { CorruptMasterFileError } from './errors.ts';
 import { manifestGaps, manifestPath, parquetRangesWithin } from './manifest-gaps.ts';
 import { loadIdempotencyKeys } from './idempotency-keys.ts';
 import { readSegmentManifests, rebuildSegmentManifest, verifyMasterFiles } from './master-integrity.ts';
-import type { SegmentManifest } from './master-layout.ts';
+import type { MasterSource, SegmentManifest } from './master-layout.ts';
 import { ParquetExporter, removeTemporaryFiles } from './parquet-export.ts';
-
-/** The Parquet files of one event type below a cutoff, as the batch layer reads them. */
-export interface MasterSource {
-  readonly files: string[];
-  events: number;
-}
 
 /** What the engine needs of the master dataset. */
 export interface MasterDataset {

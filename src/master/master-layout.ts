@@ -31,3 +31,9 @@ export interface SegmentManifest {
   /** Offsets whose events were lost to damage and left out by `tandem repair`, as [from, to) ranges. */
   readonly lost?: readonly (readonly [number, number])[];
 }
+
+/** The Parquet files of one event type below a cutoff, as the batch layer reads them. */
+export interface MasterSource {
+  readonly files: string[];
+  events: number;
+}
