@@ -25,9 +25,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { AggregateTable } from '../aggregates/index.ts';
-import { runBatch, type InMemoryBatchViews } from '../batch/index.ts';
+import { runBatch, type BatchManifest, type InMemoryBatchViews } from '../batch/index.ts';
 import { compileConfig, createColumnValidator, UnknownEventTypeError, type Catalog, type ClusterSettings, type ColumnValidator } from '../definitions/index.ts';
-import type { BatchProgress, BatchSummary, ClusterStatus, EngineLogger, EngineStatus, IngestResult, ServedEngine } from '../engine/index.ts';
+import type { BatchFailure, BatchProgress, BatchSummary, ClusterStatus, EngineLogger, EngineStatus, IngestResult, ServedEngine } from '../engine/index.ts';
 import { DataDirLock } from '../engine/data-dir-lock.ts';
 import { validateEvents } from '../engine/validate-events.ts';
 import { SpeedMemoryGuard } from '../engine/speed-memory-guard.ts';
@@ -40,8 +40,12 @@ import { controlRecordShape, STORED_TYPES_SHAPE } from './control-records.ts';
 import { ClusterLog, connectNats } from './cluster-log.ts';
 import { DuplicateLedger } from './duplicate-ledger.ts';
 import { assertLeaseHeld, cycleFailure } from './fenced-cycle.ts';
-import { DamageReport } from './damage-report.ts';
-import { BatchFencedError, BatchLeaseHeldError, InvalidClusterRecordError, MissingClusterConfigError, PartitionDivergedError, PositionWaitTimeoutError, ViewNotReadyError } from './errors.ts';
+import { chainPieces, checkPieces, verifiedBelow, type ChainPiece } from './archive-check.ts';
+import { DamageReport, type MissingPiece } from './damage-report.ts';
+import {
+  ArchiveDamagedError, BatchFencedError, BatchLeaseHeldError, ClusterBucketMissingError, InvalidClusterRecordError, MissingClusterConfigError, PartitionDivergedError,
+  PositionWaitTimeoutError, ViewNotReadyError,
+} from './errors.ts';
 import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
 import { KvRevisionedStore } from './kv-revisioned-store.ts';
 import { LogConsumer } from './log-consumer.ts';
@@ -50,13 +54,16 @@ import { ObjectBlobStore } from './object-blob-store.ts';
 import { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
 import { PartitionSpeed } from './partition-speed.ts';
 import { loadSharedVersion } from './published-version.ts';
-import { foldersBelow, SharedVersionStore } from './shared-version-store.ts';
+import { foldersBelow, SharedVersionStore, versionFolder } from './shared-version-store.ts';
 import { SharedSchema } from './shared-schema.ts';
+import { fileSha256 } from '../util/checksums.ts';
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
 /** How often a node reads the control record (new versions, the lease) and writes its heartbeat. */
 const POLL_MS = 250;
 const HEARTBEAT_MS = 1_000;
+/** How often every node checks that the object store still holds the chain of the version it serves. */
+const ARCHIVE_CHECK_MS = 5_000;
 /** The archive's offsets already say where each event is: no cutoff filter applies to its files. */
 const NO_CUTOFF = Number.MAX_SAFE_INTEGER;
 
@@ -85,6 +92,8 @@ export interface ClusterNodeOptions {
   readonly readWaitMs?: number;
   /** How long opening waits for the node to apply what the log held when it started. Default 10 minutes. */
   readonly catchUpMs?: number;
+  /** How often the node checks that the object store holds the served version's whole chain. Default 5 s. */
+  readonly archiveCheckMs?: number;
   /** Published versions kept in the object store. Default 3. */
   readonly keepVersions?: number;
   /** Keys the node's speed layer may hold: past half the batch node runs a cycle early, at the limit ingest answers 503. Default 5,000,000. */
@@ -164,6 +173,8 @@ export class ClusterNode implements ServedEngine {
   #version: PublishedBatch | null = null;
   /** The archive ranges the served version was computed from. */
   #chain: readonly ArchivedRange[] = [];
+  /** Every object of the served version's chain, as its manifest lists them: what the archive check looks for. */
+  #pieces: readonly ChainPiece[] = [];
   /** Views the served version lacks or built from another definition: answered once a version has them. */
   #stale: ReadonlySet<string> = new Set();
   #record: ControlRecord = { lease: null, published: null };
@@ -252,6 +263,8 @@ export class ClusterNode implements ServedEngine {
       this.#chain = loaded.ranges;
       this.#stale = new Set(loaded.stale);
       this.#version = published;
+      this.#pieces = await this.#piecesOf(published, loaded.views.manifest, loaded.ranges);
+      await this.#checkArchive();
     }
     this.#speed = Array.from({ length: cluster.partitions }, (_, p) => new PartitionSpeed(this.catalog, published?.cutoffs[p] ?? 0));
     this.#consumer = await LogConsumer.start(log, (verdict, p) => this.#apply(verdict, p), {
@@ -269,6 +282,7 @@ export class ClusterNode implements ServedEngine {
       if (this.#mayRunBatch()) this.runBatch().catch((error: unknown) => this.#logger.warn({ err: error }, 'the batch cycle for new or changed views failed; the schedule retries'));
     }
     this.#every(POLL_MS, () => this.#poll());
+    this.#every(options.archiveCheckMs ?? ARCHIVE_CHECK_MS, async () => void await this.#checkArchive());
     this.#every(HEARTBEAT_MS, () => this.#look());
     this.#every(Math.max(250, Math.floor((options.leaseMs ?? 15_000) / 3)), () => this.#holdLease());
   }
@@ -308,6 +322,28 @@ export class ClusterNode implements ServedEngine {
 
   get #versionsDir(): string {
     return join(this.#p.options.dataDir, 'cluster', 'versions');
+  }
+
+  /** The objects of a version's chain; its manifest's digest is its local copy's, as fetched or written here. */
+  async #piecesOf(published: PublishedBatch, manifest: BatchManifest, ranges: readonly ArchivedRange[]): Promise<ChainPiece[]> {
+    const folder = versionFolder(published.version, published.term);
+    return chainPieces(manifest, ranges, folder, await fileSha256(join(this.#versionsDir, folder, 'manifest.json')));
+  }
+
+  /**
+   * Checks that the object store holds every object of the served version's
+   * chain as its manifest lists it (one listing of the bucket), reports what
+   * it lacks in status, and resolves with that.
+   */
+  async #checkArchive(): Promise<MissingPiece[]> {
+    const pieces = this.#pieces;
+    const missing = await checkPieces(this.#p.blobs, pieces).catch((error: unknown) => {
+      if (!(error instanceof ClusterBucketMissingError)) throw error;
+      return pieces.map((piece) => ({ blob: piece.blob, problem: `the bucket ${error.bucket} does not exist` }));
+    });
+    // A version adopted meanwhile has its own chain: this finding was about the one before.
+    if (pieces === this.#pieces) this.#damage.missing('archive', missing);
+    return missing;
   }
 
   /** The duplicate rule's verdict on the next message of partition `p`, in order: into the speed layer, and the ledger. */
@@ -402,6 +438,7 @@ export class ClusterNode implements ServedEngine {
       this.#stale = new Set(loaded.stale);
       this.#version = published;
       this.#speed.forEach((speed, p) => speed.dropBefore(published.cutoffs[p]!));
+      this.#pieces = await this.#piecesOf(published, loaded.views.manifest, loaded.ranges);
       this.#logger.info({ version: published.version, cutoffs: published.cutoffs }, 'serving batch version');
       await this.#pruneLocalVersions(published);
     });
@@ -543,6 +580,10 @@ export class ClusterNode implements ServedEngine {
   async #compute(started: number, cycle: Cycle): Promise<ComputedVersion> {
     const { control, log, blobs } = this.#p;
     await this.#begin(cycle);
+    const damaged = await this.#checkArchive();
+    if (damaged.length > 0) {
+      throw new ArchiveDamagedError(this.#p.blobs.name, damaged, 'a cycle extends the served version\'s chain, so it stops until the objects are restored.');
+    }
     const term = cycle.term ?? 0;
     const progress = (update: Partial<BatchProgress>) => (this.#progress = { ...this.#progress!, ...update });
     const cutoffs = await log.seal();
@@ -568,8 +609,10 @@ export class ClusterNode implements ServedEngine {
   async #finish(computed: ComputedVersion): Promise<BatchSummary> {
     const { published, previous, chain, store, result } = computed;
     await this.#adopt(published, { views: result.views, ranges: chain, stale: [] });
+    // Read back: the new version's chain as the object store holds it now, which is what a purge may rest on.
+    const missing = await this.#checkArchive();
     if (previous !== undefined) {
-      await this.#purge(previous, chain).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not purge archived messages from the log; the next cycle tries again'));
+      await this.#purge(previous, chain, missing).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not purge archived messages from the log; the next cycle tries again'));
     }
     await store.prune(this.#p.options.keepVersions ?? 3, published.version).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not prune old batch versions'));
     const summary: BatchSummary = {
@@ -588,12 +631,14 @@ export class ClusterNode implements ServedEngine {
    * since, and applied by every node heard from (a node that is down resumes
    * from the archive at the published cutoff when it comes back).
    */
-  async #purge(below: readonly number[], chain: readonly ArchivedRange[]): Promise<void> {
+  async #purge(below: readonly number[], chain: readonly ArchivedRange[], missing: readonly MissingPiece[]): Promise<void> {
     const { nodes, invalid } = await this.#p.registry.census();
     // An entry that is not a heartbeat may be a node that has not applied what would be purged.
     if (invalid.length > 0) return void this.#logger.warn({ invalid: invalid.map((e) => e.key) }, 'not purging the log: a registry entry is not a heartbeat, so how far its node applied the log is unknown');
+    // Never below a range the object store was not just found to hold whole: the stream may be its only other copy.
+    const verified = verifiedBelow(chain, missing, below.length);
     for (let p = 0; p < below.length; p++) {
-      const seq = below[p]!;
+      const seq = Math.min(below[p]!, verified[p]!);
       if (seq <= 1 || !nodes.every((n) => (n.applied[p] ?? 0) >= seq)) continue;
       const purged = await this.#p.log.purgeBelow(p, seq);
       await this.#archive.forgetSnapshotsBelow(chain, p, seq);
@@ -633,10 +678,17 @@ export class ClusterNode implements ServedEngine {
       batchRunning: this.#batchRun !== undefined,
       batchProgress: this.#progress,
       recentBatches: this.#history.recent,
-      batchFailing: this.#history.failing,
+      batchFailing: this.#history.failing ?? this.#damageFailing(),
       speed: this.#speedStats(),
       cluster: this.#clusterStatus(applied),
     };
+  }
+
+  /** A damaged archive stops the batch layer whichever node runs it: every node's status says so, not only the batch node's. */
+  #damageFailing(): BatchFailure | null {
+    const damage = this.#damage.status();
+    if (damage === null) return null;
+    return { consecutive: 1, since: damage.since, lastAt: damage.since, error: damage.message, code: damage.missing.length > 0 ? 'archive_damaged' : 'cluster_record_invalid' };
   }
 
   #speedStats(): RealtimeStats {

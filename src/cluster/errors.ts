@@ -339,3 +339,43 @@ export class InvalidClusterRecordError extends TandemError {
     super(`The ${what} '${key}' in ${store} is not valid (${reason}): ${advice}`, { cause });
   }
 }
+
+/**
+ * Objects of a published version's chain are not in the object store as its
+ * manifest lists them (gone, or holding other bytes), and this node holds
+ * no good copy of them: what needs them (a cycle, a node resuming from the
+ * archive) stops rather than answer short.
+ *
+ * @example
+ * ```ts
+ * await node.runBatch().catch((error) => {
+ *   if (error instanceof ArchiveDamagedError) console.error(error.missing);
+ * });
+ * ```
+ */
+export class ArchiveDamagedError extends TandemError {
+  readonly code = 'archive_damaged';
+  constructor(readonly store: string, readonly missing: readonly { readonly blob: string; readonly problem: string }[], consequence: string) {
+    const first = missing[0]!;
+    const more = missing.length > 1 ? ` and ${missing.length - 1} more` : '';
+    super(`${first.blob}${more} of the published batch version's archive ${missing.length > 1 ? 'are' : 'is'} not in ${store} as the manifest lists (${first.problem}): ${consequence}`);
+  }
+}
+
+/**
+ * A bucket the cluster keeps its archive in no longer exists in NATS
+ * (destroyed by hand, or lost with its servers).
+ *
+ * @example
+ * ```ts
+ * await node.runBatch().catch((error) => {
+ *   if (error instanceof ClusterBucketMissingError) console.error(error.bucket);
+ * });
+ * ```
+ */
+export class ClusterBucketMissingError extends TandemError {
+  readonly code = 'cluster_bucket_missing';
+  constructor(readonly bucket: string, cause?: unknown) {
+    super(`The object store bucket ${bucket} does not exist in NATS: every object of the archive is missing from it, so batch cycles stop until it is restored.`, { cause });
+  }
+}

@@ -21,6 +21,7 @@ import type { ObjectInfo, ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BlobCorruptError, BlobMissingError, checkBlobName, type BlobInfo, type BlobStore } from '../master/index.ts';
 import { fileSha256 } from '../util/checksums.ts';
+import { ClusterBucketMissingError } from './errors.ts';
 import { loadObj } from './nats-modules.ts';
 import { openBucket } from './publish-retry.ts';
 
@@ -39,6 +40,8 @@ function hexDigest(info: ObjectInfo): string {
 function describe(info: ObjectInfo): BlobInfo {
   return { name: info.name, bytes: info.size, sha256: hexDigest(info) };
 }
+
+const STREAM_NOT_FOUND = 10059;
 
 /** A blob store that names itself in errors: `object store bucket shop_master`. */
 export interface NamedBlobStore extends BlobStore {
@@ -61,11 +64,11 @@ export class ObjectBlobStore implements NamedBlobStore {
 
   async put(name: string, file: string): Promise<BlobInfo> {
     const data = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
-    return describe(await this.store.put({ name: checkBlobName(name) }, data));
+    return describe(await this.#bucket(() => this.store.put({ name: checkBlobName(name) }, data)));
   }
 
   async get(name: string, file: string): Promise<BlobInfo> {
-    const result = await this.store.get(checkBlobName(name));
+    const result = await this.#bucket(() => this.store.get(checkBlobName(name)));
     if (result === null || result.info.deleted) throw new BlobMissingError(this.bucket, name);
     try {
       await pipeline(Readable.fromWeb(result.data as NodeReadableStream<Uint8Array>), createWriteStream(file));
@@ -82,17 +85,27 @@ export class ObjectBlobStore implements NamedBlobStore {
   }
 
   async info(name: string): Promise<BlobInfo | undefined> {
-    const info = await this.store.info(checkBlobName(name));
+    const info = await this.#bucket(() => this.store.info(checkBlobName(name)));
     return info === null || info.deleted ? undefined : describe(info);
   }
 
   async list(prefix = ''): Promise<BlobInfo[]> {
-    const all = await this.store.list();
+    const all = await this.#bucket(() => this.store.list());
     return all.filter((info) => !info.deleted && info.name.startsWith(prefix)).map(describe).sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
   async delete(name: string): Promise<void> {
-    const info = await this.store.info(checkBlobName(name));
-    if (info !== null && !info.deleted) await this.store.delete(name);
+    const info = await this.#bucket(() => this.store.info(checkBlobName(name)));
+    if (info !== null && !info.deleted) await this.#bucket(() => this.store.delete(name));
+  }
+
+  /** Runs a request of the bucket; a bucket that no longer exists is {@link ClusterBucketMissingError}. */
+  async #bucket<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if ((error as { code?: unknown }).code === STREAM_NOT_FOUND) throw new ClusterBucketMissingError(this.bucket, error);
+      throw error;
+    }
   }
 }

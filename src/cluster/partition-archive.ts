@@ -28,11 +28,13 @@
  * @module
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Catalog, EventColumns } from '../definitions/index.ts';
 import { ndjsonBytes, packColumns } from '../log/index.ts';
-import { exportSql, loadIdempotencyKeys, type MasterSource } from '../master/index.ts';
+import { BlobCorruptError, BlobMissingError, exportSql, loadIdempotencyKeys, type MasterSource } from '../master/index.ts';
+import { fileSha256 } from '../util/checksums.ts';
+import { ArchiveDamagedError } from './errors.ts';
 import type { BatchSource } from '../batch/index.ts';
 import type { ClusterLog } from './cluster-log.ts';
 import { FirstOccurrenceFilter } from './first-occurrence.ts';
@@ -236,15 +238,34 @@ export class PartitionArchive {
     return sources;
   }
 
-  /** Copies a blob unless a local copy of its size is there; checked once per process, since archived objects never change. */
+  /**
+   * Makes `file` a copy of `blob` whose SHA-256 is the manifest's: a local
+   * copy that is already one is kept (the object store need not hold it),
+   * else the object is fetched and checked. Once per process per blob, since
+   * archived objects never change. {@link ArchiveDamagedError} when the store
+   * lacks it or holds other bytes.
+   */
   async #fetch(blob: string, file: string, sha256: string): Promise<void> {
     if (this.#checked.has(blob)) return;
-    const local = await stat(file).catch(() => undefined);
-    const info = local === undefined ? undefined : await this.blobs.info(blob);
-    if (local === undefined || info === undefined || info.sha256 !== sha256 || info.bytes !== local.size) {
+    if ((await fileSha256(file).catch(() => undefined)) !== sha256) {
       await mkdir(dirname(file), { recursive: true });
-      await this.blobs.get(blob, file);
+      const part = `${file}.part`;
+      try {
+        await this.blobs.get(blob, part);
+      } catch (error) {
+        if (error instanceof BlobMissingError || error instanceof BlobCorruptError) throw this.#damaged(blob, error instanceof BlobMissingError ? 'missing' : 'its bytes do not match its digest');
+        throw error;
+      }
+      if ((await fileSha256(part)) !== sha256) {
+        await rm(part, { force: true });
+        throw this.#damaged(blob, 'its digest differs from the manifest\'s');
+      }
+      await rename(part, file);
     }
     this.#checked.add(blob);
+  }
+
+  #damaged(blob: string, problem: string): ArchiveDamagedError {
+    return new ArchiveDamagedError(this.blobs.name, [{ blob, problem }], 'this node has no copy of it either, so it cannot read that range until the object is restored.');
   }
 }

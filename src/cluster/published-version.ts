@@ -10,8 +10,8 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptBatchViewError, loadPublished, type InMemoryBatchViews } from '../batch/index.ts';
 import type { Catalog } from '../definitions/index.ts';
-import type { BlobStore } from '../master/index.ts';
-import { InvalidClusterRecordError } from './errors.ts';
+import { BlobMissingError } from '../master/index.ts';
+import { ArchiveDamagedError, ClusterBucketMissingError, InvalidClusterRecordError } from './errors.ts';
 import { checksumMatches } from '../util/checksums.ts';
 import type { PublishedBatch } from './batch-control.ts';
 import type { NamedBlobStore } from './object-blob-store.ts';
@@ -19,9 +19,16 @@ import { parseRecord, sharedManifestCheck } from './record-schemas.ts';
 import { versionFolder, type SharedManifest } from './shared-version-store.ts';
 import type { ArchivedRange } from './partition-archive.ts';
 
-async function fetchMissing(blobs: BlobStore, blob: string, file: string): Promise<void> {
+/** Fetches `blob` unless a local copy is there (checked against the manifest as it loads); a missing object is {@link ArchiveDamagedError}. */
+async function fetchMissing(blobs: NamedBlobStore, blob: string, file: string): Promise<void> {
   if (await stat(file).then(() => true, () => false)) return;
-  await blobs.get(blob, file);
+  try {
+    await blobs.get(blob, file);
+  } catch (error) {
+    if (!(error instanceof BlobMissingError || error instanceof ClusterBucketMissingError)) throw error;
+    const problem = error instanceof BlobMissingError ? 'missing' : `the bucket ${error.bucket} does not exist`;
+    throw new ArchiveDamagedError(blobs.name, [{ blob, problem }], 'this node has no copy of it, so it cannot load that version until the object is restored.');
+  }
 }
 
 /** Reads a version's manifest from its local copy, checked for shape (naming the object it came from) and checksum. */

@@ -77,6 +77,15 @@ export class ServerMetrics {
       },
     });
     new Gauge({
+      name: 'tandem_cluster_archive_damaged_objects',
+      help: 'Cluster mode: objects of the served batch version missing from the object store, plus records in NATS that are not valid, as this node last found them (0 while whole).',
+      registers: [this.registry],
+      collect() {
+        const cluster = tandem.status().cluster;
+        if (cluster !== undefined) this.set((cluster.archiveDamaged?.missing.length ?? 0) + (cluster.archiveDamaged?.invalid.length ?? 0));
+      },
+    });
+    new Gauge({
       name: 'tandem_cluster_batch_lease_held', help: 'Cluster mode: 1 on the node holding the batch lease, 0 elsewhere.', registers: [this.registry],
       collect() {
         const cluster = tandem.status().cluster;

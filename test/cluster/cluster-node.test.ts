@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Kvm } from '@nats-io/kv';
+import { Objm } from '@nats-io/obj';
+import { join } from 'node:path';
 import {
   BatchFencedError, BatchLeaseHeldError, ClusterNode, connectNats, CONTROL_KEY, KvRevisionedStore, MissingClusterConfigError, NodeNameTakenError, ViewNotReadyError, type ControlRecord,
 } from '../../src/cluster/index.ts';
@@ -18,6 +20,7 @@ import { SpeedLayerFullError } from '../../src/engine/index.ts';
 import { InvalidQueryError } from '../../src/serving/index.ts';
 import { NatsCluster, natsSkipReason } from '../support/nats-cluster.ts';
 import { eventually } from '../support/eventually.ts';
+import { chromiumSkipReason, openBrowser } from '../support/chromium.ts';
 import { withTempDir } from '../support/temp-dir.ts';
 
 const base = {
@@ -273,6 +276,61 @@ describe('a cluster node', { skip: natsSkipReason(), timeout: 300_000 }, () => {
         });
       } finally {
         await nc.close();
+      }
+    });
+  });
+
+  test('an object of the served chain deleted from the object store is found within a check: status, metric, dashboard and batchFailing say so, cycles answer archive_damaged; restored, all goes on; a destroyed bucket is typed too', async () => {
+    await withTempDir(async (dir) => {
+      const config = configFor();
+      const node = await ClusterNode.open({ dataDir: dir, config, servers: nats!.urls, node: 'a', archiveCheckMs: 200 });
+      const { app } = createServer({ tandem: node });
+      const nc = await connectNats({ servers: nats!.urls });
+      try {
+        for (let i = 0; i < 2; i++) {
+          await node.ingest('hit', [hit(2 * i), hit(2 * i + 1)]);
+          await node.runBatch();
+        }
+        const store = await new Objm(nc).open(`${config.cluster.name}_master`);
+        const lost = (await store.list()).map((o) => o.name).find((name) => name.startsWith('master/hit/'))!;
+        await store.delete(lost);
+        await eventually(() => node.status().cluster?.archiveDamaged?.missing.includes(lost) === true, 'the node to find the object gone');
+        const damage = node.status().cluster!.archiveDamaged!;
+        assert.deepEqual(damage.invalid, []);
+        assert.equal(damage.message, `1 object of the served batch version is not in the object store as its manifest lists (${lost}: missing): no stream is purged below them, batch cycles stop, and a node that restarts cannot resume from the archive until they are restored.`);
+        assert.equal(node.status().batchFailing?.code, 'archive_damaged');
+        const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+        assert.match(metrics.body, /^tandem_cluster_archive_damaged_objects 1$/m);
+        const batch = await app.inject({ method: 'POST', url: '/v1/batch' });
+        assert.equal(batch.statusCode, 503, batch.body);
+        assert.equal(batch.json().error.code, 'archive_damaged');
+        assert.match(batch.json().error.message, new RegExp(`^${lost} of the published batch version's archive is not in object store bucket ${config.cluster.name}_master as the manifest lists \\(missing\\): `));
+        assert.deepEqual((await node.query({ view: 'pages', granularity: 'all' })).rows, [{ hits: 4 }], 'the served version keeps answering');
+        if (chromiumSkipReason() === false) {
+          await app.listen({ host: '127.0.0.1', port: 0 });
+          const browser = await openBrowser();
+          try {
+            const address = app.server.address() as { port: number };
+            await browser.page.goto(`http://127.0.0.1:${address.port}/`);
+            const warning = browser.page.getByTestId('cluster-damage');
+            await warning.waitFor({ state: 'visible', timeout: 60_000 });
+            assert.match(await warning.innerText(), /^Archive damaged \(since .+\): 1 object of the served batch version is not in the object store/);
+          } finally {
+            await browser.close();
+          }
+        }
+        await store.put({ name: lost }, (await import('node:stream')).Readable.toWeb((await import('node:fs')).createReadStream(join(dir, 'cluster', 'cache', lost))) as ReadableStream<Uint8Array>);
+        await eventually(() => node.status().cluster?.archiveDamaged === null, 'the damage to clear once the object is back');
+        assert.equal((await node.runBatch()).version, 3);
+
+        await store.destroy();
+        await eventually(() => (node.status().cluster?.archiveDamaged?.missing.length ?? 0) > 0, 'the node to find the bucket gone');
+        assert.match(node.status().cluster!.archiveDamaged!.message, /^The object store bucket node_test_\d+_master does not exist, so the 8 objects of the served batch version's chain went with it: no stream is purged/);
+        await assert.rejects(node.runBatch(), (error: unknown) => error instanceof Error && (error as { code?: string }).code === 'archive_damaged');
+      } finally {
+        await nc.close();
+        await app.close();
+        await node.close();
       }
     });
   });

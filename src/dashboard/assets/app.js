@@ -152,6 +152,10 @@ function renderCluster(cluster) {
   if (!cluster) return;
   $('cluster-name').textContent = `${cluster.name} · this node ${cluster.node}`;
   $('cluster-lease').textContent = cluster.batchNode ? `batch node ${cluster.batchNode} (term ${fmt(cluster.leaseTerm)})` : 'no batch node';
+  // What of the shared state in NATS this node found missing or not valid: answers may lack what it held.
+  const damage = $('cluster-damage');
+  damage.hidden = !cluster.archiveDamaged;
+  if (cluster.archiveDamaged) damage.textContent = `Archive damaged (since ${new Date(cluster.archiveDamaged.since).toLocaleString()}): ${cluster.archiveDamaged.message}`;
   const row = (cells, strong) => {
     const tr = document.createElement('tr');
     for (const text of cells) {
