@@ -129,9 +129,10 @@ export interface IngestResult {
   readonly firstOffset: number | null;
   readonly lastOffset: number | null;
   /**
-   * Cluster mode: per partition, the last stream sequence this ingest was
-   * acknowledged at. Send it back as a query's `after` to read these events
-   * on any node.
+   * Where this ingest's events are: send it back as a query's `after` to
+   * read them on any node. In cluster mode, per partition, the last stream
+   * sequence this ingest was acknowledged at; embedded, one number, the
+   * log's end once they were stored.
    */
   readonly position?: readonly number[];
 }

@@ -14,7 +14,7 @@ import { SpeedLayer, type RealtimeStore } from '../speed/index.ts';
 import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, TandemOptions } from './engine-types.ts';
 import type { BatchManifest } from '../batch/index.ts';
 import {
-  executeQuery, isWide, partialBuckets, planQuery, QueryBudget,
+  executeQuery, InvalidQueryError, isWide, partialBuckets, planQuery, QueryBudget,
   type DimensionName, type DynamicQuery, type Query, type QueryGranularityFor, type QueryLimits, type QueryResult, type QueryRowOf, type TableSpan, type ViewQuery,
 } from '../serving/index.ts';
 import { DataDirLock } from './data-dir-lock.ts';
@@ -55,6 +55,17 @@ async function currentVersion(store: LocalVersionStore, logger: EngineLogger): P
   logger.error({ version: newest.manifest.version }, 'batch/CURRENT is missing; pointing it at the newest whole batch version again');
   await store.point(newest.manifest.version);
   return newest;
+}
+
+/**
+ * A query's `after` in the embedded engine: one partition, so one number,
+ * the log's end an ingest answered with. Every position this engine
+ * answered with is applied already (ingest resolves once its events are
+ * visible), so only a malformed one, or one from elsewhere, is refused.
+ */
+function checkPosition(after: readonly number[], logEnd: number): void {
+  if (after.length !== 1) throw new InvalidQueryError('after', 'after must hold one sequence per partition: 1 of them, as an ingest answers.');
+  if (after[0]! > logEnd) throw new InvalidQueryError('after', `after names offset ${after[0]}, past this engine's log end ${logEnd}: send back the position an ingest of this engine answered with.`);
 }
 
 /**
@@ -305,7 +316,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
     const { columns, rejected, ignoredFields } = validateEvents(this.catalog.eventTypes.get(eventType)!, validate, events);
     const ignored = ignoredFields.length === 0 ? {} : { ignoredFields };
     const accepted = columns.count;
-    if (accepted === 0) return { accepted: 0, duplicates: 0, rejected, ...ignored, firstOffset: null, lastOffset: null };
+    if (accepted === 0) return { accepted: 0, duplicates: 0, rejected, ...ignored, firstOffset: null, lastOffset: null, position: [this.#log.end] };
     if (this.#schema.needsRecord(eventType)) await this.#schema.record(eventType);
     const outcome = await this.#log.append(eventType, columns);
     const stored = outcome.stored;
@@ -316,6 +327,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
       ...ignored,
       firstOffset: stored > 0 ? outcome.firstOffset : null,
       lastOffset: stored > 0 ? outcome.firstOffset + stored - 1 : null,
+      position: [this.#log.end],
     };
   }
 
@@ -340,6 +352,7 @@ export class Tandem<C extends TandemConfig = any> implements ServedEngine {
   async query(query: Query | ViewQuery<C, ViewName<C>>, limits?: QueryLimits): Promise<QueryResult> {
     const budget = new QueryBudget(limits);
     const plan = planQuery(this.catalog, query as Query, budget);
+    if (plan.after !== undefined) checkPosition(plan.after, this.#log.end);
     const tables: (AggregateTable | TableSpan)[] = [];
     if (plan.layer !== 'speed') {
       const name = plan.view.name;

@@ -52,7 +52,7 @@ const QUERY: SharedSchema = {
       additionalProperties: { type: 'array', minItems: 1, maxItems: 32, items: { type: 'number', minimum: 0, maximum: 1 } },
       description: 'Per quantiles measure, other quantiles than the defined ones: {"latency": [0.5, 0.999]}.',
     },
-    after: { type: 'array', items: { type: 'integer', minimum: 0 }, maxItems: 256, description: 'Cluster mode: the position an ingest answered with; the node answers once it has applied it (503 with Retry-After after a bounded wait).' },
+    after: { type: 'array', items: { type: 'integer', minimum: 0 }, maxItems: 256, description: 'The position an ingest answered with: the answer includes those events. In cluster mode a node waits until it has applied it (503 with Retry-After after a bounded wait); the embedded engine has applied every position it answered with.' },
   },
 };
 
@@ -101,7 +101,7 @@ const INGEST_RESULT: SharedSchema = {
     ignoredFields: { type: 'array', items: { type: 'string' }, description: 'Fields the events had and their type does not declare, left out (event types with undeclaredFields: ignore); absent when none.' },
     firstOffset: { type: ['integer', 'null'] },
     lastOffset: { type: ['integer', 'null'] },
-    position: { type: 'array', items: { type: 'integer' }, description: "Cluster mode: per partition, the sequence this ingest was acknowledged at; send it as a query's `after`." },
+    position: { type: 'array', items: { type: 'integer' }, description: "Where this ingest's events are, to send as a query's `after` on any node: in cluster mode, per partition, the sequence it was acknowledged at; embedded, one number, the log's end." },
   },
 };
 

@@ -88,7 +88,7 @@ describe('client - against the real server', () => {
     counter.ingests.length = 0;
     const again = await client.ingest('sale', events.slice(0, 12));
     assert.deepEqual(counter.ingests, [10, 2]);
-    assert.deepEqual(again, { accepted: 12, duplicates: 11, rejected: [], firstOffset: 55, lastOffset: 55 });
+    assert.deepEqual(again, { accepted: 12, duplicates: 11, rejected: [], firstOffset: 55, lastOffset: 55, position: [56] });
     assert.deepEqual(await client.ingest('sale', []), { accepted: 0, duplicates: 0, rejected: [], firstOffset: null, lastOffset: null });
   });
 

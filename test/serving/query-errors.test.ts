@@ -32,6 +32,8 @@ test('query - unknown names and malformed parts get typed errors naming them', a
     [{ view: 'by_country_hour', where: { country: 7 } }, InvalidQueryError, /must be a string/],
     [{ view: 'by_country_hour', quantiles: { spread: [0.5, 0.5000000000000001] } }, InvalidQueryError, /^quantiles\.spread lists 0\.5 and 0\.5000000000000001, which both answer as 'p50'; list each quantile once\.$/],
     [{ view: 'by_country_hour', quantiles: { spread: [0.9, 0.99, 0.9] } }, InvalidQueryError, /lists 0\.9 and 0\.9, which both answer as 'p90'/],
+    [{ view: 'by_country_hour', after: [0, 0] }, InvalidQueryError, /^after must hold one sequence per partition: 1 of them, as an ingest answers\.$/],
+    [{ view: 'by_country_hour', after: [10 ** 9] }, InvalidQueryError, /^after names offset 1000000000, past this engine's log end \d+: send back the position/],
   ];
   for (const [query, type, message] of cases) {
     await assert.rejects(engine.query(query as Query), (e: unknown) => e instanceof type && message.test((e as Error).message), JSON.stringify(query));
@@ -54,4 +56,12 @@ test('query - an ingest is visible to the very next query (read your writes), wi
   assert.equal(rows[0]?.orders, Number(before) + 1);
   assert.equal(meta.logEnd, result.lastOffset! + 1);
   assert.equal(typeof meta.batchAgeMs, 'number');
+});
+
+test('query - after: the position an embedded ingest answers with is one number, read at once, so a client written for a cluster works unchanged', async () => {
+  const { position } = await engine.ingest('order', [{ id: 'after-1', at: 0, country: 'JP', mobile: true, amount: 1, qty: 1 }]);
+  assert.deepEqual(position, [engine.status().logEnd]);
+  const { rows } = await engine.query({ view: 'by_country_hour', where: { country: 'JP' }, granularity: 'all', after: position });
+  assert.equal(rows[0]?.orders, 1);
+  assert.deepEqual((await engine.ingest('order', [{ id: 'after-1', at: 0, country: 'JP', mobile: true, amount: 1, qty: 1 }])).position, position, 'a duplicate-only ingest answers where the log ends');
 });
