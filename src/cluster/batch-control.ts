@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { InvalidClusterRecordError } from './errors.ts';
 import type { RevisionedStore } from './revisioned-store.ts';
 
 /** The lease on the batch layer. */
@@ -150,6 +151,34 @@ export class BatchControl {
       const next: ControlRecord = { ...current.value, published: { version, cutoffs: [...cutoffs], term: lease.term } };
       const written = await this.store.update(CONTROL_KEY, next, current.revision);
       return written === undefined ? { ok: false, reason: 'record moved on' } as const : { ok: true } as const;
+    });
+  }
+
+  /**
+   * Replaces a record that is not valid, or names no version (gone), with one naming
+   * `published` and this node as the holder of a lease of a term above
+   * `termFloor` (the highest term any version or range was named by, so no
+   * name is used twice): a compare-and-set at the revision it found, so of
+   * nodes doing it at once one wins. Resolves with whether this node did.
+   */
+  rebuild(published: PublishedBatch | null, termFloor: number): Promise<boolean> {
+    return this.#inTurn(async () => {
+      let revision: number | undefined;
+      try {
+        const current = await this.store.get(CONTROL_KEY);
+        // Valid, and naming a version (another node rebuilt it, or published, since this node looked): nothing to do.
+        if (current !== undefined && current.value.published !== null) return false;
+        revision = current?.revision;
+      } catch (error) {
+        if (!(error instanceof InvalidClusterRecordError)) throw error;
+        revision = await this.store.revision(CONTROL_KEY);
+      }
+      const term = termFloor + 1;
+      const next: ControlRecord = { lease: { holder: this.options.node, term, expiresAt: this.#now() + this.options.leaseMs }, published };
+      const written = revision === undefined ? await this.store.create(CONTROL_KEY, next) : await this.store.update(CONTROL_KEY, next, revision);
+      if (written === undefined) return this.#lost();
+      this.#term = term;
+      return true;
     });
   }
 

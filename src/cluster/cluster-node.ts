@@ -35,7 +35,7 @@ import { BatchHistory, viewFigures } from '../engine/batch-history.ts';
 import { LogClosedError } from '../log/index.ts';
 import { executeQuery, InvalidQueryError, isWide, partialBuckets, planQuery, QueryBudget, type Query, type QueryLimits, type QueryResult, type TableSpan } from '../serving/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
-import { BatchControl, type ControlRecord, type PublishedBatch } from './batch-control.ts';
+import { BatchControl, CONTROL_KEY, type ControlRecord, type PublishedBatch } from './batch-control.ts';
 import { controlRecordShape, STORED_TYPES_SHAPE } from './control-records.ts';
 import { ClusterLog, connectNats } from './cluster-log.ts';
 import { DuplicateLedger } from './duplicate-ledger.ts';
@@ -44,7 +44,7 @@ import { chainPieces, checkPieces, verifiedBelow, type ChainPiece } from './arch
 import { DamageReport, type MissingPiece } from './damage-report.ts';
 import {
   ArchiveDamagedError, BatchFencedError, BatchLeaseHeldError, ClusterBucketMissingError, InvalidClusterRecordError, MissingClusterConfigError, PartitionDivergedError,
-  PositionWaitTimeoutError, ViewNotReadyError,
+  LogBehindArchiveError, PartitionPurgedError, PositionWaitTimeoutError, ViewNotReadyError,
 } from './errors.ts';
 import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
 import { KvRevisionedStore } from './kv-revisioned-store.ts';
@@ -56,6 +56,8 @@ import { PartitionSpeed } from './partition-speed.ts';
 import { loadSharedVersion } from './published-version.ts';
 import { foldersBelow, SharedVersionStore, versionFolder } from './shared-version-store.ts';
 import { SharedSchema } from './shared-schema.ts';
+import { highestTerm, localVersionFolders, newestLocalVersion } from './local-versions.ts';
+import { restoreMissing } from './archive-restore.ts';
 import { fileSha256 } from '../util/checksums.ts';
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
@@ -64,6 +66,14 @@ const POLL_MS = 250;
 const HEARTBEAT_MS = 1_000;
 /** How often every node checks that the object store still holds the chain of the version it serves. */
 const ARCHIVE_CHECK_MS = 5_000;
+/** How often a partition that cannot be followed from the served cutoff is tried again. */
+const RETRY_STALLED_MS = 2_000;
+/** Seals whose rule digest a node remembers per partition: far more than the versions it may be behind. */
+const SEAL_DIGESTS = 64;
+/** After a version fails to load, how long before the poll tries it again. */
+const ADOPT_RETRY_MS = 2_000;
+/** How long the batch node waits between cycles it starts itself to record what the log lost. */
+const REPAIR_CYCLE_MS = 5_000;
 /** The archive's offsets already say where each event is: no cutoff filter applies to its files. */
 const NO_CUTOFF = Number.MAX_SAFE_INTEGER;
 
@@ -185,8 +195,16 @@ export class ClusterNode implements ServedEngine {
   #progress: BatchProgress | null = null;
   #timers: NodeJS.Timeout[] = [];
   #pollFailures = 0;
+  #adoptRetryAt = 0;
+  #repairCycleAt = 0;
   /** Partitions re-read after a leader change lost what this node had read. */
   #divergences = 0;
+  /** Per partition, the rebuild running (one at a time). */
+  readonly #rebuilding: (Promise<void> | undefined)[] = [];
+  /** Partitions this node cannot follow from the served cutoff, and why. */
+  readonly #stalled = new Map<number, string>();
+  /** Per partition, the rule's digest at each seal applied: checked against the archive's at each version adopted. */
+  readonly #sealDigests: Map<number, string>[];
   #closed = false;
 
   private constructor(parts: Parts) {
@@ -198,6 +216,7 @@ export class ClusterNode implements ServedEngine {
     this.#archive = new PartitionArchive(parts.log, parts.blobs, parts.duck.batch, parts.catalog, join(parts.options.dataDir, 'cluster'));
     this.#ledger = new DuplicateLedger(parts.cluster.partitions);
     this.#ends = new Array<number>(parts.cluster.partitions).fill(0);
+    this.#sealDigests = Array.from({ length: parts.cluster.partitions }, () => new Map<number, string>());
     this.#history = new BatchHistory(this.#logger);
     this.#damage = new DamageReport(this.#logger);
     // Every node holds the whole speed layer, so every node refuses at the limit; only the batch node runs early.
@@ -252,25 +271,17 @@ export class ClusterNode implements ServedEngine {
   }
 
   async #start(): Promise<void> {
-    const { control, log, cluster, options } = this.#p;
+    const { log, cluster, options } = this.#p;
     // Beating from the start: a process started under this name meanwhile sees this one alive, even while it catches up.
     this.#every(HEARTBEAT_MS, () => this.#beat());
-    this.#record = await control.read();
-    const published = this.#record.published;
-    if (published !== null) {
-      const loaded = await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir);
-      this.#batch = loaded.views;
-      this.#chain = loaded.ranges;
-      this.#stale = new Set(loaded.stale);
-      this.#version = published;
-      this.#pieces = await this.#piecesOf(published, loaded.views.manifest, loaded.ranges);
-      await this.#checkArchive();
-    }
+    const published = await this.#startingVersion();
+    await this.#checkArchive();
     this.#speed = Array.from({ length: cluster.partitions }, (_, p) => new PartitionSpeed(this.catalog, published?.cutoffs[p] ?? 0));
     this.#consumer = await LogConsumer.start(log, (verdict, p) => this.#apply(verdict, p), {
       filters: await this.#startingFilters(published),
       onError: (error, p) => {
-        if (error instanceof PartitionDivergedError) return void this.#rebuild(p, error);
+        if (error instanceof PartitionDivergedError) return void this.#rebuild(p, error.message);
+        if (error instanceof PartitionPurgedError) return this.#stall(p, error.message);
         this.#logger.error({ err: error, partition: p }, 'following a partition failed; this node stops applying it');
       },
     });
@@ -282,42 +293,116 @@ export class ClusterNode implements ServedEngine {
       if (this.#mayRunBatch()) this.runBatch().catch((error: unknown) => this.#logger.warn({ err: error }, 'the batch cycle for new or changed views failed; the schedule retries'));
     }
     this.#every(POLL_MS, () => this.#poll());
+    this.#every(RETRY_STALLED_MS, async () => this.#retryStalled());
     this.#every(options.archiveCheckMs ?? ARCHIVE_CHECK_MS, async () => void await this.#checkArchive());
     this.#every(HEARTBEAT_MS, () => this.#look());
     this.#every(Math.max(250, Math.floor((options.leaseMs ?? 15_000) / 3)), () => this.#holdLease());
   }
 
   /**
-   * Per partition, where the duplicate rule starts: at the published cutoff,
-   * resumed from the archive (the stream may be purged below it), or, before
-   * any archive, from the partition's first message.
+   * The version to serve from the start, loaded: the newest of the one the
+   * control record names and the one this node served last (its disk holds
+   * it whole), since NATS may have lost the record's latest update or the
+   * record may not be valid; the other one when the newer cannot be loaded
+   * (the object store lost it and this node holds no copy); none when
+   * neither loads. The record is repaired by the batch node and the poll
+   * adopts what it names once it loads.
    */
-  async #startingFilters(published: PublishedBatch | null): Promise<FirstOccurrenceFilter[]> {
-    return Promise.all(Array.from({ length: this.#p.cluster.partitions }, async (_, p) => {
-      const cutoff = published?.cutoffs[p] ?? 0;
-      const resumed = cutoff > 1 ? await this.#archive.resumeFilter(this.#chain, p, cutoff) : undefined;
-      return resumed ?? new FirstOccurrenceFilter(this.catalog);
-    }));
+  async #startingVersion(): Promise<PublishedBatch | null> {
+    const { control, blobs, cluster } = this.#p;
+    const fromRecord = await control.read().then((record) => {
+      this.#record = record;
+      return record.published;
+    }, (error: unknown) => {
+      if (!(error instanceof InvalidClusterRecordError)) throw error;
+      this.#damage.invalid('control', [error]);
+      return null;
+    });
+    const local = await newestLocalVersion(this.#versionsDir, blobs, cluster.partitions);
+    const candidates = [fromRecord, local].filter((v): v is PublishedBatch => v !== null && v !== undefined).sort((a, b) => b.version - a.version);
+    for (const published of candidates) {
+      try {
+        const loaded = await loadSharedVersion(blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir);
+        this.#batch = loaded.views;
+        this.#chain = loaded.ranges;
+        this.#stale = new Set(loaded.stale);
+        this.#version = published;
+        this.#pieces = await this.#piecesOf(published, loaded.views.manifest, loaded.ranges);
+        if (published !== fromRecord && fromRecord !== null) this.#logger.warn({ version: published.version, record: fromRecord.version }, 'serving batch version the control record does not name yet');
+        return published;
+      } catch (error) {
+        if (!(error instanceof ArchiveDamagedError)) throw error;
+        this.#logger.warn({ err: error, version: published.version }, 'cannot load a batch version at start; trying the next one this node knows');
+      }
+    }
+    return null;
   }
 
   /**
-   * Re-reads partition `p` from the served version's cutoff after this node
-   * found it had read messages the stream no longer holds (a leader change
-   * on NATS 2.9): the partition's speed layer is rebuilt from the stream, so
-   * this node's answers match every other node's again.
+   * Per partition, where the duplicate rule starts: at the published cutoff,
+   * resumed from the archive (the stream may be purged below it), or, before
+   * any archive, from the partition's first message; null where the archive
+   * cannot be read there (the partition stalls until it can).
    */
-  async #rebuild(p: number, cause: PartitionDivergedError): Promise<void> {
-    this.#logger.warn({ partition: p, seq: cause.seq }, 'a partition stream changed under this node after a leader change; rebuilding its speed layer from the cutoff');
-    try {
-      const cutoff = this.#version?.cutoffs[p] ?? 0;
-      const filter = (cutoff > 1 ? await this.#archive.resumeFilter(this.#chain, p, cutoff) : undefined) ?? new FirstOccurrenceFilter(this.catalog);
-      // The speed layer starts at the cutoff served when the old reading stopped: a version adopted meanwhile has a
-      // later one, and the rule reads the messages between through without applying them.
-      await this.#consumer!.refollow(p, filter, () => (this.#speed[p] = new PartitionSpeed(this.catalog, this.#version?.cutoffs[p] ?? 0)));
-      this.#divergences++;
-    } catch (error) {
-      this.#logger.error({ err: error, partition: p }, 'could not rebuild a partition; this node stops applying it');
-    }
+  async #startingFilters(published: PublishedBatch | null): Promise<(FirstOccurrenceFilter | null)[]> {
+    return Promise.all(Array.from({ length: this.#p.cluster.partitions }, async (_, p) => {
+      try {
+        return await this.#filterAtCutoff(p, published?.cutoffs[p] ?? 0);
+      } catch (error) {
+        if (!(error instanceof ArchiveDamagedError)) throw error;
+        this.#stall(p, error.message);
+        return null;
+      }
+    }));
+  }
+
+  /** The duplicate rule of partition `p` at `cutoff`, from the archive of the served chain. */
+  async #filterAtCutoff(p: number, cutoff: number): Promise<FirstOccurrenceFilter> {
+    return (cutoff > 1 ? await this.#archive.resumeFilter(this.#chain, p, cutoff) : undefined) ?? new FirstOccurrenceFilter(this.catalog);
+  }
+
+  /**
+   * Re-reads partition `p` from the served version's cutoff, with the rule
+   * resumed from the archive, into a new speed layer: after this node found
+   * it had read messages the stream no longer holds (a leader change, a crash
+   * of every server), or a rule that differs from the archive's at a cutoff.
+   * Where the stream no longer starts at the cutoff, the partition stalls
+   * until a version records the loss. One at a time per partition.
+   */
+  #rebuild(p: number, why: string): Promise<void> {
+    const run = (this.#rebuilding[p] ?? Promise.resolve()).then(async () => {
+      if (this.#closed || this.#consumer === undefined) return;
+      this.#logger.warn({ partition: p, why }, 'rebuilding a partition\'s speed layer from the served cutoff');
+      try {
+        const filter = await this.#filterAtCutoff(p, this.#version?.cutoffs[p] ?? 0);
+        // The speed layer starts at the cutoff served when the old reading stopped: a version adopted meanwhile has a
+        // later one, and the rule reads the messages between through without applying them.
+        await this.#consumer.refollow(p, filter, () => (this.#speed[p] = new PartitionSpeed(this.catalog, this.#version?.cutoffs[p] ?? 0)));
+        this.#divergences++;
+        this.#unstall(p);
+      } catch (error) {
+        if (error instanceof PartitionPurgedError || error instanceof ArchiveDamagedError) return this.#stall(p, error.message);
+        this.#logger.error({ err: error, partition: p }, 'could not rebuild a partition; this node stops applying it');
+      }
+    });
+    this.#rebuilding[p] = run;
+    return run;
+  }
+
+  /** Partition `p` cannot be followed from the served cutoff for now: status says so, and it is tried again. */
+  #stall(p: number, reason: string): void {
+    this.#stalled.set(p, reason);
+    this.#damage.stalled([...this.#stalled].map(([partition, r]) => ({ partition, reason: r })));
+  }
+
+  #unstall(p: number): void {
+    if (!this.#stalled.delete(p)) return;
+    this.#damage.stalled([...this.#stalled].map(([partition, reason]) => ({ partition, reason })));
+  }
+
+  /** Tries the stalled partitions again: the archive may be whole again, or a version may have recorded the loss. */
+  async #retryStalled(): Promise<void> {
+    for (const p of [...this.#stalled.keys()]) await this.#rebuild(p, 'retrying a stalled partition');
   }
 
   get #versionsDir(): string {
@@ -332,18 +417,32 @@ export class ClusterNode implements ServedEngine {
 
   /**
    * Checks that the object store holds every object of the served version's
-   * chain as its manifest lists it (one listing of the bucket), reports what
-   * it lacks in status, and resolves with that.
+   * chain as its manifest lists it (one listing of the bucket), puts back
+   * each missing one this node holds a good copy of, reports what is still
+   * missing in status, and resolves with that. A node behind the published
+   * version does not look: the batch node prunes old versions' objects.
    */
   async #checkArchive(): Promise<MissingPiece[]> {
     const pieces = this.#pieces;
-    const missing = await checkPieces(this.#p.blobs, pieces).catch((error: unknown) => {
-      if (!(error instanceof ClusterBucketMissingError)) throw error;
-      return pieces.map((piece) => ({ blob: piece.blob, problem: `the bucket ${error.bucket} does not exist` }));
-    });
+    if ((this.#record.published?.version ?? 0) > (this.#version?.version ?? 0)) return [];
+    let missing = await this.#missingOf(pieces);
+    if (missing.length > 0) {
+      const restored = await restoreMissing(this.#p.blobs, pieces, missing, { cacheDir: join(this.#p.options.dataDir, 'cluster', 'cache'), versionsDir: this.#versionsDir });
+      if (restored.length > 0) {
+        this.#logger.warn({ restored }, `put back ${restored.length} object(s) the object store had lost, from this node's copies`);
+        missing = await this.#missingOf(pieces);
+      }
+    }
     // A version adopted meanwhile has its own chain: this finding was about the one before.
     if (pieces === this.#pieces) this.#damage.missing('archive', missing);
     return missing;
+  }
+
+  async #missingOf(pieces: readonly ChainPiece[]): Promise<MissingPiece[]> {
+    return checkPieces(this.#p.blobs, pieces).catch((error: unknown) => {
+      if (!(error instanceof ClusterBucketMissingError)) throw error;
+      return pieces.map((piece) => ({ blob: piece.blob, problem: `the bucket ${error.bucket} does not exist` }));
+    });
   }
 
   /** The duplicate rule's verdict on the next message of partition `p`, in order: into the speed layer, and the ledger. */
@@ -360,6 +459,8 @@ export class ClusterNode implements ServedEngine {
         break;
       case 'seal':
         this.#speed[p]!.seal(verdict.seq);
+        this.#sealDigests[p]!.set(verdict.seq, verdict.digest);
+        if (this.#sealDigests[p]!.size > SEAL_DIGESTS) this.#sealDigests[p]!.delete(this.#sealDigests[p]!.keys().next().value!);
         break;
       case 'skipped':
         this.#ledger.record(p, verdict.seq, 0);
@@ -386,19 +487,66 @@ export class ClusterNode implements ServedEngine {
       this.#pollFailures = 0;
       this.#damage.invalid('control', []);
     } catch (error) {
-      // Not valid: nothing of it is read, the served version stays, and no lease is taken or renewed from it.
-      if (error instanceof InvalidClusterRecordError) return void this.#damage.invalid('control', [error]);
+      // Not valid: nothing of it is read, the served version stays, and no lease is taken or renewed from it, until it is rebuilt.
+      if (error instanceof InvalidClusterRecordError) {
+        this.#damage.invalid('control', [error]);
+        return this.#rebuildRecord();
+      }
       // The control bucket has one replica: while its server is down, batch cycles pause and nothing else does.
       if (this.#pollFailures++ % 40 === 0) this.#logger.warn({ err: error }, 'cannot read the batch control record; batch cycles pause until it is back');
       return;
     }
+    if (this.#recordLost) return this.#rebuildRecord();
     const published = this.#record.published;
-    if (published !== null && published.version > (this.#version?.version ?? 0)) this.#adopt(published);
+    if (published !== null && published.version > (this.#version?.version ?? 0) && Date.now() >= this.#adoptRetryAt) void this.#adopt(published);
+    // The batch node runs a cycle itself when a partition of its own is stalled: the cycle records the loss.
+    if (this.#stalled.size > 0 && this.#batchRun === undefined && this.#mayRunBatch() && Date.now() >= this.#repairCycleAt) {
+      this.#repairCycleAt = Date.now() + REPAIR_CYCLE_MS;
+      this.runBatch().catch((error: unknown) => this.#logger.warn({ err: error }, 'a cycle to record what the log lost failed; retrying'));
+    }
   }
 
-  /** Takes the lease when it is free, or renews it when this node holds it; not while the record is not valid (the poll says so). */
+  /**
+   * Replaces a control record that is not valid with one naming the version
+   * this node serves, and this node as the lease holder under a term above
+   * every term a version or range was named by. Any node may; the
+   * compare-and-set lets one win. A node that serves no version does it only
+   * for a cluster that has nothing to lose (no version anywhere, no stream
+   * purged): a record naming no version would otherwise make a new batch
+   * node start the archive over.
+   */
+  async #rebuildRecord(): Promise<void> {
+    const { blobs, control } = this.#p;
+    if (this.#version === null ? !(await this.#clusterIsNew()) : this.#version.version < (this.#record.published?.version ?? 0)) return;
+    const names = [...(await blobs.list().catch(() => [])).map((b) => b.name), ...(await localVersionFolders(this.#versionsDir))];
+    const floor = Math.max(highestTerm(names), this.#version?.term ?? 0, this.#record.lease?.term ?? 0);
+    if (await control.rebuild(this.#version, floor)) {
+      this.#logger.warn({ version: this.#version?.version ?? null, term: floor + 1 }, 'rebuilt the batch control record from the version this node serves; this node holds the batch lease');
+      this.#record = await control.read();
+      this.#damage.invalid('control', []);
+    }
+  }
+
+  /**
+   * Whether the control record names no version while this node serves one:
+   * NATS lost the record (a crash of every server). Taking the lease on it
+   * would start the terms over, and names of versions and ranges with them.
+   */
+  get #recordLost(): boolean {
+    return this.#record.published === null && this.#version !== null;
+  }
+
+  /** Whether the cluster has nothing a record naming no version could lose: no version in the object store, no stream purged. */
+  async #clusterIsNew(): Promise<boolean> {
+    const { blobs, log } = this.#p;
+    const versions = await blobs.list('batch/').catch(() => []);
+    const firsts = await Promise.all(Array.from({ length: log.partitions }, async (_, p) => (await log.bounds(p)).firstSeq));
+    return versions.length === 0 && firsts.every((seq) => seq <= 1);
+  }
+
+  /** Takes the lease when it is free, or renews it when this node holds it; not while the record is not valid or lost (the poll rebuilds it). */
   async #holdLease(): Promise<void> {
-    if (this.#damage.invalidControlRecord !== undefined) return;
+    if (this.#damage.invalidControlRecord !== undefined || this.#recordLost) return;
     await this.#p.control.acquire().catch((error: unknown) => {
       if (!(error instanceof InvalidClusterRecordError)) throw error;
       this.#damage.invalid('control', [error]);
@@ -416,6 +564,11 @@ export class ClusterNode implements ServedEngine {
     this.#nodes = nodes;
     this.#damage.invalid('registry', invalid);
     this.#ends = [...await this.#p.log.ends()];
+    // A stream that ends below what this node applied lost messages it read (a crash of every server): read it again.
+    const applied = this.#applied();
+    this.#ends.forEach((end, p) => {
+      if (this.#consumer?.follows(p) === true && end < applied[p]!) void this.#rebuild(p, `its stream ends at ${end}, below the ${applied[p]} this node applied`);
+    });
   }
 
   #applied(): number[] {
@@ -426,12 +579,18 @@ export class ClusterNode implements ServedEngine {
   #adopt(published: PublishedBatch, computed?: { views: InMemoryBatchViews; ranges: readonly ArchivedRange[]; stale: readonly string[] }): Promise<void> {
     const adoption = this.#adopting.then(async () => {
       if (published.version <= (this.#version?.version ?? 0) || this.#closed) return;
-      const loaded = computed ?? await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir);
+      const loaded = computed ?? await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir).catch((error: unknown) => {
+        this.#adoptRetryAt = Date.now() + ADOPT_RETRY_MS;
+        throw error;
+      });
       // Its leaderboard read aids are built before it serves (the old version serves meanwhile); the batch node's own are already.
       await loaded.views.settled();
-      // The seals are in the stream before the version is published: once applied, every generation below them is closed.
-      await this.#consumer!.waitFor(published.cutoffs, this.#p.options.catchUpMs ?? 600_000);
+      // The seals are in the stream before the version is published: once applied, every generation below them is
+      // closed. A stalled partition waits for nothing: it is read again from the new cutoff once the version serves.
+      const consumer = this.#consumer!;
+      await consumer.waitFor(published.cutoffs.map((c, p) => (consumer.follows(p) ? c : 0)), this.#p.options.catchUpMs ?? 600_000);
       if (published.version <= (this.#version?.version ?? 0) || this.#closed) return;
+      const previous = this.#chain;
       // One synchronous step: no query sees both layers holding an event, or neither.
       this.#batch = loaded.views;
       this.#chain = loaded.ranges;
@@ -440,10 +599,33 @@ export class ClusterNode implements ServedEngine {
       this.#speed.forEach((speed, p) => speed.dropBefore(published.cutoffs[p]!));
       this.#pieces = await this.#piecesOf(published, loaded.views.manifest, loaded.ranges);
       this.#logger.info({ version: published.version, cutoffs: published.cutoffs }, 'serving batch version');
+      for (const [p, why] of this.#divergedAt(published, previous, loaded.ranges)) void this.#rebuild(p, why);
       await this.#pruneLocalVersions(published);
     });
     this.#adopting = adoption.catch((error: unknown) => this.#logger.error({ err: error, version: published.version }, 'could not adopt a published batch version; the previous one keeps serving'));
     return adoption;
+  }
+
+  /**
+   * The partitions this node must read again from `published`'s cutoffs: its
+   * own rule's digest at the cutoff differs from the one the archive
+   * recorded there (it read messages NATS later lost or replaced), or it
+   * follows none there (stalled), or a new range records a stretch NATS lost.
+   */
+  #divergedAt(published: PublishedBatch, previous: readonly ArchivedRange[], ranges: readonly ArchivedRange[]): Map<number, string> {
+    const diverged = new Map<number, string>();
+    const known = new Set(previous.map((r) => `${r.partition}:${r.from}:${r.to}`));
+    for (const r of ranges) {
+      if (known.has(`${r.partition}:${r.from}:${r.to}`)) continue;
+      if (r.lost !== undefined) diverged.set(r.partition, `the archive records sequences ${r.lost.from} to ${r.lost.to - 1} lost from the stream`);
+      const cutoff = published.cutoffs[r.partition];
+      const mine = this.#sealDigests[r.partition]!.get(cutoff!);
+      if (r.to === cutoff && r.digest !== undefined && mine !== r.digest && this.#consumer?.follows(r.partition) === true) {
+        diverged.set(r.partition, `this node's duplicate rule at ${cutoff} (${mine ?? 'no seal there'}) differs from the archive's (${r.digest})`);
+      }
+    }
+    for (const p of this.#stalled.keys()) diverged.set(p, 'stalled');
+    return diverged;
   }
 
   async #pruneLocalVersions(published: PublishedBatch): Promise<void> {
@@ -523,7 +705,7 @@ export class ClusterNode implements ServedEngine {
   /** Whether this node may run the next cycle (it holds the lease, or nobody does) and the log moved past the cutoffs. */
   hasNewEvents(): boolean {
     if (!this.#mayRunBatch()) return false;
-    if (this.#stale.size > 0) return true;
+    if (this.#stale.size > 0 || this.#stalled.size > 0) return true;
     const cutoffs = this.#version?.cutoffs;
     return this.#applied().some((seq, p) => seq > (cutoffs?.[p] ?? 0));
   }
@@ -567,9 +749,16 @@ export class ClusterNode implements ServedEngine {
   /** Takes (or renews) the lease and catches up with the latest published version: fixes the cycle's term and version. */
   async #begin(cycle: Cycle): Promise<void> {
     const { control } = this.#p;
+    if (this.#recordLost || this.#damage.invalidControlRecord !== undefined) await this.#rebuildRecord();
     if (!(await control.acquire())) throw new BatchLeaseHeldError((await control.read()).lease?.holder ?? 'another node');
     cycle.term = control.term;
     const record = await control.read();
+    if (record.published === null && this.#version === null && !(await this.#clusterIsNew())) {
+      throw new InvalidClusterRecordError(
+        `KV bucket ${this.#p.cluster.name}_control`, CONTROL_KEY, 'batch control record', 'it names no batch version, while the cluster has published some',
+        'a node that serves a version rebuilds it; until then this node, which serves none, runs no cycle.',
+      );
+    }
     // A cycle extends the chain of the latest published version: adopt it first if another node published it.
     if (record.published !== null && record.published.version > (this.#version?.version ?? 0)) await this.#adopt(record.published);
     if ((record.published?.version ?? 0) > (this.#version?.version ?? 0)) throw new Error(`could not load batch version ${record.published!.version}, which the next one must extend`);
@@ -586,7 +775,11 @@ export class ClusterNode implements ServedEngine {
     }
     const term = cycle.term ?? 0;
     const progress = (update: Partial<BatchProgress>) => (this.#progress = { ...this.#progress!, ...update });
+    const archived = this.#archive.endsOf(this.#chain);
+    await this.#realign(archived);
     const cutoffs = await log.seal();
+    const behind = cutoffs.findIndex((seq, p) => seq < archived[p]!);
+    if (behind !== -1) throw new LogBehindArchiveError(behind, cutoffs[behind]!, archived[behind]!);
     await assertLeaseHeld(cycle, control);
     progress({ phase: 'exporting', cutoff: cutoffs.reduce((a, b) => a + b, 0) });
     const previous = this.#version?.cutoffs;
@@ -603,6 +796,23 @@ export class ClusterNode implements ServedEngine {
       onViewDone: (_view, done) => progress({ viewsDone: done }),
     });
     return { published: { version, cutoffs, term }, previous, chain, store, result, exportMs, events: [...sources.values()].reduce((n, s) => n + s.events, 0) };
+  }
+
+  /**
+   * A stream that ends below where the archive ends lost its tail in NATS
+   * (a crash of every server): the next messages would take sequences the
+   * archive has already passed, and no consumer would count them. Its first
+   * sequence is moved to where the archive ends (a purge past its end); what
+   * was published below since the crash comes back from the nodes' outboxes.
+   */
+  async #realign(archived: readonly number[]): Promise<void> {
+    const { log } = this.#p;
+    for (let p = 0; p < log.partitions; p++) {
+      const { lastSeq } = await log.bounds(p);
+      if (lastSeq >= archived[p]! - 1) continue;
+      const purged = await log.purgeBelow(p, archived[p]!);
+      this.#logger.warn({ partition: p, streamEnd: lastSeq, archiveEnd: archived[p], purged }, 'a partition stream ended below where the archive ends (NATS lost its tail); its next sequence is now the archive\'s end');
+    }
   }
 
   /** Serves the version this node just published, purges what the previous one absorbed, and reports it. */
@@ -670,7 +880,7 @@ export class ClusterNode implements ServedEngine {
     return {
       logEnd: applied.reduce((a, b) => a + b, 0),
       sealedSegments: 0,
-      idempotencyKeys: this.#consumer?.filters.reduce((n, f) => n + f.keys.size, 0) ?? 0,
+      idempotencyKeys: this.#consumer?.filters.reduce((n, f) => n + (f?.keys.size ?? 0), 0) ?? 0,
       batch: manifest === undefined ? null : {
         version: manifest.version, cutoff: manifest.cutoff, createdAt: manifest.createdAt,
         ageMs: Date.now() - Date.parse(manifest.createdAt), durationMs: manifest.durationMs,

@@ -14,7 +14,7 @@ export function controlRecordShape(partitions: number): KvRecordShape<ControlRec
   return {
     check: controlRecordCheck(partitions),
     what: 'batch control record',
-    advice: 'batch cycles pause and every node keeps serving the version it has until the record is rewritten.',
+    advice: 'batch cycles pause and every node keeps serving the version it has, until a node that serves a version rebuilds the record from it (the first to read it does so at once).',
   };
 }
 

@@ -13,7 +13,13 @@ import type { ArchiveDamage, EngineLogger } from '../engine/index.ts';
 import type { InvalidClusterRecordError } from './errors.ts';
 
 /** Who found a problem: each replaces only its own findings. */
-export type DamageSource = 'control' | 'registry' | 'archive';
+export type DamageSource = 'control' | 'registry' | 'archive' | 'log';
+
+/** A partition this node cannot follow from the served cutoff, and why. */
+export interface StalledPartition {
+  readonly partition: number;
+  readonly reason: string;
+}
 
 /** An object of the chain that is not in the object store as the manifest lists it. */
 export interface MissingPiece {
@@ -25,6 +31,7 @@ export interface MissingPiece {
 export class DamageReport {
   readonly #invalid = new Map<DamageSource, readonly InvalidClusterRecordError[]>();
   readonly #missing = new Map<DamageSource, readonly MissingPiece[]>();
+  #stalled: readonly StalledPartition[] = [];
   #since: string | null = null;
   #told = '';
 
@@ -42,6 +49,12 @@ export class DamageReport {
     this.#changed();
   }
 
+  /** Replaces the partitions this node cannot follow. */
+  stalled(partitions: readonly StalledPartition[]): void {
+    this.#stalled = [...partitions].sort((a, b) => a.partition - b.partition);
+    this.#changed();
+  }
+
   get missingPieces(): readonly MissingPiece[] {
     return [...this.#missing.values()].flat();
   }
@@ -55,17 +68,19 @@ export class DamageReport {
   status(): ArchiveDamage | null {
     const invalid = [...this.#invalid.values()].flat();
     const missing = this.missingPieces;
-    if (invalid.length === 0 && missing.length === 0) return null;
+    const stalled = this.#stalled;
+    if (invalid.length === 0 && missing.length === 0 && stalled.length === 0) return null;
     return {
       missing: missing.map((m) => m.blob),
       invalid: invalid.map((e) => `${e.store} ${e.key}`),
-      message: [...invalid.map((e) => e.message), ...(missing.length === 0 ? [] : [missingSentence(missing)])].join(' '),
+      ...(stalled.length === 0 ? {} : { partitions: stalled.map((s) => s.partition) }),
+      message: [...invalid.map((e) => e.message), ...(missing.length === 0 ? [] : [missingSentence(missing)]), ...stalled.map(stalledSentence)].join(' '),
       since: this.#since!,
     };
   }
 
   #changed(): void {
-    const damaged = [...this.#invalid.values(), ...this.#missing.values()].some((found) => found.length > 0);
+    const damaged = this.#stalled.length > 0 || [...this.#invalid.values(), ...this.#missing.values()].some((found) => found.length > 0);
     if (damaged) this.#since ??= new Date().toISOString();
     const now = this.status();
     const told = now === null ? '' : now.message;
@@ -89,4 +104,8 @@ function missingSentence(missing: readonly MissingPiece[]): string {
     return `${first.problem.replace(/^the bucket/, 'The object store bucket')}, so the ${n} object${n === 1 ? '' : 's'} of the served batch version's chain went with it: ${consequence}`;
   }
   return `${n} object${n === 1 ? '' : 's'} of the served batch version ${n === 1 ? 'is' : 'are'} not in the object store as its manifest lists (${first.blob}: ${first.problem}${n > 1 ? '; …' : ''}): ${consequence}`;
+}
+
+function stalledSentence(stalled: StalledPartition): string {
+  return `Partition ${stalled.partition} cannot be followed from the served cutoff (${stalled.reason}): this node's answers lack its events past the cutoff until the batch node publishes a version that records the loss.`;
 }

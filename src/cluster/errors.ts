@@ -379,3 +379,22 @@ export class ClusterBucketMissingError extends TandemError {
     super(`The object store bucket ${bucket} does not exist in NATS: every object of the archive is missing from it, so batch cycles stop until it is restored.`, { cause });
   }
 }
+
+/**
+ * A seal landed below where the archive ends: the partition's stream lost
+ * its tail in NATS while the cycle ran. The cycle stops; the next one moves
+ * the stream past the archive's end first.
+ *
+ * @example
+ * ```ts
+ * await node.runBatch().catch((error) => {
+ *   if (error instanceof LogBehindArchiveError) setTimeout(retry, 5_000);
+ * });
+ * ```
+ */
+export class LogBehindArchiveError extends TandemError {
+  readonly code = 'log_behind_archive';
+  constructor(readonly partition: number, readonly seal: number, readonly archived: number) {
+    super(`Partition ${partition}'s stream took a seal at sequence ${seal}, below where the archive ends (${archived}): NATS lost messages while the cycle ran, so it stops and the next cycle moves the stream past the archive's end.`);
+  }
+}

@@ -24,6 +24,7 @@
  */
 import { selectEvents, type Catalog, type EventColumns } from '../definitions/index.ts';
 import { IdempotencyIndex } from '../log/index.ts';
+import { fnv1a32Of } from './fnv1a.ts';
 import type { LogMessage } from './log-message.ts';
 
 /** Messages whose ids are remembered per partition by default: about 6 MiB, and many minutes of retries at thousands of appends a second. */
@@ -45,7 +46,8 @@ export interface Admitted {
 export type Verdict =
   | { readonly kind: 'admitted'; readonly admitted: Admitted }
   | { readonly kind: 'repeated-message'; readonly seq: number; readonly msgId: string; readonly count: number }
-  | { readonly kind: 'seal'; readonly seq: number }
+  /** `digest`: the rule's digest before this seal, over every message below it (what the archive's range up to here records). */
+  | { readonly kind: 'seal'; readonly seq: number; readonly digest: string }
   | { readonly kind: 'skipped'; readonly seq: number; readonly reason: string };
 
 export interface FirstOccurrenceOptions {
@@ -61,7 +63,12 @@ export interface FirstOccurrenceOptions {
 export interface FilterSnapshot {
   readonly lastSeq: number;
   readonly msgIds: readonly string[];
+  /** The rule's {@link FirstOccurrenceFilter.digest} there; absent in snapshots written before it. */
+  readonly digest?: string;
 }
+
+/** The digest of a rule that has seen nothing. */
+export const EMPTY_DIGEST = '00000000';
 
 /** One partition's duplicate rule: feed it every message in sequence order. */
 export class FirstOccurrenceFilter {
@@ -73,6 +80,7 @@ export class FirstOccurrenceFilter {
   readonly #ring: string[] = [];
   #admittedMessages = 0;
   #lastSeq = 0;
+  #digest = EMPTY_DIGEST;
 
   constructor(catalog: Catalog, options: FirstOccurrenceOptions = {}) {
     this.#catalog = catalog;
@@ -88,6 +96,7 @@ export class FirstOccurrenceFilter {
   static resume(catalog: Catalog, snapshot: FilterSnapshot, options: FirstOccurrenceOptions = {}): FirstOccurrenceFilter {
     const filter = new FirstOccurrenceFilter(catalog, options);
     filter.#lastSeq = snapshot.lastSeq;
+    filter.#digest = snapshot.digest ?? EMPTY_DIGEST;
     for (const id of snapshot.msgIds) filter.#remember(id);
     return filter;
   }
@@ -97,7 +106,22 @@ export class FirstOccurrenceFilter {
     const count = Math.min(this.#admittedMessages, this.#window);
     const oldest = this.#admittedMessages - count;
     const msgIds = Array.from({ length: count }, (_, i) => this.#ring[(oldest + i) % this.#window]!);
-    return { lastSeq: this.#lastSeq, msgIds };
+    return { lastSeq: this.#lastSeq, msgIds, digest: this.#digest };
+  }
+
+  /**
+   * A digest of every decision the rule has made, folded message by message
+   * (its sequence, id, and what was kept): two rules that saw the same
+   * messages in the same order have the same digest. A node compares its own
+   * at a cutoff with the archive's, so that a partition it read differently
+   * (messages NATS lost or replaced after it read them) is found and re-read.
+   */
+  get digest(): string {
+    return this.#digest;
+  }
+
+  #fold(seq: number, msgId: string, decision: string): void {
+    this.#digest = fnv1a32Of(this.#digest, String(seq), msgId, decision).toString(16).padStart(8, '0');
   }
 
   /** The sequence of the last message seen. */
@@ -105,19 +129,42 @@ export class FirstOccurrenceFilter {
     return this.#lastSeq;
   }
 
+  /**
+   * Goes on after `seq` without the messages up to it: a stretch of the
+   * partition that NATS lost (found purged below where the archive ends),
+   * recorded as lost in the archive, so every consumer skips it alike.
+   */
+  skipTo(seq: number): void {
+    if (seq <= this.#lastSeq) return;
+    this.#fold(seq, '', `lost from ${this.#lastSeq + 1}`);
+    this.#lastSeq = seq;
+  }
+
   /** Applies the rule to the next message of the partition; messages must come in increasing sequence order. */
   admit(message: LogMessage): Verdict {
     if (message.seq <= this.#lastSeq) throw new Error(`message ${message.seq} after ${this.#lastSeq}: a partition's messages must be seen once each, in order`);
     this.#lastSeq = message.seq;
-    if (message.kind === 'skipped') return { kind: 'skipped', seq: message.seq, reason: message.reason };
-    if (message.kind === 'seal') return { kind: 'seal', seq: message.seq };
-    if (message.msgId !== '' && this.#ids.has(message.msgId)) return { kind: 'repeated-message', seq: message.seq, msgId: message.msgId, count: message.events.count };
+    if (message.kind === 'skipped') {
+      this.#fold(message.seq, message.msgId, 'skipped');
+      return { kind: 'skipped', seq: message.seq, reason: message.reason };
+    }
+    if (message.kind === 'seal') {
+      const digest = this.#digest;
+      this.#fold(message.seq, message.msgId, 'seal');
+      return { kind: 'seal', seq: message.seq, digest };
+    }
+    if (message.msgId !== '' && this.#ids.has(message.msgId)) {
+      this.#fold(message.seq, message.msgId, 'repeated');
+      return { kind: 'repeated-message', seq: message.seq, msgId: message.msgId, count: message.events.count };
+    }
     this.#remember(message.msgId);
     const schema = this.#catalog.eventTypes.get(message.eventType)!;
     const field = schema.idempotencyKey;
     const { events } = message;
-    const admitted = (kept: EventColumns, lines: readonly number[], duplicates: number): Verdict =>
-      ({ kind: 'admitted', admitted: { partition: message.partition, seq: message.seq, eventType: message.eventType, events: kept, lines, duplicates } });
+    const admitted = (kept: EventColumns, lines: readonly number[], duplicates: number): Verdict => {
+      this.#fold(message.seq, message.msgId, `${message.eventType} ${kept.count} ${duplicates}`);
+      return { kind: 'admitted', admitted: { partition: message.partition, seq: message.seq, eventType: message.eventType, events: kept, lines, duplicates } };
+    };
     if (field === undefined) return admitted(events, Array.from({ length: events.count }, (_, i) => i), 0);
     const keys = events.columns[schema.fields.indexOf(field)] as (string | null)[];
     const lines: number[] = [];

@@ -73,6 +73,11 @@ export class KvRevisionedStore<T> implements RevisionedStore<T> {
     return { value, revision: entry.revision };
   }
 
+  async revision(key: string): Promise<number | undefined> {
+    const entry = await this.kv.get(key);
+    return entry === null || entry.operation !== 'PUT' ? undefined : entry.revision;
+  }
+
   create(key: string, value: T): Promise<number | undefined> {
     return this.kv.create(key, JSON.stringify(value)).catch((error: unknown) => {
       if (isConflict(error)) return undefined;

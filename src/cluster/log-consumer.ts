@@ -13,7 +13,7 @@
  */
 import type { Catalog } from '../definitions/index.ts';
 import type { ClusterLog } from './cluster-log.ts';
-import { PositionWaitTimeoutError } from './errors.ts';
+import { PartitionPurgedError, PositionWaitTimeoutError } from './errors.ts';
 import { FirstOccurrenceFilter, type FirstOccurrenceOptions, type Verdict } from './first-occurrence.ts';
 import { reaches, type IngestPosition } from './ingest-position.ts';
 import type { Following } from './partition-reader.ts';
@@ -27,10 +27,16 @@ export interface LogConsumerOptions extends FirstOccurrenceOptions {
   /**
    * One filter per partition that has already seen a prefix of it (fed from
    * an archive, or a replay): each partition is followed from the message
-   * after the last its filter saw. Default: new filters, from each partition's first message.
+   * after the last its filter saw; null leaves a partition unfollowed until
+   * {@link LogConsumer.refollow}. Default: new filters, from each partition's first message.
    */
-  readonly filters?: readonly FirstOccurrenceFilter[];
-  /** Told if following a partition ends with an error (the consumer then stops advancing there). */
+  readonly filters?: readonly (FirstOccurrenceFilter | null)[];
+  /**
+   * Told if following a partition ends with an error (the consumer then
+   * stops advancing there), and of a partition whose stream no longer holds
+   * where its filter left off when the consumer starts (`PartitionPurgedError`):
+   * that partition is left unfollowed, the others start.
+   */
   readonly onError?: (error: unknown, partition: number) => void;
 }
 
@@ -40,19 +46,19 @@ interface Waiter {
 }
 
 export class LogConsumer {
-  readonly #filters: FirstOccurrenceFilter[];
+  readonly #filters: (FirstOccurrenceFilter | null)[];
   readonly #applied: number[];
   readonly #following: (Following | undefined)[] = [];
   #waiters: Waiter[] = [];
 
   private constructor(
-    filters: FirstOccurrenceFilter[],
+    filters: (FirstOccurrenceFilter | null)[],
     private readonly log: ClusterLog,
     private readonly listener: VerdictListener,
     private readonly options: LogConsumerOptions,
   ) {
     this.#filters = filters;
-    this.#applied = filters.map((f) => f.lastSeq);
+    this.#applied = filters.map((f) => f?.lastSeq ?? 0);
   }
 
   /** Starts following every partition of `log`: from its first message, or after what `options.filters` saw. */
@@ -62,7 +68,14 @@ export class LogConsumer {
     if (filters.length !== log.partitions) throw new Error(`${filters.length} filters for ${log.partitions} partitions`);
     const consumer = new LogConsumer(filters, log, listener, options);
     try {
-      for (let p = 0; p < log.partitions; p++) await consumer.#follow(p);
+      for (let p = 0; p < log.partitions; p++) {
+        if (filters[p] === null) continue;
+        await consumer.#follow(p).catch((error: unknown) => {
+          if (!(error instanceof PartitionPurgedError)) throw error;
+          consumer.#filters[p] = null;
+          options.onError?.(error, p);
+        });
+      }
     } catch (error) {
       await consumer.stop();
       throw error;
@@ -70,9 +83,14 @@ export class LogConsumer {
     return consumer;
   }
 
-  /** Each partition's duplicate rule, as far as it has applied it. */
-  get filters(): readonly FirstOccurrenceFilter[] {
+  /** Each partition's duplicate rule, as far as it has applied it; null for a partition not followed. */
+  get filters(): readonly (FirstOccurrenceFilter | null)[] {
     return this.#filters;
+  }
+
+  /** Whether partition `p` is followed. */
+  follows(p: number): boolean {
+    return this.#filters[p] !== null;
   }
 
   async #follow(p: number): Promise<void> {
@@ -100,7 +118,10 @@ export class LogConsumer {
     whileStopped();
     this.#filters[p] = filter;
     this.#applied[p] = filter.lastSeq;
-    await this.#follow(p);
+    await this.#follow(p).catch((error: unknown) => {
+      this.#filters[p] = null;
+      throw error;
+    });
   }
 
   /** Per partition, the sequence of the last message applied. */
@@ -127,10 +148,10 @@ export class LogConsumer {
     });
   }
 
-  /** Waits until everything in the log when called is applied. */
+  /** Waits until everything in the log when called is applied, in the partitions it follows. */
   async catchUp(log: ClusterLog, timeoutMs: number): Promise<IngestPosition> {
     const ends = await log.ends();
-    await this.waitFor(ends, timeoutMs);
+    await this.waitFor(ends.map((end, p) => (this.follows(p) ? end : 0)), timeoutMs);
     return ends;
   }
 

@@ -49,7 +49,7 @@ export interface NamedBlobStore extends BlobStore {
 }
 
 export class ObjectBlobStore implements NamedBlobStore {
-  private constructor(private readonly store: ObjectStore, readonly bucket: string) {}
+  private constructor(private store: ObjectStore, readonly bucket: string, private readonly reopen: () => Promise<ObjectStore>) {}
 
   get name(): string {
     return `object store bucket ${this.bucket}`;
@@ -58,8 +58,13 @@ export class ObjectBlobStore implements NamedBlobStore {
   /** Opens the bucket, creating it if it is missing. */
   static async open(connection: NatsConnection, options: ObjectBlobStoreOptions): Promise<ObjectBlobStore> {
     const { Objm } = await loadObj();
-    const store = await openBucket(() => new Objm(connection).create(options.bucket, { replicas: options.replicas }));
-    return new ObjectBlobStore(store, options.bucket);
+    const open = () => openBucket(() => new Objm(connection).create(options.bucket, { replicas: options.replicas }));
+    return new ObjectBlobStore(await open(), options.bucket, open);
+  }
+
+  /** Creates the bucket again (empty) if it is gone, as opening does: what restoring the archive into a destroyed bucket starts with. */
+  async recreate(): Promise<void> {
+    this.store = await this.reopen();
   }
 
   async put(name: string, file: string): Promise<BlobInfo> {

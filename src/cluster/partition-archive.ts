@@ -28,12 +28,13 @@
  * @module
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Catalog, EventColumns } from '../definitions/index.ts';
 import { ndjsonBytes, packColumns } from '../log/index.ts';
 import { BlobCorruptError, BlobMissingError, exportSql, loadIdempotencyKeys, type MasterSource } from '../master/index.ts';
 import { fileSha256 } from '../util/checksums.ts';
+import { syncFile } from '../util/sync-file.ts';
 import { ArchiveDamagedError } from './errors.ts';
 import type { BatchSource } from '../batch/index.ts';
 import type { ClusterLog } from './cluster-log.ts';
@@ -54,6 +55,15 @@ export interface ArchivedRange {
   readonly files: Readonly<Record<string, { readonly blob: string; readonly rows: number; readonly sha256: string }>>;
   /** The duplicate rule's state at `to` (its keys aside): what a consumer resumes from once the stream is purged below `to`. */
   readonly filter: { readonly blob: string; readonly sha256: string };
+  /**
+   * Sequences at the range's start that NATS no longer held when it was
+   * archived (purged below the archive's end, as a crash of every server has
+   * done): no consumer reads them, and their events come back from the
+   * outboxes of the nodes that took them, at later sequences.
+   */
+  readonly lost?: { readonly from: number; readonly to: number };
+  /** The duplicate rule's digest at `to` (see `FirstOccurrenceFilter.digest`): what every node's own rule must show there. */
+  readonly digest?: string;
 }
 
 const pad = (n: number) => String(n).padStart(16, '0');
@@ -106,6 +116,7 @@ export class PartitionArchive {
     await rm(scratch, { recursive: true, force: true });
     await mkdir(scratch, { recursive: true });
     try {
+      const lost = await this.#skipLost(partition, cursor, to);
       const counts = await this.#spool(partition, cursor, to, scratch);
       const files: Record<string, ArchivedRange['files'][string]> = {};
       for (const [eventType, rows] of counts) {
@@ -113,14 +124,14 @@ export class PartitionArchive {
         const parquet = join(this.dir, 'cache', blob);
         await mkdir(dirname(parquet), { recursive: true });
         await this.connection.run(exportSql(this.catalog.eventTypes.get(eventType)!, join(scratch, `${eventType}.ndjson`), parquet));
-        const info = await this.blobs.put(blob, parquet);
-        files[eventType] = { blob, rows, sha256: info.sha256 };
+        files[eventType] = { blob, rows, sha256: await this.#store(blob, parquet) };
       }
-      const snapshotFile = join(scratch, 'filter.json');
-      await writeFile(snapshotFile, JSON.stringify(cursor.filter.snapshot()));
       const filterBlob = `${FILTERS}${name}.json`;
-      const filter = { blob: filterBlob, sha256: (await this.blobs.put(filterBlob, snapshotFile)).sha256 };
-      return { partition, from, to, files, filter };
+      const snapshotFile = join(this.dir, 'cache', filterBlob);
+      await mkdir(dirname(snapshotFile), { recursive: true });
+      await writeFile(snapshotFile, JSON.stringify(cursor.filter.snapshot()));
+      const filter = { blob: filterBlob, sha256: await this.#store(filterBlob, snapshotFile) };
+      return { partition, from, to, files, filter, digest: cursor.filter.digest, ...(lost === undefined ? {} : { lost }) };
     } catch (error) {
       // The cursor advanced past messages whose range was not recorded: read them again next time.
       this.#cursors.delete(partition);
@@ -128,6 +139,43 @@ export class PartitionArchive {
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Makes the local copy durable, uploads it, and reads the object back:
+   * resolves with its SHA-256 once the object store has returned exactly
+   * these bytes. The local copy stays, as one of the copies the archive can
+   * be restored from (`archive-restore.ts`).
+   */
+  async #store(blob: string, file: string): Promise<string> {
+    await syncFile(file);
+    const sha256 = await fileSha256(file);
+    await this.blobs.put(blob, file);
+    const back = `${file}.readback`;
+    try {
+      const info = await this.blobs.get(blob, back);
+      if (info.sha256 !== sha256) throw new ArchiveDamagedError(this.blobs.name, [{ blob, problem: 'it read back with other bytes than were put' }], 'the cycle stops and the next one archives the range again.');
+    } finally {
+      await rm(back, { force: true });
+    }
+    this.#checked.add(blob);
+    return sha256;
+  }
+
+  /**
+   * When the stream no longer holds the start of what is due (NATS lost it:
+   * only the archive step purges, and never above the archive's end), goes
+   * on from the stream's first message and resolves with the stretch lost;
+   * every consumer resuming from this range skips it alike.
+   */
+  async #skipLost(partition: number, cursor: Cursor, to: number): Promise<{ from: number; to: number } | undefined> {
+    const { firstSeq, lastSeq } = await this.log.bounds(partition);
+    const first = lastSeq === 0 && firstSeq === 0 ? cursor.next : Math.min(firstSeq, to);
+    if (first <= cursor.next) return undefined;
+    const lost = { from: cursor.next, to: first };
+    cursor.filter.skipTo(first - 1);
+    cursor.next = first;
+    return lost;
   }
 
   /** Reads `[cursor.next, to)` through the duplicate rule into one NDJSON file per event type; resolves with the rows of each. */
@@ -246,7 +294,7 @@ export class PartitionArchive {
    * lacks it or holds other bytes.
    */
   async #fetch(blob: string, file: string, sha256: string): Promise<void> {
-    if (this.#checked.has(blob)) return;
+    if (this.#checked.has(blob) && (await stat(file).then(() => true, () => false))) return;
     if ((await fileSha256(file).catch(() => undefined)) !== sha256) {
       await mkdir(dirname(file), { recursive: true });
       const part = `${file}.part`;

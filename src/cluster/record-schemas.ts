@@ -72,6 +72,11 @@ function nullable<T>(value: unknown, check: () => T): T | null {
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
+function digest(value: unknown, path: string): string {
+  if (typeof value !== 'string' || !/^[0-9a-f]{8}$/.test(value)) throw new RecordShapeError(path, 'a rule digest (8 hex digits)');
+  return value;
+}
+
 function sha256(value: unknown, path: string): string {
   if (typeof value !== 'string' || !SHA256.test(value)) throw new RecordShapeError(path, 'a SHA-256 in hex');
   return value;
@@ -141,24 +146,33 @@ export const filterSnapshotCheck: RecordCheck<FilterSnapshot> = (value) => {
   return {
     lastSeq: integer(field(s, '', 'lastSeq'), 'lastSeq'),
     msgIds: array(field(s, '', 'msgIds'), 'msgIds').map((id, i) => string(id, at('msgIds', i))),
+    ...(s.digest === undefined ? {} : { digest: digest(s.digest, 'digest') }),
   };
 };
 
+/** Checks a range as the manifest holds it and returns it unchanged: the manifest's checksum is over its own key order. */
 function archivedRange(value: unknown, path: string): ArchivedRange {
   const r = object(value, path);
-  const files: Record<string, ArchivedRange['files'][string]> = {};
   for (const [eventType, f] of Object.entries(object(field(r, path, 'files'), at(path, 'files')))) {
     const p = at(at(path, 'files'), eventType);
     const file = object(f, p);
-    files[eventType] = { blob: string(field(file, p, 'blob'), at(p, 'blob'), true), rows: integer(field(file, p, 'rows'), at(p, 'rows')), sha256: sha256(field(file, p, 'sha256'), at(p, 'sha256')) };
+    string(field(file, p, 'blob'), at(p, 'blob'), true);
+    integer(field(file, p, 'rows'), at(p, 'rows'));
+    sha256(field(file, p, 'sha256'), at(p, 'sha256'));
   }
   const filter = object(field(r, path, 'filter'), at(path, 'filter'));
+  string(field(filter, at(path, 'filter'), 'blob'), at(path, 'filter.blob'), true);
+  sha256(field(filter, at(path, 'filter'), 'sha256'), at(path, 'filter.sha256'));
+  integer(field(r, path, 'partition'), at(path, 'partition'));
   const from = integer(field(r, path, 'from'), at(path, 'from'), 1);
-  const to = integer(field(r, path, 'to'), at(path, 'to'), from);
-  return {
-    partition: integer(field(r, path, 'partition'), at(path, 'partition')), from, to, files,
-    filter: { blob: string(field(filter, at(path, 'filter'), 'blob'), at(path, 'filter.blob'), true), sha256: sha256(field(filter, at(path, 'filter'), 'sha256'), at(path, 'filter.sha256')) },
-  };
+  integer(field(r, path, 'to'), at(path, 'to'), from);
+  if (r.lost !== undefined) {
+    const lost = object(r.lost, at(path, 'lost'));
+    integer(field(lost, at(path, 'lost'), 'from'), at(path, 'lost.from'), from);
+    integer(field(lost, at(path, 'lost'), 'to'), at(path, 'lost.to'), from);
+  }
+  if (r.digest !== undefined) digest(r.digest, at(path, 'digest'));
+  return r as unknown as ArchivedRange;
 }
 
 /** A published version's manifest in the object store: the fields a node reads, its views' files and the archive ranges. */
@@ -180,7 +194,7 @@ export function sharedManifestCheck(partitions: number): RecordCheck<SharedManif
     }
     const ranges = array(field(m, '', 'ranges'), 'ranges').map((r, i) => archivedRange(r, at('ranges', i)));
     for (const [i, r] of ranges.entries()) if (r.partition >= partitions) throw new RecordShapeError(at(at('ranges', i), 'partition'), `a partition below ${partitions}`);
-    return { ...(m as unknown as SharedManifest), ranges };
+    return m as unknown as SharedManifest;
   };
 }
 

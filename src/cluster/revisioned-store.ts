@@ -21,6 +21,8 @@ export interface RevisionedStore<T> {
   create(key: string, value: T): Promise<number | undefined>;
   /** Writes `value` only if `key` is still at `revision`; resolves with the new revision, or undefined when it moved on. */
   update(key: string, value: T, revision: number): Promise<number | undefined>;
+  /** The revision of `key` whatever its value holds (undefined when it has none): where a value found not valid is replaced. */
+  revision(key: string): Promise<number | undefined>;
 }
 
 /** A {@link RevisionedStore} in this process's memory: revisions count every write, as a stream's sequence does. */
@@ -40,6 +42,10 @@ export class MemoryRevisionedStore<T> implements RevisionedStore<T> {
   async update(key: string, value: T, revision: number): Promise<number | undefined> {
     if (this.#entries.get(key)?.revision !== revision) return undefined;
     return this.#write(key, value);
+  }
+
+  async revision(key: string): Promise<number | undefined> {
+    return this.#entries.get(key)?.revision;
   }
 
   #write(key: string, value: T): number {

@@ -232,6 +232,8 @@ export interface ArchiveDamage {
   readonly missing: readonly string[];
   /** Records that are not valid, as `<bucket> <key>`. */
   readonly invalid: readonly string[];
+  /** Log partitions this node cannot follow from the served version's cutoff: its answers lack their events past it. */
+  readonly partitions?: readonly number[];
   /** What is wrong, what it means for answers, and what happens next, in one sentence. */
   readonly message: string;
   /** When this node first found it (ISO 8601). */

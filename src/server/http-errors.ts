@@ -59,6 +59,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   cluster_record_invalid: 503,
   archive_damaged: 503,
   cluster_bucket_missing: 503,
+  log_behind_archive: 503,
 };
 
 /** Fastify's own errors (bad JSON, body too large, wrong media type) carry a 4xx status and a safe message. */
@@ -88,7 +89,7 @@ const SAFE_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** Seconds a client should wait before retrying, per temporary failure: an overload clears fast, a failing disk or a restart less so. */
-export const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5, shutting_down: 5, position_wait_timeout: 1, append_unacknowledged: 5, cluster_log_closed: 5, view_not_ready: 5, cluster_record_invalid: 5, archive_damaged: 10, cluster_bucket_missing: 10 };
+export const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5, shutting_down: 5, position_wait_timeout: 1, append_unacknowledged: 5, cluster_log_closed: 5, view_not_ready: 5, cluster_record_invalid: 5, archive_damaged: 10, cluster_bucket_missing: 10, log_behind_archive: 5 };
 
 export interface HttpError {
   readonly status: number;

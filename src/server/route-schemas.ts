@@ -71,10 +71,10 @@ const BATCH: RouteContract = {
   },
   bodyOptional: true,
   answer: jsonAnswer('The published version.', 'BatchSummary'),
-  errors: ['batch_lease_held', 'batch_fenced', 'log_closed', 'log_write_failed', 'disk_full', 'data_missing', 'corrupt_master_file', 'cluster_record_invalid', 'archive_damaged', 'cluster_bucket_missing'],
+  errors: ['batch_lease_held', 'batch_fenced', 'log_closed', 'log_write_failed', 'disk_full', 'data_missing', 'corrupt_master_file', 'cluster_record_invalid', 'archive_damaged', 'cluster_bucket_missing', 'log_behind_archive'],
   notes: {
     409: 'Cluster mode: another node holds the batch lease (the message names it), or this node lost the lease while its cycle ran.',
-    503: 'The log could not be sealed: the engine is closing, or the disk failed; in cluster mode, a record the cycle needs in NATS is not valid (the message names its bucket and key), or the object store lacks part of the archive.',
+    503: 'The log could not be sealed: the engine is closing, or the disk failed; in cluster mode, a record the cycle needs in NATS is not valid (the message names its bucket and key), or the object store lacks part of the archive, or NATS lost messages while the cycle ran.',
   },
 };
 

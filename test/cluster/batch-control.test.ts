@@ -34,6 +34,10 @@ class ScheduledStore implements RevisionedStore<ControlRecord> {
     return this.s.schedule(Promise.resolve(), 'update').then(() => this.#track(this.#inner.update(key, value, revision), value));
   }
 
+  revision(key: string): Promise<number | undefined> {
+    return this.s.schedule(Promise.resolve(), 'revision').then(() => this.#inner.revision(key));
+  }
+
   async #track(written: Promise<number | undefined>, value: ControlRecord): Promise<number | undefined> {
     const revision = await written;
     if (revision !== undefined) this.writes.push({ record: value });

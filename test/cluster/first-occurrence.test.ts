@@ -98,5 +98,40 @@ test('first occurrence - a filter resumed from a snapshot and the keys kept befo
     const all = run(whole, messages);
     assert.deepEqual([...keptBefore, ...run(resumed, messages.slice(split))], all);
     assert.equal(resumed.lastSeq, whole.lastSeq);
+    assert.equal(resumed.digest, whole.digest, 'a resumed rule carries on the digest of one that saw every message');
   }), { seed: 11, numRuns: 500 });
+});
+
+test('first occurrence - the digest tells apart two rules that saw other messages, or the same in another order, and a seal reports the digest before it', () => {
+  fc.assert(fc.property(fc.array(spec, { minLength: 2, maxLength: 30 }), fc.nat(), (specs, at) => {
+    const messages = messagesOf(specs);
+    const a = new FirstOccurrenceFilter(catalog);
+    run(a, messages);
+    // One message replaced by another with a new id, as a stream that lost a message and took another at its sequence.
+    const i = at % messages.length;
+    const replaced = messages.map((m, j) => (j === i ? { ...m, msgId: `${m.msgId}-other` } : m));
+    const b = new FirstOccurrenceFilter(catalog);
+    run(b, replaced);
+    assert.notEqual(a.digest, b.digest);
+    const c = new FirstOccurrenceFilter(catalog);
+    run(c, messages);
+    assert.equal(a.digest, c.digest);
+    const before = a.digest;
+    const seal = a.admit({ kind: 'seal', partition: 0, seq: messages.length + 1, msgId: 's' });
+    assert.deepEqual(seal, { kind: 'seal', seq: messages.length + 1, digest: before });
+    assert.notEqual(a.digest, before);
+  }), { seed: 12, numRuns: 300 });
+});
+
+test('first occurrence - a stretch skipped as lost moves the rule on, and counts in its digest', () => {
+  const filter = new FirstOccurrenceFilter(catalog);
+  const start = filter.digest;
+  filter.skipTo(9);
+  assert.equal(filter.lastSeq, 9);
+  assert.notEqual(filter.digest, start);
+  const after = filter.digest;
+  filter.skipTo(5);
+  assert.equal(filter.lastSeq, 9, 'never backwards');
+  assert.equal(filter.digest, after);
+  assert.throws(() => filter.admit({ kind: 'events', partition: 0, seq: 9, msgId: 'x', eventType: 'hit', events: hits(['/']) }), /in order/);
 });
