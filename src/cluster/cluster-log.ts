@@ -34,10 +34,12 @@ import { redactUrl } from '../util/redact-url.ts';
 import { randomBytes } from 'node:crypto';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { UnknownEventTypeError, type Catalog, type EventColumns, type EventTypeSchema } from '../definitions/index.ts';
+import { selectEvents, UnknownEventTypeError, type Catalog, type EventColumns, type EventTypeSchema } from '../definitions/index.ts';
 import { AppendRejectedError, AppendUnacknowledgedError, ClusterLogClosedError, InvalidClusterOptionError, NatsConnectError } from './errors.ts';
 import { emptyPosition, laterOf, type IngestPosition } from './ingest-position.ts';
-import { DEFAULT_MAX_MESSAGE_BYTES, encodeMessages, HEADERS, MESSAGE_FORMAT, SEAL_FORMAT, type EncodedMessage, type LogMessage } from './log-message.ts';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES, encodeMessages, HEADERS, MESSAGE_FORMAT, originHeader, SEAL_FORMAT, type EncodedMessage, type LogMessage, type MessageOrigin,
+} from './log-message.ts';
 import { loadNats, type NatsModules } from './nats-modules.ts';
 import { checkClusterName, partitionStream, partitionSubject } from './partition-names.ts';
 import { PartitionReader, type Following, type PartitionBounds } from './partition-reader.ts';
@@ -69,6 +71,24 @@ export interface ClusterLogOptions {
   readonly connectionName?: string;
 }
 
+/**
+ * Where an append's events get their origins: a node's outbox, which makes
+ * them durable on its disk before they are published (`node-outbox.ts`).
+ */
+export interface OriginSource {
+  /** The outbox's id: the first part of every origin it gives. */
+  readonly id: string;
+  /** Makes `events` (the append's events for `partition`, in order) durable, and resolves with the origin of the first. */
+  record(partition: number, eventType: string, events: EventColumns): Promise<number>;
+}
+
+/** One partition's share of an append: the events' indexes in it, in order, and their messages. */
+interface PartitionShare {
+  readonly partition: number;
+  readonly indexes: readonly number[];
+  readonly messages: readonly EncodedMessage[];
+}
+
 /** Where each event of an append went: event `i` is line `line[i]` of message `seq[i]` in partition `partition[i]`. */
 export interface AppendPlacement {
   readonly partition: Uint32Array;
@@ -86,6 +106,25 @@ export interface ClusterAppendOutcome {
   readonly duplicateMessages: number;
   /** Publish attempts beyond the first, over all messages. */
   readonly retries: number;
+}
+
+/** A message to publish, and the origin of its first event when it has one. */
+interface OriginMessage {
+  readonly partition: number;
+  readonly message: EncodedMessage;
+  readonly origin?: MessageOrigin;
+}
+
+/** The messages of `shares`, each with the origin of its first event: its share's first origin plus the events before it. */
+function withOrigins(shares: readonly PartitionShare[], id: string, firsts: readonly number[]): OriginMessage[] {
+  return shares.flatMap((share, s) => {
+    let first = firsts[s]!;
+    return share.messages.map((message) => {
+      const origin = { id, first };
+      first += message.indexes.length;
+      return { partition: share.partition, message, origin };
+    });
+  });
 }
 
 /** Bytes left under the server's `max_payload` for headers and protocol. */
@@ -179,23 +218,49 @@ export class ClusterLog {
    * published, and the consumers' rule (`first-occurrence.ts`) decides which
    * counts, the same way on every node.
    */
-  append(eventType: string, events: EventColumns): Promise<ClusterAppendOutcome> {
+  append(eventType: string, events: EventColumns, origins?: OriginSource): Promise<ClusterAppendOutcome> {
     if (this.#closed) return Promise.reject(new ClusterLogClosedError());
     const schema = this.catalog.eventTypes.get(eventType);
     if (schema === undefined) return Promise.reject(new UnknownEventTypeError(eventType));
-    let messages: { partition: number; message: EncodedMessage }[];
+    let shares: PartitionShare[];
     try {
-      messages = this.#encode(schema, events);
+      shares = this.#encode(schema, events);
     } catch (error) {
       return Promise.reject(error);
     }
-    const done = this.#publish(eventType, events.count, messages, this.#appends++);
+    const append = this.#appends++;
+    const done = this.#originsOf(eventType, events, shares, origins).then((messages) => this.#publish(eventType, events.count, messages, `${append}`));
     this.#inFlight.add(done);
     void done.finally(() => this.#inFlight.delete(done)).catch(() => undefined);
     return done;
   }
 
-  #encode(schema: EventTypeSchema, events: EventColumns): { partition: number; message: EncodedMessage }[] {
+  /**
+   * Publishes again, to partition `partition`, events a node's outbox holds
+   * (`events`, whose first has origin `origin`), under new message ids: after
+   * NATS lost them, or a restart left it unknown whether they were stored.
+   * Every consumer drops those it has seen by their origins. Resolves with
+   * the highest sequence they were acknowledged at.
+   */
+  async republish(partition: number, eventType: string, events: EventColumns, origin: MessageOrigin): Promise<number> {
+    if (this.#closed) throw new ClusterLogClosedError();
+    const schema = this.catalog.eventTypes.get(eventType);
+    if (schema === undefined) throw new UnknownEventTypeError(eventType);
+    const indexes = Array.from({ length: events.count }, (_, i) => i);
+    const share: PartitionShare = { partition, indexes, messages: encodeMessages(eventType, schema.fields, events, indexes, this.#maxMessageBytes) };
+    const messages = withOrigins([share], origin.id, [origin.first]);
+    const outcome = await this.#publish(eventType, events.count, messages, `r${this.#appends++}`);
+    return outcome.position[partition]!;
+  }
+
+  /** Each partition's events made durable by `origins` (in parallel), then the messages with the origins they got. */
+  async #originsOf(eventType: string, events: EventColumns, shares: readonly PartitionShare[], origins: OriginSource | undefined): Promise<OriginMessage[]> {
+    if (origins === undefined) return shares.flatMap((share) => share.messages.map((message) => ({ partition: share.partition, message })));
+    const firsts = await Promise.all(shares.map((share) => origins.record(share.partition, eventType, selectEvents(events, share.indexes))));
+    return withOrigins(shares, origins.id, firsts);
+  }
+
+  #encode(schema: EventTypeSchema, events: EventColumns): PartitionShare[] {
     const field = schema.idempotencyKey;
     const keys = field === undefined ? undefined : events.columns[schema.fields.indexOf(field)] as (string | null)[];
     const partitionOf = this.#router.route(schema.name, events.count, keys);
@@ -203,18 +268,19 @@ export class ClusterLog {
     for (let i = 0; i < events.count; i++) byPartition[partitionOf[i]!]!.push(i);
     // Everything is encoded before anything is published: an event too large refuses the append whole.
     return byPartition.flatMap((indexes, partition) =>
-      indexes.length === 0 ? [] : encodeMessages(schema.name, schema.fields, events, indexes, this.#maxMessageBytes).map((message) => ({ partition, message })));
+      indexes.length === 0 ? [] : [{ partition, indexes, messages: encodeMessages(schema.name, schema.fields, events, indexes, this.#maxMessageBytes) }]);
   }
 
-  async #publish(eventType: string, count: number, messages: readonly { partition: number; message: EncodedMessage }[], append: number): Promise<ClusterAppendOutcome> {
+  async #publish(eventType: string, count: number, messages: readonly OriginMessage[], append: string): Promise<ClusterAppendOutcome> {
     const chunks = new Map<number, number>();
-    const results = await Promise.all(messages.map(({ partition, message }) => {
+    const results = await Promise.all(messages.map(({ partition, message, origin }) => {
       const chunk = chunks.get(partition) ?? 0;
       chunks.set(partition, chunk + 1);
       const h = this.#nats.transport.headers();
       h.set(HEADERS.format, MESSAGE_FORMAT);
       h.set(HEADERS.eventType, eventType);
       h.set(HEADERS.count, String(message.indexes.length));
+      if (origin !== undefined) h.set(HEADERS.origin, originHeader(origin));
       const msgId = `${this.writerId}:${append}:${partition}:${chunk}`;
       return publishWithRetry(this.#nats, this.#js, partitionSubject(this.clusterName, partition), message.payload, h, msgId, this.#retry);
     }));

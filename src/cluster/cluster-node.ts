@@ -58,6 +58,8 @@ import { foldersBelow, SharedVersionStore, versionFolder } from './shared-versio
 import { SharedSchema } from './shared-schema.ts';
 import { highestTerm, localVersionFolders, newestLocalVersion } from './local-versions.ts';
 import { restoreMissing } from './archive-restore.ts';
+import { NodeOutbox } from './node-outbox.ts';
+import { OutboxPublisher, type ConsumerView } from './outbox-publisher.ts';
 import { fileSha256 } from '../util/checksums.ts';
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
@@ -70,6 +72,8 @@ const ARCHIVE_CHECK_MS = 5_000;
 const RETRY_STALLED_MS = 2_000;
 /** Seals whose rule digest a node remembers per partition: far more than the versions it may be behind. */
 const SEAL_DIGESTS = 64;
+/** How often a node compares its outbox with what its consumer has seen, and publishes again what NATS lost. */
+const RECONCILE_MS = 1_000;
 /** After a version fails to load, how long before the poll tries it again. */
 const ADOPT_RETRY_MS = 2_000;
 /** How long the batch node waits between cycles it starts itself to record what the log lost. */
@@ -146,6 +150,7 @@ interface Parts {
   readonly blobs: ObjectBlobStore;
   readonly registry: NodeRegistry;
   readonly schema: SharedSchema;
+  readonly outbox: NodeOutbox;
   readonly duck: { readonly instance: DuckDBInstance; readonly serving: DuckDBConnection; readonly batch: DuckDBConnection };
 }
 
@@ -177,6 +182,11 @@ export class ClusterNode implements ServedEngine {
   readonly #memory: SpeedMemoryGuard;
   readonly #history: BatchHistory;
   readonly #damage: DamageReport;
+  readonly #publisher: OutboxPublisher;
+  /** Whether the consumer has read everything the streams held when this node started: outbox entries unseen by then were lost. */
+  #caughtUp = false;
+  /** Per partition, the outbox's watermark at each seal applied: released once a version with that cutoff is verified. */
+  readonly #sealWatermarks: Map<number, number>[];
   #speed: PartitionSpeed[] = [];
   #consumer: LogConsumer | undefined;
   #batch: InMemoryBatchViews | undefined;
@@ -201,6 +211,8 @@ export class ClusterNode implements ServedEngine {
   #divergences = 0;
   /** Per partition, the rebuild running (one at a time). */
   readonly #rebuilding: (Promise<void> | undefined)[] = [];
+  /** Partitions being read again now: what their rule has seen is not yet what the stream holds. */
+  readonly #rebuildingNow = new Set<number>();
   /** Partitions this node cannot follow from the served cutoff, and why. */
   readonly #stalled = new Map<number, string>();
   /** Per partition, the rule's digest at each seal applied: checked against the archive's at each version adopted. */
@@ -217,6 +229,8 @@ export class ClusterNode implements ServedEngine {
     this.#ledger = new DuplicateLedger(parts.cluster.partitions);
     this.#ends = new Array<number>(parts.cluster.partitions).fill(0);
     this.#sealDigests = Array.from({ length: parts.cluster.partitions }, () => new Map<number, string>());
+    this.#sealWatermarks = Array.from({ length: parts.cluster.partitions }, () => new Map<number, number>());
+    this.#publisher = new OutboxPublisher(parts.outbox, parts.log, this.#logger);
     this.#history = new BatchHistory(this.#logger);
     this.#damage = new DamageReport(this.#logger);
     // Every node holds the whole speed layer, so every node refuses at the limit; only the batch node runs early.
@@ -254,13 +268,15 @@ export class ClusterNode implements ServedEngine {
       );
       const blobs = await ObjectBlobStore.open(nc, { bucket: `${cluster.name}_master`, replicas: cluster.replicas });
       const registry = await NodeRegistry.open(nc, `${cluster.name}_nodes`, cluster.replicas);
+      const outbox = await NodeOutbox.open(join(options.dataDir, 'cluster', 'outbox'), catalog, cluster.partitions);
+      opened.push(outbox);
       const instanceId = randomBytes(8).toString('hex');
       await registry.claim(heartbeat({ node, instanceId, options }, new Array<number>(cluster.partitions).fill(0), null));
       opened.push({ close: () => registry.leave(node, instanceId) });
       const instance = await DuckDBInstance.create(':memory:');
       const duck = { instance, serving: await instance.connect(), batch: await instance.connect() };
       opened.push({ close: () => instance.closeSync() });
-      const engine = new ClusterNode({ catalog, cluster, node, instanceId, options, lock, nc, log, control, blobs, registry, schema, duck });
+      const engine = new ClusterNode({ catalog, cluster, node, instanceId, options, lock, nc, log, control, blobs, registry, schema, outbox, duck });
       opened.push({ close: () => engine.#halt() });
       await engine.#start();
       return engine;
@@ -287,6 +303,7 @@ export class ClusterNode implements ServedEngine {
     });
     const ends = await this.#consumer.catchUp(log, options.catchUpMs ?? 600_000);
     this.#ends = [...ends];
+    this.#caughtUp = true;
     this.#logger.info({ node: this.name, applied: ends, batchVersion: published?.version ?? null }, 'joined the cluster');
     if (this.#stale.size > 0) {
       this.#logger.info({ views: [...this.#stale] }, 'views are new or changed; the batch layer computes them in its next cycle, and they answer from then on');
@@ -294,6 +311,7 @@ export class ClusterNode implements ServedEngine {
     }
     this.#every(POLL_MS, () => this.#poll());
     this.#every(RETRY_STALLED_MS, async () => this.#retryStalled());
+    this.#every(RECONCILE_MS, async () => void await this.#publisher.reconcile(this.#consumerView));
     this.#every(options.archiveCheckMs ?? ARCHIVE_CHECK_MS, async () => void await this.#checkArchive());
     this.#every(HEARTBEAT_MS, () => this.#look());
     this.#every(Math.max(250, Math.floor((options.leaseMs ?? 15_000) / 3)), () => this.#holdLease());
@@ -373,6 +391,7 @@ export class ClusterNode implements ServedEngine {
     const run = (this.#rebuilding[p] ?? Promise.resolve()).then(async () => {
       if (this.#closed || this.#consumer === undefined) return;
       this.#logger.warn({ partition: p, why }, 'rebuilding a partition\'s speed layer from the served cutoff');
+      this.#rebuildingNow.add(p);
       try {
         const filter = await this.#filterAtCutoff(p, this.#version?.cutoffs[p] ?? 0);
         // The speed layer starts at the cutoff served when the old reading stopped: a version adopted meanwhile has a
@@ -383,6 +402,8 @@ export class ClusterNode implements ServedEngine {
       } catch (error) {
         if (error instanceof PartitionPurgedError || error instanceof ArchiveDamagedError) return this.#stall(p, error.message);
         this.#logger.error({ err: error, partition: p }, 'could not rebuild a partition; this node stops applying it');
+      } finally {
+        this.#rebuildingNow.delete(p);
       }
     });
     this.#rebuilding[p] = run;
@@ -434,8 +455,38 @@ export class ClusterNode implements ServedEngine {
       }
     }
     // A version adopted meanwhile has its own chain: this finding was about the one before.
-    if (pieces === this.#pieces) this.#damage.missing('archive', missing);
+    if (pieces === this.#pieces) {
+      this.#damage.missing('archive', missing);
+      if (missing.length === 0 && this.#version !== null) await this.#releaseOutbox(this.#version);
+    }
     return missing;
+  }
+
+  /**
+   * Lets the outbox go below what the served version archived, in every
+   * partition this node read as the archive did (its rule's digest at the
+   * cutoff is the archive's): the object store was just found to hold the
+   * whole chain, and the batch node read each range back as it stored it.
+   */
+  async #releaseOutbox(published: PublishedBatch): Promise<void> {
+    for (const range of this.#chain) {
+      const p = range.partition;
+      const cutoff = published.cutoffs[p]!;
+      if (range.to !== cutoff || this.#stalled.has(p) || (range.digest !== undefined && this.#sealDigests[p]!.get(cutoff) !== range.digest)) continue;
+      const below = this.#sealWatermarks[p]!.get(cutoff);
+      if (below !== undefined) await this.#publisher.release(p, below);
+    }
+  }
+
+  /** The node's consumer, as the outbox's reconciler reads it. */
+  get #consumerView(): ConsumerView {
+    const consumer = this.#consumer;
+    return {
+      filter: (p) => (consumer === undefined || this.#rebuildingNow.has(p) ? null : consumer.filters[p] ?? null),
+      applied: (p) => consumer?.applied[p] ?? 0,
+      end: (p) => this.#ends[p] ?? 0,
+      caughtUp: this.#caughtUp,
+    };
   }
 
   async #missingOf(pieces: readonly ChainPiece[]): Promise<MissingPiece[]> {
@@ -461,6 +512,8 @@ export class ClusterNode implements ServedEngine {
         this.#speed[p]!.seal(verdict.seq);
         this.#sealDigests[p]!.set(verdict.seq, verdict.digest);
         if (this.#sealDigests[p]!.size > SEAL_DIGESTS) this.#sealDigests[p]!.delete(this.#sealDigests[p]!.keys().next().value!);
+        this.#sealWatermarks[p]!.set(verdict.seq, this.#publisher.watermark(p, this.#consumer!.filters[p]!));
+        if (this.#sealWatermarks[p]!.size > SEAL_DIGESTS) this.#sealWatermarks[p]!.delete(this.#sealWatermarks[p]!.keys().next().value!);
         break;
       case 'skipped':
         this.#ledger.record(p, verdict.seq, 0);
@@ -648,7 +701,7 @@ export class ClusterNode implements ServedEngine {
     const none = { accepted: 0, duplicates: 0, rejected, ...ignored, firstOffset: null, lastOffset: null };
     if (accepted === 0) return none;
     if (this.#p.schema.needsRecord(eventType)) await this.#p.schema.record(eventType);
-    const { position, placement } = await this.#p.log.append(eventType, columns);
+    const { position, placement } = await this.#publisher.append(eventType, columns);
     const messages = new Map<string, readonly [number, number]>();
     for (let i = 0; i < accepted; i++) messages.set(`${placement.partition[i]}:${placement.seq[i]}`, [placement.partition[i]!, placement.seq[i]!]);
     await this.#consumer!.waitFor(position, this.#readWaitMs).catch((error: unknown) => {
@@ -925,6 +978,7 @@ export class ClusterNode implements ServedEngine {
         lagMessages: ends.reduce((lag, end, p) => lag + Math.max(0, end - (n.applied[p] ?? 0)), 0),
       })),
       archiveDamaged: this.#damage.status(),
+      outboxEvents: this.#publisher.held(),
     };
   }
 
@@ -944,6 +998,7 @@ export class ClusterNode implements ServedEngine {
     await this.#p.control.release().catch(() => undefined);
     await this.#p.registry.leave(this.name, this.#p.instanceId).catch(() => undefined);
     await this.#p.log.close();
+    await this.#p.outbox.close();
     await this.#p.nc.close();
     this.#p.duck.serving.closeSync();
     this.#p.duck.batch.closeSync();

@@ -107,5 +107,5 @@ function missingSentence(missing: readonly MissingPiece[]): string {
 }
 
 function stalledSentence(stalled: StalledPartition): string {
-  return `Partition ${stalled.partition} cannot be followed from the served cutoff (${stalled.reason}): this node's answers lack its events past the cutoff until the batch node publishes a version that records the loss.`;
+  return `Partition ${stalled.partition} cannot be followed from the served cutoff (${stalled.reason}): this node's answers lack its events past the cutoff until the batch node publishes a version that records the loss; what NATS lost comes back from the outboxes of the nodes that took it.`;
 }

@@ -9,7 +9,12 @@
  *    window is time-bound and in memory; this one counts messages, so every
  *    consumer draws it at the same place). This is what keeps a retried
  *    append of events without keys from counting twice.
- * 2. Within the partition, the first occurrence (lowest sequence, then lowest
+ * 2. An event whose origin (the outbox of the node that took it, and its
+ *    number there) the partition has already seen is dropped: an event a
+ *    node published again from its outbox after NATS lost it, or after a
+ *    restart, counts once, with or without an idempotency key. Origins are
+ *    remembered for good (as runs, a few numbers per node).
+ * 3. Within the partition, the first occurrence (lowest sequence, then lowest
  *    line) of an (event type, idempotency key) wins, and every later one is
  *    dropped, however long after it comes (or, for a type with an
  *    `idempotencyWindow` of N, while the first is among the partition's
@@ -25,6 +30,7 @@
 import { selectEvents, type Catalog, type EventColumns } from '../definitions/index.ts';
 import { IdempotencyIndex } from '../log/index.ts';
 import { fnv1a32Of } from './fnv1a.ts';
+import { OriginSet, type OriginRun } from './origin-set.ts';
 import type { LogMessage } from './log-message.ts';
 
 /** Messages whose ids are remembered per partition by default: about 6 MiB, and many minutes of retries at thousands of appends a second. */
@@ -63,6 +69,8 @@ export interface FirstOccurrenceOptions {
 export interface FilterSnapshot {
   readonly lastSeq: number;
   readonly msgIds: readonly string[];
+  /** Per outbox id, the origins seen, as runs; absent in snapshots written before outboxes. */
+  readonly origins?: Readonly<Record<string, readonly OriginRun[]>>;
   /** The rule's {@link FirstOccurrenceFilter.digest} there; absent in snapshots written before it. */
   readonly digest?: string;
 }
@@ -77,6 +85,7 @@ export class FirstOccurrenceFilter {
   readonly #catalog: Catalog;
   readonly #window: number;
   readonly #ids = new Set<string>();
+  readonly #origins = new Map<string, OriginSet>();
   readonly #ring: string[] = [];
   #admittedMessages = 0;
   #lastSeq = 0;
@@ -98,6 +107,7 @@ export class FirstOccurrenceFilter {
     filter.#lastSeq = snapshot.lastSeq;
     filter.#digest = snapshot.digest ?? EMPTY_DIGEST;
     for (const id of snapshot.msgIds) filter.#remember(id);
+    for (const [outbox, runs] of Object.entries(snapshot.origins ?? {})) filter.#origins.set(outbox, OriginSet.of(runs));
     return filter;
   }
 
@@ -106,7 +116,13 @@ export class FirstOccurrenceFilter {
     const count = Math.min(this.#admittedMessages, this.#window);
     const oldest = this.#admittedMessages - count;
     const msgIds = Array.from({ length: count }, (_, i) => this.#ring[(oldest + i) % this.#window]!);
-    return { lastSeq: this.#lastSeq, msgIds, digest: this.#digest };
+    const origins = Object.fromEntries([...this.#origins].map(([outbox, set]) => [outbox, set.runs]));
+    return { lastSeq: this.#lastSeq, msgIds, digest: this.#digest, origins };
+  }
+
+  /** The origins of outbox `id` this partition has seen (an empty set when none). */
+  originsOf(id: string): OriginSet {
+    return this.#origins.get(id) ?? new OriginSet();
   }
 
   /**
@@ -161,20 +177,42 @@ export class FirstOccurrenceFilter {
     const schema = this.#catalog.eventTypes.get(message.eventType)!;
     const field = schema.idempotencyKey;
     const { events } = message;
+    const fresh = this.#unseenOrigins(message);
     const admitted = (kept: EventColumns, lines: readonly number[], duplicates: number): Verdict => {
       this.#fold(message.seq, message.msgId, `${message.eventType} ${kept.count} ${duplicates}`);
       return { kind: 'admitted', admitted: { partition: message.partition, seq: message.seq, eventType: message.eventType, events: kept, lines, duplicates } };
     };
-    if (field === undefined) return admitted(events, Array.from({ length: events.count }, (_, i) => i), 0);
+    if (field === undefined) {
+      const lines = fresh ?? Array.from({ length: events.count }, (_, i) => i);
+      return admitted(lines.length === events.count ? events : selectEvents(events, lines), lines, 0);
+    }
     const keys = events.columns[schema.fields.indexOf(field)] as (string | null)[];
+    const candidates = fresh ?? Array.from({ length: events.count }, (_, j) => j);
     const lines: number[] = [];
-    for (let i = 0; i < events.count; i++) {
+    for (const i of candidates) {
       const key = keys[i] ?? '';
       if (this.keys.has(message.eventType, key)) continue;
       this.keys.add(message.eventType, key);
       lines.push(i);
     }
-    return admitted(lines.length === events.count ? events : selectEvents(events, lines), lines, events.count - lines.length);
+    return admitted(lines.length === events.count ? events : selectEvents(events, lines), lines, candidates.length - lines.length);
+  }
+
+  /**
+   * The lines of `message` whose origins this partition has not seen, which
+   * it now has (undefined: every line, for a message without an origin).
+   * Events dropped here are copies of ones already counted, never duplicates
+   * a client sent, so they are not reported as duplicates.
+   */
+  #unseenOrigins(message: Extract<LogMessage, { kind: 'events' }>): number[] | undefined {
+    const origin = message.origin;
+    if (origin === undefined) return undefined;
+    let seen = this.#origins.get(origin.id);
+    if (seen === undefined) this.#origins.set(origin.id, (seen = new OriginSet()));
+    const end = origin.first + message.events.count;
+    const lines = seen.missingFrom(origin.first, end).flatMap(([from, to]) => Array.from({ length: to - from }, (_, i) => from - origin.first + i));
+    seen.add(origin.first, end);
+    return lines;
   }
 
   #remember(msgId: string): void {

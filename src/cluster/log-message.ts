@@ -31,6 +31,12 @@ export const HEADERS = {
   format: 'Tandem-Format',
   eventType: 'Tandem-Event-Type',
   count: 'Tandem-Event-Count',
+  /**
+   * `<outbox id>:<origin>`: the origin of the message's first event in the
+   * outbox of the node that took it, the others following on. Absent in
+   * messages written before outboxes.
+   */
+  origin: 'Tandem-Origin',
   /** JetStream's own: duplicates of it within the stream's window are not stored again. */
   msgId: 'Nats-Msg-Id',
 } as const;
@@ -83,9 +89,32 @@ export interface HeaderReader {
   get(name: string): string;
 }
 
+/** The outbox and origin of a message's first event. */
+export interface MessageOrigin {
+  readonly id: string;
+  readonly first: number;
+}
+
+const ORIGIN = /^([0-9a-f]{16}):(\d{1,15})$/;
+
+/** The header value of an origin. */
+export function originHeader(origin: MessageOrigin): string {
+  return `${origin.id}:${origin.first}`;
+}
+
+/** An origin header read back; undefined when absent or not one (every node reads the same bytes alike). */
+export function parseOrigin(value: string): MessageOrigin | undefined {
+  const match = ORIGIN.exec(value);
+  return match === null ? undefined : { id: match[1]!, first: Number(match[2]) };
+}
+
 /** A message read back: its events, or why every consumer passes over it. */
 export type LogMessage =
-  | { readonly kind: 'events'; readonly partition: number; readonly seq: number; readonly msgId: string; readonly eventType: string; readonly events: EventColumns }
+  | {
+    readonly kind: 'events'; readonly partition: number; readonly seq: number; readonly msgId: string; readonly eventType: string; readonly events: EventColumns;
+    /** Where its events come from: event `i` is origin `first + i` of outbox `id`. */
+    readonly origin?: MessageOrigin;
+  }
   | { readonly kind: 'seal'; readonly partition: number; readonly seq: number; readonly msgId: string }
   | { readonly kind: 'skipped'; readonly partition: number; readonly seq: number; readonly msgId: string; readonly reason: string };
 
@@ -108,7 +137,8 @@ export function decodeMessage(catalog: Catalog, partition: number, seq: number, 
   const rows = parseLines(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
   if (typeof rows === 'string') return skipped(rows);
   if (rows.length !== count) return skipped(`${rows.length} events where the header says ${headers!.get(HEADERS.count)}`);
-  return { kind: 'events', partition, seq, msgId, eventType, events: toColumns(schema.fields, rows) };
+  const origin = parseOrigin(headers!.get(HEADERS.origin));
+  return { kind: 'events', partition, seq, msgId, eventType, events: toColumns(schema.fields, rows), ...(origin === undefined ? {} : { origin }) };
 }
 
 /** The rows of an NDJSON payload, or why it is not one. */

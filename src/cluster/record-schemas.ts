@@ -140,6 +140,21 @@ export const heartbeatCheck: RecordCheck<Heartbeat> = (value) => {
   };
 };
 
+/** Per outbox id, sorted runs of origins `[from, to)`. */
+function originRuns(value: unknown, path: string): Record<string, [number, number][]> {
+  const out: Record<string, [number, number][]> = {};
+  for (const [id, runs] of Object.entries(object(value, path))) {
+    out[id] = array(runs, at(path, id)).map((run, i) => {
+      const p = at(at(path, id), i);
+      const pair = array(run, p);
+      if (pair.length !== 2) throw new RecordShapeError(p, 'a run [from, to]');
+      const from = integer(pair[0], at(p, 0));
+      return [from, integer(pair[1], at(p, 1), from + 1)];
+    });
+  }
+  return out;
+}
+
 /** The duplicate rule's state at the end of an archived range. */
 export const filterSnapshotCheck: RecordCheck<FilterSnapshot> = (value) => {
   const s = object(value, '');
@@ -147,6 +162,7 @@ export const filterSnapshotCheck: RecordCheck<FilterSnapshot> = (value) => {
     lastSeq: integer(field(s, '', 'lastSeq'), 'lastSeq'),
     msgIds: array(field(s, '', 'msgIds'), 'msgIds').map((id, i) => string(id, at('msgIds', i))),
     ...(s.digest === undefined ? {} : { digest: digest(s.digest, 'digest') }),
+    ...(s.origins === undefined ? {} : { origins: originRuns(s.origins, 'origins') }),
   };
 };
 

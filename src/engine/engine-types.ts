@@ -215,6 +215,8 @@ export interface ClusterStatus {
   readonly nodes: readonly NodeStatus[];
   /** What of the cluster's shared state this node found missing or invalid; null while all is whole. */
   readonly archiveDamaged?: ArchiveDamage | null;
+  /** Events this node took that its outbox still holds on its disk: not yet in an archived range verified in the object store. */
+  readonly outboxEvents?: number;
 }
 
 /**
