@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Tandem, type Layer } from '../src/index.ts';
-import { ClusterNode } from '../src/cluster/index.ts';
+import { ClusterNode } from '../src/backends/nats/index.ts';
 import type { ServedEngine } from '../src/engine/index.ts';
 import { NatsCluster, natsSkipReason } from './support/nats-cluster.ts';
 import { canonicalRows, referenceQuery } from './support/reference.ts';

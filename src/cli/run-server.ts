@@ -93,7 +93,7 @@ async function openEngine(options: RunServerOptions, logger: Logger): Promise<Se
   if (options.nats === undefined || options.nats.length === 0) {
     return Tandem.open({ dataDir: options.dataDir, config: options.config, logger, maxPendingEvents: options.maxPendingEvents, maxSpeedKeys: options.maxSpeedKeys, maxSpeedBytes: options.maxSpeedBytes });
   }
-  const { ClusterNode } = await import('../cluster/index.ts');
+  const { ClusterNode } = await import('../backends/nats/index.ts');
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
   return ClusterNode.open({
     dataDir: options.dataDir, config: options.config, servers: options.nats, node: options.node, url, logger, leaseMs: options.batchLeaseMs, readWaitMs: options.readWaitMs,

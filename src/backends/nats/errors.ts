@@ -1,0 +1,400 @@
+/**
+ * Typed errors of cluster mode's log, one class per failure mode, each with a
+ * stable `code` and a one-sentence message that says what to do.
+ *
+ * @module
+ */
+import { redactUrlsInText } from '../../util/redact-url.ts';
+import { TandemError } from '../../definitions/errors.ts';
+
+/**
+ * The optional NATS client packages are not installed: cluster mode loads
+ * them only when it starts, so `import 'tandem'` never needs them.
+ *
+ * @example
+ * ```ts
+ * await ClusterLog.open(options).catch((error) => {
+ *   if (error instanceof NatsClientMissingError) console.error(error.message); // npm install the packages it names
+ * });
+ * ```
+ */
+export class NatsClientMissingError extends TandemError {
+  readonly code = 'nats_client_missing';
+  constructor(readonly packages: readonly string[], cause: unknown) {
+    super(`Cluster mode needs the NATS client packages, which are not installed: run 'npm install ${packages.join(' ')}'.`, { cause });
+  }
+}
+
+/**
+ * No NATS server of the list could be reached when the log opened.
+ *
+ * @example
+ * ```ts
+ * await ClusterLog.open(options).catch((error) => {
+ *   if (error instanceof NatsConnectError) console.error(error.servers, error.cause);
+ * });
+ * ```
+ */
+export class NatsConnectError extends TandemError {
+  readonly code = 'nats_connect_failed';
+  constructor(readonly servers: readonly string[], cause: unknown) {
+    // The client's own message may quote an address as given; no secret may reach a log through it.
+    super(`Could not connect to any NATS server of ${servers.join(', ')}: ${redactUrlsInText((cause as Error).message ?? String(cause))}.`, { cause });
+  }
+}
+
+/**
+ * A cluster option is out of range (a cluster name with characters a stream name cannot hold, no partitions, …).
+ *
+ * @example
+ * ```ts
+ * await ClusterLog.open({ ...options, clusterName: 'a.b' }).catch((error) => {
+ *   if (error instanceof InvalidClusterOptionError) console.error(error.option, error.message);
+ * });
+ * ```
+ */
+export class InvalidClusterOptionError extends TandemError {
+  readonly code = 'invalid_cluster_option';
+  constructor(readonly option: string, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * A partition's stream exists with settings this log cannot use as they are
+ * (another partition count, replica count or subject, a size or age limit
+ * that would discard events): it is never changed behind an operator's back.
+ *
+ * @example
+ * ```ts
+ * await ClusterLog.open(options).catch((error) => {
+ *   if (error instanceof PartitionStreamMismatchError) console.error(`${error.stream}: ${error.setting}`);
+ * });
+ * ```
+ */
+export class PartitionStreamMismatchError extends TandemError {
+  readonly code = 'partition_stream_mismatch';
+  constructor(readonly stream: string, readonly setting: string, readonly expected: unknown, readonly actual: unknown) {
+    super(`Stream ${stream} has ${setting} ${JSON.stringify(actual)} where this cluster needs ${JSON.stringify(expected)}: fix the stream or the cluster settings, since changing either would misplace or lose events.`);
+  }
+}
+
+/**
+ * The cluster's log has another partition count than the config (streams
+ * left by a config with more or fewer partitions): events are routed by a
+ * hash modulo the count, so a log opened with another one would look for keys
+ * in the wrong partitions. Refused before any stream is created.
+ *
+ * @example
+ * ```ts
+ * await ClusterLog.open(options).catch((error) => {
+ *   if (error instanceof PartitionCountMismatchError) console.error(`${error.found} partitions, config says ${error.configured}`);
+ * });
+ * ```
+ */
+export class PartitionCountMismatchError extends TandemError {
+  readonly code = 'partition_count_mismatch';
+  constructor(readonly clusterName: string, readonly found: number, readonly configured: number, readonly streams: readonly string[]) {
+    super(`Cluster ${clusterName}'s log has ${found} partitions (streams ${streams.join(', ')}) where the config says ${configured}: a cluster keeps its partition count for life, since events are placed by a hash modulo it, so set partitions back to ${found} or give the cluster another name.`);
+  }
+}
+
+/**
+ * One event encodes to more bytes than one message may carry, so the append was refused whole and nothing was published.
+ *
+ * @example
+ * ```ts
+ * await log.append('order', events).catch((error) => {
+ *   if (error instanceof EventTooLargeError) console.error(`event ${error.index} takes ${error.bytes} bytes`);
+ * });
+ * ```
+ */
+export class EventTooLargeError extends TandemError {
+  readonly code = 'event_too_large';
+  constructor(readonly eventType: string, readonly index: number, readonly bytes: number, readonly limit: number) {
+    super(`Event ${index} of type '${eventType}' takes ${bytes} bytes encoded, more than the ${limit} a log message may carry, so nothing of this append was stored.`);
+  }
+}
+
+/**
+ * A partition's stream did not acknowledge a message within the retry budget
+ * (no quorum, no leader, no connection): the events may or may not be stored,
+ * so the append can be retried, and its idempotency keys make that safe.
+ *
+ * @example
+ * ```ts
+ * await log.append('order', events).catch((error) => {
+ *   if (error instanceof AppendUnacknowledgedError) console.error(error.partition, error.acknowledged); // retry later
+ * });
+ * ```
+ */
+export class AppendUnacknowledgedError extends TandemError {
+  readonly code = 'append_unacknowledged';
+  constructor(readonly partition: number, readonly waitedMs: number, readonly acknowledged: readonly number[], cause: unknown) {
+    super(`Partition ${partition} did not acknowledge the append within ${Math.round(waitedMs / 1000)} s, so its events may or may not be stored: retry it, and its idempotency keys keep it from counting twice.`, { cause });
+  }
+}
+
+/**
+ * A partition's stream answered a publish with an error that retrying cannot
+ * clear (the stream is gone, full, or refuses the message): nothing of that
+ * message was stored.
+ *
+ * @example
+ * ```ts
+ * await log.append('order', events).catch((error) => {
+ *   if (error instanceof AppendRejectedError) console.error(error.partition, error.reason);
+ * });
+ * ```
+ */
+export class AppendRejectedError extends TandemError {
+  readonly code = 'append_rejected';
+  constructor(readonly partition: number, readonly reason: string, readonly acknowledged: readonly number[], cause: unknown) {
+    super(`Partition ${partition} refused the append (${reason}), so that partition's events were not stored.`, { cause });
+  }
+}
+
+/**
+ * Events were asked for below the start of a partition's stream: they were
+ * archived and purged from it, so they must be read from the archive.
+ *
+ * @example
+ * ```ts
+ * for await (const m of log.replay(0, 1)) { ... } // throws PartitionPurgedError once the head is archived
+ * ```
+ */
+export class PartitionPurgedError extends TandemError {
+  readonly code = 'partition_purged';
+  constructor(readonly partition: number, readonly fromSeq: number, readonly firstSeq: number) {
+    super(`Partition ${partition} starts at sequence ${firstSeq}, after the requested ${fromSeq}: the earlier events were archived, so read them from the archive.`);
+  }
+}
+
+/**
+ * A consumer did not reach a position within the time it was given.
+ *
+ * @example
+ * ```ts
+ * await consumer.waitFor(position, 5_000).catch((error) => {
+ *   if (error instanceof PositionWaitTimeoutError) console.error(error.applied, error.wanted); // answer 503, Retry-After
+ * });
+ * ```
+ */
+export class PositionWaitTimeoutError extends TandemError {
+  readonly code = 'position_wait_timeout';
+  constructor(readonly wanted: readonly number[], readonly applied: readonly number[], readonly waitedMs: number) {
+    super(`The log was applied up to [${applied.join(', ')}] and not yet to [${wanted.join(', ')}] after ${waitedMs} ms: retry shortly.`);
+  }
+}
+
+/**
+ * The cluster log is closed or closing; no more appends or reads are accepted.
+ *
+ * @example
+ * ```ts
+ * await log.append('order', events).catch((error) => {
+ *   if (error instanceof ClusterLogClosedError) console.error('the node is shutting down');
+ * });
+ * ```
+ */
+export class ClusterLogClosedError extends TandemError {
+  readonly code = 'cluster_log_closed';
+  constructor() {
+    super('The cluster log is closed.');
+  }
+}
+
+/**
+ * A batch cycle was asked of a node that does not hold the batch lease: one
+ * node at a time runs the batch layer, and the cycle runs there.
+ *
+ * @example
+ * ```ts
+ * await node.runBatch().catch((error) => {
+ *   if (error instanceof BatchLeaseHeldError) console.log(`${error.holder} runs the batch layer`);
+ * });
+ * ```
+ */
+export class BatchLeaseHeldError extends TandemError {
+  readonly code = 'batch_lease_held';
+  constructor(readonly holder: string) {
+    super(`Node ${holder} holds the batch lease, so batch cycles run there; ask that node, or wait for its lease to expire.`);
+  }
+}
+
+/**
+ * A batch cycle was fenced: the node lost its lease while it ran (another
+ * node took it), so its version was not published and a newer holder's
+ * versions win. Whatever step of the cycle failed first (often a NATS
+ * request whose timer ran out while the node was frozen) is its `cause`.
+ *
+ * @example
+ * ```ts
+ * await node.runBatch().catch((error) => {
+ *   if (error instanceof BatchFencedError) console.warn(error.reason, error.cause);
+ * });
+ * ```
+ */
+export class BatchFencedError extends TandemError {
+  readonly code = 'batch_fenced';
+  constructor(readonly version: number, readonly reason: string, options?: { cause?: unknown }) {
+    super(`Batch version ${version} was not published: ${reason}; the node that holds the lease now publishes instead.`, options);
+  }
+}
+
+/**
+ * A node was started under the name of a node that is running (its
+ * heartbeat, written by another process, still changes): two processes
+ * under one name would overwrite each other's place in the cluster.
+ *
+ * @example
+ * ```ts
+ * await ClusterNode.open(options).catch((error) => {
+ *   if (error instanceof NodeNameTakenError) console.error(`${error.node} runs at ${error.url ?? error.host}`);
+ * });
+ * ```
+ */
+export class NodeNameTakenError extends TandemError {
+  readonly code = 'node_name_taken';
+  constructor(readonly node: string, readonly url: string | null, readonly host: string | null, livenessMs: number) {
+    const where = `${host === null ? '' : ` on ${host}`}${url === null ? '' : ` at ${url}`}`;
+    super(`Node name '${node}' is in use by a running node${where}: start this one with another --node name, or, if that node has died, start this one again once it has been silent for ${Math.ceil(livenessMs / 1000)} s.`);
+  }
+}
+
+/**
+ * The config has no `cluster` section, which `--nats` needs: every node must
+ * agree on the partitions and the names, so they live in the shared config.
+ *
+ * @example
+ * ```ts
+ * await ClusterNode.open(options).catch((error) => {
+ *   if (error instanceof MissingClusterConfigError) console.error(error.message);
+ * });
+ * ```
+ */
+export class MissingClusterConfigError extends TandemError {
+  readonly code = 'missing_cluster_config';
+  constructor() {
+    super('Cluster mode needs a "cluster" section in the config, such as {"name": "shop", "partitions": 4, "replicas": 3}.');
+  }
+}
+
+/**
+ * A consumer had read messages that the partition's stream no longer holds at
+ * their sequences: seen on NATS 2.9 after a stream leader was killed, when a
+ * message the old leader had handed out before replicating it was lost and
+ * another took its sequence. What was derived from the partition past its
+ * last cutoff must be rebuilt from the stream.
+ *
+ * @example
+ * ```ts
+ * const consumer = await LogConsumer.start(log, listener, {
+ *   onError: (error, p) => { if (error instanceof PartitionDivergedError) rebuild(p); },
+ * });
+ * ```
+ */
+export class PartitionDivergedError extends TandemError {
+  readonly code = 'partition_diverged';
+  constructor(readonly partition: number, readonly seq: number, readonly seen: string, readonly stored: string) {
+    super(`Partition ${partition} holds another message at sequence ${seq} (${stored || 'none'}) than the one this node read there (${seen}), after a change of its stream's leader; the partition is re-read.`);
+  }
+}
+
+/**
+ * The published batch version has no view of this name built from its
+ * current definition (it was added or changed in the config): the batch
+ * node's next cycle computes it, and the view answers from then on.
+ *
+ * @example
+ * ```ts
+ * await node.query({ view: 'new_view' }).catch((error) => {
+ *   if (error instanceof ViewNotReadyError) setTimeout(retry, 5_000);
+ * });
+ * ```
+ */
+export class ViewNotReadyError extends TandemError {
+  readonly code = 'view_not_ready';
+  constructor(readonly view: string) {
+    super(`View '${view}' is new or changed and the batch layer has not computed it yet; retry once the next batch version is published.`);
+  }
+}
+
+/**
+ * A record read back from NATS is not what Tandem wrote there: not JSON, or
+ * not of its shape (a crash cut it short, an operator edited it, another
+ * program wrote the key). `store` names the bucket and `key` the record;
+ * nothing reads a field of it.
+ *
+ * @example
+ * ```ts
+ * await node.runBatch().catch((error) => {
+ *   if (error instanceof InvalidClusterRecordError) console.error(`${error.store} ${error.key}: ${error.reason}`);
+ * });
+ * ```
+ */
+export class InvalidClusterRecordError extends TandemError {
+  readonly code = 'cluster_record_invalid';
+  constructor(readonly store: string, readonly key: string, what: string, readonly reason: string, advice: string, cause?: unknown) {
+    super(`The ${what} '${key}' in ${store} is not valid (${reason}): ${advice}`, { cause });
+  }
+}
+
+/**
+ * Objects of a published version's chain are not in the object store as its
+ * manifest lists them (gone, or holding other bytes), and this node holds
+ * no good copy of them: what needs them (a cycle, a node resuming from the
+ * archive) stops rather than answer short.
+ *
+ * @example
+ * ```ts
+ * await node.runBatch().catch((error) => {
+ *   if (error instanceof ArchiveDamagedError) console.error(error.missing);
+ * });
+ * ```
+ */
+export class ArchiveDamagedError extends TandemError {
+  readonly code = 'archive_damaged';
+  constructor(readonly store: string, readonly missing: readonly { readonly blob: string; readonly problem: string }[], consequence: string) {
+    const first = missing[0]!;
+    const more = missing.length > 1 ? ` and ${missing.length - 1} more` : '';
+    super(`${first.blob}${more} of the published batch version's archive ${missing.length > 1 ? 'are' : 'is'} not in ${store} as the manifest lists (${first.problem}): ${consequence}`);
+  }
+}
+
+/**
+ * A bucket the cluster keeps its archive in no longer exists in NATS
+ * (destroyed by hand, or lost with its servers).
+ *
+ * @example
+ * ```ts
+ * await node.runBatch().catch((error) => {
+ *   if (error instanceof ClusterBucketMissingError) console.error(error.bucket);
+ * });
+ * ```
+ */
+export class ClusterBucketMissingError extends TandemError {
+  readonly code = 'cluster_bucket_missing';
+  constructor(readonly bucket: string, cause?: unknown) {
+    super(`The object store bucket ${bucket} does not exist in NATS: every object of the archive is missing from it, so batch cycles stop until it is restored.`, { cause });
+  }
+}
+
+/**
+ * A seal landed below where the archive ends: the partition's stream lost
+ * its tail in NATS while the cycle ran. The cycle stops; the next one moves
+ * the stream past the archive's end first.
+ *
+ * @example
+ * ```ts
+ * await node.runBatch().catch((error) => {
+ *   if (error instanceof LogBehindArchiveError) setTimeout(retry, 5_000);
+ * });
+ * ```
+ */
+export class LogBehindArchiveError extends TandemError {
+  readonly code = 'log_behind_archive';
+  constructor(readonly partition: number, readonly seal: number, readonly archived: number) {
+    super(`Partition ${partition}'s stream took a seal at sequence ${seal}, below where the archive ends (${archived}): NATS lost messages while the cycle ran, so it stops and the next cycle moves the stream past the archive's end.`);
+  }
+}

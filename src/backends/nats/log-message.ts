@@ -1,0 +1,161 @@
+/**
+ * The format of a log message: one message holds events of one type, from
+ * one append, for one partition, as NDJSON of normalized rows (the values the
+ * validator produced: numbers as integers scaled by their field's scale,
+ * timestamps as epoch milliseconds, in the event type's field order), which
+ * is what the local log's frames hold, without their `_offset` (a message's
+ * place is its stream sequence; an event's, its line). Headers say the format,
+ * the event type and the count, so a reader can refuse what it cannot read
+ * without parsing it.
+ *
+ * An append larger than {@link DEFAULT_MAX_MESSAGE_BYTES} (or the server's
+ * `max_payload`, if smaller) is split into several messages, cut between
+ * events; one event that alone exceeds it refuses the append.
+ *
+ * @module
+ */
+import { rowAt, toColumns, type Catalog, type EventColumns, type Field, type Row } from '../../definitions/index.ts';
+import { EventTooLargeError } from './errors.ts';
+
+export const MESSAGE_FORMAT = 'ndjson/1';
+
+/**
+ * A seal: a message without events that the batch node appends to every
+ * partition when a cycle starts. Its sequence is that partition's cutoff, and
+ * every node's speed layer starts a new generation there, so the cutoff falls
+ * on a generation boundary on every node, as the embedded log's seal does.
+ */
+export const SEAL_FORMAT = 'seal/1';
+
+export const HEADERS = {
+  format: 'Tandem-Format',
+  eventType: 'Tandem-Event-Type',
+  count: 'Tandem-Event-Count',
+  /**
+   * `<outbox id>:<origin>`: the origin of the message's first event in the
+   * outbox of the node that took it, the others following on. Absent in
+   * messages written before outboxes.
+   */
+  origin: 'Tandem-Origin',
+  /** JetStream's own: duplicates of it within the stream's window are not stored again. */
+  msgId: 'Nats-Msg-Id',
+} as const;
+
+/** Well under NATS' default `max_payload` of 1 MiB, and the size JetStream publishes fastest at here. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 512 * 1024;
+
+/** One message to publish: its payload and, for each of its lines, the event's index in the append. */
+export interface EncodedMessage {
+  readonly payload: Buffer;
+  readonly indexes: readonly number[];
+}
+
+/**
+ * The messages holding events `indexes` (in this order) of an append, each
+ * at most `maxBytes` of payload.
+ *
+ * @example
+ * ```ts
+ * const messages = encodeMessages('order', schema.fields, events, [0, 2, 5], 512 * 1024);
+ * ```
+ */
+export function encodeMessages(eventType: string, fields: readonly Field[], events: EventColumns, indexes: readonly number[], maxBytes: number): EncodedMessage[] {
+  const messages: EncodedMessage[] = [];
+  let lines: string[] = [];
+  let lineIndexes: number[] = [];
+  let bytes = 0;
+  const flush = () => {
+    if (lines.length === 0) return;
+    messages.push({ payload: Buffer.from(lines.join(''), 'utf8'), indexes: lineIndexes });
+    lines = [];
+    lineIndexes = [];
+    bytes = 0;
+  };
+  for (const i of indexes) {
+    const line = `${JSON.stringify(rowAt(fields, events, i))}\n`;
+    const size = Buffer.byteLength(line, 'utf8');
+    if (size > maxBytes) throw new EventTooLargeError(eventType, i, size, maxBytes);
+    if (bytes + size > maxBytes) flush();
+    lines.push(line);
+    lineIndexes.push(i);
+    bytes += size;
+  }
+  flush();
+  return messages;
+}
+
+/** What a reader needs of a message's headers: a missing header reads as ''. */
+export interface HeaderReader {
+  get(name: string): string;
+}
+
+/** The outbox and origin of a message's first event. */
+export interface MessageOrigin {
+  readonly id: string;
+  readonly first: number;
+}
+
+const ORIGIN = /^([0-9a-f]{16}):(\d{1,15})$/;
+
+/** The header value of an origin. */
+export function originHeader(origin: MessageOrigin): string {
+  return `${origin.id}:${origin.first}`;
+}
+
+/** An origin header read back; undefined when absent or not one (every node reads the same bytes alike). */
+export function parseOrigin(value: string): MessageOrigin | undefined {
+  const match = ORIGIN.exec(value);
+  return match === null ? undefined : { id: match[1]!, first: Number(match[2]) };
+}
+
+/** A message read back: its events, or why every consumer passes over it. */
+export type LogMessage =
+  | {
+    readonly kind: 'events'; readonly partition: number; readonly seq: number; readonly msgId: string; readonly eventType: string; readonly events: EventColumns;
+    /** Where its events come from: event `i` is origin `first + i` of outbox `id`. */
+    readonly origin?: MessageOrigin;
+  }
+  | { readonly kind: 'seal'; readonly partition: number; readonly seq: number; readonly msgId: string }
+  | { readonly kind: 'skipped'; readonly partition: number; readonly seq: number; readonly msgId: string; readonly reason: string };
+
+/**
+ * Reads a message. One that is not in this format, or of an event type the
+ * catalog does not declare, is `skipped` with the reason: the same bytes and
+ * the same catalog give the same answer on every node, so every consumer
+ * passes over the same messages.
+ */
+export function decodeMessage(catalog: Catalog, partition: number, seq: number, headers: HeaderReader | undefined, data: Uint8Array): LogMessage {
+  const msgId = headers?.get(HEADERS.msgId) ?? '';
+  const skipped = (reason: string): LogMessage => ({ kind: 'skipped', partition, seq, msgId, reason });
+  const format = headers?.get(HEADERS.format) ?? '';
+  if (format === SEAL_FORMAT) return { kind: 'seal', partition, seq, msgId };
+  if (format !== MESSAGE_FORMAT) return skipped(`format '${format}' is not ${MESSAGE_FORMAT}`);
+  const eventType = headers!.get(HEADERS.eventType);
+  const schema = catalog.eventTypes.get(eventType);
+  if (schema === undefined) return skipped(`event type '${eventType}' is not in the config`);
+  const count = Number(headers!.get(HEADERS.count));
+  const rows = parseLines(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+  if (typeof rows === 'string') return skipped(rows);
+  if (rows.length !== count) return skipped(`${rows.length} events where the header says ${headers!.get(HEADERS.count)}`);
+  const origin = parseOrigin(headers!.get(HEADERS.origin));
+  return { kind: 'events', partition, seq, msgId, eventType, events: toColumns(schema.fields, rows), ...(origin === undefined ? {} : { origin }) };
+}
+
+/** The rows of an NDJSON payload, or why it is not one. */
+function parseLines(text: string): Row[] | string {
+  if (text.length === 0 || !text.endsWith('\n')) return 'the payload does not end in a newline';
+  const rows: Row[] = [];
+  let start = 0;
+  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+    let row: unknown;
+    try {
+      row = JSON.parse(text.slice(start, nl));
+    } catch {
+      return `line ${rows.length + 1} is not JSON`;
+    }
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) return `line ${rows.length + 1} is not an object`;
+    rows.push(row as Row);
+    start = nl + 1;
+  }
+  return rows;
+}

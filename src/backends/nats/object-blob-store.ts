@@ -1,0 +1,116 @@
+/**
+ * A {@link BlobStore} on a JetStream Object Store bucket: the master dataset
+ * and batch views shared by every node in cluster mode. Objects are streamed
+ * in and out in chunks (128 KiB), never held whole in memory; reading uses
+ * the streaming `get`, as `getBlob` was reported to stall after 16 chunks
+ * (nats.js#430). The bucket checks each object's SHA-256 as it is read back,
+ * and the digest is kept in hex beside it, the form the master manifests use.
+ *
+ * LESSONS.md: a bucket lives whole on its R servers (it is not a distributed
+ * file system), and objects of hundreds of MB have failed at R=3, so the
+ * archive keeps objects to one partition range and event type each.
+ *
+ * @module
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { pipeline } from 'node:stream/promises';
+import type { ObjectInfo, ObjectStore } from '@nats-io/obj';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { BlobCorruptError, BlobMissingError, checkBlobName, type BlobInfo, type BlobStore } from '../../master/index.ts';
+import { fileSha256 } from '../../util/checksums.ts';
+import { ClusterBucketMissingError } from './errors.ts';
+import { loadObj } from './nats-modules.ts';
+import { openBucket } from './publish-retry.ts';
+
+export interface ObjectBlobStoreOptions {
+  /** The bucket: prefix it with the cluster's name, as every stream is. */
+  readonly bucket: string;
+  /** Replicas of the bucket; 3 on a 3-server cluster. */
+  readonly replicas: number;
+}
+
+/** The SHA-256, in hex, from the object store's `SHA-256=<base64url>` digest. */
+function hexDigest(info: ObjectInfo): string {
+  return Buffer.from(info.digest.replace(/^SHA-256=/, ''), 'base64url').toString('hex');
+}
+
+function describe(info: ObjectInfo): BlobInfo {
+  return { name: info.name, bytes: info.size, sha256: hexDigest(info) };
+}
+
+const STREAM_NOT_FOUND = 10059;
+
+/** A blob store that names itself in errors: `object store bucket shop_master`. */
+export interface NamedBlobStore extends BlobStore {
+  readonly name: string;
+}
+
+export class ObjectBlobStore implements NamedBlobStore {
+  private constructor(private store: ObjectStore, readonly bucket: string, private readonly reopen: () => Promise<ObjectStore>) {}
+
+  get name(): string {
+    return `object store bucket ${this.bucket}`;
+  }
+
+  /** Opens the bucket, creating it if it is missing. */
+  static async open(connection: NatsConnection, options: ObjectBlobStoreOptions): Promise<ObjectBlobStore> {
+    const { Objm } = await loadObj();
+    const open = () => openBucket(() => new Objm(connection).create(options.bucket, { replicas: options.replicas }));
+    return new ObjectBlobStore(await open(), options.bucket, open);
+  }
+
+  /** Creates the bucket again (empty) if it is gone, as opening does: what restoring the archive into a destroyed bucket starts with. */
+  async recreate(): Promise<void> {
+    this.store = await this.reopen();
+  }
+
+  async put(name: string, file: string): Promise<BlobInfo> {
+    const data = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
+    return describe(await this.#bucket(() => this.store.put({ name: checkBlobName(name) }, data)));
+  }
+
+  async get(name: string, file: string): Promise<BlobInfo> {
+    const result = await this.#bucket(() => this.store.get(checkBlobName(name)));
+    if (result === null || result.info.deleted) throw new BlobMissingError(this.bucket, name);
+    try {
+      await pipeline(Readable.fromWeb(result.data as NodeReadableStream<Uint8Array>), createWriteStream(file));
+      const failed = await result.error;
+      if (failed !== null && failed !== undefined) throw failed;
+      const info = describe(result.info);
+      if ((await fileSha256(file)) !== info.sha256) throw new BlobCorruptError(this.bucket, name);
+      return info;
+    } catch (error) {
+      await rm(file, { force: true });
+      if (error instanceof Error && /digest/i.test(error.message)) throw new BlobCorruptError(this.bucket, name);
+      throw error;
+    }
+  }
+
+  async info(name: string): Promise<BlobInfo | undefined> {
+    const info = await this.#bucket(() => this.store.info(checkBlobName(name)));
+    return info === null || info.deleted ? undefined : describe(info);
+  }
+
+  async list(prefix = ''): Promise<BlobInfo[]> {
+    const all = await this.#bucket(() => this.store.list());
+    return all.filter((info) => !info.deleted && info.name.startsWith(prefix)).map(describe).sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  async delete(name: string): Promise<void> {
+    const info = await this.#bucket(() => this.store.info(checkBlobName(name)));
+    if (info !== null && !info.deleted) await this.#bucket(() => this.store.delete(name));
+  }
+
+  /** Runs a request of the bucket; a bucket that no longer exists is {@link ClusterBucketMissingError}. */
+  async #bucket<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if ((error as { code?: unknown }).code === STREAM_NOT_FOUND) throw new ClusterBucketMissingError(this.bucket, error);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * How a node's ingest goes through its outbox (`node-outbox.ts`), and how
+ * what NATS lost comes back from it:
+ *
+ * - **Append.** Each partition's share of an append is made durable in the
+ *   outbox (fsynced), which gives its events their origins, and only then
+ *   published; the ingest is answered once NATS acknowledged it. An append
+ *   answered with an error leaves its events abandoned.
+ * - **Reconcile.** Every second the node compares, per partition, its
+ *   outbox with what its own consumer has seen: an event whose origin the
+ *   partition has not seen although the consumer has read past where it was
+ *   acknowledged (or past the stream's end, or, after a restart, through
+ *   everything the stream held) was lost by NATS, and is published again
+ *   under its origin. Consumers drop every copy but the first by origin, so
+ *   publishing again is always safe.
+ * - **Release.** Once a published version covers a partition up to a seal
+ *   and the object store holds its whole chain (read back by the batch node
+ *   as it archived), the events whose origins the partition had seen by that
+ *   seal are in the archive, and the outbox lets them go.
+ *
+ * @module
+ */
+import type { EngineLogger } from '../../engine/index.ts';
+import type { ClusterAppendOutcome, ClusterLog, OriginSource } from './cluster-log.ts';
+import type { EventColumns } from '../../definitions/index.ts';
+import type { FirstOccurrenceFilter } from './first-occurrence.ts';
+import type { NodeOutbox, OutboxEntry } from './node-outbox.ts';
+import { OriginSet, type OriginRun } from './origin-set.ts';
+
+/** What the reconciler needs to know of the node's consumer, per partition. */
+export interface ConsumerView {
+  /** The partition's duplicate rule as far as it has read, or null when it is not followed (or being read again). */
+  filter(p: number): FirstOccurrenceFilter | null;
+  applied(p: number): number;
+  /** The stream's last sequence, as last looked at. */
+  end(p: number): number;
+  /** Whether the consumer has read everything the streams held when the node started. */
+  readonly caughtUp: boolean;
+}
+
+export class OutboxPublisher {
+  constructor(private readonly outbox: NodeOutbox, private readonly log: ClusterLog, private readonly logger: EngineLogger) {}
+
+  get outboxId(): string {
+    return this.outbox.id;
+  }
+
+  /** Appends `events` through the outbox; resolves once NATS acknowledged every message, as `ClusterLog.append` does. */
+  async append(eventType: string, events: EventColumns): Promise<ClusterAppendOutcome> {
+    const assigned: { partition: number; from: number }[] = [];
+    const source: OriginSource = {
+      id: this.outbox.id,
+      record: async (partition, type, share) => {
+        const from = await this.outbox.record(partition, type, share);
+        assigned.push({ partition, from });
+        return from;
+      },
+    };
+    try {
+      const outcome = await this.log.append(eventType, events, source);
+      for (const { partition, from } of assigned) await this.outbox.settle(partition, from, { ackSeq: outcome.position[partition]! });
+      return outcome;
+    } catch (error) {
+      for (const { partition, from } of assigned) await this.outbox.settle(partition, from, 'abandoned').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Publishes again, in every partition, what NATS lost; resolves with the events published again. */
+  async reconcile(view: ConsumerView): Promise<number> {
+    let published = 0;
+    for (let p = 0; p < this.log.partitions; p++) {
+      const lost = this.#lost(p, view);
+      if (lost.runs.length > 0) published += await this.#republish(p, lost);
+    }
+    return published;
+  }
+
+  /** The origin runs of partition `p` the consumer should have seen by now and has not, and the entries they belong to. */
+  #lost(p: number, view: ConsumerView): { runs: OriginRun[]; entries: OutboxEntry[] } {
+    const filter = view.filter(p);
+    if (filter === null) return { runs: [], entries: [] };
+    const seen = filter.originsOf(this.outbox.id);
+    const abandoned = this.outbox.abandoned(p);
+    const applied = view.applied(p);
+    const entries = this.outbox.entries(p);
+    const runs: OriginRun[] = [];
+    const touched: OutboxEntry[] = [];
+    for (let i = firstAbove(entries, seen.prefix); i < entries.length; i++) {
+      const e = entries[i]!;
+      if (e.inFlight) continue;
+      // Acknowledged at a sequence the consumer has not reached (nor the stream's end below it): not lost, not yet seen.
+      if (e.ackSeq === undefined ? !view.caughtUp : applied < Math.min(e.ackSeq, view.end(p))) continue;
+      const missing = seen.missingFrom(e.from, e.from + e.count).flatMap(([from, to]) => abandoned.missingFrom(from, to));
+      if (missing.length === 0) continue;
+      runs.push(...missing);
+      touched.push(e);
+    }
+    return { runs, entries: touched };
+  }
+
+  async #republish(p: number, lost: { runs: OriginRun[]; entries: OutboxEntry[] }): Promise<number> {
+    for (const e of lost.entries) e.inFlight = true;
+    let published = 0;
+    try {
+      for (const { run, eventType, events } of await this.outbox.read(p, lost.runs)) {
+        const ackSeq = await this.log.republish(p, eventType, events, { id: this.outbox.id, first: run[0] });
+        for (const e of lost.entries) if (e.from <= run[0] && run[0] < e.from + e.count) e.ackSeq = Math.max(e.ackSeq ?? 0, ackSeq);
+        published += events.count;
+      }
+      this.logger.warn({ partition: p, events: published, runs: lost.runs.length }, 'published again from the outbox events NATS lost after acknowledging them');
+    } finally {
+      for (const e of lost.entries) e.inFlight = false;
+    }
+    return published;
+  }
+
+  /** Origins of partition `p` below which every event was seen by `filter` or abandoned: what may be released once archived. */
+  watermark(p: number, filter: FirstOccurrenceFilter): number {
+    const settled = OriginSet.of(filter.originsOf(this.outbox.id).runs);
+    for (const [from, to] of this.outbox.abandoned(p).runs) settled.add(from, to);
+    return settled.prefix;
+  }
+
+  /** Lets partition `p`'s outbox go below `below`: archived and verified. */
+  release(p: number, below: number): Promise<void> {
+    return this.outbox.release(p, below);
+  }
+
+  /** Events the outbox holds, over every partition. */
+  held(): number {
+    let held = 0;
+    for (let p = 0; p < this.log.partitions; p++) held += this.outbox.held(p);
+    return held;
+  }
+}
+
+/** The index of the first entry of `entries` (in origin order) that reaches `prefix` or past: the ones before are all seen. */
+function firstAbove(entries: readonly OutboxEntry[], prefix: number): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid]!.from + entries[mid]!.count <= prefix) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,319 @@
+/**
+ * The master dataset in cluster mode: each partition's sealed ranges, turned
+ * into Parquet and stored in the shared blob store (a JetStream Object Store
+ * bucket), one object per range and event type. Only the batch node writes
+ * here.
+ *
+ * Which ranges make up the archive is recorded in the published batch
+ * version's manifest (its `ranges`), not by listing the store: a range
+ * counts once a version computed from it is published, and publishing is
+ * fenced by the lease. A node that lost its lease mid-cycle may still upload
+ * objects, but no published manifest names them, so no cycle reads them
+ * (they are garbage, never double counts). Each cycle extends the published
+ * chain from its cutoffs.
+ *
+ * A range `[from, to)` of partition `p` holds the events of the messages with
+ * sequences from `from` to `to - 1` that the duplicate rule admits, so the
+ * archive holds each accepted event once. The rule's state at `from` comes
+ * from reading the partition from its first message (the archive keeps the
+ * cursor between cycles, so that happens once per batch node); every node's
+ * speed layer applies the same rule to the same messages, so the archive and
+ * the speed layers agree on which copy of a key counts.
+ *
+ * Blob names: `master/<type>/p<p>-<from>-<to>-t<term>.parquet` and
+ * `master/filters/p<p>-<from>-<to>-t<term>.json` (the rule's state at `to`),
+ * numbers zero-padded so that names sort by position; the lease term keeps
+ * two nodes' uploads of one range apart.
+ *
+ * @module
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { appendFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Catalog, EventColumns } from '../../definitions/index.ts';
+import { ndjsonBytes, packColumns } from '../../log/index.ts';
+import { BlobCorruptError, BlobMissingError, exportSql, loadIdempotencyKeys, type MasterSource } from '../../master/index.ts';
+import { fileSha256 } from '../../util/checksums.ts';
+import { syncFile } from '../../util/sync-file.ts';
+import { ArchiveDamagedError } from './errors.ts';
+import type { BatchSource } from '../../batch/index.ts';
+import type { ClusterLog } from './cluster-log.ts';
+import { FirstOccurrenceFilter } from './first-occurrence.ts';
+import type { NamedBlobStore } from './object-blob-store.ts';
+import { filterSnapshotCheck, parseRecord } from './record-schemas.ts';
+
+/** An event's `_offset` in the archive: its message's sequence times this, plus its index among the message's kept events. */
+export const OFFSET_PER_MESSAGE = 2 ** 20;
+
+/** One archived range of a partition, as a published manifest lists it. */
+export interface ArchivedRange {
+  readonly partition: number;
+  /** First sequence of the range. */
+  readonly from: number;
+  /** One past its last sequence: the cutoff it was archived up to. */
+  readonly to: number;
+  readonly files: Readonly<Record<string, { readonly blob: string; readonly rows: number; readonly sha256: string }>>;
+  /** The duplicate rule's state at `to` (its keys aside): what a consumer resumes from once the stream is purged below `to`. */
+  readonly filter: { readonly blob: string; readonly sha256: string };
+  /**
+   * Sequences at the range's start that NATS no longer held when it was
+   * archived (purged below the archive's end, as a crash of every server has
+   * done): no consumer reads them, and their events come back from the
+   * outboxes of the nodes that took them, at later sequences.
+   */
+  readonly lost?: { readonly from: number; readonly to: number };
+  /** The duplicate rule's digest at `to` (see `FirstOccurrenceFilter.digest`): what every node's own rule must show there. */
+  readonly digest?: string;
+}
+
+const pad = (n: number) => String(n).padStart(16, '0');
+const rangeName = (p: number, from: number, to: number, term: number) => `p${String(p).padStart(3, '0')}-${pad(from)}-${pad(to)}-t${String(term).padStart(6, '0')}`;
+const FILTERS = 'master/filters/';
+/** Events buffered per event type before they are appended to the range's NDJSON file. */
+const FLUSH_BYTES = 8 * 1024 * 1024;
+
+interface Cursor {
+  readonly filter: FirstOccurrenceFilter;
+  /** The next sequence the filter expects. */
+  next: number;
+}
+
+export class PartitionArchive {
+  readonly #cursors = new Map<number, Cursor>();
+  /** Blobs whose local copy this process fetched or checked: archived objects never change, so once is enough. */
+  readonly #checked = new Set<string>();
+
+  constructor(
+    private readonly log: ClusterLog,
+    private readonly blobs: NamedBlobStore,
+    private readonly connection: DuckDBConnection,
+    private readonly catalog: Catalog,
+    /** Local scratch and cache directory. */
+    private readonly dir: string,
+  ) {}
+
+  /** Per partition, one past the last sequence `chain` archives (1 when it holds none of it). */
+  endsOf(chain: readonly ArchivedRange[]): number[] {
+    const ends = new Array<number>(this.log.partitions).fill(1);
+    for (const r of chain) ends[r.partition] = Math.max(ends[r.partition]!, r.to);
+    return ends;
+  }
+
+  /** Archives every partition from where `chain` ends up to (not including) its cutoff; resolves with the longer chain. */
+  async extend(chain: readonly ArchivedRange[], cutoffs: readonly number[], term: number): Promise<ArchivedRange[]> {
+    const ends = this.endsOf(chain);
+    const added: ArchivedRange[] = [];
+    for (let p = 0; p < this.log.partitions; p++) {
+      if (cutoffs[p]! > ends[p]!) added.push(await this.#archive(p, ends[p]!, cutoffs[p]!, term, chain));
+    }
+    return [...chain, ...added];
+  }
+
+  async #archive(partition: number, from: number, to: number, term: number, chain: readonly ArchivedRange[]): Promise<ArchivedRange> {
+    const cursor = await this.#cursorAt(partition, from, chain);
+    const name = rangeName(partition, from, to, term);
+    const scratch = join(this.dir, 'scratch', name);
+    await rm(scratch, { recursive: true, force: true });
+    await mkdir(scratch, { recursive: true });
+    try {
+      const lost = await this.#skipLost(partition, cursor, to);
+      const counts = await this.#spool(partition, cursor, to, scratch);
+      const files: Record<string, ArchivedRange['files'][string]> = {};
+      for (const [eventType, rows] of counts) {
+        const blob = `master/${eventType}/${name}.parquet`;
+        const parquet = join(this.dir, 'cache', blob);
+        await mkdir(dirname(parquet), { recursive: true });
+        await this.connection.run(exportSql(this.catalog.eventTypes.get(eventType)!, join(scratch, `${eventType}.ndjson`), parquet));
+        files[eventType] = { blob, rows, sha256: await this.#store(blob, parquet) };
+      }
+      const filterBlob = `${FILTERS}${name}.json`;
+      const snapshotFile = join(this.dir, 'cache', filterBlob);
+      await mkdir(dirname(snapshotFile), { recursive: true });
+      await writeFile(snapshotFile, JSON.stringify(cursor.filter.snapshot()));
+      const filter = { blob: filterBlob, sha256: await this.#store(filterBlob, snapshotFile) };
+      return { partition, from, to, files, filter, digest: cursor.filter.digest, ...(lost === undefined ? {} : { lost }) };
+    } catch (error) {
+      // The cursor advanced past messages whose range was not recorded: read them again next time.
+      this.#cursors.delete(partition);
+      throw error;
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Makes the local copy durable, uploads it, and reads the object back:
+   * resolves with its SHA-256 once the object store has returned exactly
+   * these bytes. The local copy stays, as one of the copies the archive can
+   * be restored from (`archive-restore.ts`).
+   */
+  async #store(blob: string, file: string): Promise<string> {
+    await syncFile(file);
+    const sha256 = await fileSha256(file);
+    await this.blobs.put(blob, file);
+    const back = `${file}.readback`;
+    try {
+      const info = await this.blobs.get(blob, back);
+      if (info.sha256 !== sha256) throw new ArchiveDamagedError(this.blobs.name, [{ blob, problem: 'it read back with other bytes than were put' }], 'the cycle stops and the next one archives the range again.');
+    } finally {
+      await rm(back, { force: true });
+    }
+    this.#checked.add(blob);
+    return sha256;
+  }
+
+  /**
+   * When the stream no longer holds the start of what is due (NATS lost it:
+   * only the archive step purges, and never above the archive's end), goes
+   * on from the stream's first message and resolves with the stretch lost;
+   * every consumer resuming from this range skips it alike.
+   */
+  async #skipLost(partition: number, cursor: Cursor, to: number): Promise<{ from: number; to: number } | undefined> {
+    const { firstSeq, lastSeq } = await this.log.bounds(partition);
+    const first = lastSeq === 0 && firstSeq === 0 ? cursor.next : Math.min(firstSeq, to);
+    if (first <= cursor.next) return undefined;
+    const lost = { from: cursor.next, to: first };
+    cursor.filter.skipTo(first - 1);
+    cursor.next = first;
+    return lost;
+  }
+
+  /** Reads `[cursor.next, to)` through the duplicate rule into one NDJSON file per event type; resolves with the rows of each. */
+  async #spool(partition: number, cursor: Cursor, to: number, scratch: string): Promise<Map<string, number>> {
+    const pending = new Map<string, Buffer[]>();
+    const counts = new Map<string, number>();
+    let buffered = 0;
+    const flush = async () => {
+      for (const [eventType, parts] of pending) await appendFile(join(scratch, `${eventType}.ndjson`), Buffer.concat(parts));
+      pending.clear();
+      buffered = 0;
+    };
+    for await (const message of this.log.replay(partition, cursor.next, to - 1)) {
+      const verdict = cursor.filter.admit(message);
+      cursor.next = message.seq + 1;
+      if (verdict.kind !== 'admitted' || verdict.admitted.events.count === 0) continue;
+      const { eventType, events } = verdict.admitted;
+      const bytes = Buffer.from(this.#lines(eventType, events, message.seq));
+      pending.set(eventType, [...(pending.get(eventType) ?? []), bytes]);
+      counts.set(eventType, (counts.get(eventType) ?? 0) + events.count);
+      buffered += bytes.length;
+      if (buffered >= FLUSH_BYTES) await flush();
+    }
+    await flush();
+    if (cursor.next !== to) throw new Error(`partition ${partition} ended at sequence ${cursor.next - 1}, before the cutoff ${to}`);
+    return counts;
+  }
+
+  #lines(eventType: string, events: EventColumns, seq: number): Buffer {
+    return ndjsonBytes(this.catalog.eventTypes.get(eventType)!.fields, packColumns(events), seq * OFFSET_PER_MESSAGE);
+  }
+
+  /**
+   * The duplicate rule's state just before `from`: the cursor this node kept
+   * from its last range, else resumed from the archive (the stream may be
+   * purged below `from`), else rebuilt by reading the partition from its start.
+   */
+  async #cursorAt(partition: number, from: number, chain: readonly ArchivedRange[]): Promise<Cursor> {
+    const kept = this.#cursors.get(partition);
+    if (kept?.next === from) return kept;
+    const resumed = from > 1 ? await this.resumeFilter(chain, partition, from) : undefined;
+    const cursor: Cursor = resumed === undefined ? { filter: new FirstOccurrenceFilter(this.catalog), next: 1 } : { filter: resumed, next: from };
+    this.#cursors.set(partition, cursor);
+    if (cursor.next < from) {
+      for await (const message of this.log.replay(partition, cursor.next, from - 1)) {
+        cursor.filter.admit(message);
+        cursor.next = message.seq + 1;
+      }
+    }
+    return cursor;
+  }
+
+  /**
+   * The duplicate rule of `partition` as it stood just before sequence `at`,
+   * rebuilt from the archive alone (the snapshot of the range ending there,
+   * and the keys of every range below it), or undefined when no range ends
+   * at `at`. This is how a consumer starts once the stream is purged below.
+   */
+  async resumeFilter(chain: readonly ArchivedRange[], partition: number, at: number): Promise<FirstOccurrenceFilter | undefined> {
+    const ranges = chain.filter((r) => r.partition === partition && r.to <= at);
+    const last = ranges.find((r) => r.to === at);
+    if (last === undefined) return undefined;
+    const file = join(this.dir, 'cache', last.filter.blob);
+    await this.#fetch(last.filter.blob, file, last.filter.sha256);
+    const snapshot = parseRecord(await readFile(file, 'utf8'), filterSnapshotCheck, {
+      store: this.blobs.name, key: last.filter.blob, what: 'duplicate-rule snapshot',
+      advice: 'a node cannot resume the partition from the archive at that range\'s end; restore the object.',
+    });
+    if (snapshot.lastSeq !== at - 1) return undefined;
+    const filter = FirstOccurrenceFilter.resume(this.catalog, snapshot);
+    const sources = new Map<string, MasterSource>();
+    for (const range of ranges.sort((a, b) => a.from - b.from)) {
+      for (const [eventType, f] of Object.entries(range.files)) {
+        const local = join(this.dir, 'cache', f.blob);
+        await this.#fetch(f.blob, local, f.sha256);
+        const source = sources.get(eventType) ?? { files: [], events: 0 };
+        source.files.push(local);
+        source.events += f.rows;
+        sources.set(eventType, source);
+      }
+    }
+    await loadIdempotencyKeys(this.connection, this.catalog, sources, filter.keys, (error) => {
+      throw error;
+    });
+    return filter;
+  }
+
+  /** Deletes the rule's snapshots of ranges ending below `seq` in `partition`: nothing resumes from there once the stream is purged below it. */
+  async forgetSnapshotsBelow(chain: readonly ArchivedRange[], partition: number, seq: number): Promise<void> {
+    for (const range of chain) {
+      if (range.partition === partition && range.to < seq) await this.blobs.delete(range.filter.blob);
+    }
+  }
+
+  /** Local copies of the Parquet objects of `chain`, by event type: what the batch layer reads. */
+  async localSources(chain: readonly ArchivedRange[]): Promise<Map<string, BatchSource>> {
+    const sources = new Map<string, { files: string[]; events: number }>();
+    for (const range of chain) {
+      for (const [eventType, f] of Object.entries(range.files)) {
+        const file = join(this.dir, 'cache', f.blob);
+        await this.#fetch(f.blob, file, f.sha256);
+        const source = sources.get(eventType) ?? { files: [], events: 0 };
+        source.files.push(file);
+        source.events += f.rows;
+        sources.set(eventType, source);
+      }
+    }
+    return sources;
+  }
+
+  /**
+   * Makes `file` a copy of `blob` whose SHA-256 is the manifest's: a local
+   * copy that is already one is kept (the object store need not hold it),
+   * else the object is fetched and checked. Once per process per blob, since
+   * archived objects never change. {@link ArchiveDamagedError} when the store
+   * lacks it or holds other bytes.
+   */
+  async #fetch(blob: string, file: string, sha256: string): Promise<void> {
+    if (this.#checked.has(blob) && (await stat(file).then(() => true, () => false))) return;
+    if ((await fileSha256(file).catch(() => undefined)) !== sha256) {
+      await mkdir(dirname(file), { recursive: true });
+      const part = `${file}.part`;
+      try {
+        await this.blobs.get(blob, part);
+      } catch (error) {
+        if (error instanceof BlobMissingError || error instanceof BlobCorruptError) throw this.#damaged(blob, error instanceof BlobMissingError ? 'missing' : 'its bytes do not match its digest');
+        throw error;
+      }
+      if ((await fileSha256(part)) !== sha256) {
+        await rm(part, { force: true });
+        throw this.#damaged(blob, 'its digest differs from the manifest\'s');
+      }
+      await rename(part, file);
+    }
+    this.#checked.add(blob);
+  }
+
+  #damaged(blob: string, problem: string): ArchiveDamagedError {
+    return new ArchiveDamagedError(this.blobs.name, [{ blob, problem }], 'this node has no copy of it either, so it cannot read that range until the object is restored.');
+  }
+}
