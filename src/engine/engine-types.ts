@@ -217,6 +217,15 @@ export interface ClusterStatus {
   readonly archiveDamaged?: ArchiveDamage | null;
   /** Events this node took that its outbox still holds on its disk: not yet in an archived range verified in the object store. */
   readonly outboxEvents?: number;
+  /** What this node has put back since it started, of what NATS lost. */
+  readonly recovered?: {
+    /** Events published again from its outbox. */
+    readonly republishedEvents: number;
+    /** Objects of the archive uploaded again from its own copies. */
+    readonly restoredObjects: number;
+    /** Times it rebuilt the control record. */
+    readonly rebuiltRecords: number;
+  };
 }
 
 /**

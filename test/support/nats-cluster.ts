@@ -180,6 +180,30 @@ export class NatsCluster {
     await this.#waitServer(i, Date.now() + readyTimeoutMs);
   }
 
+  /**
+   * Kills every server at the same moment (`kill -9` of each process group),
+   * waits for them to exit, starts them all again on their stores, and
+   * resolves once JetStream answers on each: a crash of the whole cluster,
+   * which one-at-a-time restarts cannot do (a lone server waits for a quorum).
+   */
+  async crashAll(readyTimeoutMs = READY_TIMEOUT_MS): Promise<void> {
+    await this.killAll();
+    await this.restartAll(readyTimeoutMs);
+  }
+
+  /** Sends SIGKILL to every running server at once, and resolves once every one has exited. */
+  async killAll(): Promise<void> {
+    const killed = this.#servers.filter((_, i) => this.isRunning(i));
+    for (let i = 0; i < this.#servers.length; i++) if (this.isRunning(i)) this.kill(i, 'SIGKILL');
+    await Promise.all(killed.map((s) => s.exited));
+  }
+
+  /** Starts every server that is not running, and resolves once all serve JetStream. */
+  async restartAll(readyTimeoutMs = READY_TIMEOUT_MS): Promise<void> {
+    for (let i = 0; i < this.#servers.length; i++) if (!this.isRunning(i)) this.#spawn(i);
+    await this.waitReady(readyTimeoutMs);
+  }
+
   /** The index of the server leading `stream`'s Raft group, asked until one is elected; undefined if none is within `timeoutMs`. */
   async leaderOf(stream: string, timeoutMs = 30_000): Promise<number | undefined> {
     const nc = await this.connect();

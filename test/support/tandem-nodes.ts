@@ -33,6 +33,8 @@ export interface TandemNodesOptions {
   readonly ports: readonly number[];
   /** Extra `tandem serve` flags for every node. */
   readonly flags?: readonly string[];
+  /** Nodes started at once (the first ones); the others wait for {@link TandemNodes.startNode}. Default: all. */
+  readonly startCount?: number;
 }
 
 export class TandemNodes {
@@ -50,7 +52,7 @@ export class TandemNodes {
     await writeFile(configFile, JSON.stringify(options.config));
     const nodes = new TandemNodes(options, configFile);
     try {
-      await Promise.all(options.ports.map((_, i) => nodes.startNode(i)));
+      await Promise.all(options.ports.slice(0, options.startCount ?? options.ports.length).map((_, i) => nodes.startNode(i)));
     } catch (error) {
       await nodes.stop();
       throw error;

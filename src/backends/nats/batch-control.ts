@@ -155,7 +155,8 @@ export class BatchControl {
   }
 
   /**
-   * Replaces a record that is not valid, or names no version (gone), with one naming
+   * Replaces a record that is not valid, names no version (gone), or names an
+   * older version than `published` (NATS lost its latest updates), with one naming
    * `published` and this node as the holder of a lease of a term above
    * `termFloor` (the highest term any version or range was named by, so no
    * name is used twice): a compare-and-set at the revision it found, so of
@@ -166,8 +167,8 @@ export class BatchControl {
       let revision: number | undefined;
       try {
         const current = await this.store.get(CONTROL_KEY);
-        // Valid, and naming a version (another node rebuilt it, or published, since this node looked): nothing to do.
-        if (current !== undefined && current.value.published !== null) return false;
+        // Valid, and naming this version or a newer one (another node rebuilt it, or published, since this node looked): nothing to do.
+        if (current !== undefined && current.value.published !== null && current.value.published.version >= (published?.version ?? 0)) return false;
         revision = current?.revision;
       } catch (error) {
         if (!(error instanceof InvalidClusterRecordError)) throw error;

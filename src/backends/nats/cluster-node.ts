@@ -206,6 +206,9 @@ export class ClusterNode implements ServedEngine {
   #timers: NodeJS.Timeout[] = [];
   #pollFailures = 0;
   #adoptRetryAt = 0;
+  /** When `#ends` was asked for. */
+  #endsAt = 0;
+  readonly #recovered = { republishedEvents: 0, restoredObjects: 0, rebuiltRecords: 0 };
   #repairCycleAt = 0;
   /** Partitions re-read after a leader change lost what this node had read. */
   #divergences = 0;
@@ -311,7 +314,7 @@ export class ClusterNode implements ServedEngine {
     }
     this.#every(POLL_MS, () => this.#poll());
     this.#every(RETRY_STALLED_MS, async () => this.#retryStalled());
-    this.#every(RECONCILE_MS, async () => void await this.#publisher.reconcile(this.#consumerView));
+    this.#every(RECONCILE_MS, async () => void (this.#recovered.republishedEvents += await this.#publisher.reconcile(this.#consumerView)));
     this.#every(options.archiveCheckMs ?? ARCHIVE_CHECK_MS, async () => void await this.#checkArchive());
     this.#every(HEARTBEAT_MS, () => this.#look());
     this.#every(Math.max(250, Math.floor((options.leaseMs ?? 15_000) / 3)), () => this.#holdLease());
@@ -450,6 +453,7 @@ export class ClusterNode implements ServedEngine {
     if (missing.length > 0) {
       const restored = await restoreMissing(this.#p.blobs, pieces, missing, { cacheDir: join(this.#p.options.dataDir, 'cluster', 'cache'), versionsDir: this.#versionsDir });
       if (restored.length > 0) {
+        this.#recovered.restoredObjects += restored.length;
         this.#logger.warn({ restored }, `put back ${restored.length} object(s) the object store had lost, from this node's copies`);
         missing = await this.#missingOf(pieces);
       }
@@ -484,7 +488,7 @@ export class ClusterNode implements ServedEngine {
     return {
       filter: (p) => (consumer === undefined || this.#rebuildingNow.has(p) ? null : consumer.filters[p] ?? null),
       applied: (p) => consumer?.applied[p] ?? 0,
-      end: (p) => this.#ends[p] ?? 0,
+      end: (p) => ({ seq: this.#ends[p] ?? 0, at: this.#endsAt }),
       caughtUp: this.#caughtUp,
     };
   }
@@ -549,7 +553,7 @@ export class ClusterNode implements ServedEngine {
       if (this.#pollFailures++ % 40 === 0) this.#logger.warn({ err: error }, 'cannot read the batch control record; batch cycles pause until it is back');
       return;
     }
-    if (this.#recordLost) return this.#rebuildRecord();
+    if (this.#recordLost || this.#recordBehind) return this.#rebuildRecord();
     const published = this.#record.published;
     if (published !== null && published.version > (this.#version?.version ?? 0) && Date.now() >= this.#adoptRetryAt) void this.#adopt(published);
     // The batch node runs a cycle itself when a partition of its own is stalled: the cycle records the loss.
@@ -574,6 +578,7 @@ export class ClusterNode implements ServedEngine {
     const names = [...(await blobs.list().catch(() => [])).map((b) => b.name), ...(await localVersionFolders(this.#versionsDir))];
     const floor = Math.max(highestTerm(names), this.#version?.term ?? 0, this.#record.lease?.term ?? 0);
     if (await control.rebuild(this.#version, floor)) {
+      this.#recovered.rebuiltRecords++;
       this.#logger.warn({ version: this.#version?.version ?? null, term: floor + 1 }, 'rebuilt the batch control record from the version this node serves; this node holds the batch lease');
       this.#record = await control.read();
       this.#damage.invalid('control', []);
@@ -589,17 +594,34 @@ export class ClusterNode implements ServedEngine {
     return this.#record.published === null && this.#version !== null;
   }
 
-  /** Whether the cluster has nothing a record naming no version could lose: no version in the object store, no stream purged. */
+  /**
+   * Whether the control record names an older version than this node
+   * serves: NATS lost its latest updates. A batch node that extended the
+   * record's version would publish versions lacking what the newer one
+   * holds, so the record is rewritten to name this node's.
+   */
+  get #recordBehind(): boolean {
+    const published = this.#record.published;
+    return published !== null && this.#version !== null && published.version < this.#version.version;
+  }
+
+  /**
+   * Whether nothing anywhere holds a batch version, so that a record naming
+   * none loses nothing: no version in the object store (a listing that fails
+   * says nothing), none on this node's disk, none served by any node heard
+   * from. A stream purged meanwhile is then a stretch NATS lost, which the
+   * first cycle records as such.
+   */
   async #clusterIsNew(): Promise<boolean> {
-    const { blobs, log } = this.#p;
-    const versions = await blobs.list('batch/').catch(() => []);
-    const firsts = await Promise.all(Array.from({ length: log.partitions }, async (_, p) => (await log.bounds(p)).firstSeq));
-    return versions.length === 0 && firsts.every((seq) => seq <= 1);
+    const { blobs, registry } = this.#p;
+    if ((await localVersionFolders(this.#versionsDir)).length > 0) return false;
+    if ((await registry.nodes()).some((n) => n.batchVersion !== null)) return false;
+    return (await blobs.list('batch/')).length === 0;
   }
 
   /** Takes the lease when it is free, or renews it when this node holds it; not while the record is not valid or lost (the poll rebuilds it). */
   async #holdLease(): Promise<void> {
-    if (this.#damage.invalidControlRecord !== undefined || this.#recordLost) return;
+    if (this.#damage.invalidControlRecord !== undefined || this.#recordLost || this.#recordBehind) return;
     await this.#p.control.acquire().catch((error: unknown) => {
       if (!(error instanceof InvalidClusterRecordError)) throw error;
       this.#damage.invalid('control', [error]);
@@ -616,7 +638,9 @@ export class ClusterNode implements ServedEngine {
     const { nodes, invalid } = await this.#p.registry.census();
     this.#nodes = nodes;
     this.#damage.invalid('registry', invalid);
+    const lookedAt = Date.now();
     this.#ends = [...await this.#p.log.ends()];
+    this.#endsAt = lookedAt;
     // A stream that ends below what this node applied lost messages it read (a crash of every server): read it again.
     const applied = this.#applied();
     this.#ends.forEach((end, p) => {
@@ -802,7 +826,7 @@ export class ClusterNode implements ServedEngine {
   /** Takes (or renews) the lease and catches up with the latest published version: fixes the cycle's term and version. */
   async #begin(cycle: Cycle): Promise<void> {
     const { control } = this.#p;
-    if (this.#recordLost || this.#damage.invalidControlRecord !== undefined) await this.#rebuildRecord();
+    if (this.#recordLost || this.#recordBehind || this.#damage.invalidControlRecord !== undefined) await this.#rebuildRecord();
     if (!(await control.acquire())) throw new BatchLeaseHeldError((await control.read()).lease?.holder ?? 'another node');
     cycle.term = control.term;
     const record = await control.read();
@@ -979,6 +1003,7 @@ export class ClusterNode implements ServedEngine {
       })),
       archiveDamaged: this.#damage.status(),
       outboxEvents: this.#publisher.held(),
+      recovered: { ...this.#recovered },
     };
   }
 

@@ -36,6 +36,8 @@ export interface OutboxEntry {
   readonly count: number;
   /** The highest stream sequence its messages were acknowledged at; undefined until they are (or after a restart). */
   ackSeq: number | undefined;
+  /** When that acknowledgement came (epoch ms). */
+  ackedAt?: number;
   /** Being published now: not to be published again meanwhile. */
   inFlight: boolean;
 }
@@ -100,6 +102,7 @@ export class NodeOutbox {
     entry.inFlight = false;
     if (outcome !== 'abandoned') {
       entry.ackSeq = Math.max(entry.ackSeq ?? 0, outcome.ackSeq);
+      entry.ackedAt = Date.now();
       return;
     }
     part.abandoned.add(entry.from, entry.from + entry.count);

@@ -32,8 +32,8 @@ export interface ConsumerView {
   /** The partition's duplicate rule as far as it has read, or null when it is not followed (or being read again). */
   filter(p: number): FirstOccurrenceFilter | null;
   applied(p: number): number;
-  /** The stream's last sequence, as last looked at. */
-  end(p: number): number;
+  /** The stream's last sequence as last looked at, and when (epoch ms). */
+  end(p: number): { readonly seq: number; readonly at: number };
   /** Whether the consumer has read everything the streams held when the node started. */
   readonly caughtUp: boolean;
 }
@@ -89,8 +89,9 @@ export class OutboxPublisher {
     for (let i = firstAbove(entries, seen.prefix); i < entries.length; i++) {
       const e = entries[i]!;
       if (e.inFlight) continue;
-      // Acknowledged at a sequence the consumer has not reached (nor the stream's end below it): not lost, not yet seen.
-      if (e.ackSeq === undefined ? !view.caughtUp : applied < Math.min(e.ackSeq, view.end(p))) continue;
+      // Acknowledged at a sequence the consumer has not reached: not lost, not yet seen; unless the stream was found
+      // to end below it since (NATS lost its tail), and the consumer has read to that end.
+      if (e.ackSeq === undefined ? !view.caughtUp : applied < Math.min(e.ackSeq, horizon(e, view.end(p)))) continue;
       const missing = seen.missingFrom(e.from, e.from + e.count).flatMap(([from, to]) => abandoned.missingFrom(from, to));
       if (missing.length === 0) continue;
       runs.push(...missing);
@@ -133,6 +134,11 @@ export class OutboxPublisher {
     for (let p = 0; p < this.log.partitions; p++) held += this.outbox.held(p);
     return held;
   }
+}
+
+/** How far a consumer must have read for `entry` to count as lost: the stream's end, when looked at after its acknowledgement and found below it. */
+function horizon(entry: OutboxEntry, end: { readonly seq: number; readonly at: number }): number {
+  return entry.ackedAt !== undefined && end.at > entry.ackedAt ? end.seq : Number.MAX_SAFE_INTEGER;
 }
 
 /** The index of the first entry of `entries` (in origin order) that reaches `prefix` or past: the ones before are all seen. */
