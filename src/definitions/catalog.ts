@@ -12,15 +12,16 @@ import { InvalidEventError, UnknownFieldError, UnknownMeasureTypeError } from '.
 import { FIELD_TYPES, MAX_SCALE, MAX_STRING_LENGTH, normalizeField, type Field, type FieldSpecInput } from './field.ts';
 import { compileFilter, type CompiledFilter, type FilterOp } from './filter.ts';
 import { GRANULARITIES, type Granularity } from './granularity.ts';
-import { createMeasure, type MeasureOptions } from './measures/create-measure.ts';
+import { createMeasure } from './measures/create-measure.ts';
 import { MAX_PRECISION, MIN_PRECISION } from './measures/hyperloglog.ts';
-import { MEASURE_TYPES, type MeasureType } from './measures/measure.ts';
+import { MEASURE_TYPES, type MeasureOptions, type MeasureType } from './measures/measure.ts';
 import { sameNamedQuantiles, sameNamedQuantilesMessage } from './measures/quantiles-measure.ts';
 import { checkName, NameSpace } from './names.ts';
 import { compileServerConfig, type ServerSettings } from './server-config.ts';
 import { compileClusterConfig, type ClusterSettings } from './cluster-config.ts';
 import { normalizeValue } from './normalize-value.ts';
-import type { EventTypeSchema, MeasureSchema, Value, ViewSchema } from './schema.ts';
+import type { EventTypeSchema, MeasureSchema, ViewSchema } from './schema.ts';
+import type { Value } from './value.ts';
 
 /**
  * Every event type and view of a config, validated and ready to run.

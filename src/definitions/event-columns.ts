@@ -8,7 +8,7 @@
  * @module
  */
 import type { Field } from './field.ts';
-import type { Row, Value } from './schema.ts';
+import type { Row, Value } from './value.ts';
 
 /**
  * Numbers and timestamps: a Float64Array, NaN for null (validated values are

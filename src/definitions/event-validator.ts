@@ -9,7 +9,8 @@
 import { InvalidEventError } from './errors.ts';
 import { BOOLEAN_NULL, emptyColumns, rowAt, storeValue, type Column } from './event-columns.ts';
 import { describe, normalizeValue, valueNormalizer } from './normalize-value.ts';
-import type { EventTypeSchema, Row } from './schema.ts';
+import type { EventTypeSchema } from './schema.ts';
+import type { Row } from './value.ts';
 
 /**
  * Validates one event and writes its normalized values at position `at` of

@@ -9,7 +9,7 @@ import type { ComparisonOp } from './definition-types.ts';
 import type { Field } from './field.ts';
 import { sqlIdentifier } from './names.ts';
 import { decimalString } from './scaled-number.ts';
-import type { Value } from './schema.ts';
+import type { Value } from './value.ts';
 
 export type FilterOp = ComparisonOp | 'in';
 

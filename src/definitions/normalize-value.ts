@@ -8,7 +8,7 @@
 import { InvalidEventError } from './errors.ts';
 import { MAX_STRING_LENGTH, type Field } from './field.ts';
 import { decimalString, maxMagnitude, toScaled } from './scaled-number.ts';
-import type { Value } from './schema.ts';
+import type { Value } from './value.ts';
 
 /**
  * Epoch milliseconds of a UTC calendar date and time, computed from the day

@@ -7,21 +7,7 @@ import type { EventTypeJson, UndeclaredFields, ViewJson } from './definition-typ
 import type { Field } from './field.ts';
 import type { CompiledFilter } from './filter.ts';
 import type { Granularity } from './granularity.ts';
-import type { Measure, MeasureType } from './measures/measure.ts';
-import type { MeasureOptions } from './measures/create-measure.ts';
-
-/**
- * A normalized field value: strings and booleans as given, numbers as scaled integers, timestamps as epoch ms.
- *
- * @example
- * ```ts
- * const country: Value = 'DE';
- * ```
- */
-export type Value = string | number | boolean | null;
-
-/** A validated event: `_offset` (null until the log assigns it), then every declared field in declaration order, missing optionals as null. */
-export type Row = Record<string, Value>;
+import type { Measure, MeasureOptions, MeasureType } from './measures/measure.ts';
 
 export interface EventTypeSchema {
   readonly name: string;

@@ -19,7 +19,7 @@ import type { BatchManifest } from '../../batch/index.ts';
 import type { BlobInfo } from '../../master/index.ts';
 import type { MissingPiece } from './damage-report.ts';
 import type { NamedBlobStore } from './object-blob-store.ts';
-import type { ArchivedRange } from './partition-archive.ts';
+import type { ArchivedRange } from './shared-manifest.ts';
 
 /** One object of a chain, as the manifest that lists it says it must be. */
 export interface ChainPiece {

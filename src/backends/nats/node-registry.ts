@@ -23,21 +23,11 @@ import { InvalidClusterRecordError, NodeNameTakenError } from './errors.ts';
 import { isConflict } from './kv-revisioned-store.ts';
 import { loadKv, loadNats, type NatsModules } from './nats-modules.ts';
 import { DEFAULT_RETRY_POLICY, openBucket, retryTransient } from './publish-retry.ts';
+import type { Heartbeat } from './heartbeat.ts';
 import { heartbeatCheck, parseRecord } from './record-schemas.ts';
 
-export interface Heartbeat {
-  readonly node: string;
-  /** The process writing it: random per process, so a restart under the same name is a new instance. */
-  readonly instance: string;
-  /** The machine it runs on, and its process id: where to look for it. */
-  readonly host: string;
-  readonly pid: number;
-  readonly url: string | null;
-  readonly applied: readonly number[];
-  readonly batchVersion: number | null;
-  /** Epoch ms when written. */
-  readonly at: number;
-}
+// cluster-node.ts, being split in #27, still imports the type from here.
+export type { Heartbeat } from './heartbeat.ts';
 
 /** Heartbeats older than this are not listed: the node is gone, or cut off. */
 export const FORGET_AFTER_MS = 60_000;

@@ -41,30 +41,13 @@ import type { ClusterLog } from './cluster-log.ts';
 import { FirstOccurrenceFilter } from './first-occurrence.ts';
 import type { NamedBlobStore } from './object-blob-store.ts';
 import { filterSnapshotCheck, parseRecord } from './record-schemas.ts';
+import type { ArchivedRange } from './shared-manifest.ts';
+
+// cluster-node.ts, being split in #27, still imports the type from here.
+export type { ArchivedRange } from './shared-manifest.ts';
 
 /** An event's `_offset` in the archive: its message's sequence times this, plus its index among the message's kept events. */
 export const OFFSET_PER_MESSAGE = 2 ** 20;
-
-/** One archived range of a partition, as a published manifest lists it. */
-export interface ArchivedRange {
-  readonly partition: number;
-  /** First sequence of the range. */
-  readonly from: number;
-  /** One past its last sequence: the cutoff it was archived up to. */
-  readonly to: number;
-  readonly files: Readonly<Record<string, { readonly blob: string; readonly rows: number; readonly sha256: string }>>;
-  /** The duplicate rule's state at `to` (its keys aside): what a consumer resumes from once the stream is purged below `to`. */
-  readonly filter: { readonly blob: string; readonly sha256: string };
-  /**
-   * Sequences at the range's start that NATS no longer held when it was
-   * archived (purged below the archive's end, as a crash of every server has
-   * done): no consumer reads them, and their events come back from the
-   * outboxes of the nodes that took them, at later sequences.
-   */
-  readonly lost?: { readonly from: number; readonly to: number };
-  /** The duplicate rule's digest at `to` (see `FirstOccurrenceFilter.digest`): what every node's own rule must show there. */
-  readonly digest?: string;
-}
 
 const pad = (n: number) => String(n).padStart(16, '0');
 const rangeName = (p: number, from: number, to: number, term: number) => `p${String(p).padStart(3, '0')}-${pad(from)}-${pad(to)}-t${String(term).padStart(6, '0')}`;

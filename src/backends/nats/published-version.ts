@@ -16,8 +16,8 @@ import { checksumMatches } from '../../util/checksums.ts';
 import type { PublishedBatch } from './batch-control.ts';
 import type { NamedBlobStore } from './object-blob-store.ts';
 import { parseRecord, sharedManifestCheck } from './record-schemas.ts';
-import { versionFolder, type SharedManifest } from './shared-version-store.ts';
-import type { ArchivedRange } from './partition-archive.ts';
+import type { ArchivedRange, SharedManifest } from './shared-manifest.ts';
+import { versionFolder } from './shared-version-store.ts';
 
 /** Fetches `blob` unless a local copy is there (checked against the manifest as it loads); a missing object is {@link ArchiveDamagedError}. */
 async function fetchMissing(blobs: NamedBlobStore, blob: string, file: string): Promise<void> {

@@ -18,9 +18,8 @@ import type { StoredTypes } from '../../log/index.ts';
 import type { ControlRecord } from './batch-control.ts';
 import { InvalidClusterRecordError } from './errors.ts';
 import type { FilterSnapshot } from './first-occurrence.ts';
-import type { Heartbeat } from './node-registry.ts';
-import type { ArchivedRange } from './partition-archive.ts';
-import type { SharedManifest } from './shared-version-store.ts';
+import type { Heartbeat } from './heartbeat.ts';
+import type { ArchivedRange, SharedManifest } from './shared-manifest.ts';
 
 /** A record is not of the shape its reader needs; `path` names the field (`published.cutoffs[1]`). */
 export class RecordShapeError extends Error {

@@ -14,10 +14,7 @@ import type { BlobStore } from '../../master/index.ts';
 import { withChecksum } from '../../util/checksums.ts';
 import type { BatchControl } from './batch-control.ts';
 import { BatchFencedError } from './errors.ts';
-import type { ArchivedRange } from './partition-archive.ts';
-
-/** A cluster's manifest: the batch manifest and the archive ranges the version was computed from. */
-export type SharedManifest = BatchManifest & { readonly ranges: readonly ArchivedRange[] };
+import type { ArchivedRange, SharedManifest } from './shared-manifest.ts';
 
 /** The blob-store folder of a version. */
 export function versionFolder(version: number, term: number): string {

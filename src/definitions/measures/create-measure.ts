@@ -2,21 +2,11 @@ import type { Field } from '../field.ts';
 import { avgMeasure } from './avg-measure.ts';
 import { countMeasure } from './count-measure.ts';
 import { extremeMeasure } from './extreme-measure.ts';
-import type { Measure, MeasureType } from './measure.ts';
+import type { Measure, MeasureOptions, MeasureType } from './measure.ts';
 import { countDistinctMeasure } from './count-distinct-measure.ts';
 import { quantilesMeasure } from './quantiles-measure.ts';
 import { DEFAULT_PRECISION } from './hyperloglog.ts';
 import { DEFAULT_QUANTILES, DEFAULT_RELATIVE_ACCURACY, subBucketBits } from './quantile-sketch.ts';
-
-/** A sketch measure's settings, as the definitions give them (checked by the catalog). */
-export interface MeasureOptions {
-  /** `countDistinct`: registers are 2^precision. */
-  readonly precision?: number;
-  /** `quantiles`: the quantiles an answer holds by default. */
-  readonly quantiles?: readonly number[];
-  /** `quantiles`: the guaranteed relative error. */
-  readonly relativeAccuracy?: number;
-}
 import { sumMeasure } from './sum-measure.ts';
 
 /** The monoid for a measure type over a field (none for `count`). */

@@ -22,6 +22,16 @@ export const MEASURE_TYPES = ['count', 'sum', 'min', 'max', 'avg', 'countDistinc
  */
 export type MeasureType = (typeof MEASURE_TYPES)[number];
 
+/** A sketch measure's settings, as the definitions give them (checked by the catalog). */
+export interface MeasureOptions {
+  /** `countDistinct`: registers are 2^precision. */
+  readonly precision?: number;
+  /** `quantiles`: the quantiles an answer holds by default. */
+  readonly quantiles?: readonly number[];
+  /** `quantiles`: the guaranteed relative error. */
+  readonly relativeAccuracy?: number;
+}
+
 /**
  * What a query returns for a measure. A sum too large for a double comes
  * back as exact decimal text; `quantiles` as an object of quantiles.

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chainPieces, missingFrom, rangePieces, verifiedBelow } from '../../../src/backends/nats/archive-check.ts';
-import type { ArchivedRange } from '../../../src/backends/nats/partition-archive.ts';
+import type { ArchivedRange } from '../../../src/backends/nats/shared-manifest.ts';
 import type { BatchManifest } from '../../../src/batch/index.ts';
 
 const sha = (c: string) => c.repeat(64);

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats, NodeNameTakenError } from '../../../src/backends/nats/index.ts';
-import { FORGET_AFTER_MS, NodeRegistry, type Heartbeat } from '../../../src/backends/nats/node-registry.ts';
+import type { Heartbeat } from '../../../src/backends/nats/heartbeat.ts';
+import { FORGET_AFTER_MS, NodeRegistry } from '../../../src/backends/nats/node-registry.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
 
 /** Short enough to keep the suite quick, long enough for several beats of a live writer every 100 ms. */

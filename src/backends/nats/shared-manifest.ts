@@ -1,0 +1,34 @@
+/**
+ * What a published version's manifest holds in cluster mode: the batch
+ * manifest, and the archive ranges the version was computed from. The
+ * partition archive writes the ranges, the version store publishes the
+ * manifest, every node reads it back and checks it (`record-schemas.ts`), so
+ * the shape lives here, apart from all three, and imports none of them.
+ *
+ * @module
+ */
+import type { BatchManifest } from '../../batch/index.ts';
+
+/** One archived range of a partition, as a published manifest lists it. */
+export interface ArchivedRange {
+  readonly partition: number;
+  /** First sequence of the range. */
+  readonly from: number;
+  /** One past its last sequence: the cutoff it was archived up to. */
+  readonly to: number;
+  readonly files: Readonly<Record<string, { readonly blob: string; readonly rows: number; readonly sha256: string }>>;
+  /** The duplicate rule's state at `to` (its keys aside): what a consumer resumes from once the stream is purged below `to`. */
+  readonly filter: { readonly blob: string; readonly sha256: string };
+  /**
+   * Sequences at the range's start that NATS no longer held when it was
+   * archived (purged below the archive's end, as a crash of every server has
+   * done): no consumer reads them, and their events come back from the
+   * outboxes of the nodes that took them, at later sequences.
+   */
+  readonly lost?: { readonly from: number; readonly to: number };
+  /** The duplicate rule's digest at `to` (see `FirstOccurrenceFilter.digest`): what every node's own rule must show there. */
+  readonly digest?: string;
+}
+
+/** A cluster's manifest: the batch manifest and the archive ranges the version was computed from. */
+export type SharedManifest = BatchManifest & { readonly ranges: readonly ArchivedRange[] };
