@@ -28,7 +28,7 @@ export type {
 export { MIN_TIME, MAX_TIME } from './definitions/index.ts';
 
 // The engine.
-export { Tandem } from './engine/index.ts';
+export { Tandem } from './backends/local/index.ts';
 export type {
   TandemOptions, IngestResult, RejectedEvent, BatchSummary, BatchOptions, BatchProgress, BatchFailure, EngineStatus, EngineLogger,
 } from './engine/index.ts';

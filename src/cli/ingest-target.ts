@@ -5,7 +5,8 @@
  * @module
  */
 import { parseNdjsonLines, requestRejections } from '../server/index.ts';
-import { SpeedLayerFullError, Tandem, type RejectedEvent } from '../engine/index.ts';
+import { SpeedLayerFullError, type RejectedEvent } from '../engine/index.ts';
+import { Tandem } from '../backends/local/index.ts';
 import { DiskFullError, LogOverloadedError } from '../log/index.ts';
 import { compileConfig, type Catalog, type Field, type TandemConfig } from '../definitions/index.ts';
 import type { ApiClient } from './api-client.ts';

@@ -8,7 +8,8 @@
 import type { Logger } from 'pino';
 import { compileConfig, type ApiKey, type ServerLimits, type TandemConfig } from '../definitions/index.ts';
 import { BatchSchedule, createServer, type ConnectionLimits, type TandemServer } from '../server/index.ts';
-import { Tandem, type BatchSummary, type ServedEngine } from '../engine/index.ts';
+import type { BatchSummary, ServedEngine } from '../engine/index.ts';
+import { Tandem } from '../backends/local/index.ts';
 import { PACKAGE_VERSION } from './package-version.ts';
 import { checkBindSafety } from './server-access.ts';
 import { createLogger } from './server-logger.ts';

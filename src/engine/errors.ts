@@ -57,3 +57,22 @@ export class MissingDataError extends TandemError {
     super(`Offsets ${from.toLocaleString('en-US')} to ${(to - 1).toLocaleString('en-US')} of ${dataDir} are ${piece}, so answers would be short of them: run 'tandem repair --data ${dataDir}', which rebuilds them from a copy that survives or records them as lost.`);
   }
 }
+
+/**
+ * The published batch version has no view of this name built from its
+ * current definition (it was added or changed in the config): the batch
+ * node's next cycle computes it, and the view answers from then on.
+ *
+ * @example
+ * ```ts
+ * await node.query({ view: 'new_view' }).catch((error) => {
+ *   if (error instanceof ViewNotReadyError) setTimeout(retry, 5_000);
+ * });
+ * ```
+ */
+export class ViewNotReadyError extends TandemError {
+  readonly code = 'view_not_ready';
+  constructor(readonly view: string) {
+    super(`View '${view}' is new or changed and the batch layer has not computed it yet; retry once the next batch version is published.`);
+  }
+}

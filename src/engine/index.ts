@@ -1,12 +1,13 @@
 /**
- * The engine: one process's Lambda Architecture. It opens the data
- * directory, recovers the log, loads the published batch views, replays the
- * speed layer, takes ingest, runs batch cycles and answers queries through
- * the serving layer.
+ * The engine core: what the embedded engine and a cluster node do alike
+ * (ingest, queries through the serving layer, batch bookkeeping, status),
+ * over a backend that supplies where the data lives (`src/backends/local`,
+ * `src/backends/nats`).
  *
  * @module
  */
-export { Tandem } from './tandem.ts';
+export { EngineCore, type EngineCoreOptions } from './engine-core.ts';
+export type { BackendAppend, BackendHost, BackendStatus, CycleContext, EngineBackend, StoredTypes } from './engine-backend.ts';
 export type * from './engine-types.ts';
 export type { ServedEngine } from './served-engine.ts';
-export { DataDirectoryLockedError, SpeedLayerFullError } from './errors.ts';
+export { DataDirectoryLockedError, SpeedLayerFullError, ViewNotReadyError } from './errors.ts';

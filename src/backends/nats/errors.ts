@@ -301,24 +301,7 @@ export class PartitionDivergedError extends TandemError {
   }
 }
 
-/**
- * The published batch version has no view of this name built from its
- * current definition (it was added or changed in the config): the batch
- * node's next cycle computes it, and the view answers from then on.
- *
- * @example
- * ```ts
- * await node.query({ view: 'new_view' }).catch((error) => {
- *   if (error instanceof ViewNotReadyError) setTimeout(retry, 5_000);
- * });
- * ```
- */
-export class ViewNotReadyError extends TandemError {
-  readonly code = 'view_not_ready';
-  constructor(readonly view: string) {
-    super(`View '${view}' is new or changed and the batch layer has not computed it yet; retry once the next batch version is published.`);
-  }
-}
+export { ViewNotReadyError } from '../../engine/errors.ts';
 
 /**
  * A record read back from NATS is not what Tandem wrote there: not JSON, or

@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { dataDirectory } from '../../util/data-directory.ts';
 import type { LogRepair } from '../../log/index.ts';
-import { DataDirectoryLockedError, Tandem } from '../../engine/index.ts';
+import { DataDirectoryLockedError } from '../../engine/index.ts';
+import { Tandem } from '../../backends/local/index.ts';
 import { CliError } from '../cli-error.ts';
 
 export async function repair(options: { data: string }): Promise<void> {

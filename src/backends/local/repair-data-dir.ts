@@ -16,11 +16,11 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LocalVersionStore } from '../batch/index.ts';
-import { encodeFrame, listSegmentBases, LOST_RANGE_TYPE, readActiveBase, repairLog, scanSegment, segmentPath, type LogRepair } from '../log/index.ts';
-import { repairManifests, restoreSegment, type SegmentManifest } from '../master/index.ts';
-import type { DataDirectory } from '../util/data-directory.ts';
-import { syncDirectory } from '../util/sync-directory.ts';
+import { LocalVersionStore } from '../../batch/index.ts';
+import { encodeFrame, listSegmentBases, LOST_RANGE_TYPE, readActiveBase, repairLog, scanSegment, segmentPath, type LogRepair } from '../../log/index.ts';
+import { repairManifests, restoreSegment, type SegmentManifest } from '../../master/index.ts';
+import type { DataDirectory } from '../../util/data-directory.ts';
+import { syncDirectory } from '../../util/sync-directory.ts';
 import { coverageGaps, type OffsetRange } from './data-coverage.ts';
 
 /**

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { coverageGaps, type CoverageGap, type OffsetRange } from '../../src/engine/data-coverage.ts';
+import { coverageGaps, type CoverageGap, type OffsetRange } from '../../../src/backends/local/data-coverage.ts';
 
 /** Runs of offsets whose count breaks the rule, as gaps of one kind, from a count per offset. */
 function reference(master: readonly OffsetRange[], log: readonly OffsetRange[], cutoff: number, logEnd: number): CoverageGap[] {

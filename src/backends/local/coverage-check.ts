@@ -10,11 +10,11 @@
  * @module
  */
 import { join } from 'node:path';
-import type { EventLog } from '../log/index.ts';
-import { offsetName } from '../log/index.ts';
-import type { MasterDataset } from '../master/index.ts';
+import type { EventLog } from '../../log/index.ts';
+import { offsetName } from '../../log/index.ts';
+import type { MasterDataset } from '../../master/index.ts';
 import { coverageGaps, type CoverageGap } from './data-coverage.ts';
-import { MissingDataError } from './errors.ts';
+import { MissingDataError } from '../../engine/errors.ts';
 
 /** Where the missing stretch should have been, in the words of {@link MissingDataError}. */
 function piece(gap: CoverageGap, log: EventLog | undefined): string {

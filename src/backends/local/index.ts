@@ -1,0 +1,8 @@
+/**
+ * The embedded backend: the engine core over one data directory on local
+ * disk (a write-ahead log, Parquet files, published batch versions), and
+ * {@link Tandem}, the engine opened on it.
+ *
+ * @module
+ */
+export { Tandem } from './tandem.ts';

@@ -1,0 +1,304 @@
+/**
+ * The embedded backend: one data directory on local disk. The log is the
+ * write-ahead log of the master dataset (one partition); sealed segments are
+ * exported to Parquet, in the background and at each cycle; DuckDB computes
+ * the batch views (incrementally over the new segments, with a full
+ * recompute as ground truth) and each version is published into `batch/`.
+ *
+ * @module
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { AggregateTable } from '../../aggregates/index.ts';
+import {
+  CorruptBatchViewError, loadPublished, runBatch, type BatchManifest, type InMemoryBatchViews, type LocalVersionStore, type PublishedVersion,
+} from '../../batch/index.ts';
+import { selectEvents, type Catalog, type EventColumns } from '../../definitions/index.ts';
+import type { BackendAppend, BackendHost, BackendStatus, CycleContext, EngineBackend, StoredTypes } from '../../engine/engine-backend.ts';
+import type { BatchFailure, BatchSummary, EngineLogger, TandemOptions } from '../../engine/engine-types.ts';
+import { viewFigures } from '../../engine/batch-history.ts';
+import type { DataDirLock } from '../../engine/data-dir-lock.ts';
+import { DiskFullError, LogGapError, type EventLog } from '../../log/index.ts';
+import type { MasterDataset } from '../../master/index.ts';
+import { InvalidQueryError } from '../../serving/index.ts';
+import type { RealtimeStats, SpeedLayer } from '../../speed/index.ts';
+import { isDiskFull } from '../../util/disk-full.ts';
+import { checkCycleCoverage, checkOpenCoverage, missingSegment } from './coverage-check.ts';
+
+const DEFAULT_FULL_BATCH_EVERY_MS = 24 * 3_600_000;
+const DEFAULT_MAX_BATCH_DELTAS = 16;
+
+/**
+ * DuckDB for the batch layer, and a second instance limited to one thread
+ * for exports to Parquet. Background exports run while ingest does; with all
+ * threads they took both of this machine's cores from it. Threads are a
+ * setting of the instance, not of a connection, hence two instances.
+ */
+export interface DuckDbParts {
+  readonly instance: DuckDBInstance;
+  readonly connection: DuckDBConnection;
+  readonly exportInstance: DuckDBInstance;
+  readonly exportConnection: DuckDBConnection;
+}
+
+export async function openDuckDb(): Promise<DuckDbParts> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const exportInstance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  return { instance, connection: await instance.connect(), exportInstance, exportConnection: await exportInstance.connect() };
+}
+
+export function closeDuckDb(duck: DuckDbParts): void {
+  duck.connection.closeSync();
+  duck.instance.closeSync();
+  duck.exportConnection.closeSync();
+  duck.exportInstance.closeSync();
+}
+
+/**
+ * A published batch version that fails its checks is not served: the error
+ * (naming the file) is logged and `null` tells the caller to rebuild every
+ * view from the master dataset, which holds every event below any cutoff.
+ */
+export function damagedBatch(error: unknown, logger: EngineLogger): null {
+  if (!(error instanceof CorruptBatchViewError)) throw error;
+  logger.error({ file: error.file, reason: error.message }, 'the published batch version is damaged; rebuilding the batch views from the master dataset');
+  return null;
+}
+
+/** What the local backend is made of, opened by `Tandem.open`. */
+export interface LocalParts {
+  readonly catalog: Catalog;
+  readonly log: EventLog;
+  readonly speed: SpeedLayer;
+  readonly store: LocalVersionStore;
+  readonly master: MasterDataset;
+  readonly duck: DuckDbParts;
+  readonly options: TandemOptions;
+  readonly lock: DataDirLock;
+  readonly schema: StoredTypes;
+  /** The version `batch/CURRENT` names: null when it is damaged (rebuilt at start), undefined before the first. */
+  readonly published: PublishedVersion | null | undefined;
+}
+
+/**
+ * The embedded engine's backend.
+ *
+ * @example
+ * ```ts
+ * const backend = new LocalBackend(parts, logger);   // Tandem.open builds the parts
+ * ```
+ */
+export class LocalBackend implements EngineBackend {
+  readonly partitions = 1;
+  readonly #p: LocalParts;
+  readonly #logger: EngineLogger;
+  #batch: InMemoryBatchViews | undefined;
+  /** The directory of the published version: an incremental cycle links its files into the next. */
+  #batchDir: string | undefined;
+  #host: BackendHost | undefined;
+
+  constructor(parts: LocalParts, logger: EngineLogger) {
+    this.#p = parts;
+    this.#logger = logger;
+  }
+
+  get storedTypes(): StoredTypes {
+    return this.#p.schema;
+  }
+
+  get batch(): InMemoryBatchViews | undefined {
+    return this.#batch;
+  }
+
+  /** Replays the log into the speed layer over the published version, rebuilding it when it is damaged or behind. */
+  async start(host: BackendHost): Promise<void> {
+    this.#host = host;
+    const { master, log, speed, options, published } = this.#p;
+    const cutoff = published?.manifest.cutoff ?? 0;
+    // A manifest missing while its segment is still here is exported again first: the release below would drop that copy.
+    await master.fillGaps(log.sealedSegments, cutoff);
+    // Segments the published batch absorbed are in Parquet already: dropped first, damage in one cannot block a start.
+    await log.releaseBefore(cutoff);
+    // No answer may be silently short: a stretch no file holds is refused here, before anything is served.
+    const { batchBehind } = checkOpenCoverage(options.dataDir, master, log, cutoff);
+    await master.loadKeys(log.keys, (error) => {
+      this.#logger.error({ file: error.file }, `${error.message} Until then its idempotency keys are not known, so a retry of one of its events would be stored again.`);
+    });
+    // A segment exported but not yet released (a run that failed after exporting) is in both places:
+    // its keys came from Parquet, so the log indexes only the keys past the Parquet part.
+    await log.replay((eventType, events, first) => {
+      const skip = cutoff - first;
+      if (skip <= 0) speed.apply(eventType, events, first);
+      else if (skip < events.count) speed.apply(eventType, selectEvents(events, Array.from({ length: events.count - skip }, (_, i) => skip + i)), cutoff);
+    }, master.exportedEnd).catch((error: unknown) => {
+      throw error instanceof LogGapError ? missingSegment(options.dataDir, error.from, error.to) : error;
+    });
+    await this.#loadPublished(host, batchBehind);
+    // Segments sealed before this start and not exported yet (a stop mid-export, say) go now.
+    this.exportInBackground();
+  }
+
+  async #loadPublished(host: BackendHost, batchBehind: boolean): Promise<void> {
+    const { published, duck, catalog, log } = this.#p;
+    if (batchBehind || published === null) {
+      if (published !== null) this.#logger.error({ cutoff: published?.manifest.cutoff, logStartsAt: log.firstOffset }, 'the published batch version ends before the event log starts (batch/CURRENT missing, or naming an older version); rebuilding every view from the master dataset');
+      await host.runBatch({ full: true });
+      return;
+    }
+    if (published === undefined) return;
+    const loaded = await loadPublished(duck.connection, catalog, published.manifest, published.dir).catch((error: unknown) => damagedBatch(error, this.#logger));
+    if (loaded === null) {
+      await host.runBatch();
+      return;
+    }
+    this.#batch = loaded.views;
+    this.#batchDir = published.dir;
+    if (loaded.stale.length > 0) {
+      this.#logger.info({ views: loaded.stale }, 'recomputing views whose definition changed');
+      await host.runBatch();
+    }
+  }
+
+  async append(eventType: string, columns: EventColumns): Promise<BackendAppend> {
+    const { log } = this.#p;
+    const outcome = await log.append(eventType, columns);
+    const stored = outcome.stored;
+    return {
+      duplicates: outcome.duplicates.length,
+      offsets: stored > 0 ? { first: outcome.firstOffset, last: outcome.firstOffset + stored - 1 } : null,
+      position: [log.end],
+    };
+  }
+
+  applied(): readonly number[] {
+    return [this.#p.log.end];
+  }
+
+  batchCutoffs(): readonly number[] {
+    return [this.#batch?.manifest.cutoff ?? 0];
+  }
+
+  /**
+   * Every position this engine answered with is applied already (ingest
+   * resolves once its events are visible), so only one from elsewhere, past
+   * the log's end, is refused.
+   */
+  async waitFor(after: readonly number[]): Promise<void> {
+    const end = this.#p.log.end;
+    if (after[0]! > end) throw new InvalidQueryError('after', `after names offset ${after[0]}, past this engine's log end ${end}: send back the position an ingest of this engine answered with.`);
+  }
+
+  /** Views whose definition changed are recomputed at open, before anything is served. */
+  checkServable(): void {}
+
+  speedTables(view: string): readonly AggregateTable[] {
+    return this.#p.speed.tables(view);
+  }
+
+  speedStats(): RealtimeStats {
+    return this.#p.speed.stats();
+  }
+
+  async cycle(context: CycleContext): Promise<BatchSummary> {
+    try {
+      return await this.#cycle(context);
+    } catch (error) {
+      // DuckDB reports a full disk only in its message; one typed error lets the server answer 507 either way.
+      throw isDiskFull(error) && !(error instanceof DiskFullError) ? new DiskFullError(this.#p.options.dataDir, error) : error;
+    }
+  }
+
+  async #cycle({ full, started, progress }: CycleContext): Promise<BatchSummary> {
+    const { log, master, store, options, catalog, duck, speed } = this.#p;
+    const cutoff = await log.seal();
+    progress({ phase: 'exporting', cutoff });
+    await master.exportSealed(log.sealedSegments, cutoff);
+    checkCycleCoverage(options.dataDir, master, cutoff);
+    const exportMs = performance.now() - started;
+    progress({ phase: 'computing' });
+    const previous = this.#incrementalBase(full);
+    const from = previous?.from ?? 0;
+    await master.verify(cutoff, from, log.sealedSegments);
+    const sources = master.sourcesBetween(from, cutoff);
+    const result = await runBatch({
+      catalog, connection: duck.connection, store, cutoff, sources, previous, startedAt: started,
+      onViewDone: (_view, done) => progress({ viewsDone: done }),
+    });
+    // Swap the batch view and drop the speed layer's absorbed share in one synchronous step: no query sees both or neither.
+    this.#batch = result.views;
+    this.#batchDir = store.dirOf(result.manifest.version);
+    speed.dropBefore(cutoff);
+    await log.releaseBefore(cutoff);
+    await store.prune(options.keepVersions ?? 3, result.manifest.version);
+    return {
+      version: result.manifest.version, cutoff, events: cutoff, durationMs: result.manifest.durationMs, exportMs,
+      mode: result.manifest.mode ?? 'full', inputEvents: [...sources.values()].reduce((n, s) => n + s.events, 0),
+      views: viewFigures(result.manifest),
+    };
+  }
+
+  /**
+   * The published version an incremental cycle builds on, or undefined when
+   * this cycle must recompute everything: when asked to, before the first
+   * version, when a view's definition changed, once `fullBatchEveryMs` passed
+   * since the last full recompute, and once a view has `maxBatchDeltas`
+   * deltas to merge at query time.
+   */
+  #incrementalBase(full: boolean): { manifest: BatchManifest; dir: string; views: InMemoryBatchViews; from: number } | undefined {
+    const batch = this.#batch;
+    const dir = this.#batchDir;
+    const { options, catalog } = this.#p;
+    if (full || batch === undefined || dir === undefined) return undefined;
+    const manifest = batch.manifest;
+    const fullAt = Date.parse(manifest.fullAt ?? manifest.createdAt);
+    if (Date.now() - fullAt >= (options.fullBatchEveryMs ?? DEFAULT_FULL_BATCH_EVERY_MS)) return undefined;
+    for (const view of catalog.views.values()) {
+      const entry = manifest.views[view.name];
+      if (entry === undefined || entry.hash !== view.hash) return undefined;
+      if ((entry.deltas?.length ?? 0) >= (options.maxBatchDeltas ?? DEFAULT_MAX_BATCH_DELTAS)) return undefined;
+    }
+    return { manifest, dir, views: batch, from: manifest.cutoff };
+  }
+
+  countsAsFailure(): boolean {
+    return true;
+  }
+
+  mayRunBatch(): boolean {
+    return true;
+  }
+
+  hasNewEvents(): boolean {
+    return this.#p.log.end > (this.#batch?.manifest.cutoff ?? 0);
+  }
+
+  status(): BackendStatus {
+    const { log } = this.#p;
+    return { sealedSegments: log.sealedSegments.length, idempotencyKeys: log.keys.size };
+  }
+
+  failing(): BatchFailure | null {
+    return null;
+  }
+
+  /**
+   * Exports the sealed segments not in Parquet yet, off the request path. A
+   * failure (a damaged segment, a full disk) is only logged: the next batch
+   * cycle exports the same segments again and reports it there.
+   */
+  exportInBackground(): void {
+    if (this.#host === undefined || this.#host.closed || this.#p.options.exportInBackground === false) return;
+    this.#p.master.exportSealed(this.#p.log.sealedSegments, Infinity).catch((err: unknown) => {
+      this.#logger.warn({ err }, 'a background export of a sealed log segment failed; the next batch cycle exports it again');
+    });
+  }
+
+  halt(): void {}
+
+  async close(): Promise<void> {
+    const { log, master, duck, lock } = this.#p;
+    await log.close();
+    await master.close();
+    closeDuckDb(duck);
+    await lock.release();
+  }
+}

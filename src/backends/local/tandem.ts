@@ -1,0 +1,188 @@
+/**
+ * The embedded engine: one process, one data directory, all three layers;
+ * the engine core over the local backend.
+ *
+ * @module
+ */
+import { DuckDBInstance } from '@duckdb/node-api';
+import { mkdir } from 'node:fs/promises';
+import { LocalVersionStore, type PublishedVersion } from '../../batch/index.ts';
+import { compileConfig, type Catalog, type TandemConfig, type ViewName, type ViewOf } from '../../definitions/index.ts';
+import { EngineCore } from '../../engine/engine-core.ts';
+import type { EngineLogger, TandemOptions } from '../../engine/engine-types.ts';
+import { DataDirLock } from '../../engine/data-dir-lock.ts';
+import { LocalEventLog, StoredSchema, type LogRepair } from '../../log/index.ts';
+import { LocalMasterDataset, type MasterDataset } from '../../master/index.ts';
+import type { DimensionName, DynamicQuery, Query, QueryGranularityFor, QueryLimits, QueryResult, QueryRowOf, ViewQuery } from '../../serving/index.ts';
+import { SpeedLayer } from '../../speed/index.ts';
+import { dataDirectory } from '../../util/data-directory.ts';
+import { closeDuckDb, damagedBatch, LocalBackend, openDuckDb, type DuckDbParts } from './local-backend.ts';
+import { repairDataDirectory } from './repair-data-dir.ts';
+
+const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
+
+/**
+ * The published version `CURRENT` names; with `CURRENT` gone, the newest
+ * whole version (a crash between moving a version into place and pointing
+ * at it leaves one), logged, so that a deleted pointer costs no rebuild.
+ */
+async function currentVersion(store: LocalVersionStore, logger: EngineLogger): Promise<PublishedVersion | undefined> {
+  const current = await store.current();
+  if (current !== undefined) return current;
+  const newest = await store.newestValid();
+  if (newest === undefined) return undefined;
+  logger.error({ version: newest.manifest.version }, 'batch/CURRENT is missing; pointing it at the newest whole batch version again');
+  await store.point(newest.manifest.version);
+  return newest;
+}
+
+/**
+ * A running Tandem engine. `C` is the config's type: opened with a config
+ * from `defineConfig`, queries are checked against its views and rows come
+ * back typed; opened with a JSON config (`unknown` or {@link TandemConfig}),
+ * `C` keeps its default and queries and rows are untyped.
+ *
+ * @example
+ * ```ts
+ * const tandem = await Tandem.open({ dataDir: './data', config });
+ * await tandem.ingest('order', [{ orderId: 'o1', at: '2024-05-01T12:00:00Z', country: 'DE', amount: 19.99 }]);
+ * const { rows, meta } = await tandem.query({ view: 'revenue_by_country', granularity: 'all', groupBy: ['country'] });
+ * // rows: readonly { country: string | null; orders: number; revenue: number | string; … }[]
+ * await tandem.runBatch();
+ * await tandem.close();
+ * ```
+ */
+// `any`, not TandemConfig: a typed engine must be assignable to a plain `Tandem` (the server takes one), and the
+// typed query's signatures make `C` invariant; with `any`, every type read from `C` falls back to the untyped form.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export class Tandem<C extends TandemConfig = any> extends EngineCore {
+  /**
+   * Repairs `dataDir` (no engine may have it open). A damaged sealed segment
+   * already exported to the master dataset is rebuilt whole from its checked
+   * Parquet copy; in any other, every intact frame is kept and each
+   * unreadable stretch is recorded as a lost offset range. A missing
+   * `batch/CURRENT`, segment manifest or log segment is written again from a
+   * copy that survives (the newest whole version, the Parquet files, the
+   * export), and a stretch no copy holds is recorded as lost (see
+   * `repair-data-dir.ts`). Damaged
+   * originals move to `<dataDir>/quarantine/`. The next open starts on the
+   * repaired log; lost events are absent from every layer alike, so answers
+   * stay consistent.
+   *
+   * @example
+   * ```ts
+   * for (const r of await Tandem.repair('./data')) console.log(r.file, r.lost);
+   * ```
+   */
+  static async repair(dataDir: string): Promise<LogRepair[]> {
+    const dirs = dataDirectory(dataDir);
+    const lock = await DataDirLock.acquire(dataDir);
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      return await repairDataDirectory(dirs, connection);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+      await lock.release();
+    }
+  }
+
+  /**
+   * Opens (or creates) the engine in `dataDir`: recovers the log, loads the
+   * published batch views, and rebuilds the speed layer by replaying the log
+   * from the batch cutoff. Views whose definition changed are recomputed first.
+   * A config from `defineConfig` types the engine's queries; a JSON one
+   * (`unknown` or {@link TandemConfig}) leaves them untyped.
+   *
+   * @example
+   * ```ts
+   * const tandem = await Tandem.open({ dataDir: './data', config });   // Tandem<typeof config>
+   * const untyped = await Tandem.open({ dataDir: './other', config: JSON.parse(text) });   // Tandem
+   * ```
+   */
+  static open<C extends TandemConfig>(options: TandemOptions & { readonly config: C }): Promise<Tandem<C>>;
+  static open(options: TandemOptions): Promise<Tandem>;
+  static async open(options: TandemOptions): Promise<Tandem> {
+    const catalog = compileConfig(options.config);
+    const dirs = dataDirectory(options.dataDir);
+    const logger = options.logger ?? SILENT;
+    await mkdir(dirs.master, { recursive: true });
+    const lock = await DataDirLock.acquire(options.dataDir);
+    try {
+      return await Tandem.#openLocked(options, catalog, lock, logger);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  static async #openLocked(options: TandemOptions, catalog: Catalog, lock: DataDirLock, logger: EngineLogger): Promise<Tandem> {
+    const dirs = dataDirectory(options.dataDir);
+    // Before anything reads a stored event: a config that would misread them is refused here.
+    const schema = await StoredSchema.open({ schemaFile: dirs.schemaFile, logDir: dirs.log, masterDir: dirs.master }, catalog, (reason) => {
+      logger.warn({ reason }, 'recorded how the stored events were written, from the data and this config');
+    });
+    const store = new LocalVersionStore(dirs.batch);
+    await store.init();
+    // A damaged batch version is derived data: set it aside and rebuild from the master dataset at start.
+    const published = await currentVersion(store, logger).catch((error: unknown) => damagedBatch(error, logger));
+    const speed = new SpeedLayer(catalog, published?.manifest.cutoff ?? 0);
+    let backend: LocalBackend | undefined;
+    const log = await LocalEventLog.open({
+      dir: dirs.log,
+      catalog,
+      maxSegmentBytes: options.segmentBytes,
+      maxPendingEvents: options.maxPendingEvents,
+      listener: {
+        committed: (type, events, first) => speed.apply(type, events, first),
+        sealed: (end) => speed.rotate(end),
+        rolled: () => backend?.exportInBackground(),
+      },
+      onRecovered: (info) => logger.warn(info, 'cut a torn tail off the event log'),
+      onEncoderFailed: (err) => logger.warn({ err }, 'the log encoder worker failed; frames are encoded on the main thread from now on'),
+    });
+    let duck: DuckDbParts | undefined;
+    let master: MasterDataset | undefined;
+    try {
+      duck = await openDuckDb();
+      master = await LocalMasterDataset.open({
+        dir: dirs.master, logDir: dirs.log, catalog, connection: duck.connection, exportConnection: duck.exportConnection,
+        onDamagedManifest: (file, reason) => logger.error({ file, reason }, 'a master dataset manifest is damaged; rebuilding it from its Parquet files'),
+        onRebuilt: (file, from, reason) => logger.error({ file, from, reason }, 'a master dataset file was missing or damaged; written again from a surviving copy'),
+      });
+      backend = new LocalBackend({ catalog, log, speed, store, master, duck, options, lock, schema, published }, logger);
+      const engine = new Tandem(catalog, backend, options);
+      await engine.start();
+      return engine;
+    } catch (error) {
+      // An open that fails (a damaged file, say) must not leave the log's file or DuckDB open behind it.
+      await log.close().catch(() => undefined);
+      await master?.close().catch(() => undefined);
+      if (duck !== undefined) closeDuckDb(duck);
+      throw error;
+    }
+  }
+
+  /**
+   * Answers a query from the batch view merged with the speed layer (or one
+   * of them, with `layer`). With a typed config, a query that names its view
+   * is checked against the definitions and its rows are typed; a query whose
+   * view is a run-time `string` is checked when it runs, and its rows are not.
+   *
+   * @example
+   * ```ts
+   * const { rows } = await tandem.query({ view: 'revenue_by_country', groupBy: ['country'], granularity: 'all' });
+   * rows[0]?.revenue;   // number | string
+   * ```
+   */
+  override query<
+    const N extends ViewName<C>,
+    const D extends readonly DimensionName<C, N>[] = readonly [],
+    const G extends QueryGranularityFor<ViewOf<C, N>['granularity']> | undefined = undefined,
+  >(query: ViewQuery<C, N, D, G>, limits?: QueryLimits): Promise<QueryResult<QueryRowOf<C, N, D, G>>>;
+  override query<const Q extends Query>(query: DynamicQuery<Q>, limits?: QueryLimits): Promise<QueryResult>;
+  override query(query: Query | ViewQuery<C, ViewName<C>>, limits?: QueryLimits): Promise<QueryResult> {
+    return super.query(query as Query, limits);
+  }
+}

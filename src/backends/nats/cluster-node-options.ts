@@ -1,0 +1,42 @@
+/**
+ * The options of a cluster node.
+ *
+ * @module
+ */
+import type { EngineLogger } from '../../engine/engine-types.ts';
+
+/**
+ * How to start a cluster node.
+ *
+ * @example
+ * ```ts
+ * const node = await ClusterNode.open({ dataDir: './node1', config, servers: ['nats://127.0.0.1:4222'], node: 'node1' });
+ * ```
+ */
+export interface ClusterNodeOptions {
+  /** The node's local directory: its copies of the archive and of batch versions. */
+  readonly dataDir: string;
+  /** The definitions, with a `cluster` section. */
+  readonly config: unknown;
+  /** NATS server URLs, any of the cluster's. */
+  readonly servers: string | readonly string[];
+  /** This node's name, unique in the cluster: a name a running node holds is refused (`NodeNameTakenError`). Default: `<host>-<pid>`. */
+  readonly node?: string;
+  /** The node's HTTP address, shown to the other nodes. */
+  readonly url?: string;
+  /** How long the batch lease lasts without renewal. Default 15 s. */
+  readonly leaseMs?: number;
+  /** How long a query with `after` (and an ingest, for its own events) waits for this node to apply a position. Default 2 s. */
+  readonly readWaitMs?: number;
+  /** How long opening waits for the node to apply what the log held when it started. Default 10 minutes. */
+  readonly catchUpMs?: number;
+  /** How often the node checks that the object store holds the served version's whole chain. Default 5 s. */
+  readonly archiveCheckMs?: number;
+  /** Published versions kept in the object store. Default 3. */
+  readonly keepVersions?: number;
+  /** Keys the node's speed layer may hold: past half the batch node runs a cycle early, at the limit ingest answers 503. Default 5,000,000. */
+  readonly maxSpeedKeys?: number;
+  /** The same bound by estimated heap bytes. Default 1 GiB. */
+  readonly maxSpeedBytes?: number;
+  readonly logger?: EngineLogger;
+}

@@ -1,0 +1,872 @@
+/**
+ * The cluster backend: the engine core's backend over a log, an archive
+ * and a batch lease that live in NATS JetStream and are shared by every
+ * node (see docs/cluster.md). The core (`src/engine/engine-core.ts`) does
+ * validation, queries, batch bookkeeping and status as it does embedded;
+ * this file supplies what differs:
+ *
+ * - Append on any node: to its outbox, then to the partition streams;
+ *   answered once JetStream acknowledged it and this node applied it.
+ * - Speed layer on every node: one consumer per partition from the first
+ *   message, the duplicate rule, and one {@link PartitionSpeed} per partition
+ *   holding the messages at or above the published cutoff.
+ * - Batch on the node holding the lease: seal every partition, archive the
+ *   sealed ranges to Parquet in the object store, recompute the views in
+ *   DuckDB, upload them and publish through the fenced compare-and-set.
+ * - Every node polls the control record and swaps to a new version once its
+ *   consumer has reached the version's seals, dropping its speed layer below
+ *   them in the same synchronous step.
+ *
+ * @module
+ */
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { readdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { AggregateTable } from '../../aggregates/index.ts';
+import { runBatch, type BatchManifest, type InMemoryBatchViews } from '../../batch/index.ts';
+import type { Catalog, ClusterSettings, EventColumns } from '../../definitions/index.ts';
+import type { BackendAppend, BackendHost, BackendStatus, BatchFailure, BatchSummary, ClusterStatus, CycleContext, EngineBackend, EngineLogger, StoredTypes } from '../../engine/index.ts';
+import type { DataDirLock } from '../../engine/data-dir-lock.ts';
+import { viewFigures } from '../../engine/batch-history.ts';
+import type { RealtimeStats } from '../../speed/index.ts';
+import type { BatchControl} from './batch-control.ts';
+import { CONTROL_KEY, type ControlRecord, type PublishedBatch } from './batch-control.ts';
+import type { ClusterLog } from './cluster-log.ts';
+import type { ClusterNodeOptions } from './cluster-node-options.ts';
+import { DuplicateLedger } from './duplicate-ledger.ts';
+import { assertLeaseHeld, cycleFailure } from './fenced-cycle.ts';
+import { chainPieces, checkPieces, verifiedBelow, type ChainPiece } from './archive-check.ts';
+import { DamageReport, type MissingPiece } from './damage-report.ts';
+import {
+  ArchiveDamagedError, BatchFencedError, BatchLeaseHeldError, ClusterBucketMissingError, InvalidClusterRecordError, PartitionDivergedError,
+  LogBehindArchiveError, PartitionPurgedError, PositionWaitTimeoutError, ViewNotReadyError,
+} from './errors.ts';
+import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
+import { LogConsumer } from './log-consumer.ts';
+import type { NodeRegistry, Heartbeat } from './node-registry.ts';
+import type { ObjectBlobStore } from './object-blob-store.ts';
+import { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
+import { PartitionSpeed } from './partition-speed.ts';
+import { loadSharedVersion } from './published-version.ts';
+import { foldersBelow, SharedVersionStore, versionFolder } from './shared-version-store.ts';
+import type { SharedSchema } from './shared-schema.ts';
+import { highestTerm, localVersionFolders, newestLocalVersion } from './local-versions.ts';
+import { restoreMissing } from './archive-restore.ts';
+import type { NodeOutbox } from './node-outbox.ts';
+import { OutboxPublisher, type ConsumerView } from './outbox-publisher.ts';
+import { fileSha256 } from '../../util/checksums.ts';
+
+const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
+/** How often a node reads the control record (new versions, the lease) and writes its heartbeat. */
+const POLL_MS = 250;
+const HEARTBEAT_MS = 1_000;
+/** How often every node checks that the object store still holds the chain of the version it serves. */
+const ARCHIVE_CHECK_MS = 5_000;
+/** How often a partition that cannot be followed from the served cutoff is tried again. */
+const RETRY_STALLED_MS = 2_000;
+/** Seals whose rule digest a node remembers per partition: far more than the versions it may be behind. */
+const SEAL_DIGESTS = 64;
+/** How often a node compares its outbox with what its consumer has seen, and publishes again what NATS lost. */
+const RECONCILE_MS = 1_000;
+/** After a version fails to load, how long before the poll tries it again. */
+const ADOPT_RETRY_MS = 2_000;
+/** How long the batch node waits between cycles it starts itself to record what the log lost. */
+const REPAIR_CYCLE_MS = 5_000;
+/** The archive's offsets already say where each event is: no cutoff filter applies to its files. */
+const NO_CUTOFF = Number.MAX_SAFE_INTEGER;
+
+/** A running batch cycle's term and version, fixed as it takes the lease and catches up (see `fenced-cycle.ts`). */
+interface Cycle {
+  term: number | null;
+  version: number;
+}
+
+/** What a cycle published, and what its last steps need. */
+interface ComputedVersion {
+  readonly published: PublishedBatch;
+  /** The cutoffs of the version served before it: the log is purged below them. */
+  readonly previous: readonly number[] | undefined;
+  readonly chain: readonly ArchivedRange[];
+  readonly store: SharedVersionStore;
+  readonly result: Awaited<ReturnType<typeof runBatch>>;
+  readonly exportMs: number;
+  readonly events: number;
+}
+
+/** What a node is made of, opened by `ClusterNode.open`. */
+export interface Parts {
+  readonly catalog: Catalog;
+  readonly cluster: ClusterSettings;
+  /** This node's name, unique in the cluster. */
+  readonly node: string;
+  /** This process, as its heartbeats name it: random, so a restart under the same name is told apart. */
+  readonly instanceId: string;
+  readonly options: ClusterNodeOptions;
+  readonly lock: DataDirLock;
+  readonly nc: NatsConnection;
+  readonly log: ClusterLog;
+  readonly control: BatchControl;
+  readonly blobs: ObjectBlobStore;
+  readonly registry: NodeRegistry;
+  readonly schema: SharedSchema;
+  readonly outbox: NodeOutbox;
+  readonly duck: { readonly instance: DuckDBInstance; readonly serving: DuckDBConnection; readonly batch: DuckDBConnection };
+}
+
+/** This node's heartbeat as of now. */
+export function heartbeat(p: Pick<Parts, 'node' | 'instanceId' | 'options'>, applied: readonly number[], batchVersion: number | null): Heartbeat {
+  return { node: p.node, instance: p.instanceId, host: hostname(), pid: process.pid, url: p.options.url ?? null, applied, batchVersion, at: Date.now() };
+}
+
+/**
+ * The backend of a cluster node.
+ *
+ * @example
+ * ```ts
+ * const backend = new NatsBackend(parts);   // ClusterNode.open builds the parts
+ * ```
+ */
+export class NatsBackend implements EngineBackend {
+  readonly catalog: Catalog;
+  readonly name: string;
+  readonly partitions: number;
+  readonly #p: Parts;
+  readonly #logger: EngineLogger;
+  readonly #archive: PartitionArchive;
+  readonly #ledger: DuplicateLedger;
+  readonly #damage: DamageReport;
+  readonly #publisher: OutboxPublisher;
+  /** Whether the consumer has read everything the streams held when this node started: outbox entries unseen by then were lost. */
+  #caughtUp = false;
+  /** Per partition, the outbox's watermark at each seal applied: released once a version with that cutoff is verified. */
+  readonly #sealWatermarks: Map<number, number>[];
+  #speed: PartitionSpeed[] = [];
+  #consumer: LogConsumer | undefined;
+  #batch: InMemoryBatchViews | undefined;
+  #version: PublishedBatch | null = null;
+  /** The archive ranges the served version was computed from. */
+  #chain: readonly ArchivedRange[] = [];
+  /** Every object of the served version's chain, as its manifest lists them: what the archive check looks for. */
+  #pieces: readonly ChainPiece[] = [];
+  /** Views the served version lacks or built from another definition: answered once a version has them. */
+  #stale: ReadonlySet<string> = new Set();
+  #record: ControlRecord = { lease: null, published: null };
+  #ends: number[];
+  #nodes: Heartbeat[] = [];
+  #adopting: Promise<void> = Promise.resolve();
+  #host: BackendHost | undefined;
+  #timers: NodeJS.Timeout[] = [];
+  #pollFailures = 0;
+  #adoptRetryAt = 0;
+  /** When `#ends` was asked for. */
+  #endsAt = 0;
+  readonly #recovered = { republishedEvents: 0, restoredObjects: 0, rebuiltRecords: 0 };
+  #repairCycleAt = 0;
+  /** Partitions re-read after a leader change lost what this node had read. */
+  #divergences = 0;
+  /** Per partition, the rebuild running (one at a time). */
+  readonly #rebuilding: (Promise<void> | undefined)[] = [];
+  /** Partitions being read again now: what their rule has seen is not yet what the stream holds. */
+  readonly #rebuildingNow = new Set<number>();
+  /** Partitions this node cannot follow from the served cutoff, and why. */
+  readonly #stalled = new Map<number, string>();
+  /** Per partition, the rule's digest at each seal applied: checked against the archive's at each version adopted. */
+  readonly #sealDigests: Map<number, string>[];
+  #closed = false;
+
+  constructor(parts: Parts) {
+    this.#p = parts;
+    this.catalog = parts.catalog;
+    this.name = parts.node;
+    this.partitions = parts.cluster.partitions;
+    this.#logger = parts.options.logger ?? SILENT;
+    this.#archive = new PartitionArchive(parts.log, parts.blobs, parts.duck.batch, parts.catalog, join(parts.options.dataDir, 'cluster'));
+    this.#ledger = new DuplicateLedger(parts.cluster.partitions);
+    this.#ends = new Array<number>(parts.cluster.partitions).fill(0);
+    this.#sealDigests = Array.from({ length: parts.cluster.partitions }, () => new Map<number, string>());
+    this.#sealWatermarks = Array.from({ length: parts.cluster.partitions }, () => new Map<number, number>());
+    this.#publisher = new OutboxPublisher(parts.outbox, parts.log, this.#logger);
+    this.#damage = new DamageReport(this.#logger);
+  }
+
+  get storedTypes(): StoredTypes {
+    return this.#p.schema;
+  }
+
+  get batch(): InMemoryBatchViews | undefined {
+    return this.#batch;
+  }
+
+  /** Joins: loads the version to serve, checks the archive, follows every partition until caught up, then starts the background tasks. */
+  async start(host: BackendHost): Promise<void> {
+    this.#host = host;
+    const { log, cluster, options } = this.#p;
+    // Beating from the start: a process started under this name meanwhile sees this one alive, even while it catches up.
+    this.#every(HEARTBEAT_MS, () => this.#beat());
+    const published = await this.#startingVersion();
+    await this.#checkArchive();
+    this.#speed = Array.from({ length: cluster.partitions }, (_, p) => new PartitionSpeed(this.catalog, published?.cutoffs[p] ?? 0));
+    this.#consumer = await LogConsumer.start(log, (verdict, p) => this.#apply(verdict, p), {
+      filters: await this.#startingFilters(published),
+      onError: (error, p) => {
+        if (error instanceof PartitionDivergedError) return void this.#rebuild(p, error.message);
+        if (error instanceof PartitionPurgedError) return this.#stall(p, error.message);
+        this.#logger.error({ err: error, partition: p }, 'following a partition failed; this node stops applying it');
+      },
+    });
+    const ends = await this.#consumer.catchUp(log, options.catchUpMs ?? 600_000);
+    this.#ends = [...ends];
+    this.#caughtUp = true;
+    this.#logger.info({ node: this.name, applied: ends, batchVersion: published?.version ?? null }, 'joined the cluster');
+    if (this.#stale.size > 0) {
+      this.#logger.info({ views: [...this.#stale] }, 'views are new or changed; the batch layer computes them in its next cycle, and they answer from then on');
+      if (this.mayRunBatch()) host.runBatch().catch((error: unknown) => this.#logger.warn({ err: error }, 'the batch cycle for new or changed views failed; the schedule retries'));
+    }
+    this.#every(POLL_MS, () => this.#poll());
+    this.#every(RETRY_STALLED_MS, async () => this.#retryStalled());
+    this.#every(RECONCILE_MS, async () => void (this.#recovered.republishedEvents += await this.#publisher.reconcile(this.#consumerView)));
+    this.#every(options.archiveCheckMs ?? ARCHIVE_CHECK_MS, async () => void await this.#checkArchive());
+    this.#every(HEARTBEAT_MS, () => this.#look());
+    this.#every(Math.max(250, Math.floor((options.leaseMs ?? 15_000) / 3)), () => this.#holdLease());
+  }
+
+  /**
+   * The version to serve from the start, loaded: the newest of the one the
+   * control record names and the one this node served last (its disk holds
+   * it whole), since NATS may have lost the record's latest update or the
+   * record may not be valid; the other one when the newer cannot be loaded
+   * (the object store lost it and this node holds no copy); none when
+   * neither loads. The record is repaired by the batch node and the poll
+   * adopts what it names once it loads.
+   */
+  async #startingVersion(): Promise<PublishedBatch | null> {
+    const { control, blobs, cluster } = this.#p;
+    const fromRecord = await control.read().then((record) => {
+      this.#record = record;
+      return record.published;
+    }, (error: unknown) => {
+      if (!(error instanceof InvalidClusterRecordError)) throw error;
+      this.#damage.invalid('control', [error]);
+      return null;
+    });
+    const local = await newestLocalVersion(this.#versionsDir, blobs, cluster.partitions);
+    const candidates = [fromRecord, local].filter((v): v is PublishedBatch => v !== null && v !== undefined).sort((a, b) => b.version - a.version);
+    for (const published of candidates) {
+      try {
+        const loaded = await loadSharedVersion(blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir);
+        this.#batch = loaded.views;
+        this.#chain = loaded.ranges;
+        this.#stale = new Set(loaded.stale);
+        this.#version = published;
+        this.#pieces = await this.#piecesOf(published, loaded.views.manifest, loaded.ranges);
+        if (published !== fromRecord && fromRecord !== null) this.#logger.warn({ version: published.version, record: fromRecord.version }, 'serving batch version the control record does not name yet');
+        return published;
+      } catch (error) {
+        if (!(error instanceof ArchiveDamagedError)) throw error;
+        this.#logger.warn({ err: error, version: published.version }, 'cannot load a batch version at start; trying the next one this node knows');
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Per partition, where the duplicate rule starts: at the published cutoff,
+   * resumed from the archive (the stream may be purged below it), or, before
+   * any archive, from the partition's first message; null where the archive
+   * cannot be read there (the partition stalls until it can).
+   */
+  async #startingFilters(published: PublishedBatch | null): Promise<(FirstOccurrenceFilter | null)[]> {
+    return Promise.all(Array.from({ length: this.#p.cluster.partitions }, async (_, p) => {
+      try {
+        return await this.#filterAtCutoff(p, published?.cutoffs[p] ?? 0);
+      } catch (error) {
+        if (!(error instanceof ArchiveDamagedError)) throw error;
+        this.#stall(p, error.message);
+        return null;
+      }
+    }));
+  }
+
+  /** The duplicate rule of partition `p` at `cutoff`, from the archive of the served chain. */
+  async #filterAtCutoff(p: number, cutoff: number): Promise<FirstOccurrenceFilter> {
+    return (cutoff > 1 ? await this.#archive.resumeFilter(this.#chain, p, cutoff) : undefined) ?? new FirstOccurrenceFilter(this.catalog);
+  }
+
+  /**
+   * Re-reads partition `p` from the served version's cutoff, with the rule
+   * resumed from the archive, into a new speed layer: after this node found
+   * it had read messages the stream no longer holds (a leader change, a crash
+   * of every server), or a rule that differs from the archive's at a cutoff.
+   * Where the stream no longer starts at the cutoff, the partition stalls
+   * until a version records the loss. One at a time per partition.
+   */
+  #rebuild(p: number, why: string): Promise<void> {
+    const run = (this.#rebuilding[p] ?? Promise.resolve()).then(async () => {
+      if (this.#closed || this.#consumer === undefined) return;
+      this.#logger.warn({ partition: p, why }, 'rebuilding a partition\'s speed layer from the served cutoff');
+      this.#rebuildingNow.add(p);
+      try {
+        const filter = await this.#filterAtCutoff(p, this.#version?.cutoffs[p] ?? 0);
+        // The speed layer starts at the cutoff served when the old reading stopped: a version adopted meanwhile has a
+        // later one, and the rule reads the messages between through without applying them.
+        await this.#consumer.refollow(p, filter, () => (this.#speed[p] = new PartitionSpeed(this.catalog, this.#version?.cutoffs[p] ?? 0)));
+        this.#divergences++;
+        this.#unstall(p);
+      } catch (error) {
+        if (error instanceof PartitionPurgedError || error instanceof ArchiveDamagedError) return this.#stall(p, error.message);
+        this.#logger.error({ err: error, partition: p }, 'could not rebuild a partition; this node stops applying it');
+      } finally {
+        this.#rebuildingNow.delete(p);
+      }
+    });
+    this.#rebuilding[p] = run;
+    return run;
+  }
+
+  /** Partition `p` cannot be followed from the served cutoff for now: status says so, and it is tried again. */
+  #stall(p: number, reason: string): void {
+    this.#stalled.set(p, reason);
+    this.#damage.stalled([...this.#stalled].map(([partition, r]) => ({ partition, reason: r })));
+  }
+
+  #unstall(p: number): void {
+    if (!this.#stalled.delete(p)) return;
+    this.#damage.stalled([...this.#stalled].map(([partition, reason]) => ({ partition, reason })));
+  }
+
+  /** Tries the stalled partitions again: the archive may be whole again, or a version may have recorded the loss. */
+  async #retryStalled(): Promise<void> {
+    for (const p of [...this.#stalled.keys()]) await this.#rebuild(p, 'retrying a stalled partition');
+  }
+
+  get #versionsDir(): string {
+    return join(this.#p.options.dataDir, 'cluster', 'versions');
+  }
+
+  /** The objects of a version's chain; its manifest's digest is its local copy's, as fetched or written here. */
+  async #piecesOf(published: PublishedBatch, manifest: BatchManifest, ranges: readonly ArchivedRange[]): Promise<ChainPiece[]> {
+    const folder = versionFolder(published.version, published.term);
+    return chainPieces(manifest, ranges, folder, await fileSha256(join(this.#versionsDir, folder, 'manifest.json')));
+  }
+
+  /**
+   * Checks that the object store holds every object of the served version's
+   * chain as its manifest lists it (one listing of the bucket), puts back
+   * each missing one this node holds a good copy of, reports what is still
+   * missing in status, and resolves with that. A node behind the published
+   * version does not look: the batch node prunes old versions' objects.
+   */
+  async #checkArchive(): Promise<MissingPiece[]> {
+    const pieces = this.#pieces;
+    if ((this.#record.published?.version ?? 0) > (this.#version?.version ?? 0)) return [];
+    let missing = await this.#missingOf(pieces);
+    if (missing.length > 0) {
+      const restored = await restoreMissing(this.#p.blobs, pieces, missing, { cacheDir: join(this.#p.options.dataDir, 'cluster', 'cache'), versionsDir: this.#versionsDir });
+      if (restored.length > 0) {
+        this.#recovered.restoredObjects += restored.length;
+        this.#logger.warn({ restored }, `put back ${restored.length} object(s) the object store had lost, from this node's copies`);
+        missing = await this.#missingOf(pieces);
+      }
+    }
+    // A version adopted meanwhile has its own chain: this finding was about the one before.
+    if (pieces === this.#pieces) {
+      this.#damage.missing('archive', missing);
+      if (missing.length === 0 && this.#version !== null) await this.#releaseOutbox(this.#version);
+    }
+    return missing;
+  }
+
+  /**
+   * Lets the outbox go below what the served version archived, in every
+   * partition this node read as the archive did (its rule's digest at the
+   * cutoff is the archive's): the object store was just found to hold the
+   * whole chain, and the batch node read each range back as it stored it.
+   */
+  async #releaseOutbox(published: PublishedBatch): Promise<void> {
+    for (const range of this.#chain) {
+      const p = range.partition;
+      const cutoff = published.cutoffs[p]!;
+      if (range.to !== cutoff || this.#stalled.has(p) || (range.digest !== undefined && this.#sealDigests[p]!.get(cutoff) !== range.digest)) continue;
+      const below = this.#sealWatermarks[p]!.get(cutoff);
+      if (below !== undefined) await this.#publisher.release(p, below);
+    }
+  }
+
+  /** The node's consumer, as the outbox's reconciler reads it. */
+  get #consumerView(): ConsumerView {
+    const consumer = this.#consumer;
+    return {
+      filter: (p) => (consumer === undefined || this.#rebuildingNow.has(p) ? null : consumer.filters[p] ?? null),
+      applied: (p) => consumer?.applied[p] ?? 0,
+      end: (p) => ({ seq: this.#ends[p] ?? 0, at: this.#endsAt }),
+      caughtUp: this.#caughtUp,
+    };
+  }
+
+  async #missingOf(pieces: readonly ChainPiece[]): Promise<MissingPiece[]> {
+    return checkPieces(this.#p.blobs, pieces).catch((error: unknown) => {
+      if (!(error instanceof ClusterBucketMissingError)) throw error;
+      return pieces.map((piece) => ({ blob: piece.blob, problem: `the bucket ${error.bucket} does not exist` }));
+    });
+  }
+
+  /** The duplicate rule's verdict on the next message of partition `p`, in order: into the speed layer, and the ledger. */
+  #apply(verdict: Verdict, p: number): void {
+    switch (verdict.kind) {
+      case 'admitted': {
+        const { admitted } = verdict;
+        this.#ledger.record(p, admitted.seq, admitted.duplicates);
+        if (admitted.events.count > 0) this.#speed[p]!.apply(admitted.eventType, admitted.events, admitted.seq);
+        break;
+      }
+      case 'repeated-message':
+        this.#ledger.record(p, verdict.seq, verdict.count);
+        break;
+      case 'seal':
+        this.#speed[p]!.seal(verdict.seq);
+        this.#sealDigests[p]!.set(verdict.seq, verdict.digest);
+        if (this.#sealDigests[p]!.size > SEAL_DIGESTS) this.#sealDigests[p]!.delete(this.#sealDigests[p]!.keys().next().value!);
+        this.#sealWatermarks[p]!.set(verdict.seq, this.#publisher.watermark(p, this.#consumer!.filters[p]!));
+        if (this.#sealWatermarks[p]!.size > SEAL_DIGESTS) this.#sealWatermarks[p]!.delete(this.#sealWatermarks[p]!.keys().next().value!);
+        break;
+      case 'skipped':
+        this.#ledger.record(p, verdict.seq, 0);
+        break;
+    }
+  }
+
+  /** Runs `task` every `ms`, one at a time, logging what fails. */
+  #every(ms: number, task: () => Promise<void>): void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running || this.#closed) return;
+      running = true;
+      task().catch((error: unknown) => this.#logger.warn({ err: error }, 'a cluster background task failed; retrying')).finally(() => (running = false));
+    }, ms);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+
+  /** Reads the control record; a newer published version is adopted. */
+  async #poll(): Promise<void> {
+    try {
+      this.#record = await this.#p.control.read();
+      this.#pollFailures = 0;
+      this.#damage.invalid('control', []);
+    } catch (error) {
+      // Not valid: nothing of it is read, the served version stays, and no lease is taken or renewed from it, until it is rebuilt.
+      if (error instanceof InvalidClusterRecordError) {
+        this.#damage.invalid('control', [error]);
+        return this.#rebuildRecord();
+      }
+      // The control bucket has one replica: while its server is down, batch cycles pause and nothing else does.
+      if (this.#pollFailures++ % 40 === 0) this.#logger.warn({ err: error }, 'cannot read the batch control record; batch cycles pause until it is back');
+      return;
+    }
+    if (this.#recordLost || this.#recordBehind) return this.#rebuildRecord();
+    const published = this.#record.published;
+    if (published !== null && published.version > (this.#version?.version ?? 0) && Date.now() >= this.#adoptRetryAt) void this.#adopt(published);
+    // The batch node runs a cycle itself when a partition of its own is stalled: the cycle records the loss.
+    if (this.#stalled.size > 0 && this.#host?.batchRunning === false && this.mayRunBatch() && Date.now() >= this.#repairCycleAt) {
+      this.#repairCycleAt = Date.now() + REPAIR_CYCLE_MS;
+      this.#host.runBatch().catch((error: unknown) => this.#logger.warn({ err: error }, 'a cycle to record what the log lost failed; retrying'));
+    }
+  }
+
+  /**
+   * Replaces a control record that is not valid with one naming the version
+   * this node serves, and this node as the lease holder under a term above
+   * every term a version or range was named by. Any node may; the
+   * compare-and-set lets one win. A node that serves no version does it only
+   * for a cluster that has nothing to lose (no version anywhere, no stream
+   * purged): a record naming no version would otherwise make a new batch
+   * node start the archive over.
+   */
+  async #rebuildRecord(): Promise<void> {
+    const { blobs, control } = this.#p;
+    if (this.#version === null ? !(await this.#clusterIsNew()) : this.#version.version < (this.#record.published?.version ?? 0)) return;
+    const names = [...(await blobs.list().catch(() => [])).map((b) => b.name), ...(await localVersionFolders(this.#versionsDir))];
+    const floor = Math.max(highestTerm(names), this.#version?.term ?? 0, this.#record.lease?.term ?? 0);
+    if (await control.rebuild(this.#version, floor)) {
+      this.#recovered.rebuiltRecords++;
+      this.#logger.warn({ version: this.#version?.version ?? null, term: floor + 1 }, 'rebuilt the batch control record from the version this node serves; this node holds the batch lease');
+      this.#record = await control.read();
+      this.#damage.invalid('control', []);
+    }
+  }
+
+  /**
+   * Whether the control record names no version while this node serves one:
+   * NATS lost the record (a crash of every server). Taking the lease on it
+   * would start the terms over, and names of versions and ranges with them.
+   */
+  get #recordLost(): boolean {
+    return this.#record.published === null && this.#version !== null;
+  }
+
+  /**
+   * Whether the control record names an older version than this node
+   * serves: NATS lost its latest updates. A batch node that extended the
+   * record's version would publish versions lacking what the newer one
+   * holds, so the record is rewritten to name this node's.
+   */
+  get #recordBehind(): boolean {
+    const published = this.#record.published;
+    return published !== null && this.#version !== null && published.version < this.#version.version;
+  }
+
+  /**
+   * Whether nothing anywhere holds a batch version, so that a record naming
+   * none loses nothing: no version in the object store (a listing that fails
+   * says nothing), none on this node's disk, none served by any node heard
+   * from. A stream purged meanwhile is then a stretch NATS lost, which the
+   * first cycle records as such.
+   */
+  async #clusterIsNew(): Promise<boolean> {
+    const { blobs, registry } = this.#p;
+    if ((await localVersionFolders(this.#versionsDir)).length > 0) return false;
+    if ((await registry.nodes()).some((n) => n.batchVersion !== null)) return false;
+    return (await blobs.list('batch/')).length === 0;
+  }
+
+  /** Takes the lease when it is free, or renews it when this node holds it; not while the record is not valid or lost (the poll rebuilds it). */
+  async #holdLease(): Promise<void> {
+    if (this.#damage.invalidControlRecord !== undefined || this.#recordLost || this.#recordBehind) return;
+    await this.#p.control.acquire().catch((error: unknown) => {
+      if (!(error instanceof InvalidClusterRecordError)) throw error;
+      this.#damage.invalid('control', [error]);
+    });
+  }
+
+  /** Writes this node's heartbeat; a task of its own, so that a slow look at the others never delays it. */
+  async #beat(): Promise<void> {
+    await this.#p.registry.beat(heartbeat(this.#p, this.#applied(), this.#version?.version ?? null));
+  }
+
+  /** Reads the other nodes' heartbeats and where each partition ends, for status. */
+  async #look(): Promise<void> {
+    const { nodes, invalid } = await this.#p.registry.census();
+    this.#nodes = nodes;
+    this.#damage.invalid('registry', invalid);
+    const lookedAt = Date.now();
+    this.#ends = [...await this.#p.log.ends()];
+    this.#endsAt = lookedAt;
+    // A stream that ends below what this node applied lost messages it read (a crash of every server): read it again.
+    const applied = this.#applied();
+    this.#ends.forEach((end, p) => {
+      if (this.#consumer?.follows(p) === true && end < applied[p]!) void this.#rebuild(p, `its stream ends at ${end}, below the ${applied[p]} this node applied`);
+    });
+  }
+
+  #applied(): number[] {
+    return [...(this.#consumer?.applied ?? new Array<number>(this.#p.cluster.partitions).fill(0))];
+  }
+
+  /** Queues the swap to `published`: adoptions run one at a time, in order. */
+  #adopt(published: PublishedBatch, computed?: { views: InMemoryBatchViews; ranges: readonly ArchivedRange[]; stale: readonly string[] }): Promise<void> {
+    const adoption = this.#adopting.then(async () => {
+      if (published.version <= (this.#version?.version ?? 0) || this.#closed) return;
+      const loaded = computed ?? await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir).catch((error: unknown) => {
+        this.#adoptRetryAt = Date.now() + ADOPT_RETRY_MS;
+        throw error;
+      });
+      // Its leaderboard read aids are built before it serves (the old version serves meanwhile); the batch node's own are already.
+      await loaded.views.settled();
+      // The seals are in the stream before the version is published: once applied, every generation below them is
+      // closed. A stalled partition waits for nothing: it is read again from the new cutoff once the version serves.
+      const consumer = this.#consumer!;
+      await consumer.waitFor(published.cutoffs.map((c, p) => (consumer.follows(p) ? c : 0)), this.#p.options.catchUpMs ?? 600_000);
+      if (published.version <= (this.#version?.version ?? 0) || this.#closed) return;
+      const previous = this.#chain;
+      // One synchronous step: no query sees both layers holding an event, or neither.
+      this.#batch = loaded.views;
+      this.#chain = loaded.ranges;
+      this.#stale = new Set(loaded.stale);
+      this.#version = published;
+      this.#speed.forEach((speed, p) => speed.dropBefore(published.cutoffs[p]!));
+      this.#pieces = await this.#piecesOf(published, loaded.views.manifest, loaded.ranges);
+      this.#logger.info({ version: published.version, cutoffs: published.cutoffs }, 'serving batch version');
+      for (const [p, why] of this.#divergedAt(published, previous, loaded.ranges)) void this.#rebuild(p, why);
+      await this.#pruneLocalVersions(published);
+    });
+    this.#adopting = adoption.catch((error: unknown) => this.#logger.error({ err: error, version: published.version }, 'could not adopt a published batch version; the previous one keeps serving'));
+    return adoption;
+  }
+
+  /**
+   * The partitions this node must read again from `published`'s cutoffs: its
+   * own rule's digest at the cutoff differs from the one the archive
+   * recorded there (it read messages NATS later lost or replaced), or it
+   * follows none there (stalled), or a new range records a stretch NATS lost.
+   */
+  #divergedAt(published: PublishedBatch, previous: readonly ArchivedRange[], ranges: readonly ArchivedRange[]): Map<number, string> {
+    const diverged = new Map<number, string>();
+    const known = new Set(previous.map((r) => `${r.partition}:${r.from}:${r.to}`));
+    for (const r of ranges) {
+      if (known.has(`${r.partition}:${r.from}:${r.to}`)) continue;
+      if (r.lost !== undefined) diverged.set(r.partition, `the archive records sequences ${r.lost.from} to ${r.lost.to - 1} lost from the stream`);
+      const cutoff = published.cutoffs[r.partition];
+      const mine = this.#sealDigests[r.partition]!.get(cutoff!);
+      if (r.to === cutoff && r.digest !== undefined && mine !== r.digest && this.#consumer?.follows(r.partition) === true) {
+        diverged.set(r.partition, `this node's duplicate rule at ${cutoff} (${mine ?? 'no seal there'}) differs from the archive's (${r.digest})`);
+      }
+    }
+    for (const p of this.#stalled.keys()) diverged.set(p, 'stalled');
+    return diverged;
+  }
+
+  async #pruneLocalVersions(published: PublishedBatch): Promise<void> {
+    const dir = join(this.#versionsDir, 'batch');
+    for (const name of foldersBelow(await readdir(dir).catch(() => [] as string[]), published)) await rm(join(dir, name), { recursive: true, force: true });
+  }
+
+  /**
+   * Appends validated events of one type; resolves once JetStream has
+   * acknowledged them and this node has applied them, with the position to
+   * send back as a query's `after` on any node.
+   */
+  async append(eventType: string, columns: EventColumns): Promise<BackendAppend> {
+    const { position, placement } = await this.#publisher.append(eventType, columns);
+    const messages = new Map<string, readonly [number, number]>();
+    for (let i = 0; i < columns.count; i++) messages.set(`${placement.partition[i]}:${placement.seq[i]}`, [placement.partition[i]!, placement.seq[i]!]);
+    await this.#consumer!.waitFor(position, this.#readWaitMs).catch((error: unknown) => {
+      if (!(error instanceof PositionWaitTimeoutError)) throw error;
+      this.#logger.warn({ position }, 'ingested events were acknowledged but not yet applied on this node; their duplicates are not counted');
+    });
+    return { duplicates: this.#ledger.duplicatesIn(messages.values()) ?? 0, offsets: null, position };
+  }
+
+  get #readWaitMs(): number {
+    return this.#p.options.readWaitMs ?? 2_000;
+  }
+
+  /** Waits until this node has applied `after` (503 `position_wait_timeout` past the read wait). */
+  async waitFor(after: readonly number[]): Promise<void> {
+    await this.#consumer!.waitFor(after, this.#readWaitMs);
+  }
+
+  /** A view the served version lacks, or built from another definition, is not answered from the speed layer alone. */
+  checkServable(view: string): void {
+    if (this.#stale.has(view)) throw new ViewNotReadyError(view);
+  }
+
+  speedTables(view: string): readonly AggregateTable[] {
+    return this.#speed.flatMap((speed) => speed.layer.tables(view));
+  }
+
+  applied(): readonly number[] {
+    return this.#applied();
+  }
+
+  batchCutoffs(): readonly number[] {
+    return this.#version?.cutoffs ?? new Array<number>(this.partitions).fill(0);
+  }
+
+  /** Whether this node may run the next cycle (it holds the lease, or nobody does) and the log moved past the cutoffs. */
+  hasNewEvents(): boolean {
+    if (!this.mayRunBatch()) return false;
+    if (this.#stale.size > 0 || this.#stalled.size > 0) return true;
+    const cutoffs = this.#version?.cutoffs;
+    return this.#applied().some((seq, p) => seq > (cutoffs?.[p] ?? 0));
+  }
+
+  /** Whether this node holds the batch lease, or nobody holds an unexpired one (as of the last look). */
+  mayRunBatch(): boolean {
+    const lease = this.#record.lease;
+    return lease === null || lease.holder === this.name || lease.expiresAt <= Date.now();
+  }
+
+  /** Runs a batch cycle on this node, which must hold (or be able to take) the batch lease. */
+  async cycle({ started, progress }: CycleContext): Promise<BatchSummary> {
+    // The lease held when asked: a cycle that finds it taken before it could even renew it was fenced too.
+    const cycle: Cycle = { term: this.#p.control.term, version: this.#nextVersion };
+    const computed = await this.#compute(started, cycle, progress).catch(async (error: unknown) => {
+      throw await cycleFailure(error, cycle, this.#p.control, this.#logger);
+    });
+    return await this.#finish(computed);
+  }
+
+  /** Neither a lease taken by another node nor a fenced cycle is a failing batch layer: the other node's versions keep the served one fresh. */
+  countsAsFailure(error: unknown): boolean {
+    return !(error instanceof BatchLeaseHeldError || error instanceof BatchFencedError);
+  }
+
+  get #nextVersion(): number {
+    return (this.#version?.version ?? 0) + 1;
+  }
+
+  /** Takes (or renews) the lease and catches up with the latest published version: fixes the cycle's term and version. */
+  async #begin(cycle: Cycle): Promise<void> {
+    const { control } = this.#p;
+    if (this.#recordLost || this.#recordBehind || this.#damage.invalidControlRecord !== undefined) await this.#rebuildRecord();
+    if (!(await control.acquire())) throw new BatchLeaseHeldError((await control.read()).lease?.holder ?? 'another node');
+    cycle.term = control.term;
+    const record = await control.read();
+    if (record.published === null && this.#version === null && !(await this.#clusterIsNew())) {
+      throw new InvalidClusterRecordError(
+        `KV bucket ${this.#p.cluster.name}_control`, CONTROL_KEY, 'batch control record', 'it names no batch version, while the cluster has published some',
+        'a node that serves a version rebuilds it; until then this node, which serves none, runs no cycle.',
+      );
+    }
+    // A cycle extends the chain of the latest published version: adopt it first if another node published it.
+    if (record.published !== null && record.published.version > (this.#version?.version ?? 0)) await this.#adopt(record.published);
+    if ((record.published?.version ?? 0) > (this.#version?.version ?? 0)) throw new Error(`could not load batch version ${record.published!.version}, which the next one must extend`);
+    cycle.version = this.#nextVersion;
+  }
+
+  /** Seals the log, archives the sealed ranges and computes the views; resolves once the version is published. */
+  async #compute(started: number, cycle: Cycle, progress: CycleContext['progress']): Promise<ComputedVersion> {
+    const { control, log, blobs } = this.#p;
+    await this.#begin(cycle);
+    const damaged = await this.#checkArchive();
+    if (damaged.length > 0) {
+      throw new ArchiveDamagedError(this.#p.blobs.name, damaged, 'a cycle extends the served version\'s chain, so it stops until the objects are restored.');
+    }
+    const term = cycle.term ?? 0;
+    const archived = this.#archive.endsOf(this.#chain);
+    await this.#realign(archived);
+    const cutoffs = await log.seal();
+    const behind = cutoffs.findIndex((seq, p) => seq < archived[p]!);
+    if (behind !== -1) throw new LogBehindArchiveError(behind, cutoffs[behind]!, archived[behind]!);
+    await assertLeaseHeld(cycle, control);
+    progress({ phase: 'exporting', cutoff: cutoffs.reduce((a, b) => a + b, 0) });
+    const previous = this.#version?.cutoffs;
+    const chain = await this.#archive.extend(this.#chain, cutoffs, term);
+    const sources = await this.#archive.localSources(chain);
+    const exportMs = performance.now() - started;
+    await assertLeaseHeld(cycle, control);
+    progress({ phase: 'computing' });
+    const { version } = cycle;
+    const store = new SharedVersionStore(blobs, control, { version, term, cutoffs, ranges: chain }, this.#versionsDir);
+    await store.init();
+    const result = await runBatch({
+      catalog: this.catalog, connection: this.#p.duck.batch, store, cutoff: NO_CUTOFF, partitionCutoffs: cutoffs, sources, startedAt: started,
+      onViewDone: (_view, done) => progress({ viewsDone: done }),
+    });
+    return { published: { version, cutoffs, term }, previous, chain, store, result, exportMs, events: [...sources.values()].reduce((n, s) => n + s.events, 0) };
+  }
+
+  /**
+   * A stream that ends below where the archive ends lost its tail in NATS
+   * (a crash of every server): the next messages would take sequences the
+   * archive has already passed, and no consumer would count them. Its first
+   * sequence is moved to where the archive ends (a purge past its end); what
+   * was published below since the crash comes back from the nodes' outboxes.
+   */
+  async #realign(archived: readonly number[]): Promise<void> {
+    const { log } = this.#p;
+    for (let p = 0; p < log.partitions; p++) {
+      const { lastSeq } = await log.bounds(p);
+      if (lastSeq >= archived[p]! - 1) continue;
+      const purged = await log.purgeBelow(p, archived[p]!);
+      this.#logger.warn({ partition: p, streamEnd: lastSeq, archiveEnd: archived[p], purged }, 'a partition stream ended below where the archive ends (NATS lost its tail); its next sequence is now the archive\'s end');
+    }
+  }
+
+  /** Serves the version this node just published, purges what the previous one absorbed, and reports it. */
+  async #finish(computed: ComputedVersion): Promise<BatchSummary> {
+    const { published, previous, chain, store, result } = computed;
+    await this.#adopt(published, { views: result.views, ranges: chain, stale: [] });
+    // Read back: the new version's chain as the object store holds it now, which is what a purge may rest on.
+    const missing = await this.#checkArchive();
+    if (previous !== undefined) {
+      await this.#purge(previous, chain, missing).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not purge archived messages from the log; the next cycle tries again'));
+    }
+    await store.prune(this.#p.options.keepVersions ?? 3, published.version).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not prune old batch versions'));
+    const summary: BatchSummary = {
+      version: published.version, cutoff: result.manifest.cutoff, events: computed.events,
+      durationMs: result.manifest.durationMs, exportMs: computed.exportMs,
+      views: viewFigures(result.manifest),
+    };
+    return summary;
+  }
+
+  /**
+   * Removes from each partition's stream the messages below the previous
+   * version's cutoff: archived two cycles ago, absorbed by the versions
+   * since, and applied by every node heard from (a node that is down resumes
+   * from the archive at the published cutoff when it comes back).
+   */
+  async #purge(below: readonly number[], chain: readonly ArchivedRange[], missing: readonly MissingPiece[]): Promise<void> {
+    const { nodes, invalid } = await this.#p.registry.census();
+    // An entry that is not a heartbeat may be a node that has not applied what would be purged.
+    if (invalid.length > 0) return void this.#logger.warn({ invalid: invalid.map((e) => e.key) }, 'not purging the log: a registry entry is not a heartbeat, so how far its node applied the log is unknown');
+    // Never below a range the object store was not just found to hold whole: the stream may be its only other copy.
+    const verified = verifiedBelow(chain, missing, below.length);
+    for (let p = 0; p < below.length; p++) {
+      const seq = Math.min(below[p]!, verified[p]!);
+      if (seq <= 1 || !nodes.every((n) => (n.applied[p] ?? 0) >= seq)) continue;
+      const purged = await this.#p.log.purgeBelow(p, seq);
+      await this.#archive.forgetSnapshotsBelow(chain, p, seq);
+      if (purged > 0) this.#logger.info({ partition: p, below: seq, messages: purged }, 'purged archived messages from the log');
+    }
+  }
+
+  /** This node's share of the status: the cluster as it sees it. */
+  status(): BackendStatus {
+    return {
+      sealedSegments: 0,
+      idempotencyKeys: this.#consumer?.filters.reduce((n, f) => n + (f?.keys.size ?? 0), 0) ?? 0,
+      cluster: this.#clusterStatus(this.#applied()),
+    };
+  }
+
+  /** A damaged archive stops the batch layer whichever node runs it: every node's status says so, not only the batch node's. */
+  failing(): BatchFailure | null {
+    const damage = this.#damage.status();
+    if (damage === null) return null;
+    return { consecutive: 1, since: damage.since, lastAt: damage.since, error: damage.message, code: damage.missing.length > 0 ? 'archive_damaged' : 'cluster_record_invalid' };
+  }
+
+  speedStats(): RealtimeStats {
+    const all = this.#speed.map((s) => s.stats());
+    const sum = (pick: (s: RealtimeStats) => number) => all.reduce((n, s) => n + pick(s), 0);
+    return { from: 0, events: sum((s) => s.events), keys: sum((s) => s.keys), bytes: sum((s) => s.bytes), generations: sum((s) => s.generations) };
+  }
+
+  #clusterStatus(applied: readonly number[]): ClusterStatus {
+    const lease = this.#record.lease;
+    const now = Date.now();
+    const ends = this.#ends.map((end, p) => Math.max(end, applied[p] ?? 0));
+    return {
+      name: this.#p.cluster.name,
+      node: this.name,
+      batchNode: lease !== null && lease.expiresAt > now ? lease.holder : null,
+      leaseTerm: lease?.term ?? 0,
+      partitionRebuilds: this.#divergences,
+      partitions: ends.map((end, p) => ({
+        partition: p, end, applied: applied[p] ?? 0, batchCutoff: this.#version?.cutoffs[p] ?? 0, archived: this.#version?.cutoffs[p] ?? 0,
+      })),
+      nodes: this.#nodes.map((n) => ({
+        node: n.node, url: n.url, applied: n.applied, batchVersion: n.batchVersion, seenAgoMs: now - n.at,
+        lagMessages: ends.reduce((lag, end, p) => lag + Math.max(0, end - (n.applied[p] ?? 0)), 0),
+      })),
+      archiveDamaged: this.#damage.status(),
+      outboxEvents: this.#publisher.held(),
+      recovered: { ...this.#recovered },
+    };
+  }
+
+  /** Stops every background task: on close, and when opening fails part way. */
+  halt(): void {
+    this.#closed = true;
+    for (const timer of this.#timers) clearInterval(timer);
+  }
+
+  /** Stops following the log, lets the lease go (so another node need not wait for it to expire), and disconnects. */
+  async close(): Promise<void> {
+    await this.#adopting;
+    await this.#consumer?.stop();
+    await this.#p.control.release().catch(() => undefined);
+    await this.#p.registry.leave(this.name, this.#p.instanceId).catch(() => undefined);
+    await this.#p.log.close();
+    await this.#p.outbox.close();
+    await this.#p.nc.close();
+    this.#p.duck.serving.closeSync();
+    this.#p.duck.batch.closeSync();
+    this.#p.duck.instance.closeSync();
+    await this.#p.lock.release();
+  }
+}

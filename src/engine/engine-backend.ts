@@ -1,0 +1,106 @@
+/**
+ * The seam between the engine core and where the data lives. The core
+ * (`engine-core.ts`) owns what both modes share: validation, the memory
+ * guard, the stored-field record, ingest's answer, queries (plan, gather,
+ * merge, `meta`), batch bookkeeping, status and the order of close. A
+ * backend supplies what differs: appending and waiting until applied,
+ * running a cycle (seal, archive or export, compute, publish), the batch
+ * and speed tables it serves, and its own part of the status. Two exist:
+ * the embedded one (`src/backends/local`: a log on local disk, Parquet in
+ * the data directory) and the cluster one (`src/backends/nats`: partition
+ * streams, an object store, a lease in KV).
+ *
+ * @module
+ */
+import type { AggregateTable } from '../aggregates/index.ts';
+import type { InMemoryBatchViews } from '../batch/index.ts';
+import type { EventColumns } from '../definitions/index.ts';
+import type { RealtimeStats } from '../speed/index.ts';
+import type { BatchFailure, BatchOptions, BatchProgress, BatchSummary, ClusterStatus } from './engine-types.ts';
+
+/** Where a backend records which fields of each event type it has stored: before the first event of a type is. */
+export interface StoredTypes {
+  needsRecord(eventType: string): boolean;
+  record(eventType: string): Promise<void>;
+}
+
+/** What a backend answers for validated events it stored. */
+export interface BackendAppend {
+  /** Events that were stored already under the same idempotency key. */
+  readonly duplicates: number;
+  /** The log offsets the stored events took, where they are one contiguous range (embedded); null otherwise. */
+  readonly offsets: { readonly first: number; readonly last: number } | null;
+  /** Where the events are, per partition: a query's `after`. */
+  readonly position: readonly number[];
+}
+
+/** What a running cycle may tell the core as it goes. */
+export interface CycleContext {
+  /** Recompute every view from everything, instead of folding the new events into the published version. */
+  readonly full: boolean;
+  /** When the cycle started (`performance.now()`): its summary's duration counts from here. */
+  readonly started: number;
+  progress(update: Partial<BatchProgress>): void;
+}
+
+/** What the core lends a backend once it starts: the backend runs cycles of its own (at open, to repair) through it, so they are counted alike. */
+export interface BackendHost {
+  runBatch(options?: BatchOptions): Promise<BatchSummary>;
+  /** Whether the engine is closing or closed: background work stops. */
+  readonly closed: boolean;
+  /** Whether a cycle runs now: one a backend would start itself is not needed then. */
+  readonly batchRunning: boolean;
+}
+
+/** The backend's share of the status. */
+export interface BackendStatus {
+  readonly sealedSegments: number;
+  readonly idempotencyKeys: number;
+  readonly cluster?: ClusterStatus;
+}
+
+/**
+ * A backend of the engine core.
+ *
+ * @example
+ * ```ts
+ * class Engine extends EngineCore {}   // the core drives a backend
+ * const engine = new Engine(catalog, backend, { dataDir, logger });
+ * ```
+ */
+export interface EngineBackend {
+  /** How many log partitions: the length of every position. The embedded log is one. */
+  readonly partitions: number;
+  readonly storedTypes: StoredTypes;
+  /** The batch version served now, if any. */
+  readonly batch: InMemoryBatchViews | undefined;
+  /** Runs once the core exists: recovery that may run a cycle through `host`, background tasks. */
+  start(host: BackendHost): Promise<void>;
+  /** Stores validated events durably and resolves once queries on this engine see them. */
+  append(eventType: string, columns: EventColumns): Promise<BackendAppend>;
+  /** Per partition, how far this engine has applied the log. */
+  applied(): readonly number[];
+  /** Per partition, the served batch version's cutoff. */
+  batchCutoffs(): readonly number[];
+  /** Resolves once `after` (of the right length) is applied here; refuses a position this engine cannot reach. */
+  waitFor(after: readonly number[]): Promise<void>;
+  /** Throws when the served batch version cannot answer for `view` (new or changed, not computed yet). */
+  checkServable(view: string): void;
+  speedTables(view: string): readonly AggregateTable[];
+  speedStats(): RealtimeStats;
+  /** One batch cycle, from sealing to serving the published version; throws typed errors. */
+  cycle(context: CycleContext): Promise<BatchSummary>;
+  /** Whether a cycle's error is the batch layer failing (a lease taken by another node is not). */
+  countsAsFailure(error: unknown): boolean;
+  /** Whether this engine may run the next cycle now (a cluster node: it holds the lease, or nobody does). */
+  mayRunBatch(): boolean;
+  /** Whether there is anything for a scheduled cycle to do. */
+  hasNewEvents(): boolean;
+  status(): BackendStatus;
+  /** A failure of the batch layer the backend sees outside a cycle (a damaged archive), for status. */
+  failing(): BatchFailure | null;
+  /** Stops background tasks: before the running cycle is awaited on close. */
+  halt(): void;
+  /** Closes what it holds, after the running cycle ended. */
+  close(): Promise<void>;
+}

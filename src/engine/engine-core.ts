@@ -1,0 +1,226 @@
+/**
+ * The engine core: everything the embedded engine and a cluster node do
+ * alike, written once over an {@link EngineBackend}. Ingest validates, keeps
+ * the speed layer's memory bounded, records the stored fields and answers
+ * with a position once the backend has applied the events; a query is
+ * planned, waits for its `after`, gathers the batch and speed tables and
+ * merges them with each measure's monoid; a batch cycle is joined when one
+ * runs, and counted in the history that status and metrics read.
+ *
+ * @module
+ */
+import type { AggregateTable } from '../aggregates/index.ts';
+import { createColumnValidator, UnknownEventTypeError, type Catalog, type ColumnValidator } from '../definitions/index.ts';
+import { LogClosedError } from '../log/errors.ts';
+import {
+  executeQuery, InvalidQueryError, isWide, partialBuckets, planQuery, QueryBudget,
+  type Query, type QueryLimits, type QueryResult, type TableSpan,
+} from '../serving/index.ts';
+import { BatchHistory } from './batch-history.ts';
+import type { BackendHost, EngineBackend } from './engine-backend.ts';
+import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult } from './engine-types.ts';
+import type { ServedEngine } from './served-engine.ts';
+import { SpeedMemoryGuard, type SpeedMemoryLimits } from './speed-memory-guard.ts';
+import { validateEvents } from './validate-events.ts';
+
+const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
+
+/** What the core itself needs to know, whatever the backend. */
+export interface EngineCoreOptions extends SpeedMemoryLimits {
+  /** The local directory the engine keeps its files in. */
+  readonly dataDir: string;
+  readonly logger?: EngineLogger;
+}
+
+/**
+ * The engine over one backend. The embedded `Tandem` and a cluster's
+ * `ClusterNode` are this class with their backend; both open themselves and
+ * then call {@link EngineCore.start}.
+ *
+ * @example
+ * ```ts
+ * const engine = await Tandem.open({ dataDir: './data', config });   // an EngineCore over the local backend
+ * const { position } = await engine.ingest('order', events);
+ * const { rows, meta } = await engine.query({ view: 'revenue', granularity: 'all', after: position });
+ * ```
+ */
+export class EngineCore implements ServedEngine {
+  readonly catalog: Catalog;
+  readonly #backend: EngineBackend;
+  readonly #options: EngineCoreOptions;
+  protected readonly logger: EngineLogger;
+  readonly #validators: ReadonlyMap<string, ColumnValidator>;
+  readonly #history: BatchHistory;
+  readonly #memory: SpeedMemoryGuard;
+  #batchRun: Promise<BatchSummary> | undefined;
+  #progress: BatchProgress | null = null;
+  #closed = false;
+
+  protected constructor(catalog: Catalog, backend: EngineBackend, options: EngineCoreOptions) {
+    this.catalog = catalog;
+    this.#backend = backend;
+    this.#options = options;
+    this.logger = options.logger ?? SILENT;
+    this.#validators = new Map([...catalog.eventTypes.values()].map((e) => [e.name, createColumnValidator(e)]));
+    this.#history = new BatchHistory(this.logger);
+    // A cluster node that may not run the batch layer (another holds the lease) only refuses at the limit; the batch node runs early.
+    this.#memory = new SpeedMemoryGuard(options, this.logger, () => this.#batchRun === undefined && !this.#closed && backend.mayRunBatch(), () => this.runBatch());
+  }
+
+  /** Hands the backend what it may call back (cycles of its own go through {@link runBatch}), and lets it recover. */
+  protected async start(): Promise<void> {
+    const state = () => ({ closed: this.#closed, batchRunning: this.#batchRun !== undefined });
+    const host: BackendHost = {
+      runBatch: (options) => this.runBatch(options),
+      get closed() { return state().closed; },
+      get batchRunning() { return state().batchRunning; },
+    };
+    await this.#backend.start(host);
+  }
+
+  /**
+   * Validates and durably stores events of one type. Invalid events are
+   * rejected one by one with the field at fault; the rest are stored.
+   * Resolves once they are durable and visible to queries on this engine,
+   * with the position to send back as a query's `after`.
+   */
+  async ingest(eventType: string, events: readonly unknown[]): Promise<IngestResult> {
+    const validate = this.#validators.get(eventType);
+    if (validate === undefined) throw new UnknownEventTypeError(eventType);
+    this.#memory.check(this.#backend.speedStats());
+    const { columns, rejected, ignoredFields } = validateEvents(this.catalog.eventTypes.get(eventType)!, validate, events);
+    const ignored = ignoredFields.length === 0 ? {} : { ignoredFields };
+    const accepted = columns.count;
+    if (accepted === 0) return { accepted: 0, duplicates: 0, rejected, ...ignored, firstOffset: null, lastOffset: null, position: this.#backend.applied() };
+    const { storedTypes } = this.#backend;
+    if (storedTypes.needsRecord(eventType)) await storedTypes.record(eventType);
+    const { duplicates, offsets, position } = await this.#backend.append(eventType, columns);
+    return { accepted, duplicates, rejected, ...ignored, firstOffset: offsets?.first ?? null, lastOffset: offsets?.last ?? null, position };
+  }
+
+  /**
+   * Answers a query from the batch view merged with the speed layer (or one
+   * of them, with `layer`); with `after`, once this engine has applied that
+   * position.
+   */
+  async query(query: Query, limits?: QueryLimits): Promise<QueryResult> {
+    const backend = this.#backend;
+    const budget = new QueryBudget(limits);
+    const plan = planQuery(this.catalog, query, budget);
+    if (plan.after !== undefined) {
+      if (plan.after.length !== backend.partitions) {
+        throw new InvalidQueryError('after', `after must hold one sequence per partition: ${backend.partitions} of them, as an ingest answers.`);
+      }
+      await backend.waitFor(plan.after);
+    }
+    const name = plan.view.name;
+    // A view the batch layer has not computed under its current definition would answer with the speed layer's share alone.
+    if (plan.layer !== 'speed') backend.checkServable(name);
+    const batch = backend.batch;
+    const tables: (AggregateTable | TableSpan)[] = [];
+    // A wide query reads each batch table over its part of the range (whole days from the daily roll-up).
+    if (plan.layer !== 'speed') tables.push(...(isWide(plan) ? batch?.spans(name, plan.from, plan.to) ?? [] : batch?.tables(name) ?? []));
+    if (plan.layer !== 'batch') tables.push(...backend.speedTables(name));
+    const manifest = batch?.manifest;
+    const applied = backend.applied();
+    return {
+      rows: executeQuery(plan, tables, budget),
+      meta: {
+        batchVersion: manifest?.version ?? null,
+        batchCutoff: manifest?.cutoff ?? 0,
+        logEnd: sum(applied),
+        batchAgeMs: manifest === undefined ? null : Date.now() - Date.parse(manifest.createdAt),
+        layer: plan.layer,
+        partialBuckets: partialBuckets(plan),
+        applied,
+        batchCutoffs: backend.batchCutoffs(),
+      },
+    };
+  }
+
+  /**
+   * Runs a batch cycle: seals the log, computes every view over the events
+   * below the seal, publishes the new version and drops the speed layer's
+   * share below it. A cycle already running is joined, not repeated.
+   */
+  runBatch(options: BatchOptions = {}): Promise<BatchSummary> {
+    if (this.#closed) return Promise.reject(new LogClosedError());
+    this.#batchRun ??= this.#runBatch(options.full === true).finally(() => (this.#batchRun = undefined));
+    return this.#batchRun;
+  }
+
+  async #runBatch(full: boolean): Promise<BatchSummary> {
+    const started = performance.now();
+    this.#progress = { startedAt: new Date().toISOString(), phase: 'sealing', cutoff: null, viewsDone: 0, viewsTotal: this.catalog.views.size };
+    try {
+      const summary = await this.#backend.cycle({ full, started, progress: (update) => (this.#progress = { ...this.#progress!, ...update }) });
+      this.#history.published(summary);
+      this.logger.info({ version: summary.version, cutoff: summary.cutoff, durationMs: Math.round(summary.durationMs) }, 'published batch version');
+      return summary;
+    } catch (error) {
+      if (this.#backend.countsAsFailure(error)) this.#history.failed(error);
+      throw error;
+    } finally {
+      this.#progress = null;
+    }
+  }
+
+  /** Whether a scheduled cycle has anything to do (in a cluster, on this node). */
+  hasNewEvents(): boolean {
+    return this.#backend.hasNewEvents();
+  }
+
+  /** The local directory this engine keeps its files in. */
+  get dataDir(): string {
+    return this.#options.dataDir;
+  }
+
+  /**
+   * Calls `listener` after every batch version this engine publishes,
+   * whoever started the cycle (a schedule, a request, or the engine itself
+   * under memory pressure). Returns a function that unsubscribes.
+   *
+   * @example
+   * ```ts
+   * const stop = tandem.onPublished((s) => console.log(`v${s.version} below ${s.cutoff}`));
+   * ```
+   */
+  onPublished(listener: (summary: BatchSummary) => void): () => void {
+    return this.#history.onPublished(listener);
+  }
+
+  /** A snapshot of the engine's state, for status pages and metrics. */
+  status(): EngineStatus {
+    const backend = this.#backend;
+    const manifest = backend.batch?.manifest;
+    const { sealedSegments, idempotencyKeys, cluster } = backend.status();
+    return {
+      logEnd: sum(backend.applied()),
+      sealedSegments,
+      idempotencyKeys,
+      batch: manifest === undefined ? null : {
+        version: manifest.version, cutoff: manifest.cutoff, createdAt: manifest.createdAt,
+        ageMs: Date.now() - Date.parse(manifest.createdAt), durationMs: manifest.durationMs,
+      },
+      batchRunning: this.#batchRun !== undefined,
+      batchProgress: this.#progress,
+      recentBatches: this.#history.recent,
+      batchFailing: this.#history.failing ?? backend.failing(),
+      speed: backend.speedStats(),
+      ...(cluster === undefined ? {} : { cluster }),
+    };
+  }
+
+  /** Stops background work, finishes a running cycle, then lets the backend close what it holds. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#backend.halt();
+    await this.#batchRun?.catch(() => undefined);
+    await this.#backend.close();
+  }
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
