@@ -202,6 +202,11 @@ test('architecture - only the CLI loads cluster mode', () => {
   assert.deepEqual(wrong, []);
 });
 
+test('architecture - no source file imports the cluster internal barrel, which is for tests', () => {
+  const wrong = [...graph].filter(([, targets]) => targets.includes(`${NATS}/internal.ts`)).map(([file]) => file);
+  assert.deepEqual(wrong, []);
+});
+
 test('architecture - the cycle finder reports cycles as chains of files that pass through every file of a knot', () => {
   const edges = new Map([
     ['a.ts', ['b.ts']],

@@ -2,7 +2,8 @@
  * The package as users get it: `npm pack`, installed into an empty project
  * on this Node version, used from TypeScript (strict, `moduleResolution:
  * nodenext`) and from plain JavaScript, `tandem/client` typed by the same
- * config, and `tandem serve` on a
+ * config, `tandem/cluster` loaded without its optional NATS peers, and
+ * `tandem serve` on a
  * `tandem.config.ts` that imports from 'tandem'. Needs the npm registry for
  * the package's own dependencies (the npm cache serves most of them).
  */
@@ -75,6 +76,15 @@ const unknown = await client.query({ view: 'nope' as string }).catch((e: unknown
 console.log(JSON.stringify({ lastOffset: ingest.lastOffset, country, rows: rows.length, unknown }));
 `;
 
+// Cluster mode's own entry: typed from the package, and loaded without the NATS clients, which are optional peers left out of this install.
+const USE_CLUSTER_TS = `import { ClusterNode, NatsClientMissingError, type ClusterNodeOptions } from 'tandem/cluster';
+import config from './tandem.config.js';
+
+const options: ClusterNodeOptions = { dataDir: process.argv[2]!, config: { ...config, cluster: { name: 'shop', partitions: 1 } }, servers: 'nats://127.0.0.1:4222' };
+const missing = await ClusterNode.open(options).catch((e: unknown) => e instanceof NatsClientMissingError);
+console.log(JSON.stringify({ missing }));
+`;
+
 const TSCONFIG = JSON.stringify({
   compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, outDir: 'out', skipLibCheck: false, types: ['node'] },
   include: ['*.ts'],
@@ -136,6 +146,7 @@ test('package - the packed tarball installs without engine warnings and works fr
     await writeFile(join(app, 'use.ts'), USE_TS);
     await writeFile(join(app, 'use.js'), USE_JS);
     await writeFile(join(app, 'use-client.ts'), USE_CLIENT_TS);
+    await writeFile(join(app, 'use-cluster.ts'), USE_CLUSTER_TS);
     await run(process.execPath, [TSC, '-p', app], { cwd: app }).catch((error: { stdout?: string }) => {
       throw new Error(`tsc failed on the user's project:\n${error.stdout}`);
     });
@@ -143,6 +154,8 @@ test('package - the packed tarball installs without engine warnings and works fr
     assert.deepEqual(fromTs, { rows: [{ country: 'DE', orders: 1, revenue: 19.99 }], unknown: true });
     const fromJs = JSON.parse((await run(process.execPath, [join(app, 'use.js'), join(temp.dir, 'js-data')], { cwd: app })).stdout);
     assert.deepEqual(fromJs, [{ page: '/', hits: 2 }]);
+    const fromCluster = JSON.parse((await run(process.execPath, [join(app, 'out', 'use-cluster.js'), join(temp.dir, 'cluster-data')], { cwd: app })).stdout);
+    assert.deepEqual(fromCluster, { missing: true });
 
     const bin = join(app, 'node_modules', 'tandem', 'bin', 'tandem.js');
     const help = await run(process.execPath, [bin, '--help'], { cwd: app });

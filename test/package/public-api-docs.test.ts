@@ -8,9 +8,9 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
-const ENTRIES = ['src/index.ts', 'src/client/index.ts'].map((f) => fileURLToPath(new URL(`../../${f}`, import.meta.url)));
+const ENTRIES = ['src/index.ts', 'src/client/index.ts', 'src/backends/nats/index.ts'].map((f) => fileURLToPath(new URL(`../../${f}`, import.meta.url)));
 
-test('public API - every export of tandem and tandem/client has TSDoc with an example', () => {
+test('public API - every export of tandem, tandem/client and tandem/cluster has TSDoc with an example', () => {
   const program = ts.createProgram(ENTRIES, {
     allowImportingTsExtensions: true, noEmit: true, strict: true, target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,

@@ -26,7 +26,7 @@ import { DEFAULT_RETRY_POLICY, openBucket, retryTransient } from './publish-retr
 import type { Heartbeat } from './heartbeat.ts';
 import { heartbeatCheck, parseRecord } from './record-schemas.ts';
 
-// cluster-node.ts, being split in #27, still imports the type from here.
+// nats-backend.ts (split from cluster-node.ts in #27) still imports the type from here.
 export type { Heartbeat } from './heartbeat.ts';
 
 /** Heartbeats older than this are not listed: the node is gone, or cut off. */

@@ -43,7 +43,7 @@ import type { NamedBlobStore } from './object-blob-store.ts';
 import { filterSnapshotCheck, parseRecord } from './record-schemas.ts';
 import type { ArchivedRange } from './shared-manifest.ts';
 
-// cluster-node.ts, being split in #27, still imports the type from here.
+// nats-backend.ts (split from cluster-node.ts in #27) still imports the type from here.
 export type { ArchivedRange } from './shared-manifest.ts';
 
 /** An event's `_offset` in the archive: its message's sequence times this, plus its index among the message's kept events. */

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
-import { ClusterNode, connectNats, CONTROL_KEY, type ControlRecord } from '../../../src/backends/nats/index.ts';
+import { ClusterNode, connectNats, CONTROL_KEY, type ControlRecord } from '../../../src/backends/nats/internal.ts';
 import type { EngineLogger } from '../../../src/engine/index.ts';
 import { eventually } from '../../support/eventually.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BatchControl, KvRevisionedStore, type ControlRecord } from '../../../src/backends/nats/index.ts';
+import { BatchControl, KvRevisionedStore, type ControlRecord } from '../../../src/backends/nats/internal.ts';
 import { eventually } from '../../support/eventually.ts';
 import { clusterForSuite, natsSkipReason } from '../../support/nats-cluster.ts';
 

@@ -11,7 +11,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import {
   ClusterLog, FirstOccurrenceFilter, InvalidClusterOptionError, keyPartition, LogConsumer, PartitionCountMismatchError, PartitionStreamMismatchError,
   type ClusterAppendOutcome, type ClusterLogOptions, type Verdict,
-} from '../../../src/backends/nats/index.ts';
+} from '../../../src/backends/nats/internal.ts';
 import { clusterForSuite, natsSkipReason } from '../../support/nats-cluster.ts';
 import { catalog, hits, orders, rowsOf } from './fixtures.ts';
 

@@ -13,7 +13,7 @@ import { rename } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import {
   BatchFencedError, BatchLeaseHeldError, ClusterNode, connectNats, CONTROL_KEY, KvRevisionedStore, MissingClusterConfigError, NodeNameTakenError, ViewNotReadyError, type ControlRecord,
-} from '../../../src/backends/nats/index.ts';
+} from '../../../src/backends/nats/internal.ts';
 import { InvalidClusterRecordError } from '../../../src/backends/nats/errors.ts';
 import type { EngineLogger } from '../../../src/engine/index.ts';
 import { createServer } from '../../../src/server/index.ts';

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import {
   AppendUnacknowledgedError, ClusterLog, FirstOccurrenceFilter, laterOf, LogConsumer, PartitionDivergedError, partitionStream, type ClusterAppendOutcome, type IngestPosition,
-} from '../../../src/backends/nats/index.ts';
+} from '../../../src/backends/nats/internal.ts';
 import { TandemError } from '../../../src/definitions/index.ts';
 import { clusterForSuite, natsSkipReason } from '../../support/nats-cluster.ts';
 import { catalog, hits, orders, rowsOf } from './fixtures.ts';

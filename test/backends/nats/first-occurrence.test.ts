@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { FirstOccurrenceFilter, type LogMessage } from '../../../src/backends/nats/index.ts';
+import { FirstOccurrenceFilter, type LogMessage } from '../../../src/backends/nats/internal.ts';
 import { compileConfig } from '../../../src/definitions/index.ts';
 import { catalog, hits, orders, rowsOf } from './fixtures.ts';
 

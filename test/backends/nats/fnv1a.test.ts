@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { fnv1a32, fnv1a32Of, keyPartition, PartitionRouter } from '../../../src/backends/nats/index.ts';
+import { fnv1a32, fnv1a32Of, keyPartition, PartitionRouter } from '../../../src/backends/nats/internal.ts';
 
 /** The textbook definition, over the bytes Node's encoder gives: what the hand-written one must equal. */
 function reference(bytes: Uint8Array): number {

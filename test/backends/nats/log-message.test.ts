@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { decodeMessage, encodeMessages, EventTooLargeError, HEADERS, MESSAGE_FORMAT, type HeaderReader } from '../../../src/backends/nats/index.ts';
+import { decodeMessage, encodeMessages, EventTooLargeError, HEADERS, MESSAGE_FORMAT, type HeaderReader } from '../../../src/backends/nats/internal.ts';
 import { catalog, orders, orderType, rowsOf } from './fixtures.ts';
 
 const headersOf = (entries: Record<string, string>): HeaderReader => ({ get: (name) => entries[name] ?? '' });

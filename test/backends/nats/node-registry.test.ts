@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { connectNats, NodeNameTakenError } from '../../../src/backends/nats/index.ts';
+import { connectNats, NodeNameTakenError } from '../../../src/backends/nats/internal.ts';
 import type { Heartbeat } from '../../../src/backends/nats/heartbeat.ts';
 import { FORGET_AFTER_MS, NodeRegistry } from '../../../src/backends/nats/node-registry.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';

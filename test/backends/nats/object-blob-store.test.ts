@@ -4,7 +4,7 @@
  * local directory does.
  */
 import { describe } from 'node:test';
-import { ObjectBlobStore } from '../../../src/backends/nats/index.ts';
+import { ObjectBlobStore } from '../../../src/backends/nats/internal.ts';
 import { blobStoreConformance } from '../../support/blob-store-conformance.ts';
 import { clusterForSuite, natsSkipReason } from '../../support/nats-cluster.ts';
 

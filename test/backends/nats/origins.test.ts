@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FirstOccurrenceFilter, type LogMessage } from '../../../src/backends/nats/index.ts';
+import { FirstOccurrenceFilter, type LogMessage } from '../../../src/backends/nats/internal.ts';
 import { HEADERS, decodeMessage, originHeader, parseOrigin } from '../../../src/backends/nats/log-message.ts';
 import { NodeOutbox } from '../../../src/backends/nats/node-outbox.ts';
 import { parseRecord, filterSnapshotCheck } from '../../../src/backends/nats/record-schemas.ts';

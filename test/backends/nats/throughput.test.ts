@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ClusterLog, LogConsumer } from '../../../src/backends/nats/index.ts';
+import { ClusterLog, LogConsumer } from '../../../src/backends/nats/internal.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
 import { catalog, orders, rowsOf } from './fixtures.ts';
 
