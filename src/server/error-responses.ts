@@ -23,6 +23,7 @@ const MEANING: Readonly<Record<number, string>> = {
   415: 'A media type, a charset other than UTF-8, or a Content-Encoding other than gzip and deflate.',
   421: 'A server without keys on a loopback address answers only requests addressed to localhost, 127.0.0.1 or [::1].',
   500: 'The server failed to handle the request; its log has the detail.',
+  502: 'Another node this server asked to do the work failed it, or answered with something this server could not read.',
   503: 'The server cannot answer now; retry later.',
   507: "The server's disk is full, so nothing was written; retry once space has been freed.",
 };

@@ -60,6 +60,12 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   archive_damaged: 503,
   cluster_bucket_missing: 503,
   log_behind_archive: 503,
+  // A batch cycle asked of the lease's holder: it cannot be reached, or went silent, or is still running; or it failed there, or answered garbage.
+  batch_holder_unreachable: 503,
+  batch_holder_silent: 503,
+  batch_request_timeout: 503,
+  remote_batch_failed: 502,
+  batch_message_invalid: 502,
 };
 
 /** Fastify's own errors (bad JSON, body too large, wrong media type) carry a 4xx status and a safe message. */
@@ -89,7 +95,7 @@ const SAFE_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** Seconds a client should wait before retrying, per temporary failure: an overload clears fast, a failing disk or a restart less so. */
-export const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5, shutting_down: 5, position_wait_timeout: 1, append_unacknowledged: 5, cluster_log_closed: 5, view_not_ready: 5, cluster_record_invalid: 5, archive_damaged: 10, cluster_bucket_missing: 10, log_behind_archive: 5 };
+export const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5, shutting_down: 5, position_wait_timeout: 1, append_unacknowledged: 5, cluster_log_closed: 5, view_not_ready: 5, cluster_record_invalid: 5, archive_damaged: 10, cluster_bucket_missing: 10, log_behind_archive: 5, batch_holder_unreachable: 5, batch_holder_silent: 5, batch_request_timeout: 10 };
 
 export interface HttpError {
   readonly status: number;
@@ -100,9 +106,23 @@ export interface HttpError {
 
 const NO_HEADERS = {};
 
+/**
+ * The sentence a client may read: a safe one for codes whose messages name
+ * files. An error that carries another node's code and sentence (a batch
+ * cycle that failed on the lease's holder) has that sentence filtered alike,
+ * since it names that node's files.
+ */
+function safeMessage(error: TandemError): string {
+  const own = SAFE_MESSAGES[error.code];
+  if (own !== undefined) return own;
+  const { remoteCode, remoteMessage } = error as { remoteCode?: unknown; remoteMessage?: unknown };
+  if (typeof remoteCode !== 'string' || typeof remoteMessage !== 'string' || !Object.hasOwn(SAFE_MESSAGES, remoteCode)) return error.message;
+  return error.message.replace(remoteMessage, () => SAFE_MESSAGES[remoteCode]!);
+}
+
 export function httpError(error: unknown, bodyLimit: number): HttpError {
   if (error instanceof TandemError && RETRY_AFTER[error.code] !== undefined) {
-    const message = SAFE_MESSAGES[error.code] ?? error.message;
+    const message = safeMessage(error);
     return { status: STATUS_BY_CODE[error.code] ?? 503, body: { error: { code: error.code, message } }, headers: { 'retry-after': String(RETRY_AFTER[error.code]) } };
   }
   if (error instanceof TandemError && error.code === 'unauthorized') {
@@ -112,7 +132,7 @@ export function httpError(error: unknown, bodyLimit: number): HttpError {
     const field = (error as { field?: unknown }).field;
     const status = STATUS_BY_CODE[error.code] ?? 500;
     if (status === 500) return internal();
-    const message = SAFE_MESSAGES[error.code] ?? error.message;
+    const message = safeMessage(error);
     return { status, body: { error: { code: error.code, message, ...(typeof field === 'string' ? { field } : {}) } }, headers: NO_HEADERS };
   }
   const framework = error as FrameworkError;

@@ -233,7 +233,10 @@ const ROUTE_CODES: readonly (readonly [string, string, readonly string[]])[] = [
     'log_closed', 'speed_layer_full', 'disk_full', 'append_unacknowledged', 'append_rejected', 'cluster_log_closed',
   ]],
   ['/v1/query', 'post', [...BODY_CODES, 'unknown_view', 'unknown_dimension', 'unknown_measure', 'invalid_query', 'result_too_large', 'query_timeout', 'position_wait_timeout', 'view_not_ready']],
-  ['/v1/batch', 'post', [...BODY_CODES, 'batch_lease_held', 'batch_fenced', 'log_closed', 'log_write_failed', 'disk_full']],
+  ['/v1/batch', 'post', [
+    ...BODY_CODES, 'batch_lease_held', 'batch_fenced', 'log_closed', 'log_write_failed', 'disk_full',
+    'batch_holder_unreachable', 'batch_holder_silent', 'batch_request_timeout', 'remote_batch_failed', 'batch_message_invalid',
+  ]],
   ['/v1/views', 'get', []],
   ['/v1/status', 'get', []],
   ['/v1/status/stream', 'get', []],

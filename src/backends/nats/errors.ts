@@ -13,7 +13,7 @@ import { TandemError } from '../../definitions/errors.ts';
  *
  * @example
  * ```ts
- * await ClusterNode.open(options).catch((error) => {
+ * await ClusterLog.open(options).catch((error) => {
  *   if (error instanceof NatsClientMissingError) console.error(error.message); // npm install the packages it names
  * });
  * ```
@@ -30,7 +30,7 @@ export class NatsClientMissingError extends TandemError {
  *
  * @example
  * ```ts
- * await ClusterNode.open(options).catch((error) => {
+ * await ClusterLog.open(options).catch((error) => {
  *   if (error instanceof NatsConnectError) console.error(error.servers, error.cause);
  * });
  * ```
@@ -48,7 +48,7 @@ export class NatsConnectError extends TandemError {
  *
  * @example
  * ```ts
- * await ClusterNode.open({ ...options, servers: [] }).catch((error) => {
+ * await ClusterLog.open({ ...options, clusterName: 'a.b' }).catch((error) => {
  *   if (error instanceof InvalidClusterOptionError) console.error(error.option, error.message);
  * });
  * ```
@@ -67,7 +67,7 @@ export class InvalidClusterOptionError extends TandemError {
  *
  * @example
  * ```ts
- * await ClusterNode.open(options).catch((error) => {
+ * await ClusterLog.open(options).catch((error) => {
  *   if (error instanceof PartitionStreamMismatchError) console.error(`${error.stream}: ${error.setting}`);
  * });
  * ```
@@ -87,7 +87,7 @@ export class PartitionStreamMismatchError extends TandemError {
  *
  * @example
  * ```ts
- * await ClusterNode.open(options).catch((error) => {
+ * await ClusterLog.open(options).catch((error) => {
  *   if (error instanceof PartitionCountMismatchError) console.error(`${error.found} partitions, config says ${error.configured}`);
  * });
  * ```
@@ -104,7 +104,7 @@ export class PartitionCountMismatchError extends TandemError {
  *
  * @example
  * ```ts
- * await node.ingest('order', events).catch((error) => {
+ * await log.append('order', events).catch((error) => {
  *   if (error instanceof EventTooLargeError) console.error(`event ${error.index} takes ${error.bytes} bytes`);
  * });
  * ```
@@ -123,7 +123,7 @@ export class EventTooLargeError extends TandemError {
  *
  * @example
  * ```ts
- * await node.ingest('order', events).catch((error) => {
+ * await log.append('order', events).catch((error) => {
  *   if (error instanceof AppendUnacknowledgedError) console.error(error.partition, error.acknowledged); // retry later
  * });
  * ```
@@ -142,7 +142,7 @@ export class AppendUnacknowledgedError extends TandemError {
  *
  * @example
  * ```ts
- * await node.ingest('order', events).catch((error) => {
+ * await log.append('order', events).catch((error) => {
  *   if (error instanceof AppendRejectedError) console.error(error.partition, error.reason);
  * });
  * ```
@@ -175,7 +175,7 @@ export class PartitionPurgedError extends TandemError {
  *
  * @example
  * ```ts
- * await node.query({ view: 'revenue', granularity: 'all', after: position }).catch((error) => {
+ * await consumer.waitFor(position, 5_000).catch((error) => {
  *   if (error instanceof PositionWaitTimeoutError) console.error(error.applied, error.wanted); // answer 503, Retry-After
  * });
  * ```
@@ -192,7 +192,7 @@ export class PositionWaitTimeoutError extends TandemError {
  *
  * @example
  * ```ts
- * await node.ingest('order', events).catch((error) => {
+ * await log.append('order', events).catch((error) => {
  *   if (error instanceof ClusterLogClosedError) console.error('the node is shutting down');
  * });
  * ```
@@ -318,7 +318,7 @@ export { ViewNotReadyError } from '../../engine/errors.ts';
  */
 export class InvalidClusterRecordError extends TandemError {
   readonly code = 'cluster_record_invalid';
-  constructor(readonly store: string, readonly key: string, what: string, readonly reason: string, advice: string, cause?: unknown) {
+  constructor(readonly store: string, readonly key: string, readonly what: string, readonly reason: string, readonly advice: string, cause?: unknown) {
     super(`The ${what} '${key}' in ${store} is not valid (${reason}): ${advice}`, { cause });
   }
 }
@@ -338,7 +338,7 @@ export class InvalidClusterRecordError extends TandemError {
  */
 export class ArchiveDamagedError extends TandemError {
   readonly code = 'archive_damaged';
-  constructor(readonly store: string, readonly missing: readonly { readonly blob: string; readonly problem: string }[], consequence: string) {
+  constructor(readonly store: string, readonly missing: readonly { readonly blob: string; readonly problem: string }[], readonly consequence: string) {
     const first = missing[0]!;
     const more = missing.length > 1 ? ` and ${missing.length - 1} more` : '';
     super(`${first.blob}${more} of the published batch version's archive ${missing.length > 1 ? 'are' : 'is'} not in ${store} as the manifest lists (${first.problem}): ${consequence}`);
@@ -379,5 +379,107 @@ export class LogBehindArchiveError extends TandemError {
   readonly code = 'log_behind_archive';
   constructor(readonly partition: number, readonly seal: number, readonly archived: number) {
     super(`Partition ${partition}'s stream took a seal at sequence ${seal}, below where the archive ends (${archived}): NATS lost messages while the cycle ran, so it stops and the next cycle moves the stream past the archive's end.`);
+  }
+}
+
+/** A wait as a reader takes it in: seconds up to two minutes, whole minutes past. */
+const spelled = (ms: number) => (ms < 120_000 ? `${Math.ceil(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`);
+
+/**
+ * A node asked the batch lease's holder to run a cycle, and no process
+ * answers batch requests under that node's name (NATS answered "no
+ * responders"): the holder has stopped, and its lease runs out within one
+ * lease duration, or it runs a Tandem version that takes no batch requests.
+ *
+ * @example
+ * ```ts
+ * await requests.ask('n1', {}).catch((error) => {
+ *   if (error instanceof BatchHolderUnreachableError) setTimeout(retry, 5_000); // another node takes the lease
+ * });
+ * ```
+ */
+export class BatchHolderUnreachableError extends TandemError {
+  readonly code = 'batch_holder_unreachable';
+  constructor(readonly holder: string, readonly subject: string) {
+    super(`Node ${holder} holds the batch lease, but no node answers batch requests under that name (it has stopped, or runs a Tandem version without them): retry once its lease has run out and another node has taken it.`);
+  }
+}
+
+/**
+ * The batch lease's holder was asked to run a cycle and has sent nothing
+ * (not even that it is still running) for longer than a live holder ever
+ * stays silent: it is frozen, has crashed, or has lost its connection to NATS.
+ *
+ * @example
+ * ```ts
+ * await requests.ask('n1', {}).catch((error) => {
+ *   if (error instanceof BatchHolderSilentError) console.warn(`${error.holder} silent for ${error.silentMs} ms`);
+ * });
+ * ```
+ */
+export class BatchHolderSilentError extends TandemError {
+  readonly code = 'batch_holder_silent';
+  constructor(readonly holder: string, readonly silentMs: number) {
+    super(`Node ${holder}, which holds the batch lease, has not answered the request for a batch cycle for ${spelled(silentMs)} (it is frozen, has crashed, or has lost NATS): a cycle it started may still publish; retry shortly, and should it be gone, another node takes the lease once it runs out.`);
+  }
+}
+
+/**
+ * The batch lease's holder kept running the cycle it was asked for past the
+ * longest the asking node waits: the cycle goes on there and publishes when
+ * it is done.
+ *
+ * @example
+ * ```ts
+ * await requests.ask('n1', {}).catch((error) => {
+ *   if (error instanceof BatchRequestTimeoutError) console.log('still running; status shows when it publishes');
+ * });
+ * ```
+ */
+export class BatchRequestTimeoutError extends TandemError {
+  readonly code = 'batch_request_timeout';
+  constructor(readonly holder: string, readonly waitedMs: number) {
+    super(`Node ${holder}, which holds the batch lease, was still running the batch cycle after ${spelled(waitedMs)}, the longest this node waits for it: the cycle publishes when it is done (see /v1/status), and asking again joins it.`);
+  }
+}
+
+/**
+ * The batch lease's holder ran the cycle it was asked for, and the cycle
+ * failed with an error this node has no class for (or that did not come
+ * whole): `remoteCode` and `remoteMessage` are the holder's own.
+ *
+ * @example
+ * ```ts
+ * await requests.ask('n1', {}).catch((error) => {
+ *   if (error instanceof RemoteBatchFailedError) console.error(error.holder, error.remoteCode, error.remoteMessage);
+ * });
+ * ```
+ */
+export class RemoteBatchFailedError extends TandemError {
+  readonly code = 'remote_batch_failed';
+  constructor(readonly holder: string, readonly remoteCode: string, readonly remoteMessage: string) {
+    super(`Node ${holder}, which holds the batch lease, ran the batch cycle and it failed (${remoteCode}): ${remoteMessage}`);
+  }
+}
+
+/**
+ * A batch request or reply between two nodes is not what Tandem sends (not
+ * JSON, or not of its shape): the nodes run Tandem versions that do not
+ * understand each other, or another program uses the subject. Nothing reads
+ * a field of it.
+ *
+ * @example
+ * ```ts
+ * await requests.ask('n1', {}).catch((error) => {
+ *   if (error instanceof InvalidBatchMessageError) console.error(`${error.node}'s ${error.kind}: ${error.reason}`);
+ * });
+ * ```
+ */
+export class InvalidBatchMessageError extends TandemError {
+  readonly code = 'batch_message_invalid';
+  constructor(readonly node: string, readonly kind: 'request' | 'reply', readonly reason: string, cause?: unknown) {
+    super(kind === 'reply'
+      ? `Node ${node} answered the request for a batch cycle with a reply that is not valid (${reason}), so whether its cycle published is unknown: run one Tandem version on every node.`
+      : `A request for a batch cycle from ${node} is not valid (${reason}), so no cycle ran for it: run one Tandem version on every node.`, { cause });
   }
 }

@@ -10,7 +10,8 @@
  *
  * Each check returns the value typed, or throws {@link RecordShapeError}
  * naming the first field at fault; {@link parseRecord} turns the text of a
- * record into either.
+ * record into either. The messages nodes send each other (batch requests)
+ * are checked the same way, with {@link fieldChecks}.
  *
  * @module
  */
@@ -212,6 +213,14 @@ export function sharedManifestCheck(partitions: number): RecordCheck<SharedManif
     return m as unknown as SharedManifest;
   };
 }
+
+/**
+ * The field checks the checks above are made of, for a module that reads
+ * messages of its own from NATS (`batch-requests.ts`: a request between
+ * nodes is no record of a bucket) and turns a {@link RecordShapeError} into
+ * its own typed error.
+ */
+export const fieldChecks = { object, field, integer, finite, string, array, nullable, at } as const;
 
 /**
  * Parses the text of record `key` in `store` and checks its shape: a record
