@@ -13,7 +13,7 @@ import { TandemError } from '../../definitions/errors.ts';
  *
  * @example
  * ```ts
- * await ClusterLog.open(options).catch((error) => {
+ * await ClusterNode.open(options).catch((error) => {
  *   if (error instanceof NatsClientMissingError) console.error(error.message); // npm install the packages it names
  * });
  * ```
@@ -30,7 +30,7 @@ export class NatsClientMissingError extends TandemError {
  *
  * @example
  * ```ts
- * await ClusterLog.open(options).catch((error) => {
+ * await ClusterNode.open(options).catch((error) => {
  *   if (error instanceof NatsConnectError) console.error(error.servers, error.cause);
  * });
  * ```
@@ -48,7 +48,7 @@ export class NatsConnectError extends TandemError {
  *
  * @example
  * ```ts
- * await ClusterLog.open({ ...options, clusterName: 'a.b' }).catch((error) => {
+ * await ClusterNode.open({ ...options, servers: [] }).catch((error) => {
  *   if (error instanceof InvalidClusterOptionError) console.error(error.option, error.message);
  * });
  * ```
@@ -67,7 +67,7 @@ export class InvalidClusterOptionError extends TandemError {
  *
  * @example
  * ```ts
- * await ClusterLog.open(options).catch((error) => {
+ * await ClusterNode.open(options).catch((error) => {
  *   if (error instanceof PartitionStreamMismatchError) console.error(`${error.stream}: ${error.setting}`);
  * });
  * ```
@@ -87,7 +87,7 @@ export class PartitionStreamMismatchError extends TandemError {
  *
  * @example
  * ```ts
- * await ClusterLog.open(options).catch((error) => {
+ * await ClusterNode.open(options).catch((error) => {
  *   if (error instanceof PartitionCountMismatchError) console.error(`${error.found} partitions, config says ${error.configured}`);
  * });
  * ```
@@ -104,7 +104,7 @@ export class PartitionCountMismatchError extends TandemError {
  *
  * @example
  * ```ts
- * await log.append('order', events).catch((error) => {
+ * await node.ingest('order', events).catch((error) => {
  *   if (error instanceof EventTooLargeError) console.error(`event ${error.index} takes ${error.bytes} bytes`);
  * });
  * ```
@@ -123,7 +123,7 @@ export class EventTooLargeError extends TandemError {
  *
  * @example
  * ```ts
- * await log.append('order', events).catch((error) => {
+ * await node.ingest('order', events).catch((error) => {
  *   if (error instanceof AppendUnacknowledgedError) console.error(error.partition, error.acknowledged); // retry later
  * });
  * ```
@@ -142,7 +142,7 @@ export class AppendUnacknowledgedError extends TandemError {
  *
  * @example
  * ```ts
- * await log.append('order', events).catch((error) => {
+ * await node.ingest('order', events).catch((error) => {
  *   if (error instanceof AppendRejectedError) console.error(error.partition, error.reason);
  * });
  * ```
@@ -175,7 +175,7 @@ export class PartitionPurgedError extends TandemError {
  *
  * @example
  * ```ts
- * await consumer.waitFor(position, 5_000).catch((error) => {
+ * await node.query({ view: 'revenue', granularity: 'all', after: position }).catch((error) => {
  *   if (error instanceof PositionWaitTimeoutError) console.error(error.applied, error.wanted); // answer 503, Retry-After
  * });
  * ```
@@ -192,7 +192,7 @@ export class PositionWaitTimeoutError extends TandemError {
  *
  * @example
  * ```ts
- * await log.append('order', events).catch((error) => {
+ * await node.ingest('order', events).catch((error) => {
  *   if (error instanceof ClusterLogClosedError) console.error('the node is shutting down');
  * });
  * ```

@@ -36,3 +36,8 @@ export {
 export {
   BatchLeaseHeldError, BatchFencedError, InvalidClusterRecordError, ArchiveDamagedError, ClusterBucketMissingError, LogBehindArchiveError,
 } from './errors.ts';
+
+// A cycle asked of the node holding the lease: nobody answers for it, it went silent or ran past the wait, it failed there, or answered garbage.
+export {
+  BatchHolderUnreachableError, BatchHolderSilentError, BatchRequestTimeoutError, RemoteBatchFailedError, InvalidBatchMessageError,
+} from './errors.ts';
