@@ -96,7 +96,7 @@ or the ingest failed.`)
     .action(async (file: string, options: IngestOptions) => (await import('./commands/ingest.ts')).ingest(file, options));
 
   cli.command('batch')
-    .description('Run a batch cycle now on a running server and wait until it is published.')
+    .description('Run a batch cycle now on a running server and wait until it is published (in a cluster, ask any node: the node holding the batch lease runs it).')
     .addOption(urlOption())
     .addOption(apiKeyOption())
     .option('--full', 'recompute every view from the whole master dataset, instead of adding what is new to the published views')

@@ -14,11 +14,13 @@ import { join } from 'node:path';
 import { compileConfig } from '../../definitions/index.ts';
 import { DataDirLock } from '../../engine/data-dir-lock.ts';
 import { EngineCore } from '../../engine/engine-core.ts';
+import type { BatchOptions, BatchSummary } from '../../engine/engine-types.ts';
+import { BatchRequests } from './batch-requests.ts';
 import { BatchControl } from './batch-control.ts';
 import { ClusterLog, connectNats } from './cluster-log.ts';
 import type { ClusterNodeOptions } from './cluster-node-options.ts';
 import { controlRecordShape, STORED_TYPES_SHAPE } from './control-records.ts';
-import { MissingClusterConfigError } from './errors.ts';
+import { BatchHolderUnreachableError, BatchLeaseHeldError, MissingClusterConfigError } from './errors.ts';
 import { KvRevisionedStore } from './kv-revisioned-store.ts';
 import { heartbeat, NatsBackend } from './nats-backend.ts';
 import { NodeOutbox } from './node-outbox.ts';
@@ -43,10 +45,66 @@ export type { ClusterNodeOptions } from './cluster-node-options.ts';
 export class ClusterNode extends EngineCore {
   /** This node's name, unique in the cluster. */
   readonly name: string;
+  readonly #backend: NatsBackend;
+  readonly #leaseMs: number;
+  /** Asks of other nodes to run a cycle, and this node's answers to theirs: set once the node has started. */
+  #requests: BatchRequests | undefined;
 
   private constructor(backend: NatsBackend, options: ClusterNodeOptions) {
     super(backend.catalog, backend, options);
     this.name = backend.name;
+    this.#backend = backend;
+    this.#leaseMs = options.leaseMs ?? 15_000;
+  }
+
+  /**
+   * Runs a batch cycle and resolves with its summary once it is published,
+   * on whichever node can: here when this node holds the batch lease or
+   * nobody does, otherwise on the holder, asked over NATS (a holder that
+   * names another one is followed once; a holder that no longer answers is
+   * waited out, and the cycle runs here once its lease expired). The
+   * answer comes once this node serves the new version, so a query sent to
+   * it next reads it.
+   *
+   * @example
+   * ```ts
+   * const { version } = await node.runBatch();   // from any node of the cluster
+   * ```
+   */
+  override async runBatch(options: BatchOptions = {}): Promise<BatchSummary> {
+    let holder: string | undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        if (holder === undefined || holder === this.name) return await super.runBatch(options);
+        const summary = await this.#requests!.ask(holder, options);
+        await this.#backend.adopted(summary.version, this.#leaseMs);
+        return summary;
+      } catch (error) {
+        holder = await this.#nextHolder(error, holder);
+      }
+    }
+    return super.runBatch(options);
+  }
+
+  /**
+   * Where a cycle that failed with `error` is to be tried next: the node
+   * holding the lease, or this one (undefined) once a holder that does not
+   * answer has let its lease expire; anything else is rethrown.
+   */
+  async #nextHolder(error: unknown, asked: string | undefined): Promise<string | undefined> {
+    if (this.#requests === undefined) throw error;
+    if (error instanceof BatchLeaseHeldError && error.holder !== asked) return error.holder;
+    if (error instanceof BatchHolderUnreachableError) {
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, this.#backend.leaseExpiresAt() - Date.now()) + 100));
+      return undefined;
+    }
+    throw error;
+  }
+
+  /** Stops answering other nodes' requests (after the one running), then closes the node. */
+  override async close(): Promise<void> {
+    await this.#requests?.close();
+    await super.close();
   }
 
   /**
@@ -92,6 +150,9 @@ export class ClusterNode extends EngineCore {
       opened.push({ close: () => backend.halt() });
       const engine = new ClusterNode(backend, options);
       await engine.start();
+      // Another node's request runs here and never asks further: two nodes that each thought the other held the lease would ask in a circle.
+      const runHere = (o: BatchOptions) => EngineCore.prototype.runBatch.call(engine, o);
+      engine.#requests = await BatchRequests.serve(nc, { cluster: cluster.name, node, run: runHere, logger: options.logger });
       return engine;
     } catch (error) {
       for (const part of opened.reverse()) await Promise.resolve(part.close()).catch(() => undefined);

@@ -664,6 +664,25 @@ export class NatsBackend implements EngineBackend {
     return this.#version?.cutoffs ?? new Array<number>(this.partitions).fill(0);
   }
 
+  /** When the batch lease expires unless renewed, as of the last look (epoch ms; 0 when nobody holds it). */
+  leaseExpiresAt(): number {
+    return this.#record.lease?.expiresAt ?? 0;
+  }
+
+  /**
+   * Resolves once this node serves `version` or a later one (the poll
+   * adopts a published version within a fraction of a second), or after
+   * `timeoutMs`: a cycle another node ran for this node's caller is then
+   * read here too.
+   */
+  async adopted(version: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.#version?.version ?? 0) < version && !this.#closed) {
+      if (Date.now() >= deadline) return void this.#logger.warn({ version }, 'a batch version another node published for this node\'s caller is not served here yet');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   /** Whether this node may run the next cycle (it holds the lease, or nobody does) and the log moved past the cutoffs. */
   hasNewEvents(): boolean {
     if (!this.mayRunBatch()) return false;

@@ -16,8 +16,9 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { freePorts, NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
 import { TandemNodes } from '../../support/tandem-nodes.ts';
 import { chromiumSkipReason, openBrowser } from '../../support/chromium.ts';
+import { runCli } from '../../support/spawn-cli.ts';
 import {
-  Acknowledged, assertExact, client, config, COUNTRIES, cycleOnLeaseHolder, NOW, runBatch, sendUntilAcked, sleep, status, waitForVersion, type Order,
+  Acknowledged, assertExact, client, config, COUNTRIES, cycleOnLeaseHolder, leaseHolder, NOW, runBatch, sendUntilAcked, sleep, status, waitForVersion, type Order,
 } from '../../support/cluster-clients.ts';
 import { eventually } from '../../support/eventually.ts';
 import { makeTempDir } from '../../support/temp-dir.ts';
@@ -146,6 +147,19 @@ describe('three Tandem nodes on a 3-server JetStream cluster', { skip, timeout: 
       assert.match(metrics, /tandem_cluster_partition_applied_sequence\{partition="1"\} \d+/);
       assert.match(metrics, /tandem_cluster_node_lag_messages\{node="node2"\} \d+/);
       assert.match(metrics, /tandem_cluster_batch_lease_held \d/);
+    }
+  });
+
+  test('tandem batch against any node, the lease holder or not, prints the cycle\'s summary, and that node serves the version at once', async () => {
+    const holder = await leaseHolder(nodes);
+    for (const i of [0, 1, 2]) {
+      const before = (await status(nodes.urls[i]!)).batch?.version ?? 0;
+      const { code, stdout, stderr } = await runCli(['batch', '--url', nodes.urls[i]!]);
+      assert.equal(code, 0, `node ${i}${i === holder ? ' (the holder)' : ''}: ${stderr}`);
+      const printed = /^batch v(\d+) published: [\d,]+ events below offset \d+; the cycle took/m.exec(stdout);
+      assert.ok(printed !== null, stdout);
+      assert.ok(Number(printed[1]) > before, `node ${i} printed a new version`);
+      assert.ok(((await status(nodes.urls[i]!)).batch?.version ?? 0) >= Number(printed[1]), `node ${i} serves the version it printed`);
     }
   });
 
