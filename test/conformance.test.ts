@@ -12,6 +12,7 @@ import { Tandem, type Layer } from '../src/index.ts';
 import { ClusterNode } from '../src/backends/nats/index.ts';
 import type { ServedEngine } from '../src/engine/index.ts';
 import { NatsCluster, natsSkipReason } from './support/nats-cluster.ts';
+import { NodeTrio } from './support/node-trio.ts';
 import { canonicalRows, referenceQuery } from './support/reference.ts';
 import { shopConfig, views } from './support/shop-config.ts';
 import { AcceptedEvents, shopEvent } from './support/shop-events.ts';
@@ -77,6 +78,29 @@ describe('conformance on a one-node cluster', { skip: natsSkipReason(), timeout:
     dataDir: dir, servers: nats!.urls, node: 'solo',
     config: { ...shopConfig, cluster: { name: `conformance${clusters++}`, partitions: 2, replicas: 1 } },
   }), 12);
+});
+
+describe('conformance on a three-node cluster', { skip: natsSkipReason(), timeout: 600_000 }, () => {
+  let nats: NatsCluster | undefined;
+  let clusters = 0;
+  before(async () => {
+    nats = await NatsCluster.start();
+  });
+  after(async () => {
+    await nats?.stop();
+  });
+  layerConformance(' (three nodes)', async (dir) => {
+    const config = { ...shopConfig, cluster: { name: `trio${clusters++}`, partitions: 2, replicas: 3 } };
+    const open = (i: number) => ClusterNode.open({ dataDir: `${dir}/n${i}`, servers: nats!.urls, node: `n${i}`, config });
+    const opened = await Promise.allSettled([open(0), open(1), open(2)]);
+    const nodes = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    const failed = opened.find((o) => o.status === 'rejected');
+    if (failed !== undefined) {
+      await Promise.all(nodes.map((n) => n.close()));
+      throw failed.reason;
+    }
+    return new NodeTrio(nodes as [ClusterNode, ClusterNode, ClusterNode]);
+  }, 6);
 });
 
 describe('conformance', () => {
