@@ -52,4 +52,4 @@ export {
   CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError,
   StoredSchemaConflictError, type LogRepair,
 } from './log/index.ts';
-export { CorruptBatchViewError, type BatchManifest } from './batch/index.ts';
+export { CorruptBatchViewError, type BatchManifest, type IncrementalPolicy } from './batch/index.ts';

@@ -13,10 +13,11 @@ import { AggregateTable } from '../aggregates/index.ts';
 import type { BatchDelta, BatchManifest, BatchViewEntry } from './batch-manifest.ts';
 import { batchViewSql } from './batch-sql.ts';
 import { loadViewTable } from './batch-view-loader.ts';
-import { InMemoryBatchViews } from './batch-view-store.ts';
+import { InMemoryBatchViews, type BatchViewStore } from './batch-view-store.ts';
 import { CorruptBatchViewError, DuplicateBatchKeyError } from './errors.ts';
 import { fileSha256, readFailure } from '../util/checksums.ts';
 import type { VersionStore } from './version-store.ts';
+import { loadedTables, viewFiles } from './view-files.ts';
 
 export interface BatchRunInput {
   readonly catalog: Catalog;
@@ -39,7 +40,9 @@ export interface BatchRunInput {
    * An incremental cycle: the published version to build on, and the offset
    * it covers below. `sources` then hold only the offsets in `[from, cutoff)`,
    * and each view's new version is the previous one's files (linked, not
-   * copied) plus one delta over those offsets.
+   * copied) plus one delta over those offsets. In cluster mode `from` is 0:
+   * the sources are the archive ranges added since, whose offsets are
+   * sequences of their own partition, not of one log.
    */
   readonly previous?: { readonly manifest: BatchManifest; readonly dir: string; readonly views: InMemoryBatchViews; readonly from: number };
 }
@@ -85,6 +88,9 @@ async function computeView(input: BatchRunInput, view: ViewSchema, dir: string, 
   }
 }
 
+/** A delta's file name: unique per version, since a cluster's cutoff is a vector and its `from` names no offset of one log. */
+const deltaFile = (view: ViewSchema, version: number) => `${view.name}.delta-v${String(version).padStart(8, '0')}.parquet`;
+
 /** A whole view recomputed from every source: the base of a new chain. */
 async function fullView(input: BatchRunInput, view: ViewSchema, dir: string): Promise<{ entry: BatchViewEntry; tables: AggregateTable[] }> {
   const started = performance.now();
@@ -99,20 +105,27 @@ async function fullView(input: BatchRunInput, view: ViewSchema, dir: string): Pr
  * never takes a file a newer one needs), plus a delta over the new offsets.
  */
 async function incrementalView(
-  input: BatchRunInput, view: ViewSchema, dir: string, previous: NonNullable<BatchRunInput['previous']>,
+  input: BatchRunInput, view: ViewSchema, at: { readonly version: number; readonly dir: string }, previous: NonNullable<BatchRunInput['previous']>,
 ): Promise<{ entry: BatchViewEntry; tables: AggregateTable[] }> {
   const started = performance.now();
   const before = previous.manifest.views[view.name]!;
-  const files = [before.file, ...(before.deltas ?? []).map((d) => d.file)].filter((f): f is string => f !== null);
-  for (const file of files) await link(join(previous.dir, file), join(dir, file));
-  const { from } = previous;
-  const computed = await computeView(input, view, dir, `${view.name}.delta-${String(from).padStart(16, '0')}.parquet`, from);
-  const delta: BatchDelta = { file: computed.file, ...(computed.sha256 === undefined ? {} : { sha256: computed.sha256 }), rows: computed.rows, from, to: input.cutoff };
+  for (const { file } of viewFiles(before)) await link(join(previous.dir, file), join(at.dir, file));
+  const computed = await computeView(input, view, at.dir, deltaFile(view, at.version), previous.from);
+  // Recorded as the manifests' cutoffs (a sum of sequences in cluster mode), whatever bounds the SQL read.
+  const delta: BatchDelta = {
+    file: computed.file, ...(computed.sha256 === undefined ? {} : { sha256: computed.sha256 }), rows: computed.rows, from: previous.manifest.cutoff, to: manifestCutoff(input),
+  };
   const deltas = [...(before.deltas ?? []), delta];
   const entry: BatchViewEntry = { ...before, inputEvents: before.inputEvents + computed.inputEvents, durationMs: performance.now() - started, deltas };
   // The previous version's tables are immutable once published: the new version serves them as they are, beside the delta.
-  const tables = [...previous.views.tables(view.name), ...(computed.rows === 0 ? [] : [computed.table])];
+  // One table per file, an empty one too, so that the tables line up with the manifest's files (`view-files.ts`).
+  const tables = [...previous.views.tables(view.name), ...(computed.file === null ? [] : [computed.table])];
   return { entry, tables };
+}
+
+/** The cutoff a manifest records: in cluster mode the sum of the partitions' cutoffs, which grows whenever one of them does. */
+function manifestCutoff(input: BatchRunInput): number {
+  return input.partitionCutoffs === undefined ? input.cutoff : input.partitionCutoffs.reduce((a, b) => a + b, 0);
 }
 
 /** What a version being built stands on before it has a manifest of its own: nothing reads it. */
@@ -128,7 +141,7 @@ export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
   const previous = input.previous;
   try {
     for (const [i, view] of views.entries()) {
-      const { entry, tables: viewTables } = previous === undefined ? await fullView(input, view, dir) : await incrementalView(input, view, dir, previous);
+      const { entry, tables: viewTables } = previous === undefined ? await fullView(input, view, dir) : await incrementalView(input, view, { version, dir }, previous);
       entries[view.name] = entry;
       tables.set(view.name, viewTables);
       input.onViewDone?.(view.name, i + 1, views.length);
@@ -145,17 +158,17 @@ export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
   const createdAt = new Date().toISOString();
   const manifest: BatchManifest = {
     version,
-    ...(input.partitionCutoffs === undefined
-      ? { cutoff: input.cutoff }
-      : { cutoff: input.partitionCutoffs.reduce((a, b) => a + b, 0), cutoffs: [...input.partitionCutoffs] }),
+    cutoff: manifestCutoff(input),
+    ...(input.partitionCutoffs === undefined ? {} : { cutoffs: [...input.partitionCutoffs] }),
     createdAt,
     durationMs: performance.now() - started,
     views: entries,
     mode: previous === undefined ? 'full' : 'incremental',
     fullAt: previous === undefined ? createdAt : previous.manifest.fullAt ?? previous.manifest.createdAt,
   };
-  await input.store.publish(dir, manifest);
-  return { manifest, views: new InMemoryBatchViews(manifest, tables, building) };
+  // The manifest as the store published it: a cluster's names the archive ranges and where each file is kept too.
+  const published = (await input.store.publish(dir, manifest)).manifest;
+  return { manifest: published, views: new InMemoryBatchViews(published, tables, building) };
 }
 
 /** Loads one view's file after checking it is the file the manifest lists; any failure names the file. */
@@ -178,27 +191,30 @@ async function loadViewFile(connection: DuckDBConnection, view: ViewSchema, path
 /**
  * Loads a published version for serving. Views the version lacks, or built
  * from another definition, are returned as stale: the caller must recompute.
+ * A file whose table `served` (the version served now) already holds, by its
+ * digest, is not read again: a version that follows it incrementally reads
+ * only its new deltas.
  */
 export async function loadPublished(
   connection: DuckDBConnection,
   catalog: Catalog,
   manifest: BatchManifest,
   dir: string,
+  served?: BatchViewStore,
 ): Promise<{ views: InMemoryBatchViews; stale: string[] }> {
   const tables = new Map<string, AggregateTable[]>();
   const stale: string[] = [];
+  const loaded = loadedTables(served);
   for (const view of catalog.views.values()) {
     const entry = manifest.views[view.name];
     if (entry === undefined || entry.hash !== view.hash) {
       stale.push(view.name);
       continue;
     }
-    const base = entry.file === null ? new AggregateTable(view) : await loadViewFile(connection, view, join(dir, entry.file), entry.sha256);
-    const deltas: AggregateTable[] = [];
-    for (const delta of entry.deltas ?? []) {
-      if (delta.file !== null) deltas.push(await loadViewFile(connection, view, join(dir, delta.file), delta.sha256));
-    }
-    tables.set(view.name, [base, ...deltas]);
+    const files: AggregateTable[] = [];
+    for (const f of viewFiles(entry)) files.push((f.sha256 === undefined ? undefined : loaded(view.name, f.sha256)) ?? await loadViewFile(connection, view, join(dir, f.file), f.sha256));
+    tables.set(view.name, entry.file === null ? [new AggregateTable(view), ...files] : files);
   }
-  return { views: new InMemoryBatchViews(manifest, tables), stale };
+  // A base table kept from the served version keeps its read aids, built or being built.
+  return { views: new InMemoryBatchViews(manifest, tables, served instanceof InMemoryBatchViews ? served : undefined), stale };
 }

@@ -10,4 +10,6 @@ export { LocalVersionStore } from './local-version-store.ts';
 export { InMemoryBatchViews, type BatchViewStore } from './batch-view-store.ts';
 export type { BatchManifest, BatchViewEntry } from './batch-manifest.ts';
 export { batchViewSql } from './batch-sql.ts';
+export { mayBuildOn, type IncrementalPolicy } from './incremental-policy.ts';
+export { viewFiles, type ViewFile } from './view-files.ts';
 export { CorruptBatchViewError } from './errors.ts';

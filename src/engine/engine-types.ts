@@ -1,3 +1,4 @@
+import type { IncrementalPolicy } from '../batch/index.ts';
 import type { TandemConfig } from '../definitions/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
 
@@ -23,7 +24,7 @@ export interface EngineLogger {
  * const tandem = await Tandem.open({ dataDir: './data', config, maxSpeedBytes: 512 * 2 ** 20, logger: console });
  * ```
  */
-export interface TandemOptions {
+export interface TandemOptions extends IncrementalPolicy {
   /** Directory for the log, the master dataset and the batch views; created if missing. */
   readonly dataDir: string;
   /** The definitions, from `defineConfig` or a parsed JSON config. Validated on open. */
@@ -63,14 +64,6 @@ export interface TandemOptions {
    * `maxSpeedKeys` does. Default 1 GiB.
    */
   readonly maxSpeedBytes?: number;
-  /**
-   * Batch cycles add what is new to the published views (incremental); a
-   * full recompute from the whole master dataset, the ground truth, runs at
-   * least this often. Default 24 hours.
-   */
-  readonly fullBatchEveryMs?: number;
-  /** Incremental cycles in a row before a full recompute folds their deltas into one base. Default 16. */
-  readonly maxBatchDeltas?: number;
   readonly logger?: EngineLogger;
 }
 

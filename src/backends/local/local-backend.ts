@@ -10,7 +10,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { AggregateTable } from '../../aggregates/index.ts';
 import {
-  CorruptBatchViewError, loadPublished, runBatch, type BatchManifest, type InMemoryBatchViews, type LocalVersionStore, type PublishedVersion,
+  CorruptBatchViewError, loadPublished, mayBuildOn, runBatch, type BatchManifest, type InMemoryBatchViews, type LocalVersionStore, type PublishedVersion,
 } from '../../batch/index.ts';
 import { selectEvents, type Catalog, type EventColumns } from '../../definitions/index.ts';
 import type { BackendAppend, BackendHost, BackendStatus, CycleContext, EngineBackend, StoredTypes } from '../../engine/engine-backend.ts';
@@ -23,9 +23,6 @@ import { InvalidQueryError } from '../../serving/index.ts';
 import type { RealtimeStats, SpeedLayer } from '../../speed/index.ts';
 import { isDiskFull } from '../../util/disk-full.ts';
 import { checkCycleCoverage, checkOpenCoverage, missingSegment } from './coverage-check.ts';
-
-const DEFAULT_FULL_BATCH_EVERY_MS = 24 * 3_600_000;
-const DEFAULT_MAX_BATCH_DELTAS = 16;
 
 /**
  * DuckDB for the batch layer, and a second instance limited to one thread
@@ -236,27 +233,12 @@ export class LocalBackend implements EngineBackend {
     };
   }
 
-  /**
-   * The published version an incremental cycle builds on, or undefined when
-   * this cycle must recompute everything: when asked to, before the first
-   * version, when a view's definition changed, once `fullBatchEveryMs` passed
-   * since the last full recompute, and once a view has `maxBatchDeltas`
-   * deltas to merge at query time.
-   */
+  /** The published version an incremental cycle builds on, or undefined when this cycle must recompute everything (`incremental-policy.ts` says when). */
   #incrementalBase(full: boolean): { manifest: BatchManifest; dir: string; views: InMemoryBatchViews; from: number } | undefined {
     const batch = this.#batch;
     const dir = this.#batchDir;
-    const { options, catalog } = this.#p;
-    if (full || batch === undefined || dir === undefined) return undefined;
-    const manifest = batch.manifest;
-    const fullAt = Date.parse(manifest.fullAt ?? manifest.createdAt);
-    if (Date.now() - fullAt >= (options.fullBatchEveryMs ?? DEFAULT_FULL_BATCH_EVERY_MS)) return undefined;
-    for (const view of catalog.views.values()) {
-      const entry = manifest.views[view.name];
-      if (entry === undefined || entry.hash !== view.hash) return undefined;
-      if ((entry.deltas?.length ?? 0) >= (options.maxBatchDeltas ?? DEFAULT_MAX_BATCH_DELTAS)) return undefined;
-    }
-    return { manifest, dir, views: batch, from: manifest.cutoff };
+    if (batch === undefined || dir === undefined || !mayBuildOn(batch.manifest, this.#p.catalog, { ...this.#p.options, full })) return undefined;
+    return { manifest: batch.manifest, dir, views: batch, from: batch.manifest.cutoff };
   }
 
   countsAsFailure(): boolean {

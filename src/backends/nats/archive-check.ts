@@ -15,11 +15,11 @@
  *
  * @module
  */
-import type { BatchManifest } from '../../batch/index.ts';
 import type { BlobInfo } from '../../master/index.ts';
 import type { MissingPiece } from './damage-report.ts';
 import type { NamedBlobStore } from './object-blob-store.ts';
 import type { ArchivedRange } from './shared-manifest.ts';
+import { versionObjects, type ObjectsOf } from './version-objects.ts';
 
 /** One object of a chain, as the manifest that lists it says it must be. */
 export interface ChainPiece {
@@ -29,6 +29,12 @@ export interface ChainPiece {
   readonly partition?: number;
   /** One past the range's last sequence, for a range's objects. */
   readonly to?: number;
+  /**
+   * Where a node keeps its copy, named like a blob, when not under the
+   * blob's own name: a view file a version inherited from an earlier one is
+   * in the served version's folder on disk, the earlier folder long pruned.
+   */
+  readonly copy?: string;
 }
 
 /** The objects of each partition's ranges, and the snapshot at the end of each partition's last range. */
@@ -41,9 +47,17 @@ export function rangePieces(ranges: readonly ArchivedRange[]): ChainPiece[] {
   ];
 }
 
-/** Every object of the version in `folder`: its ranges', its view files, and its manifest (whose own digest is `manifestSha256`). */
-export function chainPieces(manifest: BatchManifest, ranges: readonly ArchivedRange[], folder: string, manifestSha256: string): ChainPiece[] {
-  const views = Object.values(manifest.views).flatMap((v) => (v.file === null || v.sha256 === undefined ? [] : [{ blob: `${folder}/${v.file}`, sha256: v.sha256 }]));
+/**
+ * Every object of the version in `folder`: its ranges', its view files
+ * (those it inherited, in the folders that hold them), and its manifest
+ * (whose own digest is `manifestSha256`).
+ */
+export function chainPieces(manifest: ObjectsOf, ranges: readonly ArchivedRange[], folder: string, manifestSha256: string): ChainPiece[] {
+  const views = versionObjects(manifest, folder).flatMap((o) => {
+    if (o.sha256 === undefined) return [];
+    const copy = `${folder}/${o.file}`;
+    return [copy === o.blob ? { blob: o.blob, sha256: o.sha256 } : { blob: o.blob, sha256: o.sha256, copy }];
+  });
   return [...rangePieces(ranges), ...views, { blob: `${folder}/manifest.json`, sha256: manifestSha256 }];
 }
 

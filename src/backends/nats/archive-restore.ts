@@ -53,7 +53,7 @@ export async function restoreMissing(
   const restored: string[] = [];
   for (const piece of pieces) {
     if (!gone.has(piece.blob)) continue;
-    const file = localCopyOf(piece.blob, copies);
+    const file = localCopyOf(piece.copy ?? piece.blob, copies);
     if ((await fileSha256(file).catch(() => undefined)) !== piece.sha256) continue;
     try {
       await blobs.put(piece.blob, file);

@@ -3,17 +3,20 @@
  *
  * @module
  */
+import type { IncrementalPolicy } from '../../batch/index.ts';
 import type { EngineLogger } from '../../engine/engine-types.ts';
 
 /**
- * How to start a cluster node.
+ * How to start a cluster node. Its batch cycles are incremental over the
+ * archive ranges each one adds, with a full recompute as the embedded
+ * engine runs it (`fullBatchEveryMs`, `maxBatchDeltas`, or asked for).
  *
  * @example
  * ```ts
  * const node = await ClusterNode.open({ dataDir: './node1', config, servers: ['nats://127.0.0.1:4222'], node: 'node1' });
  * ```
  */
-export interface ClusterNodeOptions {
+export interface ClusterNodeOptions extends IncrementalPolicy {
   /** The node's local directory: its copies of the archive and of batch versions. */
   readonly dataDir: string;
   /** The definitions, with a `cluster` section. */

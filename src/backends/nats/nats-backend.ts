@@ -25,7 +25,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { AggregateTable } from '../../aggregates/index.ts';
-import { runBatch, type BatchManifest, type InMemoryBatchViews } from '../../batch/index.ts';
+import { mayBuildOn, runBatch, type BatchManifest, type BatchRunInput, type InMemoryBatchViews } from '../../batch/index.ts';
 import type { Catalog, ClusterSettings, EventColumns } from '../../definitions/index.ts';
 import type { BackendAppend, BackendHost, BackendStatus, BatchFailure, BatchSummary, ClusterStatus, CycleContext, EngineBackend, EngineLogger, StoredTypes } from '../../engine/index.ts';
 import type { DataDirLock } from '../../engine/data-dir-lock.ts';
@@ -49,8 +49,10 @@ import type { NodeRegistry, Heartbeat } from './node-registry.ts';
 import type { ObjectBlobStore } from './object-blob-store.ts';
 import { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
 import { PartitionSpeed } from './partition-speed.ts';
-import { loadSharedVersion } from './published-version.ts';
-import { foldersBelow, SharedVersionStore, versionFolder } from './shared-version-store.ts';
+import { loadSharedVersion, type ServedVersion } from './published-version.ts';
+import { SharedVersionStore } from './shared-version-store.ts';
+import { foldersBelow, versionFolder } from './version-folder.ts';
+import { versionObjects } from './version-objects.ts';
 import type { SharedSchema } from './shared-schema.ts';
 import { highestTerm, localVersionFolders, newestLocalVersion } from './local-versions.ts';
 import { restoreMissing } from './archive-restore.ts';
@@ -77,6 +79,9 @@ const REPAIR_CYCLE_MS = 5_000;
 /** The archive's offsets already say where each event is: no cutoff filter applies to its files. */
 const NO_CUTOFF = Number.MAX_SAFE_INTEGER;
 
+/** The events a chain archives: what a version built from it covers. */
+const chainEvents = (chain: readonly ArchivedRange[]) => chain.reduce((n, r) => n + Object.values(r.files).reduce((m, f) => m + f.rows, 0), 0);
+
 /** A running batch cycle's term and version, fixed as it takes the lease and catches up (see `fenced-cycle.ts`). */
 interface Cycle {
   term: number | null;
@@ -92,7 +97,9 @@ interface ComputedVersion {
   readonly store: SharedVersionStore;
   readonly result: Awaited<ReturnType<typeof runBatch>>;
   readonly exportMs: number;
+  /** Events in the whole chain, and those this cycle read: all of them in a full recompute, the new ranges' in an incremental one. */
   readonly events: number;
+  readonly inputEvents: number;
 }
 
 /** What a node is made of, opened by `ClusterNode.open`. */
@@ -568,7 +575,7 @@ export class NatsBackend implements EngineBackend {
   #adopt(published: PublishedBatch, computed?: { views: InMemoryBatchViews; ranges: readonly ArchivedRange[]; stale: readonly string[] }): Promise<void> {
     const adoption = this.#adopting.then(async () => {
       if (published.version <= (this.#version?.version ?? 0) || this.#closed) return;
-      const loaded = computed ?? await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir).catch((error: unknown) => {
+      const loaded = computed ?? await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir, this.#served).catch((error: unknown) => {
         this.#adoptRetryAt = Date.now() + ADOPT_RETRY_MS;
         throw error;
       });
@@ -698,10 +705,10 @@ export class NatsBackend implements EngineBackend {
   }
 
   /** Runs a batch cycle on this node, which must hold (or be able to take) the batch lease. */
-  async cycle({ started, progress }: CycleContext): Promise<BatchSummary> {
+  async cycle({ full, started, progress }: CycleContext): Promise<BatchSummary> {
     // The lease held when asked: a cycle that finds it taken before it could even renew it was fenced too.
     const cycle: Cycle = { term: this.#p.control.term, version: this.#nextVersion };
-    const computed = await this.#compute(started, cycle, progress).catch(async (error: unknown) => {
+    const computed = await this.#compute({ full, started, progress }, cycle).catch(async (error: unknown) => {
       throw await cycleFailure(error, cycle, this.#p.control, this.#logger);
     });
     return await this.#finish(computed);
@@ -735,8 +742,13 @@ export class NatsBackend implements EngineBackend {
     cycle.version = this.#nextVersion;
   }
 
-  /** Seals the log, archives the sealed ranges and computes the views; resolves once the version is published. */
-  async #compute(started: number, cycle: Cycle, progress: CycleContext['progress']): Promise<ComputedVersion> {
+  /**
+   * Seals the log, archives the sealed ranges and computes the views;
+   * resolves once the version is published. An incremental cycle reads only
+   * the ranges it archived and adds one delta per view to the served
+   * version; a full one reads the whole chain.
+   */
+  async #compute({ full, started, progress }: CycleContext, cycle: Cycle): Promise<ComputedVersion> {
     const { control, log, blobs } = this.#p;
     await this.#begin(cycle);
     const damaged = await this.#checkArchive();
@@ -752,19 +764,45 @@ export class NatsBackend implements EngineBackend {
     await assertLeaseHeld(cycle, control);
     progress({ phase: 'exporting', cutoff: cutoffs.reduce((a, b) => a + b, 0) });
     const previous = this.#version?.cutoffs;
-    const chain = await this.#archive.extend(this.#chain, cutoffs, term);
-    const sources = await this.#archive.localSources(chain);
+    const served = this.#served;
+    const base = this.#incrementalBase(full, served);
+    const before = this.#chain;
+    const chain = await this.#archive.extend(before, cutoffs, term);
+    // A local copy of every range is made whole again (a stat each, a fetch where one is gone): the object store is restored from them.
+    const all = await this.#archive.localSources(chain);
+    // The archive only appends: what this cycle added is what follows the served chain.
+    const sources = base === undefined ? all : await this.#archive.localSources(chain.slice(before.length));
     const exportMs = performance.now() - started;
     await assertLeaseHeld(cycle, control);
     progress({ phase: 'computing' });
     const { version } = cycle;
-    const store = new SharedVersionStore(blobs, control, { version, term, cutoffs, ranges: chain }, this.#versionsDir);
+    const store = new SharedVersionStore(blobs, control, { version, term, cutoffs, ranges: chain, served: served?.objects }, this.#versionsDir);
     await store.init();
     const result = await runBatch({
-      catalog: this.catalog, connection: this.#p.duck.batch, store, cutoff: NO_CUTOFF, partitionCutoffs: cutoffs, sources, startedAt: started,
+      catalog: this.catalog, connection: this.#p.duck.batch, store, cutoff: NO_CUTOFF, partitionCutoffs: cutoffs, sources, previous: base, startedAt: started,
       onViewDone: (_view, done) => progress({ viewsDone: done }),
     });
-    return { published: { version, cutoffs, term }, previous, chain, store, result, exportMs, events: [...sources.values()].reduce((n, s) => n + s.events, 0) };
+    const inputEvents = [...sources.values()].reduce((n, s) => n + s.events, 0);
+    return { published: { version, cutoffs, term }, previous, chain, store, result, exportMs, events: chainEvents(chain), inputEvents };
+  }
+
+  /** The version this node serves, as a version built on it shares files with it; undefined before the first. */
+  get #served(): ServedVersion | undefined {
+    if (this.#batch === undefined || this.#version === null) return undefined;
+    const folder = versionFolder(this.#version.version, this.#version.term);
+    // The served manifest is the one published, which names where inherited files are.
+    return { views: this.#batch, dir: join(this.#versionsDir, folder), objects: versionObjects(this.#batch.manifest, folder) };
+  }
+
+  /**
+   * The served version an incremental cycle builds on, or undefined when
+   * this cycle must recompute everything (`incremental-policy.ts` says when,
+   * as it does for the embedded engine). Its SQL reads from offset 0: the
+   * sources are the new ranges alone.
+   */
+  #incrementalBase(full: boolean, served: ServedVersion | undefined): BatchRunInput['previous'] {
+    if (served === undefined || !mayBuildOn(served.views.manifest, this.catalog, { ...this.#p.options, full })) return undefined;
+    return { manifest: served.views.manifest, dir: served.dir, views: served.views, from: 0 };
   }
 
   /**
@@ -797,6 +835,7 @@ export class NatsBackend implements EngineBackend {
     const summary: BatchSummary = {
       version: published.version, cutoff: result.manifest.cutoff, events: computed.events,
       durationMs: result.manifest.durationMs, exportMs: computed.exportMs,
+      mode: result.manifest.mode ?? 'full', inputEvents: computed.inputEvents,
       views: viewFigures(result.manifest),
     };
     return summary;

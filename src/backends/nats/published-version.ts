@@ -6,7 +6,7 @@
  * @module
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptBatchViewError, loadPublished, type InMemoryBatchViews } from '../../batch/index.ts';
 import type { Catalog } from '../../definitions/index.ts';
@@ -17,7 +17,8 @@ import type { PublishedBatch } from './batch-control.ts';
 import type { NamedBlobStore } from './object-blob-store.ts';
 import { parseRecord, sharedManifestCheck } from './record-schemas.ts';
 import type { ArchivedRange, SharedManifest } from './shared-manifest.ts';
-import { versionFolder } from './shared-version-store.ts';
+import { versionFolder } from './version-folder.ts';
+import { versionObjects, type VersionObject } from './version-objects.ts';
 
 /** Fetches `blob` unless a local copy is there (checked against the manifest as it loads); a missing object is {@link ArchiveDamagedError}. */
 async function fetchMissing(blobs: NamedBlobStore, blob: string, file: string): Promise<void> {
@@ -41,13 +42,29 @@ export async function readSharedManifest(file: string, blob: string, blobs: Name
   return manifest;
 }
 
-async function fetchVersion(blobs: NamedBlobStore, folder: string, dir: string, partitions: number): Promise<SharedManifest> {
+/**
+ * The version served now on this node, which a version built on it shares
+ * files with: each such file is linked from its local folder (the same
+ * object, so the same bytes) and its table kept, not read again.
+ */
+export interface ServedVersion {
+  readonly views: InMemoryBatchViews;
+  /** Its folder on this node's disk. */
+  readonly dir: string;
+  readonly objects: readonly VersionObject[];
+}
+
+async function fetchVersion(blobs: NamedBlobStore, folder: string, dir: string, partitions: number, served: ServedVersion | undefined): Promise<SharedManifest> {
   await mkdir(dir, { recursive: true });
   const manifestFile = join(dir, 'manifest.json');
   await fetchMissing(blobs, `${folder}/manifest.json`, manifestFile);
   const manifest = await readSharedManifest(manifestFile, `${folder}/manifest.json`, blobs, partitions);
-  for (const entry of Object.values(manifest.views)) {
-    if (entry.file !== null) await fetchMissing(blobs, `${folder}/${entry.file}`, join(dir, entry.file));
+  const kept = new Map((served?.objects ?? []).map((o) => [o.blob, o.file]));
+  for (const o of versionObjects(manifest, folder)) {
+    const file = join(dir, o.file);
+    const local = kept.get(o.blob);
+    if (local !== undefined && await link(join(served!.dir, local), file).then(() => true, () => false)) continue;
+    await fetchMissing(blobs, o.blob, file);
   }
   return manifest;
 }
@@ -55,24 +72,25 @@ async function fetchVersion(blobs: NamedBlobStore, folder: string, dir: string, 
 /**
  * The views of a published version and the archive ranges it covers, fetched
  * into `versionsDir` unless there already; `stale` names the views it lacks
- * or built from another definition than this node's config.
+ * or built from another definition than this node's config. What it shares
+ * with `served` is linked and kept, not fetched and read again.
  */
 export async function loadSharedVersion(
-  blobs: NamedBlobStore, connection: DuckDBConnection, catalog: Catalog, published: PublishedBatch, versionsDir: string,
+  blobs: NamedBlobStore, connection: DuckDBConnection, catalog: Catalog, published: PublishedBatch, versionsDir: string, served?: ServedVersion,
 ): Promise<{ views: InMemoryBatchViews; ranges: readonly ArchivedRange[]; stale: readonly string[] }> {
   const folder = versionFolder(published.version, published.term);
   const dir = join(versionsDir, folder);
-  const attempt = async () => {
-    const manifest = await fetchVersion(blobs, folder, dir, catalog.cluster?.partitions ?? published.cutoffs.length);
-    const { views, stale } = await loadPublished(connection, catalog, manifest, dir);
+  const attempt = async (from: ServedVersion | undefined) => {
+    const manifest = await fetchVersion(blobs, folder, dir, catalog.cluster?.partitions ?? published.cutoffs.length, from);
+    const { views, stale } = await loadPublished(connection, catalog, manifest, dir, from?.views);
     return { views, ranges: manifest.ranges, stale };
   };
   try {
-    return await attempt();
+    return await attempt(served);
   } catch (error) {
     if (!(error instanceof CorruptBatchViewError || error instanceof InvalidClusterRecordError)) throw error;
-    // A local copy damaged (or cut short by a crash while fetching): fetch the version whole once more.
+    // A local copy damaged (or cut short by a crash while fetching): fetch the version whole once more, sharing nothing.
     await rm(dir, { recursive: true, force: true });
-    return attempt();
+    return attempt(undefined);
   }
 }

@@ -191,6 +191,24 @@ function archivedRange(value: unknown, path: string): ArchivedRange {
   return r as unknown as ArchivedRange;
 }
 
+/** A version's folder in the object store, as a manifest names the folder of a file it inherited. */
+const VERSION_FOLDER = /^batch\/v\d{8}-t\d{6}$/;
+
+/** A view file's name in its version's folder: one name, never a path a node would write outside that folder. */
+function fileName(value: unknown, path: string): string {
+  const name = string(value, path, true);
+  if (name.includes('/') || name.includes('\\') || name === '.' || name === '..') throw new RecordShapeError(path, 'a file name');
+  return name;
+}
+
+/** One incremental cycle's file of a view. */
+function viewDelta(value: unknown, path: string): void {
+  const d = object(value, path);
+  nullable(field(d, path, 'file'), () => fileName(d.file, at(path, 'file')));
+  if (d.sha256 !== undefined) sha256(d.sha256, at(path, 'sha256'));
+  integer(field(d, path, 'rows'), at(path, 'rows'));
+}
+
 /** A published version's manifest in the object store: the fields a node reads, its views' files and the archive ranges. */
 export function sharedManifestCheck(partitions: number): RecordCheck<SharedManifest> {
   return (value) => {
@@ -204,9 +222,16 @@ export function sharedManifestCheck(partitions: number): RecordCheck<SharedManif
       const path = at('views', name);
       const e = object(entry, path);
       string(field(e, path, 'hash'), at(path, 'hash'));
-      nullable(field(e, path, 'file'), () => string(e.file, at(path, 'file'), true));
+      nullable(field(e, path, 'file'), () => fileName(e.file, at(path, 'file')));
       if (e.sha256 !== undefined) sha256(e.sha256, at(path, 'sha256'));
       integer(field(e, path, 'rows'), at(path, 'rows'));
+      if (e.deltas !== undefined) array(e.deltas, at(path, 'deltas')).forEach((d, i) => viewDelta(d, at(at(path, 'deltas'), i)));
+    }
+    if (m.inherited !== undefined) {
+      for (const [file, folder] of Object.entries(object(m.inherited, 'inherited'))) {
+        fileName(file, at('inherited', file));
+        if (typeof folder !== 'string' || !VERSION_FOLDER.test(folder)) throw new RecordShapeError(at('inherited', file), 'a version folder (batch/v…-t…)');
+      }
     }
     const ranges = array(field(m, '', 'ranges'), 'ranges').map((r, i) => archivedRange(r, at('ranges', i)));
     for (const [i, r] of ranges.entries()) if (r.partition >= partitions) throw new RecordShapeError(at(at('ranges', i), 'partition'), `a partition below ${partitions}`);

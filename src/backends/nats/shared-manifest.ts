@@ -30,5 +30,15 @@ export interface ArchivedRange {
   readonly digest?: string;
 }
 
-/** A cluster's manifest: the batch manifest and the archive ranges the version was computed from. */
-export type SharedManifest = BatchManifest & { readonly ranges: readonly ArchivedRange[] };
+/**
+ * A cluster's manifest: the batch manifest, the archive ranges the version
+ * was computed from, and, for a version built incrementally, the view files
+ * it keeps from the version it follows: each is named with the folder of
+ * the earlier version that uploaded it (`batch/v…-t…`), so that a cycle
+ * uploads only its deltas, never the base again.
+ */
+export type SharedManifest = BatchManifest & {
+  readonly ranges: readonly ArchivedRange[];
+  /** View file name → the folder of the earlier version whose object holds it; a file not named here is in this version's own folder. */
+  readonly inherited?: Readonly<Record<string, string>>;
+};
