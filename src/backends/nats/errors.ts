@@ -483,3 +483,61 @@ export class InvalidBatchMessageError extends TandemError {
       : `A request for a batch cycle from ${node} is not valid (${reason}), so no cycle ran for it: run one Tandem version on every node.`, { cause });
   }
 }
+
+/**
+ * A publish under a partition's lease carried an epoch that is no longer the
+ * partition's: another node took the lease since (it expired, or this node
+ * handed it over), this node released it, or its record is not valid. What
+ * it would publish is refused; the partition's current owner publishes
+ * instead.
+ *
+ * @example
+ * ```ts
+ * await leases.publish(3, epoch, { version: 8, cutoff: 1_200 }).catch((error) => {
+ *   if (error instanceof PartitionFencedError) console.warn(`partition ${error.partition}: ${error.reason}`);
+ * });
+ * ```
+ */
+export class PartitionFencedError extends TandemError {
+  readonly code = 'partition_fenced';
+  constructor(readonly partition: number, readonly epoch: number, readonly reason: string, options?: { cause?: unknown }) {
+    super(`Partition ${partition} refused a publish under epoch ${epoch} because ${reason}; its current owner publishes instead.`, options);
+  }
+}
+
+/**
+ * A node asked to hand over a partition whose lease it does not hold: only
+ * the owner may say which node takes a partition next.
+ *
+ * @example
+ * ```ts
+ * await leases.handOver(3, 'n2').catch((error) => {
+ *   if (error instanceof PartitionNotOwnedError) console.warn(`${error.node} does not own partition ${error.partition}`);
+ * });
+ * ```
+ */
+export class PartitionNotOwnedError extends TandemError {
+  readonly code = 'partition_not_owned';
+  constructor(readonly node: string, readonly partition: number) {
+    super(`Node ${node} holds no lease on partition ${partition}, so it cannot hand the partition over; only its owner can.`);
+  }
+}
+
+/**
+ * A partition's owner published a version that is not newer than the one
+ * its record holds (a retry of a publish that landed, or a new owner that did
+ * not start from its predecessor's version): a partition's versions only go up.
+ *
+ * @example
+ * ```ts
+ * await leases.publish(3, epoch, { version: 8, cutoff: 1_200 }).catch((error) => {
+ *   if (error instanceof PartitionVersionStaleError) console.warn(`partition ${error.partition} is at ${error.published}`);
+ * });
+ * ```
+ */
+export class PartitionVersionStaleError extends TandemError {
+  readonly code = 'partition_version_stale';
+  constructor(readonly partition: number, readonly version: number, readonly published: number) {
+    super(`Partition ${partition} already has version ${published}, so version ${version} was not published: a partition's versions only go up.`);
+  }
+}

@@ -1,7 +1,8 @@
 /**
  * The shapes of every record a node reads back from NATS: the control
  * record and the stored-schema record (KV bucket `<cluster>_control`), the
- * node registry's heartbeats (`<cluster>_nodes`), and the JSON objects of the
+ * node registry's heartbeats (`<cluster>_nodes`), the partitions' lease
+ * records (`<cluster>_partitions`), and the JSON objects of the
  * object store (`<cluster>_master`: a version's manifest, a duplicate rule's
  * snapshot). What another process wrote, a crash cut short or an operator
  * edited by hand is checked here before anything reads a field of it, so a
@@ -20,6 +21,7 @@ import type { ControlRecord } from './batch-control.ts';
 import { InvalidClusterRecordError } from './errors.ts';
 import type { FilterSnapshot } from './first-occurrence.ts';
 import type { Heartbeat } from './heartbeat.ts';
+import type { PartitionLease } from './partition-lease-record.ts';
 import type { ArchivedRange, SharedManifest } from './shared-manifest.ts';
 
 /** A record is not of the shape its reader needs; `path` names the field (`published.cutoffs[1]`). */
@@ -137,6 +139,29 @@ export const heartbeatCheck: RecordCheck<Heartbeat> = (value) => {
     applied: sequences(field(b, '', 'applied'), 'applied'),
     batchVersion: nullable(field(b, '', 'batchVersion'), () => integer(b.batchVersion, 'batchVersion', 1)),
     at: finite(field(b, '', 'at'), 'at'),
+  };
+};
+
+/** A partition's lease record: `{owner, epoch, moveTo, published}`, owner and published each null or whole. */
+export const partitionLeaseCheck: RecordCheck<PartitionLease> = (value) => {
+  const r = object(value, '');
+  const owner = nullable(field(r, '', 'owner'), () => {
+    const o = object(r.owner, 'owner');
+    return { node: string(field(o, 'owner', 'node'), 'owner.node', true), instance: string(field(o, 'owner', 'instance'), 'owner.instance', true) };
+  });
+  const published = nullable(field(r, '', 'published'), () => {
+    const p = object(r.published, 'published');
+    return {
+      version: integer(field(p, 'published', 'version'), 'published.version', 1),
+      cutoff: integer(field(p, 'published', 'cutoff'), 'published.cutoff'),
+      epoch: integer(field(p, 'published', 'epoch'), 'published.epoch', 1),
+    };
+  });
+  return {
+    owner,
+    epoch: nullable(field(r, '', 'epoch'), () => integer(r.epoch, 'epoch', 1)),
+    moveTo: nullable(field(r, '', 'moveTo'), () => string(r.moveTo, 'moveTo', true)),
+    published,
   };
 };
 

@@ -1,17 +1,17 @@
 /**
  * Every record a node reads back from NATS is checked before a field of it
  * is read: the control record, the stored-schema record, heartbeats, a
- * version's manifest and a duplicate rule's snapshot. Whatever the text
- * (not JSON, `{}`, a field of the wrong type, random JSON), the reader gets
- * the record typed or one `InvalidClusterRecordError` naming the bucket and
- * the key, never a `TypeError`.
+ * version's manifest, a duplicate rule's snapshot and a partition's lease.
+ * Whatever the text (not JSON, `{}`, a field of the wrong type, random
+ * JSON), the reader gets the record typed or one `InvalidClusterRecordError`
+ * naming the bucket and the key, never a `TypeError`.
  */
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidClusterRecordError } from '../../../src/backends/nats/errors.ts';
 import {
-  controlRecordCheck, filterSnapshotCheck, heartbeatCheck, parseRecord, sharedManifestCheck, storedTypesCheck, type RecordCheck,
+  controlRecordCheck, filterSnapshotCheck, heartbeatCheck, parseRecord, partitionLeaseCheck, sharedManifestCheck, storedTypesCheck, type RecordCheck,
 } from '../../../src/backends/nats/record-schemas.ts';
 
 const where = { store: 'KV bucket shop_control', key: 'batch-control', what: 'batch control record', advice: 'batch cycles pause.' };
@@ -22,6 +22,7 @@ const valid = {
   heartbeat: { node: 'n1', instance: 'ab12', host: 'h', pid: 42, url: null, applied: [3, 4], batchVersion: 2, at: 1_764_000_000_000 },
   stored: { order: { id: { type: 'string' }, amount: { type: 'number', scale: 2 } } },
   snapshot: { lastSeq: 11, msgIds: ['w:1:0:0'] },
+  partitionLease: { owner: { node: 'n1', instance: 'ab12' }, epoch: 41, moveTo: 'n2', published: { version: 3, cutoff: 120, epoch: 17 } },
   manifest: {
     version: 7, cutoff: 52, cutoffs: [12, 40], createdAt: '2026-12-02T00:00:00.000Z', durationMs: 5,
     views: { sales: { hash: 'h', file: 'sales.parquet', sha256: SHA, rows: 3, inputEvents: 9, durationMs: 1 }, empty: { hash: 'g', file: null, rows: 0, inputEvents: 0, durationMs: 1 } },
@@ -35,6 +36,7 @@ const checks: Record<keyof typeof valid, RecordCheck<unknown>> = {
   heartbeat: heartbeatCheck,
   stored: storedTypesCheck,
   snapshot: filterSnapshotCheck,
+  partitionLease: partitionLeaseCheck,
   manifest: sharedManifestCheck(2),
 };
 
