@@ -131,7 +131,11 @@ test('hostile queries - the examples from the report get their answer', async ()
   assert.equal(twice.status, 400);
   assert.match(twice.body.error!.message, /orderBy\[1\] orders by measure 'orders' a second time/);
   // A top 1,000 of 40,000 groups is a ranking, not a timeout: it must come back whole and in order.
-  const top = await ask({ view: 'by_country_minute', groupBy: ['country'], granularity: 'all', orderBy: [{ measure: 'basket', desc: true }], limit: 1_000 });
+  // It takes tens of milliseconds (it took 3.3 s when rankings sorted by insertion); on a machine busy with other
+  // work one run may still pass the 300 ms limit, so a timeout is asked again, twice at most.
+  const ranking = { view: 'by_country_minute', groupBy: ['country'], granularity: 'all', orderBy: [{ measure: 'basket', desc: true }], limit: 1_000 };
+  let top = await ask(ranking);
+  for (let retry = 0; retry < 2 && top.body.error?.code === 'query_timeout'; retry++) top = await ask(ranking);
   assert.equal(top.status, 200, JSON.stringify(top.body));
   const rows = (top.body as unknown as { rows: { basket: number }[] }).rows;
   assert.equal(rows.length, 1_000);

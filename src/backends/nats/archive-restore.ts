@@ -18,7 +18,6 @@ import { join } from 'node:path';
 import { fileSha256 } from '../../util/checksums.ts';
 import type { ChainPiece } from './archive-check.ts';
 import type { MissingPiece } from './damage-report.ts';
-import { ClusterBucketMissingError } from './errors.ts';
 import type { NamedBlobStore } from './object-blob-store.ts';
 
 /** Where a node keeps local copies: the archive cache and the versions directory, both named like the blobs. */
@@ -49,8 +48,17 @@ export async function restoreMissing(
 ): Promise<string[]> {
   const gone = new Set(missing.filter((m) => m.problem === 'missing' || m.problem.startsWith('the bucket ')).map((m) => m.blob));
   if (gone.size === 0) return [];
-  if (missing.some((m) => m.problem.startsWith('the bucket '))) await blobs.recreate();
   const restored: string[] = [];
+  // A failure to create the bucket again or to put an object back is not this check's to report: what is still
+  // missing stays in status (archiveDamaged), and the next check, a few seconds on, tries again. Seen on NATS 2.9:
+  // a put into a bucket destroyed and created again a moment before answers "no such file" for a while.
+  if (missing.some((m) => m.problem.startsWith('the bucket '))) {
+    try {
+      await blobs.recreate();
+    } catch {
+      return restored;
+    }
+  }
   for (const piece of pieces) {
     if (!gone.has(piece.blob)) continue;
     const file = localCopyOf(piece.copy ?? piece.blob, copies);
@@ -58,10 +66,9 @@ export async function restoreMissing(
     try {
       await blobs.put(piece.blob, file);
       restored.push(piece.blob);
-    } catch (error) {
-      // Gone again (destroyed while restoring): the next check finds it and starts over.
-      if (error instanceof ClusterBucketMissingError) break;
-      throw error;
+    } catch {
+      // Gone again (destroyed while restoring), or not writable yet: the next check finds what is missing and starts over.
+      break;
     }
   }
   return restored;
