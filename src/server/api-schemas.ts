@@ -67,8 +67,8 @@ const QUERY_META = {
     batchAgeMs: { type: ['number', 'null'] },
     layer: LAYER,
     partialBuckets: { type: 'array', items: { type: 'string', format: 'date-time' }, description: 'Time buckets the range cuts (only part of their view buckets are in range).' },
-    applied: { type: 'array', items: { type: 'integer' }, description: 'Cluster mode: per partition, the last sequence this node has applied.' },
-    batchCutoffs: { type: 'array', items: { type: 'integer' }, description: "Cluster mode: per partition, the batch version's cutoff." },
+    applied: { type: 'array', items: { type: 'integer' }, description: 'Per log partition (the embedded log is one), the last sequence this engine has applied.' },
+    batchCutoffs: { type: 'array', items: { type: 'integer' }, description: "Per log partition, the served batch version's cutoff." },
   },
 };
 

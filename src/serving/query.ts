@@ -122,9 +122,9 @@ export interface QueryMeta {
    * day partial. Empty when the range falls on bucket boundaries.
    */
   readonly partialBuckets: readonly string[];
-  /** Cluster mode: per partition, the last stream sequence this node has applied. */
+  /** Per log partition (the embedded log is one), the last sequence this engine has applied. */
   readonly applied?: readonly number[];
-  /** Cluster mode: per partition, the batch version's cutoff (sequences below it are in the batch view). */
+  /** Per log partition, the served batch version's cutoff (sequences below it are in the batch view). */
   readonly batchCutoffs?: readonly number[];
 }
 
