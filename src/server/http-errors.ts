@@ -59,6 +59,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   cluster_record_invalid: 503,
   archive_damaged: 503,
   cluster_bucket_missing: 503,
+  bucket_stalled: 503,
+  cluster_bucket_broken: 503,
   log_behind_archive: 503,
   // A batch cycle asked of the lease's holder: it cannot be reached, or went silent, or is still running; or it failed there, or answered garbage.
   batch_holder_unreachable: 503,
@@ -95,7 +97,7 @@ const SAFE_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** Seconds a client should wait before retrying, per temporary failure: an overload clears fast, a failing disk or a restart less so. */
-export const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5, shutting_down: 5, position_wait_timeout: 1, append_unacknowledged: 5, cluster_log_closed: 5, view_not_ready: 5, cluster_record_invalid: 5, archive_damaged: 10, cluster_bucket_missing: 10, log_behind_archive: 5, batch_holder_unreachable: 5, batch_holder_silent: 5, batch_request_timeout: 10 };
+export const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5, shutting_down: 5, position_wait_timeout: 1, append_unacknowledged: 5, cluster_log_closed: 5, view_not_ready: 5, cluster_record_invalid: 5, archive_damaged: 10, cluster_bucket_missing: 10, bucket_stalled: 5, cluster_bucket_broken: 5, log_behind_archive: 5, batch_holder_unreachable: 5, batch_holder_silent: 5, batch_request_timeout: 10 };
 
 export interface HttpError {
   readonly status: number;

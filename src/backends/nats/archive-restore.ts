@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileSha256 } from '../../util/checksums.ts';
 import type { ChainPiece } from './archive-check.ts';
 import type { MissingPiece } from './damage-report.ts';
+import { ClusterBucketBrokenError } from './errors.ts';
 import type { NamedBlobStore } from './object-blob-store.ts';
 
 /** Where a node keeps local copies: the archive cache and the versions directory, both named like the blobs. */
@@ -32,6 +33,8 @@ export interface LocalCopies {
 export interface RestorableBlobStore extends NamedBlobStore {
   /** Creates the bucket anew (empty) if it does not exist. */
   recreate(): Promise<void>;
+  /** Destroys the bucket and creates it anew (empty): for one whose files NATS lost. */
+  renew(): Promise<void>;
 }
 
 /** The local file that may hold a copy of `blob`. */
@@ -51,7 +54,8 @@ export async function restoreMissing(
   const restored: string[] = [];
   // A failure to create the bucket again or to put an object back is not this check's to report: what is still
   // missing stays in status (archiveDamaged), and the next check, a few seconds on, tries again. Seen on NATS 2.9:
-  // a put into a bucket destroyed and created again a moment before answers "no such file" for a while.
+  // a put into a bucket destroyed and created again a moment before answers "no such file" for a while, or for good: such
+  // a bucket is destroyed and created again, after a pause.
   if (missing.some((m) => m.problem.startsWith('the bucket '))) {
     try {
       await blobs.recreate();
@@ -66,7 +70,9 @@ export async function restoreMissing(
     try {
       await blobs.put(piece.blob, file);
       restored.push(piece.blob);
-    } catch {
+    } catch (error) {
+      // A bucket whose files NATS lost takes no write until it is created anew; the next check puts everything back.
+      if (error instanceof ClusterBucketBrokenError) await blobs.renew().catch(() => undefined);
       // Gone again (destroyed while restoring), or not writable yet: the next check finds what is missing and starts over.
       break;
     }

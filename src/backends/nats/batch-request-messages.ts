@@ -12,7 +12,7 @@
 import { TandemError } from '../../definitions/errors.ts';
 import type { BatchOptions, BatchSummary } from '../../engine/index.ts';
 import {
-  ArchiveDamagedError, BatchFencedError, BatchLeaseHeldError, ClusterBucketMissingError, InvalidBatchMessageError, InvalidClusterOptionError,
+  ArchiveDamagedError, BatchFencedError, BucketStalledError, BatchLeaseHeldError, ClusterBucketMissingError, InvalidBatchMessageError, InvalidClusterOptionError,
   InvalidClusterRecordError, LogBehindArchiveError, RemoteBatchFailedError,
 } from './errors.ts';
 import { checkClusterName } from './partition-names.ts';
@@ -163,6 +163,7 @@ const REBUILDS = new Map<string, (fields: Fields) => TandemError>([
   ['batch_fenced', (f) => new BatchFencedError(count(f, 'version'), text(f, 'reason'))],
   ['archive_damaged', (f) => new ArchiveDamagedError(text(f, 'store'), damaged(f), text(f, 'consequence'))],
   ['cluster_bucket_missing', (f) => new ClusterBucketMissingError(text(f, 'bucket'))],
+  ['bucket_stalled', (f) => new BucketStalledError(text(f, 'bucket'), text(f, 'doing'), count(f, 'afterMs', 1))],
   ['log_behind_archive', (f) => new LogBehindArchiveError(count(f, 'partition'), count(f, 'seal'), count(f, 'archived'))],
   ['cluster_record_invalid', (f) => new InvalidClusterRecordError(text(f, 'store'), text(f, 'key'), text(f, 'what'), text(f, 'reason'), text(f, 'advice'))],
   ['batch_message_invalid', (f) => new InvalidBatchMessageError(text(f, 'node'), messageKind(f), text(f, 'reason'))],

@@ -364,6 +364,47 @@ export class ClusterBucketMissingError extends TandemError {
 }
 
 /**
+ * NATS answers every write to an object-store bucket that its files are
+ * gone (`no such file or directory`): NATS 2.9 does so for a while, at
+ * times for good, when the bucket is destroyed and created again at once.
+ * Nothing in the bucket can be read or written then; putting the archive
+ * back destroys it and creates it again first.
+ *
+ * @example
+ * ```ts
+ * await blobs.put(name, file).catch((error) => {
+ *   if (error instanceof ClusterBucketBrokenError) await blobs.renew();
+ * });
+ * ```
+ */
+export class ClusterBucketBrokenError extends TandemError {
+  readonly code = 'cluster_bucket_broken';
+  constructor(readonly bucket: string, readonly reason: string) {
+    super(`NATS has lost the files of the object store bucket ${bucket} (${reason}), so nothing can be written to it until it is destroyed and created again, which putting the archive back does.`);
+  }
+}
+
+/**
+ * Listing an object-store bucket, or reading an object of it, stalled: NATS
+ * stopped delivering, as it does when the bucket is destroyed meanwhile.
+ * What asked fails this once; a background check tries again on its next
+ * turn, and a cycle can be asked again.
+ *
+ * @example
+ * ```ts
+ * await blobs.list().catch((error) => {
+ *   if (error instanceof BucketStalledError) console.warn(error.message);
+ * });
+ * ```
+ */
+export class BucketStalledError extends TandemError {
+  readonly code = 'bucket_stalled';
+  constructor(readonly bucket: string, readonly doing: string, readonly afterMs: number) {
+    super(`${doing[0]!.toUpperCase()}${doing.slice(1)} in the object store bucket ${bucket} stalled for ${afterMs} ms (the bucket may have been removed meanwhile), so it was given up and may be asked again.`);
+  }
+}
+
+/**
  * A seal landed below where the archive ends: the partition's stream lost
  * its tail in NATS while the cycle ran. The cycle stops; the next one moves
  * the stream past the archive's end first.

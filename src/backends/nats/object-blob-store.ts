@@ -21,7 +21,7 @@ import type { ObjectInfo, ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BlobCorruptError, BlobMissingError, checkBlobName, type BlobInfo, type BlobStore } from '../../master/index.ts';
 import { fileSha256 } from '../../util/checksums.ts';
-import { ClusterBucketMissingError } from './errors.ts';
+import { BucketStalledError, ClusterBucketBrokenError, ClusterBucketMissingError } from './errors.ts';
 import { loadObj } from './nats-modules.ts';
 import { openBucket } from './publish-retry.ts';
 
@@ -30,6 +30,8 @@ export interface ObjectBlobStoreOptions {
   readonly bucket: string;
   /** Replicas of the bucket; 3 on a 3-server cluster. */
   readonly replicas: number;
+  /** How long a listing or a read may go without an entry or a chunk before it is given up (default 15 s). */
+  readonly stallMs?: number;
 }
 
 /** The SHA-256, in hex, from the object store's `SHA-256=<base64url>` digest. */
@@ -42,6 +44,10 @@ function describe(info: ObjectInfo): BlobInfo {
 }
 
 const STREAM_NOT_FOUND = 10059;
+/** The pause between destroying a broken bucket and creating it again. */
+const RENEW_PAUSE_MS = 1_000;
+/** How long a listing or a read may go without an entry or a chunk before it is given up: far longer than NATS takes between two. */
+const STALL_MS = 15_000;
 
 /** A blob store that names itself in errors: `object store bucket shop_master`. */
 export interface NamedBlobStore extends BlobStore {
@@ -49,7 +55,9 @@ export interface NamedBlobStore extends BlobStore {
 }
 
 export class ObjectBlobStore implements NamedBlobStore {
-  private constructor(private store: ObjectStore, readonly bucket: string, private readonly reopen: () => Promise<ObjectStore>) {}
+  private constructor(
+    private store: ObjectStore, readonly bucket: string, private readonly reopen: () => Promise<ObjectStore>, private readonly stallMs: number,
+  ) {}
 
   get name(): string {
     return `object store bucket ${this.bucket}`;
@@ -59,11 +67,23 @@ export class ObjectBlobStore implements NamedBlobStore {
   static async open(connection: NatsConnection, options: ObjectBlobStoreOptions): Promise<ObjectBlobStore> {
     const { Objm } = await loadObj();
     const open = () => openBucket(() => new Objm(connection).create(options.bucket, { replicas: options.replicas }));
-    return new ObjectBlobStore(await open(), options.bucket, open);
+    return new ObjectBlobStore(await open(), options.bucket, open, options.stallMs ?? STALL_MS);
   }
 
   /** Creates the bucket again (empty) if it is gone, as opening does: what restoring the archive into a destroyed bucket starts with. */
   async recreate(): Promise<void> {
+    this.store = await this.reopen();
+  }
+
+  /**
+   * Destroys the bucket and creates it again, empty: for a bucket whose files
+   * NATS lost ({@link ClusterBucketBrokenError}), where nothing can be read
+   * or written. The pause between lets the server finish removing the old
+   * files, which creating it again at once races with.
+   */
+  async renew(): Promise<void> {
+    await this.store.destroy().catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, RENEW_PAUSE_MS));
     this.store = await this.reopen();
   }
 
@@ -75,8 +95,18 @@ export class ObjectBlobStore implements NamedBlobStore {
   async get(name: string, file: string): Promise<BlobInfo> {
     const result = await this.#bucket(() => this.store.get(checkBlobName(name)));
     if (result === null || result.info.deleted) throw new BlobMissingError(this.bucket, name);
+    // The client reads an object's chunks with a consumer of its own: if the bucket goes meanwhile, no chunk and no end ever comes.
+    const stall = new AbortController();
+    const timer = setTimeout(() => stall.abort(), this.stallMs);
     try {
-      await pipeline(Readable.fromWeb(result.data as NodeReadableStream<Uint8Array>), createWriteStream(file));
+      const chunks = Readable.fromWeb(result.data as NodeReadableStream<Uint8Array>);
+      const watched = async function* (source: AsyncIterable<Uint8Array>) {
+        for await (const chunk of source) {
+          timer.refresh();
+          yield chunk;
+        }
+      };
+      await pipeline(chunks, watched, createWriteStream(file), { signal: stall.signal });
       const failed = await result.error;
       if (failed !== null && failed !== undefined) throw failed;
       const info = describe(result.info);
@@ -84,8 +114,11 @@ export class ObjectBlobStore implements NamedBlobStore {
       return info;
     } catch (error) {
       await rm(file, { force: true });
+      if (stall.signal.aborted) throw new BucketStalledError(this.bucket, `reading ${name}`, this.stallMs);
       if (error instanceof Error && /digest/i.test(error.message)) throw new BlobCorruptError(this.bucket, name);
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -95,8 +128,36 @@ export class ObjectBlobStore implements NamedBlobStore {
   }
 
   async list(prefix = ''): Promise<BlobInfo[]> {
-    const all = await this.#bucket(() => this.store.list());
+    const all = await this.#bucket(() => this.#listAll());
     return all.filter((info) => !info.deleted && info.name.startsWith(prefix)).map(describe).sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /**
+   * Every object's latest entry, as the client's own `list()` reads them (a
+   * watch of the history only), but given up once no entry arrived for
+   * `stallMs`: the client counts the entries it awaits up front,
+   * and when the bucket is destroyed meanwhile the rest never come, so its
+   * `list()` would wait for good and the archive check that asked with it.
+   */
+  async #listAll(): Promise<ObjectInfo[]> {
+    // historyOnly ends the watch after the entries present when it starts: the option the client's list() passes, not in its types.
+    const watch = await this.store.watch({ ignoreDeletes: true, includeHistory: true, historyOnly: true } as Parameters<ObjectStore['watch']>[0]);
+    const all: ObjectInfo[] = [];
+    let stalled = false;
+    const timer = setTimeout(function stall() {
+      stalled = true;
+      watch.stop();
+    }, this.stallMs);
+    try {
+      for await (const info of watch) {
+        all.push(info);
+        timer.refresh();
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    if (stalled) throw new BucketStalledError(this.bucket, 'listing the objects', this.stallMs);
+    return all;
   }
 
   async delete(name: string): Promise<void> {
@@ -110,6 +171,9 @@ export class ObjectBlobStore implements NamedBlobStore {
       return await request();
     } catch (error) {
       if ((error as { code?: unknown }).code === STREAM_NOT_FOUND) throw new ClusterBucketMissingError(this.bucket, error);
+      // The server's own error when the stream's files went missing under it: seen on NATS 2.9 after a destroy and a create at once.
+      const message = error instanceof Error ? error.message : '';
+      if (error instanceof Error && error.name === 'JetStreamApiError' && /no such file or directory/.test(message)) throw new ClusterBucketBrokenError(this.bucket, message);
       throw error;
     }
   }

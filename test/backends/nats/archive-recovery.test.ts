@@ -67,13 +67,16 @@ describe('a cluster recovering what NATS lost', { skip: natsSkipReason(), timeou
         const store = await new Objm(nc).open(`${config.cluster.name}_master`);
         const before = (await store.list()).filter((o) => !o.deleted).map((o) => o.name).sort();
         await store.destroy();
+        let seen = '';
         await eventually(async () => {
           const now = await (await new Objm(nc).open(`${config.cluster.name}_master`)).list().catch(() => []);
           const names = new Set(now.filter((o) => !o.deleted).map((o) => o.name));
           // Every range's Parquet and the served version's files (older snapshots and versions are no longer needed).
           const wanted = before.filter((n) => (n.startsWith('master/') && !n.startsWith('master/filters/')) || n.includes('v00000003'));
-          return a.status().cluster?.archiveDamaged === null && b.status().cluster?.archiveDamaged === null && wanted.every((n) => names.has(n));
-        }, 'the nodes to put back the served chain');
+          const absent = wanted.filter((n) => !names.has(n));
+          seen = `absent ${JSON.stringify(absent)}; damage a ${JSON.stringify(a.status().cluster?.archiveDamaged)}, b ${JSON.stringify(b.status().cluster?.archiveDamaged)}`;
+          return a.status().cluster?.archiveDamaged === null && b.status().cluster?.archiveDamaged === null && absent.length === 0;
+        }, () => `the nodes to put back the served chain (last seen: ${seen})`);
         await b.ingest('hit', hits(60, 70));
         assert.equal((await a.runBatch()).version, 4);
         await b.close();

@@ -2,25 +2,40 @@
  * Putting back what the object store lost from a node's own copies: only
  * objects that are missing, only from copies whose SHA-256 is the one the
  * manifest lists, never over an object that holds other bytes; a bucket
- * that is gone is created again first. And the terms a rebuilt control
+ * that is gone is created again first, and one whose files NATS lost is
+ * destroyed and created again, the next restore putting everything back. And the terms a rebuilt control
  * record starts above: the highest any version or range was named by.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { localCopyOf, restoreMissing, type RestorableBlobStore } from '../../../src/backends/nats/archive-restore.ts';
 import { highestTerm, termOf } from '../../../src/backends/nats/local-versions.ts';
-import { DirectoryBlobStore } from '../../../src/master/index.ts';
+import { ClusterBucketBrokenError } from '../../../src/backends/nats/errors.ts';
+import { DirectoryBlobStore, type BlobInfo } from '../../../src/master/index.ts';
 import { fileSha256 } from '../../../src/util/checksums.ts';
 import { withTempDir } from '../../support/temp-dir.ts';
 
 class Store extends DirectoryBlobStore implements RestorableBlobStore {
   readonly name = 'object store bucket test_master';
   recreated = 0;
+  renewed = 0;
+  /** Writes fail as NATS 2.9's do into a bucket whose files it lost, until it is renewed. */
+  broken = false;
   async recreate(): Promise<void> {
     this.recreated++;
     await mkdir(this.root, { recursive: true });
+  }
+  async renew(): Promise<void> {
+    this.renewed++;
+    this.broken = false;
+    await rm(this.root, { recursive: true, force: true });
+    await mkdir(this.root, { recursive: true });
+  }
+  override async put(name: string, file: string): Promise<BlobInfo> {
+    if (this.broken) throw new ClusterBucketBrokenError('test_master', 'open …/msgs/1.blk: no such file or directory');
+    return super.put(name, file);
   }
 }
 
@@ -56,6 +71,21 @@ test('archive restore - a missing object is put back from a good local copy; a d
     assert.equal(store.recreated, 0);
     assert.deepEqual(await restoreMissing(store, pieces, [{ blob: range, problem: 'the bucket test_master does not exist' }], copies), [range]);
     assert.equal(store.recreated, 1, 'a bucket that is gone is created again first');
+  });
+});
+
+test('archive restore - a bucket whose files NATS lost is destroyed and created again, and the next restore puts back everything missing', async () => {
+  await withTempDir(async (dir) => {
+    const copies = { cacheDir: join(dir, 'cache'), versionsDir: join(dir, 'versions') };
+    const store = new Store(join(dir, 'store'));
+    const blobs = ['master/order/p000-1-9-t000001.parquet', 'master/order/p001-1-9-t000001.parquet'];
+    const pieces = await Promise.all(blobs.map(async (blob) => ({ blob, sha256: await write(localCopyOf(blob, copies), blob) })));
+    const missing = blobs.map((blob) => ({ blob, problem: 'missing' }));
+    store.broken = true;
+    assert.deepEqual(await restoreMissing(store, pieces, missing, copies), [], 'nothing is put back while the bucket is broken');
+    assert.equal(store.renewed, 1);
+    assert.deepEqual(await restoreMissing(store, pieces, missing, copies), blobs);
+    for (const blob of blobs) assert.equal(await readFile(join(dir, 'store', blob), 'utf8'), blob);
   });
 });
 

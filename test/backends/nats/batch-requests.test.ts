@@ -18,7 +18,7 @@ import { BatchRequests, type BatchRequestsOptions } from '../../../src/backends/
 import { batchRequestSubject, errorPayload, parseReply, parseRequest, remoteError, type ErrorPayload } from '../../../src/backends/nats/batch-request-messages.ts';
 import {
   ArchiveDamagedError, BatchFencedError, BatchHolderSilentError, BatchHolderUnreachableError, BatchLeaseHeldError, BatchRequestTimeoutError,
-  ClusterBucketMissingError, ClusterLogClosedError, InvalidBatchMessageError, InvalidClusterOptionError, InvalidClusterRecordError,
+  BucketStalledError, ClusterBucketMissingError, ClusterLogClosedError, InvalidBatchMessageError, InvalidClusterOptionError, InvalidClusterRecordError,
   LogBehindArchiveError, RemoteBatchFailedError,
 } from '../../../src/backends/nats/errors.ts';
 import type { TandemError } from '../../../src/definitions/errors.ts';
@@ -149,6 +149,7 @@ describe('batch requests over NATS', { skip: natsSkipReason(), timeout: 240_000 
       new BatchFencedError(7, 'node n3 took the lease under term 4'),
       new ArchiveDamagedError('object store shop_master', [{ blob: 'master/order/p000-1-40.parquet', problem: 'missing' }, { blob: 'batch/v3-t2/manifest.json', problem: 'digest differs' }], 'a cycle extends the served version\'s chain, so it stops until the objects are restored.'),
       new ClusterBucketMissingError('shop_master'),
+      new BucketStalledError('shop_master', 'listing the objects', 15_000),
       new LogBehindArchiveError(1, 40, 52),
       new InvalidClusterRecordError('KV bucket shop_control', 'batch-control', 'batch control record', 'lease.term is not an integer of at least 1', 'a node that serves a version rebuilds it.'),
     ];
