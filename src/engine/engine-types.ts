@@ -236,7 +236,7 @@ export interface ArchiveDamage {
   readonly missing: readonly string[];
   /** Records that are not valid, as `<bucket> <key>`. */
   readonly invalid: readonly string[];
-  /** Log partitions this node cannot follow from the served version's cutoff: its answers lack their events past it. */
+  /** Log partitions whose events this node's answers lack: it cannot follow them from the served version's cutoff, or it awaits again events a version recorded as lost by NATS. */
   readonly partitions?: readonly number[];
   /** What is wrong, what it means for answers, and what happens next, in one sentence. */
   readonly message: string;

@@ -10,6 +10,7 @@
  * @module
  */
 import type { ArchiveDamage, EngineLogger } from '../../engine/index.ts';
+import type { AwaitedPartition } from './awaited-events.ts';
 import type { InvalidClusterRecordError } from './errors.ts';
 
 /** Who found a problem: each replaces only its own findings. */
@@ -32,6 +33,7 @@ export class DamageReport {
   readonly #invalid = new Map<DamageSource, readonly InvalidClusterRecordError[]>();
   readonly #missing = new Map<DamageSource, readonly MissingPiece[]>();
   #stalled: readonly StalledPartition[] = [];
+  #awaiting: readonly AwaitedPartition[] = [];
   #since: string | null = null;
   #told = '';
 
@@ -55,6 +57,12 @@ export class DamageReport {
     this.#changed();
   }
 
+  /** Replaces the partitions whose events a version recorded as lost this node awaits again. */
+  awaiting(partitions: readonly AwaitedPartition[]): void {
+    this.#awaiting = partitions;
+    this.#changed();
+  }
+
   get missingPieces(): readonly MissingPiece[] {
     return [...this.#missing.values()].flat();
   }
@@ -69,18 +77,22 @@ export class DamageReport {
     const invalid = [...this.#invalid.values()].flat();
     const missing = this.missingPieces;
     const stalled = this.#stalled;
-    if (invalid.length === 0 && missing.length === 0 && stalled.length === 0) return null;
+    const awaiting = this.#awaiting;
+    if (invalid.length === 0 && missing.length === 0 && stalled.length === 0 && awaiting.length === 0) return null;
+    const partitions = [...new Set([...stalled, ...awaiting].map((s) => s.partition))].sort((a, b) => a - b);
     return {
       missing: missing.map((m) => m.blob),
       invalid: invalid.map((e) => `${e.store} ${e.key}`),
-      ...(stalled.length === 0 ? {} : { partitions: stalled.map((s) => s.partition) }),
-      message: [...invalid.map((e) => e.message), ...(missing.length === 0 ? [] : [missingSentence(missing)]), ...stalled.map(stalledSentence)].join(' '),
+      ...(partitions.length === 0 ? {} : { partitions }),
+      message: [
+        ...invalid.map((e) => e.message), ...(missing.length === 0 ? [] : [missingSentence(missing)]), ...stalled.map(stalledSentence), ...awaiting.map(awaitingSentence),
+      ].join(' '),
       since: this.#since!,
     };
   }
 
   #changed(): void {
-    const damaged = this.#stalled.length > 0 || [...this.#invalid.values(), ...this.#missing.values()].some((found) => found.length > 0);
+    const damaged = this.#stalled.length > 0 || this.#awaiting.length > 0 || [...this.#invalid.values(), ...this.#missing.values()].some((found) => found.length > 0);
     if (damaged) this.#since ??= new Date().toISOString();
     const now = this.status();
     const told = now === null ? '' : now.message;
@@ -108,4 +120,10 @@ function missingSentence(missing: readonly MissingPiece[]): string {
 
 function stalledSentence(stalled: StalledPartition): string {
   return `Partition ${stalled.partition} cannot be followed from the served cutoff (${stalled.reason}): this node's answers lack its events past the cutoff until the batch node publishes a version that records the loss; what NATS lost comes back from the outboxes of the nodes that took it.`;
+}
+
+function awaitingSentence(awaiting: AwaitedPartition): string {
+  const stretches = awaiting.stretches.map((s) => (s.to - s.from === 1 ? `${s.from}` : `${s.from} to ${s.to - 1}`)).join(', ');
+  const n = awaiting.events;
+  return `Batch version ${awaiting.version} records sequence${stretches.includes(' ') ? 's' : ''} ${stretches} of partition ${awaiting.partition} as lost by NATS, where this node had read ${n} event${n === 1 ? '' : 's'} it has not seen again: its answers lack them until the node that took them publishes them again from its outbox.`;
 }

@@ -31,7 +31,7 @@ import { selectEvents, type Catalog, type EventColumns } from '../../definitions
 import { IdempotencyIndex } from '../../log/index.ts';
 import { fnv1a32Of } from './fnv1a.ts';
 import { OriginSet, type OriginRun } from './origin-set.ts';
-import type { LogMessage } from './log-message.ts';
+import type { LogMessage, MessageOrigin } from './log-message.ts';
 
 /** Messages whose ids are remembered per partition by default: about 6 MiB, and many minutes of retries at thousands of appends a second. */
 export const DEFAULT_MESSAGE_ID_WINDOW = 65_536;
@@ -47,6 +47,8 @@ export interface Admitted {
   readonly lines: readonly number[];
   /** Events of the message dropped as repeated keys. */
   readonly duplicates: number;
+  /** Where the message's events come from (kept event `i` is origin `first + lines[i]`); absent for messages written before outboxes. */
+  readonly origin?: MessageOrigin;
 }
 
 export type Verdict =
@@ -180,7 +182,8 @@ export class FirstOccurrenceFilter {
     const fresh = this.#unseenOrigins(message);
     const admitted = (kept: EventColumns, lines: readonly number[], duplicates: number): Verdict => {
       this.#fold(message.seq, message.msgId, `${message.eventType} ${kept.count} ${duplicates}`);
-      return { kind: 'admitted', admitted: { partition: message.partition, seq: message.seq, eventType: message.eventType, events: kept, lines, duplicates } };
+      const { partition, seq, eventType, origin } = message;
+      return { kind: 'admitted', admitted: { partition, seq, eventType, events: kept, lines, duplicates, ...(origin === undefined ? {} : { origin }) } };
     };
     if (field === undefined) {
       const lines = fresh ?? Array.from({ length: events.count }, (_, i) => i);

@@ -31,7 +31,7 @@ import type { BackendAppend, BackendHost, BackendStatus, BatchFailure, BatchSumm
 import type { DataDirLock } from '../../engine/data-dir-lock.ts';
 import { viewFigures } from '../../engine/batch-history.ts';
 import type { RealtimeStats } from '../../speed/index.ts';
-import type { BatchControl} from './batch-control.ts';
+import type { BatchControl } from './batch-control.ts';
 import { CONTROL_KEY, type ControlRecord, type PublishedBatch } from './batch-control.ts';
 import type { ClusterLog } from './cluster-log.ts';
 import type { ClusterNodeOptions } from './cluster-node-options.ts';
@@ -51,6 +51,8 @@ import { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
 import { PartitionSpeed } from './partition-speed.ts';
 import { loadSharedVersion, type ServedVersion } from './published-version.ts';
 import { SharedVersionStore } from './shared-version-store.ts';
+import { newLosses, newRanges } from './shared-manifest.ts';
+import { AwaitedEvents } from './awaited-events.ts';
 import { foldersBelow, versionFolder } from './version-folder.ts';
 import { versionObjects } from './version-objects.ts';
 import type { SharedSchema } from './shared-schema.ts';
@@ -179,6 +181,8 @@ export class NatsBackend implements EngineBackend {
   readonly #rebuildingNow = new Set<number>();
   /** Partitions this node cannot follow from the served cutoff, and why. */
   readonly #stalled = new Map<number, string>();
+  /** Events this node had read that a version recorded as lost by NATS: awaited again from the outboxes. */
+  readonly #awaited = new AwaitedEvents();
   /** Per partition, the rule's digest at each seal applied: checked against the archive's at each version adopted. */
   readonly #sealDigests: Map<number, string>[];
   #closed = false;
@@ -321,6 +325,7 @@ export class NatsBackend implements EngineBackend {
         await this.#consumer.refollow(p, filter, () => (this.#speed[p] = new PartitionSpeed(this.catalog, this.#version?.cutoffs[p] ?? 0)));
         this.#divergences++;
         this.#unstall(p);
+        this.#settleAwaited(p);
       } catch (error) {
         if (error instanceof PartitionPurgedError || error instanceof ArchiveDamagedError) return this.#stall(p, error.message);
         this.#logger.error({ err: error, partition: p }, 'could not rebuild a partition; this node stops applying it');
@@ -330,6 +335,11 @@ export class NatsBackend implements EngineBackend {
     });
     this.#rebuilding[p] = run;
     return run;
+  }
+
+  /** Lets go of the awaited events of `p` its rule has now seen again. */
+  #settleAwaited(p: number): void {
+    if (this.#awaited.settle(p, this.#consumer?.filters[p] ?? null)) this.#damage.awaiting(this.#awaited.list());
   }
 
   /** Partition `p` cannot be followed from the served cutoff for now: status says so, and it is tried again. */
@@ -424,8 +434,9 @@ export class NatsBackend implements EngineBackend {
     switch (verdict.kind) {
       case 'admitted': {
         const { admitted } = verdict;
+        if (this.#awaited.has(p)) this.#settleAwaited(p);
         this.#ledger.record(p, admitted.seq, admitted.duplicates);
-        if (admitted.events.count > 0) this.#speed[p]!.apply(admitted.eventType, admitted.events, admitted.seq);
+        if (admitted.events.count > 0) this.#speed[p]!.apply(admitted);
         break;
       }
       case 'repeated-message':
@@ -562,6 +573,7 @@ export class NatsBackend implements EngineBackend {
     this.#endsAt = lookedAt;
     // A stream that ends below what this node applied lost messages it read (a crash of every server): read it again.
     const applied = this.#applied();
+    for (const { partition } of this.#awaited.list()) this.#settleAwaited(partition);
     this.#ends.forEach((end, p) => {
       if (this.#consumer?.follows(p) === true && end < applied[p]!) void this.#rebuild(p, `its stream ends at ${end}, below the ${applied[p]} this node applied`);
     });
@@ -592,7 +604,12 @@ export class NatsBackend implements EngineBackend {
       this.#chain = loaded.ranges;
       this.#stale = new Set(loaded.stale);
       this.#version = published;
-      this.#speed.forEach((speed, p) => speed.dropBefore(published.cutoffs[p]!));
+      const losses = newLosses(previous, loaded.ranges);
+      this.#speed.forEach((speed, p) => {
+        const lost = losses.get(p) ?? [];
+        this.#awaited.add(p, published.version, lost, speed.dropBefore(published.cutoffs[p]!, lost), consumer.filters[p] ?? null);
+      });
+      if (losses.size > 0) this.#damage.awaiting(this.#awaited.list());
       this.#pieces = await this.#piecesOf(published, loaded.views.manifest, loaded.ranges);
       this.#logger.info({ version: published.version, cutoffs: published.cutoffs }, 'serving batch version');
       for (const [p, why] of this.#divergedAt(published, previous, loaded.ranges)) void this.#rebuild(p, why);
@@ -610,10 +627,10 @@ export class NatsBackend implements EngineBackend {
    */
   #divergedAt(published: PublishedBatch, previous: readonly ArchivedRange[], ranges: readonly ArchivedRange[]): Map<number, string> {
     const diverged = new Map<number, string>();
-    const known = new Set(previous.map((r) => `${r.partition}:${r.from}:${r.to}`));
-    for (const r of ranges) {
-      if (known.has(`${r.partition}:${r.from}:${r.to}`)) continue;
-      if (r.lost !== undefined) diverged.set(r.partition, `the archive records sequences ${r.lost.from} to ${r.lost.to - 1} lost from the stream`);
+    for (const [p, lost] of newLosses(previous, ranges)) {
+      diverged.set(p, `the archive records sequences ${lost.map((l) => `${l.from} to ${l.to - 1}`).join(', ')} lost from the stream`);
+    }
+    for (const r of newRanges(previous, ranges)) {
       const cutoff = published.cutoffs[r.partition];
       const mine = this.#sealDigests[r.partition]!.get(cutoff!);
       if (r.to === cutoff && r.digest !== undefined && mine !== r.digest && this.#consumer?.follows(r.partition) === true) {

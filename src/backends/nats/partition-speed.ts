@@ -3,12 +3,16 @@
  * stream sequences, so the embedded {@link SpeedLayer} works unchanged: a seal
  * message starts a generation, and a published version drops the
  * generations below its cutoff. A message's events share one sequence, so
- * the events held are counted here rather than read off the offsets.
+ * the events held are counted here rather than read off the offsets, and
+ * their origins are kept per message ({@link ReadOrigins}) until a version
+ * absorbs them.
  *
  * @module
  */
-import type { Catalog, EventColumns } from '../../definitions/index.ts';
+import type { Catalog } from '../../definitions/index.ts';
 import { SpeedLayer, type RealtimeStats } from '../../speed/index.ts';
+import type { Admitted } from './first-occurrence.ts';
+import { ReadOrigins, type LostReads, type SeqStretch } from './read-origins.ts';
 
 export class PartitionSpeed {
   readonly layer: SpeedLayer;
@@ -17,6 +21,7 @@ export class PartitionSpeed {
   /** Events held per generation, by its first sequence. */
   #events = new Map<number, number>();
   #current: number;
+  readonly #origins = new ReadOrigins();
 
   constructor(catalog: Catalog, start: number) {
     this.layer = new SpeedLayer(catalog, start);
@@ -29,10 +34,12 @@ export class PartitionSpeed {
     return this.#start;
   }
 
-  apply(eventType: string, events: EventColumns, seq: number): void {
+  /** The events of a message the duplicate rule kept. */
+  apply({ eventType, events, seq, origin, lines }: Admitted): void {
     if (seq < this.#start) return;
     this.layer.apply(eventType, events, seq);
     this.#events.set(this.#current, this.#events.get(this.#current)! + events.count);
+    this.#origins.record(seq, origin, lines);
   }
 
   /** A seal at `seq`: the cutoff of a batch cycle starting now. */
@@ -43,9 +50,15 @@ export class PartitionSpeed {
     this.#events.set(seq, 0);
   }
 
-  /** Drops what a published version absorbed: every sequence below `cutoff`, a seal this partition has applied. */
-  dropBefore(cutoff: number): void {
-    if (cutoff <= this.#start) return;
+  /**
+   * Drops what a published version absorbed: every sequence below `cutoff`,
+   * a seal this partition has applied. Resolves with the events dropped from
+   * the stretches `lost` the version records as lost by NATS: the version
+   * does not hold them either.
+   */
+  dropBefore(cutoff: number, lost: readonly SeqStretch[] = []): LostReads {
+    const dropped = this.#origins.dropBefore(cutoff, lost);
+    if (cutoff <= this.#start) return dropped;
     this.layer.dropBefore(cutoff);
     this.#start = cutoff;
     for (const first of this.#events.keys()) if (first < cutoff) this.#events.delete(first);
@@ -53,6 +66,7 @@ export class PartitionSpeed {
       this.#current = cutoff;
       this.#events.set(cutoff, 0);
     }
+    return dropped;
   }
 
   stats(): RealtimeStats {

@@ -42,3 +42,18 @@ export type SharedManifest = BatchManifest & {
   /** View file name → the folder of the earlier version whose object holds it; a file not named here is in this version's own folder. */
   readonly inherited?: Readonly<Record<string, string>>;
 };
+
+/** The ranges of `ranges` not in `previous`: what a version added to the chain a node served before it. */
+export function newRanges(previous: readonly ArchivedRange[], ranges: readonly ArchivedRange[]): ArchivedRange[] {
+  const known = new Set(previous.map((r) => `${r.partition}:${r.from}:${r.to}`));
+  return ranges.filter((r) => !known.has(`${r.partition}:${r.from}:${r.to}`));
+}
+
+/** Per partition, the stretches lost by NATS that the ranges a version added record. */
+export function newLosses(previous: readonly ArchivedRange[], ranges: readonly ArchivedRange[]): Map<number, { from: number; to: number }[]> {
+  const losses = new Map<number, { from: number; to: number }[]>();
+  for (const r of newRanges(previous, ranges)) {
+    if (r.lost !== undefined) losses.set(r.partition, [...(losses.get(r.partition) ?? []), { from: r.lost.from, to: r.lost.to }]);
+  }
+  return losses;
+}
