@@ -34,9 +34,14 @@ export class SharedSchema {
     return this.#pending.has(eventType);
   }
 
-  /** Adds an event type's fields to the shared record before its first events are appended; another node's change is merged and checked again. */
+  /**
+   * Adds an event type's fields to the shared record before its first events
+   * are appended; another node's change is merged and checked again. One at
+   * a time; a recording that failed (the record was not valid, say) fails
+   * only its own ingest, and the next one reads the record afresh.
+   */
   record(eventType: string): Promise<void> {
-    this.#recording = this.#recording.then(async () => {
+    this.#recording = this.#recording.catch(() => undefined).then(async () => {
       const schema = this.#pending.get(eventType);
       if (schema === undefined) return;
       for (;;) {
