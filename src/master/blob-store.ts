@@ -16,6 +16,8 @@ export interface BlobInfo {
   readonly name: string;
   readonly bytes: number;
   readonly sha256: string;
+  /** When it was stored (epoch ms), where a store's listing says: how old an object no version names is, before it may go. */
+  readonly storedAt?: number;
 }
 
 export interface BlobStore {

@@ -35,6 +35,12 @@ export interface ClusterNodeOptions extends IncrementalPolicy {
   readonly catchUpMs?: number;
   /** How often the node checks that the object store holds the served version's whole chain. Default 5 s. */
   readonly archiveCheckMs?: number;
+  /**
+   * Events a partition holds past the last archived range before the batch
+   * node archives them ahead of the next cycle, in the background, so that a
+   * cycle archives only what arrived since. Default 10,000.
+   */
+  readonly archiveAheadEvents?: number;
   /** Published versions kept in the object store. Default 3. */
   readonly keepVersions?: number;
   /** Keys the node's speed layer may hold: past half the batch node runs a cycle early, at the limit ingest answers 503. Default 5,000,000. */

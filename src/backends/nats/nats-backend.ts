@@ -47,6 +47,8 @@ import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
 import { LogConsumer } from './log-consumer.ts';
 import type { NodeRegistry, Heartbeat } from './node-registry.ts';
 import type { ObjectBlobStore } from './object-blob-store.ts';
+import { sweepArchive } from './archive-sweep.ts';
+import { NextChain, objectsOf } from './next-chain.ts';
 import { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
 import { PartitionSpeed } from './partition-speed.ts';
 import { loadSharedVersion, type ServedVersion } from './published-version.ts';
@@ -78,6 +80,12 @@ const RECONCILE_MS = 1_000;
 const ADOPT_RETRY_MS = 2_000;
 /** How long the batch node waits between cycles it starts itself to record what the log lost. */
 const REPAIR_CYCLE_MS = 5_000;
+/** How often the batch node looks for events to archive ahead of the next cycle, and how many a partition must hold for it. */
+const AHEAD_MS = 250;
+const AHEAD_EVENTS = 10_000;
+/** How often the batch node looks for ranges to fold, and at most how often it sweeps the archive of objects no kept version names. */
+const COMPACT_MS = 1_000;
+const SWEEP_MS = 5_000;
 /** The archive's offsets already say where each event is: no cutoff filter applies to its files. */
 const NO_CUTOFF = Number.MAX_SAFE_INTEGER;
 
@@ -186,6 +194,17 @@ export class NatsBackend implements EngineBackend {
   /** Per partition, the rule's digest at each seal applied: checked against the archive's at each version adopted. */
   readonly #sealDigests: Map<number, string>[];
   #closed = false;
+  /** The chain the next cycle publishes, prepared between cycles on the batch node. */
+  readonly #next: NextChain;
+  /** Whether a cycle runs: no pass archiving ahead starts meanwhile. */
+  #cycling = false;
+  /** The pass archiving ahead that runs now, if any: a cycle waits for it. */
+  #archivingAhead: Promise<void> = Promise.resolve();
+  /** The compaction that runs now, if any, and its DuckDB connection. */
+  #compacting: Promise<void> = Promise.resolve();
+  #compactor: DuckDBConnection | undefined;
+  /** When the archive is swept next. */
+  #sweepAt = 0;
 
   constructor(parts: Parts) {
     this.#p = parts;
@@ -194,6 +213,7 @@ export class NatsBackend implements EngineBackend {
     this.partitions = parts.cluster.partitions;
     this.#logger = parts.options.logger ?? SILENT;
     this.#archive = new PartitionArchive(parts.log, parts.blobs, parts.duck.batch, parts.catalog, join(parts.options.dataDir, 'cluster'));
+    this.#next = new NextChain(this.#archive);
     this.#ledger = new DuplicateLedger(parts.cluster.partitions);
     this.#ends = new Array<number>(parts.cluster.partitions).fill(0);
     this.#sealDigests = Array.from({ length: parts.cluster.partitions }, () => new Map<number, string>());
@@ -241,6 +261,8 @@ export class NatsBackend implements EngineBackend {
     this.#every(options.archiveCheckMs ?? ARCHIVE_CHECK_MS, async () => void await this.#checkArchive());
     this.#every(HEARTBEAT_MS, () => this.#look());
     this.#every(Math.max(250, Math.floor((options.leaseMs ?? 15_000) / 3)), () => this.#holdLease());
+    this.#every(AHEAD_MS, () => this.#archiveAhead());
+    this.#every(COMPACT_MS, () => this.#compact());
   }
 
   /**
@@ -725,10 +747,17 @@ export class NatsBackend implements EngineBackend {
   async cycle({ full, started, progress }: CycleContext): Promise<BatchSummary> {
     // The lease held when asked: a cycle that finds it taken before it could even renew it was fenced too.
     const cycle: Cycle = { term: this.#p.control.term, version: this.#nextVersion };
-    const computed = await this.#compute({ full, started, progress }, cycle).catch(async (error: unknown) => {
-      throw await cycleFailure(error, cycle, this.#p.control, this.#logger);
-    });
-    return await this.#finish(computed);
+    // No pass archiving ahead starts from now on, and the one running is waited for: it uses the log reading and DuckDB connection a cycle does.
+    this.#cycling = true;
+    try {
+      await this.#archivingAhead;
+      const computed = await this.#compute({ full, started, progress }, cycle).catch(async (error: unknown) => {
+        throw await cycleFailure(error, cycle, this.#p.control, this.#logger);
+      });
+      return await this.#finish(computed);
+    } finally {
+      this.#cycling = false;
+    }
   }
 
   /** Neither a lease taken by another node nor a fenced cycle is a failing batch layer: the other node's versions keep the served one fresh. */
@@ -762,33 +791,27 @@ export class NatsBackend implements EngineBackend {
   /**
    * Seals the log, archives the sealed ranges and computes the views;
    * resolves once the version is published. An incremental cycle reads only
-   * the ranges it archived and adds one delta per view to the served
-   * version; a full one reads the whole chain.
+   * the ranges added to the chain (archived ahead or now) and adds one delta
+   * per view to the served version; a full one reads the whole chain.
    */
   async #compute({ full, started, progress }: CycleContext, cycle: Cycle): Promise<ComputedVersion> {
-    const { control, log, blobs } = this.#p;
+    const { control, blobs } = this.#p;
     await this.#begin(cycle);
     const damaged = await this.#checkArchive();
     if (damaged.length > 0) {
       throw new ArchiveDamagedError(this.#p.blobs.name, damaged, 'a cycle extends the served version\'s chain, so it stops until the objects are restored.');
     }
     const term = cycle.term ?? 0;
-    const archived = this.#archive.endsOf(this.#chain);
-    await this.#realign(archived);
-    const cutoffs = await log.seal();
-    const behind = cutoffs.findIndex((seq, p) => seq < archived[p]!);
-    if (behind !== -1) throw new LogBehindArchiveError(behind, cutoffs[behind]!, archived[behind]!);
+    const cutoffs = await this.#seal(term);
     await assertLeaseHeld(cycle, control);
     progress({ phase: 'exporting', cutoff: cutoffs.reduce((a, b) => a + b, 0) });
     const previous = this.#version?.cutoffs;
     const served = this.#served;
     const base = this.#incrementalBase(full, served);
-    const before = this.#chain;
-    const chain = await this.#archive.extend(before, cutoffs, term);
+    const { chain, added } = await this.#extend(cutoffs, term);
     // A local copy of every range is made whole again (a stat each, a fetch where one is gone): the object store is restored from them.
     const all = await this.#archive.localSources(chain);
-    // The archive only appends: what this cycle added is what follows the served chain.
-    const sources = base === undefined ? all : await this.#archive.localSources(chain.slice(before.length));
+    const sources = base === undefined ? all : await this.#archive.localSources(added);
     const exportMs = performance.now() - started;
     await assertLeaseHeld(cycle, control);
     progress({ phase: 'computing' });
@@ -801,6 +824,27 @@ export class NatsBackend implements EngineBackend {
     });
     const inputEvents = [...sources.values()].reduce((n, s) => n + s.events, 0);
     return { published: { version, cutoffs, term }, previous, chain, store, result, exportMs, events: chainEvents(chain), inputEvents };
+  }
+
+  /** Realigns streams that lost their tail, seals every partition, and resolves with the cutoffs: never below where the archive ends. */
+  async #seal(term: number): Promise<number[]> {
+    const archived = this.#archive.endsOf(this.#chain);
+    await this.#realign(archived, this.#next.ends(this.#chain, term));
+    const cutoffs = await this.#p.log.seal();
+    const behind = cutoffs.findIndex((seq, p) => seq < archived[p]!);
+    if (behind !== -1) throw new LogBehindArchiveError(behind, cutoffs[behind]!, archived[behind]!);
+    return cutoffs;
+  }
+
+  /**
+   * The chain this cycle publishes: what was prepared on the served chain
+   * (folds, ranges archived ahead), extended up to the cutoffs; `added` is
+   * what follows the served chain's ends, which the archive only appends to.
+   */
+  async #extend(cutoffs: readonly number[], term: number): Promise<{ chain: ArchivedRange[]; added: ArchivedRange[] }> {
+    const { chain: folded, ahead } = this.#next.take(this.#chain, term);
+    const chain = await this.#archive.extend([...folded, ...ahead], cutoffs, term);
+    return { chain, added: chain.slice(folded.length) };
   }
 
   /** The version this node serves, as a version built on it shares files with it; undefined before the first. */
@@ -828,15 +872,82 @@ export class NatsBackend implements EngineBackend {
    * archive has already passed, and no consumer would count them. Its first
    * sequence is moved to where the archive ends (a purge past its end); what
    * was published below since the crash comes back from the nodes' outboxes.
+   * Ranges archived ahead past where a stream now ends hold messages it lost:
+   * they are dropped, and the cycle archives from the served chain's end.
    */
-  async #realign(archived: readonly number[]): Promise<void> {
+  async #realign(archived: readonly number[], prepared: readonly number[]): Promise<void> {
     const { log } = this.#p;
     for (let p = 0; p < log.partitions; p++) {
       const { lastSeq } = await log.bounds(p);
+      if (lastSeq < prepared[p]! - 1) this.#next.dropAhead();
       if (lastSeq >= archived[p]! - 1) continue;
       const purged = await log.purgeBelow(p, archived[p]!);
       this.#logger.warn({ partition: p, streamEnd: lastSeq, archiveEnd: archived[p], purged }, 'a partition stream ended below where the archive ends (NATS lost its tail); its next sequence is now the archive\'s end');
     }
+  }
+
+  /**
+   * Archives ahead of the next cycle, on the batch node, up to what this
+   * node applied, each partition holding at least `archiveAheadEvents` events not
+   * archived yet (its speed layer holds the events past the served cutoff):
+   * a cycle then archives only the rest. It uses the cycle's reading of the
+   * log and its DuckDB connection, so one pass at a time and never beside a
+   * cycle, which waits for the pass running.
+   */
+  async #archiveAhead(): Promise<void> {
+    const term = this.#batchNodeTerm();
+    if (term === undefined || this.#cycling) return;
+    const ends = this.#next.ends(this.#chain, term);
+    const to = this.#applied().map((seq, p) => {
+      const waiting = this.#speed[p]!.stats().events - this.#next.aheadEvents(p);
+      return seq + 1 > ends[p]! && waiting >= (this.#p.options.archiveAheadEvents ?? AHEAD_EVENTS) ? seq + 1 : 0;
+    });
+    if (to.every((seq) => seq === 0)) return;
+    const pass = this.#next.archiveAhead(this.#chain, term, to);
+    this.#archivingAhead = pass.catch(() => undefined);
+    await pass;
+  }
+
+  /**
+   * Compaction on the batch node, beside cycles (its own DuckDB connection):
+   * folds groups of ranges while there are any, then sweeps the archive.
+   */
+  async #compact(): Promise<void> {
+    const run = (async () => {
+      for (let term = this.#batchNodeTerm(); term !== undefined; term = this.#batchNodeTerm()) {
+        this.#compactor ??= await this.#p.duck.instance.connect();
+        const connection = this.#compactor;
+        if (!(await this.#next.foldOnce(this.#chain, term, (group) => this.#archive.fold(group, term, connection)))) break;
+      }
+      if (this.#batchNodeTerm() !== undefined) await this.#sweep();
+    })();
+    this.#compacting = run.catch(() => undefined);
+    await run;
+  }
+
+  /** The lease term to work under between cycles: none unless this node holds the lease and nothing is damaged. */
+  #batchNodeTerm(): number | undefined {
+    const lease = this.#record.lease;
+    const term = this.#p.control.term;
+    if (this.#closed || term === null || lease?.holder !== this.name || lease.term !== term) return undefined;
+    if (lease.expiresAt <= Date.now() || this.#damage.status() !== null || this.#stalled.size > 0) return undefined;
+    return term;
+  }
+
+  /** Deletes, at most every `SWEEP_MS`, the archive objects no kept version, served chain or unpublished work holds. */
+  async #sweep(): Promise<void> {
+    // A cycle running has taken the folds and ranges archived ahead it publishes: they are in no list the sweep spares.
+    if (Date.now() < this.#sweepAt || this.#version === null || this.#cycling) return;
+    this.#sweepAt = Date.now() + SWEEP_MS;
+    const holding = new Set([...this.#chain.flatMap(objectsOf), ...this.#next.unpublished()]);
+    const { blobs, options, cluster } = this.#p;
+    const deleted = await sweepArchive(blobs, {
+      keep: options.keepVersions ?? 3, published: this.#version, partitions: cluster.partitions, versionsDir: this.#versionsDir,
+      holding, minAgeMs: options.leaseMs ?? 15_000, now: Date.now(),
+    });
+    if (deleted.length === 0) return;
+    await this.#archive.forgetCopies(deleted);
+    this.#logger.info({ objects: deleted.length }, 'deleted archive objects no kept batch version names (folded by compaction, or left by a fenced node)');
   }
 
   /** Serves the version this node just published, purges what the previous one absorbed, and reports it. */
@@ -932,6 +1043,9 @@ export class NatsBackend implements EngineBackend {
 
   /** Stops following the log, lets the lease go (so another node need not wait for it to expire), and disconnects. */
   async close(): Promise<void> {
+    // The work between cycles that runs (halt stopped the next) uses the log, the store and DuckDB closed below.
+    await this.#archivingAhead;
+    await this.#compacting;
     await this.#adopting;
     await this.#consumer?.stop();
     await this.#p.control.release().catch(() => undefined);
@@ -939,6 +1053,7 @@ export class NatsBackend implements EngineBackend {
     await this.#p.log.close();
     await this.#p.outbox.close();
     await this.#p.nc.close();
+    this.#compactor?.closeSync();
     this.#p.duck.serving.closeSync();
     this.#p.duck.batch.closeSync();
     this.#p.duck.instance.closeSync();

@@ -129,7 +129,8 @@ export class ObjectBlobStore implements NamedBlobStore {
 
   async list(prefix = ''): Promise<BlobInfo[]> {
     const all = await this.#bucket(() => this.#listAll());
-    return all.filter((info) => !info.deleted && info.name.startsWith(prefix)).map(describe).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const listed = all.filter((info) => !info.deleted && info.name.startsWith(prefix));
+    return listed.map((info) => ({ ...describe(info), storedAt: Date.parse(info.mtime) })).sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
   /**

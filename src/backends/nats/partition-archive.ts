@@ -33,6 +33,7 @@ import { dirname, join } from 'node:path';
 import type { Catalog, EventColumns } from '../../definitions/index.ts';
 import { ndjsonBytes, packColumns } from '../../log/index.ts';
 import { BlobCorruptError, BlobMissingError, exportSql, loadIdempotencyKeys, type MasterSource } from '../../master/index.ts';
+import { sqlStringLiteral } from '../../definitions/index.ts';
 import { fileSha256 } from '../../util/checksums.ts';
 import { syncFile } from '../../util/sync-file.ts';
 import { ArchiveDamagedError } from './errors.ts';
@@ -121,6 +122,58 @@ export class PartitionArchive {
       throw error;
     } finally {
       await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * One range holding the events of `group` (consecutive ranges of one
+   * partition, oldest first), written as one Parquet object per event type
+   * with the same rows and offsets, uploaded and read back as a cycle's
+   * range is. Where it ends it is the last range of the group: the same
+   * sequence, the same snapshot of the duplicate rule and the same digest,
+   * so a node resuming or checking there reads what it read before.
+   * `connection` is DuckDB's for it: folds run beside cycles.
+   */
+  async fold(group: readonly ArchivedRange[], term: number, connection: DuckDBConnection): Promise<ArchivedRange> {
+    const first = group[0]!;
+    const last = group.at(-1)!;
+    const name = rangeName(first.partition, first.from, last.to, term);
+    const files: Record<string, ArchivedRange['files'][string]> = {};
+    for (const [eventType, parts] of this.#filesByType(group)) {
+      const inputs: string[] = [];
+      for (const f of parts) inputs.push(await this.#localCopy(f));
+      const blob = `master/${eventType}/${name}.parquet`;
+      const parquet = join(this.dir, 'cache', blob);
+      await mkdir(dirname(parquet), { recursive: true });
+      // Rows stay in the order read, the offsets' order, as in a range's own file; no reader depends on it.
+      await connection.run(`COPY (SELECT * FROM read_parquet([${inputs.map(sqlStringLiteral).join(', ')}])) TO ${sqlStringLiteral(parquet)} (FORMAT parquet, COMPRESSION zstd)`);
+      files[eventType] = { blob, rows: parts.reduce((n, f) => n + f.rows, 0), sha256: await this.#store(blob, parquet) };
+    }
+    const folds = group.reduce((n, r) => n + (r.folds ?? 1), 0);
+    return { partition: first.partition, from: first.from, to: last.to, files, filter: last.filter, ...(last.digest === undefined ? {} : { digest: last.digest }), folds };
+  }
+
+  /** The Parquet objects of `group`, by event type, in the group's order. */
+  #filesByType(group: readonly ArchivedRange[]): Map<string, ArchivedRange['files'][string][]> {
+    const byType = new Map<string, ArchivedRange['files'][string][]>();
+    for (const range of group) {
+      for (const [eventType, f] of Object.entries(range.files)) byType.set(eventType, [...(byType.get(eventType) ?? []), f]);
+    }
+    return byType;
+  }
+
+  /** A checked local copy of an archived object, fetched when this node has none. */
+  async #localCopy(f: ArchivedRange['files'][string]): Promise<string> {
+    const file = join(this.dir, 'cache', f.blob);
+    await this.#fetch(f.blob, file, f.sha256);
+    return file;
+  }
+
+  /** Deletes this node's local copies of `blobs`: objects no kept version names any more. */
+  async forgetCopies(blobs: readonly string[]): Promise<void> {
+    for (const blob of blobs) {
+      await rm(join(this.dir, 'cache', blob), { force: true });
+      this.#checked.delete(blob);
     }
   }
 
@@ -258,8 +311,7 @@ export class PartitionArchive {
     const sources = new Map<string, { files: string[]; events: number }>();
     for (const range of chain) {
       for (const [eventType, f] of Object.entries(range.files)) {
-        const file = join(this.dir, 'cache', f.blob);
-        await this.#fetch(f.blob, file, f.sha256);
+        const file = await this.#localCopy(f);
         const source = sources.get(eventType) ?? { files: [], events: 0 };
         source.files.push(file);
         source.events += f.rows;

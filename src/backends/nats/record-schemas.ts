@@ -213,6 +213,7 @@ function archivedRange(value: unknown, path: string): ArchivedRange {
     integer(field(lost, at(path, 'lost'), 'to'), at(path, 'lost.to'), from);
   }
   if (r.digest !== undefined) digest(r.digest, at(path, 'digest'));
+  if (r.folds !== undefined) integer(r.folds, at(path, 'folds'), 2);
   return r as unknown as ArchivedRange;
 }
 

@@ -28,6 +28,11 @@ export interface ArchivedRange {
   readonly lost?: { readonly from: number; readonly to: number };
   /** The duplicate rule's digest at `to` (see `FirstOccurrenceFilter.digest`): what every node's own rule must show there. */
   readonly digest?: string;
+  /**
+   * How many ranges, as cycles archived them, compaction folded into this
+   * one (`archive-compaction.ts`); absent for a range as archived (one).
+   */
+  readonly folds?: number;
 }
 
 /**

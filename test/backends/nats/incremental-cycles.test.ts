@@ -1,25 +1,31 @@
 /**
  * Incremental batch cycles in cluster mode (issue #27): a cycle computes one
  * delta per view over the archive ranges it added, and a version is the
- * served one's files plus those deltas, uploaded without the base. As a
- * property, on two nodes of one cluster (in this process, on one real NATS
- * server, a fresh cluster name per run): a generated schedule of ingests
- * through either node (keyed orders, copies of keys, events anywhere in
- * four months, so most are late for some bucket), cycles asked of either
- * node (incremental, or full on request; the policy forces one after three
- * deltas) and restarts of either node (the lease moves when its holder
- * stops, so the other node builds on a version it only loaded). After every
- * cycle both nodes answer every shop query exactly as the reference does
- * over the accepted events; at the end each node's batch layer, built
- * through the chain, answers exactly as a full recompute of the same data.
+ * served one's files plus those deltas, uploaded without the base; between
+ * cycles the batch node archives ahead (here after every event) and folds
+ * older ranges (compaction), which the next cycle publishes. As a property,
+ * on two nodes of one cluster (in this process, on one real NATS server, a
+ * fresh cluster name per run): a generated schedule of ingests through
+ * either node (keyed orders, copies of keys, events anywhere in four
+ * months, so most are late for some bucket), cycles asked of either node
+ * (incremental, or full on request; the policy forces one after three
+ * deltas), pauses that let the background work run, and restarts of either
+ * node (the lease moves when its holder stops, so the other node builds on
+ * a version it only loaded). After every cycle both nodes answer every shop
+ * query exactly as the reference does over the accepted events; at the end
+ * each node's batch layer, built through the chain, answers exactly as a
+ * full recompute of the same data.
  *
  * TANDEM_FUZZ_CASES sets the number of runs (8 by default, under a minute
  * on a 2-core machine).
  */
 import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { ClusterNode } from '../../../src/backends/nats/cluster-node.ts';
+import type { ArchivedRange, SharedManifest } from '../../../src/backends/nats/shared-manifest.ts';
 import type { Query } from '../../../src/index.ts';
 import { canonicalRows, referenceQuery } from '../../support/reference.ts';
 import { shopConfig, views } from '../../support/shop-config.ts';
@@ -34,20 +40,30 @@ const RUNS = Number(process.env.TANDEM_FUZZ_CASES ?? 8);
 type Step =
   | { readonly kind: 'ingest'; readonly node: 0 | 1; readonly events: readonly GeneratedEvent[] }
   | { readonly kind: 'batch'; readonly node: 0 | 1; readonly full: boolean }
-  | { readonly kind: 'restart'; readonly node: 0 | 1 };
+  | { readonly kind: 'restart'; readonly node: 0 | 1 }
+  | { readonly kind: 'pause'; readonly ms: number };
 
 const nodeIndex = fc.constantFrom<0 | 1>(0, 1);
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ node: nodeIndex, events: fc.array(shopEvent, { minLength: 1, maxLength: 25 }) }).map((s): Step => ({ kind: 'ingest', ...s })) },
   { weight: 4, arbitrary: fc.record({ node: nodeIndex, full: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }) }).map((s): Step => ({ kind: 'batch', ...s })) },
   { weight: 1, arbitrary: nodeIndex.map((node): Step => ({ kind: 'restart', node })) },
+  { weight: 2, arbitrary: fc.integer({ min: 100, max: 1_500 }).map((ms): Step => ({ kind: 'pause', ms })) },
 );
 
 /** A schedule with cycles in it: the chain is what is under test. */
-const schedule = fc.array(step, { minLength: 3, maxLength: 12 }).filter((steps) => steps.filter((s) => s.kind === 'batch').length >= 2);
+const schedule = fc.array(step, { minLength: 3, maxLength: 16 }).filter((steps) => steps.filter((s) => s.kind === 'batch').length >= 2);
 
 /** Per partition, the later of two positions: reading after it reads after both. */
 const later = (a: readonly number[] | undefined, b: readonly number[] | undefined) => (a ?? b ?? []).map((seq, p) => Math.max(seq, b?.[p] ?? 0));
+
+/** The archive ranges of the version `node` serves, from its manifest on the node's disk. */
+async function servedRanges(dir: string, node: ClusterNode): Promise<readonly ArchivedRange[]> {
+  const version = node.status().batch?.version ?? 0;
+  const folders = await readdir(join(dir, node.name, 'cluster', 'versions', 'batch'));
+  const folder = folders.find((f) => f.startsWith(`v${String(version).padStart(8, '0')}-`))!;
+  return (JSON.parse(await readFile(join(dir, node.name, 'cluster', 'versions', 'batch', folder, 'manifest.json'), 'utf8')) as SharedManifest).ranges;
+}
 
 async function batchAnswers(node: ClusterNode): Promise<string[]> {
   return Promise.all(shopQueries().map(async (q) => JSON.stringify(canonicalRows((await node.query({ ...q, layer: 'batch' })).rows))));
@@ -74,11 +90,12 @@ describe('incremental cycles in cluster mode', { skip: natsSkipReason(), timeout
 
   test('incremental cycles - a chain of incremental and full cycles on two nodes, across restarts, answers like the reference and like a full recompute', async () => {
     let clusters = 0;
+    let foldedRuns = 0;
     const modes = { incremental: 0, full: 0 };
     await fc.assert(fc.asyncProperty(schedule, async (steps) => {
       await withTempDir(async (dir) => {
         const config = { ...shopConfig, cluster: { name: `incremental${clusters++}`, partitions: 2, replicas: 1 } };
-        const open = (i: 0 | 1) => ClusterNode.open({ dataDir: `${dir}/n${i}`, config, servers: nats!.urls, node: `n${i}`, maxBatchDeltas: 3, keepVersions: 2 });
+        const open = (i: 0 | 1) => ClusterNode.open({ dataDir: `${dir}/n${i}`, config, servers: nats!.urls, node: `n${i}`, maxBatchDeltas: 3, keepVersions: 2, archiveAheadEvents: 1 });
         const nodes: ClusterNode[] = [await open(0), await open(1)];
         const accepted = new AcceptedEvents();
         let position: readonly number[] | undefined;
@@ -90,6 +107,8 @@ describe('incremental cycles in cluster mode', { skip: natsSkipReason(), timeout
             } else if (s.kind === 'restart') {
               await nodes[s.node]!.close();
               nodes[s.node] = await open(s.node);
+            } else if (s.kind === 'pause') {
+              await new Promise((resolve) => setTimeout(resolve, s.ms));
             } else {
               const summary = await nodes[s.node]!.runBatch({ full: s.full });
               modes[summary.mode ?? 'full']++;
@@ -105,11 +124,13 @@ describe('incremental cycles in cluster mode', { skip: natsSkipReason(), timeout
           await nodes[1]!.runBatch({ full: true });
           assert.deepEqual(await batchAnswers(nodes[1]!), chained[0], 'the chain answers as a full recompute of the same data');
           for (const node of nodes) await checkAgainstReference(node, accepted, position, 'at the end');
+          if ((await servedRanges(dir, nodes[1]!)).some((r) => (r.folds ?? 1) > 1)) foldedRuns++;
         } finally {
           await Promise.all(nodes.map((node) => node.close()));
         }
       });
     }), { seed: 27, numRuns: RUNS });
     assert.ok(modes.incremental >= RUNS, `the schedules ran ${modes.incremental} incremental and ${modes.full} full cycles`);
+    assert.ok(foldedRuns > 0, 'compaction folded ranges in some run');
   });
 });
