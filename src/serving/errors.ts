@@ -102,3 +102,21 @@ export class QueryTimeoutError extends TandemError {
     super(`The query ran longer than the limit of ${timeoutMs.toLocaleString('en-US')} ms and was stopped; narrow its time range or where, or use a coarser granularity.`);
   }
 }
+
+/**
+ * A node's share of an answer (its partitions' states, as scatter-gather
+ * exchanges them) is not of its view's shape; `where` names the part.
+ *
+ * @example
+ * ```ts
+ * try { decodePartial(view, share); } catch (error) {
+ *   if (error instanceof InvalidPartialStatesError) console.error(error.where);
+ * }
+ * ```
+ */
+export class InvalidPartialStatesError extends TandemError {
+  readonly code = 'partial_states_invalid';
+  constructor(readonly view: string, readonly where: string, readonly reason: string) {
+    super(`A share of states for view '${view}' is not valid at ${where}: ${reason}.`);
+  }
+}
