@@ -51,6 +51,7 @@ function program(): Command {
     .option('--nats <urls>', 'run as a node of a cluster on these NATS JetStream servers (comma-separated); the config needs a "cluster" section')
     .option('--node <name>', 'this node\'s name in the cluster, unique among its nodes (default: host and process id)')
     .option('--batch-lease <duration>', 'cluster mode: how long the batch lease lasts unrenewed before another node may take it (default 15s)')
+    .option('--partition-lease <duration>', 'cluster mode: how long a partition\'s ownership lease lasts unrenewed before another node takes the partition (default 6s)')
     .option('--read-wait <duration>', 'cluster mode: how long a query with "after" waits for this node to apply it before answering 503 (default 2s)')
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--log-format <format>', 'auto (readable on a terminal, JSON lines otherwise), pretty or json', 'auto')

@@ -46,6 +46,8 @@ export interface RunServerOptions {
   readonly node?: string;
   /** Cluster mode: how long the batch lease lasts without renewal. */
   readonly batchLeaseMs?: number;
+  /** Cluster mode: how long a partition's ownership lease lasts without renewal. */
+  readonly partitionLeaseMs?: number;
   /** Cluster mode: how long a query with `after` waits for this node to apply that position. */
   readonly readWaitMs?: number;
 }
@@ -97,7 +99,7 @@ async function openEngine(options: RunServerOptions, logger: Logger): Promise<Se
   const { ClusterNode } = await import('../backends/nats/index.ts');
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
   return ClusterNode.open({
-    dataDir: options.dataDir, config: options.config, servers: options.nats, node: options.node, url, logger, leaseMs: options.batchLeaseMs, readWaitMs: options.readWaitMs,
+    dataDir: options.dataDir, config: options.config, servers: options.nats, node: options.node, url, logger, leaseMs: options.batchLeaseMs, partitionLeaseMs: options.partitionLeaseMs, readWaitMs: options.readWaitMs,
     maxSpeedKeys: options.maxSpeedKeys, maxSpeedBytes: options.maxSpeedBytes,
   });
 }

@@ -23,7 +23,8 @@ import type { ServedEngine } from './served-engine.ts';
 import { SpeedMemoryGuard, type SpeedMemoryLimits } from './speed-memory-guard.ts';
 import { validateEvents } from './validate-events.ts';
 
-const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
+/** A logger that drops everything: the default where none is given. */
+export const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
 
 /** What the core itself needs to know, whatever the backend. */
 export interface EngineCoreOptions extends SpeedMemoryLimits {

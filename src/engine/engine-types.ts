@@ -204,6 +204,10 @@ export interface ClusterStatus {
   /** Times this node re-read a partition after a leader change lost messages it had read. */
   readonly partitionRebuilds: number;
   readonly partitions: readonly PartitionStatus[];
+  /** Changes of a partition's owner this node has seen since it started. */
+  readonly ownerMoves?: number;
+  /** The latest of them, oldest first. */
+  readonly recentMoves?: readonly PartitionMove[];
   /** Every node seen in the last minute, with how far it has applied the log. */
   readonly nodes: readonly NodeStatus[];
   /** What of the cluster's shared state this node found missing or invalid; null while all is whole. */
@@ -262,6 +266,28 @@ export interface PartitionStatus {
   readonly batchCutoff: number;
   /** Sequences below it are archived in the object store and may be purged from the stream. */
   readonly archived: number;
+  /** The node that owns the partition (holds its lease), as this node last saw; null while none does. */
+  readonly owner?: string | null;
+  /** The fencing epoch of the owner's lease; null while none holds it. */
+  readonly epoch?: number | null;
+  /** The node the owner is handing the partition to, once it caught up; null when none. */
+  readonly moveTo?: string | null;
+}
+
+/**
+ * A change of a partition's owner, as a node saw it.
+ *
+ * @example
+ * ```ts
+ * for (const m of tandem.status().cluster?.recentMoves ?? []) console.log(`partition ${m.partition}: ${m.from} -> ${m.to}`);
+ * ```
+ */
+export interface PartitionMove {
+  readonly partition: number;
+  readonly from: string | null;
+  readonly to: string | null;
+  /** When this node saw it (ISO 8601). */
+  readonly at: string;
 }
 
 /**

@@ -6,7 +6,7 @@
  *
  * @module
  */
-export { EngineCore, type EngineCoreOptions } from './engine-core.ts';
+export { EngineCore, SILENT, type EngineCoreOptions } from './engine-core.ts';
 export type { BackendAppend, BackendHost, BackendStatus, CycleContext, EngineBackend, StoredTypes } from './engine-backend.ts';
 export type * from './engine-types.ts';
 export type { ServedEngine } from './served-engine.ts';

@@ -57,7 +57,7 @@ export class ServerMetrics {
     });
   }
 
-  /** Cluster mode: each partition's end and applied position, the lag of every node, and who runs the batch layer. */
+  /** Cluster mode: each partition's end and applied position, the lag of every node, who owns what, and who runs the batch layer. */
   #clusterGauges(tandem: ServedEngine): void {
     const perPartition = (name: string, help: string, read: (p: { end: number; applied: number; batchCutoff: number }) => number) => new Gauge({
       name, help, labelNames: ['partition'], registers: [this.registry],
@@ -83,6 +83,20 @@ export class ServerMetrics {
       collect() {
         const cluster = tandem.status().cluster;
         if (cluster !== undefined) this.set((cluster.archiveDamaged?.missing.length ?? 0) + (cluster.archiveDamaged?.invalid.length ?? 0));
+      },
+    });
+    new Gauge({
+      name: 'tandem_cluster_partitions_owned', help: 'Cluster mode: partitions this node owns (holds the lease of).', registers: [this.registry],
+      collect() {
+        const cluster = tandem.status().cluster;
+        if (cluster !== undefined) this.set(cluster.partitions.filter((p) => p.owner === cluster.node).length);
+      },
+    });
+    new Gauge({
+      name: 'tandem_cluster_partition_owner_moves', help: 'Cluster mode: changes of a partition\'s owner this node has seen since it started.', registers: [this.registry],
+      collect() {
+        const cluster = tandem.status().cluster;
+        if (cluster !== undefined) this.set(cluster.ownerMoves ?? 0);
       },
     });
     new Gauge({

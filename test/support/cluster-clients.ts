@@ -148,7 +148,7 @@ export interface StatusAnswer {
   batch: { version: number } | null;
   batchRunning: boolean;
   batchFailing: { code: string | null } | null;
-  cluster: { batchNode: string | null; node: string; nodes: { node: string; lagMessages: number }[]; partitions: { end: number; applied: number }[] };
+  cluster: { batchNode: string | null; node: string; nodes: { node: string; lagMessages: number }[]; partitions: { end: number; applied: number; owner?: string | null }[] };
 }
 
 export async function status(url: string): Promise<StatusAnswer> {

@@ -29,6 +29,12 @@ export interface ClusterNodeOptions extends IncrementalPolicy {
   readonly url?: string;
   /** How long the batch lease lasts without renewal. Default 15 s. */
   readonly leaseMs?: number;
+  /**
+   * How long a partition's ownership lease lasts without a renewal (default
+   * 6 s): a node that dies or freezes loses its partitions after it, and the
+   * others take them within about a third of it more.
+   */
+  readonly partitionLeaseMs?: number;
   /** How long a query with `after` (and an ingest, for its own events) waits for this node to apply a position. Default 2 s. */
   readonly readWaitMs?: number;
   /** How long opening waits for the node to apply what the log held when it started. Default 10 minutes. */

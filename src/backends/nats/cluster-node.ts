@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { compileConfig } from '../../definitions/index.ts';
 import { DataDirLock } from '../../engine/data-dir-lock.ts';
-import { EngineCore } from '../../engine/engine-core.ts';
+import { EngineCore, SILENT } from '../../engine/engine-core.ts';
 import type { BatchOptions, BatchSummary } from '../../engine/engine-types.ts';
 import { BatchRequests } from './batch-requests.ts';
 import { BatchControl } from './batch-control.ts';
@@ -22,7 +22,10 @@ import type { ClusterNodeOptions } from './cluster-node-options.ts';
 import { controlRecordShape, STORED_TYPES_SHAPE } from './control-records.ts';
 import { BatchHolderUnreachableError, BatchLeaseHeldError, MissingClusterConfigError } from './errors.ts';
 import { KvRevisionedStore } from './kv-revisioned-store.ts';
-import { heartbeat, NatsBackend } from './nats-backend.ts';
+import { PARTITION_LEASE_SHAPE, PartitionLeases } from './partition-leases.ts';
+import { partitionLeaseBucket } from './partition-lease-record.ts';
+import { PartitionOwnership } from './partition-ownership.ts';
+import { heartbeat, NatsBackend, PARTITION_LEASE_MS } from './nats-backend.ts';
 import { NodeOutbox } from './node-outbox.ts';
 import { NodeRegistry } from './node-registry.ts';
 import { ObjectBlobStore } from './object-blob-store.ts';
@@ -146,7 +149,11 @@ export class ClusterNode extends EngineCore {
       const instance = await DuckDBInstance.create(':memory:');
       const duck = { instance, serving: await instance.connect(), batch: await instance.connect() };
       opened.push({ close: () => instance.closeSync() });
-      const backend = new NatsBackend({ catalog, cluster, node, instanceId, options, lock, nc, log, control, blobs, registry, schema, outbox, duck });
+      const leases = new PartitionLeases(await KvRevisionedStore.open(nc, { bucket: partitionLeaseBucket(cluster.name) }, PARTITION_LEASE_SHAPE), {
+        node, instance: instanceId, leaseMs: options.partitionLeaseMs ?? PARTITION_LEASE_MS,
+      });
+      const ownership = new PartitionOwnership(leases, cluster.partitions, options.logger ?? SILENT);
+      const backend = new NatsBackend({ catalog, cluster, node, instanceId, options, lock, nc, log, control, blobs, registry, schema, outbox, duck, ownership });
       opened.push({ close: () => backend.halt() });
       const engine = new ClusterNode(backend, options);
       await engine.start();

@@ -30,6 +30,7 @@ import type { Catalog, ClusterSettings, EventColumns } from '../../definitions/i
 import type { BackendAppend, BackendHost, BackendStatus, BatchFailure, BatchSummary, ClusterStatus, CycleContext, EngineBackend, EngineLogger, StoredTypes } from '../../engine/index.ts';
 import type { DataDirLock } from '../../engine/data-dir-lock.ts';
 import { viewFigures } from '../../engine/batch-history.ts';
+import { SILENT } from '../../engine/index.ts';
 import type { RealtimeStats } from '../../speed/index.ts';
 import type { BatchControl } from './batch-control.ts';
 import { CONTROL_KEY, type ControlRecord, type PublishedBatch } from './batch-control.ts';
@@ -55,6 +56,7 @@ import { loadSharedVersion, type ServedVersion } from './published-version.ts';
 import { SharedVersionStore } from './shared-version-store.ts';
 import { newLosses, newRanges } from './shared-manifest.ts';
 import { AwaitedEvents } from './awaited-events.ts';
+import type { PartitionOwnership } from './partition-ownership.ts';
 import { foldersBelow, versionFolder } from './version-folder.ts';
 import { versionObjects } from './version-objects.ts';
 import type { SharedSchema } from './shared-schema.ts';
@@ -64,7 +66,6 @@ import type { NodeOutbox } from './node-outbox.ts';
 import { OutboxPublisher, type ConsumerView } from './outbox-publisher.ts';
 import { fileSha256 } from '../../util/checksums.ts';
 
-const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
 /** How often a node reads the control record (new versions, the lease) and writes its heartbeat. */
 const POLL_MS = 250;
 const HEARTBEAT_MS = 1_000;
@@ -88,6 +89,8 @@ const COMPACT_MS = 1_000;
 const SWEEP_MS = 5_000;
 /** The archive's offsets already say where each event is: no cutoff filter applies to its files. */
 const NO_CUTOFF = Number.MAX_SAFE_INTEGER;
+/** A partition's ownership lease, unless the options say otherwise: failover within about 8 s. */
+export const PARTITION_LEASE_MS = 6_000;
 
 /** The events a chain archives: what a version built from it covers. */
 const chainEvents = (chain: readonly ArchivedRange[]) => chain.reduce((n, r) => n + Object.values(r.files).reduce((m, f) => m + f.rows, 0), 0);
@@ -130,6 +133,8 @@ export interface Parts {
   readonly schema: SharedSchema;
   readonly outbox: NodeOutbox;
   readonly duck: { readonly instance: DuckDBInstance; readonly serving: DuckDBConnection; readonly batch: DuckDBConnection };
+  /** This node's part in dividing the partitions among the nodes. */
+  readonly ownership: PartitionOwnership;
 }
 
 /** This node's heartbeat as of now. */
@@ -260,6 +265,7 @@ export class NatsBackend implements EngineBackend {
     this.#every(RECONCILE_MS, async () => void (this.#recovered.republishedEvents += await this.#publisher.reconcile(this.#consumerView)));
     this.#every(options.archiveCheckMs ?? ARCHIVE_CHECK_MS, async () => void await this.#checkArchive());
     this.#every(HEARTBEAT_MS, () => this.#look());
+    this.#p.ownership.start(() => ({ live: this.#liveNodes(), caughtUp: (p, node) => this.#caughtUpOn(p, node) }));
     this.#every(Math.max(250, Math.floor((options.leaseMs ?? 15_000) / 3)), () => this.#holdLease());
     this.#every(AHEAD_MS, () => this.#archiveAhead());
     this.#every(COMPACT_MS, () => this.#compact());
@@ -599,6 +605,19 @@ export class NatsBackend implements EngineBackend {
     this.#ends.forEach((end, p) => {
       if (this.#consumer?.follows(p) === true && end < applied[p]!) void this.#rebuild(p, `its stream ends at ${end}, below the ${applied[p]} this node applied`);
     });
+  }
+
+  /** The nodes whose heartbeat this node heard within a partition lease time (three heartbeats at least: a beat and a look may each be a second late). */
+  #liveNodes(): string[] {
+    const within = Math.max(3 * HEARTBEAT_MS, this.#p.options.partitionLeaseMs ?? PARTITION_LEASE_MS);
+    const now = Date.now();
+    return this.#nodes.filter((n) => now - n.at <= within).map((n) => n.node);
+  }
+
+  /** Whether `node` has applied partition `p` as far as this node has, by its last heartbeat. */
+  #caughtUpOn(p: number, node: string): boolean {
+    const beat = this.#nodes.find((n) => n.node === node);
+    return beat !== undefined && (beat.applied[p] ?? 0) >= (this.#applied()[p] ?? 0);
   }
 
   #applied(): number[] {
@@ -1022,9 +1041,12 @@ export class NatsBackend implements EngineBackend {
       batchNode: lease !== null && lease.expiresAt > now ? lease.holder : null,
       leaseTerm: lease?.term ?? 0,
       partitionRebuilds: this.#divergences,
-      partitions: ends.map((end, p) => ({
-        partition: p, end, applied: applied[p] ?? 0, batchCutoff: this.#version?.cutoffs[p] ?? 0, archived: this.#version?.cutoffs[p] ?? 0,
-      })),
+      partitions: ends.map((end, p) => {
+        const { owner, epoch, moveTo } = this.#p.ownership.owners()[p]!;
+        return { partition: p, end, applied: applied[p] ?? 0, batchCutoff: this.#version?.cutoffs[p] ?? 0, archived: this.#version?.cutoffs[p] ?? 0, owner, epoch, moveTo };
+      }),
+      ownerMoves: this.#p.ownership.movesSeen,
+      recentMoves: [...this.#p.ownership.moves()],
       nodes: this.#nodes.map((n) => ({
         node: n.node, url: n.url, applied: n.applied, batchVersion: n.batchVersion, seenAgoMs: now - n.at,
         lagMessages: ends.reduce((lag, end, p) => lag + Math.max(0, end - (n.applied[p] ?? 0)), 0),
@@ -1048,6 +1070,7 @@ export class NatsBackend implements EngineBackend {
     await this.#compacting;
     await this.#adopting;
     await this.#consumer?.stop();
+    await this.#p.ownership.close().catch((error: unknown) => this.#logger.warn({ err: error }, 'could not release the partition leases'));
     await this.#p.control.release().catch(() => undefined);
     await this.#p.registry.leave(this.name, this.#p.instanceId).catch(() => undefined);
     await this.#p.log.close();

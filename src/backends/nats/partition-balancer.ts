@@ -66,6 +66,8 @@ export interface BalanceReport {
   readonly standby: readonly number[];
   /** Partitions whose reads or writes failed (NATS unreachable, say): tried again next step. */
   readonly failed: readonly PartitionFailure[];
+  /** The records of the partitions this node does not hold, as read in this step: who owns them. */
+  readonly seen: readonly LeaseView[];
 }
 
 /**
@@ -105,7 +107,8 @@ export class PartitionBalancer {
     const assignment = this.assignment(input.live);
     const renewed = await this.leases.renew();
     const others = range(this.#partitions).filter((p) => this.leases.ownRecord(p) === undefined);
-    const claims = await Promise.allSettled(others.map((p) => this.#claim(p, assignment.owners[p] === this.leases.node)));
+    const seen: LeaseView[] = [];
+    const claims = await Promise.allSettled(others.map((p) => this.#claim(p, assignment.owners[p] === this.leases.node, seen)));
     const offers = await this.#offer(assignment, input.caughtUp);
     const owned = this.leases.held();
     const targets = targetsOf(assignment, this.leases.node);
@@ -117,6 +120,7 @@ export class PartitionBalancer {
       follow: targets.owned.filter((p) => !owned.has(p)),
       standby: targets.standby.filter((p) => !owned.has(p)),
       failed: [...renewed.failed, ...settledFailures(others, claims), ...offers.failed],
+      seen: seen.filter((view) => !owned.has(view.partition)).sort((a, b) => a.partition - b.partition),
     };
   }
 
@@ -125,8 +129,9 @@ export class PartitionBalancer {
    * is this process's own (a take whose answer was lost: offered on next) or
    * has gone without an owner for two lease times.
    */
-  async #claim(partition: number, assigned: boolean): Promise<boolean> {
+  async #claim(partition: number, assigned: boolean, seen: LeaseView[]): Promise<boolean> {
     const view = await this.leases.inspect(partition);
+    seen.push(view);
     if (!(assigned ? view.takeable !== null : view.takeable === 'mine' || orphaned(view, this.leases.leaseMs))) return false;
     return (await this.leases.take(partition, view)) !== undefined;
   }

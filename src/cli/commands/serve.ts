@@ -20,7 +20,7 @@ export interface ServeOptions {
   headersTimeout?: string; requestTimeout?: string; keepAliveTimeout?: string; maxConnections?: string; shutdownGrace?: string;
   allowUnauthenticated?: boolean;
   logFormat: string;
-  nats?: string; node?: string; batchLease?: string; readWait?: string;
+  nats?: string; node?: string; batchLease?: string; partitionLease?: string; readWait?: string;
 }
 
 export async function serve(options: ServeOptions): Promise<void> {
@@ -35,6 +35,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     limits: limitOptions(options), connections: connectionOptions(options), extraApiKeys: environmentApiKeys(), allowUnauthenticated: options.allowUnauthenticated === true,
     nats: options.nats === undefined ? undefined : natsServers(options.nats), node: options.node,
     batchLeaseMs: options.batchLease === undefined ? undefined : parseDuration(options.batchLease, '--batch-lease'),
+    partitionLeaseMs: options.partitionLease === undefined ? undefined : parseDuration(options.partitionLease, '--partition-lease'),
     readWaitMs: options.readWait === undefined ? undefined : parseDuration(options.readWait, '--read-wait'),
   });
   stopOnSignals(running);

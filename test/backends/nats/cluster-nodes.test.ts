@@ -37,7 +37,7 @@ describe('three Tandem nodes on a 3-server JetStream cluster', { skip, timeout: 
     nodes = await TandemNodes.start({
       dir: temp.dir, config, natsUrls: nats.urls, count: 3, ports: await freePorts(3),
       // Batches run only when a test asks; the lease expires fast so a frozen batch node is replaced within the test.
-      flags: ['--batch-every', '1h', '--batch-lease', '3s', '--read-wait', '5s'],
+      flags: ['--batch-every', '1h', '--batch-lease', '3s', '--partition-lease', '3s', '--read-wait', '5s'],
     });
   });
 
@@ -95,6 +95,11 @@ describe('three Tandem nodes on a 3-server JetStream cluster', { skip, timeout: 
     try {
       version = await runBatch(nodes, others);
       await waitForVersion(nodes, others, version);
+      // Its partitions too: the others take them once its leases run out (3 s here).
+      const frozenName = nodes.name(holder);
+      await eventually(async () => (await Promise.all(others.map((i) => status(nodes.urls[i]!)))).every((s) => (
+        s.cluster.partitions.every((p) => p.owner !== frozenName && p.owner !== null && p.owner !== undefined)
+      )), `the other nodes to own every partition while ${frozenName} is frozen`, { timeoutMs: 60_000, intervalMs: 250 });
     } finally {
       // Thawed whatever happened: a node left stopped would hold up every later test.
       nodes.kill(holder, 'SIGCONT');
@@ -143,11 +148,15 @@ describe('three Tandem nodes on a 3-server JetStream cluster', { skip, timeout: 
       assert.deepEqual(cluster.nodes.map((n) => n.node), ['node0', 'node1', 'node2']);
       assert.equal(cluster.partitions.length, 2);
       for (const p of cluster.partitions) assert.ok(p.applied <= p.end && p.applied > 0);
+      // Each partition has one owner among the nodes, the same on every node once ownership has settled.
+      assert.ok(cluster.partitions.every((p) => typeof p.owner === 'string' && ['node0', 'node1', 'node2'].includes(p.owner)), JSON.stringify(cluster.partitions));
       const metrics = await (await fetch(`${url}/metrics`)).text();
       assert.match(metrics, /tandem_cluster_partition_applied_sequence\{partition="1"\} \d+/);
       assert.match(metrics, /tandem_cluster_node_lag_messages\{node="node2"\} \d+/);
       assert.match(metrics, /tandem_cluster_batch_lease_held \d/);
+      assert.match(metrics, /tandem_cluster_partitions_owned \d/);
     }
+    await eventually(async () => new Set((await Promise.all(nodes.urls.map(status))).map((s) => JSON.stringify(s.cluster.partitions.map((p) => p.owner)))).size === 1, 'every node to see the same owners');
   });
 
   test('tandem batch against any node, the lease holder or not, prints the cycle\'s summary, and that node serves the version at once', async () => {
