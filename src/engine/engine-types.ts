@@ -140,7 +140,10 @@ export interface IngestResult {
  */
 export interface BatchSummary {
   readonly version: number;
+  /** Offsets below it went into this version (embedded mode; in cluster mode, see `cutoffs`). */
   readonly cutoff: number;
+  /** Cluster mode: per log partition, the stream sequence below which its events went into this version. */
+  readonly cutoffs?: readonly number[];
   /** Events in the master dataset below the cutoff: all of them went into this version. */
   readonly events: number;
   /** The whole cycle, from sealing the log to publishing the version: the duration status reports for it too. */

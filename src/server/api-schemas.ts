@@ -112,7 +112,8 @@ const BATCH_SUMMARY: SharedSchema = {
   required: ['version', 'cutoff', 'events', 'durationMs', 'exportMs', 'views'],
   properties: {
     version: { type: 'integer' },
-    cutoff: { type: 'integer' },
+    cutoff: { type: 'integer', description: 'Offsets below it went into this version (embedded mode; in cluster mode, see cutoffs).' },
+    cutoffs: { type: 'array', items: { type: 'integer' }, description: 'Cluster mode: per log partition, the stream sequence below which its events went into this version.' },
     events: { type: 'integer', description: 'Events in the master dataset below the cutoff: all of them went into this version.' },
     durationMs: { type: 'number', description: 'The whole cycle, from sealing the log to publishing the version.' },
     exportMs: { type: 'number', description: 'Of which: sealing the log and exporting to Parquet what the background had not exported yet.' },

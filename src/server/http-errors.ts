@@ -67,8 +67,6 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   batch_holder_silent: 503,
   batch_request_timeout: 503,
   remote_batch_failed: 502,
-  // A node's share of an answer that is not of its view's shape (scatter-gather).
-  partial_states_invalid: 502,
   batch_message_invalid: 502,
 };
 

@@ -214,6 +214,7 @@ function summaryCheck(value: unknown, path: string): BatchSummary {
   return {
     version: integer(field(s, path, 'version'), at(path, 'version'), 1),
     cutoff: integer(field(s, path, 'cutoff'), at(path, 'cutoff')),
+    ...(s.cutoffs === undefined ? {} : { cutoffs: array(s.cutoffs, at(path, 'cutoffs')).map((c, i) => integer(c, at(at(path, 'cutoffs'), i))) }),
     events: integer(field(s, path, 'events'), at(path, 'events')),
     durationMs: finite(field(s, path, 'durationMs'), at(path, 'durationMs')),
     exportMs: finite(field(s, path, 'exportMs'), at(path, 'exportMs')),

@@ -980,7 +980,7 @@ export class NatsBackend implements EngineBackend {
     }
     await store.prune(this.#p.options.keepVersions ?? 3, published.version).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not prune old batch versions'));
     const summary: BatchSummary = {
-      version: published.version, cutoff: result.manifest.cutoff, events: computed.events,
+      version: published.version, cutoff: result.manifest.cutoff, cutoffs: [...published.cutoffs], events: computed.events,
       durationMs: result.manifest.durationMs, exportMs: computed.exportMs,
       mode: result.manifest.mode ?? 'full', inputEvents: computed.inputEvents,
       views: viewFigures(result.manifest),

@@ -29,7 +29,7 @@ import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
 const CLUSTER = 'shop';
 
 const SUMMARY: BatchSummary = {
-  version: 4, cutoff: 1_234, events: 1_200, durationMs: 812.5, exportMs: 40.25, mode: 'incremental', inputEvents: 34,
+  version: 4, cutoff: 1_234, cutoffs: [700, 534], events: 1_200, durationMs: 812.5, exportMs: 40.25, mode: 'incremental', inputEvents: 34,
   views: { revenue: { rows: 12, durationMs: 3.5 }, by_country: { rows: 0, durationMs: 1 } },
 };
 

@@ -165,7 +165,7 @@ describe('three Tandem nodes on a 3-server JetStream cluster', { skip, timeout: 
       const before = (await status(nodes.urls[i]!)).batch?.version ?? 0;
       const { code, stdout, stderr } = await runCli(['batch', '--url', nodes.urls[i]!]);
       assert.equal(code, 0, `node ${i}${i === holder ? ' (the holder)' : ''}: ${stderr}`);
-      const printed = /^batch v(\d+) published: [\d,]+ events below offset \d+( \([^)]*\))?; the cycle took/m.exec(stdout);
+      const printed = /^batch v(\d+) published: [\d,]+ events below partition sequences \d+, \d+( \([^)]*\))?; the cycle took/m.exec(stdout);
       assert.ok(printed !== null, stdout);
       assert.ok(Number(printed[1]) > before, `node ${i} printed a new version`);
       assert.ok(((await status(nodes.urls[i]!)).batch?.version ?? 0) >= Number(printed[1]), `node ${i} serves the version it printed`);
