@@ -21,6 +21,9 @@ import type { Following } from './partition-reader.ts';
 /** Told of every message, in sequence order within its partition. */
 export type VerdictListener = (verdict: Verdict, partition: number) => void;
 
+/** How often a long wait looks again at which partitions are still followed. */
+const RECHECK_MS = 1_000;
+
 export interface LogConsumerOptions extends FirstOccurrenceOptions {
   /** The catalog the rule reads keys with. Default: the log's. */
   readonly catalog?: Catalog;
@@ -102,7 +105,11 @@ export class LogConsumer {
       this.#wake();
     });
     this.#following[p] = following;
-    following.done.catch((error: unknown) => this.options.onError?.(error, p));
+    following.done.catch((error: unknown) => {
+      // Ended by an error, not by a stop: the partition is no longer followed (nothing waits on it for good), until refollowed.
+      if (this.#following[p] === following) this.#filters[p] = null;
+      this.options.onError?.(error, p);
+    });
   }
 
   /**
@@ -148,10 +155,27 @@ export class LogConsumer {
     });
   }
 
+  /**
+   * Like {@link waitFor}, for the partitions followed: one whose following
+   * ends meanwhile (an error; it is read again later) is no longer waited
+   * for, so a wait never outlasts the reading it waits on.
+   */
+  async waitForFollowed(wanted: IngestPosition, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const followed = wanted.map((seq, p) => (this.follows(p) ? seq : 0));
+      try {
+        return await this.waitFor(followed, Math.max(1, Math.min(RECHECK_MS, deadline - Date.now())));
+      } catch (error) {
+        if (!(error instanceof PositionWaitTimeoutError) || Date.now() >= deadline) throw error;
+      }
+    }
+  }
+
   /** Waits until everything in the log when called is applied, in the partitions it follows. */
   async catchUp(log: ClusterLog, timeoutMs: number): Promise<IngestPosition> {
     const ends = await log.ends();
-    await this.waitFor(ends.map((end, p) => (this.follows(p) ? end : 0)), timeoutMs);
+    await this.waitForFollowed(ends, timeoutMs);
     return ends;
   }
 

@@ -249,7 +249,9 @@ export class NatsBackend implements EngineBackend {
       onError: (error, p) => {
         if (error instanceof PartitionDivergedError) return void this.#rebuild(p, error.message);
         if (error instanceof PartitionPurgedError) return this.#stall(p, error.message);
-        this.#logger.error({ err: error, partition: p }, 'following a partition failed; this node stops applying it');
+        // Anything else (NATS unreachable for longer than a read retries, say): stalled, so status says so, and read again.
+        this.#logger.error({ err: error, partition: p }, 'following a partition failed; it is read again from the served cutoff');
+        this.#stall(p, `following it failed: ${(error as Error)?.message ?? String(error)}`);
       },
     });
     const ends = await this.#consumer.catchUp(log, options.catchUpMs ?? 600_000);
@@ -356,7 +358,9 @@ export class NatsBackend implements EngineBackend {
         this.#settleAwaited(p);
       } catch (error) {
         if (error instanceof PartitionPurgedError || error instanceof ArchiveDamagedError) return this.#stall(p, error.message);
-        this.#logger.error({ err: error, partition: p }, 'could not rebuild a partition; this node stops applying it');
+        // NATS unreachable, say: stalled like the rest, so status says so and the partition is tried again.
+        this.#logger.error({ err: error, partition: p }, 'could not rebuild a partition; it is tried again');
+        this.#stall(p, `reading it again failed: ${(error as Error)?.message ?? String(error)}`);
       } finally {
         this.#rebuildingNow.delete(p);
       }
@@ -637,7 +641,7 @@ export class NatsBackend implements EngineBackend {
       // The seals are in the stream before the version is published: once applied, every generation below them is
       // closed. A stalled partition waits for nothing: it is read again from the new cutoff once the version serves.
       const consumer = this.#consumer!;
-      await consumer.waitFor(published.cutoffs.map((c, p) => (consumer.follows(p) ? c : 0)), this.#p.options.catchUpMs ?? 600_000);
+      await consumer.waitForFollowed(published.cutoffs, this.#p.options.catchUpMs ?? 600_000);
       if (published.version <= (this.#version?.version ?? 0) || this.#closed) return;
       const previous = this.#chain;
       // One synchronous step: no query sees both layers holding an event, or neither.

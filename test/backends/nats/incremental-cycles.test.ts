@@ -36,6 +36,24 @@ import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
 import { withTempDir } from '../../support/temp-dir.ts';
 
 const RUNS = Number(process.env.TANDEM_FUZZ_CASES ?? 8);
+/** How long one step (an open, an ingest, a cycle, a close) may take before the run fails as hung, saying what each node was doing. */
+const HANG_MS = 120_000;
+
+/** `promise`, or a failure naming `what` and each node's state once {@link HANG_MS} pass without it settling. */
+async function bounded<T>(promise: Promise<T>, what: string, nodes: readonly (ClusterNode | undefined)[]): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const states = nodes.map((node) => {
+        if (node === undefined) return 'closed';
+        const s = node.status();
+        return `${node.name}: v${s.batch?.version ?? '-'}, running ${s.batchRunning}, partitions ${JSON.stringify(s.cluster?.partitions.map((p) => [p.end, p.applied, p.batchCutoff]))}, damage ${s.cluster?.archiveDamaged?.message ?? 'none'}`;
+      });
+      reject(new Error(`${what} did not settle in ${HANG_MS / 1000} s; the nodes: ${states.join('; ')}`));
+    }, HANG_MS);
+  });
+  return Promise.race([promise, hung]).finally(() => clearTimeout(timer));
+}
 
 type Step =
   | { readonly kind: 'ingest'; readonly node: 0 | 1; readonly events: readonly GeneratedEvent[] }
@@ -102,26 +120,26 @@ describe('incremental cycles in cluster mode', { skip: natsSkipReason(), timeout
         try {
           for (const [i, s] of steps.entries()) {
             if (s.kind === 'ingest') {
-              position = later(position, (await nodes[s.node]!.ingest('order', s.events.map((e) => e.raw))).position);
+              position = later(position, (await bounded(nodes[s.node]!.ingest('order', s.events.map((e) => e.raw)), `step ${i}, an ingest`, nodes)).position);
               accepted.add(s.events);
             } else if (s.kind === 'restart') {
-              await nodes[s.node]!.close();
-              nodes[s.node] = await open(s.node);
+              await bounded(nodes[s.node]!.close(), `step ${i}, a close`, nodes);
+              nodes[s.node] = await bounded(open(s.node), `step ${i}, an open`, nodes);
             } else if (s.kind === 'pause') {
               await new Promise((resolve) => setTimeout(resolve, s.ms));
             } else {
-              const summary = await nodes[s.node]!.runBatch({ full: s.full });
+              const summary = await bounded(nodes[s.node]!.runBatch({ full: s.full }), `step ${i}, a cycle`, nodes);
               modes[summary.mode ?? 'full']++;
               if (s.full) assert.equal(summary.mode, 'full', 'a full cycle asked for is one');
               for (const node of nodes) await checkAgainstReference(node, accepted, position, `after step ${i} (a ${summary.mode} cycle)`);
             }
           }
           // Asked of the second node, the cycle answers once that node serves it; the first adopts it within a poll or two.
-          const { version } = await nodes[1]!.runBatch();
+          const { version } = await bounded(nodes[1]!.runBatch(), 'the last cycle', nodes);
           await eventually(() => nodes.every((node) => node.status().batch?.version === version), 'both nodes to serve the last version');
           const chained = [await batchAnswers(nodes[0]!), await batchAnswers(nodes[1]!)];
           assert.deepEqual(chained[1], chained[0], 'both nodes serve the same batch version alike');
-          await nodes[1]!.runBatch({ full: true });
+          await bounded(nodes[1]!.runBatch({ full: true }), 'the full recompute', nodes);
           assert.deepEqual(await batchAnswers(nodes[1]!), chained[0], 'the chain answers as a full recompute of the same data');
           for (const node of nodes) await checkAgainstReference(node, accepted, position, 'at the end');
           if ((await servedRanges(dir, nodes[1]!)).some((r) => (r.folds ?? 1) > 1)) foldedRuns++;
