@@ -1065,6 +1065,7 @@ export class NatsBackend implements EngineBackend {
   halt(): void {
     this.#closed = true;
     for (const timer of this.#timers) clearInterval(timer);
+    this.#p.ownership.halt();
   }
 
   /** Stops following the log, lets the lease go (so another node need not wait for it to expire), and disconnects. */

@@ -116,10 +116,15 @@ export class PartitionOwnership {
     return this.leases.held();
   }
 
-  /** Stops stepping and releases every lease held, so that other nodes take them at once. */
-  async close(): Promise<void> {
+  /** Stops stepping, keeping the leases (they run out): when opening fails part way. */
+  halt(): void {
     this.#closed = true;
     clearInterval(this.#timer);
+  }
+
+  /** Stops stepping and releases every lease held, so that other nodes take them at once. */
+  async close(): Promise<void> {
+    this.halt();
     await this.#stepping;
     const { failed } = await this.leases.release();
     if (failed.length > 0) this.logger.warn({ partitions: failed.map((f) => f.partition) }, 'could not release some partition leases; they are taken over once they expire');
