@@ -7,8 +7,9 @@
  * publishes them again. Knowing their origins is what lets the node say so
  * in its status until then, and stop saying so once it has seen each again.
  *
- * One entry per message, in sequence order; messages are batches, so this
- * costs a few dozen bytes per ingest request above the cutoff.
+ * One entry per message, in sequence order, its kept lines as runs;
+ * messages are batches, so this costs a few dozen bytes per ingest request
+ * above the cutoff.
  *
  * @module
  */
@@ -31,7 +32,20 @@ export interface LostReads {
 interface Entry {
   readonly seq: number;
   readonly origin: MessageOrigin | undefined;
-  readonly lines: readonly number[];
+  /** The lines kept, as half-open runs: one run where a message was kept whole, as most are. */
+  readonly runs: readonly (readonly [number, number])[];
+  readonly events: number;
+}
+
+/** Ascending line numbers as half-open runs of consecutive ones. */
+function runsOf(lines: readonly number[]): [number, number][] {
+  const runs: [number, number][] = [];
+  for (const line of lines) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last[1] === line) last[1] = line + 1;
+    else runs.push([line, line + 1]);
+  }
+  return runs;
 }
 
 export class ReadOrigins {
@@ -39,7 +53,7 @@ export class ReadOrigins {
 
   /** Message `seq` put the events at `lines` of it into the speed layer. */
   record(seq: number, origin: MessageOrigin | undefined, lines: readonly number[]): void {
-    if (lines.length > 0) this.#entries.push({ seq, origin, lines });
+    if (lines.length > 0) this.#entries.push({ seq, origin, runs: runsOf(lines), events: lines.length });
   }
 
   /** Forgets every message below `cutoff`; resolves with the events of those that lie in one of `lost`. */
@@ -49,16 +63,17 @@ export class ReadOrigins {
     let unknown = 0;
     let kept = 0;
     while (kept < this.#entries.length && this.#entries[kept]!.seq < cutoff) kept++;
-    for (const { seq, origin, lines } of this.#entries.slice(0, kept)) {
+    for (const entry of this.#entries.slice(0, kept)) {
+      const { seq, origin, runs } = entry;
       if (!lost.some((s) => seq >= s.from && seq < s.to)) continue;
-      events += lines.length;
+      events += entry.events;
       if (origin === undefined) {
-        unknown += lines.length;
+        unknown += entry.events;
         continue;
       }
       let set = origins.get(origin.id);
       if (set === undefined) origins.set(origin.id, (set = new OriginSet()));
-      for (const line of lines) set.add(origin.first + line, origin.first + line + 1);
+      for (const [from, to] of runs) set.add(origin.first + from, origin.first + to);
     }
     this.#entries = this.#entries.slice(kept);
     return { origins, events, unknown };
