@@ -16,7 +16,7 @@ import {
   InvalidClusterRecordError, LogBehindArchiveError, RemoteBatchFailedError,
 } from './errors.ts';
 import { checkClusterName } from './partition-names.ts';
-import { fieldChecks, RecordShapeError, type RecordCheck } from './record-schemas.ts';
+import { fieldChecks, parseChecked, RecordShapeError, type RecordCheck } from './record-schemas.ts';
 
 /**
  * What the asking node sends: who asks, and the cycle's options.
@@ -117,8 +117,8 @@ export function encodeReply(reply: BatchReply, maxBytes: number): string {
  * errorPayload('n1', new BatchLeaseHeldError('n3'));   // { code: 'batch_lease_held', message: 'Node n3 holds …', fields: { holder: 'n3' } }
  * ```
  */
-export function errorPayload(node: string, error: unknown): ErrorPayload {
-  if (!(error instanceof TandemError)) return { code: 'internal', message: `The cycle failed with an unexpected error; the log of node ${node} has the detail.` };
+export function errorPayload(node: string, error: unknown, what = 'The cycle'): ErrorPayload {
+  if (!(error instanceof TandemError)) return { code: 'internal', message: `${what} failed with an unexpected error; the log of node ${node} has the detail.` };
   return { code: error.code, message: error.message, fields: fieldsOf(error) };
 }
 
@@ -224,7 +224,8 @@ function summaryCheck(value: unknown, path: string): BatchSummary {
   };
 }
 
-function errorCheck(value: unknown, path: string): ErrorPayload {
+/** An error payload as another node sent it, checked. */
+export function errorPayloadCheck(value: unknown, path: string): ErrorPayload {
   const e = object(value, path);
   return {
     code: string(field(e, path, 'code'), at(path, 'code'), true),
@@ -238,7 +239,7 @@ const replyCheck: RecordCheck<BatchReply> = (value) => {
   const state = field(r, '', 'state');
   if (state === 'running') return RUNNING;
   if (state === 'published') return { state, summary: summaryCheck(field(r, '', 'summary'), 'summary') };
-  if (state === 'failed') return { state, error: errorCheck(field(r, '', 'error'), 'error') };
+  if (state === 'failed') return { state, error: errorPayloadCheck(field(r, '', 'error'), 'error') };
   throw new RecordShapeError('state', "'running', 'published' or 'failed'");
 };
 
@@ -268,16 +269,5 @@ export function parseReply(data: string, holder: string): BatchReply {
 
 /** Parses a message from `node` and checks its shape: one that is not JSON, or not of the shape, is an {@link InvalidBatchMessageError}. */
 function parseMessage<T>(data: string, check: RecordCheck<T>, node: string, kind: 'request' | 'reply'): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch (error) {
-    throw new InvalidBatchMessageError(node, kind, 'it is not JSON', error);
-  }
-  try {
-    return check(value);
-  } catch (error) {
-    if (!(error instanceof RecordShapeError)) throw error;
-    throw new InvalidBatchMessageError(node, kind, error.message, error);
-  }
+  return parseChecked(data, check, (reason, cause) => new InvalidBatchMessageError(node, kind, reason, cause));
 }

@@ -582,3 +582,99 @@ export class PartitionVersionStaleError extends TandemError {
     super(`Partition ${partition} already has version ${published}, so version ${version} was not published: a partition's versions only go up.`);
   }
 }
+
+/**
+ * A partition's owner was asked for its share of an answer from another
+ * cutoff than its speed layer starts at: the two nodes serve different batch
+ * versions for a moment (one adopted a newer one first). The asker adopts
+ * the newer version, or waits for the owner to, and asks again.
+ *
+ * @example
+ * ```ts
+ * await shares.ask('n2', request).catch((error) => {
+ *   if (error instanceof ShareVersionSkewError) setTimeout(askAgain, 250);
+ * });
+ * ```
+ */
+export class ShareVersionSkewError extends TandemError {
+  readonly code = 'share_version_skew';
+  constructor(readonly node: string, readonly partition: number, readonly asked: number, readonly starts: number) {
+    super(`Node ${node} was asked for partition ${partition} from sequence ${asked}, but its speed layer starts at ${starts} (the two nodes serve different batch versions for a moment), so ask again once both serve the same one.`);
+  }
+}
+
+/**
+ * A partition's owner could not be asked for its share of an answer: no
+ * process answers on its subject (it stopped, or is not a node of this
+ * cluster), or it did not answer in time.
+ *
+ * @example
+ * ```ts
+ * await shares.ask('n2', request).catch((error) => {
+ *   if (error instanceof ShareOwnerUnreachableError) console.warn(error.message);
+ * });
+ * ```
+ */
+export class ShareOwnerUnreachableError extends TandemError {
+  readonly code = 'share_owner_unreachable';
+  constructor(readonly node: string, readonly reason: string, cause?: unknown) {
+    super(`Node ${node} could not be asked for its share of an answer (${reason}), so the partitions it owns cannot be read from it now.`, { cause });
+  }
+}
+
+/**
+ * A share of an answer would not fit in one NATS message: the query reads
+ * more of a partition than a message holds. Narrow the query (a shorter
+ * range, a coarser view), or raise the servers' `max_payload`.
+ *
+ * @example
+ * ```ts
+ * await shares.ask('n2', request).catch((error) => {
+ *   if (error instanceof ShareTooLargeError) console.warn(error.bytes);
+ * });
+ * ```
+ */
+export class ShareTooLargeError extends TandemError {
+  readonly code = 'share_too_large';
+  constructor(readonly node: string, readonly bytes: number, readonly maxBytes: number) {
+    super(`Node ${node}'s share of the answer takes ${bytes} bytes, more than the ${maxBytes} a NATS message holds, so narrow the query or raise the servers' max_payload.`);
+  }
+}
+
+/**
+ * A share request or reply between two nodes is not of its shape: the nodes
+ * run different Tandem versions.
+ *
+ * @example
+ * ```ts
+ * await shares.ask('n2', request).catch((error) => {
+ *   if (error instanceof InvalidShareMessageError) console.error(error.reason);
+ * });
+ * ```
+ */
+export class InvalidShareMessageError extends TandemError {
+  readonly code = 'share_message_invalid';
+  constructor(readonly node: string, readonly kind: 'request' | 'reply', readonly reason: string, cause?: unknown) {
+    super(kind === 'reply'
+      ? `Node ${node} answered a share request with a reply that is not valid (${reason}): run one Tandem version on every node.`
+      : `A share request from ${node} is not valid (${reason}), so it was refused: run one Tandem version on every node.`, { cause });
+  }
+}
+
+/**
+ * A partition's owner failed to give its share of an answer, for a reason
+ * this node has no class for: `remoteCode` and the sentence are the owner's.
+ *
+ * @example
+ * ```ts
+ * await shares.ask('n2', request).catch((error) => {
+ *   if (error instanceof RemoteShareFailedError) console.warn(error.remoteCode);
+ * });
+ * ```
+ */
+export class RemoteShareFailedError extends TandemError {
+  readonly code = 'remote_share_failed';
+  constructor(readonly node: string, readonly remoteCode: string, readonly remoteMessage: string) {
+    super(`Node ${node} could not give its share of the answer (${remoteCode}): ${remoteMessage.replace(/\.$/, '')}.`);
+  }
+}

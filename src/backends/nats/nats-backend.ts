@@ -31,6 +31,9 @@ import type { BackendAppend, BackendHost, BackendStatus, BatchFailure, BatchSumm
 import type { DataDirLock } from '../../engine/data-dir-lock.ts';
 import { viewFigures } from '../../engine/batch-history.ts';
 import { SILENT } from '../../engine/index.ts';
+import { encodePartial, InvalidQueryError, partialTable, planQuery, QueryBudget } from '../../serving/index.ts';
+import type { ShareRequest } from './share-messages.ts';
+import type { Share } from './share-requests.ts';
 import type { RealtimeStats } from '../../speed/index.ts';
 import type { BatchControl } from './batch-control.ts';
 import { CONTROL_KEY, type ControlRecord, type PublishedBatch } from './batch-control.ts';
@@ -41,7 +44,7 @@ import { assertLeaseHeld, cycleFailure } from './fenced-cycle.ts';
 import { chainPieces, checkPieces, verifiedBelow, type ChainPiece } from './archive-check.ts';
 import { DamageReport, type MissingPiece } from './damage-report.ts';
 import {
-  ArchiveDamagedError, BatchFencedError, BatchLeaseHeldError, ClusterBucketMissingError, InvalidClusterRecordError, PartitionDivergedError,
+  ArchiveDamagedError, BatchFencedError, BatchLeaseHeldError, ClusterBucketMissingError, InvalidClusterRecordError, PartitionDivergedError, ShareVersionSkewError,
   LogBehindArchiveError, PartitionPurgedError, PositionWaitTimeoutError, ViewNotReadyError,
 } from './errors.ts';
 import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
@@ -714,6 +717,27 @@ export class NatsBackend implements EngineBackend {
   /** Waits until this node has applied `after` (503 `position_wait_timeout` past the read wait). */
   async waitFor(after: readonly number[]): Promise<void> {
     await this.#consumer!.waitFor(after, this.#readWaitMs);
+  }
+
+  /**
+   * This node's share of an answer, for another node (issue #28): the slots
+   * `request.query` reads from the speed layer of each partition asked for,
+   * from exactly the sequence the asker's batch version ends at there
+   * ({@link ShareVersionSkewError} when this node's speed layer starts
+   * elsewhere: the two serve different versions for a moment), once this
+   * node has applied `request.after`.
+   */
+  async share(request: ShareRequest): Promise<Share> {
+    const budget = new QueryBudget();
+    const plan = planQuery(this.catalog, request.query, budget);
+    if (request.after !== undefined) await this.waitFor(request.after);
+    const tables = request.partitions.flatMap((p, i) => {
+      const speed = this.#speed[p];
+      if (speed === undefined) throw new InvalidQueryError('partitions', `There is no partition ${p}: the cluster has ${this.partitions}.`);
+      if (speed.start !== request.cutoffs[i]) throw new ShareVersionSkewError(this.name, p, request.cutoffs[i]!, speed.start);
+      return speed.layer.tables(plan.view.name);
+    });
+    return { applied: this.#applied(), share: encodePartial(partialTable(plan, tables, budget)) };
   }
 
   /** A view the served version lacks, or built from another definition, is not answered from the speed layer alone. */

@@ -274,6 +274,30 @@ export function sharedManifestCheck(partitions: number): RecordCheck<SharedManif
 export const fieldChecks = { object, field, integer, finite, string, array, nullable, at } as const;
 
 /**
+ * Parses a message another node sent and checks its shape: one that is not
+ * JSON, or not of the shape, is the error `invalid` makes of the reason.
+ *
+ * @example
+ * ```ts
+ * parseChecked(text, replyCheck, (reason, cause) => new InvalidBatchMessageError('n1', 'reply', reason, cause));
+ * ```
+ */
+export function parseChecked<T>(data: string, check: RecordCheck<T>, invalid: (reason: string, cause: unknown) => Error): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch (error) {
+    throw invalid('it is not JSON', error);
+  }
+  try {
+    return check(value);
+  } catch (error) {
+    if (!(error instanceof RecordShapeError)) throw error;
+    throw invalid(error.message, error);
+  }
+}
+
+/**
  * Parses the text of record `key` in `store` and checks its shape: a record
  * that is not JSON, or not of the shape, is an {@link InvalidClusterRecordError}
  * naming both, with `advice` saying what happens and what to do.
