@@ -270,7 +270,7 @@ export class NatsBackend implements EngineBackend {
     this.#every(RECONCILE_MS, async () => void (this.#recovered.republishedEvents += await this.#publisher.reconcile(this.#consumerView)));
     this.#every(options.archiveCheckMs ?? ARCHIVE_CHECK_MS, async () => void await this.#checkArchive());
     this.#every(HEARTBEAT_MS, () => this.#look());
-    this.#p.ownership.start(() => ({ live: this.#liveNodes(), caughtUp: (p, node) => this.#caughtUpOn(p, node) }));
+    this.#every(this.#p.ownership.stepEveryMs, async () => void await this.#p.ownership.step({ live: this.#liveNodes(), caughtUp: (p, node) => this.#caughtUpOn(p, node) }));
     this.#every(Math.max(250, Math.floor((options.leaseMs ?? 15_000) / 3)), () => this.#holdLease());
     this.#every(AHEAD_MS, () => this.#archiveAhead());
     this.#every(COMPACT_MS, () => this.#compact());
@@ -1089,7 +1089,6 @@ export class NatsBackend implements EngineBackend {
   halt(): void {
     this.#closed = true;
     for (const timer of this.#timers) clearInterval(timer);
-    this.#p.ownership.halt();
   }
 
   /** Stops following the log, lets the lease go (so another node need not wait for it to expire), and disconnects. */

@@ -1,6 +1,6 @@
 /**
- * A node's part in dividing the partitions (issue #28): it runs the
- * balancing step (`partition-balancer.ts`) every third of a lease time over
+ * A node's part in dividing the partitions (issue #28): the balancing step
+ * (`partition-balancer.ts`), which the node runs every third of a lease time, over
  * the partition leases (`partition-leases.ts`, KV bucket
  * `<cluster>_partitions`), with the live nodes from the registry's
  * heartbeats, and keeps what it saw for status: each partition's owner and
@@ -47,7 +47,6 @@ export class PartitionOwnership {
   readonly #known: boolean[];
   readonly #moves: OwnershipMove[] = [];
   #movesSeen = 0;
-  #timer: NodeJS.Timeout | undefined;
   #stepping: Promise<void> = Promise.resolve();
   #closed = false;
 
@@ -59,20 +58,17 @@ export class PartitionOwnership {
     this.#known = new Array<boolean>(partitions).fill(false);
   }
 
-  /** Steps every third of a lease time, asking `input` each time for the live nodes and who has caught up. */
-  start(input: () => BalanceInput): void {
-    let running = false;
-    this.#timer = setInterval(() => {
-      if (running || this.#closed) return;
-      running = true;
-      this.#stepping = this.step(input()).then(() => undefined, (error: unknown) => this.logger.warn({ err: error }, 'a partition ownership step failed; retrying')).finally(() => (running = false));
-    }, this.leases.renewEveryMs);
-    this.#timer.unref();
+  /** How often to step: every third of a lease time, so a lease is renewed twice before it could run out. */
+  get stepEveryMs(): number {
+    return this.leases.renewEveryMs;
   }
 
   /** One balancing step; what it saw replaces what status shows. */
-  async step(input: BalanceInput): Promise<BalanceReport> {
-    const report = await this.#balancer.step(input);
+  async step(input: BalanceInput): Promise<BalanceReport | undefined> {
+    if (this.#closed) return undefined;
+    const stepping = this.#balancer.step(input);
+    this.#stepping = stepping.then(() => undefined, () => undefined);
+    const report = await stepping;
     if (this.#closed) return report;
     for (const [partition, epoch] of report.owned) this.#see(partition, this.leases.node, epoch, this.leases.ownRecord(partition)?.moveTo ?? null);
     for (const view of report.seen) {
@@ -116,15 +112,9 @@ export class PartitionOwnership {
     return this.leases.held();
   }
 
-  /** Stops stepping, keeping the leases (they run out): when opening fails part way. */
-  halt(): void {
-    this.#closed = true;
-    clearInterval(this.#timer);
-  }
-
   /** Stops stepping and releases every lease held, so that other nodes take them at once. */
   async close(): Promise<void> {
-    this.halt();
+    this.#closed = true;
     await this.#stepping;
     const { failed } = await this.leases.release();
     if (failed.length > 0) this.logger.warn({ partitions: failed.map((f) => f.partition) }, 'could not release some partition leases; they are taken over once they expire');
