@@ -13,6 +13,7 @@ import { ClusterNode } from '../src/backends/nats/index.ts';
 import type { ServedEngine } from '../src/engine/index.ts';
 import { NatsCluster, natsSkipReason } from './support/nats-cluster.ts';
 import { NodeTrio } from './support/node-trio.ts';
+import { bounded } from './support/hang-guard.ts';
 import { canonicalRows, referenceQuery } from './support/reference.ts';
 import { shopConfig, views } from './support/shop-config.ts';
 import { AcceptedEvents, shopEvent } from './support/shop-events.ts';
@@ -92,7 +93,7 @@ describe('conformance on a three-node cluster', { skip: natsSkipReason(), timeou
   layerConformance(' (three nodes)', async (dir) => {
     const config = { ...shopConfig, cluster: { name: `trio${clusters++}`, partitions: 2, replicas: 3 } };
     const open = (i: number) => ClusterNode.open({ dataDir: `${dir}/n${i}`, servers: nats!.urls, node: `n${i}`, config });
-    const opened = await Promise.allSettled([open(0), open(1), open(2)]);
+    const opened = await bounded(Promise.allSettled([open(0), open(1), open(2)]), 'opening three nodes', []);
     const nodes = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
     const failed = opened.find((o) => o.status === 'rejected');
     if (failed !== undefined) {

@@ -11,6 +11,7 @@ import type { ClusterNode } from '../../src/backends/nats/index.ts';
 import type { BatchOptions, BatchSummary, EngineStatus, IngestResult, ServedEngine } from '../../src/engine/index.ts';
 import type { Query, QueryLimits, QueryResult } from '../../src/serving/index.ts';
 import { eventually } from './eventually.ts';
+import { bounded } from './hang-guard.ts';
 
 export class NodeTrio implements ServedEngine {
   #position: number[];
@@ -32,7 +33,7 @@ export class NodeTrio implements ServedEngine {
   async ingest(eventType: string, events: readonly unknown[]): Promise<IngestResult> {
     const third = Math.ceil(events.length / 3);
     const results: IngestResult[] = [];
-    for (const [i, node] of this.nodes.entries()) results.push(await node.ingest(eventType, events.slice(i * third, (i + 1) * third)));
+    for (const [i, node] of this.nodes.entries()) results.push(await bounded(node.ingest(eventType, events.slice(i * third, (i + 1) * third)), `an ingest through node ${i}`, this.nodes));
     for (const r of results) this.#position = this.#position.map((seq, p) => Math.max(seq, r.position?.[p] ?? 0));
     return {
       accepted: results.reduce((n, r) => n + r.accepted, 0),
@@ -46,14 +47,14 @@ export class NodeTrio implements ServedEngine {
 
   /** Every node's answer at the latest position ingested; they must agree. */
   async query(query: Query, limits?: QueryLimits): Promise<QueryResult> {
-    const answers = await Promise.all(this.nodes.map((node) => node.query({ ...query, after: this.#position }, limits)));
+    const answers = await bounded(Promise.all(this.nodes.map((node) => node.query({ ...query, after: this.#position }, limits))), 'a query of every node', this.nodes);
     for (const [i, answer] of answers.entries()) assert.deepEqual(answer.rows, answers[0]!.rows, `node ${i} answers as node 0 does: ${JSON.stringify(query)}`);
     return answers[0]!;
   }
 
   /** A cycle asked of the nodes in turn (most do not hold the lease); resolves once every node serves its version. */
   async runBatch(options?: BatchOptions): Promise<BatchSummary> {
-    const summary = await this.nodes[this.#batches++ % 3]!.runBatch(options);
+    const summary = await bounded(this.nodes[this.#batches++ % 3]!.runBatch(options), 'a cycle', this.nodes);
     await eventually(() => this.nodes.every((n) => (n.status().batch?.version ?? 0) >= summary.version), `every node to serve batch version ${summary.version}`);
     return summary;
   }
@@ -72,6 +73,6 @@ export class NodeTrio implements ServedEngine {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => n.close()));
+    await bounded(Promise.all(this.nodes.map((n) => n.close())), 'closing the nodes', this.nodes);
   }
 }

@@ -34,27 +34,9 @@ import { shopQueries } from '../../support/shop-queries.ts';
 import { eventually } from '../../support/eventually.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
 import { withTempDir } from '../../support/temp-dir.ts';
+import { bounded } from '../../support/hang-guard.ts';
 
 const RUNS = Number(process.env.TANDEM_FUZZ_CASES ?? 8);
-/** How long one step (an open, an ingest, a cycle, a close) may take before the run fails as hung, saying what each node was doing. */
-const HANG_MS = 120_000;
-
-/** `promise`, or a failure naming `what` and each node's state once {@link HANG_MS} pass without it settling. */
-async function bounded<T>(promise: Promise<T>, what: string, nodes: readonly (ClusterNode | undefined)[]): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const states = nodes.map((node) => {
-        if (node === undefined) return 'closed';
-        const s = node.status();
-        return `${node.name}: v${s.batch?.version ?? '-'}, running ${s.batchRunning}, partitions ${JSON.stringify(s.cluster?.partitions.map((p) => [p.end, p.applied, p.batchCutoff]))}, damage ${s.cluster?.archiveDamaged?.message ?? 'none'}`;
-      });
-      reject(new Error(`${what} did not settle in ${HANG_MS / 1000} s; the nodes: ${states.join('; ')}`));
-    }, HANG_MS);
-  });
-  return Promise.race([promise, hung]).finally(() => clearTimeout(timer));
-}
-
 type Step =
   | { readonly kind: 'ingest'; readonly node: 0 | 1; readonly events: readonly GeneratedEvent[] }
   | { readonly kind: 'batch'; readonly node: 0 | 1; readonly full: boolean }
