@@ -42,7 +42,7 @@ import {
 } from './log-message.ts';
 import { loadNats, type NatsModules } from './nats-modules.ts';
 import { checkClusterName, partitionStream, partitionSubject } from './partition-names.ts';
-import { PartitionReader, type Following, type PartitionBounds } from './partition-reader.ts';
+import { PartitionReader, type Following, type MessageId, type PartitionBounds } from './partition-reader.ts';
 import { PartitionRouter } from './partition-router.ts';
 import { ensurePartitionStreams } from './partition-streams.ts';
 import { DEFAULT_RETRY_POLICY, publishWithRetry, retryTransient, type PublishResult, type RetryPolicy } from './publish-retry.ts';
@@ -360,6 +360,12 @@ export class ClusterLog {
   replay(partition: number, fromSeq = 1, toSeq?: number): AsyncGenerator<LogMessage> {
     if (this.#closed) throw new ClusterLogClosedError();
     return this.#reader.replay(partition, fromSeq, toSeq);
+  }
+
+  /** The ids of a partition's messages from `fromSeq` to `toSeq` inclusive, in order, read without their payloads. */
+  messageIds(partition: number, fromSeq: number, toSeq: number): AsyncGenerator<MessageId> {
+    if (this.#closed) throw new ClusterLogClosedError();
+    return this.#reader.ids(partition, fromSeq, toSeq);
   }
 
   /** Calls `onMessage` with every message of a partition from `fromSeq` on, in order, as they come, until stopped or closed. */

@@ -16,6 +16,7 @@ import type { ClusterLog } from './cluster-log.ts';
 import { PartitionPurgedError, PositionWaitTimeoutError } from './errors.ts';
 import { FirstOccurrenceFilter, type FirstOccurrenceOptions, type Verdict } from './first-occurrence.ts';
 import { reaches, type IngestPosition } from './ingest-position.ts';
+import type { LogMessage } from './log-message.ts';
 import type { Following } from './partition-reader.ts';
 
 /** Told of every message, in sequence order within its partition. */
@@ -41,6 +42,8 @@ export interface LogConsumerOptions extends FirstOccurrenceOptions {
    * that partition is left unfollowed, the others start.
    */
   readonly onError?: (error: unknown, partition: number) => void;
+  /** Handed every message before the duplicate rule reads it, in sequence order within its partition (the batch node keeps them to archive). */
+  readonly onMessage?: (message: LogMessage) => void;
 }
 
 interface Waiter {
@@ -99,6 +102,7 @@ export class LogConsumer {
   async #follow(p: number): Promise<void> {
     const filter = this.#filters[p]!;
     const following = await this.log.follow(p, filter.lastSeq + 1, (message) => {
+      this.options.onMessage?.(message);
       const verdict = filter.admit(message);
       this.#applied[p] = message.seq;
       this.listener(verdict, p);

@@ -53,6 +53,7 @@ import type { NodeRegistry, Heartbeat } from './node-registry.ts';
 import type { ObjectBlobStore } from './object-blob-store.ts';
 import { sweepArchive } from './archive-sweep.ts';
 import { NextChain, objectsOf } from './next-chain.ts';
+import { ConsumedTail } from './consumed-tail.ts';
 import { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
 import { PartitionSpeed } from './partition-speed.ts';
 import { loadSharedVersion, type ServedVersion } from './published-version.ts';
@@ -160,6 +161,8 @@ export class NatsBackend implements EngineBackend {
   readonly #p: Parts;
   readonly #logger: EngineLogger;
   readonly #archive: PartitionArchive;
+  /** What the consumer read and the archive has yet to archive, kept while this node holds the batch lease. */
+  readonly #tail: ConsumedTail;
   readonly #ledger: DuplicateLedger;
   readonly #damage: DamageReport;
   readonly #publisher: OutboxPublisher;
@@ -220,7 +223,8 @@ export class NatsBackend implements EngineBackend {
     this.name = parts.node;
     this.partitions = parts.cluster.partitions;
     this.#logger = parts.options.logger ?? SILENT;
-    this.#archive = new PartitionArchive(parts.log, parts.blobs, parts.duck.batch, parts.catalog, join(parts.options.dataDir, 'cluster'));
+    this.#tail = new ConsumedTail(parts.cluster.partitions);
+    this.#archive = new PartitionArchive(parts.log, parts.blobs, parts.duck.batch, parts.catalog, join(parts.options.dataDir, 'cluster'), this.#tail);
     this.#next = new NextChain(this.#archive);
     this.#ledger = new DuplicateLedger(parts.cluster.partitions);
     this.#ends = new Array<number>(parts.cluster.partitions).fill(0);
@@ -249,6 +253,7 @@ export class NatsBackend implements EngineBackend {
     this.#speed = Array.from({ length: cluster.partitions }, (_, p) => new PartitionSpeed(this.catalog, published?.cutoffs[p] ?? 0));
     this.#consumer = await LogConsumer.start(log, (verdict, p) => this.#apply(verdict, p), {
       filters: await this.#startingFilters(published),
+      onMessage: (message) => this.#tail.keep(message),
       onError: (error, p) => {
         if (error instanceof PartitionDivergedError) return void this.#rebuild(p, error.message);
         if (error instanceof PartitionPurgedError) return this.#stall(p, error.message);
@@ -355,7 +360,10 @@ export class NatsBackend implements EngineBackend {
         const filter = await this.#filterAtCutoff(p, this.#version?.cutoffs[p] ?? 0);
         // The speed layer starts at the cutoff served when the old reading stopped: a version adopted meanwhile has a
         // later one, and the rule reads the messages between through without applying them.
-        await this.#consumer.refollow(p, filter, () => (this.#speed[p] = new PartitionSpeed(this.catalog, this.#version?.cutoffs[p] ?? 0)));
+        await this.#consumer.refollow(p, filter, () => {
+          this.#speed[p] = new PartitionSpeed(this.catalog, this.#version?.cutoffs[p] ?? 0);
+          this.#tail.drop(p);
+        });
         this.#divergences++;
         this.#unstall(p);
         this.#settleAwaited(p);
@@ -943,6 +951,7 @@ export class NatsBackend implements EngineBackend {
    */
   async #archiveAhead(): Promise<void> {
     const term = this.#batchNodeTerm();
+    this.#tail.keeping = term !== undefined;
     if (term === undefined || this.#cycling) return;
     const ends = this.#next.ends(this.#chain, term);
     const to = this.#applied().map((seq, p) => {

@@ -39,7 +39,9 @@ import { syncFile } from '../../util/sync-file.ts';
 import { ArchiveDamagedError } from './errors.ts';
 import type { BatchSource } from '../../batch/index.ts';
 import type { ClusterLog } from './cluster-log.ts';
+import type { ConsumedTail } from './consumed-tail.ts';
 import { FirstOccurrenceFilter } from './first-occurrence.ts';
+import type { LogMessage } from './log-message.ts';
 import type { NamedBlobStore } from './object-blob-store.ts';
 import { filterSnapshotCheck, parseRecord } from './record-schemas.ts';
 import type { ArchivedRange } from './shared-manifest.ts';
@@ -74,6 +76,8 @@ export class PartitionArchive {
     private readonly catalog: Catalog,
     /** Local scratch and cache directory. */
     private readonly dir: string,
+    /** What the node's consumer read and the archive has not archived yet: read from there rather than from the stream. */
+    private readonly tail?: ConsumedTail,
   ) {}
 
   /** Per partition, one past the last sequence `chain` archives (1 when it holds none of it). */
@@ -224,7 +228,7 @@ export class PartitionArchive {
       pending.clear();
       buffered = 0;
     };
-    for await (const message of this.log.replay(partition, cursor.next, to - 1)) {
+    for await (const message of this.#messages(partition, cursor.next, to - 1)) {
       const verdict = cursor.filter.admit(message);
       cursor.next = message.seq + 1;
       if (verdict.kind !== 'admitted' || verdict.admitted.events.count === 0) continue;
@@ -237,7 +241,36 @@ export class PartitionArchive {
     }
     await flush();
     if (cursor.next !== to) throw new Error(`partition ${partition} ended at sequence ${cursor.next - 1}, before the cutoff ${to}`);
+    this.tail?.releaseBelow(partition, to);
     return counts;
+  }
+
+  /**
+   * Messages `from` to `to` (inclusive) of `partition`: as the consumer read
+   * them when they are all kept and the stream still holds each at its
+   * sequence, else read from the stream. The check reads the messages' ids
+   * only: a server that handed out messages and died before the others had
+   * them can leave other messages at those sequences (the consumer finds
+   * out when it next replaces its reading), and the archive must hold what
+   * the stream holds.
+   */
+  async *#messages(partition: number, from: number, to: number): AsyncGenerator<LogMessage> {
+    const kept = this.tail?.take(partition, from, to);
+    if (kept !== undefined && await this.#inStream(partition, kept, from, to)) {
+      yield* kept;
+      return;
+    }
+    yield* this.log.replay(partition, from, to);
+  }
+
+  /** Whether the stream holds exactly `kept` from `from` to `to`: the same message id at every sequence. */
+  async #inStream(partition: number, kept: readonly LogMessage[], from: number, to: number): Promise<boolean> {
+    let i = 0;
+    for await (const { seq, msgId } of this.log.messageIds(partition, from, to)) {
+      const message = kept[i++];
+      if (message === undefined || message.seq !== seq || message.msgId !== msgId) return false;
+    }
+    return i === kept.length;
   }
 
   #lines(eventType: string, events: EventColumns, seq: number): Buffer {
@@ -256,7 +289,7 @@ export class PartitionArchive {
     const cursor: Cursor = resumed === undefined ? { filter: new FirstOccurrenceFilter(this.catalog), next: 1 } : { filter: resumed, next: from };
     this.#cursors.set(partition, cursor);
     if (cursor.next < from) {
-      for await (const message of this.log.replay(partition, cursor.next, from - 1)) {
+      for await (const message of this.#messages(partition, cursor.next, from - 1)) {
         cursor.filter.admit(message);
         cursor.next = message.seq + 1;
       }

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import type { ConsumerMessages, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { Catalog } from '../../definitions/index.ts';
 import { PartitionDivergedError, PartitionPurgedError } from './errors.ts';
 import { decodeMessage, HEADERS, type LogMessage } from './log-message.ts';
@@ -39,6 +39,12 @@ export const STALL_MS = 4_000;
 export interface PartitionBounds {
   readonly firstSeq: number;
   readonly lastSeq: number;
+}
+
+/** A message's place and id, read without its payload. */
+export interface MessageId {
+  readonly seq: number;
+  readonly msgId: string;
 }
 
 /** A running `follow`. */
@@ -84,22 +90,27 @@ export class PartitionReader {
     return bounds;
   }
 
-  async #consume(partition: number, fromSeq: number): Promise<ConsumerMessages> {
+  async #consume(partition: number, fromSeq: number, headersOnly: boolean): Promise<ConsumerMessages> {
     const consumer = await retryTransient(this.#nats, this.#retryForMs, () => this.#js.consumers.get(partitionStream(this.#clusterName, partition), {
       deliver_policy: this.#nats.jetstream.DeliverPolicy.StartSequence,
       opt_start_seq: fromSeq,
+      ...(headersOnly ? { headers_only: true } : {}),
     }));
     return consumer.consume({ max_messages: PULL_MESSAGES });
   }
 
-  /** Messages `fromSeq`, `fromSeq + 1`, … of the partition, each once, for as long as the caller reads and `control` is not stopped. */
-  async *#messages(partition: number, fromSeq: number, control: Control): AsyncGenerator<LogMessage> {
+  /**
+   * Messages `fromSeq`, `fromSeq + 1`, … of the partition, each once, as
+   * `read` makes them of what NATS delivers, for as long as the caller reads
+   * and `control` is not stopped; `headersOnly` asks NATS for no payloads.
+   */
+  async *#messages<T>(partition: number, fromSeq: number, control: Control, read: (m: JsMsg) => T, headersOnly = false): AsyncGenerator<T> {
     let next = fromSeq;
     const tail: { seq: number; msgId: string }[] = [];
     for (let replaced = false; !control.stopped; replaced = true) {
       // A consumer replaced after a fault may follow a new leader that lost what the old one handed out.
       if (replaced) await this.#verifyTail(partition, tail);
-      const messages = await this.#consume(partition, next);
+      const messages = await this.#consume(partition, next, headersOnly);
       control.current = messages;
       if (control.stopped) {
         // Closing a consumer that has not pulled yet did not resolve on nats.js 3 (seen as a node's close hanging
@@ -129,7 +140,7 @@ export class PartitionReader {
           next = m.seq + 1;
           tail.push({ seq: m.seq, msgId: m.headers?.get(HEADERS.msgId) ?? '' });
           if (tail.length > VERIFIED_TAIL) tail.shift();
-          yield decodeMessage(this.#catalog, partition, m.seq, m.headers, m.data);
+          yield read(m);
         }
       } catch (error) {
         if (error instanceof PartitionPurgedError || control.stopped) throw error;
@@ -175,10 +186,30 @@ export class PartitionReader {
     const bounds = await this.#checkFrom(partition, fromSeq);
     const end = toSeq ?? bounds.lastSeq;
     if (end < fromSeq) return;
-    for await (const message of this.#messages(partition, fromSeq, { stopped: false, current: undefined })) {
+    for await (const message of this.#messages(partition, fromSeq, { stopped: false, current: undefined }, this.#decode(partition))) {
       yield message;
       if (message.seq >= end) return;
     }
+  }
+
+  /**
+   * The ids of the messages of `partition` from `fromSeq` to `toSeq`
+   * (inclusive), in order, read without their payloads: what tells that
+   * messages read earlier are still the stream's, at a fraction of reading
+   * them again.
+   */
+  async *ids(partition: number, fromSeq: number, toSeq: number): AsyncGenerator<MessageId> {
+    await this.#checkFrom(partition, fromSeq);
+    if (toSeq < fromSeq) return;
+    const read = (m: JsMsg): MessageId => ({ seq: m.seq, msgId: m.headers?.get(HEADERS.msgId) ?? '' });
+    for await (const id of this.#messages(partition, fromSeq, { stopped: false, current: undefined }, read, true)) {
+      yield id;
+      if (id.seq >= toSeq) return;
+    }
+  }
+
+  #decode(partition: number): (m: JsMsg) => LogMessage {
+    return (m) => decodeMessage(this.#catalog, partition, m.seq, m.headers, m.data);
   }
 
   /**
@@ -190,7 +221,7 @@ export class PartitionReader {
     await this.#checkFrom(partition, fromSeq);
     const control: Control = { stopped: false, current: undefined };
     const done = (async () => {
-      for await (const message of this.#messages(partition, fromSeq, control)) {
+      for await (const message of this.#messages(partition, fromSeq, control, this.#decode(partition))) {
         if (control.stopped) return;
         onMessage(message);
       }
