@@ -66,7 +66,7 @@ function layerConformance(mode: string, open: (dir: string) => Promise<ServedEng
             }
           });
         }),
-        { numRuns, seed: 42, endOnFailure: !shrink },
+        { numRuns, seed: 42, endOnFailure: !shrink, includeErrorInReport: true },
       );
     });
   }

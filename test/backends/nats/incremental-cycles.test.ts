@@ -129,7 +129,7 @@ describe('incremental cycles in cluster mode', { skip: natsSkipReason(), timeout
           await Promise.all(nodes.map((node) => node.close()));
         }
       });
-    }), { seed: 27, numRuns: RUNS, endOnFailure: true });
+    }), { seed: 27, numRuns: RUNS, endOnFailure: true, includeErrorInReport: true });
     assert.ok(modes.incremental >= RUNS, `the schedules ran ${modes.incremental} incremental and ${modes.full} full cycles`);
     assert.ok(foldedRuns > 0, 'compaction folded ranges in some run');
   });
