@@ -1,7 +1,14 @@
 /**
- * What the engine needs of an event log: the seam a replicated log (one
- * offset sequence per partition) would slide in behind. The embedded default
- * is {@link LocalEventLog}, segments on local disk.
+ * What the embedded backend needs of its event log: one offset sequence,
+ * segments sealed at a cutoff. Its implementation is {@link LocalEventLog},
+ * segments on local disk.
+ *
+ * The seam between the embedded engine and cluster mode is not here but one
+ * level up, at `EngineBackend` (`src/engine/engine-backend.ts`): the cluster's
+ * log (`backends/nats/cluster-log.ts`) is a sequence per partition, with
+ * positions rather than offsets and a duplicate rule applied as each node
+ * reads rather than as events are written, so it is a different shape, and
+ * each backend owns its own log behind the one engine core.
  *
  * @module
  */

@@ -1,9 +1,13 @@
 /**
  * The master dataset's Parquet part: every sealed log segment, exported once
  * into one Parquet file per event type, with a manifest that lists them and
- * their SHA-256s. The engine codes against {@link MasterDataset}; this
- * module's {@link LocalMasterDataset} keeps the files in a local directory,
- * and shared object storage would be another implementation.
+ * their SHA-256s. The embedded backend codes against {@link MasterDataset};
+ * this module's {@link LocalMasterDataset} keeps the files in a local
+ * directory. Cluster mode's archive (`backends/nats/partition-archive.ts`:
+ * ranges of each partition in a NATS object store, each with a snapshot of
+ * the duplicate rule) is the same idea in another shape; what both hand the
+ * batch layer is the same `BatchSource`, and the seam between the two modes
+ * is `EngineBackend` (`src/engine/engine-backend.ts`).
  *
  * @module
  */
