@@ -61,7 +61,8 @@ export class KvRevisionedStore<T> implements RevisionedStore<T> {
   /** Opens the bucket, creating it if it is missing; values read are checked against `shape`. */
   static async open<T>(connection: NatsConnection, options: KvStoreOptions, shape: KvRecordShape<T> = ANY): Promise<KvRevisionedStore<T>> {
     const { Kvm } = await loadKv();
-    const kv = await openBucket(() => new Kvm(connection).create(options.bucket, { replicas: options.replicas ?? 1, history: 1, allow_direct: false }));
+    // Read once as every node will, retried while a bucket just created elsewhere is not found yet; a missing key reads as null.
+    const kv = await openBucket(() => new Kvm(connection).create(options.bucket, { replicas: options.replicas ?? 1, history: 1, allow_direct: false }), (bucket) => bucket.get('opened'));
     return new KvRevisionedStore<T>(kv, options.bucket, shape);
   }
 

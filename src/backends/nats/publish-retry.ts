@@ -76,26 +76,36 @@ export function classify(nats: NatsModules, error: unknown): 'retry' | 'rejected
  * or electing a leader after a crash, a request can time out: NATS 2.9
  * answers nothing rather than an error then.
  */
-export async function retryTransient<T>(nats: NatsModules, retryForMs: number, request: () => Promise<T>): Promise<T> {
+export async function retryTransient<T>(nats: NatsModules, retryForMs: number, request: () => Promise<T>, alsoRetry: (error: unknown) => boolean = () => false): Promise<T> {
   const started = Date.now();
   let backoff = FIRST_BACKOFF_MS;
   for (;;) {
     try {
       return await request();
     } catch (error) {
-      if (classify(nats, error) !== 'retry' || Date.now() - started + backoff >= retryForMs) throw error;
+      if ((classify(nats, error) !== 'retry' && !alsoRetry(error)) || Date.now() - started + backoff >= retryForMs) throw error;
       await new Promise((resolve) => setTimeout(resolve, backoff));
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
   }
 }
 
+/** JetStream's "stream not found". */
+const STREAM_NOT_FOUND = 10059;
+
 /**
  * Opens a KV or object-store bucket (creating it if missing), retrying what
  * may clear by itself for the default budget: seen on NATS 2.9 when three
  * nodes of a new cluster opened its buckets at once on a busy machine, and a
- * bucket's stream info timed out.
+ * bucket's stream info timed out. Then `ready` reads from it, retried while
+ * it answers "stream not found": a bucket another node has just created can
+ * answer so for a moment (seen as a node's first read of the control bucket
+ * failing, one open in a few hundred, when three nodes opened a new cluster
+ * at once).
  */
-export async function openBucket<T>(open: () => Promise<T>): Promise<T> {
-  return retryTransient(await loadNats(), DEFAULT_RETRY_POLICY.retryForMs, open);
+export async function openBucket<T>(open: () => Promise<T>, ready?: (bucket: T) => Promise<unknown>): Promise<T> {
+  const nats = await loadNats();
+  const bucket = await retryTransient(nats, DEFAULT_RETRY_POLICY.retryForMs, open);
+  if (ready !== undefined) await retryTransient(nats, DEFAULT_RETRY_POLICY.retryForMs, () => ready(bucket), (error) => (error as { code?: unknown }).code === STREAM_NOT_FOUND);
+  return bucket;
 }

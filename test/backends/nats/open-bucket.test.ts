@@ -1,0 +1,36 @@
+/**
+ * Opening a bucket on a new cluster: what another node has just created can
+ * answer "stream not found" to the first read for a moment, and that read is
+ * tried again; anything else that will not clear fails at once.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { openBucket } from '../../../src/backends/nats/publish-retry.ts';
+
+const notFound = Object.assign(new Error('stream not found'), { code: 10059 });
+
+test('open bucket - a first read that finds no stream is tried again until the bucket answers', async () => {
+  let reads = 0;
+  const bucket = await openBucket(async () => 'bucket', async () => {
+    if (++reads < 3) throw notFound;
+    return null;
+  });
+  assert.equal(bucket, 'bucket');
+  assert.equal(reads, 3);
+});
+
+test('open bucket - any other failure of the first read fails the open at once, and "stream not found" from the create is not retried', async () => {
+  let reads = 0;
+  const refused = Object.assign(new Error('insufficient resources'), { code: 10023 });
+  await assert.rejects(openBucket(async () => 'bucket', async () => {
+    reads++;
+    throw refused;
+  }), refused);
+  assert.equal(reads, 1);
+  let creates = 0;
+  await assert.rejects(openBucket(async () => {
+    creates++;
+    throw notFound;
+  }), notFound);
+  assert.equal(creates, 1);
+});
