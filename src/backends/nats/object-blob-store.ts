@@ -66,7 +66,8 @@ export class ObjectBlobStore implements NamedBlobStore {
   /** Opens the bucket, creating it if it is missing. */
   static async open(connection: NatsConnection, options: ObjectBlobStoreOptions): Promise<ObjectBlobStore> {
     const { Objm } = await loadObj();
-    const open = () => openBucket(() => new Objm(connection).create(options.bucket, { replicas: options.replicas }));
+    // Read once (a missing object reads as null), retried while a bucket just created by another node is not found yet.
+    const open = () => openBucket(() => new Objm(connection).create(options.bucket, { replicas: options.replicas }), (store) => store.info('opened'));
     return new ObjectBlobStore(await open(), options.bucket, open, options.stallMs ?? STALL_MS);
   }
 
