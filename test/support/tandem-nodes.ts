@@ -35,6 +35,8 @@ export interface TandemNodesOptions {
   readonly flags?: readonly string[];
   /** Nodes started at once (the first ones); the others wait for {@link TandemNodes.startNode}. Default: all. */
   readonly startCount?: number;
+  /** Told each node's process id as soon as it is spawned, before it runs much (a benchmark moves it into a CPU cgroup). */
+  readonly onSpawn?: (i: number, pid: number) => void;
 }
 
 export class TandemNodes {
@@ -58,6 +60,11 @@ export class TandemNodes {
       throw error;
     }
     return nodes;
+  }
+
+  /** Node `i`'s process id while it runs. */
+  pid(i: number): number | undefined {
+    return this.isRunning(i) ? this.#nodes[i]!.child!.pid : undefined;
   }
 
   get urls(): string[] {
@@ -89,6 +96,7 @@ export class TandemNodes {
     node.output = '';
     const pid = child.pid!;
     running.add(pid);
+    this.options.onSpawn?.(i, pid);
     const append = (d: Buffer) => {
       node.output = (node.output + d.toString()).slice(-20_000);
     };

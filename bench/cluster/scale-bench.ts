@@ -1,0 +1,169 @@
+/**
+ * `npm run bench:scale` (issue #28): what each added node adds. The same
+ * workload on 1, 2 and 4 Tandem nodes (each its own process) on a 3-server
+ * NATS JetStream cluster on loopback, every node in a CPU cgroup of its own
+ * with a fixed quota, so that on this one machine each behaves as a small
+ * machine would; the NATS servers and the load client run outside the
+ * quotas. Without root or a cgroup v1 `cpu` controller it runs without
+ * quotas and says so (the figures then share the machine's cores).
+ *
+ * Per node count, in each run:
+ * - ingest: bodies of 1,000 events, 4 in flight per node, spread over the
+ *   nodes, for a few seconds; events acknowledged per second;
+ * - a full batch cycle over the same history (`HISTORY` events, ingested
+ *   after the throughput phase into a fresh cluster), asked of the first node;
+ * - queries spread over the nodes: a top 10 of 500 customers by revenue
+ *   over all time, and one customer's totals (p50 and p99 of 200 each);
+ * - the peak resident memory of each node (VmHWM), the largest reported.
+ *
+ * What the quotas cannot show: network latency between machines, and NATS
+ * servers on machines of their own (here they share the two cores).
+ *
+ * Usage: npm run bench:scale -- [runs=3] [seconds=8] [cores per node=0.25] [nodes=1,2,4] [partitions=8]
+ */
+import { mkdir } from 'node:fs/promises';
+import { freePorts, NatsCluster } from '../../test/support/nats-cluster.ts';
+import { TandemNodes } from '../../test/support/tandem-nodes.ts';
+import { makeTempDir } from '../../test/support/temp-dir.ts';
+import { formatSpread, percentiles, spread } from '../compare/stats.ts';
+import { CpuQuotas, peakRssMiB } from './cpu-quotas.ts';
+
+const RUNS = Number(process.argv[2] ?? 3);
+const SECONDS = Number(process.argv[3] ?? 8);
+const CORES = Number(process.argv[4] ?? 0.25);
+const NODE_COUNTS = (process.argv[5] ?? '1,2,4').split(',').map(Number);
+const PARTITIONS = Number(process.argv[6] ?? 8);
+const IN_FLIGHT_PER_NODE = 4;
+const BODY_EVENTS = 1_000;
+const HISTORY = 200_000;
+const QUERIES = 200;
+const CUSTOMERS = 500;
+
+const config = (name: string) => ({
+  eventTypes: [{ name: 'usage', time: 'at', idempotencyKey: 'id', fields: { id: 'string', at: 'timestamp', customer: 'string', region: 'string', units: 'number', amount: { type: 'number', scale: 2 } } }],
+  views: [
+    { name: 'by_customer', eventType: 'usage', dimensions: ['customer'], granularity: 'hour', measures: { events: { type: 'count' }, revenue: { type: 'sum', field: 'amount' }, units: { type: 'sum', field: 'units' } } },
+    { name: 'by_region', eventType: 'usage', dimensions: ['region'], granularity: 'minute', measures: { events: { type: 'count' }, units: { type: 'max', field: 'units' } } },
+  ],
+  cluster: { name, partitions: PARTITIONS, replicas: 3 },
+});
+
+let bodies = 0;
+function body(prefix: string): string {
+  const b = bodies++;
+  const now = Date.now();
+  const lines: string[] = [];
+  for (let i = 0; i < BODY_EVENTS; i++) {
+    const n = b * BODY_EVENTS + i;
+    lines.push(`{"id":"${prefix}-${b}-${i}","at":${now - (n % 86_400) * 1000},"customer":"c${(n * 7919) % CUSTOMERS}","region":"${['eu', 'us', 'ap', 'sa'][n % 4]}","units":${n % 97},"amount":${(n % 9973) / 100}}`);
+  }
+  return lines.join('\n');
+}
+
+async function post(url: string, path: string, payload: string, type = 'application/json'): Promise<unknown> {
+  const response = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': type }, body: payload });
+  if (!response.ok) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
+  return response.json();
+}
+
+/** Events acknowledged per second, `IN_FLIGHT_PER_NODE` bodies in flight per node, for `SECONDS` (or until `limit` events). */
+async function ingest(urls: readonly string[], prefix: string, limit = Infinity): Promise<number> {
+  const deadline = limit === Infinity ? performance.now() + SECONDS * 1000 : Infinity;
+  let events = 0;
+  let sent = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: IN_FLIGHT_PER_NODE * urls.length }, async (_, worker) => {
+    for (let n = 0; performance.now() < deadline && sent < limit; n++) {
+      sent += BODY_EVENTS;
+      await post(urls[(worker + n) % urls.length]!, '/v1/events/usage', body(`${prefix}-w${worker}`), 'application/x-ndjson');
+      events += BODY_EVENTS;
+    }
+  }));
+  return events / ((performance.now() - started) / 1000);
+}
+
+/** Milliseconds of each of `QUERIES` queries, asked of the nodes in turn. */
+async function latencies(urls: readonly string[], query: (i: number) => object): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < QUERIES; i++) {
+    const started = performance.now();
+    await post(urls[i % urls.length]!, '/v1/query', JSON.stringify(query(i)));
+    samples.push(performance.now() - started);
+  }
+  return samples;
+}
+
+interface Sample {
+  readonly ingest: number;
+  readonly cycleMs: number;
+  readonly top10: number[];
+  readonly point: number[];
+  readonly peakMiB: number;
+}
+
+async function startNodes(dir: string, name: string, count: number, nats: NatsCluster, quotas: CpuQuotas | undefined): Promise<TandemNodes> {
+  await mkdir(dir, { recursive: true });
+  const limits: Promise<void>[] = [];
+  const nodes = await TandemNodes.start({
+    dir, config: config(name), natsUrls: nats.urls, count, ports: await freePorts(count), flags: ['--batch-every', '1h'],
+    onSpawn: (i, pid) => void limits.push(quotas?.limit(`node${i}`, pid, CORES) ?? Promise.resolve()),
+  });
+  await Promise.all(limits);
+  return nodes;
+}
+
+async function measure(count: number, run: number, nats: NatsCluster, dir: string, quotas: CpuQuotas | undefined): Promise<Sample> {
+  // Throughput on one cluster; the cycle and the queries on another, over the same history whatever the node count.
+  let nodes = await startNodes(`${dir}/r${run}n${count}t`, `scale${run}_${count}t`, count, nats, quotas);
+  let rate: number;
+  try {
+    rate = await ingest(nodes.urls, `r${run}n${count}`);
+  } finally {
+    await nodes.stop();
+  }
+  nodes = await startNodes(`${dir}/r${run}n${count}h`, `scale${run}_${count}h`, count, nats, quotas);
+  try {
+    await ingest(nodes.urls, `h${run}n${count}`, HISTORY);
+    const summary = await post(nodes.urls[0]!, '/v1/batch', JSON.stringify({ full: true })) as { durationMs: number };
+    const top10 = await latencies(nodes.urls, () => ({ view: 'by_customer', groupBy: ['customer'], granularity: 'all', orderBy: [{ measure: 'revenue', desc: true }], limit: 10 }));
+    const point = await latencies(nodes.urls, (i) => ({ view: 'by_customer', where: { customer: `c${i % CUSTOMERS}` }, granularity: 'all' }));
+    const peaks = await Promise.all(Array.from({ length: count }, (_, i) => peakRssMiB(nodes.pid(i)!)));
+    return { ingest: rate, cycleMs: summary.durationMs, top10, point, peakMiB: Math.max(...peaks.map((p) => p ?? 0)) };
+  } finally {
+    await nodes.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const why = CpuQuotas.unavailable();
+  const quotas = why === undefined ? new CpuQuotas(`tandem-scale-${process.pid}`) : undefined;
+  console.log(quotas === undefined
+    ? `No CPU quotas (${why}): every node shares this machine's cores, so these figures do not show what a node adds.`
+    : `Each node in a CPU cgroup of its own limited to ${CORES} of a core; NATS (3 servers, R=3) and the load client outside the quotas.`);
+  const temp = await makeTempDir('tandem-bench-scale-');
+  const nats = await NatsCluster.start();
+  const results = new Map<number, Sample[]>(NODE_COUNTS.map((n) => [n, []]));
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      for (const count of NODE_COUNTS) {
+        const sample = await measure(count, run, nats, temp.dir, quotas);
+        results.get(count)!.push(sample);
+        console.log(`run ${run + 1}/${RUNS}, ${count} node(s): ingest ${Math.round(sample.ingest).toLocaleString('en-US')} events/s, full cycle ${Math.round(sample.cycleMs)} ms, top 10 p50/p99 ${percentiles(sample.top10).p50.toFixed(1)}/${percentiles(sample.top10).p99.toFixed(1)} ms, point ${percentiles(sample.point).p50.toFixed(1)}/${percentiles(sample.point).p99.toFixed(1)} ms, peak RSS ${Math.round(sample.peakMiB)} MiB`);
+      }
+    }
+  } finally {
+    await nats.stop();
+    await temp.remove();
+    await quotas?.remove();
+  }
+  const base = spread(results.get(NODE_COUNTS[0]!)!.map((s) => s.ingest)).median;
+  console.log(`\n${RUNS} runs; ${SECONDS} s of ingest; a full cycle over ${HISTORY.toLocaleString('en-US')} events; ${PARTITIONS} partitions; ${quotas === undefined ? 'no quotas' : `${CORES} core per node`}`);
+  console.log('| nodes | ingest events/s | vs 1 node | full cycle ms | top 10 p50 / p99 ms | point p50 / p99 ms | peak RSS per node MiB |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const [count, samples] of results) {
+    const p = (pick: (s: Sample) => number[], q: 'p50' | 'p99') => formatSpread(spread(samples.map((s) => percentiles(pick(s))[q])));
+    console.log(`| ${count} | ${formatSpread(spread(samples.map((s) => s.ingest)))} | ${(spread(samples.map((s) => s.ingest)).median / base).toFixed(2)}x | ${formatSpread(spread(samples.map((s) => s.cycleMs)))} | ${p((s) => s.top10, 'p50')} / ${p((s) => s.top10, 'p99')} | ${p((s) => s.point, 'p50')} / ${p((s) => s.point, 'p99')} | ${formatSpread(spread(samples.map((s) => s.peakMiB)))} |`);
+  }
+}
+
+await main();
