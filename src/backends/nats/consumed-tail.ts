@@ -21,8 +21,13 @@
  */
 import type { LogMessage } from './log-message.ts';
 
-/** Events kept by default: about 10 s of a burst at the consumer's rate, tens of MiB of decoded columns. */
-export const DEFAULT_TAIL_EVENTS = 2_000_000;
+/**
+ * Events kept by default: seconds of a burst at the consumer's rate. Decoded
+ * columns took 21 bytes an event for `bench:incremental`'s usage events
+ * (strings repeat, and V8 shares them); a unique key per event adds about
+ * 40 more, so at most some 60 MiB.
+ */
+export const DEFAULT_TAIL_EVENTS = 1_000_000;
 
 export class ConsumedTail {
   /** Per partition, consecutive messages, the oldest first; `#first[p]` indexes the first still kept. */
