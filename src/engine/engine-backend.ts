@@ -82,6 +82,8 @@ export interface EngineBackend {
   applied(): readonly number[];
   /** Per partition, the served batch version's cutoff. */
   batchCutoffs(): readonly number[];
+  /** Per partition, the node that owns it, where partitions have owners (cluster mode). */
+  owners?(): readonly (string | null)[];
   /** Resolves once `after` (of the right length) is applied here; refuses a position this engine cannot reach. */
   waitFor(after: readonly number[]): Promise<void>;
   /** Throws when the served batch version cannot answer for `view` (new or changed, not computed yet). */

@@ -135,6 +135,7 @@ export class EngineCore implements ServedEngine {
         partialBuckets: partialBuckets(plan),
         applied,
         batchCutoffs: backend.batchCutoffs(),
+        ...(backend.owners === undefined ? {} : { owners: backend.owners() }),
       },
     };
   }

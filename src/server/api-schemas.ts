@@ -69,6 +69,7 @@ const QUERY_META = {
     partialBuckets: { type: 'array', items: { type: 'string', format: 'date-time' }, description: 'Time buckets the range cuts (only part of their view buckets are in range).' },
     applied: { type: 'array', items: { type: 'integer' }, description: 'Per log partition (the embedded log is one), the last sequence this engine has applied.' },
     batchCutoffs: { type: 'array', items: { type: 'integer' }, description: "Per log partition, the served batch version's cutoff." },
+    owners: { type: 'array', items: { type: ['string', 'null'] }, description: 'Cluster mode: per log partition, the node holding its lease as the answering node last saw it (null while none does).' },
   },
 };
 

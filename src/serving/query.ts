@@ -126,6 +126,8 @@ export interface QueryMeta {
   readonly applied?: readonly number[];
   /** Per log partition, the served batch version's cutoff (sequences below it are in the batch view). */
   readonly batchCutoffs?: readonly number[];
+  /** Cluster mode: per log partition, the node holding its lease as the answering node last saw it (null while none does). */
+  readonly owners?: readonly (string | null)[];
 }
 
 /**

@@ -765,6 +765,10 @@ export class NatsBackend implements EngineBackend {
     return this.#version?.cutoffs ?? new Array<number>(this.partitions).fill(0);
   }
 
+  owners(): readonly (string | null)[] {
+    return this.#p.ownership.owners().map((o) => o.owner);
+  }
+
   /** When the batch lease expires unless renewed, as of the last look (epoch ms; 0 when nobody holds it). */
   leaseExpiresAt(): number {
     return this.#record.lease?.expiresAt ?? 0;

@@ -48,6 +48,11 @@ describe('partition ownership', { skip: natsSkipReason(), timeout: 300_000 }, ()
         await eventually(() => balanced(nodes), 'each node to own two partitions, seen alike by all', { timeoutMs: 60_000, intervalMs: 100 });
         const epochs = nodes[0]!.status().cluster!.partitions.map((p) => p.epoch);
         assert.ok(epochs.every((e) => typeof e === 'number' && e > 0), `every partition under an epoch: ${JSON.stringify(epochs)}`);
+        // A query's answer names each partition's owner, as status does.
+        for (const node of nodes) {
+          const { meta } = await node.query({ view: 'pages', granularity: 'all' });
+          assert.deepEqual(meta.owners, node.status().cluster!.partitions.map((p) => p.owner));
+        }
 
         // A clean leave: c releases its leases, and a and b take them without waiting for them to expire.
         const ofC = nodes[0]!.status().cluster!.partitions.filter((p) => p.owner === 'c').map((p) => p.partition);
