@@ -23,7 +23,7 @@ import { BlobCorruptError, BlobMissingError, checkBlobName, type BlobInfo, type 
 import { fileSha256 } from '../../util/checksums.ts';
 import { BucketStalledError, ClusterBucketBrokenError, ClusterBucketMissingError } from './errors.ts';
 import { loadObj } from './nats-modules.ts';
-import { openBucket } from './publish-retry.ts';
+import { openBucket, STREAM_NOT_FOUND } from './publish-retry.ts';
 
 export interface ObjectBlobStoreOptions {
   /** The bucket: prefix it with the cluster's name, as every stream is. */
@@ -43,7 +43,6 @@ function describe(info: ObjectInfo): BlobInfo {
   return { name: info.name, bytes: info.size, sha256: hexDigest(info) };
 }
 
-const STREAM_NOT_FOUND = 10059;
 /** The pause between destroying a broken bucket and creating it again. */
 const RENEW_PAUSE_MS = 1_000;
 /** How long a listing or a read may go without an entry or a chunk before it is given up: far longer than NATS takes between two. */

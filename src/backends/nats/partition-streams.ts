@@ -20,7 +20,7 @@ import type { JetStreamManager, StreamConfig, StreamInfo } from '@nats-io/jetstr
 import { PartitionCountMismatchError, PartitionStreamMismatchError } from './errors.ts';
 import type { NatsModules } from './nats-modules.ts';
 import { partitionCountOf, partitionDescription, partitionOfStream, partitionStream, partitionSubject } from './partition-names.ts';
-import { retryTransient } from './publish-retry.ts';
+import { retryTransient, STREAM_NOT_FOUND } from './publish-retry.ts';
 
 export interface PartitionStreamSettings {
   readonly clusterName: string;
@@ -34,7 +34,6 @@ export interface PartitionStreamSettings {
   readonly retryForMs: number;
 }
 
-const STREAM_NOT_FOUND = 10059;
 const STREAM_NAME_IN_USE = 10058;
 
 /** The settings partition `partition`'s stream is created with. */

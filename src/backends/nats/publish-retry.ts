@@ -90,8 +90,8 @@ export async function retryTransient<T>(nats: NatsModules, retryForMs: number, r
   }
 }
 
-/** JetStream's "stream not found". */
-const STREAM_NOT_FOUND = 10059;
+/** JetStream's "stream not found" (`err_code`). */
+export const STREAM_NOT_FOUND = 10059;
 
 /**
  * Opens a KV or object-store bucket (creating it if missing), retrying what
