@@ -182,14 +182,8 @@ export class PartitionReader {
    * (inclusive; by default the stream's last sequence when the call starts),
    * in order. A `toSeq` past the end waits for the messages to come.
    */
-  async *replay(partition: number, fromSeq = 1, toSeq?: number): AsyncGenerator<LogMessage> {
-    const bounds = await this.#checkFrom(partition, fromSeq);
-    const end = toSeq ?? bounds.lastSeq;
-    if (end < fromSeq) return;
-    for await (const message of this.#messages(partition, fromSeq, { stopped: false, current: undefined }, this.#decode(partition))) {
-      yield message;
-      if (message.seq >= end) return;
-    }
+  replay(partition: number, fromSeq = 1, toSeq?: number): AsyncGenerator<LogMessage> {
+    return this.#range(partition, fromSeq, toSeq, this.#decode(partition), false);
   }
 
   /**
@@ -198,13 +192,18 @@ export class PartitionReader {
    * messages read earlier are still the stream's, at a fraction of reading
    * them again.
    */
-  async *ids(partition: number, fromSeq: number, toSeq: number): AsyncGenerator<MessageId> {
-    await this.#checkFrom(partition, fromSeq);
-    if (toSeq < fromSeq) return;
-    const read = (m: JsMsg): MessageId => ({ seq: m.seq, msgId: m.headers?.get(HEADERS.msgId) ?? '' });
-    for await (const id of this.#messages(partition, fromSeq, { stopped: false, current: undefined }, read, true)) {
-      yield id;
-      if (id.seq >= toSeq) return;
+  ids(partition: number, fromSeq: number, toSeq: number): AsyncGenerator<MessageId> {
+    return this.#range(partition, fromSeq, toSeq, (m) => ({ seq: m.seq, msgId: m.headers?.get(HEADERS.msgId) ?? '' }), true);
+  }
+
+  /** What `read` makes of messages `fromSeq` to `toSeq` (default: the stream's last sequence when the call starts), then ends. */
+  async *#range<T extends { readonly seq: number }>(partition: number, fromSeq: number, toSeq: number | undefined, read: (m: JsMsg) => T, headersOnly: boolean): AsyncGenerator<T> {
+    const bounds = await this.#checkFrom(partition, fromSeq);
+    const end = toSeq ?? bounds.lastSeq;
+    if (end < fromSeq) return;
+    for await (const item of this.#messages(partition, fromSeq, { stopped: false, current: undefined }, read, headersOnly)) {
+      yield item;
+      if (item.seq >= end) return;
     }
   }
 
