@@ -46,7 +46,7 @@ export {
 export {
   InvalidQueryError, UnknownViewError, UnknownDimensionError, UnknownMeasureError, QueryTimeoutError, ResultTooLargeError,
 } from './serving/index.ts';
-export { DataDirectoryLockedError, SpeedLayerFullError } from './engine/index.ts';
+export { DataDirectoryLockedError, ServedVersionChangingError, SpeedLayerFullError } from './engine/index.ts';
 export { CorruptMasterFileError } from './master/index.ts';
 export {
   CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError,

@@ -15,6 +15,7 @@
 import type { AggregateTable } from '../aggregates/index.ts';
 import type { InMemoryBatchViews } from '../batch/index.ts';
 import type { EventColumns } from '../definitions/index.ts';
+import type { Query, QueryPlan } from '../serving/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
 import type { BatchFailure, BatchOptions, BatchProgress, BatchSummary, ClusterStatus } from './engine-types.ts';
 
@@ -59,6 +60,18 @@ export interface BackendStatus {
   readonly cluster?: ClusterStatus;
 }
 
+/** The speed layer's part of one answer, as {@link EngineBackend.speedFor} gathered it. */
+export interface SpeedPart {
+  /**
+   * The tables to merge with the batch view's, read now; undefined when the
+   * served batch version changed since the gathering began (the states
+   * gathered start at the old cutoffs), and the core gathers again.
+   */
+  take(): readonly AggregateTable[] | undefined;
+  /** Partitions no node could give (only with `allowPartial`; otherwise the gathering fails). */
+  readonly missing: readonly number[];
+}
+
 /**
  * A backend of the engine core.
  *
@@ -88,7 +101,12 @@ export interface EngineBackend {
   waitFor(after: readonly number[]): Promise<void>;
   /** Throws when the served batch version cannot answer for `view` (new or changed, not computed yet). */
   checkServable(view: string): void;
-  speedTables(view: string): readonly AggregateTable[];
+  /**
+   * The speed layer's part of one answer: gathered first (a cluster node asks
+   * the owners of the partitions it does not apply for their states), then
+   * taken in the core's synchronous step beside the batch tables.
+   */
+  speedFor(query: Query, plan: QueryPlan): Promise<SpeedPart>;
   speedStats(): RealtimeStats;
   /** One batch cycle, from sealing to serving the published version; throws typed errors. */
   cycle(context: CycleContext): Promise<BatchSummary>;

@@ -14,7 +14,7 @@ import { createColumnValidator, UnknownEventTypeError, type Catalog, type Column
 import { LogClosedError } from '../log/errors.ts';
 import {
   executeQuery, InvalidQueryError, isWide, partialBuckets, planQuery, QueryBudget,
-  type Query, type QueryLimits, type QueryResult, type TableSpan,
+  type Query, type QueryLimits, type QueryPlan, type QueryResult, type TableSpan,
 } from '../serving/index.ts';
 import { BatchHistory } from './batch-history.ts';
 import type { BackendHost, EngineBackend } from './engine-backend.ts';
@@ -22,6 +22,10 @@ import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineSta
 import type { ServedEngine } from './served-engine.ts';
 import { SpeedMemoryGuard, type SpeedMemoryLimits } from './speed-memory-guard.ts';
 import { validateEvents } from './validate-events.ts';
+import { ServedVersionChangingError } from './errors.ts';
+
+/** How often a query gathers the speed layer's states again when a new batch version is served meanwhile. */
+const SPEED_ATTEMPTS = 5;
 
 /** A logger that drops everything: the default where none is given. */
 export const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
@@ -114,14 +118,29 @@ export class EngineCore implements ServedEngine {
       }
       await backend.waitFor(plan.after);
     }
-    const name = plan.view.name;
     // A view the batch layer has not computed under its current definition would answer with the speed layer's share alone.
-    if (plan.layer !== 'speed') backend.checkServable(name);
+    if (plan.layer !== 'speed') backend.checkServable(plan.view.name);
+    for (let attempt = 1; ; attempt++) {
+      const speed = plan.layer === 'batch' ? undefined : await backend.speedFor(query, plan);
+      // From here to the answer, one synchronous step: the batch tables and the speed layer's are of one served version.
+      const speedTables = speed?.take();
+      if (speed !== undefined && speedTables === undefined) {
+        if (attempt < SPEED_ATTEMPTS) continue;
+        throw new ServedVersionChangingError(SPEED_ATTEMPTS);
+      }
+      return this.#answer(plan, budget, speedTables ?? [], speed?.missing ?? []);
+    }
+  }
+
+  /** The answer from the served batch version's tables and `speedTables`, read in the caller's synchronous step. */
+  #answer(plan: QueryPlan, budget: QueryBudget, speedTables: readonly AggregateTable[], missing: readonly number[]): QueryResult {
+    const backend = this.#backend;
+    const name = plan.view.name;
     const batch = backend.batch;
     const tables: (AggregateTable | TableSpan)[] = [];
     // A wide query reads each batch table over its part of the range (whole days from the daily roll-up).
     if (plan.layer !== 'speed') tables.push(...(isWide(plan) ? batch?.spans(name, plan.from, plan.to) ?? [] : batch?.tables(name) ?? []));
-    if (plan.layer !== 'batch') tables.push(...backend.speedTables(name));
+    tables.push(...speedTables);
     const manifest = batch?.manifest;
     const applied = backend.applied();
     return {
@@ -136,6 +155,7 @@ export class EngineCore implements ServedEngine {
         applied,
         batchCutoffs: backend.batchCutoffs(),
         ...(backend.owners === undefined ? {} : { owners: backend.owners() }),
+        ...(missing.length === 0 ? {} : { missingPartitions: [...missing] }),
       },
     };
   }

@@ -263,7 +263,7 @@ export interface PartitionStatus {
   readonly partition: number;
   /** The stream's last sequence, as of the node's last look. */
   readonly end: number;
-  /** The last sequence this node has applied to its speed layer. */
+  /** The last sequence this node has read of the partition's stream (into its speed layer where it holds it). */
   readonly applied: number;
   /** Sequences below it are in the published batch view. */
   readonly batchCutoff: number;
@@ -275,6 +275,12 @@ export interface PartitionStatus {
   readonly epoch?: number | null;
   /** The node the owner is handing the partition to, once it caught up; null when none. */
   readonly moveTo?: string | null;
+  /**
+   * Whether this node holds the partition's speed layer whole (it owns it,
+   * is taking it over, or stands by): queries on other nodes gather its
+   * recent events from the owner.
+   */
+  readonly speedHere?: boolean;
 }
 
 /**

@@ -76,3 +76,23 @@ export class ViewNotReadyError extends TandemError {
     super(`View '${view}' is new or changed and the batch layer has not computed it yet; retry once the next batch version is published.`);
   }
 }
+
+/**
+ * A query gathered the speed layer's states of some partitions from other
+ * nodes, and each time a new batch version was served before it could
+ * answer (cluster mode, batch cycles in quick succession): retrying soon
+ * answers.
+ *
+ * @example
+ * ```ts
+ * await node.query({ view: 'revenue' }).catch((error) => {
+ *   if (error instanceof ServedVersionChangingError) setTimeout(retry, 1_000);
+ * });
+ * ```
+ */
+export class ServedVersionChangingError extends TandemError {
+  readonly code = 'served_version_changing';
+  constructor(readonly attempts: number) {
+    super(`A new batch version was served during each of ${attempts} tries to gather this query's speed layer from the other nodes; retry in a second.`);
+  }
+}

@@ -7,7 +7,7 @@
  * @module
  */
 export { EngineCore, SILENT, type EngineCoreOptions } from './engine-core.ts';
-export type { BackendAppend, BackendHost, BackendStatus, CycleContext, EngineBackend, StoredTypes } from './engine-backend.ts';
+export type { BackendAppend, BackendHost, BackendStatus, CycleContext, EngineBackend, SpeedPart, StoredTypes } from './engine-backend.ts';
 export type * from './engine-types.ts';
 export type { ServedEngine } from './served-engine.ts';
-export { DataDirectoryLockedError, SpeedLayerFullError, ViewNotReadyError } from './errors.ts';
+export { DataDirectoryLockedError, ServedVersionChangingError, SpeedLayerFullError, ViewNotReadyError } from './errors.ts';

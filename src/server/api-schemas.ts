@@ -46,6 +46,7 @@ const QUERY: SharedSchema = {
     orderBy: { type: 'array', items: ORDER_KEY, description: 'Keys in order: measures, grouped dimensions and the time bucket, each at most once; ascending unless desc, nulls last.' },
     limit: { type: 'integer', minimum: 0 },
     layer: { ...LAYER, description: 'merged (default) answers from both layers; batch or speed from one alone.' },
+    allowPartial: { type: 'boolean', description: "Cluster mode: answer even when some partitions' speed layers cannot be read in time, leaving their recent events out and naming them in meta.missingPartitions; without it such a query is refused with partitions_unavailable (503)." },
     states: { type: 'boolean', description: 'Answer each countDistinct and quantiles measure with its state ({ type, format, state: base64, and its parameters }) instead of its estimate, so that states of several answers can be merged.' },
     quantiles: {
       type: 'object',
@@ -70,6 +71,7 @@ const QUERY_META = {
     applied: { type: 'array', items: { type: 'integer' }, description: 'Per log partition (the embedded log is one), the last sequence this engine has applied.' },
     batchCutoffs: { type: 'array', items: { type: 'integer' }, description: "Per log partition, the served batch version's cutoff." },
     owners: { type: 'array', items: { type: ['string', 'null'] }, description: 'Cluster mode: per log partition, the node holding its lease as the answering node last saw it (null while none does).' },
+    missingPartitions: { type: 'array', items: { type: 'integer' }, description: 'Cluster mode, with allowPartial: the partitions whose speed layer no node could give, so the answer lacks their events past the batch cutoff.' },
   },
 };
 

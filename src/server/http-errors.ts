@@ -62,6 +62,12 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   bucket_stalled: 503,
   cluster_bucket_broken: 503,
   log_behind_archive: 503,
+  // A query's speed layer gathered from the partitions' owners: some could not be read, or new versions kept coming.
+  partitions_unavailable: 503,
+  served_version_changing: 503,
+  share_too_large: 400,
+  remote_share_failed: 502,
+  share_message_invalid: 502,
   // A batch cycle asked of the lease's holder: it cannot be reached, or went silent, or is still running; or it failed there, or answered garbage.
   batch_holder_unreachable: 503,
   batch_holder_silent: 503,
@@ -97,7 +103,7 @@ const SAFE_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** Seconds a client should wait before retrying, per temporary failure: an overload clears fast, a failing disk or a restart less so. */
-export const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5, shutting_down: 5, position_wait_timeout: 1, append_unacknowledged: 5, cluster_log_closed: 5, view_not_ready: 5, cluster_record_invalid: 5, archive_damaged: 10, cluster_bucket_missing: 10, bucket_stalled: 5, cluster_bucket_broken: 5, log_behind_archive: 5, batch_holder_unreachable: 5, batch_holder_silent: 5, batch_request_timeout: 10 };
+export const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5, shutting_down: 5, position_wait_timeout: 1, append_unacknowledged: 5, cluster_log_closed: 5, view_not_ready: 5, cluster_record_invalid: 5, archive_damaged: 10, cluster_bucket_missing: 10, bucket_stalled: 5, cluster_bucket_broken: 5, log_behind_archive: 5, batch_holder_unreachable: 5, batch_holder_silent: 5, batch_request_timeout: 10, partitions_unavailable: 5, served_version_changing: 1 };
 
 export interface HttpError {
   readonly status: number;

@@ -39,11 +39,13 @@ export interface QueryPlan {
   readonly layer: Layer;
   /** The position to wait for (cluster mode), per partition. */
   readonly after: readonly number[] | undefined;
+  /** Cluster mode: answer without the partitions no node can give, naming them, rather than refuse. */
+  readonly allowPartial: boolean;
   /** Answer each sketch measure with its state (base64, with its type and parameters) instead of its estimate. */
   readonly states: boolean;
 }
 
-const QUERY_KEYS = ['view', 'from', 'to', 'where', 'groupBy', 'granularity', 'orderBy', 'limit', 'layer', 'after', 'states', 'quantiles'];
+const QUERY_KEYS = ['view', 'from', 'to', 'where', 'groupBy', 'granularity', 'orderBy', 'limit', 'layer', 'after', 'allowPartial', 'states', 'quantiles'];
 
 function fail(field: string, message: string): never {
   throw new InvalidQueryError(field, message);
@@ -229,9 +231,10 @@ function planQuantiles(view: ViewSchema, raw: unknown): ReadonlyMap<number, read
   return asked;
 }
 
-function planStates(raw: unknown): boolean {
+/** A key that is true, false or absent (false). */
+function planFlag(key: 'states' | 'allowPartial', raw: unknown): boolean {
   if (raw === undefined) return false;
-  if (typeof raw !== 'boolean') fail('states', 'states must be true or false.');
+  if (typeof raw !== 'boolean') fail(key, `${key} must be true or false.`);
   return raw;
 }
 
@@ -267,7 +270,7 @@ export function planQuery(catalog: Catalog, query: Query, budget = new QueryBudg
   return {
     view, from, to, where, pinned: exactSeries(view, where), groupBy, granularity,
     orderBy: planOrderBy(view, query.orderBy, groupBy, granularity), limit: planLimit(query.limit), layer, after: planAfter(query.after),
-    states: planStates(query.states), quantiles: planQuantiles(view, query.quantiles),
+    states: planFlag('states', query.states), allowPartial: planFlag('allowPartial', query.allowPartial), quantiles: planQuantiles(view, query.quantiles),
   };
 }
 

@@ -76,6 +76,14 @@ export interface Query {
    */
   readonly after?: readonly number[];
   /**
+   * Cluster mode: answer even when some partitions' speed layers cannot be
+   * read (their owner does not answer, and no other node took them over in
+   * time), leaving those partitions' recent events out and naming them in
+   * `meta.missingPartitions`. Without it such a query is refused with
+   * `partitions_unavailable` (HTTP 503): never a silently short answer.
+   */
+  readonly allowPartial?: boolean;
+  /**
    * Answer each sketch measure (`countDistinct`, `quantiles`) with its state
    * instead of its estimate: `{ type, format, state }` and the sketch's
    * parameters, `state` in base64, so a client can merge states of several
@@ -128,6 +136,12 @@ export interface QueryMeta {
   readonly batchCutoffs?: readonly number[];
   /** Cluster mode: per log partition, the node holding its lease as the answering node last saw it (null while none does). */
   readonly owners?: readonly (string | null)[];
+  /**
+   * Cluster mode, with `allowPartial`: the partitions whose speed layer no
+   * node could give, so the answer lacks their events past the batch
+   * cutoff. Absent when none.
+   */
+  readonly missingPartitions?: readonly number[];
 }
 
 /**
@@ -316,6 +330,14 @@ export interface ViewQuery<
    * embedded engine shows every acknowledged event at once, and accepts it.
    */
   readonly after?: readonly number[];
+  /**
+   * Cluster mode: answer even when some partitions' speed layers cannot be
+   * read (their owner does not answer, and no other node took them over in
+   * time), leaving those partitions' recent events out and naming them in
+   * `meta.missingPartitions`. Without it such a query is refused with
+   * `partitions_unavailable` (HTTP 503): never a silently short answer.
+   */
+  readonly allowPartial?: boolean;
   /**
    * Answer each sketch measure (`countDistinct`, `quantiles`) with its state
    * instead of its estimate: `{ type, format, state }` and the sketch's

@@ -8,18 +8,17 @@
  * @module
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { AggregateTable } from '../../aggregates/index.ts';
 import {
   CorruptBatchViewError, loadPublished, mayBuildOn, runBatch, type BatchManifest, type InMemoryBatchViews, type LocalVersionStore, type PublishedVersion,
 } from '../../batch/index.ts';
 import { selectEvents, type Catalog, type EventColumns } from '../../definitions/index.ts';
-import type { BackendAppend, BackendHost, BackendStatus, CycleContext, EngineBackend, StoredTypes } from '../../engine/engine-backend.ts';
+import type { BackendAppend, BackendHost, BackendStatus, CycleContext, EngineBackend, SpeedPart, StoredTypes } from '../../engine/engine-backend.ts';
 import type { BatchFailure, BatchSummary, EngineLogger, TandemOptions } from '../../engine/engine-types.ts';
 import { viewFigures } from '../../engine/batch-history.ts';
 import type { DataDirLock } from '../../engine/data-dir-lock.ts';
 import { DiskFullError, LogGapError, type EventLog } from '../../log/index.ts';
 import type { MasterDataset } from '../../master/index.ts';
-import { InvalidQueryError } from '../../serving/index.ts';
+import { InvalidQueryError, type Query, type QueryPlan } from '../../serving/index.ts';
 import type { RealtimeStats, SpeedLayer } from '../../speed/index.ts';
 import { isDiskFull } from '../../util/disk-full.ts';
 import { checkCycleCoverage, checkOpenCoverage, missingSegment } from './coverage-check.ts';
@@ -187,8 +186,9 @@ export class LocalBackend implements EngineBackend {
   /** Views whose definition changed are recomputed at open, before anything is served. */
   checkServable(): void {}
 
-  speedTables(view: string): readonly AggregateTable[] {
-    return this.#p.speed.tables(view);
+  /** One process holds the whole speed layer: nothing to gather, and nothing served can change before the take. */
+  async speedFor(_query: Query, plan: QueryPlan): Promise<SpeedPart> {
+    return { take: () => this.#p.speed.tables(plan.view.name), missing: [] };
   }
 
   speedStats(): RealtimeStats {

@@ -30,7 +30,6 @@ import { NodeOutbox } from './node-outbox.ts';
 import { NodeRegistry } from './node-registry.ts';
 import { ObjectBlobStore } from './object-blob-store.ts';
 import { SharedSchema } from './shared-schema.ts';
-import { ShareRequests } from './share-requests.ts';
 
 export type { ClusterNodeOptions } from './cluster-node-options.ts';
 
@@ -53,8 +52,6 @@ export class ClusterNode extends EngineCore {
   readonly #leaseMs: number;
   /** Asks of other nodes to run a cycle, and this node's answers to theirs: set once the node has started. */
   #requests: BatchRequests | undefined;
-  /** Answers other nodes' asks for this node's share of an answer (scatter-gather, issue #28). */
-  #shares: ShareRequests | undefined;
 
   private constructor(backend: NatsBackend, options: ClusterNodeOptions) {
     super(backend.catalog, backend, options);
@@ -110,7 +107,6 @@ export class ClusterNode extends EngineCore {
   /** Stops answering other nodes' requests (after the one running), then closes the node. */
   override async close(): Promise<void> {
     await this.#requests?.close();
-    await this.#shares?.close();
     await super.close();
   }
 
@@ -164,7 +160,6 @@ export class ClusterNode extends EngineCore {
       // Another node's request runs here and never asks further: two nodes that each thought the other held the lease would ask in a circle.
       const runHere = (o: BatchOptions) => EngineCore.prototype.runBatch.call(engine, o);
       engine.#requests = await BatchRequests.serve(nc, { cluster: cluster.name, node, run: runHere, logger: options.logger });
-      engine.#shares = await ShareRequests.serve(nc, { cluster: cluster.name, node, answer: (request) => backend.share(request), logger: options.logger });
       return engine;
     } catch (error) {
       for (const part of opened.reverse()) await Promise.resolve(part.close()).catch(() => undefined);

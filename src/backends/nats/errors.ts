@@ -678,3 +678,44 @@ export class RemoteShareFailedError extends TandemError {
     super(`Node ${node} could not give its share of the answer (${remoteCode}): ${remoteMessage.replace(/\.$/, '')}.`);
   }
 }
+
+/**
+ * A node was asked for a partition's speed layer it does not hold whole: it
+ * does not own the partition (any more), or is still reading it after
+ * taking it over. The asker tries again once it sees the partition's owner
+ * change.
+ *
+ * @example
+ * ```ts
+ * await shares.ask('n2', request).catch((error) => {
+ *   if (error instanceof PartitionNotServedError) console.warn(error.partition);
+ * });
+ * ```
+ */
+export class PartitionNotServedError extends TandemError {
+  readonly code = 'partition_not_served';
+  constructor(readonly node: string, readonly partition: number) {
+    super(`Node ${node} does not hold partition ${partition}'s speed layer (it does not own it, or is still reading it after taking it over), so ask its owner.`);
+  }
+}
+
+/**
+ * A query needs the speed layer of partitions that no node could give in
+ * time: their owner does not answer and no other node has taken them over
+ * yet (a node that dies loses its partitions within about a lease time).
+ * Nothing is answered short: retry, or send `allowPartial` to answer without
+ * them, named in `meta.missingPartitions`.
+ *
+ * @example
+ * ```ts
+ * await node.query({ view: 'revenue' }).catch((error) => {
+ *   if (error instanceof PartitionsUnavailableError) console.warn(error.partitions, error.reasons);
+ * });
+ * ```
+ */
+export class PartitionsUnavailableError extends TandemError {
+  readonly code = 'partitions_unavailable';
+  constructor(readonly partitions: readonly number[], readonly reasons: readonly string[], readonly waitedMs: number) {
+    super(`The speed layer of partition${partitions.length === 1 ? '' : 's'} ${partitions.join(', ')} could not be read from any node within ${waitedMs} ms (${reasons.join('; ') || 'no node owns them yet'}), so retry shortly, or send allowPartial to answer without them.`);
+  }
+}

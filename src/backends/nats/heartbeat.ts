@@ -17,6 +17,13 @@ export interface Heartbeat {
   readonly url: string | null;
   readonly applied: readonly number[];
   readonly batchVersion: number | null;
+  /**
+   * The partitions whose speed layer the node holds whole (its own, those it
+   * is taking over, its standby ones): where other nodes gather a query's
+   * recent events. Absent from a node of a release before nodes divided the
+   * speed layer, which holds every partition's.
+   */
+  readonly speed?: readonly number[];
   /** Epoch ms when written. */
   readonly at: number;
 }

@@ -24,16 +24,17 @@ import { readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { AggregateTable } from '../../aggregates/index.ts';
 import { mayBuildOn, runBatch, type BatchManifest, type BatchRunInput, type InMemoryBatchViews } from '../../batch/index.ts';
 import type { Catalog, ClusterSettings, EventColumns } from '../../definitions/index.ts';
-import type { BackendAppend, BackendHost, BackendStatus, BatchFailure, BatchSummary, ClusterStatus, CycleContext, EngineBackend, EngineLogger, StoredTypes } from '../../engine/index.ts';
+import type { BackendAppend, BackendHost, BackendStatus, BatchFailure, BatchSummary, ClusterStatus, CycleContext, EngineBackend, EngineLogger, SpeedPart, StoredTypes } from '../../engine/index.ts';
 import type { DataDirLock } from '../../engine/data-dir-lock.ts';
 import { viewFigures } from '../../engine/batch-history.ts';
 import { SILENT } from '../../engine/index.ts';
-import { encodePartial, InvalidQueryError, partialTable, planQuery, QueryBudget } from '../../serving/index.ts';
+import { encodePartial, InvalidQueryError, partialTable, planQuery, QueryBudget, type Query, type QueryPlan } from '../../serving/index.ts';
 import type { ShareRequest } from './share-messages.ts';
-import type { Share } from './share-requests.ts';
+import { ShareRequests, SHARE_TIMEOUT_MS, type Share } from './share-requests.ts';
+import { gatherSpeed, type GatherSource } from './speed-gather.ts';
+import type { BalanceReport } from './partition-balancer.ts';
 import type { RealtimeStats } from '../../speed/index.ts';
 import type { BatchControl } from './batch-control.ts';
 import { CONTROL_KEY, type ControlRecord, type PublishedBatch } from './batch-control.ts';
@@ -45,7 +46,7 @@ import { chainPieces, checkPieces, verifiedBelow, type ChainPiece } from './arch
 import { DamageReport, type MissingPiece } from './damage-report.ts';
 import {
   ArchiveDamagedError, BatchFencedError, BatchLeaseHeldError, ClusterBucketMissingError, InvalidClusterRecordError, PartitionDivergedError, ShareVersionSkewError,
-  LogBehindArchiveError, PartitionPurgedError, PositionWaitTimeoutError, ViewNotReadyError,
+  LogBehindArchiveError, PartitionNotServedError, PartitionPurgedError, PositionWaitTimeoutError, ViewNotReadyError,
 } from './errors.ts';
 import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
 import { LogConsumer } from './log-consumer.ts';
@@ -141,9 +142,9 @@ export interface Parts {
   readonly ownership: PartitionOwnership;
 }
 
-/** This node's heartbeat as of now. */
-export function heartbeat(p: Pick<Parts, 'node' | 'instanceId' | 'options'>, applied: readonly number[], batchVersion: number | null): Heartbeat {
-  return { node: p.node, instance: p.instanceId, host: hostname(), pid: process.pid, url: p.options.url ?? null, applied, batchVersion, at: Date.now() };
+/** This node's heartbeat as of now; `speed` lists the partitions whose speed layer it holds whole. */
+export function heartbeat(p: Pick<Parts, 'node' | 'instanceId' | 'options'>, applied: readonly number[], batchVersion: number | null, speed: readonly number[] = []): Heartbeat {
+  return { node: p.node, instance: p.instanceId, host: hostname(), pid: process.pid, url: p.options.url ?? null, applied, batchVersion, speed, at: Date.now() };
 }
 
 /**
@@ -170,7 +171,18 @@ export class NatsBackend implements EngineBackend {
   #caughtUp = false;
   /** Per partition, the outbox's watermark at each seal applied: released once a version with that cutoff is verified. */
   readonly #sealWatermarks: Map<number, number>[];
-  #speed: PartitionSpeed[] = [];
+  /**
+   * Per partition, its speed layer, held for the partitions this node owns,
+   * is taking over or stands by for (every one until the first balancing
+   * step): a query gathers the others' from their owners.
+   */
+  #speed: (PartitionSpeed | undefined)[] = [];
+  /** Partitions whose speed layer is being read from the served cutoff, to take them over: not whole yet. */
+  readonly #gaining = new Set<number>();
+  /** Answers other nodes' asks for this node's speed layer states (set once started). */
+  #shares: ShareRequests | undefined;
+  /** The cutoffs before any version: one array, so that a gathering sees the served version unchanged by identity. */
+  readonly #noCutoffs: readonly number[];
   #consumer: LogConsumer | undefined;
   #batch: InMemoryBatchViews | undefined;
   #version: PublishedBatch | null = null;
@@ -228,6 +240,7 @@ export class NatsBackend implements EngineBackend {
     this.#next = new NextChain(this.#archive);
     this.#ledger = new DuplicateLedger(parts.cluster.partitions);
     this.#ends = new Array<number>(parts.cluster.partitions).fill(0);
+    this.#noCutoffs = Object.freeze(new Array<number>(parts.cluster.partitions).fill(0));
     this.#sealDigests = Array.from({ length: parts.cluster.partitions }, () => new Map<number, string>());
     this.#sealWatermarks = Array.from({ length: parts.cluster.partitions }, () => new Map<number, number>());
     this.#publisher = new OutboxPublisher(parts.outbox, parts.log, this.#logger);
@@ -275,10 +288,14 @@ export class NatsBackend implements EngineBackend {
     this.#every(RECONCILE_MS, async () => void (this.#recovered.republishedEvents += await this.#publisher.reconcile(this.#consumerView)));
     this.#every(options.archiveCheckMs ?? ARCHIVE_CHECK_MS, async () => void await this.#checkArchive());
     this.#every(HEARTBEAT_MS, () => this.#look());
-    this.#every(this.#p.ownership.stepEveryMs, async () => void await this.#p.ownership.step({ live: this.#liveNodes(), caughtUp: (p, node) => this.#caughtUpOn(p, node) }));
+    this.#every(this.#p.ownership.stepEveryMs, async () => {
+      const report = await this.#p.ownership.step({ live: this.#liveNodes(), caughtUp: (p, node) => this.#caughtUpOn(p, node) });
+      if (report !== undefined) this.#divide(report);
+    });
     this.#every(Math.max(250, Math.floor((options.leaseMs ?? 15_000) / 3)), () => this.#holdLease());
     this.#every(AHEAD_MS, () => this.#archiveAhead());
     this.#every(COMPACT_MS, () => this.#compact());
+    this.#shares = await ShareRequests.serve(this.#p.nc, { cluster: cluster.name, node: this.name, answer: (request) => this.share(request), logger: this.#logger });
   }
 
   /**
@@ -361,7 +378,8 @@ export class NatsBackend implements EngineBackend {
         // The speed layer starts at the cutoff served when the old reading stopped: a version adopted meanwhile has a
         // later one, and the rule reads the messages between through without applying them.
         await this.#consumer.refollow(p, filter, () => {
-          this.#speed[p] = new PartitionSpeed(this.catalog, this.#version?.cutoffs[p] ?? 0);
+          // Only a speed layer this node holds (or is taking over) is read again: the others are their owners'.
+          if (this.#speed[p] !== undefined || this.#gaining.has(p)) this.#speed[p] = new PartitionSpeed(this.catalog, this.#version?.cutoffs[p] ?? 0);
           this.#tail.drop(p);
         });
         this.#divergences++;
@@ -479,14 +497,14 @@ export class NatsBackend implements EngineBackend {
         const { admitted } = verdict;
         if (this.#awaited.has(p)) this.#settleAwaited(p);
         this.#ledger.record(p, admitted.seq, admitted.duplicates);
-        if (admitted.events.count > 0) this.#speed[p]!.apply(admitted);
+        if (admitted.events.count > 0) this.#speed[p]?.apply(admitted);
         break;
       }
       case 'repeated-message':
         this.#ledger.record(p, verdict.seq, verdict.count);
         break;
       case 'seal':
-        this.#speed[p]!.seal(verdict.seq);
+        this.#speed[p]?.seal(verdict.seq);
         this.#sealDigests[p]!.set(verdict.seq, verdict.digest);
         if (this.#sealDigests[p]!.size > SEAL_DIGESTS) this.#sealDigests[p]!.delete(this.#sealDigests[p]!.keys().next().value!);
         this.#sealWatermarks[p]!.set(verdict.seq, this.#publisher.watermark(p, this.#consumer!.filters[p]!));
@@ -603,7 +621,7 @@ export class NatsBackend implements EngineBackend {
 
   /** Writes this node's heartbeat; a task of its own, so that a slow look at the others never delays it. */
   async #beat(): Promise<void> {
-    await this.#p.registry.beat(heartbeat(this.#p, this.#applied(), this.#version?.version ?? null));
+    await this.#p.registry.beat(heartbeat(this.#p, this.#applied(), this.#version?.version ?? null, this.#held()));
   }
 
   /** Reads the other nodes' heartbeats and where each partition ends, for status. */
@@ -629,10 +647,10 @@ export class NatsBackend implements EngineBackend {
     return this.#nodes.filter((n) => now - n.at <= within).map((n) => n.node);
   }
 
-  /** Whether `node` has applied partition `p` as far as this node has, by its last heartbeat. */
+  /** Whether `node` has applied partition `p` as far as this node has and holds its speed layer whole, by its last heartbeat. */
   #caughtUpOn(p: number, node: string): boolean {
     const beat = this.#nodes.find((n) => n.node === node);
-    return beat !== undefined && (beat.applied[p] ?? 0) >= (this.#applied()[p] ?? 0);
+    return beat !== undefined && (beat.applied[p] ?? 0) >= (this.#applied()[p] ?? 0) && (beat.speed === undefined || beat.speed.includes(p));
   }
 
   #applied(): number[] {
@@ -663,7 +681,8 @@ export class NatsBackend implements EngineBackend {
       const losses = newLosses(previous, loaded.ranges);
       this.#speed.forEach((speed, p) => {
         const lost = losses.get(p) ?? [];
-        this.#awaited.add(p, published.version, lost, speed.dropBefore(published.cutoffs[p]!, lost), consumer.filters[p] ?? null);
+        // A partition whose speed layer is another node's: that node awaits what this version records as lost.
+        if (speed !== undefined) this.#awaited.add(p, published.version, lost, speed.dropBefore(published.cutoffs[p]!, lost), consumer.filters[p] ?? null);
       });
       if (losses.size > 0) this.#damage.awaiting(this.#awaited.list());
       this.#pieces = await this.#piecesOf(published, loaded.views.manifest, loaded.ranges);
@@ -739,13 +758,86 @@ export class NatsBackend implements EngineBackend {
     const budget = new QueryBudget();
     const plan = planQuery(this.catalog, request.query, budget);
     if (request.after !== undefined) await this.waitFor(request.after);
+    for (const p of request.partitions) if (!Number.isSafeInteger(p) || p >= this.partitions) throw new InvalidQueryError('partitions', `There is no partition ${p}: the cluster has ${this.partitions}.`);
+    await this.#servedFrom(request.partitions, request.cutoffs);
     const tables = request.partitions.flatMap((p, i) => {
       const speed = this.#speed[p];
-      if (speed === undefined) throw new InvalidQueryError('partitions', `There is no partition ${p}: the cluster has ${this.partitions}.`);
+      if (speed === undefined || !this.#holds(p)) throw new PartitionNotServedError(this.name, p);
       if (speed.start !== request.cutoffs[i]) throw new ShareVersionSkewError(this.name, p, request.cutoffs[i]!, speed.start);
       return speed.layer.tables(plan.view.name);
     });
     return { applied: this.#applied(), share: encodePartial(partialTable(plan, tables, budget)) };
+  }
+
+  /**
+   * Waits (at most the read wait) while this node's speed layer of an asked
+   * partition starts below the asker's cutoff: the asker serves a version
+   * this node adopts within a poll or two.
+   */
+  async #servedFrom(partitions: readonly number[], cutoffs: readonly number[]): Promise<void> {
+    const deadline = Date.now() + this.#readWaitMs;
+    const behind = () => partitions.some((p, i) => (this.#speed[p]?.start ?? Number.MAX_SAFE_INTEGER) < cutoffs[i]!);
+    while (behind() && Date.now() < deadline && !this.#closed) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  /** Whether this node holds partition `p`'s speed layer whole from the served cutoff: not while reading it again or taking it over. */
+  #holds(p: number): boolean {
+    return this.#speed[p] !== undefined && !this.#gaining.has(p) && !this.#rebuildingNow.has(p);
+  }
+
+  /**
+   * After a balancing step: takes up the speed layer of each partition this
+   * node now owns, is to own or stands by for (read from the served cutoff,
+   * whole before it is offered here), and lets go of each one another live
+   * node owns and holds whole, so that a node's speed layer holds about its
+   * share of the partitions.
+   */
+  #divide(report: BalanceReport): void {
+    if (!this.#caughtUp || this.#closed) return;
+    const wanted = new Set([...report.owned.keys(), ...report.follow, ...report.standby]);
+    const owners = this.#p.ownership.owners();
+    for (let p = 0; p < this.partitions; p++) {
+      if (wanted.has(p)) {
+        if (this.#speed[p] === undefined && !this.#gaining.has(p)) void this.#gain(p);
+        continue;
+      }
+      const owner = owners[p]!.owner;
+      if (this.#holds(p) && owner !== null && owner !== this.name && this.#nodeHolds(owner, p)) {
+        this.#speed[p] = undefined;
+        this.#logger.info({ partition: p, owner }, 'let go of a partition\'s speed layer: its owner holds it, and queries gather it from there');
+      }
+    }
+  }
+
+  /** Reads partition `p` from the served cutoff into a new speed layer, and waits until it has caught up with the stream's end as it was. */
+  async #gain(p: number): Promise<void> {
+    this.#gaining.add(p);
+    try {
+      const end = (await this.#p.log.ends())[p]!;
+      await this.#rebuild(p, 'this node is taking it over');
+      const wanted = new Array<number>(this.partitions).fill(0);
+      wanted[p] = end;
+      await this.#consumer!.waitFor(wanted, this.#p.options.catchUpMs ?? 600_000);
+      this.#logger.info({ partition: p }, 'holds a partition\'s speed layer, read from the served cutoff');
+    } catch (error) {
+      // Tried again at the next balancing step.
+      this.#speed[p] = undefined;
+      this.#logger.warn({ err: error, partition: p }, 'could not take up a partition\'s speed layer; trying again');
+    } finally {
+      this.#gaining.delete(p);
+    }
+  }
+
+  /** Whether `node` (heard from within a lease time) holds partition `p`'s speed layer whole, by its heartbeat. */
+  #nodeHolds(node: string, p: number): boolean {
+    if (!this.#liveNodes().includes(node)) return false;
+    const beat = this.#nodes.find((n) => n.node === node);
+    return beat !== undefined && (beat.speed === undefined || beat.speed.includes(p));
+  }
+
+  /** The partitions whose speed layer this node holds whole. */
+  #held(): number[] {
+    return this.#speed.flatMap((_, p) => (this.#holds(p) ? [p] : []));
   }
 
   /** A view the served version lacks, or built from another definition, is not answered from the speed layer alone. */
@@ -753,8 +845,39 @@ export class NatsBackend implements EngineBackend {
     if (this.#stale.has(view)) throw new ViewNotReadyError(view);
   }
 
-  speedTables(view: string): readonly AggregateTable[] {
-    return this.#speed.flatMap((speed) => speed.layer.tables(view));
+  /**
+   * The speed layer of every partition for `query`: this node's own, and the
+   * others' states gathered from their owners (`speed-gather.ts`); the take
+   * fails when another version was served meanwhile, or a partition read
+   * here is no longer held whole.
+   */
+  async speedFor(query: Query, plan: QueryPlan): Promise<SpeedPart> {
+    const gathered = await gatherSpeed(this.#gatherSource, query, plan, this.partitions);
+    const view = plan.view.name;
+    return {
+      missing: gathered.missing,
+      take: () => {
+        if (gathered.stale || this.batchCutoffs() !== gathered.cutoffs || !gathered.local.every((p) => this.#holds(p))) return undefined;
+        return [...gathered.local.flatMap((p) => this.#speed[p]!.layer.tables(view)), ...gathered.tables];
+      },
+    };
+  }
+
+  get #gatherSource(): GatherSource {
+    const ownership = this.#p.ownership;
+    const shares = this.#shares;
+    return {
+      node: this.name,
+      holds: (p) => this.#holds(p),
+      owner: (p) => ownership.owners()[p]?.owner ?? null,
+      cutoffs: () => this.batchCutoffs(),
+      ask: (owner, request, timeoutMs) => {
+        if (shares === undefined) throw new PartitionNotServedError(owner, request.partitions[0] ?? 0);
+        return shares.ask(owner, request, timeoutMs);
+      },
+      askTimeoutMs: Math.min(SHARE_TIMEOUT_MS, this.#readWaitMs + 1_000),
+      waitMs: 2 * (this.#p.options.partitionLeaseMs ?? PARTITION_LEASE_MS),
+    };
   }
 
   applied(): readonly number[] {
@@ -762,7 +885,7 @@ export class NatsBackend implements EngineBackend {
   }
 
   batchCutoffs(): readonly number[] {
-    return this.#version?.cutoffs ?? new Array<number>(this.partitions).fill(0);
+    return this.#version?.cutoffs ?? this.#noCutoffs;
   }
 
   owners(): readonly (string | null)[] {
@@ -959,7 +1082,8 @@ export class NatsBackend implements EngineBackend {
     if (term === undefined || this.#cycling) return;
     const ends = this.#next.ends(this.#chain, term);
     const to = this.#applied().map((seq, p) => {
-      const waiting = this.#speed[p]!.stats().events - this.#next.aheadEvents(p);
+      // A partition whose speed layer is another node's is counted in messages: at most its events, so archived ahead later rather than sooner.
+      const waiting = (this.#speed[p]?.stats().events ?? seq - (this.#version?.cutoffs[p] ?? 0)) - this.#next.aheadEvents(p);
       return seq + 1 > ends[p]! && waiting >= (this.#p.options.archiveAheadEvents ?? AHEAD_EVENTS) ? seq + 1 : 0;
     });
     if (to.every((seq) => seq === 0)) return;
@@ -1067,7 +1191,7 @@ export class NatsBackend implements EngineBackend {
   }
 
   speedStats(): RealtimeStats {
-    const all = this.#speed.map((s) => s.stats());
+    const all = this.#speed.flatMap((s) => (s === undefined ? [] : [s.stats()]));
     const sum = (pick: (s: RealtimeStats) => number) => all.reduce((n, s) => n + pick(s), 0);
     return { from: 0, events: sum((s) => s.events), keys: sum((s) => s.keys), bytes: sum((s) => s.bytes), generations: sum((s) => s.generations) };
   }
@@ -1084,7 +1208,10 @@ export class NatsBackend implements EngineBackend {
       partitionRebuilds: this.#divergences,
       partitions: ends.map((end, p) => {
         const { owner, epoch, moveTo } = this.#p.ownership.owners()[p]!;
-        return { partition: p, end, applied: applied[p] ?? 0, batchCutoff: this.#version?.cutoffs[p] ?? 0, archived: this.#version?.cutoffs[p] ?? 0, owner, epoch, moveTo };
+        return {
+          partition: p, end, applied: applied[p] ?? 0, batchCutoff: this.#version?.cutoffs[p] ?? 0, archived: this.#version?.cutoffs[p] ?? 0, owner, epoch, moveTo,
+          speedHere: this.#holds(p),
+        };
       }),
       ownerMoves: this.#p.ownership.movesSeen,
       recentMoves: [...this.#p.ownership.moves()],
@@ -1107,6 +1234,7 @@ export class NatsBackend implements EngineBackend {
   /** Stops following the log, lets the lease go (so another node need not wait for it to expire), and disconnects. */
   async close(): Promise<void> {
     // The work between cycles that runs (halt stopped the next) uses the log, the store and DuckDB closed below.
+    await this.#shares?.close();
     await this.#archivingAhead;
     await this.#compacting;
     await this.#adopting;

@@ -138,6 +138,7 @@ export const heartbeatCheck: RecordCheck<Heartbeat> = (value) => {
     url: nullable(field(b, '', 'url'), () => string(b.url, 'url')),
     applied: sequences(field(b, '', 'applied'), 'applied'),
     batchVersion: nullable(field(b, '', 'batchVersion'), () => integer(b.batchVersion, 'batchVersion', 1)),
+    ...(b.speed === undefined ? {} : { speed: sequences(b.speed, 'speed') }),
     at: finite(field(b, '', 'at'), 'at'),
   };
 };

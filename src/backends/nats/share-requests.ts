@@ -13,7 +13,7 @@ import type { EngineLogger } from '../../engine/index.ts';
 import type { PartialStates } from '../../serving/index.ts';
 import { errorPayload, type ErrorPayload } from './batch-request-messages.ts';
 import {
-  ClusterLogClosedError, RemoteShareFailedError, ShareOwnerUnreachableError, ShareTooLargeError, ShareVersionSkewError,
+  ClusterLogClosedError, PartitionNotServedError, RemoteShareFailedError, ShareOwnerUnreachableError, ShareTooLargeError, ShareVersionSkewError,
 } from './errors.ts';
 import { parseShareReply, parseShareRequest, shareSubject, type ShareReply, type ShareRequest } from './share-messages.ts';
 import type { TandemError } from '../../definitions/errors.ts';
@@ -126,6 +126,7 @@ function rebuilt(owner: string, payload: ErrorPayload): TandemError {
   if (payload.code === 'share_version_skew' && n('partition') !== undefined && n('asked') !== undefined && n('starts') !== undefined) {
     return new ShareVersionSkewError(owner, n('partition')!, n('asked')!, n('starts')!);
   }
+  if (payload.code === 'partition_not_served' && n('partition') !== undefined) return new PartitionNotServedError(owner, n('partition')!);
   if (payload.code === 'share_too_large' && n('bytes') !== undefined && n('maxBytes') !== undefined) return new ShareTooLargeError(owner, n('bytes')!, n('maxBytes')!);
   return new RemoteShareFailedError(owner, payload.code, payload.message);
 }

@@ -1,0 +1,130 @@
+/**
+ * Gathering a query's speed layer from the nodes that hold it (issue #28).
+ * A node holds the speed layer of the partitions it owns (and those it is
+ * taking over, or stands by for); for every other partition a query asks the
+ * partition's owner for its states from exactly the asking node's batch
+ * cutoff (`share-requests.ts`), and merges them with each measure's monoid,
+ * so the answer is the one a node holding every partition gives.
+ *
+ * A partition that cannot be read now (its owner does not answer, no longer
+ * owns it, or is still reading it; or nobody owns it) is asked again, as
+ * ownership moves, until a bounded wait ends: then the query is refused
+ * with {@link PartitionsUnavailableError} naming the partitions, or, when it
+ * allows a partial answer, answered without them and naming them. An owner
+ * whose speed layer starts past the asker's cutoff serves a newer batch
+ * version: the asker waits until it serves that version too, and gathers
+ * again (the batch tables must be of the version the states start at).
+ *
+ * @module
+ */
+import type { AggregateTable } from '../../aggregates/index.ts';
+import { decodePartial, type Query, type QueryPlan } from '../../serving/index.ts';
+import { PartitionsUnavailableError, ShareVersionSkewError } from './errors.ts';
+import type { ShareRequest } from './share-messages.ts';
+import type { Share } from './share-requests.ts';
+
+/** How long to wait before asking again for partitions that could not be read: ownership moves in steps of a third of a lease time. */
+const RETRY_MS = 200;
+
+/** What gathering reads of the node. */
+export interface GatherSource {
+  readonly node: string;
+  /** Whether this node holds partition `p`'s speed layer whole, from its served cutoff. */
+  holds(p: number): boolean;
+  /** The node owning `p`, as last seen; null while none does. */
+  owner(p: number): string | null;
+  /** The served batch version's cutoffs, per partition: the same array until another version is served. */
+  cutoffs(): readonly number[];
+  ask(owner: string, request: Omit<ShareRequest, 'from'>, timeoutMs: number): Promise<Share>;
+  /** How long one owner's answer is waited for. */
+  readonly askTimeoutMs: number;
+  /** How long partitions that cannot be read are tried again before the query gives up on them. */
+  readonly waitMs: number;
+}
+
+/** What was gathered, for the cutoffs it starts at. */
+export interface Gathered {
+  readonly cutoffs: readonly number[];
+  /** The partitions to read from this node's own speed layer. */
+  readonly local: readonly number[];
+  /** The other partitions' states, as tables of the view. */
+  readonly tables: readonly AggregateTable[];
+  /** Partitions no node could give (only when the query allows a partial answer). */
+  readonly missing: readonly number[];
+  /** Whether the served version changed while gathering: the take must fail, and gathering start again. */
+  readonly stale: boolean;
+}
+
+/**
+ * Gathers the speed layer of every partition for `query` as `source` sees
+ * it now.
+ *
+ * @example
+ * ```ts
+ * const gathered = await gatherSpeed(source, query, plan, partitions);
+ * const tables = [...gathered.local.flatMap((p) => localTables(p)), ...gathered.tables];
+ * ```
+ */
+export async function gatherSpeed(source: GatherSource, query: Query, plan: QueryPlan, partitions: number): Promise<Gathered> {
+  const cutoffs = source.cutoffs();
+  const local = new Set<number>();
+  const pending = new Set<number>();
+  for (let p = 0; p < partitions; p++) (source.holds(p) ? local : pending).add(p);
+  const tables: AggregateTable[] = [];
+  const reasons = new Map<number, string>();
+  const started = Date.now();
+  const deadline = started + source.waitMs;
+  while (pending.size > 0) {
+    for (const p of pending) if (source.holds(p)) move(p, pending, local);
+    const asks = [...byOwner(source, pending)].map(async ([owner, ps]) => {
+      try {
+        const { share } = await source.ask(owner, { query, partitions: ps, cutoffs: ps.map((p) => cutoffs[p]!), ...(plan.after === undefined ? {} : { after: plan.after }) }, source.askTimeoutMs);
+        tables.push(decodePartial(plan.view, share));
+        for (const p of ps) pending.delete(p);
+      } catch (error) {
+        if (error instanceof ShareVersionSkewError && error.starts > error.asked) throw error;
+        for (const p of ps) reasons.set(p, `${owner}: ${(error as Error)?.message ?? String(error)}`);
+      }
+    });
+    try {
+      await Promise.all(asks);
+    } catch {
+      // The owner serves a newer batch version than this node: once this node serves it too, the take fails and the core gathers again.
+      await servedAfter(source, cutoffs, deadline);
+      return { cutoffs, local: [...local], tables, missing: [], stale: true };
+    }
+    if (pending.size === 0 || Date.now() >= deadline) break;
+    for (const p of pending) if (source.owner(p) === null) reasons.set(p, 'no node owns it yet');
+    await sleep(Math.min(RETRY_MS, Math.max(0, deadline - Date.now())));
+  }
+  if (pending.size > 0 && !plan.allowPartial) {
+    const missing = [...pending].sort((a, b) => a - b);
+    throw new PartitionsUnavailableError(missing, [...new Set(missing.map((p) => reasons.get(p)).filter((r): r is string => r !== undefined))], Date.now() - started);
+  }
+  return { cutoffs, local: [...local], tables, missing: [...pending].sort((a, b) => a - b), stale: false };
+}
+
+/** The partitions of `pending` another node owns, by owner: this node's own ones wait for its speed layer, unowned ones for an owner. */
+function byOwner(source: GatherSource, pending: ReadonlySet<number>): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  for (const p of pending) {
+    const owner = source.owner(p);
+    if (owner === null || owner === source.node) continue;
+    groups.set(owner, [...(groups.get(owner) ?? []), p]);
+  }
+  return groups;
+}
+
+function move(p: number, from: Set<number>, to: Set<number>): void {
+  from.delete(p);
+  to.add(p);
+}
+
+/** Resolves once the source serves another version than the one of `cutoffs`, or at `deadline`. */
+async function servedAfter(source: GatherSource, cutoffs: readonly number[], deadline: number): Promise<void> {
+  while (source.cutoffs() === cutoffs && Date.now() < deadline) await sleep(25);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,114 @@
+/**
+ * The speed layer divided among the nodes (issue #28): three nodes in this
+ * process on a real NATS server own two of six partitions each, and each
+ * holds only its own partitions' speed layer once the owners are settled;
+ * every query on every node gathers the rest from their owners and answers
+ * exactly the reference recomputation over every accepted event, before and
+ * after a cycle, and while and after a node leaves and the others take its
+ * partitions over (read again from the served cutoff). Status says which
+ * partitions' speed layer each node holds.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ClusterNode } from '../../../src/backends/nats/internal.ts';
+import type { Query } from '../../../src/serving/index.ts';
+import { eventually } from '../../support/eventually.ts';
+import { bounded } from '../../support/hang-guard.ts';
+import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
+import { canonicalRows, referenceQuery, type RefEvent } from '../../support/reference.ts';
+import { shopConfig, views } from '../../support/shop-config.ts';
+import { shopQueries } from '../../support/shop-queries.ts';
+import { withTempDir } from '../../support/temp-dir.ts';
+
+const LEASE_MS = 3_000;
+const BASE = Date.UTC(2024, 2, 1);
+const COUNTRIES = ['DE', 'FR', 'US', 'BR'];
+const DEVICES = ['ios', 'android', 'web'];
+
+/** Order `i`, as the reference reads it and as it is sent. */
+function order(i: number): { ref: RefEvent; raw: Record<string, unknown> } {
+  const ref: RefEvent = {
+    id: `o${i}`, at: BASE + ((i * 7_919) % (90 * 24)) * 3_600_000 + (i % 60) * 60_000, country: COUNTRIES[i % 4]!,
+    device: i % 5 === 0 ? null : DEVICES[i % 3]!, mobile: i % 3 === 0, cents: (i * 37) % 50_000 - 100, qty: i % 7,
+  };
+  const raw: Record<string, unknown> = { id: ref.id, at: ref.at, country: ref.country, mobile: ref.mobile, amount: ref.cents / 100, qty: ref.qty };
+  if (ref.device !== null) raw.device = ref.device;
+  return { ref, raw };
+}
+
+/** Which partitions' speed layer `node` holds, and which it owns, as it sees them. */
+const heldBy = (node: ClusterNode) => node.status().cluster!.partitions.filter((p) => p.speedHere === true).map((p) => p.partition);
+const ownedBy = (node: ClusterNode) => node.status().cluster!.partitions.filter((p) => p.owner === node.name).map((p) => p.partition);
+
+/** Whether every node holds exactly the speed layers of the partitions it owns, `each` of them, every partition owned once. */
+function divided(nodes: readonly ClusterNode[], each: number): boolean {
+  const owners = nodes[0]!.status().cluster!.partitions.map((p) => p.owner);
+  return nodes.every((n) => JSON.stringify(heldBy(n)) === JSON.stringify(ownedBy(n)) && ownedBy(n).length === each
+    && JSON.stringify(n.status().cluster!.partitions.map((p) => p.owner)) === JSON.stringify(owners));
+}
+
+describe('speed layer divided among the nodes', { skip: natsSkipReason(), timeout: 600_000 }, () => {
+  let nats: NatsCluster | undefined;
+  before(async () => {
+    nats = await NatsCluster.start({ size: 1 });
+  });
+  after(async () => {
+    await nats?.stop();
+  });
+
+  test('each node holds its own partitions\' speed layer, and every query on every node gathers the rest exactly, through a node leaving', async () => {
+    await withTempDir(async (dir) => {
+      const config = { ...shopConfig, cluster: { name: 'divided', partitions: 6, replicas: 1 } };
+      const open = (name: string) => ClusterNode.open({ dataDir: `${dir}/${name}`, config, servers: nats!.urls, node: name, partitionLeaseMs: LEASE_MS });
+      const nodes = [await open('a'), await open('b'), await open('c')];
+      const events: RefEvent[] = [];
+      let position: number[] = new Array<number>(6).fill(0);
+      const ingest = async (from: number, to: number) => {
+        const batch = Array.from({ length: to - from }, (_, i) => order(from + i));
+        const per = Math.ceil(batch.length / nodes.length);
+        for (const [i, node] of nodes.entries()) {
+          const part = batch.slice(i * per, (i + 1) * per);
+          const result = await bounded(node.ingest('order', part.map((e) => e.raw)), `an ingest through ${node.name}`, nodes);
+          assert.equal(result.accepted, part.length);
+          position = position.map((seq, p) => Math.max(seq, result.position?.[p] ?? 0));
+        }
+        events.push(...batch.map((e) => e.ref));
+      };
+      /** Every shop query on every node, at the latest position, against the reference. */
+      const checkAll = async (when: string) => {
+        for (const node of nodes) {
+          for (const query of shopQueries()) {
+            const q: Query = { ...query, after: position };
+            const { rows, meta } = await bounded(node.query(q), `a query of ${node.name}`, nodes);
+            const expected = referenceQuery(views.find((v) => v.name === query.view)!, events, query);
+            const same = query.limit !== undefined ? JSON.stringify(rows) === JSON.stringify(expected) : JSON.stringify(canonicalRows(rows)) === JSON.stringify(canonicalRows(expected));
+            assert.ok(same, `${when}: ${node.name} answered ${JSON.stringify(query)} with ${JSON.stringify(rows).slice(0, 400)}, expected ${JSON.stringify(expected).slice(0, 400)}`);
+            assert.equal(meta.missingPartitions, undefined);
+          }
+        }
+      };
+      try {
+        await ingest(0, 600);
+        await bounded(nodes[1]!.runBatch(), 'a cycle', nodes);
+        await ingest(600, 900);
+        await eventually(() => divided(nodes, 2), () => `each node to hold only its two partitions' speed layer: ${nodes.map((n) => `${n.name} owns ${ownedBy(n)} holds ${heldBy(n)}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 100 });
+        await checkAll('divided');
+        await bounded(nodes[2]!.runBatch(), 'a cycle', nodes);
+        await ingest(900, 1_100);
+        await checkAll('divided, after a second cycle');
+
+        // c leaves: a and b take its partitions over, reading them from the served cutoff; answers stay exact meanwhile.
+        await nodes[2]!.close();
+        nodes.pop();
+        await ingest(1_100, 1_200);
+        await checkAll('right after c left');
+        await eventually(() => divided(nodes, 3), () => `a and b to hold three partitions each: ${nodes.map((n) => `${n.name} owns ${ownedBy(n)} holds ${heldBy(n)}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 100 });
+        await checkAll('after a and b took c\'s partitions');
+        const { meta } = await nodes[0]!.query({ view: 'by_country_hour', granularity: 'all', allowPartial: true });
+        assert.equal(meta.missingPartitions, undefined, 'nothing is missing when every owner answers');
+      } finally {
+        await Promise.allSettled(nodes.map((n) => n.close()));
+      }
+    });
+  });
+});
