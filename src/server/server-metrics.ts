@@ -93,6 +93,13 @@ export class ServerMetrics {
       },
     });
     new Gauge({
+      name: 'tandem_cluster_speed_partitions_held', help: 'Cluster mode: partitions whose speed layer this node holds (its own, those it takes over or stands by for); queries gather the others from their owners.', registers: [this.registry],
+      collect() {
+        const cluster = tandem.status().cluster;
+        if (cluster !== undefined) this.set(cluster.partitions.filter((p) => p.speedHere === true).length);
+      },
+    });
+    new Gauge({
       name: 'tandem_cluster_partition_owner_moves', help: 'Cluster mode: changes of a partition\'s owner this node has seen since it started.', registers: [this.registry],
       collect() {
         const cluster = tandem.status().cluster;

@@ -168,7 +168,7 @@ function renderCluster(cluster) {
   };
   // Who owns each partition (holds its lease), and a handover under way.
   const owner = (p) => (p.owner ? `${p.owner}${p.moveTo ? ` → ${p.moveTo}` : ''}` : '–');
-  $('cluster-partitions').replaceChildren(...cluster.partitions.map((p) => row([String(p.partition), owner(p), fmt(p.end), fmt(p.applied), fmt(p.batchCutoff)], p.owner === cluster.node)));
+  $('cluster-partitions').replaceChildren(...cluster.partitions.map((p) => row([String(p.partition), owner(p), p.speedHere ? 'yes' : '–', fmt(p.end), fmt(p.applied), fmt(p.batchCutoff)], p.owner === cluster.node)));
   const last = (cluster.recentMoves ?? []).at(-1);
   $('cluster-moves').textContent = last === undefined ? '' : `${fmt(cluster.ownerMoves ?? 0)} ownership moves seen; the latest: partition ${last.partition} ${last.from ?? 'none'} → ${last.to ?? 'none'} at ${new Date(last.at).toLocaleTimeString()}`;
   $('cluster-nodes').replaceChildren(...cluster.nodes.map((n) => row([

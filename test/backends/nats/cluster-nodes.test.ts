@@ -155,6 +155,7 @@ describe('three Tandem nodes on a 3-server JetStream cluster', { skip, timeout: 
       assert.match(metrics, /tandem_cluster_node_lag_messages\{node="node2"\} \d+/);
       assert.match(metrics, /tandem_cluster_batch_lease_held \d/);
       assert.match(metrics, /tandem_cluster_partitions_owned \d/);
+      assert.match(metrics, /tandem_cluster_speed_partitions_held \d/);
     }
     await eventually(async () => new Set((await Promise.all(nodes.urls.map(status))).map((s) => JSON.stringify(s.cluster.partitions.map((p) => p.owner)))).size === 1, 'every node to see the same owners');
   });

@@ -1,22 +1,24 @@
 /**
  * A partition owner's share of an answer, asked over NATS (issue #28): two
- * nodes in this process on a real NATS server, every node still applying
- * every partition, so that a node's own speed-layer answer is the reference.
- * The shares node b gives for every partition, from the cutoffs of the
- * version both serve, decoded and merged, answer every shop query as node
- * a's speed layer does; a share asked from other cutoffs is refused as a
- * version skew, a node nobody runs is unreachable, a request for a view
- * that does not exist comes back with the owner's code, all typed.
+ * nodes in this process on a real NATS server, each holding the speed layer
+ * of the partition it owns. The shares each gives for its own partition,
+ * from the cutoffs of the version both serve, decoded and merged, answer
+ * every shop query as the reference does over the events ingested since
+ * that version; a share asked from other cutoffs is refused as a version
+ * skew, a partition the node does not hold as not served, a node nobody
+ * runs is unreachable, a request for a view that does not exist comes back
+ * with the owner's code, all typed.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ClusterNode } from '../../../src/backends/nats/cluster-node.ts';
-import { RemoteShareFailedError, ShareOwnerUnreachableError, ShareVersionSkewError } from '../../../src/backends/nats/errors.ts';
+import { PartitionNotServedError, RemoteShareFailedError, ShareOwnerUnreachableError, ShareVersionSkewError } from '../../../src/backends/nats/errors.ts';
 import { ShareRequests } from '../../../src/backends/nats/share-requests.ts';
 import { compileConfig } from '../../../src/definitions/index.ts';
 import { decodePartial, executeQuery, planQuery, QueryBudget } from '../../../src/serving/index.ts';
-import { shopConfig } from '../../support/shop-config.ts';
+import { canonicalRows, referenceQuery, type RefEvent } from '../../support/reference.ts';
+import { shopConfig, views } from '../../support/shop-config.ts';
 import { shopQueries } from '../../support/shop-queries.ts';
 import { eventually } from '../../support/eventually.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
@@ -26,9 +28,16 @@ const config = { ...shopConfig, cluster: { name: 'shares', partitions: 2, replic
 const catalog = compileConfig(config);
 const DEVICES = ['ios', 'android', 'web'];
 const order = (i: number) => ({
-  id: `o${i}`, at: Date.UTC(2024, 3, 1 + (i % 40), i % 24), country: ['DE', 'FR', 'US', 'BR'][i % 4], mobile: i % 3 === 0,
-  amount: ((i * 37) % 5_000) / 100, qty: i % 7, ...(i % 5 === 0 ? {} : { device: DEVICES[i % 3] }),
+  id: `o${i}`, at: Date.UTC(2024, 3, 1 + (i % 40), i % 24), country: ['DE', 'FR', 'US', 'BR'][i % 4]!, mobile: i % 3 === 0,
+  amount: ((i * 37) % 5_000) / 100, qty: i % 7, ...(i % 5 === 0 ? {} : { device: DEVICES[i % 3]! }),
 });
+/** Order `i` as the reference reads it. */
+const ref = (i: number): RefEvent => {
+  const o = order(i);
+  return { id: o.id, at: o.at, country: o.country, device: o.device ?? null, mobile: o.mobile, cents: (i * 37) % 5_000, qty: o.qty };
+};
+/** The partition whose speed layer `node` holds, once it holds only its own. */
+const heldBy = (node: ClusterNode) => node.status().cluster!.partitions.filter((p) => p.speedHere === true).map((p) => p.partition);
 
 describe('share requests', { skip: natsSkipReason(), timeout: 300_000 }, () => {
   let nats: NatsCluster | undefined;
@@ -53,20 +62,34 @@ describe('share requests', { skip: natsSkipReason(), timeout: 300_000 }, () => {
         await a.runBatch();
         const { position } = await b.ingest('order', Array.from({ length: 200 }, (_, i) => order(300 + i)));
         await eventually(() => b.status().batch?.version === a.status().batch?.version, 'b to serve a\'s version');
+        await eventually(() => heldBy(a).length === 1 && heldBy(b).length === 1 && heldBy(a)[0] !== heldBy(b)[0], () => `each node to hold one partition's speed layer: a ${heldBy(a)}, b ${heldBy(b)}`, { timeoutMs: 60_000 });
         const cutoffs = a.status().cluster!.partitions.map((p) => p.batchCutoff);
         assert.ok(cutoffs.every((c) => c > 0));
+        const since = Array.from({ length: 200 }, (_, i) => ref(300 + i));
         for (const query of shopQueries()) {
           const plan = planQuery(catalog, query);
-          const { share } = await shares.ask('b', { query, partitions: [0, 1], cutoffs, after: position! });
-          const merged = executeQuery(plan, [decodePartial(plan.view, share)], new QueryBudget());
+          const tables = [];
+          for (const [node, p] of [['a', heldBy(a)[0]!], ['b', heldBy(b)[0]!]] as const) {
+            const { share } = await shares.ask(node, { query, partitions: [p], cutoffs: [cutoffs[p]!], after: position! });
+            tables.push(decodePartial(plan.view, share));
+          }
+          const merged = executeQuery(plan, tables, new QueryBudget());
+          const expected = referenceQuery(views.find((v) => v.name === query.view)!, since, query);
+          if (query.limit !== undefined) assert.deepEqual(merged, expected, JSON.stringify(query));
+          else assert.deepEqual(canonicalRows(merged), canonicalRows(expected), JSON.stringify(query));
           const { rows } = await a.query({ ...query, layer: 'speed', after: position! });
-          assert.deepEqual(merged, rows, JSON.stringify(query));
+          assert.deepEqual(rows, merged, `a's own answer gathers the same: ${JSON.stringify(query)}`);
         }
-        await assert.rejects(shares.ask('b', { query: { view: 'by_country_hour' }, partitions: [1], cutoffs: [cutoffs[1]! + 1] }), (error: unknown) => (
-          error instanceof ShareVersionSkewError && error.node === 'b' && error.partition === 1 && error.starts === cutoffs[1]
+        const ofB = heldBy(b)[0]!;
+        await assert.rejects(shares.ask('b', { query: { view: 'by_country_hour' }, partitions: [ofB], cutoffs: [cutoffs[ofB]! + 1] }), (error: unknown) => (
+          error instanceof ShareVersionSkewError && error.node === 'b' && error.partition === ofB && error.starts === cutoffs[ofB]
+        ));
+        const ofA = heldBy(a)[0]!;
+        await assert.rejects(shares.ask('b', { query: { view: 'by_country_hour' }, partitions: [ofA], cutoffs: [cutoffs[ofA]!] }), (error: unknown) => (
+          error instanceof PartitionNotServedError && error.node === 'b' && error.partition === ofA
         ));
         await assert.rejects(shares.ask('nobody', { query: { view: 'by_country_hour' }, partitions: [0], cutoffs: [cutoffs[0]!] }, 2_000), ShareOwnerUnreachableError);
-        await assert.rejects(shares.ask('b', { query: { view: 'nope' }, partitions: [0], cutoffs: [cutoffs[0]!] }), (error: unknown) => (
+        await assert.rejects(shares.ask('b', { query: { view: 'nope' }, partitions: [ofB], cutoffs: [cutoffs[ofB]!] }), (error: unknown) => (
           error instanceof RemoteShareFailedError && error.remoteCode === 'unknown_view' && /^[^\n]+\.$/.test(error.message)
         ));
       } finally {
