@@ -14,7 +14,7 @@ import { invalid, onlyKeys, record } from './config-checks.ts';
  *
  * @example
  * ```ts
- * const cluster: ClusterConfigJson = { name: 'shop', partitions: 4, replicas: 3 };
+ * const cluster: ClusterConfigJson = { name: 'shop', partitions: 4, replicas: 3, standbys: 1 };
  * ```
  */
 export interface ClusterConfigJson {
@@ -24,6 +24,13 @@ export interface ClusterConfigJson {
   readonly partitions: number;
   /** Replicas of each partition's stream and of the shared object store. Default 3. */
   readonly replicas?: number;
+  /**
+   * Nodes that hold each partition's speed layer besides its owner, as hot
+   * standbys: the node that takes a partition over when its owner dies
+   * already holds it, so queries need not wait for it to be read again.
+   * Each costs a speed layer's memory and applying per partition. Default 0.
+   */
+  readonly standbys?: number;
 }
 
 export type ClusterSettings = Required<ClusterConfigJson>;
@@ -31,6 +38,8 @@ export type ClusterSettings = Required<ClusterConfigJson>;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** JetStream replicates a stream on at most 5 servers. */
 const MAX_REPLICAS = 5;
+/** More standbys than this cost more memory than a failover is worth. */
+const MAX_STANDBYS = 4;
 /** One stream, one consumer and one speed layer per partition on every node: more than this costs more than it spreads. */
 const MAX_PARTITIONS = 256;
 
@@ -43,11 +52,12 @@ function integerIn(path: string, value: unknown, min: number, max: number): numb
 export function compileClusterConfig(input: unknown): ClusterSettings | undefined {
   if (input === undefined) return undefined;
   const obj = record('cluster', input);
-  onlyKeys('cluster', obj, ['name', 'partitions', 'replicas']);
+  onlyKeys('cluster', obj, ['name', 'partitions', 'replicas', 'standbys']);
   if (typeof obj.name !== 'string' || !NAME.test(obj.name)) {
     invalid('cluster.name', 'cluster.name must be 1 to 64 letters, digits, _ or -, starting with a letter or digit, since it prefixes stream names and subjects.');
   }
   const partitions = integerIn('cluster.partitions', obj.partitions, 1, MAX_PARTITIONS);
   const replicas = obj.replicas === undefined ? 3 : integerIn('cluster.replicas', obj.replicas, 1, MAX_REPLICAS);
-  return { name: obj.name, partitions, replicas };
+  const standbys = obj.standbys === undefined ? 0 : integerIn('cluster.standbys', obj.standbys, 0, MAX_STANDBYS);
+  return { name: obj.name, partitions, replicas, standbys };
 }

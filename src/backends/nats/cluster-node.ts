@@ -152,7 +152,7 @@ export class ClusterNode extends EngineCore {
       const leases = new PartitionLeases(await KvRevisionedStore.open(nc, { bucket: partitionLeaseBucket(cluster.name) }, PARTITION_LEASE_SHAPE), {
         node, instance: instanceId, leaseMs: options.partitionLeaseMs ?? PARTITION_LEASE_MS,
       });
-      const ownership = new PartitionOwnership(leases, cluster.partitions, options.logger ?? SILENT);
+      const ownership = new PartitionOwnership(leases, cluster.partitions, options.logger ?? SILENT, cluster.standbys);
       const backend = new NatsBackend({ catalog, cluster, node, instanceId, options, lock, nc, log, control, blobs, registry, schema, outbox, duck, ownership });
       opened.push({ close: () => backend.halt() });
       const engine = new ClusterNode(backend, options);

@@ -382,7 +382,7 @@ export class NatsBackend implements EngineBackend {
           if (this.#speed[p] !== undefined || this.#gaining.has(p)) this.#speed[p] = new PartitionSpeed(this.catalog, this.#version?.cutoffs[p] ?? 0);
           this.#tail.drop(p);
         });
-        this.#divergences++;
+        if (!this.#gaining.has(p)) this.#divergences++;
         this.#unstall(p);
         this.#settleAwaited(p);
       } catch (error) {

@@ -5,8 +5,8 @@
  * every query on every node gathers the rest from their owners and answers
  * exactly the reference recomputation over every accepted event, before and
  * after a cycle, and while and after a node leaves and the others take its
- * partitions over (read again from the served cutoff). Status says which
- * partitions' speed layer each node holds.
+ * partitions over (read again from the served cutoff, or already held by
+ * a standby). Status says which partitions' speed layer each node holds.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -40,11 +40,17 @@ function order(i: number): { ref: RefEvent; raw: Record<string, unknown> } {
 const heldBy = (node: ClusterNode) => node.status().cluster!.partitions.filter((p) => p.speedHere === true).map((p) => p.partition);
 const ownedBy = (node: ClusterNode) => node.status().cluster!.partitions.filter((p) => p.owner === node.name).map((p) => p.partition);
 
-/** Whether every node holds exactly the speed layers of the partitions it owns, `each` of them, every partition owned once. */
-function divided(nodes: readonly ClusterNode[], each: number): boolean {
+/**
+ * Whether every node owns `each` partitions, seen alike by all, and holds the
+ * speed layer of those, each partition's being held by its owner and
+ * `standbys` more nodes (as many as there are).
+ */
+function divided(nodes: readonly ClusterNode[], each: number, standbys: number): boolean {
   const owners = nodes[0]!.status().cluster!.partitions.map((p) => p.owner);
-  return nodes.every((n) => JSON.stringify(heldBy(n)) === JSON.stringify(ownedBy(n)) && ownedBy(n).length === each
-    && JSON.stringify(n.status().cluster!.partitions.map((p) => p.owner)) === JSON.stringify(owners));
+  const holders = (p: number) => nodes.filter((n) => heldBy(n).includes(p)).length;
+  return nodes.every((n) => ownedBy(n).length === each && ownedBy(n).every((p) => heldBy(n).includes(p))
+    && JSON.stringify(n.status().cluster!.partitions.map((p) => p.owner)) === JSON.stringify(owners))
+    && owners.every((_, p) => holders(p) === Math.min(nodes.length, 1 + standbys));
 }
 
 describe('speed layer divided among the nodes', { skip: natsSkipReason(), timeout: 600_000 }, () => {
@@ -56,9 +62,13 @@ describe('speed layer divided among the nodes', { skip: natsSkipReason(), timeou
     await nats?.stop();
   });
 
-  test('each node holds its own partitions\' speed layer, and every query on every node gathers the rest exactly, through a node leaving', async () => {
+  for (const standbys of [0, 1]) {
+    test(`each node holds its own partitions' speed layer${standbys > 0 ? ' and those it stands by for' : ''}, and every query on every node gathers the rest exactly, through a node leaving`, () => divide(standbys));
+  }
+
+  async function divide(standbys: number): Promise<void> {
     await withTempDir(async (dir) => {
-      const config = { ...shopConfig, cluster: { name: 'divided', partitions: 6, replicas: 1 } };
+      const config = { ...shopConfig, cluster: { name: `divided${standbys}`, partitions: 6, replicas: 1, standbys } };
       const open = (name: string) => ClusterNode.open({ dataDir: `${dir}/${name}`, config, servers: nats!.urls, node: name, partitionLeaseMs: LEASE_MS });
       const nodes = [await open('a'), await open('b'), await open('c')];
       const events: RefEvent[] = [];
@@ -91,7 +101,7 @@ describe('speed layer divided among the nodes', { skip: natsSkipReason(), timeou
         await ingest(0, 600);
         await bounded(nodes[1]!.runBatch(), 'a cycle', nodes);
         await ingest(600, 900);
-        await eventually(() => divided(nodes, 2), () => `each node to hold only its two partitions' speed layer: ${nodes.map((n) => `${n.name} owns ${ownedBy(n)} holds ${heldBy(n)}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 100 });
+        await eventually(() => divided(nodes, 2, standbys), () => `each node to hold only its two partitions' speed layer (and ${standbys} standby each): ${nodes.map((n) => `${n.name} owns ${ownedBy(n)} holds ${heldBy(n)}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 100 });
         await checkAll('divided');
         await bounded(nodes[2]!.runBatch(), 'a cycle', nodes);
         await ingest(900, 1_100);
@@ -102,7 +112,7 @@ describe('speed layer divided among the nodes', { skip: natsSkipReason(), timeou
         nodes.pop();
         await ingest(1_100, 1_200);
         await checkAll('right after c left');
-        await eventually(() => divided(nodes, 3), () => `a and b to hold three partitions each: ${nodes.map((n) => `${n.name} owns ${ownedBy(n)} holds ${heldBy(n)}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 100 });
+        await eventually(() => divided(nodes, 3, standbys), () => `a and b to hold three partitions each: ${nodes.map((n) => `${n.name} owns ${ownedBy(n)} holds ${heldBy(n)}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 100 });
         await checkAll('after a and b took c\'s partitions');
         const { meta } = await nodes[0]!.query({ view: 'by_country_hour', granularity: 'all', allowPartial: true });
         assert.equal(meta.missingPartitions, undefined, 'nothing is missing when every owner answers');
@@ -110,5 +120,5 @@ describe('speed layer divided among the nodes', { skip: natsSkipReason(), timeou
         await Promise.allSettled(nodes.map((n) => n.close()));
       }
     });
-  });
+  }
 });
