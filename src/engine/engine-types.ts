@@ -204,7 +204,7 @@ export interface ClusterStatus {
   /** The node holding the batch lease, or null when nobody holds an unexpired one. */
   readonly batchNode: string | null;
   readonly leaseTerm: number;
-  /** Times this node re-read a partition after a leader change lost messages it had read. */
+  /** Times this node read a partition again from the served cutoff: a leader change lost messages it had read, or it could not follow it. */
   readonly partitionRebuilds: number;
   readonly partitions: readonly PartitionStatus[];
   /** Changes of a partition's owner this node has seen since it started. */

@@ -5,6 +5,7 @@
  * whatever happened.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BIN } from './spawn-cli.ts';
@@ -97,8 +98,11 @@ export class TandemNodes {
     const pid = child.pid!;
     running.add(pid);
     this.options.onSpawn?.(i, pid);
+    // For a long run that failed: every line of each node, kept whole in a file of its own.
+    const logDir = process.env.TANDEM_TEST_NODE_LOGS;
     const append = (d: Buffer) => {
       node.output = (node.output + d.toString()).slice(-20_000);
+      if (logDir !== undefined) appendFileSync(join(logDir, `node${i}-${pid}.log`), d);
     };
     child.stdout!.on('data', append);
     child.stderr!.on('data', append);

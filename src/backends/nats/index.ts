@@ -41,3 +41,7 @@ export {
 export {
   BatchHolderUnreachableError, BatchHolderSilentError, BatchRequestTimeoutError, RemoteBatchFailedError, InvalidBatchMessageError,
 } from './errors.ts';
+// A query's speed layer gathered from the partitions' owners: some could not be read in time, a share was too large, or an owner failed or answered garbage.
+export {
+  PartitionsUnavailableError, PartitionNotServedError, ShareTooLargeError, RemoteShareFailedError, InvalidShareMessageError, ShareOwnerUnreachableError, ShareVersionSkewError,
+} from './errors.ts';

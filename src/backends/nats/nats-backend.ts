@@ -97,6 +97,12 @@ const NO_CUTOFF = Number.MAX_SAFE_INTEGER;
 /** A partition's ownership lease, unless the options say otherwise: failover within about 8 s. */
 export const PARTITION_LEASE_MS = 6_000;
 
+/** A verdict of the duplicate rule into a speed layer being taken up, as `#apply` puts it into a held one. */
+function intoSpeed(speed: PartitionSpeed, verdict: Verdict): void {
+  if (verdict.kind === 'admitted' && verdict.admitted.events.count > 0) speed.apply(verdict.admitted);
+  else if (verdict.kind === 'seal') speed.seal(verdict.seq);
+}
+
 /** The events a chain archives: what a version built from it covers. */
 const chainEvents = (chain: readonly ArchivedRange[]) => chain.reduce((n, r) => n + Object.values(r.files).reduce((m, f) => m + f.rows, 0), 0);
 
@@ -179,6 +185,8 @@ export class NatsBackend implements EngineBackend {
   #speed: (PartitionSpeed | undefined)[] = [];
   /** Partitions whose speed layer is being read from the served cutoff, to take them over: not whole yet. */
   readonly #gaining = new Set<number>();
+  /** Per partition being taken up beside the consumer, the verdicts the consumer reached since the replay's end: applied once it is done. */
+  readonly #building = new Map<number, Verdict[]>();
   /** Answers other nodes' asks for this node's speed layer states (set once started). */
   #shares: ShareRequests | undefined;
   /** The cutoffs before any version: one array, so that a gathering sees the served version unchanged by identity. */
@@ -380,9 +388,11 @@ export class NatsBackend implements EngineBackend {
         await this.#consumer.refollow(p, filter, () => {
           // Only a speed layer this node holds (or is taking over) is read again: the others are their owners'.
           if (this.#speed[p] !== undefined || this.#gaining.has(p)) this.#speed[p] = new PartitionSpeed(this.catalog, this.#version?.cutoffs[p] ?? 0);
+          // A speed layer being taken up beside the old reading is of that reading: it is given up, and taken up again.
+          this.#building.delete(p);
           this.#tail.drop(p);
         });
-        if (!this.#gaining.has(p)) this.#divergences++;
+        this.#divergences++;
         this.#unstall(p);
         this.#settleAwaited(p);
       } catch (error) {
@@ -492,6 +502,7 @@ export class NatsBackend implements EngineBackend {
 
   /** The duplicate rule's verdict on the next message of partition `p`, in order: into the speed layer, and the ledger. */
   #apply(verdict: Verdict, p: number): void {
+    this.#building.get(p)?.push(verdict);
     switch (verdict.kind) {
       case 'admitted': {
         const { admitted } = verdict;
@@ -780,9 +791,14 @@ export class NatsBackend implements EngineBackend {
     while (behind() && Date.now() < deadline && !this.#closed) await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
-  /** Whether this node holds partition `p`'s speed layer whole from the served cutoff: not while reading it again or taking it over. */
+  /**
+   * Whether this node holds partition `p`'s speed layer whole from the served
+   * cutoff: not while reading it again or taking it over, nor while it cannot
+   * follow it (stalled: its speed layer lacks what came since), when a query
+   * is refused rather than answered short.
+   */
   #holds(p: number): boolean {
-    return this.#speed[p] !== undefined && !this.#gaining.has(p) && !this.#rebuildingNow.has(p);
+    return this.#speed[p] !== undefined && !this.#gaining.has(p) && !this.#rebuildingNow.has(p) && !this.#stalled.has(p);
   }
 
   /**
@@ -809,23 +825,51 @@ export class NatsBackend implements EngineBackend {
     }
   }
 
-  /** Reads partition `p` from the served cutoff into a new speed layer, and waits until it has caught up with the stream's end as it was. */
+  /**
+   * Takes up partition `p`'s speed layer: replays the stream from the served
+   * cutoff to where the consumer is, through the duplicate rule resumed from
+   * the archive there (the rule the consumer itself applied, so the same
+   * verdicts), and then what the consumer read meanwhile; installed in one
+   * synchronous step, so the consumer's own reading is never set back. A
+   * partition the consumer does not follow (stalled) is read again whole
+   * instead. What fails is tried again at the next balancing step.
+   */
   async #gain(p: number): Promise<void> {
+    const consumer = this.#consumer!;
     this.#gaining.add(p);
+    const later: Verdict[] = [];
     try {
-      const end = (await this.#p.log.ends())[p]!;
-      await this.#rebuild(p, 'this node is taking it over');
-      const wanted = new Array<number>(this.partitions).fill(0);
-      wanted[p] = end;
-      await this.#consumer!.waitFor(wanted, this.#p.options.catchUpMs ?? 600_000);
-      this.#logger.info({ partition: p }, 'holds a partition\'s speed layer, read from the served cutoff');
+      if (!consumer.follows(p) || this.#rebuildingNow.has(p)) return await this.#regain(p);
+      const cutoff = this.#version?.cutoffs[p] ?? 0;
+      const upTo = consumer.applied[p]!;
+      this.#building.set(p, later);
+      const speed = new PartitionSpeed(this.catalog, cutoff);
+      if (upTo >= Math.max(cutoff, 1)) {
+        const filter = await this.#filterAtCutoff(p, cutoff);
+        for await (const message of this.#p.log.replay(p, filter.lastSeq + 1, upTo)) intoSpeed(speed, filter.admit(message));
+      }
+      if (this.#building.get(p) !== later || this.#closed) return void this.#logger.info({ partition: p }, 'the partition was read again meanwhile; taking up its speed layer again');
+      for (const verdict of later) intoSpeed(speed, verdict);
+      // A version adopted meanwhile: its seal is in what was read, so what it absorbed is dropped as the others' is.
+      speed.dropBefore(this.#version?.cutoffs[p] ?? 0);
+      this.#speed[p] = speed;
+      this.#logger.info({ partition: p, from: cutoff, events: speed.stats().events }, 'holds a partition\'s speed layer, read from the served cutoff');
     } catch (error) {
-      // Tried again at the next balancing step.
-      this.#speed[p] = undefined;
       this.#logger.warn({ err: error, partition: p }, 'could not take up a partition\'s speed layer; trying again');
     } finally {
+      if (this.#building.get(p) === later) this.#building.delete(p);
       this.#gaining.delete(p);
     }
+  }
+
+  /** Takes up the speed layer of a partition the consumer does not follow: read again whole from the served cutoff, then caught up. */
+  async #regain(p: number): Promise<void> {
+    const end = (await this.#p.log.ends())[p]!;
+    await this.#rebuild(p, 'this node is taking it over');
+    if (this.#stalled.has(p)) return;
+    const wanted = new Array<number>(this.partitions).fill(0);
+    wanted[p] = end;
+    await this.#consumer!.waitFor(wanted, this.#readWaitMs * 10);
   }
 
   /** Whether `node` (heard from within a lease time) holds partition `p`'s speed layer whole, by its heartbeat. */

@@ -94,7 +94,11 @@ export async function gatherSpeed(source: GatherSource, query: Query, plan: Quer
       return { cutoffs, local: [...local], tables, missing: [], stale: true };
     }
     if (pending.size === 0 || Date.now() >= deadline) break;
-    for (const p of pending) if (source.owner(p) === null) reasons.set(p, 'no node owns it yet');
+    for (const p of pending) {
+      const owner = source.owner(p);
+      if (owner === null) reasons.set(p, 'no node owns it yet');
+      else if (owner === source.node) reasons.set(p, `${owner}: this node owns it and is still reading it, or cannot follow it now (its status says why)`);
+    }
     await sleep(Math.min(RETRY_MS, Math.max(0, deadline - Date.now())));
   }
   if (pending.size > 0 && !plan.allowPartial) {

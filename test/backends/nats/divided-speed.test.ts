@@ -114,6 +114,7 @@ describe('speed layer divided among the nodes', { skip: natsSkipReason(), timeou
         await checkAll('right after c left');
         await eventually(() => divided(nodes, 3, standbys), () => `a and b to hold three partitions each: ${nodes.map((n) => `${n.name} owns ${ownedBy(n)} holds ${heldBy(n)}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 100 });
         await checkAll('after a and b took c\'s partitions');
+        for (const node of nodes) assert.equal(node.status().cluster!.partitionRebuilds, 0, `${node.name} took partitions up beside its consumer, without reading any stream again`);
         const { meta } = await nodes[0]!.query({ view: 'by_country_hour', granularity: 'all', allowPartial: true });
         assert.equal(meta.missingPartitions, undefined, 'nothing is missing when every owner answers');
       } finally {
