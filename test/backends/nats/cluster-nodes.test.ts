@@ -100,6 +100,8 @@ describe('three Tandem nodes on a 3-server JetStream cluster', { skip, timeout: 
       await eventually(async () => (await Promise.all(others.map((i) => status(nodes.urls[i]!)))).every((s) => (
         s.cluster.partitions.every((p) => p.owner !== frozenName && p.owner !== null && p.owner !== undefined)
       )), `the other nodes to own every partition while ${frozenName} is frozen`, { timeoutMs: 60_000, intervalMs: 250 });
+      // Its speed layers too: the new owners take them up from the served cutoff, and queries gather them there, exactly.
+      await assertExact(others.map((i) => nodes.urls[i]!), acked, `while ${frozenName} is frozen`);
     } finally {
       // Thawed whatever happened: a node left stopped would hold up every later test.
       nodes.kill(holder, 'SIGCONT');
