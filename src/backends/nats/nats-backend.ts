@@ -185,6 +185,8 @@ export class NatsBackend implements EngineBackend {
   #speed: (PartitionSpeed | undefined)[] = [];
   /** Partitions whose speed layer is being read from the served cutoff, to take them over: not whole yet. */
   readonly #gaining = new Set<number>();
+  /** Per partition this node is to take over or stand by for without owning it, since when it has been told so at every balancing step. */
+  readonly #assignedSince = new Map<number, number>();
   /** Per partition being taken up beside the consumer, the verdicts the consumer reached since the replay's end: applied once it is done. */
   readonly #building = new Map<number, Verdict[]>();
   /** Answers other nodes' asks for this node's speed layer states (set once started). */
@@ -810,7 +812,7 @@ export class NatsBackend implements EngineBackend {
    */
   #divide(report: BalanceReport): void {
     if (!this.#caughtUp || this.#closed) return;
-    const wanted = new Set([...report.owned.keys(), ...report.follow, ...report.standby]);
+    const wanted = new Set([...report.owned.keys(), ...this.#steady([...report.follow, ...report.standby])]);
     const owners = this.#p.ownership.owners();
     for (let p = 0; p < this.partitions; p++) {
       if (wanted.has(p)) {
@@ -823,6 +825,21 @@ export class NatsBackend implements EngineBackend {
         this.#logger.info({ partition: p, owner }, 'let go of a partition\'s speed layer: its owner holds it, and queries gather it from there');
       }
     }
+  }
+
+  /**
+   * Of the partitions this node is to take over or stand by for, those it
+   * has been told so at every step for a partition lease time: a view of the
+   * live nodes that differs for a moment (a heartbeat late under load) would
+   * otherwise have it replay partitions it lets go of a step later. Those it
+   * owns are taken up at once.
+   */
+  #steady(assigned: readonly number[]): number[] {
+    const now = Date.now();
+    for (const p of [...this.#assignedSince.keys()]) if (!assigned.includes(p)) this.#assignedSince.delete(p);
+    for (const p of assigned) if (!this.#assignedSince.has(p)) this.#assignedSince.set(p, now);
+    const lease = this.#p.options.partitionLeaseMs ?? PARTITION_LEASE_MS;
+    return assigned.filter((p) => now - this.#assignedSince.get(p)! >= lease);
   }
 
   /**

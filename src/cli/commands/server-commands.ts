@@ -32,6 +32,8 @@ export async function query(text: string, options: ServerOptions & { json?: bool
   console.log(formatTable(result.rows));
   const m = result.meta;
   console.log(`\n${result.rows.length} rows · batch v${m.batchVersion ?? '-'} below offset ${m.batchCutoff} · log end ${m.logEnd} · layer ${m.layer}`);
+  const missing = m.missingPartitions ?? [];
+  if (missing.length > 0) console.log(`partial answer: no node could give the recent events of partition${missing.length === 1 ? '' : 's'} ${missing.join(', ')} (allowPartial)`);
 }
 
 export async function status(options: ServerOptions & { json?: boolean }): Promise<void> {
