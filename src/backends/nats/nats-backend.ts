@@ -771,6 +771,7 @@ export class NatsBackend implements EngineBackend {
     const budget = new QueryBudget();
     const plan = planQuery(this.catalog, request.query, budget);
     if (request.after !== undefined) await this.waitFor(request.after);
+    if (request.atLeast !== undefined) await this.#readAsFar(request.atLeast);
     for (const p of request.partitions) if (!Number.isSafeInteger(p) || p >= this.partitions) throw new InvalidQueryError('partitions', `There is no partition ${p}: the cluster has ${this.partitions}.`);
     await this.#servedFrom(request.partitions, request.cutoffs);
     const tables = request.partitions.flatMap((p, i) => {
@@ -780,6 +781,14 @@ export class NatsBackend implements EngineBackend {
       return speed.layer.tables(plan.view.name);
     });
     return { applied: this.#applied(), share: encodePartial(partialTable(plan, tables, budget)) };
+  }
+
+  /** Waits, at most the read wait, until this node has read each partition as far as `position` (where it follows it), and then goes on regardless. */
+  async #readAsFar(position: readonly number[]): Promise<void> {
+    if (position.length !== this.partitions) return;
+    await this.#consumer!.waitForFollowed(position, this.#readWaitMs).catch((error: unknown) => {
+      if (!(error instanceof PositionWaitTimeoutError)) throw error;
+    });
   }
 
   /**
@@ -932,6 +941,7 @@ export class NatsBackend implements EngineBackend {
       holds: (p) => this.#holds(p),
       owner: (p) => ownership.owners()[p]?.owner ?? null,
       cutoffs: () => this.batchCutoffs(),
+      applied: () => this.#applied(),
       ask: (owner, request, timeoutMs) => {
         if (shares === undefined) throw new PartitionNotServedError(owner, request.partitions[0] ?? 0);
         return shares.ask(owner, request, timeoutMs);

@@ -33,6 +33,13 @@ export interface ShareRequest {
   readonly cutoffs: readonly number[];
   /** The position (one sequence per partition of the cluster) the owner must have applied first; none to answer at once. */
   readonly after?: readonly number[];
+  /**
+   * A position the owner waits for, at most its read wait, and then answers
+   * regardless: the asking node's own applied position, so that an answer on
+   * a node is never older than what that node has read (an ingest it
+   * answered shows in its next query, `after` or not).
+   */
+  readonly atLeast?: readonly number[];
 }
 
 /** A share reply: the owner's applied position and share, or why not. */
@@ -71,6 +78,7 @@ const requestCheck: RecordCheck<ShareRequest> = (value) => {
     query: object(field(r, '', 'query'), 'query') as unknown as Query,
     partitions, cutoffs,
     ...(r.after === undefined ? {} : { after: integers(r.after, 'after') }),
+    ...(r.atLeast === undefined ? {} : { atLeast: integers(r.atLeast, 'atLeast') }),
   };
 };
 

@@ -35,6 +35,8 @@ export interface GatherSource {
   owner(p: number): string | null;
   /** The served batch version's cutoffs, per partition: the same array until another version is served. */
   cutoffs(): readonly number[];
+  /** How far this node has read each partition: the owners wait (briefly) to have read as far, so an answer here is never older than that. */
+  applied(): readonly number[];
   ask(owner: string, request: Omit<ShareRequest, 'from'>, timeoutMs: number): Promise<Share>;
   /** How long one owner's answer is waited for. */
   readonly askTimeoutMs: number;
@@ -78,7 +80,8 @@ export async function gatherSpeed(source: GatherSource, query: Query, plan: Quer
     for (const p of pending) if (source.holds(p)) move(p, pending, local);
     const asks = [...byOwner(source, pending)].map(async ([owner, ps]) => {
       try {
-        const { share } = await source.ask(owner, { query, partitions: ps, cutoffs: ps.map((p) => cutoffs[p]!), ...(plan.after === undefined ? {} : { after: plan.after }) }, source.askTimeoutMs);
+        const request = { query, partitions: ps, cutoffs: ps.map((p) => cutoffs[p]!), atLeast: source.applied(), ...(plan.after === undefined ? {} : { after: plan.after }) };
+        const { share } = await source.ask(owner, request, source.askTimeoutMs);
         tables.push(decodePartial(plan.view, share));
         for (const p of ps) pending.delete(p);
       } catch (error) {

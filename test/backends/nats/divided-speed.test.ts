@@ -103,6 +103,17 @@ describe('speed layer divided among the nodes', { skip: natsSkipReason(), timeou
         await ingest(600, 900);
         await eventually(() => divided(nodes, 2, standbys), () => `each node to hold only its two partitions' speed layer (and ${standbys} standby each): ${nodes.map((n) => `${n.name} owns ${ownedBy(n)} holds ${heldBy(n)}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 100 });
         await checkAll('divided');
+        // An ingest a node answered shows in its next query, without after: the owners read at least as far first.
+        for (const [i, node] of nodes.entries()) {
+          const before = await node.query({ view: 'by_country_hour', granularity: 'all' });
+          const orders = (rows: readonly Record<string, unknown>[]) => rows.reduce((n, r) => n + Number(r.orders), 0);
+          const batch = Array.from({ length: 30 }, (_, j) => order(5_000 + i * 100 + j));
+          const result = await node.ingest('order', batch.map((e) => e.raw));
+          position = position.map((seq, p) => Math.max(seq, result.position?.[p] ?? 0));
+          events.push(...batch.map((e) => e.ref));
+          const after = await node.query({ view: 'by_country_hour', granularity: 'all' });
+          assert.equal(orders(after.rows), orders(before.rows) + 30, `${node.name} answers its own ingest at once`);
+        }
         await bounded(nodes[2]!.runBatch(), 'a cycle', nodes);
         await ingest(900, 1_100);
         await checkAll('divided, after a second cycle');

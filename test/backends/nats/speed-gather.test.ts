@@ -2,7 +2,7 @@
  * The rules of gathering a query's speed layer (`speed-gather.ts`), over a
  * source whose owners and answers each test scripts: partitions held here
  * are read here and nobody is asked; the others are asked of their owners,
- * one ask per owner; an owner that cannot answer is asked again as
+ * one ask per owner, to have read as far as this node first; an owner that cannot answer is asked again as
  * ownership moves, and once the wait is over the query is refused naming
  * the partitions and why, or, allowing a partial answer, answered without
  * them; an owner serving a newer batch version makes the gathering stale
@@ -41,6 +41,7 @@ function source(options: {
     holds: (p: number) => options.held.includes(p),
     owner: (p: number) => s.owners[p] ?? null,
     cutoffs: () => s.served,
+    applied: () => [15, 25, 35, 45],
     ask: async (owner: string, request: Ask) => {
       asks.push({ owner, request });
       return (options.answer ?? (async () => emptyShare()))(owner, request);
@@ -59,7 +60,7 @@ describe('gathering the speed layer', () => {
     const gathered = await gatherSpeed(s, { ...query, after: [1, 2, 3, 4] }, planQuery(catalog, { ...query, after: [1, 2, 3, 4] }), 4);
     assert.deepEqual(gathered.local, [0, 2]);
     assert.equal(gathered.tables.length, 1);
-    assert.deepEqual(s.asks.map((a) => [a.owner, a.request.partitions, a.request.cutoffs, a.request.after]), [['n1', [1, 3], [20, 40], [1, 2, 3, 4]]]);
+    assert.deepEqual(s.asks.map((a) => [a.owner, a.request.partitions, a.request.cutoffs, a.request.after, a.request.atLeast]), [['n1', [1, 3], [20, 40], [1, 2, 3, 4], [15, 25, 35, 45]]]);
     assert.equal(gathered.cutoffs, s.served, 'the cutoffs asked from are the served version\'s, by identity');
   });
 
