@@ -20,7 +20,7 @@ import type { JetStreamManager, StreamConfig, StreamInfo } from '@nats-io/jetstr
 import { PartitionCountMismatchError, PartitionStreamMismatchError } from './errors.ts';
 import type { NatsModules } from './nats-modules.ts';
 import { partitionCountOf, partitionDescription, partitionOfStream, partitionStream, partitionSubject } from './partition-names.ts';
-import { retryTransient, STREAM_NOT_FOUND } from './publish-retry.ts';
+import { placementPending, retryTransient, STREAM_NOT_FOUND } from './publish-retry.ts';
 
 export interface PartitionStreamSettings {
   readonly clusterName: string;
@@ -67,7 +67,7 @@ export async function ensurePartitionStreams(jsm: JetStreamManager, nats: NatsMo
     const known = found.get(p);
     if (known !== undefined) return known;
     const wanted = partitionStreamConfig(nats, settings, p);
-    const info = await retryTransient(nats, settings.retryForMs, async () => await existing(jsm, nats, wanted.name) ?? await create(jsm, nats, wanted));
+    const info = await retryTransient(nats, settings.retryForMs, async () => await existing(jsm, nats, wanted.name) ?? await create(jsm, nats, wanted), placementPending);
     checkStream(info, wanted, settings.maxMessageBytes);
     return info;
   }));

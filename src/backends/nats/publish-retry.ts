@@ -93,6 +93,16 @@ export async function retryTransient<T>(nats: NatsModules, retryForMs: number, r
 /** JetStream's "stream not found" (`err_code`). */
 export const STREAM_NOT_FOUND = 10059;
 
+/** JetStream's "no suitable peers for placement" (`err_code`): fewer servers than the replicas have joined the cluster yet. */
+export const NO_SUITABLE_PEERS = 10005;
+
+/**
+ * Whether creating a stream or bucket failed only because the servers it
+ * needs have not all joined yet: seen in CI right after a 3-server cluster
+ * started, on a busy machine; the create succeeds once they have.
+ */
+export const placementPending = (error: unknown): boolean => (error as { code?: unknown } | undefined)?.code === NO_SUITABLE_PEERS;
+
 /**
  * Opens a KV or object-store bucket (creating it if missing), retrying what
  * may clear by itself for the default budget: seen on NATS 2.9 when three
@@ -105,7 +115,7 @@ export const STREAM_NOT_FOUND = 10059;
  */
 export async function openBucket<T>(open: () => Promise<T>, ready?: (bucket: T) => Promise<unknown>): Promise<T> {
   const nats = await loadNats();
-  const bucket = await retryTransient(nats, DEFAULT_RETRY_POLICY.retryForMs, open);
+  const bucket = await retryTransient(nats, DEFAULT_RETRY_POLICY.retryForMs, open, placementPending);
   if (ready !== undefined) await retryTransient(nats, DEFAULT_RETRY_POLICY.retryForMs, () => ready(bucket), (error) => (error as { code?: unknown }).code === STREAM_NOT_FOUND);
   return bucket;
 }

@@ -1,7 +1,8 @@
 /**
  * Opening a bucket on a new cluster: what another node has just created can
  * answer "stream not found" to the first read for a moment, and that read is
- * tried again; anything else that will not clear fails at once.
+ * tried again, as is a create refused until enough servers have joined;
+ * anything else that will not clear fails at once.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -33,4 +34,15 @@ test('open bucket - any other failure of the first read fails the open at once, 
     throw notFound;
   }), notFound);
   assert.equal(creates, 1);
+});
+
+test('open bucket - a create refused for want of servers (not all have joined a new cluster yet) is tried again until they have', async () => {
+  const noPeers = Object.assign(new Error('no suitable peers for placement'), { code: 10005 });
+  let creates = 0;
+  const bucket = await openBucket(async () => {
+    if (++creates < 3) throw noPeers;
+    return 'bucket';
+  });
+  assert.equal(bucket, 'bucket');
+  assert.equal(creates, 3);
 });
