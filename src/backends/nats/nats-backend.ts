@@ -299,7 +299,8 @@ export class NatsBackend implements EngineBackend {
     this.#every(options.archiveCheckMs ?? ARCHIVE_CHECK_MS, async () => void await this.#checkArchive());
     this.#every(HEARTBEAT_MS, () => this.#look());
     this.#every(this.#p.ownership.stepEveryMs, async () => {
-      const report = await this.#p.ownership.step({ live: this.#liveNodes(), caughtUp: (p, node) => this.#caughtUpOn(p, node) });
+      // A partition this node cannot follow (stalled) goes to another node meanwhile, which serves it whole.
+      const report = await this.#p.ownership.step({ live: this.#liveNodes(), caughtUp: (p, node) => this.#caughtUpOn(p, node), unable: (p) => this.#stalled.has(p) });
       if (report !== undefined) this.#divide(report);
     });
     this.#every(Math.max(250, Math.floor((options.leaseMs ?? 15_000) / 3)), () => this.#holdLease());

@@ -9,6 +9,10 @@
  * it without owning it) until it is offered; a hot standby applies its
  * partitions all along.
  *
+ * A node unable to serve a partition (it cannot follow it) takes none such,
+ * and offers each it holds to the node that would own it without it, which
+ * takes it at once; it is offered back once the node has caught up again.
+ *
  * A partition nobody takes (its node assigned is gone from this node's view
  * but not from the others', say) is taken by any node once it has stayed free
  * or expired for two lease times, so it never stays without an owner; the
@@ -42,6 +46,12 @@ export interface BalanceInput {
   readonly live: readonly string[];
   /** Whether `node` has applied `partition` as far as this node has: from its heartbeat's applied positions. */
   readonly caughtUp: (partition: number, node: string) => boolean;
+  /**
+   * Whether this node cannot serve `partition` now (it cannot follow it): it
+   * takes none such, and hands each it holds to the node that would own it
+   * without this one, so that another node serves it meanwhile. Default: none.
+   */
+  readonly unable?: (partition: number) => boolean;
 }
 
 /** A partition marked as moving to another node. */
@@ -94,9 +104,9 @@ export class PartitionBalancer {
     if (!Number.isSafeInteger(this.#standbys) || this.#standbys < 0) throw new InvalidClusterOptionError('standbys', `Standbys per partition must be a whole number of at least 0, not ${this.#standbys}.`);
   }
 
-  /** Who should own and stand by for each partition among `live` and this node; recomputed only when the live set changes. */
-  assignment(live: readonly string[]): PartitionAssignment {
-    const nodes = [...new Set([...live, this.leases.node])].sort();
+  /** Who should own and stand by for each partition among `live` and (unless told not to) this node; recomputed only when the set changes. */
+  assignment(live: readonly string[], withThisNode = true): PartitionAssignment {
+    const nodes = [...new Set([...live, ...(withThisNode ? [this.leases.node] : [])])].sort();
     const key = nodes.join('\0');
     if (this.#cached?.key !== key) this.#cached = { key, assignment: assignPartitions(nodes, this.#partitions, this.#standbys) };
     return this.#cached.assignment;
@@ -108,8 +118,9 @@ export class PartitionBalancer {
     const renewed = await this.leases.renew();
     const others = range(this.#partitions).filter((p) => this.leases.ownRecord(p) === undefined);
     const seen: LeaseView[] = [];
-    const claims = await Promise.allSettled(others.map((p) => this.#claim(p, assignment.owners[p] === this.leases.node, seen)));
-    const offers = await this.#offer(assignment, input.caughtUp);
+    const unable = input.unable ?? (() => false);
+    const claims = await Promise.allSettled(others.map((p) => this.#claim(p, assignment.owners[p] === this.leases.node, seen, unable(p))));
+    const offers = await this.#offer(assignment, input.caughtUp, unable, input.live);
     const owned = this.leases.held();
     const targets = targetsOf(assignment, this.leases.node);
     return {
@@ -125,26 +136,38 @@ export class PartitionBalancer {
   }
 
   /**
-   * Takes `partition` when this node should own it and may; else only when it
-   * is this process's own (a take whose answer was lost: offered on next) or
-   * has gone without an owner for two lease times.
+   * Takes `partition` when this node should own it and may, or it is offered
+   * to this node; else only when it is this process's own (a take whose
+   * answer was lost: offered on next) or has gone without an owner for two
+   * lease times. Never one this node is unable to serve.
    */
-  async #claim(partition: number, assigned: boolean, seen: LeaseView[]): Promise<boolean> {
+  async #claim(partition: number, assigned: boolean, seen: LeaseView[], unable: boolean): Promise<boolean> {
     const view = await this.leases.inspect(partition);
     seen.push(view);
-    if (!(assigned ? view.takeable !== null : view.takeable === 'mine' || orphaned(view, this.leases.leaseMs))) return false;
+    // Offered to this node: by the node it is assigned to, or by an owner unable to serve it.
+    const may = view.takeable === 'offered' || (assigned ? view.takeable !== null : view.takeable === 'mine' || orphaned(view, this.leases.leaseMs));
+    if (unable || !may) return false;
     return (await this.leases.take(partition, view)) !== undefined;
   }
 
-  /** Offers each held partition that should move to its node once caught up, and takes back offers that no longer hold. */
-  async #offer(assignment: PartitionAssignment, caughtUp: BalanceInput['caughtUp']): Promise<{ offered: PartitionOffer[]; failed: PartitionFailure[] }> {
+  /**
+   * Offers each held partition that should move to its node once caught up,
+   * each this node is unable to serve to the node that would own it without
+   * this one, and takes back offers that no longer hold.
+   */
+  async #offer(
+    assignment: PartitionAssignment, caughtUp: BalanceInput['caughtUp'], unable: (partition: number) => boolean, live: readonly string[],
+  ): Promise<{ offered: PartitionOffer[]; failed: PartitionFailure[] }> {
     const offered: PartitionOffer[] = [];
     const failed: PartitionFailure[] = [];
+    const others = live.filter((node) => node !== this.leases.node);
     await Promise.all(range(this.#partitions).map(async (partition) => {
       const record = this.leases.ownRecord(partition);
       const target = assignment.owners[partition]!;
       if (record === undefined) return;
-      const moveTo = target !== this.leases.node && caughtUp(partition, target) ? target : null;
+      const moveTo = unable(partition) && others.length > 0
+        ? this.assignment(others, false).owners[partition]!
+        : target !== this.leases.node && caughtUp(partition, target) ? target : null;
       if (record.moveTo === moveTo) return;
       try {
         if (await this.leases.handOver(partition, moveTo) && moveTo !== null) offered.push({ partition, to: moveTo });

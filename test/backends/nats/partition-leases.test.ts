@@ -486,3 +486,34 @@ describe('partition leases on JetStream KV', { skip, timeout: 120_000 }, () => {
     await assert.rejects(pair.a.publish(5, epoch, { version: 1, cutoff: 1 }), /lease record is not valid/);
   });
 });
+
+test('partition leases - an owner unable to serve a partition hands it to the node that would own it without it, takes none such, and gets it back once able', async () => {
+  const clock = { now: 1_000_000 };
+  const store = new MemoryRevisionedStore<PartitionLease>();
+  const unable = new Set<number>();
+  const nodes = ['n0', 'n1', 'n2'].map((node) => {
+    const leases = new PartitionLeases(store, { node, leaseMs: 1_200, now: () => clock.now });
+    return { node, leases, balancer: new PartitionBalancer(leases, { partitions: 6 }) };
+  });
+  const ownerOf = async (p: number) => (await store.get(partitionLeaseKey(p)))?.value.owner?.node;
+  const round = async () => {
+    clock.now += 400;
+    for (const { node, balancer } of nodes) {
+      await balancer.step({ live: ['n0', 'n1', 'n2'], caughtUp: () => true, ...(node === 'n0' ? { unable: (p: number) => unable.has(p) } : {}) });
+    }
+  };
+  for (let i = 0; i < 6; i++) await round();
+  const all = nodes[0]!.balancer.assignment(['n0', 'n1', 'n2']);
+  const p = targetsOf(all, 'n0').owned[0]!;
+  assert.equal(await ownerOf(p), 'n0');
+  const without = nodes[1]!.balancer.assignment(['n1', 'n2'], false).owners[p]!;
+  unable.add(p);
+  for (let i = 0; i < 3; i++) await round();
+  assert.equal(await ownerOf(p), without, `partition ${p} went to ${without}, which would own it without n0`);
+  for (let i = 0; i < 6; i++) await round();
+  assert.equal(await ownerOf(p), without, 'n0 takes none it cannot serve, though it is assigned to it');
+  unable.delete(p);
+  for (let i = 0; i < 3; i++) await round();
+  assert.equal(await ownerOf(p), 'n0', 'once able again, it is offered back to n0');
+  for (const q of [0, 1, 2, 3, 4, 5]) assert.equal(await ownerOf(q), all.owners[q], `partition ${q} as assigned`);
+});
