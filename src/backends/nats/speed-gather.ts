@@ -78,30 +78,15 @@ export async function gatherSpeed(source: GatherSource, query: Query, plan: Quer
   const deadline = started + source.waitMs;
   while (pending.size > 0) {
     for (const p of pending) if (source.holds(p)) move(p, pending, local);
-    const asks = [...byOwner(source, pending)].map(async ([owner, ps]) => {
-      try {
-        const request = { query, partitions: ps, cutoffs: ps.map((p) => cutoffs[p]!), atLeast: source.applied(), ...(plan.after === undefined ? {} : { after: plan.after }) };
-        const { share } = await source.ask(owner, request, source.askTimeoutMs);
-        tables.push(decodePartial(plan.view, share));
-        for (const p of ps) pending.delete(p);
-      } catch (error) {
-        if (error instanceof ShareVersionSkewError && error.starts > error.asked) throw error;
-        for (const p of ps) reasons.set(p, `${owner}: ${(error as Error)?.message ?? String(error)}`);
-      }
-    });
     try {
-      await Promise.all(asks);
+      tables.push(...await askOwners(source, query, plan, cutoffs, pending, reasons));
     } catch {
       // The owner serves a newer batch version than this node: once this node serves it too, the take fails and the core gathers again.
       await servedAfter(source, cutoffs, deadline);
       return { cutoffs, local: [...local], tables, missing: [], stale: true };
     }
     if (pending.size === 0 || Date.now() >= deadline) break;
-    for (const p of pending) {
-      const owner = source.owner(p);
-      if (owner === null) reasons.set(p, 'no node owns it yet');
-      else if (owner === source.node) reasons.set(p, `${owner}: this node owns it and is still reading it, or cannot follow it now (its status says why)`);
-    }
+    for (const p of pending) noteWhy(source, p, reasons);
     await sleep(Math.min(RETRY_MS, Math.max(0, deadline - Date.now())));
   }
   if (pending.size > 0 && !plan.allowPartial) {
@@ -109,6 +94,36 @@ export async function gatherSpeed(source: GatherSource, query: Query, plan: Quer
     throw new PartitionsUnavailableError(missing, [...new Set(missing.map((p) => reasons.get(p)).filter((r): r is string => r !== undefined))], Date.now() - started);
   }
   return { cutoffs, local: [...local], tables, missing: [...pending].sort((a, b) => a - b), stale: false };
+}
+
+/**
+ * One round: asks each other owner for its partitions of `pending` (which
+ * lose those it gave), and notes why each of the others could not be read;
+ * throws the skew of an owner that serves a newer version.
+ */
+async function askOwners(
+  source: GatherSource, query: Query, plan: QueryPlan, cutoffs: readonly number[], pending: Set<number>, reasons: Map<number, string>,
+): Promise<AggregateTable[]> {
+  const tables: AggregateTable[] = [];
+  await Promise.all([...byOwner(source, pending)].map(async ([owner, ps]) => {
+    try {
+      const request = { query, partitions: ps, cutoffs: ps.map((p) => cutoffs[p]!), atLeast: source.applied(), ...(plan.after === undefined ? {} : { after: plan.after }) };
+      const { share } = await source.ask(owner, request, source.askTimeoutMs);
+      tables.push(decodePartial(plan.view, share));
+      for (const p of ps) pending.delete(p);
+    } catch (error) {
+      if (error instanceof ShareVersionSkewError && error.starts > error.asked) throw error;
+      for (const p of ps) reasons.set(p, `${owner}: ${(error as Error)?.message ?? String(error)}`);
+    }
+  }));
+  return tables;
+}
+
+/** Why partition `p`, still pending after a round, could not be asked of anyone. */
+function noteWhy(source: GatherSource, p: number, reasons: Map<number, string>): void {
+  const owner = source.owner(p);
+  if (owner === null) reasons.set(p, 'no node owns it yet');
+  else if (owner === source.node) reasons.set(p, `${owner}: this node owns it and is still reading it, or cannot follow it now (its status says why)`);
 }
 
 /** The partitions of `pending` another node owns, by owner: this node's own ones wait for its speed layer, unowned ones for an owner. */
