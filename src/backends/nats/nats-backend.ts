@@ -97,11 +97,14 @@ const NO_CUTOFF = Number.MAX_SAFE_INTEGER;
 /** A partition's ownership lease, unless the options say otherwise: failover within about 8 s. */
 export const PARTITION_LEASE_MS = 6_000;
 
-/** A verdict of the duplicate rule into a speed layer being taken up, as `#apply` puts it into a held one. */
+/** What a verdict of the duplicate rule does to a partition's speed layer: held, or being taken up. */
 function intoSpeed(speed: PartitionSpeed, verdict: Verdict): void {
   if (verdict.kind === 'admitted' && verdict.admitted.events.count > 0) speed.apply(verdict.admitted);
   else if (verdict.kind === 'seal') speed.seal(verdict.seq);
 }
+
+/** Whether a heartbeat says its node holds partition `p`'s speed layer whole: one of a release before the division holds every one. */
+const holdsBy = (beat: Heartbeat, p: number) => beat.speed === undefined || beat.speed.includes(p);
 
 /** The events a chain archives: what a version built from it covers. */
 const chainEvents = (chain: readonly ArchivedRange[]) => chain.reduce((n, r) => n + Object.values(r.files).reduce((m, f) => m + f.rows, 0), 0);
@@ -506,19 +509,19 @@ export class NatsBackend implements EngineBackend {
   /** The duplicate rule's verdict on the next message of partition `p`, in order: into the speed layer, and the ledger. */
   #apply(verdict: Verdict, p: number): void {
     this.#building.get(p)?.push(verdict);
+    const speed = this.#speed[p];
+    if (speed !== undefined) intoSpeed(speed, verdict);
     switch (verdict.kind) {
       case 'admitted': {
         const { admitted } = verdict;
         if (this.#awaited.has(p)) this.#settleAwaited(p);
         this.#ledger.record(p, admitted.seq, admitted.duplicates);
-        if (admitted.events.count > 0) this.#speed[p]?.apply(admitted);
         break;
       }
       case 'repeated-message':
         this.#ledger.record(p, verdict.seq, verdict.count);
         break;
       case 'seal':
-        this.#speed[p]?.seal(verdict.seq);
         this.#sealDigests[p]!.set(verdict.seq, verdict.digest);
         if (this.#sealDigests[p]!.size > SEAL_DIGESTS) this.#sealDigests[p]!.delete(this.#sealDigests[p]!.keys().next().value!);
         this.#sealWatermarks[p]!.set(verdict.seq, this.#publisher.watermark(p, this.#consumer!.filters[p]!));
@@ -664,7 +667,7 @@ export class NatsBackend implements EngineBackend {
   /** Whether `node` has applied partition `p` as far as this node has and holds its speed layer whole, by its last heartbeat. */
   #caughtUpOn(p: number, node: string): boolean {
     const beat = this.#nodes.find((n) => n.node === node);
-    return beat !== undefined && (beat.applied[p] ?? 0) >= (this.#applied()[p] ?? 0) && (beat.speed === undefined || beat.speed.includes(p));
+    return beat !== undefined && (beat.applied[p] ?? 0) >= (this.#applied()[p] ?? 0) && holdsBy(beat, p);
   }
 
   #applied(): number[] {
@@ -903,7 +906,7 @@ export class NatsBackend implements EngineBackend {
   #nodeHolds(node: string, p: number): boolean {
     if (!this.#liveNodes().includes(node)) return false;
     const beat = this.#nodes.find((n) => n.node === node);
-    return beat !== undefined && (beat.speed === undefined || beat.speed.includes(p));
+    return beat !== undefined && holdsBy(beat, p);
   }
 
   /** The partitions whose speed layer this node holds whole. */
