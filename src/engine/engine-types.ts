@@ -263,7 +263,11 @@ export interface PartitionStatus {
   readonly partition: number;
   /** The stream's last sequence, as of the node's last look. */
   readonly end: number;
-  /** The last sequence this node has read of the partition's stream (into its speed layer where it holds it). */
+  /**
+   * The last sequence of the partition's stream applied: by this node where
+   * it reads the partition, else by the partition's owner, as of its last
+   * heartbeat.
+   */
   readonly applied: number;
   /** Sequences below it are in the published batch view. */
   readonly batchCutoff: number;
@@ -311,9 +315,11 @@ export interface NodeStatus {
   readonly node: string;
   /** Its HTTP address, when it serves one. */
   readonly url: string | null;
-  /** Per partition, the last sequence it has applied. */
+  /** Per partition, the last sequence it has applied (of those it reads). */
   readonly applied: readonly number[];
-  /** Messages it has yet to apply, summed over partitions, against the ends this node knows. */
+  /** The partitions it reads: those it owns, takes over or stands by for; absent for a node of an older release, which reads every one. */
+  readonly reads?: readonly number[];
+  /** Messages it has yet to apply, summed over the partitions it reads, against the ends this node knows. */
   readonly lagMessages: number;
   readonly batchVersion: number | null;
   readonly seenAgoMs: number;

@@ -91,6 +91,11 @@ export class AwaitedEvents {
     return changed;
   }
 
+  /** Awaits nothing more of `p`: this node no longer reads it, and its owner awaits what it lost. */
+  forget(p: number): boolean {
+    return this.#partitions.delete(p);
+  }
+
   /** Every partition still awaiting events, in order. */
   list(): AwaitedPartition[] {
     return [...this.#partitions].sort(([a], [b]) => a - b).map(([partition, a]) => ({

@@ -719,3 +719,42 @@ export class PartitionsUnavailableError extends TandemError {
     super(`The speed layer of partition${partitions.length === 1 ? '' : 's'} ${partitions.join(', ')} could not be read from any node within ${waitedMs} ms (${reasons.join('; ') || 'no node owns them yet'}), so retry shortly, or send allowPartial to answer without them.`);
   }
 }
+
+/**
+ * A partition's owner could not be asked what only the node reading a
+ * partition knows (which of this node's outbox events it has seen, the
+ * duplicates of an ingest): it did not answer, answered with an error, or
+ * answered with a message that is not valid. The asker tries again at its
+ * next round, or answers the ingest without the count.
+ *
+ * @example
+ * ```ts
+ * await owners.origins('n2', [1, 3]).catch((error) => {
+ *   if (error instanceof OwnerAskFailedError) logger.warn({ node: error.node }, error.message);
+ * });
+ * ```
+ */
+export class OwnerAskFailedError extends TandemError {
+  readonly code = 'owner_ask_failed';
+  constructor(readonly node: string, readonly what: string, readonly reason: string, cause?: unknown) {
+    super(`Node ${node} could not be asked for ${what} (${reason}), so this node asks again later.`, { cause });
+  }
+}
+
+/**
+ * A request another node sent to a partition's owner is not of its shape:
+ * the nodes run different Tandem versions.
+ *
+ * @example
+ * ```ts
+ * await owners.applied('n2', position, messages, 2_000).catch((error) => {
+ *   if (error instanceof OwnerAskFailedError && /owner_request_invalid/.test(error.reason)) console.error('upgrade every node');
+ * });
+ * ```
+ */
+export class InvalidOwnerRequestError extends TandemError {
+  readonly code = 'owner_request_invalid';
+  constructor(readonly reason: string, cause?: unknown) {
+    super(`A request from another node is not valid (${reason}), so it was refused: run one Tandem version on every node.`, { cause });
+  }
+}

@@ -122,6 +122,11 @@ export class FirstOccurrenceFilter {
     return { lastSeq: this.#lastSeq, msgIds, digest: this.#digest, origins };
   }
 
+  /** Per outbox, the origins this partition has seen as of now: a copy, which what the rule sees next leaves alone. */
+  origins(): Map<string, readonly OriginRun[]> {
+    return new Map([...this.#origins].map(([outbox, set]) => [outbox, [...set.runs]]));
+  }
+
   /** The origins of outbox `id` this partition has seen (an empty set when none). */
   originsOf(id: string): OriginSet {
     return this.#origins.get(id) ?? new OriginSet();

@@ -24,6 +24,12 @@ export interface Heartbeat {
    * speed layer, which holds every partition's.
    */
   readonly speed?: readonly number[];
+  /**
+   * The partitions the node reads (follows): `applied` counts for these
+   * only. Absent from a node of a release before nodes divided the reading,
+   * which reads every partition.
+   */
+  readonly reads?: readonly number[];
   /** Epoch ms when written. */
   readonly at: number;
 }

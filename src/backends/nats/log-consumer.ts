@@ -1,6 +1,6 @@
 /**
- * A consumer of the whole log: follows every partition from its first
- * message, applies the duplicate rule (`first-occurrence.ts`) to each, and
+ * A consumer of the log: follows each partition it is given (every one, by
+ * default) from its first message or from where its filter left off, applies the duplicate rule (`first-occurrence.ts`) to each, and
  * hands what counts to its listener, partition by partition in sequence
  * order. Two consumers on any nodes that have applied the same position have
  * been handed the same events: that is what lets every node's speed layer,
@@ -133,6 +133,17 @@ export class LogConsumer {
       this.#filters[p] = null;
       throw error;
     });
+  }
+
+  /**
+   * Stops following partition `p` (another node reads it now): nothing of it
+   * reaches the listener once this resolves, and it is no longer waited for.
+   */
+  async unfollow(p: number): Promise<void> {
+    const following = this.#following[p];
+    this.#following[p] = undefined;
+    this.#filters[p] = null;
+    await following?.stop();
   }
 
   /** Per partition, the sequence of the last message applied. */

@@ -6,10 +6,14 @@
  * this file supplies what differs:
  *
  * - Append on any node: to its outbox, then to the partition streams;
- *   answered once JetStream acknowledged it and this node applied it.
- * - Speed layer on every node: one consumer per partition from the first
- *   message, the duplicate rule, and one {@link PartitionSpeed} per partition
- *   holding the messages at or above the published cutoff.
+ *   answered once JetStream acknowledged it and each partition's reader
+ *   applied it.
+ * - Each partition read by its owner (and its standbys): the consumer
+ *   follows it from the served cutoff through the duplicate rule into one
+ *   {@link PartitionSpeed} holding the messages at or above that cutoff.
+ *   What only a partition's reader knows (an ingest's duplicates, which
+ *   outbox events it has seen) the other nodes ask it (`owner-requests.ts`),
+ *   and queries gather its speed layer from it (`speed-gather.ts`).
  * - Batch on the node holding the lease: seal every partition, archive the
  *   sealed ranges to Parquet in the object store, recompute the views in
  *   DuckDB, upload them and publish through the fenced compare-and-set.
@@ -33,6 +37,8 @@ import { SILENT } from '../../engine/index.ts';
 import { encodePartial, InvalidQueryError, partialTable, planQuery, QueryBudget, type Query, type QueryPlan } from '../../serving/index.ts';
 import type { ShareRequest } from './share-messages.ts';
 import { ShareRequests, SHARE_TIMEOUT_MS, type Share } from './share-requests.ts';
+import { OwnerRequests, type OwnerAnswers, type PartitionOrigins, type SealAsked } from './owner-requests.ts';
+import { OriginSet, type OriginRun } from './origin-set.ts';
 import { gatherSpeed, type GatherSource } from './speed-gather.ts';
 import type { BalanceReport } from './partition-balancer.ts';
 import type { RealtimeStats } from '../../speed/index.ts';
@@ -68,7 +74,7 @@ import type { SharedSchema } from './shared-schema.ts';
 import { highestTerm, localVersionFolders, newestLocalVersion } from './local-versions.ts';
 import { restoreMissing } from './archive-restore.ts';
 import type { NodeOutbox } from './node-outbox.ts';
-import { OutboxPublisher, type ConsumerView } from './outbox-publisher.ts';
+import { OutboxPublisher, type ConsumerView, type SeenOrigins } from './outbox-publisher.ts';
 import { fileSha256 } from '../../util/checksums.ts';
 
 /** How often a node reads the control record (new versions, the lease) and writes its heartbeat. */
@@ -105,6 +111,9 @@ function intoSpeed(speed: PartitionSpeed, verdict: Verdict): void {
 
 /** Whether a heartbeat says its node holds partition `p`'s speed layer whole: one of a release before the division holds every one. */
 const holdsBy = (beat: Heartbeat, p: number) => beat.speed === undefined || beat.speed.includes(p);
+
+/** Whether a heartbeat says its node reads partition `p` (its `applied` counts there): one of a release before the division reads every one. */
+const readsBy = (beat: Heartbeat, p: number) => beat.reads === undefined || beat.reads.includes(p);
 
 /** The events a chain archives: what a version built from it covers. */
 const chainEvents = (chain: readonly ArchivedRange[]) => chain.reduce((n, r) => n + Object.values(r.files).reduce((m, f) => m + f.rows, 0), 0);
@@ -152,8 +161,10 @@ export interface Parts {
 }
 
 /** This node's heartbeat as of now; `speed` lists the partitions whose speed layer it holds whole. */
-export function heartbeat(p: Pick<Parts, 'node' | 'instanceId' | 'options'>, applied: readonly number[], batchVersion: number | null, speed: readonly number[] = []): Heartbeat {
-  return { node: p.node, instance: p.instanceId, host: hostname(), pid: process.pid, url: p.options.url ?? null, applied, batchVersion, speed, at: Date.now() };
+export function heartbeat(
+  p: Pick<Parts, 'node' | 'instanceId' | 'options'>, applied: readonly number[], batchVersion: number | null, speed: readonly number[] = [], reads: readonly number[] = [],
+): Heartbeat {
+  return { node: p.node, instance: p.instanceId, host: hostname(), pid: process.pid, url: p.options.url ?? null, applied, batchVersion, speed, reads, at: Date.now() };
 }
 
 /**
@@ -178,22 +189,30 @@ export class NatsBackend implements EngineBackend {
   readonly #publisher: OutboxPublisher;
   /** Whether the consumer has read everything the streams held when this node started: outbox entries unseen by then were lost. */
   #caughtUp = false;
-  /** Per partition, the outbox's watermark at each seal applied: released once a version with that cutoff is verified. */
-  readonly #sealWatermarks: Map<number, number>[];
+  /** Where each stream ended when this node started, once its consumer read that far: what the outbox's reconciliation measures against. */
+  #startEnds: readonly number[] | undefined;
+  /** Per partition, the origins of every outbox its rule had seen at each seal applied: an outbox lets go of them once a version with that cutoff is verified. */
+  readonly #sealOrigins: Map<number, ReadonlyMap<string, readonly OriginRun[]>>[];
+  /** The partitions this node reads (every one until the first balancing step): its own, those it takes over, its standby ones. */
+  readonly #reading: Set<number>;
+  /** Per partition, the highest sequence an ingest on this node was answered with: its queries wait for the owners to have read that far. */
+  #acknowledged: number[];
   /**
-   * Per partition, its speed layer, held for the partitions this node owns,
-   * is taking over or stands by for (every one until the first balancing
-   * step): a query gathers the others' from their owners.
+   * Per partition, its speed layer, held for the partitions this node reads
+   * (every one until the first balancing step): a query gathers the others'
+   * from their owners.
    */
   #speed: (PartitionSpeed | undefined)[] = [];
   /** Partitions whose speed layer is being read from the served cutoff, to take them over: not whole yet. */
   readonly #gaining = new Set<number>();
   /** Per partition this node is to take over or stand by for without owning it, since when it has been told so at every balancing step. */
   readonly #assignedSince = new Map<number, number>();
-  /** Per partition being taken up beside the consumer, the verdicts the consumer reached since the replay's end: applied once it is done. */
-  readonly #building = new Map<number, Verdict[]>();
   /** Answers other nodes' asks for this node's speed layer states (set once started). */
   #shares: ShareRequests | undefined;
+  /** Asks the readers of partitions this node does not read, and answers for those it reads (set once started). */
+  #owners: OwnerRequests | undefined;
+  /** The outbox release running, if any: one at a time, beside the archive check. */
+  #releasing: Promise<void> | undefined;
   /** The cutoffs before any version: one array, so that a gathering sees the served version unchanged by identity. */
   readonly #noCutoffs: readonly number[];
   #consumer: LogConsumer | undefined;
@@ -255,7 +274,9 @@ export class NatsBackend implements EngineBackend {
     this.#ends = new Array<number>(parts.cluster.partitions).fill(0);
     this.#noCutoffs = Object.freeze(new Array<number>(parts.cluster.partitions).fill(0));
     this.#sealDigests = Array.from({ length: parts.cluster.partitions }, () => new Map<number, string>());
-    this.#sealWatermarks = Array.from({ length: parts.cluster.partitions }, () => new Map<number, number>());
+    this.#sealOrigins = Array.from({ length: parts.cluster.partitions }, () => new Map<number, ReadonlyMap<string, readonly OriginRun[]>>());
+    this.#reading = new Set(Array.from({ length: parts.cluster.partitions }, (_, p) => p));
+    this.#acknowledged = new Array<number>(parts.cluster.partitions).fill(0);
     this.#publisher = new OutboxPublisher(parts.outbox, parts.log, this.#logger);
     this.#damage = new DamageReport(this.#logger);
   }
@@ -290,6 +311,7 @@ export class NatsBackend implements EngineBackend {
     });
     const ends = await this.#consumer.catchUp(log, options.catchUpMs ?? 600_000);
     this.#ends = [...ends];
+    this.#startEnds = ends;
     this.#caughtUp = true;
     this.#logger.info({ node: this.name, applied: ends, batchVersion: published?.version ?? null }, 'joined the cluster');
     if (this.#stale.size > 0) {
@@ -298,7 +320,7 @@ export class NatsBackend implements EngineBackend {
     }
     this.#every(POLL_MS, () => this.#poll());
     this.#every(RETRY_STALLED_MS, async () => this.#retryStalled());
-    this.#every(RECONCILE_MS, async () => void (this.#recovered.republishedEvents += await this.#publisher.reconcile(this.#consumerView)));
+    this.#every(RECONCILE_MS, async () => void (this.#recovered.republishedEvents += await this.#publisher.reconcile(await this.#readersView())));
     this.#every(options.archiveCheckMs ?? ARCHIVE_CHECK_MS, async () => void await this.#checkArchive());
     this.#every(HEARTBEAT_MS, () => this.#look());
     this.#every(this.#p.ownership.stepEveryMs, async () => {
@@ -310,6 +332,7 @@ export class NatsBackend implements EngineBackend {
     this.#every(AHEAD_MS, () => this.#archiveAhead());
     this.#every(COMPACT_MS, () => this.#compact());
     this.#shares = await ShareRequests.serve(this.#p.nc, { cluster: cluster.name, node: this.name, answer: (request) => this.share(request), logger: this.#logger });
+    this.#owners = await OwnerRequests.serve(this.#p.nc, { cluster: cluster.name, node: this.name, answers: this.#ownerAnswers, logger: this.#logger });
   }
 
   /**
@@ -380,25 +403,25 @@ export class NatsBackend implements EngineBackend {
    * it had read messages the stream no longer holds (a leader change, a crash
    * of every server), or a rule that differs from the archive's at a cutoff.
    * Where the stream no longer starts at the cutoff, the partition stalls
-   * until a version records the loss. One at a time per partition.
+   * until a version records the loss. One at a time per partition, and only
+   * of a partition this node reads; `counted` (a divergence, not a partition
+   * taken up) goes into status.
    */
-  #rebuild(p: number, why: string): Promise<void> {
+  #rebuild(p: number, why: string, counted = true): Promise<void> {
     const run = (this.#rebuilding[p] ?? Promise.resolve()).then(async () => {
-      if (this.#closed || this.#consumer === undefined) return;
-      this.#logger.warn({ partition: p, why }, 'rebuilding a partition\'s speed layer from the served cutoff');
+      if (this.#closed || this.#consumer === undefined || !this.#reading.has(p)) return;
+      if (counted) this.#logger.warn({ partition: p, why }, 'rebuilding a partition\'s speed layer from the served cutoff');
+      else this.#logger.info({ partition: p, why }, 'reading a partition from the served cutoff');
       this.#rebuildingNow.add(p);
       try {
         const filter = await this.#filterAtCutoff(p, this.#version?.cutoffs[p] ?? 0);
         // The speed layer starts at the cutoff served when the old reading stopped: a version adopted meanwhile has a
         // later one, and the rule reads the messages between through without applying them.
         await this.#consumer.refollow(p, filter, () => {
-          // Only a speed layer this node holds (or is taking over) is read again: the others are their owners'.
-          if (this.#speed[p] !== undefined || this.#gaining.has(p)) this.#speed[p] = new PartitionSpeed(this.catalog, this.#version?.cutoffs[p] ?? 0);
-          // A speed layer being taken up beside the old reading is of that reading: it is given up, and taken up again.
-          this.#building.delete(p);
+          this.#speed[p] = new PartitionSpeed(this.catalog, this.#version?.cutoffs[p] ?? 0);
           this.#tail.drop(p);
         });
-        this.#divergences++;
+        if (counted) this.#divergences++;
         this.#unstall(p);
         this.#settleAwaited(p);
       } catch (error) {
@@ -467,36 +490,111 @@ export class NatsBackend implements EngineBackend {
     // A version adopted meanwhile has its own chain: this finding was about the one before.
     if (pieces === this.#pieces) {
       this.#damage.missing('archive', missing);
-      if (missing.length === 0 && this.#version !== null) await this.#releaseOutbox(this.#version);
+      if (missing.length === 0 && this.#version !== null) this.#releaseOutbox(this.#version);
     }
     return missing;
   }
 
   /**
    * Lets the outbox go below what the served version archived, in every
-   * partition this node read as the archive did (its rule's digest at the
-   * cutoff is the archive's): the object store was just found to hold the
+   * partition whose reader read it as the archive did (its rule's digest at
+   * the cutoff is the archive's): the object store was just found to hold the
    * whole chain, and the batch node read each range back as it stored it.
+   * Runs beside the check (asking owners may take a read wait), one at a time.
    */
-  async #releaseOutbox(published: PublishedBatch): Promise<void> {
-    for (const range of this.#chain) {
-      const p = range.partition;
-      const cutoff = published.cutoffs[p]!;
-      if (range.to !== cutoff || this.#stalled.has(p) || (range.digest !== undefined && this.#sealDigests[p]!.get(cutoff) !== range.digest)) continue;
-      const below = this.#sealWatermarks[p]!.get(cutoff);
-      if (below !== undefined) await this.#publisher.release(p, below);
-    }
+  #releaseOutbox(published: PublishedBatch): void {
+    this.#releasing ??= (async () => {
+      const seals: SealAsked[] = this.#chain.flatMap((range) => {
+        const p = range.partition;
+        if (range.to !== published.cutoffs[p] || this.#publisher.held(p) === 0) return [];
+        return [{ partition: p, seal: range.to, ...(range.digest === undefined ? {} : { digest: range.digest }) }];
+      });
+      const seen = await this.#byReader(seals.map((s) => s.partition), (p) => this.#sealRunsHere(this.#publisher.outboxId, seals.find((s) => s.partition === p)!),
+        (owner, ps) => this.#owners!.sealOrigins(owner, this.#publisher.outboxId, ps.map((p) => seals.find((s) => s.partition === p)!), this.#askTimeoutMs));
+      for (const [p, runs] of seen) if (runs !== null) await this.#publisher.release(p, this.#publisher.watermark(p, runs));
+    })().catch((error: unknown) => this.#logger.warn({ err: error }, 'could not let the outbox go below the archived version; the next check tries again')).finally(() => (this.#releasing = undefined));
   }
 
-  /** The node's consumer, as the outbox's reconciler reads it. */
-  get #consumerView(): ConsumerView {
-    const consumer = this.#consumer;
+  /** What this node's rule had seen of `outbox` at a seal of a partition it reads, where it agrees with the archive's digest there; else null. */
+  #sealRunsHere(outbox: string, asked: SealAsked): readonly OriginRun[] | null {
+    const p = asked.partition;
+    const record = this.#sealOrigins[p]?.get(asked.seal);
+    if (record === undefined || !this.#reading.has(p) || this.#stalled.has(p)) return null;
+    if (asked.digest !== undefined && this.#sealDigests[p]!.get(asked.seal) !== asked.digest) return null;
+    return record.get(outbox) ?? [];
+  }
+
+  /** What this node's rule has seen of `outbox` in partition `p`, with how far it applied it: null where it does not read it whole now. */
+  #originsHere(outbox: string, p: number): PartitionOrigins | null {
+    const filter = this.#consumer?.filters[p] ?? null;
+    if (filter === null || !this.#reading.has(p) || this.#rebuildingNow.has(p)) return null;
+    return { applied: this.#consumer!.applied[p]!, runs: filter.originsOf(outbox).runs };
+  }
+
+  /** This node's answers to the owner requests of nodes that do not read its partitions. */
+  get #ownerAnswers(): OwnerAnswers {
     return {
-      filter: (p) => (consumer === undefined || this.#rebuildingNow.has(p) ? null : consumer.filters[p] ?? null),
-      applied: (p) => consumer?.applied[p] ?? 0,
-      end: (p) => ({ seq: this.#ends[p] ?? 0, at: this.#endsAt }),
-      caughtUp: this.#caughtUp,
+      origins: async (outbox, partitions) => partitions.map((p) => this.#originsHere(outbox, p)),
+      sealOrigins: async (outbox, seals) => seals.map((asked) => this.#sealRunsHere(outbox, asked)),
+      applied: async (position, messages) => {
+        await this.#readAsFar(position);
+        return this.#ledger.duplicatesIn(messages) ?? null;
+      },
     };
+  }
+
+  /** Who reads each of `partitions`: this node (`here`, also where no other node can be asked), or each owner, with its partitions. */
+  #readersOf(partitions: Iterable<number>): { here: number[]; asked: Map<string, number[]> } {
+    const here: number[] = [];
+    const asked = new Map<string, number[]>();
+    const owners = this.#p.ownership.owners();
+    for (const p of new Set(partitions)) {
+      const owner = owners[p]?.owner ?? null;
+      if (this.#reading.has(p) || owner === null || owner === this.name || this.#owners === undefined) here.push(p);
+      else asked.set(owner, [...(asked.get(owner) ?? []), p]);
+    }
+    return { here, asked };
+  }
+
+  /**
+   * Per partition of `partitions`, what its reader says: this node where it
+   * reads it (`here`), else the partition's owner, asked once for all of its
+   * partitions (`ask`); null where no node could say.
+   */
+  async #byReader<T>(partitions: readonly number[], here: (p: number) => T | null, ask: (owner: string, ps: number[]) => Promise<readonly (T | null)[]>): Promise<Map<number, T | null>> {
+    const readers = this.#readersOf(partitions);
+    const answers = new Map<number, T | null>(readers.here.map((p) => [p, here(p)]));
+    await Promise.all([...readers.asked].map(async ([owner, ps]) => {
+      const said = await ask(owner, ps).catch((error: unknown) => this.#unasked(error, owner, ps, ps.map(() => null)));
+      ps.forEach((p, i) => answers.set(p, said[i] ?? null));
+    }));
+    return answers;
+  }
+
+  /** Logs an owner that could not be asked, and resolves with `instead`. */
+  #unasked<T>(error: unknown, owner: string, partitions: readonly number[], instead: T): T {
+    this.#logger.warn({ err: error, owner, partitions }, 'a partition\'s owner could not be asked; asked again later');
+    return instead;
+  }
+
+  /** How long an ask of another node waits: a share or an answer is read from memory, once the node has read as far as asked (at most its read wait). */
+  get #askTimeoutMs(): number {
+    return Math.min(SHARE_TIMEOUT_MS, this.#readWaitMs + 1_000);
+  }
+
+  /** What each partition's reader has seen of this node's outbox, as the outbox's reconciliation reads it: asked of the owners once per round. */
+  async #readersView(): Promise<ConsumerView> {
+    const outbox = this.#publisher.outboxId;
+    const partitions = Array.from({ length: this.partitions }, (_, p) => p).filter((p) => this.#publisher.held(p) > 0);
+    const said = await this.#byReader(partitions, (p) => this.#originsHere(outbox, p), (owner, ps) => this.#owners!.origins(owner, outbox, ps, this.#askTimeoutMs));
+    const seen = new Map<number, SeenOrigins>();
+    for (const [p, origins] of said) {
+      if (origins === null) continue;
+      const filter = this.#reading.has(p) ? this.#consumer?.filters[p] : undefined;
+      seen.set(p, { seen: filter?.originsOf(outbox) ?? OriginSet.of(origins.runs), applied: origins.applied });
+    }
+    const startEnds = this.#startEnds;
+    return { origins: (p) => seen.get(p) ?? null, end: (p) => ({ seq: this.#ends[p] ?? 0, at: this.#endsAt }), startEnd: (p) => startEnds?.[p] };
   }
 
   async #missingOf(pieces: readonly ChainPiece[]): Promise<MissingPiece[]> {
@@ -508,7 +606,6 @@ export class NatsBackend implements EngineBackend {
 
   /** The duplicate rule's verdict on the next message of partition `p`, in order: into the speed layer, and the ledger. */
   #apply(verdict: Verdict, p: number): void {
-    this.#building.get(p)?.push(verdict);
     const speed = this.#speed[p];
     if (speed !== undefined) intoSpeed(speed, verdict);
     switch (verdict.kind) {
@@ -524,8 +621,9 @@ export class NatsBackend implements EngineBackend {
       case 'seal':
         this.#sealDigests[p]!.set(verdict.seq, verdict.digest);
         if (this.#sealDigests[p]!.size > SEAL_DIGESTS) this.#sealDigests[p]!.delete(this.#sealDigests[p]!.keys().next().value!);
-        this.#sealWatermarks[p]!.set(verdict.seq, this.#publisher.watermark(p, this.#consumer!.filters[p]!));
-        if (this.#sealWatermarks[p]!.size > SEAL_DIGESTS) this.#sealWatermarks[p]!.delete(this.#sealWatermarks[p]!.keys().next().value!);
+        // The consumer is set once it has started every partition: a seal read before then is not recorded (a later one is).
+        this.#sealOrigins[p]!.set(verdict.seq, this.#consumer?.filters[p]?.origins() ?? new Map());
+        if (this.#sealOrigins[p]!.size > SEAL_DIGESTS) this.#sealOrigins[p]!.delete(this.#sealOrigins[p]!.keys().next().value!);
         break;
       case 'skipped':
         this.#ledger.record(p, verdict.seq, 0);
@@ -638,7 +736,7 @@ export class NatsBackend implements EngineBackend {
 
   /** Writes this node's heartbeat; a task of its own, so that a slow look at the others never delays it. */
   async #beat(): Promise<void> {
-    await this.#p.registry.beat(heartbeat(this.#p, this.#applied(), this.#version?.version ?? null, this.#held()));
+    await this.#p.registry.beat(heartbeat(this.#p, this.#applied(), this.#version?.version ?? null, this.#held(), this.#follows()));
   }
 
   /** Reads the other nodes' heartbeats and where each partition ends, for status. */
@@ -740,27 +838,50 @@ export class NatsBackend implements EngineBackend {
 
   /**
    * Appends validated events of one type; resolves once JetStream has
-   * acknowledged them and this node has applied them, with the position to
-   * send back as a query's `after` on any node.
+   * acknowledged them and each partition's reader (this node, or the
+   * partition's owner, asked) has applied them, with the duplicates they
+   * counted and the position to send back as a query's `after` on any node.
    */
   async append(eventType: string, columns: EventColumns): Promise<BackendAppend> {
     const { position, placement } = await this.#publisher.append(eventType, columns);
-    const messages = new Map<string, readonly [number, number]>();
-    for (let i = 0; i < columns.count; i++) messages.set(`${placement.partition[i]}:${placement.seq[i]}`, [placement.partition[i]!, placement.seq[i]!]);
-    await this.#consumer!.waitFor(position, this.#readWaitMs).catch((error: unknown) => {
-      if (!(error instanceof PositionWaitTimeoutError)) throw error;
-      this.#logger.warn({ position }, 'ingested events were acknowledged but not yet applied on this node; their duplicates are not counted');
+    this.#acknowledged = this.#acknowledged.map((seq, p) => Math.max(seq, position[p] ?? 0));
+    const messages = new Map<number, Map<number, readonly [number, number]>>();
+    for (let i = 0; i < columns.count; i++) {
+      const p = placement.partition[i]!;
+      const seq = placement.seq[i]!;
+      if (!messages.has(p)) messages.set(p, new Map());
+      messages.get(p)!.set(seq, [p, seq]);
+    }
+    const of = (ps: readonly number[]) => ({
+      wanted: position.map((seq, p) => (ps.includes(p) ? seq : 0)),
+      pairs: ps.flatMap((p) => [...messages.get(p)!.values()]),
     });
-    return { duplicates: this.#ledger.duplicatesIn(messages.values()) ?? 0, offsets: null, position };
+    const { here, asked } = this.#readersOf(messages.keys());
+    const [appliedHere, ...remote] = await Promise.all([
+      this.#consumer!.waitForFollowed(of(here).wanted, this.#readWaitMs).then(() => true, (error: unknown) => {
+        if (!(error instanceof PositionWaitTimeoutError)) throw error;
+        return false;
+      }),
+      ...[...asked].map(([owner, ps]) => this.#owners!.applied(owner, of(ps).wanted, of(ps).pairs, this.#askTimeoutMs).catch((error: unknown) => this.#unasked(error, owner, ps, null))),
+    ]);
+    const local = here.length === 0 ? 0 : appliedHere === true ? this.#ledger.duplicatesIn(of(here).pairs) : undefined;
+    if (local === undefined || remote.includes(null)) {
+      this.#logger.warn({ position }, 'ingested events were acknowledged but not yet applied by a partition\'s reader; their duplicates are not counted');
+    }
+    return { duplicates: (local ?? 0) + (remote as (number | null)[]).reduce<number>((n, d) => n + (d ?? 0), 0), offsets: null, position };
   }
 
   get #readWaitMs(): number {
     return this.#p.options.readWaitMs ?? 2_000;
   }
 
-  /** Waits until this node has applied `after` (503 `position_wait_timeout` past the read wait). */
+  /**
+   * Waits until this node has applied `after` in the partitions it reads
+   * (503 `position_wait_timeout` past the read wait); the owners of the
+   * others wait for it as they give their share.
+   */
   async waitFor(after: readonly number[]): Promise<void> {
-    await this.#consumer!.waitFor(after, this.#readWaitMs);
+    await this.#consumer!.waitForFollowed(after, this.#readWaitMs);
   }
 
   /**
@@ -817,11 +938,10 @@ export class NatsBackend implements EngineBackend {
   }
 
   /**
-   * After a balancing step: takes up the speed layer of each partition this
-   * node now owns, is to own or stands by for (read from the served cutoff,
-   * whole before it is offered here), and lets go of each one another live
-   * node owns and holds whole, so that a node's speed layer holds about its
-   * share of the partitions.
+   * After a balancing step: reads each partition this node now owns, is to
+   * own or stands by for (from the served cutoff, whole before it is offered
+   * here), and stops reading each one another live node owns and holds
+   * whole, so that a node reads and holds about its share of the partitions.
    */
   #divide(report: BalanceReport): void {
     if (!this.#caughtUp || this.#closed) return;
@@ -829,15 +949,26 @@ export class NatsBackend implements EngineBackend {
     const owners = this.#p.ownership.owners();
     for (let p = 0; p < this.partitions; p++) {
       if (wanted.has(p)) {
-        if (this.#speed[p] === undefined && !this.#gaining.has(p)) void this.#gain(p);
+        if (!this.#reading.has(p)) void this.#gain(p);
         continue;
       }
       const owner = owners[p]!.owner;
-      if (this.#holds(p) && owner !== null && owner !== this.name && this.#nodeHolds(owner, p)) {
-        this.#speed[p] = undefined;
-        this.#logger.info({ partition: p, owner }, 'let go of a partition\'s speed layer: its owner holds it, and queries gather it from there');
-      }
+      const moving = this.#gaining.has(p) || this.#rebuildingNow.has(p);
+      if (this.#reading.has(p) && !moving && owner !== null && owner !== this.name && this.#nodeHolds(owner, p)) void this.#letGo(p, owner);
     }
+  }
+
+  /** Stops reading partition `p`, whose owner holds it whole: its speed layer, rule and what hangs on them go. */
+  async #letGo(p: number, owner: string): Promise<void> {
+    this.#reading.delete(p);
+    this.#speed[p] = undefined;
+    this.#unstall(p);
+    if (this.#awaited.forget(p)) this.#damage.awaiting(this.#awaited.list());
+    await this.#consumer!.unfollow(p);
+    this.#tail.drop(p);
+    this.#sealDigests[p]!.clear();
+    this.#sealOrigins[p]!.clear();
+    this.#logger.info({ partition: p, owner }, 'stopped reading a partition: its owner holds it, and queries gather it from there');
   }
 
   /**
@@ -856,50 +987,29 @@ export class NatsBackend implements EngineBackend {
   }
 
   /**
-   * Takes up partition `p`'s speed layer: replays the stream from the served
-   * cutoff to where the consumer is, through the duplicate rule resumed from
-   * the archive there (the rule the consumer itself applied, so the same
-   * verdicts), and then what the consumer read meanwhile; installed in one
-   * synchronous step, so the consumer's own reading is never set back. A
-   * partition the consumer does not follow (stalled) is read again whole
-   * instead. What fails is tried again at the next balancing step.
+   * Starts reading partition `p`: followed again from the served cutoff,
+   * with the duplicate rule resumed from the archive there, into a new speed
+   * layer, and held once caught up with where the stream ended when it
+   * started. What fails is tried again: a stalled partition by the retry of
+   * stalled ones, the rest at the next balancing step.
    */
   async #gain(p: number): Promise<void> {
-    const consumer = this.#consumer!;
+    this.#reading.add(p);
     this.#gaining.add(p);
-    const later: Verdict[] = [];
     try {
-      if (!consumer.follows(p) || this.#rebuildingNow.has(p)) return await this.#regain(p);
-      const cutoff = this.#version?.cutoffs[p] ?? 0;
-      const upTo = consumer.applied[p]!;
-      this.#building.set(p, later);
-      const speed = new PartitionSpeed(this.catalog, cutoff);
-      if (upTo >= Math.max(cutoff, 1)) {
-        const filter = await this.#filterAtCutoff(p, cutoff);
-        for await (const message of this.#p.log.replay(p, filter.lastSeq + 1, upTo)) intoSpeed(speed, filter.admit(message));
-      }
-      if (this.#building.get(p) !== later || this.#closed) return void this.#logger.info({ partition: p }, 'the partition was read again meanwhile; taking up its speed layer again');
-      for (const verdict of later) intoSpeed(speed, verdict);
-      // A version adopted meanwhile: its seal is in what was read, so what it absorbed is dropped as the others' is.
-      speed.dropBefore(this.#version?.cutoffs[p] ?? 0);
-      this.#speed[p] = speed;
-      this.#logger.info({ partition: p, from: cutoff, events: speed.stats().events }, 'holds a partition\'s speed layer, read from the served cutoff');
+      const end = (await this.#p.log.ends())[p]!;
+      await this.#rebuild(p, 'this node is taking it over', false);
+      if (this.#stalled.has(p) || !this.#reading.has(p)) return;
+      const wanted = new Array<number>(this.partitions).fill(0);
+      wanted[p] = end;
+      await this.#consumer!.waitForFollowed(wanted, this.#readWaitMs * 10);
+      this.#logger.info({ partition: p, from: this.#version?.cutoffs[p] ?? 0, events: this.#speed[p]?.stats().events ?? 0 }, 'reads a partition and holds its speed layer, from the served cutoff');
     } catch (error) {
-      this.#logger.warn({ err: error, partition: p }, 'could not take up a partition\'s speed layer; trying again');
+      this.#logger.warn({ err: error, partition: p }, 'could not take up a partition; trying again');
+      if (!this.#stalled.has(p)) this.#reading.delete(p);
     } finally {
-      if (this.#building.get(p) === later) this.#building.delete(p);
       this.#gaining.delete(p);
     }
-  }
-
-  /** Takes up the speed layer of a partition the consumer does not follow: read again whole from the served cutoff, then caught up. */
-  async #regain(p: number): Promise<void> {
-    const end = (await this.#p.log.ends())[p]!;
-    await this.#rebuild(p, 'this node is taking it over');
-    if (this.#stalled.has(p)) return;
-    const wanted = new Array<number>(this.partitions).fill(0);
-    wanted[p] = end;
-    await this.#consumer!.waitFor(wanted, this.#readWaitMs * 10);
   }
 
   /** Whether `node` (heard from within a lease time) holds partition `p`'s speed layer whole, by its heartbeat. */
@@ -912,6 +1022,17 @@ export class NatsBackend implements EngineBackend {
   /** The partitions whose speed layer this node holds whole. */
   #held(): number[] {
     return this.#speed.flatMap((_, p) => (this.#holds(p) ? [p] : []));
+  }
+
+  /** The partitions this node's consumer follows: where its applied position counts. */
+  #follows(): number[] {
+    const consumer = this.#consumer;
+    return consumer === undefined ? [] : Array.from({ length: this.partitions }, (_, p) => p).filter((p) => consumer.follows(p));
+  }
+
+  /** Per partition, how far the log is known to reach: what this node applied where it reads it, else the stream's end as last looked at. */
+  #position(): number[] {
+    return this.#applied().map((seq, p) => (this.#consumer?.follows(p) === true ? seq : Math.max(seq, this.#ends[p] ?? 0)));
   }
 
   /** A view the served version lacks, or built from another definition, is not answered from the speed layer alone. */
@@ -945,12 +1066,13 @@ export class NatsBackend implements EngineBackend {
       holds: (p) => this.#holds(p),
       owner: (p) => ownership.owners()[p]?.owner ?? null,
       cutoffs: () => this.batchCutoffs(),
-      applied: () => this.#applied(),
+      // Read as far as this node has, and as far as its ingests were answered: a query here shows what was ingested here.
+      applied: () => this.#applied().map((seq, p) => Math.max(seq, this.#acknowledged[p]!)),
       ask: (owner, request, timeoutMs) => {
         if (shares === undefined) throw new PartitionNotServedError(owner, request.partitions[0] ?? 0);
         return shares.ask(owner, request, timeoutMs);
       },
-      askTimeoutMs: Math.min(SHARE_TIMEOUT_MS, this.#readWaitMs + 1_000),
+      askTimeoutMs: this.#askTimeoutMs,
       waitMs: 2 * (this.#p.options.partitionLeaseMs ?? PARTITION_LEASE_MS),
     };
   }
@@ -991,7 +1113,7 @@ export class NatsBackend implements EngineBackend {
     if (!this.mayRunBatch()) return false;
     if (this.#stale.size > 0 || this.#stalled.size > 0) return true;
     const cutoffs = this.#version?.cutoffs;
-    return this.#applied().some((seq, p) => seq > (cutoffs?.[p] ?? 0));
+    return this.#position().some((seq, p) => seq > (cutoffs?.[p] ?? 0));
   }
 
   /** Whether this node holds the batch lease, or nobody holds an unexpired one (as of the last look). */
@@ -1156,7 +1278,7 @@ export class NatsBackend implements EngineBackend {
     this.#tail.keeping = term !== undefined;
     if (term === undefined || this.#cycling) return;
     const ends = this.#next.ends(this.#chain, term);
-    const to = this.#applied().map((seq, p) => {
+    const to = this.#position().map((seq, p) => {
       // A partition whose speed layer is another node's is counted in messages: at most its events, so archived ahead later rather than sooner.
       const waiting = (this.#speed[p]?.stats().events ?? seq - (this.#version?.cutoffs[p] ?? 0)) - this.#next.aheadEvents(p);
       return seq + 1 > ends[p]! && waiting >= (this.#p.options.archiveAheadEvents ?? AHEAD_EVENTS) ? seq + 1 : 0;
@@ -1231,8 +1353,9 @@ export class NatsBackend implements EngineBackend {
   /**
    * Removes from each partition's stream the messages below the previous
    * version's cutoff: archived two cycles ago, absorbed by the versions
-   * since, and applied by every node heard from (a node that is down resumes
-   * from the archive at the published cutoff when it comes back).
+   * since, and applied by every node heard from that reads the partition (a
+   * node that is down, or takes the partition up later, reads it from the
+   * archive at its served cutoff).
    */
   async #purge(below: readonly number[], chain: readonly ArchivedRange[], missing: readonly MissingPiece[]): Promise<void> {
     const { nodes, invalid } = await this.#p.registry.census();
@@ -1242,7 +1365,7 @@ export class NatsBackend implements EngineBackend {
     const verified = verifiedBelow(chain, missing, below.length);
     for (let p = 0; p < below.length; p++) {
       const seq = Math.min(below[p]!, verified[p]!);
-      if (seq <= 1 || !nodes.every((n) => (n.applied[p] ?? 0) >= seq)) continue;
+      if (seq <= 1 || !nodes.every((n) => !readsBy(n, p) || (n.applied[p] ?? 0) >= seq)) continue;
       const purged = await this.#p.log.purgeBelow(p, seq);
       await this.#archive.forgetSnapshotsBelow(chain, p, seq);
       if (purged > 0) this.#logger.info({ partition: p, below: seq, messages: purged }, 'purged archived messages from the log');
@@ -1254,7 +1377,7 @@ export class NatsBackend implements EngineBackend {
     return {
       sealedSegments: 0,
       idempotencyKeys: this.#consumer?.filters.reduce((n, f) => n + (f?.keys.size ?? 0), 0) ?? 0,
-      cluster: this.#clusterStatus(this.#applied()),
+      cluster: this.#clusterStatus(this.#readApplied()),
     };
   }
 
@@ -1269,6 +1392,16 @@ export class NatsBackend implements EngineBackend {
     const all = this.#speed.flatMap((s) => (s === undefined ? [] : [s.stats()]));
     const sum = (pick: (s: RealtimeStats) => number) => all.reduce((n, s) => n + pick(s), 0);
     return { from: 0, events: sum((s) => s.events), keys: sum((s) => s.keys), bytes: sum((s) => s.bytes), generations: sum((s) => s.generations) };
+  }
+
+  /** Per partition, how far it is applied: by this node where it reads it, else by its owner, as the owner's last heartbeat says. */
+  #readApplied(): number[] {
+    const owners = this.#p.ownership.owners();
+    return this.#applied().map((seq, p) => {
+      if (this.#consumer?.follows(p) === true) return seq;
+      const beat = this.#nodes.find((n) => n.node === owners[p]?.owner);
+      return beat !== undefined && readsBy(beat, p) ? beat.applied[p] ?? seq : seq;
+    });
   }
 
   #clusterStatus(applied: readonly number[]): ClusterStatus {
@@ -1291,8 +1424,9 @@ export class NatsBackend implements EngineBackend {
       ownerMoves: this.#p.ownership.movesSeen,
       recentMoves: [...this.#p.ownership.moves()],
       nodes: this.#nodes.map((n) => ({
-        node: n.node, url: n.url, applied: n.applied, batchVersion: n.batchVersion, seenAgoMs: now - n.at,
-        lagMessages: ends.reduce((lag, end, p) => lag + Math.max(0, end - (n.applied[p] ?? 0)), 0),
+        node: n.node, url: n.url, applied: n.applied, ...(n.reads === undefined ? {} : { reads: n.reads }), batchVersion: n.batchVersion, seenAgoMs: now - n.at,
+        // Counted over the partitions the node reads: the others are their readers' to apply.
+        lagMessages: ends.reduce((lag, end, p) => lag + (readsBy(n, p) ? Math.max(0, end - (n.applied[p] ?? 0)) : 0), 0),
       })),
       archiveDamaged: this.#damage.status(),
       outboxEvents: this.#publisher.held(),
@@ -1310,6 +1444,8 @@ export class NatsBackend implements EngineBackend {
   async close(): Promise<void> {
     // The work between cycles that runs (halt stopped the next) uses the log, the store and DuckDB closed below.
     await this.#shares?.close();
+    await this.#owners?.close();
+    await this.#releasing;
     await this.#archivingAhead;
     await this.#compacting;
     await this.#adopting;

@@ -7,8 +7,9 @@
  *   published; the ingest is answered once NATS acknowledged it. An append
  *   answered with an error leaves its events abandoned.
  * - **Reconcile.** Every second the node compares, per partition, its
- *   outbox with what its own consumer has seen: an event whose origin the
- *   partition has not seen although the consumer has read past where it was
+ *   outbox with what the partition's reader has seen (this node's consumer,
+ *   or the partition's owner, asked): an event whose origin the
+ *   partition has not seen although its reader has read past where it was
  *   acknowledged (or past the stream's end, or, after a restart, through
  *   everything the stream held) was lost by NATS, and is published again
  *   under its origin. Consumers drop every copy but the first by origin, so
@@ -23,19 +24,24 @@
 import type { EngineLogger } from '../../engine/index.ts';
 import type { ClusterAppendOutcome, ClusterLog, OriginSource } from './cluster-log.ts';
 import type { EventColumns } from '../../definitions/index.ts';
-import type { FirstOccurrenceFilter } from './first-occurrence.ts';
 import type { NodeOutbox, OutboxEntry } from './node-outbox.ts';
 import { OriginSet, type OriginRun } from './origin-set.ts';
 
-/** What the reconciler needs to know of the node's consumer, per partition. */
+/** What a partition has seen of this node's outbox, as its reader knows it. */
+export interface SeenOrigins {
+  readonly seen: OriginSet;
+  /** How far the reader had applied the partition then. */
+  readonly applied: number;
+}
+
+/** What the reconciler needs to know of the partitions' readers: this node's consumer, or each partition's owner. */
 export interface ConsumerView {
-  /** The partition's duplicate rule as far as it has read, or null when it is not followed (or being read again). */
-  filter(p: number): FirstOccurrenceFilter | null;
-  applied(p: number): number;
+  /** What partition `p` has seen of this outbox, or null when no reader can say now (it is being read again, its owner did not answer). */
+  origins(p: number): SeenOrigins | null;
   /** The stream's last sequence as last looked at, and when (epoch ms). */
   end(p: number): { readonly seq: number; readonly at: number };
-  /** Whether the consumer has read everything the streams held when the node started. */
-  readonly caughtUp: boolean;
+  /** The stream's last sequence when this node started, once known: a reader past it has read everything published before. */
+  startEnd(p: number): number | undefined;
 }
 
 export class OutboxPublisher {
@@ -76,22 +82,22 @@ export class OutboxPublisher {
     return published;
   }
 
-  /** The origin runs of partition `p` the consumer should have seen by now and has not, and the entries they belong to. */
+  /** The origin runs of partition `p` its reader should have seen by now and has not, and the entries they belong to. */
   #lost(p: number, view: ConsumerView): { runs: OriginRun[]; entries: OutboxEntry[] } {
-    const filter = view.filter(p);
-    if (filter === null) return { runs: [], entries: [] };
-    const seen = filter.originsOf(this.outbox.id);
+    const origins = view.origins(p);
+    if (origins === null) return { runs: [], entries: [] };
+    const { seen, applied } = origins;
+    const startEnd = view.startEnd(p);
     const abandoned = this.outbox.abandoned(p);
-    const applied = view.applied(p);
     const entries = this.outbox.entries(p);
     const runs: OriginRun[] = [];
     const touched: OutboxEntry[] = [];
     for (let i = firstAbove(entries, seen.prefix); i < entries.length; i++) {
       const e = entries[i]!;
       if (e.inFlight) continue;
-      // Acknowledged at a sequence the consumer has not reached: not lost, not yet seen; unless the stream was found
-      // to end below it since (NATS lost its tail), and the consumer has read to that end.
-      if (e.ackSeq === undefined ? !view.caughtUp : applied < Math.min(e.ackSeq, horizon(e, view.end(p)))) continue;
+      // Acknowledged at a sequence the reader has not reached: not lost, not yet seen; unless the stream was found
+      // to end below it since (NATS lost its tail), and the reader has read to that end.
+      if (e.ackSeq === undefined ? startEnd === undefined || applied < startEnd : applied < Math.min(e.ackSeq, horizon(e, view.end(p)))) continue;
       const missing = seen.missingFrom(e.from, e.from + e.count).flatMap(([from, to]) => abandoned.missingFrom(from, to));
       if (missing.length === 0) continue;
       runs.push(...missing);
@@ -116,9 +122,9 @@ export class OutboxPublisher {
     return published;
   }
 
-  /** Origins of partition `p` below which every event was seen by `filter` or abandoned: what may be released once archived. */
-  watermark(p: number, filter: FirstOccurrenceFilter): number {
-    const settled = OriginSet.of(filter.originsOf(this.outbox.id).runs);
+  /** Origins of partition `p` below which every event was `seen` (the runs its reader saw by a seal) or abandoned: what may be released once archived. */
+  watermark(p: number, seen: readonly OriginRun[]): number {
+    const settled = OriginSet.of(seen);
     for (const [from, to] of this.outbox.abandoned(p).runs) settled.add(from, to);
     return settled.prefix;
   }
@@ -128,15 +134,16 @@ export class OutboxPublisher {
     return this.outbox.release(p, below);
   }
 
-  /** Events the outbox holds, over every partition. */
-  held(): number {
+  /** Events the outbox holds, in partition `p`, or over every partition. */
+  held(p?: number): number {
+    if (p !== undefined) return this.outbox.held(p);
     let held = 0;
-    for (let p = 0; p < this.log.partitions; p++) held += this.outbox.held(p);
+    for (let q = 0; q < this.log.partitions; q++) held += this.outbox.held(q);
     return held;
   }
 }
 
-/** How far a consumer must have read for `entry` to count as lost: the stream's end, when looked at after its acknowledgement and found below it. */
+/** How far a reader must have read for `entry` to count as lost: the stream's end, when looked at after its acknowledgement and found below it. */
 function horizon(entry: OutboxEntry, end: { readonly seq: number; readonly at: number }): number {
   return entry.ackedAt !== undefined && end.at > entry.ackedAt ? end.seq : Number.MAX_SAFE_INTEGER;
 }

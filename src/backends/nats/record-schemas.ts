@@ -139,6 +139,7 @@ export const heartbeatCheck: RecordCheck<Heartbeat> = (value) => {
     applied: sequences(field(b, '', 'applied'), 'applied'),
     batchVersion: nullable(field(b, '', 'batchVersion'), () => integer(b.batchVersion, 'batchVersion', 1)),
     ...(b.speed === undefined ? {} : { speed: sequences(b.speed, 'speed') }),
+    ...(b.reads === undefined ? {} : { reads: sequences(b.reads, 'reads') }),
     at: finite(field(b, '', 'at'), 'at'),
   };
 };

@@ -8,14 +8,15 @@
  *
  * @module
  */
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { EngineLogger } from '../../engine/index.ts';
 import type { PartialStates } from '../../serving/index.ts';
-import { errorPayload, type ErrorPayload } from './batch-request-messages.ts';
+import type { ErrorPayload } from './batch-request-messages.ts';
 import {
-  ClusterLogClosedError, PartitionNotServedError, RemoteShareFailedError, ShareOwnerUnreachableError, ShareTooLargeError, ShareVersionSkewError,
+  PartitionNotServedError, RemoteShareFailedError, ShareOwnerUnreachableError, ShareTooLargeError, ShareVersionSkewError,
 } from './errors.ts';
-import { parseShareReply, parseShareRequest, shareSubject, type ShareReply, type ShareRequest } from './share-messages.ts';
+import { parseShareReply, parseShareRequest, shareSubject, type ShareRequest } from './share-messages.ts';
+import { PeerChannel, type ChannelKind } from './peer-channel.ts';
 import type { TandemError } from '../../definitions/errors.ts';
 
 /** How long an ask waits for the owner's reply by default: a share is read from memory, so seconds mean the owner is gone or stuck. */
@@ -23,9 +24,6 @@ export const SHARE_TIMEOUT_MS = 10_000;
 
 /** Every process of one node name answers in this group, so one of them answers each request. */
 const QUEUE = 'tandem-share';
-
-/** Room left in a message for its headers and subject. */
-const HEADROOM_BYTES = 4_096;
 
 /** What an owner answers with. */
 export interface Share {
@@ -42,6 +40,18 @@ export interface ShareRequestsOptions {
   readonly logger?: EngineLogger;
 }
 
+/** Share requests as a channel between nodes. */
+const SHARES: ChannelKind<ShareRequest, Share> = {
+  what: 'The share',
+  queue: QUEUE,
+  subject: shareSubject,
+  parseRequest: parseShareRequest,
+  parseReply: parseShareReply,
+  rebuild: rebuilt,
+  unreachable: (node, reason, cause) => new ShareOwnerUnreachableError(node, reason, cause),
+  tooLarge: (node, bytes, maxBytes) => new ShareTooLargeError(node, bytes, maxBytes),
+};
+
 /**
  * A node's side of share requests.
  *
@@ -52,70 +62,20 @@ export interface ShareRequestsOptions {
  * ```
  */
 export class ShareRequests {
-  #closed = false;
-  readonly #subscription: Subscription;
-  readonly #answering = new Set<Promise<void>>();
-
-  private constructor(private readonly nc: NatsConnection, private readonly options: ShareRequestsOptions) {
-    this.#subscription = nc.subscribe(shareSubject(options.cluster, options.node), {
-      queue: QUEUE,
-      callback: (error, msg) => (error === null ? this.#take(msg) : options.logger?.warn({ err: error }, 'the share request subscription failed')),
-    });
-  }
+  private constructor(private readonly channel: PeerChannel<ShareRequest, Share>, private readonly node: string) {}
 
   static async serve(nc: NatsConnection, options: ShareRequestsOptions): Promise<ShareRequests> {
-    const requests = new ShareRequests(nc, options);
-    await nc.flush();
-    return requests;
+    return new ShareRequests(await PeerChannel.serve(nc, SHARES, options), options.node);
   }
 
   /** Asks `owner` for its share; a failure there comes back as its own class where this node has one. */
-  async ask(owner: string, request: Omit<ShareRequest, 'from'>, timeoutMs = SHARE_TIMEOUT_MS): Promise<Share> {
-    if (this.#closed) throw new ClusterLogClosedError();
-    let text: string;
-    try {
-      const reply = await this.nc.request(shareSubject(this.options.cluster, owner), JSON.stringify({ from: this.options.node, ...request }), { timeout: timeoutMs });
-      text = reply.string();
-    } catch (error) {
-      const timedOut = (error as Error)?.name === 'TimeoutError' || /timeout/i.test(String((error as Error)?.message));
-      throw new ShareOwnerUnreachableError(owner, timedOut ? `no answer within ${timeoutMs} ms` : 'no process answers on its subject', error);
-    }
-    const reply: ShareReply = parseShareReply(text, owner);
-    if (reply.state === 'ok') return { applied: reply.applied, share: reply.share };
-    throw rebuilt(owner, reply.error);
+  ask(owner: string, request: Omit<ShareRequest, 'from'>, timeoutMs = SHARE_TIMEOUT_MS): Promise<Share> {
+    return this.channel.ask(owner, { from: this.node, ...request }, timeoutMs);
   }
 
   /** Stops answering, after the answers under way. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#subscription.drain().catch(() => undefined);
-    await Promise.all(this.#answering);
-  }
-
-  #take(msg: Msg): void {
-    const answering = this.#answer(msg).finally(() => this.#answering.delete(answering));
-    this.#answering.add(answering);
-  }
-
-  async #answer(msg: Msg): Promise<void> {
-    let reply: ShareReply;
-    try {
-      reply = { state: 'ok', ...await this.options.answer(parseShareRequest(msg.string())) };
-    } catch (error) {
-      this.options.logger?.warn({ err: error }, 'a share request another node sent failed here');
-      reply = { state: 'failed', error: errorPayload(this.options.node, error, 'The share') };
-    }
-    const max = (this.nc.info?.max_payload ?? 1_048_576) - HEADROOM_BYTES;
-    let text = JSON.stringify(reply);
-    const bytes = Buffer.byteLength(text);
-    if (bytes > max) text = JSON.stringify({ state: 'failed', error: errorPayload(this.options.node, new ShareTooLargeError(this.options.node, bytes, max), 'The share') });
-    try {
-      msg.respond(text);
-    } catch (error) {
-      // The connection is closing: the asker hears nothing and gives up after its timeout.
-      this.options.logger?.warn({ err: error }, 'could not answer a share request');
-    }
+  close(): Promise<void> {
+    return this.channel.close();
   }
 }
 

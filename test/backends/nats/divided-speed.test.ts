@@ -6,7 +6,9 @@
  * exactly the reference recomputation over every accepted event, before and
  * after a cycle, and while and after a node leaves and the others take its
  * partitions over (read again from the served cutoff, or already held by
- * a standby). Status says which partitions' speed layer each node holds.
+ * a standby). Status says which partitions' speed layer each node holds,
+ * and which it reads: no other. Duplicates sent through any node are
+ * counted by the owners, and every outbox is let go once archived.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -39,16 +41,18 @@ function order(i: number): { ref: RefEvent; raw: Record<string, unknown> } {
 /** Which partitions' speed layer `node` holds, and which it owns, as it sees them. */
 const heldBy = (node: ClusterNode) => node.status().cluster!.partitions.filter((p) => p.speedHere === true).map((p) => p.partition);
 const ownedBy = (node: ClusterNode) => node.status().cluster!.partitions.filter((p) => p.owner === node.name).map((p) => p.partition);
+/** Which partitions `node` reads, as its own last heartbeat says. */
+const readBy = (node: ClusterNode) => node.status().cluster!.nodes.find((n) => n.node === node.name)?.reads;
 
 /**
  * Whether every node owns `each` partitions, seen alike by all, and holds the
- * speed layer of those, each partition's being held by its owner and
- * `standbys` more nodes (as many as there are).
+ * speed layer of those and reads no other partition, each partition's being
+ * held by its owner and `standbys` more nodes (as many as there are).
  */
 function divided(nodes: readonly ClusterNode[], each: number, standbys: number): boolean {
   const owners = nodes[0]!.status().cluster!.partitions.map((p) => p.owner);
   const holders = (p: number) => nodes.filter((n) => heldBy(n).includes(p)).length;
-  return nodes.every((n) => ownedBy(n).length === each && ownedBy(n).every((p) => heldBy(n).includes(p))
+  return nodes.every((n) => ownedBy(n).length === each && ownedBy(n).every((p) => heldBy(n).includes(p)) && JSON.stringify(readBy(n)) === JSON.stringify(heldBy(n))
     && JSON.stringify(n.status().cluster!.partitions.map((p) => p.owner)) === JSON.stringify(owners))
     && owners.every((_, p) => holders(p) === Math.min(nodes.length, 1 + standbys));
 }
@@ -114,6 +118,11 @@ describe('speed layer divided among the nodes', { skip: natsSkipReason(), timeou
           const after = await node.query({ view: 'by_country_hour', granularity: 'all' });
           assert.equal(orders(after.rows), orders(before.rows) + 30, `${node.name} answers its own ingest at once`);
         }
+        // The same orders again, through each node: every one a duplicate, counted by the partitions' owners.
+        for (const node of nodes) {
+          const again = await node.ingest('order', Array.from({ length: 30 }, (_, j) => order(j * 7).raw));
+          assert.deepEqual([again.accepted, again.duplicates], [30, 30], `${node.name} counts the duplicates of partitions other nodes read`);
+        }
         await bounded(nodes[2]!.runBatch(), 'a cycle', nodes);
         await ingest(900, 1_100);
         await checkAll('divided, after a second cycle');
@@ -125,7 +134,10 @@ describe('speed layer divided among the nodes', { skip: natsSkipReason(), timeou
         await checkAll('right after c left');
         await eventually(() => divided(nodes, 3, standbys), () => `a and b to hold three partitions each: ${nodes.map((n) => `${n.name} owns ${ownedBy(n)} holds ${heldBy(n)}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 100 });
         await checkAll('after a and b took c\'s partitions');
-        for (const node of nodes) assert.equal(node.status().cluster!.partitionRebuilds, 0, `${node.name} took partitions up beside its consumer, without reading any stream again`);
+        for (const node of nodes) assert.equal(node.status().cluster!.partitionRebuilds, 0, `${node.name} read no partition again for a divergence`);
+        // Once a version covers every event, each node's outbox lets them go, asking the owners what their partitions saw.
+        await bounded(nodes[0]!.runBatch(), 'a cycle', nodes);
+        await eventually(() => nodes.every((n) => n.status().cluster!.outboxEvents === 0), () => `every outbox to be let go: ${nodes.map((n) => `${n.name} holds ${n.status().cluster!.outboxEvents}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 200 });
         const { meta } = await nodes[0]!.query({ view: 'by_country_hour', granularity: 'all', allowPartial: true });
         assert.equal(meta.missingPartitions, undefined, 'nothing is missing when every owner answers');
       } finally {
