@@ -90,7 +90,7 @@ const SEAL_DIGESTS = 64;
 const RECONCILE_MS = 1_000;
 /** After a version fails to load, how long before the poll tries it again. */
 const ADOPT_RETRY_MS = 2_000;
-/** How long the batch node waits between cycles it starts itself to record what the log lost. */
+/** How long a node with a stalled partition waits between the cycles it has run to record what the log lost. */
 const REPAIR_CYCLE_MS = 5_000;
 /** How often the batch node looks for events to archive ahead of the next cycle, and how many a partition must hold for it. */
 const AHEAD_MS = 250;
@@ -660,10 +660,12 @@ export class NatsBackend implements EngineBackend {
       return;
     }
     if (this.#recordLost || this.#recordBehind) return this.#rebuildRecord();
+    if (this.#record.published === null && this.#version === null) return this.#serveLocal();
     const published = this.#record.published;
     if (published !== null && published.version > (this.#version?.version ?? 0) && Date.now() >= this.#adoptRetryAt) void this.#adopt(published);
-    // The batch node runs a cycle itself when a partition of its own is stalled: the cycle records the loss.
-    if (this.#stalled.size > 0 && this.#host?.batchRunning === false && this.mayRunBatch() && Date.now() >= this.#repairCycleAt) {
+    // A node that cannot follow a partition it reads has a cycle run (here, or by the batch node, which may not read
+    // that partition and so never finds it stalled): the cycle records what the stream lost, and the partition is read on.
+    if (this.#stalled.size > 0 && this.#host?.batchRunning === false && Date.now() >= this.#repairCycleAt) {
       this.#repairCycleAt = Date.now() + REPAIR_CYCLE_MS;
       this.#host.runBatch().catch((error: unknown) => this.#logger.warn({ err: error }, 'a cycle to record what the log lost failed; retrying'));
     }
@@ -689,6 +691,23 @@ export class NatsBackend implements EngineBackend {
       this.#record = await control.read();
       this.#damage.invalid('control', []);
     }
+  }
+
+  /**
+   * While neither the control record nor this node names a version, serves
+   * the newest one this node's disk holds whole, as a node does at start: a
+   * crash of every NATS server in the middle of a cycle can leave a version
+   * computed but unpublished (or published and lost with the record) that no
+   * node serves, and no node that serves none may start the archive over.
+   * Once served, the poll rebuilds the record from it.
+   */
+  async #serveLocal(): Promise<void> {
+    if (Date.now() < this.#adoptRetryAt) return;
+    this.#adoptRetryAt = Date.now() + ADOPT_RETRY_MS;
+    const local = await newestLocalVersion(this.#versionsDir, this.#p.blobs, this.#p.cluster.partitions);
+    if (local === undefined) return;
+    this.#logger.warn({ version: local.version }, 'the control record names no batch version and this node serves none: serving the newest this node holds');
+    await this.#adopt(local);
   }
 
   /**
@@ -1006,7 +1025,12 @@ export class NatsBackend implements EngineBackend {
       this.#logger.info({ partition: p, from: this.#version?.cutoffs[p] ?? 0, events: this.#speed[p]?.stats().events ?? 0 }, 'reads a partition and holds its speed layer, from the served cutoff');
     } catch (error) {
       this.#logger.warn({ err: error, partition: p }, 'could not take up a partition; trying again');
-      if (!this.#stalled.has(p)) this.#reading.delete(p);
+      // Followed but slow to catch up: it stays read, and counts as held (a move waits for its heartbeat to have caught up).
+      // Not followed at all (the stream could not be read): taken up again at the next step; a stalled one by the retries.
+      if (!this.#stalled.has(p) && this.#consumer?.follows(p) !== true) {
+        this.#reading.delete(p);
+        this.#speed[p] = undefined;
+      }
     } finally {
       this.#gaining.delete(p);
     }
