@@ -173,6 +173,7 @@ function renderCluster(cluster) {
   $('cluster-moves').textContent = last === undefined ? '' : `${fmt(cluster.ownerMoves ?? 0)} ownership moves seen; the latest: partition ${last.partition} ${last.from ?? 'none'} → ${last.to ?? 'none'} at ${new Date(last.at).toLocaleTimeString()}`;
   $('cluster-nodes').replaceChildren(...cluster.nodes.map((n) => row([
     n.node === cluster.batchNode ? `${n.node} (batch)` : n.node,
+    n.reads === undefined ? 'all' : n.reads.length === 0 ? '–' : n.reads.join(', '),
     n.batchVersion === null ? '–' : `v${n.batchVersion}`,
     `${fmt(n.lagMessages)} messages`,
     `${duration(n.seenAgoMs)} ago`,
