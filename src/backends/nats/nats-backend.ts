@@ -504,13 +504,14 @@ export class NatsBackend implements EngineBackend {
    */
   #releaseOutbox(published: PublishedBatch): void {
     this.#releasing ??= (async () => {
-      const seals: SealAsked[] = this.#chain.flatMap((range) => {
+      const outbox = this.#publisher.outboxId;
+      const seals = new Map<number, SealAsked>(this.#chain.flatMap((range) => {
         const p = range.partition;
         if (range.to !== published.cutoffs[p] || this.#publisher.held(p) === 0) return [];
-        return [{ partition: p, seal: range.to, ...(range.digest === undefined ? {} : { digest: range.digest }) }];
-      });
-      const seen = await this.#byReader(seals.map((s) => s.partition), (p) => this.#sealRunsHere(this.#publisher.outboxId, seals.find((s) => s.partition === p)!),
-        (owner, ps) => this.#owners!.sealOrigins(owner, this.#publisher.outboxId, ps.map((p) => seals.find((s) => s.partition === p)!), this.#askTimeoutMs));
+        return [[p, { partition: p, seal: range.to, ...(range.digest === undefined ? {} : { digest: range.digest }) }]];
+      }));
+      const seen = await this.#byReader([...seals.keys()], (p) => this.#sealRunsHere(outbox, seals.get(p)!),
+        (owner, ps) => this.#owners!.sealOrigins(owner, outbox, ps.map((p) => seals.get(p)!), this.#askTimeoutMs));
       for (const [p, runs] of seen) if (runs !== null) await this.#publisher.release(p, this.#publisher.watermark(p, runs));
     })().catch((error: unknown) => this.#logger.warn({ err: error }, 'could not let the outbox go below the archived version; the next check tries again')).finally(() => (this.#releasing = undefined));
   }
@@ -763,11 +764,13 @@ export class NatsBackend implements EngineBackend {
     const { nodes, invalid } = await this.#p.registry.census();
     this.#nodes = nodes;
     this.#damage.invalid('registry', invalid);
+    // What was applied before the ends are asked for: read after, it may hold messages that came after the ends were
+    // read, and a stream would seem to end below what this node applied when it did not.
+    const applied = this.#applied();
     const lookedAt = Date.now();
     this.#ends = [...await this.#p.log.ends()];
     this.#endsAt = lookedAt;
     // A stream that ends below what this node applied lost messages it read (a crash of every server): read it again.
-    const applied = this.#applied();
     for (const { partition } of this.#awaited.list()) this.#settleAwaited(partition);
     this.#ends.forEach((end, p) => {
       if (this.#consumer?.follows(p) === true && end < applied[p]!) void this.#rebuild(p, `its stream ends at ${end}, below the ${applied[p]} this node applied`);
@@ -864,6 +867,7 @@ export class NatsBackend implements EngineBackend {
   async append(eventType: string, columns: EventColumns): Promise<BackendAppend> {
     const { position, placement } = await this.#publisher.append(eventType, columns);
     this.#acknowledged = this.#acknowledged.map((seq, p) => Math.max(seq, position[p] ?? 0));
+    // Per partition, the messages the events went into (a message holds many).
     const messages = new Map<number, Map<number, readonly [number, number]>>();
     for (let i = 0; i < columns.count; i++) {
       const p = placement.partition[i]!;
@@ -871,23 +875,34 @@ export class NatsBackend implements EngineBackend {
       if (!messages.has(p)) messages.set(p, new Map());
       messages.get(p)!.set(seq, [p, seq]);
     }
+    return { duplicates: await this.#duplicatesOf(position, messages), offsets: null, position };
+  }
+
+  /**
+   * The duplicates among an append's `messages`, counted by each partition's
+   * reader once it applied `position` there: this node's ledger, and each
+   * owner asked; what no reader could count in time is logged and left out.
+   */
+  async #duplicatesOf(position: readonly number[], messages: ReadonlyMap<number, ReadonlyMap<number, readonly [number, number]>>): Promise<number> {
     const of = (ps: readonly number[]) => ({
       wanted: position.map((seq, p) => (ps.includes(p) ? seq : 0)),
       pairs: ps.flatMap((p) => [...messages.get(p)!.values()]),
     });
     const { here, asked } = this.#readersOf(messages.keys());
+    const local = of(here);
     const [appliedHere, ...remote] = await Promise.all([
-      this.#consumer!.waitForFollowed(of(here).wanted, this.#readWaitMs).then(() => true, (error: unknown) => {
+      this.#consumer!.waitForFollowed(local.wanted, this.#readWaitMs).then(() => true, (error: unknown) => {
         if (!(error instanceof PositionWaitTimeoutError)) throw error;
         return false;
       }),
-      ...[...asked].map(([owner, ps]) => this.#owners!.applied(owner, of(ps).wanted, of(ps).pairs, this.#askTimeoutMs).catch((error: unknown) => this.#unasked(error, owner, ps, null))),
+      ...[...asked].map(([owner, ps]) => {
+        const { wanted, pairs } = of(ps);
+        return this.#owners!.applied(owner, wanted, pairs, this.#askTimeoutMs).catch((error: unknown) => this.#unasked(error, owner, ps, null));
+      }),
     ]);
-    const local = here.length === 0 ? 0 : appliedHere === true ? this.#ledger.duplicatesIn(of(here).pairs) : undefined;
-    if (local === undefined || remote.includes(null)) {
-      this.#logger.warn({ position }, 'ingested events were acknowledged but not yet applied by a partition\'s reader; their duplicates are not counted');
-    }
-    return { duplicates: (local ?? 0) + (remote as (number | null)[]).reduce<number>((n, d) => n + (d ?? 0), 0), offsets: null, position };
+    const counted = [here.length === 0 ? 0 : appliedHere === true ? this.#ledger.duplicatesIn(local.pairs) ?? null : null, ...(remote as (number | null)[])];
+    if (counted.includes(null)) this.#logger.warn({ position }, 'ingested events were acknowledged but not yet applied by a partition\'s reader; their duplicates are not counted');
+    return counted.reduce<number>((n, d) => n + (d ?? 0), 0);
   }
 
   get #readWaitMs(): number {

@@ -174,7 +174,8 @@ describe('a cluster recovering what NATS lost', { skip: natsSkipReason(), timeou
         assert.match(b.status().cluster!.archiveDamaged!.message, /^Partition 0 cannot be followed from the served cutoff \(Partition 0 starts at sequence \d+, after the requested \d+/);
         const version = (await a.runBatch()).version;
         for (const node of [a, b]) {
-          await eventually(() => node.status().batch?.version === version && node.status().cluster?.archiveDamaged === null, `${node.name} to serve version ${version} and follow every partition`);
+          // At or past it: b, stalled on partition 0 until a version records the loss, has cycles run meanwhile.
+          await eventually(() => (node.status().batch?.version ?? 0) >= version && node.status().cluster?.archiveDamaged === null, `${node.name} to serve version ${version} or later and follow every partition it reads`);
         }
         // The events NATS lost come back from b's outbox (b took them), once: before and after the next cycle.
         const all = Array.from({ length: 30 }, (_, i) => i);
@@ -182,7 +183,7 @@ describe('a cluster recovering what NATS lost', { skip: natsSkipReason(), timeou
         await a.ingest('hit', hits(30, 40));
         const next = (await a.runBatch()).version;
         for (const node of [a, b]) {
-          await eventually(() => node.status().batch?.version === next, `${node.name} to serve version ${next}`);
+          await eventually(() => (node.status().batch?.version ?? 0) >= next, `${node.name} to serve version ${next} or later`);
           assert.deepEqual(await answer(node), expected(Array.from({ length: 40 }, (_, i) => i)), `${node.name} counts every event once`);
           assert.deepEqual(await node.query({ view: 'pages', granularity: 'all', layer: 'batch' }).then((r) => r.rows), [{ hits: 40 }], `the batch layer of ${node.name} holds them all`);
         }
