@@ -1,6 +1,7 @@
 /**
  * A consumer of the log: follows each partition it is given (every one, by
- * default) from its first message or from where its filter left off, applies the duplicate rule (`first-occurrence.ts`) to each, and
+ * default) from its first message or from where its filter left off,
+ * applies the duplicate rule (`first-occurrence.ts`) to each, and
  * hands what counts to its listener, partition by partition in sequence
  * order. Two consumers on any nodes that have applied the same position have
  * been handed the same events: that is what lets every node's speed layer,

@@ -187,9 +187,11 @@ export class NatsBackend implements EngineBackend {
   readonly #ledger: DuplicateLedger;
   readonly #damage: DamageReport;
   readonly #publisher: OutboxPublisher;
-  /** Whether the consumer has read everything the streams held when this node started: outbox entries unseen by then were lost. */
-  #caughtUp = false;
-  /** Where each stream ended when this node started, once its consumer read that far: what the outbox's reconciliation measures against. */
+  /**
+   * Where each stream ended when this node started, once its consumer read
+   * that far (undefined before: not caught up): what the outbox's
+   * reconciliation measures against.
+   */
   #startEnds: readonly number[] | undefined;
   /** Per partition, the origins of every outbox its rule had seen at each seal applied: an outbox lets go of them once a version with that cutoff is verified. */
   readonly #sealOrigins: Map<number, ReadonlyMap<string, readonly OriginRun[]>>[];
@@ -312,7 +314,6 @@ export class NatsBackend implements EngineBackend {
     const ends = await this.#consumer.catchUp(log, options.catchUpMs ?? 600_000);
     this.#ends = [...ends];
     this.#startEnds = ends;
-    this.#caughtUp = true;
     this.#logger.info({ node: this.name, applied: ends, batchVersion: published?.version ?? null }, 'joined the cluster');
     if (this.#stale.size > 0) {
       this.#logger.info({ views: [...this.#stale] }, 'views are new or changed; the batch layer computes them in its next cycle, and they answer from then on');
@@ -978,7 +979,7 @@ export class NatsBackend implements EngineBackend {
    * whole, so that a node reads and holds about its share of the partitions.
    */
   #divide(report: BalanceReport): void {
-    if (!this.#caughtUp || this.#closed) return;
+    if (this.#startEnds === undefined || this.#closed) return;
     const wanted = new Set([...report.owned.keys(), ...this.#steady([...report.follow, ...report.standby])]);
     const owners = this.#p.ownership.owners();
     for (let p = 0; p < this.partitions; p++) {
