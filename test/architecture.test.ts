@@ -25,7 +25,8 @@ const DEPENDENCY_ORDER: readonly (readonly string[])[] = [
   ['src/aggregates'],
   ['src/log', 'src/master', 'src/batch', 'src/speed', 'src/serving'],
   ['src/engine'],
-  ['src/backends/local', 'src/backends/nats'],
+  // SQL plans onto the engine's query; the server and the CLI use it.
+  ['src/backends/local', 'src/backends/nats', 'src/sql'],
   ['src/dashboard'],
   ['src/server'],
   // The client imports only error classes and types from below (so that `import 'tandem/client'` loads no engine).

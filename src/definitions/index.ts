@@ -14,7 +14,7 @@ export { FIELD_TYPES, DEFAULT_SCALE, type Field, type FieldType, type FieldSpecI
 export { GRANULARITIES, SHORTEST_BUCKET_MS, TYPICAL_BUCKET_MS, bucketStart, bucketStarts, bucketSql, nextBucket, rollsUpInto, type Granularity, type QueryGranularity } from './granularity.ts';
 export { MEASURE_TYPES, type Measure, type MeasureType, type MeasureValue, type QuantileValues, type SqlScalar, type EncodedState, type StateColumn } from './measures/measure.ts';
 export { createMeasure } from './measures/create-measure.ts';
-export { sameNamedQuantiles, sameNamedQuantilesMessage } from './measures/quantiles-measure.ts';
+export { quantileName, sameNamedQuantiles, sameNamedQuantilesMessage } from './measures/quantiles-measure.ts';
 export { toColumns, emptyColumns, firstEvents, selectEvents, rowAt, valueAt, BOOLEAN_NULL, type Column, type EventColumns } from './event-columns.ts';
 export { createColumnValidator, createEventValidator, type ColumnValidator, type EventValidator } from './event-validator.ts';
 export { normalizeValue, parseIsoTime, MIN_TIME, MAX_TIME } from './normalize-value.ts';
