@@ -17,6 +17,7 @@ import type { DemoOptions } from './commands/demo.ts';
 import type { IngestOptions } from './commands/ingest.ts';
 import type { ServeOptions } from './commands/serve.ts';
 import type { ServerOptions } from './commands/server-commands.ts';
+import type { SqlOptions } from './commands/sql.ts';
 
 const urlOption = () => new Option('--url <url>', 'URL of a running Tandem server, or its host:port; a user:password in it is sent as Basic auth (for a proxy)').env(URL_VARIABLE).default(DEFAULT_URL);
 const apiKeyOption = () => new Option('--api-key <key>', 'API key for a server that requires one (prefer TANDEM_API_KEY: arguments show in ps)').env('TANDEM_API_KEY');
@@ -110,6 +111,15 @@ or the ingest failed.`)
     .addOption(apiKeyOption())
     .option('--json', 'print the answer as JSON')
     .action(async (text: string, options: ServerOptions & { json?: boolean }) => (await import('./commands/server-commands.ts')).query(text, options));
+
+  cli.command('sql')
+    .description(`Answer one SQL SELECT over a view, e.g. tandem sql "SELECT country, sum(revenue) FROM revenue_by_country GROUP BY country"`)
+    .argument('<statement>', 'one SELECT; each view is a table of time, its dimensions and its measures')
+    .addOption(urlOption())
+    .addOption(apiKeyOption())
+    .addOption(new Option('--format <format>', 'table, or json or csv for scripts').choices(['table', 'json', 'csv']).default('table'))
+    .option('-p, --param <value>', 'the value of $1, then $2, …: a number, true, false, null or "quoted text" as JSON, else the text itself (repeat it)', (value: string, list: string[] = []) => [...list, value])
+    .action(async (statement: string, options: SqlOptions) => (await import('./commands/sql.ts')).sql(statement, options));
 
   cli.command('status')
     .description('Show the state of a running server: log, batch and speed layer.')

@@ -57,7 +57,8 @@ const QUERY: SharedSchema = {
   },
 };
 
-const QUERY_META = {
+/** A query's `meta`, which a SQL answer carries too (sql-route.ts). */
+export const QUERY_META = {
   type: 'object',
   additionalProperties: false,
   required: ['batchVersion', 'batchCutoff', 'logEnd', 'batchAgeMs', 'layer', 'partialBuckets'],

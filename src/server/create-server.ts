@@ -22,6 +22,8 @@ import { ServerMetrics } from './server-metrics.ts';
 import { DiskUsageProbe } from './disk-usage.ts';
 import { StatusStream } from './status-stream.ts';
 import { registerDashboard } from '../dashboard/index.ts';
+import { SqlRunner } from '../sql/index.ts';
+import { registerSqlRoute } from './sql-route.ts';
 
 export interface ServerOptions {
   readonly tandem: ServedEngine;
@@ -99,6 +101,9 @@ export function createServer(options: ServerOptions): TandemServer {
     stream.push();
   });
   app.addHook('onClose', async () => unsubscribe());
+  // SQL is parsed on a small DuckDB instance of its own, closed with the server.
+  const sql = new SqlRunner(tandem);
+  app.addHook('onClose', () => sql.close());
 
   registerBodyParsers(app, bodyLimit);
   app.setErrorHandler((error, request, reply) => {
@@ -152,6 +157,8 @@ export function createServer(options: ServerOptions): TandemServer {
       metrics.querySeconds.observe({ view: (body as Query).view }, (performance.now() - started) / 1000);
       return result;
     });
+
+    registerSqlRoute(api, { runner: sql, keys: access.enabled, limits: queryLimits, observe: (view, seconds) => metrics.querySeconds.observe({ view }, seconds) });
 
     api.post('/v1/batch', routes.batch, (request) => tandem.runBatch(batchOptions(request.body)));
 

@@ -44,6 +44,15 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   request_timeout: 408,
   headers_too_large: 431,
   malformed_http: 400,
+  // SQL over the views (src/sql): a statement that does not parse, or that a query over the views cannot answer.
+  sql_syntax: 400,
+  sql_too_large: 400,
+  sql_unsupported: 400,
+  unknown_column: 400,
+  measure_misuse: 400,
+  time_bucket_unsupported: 400,
+  invalid_sql_value: 400,
+  sql_parameter: 400,
   // A damaged or missing file of the data directory: nothing transient, but the server itself, not the request.
   data_missing: 503,
   corrupt_master_file: 503,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { QueryResult } from '../../serving/index.ts';
+import type { QueryMeta, QueryResult } from '../../serving/index.ts';
 import type { BatchSummary } from '../../engine/index.ts';
 import { ApiClient } from '../api-client.ts';
 import { CliError } from '../cli-error.ts';
@@ -30,8 +30,12 @@ export async function query(text: string, options: ServerOptions & { json?: bool
   const result = await new ApiClient(options.url, options.apiKey).postJson<QueryResult>('/v1/query', parsed);
   if (options.json === true) return console.log(JSON.stringify(result, null, 2));
   console.log(formatTable(result.rows));
-  const m = result.meta;
-  console.log(`\n${result.rows.length} rows · batch v${m.batchVersion ?? '-'} below offset ${m.batchCutoff} · log end ${m.logEnd} · layer ${m.layer}`);
+  printMeta(result.rows.length, result.meta);
+}
+
+/** The lines under an answer's table: its row count and where it came from. */
+export function printMeta(rows: number, m: QueryMeta): void {
+  console.log(`\n${rows} rows · batch v${m.batchVersion ?? '-'} below offset ${m.batchCutoff} · log end ${m.logEnd} · layer ${m.layer}`);
   const missing = m.missingPartitions ?? [];
   if (missing.length > 0) console.log(`partial answer: no node could give the recent events of partition${missing.length === 1 ? '' : 's'} ${missing.join(', ')} (allowPartial)`);
 }

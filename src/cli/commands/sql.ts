@@ -1,0 +1,38 @@
+/**
+ * `tandem sql "SELECT …"`: one SQL statement over a running server's views,
+ * printed as a table, or as JSON or CSV for scripts. Like the other client
+ * commands it loads nothing but the HTTP client.
+ *
+ * @module
+ */
+import type { SqlResult } from '../../sql/index.ts';
+import { ApiClient } from '../api-client.ts';
+import { formatCsv } from '../print-csv.ts';
+import { formatGrid } from '../print-table.ts';
+import { printMeta, type ServerOptions } from './server-commands.ts';
+
+export interface SqlOptions extends ServerOptions {
+  format: 'table' | 'json' | 'csv';
+  /** The values of $1, $2, …, as typed: JSON (a number, true, null, "text"), else the text itself. */
+  param?: string[];
+}
+
+/** A parameter as typed on the command line: JSON when it parses as a number, boolean, null or quoted text, else the text itself. */
+export function parameterValue(text: string): unknown {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value === null || ['number', 'boolean', 'string'].includes(typeof value) ? value : text;
+  } catch {
+    return text;
+  }
+}
+
+export async function sql(statement: string, options: SqlOptions): Promise<void> {
+  const params = (options.param ?? []).map(parameterValue);
+  const result = await new ApiClient(options.url, options.apiKey).postJson<SqlResult>('/v1/sql', { sql: statement, params });
+  const names = result.columns.map((c) => c.name);
+  if (options.format === 'json') return console.log(JSON.stringify(result, null, 2));
+  if (options.format === 'csv') return void process.stdout.write(formatCsv(names, result.rows));
+  console.log(formatGrid(names, result.rows));
+  printMeta(result.rows.length, result.meta);
+}
