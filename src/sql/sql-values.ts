@@ -135,7 +135,8 @@ function cast(value: SqlValue, to: string, field: string): SqlValue {
 export function toTime(value: SqlValue, field: string): number {
   if (value.kind === 'time') return value.ms;
   if (value.kind === 'number') return value.value;
-  const ms = value.kind === 'text' ? parseIsoTime(value.value.trim()) : Number.NaN;
+  // PostgreSQL prints offsets of whole hours as `+00`; ISO-8601 wants `+00:00`.
+  const ms = value.kind === 'text' ? parseIsoTime(value.value.trim().replace(/(\d\d:\d\d(?::\d\d(?:\.\d+)?)?[+-]\d\d)$/, '$1:00')) : Number.NaN;
   if (Number.isNaN(ms)) throw new InvalidSqlValueError(field, `${field} compares the time with ${shown(value)}, which is not a timestamp; write an ISO-8601 date-time such as '2024-05-01T00:00:00Z', epoch milliseconds, or now() - interval '1 day'.`);
   return ms;
 }

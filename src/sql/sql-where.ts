@@ -55,7 +55,7 @@ class WhereBuilder {
     if (node.class === 'COMPARISON') return this.#comparison(node as ComparisonNode);
     if (node.class === 'BETWEEN' && node.type === 'COMPARE_BETWEEN') return this.#between(node as BetweenNode);
     if (node.type === 'COMPARE_IN') return this.#in(node as ListNode);
-    if (node.type === 'OPERATOR_IS_NULL') return this.#in({ ...node, children: [(node as ListNode).children[0]!, { class: 'CONSTANT', type: 'VALUE_CONSTANT', value: { type: { id: 'NULL' }, is_null: true } } as SqlNode] } as ListNode);
+    if (node.type === 'OPERATOR_IS_NULL') return this.#isNull(node as ListNode);
     this.#refuse(node);
   }
 
@@ -89,6 +89,14 @@ class WhereBuilder {
     if (column.kind !== 'time') this.#notDimensionRange(column);
     this.#timeBound('COMPARE_GREATERTHANOREQUALTO', this.#value(node.lower));
     this.#timeBound('COMPARE_LESSTHANOREQUALTO', this.#value(node.upper));
+  }
+
+  #isNull(node: ListNode): void {
+    const columnNode = node.children[0]!;
+    if (!isColumnRef(columnNode)) throw new UnsupportedSqlError('where', 'WHERE applies IS NULL to an expression; write a dimension IS NULL.');
+    const column = this.table.resolve(columnNode, 'where');
+    if (column.kind !== 'dimension') this.#notDimensionRange(column, 'IS NULL');
+    this.#keep(column, [], true);
   }
 
   #in(node: ListNode): void {
@@ -131,13 +139,19 @@ class WhereBuilder {
     }
   }
 
-  #keep(column: ViewColumn, values: readonly SqlValue[]): void {
+  /**
+   * Keeps the rows whose dimension is one of `values`, or null when `isNull`.
+   * As in SQL, `=` and `IN` never match a null (`x = NULL` is not true), so
+   * null values in their lists are left out; only IS NULL keeps nulls.
+   */
+  #keep(column: ViewColumn, values: readonly SqlValue[], isNull = false): void {
     if (column.kind !== 'dimension') return this.#notDimensionRange(column, '=');
     const field = column.field;
-    const listed = new Map(values.map((v) => dimensionValue(field, v)).map((v) => [valueKey(field, v), v]));
-    const kept = this.where.get(field.name);
+    const kept = isNull ? [null] : values.filter((v) => v.kind !== 'null').map((v) => dimensionValue(field, v));
+    const listed = new Map(kept.map((v) => [valueKey(field, v), v]));
+    const earlier = this.where.get(field.name);
     // Two conditions on one dimension: a row must meet both.
-    this.where.set(field.name, kept === undefined ? [...listed.values()] : kept.filter((v) => listed.has(valueKey(field, v))));
+    this.where.set(field.name, earlier === undefined ? [...listed.values()] : earlier.filter((v) => listed.has(valueKey(field, v))));
   }
 
   plan(): WherePlan {
