@@ -43,9 +43,25 @@ export interface BatchViewEntry {
    * The base file covers `[0, the first delta's from)`.
    */
   readonly deltas?: readonly BatchDelta[];
+  /**
+   * Cluster mode: the rest of the base, one file per node that computed it
+   * from the partitions it owns (issue #28); the base is `file` and these.
+   */
+  readonly parts?: readonly BatchPart[];
 }
 
-/** One incremental cycle's aggregate of a view: the events with offsets in `[from, to)`. */
+/** One node's share of a view's base, over the partitions it owned when the base was computed. */
+export interface BatchPart {
+  readonly file: string | null;
+  readonly sha256?: string;
+  readonly rows: number;
+}
+
+/**
+ * One incremental cycle's aggregate of a view: the events with offsets in
+ * `[from, to)`. In cluster mode a cycle may add several, one per node that
+ * computed the partitions it owns; they share `from` and `to`.
+ */
 export interface BatchDelta {
   readonly file: string | null;
   readonly sha256?: string;

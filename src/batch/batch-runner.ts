@@ -68,9 +68,13 @@ interface Computed {
   readonly table: AggregateTable;
 }
 
-async function computeView(input: BatchRunInput, view: ViewSchema, dir: string, file: string, from: number): Promise<Computed> {
+/** What computing a view reads: DuckDB, the master dataset's files by event type, and the offsets `[from, cutoff)` to read of them. */
+export type ViewSources = Pick<BatchRunInput, 'connection' | 'sources' | 'cutoff'>;
+
+/** Runs a view's SQL over its sources into the work table, and writes it as `file` in `dir`: resolves with the inputs it read, or null when there are none. */
+async function writeView(input: ViewSources, view: ViewSchema, path: string, from: number): Promise<{ inputEvents: number } | null> {
   const { files, events } = input.sources.get(view.eventType.name) ?? { files: [], events: 0 };
-  if (files.length === 0) return { file: null, rows: 0, inputEvents: 0, table: new AggregateTable(view) };
+  if (files.length === 0) return null;
   const { sql, params } = batchViewSql(view, WORK_TABLE, files, input.cutoff, from);
   const prepared = await input.connection.prepare(sql);
   try {
@@ -79,17 +83,54 @@ async function computeView(input: BatchRunInput, view: ViewSchema, dir: string, 
   } finally {
     prepared.destroySync();
   }
+  await input.connection.run(`COPY ${sqlIdentifier(WORK_TABLE)} TO ${sqlStringLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);
+  return { inputEvents: events };
+}
+
+async function computeView(input: ViewSources, view: ViewSchema, dir: string, file: string, from: number): Promise<Computed> {
   try {
-    await input.connection.run(`COPY ${sqlIdentifier(WORK_TABLE)} TO ${sqlStringLiteral(join(dir, file))} (FORMAT parquet, COMPRESSION zstd)`);
+    const written = await writeView(input, view, join(dir, file), from);
+    if (written === null) return { file: null, rows: 0, inputEvents: 0, table: new AggregateTable(view) };
     const table = await loadViewTable(input.connection, view, sqlIdentifier(WORK_TABLE));
-    return { file, sha256: await fileSha256(join(dir, file)), rows: table.size, inputEvents: events, table };
+    return { file, sha256: await fileSha256(join(dir, file)), rows: table.size, inputEvents: written.inputEvents, table };
+  } finally {
+    await input.connection.run(`DROP TABLE IF EXISTS ${sqlIdentifier(WORK_TABLE)}`);
+  }
+}
+
+/** One view's file computed by {@link computeViewFile}: null when the sources hold none of its events. */
+export interface ViewFileComputed {
+  readonly file: string | null;
+  readonly sha256?: string;
+  readonly rows: number;
+  readonly inputEvents: number;
+}
+
+/**
+ * A view computed over `input`'s sources and written as `file` in `dir`,
+ * without loading it: a cluster node computing its share of a cycle
+ * (`src/backends/nats/cycle-parts.ts`) uploads the file, and every node
+ * loads it as it loads any published file.
+ *
+ * @example
+ * ```ts
+ * const part = await computeViewFile({ connection, sources, cutoff: NO_CUTOFF }, view, dir, 'sales.n1a2b3c4d.parquet');
+ * ```
+ */
+export async function computeViewFile(input: ViewSources, view: ViewSchema, dir: string, file: string): Promise<ViewFileComputed> {
+  try {
+    const written = await writeView(input, view, join(dir, file), 0);
+    if (written === null) return { file: null, rows: 0, inputEvents: 0 };
+    const reader = await input.connection.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${sqlIdentifier(WORK_TABLE)}`);
+    const rows = Number(reader.getRowObjects()[0]!.n);
+    return { file, sha256: await fileSha256(join(dir, file)), rows, inputEvents: written.inputEvents };
   } finally {
     await input.connection.run(`DROP TABLE IF EXISTS ${sqlIdentifier(WORK_TABLE)}`);
   }
 }
 
 /** A delta's file name: unique per version, since a cluster's cutoff is a vector and its `from` names no offset of one log. */
-const deltaFile = (view: ViewSchema, version: number) => `${view.name}.delta-v${String(version).padStart(8, '0')}.parquet`;
+export const deltaFile = (view: ViewSchema, version: number): string => `${view.name}.delta-v${String(version).padStart(8, '0')}.parquet`;
 
 /** A whole view recomputed from every source: the base of a new chain. */
 async function fullView(input: BatchRunInput, view: ViewSchema, dir: string): Promise<{ entry: BatchViewEntry; tables: AggregateTable[] }> {

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Catalog } from '../definitions/index.ts';
-import type { BatchManifest } from './batch-manifest.ts';
+import type { BatchManifest, BatchViewEntry } from './batch-manifest.ts';
 
 const DEFAULT_FULL_BATCH_EVERY_MS = 24 * 3_600_000;
 const DEFAULT_MAX_BATCH_DELTAS = 16;
@@ -51,6 +51,11 @@ export function mayBuildOn(manifest: BatchManifest | undefined, catalog: Catalog
   const maxDeltas = policy.maxBatchDeltas ?? DEFAULT_MAX_BATCH_DELTAS;
   return [...catalog.views.values()].every((view) => {
     const entry = manifest.views[view.name];
-    return entry !== undefined && entry.hash === view.hash && (entry.deltas?.length ?? 0) < maxDeltas;
+    return entry !== undefined && entry.hash === view.hash && deltaCycles(entry) < maxDeltas;
   });
+}
+
+/** How many cycles added deltas to a view: in cluster mode one cycle adds one per node that computed its share, all ending at its cutoff. */
+function deltaCycles(entry: BatchViewEntry): number {
+  return new Set((entry.deltas ?? []).map((d) => d.to)).size;
 }

@@ -4,11 +4,12 @@
  *
  * @module
  */
-export { runBatch, loadPublished, type BatchRunInput, type BatchRunResult, type BatchSource } from './batch-runner.ts';
+export { runBatch, loadPublished, computeViewFile, deltaFile, type BatchRunInput, type BatchRunResult, type BatchSource, type ViewFileComputed, type ViewSources } from './batch-runner.ts';
+export { manifestOfParts, type CyclePart, type PartsInput } from './version-parts.ts';
 export type { PublishedVersion, VersionStore } from './version-store.ts';
 export { LocalVersionStore } from './local-version-store.ts';
 export { InMemoryBatchViews, type BatchViewStore } from './batch-view-store.ts';
-export type { BatchManifest, BatchViewEntry } from './batch-manifest.ts';
+export type { BatchManifest, BatchPart, BatchViewEntry } from './batch-manifest.ts';
 export { batchViewSql } from './batch-sql.ts';
 export { mayBuildOn, type IncrementalPolicy } from './incremental-policy.ts';
 export { viewFiles, type ViewFile } from './view-files.ts';

@@ -12,10 +12,10 @@
 import { TandemError } from '../../definitions/errors.ts';
 import type { BatchOptions, BatchSummary } from '../../engine/index.ts';
 import {
-  ArchiveDamagedError, BatchFencedError, BucketStalledError, BatchLeaseHeldError, ClusterBucketMissingError, InvalidBatchMessageError, InvalidClusterOptionError,
+  ArchiveDamagedError, BatchFencedError, BucketStalledError, BatchLeaseHeldError, ClusterBucketMissingError, InvalidBatchMessageError,
   InvalidClusterRecordError, LogBehindArchiveError, RemoteBatchFailedError,
 } from './errors.ts';
-import { checkClusterName } from './partition-names.ts';
+import { nodeSubject } from './partition-names.ts';
 import { fieldChecks, parseChecked, RecordShapeError, type RecordCheck } from './record-schemas.ts';
 
 /**
@@ -72,9 +72,7 @@ export const RUNNING: BatchReply = { state: 'running' };
  * ```
  */
 export function batchRequestSubject(cluster: string, node: string): string {
-  checkClusterName(cluster);
-  if (node === '') throw new InvalidClusterOptionError('node', 'A node name must not be empty, since other nodes address their batch requests to it.');
-  return `${cluster}.batch.${Buffer.from(node, 'utf8').toString('hex')}`;
+  return nodeSubject(cluster, 'batch', node);
 }
 
 /**

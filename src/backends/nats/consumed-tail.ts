@@ -1,6 +1,7 @@
 /**
  * The messages the node's consumer has read of each partition and the
- * archive has not archived yet, kept on the batch node so that archiving
+ * archive has not archived yet, kept on every node (each archives the
+ * partitions it owns as its part of a cycle, issue #28) so that archiving
  * them does not read and decode the stream a second time (issue #27).
  * Reading a range back from NATS and parsing its NDJSON was about half of
  * what archiving 300,000 events cost on the main thread (a profile of a
@@ -41,7 +42,7 @@ export class ConsumedTail {
     this.#first = new Array<number>(partitions).fill(0);
   }
 
-  /** Whether messages are kept: only while this node archives (it holds the batch lease); turning it off lets everything go. */
+  /** Whether messages are kept; turning it off lets everything go. */
   set keeping(on: boolean) {
     if (!on && this.#keeping) this.clear();
     this.#keeping = on;

@@ -758,3 +758,43 @@ export class InvalidOwnerRequestError extends TandemError {
     super(`A request from another node is not valid (${reason}), so it was refused: run one Tandem version on every node.`, { cause });
   }
 }
+
+/**
+ * A node asked to compute its part of a batch cycle (the partitions it owns,
+ * issue #28) did not: it did not answer in time, stopped being heard from,
+ * refused (it does not serve the version the cycle builds on, or no longer
+ * owns the partitions), or answered with ranges that do not extend the
+ * chain. The node running the cycle computes those partitions itself, so the
+ * cycle goes on; the failure is logged, never shown to a user.
+ *
+ * @example
+ * ```ts
+ * const part = await parts.ask('n2', request, 60_000).catch((error) => {
+ *   if (error instanceof CyclePartFailedError) return computeHere(request.partitions);
+ *   throw error;
+ * });
+ * ```
+ */
+export class CyclePartFailedError extends TandemError {
+  readonly code = 'cycle_part_failed';
+  constructor(readonly node: string, readonly version: number, readonly reason: string, cause?: unknown) {
+    super(`Node ${node} did not compute its part of batch version ${version} (${reason}), so the node running the cycle computes those partitions itself.`, { cause });
+  }
+}
+
+/**
+ * A node was asked for its part of a batch cycle it cannot compute as asked:
+ * it serves another version than the one the cycle builds on, or does not
+ * own every partition asked. It refuses before writing anything.
+ *
+ * @example
+ * ```ts
+ * throw new CyclePartRefusedError(12, 'this node serves batch version 10, not 11 that the cycle builds on');
+ * ```
+ */
+export class CyclePartRefusedError extends TandemError {
+  readonly code = 'cycle_part_refused';
+  constructor(readonly version: number, readonly reason: string) {
+    super(`This node cannot compute its part of batch version ${version}: ${reason}.`);
+  }
+}

@@ -24,11 +24,11 @@
  * @module
  */
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { mayBuildOn, runBatch, type BatchManifest, type BatchRunInput, type InMemoryBatchViews } from '../../batch/index.ts';
+import { manifestOfParts, mayBuildOn, type BatchManifest, type BatchRunInput, type InMemoryBatchViews } from '../../batch/index.ts';
 import type { Catalog, ClusterSettings, EventColumns } from '../../definitions/index.ts';
 import type { BackendAppend, BackendHost, BackendStatus, BatchFailure, BatchSummary, ClusterStatus, CycleContext, EngineBackend, EngineLogger, SpeedPart, StoredTypes } from '../../engine/index.ts';
 import type { DataDirLock } from '../../engine/data-dir-lock.ts';
@@ -51,7 +51,7 @@ import { assertLeaseHeld, cycleFailure } from './fenced-cycle.ts';
 import { chainPieces, checkPieces, verifiedBelow, type ChainPiece } from './archive-check.ts';
 import { DamageReport, type MissingPiece } from './damage-report.ts';
 import {
-  ArchiveDamagedError, BatchFencedError, BatchLeaseHeldError, ClusterBucketMissingError, InvalidClusterRecordError, PartitionDivergedError, ShareVersionSkewError,
+  ArchiveDamagedError, BatchFencedError, CyclePartFailedError, CyclePartRefusedError, BatchLeaseHeldError, ClusterBucketMissingError, InvalidClusterRecordError, PartitionDivergedError, ShareVersionSkewError,
   LogBehindArchiveError, PartitionNotServedError, PartitionPurgedError, PositionWaitTimeoutError, ViewNotReadyError,
 } from './errors.ts';
 import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
@@ -65,7 +65,9 @@ import { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
 import { PartitionSpeed } from './partition-speed.ts';
 import { loadSharedVersion, type ServedVersion } from './published-version.ts';
 import { SharedVersionStore } from './shared-version-store.ts';
-import { newLosses, newRanges } from './shared-manifest.ts';
+import { newLosses, newRanges, type SharedManifest } from './shared-manifest.ts';
+import { CycleParts, type PartAnswer, type PartRequest } from './cycle-parts.ts';
+import { computePart, nodeTag, rangesOf, type ComputedPart, type PartWork } from './part-compute.ts';
 import { AwaitedEvents } from './awaited-events.ts';
 import type { PartitionOwnership } from './partition-ownership.ts';
 import { foldersBelow, versionFolder } from './version-folder.ts';
@@ -99,7 +101,12 @@ const AHEAD_EVENTS = 10_000;
 const COMPACT_MS = 1_000;
 const SWEEP_MS = 5_000;
 /** The archive's offsets already say where each event is: no cutoff filter applies to its files. */
-const NO_CUTOFF = Number.MAX_SAFE_INTEGER;
+/** How long an owner's part of a cycle is waited for at most (a full recompute of its partitions); an owner no longer heard from is given up on sooner. */
+const PART_TIMEOUT_MS = 30 * 60_000;
+/** How often the batch node checks that the owners computing parts are still heard from. */
+const PART_WATCH_MS = 1_000;
+/** How long an owner asked for its part waits to serve the version the cycle builds on. */
+const PART_ADOPT_WAIT_MS = 10_000;
 /** A partition's ownership lease, unless the options say otherwise: failover within about 8 s. */
 export const PARTITION_LEASE_MS = 6_000;
 
@@ -131,7 +138,10 @@ interface ComputedVersion {
   readonly previous: readonly number[] | undefined;
   readonly chain: readonly ArchivedRange[];
   readonly store: SharedVersionStore;
-  readonly result: Awaited<ReturnType<typeof runBatch>>;
+  /** The manifest as published. */
+  readonly manifest: SharedManifest;
+  /** When the cycle began (`performance.now()`). */
+  readonly started: number;
   readonly exportMs: number;
   /** Events in the whole chain, and those this cycle read: all of them in a full recompute, the new ranges' in an incremental one. */
   readonly events: number;
@@ -211,6 +221,8 @@ export class NatsBackend implements EngineBackend {
   readonly #assignedSince = new Map<number, number>();
   /** Answers other nodes' asks for this node's speed layer states (set once started). */
   #shares: ShareRequests | undefined;
+  /** Asks the other owners for their parts of a cycle, and computes this node's when asked (set once started). */
+  #parts: CycleParts | undefined;
   /** Asks the readers of partitions this node does not read, and answers for those it reads (set once started). */
   #owners: OwnerRequests | undefined;
   /** The outbox release running, if any: one at a time, beside the archive check. */
@@ -255,6 +267,8 @@ export class NatsBackend implements EngineBackend {
   readonly #next: NextChain;
   /** Whether a cycle runs: no pass archiving ahead starts meanwhile. */
   #cycling = false;
+  /** The part of another node's cycle this node computes now, if any: a cycle of its own waits for it. */
+  #partRunning: Promise<void> = Promise.resolve();
   /** The pass archiving ahead that runs now, if any: a cycle waits for it. */
   #archivingAhead: Promise<void> = Promise.resolve();
   /** The compaction that runs now, if any, and its DuckDB connection. */
@@ -270,6 +284,8 @@ export class NatsBackend implements EngineBackend {
     this.partitions = parts.cluster.partitions;
     this.#logger = parts.options.logger ?? SILENT;
     this.#tail = new ConsumedTail(parts.cluster.partitions);
+    // Every node archives the partitions it owns (its part of each cycle): it keeps what its consumer read of them.
+    this.#tail.keeping = true;
     this.#archive = new PartitionArchive(parts.log, parts.blobs, parts.duck.batch, parts.catalog, join(parts.options.dataDir, 'cluster'), this.#tail);
     this.#next = new NextChain(this.#archive);
     this.#ledger = new DuplicateLedger(parts.cluster.partitions);
@@ -334,6 +350,7 @@ export class NatsBackend implements EngineBackend {
     this.#every(COMPACT_MS, () => this.#compact());
     this.#shares = await ShareRequests.serve(this.#p.nc, { cluster: cluster.name, node: this.name, answer: (request) => this.share(request), logger: this.#logger });
     this.#owners = await OwnerRequests.serve(this.#p.nc, { cluster: cluster.name, node: this.name, answers: this.#ownerAnswers, logger: this.#logger });
+    this.#parts = await CycleParts.serve(this.#p.nc, { cluster: cluster.name, node: this.name, compute: (request) => this.#answerPart(request), logger: this.#logger });
   }
 
   /**
@@ -1170,6 +1187,7 @@ export class NatsBackend implements EngineBackend {
     this.#cycling = true;
     try {
       await this.#archivingAhead;
+      await this.#partRunning;
       const computed = await this.#compute({ full, started, progress }, cycle).catch(async (error: unknown) => {
         throw await cycleFailure(error, cycle, this.#p.control, this.#logger);
       });
@@ -1227,22 +1245,124 @@ export class NatsBackend implements EngineBackend {
     const previous = this.#version?.cutoffs;
     const served = this.#served;
     const base = this.#incrementalBase(full, served);
-    const { chain, added } = await this.#extend(cutoffs, term);
-    // A local copy of every range is made whole again (a stat each, a fetch where one is gone): the object store is restored from them.
-    const all = await this.#archive.localSources(chain);
-    const sources = base === undefined ? all : await this.#archive.localSources(added);
+    const { version } = cycle;
+    const store = new SharedVersionStore(blobs, control, { version, term, cutoffs, served: served?.objects }, this.#versionsDir);
+    await store.init();
+    const { dir } = await store.begin();
+    const { chain: folded, ahead } = this.#next.take(this.#chain, term);
+    const work = { version, term, full: base === undefined, cutoffs, chain: folded, ahead };
+    // The other owners compute their partitions meanwhile; the parts that fail are computed here after this node's own.
+    const plan = this.#partsPlan();
+    const asked = new Set([...plan.values()].flat());
+    const theirs = [...plan].map(([node, partitions]) => this.#askPart(node, { ...work, partitions, served: this.#version?.version ?? 0 }));
+    progress({ phase: 'computing' });
+    const own = await this.#computePart({ ...work, partitions: this.#allPartitions.filter((p) => !asked.has(p)) }, dir, (done) => progress({ viewsDone: done }));
+    const parts = [own];
+    const uploaded = new Set<string>();
+    for (const answer of await Promise.all(theirs)) {
+      await assertLeaseHeld(cycle, control);
+      if (answer.part !== undefined) {
+        parts.push(answer.part);
+        for (const f of Object.values(answer.part.views)) if (f.file !== null) uploaded.add(f.file);
+      } else {
+        parts.push(await this.#computePart({ ...work, partitions: answer.partitions, tag: nodeTag(answer.node, 'f') }, dir));
+      }
+    }
     const exportMs = performance.now() - started;
     await assertLeaseHeld(cycle, control);
-    progress({ phase: 'computing' });
-    const { version } = cycle;
-    const store = new SharedVersionStore(blobs, control, { version, term, cutoffs, ranges: chain, served: served?.objects }, this.#versionsDir);
-    await store.init();
-    const result = await runBatch({
-      catalog: this.catalog, connection: this.#p.duck.batch, store, cutoff: NO_CUTOFF, partitionCutoffs: cutoffs, sources, previous: base, startedAt: started,
-      onViewDone: (_view, done) => progress({ viewsDone: done }),
+    const chain = [...folded, ...ahead, ...parts.flatMap((part) => part.ranges)];
+    const manifest = manifestOfParts({ catalog: this.catalog, version, cutoffs, parts: parts.map((part) => part.views), previous: base?.manifest, startedAt: started });
+    const published = await store.publish(dir, manifest, { ranges: chain, uploaded });
+    const inputEvents = parts.reduce((n, part) => n + part.inputEvents, 0);
+    return { published: { version, cutoffs, term }, manifest: published.manifest as SharedManifest, started, previous, chain, store, exportMs, events: chainEvents(chain), inputEvents };
+  }
+
+  /** Every partition number, in order. */
+  get #allPartitions(): number[] {
+    return Array.from({ length: this.partitions }, (_, p) => p);
+  }
+
+  /**
+   * Which other node computes which partitions in a divided cycle: each
+   * partition whose owner is another node heard from that reads it whole, as
+   * its heartbeat says; this node computes the rest.
+   */
+  #partsPlan(): Map<string, number[]> {
+    const plan = new Map<string, number[]>();
+    const owners = this.#p.ownership.owners();
+    for (let p = 0; p < this.partitions; p++) {
+      const owner = owners[p]?.owner ?? null;
+      if (owner === null || owner === this.name || this.#parts === undefined) continue;
+      const beat = this.#nodes.find((n) => n.node === owner);
+      if (beat === undefined || !holdsBy(beat, p)) continue;
+      plan.set(owner, [...(plan.get(owner) ?? []), p]);
+    }
+    return plan;
+  }
+
+  /**
+   * Asks `node` for its part; resolves with it, or without one when the node
+   * refused, failed, answered what does not extend the chain, or stopped
+   * being heard from while computing (this node then computes those
+   * partitions itself).
+   */
+  async #askPart(node: string, request: PartRequest): Promise<{ node: string; partitions: readonly number[]; part?: ComputedPart }> {
+    const { partitions } = request;
+    const mine = new Set(partitions);
+    const asking = this.#parts!.ask(node, { ...request, chain: rangesOf(request.chain, mine), ahead: rangesOf(request.ahead, mine) }, PART_TIMEOUT_MS);
+    let watching: NodeJS.Timeout | undefined;
+    const gone = new Promise<never>((_, reject) => {
+      watching = setInterval(() => {
+        if (!this.#nodes.some((n) => n.node === node)) reject(new CyclePartFailedError(node, request.version, 'it is no longer heard from'));
+      }, PART_WATCH_MS);
     });
-    const inputEvents = [...sources.values()].reduce((n, s) => n + s.events, 0);
-    return { published: { version, cutoffs, term }, previous, chain, store, result, exportMs, events: chainEvents(chain), inputEvents };
+    try {
+      const answer = await Promise.race([asking, gone]);
+      return { node, partitions, part: { ranges: answer.ranges, views: answer.views, inputEvents: Math.max(0, ...Object.values(answer.views).map((f) => f.inputEvents)) } };
+    } catch (error) {
+      this.#logger.warn({ err: error, node, partitions }, 'another owner did not compute its part of the batch cycle; this node computes those partitions');
+      return { node, partitions };
+    } finally {
+      clearInterval(watching);
+      asking.catch(() => undefined);
+    }
+  }
+
+  /** A part computed here, into `dir` (the batch node's part, or one in place of an owner that did not answer). */
+  #computePart(work: PartWork, dir: string, onViewDone?: (done: number) => void): Promise<ComputedPart> {
+    return computePart({ archive: this.#archive, catalog: this.catalog, connection: this.#p.duck.batch, ...(onViewDone === undefined ? {} : { onViewDone }) }, work, dir);
+  }
+
+  /**
+   * This node's part of a divided cycle another node runs: refused unless it
+   * serves the version the cycle builds on and owns every partition asked;
+   * its files are uploaded into the version's folder under its tag.
+   */
+  async #answerPart(request: PartRequest): Promise<PartAnswer> {
+    if (request.served > (this.#version?.version ?? 0)) await this.adopted(request.served, PART_ADOPT_WAIT_MS);
+    const serving = this.#version?.version ?? 0;
+    if (serving !== request.served) throw new CyclePartRefusedError(request.version, `it serves batch version ${serving}, not ${request.served} that the cycle builds on`);
+    const owners = this.#p.ownership.owners();
+    const notMine = request.partitions.filter((p) => owners[p]?.owner !== this.name || !this.#holds(p));
+    if (notMine.length > 0) throw new CyclePartRefusedError(request.version, `it does not own and read partition${notMine.length === 1 ? '' : 's'} ${notMine.join(', ')} whole`);
+    const folder = versionFolder(request.version, request.term);
+    const dir = join(this.#versionsDir, folder);
+    await mkdir(dir, { recursive: true });
+    // Neither a pass archiving ahead nor a cycle of this node's beside it: they use the same reading of the log and DuckDB connection.
+    if (this.#cycling) throw new CyclePartRefusedError(request.version, 'it runs a batch cycle itself');
+    this.#cycling = true;
+    const running = (async () => {
+      await this.#archivingAhead;
+      const part = await this.#computePart({ ...request, tag: nodeTag(this.name) }, dir);
+      for (const f of Object.values(part.views)) if (f.file !== null) await this.#p.blobs.put(`${folder}/${f.file}`, join(dir, f.file));
+      return { ranges: part.ranges, views: part.views };
+    })();
+    this.#partRunning = running.then(() => undefined, () => undefined);
+    try {
+      return await running;
+    } finally {
+      this.#cycling = false;
+    }
   }
 
   /** Realigns streams that lost their tail, seals every partition, and resolves with the cutoffs: never below where the archive ends. */
@@ -1253,17 +1373,6 @@ export class NatsBackend implements EngineBackend {
     const behind = cutoffs.findIndex((seq, p) => seq < archived[p]!);
     if (behind !== -1) throw new LogBehindArchiveError(behind, cutoffs[behind]!, archived[behind]!);
     return cutoffs;
-  }
-
-  /**
-   * The chain this cycle publishes: what was prepared on the served chain
-   * (folds, ranges archived ahead), extended up to the cutoffs; `added` is
-   * what follows the served chain's ends, which the archive only appends to.
-   */
-  async #extend(cutoffs: readonly number[], term: number): Promise<{ chain: ArchivedRange[]; added: ArchivedRange[] }> {
-    const { chain: folded, ahead } = this.#next.take(this.#chain, term);
-    const chain = await this.#archive.extend([...folded, ...ahead], cutoffs, term);
-    return { chain, added: chain.slice(folded.length) };
   }
 
   /** The version this node serves, as a version built on it shares files with it; undefined before the first. */
@@ -1315,10 +1424,12 @@ export class NatsBackend implements EngineBackend {
    */
   async #archiveAhead(): Promise<void> {
     const term = this.#batchNodeTerm();
-    this.#tail.keeping = term !== undefined;
     if (term === undefined || this.#cycling) return;
     const ends = this.#next.ends(this.#chain, term);
+    // The partitions another owner archives as its part of the next cycle are not archived ahead here.
+    const theirs = new Set([...this.#partsPlan().values()].flat());
     const to = this.#position().map((seq, p) => {
+      if (theirs.has(p)) return 0;
       // A partition whose speed layer is another node's is counted in messages: at most its events, so archived ahead later rather than sooner.
       const waiting = (this.#speed[p]?.stats().events ?? seq - (this.#version?.cutoffs[p] ?? 0)) - this.#next.aheadEvents(p);
       return seq + 1 > ends[p]! && waiting >= (this.#p.options.archiveAheadEvents ?? AHEAD_EVENTS) ? seq + 1 : 0;
@@ -1373,8 +1484,9 @@ export class NatsBackend implements EngineBackend {
 
   /** Serves the version this node just published, purges what the previous one absorbed, and reports it. */
   async #finish(computed: ComputedVersion): Promise<BatchSummary> {
-    const { published, previous, chain, store, result } = computed;
-    await this.#adopt(published, { views: result.views, ranges: chain, stale: [] });
+    const { published, previous, chain, store, manifest } = computed;
+    // Loaded as any node loads a version: the other owners' files are fetched, this node's own are on its disk.
+    await this.#adopt(published);
     // Read back: the new version's chain as the object store holds it now, which is what a purge may rest on.
     const missing = await this.#checkArchive();
     if (previous !== undefined) {
@@ -1382,10 +1494,10 @@ export class NatsBackend implements EngineBackend {
     }
     await store.prune(this.#p.options.keepVersions ?? 3, published.version).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not prune old batch versions'));
     const summary: BatchSummary = {
-      version: published.version, cutoff: result.manifest.cutoff, cutoffs: [...published.cutoffs], events: computed.events,
-      durationMs: result.manifest.durationMs, exportMs: computed.exportMs,
-      mode: result.manifest.mode ?? 'full', inputEvents: computed.inputEvents,
-      views: viewFigures(result.manifest),
+      version: published.version, cutoff: manifest.cutoff, cutoffs: [...published.cutoffs], events: computed.events,
+      durationMs: performance.now() - computed.started, exportMs: computed.exportMs,
+      mode: manifest.mode ?? 'full', inputEvents: computed.inputEvents,
+      views: viewFigures(manifest),
     };
     return summary;
   }
@@ -1485,6 +1597,7 @@ export class NatsBackend implements EngineBackend {
     // The work between cycles that runs (halt stopped the next) uses the log, the store and DuckDB closed below.
     await this.#shares?.close();
     await this.#owners?.close();
+    await this.#parts?.close();
     await this.#releasing;
     await this.#archivingAhead;
     await this.#compacting;

@@ -21,7 +21,7 @@ import type { EngineLogger } from '../../engine/index.ts';
 import type { ErrorPayload } from './batch-request-messages.ts';
 import { InvalidOwnerRequestError, OwnerAskFailedError } from './errors.ts';
 import type { OriginRun } from './origin-set.ts';
-import { checkClusterName } from './partition-names.ts';
+import { nodeSubject } from './partition-names.ts';
 import { PeerChannel, type ChannelKind, type PeerReply } from './peer-channel.ts';
 import { errorPayloadCheck } from './batch-request-messages.ts';
 import { fieldChecks, parseChecked, RecordShapeError, type RecordCheck } from './record-schemas.ts';
@@ -78,10 +78,7 @@ function kind<Q, A extends object>(name: string, what: string, request: RecordCh
   return {
     what: `The answer on ${what}`,
     queue: `tandem-owner-${name}`,
-    subject: (cluster, node) => {
-      checkClusterName(cluster);
-      return `${cluster}.owner.${name}.${Buffer.from(node, 'utf8').toString('hex')}`;
-    },
+    subject: (cluster, node) => nodeSubject(cluster, `owner.${name}`, node),
     parseRequest: (text) => parseChecked(text, request, (reason, cause) => new InvalidOwnerRequestError(reason, cause)),
     parseReply: (text, node) => parseChecked(text, reply, invalid(node)),
     rebuild: (node: string, error: ErrorPayload) => new OwnerAskFailedError(node, what, `${error.code}: ${error.message}`),

@@ -53,7 +53,10 @@ export type { ArchivedRange } from './shared-manifest.ts';
 export const OFFSET_PER_MESSAGE = 2 ** 20;
 
 const pad = (n: number) => String(n).padStart(16, '0');
-const rangeName = (p: number, from: number, to: number, term: number) => `p${String(p).padStart(3, '0')}-${pad(from)}-${pad(to)}-t${String(term).padStart(6, '0')}`;
+/** A range's name; `tag` names the node that archived it as its part of a divided cycle (`cycle-parts.ts`), so two nodes never write one name. */
+const rangeName = (p: number, from: number, to: number, term: number, tag?: string) => (
+  `p${String(p).padStart(3, '0')}-${pad(from)}-${pad(to)}${tag === undefined ? '' : `-${tag}`}-t${String(term).padStart(6, '0')}`
+);
 const FILTERS = 'master/filters/';
 /** Events buffered per event type before they are appended to the range's NDJSON file. */
 const FLUSH_BYTES = 8 * 1024 * 1024;
@@ -87,19 +90,23 @@ export class PartitionArchive {
     return ends;
   }
 
-  /** Archives every partition from where `chain` ends up to (not including) its cutoff; resolves with the longer chain. */
-  async extend(chain: readonly ArchivedRange[], cutoffs: readonly number[], term: number): Promise<ArchivedRange[]> {
+  /**
+   * Archives every partition (or those of `only`) from where `chain` ends up
+   * to (not including) its cutoff; resolves with the longer chain. `tag`
+   * names an owner archiving its part of a divided cycle.
+   */
+  async extend(chain: readonly ArchivedRange[], cutoffs: readonly number[], term: number, only?: { readonly partitions: readonly number[]; readonly tag?: string }): Promise<ArchivedRange[]> {
     const ends = this.endsOf(chain);
     const added: ArchivedRange[] = [];
-    for (let p = 0; p < this.log.partitions; p++) {
-      if (cutoffs[p]! > ends[p]!) added.push(await this.#archive(p, ends[p]!, cutoffs[p]!, term, chain));
+    for (const p of only?.partitions ?? Array.from({ length: this.log.partitions }, (_, i) => i)) {
+      if (cutoffs[p]! > ends[p]!) added.push(await this.#archive(p, { from: ends[p]!, to: cutoffs[p]! }, term, chain, only?.tag));
     }
     return [...chain, ...added];
   }
 
-  async #archive(partition: number, from: number, to: number, term: number, chain: readonly ArchivedRange[]): Promise<ArchivedRange> {
+  async #archive(partition: number, { from, to }: { from: number; to: number }, term: number, chain: readonly ArchivedRange[], tag?: string): Promise<ArchivedRange> {
     const cursor = await this.#cursorAt(partition, from, chain);
-    const name = rangeName(partition, from, to, term);
+    const name = rangeName(partition, from, to, term, tag);
     const scratch = join(this.dir, 'scratch', name);
     await rm(scratch, { recursive: true, force: true });
     await mkdir(scratch, { recursive: true });

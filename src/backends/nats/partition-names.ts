@@ -17,6 +17,22 @@ export function checkClusterName(name: string): void {
   }
 }
 
+/**
+ * The subject node `node` of cluster `cluster` answers `channel`'s requests
+ * on: the node's name in hex, as the node registry's keys, since a subject
+ * token may hold neither `.`, `*`, `>` nor white space, which a node name may.
+ *
+ * @example
+ * ```ts
+ * nodeSubject('shop', 'share', 'n1');   // 'shop.share.6e31'
+ * ```
+ */
+export function nodeSubject(cluster: string, channel: string, node: string): string {
+  checkClusterName(cluster);
+  if (node === '') throw new InvalidClusterOptionError('node', 'A node name must not be empty, since other nodes address their requests to it.');
+  return `${cluster}.${channel}.${Buffer.from(node, 'utf8').toString('hex')}`;
+}
+
 /** The stream holding partition `partition` of cluster `clusterName`'s log. */
 export function partitionStream(clusterName: string, partition: number): string {
   return `${clusterName}_log_${partition}`;

@@ -194,7 +194,7 @@ export const filterSnapshotCheck: RecordCheck<FilterSnapshot> = (value) => {
 };
 
 /** Checks a range as the manifest holds it and returns it unchanged: the manifest's checksum is over its own key order. */
-function archivedRange(value: unknown, path: string): ArchivedRange {
+export function archivedRange(value: unknown, path: string): ArchivedRange {
   const r = object(value, path);
   for (const [eventType, f] of Object.entries(object(field(r, path, 'files'), at(path, 'files')))) {
     const p = at(at(path, 'files'), eventType);
@@ -229,7 +229,7 @@ function fileName(value: unknown, path: string): string {
   return name;
 }
 
-/** One incremental cycle's file of a view. */
+/** One incremental cycle's file of a view, or one node's part of its base. */
 function viewDelta(value: unknown, path: string): void {
   const d = object(value, path);
   nullable(field(d, path, 'file'), () => fileName(d.file, at(path, 'file')));
@@ -254,6 +254,7 @@ export function sharedManifestCheck(partitions: number): RecordCheck<SharedManif
       if (e.sha256 !== undefined) sha256(e.sha256, at(path, 'sha256'));
       integer(field(e, path, 'rows'), at(path, 'rows'));
       if (e.deltas !== undefined) array(e.deltas, at(path, 'deltas')).forEach((d, i) => viewDelta(d, at(at(path, 'deltas'), i)));
+      if (e.parts !== undefined) array(e.parts, at(path, 'parts')).forEach((d, i) => viewDelta(d, at(at(path, 'parts'), i)));
     }
     if (m.inherited !== undefined) {
       for (const [file, folder] of Object.entries(object(m.inherited, 'inherited'))) {

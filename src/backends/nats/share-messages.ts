@@ -12,8 +12,8 @@
 import type { Query } from '../../serving/index.ts';
 import type { PartialStates } from '../../serving/index.ts';
 import { errorPayloadCheck, type ErrorPayload } from './batch-request-messages.ts';
-import { InvalidClusterOptionError, InvalidShareMessageError } from './errors.ts';
-import { checkClusterName } from './partition-names.ts';
+import { InvalidShareMessageError } from './errors.ts';
+import { nodeSubject } from './partition-names.ts';
 import { fieldChecks, parseChecked, RecordShapeError, type RecordCheck } from './record-schemas.ts';
 
 /**
@@ -58,9 +58,7 @@ export type ShareReply =
  * ```
  */
 export function shareSubject(cluster: string, node: string): string {
-  checkClusterName(cluster);
-  if (node === '') throw new InvalidClusterOptionError('node', 'A node name must not be empty, since other nodes address their share requests to it.');
-  return `${cluster}.share.${Buffer.from(node, 'utf8').toString('hex')}`;
+  return nodeSubject(cluster, 'share', node);
 }
 
 const { object, field, integer, string, array, at } = fieldChecks;

@@ -9,7 +9,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { viewFiles, type BatchManifest, type PublishedVersion, type VersionStore } from '../../batch/index.ts';
+import { viewFiles, type BatchManifest, type PublishedVersion } from '../../batch/index.ts';
 import { withChecksum } from '../../util/checksums.ts';
 import type { BatchControl } from './batch-control.ts';
 import { BatchFencedError } from './errors.ts';
@@ -27,13 +27,19 @@ export interface NextVersion {
   readonly version: number;
   readonly term: number;
   readonly cutoffs: readonly number[];
-  readonly ranges: readonly ArchivedRange[];
   /** The objects of the version served now: a file it has under the same name and digest is referred to, not uploaded again. */
   readonly served?: readonly VersionObject[];
 }
 
+/** What a version's manifest adds to the batch manifest: the archive ranges, and the files other nodes computed and uploaded already. */
+export interface VersionContents {
+  readonly ranges: readonly ArchivedRange[];
+  /** File names in this version's folder that the nodes who computed them uploaded (`cycle-parts.ts`). */
+  readonly uploaded: ReadonlySet<string>;
+}
+
 /** The one version a batch cycle writes: its number, term and cutoffs are fixed when the cycle starts. */
-export class SharedVersionStore implements VersionStore {
+export class SharedVersionStore {
   constructor(
     private readonly blobs: NamedBlobStore,
     private readonly control: BatchControl,
@@ -44,11 +50,6 @@ export class SharedVersionStore implements VersionStore {
 
   async init(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-  }
-
-  /** Every node learns the published version from the control record, not from here. */
-  async current(): Promise<PublishedVersion | undefined> {
-    return undefined;
   }
 
   dirOf(version: number): string {
@@ -68,13 +69,13 @@ export class SharedVersionStore implements VersionStore {
    * {@link BatchFencedError} when the node lost it. Resolves with the
    * manifest as published (ranges and inherited files included).
    */
-  async publish(dir: string, manifest: BatchManifest): Promise<PublishedVersion> {
+  async publish(dir: string, manifest: BatchManifest, contents: VersionContents): Promise<PublishedVersion> {
     const folder = versionFolder(this.next.version, this.next.term);
     const inherited = inheritedFrom(Object.values(manifest.views).flatMap(viewFiles), this.next.served ?? []);
-    const shared = withChecksum<SharedManifest>({ ...manifest, ranges: this.next.ranges, ...(Object.keys(inherited).length === 0 ? {} : { inherited }) });
+    const shared = withChecksum<SharedManifest>({ ...manifest, ranges: contents.ranges, ...(Object.keys(inherited).length === 0 ? {} : { inherited }) });
     await writeFile(join(dir, 'manifest.json'), JSON.stringify(shared, null, 2), { flush: true });
     for (const o of versionObjects(shared, folder)) {
-      if (folderOf(o.blob) === folder) await this.blobs.put(o.blob, join(dir, o.file));
+      if (folderOf(o.blob) === folder && !contents.uploaded.has(o.file)) await this.blobs.put(o.blob, join(dir, o.file));
     }
     await this.blobs.put(`${folder}/manifest.json`, join(dir, 'manifest.json'));
     const outcome = await this.control.publish(this.next.version, this.next.cutoffs, this.next.term);

@@ -1,0 +1,95 @@
+/**
+ * One node's part of a batch cycle (issue #28): archive some partitions up
+ * to the cycle's seal and compute every view over them, in this node's
+ * DuckDB. The batch node computes its own part so, and each other owner
+ * computes the partitions it owns when asked (`cycle-parts.ts`). A part
+ * never publishes: its ranges and files count once the batch node's
+ * manifest names them.
+ *
+ * File names: the batch node's own part keeps the names a cycle has always
+ * used (`<view>.parquet`, `<view>.delta-v<version>.parquet`); any other part
+ * adds its tag (`n<hash>` for an owner's, `f<hash>` for the batch node
+ * computing a part in place of owner `<hash>`), and so do its ranges, so
+ * that no two nodes ever write one name.
+ *
+ * @module
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { computeViewFile, deltaFile, type CyclePart } from '../../batch/index.ts';
+import type { Catalog, ViewSchema } from '../../definitions/index.ts';
+import { fnv1a32 } from './fnv1a.ts';
+import type { PartitionArchive } from './partition-archive.ts';
+import type { ArchivedRange } from './shared-manifest.ts';
+
+/** What a part extends, and how. */
+export interface PartWork {
+  readonly version: number;
+  readonly term: number;
+  /** Recompute from the partitions' whole chain, rather than over what it gained. */
+  readonly full: boolean;
+  readonly cutoffs: readonly number[];
+  readonly partitions: readonly number[];
+  /** The ranges of the served chain (as compaction folded it): the part reads those of its partitions. */
+  readonly chain: readonly ArchivedRange[];
+  /** The ranges archived ahead past it. */
+  readonly ahead: readonly ArchivedRange[];
+  /** Names the part's files and ranges; none for the batch node's own part. */
+  readonly tag?: string;
+}
+
+/** What a part computed: the ranges it archived, and per view its file in the directory it was given. */
+export interface ComputedPart {
+  readonly ranges: readonly ArchivedRange[];
+  readonly views: CyclePart;
+  /** Events the part read. */
+  readonly inputEvents: number;
+}
+
+/** A node's tag in the names of what it writes as a part: a hash of its name, short and safe in any file or blob name. */
+export function nodeTag(node: string, kind: 'n' | 'f' = 'n'): string {
+  return `${kind}${(fnv1a32(node) >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/** The rows of `ranges` of the partitions in `keep`. */
+export function rangesOf(ranges: readonly ArchivedRange[], keep: ReadonlySet<number>): ArchivedRange[] {
+  return ranges.filter((r) => keep.has(r.partition));
+}
+
+/** A view's file in a part: the cycle's usual name, with the part's tag before the extension. */
+function partFile(view: ViewSchema, work: PartWork): string {
+  const plain = work.full ? `${view.name}.parquet` : deltaFile(view, work.version);
+  return work.tag === undefined ? plain : plain.replace(/\.parquet$/, `-${work.tag}.parquet`);
+}
+
+/**
+ * Archives `work`'s partitions up to the cutoffs, then computes every view
+ * over what the part covers into `dir`.
+ *
+ * @example
+ * ```ts
+ * const part = await computePart({ archive, catalog, connection }, { version: 9, term: 2, full: false, cutoffs, partitions: [1, 5], chain, ahead: [] }, dir);
+ * ```
+ */
+export async function computePart(
+  at: { readonly archive: PartitionArchive; readonly catalog: Catalog; readonly connection: DuckDBConnection; readonly onViewDone?: (done: number) => void },
+  work: PartWork, dir: string,
+): Promise<ComputedPart> {
+  // Only the part's own partitions: the others' ranges are the other parts' to read.
+  const mine = new Set(work.partitions);
+  const chain = rangesOf(work.chain, mine);
+  const base = [...chain, ...rangesOf(work.ahead, mine)];
+  const only = { partitions: work.partitions, ...(work.tag === undefined ? {} : { tag: work.tag }) };
+  const extended = await at.archive.extend(base, work.cutoffs, work.term, only);
+  // A local copy of every range of the part is made whole again (a stat each, a fetch where one is gone): the
+  // object store is restored from the owners' copies (`archive-restore.ts`).
+  const all = await at.archive.localSources(extended);
+  const sources = work.full ? all : await at.archive.localSources(extended.slice(chain.length));
+  const views: Record<string, CyclePart[string]> = {};
+  let done = 0;
+  for (const view of at.catalog.views.values()) {
+    views[view.name] = await computeViewFile({ connection: at.connection, sources, cutoff: Number.MAX_SAFE_INTEGER }, view, dir, partFile(view, work));
+    at.onViewDone?.(++done);
+  }
+  const inputEvents = [...sources.values()].reduce((n, s) => n + s.events, 0);
+  return { ranges: extended.slice(base.length), views, inputEvents };
+}

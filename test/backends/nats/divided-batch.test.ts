@@ -1,0 +1,149 @@
+/**
+ * The batch layer divided among the nodes (issue #28): three nodes in this
+ * process on a real NATS server own two of six partitions each. A cycle run
+ * on any node asks the other owners for their parts: each archives the
+ * partitions it owns up to the seal and computes every view over them, and
+ * the version names every node's files (a full cycle's base in parts, an
+ * incremental cycle's deltas one per node) and every node's ranges. Every
+ * node answers every shop query exactly as the reference recomputation does,
+ * after full and incremental cycles run on different nodes, and after one
+ * node leaves (its partitions are then computed by their new owners).
+ */
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ClusterNode } from '../../../src/backends/nats/internal.ts';
+import { nodeTag } from '../../../src/backends/nats/part-compute.ts';
+import type { SharedManifest } from '../../../src/backends/nats/shared-manifest.ts';
+import type { Query } from '../../../src/serving/index.ts';
+import { eventually } from '../../support/eventually.ts';
+import { bounded } from '../../support/hang-guard.ts';
+import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
+import { canonicalRows, referenceQuery, type RefEvent } from '../../support/reference.ts';
+import { shopConfig, views } from '../../support/shop-config.ts';
+import { shopQueries } from '../../support/shop-queries.ts';
+import { withTempDir } from '../../support/temp-dir.ts';
+
+const LEASE_MS = 3_000;
+const BASE = Date.UTC(2024, 2, 1);
+const COUNTRIES = ['DE', 'FR', 'US', 'BR'];
+
+function order(i: number): { ref: RefEvent; raw: Record<string, unknown> } {
+  const ref: RefEvent = {
+    id: `o${i}`, at: BASE + ((i * 7_919) % (90 * 24)) * 3_600_000 + (i % 60) * 60_000, country: COUNTRIES[i % 4]!,
+    device: i % 4 === 0 ? null : 'web', mobile: i % 3 === 0, cents: (i * 37) % 50_000 - 100, qty: i % 7,
+  };
+  const raw: Record<string, unknown> = { id: ref.id, at: ref.at, country: ref.country, mobile: ref.mobile, amount: ref.cents / 100, qty: ref.qty };
+  if (ref.device !== null) raw.device = ref.device;
+  return { ref, raw };
+}
+
+const ownedBy = (node: ClusterNode) => node.status().cluster!.partitions.filter((p) => p.owner === node.name).map((p) => p.partition);
+
+/** Whether every node owns `each` partitions and, as every node's heartbeats say, reads exactly those: each can compute them. */
+function settled(nodes: readonly ClusterNode[], each: number): boolean {
+  return nodes.every((n) => ownedBy(n).length === each && nodes.every((viewer) => (
+    JSON.stringify(viewer.status().cluster!.nodes.find((beat) => beat.node === n.name)?.reads) === JSON.stringify(ownedBy(n))
+  )));
+}
+
+/** The manifest of the version `node` serves, from its disk. */
+async function servedManifest(dir: string, node: ClusterNode): Promise<SharedManifest> {
+  const version = node.status().batch?.version ?? 0;
+  const batchDir = join(dir, node.name, 'cluster', 'versions', 'batch');
+  const folder = (await readdir(batchDir)).find((f) => f.startsWith(`v${String(version).padStart(8, '0')}-`));
+  assert.ok(folder !== undefined, `${node.name} keeps the folder of version ${version}`);
+  return JSON.parse(await readFile(join(batchDir, folder, 'manifest.json'), 'utf8')) as SharedManifest;
+}
+
+/** Which nodes' tags name files of `view` in `manifest` (the node publishing it names none). */
+function tagsIn(manifest: SharedManifest, view: string): string[] {
+  const entry = manifest.views[view]!;
+  const files = [...(entry.parts ?? []), ...(entry.deltas ?? [])].map((f) => f.file ?? '');
+  return [...new Set(files.flatMap((f) => /-(n[0-9a-f]{8})\.parquet$/.exec(f)?.[1] ?? []))].sort();
+}
+
+describe('batch layer divided among the nodes', { skip: natsSkipReason(), timeout: 600_000 }, () => {
+  let nats: NatsCluster | undefined;
+  before(async () => {
+    nats = await NatsCluster.start({ size: 1 });
+  });
+  after(async () => {
+    await nats?.stop();
+  });
+
+  test('each owner archives and computes its own partitions for every cycle, and every node answers exactly, through a node leaving', async () => {
+    await withTempDir(async (dir) => {
+      const config = { ...shopConfig, cluster: { name: 'dividedbatch', partitions: 6, replicas: 1 } };
+      const open = (name: string) => ClusterNode.open({ dataDir: `${dir}/${name}`, config, servers: nats!.urls, node: name, partitionLeaseMs: LEASE_MS });
+      const nodes = [await open('a'), await open('b'), await open('c')];
+      const events: RefEvent[] = [];
+      let position: number[] = new Array<number>(6).fill(0);
+      const ingest = async (from: number, to: number) => {
+        const batch = Array.from({ length: to - from }, (_, i) => order(from + i));
+        const result = await bounded(nodes[(from / 100) % nodes.length]!.ingest('order', batch.map((e) => e.raw)), 'an ingest', nodes);
+        assert.equal(result.accepted, batch.length);
+        position = position.map((seq, p) => Math.max(seq, result.position?.[p] ?? 0));
+        events.push(...batch.map((e) => e.ref));
+      };
+      const checkAll = async (when: string) => {
+        for (const node of nodes) {
+          for (const query of shopQueries()) {
+            const q: Query = { ...query, after: position };
+            const { rows } = await bounded(node.query(q), `a query of ${node.name}`, nodes);
+            const expected = referenceQuery(views.find((v) => v.name === query.view)!, events, query);
+            const same = query.limit !== undefined ? JSON.stringify(rows) === JSON.stringify(expected) : JSON.stringify(canonicalRows(rows)) === JSON.stringify(canonicalRows(expected));
+            assert.ok(same, `${when}: ${node.name} answered ${JSON.stringify(query)} with ${JSON.stringify(rows).slice(0, 400)}, expected ${JSON.stringify(expected).slice(0, 400)}`);
+          }
+        }
+      };
+      // The node that ran a cycle is the batch lease's holder, whichever node was asked: the others computed parts.
+      const others = (asked: ClusterNode) => {
+        const runner = asked.status().cluster!.batchNode;
+        return nodes.filter((n) => n.name !== runner && ownedBy(n).length > 0).map((n) => nodeTag(n.name)).sort();
+      };
+      try {
+        await ingest(0, 300);
+        await eventually(() => settled(nodes, 2), () => `each node to own and read two partitions: ${nodes.map((n) => `${n.name} owns ${ownedBy(n)}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 100 });
+        await ingest(300, 600);
+
+        // A full cycle on b: the base is in parts, one per other owner beside b's own file.
+        const full = await bounded(nodes[1]!.runBatch({ full: true }), 'a full cycle', nodes);
+        assert.equal(full.mode, 'full');
+        await eventually(() => nodes.every((n) => n.status().batch?.version === full.version), 'every node to serve the version', { timeoutMs: 30_000 });
+        let manifest = await servedManifest(dir, nodes[1]!);
+        for (const view of views) assert.deepEqual(tagsIn(manifest, view.name), others(nodes[1]!), `${view.name}'s base holds a part from each other owner`);
+        const rangeTags = new Set(manifest.ranges.flatMap((r) => /-(n[0-9a-f]{8})-t\d{6}$/.exec(r.filter.blob.replace(/\.json$/, ''))?.[1] ?? []));
+        assert.deepEqual([...rangeTags].sort(), others(nodes[1]!), 'the other owners archived their own partitions');
+        await checkAll('after a full cycle in parts');
+
+        // An incremental cycle on c: one delta per owner.
+        await ingest(600, 900);
+        const incremental = await bounded(nodes[2]!.runBatch(), 'an incremental cycle', nodes);
+        assert.equal(incremental.mode, 'incremental');
+        await eventually(() => nodes.every((n) => n.status().batch?.version === incremental.version), 'every node to serve the version', { timeoutMs: 30_000 });
+        manifest = await servedManifest(dir, nodes[2]!);
+        const deltas = manifest.views.by_country_hour!.deltas ?? [];
+        assert.equal(deltas.filter((d) => d.to === manifest.cutoff).length, 3, 'the cycle added one delta per owner');
+        await checkAll('after an incremental cycle in parts');
+
+        // c leaves: a and b take its partitions, and compute them in the next cycles.
+        await nodes[2]!.close();
+        nodes.pop();
+        await eventually(() => settled(nodes, 3), () => `a and b to own and read three partitions each: ${nodes.map((n) => `${n.name} owns ${ownedBy(n)}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 100 });
+        await ingest(900, 1_200);
+        const later = await bounded(nodes[0]!.runBatch(), 'a cycle after c left', nodes);
+        await eventually(() => nodes.every((n) => n.status().batch?.version === later.version), 'every node to serve the version', { timeoutMs: 30_000 });
+        await checkAll('after c left');
+        const last = await bounded(nodes[1]!.runBatch({ full: true }), 'a full cycle after c left', nodes);
+        await eventually(() => nodes.every((n) => n.status().batch?.version === last.version), 'every node to serve the version', { timeoutMs: 30_000 });
+        manifest = await servedManifest(dir, nodes[1]!);
+        assert.deepEqual(tagsIn(manifest, 'by_country_hour'), others(nodes[1]!), 'the other node computed its part of the base');
+        await checkAll('after a full cycle on two nodes');
+      } finally {
+        await Promise.allSettled(nodes.map((n) => n.close()));
+      }
+    });
+  });
+});
