@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Tandem } from '../../src/index.ts';
-import { canonicalRows, referenceQuery } from './reference.ts';
+import type { ClusterNode } from '../../src/backends/nats/internal.ts';
+import { canonicalRows, referenceQuery, type RefEvent } from './reference.ts';
 import { views } from './shop-config.ts';
 import type { AcceptedEvents } from './shop-events.ts';
 import { shopQueries } from './shop-queries.ts';
@@ -13,5 +14,25 @@ export async function checkAllQueries(engine: Tandem, accepted: AcceptedEvents):
     const expected = referenceQuery(view, accepted.events, query);
     if (query.limit !== undefined) assert.deepEqual(rows, expected, JSON.stringify(query));
     else assert.deepEqual(canonicalRows(rows), canonicalRows(expected), JSON.stringify(query));
+  }
+}
+
+/**
+ * Every shop query on every node of a cluster, read at `after`, answers as
+ * the reference recomputation over `events` does; `bounded` guards each
+ * query against a hang (it names the nodes' state when one happens).
+ */
+export async function checkNodesAnswer(
+  nodes: readonly ClusterNode[], events: readonly RefEvent[], after: readonly number[], when: string,
+  bounded: <T>(work: Promise<T>, what: string, nodes: readonly ClusterNode[]) => Promise<T>,
+): Promise<void> {
+  for (const node of nodes) {
+    for (const query of shopQueries()) {
+      const { rows, meta } = await bounded(node.query({ ...query, after }), `a query of ${node.name}`, nodes);
+      const expected = referenceQuery(views.find((v) => v.name === query.view)!, events, query);
+      const same = query.limit !== undefined ? JSON.stringify(rows) === JSON.stringify(expected) : JSON.stringify(canonicalRows(rows)) === JSON.stringify(canonicalRows(expected));
+      assert.ok(same, `${when}: ${node.name} answered ${JSON.stringify(query)} with ${JSON.stringify(rows).slice(0, 400)}, expected ${JSON.stringify(expected).slice(0, 400)}`);
+      assert.equal(meta.missingPartitions, undefined);
+    }
   }
 }

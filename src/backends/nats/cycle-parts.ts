@@ -23,24 +23,15 @@ import { nodeSubject } from './partition-names.ts';
 import { PeerChannel, type ChannelKind, type PeerReply } from './peer-channel.ts';
 import { archivedRange, fieldChecks, parseChecked, RecordShapeError, type RecordCheck } from './record-schemas.ts';
 import type { ArchivedRange } from './shared-manifest.ts';
+import type { PartWork } from './part-compute.ts';
 
-/** What the batch node asks an owner to compute. */
-export interface PartRequest {
-  /** The version the cycle publishes, and the batch lease term it runs under: they name what the owner uploads. */
-  readonly version: number;
-  readonly term: number;
-  /** Recompute the owner's partitions from their whole chain, instead of over what the chain gained. */
-  readonly full: boolean;
-  /** The version the cycle builds on (0 before the first): the owner must serve it. */
+/**
+ * What the batch node asks an owner to compute (`part-compute.ts` says what
+ * each field means), and the version the cycle builds on (0 before the
+ * first): the owner must serve it. The owner names what it writes itself.
+ */
+export interface PartRequest extends Omit<PartWork, 'tag'> {
   readonly served: number;
-  /** Per partition, the cycle's seal: ranges end there. */
-  readonly cutoffs: readonly number[];
-  /** The partitions asked, all owned by the node asked. */
-  readonly partitions: readonly number[];
-  /** Their ranges in the chain the cycle extends (the served chain, as compaction folded it). */
-  readonly chain: readonly ArchivedRange[];
-  /** Their ranges the batch node archived ahead past that chain: counted in this cycle. */
-  readonly ahead: readonly ArchivedRange[];
 }
 
 /** What the owner computed: the ranges it archived, and per view its file in the version's folder. */

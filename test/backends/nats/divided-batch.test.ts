@@ -16,13 +16,12 @@ import { after, before, describe, test } from 'node:test';
 import { ClusterNode } from '../../../src/backends/nats/internal.ts';
 import { nodeTag } from '../../../src/backends/nats/part-compute.ts';
 import type { SharedManifest } from '../../../src/backends/nats/shared-manifest.ts';
-import type { Query } from '../../../src/serving/index.ts';
 import { eventually } from '../../support/eventually.ts';
 import { bounded } from '../../support/hang-guard.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
-import { canonicalRows, referenceQuery, type RefEvent } from '../../support/reference.ts';
+import { checkNodesAnswer } from '../../support/check-answers.ts';
+import type { RefEvent } from '../../support/reference.ts';
 import { shopConfig, views } from '../../support/shop-config.ts';
-import { shopQueries } from '../../support/shop-queries.ts';
 import { withTempDir } from '../../support/temp-dir.ts';
 
 const LEASE_MS = 3_000;
@@ -87,17 +86,7 @@ describe('batch layer divided among the nodes', { skip: natsSkipReason(), timeou
         position = position.map((seq, p) => Math.max(seq, result.position?.[p] ?? 0));
         events.push(...batch.map((e) => e.ref));
       };
-      const checkAll = async (when: string) => {
-        for (const node of nodes) {
-          for (const query of shopQueries()) {
-            const q: Query = { ...query, after: position };
-            const { rows } = await bounded(node.query(q), `a query of ${node.name}`, nodes);
-            const expected = referenceQuery(views.find((v) => v.name === query.view)!, events, query);
-            const same = query.limit !== undefined ? JSON.stringify(rows) === JSON.stringify(expected) : JSON.stringify(canonicalRows(rows)) === JSON.stringify(canonicalRows(expected));
-            assert.ok(same, `${when}: ${node.name} answered ${JSON.stringify(query)} with ${JSON.stringify(rows).slice(0, 400)}, expected ${JSON.stringify(expected).slice(0, 400)}`);
-          }
-        }
-      };
+      const checkAll = (when: string) => checkNodesAnswer(nodes, events, position, when, bounded);
       // The node that ran a cycle is the batch lease's holder, whichever node was asked: the others computed parts.
       const others = (asked: ClusterNode) => {
         const runner = asked.status().cluster!.batchNode;

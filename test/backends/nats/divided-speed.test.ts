@@ -13,13 +13,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ClusterNode } from '../../../src/backends/nats/internal.ts';
-import type { Query } from '../../../src/serving/index.ts';
 import { eventually } from '../../support/eventually.ts';
 import { bounded } from '../../support/hang-guard.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
-import { canonicalRows, referenceQuery, type RefEvent } from '../../support/reference.ts';
-import { shopConfig, views } from '../../support/shop-config.ts';
-import { shopQueries } from '../../support/shop-queries.ts';
+import { checkNodesAnswer } from '../../support/check-answers.ts';
+import type { RefEvent } from '../../support/reference.ts';
+import { shopConfig } from '../../support/shop-config.ts';
 import { withTempDir } from '../../support/temp-dir.ts';
 
 const LEASE_MS = 3_000;
@@ -89,18 +88,7 @@ describe('speed layer divided among the nodes', { skip: natsSkipReason(), timeou
         events.push(...batch.map((e) => e.ref));
       };
       /** Every shop query on every node, at the latest position, against the reference. */
-      const checkAll = async (when: string) => {
-        for (const node of nodes) {
-          for (const query of shopQueries()) {
-            const q: Query = { ...query, after: position };
-            const { rows, meta } = await bounded(node.query(q), `a query of ${node.name}`, nodes);
-            const expected = referenceQuery(views.find((v) => v.name === query.view)!, events, query);
-            const same = query.limit !== undefined ? JSON.stringify(rows) === JSON.stringify(expected) : JSON.stringify(canonicalRows(rows)) === JSON.stringify(canonicalRows(expected));
-            assert.ok(same, `${when}: ${node.name} answered ${JSON.stringify(query)} with ${JSON.stringify(rows).slice(0, 400)}, expected ${JSON.stringify(expected).slice(0, 400)}`);
-            assert.equal(meta.missingPartitions, undefined);
-          }
-        }
-      };
+      const checkAll = (when: string) => checkNodesAnswer(nodes, events, position, when, bounded);
       try {
         await ingest(0, 600);
         await bounded(nodes[1]!.runBatch(), 'a cycle', nodes);
