@@ -75,18 +75,23 @@ export class SqlParser {
     // A connection per parse: parses run side by side, and one that runs too long is interrupted alone.
     const connection = await (await this.#instance).connect();
     let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
     try {
       const prepared = await connection.prepare('SELECT json_serialize_sql($1::VARCHAR)');
       try {
         prepared.bindVarchar(1, sql);
-        const timeout = new Promise<never>((_, reject) => {
-          if (!Number.isFinite(timeoutMs)) return;
+        const running = prepared.runAndReadAll();
+        if (Number.isFinite(timeoutMs)) {
           timer = setTimeout(() => {
+            timedOut = true;
             connection.interrupt();
-            reject(new QueryTimeoutError(timeoutMs));
           }, Math.max(0, timeoutMs));
+        }
+        // The run is awaited even when interrupted: DuckDB's statement and connection are released only once it ends.
+        const reader = await running.catch((error: unknown) => {
+          throw timedOut ? new QueryTimeoutError(timeoutMs) : error;
         });
-        const reader = await Promise.race([prepared.runAndReadAll(), timeout]);
+        if (timedOut) throw new QueryTimeoutError(timeoutMs);
         return String(reader.getRows()[0]![0]);
       } finally {
         prepared.destroySync();
