@@ -757,10 +757,11 @@ export class NatsBackend implements EngineBackend {
    * first cycle records as such.
    */
   async #clusterIsNew(): Promise<boolean> {
-    const { blobs, registry } = this.#p;
-    if ((await localVersionFolders(this.#versionsDir)).length > 0) return false;
+    const { blobs, registry, cluster } = this.#p;
+    // A version is one with a manifest: a cycle cut short leaves view files (its own, and other owners' parts) but none.
+    if ((await newestLocalVersion(this.#versionsDir, blobs, cluster.partitions)) !== undefined) return false;
     if ((await registry.nodes()).some((n) => n.batchVersion !== null)) return false;
-    return (await blobs.list('batch/')).length === 0;
+    return !(await blobs.list('batch/')).some((b) => b.name.endsWith('/manifest.json'));
   }
 
   /** Takes the lease when it is free, or renews it when this node holds it; not while the record is not valid or lost (the poll rebuilds it). */
@@ -1249,8 +1250,27 @@ export class NatsBackend implements EngineBackend {
     const store = new SharedVersionStore(blobs, control, { version, term, cutoffs, served: served?.objects }, this.#versionsDir);
     await store.init();
     const { dir } = await store.begin();
+    try {
+      return await this.#computeInto(store, dir, { full: base === undefined, started, progress, cutoffs, previous, base }, cycle);
+    } catch (error) {
+      // Never published (or not known to be: then it is fetched again): a folder with a manifest counts as a version here.
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** The rest of a cycle once its version's folder exists: the parts computed, the manifest published. */
+  async #computeInto(
+    store: SharedVersionStore, dir: string,
+    at: { full: boolean; started: number; progress: CycleContext['progress']; cutoffs: number[]; previous: readonly number[] | undefined; base: BatchRunInput['previous'] },
+    cycle: Cycle,
+  ): Promise<ComputedVersion> {
+    const { control } = this.#p;
+    const { started, progress, cutoffs, previous, base } = at;
+    const { version } = cycle;
+    const term = cycle.term ?? 0;
     const { chain: folded, ahead } = this.#next.take(this.#chain, term);
-    const work = { version, term, full: base === undefined, cutoffs, chain: folded, ahead };
+    const work = { version, term, full: at.full, cutoffs, chain: folded, ahead };
     // The other owners compute their partitions meanwhile; the parts that fail are computed here after this node's own.
     const plan = this.#partsPlan();
     const asked = new Set([...plan.values()].flat());
