@@ -32,7 +32,7 @@ export async function sql(statement: string, options: SqlOptions): Promise<void>
   const result = await new ApiClient(options.url, options.apiKey).postJson<SqlResult>('/v1/sql', { sql: statement, params });
   const names = result.columns.map((c) => c.name);
   if (options.format === 'json') return console.log(JSON.stringify(result, null, 2));
-  if (options.format === 'csv') return void process.stdout.write(formatCsv(names, result.rows));
+  if (options.format === 'csv') return console.log(formatCsv(names, result.rows));
   console.log(formatGrid(names, result.rows));
   printMeta(result.rows.length, result.meta);
 }
