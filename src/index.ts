@@ -39,6 +39,10 @@ export type {
   ViewQuery, QueryRowOf, DynamicQuery, DimensionName, MeasureName, QueryGranularityFor, OrderBy,
 } from './serving/index.ts';
 
+// SQL over the views: each view a table of time, its dimensions and its measures.
+export { SqlRunner } from './sql/index.ts';
+export type { SqlEngine, SqlRequest, SqlResult, SqlColumn, SqlCell, SqlType } from './sql/index.ts';
+
 // Errors: one class per failure mode, each with a stable `code` and the field or file at fault.
 export {
   TandemError, InvalidDefinitionError, UnknownFieldError, UnknownMeasureTypeError, InvalidEventError, UnknownEventTypeError,
@@ -53,3 +57,6 @@ export {
   StoredSchemaConflictError, type LogRepair,
 } from './log/index.ts';
 export { CorruptBatchViewError, type BatchManifest, type IncrementalPolicy } from './batch/index.ts';
+export {
+  SqlSyntaxError, SqlTooLargeError, UnsupportedSqlError, UnknownColumnError, MeasureMisuseError, TimeBucketError, InvalidSqlValueError, SqlParameterError,
+} from './sql/index.ts';
