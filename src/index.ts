@@ -58,5 +58,5 @@ export {
 } from './log/index.ts';
 export { CorruptBatchViewError, type BatchManifest, type IncrementalPolicy } from './batch/index.ts';
 export {
-  SqlSyntaxError, SqlTooLargeError, UnsupportedSqlError, UnknownColumnError, MeasureMisuseError, TimeBucketError, InvalidSqlValueError, SqlParameterError,
+  SqlSyntaxError, SqlTooLargeError, SqlClauseError, UnsupportedSqlError, UnknownColumnError, MeasureMisuseError, TimeBucketError, InvalidSqlValueError, SqlParameterError,
 } from './sql/index.ts';

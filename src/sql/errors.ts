@@ -10,6 +10,23 @@
 import { TandemError } from '../definitions/errors.ts';
 
 /**
+ * A refusal that names the clause at fault in `field`: the base of the SQL
+ * errors below that take their sentence from where they are found.
+ *
+ * @example
+ * ```ts
+ * catch (error) {
+ *   if (error instanceof SqlClauseError) console.error(`${error.field}: ${error.message}`);
+ * }
+ * ```
+ */
+export abstract class SqlClauseError extends TandemError {
+  constructor(readonly field: string, message: string) {
+    super(message);
+  }
+}
+
+/**
  * The text is not SQL that PostgreSQL's dialect (as DuckDB's parser reads it) accepts, or is not one SELECT.
  *
  * @example
@@ -56,11 +73,8 @@ export class SqlTooLargeError extends TandemError {
  * });
  * ```
  */
-export class UnsupportedSqlError extends TandemError {
+export class UnsupportedSqlError extends SqlClauseError {
   readonly code = 'sql_unsupported';
-  constructor(readonly field: string, message: string) {
-    super(message);
-  }
 }
 
 /**
@@ -109,11 +123,8 @@ export class MeasureMisuseError extends TandemError {
  * });
  * ```
  */
-export class TimeBucketError extends TandemError {
+export class TimeBucketError extends SqlClauseError {
   readonly code = 'time_bucket_unsupported';
-  constructor(readonly field: string, message: string) {
-    super(message);
-  }
 }
 
 /**
@@ -128,11 +139,8 @@ export class TimeBucketError extends TandemError {
  * });
  * ```
  */
-export class InvalidSqlValueError extends TandemError {
+export class InvalidSqlValueError extends SqlClauseError {
   readonly code = 'invalid_sql_value';
-  constructor(readonly field: string, message: string) {
-    super(message);
-  }
 }
 
 /**
@@ -145,9 +153,6 @@ export class InvalidSqlValueError extends TandemError {
  * });
  * ```
  */
-export class SqlParameterError extends TandemError {
+export class SqlParameterError extends SqlClauseError {
   readonly code = 'sql_parameter';
-  constructor(readonly field: string, message: string) {
-    super(message);
-  }
 }

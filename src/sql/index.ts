@@ -13,5 +13,5 @@ export type { SqlResult, SqlCell } from './sql-answer.ts';
 export type { SqlColumn } from './sql-columns.ts';
 export type { SqlType } from './view-table.ts';
 export {
-  InvalidSqlValueError, MeasureMisuseError, SqlParameterError, SqlSyntaxError, SqlTooLargeError, TimeBucketError, UnknownColumnError, UnsupportedSqlError,
+  InvalidSqlValueError, MeasureMisuseError, SqlClauseError, SqlParameterError, SqlSyntaxError, SqlTooLargeError, TimeBucketError, UnknownColumnError, UnsupportedSqlError,
 } from './errors.ts';

@@ -64,24 +64,26 @@ describe('sql planner - shapes', () => {
   });
 
   test('sql planner - buckets: the time column, date_trunc, time_bucket, and Grafana macros (epoch seconds, to_timestamp, extract)', async () => {
-    const bucket = async (expression: string, granularity: string, type: string, view = 'by_country_hour') => {
+    const buckets: [expression: string, granularity: string, type: string, view?: string][] = [
+      ['time', 'hour', 'timestamptz'],
+      ["date_trunc('day', time)", 'day', 'timestamptz'],
+      ["date_trunc('WEEK', time)", 'week', 'timestamptz'],
+      ["date_trunc('month', time)", 'month', 'timestamptz'],
+      ["date_trunc('minute', time)", 'minute', 'timestamptz', 'by_country_minute'],
+      ["time_bucket(INTERVAL '1 hour', time)", 'hour', 'timestamptz'],
+      ["time_bucket('1 day', time)", 'day', 'timestamptz'],
+      ["time_bucket('7 days', time)", 'week', 'timestamptz'],
+      ["time_bucket('1 month', time)", 'month', 'timestamptz'],
+      ['floor(extract(epoch from time)/3600)*3600', 'hour', 'numeric'],
+      ['floor(extract(epoch from "time")/86400)*86400', 'day', 'numeric'],
+      ['to_timestamp(floor(extract(epoch from time)/60)*60)', 'minute', 'timestamptz', 'by_country_minute'],
+      ['extract(epoch from time)', 'hour', 'numeric'],
+      ["date_trunc('week', time)", 'week', 'timestamptz', 'by_device_week'],
+    ];
+    for (const [expression, granularity, type, view = 'by_country_hour'] of buckets) {
       const planned = await expectQuery(`SELECT ${expression} AS t, sum(orders) FROM ${view} GROUP BY 1 ORDER BY 1`, { granularity, orderBy: [{ time: true }] } as Partial<Query>);
       assert.equal(planned.columns[0]!.type, type, expression);
-    };
-    await bucket('time', 'hour', 'timestamptz');
-    await bucket("date_trunc('day', time)", 'day', 'timestamptz');
-    await bucket("date_trunc('WEEK', time)", 'week', 'timestamptz');
-    await bucket("date_trunc('month', time)", 'month', 'timestamptz');
-    await bucket("date_trunc('minute', time)", 'minute', 'timestamptz', 'by_country_minute');
-    await bucket("time_bucket(INTERVAL '1 hour', time)", 'hour', 'timestamptz');
-    await bucket("time_bucket('1 day', time)", 'day', 'timestamptz');
-    await bucket("time_bucket('7 days', time)", 'week', 'timestamptz');
-    await bucket("time_bucket('1 month', time)", 'month', 'timestamptz');
-    await bucket('floor(extract(epoch from time)/3600)*3600', 'hour', 'numeric');
-    await bucket('floor(extract(epoch from "time")/86400)*86400', 'day', 'numeric');
-    await bucket('to_timestamp(floor(extract(epoch from time)/60)*60)', 'minute', 'timestamptz', 'by_country_minute');
-    await bucket('extract(epoch from time)', 'hour', 'numeric');
-    await bucket("date_trunc('week', time)", 'week', 'timestamptz', 'by_device_week');
+    }
   });
 
   test('sql planner - GROUP BY by position, by output alias, by expression, and a grouped dimension left out of SELECT', async () => {
