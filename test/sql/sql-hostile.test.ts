@@ -1,9 +1,10 @@
 /**
  * Hostile SQL through `POST /v1/sql`: huge IN lists, deep nesting, long
  * identifiers, many statements, comments, unicode, DuckDB's own file and
- * settings statements. Each answers within two seconds (most in milliseconds) with a typed error (or, where
- * the statement is valid, its rows), never a 500, and the server keeps
- * answering other requests while they run.
+ * settings statements. Each answers within two seconds (most within
+ * milliseconds) with a typed error (or, where the statement is valid, its
+ * rows), never a 500, and the server keeps answering other requests while
+ * they run.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
