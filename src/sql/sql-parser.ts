@@ -53,7 +53,7 @@ export class SqlParser {
     if (sql.length > MAX_SQL_LENGTH) {
       throw new SqlTooLargeError(MAX_SQL_LENGTH, `The SQL text has ${sql.length.toLocaleString('en-US')} characters, more than the limit of ${MAX_SQL_LENGTH.toLocaleString('en-US')}; shorten it, for example its IN lists.`);
     }
-    const serialized = JSON.parse(await this.#serialize(sql, timeoutMs)) as Serialized;
+    const serialized = readTree(await this.#serialize(sql, timeoutMs));
     if (serialized.error) throw syntaxError(serialized);
     const statements = serialized.statements ?? [];
     if (statements.length !== 1) throw new SqlSyntaxError(`The SQL text holds ${statements.length} statements; send exactly one SELECT.`);
@@ -100,6 +100,19 @@ export class SqlParser {
       clearTimeout(timer);
       connection.closeSync();
     }
+  }
+}
+
+/**
+ * The serialized tree as JSON. DuckDB writes a number beyond a double's
+ * range (`1e400`) as `Infinity`, which is no JSON: such a statement is
+ * refused rather than read.
+ */
+function readTree(text: string): Serialized {
+  try {
+    return JSON.parse(text) as Serialized;
+  } catch {
+    throw new SqlSyntaxError('The SQL holds a number beyond the range of a double (such as 1e400); write a smaller one.');
   }
 }
 

@@ -6,6 +6,7 @@
  * rows), never a 500, and the server keeps answering other requests while
  * they run.
  */
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,4 +99,51 @@ test('sql hostile - while 16 hostile statements run at once, the server answers 
   assert.equal(valid.status, 200);
   assert.ok(performance.now() - started < 5000);
   for (const answer of await Promise.all(hostile)) assert.ok(answer.status === 200 || answer.status === 400, `${answer.status} ${answer.code}`);
+});
+
+const COLUMNS = ['time', 'country', 'device', 'mobile', 'qty', 'orders', 'revenue', 'basket', 'spread', 'devices', 'latest', 'smallest', 'nope', 'r.country'];
+const FUNCTIONS = ['sum', 'max', 'min', 'avg', 'count', 'approx_count_distinct', 'approx_quantile', 'median', 'date_trunc', 'time_bucket', 'floor', 'to_timestamp', 'now', 'upper', 'abs', 'date_part'];
+/** Well-formed pieces, so that many random statements plan and run. */
+const PIECES = ['country', 'time', 'sum(orders)', 'sum(revenue)', 'avg(basket)', 'max(latest)', 'count(DISTINCT devices)', "date_trunc('day', time)", 'floor(extract(epoch from time)/3600)*3600', 'approx_quantile(spread, 0.9)', "time >= '2024-04-01'", "country IN ('DE', 'FR')"];
+const CONSTANTS = ["'day'", "'1 hour'", "'5 minutes'", "'DE'", "'2024-05-01'", '0.5', '3600', '1', '-1', '$1', 'NULL', 'true', "interval '7 days'", '1e400', "'\u{1F600}'"];
+
+/** Random expressions over the views' columns: calls, operators, casts, nested a few levels. */
+const expression = fc.letrec<{ expr: string }>((tie) => ({
+  expr: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constantFrom(...COLUMNS, ...CONSTANTS),
+    fc.constantFrom(...PIECES),
+    fc.tuple(fc.constantFrom(...FUNCTIONS), fc.boolean(), fc.array(tie('expr'), { maxLength: 3 })).map(([f, distinct, args]) => `${f}(${distinct ? 'DISTINCT ' : ''}${args.join(', ')})`),
+    fc.tuple(tie('expr'), fc.constantFrom('+', '-', '*', '/', '=', '<', '>=', '<>', 'AND', 'OR', 'IN', 'BETWEEN 1 AND'), tie('expr')).map(([a, op, b]) => (op === 'IN' ? `${a} IN (${b})` : `${a} ${op} ${b}`)),
+    fc.tuple(tie('expr'), fc.constantFrom('timestamptz', 'interval', 'text', 'int', 'boolean', 'date')).map(([e, t]) => `${e}::${t}`),
+    fc.tuple(fc.constantFrom(0.5, 0.99), fc.constantFrom(...COLUMNS)).map(([q, c]) => `percentile_cont(${q}) WITHIN GROUP (ORDER BY ${c})`),
+    tie('expr').map((e) => `(${e})`),
+  ),
+})).expr;
+
+const randomStatement = fc.record({
+  select: fc.array(fc.tuple(expression, fc.option(fc.constantFrom('t', 'x', 'time', 'country'), { nil: undefined })), { minLength: 1, maxLength: 4 }),
+  distinct: fc.boolean(),
+  view: fc.constantFrom('by_country_hour r', 'by_country_hour', 'by_country_hour', 'all_time', 'by_device_week', 'totals_month', 'by_country_minute', 'nope'),
+  where: fc.option(expression, { nil: undefined }),
+  group: fc.array(fc.oneof(expression, fc.constantFrom('1', '2', 't')), { maxLength: 3 }),
+  order: fc.array(fc.tuple(fc.oneof(expression, fc.constantFrom('1', '2', 't')), fc.constantFrom('', ' DESC', ' NULLS FIRST')), { maxLength: 3 }),
+  limit: fc.option(fc.constantFrom('10', '0', '-1', "'x'", '$1', 'ALL'), { nil: undefined }),
+}).map((r) => [
+  `SELECT ${r.distinct ? 'DISTINCT ' : ''}${r.select.map(([e, alias]) => (alias === undefined ? e : `${e} AS ${alias}`)).join(', ')} FROM ${r.view}`,
+  r.where === undefined ? '' : ` WHERE ${r.where}`,
+  r.group.length === 0 ? '' : ` GROUP BY ${r.group.join(', ')}`,
+  r.order.length === 0 ? '' : ` ORDER BY ${r.order.map(([e, d]) => `${e}${d}`).join(', ')}`,
+  r.limit === undefined ? '' : ` LIMIT ${r.limit}`,
+].join(''));
+
+test('sql hostile - random statements answer 200 or a typed 400, never a 500, each within two seconds', async () => {
+  await fc.assert(
+    fc.asyncProperty(randomStatement, async (sql) => {
+      const answer = await send(sql, sql.includes('$1') ? ['DE'] : undefined);
+      assert.ok(answer.status === 200 || (answer.status === 400 && answer.code !== undefined && /^[^\n]+\.$/.test(answer.message)), `${sql} → ${answer.status} ${answer.code}: ${answer.message}`);
+      assert.ok(answer.ms < 2000, `${sql}: ${answer.ms.toFixed(0)} ms`);
+    }),
+    { numRuns: 500, seed: 30_30 },
+  );
 });

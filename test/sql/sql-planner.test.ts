@@ -135,6 +135,7 @@ const REFUSALS: readonly Refusal[] = [
   ['   ', SqlSyntaxError, 'sql', /one SELECT statement/],
   ["INSERT INTO by_country_hour VALUES (1)", SqlSyntaxError, 'sql', /Only SELECT statements are answered/],
   ['DROP TABLE by_country_hour', SqlSyntaxError, 'sql', /Only SELECT/],
+  ['SELECT sum(orders) FROM by_country_hour LIMIT 1e400', SqlSyntaxError, 'sql', /beyond the range of a double \(such as 1e400\)/],
   [`SELECT sum(orders) FROM by_country_hour WHERE country IN (${"'x',".repeat(30_000)}'y')`, SqlTooLargeError, 'sql', /more than the limit of 100,000/],
   [`SELECT sum(orders) FROM by_country_hour WHERE qty = ${'abs('.repeat(100)}1${')'.repeat(100)}`, SqlTooLargeError, 'sql', /nests expressions too deeply/],
   ['SELECT sum(orders) FROM nope', UnknownViewError, undefined, /Unknown view 'nope'/],
