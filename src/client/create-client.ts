@@ -7,6 +7,8 @@
 import type { EventOf, EventTypeName, TandemConfig, ViewName, ViewOf } from '../definitions/definition-types.ts';
 import type { BatchSummary, IngestResult } from '../engine/engine-types.ts';
 import type { DimensionName, DynamicQuery, Query, QueryGranularityFor, QueryResult, QueryRowOf, ViewQuery } from '../serving/query.ts';
+import type { SqlResult } from '../sql/sql-answer.ts';
+import type { SqlRequest } from '../sql/sql-runner.ts';
 import type { ServerDefinitions, ServerStatus } from './answer-types.ts';
 import { DEFAULT_BATCH_SIZE, type ClientOptions, type IngestOptions, type RequestOptions } from './client-options.ts';
 import { HttpTransport } from './http-transport.ts';
@@ -97,6 +99,19 @@ export interface TandemClient<C extends TandemConfig = any> {
   query<const Q extends Query>(query: DynamicQuery<Q>, options?: RequestOptions): Promise<QueryResult>;
 
   /**
+   * Answers one SQL SELECT over a view (`POST /v1/sql`), merged as a JSON
+   * query is: its columns (names and PostgreSQL types), its rows as arrays
+   * in column order, and the same `meta`. A refusal throws the SQL layer's
+   * class (`MeasureMisuseError`, `UnsupportedSqlError`, …) naming the clause.
+   *
+   * @example
+   * ```ts
+   * const { columns, rows } = await client.sql({ sql: 'SELECT country, sum(revenue) FROM revenue_by_country WHERE time >= $1 GROUP BY country', params: ['2024-05-01'] });
+   * ```
+   */
+  sql(request: SqlRequest, options?: RequestOptions): Promise<SqlResult>;
+
+  /**
    * Runs a batch cycle now, or joins the running one (`POST /v1/batch`; needs the `admin` scope).
    *
    * @example
@@ -175,6 +190,10 @@ class HttpClient {
 
   query(query: Query, options: RequestOptions = {}): Promise<QueryResult> {
     return this.#transport.send({ method: 'POST', path: 'v1/query', body: json(query), context: { query } }, options.signal);
+  }
+
+  sql(request: SqlRequest, options: RequestOptions = {}): Promise<SqlResult> {
+    return this.#transport.send({ method: 'POST', path: 'v1/sql', body: json(request) }, options.signal);
   }
 
   batch(options: RequestOptions = {}): Promise<BatchSummary> {

@@ -18,6 +18,9 @@ import {
 } from '../server/errors.ts';
 import { InvalidQueryError, QueryTimeoutError, ResultTooLargeError, UnknownDimensionError, UnknownMeasureError, UnknownViewError } from '../serving/errors.ts';
 import { SpeedLayerFullError } from '../engine/errors.ts';
+import {
+  InvalidSqlValueError, MeasureMisuseError, SqlParameterError, SqlSyntaxError, SqlTooLargeError, TimeBucketError, UnknownColumnError, UnsupportedSqlError,
+} from '../sql/errors.ts';
 import { TandemHttpError } from './client-errors.ts';
 
 /**
@@ -106,6 +109,15 @@ const BUILDERS: Readonly<Record<string, Build>> = {
     const [held, limit] = stated(a.message);
     return bytes ? new SpeedLayerFullError(Math.round(held * MIB), Math.round(limit * MIB), 'bytes') : new SpeedLayerFullError(held, limit, 'keys');
   },
+  // SQL: the clause at fault is the answer's field.
+  sql_syntax: (a) => new SqlSyntaxError(a.message),
+  sql_too_large: (a) => new SqlTooLargeError(stated(a.message)[1], a.message),
+  sql_unsupported: (a) => new UnsupportedSqlError(a.field ?? '', a.message),
+  unknown_column: (a) => new UnknownColumnError(a.field ?? '', quoted(a.message), /view '([^']*)'/.exec(a.message)?.[1] ?? '', []),
+  measure_misuse: (a) => new MeasureMisuseError(a.field ?? '', /'([^']*)' is an? /.exec(a.message)?.[1] ?? '', a.message),
+  time_bucket_unsupported: (a) => new TimeBucketError(a.field ?? '', a.message),
+  invalid_sql_value: (a) => new InvalidSqlValueError(a.field ?? '', a.message),
+  sql_parameter: (a) => new SqlParameterError(a.field ?? '', a.message),
   // The log.
   log_closed: () => new LogClosedError(),
   log_write_failed: (a) => new LogWriteError('', new Error(a.message)),

@@ -28,6 +28,10 @@
 export { createClient, type TandemClient, type DynamicName } from './create-client.ts';
 export type { ClientOptions, IngestOptions, IngestProgress, RequestOptions, RetryNotice, RetryOptions } from './client-options.ts';
 export type { ServerDefinitions, ServerStatus } from './answer-types.ts';
+export type { SqlCell, SqlResult } from '../sql/sql-answer.ts';
+export type { SqlColumn } from '../sql/sql-columns.ts';
+export type { SqlRequest } from '../sql/sql-runner.ts';
+export type { SqlType } from '../sql/view-table.ts';
 export { ServerUnreachableError, TandemHttpError } from './client-errors.ts';
 
 // The errors a server's answers become, from the files that define them (see error-from-answer.ts).
@@ -36,6 +40,9 @@ export {
   InvalidQueryError, QueryTimeoutError, ResultTooLargeError, UnknownDimensionError, UnknownMeasureError, UnknownViewError,
 } from '../serving/errors.ts';
 export { SpeedLayerFullError } from '../engine/errors.ts';
+export {
+  InvalidSqlValueError, MeasureMisuseError, SqlClauseError, SqlParameterError, SqlSyntaxError, SqlTooLargeError, TimeBucketError, UnknownColumnError, UnsupportedSqlError,
+} from '../sql/errors.ts';
 export { DiskFullError, LogClosedError, LogOverloadedError, LogWriteError } from '../log/errors.ts';
 export {
   BodyTooLargeError, CrossOriginError, ForbiddenError, HeadersTooLargeError, HostNotAllowedError, InvalidCompressionError, InvalidUtf8Error, MalformedBodyError,

@@ -10,8 +10,8 @@
 import { TandemError } from '../definitions/errors.ts';
 
 /**
- * A refusal that names the clause at fault in `field`: the base of the SQL
- * errors below that take their sentence from where they are found.
+ * The base of every SQL refusal: each names the clause at fault in `field`
+ * (`sql` for the text as a whole).
  *
  * @example
  * ```ts
@@ -36,11 +36,10 @@ export abstract class SqlClauseError extends TandemError {
  * });
  * ```
  */
-export class SqlSyntaxError extends TandemError {
+export class SqlSyntaxError extends SqlClauseError {
   readonly code = 'sql_syntax';
-  readonly field = 'sql';
   constructor(message: string) {
-    super(message);
+    super('sql', message);
   }
 }
 
@@ -54,11 +53,10 @@ export class SqlSyntaxError extends TandemError {
  * });
  * ```
  */
-export class SqlTooLargeError extends TandemError {
+export class SqlTooLargeError extends SqlClauseError {
   readonly code = 'sql_too_large';
-  readonly field = 'sql';
   constructor(readonly limit: number, message: string) {
-    super(message);
+    super('sql', message);
   }
 }
 
@@ -87,10 +85,10 @@ export class UnsupportedSqlError extends SqlClauseError {
  * });
  * ```
  */
-export class UnknownColumnError extends TandemError {
+export class UnknownColumnError extends SqlClauseError {
   readonly code = 'unknown_column';
-  constructor(readonly field: string, readonly column: string, readonly view: string, columns: readonly string[]) {
-    super(`${field} names column '${column.slice(0, 64)}', which view '${view}' does not have; its columns are ${columns.join(', ')}.`);
+  constructor(field: string, readonly column: string, readonly view: string, columns: readonly string[]) {
+    super(field, `${field} names column '${column.slice(0, 64)}', which view '${view}' does not have; its columns are ${columns.join(', ')}.`);
   }
 }
 
@@ -105,10 +103,10 @@ export class UnknownColumnError extends TandemError {
  * });
  * ```
  */
-export class MeasureMisuseError extends TandemError {
+export class MeasureMisuseError extends SqlClauseError {
   readonly code = 'measure_misuse';
-  constructor(readonly field: string, readonly measure: string, message: string) {
-    super(message);
+  constructor(field: string, readonly measure: string, message: string) {
+    super(field, message);
   }
 }
 
