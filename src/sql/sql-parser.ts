@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { QueryTimeoutError } from '../serving/index.ts';
 import { SqlSyntaxError, SqlTooLargeError } from './errors.ts';
 import type { SelectNode } from './sql-tree.ts';
@@ -47,60 +47,111 @@ interface Serialized {
 export class SqlParser {
   #instance: Promise<DuckDBInstance> | undefined;
   #closed = false;
+  /** Connections with the statement prepared, ready for the next parse; a parse takes one or opens one. */
+  readonly #idle: Session[] = [];
+  /** Trees of recent short statements, by their text: a dashboard sends the same SQL again and again. Frozen, as planning never changes a tree. */
+  readonly #trees = new Map<string, SelectNode>();
 
   /** The one SELECT statement of `sql`; refuses other statements, several, or more than `timeoutMs` of parsing. */
   async parse(sql: string, timeoutMs = Infinity): Promise<SelectNode> {
     if (sql.length > MAX_SQL_LENGTH) {
       throw new SqlTooLargeError(MAX_SQL_LENGTH, `The SQL text has ${sql.length.toLocaleString('en-US')} characters, more than the limit of ${MAX_SQL_LENGTH.toLocaleString('en-US')}; shorten it, for example its IN lists.`);
     }
+    const cached = this.#trees.get(sql);
+    if (cached !== undefined) {
+      // Most recently used last: the first entry is the one to forget.
+      this.#trees.delete(sql);
+      this.#trees.set(sql, cached);
+      return cached;
+    }
     const serialized = readTree(await this.#serialize(sql, timeoutMs));
     if (serialized.error) throw syntaxError(serialized);
     const statements = serialized.statements ?? [];
     if (statements.length !== 1) throw new SqlSyntaxError(`The SQL text holds ${statements.length} statements; send exactly one SELECT.`);
-    checkDepth(statements[0]!.node);
-    return statements[0]!.node;
+    const tree = statements[0]!.node;
+    checkDepth(tree);
+    if (sql.length <= CACHED_SQL_LENGTH) this.#remember(sql, tree);
+    return tree;
   }
 
   /** Closes the DuckDB instance, if one was opened. */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const session of this.#idle.splice(0)) session.end();
     const instance = this.#instance;
     this.#instance = undefined;
     if (instance !== undefined) (await instance).closeSync();
   }
 
+  #remember(sql: string, tree: SelectNode): void {
+    deepFreeze(tree);
+    this.#trees.set(sql, tree);
+    if (this.#trees.size > CACHED_TREES) this.#trees.delete(this.#trees.keys().next().value!);
+  }
+
+  async #session(): Promise<Session> {
+    const idle = this.#idle.pop();
+    if (idle !== undefined) return idle;
+    this.#instance ??= DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '64MB' });
+    const connection = await (await this.#instance).connect();
+    try {
+      return new Session(connection, await connection.prepare('SELECT json_serialize_sql($1::VARCHAR)'));
+    } catch (error) {
+      connection.closeSync();
+      throw error;
+    }
+  }
+
   async #serialize(sql: string, timeoutMs: number): Promise<string> {
     if (this.#closed) throw new Error('The SQL parser is closed.');
-    this.#instance ??= DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '64MB' });
-    // A connection per parse: parses run side by side, and one that runs too long is interrupted alone.
-    const connection = await (await this.#instance).connect();
+    // A session per parse in flight: parses run side by side, and one that runs too long is interrupted alone.
+    const session = await this.#session();
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     try {
-      const prepared = await connection.prepare('SELECT json_serialize_sql($1::VARCHAR)');
-      try {
-        prepared.bindVarchar(1, sql);
-        const running = prepared.runAndReadAll();
-        if (Number.isFinite(timeoutMs)) {
-          timer = setTimeout(() => {
-            timedOut = true;
-            connection.interrupt();
-          }, Math.max(0, timeoutMs));
-        }
-        // The run is awaited even when interrupted: DuckDB's statement and connection are released only once it ends.
-        const reader = await running.catch((error: unknown) => {
-          throw timedOut ? new QueryTimeoutError(timeoutMs) : error;
-        });
-        if (timedOut) throw new QueryTimeoutError(timeoutMs);
-        return String(reader.getRows()[0]![0]);
-      } finally {
-        prepared.destroySync();
+      session.prepared.bindVarchar(1, sql);
+      const running = session.prepared.runAndReadAll();
+      if (Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => {
+          timedOut = true;
+          session.connection.interrupt();
+        }, Math.max(0, timeoutMs));
       }
+      // The run is awaited even when interrupted: DuckDB's statement and connection are released only once it ends.
+      const reader = await running.catch((error: unknown) => {
+        throw timedOut ? new QueryTimeoutError(timeoutMs) : error;
+      });
+      if (timedOut) throw new QueryTimeoutError(timeoutMs);
+      return String(reader.getRows()[0]![0]);
     } finally {
       clearTimeout(timer);
-      connection.closeSync();
+      // An interrupted or failed session is not reused; a closed parser keeps none.
+      if (timedOut || this.#closed || this.#idle.length >= IDLE_SESSIONS) session.end();
+      else this.#idle.push(session);
     }
   }
+}
+
+/** Most idle sessions kept: as many parses as usually run at once. */
+const IDLE_SESSIONS = 4;
+/** Most trees kept, and the longest text whose tree is kept (a long IN list is not worth keeping). */
+const CACHED_TREES = 256;
+const CACHED_SQL_LENGTH = 4096;
+
+/** A connection of the parser's instance with the serializing statement prepared on it. */
+class Session {
+  constructor(readonly connection: DuckDBConnection, readonly prepared: DuckDBPreparedStatement) {}
+
+  end(): void {
+    this.prepared.destroySync();
+    this.connection.closeSync();
+  }
+}
+
+function deepFreeze(value: unknown): void {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const child of Object.values(value)) deepFreeze(child);
 }
 
 /**
