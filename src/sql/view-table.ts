@@ -69,8 +69,8 @@ export class ViewTable {
   /** The column a reference names; `field` is where it stands, for the error. */
   resolve(ref: ColumnRefNode, field: string): ViewColumn {
     const names = ref.column_names;
-    if (names.length > 2 || (names.length === 2 && !this.#qualifies(names[0]!))) {
-      throw new UnsupportedSqlError(field, `${field} names '${names.join('.').slice(0, 128)}'; qualify a column with the view's name or alias only, or not at all.`);
+    if (!this.#qualifies(names.slice(0, -1))) {
+      throw new UnsupportedSqlError(field, `${field} names '${names.join('.').slice(0, 128)}'; qualify a column with the view's name (in schema public) or alias only, or not at all.`);
     }
     const name = names.at(-1)!;
     if (sameName(name, 'time') && this.hasTime) return { kind: 'time' };
@@ -82,8 +82,12 @@ export class ViewTable {
     throw new UnknownColumnError(field, name, this.view.name, this.columnNames());
   }
 
-  #qualifies(qualifier: string): boolean {
-    return sameName(qualifier, this.view.name) || (this.alias !== undefined && this.alias !== '' && sameName(qualifier, this.alias));
+  /** Whether a column's qualifier names this table: none, its alias, its view, or its view in a schema (as Metabase writes `"public"."view"."column"`). */
+  #qualifies(qualifier: readonly string[]): boolean {
+    if (qualifier.length === 0) return true;
+    if (qualifier.length === 1 && this.alias !== undefined && this.alias !== '' && sameName(qualifier[0]!, this.alias)) return true;
+    const [schema, table] = qualifier.length === 2 ? qualifier : ['', qualifier[0]];
+    return qualifier.length <= 2 && SCHEMAS.includes(schema!.toLowerCase()) && sameName(table!, this.view.name);
   }
 }
 

@@ -122,6 +122,10 @@ describe('sql planner - shapes', () => {
       groupBy: ['country'], granularity: 'hour', orderBy: [{ measure: 'revenue', desc: true }], limit: 5,
     });
     assert.deepEqual(columnsOf(rows), ['TIME:timestamptz', 'Country:text', 'revenue:numeric']);
+    // As Metabase writes its queries: every column qualified by schema and view.
+    await expectQuery('SELECT "public"."by_country_hour"."country" AS "country", sum("public"."by_country_hour"."orders") AS "sum" FROM "public"."by_country_hour" GROUP BY "public"."by_country_hour"."country" ORDER BY "public"."by_country_hour"."country" ASC LIMIT 2000', {
+      groupBy: ['country'], orderBy: [{ dimension: 'country' }], limit: 2000,
+    });
     await expectQuery('/* a comment */ SELECT sum(orders) -- and another\nFROM by_country_hour WHERE country = \'Côte d’Ivoire 😀\';', { where: { country: ['Côte d’Ivoire 😀'] } });
   });
 });
@@ -143,7 +147,8 @@ const REFUSALS: readonly Refusal[] = [
   ['SELECT sum(ordrs) FROM by_country_hour', UnknownColumnError, 'select[0]', /column 'ordrs', which view 'by_country_hour' does not have; its columns are time, country, orders/],
   ["SELECT sum(orders) FROM by_country_hour WHERE land = 'DE'", UnknownColumnError, 'where', /column 'land'/],
   ['SELECT sum(orders) FROM by_country_hour GROUP BY land', UnknownColumnError, 'group by[0]', /column 'land'/],
-  ['SELECT x.country FROM by_country_hour', UnsupportedSqlError, 'select[0]', /qualify a column with the view's name or alias only/],
+  ['SELECT x.country FROM by_country_hour', UnsupportedSqlError, 'select[0]', /qualify a column with the view's name \(in schema public\) or alias only/],
+  ['SELECT other.by_country_hour.country FROM by_country_hour', UnsupportedSqlError, 'select[0]', /qualify a column/],
   ['SELECT max(revenue) FROM by_country_hour', MeasureMisuseError, 'select[0]', /max\(revenue\) cannot be answered .*'revenue' is a sum measure, merged by adding; write sum\(revenue\)\./],
   ['SELECT sum(smallest) FROM by_country_hour', MeasureMisuseError, 'select[0]', /write min\(smallest\)/],
   ['SELECT avg(revenue) FROM by_country_hour', MeasureMisuseError, 'select[0]', /write sum\(revenue\)/],
