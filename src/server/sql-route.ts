@@ -13,7 +13,7 @@ import { QUERY_META } from './api-schemas.ts';
 import { MalformedBodyError } from './errors.ts';
 import { routeOptions, type RouteContract } from './route-contract.ts';
 
-const SQL_TYPES = ['timestamptz', 'text', 'bool', 'int8', 'float8', 'numeric', 'json'];
+const SQL_TYPES = ['timestamptz', 'date', 'text', 'bool', 'int8', 'float8', 'numeric', 'json'];
 
 const SQL_CONTRACT: RouteContract = {
   operationId: 'sql',
@@ -46,7 +46,7 @@ const SQL_CONTRACT: RouteContract = {
             rows: {
               type: 'array',
               items: { type: 'array', items: { type: ['number', 'string', 'boolean', 'null', 'object'] } },
-              description: 'A timestamptz is ISO text; a numeric may be exact decimal text; a json cell an object such as { p50, p99 }.',
+              description: 'A timestamptz is ISO text, a date YYYY-MM-DD; a numeric may be exact decimal text; a json cell an object such as { p50, p99 }.',
             },
             meta: QUERY_META,
           },

@@ -12,7 +12,7 @@ import type { ColumnSource, SqlColumn } from './sql-columns.ts';
 import type { SqlPlan } from './sql-plan.ts';
 
 /**
- * One cell: a dimension value, a time (ISO text, or epoch seconds), a
+ * One cell: a dimension value, a time (ISO text, a date, or epoch seconds), a
  * measure's value (exact decimal text where a double would not print it),
  * or for a quantiles measure read whole an object such as `{ p50, p99 }`.
  *
@@ -43,6 +43,7 @@ function cell(row: QueryRow, source: ColumnSource): SqlCell {
     case 'time': {
       const time = row.time as string | undefined;
       if (time === undefined) return null;
+      if (source.form === 'date') return time.slice(0, 10);
       return source.form === 'timestamp' ? time : Date.parse(time) / 1000;
     }
     case 'measure': {

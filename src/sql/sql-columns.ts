@@ -20,7 +20,7 @@ import { columnType, measureType, type SqlType } from './view-table.ts';
  */
 export type ColumnSource =
   | { readonly kind: 'dimension'; readonly name: string }
-  | { readonly kind: 'time'; readonly form: 'timestamp' | 'epoch' }
+  | { readonly kind: 'time'; readonly form: 'timestamp' | 'epoch' | 'date' }
   | { readonly kind: 'measure'; readonly measure: MeasureSchema; readonly quantile: number | undefined; readonly whole: boolean };
 
 /**
@@ -41,6 +41,8 @@ export interface PlannedColumn extends SqlColumn {
   readonly source: ColumnSource;
 }
 
+const TIME_TYPES = { timestamp: 'timestamptz', epoch: 'numeric', date: 'date' } as const;
+
 /**
  * The column a classified SELECT item answers as, under `name`.
  *
@@ -52,7 +54,7 @@ export interface PlannedColumn extends SqlColumn {
 export function plannedColumn(name: string, item: SelectItem): PlannedColumn {
   switch (item.kind) {
     case 'time':
-      return { name, type: item.bucket.form === 'epoch' ? 'numeric' : 'timestamptz', source: { kind: 'time', form: item.bucket.form } };
+      return { name, type: TIME_TYPES[item.bucket.form], source: { kind: 'time', form: item.bucket.form } };
     case 'dimension':
       return { name, type: columnType({ kind: 'dimension', field: item.field }), source: { kind: 'dimension', name: item.field.name } };
     case 'measure':

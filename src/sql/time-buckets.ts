@@ -20,7 +20,8 @@ export type BucketGranularity = Exclude<Granularity, 'none'>;
 
 /**
  * A time bucket: its granularity and how it is answered, as a timestamp
- * (`timestamptz`) or as epoch seconds (a number, as Grafana's macros give).
+ * (`timestamptz`), as epoch seconds (a number, as Grafana's macros give) or
+ * as a date (`CAST(time AS date)`, as Metabase groups by day).
  *
  * @example
  * ```ts
@@ -29,7 +30,7 @@ export type BucketGranularity = Exclude<Granularity, 'none'>;
  */
 export interface TimeBucket {
   readonly granularity: BucketGranularity;
-  readonly form: 'timestamp' | 'epoch';
+  readonly form: 'timestamp' | 'epoch' | 'date';
 }
 
 const MINUTE_S = 60;
@@ -55,9 +56,11 @@ function isEpochOfTime(node: SqlNode): boolean {
   return isConstant(part!) && String(part.value.value).toLowerCase() === 'epoch' && isTimeColumn(unwrapCast(of!));
 }
 
-/** A cast of the time column to a timestamp changes nothing: the column is one. */
+const TIMESTAMP_TYPES = new Set(['TIMESTAMP', 'TIMESTAMP WITH TIME ZONE']);
+
+/** A cast of a time to a timestamp changes nothing: it is one. */
 function unwrapCast(node: SqlNode): SqlNode {
-  return isCast(node) && isTimeColumn(node.child) ? node.child : node;
+  return isCast(node) && TIMESTAMP_TYPES.has(node.cast_type.id) ? unwrapCast(node.child) : node;
 }
 
 /** Whether an expression mentions the time column anywhere: such an expression must be a bucket Tandem knows. */
@@ -100,6 +103,12 @@ function coarser(g: Granularity): string {
 }
 
 function recognize(node: SqlNode, view: ViewSchema, field: string, context: ValueContext): TimeBucket | undefined {
+  if (isCast(node) && node.cast_type.id === 'DATE') {
+    // A date is the day a bucket starts in: a day of finer buckets, the bucket itself from a day up.
+    const inner = recognize(unwrapCast(node.child), view, field, context);
+    if (inner === undefined || inner.form === 'epoch') return undefined;
+    return { granularity: inner.granularity === 'minute' || inner.granularity === 'hour' ? 'day' : inner.granularity, form: 'date' };
+  }
   if (isTimeColumn(node)) return view.granularity === 'none' ? undefined : { granularity: view.granularity, form: 'timestamp' };
   if (isEpochOfTime(node)) return view.granularity === 'none' ? undefined : { granularity: view.granularity, form: 'epoch' };
   if (!isFunction(node)) return undefined;

@@ -33,7 +33,7 @@ export type ViewColumn =
  * const revenue: SqlType = 'numeric';
  * ```
  */
-export type SqlType = 'timestamptz' | 'text' | 'bool' | 'int8' | 'float8' | 'numeric' | 'json';
+export type SqlType = 'timestamptz' | 'date' | 'text' | 'bool' | 'int8' | 'float8' | 'numeric' | 'json';
 
 /**
  * The view a statement reads, with the name its columns may be qualified by.

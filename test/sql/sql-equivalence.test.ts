@@ -56,6 +56,7 @@ function bucketSql(form: string, granularity: string): string {
     case 'time_bucket': return `time_bucket(INTERVAL '1 ${granularity}', time)`;
     case 'epoch': return `floor(extract(epoch from time)/${s})*${s}`;
     case 'to_timestamp': return `to_timestamp(floor(extract(epoch from time)/${s})*${s})`;
+    case 'date': return granularity === 'day' ? 'CAST(time AS date)' : `date_trunc('${granularity}', time)::date`;
     default: return `date_trunc('${granularity}', time)`;
   }
 }
@@ -64,7 +65,7 @@ const statement: fc.Arbitrary<Statement> = fc.constantFrom(...VIEWS).chain((view
   const granularities: QueryGranularity[] = view.granularity === 'none' ? ['all'] : ['all', ...GRANULARITIES.filter((g) => rollsUpInto(view.granularity, g))];
   return fc.record({
     granularity: fc.constantFrom(...granularities),
-    bucketForm: fc.constantFrom('time', 'date_trunc', 'time_bucket', 'epoch', 'to_timestamp'),
+    bucketForm: fc.constantFrom('time', 'date_trunc', 'time_bucket', 'epoch', 'to_timestamp', 'date'),
     selectTime: fc.boolean(),
     dims: fc.shuffledSubarray([...view.dimensions]),
     selectDims: fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }),
@@ -99,11 +100,12 @@ function render(view: (typeof VIEWS)[number], c: Choices): Statement {
   const query: { -readonly [K in keyof Query]: Query[K] } = { view: view.name, groupBy: c.dims, granularity: c.granularity };
   const hasBuckets = c.granularity !== 'all';
   const form = c.bucketForm === 'time' && c.granularity !== view.granularity ? 'date_trunc'
-    : (c.bucketForm === 'epoch' || c.bucketForm === 'to_timestamp') && BUCKET_S[c.granularity] === undefined ? 'time_bucket' : c.bucketForm;
+    : (c.bucketForm === 'epoch' || c.bucketForm === 'to_timestamp') && BUCKET_S[c.granularity] === undefined ? 'time_bucket'
+      : c.bucketForm === 'date' && (c.granularity === 'minute' || c.granularity === 'hour') ? 'date_trunc' : c.bucketForm;
   const bucket = hasBuckets ? bucketSql(form, c.granularity) : '';
   if (hasBuckets && c.selectTime) {
     select.push(`${bucket} AS t`);
-    cells.push(form === 'epoch' ? (row) => Date.parse(row.time as string) / 1000 : (row) => row.time);
+    cells.push(form === 'epoch' ? (row) => Date.parse(row.time as string) / 1000 : form === 'date' ? (row) => (row.time as string).slice(0, 10) : (row) => row.time);
   }
   c.dims.forEach((d, i) => {
     if (!c.selectDims[i]) return;
@@ -252,7 +254,7 @@ test('sql equivalence - random SQL answers the rows of the JSON query it means, 
 
 test('sql equivalence - the generated statements reach every measure type, bucket form and clause', () => {
   const samples = fc.sample(statement, { numRuns: 300, seed: 30_2026 }).map((s) => s.sql).join('\n');
-  for (const part of ['sum(', 'avg(', 'min(', 'max(', 'count(DISTINCT', 'approx_count_distinct(', 'percentile_cont(', 'approx_quantile(', 'date_trunc(', 'time_bucket(', 'floor(extract(epoch', 'to_timestamp(', 'BETWEEN', ' IN (', 'IS NULL', '$1', 'ORDER BY', 'DESC', 'LIMIT', 'OFFSET', 'GROUP BY']) {
+  for (const part of ['CAST(time AS date)', '::date', 'sum(', 'avg(', 'min(', 'max(', 'count(DISTINCT', 'approx_count_distinct(', 'percentile_cont(', 'approx_quantile(', 'date_trunc(', 'time_bucket(', 'floor(extract(epoch', 'to_timestamp(', 'BETWEEN', ' IN (', 'IS NULL', '$1', 'ORDER BY', 'DESC', 'LIMIT', 'OFFSET', 'GROUP BY']) {
     assert.ok(samples.includes(part), part);
   }
 });

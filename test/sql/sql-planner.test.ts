@@ -79,6 +79,11 @@ describe('sql planner - shapes', () => {
       ['to_timestamp(floor(extract(epoch from time)/60)*60)', 'minute', 'timestamptz', 'by_country_minute'],
       ['extract(epoch from time)', 'hour', 'numeric'],
       ["date_trunc('week', time)", 'week', 'timestamptz', 'by_device_week'],
+      ['CAST(time AS date)', 'day', 'date'],
+      ["date_trunc('month', time)::date", 'month', 'date'],
+      ['CAST(time AS date)', 'week', 'date', 'by_device_week'],
+      ['time::timestamptz', 'hour', 'timestamptz'],
+      ["CAST(date_trunc('day', time::timestamp) AS timestamptz)", 'day', 'timestamptz'],
     ];
     for (const [expression, granularity, type, view = 'by_country_hour'] of buckets) {
       const planned = await expectQuery(`SELECT ${expression} AS t, sum(orders) FROM ${view} GROUP BY 1 ORDER BY 1`, { granularity, orderBy: [{ time: true }] } as Partial<Query>);
