@@ -54,6 +54,11 @@ function cell(row: QueryRow, source: ColumnSource): SqlCell {
   }
 }
 
+/** What an aggregate over no rows is in SQL: a count of distinct values 0, any other null. */
+function emptyCell(source: ColumnSource): SqlCell {
+  return source.kind === 'measure' && source.measure.type === 'countDistinct' ? 0 : null;
+}
+
 /**
  * The SQL answer of a planned statement, from its query's result.
  *
@@ -63,6 +68,7 @@ function cell(row: QueryRow, source: ColumnSource): SqlCell {
  * ```
  */
 export function sqlAnswer(plan: SqlPlan, result: QueryResult): SqlResult {
-  const rows = result.rows.slice(plan.offset).map((row) => plan.columns.map((c) => cell(row, c.source)));
+  const found = plan.scalar && result.rows.length === 0 ? [plan.columns.map((c) => emptyCell(c.source))] : result.rows.map((row) => plan.columns.map((c) => cell(row, c.source)));
+  const rows = found.slice(plan.offset);
   return { columns: plan.columns.map(({ name, type }) => ({ name, type })), rows, meta: result.meta };
 }

@@ -37,6 +37,12 @@ export interface SqlPlan {
   readonly query: Query;
   readonly columns: readonly PlannedColumn[];
   readonly offset: number;
+  /**
+   * The statement aggregates without grouping (`SELECT sum(revenue) FROM
+   * …`): as in SQL it answers one row even when nothing matches, which the
+   * query (no group, no row) leaves to the answer to add.
+   */
+  readonly scalar: boolean;
 }
 
 /** The grouping a statement asks for: its dimensions and its time bucket, if any. */
@@ -210,7 +216,8 @@ export function planSql(select: SelectNode, catalog: Catalog, context: ValueCont
     ...(empty ? { limit: 0 } : limit === undefined ? {} : { limit: limit + offset }),
     ...quantilesAsked(columns, orderBy),
   };
-  return { query, columns, offset };
+  const scalar = aggregating && group.dimensions.length === 0 && group.bucket === undefined && limit !== 0;
+  return { query, columns, offset, scalar };
 }
 
 /** The quantiles of each quantiles measure the statement reads, for the query's `quantiles`. */

@@ -72,6 +72,15 @@ describe('sql route - answers', () => {
     assert.deepEqual(Object.keys(answer.rows[0]![4] as object), ['p50', 'p90', 'p99']);
   });
 
+  test('sql route - aggregates without GROUP BY answer one row even when nothing matches, as in SQL', async () => {
+    const response = await sql("SELECT sum(orders), count(DISTINCT devices), avg(basket) FROM by_country_hour WHERE country = 'nowhere'");
+    assert.deepEqual((response.json() as { rows: unknown[][] }).rows, [[null, 0, null]]);
+    const grouped = await sql("SELECT country, sum(orders) FROM by_country_hour WHERE country = 'nowhere' GROUP BY country");
+    assert.deepEqual((grouped.json() as { rows: unknown[][] }).rows, []);
+    const offset = await sql("SELECT sum(orders) FROM by_country_hour WHERE country = 'nowhere' OFFSET 1");
+    assert.deepEqual((offset.json() as { rows: unknown[][] }).rows, []);
+  });
+
   test('sql route - a statement is timed in the query histogram, labelled by its view', async () => {
     await sql('SELECT sum(orders) FROM totals_month');
     const metrics = await server.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
