@@ -34,8 +34,10 @@ interface Serialized {
 }
 
 /**
- * Parses SQL text into DuckDB's syntax tree, one statement at a time. The
- * DuckDB instance is created on first use and closed by {@link close}.
+ * Parses SQL text into DuckDB's syntax tree. Its DuckDB instance (one
+ * thread, 64 MB) is created on first use and closed by {@link close}; parses
+ * run side by side, each on a connection of its own, and a short text seen
+ * lately is answered from its kept tree without asking DuckDB again.
  *
  * @example
  * ```ts
