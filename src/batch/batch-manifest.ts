@@ -50,9 +50,11 @@ export interface BatchViewEntry {
   readonly parts?: readonly BatchPart[];
 }
 
-/** One node's share of a view's base, over the partitions it owned when the base was computed. */
+/** A share of a view's base: in cluster mode, one log partition's, computed by the node that owned it. */
 export interface BatchPart {
   readonly file: string | null;
+  /** The one log partition whose events the file aggregates. */
+  readonly partition?: number;
   readonly sha256?: string;
   readonly rows: number;
 }
@@ -64,6 +66,8 @@ export interface BatchPart {
  */
 export interface BatchDelta {
   readonly file: string | null;
+  /** Cluster mode: the one log partition whose events the file aggregates (each node loads its own partitions' files). */
+  readonly partition?: number;
   readonly sha256?: string;
   readonly rows: number;
   readonly from: number;

@@ -101,6 +101,8 @@ async function computeView(input: ViewSources, view: ViewSchema, dir: string, fi
 /** One view's file computed by {@link computeViewFile}: null when the sources hold none of its events. */
 export interface ViewFileComputed {
   readonly file: string | null;
+  /** Cluster mode: the log partition whose events it aggregates. */
+  readonly partition?: number;
   readonly sha256?: string;
   readonly rows: number;
   readonly inputEvents: number;
@@ -213,7 +215,7 @@ export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
 }
 
 /** Loads one view's file after checking it is the file the manifest lists; any failure names the file. */
-async function loadViewFile(connection: DuckDBConnection, view: ViewSchema, path: string, sha256: string | undefined): Promise<AggregateTable> {
+export async function loadViewFile(connection: DuckDBConnection, view: ViewSchema, path: string, sha256: string | undefined): Promise<AggregateTable> {
   let actual: string;
   try {
     actual = await fileSha256(path);

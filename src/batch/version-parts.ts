@@ -6,10 +6,13 @@
  * an incremental cycle's deltas do: the version answers what one node
  * computing everything would.
  *
- * - A full cycle's parts make the base: the first part's file is the view's
- *   `file`, the others its `parts`.
- * - An incremental cycle's parts are its deltas, one per part that holds
+ * - A full cycle's files make the base: each is one of its `parts` (the
+ *   base `file` is none).
+ * - An incremental cycle's files are its deltas, one per file that holds
  *   rows, all over the same cutoffs; the previous version's files stay.
+ *
+ * In cluster mode every file is one partition's (`partition`), so that each
+ * node loads the files of the partitions it serves and no other.
  *
  * @module
  */
@@ -17,8 +20,8 @@ import type { Catalog } from '../definitions/index.ts';
 import type { BatchDelta, BatchManifest, BatchPart, BatchViewEntry } from './batch-manifest.ts';
 import type { ViewFileComputed } from './batch-runner.ts';
 
-/** One node's share of a cycle: per view, the file it computed. */
-export type CyclePart = Readonly<Record<string, ViewFileComputed>>;
+/** One node's share of a cycle: per view, the files it computed (in cluster mode one per partition that holds events). */
+export type CyclePart = Readonly<Record<string, readonly ViewFileComputed[]>>;
 
 export interface PartsInput {
   readonly catalog: Catalog;
@@ -47,7 +50,7 @@ export function manifestOfParts(input: PartsInput): BatchManifest {
   const views: Record<string, BatchViewEntry> = {};
   const durationMs = performance.now() - input.startedAt;
   for (const view of input.catalog.views.values()) {
-    const files = input.parts.map((part) => part[view.name] ?? { file: null, rows: 0, inputEvents: 0 });
+    const files = input.parts.flatMap((part) => part[view.name] ?? []);
     const inputEvents = files.reduce((n, f) => n + f.inputEvents, 0);
     const before = input.previous?.views[view.name];
     views[view.name] = before === undefined ? baseEntry(view.hash, files, inputEvents, durationMs) : {
@@ -63,10 +66,10 @@ export function manifestOfParts(input: PartsInput): BatchManifest {
   };
 }
 
+/** A full cycle's base: every file is a part (one per partition), the base file itself none. */
 function baseEntry(hash: string, files: readonly ViewFileComputed[], inputEvents: number, durationMs: number): BatchViewEntry {
-  const [first, ...others] = files;
-  const parts: BatchPart[] = others.filter((f) => f.file !== null).map(fileOf);
-  return { hash, ...fileOf(first!), inputEvents, durationMs, ...(parts.length === 0 ? {} : { parts }) };
+  const parts: BatchPart[] = files.filter((f) => f.file !== null).map(fileOf);
+  return { hash, file: null, rows: 0, inputEvents, durationMs, ...(parts.length === 0 ? {} : { parts }) };
 }
 
 /** A cycle's deltas: one per part with rows; one without a file when none has any, so that the cycle still counts as one. */
@@ -76,5 +79,5 @@ function deltasOf(files: readonly ViewFileComputed[], from: number, to: number):
 }
 
 function fileOf(f: ViewFileComputed): BatchPart {
-  return { file: f.file, ...(f.sha256 === undefined ? {} : { sha256: f.sha256 }), rows: f.rows };
+  return { file: f.file, ...(f.partition === undefined ? {} : { partition: f.partition }), ...(f.sha256 === undefined ? {} : { sha256: f.sha256 }), rows: f.rows };
 }

@@ -13,7 +13,7 @@
  * @module
  */
 import type { AggregateTable } from '../aggregates/index.ts';
-import type { InMemoryBatchViews } from '../batch/index.ts';
+import type { BatchViewStore } from '../batch/index.ts';
 import type { EventColumns } from '../definitions/index.ts';
 import type { Query, QueryPlan } from '../serving/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
@@ -68,6 +68,13 @@ export interface SpeedPart {
    * gathered start at the old cutoffs), and the core gathers again.
    */
   take(): readonly AggregateTable[] | undefined;
+  /**
+   * Where this node serves only some partitions' batch tables (a cluster
+   * node, issue #28), the batch tables to read, called right after a `take`
+   * that succeeded, in the same step: the other partitions' batch states are
+   * among the taken tables. Absent: the core reads the backend's `batch`.
+   */
+  takeBatch?(): BatchViewStore | undefined;
   /** Partitions no node could give (only with `allowPartial`; otherwise the gathering fails). */
   readonly missing: readonly number[];
 }
@@ -86,7 +93,7 @@ export interface EngineBackend {
   readonly partitions: number;
   readonly storedTypes: StoredTypes;
   /** The batch version served now, if any. */
-  readonly batch: InMemoryBatchViews | undefined;
+  readonly batch: BatchViewStore | undefined;
   /** Runs once the core exists: recovery that may run a cycle through `host`, background tasks. */
   start(host: BackendHost): Promise<void>;
   /** Stores validated events durably and resolves once queries on this engine see them. */
@@ -95,6 +102,12 @@ export interface EngineBackend {
   applied(): readonly number[];
   /** Per partition, the served batch version's cutoff. */
   batchCutoffs(): readonly number[];
+  /**
+   * Whether a query of the batch layer alone gathers too (a cluster node
+   * serving its own partitions' batch tables): `speedFor` is then asked for
+   * every layer.
+   */
+  gathersBatch?(): boolean;
   /** Per partition, the node that owns it, where partitions have owners (cluster mode). */
   owners?(): readonly (string | null)[];
   /** Resolves once `after` (of the right length) is applied here; refuses a position this engine cannot reach. */

@@ -10,6 +10,7 @@
  * @module
  */
 import type { AggregateTable } from '../aggregates/index.ts';
+import type { BatchViewStore } from '../batch/index.ts';
 import { createColumnValidator, UnknownEventTypeError, type Catalog, type ColumnValidator } from '../definitions/index.ts';
 import { LogClosedError } from '../log/errors.ts';
 import {
@@ -121,27 +122,30 @@ export class EngineCore implements ServedEngine {
     // A view the batch layer has not computed under its current definition would answer with the speed layer's share alone.
     if (plan.layer !== 'speed') backend.checkServable(plan.view.name);
     for (let attempt = 1; ; attempt++) {
-      const speed = plan.layer === 'batch' ? undefined : await backend.speedFor(query, plan);
+      const speed = plan.layer === 'batch' && backend.gathersBatch?.() !== true ? undefined : await backend.speedFor(query, plan);
       // From here to the answer, one synchronous step: the batch tables and the speed layer's are of one served version.
       const speedTables = speed?.take();
       if (speed !== undefined && speedTables === undefined) {
         if (attempt < SPEED_ATTEMPTS) continue;
         throw new ServedVersionChangingError(SPEED_ATTEMPTS);
       }
-      return this.#answer(plan, budget, speedTables ?? [], speed?.missing ?? []);
+      return this.#answer(plan, budget, speedTables ?? [], speed?.missing ?? [], speed?.takeBatch === undefined ? backend.batch : speed.takeBatch());
     }
   }
 
-  /** The answer from the served batch version's tables and `speedTables`, read in the caller's synchronous step. */
-  #answer(plan: QueryPlan, budget: QueryBudget, speedTables: readonly AggregateTable[], missing: readonly number[]): QueryResult {
+  /**
+   * The answer from `batch` (the served version's tables this answer reads)
+   * and `speedTables` (for a cluster node, the other owners' states too, as
+   * far as the query's layer reads them), read in the caller's synchronous step.
+   */
+  #answer(plan: QueryPlan, budget: QueryBudget, speedTables: readonly AggregateTable[], missing: readonly number[], batch: BatchViewStore | undefined): QueryResult {
     const backend = this.#backend;
     const name = plan.view.name;
-    const batch = backend.batch;
     const tables: (AggregateTable | TableSpan)[] = [];
     // A wide query reads each batch table over its part of the range (whole days from the daily roll-up).
     if (plan.layer !== 'speed') tables.push(...(isWide(plan) ? batch?.spans(name, plan.from, plan.to) ?? [] : batch?.tables(name) ?? []));
     tables.push(...speedTables);
-    const manifest = batch?.manifest;
+    const manifest = backend.batch?.manifest;
     const applied = backend.applied();
     return {
       rows: executeQuery(plan, tables, budget),

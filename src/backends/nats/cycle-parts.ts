@@ -37,7 +37,8 @@ export interface PartRequest extends Omit<PartWork, 'tag'> {
 /** What the owner computed: the ranges it archived, and per view its file in the version's folder. */
 export interface PartAnswer {
   readonly ranges: readonly ArchivedRange[];
-  readonly views: Readonly<Record<string, ViewFileComputed>>;
+  /** Per view, a file per partition that holds events. */
+  readonly views: Readonly<Record<string, readonly ViewFileComputed[]>>;
 }
 
 const { object, field, integer, array, nullable, string, at } = fieldChecks;
@@ -66,7 +67,8 @@ function viewFile(value: unknown, path: string): ViewFileComputed {
   const sha256 = v.sha256 === undefined ? undefined : string(v.sha256, at(path, 'sha256'), true);
   if (sha256 !== undefined && !SHA256.test(sha256)) throw new RecordShapeError(at(path, 'sha256'), 'a SHA-256 in hex');
   if (file !== null && sha256 === undefined) throw new RecordShapeError(at(path, 'sha256'), 'the SHA-256 of the file');
-  return { file, ...(sha256 === undefined ? {} : { sha256 }), rows: integer(field(v, path, 'rows'), at(path, 'rows'), 0), inputEvents: integer(field(v, path, 'inputEvents'), at(path, 'inputEvents'), 0) };
+  const partition = integer(field(v, path, 'partition'), at(path, 'partition'), 0);
+  return { file, partition, ...(sha256 === undefined ? {} : { sha256 }), rows: integer(field(v, path, 'rows'), at(path, 'rows'), 0), inputEvents: integer(field(v, path, 'inputEvents'), at(path, 'inputEvents'), 0) };
 }
 
 const replyCheck: RecordCheck<PeerReply<PartAnswer>> = (value) => {
@@ -74,8 +76,8 @@ const replyCheck: RecordCheck<PeerReply<PartAnswer>> = (value) => {
   const state = field(r, '', 'state');
   if (state === 'failed') return { state, error: errorPayloadCheck(field(r, '', 'error'), 'error') };
   if (state !== 'ok') throw new RecordShapeError('state', "'ok' or 'failed'");
-  const views: Record<string, ViewFileComputed> = {};
-  for (const [name, v] of Object.entries(object(field(r, '', 'views'), 'views'))) views[name] = viewFile(v, at('views', name));
+  const views: Record<string, ViewFileComputed[]> = {};
+  for (const [name, list] of Object.entries(object(field(r, '', 'views'), 'views'))) views[name] = array(list, at('views', name)).map((v, i) => viewFile(v, at(at('views', name), i)));
   return { state, ranges: ranges(field(r, '', 'ranges'), 'ranges'), views };
 };
 
@@ -163,5 +165,9 @@ function checkAnswer(node: string, request: PartRequest, answer: PartAnswer): vo
   }
   for (const p of request.partitions) {
     if (!seen.has(p) && (request.cutoffs[p] ?? 0) > ends.get(p)!) throw new CyclePartFailedError(node, request.version, `it archived nothing of partition ${p}, which is due up to ${request.cutoffs[p]}`);
+  }
+  for (const [view, files] of Object.entries(answer.views)) {
+    const stray = files.find((f) => f.partition === undefined || !ends.has(f.partition));
+    if (stray !== undefined) throw new CyclePartFailedError(node, request.version, `its file ${stray.file} of view ${view} is of partition ${stray.partition}, which was not asked`);
   }
 }

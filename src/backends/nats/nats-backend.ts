@@ -24,17 +24,18 @@
  * @module
  */
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { AggregateTable } from '../../aggregates/index.ts';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { manifestOfParts, mayBuildOn, type BatchManifest, type BatchRunInput, type InMemoryBatchViews } from '../../batch/index.ts';
+import { manifestOfParts, mayBuildOn, type BatchManifest, type ViewFileComputed } from '../../batch/index.ts';
 import type { Catalog, ClusterSettings, EventColumns } from '../../definitions/index.ts';
 import type { BackendAppend, BackendHost, BackendStatus, BatchFailure, BatchSummary, ClusterStatus, CycleContext, EngineBackend, EngineLogger, SpeedPart, StoredTypes } from '../../engine/index.ts';
 import type { DataDirLock } from '../../engine/data-dir-lock.ts';
 import { viewFigures } from '../../engine/batch-history.ts';
 import { SILENT } from '../../engine/index.ts';
-import { encodePartial, InvalidQueryError, partialTable, planQuery, QueryBudget, type Query, type QueryPlan } from '../../serving/index.ts';
+import { encodePartial, InvalidQueryError, isWide, partialTable, planQuery, QueryBudget, type Query, type QueryPlan, type TableSpan } from '../../serving/index.ts';
 import type { ShareRequest } from './share-messages.ts';
 import { ShareRequests, SHARE_TIMEOUT_MS, type Share } from './share-requests.ts';
 import { OwnerRequests, type OwnerAnswers, type PartitionOrigins, type SealAsked } from './owner-requests.ts';
@@ -63,7 +64,8 @@ import { NextChain, objectsOf } from './next-chain.ts';
 import { ConsumedTail } from './consumed-tail.ts';
 import { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
 import { PartitionSpeed } from './partition-speed.ts';
-import { loadSharedVersion, type ServedVersion } from './published-version.ts';
+import { loadPartitionOf, loadSharedVersion, type ServedVersion } from './published-version.ts';
+import { isPartitioned, type PartitionBatch } from './partition-batch.ts';
 import { SharedVersionStore } from './shared-version-store.ts';
 import { newLosses, newRanges, type SharedManifest } from './shared-manifest.ts';
 import { CycleParts, type PartAnswer, type PartRequest } from './cycle-parts.ts';
@@ -230,7 +232,8 @@ export class NatsBackend implements EngineBackend {
   /** The cutoffs before any version: one array, so that a gathering sees the served version unchanged by identity. */
   readonly #noCutoffs: readonly number[];
   #consumer: LogConsumer | undefined;
-  #batch: InMemoryBatchViews | undefined;
+  /** The served version's batch tables: of the partitions this node reads (every one for a version of an earlier release). */
+  #batch: PartitionBatch | undefined;
   #version: PublishedBatch | null = null;
   /** The archive ranges the served version was computed from. */
   #chain: readonly ArchivedRange[] = [];
@@ -303,7 +306,7 @@ export class NatsBackend implements EngineBackend {
     return this.#p.schema;
   }
 
-  get batch(): InMemoryBatchViews | undefined {
+  get batch(): PartitionBatch | undefined {
     return this.#batch;
   }
 
@@ -376,7 +379,7 @@ export class NatsBackend implements EngineBackend {
     const candidates = [fromRecord, local].filter((v): v is PublishedBatch => v !== null && v !== undefined).sort((a, b) => b.version - a.version);
     for (const published of candidates) {
       try {
-        const loaded = await loadSharedVersion(blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir);
+        const loaded = await loadSharedVersion(blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir, new Set(this.#reading));
         this.#batch = loaded.views;
         this.#chain = loaded.ranges;
         this.#stale = new Set(loaded.stale);
@@ -814,10 +817,10 @@ export class NatsBackend implements EngineBackend {
   }
 
   /** Queues the swap to `published`: adoptions run one at a time, in order. */
-  #adopt(published: PublishedBatch, computed?: { views: InMemoryBatchViews; ranges: readonly ArchivedRange[]; stale: readonly string[] }): Promise<void> {
+  #adopt(published: PublishedBatch, computed?: { views: PartitionBatch; ranges: readonly ArchivedRange[]; stale: readonly string[] }): Promise<void> {
     const adoption = this.#adopting.then(async () => {
       if (published.version <= (this.#version?.version ?? 0) || this.#closed) return;
-      const loaded = computed ?? await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir, this.#served).catch((error: unknown) => {
+      const loaded = computed ?? await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir, new Set(this.#reading), this.#served).catch((error: unknown) => {
         this.#adoptRetryAt = Date.now() + ADOPT_RETRY_MS;
         throw error;
       });
@@ -843,6 +846,9 @@ export class NatsBackend implements EngineBackend {
       if (losses.size > 0) this.#damage.awaiting(this.#awaited.list());
       this.#pieces = await this.#piecesOf(published, loaded.views.manifest, loaded.ranges);
       this.#logger.info({ version: published.version, cutoffs: published.cutoffs }, 'serving batch version');
+      // Partitions taken up while the version loaded: their tables are loaded next, in the queue after this adoption.
+      for (const p of this.#reading) if (!loaded.views.has(p)) void this.#serveBatchOf(p).catch(() => undefined);
+      for (const p of this.#allPartitions) if (!this.#reading.has(p) && loaded.views.has(p) && loaded.views.partitioned) this.#batch = this.#batch?.without(p);
       for (const [p, why] of this.#divergedAt(published, previous, loaded.ranges)) void this.#rebuild(p, why);
       await this.#pruneLocalVersions(published);
     });
@@ -952,13 +958,22 @@ export class NatsBackend implements EngineBackend {
     if (request.atLeast !== undefined) await this.#readAsFar(request.atLeast);
     for (const p of request.partitions) if (!Number.isSafeInteger(p) || p >= this.partitions) throw new InvalidQueryError('partitions', `There is no partition ${p}: the cluster has ${this.partitions}.`);
     await this.#servedFrom(request.partitions, request.cutoffs);
+    const view = plan.view.name;
     const tables = request.partitions.flatMap((p, i) => {
       const speed = this.#speed[p];
       if (speed === undefined || !this.#holds(p)) throw new PartitionNotServedError(this.name, p);
       if (speed.start !== request.cutoffs[i]) throw new ShareVersionSkewError(this.name, p, request.cutoffs[i]!, speed.start);
-      return speed.layer.tables(plan.view.name);
+      return [...(plan.layer === 'batch' ? [] : speed.layer.tables(view)), ...(request.batch === true && plan.layer !== 'speed' ? this.#batchOf(p, plan) : [])];
     });
     return { applied: this.#applied(), share: encodePartial(partialTable(plan, tables, budget)) };
+  }
+
+  /** Partition `p`'s batch tables of the served version, for a share: over the query's range where the read aids can. */
+  #batchOf(p: number, plan: QueryPlan): (AggregateTable | TableSpan)[] {
+    // The asker serves a version held per partition, at these cutoffs (the speed layer's start says so): so does this node.
+    const store = this.#batch?.storeOf(p);
+    if (store === undefined) throw new PartitionNotServedError(this.name, p);
+    return isWide(plan) ? store.spans(plan.view.name, plan.from, plan.to) : [...store.tables(plan.view.name)];
   }
 
   /** Waits, at most the read wait, until this node has read each partition as far as `position` (where it follows it), and then goes on regardless. */
@@ -987,7 +1002,7 @@ export class NatsBackend implements EngineBackend {
    * is refused rather than answered short.
    */
   #holds(p: number): boolean {
-    return this.#speed[p] !== undefined && !this.#gaining.has(p) && !this.#rebuildingNow.has(p) && !this.#stalled.has(p);
+    return this.#speed[p] !== undefined && !this.#gaining.has(p) && !this.#rebuildingNow.has(p) && !this.#stalled.has(p) && (this.#batch?.has(p) ?? true);
   }
 
   /**
@@ -1003,6 +1018,8 @@ export class NatsBackend implements EngineBackend {
     for (let p = 0; p < this.partitions; p++) {
       if (wanted.has(p)) {
         if (!this.#reading.has(p)) void this.#gain(p);
+        // Read, but its batch tables not loaded (a load that failed): tried again at each step.
+        else if (!this.#gaining.has(p) && this.#batch?.has(p) === false) void this.#serveBatchOf(p).catch(() => undefined);
         continue;
       }
       const owner = owners[p]!.owner;
@@ -1015,6 +1032,7 @@ export class NatsBackend implements EngineBackend {
   async #letGo(p: number, owner: string): Promise<void> {
     this.#reading.delete(p);
     this.#speed[p] = undefined;
+    this.#batch = this.#batch?.without(p);
     this.#unstall(p);
     if (this.#awaited.forget(p)) this.#damage.awaiting(this.#awaited.list());
     await this.#consumer!.unfollow(p);
@@ -1056,6 +1074,7 @@ export class NatsBackend implements EngineBackend {
       const wanted = new Array<number>(this.partitions).fill(0);
       wanted[p] = end;
       await this.#consumer!.waitForFollowed(wanted, this.#readWaitMs * 10);
+      await this.#serveBatchOf(p);
       this.#logger.info({ partition: p, from: this.#version?.cutoffs[p] ?? 0, events: this.#speed[p]?.stats().events ?? 0 }, 'reads a partition and holds its speed layer, from the served cutoff');
     } catch (error) {
       this.#logger.warn({ err: error, partition: p }, 'could not take up a partition; trying again');
@@ -1068,6 +1087,26 @@ export class NatsBackend implements EngineBackend {
     } finally {
       this.#gaining.delete(p);
     }
+  }
+
+  /**
+   * Loads partition `p`'s batch tables of the served version, where it is
+   * held per partition and this node does not hold them yet: after the
+   * adoptions queued before (one at a time, in order), so that a version
+   * adopted meanwhile is the one loaded for.
+   */
+  #serveBatchOf(p: number): Promise<void> {
+    const loading = this.#adopting.then(async () => {
+      const batch = this.#batch;
+      const served = this.#served;
+      if (batch === undefined || !batch.partitioned || batch.has(p) || !this.#reading.has(p) || served === undefined || this.#version === null) return;
+      const store = await loadPartitionOf(this.#p.blobs, this.#p.duck.serving, this.catalog, this.#version, this.#versionsDir, p, served);
+      await store.settled();
+      // Still the version loaded for, and still read here: else the next adoption or step loads what is due then.
+      if (this.#batch?.manifest === batch.manifest && this.#reading.has(p)) this.#batch = this.#batch.with(p, store);
+    });
+    this.#adopting = loading.catch((error: unknown) => this.#logger.warn({ err: error, partition: p }, 'could not load a partition\'s batch tables; queries ask its owner meanwhile'));
+    return loading;
   }
 
   /** Whether `node` (heard from within a lease time) holds partition `p`'s speed layer whole, by its heartbeat. */
@@ -1111,9 +1150,17 @@ export class NatsBackend implements EngineBackend {
       missing: gathered.missing,
       take: () => {
         if (gathered.stale || this.batchCutoffs() !== gathered.cutoffs || !gathered.local.every((p) => this.#holds(p))) return undefined;
-        return [...gathered.local.flatMap((p) => this.#speed[p]!.layer.tables(view)), ...gathered.tables];
+        const local = plan.layer === 'batch' ? [] : gathered.local.flatMap((p) => this.#speed[p]!.layer.tables(view));
+        return [...local, ...gathered.tables];
       },
+      // The owners gave the other partitions' batch states with their speed states: this node reads its own partitions' alone.
+      ...(gathered.batch ? { takeBatch: () => this.#batch?.restrictedTo(gathered.local) } : {}),
     };
+  }
+
+  /** Whether the served version is held per partition: a query of the batch layer alone gathers the others' then. */
+  gathersBatch(): boolean {
+    return this.#batch?.partitioned === true;
   }
 
   get #gatherSource(): GatherSource {
@@ -1124,6 +1171,7 @@ export class NatsBackend implements EngineBackend {
       holds: (p) => this.#holds(p),
       owner: (p) => ownership.owners()[p]?.owner ?? null,
       cutoffs: () => this.batchCutoffs(),
+      batchParted: () => this.#batch?.partitioned === true,
       // Read as far as this node has, and as far as its ingests were answered: a query here shows what was ingested here.
       applied: () => this.#applied().map((seq, p) => Math.max(seq, this.#acknowledged[p]!)),
       ask: (owner, request, timeoutMs) => {
@@ -1262,7 +1310,7 @@ export class NatsBackend implements EngineBackend {
   /** The rest of a cycle once its version's folder exists: the parts computed, the manifest published. */
   async #computeInto(
     store: SharedVersionStore, dir: string,
-    at: { full: boolean; started: number; progress: CycleContext['progress']; cutoffs: number[]; previous: readonly number[] | undefined; base: BatchRunInput['previous'] },
+    at: { full: boolean; started: number; progress: CycleContext['progress']; cutoffs: number[]; previous: readonly number[] | undefined; base: BatchManifest | undefined },
     cycle: Cycle,
   ): Promise<ComputedVersion> {
     const { control } = this.#p;
@@ -1283,7 +1331,7 @@ export class NatsBackend implements EngineBackend {
       await assertLeaseHeld(cycle, control);
       if (answer.part !== undefined) {
         parts.push(answer.part);
-        for (const f of Object.values(answer.part.views)) if (f.file !== null) uploaded.add(f.file);
+        for (const f of Object.values(answer.part.views).flat()) if (f.file !== null) uploaded.add(f.file);
       } else {
         parts.push(await this.#computePart({ ...work, partitions: answer.partitions, tag: nodeTag(answer.node, 'f') }, dir));
       }
@@ -1291,7 +1339,7 @@ export class NatsBackend implements EngineBackend {
     const exportMs = performance.now() - started;
     await assertLeaseHeld(cycle, control);
     const chain = [...folded, ...ahead, ...parts.flatMap((part) => part.ranges)];
-    const manifest = manifestOfParts({ catalog: this.catalog, version, cutoffs, parts: parts.map((part) => part.views), previous: base?.manifest, startedAt: started });
+    const manifest = manifestOfParts({ catalog: this.catalog, version, cutoffs, parts: parts.map((part) => part.views), previous: base, startedAt: started });
     const published = await store.publish(dir, manifest, { ranges: chain, uploaded });
     const inputEvents = parts.reduce((n, part) => n + part.inputEvents, 0);
     return { published: { version, cutoffs, term }, manifest: published.manifest as SharedManifest, started, previous, chain, store, exportMs, events: chainEvents(chain), inputEvents };
@@ -1338,7 +1386,8 @@ export class NatsBackend implements EngineBackend {
     });
     try {
       const answer = await Promise.race([asking, gone]);
-      return { node, partitions, part: { ranges: answer.ranges, views: answer.views, inputEvents: Math.max(0, ...Object.values(answer.views).map((f) => f.inputEvents)) } };
+      const read = (files: readonly ViewFileComputed[]) => files.reduce((n, f) => n + f.inputEvents, 0);
+      return { node, partitions, part: { ranges: answer.ranges, views: answer.views, inputEvents: Math.max(0, ...Object.values(answer.views).map(read)) } };
     } catch (error) {
       this.#logger.warn({ err: error, node, partitions }, 'another owner did not compute its part of the batch cycle; this node computes those partitions');
       return { node, partitions };
@@ -1374,7 +1423,7 @@ export class NatsBackend implements EngineBackend {
     const running = (async () => {
       await this.#archivingAhead;
       const part = await this.#computePart({ ...request, tag: nodeTag(this.name) }, dir);
-      for (const f of Object.values(part.views)) if (f.file !== null) await this.#p.blobs.put(`${folder}/${f.file}`, join(dir, f.file));
+      for (const f of Object.values(part.views).flat()) if (f.file !== null) await this.#p.blobs.put(`${folder}/${f.file}`, join(dir, f.file));
       return { ranges: part.ranges, views: part.views };
     })();
     this.#partRunning = running.then(() => undefined, () => undefined);
@@ -1409,10 +1458,12 @@ export class NatsBackend implements EngineBackend {
    * as it does for the embedded engine). Its SQL reads from offset 0: the
    * sources are the new ranges alone.
    */
-  #incrementalBase(full: boolean, served: ServedVersion | undefined): BatchRunInput['previous'] {
+  #incrementalBase(full: boolean, served: ServedVersion | undefined): BatchManifest | undefined {
     if (served === undefined || !mayBuildOn(served.views.manifest, this.catalog, { ...this.#p.options, full })) return undefined;
-    return { manifest: served.views.manifest, dir: served.dir, views: served.views, from: 0 };
+    // A version of an earlier release holds files of every partition at once: each node cannot load its own alone.
+    return isPartitioned(served.views.manifest) ? served.views.manifest : undefined;
   }
+
 
   /**
    * A stream that ends below where the archive ends lost its tail in NATS

@@ -6,16 +6,16 @@
  * never publishes: its ranges and files count once the batch node's
  * manifest names them.
  *
- * File names: the batch node's own part keeps the names a cycle has always
- * used (`<view>.parquet`, `<view>.delta-v<version>.parquet`); any other part
- * adds its tag (`n<hash>` for an owner's, `f<hash>` for the batch node
- * computing a part in place of owner `<hash>`), and so do its ranges, so
- * that no two nodes ever write one name.
+ * File names: one file per view and partition
+ * (`<view>.p<partition>[.delta-v<version>].parquet`); any part but the batch
+ * node's own adds its tag (`n<hash>` for an owner's, `f<hash>` for the batch
+ * node computing a part in place of owner `<hash>`), and so do its ranges,
+ * so that no two nodes ever write one name.
  *
  * @module
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { computeViewFile, deltaFile, type CyclePart } from '../../batch/index.ts';
+import { computeViewFile, type BatchSource, type CyclePart, type ViewFileComputed } from '../../batch/index.ts';
 import type { Catalog, ViewSchema } from '../../definitions/index.ts';
 import { fnv1a32 } from './fnv1a.ts';
 import type { PartitionArchive } from './partition-archive.ts';
@@ -55,15 +55,17 @@ export function rangesOf(ranges: readonly ArchivedRange[], keep: ReadonlySet<num
   return ranges.filter((r) => keep.has(r.partition));
 }
 
-/** A view's file in a part: the cycle's usual name, with the part's tag before the extension. */
-function partFile(view: ViewSchema, work: PartWork): string {
-  const plain = work.full ? `${view.name}.parquet` : deltaFile(view, work.version);
-  return work.tag === undefined ? plain : plain.replace(/\.parquet$/, `-${work.tag}.parquet`);
+/** A view's file of one partition in a part: `<view>.p<partition>[.delta-v<version>][-<tag>].parquet`. */
+function partFile(view: ViewSchema, work: PartWork, partition: number): string {
+  const delta = work.full ? '' : `.delta-v${String(work.version).padStart(8, '0')}`;
+  return `${view.name}.p${String(partition).padStart(3, '0')}${delta}${work.tag === undefined ? '' : `-${work.tag}`}.parquet`;
 }
 
 /**
  * Archives `work`'s partitions up to the cutoffs, then computes every view
- * over what the part covers into `dir`.
+ * over what the part covers into `dir`: one file per view and partition that
+ * holds events, so that each node loads the files of the partitions it
+ * serves and no other.
  *
  * @example
  * ```ts
@@ -82,14 +84,21 @@ export async function computePart(
   const extended = await at.archive.extend(base, work.cutoffs, work.term, only);
   // A local copy of every range of the part is made whole again (a stat each, a fetch where one is gone): the
   // object store is restored from the owners' copies (`archive-restore.ts`).
-  const all = await at.archive.localSources(extended);
-  const sources = work.full ? all : await at.archive.localSources(extended.slice(chain.length));
-  const views: Record<string, CyclePart[string]> = {};
+  await at.archive.localSources(extended);
+  const read = work.full ? extended : extended.slice(chain.length);
+  const sources = new Map<number, Map<string, BatchSource>>();
+  for (const p of work.partitions) sources.set(p, await at.archive.localSources(rangesOf(read, new Set([p]))));
+  const views: Record<string, ViewFileComputed[]> = {};
   let done = 0;
   for (const view of at.catalog.views.values()) {
-    views[view.name] = await computeViewFile({ connection: at.connection, sources, cutoff: Number.MAX_SAFE_INTEGER }, view, dir, partFile(view, work));
+    const files: ViewFileComputed[] = [];
+    for (const p of work.partitions) {
+      const computed = await computeViewFile({ connection: at.connection, sources: sources.get(p)!, cutoff: Number.MAX_SAFE_INTEGER }, view, dir, partFile(view, work, p));
+      if (computed.file !== null) files.push({ ...computed, partition: p });
+    }
+    views[view.name] = files;
     at.onViewDone?.(++done);
   }
-  const inputEvents = [...sources.values()].reduce((n, s) => n + s.events, 0);
+  const inputEvents = [...sources.values()].flatMap((m) => [...m.values()]).reduce((n, s) => n + s.events, 0);
   return { ranges: extended.slice(base.length), views, inputEvents };
 }

@@ -9,6 +9,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptBatchViewError, loadPublished, type InMemoryBatchViews } from '../../batch/index.ts';
+import { filesOfPartitions, isPartitioned, loadPartitionStore, PartitionBatch } from './partition-batch.ts';
 import type { Catalog } from '../../definitions/index.ts';
 import { BlobMissingError } from '../../master/index.ts';
 import { ArchiveDamagedError, ClusterBucketMissingError, InvalidClusterRecordError } from './errors.ts';
@@ -48,19 +49,24 @@ export async function readSharedManifest(file: string, blob: string, blobs: Name
  * object, so the same bytes) and its table kept, not read again.
  */
 export interface ServedVersion {
-  readonly views: InMemoryBatchViews;
+  readonly views: PartitionBatch;
   /** Its folder on this node's disk. */
   readonly dir: string;
   readonly objects: readonly VersionObject[];
 }
 
-async function fetchVersion(blobs: NamedBlobStore, folder: string, dir: string, partitions: number, served: ServedVersion | undefined): Promise<SharedManifest> {
+/** Fetches a version's manifest, and the files of partitions `serving` (every file of a version served whole). */
+async function fetchVersion(
+  blobs: NamedBlobStore, folder: string, dir: string, partitions: number, served: ServedVersion | undefined, serving: ReadonlySet<number>,
+): Promise<SharedManifest> {
   await mkdir(dir, { recursive: true });
   const manifestFile = join(dir, 'manifest.json');
   await fetchMissing(blobs, `${folder}/manifest.json`, manifestFile);
   const manifest = await readSharedManifest(manifestFile, `${folder}/manifest.json`, blobs, partitions);
   const kept = new Map((served?.objects ?? []).map((o) => [o.blob, o.file]));
+  const needed = isPartitioned(manifest) ? filesOfPartitions(manifest, serving) : undefined;
   for (const o of versionObjects(manifest, folder)) {
+    if (needed !== undefined && !needed.has(o.file)) continue;
     const file = join(dir, o.file);
     const local = kept.get(o.blob);
     if (local !== undefined && await link(join(served!.dir, local), file).then(() => true, () => false)) continue;
@@ -71,19 +77,28 @@ async function fetchVersion(blobs: NamedBlobStore, folder: string, dir: string, 
 
 /**
  * The views of a published version and the archive ranges it covers, fetched
- * into `versionsDir` unless there already; `stale` names the views it lacks
- * or built from another definition than this node's config. What it shares
- * with `served` is linked and kept, not fetched and read again.
+ * into `versionsDir` unless there already: for a partitioned version only
+ * the files of partitions `serving`, each partition's tables a store of its
+ * own; a version of an earlier release whole. `stale` names the views it
+ * lacks or built from another definition than this node's config. What it
+ * shares with `served` is linked and kept, not fetched and read again.
  */
 export async function loadSharedVersion(
-  blobs: NamedBlobStore, connection: DuckDBConnection, catalog: Catalog, published: PublishedBatch, versionsDir: string, served?: ServedVersion,
-): Promise<{ views: InMemoryBatchViews; ranges: readonly ArchivedRange[]; stale: readonly string[] }> {
+  blobs: NamedBlobStore, connection: DuckDBConnection, catalog: Catalog, published: PublishedBatch, versionsDir: string,
+  serving: ReadonlySet<number>, served?: ServedVersion,
+): Promise<{ views: PartitionBatch; ranges: readonly ArchivedRange[]; stale: readonly string[] }> {
   const folder = versionFolder(published.version, published.term);
   const dir = join(versionsDir, folder);
   const attempt = async (from: ServedVersion | undefined) => {
-    const manifest = await fetchVersion(blobs, folder, dir, catalog.cluster?.partitions ?? published.cutoffs.length, from);
-    const { views, stale } = await loadPublished(connection, catalog, manifest, dir, from?.views);
-    return { views, ranges: manifest.ranges, stale };
+    const manifest = await fetchVersion(blobs, folder, dir, catalog.cluster?.partitions ?? published.cutoffs.length, from, serving);
+    if (!isPartitioned(manifest)) {
+      const { views, stale } = await loadPublished(connection, catalog, manifest, dir, from?.views.wholeStore);
+      return { views: new PartitionBatch(manifest, new Map(), views), ranges: manifest.ranges, stale };
+    }
+    const stores = new Map<number, InMemoryBatchViews>();
+    for (const p of [...serving].sort((a, b) => a - b)) stores.set(p, await loadPartitionStore(connection, catalog, manifest, dir, p, from?.views));
+    const stale = [...catalog.views.values()].filter((v) => manifest.views[v.name]?.hash !== v.hash).map((v) => v.name);
+    return { views: new PartitionBatch(manifest, stores), ranges: manifest.ranges, stale };
   };
   try {
     return await attempt(served);
@@ -93,4 +108,19 @@ export async function loadSharedVersion(
     await rm(dir, { recursive: true, force: true });
     return attempt(undefined);
   }
+}
+
+/**
+ * Partition `p`'s tables of the version `served` serves, fetched and loaded:
+ * a node that takes a partition up serves its batch states too.
+ */
+export async function loadPartitionOf(
+  blobs: NamedBlobStore, connection: DuckDBConnection, catalog: Catalog, published: PublishedBatch, versionsDir: string, p: number, served: ServedVersion,
+): Promise<InMemoryBatchViews> {
+  const folder = versionFolder(published.version, published.term);
+  const dir = join(versionsDir, folder);
+  const manifest = served.views.manifest;
+  const needed = filesOfPartitions(manifest, new Set([p]));
+  for (const o of versionObjects(manifest as SharedManifest, folder)) if (needed.has(o.file)) await fetchMissing(blobs, o.blob, join(dir, o.file));
+  return loadPartitionStore(connection, catalog, manifest, dir, p, served.views);
 }

@@ -235,6 +235,7 @@ function viewDelta(value: unknown, path: string): void {
   nullable(field(d, path, 'file'), () => fileName(d.file, at(path, 'file')));
   if (d.sha256 !== undefined) sha256(d.sha256, at(path, 'sha256'));
   integer(field(d, path, 'rows'), at(path, 'rows'));
+  if (d.partition !== undefined) integer(d.partition, at(path, 'partition'), 0);
 }
 
 /** A published version's manifest in the object store: the fields a node reads, its views' files and the archive ranges. */

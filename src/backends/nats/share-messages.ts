@@ -40,6 +40,12 @@ export interface ShareRequest {
    * answered shows in its next query, `after` or not).
    */
   readonly atLeast?: readonly number[];
+  /**
+   * Whether the asker's version is served per partition (issue #28): the
+   * owner then gives each partition's batch states beside its speed states
+   * (as far as the query's `layer` reads them). Absent: speed states alone.
+   */
+  readonly batch?: boolean;
 }
 
 /** A share reply: the owner's applied position and share, or why not. */
@@ -62,6 +68,10 @@ export function shareSubject(cluster: string, node: string): string {
 }
 
 const { object, field, integer, string, array, at } = fieldChecks;
+const boolean = (value: unknown, path: string): boolean => {
+  if (typeof value !== 'boolean') throw new RecordShapeError(path, 'a boolean');
+  return value;
+};
 
 const integers = (value: unknown, path: string, min = 0) => array(value, path).map((v, i) => integer(v, at(path, i), min));
 
@@ -77,6 +87,7 @@ const requestCheck: RecordCheck<ShareRequest> = (value) => {
     partitions, cutoffs,
     ...(r.after === undefined ? {} : { after: integers(r.after, 'after') }),
     ...(r.atLeast === undefined ? {} : { atLeast: integers(r.atLeast, 'atLeast') }),
+    ...(r.batch === undefined ? {} : { batch: boolean(r.batch, 'batch') }),
   };
 };
 

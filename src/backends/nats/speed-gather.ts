@@ -35,6 +35,8 @@ export interface GatherSource {
   owner(p: number): string | null;
   /** The served batch version's cutoffs, per partition: the same array until another version is served. */
   cutoffs(): readonly number[];
+  /** Whether the served version is held per partition: the owners then give their partitions' batch states too. */
+  batchParted(): boolean;
   /** How far this node has read each partition: the owners wait (briefly) to have read as far, so an answer here is never older than that. */
   applied(): readonly number[];
   ask(owner: string, request: Omit<ShareRequest, 'from'>, timeoutMs: number): Promise<Share>;
@@ -55,6 +57,8 @@ export interface Gathered {
   readonly missing: readonly number[];
   /** Whether the served version changed while gathering: the take must fail, and gathering start again. */
   readonly stale: boolean;
+  /** Whether the owners gave their partitions' batch states too (the served version is held per partition). */
+  readonly batch: boolean;
 }
 
 /**
@@ -69,6 +73,7 @@ export interface Gathered {
  */
 export async function gatherSpeed(source: GatherSource, query: Query, plan: QueryPlan, partitions: number): Promise<Gathered> {
   const cutoffs = source.cutoffs();
+  const batch = source.batchParted();
   const local = new Set<number>();
   const pending = new Set<number>();
   for (let p = 0; p < partitions; p++) (source.holds(p) ? local : pending).add(p);
@@ -79,11 +84,11 @@ export async function gatherSpeed(source: GatherSource, query: Query, plan: Quer
   while (pending.size > 0) {
     for (const p of pending) if (source.holds(p)) move(p, pending, local);
     try {
-      tables.push(...await askOwners(source, query, plan, cutoffs, pending, reasons));
+      tables.push(...await askOwners(source, { query, plan, cutoffs, batch }, pending, reasons));
     } catch {
       // The owner serves a newer batch version than this node: once this node serves it too, the take fails and the core gathers again.
       await servedAfter(source, cutoffs, deadline);
-      return { cutoffs, local: [...local], tables, missing: [], stale: true };
+      return { cutoffs, local: [...local], tables, missing: [], stale: true, batch };
     }
     if (pending.size === 0 || Date.now() >= deadline) break;
     for (const p of pending) noteWhy(source, p, reasons);
@@ -93,7 +98,7 @@ export async function gatherSpeed(source: GatherSource, query: Query, plan: Quer
     const missing = [...pending].sort((a, b) => a - b);
     throw new PartitionsUnavailableError(missing, [...new Set(missing.map((p) => reasons.get(p)).filter((r): r is string => r !== undefined))], Date.now() - started);
   }
-  return { cutoffs, local: [...local], tables, missing: [...pending].sort((a, b) => a - b), stale: false };
+  return { cutoffs, local: [...local], tables, missing: [...pending].sort((a, b) => a - b), stale: false, batch };
 }
 
 /**
@@ -102,12 +107,15 @@ export async function gatherSpeed(source: GatherSource, query: Query, plan: Quer
  * throws the skew of an owner that serves a newer version.
  */
 async function askOwners(
-  source: GatherSource, query: Query, plan: QueryPlan, cutoffs: readonly number[], pending: Set<number>, reasons: Map<number, string>,
+  source: GatherSource, asking: { query: Query; plan: QueryPlan; cutoffs: readonly number[]; batch: boolean }, pending: Set<number>, reasons: Map<number, string>,
 ): Promise<AggregateTable[]> {
+  const { query, plan, cutoffs, batch } = asking;
   const tables: AggregateTable[] = [];
   await Promise.all([...byOwner(source, pending)].map(async ([owner, ps]) => {
     try {
-      const request = { query, partitions: ps, cutoffs: ps.map((p) => cutoffs[p]!), atLeast: source.applied(), ...(plan.after === undefined ? {} : { after: plan.after }) };
+      const request = {
+        query, partitions: ps, cutoffs: ps.map((p) => cutoffs[p]!), atLeast: source.applied(), ...(plan.after === undefined ? {} : { after: plan.after }), ...(batch ? { batch } : {}),
+      };
       const { share } = await source.ask(owner, request, source.askTimeoutMs);
       tables.push(decodePartial(plan.view, share));
       for (const p of ps) pending.delete(p);

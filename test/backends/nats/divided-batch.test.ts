@@ -20,7 +20,8 @@ import { eventually } from '../../support/eventually.ts';
 import { bounded } from '../../support/hang-guard.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
 import { checkNodesAnswer } from '../../support/check-answers.ts';
-import type { RefEvent } from '../../support/reference.ts';
+import { canonicalRows, referenceQuery, type RefEvent } from '../../support/reference.ts';
+import { shopQueries } from '../../support/shop-queries.ts';
 import { shopConfig, views } from '../../support/shop-config.ts';
 import { withTempDir } from '../../support/temp-dir.ts';
 
@@ -47,13 +48,17 @@ function settled(nodes: readonly ClusterNode[], each: number): boolean {
   )));
 }
 
+/** The folder of the version `node` serves, on its disk. */
+async function folderOf(dir: string, node: ClusterNode): Promise<string> {
+  const version = node.status().batch?.version ?? 0;
+  const folder = (await readdir(join(dir, node.name, 'cluster', 'versions', 'batch'))).find((f) => f.startsWith(`v${String(version).padStart(8, '0')}-`));
+  assert.ok(folder !== undefined, `${node.name} keeps the folder of version ${version}`);
+  return folder;
+}
+
 /** The manifest of the version `node` serves, from its disk. */
 async function servedManifest(dir: string, node: ClusterNode): Promise<SharedManifest> {
-  const version = node.status().batch?.version ?? 0;
-  const batchDir = join(dir, node.name, 'cluster', 'versions', 'batch');
-  const folder = (await readdir(batchDir)).find((f) => f.startsWith(`v${String(version).padStart(8, '0')}-`));
-  assert.ok(folder !== undefined, `${node.name} keeps the folder of version ${version}`);
-  return JSON.parse(await readFile(join(batchDir, folder, 'manifest.json'), 'utf8')) as SharedManifest;
+  return JSON.parse(await readFile(join(dir, node.name, 'cluster', 'versions', 'batch', await folderOf(dir, node), 'manifest.json'), 'utf8')) as SharedManifest;
 }
 
 /** Which nodes' tags name files of `view` in `manifest` (the node publishing it names none). */
@@ -113,9 +118,25 @@ describe('batch layer divided among the nodes', { skip: natsSkipReason(), timeou
         assert.equal(incremental.mode, 'incremental');
         await eventually(() => nodes.every((n) => n.status().batch?.version === incremental.version), 'every node to serve the version', { timeoutMs: 30_000 });
         manifest = await servedManifest(dir, nodes[2]!);
-        const deltas = manifest.views.by_country_hour!.deltas ?? [];
-        assert.equal(deltas.filter((d) => d.to === manifest.cutoff).length, 3, 'the cycle added one delta per owner');
+        const deltas = (manifest.views.by_country_hour!.deltas ?? []).filter((d) => d.to === manifest.cutoff);
+        assert.deepEqual(deltas.map((d) => d.partition).sort(), [0, 1, 2, 3, 4, 5], 'the cycle added one delta per partition');
         await checkAll('after an incremental cycle in parts');
+        // Each node keeps the view files of its own partitions alone: the others' batch states are asked of their owners.
+        for (const node of nodes) {
+          const files = await readdir(join(dir, node.name, 'cluster', 'versions', 'batch', await folderOf(dir, node)));
+          const partitions = [...new Set(files.flatMap((f) => /\.p(\d{3})[.-]/.exec(f)?.[1] ?? []).map(Number))].sort();
+          assert.deepEqual(partitions, ownedBy(node).sort(), `${node.name} holds its own partitions' files`);
+        }
+        // The batch layer alone, everywhere: every event is in the version now.
+        await bounded(nodes[0]!.runBatch(), 'a cycle with nothing new', nodes);
+        await eventually(() => nodes.every((n) => n.status().batch?.version === incremental.version + 1), 'every node to serve the version', { timeoutMs: 30_000 });
+        for (const node of nodes) {
+          for (const query of shopQueries()) {
+            const { rows } = await node.query({ ...query, layer: 'batch' });
+            const expected = referenceQuery(views.find((v) => v.name === query.view)!, events, query);
+            assert.deepEqual(query.limit === undefined ? canonicalRows(rows) : rows, query.limit === undefined ? canonicalRows(expected) : expected, `${node.name}: the batch layer of ${JSON.stringify(query)}`);
+          }
+        }
 
         // c leaves: a and b take its partitions, and compute them in the next cycles.
         await nodes[2]!.close();

@@ -41,6 +41,7 @@ function source(options: {
     holds: (p: number) => options.held.includes(p),
     owner: (p: number) => s.owners[p] ?? null,
     cutoffs: () => s.served,
+    batchParted: () => false,
     applied: () => [15, 25, 35, 45],
     ask: async (owner: string, request: Ask) => {
       asks.push({ owner, request });
