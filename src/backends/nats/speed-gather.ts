@@ -4,7 +4,9 @@
  * taking over, or stands by for); for every other partition a query asks the
  * partition's owner for its states from exactly the asking node's batch
  * cutoff (`share-requests.ts`), and merges them with each measure's monoid,
- * so the answer is the one a node holding every partition gives.
+ * so the answer is the one a node holding every partition gives. Where the
+ * served version is held per partition (`partition-batch.ts`), each owner
+ * gives its partitions' batch states in the same answer.
  *
  * A partition that cannot be read now (its owner does not answer, no longer
  * owns it, or is still reading it; or nobody owns it) is asked again, as
