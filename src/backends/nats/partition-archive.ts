@@ -291,7 +291,10 @@ export class PartitionArchive {
    */
   async #cursorAt(partition: number, from: number, chain: readonly ArchivedRange[]): Promise<Cursor> {
     const kept = this.#cursors.get(partition);
-    if (kept?.next === from) return kept;
+    // Kept only where the chain's range ending at `from` is what this cursor read: another node may have archived
+    // that range (a divided cycle's part), from the stream as it was then, and this cursor may have read a range
+    // that was never published, before NATS lost messages of it: its rule would drop their copies from the outboxes.
+    if (kept?.next === from && (from === 1 || chain.some((r) => r.partition === partition && r.to === from && r.digest === kept.filter.digest))) return kept;
     const resumed = from > 1 ? await this.resumeFilter(chain, partition, from) : undefined;
     const cursor: Cursor = resumed === undefined ? { filter: new FirstOccurrenceFilter(this.catalog), next: 1 } : { filter: resumed, next: from };
     this.#cursors.set(partition, cursor);
