@@ -92,7 +92,7 @@ function partsKind(version: () => number): ChannelKind<PartRequest, PartAnswer> 
     parseReply: (text, node) => parseChecked(text, replyCheck, (reason, cause) => failed(node, `a reply that is not valid: ${reason}`, cause)),
     rebuild: (node: string, error: ErrorPayload) => failed(node, `${error.code}: ${error.message}`),
     unreachable: (node, reason, cause) => failed(node, reason, cause),
-    tooLarge: (node, bytes, maxBytes) => failed(node, `its answer takes ${bytes} bytes, more than the ${maxBytes} a message holds`),
+    tooLarge: (node, bytes, maxBytes) => failed(node, `its answer takes ${bytes} bytes, more than the ${maxBytes} a reply may take`),
   };
 }
 

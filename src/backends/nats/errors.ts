@@ -623,9 +623,9 @@ export class ShareOwnerUnreachableError extends TandemError {
 }
 
 /**
- * A share of an answer would not fit in one NATS message: the query reads
- * more of a partition than a message holds. Narrow the query (a shorter
- * range, a coarser view), or raise the servers' `max_payload`.
+ * A share of an answer would take more than a share may (64 MiB, sent in
+ * as many NATS messages as it takes): the query reads more of a partition
+ * than that. Narrow the query (a shorter range, fewer groups, a coarser view).
  *
  * @example
  * ```ts
@@ -637,7 +637,7 @@ export class ShareOwnerUnreachableError extends TandemError {
 export class ShareTooLargeError extends TandemError {
   readonly code = 'share_too_large';
   constructor(readonly node: string, readonly bytes: number, readonly maxBytes: number) {
-    super(`Node ${node}'s share of the answer takes ${bytes} bytes, more than the ${maxBytes} a NATS message holds, so narrow the query or raise the servers' max_payload.`);
+    super(`Node ${node}'s share of the answer takes ${bytes} bytes, more than the ${maxBytes} a share may take, so narrow the query (a shorter range, fewer groups, a coarser view).`);
   }
 }
 

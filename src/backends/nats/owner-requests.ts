@@ -83,7 +83,7 @@ function kind<Q, A extends object>(name: string, what: string, request: RecordCh
     parseReply: (text, node) => parseChecked(text, reply, invalid(node)),
     rebuild: (node: string, error: ErrorPayload) => new OwnerAskFailedError(node, what, `${error.code}: ${error.message}`),
     unreachable: (node, reason, cause) => new OwnerAskFailedError(node, what, reason, cause),
-    tooLarge: (node, bytes, maxBytes) => new OwnerAskFailedError(node, what, `its answer takes ${bytes} bytes, more than the ${maxBytes} a message holds`),
+    tooLarge: (node, bytes, maxBytes) => new OwnerAskFailedError(node, what, `its answer takes ${bytes} bytes, more than the ${maxBytes} a reply may take`),
   };
 }
 

@@ -5,8 +5,9 @@
  * its own subject of the channel in a queue group, with one reply: `ok` and
  * the answer, or `failed` and a typed error (its code, sentence and fields),
  * rebuilt on the asking side as its own class where it has one. An answer
- * that does not fit in one NATS message is replaced by the channel's error
- * for that, rather than cut.
+ * travels in as many messages as it takes (ended by an empty one, NATS's
+ * "sentinel" request); one larger than {@link MAX_REPLY_BYTES} is replaced
+ * by the channel's error for that, rather than cut.
  *
  * @module
  */
@@ -18,6 +19,8 @@ import { ClusterLogClosedError } from './errors.ts';
 
 /** Room left in a message for its headers and subject. */
 const HEADROOM_BYTES = 4_096;
+/** The most a reply may take, over all its messages: a share of a wide query's batch states is the largest. */
+export const MAX_REPLY_BYTES = 64 * 1024 * 1024;
 
 /** A reply as it travels. */
 export type PeerReply<A> = ({ readonly state: 'ok' } & A) | { readonly state: 'failed'; readonly error: ErrorPayload };
@@ -35,7 +38,7 @@ export interface ChannelKind<Q, A> {
   rebuild(node: string, error: ErrorPayload): TandemError;
   /** No process of `node` answered (`timedOut`: not in time). */
   unreachable(node: string, reason: string, cause: unknown): TandemError;
-  /** The answer takes `bytes`, more than a message holds. */
+  /** The answer takes `bytes`, more than a reply may. */
   tooLarge(node: string, bytes: number, maxBytes: number): TandemError;
 }
 
@@ -81,8 +84,7 @@ export class PeerChannel<Q, A extends object> {
     if (this.#closed) throw new ClusterLogClosedError();
     let text: string;
     try {
-      const reply = await this.nc.request(this.kind.subject(this.options.cluster, node), JSON.stringify(request), { timeout: timeoutMs });
-      text = reply.string();
+      text = await this.#request(this.kind.subject(this.options.cluster, node), JSON.stringify(request), timeoutMs);
     } catch (error) {
       const timedOut = (error as Error)?.name === 'TimeoutError' || /timeout/i.test(String((error as Error)?.message));
       throw this.kind.unreachable(node, timedOut ? `no answer within ${timeoutMs} ms` : 'no process answers on its subject', error);
@@ -91,6 +93,23 @@ export class PeerChannel<Q, A extends object> {
     if (reply.state === 'failed') throw this.kind.rebuild(node, reply.error);
     const { state: _state, ...answer } = reply;
     return answer as unknown as A;
+  }
+
+  /**
+   * One request, and its reply as the answering node sent it: in as many
+   * messages as it takes, ended by an empty one (a share of a wide query's
+   * batch states may take more than one message holds).
+   */
+  async #request(subject: string, data: string, timeoutMs: number): Promise<string> {
+    const replies = await this.nc.requestMany(subject, data, { strategy: 'sentinel', maxWait: timeoutMs });
+    const chunks: Uint8Array[] = [];
+    for await (const msg of replies) {
+      if (msg.data.length === 0) return Buffer.concat(chunks).toString('utf8');
+      chunks.push(msg.data);
+    }
+    const error = new Error(`timeout: the reply ended after ${chunks.length} of its messages`);
+    error.name = 'TimeoutError';
+    throw error;
   }
 
   /** Stops answering, after the answers under way. */
@@ -115,12 +134,14 @@ export class PeerChannel<Q, A extends object> {
       options.logger?.warn({ err: error }, `a request another node sent failed here (${kind.what})`);
       reply = { state: 'failed', error: errorPayload(options.node, error, kind.what) };
     }
-    const max = (this.nc.info?.max_payload ?? 1_048_576) - HEADROOM_BYTES;
-    let text = JSON.stringify(reply);
-    const bytes = Buffer.byteLength(text);
-    if (bytes > max) text = JSON.stringify({ state: 'failed', error: errorPayload(options.node, kind.tooLarge(options.node, bytes, max), kind.what) });
+    let bytes = Buffer.from(JSON.stringify(reply), 'utf8');
+    if (bytes.length > MAX_REPLY_BYTES) {
+      bytes = Buffer.from(JSON.stringify({ state: 'failed', error: errorPayload(options.node, kind.tooLarge(options.node, bytes.length, MAX_REPLY_BYTES), kind.what) }), 'utf8');
+    }
+    const chunk = (this.nc.info?.max_payload ?? 1_048_576) - HEADROOM_BYTES;
     try {
-      msg.respond(text);
+      for (let at = 0; at < bytes.length; at += chunk) msg.respond(bytes.subarray(at, at + chunk));
+      msg.respond(new Uint8Array(0));
     } catch (error) {
       // The connection is closing: the asker hears nothing and gives up after its timeout.
       options.logger?.warn({ err: error }, 'could not answer another node\'s request');
