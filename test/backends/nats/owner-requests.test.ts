@@ -74,7 +74,10 @@ describe('owner requests', { skip: natsSkipReason(), timeout: 300_000 }, () => {
         await assert.rejects(owners.applied('b', at, [[ofB] as unknown as [number, number]], 5_000), (error: unknown) => (
           error instanceof OwnerAskFailedError && error.node === 'b' && /owner_request_invalid.*messages\[0\]/.test(error.reason)
         ));
-        const garbled = asker!.subscribe(`${config.cluster.name}.owner.origins.${Buffer.from('liar').toString('hex')}`, { callback: (_e, msg) => void msg.respond('{"state":"ok","origins":[{"applied":-1}]}') });
+        const garbled = asker!.subscribe(`${config.cluster.name}.owner.origins.${Buffer.from('liar').toString('hex')}`, {
+          // A reply, then the empty message that ends it (replies may take several).
+          callback: (_e, msg) => void (msg.respond('{"state":"ok","origins":[{"applied":-1}]}') && msg.respond(new Uint8Array(0))),
+        });
         await assert.rejects(owners.origins('liar', 'x', [0], 5_000), (error: unknown) => error instanceof OwnerAskFailedError && /not valid/.test(error.message));
         garbled.unsubscribe();
       } finally {
