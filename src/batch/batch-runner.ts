@@ -132,7 +132,7 @@ export async function computeViewFile(input: ViewSources, view: ViewSchema, dir:
 }
 
 /** A delta's file name: unique per version, since a cluster's cutoff is a vector and its `from` names no offset of one log. */
-export const deltaFile = (view: ViewSchema, version: number): string => `${view.name}.delta-v${String(version).padStart(8, '0')}.parquet`;
+const deltaFile = (view: ViewSchema, version: number): string => `${view.name}.delta-v${String(version).padStart(8, '0')}.parquet`;
 
 /** A whole view recomputed from every source: the base of a new chain. */
 async function fullView(input: BatchRunInput, view: ViewSchema, dir: string): Promise<{ entry: BatchViewEntry; tables: AggregateTable[] }> {

@@ -138,8 +138,9 @@ export class PartitionBatch implements BatchViewStore {
  */
 export async function loadPartitionStore(
   connection: DuckDBConnection, catalog: Catalog, manifest: BatchManifest, dir: string, p: number, served: PartitionBatch | undefined,
+  /** `served.loaded()`, when loading several partitions: read once for all of them. */
+  kept: ReadonlyMap<string, AggregateTable> = served?.loaded() ?? new Map(),
 ): Promise<InMemoryBatchViews> {
-  const kept = served?.loaded() ?? new Map<string, AggregateTable>();
   const tables = new Map<string, AggregateTable[]>();
   for (const view of catalog.views.values()) {
     const entry = manifest.views[view.name];

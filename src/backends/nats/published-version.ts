@@ -96,7 +96,8 @@ export async function loadSharedVersion(
       return { views: new PartitionBatch(manifest, new Map(), views), ranges: manifest.ranges, stale };
     }
     const stores = new Map<number, InMemoryBatchViews>();
-    for (const p of [...serving].sort((a, b) => a - b)) stores.set(p, await loadPartitionStore(connection, catalog, manifest, dir, p, from?.views));
+    const kept = from?.views.loaded();
+    for (const p of [...serving].sort((a, b) => a - b)) stores.set(p, await loadPartitionStore(connection, catalog, manifest, dir, p, from?.views, kept));
     const stale = [...catalog.views.values()].filter((v) => manifest.views[v.name]?.hash !== v.hash).map((v) => v.name);
     return { views: new PartitionBatch(manifest, stores), ranges: manifest.ranges, stale };
   };
