@@ -12,7 +12,7 @@ import { sqlIdentifier, sqlStringLiteral, type Catalog, type ViewSchema } from '
 import { AggregateTable } from '../aggregates/index.ts';
 import type { BatchDelta, BatchManifest, BatchViewEntry } from './batch-manifest.ts';
 import { batchViewSql } from './batch-sql.ts';
-import { loadViewTable } from './batch-view-loader.ts';
+import { loadViewTable, loadViewTables } from './batch-view-loader.ts';
 import { InMemoryBatchViews, type BatchViewStore } from './batch-view-store.ts';
 import { CorruptBatchViewError, DuplicateBatchKeyError } from './errors.ts';
 import { fileSha256, readFailure } from '../util/checksums.ts';
@@ -216,18 +216,29 @@ export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
 
 /** Loads one view's file after checking it is the file the manifest lists; any failure names the file. */
 export async function loadViewFile(connection: DuckDBConnection, view: ViewSchema, path: string, sha256: string | undefined): Promise<AggregateTable> {
-  let actual: string;
-  try {
-    actual = await fileSha256(path);
-  } catch (error) {
-    throw new CorruptBatchViewError(path, readFailure(error), { cause: error });
+  return (await loadViewFiles(connection, view, [{ path, ...(sha256 === undefined ? {} : { sha256 }) }]))[0]!;
+}
+
+/**
+ * Loads several files of one view (a cluster node's partitions'), one table
+ * each, in one pass, after checking each is the file the manifest lists;
+ * any failure names the file (the first, when DuckDB cannot say which).
+ */
+export async function loadViewFiles(connection: DuckDBConnection, view: ViewSchema, files: readonly { readonly path: string; readonly sha256?: string }[]): Promise<AggregateTable[]> {
+  for (const { path, sha256 } of files) {
+    let actual: string;
+    try {
+      actual = await fileSha256(path);
+    } catch (error) {
+      throw new CorruptBatchViewError(path, readFailure(error), { cause: error });
+    }
+    if (sha256 !== undefined && actual !== sha256) throw new CorruptBatchViewError(path, 'its SHA-256 does not match the one in the manifest');
   }
-  if (sha256 !== undefined && actual !== sha256) throw new CorruptBatchViewError(path, 'its SHA-256 does not match the one in the manifest');
   try {
-    return await loadViewTable(connection, view, `read_parquet(${sqlStringLiteral(path)})`);
+    return await loadViewTables(connection, view, files.map((f) => `read_parquet(${sqlStringLiteral(f.path)})`));
   } catch (error) {
     const reason = error instanceof DuplicateBatchKeyError ? 'it holds the same key twice' : 'DuckDB cannot read it as Parquet';
-    throw new CorruptBatchViewError(path, reason, { cause: error });
+    throw new CorruptBatchViewError(files.length === 1 ? files[0]!.path : `${files[0]!.path} (or another of ${files.length} files loaded with it)`, reason, { cause: error });
   }
 }
 

@@ -11,7 +11,7 @@
  * @module
  */
 import { DuckDBTypeId, type DuckDBConnection, type DuckDBDataChunk, type DuckDBVector } from '@duckdb/node-api';
-import { sqlIdentifier, type SqlScalar, type ViewSchema } from '../definitions/index.ts';
+import { sqlIdentifier, type SqlScalar, type Value, type ViewSchema } from '../definitions/index.ts';
 import { AggregateTable } from '../aggregates/index.ts';
 import { stateColumns } from './batch-sql.ts';
 import { toDimensionValue, toSqlScalar } from './duckdb-values.ts';
@@ -63,26 +63,27 @@ async function* chunks(connection: DuckDBConnection, sql: string): AsyncGenerato
   for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) yield chunk;
 }
 
-/** Numbers the view's series inside DuckDB and interns each in `table`; returns the table's id for each number. */
-async function loadSeries(connection: DuckDBConnection, view: ViewSchema, source: string, table: AggregateTable): Promise<number[]> {
+/**
+ * Numbers the view's series inside DuckDB (over every source at once) and
+ * reads each number's dimension values; each table interns a series when
+ * its first row of it is read, so a table holds only its own series.
+ */
+async function loadSeries(connection: DuckDBConnection, view: ViewSchema, source: string): Promise<Value[][]> {
   const dims = view.dimensions.map((d) => sqlIdentifier(d.name));
   await connection.run(`CREATE OR REPLACE TEMP TABLE ${SERIES_TABLE} AS
     SELECT CAST(row_number() OVER () - 1 AS INTEGER) AS "$series", ${dims.join(', ')} FROM (SELECT DISTINCT ${dims.join(', ')} FROM ${source})`);
-  const ids: number[] = [];
+  const values: Value[][] = [];
   for await (const chunk of chunks(connection, `SELECT * FROM ${SERIES_TABLE}`)) {
     const vectors = Array.from({ length: chunk.columnCount }, (_, i) => chunk.getColumnVector(i));
     const rows = chunk.rowCount;
-    for (let row = 0; row < rows; row++) {
-      const values = vectors.slice(1).map((v) => toDimensionValue(v.getItem(row)));
-      ids[vectors[0]!.getItem(row) as number] = table.internSeries(values);
-    }
+    for (let row = 0; row < rows; row++) values[vectors[0]!.getItem(row) as number] = vectors.slice(1).map((v) => toDimensionValue(v.getItem(row)));
   }
-  return ids;
+  return values;
 }
 
-/** Per measure, the readers of its state columns in this chunk (they start at column 2). */
+/** Per measure, the readers of its state columns in this chunk (they start at column 3). */
 function readersByMeasure(chunk: DuckDBDataChunk, readers: readonly StateReader[], widths: readonly number[]): ((row: number) => SqlScalar)[][] {
-  let column = 2;
+  let column = 3;
   const reads = readers.map((r) => {
     const read = r.read(chunk, column);
     column += r.sql.length;
@@ -94,31 +95,61 @@ function readersByMeasure(chunk: DuckDBDataChunk, readers: readonly StateReader[
 
 function statesSql(view: ViewSchema, source: string, readers: readonly StateReader[]): string {
   const states = readers.flatMap((r) => r.sql);
-  if (view.dimensions.length === 0) return `SELECT 0, CAST(v."time" AS DOUBLE), ${states.join(', ')} FROM ${source} v`;
+  if (view.dimensions.length === 0) return `SELECT v."$file", 0, CAST(v."time" AS DOUBLE), ${states.join(', ')} FROM ${source} v`;
   const on = view.dimensions.map((d) => `v.${sqlIdentifier(d.name)} IS NOT DISTINCT FROM s.${sqlIdentifier(d.name)}`).join(' AND ');
-  return `SELECT s."$series", CAST(v."time" AS DOUBLE), ${states.join(', ')} FROM ${source} v JOIN ${SERIES_TABLE} s ON ${on}`;
+  return `SELECT v."$file", s."$series", CAST(v."time" AS DOUBLE), ${states.join(', ')} FROM ${source} v JOIN ${SERIES_TABLE} s ON ${on}`;
+}
+
+/** The sources as one, each row with the index of its source in `"$file"`. */
+function unionSql(sources: readonly string[]): string {
+  return `(${sources.map((s, i) => `SELECT ${i} AS "$file", * FROM ${s}`).join(' UNION ALL ')})`;
 }
 
 /** Reads a batch view into an {@link AggregateTable}, turning its state columns back into the measures' monoid states. */
 export async function loadViewTable(connection: DuckDBConnection, view: ViewSchema, source: string): Promise<AggregateTable> {
-  const table = new AggregateTable(view);
-  const count = await connection.runAndReadAll(`SELECT count(*) FROM ${source}`);
-  table.reserve(Number(count.getRows()[0]![0]));
+  return (await loadViewTables(connection, view, [source]))[0]!;
+}
+
+/**
+ * Reads several batch views of one definition (a cluster node's partitions'
+ * files) into one table each, in one pass: the statements DuckDB runs per
+ * load, and not the rows, are most of the cost of loading a small file, and
+ * a node loads one small file per view and partition.
+ *
+ * @example
+ * ```ts
+ * const [p0, p3] = await loadViewTables(connection, view, ["read_parquet('sales.p000.parquet')", "read_parquet('sales.p003.parquet')"]);
+ * ```
+ */
+export async function loadViewTables(connection: DuckDBConnection, view: ViewSchema, sources: readonly string[]): Promise<AggregateTable[]> {
+  const tables = sources.map(() => new AggregateTable(view));
+  if (tables.length === 0) return tables;
+  const source = unionSql(sources);
+  const counts = await connection.runAndReadAll(`SELECT "$file", count(*) FROM ${source} GROUP BY 1`);
+  for (const [file, count] of counts.getRows()) tables[Number(file)]!.reserve(Number(count));
   const readers = await stateReaders(connection, view, source);
-  const ids = view.dimensions.length === 0 ? [table.internSeries([])] : await loadSeries(connection, view, source, table);
+  const series = view.dimensions.length === 0 ? [[]] : await loadSeries(connection, view, source);
+  // Per table, its id of each series number, interned at its first row.
+  const ids = tables.map(() => new Int32Array(series.length).fill(-1));
   try {
     const widths = view.measures.map((m) => m.monoid.sqlAggregates('x').length);
     // fromSql reads its argument and keeps nothing of it, so one array per measure serves every row.
     const scratch = widths.map((w) => new Array<SqlScalar>(w));
     // A GROUP BY's rows have distinct keys, so they are numbered as they come and indexed in one sweep at the end.
-    const slots = table.bulkSlots();
+    const slots = tables.map((t) => t.bulkSlots());
     for await (const chunk of chunks(connection, statesSql(view, source, readers))) {
-      const series = chunk.getColumnVector(0) as DuckDBVector<number>;
-      const time = chunk.getColumnVector(1) as DuckDBVector<number>;
+      const files = chunk.getColumnVector(0) as DuckDBVector<number>;
+      const numbers = chunk.getColumnVector(1) as DuckDBVector<number>;
+      const time = chunk.getColumnVector(2) as DuckDBVector<number>;
       const reads = readersByMeasure(chunk, readers, widths);
       const rows = chunk.rowCount;
       for (let row = 0; row < rows; row++) {
-        const slot = slots.add(ids[series.getItem(row)!]!, time.getItem(row)!);
+        const t = files.getItem(row)!;
+        const table = tables[t]!;
+        const n = numbers.getItem(row)!;
+        let id = ids[t]![n]!;
+        if (id === -1) id = ids[t]![n] = table.internSeries(series[n]!);
+        const slot = slots[t]!.add(id, time.getItem(row)!);
         for (let m = 0; m < reads.length; m++) {
           const measureReads = reads[m]!;
           const values = scratch[m]!;
@@ -127,9 +158,9 @@ export async function loadViewTable(connection: DuckDBConnection, view: ViewSche
         }
       }
     }
-    if (!slots.finish()) throw new DuplicateBatchKeyError(view.name);
+    if (!slots.every((s) => s.finish())) throw new DuplicateBatchKeyError(view.name);
   } finally {
     await connection.run(`DROP TABLE IF EXISTS ${SERIES_TABLE}`);
   }
-  return table;
+  return tables;
 }

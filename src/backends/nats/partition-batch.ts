@@ -16,7 +16,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { join } from 'node:path';
 import { AggregateTable } from '../../aggregates/index.ts';
-import { InMemoryBatchViews, loadViewFile, type BatchManifest, type BatchViewEntry, type BatchViewStore, type ViewFile } from '../../batch/index.ts';
+import { InMemoryBatchViews, loadViewFiles, type BatchManifest, type BatchViewEntry, type BatchViewStore, type ViewFile } from '../../batch/index.ts';
 import type { Catalog } from '../../definitions/index.ts';
 
 /** Whether every file of `manifest` is one partition's: each node can then load its own alone. */
@@ -130,27 +130,44 @@ export class PartitionBatch implements BatchViewStore {
 }
 
 /**
- * Loads partition `p`'s tables of a partitioned version from `dir` (its files
- * there, checked against the manifest's digests); a table `served` loaded
- * from the same file is kept, not read again. Views the version lacks, or
- * built from another definition, are left out (the caller lists them as
- * stale).
+ * Loads partitions `ps`' tables of a partitioned version from `dir` (their
+ * files there, checked against the manifest's digests), each partition a
+ * store of its own: per view, every file not kept is read in one pass, since
+ * each is small and a load's fixed cost would otherwise be paid once per
+ * view and partition. A table `served` loaded from the same file is kept,
+ * not read again. Views the version lacks, or built from another
+ * definition, are left out (the caller lists them as stale).
+ *
+ * @example
+ * ```ts
+ * const stores = await loadPartitionStores(connection, catalog, manifest, dir, [0, 3], served);
+ * stores.get(3)!.tables('sales');   // partition 3's base table, then its deltas
+ * ```
  */
-export async function loadPartitionStore(
-  connection: DuckDBConnection, catalog: Catalog, manifest: BatchManifest, dir: string, p: number, served: PartitionBatch | undefined,
-  /** `served.loaded()`, when loading several partitions: read once for all of them. */
+export async function loadPartitionStores(
+  connection: DuckDBConnection, catalog: Catalog, manifest: BatchManifest, dir: string, ps: readonly number[], served: PartitionBatch | undefined,
+  /** `served.loaded()`, when the caller has it already. */
   kept: ReadonlyMap<string, AggregateTable> = served?.loaded() ?? new Map(),
-): Promise<InMemoryBatchViews> {
-  const tables = new Map<string, AggregateTable[]>();
+): Promise<Map<number, InMemoryBatchViews>> {
+  const byPartition = new Map(ps.map((p) => [p, new Map<string, AggregateTable[]>()]));
   for (const view of catalog.views.values()) {
     const entry = manifest.views[view.name];
     if (entry === undefined || entry.hash !== view.hash) continue;
-    const { base, deltas } = partitionFiles(entry, p);
-    const load = async (f: ViewFile) => (f.sha256 === undefined ? undefined : kept.get(`${view.name}\0${f.sha256}`)) ?? await loadViewFile(connection, view, join(dir, f.file), f.sha256);
-    const list = [base === undefined ? new AggregateTable(view) : await load(base)];
-    for (const d of deltas) list.push(await load(d));
-    tables.set(view.name, list);
+    const files = new Map(ps.map((p) => [p, partitionFiles(entry, p)]));
+    const keptOf = (f: ViewFile) => (f.sha256 === undefined ? undefined : kept.get(`${view.name}\0${f.sha256}`));
+    const toRead = [...files.values()].flatMap(({ base, deltas }) => [...(base === undefined ? [] : [base]), ...deltas]).filter((f) => keptOf(f) === undefined);
+    const read = await loadViewFiles(connection, view, toRead.map((f) => ({ path: join(dir, f.file), ...(f.sha256 === undefined ? {} : { sha256: f.sha256 }) })));
+    const loaded = new Map(toRead.map((f, i) => [f.file, read[i]!]));
+    const tableOf = (f: ViewFile) => keptOf(f) ?? loaded.get(f.file)!;
+    for (const [p, { base, deltas }] of files) byPartition.get(p)!.set(view.name, [base === undefined ? new AggregateTable(view) : tableOf(base), ...deltas.map(tableOf)]);
   }
   // A base table kept from the served version keeps its read aids, built or being built.
-  return new InMemoryBatchViews(manifest, tables, served?.storeOf(p));
+  return new Map(ps.map((p) => [p, new InMemoryBatchViews(manifest, byPartition.get(p)!, served?.storeOf(p))]));
+}
+
+/** Partition `p`'s tables of a partitioned version: {@link loadPartitionStores} for one. */
+export async function loadPartitionStore(
+  connection: DuckDBConnection, catalog: Catalog, manifest: BatchManifest, dir: string, p: number, served: PartitionBatch | undefined,
+): Promise<InMemoryBatchViews> {
+  return (await loadPartitionStores(connection, catalog, manifest, dir, [p], served)).get(p)!;
 }

@@ -9,7 +9,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptBatchViewError, loadPublished, type InMemoryBatchViews } from '../../batch/index.ts';
-import { filesOfPartitions, isPartitioned, loadPartitionStore, PartitionBatch } from './partition-batch.ts';
+import { filesOfPartitions, isPartitioned, loadPartitionStore, loadPartitionStores, PartitionBatch } from './partition-batch.ts';
 import type { Catalog } from '../../definitions/index.ts';
 import { BlobMissingError } from '../../master/index.ts';
 import { ArchiveDamagedError, ClusterBucketMissingError, InvalidClusterRecordError } from './errors.ts';
@@ -95,9 +95,7 @@ export async function loadSharedVersion(
       const { views, stale } = await loadPublished(connection, catalog, manifest, dir, from?.views.wholeStore);
       return { views: new PartitionBatch(manifest, new Map(), views), ranges: manifest.ranges, stale };
     }
-    const stores = new Map<number, InMemoryBatchViews>();
-    const kept = from?.views.loaded();
-    for (const p of [...serving].sort((a, b) => a - b)) stores.set(p, await loadPartitionStore(connection, catalog, manifest, dir, p, from?.views, kept));
+    const stores = await loadPartitionStores(connection, catalog, manifest, dir, [...serving].sort((a, b) => a - b), from?.views);
     const stale = [...catalog.views.values()].filter((v) => manifest.views[v.name]?.hash !== v.hash).map((v) => v.name);
     return { views: new PartitionBatch(manifest, stores), ranges: manifest.ranges, stale };
   };

@@ -1,0 +1,107 @@
+/**
+ * A cluster node loads its partitions' files of a view in one pass
+ * (`loadViewFiles`), one table per file: each table must hold exactly the
+ * states of its own file's events, never a row of another file, whatever
+ * series and buckets the files share.
+ */
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import fc from 'fast-check';
+import { computeViewFile, loadViewFile, loadViewFiles } from '../../src/batch/index.ts';
+import { compileConfig, defineConfig, defineEventType, defineView } from '../../src/index.ts';
+import { toColumns, type Row, type ViewSchema } from '../../src/definitions/index.ts';
+import { AggregateTable } from '../../src/aggregates/index.ts';
+import { exportSql } from '../../src/master/parquet-export.ts';
+import { makeTempDir } from '../support/temp-dir.ts';
+
+const sale = defineEventType({
+  name: 'sale',
+  time: 'at',
+  fields: { at: 'timestamp', shop: 'string', buyer: 'string', amount: { type: 'number', scale: 2, optional: true } },
+});
+const catalog = compileConfig(defineConfig({
+  eventTypes: [sale],
+  views: [defineView(sale, {
+    name: 'hourly',
+    dimensions: ['shop'],
+    granularity: 'hour',
+    measures: { n: { type: 'count' }, total: { type: 'sum', field: 'amount' }, low: { type: 'min', field: 'amount' }, buyers: { type: 'countDistinct', field: 'buyer' } },
+  })],
+}));
+const hourly = catalog.views.get('hourly')!;
+const schema = catalog.eventTypes.get('sale')!;
+
+const HOUR = 3_600_000;
+const row = fc.record({
+  at: fc.integer({ min: 0, max: 5 * HOUR }).map((offset) => Date.UTC(2024, 2, 1) + offset),
+  shop: fc.constantFrom('a', 'b', 'c'),
+  buyer: fc.constantFrom('x', 'y', 'z', 'w'),
+  amount: fc.oneof(fc.integer({ min: -10_000, max: 10_000 }), fc.constant(null)),
+});
+
+let dir: string;
+let removeDir: () => Promise<void>;
+let connection: DuckDBConnection;
+let instance: DuckDBInstance;
+let files = 0;
+
+before(async () => {
+  ({ dir, remove: removeDir } = await makeTempDir('tandem-view-files-'));
+  instance = await DuckDBInstance.create(':memory:');
+  connection = await instance.connect();
+});
+after(async () => {
+  connection.closeSync();
+  instance.closeSync();
+  await removeDir();
+});
+
+function fold(view: ViewSchema, rows: readonly Row[]): AggregateTable {
+  const table = new AggregateTable(view);
+  table.apply(toColumns(view.eventType.fields, rows));
+  return table;
+}
+
+function assertSameStates(actual: AggregateTable, expected: AggregateTable): void {
+  assert.equal(actual.size, expected.size);
+  for (let slot = 0; slot < expected.size; slot++) {
+    const at = actual.findSlot(actual.findSeries(expected.dims(expected.seriesAt(slot))), expected.bucketAt(slot));
+    assert.notEqual(at, -1);
+    expected.columns.forEach((column, i) => assert.deepEqual(actual.columns[i]!.get(at), column.get(slot)));
+  }
+}
+
+/** The view's file over `rows`, computed by the batch layer's own SQL from a master-dataset file of them; null when it has no rows. */
+async function viewFile(rows: readonly Record<string, unknown>[]): Promise<string | null> {
+  const name = `f${files++}`;
+  const ndjson = join(dir, `${name}.ndjson`);
+  const raw = join(dir, `${name}.raw.parquet`);
+  await writeFile(ndjson, rows.map((r, i) => `${JSON.stringify({ _offset: i, ...r })}\n`).join(''));
+  if (rows.length === 0) return null;
+  await connection.run(exportSql(schema, ndjson, raw));
+  const sources = new Map([['sale', { files: [raw], events: rows.length }]]);
+  const computed = await computeViewFile({ connection, sources, cutoff: Number.MAX_SAFE_INTEGER }, hourly, dir, `${name}.parquet`);
+  return computed.file === null ? null : join(dir, computed.file);
+}
+
+test('view files: loading several in one pass gives each file its own states, as loading it alone does', async () => {
+  await fc.assert(fc.asyncProperty(fc.array(fc.array(row, { maxLength: 40 }), { minLength: 1, maxLength: 4 }), async (groups) => {
+    // One at a time: the batch layer's SQL uses one work table per connection.
+    const made: { rows: typeof groups[number]; path: string | null }[] = [];
+    for (const rows of groups) made.push({ rows, path: await viewFile(rows) });
+    const withRows = made.filter((m): m is { rows: typeof m.rows; path: string } => m.path !== null);
+    const together = await loadViewFiles(connection, hourly, withRows.map((m) => ({ path: m.path })));
+    assert.equal(together.length, withRows.length);
+    for (const [i, m] of withRows.entries()) {
+      assertSameStates(together[i]!, fold(hourly, m.rows.map((r) => ({ _offset: null, ...r }))));
+      assertSameStates(together[i]!, await loadViewFile(connection, hourly, m.path, undefined));
+    }
+  }), { seed: 2026_12_03, numRuns: 25 });
+});
+
+test('view files: none to load gives no tables', async () => {
+  assert.deepEqual(await loadViewFiles(connection, hourly, []), []);
+});
