@@ -49,6 +49,7 @@ function program(): Command {
     .option('--max-connections <n>', 'most open connections; more are closed on accept (default 1,000)')
     .option('--shutdown-grace <duration>', 'on SIGTERM, how long requests in flight may finish before connections close (default 10s)')
     .option('--allow-unauthenticated', 'serve without API keys on a non-loopback address')
+    .option('--pg-port <port>', 'also answer the PostgreSQL wire protocol on this port (psql, Grafana, Metabase; off by default), on --host')
     .option('--nats <urls>', 'run as a node of a cluster on these NATS JetStream servers (comma-separated); the config needs a "cluster" section')
     .option('--node <name>', 'this node\'s name in the cluster, unique among its nodes (default: host and process id)')
     .option('--batch-lease <duration>', 'cluster mode: how long the batch lease lasts unrenewed before another node may take it (default 15s)')

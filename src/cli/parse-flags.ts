@@ -16,9 +16,9 @@ export function parseDuration(text: string, flag: string): number {
 }
 
 /** Parses a TCP port. */
-export function parsePort(text: string): number {
+export function parsePort(text: string, flag = '--port'): number {
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be an integer from 0 to 65535, not '${text}'.`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`${flag} must be an integer from 0 to 65535, not '${text}'.`);
   return port;
 }
 

@@ -10,6 +10,7 @@ import { compileConfig, type ApiKey, type ServerLimits, type TandemConfig } from
 import { BatchSchedule, createServer, type ConnectionLimits, type TandemServer } from '../server/index.ts';
 import type { BatchSummary, ServedEngine } from '../engine/index.ts';
 import { Tandem } from '../backends/local/index.ts';
+import { PgWireServer } from '../pgwire/index.ts';
 import { PACKAGE_VERSION } from './package-version.ts';
 import { checkBindSafety } from './server-access.ts';
 import { createLogger } from './server-logger.ts';
@@ -50,6 +51,8 @@ export interface RunServerOptions {
   readonly partitionLeaseMs?: number;
   /** Cluster mode: how long a query with `after` waits for this node to apply that position. */
   readonly readWaitMs?: number;
+  /** Also answer the PostgreSQL wire protocol on this port (on `host`; 0 picks one); off when absent. */
+  readonly pgPort?: number;
 }
 
 export interface RunningServer {
@@ -57,6 +60,8 @@ export interface RunningServer {
   readonly tandem: ServedEngine;
   readonly server: TandemServer;
   readonly logger: Logger;
+  /** The PostgreSQL endpoint's port, when `pgPort` was given. */
+  readonly pgPort?: number;
   /** Registers work to stop first (e.g. traffic generators), before the server closes. */
   onStop(hook: () => void): void;
   stop(): Promise<void>;
@@ -70,9 +75,17 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const server = createServer({ tandem, logger, limits: options.limits, connections: options.connections, apiKeys, version: PACKAGE_VERSION });
   const schedule = new BatchSchedule(tandem, options.batchEveryMs, logger, options.onBatch);
   let address: string;
+  let pg: PgWireServer | undefined;
   try {
     address = await server.app.listen({ host: options.host, port: options.port });
+    if (options.pgPort !== undefined) {
+      pg = await PgWireServer.start({
+        tandem, host: options.host, port: options.pgPort, apiKeys, limits: options.limits, version: PACKAGE_VERSION,
+        onError: (error) => logger.error({ err: error }, 'PostgreSQL statement failed'),
+      });
+    }
   } catch (error) {
+    await server.app.close();
     await tandem.close();
     throw error;
   }
@@ -83,12 +96,13 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
     stopping ??= (async () => {
       for (const hook of hooks) hook();
       schedule.stop();
+      await pg?.close();
       await server.app.close();
       await tandem.close();
     })();
     return stopping;
   };
-  return { url: address.replace('://[::1]', '://localhost'), tandem, server, logger, stop, onStop: (hook) => void hooks.push(hook) };
+  return { url: address.replace('://[::1]', '://localhost'), tandem, server, logger, pgPort: pg?.port, stop, onStop: (hook) => void hooks.push(hook) };
 }
 
 /** The embedded engine, or a cluster node when NATS servers are given (its code and the NATS clients load only then). */

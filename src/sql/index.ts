@@ -11,7 +11,7 @@ export { planSql, type SqlPlan } from './sql-plan.ts';
 export { SqlParser, MAX_SQL_LENGTH } from './sql-parser.ts';
 export type { SqlResult, SqlCell } from './sql-answer.ts';
 export type { SqlColumn } from './sql-columns.ts';
-export type { SqlType } from './view-table.ts';
+export { ViewTable, columnType, type SqlType, type ViewColumn } from './view-table.ts';
 export {
   InvalidSqlValueError, MeasureMisuseError, SqlClauseError, SqlParameterError, SqlSyntaxError, SqlTooLargeError, TimeBucketError, UnknownColumnError, UnsupportedSqlError,
 } from './errors.ts';

@@ -19,6 +19,7 @@ export interface ServeOptions {
   bodyLimit?: string; maxLineBytes?: string; maxEventsPerRequest?: string; maxQueryRows?: string; queryTimeout?: string;
   headersTimeout?: string; requestTimeout?: string; keepAliveTimeout?: string; maxConnections?: string; shutdownGrace?: string;
   allowUnauthenticated?: boolean;
+  pgPort?: string;
   logFormat: string;
   nats?: string; node?: string; batchLease?: string; partitionLease?: string; readWait?: string;
 }
@@ -33,13 +34,14 @@ export async function serve(options: ServeOptions): Promise<void> {
     maxSpeedKeys: positiveInt(options.maxSpeedKeys, '--max-speed-keys'),
     maxSpeedBytes: positiveInt(options.maxSpeedBytes, '--max-speed-bytes'),
     limits: limitOptions(options), connections: connectionOptions(options), extraApiKeys: environmentApiKeys(), allowUnauthenticated: options.allowUnauthenticated === true,
+    pgPort: options.pgPort === undefined ? undefined : parsePort(options.pgPort, '--pg-port'),
     nats: options.nats === undefined ? undefined : natsServers(options.nats), node: options.node,
     batchLeaseMs: options.batchLease === undefined ? undefined : parseDuration(options.batchLease, '--batch-lease'),
     partitionLeaseMs: options.partitionLease === undefined ? undefined : parseDuration(options.partitionLease, '--partition-lease'),
     readWaitMs: options.readWait === undefined ? undefined : parseDuration(options.readWait, '--read-wait'),
   });
   stopOnSignals(running);
-  if (logFormat === 'pretty') console.log(banner(running.url, options, batchEveryMs));
+  if (logFormat === 'pretty') console.log(banner(running.url, options, batchEveryMs, running.pgPort));
   running.logger.info({ url: running.url }, `Tandem is serving at ${running.url}`);
 }
 
@@ -51,7 +53,7 @@ function chooseLogFormat(flag: string): 'json' | 'pretty' {
 }
 
 /** What a person starting the server wants to see first: where it is, and what it runs on. */
-function banner(url: string, options: ServeOptions, batchEveryMs: number): string {
+function banner(url: string, options: ServeOptions, batchEveryMs: number, pgPort: number | undefined): string {
   const cluster = options.nats === undefined ? '' : `\n  Cluster   node ${options.node ?? '(named by host and process)'} on ${redactUrlList(options.nats)}`;
   return [
     '',
@@ -59,6 +61,7 @@ function banner(url: string, options: ServeOptions, batchEveryMs: number): strin
     `  Dashboard ${url}/`,
     `  API       ${url}/v1/status   (OpenAPI at ${url}/openapi.json)`,
     `  Metrics   ${url}/metrics${cluster}`,
+    ...(pgPort === undefined ? [] : [`  SQL       psql -h ${options.host} -p ${pgPort} -U me -d tandem   (PostgreSQL wire protocol; with API keys, the password is a key)`]),
     `  CLI       export TANDEM_URL=${url}   then: tandem status, tandem query, tandem ingest`,
     'Press Ctrl+C to stop.',
     '',

@@ -1,0 +1,378 @@
+/**
+ * One client connection: the startup (SSL refused, password checked), then
+ * the simple protocol (a Query message of one or more statements) and the
+ * extended one (Parse, Bind, Describe, Execute, Close, Sync), one message
+ * at a time in the order they came. After an error in the extended protocol
+ * every message up to the next Sync is skipped, as PostgreSQL does.
+ *
+ * @module
+ */
+import type { Socket } from 'node:net';
+import type { ApiKey } from '../definitions/index.ts';
+import * as wire from './backend-messages.ts';
+import { readInitial, readMessage, type FrontendMessage, type InitialMessage } from './frontend-messages.ts';
+import { MessageFramer, type Frame } from './message-framer.ts';
+import { errorFields, isUnexpected, PgAuthenticationError, PgCancelledError, PgProtocolError, PgUnknownObjectError, PgUnsupportedError } from './pg-errors.ts';
+import { OID } from './pg-types.ts';
+import { sessionCommand } from './session-commands.ts';
+import { SessionSettings } from './session-settings.ts';
+import { splitStatements } from './split-statements.ts';
+import { answerStatement, type AnswerContext, type StatementAnswer } from './statement-answer.ts';
+
+/**
+ * What a connection needs of its server.
+ *
+ * @example
+ * ```ts
+ * const deps: ConnectionDeps = { answer: (user, database, settings) => context, authenticate: () => 'trust', cancel: () => {}, processId: 1, secret: 42, version: '…', onError: () => {} };
+ * ```
+ */
+export interface ConnectionDeps {
+  readonly processId: number;
+  readonly secret: number;
+  /** `version()`'s answer. */
+  readonly version: string;
+  /** `trust` when the server has no keys; else the key a password is, or undefined for none. */
+  readonly authenticate: (password: string | undefined) => ApiKey | 'trust' | 'password' | undefined;
+  /** What statements are answered with, for this connection's user, database, settings and key. */
+  readonly context: (session: { user: string; database: string; settings: SessionSettings; key: ApiKey | 'trust'; deallocate: (name: string) => void }) => AnswerContext;
+  /** A cancel request arrived on this connection (which then closes): cancel the statement of the connection it names. */
+  readonly cancel: (processId: number, secret: number) => void;
+  /** An unexpected error, for the server's log. */
+  readonly onError: (error: unknown) => void;
+}
+
+interface Prepared {
+  readonly sql: string;
+  readonly paramOids: readonly number[];
+}
+
+interface Portal {
+  readonly prepared: Prepared;
+  readonly params: readonly unknown[];
+  answer?: Promise<StatementAnswer>;
+  sent: number;
+}
+
+/** The most prepared statements and portals a connection may hold: a client that never closes them is bounded. */
+const MAX_PREPARED = 1000;
+
+/**
+ * The protocol state of one connection over a socket.
+ *
+ * @example
+ * ```ts
+ * server.on('connection', (socket) => new PgConnection(socket, deps));
+ * ```
+ */
+export class PgConnection {
+  readonly #framer = new MessageFramer();
+  readonly #statements = new Map<string, Prepared>();
+  readonly #portals = new Map<string, Portal>();
+  #queue: Promise<void> = Promise.resolve();
+  #pending = 0;
+  #phase: 'initial' | 'password' | 'ready' | 'closed' = 'initial';
+  #startup: ReadonlyMap<string, string> = new Map();
+  #context: AnswerContext | undefined;
+  #transaction: wire.TransactionStatus = 'I';
+  #skipping = false;
+  #cancel: ((error: Error) => void) | undefined;
+
+  constructor(private readonly socket: Socket, private readonly deps: ConnectionDeps) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+    socket.on('error', () => this.#close());
+    socket.on('close', () => this.#close());
+  }
+
+  get processId(): number {
+    return this.deps.processId;
+  }
+
+  /** Whether a cancel request's key is this connection's. */
+  owns(processId: number, secret: number): boolean {
+    return processId === this.deps.processId && secret === this.deps.secret;
+  }
+
+  /** Cancels the statement running now, if any: it answers 57014 at once, and its result is dropped. */
+  cancel(): void {
+    this.#cancel?.(new PgCancelledError());
+  }
+
+  /** Ends the connection, telling the client why when it is at a message boundary. */
+  terminate(fields?: wire.ErrorFields): void {
+    if (this.#phase === 'closed') return;
+    if (fields !== undefined) this.#send(wire.errorResponse(fields));
+    this.#close();
+    this.socket.end();
+  }
+
+  #close(): void {
+    this.#phase = 'closed';
+    this.cancel();
+  }
+
+  #send(...messages: Buffer[]): void {
+    if (messages.length > 0 && this.socket.writable) this.socket.write(messages.length === 1 ? messages[0]! : Buffer.concat(messages));
+  }
+
+  #receive(chunk: Buffer): void {
+    let frames: Frame[];
+    try {
+      frames = this.#framer.push(chunk);
+    } catch (error) {
+      this.terminate(errorFields(error, 'FATAL'));
+      return;
+    }
+    for (const frame of frames) this.#enqueue(frame);
+  }
+
+  /** Messages are handled one after another; a client far ahead is paused until the queue drains. */
+  #enqueue(frame: Frame): void {
+    this.#pending += 1;
+    if (this.#pending > 256) this.socket.pause();
+    this.#queue = this.#queue.then(() => this.#handle(frame)).catch((error: unknown) => {
+      if (isUnexpected(error)) this.deps.onError(error);
+      this.terminate(errorFields(error, 'FATAL'));
+    }).finally(() => {
+      this.#pending -= 1;
+      if (this.#pending <= 16 && this.socket.isPaused()) this.socket.resume();
+    });
+  }
+
+  async #handle(frame: Frame): Promise<void> {
+    if (this.#phase === 'closed') return;
+    if (this.#phase === 'initial') return this.#initial(readInitial(frame.body));
+    const message = readMessage(frame.type, frame.body);
+    if (this.#phase === 'password') return this.#password(message);
+    return this.#ready(message);
+  }
+
+  #initial(message: InitialMessage): void {
+    switch (message.kind) {
+      case 'ssl':
+      case 'gssenc':
+        // No encryption offered: the client goes on in the clear or gives up, as its sslmode says.
+        this.#framer.untyped = true;
+        this.socket.write(Buffer.from('N'));
+        return;
+      case 'cancel':
+        this.deps.cancel(message.processId, message.secret);
+        this.terminate();
+        return;
+      case 'startup':
+        this.#startup = message.parameters;
+        if (!message.parameters.has('user')) return this.terminate({ severity: 'FATAL', code: '28000', message: 'The startup message names no user; any user name will do, with an API key as the password.' });
+        return this.#authenticate(undefined);
+    }
+  }
+
+  #authenticate(password: string | undefined): void {
+    const key = this.deps.authenticate(password);
+    if (key === 'password') {
+      this.#phase = 'password';
+      this.#send(wire.authenticationCleartextPassword());
+      return;
+    }
+    if (key === undefined) return this.terminate(errorFields(new PgAuthenticationError(this.#startup.get('user') ?? ''), 'FATAL'));
+    this.#begin(key);
+  }
+
+  #password(message: FrontendMessage): void {
+    if (message.type !== 'password') throw new PgProtocolError('The server asked for a password; the client sent another message.');
+    this.#authenticate(message.password);
+  }
+
+  /** Authenticated: report the settings and the cancel key, and wait for statements. */
+  #begin(key: ApiKey | 'trust'): void {
+    const user = this.#startup.get('user')!;
+    const settings = new SessionSettings(user, this.#startup);
+    this.#context = this.deps.context({ user, database: this.#startup.get('database') ?? user, settings, key, deallocate: (name) => this.#deallocate(name) });
+    this.#phase = 'ready';
+    this.#send(
+      wire.authenticationOk(),
+      ...settings.reported().map(([name, value]) => wire.parameterStatus(name, value)),
+      wire.backendKeyData(this.deps.processId, this.deps.secret),
+      wire.readyForQuery('I'),
+    );
+  }
+
+  #deallocate(name: string): void {
+    if (name.toLowerCase() === 'all') {
+      this.#statements.clear();
+      this.#portals.clear();
+    } else {
+      this.#statements.delete(name.replaceAll('"', ''));
+    }
+  }
+
+  async #ready(message: FrontendMessage): Promise<void> {
+    if (message.type === 'terminate') return this.terminate();
+    if (message.type === 'sync') {
+      this.#skipping = false;
+      this.#portals.delete('');
+      this.#send(wire.readyForQuery(this.#transaction));
+      return;
+    }
+    if (message.type === 'query') return this.#simpleQuery(message.sql);
+    if (this.#skipping || message.type === 'flush') return;
+    try {
+      await this.#extended(message);
+    } catch (error) {
+      this.#fail(error);
+      this.#skipping = true;
+    }
+  }
+
+  #fail(error: unknown): void {
+    if (isUnexpected(error)) this.deps.onError(error);
+    if (this.#transaction === 'T') this.#transaction = 'E';
+    this.#send(wire.errorResponse(errorFields(error)));
+  }
+
+  /** A Query message: each statement answered in turn; the first error ends the rest. */
+  async #simpleQuery(sql: string): Promise<void> {
+    this.#portals.delete('');
+    try {
+      for (const statement of splitStatements(sql)) {
+        const answer = await this.#answer(statement, []);
+        if (answer.empty) this.#send(wire.emptyQueryResponse());
+        else this.#send(...this.#rows(answer, answer.rows, true), wire.commandComplete(answer.tag));
+      }
+    } catch (error) {
+      this.#fail(error);
+    }
+    this.#send(wire.readyForQuery(this.#transaction));
+  }
+
+  /** Answers a statement, unless the client cancels it first. */
+  async #answer(sql: string, params: readonly unknown[]): Promise<StatementAnswer> {
+    if (this.#transaction === 'E' && !/^\s*(ROLLBACK|ABORT|COMMIT|END)\b/i.test(sql)) {
+      throw new PgUnsupportedError('current transaction is aborted, commands ignored until end of transaction block');
+    }
+    const cancelled = new Promise<never>((_, reject) => { this.#cancel = reject; });
+    try {
+      const answer = await Promise.race([answerStatement(sql, params, this.#context!), cancelled]);
+      this.#noteTransaction(answer);
+      return answer;
+    } finally {
+      this.#cancel = undefined;
+      cancelled.catch(() => {});
+    }
+  }
+
+  #noteTransaction(answer: StatementAnswer): void {
+    if (answer.transaction === 'begin') this.#transaction = 'T';
+    if (answer.transaction === 'end') this.#transaction = 'I';
+    for (const [name, value] of answer.reports) this.#send(wire.parameterStatus(name, value));
+  }
+
+  /** RowDescription (when asked) and the DataRows of an answer. */
+  #rows(answer: StatementAnswer, rows: readonly (readonly (string | null)[])[], describe: boolean): Buffer[] {
+    if (answer.columns === undefined) return [];
+    return [...(describe ? [wire.rowDescription(answer.columns)] : []), ...rows.map((row) => wire.dataRow(row))];
+  }
+
+  async #extended(message: FrontendMessage): Promise<void> {
+    switch (message.type) {
+      case 'parse': return this.#parse(message.name, message.sql, message.paramOids);
+      case 'bind': return this.#bind(message);
+      case 'describe': return message.target === 'S' ? this.#describeStatement(message.name) : this.#describePortal(message.name);
+      case 'execute': return this.#execute(message.portal, message.maxRows);
+      case 'close':
+        if (message.target === 'S') this.#statements.delete(message.name);
+        else this.#portals.delete(message.name);
+        this.#send(wire.closeComplete());
+        return;
+      case 'password': throw new PgProtocolError('A password message arrived after authentication.');
+      default: throw new PgUnsupportedError(`The protocol message '${message.type === 'other' ? message.code : message.type}' is not supported (no COPY, no function calls).`);
+    }
+  }
+
+  #parse(name: string, sql: string, paramOids: readonly number[]): void {
+    const statements = splitStatements(sql);
+    if (statements.length > 1) throw new PgProtocolError('cannot insert multiple commands into a prepared statement');
+    if (name !== '' && this.#statements.has(name)) throw new PgUnknownObjectError(`prepared statement "${name.slice(0, 64)}" already exists`);
+    if (this.#statements.size >= MAX_PREPARED) throw new PgUnsupportedError(`A connection holds at most ${MAX_PREPARED} prepared statements; close some.`);
+    this.#statements.set(name, { sql: statements[0]!, paramOids });
+    this.#send(wire.parseComplete());
+  }
+
+  #prepared(name: string): Prepared {
+    const prepared = this.#statements.get(name);
+    if (prepared === undefined) throw new PgUnknownObjectError(name === '' ? 'unnamed prepared statement does not exist' : `prepared statement "${name.slice(0, 64)}" does not exist`);
+    return prepared;
+  }
+
+  #bind(message: Extract<FrontendMessage, { type: 'bind' }>): void {
+    const prepared = this.#prepared(message.statement);
+    if (message.paramFormats.some((f) => f !== 0)) throw new PgUnsupportedError('Parameters in binary format are not supported; send them as text.');
+    if (message.resultFormats.some((f) => f !== 0)) throw new PgUnsupportedError('Results in binary format are not supported; ask for text.');
+    if (message.portal !== '' && this.#portals.has(message.portal)) throw new PgUnknownObjectError(`portal "${message.portal.slice(0, 64)}" already exists`);
+    const params = message.params.map((bytes, i) => paramValue(bytes, prepared.paramOids[i] ?? 0));
+    this.#portals.set(message.portal, { prepared, params, sent: 0 });
+    this.#send(wire.bindComplete());
+  }
+
+  #portal(name: string): Portal {
+    const portal = this.#portals.get(name);
+    if (portal === undefined) throw new PgUnknownObjectError(name === '' ? 'unnamed portal does not exist' : `portal "${name.slice(0, 64)}" does not exist`);
+    return portal;
+  }
+
+  /** A portal's answer, computed once: Describe needs its columns before Execute sends its rows. */
+  #portalAnswer(portal: Portal): Promise<StatementAnswer> {
+    portal.answer ??= this.#answer(portal.prepared.sql, portal.params);
+    return portal.answer;
+  }
+
+  async #describePortal(name: string): Promise<void> {
+    const answer = await this.#portalAnswer(this.#portal(name));
+    this.#send(answer.columns === undefined ? wire.noData() : wire.rowDescription(answer.columns));
+  }
+
+  /**
+   * Describe of a statement before its parameters are bound: their types
+   * (text where the client gave none) and the columns, from answering it
+   * with every parameter null (only a SELECT or SHOW, which change
+   * nothing). One that cannot be answered so (a time compared with null)
+   * describes its columns as none.
+   */
+  async #describeStatement(name: string): Promise<void> {
+    const prepared = this.#prepared(name);
+    const count = Math.max(prepared.paramOids.length, parameterCount(prepared.sql));
+    const oids = Array.from({ length: count }, (_, i) => prepared.paramOids[i] || OID.text);
+    const kind = sessionCommand(prepared.sql).kind;
+    const answer = kind === 'select' || kind === 'show' ? await this.#answer(prepared.sql, oids.map(() => null)).catch(() => undefined) : undefined;
+    this.#send(wire.parameterDescription(oids), answer?.columns === undefined ? wire.noData() : wire.rowDescription(answer.columns));
+  }
+
+  async #execute(name: string, maxRows: number): Promise<void> {
+    const portal = this.#portal(name);
+    const answer = await this.#portalAnswer(portal);
+    if (answer.empty) return this.#send(wire.emptyQueryResponse());
+    const end = maxRows > 0 ? Math.min(answer.rows.length, portal.sent + maxRows) : answer.rows.length;
+    const rows = answer.rows.slice(portal.sent, end);
+    portal.sent = end;
+    if (end < answer.rows.length) return this.#send(...this.#rows(answer, rows, false), wire.portalSuspended());
+    this.#send(...this.#rows(answer, rows, false), wire.commandComplete(answer.tag));
+  }
+}
+
+/** The highest `$n` in a statement's text (outside quotes is not checked: a `$2` in a string only widens the description). */
+function parameterCount(sql: string): number {
+  let most = 0;
+  for (const match of sql.matchAll(/\$(\d{1,5})/g)) most = Math.max(most, Number(match[1]));
+  return most;
+}
+
+const NUMBER_OIDS = new Set<number>([OID.int2, OID.int4, OID.int8, OID.float4, OID.float8, OID.numeric, OID.oid]);
+
+/** A parameter's value from its text: a number or boolean when the client typed it so, else the text. */
+function paramValue(bytes: Buffer | null, oid: number): unknown {
+  if (bytes === null) return null;
+  const text = bytes.toString('utf8');
+  if (NUMBER_OIDS.has(oid) && text.trim() !== '' && Number.isFinite(Number(text))) return Number(text);
+  if (oid === OID.bool) return /^(t|true|1|y|yes|on)$/i.test(text.trim());
+  return text;
+}
