@@ -221,10 +221,13 @@ export async function loadViewFile(connection: DuckDBConnection, view: ViewSchem
 
 /**
  * Loads several files of one view (a cluster node's partitions'), one table
- * each, in one pass, after checking each is the file the manifest lists;
- * any failure names the file (the first, when DuckDB cannot say which).
+ * each or merged as `into` says (as `loadViewTables`), in one pass,
+ * after checking each is the file the manifest lists; any failure names the
+ * file (the first, when DuckDB cannot say which).
  */
-export async function loadViewFiles(connection: DuckDBConnection, view: ViewSchema, files: readonly { readonly path: string; readonly sha256?: string }[]): Promise<AggregateTable[]> {
+export async function loadViewFiles(
+  connection: DuckDBConnection, view: ViewSchema, files: readonly { readonly path: string; readonly sha256?: string }[], into?: readonly number[],
+): Promise<AggregateTable[]> {
   for (const { path, sha256 } of files) {
     let actual: string;
     try {
@@ -235,7 +238,7 @@ export async function loadViewFiles(connection: DuckDBConnection, view: ViewSche
     if (sha256 !== undefined && actual !== sha256) throw new CorruptBatchViewError(path, 'its SHA-256 does not match the one in the manifest');
   }
   try {
-    return await loadViewTables(connection, view, files.map((f) => `read_parquet(${sqlStringLiteral(f.path)})`));
+    return await loadViewTables(connection, view, files.map((f) => `read_parquet(${sqlStringLiteral(f.path)})`), into);
   } catch (error) {
     const reason = error instanceof DuplicateBatchKeyError ? 'it holds the same key twice' : 'DuckDB cannot read it as Parquet';
     throw new CorruptBatchViewError(files.length === 1 ? files[0]!.path : `${files[0]!.path} (or another of ${files.length} files loaded with it)`, reason, { cause: error });

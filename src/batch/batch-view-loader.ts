@@ -112,21 +112,31 @@ export async function loadViewTable(connection: DuckDBConnection, view: ViewSche
 
 /**
  * Reads several batch views of one definition (a cluster node's partitions'
- * files) into one table each, in one pass: the statements DuckDB runs per
- * load, and not the rows, are most of the cost of loading a small file, and
- * a node loads one small file per view and partition.
+ * files) in one pass: into one table each, or as `into` says (per source,
+ * its table's index), where the sources of one table are merged by each
+ * measure's monoid (the files of a node's partitions share series and
+ * buckets). One pass, because the statements DuckDB runs per load, and not
+ * the rows, are most of the cost of loading a small file, and a node loads
+ * one small file per view and partition.
  *
  * @example
  * ```ts
- * const [p0, p3] = await loadViewTables(connection, view, ["read_parquet('sales.p000.parquet')", "read_parquet('sales.p003.parquet')"]);
+ * const files = ["read_parquet('sales.p000.parquet')", "read_parquet('sales.p003.parquet')"];
+ * const [p0, p3] = await loadViewTables(connection, view, files);
+ * const [both] = await loadViewTables(connection, view, files, [0, 0]);
  * ```
  */
-export async function loadViewTables(connection: DuckDBConnection, view: ViewSchema, sources: readonly string[]): Promise<AggregateTable[]> {
-  const tables = sources.map(() => new AggregateTable(view));
-  if (tables.length === 0) return tables;
+export async function loadViewTables(connection: DuckDBConnection, view: ViewSchema, sources: readonly string[], into?: readonly number[]): Promise<AggregateTable[]> {
+  const tableOf = into === undefined ? (file: number) => file : (file: number) => into[file]!;
+  const tables = Array.from({ length: into === undefined ? sources.length : Math.max(-1, ...into) + 1 }, () => new AggregateTable(view));
+  if (sources.length === 0) return tables;
+  const shared = tables.map((_, t) => sources.filter((_, i) => tableOf(i) === t).length > 1);
   const source = unionSql(sources);
   const counts = await connection.runAndReadAll(`SELECT "$file", count(*) FROM ${source} GROUP BY 1`);
-  for (const [file, count] of counts.getRows()) tables[Number(file)]!.reserve(Number(count));
+  // Merged files share most keys (a view's series recur in every partition): room for the largest, grown if need be.
+  const reserved = tables.map(() => 0);
+  for (const [file, count] of counts.getRows()) reserved[tableOf(Number(file))] = Math.max(reserved[tableOf(Number(file))]!, Number(count));
+  tables.forEach((t, i) => t.reserve(reserved[i]!));
   const readers = await stateReaders(connection, view, source);
   const series = view.dimensions.length === 0 ? [[]] : await loadSeries(connection, view, source);
   // Per table, its id of each series number, interned at its first row.
@@ -135,8 +145,9 @@ export async function loadViewTables(connection: DuckDBConnection, view: ViewSch
     const widths = view.measures.map((m) => m.monoid.sqlAggregates('x').length);
     // fromSql reads its argument and keeps nothing of it, so one array per measure serves every row.
     const scratch = widths.map((w) => new Array<SqlScalar>(w));
-    // A GROUP BY's rows have distinct keys, so they are numbered as they come and indexed in one sweep at the end.
-    const slots = tables.map((t) => t.bulkSlots());
+    // A GROUP BY's rows have distinct keys, so one file's are numbered as they come and indexed in one sweep at
+    // the end; merged files' keys repeat, and each row finds its slot.
+    const slots = tables.map((t, i) => (shared[i] ? { add: (series: number, bucket: number) => t.internSlot(series, bucket), finish: () => true } : t.bulkSlots()));
     for await (const chunk of chunks(connection, statesSql(view, source, readers))) {
       const files = chunk.getColumnVector(0) as DuckDBVector<number>;
       const numbers = chunk.getColumnVector(1) as DuckDBVector<number>;
@@ -144,7 +155,7 @@ export async function loadViewTables(connection: DuckDBConnection, view: ViewSch
       const reads = readersByMeasure(chunk, readers, widths);
       const rows = chunk.rowCount;
       for (let row = 0; row < rows; row++) {
-        const t = files.getItem(row)!;
+        const t = tableOf(files.getItem(row)!);
         const table = tables[t]!;
         const n = numbers.getItem(row)!;
         let id = ids[t]![n]!;

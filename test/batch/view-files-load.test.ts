@@ -1,8 +1,8 @@
 /**
  * A cluster node loads its partitions' files of a view in one pass
- * (`loadViewFiles`), one table per file: each table must hold exactly the
- * states of its own file's events, never a row of another file, whatever
- * series and buckets the files share.
+ * (`loadViewFiles`), one table per file or several files merged into one:
+ * each table must hold exactly the states of its own files' events, never a
+ * row of another file, whatever series and buckets the files share.
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -87,7 +87,7 @@ async function viewFile(rows: readonly Record<string, unknown>[]): Promise<strin
   return computed.file === null ? null : join(dir, computed.file);
 }
 
-test('view files: loading several in one pass gives each file its own states, as loading it alone does', async () => {
+test('view files: loading several in one pass gives each file its own states, as loading it alone does, and merged, the states of all their events', async () => {
   await fc.assert(fc.asyncProperty(fc.array(fc.array(row, { maxLength: 40 }), { minLength: 1, maxLength: 4 }), async (groups) => {
     // One at a time: the batch layer's SQL uses one work table per connection.
     const made: { rows: typeof groups[number]; path: string | null }[] = [];
@@ -99,6 +99,9 @@ test('view files: loading several in one pass gives each file its own states, as
       assertSameStates(together[i]!, fold(hourly, m.rows.map((r) => ({ _offset: null, ...r }))));
       assertSameStates(together[i]!, await loadViewFile(connection, hourly, m.path, undefined));
     }
+    // Merged as a node merges its partitions: the states of every file's events together.
+    const [merged] = await loadViewFiles(connection, hourly, withRows.map((m) => ({ path: m.path })), withRows.map(() => 0));
+    assertSameStates(merged ?? new AggregateTable(hourly), fold(hourly, withRows.flatMap((m) => m.rows.map((r) => ({ _offset: null, ...r })))));
   }), { seed: 2026_12_03, numRuns: 25 });
 });
 

@@ -379,7 +379,7 @@ export class NatsBackend implements EngineBackend {
     const candidates = [fromRecord, local].filter((v): v is PublishedBatch => v !== null && v !== undefined).sort((a, b) => b.version - a.version);
     for (const published of candidates) {
       try {
-        const loaded = await loadSharedVersion(blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir, new Set(this.#reading));
+        const loaded = await loadSharedVersion(blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir, new Set(this.#reading), this.#ownedHere());
         this.#batch = loaded.views;
         this.#chain = loaded.ranges;
         this.#stale = new Set(loaded.stale);
@@ -820,7 +820,7 @@ export class NatsBackend implements EngineBackend {
   #adopt(published: PublishedBatch, computed?: { views: PartitionBatch; ranges: readonly ArchivedRange[]; stale: readonly string[] }): Promise<void> {
     const adoption = this.#adopting.then(async () => {
       if (published.version <= (this.#version?.version ?? 0) || this.#closed) return;
-      const loaded = computed ?? await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir, new Set(this.#reading), this.#served).catch((error: unknown) => {
+      const loaded = computed ?? await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir, new Set(this.#reading), this.#ownedHere(), this.#served).catch((error: unknown) => {
         this.#adoptRetryAt = Date.now() + ADOPT_RETRY_MS;
         throw error;
       });
@@ -849,6 +849,7 @@ export class NatsBackend implements EngineBackend {
       // Partitions taken up while the version loaded: their tables are loaded next, in the queue after this adoption.
       for (const p of this.#reading) if (!loaded.views.has(p)) void this.#serveBatchOf(p).catch(() => undefined);
       for (const p of this.#allPartitions) if (!this.#reading.has(p) && loaded.views.has(p) && loaded.views.partitioned) this.#batch = this.#batch?.without(p);
+      void this.#compactBatch();
       for (const [p, why] of this.#divergedAt(published, previous, loaded.ranges)) void this.#rebuild(p, why);
       await this.#pruneLocalVersions(published);
     });
@@ -959,20 +960,23 @@ export class NatsBackend implements EngineBackend {
     for (const p of request.partitions) if (!Number.isSafeInteger(p) || p >= this.partitions) throw new InvalidQueryError('partitions', `There is no partition ${p}: the cluster has ${this.partitions}.`);
     await this.#servedFrom(request.partitions, request.cutoffs);
     const view = plan.view.name;
-    const tables = request.partitions.flatMap((p, i) => {
+    const withBatch = request.batch === true && plan.layer !== 'speed';
+    if (withBatch) await this.#batch?.prepare(request.partitions);
+    const tables: (AggregateTable | TableSpan)[] = request.partitions.flatMap((p, i) => {
       const speed = this.#speed[p];
       if (speed === undefined || !this.#holds(p)) throw new PartitionNotServedError(this.name, p);
       if (speed.start !== request.cutoffs[i]) throw new ShareVersionSkewError(this.name, p, request.cutoffs[i]!, speed.start);
-      return [...(plan.layer === 'batch' ? [] : speed.layer.tables(view)), ...(request.batch === true && plan.layer !== 'speed' ? this.#batchOf(p, plan) : [])];
+      return plan.layer === 'batch' ? [] : speed.layer.tables(view);
     });
+    if (withBatch) tables.push(...this.#batchOf(request.partitions, plan));
     return { applied: this.#applied(), share: encodePartial(partialTable(plan, tables, budget)) };
   }
 
-  /** Partition `p`'s batch tables of the served version, for a share: over the query's range where the read aids can. */
-  #batchOf(p: number, plan: QueryPlan): (AggregateTable | TableSpan)[] {
+  /** Partitions `ps`' batch tables of the served version, for a share: over the query's range where the read aids can. */
+  #batchOf(ps: readonly number[], plan: QueryPlan): (AggregateTable | TableSpan)[] {
     // The asker serves a version held per partition, at these cutoffs (the speed layer's start says so): so does this node.
-    const store = this.#batch?.storeOf(p);
-    if (store === undefined) throw new PartitionNotServedError(this.name, p);
+    const store = this.#batch?.storeFor(ps);
+    if (store === undefined) throw new PartitionNotServedError(this.name, ps.find((p) => this.#batch?.has(p) !== true) ?? ps[0]!);
     return isWide(plan) ? store.spans(plan.view.name, plan.from, plan.to) : [...store.tables(plan.view.name)];
   }
 
@@ -1033,6 +1037,7 @@ export class NatsBackend implements EngineBackend {
     this.#reading.delete(p);
     this.#speed[p] = undefined;
     this.#batch = this.#batch?.without(p);
+    void this.#compactBatch();
     this.#unstall(p);
     if (this.#awaited.forget(p)) this.#damage.awaiting(this.#awaited.list());
     await this.#consumer!.unfollow(p);
@@ -1101,12 +1106,35 @@ export class NatsBackend implements EngineBackend {
       const served = this.#served;
       if (batch === undefined || !batch.partitioned || batch.has(p) || !this.#reading.has(p) || served === undefined || this.#version === null) return;
       const store = await loadPartitionOf(this.#p.blobs, this.#p.duck.serving, this.catalog, this.#version, this.#versionsDir, p, served);
-      await store.settled();
+      await store.store.settled();
       // Still the version loaded for, and still read here: else the next adoption or step loads what is due then.
       if (this.#batch?.manifest === batch.manifest && this.#reading.has(p)) this.#batch = this.#batch.with(p, store);
     });
     this.#adopting = loading.catch((error: unknown) => this.#logger.warn({ err: error, partition: p }, 'could not load a partition\'s batch tables; queries ask its owner meanwhile'));
     return loading;
+  }
+
+  /**
+   * Lets go of the tables of partitions this node stopped serving that are
+   * merged with others it still serves: those others are loaded apart (in
+   * the queue of adoptions), and replace the merged store.
+   */
+  #compactBatch(): Promise<void> {
+    if (this.#batch?.holdsLetGo !== true) return Promise.resolve();
+    const compacting = this.#adopting.then(async () => {
+      const batch = this.#batch;
+      if (batch === undefined || !batch.holdsLetGo) return;
+      await batch.prepare(batch.served());
+      // Parts loaded for the version still served are shared by its every state: compacting the current one finds them.
+      if (this.#batch?.manifest === batch.manifest) this.#batch = this.#batch.compacted();
+    });
+    this.#adopting = compacting.catch((error: unknown) => this.#logger.warn({ err: error }, 'could not let go of the batch tables of partitions no longer served here; they are kept until the next version'));
+    return compacting;
+  }
+
+  /** The partitions whose lease this node holds. */
+  #ownedHere(): Set<number> {
+    return new Set(this.#p.ownership.owners().flatMap((o, p) => (o.owner === this.name ? [p] : [])));
   }
 
   /** Whether `node` (heard from within a lease time) holds partition `p`'s speed layer whole, by its heartbeat. */
@@ -1146,15 +1174,18 @@ export class NatsBackend implements EngineBackend {
   async speedFor(query: Query, plan: QueryPlan): Promise<SpeedPart> {
     const gathered = await gatherSpeed(this.#gatherSource, query, plan, this.partitions);
     const view = plan.view.name;
+    // The partitions read here may be some of a store's only: those are loaded apart first (once per version).
+    if (gathered.batch && plan.layer !== 'speed') await this.#batch?.prepare(gathered.local);
     return {
       missing: gathered.missing,
       take: () => {
         if (gathered.stale || this.batchCutoffs() !== gathered.cutoffs || !gathered.local.every((p) => this.#holds(p))) return undefined;
+        if (gathered.batch && plan.layer !== 'speed' && this.#batch?.storeFor(gathered.local) === undefined) return undefined;
         const local = plan.layer === 'batch' ? [] : gathered.local.flatMap((p) => this.#speed[p]!.layer.tables(view));
         return [...local, ...gathered.tables];
       },
       // The owners gave the other partitions' batch states with their speed states: this node reads its own partitions' alone.
-      ...(gathered.batch ? { takeBatch: () => this.#batch?.restrictedTo(gathered.local) } : {}),
+      ...(gathered.batch ? { takeBatch: () => this.#batch?.storeFor(gathered.local) } : {}),
     };
   }
 
@@ -1556,14 +1587,26 @@ export class NatsBackend implements EngineBackend {
   /** Serves the version this node just published, purges what the previous one absorbed, and reports it. */
   async #finish(computed: ComputedVersion): Promise<BatchSummary> {
     const { published, previous, chain, store, manifest } = computed;
+    const phases = { computeMs: computed.exportMs, publishMs: performance.now() - computed.started - computed.exportMs, adoptMs: 0, checkMs: 0, purgeMs: 0 };
+    let at = performance.now();
+    const lap = (phase: keyof typeof phases): void => {
+      const now = performance.now();
+      phases[phase] = now - at;
+      at = now;
+    };
     // Loaded as any node loads a version: the other owners' files are fetched, this node's own are on its disk.
     await this.#adopt(published);
+    lap('adoptMs');
     // Read back: the new version's chain as the object store holds it now, which is what a purge may rest on.
     const missing = await this.#checkArchive();
+    lap('checkMs');
     if (previous !== undefined) {
       await this.#purge(previous, chain, missing).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not purge archived messages from the log; the next cycle tries again'));
     }
     await store.prune(this.#p.options.keepVersions ?? 3, published.version).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not prune old batch versions'));
+    lap('purgeMs');
+    // Where a cycle's time goes, for an operator sizing the cluster (and for bench:scale).
+    this.#logger.info({ version: published.version, mode: manifest.mode ?? 'full', phases: roundedMs(phases) }, 'batch cycle done');
     const summary: BatchSummary = {
       version: published.version, cutoff: manifest.cutoff, cutoffs: [...published.cutoffs], events: computed.events,
       durationMs: performance.now() - computed.started, exportMs: computed.exportMs,
@@ -1686,4 +1729,9 @@ export class NatsBackend implements EngineBackend {
     this.#p.duck.instance.closeSync();
     await this.#p.lock.release();
   }
+}
+
+/** Milliseconds to the nearest one, for a log line. */
+function roundedMs<K extends string>(phases: Record<K, number>): Record<K, number> {
+  return Object.fromEntries(Object.entries<number>(phases).map(([k, v]) => [k, Math.round(v)])) as Record<K, number>;
 }

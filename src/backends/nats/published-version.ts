@@ -8,8 +8,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CorruptBatchViewError, loadPublished, type InMemoryBatchViews } from '../../batch/index.ts';
-import { filesOfPartitions, isPartitioned, loadPartitionStore, loadPartitionStores, PartitionBatch } from './partition-batch.ts';
+import { CorruptBatchViewError, loadPublished } from '../../batch/index.ts';
+import { filesOfPartitions, isPartitioned, loadMergedStore, loadPartitionBatch, PartitionBatch, type LoadedStore } from './partition-batch.ts';
 import type { Catalog } from '../../definitions/index.ts';
 import { BlobMissingError } from '../../master/index.ts';
 import { ArchiveDamagedError, ClusterBucketMissingError, InvalidClusterRecordError } from './errors.ts';
@@ -78,14 +78,15 @@ async function fetchVersion(
 /**
  * The views of a published version and the archive ranges it covers, fetched
  * into `versionsDir` unless there already: for a partitioned version only
- * the files of partitions `serving`, each partition's tables a store of its
- * own; a version of an earlier release whole. `stale` names the views it
+ * the files of partitions `serving`, those of `together` (the partitions the
+ * node owns) merged into one store and each other's a store of its own; a
+ * version of an earlier release whole. `stale` names the views it
  * lacks or built from another definition than this node's config. What it
  * shares with `served` is linked and kept, not fetched and read again.
  */
 export async function loadSharedVersion(
   blobs: NamedBlobStore, connection: DuckDBConnection, catalog: Catalog, published: PublishedBatch, versionsDir: string,
-  serving: ReadonlySet<number>, served?: ServedVersion,
+  serving: ReadonlySet<number>, together: ReadonlySet<number>, served?: ServedVersion,
 ): Promise<{ views: PartitionBatch; ranges: readonly ArchivedRange[]; stale: readonly string[] }> {
   const folder = versionFolder(published.version, published.term);
   const dir = join(versionsDir, folder);
@@ -93,11 +94,11 @@ export async function loadSharedVersion(
     const manifest = await fetchVersion(blobs, folder, dir, catalog.cluster?.partitions ?? published.cutoffs.length, from, serving);
     if (!isPartitioned(manifest)) {
       const { views, stale } = await loadPublished(connection, catalog, manifest, dir, from?.views.wholeStore);
-      return { views: new PartitionBatch(manifest, new Map(), views), ranges: manifest.ranges, stale };
+      return { views: PartitionBatch.whole(manifest, views), ranges: manifest.ranges, stale };
     }
-    const stores = await loadPartitionStores(connection, catalog, manifest, dir, [...serving].sort((a, b) => a - b), from?.views);
+    const views = await loadPartitionBatch(connection, catalog, manifest, dir, { serving: [...serving].sort((a, b) => a - b), together, served: from?.views });
     const stale = [...catalog.views.values()].filter((v) => manifest.views[v.name]?.hash !== v.hash).map((v) => v.name);
-    return { views: new PartitionBatch(manifest, stores), ranges: manifest.ranges, stale };
+    return { views, ranges: manifest.ranges, stale };
   };
   try {
     return await attempt(served);
@@ -115,11 +116,11 @@ export async function loadSharedVersion(
  */
 export async function loadPartitionOf(
   blobs: NamedBlobStore, connection: DuckDBConnection, catalog: Catalog, published: PublishedBatch, versionsDir: string, p: number, served: ServedVersion,
-): Promise<InMemoryBatchViews> {
+): Promise<LoadedStore> {
   const folder = versionFolder(published.version, published.term);
   const dir = join(versionsDir, folder);
   const manifest = served.views.manifest;
   const needed = filesOfPartitions(manifest, new Set([p]));
   for (const o of versionObjects(manifest as SharedManifest, folder)) if (needed.has(o.file)) await fetchMissing(blobs, o.blob, join(dir, o.file));
-  return loadPartitionStore(connection, catalog, manifest, dir, p, served.views);
+  return loadMergedStore(connection, catalog, manifest, dir, [p], served.views.loaded());
 }
