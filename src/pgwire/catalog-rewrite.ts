@@ -51,9 +51,9 @@ const MACROS: Readonly<Record<string, string>> = {
   pg_tablespace_location: 'tandem_null', pg_get_function_result: 'tandem_null', pg_get_function_arguments: 'tandem_null', pg_get_serial_sequence: 'tandem_null',
   pg_get_triggerdef: 'tandem_null', pg_get_ruledef: 'tandem_null', shobj_description: 'tandem_null', pg_get_statisticsobjdef_columns: 'tandem_null',
   pg_relation_size: 'tandem_zero', pg_total_relation_size: 'tandem_zero', pg_table_size: 'tandem_zero', pg_indexes_size: 'tandem_zero', pg_backend_pid: 'tandem_zero', txid_current: 'tandem_zero',
-  array_upper: 'tandem_array_upper', array_lower: 'tandem_array_lower', pg_is_in_recovery: 'tandem_false', pg_relation_is_publishable: 'tandem_false', pg_is_other_temp_schema: 'tandem_false', pg_get_userbyid: 'tandem_owner', format_type: 'tandem_format_type', col_description: 'tandem_col_description',
+  array_upper: 'tandem_array_upper', array_length: 'tandem_array_upper', quote_ident: 'tandem_quote_ident', parse_ident: 'tandem_parse_ident', array_lower: 'tandem_array_lower', pg_is_in_recovery: 'tandem_false', pg_relation_is_publishable: 'tandem_false', pg_is_other_temp_schema: 'tandem_false', pg_get_userbyid: 'tandem_owner', format_type: 'tandem_format_type', col_description: 'tandem_col_description',
   obj_description: 'tandem_obj_description', pg_encoding_to_char: 'tandem_encoding', current_schemas: 'tandem_current_schemas', regexp_full_match: 'regexp_matches',
-  '~*': 'tandem_match_i', '~~*': 'ilike', pg_postmaster_start_time: 'now', pg_conf_load_time: 'now',
+  json_build_object: 'json_object', jsonb_build_object: 'json_object', '~*': 'tandem_match_i', '~~*': 'ilike', pg_postmaster_start_time: 'now', pg_conf_load_time: 'now',
 };
 
 /** Casts to PostgreSQL's object-identifier types, answered by macros that look names up; other unknown types are read as text. */
@@ -76,6 +76,15 @@ const call = (name: string, children: unknown[], alias: string): Node => ({
   class: 'FUNCTION', type: 'FUNCTION', alias, query_location: 0, function_name: name, schema: '', catalog: '', children,
   filter: null, order_bys: { type: 'ORDER_MODIFIER', orders: [] }, distinct: false, is_operator: false, export_state: false,
 });
+
+/** A FROM item of one row: `(SELECT expression AS alias) alias`. */
+function subqueryOf(expression: Node, alias: string): Node {
+  const select = {
+    type: 'SELECT_NODE', modifiers: [], cte_map: { map: [] }, select_list: [expression], from_table: { type: 'EMPTY', alias: '', sample: null, query_location: 0 },
+    where_clause: null, group_expressions: [], group_sets: [], aggregate_handling: 'STANDARD_HANDLING', having: null, sample: null, qualify: null,
+  };
+  return { type: 'SUBQUERY', alias, sample: null, query_location: 0, subquery: { node: select, named_param_map: [] }, column_name_alias: [] };
+}
 
 /** Walks one statement's tree, rewriting as it goes and counting what it reads. */
 class Rewriter {
@@ -125,12 +134,18 @@ class Rewriter {
     return node;
   }
 
-  /** A table function that only counts or unpacks; as in PostgreSQL, `f(...) AS s` names its one column `s` too. */
+  /**
+   * A table function that only counts or unpacks; as in PostgreSQL, `f(...)
+   * AS s` names its one column `s` too. Any other function in FROM is a
+   * scalar one there, as PostgreSQL allows (`string_to_array(...) s`), and
+   * becomes a subquery of one row; DuckDB's own table functions (files,
+   * settings) are refused by its binder in that place.
+   */
   #tableFunction(node: Node): Node {
-    const fn = node.function as { function_name?: string } | undefined;
+    const fn = node.function as Node | undefined;
     const name = String(fn?.function_name ?? '').toLowerCase();
-    if (!TABLE_FUNCTIONS.has(name)) throw new PgUnsupportedError(`The table function ${name.slice(0, 64)}() is not answered; read a view or the catalog.`);
     const alias = String(node.alias ?? '');
+    if (!TABLE_FUNCTIONS.has(name)) return subqueryOf({ ...fn!, alias: alias || name }, alias || name);
     const named = (node.column_name_alias as unknown[] | undefined)?.length ?? 0;
     return alias !== '' && named === 0 ? { ...node, column_name_alias: [alias] } : node;
   }
@@ -145,8 +160,24 @@ class Rewriter {
       return SESSION_WORDS.has(word) ? this.#sessionValue(word, alias || (selectItem ? word : '')) : undefined;
     }
     if (node.class === 'CAST') return this.#cast(node, alias, selectItem);
+    if (node.class === 'SUBQUERY') return this.#anyOfArray(node, alias);
     if (node.class === 'FUNCTION') return this.#function(node, alias, selectItem);
     return undefined;
+  }
+
+  /**
+   * `x = ANY(array)`, which DuckDB reads as a subquery over `unnest(array)`
+   * and cannot place in an outer join's condition (SQLAlchemy's index
+   * query has one), as `list_contains(array, x)`.
+   */
+  #anyOfArray(node: Node, alias: string): unknown {
+    if (node.subquery_type !== 'ANY' || node.comparison_type !== 'COMPARE_EQUAL') return undefined;
+    const select = (node.subquery as { node?: Node } | undefined)?.node;
+    const items = select?.select_list as Node[] | undefined;
+    const only = items?.length === 1 ? items[0]! : undefined;
+    const from = select?.from_table as Node | undefined;
+    if (only?.class !== 'FUNCTION' || only.function_name !== 'unnest' || (only.children as unknown[]).length !== 1 || from?.type !== 'EMPTY') return undefined;
+    return call('list_contains', [this.node((only.children as unknown[])[0]), this.node(node.child)], alias);
   }
 
   #sessionValue(word: string, alias: string): Node {

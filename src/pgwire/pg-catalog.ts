@@ -74,6 +74,9 @@ function macros(): string[] {
     'CREATE MACRO tandem_true(a) AS true, (a, b) AS true, (a, b, c) AS true',
     'CREATE MACRO tandem_false() AS false, (a) AS false',
     'CREATE MACRO tandem_array_upper(a, d) AS len(a)',
+    // Reserved words are not quoted: no view or column may be named one that matters here (`time` is not reserved in PostgreSQL).
+    `CREATE MACRO tandem_quote_ident(x) AS CASE WHEN regexp_full_match(x, '[a-z_][a-z0-9_$]*') THEN x ELSE '"' || replace(x, '"', '""') || '"' END`,
+    `CREATE MACRO tandem_parse_ident(x) AS [CASE WHEN p LIKE '"%"' THEN replace(p[2:-2], '""', '"') ELSE lower(p) END FOR p IN string_split(x, '.')]`,
     'CREATE MACRO tandem_array_lower(a, d) AS CASE WHEN len(a) > 0 THEN 1 END',
     'CREATE MACRO tandem_null(a) AS NULL::VARCHAR, (a, b) AS NULL::VARCHAR, (a, b, c) AS NULL::VARCHAR',
     'CREATE MACRO tandem_zero() AS 0, (a) AS 0, (a, b) AS 0',
