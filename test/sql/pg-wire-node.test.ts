@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import postgres from 'postgres';
 import { INGEST_KEY, openPgShop, QUERY_KEY, type PgShop } from './pg-shop.ts';
 
 /** Type OIDs as PostgreSQL numbers them. */
@@ -247,5 +248,68 @@ describe('pg wire - cancel and timeouts', () => {
       await db.end().catch(() => undefined);
       await shop.close();
     }
+  });
+});
+
+describe('pg wire - porsager postgres', () => {
+  test('pg wire - postgres.js describes each statement, then binds its parameters, and answers as /v1/sql does', async () => {
+    const shop = await openPgShop();
+    const sql = postgres({ host: '127.0.0.1', port: shop.pg.port, user: 'analyst', database: 'tandem', max: 1, idle_timeout: 1, connect_timeout: 5 });
+    try {
+      const rows = await sql`SELECT country, sum(orders) AS orders, sum(revenue) AS revenue FROM by_country_hour WHERE country IN (${'DE'}, ${'FR'}) GROUP BY country ORDER BY country`;
+      const expected = await shop.sql("SELECT country, sum(orders) AS orders, sum(revenue) AS revenue FROM by_country_hour WHERE country IN ('DE', 'FR') GROUP BY country ORDER BY country");
+      assert.deepEqual(rows.map((r) => [r.country, String(r.orders), r.revenue]), expected.rows.map((r) => [r[0], String(r[1]), String(r[2])]));
+      assert.deepEqual(rows.columns.map((c) => c.type), [25, 20, 1700]);
+      const times = await sql`SELECT date_trunc('day', time) AS day, sum(orders) AS orders FROM by_country_hour WHERE time >= ${new Date('2024-06-01T00:00:00Z')} GROUP BY 1 ORDER BY 1 LIMIT 3`;
+      assert.ok(times[0]!.day instanceof Date);
+      await assert.rejects(sql`SELECT sum(revenu) FROM by_country_hour`, (error: { code?: string }) => error.code === '42703');
+    } finally {
+      await sql.end({ timeout: 1 });
+      await shop.close();
+    }
+  });
+});
+
+describe('pg wire - Grafana', () => {
+  test('pg wire - a time-series panel and a table panel with Grafana\'s expanded macros answer as /v1/sql does', async () => {
+    const shop = await openPgShop();
+    const db = client(shop.pg.port);
+    try {
+      await db.connect();
+      // $__timeGroupAlias(time, 1h), $__timeFilter(time) and $__unixEpochFilter as Grafana expands them for a PostgreSQL data source.
+      const panels = [
+        "SELECT floor(extract(epoch from time)/3600)*3600 AS \"time\", sum(orders) AS orders FROM by_country_hour WHERE time BETWEEN '2024-06-01T00:00:00Z' AND '2024-06-29T00:00:00Z' GROUP BY 1 ORDER BY 1",
+        "SELECT country, sum(revenue) AS revenue FROM by_country_hour WHERE time >= to_timestamp(1717200000) AND time <= to_timestamp(1719619200) GROUP BY country ORDER BY 2 DESC",
+      ];
+      for (const sql of panels) {
+        const expected = await shop.sql(sql);
+        const result = await db.query({ text: sql, rowMode: 'array' });
+        assert.deepEqual(result.rows.map((r: unknown[]) => r.map(String)), expected.rows.map((r) => r.map(String)), sql);
+      }
+    } finally {
+      await db.end().catch(() => undefined);
+      await shop.close();
+    }
+  });
+});
+
+describe('pg wire - tandem serve --pg-port', () => {
+  test('pg wire - runServer with pgPort answers over both ports, and stop closes both', async () => {
+    const { runServer } = await import('../../src/cli/run-server.ts');
+    const { shopConfig } = await import('../support/shop-config.ts');
+    const { makeTempDir } = await import('../support/temp-dir.ts');
+    const temp = await makeTempDir('tandem-pgport-');
+    const running = await runServer({ config: shopConfig, dataDir: temp.dir, host: '127.0.0.1', port: 0, pgPort: 0, batchEveryMs: 3_600_000, logLevel: 'silent' });
+    const db = client(running.pgPort!);
+    try {
+      await db.connect();
+      assert.deepEqual((await db.query('SELECT sum(orders) AS n FROM all_time')).rows, [{ n: null }]);
+    } finally {
+      await db.end().catch(() => undefined);
+      await running.stop();
+      await temp.remove();
+    }
+    const refused = client(running.pgPort!);
+    await assert.rejects(refused.connect());
   });
 });
