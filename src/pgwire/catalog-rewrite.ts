@@ -190,6 +190,10 @@ class Rewriter {
 
   #cast(node: Node, alias: string, selectItem: boolean): unknown {
     const type = node.cast_type as { id: string; type_info?: { name?: string } | null };
+    // An array of an unknown type (`::regtype[]`, `::name[]`): PostgreSQL prints its elements as text.
+    if (type.id === 'LIST' && JSON.stringify(type).includes('"UNBOUND"')) {
+      return { ...node, alias: alias || (selectItem ? 'array' : ''), child: this.node(node.child), cast_type: { id: 'LIST', type_info: { type: 'LIST_TYPE_INFO', alias: '', extension_info: null, child_type: { id: 'VARCHAR', type_info: null } } } };
+    }
     if (type.id !== 'UNBOUND') return undefined;
     const name = String(type.type_info?.name ?? '').toLowerCase();
     const child = this.node(node.child);

@@ -10,11 +10,12 @@
  *
  * @module
  */
-import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId, listValue, type DuckDBConnection, type DuckDBListValue, type DuckDBType } from '@duckdb/node-api';
 import type { Catalog } from '../definitions/index.ts';
 import { MAX_SQL_LENGTH, SqlSyntaxError, SqlTooLargeError } from '../sql/index.ts';
 import { QueryTimeoutError } from '../serving/index.ts';
 import type { WireColumn } from './backend-messages.ts';
+import { arrayElements } from './array-literal.ts';
 import { catalogDialect, routeStatement, type RewriteContext } from './catalog-rewrite.ts';
 import { catalogTables, knownTypes, NAMESPACE, type CatalogTable } from './catalog-tables.ts';
 import { oidColumn, OID } from './pg-types.ts';
@@ -62,8 +63,11 @@ function cellText(value: unknown): string | null {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
-/** A parameter's value as DuckDB binds it: text, a number, a boolean or null. */
-function duckValue(value: unknown): string | number | boolean | null {
+/** A parameter's value as DuckDB binds it: text, a number, a boolean, null, or a list of texts. */
+function duckValue(value: unknown): string | number | boolean | null | DuckDBListValue {
+  // Untyped text that is an array literal is a list: psycopg 3 binds a Python list so, for `= ANY($1)`.
+  const list = Array.isArray(value) ? value : typeof value === 'string' && /^\{.*\}$/s.test(value) ? arrayElements(value) : undefined;
+  if (list !== undefined) return listValue(list.map((v) => (v === null ? null : String(v))));
   return typeof value === 'number' || typeof value === 'boolean' || value === null ? value : String(value);
 }
 

@@ -13,6 +13,7 @@ import * as wire from './backend-messages.ts';
 import { readInitial, readMessage, type FrontendMessage, type InitialMessage } from './frontend-messages.ts';
 import { MessageFramer, type Frame } from './message-framer.ts';
 import { errorFields, isUnexpected, PgAuthenticationError, PgCancelledError, PgProtocolError, PgUnknownObjectError, PgUnsupportedError } from './pg-errors.ts';
+import { arrayElements, ARRAY_OIDS } from './array-literal.ts';
 import { OID } from './pg-types.ts';
 import { sessionCommand } from './session-commands.ts';
 import { SessionSettings } from './session-settings.ts';
@@ -368,10 +369,11 @@ function parameterCount(sql: string): number {
 
 const NUMBER_OIDS = new Set<number>([OID.int2, OID.int4, OID.int8, OID.float4, OID.float8, OID.numeric, OID.oid]);
 
-/** A parameter's value from its text: a number or boolean when the client typed it so, else the text. */
+/** A parameter's value from its text: a number or boolean when the client typed it so, a list for an array, else the text. */
 function paramValue(bytes: Buffer | null, oid: number): unknown {
   if (bytes === null) return null;
   const text = bytes.toString('utf8');
+  if (ARRAY_OIDS.has(oid) && text.startsWith('{') && text.endsWith('}')) return arrayElements(text);
   if (NUMBER_OIDS.has(oid) && text.trim() !== '' && Number.isFinite(Number(text))) return Number(text);
   if (oid === OID.bool) return /^(t|true|1|y|yes|on)$/i.test(text.trim());
   return text;

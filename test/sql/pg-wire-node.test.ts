@@ -142,6 +142,11 @@ describe('pg wire - node-postgres', () => {
     ]);
     const pgClass = await db.query("SELECT c.relname, n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND c.relname ~ '^by_' ORDER BY 1");
     assert.deepEqual(pgClass.rows.map((r: { relname: string }) => r.relname), ['by_country_hour', 'by_country_minute', 'by_device_week']);
+    // A list bound as one parameter, as pgcli's psycopg 3 binds the kinds of relations it lists.
+    const kinds = await db.query('SELECT count(*) AS n FROM pg_catalog.pg_class c WHERE c.relkind = ANY($1) AND c.relname = ANY($2)', [['r', 'p', ''], ['all_time', 'x"y']]);
+    assert.deepEqual(kinds.rows, [{ n: '1' }]);
+    const types = await db.query("SELECT t.oid::regtype::text AS name, ARRAY[t.typname]::regtype[] AS names FROM pg_type t WHERE t.typname = 'int8'");
+    assert.equal(types.rows.length, 1);
   });
 
   test('pg wire - a script of several statements answers each, and an empty one answers EmptyQueryResponse', async () => {
