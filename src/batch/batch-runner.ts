@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { sqlIdentifier, sqlStringLiteral, type Catalog, type ViewSchema } from '../definitions/index.ts';
 import { AggregateTable } from '../aggregates/index.ts';
 import type { BatchDelta, BatchManifest, BatchViewEntry } from './batch-manifest.ts';
-import { batchViewSql } from './batch-sql.ts';
+import { batchViewSql, PARTITION_COLUMN } from './batch-sql.ts';
 import { loadViewTable, loadViewTables } from './batch-view-loader.ts';
 import { InMemoryBatchViews, type BatchViewStore } from './batch-view-store.ts';
 import { CorruptBatchViewError, DuplicateBatchKeyError } from './errors.ts';
@@ -98,7 +98,7 @@ async function computeView(input: ViewSources, view: ViewSchema, dir: string, fi
   }
 }
 
-/** One view's file computed by {@link computeViewFile}: null when the sources hold none of its events. */
+/** One view's file computed by {@link computeViewFiles}: null when the sources hold none of its events. */
 export interface ViewFileComputed {
   readonly file: string | null;
   /** Cluster mode: the log partition whose events it aggregates. */
@@ -109,25 +109,48 @@ export interface ViewFileComputed {
 }
 
 /**
- * A view computed over `input`'s sources and written as `file` in `dir`,
- * without loading it: a cluster node computing its share of a cycle
- * (`src/backends/nats/cycle-parts.ts`) uploads the file, and every node
- * loads it as it loads any published file.
+ * A view computed over several log partitions' sources in one scan, and
+ * written as one file per partition that holds its events (`fileOf` names
+ * it) in `dir`, without loading them: a cluster node's part of a cycle
+ * (`src/backends/nats/part-compute.ts`). One scan, not one per partition,
+ * because each partition's share is small and a scan's fixed cost is not.
  *
  * @example
  * ```ts
- * const part = await computeViewFile({ connection, sources, cutoff: NO_CUTOFF }, view, dir, 'sales.n1a2b3c4d.parquet');
+ * const files = await computeViewFiles({ connection, byPartition, cutoff: NO_CUTOFF }, view, dir, (p) => `sales.p${p}.parquet`);
  * ```
  */
-export async function computeViewFile(input: ViewSources, view: ViewSchema, dir: string, file: string): Promise<ViewFileComputed> {
+export async function computeViewFiles(
+  input: { readonly connection: DuckDBConnection; readonly byPartition: ReadonlyMap<number, ReadonlyMap<string, BatchSource>>; readonly cutoff: number },
+  view: ViewSchema, dir: string, fileOf: (partition: number) => string,
+): Promise<ViewFileComputed[]> {
+  const sources = new Map([...input.byPartition].flatMap(([p, byType]) => {
+    const source = byType.get(view.eventType.name);
+    return source === undefined || source.files.length === 0 ? [] : [[p, source] as const];
+  }));
+  if (sources.size === 0) return [];
+  const { connection } = input;
+  const { sql, params } = batchViewSql(view, WORK_TABLE, new Map([...sources].map(([p, s]) => [p, s.files])), input.cutoff, 0);
+  const work = sqlIdentifier(WORK_TABLE);
+  const partition = sqlIdentifier(PARTITION_COLUMN);
   try {
-    const written = await writeView(input, view, join(dir, file), 0);
-    if (written === null) return { file: null, rows: 0, inputEvents: 0 };
-    const reader = await input.connection.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${sqlIdentifier(WORK_TABLE)}`);
-    const rows = Number(reader.getRowObjects()[0]!.n);
-    return { file, sha256: await fileSha256(join(dir, file)), rows, inputEvents: written.inputEvents };
+    const prepared = await connection.prepare(sql);
+    try {
+      prepared.bind(params);
+      await prepared.run();
+    } finally {
+      prepared.destroySync();
+    }
+    const counts = await connection.runAndReadAll(`SELECT ${partition}, count(*)::BIGINT FROM ${work} GROUP BY 1`);
+    const computed: ViewFileComputed[] = [];
+    for (const [p, n] of counts.getRows().map(([p, n]) => [Number(p), Number(n)] as const).sort(([a], [b]) => a - b)) {
+      const path = join(dir, fileOf(p));
+      await connection.run(`COPY (SELECT * EXCLUDE (${partition}) FROM ${work} WHERE ${partition} = ${p}) TO ${sqlStringLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);
+      computed.push({ file: fileOf(p), partition: p, sha256: await fileSha256(path), rows: n, inputEvents: sources.get(p)!.events });
+    }
+    return computed;
   } finally {
-    await input.connection.run(`DROP TABLE IF EXISTS ${sqlIdentifier(WORK_TABLE)}`);
+    await connection.run(`DROP TABLE IF EXISTS ${work}`);
   }
 }
 

@@ -25,7 +25,27 @@ export function stateColumns(view: ViewSchema): string[] {
   return view.measures.flatMap((m) => m.monoid.sqlAggregates('x').map((_, i) => `${m.name}$${i}`));
 }
 
-export function batchViewSql(view: ViewSchema, table: string, parquetFiles: readonly string[], cutoff: number, from = 0): { sql: string; params: (string | number | boolean)[] } {
+/** The master dataset's files a view reads: one list, or (a cluster node's part) one list per log partition. */
+export type ViewInput = readonly string[] | ReadonlyMap<number, readonly string[]>;
+
+/** A partition's column in a view computed per partition: `$` never occurs in a definition's names. */
+export const PARTITION_COLUMN = '$partition';
+
+/** The rows the view reads: per partition, its files with the partition's number beside each row. */
+function inputSql(input: ViewInput): string {
+  const read = (files: readonly string[]) => `read_parquet([${files.map(sqlStringLiteral).join(', ')}], union_by_name = true)`;
+  if (!(input instanceof Map)) return read(input as readonly string[]);
+  // BY NAME: partitions' files may hold fields added at different times.
+  return `(${[...input].map(([p, files]) => `SELECT CAST(${p} AS INTEGER) AS ${sqlIdentifier(PARTITION_COLUMN)}, * FROM ${read(files)}`).join(' UNION ALL BY NAME ')})`;
+}
+
+/**
+ * The SQL that computes `view` into temporary table `table` from `input`
+ * over offsets `[from, cutoff)`; with one list of files per partition, the
+ * rows are grouped by partition too, in column {@link PARTITION_COLUMN}, so
+ * that one scan gives every partition's file.
+ */
+export function batchViewSql(view: ViewSchema, table: string, input: ViewInput, cutoff: number, from = 0): { sql: string; params: (string | number | boolean)[] } {
   const time = bucketSql(view.granularity, sqlIdentifier(view.eventType.time.name));
   const dims = view.dimensions.map((d) => sqlIdentifier(d.name));
   const names = stateColumns(view);
@@ -42,11 +62,11 @@ export function batchViewSql(view: ViewSchema, table: string, parquetFiles: read
     return m.monoid.sqlAggregates(input, perRow.length === 0 ? undefined : columns);
   });
   const filter = filterSql(view.filter);
-  const files = parquetFiles.map(sqlStringLiteral).join(', ');
+  const keys = [...dims, ...(input instanceof Map ? [sqlIdentifier(PARTITION_COLUMN)] : [])];
   const sql = `CREATE OR REPLACE TEMP TABLE ${sqlIdentifier(table)} AS
-    SELECT ${[`${time} AS "time"`, ...dims, ...aggregates.map((a, i) => `${a} AS ${sqlIdentifier(names[i]!)}`)].join(', ')}
-    FROM (SELECT ${['*', ...rowInputs].join(', ')} FROM read_parquet([${files}], union_by_name = true)
+    SELECT ${[`${time} AS "time"`, ...keys, ...aggregates.map((a, i) => `${a} AS ${sqlIdentifier(names[i]!)}`)].join(', ')}
+    FROM (SELECT ${['*', ...rowInputs].join(', ')} FROM ${inputSql(input)}
       WHERE _offset >= CAST(? AS BIGINT) AND _offset < CAST(? AS BIGINT) AND (${filter.sql}))
-    GROUP BY ${['1', ...dims.map((_, i) => String(i + 2))].join(', ')}`;
+    GROUP BY ${['1', ...keys.map((_, i) => String(i + 2))].join(', ')}`;
   return { sql, params: [String(from), String(cutoff), ...filter.params] };
 }

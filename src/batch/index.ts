@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { runBatch, loadPublished, loadViewFile, loadViewFiles, computeViewFile, type BatchRunInput, type BatchRunResult, type BatchSource, type ViewFileComputed, type ViewSources } from './batch-runner.ts';
+export { runBatch, loadPublished, loadViewFile, loadViewFiles, computeViewFiles, type BatchRunInput, type BatchRunResult, type BatchSource, type ViewFileComputed, type ViewSources } from './batch-runner.ts';
 export { manifestOfParts, type CyclePart, type PartsInput } from './version-parts.ts';
 export type { PublishedVersion, VersionStore } from './version-store.ts';
 export { LocalVersionStore } from './local-version-store.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import fc from 'fast-check';
-import { computeViewFile, loadViewFile, loadViewFiles } from '../../src/batch/index.ts';
+import { computeViewFiles, loadViewFile, loadViewFiles } from '../../src/batch/index.ts';
 import { compileConfig, defineConfig, defineEventType, defineView } from '../../src/index.ts';
 import { toColumns, type Row, type ViewSchema } from '../../src/definitions/index.ts';
 import { AggregateTable } from '../../src/aggregates/index.ts';
@@ -82,9 +82,9 @@ async function viewFile(rows: readonly Record<string, unknown>[]): Promise<strin
   await writeFile(ndjson, rows.map((r, i) => `${JSON.stringify({ _offset: i, ...r })}\n`).join(''));
   if (rows.length === 0) return null;
   await connection.run(exportSql(schema, ndjson, raw));
-  const sources = new Map([['sale', { files: [raw], events: rows.length }]]);
-  const computed = await computeViewFile({ connection, sources, cutoff: Number.MAX_SAFE_INTEGER }, hourly, dir, `${name}.parquet`);
-  return computed.file === null ? null : join(dir, computed.file);
+  const byPartition = new Map([[0, new Map([['sale', { files: [raw], events: rows.length }]])]]);
+  const [computed] = await computeViewFiles({ connection, byPartition, cutoff: Number.MAX_SAFE_INTEGER }, hourly, dir, () => `${name}.parquet`);
+  return computed?.file == null ? null : join(dir, computed.file);
 }
 
 test('view files: loading several in one pass gives each file its own states, as loading it alone does, and merged, the states of all their events', async () => {

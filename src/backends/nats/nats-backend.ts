@@ -148,6 +148,10 @@ interface ComputedVersion {
   /** Events in the whole chain, and those this cycle read: all of them in a full recompute, the new ranges' in an incremental one. */
   readonly events: number;
   readonly inputEvents: number;
+  /** This node's own part of it. */
+  readonly own: ComputedPart;
+  /** How long taking the lease, checking the archive and sealing the log took. */
+  readonly sealedMs: number;
 }
 
 /** What a node is made of, opened by `ClusterNode.open`. */
@@ -820,12 +824,15 @@ export class NatsBackend implements EngineBackend {
   #adopt(published: PublishedBatch, computed?: { views: PartitionBatch; ranges: readonly ArchivedRange[]; stale: readonly string[] }): Promise<void> {
     const adoption = this.#adopting.then(async () => {
       if (published.version <= (this.#version?.version ?? 0) || this.#closed) return;
+      const began = performance.now();
       const loaded = computed ?? await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir, new Set(this.#reading), this.#ownedHere(), this.#served).catch((error: unknown) => {
         this.#adoptRetryAt = Date.now() + ADOPT_RETRY_MS;
         throw error;
       });
+      const loadMs = performance.now() - began;
       // Its leaderboard read aids are built before it serves (the old version serves meanwhile); the batch node's own are already.
       await loaded.views.settled();
+      const aidsMs = performance.now() - began - loadMs;
       // The seals are in the stream before the version is published: once applied, every generation below them is
       // closed. A stalled partition waits for nothing: it is read again from the new cutoff once the version serves.
       const consumer = this.#consumer!;
@@ -845,7 +852,8 @@ export class NatsBackend implements EngineBackend {
       });
       if (losses.size > 0) this.#damage.awaiting(this.#awaited.list());
       this.#pieces = await this.#piecesOf(published, loaded.views.manifest, loaded.ranges);
-      this.#logger.info({ version: published.version, cutoffs: published.cutoffs }, 'serving batch version');
+      const ms = roundedMs({ loadMs, aidsMs, totalMs: performance.now() - began });
+      this.#logger.info({ version: published.version, cutoffs: published.cutoffs, ...ms }, 'serving batch version');
       // Partitions taken up while the version loaded: their tables are loaded next, in the queue after this adoption.
       for (const p of this.#reading) if (!loaded.views.has(p)) void this.#serveBatchOf(p).catch(() => undefined);
       for (const p of this.#allPartitions) if (!this.#reading.has(p) && loaded.views.has(p) && loaded.views.partitioned) this.#batch = this.#batch?.without(p);
@@ -1347,6 +1355,7 @@ export class NatsBackend implements EngineBackend {
     const { control } = this.#p;
     const { started, progress, cutoffs, previous, base } = at;
     const { version } = cycle;
+    const sealedMs = performance.now() - started;
     const term = cycle.term ?? 0;
     const { chain: folded, ahead } = this.#next.take(this.#chain, term);
     const work = { version, term, full: at.full, cutoffs, chain: folded, ahead };
@@ -1373,7 +1382,7 @@ export class NatsBackend implements EngineBackend {
     const manifest = manifestOfParts({ catalog: this.catalog, version, cutoffs, parts: parts.map((part) => part.views), previous: base, startedAt: started });
     const published = await store.publish(dir, manifest, { ranges: chain, uploaded });
     const inputEvents = parts.reduce((n, part) => n + part.inputEvents, 0);
-    return { published: { version, cutoffs, term }, manifest: published.manifest as SharedManifest, started, previous, chain, store, exportMs, events: chainEvents(chain), inputEvents };
+    return { published: { version, cutoffs, term }, manifest: published.manifest as SharedManifest, started, previous, chain, store, exportMs, sealedMs, events: chainEvents(chain), inputEvents, own };
   }
 
   /** Every partition number, in order. */
@@ -1587,7 +1596,7 @@ export class NatsBackend implements EngineBackend {
   /** Serves the version this node just published, purges what the previous one absorbed, and reports it. */
   async #finish(computed: ComputedVersion): Promise<BatchSummary> {
     const { published, previous, chain, store, manifest } = computed;
-    const phases = { computeMs: computed.exportMs, publishMs: performance.now() - computed.started - computed.exportMs, adoptMs: 0, checkMs: 0, purgeMs: 0 };
+    const phases = { sealMs: computed.sealedMs, computeMs: computed.exportMs - computed.sealedMs, ownArchiveMs: computed.own.timing?.archiveMs ?? 0, ownViewsMs: computed.own.timing?.viewsMs ?? 0, publishMs: performance.now() - computed.started - computed.exportMs, adoptMs: 0, checkMs: 0, purgeMs: 0 };
     let at = performance.now();
     const lap = (phase: keyof typeof phases): void => {
       const now = performance.now();

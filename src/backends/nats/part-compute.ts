@@ -15,7 +15,7 @@
  * @module
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { computeViewFile, type BatchSource, type CyclePart, type ViewFileComputed } from '../../batch/index.ts';
+import { computeViewFiles, type BatchSource, type CyclePart, type ViewFileComputed } from '../../batch/index.ts';
 import type { Catalog, ViewSchema } from '../../definitions/index.ts';
 import { fnv1a32 } from './fnv1a.ts';
 import type { PartitionArchive } from './partition-archive.ts';
@@ -43,6 +43,8 @@ export interface ComputedPart {
   readonly views: CyclePart;
   /** Events the part read. */
   readonly inputEvents: number;
+  /** How long archiving took, then computing the views (where this node computed the part). */
+  readonly timing?: { readonly archiveMs: number; readonly viewsMs: number };
 }
 
 /** A node's tag in the names of what it writes as a part: a hash of its name, short and safe in any file or blob name. */
@@ -63,9 +65,9 @@ function partFile(view: ViewSchema, work: PartWork, partition: number): string {
 
 /**
  * Archives `work`'s partitions up to the cutoffs, then computes every view
- * over what the part covers into `dir`: one file per view and partition that
- * holds events, so that each node loads the files of the partitions it
- * serves and no other.
+ * over what the part covers into `dir`, in one scan per view: one file per
+ * view and partition that holds its rows, so that each node loads the files
+ * of the partitions it serves and no other.
  *
  * @example
  * ```ts
@@ -77,6 +79,7 @@ export async function computePart(
   work: PartWork, dir: string,
 ): Promise<ComputedPart> {
   // Only the part's own partitions: the others' ranges are the other parts' to read.
+  const started = performance.now();
   const mine = new Set(work.partitions);
   const chain = rangesOf(work.chain, mine);
   const base = [...chain, ...rangesOf(work.ahead, mine)];
@@ -88,17 +91,13 @@ export async function computePart(
   const read = work.full ? extended : extended.slice(chain.length);
   const sources = new Map<number, Map<string, BatchSource>>();
   for (const p of work.partitions) sources.set(p, await at.archive.localSources(rangesOf(read, new Set([p]))));
+  const archived = performance.now();
   const views: Record<string, ViewFileComputed[]> = {};
   let done = 0;
   for (const view of at.catalog.views.values()) {
-    const files: ViewFileComputed[] = [];
-    for (const p of work.partitions) {
-      const computed = await computeViewFile({ connection: at.connection, sources: sources.get(p)!, cutoff: Number.MAX_SAFE_INTEGER }, view, dir, partFile(view, work, p));
-      if (computed.file !== null) files.push({ ...computed, partition: p });
-    }
-    views[view.name] = files;
+    views[view.name] = await computeViewFiles({ connection: at.connection, byPartition: sources, cutoff: Number.MAX_SAFE_INTEGER }, view, dir, (p) => partFile(view, work, p));
     at.onViewDone?.(++done);
   }
   const inputEvents = [...sources.values()].flatMap((m) => [...m.values()]).reduce((n, s) => n + s.events, 0);
-  return { ranges: extended.slice(base.length), views, inputEvents };
+  return { ranges: extended.slice(base.length), views, inputEvents, timing: { archiveMs: archived - started, viewsMs: performance.now() - archived } };
 }

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import fc from 'fast-check';
-import { computeViewFile, type BatchDelta, type BatchManifest, type BatchPart, type BatchViewStore } from '../../../src/batch/index.ts';
+import { computeViewFiles, type BatchManifest, type BatchViewStore } from '../../../src/batch/index.ts';
+import type { BatchDelta, BatchPart } from '../../../src/batch/batch-manifest.ts';
 import { compileConfig, defineConfig, defineEventType, defineView } from '../../../src/index.ts';
 import { toColumns, type Row } from '../../../src/definitions/index.ts';
 import { AggregateTable } from '../../../src/aggregates/index.ts';
@@ -61,27 +62,24 @@ after(async () => {
   await removeDir();
 });
 
-/** The view's file over `events` as the batch layer computes it; undefined when it has no rows. */
-async function viewFile(events: readonly Event[]): Promise<{ file: string; sha256: string; rows: number } | undefined> {
-  if (events.length === 0) return undefined;
+/** The view's file of each partition over its events, as a node's part of a cycle computes them: in one scan. */
+async function viewFiles(byPartition: readonly Event[][]): Promise<Map<number, { file: string; sha256: string; rows: number }>> {
   const name = `f${files++}`;
-  await writeFile(join(dir, `${name}.ndjson`), events.map((e, i) => `${JSON.stringify({ _offset: i, ...e })}\n`).join(''));
-  await connection.run(exportSql(schema, join(dir, `${name}.ndjson`), join(dir, `${name}.raw.parquet`)));
-  const sources = new Map([['sale', { files: [join(dir, `${name}.raw.parquet`)], events: events.length }]]);
-  const computed = await computeViewFile({ connection, sources, cutoff: Number.MAX_SAFE_INTEGER }, hourly, dir, `${name}.parquet`);
-  return computed.file === null ? undefined : { file: computed.file, sha256: computed.sha256!, rows: computed.rows };
+  const sources = new Map<number, Map<string, { files: string[]; events: number }>>();
+  for (const [p, events] of byPartition.entries()) {
+    if (events.length === 0) continue;
+    await writeFile(join(dir, `${name}-${p}.ndjson`), events.map((e, i) => `${JSON.stringify({ _offset: i, ...e })}\n`).join(''));
+    await connection.run(exportSql(schema, join(dir, `${name}-${p}.ndjson`), join(dir, `${name}-${p}.raw.parquet`)));
+    sources.set(p, new Map([['sale', { files: [join(dir, `${name}-${p}.raw.parquet`)], events: events.length }]]));
+  }
+  const computed = await computeViewFiles({ connection, byPartition: sources, cutoff: Number.MAX_SAFE_INTEGER }, hourly, dir, (p) => `${name}.p${p}.parquet`);
+  return new Map(computed.map((c) => [c.partition!, { file: c.file!, sha256: c.sha256!, rows: c.rows }]));
 }
 
 /** A partitioned version's manifest naming one base file and one delta per partition that has rows. */
 async function manifestOf(partitions: readonly (readonly [Event[], Event[]])[]): Promise<BatchManifest> {
-  const parts: BatchPart[] = [];
-  const deltas: BatchDelta[] = [];
-  for (const [p, [base, delta]] of partitions.entries()) {
-    const b = await viewFile(base);
-    if (b !== undefined) parts.push({ ...b, partition: p });
-    const d = await viewFile(delta);
-    if (d !== undefined) deltas.push({ ...d, partition: p, from: 10, to: 20 });
-  }
+  const parts: BatchPart[] = [...await viewFiles(partitions.map(([base]) => base))].map(([partition, f]) => ({ ...f, partition }));
+  const deltas: BatchDelta[] = [...await viewFiles(partitions.map(([, delta]) => delta))].map(([partition, f]) => ({ ...f, partition, from: 10, to: 20 }));
   return {
     version: 2, cutoff: 20, cutoffs: new Array<number>(PARTITIONS).fill(5), createdAt: new Date(0).toISOString(), durationMs: 0, mode: 'incremental',
     views: { hourly: { hash: hourly.hash, file: null, rows: 0, inputEvents: 0, durationMs: 0, parts, deltas } },
