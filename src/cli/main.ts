@@ -50,6 +50,8 @@ function program(): Command {
     .option('--shutdown-grace <duration>', 'on SIGTERM, how long requests in flight may finish before connections close (default 10s)')
     .option('--allow-unauthenticated', 'serve without API keys on a non-loopback address')
     .option('--pg-port <port>', 'also answer the PostgreSQL wire protocol on this port (psql, Grafana, Metabase; off by default), on --host')
+    .option('--pg-tls-cert <file>', 'with --pg-tls-key: a PEM certificate, so PostgreSQL clients may connect with TLS (sslmode=require)')
+    .option('--pg-tls-key <file>', 'the PEM private key of --pg-tls-cert')
     .option('--nats <urls>', 'run as a node of a cluster on these NATS JetStream servers (comma-separated); the config needs a "cluster" section')
     .option('--node <name>', 'this node\'s name in the cluster, unique among its nodes (default: host and process id)')
     .option('--batch-lease <duration>', 'cluster mode: how long the batch lease lasts unrenewed before another node may take it (default 15s)')

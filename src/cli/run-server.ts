@@ -53,6 +53,8 @@ export interface RunServerOptions {
   readonly readWaitMs?: number;
   /** Also answer the PostgreSQL wire protocol on this port (on `host`; 0 picks one); off when absent. */
   readonly pgPort?: number;
+  /** A PEM certificate and key for the PostgreSQL port: clients may then connect with TLS. */
+  readonly pgTls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
 
 export interface RunningServer {
@@ -80,7 +82,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
     address = await server.app.listen({ host: options.host, port: options.port });
     if (options.pgPort !== undefined) {
       pg = await PgWireServer.start({
-        tandem, host: options.host, port: options.pgPort, apiKeys, limits: options.limits, version: PACKAGE_VERSION,
+        tandem, host: options.host, port: options.pgPort, apiKeys, limits: options.limits, version: PACKAGE_VERSION, ...(options.pgTls === undefined ? {} : { tls: options.pgTls }),
         onError: (error) => logger.error({ err: error }, 'PostgreSQL statement failed'),
       });
     }

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
 import type { ApiKey } from '../definitions/index.ts';
 import * as wire from './backend-messages.ts';
 import { readInitial, readMessage, type FrontendMessage, type InitialMessage } from './frontend-messages.ts';
@@ -29,6 +30,8 @@ import { answerStatement, type AnswerContext, type StatementAnswer } from './sta
  * ```
  */
 export interface ConnectionDeps {
+  /** The server's certificate and key, when it offers TLS. */
+  readonly tls?: SecureContext;
   readonly processId: number;
   readonly secret: number;
   /** `version()`'s answer. */
@@ -78,10 +81,14 @@ export class PgConnection {
   #transaction: wire.TransactionStatus = 'I';
   #skipping = false;
   #cancel: ((error: Error) => void) | undefined;
+  /** The TCP socket, or the TLS socket over it once an SSL request was accepted. */
+  private socket: Socket;
+  readonly #onData = (chunk: Buffer) => this.#receive(chunk);
 
-  constructor(private readonly socket: Socket, private readonly deps: ConnectionDeps) {
+  constructor(socket: Socket, private readonly deps: ConnectionDeps) {
+    this.socket = socket;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+    socket.on('data', this.#onData);
     socket.on('error', () => this.#close());
     socket.on('close', () => this.#close());
   }
@@ -152,8 +159,12 @@ export class PgConnection {
   #initial(message: InitialMessage): void {
     switch (message.kind) {
       case 'ssl':
+        this.#framer.untyped = true;
+        if (this.deps.tls !== undefined) return this.#startTls(this.deps.tls);
+        // No certificate: the client goes on in the clear or gives up, as its sslmode says.
+        this.socket.write(Buffer.from('N'));
+        return;
       case 'gssenc':
-        // No encryption offered: the client goes on in the clear or gives up, as its sslmode says.
         this.#framer.untyped = true;
         this.socket.write(Buffer.from('N'));
         return;
@@ -166,6 +177,21 @@ export class PgConnection {
         if (!message.parameters.has('user')) return this.terminate({ severity: 'FATAL', code: '28000', message: 'The startup message names no user; any user name will do, with an API key as the password.' });
         return this.#authenticate(undefined);
     }
+  }
+
+  /**
+   * Answers an SSL request with `S` and reads everything after it through
+   * TLS. The client sends its handshake only after reading `S`, so no byte
+   * of it can reach the plain socket's reader first.
+   */
+  #startTls(context: SecureContext): void {
+    const plain = this.socket;
+    plain.write(Buffer.from('S'));
+    plain.off('data', this.#onData);
+    const secure = new TLSSocket(plain, { isServer: true, secureContext: context });
+    secure.on('data', this.#onData);
+    secure.on('error', () => this.terminate());
+    this.socket = secure;
   }
 
   #authenticate(password: string | undefined): void {

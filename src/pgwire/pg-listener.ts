@@ -18,6 +18,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { ApiKey, ServerLimits } from '../definitions/index.ts';
 import type { ServedEngine } from '../engine/index.ts';
 import { AccessControl, ForbiddenError } from '../server/index.ts';
@@ -50,6 +51,8 @@ export interface PgWireOptions {
   readonly onError?: (error: unknown) => void;
   /** The most connections open at once; more are refused. Default 256. */
   readonly maxConnections?: number;
+  /** A certificate and its key (PEM): clients that ask for TLS (`sslmode=require`) get it; without, an SSL request is declined. */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
 
 /**
@@ -67,20 +70,22 @@ export interface PgWireOptions {
 export class PgWireServer {
   readonly #connections = new Set<PgConnection>();
   readonly #sockets = new Set<Socket>();
-
   private constructor(
     private readonly server: Server,
     private readonly runner: SqlRunner,
     private readonly catalog: PgCatalog,
     private readonly options: PgWireOptions,
+    private readonly tls: SecureContext | undefined,
   ) {}
 
   /** Opens the catalog and starts listening. */
   static async start(options: PgWireOptions): Promise<PgWireServer> {
+    // Built first and once, so a certificate that does not parse fails the start, not a client's handshake.
+    const tls = options.tls === undefined ? undefined : createSecureContext({ cert: options.tls.cert, key: options.tls.key });
     const catalog = await PgCatalog.open(options.tandem.catalog);
     const runner = new SqlRunner(options.tandem);
     const server = createServer();
-    const pg = new PgWireServer(server, runner, catalog, options);
+    const pg = new PgWireServer(server, runner, catalog, options, tls);
     server.on('connection', (socket) => pg.#accept(socket));
     try {
       await new Promise<void>((resolve, reject) => {
@@ -127,6 +132,7 @@ export class PgWireServer {
     const limits = { maxRows: serverLimits.queryRows, timeoutMs: serverLimits.queryTimeoutMs };
     const version = `PostgreSQL ${SERVER_VERSION} (Tandem ${this.options.version ?? '0.0.0'}) on Node.js ${process.version}, 64-bit`;
     return {
+      ...(this.tls === undefined ? {} : { tls: this.tls }),
       processId: randomInt(1, 2 ** 31 - 1),
       secret: randomInt(0, 2 ** 31 - 1),
       version,

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { readFile } from 'node:fs/promises';
 import type { ServerLimits } from '../../definitions/index.ts';
 import type { ConnectionLimits } from '../../server/index.ts';
 import { redactUrlList } from '../../util/redact-url.ts';
@@ -19,7 +20,7 @@ export interface ServeOptions {
   bodyLimit?: string; maxLineBytes?: string; maxEventsPerRequest?: string; maxQueryRows?: string; queryTimeout?: string;
   headersTimeout?: string; requestTimeout?: string; keepAliveTimeout?: string; maxConnections?: string; shutdownGrace?: string;
   allowUnauthenticated?: boolean;
-  pgPort?: string;
+  pgPort?: string; pgTlsCert?: string; pgTlsKey?: string;
   logFormat: string;
   nats?: string; node?: string; batchLease?: string; partitionLease?: string; readWait?: string;
 }
@@ -34,7 +35,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     maxSpeedKeys: positiveInt(options.maxSpeedKeys, '--max-speed-keys'),
     maxSpeedBytes: positiveInt(options.maxSpeedBytes, '--max-speed-bytes'),
     limits: limitOptions(options), connections: connectionOptions(options), extraApiKeys: environmentApiKeys(), allowUnauthenticated: options.allowUnauthenticated === true,
-    pgPort: options.pgPort === undefined ? undefined : parsePort(options.pgPort, '--pg-port'),
+    pgPort: options.pgPort === undefined ? undefined : parsePort(options.pgPort, '--pg-port'), pgTls: await pgTls(options),
     nats: options.nats === undefined ? undefined : natsServers(options.nats), node: options.node,
     batchLeaseMs: options.batchLease === undefined ? undefined : parseDuration(options.batchLease, '--batch-lease'),
     partitionLeaseMs: options.partitionLease === undefined ? undefined : parseDuration(options.partitionLease, '--partition-lease'),
@@ -43,6 +44,16 @@ export async function serve(options: ServeOptions): Promise<void> {
   stopOnSignals(running);
   if (logFormat === 'pretty') console.log(banner(running.url, options, batchEveryMs, running.pgPort));
   running.logger.info({ url: running.url }, `Tandem is serving at ${running.url}`);
+}
+
+/** The PostgreSQL port's certificate and key, read from their files; both or neither. */
+async function pgTls(options: ServeOptions): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  if (options.pgTlsCert === undefined && options.pgTlsKey === undefined) return undefined;
+  if (options.pgTlsCert === undefined || options.pgTlsKey === undefined) throw new CliError('--pg-tls-cert and --pg-tls-key go together: give the certificate and its key.');
+  const read = (file: string, flag: string) => readFile(file).catch((error: NodeJS.ErrnoException) => {
+    throw new CliError(`${flag} names '${file}', which cannot be read (${error.code ?? error.message}).`);
+  });
+  return { cert: await read(options.pgTlsCert, '--pg-tls-cert'), key: await read(options.pgTlsKey, '--pg-tls-key') };
 }
 
 /** `auto` is readable lines on a terminal and JSON lines otherwise (a log collector, a pipe, a file). */
