@@ -8,4 +8,5 @@
 export { PgWireServer, type PgWireOptions } from './pg-listener.ts';
 export {
   PgWireError, PgProtocolError, PgAuthenticationError, PgReadOnlyError, PgUnsupportedError, PgCancelledError, PgUnknownObjectError, PgCatalogError,
+  PgTransactionAbortedError, PgStartupTimeoutError,
 } from './pg-errors.ts';

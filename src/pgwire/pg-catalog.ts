@@ -126,6 +126,8 @@ async function createTable(connection: DuckDBConnection, table: CatalogTable): P
  */
 export class PgCatalog {
   readonly #idle: DuckDBConnection[] = [];
+  /** Texts that read the views, seen lately: a dashboard sends the same statement again and again, and it needs no catalog parse. */
+  readonly #viewTexts = new Set<string>();
 
   private constructor(private readonly instance: DuckDBInstance, private readonly context: RewriteContext['tables']) {}
 
@@ -152,7 +154,7 @@ export class PgCatalog {
    * messages `/v1/sql` answers with.
    */
   async route(sql: string, session: CatalogSession): Promise<{ readonly kind: 'views' } | { readonly kind: 'catalog'; readonly sql: string }> {
-    if (sql.length > MAX_SQL_LENGTH) return { kind: 'views' };
+    if (sql.length > MAX_SQL_LENGTH || this.#viewTexts.has(sql)) return { kind: 'views' };
     const text = await this.#one(async (c) => String((await c.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [catalogDialect(sql)])).getRows()[0]![0]));
     let parsed: { error: boolean; statements?: { node: unknown }[] };
     try {
@@ -163,10 +165,16 @@ export class PgCatalog {
     }
     if (parsed.error || parsed.statements?.length !== 1) return { kind: 'views' };
     const route = routeStatement(parsed.statements[0]!.node, { tables: this.context, session });
-    if (route.kind === 'views') return route;
+    if (route.kind === 'views') return this.#views(sql);
     const serialized = JSON.stringify({ ...parsed, statements: [{ ...parsed.statements[0], node: route.tree }] });
     const planned = await this.#one(async (c) => String((await c.runAndReadAll('SELECT json_deserialize_sql($1::JSON)', [serialized])).getRows()[0]![0]));
     return { kind: 'catalog', sql: planned };
+  }
+
+  #views(sql: string): { readonly kind: 'views' } {
+    if (sql.length <= 4096) this.#viewTexts.add(sql);
+    if (this.#viewTexts.size > 256) this.#viewTexts.delete(this.#viewTexts.values().next().value!);
+    return { kind: 'views' };
   }
 
   /** Runs a planned catalog statement (from {@link route}) within `timeoutMs`. */

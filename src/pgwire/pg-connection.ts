@@ -13,7 +13,9 @@ import type { ApiKey } from '../definitions/index.ts';
 import * as wire from './backend-messages.ts';
 import { readInitial, readMessage, type FrontendMessage, type InitialMessage } from './frontend-messages.ts';
 import { MessageFramer, type Frame } from './message-framer.ts';
-import { errorFields, isUnexpected, PgAuthenticationError, PgCancelledError, PgProtocolError, PgUnknownObjectError, PgUnsupportedError } from './pg-errors.ts';
+import {
+  errorFields, isUnexpected, PgAuthenticationError, PgCancelledError, PgProtocolError, PgStartupTimeoutError, PgTransactionAbortedError, PgUnknownObjectError, PgUnsupportedError,
+} from './pg-errors.ts';
 import { arrayElements, ARRAY_OIDS } from './array-literal.ts';
 import { OID } from './pg-types.ts';
 import { sessionCommand } from './session-commands.ts';
@@ -32,6 +34,8 @@ import { answerStatement, type AnswerContext, type StatementAnswer } from './sta
 export interface ConnectionDeps {
   /** The server's certificate and key, when it offers TLS. */
   readonly tls?: SecureContext;
+  /** How long a client may take to start up and authenticate: a connection that never does holds no slot for long. */
+  readonly startupTimeoutMs: number;
   readonly processId: number;
   readonly secret: number;
   /** `version()`'s answer. */
@@ -58,8 +62,10 @@ interface Portal {
   sent: number;
 }
 
-/** The most prepared statements and portals a connection may hold: a client that never closes them is bounded. */
+/** The most prepared statements, and the most portals, a connection may hold: a client that never closes them is bounded. */
 const MAX_PREPARED = 1000;
+
+
 
 /**
  * The protocol state of one connection over a socket.
@@ -84,6 +90,7 @@ export class PgConnection {
   /** The TCP socket, or the TLS socket over it once an SSL request was accepted. */
   private socket: Socket;
   readonly #onData = (chunk: Buffer) => this.#receive(chunk);
+  readonly #startupTimer: NodeJS.Timeout;
 
   constructor(socket: Socket, private readonly deps: ConnectionDeps) {
     this.socket = socket;
@@ -91,6 +98,8 @@ export class PgConnection {
     socket.on('data', this.#onData);
     socket.on('error', () => this.#close());
     socket.on('close', () => this.#close());
+    this.#startupTimer = setTimeout(() => this.terminate(errorFields(new PgStartupTimeoutError(deps.startupTimeoutMs), 'FATAL')), deps.startupTimeoutMs);
+    this.#startupTimer.unref();
   }
 
   get processId(): number {
@@ -116,6 +125,7 @@ export class PgConnection {
   }
 
   #close(): void {
+    clearTimeout(this.#startupTimer);
     this.#phase = 'closed';
     this.cancel();
   }
@@ -216,6 +226,7 @@ export class PgConnection {
     const settings = new SessionSettings(user, this.#startup);
     this.#context = this.deps.context({ user, database: this.#startup.get('database') ?? user, settings, key, deallocate: (name) => this.#deallocate(name) });
     this.#phase = 'ready';
+    clearTimeout(this.#startupTimer);
     this.#send(
       wire.authenticationOk(),
       ...settings.reported().map(([name, value]) => wire.parameterStatus(name, value)),
@@ -275,7 +286,7 @@ export class PgConnection {
   /** Answers a statement, unless the client cancels it first. */
   async #answer(sql: string, params: readonly unknown[]): Promise<StatementAnswer> {
     if (this.#transaction === 'E' && !/^\s*(ROLLBACK|ABORT|COMMIT|END)\b/i.test(sql)) {
-      throw new PgUnsupportedError('current transaction is aborted, commands ignored until end of transaction block');
+      throw new PgTransactionAbortedError();
     }
     const cancelled = new Promise<never>((_, reject) => { this.#cancel = reject; });
     try {
@@ -336,6 +347,7 @@ export class PgConnection {
     if (message.paramFormats.some((f) => f !== 0)) throw new PgUnsupportedError('Parameters in binary format are not supported; send them as text.');
     if (message.resultFormats.some((f) => f !== 0)) throw new PgUnsupportedError('Results in binary format are not supported; ask for text.');
     if (message.portal !== '' && this.#portals.has(message.portal)) throw new PgUnknownObjectError(`portal "${message.portal.slice(0, 64)}" already exists`);
+    if (this.#portals.size >= MAX_PREPARED) throw new PgUnsupportedError(`A connection holds at most ${MAX_PREPARED} portals; close some.`);
     const params = message.params.map((bytes, i) => paramValue(bytes, prepared.paramOids[i] ?? 0));
     this.#portals.set(message.portal, { prepared, params, sent: 0 });
     this.#send(wire.bindComplete());

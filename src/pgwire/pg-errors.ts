@@ -98,6 +98,38 @@ export class PgCancelledError extends PgWireError {
 }
 
 /**
+ * A statement sent inside a transaction block that an earlier error failed, before its ROLLBACK.
+ *
+ * @example
+ * ```ts
+ * throw new PgTransactionAbortedError();
+ * ```
+ */
+export class PgTransactionAbortedError extends PgWireError {
+  readonly code = 'transaction_aborted';
+  readonly sqlState = '25P02';
+  constructor() {
+    super('current transaction is aborted, commands ignored until end of transaction block');
+  }
+}
+
+/**
+ * A client that does not finish its startup and authentication in time.
+ *
+ * @example
+ * ```ts
+ * throw new PgStartupTimeoutError(10_000);
+ * ```
+ */
+export class PgStartupTimeoutError extends PgWireError {
+  readonly code = 'startup_timeout';
+  readonly sqlState = '08006';
+  constructor(readonly timeoutMs: number) {
+    super(`The connection did not finish its startup within ${timeoutMs.toLocaleString('en-US')} ms and is closed.`);
+  }
+}
+
+/**
  * A prepared statement or portal the client names that does not exist (or a parameter count that does not match).
  *
  * @example

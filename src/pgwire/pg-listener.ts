@@ -53,6 +53,8 @@ export interface PgWireOptions {
   readonly maxConnections?: number;
   /** A certificate and its key (PEM): clients that ask for TLS (`sslmode=require`) get it; without, an SSL request is declined. */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** How long a client may take from connecting to being authenticated before it is closed. Default 10 s. */
+  readonly startupTimeoutMs?: number;
 }
 
 /**
@@ -133,6 +135,7 @@ export class PgWireServer {
     const version = `PostgreSQL ${SERVER_VERSION} (Tandem ${this.options.version ?? '0.0.0'}) on Node.js ${process.version}, 64-bit`;
     return {
       ...(this.tls === undefined ? {} : { tls: this.tls }),
+      startupTimeoutMs: this.options.startupTimeoutMs ?? 10_000,
       processId: randomInt(1, 2 ** 31 - 1),
       secret: randomInt(0, 2 ** 31 - 1),
       version,

@@ -58,9 +58,6 @@ export interface AnswerContext {
 
 const command = (tag: string, reports: readonly [string, string][] = [], extra: Partial<StatementAnswer> = {}): StatementAnswer => ({ columns: undefined, rows: [], tag, reports, ...extra });
 
-/** Statements whose routes were the views lately: a dashboard sends the same text again and again, and they need no catalog parse. */
-const VIEW_ROUTES = new Set<string>();
-
 /** The limits of one statement: the server's, or the session's `statement_timeout` when shorter. */
 function statementLimits(context: AnswerContext): QueryLimits {
   const session = Number.parseInt(context.settings.get('statement_timeout') ?? '0', 10);
@@ -92,13 +89,8 @@ async function answerViews(sql: string, params: readonly unknown[], context: Ans
 }
 
 async function answerSelect(sql: string, params: readonly unknown[], context: AnswerContext): Promise<StatementAnswer> {
-  if (VIEW_ROUTES.has(sql)) return answerViews(sql, params, context);
   const route = await context.catalog.route(sql, { user: context.user, database: context.database, version: context.version, setting: (n) => context.settings.get(n) });
-  if (route.kind === 'views') {
-    if (sql.length <= 4096) VIEW_ROUTES.add(sql);
-    if (VIEW_ROUTES.size > 256) VIEW_ROUTES.delete(VIEW_ROUTES.values().next().value!);
-    return answerViews(sql, params, context);
-  }
+  if (route.kind === 'views') return answerViews(sql, params, context);
   const answer = await context.catalog.run(route.sql, params, statementLimits(context).timeoutMs ?? Infinity);
   return { ...answer, tag: `SELECT ${answer.rows.length}`, reports: [] };
 }

@@ -18,7 +18,7 @@ let server: PgWireServer;
 
 before(async () => {
   shop = await openShopEngine(20, 10);
-  server = await PgWireServer.start({ tandem: shop.tandem, port: 0, maxConnections: 8, limits: { queryTimeoutMs: 4_000 } });
+  server = await PgWireServer.start({ tandem: shop.tandem, port: 0, maxConnections: 8, limits: { queryTimeoutMs: 4_000 }, startupTimeoutMs: 1_000 });
 });
 after(async () => {
   await server?.close();
@@ -119,6 +119,13 @@ test('pg hostile - deep nesting, a huge IN list, many statements and a half mess
   await stillAnswers();
 });
 
+test('pg hostile - a client that connects and never starts up is closed after the startup timeout', async () => {
+  const started = performance.now();
+  const reply = await exchange(Buffer.alloc(0), 5_000);
+  assert.deepEqual(firstError(reply), { severity: 'FATAL', code: '08006' });
+  assert.ok(performance.now() - started < 3_000);
+});
+
 test('pg hostile - more connections than allowed are closed on accept; the others go on', async () => {
   const sockets = await Promise.all(Array.from({ length: 12 }, () => new Promise<Socket>((resolve) => {
     const socket = connect(server.port, '127.0.0.1', () => resolve(socket));
@@ -135,7 +142,7 @@ test('pg hostile - more connections than allowed are closed on accept; the other
 test('pg hostile - every statement runs under the server\'s query timeout, as JSON queries do', async () => {
   const seen: (number | undefined)[] = [];
   const original = shop.tandem.query.bind(shop.tandem);
-  shop.tandem.query = ((query, limits) => {
+  shop.tandem.query = ((query: Parameters<typeof original>[0], limits?: Parameters<typeof original>[1]) => {
     seen.push(limits?.timeoutMs);
     return original(query, limits);
   }) as typeof shop.tandem.query;
