@@ -30,7 +30,8 @@ const DEPENDENCY_ORDER: readonly (readonly string[])[] = [
   ['src/dashboard'],
   ['src/server'],
   // The client imports only error classes and types from below (so that `import 'tandem/client'` loads no engine).
-  ['src/client', 'src/demo'],
+  // The PostgreSQL port answers through the SQL layer with the server's API keys; the CLI starts it beside the server.
+  ['src/client', 'src/demo', 'src/pgwire'],
   ['src/cli', 'src/index.ts'],
 ];
 
