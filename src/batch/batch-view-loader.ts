@@ -126,7 +126,18 @@ export async function loadViewTable(connection: DuckDBConnection, view: ViewSche
  * const [both] = await loadViewTables(connection, view, files, [0, 0]);
  * ```
  */
-export async function loadViewTables(connection: DuckDBConnection, view: ViewSchema, sources: readonly string[], into?: readonly number[]): Promise<AggregateTable[]> {
+export function loadViewTables(connection: DuckDBConnection, view: ViewSchema, sources: readonly string[], into?: readonly number[]): Promise<AggregateTable[]> {
+  // One load at a time per connection: each numbers its series in the same temporary table.
+  const previous = loading.get(connection) ?? Promise.resolve();
+  const load = previous.then(() => loadOnce(connection, view, sources, into));
+  loading.set(connection, load.then(() => undefined, () => undefined));
+  return load;
+}
+
+/** Per connection, the load running or queued last: a cluster node loads on one connection from its adoptions and its answers. */
+const loading = new WeakMap<DuckDBConnection, Promise<void>>();
+
+async function loadOnce(connection: DuckDBConnection, view: ViewSchema, sources: readonly string[], into?: readonly number[]): Promise<AggregateTable[]> {
   const tableOf = into === undefined ? (file: number) => file : (file: number) => into[file]!;
   const tables = Array.from({ length: into === undefined ? sources.length : Math.max(-1, ...into) + 1 }, () => new AggregateTable(view));
   if (sources.length === 0) return tables;

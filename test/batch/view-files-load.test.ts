@@ -105,6 +105,15 @@ test('view files: loading several in one pass gives each file its own states, as
   }), { seed: 2026_12_03, numRuns: 25 });
 });
 
+test('view files: loads started at once on one connection each give their own states', async () => {
+  const groups = [0, 1, 2, 3].map((g) => Array.from({ length: 20 }, (_, i) => ({ at: Date.UTC(2024, 2, 1) + i * 600_000, shop: `s${(g + i) % 5}`, buyer: `b${i % 3}`, amount: g * 100 + i })));
+  const made: { rows: typeof groups[number]; path: string }[] = [];
+  for (const rows of groups) made.push({ rows, path: (await viewFile(rows))! });
+  // Each load numbers its series in the connection's one temporary table: they must not run into each other.
+  const loaded = await Promise.all(made.map((m) => loadViewFiles(connection, hourly, [{ path: m.path }])));
+  for (const [i, m] of made.entries()) assertSameStates(loaded[i]![0]!, fold(hourly, m.rows.map((r) => ({ _offset: null, ...r }))));
+});
+
 test('view files: none to load gives no tables', async () => {
   assert.deepEqual(await loadViewFiles(connection, hourly, []), []);
 });

@@ -31,8 +31,14 @@ export async function checkNodesAnswer(
       const { rows, meta } = await bounded(node.query({ ...query, after }), `a query of ${node.name}`, nodes);
       const expected = referenceQuery(views.find((v) => v.name === query.view)!, events, query);
       const same = query.limit !== undefined ? JSON.stringify(rows) === JSON.stringify(expected) : JSON.stringify(canonicalRows(rows)) === JSON.stringify(canonicalRows(expected));
-      assert.ok(same, `${when}: ${node.name} answered ${JSON.stringify(query)} with ${JSON.stringify(rows).slice(0, 400)}, expected ${JSON.stringify(expected).slice(0, 400)}`);
+      assert.ok(same, `${when}: ${node.name} answered ${JSON.stringify(query)} with ${summary(rows)} ${JSON.stringify(rows).slice(0, 400)}, expected ${summary(expected)} ${JSON.stringify(expected).slice(0, 400)}; meta ${JSON.stringify(meta).slice(0, 600)}`);
       assert.equal(meta.missingPartitions, undefined);
     }
   }
+}
+
+/** A failed answer's size at a glance: its rows, and the orders they count where the view counts them. */
+function summary(rows: readonly Record<string, unknown>[]): string {
+  const orders = rows.reduce((n, r) => n + (typeof r.orders === 'number' ? r.orders : 0), 0);
+  return `(${rows.length} rows, ${orders} orders)`;
 }

@@ -47,6 +47,13 @@ export interface ClusterNodeOptions extends IncrementalPolicy {
    * cycle archives only what arrived since. Default 10,000.
    */
   readonly archiveAheadEvents?: number;
+  /**
+   * How long a batch cycle waits for another owner's part (its partitions
+   * archived and its views computed) before it computes those partitions
+   * itself. Default 30 minutes; a part whose node is no longer heard from is
+   * given up on within a second of that anyway.
+   */
+  readonly partTimeoutMs?: number;
   /** Published versions kept in the object store. Default 3. */
   readonly keepVersions?: number;
   /** Keys the node's speed layer may hold: past half the batch node runs a cycle early, at the limit ingest answers 503. Default 5,000,000. */

@@ -1417,7 +1417,7 @@ export class NatsBackend implements EngineBackend {
   async #askPart(node: string, request: PartRequest): Promise<{ node: string; partitions: readonly number[]; part?: ComputedPart }> {
     const { partitions } = request;
     const mine = new Set(partitions);
-    const asking = this.#parts!.ask(node, { ...request, chain: rangesOf(request.chain, mine), ahead: rangesOf(request.ahead, mine) }, PART_TIMEOUT_MS);
+    const asking = this.#parts!.ask(node, { ...request, chain: rangesOf(request.chain, mine), ahead: rangesOf(request.ahead, mine) }, this.#p.options.partTimeoutMs ?? PART_TIMEOUT_MS);
     let watching: NodeJS.Timeout | undefined;
     const gone = new Promise<never>((_, reject) => {
       watching = setInterval(() => {
@@ -1721,6 +1721,8 @@ export class NatsBackend implements EngineBackend {
     await this.#shares?.close();
     await this.#owners?.close();
     await this.#parts?.close();
+    // A part another node asked for uses the DuckDB connection and the log reading closed below.
+    await this.#partRunning;
     await this.#releasing;
     await this.#archivingAhead;
     await this.#compacting;

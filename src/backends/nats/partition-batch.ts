@@ -59,8 +59,13 @@ export interface LoadedStore {
 /** Loads some partitions' tables merged into one store. */
 export type StoreLoader = (ps: readonly number[], previous?: InMemoryBatchViews) => Promise<LoadedStore>;
 
-/** Stores of parts of a group, loaded for answers that read only those partitions, by the group's store: shared by every state of one version. */
-type PartLoads = WeakMap<InMemoryBatchViews, Map<string, LoadedStore>>;
+/**
+ * Stores of parts of a group, loaded for answers that read only those
+ * partitions, by the group's store: shared by every state of one version. A
+ * load is kept from when it starts, so that answers asking for the same
+ * part at once wait for one load.
+ */
+type PartLoads = WeakMap<InMemoryBatchViews, Map<string, { loading: Promise<LoadedStore>; loaded?: LoadedStore }>>;
 
 const setKey = (ps: Iterable<number>): string => [...ps].sort((a, b) => a - b).join(',');
 
@@ -132,7 +137,7 @@ export class PartitionBatch implements BatchViewStore {
     for (const g of this.groups) {
       const inside = [...g.live].filter((p) => asked.has(p));
       if (inside.length === 0) continue;
-      const store = inside.length === g.partitions.size ? g.loaded.store : this.parts.get(g.loaded.store)?.get(setKey(inside))?.store;
+      const store = inside.length === g.partitions.size ? g.loaded.store : this.parts.get(g.loaded.store)?.get(setKey(inside))?.loaded?.store;
       if (store === undefined) return undefined;
       stores.push(store);
       for (const p of inside) covered.add(p);
@@ -149,7 +154,15 @@ export class PartitionBatch implements BatchViewStore {
       if (inside.length === 0 || inside.length === g.partitions.size) continue;
       let loads = this.parts.get(g.loaded.store);
       if (loads === undefined) this.parts.set(g.loaded.store, (loads = new Map()));
-      if (!loads.has(setKey(inside))) loads.set(setKey(inside), await this.load(inside));
+      const key = setKey(inside);
+      let part = loads.get(key);
+      if (part === undefined) {
+        const entry: { loading: Promise<LoadedStore>; loaded?: LoadedStore } = { loading: this.load(inside) };
+        loads.set(key, (part = entry));
+        // A load that failed is tried again by the next answer that needs it.
+        entry.loading.then((loaded) => (entry.loaded = loaded), () => loads!.delete(key));
+      }
+      await part.loading;
     }
   }
 
@@ -160,7 +173,7 @@ export class PartitionBatch implements BatchViewStore {
    */
   compacted(): PartitionBatch {
     const groups = this.groups.map((g) => {
-      const apart = g.live.size === g.partitions.size ? undefined : this.parts.get(g.loaded.store)?.get(setKey(g.live));
+      const apart = g.live.size === g.partitions.size ? undefined : this.parts.get(g.loaded.store)?.get(setKey(g.live))?.loaded;
       return apart === undefined ? g : { partitions: g.live, live: g.live, loaded: apart };
     });
     return groups.every((g, i) => g === this.groups[i]) ? this : new PartitionBatch(this.manifest, groups, this.load, undefined, this.parts);

@@ -6,8 +6,11 @@
  * the version names every node's files (a full cycle's base in parts, an
  * incremental cycle's deltas one per node) and every node's ranges. Every
  * node answers every shop query exactly as the reference recomputation does,
- * after full and incremental cycles run on different nodes, and after one
- * node leaves (its partitions are then computed by their new owners).
+ * after full and incremental cycles run on different nodes, while and after
+ * a node joins (the others let go of partitions whose tables they hold
+ * merged with those they keep), and after one node leaves (its partitions
+ * are then computed by their new owners). A part not answered in time is
+ * computed by the batch node under names of its own, exactly.
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
@@ -48,6 +51,14 @@ function settled(nodes: readonly ClusterNode[], each: number): boolean {
   )));
 }
 
+/** Whether every partition is owned, every node owns one or two, and reads exactly those, as every node's heartbeats say. */
+function dividedAmong(nodes: readonly ClusterNode[]): boolean {
+  const owned = nodes.flatMap((n) => ownedBy(n));
+  return owned.length === 6 && new Set(owned).size === 6 && nodes.every((n) => ownedBy(n).length >= 1 && ownedBy(n).length <= 2 && nodes.every((viewer) => (
+    JSON.stringify(viewer.status().cluster!.nodes.find((beat) => beat.node === n.name)?.reads) === JSON.stringify(ownedBy(n))
+  )));
+}
+
 /** The folder of the version `node` serves, on its disk. */
 async function folderOf(dir: string, node: ClusterNode): Promise<string> {
   const version = node.status().batch?.version ?? 0;
@@ -77,7 +88,7 @@ describe('batch layer divided among the nodes', { skip: natsSkipReason(), timeou
     await nats?.stop();
   });
 
-  test('each owner archives and computes its own partitions for every cycle, and every node answers exactly, through a node leaving', async () => {
+  test('each owner archives and computes its own partitions for every cycle, and every node answers exactly, through a node joining and one leaving', async () => {
     await withTempDir(async (dir) => {
       const config = { ...shopConfig, cluster: { name: 'dividedbatch', partitions: 6, replicas: 1 } };
       const open = (name: string) => ClusterNode.open({ dataDir: `${dir}/${name}`, config, servers: nats!.urls, node: name, partitionLeaseMs: LEASE_MS });
@@ -138,19 +149,67 @@ describe('batch layer divided among the nodes', { skip: natsSkipReason(), timeou
           }
         }
 
-        // c leaves: a and b take its partitions, and compute them in the next cycles.
+        // d joins: it takes partitions from the others, which let go of theirs (tables merged with the partitions they
+        // keep are loaded apart); every node answers exactly meanwhile and after.
+        nodes.push(await open('d'));
+        await ingest(900, 1_000);
+        await checkAll('while d joins');
+        await eventually(() => dividedAmong(nodes), () => `every node to own and read one or two partitions: ${nodes.map((n) => `${n.name} owns ${ownedBy(n)}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 100 });
+        await checkAll('after d joined');
+
+        // c leaves: the others take its partitions, and compute them in the next cycles.
         await nodes[2]!.close();
-        nodes.pop();
-        await eventually(() => settled(nodes, 3), () => `a and b to own and read three partitions each: ${nodes.map((n) => `${n.name} owns ${ownedBy(n)}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 100 });
-        await ingest(900, 1_200);
+        nodes.splice(2, 1);
+        await eventually(() => settled(nodes, 2), () => `a, b and d to own and read two partitions each: ${nodes.map((n) => `${n.name} owns ${ownedBy(n)}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 100 });
+        await ingest(1_000, 1_200);
         const later = await bounded(nodes[0]!.runBatch(), 'a cycle after c left', nodes);
         await eventually(() => nodes.every((n) => n.status().batch?.version === later.version), 'every node to serve the version', { timeoutMs: 30_000 });
         await checkAll('after c left');
         const last = await bounded(nodes[1]!.runBatch({ full: true }), 'a full cycle after c left', nodes);
         await eventually(() => nodes.every((n) => n.status().batch?.version === last.version), 'every node to serve the version', { timeoutMs: 30_000 });
         manifest = await servedManifest(dir, nodes[1]!);
-        assert.deepEqual(tagsIn(manifest, 'by_country_hour'), others(nodes[1]!), 'the other node computed its part of the base');
-        await checkAll('after a full cycle on two nodes');
+        assert.deepEqual(tagsIn(manifest, 'by_country_hour'), others(nodes[1]!), 'the other nodes computed their parts of the base');
+        await checkAll('after a full cycle on three nodes');
+      } finally {
+        await Promise.allSettled(nodes.map((n) => n.close()));
+      }
+    });
+  });
+  test('a part not answered in time is computed by the batch node under names of its own, and answers stay exact', async () => {
+    await withTempDir(async (dir) => {
+      const config = { ...shopConfig, cluster: { name: 'partfallback', partitions: 6, replicas: 1 } };
+      // No part is ever waited for: the batch node computes every other owner's partitions itself, while the owners
+      // compute and upload theirs too, under names no version names.
+      const open = (name: string) => ClusterNode.open({ dataDir: `${dir}/${name}`, config, servers: nats!.urls, node: name, partitionLeaseMs: LEASE_MS, partTimeoutMs: 1 });
+      const nodes = [await open('a'), await open('b'), await open('c')];
+      const events: RefEvent[] = [];
+      let position: number[] = new Array<number>(6).fill(0);
+      const ingest = async (from: number, to: number) => {
+        const batch = Array.from({ length: to - from }, (_, i) => order(from + i));
+        const result = await bounded(nodes[(from / 100) % nodes.length]!.ingest('order', batch.map((e) => e.raw)), 'an ingest', nodes);
+        position = position.map((seq, p) => Math.max(seq, result.position?.[p] ?? 0));
+        events.push(...batch.map((e) => e.ref));
+      };
+      const fallbackTags = (asked: ClusterNode) => {
+        const runner = asked.status().cluster!.batchNode;
+        return nodes.filter((n) => n.name !== runner && ownedBy(n).length > 0).map((n) => nodeTag(n.name, 'f')).sort();
+      };
+      const tags = (manifest: SharedManifest, view: string) => {
+        const entry = manifest.views[view]!;
+        return [...new Set([...(entry.parts ?? []), ...(entry.deltas ?? [])].flatMap((f) => /-([nf][0-9a-f]{8})\.parquet$/.exec(f.file ?? '')?.[1] ?? []))].sort();
+      };
+      try {
+        await ingest(0, 300);
+        await eventually(() => settled(nodes, 2), () => `each node to own and read two partitions: ${nodes.map((n) => `${n.name} owns ${ownedBy(n)}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 100 });
+        await ingest(300, 600);
+        for (const [i, full] of [[1, true], [2, false]] as const) {
+          const summary = await bounded(nodes[i]!.runBatch({ full }), full ? 'a full cycle' : 'an incremental cycle', nodes);
+          await eventually(() => nodes.every((n) => n.status().batch?.version === summary.version), 'every node to serve the version', { timeoutMs: 30_000 });
+          const manifest = await servedManifest(dir, nodes[i]!);
+          for (const view of views) assert.deepEqual(tags(manifest, view.name), fallbackTags(nodes[i]!), `${view.name}: the batch node computed each other owner's partitions`);
+          await checkNodesAnswer(nodes, events, position, full ? 'after a full cycle computed in place of the owners' : 'after an incremental one', bounded);
+          if (full) await ingest(600, 900);
+        }
       } finally {
         await Promise.allSettled(nodes.map((n) => n.close()));
       }
