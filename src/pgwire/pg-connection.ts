@@ -14,10 +14,11 @@ import * as wire from './backend-messages.ts';
 import { readInitial, readMessage, type FrontendMessage, type InitialMessage } from './frontend-messages.ts';
 import { MessageFramer, type Frame } from './message-framer.ts';
 import {
-  errorFields, isUnexpected, PgAuthenticationError, PgCancelledError, PgProtocolError, PgStartupTimeoutError, PgTransactionAbortedError, PgUnknownObjectError, PgUnsupportedError,
+  errorFields, isUnexpected, PgAuthenticationError, PgCancelledError, PgProtocolError, PgStartupTimeoutError, PgTransactionAbortedError, PgUnsupportedError,
 } from './pg-errors.ts';
-import { arrayElements, ARRAY_OIDS } from './array-literal.ts';
+import { parameterCount, paramValue } from './bind-parameters.ts';
 import { OID } from './pg-types.ts';
+import { PreparedStatements, type Portal } from './prepared-statements.ts';
 import { sessionCommand } from './session-commands.ts';
 import { SessionSettings } from './session-settings.ts';
 import { splitStatements } from './split-statements.ts';
@@ -50,20 +51,6 @@ export interface ConnectionDeps {
   readonly onError: (error: unknown) => void;
 }
 
-interface Prepared {
-  readonly sql: string;
-  readonly paramOids: readonly number[];
-}
-
-interface Portal {
-  readonly prepared: Prepared;
-  readonly params: readonly unknown[];
-  answer?: Promise<StatementAnswer>;
-  sent: number;
-}
-
-/** The most prepared statements, and the most portals, a connection may hold: a client that never closes them is bounded. */
-const MAX_PREPARED = 1000;
 
 
 
@@ -77,8 +64,7 @@ const MAX_PREPARED = 1000;
  */
 export class PgConnection {
   readonly #framer = new MessageFramer();
-  readonly #statements = new Map<string, Prepared>();
-  readonly #portals = new Map<string, Portal>();
+  readonly #named = new PreparedStatements();
   #queue: Promise<void> = Promise.resolve();
   #pending = 0;
   #phase: 'initial' | 'password' | 'ready' | 'closed' = 'initial';
@@ -224,7 +210,7 @@ export class PgConnection {
   #begin(key: ApiKey | 'trust'): void {
     const user = this.#startup.get('user')!;
     const settings = new SessionSettings(user, this.#startup);
-    this.#context = this.deps.context({ user, database: this.#startup.get('database') ?? user, settings, key, deallocate: (name) => this.#deallocate(name) });
+    this.#context = this.deps.context({ user, database: this.#startup.get('database') ?? user, settings, key, deallocate: (name) => this.#named.deallocate(name) });
     this.#phase = 'ready';
     clearTimeout(this.#startupTimer);
     this.#send(
@@ -235,20 +221,11 @@ export class PgConnection {
     );
   }
 
-  #deallocate(name: string): void {
-    if (name.toLowerCase() === 'all') {
-      this.#statements.clear();
-      this.#portals.clear();
-    } else {
-      this.#statements.delete(name.replaceAll('"', ''));
-    }
-  }
-
   async #ready(message: FrontendMessage): Promise<void> {
     if (message.type === 'terminate') return this.terminate();
     if (message.type === 'sync') {
       this.#skipping = false;
-      this.#portals.delete('');
+      this.#named.endUnnamedPortal();
       this.#send(wire.readyForQuery(this.#transaction));
       return;
     }
@@ -270,7 +247,7 @@ export class PgConnection {
 
   /** A Query message: each statement answered in turn; the first error ends the rest. */
   async #simpleQuery(sql: string): Promise<void> {
-    this.#portals.delete('');
+    this.#named.endUnnamedPortal();
     try {
       for (const statement of splitStatements(sql)) {
         const answer = await this.#answer(statement, []);
@@ -313,50 +290,26 @@ export class PgConnection {
 
   async #extended(message: FrontendMessage): Promise<void> {
     switch (message.type) {
-      case 'parse': return this.#parse(message.name, message.sql, message.paramOids);
+      case 'parse':
+        this.#named.parse(message.name, message.sql, message.paramOids);
+        return this.#send(wire.parseComplete());
       case 'bind': return this.#bind(message);
       case 'describe': return message.target === 'S' ? this.#describeStatement(message.name) : this.#describePortal(message.name);
       case 'execute': return this.#execute(message.portal, message.maxRows);
       case 'close':
-        if (message.target === 'S') this.#statements.delete(message.name);
-        else this.#portals.delete(message.name);
-        this.#send(wire.closeComplete());
-        return;
+        this.#named.close(message.target, message.name);
+        return this.#send(wire.closeComplete());
       case 'password': throw new PgProtocolError('A password message arrived after authentication.');
       default: throw new PgUnsupportedError(`The protocol message '${message.type === 'other' ? message.code : message.type}' is not supported (no COPY, no function calls).`);
     }
   }
 
-  #parse(name: string, sql: string, paramOids: readonly number[]): void {
-    const statements = splitStatements(sql);
-    if (statements.length > 1) throw new PgProtocolError('cannot insert multiple commands into a prepared statement');
-    if (name !== '' && this.#statements.has(name)) throw new PgUnknownObjectError(`prepared statement "${name.slice(0, 64)}" already exists`);
-    if (this.#statements.size >= MAX_PREPARED) throw new PgUnsupportedError(`A connection holds at most ${MAX_PREPARED} prepared statements; close some.`);
-    this.#statements.set(name, { sql: statements[0]!, paramOids });
-    this.#send(wire.parseComplete());
-  }
-
-  #prepared(name: string): Prepared {
-    const prepared = this.#statements.get(name);
-    if (prepared === undefined) throw new PgUnknownObjectError(name === '' ? 'unnamed prepared statement does not exist' : `prepared statement "${name.slice(0, 64)}" does not exist`);
-    return prepared;
-  }
-
   #bind(message: Extract<FrontendMessage, { type: 'bind' }>): void {
-    const prepared = this.#prepared(message.statement);
     if (message.paramFormats.some((f) => f !== 0)) throw new PgUnsupportedError('Parameters in binary format are not supported; send them as text.');
     if (message.resultFormats.some((f) => f !== 0)) throw new PgUnsupportedError('Results in binary format are not supported; ask for text.');
-    if (message.portal !== '' && this.#portals.has(message.portal)) throw new PgUnknownObjectError(`portal "${message.portal.slice(0, 64)}" already exists`);
-    if (this.#portals.size >= MAX_PREPARED) throw new PgUnsupportedError(`A connection holds at most ${MAX_PREPARED} portals; close some.`);
-    const params = message.params.map((bytes, i) => paramValue(bytes, prepared.paramOids[i] ?? 0));
-    this.#portals.set(message.portal, { prepared, params, sent: 0 });
+    const { paramOids } = this.#named.statement(message.statement);
+    this.#named.bind(message.portal, message.statement, message.params.map((bytes, i) => paramValue(bytes, paramOids[i] ?? 0)));
     this.#send(wire.bindComplete());
-  }
-
-  #portal(name: string): Portal {
-    const portal = this.#portals.get(name);
-    if (portal === undefined) throw new PgUnknownObjectError(name === '' ? 'unnamed portal does not exist' : `portal "${name.slice(0, 64)}" does not exist`);
-    return portal;
   }
 
   /** A portal's answer, computed once: Describe needs its columns before Execute sends its rows. */
@@ -366,7 +319,7 @@ export class PgConnection {
   }
 
   async #describePortal(name: string): Promise<void> {
-    const answer = await this.#portalAnswer(this.#portal(name));
+    const answer = await this.#portalAnswer(this.#named.portal(name));
     this.#send(answer.columns === undefined ? wire.noData() : wire.rowDescription(answer.columns));
   }
 
@@ -378,7 +331,7 @@ export class PgConnection {
    * describes its columns as none.
    */
   async #describeStatement(name: string): Promise<void> {
-    const prepared = this.#prepared(name);
+    const prepared = this.#named.statement(name);
     const count = Math.max(prepared.paramOids.length, parameterCount(prepared.sql));
     const oids = Array.from({ length: count }, (_, i) => prepared.paramOids[i] || OID.text);
     const kind = sessionCommand(prepared.sql).kind;
@@ -387,7 +340,7 @@ export class PgConnection {
   }
 
   async #execute(name: string, maxRows: number): Promise<void> {
-    const portal = this.#portal(name);
+    const portal = this.#named.portal(name);
     const answer = await this.#portalAnswer(portal);
     if (answer.empty) return this.#send(wire.emptyQueryResponse());
     const end = maxRows > 0 ? Math.min(answer.rows.length, portal.sent + maxRows) : answer.rows.length;
@@ -396,23 +349,4 @@ export class PgConnection {
     if (end < answer.rows.length) return this.#send(...this.#rows(answer, rows, false), wire.portalSuspended());
     this.#send(...this.#rows(answer, rows, false), wire.commandComplete(answer.tag));
   }
-}
-
-/** The highest `$n` in a statement's text (outside quotes is not checked: a `$2` in a string only widens the description). */
-function parameterCount(sql: string): number {
-  let most = 0;
-  for (const match of sql.matchAll(/\$(\d{1,5})/g)) most = Math.max(most, Number(match[1]));
-  return most;
-}
-
-const NUMBER_OIDS = new Set<number>([OID.int2, OID.int4, OID.int8, OID.float4, OID.float8, OID.numeric, OID.oid]);
-
-/** A parameter's value from its text: a number or boolean when the client typed it so, a list for an array, else the text. */
-function paramValue(bytes: Buffer | null, oid: number): unknown {
-  if (bytes === null) return null;
-  const text = bytes.toString('utf8');
-  if (ARRAY_OIDS.has(oid) && text.startsWith('{') && text.endsWith('}')) return arrayElements(text);
-  if (NUMBER_OIDS.has(oid) && text.trim() !== '' && Number.isFinite(Number(text))) return Number(text);
-  if (oid === OID.bool) return /^(t|true|1|y|yes|on)$/i.test(text.trim());
-  return text;
 }
