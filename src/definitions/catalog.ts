@@ -18,7 +18,7 @@ import { MEASURE_TYPES, type MeasureOptions, type MeasureType } from './measures
 import { sameNamedQuantiles, sameNamedQuantilesMessage } from './measures/quantiles-measure.ts';
 import { checkName, NameSpace } from './names.ts';
 import { compileServerConfig, type ServerSettings } from './server-config.ts';
-import { compileClusterConfig, type ClusterSettings } from './cluster-config.ts';
+import { checkPartitionBy, compileClusterConfig, type ClusterSettings } from './cluster-config.ts';
 import { normalizeValue } from './normalize-value.ts';
 import type { EventTypeSchema, MeasureSchema, ViewSchema } from './schema.ts';
 import type { Value } from './value.ts';
@@ -296,5 +296,6 @@ export function compileConfig(input: unknown): Catalog {
   const views = uniqueNames('views', 'view', viewList.map((v, i) => compileView(`views[${i}]`, v, eventTypes)));
   const server = compileServerConfig(obj.server);
   const cluster = compileClusterConfig(obj.cluster);
+  if (cluster !== undefined) checkPartitionBy(cluster, eventTypes);
   return Object.freeze({ config: obj as unknown as TandemConfig, eventTypes, views, server, cluster });
 }

@@ -8,6 +8,7 @@
  * @module
  */
 import { invalid, onlyKeys, record } from './config-checks.ts';
+import type { EventTypeSchema } from './schema.ts';
 
 /**
  * The `cluster` section of a config.
@@ -31,6 +32,16 @@ export interface ClusterConfigJson {
    * Each costs a speed layer's memory and applying per partition. Default 0.
    */
   readonly standbys?: number;
+  /**
+   * Per event type, the field whose value places an event in a partition,
+   * instead of its idempotency key (or, without one, the next partition in
+   * turn): every event of one customer, say, then lands in one partition, so
+   * a view grouped by that field has each series in one partition only, and
+   * a node holds only its partitions' series. Every copy of an event must
+   * carry the same value (the idempotency key's duplicates are dropped per
+   * partition). Fixed for the life of the cluster, like `partitions`.
+   */
+  readonly partitionBy?: Readonly<Record<string, string>>;
 }
 
 export type ClusterSettings = Required<ClusterConfigJson>;
@@ -52,12 +63,31 @@ function integerIn(path: string, value: unknown, min: number, max: number): numb
 export function compileClusterConfig(input: unknown): ClusterSettings | undefined {
   if (input === undefined) return undefined;
   const obj = record('cluster', input);
-  onlyKeys('cluster', obj, ['name', 'partitions', 'replicas', 'standbys']);
+  onlyKeys('cluster', obj, ['name', 'partitions', 'replicas', 'standbys', 'partitionBy']);
   if (typeof obj.name !== 'string' || !NAME.test(obj.name)) {
     invalid('cluster.name', 'cluster.name must be 1 to 64 letters, digits, _ or -, starting with a letter or digit, since it prefixes stream names and subjects.');
   }
   const partitions = integerIn('cluster.partitions', obj.partitions, 1, MAX_PARTITIONS);
   const replicas = obj.replicas === undefined ? 3 : integerIn('cluster.replicas', obj.replicas, 1, MAX_REPLICAS);
   const standbys = obj.standbys === undefined ? 0 : integerIn('cluster.standbys', obj.standbys, 0, MAX_STANDBYS);
-  return { name: obj.name, partitions, replicas, standbys };
+  const partitionBy = obj.partitionBy === undefined ? {} : record('cluster.partitionBy', obj.partitionBy);
+  for (const [type, field] of Object.entries(partitionBy)) {
+    if (typeof field !== 'string') invalid(`cluster.partitionBy.${type}`, `cluster.partitionBy.${type} must name a field of event type ${type}.`);
+  }
+  return { name: obj.name, partitions, replicas, standbys, partitionBy: Object.freeze({ ...partitionBy }) as Readonly<Record<string, string>> };
+}
+
+/**
+ * Checks that `cluster.partitionBy` names, for event types of the config,
+ * fields every event of the type carries.
+ */
+export function checkPartitionBy(cluster: ClusterSettings, eventTypes: ReadonlyMap<string, EventTypeSchema>): void {
+  for (const [type, name] of Object.entries(cluster.partitionBy)) {
+    const path = `cluster.partitionBy.${type}`;
+    const schema = eventTypes.get(type);
+    if (schema === undefined) invalid(path, `${path} names event type ${type}, which the config does not define.`);
+    const field = schema.fields.find((f) => f.name === name);
+    if (field === undefined) invalid(path, `${path} names field ${name}, which event type ${type} does not have.`);
+    if (field.optional) invalid(path, `${path} names field ${name}, which is optional: an event's partition is read from a field every event carries.`);
+  }
 }

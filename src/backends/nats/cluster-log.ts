@@ -43,7 +43,7 @@ import {
 import { loadNats, type NatsModules } from './nats-modules.ts';
 import { checkClusterName, partitionStream, partitionSubject } from './partition-names.ts';
 import { PartitionReader, type Following, type MessageId, type PartitionBounds } from './partition-reader.ts';
-import { PartitionRouter } from './partition-router.ts';
+import { PartitionRouter, routingKeys } from './partition-router.ts';
 import { ensurePartitionStreams } from './partition-streams.ts';
 import { DEFAULT_RETRY_POLICY, publishWithRetry, retryTransient, type PublishResult, type RetryPolicy } from './publish-retry.ts';
 
@@ -261,9 +261,7 @@ export class ClusterLog {
   }
 
   #encode(schema: EventTypeSchema, events: EventColumns): PartitionShare[] {
-    const field = schema.idempotencyKey;
-    const keys = field === undefined ? undefined : events.columns[schema.fields.indexOf(field)] as (string | null)[];
-    const partitionOf = this.#router.route(schema.name, events.count, keys);
+    const partitionOf = this.#router.route(schema.name, events.count, routingKeys(schema, events, this.catalog.cluster?.partitionBy[schema.name]));
     const byPartition: number[][] = Array.from({ length: this.partitions }, () => []);
     for (let i = 0; i < events.count; i++) byPartition[partitionOf[i]!]!.push(i);
     // Everything is encoded before anything is published: an event too large refuses the append whole.

@@ -20,6 +20,7 @@ import { BatchControl } from './batch-control.ts';
 import { ClusterLog, connectNats } from './cluster-log.ts';
 import type { ClusterNodeOptions } from './cluster-node-options.ts';
 import { controlRecordShape, STORED_TYPES_SHAPE } from './control-records.ts';
+import { agreeOnRouting, ROUTING_RECORD_SHAPE } from './partition-routing.ts';
 import { BatchHolderUnreachableError, BatchLeaseHeldError, MissingClusterConfigError } from './errors.ts';
 import { KvRevisionedStore } from './kv-revisioned-store.ts';
 import { PARTITION_LEASE_SHAPE, PartitionLeases } from './partition-leases.ts';
@@ -136,6 +137,8 @@ export class ClusterNode extends EngineCore {
       const control = new BatchControl(
         await KvRevisionedStore.open(nc, { bucket: `${cluster.name}_control` }, controlRecordShape(cluster.partitions)), { node, leaseMs: options.leaseMs ?? 15_000 },
       );
+      const routing = await KvRevisionedStore.open(nc, { bucket: `${cluster.name}_control` }, ROUTING_RECORD_SHAPE);
+      await agreeOnRouting(routing, cluster, async () => (await log.ends()).some((seq) => seq > 0));
       const schema = await SharedSchema.open(
         await KvRevisionedStore.open(nc, { bucket: `${cluster.name}_control` }, STORED_TYPES_SHAPE), catalog, `the stored-schema record of cluster ${cluster.name}`,
       );

@@ -61,6 +61,24 @@ export class InvalidClusterOptionError extends TandemError {
 }
 
 /**
+ * The config places events in partitions by another rule than the one the
+ * cluster recorded (`cluster.partitionBy`): the copies of one event could
+ * land in two partitions and count twice.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof PartitionRoutingMismatchError) console.error(error.recorded, error.configured);
+ * ```
+ */
+export class PartitionRoutingMismatchError extends TandemError {
+  readonly code = 'partition_routing_mismatch';
+  constructor(readonly clusterName: string, readonly recorded: Readonly<Record<string, string>>, readonly configured: Readonly<Record<string, string>>) {
+    const say = (rule: Readonly<Record<string, string>>) => (Object.keys(rule).length === 0 ? 'by idempotency key' : `by ${Object.entries(rule).map(([t, f]) => `${t}.${f}`).join(', ')}`);
+    super(`Cluster ${clusterName} places events ${say(recorded)} where the config says ${say(configured)}: the rule is fixed for the life of a cluster, since duplicates are dropped per partition, so set cluster.partitionBy back or give the cluster another name.`);
+  }
+}
+
+/**
  * A partition's stream exists with settings this log cannot use as they are
  * (another partition count, replica count or subject, a size or age limit
  * that would discard events): it is never changed behind an operator's back.

@@ -24,7 +24,7 @@ export { ClusterNode, type ClusterNodeOptions } from './cluster-node.ts';
 // Opening: what to install, which servers, the config's `cluster` section, the node's name, and the streams found in NATS.
 export {
   NatsClientMissingError, NatsConnectError, InvalidClusterOptionError, MissingClusterConfigError, NodeNameTakenError,
-  PartitionCountMismatchError, PartitionStreamMismatchError,
+  PartitionCountMismatchError, PartitionRoutingMismatchError, PartitionStreamMismatchError,
 } from './errors.ts';
 
 // Ingest and queries: an event too large for a message, an append NATS refused or did not confirm, a node closing, a position or a view not reached yet.

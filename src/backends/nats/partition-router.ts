@@ -4,10 +4,13 @@
  * partition whichever node received it, and one partition's consumers alone
  * decide which copy counts. Events without a key are spread: each append
  * goes whole to the next partition in turn (per router, so per node), which
- * keeps one message per append and the partitions about even.
+ * keeps one message per append and the partitions about even. An event type
+ * named in `cluster.partitionBy` is placed by that field's value instead, so
+ * that a view grouped by it has each series in one partition.
  *
  * @module
  */
+import { valueAt, type EventColumns, type EventTypeSchema } from '../../definitions/index.ts';
 import { fnv1a32Of } from './fnv1a.ts';
 
 /**
@@ -40,4 +43,25 @@ export class PartitionRouter {
     for (let i = 0; i < count; i++) partitions[i] = keyPartition(eventType, keys[i] ?? '', this.partitions);
     return partitions;
   }
+}
+
+/**
+ * What places each event in a partition: the value of the event type's
+ * partition field (`cluster.partitionBy`), else its idempotency key; none
+ * for neither (the events go to the next partition in turn).
+ *
+ * @example
+ * ```ts
+ * router.route('usage', events.count, routingKeys(schema, events, 'customer'));
+ * ```
+ */
+export function routingKeys(schema: EventTypeSchema, events: EventColumns, partitionField: string | undefined): (string | null)[] | undefined {
+  const field = partitionField === undefined ? schema.idempotencyKey : schema.fields.find((f) => f.name === partitionField);
+  if (field === undefined) return undefined;
+  const column = events.columns[schema.fields.indexOf(field)]!;
+  if (partitionField === undefined) return column as (string | null)[];
+  return Array.from({ length: events.count }, (_, i) => {
+    const value = valueAt(column, i);
+    return value === null ? null : String(value);
+  });
 }

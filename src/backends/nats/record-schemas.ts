@@ -31,6 +31,11 @@ export class RecordShapeError extends Error {
   }
 }
 
+/** The routing record: how every node places events in partitions. */
+export interface RoutingRecord {
+  readonly partitionBy: Readonly<Record<string, string>>;
+}
+
 /** Checks `value` and returns it typed; throws {@link RecordShapeError}. */
 export type RecordCheck<T> = (value: unknown) => T;
 
@@ -125,6 +130,13 @@ export const storedTypesCheck: RecordCheck<StoredTypes> = (value) => {
     }
   }
   return types as StoredTypes;
+};
+
+/** How the cluster places events in partitions: per event type, the field that does instead of the idempotency key. */
+export const routingRecordCheck: RecordCheck<RoutingRecord> = (value) => {
+  const partitionBy = object(field(object(value, ''), '', 'partitionBy'), 'partitionBy');
+  for (const [type, name] of Object.entries(partitionBy)) if (typeof name !== 'string') throw new RecordShapeError(at('partitionBy', type), 'a field name');
+  return { partitionBy: partitionBy as Record<string, string> };
 };
 
 /** A node's heartbeat in the registry. */

@@ -10,7 +10,8 @@
  * a node joins (the others let go of partitions whose tables they hold
  * merged with those they keep), and after one node leaves (its partitions
  * are then computed by their new owners). A part not answered in time is
- * computed by the batch node under names of its own, exactly.
+ * computed by the batch node under names of its own, exactly. Events placed
+ * by a field's value answer exactly too, and every node must agree on it.
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
@@ -210,6 +211,34 @@ describe('batch layer divided among the nodes', { skip: natsSkipReason(), timeou
           await checkNodesAnswer(nodes, events, position, full ? 'after a full cycle computed in place of the owners' : 'after an incremental one', bounded);
           if (full) await ingest(600, 900);
         }
+      } finally {
+        await Promise.allSettled(nodes.map((n) => n.close()));
+      }
+    });
+  });
+  test('events placed by a field (cluster.partitionBy): every node answers exactly, copies sent through two nodes count once, and a node with another rule is refused', async () => {
+    await withTempDir(async (dir) => {
+      const config = { ...shopConfig, cluster: { name: 'partitionby', partitions: 4, replicas: 1, partitionBy: { order: 'country' } } };
+      const open = (name: string, c: object = config) => ClusterNode.open({ dataDir: `${dir}/${name}`, config: c, servers: nats!.urls, node: name, partitionLeaseMs: LEASE_MS });
+      const nodes = [await open('a'), await open('b')];
+      const events: RefEvent[] = [];
+      let position: number[] = new Array<number>(4).fill(0);
+      try {
+        for (const [from, to] of [[0, 200], [200, 400]] as const) {
+          const batch = Array.from({ length: to - from }, (_, i) => order(from + i));
+          // Every order twice, through both nodes: its copies land in one partition, which drops the second.
+          for (const node of nodes) {
+            const result = await bounded(node.ingest('order', batch.map((e) => e.raw)), 'an ingest', nodes);
+            position = position.map((seq, p) => Math.max(seq, result.position?.[p] ?? 0));
+          }
+          events.push(...batch.map((e) => e.ref));
+          await checkNodesAnswer(nodes, events, position, `after orders ${from} to ${to}`, bounded);
+          const cycle = await bounded(nodes[0]!.runBatch({ full: from === 0 }), 'a cycle', nodes);
+          await eventually(() => nodes.every((n) => n.status().batch?.version === cycle.version), 'every node to serve the version', { timeoutMs: 30_000 });
+          await checkNodesAnswer(nodes, events, position, `after a cycle over orders to ${to}`, bounded);
+        }
+        const byKey = { ...shopConfig, cluster: { name: 'partitionby', partitions: 4, replicas: 1 } };
+        await assert.rejects(open('c', byKey), (error: unknown) => error instanceof Error && /places events by order\.country where the config says by idempotency key/.test(error.message));
       } finally {
         await Promise.allSettled(nodes.map((n) => n.close()));
       }
