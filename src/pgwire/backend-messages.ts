@@ -83,21 +83,21 @@ export function parameterDescription(oids: readonly number[]): Buffer {
   return body.frame('t');
 }
 
-/** RowDescription: every column in text format, not tied to a table (table OID and column number 0). */
-export function rowDescription(columns: readonly WireColumn[]): Buffer {
+/** RowDescription: each column with its format (0 text, 1 binary; text unless given), not tied to a table (table OID and column number 0). */
+export function rowDescription(columns: readonly WireColumn[], formats: readonly number[] = []): Buffer {
   const body = new Body().int16(columns.length);
-  for (const c of columns) body.cstring(c.name).int32(0).int16(0).int32(c.oid).int16(c.size).int32(-1).int16(0);
+  columns.forEach((c, i) => body.cstring(c.name).int32(0).int16(0).int32(c.oid).int16(c.size).int32(-1).int16(formats[i] ?? 0));
   return body.frame('T');
 }
 
-/** DataRow: each cell as text, or null. */
-export function dataRow(cells: readonly (string | null)[]): Buffer {
+/** DataRow: each cell as text, as bytes already encoded (binary format), or null. */
+export function dataRow(cells: readonly (string | Buffer | null)[]): Buffer {
   const body = new Body().int16(cells.length);
   for (const cell of cells) {
     if (cell === null) {
       body.int32(-1);
     } else {
-      const bytes = Buffer.from(cell, 'utf8');
+      const bytes = typeof cell === 'string' ? Buffer.from(cell, 'utf8') : cell;
       body.int32(bytes.length).bytes(bytes);
     }
   }

@@ -17,6 +17,7 @@ import {
   errorFields, isUnexpected, PgAuthenticationError, PgCancelledError, PgProtocolError, PgStartupTimeoutError, PgTransactionAbortedError, PgUnsupportedError,
 } from './pg-errors.ts';
 import { parameterCount, paramValue } from './bind-parameters.ts';
+import { binaryCell, binaryParam } from './binary-format.ts';
 import { OID } from './pg-types.ts';
 import { PreparedStatements, type Portal } from './prepared-statements.ts';
 import { sessionCommand } from './session-commands.ts';
@@ -283,7 +284,7 @@ export class PgConnection {
   }
 
   /** RowDescription (when asked) and the DataRows of an answer. */
-  #rows(answer: StatementAnswer, rows: readonly (readonly (string | null)[])[], describe: boolean): Buffer[] {
+  #rows(answer: StatementAnswer, rows: readonly (readonly (string | Buffer | null)[])[], describe: boolean): Buffer[] {
     if (answer.columns === undefined) return [];
     return [...(describe ? [wire.rowDescription(answer.columns)] : []), ...rows.map((row) => wire.dataRow(row))];
   }
@@ -305,10 +306,12 @@ export class PgConnection {
   }
 
   #bind(message: Extract<FrontendMessage, { type: 'bind' }>): void {
-    if (message.paramFormats.some((f) => f !== 0)) throw new PgUnsupportedError('Parameters in binary format are not supported; send them as text.');
-    if (message.resultFormats.some((f) => f !== 0)) throw new PgUnsupportedError('Results in binary format are not supported; ask for text.');
     const { paramOids } = this.#named.statement(message.statement);
-    this.#named.bind(message.portal, message.statement, message.params.map((bytes, i) => paramValue(bytes, paramOids[i] ?? 0)));
+    const params = message.params.map((bytes, i) => {
+      const oid = paramOids[i] ?? 0;
+      return bytes !== null && formatOf(message.paramFormats, i) === 1 ? binaryParam(bytes, oid) : paramValue(bytes, oid);
+    });
+    this.#named.bind(message.portal, message.statement, params, message.resultFormats);
     this.#send(wire.bindComplete());
   }
 
@@ -319,8 +322,9 @@ export class PgConnection {
   }
 
   async #describePortal(name: string): Promise<void> {
-    const answer = await this.#portalAnswer(this.#named.portal(name));
-    this.#send(answer.columns === undefined ? wire.noData() : wire.rowDescription(answer.columns));
+    const portal = this.#named.portal(name);
+    const answer = await this.#portalAnswer(portal);
+    this.#send(answer.columns === undefined ? wire.noData() : wire.rowDescription(answer.columns, answer.columns.map((_, i) => formatOf(portal.resultFormats, i))));
   }
 
   /**
@@ -344,9 +348,21 @@ export class PgConnection {
     const answer = await this.#portalAnswer(portal);
     if (answer.empty) return this.#send(wire.emptyQueryResponse());
     const end = maxRows > 0 ? Math.min(answer.rows.length, portal.sent + maxRows) : answer.rows.length;
-    const rows = answer.rows.slice(portal.sent, end);
+    const rows = encodeRows(answer, answer.rows.slice(portal.sent, end), portal.resultFormats);
     portal.sent = end;
     if (end < answer.rows.length) return this.#send(...this.#rows(answer, rows, false), wire.portalSuspended());
     this.#send(...this.#rows(answer, rows, false), wire.commandComplete(answer.tag));
   }
+}
+
+/** The format of item `i` from a Bind's list of format codes: none means text, one means all alike. */
+function formatOf(formats: readonly number[], i: number): number {
+  return formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : formats[i] ?? 0;
+}
+
+/** An answer's rows with each column in the format the portal asked for. */
+function encodeRows(answer: StatementAnswer, rows: readonly (readonly (string | null)[])[], formats: readonly number[]): (string | Buffer | null)[][] {
+  const columns = answer.columns ?? [];
+  if (!columns.some((_, i) => formatOf(formats, i) === 1)) return rows.map((row) => [...row]);
+  return rows.map((row) => row.map((cell, i) => (cell === null || formatOf(formats, i) !== 1 ? cell : binaryCell(cell, columns[i]!.oid))));
 }

@@ -28,12 +28,14 @@ export interface Prepared {
  *
  * @example
  * ```ts
- * const portal: Portal = { prepared, params: ['DE'], sent: 0 };
+ * const portal: Portal = { prepared, params: ['DE'], resultFormats: [], sent: 0 };
  * ```
  */
 export interface Portal {
   readonly prepared: Prepared;
   readonly params: readonly unknown[];
+  /** The format of each result column, as the Bind asked (none: all text; one: all alike). */
+  readonly resultFormats: readonly number[];
   answer?: Promise<StatementAnswer>;
   sent: number;
 }
@@ -74,11 +76,11 @@ export class PreparedStatements {
   }
 
   /** Binds a statement's values into a portal. */
-  bind(portal: string, statement: string, params: readonly unknown[]): void {
+  bind(portal: string, statement: string, params: readonly unknown[], resultFormats: readonly number[] = []): void {
     const prepared = this.statement(statement);
     if (portal !== '' && this.#portals.has(portal)) throw new PgUnknownObjectError(`${shownName('portal', portal)} already exists`);
     if (!this.#portals.has(portal) && this.#portals.size >= MAX_NAMED) throw new PgUnsupportedError(`A connection holds at most ${MAX_NAMED} portals; close some.`);
-    this.#portals.set(portal, { prepared, params, sent: 0 });
+    this.#portals.set(portal, { prepared, params, resultFormats, sent: 0 });
   }
 
   portal(name: string): Portal {

@@ -2,7 +2,7 @@
  * Real PostgreSQL clients against the endpoint: psql (`\dt`, `\d view`, a
  * grouped query, a refused write, with an API key as its password) and
  * Python's psycopg2 with SQLAlchemy's inspector (what Superset reads on
- * connect). A client that is not installed skips its test with the reason,
+ * connect), and psycopg 3 in binary format. A client that is not installed skips its test with the reason,
  * and fails it instead under TANDEM_REQUIRE_SERVICES=1 (as in CI, whose
  * .ci/run installs them from Debian).
  */
@@ -35,7 +35,8 @@ async function client(t: TestContext, candidates: readonly string[], probe: read
     if (path.startsWith('/') && !existsSync(path)) continue;
     if ((await run(path, probe)).code === 0) return path;
   }
-  const reason = `SKIPPED: ${what} is not installed (apt-get install ${what === 'psql' ? 'postgresql-client' : 'python3-psycopg2 python3-sqlalchemy'})`;
+  const packages: Readonly<Record<string, string>> = { psql: 'postgresql-client', 'psycopg 3': 'python3-psycopg' };
+  const reason = `SKIPPED: ${what} is not installed (apt-get install ${packages[what] ?? 'python3-psycopg2 python3-sqlalchemy'})`;
   if (process.env.TANDEM_REQUIRE_SERVICES === '1') throw new Error(`${reason}, and TANDEM_REQUIRE_SERVICES=1 requires it.`);
   t.skip(reason);
   return undefined;
@@ -99,5 +100,14 @@ describe('pg clients', () => {
     assert.deepEqual(seen.indexes, []);
     const total = await shop.sql('SELECT sum(orders) FROM all_time');
     assert.deepEqual(seen.sqlalchemy, total.rows);
+  });
+
+  test('pg clients - psycopg 3 reads every answer in binary format (and sends parameters in it) as it reads it in text', async (t) => {
+    const path = await client(t, ['/usr/bin/python3', 'python3'], ['-c', 'import psycopg'], 'psycopg 3');
+    if (path === undefined) return;
+    const script = fileURLToPath(new URL('fixtures/python-binary.py', import.meta.url));
+    const result = await run(path, [script, String(shop.pg.port)]);
+    assert.equal(result.code, 0, result.err);
+    for (const [sql, equal, text, binary] of JSON.parse(result.out) as [string, boolean, string, string][]) assert.ok(equal, `${sql}\ntext:   ${text}\nbinary: ${binary}`);
   });
 });
