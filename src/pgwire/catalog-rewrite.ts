@@ -51,7 +51,7 @@ const MACROS: Readonly<Record<string, string>> = {
   pg_tablespace_location: 'tandem_null', pg_get_function_result: 'tandem_null', pg_get_function_arguments: 'tandem_null', pg_get_serial_sequence: 'tandem_null',
   pg_get_triggerdef: 'tandem_null', pg_get_ruledef: 'tandem_null', shobj_description: 'tandem_null', pg_get_statisticsobjdef_columns: 'tandem_null',
   pg_relation_size: 'tandem_zero', pg_total_relation_size: 'tandem_zero', pg_table_size: 'tandem_zero', pg_indexes_size: 'tandem_zero', pg_backend_pid: 'tandem_zero', txid_current: 'tandem_zero',
-  array_upper: 'tandem_array_upper', array_length: 'tandem_array_upper', quote_ident: 'tandem_quote_ident', parse_ident: 'tandem_parse_ident', array_lower: 'tandem_array_lower', pg_is_in_recovery: 'tandem_false', pg_relation_is_publishable: 'tandem_false', pg_is_other_temp_schema: 'tandem_false', pg_get_userbyid: 'tandem_owner', format_type: 'tandem_format_type', col_description: 'tandem_col_description',
+  _pg_expandarray: 'tandem_expandarray', array_upper: 'tandem_array_upper', array_length: 'tandem_array_upper', quote_ident: 'tandem_quote_ident', parse_ident: 'tandem_parse_ident', array_lower: 'tandem_array_lower', pg_is_in_recovery: 'tandem_false', pg_relation_is_publishable: 'tandem_false', pg_is_other_temp_schema: 'tandem_false', pg_get_userbyid: 'tandem_owner', format_type: 'tandem_format_type', col_description: 'tandem_col_description',
   obj_description: 'tandem_obj_description', pg_encoding_to_char: 'tandem_encoding', current_schemas: 'tandem_current_schemas', regexp_full_match: 'regexp_matches',
   json_build_object: 'json_object', jsonb_build_object: 'json_object', '~*': 'tandem_match_i', '~~*': 'ilike', pg_postmaster_start_time: 'now', pg_conf_load_time: 'now',
 };

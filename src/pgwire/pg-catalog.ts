@@ -78,6 +78,8 @@ function macros(): string[] {
     'CREATE MACRO tandem_true(a) AS true, (a, b) AS true, (a, b, c) AS true',
     'CREATE MACRO tandem_false() AS false, (a) AS false',
     'CREATE MACRO tandem_array_upper(a, d) AS len(a)',
+    // information_schema._pg_expandarray, a set-returning function: one row per element, as (x, n).
+    "CREATE MACRO tandem_expandarray(a) AS unnest([{'x': a[i], 'n': i} FOR i IN range(1, len(a) + 1)])",
     // Reserved words are not quoted: no view or column may be named one that matters here (`time` is not reserved in PostgreSQL).
     `CREATE MACRO tandem_quote_ident(x) AS CASE WHEN regexp_full_match(x, '[a-z_][a-z0-9_$]*') THEN x ELSE '"' || replace(x, '"', '""') || '"' END`,
     `CREATE MACRO tandem_parse_ident(x) AS [CASE WHEN p LIKE '"%"' THEN replace(p[2:-2], '""', '"') ELSE lower(p) END FOR p IN string_split(x, '.')]`,

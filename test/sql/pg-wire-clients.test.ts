@@ -2,7 +2,8 @@
  * Real PostgreSQL clients against the endpoint: psql (`\dt`, `\d view`, a
  * grouped query, a refused write, with an API key as its password) and
  * Python's psycopg2 with SQLAlchemy's inspector (what Superset reads on
- * connect), and psycopg 3 in binary format. A client that is not installed skips its test with the reason,
+ * connect), psycopg 3 in binary format, and pgjdbc (Metabase's and
+ * DBeaver's driver) from a single-file Java program. A client that is not installed skips its test with the reason,
  * and fails it instead under TANDEM_REQUIRE_SERVICES=1 (as in CI, whose
  * .ci/run installs them from Debian).
  */
@@ -35,7 +36,7 @@ async function client(t: TestContext, candidates: readonly string[], probe: read
     if (path.startsWith('/') && !existsSync(path)) continue;
     if ((await run(path, probe)).code === 0) return path;
   }
-  const packages: Readonly<Record<string, string>> = { psql: 'postgresql-client', 'psycopg 3': 'python3-psycopg' };
+  const packages: Readonly<Record<string, string>> = { psql: 'postgresql-client', 'psycopg 3': 'python3-psycopg', pgjdbc: 'default-jdk-headless libpostgresql-jdbc-java' };
   const reason = `SKIPPED: ${what} is not installed (apt-get install ${packages[what] ?? 'python3-psycopg2 python3-sqlalchemy'})`;
   if (process.env.TANDEM_REQUIRE_SERVICES === '1') throw new Error(`${reason}, and TANDEM_REQUIRE_SERVICES=1 requires it.`);
   t.skip(reason);
@@ -100,6 +101,26 @@ describe('pg clients', () => {
     assert.deepEqual(seen.indexes, []);
     const total = await shop.sql('SELECT sum(orders) FROM all_time');
     assert.deepEqual(seen.sqlalchemy, total.rows);
+  });
+
+  test('pg clients - pgjdbc (Metabase\'s driver) lists the views and their columns, runs a prepared statement past its prepare threshold, and gets 25006 for a write', async (t) => {
+    const jar = '/usr/share/java/postgresql.jar';
+    const path = await client(t, existsSync(jar) ? ['java'] : [], ['-version'], 'pgjdbc');
+    if (path === undefined) return;
+    const source = fileURLToPath(new URL('fixtures/JdbcClient.java', import.meta.url));
+    const result = await run(path, ['-cp', jar, source, String(shop.pg.port), QUERY_KEY]);
+    assert.equal(result.code, 0, result.err);
+    const facts = new Map(result.out.trim().split('\n').map((line) => line.split('\t') as [string, string]));
+    assert.match(facts.get('product')!, /^PostgreSQL 15\.0/);
+    assert.equal(facts.get('tables'), [...shop.shop.tandem.catalog.views.keys()].sort().join(','));
+    assert.match(facts.get('columns')!, /^time:timestamptz,country:text,orders:int8,revenue:numeric,/);
+    assert.equal(facts.get('primary keys'), 'none');
+    assert.equal(facts.get('schemas'), 'information_schema,pg_catalog,public');
+    const expected = await shop.sql("SELECT country, sum(orders) AS orders, sum(revenue) AS revenue, max(latest) AS latest FROM by_country_hour WHERE country IN ('DE', 'FR') AND time >= '2024-03-01T00:00:00Z' GROUP BY country ORDER BY country");
+    const rows = expected.rows.map((r) => [r[0], r[1], r[2], String(r[3]).replace(/\.000Z$/, 'Z')].join('|')).join(';');
+    // Runs 1 and 2 are prepared anew; from run 3 pgjdbc uses its statement prepared on the server, with binary results.
+    for (const run of [1, 2, 3, 4]) assert.equal(facts.get(`grouped ${run}`), rows, `run ${run}`);
+    assert.equal(facts.get('write'), '25006');
   });
 
   test('pg clients - psycopg 3 reads every answer in binary format (and sends parameters in it) as it reads it in text', async (t) => {
