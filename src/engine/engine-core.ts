@@ -104,6 +104,20 @@ export class EngineCore implements ServedEngine {
     return { accepted, duplicates, rejected, ...ignored, firstOffset: offsets?.first ?? null, lastOffset: offsets?.last ?? null, position };
   }
 
+  /** What the served batch tables hold here: their slots and estimated heap bytes (a cluster node's, its partitions' only). */
+  #batchHeld(): { slots: number; bytes: number } {
+    const batch = this.#backend.batch;
+    let slots = 0;
+    let bytes = 0;
+    for (const view of this.catalog.views.keys()) {
+      for (const table of batch?.tables(view) ?? []) {
+        slots += table.size;
+        bytes += table.bytes;
+      }
+    }
+    return { slots, bytes };
+  }
+
   /**
    * Answers a query from the batch view merged with the speed layer (or one
    * of them, with `layer`); with `after`, once this engine has applied that
@@ -226,7 +240,7 @@ export class EngineCore implements ServedEngine {
       idempotencyKeys,
       batch: manifest === undefined ? null : {
         version: manifest.version, cutoff: manifest.cutoff, createdAt: manifest.createdAt,
-        ageMs: Date.now() - Date.parse(manifest.createdAt), durationMs: manifest.durationMs,
+        ageMs: Date.now() - Date.parse(manifest.createdAt), durationMs: manifest.durationMs, ...this.#batchHeld(),
       },
       batchRunning: this.#batchRun !== undefined,
       batchProgress: this.#progress,

@@ -176,6 +176,10 @@ export interface EngineStatus {
     readonly createdAt: string;
     readonly ageMs: number;
     readonly durationMs: number;
+    /** The batch tables this process holds (in cluster mode, those of its own partitions): their slots, one per series and bucket. */
+    readonly slots: number;
+    /** Their estimated heap bytes, dimension values and sketches included. */
+    readonly bytes: number;
   } | null;
   readonly batchRunning: boolean;
   /** Where the running batch cycle is, or null when none runs. */

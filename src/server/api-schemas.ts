@@ -144,7 +144,7 @@ const STATUS: SharedSchema = {
     logEnd: { type: 'integer' },
     sealedSegments: { type: 'integer' },
     idempotencyKeys: { type: 'integer' },
-    batch: exactly({ version: { type: 'integer' }, cutoff: { type: 'integer' }, createdAt: TIME, ageMs: { type: 'number' }, durationMs: { type: 'number' } }, true),
+    batch: exactly({ version: { type: 'integer' }, cutoff: { type: 'integer' }, createdAt: TIME, ageMs: { type: 'number' }, durationMs: { type: 'number' }, slots: { type: 'integer' }, bytes: { type: 'integer' } }, true),
     batchRunning: { type: 'boolean' },
     batchProgress: exactly({
       startedAt: TIME, phase: { enum: ['sealing', 'exporting', 'computing'] }, cutoff: { type: ['integer', 'null'] }, viewsDone: { type: 'integer' }, viewsTotal: { type: 'integer' },

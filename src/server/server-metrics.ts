@@ -41,6 +41,7 @@ export class ServerMetrics {
       const batch = tandem.status().batch;
       return batch === null ? null : batch.ageMs / 1000;
     });
+    gauge('tandem_batch_bytes', 'Estimated heap bytes of the batch tables this process holds (a cluster node\'s own partitions\'), dimension values and sketches included.', () => tandem.status().batch?.bytes ?? 0);
     gauge('tandem_batch_consecutive_failures', 'Batch runs failed in a row since the last that published; above 0 the published view is ageing.', () => tandem.status().batchFailing?.consecutive ?? 0);
     gauge('tandem_speed_events', 'Events held by the speed layer.', () => tandem.status().speed.events);
     gauge('tandem_speed_keys', 'Keys (series and bucket) held by the speed layer.', () => tandem.status().speed.keys);

@@ -41,6 +41,7 @@ import { ShareRequests, SHARE_TIMEOUT_MS, type Share } from './share-requests.ts
 import { OwnerRequests, type OwnerAnswers, type PartitionOrigins, type SealAsked } from './owner-requests.ts';
 import { OriginSet, type OriginRun } from './origin-set.ts';
 import { gatherSpeed, type GatherSource } from './speed-gather.ts';
+import { partitionsOfQuery } from './partition-router.ts';
 import type { BalanceReport } from './partition-balancer.ts';
 import type { RealtimeStats } from '../../speed/index.ts';
 import type { BatchControl } from './batch-control.ts';
@@ -1180,7 +1181,8 @@ export class NatsBackend implements EngineBackend {
    * here is no longer held whole.
    */
   async speedFor(query: Query, plan: QueryPlan): Promise<SpeedPart> {
-    const gathered = await gatherSpeed(this.#gatherSource, query, plan, this.partitions);
+    const relevant = partitionsOfQuery(plan, this.#p.cluster.partitionBy, this.partitions);
+    const gathered = await gatherSpeed(this.#gatherSource, query, plan, this.partitions, relevant);
     const view = plan.view.name;
     // The partitions read here may be some of a store's only: those are loaded apart first (once per version).
     if (gathered.batch && plan.layer !== 'speed') await this.#batch?.prepare(gathered.local);

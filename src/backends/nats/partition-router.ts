@@ -11,6 +11,7 @@
  * @module
  */
 import { valueAt, type EventColumns, type EventTypeSchema } from '../../definitions/index.ts';
+import type { QueryPlan } from '../../serving/index.ts';
 import { fnv1a32Of } from './fnv1a.ts';
 
 /**
@@ -64,4 +65,24 @@ export function routingKeys(schema: EventTypeSchema, events: EventColumns, parti
     const value = valueAt(column, i);
     return value === null ? null : String(value);
   });
+}
+
+/**
+ * The partitions that can hold a query's rows, where its event type is
+ * placed by a field (`cluster.partitionBy`) and `where` pins that field to
+ * some values: every event of a value is in that value's partition, so the
+ * others hold none of the rows. Undefined when every partition may.
+ *
+ * @example
+ * ```ts
+ * partitionsOfQuery(plan, { usage: 'customer' }, 8); // [5] for where: { customer: 'c7' }
+ * ```
+ */
+export function partitionsOfQuery(plan: Pick<QueryPlan, 'view' | 'where'>, partitionBy: Readonly<Record<string, string>>, partitions: number): ReadonlySet<number> | undefined {
+  const eventType = plan.view.eventType.name;
+  const field = partitionBy[eventType];
+  const pinned = plan.where.find((w) => plan.view.dimensions[w.index]!.name === field);
+  if (field === undefined || pinned === undefined) return undefined;
+  // As routingKeys reads the field: the normalized value as text.
+  return new Set([...pinned.values].map((v) => keyPartition(eventType, v === null ? '' : String(v), partitions)));
 }

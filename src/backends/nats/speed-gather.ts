@@ -4,7 +4,9 @@
  * taking over, or stands by for); for every other partition a query asks the
  * partition's owner for its states from exactly the asking node's batch
  * cutoff (`share-requests.ts`), and merges them with each measure's monoid,
- * so the answer is the one a node holding every partition gives. Where the
+ * so the answer is the one a node holding every partition gives. A query
+ * that pins the field its events are placed by (`cluster.partitionBy`) asks
+ * only the owners of the partitions that can hold its rows. Where the
  * served version is held per partition (`partition-batch.ts`), each owner
  * gives its partitions' batch states in the same answer.
  *
@@ -73,12 +75,19 @@ export interface Gathered {
  * const tables = [...gathered.local.flatMap((p) => localTables(p)), ...gathered.tables];
  * ```
  */
-export async function gatherSpeed(source: GatherSource, query: Query, plan: QueryPlan, partitions: number): Promise<Gathered> {
+export async function gatherSpeed(
+  source: GatherSource, query: Query, plan: QueryPlan, partitions: number,
+  /** The partitions that can hold the query's rows (`partitionsOfQuery`); undefined for all. The others held here are read anyway: they add nothing. */
+  relevant?: ReadonlySet<number>,
+): Promise<Gathered> {
   const cutoffs = source.cutoffs();
   const batch = source.batchParted();
   const local = new Set<number>();
   const pending = new Set<number>();
-  for (let p = 0; p < partitions; p++) (source.holds(p) ? local : pending).add(p);
+  for (let p = 0; p < partitions; p++) {
+    if (source.holds(p)) local.add(p);
+    else if (relevant === undefined || relevant.has(p)) pending.add(p);
+  }
   const tables: AggregateTable[] = [];
   const reasons = new Map<number, string>();
   const started = Date.now();

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { compileConfig, toColumns, type Row } from '../../../src/definitions/index.ts';
-import { PartitionRouter, routingKeys } from '../../../src/backends/nats/partition-router.ts';
+import { PartitionRouter, partitionsOfQuery, routingKeys } from '../../../src/backends/nats/partition-router.ts';
+import { planQuery } from '../../../src/serving/index.ts';
 import { agreeOnRouting, ROUTING_KEY } from '../../../src/backends/nats/partition-routing.ts';
 import { PartitionRoutingMismatchError } from '../../../src/backends/nats/errors.ts';
 import { MemoryRevisionedStore } from '../../../src/backends/nats/revisioned-store.ts';
@@ -34,6 +35,20 @@ test('partition routing: by a field, events of one value share a partition whate
       seen.set(row[by], first);
     });
   }), { seed: 28, numRuns: 200 });
+});
+
+test('partition routing: a query pinning the field is answered by the partitions its values are placed in, and by all otherwise', () => {
+  const placed = catalog({ usage: 'customer' });
+  const withViews = compileConfig({ ...placed.config, views: [{ name: 'by_customer', eventType: 'usage', dimensions: ['customer'], granularity: 'hour', measures: { n: { type: 'count' } } }] });
+  const schema = withViews.eventTypes.get('usage')!;
+  fc.assert(fc.property(fc.uniqueArray(fc.string({ maxLength: 6 }), { minLength: 1, maxLength: 4 }), (customers) => {
+    const plan = planQuery(withViews, { view: 'by_customer', where: { customer: customers } });
+    const columns = toColumns(schema.fields, customers.map((customer, i): Row => ({ _offset: null, id: `e${i}`, at: i, customer, units: 1 })));
+    const placedIn = new PartitionRouter(8).route('usage', columns.count, routingKeys(schema, columns, 'customer'));
+    assert.deepEqual([...partitionsOfQuery(plan, { usage: 'customer' }, 8)!].sort(), [...new Set(placedIn)].sort());
+  }), { seed: 28, numRuns: 200 });
+  assert.equal(partitionsOfQuery(planQuery(withViews, { view: 'by_customer' }), { usage: 'customer' }, 8), undefined, 'no where: every partition');
+  assert.equal(partitionsOfQuery(planQuery(withViews, { view: 'by_customer', where: { customer: 'c1' } }), {}, 8), undefined, 'placed by key: every partition');
 });
 
 test('partition routing: the first node records its rule; the others must agree, in any order of entries', async () => {

@@ -54,6 +54,14 @@ function source(options: {
 }
 
 describe('gathering the speed layer', () => {
+  test('a query whose rows only some partitions can hold asks only their owners: a partition nobody owns elsewhere costs it nothing', async () => {
+    const s = source({ held: [0], owners: ['here', 'n1', null, 'n2'] });
+    const gathered = await gatherSpeed(s, query, plan, 4, new Set([1]));
+    assert.deepEqual(s.asks.map((a) => [a.owner, a.request.partitions]), [['n1', [1]]]);
+    assert.deepEqual(gathered.local, [0], 'a partition held here is read whatever it holds: its other rows are filtered out');
+    assert.deepEqual(gathered.missing, []);
+  });
+
   test('partitions held here are read here; the others are asked of their owners, one ask per owner, from this node\'s cutoffs', async () => {
     const s = source({ held: [0, 2], owners: ['here', 'n1', 'here', 'n1'] });
     const all = await gatherSpeed(source({ held: [0, 1, 2, 3], owners: [null, null, null, null] }), query, plan, 4);
