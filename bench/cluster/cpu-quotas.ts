@@ -12,6 +12,16 @@ import { join } from 'node:path';
 const ROOT = '/sys/fs/cgroup/cpu';
 const PERIOD_US = 100_000;
 
+/** A group's throttling counters, as `cpu.stat` reports them (the time in seconds, not nanoseconds). */
+export interface Throttling {
+  /** Enforcement periods (of `cpu.cfs_period_us`) in which the group had work. */
+  readonly periods: number;
+  /** Periods in which it used its whole quota and had to wait for the next. */
+  readonly throttled: number;
+  /** Wall-clock seconds its threads spent waiting so, summed over the machine's cores. */
+  readonly throttledSeconds: number;
+}
+
 export class CpuQuotas {
   readonly #groups: string[] = [];
 
@@ -32,6 +42,19 @@ export class CpuQuotas {
     await writeFile(join(group, 'cpu.cfs_period_us'), String(PERIOD_US));
     await writeFile(join(group, 'cpu.cfs_quota_us'), String(Math.round(cores * PERIOD_US)));
     await writeFile(join(group, 'cgroup.procs'), String(pid));
+  }
+
+  /**
+   * Group `name`'s throttling so far (its `cpu.stat`): how many quota periods
+   * it ran in, in how many of them it used its whole quota and was made to
+   * wait, and for how long in all. Undefined when the group does not exist.
+   * Two readings around a window say whether the quota held a node back.
+   */
+  async throttling(name: string): Promise<Throttling | undefined> {
+    const stat = await readFile(join(ROOT, `${this.prefix}-${name}`, 'cpu.stat'), 'utf8').catch(() => undefined);
+    if (stat === undefined) return undefined;
+    const field = (key: string) => Number(stat.match(new RegExp(`^${key} (\\d+)$`, 'm'))?.[1] ?? 0);
+    return { periods: field('nr_periods'), throttled: field('nr_throttled'), throttledSeconds: field('throttled_time') / 1e9 };
   }
 
   /** Removes the groups once their processes are gone (a group with processes in it cannot be removed, and is left). */

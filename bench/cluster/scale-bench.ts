@@ -14,7 +14,14 @@
  *   after the throughput phase into a fresh cluster), asked of the first node;
  * - queries spread over the nodes: a top 10 of 500 customers by revenue
  *   over all time, and one customer's totals (p50 and p99 of 200 each);
- * - the peak resident memory of each node (VmHWM), the largest reported.
+ * - the peak resident memory of each node (VmHWM), the largest reported;
+ * - where the CPU went during the ingest phase (issue #28: "if a goal is
+ *   missed, say where the time goes"): each node's CPU seconds and whether
+ *   its quota throttled it, the 3 NATS servers' CPU seconds together, the
+ *   load client's, what else ran (other processes and interrupts), and the
+ *   machine's idle and stolen core-seconds, per run and as medians in a
+ *   second table. Nodes throttled with idle cores left mean the quotas are
+ *   the limit; no idle left means the machine's cores are.
  *
  * What the quotas cannot show: network latency between machines, and NATS
  * servers on machines of their own (here they share the two cores).
@@ -22,11 +29,13 @@
  * Usage: npm run bench:scale -- [runs=3] [seconds=8] [cores per node=0.25] [nodes=1,2,4] [partitions=8]
  */
 import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { freePorts, NatsCluster } from '../../test/support/nats-cluster.ts';
 import { TandemNodes } from '../../test/support/tandem-nodes.ts';
 import { makeTempDir } from '../../test/support/temp-dir.ts';
 import { formatSpread, percentiles, spread } from '../compare/stats.ts';
-import { CpuQuotas, peakRssMiB } from './cpu-quotas.ts';
+import { CpuQuotas, peakRssMiB, type Throttling } from './cpu-quotas.ts';
+import { childPids, cpuSnapshot, cpuWindow, type CpuWindow } from './cpu-usage.ts';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const SECONDS = Number(process.argv[3] ?? 8);
@@ -93,8 +102,29 @@ async function latencies(urls: readonly string[], query: (i: number) => object):
   return samples;
 }
 
+/** Where the CPU went during one ingest phase, in seconds. */
+interface IngestCpu {
+  /** The window's wall-clock length. */
+  readonly seconds: number;
+  /** Each node's CPU seconds, in node order. */
+  readonly nodes: readonly number[];
+  /** Each node's throttling in the window, in node order; empty without quotas. */
+  readonly throttling: readonly Throttling[];
+  /** The NATS servers' CPU seconds, together. */
+  readonly nats: number;
+  /** This process's (the load client's) CPU seconds. */
+  readonly client: number;
+  /** Busy core-seconds of processes other than the nodes, NATS and the client: anything else on the machine (tests someone runs), which the figures then share the cores with. */
+  readonly other: number;
+  /** Core-seconds serving interrupts, charged to no process (on loopback, much of the network stack). */
+  readonly interrupts: number;
+  readonly idle: number;
+  readonly steal: number;
+}
+
 interface Sample {
   readonly ingest: number;
+  readonly cpu: IngestCpu;
   readonly cycleMs: number;
   readonly top10: number[];
   readonly point: number[];
@@ -112,12 +142,51 @@ async function startNodes(dir: string, name: string, count: number, nats: NatsCl
   return nodes;
 }
 
-async function measure(count: number, run: number, nats: NatsCluster, dir: string, quotas: CpuQuotas | undefined): Promise<Sample> {
+/** The quota groups' throttling counters for nodes 0 to `count - 1`, now; empty without quotas. */
+async function throttlings(quotas: CpuQuotas | undefined, count: number): Promise<Throttling[]> {
+  if (quotas === undefined) return [];
+  const read = await Promise.all(Array.from({ length: count }, (_, i) => quotas.throttling(`node${i}`)));
+  return read.map((t) => t ?? { periods: 0, throttled: 0, throttledSeconds: 0 });
+}
+
+/** What the counters grew by between `before` and `after`. */
+function throttlingIn(before: readonly Throttling[], after: readonly Throttling[]): Throttling[] {
+  return after.map((a, i) => ({ periods: a.periods - before[i]!.periods, throttled: a.throttled - before[i]!.throttled, throttledSeconds: a.throttledSeconds - before[i]!.throttledSeconds }));
+}
+
+/** Splits a window's core-seconds among the nodes, NATS, the client and the rest. */
+function ingestCpu(window: CpuWindow, nodePids: readonly number[], natsPids: readonly number[], throttling: Throttling[]): IngestCpu {
+  const nodes = nodePids.map((pid) => window.process(pid));
+  const nats = natsPids.reduce((sum, pid) => sum + window.process(pid), 0);
+  const client = window.process(process.pid);
+  const { total, idle, steal, interrupts } = window.machine;
+  const other = total - idle - steal - interrupts - nodes.reduce((a, b) => a + b, 0) - nats - client;
+  return { seconds: window.seconds, nodes, throttling, nats, client, other, interrupts, idle, steal };
+}
+
+/**
+ * Ingest for `SECONDS` into `nodes`, and where the CPU went meanwhile: the
+ * readings are taken just before the first body is sent and just after the
+ * last is acknowledged, so the window is the one the rate is measured over.
+ */
+async function measureIngest(nodes: TandemNodes, count: number, prefix: string, natsPids: readonly number[], quotas: CpuQuotas | undefined): Promise<{ rate: number; cpu: IngestCpu }> {
+  const nodePids = Array.from({ length: count }, (_, i) => nodes.pid(i)!);
+  const pids = [...nodePids, ...natsPids, process.pid];
+  const throttledBefore = await throttlings(quotas, count);
+  const before = await cpuSnapshot(pids);
+  const rate = await ingest(nodes.urls, prefix);
+  const after = await cpuSnapshot(pids);
+  const throttling = throttlingIn(throttledBefore, await throttlings(quotas, count));
+  return { rate, cpu: ingestCpu(cpuWindow(before, after), nodePids, natsPids, throttling) };
+}
+
+async function measure(count: number, run: number, nats: NatsCluster, natsPids: readonly number[], dir: string, quotas: CpuQuotas | undefined): Promise<Sample> {
   // Throughput on one cluster; the cycle and the queries on another, over the same history whatever the node count.
   let nodes = await startNodes(`${dir}/r${run}n${count}t`, `scale${run}_${count}t`, count, nats, quotas);
   let rate: number;
+  let cpu: IngestCpu;
   try {
-    rate = await ingest(nodes.urls, `r${run}n${count}`);
+    ({ rate, cpu } = await measureIngest(nodes, count, `r${run}n${count}`, natsPids, quotas));
   } finally {
     await nodes.stop();
   }
@@ -128,7 +197,7 @@ async function measure(count: number, run: number, nats: NatsCluster, dir: strin
     const top10 = await latencies(nodes.urls, () => ({ view: 'by_customer', groupBy: ['customer'], granularity: 'all', orderBy: [{ measure: 'revenue', desc: true }], limit: 10 }));
     const point = await latencies(nodes.urls, (i) => ({ view: 'by_customer', where: { customer: `c${i % CUSTOMERS}` }, granularity: 'all' }));
     const peaks = await Promise.all(Array.from({ length: count }, (_, i) => peakRssMiB(nodes.pid(i)!)));
-    return { ingest: rate, cycleMs: summary.durationMs, top10, point, peakMiB: Math.max(...peaks.map((p) => p ?? 0)) };
+    return { ingest: rate, cpu, cycleMs: summary.durationMs, top10, point, peakMiB: Math.max(...peaks.map((p) => p ?? 0)) };
   } finally {
     await nodes.stop();
   }
@@ -144,11 +213,13 @@ async function main(): Promise<void> {
   const nats = await NatsCluster.start();
   const results = new Map<number, Sample[]>(NODE_COUNTS.map((n) => [n, []]));
   try {
+    const natsPids = await serverPids(nats);
     for (let run = 0; run < RUNS; run++) {
       for (const count of NODE_COUNTS) {
-        const sample = await measure(count, run, nats, temp.dir, quotas);
+        const sample = await measure(count, run, nats, natsPids, temp.dir, quotas);
         results.get(count)!.push(sample);
         console.log(`run ${run + 1}/${RUNS}, ${count} node(s): ingest ${Math.round(sample.ingest).toLocaleString('en-US')} events/s, full cycle ${Math.round(sample.cycleMs)} ms, top 10 p50/p99 ${percentiles(sample.top10).p50.toFixed(1)}/${percentiles(sample.top10).p99.toFixed(1)} ms, point ${percentiles(sample.point).p50.toFixed(1)}/${percentiles(sample.point).p99.toFixed(1)} ms, peak RSS ${Math.round(sample.peakMiB)} MiB`);
+        console.log(`  ${cpuLine(sample.cpu)}`);
       }
     }
   } finally {
@@ -163,6 +234,54 @@ async function main(): Promise<void> {
   for (const [count, samples] of results) {
     const p = (pick: (s: Sample) => number[], q: 'p50' | 'p99') => formatSpread(spread(samples.map((s) => percentiles(pick(s))[q])));
     console.log(`| ${count} | ${formatSpread(spread(samples.map((s) => s.ingest)))} | ${(spread(samples.map((s) => s.ingest)).median / base).toFixed(2)}x | ${formatSpread(spread(samples.map((s) => s.cycleMs)))} | ${p((s) => s.top10, 'p50')} / ${p((s) => s.top10, 'p99')} | ${p((s) => s.point, 'p50')} / ${p((s) => s.point, 'p99')} | ${formatSpread(spread(samples.map((s) => s.peakMiB)))} |`);
+  }
+  cpuTable(results);
+}
+
+/**
+ * The pids of `nats`'s servers. NatsCluster does not say them, so they are
+ * found as this process's children started with a config file in a
+ * `tandem-nats-` directory (the machine may run other nats-servers: a system
+ * one, another benchmark's); fails unless there is one per server.
+ */
+async function serverPids(nats: NatsCluster): Promise<number[]> {
+  const pids = await childPids(process.pid, '/tandem-nats-');
+  if (pids.length !== nats.urls.length) throw new Error(`found ${pids.length} nats-server processes of this benchmark, expected ${nats.urls.length}`);
+  return pids;
+}
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+const s2 = (x: number) => (Number.isNaN(x) ? 'n/a' : x.toFixed(2));
+
+/** The share of quota periods in which the nodes were throttled, over all nodes; NaN without quotas. */
+function throttledShare(cpu: IngestCpu): number {
+  return sum(cpu.throttling.map((t) => t.throttled)) / sum(cpu.throttling.map((t) => t.periods));
+}
+
+/**
+ * One run's CPU figures, on a line of their own under its run line (the run
+ * line keeps its format). Warns when other processes took more than a tenth
+ * of the machine: the run then measured a machine shared with them.
+ */
+function cpuLine(cpu: IngestCpu): string {
+  const machine = cpu.seconds * availableParallelism();
+  const shared = cpu.other > machine / 10 ? ` (other processes took ${Math.round((100 * cpu.other) / machine)} % of the machine: this run shared its cores)` : '';
+  const throttled = cpu.throttling.length === 0
+    ? 'no quotas'
+    : `throttled in ${cpu.throttling.map((t) => `${t.throttled}/${t.periods}`).join(' + ')} periods (${cpu.throttling.map((t) => s2(t.throttledSeconds)).join(' + ')} s)`;
+  return `CPU over ${s2(cpu.seconds)} s of ingest: nodes ${cpu.nodes.map(s2).join(' + ')} s, ${throttled}; NATS ${s2(cpu.nats)} s; client ${s2(cpu.client)} s; other processes ${s2(cpu.other)} s; interrupts ${s2(cpu.interrupts)} s; idle ${s2(cpu.idle)} s; steal ${s2(cpu.steal)} s${shared}`;
+}
+
+/** The second table: medians [min, max] over the runs of where the ingest phase's CPU went. */
+function cpuTable(results: ReadonlyMap<number, Sample[]>): void {
+  console.log(`\nWhere the CPU went during ingest (CPU seconds over the ingest window; the machine has ${availableParallelism()} cores, each node a quota of ${CORES} core)`);
+  console.log('| nodes | window s | CPU s per node (mean) | periods throttled | throttled s per node | NATS CPU s (3 servers) | client CPU s | other processes CPU s | interrupts core-s | idle core-s | steal core-s |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const [count, samples] of results) {
+    const f = (pick: (c: IngestCpu) => number) => formatSpread(spread(samples.map((s) => pick(s.cpu))));
+    const throttled = samples[0]!.cpu.throttling.length === 0 ? 'no quotas' : `${f((c) => 100 * throttledShare(c))} %`;
+    const throttledSeconds = samples[0]!.cpu.throttling.length === 0 ? 'no quotas' : f((c) => sum(c.throttling.map((t) => t.throttledSeconds)) / count);
+    console.log(`| ${count} | ${f((c) => c.seconds)} | ${f((c) => sum(c.nodes) / count)} | ${throttled} | ${throttledSeconds} | ${f((c) => c.nats)} | ${f((c) => c.client)} | ${f((c) => c.other)} | ${f((c) => c.interrupts)} | ${f((c) => c.idle)} | ${f((c) => c.steal)} |`);
   }
 }
 
