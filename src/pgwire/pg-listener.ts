@@ -23,6 +23,7 @@ import type { ApiKey, ServerLimits } from '../definitions/index.ts';
 import type { ServedEngine } from '../engine/index.ts';
 import { AccessControl, ForbiddenError } from '../server/index.ts';
 import { SqlRunner } from '../sql/index.ts';
+import { errorResponse } from './backend-messages.ts';
 import { PgCatalog } from './pg-catalog.ts';
 import { PgConnection } from './pg-connection.ts';
 import { SERVER_VERSION } from './session-settings.ts';
@@ -72,13 +73,16 @@ export interface PgWireOptions {
 export class PgWireServer {
   readonly #connections = new Set<PgConnection>();
   readonly #sockets = new Set<Socket>();
+  readonly #shared: Shared;
   private constructor(
     private readonly server: Server,
     private readonly runner: SqlRunner,
     private readonly catalog: PgCatalog,
     private readonly options: PgWireOptions,
     private readonly tls: SecureContext | undefined,
-  ) {}
+  ) {
+    this.#shared = sharedOf(options);
+  }
 
   /** Opens the catalog and starts listening. */
   static async start(options: PgWireOptions): Promise<PgWireServer> {
@@ -117,7 +121,9 @@ export class PgWireServer {
 
   #accept(socket: Socket): void {
     if (this.#sockets.size >= (this.options.maxConnections ?? 256)) {
-      socket.destroy();
+      socket.on('error', () => {});
+      socket.end(errorResponse({ severity: 'FATAL', code: '53300', message: 'sorry, too many clients already: the Tandem server holds its most PostgreSQL connections.' }));
+      socket.destroySoon();
       return;
     }
     this.#sockets.add(socket);
@@ -127,12 +133,9 @@ export class PgWireServer {
     socket.on('close', () => this.#connections.delete(connection));
   }
 
+  /** A connection's own cancel key, and what it shares with the others. */
   #deps(): ConstructorParameters<typeof PgConnection>[1] {
-    const { tandem } = this.options;
-    const access = new AccessControl(this.options.apiKeys ?? tandem.catalog.server.apiKeys);
-    const serverLimits = { ...tandem.catalog.server.limits, ...definedOnly(this.options.limits ?? {}) };
-    const limits = { maxRows: serverLimits.queryRows, timeoutMs: serverLimits.queryTimeoutMs };
-    const version = `PostgreSQL ${SERVER_VERSION} (Tandem ${this.options.version ?? '0.0.0'}) on Node.js ${process.version}, 64-bit`;
+    const { access, limits, version } = this.#shared;
     return {
       ...(this.tls === undefined ? {} : { tls: this.tls }),
       startupTimeoutMs: this.options.startupTimeoutMs ?? 10_000,
@@ -153,6 +156,23 @@ export class PgWireServer {
       }),
     };
   }
+}
+
+/** What every connection shares: the keys, the query limits and `version()`'s answer. */
+interface Shared {
+  readonly access: AccessControl;
+  readonly limits: { readonly maxRows: number; readonly timeoutMs: number };
+  readonly version: string;
+}
+
+function sharedOf(options: PgWireOptions): Shared {
+  const { tandem } = options;
+  const serverLimits = { ...tandem.catalog.server.limits, ...definedOnly(options.limits ?? {}) };
+  return {
+    access: new AccessControl(options.apiKeys ?? tandem.catalog.server.apiKeys),
+    limits: { maxRows: serverLimits.queryRows, timeoutMs: serverLimits.queryTimeoutMs },
+    version: `PostgreSQL ${SERVER_VERSION} (Tandem ${options.version ?? '0.0.0'}) on Node.js ${process.version}, 64-bit`,
+  };
 }
 
 /** `trust` without keys; `password` to ask for one; else the key the password is, or undefined. */

@@ -126,15 +126,21 @@ test('pg hostile - a client that connects and never starts up is closed after th
   assert.ok(performance.now() - started < 3_000);
 });
 
-test('pg hostile - more connections than allowed are closed on accept; the others go on', async () => {
+test('pg hostile - more connections than allowed are closed on accept, told why; the others go on', async () => {
   const sockets = await Promise.all(Array.from({ length: 12 }, () => new Promise<Socket>((resolve) => {
     const socket = connect(server.port, '127.0.0.1', () => resolve(socket));
     socket.on('error', () => undefined);
+    socket.resume();
   })));
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const open = sockets.filter((s) => !s.destroyed && s.readyState === 'open');
-  assert.ok(open.length <= 8, `${open.length} connections stayed open`);
-  for (const socket of sockets) socket.destroy();
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const open = sockets.filter((s) => !s.destroyed && s.readyState === 'open');
+    assert.ok(open.length <= 8, `${open.length} connections stayed open`);
+    const refused = await exchange(startup());
+    assert.deepEqual(firstError(refused), { severity: 'FATAL', code: '53300' }, 'a client beyond the limit is told why');
+  } finally {
+    for (const socket of sockets) socket.destroy();
+  }
   await new Promise((resolve) => setTimeout(resolve, 100));
   await stillAnswers();
 });
