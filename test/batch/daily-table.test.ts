@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { InMemoryBatchViews, type BatchManifest } from '../../src/batch/index.ts';
 import { compileConfig, defineConfig, defineEventType, defineView } from '../../src/index.ts';
-import { toColumns, type Row, type ViewSchema } from '../../src/definitions/index.ts';
-import { AggregateTable } from '../../src/aggregates/index.ts';
+import type { Row } from '../../src/definitions/index.ts';
+import { assertSameStates, fold } from '../support/aggregate-states.ts';
 import { eventually } from '../support/eventually.ts';
 
 const sale = defineEventType({
@@ -36,23 +36,6 @@ const row = fc.record({
   // Rows hold normalized values: amounts as scaled integers (cents).
   amount: fc.oneof(fc.integer({ min: -10_000, max: 10_000 }), fc.constant(null), fc.constant(4e15)),
 }).map((r): Row => ({ _offset: null, ...r }));
-
-function fold(view: ViewSchema, rows: readonly Row[]): AggregateTable {
-  const table = new AggregateTable(view);
-  table.apply(toColumns(view.eventType.fields, rows));
-  return table;
-}
-
-/** Every (series, bucket) of `expected` is in `actual` with the same states, and nothing else is. */
-function assertSameStates(actual: AggregateTable, expected: AggregateTable): void {
-  assert.equal(actual.size, expected.size);
-  for (let slot = 0; slot < expected.size; slot++) {
-    const series = actual.findSeries(expected.dims(expected.seriesAt(slot)));
-    const at = actual.findSlot(series, expected.bucketAt(slot));
-    assert.notEqual(at, -1, `${JSON.stringify(expected.dims(expected.seriesAt(slot)))} on ${new Date(expected.bucketAt(slot)).toISOString()}`);
-    expected.columns.forEach((column, i) => assert.deepEqual(actual.columns[i]!.get(at), column.get(slot)));
-  }
-}
 
 test('daily table: rolling up in steps of any size gives the states a day view folds from the same events', () => {
   fc.assert(fc.property(fc.array(row, { maxLength: 200 }), fc.integer({ min: 1, max: 50 }), (rows, stepSlots) => {

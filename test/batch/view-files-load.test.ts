@@ -5,17 +5,13 @@
  * row of another file, whatever series and buckets the files share.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { test } from 'node:test';
 import fc from 'fast-check';
-import { computeViewFiles, loadViewFile, loadViewFiles } from '../../src/batch/index.ts';
+import { loadViewFile, loadViewFiles } from '../../src/batch/index.ts';
 import { compileConfig, defineConfig, defineEventType, defineView } from '../../src/index.ts';
-import { toColumns, type Row, type ViewSchema } from '../../src/definitions/index.ts';
 import { AggregateTable } from '../../src/aggregates/index.ts';
-import { exportSql } from '../../src/master/parquet-export.ts';
-import { makeTempDir } from '../support/temp-dir.ts';
+import { assertSameStates, fold } from '../support/aggregate-states.ts';
+import { viewFileFixture } from '../support/view-file-fixture.ts';
 
 const sale = defineEventType({
   name: 'sale',
@@ -42,49 +38,11 @@ const row = fc.record({
   amount: fc.oneof(fc.integer({ min: -10_000, max: 10_000 }), fc.constant(null)),
 });
 
-let dir: string;
-let removeDir: () => Promise<void>;
-let connection: DuckDBConnection;
-let instance: DuckDBInstance;
-let files = 0;
-
-before(async () => {
-  ({ dir, remove: removeDir } = await makeTempDir('tandem-view-files-'));
-  instance = await DuckDBInstance.create(':memory:');
-  connection = await instance.connect();
-});
-after(async () => {
-  connection.closeSync();
-  instance.closeSync();
-  await removeDir();
-});
-
-function fold(view: ViewSchema, rows: readonly Row[]): AggregateTable {
-  const table = new AggregateTable(view);
-  table.apply(toColumns(view.eventType.fields, rows));
-  return table;
-}
-
-function assertSameStates(actual: AggregateTable, expected: AggregateTable): void {
-  assert.equal(actual.size, expected.size);
-  for (let slot = 0; slot < expected.size; slot++) {
-    const at = actual.findSlot(actual.findSeries(expected.dims(expected.seriesAt(slot))), expected.bucketAt(slot));
-    assert.notEqual(at, -1);
-    expected.columns.forEach((column, i) => assert.deepEqual(actual.columns[i]!.get(at), column.get(slot)));
-  }
-}
+const files = viewFileFixture('tandem-view-files-');
 
 /** The view's file over `rows`, computed by the batch layer's own SQL from a master-dataset file of them; null when it has no rows. */
 async function viewFile(rows: readonly Record<string, unknown>[]): Promise<string | null> {
-  const name = `f${files++}`;
-  const ndjson = join(dir, `${name}.ndjson`);
-  const raw = join(dir, `${name}.raw.parquet`);
-  await writeFile(ndjson, rows.map((r, i) => `${JSON.stringify({ _offset: i, ...r })}\n`).join(''));
-  if (rows.length === 0) return null;
-  await connection.run(exportSql(schema, ndjson, raw));
-  const byPartition = new Map([[0, new Map([['sale', { files: [raw], events: rows.length }]])]]);
-  const [computed] = await computeViewFiles({ connection, byPartition, cutoff: Number.MAX_SAFE_INTEGER }, hourly, dir, () => `${name}.parquet`);
-  return computed?.file == null ? null : join(dir, computed.file);
+  return (await files.compute(schema, hourly, [rows])).get(0)?.path ?? null;
 }
 
 test('view files: loading several in one pass gives each file its own states, as loading it alone does, and merged, the states of all their events', async () => {
@@ -93,14 +51,14 @@ test('view files: loading several in one pass gives each file its own states, as
     const made: { rows: typeof groups[number]; path: string | null }[] = [];
     for (const rows of groups) made.push({ rows, path: await viewFile(rows) });
     const withRows = made.filter((m): m is { rows: typeof m.rows; path: string } => m.path !== null);
-    const together = await loadViewFiles(connection, hourly, withRows.map((m) => ({ path: m.path })));
+    const together = await loadViewFiles(files.connection, hourly, withRows.map((m) => ({ path: m.path })));
     assert.equal(together.length, withRows.length);
     for (const [i, m] of withRows.entries()) {
       assertSameStates(together[i]!, fold(hourly, m.rows.map((r) => ({ _offset: null, ...r }))));
-      assertSameStates(together[i]!, await loadViewFile(connection, hourly, m.path, undefined));
+      assertSameStates(together[i]!, await loadViewFile(files.connection, hourly, m.path, undefined));
     }
     // Merged as a node merges its partitions: the states of every file's events together.
-    const [merged] = await loadViewFiles(connection, hourly, withRows.map((m) => ({ path: m.path })), withRows.map(() => 0));
+    const [merged] = await loadViewFiles(files.connection, hourly, withRows.map((m) => ({ path: m.path })), withRows.map(() => 0));
     assertSameStates(merged ?? new AggregateTable(hourly), fold(hourly, withRows.flatMap((m) => m.rows.map((r) => ({ _offset: null, ...r })))));
   }), { seed: 2026_12_03, numRuns: 25 });
 });
@@ -110,10 +68,10 @@ test('view files: loads started at once on one connection each give their own st
   const made: { rows: typeof groups[number]; path: string }[] = [];
   for (const rows of groups) made.push({ rows, path: (await viewFile(rows))! });
   // Each load numbers its series in the connection's one temporary table: they must not run into each other.
-  const loaded = await Promise.all(made.map((m) => loadViewFiles(connection, hourly, [{ path: m.path }])));
+  const loaded = await Promise.all(made.map((m) => loadViewFiles(files.connection, hourly, [{ path: m.path }])));
   for (const [i, m] of made.entries()) assertSameStates(loaded[i]![0]!, fold(hourly, m.rows.map((r) => ({ _offset: null, ...r }))));
 });
 
 test('view files: none to load gives no tables', async () => {
-  assert.deepEqual(await loadViewFiles(connection, hourly, []), []);
+  assert.deepEqual(await loadViewFiles(files.connection, hourly, []), []);
 });

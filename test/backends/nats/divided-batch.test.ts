@@ -43,6 +43,30 @@ function order(i: number): { ref: RefEvent; raw: Record<string, unknown> } {
   return { ref, raw };
 }
 
+/**
+ * Orders ingested through the cluster's nodes: the reference's events, and
+ * how far each partition's log reaches with them (a query reads `after` it).
+ */
+function orderFeed(nodes: readonly ClusterNode[], partitions: number) {
+  const feed = {
+    events: [] as RefEvent[],
+    position: new Array<number>(partitions).fill(0),
+    /** Orders `from` to `to`, through one node in turn (by hundreds), or through each of `through`: copies then count once. */
+    async ingest(from: number, to: number, through: readonly ClusterNode[] = [nodes[(from / 100) % nodes.length]!]): Promise<void> {
+      const batch = Array.from({ length: to - from }, (_, i) => order(from + i));
+      for (const node of through) {
+        const result = await bounded(node.ingest('order', batch.map((e) => e.raw)), 'an ingest', nodes);
+        assert.equal(result.accepted, batch.length);
+        feed.position = feed.position.map((seq, p) => Math.max(seq, result.position?.[p] ?? 0));
+      }
+      feed.events.push(...batch.map((e) => e.ref));
+    },
+    /** Every shop query on every node answers as the reference does. */
+    check: (when: string) => checkNodesAnswer(nodes, feed.events, feed.position, when, bounded),
+  };
+  return feed;
+}
+
 const ownedBy = (node: ClusterNode) => node.status().cluster!.partitions.filter((p) => p.owner === node.name).map((p) => p.partition);
 
 /** Whether every node owns `each` partitions and, as every node's heartbeats say, reads exactly those: each can compute them. */
@@ -94,16 +118,9 @@ describe('batch layer divided among the nodes', { skip: natsSkipReason(), timeou
       const config = { ...shopConfig, cluster: { name: 'dividedbatch', partitions: 6, replicas: 1 } };
       const open = (name: string) => ClusterNode.open({ dataDir: `${dir}/${name}`, config, servers: nats!.urls, node: name, partitionLeaseMs: LEASE_MS });
       const nodes = [await open('a'), await open('b'), await open('c')];
-      const events: RefEvent[] = [];
-      let position: number[] = new Array<number>(6).fill(0);
-      const ingest = async (from: number, to: number) => {
-        const batch = Array.from({ length: to - from }, (_, i) => order(from + i));
-        const result = await bounded(nodes[(from / 100) % nodes.length]!.ingest('order', batch.map((e) => e.raw)), 'an ingest', nodes);
-        assert.equal(result.accepted, batch.length);
-        position = position.map((seq, p) => Math.max(seq, result.position?.[p] ?? 0));
-        events.push(...batch.map((e) => e.ref));
-      };
-      const checkAll = (when: string) => checkNodesAnswer(nodes, events, position, when, bounded);
+      const feed = orderFeed(nodes, 6);
+      const ingest = (from: number, to: number) => feed.ingest(from, to);
+      const checkAll = feed.check;
       // The node that ran a cycle is the batch lease's holder, whichever node was asked: the others computed parts.
       const others = (asked: ClusterNode) => {
         const runner = asked.status().cluster!.batchNode;
@@ -145,7 +162,7 @@ describe('batch layer divided among the nodes', { skip: natsSkipReason(), timeou
         for (const node of nodes) {
           for (const query of shopQueries()) {
             const { rows } = await node.query({ ...query, layer: 'batch' });
-            const expected = referenceQuery(views.find((v) => v.name === query.view)!, events, query);
+            const expected = referenceQuery(views.find((v) => v.name === query.view)!, feed.events, query);
             assert.deepEqual(query.limit === undefined ? canonicalRows(rows) : rows, query.limit === undefined ? canonicalRows(expected) : expected, `${node.name}: the batch layer of ${JSON.stringify(query)}`);
           }
         }
@@ -183,14 +200,8 @@ describe('batch layer divided among the nodes', { skip: natsSkipReason(), timeou
       // compute and upload theirs too, under names no version names.
       const open = (name: string) => ClusterNode.open({ dataDir: `${dir}/${name}`, config, servers: nats!.urls, node: name, partitionLeaseMs: LEASE_MS, partTimeoutMs: 1 });
       const nodes = [await open('a'), await open('b'), await open('c')];
-      const events: RefEvent[] = [];
-      let position: number[] = new Array<number>(6).fill(0);
-      const ingest = async (from: number, to: number) => {
-        const batch = Array.from({ length: to - from }, (_, i) => order(from + i));
-        const result = await bounded(nodes[(from / 100) % nodes.length]!.ingest('order', batch.map((e) => e.raw)), 'an ingest', nodes);
-        position = position.map((seq, p) => Math.max(seq, result.position?.[p] ?? 0));
-        events.push(...batch.map((e) => e.ref));
-      };
+      const feed = orderFeed(nodes, 6);
+      const ingest = (from: number, to: number) => feed.ingest(from, to);
       const fallbackTags = (asked: ClusterNode) => {
         const runner = asked.status().cluster!.batchNode;
         return nodes.filter((n) => n.name !== runner && ownedBy(n).length > 0).map((n) => nodeTag(n.name, 'f')).sort();
@@ -208,7 +219,7 @@ describe('batch layer divided among the nodes', { skip: natsSkipReason(), timeou
           await eventually(() => nodes.every((n) => n.status().batch?.version === summary.version), 'every node to serve the version', { timeoutMs: 30_000 });
           const manifest = await servedManifest(dir, nodes[i]!);
           for (const view of views) assert.deepEqual(tags(manifest, view.name), fallbackTags(nodes[i]!), `${view.name}: the batch node computed each other owner's partitions`);
-          await checkNodesAnswer(nodes, events, position, full ? 'after a full cycle computed in place of the owners' : 'after an incremental one', bounded);
+          await feed.check(full ? 'after a full cycle computed in place of the owners' : 'after an incremental one');
           if (full) await ingest(600, 900);
         }
       } finally {
@@ -221,21 +232,15 @@ describe('batch layer divided among the nodes', { skip: natsSkipReason(), timeou
       const config = { ...shopConfig, cluster: { name: 'partitionby', partitions: 4, replicas: 1, partitionBy: { order: 'country' } } };
       const open = (name: string, c: object = config) => ClusterNode.open({ dataDir: `${dir}/${name}`, config: c, servers: nats!.urls, node: name, partitionLeaseMs: LEASE_MS });
       const nodes = [await open('a'), await open('b')];
-      const events: RefEvent[] = [];
-      let position: number[] = new Array<number>(4).fill(0);
+      const feed = orderFeed(nodes, 4);
       try {
         for (const [from, to] of [[0, 200], [200, 400]] as const) {
-          const batch = Array.from({ length: to - from }, (_, i) => order(from + i));
           // Every order twice, through both nodes: its copies land in one partition, which drops the second.
-          for (const node of nodes) {
-            const result = await bounded(node.ingest('order', batch.map((e) => e.raw)), 'an ingest', nodes);
-            position = position.map((seq, p) => Math.max(seq, result.position?.[p] ?? 0));
-          }
-          events.push(...batch.map((e) => e.ref));
-          await checkNodesAnswer(nodes, events, position, `after orders ${from} to ${to}`, bounded);
+          await feed.ingest(from, to, nodes);
+          await feed.check(`after orders ${from} to ${to}`);
           const cycle = await bounded(nodes[0]!.runBatch({ full: from === 0 }), 'a cycle', nodes);
           await eventually(() => nodes.every((n) => n.status().batch?.version === cycle.version), 'every node to serve the version', { timeoutMs: 30_000 });
-          await checkNodesAnswer(nodes, events, position, `after a cycle over orders to ${to}`, bounded);
+          await feed.check(`after a cycle over orders to ${to}`);
         }
         const byKey = { ...shopConfig, cluster: { name: 'partitionby', partitions: 4, replicas: 1 } };
         await assert.rejects(open('c', byKey), (error: unknown) => error instanceof Error && /places events by order\.country where the config says by idempotency key/.test(error.message));

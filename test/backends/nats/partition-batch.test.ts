@@ -6,19 +6,16 @@
  * one of a partition it was not asked for, never one missing.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { test } from 'node:test';
 import fc from 'fast-check';
-import { computeViewFiles, type BatchManifest, type BatchViewStore } from '../../../src/batch/index.ts';
+import type { BatchManifest, BatchViewStore } from '../../../src/batch/index.ts';
 import type { BatchDelta, BatchPart } from '../../../src/batch/batch-manifest.ts';
 import { compileConfig, defineConfig, defineEventType, defineView } from '../../../src/index.ts';
-import { toColumns, type Row } from '../../../src/definitions/index.ts';
+import type { Row } from '../../../src/definitions/index.ts';
+import { fold } from '../../support/aggregate-states.ts';
 import { AggregateTable } from '../../../src/aggregates/index.ts';
-import { exportSql } from '../../../src/master/parquet-export.ts';
 import { loadPartitionBatch } from '../../../src/backends/nats/partition-batch.ts';
-import { makeTempDir } from '../../support/temp-dir.ts';
+import { viewFileFixture } from '../../support/view-file-fixture.ts';
 
 const sale = defineEventType({ name: 'sale', time: 'at', fields: { at: 'timestamp', shop: 'string', buyer: 'string', amount: 'number' } });
 const catalog = compileConfig(defineConfig({
@@ -45,41 +42,12 @@ const event = fc.record({
 /** Per partition, the events of the base, then of one incremental cycle. */
 const history = fc.array(fc.tuple(fc.array(event, { maxLength: 12 }), fc.array(event, { maxLength: 6 })), { minLength: PARTITIONS, maxLength: PARTITIONS });
 
-let dir: string;
-let removeDir: () => Promise<void>;
-let instance: DuckDBInstance;
-let connection: DuckDBConnection;
-let files = 0;
+const files = viewFileFixture('tandem-partition-batch-');
 
-before(async () => {
-  ({ dir, remove: removeDir } = await makeTempDir('tandem-partition-batch-'));
-  instance = await DuckDBInstance.create(':memory:');
-  connection = await instance.connect();
-});
-after(async () => {
-  connection.closeSync();
-  instance.closeSync();
-  await removeDir();
-});
-
-/** The view's file of each partition over its events, as a node's part of a cycle computes them: in one scan. */
-async function viewFiles(byPartition: readonly Event[][]): Promise<Map<number, { file: string; sha256: string; rows: number }>> {
-  const name = `f${files++}`;
-  const sources = new Map<number, Map<string, { files: string[]; events: number }>>();
-  for (const [p, events] of byPartition.entries()) {
-    if (events.length === 0) continue;
-    await writeFile(join(dir, `${name}-${p}.ndjson`), events.map((e, i) => `${JSON.stringify({ _offset: i, ...e })}\n`).join(''));
-    await connection.run(exportSql(schema, join(dir, `${name}-${p}.ndjson`), join(dir, `${name}-${p}.raw.parquet`)));
-    sources.set(p, new Map([['sale', { files: [join(dir, `${name}-${p}.raw.parquet`)], events: events.length }]]));
-  }
-  const computed = await computeViewFiles({ connection, byPartition: sources, cutoff: Number.MAX_SAFE_INTEGER }, hourly, dir, (p) => `${name}.p${p}.parquet`);
-  return new Map(computed.map((c) => [c.partition!, { file: c.file!, sha256: c.sha256!, rows: c.rows }]));
-}
-
-/** A partitioned version's manifest naming one base file and one delta per partition that has rows. */
+/** A partitioned version's manifest naming one base file and one delta per partition that has rows, each computed in one scan. */
 async function manifestOf(partitions: readonly (readonly [Event[], Event[]])[]): Promise<BatchManifest> {
-  const parts: BatchPart[] = [...await viewFiles(partitions.map(([base]) => base))].map(([partition, f]) => ({ ...f, partition }));
-  const deltas: BatchDelta[] = [...await viewFiles(partitions.map(([, delta]) => delta))].map(([partition, f]) => ({ ...f, partition, from: 10, to: 20 }));
+  const parts: BatchPart[] = [...await files.compute(schema, hourly, partitions.map(([base]) => base))].map(([partition, f]) => ({ file: f.file, sha256: f.sha256, rows: f.rows, partition }));
+  const deltas: BatchDelta[] = [...await files.compute(schema, hourly, partitions.map(([, delta]) => delta))].map(([partition, f]) => ({ file: f.file, sha256: f.sha256, rows: f.rows, partition, from: 10, to: 20 }));
   return {
     version: 2, cutoff: 20, cutoffs: new Array<number>(PARTITIONS).fill(5), createdAt: new Date(0).toISOString(), durationMs: 0, mode: 'incremental',
     views: { hourly: { hash: hourly.hash, file: null, rows: 0, inputEvents: 0, durationMs: 0, parts, deltas } },
@@ -98,9 +66,9 @@ function merged(store: BatchViewStore): AggregateTable {
   return into;
 }
 
-function assertSameStates(actual: AggregateTable, events: readonly Event[]): void {
-  const expected = new AggregateTable(hourly);
-  expected.apply(toColumns(hourly.eventType.fields, events.map((e): Row => ({ _offset: null, ...e }))));
+/** `actual` holds the states of exactly `events`, compared by each measure's result (merged states may differ in form, never in value). */
+function assertStatesOf(actual: AggregateTable, events: readonly Event[]): void {
+  const expected = fold(hourly, events.map((e): Row => ({ _offset: null, ...e })));
   assert.equal(actual.size, expected.size);
   for (let slot = 0; slot < expected.size; slot++) {
     const at = actual.findSlot(actual.findSeries(expected.dims(expected.seriesAt(slot))), expected.bucketAt(slot));
@@ -115,14 +83,14 @@ test('partition batch: an answer over any partitions reads exactly their states,
   const subset = fc.subarray([0, 1, 2, 3], { minLength: 1 });
   await fc.assert(fc.asyncProperty(history, fc.subarray([0, 1, 2, 3]), subset, fc.constantFrom(0, 1, 2, 3), async (partitions, owned, asked, letGo) => {
     const manifest = await manifestOf(partitions);
-    const batch = await loadPartitionBatch(connection, catalog, manifest, dir, { serving: [0, 1, 2, 3], together: new Set(owned) });
+    const batch = await loadPartitionBatch(files.connection, catalog, manifest, files.dir, { serving: [0, 1, 2, 3], together: new Set(owned) });
     assert.deepEqual(batch.served(), [0, 1, 2, 3]);
     // Every partition at once: no load apart is needed.
-    assertSameStates(merged(batch.storeFor([0, 1, 2, 3])!), eventsOf(partitions, [0, 1, 2, 3]));
+    assertStatesOf(merged(batch.storeFor([0, 1, 2, 3])!), eventsOf(partitions, [0, 1, 2, 3]));
     // Some: loaded apart where they are merged with others, once, then kept.
     await batch.prepare(asked);
     const store = batch.storeFor(asked)!;
-    assertSameStates(merged(store), eventsOf(partitions, asked));
+    assertStatesOf(merged(store), eventsOf(partitions, asked));
     // One let go: never read again, and its tables go once the rest is loaded apart.
     const without = batch.without(letGo);
     assert.equal(without.has(letGo), false);
@@ -131,16 +99,16 @@ test('partition batch: an answer over any partitions reads exactly their states,
     await without.prepare(rest);
     const compacted = without.compacted();
     assert.equal(compacted.holdsLetGo, false);
-    assertSameStates(merged(compacted.storeFor(rest)!), eventsOf(partitions, rest));
-    assertSameStates(merged(compacted), eventsOf(partitions, rest));
+    assertStatesOf(merged(compacted.storeFor(rest)!), eventsOf(partitions, rest));
+    assertStatesOf(merged(compacted), eventsOf(partitions, rest));
   }), { seed: 2026_12_03, numRuns: 12 });
 });
 
 test('partition batch: a store merged with a partition the answer lacks is not read until loaded apart', async () => {
   const partitions = [0, 1, 2, 3].map((p): [Event[], Event[]] => [[{ at: Date.UTC(2024, 2, 1), shop: 'a', buyer: `b${p}`, amount: p }], []]);
-  const batch = await loadPartitionBatch(connection, catalog, await manifestOf(partitions), dir, { serving: [0, 1, 2, 3], together: new Set([0, 1]) });
+  const batch = await loadPartitionBatch(files.connection, catalog, await manifestOf(partitions), files.dir, { serving: [0, 1, 2, 3], together: new Set([0, 1]) });
   assert.equal(batch.storeFor([0, 2]), undefined, 'partition 0 is merged with 1');
   assert.notEqual(batch.storeFor([0, 1, 2]), undefined);
   await batch.prepare([0, 2]);
-  assertSameStates(merged(batch.storeFor([0, 2])!), eventsOf(partitions, [0, 2]));
+  assertStatesOf(merged(batch.storeFor([0, 2])!), eventsOf(partitions, [0, 2]));
 });
