@@ -84,6 +84,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
       pg = await PgWireServer.start({
         tandem, host: options.host, port: options.pgPort, apiKeys, limits: options.limits, version: PACKAGE_VERSION, ...(options.pgTls === undefined ? {} : { tls: options.pgTls }),
         onError: (error) => logger.error({ err: error }, 'PostgreSQL statement failed'),
+        onQuery: (view, seconds) => server.metrics.querySeconds.observe({ view }, seconds),
       });
     }
   } catch (error) {

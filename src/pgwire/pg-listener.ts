@@ -50,6 +50,8 @@ export interface PgWireOptions {
   readonly version?: string;
   /** Unexpected errors (not refusals of statements), for a log. */
   readonly onError?: (error: unknown) => void;
+  /** Each statement over a view answered, with its view and seconds (the server's `tandem_query_duration_seconds`). */
+  readonly onQuery?: (view: string, seconds: number) => void;
   /** The most connections open at once; more are refused. Default 256. */
   readonly maxConnections?: number;
   /** A certificate and its key (PEM): clients that ask for TLS (`sslmode=require`) get it; without, an SSL request is declined. */
@@ -150,6 +152,7 @@ export class PgWireServer {
       context: (session): AnswerContext => ({
         runner: this.runner, catalog: this.catalog, settings: session.settings, limits, user: session.user, database: session.database, version,
         deallocate: session.deallocate,
+        observe: this.options.onQuery ?? (() => {}),
         mayQuery: () => {
           if (session.key !== 'trust' && !session.key.scopes.has('query')) throw new ForbiddenError('query', "This API key may not query views; that needs a key with the 'query' scope.");
         },

@@ -39,7 +39,7 @@ export interface StatementAnswer {
  *
  * @example
  * ```ts
- * const context: AnswerContext = { runner, catalog, settings, limits: { timeoutMs: 10_000 }, user: 'x', database: 'tandem', version: 'PostgreSQL 15.0 (Tandem 0.1.0)', mayQuery: () => undefined, deallocate: () => {} };
+ * const context: AnswerContext = { runner, catalog, settings, limits: { timeoutMs: 10_000 }, user: 'x', database: 'tandem', version: 'PostgreSQL 15.0 (Tandem 0.1.0)', mayQuery: () => undefined, deallocate: () => {}, observe: () => {} };
  * ```
  */
 export interface AnswerContext {
@@ -54,6 +54,8 @@ export interface AnswerContext {
   readonly mayQuery: () => void;
   /** Forgets prepared statements (DISCARD ALL, DEALLOCATE). */
   readonly deallocate: (name: string) => void;
+  /** A statement over a view was answered in `seconds` (for the server's query metrics, labelled by view). */
+  readonly observe: (view: string, seconds: number) => void;
 }
 
 const command = (tag: string, reports: readonly [string, string][] = [], extra: Partial<StatementAnswer> = {}): StatementAnswer => ({ columns: undefined, rows: [], tag, reports, ...extra });
@@ -78,12 +80,14 @@ function numbered(params: readonly unknown[]): unknown[] | undefined {
 async function answerViews(sql: string, params: readonly unknown[], context: AnswerContext): Promise<StatementAnswer> {
   context.mayQuery();
   const limits = statementLimits(context);
-  const run = (values: readonly unknown[]) => context.runner.run({ sql, params: values }, limits);
-  const result = await run(params).catch(async (error: unknown) => {
+  const started = performance.now();
+  const run = (values: readonly unknown[]) => context.runner.execute({ sql, params: values }, limits);
+  const { view, result } = await run(params).catch(async (error: unknown) => {
     const retry = error instanceof InvalidSqlValueError || error instanceof SqlParameterError ? numbered(params) : undefined;
     if (retry === undefined) throw error;
     return run(retry).catch(() => Promise.reject(error));
   });
+  context.observe(view, (performance.now() - started) / 1000);
   const rows = result.rows.map((row) => row.map((cell, i) => cellText(cell, result.columns[i]!.type)));
   return { columns: result.columns.map(wireColumn), rows, tag: `SELECT ${rows.length}`, reports: [] };
 }

@@ -299,7 +299,7 @@ describe('pg wire - Grafana', () => {
 });
 
 describe('pg wire - tandem serve --pg-port', () => {
-  test('pg wire - runServer with pgPort answers over both ports, and stop closes both', async () => {
+  test('pg wire - runServer with pgPort answers over both ports, counts its queries in the metrics, and stop closes both', async () => {
     const { runServer } = await import('../../src/cli/run-server.ts');
     const { shopConfig } = await import('../support/shop-config.ts');
     const { makeTempDir } = await import('../support/temp-dir.ts');
@@ -309,6 +309,8 @@ describe('pg wire - tandem serve --pg-port', () => {
     try {
       await db.connect();
       assert.deepEqual((await db.query('SELECT sum(orders) AS n FROM all_time')).rows, [{ n: null }]);
+      // Statements over the PostgreSQL port count in the server's query metrics, as /v1/sql's do.
+      assert.match(await running.server.metrics.registry.metrics(), /tandem_query_duration_seconds_count\{view="all_time"\} 1\n/);
     } finally {
       await db.end().catch(() => undefined);
       await running.stop();
