@@ -108,7 +108,9 @@ export class PgConnection {
     if (this.#phase === 'closed') return;
     if (fields !== undefined) this.#send(wire.errorResponse(fields));
     this.#close();
+    // Closed once the error is written, without waiting for a client that may never close its side.
     this.socket.end();
+    this.socket.destroySoon();
   }
 
   #close(): void {
