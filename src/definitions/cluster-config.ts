@@ -8,7 +8,6 @@
  * @module
  */
 import { invalid, onlyKeys, record } from './config-checks.ts';
-import type { EventTypeSchema } from './schema.ts';
 
 /**
  * The `cluster` section of a config.
@@ -81,7 +80,11 @@ export function compileClusterConfig(input: unknown): ClusterSettings | undefine
  * Checks that `cluster.partitionBy` names, for event types of the config,
  * fields every event of the type carries.
  */
-export function checkPartitionBy(cluster: ClusterSettings, eventTypes: ReadonlyMap<string, EventTypeSchema>): void {
+export function checkPartitionBy(
+  cluster: ClusterSettings,
+  /** The compiled event types (only their fields are read: this module stays below the schema's). */
+  eventTypes: ReadonlyMap<string, { readonly fields: readonly { readonly name: string; readonly optional: boolean }[] }>,
+): void {
   for (const [type, name] of Object.entries(cluster.partitionBy)) {
     const path = `cluster.partitionBy.${type}`;
     const schema = eventTypes.get(type);
