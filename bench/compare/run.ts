@@ -19,6 +19,7 @@ import { DuckDbAppender } from './duckdb-appender.ts';
 import { PostgresRaw, PostgresUpsert } from './postgres.ts';
 import { RedisCounters } from './redis-counters.ts';
 import { ReferenceAnswers } from './reference.ts';
+import { sqlPortBench } from './sql-port.ts';
 import { formatNumber, formatSpread, percentiles, spread, type Percentiles, type Spread } from './stats.ts';
 import { PeerUnavailableError, type ComparedSystem } from './system.ts';
 import { TandemSystem } from './tandem-system.ts';
@@ -240,6 +241,9 @@ async function main(): Promise<void> {
     workload: { events: total, batchSize: BATCH, inFlight: IN_FLIGHT, runs: RUNS, ...workload }, results, batch, tandemPeakRssMiB: tandemRssMiB,
   };
   await writeFile(join(import.meta.dirname, '..', 'results', 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
+  // Issue #30: SQL through the PostgreSQL port, the JSON API and PostgreSQL itself (bench/compare/sql-port.ts).
+  console.log('\nSQL over the PostgreSQL port');
+  console.log(`\n${await sqlPortBench({ quick })}`);
 }
 
 await main();
