@@ -120,6 +120,10 @@ interface IngestCpu {
   readonly interrupts: number;
   readonly idle: number;
   readonly steal: number;
+  /** Partitions each node owned at the window's end, in node order, by its own /v1/status: an uneven share leaves one node's quota the limit. */
+  readonly owned: readonly number[];
+  /** Owner changes the nodes saw during the window (the most any node saw): partitions still moving after the nodes started. */
+  readonly moves: number;
 }
 
 interface Sample {
@@ -154,8 +158,17 @@ function throttlingIn(before: readonly Throttling[], after: readonly Throttling[
   return after.map((a, i) => ({ periods: a.periods - before[i]!.periods, throttled: a.throttled - before[i]!.throttled, throttledSeconds: a.throttledSeconds - before[i]!.throttledSeconds }));
 }
 
+/** What each node's /v1/status says of ownership: how many partitions it holds, and how many owner changes it has seen. */
+async function ownership(urls: readonly string[]): Promise<{ owned: number; moves: number }[]> {
+  return Promise.all(urls.map(async (url) => {
+    const status = await (await fetch(`${url}/v1/status`)).json() as { cluster?: { node: string; ownerMoves?: number; partitions: { owner: string | null }[] } };
+    const cluster = status.cluster;
+    return { owned: cluster?.partitions.filter((p) => p.owner === cluster.node).length ?? NaN, moves: cluster?.ownerMoves ?? 0 };
+  }));
+}
+
 /** Splits a window's core-seconds among the nodes, NATS, the client and the rest. */
-function ingestCpu(window: CpuWindow, nodePids: readonly number[], natsPids: readonly number[], throttling: Throttling[]): IngestCpu {
+function ingestCpu(window: CpuWindow, nodePids: readonly number[], natsPids: readonly number[], throttling: Throttling[]): Omit<IngestCpu, 'owned' | 'moves'> {
   const nodes = nodePids.map((pid) => window.process(pid));
   const nats = natsPids.reduce((sum, pid) => sum + window.process(pid), 0);
   const client = window.process(process.pid);
@@ -172,12 +185,16 @@ function ingestCpu(window: CpuWindow, nodePids: readonly number[], natsPids: rea
 async function measureIngest(nodes: TandemNodes, count: number, prefix: string, natsPids: readonly number[], quotas: CpuQuotas | undefined): Promise<{ rate: number; cpu: IngestCpu }> {
   const nodePids = Array.from({ length: count }, (_, i) => nodes.pid(i)!);
   const pids = [...nodePids, ...natsPids, process.pid];
+  // Ownership is read outside the CPU window, so that its requests do not count in it.
+  const ownedBefore = await ownership(nodes.urls);
   const throttledBefore = await throttlings(quotas, count);
   const before = await cpuSnapshot(pids);
   const rate = await ingest(nodes.urls, prefix);
   const after = await cpuSnapshot(pids);
   const throttling = throttlingIn(throttledBefore, await throttlings(quotas, count));
-  return { rate, cpu: ingestCpu(cpuWindow(before, after), nodePids, natsPids, throttling) };
+  const ownedAfter = await ownership(nodes.urls);
+  const moves = Math.max(...ownedAfter.map((o, i) => o.moves - ownedBefore[i]!.moves));
+  return { rate, cpu: { ...ingestCpu(cpuWindow(before, after), nodePids, natsPids, throttling), owned: ownedAfter.map((o) => o.owned), moves } };
 }
 
 async function measure(count: number, run: number, nats: NatsCluster, natsPids: readonly number[], dir: string, quotas: CpuQuotas | undefined): Promise<Sample> {
@@ -269,19 +286,19 @@ function cpuLine(cpu: IngestCpu): string {
   const throttled = cpu.throttling.length === 0
     ? 'no quotas'
     : `throttled in ${cpu.throttling.map((t) => `${t.throttled}/${t.periods}`).join(' + ')} periods (${cpu.throttling.map((t) => s2(t.throttledSeconds)).join(' + ')} s)`;
-  return `CPU over ${s2(cpu.seconds)} s of ingest: nodes ${cpu.nodes.map(s2).join(' + ')} s, ${throttled}; NATS ${s2(cpu.nats)} s; client ${s2(cpu.client)} s; other processes ${s2(cpu.other)} s; interrupts ${s2(cpu.interrupts)} s; idle ${s2(cpu.idle)} s; steal ${s2(cpu.steal)} s${shared}`;
+  return `CPU over ${s2(cpu.seconds)} s of ingest (partitions owned ${cpu.owned.join(' + ')}, ${cpu.moves} owner changes in it): nodes ${cpu.nodes.map(s2).join(' + ')} s, ${throttled}; NATS ${s2(cpu.nats)} s; client ${s2(cpu.client)} s; other processes ${s2(cpu.other)} s; interrupts ${s2(cpu.interrupts)} s; idle ${s2(cpu.idle)} s; steal ${s2(cpu.steal)} s${shared}`;
 }
 
 /** The second table: medians [min, max] over the runs of where the ingest phase's CPU went. */
 function cpuTable(results: ReadonlyMap<number, Sample[]>): void {
   console.log(`\nWhere the CPU went during ingest (CPU seconds over the ingest window; the machine has ${availableParallelism()} cores, each node a quota of ${CORES} core)`);
-  console.log('| nodes | window s | CPU s per node (mean) | periods throttled | throttled s per node | NATS CPU s (3 servers) | client CPU s | other processes CPU s | interrupts core-s | idle core-s | steal core-s |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| nodes | window s | CPU s per node (mean) | busiest node CPU s | most partitions on a node | periods throttled | throttled s per node | NATS CPU s (3 servers) | client CPU s | other processes CPU s | interrupts core-s | idle core-s | steal core-s |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const [count, samples] of results) {
     const f = (pick: (c: IngestCpu) => number) => formatSpread(spread(samples.map((s) => pick(s.cpu))));
     const throttled = samples[0]!.cpu.throttling.length === 0 ? 'no quotas' : `${f((c) => 100 * throttledShare(c))} %`;
     const throttledSeconds = samples[0]!.cpu.throttling.length === 0 ? 'no quotas' : f((c) => sum(c.throttling.map((t) => t.throttledSeconds)) / count);
-    console.log(`| ${count} | ${f((c) => c.seconds)} | ${f((c) => sum(c.nodes) / count)} | ${throttled} | ${throttledSeconds} | ${f((c) => c.nats)} | ${f((c) => c.client)} | ${f((c) => c.other)} | ${f((c) => c.interrupts)} | ${f((c) => c.idle)} | ${f((c) => c.steal)} |`);
+    console.log(`| ${count} | ${f((c) => c.seconds)} | ${f((c) => sum(c.nodes) / count)} | ${f((c) => Math.max(...c.nodes))} | ${f((c) => Math.max(...c.owned))} | ${throttled} | ${throttledSeconds} | ${f((c) => c.nats)} | ${f((c) => c.client)} | ${f((c) => c.other)} | ${f((c) => c.interrupts)} | ${f((c) => c.idle)} | ${f((c) => c.steal)} |`);
   }
 }
 
