@@ -26,7 +26,7 @@
  * What the quotas cannot show: network latency between machines, and NATS
  * servers on machines of their own (here they share the two cores).
  *
- * Usage: npm run bench:scale -- [runs=3] [seconds=8] [cores per node=0.25] [nodes=1,2,4] [partitions=8]
+ * Usage: npm run bench:scale -- [runs=3] [seconds=8] [cores per node=0.25] [nodes=1,2,4] [partitions=8] [partition by=key|customer]
  */
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -42,6 +42,8 @@ const SECONDS = Number(process.argv[3] ?? 8);
 const CORES = Number(process.argv[4] ?? 0.25);
 const NODE_COUNTS = (process.argv[5] ?? '1,2,4').split(',').map(Number);
 const PARTITIONS = Number(process.argv[6] ?? 8);
+/** A field of `usage` to place events by (`cluster.partitionBy`), e.g. `customer`; `key` (the default) places them by their idempotency key. */
+const PARTITION_BY = process.argv[7] ?? 'key';
 const IN_FLIGHT_PER_NODE = 4;
 const BODY_EVENTS = 1_000;
 const HISTORY = 200_000;
@@ -54,7 +56,7 @@ const config = (name: string) => ({
     { name: 'by_customer', eventType: 'usage', dimensions: ['customer'], granularity: 'hour', measures: { events: { type: 'count' }, revenue: { type: 'sum', field: 'amount' }, units: { type: 'sum', field: 'units' } } },
     { name: 'by_region', eventType: 'usage', dimensions: ['region'], granularity: 'minute', measures: { events: { type: 'count' }, units: { type: 'max', field: 'units' } } },
   ],
-  cluster: { name, partitions: PARTITIONS, replicas: 3 },
+  cluster: { name, partitions: PARTITIONS, replicas: 3, ...(PARTITION_BY === 'key' ? {} : { partitionBy: { usage: PARTITION_BY } }) },
 });
 
 let bodies = 0;
@@ -133,6 +135,8 @@ interface Sample {
   readonly top10: number[];
   readonly point: number[];
   readonly peakMiB: number;
+  /** The largest batch tables one node holds, MiB. */
+  readonly batchMiB: number;
 }
 
 async function startNodes(dir: string, name: string, count: number, nats: NatsCluster, quotas: CpuQuotas | undefined): Promise<TandemNodes> {
@@ -143,7 +147,33 @@ async function startNodes(dir: string, name: string, count: number, nats: NatsCl
     onSpawn: (i, pid) => void limits.push(quotas?.limit(`node${i}`, pid, CORES) ?? Promise.resolve()),
   });
   await Promise.all(limits);
+  await divided(nodes.urls);
   return nodes;
+}
+
+/**
+ * Waits until the nodes own about `partitions / nodes` partitions each, as
+ * a cluster running for a while does: the first node to start owns every
+ * partition, and a partition moves only to a node that keeps pace with it,
+ * so measuring from the first request would measure that node alone.
+ */
+async function divided(urls: readonly string[]): Promise<void> {
+  const most = Math.ceil(PARTITIONS / urls.length);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const owned = await ownership(urls);
+    if (owned.every((o) => o.owned >= 1 && o.owned <= most) && sum(owned.map((o) => o.owned)) === PARTITIONS) return;
+    if (Date.now() > deadline) throw new Error(`the partitions were not divided among ${urls.length} nodes within 2 minutes: they own ${owned.map((o) => o.owned).join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** The batch tables each node holds after the cycle, in MiB (its own partitions'). */
+async function batchMiB(urls: readonly string[]): Promise<number[]> {
+  return Promise.all(urls.map(async (url) => {
+    const status = await (await fetch(`${url}/v1/status`)).json() as { batch: { bytes?: number } | null };
+    return (status.batch?.bytes ?? 0) / 2 ** 20;
+  }));
 }
 
 /** The quota groups' throttling counters for nodes 0 to `count - 1`, now; empty without quotas. */
@@ -214,7 +244,7 @@ async function measure(count: number, run: number, nats: NatsCluster, natsPids: 
     const top10 = await latencies(nodes.urls, () => ({ view: 'by_customer', groupBy: ['customer'], granularity: 'all', orderBy: [{ measure: 'revenue', desc: true }], limit: 10 }));
     const point = await latencies(nodes.urls, (i) => ({ view: 'by_customer', where: { customer: `c${i % CUSTOMERS}` }, granularity: 'all' }));
     const peaks = await Promise.all(Array.from({ length: count }, (_, i) => peakRssMiB(nodes.pid(i)!)));
-    return { ingest: rate, cpu, cycleMs: summary.durationMs, top10, point, peakMiB: Math.max(...peaks.map((p) => p ?? 0)) };
+    return { ingest: rate, cpu, cycleMs: summary.durationMs, top10, point, peakMiB: Math.max(...peaks.map((p) => p ?? 0)), batchMiB: Math.max(...await batchMiB(nodes.urls)) };
   } finally {
     await nodes.stop();
   }
@@ -235,7 +265,7 @@ async function main(): Promise<void> {
       for (const count of NODE_COUNTS) {
         const sample = await measure(count, run, nats, natsPids, temp.dir, quotas);
         results.get(count)!.push(sample);
-        console.log(`run ${run + 1}/${RUNS}, ${count} node(s): ingest ${Math.round(sample.ingest).toLocaleString('en-US')} events/s, full cycle ${Math.round(sample.cycleMs)} ms, top 10 p50/p99 ${percentiles(sample.top10).p50.toFixed(1)}/${percentiles(sample.top10).p99.toFixed(1)} ms, point ${percentiles(sample.point).p50.toFixed(1)}/${percentiles(sample.point).p99.toFixed(1)} ms, peak RSS ${Math.round(sample.peakMiB)} MiB`);
+        console.log(`run ${run + 1}/${RUNS}, ${count} node(s): ingest ${Math.round(sample.ingest).toLocaleString('en-US')} events/s, full cycle ${Math.round(sample.cycleMs)} ms, top 10 p50/p99 ${percentiles(sample.top10).p50.toFixed(1)}/${percentiles(sample.top10).p99.toFixed(1)} ms, point ${percentiles(sample.point).p50.toFixed(1)}/${percentiles(sample.point).p99.toFixed(1)} ms, peak RSS ${Math.round(sample.peakMiB)} MiB, batch tables ${sample.batchMiB.toFixed(2)} MiB on the largest node`);
         console.log(`  ${cpuLine(sample.cpu)}`);
       }
     }
@@ -245,12 +275,12 @@ async function main(): Promise<void> {
     await quotas?.remove();
   }
   const base = spread(results.get(NODE_COUNTS[0]!)!.map((s) => s.ingest)).median;
-  console.log(`\n${RUNS} runs; ${SECONDS} s of ingest; a full cycle over ${HISTORY.toLocaleString('en-US')} events; ${PARTITIONS} partitions; ${quotas === undefined ? 'no quotas' : `${CORES} core per node`}`);
-  console.log('| nodes | ingest events/s | vs 1 node | full cycle ms | top 10 p50 / p99 ms | point p50 / p99 ms | peak RSS per node MiB |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log(`\n${RUNS} runs; ${SECONDS} s of ingest; a full cycle over ${HISTORY.toLocaleString('en-US')} events; ${PARTITIONS} partitions placed by ${PARTITION_BY === 'key' ? 'idempotency key' : PARTITION_BY}; ${quotas === undefined ? 'no quotas' : `${CORES} core per node`}`);
+  console.log('| nodes | ingest events/s | vs 1 node | full cycle ms | top 10 p50 / p99 ms | point p50 / p99 ms | peak RSS per node MiB | batch tables per node MiB |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const [count, samples] of results) {
     const p = (pick: (s: Sample) => number[], q: 'p50' | 'p99') => formatSpread(spread(samples.map((s) => percentiles(pick(s))[q])));
-    console.log(`| ${count} | ${formatSpread(spread(samples.map((s) => s.ingest)))} | ${(spread(samples.map((s) => s.ingest)).median / base).toFixed(2)}x | ${formatSpread(spread(samples.map((s) => s.cycleMs)))} | ${p((s) => s.top10, 'p50')} / ${p((s) => s.top10, 'p99')} | ${p((s) => s.point, 'p50')} / ${p((s) => s.point, 'p99')} | ${formatSpread(spread(samples.map((s) => s.peakMiB)))} |`);
+    console.log(`| ${count} | ${formatSpread(spread(samples.map((s) => s.ingest)))} | ${(spread(samples.map((s) => s.ingest)).median / base).toFixed(2)}x | ${formatSpread(spread(samples.map((s) => s.cycleMs)))} | ${p((s) => s.top10, 'p50')} / ${p((s) => s.top10, 'p99')} | ${p((s) => s.point, 'p50')} / ${p((s) => s.point, 'p99')} | ${formatSpread(spread(samples.map((s) => s.peakMiB)))} | ${formatSpread(spread(samples.map((s) => s.batchMiB)))} |`);
   }
   cpuTable(results);
 }
