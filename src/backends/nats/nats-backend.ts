@@ -85,6 +85,8 @@ import { fileSha256 } from '../../util/checksums.ts';
 /** How often a node reads the control record (new versions, the lease) and writes its heartbeat. */
 const POLL_MS = 250;
 const HEARTBEAT_MS = 1_000;
+/** How far behind this node another may be on a partition (in time) for the partition to move to it: two heartbeats. */
+const HANDOVER_LAG_MS = 2 * HEARTBEAT_MS;
 /** How often every node checks that the object store still holds the chain of the version it serves. */
 const ARCHIVE_CHECK_MS = 5_000;
 /** How often a partition that cannot be followed from the served cutoff is tried again. */
@@ -268,6 +270,8 @@ export class NatsBackend implements EngineBackend {
   readonly #stalled = new Map<number, string>();
   /** Events this node had read that a version recorded as lost by NATS: awaited again from the outboxes. */
   readonly #awaited = new AwaitedEvents();
+  /** What this node had applied at its recent looks, oldest first: see {@link #caughtUpOn}. */
+  #appliedSamples: { readonly at: number; readonly applied: readonly number[] }[] = [];
   /** Per partition, the rule's digest at each seal applied: checked against the archive's at each version adopted. */
   readonly #sealDigests: Map<number, string>[];
   #closed = false;
@@ -795,6 +799,7 @@ export class NatsBackend implements EngineBackend {
     // read, and a stream would seem to end below what this node applied when it did not.
     const applied = this.#applied();
     const lookedAt = Date.now();
+    this.#sampleApplied(applied, performance.now());
     this.#ends = [...await this.#p.log.ends()];
     this.#endsAt = lookedAt;
     // A stream that ends below what this node applied lost messages it read (a crash of every server): read it again.
@@ -811,10 +816,33 @@ export class NatsBackend implements EngineBackend {
     return this.#nodes.filter((n) => now - n.at <= within).map((n) => n.node);
   }
 
-  /** Whether `node` has applied partition `p` as far as this node has and holds its speed layer whole, by its last heartbeat. */
+  /**
+   * Whether `node` keeps pace with this node on partition `p` and holds its
+   * speed layer whole, by its last heartbeat: it has applied what this node
+   * had applied {@link HANDOVER_LAG_MS} ago (this node's own clock, so no
+   * clock of another machine is compared). Asking for as far as this node
+   * has applied now would never hold under steady ingest, as a heartbeat is
+   * up to a second old; a lag this small costs no exactness, since a query
+   * waits for its owner to have read as far as its asker (`atLeast`), and
+   * an ingest for its events to be applied.
+   */
   #caughtUpOn(p: number, node: string): boolean {
     const beat = this.#nodes.find((n) => n.node === node);
-    return beat !== undefined && (beat.applied[p] ?? 0) >= (this.#applied()[p] ?? 0) && holdsBy(beat, p);
+    return beat !== undefined && (beat.applied[p] ?? 0) >= (this.#appliedBefore(HANDOVER_LAG_MS)[p] ?? 0) && holdsBy(beat, p);
+  }
+
+  /** Keeps what this node had applied at each look, for {@link HANDOVER_LAG_MS} and a few looks more. */
+  #sampleApplied(applied: readonly number[], at: number): void {
+    this.#appliedSamples.push({ at, applied });
+    while (this.#appliedSamples.length > 2 && this.#appliedSamples[1]!.at <= at - HANDOVER_LAG_MS - 3 * HEARTBEAT_MS) this.#appliedSamples.shift();
+  }
+
+  /** What this node had applied `ms` ago, as its looks sampled it; what it has applied now before it has sampled for that long. */
+  #appliedBefore(ms: number): readonly number[] {
+    const until = performance.now() - ms;
+    let sample: readonly number[] | undefined;
+    for (const s of this.#appliedSamples) if (s.at <= until) sample = s.applied;
+    return sample ?? this.#applied();
   }
 
   #applied(): number[] {
