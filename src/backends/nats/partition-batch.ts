@@ -75,7 +75,7 @@ const setKey = (ps: Iterable<number>): string => [...ps].sort((a, b) => a - b).j
  *
  * @example
  * ```ts
- * const batch = await loadPartitionBatch(connection, catalog, manifest, dir, { serving: [0, 3, 5], owned: [0, 3] });
+ * const batch = await loadPartitionBatch(connection, catalog, manifest, dir, { serving: [0, 3, 5], together: new Set([0, 3]) });
  * batch.has(3);                        // true: this node answers for partition 3's batch states
  * await batch.prepare([0, 5]);         // partition 0 alone of the merged store {0, 3}: loaded once
  * batch.storeFor([0, 5])!.tables('sales');
