@@ -93,6 +93,8 @@ function referenceAnswers(events: readonly OrderEvent[], customers: readonly str
 /** A way to ask both questions, timed per call. */
 interface Path {
   readonly name: string;
+  /** Answered by the Tandem server, whose metrics then say how long it spent. */
+  readonly inTandem: boolean;
   top10(): Promise<Answer>;
   point(customer: string): Promise<Answer>;
   close(): Promise<void>;
@@ -102,6 +104,27 @@ interface PathResult {
   readonly name: string;
   readonly top10: { p50: Spread; p99: Spread };
   readonly point: { p50: Spread; p99: Spread };
+  /** From the server's tandem_query_duration_seconds: mean ms in the server per query (SQL parsing and planning included), and engine queries per call. */
+  readonly inServer?: { top10: InServer; point: InServer };
+}
+
+interface InServer {
+  readonly meanMs: number;
+  readonly perCall: number;
+}
+
+/** The server's query-time histogram for the view: its sum (s) and count. */
+async function queryMetric(url: string): Promise<{ sum: number; count: number }> {
+  const text = await new Promise<string>((resolve, reject) => {
+    request(`${url}/metrics`, { agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      res.on('error', reject);
+    }).on('error', reject).end();
+  });
+  const value = (suffix: string) => Number(new RegExp(`^tandem_query_duration_seconds_${suffix}\\{view="${VIEW}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { sum: value('sum'), count: value('count') };
 }
 
 function freePort(): Promise<number> {
@@ -176,11 +199,11 @@ function postJson(url: string, body: unknown): Promise<unknown> {
   });
 }
 
-async function pgPath(name: string, options: pg.ClientConfig, top10Sql = TOP10_SQL, pointSql = POINT_SQL): Promise<Path> {
+async function pgPath(name: string, inTandem: boolean, options: pg.ClientConfig, top10Sql = TOP10_SQL, pointSql = POINT_SQL): Promise<Path> {
   const client = new pg.Client(options);
   await client.connect();
   return {
-    name,
+    name, inTandem,
     async top10() {
       const { rows } = await client.query({ text: top10Sql, rowMode: 'array' });
       return topAnswer(rows as unknown[][]);
@@ -196,7 +219,7 @@ async function pgPath(name: string, options: pg.ClientConfig, top10Sql = TOP10_S
 function queryPath(url: string): Path {
   const rows = (answer: unknown) => (answer as { rows: Record<string, unknown>[] }).rows;
   return {
-    name: 'Tandem, POST /v1/query (JSON)',
+    name: 'Tandem, POST /v1/query (JSON)', inTandem: true,
     async top10() {
       return topAnswer(rows(await postJson(`${url}/v1/query`, TOP10_JSON)).map((r) => [r.customer, r.revenue]));
     },
@@ -211,7 +234,7 @@ function queryPath(url: string): Path {
 function sqlRoutePath(url: string): Path {
   const rows = (answer: unknown) => (answer as { rows: unknown[][] }).rows;
   return {
-    name: 'Tandem, POST /v1/sql (JSON)',
+    name: 'Tandem, POST /v1/sql (JSON)', inTandem: true,
     async top10() {
       return topAnswer(rows(await postJson(`${url}/v1/sql`, { sql: TOP10_SQL })));
     },
@@ -259,8 +282,9 @@ async function dropPostgres(schema: string): Promise<void> {
 }
 
 /** `runs` sequential calls after the warm-up; latencies in ms. */
-async function sample(runs: number, call: (i: number) => Promise<unknown>): Promise<Percentiles> {
+async function sample(runs: number, call: (i: number) => Promise<unknown>, afterWarmup?: () => Promise<void>): Promise<Percentiles> {
   for (let i = 0; i < WARMUP; i++) await call(i);
+  await afterWarmup?.();
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
@@ -305,7 +329,7 @@ export async function sqlPortBench(options: SqlPortOptions): Promise<string> {
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     notes.push(`Tandem: ${total.toLocaleString('en-US')} events ingested over HTTP in ${ingestSeconds.toFixed(1)} s, one batch cycle in ${batchSeconds.toFixed(1)} s.`);
 
-    paths.push(await pgPath('Tandem, PostgreSQL port (pg)', { host: '127.0.0.1', port: tandem.pgPort, user: 'bench', database: 'tandem' }));
+    paths.push(await pgPath('Tandem, PostgreSQL port (pg)', true, { host: '127.0.0.1', port: tandem.pgPort, user: 'bench', database: 'tandem' }));
     paths.push(queryPath(tandem.url), sqlRoutePath(tandem.url));
     const loaded = await loadPostgres(events, schema);
     if (typeof loaded === 'string') {
@@ -313,7 +337,7 @@ export async function sqlPortBench(options: SqlPortOptions): Promise<string> {
     } else {
       pgLoaded = true;
       notes.push(`PostgreSQL: the events COPY'd into a table and the view materialized (${loaded.rows.toLocaleString('en-US')} hourly rows, an index on customer) in ${loaded.seconds.toFixed(1)} s.`);
-      paths.push(await pgPath('PostgreSQL 15, same SQL over the materialized view', { ...PG, options: `-c search_path=${schema}` }));
+      paths.push(await pgPath('PostgreSQL 15, same SQL over the materialized view', false, { ...PG, options: `-c search_path=${schema}` }));
     }
 
     // Every path must give the same answers.
@@ -334,12 +358,22 @@ export async function sqlPortBench(options: SqlPortOptions): Promise<string> {
     if (want.points.join() !== reference.points.join()) throw new Error('Point answers differ from what the events say.');
 
     // Repetitions interleave the paths, so drift on this shared machine touches each alike.
-    const raw = new Map<string, { top: Percentiles[]; point: Percentiles[] }>(paths.map((p) => [p.name, { top: [], point: [] }]));
+    const raw = new Map<string, { top: Percentiles[]; point: Percentiles[]; topServer: InServer[]; pointServer: InServer[] }>(paths.map((p) => [p.name, { top: [], point: [], topServer: [], pointServer: [] }]));
     for (let rep = 0; rep < reps; rep++) {
       for (const path of paths) {
         const r = raw.get(path.name)!;
-        r.top.push(await sample(runs, () => path.top10()));
-        r.point.push(await sample(runs, (i) => path.point(customers[i % customers.length]!)));
+        const url = tandem.url;
+        const metrics: { sum: number; count: number }[] = [];
+        const read = path.inTandem ? async () => void metrics.push(await queryMetric(url)) : undefined;
+        r.top.push(await sample(runs, () => path.top10(), read));
+        await read?.();
+        r.point.push(await sample(runs, (i) => path.point(customers[i % customers.length]!), read));
+        await read?.();
+        const inServer = (a: { sum: number; count: number }, b: { sum: number; count: number }): InServer => ({ meanMs: ((b.sum - a.sum) * 1000) / (b.count - a.count), perCall: (b.count - a.count) / runs });
+        if (metrics.length === 4) {
+          r.topServer.push(inServer(metrics[0]!, metrics[1]!));
+          r.pointServer.push(inServer(metrics[2]!, metrics[3]!));
+        }
         process.stdout.write(`  ${path.name}: repetition ${rep + 1}/${reps}, top 10 p50 ${formatNumber(r.top.at(-1)!.p50)} ms, point p50 ${formatNumber(r.point.at(-1)!.p50)} ms\n`);
       }
     }
@@ -349,6 +383,7 @@ export async function sqlPortBench(options: SqlPortOptions): Promise<string> {
         name: p.name,
         top10: { p50: spread(r.top.map((x) => x.p50)), p99: spread(r.top.map((x) => x.p99)) },
         point: { p50: spread(r.point.map((x) => x.p50)), p99: spread(r.point.map((x) => x.p99)) },
+        ...(r.topServer.length === 0 ? {} : { inServer: { top10: medianInServer(r.topServer), point: medianInServer(r.pointServer) } }),
       };
     });
     return report(results, { total, runs, reps, pgLoaded }, notes);
@@ -360,6 +395,10 @@ export async function sqlPortBench(options: SqlPortOptions): Promise<string> {
     await dropPostgres(schema).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function medianInServer(xs: readonly InServer[]): InServer {
+  return { meanMs: spread(xs.map((x) => x.meanMs)).median, perCall: spread(xs.map((x) => x.perCall)).median };
 }
 
 const ms = (s: Spread) => `${formatNumber(s.median)} [${formatNumber(s.min)}, ${formatNumber(s.max)}]`;
@@ -378,6 +417,16 @@ function report(results: readonly PathResult[], run: { total: number; runs: numb
     ...results.map((r) => `| ${r.name} | ${ms(r.top10.p50)} | ${ms(r.top10.p99)} | ${ms(r.point.p50)} | ${ms(r.point.p99)} |`),
     '',
     '(median [min, max] of the repetitions\' p50 and p99)',
+    '',
+    '| Tandem path | top 10: ms in the server per query (mean) | share of the p50 | point: ms in the server per query (mean) | share of the p50 |',
+    '| --- | --- | --- | --- | --- |',
+    ...results.filter((r) => r.inServer !== undefined).map((r) => {
+      const s = r.inServer!;
+      const calls = (x: InServer) => (Math.abs(x.perCall - 1) < 0.01 ? '' : `, ${x.perCall.toFixed(2)} queries per call`);
+      return `| ${r.name} | ${formatNumber(s.top10.meanMs)}${calls(s.top10)} | ${(s.top10.meanMs * s.top10.perCall / r.top10.p50.median * 100).toFixed(0)}% | ${formatNumber(s.point.meanMs)}${calls(s.point)} | ${(s.point.meanMs * s.point.perCall / r.point.p50.median * 100).toFixed(0)}% |`;
+    }),
+    '',
+    '(the server\'s tandem_query_duration_seconds over each timed block, after its warm-up: SQL parsing and planning and the engine\'s query; the rest is the protocol, the HTTP or wire handling, and the client)',
     '',
     `Goal: PostgreSQL port within 1.5x of the JSON path's p50: top 10 ${ratio(port.top10.p50.median, query.top10.p50.median)}, point ${ratio(port.point.p50.median, query.point.p50.median)} of POST /v1/query (${port.top10.p50.median <= 1.5 * query.top10.p50.median && port.point.p50.median <= 1.5 * query.point.p50.median ? 'met' : 'missed'}).`,
   ];
