@@ -6,7 +6,8 @@
  * cutoff (`share-requests.ts`), and merges them with each measure's monoid,
  * so the answer is the one a node holding every partition gives. A query
  * that pins the field its events are placed by (`cluster.partitionBy`) asks
- * only the owners of the partitions that can hold its rows. Where the
+ * only the owners of the partitions that can hold its rows, and waits for
+ * no other partition. Where the
  * served version is held per partition (`partition-batch.ts`), each owner
  * gives its partitions' batch states in the same answer.
  *
@@ -77,16 +78,20 @@ export interface Gathered {
  */
 export async function gatherSpeed(
   source: GatherSource, query: Query, plan: QueryPlan, partitions: number,
-  /** The partitions that can hold the query's rows (`partitionsOfQuery`); undefined for all. The others held here are read anyway: they add nothing. */
+  /** The partitions that can hold the query's rows (`partitionsOfQuery`); undefined for all. */
   relevant?: ReadonlySet<number>,
 ): Promise<Gathered> {
   const cutoffs = source.cutoffs();
   const batch = source.batchParted();
   const local = new Set<number>();
   const pending = new Set<number>();
+  // Only the owners of partitions that can hold rows are asked, each for all it owns, as without the pinning: an
+  // owner holds its partitions merged, and reading them together costs no load apart. The rest add no rows.
+  const owners = relevant === undefined ? undefined : new Set([...relevant].map((p) => source.owner(p)));
+  const needed = (p: number) => relevant === undefined || relevant.has(p);
   for (let p = 0; p < partitions; p++) {
     if (source.holds(p)) local.add(p);
-    else if (relevant === undefined || relevant.has(p)) pending.add(p);
+    else if (owners === undefined || needed(p) || owners.has(source.owner(p))) pending.add(p);
   }
   const tables: AggregateTable[] = [];
   const reasons = new Map<number, string>();
@@ -101,10 +106,12 @@ export async function gatherSpeed(
       await servedAfter(source, cutoffs, deadline);
       return { cutoffs, local: [...local], tables, missing: [], stale: true, batch };
     }
-    if (pending.size === 0 || Date.now() >= deadline) break;
+    if (![...pending].some(needed) || Date.now() >= deadline) break;
     for (const p of pending) noteWhy(source, p, reasons);
     await sleep(Math.min(RETRY_MS, Math.max(0, deadline - Date.now())));
   }
+  // A partition that holds none of the query's rows is not missing from the answer.
+  for (const p of pending) if (!needed(p)) pending.delete(p);
   if (pending.size > 0 && !plan.allowPartial) {
     const missing = [...pending].sort((a, b) => a - b);
     throw new PartitionsUnavailableError(missing, [...new Set(missing.map((p) => reasons.get(p)).filter((r): r is string => r !== undefined))], Date.now() - started);

@@ -62,6 +62,13 @@ describe('gathering the speed layer', () => {
     assert.deepEqual(gathered.missing, []);
   });
 
+  test('an owner of a partition that can hold the rows is asked for every partition it owns; one nobody can read that holds none is not missing', async () => {
+    const s = source({ held: [], owners: ['n1', 'n1', null, 'n2'], waitMs: 300 });
+    const gathered = await gatherSpeed(s, { ...query, allowPartial: true }, planQuery(catalog, { ...query, allowPartial: true }), 4, new Set([1]));
+    assert.deepEqual(s.asks.map((a) => [a.owner, a.request.partitions]), [['n1', [0, 1]]], 'n1 is asked for both partitions it holds merged; n2 is not asked');
+    assert.deepEqual(gathered.missing, [], 'partition 2, unowned, holds none of the rows');
+  });
+
   test('partitions held here are read here; the others are asked of their owners, one ask per owner, from this node\'s cutoffs', async () => {
     const s = source({ held: [0, 2], owners: ['here', 'n1', 'here', 'n1'] });
     const all = await gatherSpeed(source({ held: [0, 1, 2, 3], owners: [null, null, null, null] }), query, plan, 4);
