@@ -142,7 +142,12 @@ export class ObjectBlobStore implements NamedBlobStore {
    */
   async #listAll(): Promise<ObjectInfo[]> {
     // historyOnly ends the watch after the entries present when it starts: the option the client's list() passes, not in its types.
-    const watch = await this.store.watch({ ignoreDeletes: true, includeHistory: true, historyOnly: true } as Parameters<ObjectStore['watch']>[0]);
+    const started = performance.now();
+    const watch = await this.store.watch({ ignoreDeletes: true, includeHistory: true, historyOnly: true } as Parameters<ObjectStore['watch']>[0]).catch((error: unknown) => {
+      // The watch's consumer is created by a request: a bucket destroyed meanwhile may leave it unanswered until the client's timeout.
+      if (error instanceof Error && error.name === 'TimeoutError') throw new BucketStalledError(this.bucket, 'listing the objects', Math.round(performance.now() - started));
+      throw error;
+    });
     const all: ObjectInfo[] = [];
     let stalled = false;
     const timer = setTimeout(function stall() {
