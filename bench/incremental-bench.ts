@@ -5,11 +5,14 @@
  * 1M events span a day, 2% arrive up to a week late) and times an
  * incremental cycle over them against a full recompute of everything, in
  * the same process, one after the other. Segments export to Parquet in the
- * background as they roll over; a cycle starts right after the ingest, so
- * it waits for an export still under way and exports the last, partial
- * segment itself.
+ * background as they roll over; a cycle starts right after the ingest and
+ * stops at the end of the last segment exported (waiting for an export under
+ * way if none is past the cutoff yet), leaving the partial segment to the
+ * speed layer. With `--seal` every cycle seals the log instead, exporting
+ * the partial segment itself (the behaviour before 2026-12-03). The full
+ * recompute that follows seals, so both run over the same events.
  *
- * Usage: npm run bench:incremental -- [history=10000000] [new=1000000] [rounds=3] [segment MiB, default the engine's]
+ * Usage: npm run bench:incremental -- [history=10000000] [new=1000000] [rounds=3] [segment MiB, default the engine's] [--seal]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,10 +22,12 @@ import { Tandem } from '../src/index.ts';
 import { formatSpread, spread } from './compare/stats.ts';
 import { BATCH_CUSTOMERS, config, makeLiveBatch } from './usage-workload.ts';
 
-const HISTORY = Number(process.argv[2] ?? 10_000_000);
-const NEW = Number(process.argv[3] ?? 1_000_000);
-const ROUNDS = Number(process.argv[4] ?? 3);
-const SEGMENT_BYTES = process.argv[5] === undefined ? undefined : Number(process.argv[5]) * 2 ** 20;
+const SEAL = process.argv.includes('--seal');
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const HISTORY = Number(args[0] ?? 10_000_000);
+const NEW = Number(args[1] ?? 1_000_000);
+const ROUNDS = Number(args[2] ?? 3);
+const SEGMENT_BYTES = args[3] === undefined ? undefined : Number(args[3]) * 2 ** 20;
 const CHUNK = 100_000;
 
 /**
@@ -59,7 +64,7 @@ try {
   const engine = await Tandem.open({ dataDir: dir, config, fullBatchEveryMs: 86_400_000, maxBatchDeltas: 1_000, ...(SEGMENT_BYTES === undefined ? {} : { segmentBytes: SEGMENT_BYTES }) });
   try {
     await ingest(engine, HISTORY);
-    const first = await engine.runBatch({ full: true });
+    const first = await engine.runBatch({ full: true, seal: true });
     console.log(`history: ${HISTORY.toLocaleString('en-US')} events, full recompute ${(first.durationMs / 1000).toFixed(2)} s`);
     const incremental: number[] = [];
     const incrementalCompute: number[] = [];
@@ -67,22 +72,24 @@ try {
     const full: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       await ingest(engine, NEW);
-      const inc = await engine.runBatch();
+      const inc = await engine.runBatch({ seal: SEAL });
+      const left = engine.status().logEnd - inc.cutoff;
       if (inc.mode !== 'incremental') throw new Error(`round ${round}: the cycle was ${inc.mode}`);
       incremental.push(inc.durationMs);
       // What the cycle itself costs past turning the new segments into Parquet (which a full cycle would pay too).
       incrementalCompute.push(inc.durationMs - inc.exportMs);
       exports.push(inc.exportMs);
       // The same data again, recomputed from everything: what every cycle cost before.
-      const whole = await engine.runBatch({ full: true });
+      const whole = await engine.runBatch({ full: true, seal: true });
       full.push(whole.durationMs);
-      console.log(`round ${round + 1}: ${inc.inputEvents!.toLocaleString('en-US')} new events incremental ${(inc.durationMs / 1000).toFixed(2)} s (export ${(inc.exportMs / 1000).toFixed(2)} s); full over ${whole.cutoff.toLocaleString('en-US')} ${(whole.durationMs / 1000).toFixed(2)} s`);
+      console.log(`round ${round + 1}: incremental over ${inc.inputEvents!.toLocaleString('en-US')} new events (${left.toLocaleString('en-US')} left to the speed layer) ${(inc.durationMs / 1000).toFixed(2)} s (export ${(inc.exportMs / 1000).toFixed(2)} s); full over ${whole.cutoff.toLocaleString('en-US')} ${(whole.durationMs / 1000).toFixed(2)} s`);
     }
     const ratios = incremental.map((ms, i) => ms / full[i]!);
     const computeRatios = incrementalCompute.map((ms, i) => ms / full[i]!);
-    console.log(`\n| cycle | ms, median [min, max] |\n| --- | --- |`);
+    console.log(`\ncycles ${SEAL ? 'seal the log (--seal)' : 'stop at the last exported segment'}; segments ${SEGMENT_BYTES === undefined ? 'of the default size' : `of ${SEGMENT_BYTES / 2 ** 20} MiB`}`);
+    console.log(`| cycle | ms, median [min, max] |\n| --- | --- |`);
     console.log(`| incremental (${NEW.toLocaleString('en-US')} new), whole cycle | ${formatSpread(spread(incremental))} |`);
-    console.log(`| of which exporting what the background had not (and waiting for it) | ${formatSpread(spread(exports))} |`);
+    console.log(`| of which sealing and exporting what the background had not, or waiting for an export under way | ${formatSpread(spread(exports))} |`);
     console.log(`| incremental, past the export | ${formatSpread(spread(incrementalCompute))} |`);
     console.log(`| full (${(HISTORY + NEW).toLocaleString('en-US')}+) | ${formatSpread(spread(full))} |`);
     console.log(`| incremental whole cycle / full, per round | ${formatSpread(spread(ratios))} |`);

@@ -16,13 +16,13 @@ import { withTempDir } from './support/temp-dir.ts';
 
 type Step =
   | { readonly kind: 'ingest'; readonly events: readonly GeneratedEvent[] }
-  | { readonly kind: 'batch' }
+  | { readonly kind: 'batch'; readonly seal: boolean }
   | { readonly kind: 'restart' }
   | { readonly kind: 'crash'; readonly tornBytes: Uint8Array; readonly batchDebris: boolean };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 5, arbitrary: fc.array(shopEvent, { maxLength: 40 }).map((events) => ({ kind: 'ingest' as const, events })) },
-  { weight: 2, arbitrary: fc.constant({ kind: 'batch' as const }) },
+  { weight: 2, arbitrary: fc.boolean().map((seal) => ({ kind: 'batch' as const, seal })) },
   { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
   {
     weight: 1,
@@ -52,7 +52,9 @@ async function runSchedule(steps: readonly Step[]): Promise<void> {
           assert.equal(result.rejected.length, s.events.filter((e) => !e.valid).length);
           accepted.add(s.events);
         } else if (s.kind === 'batch') {
-          await engine.runBatch();
+          const summary = await engine.runBatch({ seal: s.seal });
+          if (s.seal) assert.equal(summary.cutoff, accepted.events.length, 'a sealing run absorbs every event');
+          assert.ok(summary.cutoff <= accepted.events.length);
         } else if (s.kind === 'restart') {
           await engine.close();
           engine = await open();
@@ -87,9 +89,9 @@ test('invariant - a late event weeks behind the batch cutoff is counted exactly 
       const valid = events.filter((e) => e.valid);
       await runSchedule([
         { kind: 'ingest', events: valid },
-        { kind: 'batch' },
+        { kind: 'batch', seal: true },
         { kind: 'ingest', events: valid.map((e) => ({ ...e, ref: { ...e.ref, id: `late-${e.ref.id}` }, raw: { ...e.raw, id: `late-${e.ref.id}` } })) },
-        { kind: 'batch' },
+        { kind: 'batch', seal: false },
         { kind: 'restart' },
       ]);
     }),

@@ -105,7 +105,8 @@ or the ingest failed.`)
     .addOption(urlOption())
     .addOption(apiKeyOption())
     .option('--full', 'recompute every view from the whole master dataset, instead of adding what is new to the published views')
-    .action(async (options: ServerOptions & { full?: boolean }) => (await import('./commands/server-commands.ts')).batch(options));
+    .option('--seal', 'absorb every event up to the log end now, instead of stopping at the end of the last log segment already in Parquet')
+    .action(async (options: ServerOptions & { full?: boolean; seal?: boolean }) => (await import('./commands/server-commands.ts')).batch(options));
 
   cli.command('query')
     .description(`Query a view, e.g. tandem query '{"view":"revenue_by_country","groupBy":["country"],"granularity":"all"}'`)

@@ -39,6 +39,8 @@ export interface BackendAppend {
 export interface CycleContext {
   /** Recompute every view from everything, instead of folding the new events into the published version. */
   readonly full: boolean;
+  /** Absorb every event up to the log's end now, instead of stopping where the exported segments end (`BatchOptions.seal`). */
+  readonly seal: boolean;
   /** When the cycle started (`performance.now()`): its summary's duration counts from here. */
   readonly started: number;
   progress(update: Partial<BatchProgress>): void;

@@ -185,15 +185,15 @@ export class EngineCore implements ServedEngine {
    */
   runBatch(options: BatchOptions = {}): Promise<BatchSummary> {
     if (this.#closed) return Promise.reject(new LogClosedError());
-    this.#batchRun ??= this.#runBatch(options.full === true).finally(() => (this.#batchRun = undefined));
+    this.#batchRun ??= this.#runBatch(options.full === true, options.seal === true).finally(() => (this.#batchRun = undefined));
     return this.#batchRun;
   }
 
-  async #runBatch(full: boolean): Promise<BatchSummary> {
+  async #runBatch(full: boolean, seal: boolean): Promise<BatchSummary> {
     const started = performance.now();
     this.#progress = { startedAt: new Date().toISOString(), phase: 'sealing', cutoff: null, viewsDone: 0, viewsTotal: this.catalog.views.size };
     try {
-      const summary = await this.#backend.cycle({ full, started, progress: (update) => (this.#progress = { ...this.#progress!, ...update }) });
+      const summary = await this.#backend.cycle({ full, seal, started, progress: (update) => (this.#progress = { ...this.#progress!, ...update }) });
       this.#history.published(summary);
       this.logger.info({ version: summary.version, cutoff: summary.cutoff, durationMs: Math.round(summary.durationMs) }, 'published batch version');
       return summary;

@@ -78,6 +78,15 @@ export interface TandemOptions extends IncrementalPolicy {
 export interface BatchOptions {
   /** Recompute every view from the whole master dataset instead of adding the new events to the published views. */
   readonly full?: boolean;
+  /**
+   * Seal the log where it ends now and absorb every event below it. Without
+   * it, an embedded engine's cycle stops at the end of the last log segment
+   * already exported to Parquet in the background (when one is past the
+   * published cutoff), so that it exports nothing itself, and the events of
+   * the partial segment stay in the speed layer; answers are exact either
+   * way. A cluster's cycles always seal.
+   */
+  readonly seal?: boolean;
 }
 
 /**

@@ -14,3 +14,4 @@ export { exportSql } from './parquet-export.ts';
 export { loadIdempotencyKeys } from './idempotency-keys.ts';
 export { restoreSegment, type RestoredSegment } from './segment-restore.ts';
 export { repairManifests } from './manifest-repair.ts';
+export { exportedThrough } from './manifest-gaps.ts';

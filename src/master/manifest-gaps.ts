@@ -30,6 +30,14 @@ export function manifestGaps(manifests: readonly SegmentManifest[], upTo: number
   return gaps;
 }
 
+/** The end of the unbroken run of `ranges` that starts at `from` (`from` itself when none starts there). */
+export function exportedThrough(ranges: readonly Stretch[], from: number): number {
+  const endOf = new Map(ranges.map((r) => [r.base, r.end]));
+  let end = from;
+  for (let next = endOf.get(end); next !== undefined && next > end; next = endOf.get(end)) end = next;
+  return end;
+}
+
 /** The ranges inside `gap` that some event type's Parquet file is named for, in order. */
 export async function parquetRangesWithin(masterDir: string, gap: Stretch): Promise<Stretch[]> {
   const ranges = new Map<string, Stretch>();

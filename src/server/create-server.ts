@@ -184,15 +184,16 @@ export function createServer(options: ServerOptions): TandemServer {
   return { app, metrics, ingestRate };
 }
 
-/** `POST /v1/batch`'s body: nothing, `{}`, or `{"full": true}`. */
+/** `POST /v1/batch`'s body: nothing, `{}`, or `{"full": true, "seal": true}` (either or both). */
 function batchOptions(body: unknown): BatchOptions {
   if (body === undefined || body === null) return {};
   if (typeof body !== 'object' || Array.isArray(body)) throw new MalformedBodyError('The batch request body must be a JSON object such as {"full": true}.');
-  const { full, ...rest } = body as { full?: unknown };
+  const { full, seal, ...rest } = body as { full?: unknown; seal?: unknown };
   const unknown = Object.keys(rest)[0];
-  if (unknown !== undefined) throw new MalformedBodyError(`The batch request takes only "full"; '${unknown.slice(0, 64)}' is not known.`);
+  if (unknown !== undefined) throw new MalformedBodyError(`The batch request takes only "full" and "seal"; '${unknown.slice(0, 64)}' is not known.`);
   if (full !== undefined && typeof full !== 'boolean') throw new MalformedBodyError('"full" must be true or false.');
-  return full === true ? { full: true } : {};
+  if (seal !== undefined && typeof seal !== 'boolean') throw new MalformedBodyError('"seal" must be true or false.');
+  return { ...(full === true ? { full: true } : {}), ...(seal === true ? { seal: true } : {}) };
 }
 
 /** Server errors that are part of normal operation, not worth a log line. */

@@ -66,8 +66,11 @@ const BATCH: RouteContract = {
   body: {
     type: 'object',
     additionalProperties: false,
-    properties: { full: { type: 'boolean', description: 'Recompute every view from the whole master dataset instead of adding the new events to the published views.' } },
-    description: 'Nothing, {}, or {"full": true}.',
+    properties: {
+      full: { type: 'boolean', description: 'Recompute every view from the whole master dataset instead of adding the new events to the published views.' },
+      seal: { type: 'boolean', description: 'Absorb every event up to the log end now. Without it an embedded engine stops at the end of the last log segment already in Parquet, and the partial segment stays in the speed layer.' },
+    },
+    description: 'Nothing, {}, {"full": true}, {"seal": true}, or both.',
   },
   bodyOptional: true,
   answer: jsonAnswer('The published version.', 'BatchSummary'),

@@ -3,12 +3,14 @@
  * absorbed, kept in memory.
  *
  * Its state is split into generations by log offset (Marz's "expiring
- * real-time views"): a new generation starts where each batch run seals the
- * log (its cutoff), and publishing that batch drops exactly the generations
- * below it, whatever the events' timestamps. Segments that roll over for
- * size do not start one: a generation per segment would refill its tables
- * from empty every segment of log, and make every query merge one table per
- * segment since the last batch.
+ * real-time views"): a new generation starts where a batch run seals the
+ * log, and where a segment rolled over for size, and publishing a batch
+ * drops exactly the generations below its cutoff, whatever the events'
+ * timestamps. The boundaries at roll-overs let a batch run stop at the end
+ * of a segment already exported to Parquet, leaving the partial segment
+ * here, so that it exports nothing itself. They are capped
+ * ({@link MAX_GENERATIONS}): each generation refills its tables from empty,
+ * and every query merges one table per generation.
  *
  * @module
  */
@@ -24,9 +26,22 @@ interface Generation {
   readonly byEventType: ReadonlyMap<string, readonly AggregateTable[]>;
 }
 
+/**
+ * Generations held at most, counting roll-over boundaries not reached yet.
+ * Past it a roll-over starts none: a batch run then stops at an earlier
+ * boundary (or seals the log), and the speed layer keeps a little more.
+ */
+export const MAX_GENERATIONS = 6;
+
 export class SpeedLayer implements RealtimeStore {
   readonly #views: readonly ViewSchema[];
   #generations: Generation[];
+  /**
+   * Segment ends the log rolled over at that the applied events have not
+   * reached yet, ascending: the log tells of a roll-over before the events
+   * below it are applied, so each starts a generation once they are.
+   */
+  #boundaries: number[] = [];
 
   /** An empty speed layer whose first generation starts at `start` (the published batch cutoff). */
   constructor(catalog: Catalog, start: number) {
@@ -45,29 +60,66 @@ export class SpeedLayer implements RealtimeStore {
   }
 
   apply(eventType: string, events: EventColumns, firstOffset: number): void {
+    if (this.#boundaries.length > 0) this.#reach(firstOffset);
     const current = this.#generations.at(-1)!;
-    if (firstOffset < current.start) throw new MisalignedCutoffError(firstOffset, this.#boundaries());
+    if (firstOffset < current.start) throw new MisalignedCutoffError(firstOffset, this.#starts());
     for (const table of current.byEventType.get(eventType) ?? []) table.apply(events);
     current.end = firstOffset + events.count;
   }
 
   rotate(offset: number): void {
+    this.#reach(offset);
     const current = this.#generations.at(-1)!;
     if (offset === current.start) return;
     current.end = offset;
     this.#generations.push(this.#generation(offset));
   }
 
+  /**
+   * Notes that the log rolled over at `offset` (a segment's end): a
+   * generation starts there once every event below it is applied, unless
+   * {@link MAX_GENERATIONS} are held.
+   */
+  markBoundary(offset: number): void {
+    const last = this.#boundaries.at(-1) ?? this.#generations.at(-1)!.start;
+    if (offset <= last || this.#generations.length + this.#boundaries.length >= MAX_GENERATIONS) return;
+    this.#boundaries.push(offset);
+  }
+
+  /** Starts the generations of the boundaries at or below `offset`, the next offset to apply. */
+  #reach(offset: number): void {
+    while (this.#boundaries.length > 0 && this.#boundaries[0]! <= offset) {
+      const boundary = this.#boundaries.shift()!;
+      const current = this.#generations.at(-1)!;
+      // Events were applied past it (none should be: a frame never spans a roll-over), so it is no clean cut: passed over.
+      if (current.end !== boundary || boundary === current.start) continue;
+      this.#generations.push(this.#generation(boundary));
+    }
+  }
+
+  /**
+   * The largest offset in (`after`, `limit`] at which {@link dropBefore}
+   * can cut: a generation's start, or a boundary every applied event is
+   * below (which then starts one). Undefined when there is none.
+   */
+  cutPoint(after: number, limit: number): number | undefined {
+    this.#reach(this.#generations.at(-1)!.end);
+    let cut: number | undefined;
+    for (const g of this.#generations) if (g.start > after && g.start <= limit) cut = g.start;
+    return cut;
+  }
+
   dropBefore(cutoff: number): void {
     // A generation holding offsets on both sides of the cutoff cannot be split: that would miscount.
     if (this.#generations.some((g) => g.start < cutoff && g.end > cutoff)) {
-      throw new MisalignedCutoffError(cutoff, this.#boundaries());
+      throw new MisalignedCutoffError(cutoff, this.#starts());
     }
     const kept = this.#generations.filter((g) => g.start >= cutoff);
     this.#generations = kept.length > 0 ? kept : [this.#generation(cutoff)];
+    this.#boundaries = this.#boundaries.filter((b) => b > cutoff);
   }
 
-  #boundaries(): number[] {
+  #starts(): number[] {
     return this.#generations.map((g) => g.start);
   }
 

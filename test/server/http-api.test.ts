@@ -114,6 +114,15 @@ describe('POST /v1/batch and the read endpoints', () => {
     assert.ok(summary.durationMs > 0);
   });
 
+  test('a batch body may ask to seal; anything but true or false for it is refused in one sentence', async () => {
+    const sealed = await server.app.inject({ method: 'POST', url: '/v1/batch', payload: { seal: true, full: true } });
+    assert.equal(sealed.statusCode, 200, sealed.body);
+    assert.equal((sealed.json() as { cutoff: number }).cutoff, tandem.status().logEnd);
+    const wrong = await server.app.inject({ method: 'POST', url: '/v1/batch', payload: { seal: 'yes' } });
+    assert.equal(wrong.statusCode, 400);
+    assert.deepEqual(errorOf(wrong), { code: 'malformed_body', message: '"seal" must be true or false.' });
+  });
+
   test('views, status, healthz, metrics and openapi answer', async () => {
     const get = (url: string) => server.app.inject({ method: 'GET', url });
     const viewsAnswer = (await get('/v1/views')).json() as { eventTypes: { name: string }[]; views: { name: string }[] };

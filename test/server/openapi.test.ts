@@ -78,11 +78,15 @@ describe('openapi - a server without keys', () => {
     for (const url of hidden) assert.equal(doc.paths[url], undefined, url);
   });
 
-  test('openapi - POST /v1/batch documents its optional {"full": true} body, its summary and its 409, 503 and 507 answers', () => {
+  test('openapi - POST /v1/batch documents its optional {"full": true, "seal": true} body, its summary and its 409, 503 and 507 answers', () => {
     const batch = doc.paths['/v1/batch']!.post!;
     assert.equal(batch.requestBody?.required, false);
     const body = batch.requestBody!.content['application/json']!.schema;
-    assert.deepEqual(body.properties, { full: { type: 'boolean', description: (body.properties as { full: { description: string } }).full.description } });
+    assert.deepEqual(Object.keys(body.properties as object), ['full', 'seal']);
+    for (const option of Object.values(body.properties as Record<string, { type: string; description: string }>)) {
+      assert.equal(option.type, 'boolean');
+      assert.ok(option.description.length > 20);
+    }
     assert.equal(body.additionalProperties, false);
     assert.deepEqual(codesAt(batch, 409), ['batch_lease_held', 'batch_fenced']);
     assert.ok(codesAt(batch, 503).includes('log_closed'));

@@ -17,7 +17,7 @@ import type { BatchFailure, BatchSummary, EngineLogger, TandemOptions } from '..
 import { viewFigures } from '../../engine/batch-history.ts';
 import type { DataDirLock } from '../../engine/data-dir-lock.ts';
 import { DiskFullError, LogGapError, type EventLog } from '../../log/index.ts';
-import type { MasterDataset } from '../../master/index.ts';
+import { exportedThrough, type MasterDataset } from '../../master/index.ts';
 import { InvalidQueryError, type Query, type QueryPlan } from '../../serving/index.ts';
 import type { RealtimeStats, SpeedLayer } from '../../speed/index.ts';
 import { isDiskFull } from '../../util/disk-full.ts';
@@ -119,6 +119,8 @@ export class LocalBackend implements EngineBackend {
     await master.loadKeys(log.keys, (error) => {
       this.#logger.error({ file: error.file }, `${error.message} Until then its idempotency keys are not known, so a retry of one of its events would be stored again.`);
     });
+    // The segments past the cutoff start generations, as their roll-overs did, so the next cycle may stop at one.
+    for (const segment of log.sealedSegments) if (segment.end > cutoff) speed.markBoundary(segment.end);
     // A segment exported but not yet released (a run that failed after exporting) is in both places:
     // its keys came from Parquet, so the log indexes only the keys past the Parquet part.
     await log.replay((eventType, events, first) => {
@@ -204,11 +206,10 @@ export class LocalBackend implements EngineBackend {
     }
   }
 
-  async #cycle({ full, started, progress }: CycleContext): Promise<BatchSummary> {
+  async #cycle({ full, seal, started, progress }: CycleContext): Promise<BatchSummary> {
     const { log, master, store, options, catalog, duck, speed } = this.#p;
-    const cutoff = await log.seal();
-    progress({ phase: 'exporting', cutoff });
-    await master.exportSealed(log.sealedSegments, cutoff);
+    const cutoff = (seal ? undefined : await this.#segmentCut(progress)) ?? await this.#sealAndExport(progress);
+    progress({ cutoff });
     checkCycleCoverage(options.dataDir, master, cutoff);
     const exportMs = performance.now() - started;
     progress({ phase: 'computing' });
@@ -231,6 +232,35 @@ export class LocalBackend implements EngineBackend {
       mode: result.manifest.mode ?? 'full', inputEvents: [...sources.values()].reduce((n, s) => n + s.events, 0),
       views: viewFigures(result.manifest),
     };
+  }
+
+  /**
+   * Where a cycle may stop without sealing the log, leaving the partial
+   * segment's events to the speed layer: the end of the last segment the
+   * background has exported, if a speed generation starts there past the
+   * published cutoff; else the end of the last sealed segment where one
+   * starts, once the export under way reaches it. Undefined when neither
+   * exists (little was ingested since the last cycle): the cycle seals.
+   */
+  async #segmentCut(progress: CycleContext['progress']): Promise<number | undefined> {
+    const { speed, master, log } = this.#p;
+    const from = this.#batch?.manifest.cutoff ?? 0;
+    const exported = speed.cutPoint(from, exportedThrough(master.ranges, from));
+    if (exported !== undefined) return exported;
+    const sealed = speed.cutPoint(from, log.sealedSegments.at(-1)?.end ?? from);
+    if (sealed === undefined) return undefined;
+    progress({ phase: 'exporting', cutoff: sealed });
+    await master.exportSealed(log.sealedSegments, sealed);
+    return sealed;
+  }
+
+  /** Seals the log where it ends now and exports what the background has not (the partial segment, an export under way). */
+  async #sealAndExport(progress: CycleContext['progress']): Promise<number> {
+    const { log, master } = this.#p;
+    const cutoff = await log.seal();
+    progress({ phase: 'exporting', cutoff });
+    await master.exportSealed(log.sealedSegments, cutoff);
+    return cutoff;
   }
 
   /** The published version an incremental cycle builds on, or undefined when this cycle must recompute everything (`incremental-policy.ts` says when). */

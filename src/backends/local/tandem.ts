@@ -137,7 +137,11 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
       listener: {
         committed: (type, events, first) => speed.apply(type, events, first),
         sealed: (end) => speed.rotate(end),
-        rolled: () => backend?.exportInBackground(),
+        rolled: (segment) => {
+          // A batch run may stop at this segment's end once it is in Parquet, leaving the next to the speed layer.
+          speed.markBoundary(segment.end);
+          backend?.exportInBackground();
+        },
       },
       onRecovered: (info) => logger.warn(info, 'cut a torn tail off the event log'),
       onEncoderFailed: (err) => logger.warn({ err }, 'the log encoder worker failed; frames are encoded on the main thread from now on'),

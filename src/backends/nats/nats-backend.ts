@@ -1299,6 +1299,7 @@ export class NatsBackend implements EngineBackend {
 
   /** Runs a batch cycle on this node, which must hold (or be able to take) the batch lease. */
   async cycle({ full, started, progress }: CycleContext): Promise<BatchSummary> {
+    // `seal` is not read: a cluster's cycle always seals, since its partitions' speed layers start generations only there.
     // The lease held when asked: a cycle that finds it taken before it could even renew it was fenced too.
     const cycle: Cycle = { term: this.#p.control.term, version: this.#nextVersion };
     // No pass archiving ahead starts from now on, and the one running is waited for: it uses the log reading and DuckDB connection a cycle does.
@@ -1306,7 +1307,7 @@ export class NatsBackend implements EngineBackend {
     try {
       await this.#archivingAhead;
       await this.#partRunning;
-      const computed = await this.#compute({ full, started, progress }, cycle).catch(async (error: unknown) => {
+      const computed = await this.#compute({ full, seal: true, started, progress }, cycle).catch(async (error: unknown) => {
         throw await cycleFailure(error, cycle, this.#p.control, this.#logger);
       });
       return await this.#finish(computed);

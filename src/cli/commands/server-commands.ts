@@ -16,8 +16,9 @@ export interface ServerOptions {
   apiKey?: string;
 }
 
-export async function batch(options: ServerOptions & { full?: boolean }): Promise<void> {
-  printBatch(await new ApiClient(options.url, options.apiKey).postJson<BatchSummary>('/v1/batch', options.full === true ? { full: true } : {}));
+export async function batch(options: ServerOptions & { full?: boolean; seal?: boolean }): Promise<void> {
+  const body = { ...(options.full === true ? { full: true } : {}), ...(options.seal === true ? { seal: true } : {}) };
+  printBatch(await new ApiClient(options.url, options.apiKey).postJson<BatchSummary>('/v1/batch', body));
 }
 
 export async function query(text: string, options: ServerOptions & { json?: boolean }): Promise<void> {
