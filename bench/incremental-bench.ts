@@ -12,9 +12,14 @@
  * the partial segment itself (the behaviour before 2026-12-03). The full
  * recompute that follows seals, so both run over the same events.
  *
- * Usage: npm run bench:incremental -- [history=10000000] [new=1000000] [rounds=3] [segment MiB, default the engine's] [--seal]
+ * By default each round's cycle starts once the background has exported
+ * every segment that rolled over, as a cycle on a schedule finds it; with
+ * `--at-once` it starts right after the ingest, and may wait for the export
+ * under way.
+ *
+ * Usage: npm run bench:incremental -- [history=10000000] [new=1000000] [rounds=3] [segment MiB, default the engine's] [--seal] [--at-once]
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -23,6 +28,7 @@ import { formatSpread, spread } from './compare/stats.ts';
 import { BATCH_CUSTOMERS, config, makeLiveBatch } from './usage-workload.ts';
 
 const SEAL = process.argv.includes('--seal');
+const AT_ONCE = process.argv.includes('--at-once');
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const HISTORY = Number(args[0] ?? 10_000_000);
 const NEW = Number(args[1] ?? 1_000_000);
@@ -53,6 +59,18 @@ async function bareGroupBy(dir: string, events: number): Promise<number> {
   return events / (times[1]! / 1000);
 }
 
+/** Resolves once the background has exported every sealed segment to Parquet (one manifest each). */
+async function exportsSettled(engine: Tandem, dir: string): Promise<void> {
+  const manifests = join(dir, 'master', '_segments');
+  for (;;) {
+    // Segments below the published cutoff were released from the log, and their manifests stay: count only those past it.
+    const cutoff = engine.status().batch?.cutoff ?? 0;
+    const past = (await readdir(manifests).catch(() => [] as string[])).filter((n) => n.endsWith('.json') && Number(n.slice(21, 41)) > cutoff).length;
+    if (past >= engine.status().sealedSegments) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 let seq = 0;
 async function ingest(engine: Tandem, events: number): Promise<void> {
   for (let done = 0; done < events; done += CHUNK) await engine.ingest('usage', makeLiveBatch(seq++, Math.min(CHUNK, events - done), BATCH_CUSTOMERS));
@@ -72,6 +90,7 @@ try {
     const full: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       await ingest(engine, NEW);
+      if (!AT_ONCE) await exportsSettled(engine, dir);
       const inc = await engine.runBatch({ seal: SEAL });
       const left = engine.status().logEnd - inc.cutoff;
       if (inc.mode !== 'incremental') throw new Error(`round ${round}: the cycle was ${inc.mode}`);
@@ -86,7 +105,7 @@ try {
     }
     const ratios = incremental.map((ms, i) => ms / full[i]!);
     const computeRatios = incrementalCompute.map((ms, i) => ms / full[i]!);
-    console.log(`\ncycles ${SEAL ? 'seal the log (--seal)' : 'stop at the last exported segment'}; segments ${SEGMENT_BYTES === undefined ? 'of the default size' : `of ${SEGMENT_BYTES / 2 ** 20} MiB`}`);
+    console.log(`\ncycles ${SEAL ? 'seal the log (--seal)' : 'stop at the last exported segment'}, ${AT_ONCE ? 'right after the ingest (--at-once)' : 'once the background exports are done'}; segments ${SEGMENT_BYTES === undefined ? 'of the default size' : `of ${SEGMENT_BYTES / 2 ** 20} MiB`}`);
     console.log(`| cycle | ms, median [min, max] |\n| --- | --- |`);
     console.log(`| incremental (${NEW.toLocaleString('en-US')} new), whole cycle | ${formatSpread(spread(incremental))} |`);
     console.log(`| of which sealing and exporting what the background had not, or waiting for an export under way | ${formatSpread(spread(exports))} |`);

@@ -128,7 +128,7 @@ interface BatchFigures {
 /** Tandem's batch run over everything ingested, beside a bare DuckDB GROUP BY over the same Parquet files. */
 async function batchRecompute(tandem: TandemSystem): Promise<BatchFigures> {
   // Everything recomputed (a full cycle), to compare with DuckDB's GROUP BY over every file.
-  const summary = await tandem.engine.runBatch({ full: true });
+  const summary = await tandem.engine.runBatch({ full: true, seal: true });
   const events = summary.cutoff;
   const view = summary.views.by_customer_hour!;
   const duck = await DuckDBInstance.create(':memory:');

@@ -30,16 +30,17 @@ export interface TandemOptions extends IncrementalPolicy {
   /** The definitions, from `defineConfig` or a parsed JSON config. Validated on open. */
   readonly config: TandemConfig | unknown;
   /**
-   * Segment size at which the log rolls over. Default 64 MiB; smaller makes
-   * batch cycles cheaper (less left to export at their start) and costs
-   * ingest more background exports.
+   * Segment size at which the log rolls over. Default 64 MiB. A cycle stops
+   * at the end of the last segment exported in the background, so the speed
+   * layer holds up to one segment more than the events since the last cycle;
+   * smaller segments keep that share small and cost ingest more exports.
    */
   readonly segmentBytes?: number;
   /**
    * Export each segment to the master dataset's Parquet as soon as it rolls
-   * over, in the background, so that a batch cycle finds only the last,
-   * partial segment left to export. Default true; false exports everything
-   * at the cycle's start.
+   * over, in the background, so that a batch cycle finds it there and stops
+   * at its end, exporting nothing itself. Default true; false exports
+   * everything at the cycle's start, which then seals the log.
    */
   readonly exportInBackground?: boolean;
   /** Published batch versions kept on disk. Default 3. */

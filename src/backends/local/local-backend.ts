@@ -243,7 +243,9 @@ export class LocalBackend implements EngineBackend {
    * exists (little was ingested since the last cycle): the cycle seals.
    */
   async #segmentCut(progress: CycleContext['progress']): Promise<number | undefined> {
-    const { speed, master, log } = this.#p;
+    const { speed, master, log, options } = this.#p;
+    // Without background exports the cycle exports everything itself: it may as well take the partial segment too.
+    if (options.exportInBackground === false) return undefined;
     const from = this.#batch?.manifest.cutoff ?? 0;
     const exported = speed.cutPoint(from, exportedThrough(master.ranges, from));
     if (exported !== undefined) return exported;
