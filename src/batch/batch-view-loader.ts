@@ -25,6 +25,12 @@ const INTEGER_TYPES = new Set([DuckDBTypeId.TINYINT, DuckDBTypeId.SMALLINT, Duck
 interface StateReader {
   readonly sql: readonly string[];
   read(chunk: DuckDBDataChunk, first: number): (row: number) => SqlScalar;
+  /**
+   * For an integer column: writes the chunk's values as doubles into `out`
+   * (NaN for null) and says whether they all fit, false when a row's value
+   * came as text (past 2^53), for which the chunk is read row by row.
+   */
+  readDoubles?(chunk: DuckDBDataChunk, first: number, rows: number, out: Float64Array): boolean;
 }
 
 function integerReader(column: string): StateReader {
@@ -34,6 +40,17 @@ function integerReader(column: string): StateReader {
       const exact = chunk.getColumnVector(first) as DuckDBVector<number | null>;
       const text = chunk.getColumnVector(first + 1) as DuckDBVector<string | null>;
       return (row) => exact.getItem(row) ?? toBigInt(text.getItem(row));
+    },
+    readDoubles(chunk, first, rows, out) {
+      const exact = chunk.getColumnVector(first) as DuckDBVector<number | null>;
+      const text = chunk.getColumnVector(first + 1) as DuckDBVector<string | null>;
+      // `rows` is passed in: a chunk's rowCount is a call into DuckDB each time it is read.
+      for (let row = 0; row < rows; row++) {
+        const value = exact.getItem(row);
+        if (value === null && text.getItem(row) !== null) return false;
+        out[row] = value ?? Number.NaN;
+      }
+      return true;
     },
   };
 }
@@ -81,16 +98,114 @@ async function loadSeries(connection: DuckDBConnection, view: ViewSchema, source
   return values;
 }
 
-/** Per measure, the readers of its state columns in this chunk (they start at column 3). */
-function readersByMeasure(chunk: DuckDBDataChunk, readers: readonly StateReader[], widths: readonly number[]): ((row: number) => SqlScalar)[][] {
+/** One state column of a measure: its reader, and the first chunk column it reads. */
+interface StateSlot {
+  readonly reader: StateReader;
+  readonly column: number;
+}
+
+/** Per measure, its state columns' readers and where each reads in a chunk (after the file, series and time columns). */
+function stateLayout(view: ViewSchema, readers: readonly StateReader[]): StateSlot[][] {
   let column = 3;
-  const reads = readers.map((r) => {
-    const read = r.read(chunk, column);
-    column += r.sql.length;
-    return read;
-  });
   let at = 0;
-  return widths.map((w) => reads.slice(at, (at += w)));
+  return view.measures.map((m) => m.monoid.sqlAggregates('x').map(() => {
+    const reader = readers[at++]!;
+    const slot = { reader, column };
+    column += reader.sql.length;
+    return slot;
+  }));
+}
+
+/** What folding a chunk into tables needs, fixed for the whole load. */
+interface LoadContext {
+  readonly view: ViewSchema;
+  readonly tables: readonly AggregateTable[];
+  readonly tableOf: (file: number) => number;
+  /** Per table, its id of each series number (-1 until its first row interns it). */
+  readonly ids: readonly Int32Array[];
+  readonly series: readonly (readonly Value[])[];
+  readonly slots: readonly { add(series: number, bucket: number): number }[];
+  readonly layout: readonly (readonly StateSlot[])[];
+  /** Per measure, one array for its SQL values: fromSql reads its argument and keeps nothing of it. */
+  readonly scratch: readonly SqlScalar[][];
+}
+
+/** A row's slot in table `t`, interning its series there at its first row. */
+function rowSlot(ctx: LoadContext, t: number, number: number, time: number): number {
+  const ids = ctx.ids[t]!;
+  let id = ids[number]!;
+  if (id === -1) id = ids[number] = ctx.tables[t]!.internSeries(ctx.series[number]!);
+  return ctx.slots[t]!.add(id, time);
+}
+
+/** Merges measure `m`'s states in rows `[0, count)` of a chunk, row by row: into `slotOf(row)` of `tableOfRow(row)`. */
+function foldMeasureRows(ctx: LoadContext, chunk: DuckDBDataChunk, m: number, count: number, tableOfRow: (row: number) => number, slotOf: (row: number) => number): void {
+  const reads = ctx.layout[m]!.map((s) => s.reader.read(chunk, s.column));
+  const values = ctx.scratch[m]!;
+  const monoid = ctx.view.measures[m]!.monoid;
+  for (let row = 0; row < count; row++) {
+    for (let c = 0; c < reads.length; c++) values[c] = reads[c]!(row);
+    ctx.tables[tableOfRow(row)]!.columns[m]!.merge(slotOf(row), monoid.fromSql(values));
+  }
+}
+
+/** Folds a chunk whose rows go to several tables, row by row. */
+function foldRows(ctx: LoadContext, chunk: DuckDBDataChunk): void {
+  const files = chunk.getColumnVector(0) as DuckDBVector<number>;
+  const numbers = chunk.getColumnVector(1) as DuckDBVector<number>;
+  const time = chunk.getColumnVector(2) as DuckDBVector<number>;
+  const rows = chunk.rowCount;
+  const tableOfRow = new Int32Array(rows);
+  const slots = new Int32Array(rows);
+  for (let row = 0; row < rows; row++) {
+    const t = (tableOfRow[row] = ctx.tableOf(files.getItem(row)!));
+    slots[row] = rowSlot(ctx, t, numbers.getItem(row)!, time.getItem(row)!);
+  }
+  for (let m = 0; m < ctx.layout.length; m++) foldMeasureRows(ctx, chunk, m, rows, (row) => tableOfRow[row]!, (row) => slots[row]!);
+}
+
+/** Per-load buffers for {@link foldChunk}, grown to the largest chunk: a chunk's slots, and one array per state column. */
+class ChunkBuffers {
+  slots = new Int32Array(0);
+  readonly doubles: Float64Array[][];
+
+  constructor(layout: readonly (readonly StateSlot[])[]) {
+    this.doubles = layout.map((states) => states.map(() => new Float64Array(0)));
+  }
+
+  fit(rows: number): void {
+    if (this.slots.length >= rows) return;
+    this.slots = new Int32Array(rows);
+    for (const states of this.doubles) for (let c = 0; c < states.length; c++) states[c] = new Float64Array(rows);
+  }
+}
+
+/**
+ * Merges measure `m`'s states of a chunk column by column, when its column
+ * takes SQL states in bulk and every value is a number: one pass per state
+ * column instead of a state object per row. False when it cannot.
+ */
+function foldMeasureColumns(ctx: LoadContext, chunk: DuckDBDataChunk, rows: number, m: number, buffers: ChunkBuffers): boolean {
+  const column = ctx.tables[0]!.columns[m]!;
+  const states = ctx.layout[m]!;
+  if (column.mergeSqlColumns === undefined || !states.every((s) => s.reader.readDoubles !== undefined)) return false;
+  const doubles = buffers.doubles[m]!;
+  for (let c = 0; c < states.length; c++) if (!states[c]!.reader.readDoubles!(chunk, states[c]!.column, rows, doubles[c]!)) return false;
+  column.mergeSqlColumns(buffers.slots, rows, doubles);
+  return true;
+}
+
+/** Folds a chunk whose rows all go to the one table: slots first, then each measure's states in bulk where it can. */
+function foldChunk(ctx: LoadContext, chunk: DuckDBDataChunk, buffers: ChunkBuffers): void {
+  const numbers = chunk.getColumnVector(1) as DuckDBVector<number>;
+  const time = chunk.getColumnVector(2) as DuckDBVector<number>;
+  const rows = chunk.rowCount;
+  buffers.fit(rows);
+  const slots = buffers.slots;
+  for (let row = 0; row < rows; row++) slots[row] = rowSlot(ctx, 0, numbers.getItem(row)!, time.getItem(row)!);
+  for (let m = 0; m < ctx.layout.length; m++) {
+    if (!foldMeasureColumns(ctx, chunk, rows, m, buffers)) foldMeasureRows(ctx, chunk, m, rows, () => 0, (row) => slots[row]!);
+  }
 }
 
 function statesSql(view: ViewSchema, source: string, readers: readonly StateReader[]): string {
@@ -150,35 +265,20 @@ async function loadOnce(connection: DuckDBConnection, view: ViewSchema, sources:
   tables.forEach((t, i) => t.reserve(reserved[i]!));
   const readers = await stateReaders(connection, view, source);
   const series = view.dimensions.length === 0 ? [[]] : await loadSeries(connection, view, source);
-  // Per table, its id of each series number, interned at its first row.
-  const ids = tables.map(() => new Int32Array(series.length).fill(-1));
   try {
-    const widths = view.measures.map((m) => m.monoid.sqlAggregates('x').length);
-    // fromSql reads its argument and keeps nothing of it, so one array per measure serves every row.
-    const scratch = widths.map((w) => new Array<SqlScalar>(w));
+    const layout = stateLayout(view, readers);
     // A GROUP BY's rows have distinct keys, so one file's are numbered as they come and indexed in one sweep at
     // the end; merged files' keys repeat, and each row finds its slot.
     const slots = tables.map((t, i) => (shared[i] ? { add: (series: number, bucket: number) => t.internSlot(series, bucket), finish: () => true } : t.bulkSlots()));
+    const ctx: LoadContext = {
+      view, tables, tableOf, series, slots, layout,
+      ids: tables.map(() => new Int32Array(series.length).fill(-1)),
+      scratch: layout.map((states) => new Array<SqlScalar>(states.length)),
+    };
+    const buffers = new ChunkBuffers(layout);
     for await (const chunk of chunks(connection, statesSql(view, source, readers))) {
-      const files = chunk.getColumnVector(0) as DuckDBVector<number>;
-      const numbers = chunk.getColumnVector(1) as DuckDBVector<number>;
-      const time = chunk.getColumnVector(2) as DuckDBVector<number>;
-      const reads = readersByMeasure(chunk, readers, widths);
-      const rows = chunk.rowCount;
-      for (let row = 0; row < rows; row++) {
-        const t = tableOf(files.getItem(row)!);
-        const table = tables[t]!;
-        const n = numbers.getItem(row)!;
-        let id = ids[t]![n]!;
-        if (id === -1) id = ids[t]![n] = table.internSeries(series[n]!);
-        const slot = slots[t]!.add(id, time.getItem(row)!);
-        for (let m = 0; m < reads.length; m++) {
-          const measureReads = reads[m]!;
-          const values = scratch[m]!;
-          for (let c = 0; c < measureReads.length; c++) values[c] = measureReads[c]!(row);
-          table.columns[m]!.merge(slot, view.measures[m]!.monoid.fromSql(values));
-        }
-      }
+      if (tables.length === 1) foldChunk(ctx, chunk, buffers);
+      else foldRows(ctx, chunk);
     }
     if (!slots.every((s) => s.finish())) throw new DuplicateBatchKeyError(view.name);
   } finally {

@@ -1,5 +1,5 @@
 import { addScaled, decimalString, trimZeros, type ScaledInt } from '../scaled-number.ts';
-import { addInto, grownFloat64, mergeEach, sqlToNumber, type Measure, type StateColumn } from './measure.ts';
+import { addInto, addCounts, grownFloat64, mergeEach, sqlToNumber, type Measure, type StateColumn } from './measure.ts';
 import { decodeScaled, encodeScaled, ScaledSumColumn, scaledFromSql } from './sum-measure.ts';
 
 /** The state of `avg`: an exact sum and the number of values in it. */
@@ -36,6 +36,11 @@ class AvgColumn implements StateColumn<AvgState> {
   merge(slot: number, state: AvgState): void {
     this.#sums.merge(slot, state.sum);
     this.#counts[slot]! += state.count;
+  }
+
+  mergeSqlColumns(slots: Int32Array, count: number, [sums, counts]: readonly Float64Array[]): void {
+    this.#sums.addMany(slots, count, sums);
+    addCounts(this.#counts, slots, count, counts!);
   }
 
   foldInto(into: AvgState, slot: number): AvgState {

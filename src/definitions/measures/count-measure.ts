@@ -1,4 +1,4 @@
-import { addInto, grownFloat64, mergeEach, sqlToNumber, type Measure, type StateColumn } from './measure.ts';
+import { addCounts, addInto, grownFloat64, mergeEach, sqlToNumber, type Measure, type StateColumn } from './measure.ts';
 
 /** Counts in a Float64Array: exact up to 2^53 events per slot. */
 class CountColumn implements StateColumn<number> {
@@ -22,6 +22,10 @@ class CountColumn implements StateColumn<number> {
 
   merge(slot: number, state: number): void {
     this.#counts[slot]! += state;
+  }
+
+  mergeSqlColumns(slots: Int32Array, count: number, [counts]: readonly Float64Array[]): void {
+    addCounts(this.#counts, slots, count, counts!);
   }
 
   foldInto(into: number, slot: number): number {

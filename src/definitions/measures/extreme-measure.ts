@@ -31,6 +31,10 @@ function extremeColumn(type: Extreme, pick: (a: number | null, b: number | null)
       }
     },
     merge,
+    // The SQL state is the extreme itself (null when no value came): folded in as values are.
+    mergeSqlColumns(slots, count, [extremes]) {
+      this.addMany(slots, count, extremes);
+    },
     foldInto: (into, slot) => pick(into, get(slot)),
     get,
     mergeFrom(source, targets, count, slots) {

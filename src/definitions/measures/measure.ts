@@ -108,6 +108,14 @@ export interface StateColumn<S = unknown> {
   addMany(slots: Int32Array, count: number, values: Column | undefined): void;
   /** Merges a state into the slot's state. */
   merge(slot: number, state: S): void;
+  /**
+   * Merges `count` states as SQL gave them ({@link Measure.sqlAggregates}'
+   * values), state `i` into `slots[i]` (skipped if -1): `columns[c][i]` is
+   * its value of aggregate `c`, as a double (NaN for null). Only for a
+   * measure whose states are numbers; how a batch view loads a chunk of rows
+   * at once, where {@link merge} would take one state object per row.
+   */
+  mergeSqlColumns?(slots: Int32Array, count: number, columns: readonly Float64Array[]): void;
   /** Merges the slot's state into `into` (an accumulator the caller owns) and returns the result. */
   foldInto(into: S, slot: number): S;
   /** The slot's state as a value of its own. */
@@ -131,6 +139,15 @@ export function mergeEach<S>(into: StateColumn<S>, source: StateColumn<S>, targe
   for (let i = 0; i < count; i++) {
     const target = targets[i]!;
     if (target !== -1) into.merge(target, source.get(slots === undefined ? i : slots[i]!));
+  }
+}
+
+/** Adds `counts[i]` into `to[slots[i]]` for every `i` below `count` whose slot is not -1 (a null count, NaN, adds nothing): counts, exact while below 2^53. */
+export function addCounts(to: Float64Array, slots: Int32Array, count: number, counts: Float64Array): void {
+  for (let i = 0; i < count; i++) {
+    const slot = slots[i]!;
+    const n = counts[i]!;
+    if (slot !== -1 && n === n) to[slot]! += n;
   }
 }
 

@@ -45,6 +45,11 @@ export class ScaledSumColumn implements StateColumn<ScaledInt> {
     }
   }
 
+  /** A sum's SQL state is the sum of the scaled values: folded in as {@link addMany} folds values (a null sum adds nothing). */
+  mergeSqlColumns(slots: Int32Array, count: number, [sums]: readonly Float64Array[]): void {
+    this.addMany(slots, count, sums);
+  }
+
   merge(slot: number, state: ScaledInt): void {
     if (typeof state === 'number') {
       const sum = this.#sums[slot]! + state;

@@ -1,0 +1,117 @@
+/**
+ * `npm run bench:metering`: Tandem embedded in a metering service, as issue
+ * #29 tried it. Events of 7 fields with an idempotency key, into 5 views of
+ * which one holds a countDistinct and one a quantiles measure; other work on
+ * the machine is whatever runs beside it.
+ *
+ * It ingests the events in batches of 1,000 with 8 in flight, runs a sealing
+ * batch cycle, closes, and reopens the data directory three times, timing:
+ * the ingest (events/s), the process's RSS and heap after it and after the
+ * cycle, each reopen until `Tandem.open` resolves, the first query after it
+ * (which waits for what it reads, if anything still loads), and the RSS of
+ * the reopened engine. Medians [min, max] over the reopens.
+ *
+ * Usage: npm run bench:metering -- [events=1000000]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineConfig, defineEventType, defineView, Tandem } from '../src/index.ts';
+import { formatSpread, spread } from './compare/stats.ts';
+
+const EVENTS = Number(process.argv[2] ?? 1_000_000);
+const BATCH = 1_000;
+const IN_FLIGHT = 8;
+const REOPENS = 3;
+const START = Date.UTC(2026, 9, 1);
+const CUSTOMERS = 5_000;
+const METERS = ['api_calls', 'storage_gb', 'egress_gb', 'seats', 'builds', 'minutes'];
+const PLANS = ['free', 'team', 'business', 'enterprise'];
+const REGIONS = ['eu-west', 'us-east', 'us-west', 'ap-south'];
+
+const usage = defineEventType({
+  name: 'usage',
+  time: 'at',
+  idempotencyKey: 'eventId',
+  fields: {
+    eventId: 'string', at: 'timestamp', customer: 'string', meter: 'string', plan: 'string', region: 'string',
+    quantity: { type: 'number', scale: 3 },
+  },
+});
+
+const config = defineConfig({
+  eventTypes: [usage],
+  views: [
+    defineView(usage, { name: 'bill_by_customer_hour', dimensions: ['customer', 'meter'], granularity: 'hour', measures: { events: { type: 'count' }, quantity: { type: 'sum', field: 'quantity' } } }),
+    defineView(usage, { name: 'meter_by_day', dimensions: ['meter', 'plan'], granularity: 'day', measures: { quantity: { type: 'sum', field: 'quantity' }, peak: { type: 'max', field: 'quantity' } } }),
+    defineView(usage, { name: 'active_customers_day', dimensions: ['plan'], granularity: 'day', measures: { customers: { type: 'countDistinct', field: 'customer' } } }),
+    defineView(usage, { name: 'quantity_spread_hour', dimensions: ['meter'], granularity: 'hour', measures: { spread: { type: 'quantiles', field: 'quantity' } } }),
+    defineView(usage, { name: 'region_minute', dimensions: ['region'], granularity: 'minute', measures: { events: { type: 'count' }, avgQuantity: { type: 'avg', field: 'quantity' } } }),
+  ],
+});
+
+/** Event `n` of the stream: 30 days of usage, the customers skewed so a few bill most. */
+function event(n: number): Record<string, unknown> {
+  const customer = Math.floor(CUSTOMERS * ((n * 2654435761) % 4294967296 / 4294967296) ** 2);
+  return {
+    eventId: `ev-${n}`,
+    at: START + Math.floor((n / EVENTS) * 30 * 86_400_000),
+    customer: `cus_${customer}`,
+    meter: METERS[n % METERS.length],
+    plan: PLANS[customer % PLANS.length],
+    region: REGIONS[(n >>> 3) % REGIONS.length],
+    quantity: ((n * 7919) % 100_000) / 1000,
+  };
+}
+
+async function ingestAll(engine: Tandem): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < EVENTS) {
+      const first = next;
+      next += BATCH;
+      const events = Array.from({ length: Math.min(BATCH, EVENTS - first) }, (_, i) => event(first + i));
+      await engine.ingest('usage', events);
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  return EVENTS / ((performance.now() - started) / 1000);
+}
+
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const memory = (): string => `RSS ${mib(process.memoryUsage().rss)}, heap ${mib(process.memoryUsage().heapUsed)}`;
+
+const dir = await mkdtemp(join(tmpdir(), 'tandem-metering-'));
+try {
+  let engine = await Tandem.open({ dataDir: dir, config });
+  const rate = await ingestAll(engine);
+  console.log(`ingest: ${EVENTS.toLocaleString('en-US')} events at ${Math.round(rate).toLocaleString('en-US')} events/s; ${memory()}`);
+  const cycle = await engine.runBatch({ seal: true });
+  console.log(`batch cycle over ${cycle.cutoff.toLocaleString('en-US')} events: ${Math.round(cycle.durationMs).toLocaleString('en-US')} ms; ${memory()}`);
+  for (const [name, view] of Object.entries(cycle.views)) console.log(`  ${name}: ${view.rows.toLocaleString('en-US')} rows, ${Math.round(view.durationMs).toLocaleString('en-US')} ms`);
+  await engine.close();
+  const opens: number[] = [];
+  const firsts: number[] = [];
+  const rss: number[] = [];
+  for (let round = 0; round < REOPENS; round++) {
+    const started = performance.now();
+    engine = await Tandem.open({ dataDir: dir, config });
+    const opened = performance.now();
+    const answer = await engine.query({ view: 'bill_by_customer_hour', groupBy: ['customer'], orderBy: [{ measure: 'quantity', desc: true }], limit: 10 });
+    const answered = performance.now();
+    if (answer.rows.length !== 10) throw new Error(`the first query answered ${answer.rows.length} rows`);
+    opens.push(opened - started);
+    firsts.push(answered - opened);
+    rss.push(process.memoryUsage().rss);
+    console.log(`reopen ${round + 1}: open ${Math.round(opened - started)} ms, first query ${Math.round(answered - opened)} ms; ${memory()}`);
+    await engine.close();
+  }
+  console.log(`\n| figure (${EVENTS.toLocaleString('en-US')} events) | median [min, max] |\n| --- | --- |`);
+  console.log(`| ingest, events/s (one run) | ${Math.round(rate).toLocaleString('en-US')} |`);
+  console.log(`| reopen until open resolves, ms | ${formatSpread(spread(opens))} |`);
+  console.log(`| first query after it, ms | ${formatSpread(spread(firsts))} |`);
+  console.log(`| RSS after a reopen, MiB | ${formatSpread(spread(rss.map((b) => b / 2 ** 20)))} |`);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
