@@ -98,7 +98,7 @@ try {
     const started = performance.now();
     engine = await Tandem.open({ dataDir: dir, config });
     const opened = performance.now();
-    const answer = await engine.query({ view: 'bill_by_customer_hour', groupBy: ['customer'], orderBy: [{ measure: 'quantity', desc: true }], limit: 10 });
+    const answer = await engine.query({ view: 'bill_by_customer_hour', groupBy: ['customer'], granularity: 'all', orderBy: [{ measure: 'quantity', desc: true }], limit: 10 });
     const answered = performance.now();
     if (answer.rows.length !== 10) throw new Error(`the first query answered ${answer.rows.length} rows`);
     opens.push(opened - started);

@@ -1,22 +1,24 @@
 /**
  * The idempotency keys already in the log, per event type. Without a window
  * it holds every key ever accepted, so duplicates are caught however late
- * they arrive, and memory grows with the keyed events (about 60 bytes each).
+ * they arrive, and memory grows with the keyed events (a key's characters
+ * and 37 to 69 bytes, outside the JavaScript heap: `key-set.ts`).
  * With a window of N, a type keeps the keys of its latest N stored events in
  * a ring, so memory is bounded and a key is forgotten N events after it came.
  *
  * @module
  */
 import { LargeMap } from '../util/large-map.ts';
+import { KeySet } from './key-set.ts';
 
-/** One event type's keys: each mapped to the sequence number of its latest add, and the ring of the window. */
-class TypeKeys {
-  /** Without a window, every key ever stored: past the 2^24 entries one V8 Map holds after enough history. */
+/** One event type's keys within its window: each mapped to the sequence number of its latest add, and the ring of the window. */
+class WindowKeys {
+  /** A window may pass the 2^24 entries one V8 Map holds. */
   readonly #keys = new LargeMap<string, number>();
   readonly #ring: string[] = [];
   #added = 0;
 
-  constructor(private readonly window: number | undefined) {}
+  constructor(private readonly window: number) {}
 
   has(key: string): boolean {
     return this.#keys.has(key);
@@ -25,7 +27,6 @@ class TypeKeys {
   add(key: string): void {
     const seq = this.#added++;
     this.#keys.set(key, seq);
-    if (this.window === undefined) return;
     const slot = seq % this.window;
     const evicted = seq >= this.window ? this.#ring[slot] : undefined;
     // Forget the key leaving the window only if it was not added again since (stored twice: replayed, or forgotten and retried).
@@ -39,15 +40,16 @@ class TypeKeys {
 }
 
 export class IdempotencyIndex {
-  readonly #types = new Map<string, TypeKeys>();
+  readonly #types = new Map<string, KeySet | WindowKeys>();
 
-  /** `windows` bounds the keys kept per event type; a type not in it keeps all. */
+  /** `windows` bounds the keys kept per event type; a type not in it keeps all, in a {@link KeySet}. */
   constructor(private readonly windows: ReadonlyMap<string, number> = new Map()) {}
 
-  #of(eventType: string): TypeKeys {
+  #of(eventType: string): KeySet | WindowKeys {
     let keys = this.#types.get(eventType);
     if (keys === undefined) {
-      keys = new TypeKeys(this.windows.get(eventType));
+      const window = this.windows.get(eventType);
+      keys = window === undefined ? new KeySet() : new WindowKeys(window);
       this.#types.set(eventType, keys);
     }
     return keys;

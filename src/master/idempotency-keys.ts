@@ -1,4 +1,4 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBVector } from '@duckdb/node-api';
 import { existsSync } from 'node:fs';
 import { sqlIdentifier, sqlStringLiteral, type Catalog, type EventTypeSchema } from '../definitions/index.ts';
 import type { IdempotencyIndex } from '../log/index.ts';
@@ -26,8 +26,25 @@ export async function loadIdempotencyKeys(
     if (eventType.idempotencyKey === undefined || source === undefined || source.files.length === 0) continue;
     const readable = await readableFiles(connection, source.files, onDamaged);
     if (readable.length === 0) continue;
-    const reader = await connection.runAndReadAll(keysSql(eventType, readable, keys.windowOf(eventType.name)));
-    for (const [value] of reader.getRows()) keys.add(eventType.name, value as string);
+    await addKeys(connection, keysSql(eventType, readable, keys.windowOf(eventType.name)), (key) => keys.add(eventType.name, key));
+  }
+}
+
+/**
+ * Passes each key the query selects to `add`, a chunk at a time, read
+ * straight off DuckDB's string vector: materializing the rows first (one
+ * array per row) made a reopen spend seconds per million keys converting
+ * and collecting them.
+ */
+async function addKeys(connection: DuckDBConnection, sql: string, add: (key: string) => void): Promise<void> {
+  const result = await connection.stream(sql);
+  for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+    const keys = chunk.getColumnVector(0) as DuckDBVector<string | null>;
+    const rows = chunk.rowCount;
+    for (let row = 0; row < rows; row++) {
+      const key = keys.getItem(row);
+      if (key !== null) add(key);
+    }
   }
 }
 

@@ -49,6 +49,18 @@ export function closeDuckDb(duck: DuckDbParts): void {
   duck.exportInstance.closeSync();
 }
 
+/** Milliseconds per named step, each from the end of the one before. */
+class PhaseClock {
+  readonly ms: Record<string, number> = {};
+  #last = performance.now();
+
+  done(phase: string): void {
+    const now = performance.now();
+    this.ms[phase] = Math.round(now - this.#last);
+    this.#last = now;
+  }
+}
+
 /**
  * A published batch version that fails its checks is not served: the error
  * (naming the file) is logged and `null` tells the caller to rebuild every
@@ -110,15 +122,18 @@ export class LocalBackend implements EngineBackend {
     this.#host = host;
     const { master, log, speed, options, published } = this.#p;
     const cutoff = published?.manifest.cutoff ?? 0;
+    const phases = new PhaseClock();
     // A manifest missing while its segment is still here is exported again first: the release below would drop that copy.
     await master.fillGaps(log.sealedSegments, cutoff);
     // Segments the published batch absorbed are in Parquet already: dropped first, damage in one cannot block a start.
     await log.releaseBefore(cutoff);
     // No answer may be silently short: a stretch no file holds is refused here, before anything is served.
     const { batchBehind } = checkOpenCoverage(options.dataDir, master, log, cutoff);
+    phases.done('check');
     await master.loadKeys(log.keys, (error) => {
       this.#logger.error({ file: error.file }, `${error.message} Until then its idempotency keys are not known, so a retry of one of its events would be stored again.`);
     });
+    phases.done('keys');
     // The segments past the cutoff start generations, as their roll-overs did, so the next cycle may stop at one.
     for (const segment of log.sealedSegments) if (segment.end > cutoff) speed.markBoundary(segment.end);
     // A segment exported but not yet released (a run that failed after exporting) is in both places:
@@ -130,7 +145,11 @@ export class LocalBackend implements EngineBackend {
     }, master.exportedEnd).catch((error: unknown) => {
       throw error instanceof LogGapError ? missingSegment(options.dataDir, error.from, error.to) : error;
     });
+    phases.done('replay');
     await this.#loadPublished(host, batchBehind);
+    phases.done('batch');
+    // Where an open's time goes (issue #29 asks for a faster one): the idempotency keys, the log's replay, the batch views.
+    this.#logger.info({ ms: phases.ms, idempotencyKeys: log.keys.size, replayed: log.end - cutoff }, 'engine opened');
     // Segments sealed before this start and not exported yet (a stop mid-export, say) go now.
     this.exportInBackground();
   }
