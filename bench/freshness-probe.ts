@@ -28,7 +28,12 @@ try {
   const engine = await Tandem.open({ dataDir: dir, config });
   let seq = 0;
   for (let i = 0; i < 20; i++) await engine.ingest('usage', makeLiveBatch(seq++, 25_000, BATCH_CUSTOMERS));
+  // The process's first cycle exports the history's segment: issue #29 found it split on the main thread.
+  const firstLoop = monitorEventLoopDelay({ resolution: 1 });
+  firstLoop.enable();
   await engine.runBatch();
+  firstLoop.disable();
+  const firstCycleStall = firstLoop.max / 1e6;
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   const gcs: number[] = [];
@@ -77,7 +82,7 @@ try {
     + `event-loop stall p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)}; longest GC ${gcs.slice(0, 3).map((g) => g.toFixed(1)).join(', ')} ms of ${gcs.length}`);
   printAttribution(probes, recording, Number(at(0.99)));
   // The machine is shared: the 1-minute load average says how much else ran meanwhile (2 cores).
-  console.log(`  load average ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after`);
+  console.log(`  load average ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after; the first cycle's longest event-loop stall ${firstCycleStall.toFixed(1)} ms`);
   await engine.close();
 } finally {
   await rm(dir, { recursive: true, force: true });
