@@ -15,7 +15,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { Tandem } from '../src/index.ts';
 import { attribute, formatAttribution, type Span } from './freshness-attribution.ts';
 import { overlapping, startRecording, type Recording } from './freshness-recorder.ts';
@@ -37,8 +37,12 @@ try {
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   const gcs: number[] = [];
+  const gcEntries: PerformanceEntry[] = [];
   const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) gcs.push(entry.duration);
+    for (const entry of list.getEntries()) {
+      gcs.push(entry.duration);
+      gcEntries.push(entry);
+    }
   });
   observer.observe({ entryTypes: ['gc'] });
   const { recording, stop: stopRecording } = await startRecording(join(dir, 'probe-scratch'));
@@ -81,6 +85,7 @@ try {
   console.log(`${mode}: ${samples.length} probes; freshness p50 ${at(0.5)} ms, p99 ${at(0.99)}, p99.9 ${at(0.999)}, max ${at(1)}; `
     + `event-loop stall p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)}; longest GC ${gcs.slice(0, 3).map((g) => g.toFixed(1)).join(', ')} ms of ${gcs.length}`);
   printAttribution(probes, recording, Number(at(0.99)));
+  console.log(`  GC by kind: ${gcKinds(gcEntries)}`);
   // The machine is shared: the 1-minute load average says how much else ran meanwhile (2 cores).
   console.log(`  load average ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after; the first cycle's longest event-loop stall ${firstCycleStall.toFixed(1)} ms`);
   await engine.close();
@@ -105,4 +110,22 @@ function writeFigures(spans: readonly Span[]): string {
   const ms = spans.map((s) => s.end - s.start).sort((a, b) => a - b);
   const q = (x: number) => ms[Math.min(ms.length - 1, Math.floor(x * ms.length))]?.toFixed(2) ?? '-';
   return `${ms.length} p50 ${q(0.5)} ms, p99 ${q(0.99)}, max ${q(1)}`;
+}
+
+/** Per kind of GC, how many, their total and their longest; and how many were forced by external memory (ArrayBuffers). */
+function gcKinds(entries: readonly PerformanceEntry[]): string {
+  const names: Record<number, string> = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
+  };
+  const byKind = new Map<string, number[]>();
+  let external = 0;
+  for (const e of entries) {
+    const detail = (e as PerformanceEntry & { detail: { kind: number; flags: number } }).detail;
+    const kind = names[detail.kind] ?? String(detail.kind);
+    byKind.set(kind, [...(byKind.get(kind) ?? []), e.duration]);
+    if ((detail.flags & constants.NODE_PERFORMANCE_GC_FLAGS_ALL_EXTERNAL_MEMORY) !== 0) external++;
+  }
+  const kinds = [...byKind].map(([k, d]) => `${k} ${d.length} (${d.reduce((a, b) => a + b, 0).toFixed(0)} ms, longest ${Math.max(...d).toFixed(1)})`);
+  return `${kinds.join(', ')}; forced by external memory ${external}`;
 }
