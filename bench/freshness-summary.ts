@@ -18,6 +18,11 @@ const PATTERNS: readonly [string, RegExp][] = [
   ['max', /p99\.9 [\d.]+, max ([\d.]+)/],
   ['probes', /: (\d+) probes/],
   ['writev p99', /log writev \(O_DSYNC\): \d+ p50 [\d.]+ ms, p99 ([\d.]+)/],
+  ['writev p99 in cycles', /during a cycle \d+ p50 [\d.]+ ms, p99 ([\d.]+)/],
+  ['writev p99 outside', /outside \d+ p50 [\d.]+ ms, p99 ([\d.]+)/],
+  // The first attribution line a run prints is over 2 ms, the goal.
+  ...['gc', 'preempted', 'stall', 'roll', 'write', 'other'].map((cause): [string, RegExp] => [`${cause} %`, new RegExp(`over 2 ms; .*\\b${cause} (\\d+)%`)]),
+  ['longest GC', /longest GC ([\d.]+)/],
   ['first-cycle stall', /first cycle's longest event-loop stall ([\d.]+)/],
   ['load', /load average ([\d.]+) before/],
 ];
