@@ -113,3 +113,23 @@ export function formatAttribution(a: Attribution): string {
   const parts = CAUSES.map((c) => `${c} ${(a.share[c] * 100).toFixed(0)}% (largest in ${a.dominant[c]})`);
   return `${a.slow} of ${a.probes} probes over ${a.thresholdMs} ms; their time: ${parts.join(', ')}`;
 }
+
+/**
+ * Of the log's write time inside the slow probes, the share of each probe's
+ * own group's write (the last write that started after the probe was sent
+ * and ended before it resolved) against the earlier groups' writes it
+ * waited behind: whether fewer writes in a row would help, or only faster
+ * ones.
+ */
+export function ownWriteShare(probes: readonly Span[], writes: readonly Span[], thresholdMs: number): number {
+  let own = 0;
+  let all = 0;
+  for (const probe of probes) {
+    if (probe.end - probe.start <= thresholdMs) continue;
+    const inside = union(clip(union(writes), probe));
+    all += total(inside);
+    const mine = writes.filter((w) => w.start >= probe.start && w.end <= probe.end).at(-1);
+    if (mine !== undefined) own += mine.end - mine.start;
+  }
+  return all === 0 ? 0 : Math.min(1, own / all);
+}

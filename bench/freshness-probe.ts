@@ -17,7 +17,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { Tandem } from '../src/index.ts';
-import { attribute, formatAttribution, type Span } from './freshness-attribution.ts';
+import { attribute, formatAttribution, ownWriteShare, type Span } from './freshness-attribution.ts';
 import { overlapping, startRecording, type Recording } from './freshness-recorder.ts';
 import { BATCH_CUSTOMERS, config, makeLiveBatch } from './usage-workload.ts';
 
@@ -101,6 +101,8 @@ function printAttribution(probes: readonly Span[], rec: Recording, p99: number):
     console.log(`  ${formatAttribution(a)}; overlapping an export ${overlapping(slow, rec.exportSql)}, `
       + `batch-layer DuckDB ${overlapping(slow, rec.batchSql)}, a cycle ${overlapping(slow, rec.cycles)}`);
   }
+  const sorted = [...rec.write].sort((a, b) => a.end - b.end);
+  console.log(`  of the write time of the probes over 2 ms, their own group's write ${(ownWriteShare(probes, sorted, 2) * 100).toFixed(0)}%, earlier groups' the rest`);
   const inCycle = (s: Span) => rec.cycles.some((c) => c.start < s.end && c.end > s.start);
   console.log(`  log writev (O_DSYNC): ${writeFigures(rec.write)}; during a cycle ${writeFigures(rec.write.filter(inCycle))}, `
     + `outside ${writeFigures(rec.write.filter((s) => !inCycle(s)))}; seals ${rec.roll.length}, longest ${Math.max(0, ...rec.roll.map((s) => s.end - s.start)).toFixed(1)} ms`);

@@ -22,6 +22,7 @@ const PATTERNS: readonly [string, RegExp][] = [
   ['writev p99 outside', /outside \d+ p50 [\d.]+ ms, p99 ([\d.]+)/],
   // The first attribution line a run prints is over 2 ms, the goal.
   ...['gc', 'preempted', 'stall', 'roll', 'write', 'other'].map((cause): [string, RegExp] => [`${cause} %`, new RegExp(`over 2 ms; .*\\b${cause} (\\d+)%`)]),
+  ['own write %', /their own group's write (\d+)%/],
   ['longest GC', /longest GC ([\d.]+)/],
   ['first-cycle stall', /first cycle's longest event-loop stall ([\d.]+)/],
   ['load', /load average ([\d.]+) before/],

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attribute, CAUSES, splitProbe, union, type Activity, type Span } from '../../bench/freshness-attribution.ts';
+import { attribute, CAUSES, ownWriteShare, splitProbe, union, type Activity, type Span } from '../../bench/freshness-attribution.ts';
 
 const none: Activity = { gc: [], preempted: [], stall: [], roll: [], write: [] };
 
@@ -40,5 +40,16 @@ test('freshness attribution - only probes over the threshold count, and shares s
     assert.equal(CAUSES.reduce((n, c) => n + a.dominant[c], 0), a.slow);
     const shares = CAUSES.reduce((n, c) => n + a.share[c], 0);
     assert.ok(a.slow === 0 ? shares === 0 : Math.abs(shares - 1) < 1e-9);
+  }), { seed: 29, numRuns: 300 });
+});
+
+test('freshness attribution - a slow probe\'s own write is told from the earlier writes it waited behind', () => {
+  const writes = [{ start: 0, end: 6 }, { start: 6, end: 10 }, { start: 20, end: 21 }];
+  // Sent during the first write, resolved after the second: 4 ms of its own in 9 ms of writes.
+  assert.ok(Math.abs(ownWriteShare([{ start: 1, end: 10 }, { start: 20, end: 21 }], writes, 2) - 4 / 9) < 1e-9);
+  assert.equal(ownWriteShare([{ start: 30, end: 40 }], writes, 2), 0);
+  fc.assert(fc.property(fc.array(span, { maxLength: 10 }), fc.array(span, { maxLength: 10 }), (probes, ws) => {
+    const share = ownWriteShare(probes, [...ws].sort((a, b) => a.end - b.end), 2);
+    assert.ok(share >= 0 && share <= 1);
   }), { seed: 29, numRuns: 300 });
 });
