@@ -86,6 +86,8 @@ try {
     + `event-loop stall p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)}; longest GC ${gcs.slice(0, 3).map((g) => g.toFixed(1)).join(', ')} ms of ${gcs.length}`);
   printAttribution(probes, recording, Number(at(0.99)));
   console.log(`  GC by kind: ${gcKinds(gcEntries)}`);
+  const cycleMs = recording.cycles.map((c) => c.end - c.start).sort((a, b) => a - b);
+  console.log(`  cycles ${cycleMs.length}: ${cycleMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
   // The machine is shared: the 1-minute load average says how much else ran meanwhile (2 cores).
   console.log(`  load average ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after; the first cycle's longest event-loop stall ${firstCycleStall.toFixed(1)} ms`);
   await engine.close();
