@@ -56,8 +56,9 @@ try {
   const batches = (async () => {
     while (!stop && mode === 'load+batch') {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
+      if (stop) break;
       const start = performance.now();
-      if (!stop) await engine.runBatch();
+      await engine.runBatch();
       recording.cycles.push({ start, end: performance.now() });
     }
   })();
