@@ -3,8 +3,10 @@
  * export's split, which reads, checks and copies a whole segment. On a
  * machine with more runnable threads than cores, the main thread, which
  * makes ingests visible and answers queries, then gets the CPU first; on an
- * idle machine nothing changes. Issue #29 found the main thread waiting for
- * a CPU for a sixth to a quarter of the slowest ingests' time.
+ * idle machine nothing changes. Issue #29 found the main thread runnable
+ * but waiting for a CPU for about 30% of the slow ingests' time on a busy
+ * machine, mostly behind other processes, partly behind Tandem's own threads
+ * (docs/benchmarks.md).
  *
  * @module
  */
