@@ -75,7 +75,9 @@ export class ParquetExporter {
     await mkdir(scratch, { recursive: true });
     try {
       const request: SplitRequest = { path, base, end, dir: scratch };
-      const split = (this.#splitter.available() ? await this.#splitter.request(request) : undefined) ?? splitSegment(request);
+      // A worker still starting (the first export of a process) is waited for: splitting on the main thread
+      // stalled every request for as long as reading and checking the whole segment took (1 s for 40 MB, issue #29).
+      const split = ((await this.#splitter.whenReady()) ? await this.#splitter.request(request) : undefined) ?? splitSegment(request);
       if (!split.ok) throw new CorruptLogError(path, split.validBytes, split.problem);
       const files: Record<string, { path: string; rows: number; sha256: string }> = {};
       for (const { eventType, file, rows } of split.files) {

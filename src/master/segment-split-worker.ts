@@ -4,8 +4,12 @@
  *
  * @module
  */
+import { lowerThreadPriority } from '../util/background-priority.ts';
 import { serveRequests } from '../util/worker-client.ts';
 import { splitSegment, type SplitReply, type SplitRequest } from './segment-split.ts';
+
+// A split can wait; the main thread's ingests and queries cannot (see background-priority.ts).
+lowerThreadPriority();
 
 serveRequests<SplitRequest, SplitReply | null>(
   (request) => ({ reply: splitSegment(request) }),

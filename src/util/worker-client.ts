@@ -21,6 +21,8 @@ export class WorkerClient<Request, Reply> {
   #failed = false;
   #nextId = 0;
   readonly #inFlight = new Map<number, (reply: Reply | undefined) => void>();
+  /** Callers of {@link whenReady} waiting for the worker to start. */
+  #waiting: ((ready: boolean) => void)[] = [];
 
   /** `onFailed` is told once if the worker cannot start or dies. */
   constructor(entry: URL, workerData: unknown, onFailed: (error: unknown) => void) {
@@ -38,6 +40,28 @@ export class WorkerClient<Request, Reply> {
   available(): boolean {
     if (this.#worker === undefined && !this.#failed) this.#start();
     return this.#ready;
+  }
+
+  /**
+   * Resolves true once the worker answers (starting it if need be), false if
+   * it cannot start or has died. For work that must not fall back to the
+   * main thread merely because the worker is still starting: waiting for a
+   * start costs less than stalling every request for as long as the work takes.
+   */
+  whenReady(): Promise<boolean> {
+    if (this.available()) return Promise.resolve(true);
+    if (this.#failed) return Promise.resolve(false);
+    // Held while someone waits, so that a script awaiting the start does not exit under it.
+    this.#worker!.ref();
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Tells the callers of {@link whenReady} whether the worker came up. */
+  #settleWaiting(ready: boolean): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    if (waiting.length > 0 && this.#inFlight.size === 0) this.#worker?.unref();
+    for (const resolve of waiting) resolve(ready);
   }
 
   /** The worker's reply, or undefined if it died first. Only after {@link available} said yes. */
@@ -68,6 +92,7 @@ export class WorkerClient<Request, Reply> {
   #receive(message: FromWorker<Reply>): void {
     if ('ready' in message) {
       this.#ready = true;
+      this.#settleWaiting(true);
       return;
     }
     const resolve = this.#inFlight.get(message.id);
@@ -80,6 +105,7 @@ export class WorkerClient<Request, Reply> {
     if (this.#failed) return;
     this.#failed = true;
     this.#ready = false;
+    this.#settleWaiting(false);
     this.#onFailed(error);
     for (const [id, resolve] of this.#inFlight) {
       this.#inFlight.delete(id);
@@ -92,6 +118,7 @@ export class WorkerClient<Request, Reply> {
     const worker = this.#worker;
     this.#failed = true;
     this.#ready = false;
+    this.#settleWaiting(false);
     this.#worker = undefined;
     if (worker !== undefined) {
       worker.removeAllListeners('exit');
