@@ -143,7 +143,11 @@ describe('three Tandem nodes on a 3-server JetStream cluster', { skip, timeout: 
   });
 
   test('status and metrics show the nodes, the batch node and every partition on every node', async () => {
-    await eventually(async () => (await Promise.all(nodes.urls.map(status))).every((s) => s.cluster.nodes.length === 3), 'every node to list the three nodes');
+    // Right after the restart before, the nodes list each other first and take their partitions a moment later.
+    await eventually(
+      async () => (await Promise.all(nodes.urls.map(status))).every((s) => s.cluster.nodes.length === 3 && s.cluster.partitions.every((p) => typeof p.owner === 'string')),
+      'every node to list the three nodes and an owner for every partition',
+    );
     for (const [i, url] of nodes.urls.entries()) {
       const { cluster } = await status(url);
       assert.equal(cluster.node, nodes.name(i));
