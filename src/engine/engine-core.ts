@@ -156,7 +156,7 @@ export class EngineCore implements ServedEngine {
     const backend = this.#backend;
     const name = plan.view.name;
     const tables: (AggregateTable | TableSpan)[] = [];
-    // A wide query reads each batch table over its part of the range (whole days from the daily roll-up).
+    // A wide query reads each batch table over its part of the range (whole days or months from a coarser roll-up).
     if (plan.layer !== 'speed') tables.push(...(isWide(plan) ? batch?.spans(name, plan.from, plan.to) ?? [] : batch?.tables(name) ?? []));
     tables.push(...speedTables);
     const manifest = backend.batch?.manifest;
