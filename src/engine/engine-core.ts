@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { AggregateTable } from '../aggregates/index.ts';
+import { AggregateTable } from '../aggregates/index.ts';
 import type { BatchViewStore } from '../batch/index.ts';
 import { createColumnValidator, UnknownEventTypeError, type Catalog, type ColumnValidator } from '../definitions/index.ts';
 import { LogClosedError } from '../log/errors.ts';
@@ -18,6 +18,7 @@ import {
   type Query, type QueryLimits, type QueryPlan, type QueryResult, type TableSpan,
 } from '../serving/index.ts';
 import { BatchHistory } from './batch-history.ts';
+import { WARM_UP_BUDGET_MS, warmUpLeaderboards } from './leaderboard-warm-up.ts';
 import type { BackendHost, EngineBackend } from './engine-backend.ts';
 import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult } from './engine-types.ts';
 import type { ServedEngine } from './served-engine.ts';
@@ -196,6 +197,7 @@ export class EngineCore implements ServedEngine {
       const summary = await this.#backend.cycle({ full, started, progress: (update) => (this.#progress = { ...this.#progress!, ...update }) });
       this.#history.published(summary);
       this.logger.info({ version: summary.version, cutoff: summary.cutoff, durationMs: Math.round(summary.durationMs) }, 'published batch version');
+      await this.#warmUp();
       return summary;
     } catch (error) {
       if (this.#backend.countsAsFailure(error)) this.#history.failed(error);
@@ -203,6 +205,20 @@ export class EngineCore implements ServedEngine {
     } finally {
       this.#progress = null;
     }
+  }
+
+  /**
+   * Once per process, answers leaderboards from the served batch version
+   * through {@link #answer}, with an empty table in a speed generation's
+   * place, so that the first ones asked run optimized code.
+   */
+  async #warmUp(): Promise<void> {
+    const batch = this.#backend.batch;
+    if (batch === undefined) return;
+    const views = [...this.catalog.views.keys()].filter((view) => batch.tables(view).length > 0);
+    await warmUpLeaderboards(this.catalog, views, (plan) => {
+      this.#answer(plan, new QueryBudget({ timeoutMs: WARM_UP_BUDGET_MS }), [new AggregateTable(plan.view)], [], batch);
+    });
   }
 
   /** Whether a scheduled cycle has anything to do (in a cluster, on this node). */
