@@ -7,6 +7,8 @@
  * are slower.
  *
  *   node --import tsx bench/first-queries.ts [--events 500000] [--keys 10000] [--points 2200] [--queries 20]
+ *
+ * Run from an older checkout's tree (copied in) for the figures before a change.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -43,10 +45,15 @@ try {
     await engine.query({ view: 'by_customer_hour', from: day, to: day + DAY, where: { customer: `c${i % workload.keys}` }, granularity: 'all' });
   }
   const spans: [number, number][] = [];
+  // CPU time too: on a shared machine the wall time of one query also counts the turns other processes took.
+  const cpu: string[] = [];
   for (let q = 0; q < Number(values.queries); q++) {
+    const used = process.cpuUsage();
     const started = performance.now();
     await engine.query(top10);
     spans.push([started, performance.now()]);
+    const { user, system } = process.cpuUsage(used);
+    cpu.push(((user + system) / 1000).toFixed(2));
   }
   // Collections are reported a turn later: wait for it, then give each query those that started inside it.
   await new Promise((resolve) => setImmediate(resolve));
@@ -55,6 +62,7 @@ try {
     return `${(ended - started).toFixed(2)}${gc > 0 ? ` (gc ${gc.toFixed(1)})` : ''}`;
   });
   console.log(`top 10 over all time, ${times.length} in a row, ms: ${times.join(' ')}`);
+  console.log(`process CPU ms (all threads, so background compiles too): ${cpu.join(' ')}`);
 } finally {
   observer.disconnect();
   await engine.close();
