@@ -32,6 +32,8 @@ export interface BatchViewStore {
    * a range cut mid-day or mid-month costs about what whole ones do.
    */
   spans(view: string, from: number, to: number): { table: AggregateTable; from: number; to: number }[];
+  /** Resolves once every view's read aids are built (or their build failed, which loses only a speed-up). */
+  settled(): Promise<void>;
 }
 
 /**

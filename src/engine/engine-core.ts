@@ -83,6 +83,9 @@ export class EngineCore implements ServedEngine {
       get batchRunning() { return state().batchRunning; },
     };
     await this.#backend.start(host);
+    // A version served from the start (a restart) is warmed up once its read aids are built, in the background.
+    const batch = this.#backend.batch;
+    if (batch !== undefined) void batch.settled().then(() => this.#warmUp()).catch(() => undefined);
   }
 
   /**
@@ -210,13 +213,16 @@ export class EngineCore implements ServedEngine {
   /**
    * Once per process, answers leaderboards from the served batch version
    * through {@link #answer}, with an empty table in a speed generation's
-   * place, so that the first ones asked run optimized code.
+   * place, so that the first ones asked run optimized code: after the first
+   * cycle, or once a version served from the start has its read aids.
    */
   async #warmUp(): Promise<void> {
     const batch = this.#backend.batch;
     if (batch === undefined) return;
     const views = [...this.catalog.views.keys()].filter((view) => batch.tables(view).length > 0);
     await warmUpLeaderboards(this.catalog, views, (plan) => {
+      // An engine closed meanwhile ends the warm-up (the error is the warm-up's alone).
+      if (this.#closed) throw new LogClosedError();
       this.#answer(plan, new QueryBudget({ timeoutMs: WARM_UP_BUDGET_MS }), [new AggregateTable(plan.view)], [], batch);
     });
   }
