@@ -137,9 +137,10 @@ export class AggregateTable {
 
   /**
    * This table's states with their buckets rolled up to a coarser
-   * `granularity` (one the view's buckets nest in), as a new table whose
-   * series have the same ids: a leaderboard over whole days reads an hourly
-   * view's daily roll-up, up to 24 times fewer states to merge. Built in
+   * `granularity`, each bucket into the coarser one that holds its start
+   * (a week into the month of its Monday), as a new table whose series have
+   * the same ids: a leaderboard over whole days reads an hourly view's
+   * daily roll-up, up to 24 times fewer states to merge. Built in
    * steps, since a view of millions of keys takes seconds: each `next()`
    * numbers up to `stepSlots` series or slots, or merges one measure's
    * column, and the last returns the table. To `none`, every series has

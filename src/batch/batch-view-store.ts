@@ -1,4 +1,5 @@
 import type { AggregateTable } from '../aggregates/index.ts';
+import { bucketStart, nextBucket, type Granularity } from '../definitions/index.ts';
 import type { BatchManifest } from './batch-manifest.ts';
 
 /**
@@ -15,39 +16,59 @@ export interface BatchViewStore {
    */
   tables(view: string): readonly AggregateTable[];
   /**
-   * The view's base states rolled up to UTC days, for a view with minute or
-   * hour buckets, once ready; undefined until then, and for other views.
+   * The view's base states rolled up to the coarser buckets its ranges read
+   * whole ({@link COARSER}: UTC days for a minute or hour view, months for a
+   * day or week view), once ready; undefined until then, and for month and
+   * `none` views.
    */
-  dailyTable(view: string): AggregateTable | undefined;
+  coarseTable(view: string): AggregateTable | undefined;
   /**
    * For a query rolled up over `[from, to)` (not by time bucket): the tables
    * with the part of the range each is read over. With the roll-ups ready, a
    * range that holds every bucket of the base table reads its all-time
-   * roll-up (one slot per series); any other reads the whole UTC days inside
-   * it from the daily roll-up and the partial days at its ends from the
-   * finer base table, so a range cut mid-day costs about what whole days do.
+   * roll-up (one slot per series); any other reads the whole coarser buckets
+   * inside it (days, or months) from the coarser roll-up and the partial ones
+   * at its ends from the base table through its index of slots by bucket, so
+   * a range cut mid-day or mid-month costs about what whole ones do.
    */
   spans(view: string, from: number, to: number): { table: AggregateTable; from: number; to: number }[];
+  /** Resolves once every view's read aids are built (or their build failed, which loses only a speed-up). */
+  settled(): Promise<void>;
 }
 
-const DAY_MS = 86_400_000;
+/**
+ * The coarser buckets whose roll-up a view's ranges read, per granularity:
+ * each base bucket goes to the coarser one that holds its start. A range
+ * reads a bucket when its start is in the range, so the whole coarser
+ * buckets inside a range hold exactly the base buckets it reads there. That
+ * holds for weeks too, which straddle months: a week counts in the month of
+ * its Monday. A month view has none (a year is no granularity, and a
+ * range's months are few); its ranges read the months' slots through the
+ * index of slots by bucket.
+ */
+export const COARSER: Readonly<Partial<Record<Granularity, 'day' | 'month'>>> = { minute: 'day', hour: 'day', day: 'month', week: 'month' };
+
+/** A table and the part of a query's range it is read over. */
+type Span = { table: AggregateTable; from: number; to: number };
 
 /** Slots per step of a background roll-up: a few milliseconds of work between two turns of the event loop. */
 const ROLL_UP_STEP = 1 << 15;
 
 /**
- * What a wide query can read in place of a view's finer base table, each
- * set once built. The all-time roll-up comes first, as it is the cheapest
- * (a series' slots go to one slot, found without hashing) and serves the
- * most common leaderboard; the daily roll-up is set only once the base
- * table's index of slots by bucket is built too, since a range that uses
- * it reads its partial days through that index.
+ * What a wide query can read in place of a view's base table, each set once
+ * built. The all-time roll-up comes first, as it is the cheapest (a series'
+ * slots go to one slot, found without hashing) and serves the most common
+ * leaderboard; the coarser roll-up is set only once the base table's index
+ * of slots by bucket is built too, since a range that uses it reads its
+ * partial days or months through that index.
  */
 interface ReadAids {
   /** The base states over all time, one slot per series, with the base table's first and last bucket starts. */
   total?: { readonly table: AggregateTable; readonly first: number; readonly last: number };
-  /** The base states rolled up to UTC days. */
-  daily?: AggregateTable;
+  /** The base states rolled up to the view's {@link COARSER} buckets. */
+  coarse?: { readonly table: AggregateTable; readonly granularity: 'day' | 'month' };
+  /** Whether the base table's index of slots by bucket is built (and with it the coarser roll-up, for a view that has one). */
+  indexed: boolean;
 }
 
 /** A base table's read aids as they are built: shared by every version that keeps the base table. */
@@ -75,7 +96,7 @@ export class InMemoryBatchViews implements BatchViewStore {
   readonly #builds = new Map<string, ReadAidsBuild>();
 
   /**
-   * Starts building the read aids of every minute or hour view in the
+   * Starts building the read aids of every view with time buckets in the
    * background, in steps between other work; callers read the finer tables
    * until they are ready. Aids of a base table that `previous` (the version
    * this one follows) already built or is building are taken over, since an
@@ -89,34 +110,25 @@ export class InMemoryBatchViews implements BatchViewStore {
   ) {
     for (const [view, tables] of byView) {
       const base = tables[0];
-      if (base === undefined || (base.view.granularity !== 'minute' && base.view.granularity !== 'hour')) continue;
+      // A view without time buckets has one slot per series already: its base table is its all-time roll-up.
+      if (base === undefined || base.view.granularity === 'none') continue;
       const inherited = previous === undefined ? undefined : previous.#builds.get(view);
       this.#builds.set(view, inherited?.base === base && inherited.state !== 'failed' ? inherited : buildReadAids(base));
     }
   }
 
-  spans(view: string, from: number, to: number): { table: AggregateTable; from: number; to: number }[] {
+  spans(view: string, from: number, to: number): Span[] {
     const tables = this.byView.get(view) ?? [];
     const whole = tables.map((table) => ({ table, from, to }));
     const build = this.#builds.get(view);
     if (build === undefined || tables[0] !== build.base) return whole;
     const coversAll = (total: ReadAids['total']) => total !== undefined && from <= total.first && to > total.last;
-    // Only as far as this query needs: the all-time roll-up, and the daily one if the range does not hold every bucket.
-    if (build.state === 'building') build.advance(QUERY_HELPS_BUILD_MS, () => coversAll(build.aids.total) || build.aids.daily !== undefined);
-    const { total, daily } = build.aids;
+    // Only as far as this query needs: the all-time roll-up, and the rest if the range does not hold every bucket.
+    if (build.state === 'building') build.advance(QUERY_HELPS_BUILD_MS, () => coversAll(build.aids.total) || build.aids.indexed);
+    const { total, indexed } = build.aids;
     const rest = whole.slice(1);
     if (coversAll(total)) return [{ table: total!.table, from: -Infinity, to: Infinity }, ...rest];
-    if (daily === undefined) return whole;
-    // Whole days inside the range; an open end stays open.
-    const firstDay = Number.isFinite(from) ? Math.ceil(from / DAY_MS) * DAY_MS : from;
-    const lastDay = Number.isFinite(to) ? Math.floor(to / DAY_MS) * DAY_MS : to;
-    if (!(firstDay < lastDay)) return whole;
-    return [
-      { table: daily, from: firstDay, to: lastDay },
-      { table: build.base, from, to: firstDay },
-      { table: build.base, from: lastDay, to },
-      ...rest,
-    ];
+    return indexed ? [...baseSpans(build.base, build.aids, from, to), ...rest] : whole;
   }
 
   tables(view: string): readonly AggregateTable[] {
@@ -133,9 +145,36 @@ export class InMemoryBatchViews implements BatchViewStore {
     await Promise.all([...this.#builds.values()].map((build) => build.settled));
   }
 
-  dailyTable(view: string): AggregateTable | undefined {
-    return this.#builds.get(view)?.aids.daily;
+  coarseTable(view: string): AggregateTable | undefined {
+    return this.#builds.get(view)?.aids.coarse?.table;
   }
+}
+
+/**
+ * How a base table with its read aids built is read over `[from, to)`. Its
+ * buckets lie between the first and the last it holds, so an open end is
+ * closed there, and the range reads the slots it selects through the index
+ * of slots by bucket rather than every slot. The whole coarser buckets
+ * inside come from the coarser roll-up, the partial ones at the ends from
+ * the base table.
+ */
+function baseSpans(base: AggregateTable, aids: ReadAids, from: number, to: number): Span[] {
+  const low = Math.max(from, aids.total!.first);
+  // Bucket starts are whole milliseconds: below last + 1 is at or below the last.
+  const high = Math.min(to, aids.total!.last + 1);
+  if (!(low < high)) return [];
+  const coarse = aids.coarse;
+  if (coarse === undefined) return [{ table: base, from: low, to: high }];
+  const first = ceilToBucket(coarse.granularity, low);
+  const last = bucketStart(coarse.granularity, high);
+  if (!(first < last)) return [{ table: base, from: low, to: high }];
+  return [{ table: coarse.table, from: first, to: last }, { table: base, from: low, to: first }, { table: base, from: last, to: high }];
+}
+
+/** The start of the first bucket of `granularity` at or after `t`. */
+function ceilToBucket(granularity: Exclude<Granularity, 'none'>, t: number): number {
+  const start = bucketStart(granularity, t);
+  return start < t ? nextBucket(granularity, start) : start;
 }
 
 /** The base table's first and last bucket starts, in steps. */
@@ -154,14 +193,18 @@ function* bucketBounds(base: AggregateTable): Generator<void, readonly [number, 
 function* buildingReadAids(base: AggregateTable, aids: ReadAids): Generator<void, void, void> {
   const [first, last] = yield* bucketBounds(base);
   aids.total = { table: yield* base.rollingUp('none', ROLL_UP_STEP), first, last };
-  const daily = yield* base.rollingUp('day', ROLL_UP_STEP);
+  const coarser = COARSER[base.view.granularity];
+  const coarse = coarser === undefined ? undefined : { table: yield* base.rollingUp(coarser, ROLL_UP_STEP), granularity: coarser };
   yield* base.indexingByBucket(ROLL_UP_STEP);
-  aids.daily = daily;
+  // Ranges read the coarser roll-up's slots through its own index too.
+  if (coarse !== undefined) yield* coarse.table.indexingByBucket(ROLL_UP_STEP);
+  aids.coarse = coarse;
+  aids.indexed = true;
 }
 
 /** Starts building a base table's read aids in the background; a query may run steps of it too ({@link ReadAidsBuild.advance}). */
 function buildReadAids(base: AggregateTable): ReadAidsBuild {
-  const aids: ReadAids = {};
+  const aids: ReadAids = { indexed: false };
   const steps = buildingReadAids(base, aids);
   let settle = (): void => undefined;
   const build: ReadAidsBuild = {

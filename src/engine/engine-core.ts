@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { AggregateTable } from '../aggregates/index.ts';
+import { AggregateTable } from '../aggregates/index.ts';
 import type { BatchViewStore } from '../batch/index.ts';
 import { createColumnValidator, UnknownEventTypeError, type Catalog, type ColumnValidator } from '../definitions/index.ts';
 import { LogClosedError } from '../log/errors.ts';
@@ -18,6 +18,7 @@ import {
   type Query, type QueryLimits, type QueryPlan, type QueryResult, type TableSpan,
 } from '../serving/index.ts';
 import { BatchHistory } from './batch-history.ts';
+import { WARM_UP_BUDGET_MS, warmUpLeaderboards } from './leaderboard-warm-up.ts';
 import type { BackendHost, EngineBackend } from './engine-backend.ts';
 import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult } from './engine-types.ts';
 import type { ServedEngine } from './served-engine.ts';
@@ -82,6 +83,9 @@ export class EngineCore implements ServedEngine {
       get batchRunning() { return state().batchRunning; },
     };
     await this.#backend.start(host);
+    // A version served from the start (a restart) is warmed up once its read aids are built, in the background.
+    const batch = this.#backend.batch;
+    if (batch !== undefined) void batch.settled().then(() => this.#warmUp()).catch(() => undefined);
   }
 
   /**
@@ -156,7 +160,7 @@ export class EngineCore implements ServedEngine {
     const backend = this.#backend;
     const name = plan.view.name;
     const tables: (AggregateTable | TableSpan)[] = [];
-    // A wide query reads each batch table over its part of the range (whole days from the daily roll-up).
+    // A wide query reads each batch table over its part of the range (whole days or months from a coarser roll-up).
     if (plan.layer !== 'speed') tables.push(...(isWide(plan) ? batch?.spans(name, plan.from, plan.to) ?? [] : batch?.tables(name) ?? []));
     tables.push(...speedTables);
     const manifest = backend.batch?.manifest;
@@ -196,6 +200,7 @@ export class EngineCore implements ServedEngine {
       const summary = await this.#backend.cycle({ full, seal, started, progress: (update) => (this.#progress = { ...this.#progress!, ...update }) });
       this.#history.published(summary);
       this.logger.info({ version: summary.version, cutoff: summary.cutoff, durationMs: Math.round(summary.durationMs) }, 'published batch version');
+      await this.#warmUp();
       return summary;
     } catch (error) {
       if (this.#backend.countsAsFailure(error)) this.#history.failed(error);
@@ -203,6 +208,23 @@ export class EngineCore implements ServedEngine {
     } finally {
       this.#progress = null;
     }
+  }
+
+  /**
+   * Once per process, answers leaderboards from the served batch version
+   * through {@link #answer}, with an empty table in a speed generation's
+   * place, so that the first ones asked run optimized code: after the first
+   * cycle, or once a version served from the start has its read aids.
+   */
+  async #warmUp(): Promise<void> {
+    const batch = this.#backend.batch;
+    if (batch === undefined) return;
+    const views = [...this.catalog.views.keys()].filter((view) => batch.tables(view).length > 0);
+    await warmUpLeaderboards(this.catalog, views, (plan) => {
+      // An engine closed meanwhile ends the warm-up (the error is the warm-up's alone).
+      if (this.#closed) throw new LogClosedError();
+      this.#answer(plan, new QueryBudget({ timeoutMs: WARM_UP_BUDGET_MS }), [new AggregateTable(plan.view)], [], batch);
+    });
   }
 
   /** Whether a scheduled cycle has anything to do (in a cluster, on this node). */

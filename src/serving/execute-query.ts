@@ -198,6 +198,30 @@ class GroupNumbering {
   }
 }
 
+/*
+ * The wide path's loops over slots and groups each sit in a function of
+ * their own, with nothing after the loop. Such a path runs once per query,
+ * so V8 optimizes its loops on stack (OSR) long before it optimizes the
+ * function around them; code that followed a loop in the same function had
+ * no type feedback yet, so the optimized loop left for the interpreter
+ * right after it, and the loops after ran interpreted, query after query:
+ * the first dozen leaderboards of a process took 2 to 30 ms where the
+ * twentieth takes 1 (`node --trace-deopt bench/first-queries.ts`).
+ */
+
+/** `out[i]`: the group of `listed[i]`'s series. */
+function listedTargets(table: AggregateTable, groupOf: Int32Array, listed: Int32Array, out: Int32Array): void {
+  for (let i = 0; i < listed.length; i++) out[i] = groupOf[table.seriesAt(listed[i]!)]!;
+}
+
+/** Marks every group a slot reached. */
+function markFilled(slotGroups: Int32Array, filled: Uint8Array): void {
+  for (let i = 0; i < slotGroups.length; i++) {
+    const group = slotGroups[i]!;
+    if (group !== -1) filled[group] = 1;
+  }
+}
+
 function accumulateAll(plan: QueryPlan, entries: readonly (AggregateTable | TableSpan)[], budget: QueryBudget): WideGroups {
   const targets = plan.view.measures.map((m) => m.monoid.column());
   const groups = new GroupNumbering(plan, targets);
@@ -211,9 +235,8 @@ function accumulateAll(plan: QueryPlan, entries: readonly (AggregateTable | Tabl
     budget.spend(count);
     const slotGroups = new Int32Array(count);
     if (listed === undefined) table.slotTargets(groupOf, from, to, slotGroups);
-    else for (let i = 0; i < count; i++) slotGroups[i] = groupOf[table.seriesAt(listed[i]!)]!;
-    const filled = groups.filled;
-    for (let i = 0; i < count; i++) if (slotGroups[i] !== -1) filled[slotGroups[i]!] = 1;
+    else listedTargets(table, groupOf, listed, slotGroups);
+    markFilled(slotGroups, groups.filled);
     table.columns.forEach((column, i) => targets[i]!.mergeFrom(column, slotGroups, count, listed));
   }
   return { dims: groups.dims, columns: targets, filled: groups.filled };
@@ -318,7 +341,7 @@ function firstInOrder<T>(plan: QueryPlan, rows: T[], compare: (a: T, b: T) => nu
   if (plan.limit === 0) return [];
   if (plan.limit >= rows.length) return rows.sort(compare);
   const heap = new WorstFirstHeap(plan.limit, compare);
-  for (const row of rows) heap.offer(row);
+  heap.offerAll(rows);
   return heap.items.sort(compare);
 }
 
@@ -326,6 +349,11 @@ function firstInOrder<T>(plan: QueryPlan, rows: T[], compare: (a: T, b: T) => nu
 class WorstFirstHeap<T> {
   readonly items: T[] = [];
   constructor(private readonly capacity: number, private readonly compare: (a: T, b: T) => number) {}
+
+  /** Offers each item in turn: a loop of its own, for the reason {@link listedTargets} gives. */
+  offerAll(items: readonly T[]): void {
+    for (let i = 0; i < items.length; i++) this.offer(items[i]!);
+  }
 
   offer(item: T): void {
     const items = this.items;
@@ -428,6 +456,21 @@ function orderKey(plan: QueryPlan, order: Extract<OrderKey, { kind: 'measure' }>
   return order.quantile === undefined ? resultOf(plan, measure, order.index, state) : measure.monoid.resultFor!(state, [order.quantile]);
 }
 
+/** The groups some slot in range reached, in id order. */
+function filledGroups(wide: WideGroups): number[] {
+  const ids: number[] = [];
+  for (let g = 0; g < wide.dims.length; g++) if (wide.filled[g] === 1) ids.push(g);
+  return ids;
+}
+
+/** What an orderBy entry sorts each group of `ids` by, indexed by group. */
+function orderKeys(plan: QueryPlan, order: Extract<OrderKey, { kind: 'measure' }>, wide: WideGroups, ids: readonly number[]): MeasureValue[] {
+  const out = new Array<MeasureValue>(wide.dims.length);
+  const column = wide.columns[order.index]!;
+  for (let i = 0; i < ids.length; i++) out[ids[i]!] = orderKey(plan, order, column.get(ids[i]!));
+  return out;
+}
+
 /**
  * A leaderboard's rows. Only what the order reads is computed for every
  * group, into one array per orderBy entry; states and results are made for
@@ -435,17 +478,10 @@ function orderKey(plan: QueryPlan, order: Extract<OrderKey, { kind: 'measure' }>
  * per group for 10,000 customers) cost most of a top 10's time.
  */
 function wideRows(plan: QueryPlan, wide: WideGroups, budget: QueryBudget): QueryRow[] {
-  const ids: number[] = [];
-  for (let g = 0; g < wide.dims.length; g++) if (wide.filled[g] === 1) ids.push(g);
+  const ids = filledGroups(wide);
   budget.checkRows(Math.min(ids.length, plan.limit));
   budget.spend(ids.length);
-  const keys = plan.orderBy.map((o) => {
-    const out = new Array<MeasureValue>(o.kind === 'measure' ? wide.dims.length : 0);
-    if (o.kind !== 'measure') return out;
-    const column = wide.columns[o.index]!;
-    for (const g of ids) out[g] = orderKey(plan, o, column.get(g));
-    return out;
-  });
+  const keys = plan.orderBy.map((o) => (o.kind === 'measure' ? orderKeys(plan, o, wide, ids) : []));
   const order: RowOrder<number> = { key: (g, k) => keys[k]![g]!, time: () => 0, dims: (g) => wide.dims[g]! };
   return firstInOrder(plan, ids, comparator(plan, budget, order)).map((g) => {
     const states = wide.columns.map((column) => column.get(g));

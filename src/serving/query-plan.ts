@@ -35,6 +35,7 @@ export interface QueryPlan {
   readonly orderBy: readonly OrderKey[];
   /** Per `quantiles` measure (by index), the quantiles the query asks for instead of the defined ones. */
   readonly quantiles: ReadonlyMap<number, readonly number[]>;
+  /** At most {@link NO_LIMIT}, which a query without a limit gets. */
   readonly limit: number;
   readonly layer: Layer;
   /** The position to wait for (cluster mode), per partition. */
@@ -195,10 +196,21 @@ function orderKeyOf(
   return { kind, index, desc, quantile: o.quantile as number | undefined };
 }
 
+/**
+ * A plan's limit when the query sets none, and the most it keeps: more rows
+ * than any answer can hold. A small integer, never Infinity, so that the
+ * limit of every plan is stored alike: V8 stores a field that has held only
+ * small integers in a form a larger number or Infinity does not fit, and
+ * the first plan with one changes the shape of all plans made after it,
+ * which sends every function optimized for the old shape back to the
+ * interpreter (the leaderboards after a run of point queries did).
+ */
+export const NO_LIMIT = 2 ** 30 - 1;
+
 function planLimit(raw: unknown): number {
-  if (raw === undefined) return Number.POSITIVE_INFINITY;
+  if (raw === undefined) return NO_LIMIT;
   if (!Number.isInteger(raw) || (raw as number) < 0) fail('limit', 'limit must be a non-negative integer.');
-  return raw as number;
+  return Math.min(raw as number, NO_LIMIT);
 }
 
 function exactSeries(view: ViewSchema, where: QueryPlan['where']): readonly Value[] | undefined {

@@ -1,7 +1,8 @@
 /**
- * The daily roll-up of a minute or hour batch view is built in the
- * background, in steps, and must hold exactly the states a view with day
- * buckets would have folded from the same events.
+ * The daily roll-up of a minute or hour batch view (and the monthly one of
+ * a day view) is built in the background, in steps, and must hold exactly
+ * the states a view with day (month) buckets would have folded from the
+ * same events.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -23,10 +24,12 @@ const catalog = compileConfig(defineConfig({
   views: [
     defineView(sale, { name: 'hourly', dimensions: ['shop'], granularity: 'hour', measures }),
     defineView(sale, { name: 'daily', dimensions: ['shop'], granularity: 'day', measures }),
+    defineView(sale, { name: 'monthly', dimensions: ['shop'], granularity: 'month', measures }),
   ],
 }));
 const hourly = catalog.views.get('hourly')!;
 const daily = catalog.views.get('daily')!;
+const monthly = catalog.views.get('monthly')!;
 
 const HOUR = 3_600_000;
 // Times around midnight on both sides of 1970, amounts near the safe-integer limit so sums cross into bigints.
@@ -51,22 +54,23 @@ test('daily table: loading a version starts a background build, and until it is 
   const rows = Array.from({ length: 200_000 }, (_, i): Row => ({ _offset: null, at: Date.UTC(2000, 0, 1) + i * HOUR, shop: `s${i % 7}`, amount: i % 1000 }));
   const manifest = { version: 1, cutoff: 50, createdAt: new Date(0).toISOString(), durationMs: 0, views: {} } as BatchManifest;
   const views = new InMemoryBatchViews(manifest, new Map([['hourly', [fold(hourly, rows)]], ['daily', [fold(daily, rows)]]]));
-  assert.equal(views.dailyTable('daily'), undefined, 'a day view has no daily roll-up');
-  assert.equal(views.dailyTable('missing'), undefined);
-  assert.equal(views.dailyTable('hourly'), undefined, 'not built yet');
+  assert.equal(views.coarseTable('daily'), undefined, 'nor the day view\'s monthly roll-up');
+  assert.equal(views.coarseTable('missing'), undefined);
+  assert.equal(views.coarseTable('hourly'), undefined, 'not built yet');
   // Waiting on timers, with nothing else to do: the build's steps must keep the loop turning by themselves.
-  await eventually(() => views.dailyTable('hourly') !== undefined, 'the daily roll-up to be built while the process waits on timers');
-  const built = views.dailyTable('hourly')!;
+  await eventually(() => views.coarseTable('hourly') !== undefined, 'the daily roll-up to be built while the process waits on timers');
+  const built = views.coarseTable('hourly')!;
   assertSameStates(built, fold(daily, rows));
-  assert.equal(views.dailyTable('hourly'), built, 'kept');
+  assert.equal(views.coarseTable('hourly'), built, 'kept');
 });
 
 test('daily table: settled() resolves once every view\'s read aids are built, and resolves for a version without any', async () => {
   const rows = Array.from({ length: 100_000 }, (_, i): Row => ({ _offset: null, at: Date.UTC(2000, 0, 1) + i * HOUR, shop: `s${i % 5}`, amount: i % 100 }));
   const manifest = { version: 1, cutoff: 50, createdAt: new Date(0).toISOString(), durationMs: 0, views: {} } as BatchManifest;
   const views = new InMemoryBatchViews(manifest, new Map([['hourly', [fold(hourly, rows)]], ['daily', [fold(daily, rows)]]]));
-  assert.equal(views.dailyTable('hourly'), undefined, 'not built synchronously');
+  assert.equal(views.coarseTable('hourly'), undefined, 'not built synchronously');
   await views.settled();
-  assertSameStates(views.dailyTable('hourly')!, fold(daily, rows));
+  assertSameStates(views.coarseTable('hourly')!, fold(daily, rows));
+  assertSameStates(views.coarseTable('daily')!, fold(monthly, rows));
   await new InMemoryBatchViews(manifest, new Map()).settled();
 });

@@ -30,8 +30,12 @@ export class BatchStoresTogether implements BatchViewStore {
     return this.stores.flatMap((s) => s.spans(view, from, to));
   }
 
-  /** A daily roll-up is one store's: none for several together (their spans read each one's). */
-  dailyTable(view: string): AggregateTable | undefined {
-    return this.stores.length === 1 ? this.stores[0]!.dailyTable(view) : undefined;
+  async settled(): Promise<void> {
+    await Promise.all(this.stores.map((s) => s.settled()));
+  }
+
+  /** A coarser roll-up is one store's: none for several together (their spans read each one's). */
+  coarseTable(view: string): AggregateTable | undefined {
+    return this.stores.length === 1 ? this.stores[0]!.coarseTable(view) : undefined;
   }
 }

@@ -119,8 +119,8 @@ export class PartitionBatch implements BatchViewStore {
     return this.whole?.spans(view, from, to) ?? this.groups.flatMap((g) => g.loaded.store.spans(view, from, to));
   }
 
-  dailyTable(view: string): AggregateTable | undefined {
-    return this.whole?.dailyTable(view);
+  coarseTable(view: string): AggregateTable | undefined {
+    return this.whole?.coarseTable(view);
   }
 
   /**
