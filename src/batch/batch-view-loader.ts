@@ -75,8 +75,14 @@ async function stateReaders(connection: DuckDBConnection, view: ViewSchema, sour
   return columns.map((c, i) => (INTEGER_TYPES.has(probe.columnType(i).typeId) ? integerReader(c) : valueReader(c)));
 }
 
+/**
+ * The query's result a chunk at a time, materialized first, not streamed:
+ * a statement run on the same connection while a streamed result is being
+ * read (a cluster node's queries and archive reads share it) ends that
+ * result early without an error, which would load a view short.
+ */
 async function* chunks(connection: DuckDBConnection, sql: string): AsyncGenerator<DuckDBDataChunk> {
-  const result = await connection.stream(sql);
+  const result = await connection.run(sql);
   for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) yield chunk;
 }
 

@@ -32,12 +32,14 @@ export async function loadIdempotencyKeys(
 
 /**
  * Passes each key the query selects to `add`, a chunk at a time, read
- * straight off DuckDB's string vector: materializing the rows first (one
- * array per row) made a reopen spend seconds per million keys converting
- * and collecting them.
+ * straight off DuckDB's string vector: turning the rows into JavaScript
+ * first (one array per row) made a reopen spend seconds per million keys
+ * converting and collecting them. The result is materialized, not
+ * streamed: a cluster node runs other statements on the same connection,
+ * and a streamed result read between them can end early, which lost keys.
  */
 async function addKeys(connection: DuckDBConnection, sql: string, add: (key: string) => void): Promise<void> {
-  const result = await connection.stream(sql);
+  const result = await connection.run(sql);
   for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
     const keys = chunk.getColumnVector(0) as DuckDBVector<string | null>;
     const rows = chunk.rowCount;

@@ -72,6 +72,21 @@ test('view files: loads started at once on one connection each give their own st
   for (const [i, m] of made.entries()) assertSameStates(loaded[i]![0]!, fold(hourly, m.rows.map((r) => ({ _offset: null, ...r }))));
 });
 
+test('view files: a load is whole while other statements run on its connection', async () => {
+  // Enough rows for many chunks of DuckDB's 2,048: a streamed result ended early, without an error, at the first
+  // statement run beside it (a cluster node's queries and archive reads share the connection), and the view loaded short.
+  const rows = Array.from({ length: 30_000 }, (_, i) => ({ at: Date.UTC(2024, 2, 1) + i * HOUR, shop: `s${i % 3}`, buyer: `b${i % 7}`, amount: i % 1000 }));
+  const path = (await viewFile(rows))!;
+  let loading = true;
+  const beside = (async () => {
+    for (let n = 0; loading && n < 10_000; n++) await files.connection.run('SELECT 42');
+  })();
+  const [table] = await loadViewFiles(files.connection, hourly, [{ path }]).finally(() => (loading = false));
+  await beside;
+  assert.equal(table!.size, 30_000);
+  assertSameStates(table!, fold(hourly, rows.map((r) => ({ _offset: null, ...r }))));
+});
+
 test('view files: none to load gives no tables', async () => {
   assert.deepEqual(await loadViewFiles(files.connection, hourly, []), []);
 });
