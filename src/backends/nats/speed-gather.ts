@@ -103,7 +103,9 @@ export async function gatherSpeed(
       tables.push(...await askOwners(source, { query, plan, cutoffs, batch }, pending, reasons));
     } catch {
       // The owner serves a newer batch version than this node: once this node serves it too, the take fails and the core gathers again.
-      await servedAfter(source, cutoffs, deadline);
+      // Waited for at most half of waitMs: a node that cannot adopt that version (its manifest damaged) held each query for
+      // every attempt's whole waitMs (a minute), where a typed refusal after half of it tells the client to retry.
+      await servedAfter(source, cutoffs, Math.min(deadline, Date.now() + source.waitMs / 2));
       return { cutoffs, local: [...local], tables, missing: [], stale: true, batch };
     }
     if (![...pending].some(needed) || Date.now() >= deadline) break;
