@@ -96,7 +96,9 @@ try {
   const rss: number[] = [];
   for (let round = 0; round < REOPENS; round++) {
     const started = performance.now();
-    engine = await Tandem.open({ dataDir: dir, config });
+    let phases = '';
+    const logger = { info: (o: { ms?: Record<string, number> }, m?: string) => { if (m === 'engine opened') phases = JSON.stringify(o.ms); }, warn: () => {}, error: () => {} };
+    engine = await Tandem.open({ dataDir: dir, config, logger });
     const opened = performance.now();
     const answer = await engine.query({ view: 'bill_by_customer_hour', groupBy: ['customer'], granularity: 'all', orderBy: [{ measure: 'quantity', desc: true }], limit: 10 });
     const answered = performance.now();
@@ -104,7 +106,7 @@ try {
     opens.push(opened - started);
     firsts.push(answered - opened);
     rss.push(process.memoryUsage().rss);
-    console.log(`reopen ${round + 1}: open ${Math.round(opened - started)} ms, first query ${Math.round(answered - opened)} ms; ${memory()}`);
+    console.log(`reopen ${round + 1}: open ${Math.round(opened - started)} ms, first query ${Math.round(answered - opened)} ms; ${memory()}; phases ${phases}`);
     await engine.close();
   }
   console.log(`\n| figure (${EVENTS.toLocaleString('en-US')} events) | median [min, max] |\n| --- | --- |`);

@@ -13,7 +13,7 @@
  * @module
  */
 import type { AggregateTable } from '../aggregates/index.ts';
-import type { BatchViewStore } from '../batch/index.ts';
+import type { BatchManifest, BatchViewStore } from '../batch/index.ts';
 import type { EventColumns } from '../definitions/index.ts';
 import type { Query, QueryPlan } from '../serving/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
@@ -98,6 +98,15 @@ export interface EngineBackend {
   readonly batch: BatchViewStore | undefined;
   /** Runs once the core exists: recovery that may run a cycle through `host`, background tasks. */
   start(host: BackendHost): Promise<void>;
+  /**
+   * Resolves once the batch version served from the start is in memory (or
+   * rebuilt): a backend may resolve `start` before, so that ingest goes on
+   * while it loads, and a query that reads the batch layer waits for this.
+   * Rejects when that load failed and no rebuild could replace it.
+   */
+  whenLoaded?(): Promise<void>;
+  /** The manifest of the version loading since the start, until it serves: what status shows meanwhile. */
+  readonly loading?: BatchManifest | undefined;
   /** Stores validated events durably and resolves once queries on this engine see them. */
   append(eventType: string, columns: EventColumns): Promise<BackendAppend>;
   /** Per partition, how far this engine has applied the log. */

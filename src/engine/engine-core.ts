@@ -83,9 +83,29 @@ export class EngineCore implements ServedEngine {
       get batchRunning() { return state().batchRunning; },
     };
     await this.#backend.start(host);
-    // A version served from the start (a restart) is warmed up once its read aids are built, in the background.
-    const batch = this.#backend.batch;
-    if (batch !== undefined) void batch.settled().then(() => this.#warmUp()).catch(() => undefined);
+    // A version served from the start (a restart) is warmed up once loaded and its read aids built, in the background.
+    void (this.#backend.whenLoaded?.() ?? Promise.resolve()).then(async () => {
+      await this.#backend.batch?.settled();
+      await this.#warmUp();
+    }).catch(() => undefined);
+  }
+
+  /**
+   * Resolves once the batch version served at open is in memory, or rebuilt
+   * when it was damaged or its views' definitions changed. `open` resolves
+   * before, so that ingest starts at once; a query of the batch layer waits
+   * for this by itself, so only code that reads `status().batch` right after
+   * an open needs it.
+   *
+   * @example
+   * ```ts
+   * const tandem = await Tandem.open({ dataDir, config });
+   * await tandem.loaded();
+   * console.log(tandem.status().batch?.version);
+   * ```
+   */
+  loaded(): Promise<void> {
+    return this.#backend.whenLoaded?.() ?? Promise.resolve();
   }
 
   /**
@@ -137,8 +157,12 @@ export class EngineCore implements ServedEngine {
       }
       await backend.waitFor(plan.after);
     }
-    // A view the batch layer has not computed under its current definition would answer with the speed layer's share alone.
-    if (plan.layer !== 'speed') backend.checkServable(plan.view.name);
+    if (plan.layer !== 'speed') {
+      // Until the served version is loaded, the speed layer holds only the events past its cutoff.
+      await backend.whenLoaded?.();
+      // A view the batch layer has not computed under its current definition would answer with the speed layer's share alone.
+      backend.checkServable(plan.view.name);
+    }
     for (let attempt = 1; ; attempt++) {
       const speed = plan.layer === 'batch' && backend.gathersBatch?.() !== true ? undefined : await backend.speedFor(query, plan);
       // From here to the answer, one synchronous step: the batch tables and the speed layer's are of one served version.
@@ -254,7 +278,7 @@ export class EngineCore implements ServedEngine {
   /** A snapshot of the engine's state, for status pages and metrics. */
   status(): EngineStatus {
     const backend = this.#backend;
-    const manifest = backend.batch?.manifest;
+    const manifest = backend.batch?.manifest ?? backend.loading;
     const { sealedSegments, idempotencyKeys, cluster } = backend.status();
     return {
       logEnd: sum(backend.applied()),

@@ -64,6 +64,19 @@ export class IdempotencyIndex {
     this.#of(eventType).add(key);
   }
 
+  /** The event types that keep every key, each with its set: what a snapshot of the keys holds. */
+  wholeSets(): Map<string, KeySet> {
+    const sets = new Map<string, KeySet>();
+    for (const [eventType, keys] of this.#types) if (keys instanceof KeySet) sets.set(eventType, keys);
+    return sets;
+  }
+
+  /** Puts back a type's keys from a snapshot, in place of any it has; only a type without a window keeps a {@link KeySet}. */
+  restore(eventType: string, keys: KeySet): void {
+    if (this.windows.has(eventType)) throw new Error(`Event type '${eventType}' keeps a window of keys, which a snapshot does not hold.`);
+    this.#types.set(eventType, keys);
+  }
+
   /** The window of an event type, or undefined when it keeps every key. */
   windowOf(eventType: string): number | undefined {
     return this.windows.get(eventType);

@@ -16,5 +16,6 @@ export { encodeFrame, decodeFrame } from './frame.ts';
 export { segmentPath, listSegmentBases, offsetName } from './segment-files.ts';
 export { repairLog, LOST_RANGE_TYPE, type LogRepair, type RestoreSegment } from './repair-log.ts';
 export { IdempotencyIndex } from './idempotency-index.ts';
+export { KeySnapshot, type RestoredKeys } from './key-snapshot.ts';
 export { ndjsonBytes } from './ndjson-bytes.ts';
 export { packColumns } from './packed-columns.ts';

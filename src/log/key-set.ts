@@ -26,14 +26,30 @@ const TWO_BYTES = 1;
 /** Table positions are kept at most half full, so probes stay short. */
 const MAX_LOAD = 0.5;
 
-/** FNV-1a over a string's UTF-16 code units, mixed at the end so the low bits (the table position) use every bit. */
-function hashOf(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+const FNV_START = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** Spreads the FNV state so that the low bits (the table position) use every bit. */
+function mixed(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  return h;
+  return h ^ (h >>> 15);
+}
+
+/** FNV-1a over a string's UTF-16 code units, mixed at the end. */
+function hashOf(key: string): number {
+  let h = FNV_START;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), FNV_PRIME);
+  return mixed(h);
+}
+
+/** Bytes the key stored at `offset` takes, header included; 0 when what is there cannot be a key (a damaged arena). */
+function storedLength(arena: Buffer, offset: number, end: number): number {
+  if (offset + HEADER > end) return 0;
+  const width = arena[offset + 4];
+  if (width !== ONE_BYTE && width !== TWO_BYTES) return 0;
+  const bytes = HEADER + arena.readUInt32LE(offset) * (width === ONE_BYTE ? 1 : 2);
+  return offset + bytes > end ? 0 : bytes;
 }
 
 /** Whether every code unit of `key` is below 256. */
@@ -77,6 +93,94 @@ export class KeySet {
   /** Bytes held: the arena and the table. */
   get bytes(): number {
     return this.#arena.length + this.#table.byteLength;
+  }
+
+  /**
+   * Rebuilds a set from the bytes of another's arena ({@link storedBytes}),
+   * without making a string of any key: how a snapshot of the keys is read
+   * back at open. Throws a `RangeError` when the bytes are not a sequence of
+   * stored keys.
+   */
+  static fromStored(stored: Buffer): KeySet {
+    const count = KeySet.#countStored(stored);
+    let positions = 1024;
+    while (count > positions * MAX_LOAD) positions *= 2;
+    // The bytes become the arena as they are: the first key added after copies them into a larger one.
+    const set = new KeySet(positions, 0);
+    set.#arena = stored;
+    set.#used = stored.length;
+    set.#indexStored();
+    return set;
+  }
+
+  static #countStored(stored: Buffer): number {
+    let count = 0;
+    for (let offset = 0; offset < stored.length; count++) {
+      const bytes = storedLength(stored, offset, stored.length);
+      if (bytes === 0) throw new RangeError(`stored keys are cut or damaged at byte ${offset} of ${stored.length}`);
+      offset += bytes;
+    }
+    return count;
+  }
+
+  /**
+   * Puts every key of the arena into the (empty) table, skipping one equal
+   * to a key already there. One loop over locals: through a method per key
+   * it took 440 ms per million keys, against about 100 here.
+   */
+  #indexStored(): void {
+    const arena = this.#arena;
+    const table = this.#table;
+    const mask = (table.length >> 1) - 1;
+    const end = this.#used;
+    let size = 0;
+    for (let offset = 0; offset < end;) {
+      const length = arena[offset]! | (arena[offset + 1]! << 8) | (arena[offset + 2]! << 16) | (arena[offset + 3]! << 24);
+      const narrow = arena[offset + 4] === ONE_BYTE;
+      const start = offset + HEADER;
+      const stop = start + (narrow ? length : 2 * length);
+      let h = FNV_START;
+      if (narrow) for (let i = start; i < stop; i++) h = Math.imul(h ^ arena[i]!, FNV_PRIME);
+      else for (let i = start; i < stop; i += 2) h = Math.imul(h ^ (arena[i]! | (arena[i + 1]! << 8)), FNV_PRIME);
+      const hash = mixed(h);
+      let at = hash & mask;
+      let duplicate = false;
+      for (let other = table[2 * at + 1]!; other !== 0; other = table[2 * at + 1]!) {
+        if (table[2 * at] === hash && this.#sameStored(other - 1, offset)) {
+          duplicate = true;
+          break;
+        }
+        at = (at + 1) & mask;
+      }
+      if (!duplicate) {
+        table[2 * at] = hash;
+        table[2 * at + 1] = offset + 1;
+        size++;
+      }
+      offset = stop;
+    }
+    this.#size = size;
+  }
+
+  /** Whether the arena holds the same key at offsets `a` and `b`. */
+  #sameStored(a: number, b: number): boolean {
+    const arena = this.#arena;
+    const bytes = storedLength(arena, a, this.#arena.length);
+    return bytes === storedLength(arena, b, this.#arena.length) && arena.compare(arena, b, b + bytes, a, a + bytes) === 0;
+  }
+
+  /**
+   * How many bytes of the arena hold keys. The arena only grows, and its
+   * bytes never change once written: the first N bytes at one moment are the
+   * first N bytes at any later one, so a snapshot may write only what is new.
+   */
+  get storedBytes(): number {
+    return this.#used;
+  }
+
+  /** The arena's bytes `[from, to)`, not copied: they never change (see {@link storedBytes}). */
+  stored(from: number, to: number): Buffer {
+    return this.#arena.subarray(from, to);
   }
 
   has(key: string): boolean {
@@ -136,7 +240,7 @@ export class KeySet {
   }
 
   #growArena(needed: number): void {
-    let length = this.#arena.length * 2;
+    let length = Math.max(this.#arena.length * 2, 1 << 16);
     while (length < needed) length *= 2;
     const arena = Buffer.allocUnsafe(length);
     this.#arena.copy(arena, 0, 0, this.#used);

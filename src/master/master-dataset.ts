@@ -12,6 +12,7 @@
  * @module
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Catalog } from '../definitions/index.ts';
 import type { IdempotencyIndex, SealedSegment } from '../log/index.ts';
@@ -50,8 +51,14 @@ export interface MasterDataset {
   sourcesBelow(cutoff: number): Map<string, MasterSource>;
   /** The Parquet files of offsets in `[from, to)`, per event type: what an incremental batch cycle reads. */
   sourcesBetween(from: number, to: number): Map<string, MasterSource>;
-  /** Adds every stored idempotency key to `keys`, oldest first; a file that cannot be read is reported and skipped. */
-  loadKeys(keys: IdempotencyIndex, onDamaged: (error: CorruptMasterFileError) => void): Promise<void>;
+  /**
+   * Adds every stored idempotency key to `keys`, oldest first; a file that
+   * cannot be read is reported and skipped. A type in `covered` has its keys
+   * below that offset already (from a snapshot): only segments ending past
+   * it are read; a file below it is only checked to exist, and one missing
+   * is reported with `keysKnown`.
+   */
+  loadKeys(keys: IdempotencyIndex, onDamaged: (error: CorruptMasterFileError, keysKnown: boolean) => void, covered?: ReadonlyMap<string, number>): Promise<void>;
   /** Stops the export's worker thread. */
   close(): Promise<void>;
 }
@@ -161,11 +168,16 @@ export class LocalMasterDataset implements MasterDataset {
   }
 
   sourcesBetween(from: number, to: number): Map<string, MasterSource> {
+    // Cutoffs fall on segment ends, so a segment is wholly inside the range or wholly out of it.
+    return this.#sources((segment) => segment.end <= to && segment.base >= from);
+  }
+
+  /** Per event type, the files of the segments `include` takes. */
+  #sources(include: (segment: SegmentManifest, eventType: string) => boolean): Map<string, MasterSource> {
     const sources = new Map<string, MasterSource>();
     for (const segment of this.#segments) {
-      // Cutoffs fall on segment ends, so a segment is wholly inside the range or wholly out of it.
-      if (segment.end > to || segment.base < from) continue;
       for (const [type, file] of Object.entries(segment.files)) {
+        if (!include(segment, type)) continue;
         const source = sources.get(type) ?? { files: [], events: 0 };
         source.files.push(join(this.options.dir, file.path));
         source.events += file.rows;
@@ -180,7 +192,15 @@ export class LocalMasterDataset implements MasterDataset {
     await this.#exporter.close();
   }
 
-  loadKeys(keys: IdempotencyIndex, onDamaged: (error: CorruptMasterFileError) => void): Promise<void> {
-    return loadIdempotencyKeys(this.options.connection, this.options.catalog, this.sourcesBelow(Infinity), keys, onDamaged);
+  async loadKeys(keys: IdempotencyIndex, onDamaged: (error: CorruptMasterFileError, keysKnown: boolean) => void, covered: ReadonlyMap<string, number> = new Map()): Promise<void> {
+    // A file whose keys came from the snapshot is not read here, but one gone is still named at open, not first at the next full run.
+    const skipped = this.#sources((segment, eventType) => segment.end <= (covered.get(eventType) ?? 0));
+    for (const source of skipped.values()) for (const file of source.files) if (!existsSync(file)) onDamaged(new CorruptMasterFileError(file, 'it is missing'), true);
+    await loadIdempotencyKeys(this.options.connection, this.options.catalog, this.#sourcesPast(covered), keys, (error) => onDamaged(error, false));
+  }
+
+  /** Per event type, the files of the segments that end past its entry in `covered` (all of them for a type not in it). */
+  #sourcesPast(covered: ReadonlyMap<string, number>): Map<string, MasterSource> {
+    return this.#sources((segment, eventType) => segment.end > (covered.get(eventType) ?? 0));
   }
 }

@@ -8,6 +8,7 @@
  *   <root>/master/       the master dataset: Parquet files and segment manifests
  *   <root>/batch/        published batch versions and the CURRENT pointer
  *   <root>/quarantine/   damaged log segments that a repair set aside
+ *   <root>/keys/         a snapshot of the idempotency keys, read back at open
  *   <root>/schema.json   how each stored event type's fields were written
  *   <root>/LOCK          held by the engine that has the directory open
  *
@@ -21,17 +22,19 @@ export interface DataDirectory {
   readonly master: string;
   readonly batch: string;
   readonly quarantine: string;
+  readonly keys: string;
   readonly schemaFile: string;
   readonly lockFile: string;
 }
 
-const SUBDIRECTORIES = ['log', 'master', 'batch', 'quarantine'] as const;
+const SUBDIRECTORIES = ['log', 'master', 'batch', 'quarantine', 'keys'] as const;
 const FILES = { schemaFile: 'schema.json', lockFile: 'LOCK' } as const;
 
 export function dataDirectory(root: string): DataDirectory {
   return {
     root,
     log: join(root, 'log'), master: join(root, 'master'), batch: join(root, 'batch'), quarantine: join(root, 'quarantine'),
+    keys: join(root, 'keys'),
     schemaFile: join(root, FILES.schemaFile), lockFile: join(root, FILES.lockFile),
   };
 }

@@ -107,6 +107,8 @@ for (const [name, damage] of Object.entries(DAMAGES)) {
       const errors: Logged[] = [];
       engine = await Tandem.open({ dataDir: dir, config: shopConfig, segmentBytes: 4096, logger: capturingLogger(errors) });
       try {
+        // The damage is found while the version loads, after the open.
+        await engine.loaded();
         assert.equal(errors.length, 1, JSON.stringify(errors));
         assert.equal(errors[0]!.object.file, bad);
         assert.match(errors[0]!.message, /damaged; rebuilding the batch views from the master dataset/);

@@ -49,3 +49,35 @@ test('key set: a million keys, each found, none twice', () => {
   assert.ok(!set.has('ev-1000000'));
   assert.ok(set.bytes < 64 * 2 ** 20, `${set.bytes} bytes`);
 });
+
+test('key set: one rebuilt from another\'s stored bytes, whole or in prefixes, answers as that set did when it held those bytes', () => {
+  fc.assert(fc.property(fc.array(key, { maxLength: 300 }), fc.array(key, { maxLength: 50 }), fc.nat(), (added, probes, cut) => {
+    const set = new KeySet(2, 8);
+    const prefixes: { bytes: number; keys: Set<string> }[] = [{ bytes: 0, keys: new Set() }];
+    const reference = new Set<string>();
+    for (const k of added) {
+      set.add(k);
+      reference.add(k);
+      prefixes.push({ bytes: set.storedBytes, keys: new Set(reference) });
+    }
+    const prefix = prefixes[cut % prefixes.length]!;
+    const rebuilt = KeySet.fromStored(Buffer.from(set.stored(0, prefix.bytes)));
+    assert.equal(rebuilt.size, prefix.keys.size);
+    for (const k of [...added, ...probes]) assert.equal(rebuilt.has(k), prefix.keys.has(k), JSON.stringify(k));
+    // It goes on growing like any other set.
+    for (const k of probes) {
+      assert.equal(rebuilt.add(k), !prefix.keys.has(k));
+      prefix.keys.add(k);
+    }
+  }), { seed: 20261204, numRuns: 300 });
+});
+
+test('key set: stored bytes cut inside a key, or with a damaged header, are refused', () => {
+  const set = new KeySet();
+  for (const k of ['order-1', 'order-2', 'é\u0100']) set.add(k);
+  const stored = Buffer.from(set.stored(0, set.storedBytes));
+  assert.throws(() => KeySet.fromStored(stored.subarray(0, stored.length - 1)), RangeError);
+  const damaged = Buffer.from(stored);
+  damaged[4] = 7;
+  assert.throws(() => KeySet.fromStored(damaged), /damaged at byte 0/);
+});

@@ -16,7 +16,7 @@ import type { BackendAppend, BackendHost, BackendStatus, CycleContext, EngineBac
 import type { BatchFailure, BatchSummary, EngineLogger, TandemOptions } from '../../engine/engine-types.ts';
 import { viewFigures } from '../../engine/batch-history.ts';
 import type { DataDirLock } from '../../engine/data-dir-lock.ts';
-import { DiskFullError, LogGapError, type EventLog } from '../../log/index.ts';
+import { DiskFullError, LogGapError, type EventLog, type KeySnapshot } from '../../log/index.ts';
 import { exportedThrough, type MasterDataset } from '../../master/index.ts';
 import { InvalidQueryError, type Query, type QueryPlan } from '../../serving/index.ts';
 import type { RealtimeStats, SpeedLayer } from '../../speed/index.ts';
@@ -83,6 +83,8 @@ export interface LocalParts {
   readonly options: TandemOptions;
   readonly lock: DataDirLock;
   readonly schema: StoredTypes;
+  /** The idempotency keys' snapshot: read back at open, written after each cycle and at close. */
+  readonly keySnapshot: KeySnapshot;
   /** The version `batch/CURRENT` names: null when it is damaged (rebuilt at start), undefined before the first. */
   readonly published: PublishedVersion | null | undefined;
 }
@@ -103,6 +105,12 @@ export class LocalBackend implements EngineBackend {
   /** The directory of the published version: an incremental cycle links its files into the next. */
   #batchDir: string | undefined;
   #host: BackendHost | undefined;
+  #keysIncomplete = false;
+  /** The load of the published version started by `start`, a rebuild included. */
+  #loaded: Promise<void> = Promise.resolve();
+  /** The load alone: a cycle waits for it to build on its views, while the rebuild in {@link #loaded} is itself a cycle. */
+  #viewsLoaded: Promise<void> = Promise.resolve();
+  #viewsLoading = false;
 
   constructor(parts: LocalParts, logger: EngineLogger) {
     this.#p = parts;
@@ -130,9 +138,7 @@ export class LocalBackend implements EngineBackend {
     // No answer may be silently short: a stretch no file holds is refused here, before anything is served.
     const { batchBehind } = checkOpenCoverage(options.dataDir, master, log, cutoff);
     phases.done('check');
-    await master.loadKeys(log.keys, (error) => {
-      this.#logger.error({ file: error.file }, `${error.message} Until then its idempotency keys are not known, so a retry of one of its events would be stored again.`);
-    });
+    const keysFromSnapshot = await this.#loadKeys();
     phases.done('keys');
     // The segments past the cutoff start generations, as their roll-overs did, so the next cycle may stop at one.
     for (const segment of log.sealedSegments) if (segment.end > cutoff) speed.markBoundary(segment.end);
@@ -146,12 +152,48 @@ export class LocalBackend implements EngineBackend {
       throw error instanceof LogGapError ? missingSegment(options.dataDir, error.from, error.to) : error;
     });
     phases.done('replay');
-    await this.#loadPublished(host, batchBehind);
-    phases.done('batch');
-    // Where an open's time goes (issue #29 asks for a faster one): the idempotency keys, the log's replay, the batch views.
-    this.#logger.info({ ms: phases.ms, idempotencyKeys: log.keys.size, replayed: log.end - cutoff }, 'engine opened');
+    // Where an open's time goes (issue #29 asks for a faster one): the idempotency keys, the log's replay; the batch views load after.
+    this.#logger.info({ ms: phases.ms, idempotencyKeys: log.keys.size, keysFromSnapshot, replayed: log.end - cutoff }, 'engine opened');
+    // Served while it loads: ingest goes on, and a query of the batch layer waits for it (`whenLoaded`).
+    this.#loaded = this.#loadPublished(host, batchBehind).then(() => {
+      phases.done('batch');
+      this.#logger.info({ ms: phases.ms.batch }, 'batch views loaded');
+    });
+    this.#loaded.catch((err: unknown) => this.#logger.error({ err }, 'the published batch views could not be loaded or rebuilt; queries of the batch layer fail until a batch cycle succeeds'));
     // Segments sealed before this start and not exported yet (a stop mid-export, say) go now.
     this.exportInBackground();
+  }
+
+  get loading(): BatchManifest | undefined {
+    return this.#viewsLoading ? this.#p.published?.manifest : undefined;
+  }
+
+  whenLoaded(): Promise<void> {
+    return this.#loaded;
+  }
+
+  /** The idempotency keys: from the snapshot below its offset, from Parquet past it (or for all of a type it lacks); resolves with how many the snapshot held. */
+  async #loadKeys(): Promise<number> {
+    const { master, log, keySnapshot } = this.#p;
+    const restored = await keySnapshot.restore(log.keys, log.end);
+    const fromSnapshot = log.keys.size;
+    for (const reason of restored.skipped) this.#logger.warn({ reason }, 'reading idempotency keys from the master dataset instead of their snapshot');
+    await master.loadKeys(log.keys, (error, keysKnown) => {
+      if (keysKnown) return this.#logger.error({ file: error.file }, error.message);
+      // Keys missing now would be missing from every later snapshot too, and a restored file could not put them back.
+      this.#keysIncomplete = true;
+      this.#logger.error({ file: error.file }, `${error.message} Until then its idempotency keys are not known, so a retry of one of its events would be stored again.`);
+    }, restored.covered);
+    return fromSnapshot;
+  }
+
+  /** Writes the key snapshot, unless keys are missing; a failure only makes the next open slower. */
+  async #saveKeys(): Promise<void> {
+    if (this.#keysIncomplete) return;
+    const { log, keySnapshot } = this.#p;
+    await keySnapshot.save(log.keys, log.end).catch((err: unknown) => {
+      this.#logger.warn({ err }, 'could not write the idempotency keys\' snapshot; the next open reads them from the master dataset');
+    });
   }
 
   async #loadPublished(host: BackendHost, batchBehind: boolean): Promise<void> {
@@ -162,7 +204,10 @@ export class LocalBackend implements EngineBackend {
       return;
     }
     if (published === undefined) return;
-    const loaded = await loadPublished(duck.connection, catalog, published.manifest, published.dir).catch((error: unknown) => damagedBatch(error, this.#logger));
+    const loading = loadPublished(duck.connection, catalog, published.manifest, published.dir).catch((error: unknown) => damagedBatch(error, this.#logger));
+    this.#viewsLoading = true;
+    this.#viewsLoaded = loading.then(() => undefined, () => undefined).finally(() => (this.#viewsLoading = false));
+    const loaded = await loading;
     if (loaded === null) {
       await host.runBatch();
       return;
@@ -227,6 +272,8 @@ export class LocalBackend implements EngineBackend {
 
   async #cycle({ full, seal, started, progress }: CycleContext): Promise<BatchSummary> {
     const { log, master, store, options, catalog, duck, speed } = this.#p;
+    // Only while loading: an await otherwise lets appends in ahead of a seal its caller just asked for.
+    if (this.#viewsLoading) await this.#viewsLoaded;
     const cutoff = (seal ? undefined : await this.#segmentCut(progress)) ?? await this.#sealAndExport(progress);
     progress({ cutoff });
     checkCycleCoverage(options.dataDir, master, cutoff);
@@ -246,6 +293,8 @@ export class LocalBackend implements EngineBackend {
     speed.dropBefore(cutoff);
     await log.releaseBefore(cutoff);
     await store.prune(options.keepVersions ?? 3, result.manifest.version);
+    // Not awaited: the cycle is done, and a reply need not wait for a snapshot that only speeds up the next open.
+    void this.#saveKeys();
     return {
       version: result.manifest.version, cutoff, events: cutoff, durationMs: result.manifest.durationMs, exportMs,
       mode: result.manifest.mode ?? 'full', inputEvents: [...sources.values()].reduce((n, s) => n + s.events, 0),
@@ -329,7 +378,10 @@ export class LocalBackend implements EngineBackend {
 
   async close(): Promise<void> {
     const { log, master, duck, lock } = this.#p;
+    // DuckDB must not close under a load still reading from it.
+    await this.#loaded.catch(() => undefined);
     await log.close();
+    await this.#saveKeys();
     await master.close();
     closeDuckDb(duck);
     await lock.release();

@@ -17,7 +17,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalVersionStore } from '../../batch/index.ts';
-import { encodeFrame, listSegmentBases, LOST_RANGE_TYPE, readActiveBase, repairLog, scanSegment, segmentPath, type LogRepair } from '../../log/index.ts';
+import { encodeFrame, KeySnapshot, listSegmentBases, LOST_RANGE_TYPE, readActiveBase, repairLog, scanSegment, segmentPath, type LogRepair } from '../../log/index.ts';
 import { repairManifests, restoreSegment, type SegmentManifest } from '../../master/index.ts';
 import type { DataDirectory } from '../../util/data-directory.ts';
 import { syncDirectory } from '../../util/sync-directory.ts';
@@ -33,6 +33,8 @@ import { coverageGaps, type OffsetRange } from './data-coverage.ts';
  * ```
  */
 export async function repairDataDirectory(dirs: DataDirectory, connection: DuckDBConnection): Promise<LogRepair[]> {
+  // The keys' snapshot may hold keys of events a repair finds lost: the next open reads them from what survives.
+  await KeySnapshot.remove(dirs.keys);
   const repairs = await repairLog(dirs.log, dirs.quarantine, (base, end) => restoreSegment(connection, dirs.master, base, end));
   const newest = await repairNewestSegment(dirs.log);
   if (newest !== undefined) repairs.push(newest);

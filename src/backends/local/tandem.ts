@@ -11,7 +11,7 @@ import { compileConfig, type Catalog, type TandemConfig, type ViewName, type Vie
 import { EngineCore } from '../../engine/engine-core.ts';
 import type { EngineLogger, TandemOptions } from '../../engine/engine-types.ts';
 import { DataDirLock } from '../../engine/data-dir-lock.ts';
-import { LocalEventLog, StoredSchema, type LogRepair } from '../../log/index.ts';
+import { KeySnapshot, LocalEventLog, StoredSchema, type LogRepair } from '../../log/index.ts';
 import { LocalMasterDataset, type MasterDataset } from '../../master/index.ts';
 import type { DimensionName, DynamicQuery, Query, QueryGranularityFor, QueryLimits, QueryResult, QueryRowOf, ViewQuery } from '../../serving/index.ts';
 import { SpeedLayer } from '../../speed/index.ts';
@@ -155,7 +155,7 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
         onDamagedManifest: (file, reason) => logger.error({ file, reason }, 'a master dataset manifest is damaged; rebuilding it from its Parquet files'),
         onRebuilt: (file, from, reason) => logger.error({ file, from, reason }, 'a master dataset file was missing or damaged; written again from a surviving copy'),
       });
-      backend = new LocalBackend({ catalog, log, speed, store, master, duck, options, lock, schema, published }, logger);
+      backend = new LocalBackend({ catalog, log, speed, store, master, duck, options, lock, schema, published, keySnapshot: new KeySnapshot(dirs.keys, catalog) }, logger);
       const engine = new Tandem(catalog, backend, options);
       await engine.start();
       return engine;
