@@ -22,8 +22,8 @@ function measureInput(field: Field | undefined): string {
 
 /** How many state columns a measure has. */
 export function stateCount(measure: Measure): number {
-  const { partials, subKeys } = measure.sql('x');
-  return measure.sql('x').states(partials.map(() => 'p'), subKeys.map(() => 'k')).length;
+  const sql = measure.sql('x');
+  return sql.states(sql.partials.map(() => 'p'), sql.subKeys.map(() => 'k')).length;
 }
 
 /** Names of a view table's state columns: `$` never occurs in a definition's names, so they cannot clash. */
