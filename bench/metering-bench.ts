@@ -16,53 +16,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineConfig, defineEventType, defineView, Tandem } from '../src/index.ts';
+import { Tandem } from '../src/index.ts';
+import { config, meteringEvent } from './metering-workload.ts';
 import { formatSpread, spread } from './compare/stats.ts';
 
 const EVENTS = Number(process.argv[2] ?? 1_000_000);
 const BATCH = 1_000;
 const IN_FLIGHT = 8;
 const REOPENS = 3;
-const START = Date.UTC(2026, 9, 1);
-const CUSTOMERS = 5_000;
-const METERS = ['api_calls', 'storage_gb', 'egress_gb', 'seats', 'builds', 'minutes'];
-const PLANS = ['free', 'team', 'business', 'enterprise'];
-const REGIONS = ['eu-west', 'us-east', 'us-west', 'ap-south'];
-
-const usage = defineEventType({
-  name: 'usage',
-  time: 'at',
-  idempotencyKey: 'eventId',
-  fields: {
-    eventId: 'string', at: 'timestamp', customer: 'string', meter: 'string', plan: 'string', region: 'string',
-    quantity: { type: 'number', scale: 3 },
-  },
-});
-
-const config = defineConfig({
-  eventTypes: [usage],
-  views: [
-    defineView(usage, { name: 'bill_by_customer_hour', dimensions: ['customer', 'meter'], granularity: 'hour', measures: { events: { type: 'count' }, quantity: { type: 'sum', field: 'quantity' } } }),
-    defineView(usage, { name: 'meter_by_day', dimensions: ['meter', 'plan'], granularity: 'day', measures: { quantity: { type: 'sum', field: 'quantity' }, peak: { type: 'max', field: 'quantity' } } }),
-    defineView(usage, { name: 'active_customers_day', dimensions: ['plan'], granularity: 'day', measures: { customers: { type: 'countDistinct', field: 'customer' } } }),
-    defineView(usage, { name: 'quantity_spread_hour', dimensions: ['meter'], granularity: 'hour', measures: { spread: { type: 'quantiles', field: 'quantity' } } }),
-    defineView(usage, { name: 'region_minute', dimensions: ['region'], granularity: 'minute', measures: { events: { type: 'count' }, avgQuantity: { type: 'avg', field: 'quantity' } } }),
-  ],
-});
-
-/** Event `n` of the stream: 30 days of usage, the customers skewed so a few bill most. */
-function event(n: number): Record<string, unknown> {
-  const customer = Math.floor(CUSTOMERS * ((n * 2654435761) % 4294967296 / 4294967296) ** 2);
-  return {
-    eventId: `ev-${n}`,
-    at: START + Math.floor((n / EVENTS) * 30 * 86_400_000),
-    customer: `cus_${customer}`,
-    meter: METERS[n % METERS.length],
-    plan: PLANS[customer % PLANS.length],
-    region: REGIONS[(n >>> 3) % REGIONS.length],
-    quantity: ((n * 7919) % 100_000) / 1000,
-  };
-}
 
 async function ingestAll(engine: Tandem): Promise<number> {
   const started = performance.now();
@@ -71,7 +32,7 @@ async function ingestAll(engine: Tandem): Promise<number> {
     while (next < EVENTS) {
       const first = next;
       next += BATCH;
-      const events = Array.from({ length: Math.min(BATCH, EVENTS - first) }, (_, i) => event(first + i));
+      const events = Array.from({ length: Math.min(BATCH, EVENTS - first) }, (_, i) => meteringEvent(first + i, EVENTS));
       await engine.ingest('usage', events);
     }
   };

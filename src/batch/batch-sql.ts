@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { bucketSql, filterSql, scaledIntegerSql, sqlIdentifier, sqlStringLiteral, type Field, type ViewSchema } from '../definitions/index.ts';
+import { bucketSql, filterSql, scaledIntegerSql, sqlIdentifier, sqlStringLiteral, type Field, type Measure, type ViewSchema } from '../definitions/index.ts';
 
 /**
  * The value a measure aggregates, in the speed layer's normalized form: the
@@ -20,9 +20,15 @@ function measureInput(field: Field | undefined): string {
   return column;
 }
 
+/** How many state columns a measure has. */
+export function stateCount(measure: Measure): number {
+  const sql = measure.sql('x');
+  return sql.states(sql.partials.map(() => 'p'), sql.subKeys.map(() => 'k')).length;
+}
+
 /** Names of a view table's state columns: `$` never occurs in a definition's names, so they cannot clash. */
 export function stateColumns(view: ViewSchema): string[] {
-  return view.measures.flatMap((m) => m.monoid.sqlAggregates('x').map((_, i) => `${m.name}$${i}`));
+  return view.measures.flatMap((m) => Array.from({ length: stateCount(m.monoid) }, (_, i) => `${m.name}$${i}`));
 }
 
 /** The master dataset's files a view reads: one list, or (a cluster node's part) one list per log partition. */
@@ -39,34 +45,54 @@ function inputSql(input: ViewInput): string {
   return `(${[...input].map(([p, files]) => `SELECT CAST(${p} AS INTEGER) AS ${sqlIdentifier(PARTITION_COLUMN)}, * FROM ${read(files)}`).join(' UNION ALL BY NAME ')})`;
 }
 
+/** A view's measures in SQL: the first step's sub-keys and partials (each with its column's name), and the state columns over those names. */
+interface ViewAggregates {
+  readonly subKeys: readonly (readonly [expression: string, name: string])[];
+  readonly partials: readonly (readonly [expression: string, name: string])[];
+  readonly states: readonly string[];
+}
+
+/** Each measure's SQL over its input, its first step's columns named (`$k…` sub-keys, `$p…` partials) for the second step to read. */
+function viewAggregates(view: ViewSchema): ViewAggregates {
+  const subKeys: [string, string][] = [];
+  const partials: [string, string][] = [];
+  const named = (into: [string, string][], prefix: string) => (expression: string, j: number): string => {
+    const name = sqlIdentifier(`${prefix}_${j}`);
+    into.push([expression, name]);
+    return name;
+  };
+  const states = view.measures.flatMap((m, i) => {
+    const sql = m.monoid.sql(measureInput(m.field));
+    return sql.states(sql.partials.map(named(partials, `$p${i}`)), sql.subKeys.map(named(subKeys, `$k${i}`)));
+  });
+  return { subKeys, partials, states };
+}
+
+/** `GROUP BY 1, 2, …, n`. */
+function groupByFirst(n: number): string {
+  return `GROUP BY ${Array.from({ length: n }, (_, i) => String(i + 1)).join(', ')}`;
+}
+
 /**
  * The SQL that computes `view` into temporary table `table` from `input`
  * over offsets `[from, cutoff)`; with one list of files per partition, the
  * rows are grouped by partition too, in column {@link PARTITION_COLUMN}, so
- * that one scan gives every partition's file.
+ * that one scan gives every partition's file. A view with a sketch groups
+ * twice (see `MeasureSql`): by key and the sketches' sub-keys, then by key;
+ * any other view once, its partials being its states.
  */
 export function batchViewSql(view: ViewSchema, table: string, input: ViewInput, cutoff: number, from = 0): { sql: string; params: (string | number | boolean)[] } {
-  const time = bucketSql(view.granularity, sqlIdentifier(view.eventType.time.name));
-  const dims = view.dimensions.map((d) => sqlIdentifier(d.name));
-  const names = stateColumns(view);
-  // A sketch's hash or bucket is computed once per row, in the inner select, and its aggregates read the column.
-  const rowInputs: string[] = [];
-  const aggregates = view.measures.flatMap((m, i) => {
-    const input = measureInput(m.field);
-    const perRow = m.monoid.sqlRowInputs?.(input) ?? [];
-    const columns = perRow.map((expression, j) => {
-      const name = sqlIdentifier(`$r${i}_${j}`);
-      rowInputs.push(`${expression} AS ${name}`);
-      return name;
-    });
-    return m.monoid.sqlAggregates(input, perRow.length === 0 ? undefined : columns);
-  });
+  const time = `${bucketSql(view.granularity, sqlIdentifier(view.eventType.time.name))} AS "time"`;
+  const keys = [...view.dimensions.map((d) => sqlIdentifier(d.name)), ...(input instanceof Map ? [sqlIdentifier(PARTITION_COLUMN)] : [])];
+  const names = stateColumns(view).map(sqlIdentifier);
   const filter = filterSql(view.filter);
-  const keys = [...dims, ...(input instanceof Map ? [sqlIdentifier(PARTITION_COLUMN)] : [])];
-  const sql = `CREATE OR REPLACE TEMP TABLE ${sqlIdentifier(table)} AS
-    SELECT ${[`${time} AS "time"`, ...keys, ...aggregates.map((a, i) => `${a} AS ${sqlIdentifier(names[i]!)}`)].join(', ')}
-    FROM (SELECT ${['*', ...rowInputs].join(', ')} FROM ${inputSql(input)}
-      WHERE _offset >= CAST(? AS BIGINT) AND _offset < CAST(? AS BIGINT) AND (${filter.sql}))
-    GROUP BY ${['1', ...keys.map((_, i) => String(i + 2))].join(', ')}`;
-  return { sql, params: [String(from), String(cutoff), ...filter.params] };
+  const rows = `FROM ${inputSql(input)} WHERE _offset >= CAST(? AS BIGINT) AND _offset < CAST(? AS BIGINT) AND (${filter.sql})`;
+  const { subKeys, partials, states } = viewAggregates(view);
+  const first = (columns: readonly (readonly [string, string])[]) => columns.map(([expression, name]) => `${expression} AS ${name}`);
+  const sql = subKeys.length === 0
+    ? `SELECT ${[time, ...keys, ...partials.map(([expression], i) => `${expression} AS ${names[i]!}`)].join(', ')} ${rows} ${groupByFirst(1 + keys.length)}`
+    : `SELECT ${['"time"', ...keys, ...states.map((state, i) => `${state} AS ${names[i]!}`)].join(', ')}
+    FROM (SELECT ${[time, ...keys, ...first(subKeys), ...first(partials)].join(', ')} ${rows} ${groupByFirst(1 + keys.length + subKeys.length)})
+    ${groupByFirst(1 + keys.length)}`;
+  return { sql: `CREATE OR REPLACE TEMP TABLE ${sqlIdentifier(table)} AS\n    ${sql}`, params: [String(from), String(cutoff), ...filter.params] };
 }

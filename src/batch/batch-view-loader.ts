@@ -13,7 +13,7 @@
 import { DuckDBTypeId, type DuckDBConnection, type DuckDBDataChunk, type DuckDBVector } from '@duckdb/node-api';
 import { sqlIdentifier, type SqlScalar, type Value, type ViewSchema } from '../definitions/index.ts';
 import { AggregateTable } from '../aggregates/index.ts';
-import { stateColumns } from './batch-sql.ts';
+import { stateColumns, stateCount } from './batch-sql.ts';
 import { toDimensionValue, toSqlScalar } from './duckdb-values.ts';
 import { DuplicateBatchKeyError } from './errors.ts';
 
@@ -114,7 +114,7 @@ interface StateSlot {
 function stateLayout(view: ViewSchema, readers: readonly StateReader[]): StateSlot[][] {
   let column = 3;
   let at = 0;
-  return view.measures.map((m) => m.monoid.sqlAggregates('x').map(() => {
+  return view.measures.map((m) => Array.from({ length: stateCount(m.monoid) }, () => {
     const reader = readers[at++]!;
     const slot = { reader, column };
     column += reader.sql.length;
@@ -151,7 +151,10 @@ function foldMeasureRows(ctx: LoadContext, chunk: DuckDBDataChunk, m: number, co
   const monoid = ctx.view.measures[m]!.monoid;
   for (let row = 0; row < count; row++) {
     for (let c = 0; c < reads.length; c++) values[c] = reads[c]!(row);
-    ctx.tables[tableOfRow(row)]!.columns[m]!.merge(slotOf(row), monoid.fromSql(values));
+    const column = ctx.tables[tableOfRow(row)]!.columns[m]!;
+    // The state is this row's alone: a sketch column keeps it rather than copying it.
+    if (column.adopt === undefined) column.merge(slotOf(row), monoid.fromSql(values));
+    else column.adopt(slotOf(row), monoid.fromSql(values));
   }
 }
 

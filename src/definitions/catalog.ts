@@ -212,10 +212,11 @@ function compileFilterEntry(path: string, input: unknown, schema: EventTypeSchem
 
 /**
  * The layout of the state columns the batch layer writes (2: sums, minima and
- * maxima of number fields as scaled integers). Part of every view's hash, so a
- * batch view written in another layout is recomputed rather than misread.
+ * maxima of number fields as scaled integers; 3: sketches as lists of
+ * entries, not text). Part of every view's hash, so a batch view written in
+ * another layout is recomputed rather than misread.
  */
-const STATE_FORMAT = 2;
+const STATE_FORMAT = 3;
 
 /** JSON with object keys sorted, so that reordering keys in a config file changes no hash. */
 function canonicalJson(value: unknown): string {

@@ -140,7 +140,7 @@ export function avgMeasure(scale: number): Measure<AvgState> {
       const [sum, count] = encoded as readonly [string | number, number];
       return { sum: decodeScaled(sum), count: Number(count) };
     },
-    sqlAggregates: (input) => [`sum(${input})`, `count(${input})`],
+    sql: (input) => ({ subKeys: [], partials: [`sum(${input})`, `count(${input})`], states: ([sum, n]) => [`sum(${sum})`, `CAST(sum(${n}) AS BIGINT)`] }),
     fromSql: ([sum, count]) => ({ sum: scaledFromSql(sum ?? null), count: sqlToNumber(count ?? 0, 'avg count') }),
     column: () => new AvgColumn(),
   };

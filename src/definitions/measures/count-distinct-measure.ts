@@ -35,8 +35,8 @@ function sketchKind(precision: number): ObjectState<HyperLogLog> {
  * `countDistinct`: the number of distinct values of a field, exact below
  * `2^precision / 8` distinct values per key and a HyperLogLog estimate above
  * (see `hyperloglog.ts`). In SQL the hash is `md5_number_lower` of the
- * value's text (see `value-hash.ts`), so the batch layer builds, inside
- * DuckDB, the very states the speed layer builds.
+ * value's text (see `value-hash.ts`), so the batch layer builds, from
+ * DuckDB's hashes, the very states the speed layer builds.
  */
 export function countDistinctMeasure(precision: number): Measure<HyperLogLog> {
   const kind = sketchKind(precision);
@@ -58,21 +58,22 @@ export function countDistinctMeasure(precision: number): Measure<HyperLogLog> {
     stateResult: (state) => ({ type: 'countDistinct', format: 1, precision, state: Buffer.from(state.encode()).toString('base64') }),
     encode: (state) => Buffer.from(state.encode()).toString('base64'),
     decode: (encoded) => HyperLogLog.decode(Buffer.from(String(encoded), 'base64')),
-    sqlRowInputs: (input) => {
-      const hash = `md5_number_lower(CAST(${input} AS VARCHAR))`;
-      // Computed from the hash in the same inner select (DuckDB reuses the hash column): the register and its rho.
-      const w = `((${hash} >> ${precision}) | CAST('${sentinel}' AS UBIGINT))`;
-      return [hash, `((${hash} & ${m - 1}) * 64 + bit_count(xor(${w}, ${w} - 1)))`];
-    },
-    sqlAggregates: (input, rows) => {
-      const h = rows?.[0] ?? `md5_number_lower(CAST(${input} AS VARCHAR))`;
-      const packed = rows?.[1] ?? 'NULL';
-      const limit = exactLimit(precision);
-      return [
-        `CASE WHEN count(DISTINCT ${h}) <= ${limit} THEN array_to_string(list(DISTINCT ${h} ORDER BY ${h}) FILTER (WHERE ${h} IS NOT NULL), ',') END`,
-        `CASE WHEN count(DISTINCT ${h}) > ${limit} THEN array_to_string(list_sort(map_keys(histogram(${packed}) FILTER (WHERE ${h} IS NOT NULL))), ',') END`,
-      ];
-    },
+    sql: (input) => ({
+      // Grouped by value first: each distinct value of a key is hashed once, not once per row.
+      subKeys: [input],
+      partials: [],
+      states: (_, [value]) => {
+        const hash = `md5_number_lower(CAST(${value} AS VARCHAR))`;
+        // The register and its rho: the low p bits, and the trailing zeros of the rest with a sentinel bit above it.
+        const w = `((${hash} >> ${precision}) | CAST('${sentinel}' AS UBIGINT))`;
+        const packed = `((${hash} & ${m - 1}) * 64 + bit_count(xor(${w}, ${w} - 1)))`;
+        const distinct = `count(DISTINCT ${value})`;
+        return [
+          `CASE WHEN ${distinct} <= ${exactLimit(precision)} THEN string_agg(concat(${hash} >> 32, ':', ${hash} & 4294967295), ',') FILTER (WHERE ${value} IS NOT NULL) END`,
+          `CASE WHEN ${distinct} > ${exactLimit(precision)} THEN string_agg(DISTINCT CAST(${packed} AS VARCHAR), ',') END`,
+        ];
+      },
+    }),
     fromSql: ([exact, packed]) => HyperLogLog.fromSql(precision, (exact ?? null) as string | null, (packed ?? null) as string | null),
     column: () => new ObjectColumn(kind),
   };

@@ -52,7 +52,8 @@ export function countMeasure(): Measure<number> {
     result: (state) => state,
     encode: (state) => state,
     decode: (encoded) => Number(encoded),
-    sqlAggregates: () => ['count(*)'],
+    // Summed back to BIGINT over the first step's groups: the type count(*) gives in one step.
+    sql: () => ({ subKeys: [], partials: ['count(*)'], states: ([n]) => [`CAST(sum(${n}) AS BIGINT)`] }),
     fromSql: ([n]) => sqlToNumber(n ?? 0, 'count'),
     column: () => new CountColumn(),
   };

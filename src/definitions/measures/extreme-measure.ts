@@ -60,7 +60,7 @@ export function extremeMeasure(type: Extreme, field: Field): Measure<number | nu
     result,
     encode: (state) => state,
     decode: (encoded) => (encoded === null ? null : Number(encoded)),
-    sqlAggregates: (input) => [`${type}(${input})`],
+    sql: (input) => ({ subKeys: [], partials: [`${type}(${input})`], states: ([value]) => [`${type}(${value})`] }),
     fromSql: ([value]) => (value === null || value === undefined ? null : sqlToNumber(value, type)),
     column: () => extremeColumn(type, pick),
   };

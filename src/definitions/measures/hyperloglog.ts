@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { parseIntegers } from './sql-integers.ts';
 import type { Hash64 } from './value-hash.ts';
 
 /** The default precision: 4,096 registers, about 1.6% standard error, exact below 512 distinct values. */
@@ -210,16 +211,16 @@ export class HyperLogLog {
   }
 
   /**
-   * The state from the batch layer's SQL: `exact`, the distinct hashes as
-   * decimal text joined by commas (ascending), when there are few enough;
-   * else `packed`, each distinct `index * 64 + rho` the rows gave.
+   * The state from the batch layer's SQL: `exact`, a key's hashes as
+   * `high:low` halves joined by commas (any order, maybe repeated), when it
+   * has few enough distinct values; else `packed`, each distinct
+   * `index * 64 + rho` its hashes give, joined by commas.
    */
   static fromSql(precision: number, exact: string | null, packed: string | null): HyperLogLog {
     const state = new HyperLogLog(precision);
     if (packed !== null && packed !== '') {
       const registers = new Uint8Array(2 ** precision);
-      for (const text of packed.split(',')) {
-        const value = Number(text);
+      for (const value of parseIntegers(packed)) {
         const index = Math.floor(value / 64);
         const rho = value % 64;
         if (rho > registers[index]!) registers[index] = rho;
@@ -229,10 +230,9 @@ export class HyperLogLog {
       return state;
     }
     if (exact === null || exact === '') return state;
-    for (const text of exact.split(',')) {
-      const value = BigInt(text);
-      state.add(Number(value & 0xffffffffn), Number(value >> 32n));
-    }
+    // Added one by one, as the speed layer adds them, so the state is the same bytes.
+    const halves = parseIntegers(exact);
+    for (let i = 0; i < halves.length; i += 2) state.add(halves[i + 1]!, halves[i]!);
     return state;
   }
 }

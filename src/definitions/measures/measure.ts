@@ -57,6 +57,26 @@ export type QuantileValues = Readonly<Record<string, number | string | null>>;
 /** A plain value read back from SQL after the batch layer unwraps DuckDB's types (DECIMAL becomes its scaled bigint). */
 export type SqlScalar = bigint | number | string | boolean | null;
 
+/**
+ * How the batch layer computes a measure's states, in up to two GROUP BYs.
+ * A view one of whose measures has {@link subKeys} (a sketch) groups the
+ * rows first by key and every such measure's sub-keys, with the
+ * {@link partials}, then by key alone, with the {@link states} over them:
+ * the first step folds equal values of a key (one hash per distinct value
+ * instead of one per row, one count per bucket) before the second collects
+ * them. A view without sub-keys groups once, and its partials are its
+ * states: a measure without sub-keys gives partials of the very form and
+ * types of its states.
+ */
+export interface MeasureSql {
+  /** Expressions over a row that the first step groups by besides the key: a sketch's value or bucket; none for a number measure. */
+  readonly subKeys: readonly string[];
+  /** Aggregates of the first step. */
+  readonly partials: readonly string[];
+  /** The state columns: aggregates of the second step over the columns of {@link partials} and {@link subKeys}, of the same types as the partials where there are no sub-keys. */
+  states(partials: readonly string[], subKeys: readonly string[]): readonly string[];
+}
+
 /** JSON-safe encoding of a state. */
 export type EncodedState = number | string | null | readonly EncodedState[];
 
@@ -77,14 +97,9 @@ export interface Measure<S = unknown> {
   resultFor?(state: S, quantiles: readonly number[]): MeasureValue;
   encode(state: S): EncodedState;
   decode(encoded: EncodedState): S;
-  /**
-   * Expressions computed once per row before aggregating (a sketch's hash or
-   * bucket), over `input`; {@link sqlAggregates} gets their column names.
-   */
-  sqlRowInputs?(input: string): readonly string[];
-  /** SQL aggregates over `input` (the field's value as a scaled integer or epoch ms) or `rows` (the per-row inputs), one per state column. */
-  sqlAggregates(input: string, rows?: readonly string[]): readonly string[];
-  /** The state from the SQL aggregates' values, in the order of {@link sqlAggregates}. */
+  /** The SQL that computes the measure's states in the batch layer, over `input` (the field's value as a scaled integer or epoch ms). */
+  sql(input: string): MeasureSql;
+  /** The state from the SQL states' values, in the order of {@link MeasureSql.states}. */
   fromSql(values: readonly SqlScalar[]): S;
   /** A column of states, one per slot of an aggregate table; each new slot holds {@link empty}. */
   column(): StateColumn<S>;
@@ -109,7 +124,14 @@ export interface StateColumn<S = unknown> {
   /** Merges a state into the slot's state. */
   merge(slot: number, state: S): void;
   /**
-   * Merges `count` states as SQL gave them ({@link Measure.sqlAggregates}'
+   * Merges a state that nothing else holds (one {@link Measure.fromSql} just
+   * made) into the slot's state: an empty slot keeps it as it is, without
+   * the copy {@link merge} makes of a state another table owns. Absent where
+   * merge copies nothing.
+   */
+  adopt?(slot: number, state: S): void;
+  /**
+   * Merges `count` states as SQL gave them ({@link MeasureSql.states}'
    * values), state `i` into `slots[i]` (skipped if -1): `columns[c][i]` is
    * its value of aggregate `c`, as a double (NaN for null). Only for a
    * measure whose states are numbers; how a batch view loads a chunk of rows

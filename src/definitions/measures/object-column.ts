@@ -79,6 +79,13 @@ export class ObjectColumn<S> implements StateColumn<S> {
     }
   }
 
+  adopt(slot: number, state: S): void {
+    const held = this.#states[slot];
+    if (held !== null && held !== undefined) return this.merge(slot, state);
+    this.#states[slot] = state;
+    this.#bytes += STATE_OVERHEAD + this.kind.bytes(state);
+  }
+
   foldInto(into: S, slot: number): S {
     const held = this.#states[slot];
     if (held !== null && held !== undefined) this.kind.merge(into, held);

@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { parseIntegers } from './sql-integers.ts';
 
 export const DEFAULT_RELATIVE_ACCURACY = 0.01;
 export const DEFAULT_QUANTILES = [0.5, 0.9, 0.99] as const;
@@ -77,26 +78,47 @@ export function bucketSql(input: string, k: number): string {
 
 /** Counts per bucket: the state of one key. */
 export class QuantileSketch {
-  /** Bucket index → count; kept sorted only when read. */
-  readonly #counts = new Map<number, number>();
+  /** Bucket index → count; kept sorted only when read. Null while the state is only {@link #pairs}. */
+  #counts: Map<number, number> | null = new Map();
+  /**
+   * A state read from the batch layer as it came: (index, count) pairs in
+   * any order, an index maybe repeated. Loading a view then makes no Map
+   * entry per bucket (a million of them for a view of 4,320 keys cost more
+   * in garbage collection than the SQL); the Map is made only if the state
+   * changes, and a query merges the pairs into its own state.
+   */
+  #pairs: Float64Array | null = null;
   #total = 0;
 
   get count(): number {
     return this.#total;
   }
 
-  /** Map entries, for the memory bound. */
+  /** Map entries (or pairs read from SQL), for the memory bound. */
   get buckets(): number {
-    return this.#counts.size;
+    return this.#counts?.size ?? this.#pairs!.length / 2;
+  }
+
+  /** The counts as a Map, made from the pairs the first time the state changes or is read in order. */
+  #map(): Map<number, number> {
+    if (this.#counts !== null) return this.#counts;
+    const pairs = this.#pairs!;
+    const counts = (this.#counts = new Map());
+    for (let i = 0; i < pairs.length; i += 2) counts.set(pairs[i]!, (counts.get(pairs[i]!) ?? 0) + pairs[i + 1]!);
+    this.#pairs = null;
+    return counts;
   }
 
   addBucket(index: number, count = 1): void {
-    this.#counts.set(index, (this.#counts.get(index) ?? 0) + count);
+    const counts = this.#map();
+    counts.set(index, (counts.get(index) ?? 0) + count);
     this.#total += count;
   }
 
   merge(other: QuantileSketch): void {
-    for (const [index, count] of other.#counts) this.addBucket(index, count);
+    const pairs = other.#pairs;
+    if (pairs === null) for (const [index, count] of other.#counts!) this.addBucket(index, count);
+    else for (let i = 0; i < pairs.length; i += 2) this.addBucket(pairs[i]!, pairs[i + 1]!);
   }
 
   clone(): QuantileSketch {
@@ -107,7 +129,7 @@ export class QuantileSketch {
 
   /** The (index, count) pairs in ascending order of index: the canonical form. */
   entries(): [number, number][] {
-    return [...this.#counts].sort((a, b) => a[0] - b[0]);
+    return [...this.#map()].sort((a, b) => a[0] - b[0]);
   }
 
   /**
@@ -149,14 +171,14 @@ export class QuantileSketch {
     return { sketch, k: bytes[1]! };
   }
 
-  /** The state from the batch layer's SQL: `index:count` pairs joined by commas. */
+  /** The state from the batch layer's SQL: `index:count` pairs joined by commas, in any order; an index may come more than once, its counts then add up. */
   static fromSql(text: string | null): QuantileSketch {
     const sketch = new QuantileSketch();
     if (text === null || text === '') return sketch;
-    for (const pair of text.split(',')) {
-      const colon = pair.indexOf(':');
-      sketch.addBucket(Number(pair.slice(0, colon)), Number(pair.slice(colon + 1)));
-    }
+    const pairs = parseIntegers(text);
+    for (let i = 1; i < pairs.length; i += 2) sketch.#total += pairs[i]!;
+    sketch.#pairs = pairs;
+    sketch.#counts = null;
     return sketch;
   }
 }

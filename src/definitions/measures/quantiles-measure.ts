@@ -73,11 +73,12 @@ export function quantilesMeasure(field: Field, quantiles: readonly number[], k: 
     stateResult: (state) => ({ type: 'quantiles', format: 1, subBucketBits: k, scale: field.scale, state: Buffer.from(state.encode(k)).toString('base64') }),
     encode: (state) => Buffer.from(state.encode(k)).toString('base64'),
     decode: (encoded) => QuantileSketch.decode(Buffer.from(String(encoded), 'base64')).sketch,
-    sqlRowInputs: (input) => [bucketSql(input, k)],
-    sqlAggregates: (input, rows = [input]) => {
-      const bucket = rows[0]!;
-      return [`array_to_string(list_transform(list_sort(map_entries(histogram(${bucket}) FILTER (WHERE ${bucket} IS NOT NULL))), lambda e: CAST(e.key AS VARCHAR) || ':' || CAST(e.value AS VARCHAR)), ',')`];
-    },
+    sql: (input) => ({
+      // Grouped by bucket first: a key's count of each bucket, then its `bucket:count` entries.
+      subKeys: [bucketSql(input, k)],
+      partials: ['count(*)'],
+      states: ([n], [bucket]) => [`string_agg(concat(${bucket}, ':', ${n}), ',') FILTER (WHERE ${bucket} IS NOT NULL)`],
+    }),
     fromSql: ([text]) => QuantileSketch.fromSql((text ?? null) as string | null),
     column: () => new ObjectColumn(kind),
   };

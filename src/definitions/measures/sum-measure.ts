@@ -104,7 +104,7 @@ export function sumMeasure(scale: number): Measure<ScaledInt> {
     result: (state) => fromScaled(state, scale),
     encode: encodeScaled,
     decode: decodeScaled,
-    sqlAggregates: (input) => [`sum(${input})`],
+    sql: (input) => ({ subKeys: [], partials: [`sum(${input})`], states: ([sum]) => [`sum(${sum})`] }),
     fromSql: ([sum]) => scaledFromSql(sum ?? null),
     column: () => new ScaledSumColumn(),
   };
