@@ -64,7 +64,7 @@ try {
     let loadedMs = NaN;
     const logger = {
       info: (o: { ms?: Record<string, number> | number }, m?: string) => {
-        if (m === 'engine opened') phases = JSON.stringify(o.ms);
+        if (m === 'engine opened' || m === 'data directory opened') phases += JSON.stringify(o.ms);
         if (m === 'batch views loaded') loadedMs = o.ms as number;
       },
       warn: () => {}, error: () => {},

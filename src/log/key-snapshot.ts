@@ -38,6 +38,8 @@ interface TypeEntry {
   readonly bytes: number;
   readonly count: number;
   readonly crc32: number;
+  /** The set's table, saved only at close (when nothing more is added), so an open need not rebuild it. */
+  readonly table?: { readonly bytes: number; readonly crc32: number };
 }
 
 interface Manifest {
@@ -59,6 +61,8 @@ interface Planned {
   readonly set: KeySet;
   readonly to: number;
   readonly count: number;
+  /** The table's bytes, only when saving at close. */
+  readonly table?: Buffer;
 }
 
 /** What an open got back from a snapshot. */
@@ -116,10 +120,13 @@ export class KeySnapshot {
   /**
    * Writes the keys `keys` holds now, as those of every event below
    * `through`: call it with the log's end, in the same tick as nothing is
-   * added between. Saves run one after another.
+   * added between. Saves run one after another. `final` (at close, once no
+   * key can be added) saves the sets' tables too.
    */
-  save(keys: IdempotencyIndex, through: number): Promise<void> {
-    const planned: Planned[] = [...keys.wholeSets()].map(([eventType, set]) => ({ eventType, set, to: set.storedBytes, count: set.size }));
+  save(keys: IdempotencyIndex, through: number, { final = false } = {}): Promise<void> {
+    const planned: Planned[] = [...keys.wholeSets()].map(([eventType, set]) => ({
+      eventType, set, to: set.storedBytes, count: set.size, ...(final ? { table: set.storedTable() } : {}),
+    }));
     const saving = this.#saving.then(() => this.#save(planned, through));
     this.#saving = saving.catch(() => undefined);
     return saving;
@@ -140,7 +147,8 @@ export class KeySnapshot {
       if (schema?.idempotencyKey === undefined) continue;
       const done = await this.#append(plan, this.#written.get(plan.eventType));
       written.set(plan.eventType, done);
-      types[plan.eventType] = { key: schema.idempotencyKey.name, bytes: done.bytes, count: plan.count, crc32: done.crc };
+      const table = plan.table === undefined ? {} : { table: await this.#writeTable(plan.eventType, plan.table) };
+      types[plan.eventType] = { key: schema.idempotencyKey.name, bytes: done.bytes, count: plan.count, crc32: done.crc, ...table };
     }
     const manifest: Manifest = { format: FORMAT, through, types };
     const path = join(this.dir, MANIFEST);
@@ -163,6 +171,21 @@ export class KeySnapshot {
       await handle.close();
     }
     return { set: plan.set, bytes: plan.to, crc: crc32(chunk, from === 0 ? 0 : before!.crc) };
+  }
+
+  async #writeTable(eventType: string, table: Buffer): Promise<{ bytes: number; crc32: number }> {
+    await writeFile(join(this.dir, `${eventType}.table`), table, { flush: true });
+    return { bytes: table.length, crc32: crc32(table) };
+  }
+
+  /** The table saved with the keys, when it is there whole; else undefined, and the set rebuilds its own. */
+  async #readTable(eventType: string, entry: TypeEntry): Promise<Float64Array | undefined> {
+    if (entry.table === undefined) return undefined;
+    const bytes = await readFile(join(this.dir, `${eventType}.table`)).catch(() => undefined);
+    if (bytes === undefined || bytes.length !== entry.table.bytes || bytes.length % 8 !== 0 || crc32(bytes) !== entry.table.crc32) return undefined;
+    // A Float64Array needs its start on a multiple of 8 bytes; a file this size has a buffer of its own, but a copy makes sure.
+    const aligned = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
+    return new Float64Array(aligned.buffer, aligned.byteOffset, aligned.length / 8);
   }
 
   async #readManifest(): Promise<Manifest | undefined> {
@@ -193,7 +216,7 @@ export class KeySnapshot {
     if (crc32(stored) !== entry.crc32) return `The key snapshot file ${file} fails its checksum, so it is not used.`;
     let set: KeySet;
     try {
-      set = KeySet.fromStored(stored);
+      set = KeySet.fromStored(stored, await this.#readTable(eventType, entry));
     } catch (error) {
       return `The key snapshot file ${file} is damaged (${(error as Error).message}), so it is not used.`;
     }

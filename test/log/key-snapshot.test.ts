@@ -57,8 +57,9 @@ async function retryAll(dir: string, logger = recorder(), config: TandemConfig =
 test('key snapshot: written at close, read back at the next open with no warning', async () => {
   await withTempDir(async (dir) => {
     await fill(dir);
-    const manifest = JSON.parse(await readFile(join(dir, 'keys', 'snapshot.json'), 'utf8')) as { through: number; types: Record<string, { count: number }> };
+    const manifest = JSON.parse(await readFile(join(dir, 'keys', 'snapshot.json'), 'utf8')) as { through: number; types: Record<string, { count: number; table?: unknown }> };
     assert.equal(manifest.through, 350);
+    assert.ok(manifest.types.order?.table !== undefined, 'the table was saved at close');
     assert.equal(manifest.types.order?.count, 350);
     const logger = await retryAll(dir);
     assert.deepEqual(logger.warnings, []);
@@ -66,6 +67,19 @@ test('key snapshot: written at close, read back at the next open with no warning
     // The close after the retries appended the one new key to what was there.
     const after = JSON.parse(await readFile(join(dir, 'keys', 'snapshot.json'), 'utf8')) as { through: number; types: Record<string, { count: number }> };
     assert.equal(after.types.order?.count, 351);
+  });
+});
+
+test('key snapshot: a damaged saved table is rebuilt from the keys, which are still used', async () => {
+  await withTempDir(async (dir) => {
+    await fill(dir);
+    const file = join(dir, 'keys', 'order.table');
+    const bytes = await readFile(file);
+    bytes[8] = bytes[8]! ^ 0xff;
+    await writeFile(file, bytes);
+    const logger = await retryAll(dir);
+    assert.deepEqual(logger.warnings, []);
+    assert.equal(logger.opened[0]?.keysFromSnapshot, 350);
   });
 });
 

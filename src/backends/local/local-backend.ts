@@ -21,6 +21,7 @@ import { exportedThrough, type MasterDataset } from '../../master/index.ts';
 import { InvalidQueryError, type Query, type QueryPlan } from '../../serving/index.ts';
 import type { RealtimeStats, SpeedLayer } from '../../speed/index.ts';
 import { isDiskFull } from '../../util/disk-full.ts';
+import { PhaseClock } from '../../util/phase-clock.ts';
 import { checkCycleCoverage, checkOpenCoverage, missingSegment } from './coverage-check.ts';
 
 /**
@@ -47,18 +48,6 @@ export function closeDuckDb(duck: DuckDbParts): void {
   duck.instance.closeSync();
   duck.exportConnection.closeSync();
   duck.exportInstance.closeSync();
-}
-
-/** Milliseconds per named step, each from the end of the one before. */
-class PhaseClock {
-  readonly ms: Record<string, number> = {};
-  #last = performance.now();
-
-  done(phase: string): void {
-    const now = performance.now();
-    this.ms[phase] = Math.round(now - this.#last);
-    this.#last = now;
-  }
 }
 
 /**
@@ -188,10 +177,10 @@ export class LocalBackend implements EngineBackend {
   }
 
   /** Writes the key snapshot, unless keys are missing; a failure only makes the next open slower. */
-  async #saveKeys(): Promise<void> {
+  async #saveKeys(final = false): Promise<void> {
     if (this.#keysIncomplete) return;
     const { log, keySnapshot } = this.#p;
-    await keySnapshot.save(log.keys, log.end).catch((err: unknown) => {
+    await keySnapshot.save(log.keys, log.end, { final }).catch((err: unknown) => {
       this.#logger.warn({ err }, 'could not write the idempotency keys\' snapshot; the next open reads them from the master dataset');
     });
   }
@@ -381,7 +370,8 @@ export class LocalBackend implements EngineBackend {
     // DuckDB must not close under a load still reading from it.
     await this.#loaded.catch(() => undefined);
     await log.close();
-    await this.#saveKeys();
+    // The log is closed, so no key can be added while the tables are written.
+    await this.#saveKeys(true);
     await master.close();
     closeDuckDb(duck);
     await lock.release();

@@ -16,6 +16,7 @@ import { LocalMasterDataset, type MasterDataset } from '../../master/index.ts';
 import type { DimensionName, DynamicQuery, Query, QueryGranularityFor, QueryLimits, QueryResult, QueryRowOf, ViewQuery } from '../../serving/index.ts';
 import { SpeedLayer } from '../../speed/index.ts';
 import { dataDirectory } from '../../util/data-directory.ts';
+import { PhaseClock } from '../../util/phase-clock.ts';
 import { closeDuckDb, damagedBatch, LocalBackend, openDuckDb, type DuckDbParts } from './local-backend.ts';
 import { repairDataDirectory } from './repair-data-dir.ts';
 
@@ -104,20 +105,22 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
   static open<C extends TandemConfig>(options: TandemOptions & { readonly config: C }): Promise<Tandem<C>>;
   static open(options: TandemOptions): Promise<Tandem>;
   static async open(options: TandemOptions): Promise<Tandem> {
+    const phases = new PhaseClock();
     const catalog = compileConfig(options.config);
     const dirs = dataDirectory(options.dataDir);
     const logger = options.logger ?? SILENT;
     await mkdir(dirs.master, { recursive: true });
     const lock = await DataDirLock.acquire(options.dataDir);
     try {
-      return await Tandem.#openLocked(options, catalog, lock, logger);
+      phases.done('configAndLock');
+      return await Tandem.#openLocked(options, catalog, lock, logger, phases);
     } catch (error) {
       await lock.release();
       throw error;
     }
   }
 
-  static async #openLocked(options: TandemOptions, catalog: Catalog, lock: DataDirLock, logger: EngineLogger): Promise<Tandem> {
+  static async #openLocked(options: TandemOptions, catalog: Catalog, lock: DataDirLock, logger: EngineLogger, phases: PhaseClock): Promise<Tandem> {
     const dirs = dataDirectory(options.dataDir);
     // Before anything reads a stored event: a config that would misread them is refused here.
     const schema = await StoredSchema.open({ schemaFile: dirs.schemaFile, logDir: dirs.log, masterDir: dirs.master }, catalog, (reason) => {
@@ -127,6 +130,7 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
     await store.init();
     // A damaged batch version is derived data: set it aside and rebuild from the master dataset at start.
     const published = await currentVersion(store, logger).catch((error: unknown) => damagedBatch(error, logger));
+    phases.done('schemaAndVersion');
     const speed = new SpeedLayer(catalog, published?.manifest.cutoff ?? 0);
     let backend: LocalBackend | undefined;
     const log = await LocalEventLog.open({
@@ -157,6 +161,8 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
       });
       backend = new LocalBackend({ catalog, log, speed, store, master, duck, options, lock, schema, published, keySnapshot: new KeySnapshot(dirs.keys, catalog) }, logger);
       const engine = new Tandem(catalog, backend, options);
+      phases.done('logDuckDbMaster');
+      logger.info({ ms: phases.ms }, 'data directory opened');
       await engine.start();
       return engine;
     } catch (error) {
