@@ -90,9 +90,12 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
   }
 
   /**
-   * Opens (or creates) the engine in `dataDir`: recovers the log, loads the
-   * published batch views, and rebuilds the speed layer by replaying the log
-   * from the batch cutoff. Views whose definition changed are recomputed first.
+   * Opens (or creates) the engine in `dataDir`: recovers the log, reads the
+   * idempotency keys (from their snapshot when it is whole), and rebuilds the
+   * speed layer by replaying the log from the batch cutoff. It resolves then:
+   * the published batch views load after it (views whose definition changed
+   * are recomputed), ingest works meanwhile, and a query of the batch layer
+   * waits for them, as does `loaded()`.
    * A config from `defineConfig` types the engine's queries; a JSON one
    * (`unknown` or {@link TandemConfig}) leaves them untyped.
    *
