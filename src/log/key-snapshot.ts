@@ -11,8 +11,13 @@
  * Parquet as before, and `tandem repair` deletes it.
  *
  *   <root>/keys/<event type>.keys   the arena's bytes, appended to at each save
+ *   <root>/keys/<event type>.table  the set's hash table, written whole at close
+ *                                   only (nothing is added then), so an open
+ *                                   need not rebuild it; named in the JSON only
+ *                                   by the save that wrote it
  *   <root>/keys/snapshot.json       through, and per type its byte count, key
- *                                   count and CRC-32: written last, atomically
+ *                                   count and CRC-32 (and the table's):
+ *                                   written last, atomically
  *
  * A save appends only the bytes added since the last one (an arena's bytes
  * never change once written), then replaces `snapshot.json`. A crash between
