@@ -31,6 +31,7 @@ export { MIN_TIME, MAX_TIME } from './definitions/index.ts';
 export { Tandem } from './backends/local/index.ts';
 export type {
   TandemOptions, IngestResult, RejectedEvent, BatchSummary, BatchOptions, BatchProgress, BatchFailure, EngineStatus, EngineLogger,
+  ViewChangeStatus, ViewChangeAnswer,
 } from './engine/index.ts';
 
 // Queries and their answers.
@@ -50,7 +51,10 @@ export {
 export {
   InvalidQueryError, UnknownViewError, UnknownDimensionError, UnknownMeasureError, QueryTimeoutError, ResultTooLargeError,
 } from './serving/index.ts';
-export { DataDirectoryLockedError, ServedVersionChangingError, SpeedLayerFullError } from './engine/index.ts';
+export {
+  DataDirectoryLockedError, ServedVersionChangingError, SpeedLayerFullError,
+  ViewBackfillingError, ViewChangesUnsupportedError, NoViewChangeError, EventTypesChangedError,
+} from './engine/index.ts';
 export { CorruptMasterFileError } from './master/index.ts';
 export {
   CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError,

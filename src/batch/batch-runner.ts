@@ -18,6 +18,7 @@ import { CorruptBatchViewError, DuplicateBatchKeyError } from './errors.ts';
 import { fileSha256, readFailure } from '../util/checksums.ts';
 import type { VersionStore } from './version-store.ts';
 import { loadedTables, viewFiles } from './view-files.ts';
+import type { BackfillPart } from './backfill-view.ts';
 
 export interface BatchRunInput {
   readonly catalog: Catalog;
@@ -45,6 +46,23 @@ export interface BatchRunInput {
    * sequences of their own partition, not of one log.
    */
   readonly previous?: { readonly manifest: BatchManifest; readonly dir: string; readonly views: InMemoryBatchViews; readonly from: number };
+  /**
+   * An incremental cycle that switches in a view changed while serving: the
+   * view is its backfill's parts (over `[0, through)`, linked from `dir`)
+   * plus a delta over `[through, cutoff)` read from `sources`, instead of the
+   * previous version's files of the view.
+   */
+  readonly backfilled?: BackfilledView;
+}
+
+/** A view's backfill, as the cycle switching it in reads it. */
+export interface BackfilledView {
+  readonly view: ViewSchema;
+  readonly dir: string;
+  readonly parts: readonly BackfillPart[];
+  readonly through: number;
+  /** The master dataset's files over `[through, cutoff)`. */
+  readonly sources: ReadonlyMap<string, BatchSource>;
 }
 
 export interface BatchSource {
@@ -60,7 +78,7 @@ export interface BatchRunResult {
 const WORK_TABLE = 'tandem_batch_view';
 
 /** What computing one view over some sources gave: its file in the version directory (null when empty), and its table. */
-interface Computed {
+export interface Computed {
   readonly file: string | null;
   readonly sha256?: string;
   readonly rows: number;
@@ -87,7 +105,17 @@ async function writeView(input: ViewSources, view: ViewSchema, path: string, fro
   return { inputEvents: events };
 }
 
-async function computeView(input: ViewSources, view: ViewSchema, dir: string, file: string, from: number): Promise<Computed> {
+/**
+ * Computes `view` over the sources' offsets `[from, input.cutoff)`, writes it
+ * as `file` in `dir` and loads it: one step of a batch cycle, or one chunk
+ * of a backfill.
+ *
+ * @example
+ * ```ts
+ * const { file, table } = await computeView({ connection, sources, cutoff: 1_000 }, view, dir, 'by_plan.parquet', 0);
+ * ```
+ */
+export async function computeView(input: ViewSources, view: ViewSchema, dir: string, file: string, from: number): Promise<Computed> {
   try {
     const written = await writeView(input, view, join(dir, file), from);
     if (written === null) return { file: null, rows: 0, inputEvents: 0, table: new AggregateTable(view) };
@@ -189,6 +217,29 @@ async function incrementalView(
   return { entry, tables };
 }
 
+/**
+ * A view switched in from its backfill: the parts become the base and the
+ * first deltas (a part's file keeps its name, unique to the view), and the
+ * events since the backfill began one more delta.
+ */
+async function backfilledView(input: BatchRunInput, backfilled: BackfilledView, at: { readonly version: number; readonly dir: string }): Promise<{ entry: BatchViewEntry; tables: AggregateTable[] }> {
+  const started = performance.now();
+  const { view, parts } = backfilled;
+  for (const part of parts) if (part.file !== null) await link(join(backfilled.dir, part.file), join(at.dir, part.file));
+  const computed = await computeView({ ...input, sources: backfilled.sources }, view, at.dir, deltaFile(view, at.version), backfilled.through);
+  const [base, ...rest] = parts;
+  const deltas: BatchDelta[] = [...rest, { ...computed, from: backfilled.through, to: input.cutoff }].map((d) => ({
+    file: d.file, ...(d.sha256 === undefined ? {} : { sha256: d.sha256 }), rows: d.rows, from: d.from, to: d.to,
+  }));
+  const entry: BatchViewEntry = {
+    hash: view.hash, file: base?.file ?? null, ...(base?.sha256 === undefined ? {} : { sha256: base.sha256 }), rows: base?.rows ?? 0,
+    inputEvents: parts.reduce((n, p) => n + p.inputEvents, computed.inputEvents), durationMs: performance.now() - started, deltas,
+  };
+  // Tables line up with the files as a loaded version's do: the base always (empty without a file), then each delta with a file.
+  const tables = [base?.table ?? new AggregateTable(view), ...[...rest, computed].filter((d) => d.file !== null).map((d) => d.table)];
+  return { entry, tables };
+}
+
 /** The cutoff a manifest records: in cluster mode the sum of the partitions' cutoffs, which grows whenever one of them does. */
 function manifestCutoff(input: BatchRunInput): number {
   return input.partitionCutoffs === undefined ? input.cutoff : input.partitionCutoffs.reduce((a, b) => a + b, 0);
@@ -207,7 +258,10 @@ export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
   const previous = input.previous;
   try {
     for (const [i, view] of views.entries()) {
-      const { entry, tables: viewTables } = previous === undefined ? await fullView(input, view, dir) : await incrementalView(input, view, { version, dir }, previous);
+      const backfilled = input.backfilled?.view.name === view.name ? input.backfilled : undefined;
+      const { entry, tables: viewTables } = previous === undefined
+        ? await fullView(input, view, dir)
+        : backfilled !== undefined ? await backfilledView(input, backfilled, { version, dir }) : await incrementalView(input, view, { version, dir }, previous);
       entries[view.name] = entry;
       tables.set(view.name, viewTables);
       input.onViewDone?.(view.name, i + 1, views.length);

@@ -37,19 +37,24 @@ export interface IncrementalPolicy {
  * not when asked for a full one, before the first version, when a view is
  * new or its definition changed, once `fullBatchEveryMs` passed since the
  * last full recompute, and once a view has `maxBatchDeltas` deltas to merge
- * at query time.
+ * at query time. A view named `backfilled` (switched in from its backfill)
+ * is not asked.
  *
  * @example
  * ```ts
  * const previous = mayBuildOn(served?.manifest, catalog, { ...options, full }) ? served : undefined;
  * ```
  */
-export function mayBuildOn(manifest: BatchManifest | undefined, catalog: Catalog, policy: IncrementalPolicy & { readonly full: boolean }, now = Date.now()): boolean {
+export function mayBuildOn(
+  manifest: BatchManifest | undefined, catalog: Catalog, policy: IncrementalPolicy & { readonly full: boolean; readonly backfilled?: string }, now = Date.now(),
+): boolean {
   if (policy.full || manifest === undefined) return false;
   const fullAt = Date.parse(manifest.fullAt ?? manifest.createdAt);
   if (now - fullAt >= (policy.fullBatchEveryMs ?? DEFAULT_FULL_BATCH_EVERY_MS)) return false;
   const maxDeltas = policy.maxBatchDeltas ?? DEFAULT_MAX_BATCH_DELTAS;
   return [...catalog.views.values()].every((view) => {
+    // A view switched in from its backfill does not build on the version's files of it.
+    if (view.name === policy.backfilled) return true;
     const entry = manifest.views[view.name];
     return entry !== undefined && entry.hash === view.hash && deltaCycles(entry) < maxDeltas;
   });

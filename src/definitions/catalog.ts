@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { COMPARISON_OPS, type EventTypeJson, type TandemConfig, type ViewJson } from './definition-types.ts';
-import { invalid, isRecord, list, oneOf, onlyKeys, record } from './config-checks.ts';
+import { canonicalJson, invalid, isRecord, list, oneOf, onlyKeys, record } from './config-checks.ts';
 import { InvalidEventError, UnknownFieldError, UnknownMeasureTypeError } from './errors.ts';
 import { FIELD_TYPES, MAX_SCALE, MAX_STRING_LENGTH, normalizeField, type Field, type FieldSpecInput } from './field.ts';
 import { compileFilter, type CompiledFilter, type FilterOp } from './filter.ts';
@@ -217,11 +217,6 @@ function compileFilterEntry(path: string, input: unknown, schema: EventTypeSchem
  * another layout is recomputed rather than misread.
  */
 const STATE_FORMAT = 3;
-
-/** JSON with object keys sorted, so that reordering keys in a config file changes no hash. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (isRecord(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
-}
 
 function hashView(view: unknown, eventType: EventTypeJson): string {
   // The idempotency window decides what is stored, not how a view computes, so changing it recomputes nothing.

@@ -14,6 +14,11 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** JSON with object keys sorted, so that reordering keys in a config file changes no hash and no comparison. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (isRecord(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
+}
+
 export function record(path: string, value: unknown): Record<string, unknown> {
   if (!isRecord(value)) invalid(path, `${path} must be an object.`);
   return value;

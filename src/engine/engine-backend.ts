@@ -14,7 +14,7 @@
  */
 import type { AggregateTable } from '../aggregates/index.ts';
 import type { BatchManifest, BatchViewStore } from '../batch/index.ts';
-import type { EventColumns } from '../definitions/index.ts';
+import type { Catalog, EventColumns, ViewSchema } from '../definitions/index.ts';
 import type { Query, QueryPlan } from '../serving/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
 import type { BatchFailure, BatchOptions, BatchProgress, BatchSummary, ClusterStatus } from './engine-types.ts';
@@ -44,6 +44,49 @@ export interface CycleContext {
   /** When the cycle started (`performance.now()`): its summary's duration counts from here. */
   readonly started: number;
   progress(update: Partial<BatchProgress>): void;
+  /** A view change whose backfill is done, switched in by this cycle: the cycle seals the log, so it absorbs every event up to now. */
+  readonly switching?: ViewSwitch;
+}
+
+/** How far a backfill is: the master dataset's files (and their events) it has read of those it reads. */
+export interface BackfillProgress {
+  readonly filesDone: number;
+  readonly filesTotal: number;
+  readonly eventsDone: number;
+  readonly eventsTotal: number;
+}
+
+/** What the core gives a backend's backfill: a signal that cancels it, and where it reports how far it is. */
+export interface BackfillJob {
+  readonly signal: AbortSignal;
+  progress(update: BackfillProgress): void;
+}
+
+/** A view computed by a backfill, held by the backend until the cycle that switches it in (or a cancel) is done with it. */
+export interface Backfill {
+  /** The view definition it computed. */
+  readonly view: ViewSchema;
+  /** It holds the view over every event below this offset: the cutoff served when it began. */
+  readonly through: number;
+  /** Deletes its files: after a cancel, or when the switching cycle recomputed the view from everything instead. */
+  discard(): Promise<void>;
+}
+
+/**
+ * A view change the cycle carrying it switches in. The backend includes
+ * the new definition in the speed layer before it seals, builds the view's
+ * batch files from the backfill and the events since, and calls `commit`
+ * in the synchronous step that serves the new version, so that the new
+ * catalog, the new version and the speed layer's cut change together.
+ */
+export interface ViewSwitch {
+  /** The catalog once the change is in. */
+  readonly catalog: Catalog;
+  readonly view: ViewSchema;
+  /** The definition it replaces, retired from the speed layer at the switch. */
+  readonly replaced: ViewSchema | undefined;
+  readonly backfill: Backfill;
+  commit(): void;
 }
 
 /** What the core lends a backend once it starts: the backend runs cycles of its own (at open, to repair) through it, so they are counted alike. */
@@ -143,6 +186,16 @@ export interface EngineBackend {
   status(): BackendStatus;
   /** A failure of the batch layer the backend sees outside a cycle (a damaged archive), for status. */
   failing(): BatchFailure | null;
+  /**
+   * Computes `view` in the background over everything the served batch
+   * version covers, throttled so that ingest and queries keep their speed;
+   * absent where views cannot change while serving (a cluster node, for now).
+   */
+  backfill?(view: ViewSchema, job: BackfillJob): Promise<Backfill>;
+  /** Stops folding a dropped view: called in the step that swaps the catalog. */
+  retire?(view: ViewSchema): void;
+  /** The catalog the backend computes and loads views with, replaced at each switch or drop. */
+  useCatalog?(catalog: Catalog): void;
   /** Stops background tasks: before the running cycle is awaited on close. */
   halt(): void;
   /** Closes what it holds, after the running cycle ended. */

@@ -11,7 +11,7 @@
  */
 import { AggregateTable } from '../aggregates/index.ts';
 import type { BatchViewStore } from '../batch/index.ts';
-import { createColumnValidator, UnknownEventTypeError, type Catalog, type ColumnValidator } from '../definitions/index.ts';
+import { createColumnValidator, UnknownEventTypeError, type Catalog, type ColumnValidator, type TandemConfig } from '../definitions/index.ts';
 import { LogClosedError } from '../log/errors.ts';
 import {
   executeQuery, InvalidQueryError, isWide, partialBuckets, planQuery, QueryBudget,
@@ -19,12 +19,13 @@ import {
 } from '../serving/index.ts';
 import { BatchHistory } from './batch-history.ts';
 import { WARM_UP_BUDGET_MS, warmUpLeaderboards } from './leaderboard-warm-up.ts';
-import type { BackendHost, EngineBackend } from './engine-backend.ts';
-import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult } from './engine-types.ts';
+import type { BackendHost, EngineBackend, ViewSwitch } from './engine-backend.ts';
+import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, ViewChangeAnswer } from './engine-types.ts';
 import type { ServedEngine } from './served-engine.ts';
 import { SpeedMemoryGuard, type SpeedMemoryLimits } from './speed-memory-guard.ts';
 import { validateEvents } from './validate-events.ts';
-import { ServedVersionChangingError } from './errors.ts';
+import { ServedVersionChangingError, ViewBackfillingError } from './errors.ts';
+import { ViewChanges, type ViewChangesStart } from './view-changes.ts';
 
 /** How often a query gathers the speed layer's states again when a new batch version is served meanwhile. */
 const SPEED_ATTEMPTS = 5;
@@ -37,6 +38,8 @@ export interface EngineCoreOptions extends SpeedMemoryLimits {
   /** The local directory the engine keeps its files in. */
   readonly dataDir: string;
   readonly logger?: EngineLogger;
+  /** The views' versions and changes read back at open, and where they are recorded: without a store, views cannot change while serving. */
+  readonly views?: ViewChangesStart;
 }
 
 /**
@@ -52,11 +55,12 @@ export interface EngineCoreOptions extends SpeedMemoryLimits {
  * ```
  */
 export class EngineCore implements ServedEngine {
-  readonly catalog: Catalog;
+  #catalog: Catalog;
   readonly #backend: EngineBackend;
   readonly #options: EngineCoreOptions;
   protected readonly logger: EngineLogger;
-  readonly #validators: ReadonlyMap<string, ColumnValidator>;
+  #validators: ReadonlyMap<string, ColumnValidator>;
+  readonly #views: ViewChanges;
   readonly #history: BatchHistory;
   readonly #memory: SpeedMemoryGuard;
   #batchRun: Promise<BatchSummary> | undefined;
@@ -64,11 +68,20 @@ export class EngineCore implements ServedEngine {
   #closed = false;
 
   protected constructor(catalog: Catalog, backend: EngineBackend, options: EngineCoreOptions) {
-    this.catalog = catalog;
+    this.#catalog = catalog;
     this.#backend = backend;
     this.#options = options;
     this.logger = options.logger ?? SILENT;
-    this.#validators = new Map([...catalog.eventTypes.values()].map((e) => [e.name, createColumnValidator(e)]));
+    this.#validators = validatorsOf(catalog);
+    const catalogNow = () => this.#catalog;
+    const closedNow = () => this.#closed;
+    this.#views = new ViewChanges({
+      get catalog() { return catalogNow(); },
+      get closed() { return closedNow(); },
+      backend, logger: this.logger,
+      swap: (next) => this.#swap(next),
+      runSwitch: (prepare) => this.#runSwitch(prepare),
+    }, options.views ?? { store: undefined, configDigest: '', versions: {}, pending: [] });
     this.#history = new BatchHistory(this.logger);
     // A cluster node that may not run the batch layer (another holds the lease) only refuses at the limit; the batch node runs early.
     this.#memory = new SpeedMemoryGuard(options, this.logger, () => this.#batchRun === undefined && !this.#closed && backend.mayRunBatch(), () => this.runBatch());
@@ -83,6 +96,7 @@ export class EngineCore implements ServedEngine {
       get batchRunning() { return state().batchRunning; },
     };
     await this.#backend.start(host);
+    await this.#views.start();
     // A version served from the start (a restart) is warmed up once loaded and its read aids built, in the background.
     void (this.#backend.whenLoaded?.() ?? Promise.resolve()).then(async () => {
       await this.#backend.batch?.settled();
@@ -108,6 +122,82 @@ export class EngineCore implements ServedEngine {
     return this.#backend.whenLoaded?.() ?? Promise.resolve();
   }
 
+  /** The event types and views served now: views may change while the engine serves ({@link applyView}). */
+  get catalog(): Catalog {
+    return this.#catalog;
+  }
+
+  /** Serves `next` from now on, in the caller's synchronous step: validators follow, as a view's dimensions bound its fields' default lengths. */
+  #swap(next: Catalog): void {
+    this.#catalog = next;
+    this.#validators = validatorsOf(next);
+    this.#backend.useCatalog?.(next);
+  }
+
+  /**
+   * Adds a view, or replaces the view of the same name, while the engine
+   * serves. The new definition's batch layer is backfilled from the master
+   * dataset in the background (throttled), while the old definition, if
+   * any, keeps answering; then one batch cycle switches it in atomically,
+   * from which on it answers exactly, as if it had always been defined.
+   * Resolves at once with the version the view will have; `status().viewChanges`
+   * shows the progress. The change is recorded in the data directory, so a
+   * restart resumes it, and it outlives the config file until that file's
+   * views change. A definition that does not fit the event types is refused
+   * naming the field, as in a config file.
+   *
+   * @example
+   * ```ts
+   * const change = await tandem.applyView({ name: 'by_plan', eventType: 'order', dimensions: ['plan'], granularity: 'day', measures: { orders: { type: 'count' } } });
+   * // { view: 'by_plan', action: 'add', version: 1, state: 'backfilling' }
+   * ```
+   */
+  applyView(definition: unknown): Promise<ViewChangeAnswer> {
+    return this.#views.apply(definition);
+  }
+
+  /**
+   * Drops a view at once (and any change of it under way): queries of it
+   * fail from now on, and the next batch version leaves it out.
+   *
+   * @example
+   * ```ts
+   * await tandem.dropView('by_plan');
+   * ```
+   */
+  dropView(name: string): Promise<ViewChangeAnswer> {
+    return this.#views.drop(name);
+  }
+
+  /**
+   * Cancels the change of a view under way: its backfill stops and its files
+   * are deleted, and the definition served (if any) stays as it was.
+   *
+   * @example
+   * ```ts
+   * await tandem.cancelViewChange('by_plan');
+   * ```
+   */
+  cancelViewChange(name: string): Promise<ViewChangeAnswer> {
+    return this.#views.cancel(name);
+  }
+
+  /**
+   * Makes the served views those of `config` (a config file read again, on
+   * SIGHUP for `tandem serve`): each new or changed view is applied as
+   * {@link applyView} does, each view it lacks is dropped. Its event types
+   * must be the served ones; a config with one bad view changes nothing.
+   * Resolves with the changes made.
+   *
+   * @example
+   * ```ts
+   * const changes = await tandem.reloadConfig(JSON.parse(await readFile('tandem.config.json', 'utf8')));
+   * ```
+   */
+  reloadConfig(config: TandemConfig): Promise<ViewChangeAnswer[]> {
+    return this.#views.reload(config);
+  }
+
   /**
    * Validates and durably stores events of one type. Invalid events are
    * rejected one by one with the field at fault; the rest are stored.
@@ -118,7 +208,7 @@ export class EngineCore implements ServedEngine {
     const validate = this.#validators.get(eventType);
     if (validate === undefined) throw new UnknownEventTypeError(eventType);
     this.#memory.check(this.#backend.speedStats());
-    const { columns, rejected, ignoredFields } = validateEvents(this.catalog.eventTypes.get(eventType)!, validate, events);
+    const { columns, rejected, ignoredFields } = validateEvents(this.#catalog.eventTypes.get(eventType)!, validate, events);
     const ignored = ignoredFields.length === 0 ? {} : { ignoredFields };
     const accepted = columns.count;
     if (accepted === 0) return { accepted: 0, duplicates: 0, rejected, ...ignored, firstOffset: null, lastOffset: null, position: this.#backend.applied() };
@@ -133,7 +223,7 @@ export class EngineCore implements ServedEngine {
     const batch = this.#backend.batch;
     let slots = 0;
     let bytes = 0;
-    for (const view of this.catalog.views.keys()) {
+    for (const view of this.#catalog.views.keys()) {
       for (const table of batch?.tables(view) ?? []) {
         slots += table.size;
         bytes += table.bytes;
@@ -150,7 +240,7 @@ export class EngineCore implements ServedEngine {
   async query(query: Query, limits?: QueryLimits): Promise<QueryResult> {
     const backend = this.#backend;
     const budget = new QueryBudget(limits);
-    const plan = planQuery(this.catalog, query, budget);
+    let plan = this.#plan(query, budget);
     if (plan.after !== undefined) {
       if (plan.after.length !== backend.partitions) {
         throw new InvalidQueryError('after', `after must hold one sequence per partition: ${backend.partitions} of them, as an ingest answers.`);
@@ -167,12 +257,33 @@ export class EngineCore implements ServedEngine {
       const speed = plan.layer === 'batch' && backend.gathersBatch?.() !== true ? undefined : await backend.speedFor(query, plan);
       // From here to the answer, one synchronous step: the batch tables and the speed layer's are of one served version.
       const speedTables = speed?.take();
-      if (speed !== undefined && speedTables === undefined) {
+      // A view switched in (or dropped) since the plan: planned again, so the answer reads one definition throughout.
+      const switched = this.#catalog.views.get(plan.view.name) !== plan.view;
+      if ((speed !== undefined && speedTables === undefined) || switched) {
+        if (switched) plan = this.#plan(query, budget);
         if (attempt < SPEED_ATTEMPTS) continue;
         throw new ServedVersionChangingError(SPEED_ATTEMPTS);
       }
       return this.#answer(plan, budget, speedTables ?? [], speed?.missing ?? [], speed?.takeBatch === undefined ? backend.batch : speed.takeBatch());
     }
+  }
+
+  /**
+   * The plan of `query` over the catalog served now. A view whose change is
+   * being backfilled answers with its served definition; one that is only
+   * being added, or a `version` not served, is refused with how far it is.
+   */
+  #plan(query: Query, budget: QueryBudget): QueryPlan {
+    const name = typeof query === 'object' && query !== null && typeof query.view === 'string' ? query.view : undefined;
+    const pending = name === undefined ? undefined : this.#views.pending(name);
+    if (pending !== undefined && pending.serving === null) throw new ViewBackfillingError(pending.view, pending.version, percentDone(pending), null);
+    const plan = planQuery(this.#catalog, query, budget);
+    const version = this.#views.versionOf(plan.view.name);
+    if (plan.version !== undefined && plan.version !== version) {
+      if (pending?.version === plan.version) throw new ViewBackfillingError(pending.view, pending.version, percentDone(pending), version);
+      throw new InvalidQueryError('version', `View '${plan.view.name}' is at version ${version}; version ${plan.version} is not served.`);
+    }
+    return plan;
   }
 
   /**
@@ -202,6 +313,7 @@ export class EngineCore implements ServedEngine {
         batchCutoffs: backend.batchCutoffs(),
         ...(backend.owners === undefined ? {} : { owners: backend.owners() }),
         ...(missing.length === 0 ? {} : { missingPartitions: [...missing] }),
+        viewVersion: this.#views.versionOf(name),
       },
     };
   }
@@ -217,11 +329,24 @@ export class EngineCore implements ServedEngine {
     return this.#batchRun;
   }
 
-  async #runBatch(full: boolean, seal: boolean): Promise<BatchSummary> {
+  /** A cycle of its own carrying a view change, once the cycle running (if any) is done: a joined one would not carry it. */
+  async #runSwitch(prepare: () => ViewSwitch): Promise<BatchSummary> {
+    for (;;) {
+      if (this.#closed) throw new LogClosedError();
+      if (this.#batchRun === undefined) break;
+      await this.#batchRun.catch(() => undefined);
+    }
+    const run = this.#runBatch(false, true, prepare()).finally(() => (this.#batchRun = undefined));
+    this.#batchRun = run;
+    return run;
+  }
+
+  async #runBatch(full: boolean, seal: boolean, switching?: ViewSwitch): Promise<BatchSummary> {
     const started = performance.now();
-    this.#progress = { startedAt: new Date().toISOString(), phase: 'sealing', cutoff: null, viewsDone: 0, viewsTotal: this.catalog.views.size };
+    this.#progress = { startedAt: new Date().toISOString(), phase: 'sealing', cutoff: null, viewsDone: 0, viewsTotal: (switching?.catalog ?? this.#catalog).views.size };
     try {
-      const summary = await this.#backend.cycle({ full, seal, started, progress: (update) => (this.#progress = { ...this.#progress!, ...update }) });
+      const context = { full, seal, started, progress: (update: Partial<BatchProgress>) => (this.#progress = { ...this.#progress!, ...update }) };
+      const summary = await this.#backend.cycle(switching === undefined ? context : { ...context, switching });
       this.#history.published(summary);
       this.logger.info({ version: summary.version, cutoff: summary.cutoff, durationMs: Math.round(summary.durationMs) }, 'published batch version');
       await this.#warmUp();
@@ -243,8 +368,8 @@ export class EngineCore implements ServedEngine {
   async #warmUp(): Promise<void> {
     const batch = this.#backend.batch;
     if (batch === undefined) return;
-    const views = [...this.catalog.views.keys()].filter((view) => batch.tables(view).length > 0);
-    await warmUpLeaderboards(this.catalog, views, (plan) => {
+    const views = [...this.#catalog.views.keys()].filter((view) => batch.tables(view).length > 0);
+    await warmUpLeaderboards(this.#catalog, views, (plan) => {
       // An engine closed meanwhile ends the warm-up (the error is the warm-up's alone).
       if (this.#closed) throw new LogClosedError();
       this.#answer(plan, new QueryBudget({ timeoutMs: WARM_UP_BUDGET_MS }), [new AggregateTable(plan.view)], [], batch);
@@ -293,6 +418,8 @@ export class EngineCore implements ServedEngine {
       recentBatches: this.#history.recent,
       batchFailing: this.#history.failing ?? backend.failing(),
       speed: backend.speedStats(),
+      viewChanges: this.#views.statuses(),
+      viewVersions: this.#views.versions(),
       ...(cluster === undefined ? {} : { cluster }),
     };
   }
@@ -302,9 +429,20 @@ export class EngineCore implements ServedEngine {
     if (this.#closed) return;
     this.#closed = true;
     this.#backend.halt();
+    await this.#views.close();
     await this.#batchRun?.catch(() => undefined);
     await this.#backend.close();
   }
+}
+
+function validatorsOf(catalog: Catalog): ReadonlyMap<string, ColumnValidator> {
+  return new Map([...catalog.eventTypes.values()].map((e) => [e.name, createColumnValidator(e)]));
+}
+
+/** How far a backfill is, in whole percent: by events, or by files where it knows no event counts. */
+function percentDone(change: { readonly eventsDone: number; readonly eventsTotal: number; readonly filesDone: number; readonly filesTotal: number }): number {
+  const done = change.eventsTotal > 0 ? change.eventsDone / change.eventsTotal : change.filesTotal > 0 ? change.filesDone / change.filesTotal : 0;
+  return Math.floor(done * 100);
 }
 
 function sum(values: readonly number[]): number {

@@ -65,6 +65,13 @@ export interface TandemOptions extends IncrementalPolicy {
    * `maxSpeedKeys` does. Default 1 GiB.
    */
   readonly maxSpeedBytes?: number;
+  /**
+   * How long a view's backfill (after `applyView`) rests after each chunk of
+   * the master dataset, as a share of the time the chunk took: 0.5 rests
+   * half as long as it works, leaving ingest and queries most of the CPU.
+   * It runs on one DuckDB thread either way. Default 0.5; 0 runs flat out.
+   */
+  readonly backfillRestShare?: number;
   readonly logger?: EngineLogger;
 }
 
@@ -198,6 +205,10 @@ export interface EngineStatus {
   /** Set while batch runs keep failing (the published version keeps serving, but ages), null once one succeeds. */
   readonly batchFailing: BatchFailure | null;
   readonly speed: RealtimeStats;
+  /** View changes whose batch layer is being backfilled, oldest first. */
+  readonly viewChanges: readonly ViewChangeStatus[];
+  /** Each view's version: raised whenever its definition changes. */
+  readonly viewVersions: Readonly<Record<string, number>>;
   /** Cluster mode only: the nodes, the batch lease, and each partition's positions. */
   readonly cluster?: ClusterStatus;
 }
@@ -377,4 +388,52 @@ export interface BatchProgress {
   readonly cutoff: number | null;
   readonly viewsDone: number;
   readonly viewsTotal: number;
+}
+
+/**
+ * A view change under way: the new definition folds live events already,
+ * and its batch layer is computed from the master dataset in the
+ * background; the old definition (if any) answers until it switches in.
+ *
+ * @example
+ * ```ts
+ * for (const c of tandem.status().viewChanges) console.log(c.view, `v${c.version}`, `${c.filesDone}/${c.filesTotal} files`);
+ * ```
+ */
+export interface ViewChangeStatus {
+  readonly view: string;
+  /** `add` for a new name, `change` for a new definition of a served view. */
+  readonly action: 'add' | 'change';
+  /** The version the change makes. */
+  readonly version: number;
+  /** The version answering meanwhile; null for a new view. */
+  readonly serving: number | null;
+  /** `backfilling` while its batch files are computed, `switching` during the batch cycle that serves it, `retrying` after that cycle failed. */
+  readonly state: 'backfilling' | 'switching' | 'retrying';
+  readonly startedAt: string;
+  readonly filesDone: number;
+  readonly filesTotal: number;
+  readonly eventsDone: number;
+  readonly eventsTotal: number;
+  /** Milliseconds left at the rate so far; null until something is done. */
+  readonly etaMs: number | null;
+  /** Why the last switch failed, while `retrying`. */
+  readonly error: string | null;
+}
+
+/**
+ * What applying or dropping a view did.
+ *
+ * @example
+ * ```ts
+ * const change = await tandem.applyView(view);   // { view: 'by_plan', action: 'add', version: 1, state: 'backfilling' }
+ * ```
+ */
+export interface ViewChangeAnswer {
+  readonly view: string;
+  readonly action: 'add' | 'change' | 'drop' | 'unchanged';
+  /** The version the view has (or will have once backfilled); for a drop, the version dropped. */
+  readonly version: number;
+  /** `backfilling` until the new definition answers, `served` when it already does (unchanged), `dropped`. */
+  readonly state: 'backfilling' | 'served' | 'dropped';
 }

@@ -96,3 +96,80 @@ export class ServedVersionChangingError extends TandemError {
     super(`A new batch version was served during each of ${attempts} tries to gather this query's speed layer from the other nodes; retry in a second.`);
   }
 }
+
+/**
+ * A query names a view (or a version of one) whose batch layer is still
+ * being backfilled from the master dataset after a change: a new view
+ * answers once it is complete, a changed one answers with its old
+ * definition meanwhile.
+ *
+ * @example
+ * ```ts
+ * await tandem.query({ view: 'by_plan', granularity: 'all' }).catch((error) => {
+ *   if (error instanceof ViewBackfillingError) console.log(`${error.percent}% done`);
+ * });
+ * ```
+ */
+export class ViewBackfillingError extends TandemError {
+  readonly code = 'view_backfilling';
+  constructor(readonly view: string, readonly version: number, readonly percent: number, readonly serving: number | null) {
+    super(serving === null
+      ? `View '${view}' is new and its batch layer is being backfilled (${percent}% done); retry once it is complete.`
+      : `Version ${version} of view '${view}' is being backfilled (${percent}% done); version ${serving} answers until it is complete.`);
+  }
+}
+
+/**
+ * Views cannot change on this engine while it serves (a cluster node, for now).
+ *
+ * @example
+ * ```ts
+ * await node.applyView(view).catch((error) => {
+ *   if (error instanceof ViewChangesUnsupportedError) console.error(error.message);
+ * });
+ * ```
+ */
+export class ViewChangesUnsupportedError extends TandemError {
+  readonly code = 'view_changes_unsupported';
+  constructor() {
+    super('Views cannot change while a cluster serves yet; change the config file and restart the nodes one by one.');
+  }
+}
+
+/**
+ * A cancel names a view with no change under way, or one already switching
+ * in (its backfill is done and the batch cycle that serves it has begun).
+ *
+ * @example
+ * ```ts
+ * await tandem.cancelViewChange('by_plan').catch((error) => {
+ *   if (error instanceof NoViewChangeError) console.log('nothing to cancel');
+ * });
+ * ```
+ */
+export class NoViewChangeError extends TandemError {
+  readonly code = 'no_view_change';
+  constructor(readonly view: string, readonly switching = false) {
+    super(switching
+      ? `The change of view '${view}' is switching in now and can no longer be cancelled; apply the old definition again once it is served.`
+      : `View '${view}' has no change under way to cancel.`);
+  }
+}
+
+/**
+ * A reloaded config changes event types, which only a restart may do: a
+ * running engine changes its views alone.
+ *
+ * @example
+ * ```ts
+ * await tandem.reloadConfig(next).catch((error) => {
+ *   if (error instanceof EventTypesChangedError) console.error(error.message);
+ * });
+ * ```
+ */
+export class EventTypesChangedError extends TandemError {
+  readonly code = 'event_types_changed';
+  constructor() {
+    super('The reloaded config changes event types, and a running engine changes only its views; restart it to change event types.');
+  }
+}

@@ -7,7 +7,13 @@
  * @module
  */
 export { EngineCore, SILENT, type EngineCoreOptions } from './engine-core.ts';
-export type { BackendAppend, BackendHost, BackendStatus, CycleContext, EngineBackend, SpeedPart, StoredTypes } from './engine-backend.ts';
+export type {
+  Backfill, BackfillJob, BackfillProgress, BackendAppend, BackendHost, BackendStatus, CycleContext, EngineBackend, SpeedPart, StoredTypes, ViewSwitch,
+} from './engine-backend.ts';
 export type * from './engine-types.ts';
 export type { ServedEngine } from './served-engine.ts';
-export { DataDirectoryLockedError, ServedVersionChangingError, SpeedLayerFullError, ViewNotReadyError } from './errors.ts';
+export {
+  DataDirectoryLockedError, ServedVersionChangingError, SpeedLayerFullError, ViewNotReadyError,
+  ViewBackfillingError, ViewChangesUnsupportedError, NoViewChangeError, EventTypesChangedError,
+} from './errors.ts';
+export type { ViewState, ViewStateStore, ViewVersion, PendingViewChange } from './view-state.ts';

@@ -53,6 +53,7 @@ const QUERY: SharedSchema = {
       additionalProperties: { type: 'array', minItems: 1, maxItems: 32, items: { type: 'number', minimum: 0, maximum: 1 } },
       description: 'Per quantiles measure, other quantiles than the defined ones: {"latency": [0.5, 0.999]}.',
     },
+    version: { type: 'integer', minimum: 1, description: "The view's version to answer from (meta.viewVersion); refused unless it is the one served. While a change of the view is backfilled, naming the new version answers view_backfilling (503) with how far it is." },
     after: { type: 'array', items: { type: 'integer', minimum: 0 }, maxItems: 256, description: 'The position an ingest answered with: the answer includes those events. In cluster mode a node waits until it has applied it (503 with Retry-After after a bounded wait); the embedded engine has applied every position it answered with.' },
   },
 };
@@ -73,6 +74,7 @@ export const QUERY_META = {
     batchCutoffs: { type: 'array', items: { type: 'integer' }, description: "Per log partition, the served batch version's cutoff." },
     owners: { type: 'array', items: { type: ['string', 'null'] }, description: 'Cluster mode: per log partition, the node holding its lease as the answering node last saw it (null while none does).' },
     missingPartitions: { type: 'array', items: { type: 'integer' }, description: 'Cluster mode, with allowPartial: the partitions whose speed layer no node could give, so the answer lacks their events past the batch cutoff.' },
+    viewVersion: { type: 'integer', description: "The version of the view's definition that answered: raised each time the view changes." },
   },
 };
 

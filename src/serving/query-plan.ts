@@ -44,9 +44,11 @@ export interface QueryPlan {
   readonly allowPartial: boolean;
   /** Answer each sketch measure with its state (base64, with its type and parameters) instead of its estimate. */
   readonly states: boolean;
+  /** The view's version the query asks for, checked by the engine against the one served. */
+  readonly version: number | undefined;
 }
 
-const QUERY_KEYS = ['view', 'from', 'to', 'where', 'groupBy', 'granularity', 'orderBy', 'limit', 'layer', 'after', 'allowPartial', 'states', 'quantiles'];
+const QUERY_KEYS = ['view', 'from', 'to', 'where', 'groupBy', 'granularity', 'orderBy', 'limit', 'layer', 'after', 'allowPartial', 'states', 'quantiles', 'version'];
 
 function fail(field: string, message: string): never {
   throw new InvalidQueryError(field, message);
@@ -253,6 +255,12 @@ function planFlag(key: 'states' | 'allowPartial', raw: unknown): boolean {
 /** A position has one sequence per partition, and a config allows at most 256 partitions. */
 const MAX_POSITION_LENGTH = 256;
 
+function planVersion(raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!Number.isSafeInteger(raw) || (raw as number) < 1) fail('version', 'version must be a whole number from 1, a view version as meta.viewVersion names it.');
+  return raw as number;
+}
+
 function planAfter(raw: unknown): readonly number[] | undefined {
   if (raw === undefined) return undefined;
   if (!Array.isArray(raw) || raw.length > MAX_POSITION_LENGTH || !raw.every((s) => Number.isSafeInteger(s) && (s as number) >= 0)) {
@@ -283,6 +291,7 @@ export function planQuery(catalog: Catalog, query: Query, budget = new QueryBudg
     view, from, to, where, pinned: exactSeries(view, where), groupBy, granularity,
     orderBy: planOrderBy(view, query.orderBy, groupBy, granularity), limit: planLimit(query.limit), layer, after: planAfter(query.after),
     states: planFlag('states', query.states), allowPartial: planFlag('allowPartial', query.allowPartial), quantiles: planQuantiles(view, query.quantiles),
+    version: planVersion(query.version),
   };
 }
 

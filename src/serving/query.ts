@@ -92,6 +92,13 @@ export interface Query {
   readonly states?: boolean;
   /** For `quantiles` measures, other quantiles than the defined ones: `{ "latency": [0.5, 0.999] }`. */
   readonly quantiles?: Readonly<Record<string, readonly number[]>>;
+  /**
+   * The view's version to answer from (`meta.viewVersion` names the one
+   * that answered): refused unless it is the version served. While a change
+   * of the view is backfilled, the old version answers, and naming the new
+   * one answers `view_backfilling` with how far it is.
+   */
+  readonly version?: number;
 }
 
 /**
@@ -142,6 +149,8 @@ export interface QueryMeta {
    * cutoff. Absent when none.
    */
   readonly missingPartitions?: readonly number[];
+  /** The version of the view's definition that answered: raised each time the view changes. */
+  readonly viewVersion?: number;
 }
 
 /**
@@ -347,6 +356,13 @@ export interface ViewQuery<
   readonly states?: boolean;
   /** For `quantiles` measures, other quantiles than the defined ones: `{ "latency": [0.5, 0.999] }`. */
   readonly quantiles?: Readonly<Record<string, readonly number[]>>;
+  /**
+   * The view's version to answer from (`meta.viewVersion` names the one
+   * that answered): refused unless it is the version served. While a change
+   * of the view is backfilled, the old version answers, and naming the new
+   * one answers `view_backfilling` with how far it is.
+   */
+  readonly version?: number;
 }
 
 /** The granularity an answer has: the query's, else the view's (`all` for a view without time buckets). */

@@ -4,6 +4,6 @@
  *
  * @module
  */
-export { SpeedLayer } from './speed-layer.ts';
+export { SpeedLayer, viewKey } from './speed-layer.ts';
 export type { RealtimeStore, RealtimeStats } from './realtime-store.ts';
 export { MisalignedCutoffError } from './errors.ts';

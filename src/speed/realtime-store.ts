@@ -1,4 +1,4 @@
-import type { EventColumns } from '../definitions/index.ts';
+import type { EventColumns, ViewSchema } from '../definitions/index.ts';
 import type { AggregateTable } from '../aggregates/index.ts';
 
 /**
@@ -12,8 +12,8 @@ export interface RealtimeStore {
   rotate(offset: number): void;
   /** Forgets every contribution of offsets below `cutoff`, which must be a seal point. */
   dropBefore(cutoff: number): void;
-  /** The tables that together hold the view's real-time state. */
-  tables(view: string): readonly AggregateTable[];
+  /** The tables that together hold the real-time state of this definition of a view. */
+  tables(view: ViewSchema): readonly AggregateTable[];
   stats(): RealtimeStats;
 }
 

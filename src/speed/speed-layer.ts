@@ -22,8 +22,18 @@ import type { RealtimeStats, RealtimeStore } from './realtime-store.ts';
 interface Generation {
   readonly start: number;
   end: number;
-  readonly tables: ReadonlyMap<string, AggregateTable>;
-  readonly byEventType: ReadonlyMap<string, readonly AggregateTable[]>;
+  /** By {@link viewKey}: two definitions of one view may be held while one replaces the other. */
+  readonly tables: Map<string, AggregateTable>;
+  readonly byEventType: Map<string, AggregateTable[]>;
+}
+
+/**
+ * A view definition's key in the speed layer: its name and hash. While a
+ * changed view's batch layer is backfilled, the old definition serves and
+ * the new one starts folding, so both are held under one name.
+ */
+export function viewKey(view: ViewSchema): string {
+  return `${view.name}@${view.hash}`;
 }
 
 /**
@@ -34,7 +44,7 @@ interface Generation {
 export const MAX_GENERATIONS = 6;
 
 export class SpeedLayer implements RealtimeStore {
-  readonly #views: readonly ViewSchema[];
+  readonly #views = new Map<string, ViewSchema>();
   #generations: Generation[];
   /**
    * Segment ends the log rolled over at that the applied events have not
@@ -44,19 +54,50 @@ export class SpeedLayer implements RealtimeStore {
   #boundaries: number[] = [];
 
   /** An empty speed layer whose first generation starts at `start` (the published batch cutoff). */
-  constructor(catalog: Catalog, start: number) {
-    this.#views = [...catalog.views.values()];
+  constructor(catalog: Pick<Catalog, 'views'>, start: number) {
+    for (const view of catalog.views.values()) this.#views.set(viewKey(view), view);
     this.#generations = [this.#generation(start)];
   }
 
   #generation(start: number): Generation {
-    const tables = new Map(this.#views.map((v) => [v.name, new AggregateTable(v)]));
-    const byEventType = new Map<string, AggregateTable[]>();
-    for (const table of tables.values()) {
-      const type = table.view.eventType.name;
-      byEventType.set(type, [...(byEventType.get(type) ?? []), table]);
+    const generation: Generation = { start, end: start, tables: new Map(), byEventType: new Map() };
+    for (const view of this.#views.values()) addTable(generation, view);
+    return generation;
+  }
+
+  /**
+   * Starts folding `view` too: every generation started from now on holds a
+   * table of it, and so does the current one if it holds no event yet. A
+   * view changed while serving is included just before the log is sealed
+   * for its switch, so every generation at or past that cutoff holds it whole.
+   */
+  include(view: ViewSchema): void {
+    const key = viewKey(view);
+    if (this.#views.has(key)) return;
+    this.#views.set(key, view);
+    const current = this.#generations.at(-1)!;
+    if (current.end === current.start) addTable(current, view);
+  }
+
+  /** Stops folding `view` and frees its tables: a definition replaced or dropped. */
+  retire(view: ViewSchema): void {
+    const key = viewKey(view);
+    if (!this.#views.delete(key)) return;
+    for (const g of this.#generations) {
+      const table = g.tables.get(key);
+      if (table === undefined) continue;
+      g.tables.delete(key);
+      const type = view.eventType.name;
+      const rest = (g.byEventType.get(type) ?? []).filter((t) => t !== table);
+      if (rest.length === 0) g.byEventType.delete(type);
+      else g.byEventType.set(type, rest);
     }
-    return { start, end: start, tables, byEventType };
+  }
+
+  /** Whether every generation from `offset` on holds `view`: it was included before the first of them began. */
+  holdsWhole(view: ViewSchema, offset: number): boolean {
+    const key = viewKey(view);
+    return this.#generations.every((g) => g.start < offset || g.tables.has(key));
   }
 
   apply(eventType: string, events: EventColumns, firstOffset: number): void {
@@ -123,8 +164,9 @@ export class SpeedLayer implements RealtimeStore {
     return this.#generations.map((g) => g.start);
   }
 
-  tables(view: string): readonly AggregateTable[] {
-    return this.#generations.flatMap((g) => g.tables.get(view) ?? []);
+  tables(view: ViewSchema): readonly AggregateTable[] {
+    const key = viewKey(view);
+    return this.#generations.flatMap((g) => g.tables.get(key) ?? []);
   }
 
   stats(): RealtimeStats {
@@ -139,4 +181,11 @@ export class SpeedLayer implements RealtimeStore {
     const from = this.#generations[0]!.start;
     return { from, events: this.#generations.at(-1)!.end - from, keys, bytes, generations: this.#generations.length };
   }
+}
+
+function addTable(generation: Generation, view: ViewSchema): void {
+  const table = new AggregateTable(view);
+  generation.tables.set(viewKey(view), table);
+  const type = view.eventType.name;
+  generation.byEventType.set(type, [...(generation.byEventType.get(type) ?? []), table]);
 }

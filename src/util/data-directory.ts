@@ -9,6 +9,8 @@
  *   <root>/batch/        published batch versions and the CURRENT pointer
  *   <root>/quarantine/   damaged log segments that a repair set aside
  *   <root>/keys/         a snapshot of the idempotency keys, read back at open
+ *   <root>/backfill/     a changed view's batch files while they are computed, before its switch
+ *   <root>/views.json    the views as changed while serving, their versions, and changes under way
  *   <root>/schema.json   how each stored event type's fields were written
  *   <root>/LOCK          held by the engine that has the directory open
  *
@@ -23,19 +25,21 @@ export interface DataDirectory {
   readonly batch: string;
   readonly quarantine: string;
   readonly keys: string;
+  readonly backfill: string;
   readonly schemaFile: string;
+  readonly viewsFile: string;
   readonly lockFile: string;
 }
 
-const SUBDIRECTORIES = ['log', 'master', 'batch', 'quarantine', 'keys'] as const;
-const FILES = { schemaFile: 'schema.json', lockFile: 'LOCK' } as const;
+const SUBDIRECTORIES = ['log', 'master', 'batch', 'quarantine', 'keys', 'backfill'] as const;
+const FILES = { schemaFile: 'schema.json', viewsFile: 'views.json', lockFile: 'LOCK' } as const;
 
 export function dataDirectory(root: string): DataDirectory {
   return {
     root,
     log: join(root, 'log'), master: join(root, 'master'), batch: join(root, 'batch'), quarantine: join(root, 'quarantine'),
-    keys: join(root, 'keys'),
-    schemaFile: join(root, FILES.schemaFile), lockFile: join(root, FILES.lockFile),
+    keys: join(root, 'keys'), backfill: join(root, 'backfill'),
+    schemaFile: join(root, FILES.schemaFile), viewsFile: join(root, FILES.viewsFile), lockFile: join(root, FILES.lockFile),
   };
 }
 

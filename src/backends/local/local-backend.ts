@@ -8,11 +8,14 @@
  * @module
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { join } from 'node:path';
 import {
   CorruptBatchViewError, loadPublished, mayBuildOn, runBatch, type BatchManifest, type InMemoryBatchViews, type LocalVersionStore, type PublishedVersion,
 } from '../../batch/index.ts';
-import { selectEvents, type Catalog, type EventColumns } from '../../definitions/index.ts';
-import type { BackendAppend, BackendHost, BackendStatus, CycleContext, EngineBackend, SpeedPart, StoredTypes } from '../../engine/engine-backend.ts';
+import { selectEvents, type Catalog, type EventColumns, type ViewSchema } from '../../definitions/index.ts';
+import type {
+  Backfill, BackfillJob, BackendAppend, BackendHost, BackendStatus, CycleContext, EngineBackend, SpeedPart, StoredTypes,
+} from '../../engine/engine-backend.ts';
 import type { BatchFailure, BatchSummary, EngineLogger, TandemOptions } from '../../engine/engine-types.ts';
 import { viewFigures } from '../../engine/batch-history.ts';
 import type { DataDirLock } from '../../engine/data-dir-lock.ts';
@@ -22,7 +25,9 @@ import { InvalidQueryError, type Query, type QueryPlan } from '../../serving/ind
 import type { RealtimeStats, SpeedLayer } from '../../speed/index.ts';
 import { isDiskFull } from '../../util/disk-full.ts';
 import { PhaseClock } from '../../util/phase-clock.ts';
+import { dataDirectory } from '../../util/data-directory.ts';
 import { checkCycleCoverage, checkOpenCoverage, missingSegment } from './coverage-check.ts';
+import { computeBackfill, LocalBackfill } from './local-backfill.ts';
 
 /**
  * DuckDB for the batch layer, and a second instance limited to one thread
@@ -100,10 +105,31 @@ export class LocalBackend implements EngineBackend {
   /** The load alone: a cycle waits for it to build on its views, while the rebuild in {@link #loaded} is itself a cycle. */
   #viewsLoaded: Promise<void> = Promise.resolve();
   #viewsLoading = false;
+  /** The catalog views are computed and loaded with: the one opened with, then each one a view change switches in. */
+  #catalog: Catalog;
 
   constructor(parts: LocalParts, logger: EngineLogger) {
     this.#p = parts;
     this.#logger = logger;
+    this.#catalog = parts.catalog;
+  }
+
+  useCatalog(catalog: Catalog): void {
+    this.#catalog = catalog;
+  }
+
+  retire(view: ViewSchema): void {
+    this.#p.speed.retire(view);
+  }
+
+  /** Computes `view` over everything the served version covers, on a DuckDB instance of its own (one thread), in `<dataDir>/backfill/`. */
+  async backfill(view: ViewSchema, job: BackfillJob): Promise<Backfill> {
+    // Over the version served once it is loaded (or rebuilt): before, the cutoff it covers is not known.
+    await this.#loaded.catch(() => undefined);
+    const { master, options } = this.#p;
+    const through = this.#batch?.manifest.cutoff ?? 0;
+    const dir = join(dataDirectory(options.dataDir).backfill, `${view.name}-${view.hash}`);
+    return computeBackfill({ master, view, through, dir, job, restShare: options.backfillRestShare ?? 0.5 });
   }
 
   get storedTypes(): StoredTypes {
@@ -186,7 +212,8 @@ export class LocalBackend implements EngineBackend {
   }
 
   async #loadPublished(host: BackendHost, batchBehind: boolean): Promise<void> {
-    const { published, duck, catalog, log } = this.#p;
+    const { published, duck, log } = this.#p;
+    const catalog = this.#catalog;
     if (batchBehind || published === null) {
       if (published !== null) this.#logger.error({ cutoff: published?.manifest.cutoff, logStartsAt: log.firstOffset }, 'the published batch version ends before the event log starts (batch/CURRENT missing, or naming an older version); rebuilding every view from the master dataset');
       await host.runBatch({ full: true });
@@ -243,7 +270,7 @@ export class LocalBackend implements EngineBackend {
 
   /** One process holds the whole speed layer: nothing to gather, and nothing served can change before the take. */
   async speedFor(_query: Query, plan: QueryPlan): Promise<SpeedPart> {
-    return { take: () => this.#p.speed.tables(plan.view.name), missing: [] };
+    return { take: () => this.#p.speed.tables(plan.view), missing: [] };
   }
 
   speedStats(): RealtimeStats {
@@ -259,8 +286,23 @@ export class LocalBackend implements EngineBackend {
     }
   }
 
-  async #cycle({ full, seal, started, progress }: CycleContext): Promise<BatchSummary> {
-    const { log, master, store, options, catalog, duck, speed } = this.#p;
+  async #cycle(context: CycleContext): Promise<BatchSummary> {
+    const { switching } = context;
+    if (switching === undefined) return this.#cycleOf(context);
+    // Before the seal: every generation from the cutoff on then holds the new definition whole (`SpeedLayer.include`).
+    this.#p.speed.include(switching.view);
+    try {
+      return await this.#cycleOf(context);
+    } catch (error) {
+      // Not switched in: the next attempt seals again, at a later cutoff.
+      this.#p.speed.retire(switching.view);
+      throw error;
+    }
+  }
+
+  async #cycleOf({ full, seal, started, progress, switching }: CycleContext): Promise<BatchSummary> {
+    const { log, master, store, options, duck, speed } = this.#p;
+    const catalog = switching?.catalog ?? this.#catalog;
     // Only while loading: an await otherwise lets appends in ahead of a seal its caller just asked for.
     if (this.#viewsLoading) await this.#viewsLoaded;
     const cutoff = (seal ? undefined : await this.#segmentCut(progress)) ?? await this.#sealAndExport(progress);
@@ -268,18 +310,25 @@ export class LocalBackend implements EngineBackend {
     checkCycleCoverage(options.dataDir, master, cutoff);
     const exportMs = performance.now() - started;
     progress({ phase: 'computing' });
-    const previous = this.#incrementalBase(full);
+    const previous = this.#incrementalBase(full, catalog, switching?.view.name);
     const from = previous?.from ?? 0;
     await master.verify(cutoff, from, log.sealedSegments);
     const sources = master.sourcesBetween(from, cutoff);
+    const backfill = switching?.backfill;
+    const backfilled = previous !== undefined && backfill instanceof LocalBackfill ? backfill.input(master.sourcesBetween(backfill.through, cutoff)) : undefined;
     const result = await runBatch({
-      catalog, connection: duck.connection, store, cutoff, sources, previous, startedAt: started,
+      catalog, connection: duck.connection, store, cutoff, sources, previous, startedAt: started, ...(backfilled === undefined ? {} : { backfilled }),
       onViewDone: (_view, done) => progress({ viewsDone: done }),
     });
+    if (switching !== undefined && !speed.holdsWhole(switching.view, cutoff)) throw new Error(`the speed layer does not hold view '${switching.view.name}' whole from offset ${cutoff}`);
     // Swap the batch view and drop the speed layer's absorbed share in one synchronous step: no query sees both or neither.
     this.#batch = result.views;
     this.#batchDir = store.dirOf(result.manifest.version);
     speed.dropBefore(cutoff);
+    if (switching !== undefined) {
+      if (switching.replaced !== undefined) speed.retire(switching.replaced);
+      switching.commit();
+    }
     await log.releaseBefore(cutoff);
     await store.prune(options.keepVersions ?? 3, result.manifest.version);
     // Not awaited: the cycle is done, and a reply need not wait for a snapshot that only speeds up the next open.
@@ -323,10 +372,11 @@ export class LocalBackend implements EngineBackend {
   }
 
   /** The published version an incremental cycle builds on, or undefined when this cycle must recompute everything (`incremental-policy.ts` says when). */
-  #incrementalBase(full: boolean): { manifest: BatchManifest; dir: string; views: InMemoryBatchViews; from: number } | undefined {
+  #incrementalBase(full: boolean, catalog: Catalog, backfilled?: string): { manifest: BatchManifest; dir: string; views: InMemoryBatchViews; from: number } | undefined {
     const batch = this.#batch;
     const dir = this.#batchDir;
-    if (batch === undefined || dir === undefined || !mayBuildOn(batch.manifest, this.#p.catalog, { ...this.#p.options, full })) return undefined;
+    const policy = { ...this.#p.options, full, ...(backfilled === undefined ? {} : { backfilled }) };
+    if (batch === undefined || dir === undefined || !mayBuildOn(batch.manifest, catalog, policy)) return undefined;
     return { manifest: batch.manifest, dir, views: batch, from: batch.manifest.cutoff };
   }
 

@@ -5,10 +5,12 @@
  * @module
  */
 import { DuckDBInstance } from '@duckdb/node-api';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { LocalVersionStore, type PublishedVersion } from '../../batch/index.ts';
-import { compileConfig, type Catalog, type TandemConfig, type ViewName, type ViewOf } from '../../definitions/index.ts';
+import { type Catalog, type TandemConfig, type ViewName, type ViewOf } from '../../definitions/index.ts';
 import { EngineCore } from '../../engine/engine-core.ts';
+import { openingViews } from '../../engine/view-state.ts';
+import type { ViewChangesStart } from '../../engine/view-changes.ts';
 import type { EngineLogger, TandemOptions } from '../../engine/engine-types.ts';
 import { DataDirLock } from '../../engine/data-dir-lock.ts';
 import { KeySnapshot, LocalEventLog, StoredSchema, type LogRepair } from '../../log/index.ts';
@@ -19,6 +21,7 @@ import { dataDirectory } from '../../util/data-directory.ts';
 import { PhaseClock } from '../../util/phase-clock.ts';
 import { closeDuckDb, damagedBatch, LocalBackend, openDuckDb, type DuckDbParts } from './local-backend.ts';
 import { repairDataDirectory } from './repair-data-dir.ts';
+import { ViewStateFile } from './view-state-file.ts';
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
 
@@ -109,21 +112,35 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
   static open(options: TandemOptions): Promise<Tandem>;
   static async open(options: TandemOptions): Promise<Tandem> {
     const phases = new PhaseClock();
-    const catalog = compileConfig(options.config);
     const dirs = dataDirectory(options.dataDir);
     const logger = options.logger ?? SILENT;
     await mkdir(dirs.master, { recursive: true });
     const lock = await DataDirLock.acquire(options.dataDir);
     try {
+      const { catalog, views } = await Tandem.#views(options.config, dirs.viewsFile, dirs.backfill, logger);
       phases.done('configAndLock');
-      return await Tandem.#openLocked(options, catalog, lock, logger, phases);
+      return await Tandem.#openLocked({ ...options, views }, catalog, lock, logger, phases);
     } catch (error) {
       await lock.release();
       throw error;
     }
   }
 
-  static async #openLocked(options: TandemOptions, catalog: Catalog, lock: DataDirLock, logger: EngineLogger, phases: PhaseClock): Promise<Tandem> {
+  /**
+   * The views to open with: the config's, or the ones changed while serving
+   * when the config's views are still those the engine last saw
+   * (`view-state.ts`). Backfills a stop interrupted start again, so their
+   * files go.
+   */
+  static async #views(config: unknown, viewsFile: string, backfillDir: string, logger: EngineLogger): Promise<{ catalog: Catalog; views: ViewChangesStart }> {
+    const store = new ViewStateFile(viewsFile, (reason) => logger.error({ file: viewsFile }, reason));
+    const opening = openingViews(config, await store.read(), (reason) => logger.warn({ file: viewsFile }, reason));
+    await rm(backfillDir, { recursive: true, force: true });
+    const views = { store, configDigest: opening.configDigest, versions: opening.versions, pending: opening.pending };
+    return { catalog: opening.catalog, views };
+  }
+
+  static async #openLocked(options: TandemOptions & { readonly views: ViewChangesStart }, catalog: Catalog, lock: DataDirLock, logger: EngineLogger, phases: PhaseClock): Promise<Tandem> {
     const dirs = dataDirectory(options.dataDir);
     // Before anything reads a stored event: a config that would misread them is refused here.
     const schema = await StoredSchema.open({ schemaFile: dirs.schemaFile, logDir: dirs.log, masterDir: dirs.master }, catalog, (reason) => {

@@ -996,14 +996,13 @@ export class NatsBackend implements EngineBackend {
     if (request.atLeast !== undefined) await this.#readAsFar(request.atLeast);
     for (const p of request.partitions) if (!Number.isSafeInteger(p) || p >= this.partitions) throw new InvalidQueryError('partitions', `There is no partition ${p}: the cluster has ${this.partitions}.`);
     await this.#servedFrom(request.partitions, request.cutoffs);
-    const view = plan.view.name;
     const withBatch = request.batch === true && plan.layer !== 'speed';
     if (withBatch) await this.#batch?.prepare(request.partitions);
     const tables: (AggregateTable | TableSpan)[] = request.partitions.flatMap((p, i) => {
       const speed = this.#speed[p];
       if (speed === undefined || !this.#holds(p)) throw new PartitionNotServedError(this.name, p);
       if (speed.start !== request.cutoffs[i]) throw new ShareVersionSkewError(this.name, p, request.cutoffs[i]!, speed.start);
-      return plan.layer === 'batch' ? [] : speed.layer.tables(view);
+      return plan.layer === 'batch' ? [] : speed.layer.tables(plan.view);
     });
     if (withBatch) tables.push(...this.#batchOf(request.partitions, plan));
     return { applied: this.#applied(), share: encodePartial(partialTable(plan, tables, budget)) };
@@ -1211,7 +1210,6 @@ export class NatsBackend implements EngineBackend {
   async speedFor(query: Query, plan: QueryPlan): Promise<SpeedPart> {
     const relevant = partitionsOfQuery(plan, this.#p.cluster.partitionBy, this.partitions);
     const gathered = await gatherSpeed(this.#gatherSource, query, plan, this.partitions, relevant);
-    const view = plan.view.name;
     // The partitions read here may be some of a store's only: those are loaded apart first (once per version).
     if (gathered.batch && plan.layer !== 'speed') await this.#batch?.prepare(gathered.local);
     return {
@@ -1219,7 +1217,7 @@ export class NatsBackend implements EngineBackend {
       take: () => {
         if (gathered.stale || this.batchCutoffs() !== gathered.cutoffs || !gathered.local.every((p) => this.#holds(p))) return undefined;
         if (gathered.batch && plan.layer !== 'speed' && this.#batch?.storeFor(gathered.local) === undefined) return undefined;
-        const local = plan.layer === 'batch' ? [] : gathered.local.flatMap((p) => this.#speed[p]!.layer.tables(view));
+        const local = plan.layer === 'batch' ? [] : gathered.local.flatMap((p) => this.#speed[p]!.layer.tables(plan.view));
         return [...local, ...gathered.tables];
       },
       // The owners gave the other partitions' batch states with their speed states: this node reads its own partitions' alone.

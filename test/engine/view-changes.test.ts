@@ -1,0 +1,215 @@
+/**
+ * Views added, changed, dropped and cancelled while the engine serves
+ * (issue #31): whatever the schedule of ingests, view changes, batch cycles
+ * and restarts, every answer equals the reference over all accepted events
+ * computed with the definition that answered (`meta.viewVersion`), and a
+ * view being added answers `view_backfilling` until it switches in.
+ */
+import fc from 'fast-check';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { defineView, Tandem, ViewBackfillingError, type Query, type ViewJson as ViewDefinition } from '../../src/index.ts';
+import { canonicalRows, referenceQuery } from '../support/reference.ts';
+import { order, shopConfig, views as shopViews } from '../support/shop-config.ts';
+import { AcceptedEvents, shopEvent, type GeneratedEvent } from '../support/shop-events.ts';
+import { withTempDir } from '../support/temp-dir.ts';
+
+/** The definitions a schedule applies: changes of two shop views, and a view the config lacks. */
+const VARIANTS: readonly ViewDefinition[] = [
+  defineView(order, { name: 'by_device_week', dimensions: ['device'], granularity: 'day', measures: { orders: { type: 'count' }, spend: { type: 'sum', field: 'amount' } } }),
+  defineView(order, {
+    name: 'by_device_week', dimensions: ['mobile'], granularity: 'week',
+    measures: { orders: { type: 'count' }, buyers: { type: 'countDistinct', field: 'id' }, p: { type: 'quantiles', field: 'qty', quantiles: [0.5] } },
+    filter: [{ field: 'country', op: '!=', value: 'BR' }],
+  }),
+  defineView(order, { name: 'totals_month', dimensions: ['country'], granularity: 'month', measures: { orders: { type: 'count' }, smallest: { type: 'min', field: 'amount' } } }),
+  defineView(order, { name: 'by_mobile_day', dimensions: ['mobile', 'country'], granularity: 'day', measures: { orders: { type: 'count' }, revenue: { type: 'sum', field: 'amount' } } }),
+];
+const CHANGED = ['by_device_week', 'totals_month', 'by_mobile_day'] as const;
+
+type Step =
+  | { readonly kind: 'ingest'; readonly events: readonly GeneratedEvent[] }
+  | { readonly kind: 'batch'; readonly seal: boolean }
+  | { readonly kind: 'apply'; readonly variant: number }
+  | { readonly kind: 'drop' | 'cancel'; readonly view: (typeof CHANGED)[number] }
+  | { readonly kind: 'settle' }
+  | { readonly kind: 'restart' };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 5, arbitrary: fc.array(shopEvent, { maxLength: 40 }).map((events) => ({ kind: 'ingest' as const, events })) },
+  { weight: 2, arbitrary: fc.boolean().map((seal) => ({ kind: 'batch' as const, seal })) },
+  { weight: 3, arbitrary: fc.nat(VARIANTS.length - 1).map((variant) => ({ kind: 'apply' as const, variant })) },
+  { weight: 1, arbitrary: fc.constantFrom(...CHANGED).map((view) => ({ kind: 'drop' as const, view })) },
+  { weight: 1, arbitrary: fc.constantFrom(...CHANGED).map((view) => ({ kind: 'cancel' as const, view })) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'settle' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
+);
+
+function queriesOf(view: ViewDefinition): Query[] {
+  const dims = [...view.dimensions];
+  const measure = Object.keys(view.measures)[0]!;
+  return [
+    { view: view.name, groupBy: dims },
+    { view: view.name, granularity: 'all' },
+    { view: view.name, groupBy: dims, granularity: 'all', orderBy: [{ measure, desc: true }], limit: 3 },
+  ];
+}
+
+/** What the test knows of each view: its definition per version, as the engine answered with them. */
+class Definitions {
+  readonly #byVersion = new Map<string, Map<number, ViewDefinition>>();
+  constructor(initial: readonly ViewDefinition[]) {
+    for (const view of initial) this.record(view, 1);
+  }
+  record(view: ViewDefinition, version: number): void {
+    const versions = this.#byVersion.get(view.name) ?? new Map<number, ViewDefinition>();
+    versions.set(version, view);
+    this.#byVersion.set(view.name, versions);
+  }
+  of(name: string, version: number): ViewDefinition {
+    const view = this.#byVersion.get(name)?.get(version);
+    assert.ok(view !== undefined, `no definition recorded for ${name} version ${version}`);
+    return view;
+  }
+}
+
+/** Every served view answers as the reference with the definition of the version that answered; one being added says so. */
+async function checkAnswers(engine: Tandem, accepted: AcceptedEvents, definitions: Definitions): Promise<void> {
+  const status = engine.status();
+  const names = new Set([...engine.catalog.views.keys(), ...status.viewChanges.map((c) => c.view)]);
+  for (const name of names) {
+    const served = engine.catalog.views.get(name);
+    const queries = served === undefined ? [{ view: name, granularity: 'all' as const }] : queriesOf(definitions.of(name, status.viewVersions[name]!));
+    for (const query of queries) {
+      let answer;
+      try {
+        answer = await engine.query(query);
+      } catch (error) {
+        if (served === undefined && error instanceof ViewBackfillingError) break;
+        throw error;
+      }
+      const view = definitions.of(name, answer.meta.viewVersion!);
+      const rows = await engine.query({ ...query, version: answer.meta.viewVersion! }).then((a) => a.rows);
+      const expected = referenceQuery(view, accepted.events, query);
+      if (query.limit !== undefined) assert.deepEqual(rows, expected, JSON.stringify(query));
+      else assert.deepEqual(canonicalRows(rows), canonicalRows(expected), `${JSON.stringify(query)} v${answer.meta.viewVersion}`);
+    }
+  }
+}
+
+/** The events with an idempotency key each of their own, so that every one is stored. */
+function distinct(events: readonly GeneratedEvent[], prefix: string): GeneratedEvent[] {
+  return events.map((e, i) => ({ ...e, ref: { ...e.ref, id: `${prefix}${i}` }, raw: { ...e.raw, id: `${prefix}${i}` } }));
+}
+
+async function settle(engine: Tandem): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (engine.status().viewChanges.length > 0) {
+    assert.ok(Date.now() < deadline, `view changes did not settle: ${JSON.stringify(engine.status().viewChanges)}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function runSchedule(steps: readonly Step[]): Promise<void> {
+  await withTempDir(async (dir) => {
+    const open = () => Tandem.open({ dataDir: dir, config: shopConfig, segmentBytes: 4096, backfillRestShare: 0 });
+    let engine = await open();
+    const accepted = new AcceptedEvents();
+    const definitions = new Definitions(shopViews);
+    try {
+      for (const s of steps) {
+        if (s.kind === 'ingest') await engine.ingest('order', s.events.map((e) => e.raw)).then(() => accepted.add(s.events));
+        else if (s.kind === 'batch') await engine.runBatch({ seal: s.seal });
+        else if (s.kind === 'apply') {
+          const answer = await engine.applyView(VARIANTS[s.variant]);
+          definitions.record(VARIANTS[s.variant]!, answer.version);
+        } else if (s.kind === 'drop') await engine.dropView(s.view).catch((error: unknown) => assert.match(String(error), /no view/));
+        else if (s.kind === 'cancel') await engine.cancelViewChange(s.view).catch((error: unknown) => assert.match(String(error), /no change under way|switching in now/));
+        else if (s.kind === 'settle') await settle(engine);
+        else {
+          await engine.close();
+          engine = await open();
+        }
+        await checkAnswers(engine, accepted, definitions);
+      }
+      await settle(engine);
+      await checkAnswers(engine, accepted, definitions);
+    } finally {
+      await engine.close();
+    }
+    assert.deepEqual(await readdir(join(dir, 'backfill')).catch(() => []), [], 'a settled engine leaves no backfill files');
+  });
+}
+
+test('view changes - answers equal the reference for the definition that answered, across changes, drops, cancels, cycles and restarts', async () => {
+  await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), runSchedule), { numRuns: 30, seed: 20261203, endOnFailure: true });
+});
+
+test('view changes - a changed view answers with its old definition until the switch, then with the new one as if always defined', async () => {
+  await withTempDir(async (dir) => {
+    // A backfill that rests long after each chunk: the old definition is seen answering meanwhile.
+    const engine = await Tandem.open({ dataDir: dir, config: shopConfig, segmentBytes: 2048, backfillRestShare: 50 });
+    const accepted = new AcceptedEvents();
+    try {
+      const events = distinct(fc.sample(shopEvent, { numRuns: 400, seed: 3 }), 'a');
+      // In appends of 20: a segment rolls over only between appends, so the master dataset gets several files.
+      for (let i = 0; i < events.length; i += 20) await engine.ingest('order', events.slice(i, i + 20).map((e) => e.raw));
+      accepted.add(events);
+      await engine.runBatch({ seal: true });
+      const change = await engine.applyView(VARIANTS[0]);
+      assert.deepEqual(change, { view: 'by_device_week', action: 'change', version: 2, state: 'backfilling' });
+      const during = await engine.query({ view: 'by_device_week', granularity: 'all' });
+      assert.equal(during.meta.viewVersion, 1);
+      assert.deepEqual(during.rows, referenceQuery(shopViews[1]!, accepted.events, { view: 'by_device_week', granularity: 'all' }));
+      await assert.rejects(engine.query({ view: 'by_device_week', version: 2 }), (error: unknown) => error instanceof ViewBackfillingError && /version 1 answers/.test(error.message));
+      await assert.rejects(engine.query({ view: 'by_device_week', version: 7 }), /is at version 1; version 7 is not served/);
+      const [pending] = engine.status().viewChanges;
+      assert.equal(pending?.state, 'backfilling');
+      assert.ok(pending.filesTotal > 1, 'the master dataset is read in several files');
+      // Events ingested during the backfill are in the new definition's answers too.
+      const more = distinct(fc.sample(shopEvent, { numRuns: 100, seed: 4 }), 'b');
+      await engine.ingest('order', more.map((e) => e.raw));
+      accepted.add(more);
+      await engine.cancelViewChange('by_device_week');
+      assert.deepEqual(engine.status().viewChanges, []);
+      assert.equal((await engine.query({ view: 'by_device_week', granularity: 'all' })).meta.viewVersion, 1);
+      const again = await engine.applyView(VARIANTS[0]);
+      assert.equal(again.version, 2, 'a cancelled version number is given again');
+      await settle(engine);
+      const after = await engine.query({ view: 'by_device_week', granularity: 'all' });
+      assert.equal(after.meta.viewVersion, 2);
+      assert.deepEqual(after.rows, referenceQuery(VARIANTS[0]!, accepted.events, { view: 'by_device_week', granularity: 'all' }));
+      const state = JSON.parse(await readFile(join(dir, 'views.json'), 'utf8')) as { versions: Record<string, { version: number }> };
+      assert.equal(state.versions.by_device_week?.version, 2);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+test('view changes - an applied view outlives a restart, and an edited config wins over it', async () => {
+  await withTempDir(async (dir) => {
+    let engine = await Tandem.open({ dataDir: dir, config: shopConfig, backfillRestShare: 0 });
+    try {
+      await engine.ingest('order', fc.sample(shopEvent, { numRuns: 50, seed: 5 }).map((e) => e.raw));
+      await engine.applyView(VARIANTS[3]);
+      await settle(engine);
+      await engine.dropView('all_time');
+      await engine.close();
+      engine = await Tandem.open({ dataDir: dir, config: shopConfig });
+      assert.ok(engine.catalog.views.has('by_mobile_day'));
+      assert.ok(!engine.catalog.views.has('all_time'));
+      await engine.close();
+      // The file's views change: they are served, the changes made while serving are not.
+      const edited = { ...shopConfig, views: shopConfig.views.slice(0, 2) };
+      engine = await Tandem.open({ dataDir: dir, config: edited });
+      assert.deepEqual([...engine.catalog.views.keys()], ['by_country_hour', 'by_device_week']);
+    } finally {
+      await engine.close();
+    }
+    assert.ok(!existsSync(join(dir, 'backfill', 'by_mobile_day')));
+  });
+});
