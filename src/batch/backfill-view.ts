@@ -12,9 +12,9 @@
  * @module
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { AggregateTable } from '../aggregates/index.ts';
 import type { ViewSchema } from '../definitions/index.ts';
 import { computeView, type BatchSource } from './batch-runner.ts';
+import type { BackfillPart } from './backfill-part.ts';
 
 /** Parts a backfill writes at most: each becomes one table to merge at query time until the next full recompute folds them. */
 export const MAX_BACKFILL_PARTS = 4;
@@ -25,17 +25,6 @@ export interface BackfillChunk {
   readonly to: number;
   readonly files: readonly string[];
   readonly events: number;
-}
-
-/** One chunk computed: its file in the backfill's directory (null when it held none of the view's rows) and its table. */
-export interface BackfillPart {
-  readonly file: string | null;
-  readonly sha256?: string;
-  readonly rows: number;
-  readonly inputEvents: number;
-  readonly from: number;
-  readonly to: number;
-  readonly table: AggregateTable;
 }
 
 export interface BackfillInput {

@@ -18,7 +18,7 @@ import { CorruptBatchViewError, DuplicateBatchKeyError } from './errors.ts';
 import { fileSha256, readFailure } from '../util/checksums.ts';
 import type { VersionStore } from './version-store.ts';
 import { loadedTables, viewFiles } from './view-files.ts';
-import type { BackfillPart } from './backfill-view.ts';
+import type { BackfillPart } from './backfill-part.ts';
 
 export interface BatchRunInput {
   readonly catalog: Catalog;

@@ -8,7 +8,8 @@ export {
   runBatch, loadPublished, loadViewFile, loadViewFiles, computeView, computeViewFiles,
   type BackfilledView, type BatchRunInput, type BatchRunResult, type BatchSource, type ViewFileComputed, type ViewSources,
 } from './batch-runner.ts';
-export { backfillChunks, backfillView, MAX_BACKFILL_PARTS, type BackfillChunk, type BackfillPart } from './backfill-view.ts';
+export { backfillChunks, backfillView, MAX_BACKFILL_PARTS, type BackfillChunk } from './backfill-view.ts';
+export type { BackfillPart } from './backfill-part.ts';
 export { manifestOfParts, type CyclePart, type PartsInput } from './version-parts.ts';
 export type { PublishedVersion, VersionStore } from './version-store.ts';
 export { LocalVersionStore } from './local-version-store.ts';
