@@ -6,7 +6,7 @@
  */
 import type { EventTypeJson, ViewJson } from '../definitions/definition-types.ts';
 import type { DiskUsage } from '../server/disk-usage.ts';
-import type { EngineStatus } from '../engine/engine-types.ts';
+import type { EngineStatus, ViewChangeStatus } from '../engine/engine-types.ts';
 
 /**
  * `GET /v1/status`: the engine's status, plus the server's version, ingest
@@ -39,4 +39,8 @@ export interface ServerStatus extends EngineStatus {
 export interface ServerDefinitions {
   readonly eventTypes: readonly EventTypeJson[];
   readonly views: readonly ViewJson[];
+  /** Each view's version: raised whenever its definition changes. */
+  readonly versions: Readonly<Record<string, number>>;
+  /** View changes being backfilled; the definition served answers until each switches in. */
+  readonly changes: readonly ViewChangeStatus[];
 }

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { EventOf, EventTypeName, TandemConfig, ViewName, ViewOf } from '../definitions/definition-types.ts';
-import type { BatchSummary, IngestResult } from '../engine/engine-types.ts';
+import type { EventOf, EventTypeName, TandemConfig, ViewJson, ViewName, ViewOf } from '../definitions/definition-types.ts';
+import type { BatchSummary, IngestResult, ViewChangeAnswer } from '../engine/engine-types.ts';
 import type { DimensionName, DynamicQuery, Query, QueryGranularityFor, QueryResult, QueryRowOf, ViewQuery } from '../serving/query.ts';
 import type { SqlResult } from '../sql/sql-answer.ts';
 import type { SqlRequest } from '../sql/sql-runner.ts';
@@ -140,6 +140,39 @@ export interface TandemClient<C extends TandemConfig = any> {
    * ```
    */
   views(options?: RequestOptions): Promise<ServerDefinitions>;
+
+  /**
+   * Adds a view, or replaces the view of its name, while the server serves
+   * (`PUT /v1/views/{name}`; needs the `admin` scope). The old definition
+   * answers until the new one is backfilled and switched in; follow it in
+   * `status().viewChanges`.
+   *
+   * @example
+   * ```ts
+   * const { version } = await client.applyView({ name: 'by_plan', eventType: 'order', dimensions: ['plan'], granularity: 'day', measures: { orders: { type: 'count' } } });
+   * ```
+   */
+  applyView(view: ViewJson, options?: RequestOptions): Promise<ViewChangeAnswer>;
+
+  /**
+   * Drops a view at once (`DELETE /v1/views/{name}`; needs the `admin` scope).
+   *
+   * @example
+   * ```ts
+   * await client.dropView('by_plan');
+   * ```
+   */
+  dropView(name: string, options?: RequestOptions): Promise<ViewChangeAnswer>;
+
+  /**
+   * Cancels a view's change under way (`DELETE /v1/views/{name}/change`; needs the `admin` scope): the definition served stays.
+   *
+   * @example
+   * ```ts
+   * await client.cancelViewChange('by_plan');
+   * ```
+   */
+  cancelViewChange(name: string, options?: RequestOptions): Promise<ViewChangeAnswer>;
 }
 
 /**
@@ -206,6 +239,18 @@ class HttpClient {
 
   views(options: RequestOptions = {}): Promise<ServerDefinitions> {
     return this.#transport.send({ method: 'GET', path: 'v1/views' }, options.signal);
+  }
+
+  applyView(view: ViewJson, options: RequestOptions = {}): Promise<ViewChangeAnswer> {
+    return this.#transport.send({ method: 'PUT', path: `v1/views/${encodeURIComponent(view.name)}`, body: json(view) }, options.signal);
+  }
+
+  dropView(name: string, options: RequestOptions = {}): Promise<ViewChangeAnswer> {
+    return this.#transport.send({ method: 'DELETE', path: `v1/views/${encodeURIComponent(name)}` }, options.signal);
+  }
+
+  cancelViewChange(name: string, options: RequestOptions = {}): Promise<ViewChangeAnswer> {
+    return this.#transport.send({ method: 'DELETE', path: `v1/views/${encodeURIComponent(name)}/change` }, options.signal);
   }
 }
 

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { InvalidEventError, UnknownEventTypeError, type TandemError } from '../definitions/errors.ts';
+import { InvalidDefinitionError, InvalidEventError, UnknownEventTypeError, UnknownFieldError, UnknownMeasureTypeError, type TandemError } from '../definitions/errors.ts';
 import { DiskFullError, LogClosedError, LogOverloadedError, LogWriteError } from '../log/errors.ts';
 import {
   BodyTooLargeError, CrossOriginError, ForbiddenError, HeadersTooLargeError, HostNotAllowedError, InvalidCompressionError, InvalidUtf8Error, MalformedBodyError,
@@ -17,7 +17,7 @@ import {
   UnsupportedMediaTypeError,
 } from '../server/errors.ts';
 import { InvalidQueryError, QueryTimeoutError, ResultTooLargeError, UnknownDimensionError, UnknownMeasureError, UnknownViewError } from '../serving/errors.ts';
-import { SpeedLayerFullError } from '../engine/errors.ts';
+import { EventTypesChangedError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
 import {
   InvalidSqlValueError, MeasureMisuseError, SqlParameterError, SqlSyntaxError, SqlTooLargeError, TimeBucketError, UnknownColumnError, UnsupportedSqlError,
 } from '../sql/errors.ts';
@@ -97,6 +97,9 @@ const BUILDERS: Readonly<Record<string, Build>> = {
   // Definitions and events.
   unknown_event_type: (a, c) => new UnknownEventTypeError(c.eventType ?? quoted(a.message)),
   invalid_event: (a) => new InvalidEventError(a.field ?? '', a.message),
+  invalid_definition: (a) => new InvalidDefinitionError(a.field ?? '', a.message),
+  unknown_field: (a) => new UnknownFieldError(a.field ?? '', quoted(a.message), /event type '([^']*)'/.exec(a.message)?.[1] ?? ''),
+  unknown_measure_type: (a) => new UnknownMeasureTypeError(a.field ?? '', quoted(a.message), /known types are (.*)\.$/.exec(a.message)?.[1]?.split(', ') ?? []),
   // Queries.
   invalid_query: (a) => new InvalidQueryError(a.field ?? '', a.message),
   unknown_view: (a, c) => new UnknownViewError(viewOf(c) ?? quoted(a.message)),
@@ -109,6 +112,15 @@ const BUILDERS: Readonly<Record<string, Build>> = {
     const [held, limit] = stated(a.message);
     return bytes ? new SpeedLayerFullError(Math.round(held * MIB), Math.round(limit * MIB), 'bytes') : new SpeedLayerFullError(held, limit, 'keys');
   },
+  // Views changed while serving.
+  view_backfilling: (a, c) => {
+    const number = (pattern: RegExp) => Number(pattern.exec(a.message)?.[1] ?? Number.NaN);
+    const serving = /version (\d+) answers/.exec(a.message);
+    return new ViewBackfillingError(viewOf(c) ?? quoted(a.message), /^View /.test(a.message) ? 1 : number(/^Version (\d+)/), number(/(\d+)% done/), serving === null ? null : Number(serving[1]));
+  },
+  no_view_change: (a) => new NoViewChangeError(quoted(a.message), a.message.includes('switching in')),
+  view_changes_unsupported: () => new ViewChangesUnsupportedError(),
+  event_types_changed: () => new EventTypesChangedError(),
   // SQL: the clause at fault is the answer's field.
   sql_syntax: (a) => new SqlSyntaxError(a.message),
   sql_too_large: (a) => new SqlTooLargeError(stated(a.message)[1], a.message),

@@ -22,7 +22,7 @@ import { MIN_WAIT_MS, RETRYABLE_STATUSES, retryAfterMs, sleep } from './retry-af
  * ```
  */
 export interface ApiRequest {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Relative to the base URL, without a leading slash: `v1/query`. */
   readonly path: string;
   readonly body?: { readonly mediaType: 'application/json' | 'application/x-ndjson'; readonly text: string };

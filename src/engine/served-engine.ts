@@ -1,6 +1,6 @@
 import type { Catalog } from '../definitions/index.ts';
 import type { Query, QueryLimits, QueryResult } from '../serving/index.ts';
-import type { BatchOptions, BatchSummary, EngineStatus, IngestResult } from './engine-types.ts';
+import type { BatchOptions, BatchSummary, EngineStatus, IngestResult, ViewChangeAnswer } from './engine-types.ts';
 
 /**
  * What the HTTP server, the batch schedule and the metrics need of an
@@ -25,5 +25,9 @@ export interface ServedEngine {
   hasNewEvents(): boolean;
   status(): EngineStatus;
   onPublished(listener: (summary: BatchSummary) => void): () => void;
+  /** Adds or replaces a view while serving; its batch layer is backfilled before it switches in. */
+  applyView(definition: unknown): Promise<ViewChangeAnswer>;
+  dropView(name: string): Promise<ViewChangeAnswer>;
+  cancelViewChange(name: string): Promise<ViewChangeAnswer>;
   close(): Promise<void>;
 }

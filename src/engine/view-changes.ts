@@ -16,6 +16,7 @@
  * @module
  */
 import { compileConfig, sameEventTypes, viewsDigest, withoutView, withView, type Catalog, type TandemConfig, type ViewJson, type ViewSchema } from '../definitions/index.ts';
+import { UnknownViewError } from '../serving/index.ts';
 import type { Backfill, BackfillProgress, EngineBackend, ViewSwitch } from './engine-backend.ts';
 import type { BatchSummary, EngineLogger, ViewChangeAnswer, ViewChangeStatus } from './engine-types.ts';
 import { EventTypesChangedError, NoViewChangeError, ViewChangesUnsupportedError } from './errors.ts';
@@ -143,7 +144,7 @@ export class ViewChanges {
     if (pending !== undefined && (served !== undefined || pending.state !== 'switching')) await this.#cancel(pending);
     if (pending !== undefined && pending.state === 'switching') pending.dropped = true;
     if (served === undefined) {
-      if (pending === undefined) withoutView(this.#host.catalog, name);
+      if (pending === undefined) throw new UnknownViewError(name);
       await this.#save();
       return { view: name, action: 'drop', version: pending?.version ?? 0, state: 'dropped' };
     }

@@ -140,7 +140,7 @@ const STATUS: SharedSchema = {
   $id: 'Status',
   type: 'object',
   additionalProperties: false,
-  required: ['version', 'logEnd', 'sealedSegments', 'idempotencyKeys', 'batch', 'batchRunning', 'batchProgress', 'recentBatches', 'batchFailing', 'speed', 'ingestRate', 'memory', 'disk'],
+  required: ['version', 'logEnd', 'sealedSegments', 'idempotencyKeys', 'batch', 'batchRunning', 'batchProgress', 'recentBatches', 'batchFailing', 'speed', 'viewChanges', 'viewVersions', 'ingestRate', 'memory', 'disk'],
   properties: {
     version: { type: 'string' },
     logEnd: { type: 'integer' },
@@ -157,11 +157,38 @@ const STATUS: SharedSchema = {
       description: 'Set while batch runs keep failing (the published version keeps serving, but ages), null once one succeeds.',
     },
     speed: exactly({ from: { type: 'integer' }, events: { type: 'integer' }, keys: { type: 'integer' }, bytes: { type: 'integer', description: 'Estimated heap bytes.' }, generations: { type: 'integer' } }),
+    viewChanges: { type: 'array', items: { $ref: 'ViewChange#' }, description: 'View changes whose batch layer is being backfilled, oldest first.' },
+    viewVersions: { type: 'object', additionalProperties: { type: 'integer' }, description: "Each view's version: raised whenever its definition changes." },
     cluster: { type: 'object', description: "Cluster mode only: the nodes, the batch lease, and each partition's positions." },
     ingestRate: { type: 'number', description: 'Events per second over the last 10 s.' },
     memory: exactly({ rssBytes: { type: 'integer' }, heapUsedBytes: { type: 'integer' } }),
     disk: exactly({ logBytes: { type: 'integer' }, masterBytes: { type: 'integer' }, batchBytes: { type: 'integer' }, freeBytes: { type: ['integer', 'null'] } }),
   },
+};
+
+const VIEW_CHANGE: SharedSchema = {
+  $id: 'ViewChange',
+  ...exactly({
+    view: { type: 'string' },
+    action: { enum: ['add', 'change'], description: 'add for a new name, change for a new definition of a served view.' },
+    version: { type: 'integer', description: 'The version the change makes.' },
+    serving: { type: ['integer', 'null'], description: 'The version answering meanwhile; null for a new view.' },
+    state: { enum: ['backfilling', 'switching', 'retrying'], description: 'backfilling while its batch files are computed, switching during the batch cycle that serves it, retrying after that cycle failed.' },
+    startedAt: TIME,
+    filesDone: { type: 'integer' }, filesTotal: { type: 'integer' }, eventsDone: { type: 'integer' }, eventsTotal: { type: 'integer' },
+    etaMs: { type: ['integer', 'null'], description: 'Milliseconds left at the rate so far; null until something is done.' },
+    error: { type: ['string', 'null'], description: 'Why the last switch failed, while retrying.' },
+  }),
+};
+
+const VIEW_CHANGE_ANSWER: SharedSchema = {
+  $id: 'ViewChangeAnswer',
+  ...exactly({
+    view: { type: 'string' },
+    action: { enum: ['add', 'change', 'drop', 'unchanged'] },
+    version: { type: 'integer', description: 'The version the view has, or will have once backfilled; for a drop, the version dropped.' },
+    state: { enum: ['backfilling', 'served', 'dropped'], description: 'backfilling until the new definition answers (follow it in /v1/status), served when it already does, dropped.' },
+  }),
 };
 
 const DEFINITIONS: SharedSchema = {
@@ -170,7 +197,9 @@ const DEFINITIONS: SharedSchema = {
   required: ['eventTypes', 'views'],
   properties: {
     eventTypes: { type: 'array', items: { type: 'object' }, description: 'The event types, as JSON config.' },
-    views: { type: 'array', items: { type: 'object' }, description: 'The views, as JSON config.' },
+    views: { type: 'array', items: { type: 'object' }, description: 'The views served now, as JSON config.' },
+    versions: { type: 'object', additionalProperties: { type: 'integer' }, description: "Each view's version: raised whenever its definition changes." },
+    changes: { type: 'array', items: { $ref: 'ViewChange#' }, description: 'View changes being backfilled; the definition served answers until each switches in.' },
   },
 };
 
@@ -188,4 +217,4 @@ const ERROR: SharedSchema = {
 };
 
 /** The API's shared schemas, other than the event types' (event-schemas.ts). */
-export const API_SCHEMAS: readonly SharedSchema[] = [ERROR, QUERY, QUERY_RESULT, INGEST_RESULT, BATCH_SUMMARY, STATUS, DEFINITIONS];
+export const API_SCHEMAS: readonly SharedSchema[] = [ERROR, QUERY, QUERY_RESULT, INGEST_RESULT, BATCH_SUMMARY, VIEW_CHANGE, VIEW_CHANGE_ANSWER, STATUS, DEFINITIONS];

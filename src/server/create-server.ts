@@ -162,10 +162,31 @@ export function createServer(options: ServerOptions): TandemServer {
 
     api.post('/v1/batch', routes.batch, (request) => tandem.runBatch(batchOptions(request.body)));
 
-    api.get('/v1/views', routes.views, async () => ({
-      eventTypes: [...tandem.catalog.eventTypes.values()].map((e) => e.definition),
-      views: [...tandem.catalog.views.values()].map((v) => v.definition),
-    }));
+    api.get('/v1/views', routes.views, async () => {
+      const { viewVersions, viewChanges } = tandem.status();
+      return {
+        eventTypes: [...tandem.catalog.eventTypes.values()].map((e) => e.definition),
+        views: [...tandem.catalog.views.values()].map((v) => v.definition),
+        versions: viewVersions,
+        changes: viewChanges,
+      };
+    });
+
+    api.put<{ Params: { name: string } }>('/v1/views/:name', routes.applyView, async (request) => {
+      const answer = await tandem.applyView(viewBody(request.params.name, request.body));
+      stream.push();
+      return answer;
+    });
+    api.delete<{ Params: { name: string } }>('/v1/views/:name', routes.dropView, async (request) => {
+      const answer = await tandem.dropView(request.params.name);
+      stream.push();
+      return answer;
+    });
+    api.delete<{ Params: { name: string } }>('/v1/views/:name/change', routes.cancelViewChange, async (request) => {
+      const answer = await tandem.cancelViewChange(request.params.name);
+      stream.push();
+      return answer;
+    });
 
     api.get('/v1/status', routes.status, status);
     stream.register(api, '/v1/status/stream', routes.statusStream);
@@ -194,6 +215,14 @@ function batchOptions(body: unknown): BatchOptions {
   if (full !== undefined && typeof full !== 'boolean') throw new MalformedBodyError('"full" must be true or false.');
   if (seal !== undefined && typeof seal !== 'boolean') throw new MalformedBodyError('"seal" must be true or false.');
   return { ...(full === true ? { full: true } : {}), ...(seal === true ? { seal: true } : {}) };
+}
+
+/** `PUT /v1/views/:name`'s body: a view definition, whose name is the path's (given or left out). */
+function viewBody(name: string, body: unknown): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new MalformedBodyError('The body must be a view definition, a JSON object such as {"eventType": "order", "granularity": "day", "measures": {"orders": {"type": "count"}}}.');
+  const given = (body as { name?: unknown }).name;
+  if (given !== undefined && given !== name) throw new MalformedBodyError(`The view's name ${JSON.stringify(given).slice(0, 80)} is not the name in the path, '${name}'.`);
+  return { ...body, name };
 }
 
 /** Server errors that are part of normal operation, not worth a log line. */

@@ -21,6 +21,10 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   unknown_measure: 400,
   invalid_query: 400,
   invalid_event: 400,
+  // A view definition sent to PUT /v1/views/{name}: `field` is its path (view.…).
+  invalid_definition: 400,
+  unknown_field: 400,
+  unknown_measure_type: 400,
   malformed_body: 400,
   log_closed: 503,
   log_write_failed: 503,
@@ -65,6 +69,11 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   batch_lease_held: 409,
   batch_fenced: 409,
   view_not_ready: 503,
+  // Views changed while serving.
+  view_backfilling: 503,
+  view_changes_unsupported: 501,
+  no_view_change: 409,
+  event_types_changed: 409,
   cluster_record_invalid: 503,
   archive_damaged: 503,
   cluster_bucket_missing: 503,
@@ -112,7 +121,7 @@ const SAFE_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** Seconds a client should wait before retrying, per temporary failure: an overload clears fast, a failing disk or a restart less so. */
-export const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5, shutting_down: 5, position_wait_timeout: 1, append_unacknowledged: 5, cluster_log_closed: 5, view_not_ready: 5, cluster_record_invalid: 5, archive_damaged: 10, cluster_bucket_missing: 10, bucket_stalled: 5, cluster_bucket_broken: 5, log_behind_archive: 5, batch_holder_unreachable: 5, batch_holder_silent: 5, batch_request_timeout: 10, partitions_unavailable: 5, served_version_changing: 1 };
+export const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5, shutting_down: 5, position_wait_timeout: 1, append_unacknowledged: 5, cluster_log_closed: 5, view_not_ready: 5, view_backfilling: 5, cluster_record_invalid: 5, archive_damaged: 10, cluster_bucket_missing: 10, bucket_stalled: 5, cluster_bucket_broken: 5, log_behind_archive: 5, batch_holder_unreachable: 5, batch_holder_silent: 5, batch_request_timeout: 10, partitions_unavailable: 5, served_version_changing: 1 };
 
 export interface HttpError {
   readonly status: number;
@@ -137,6 +146,8 @@ function safeMessage(error: TandemError): string {
   return error.message.replace(remoteMessage, () => SAFE_MESSAGES[remoteCode]!);
 }
 
+const DEFINITION_CODES: ReadonlySet<string> = new Set(['invalid_definition', 'unknown_field', 'unknown_measure_type']);
+
 export function httpError(error: unknown, bodyLimit: number): HttpError {
   if (error instanceof TandemError && RETRY_AFTER[error.code] !== undefined) {
     const message = safeMessage(error);
@@ -146,7 +157,8 @@ export function httpError(error: unknown, bodyLimit: number): HttpError {
     return { status: 401, body: { error: { code: error.code, message: error.message } }, headers: { 'www-authenticate': 'Bearer realm="tandem"' } };
   }
   if (error instanceof TandemError) {
-    const field = (error as { field?: unknown }).field;
+    // A definition's error names its path (`view.measures.x.field`), a query's its field.
+    const field = DEFINITION_CODES.has(error.code) ? (error as { path?: unknown }).path : (error as { field?: unknown }).field;
     const status = STATUS_BY_CODE[error.code] ?? 500;
     if (status === 500) return internal();
     const message = safeMessage(error);

@@ -89,6 +89,43 @@ const VIEWS: RouteContract = {
   operationId: 'views', summary: 'Event types and view definitions.', scope: 'any', answer: jsonAnswer('The definitions as JSON config.', 'Definitions'),
 };
 
+const VIEW_NAME = { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 64, description: 'A view name.' } } };
+
+const APPLY_VIEW: RouteContract = {
+  operationId: 'applyView',
+  summary: 'Add a view, or replace the view of this name, while serving: the old definition answers until the new one is backfilled from the master dataset and switched in.',
+  scope: 'admin',
+  accepts: ['json'],
+  params: VIEW_NAME,
+  body: { type: 'object', description: 'A view definition as in the config (its name may be left out; given, it must be the name in the path).' },
+  answer: jsonAnswer('The change accepted: follow its backfill in /v1/status (viewChanges).', 'ViewChangeAnswer'),
+  errors: ['invalid_definition', 'unknown_field', 'unknown_measure_type', 'view_changes_unsupported'],
+  notes: {
+    400: 'The definition does not fit the event types; `field` names the key at fault (view.…).',
+    501: 'Cluster mode: views cannot change while a cluster serves yet.',
+  },
+};
+
+const DROP_VIEW: RouteContract = {
+  operationId: 'dropView',
+  summary: 'Drop a view at once, and any change of it under way; the next batch version leaves it out.',
+  scope: 'admin',
+  params: VIEW_NAME,
+  answer: jsonAnswer('The view dropped.', 'ViewChangeAnswer'),
+  errors: ['unknown_view', 'view_changes_unsupported'],
+  notes: { 400: 'No view of that name.', 501: 'Cluster mode: views cannot change while a cluster serves yet.' },
+};
+
+const CANCEL_VIEW_CHANGE: RouteContract = {
+  operationId: 'cancelViewChange',
+  summary: 'Cancel the change of a view under way: its backfill stops, its files go, and the definition served stays as it was.',
+  scope: 'admin',
+  params: VIEW_NAME,
+  answer: jsonAnswer('The change cancelled.', 'ViewChangeAnswer'),
+  errors: ['no_view_change'],
+  notes: { 409: 'The view has no change under way, or its change is already switching in.' },
+};
+
 const STATUS: RouteContract = {
   operationId: 'status', summary: 'Log, batch and speed-layer state.', scope: 'admin', answer: jsonAnswer('Status snapshot.', 'Status'),
 };
@@ -120,7 +157,7 @@ const OPENAPI: RouteContract = {
 };
 
 /** The routes create-server.ts declares, by name. */
-export type ApiRoute = 'ingest' | 'query' | 'batch' | 'views' | 'status' | 'statusStream' | 'health' | 'metrics' | 'openapi';
+export type ApiRoute = 'ingest' | 'query' | 'batch' | 'views' | 'applyView' | 'dropView' | 'cancelViewChange' | 'status' | 'statusStream' | 'health' | 'metrics' | 'openapi';
 
 /**
  * The Fastify options of every route, for a catalog; `keys` says whether the server requires API keys.
@@ -134,7 +171,7 @@ export type ApiRoute = 'ingest' | 'query' | 'batch' | 'views' | 'status' | 'stat
 export function apiRoutes(catalog: Catalog, keys: boolean): Readonly<Record<ApiRoute, RouteShorthandOptions>> {
   const contracts: Record<ApiRoute, RouteContract> = {
     ingest: ingest([...catalog.eventTypes.keys()]),
-    query: QUERY, batch: BATCH, views: VIEWS, status: STATUS, statusStream: STATUS_STREAM, health: HEALTH, metrics: METRICS, openapi: OPENAPI,
+    query: QUERY, batch: BATCH, views: VIEWS, applyView: APPLY_VIEW, dropView: DROP_VIEW, cancelViewChange: CANCEL_VIEW_CHANGE, status: STATUS, statusStream: STATUS_STREAM, health: HEALTH, metrics: METRICS, openapi: OPENAPI,
   };
   return Object.fromEntries(Object.entries(contracts).map(([name, contract]) => [name, routeOptions(contract, keys)])) as Record<ApiRoute, RouteShorthandOptions>;
 }

@@ -213,3 +213,50 @@ test('view changes - an applied view outlives a restart, and an edited config wi
     assert.ok(!existsSync(join(dir, 'backfill', 'by_mobile_day')));
   });
 });
+
+test('view changes - a view being added answers view_backfilling with how far it is; cancelled, it never existed', async () => {
+  await withTempDir(async (dir) => {
+    const engine = await Tandem.open({ dataDir: dir, config: shopConfig, segmentBytes: 2048, backfillRestShare: 50 });
+    try {
+      const events = distinct(fc.sample(shopEvent, { numRuns: 200, seed: 6 }), 'c');
+      for (let i = 0; i < events.length; i += 20) await engine.ingest('order', events.slice(i, i + 20).map((e) => e.raw));
+      await engine.runBatch({ seal: true });
+      assert.equal((await engine.applyView(VARIANTS[3])).action, 'add');
+      // A view added while serving is not in the config's type: named by a run-time string, its query is untyped.
+      const added: string = 'by_mobile_day';
+      await assert.rejects(engine.query({ view: added }), (error: unknown) => error instanceof ViewBackfillingError && error.serving === null && /is new and its batch layer is being backfilled \(\d+% done\)/.test(error.message));
+      assert.deepEqual(await engine.cancelViewChange('by_mobile_day'), { view: 'by_mobile_day', action: 'unchanged', version: 0, state: 'dropped' });
+      await assert.rejects(engine.query({ view: added }), /Unknown view 'by_mobile_day'/);
+      await assert.rejects(engine.cancelViewChange('by_mobile_day'), /has no change under way to cancel/);
+    } finally {
+      await engine.close();
+    }
+    assert.deepEqual(await readdir(join(dir, 'backfill')), []);
+  });
+});
+
+test('view changes - a reloaded config applies its new and changed views and drops the ones it lacks; changed event types are refused', async () => {
+  await withTempDir(async (dir) => {
+    const engine = await Tandem.open({ dataDir: dir, config: shopConfig, backfillRestShare: 0 });
+    const accepted = new AcceptedEvents();
+    try {
+      const events = distinct(fc.sample(shopEvent, { numRuns: 60, seed: 8 }), 'd');
+      await engine.ingest('order', events.map((e) => e.raw));
+      accepted.add(events);
+      const next = { ...shopConfig, views: [shopViews[0]!, VARIANTS[0]!, VARIANTS[3]!] };
+      const changes = await engine.reloadConfig(next);
+      assert.deepEqual(changes.map((c) => [c.view, c.action]).sort(), [['all_time', 'drop'], ['by_country_minute', 'drop'], ['by_device_week', 'change'], ['by_mobile_day', 'add'], ['totals_month', 'drop']]);
+      await settle(engine);
+      assert.deepEqual([...engine.catalog.views.keys()].sort(), ['by_country_hour', 'by_device_week', 'by_mobile_day']);
+      for (const view of [VARIANTS[0]!, VARIANTS[3]!]) {
+        const { rows } = await engine.query({ view: view.name, groupBy: [...view.dimensions], granularity: 'all' });
+        assert.deepEqual(canonicalRows(rows), canonicalRows(referenceQuery(view, accepted.events, { view: view.name, groupBy: [...view.dimensions], granularity: 'all' })));
+      }
+      await assert.rejects(engine.reloadConfig({ ...next, eventTypes: [{ ...order, fields: { ...order.fields, extra: 'string' } }] }), /changes event types/);
+      await assert.rejects(engine.reloadConfig({ ...next, views: [...next.views, { ...VARIANTS[3]!, name: 'bad', dimensions: ['nope'] }] }), /nope/);
+      assert.deepEqual([...engine.catalog.views.keys()].sort(), ['by_country_hour', 'by_device_week', 'by_mobile_day'], 'a refused reload changes nothing');
+    } finally {
+      await engine.close();
+    }
+  });
+});

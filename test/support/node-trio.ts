@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ClusterNode } from '../../src/backends/nats/index.ts';
-import type { BatchOptions, BatchSummary, EngineStatus, IngestResult, ServedEngine } from '../../src/engine/index.ts';
+import type { BatchOptions, BatchSummary, EngineStatus, IngestResult, ServedEngine, ViewChangeAnswer } from '../../src/engine/index.ts';
 import type { Query, QueryLimits, QueryResult } from '../../src/serving/index.ts';
 import { eventually } from './eventually.ts';
 import { bounded } from './hang-guard.ts';
@@ -70,6 +70,19 @@ export class NodeTrio implements ServedEngine {
   onPublished(listener: (summary: BatchSummary) => void): () => void {
     const stops = this.nodes.map((n) => n.onPublished(listener));
     return () => stops.forEach((stop) => stop());
+  }
+
+  /** Views cannot change while a cluster serves yet: each node refuses alike. */
+  applyView(definition: unknown): Promise<ViewChangeAnswer> {
+    return this.nodes[0].applyView(definition);
+  }
+
+  dropView(name: string): Promise<ViewChangeAnswer> {
+    return this.nodes[0].dropView(name);
+  }
+
+  cancelViewChange(name: string): Promise<ViewChangeAnswer> {
+    return this.nodes[0].cancelViewChange(name);
   }
 
   async close(): Promise<void> {
