@@ -81,6 +81,14 @@ export class ApiClient {
     return this.#request<T>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   }
 
+  putJson<T>(path: string, body: unknown): Promise<T> {
+    return this.#request<T>(path, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  delete<T>(path: string): Promise<T> {
+    return this.#request<T>(path, { method: 'DELETE' });
+  }
+
   postNdjson<T>(path: string, lines: string): Promise<T> {
     return this.#request<T>(path, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines });
   }

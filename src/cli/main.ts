@@ -18,6 +18,7 @@ import type { IngestOptions } from './commands/ingest.ts';
 import type { ServeOptions } from './commands/serve.ts';
 import type { ServerOptions } from './commands/server-commands.ts';
 import type { SqlOptions } from './commands/sql.ts';
+import type { ApplyOptions } from './commands/view.ts';
 
 const urlOption = () => new Option('--url <url>', 'URL of a running Tandem server, or its host:port; a user:password in it is sent as Basic auth (for a proxy)').env(URL_VARIABLE).default(DEFAULT_URL);
 const apiKeyOption = () => new Option('--api-key <key>', 'API key for a server that requires one (prefer TANDEM_API_KEY: arguments show in ps)').env('TANDEM_API_KEY');
@@ -131,6 +132,34 @@ or the ingest failed.`)
     .addOption(apiKeyOption())
     .option('--json', 'print the raw status as JSON')
     .action(async (options: ServerOptions & { json?: boolean }) => (await import('./commands/server-commands.ts')).status(options));
+
+  const view = cli.command('view').description('Change the views of a running server: the old definition answers until the new one is backfilled from the master dataset.');
+  view.command('apply')
+    .description('Add or change the views a JSON file defines (one view, a list, or a config\'s "views") and wait until they answer.')
+    .argument('<file>', 'a JSON file of view definitions')
+    .addOption(urlOption())
+    .addOption(apiKeyOption())
+    .option('--no-wait', 'return once the server accepted the change, without waiting for its backfill')
+    .option('--no-progress', 'do not draw a progress bar while waiting')
+    .action(async (file: string, options: ApplyOptions) => (await import('./commands/view.ts')).apply(file, options));
+  view.command('drop')
+    .description('Drop a view at once; the next batch version leaves it out.')
+    .argument('<name>', 'the view')
+    .addOption(urlOption())
+    .addOption(apiKeyOption())
+    .action(async (name: string, options: ServerOptions) => (await import('./commands/view.ts')).drop(name, options));
+  view.command('cancel')
+    .description('Cancel the change of a view under way; the definition served stays.')
+    .argument('<name>', 'the view')
+    .addOption(urlOption())
+    .addOption(apiKeyOption())
+    .action(async (name: string, options: ServerOptions) => (await import('./commands/view.ts')).cancel(name, options));
+  view.command('list')
+    .description('List the views with their versions and the changes being backfilled.')
+    .addOption(urlOption())
+    .addOption(apiKeyOption())
+    .option('--json', 'print the definitions as JSON')
+    .action(async (options: ServerOptions & { json?: boolean }) => (await import('./commands/view.ts')).list(options));
 
   cli.command('repair')
     .description('Salvage a damaged event log (no server may be running on it): keep every readable event, leave out the unreadable ones, and move the damaged files to <data>/quarantine/.')

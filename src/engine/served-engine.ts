@@ -1,4 +1,4 @@
-import type { Catalog } from '../definitions/index.ts';
+import type { Catalog, TandemConfig } from '../definitions/index.ts';
 import type { Query, QueryLimits, QueryResult } from '../serving/index.ts';
 import type { BatchOptions, BatchSummary, EngineStatus, IngestResult, ViewChangeAnswer } from './engine-types.ts';
 
@@ -29,5 +29,7 @@ export interface ServedEngine {
   applyView(definition: unknown): Promise<ViewChangeAnswer>;
   dropView(name: string): Promise<ViewChangeAnswer>;
   cancelViewChange(name: string): Promise<ViewChangeAnswer>;
+  /** Makes the served views those of `config` (its event types must be the served ones). */
+  reloadConfig(config: TandemConfig): Promise<ViewChangeAnswer[]>;
   close(): Promise<void>;
 }

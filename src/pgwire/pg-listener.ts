@@ -24,7 +24,7 @@ import type { ServedEngine } from '../engine/index.ts';
 import { AccessControl, ForbiddenError } from '../server/index.ts';
 import { SqlRunner } from '../sql/index.ts';
 import { errorResponse } from './backend-messages.ts';
-import { PgCatalog } from './pg-catalog.ts';
+import { LiveCatalog } from './live-catalog.ts';
 import { PgConnection } from './pg-connection.ts';
 import { SERVER_VERSION } from './session-settings.ts';
 import type { AnswerContext } from './statement-answer.ts';
@@ -79,7 +79,7 @@ export class PgWireServer {
   private constructor(
     private readonly server: Server,
     private readonly runner: SqlRunner,
-    private readonly catalog: PgCatalog,
+    private readonly catalog: LiveCatalog,
     private readonly options: PgWireOptions,
     private readonly tls: SecureContext | undefined,
   ) {
@@ -90,7 +90,7 @@ export class PgWireServer {
   static async start(options: PgWireOptions): Promise<PgWireServer> {
     // Built first and once, so a certificate that does not parse fails the start, not a client's handshake.
     const tls = options.tls === undefined ? undefined : createSecureContext({ cert: options.tls.cert, key: options.tls.key });
-    const catalog = await PgCatalog.open(options.tandem.catalog);
+    const catalog = await LiveCatalog.open(options.tandem);
     const runner = new SqlRunner(options.tandem);
     const server = createServer();
     const pg = new PgWireServer(server, runner, catalog, options, tls);

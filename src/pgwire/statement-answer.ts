@@ -9,7 +9,7 @@
 import type { QueryLimits } from '../serving/index.ts';
 import { InvalidSqlValueError, SqlParameterError, type SqlRunner } from '../sql/index.ts';
 import type { WireColumn } from './backend-messages.ts';
-import type { PgCatalog } from './pg-catalog.ts';
+import type { LiveCatalog } from './live-catalog.ts';
 import { cellText, oidColumn, OID, wireColumn } from './pg-types.ts';
 import { sessionCommand } from './session-commands.ts';
 import type { SessionSettings } from './session-settings.ts';
@@ -44,7 +44,7 @@ export interface StatementAnswer {
  */
 export interface AnswerContext {
   readonly runner: SqlRunner;
-  readonly catalog: PgCatalog;
+  readonly catalog: LiveCatalog;
   readonly settings: SessionSettings;
   readonly limits: QueryLimits;
   readonly user: string;
@@ -93,9 +93,11 @@ async function answerViews(sql: string, params: readonly unknown[], context: Ans
 }
 
 async function answerSelect(sql: string, params: readonly unknown[], context: AnswerContext): Promise<StatementAnswer> {
-  const route = await context.catalog.route(sql, { user: context.user, database: context.database, version: context.version, setting: (n) => context.settings.get(n) });
+  // One small catalog for both steps: the views may change between them.
+  const catalog = await context.catalog.current();
+  const route = await catalog.route(sql, { user: context.user, database: context.database, version: context.version, setting: (n) => context.settings.get(n) });
   if (route.kind === 'views') return answerViews(sql, params, context);
-  const answer = await context.catalog.run(route.sql, params, statementLimits(context).timeoutMs ?? Infinity);
+  const answer = await catalog.run(route.sql, params, statementLimits(context).timeoutMs ?? Infinity);
   return { ...answer, tag: `SELECT ${answer.rows.length}`, reports: [] };
 }
 

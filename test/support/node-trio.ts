@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import type { ClusterNode } from '../../src/backends/nats/index.ts';
 import type { BatchOptions, BatchSummary, EngineStatus, IngestResult, ServedEngine, ViewChangeAnswer } from '../../src/engine/index.ts';
 import type { Query, QueryLimits, QueryResult } from '../../src/serving/index.ts';
+import type { TandemConfig } from '../../src/definitions/index.ts';
 import { eventually } from './eventually.ts';
 import { bounded } from './hang-guard.ts';
 
@@ -83,6 +84,10 @@ export class NodeTrio implements ServedEngine {
 
   cancelViewChange(name: string): Promise<ViewChangeAnswer> {
     return this.nodes[0].cancelViewChange(name);
+  }
+
+  reloadConfig(config: TandemConfig): Promise<ViewChangeAnswer[]> {
+    return this.nodes[0].reloadConfig(config);
   }
 
   async close(): Promise<void> {

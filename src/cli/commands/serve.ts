@@ -11,7 +11,7 @@ import { redactUrlList } from '../../util/redact-url.ts';
 import { CliError } from '../cli-error.ts';
 import { loadConfig } from '../load-config.ts';
 import { parseDuration, parsePort, positiveInt } from '../parse-flags.ts';
-import { runServer, stopOnSignals } from '../run-server.ts';
+import { runServer, stopOnSignals, type RunningServer } from '../run-server.ts';
 import { environmentApiKeys } from '../server-access.ts';
 import { PACKAGE_VERSION } from '../package-version.ts';
 
@@ -42,8 +42,25 @@ export async function serve(options: ServeOptions): Promise<void> {
     readWaitMs: options.readWait === undefined ? undefined : parseDuration(options.readWait, '--read-wait'),
   });
   stopOnSignals(running);
+  reloadOnHangup(running, options.config);
   if (logFormat === 'pretty') console.log(banner(running.url, options, batchEveryMs, running.pgPort));
   running.logger.info({ url: running.url }, `Tandem is serving at ${running.url}`);
+}
+
+/**
+ * On SIGHUP, reads the config file again and applies its views: new and
+ * changed ones are backfilled and switch in, missing ones are dropped. A
+ * file that does not load, or changes event types, changes nothing and is
+ * logged.
+ */
+function reloadOnHangup(running: RunningServer, file: string): void {
+  process.on('SIGHUP', () => {
+    running.logger.info({ file }, 'reloading the config\'s views (SIGHUP)');
+    void loadConfig(file).then((config) => running.tandem.reloadConfig(config)).then((changes) => {
+      if (changes.length === 0) running.logger.info({ file }, 'the config\'s views are the ones served: nothing to change');
+      for (const change of changes) running.logger.info({ ...change }, `view ${change.view}: ${change.action}`);
+    }, (error: unknown) => running.logger.error({ file, err: error }, `the config's views were not reloaded: ${error instanceof Error ? error.message : String(error)}`));
+  });
 }
 
 /** The PostgreSQL port's certificate and key, read from their files; both or neither. */
