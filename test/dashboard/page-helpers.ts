@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { Tandem } from '../../src/index.ts';
+import { Tandem, type TandemOptions } from '../../src/index.ts';
 import { createServer, type ServerOptions } from '../../src/server/index.ts';
 import { openBrowser } from '../support/chromium.ts';
 
@@ -95,11 +95,15 @@ export interface DashboardSession {
  * afterwards, also when the test fails.
  */
 export async function withDashboard(
-  options: { readonly config: unknown; readonly server?: DashboardServer; readonly viewport?: { width: number; height: number }; readonly prepare?: (tandem: Tandem) => Promise<void> },
+  options: {
+    readonly config: unknown; readonly server?: DashboardServer; readonly viewport?: { width: number; height: number }; readonly prepare?: (tandem: Tandem) => Promise<void>;
+    /** Engine options over the defaults (a slow backfill, say). */
+    readonly engine?: Omit<TandemOptions, 'dataDir' | 'config'>;
+  },
   body: (session: DashboardSession) => Promise<void>,
 ): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-dashboard-'));
-  const tandem = await Tandem.open({ dataDir: dir, config: options.config });
+  const tandem = await Tandem.open({ ...options.engine, dataDir: dir, config: options.config });
   const server = createServer({ ...options.server, tandem });
   let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
   try {

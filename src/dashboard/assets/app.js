@@ -130,6 +130,7 @@ function renderStatus(s) {
   const last = s.recentBatches?.[0];
   $('batch-last').textContent = last ? `${duration(last.durationMs)} · ${fmt(Math.round(last.events / Math.max(last.durationMs / 1000, 1e-3)))} events/s` : '–';
   renderProgress(s.batchProgress);
+  renderViewChanges(s.viewChanges ?? []);
   renderHistory(s.recentBatches ?? []);
   renderFailing(s.batchFailing);
   renderCluster(s.cluster);
@@ -143,6 +144,31 @@ function renderStatus(s) {
   else if (state.lastLogEnd !== undefined && s.logEnd !== state.lastLogEnd) scheduleRefresh(false);
   state.lastVersion = version;
   state.lastLogEnd = s.logEnd;
+  // A view added, changed or dropped while serving: the explorer's list follows.
+  const versions = JSON.stringify(s.viewVersions ?? {});
+  if (state.viewVersions !== undefined && versions !== state.viewVersions) void loadViews();
+  state.viewVersions = versions;
+}
+
+/** View changes being backfilled: one bar each, by events, with what answers meanwhile. */
+function renderViewChanges(changes) {
+  $('view-changes').replaceChildren(...changes.map((c) => {
+    const box = document.createElement('div');
+    box.className = 'progress';
+    const bar = document.createElement('div');
+    bar.className = 'bar';
+    const fill = document.createElement('div');
+    fill.className = 'fill';
+    const done = c.eventsTotal > 0 ? c.eventsDone / c.eventsTotal : c.filesTotal > 0 ? c.filesDone / c.filesTotal : 0;
+    fill.style.width = `${Math.round(done * 100)}%`;
+    bar.append(fill);
+    const text = document.createElement('span');
+    const meanwhile = c.serving === null ? 'answers once done' : `v${c.serving} answers meanwhile`;
+    const eta = c.etaMs === null ? '' : ` · about ${duration(c.etaMs)} left`;
+    text.textContent = `${c.view} v${c.version} ${c.state}: ${fmt(c.filesDone)}/${fmt(c.filesTotal)} files · ${Math.floor(done * 100)}%${eta} · ${meanwhile}${c.error ? ` · ${c.error}` : ''}`;
+    box.append(bar, text);
+    return box;
+  }));
 }
 
 /** Cluster mode: the nodes, who runs the batch layer, and how far each partition is applied here. */
@@ -832,14 +858,21 @@ async function start() {
   initKeyControls();
   void connectStatus();
   bindControls();
+  await loadViews();
+}
+
+/** The views the explorer offers: at start, and again whenever a view changes while serving. */
+async function loadViews() {
   try {
     const { views } = await api('/v1/views');
+    const chosen = $('view').value;
     state.views = views;
     if (views.length === 0) {
       setState('chart-state', 'empty', 'No views are defined; add some to the config.');
       return;
     }
     $('view').replaceChildren(...views.map((v) => option(v.name)));
+    if (views.some((v) => v.name === chosen)) $('view').value = chosen;
     fillViewControls();
     await refresh();
   } catch (error) {
