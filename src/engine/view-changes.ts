@@ -89,7 +89,10 @@ export class ViewChanges {
     for (const change of this.#resume) {
       try {
         const { catalog, name } = withView(this.#host.catalog, change.view);
-        this.#begin(catalog.views.get(name)!, change.view, change.version);
+        const view = catalog.views.get(name)!;
+        // Switched in already (a stop came between the switch and its record): nothing to resume.
+        if (this.#host.catalog.views.get(name)?.hash === view.hash) continue;
+        this.#begin(view, change.view, change.version);
       } catch (error) {
         this.#host.logger.error({ view: change.view.name, err: error }, 'a view change recorded before the stop no longer fits the config; it is dropped');
       }
