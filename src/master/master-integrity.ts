@@ -15,7 +15,7 @@ import { sqlStringLiteral } from '../definitions/index.ts';
 import { checksumMatches, fileSha256, readFailure, withChecksum } from '../util/checksums.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
 import { CorruptMasterFileError } from './errors.ts';
-import { rangeName, segmentManifestDir, type SegmentManifest } from './master-layout.ts';
+import { manifestFiles, rangeName, segmentManifestDir, type SegmentManifest } from './master-layout.ts';
 
 const MANIFEST_NAME = /^(\d{20})-(\d{20})\.json$/;
 
@@ -64,7 +64,7 @@ export async function writeSegmentManifest(masterDir: string, manifest: SegmentM
 /** Throws {@link CorruptMasterFileError} unless every file of `manifests` has the SHA-256 it was written with. */
 export async function verifyMasterFiles(masterDir: string, manifests: readonly SegmentManifest[]): Promise<void> {
   for (const manifest of manifests) {
-    for (const entry of Object.values(manifest.files)) {
+    for (const { file: entry } of manifestFiles(manifest)) {
       const path = join(masterDir, entry.path);
       const actual = await fileSha256(path).catch((error: unknown) => {
         throw new CorruptMasterFileError(path, readFailure(error), { cause: error });
