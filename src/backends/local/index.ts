@@ -6,3 +6,4 @@
  * @module
  */
 export { Tandem } from './tandem.ts';
+export { keylessWarning, type HistoryImportOptions, type HistoryImportSummary, type HistoryProgress } from './history-import.ts';
