@@ -14,6 +14,7 @@
  * @module
  */
 import { MAX_TIME, MIN_TIME, sqlStringLiteral, type Field } from '../definitions/index.ts';
+import { decimalString } from '../definitions/scaled-number.ts';
 
 /** What an input value is, as DuckDB reads it: a column's type, or a JSON value's. */
 export type InputKind = 'string' | 'integer' | 'double' | 'decimal' | 'boolean' | 'timestamp' | 'other';
@@ -112,13 +113,29 @@ function numberCheck(field: Field, kind: InputKind, v: string): ValueCheck {
       return { problem, value: `CASE WHEN isfinite(${v}) AND abs(${scaled}) <= ${MAX_SAFE} THEN ${decimalOf(`CAST(${scaled} AS BIGINT)`, field.scale)} END` };
     }
     case 'decimal':
-      // A DECIMAL's text is exact: read as the decimal string it prints as.
-      return decimalTextCheck(field, `CAST(${v} AS VARCHAR)`);
+      return decimalCheck(field, v);
     case 'string':
       return decimalTextCheck(field, v);
     default:
       return wrongKind(field, 'a number', kind, v);
   }
+}
+
+/**
+ * A DECIMAL holds its value exactly, so the text rule's verdicts come from
+ * decimal arithmetic (its text through the regexes cost ten times more):
+ * digits past the scale must be zeros, and the scaled value must be safe.
+ * DECIMAL(18, scale) holds every safe scaled value, so a failed cast to it
+ * means out of range.
+ */
+function decimalCheck(field: Field, v: string): ValueCheck {
+  const s = field.scale;
+  const d = `TRY_CAST(${v} AS DECIMAL(18, ${s}))`;
+  const bound = `CAST('${decimalString(BigInt(MAX_SAFE), s)}' AS DECIMAL(18, ${s}))`;
+  return {
+    problem: `CASE WHEN round(${v}, ${s}) <> ${v} THEN ${tooPrecise(field)} WHEN ${d} IS NULL OR abs(${d}) > ${bound} THEN ${outOfRange(field)} END`,
+    value: d,
+  };
 }
 
 /** `scaledFromText`: digits past the scale must be zeros, and the scaled integer must be safe. */

@@ -95,14 +95,22 @@ export async function importHistoryFile(job: HistoryFileJob): Promise<HistoryFil
   }
 }
 
-/** The good rows into Parquet; of rows repeating a key in the file, the first is kept, as the live path keeps the first stored. */
+/**
+ * The good rows into Parquet; of rows repeating a key in the file, the first
+ * is kept, as the live path keeps the first stored. The first offset of
+ * each key is found by a GROUP BY and the rows kept by a semi-join, both of
+ * which DuckDB spills past its memory limit (a window over the whole file
+ * ran out of memory at a 64 MB limit).
+ */
 function copySql(schema: EventTypeSchema, checked: string, target: string): string {
   const columns = ['_offset', ...schema.fields.map((f) => sqlIdentifier(f.name))].join(', ');
   const key = schema.idempotencyKey === undefined ? undefined : sqlIdentifier(schema.idempotencyKey.name);
-  const once = key === undefined ? '' : `QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY _offset) = 1`;
-  // ORDER BY keeps the file in offset order, as the segments' exports are; a keyless import needs no sort (DuckDB keeps the order it reads in).
-  const order = key === undefined ? '' : 'ORDER BY _offset';
-  return `COPY (SELECT ${columns} FROM (${checked}) WHERE _problem IS NULL ${once} ${order}) TO ${sqlStringLiteral(target)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`;
+  // Parquet V2 pages with snappy: the offsets delta-encode to almost nothing, and at 20M rows this wrote 1.3x faster than V1 with zstd, about as small.
+  const to = `TO ${sqlStringLiteral(target)} (FORMAT parquet, PARQUET_VERSION V2)`;
+  // No ORDER BY without a key: DuckDB keeps the order it reads in, so the file is in offset order, as a segment's export is.
+  if (key === undefined) return `COPY (SELECT ${columns} FROM (${checked}) WHERE _problem IS NULL) ${to}`;
+  const firsts = `SELECT min(_offset) FROM (${checked}) WHERE _problem IS NULL GROUP BY ${key}`;
+  return `COPY (SELECT ${columns} FROM (${checked}) WHERE _problem IS NULL AND _offset IN (${firsts}) ORDER BY _offset) ${to}`;
 }
 
 /** Runs `work`, telling the job of DuckDB's progress through the statement meanwhile. */
@@ -162,7 +170,7 @@ async function dropOffsets(job: HistoryFileJob, staged: string, offsets: readonl
   await writeFile(list, `o\n${offsets.join('\n')}\n`);
   try {
     const result = await job.connection.run(`COPY (SELECT * FROM read_parquet(${sqlStringLiteral(staged)}) WHERE _offset NOT IN (SELECT o FROM read_csv(${sqlStringLiteral(list)}, header = true, columns = {'o': 'BIGINT'})) ORDER BY _offset)
-      TO ${sqlStringLiteral(kept)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`);
+      TO ${sqlStringLiteral(kept)} (FORMAT parquet, PARQUET_VERSION V2)`);
     await rename(kept, staged);
     return result.rowsChanged;
   } finally {
