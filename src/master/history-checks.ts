@@ -93,11 +93,11 @@ function tooPrecise(field: Field): string {
   return say(field, `has more than ${field.scale} decimal places; declare a larger scale to keep them.`);
 }
 
-/** The scaled integer as the master dataset's DECIMAL(18, scale), as the export writes it. */
+/** The scaled integer as the master dataset's DECIMAL(18, scale), as the export writes it; NULL (never an error) for a value the checks refuse. */
 function decimalOf(scaled: string, scale: number): string {
   return scale === 0
-    ? `CAST(${scaled} AS DECIMAL(18, 0))`
-    : `CAST(CAST(${scaled} AS DECIMAL(18, 0)) * CAST('${(10 ** -scale).toFixed(scale)}' AS DECIMAL(18, ${scale})) AS DECIMAL(18, ${scale}))`;
+    ? `TRY_CAST(${scaled} AS DECIMAL(18, 0))`
+    : `CAST(TRY_CAST(${scaled} AS DECIMAL(18, 0)) * CAST('${(10 ** -scale).toFixed(scale)}' AS DECIMAL(18, ${scale})) AS DECIMAL(18, ${scale}))`;
 }
 
 function numberCheck(field: Field, kind: InputKind, v: string): ValueCheck {
