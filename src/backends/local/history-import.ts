@@ -184,17 +184,20 @@ export class HistoryImporter {
    * At open: removes the files of imports a crash cut short, and indexes
    * the keys of committed imports no segment manifest lists yet (their
    * claim's segment was not exported before the stop), since neither the
-   * log's replay nor the master dataset's manifests hold them.
+   * log's replay nor the master dataset's manifests hold them. Resolves
+   * with whether there were any: their events appear with the next cycle.
    */
-  async recover(connection: DuckDBConnection, keys: IdempotencyIndex): Promise<void> {
+  async recover(connection: DuckDBConnection, keys: IdempotencyIndex): Promise<boolean> {
     const { masterDir, master, catalog } = this.#parts;
     await removeUncommittedHistory(masterDir);
     const exported = master.ranges;
+    let unpublished = false;
     for (const name of await readdir(historyDir(masterDir)).catch(() => [] as string[])) {
       const match = /^(\d{20})-(\d{20})\.json$/.exec(name);
       if (match === null) continue;
       const [first, end] = [Number(match[1]), Number(match[2])];
       if (exported.some((r) => r.base <= first && end <= r.end)) continue;
+      unpublished = true;
       const part = await readHistoryRecord(masterDir, first, end);
       const key = catalog.eventTypes.get(part?.eventType ?? '')?.idempotencyKey;
       if (part === undefined || key === undefined) continue;
@@ -203,6 +206,7 @@ export class HistoryImporter {
         for (const [value] of read.getRows()) if (value !== null) keys.add(part.eventType, String(value));
       }
     }
+    return unpublished;
   }
 }
 

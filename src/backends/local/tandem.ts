@@ -172,7 +172,10 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
       phases.done('logDuckDbMaster');
       logger.info({ ms: phases.ms }, 'data directory opened');
       await engine.start();
-      await history.recover(duck.connection, log.keys);
+      // An import committed but cut short before its cycle published it: a cycle now publishes it.
+      if (await history.recover(duck.connection, log.keys)) {
+        engine.runBatch({ seal: true }).catch((err: unknown) => logger.error({ err }, 'the cycle publishing a history import committed before a stop failed; the next cycle publishes it'));
+      }
       return engine;
     } catch (error) {
       // An open that fails (a damaged file, say) must not leave the log's file or DuckDB open behind it.
