@@ -18,7 +18,7 @@ import type { DuckDBConnection, DuckDBVector } from '@duckdb/node-api';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sqlIdentifier, sqlStringLiteral, type EventTypeSchema } from '../definitions/index.ts';
-import type { IdempotencyIndex } from '../log/index.ts';
+import { KeySet, type IdempotencyIndex } from '../log/index.ts';
 import { fileSha256 } from '../util/checksums.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
 import { historyFilePath, writeHistoryRecord } from './history-record.ts';
@@ -77,11 +77,13 @@ export async function importHistoryFile(job: HistoryFileJob): Promise<HistoryFil
   const relative = historyFilePath(job.schema.name, first, end);
   const target = join(job.masterDir, relative);
   await mkdir(dirname(target), { recursive: true });
+  // Without a key, rows may land in any order (every reader filters or sorts on _offset), which spares DuckDB memory; with one, the first of a repeated key is the one kept.
+  await job.connection.run(`SET preserve_insertion_order = ${job.schema.idempotencyKey !== undefined}`);
   try {
     let written = await withProgress(job, () => job.connection.run(copySql(job.schema, source.sql, `${target}.tmp`)).then((r) => r.rowsChanged));
     const { rejected, firstRejections } = written < checked.rows ? await rejections(job.connection, source.sql) : { rejected: 0, firstRejections: [] };
-    const stored = await storedKeyOffsets(job, `${target}.tmp`);
-    if (stored.length > 0) written = await dropOffsets(job, `${target}.tmp`, stored);
+    const repeated = await duplicateOffsets(job, `${target}.tmp`);
+    if (repeated.length > 0) written = await dropOffsets(job, `${target}.tmp`, repeated, repeated.length === written);
     await rename(`${target}.tmp`, target);
     await syncDirectory(dirname(target));
     await writeHistoryRecord(job.masterDir, { eventType: job.schema.name, first, end, files: [{ path: relative, rows: written, sha256: await fileSha256(target) }] });
@@ -96,21 +98,14 @@ export async function importHistoryFile(job: HistoryFileJob): Promise<HistoryFil
 }
 
 /**
- * The good rows into Parquet; of rows repeating a key in the file, the first
- * is kept, as the live path keeps the first stored. The first offset of
- * each key is found by a GROUP BY and the rows kept by a semi-join, both of
- * which DuckDB spills past its memory limit (a window over the whole file
- * ran out of memory at a 64 MB limit).
+ * The good rows into Parquet. Keys repeated within the file are found
+ * afterwards, with the stored ones ({@link duplicateOffsets}): a GROUP BY
+ * over every key ran out of memory at a 128 MB limit where this did not.
  */
 function copySql(schema: EventTypeSchema, checked: string, target: string): string {
   const columns = ['_offset', ...schema.fields.map((f) => sqlIdentifier(f.name))].join(', ');
-  const key = schema.idempotencyKey === undefined ? undefined : sqlIdentifier(schema.idempotencyKey.name);
   // Parquet V2 pages with snappy: the offsets delta-encode to almost nothing, and at 20M rows this wrote 1.3x faster than V1 with zstd, about as small.
-  const to = `TO ${sqlStringLiteral(target)} (FORMAT parquet, PARQUET_VERSION V2)`;
-  // No ORDER BY without a key: DuckDB keeps the order it reads in, so the file is in offset order, as a segment's export is.
-  if (key === undefined) return `COPY (SELECT ${columns} FROM (${checked}) WHERE _problem IS NULL) ${to}`;
-  const firsts = `SELECT min(_offset) FROM (${checked}) WHERE _problem IS NULL GROUP BY ${key}`;
-  return `COPY (SELECT ${columns} FROM (${checked}) WHERE _problem IS NULL AND _offset IN (${firsts}) ORDER BY _offset) ${to}`;
+  return `COPY (SELECT ${columns} FROM (${checked}) WHERE _problem IS NULL) TO ${sqlStringLiteral(target)} (FORMAT parquet, PARQUET_VERSION V2)`;
 }
 
 /** Runs `work`, telling the job of DuckDB's progress through the statement meanwhile. */
@@ -148,28 +143,39 @@ async function eachKey(connection: DuckDBConnection, sql: string, visit: (offset
   }
 }
 
+/** A file's keys; in offset order for a type with a window, whose index keeps the latest. */
 function keySql(schema: EventTypeSchema, file: string): string {
-  return `SELECT _offset, ${sqlIdentifier(schema.idempotencyKey!.name)} FROM read_parquet(${sqlStringLiteral(file)})`;
+  const order = schema.idempotencyWindow === undefined ? '' : ' ORDER BY _offset';
+  return `SELECT _offset, ${sqlIdentifier(schema.idempotencyKey!.name)} FROM read_parquet(${sqlStringLiteral(file)})${order}`;
 }
 
-/** The offsets of staged rows whose key is stored already: a second load of a file finds all of them. */
-async function storedKeyOffsets(job: HistoryFileJob, staged: string): Promise<number[]> {
+/**
+ * The offsets of staged rows to drop: those whose key is stored already (a
+ * second load of a file finds all of them) and those repeating a key that
+ * came earlier in the file, which the live path would also refuse. The
+ * file's keys are read in offset order (the instance keeps the order it
+ * reads in for a keyed type), into an off-heap set of their own.
+ */
+async function duplicateOffsets(job: HistoryFileJob, staged: string): Promise<number[]> {
   const { schema, keys } = job;
   if (schema.idempotencyKey === undefined) return [];
   const found: number[] = [];
+  const seen = new KeySet();
   await eachKey(job.connection, keySql(schema, staged), (offset, key) => {
-    if (keys.has(schema.name, key)) found.push(offset);
+    if (keys.has(schema.name, key) || !seen.add(key)) found.push(offset);
   });
   return found;
 }
 
 /** Writes the staged file again without the rows at `offsets`; resolves with the rows kept. */
-async function dropOffsets(job: HistoryFileJob, staged: string, offsets: readonly number[]): Promise<number> {
+async function dropOffsets(job: HistoryFileJob, staged: string, offsets: readonly number[], all: boolean): Promise<number> {
   const list = `${staged}.drop.tmp`;
   const kept = `${staged}.kept.tmp`;
-  await writeFile(list, `o\n${offsets.join('\n')}\n`);
+  // Every row (a file loaded again): no join needed, just the empty file with the same columns.
+  const keep = all ? 'false' : `_offset NOT IN (SELECT o FROM read_csv(${sqlStringLiteral(list)}, header = true, columns = {'o': 'BIGINT'}))`;
+  if (!all) await writeFile(list, `o\n${offsets.join('\n')}\n`);
   try {
-    const result = await job.connection.run(`COPY (SELECT * FROM read_parquet(${sqlStringLiteral(staged)}) WHERE _offset NOT IN (SELECT o FROM read_csv(${sqlStringLiteral(list)}, header = true, columns = {'o': 'BIGINT'})) ORDER BY _offset)
+    const result = await job.connection.run(`COPY (SELECT * FROM read_parquet(${sqlStringLiteral(staged)}) WHERE ${keep})
       TO ${sqlStringLiteral(kept)} (FORMAT parquet, PARQUET_VERSION V2)`);
     await rename(kept, staged);
     return result.rowsChanged;

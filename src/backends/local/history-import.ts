@@ -132,7 +132,7 @@ export class HistoryImporter {
     if (stored.needsRecord(eventType)) await stored.record(eventType);
     const spill = join(historyDir(masterDir), '_spill');
     const instance = await DuckDBInstance.create(':memory:', {
-      memory_limit: options.memoryLimit ?? '1GB', temp_directory: spill, preserve_insertion_order: 'true',
+      memory_limit: options.memoryLimit ?? '1GB', temp_directory: spill, preserve_insertion_order: 'false',
       ...(options.threads === undefined ? {} : { threads: String(options.threads) }),
     });
     const connection = await instance.connect();
