@@ -151,3 +151,26 @@ test('history import - the master dataset lists the import beside the segment th
     }
   });
 });
+
+test('history import - a damaged segment manifest is rebuilt with the imports in its range, and answers stay whole', async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'h.ndjson');
+    const rows = Array.from({ length: 50 }, (_, i) => ({ id: `h${i}`, at: 1_700_000_000_000 + i * 3_600_000, country: i % 2 === 0 ? 'DE' : 'US', mobile: true, amount: 2, qty: 1 }));
+    await writeFile(path, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const open = () => Tandem.open({ dataDir: join(dir, 'data'), config: shopConfig });
+    let engine = await open();
+    try {
+      await engine.ingest('order', [{ id: 'live', at: 1_700_000_000_000, country: 'FR', mobile: true, amount: 1, qty: 2 }]);
+      await engine.importHistory('order', [path]);
+      const before = (await engine.query({ view: 'all_time', granularity: 'all', groupBy: ['country'] })).rows;
+      await engine.close();
+      const segments = join(dir, 'data', 'master', '_segments');
+      for (const name of await readdir(segments)) await writeFile(join(segments, name), '{"damaged":');
+      engine = await open();
+      await engine.runBatch({ full: true });
+      assert.deepEqual((await engine.query({ view: 'all_time', granularity: 'all', groupBy: ['country'] })).rows, before);
+    } finally {
+      await engine.close();
+    }
+  });
+});
