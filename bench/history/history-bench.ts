@@ -71,6 +71,9 @@ try {
   report('DuckDB COPY read_parquet → parquet', results.copy!);
   report('tandem --history, no key', results.tandem!);
   report('tandem --history, idempotency key', results.keyed!);
+  // Each Tandem run beside the COPY run just before it: the ratio is steadier than either rate on a shared machine.
+  const ratios = results.tandem!.map((r, i) => r.seconds / results.copy![i]!.seconds);
+  console.log(`  tandem --history (no key) time / DuckDB COPY time, run by run: ${formatSpread(spread(ratios))}`);
   const mismatch = results.tandem!.find((r) => r.imported !== ROWS) ?? results.keyed!.find((r) => r.imported !== KEYED_ROWS);
   if (mismatch !== undefined) throw new Error(`An import stored ${mismatch.imported} rows where every row was due.`);
 } finally {

@@ -15,14 +15,15 @@
  * @module
  */
 import type { DuckDBConnection, DuckDBVector } from '@duckdb/node-api';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { sqlIdentifier, sqlStringLiteral, type EventTypeSchema } from '../definitions/index.ts';
 import { KeySet, type IdempotencyIndex } from '../log/index.ts';
 import { fileSha256 } from '../util/checksums.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
 import { historyFilePath, writeHistoryRecord } from './history-record.ts';
 import { checkedSource, type HistoryFormat } from './history-source.ts';
+import type { HistorySource } from './master-layout.ts';
 
 /** What one file's import did. */
 export interface HistoryFileOutcome {
@@ -71,6 +72,8 @@ export async function importHistoryFile(job: HistoryFileJob): Promise<HistoryFil
   const checked = await checkedSource(job.connection, job.schema, job.path, job.format, 0);
   const empty = { file: job.path, rows: 0, imported: 0, duplicates: 0, rejected: 0, firstRejections: [] };
   if (checked.rows === 0) return { ...empty, first: 0, end: 0 };
+  // Taken before the read: a file changed while it was imported is not recognized as imported.
+  const origin = await sourceOf(job.path);
   const first = await job.reserve(checked.rows);
   const end = first + checked.rows;
   const source = await checkedSource(job.connection, job.schema, job.path, job.format, first);
@@ -86,7 +89,7 @@ export async function importHistoryFile(job: HistoryFileJob): Promise<HistoryFil
     if (repeated.length > 0) written = await dropOffsets(job, `${target}.tmp`, repeated, repeated.length === written);
     await rename(`${target}.tmp`, target);
     await syncDirectory(dirname(target));
-    await writeHistoryRecord(job.masterDir, { eventType: job.schema.name, first, end, files: [{ path: relative, rows: written, sha256: await fileSha256(target) }] });
+    await writeHistoryRecord(job.masterDir, { eventType: job.schema.name, first, end, files: [{ path: relative, rows: written, sha256: await fileSha256(target) }], source: origin });
     await addKeys(job, target);
     return { ...empty, rows: checked.rows, imported: written, duplicates: checked.rows - rejected - written, rejected, firstRejections, first, end };
   } catch (error) {
@@ -190,4 +193,17 @@ async function addKeys(job: HistoryFileJob, file: string): Promise<void> {
   const { schema, keys } = job;
   if (schema.idempotencyKey === undefined) return;
   await eachKey(job.connection, keySql(schema, file), (_offset, key) => keys.add(schema.name, key));
+}
+
+/**
+ * What a resumed import recognizes a file by.
+ *
+ * @example
+ * ```ts
+ * const { path, bytes, modifiedMs } = await sourceOf('orders-2023.parquet');
+ * ```
+ */
+export async function sourceOf(path: string): Promise<HistorySource> {
+  const info = await stat(path);
+  return { path: resolve(path), bytes: info.size, modifiedMs: info.mtimeMs };
 }

@@ -85,3 +85,15 @@ export async function removeUncommittedHistory(masterDir: string): Promise<numbe
   }
   return removed;
 }
+
+/** Every committed import's record, oldest first. */
+export async function committedImports(masterDir: string): Promise<HistoryPart[]> {
+  const parts: HistoryPart[] = [];
+  for (const name of (await readdir(historyDir(masterDir)).catch(() => [] as string[])).sort()) {
+    const match = RECORD_NAME.exec(name);
+    if (match === null) continue;
+    const part = await readHistoryRecord(masterDir, Number(match[1]), Number(match[2]));
+    if (part !== undefined) parts.push(part);
+  }
+  return parts;
+}

@@ -41,6 +41,15 @@ export interface HistoryPart {
   readonly first: number;
   readonly end: number;
   readonly files: readonly MasterFile[];
+  /** The file imported (absolute path, bytes, modification time): what `resume` recognizes it by. */
+  readonly source?: HistorySource;
+}
+
+/** A history file as a resumed import recognizes it: the same path, size and modification time. */
+export interface HistorySource {
+  readonly path: string;
+  readonly bytes: number;
+  readonly modifiedMs: number;
 }
 
 /** What one sealed segment became: its Parquet file per event type, with row counts. */

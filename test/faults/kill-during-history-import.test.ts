@@ -18,8 +18,14 @@ import { BIN } from '../support/spawn-cli.ts';
 
 const ROWS = 600_000;
 const config = {
-  eventTypes: [{ name: 'tick', time: 'at', idempotencyKey: 'id', fields: { id: 'string', at: 'timestamp', client: 'string', seq: { type: 'number', scale: 0 } } }],
-  views: [{ name: 'by_client', eventType: 'tick', dimensions: ['client'], granularity: 'none', measures: { n: { type: 'count' }, total: { type: 'sum', field: 'seq' } } }],
+  eventTypes: [
+    { name: 'tick', time: 'at', idempotencyKey: 'id', fields: { id: 'string', at: 'timestamp', client: 'string', seq: { type: 'number', scale: 0 } } },
+    { name: 'beat', time: 'at', fields: { id: 'string', at: 'timestamp', client: 'string', seq: { type: 'number', scale: 0 } } },
+  ],
+  views: [
+    { name: 'by_client', eventType: 'tick', dimensions: ['client'], granularity: 'none', measures: { n: { type: 'count' }, total: { type: 'sum', field: 'seq' } } },
+    { name: 'beats', eventType: 'beat', dimensions: ['client'], granularity: 'none', measures: { n: { type: 'count' }, total: { type: 'sum', field: 'seq' } } },
+  ],
 };
 
 let dir: string;
@@ -43,8 +49,8 @@ after(async () => {
 });
 
 /** Starts the import and kills it `afterMs` later (or lets it finish first); resolves once it is gone. */
-function importKilledAfter(dataDir: string, afterMs: number): Promise<void> {
-  const child = spawn(process.execPath, [BIN, 'ingest', '--history', ...files, '--event', 'tick', '--data', dataDir, '--config', join(dir, 'config.json'), '--no-progress'], { stdio: 'ignore' });
+function importKilledAfter(dataDir: string, afterMs: number, eventType = 'tick'): Promise<void> {
+  const child = spawn(process.execPath, [BIN, 'ingest', '--history', ...files, '--event', eventType, '--data', dataDir, '--config', join(dir, 'config.json'), '--no-progress'], { stdio: 'ignore' });
   const timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
   return new Promise((resolve) => child.on('exit', () => {
     clearTimeout(timer);
@@ -53,8 +59,8 @@ function importKilledAfter(dataDir: string, afterMs: number): Promise<void> {
 }
 
 /** Per client, events counted by the merged answer. */
-async function counts(engine: Tandem): Promise<Map<string, number>> {
-  const { rows } = await engine.query({ view: 'by_client', granularity: 'all', groupBy: ['client'] });
+async function counts(engine: Tandem, view = 'by_client'): Promise<Map<string, number>> {
+  const { rows } = await engine.query({ view, granularity: 'all', groupBy: ['client'] });
   return new Map(rows.map((r) => [String(r.client), Number(r.n)]));
 }
 
@@ -82,3 +88,20 @@ for (const afterMs of [400, 1_200, 2_500, 4_000]) {
     }
   });
 }
+
+test('kill -9 during a history import of a type without a key - resumed with resume, each file ends up imported exactly once', { timeout: 180_000 }, async () => {
+  const dataDir = join(dir, 'data-keyless');
+  await importKilledAfter(dataDir, 2_500, 'beat');
+  const engine = await Tandem.open({ dataDir, config });
+  try {
+    await engine.runBatch({ seal: true });
+    const seen = await counts(engine, 'beats');
+    for (const client of ['a', 'b']) assert.ok([0, ROWS].includes(seen.get(client) ?? 0), `file ${client}: ${seen.get(client)} of ${ROWS} rows visible`);
+    const summary = await engine.importHistory('beat', files, { resume: true });
+    assert.equal(summary.skipped.length * ROWS, (seen.get('a') ?? 0) + (seen.get('b') ?? 0), 'the files committed before the kill are skipped');
+    const { rows } = await engine.query({ view: 'beats', granularity: 'all', groupBy: ['client'] });
+    assert.deepEqual(rows.map((r) => [r.client, r.n, r.total]).sort(), [['a', ROWS, TOTAL], ['b', ROWS, TOTAL]]);
+  } finally {
+    await engine.close();
+  }
+});

@@ -22,8 +22,8 @@ import type { StoredTypes } from '../../engine/engine-backend.ts';
 import type { BatchOptions, BatchSummary } from '../../engine/engine-types.ts';
 import { KeySnapshot, type EventLog, type IdempotencyIndex } from '../../log/index.ts';
 import {
-  formatOf, HistoryFileError, HistoryFormatError, historyDir, importHistoryFile, readHistoryRecord, removeUncommittedHistory,
-  type HistoryFileOutcome, type MasterDataset,
+  committedImports, formatOf, HistoryFileError, HistoryFormatError, historyDir, importHistoryFile, readHistoryRecord, removeUncommittedHistory, sourceOf,
+  type HistoryFileOutcome, type HistorySource, type MasterDataset,
 } from '../../master/index.ts';
 import { sqlIdentifier, sqlStringLiteral } from '../../definitions/index.ts';
 
@@ -47,6 +47,13 @@ export interface HistoryImportOptions {
   readonly memoryLimit?: string;
   /** DuckDB threads for the import (default: all cores). */
   readonly threads?: number;
+  /**
+   * Skips a file an earlier import committed whole (the same path, size and
+   * modification time): how an import cut short by a crash is completed for
+   * an event type without an idempotency key, whose rows would otherwise be
+   * stored twice. With a key, the stored rows are found as duplicates anyway.
+   */
+  readonly resume?: boolean;
 }
 
 /** What an import did. */
@@ -57,6 +64,8 @@ export interface HistoryImportSummary {
   readonly imported: number;
   readonly duplicates: number;
   readonly rejected: number;
+  /** Files skipped by `resume`: an earlier import committed each whole. */
+  readonly skipped: readonly string[];
   /** Set when the event type declares no idempotency key: a second load of the same file stores its events again. */
   readonly warning?: string;
   /** Seconds writing the master dataset, and seconds of the batch cycle that published it. */
@@ -137,9 +146,11 @@ export class HistoryImporter {
     });
     const connection = await instance.connect();
     const outcomes: HistoryFileOutcome[] = [];
+    const skipped = options.resume === true ? await this.#committedAlready(eventType, files) : new Set<string>();
     let rowsBefore = 0;
     try {
       for (const [fileIndex, file] of files.entries()) {
+        if (skipped.has(file)) continue;
         let rowsKnown = rowsBefore;
         const tell = (rowsDone: number) => options.onProgress?.({ phase: 'importing', file, fileIndex, files: files.length, rowsDone: rowsBefore + rowsDone, rowsKnown });
         tell(0);
@@ -166,10 +177,19 @@ export class HistoryImporter {
     const batch = await this.#publishThrough(Math.max(0, ...outcomes.map((o) => o.end)));
     const total = (key: 'rows' | 'imported' | 'duplicates' | 'rejected') => outcomes.reduce((n, o) => n + o[key], 0);
     return {
-      eventType, files: outcomes, rows: total('rows'), imported: total('imported'), duplicates: total('duplicates'), rejected: total('rejected'),
+      eventType, files: outcomes, skipped: files.filter((f) => skipped.has(f)), rows: total('rows'), imported: total('imported'), duplicates: total('duplicates'), rejected: total('rejected'),
       ...(schema.idempotencyKey === undefined ? { warning: keylessWarning(eventType) } : {}),
       importSeconds, batchSeconds: (performance.now() - started) / 1000 - importSeconds, batch,
     };
+  }
+
+  /** The files an earlier import of `eventType` committed whole, by path, size and modification time. */
+  async #committedAlready(eventType: string, files: readonly string[]): Promise<Set<string>> {
+    const identity = (s: HistorySource) => `${s.path}\u0000${s.bytes}\u0000${s.modifiedMs}`;
+    const done = new Set((await committedImports(this.#parts.masterDir)).flatMap((p) => (p.eventType === eventType && p.source !== undefined ? [identity(p.source)] : [])));
+    const skipped = new Set<string>();
+    for (const file of files) if (done.has(identity(await sourceOf(file)))) skipped.add(file);
+    return skipped;
   }
 
   /** Runs cycles until one publishes past `end`: a cycle already running when the import asked may have sealed before it. */

@@ -13,7 +13,7 @@ import { loadConfig } from '../load-config.ts';
 import { nonNegativeInt } from '../parse-flags.ts';
 
 export interface HistoryIngestOptions {
-  event: string; data?: string; config?: string; maxRejects: string; progress: boolean; memoryLimit: string; url?: string;
+  event: string; data?: string; config?: string; maxRejects: string; progress: boolean; memoryLimit: string; url?: string; resume?: boolean;
 }
 
 export async function ingestHistory(files: readonly string[], options: HistoryIngestOptions): Promise<void> {
@@ -44,7 +44,7 @@ async function importWithBar(tandem: Tandem, files: readonly string[], options: 
     bar?.update(p.rowsDone, { rate, file: `${basename(p.file)} (${Math.min(p.fileIndex + 1, p.files)}/${p.files})`, phase: p.phase });
   };
   try {
-    return await tandem.importHistory(options.event, files, { onProgress, memoryLimit: options.memoryLimit });
+    return await tandem.importHistory(options.event, files, { onProgress, memoryLimit: options.memoryLimit, resume: options.resume === true });
   } finally {
     bar?.stop();
   }
@@ -74,6 +74,7 @@ export function formatHistorySummary(s: HistoryImportSummary): string {
     `(${n(s.duplicates)} already stored), ${n(s.rejected)} rejected, in ${s.importSeconds.toFixed(1)} s (${rate} rows/s); ` +
     `published as batch version ${s.batch.version} in ${s.batchSeconds.toFixed(1)} s.`,
   ];
+  if (s.skipped.length > 0) lines.push(`Skipped, imported whole before (--resume): ${s.skipped.map((f) => basename(f)).join(', ')}.`);
   for (const file of s.files) {
     for (const r of file.firstRejections) lines.push(`  ${basename(file.file)} row ${n(r.row)}: ${r.error}`);
     if (file.rejected > file.firstRejections.length) lines.push(`  … and ${n(file.rejected - file.firstRejections.length)} more in ${basename(file.file)}.`);
