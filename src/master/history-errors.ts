@@ -43,16 +43,17 @@ export class HistoryFormatError extends TandemError {
 
 /**
  * History imports write the master dataset of an embedded engine's data
- * directory; a cluster's archive lives in NATS and takes no such import.
+ * directory, which no server may hold open; a running server and a
+ * cluster (whose archive lives in NATS) take no such import yet.
  *
  * @example
  * ```ts
- * if (options.nats !== undefined) throw new HistoryImportUnsupportedError();
+ * if (options.data === undefined) throw new HistoryImportUnsupportedError();
  * ```
  */
 export class HistoryImportUnsupportedError extends TandemError {
   readonly code = 'history_import_unsupported';
   constructor() {
-    super('History imports (--history) run on a data directory (--data) only: cluster mode cannot import history yet, so ingest it through the API instead.');
+    super('History imports (--history) write a data directory: pass --data and --config; a running server or a cluster cannot import history yet, so stop the server first, or ingest through the API.');
   }
 }

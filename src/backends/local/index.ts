@@ -7,3 +7,4 @@
  */
 export { Tandem } from './tandem.ts';
 export { keylessWarning, type HistoryImportOptions, type HistoryImportSummary, type HistoryProgress } from './history-import.ts';
+export { HistoryFileError, HistoryFormatError, HistoryImportUnsupportedError } from '../../master/index.ts';

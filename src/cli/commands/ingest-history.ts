@@ -7,7 +7,7 @@
  */
 import cliProgress from 'cli-progress';
 import { basename } from 'node:path';
-import { keylessWarning, Tandem, type HistoryImportSummary, type HistoryProgress } from '../../backends/local/index.ts';
+import { HistoryImportUnsupportedError, keylessWarning, Tandem, type HistoryImportSummary, type HistoryProgress } from '../../backends/local/index.ts';
 import { CliError, TooManyRejectsError } from '../cli-error.ts';
 import { loadConfig } from '../load-config.ts';
 import { nonNegativeInt } from '../parse-flags.ts';
@@ -18,9 +18,8 @@ export interface HistoryIngestOptions {
 
 export async function ingestHistory(files: readonly string[], options: HistoryIngestOptions): Promise<void> {
   const maxRejects = nonNegativeInt(options.maxRejects, '--max-rejects');
-  if (options.data === undefined || options.config === undefined) {
-    throw new CliError('--history writes a data directory: pass --data and --config (a running server or a cluster cannot import history yet).');
-  }
+  if (options.data === undefined) throw new HistoryImportUnsupportedError();
+  if (options.config === undefined) throw new CliError('--history needs --config to know the event types.');
   const tandem = await Tandem.open({ dataDir: options.data, config: await loadConfig(options.config) });
   try {
     if (tandem.catalog.eventTypes.get(options.event)?.idempotencyKey === undefined && tandem.catalog.eventTypes.has(options.event)) {
