@@ -27,7 +27,14 @@ import {
 } from '../../master/index.ts';
 import { sqlIdentifier, sqlStringLiteral } from '../../definitions/index.ts';
 
-/** Where an import is, for a progress bar. */
+/**
+ * Where an import is, for a progress bar.
+ *
+ * @example
+ * ```ts
+ * await tandem.importHistory('order', files, { onProgress: (p) => bar.update(p.rowsDone, { total: p.rowsKnown, file: p.file }) });
+ * ```
+ */
 export interface HistoryProgress {
   readonly phase: 'importing' | 'publishing';
   /** The file being imported, its index (from 0) and how many there are. */
@@ -39,7 +46,14 @@ export interface HistoryProgress {
   readonly rowsKnown: number;
 }
 
-/** How to run an import. */
+/**
+ * How to run an import.
+ *
+ * @example
+ * ```ts
+ * await tandem.importHistory('order', ['2023.parquet'], { memoryLimit: '512MB', resume: true });
+ * ```
+ */
 export interface HistoryImportOptions {
   /** Told of progress a few times a second. */
   readonly onProgress?: (progress: HistoryProgress) => void;
@@ -56,7 +70,15 @@ export interface HistoryImportOptions {
   readonly resume?: boolean;
 }
 
-/** What an import did. */
+/**
+ * What an import did.
+ *
+ * @example
+ * ```ts
+ * const { imported, duplicates, rejected, batch } = await tandem.importHistory('order', ['2023.parquet']);
+ * console.log(`${imported} imported, ${duplicates} already stored, ${rejected} rejected; version ${batch.version}`);
+ * ```
+ */
 export interface HistoryImportSummary {
   readonly eventType: string;
   readonly files: readonly HistoryFileOutcome[];
