@@ -89,9 +89,10 @@ for (const afterMs of [400, 1_200, 2_500, 4_000]) {
   });
 }
 
-test('kill -9 during a history import of a type without a key - resumed with resume, each file ends up imported exactly once', { timeout: 180_000 }, async () => {
-  const dataDir = join(dir, 'data-keyless');
-  await importKilledAfter(dataDir, 2_500, 'beat');
+for (const afterMs of [600, 1_000, 1_400]) {
+test(`kill -9 during a history import of a type without a key (${afterMs} ms in) - resumed with resume, each file ends up imported exactly once`, { timeout: 180_000 }, async () => {
+  const dataDir = join(dir, `data-keyless-${afterMs}`);
+  await importKilledAfter(dataDir, afterMs, 'beat');
   const engine = await Tandem.open({ dataDir, config });
   try {
     await engine.runBatch({ seal: true });
@@ -105,3 +106,4 @@ test('kill -9 during a history import of a type without a key - resumed with res
     await engine.close();
   }
 });
+}
