@@ -90,20 +90,20 @@ for (const afterMs of [400, 1_200, 2_500, 4_000]) {
 }
 
 for (const afterMs of [600, 1_000, 1_400]) {
-test(`kill -9 during a history import of a type without a key (${afterMs} ms in) - resumed with resume, each file ends up imported exactly once`, { timeout: 180_000 }, async () => {
-  const dataDir = join(dir, `data-keyless-${afterMs}`);
-  await importKilledAfter(dataDir, afterMs, 'beat');
-  const engine = await Tandem.open({ dataDir, config });
-  try {
-    await engine.runBatch({ seal: true });
-    const seen = await counts(engine, 'beats');
-    for (const client of ['a', 'b']) assert.ok([0, ROWS].includes(seen.get(client) ?? 0), `file ${client}: ${seen.get(client)} of ${ROWS} rows visible`);
-    const summary = await engine.importHistory('beat', files, { resume: true });
-    assert.equal(summary.skipped.length * ROWS, (seen.get('a') ?? 0) + (seen.get('b') ?? 0), 'the files committed before the kill are skipped');
-    const { rows } = await engine.query({ view: 'beats', granularity: 'all', groupBy: ['client'] });
-    assert.deepEqual(rows.map((r) => [r.client, r.n, r.total]).sort(), [['a', ROWS, TOTAL], ['b', ROWS, TOTAL]]);
-  } finally {
-    await engine.close();
-  }
-});
+  test(`kill -9 during a history import of a type without a key (${afterMs} ms in) - resumed with resume, each file ends up imported exactly once`, { timeout: 180_000 }, async () => {
+    const dataDir = join(dir, `data-keyless-${afterMs}`);
+    await importKilledAfter(dataDir, afterMs, 'beat');
+    const engine = await Tandem.open({ dataDir, config });
+    try {
+      await engine.runBatch({ seal: true });
+      const seen = await counts(engine, 'beats');
+      for (const client of ['a', 'b']) assert.ok([0, ROWS].includes(seen.get(client) ?? 0), `file ${client}: ${seen.get(client)} of ${ROWS} rows visible`);
+      const summary = await engine.importHistory('beat', files, { resume: true });
+      assert.equal(summary.skipped.length * ROWS, (seen.get('a') ?? 0) + (seen.get('b') ?? 0), 'the files committed before the kill are skipped');
+      const { rows } = await engine.query({ view: 'beats', granularity: 'all', groupBy: ['client'] });
+      assert.deepEqual(rows.map((r) => [r.client, r.n, r.total]).sort(), [['a', ROWS, TOTAL], ['b', ROWS, TOTAL]]);
+    } finally {
+      await engine.close();
+    }
+  });
 }
