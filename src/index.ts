@@ -28,7 +28,7 @@ export type {
 export { MIN_TIME, MAX_TIME } from './definitions/index.ts';
 
 // The engine.
-export { Tandem } from './backends/local/index.ts';
+export { Tandem, type HistoryImportOptions, type HistoryImportSummary, type HistoryProgress } from './backends/local/index.ts';
 export type {
   TandemOptions, IngestResult, RejectedEvent, BatchSummary, BatchOptions, BatchProgress, BatchFailure, EngineStatus, EngineLogger,
   ViewChangeStatus, ViewChangeAnswer,
@@ -55,7 +55,7 @@ export {
   DataDirectoryLockedError, ServedVersionChangingError, SpeedLayerFullError,
   ViewBackfillingError, ViewChangesUnsupportedError, NoViewChangeError, EventTypesChangedError,
 } from './engine/index.ts';
-export { CorruptMasterFileError } from './master/index.ts';
+export { CorruptMasterFileError, HistoryFileError, HistoryFormatError, HistoryImportUnsupportedError } from './master/index.ts';
 export {
   CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError,
   StoredSchemaConflictError, type LogRepair,

@@ -11,10 +11,12 @@ import { TandemError } from '../definitions/errors.ts';
 import { redactUrlsInText } from '../util/redact-url.ts';
 import { API_SCOPES } from '../definitions/server-config.ts';
 import { DEFAULT_URL, URL_VARIABLE } from './api-client.ts';
+import { CliError } from './cli-error.ts';
 import { PACKAGE_VERSION } from './package-version.ts';
 import { API_KEYS_VARIABLE } from './server-access.ts';
 import type { DemoOptions } from './commands/demo.ts';
 import type { IngestOptions } from './commands/ingest.ts';
+import type { HistoryIngestOptions } from './commands/ingest-history.ts';
 import type { ServeOptions } from './commands/serve.ts';
 import type { ServerOptions } from './commands/server-commands.ts';
 import type { SqlOptions } from './commands/sql.ts';
@@ -85,7 +87,7 @@ clients send them as "Authorization: Bearer <key>". Make one with 'tandem keygen
 
   cli.command('ingest')
     .description('Ingest an NDJSON, CSV or Parquet file, into a running server (--url) or straight into a data directory (--data with --config).')
-    .argument('<file>', 'the file to read')
+    .argument('<files...>', 'the file to read (with --history, one or more)')
     .requiredOption('--event <type>', 'event type of every row')
     .addOption(urlOption())
     .addOption(apiKeyOption())
@@ -95,11 +97,18 @@ clients send them as "Authorization: Bearer <key>". Make one with 'tandem keygen
     .option('--batch-size <n>', 'events per request', '1000')
     .option('--max-rejects <n>', 'rejected rows allowed before the exit status says failure (1); the valid rows are stored either way', '0')
     .option('--no-progress', 'do not draw a progress bar')
+    .option('--history', 'load the files straight into the master dataset of --data as Parquet (no log, no speed layer), then publish them with one batch cycle')
+    .option('--memory-limit <size>', 'with --history: DuckDB memory limit of the import, past which it spills to the data directory', '1GB')
+    .option('--resume', 'with --history: skip files an earlier import committed whole (same path, size and time), to finish an import a crash cut short')
     .addHelpText('after', `
 A .json file may hold one JSON array of events instead of one event per line.
 Exit status: 0 when every row was stored (or already was), 1 when more rows were rejected than --max-rejects allows
 or the ingest failed.`)
-    .action(async (file: string, options: IngestOptions) => (await import('./commands/ingest.ts')).ingest(file, options));
+    .action(async (files: string[], options: IngestOptions & HistoryIngestOptions & { history?: boolean }) => {
+      if (options.history === true) return (await import('./commands/ingest-history.ts')).ingestHistory(files, options);
+      if (files.length > 1) throw new CliError('tandem ingest reads one file; pass --history to load several into a data directory.');
+      return (await import('./commands/ingest.ts')).ingest(files[0]!, options);
+    });
 
   cli.command('batch')
     .description('Run a batch cycle now on a running server and wait until it is published (in a cluster, ask any node: the node holding the batch lease runs it).')

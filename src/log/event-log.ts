@@ -40,6 +40,8 @@ export interface EventLog {
   readonly keys: IdempotencyIndex;
   /** Durably appends events, dropping those whose idempotency key is stored; resolves once they are durable. */
   append(eventType: string, events: EventColumns): Promise<AppendOutcome>;
+  /** Claims `count` offsets for a history import of `eventType` (a frame with no rows); resolves with the first. */
+  reserve(eventType: string, count: number): Promise<number>;
   /** Seals the log where it ends now and resolves with that offset: every offset below it is durable and in a sealed segment. */
   seal(): Promise<number>;
   /** Visits every event still in the log, in offset order, indexing the keys of those at or past `keysFrom`. */

@@ -15,7 +15,9 @@ export { scanSegment, scanSegmentBytes, type LoggedRow } from './segment-scan.ts
 export { encodeFrame, decodeFrame } from './frame.ts';
 export { segmentPath, listSegmentBases, offsetName } from './segment-files.ts';
 export { repairLog, LOST_RANGE_TYPE, type LogRepair, type RestoreSegment } from './repair-log.ts';
+export { HISTORY_RANGE_TYPE, encodeHistoryFrame, historyRangeOf, type HistoryRange } from './history-range.ts';
 export { IdempotencyIndex } from './idempotency-index.ts';
+export { KeySet } from './key-set.ts';
 export { KeySnapshot, type RestoredKeys } from './key-snapshot.ts';
 export { ndjsonBytes } from './ndjson-bytes.ts';
 export { packColumns } from './packed-columns.ts';

@@ -16,6 +16,7 @@ import { selectEvents, toColumns, UnknownEventTypeError, type Catalog, type Even
 import { CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogGapError, LogOverloadedError, LogWriteError, NewestSegmentMissingError } from './errors.ts';
 import { readActiveBase, writeActiveBase } from './active-record.ts';
 import { FrameEncoder, type FrameJob } from './frame-encoder.ts';
+import { encodeHistoryFrame } from './history-range.ts';
 import { IdempotencyIndex } from './idempotency-index.ts';
 import { frameRows, scanSegment } from './segment-scan.ts';
 import { listSegmentBases, segmentPath } from './segment-files.ts';
@@ -78,7 +79,8 @@ const GROUP_ROWS = 4096;
 const PIPELINE_MIN_ROWS = 2048;
 
 type AppendPending = { readonly kind: 'append'; readonly eventType: string; readonly events: EventColumns; resolve(o: AppendOutcome): void; reject(e: unknown): void };
-type Pending = AppendPending | { readonly kind: 'seal'; resolve(end: number): void; reject(e: unknown): void };
+type ReservePending = { readonly kind: 'reserve'; readonly eventType: string; readonly count: number; resolve(first: number): void; reject(e: unknown): void };
+type Pending = AppendPending | ReservePending | { readonly kind: 'seal'; resolve(end: number): void; reject(e: unknown): void };
 
 interface Committed {
   readonly eventType: string;
@@ -218,6 +220,16 @@ export class LocalEventLog implements EventLog {
     return this.#enqueue<number>((resolve, reject) => ({ kind: 'seal', resolve, reject }));
   }
 
+  /**
+   * Claims `count` offsets for a history import of `eventType` with one
+   * durable frame that holds no rows, and resolves with the first. Queued
+   * like an append, so it lands between the groups before and after it.
+   */
+  reserve(eventType: string, count: number): Promise<number> {
+    if (!this.#options.catalog.eventTypes.has(eventType)) return Promise.reject(new UnknownEventTypeError(eventType));
+    return this.#enqueue<number>((resolve, reject) => ({ kind: 'reserve', eventType, count, resolve, reject }));
+  }
+
   #enqueue<T>(make: (resolve: (v: T) => void, reject: (e: unknown) => void) => Pending): Promise<T> {
     if (this.#closed) return Promise.reject(new LogClosedError());
     return new Promise<T>((resolve, reject) => {
@@ -232,10 +244,11 @@ export class LocalEventLog implements EventLog {
   async #flush(): Promise<void> {
     try {
       while (this.#queue.length > 0) {
-        const sealAt = this.#queue.findIndex((p) => p.kind === 'seal');
+        const sealAt = this.#queue.findIndex((p) => p.kind !== 'append');
         if (sealAt === 0) {
           await this.#tail?.applied;
-          await this.#sealNow(this.#queue.shift() as Extract<Pending, { kind: 'seal' }>);
+          const next = this.#queue.shift() as Exclude<Pending, AppendPending>;
+          await (next.kind === 'seal' ? this.#sealNow(next) : this.#reserveNow(next));
           continue;
         }
         const { length, rows } = this.#nextGroup(sealAt === -1 ? this.#queue.length : sealAt);
@@ -415,6 +428,22 @@ export class LocalEventLog implements EventLog {
     } catch (error) {
       pending.reject(this.#writeFailure(this.#end, error));
     }
+  }
+
+  /** Writes a history frame at the log end; every earlier group is durable and applied, and no later one started. */
+  async #reserveNow(pending: ReservePending): Promise<void> {
+    const first = this.#end;
+    const frame = encodeHistoryFrame(pending.eventType, first, pending.count);
+    try {
+      await this.#writeFrames([frame], frame.length);
+    } catch (error) {
+      pending.reject(this.#writeFailure(this.#activeBase, error));
+      return;
+    }
+    this.#end = first + pending.count;
+    this.#nextOffset = this.#end;
+    if (this.#size >= this.#maxSegmentBytes) await this.#roll().catch(() => undefined);
+    pending.resolve(first);
   }
 
   /** Starts a new segment at the log end. */

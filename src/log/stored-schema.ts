@@ -21,6 +21,7 @@ import type { Catalog, EventTypeSchema, Field, FieldType } from '../definitions/
 import { checksumMatches, withChecksum } from '../util/checksums.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
 import { StoredSchemaConflictError } from './errors.ts';
+import { HISTORY_RANGE_TYPE } from './history-range.ts';
 import { LOST_RANGE_TYPE } from './repair-log.ts';
 import { scanSegment } from './segment-scan.ts';
 import { listSegmentBases, segmentPath } from './segment-files.ts';
@@ -169,7 +170,7 @@ async function typesWithEvents(at: SchemaLocations): Promise<Set<string>> {
   const bases = await listSegmentBases(at.logDir).catch(() => [] as number[]);
   for (const base of bases) {
     const scan = await scanSegment(segmentPath(at.logDir, base), base);
-    for (const frame of scan.frames) if (frame.eventType !== LOST_RANGE_TYPE) types.add(frame.eventType);
+    for (const frame of scan.frames) if (frame.eventType !== LOST_RANGE_TYPE && frame.eventType !== HISTORY_RANGE_TYPE) types.add(frame.eventType);
   }
   return types;
 }

@@ -7,7 +7,7 @@
  */
 export { LocalMasterDataset, type MasterDataset, type MasterDatasetOptions } from './master-dataset.ts';
 export { CorruptMasterFileError } from './errors.ts';
-export type { MasterSource, SegmentManifest } from './master-layout.ts';
+export type { HistoryPart, HistorySource, MasterFile, MasterSource, SegmentManifest } from './master-layout.ts';
 export { BlobCorruptError, BlobMissingError, checkBlobName, type BlobInfo, type BlobStore } from './blob-store.ts';
 export { DirectoryBlobStore } from './directory-blob-store.ts';
 export { exportSql } from './parquet-export.ts';
@@ -15,3 +15,7 @@ export { loadIdempotencyKeys } from './idempotency-keys.ts';
 export { restoreSegment, type RestoredSegment } from './segment-restore.ts';
 export { repairManifests } from './manifest-repair.ts';
 export { exportedThrough } from './manifest-gaps.ts';
+export { importHistoryFile, sourceOf, type HistoryFileOutcome, type HistoryFileJob } from './history-import.ts';
+export { formatOf, checkedSource, type HistoryFormat, type CheckedSource } from './history-source.ts';
+export { committedImports, historyDir, readHistoryRecord, removeUncommittedHistory } from './history-record.ts';
+export { HistoryFileError, HistoryFormatError, HistoryImportUnsupportedError } from './history-errors.ts';

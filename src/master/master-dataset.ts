@@ -20,7 +20,7 @@ import { CorruptMasterFileError } from './errors.ts';
 import { manifestGaps, manifestPath, parquetRangesWithin } from './manifest-gaps.ts';
 import { loadIdempotencyKeys } from './idempotency-keys.ts';
 import { readSegmentManifests, rebuildSegmentManifest, verifyMasterFiles } from './master-integrity.ts';
-import type { MasterSource, SegmentManifest } from './master-layout.ts';
+import { manifestFiles, type MasterSource, type SegmentManifest } from './master-layout.ts';
 import { ParquetExporter, removeTemporaryFiles } from './parquet-export.ts';
 
 /** What the engine needs of the master dataset. */
@@ -59,6 +59,12 @@ export interface MasterDataset {
    * is reported with `keysKnown`.
    */
   loadKeys(keys: IdempotencyIndex, onDamaged: (error: CorruptMasterFileError, keysKnown: boolean) => void, covered?: ReadonlyMap<string, number>): Promise<void>;
+  /**
+   * Runs `work` with every export held back until it settles: a history
+   * import claims its offsets in the log before its files are committed,
+   * and the segment holding its claim must not be exported in between.
+   */
+  holdExports<T>(work: () => Promise<T>): Promise<T>;
   /** Stops the export's worker thread. */
   close(): Promise<void>;
 }
@@ -125,6 +131,12 @@ export class LocalMasterDataset implements MasterDataset {
     }
   }
 
+  holdExports<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#exporting.catch(() => undefined).then(work);
+    this.#exporting = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
   get ranges(): readonly { readonly base: number; readonly end: number }[] {
     return this.#segments.map(({ base, end }) => ({ base, end }));
   }
@@ -176,7 +188,7 @@ export class LocalMasterDataset implements MasterDataset {
   #sources(include: (segment: SegmentManifest, eventType: string) => boolean): Map<string, MasterSource> {
     const sources = new Map<string, MasterSource>();
     for (const segment of this.#segments) {
-      for (const [type, file] of Object.entries(segment.files)) {
+      for (const { eventType: type, file } of manifestFiles(segment)) {
         if (!include(segment, type)) continue;
         const source = sources.get(type) ?? { files: [], events: 0 };
         source.files.push(join(this.options.dir, file.path));

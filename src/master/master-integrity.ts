@@ -15,7 +15,8 @@ import { sqlStringLiteral } from '../definitions/index.ts';
 import { checksumMatches, fileSha256, readFailure, withChecksum } from '../util/checksums.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
 import { CorruptMasterFileError } from './errors.ts';
-import { rangeName, segmentManifestDir, type SegmentManifest } from './master-layout.ts';
+import { historyDir, readHistoryRecord } from './history-record.ts';
+import { manifestFiles, rangeName, segmentManifestDir, type HistoryPart, type SegmentManifest } from './master-layout.ts';
 
 const MANIFEST_NAME = /^(\d{20})-(\d{20})\.json$/;
 
@@ -64,7 +65,7 @@ export async function writeSegmentManifest(masterDir: string, manifest: SegmentM
 /** Throws {@link CorruptMasterFileError} unless every file of `manifests` has the SHA-256 it was written with. */
 export async function verifyMasterFiles(masterDir: string, manifests: readonly SegmentManifest[]): Promise<void> {
   for (const manifest of manifests) {
-    for (const entry of Object.values(manifest.files)) {
+    for (const { file: entry } of manifestFiles(manifest)) {
       const path = join(masterDir, entry.path);
       const actual = await fileSha256(path).catch((error: unknown) => {
         throw new CorruptMasterFileError(path, readFailure(error), { cause: error });
@@ -93,12 +94,26 @@ export async function rebuildSegmentManifest(masterDir: string, damaged: Damaged
     if (rows > 0 && (min < damaged.base || max >= damaged.end)) throw new CorruptMasterFileError(path, `it holds offsets ${min}–${max}, outside its range`);
     files[type.name] = { path: relative, rows, sha256 };
   }
-  const rows = Object.values(files).reduce((n, f) => n + f.rows, 0);
+  const history = await committedImportsWithin(masterDir, damaged.base, damaged.end);
+  // An import's range counts whole: its rejected and duplicate rows left their offsets unused.
+  const rows = Object.values(files).reduce((n, f) => n + f.rows, 0) + history.reduce((n, h) => n + h.end - h.first, 0);
   if (rows !== damaged.end - damaged.base) {
     throw new CorruptMasterFileError(damaged.file, `its Parquet files hold ${rows.toLocaleString('en-US')} events where ${(damaged.end - damaged.base).toLocaleString('en-US')} were due, so one of them is missing or cut short`);
   }
-  const manifest: SegmentManifest = { base: damaged.base, end: damaged.end, files };
+  const manifest: SegmentManifest = { base: damaged.base, end: damaged.end, files, ...(history.length > 0 ? { history } : {}) };
   await rm(damaged.file, { force: true });
   await writeSegmentManifest(masterDir, manifest);
   return manifest;
+}
+
+/** The committed history imports whose ranges lie in `[base, end)`, from their records. */
+async function committedImportsWithin(masterDir: string, base: number, end: number): Promise<HistoryPart[]> {
+  const parts: HistoryPart[] = [];
+  for (const name of (await readdir(historyDir(masterDir)).catch(() => [] as string[])).sort()) {
+    const match = MANIFEST_NAME.exec(name);
+    if (match === null || Number(match[1]) < base || Number(match[2]) > end) continue;
+    const part = await readHistoryRecord(masterDir, Number(match[1]), Number(match[2]));
+    if (part !== undefined) parts.push(part);
+  }
+  return parts;
 }

@@ -13,8 +13,9 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Catalog, EventTypeSchema, Field } from '../definitions/index.ts';
 import { sqlIdentifier, sqlStringLiteral } from '../definitions/index.ts';
-import { CorruptLogError, segmentPath } from '../log/index.ts';
-import { parquetRelativePath, rangeName, segmentManifestDir, type SegmentManifest } from './master-layout.ts';
+import { CorruptLogError, segmentPath, type HistoryRange } from '../log/index.ts';
+import { parquetRelativePath, rangeName, segmentManifestDir, type HistoryPart, type SegmentManifest } from './master-layout.ts';
+import { readHistoryRecord } from './history-record.ts';
 import { readSegmentManifest, writeSegmentManifest } from './master-integrity.ts';
 import { fileSha256 } from '../util/checksums.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
@@ -85,7 +86,8 @@ export class ParquetExporter {
         await this.#convert(eventType, file, relative);
         files[eventType] = { path: relative, rows, sha256: await fileSha256(join(this.masterDir, relative)) };
       }
-      const manifest: SegmentManifest = { base, end, files, ...(split.lost.length > 0 ? { lost: [...split.lost] } : {}) };
+      const history = await historyParts(this.masterDir, split.history);
+      const manifest: SegmentManifest = { base, end, files, ...(split.lost.length > 0 ? { lost: [...split.lost] } : {}), ...(history.length > 0 ? { history } : {}) };
       await mkdir(segmentManifestDir(this.masterDir), { recursive: true });
       await writeSegmentManifest(this.masterDir, manifest);
       return manifest;
@@ -114,6 +116,13 @@ export class ParquetExporter {
   close(): Promise<void> {
     return this.#splitter.close();
   }
+}
+
+/** The history imports a segment's frames claim ranges for, each with its committed files (none if it never committed). */
+async function historyParts(masterDir: string, ranges: readonly HistoryRange[]): Promise<HistoryPart[]> {
+  const parts: HistoryPart[] = [];
+  for (const range of ranges) parts.push(await readHistoryRecord(masterDir, range.first, range.end) ?? { ...range, files: [] });
+  return parts;
 }
 
 /** Removes temporary files a crash may have left in the master dataset, and the split segments of an export it cut short. */

@@ -13,7 +13,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { join } from 'node:path';
 import { scaledIntegerSql, sqlIdentifier, sqlStringLiteral } from '../definitions/index.ts';
-import { encodeFrame, LOST_RANGE_TYPE } from '../log/index.ts';
+import { encodeFrame, encodeHistoryFrame, LOST_RANGE_TYPE } from '../log/index.ts';
 import { readSegmentManifest, verifyMasterFiles } from './master-integrity.ts';
 import { rangeName, segmentManifestDir, type SegmentManifest } from './master-layout.ts';
 
@@ -58,7 +58,7 @@ async function linesOf(connection: DuckDBConnection, eventType: string, path: st
 /**
  * Frames for every offset of `[base, end)`: one per run of consecutive
  * offsets of one event type, and one per range the export recorded as
- * lost. Undefined unless the lines and lost ranges cover the range exactly.
+ * lost, and one per history import's claim. Undefined unless the lines and lost ranges cover the range exactly.
  */
 function framesOf(lines: readonly LoggedLine[], manifest: SegmentManifest): Buffer[] | undefined {
   const lost = (manifest.lost ?? []).map(([from, to]) => ({ from, to }));
@@ -67,6 +67,13 @@ function framesOf(lines: readonly LoggedLine[], manifest: SegmentManifest): Buff
   let next = manifest.base;
   let at = 0;
   while (next < manifest.end) {
+    const history = manifest.history?.find((part) => part.first === next);
+    if (history !== undefined) {
+      // Its events are in the import's own files, as before: the log keeps only the claim.
+      frames.push(encodeHistoryFrame(history.eventType, history.first, history.end - history.first));
+      next = history.end;
+      continue;
+    }
     const gap = lost.find((range) => range.from === next);
     if (gap !== undefined) {
       frames.push(encodeFrame(LOST_RANGE_TYPE, gap.from, gap.to - gap.from, Buffer.alloc(0)));

@@ -11,7 +11,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOST_RANGE_TYPE, scanSegmentBytes } from '../log/index.ts';
+import { historyRangeOf, LOST_RANGE_TYPE, scanSegmentBytes, type HistoryRange } from '../log/index.ts';
 
 export interface SplitRequest {
   readonly path: string;
@@ -22,7 +22,7 @@ export interface SplitRequest {
 }
 
 export type SplitReply =
-  | { readonly ok: true; readonly files: readonly { readonly eventType: string; readonly file: string; readonly rows: number }[]; readonly lost: readonly [number, number][] }
+  | { readonly ok: true; readonly files: readonly { readonly eventType: string; readonly file: string; readonly rows: number }[]; readonly lost: readonly [number, number][]; readonly history: readonly HistoryRange[] }
   | { readonly ok: false; readonly validBytes: number; readonly problem: string };
 
 /** Splits the segment; the reply says what went where, or why the segment cannot be read whole. */
@@ -33,7 +33,13 @@ export function splitSegment(request: SplitRequest): SplitReply {
   }
   const byType = new Map<string, { parts: Buffer[]; rows: number }>();
   const lost: [number, number][] = [];
+  const history: HistoryRange[] = [];
   for (const frame of scan.frames) {
+    const range = historyRangeOf(frame);
+    if (range !== undefined) {
+      history.push(range);
+      continue;
+    }
     if (frame.eventType === LOST_RANGE_TYPE) {
       lost.push([frame.firstOffset, frame.firstOffset + frame.count]);
       continue;
@@ -48,5 +54,5 @@ export function splitSegment(request: SplitRequest): SplitReply {
     writeFileSync(file, Buffer.concat(parts));
     return { eventType, file, rows };
   });
-  return { ok: true, files, lost };
+  return { ok: true, files, lost, history };
 }

@@ -13,7 +13,7 @@ import { openingViews } from '../../engine/view-state.ts';
 import type { ViewChangesStart } from '../../engine/view-changes.ts';
 import type { EngineLogger, TandemOptions } from '../../engine/engine-types.ts';
 import { DataDirLock } from '../../engine/data-dir-lock.ts';
-import { KeySnapshot, LocalEventLog, StoredSchema, type LogRepair } from '../../log/index.ts';
+import { LocalEventLog, StoredSchema, type LogRepair } from '../../log/index.ts';
 import { LocalMasterDataset, type MasterDataset } from '../../master/index.ts';
 import type { DimensionName, DynamicQuery, Query, QueryGranularityFor, QueryLimits, QueryResult, QueryRowOf, ViewQuery } from '../../serving/index.ts';
 import { SpeedLayer } from '../../speed/index.ts';
@@ -22,6 +22,7 @@ import { PhaseClock } from '../../util/phase-clock.ts';
 import { closeDuckDb, damagedBatch, LocalBackend, openDuckDb, type DuckDbParts } from './local-backend.ts';
 import { repairDataDirectory } from './repair-data-dir.ts';
 import { ViewStateFile } from './view-state-file.ts';
+import { HistoryImporter, ImportAwareKeySnapshot, type HistoryImportOptions, type HistoryImportSummary } from './history-import.ts';
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
 
@@ -179,11 +180,19 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
         onDamagedManifest: (file, reason) => logger.error({ file, reason }, 'a master dataset manifest is damaged; rebuilding it from its Parquet files'),
         onRebuilt: (file, from, reason) => logger.error({ file, from, reason }, 'a master dataset file was missing or damaged; written again from a surviving copy'),
       });
-      backend = new LocalBackend({ catalog, log, speed, store, master, duck, options, lock, schema, published, keySnapshot: new KeySnapshot(dirs.keys, catalog) }, logger);
+      const keySnapshot = new ImportAwareKeySnapshot(dirs.keys, catalog);
+      backend = new LocalBackend({ catalog, log, speed, store, master, duck, options, lock, schema, published, keySnapshot }, logger);
       const engine = new Tandem(catalog, backend, options);
+      const history = new HistoryImporter({ catalog, log, master, masterDir: dirs.master, schema, runBatch: (batch) => engine.runBatch(batch) });
+      keySnapshot.importer = history;
+      engine.#history = history;
       phases.done('logDuckDbMaster');
       logger.info({ ms: phases.ms }, 'data directory opened');
       await engine.start();
+      // An import committed but cut short before its cycle published it: a cycle now publishes it.
+      if (await history.recover(duck.connection, log.keys)) {
+        engine.runBatch({ seal: true }).catch((err: unknown) => logger.error({ err }, 'the cycle publishing a history import committed before a stop failed; the next cycle publishes it'));
+      }
       return engine;
     } catch (error) {
       // An open that fails (a damaged file, say) must not leave the log's file or DuckDB open behind it.
@@ -192,6 +201,41 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
       if (duck !== undefined) closeDuckDb(duck);
       throw error;
     }
+  }
+
+  /** History imports, one at a time; set by {@link Tandem.open}. */
+  #history: HistoryImporter | undefined;
+
+  /**
+   * Loads history files (Parquet, CSV, NDJSON or a JSON array, told by their
+   * names) of `eventType` straight into the master dataset, without the
+   * event log, then runs one batch cycle that publishes them. Rows are
+   * checked by the rules live events are (rejected ones are counted, the
+   * first few named by row and field); with an idempotency key, rows whose
+   * key is stored already (a second load of the same file) or came earlier
+   * are dropped as duplicates. Each file is all in or not at all, even
+   * across a crash: importing it again after one completes it exactly.
+   * DuckDB does the work on its own instance, within `memoryLimit`
+   * (spilling to the data directory), so memory does not grow with the
+   * files. The imported events are in no answer until the promise resolves,
+   * and in every answer after.
+   *
+   * @example
+   * ```ts
+   * const summary = await tandem.importHistory('order', ['orders-2023.parquet'], {
+   *   onProgress: (p) => console.log(`${p.rowsDone} of ${p.rowsKnown} rows`),
+   * });
+   * console.log(`${summary.imported} imported, ${summary.duplicates} duplicates, ${summary.rejected} rejected`);
+   * ```
+   */
+  async importHistory(eventType: string, files: readonly string[], options: HistoryImportOptions = {}): Promise<HistoryImportSummary> {
+    return this.#history!.run(eventType, files, options);
+  }
+
+  /** Waits for a history import under way, then closes as {@link EngineCore.close} does. */
+  override async close(): Promise<void> {
+    await this.#history?.idle();
+    await super.close();
   }
 
   /**

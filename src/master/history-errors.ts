@@ -1,0 +1,59 @@
+/**
+ * What can stop a history import, one class per failure mode.
+ *
+ * @module
+ */
+import { TandemError } from '../definitions/errors.ts';
+
+/**
+ * A history file cannot be read as its format says (missing, damaged, not
+ * Parquet, CSV or JSON), so nothing of it was imported.
+ *
+ * @example
+ * ```ts
+ * await tandem.importHistory('order', ['old.parquet']).catch((error) => {
+ *   if (error instanceof HistoryFileError) console.error(`fix or remove ${error.file}`);
+ * });
+ * ```
+ */
+export class HistoryFileError extends TandemError {
+  readonly code = 'history_file_unreadable';
+  constructor(readonly file: string, readonly reason: string, options?: { cause?: unknown }) {
+    super(`History file ${file} cannot be imported: ${reason.replace(/\.$/, '')}.`, options);
+  }
+}
+
+/**
+ * A history file's name does not say its format: it must end in `.parquet`,
+ * `.csv`, `.ndjson`, `.jsonl` or `.json` (an array of events).
+ *
+ * @example
+ * ```ts
+ * try { await tandem.importHistory('order', ['dump.txt']); } catch (error) {
+ *   if (error instanceof HistoryFormatError) console.error(error.file);
+ * }
+ * ```
+ */
+export class HistoryFormatError extends TandemError {
+  readonly code = 'history_format_unknown';
+  constructor(readonly file: string) {
+    super(`History file ${file} has no known format: name it .parquet, .csv, .ndjson, .jsonl or .json (an array of events).`);
+  }
+}
+
+/**
+ * History imports write the master dataset of an embedded engine's data
+ * directory, which no server may hold open; a running server and a
+ * cluster (whose archive lives in NATS) take no such import yet.
+ *
+ * @example
+ * ```ts
+ * if (options.data === undefined) throw new HistoryImportUnsupportedError();
+ * ```
+ */
+export class HistoryImportUnsupportedError extends TandemError {
+  readonly code = 'history_import_unsupported';
+  constructor() {
+    super('History imports (--history) write a data directory: pass --data and --config; a running server or a cluster cannot import history yet, so stop the server first, or ingest through the API.');
+  }
+}
