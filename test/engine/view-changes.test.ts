@@ -182,11 +182,12 @@ test('view changes - a changed view answers with its old definition until the sw
       const after = await engine.query({ view: 'by_device_week', granularity: 'all' });
       assert.equal(after.meta.viewVersion, 2);
       assert.deepEqual(after.rows, referenceQuery(VARIANTS[0]!, accepted.events, { view: 'by_device_week', granularity: 'all' }));
-      const state = JSON.parse(await readFile(join(dir, 'views.json'), 'utf8')) as { versions: Record<string, { version: number }> };
-      assert.equal(state.versions.by_device_week?.version, 2);
     } finally {
       await engine.close();
     }
+    // Recorded once the switch is: read after the close, which waits for the write.
+    const state = JSON.parse(await readFile(join(dir, 'views.json'), 'utf8')) as { versions: Record<string, { version: number }> };
+    assert.equal(state.versions.by_device_week?.version, 2);
   });
 });
 
