@@ -31,10 +31,11 @@ export interface EditedCatalog {
 export function withView(catalog: Catalog, view: unknown): EditedCatalog {
   const obj = record('view', view);
   const name = checkName('view.name', obj.name);
-  const views = catalog.config.views.filter((v) => v.name !== name);
-  const at = catalog.config.views.findIndex((v) => v.name === name);
-  const next = [...views.slice(0, at === -1 ? views.length : at), obj as unknown as ViewJson, ...views.slice(at === -1 ? views.length : at)];
-  return { catalog: compileEdited(catalog.config, next, at === -1 ? next.length - 1 : at), name };
+  const views = catalog.config.views;
+  const at = views.findIndex((v) => v.name === name);
+  // In place of the view of its name, or last when new: its index names its paths in errors.
+  const next = at === -1 ? [...views, obj as unknown as ViewJson] : views.map((v, i) => (i === at ? obj as unknown as ViewJson : v));
+  return { catalog: compileEdited(catalog.config, next, at === -1 ? views.length : at), name };
 }
 
 /**

@@ -19,13 +19,13 @@ import {
 } from '../serving/index.ts';
 import { BatchHistory } from './batch-history.ts';
 import { WARM_UP_BUDGET_MS, warmUpLeaderboards } from './leaderboard-warm-up.ts';
-import type { BackendHost, EngineBackend, ViewSwitch } from './engine-backend.ts';
+import type { BackendHost, BackfillProgress, EngineBackend, ViewSwitch } from './engine-backend.ts';
 import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, ViewChangeAnswer } from './engine-types.ts';
 import type { ServedEngine } from './served-engine.ts';
 import { SpeedMemoryGuard, type SpeedMemoryLimits } from './speed-memory-guard.ts';
 import { validateEvents } from './validate-events.ts';
 import { ServedVersionChangingError, ViewBackfillingError } from './errors.ts';
-import { ViewChanges, type ViewChangesStart } from './view-changes.ts';
+import { fractionDone, ViewChanges, type ViewChangesStart } from './view-changes.ts';
 
 /** How often a query gathers the speed layer's states again when a new batch version is served meanwhile. */
 const SPEED_ATTEMPTS = 5;
@@ -439,10 +439,9 @@ function validatorsOf(catalog: Catalog): ReadonlyMap<string, ColumnValidator> {
   return new Map([...catalog.eventTypes.values()].map((e) => [e.name, createColumnValidator(e)]));
 }
 
-/** How far a backfill is, in whole percent: by events, or by files where it knows no event counts. */
-function percentDone(change: { readonly eventsDone: number; readonly eventsTotal: number; readonly filesDone: number; readonly filesTotal: number }): number {
-  const done = change.eventsTotal > 0 ? change.eventsDone / change.eventsTotal : change.filesTotal > 0 ? change.filesDone / change.filesTotal : 0;
-  return Math.floor(done * 100);
+/** How far a backfill is, in whole percent. */
+function percentDone(change: BackfillProgress): number {
+  return Math.floor(fractionDone(change) * 100);
 }
 
 function sum(values: readonly number[]): number {

@@ -269,7 +269,7 @@ export class ViewChanges {
   #status(change: Pending): ViewChangeStatus {
     const { filesDone, filesTotal, eventsDone, eventsTotal } = change.progress;
     const served = this.#host.catalog.views.has(change.view.name);
-    const done = eventsTotal > 0 ? eventsDone / eventsTotal : filesTotal > 0 ? filesDone / filesTotal : 0;
+    const done = fractionDone(change.progress);
     const elapsed = Date.now() - change.startedAt;
     return {
       view: change.view.name, action: served ? 'change' : 'add', version: change.version, serving: served ? this.versionOf(change.view.name) : null,
@@ -289,4 +289,10 @@ export class ViewChanges {
     });
     return this.#writing;
   }
+}
+
+/** How far a backfill is, from 0 to 1: by events, or by files where it knows no event counts. */
+export function fractionDone(progress: BackfillProgress): number {
+  const { filesDone, filesTotal, eventsDone, eventsTotal } = progress;
+  return eventsTotal > 0 ? eventsDone / eventsTotal : filesTotal > 0 ? filesDone / filesTotal : 0;
 }
