@@ -53,7 +53,7 @@ export {
 } from './serving/index.ts';
 export {
   DataDirectoryLockedError, ServedVersionChangingError, SpeedLayerFullError,
-  ViewBackfillingError, ViewChangesUnsupportedError, NoViewChangeError, EventTypesChangedError,
+  ViewBackfillingError, ViewChangesUnsupportedError, RetentionUnsupportedError, FrozenAggregatesError, NoViewChangeError, EventTypesChangedError,
 } from './engine/index.ts';
 export { CorruptMasterFileError, HistoryFileError, HistoryFormatError, HistoryImportUnsupportedError } from './master/index.ts';
 export {

@@ -23,6 +23,12 @@ export interface BatchManifest {
   readonly fullAt?: string;
   /** Whether this version was computed from everything (`full`) or from the previous version and the new events (`incremental`). */
   readonly mode?: 'full' | 'incremental';
+  /**
+   * The latest retention generation whose retired files the version no
+   * longer reads (`src/master/retention.ts`); absent before any retired.
+   * A cycle that finds a later one recomputes every view.
+   */
+  readonly retiredGeneration?: number;
   /** SHA-256 of the rest of the manifest; absent in manifests written before checksums. */
   readonly checksum?: string;
 }
@@ -48,6 +54,13 @@ export interface BatchViewEntry {
    * from the partitions it owns (issue #28); the base is `file` and these.
    */
   readonly parts?: readonly BatchPart[];
+  /**
+   * A view with `keepAggregates`: its aggregates of the events retention
+   * retired, one file per retention generation, merged with the rest at
+   * query time. Computed once from the retired files, then carried from
+   * version to version; a recompute from the master dataset leaves them be.
+   */
+  readonly frozen?: readonly BatchPart[];
 }
 
 /** A share of a view's base: in cluster mode, one log partition's, computed by the node that owned it. */

@@ -10,7 +10,7 @@ import { link, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sqlIdentifier, sqlStringLiteral, type Catalog, type ViewSchema } from '../definitions/index.ts';
 import { AggregateTable } from '../aggregates/index.ts';
-import type { BatchDelta, BatchManifest, BatchViewEntry } from './batch-manifest.ts';
+import type { BatchDelta, BatchManifest, BatchPart, BatchViewEntry } from './batch-manifest.ts';
 import { batchViewSql, PARTITION_COLUMN } from './batch-sql.ts';
 import { loadViewTable, loadViewTables } from './batch-view-loader.ts';
 import { InMemoryBatchViews, type BatchViewStore } from './batch-view-store.ts';
@@ -53,6 +53,23 @@ export interface BatchRunInput {
    * previous version's files of the view.
    */
   readonly backfilled?: BackfilledView;
+  /** Retention: the generation the version accounts for, and what views keeping their aggregates fold in. */
+  readonly retention?: RetentionInput;
+}
+
+/**
+ * What a cycle needs of retention (`src/master/retention.ts`). A full cycle
+ * recomputes each view from the files that remain; a view with
+ * `keepAggregates` keeps the frozen parts of `kept` (the published version)
+ * and adds one computed from the files `retired` since it.
+ */
+export interface RetentionInput {
+  /** The latest generation whose files the sources no longer hold. */
+  readonly generation: number;
+  /** Per event type, the files retired since `kept` was computed. */
+  readonly retired: ReadonlyMap<string, BatchSource>;
+  /** The published version whose frozen parts carry over, with its directory. */
+  readonly kept?: { readonly manifest: BatchManifest; readonly dir: string; readonly views: BatchViewStore };
 }
 
 /** A view's backfill, as the cycle switching it in reads it. */
@@ -185,13 +202,50 @@ export async function computeViewFiles(
 /** A delta's file name: unique per version, since a cluster's cutoff is a vector and its `from` names no offset of one log. */
 const deltaFile = (view: ViewSchema, version: number): string => `${view.name}.delta-v${String(version).padStart(8, '0')}.parquet`;
 
-/** A whole view recomputed from every source: the base of a new chain. */
-async function fullView(input: BatchRunInput, view: ViewSchema, dir: string): Promise<{ entry: BatchViewEntry; tables: AggregateTable[] }> {
+/** A whole view recomputed from every source: the base of a new chain, beside the frozen parts a view keeping its aggregates has. */
+async function fullView(input: BatchRunInput, view: ViewSchema, at: { readonly version: number; readonly dir: string }): Promise<{ entry: BatchViewEntry; tables: AggregateTable[] }> {
   const started = performance.now();
-  const computed = await computeView(input, view, dir, `${view.name}.parquet`, 0);
+  const computed = await computeView(input, view, at.dir, `${view.name}.parquet`, 0);
   const { file, sha256, rows, inputEvents, table } = computed;
-  return { entry: { hash: view.hash, file, ...(sha256 === undefined ? {} : { sha256 }), rows, inputEvents, durationMs: performance.now() - started }, tables: [table] };
+  const frozen = view.keepAggregates && input.retention !== undefined ? await frozenParts(input, input.retention, view, at) : { parts: [], tables: [] };
+  const entry: BatchViewEntry = {
+    hash: view.hash, file, ...(sha256 === undefined ? {} : { sha256 }), rows, inputEvents, durationMs: performance.now() - started,
+    ...(frozen.parts.length === 0 ? {} : { frozen: frozen.parts }),
+  };
+  return { entry, tables: [table, ...frozen.tables] };
 }
+
+/**
+ * A view's frozen parts in a new version: the published version's (linked,
+ * their tables kept), then one over the files retired since, when they hold
+ * events. A published entry of another definition has none that fit: a
+ * changed view starts again from what remains.
+ */
+async function frozenParts(
+  input: BatchRunInput, retention: RetentionInput, view: ViewSchema, at: { readonly version: number; readonly dir: string },
+): Promise<{ parts: BatchPart[]; tables: AggregateTable[] }> {
+  const parts: BatchPart[] = [];
+  const tables: AggregateTable[] = [];
+  const kept = retention.kept;
+  const before = kept?.manifest.views[view.name];
+  if (kept !== undefined && before?.hash === view.hash) {
+    const loaded = loadedTables(kept.views);
+    for (const part of (before.frozen ?? []).filter((f) => f.file !== null)) {
+      await link(join(kept.dir, part.file!), join(at.dir, part.file!));
+      parts.push(part);
+      tables.push((part.sha256 === undefined ? undefined : loaded(view.name, part.sha256)) ?? await loadViewFile(input.connection, view, join(at.dir, part.file!), part.sha256));
+    }
+  }
+  const computed = await computeView({ ...input, sources: retention.retired }, view, at.dir, frozenFile(view, at.version), 0);
+  if (computed.file !== null) {
+    parts.push({ file: computed.file, ...(computed.sha256 === undefined ? {} : { sha256: computed.sha256 }), rows: computed.rows });
+    tables.push(computed.table);
+  }
+  return { parts, tables };
+}
+
+/** A frozen part's file name: unique per version, whose cycle computed it. */
+const frozenFile = (view: ViewSchema, version: number): string => `${view.name}.frozen-v${String(version).padStart(8, '0')}.parquet`;
 
 /**
  * The previous version's files of a view, linked into the new version's
@@ -245,6 +299,12 @@ function manifestCutoff(input: BatchRunInput): number {
   return input.partitionCutoffs === undefined ? input.cutoff : input.partitionCutoffs.reduce((a, b) => a + b, 0);
 }
 
+/** The retention generation a version records: the cycle's, else the one it builds on; none before any file retired. */
+function retiredGeneration(input: BatchRunInput): { retiredGeneration?: number } {
+  const generation = input.retention?.generation ?? input.previous?.manifest.retiredGeneration ?? 0;
+  return generation === 0 ? {} : { retiredGeneration: generation };
+}
+
 /** What a version being built stands on before it has a manifest of its own: nothing reads it. */
 const UNPUBLISHED: BatchManifest = { version: 0, cutoff: 0, createdAt: new Date(0).toISOString(), durationMs: 0, views: {} };
 
@@ -260,7 +320,7 @@ export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
     for (const [i, view] of views.entries()) {
       const backfilled = input.backfilled?.view.name === view.name ? input.backfilled : undefined;
       const { entry, tables: viewTables } = previous === undefined
-        ? await fullView(input, view, dir)
+        ? await fullView(input, view, { version, dir })
         : backfilled !== undefined ? await backfilledView(input, backfilled, { version, dir }) : await incrementalView(input, view, { version, dir }, previous);
       entries[view.name] = entry;
       tables.set(view.name, viewTables);
@@ -285,6 +345,7 @@ export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
     views: entries,
     mode: previous === undefined ? 'full' : 'incremental',
     fullAt: previous === undefined ? createdAt : previous.manifest.fullAt ?? previous.manifest.createdAt,
+    ...retiredGeneration(input),
   };
   // The manifest as the store published it: a cluster's names the archive ranges and where each file is kept too.
   const published = (await input.store.publish(dir, manifest)).manifest;

@@ -37,8 +37,9 @@ export interface IncrementalPolicy {
  * not when asked for a full one, before the first version, when a view is
  * new or its definition changed, once `fullBatchEveryMs` passed since the
  * last full recompute, and once a view has `maxBatchDeltas` deltas to merge
- * at query time. A view named `backfilled` (switched in from its backfill)
- * is not asked.
+ * at query time, and once retention retired files the version still reads
+ * (`retiredGeneration` past the manifest's). A view named `backfilled`
+ * (switched in from its backfill) is not asked.
  *
  * @example
  * ```ts
@@ -46,9 +47,12 @@ export interface IncrementalPolicy {
  * ```
  */
 export function mayBuildOn(
-  manifest: BatchManifest | undefined, catalog: Catalog, policy: IncrementalPolicy & { readonly full: boolean; readonly backfilled?: string }, now = Date.now(),
+  manifest: BatchManifest | undefined, catalog: Catalog,
+  policy: IncrementalPolicy & { readonly full: boolean; readonly backfilled?: string; readonly retiredGeneration?: number }, now = Date.now(),
 ): boolean {
   if (policy.full || manifest === undefined) return false;
+  // Monoids do not subtract: the views of events retention took out are computed again from what remains.
+  if ((policy.retiredGeneration ?? 0) !== (manifest.retiredGeneration ?? 0)) return false;
   const fullAt = Date.parse(manifest.fullAt ?? manifest.createdAt);
   if (now - fullAt >= (policy.fullBatchEveryMs ?? DEFAULT_FULL_BATCH_EVERY_MS)) return false;
   const maxDeltas = policy.maxBatchDeltas ?? DEFAULT_MAX_BATCH_DELTAS;

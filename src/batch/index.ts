@@ -6,7 +6,7 @@
  */
 export {
   runBatch, loadPublished, loadViewFile, loadViewFiles, computeView, computeViewFiles,
-  type BackfilledView, type BatchRunInput, type BatchRunResult, type BatchSource, type ViewFileComputed, type ViewSources,
+  type BackfilledView, type BatchRunInput, type RetentionInput, type BatchRunResult, type BatchSource, type ViewFileComputed, type ViewSources,
 } from './batch-runner.ts';
 export { backfillChunks, backfillView, MAX_BACKFILL_PARTS, type BackfillChunk } from './backfill-view.ts';
 export type { BackfillPart } from './backfill-part.ts';

@@ -16,9 +16,9 @@ export interface ViewFile {
   readonly sha256?: string;
 }
 
-/** A view's files in a version, in table order: the base, its other parts, then each delta; only those that have a file. */
+/** A view's files in a version, in table order: the base, its other parts, its frozen parts, then each delta; only those that have a file. */
 export function viewFiles(entry: BatchViewEntry): ViewFile[] {
-  const all = [{ file: entry.file, sha256: entry.sha256 }, ...(entry.parts ?? []), ...(entry.deltas ?? [])];
+  const all = [{ file: entry.file, sha256: entry.sha256 }, ...(entry.parts ?? []), ...(entry.frozen ?? []), ...(entry.deltas ?? [])];
   return all.flatMap((f) => (f.file === null ? [] : [f.sha256 === undefined ? { file: f.file } : { file: f.file, sha256: f.sha256 }]));
 }
 
@@ -28,14 +28,14 @@ export type LoadedTables = (view: string, sha256: string) => AggregateTable | un
 /**
  * The tables `served` holds, by view and file digest. A view's tables are its
  * base (an empty table when the base has no file), then one per other part
- * of the base and one per delta that has a file, in order; a view whose
+ * of the base, frozen part and delta that has a file, in order; a view whose
  * tables do not line up so is left out.
  */
 export function loadedTables(served: BatchViewStore | undefined): LoadedTables {
   const byKey = new Map<string, AggregateTable>();
   for (const [view, entry] of Object.entries(served?.manifest.views ?? {})) {
     const tables = served!.tables(view);
-    const rest = [...(entry.parts ?? []), ...(entry.deltas ?? [])].filter((d) => d.file !== null);
+    const rest = [...(entry.parts ?? []), ...(entry.frozen ?? []), ...(entry.deltas ?? [])].filter((d) => d.file !== null);
     if (tables.length !== 1 + rest.length) continue;
     if (entry.file !== null && entry.sha256 !== undefined) byKey.set(`${view}\0${entry.sha256}`, tables[0]!);
     rest.forEach((d, i) => d.sha256 !== undefined && byKey.set(`${view}\0${d.sha256}`, tables[i + 1]!));

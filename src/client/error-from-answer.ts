@@ -17,7 +17,7 @@ import {
   UnsupportedMediaTypeError,
 } from '../server/errors.ts';
 import { InvalidQueryError, QueryTimeoutError, ResultTooLargeError, UnknownDimensionError, UnknownMeasureError, UnknownViewError } from '../serving/errors.ts';
-import { NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
+import { FrozenAggregatesError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
 import {
   InvalidSqlValueError, MeasureMisuseError, SqlParameterError, SqlSyntaxError, SqlTooLargeError, TimeBucketError, UnknownColumnError, UnsupportedSqlError,
 } from '../sql/errors.ts';
@@ -120,6 +120,7 @@ const BUILDERS: Readonly<Record<string, Build>> = {
   },
   no_view_change: (a) => new NoViewChangeError(quoted(a.message), a.message.includes('switching in')),
   view_changes_unsupported: () => new ViewChangesUnsupportedError(),
+  frozen_aggregates: (a) => new FrozenAggregatesError(quoted(a.message)),
   // SQL: the clause at fault is the answer's field.
   sql_syntax: (a) => new SqlSyntaxError(a.message),
   sql_too_large: (a) => new SqlTooLargeError(stated(a.message)[1], a.message),

@@ -39,7 +39,7 @@ export { InvalidDefinitionError, InvalidEventError, TandemError, UnknownEventTyp
 export {
   InvalidQueryError, QueryTimeoutError, ResultTooLargeError, UnknownDimensionError, UnknownMeasureError, UnknownViewError,
 } from '../serving/errors.ts';
-export { EventTypesChangedError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
+export { EventTypesChangedError, FrozenAggregatesError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
 export {
   InvalidSqlValueError, MeasureMisuseError, SqlClauseError, SqlParameterError, SqlSyntaxError, SqlTooLargeError, TimeBucketError, UnknownColumnError, UnsupportedSqlError,
 } from '../sql/errors.ts';

@@ -20,6 +20,7 @@ import { checkName, NameSpace } from './names.ts';
 import { compileServerConfig, type ServerSettings } from './server-config.ts';
 import { checkPartitionBy, compileClusterConfig, type ClusterSettings } from './cluster-config.ts';
 import { normalizeValue } from './normalize-value.ts';
+import { compileRetention } from './retention.ts';
 import type { EventTypeSchema, MeasureSchema, ViewSchema } from './schema.ts';
 import type { Value } from './value.ts';
 
@@ -78,7 +79,7 @@ function fieldOf(schema: EventTypeSchema, path: string, name: unknown): Field {
  */
 function compileEventType(path: string, input: unknown, dimensions: ReadonlySet<string>): EventTypeSchema {
   const obj = record(path, input);
-  onlyKeys(path, obj, ['name', 'time', 'idempotencyKey', 'idempotencyWindow', 'undeclaredFields', 'fields']);
+  onlyKeys(path, obj, ['name', 'time', 'idempotencyKey', 'idempotencyWindow', 'retention', 'undeclaredFields', 'fields']);
   const name = checkName(`${path}.name`, obj.name);
   const fieldsObj = record(`${path}.fields`, obj.fields);
   const fieldNames = new NameSpace('field');
@@ -103,7 +104,8 @@ function compileEventType(path: string, input: unknown, dimensions: ReadonlySet<
   if (undeclaredFields !== 'reject' && undeclaredFields !== 'ignore') {
     invalid(`${path}.undeclaredFields`, `${path}.undeclaredFields must be 'reject' or 'ignore'.`);
   }
-  return Object.freeze({ name, definition: obj as unknown as EventTypeJson, fields, fieldsByName, time, idempotencyKey, idempotencyWindow, undeclaredFields });
+  const retentionMs = compileRetention(`${path}.retention`, obj.retention);
+  return Object.freeze({ name, definition: obj as unknown as EventTypeJson, fields, fieldsByName, time, idempotencyKey, idempotencyWindow, retentionMs, undeclaredFields });
 }
 
 function compileIdempotencyWindow(path: string, value: unknown, key: Field | undefined): number | undefined {
@@ -219,14 +221,16 @@ function compileFilterEntry(path: string, input: unknown, schema: EventTypeSchem
 const STATE_FORMAT = 3;
 
 function hashView(view: unknown, eventType: EventTypeJson): string {
-  // The idempotency window decides what is stored, not how a view computes, so changing it recomputes nothing.
-  const { idempotencyWindow, ...computed } = eventType;
-  return createHash('sha256').update(canonicalJson({ view, eventType: computed, stateFormat: STATE_FORMAT })).digest('hex').slice(0, 16);
+  // The idempotency window and the retention decide what is stored, not how a view computes, so changing them recomputes
+  // nothing; nor does keeping a view's aggregates past the retention.
+  const { idempotencyWindow, retention, ...computed } = eventType;
+  const { keepAggregates, ...definition } = view as Record<string, unknown>;
+  return createHash('sha256').update(canonicalJson({ view: definition, eventType: computed, stateFormat: STATE_FORMAT })).digest('hex').slice(0, 16);
 }
 
 function compileView(path: string, input: unknown, eventTypes: ReadonlyMap<string, EventTypeSchema>): ViewSchema {
   const obj = record(path, input);
-  onlyKeys(path, obj, ['name', 'eventType', 'dimensions', 'granularity', 'measures', 'filter']);
+  onlyKeys(path, obj, ['name', 'eventType', 'dimensions', 'granularity', 'measures', 'filter', 'keepAggregates']);
   const name = checkName(`${path}.name`, obj.name);
   const eventType = eventTypes.get(String(obj.eventType));
   if (eventType === undefined) {
@@ -249,10 +253,19 @@ function compileView(path: string, input: unknown, eventTypes: ReadonlyMap<strin
   });
   if (measures.length === 0) invalid(`${path}.measures`, `${path}.measures must define at least one measure.`);
   const filter = obj.filter === undefined ? [] : list(`${path}.filter`, obj.filter).map((f, i) => compileFilterEntry(`${path}.filter[${i}]`, f, eventType));
+  const keepAggregates = compileKeepAggregates(`${path}.keepAggregates`, obj.keepAggregates, eventType);
   return Object.freeze({
-    name, definition: obj as unknown as ViewJson, eventType, dimensions, granularity, measures, filter,
+    name, definition: obj as unknown as ViewJson, eventType, dimensions, granularity, measures, filter, keepAggregates,
     hash: hashView(obj, eventType.definition),
   });
+}
+
+/** Whether a view keeps its aggregates of events its event type's retention removes: only where there is a retention. */
+function compileKeepAggregates(path: string, value: unknown, eventType: EventTypeSchema): boolean {
+  if (value === undefined || value === false) return false;
+  if (value !== true) invalid(path, `${path} must be true or false.`);
+  if (eventType.retentionMs === undefined) invalid(path, `${path} needs event type '${eventType.name}' to declare a retention.`);
+  return true;
 }
 
 /** The names the views of `eventType` group by, read before either is validated (the views are checked in full later). */

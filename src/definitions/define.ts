@@ -38,6 +38,8 @@ export function defineEventType<const F extends FieldsSpec, const N extends stri
   readonly time: FieldsOfType<F, 'timestamp'>;
   readonly idempotencyKey?: FieldsOfType<F, 'string'>;
   readonly idempotencyWindow?: number;
+  /** How long events stay in the master dataset after their event time, such as `"400d"`. */
+  readonly retention?: string;
   /** Fields an event has and the type does not declare: `reject` the event (default) or `ignore` them. */
   readonly undeclaredFields?: UndeclaredFields;
   readonly fields: F;

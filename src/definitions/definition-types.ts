@@ -81,6 +81,8 @@ export interface EventTypeDefinition<F extends FieldsSpec = FieldsSpec, N extend
    * each), and forgotten after. Default: every event ever stored.
    */
   readonly idempotencyWindow?: number;
+  /** How long events stay in the master dataset after their event time, such as `"400d"` (`m`, `h`, `d` or `w`); default forever. */
+  readonly retention?: string;
   readonly fields: F;
 }
 
@@ -162,6 +164,8 @@ export interface ViewSpec<
   readonly granularity: G;
   readonly measures: M;
   readonly filter?: readonly FilterSpec<F>[];
+  /** Keep the view's aggregates of events its event type's `retention` removes from the master dataset: they stay in the batch view. */
+  readonly keepAggregates?: boolean;
 }
 
 /**
@@ -198,6 +202,8 @@ export interface EventTypeJson {
   readonly time: string;
   readonly idempotencyKey?: string;
   readonly idempotencyWindow?: number;
+  /** How long events stay in the master dataset after their event time, such as `"400d"`; default forever. */
+  readonly retention?: string;
   /** What to do with an event's fields the type does not declare: `reject` the event (the default), or `ignore` the fields and store the rest. */
   readonly undeclaredFields?: UndeclaredFields;
   readonly fields: FieldsSpec;
@@ -231,6 +237,8 @@ export interface ViewJson {
   readonly granularity: Granularity;
   readonly measures: Readonly<Record<string, { readonly type: string; readonly field?: string; readonly precision?: number; readonly quantiles?: readonly number[]; readonly relativeAccuracy?: number }>>;
   readonly filter?: readonly { readonly field: string; readonly op: string; readonly value: unknown }[];
+  /** Keep the view's aggregates of events its event type's retention removes from the master dataset. */
+  readonly keepAggregates?: boolean;
 }
 
 /**

@@ -20,6 +20,8 @@ export interface EventTypeSchema {
   readonly undeclaredFields: UndeclaredFields;
   /** How many of the latest stored events of this type are checked for a repeated key; undefined for all. */
   readonly idempotencyWindow: number | undefined;
+  /** How long events stay in the master dataset after their event time (`retention`), in ms; undefined keeps them forever. */
+  readonly retentionMs: number | undefined;
 }
 
 export interface MeasureSchema {
@@ -39,6 +41,8 @@ export interface ViewSchema {
   readonly granularity: Granularity;
   readonly measures: readonly MeasureSchema[];
   readonly filter: readonly CompiledFilter[];
+  /** Whether the view keeps its aggregates of the events its event type's retention removes (`keepAggregates`). */
+  readonly keepAggregates: boolean;
   /** Changes whenever the view or its event type changes; a batch view built under another hash is stale. */
   readonly hash: string;
 }

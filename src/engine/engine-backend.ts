@@ -15,6 +15,7 @@
 import type { AggregateTable } from '../aggregates/index.ts';
 import type { BatchManifest, BatchViewStore } from '../batch/index.ts';
 import type { Catalog, EventColumns, ViewSchema } from '../definitions/index.ts';
+import type { RetentionFigures } from '../master/index.ts';
 import type { Query, QueryPlan } from '../serving/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
 import type { BatchFailure, BatchOptions, BatchProgress, BatchSummary, ClusterStatus } from './engine-types.ts';
@@ -103,6 +104,8 @@ export interface BackendStatus {
   readonly sealedSegments: number;
   readonly idempotencyKeys: number;
   readonly cluster?: ClusterStatus;
+  /** What retention took out of the master dataset, where it runs (embedded). */
+  readonly retention?: RetentionFigures;
 }
 
 /** The speed layer's part of one answer, as {@link EngineBackend.speedFor} gathered it. */

@@ -11,11 +11,13 @@
  */
 import { AggregateTable } from '../aggregates/index.ts';
 import type { BatchViewStore } from '../batch/index.ts';
-import { createColumnValidator, UnknownEventTypeError, type Catalog, type ColumnValidator, type TandemConfig } from '../definitions/index.ts';
+import {
+  createColumnValidator, retentionHorizon, retentionHorizons, UnknownEventTypeError, type Catalog, type ColumnValidator, type TandemConfig,
+} from '../definitions/index.ts';
 import { LogClosedError } from '../log/errors.ts';
 import {
   executeQuery, InvalidQueryError, isWide, partialBuckets, planQuery, QueryBudget,
-  type Query, type QueryLimits, type QueryPlan, type QueryResult, type TableSpan,
+  type Query, type QueryLimits, type QueryMeta, type QueryPlan, type QueryResult, type TableSpan,
 } from '../serving/index.ts';
 import { BatchHistory } from './batch-history.ts';
 import { WARM_UP_BUDGET_MS, warmUpLeaderboards } from './leaderboard-warm-up.ts';
@@ -40,6 +42,8 @@ export interface EngineCoreOptions extends SpeedMemoryLimits {
   readonly logger?: EngineLogger;
   /** The views' versions and changes read back at open, and where they are recorded: without a store, views cannot change while serving. */
   readonly views?: ViewChangesStart;
+  /** The clock retention's horizons are read from; `Date.now` by default. */
+  readonly now?: () => number;
 }
 
 /**
@@ -314,8 +318,25 @@ export class EngineCore implements ServedEngine {
         ...(backend.owners === undefined ? {} : { owners: backend.owners() }),
         ...(missing.length === 0 ? {} : { missingPartitions: [...missing] }),
         viewVersion: this.#views.versionOf(name),
+        ...this.#retentionMeta(plan),
       },
     };
+  }
+
+  #now(): number {
+    return this.#options.now?.() ?? Date.now();
+  }
+
+  /** Per event type with a retention, its horizon now. */
+  #horizons(): Map<string, number> {
+    return retentionHorizons(this.#catalog, this.#now());
+  }
+
+  /** `meta.retention` for a range that reaches past the view's event type's horizon: its events older than that may be gone. */
+  #retentionMeta(plan: QueryPlan): { retention?: QueryMeta['retention'] } {
+    const horizon = retentionHorizon(plan.view.eventType.retentionMs, this.#now());
+    if (horizon === undefined || plan.from >= horizon) return {};
+    return { retention: { horizon: new Date(horizon).toISOString(), keepsAggregates: plan.view.keepAggregates } };
   }
 
   /**
@@ -404,7 +425,7 @@ export class EngineCore implements ServedEngine {
   status(): EngineStatus {
     const backend = this.#backend;
     const manifest = backend.batch?.manifest ?? backend.loading;
-    const { sealedSegments, idempotencyKeys, cluster } = backend.status();
+    const { sealedSegments, idempotencyKeys, cluster, retention } = backend.status();
     return {
       logEnd: sum(backend.applied()),
       sealedSegments,
@@ -421,6 +442,9 @@ export class EngineCore implements ServedEngine {
       viewChanges: this.#views.statuses(),
       viewVersions: this.#views.versions(),
       ...(cluster === undefined ? {} : { cluster }),
+      ...(retention === undefined || (retention.retiredFiles === 0 && this.#horizons().size === 0) ? {} : {
+        retention: { horizons: Object.fromEntries([...this.#horizons()].map(([t, h]) => [t, new Date(h).toISOString()])), ...retention },
+      }),
     };
   }
 

@@ -72,6 +72,14 @@ export interface TandemOptions extends IncrementalPolicy {
    * It runs on one DuckDB thread either way. Default 0.5; 0 runs flat out.
    */
   readonly backfillRestShare?: number;
+  /**
+   * Retention's second phase: how long a file retired from the master
+   * dataset (by an event type's `retention`) stays on disk, under
+   * `master/_retired/`, before it is deleted. Default one day.
+   */
+  readonly retentionGraceMs?: number;
+  /** The clock retention's horizons are read from (ms since the epoch); `Date.now` unless a test sets another. */
+  readonly now?: () => number;
   readonly logger?: EngineLogger;
 }
 
@@ -175,6 +183,24 @@ export interface BatchSummary {
 }
 
 /**
+ * Retention as status shows it: per event type with a `retention`, the
+ * horizon (events older may have left the master dataset), and the files
+ * and events retired so far, of which files `awaitingDeletion` are still
+ * on disk for the grace period.
+ *
+ * @example
+ * ```ts
+ * const { horizons, retiredEvents } = tandem.status().retention ?? { horizons: {}, retiredEvents: 0 };
+ * ```
+ */
+export interface RetentionStatus {
+  readonly horizons: Readonly<Record<string, string>>;
+  readonly retiredFiles: number;
+  readonly retiredEvents: number;
+  readonly awaitingDeletion: number;
+}
+
+/**
  * A snapshot of the three layers, for status pages and metrics.
  *
  * @example
@@ -205,6 +231,8 @@ export interface EngineStatus {
   /** Set while batch runs keep failing (the published version keeps serving, but ages), null once one succeeds. */
   readonly batchFailing: BatchFailure | null;
   readonly speed: RealtimeStats;
+  /** Embedded engines whose event types declare a `retention`: each type's horizon now, and what retention took out of the master dataset. */
+  readonly retention?: RetentionStatus;
   /** View changes whose batch layer is being backfilled, oldest first. */
   readonly viewChanges: readonly ViewChangeStatus[];
   /** Each view's version: raised whenever its definition changes. */

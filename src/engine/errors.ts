@@ -120,6 +120,45 @@ export class ViewBackfillingError extends TandemError {
 }
 
 /**
+ * A cluster was opened with a config whose event type declares a
+ * `retention`: retention runs in the embedded engine only, for now, and a
+ * cluster that kept every event while the config promised otherwise would
+ * mislead.
+ *
+ * @example
+ * ```ts
+ * await ClusterNode.open({ dataDir, config, servers }).catch((error) => {
+ *   if (error instanceof RetentionUnsupportedError) console.error(error.message);
+ * });
+ * ```
+ */
+export class RetentionUnsupportedError extends TandemError {
+  readonly code = 'retention_unsupported';
+  constructor(readonly eventType: string) {
+    super(`Event type '${eventType}' declares a retention, which a cluster does not apply yet; remove it from the config to run as a cluster.`);
+  }
+}
+
+/**
+ * A change of a view that keeps aggregates of events retention removed
+ * (`keepAggregates`): those events are gone, so no other definition can be
+ * computed over them, and the change would silently lose that history.
+ *
+ * @example
+ * ```ts
+ * await tandem.applyView(changed).catch((error) => {
+ *   if (error instanceof FrozenAggregatesError) console.error(error.message);
+ * });
+ * ```
+ */
+export class FrozenAggregatesError extends TandemError {
+  readonly code = 'frozen_aggregates';
+  constructor(readonly view: string) {
+    super(`View '${view}' keeps aggregates of events retention removed, which no changed definition can recompute; add the new definition as a view of another name.`);
+  }
+}
+
+/**
  * Views cannot change on this engine while it serves (a cluster node, for now).
  *
  * @example

@@ -19,7 +19,7 @@ import { compileConfig, sameEventTypes, viewsDigest, withoutView, withView, type
 import { UnknownViewError } from '../serving/index.ts';
 import type { Backfill, BackfillProgress, EngineBackend, ViewSwitch } from './engine-backend.ts';
 import type { BatchSummary, EngineLogger, ViewChangeAnswer, ViewChangeStatus } from './engine-types.ts';
-import { EventTypesChangedError, NoViewChangeError, ViewChangesUnsupportedError } from './errors.ts';
+import { EventTypesChangedError, FrozenAggregatesError, NoViewChangeError, ViewChangesUnsupportedError } from './errors.ts';
 import { viewState, type PendingViewChange, type ViewStateStore, type ViewVersion } from './view-state.ts';
 
 /** How long a switch that failed (a full disk, say) waits before it tries again. */
@@ -133,6 +133,7 @@ export class ViewChanges {
       await this.#save();
       return { view: name, action: 'unchanged', version: this.versionOf(name), state: 'served' };
     }
+    if (served !== undefined && this.#frozen(name)) throw new FrozenAggregatesError(name);
     const version = Math.max(this.#versions[name]?.version ?? 0, pending?.version ?? 0) + 1;
     this.#begin(view, view.definition, version);
     await this.#save();
@@ -193,6 +194,11 @@ export class ViewChanges {
     for (const change of this.#pending.values()) change.controller.abort();
     await Promise.all(this.#tasks);
     await this.#writing;
+  }
+
+  /** Whether the served version holds aggregates of retired events for view `name` (`keepAggregates`). */
+  #frozen(name: string): boolean {
+    return (this.#host.backend.batch?.manifest.views[name]?.frozen ?? []).some((part) => part.rows > 0);
   }
 
   #supported(): void {

@@ -5,7 +5,8 @@
  *
  * @module
  */
-export { LocalMasterDataset, type MasterDataset, type MasterDatasetOptions } from './master-dataset.ts';
+export { LocalMasterDataset, type MasterDataset, type MasterDatasetOptions, type RetentionFigures } from './master-dataset.ts';
+export type { RetiredFile } from './retention.ts';
 export { CorruptMasterFileError } from './errors.ts';
 export type { HistoryPart, HistorySource, MasterFile, MasterSource, SegmentManifest } from './master-layout.ts';
 export { BlobCorruptError, BlobMissingError, checkBlobName, type BlobInfo, type BlobStore } from './blob-store.ts';

@@ -19,7 +19,8 @@ import type { IdempotencyIndex, SealedSegment } from '../log/index.ts';
 import { CorruptMasterFileError } from './errors.ts';
 import { manifestGaps, manifestPath, parquetRangesWithin } from './manifest-gaps.ts';
 import { loadIdempotencyKeys } from './idempotency-keys.ts';
-import { readSegmentManifests, rebuildSegmentManifest, verifyMasterFiles } from './master-integrity.ts';
+import { readSegmentManifests, rebuildSegmentManifest, verifyMasterFiles, writeSegmentManifest } from './master-integrity.ts';
+import { deleteRetired, MaxTimes, moveRetired, retiredFiles, retirementCandidates, withRetired, type RetiredFile } from './retention.ts';
 import { manifestFiles, type MasterSource, type SegmentManifest } from './master-layout.ts';
 import { ParquetExporter, removeTemporaryFiles } from './parquet-export.ts';
 
@@ -65,8 +66,34 @@ export interface MasterDataset {
    * and the segment holding its claim must not be exported in between.
    */
   holdExports<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Retention's first phase (`retention.ts`): retires the files of segments
+   * ending at or below `below` whose events are all older than their type's
+   * entry in `horizons`, as `generation`; resolves with how many.
+   */
+  retire(below: number, horizons: ReadonlyMap<string, number>, generation: number, at: Date): Promise<number>;
+  /** The latest generation that retired files; 0 before any. */
+  readonly retiredGeneration: number;
+  /** Per event type, the retired files of generations after `generation` not deleted yet: what a view keeping its aggregates folds in. */
+  retiredSince(generation: number): Map<string, MasterSource>;
+  /**
+   * Retention's second phase: deletes the retired files of generations up to
+   * `throughGeneration` (a published version no longer reads them) retired
+   * before `retiredBefore`; resolves with how many.
+   */
+  purgeRetired(throughGeneration: number, retiredBefore: number, at: Date): Promise<number>;
+  /** What retention took out so far: files and events retired, and of those files how many wait for deletion. */
+  retentionFigures(): RetentionFigures;
   /** Stops the export's worker thread. */
   close(): Promise<void>;
+}
+
+/** What retention took out of the master dataset so far. */
+export interface RetentionFigures {
+  readonly retiredFiles: number;
+  readonly retiredEvents: number;
+  /** Retired files still on disk, waiting for the grace period to end. */
+  readonly awaitingDeletion: number;
 }
 
 export interface MasterDatasetOptions {
@@ -89,12 +116,14 @@ export interface MasterDatasetOptions {
 export class LocalMasterDataset implements MasterDataset {
   readonly #segments: SegmentManifest[];
   readonly #exporter: ParquetExporter;
+  readonly #maxTimes: MaxTimes;
   /** The export under way, if any: the next one starts after it. */
   #exporting: Promise<void> = Promise.resolve();
 
   private constructor(private readonly options: MasterDatasetOptions, segments: SegmentManifest[]) {
     this.#segments = segments;
     this.#exporter = new ParquetExporter(options.catalog, options.logDir, options.dir, options.exportConnection ?? options.connection);
+    this.#maxTimes = new MaxTimes(options.connection, options.catalog, options.dir);
   }
 
   /**
@@ -110,6 +139,8 @@ export class LocalMasterDataset implements MasterDataset {
       options.onDamagedManifest(d.file, d.reason);
       manifests.push(await rebuildSegmentManifest(options.dir, d, options.connection));
     }
+    // A retirement a crash cut short between its manifest and its move is finished.
+    for (const manifest of manifests) for (const file of retiredFiles(manifest)) await moveRetired(options.dir, file);
     return new LocalMasterDataset(options, manifests.sort((a, b) => a.base - b.base));
   }
 
@@ -197,6 +228,67 @@ export class LocalMasterDataset implements MasterDataset {
       }
     }
     return sources;
+  }
+
+  retire(below: number, horizons: ReadonlyMap<string, number>, generation: number, at: Date): Promise<number> {
+    // Held with the exports, which push to the same list of manifests.
+    return this.holdExports(async () => {
+      const candidates = await retirementCandidates(this.#segments, below, horizons, this.#maxTimes);
+      for (const [i, segment] of this.#segments.entries()) {
+        const leaving = candidates.filter((c) => c.base === segment.base);
+        if (leaving.length === 0) continue;
+        const retired = withRetired(segment, leaving, generation, at);
+        await writeSegmentManifest(this.options.dir, retired);
+        this.#segments[i] = retired;
+        for (const file of retiredFiles(retired)) await moveRetired(this.options.dir, file);
+      }
+      return candidates.length;
+    });
+  }
+
+  get retiredGeneration(): number {
+    return this.#retired().reduce((g, f) => Math.max(g, f.generation), 0);
+  }
+
+  retiredSince(generation: number): Map<string, MasterSource> {
+    const sources = new Map<string, MasterSource>();
+    for (const file of this.#retired()) {
+      if (file.generation <= generation || file.deletedAt !== undefined) continue;
+      const source = sources.get(file.eventType) ?? { files: [], events: 0 };
+      source.files.push(join(this.options.dir, file.path));
+      source.events += file.rows;
+      sources.set(file.eventType, source);
+    }
+    return sources;
+  }
+
+  purgeRetired(throughGeneration: number, retiredBefore: number, at: Date): Promise<number> {
+    return this.holdExports(async () => {
+      let deleted = 0;
+      for (const [i, segment] of this.#segments.entries()) {
+        const due = (f: RetiredFile): boolean => f.deletedAt === undefined && f.generation <= throughGeneration && Date.parse(f.retiredAt) < retiredBefore;
+        const files = retiredFiles(segment);
+        if (!files.some(due)) continue;
+        // The record says deleted before the file goes: a crash between leaves a file nothing names, never a name without its file that a reader would miss.
+        const updated = { ...segment, retired: files.map((f) => (due(f) ? { ...f, deletedAt: at.toISOString() } : f)) };
+        await writeSegmentManifest(this.options.dir, updated);
+        this.#segments[i] = updated;
+        for (const file of files.filter(due)) await deleteRetired(this.options.dir, file);
+        deleted += files.filter(due).length;
+      }
+      return deleted;
+    });
+  }
+
+  retentionFigures(): RetentionFigures {
+    const retired = this.#retired();
+    return {
+      retiredFiles: retired.length, retiredEvents: retired.reduce((n, f) => n + f.rows, 0), awaitingDeletion: retired.filter((f) => f.deletedAt === undefined).length,
+    };
+  }
+
+  #retired(): RetiredFile[] {
+    return this.#segments.flatMap(retiredFiles);
   }
 
   async close(): Promise<void> {

@@ -57,7 +57,9 @@ export async function readSegmentManifest(file: string): Promise<SegmentManifest
 export async function writeSegmentManifest(masterDir: string, manifest: SegmentManifest): Promise<void> {
   const dir = segmentManifestDir(masterDir);
   const path = join(dir, `${rangeName(manifest.base, manifest.end)}.json`);
-  await writeFile(`${path}.tmp`, JSON.stringify(withChecksum(manifest)), { flush: true });
+  // A manifest read back carries its old checksum, which must not be part of what the new one is taken over.
+  const { checksum: _old, ...content } = manifest as SegmentManifest & { readonly checksum?: string };
+  await writeFile(`${path}.tmp`, JSON.stringify(withChecksum(content)), { flush: true });
   await rename(`${path}.tmp`, path);
   await syncDirectory(dir);
 }

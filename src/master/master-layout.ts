@@ -6,6 +6,7 @@
  *   <master>/_segments/<first>-<end>.json       which Parquet files a sealed segment became
  *   <master>/_history/<type>/<first>-<end>.parquet  events a history import claimed offsets `[first, end)` for
  *   <master>/_history/<first>-<end>.json        an import's commit record: written last, it makes those files count
+ *   <master>/_retired/<path as above>           files retention took out, until deleted after a grace period
  *
  * @module
  */
@@ -52,6 +53,24 @@ export interface HistorySource {
   readonly modifiedMs: number;
 }
 
+/** A file retention took out of a segment manifest (`retention.ts`). */
+export interface RetiredFile {
+  readonly eventType: string;
+  /** Where it was, relative to the master directory. */
+  readonly from: string;
+  /** Where it is until deleted, relative to the master directory. */
+  readonly path: string;
+  readonly rows: number;
+  readonly sha256: string;
+  /** The latest event time it held (ms since the epoch). */
+  readonly maxTime: number;
+  /** The retirement it was part of: a batch version that records this generation no longer reads it. */
+  readonly generation: number;
+  readonly retiredAt: string;
+  /** When phase 2 deleted it; absent while it waits. */
+  readonly deletedAt?: string;
+}
+
 /** What one sealed segment became: its Parquet file per event type, with row counts. */
 export interface SegmentManifest {
   readonly base: number;
@@ -62,6 +81,8 @@ export interface SegmentManifest {
   readonly lost?: readonly (readonly [number, number])[];
   /** History imports whose ranges lie in the segment, with their files (`tandem ingest --history`). */
   readonly history?: readonly HistoryPart[];
+  /** Files retention took out of the segment (`retention.ts`): no longer read, deleted after a grace period. */
+  readonly retired?: readonly RetiredFile[];
 }
 
 /** Every Parquet file a segment manifest names, with its event type: the segment's own, then its history imports'. */

@@ -75,6 +75,10 @@ export const QUERY_META = {
     owners: { type: 'array', items: { type: ['string', 'null'] }, description: 'Cluster mode: per log partition, the node holding its lease as the answering node last saw it (null while none does).' },
     missingPartitions: { type: 'array', items: { type: 'integer' }, description: 'Cluster mode, with allowPartial: the partitions whose speed layer no node could give, so the answer lacks their events past the batch cutoff.' },
     viewVersion: { type: 'integer', description: "The version of the view's definition that answered: raised each time the view changes." },
+    retention: {
+      ...exactly({ horizon: { type: 'string', format: 'date-time' }, keepsAggregates: { type: 'boolean' } }),
+      description: "Set when the range reaches past the event type's retention horizon: older events may have left the master dataset, unless the view keeps its aggregates.",
+    },
   },
 };
 
@@ -159,6 +163,12 @@ const STATUS: SharedSchema = {
     speed: exactly({ from: { type: 'integer' }, events: { type: 'integer' }, keys: { type: 'integer' }, bytes: { type: 'integer', description: 'Estimated heap bytes.' }, generations: { type: 'integer' } }),
     viewChanges: { type: 'array', items: { $ref: 'ViewChange#' }, description: 'View changes whose batch layer is being backfilled, oldest first.' },
     viewVersions: { type: 'object', additionalProperties: { type: 'integer' }, description: "Each view's version: raised whenever its definition changes." },
+    retention: {
+      ...exactly({
+        horizons: { type: 'object', additionalProperties: TIME }, retiredFiles: { type: 'integer' }, retiredEvents: { type: 'integer' }, awaitingDeletion: { type: 'integer' },
+      }),
+      description: 'Event types with a retention: the horizon of each, and the files and events retention took out of the master dataset (files awaiting deletion are still on disk).',
+    },
     cluster: { type: 'object', description: "Cluster mode only: the nodes, the batch lease, and each partition's positions." },
     ingestRate: { type: 'number', description: 'Events per second over the last 10 s.' },
     memory: exactly({ rssBytes: { type: 'integer' }, heapUsedBytes: { type: 'integer' } }),

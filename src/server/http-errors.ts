@@ -73,6 +73,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   view_backfilling: 503,
   view_changes_unsupported: 501,
   no_view_change: 409,
+  frozen_aggregates: 409,
   cluster_record_invalid: 503,
   archive_damaged: 503,
   cluster_bucket_missing: 503,

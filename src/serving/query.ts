@@ -151,6 +151,13 @@ export interface QueryMeta {
   readonly missingPartitions?: readonly number[];
   /** The version of the view's definition that answered: raised each time the view changes. */
   readonly viewVersion?: number;
+  /**
+   * Set when the range reaches past the view's event type's retention
+   * horizon: events older than `horizon` may have left the master dataset
+   * (whole files leave, so some may remain). A view that `keepsAggregates`
+   * still counts them.
+   */
+  readonly retention?: { readonly horizon: string; readonly keepsAggregates: boolean };
 }
 
 /**

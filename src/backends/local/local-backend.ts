@@ -28,6 +28,7 @@ import { PhaseClock } from '../../util/phase-clock.ts';
 import { dataDirectory } from '../../util/data-directory.ts';
 import { checkCycleCoverage, checkOpenCoverage, missingSegment } from './coverage-check.ts';
 import { computeBackfill, LocalBackfill } from './local-backfill.ts';
+import { DEFAULT_RETENTION_GRACE_MS, retireDue } from './local-retention.ts';
 
 /**
  * DuckDB for the batch layer, and a second instance limited to one thread
@@ -310,6 +311,9 @@ export class LocalBackend implements EngineBackend {
     checkCycleCoverage(options.dataDir, master, cutoff);
     const exportMs = performance.now() - started;
     progress({ phase: 'computing' });
+    const now = options.now?.() ?? Date.now();
+    const served = this.#batch === undefined || this.#batchDir === undefined ? undefined : { batch: this.#batch, dir: this.#batchDir };
+    const retention = await retireDue(master, catalog, served, now);
     const previous = this.#incrementalBase(full, catalog, switching?.view.name);
     const from = previous?.from ?? 0;
     await master.verify(cutoff, from, log.sealedSegments);
@@ -318,6 +322,7 @@ export class LocalBackend implements EngineBackend {
     const backfilled = previous !== undefined && backfill instanceof LocalBackfill ? backfill.input(master.sourcesBetween(backfill.through, cutoff)) : undefined;
     const result = await runBatch({
       catalog, connection: duck.connection, store, cutoff, sources, previous, startedAt: started, ...(backfilled === undefined ? {} : { backfilled }),
+      ...(retention === undefined ? {} : { retention }),
       onViewDone: (_view, done) => progress({ viewsDone: done }),
     });
     if (switching !== undefined && !speed.holdsWhole(switching.view, cutoff)) throw new Error(`the speed layer does not hold view '${switching.view.name}' whole from offset ${cutoff}`);
@@ -331,6 +336,8 @@ export class LocalBackend implements EngineBackend {
     }
     await log.releaseBefore(cutoff);
     await store.prune(options.keepVersions ?? 3, result.manifest.version);
+    // Phase 2 of retention: what the published version no longer reads goes once its grace period is over.
+    await master.purgeRetired(result.manifest.retiredGeneration ?? 0, now - (options.retentionGraceMs ?? DEFAULT_RETENTION_GRACE_MS), new Date(now));
     // Not awaited: the cycle is done, and a reply need not wait for a snapshot that only speeds up the next open.
     void this.#saveKeys();
     return {
@@ -375,7 +382,7 @@ export class LocalBackend implements EngineBackend {
   #incrementalBase(full: boolean, catalog: Catalog, backfilled?: string): { manifest: BatchManifest; dir: string; views: InMemoryBatchViews; from: number } | undefined {
     const batch = this.#batch;
     const dir = this.#batchDir;
-    const policy = { ...this.#p.options, full, ...(backfilled === undefined ? {} : { backfilled }) };
+    const policy = { ...this.#p.options, full, retiredGeneration: this.#p.master.retiredGeneration, ...(backfilled === undefined ? {} : { backfilled }) };
     if (batch === undefined || dir === undefined || !mayBuildOn(batch.manifest, catalog, policy)) return undefined;
     return { manifest: batch.manifest, dir, views: batch, from: batch.manifest.cutoff };
   }
@@ -394,7 +401,7 @@ export class LocalBackend implements EngineBackend {
 
   status(): BackendStatus {
     const { log } = this.#p;
-    return { sealedSegments: log.sealedSegments.length, idempotencyKeys: log.keys.size };
+    return { sealedSegments: log.sealedSegments.length, idempotencyKeys: log.keys.size, retention: this.#p.master.retentionFigures() };
   }
 
   failing(): BatchFailure | null {

@@ -22,6 +22,7 @@ import type { ClusterNodeOptions } from './cluster-node-options.ts';
 import { controlRecordShape, STORED_TYPES_SHAPE } from './control-records.ts';
 import { agreeOnRouting, ROUTING_RECORD_SHAPE } from './partition-routing.ts';
 import { BatchHolderUnreachableError, BatchLeaseHeldError, MissingClusterConfigError } from './errors.ts';
+import { RetentionUnsupportedError } from '../../engine/errors.ts';
 import { KvRevisionedStore } from './kv-revisioned-store.ts';
 import { PARTITION_LEASE_SHAPE, PartitionLeases } from './partition-leases.ts';
 import { partitionLeaseBucket } from './partition-lease-record.ts';
@@ -125,6 +126,8 @@ export class ClusterNode extends EngineCore {
     const catalog = compileConfig(options.config);
     const cluster = catalog.cluster;
     if (cluster === undefined) throw new MissingClusterConfigError();
+    const retained = [...catalog.eventTypes.values()].find((e) => e.retentionMs !== undefined);
+    if (retained !== undefined) throw new RetentionUnsupportedError(retained.name);
     await mkdir(join(options.dataDir, 'cluster'), { recursive: true });
     const lock = await DataDirLock.acquire(options.dataDir);
     const opened: { close(): Promise<void> | void }[] = [{ close: () => lock.release() }];
