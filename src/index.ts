@@ -23,7 +23,7 @@ export { defineConfig, defineEventType, defineView, compileConfig } from './defi
 export type {
   TandemConfig, EventTypeJson, UndeclaredFields, ViewJson, EventTypeDefinition, ViewDefinition, ViewSpec, MeasureSpec, FilterSpec, ComparisonOp,
   FieldsSpec, FieldSpecInput, FieldType, Granularity, QueryGranularity, MeasureType, MeasureValue, QuantileValues, Value,
-  EventTypeName, ViewName, EventTypeOf, ViewOf, EventOf, Catalog,
+  EventTypeName, ViewName, EventTypeOf, ViewOf, EventOf, Catalog, ErasureRequest,
 } from './definitions/index.ts';
 export { MIN_TIME, MAX_TIME } from './definitions/index.ts';
 
@@ -31,7 +31,7 @@ export { MIN_TIME, MAX_TIME } from './definitions/index.ts';
 export { Tandem, type HistoryImportOptions, type HistoryImportSummary, type HistoryProgress } from './backends/local/index.ts';
 export type {
   TandemOptions, IngestResult, RejectedEvent, BatchSummary, BatchOptions, BatchProgress, BatchFailure, EngineStatus, EngineLogger,
-  ViewChangeStatus, ViewChangeAnswer,
+  ViewChangeStatus, ViewChangeAnswer, ErasureAudit, RetentionStatus,
 } from './engine/index.ts';
 
 // Queries and their answers.
@@ -46,14 +46,14 @@ export type { SqlEngine, SqlRequest, SqlResult, SqlColumn, SqlCell, SqlType } fr
 
 // Errors: one class per failure mode, each with a stable `code` and the field or file at fault.
 export {
-  TandemError, InvalidDefinitionError, UnknownFieldError, UnknownMeasureTypeError, InvalidEventError, UnknownEventTypeError,
+  TandemError, InvalidDefinitionError, UnknownFieldError, UnknownMeasureTypeError, InvalidEventError, UnknownEventTypeError, InvalidErasureError,
 } from './definitions/index.ts';
 export {
   InvalidQueryError, UnknownViewError, UnknownDimensionError, UnknownMeasureError, QueryTimeoutError, ResultTooLargeError,
 } from './serving/index.ts';
 export {
   DataDirectoryLockedError, ServedVersionChangingError, SpeedLayerFullError,
-  ViewBackfillingError, ViewChangesUnsupportedError, RetentionUnsupportedError, FrozenAggregatesError, NoViewChangeError, EventTypesChangedError,
+  ViewBackfillingError, ViewChangesUnsupportedError, RetentionUnsupportedError, FrozenAggregatesError, ErasureUnsupportedError, NoViewChangeError, EventTypesChangedError,
 } from './engine/index.ts';
 export { CorruptMasterFileError, HistoryFileError, HistoryFormatError, HistoryImportUnsupportedError } from './master/index.ts';
 export {

@@ -107,3 +107,21 @@ export class InvalidEventError extends TandemError {
     super(message);
   }
 }
+
+/**
+ * An erasure request (`POST /v1/erase`, `tandem erase`) is malformed; `path`
+ * names the part at fault (`where.customer`, say).
+ *
+ * @example
+ * ```ts
+ * await tandem.erase({ eventType: 'order', where: {} }).catch((error) => {
+ *   if (error instanceof InvalidErasureError) console.error(`${error.path}: ${error.message}`);
+ * });
+ * ```
+ */
+export class InvalidErasureError extends TandemError {
+  readonly code = 'invalid_erasure';
+  constructor(readonly path: string, message: string) {
+    super(message);
+  }
+}

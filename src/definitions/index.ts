@@ -8,6 +8,7 @@ export * from './errors.ts';
 export * from './definition-types.ts';
 export { defineEventType, defineView, defineConfig } from './define.ts';
 export { compileConfig, type Catalog } from './catalog.ts';
+export { compileErasure, MAX_ERASURE_VALUES, type ErasurePredicate, type ErasureRequest } from './erasure-predicate.ts';
 export { compileRetention, retentionHorizon, retentionHorizons } from './retention.ts';
 export { withView, withoutView, viewsDigest, sameEventTypes, type EditedCatalog } from './view-edits.ts';
 export type { EventTypeSchema, ViewSchema, MeasureSchema } from './schema.ts';

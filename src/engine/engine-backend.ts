@@ -14,11 +14,11 @@
  */
 import type { AggregateTable } from '../aggregates/index.ts';
 import type { BatchManifest, BatchViewStore } from '../batch/index.ts';
-import type { Catalog, EventColumns, ViewSchema } from '../definitions/index.ts';
+import type { Catalog, ErasureRequest, EventColumns, ViewSchema } from '../definitions/index.ts';
 import type { RetentionFigures } from '../master/index.ts';
 import type { Query, QueryPlan } from '../serving/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
-import type { BatchFailure, BatchOptions, BatchProgress, BatchSummary, ClusterStatus } from './engine-types.ts';
+import type { BatchFailure, BatchOptions, BatchProgress, BatchSummary, ClusterStatus, ErasureAudit } from './engine-types.ts';
 
 /** Where a backend records which fields of each event type it has stored: before the first event of a type is. */
 export interface StoredTypes {
@@ -88,6 +88,16 @@ export interface ViewSwitch {
   readonly replaced: ViewSchema | undefined;
   readonly backfill: Backfill;
   commit(): void;
+}
+
+/** An erasure accepted, as recorded until it is done: its request keeps the values (and, once found, the keys) it erases. */
+export interface ErasureEntry {
+  readonly id: string;
+  readonly by: string;
+  readonly requestedAt: string;
+  readonly request: ErasureRequest;
+  /** The idempotency keys of the events it erases, recorded before their files change. */
+  readonly keys?: readonly string[];
 }
 
 /** What the core lends a backend once it starts: the backend runs cycles of its own (at open, to repair) through it, so they are counted alike. */
@@ -195,6 +205,14 @@ export interface EngineBackend {
    * absent where views cannot change while serving (a cluster node, for now).
    */
   backfill?(view: ViewSchema, job: BackfillJob): Promise<Backfill>;
+  /**
+   * Records an erasure durably; the next cycle that seals applies it (and
+   * any other recorded), recomputing every view. Absent where erasures are
+   * not supported (a cluster node, for now).
+   */
+  recordErasure?(entry: ErasureEntry): Promise<void>;
+  /** The audit records of the erasures done, oldest first. */
+  erasures?(): Promise<ErasureAudit[]>;
   /** Stops folding a dropped view: called in the step that swaps the catalog. */
   retire?(view: ViewSchema): void;
   /** The catalog the backend computes and loads views with, replaced at each switch or drop. */

@@ -12,8 +12,10 @@
 import { AggregateTable } from '../aggregates/index.ts';
 import type { BatchViewStore } from '../batch/index.ts';
 import {
-  createColumnValidator, retentionHorizon, retentionHorizons, UnknownEventTypeError, type Catalog, type ColumnValidator, type TandemConfig,
+  compileErasure, createColumnValidator, retentionHorizon, retentionHorizons, UnknownEventTypeError,
+  type Catalog, type ColumnValidator, type ErasureRequest, type TandemConfig,
 } from '../definitions/index.ts';
+import { randomBytes } from 'node:crypto';
 import { LogClosedError } from '../log/errors.ts';
 import {
   executeQuery, InvalidQueryError, isWide, partialBuckets, planQuery, QueryBudget,
@@ -22,11 +24,11 @@ import {
 import { BatchHistory } from './batch-history.ts';
 import { WARM_UP_BUDGET_MS, warmUpLeaderboards } from './leaderboard-warm-up.ts';
 import type { BackendHost, BackfillProgress, EngineBackend, ViewSwitch } from './engine-backend.ts';
-import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, IngestResult, ViewChangeAnswer } from './engine-types.ts';
+import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, ErasureAudit, IngestResult, ViewChangeAnswer } from './engine-types.ts';
 import type { ServedEngine } from './served-engine.ts';
 import { SpeedMemoryGuard, type SpeedMemoryLimits } from './speed-memory-guard.ts';
 import { validateEvents } from './validate-events.ts';
-import { ServedVersionChangingError, ViewBackfillingError } from './errors.ts';
+import { ErasureUnsupportedError, ServedVersionChangingError, ViewBackfillingError } from './errors.ts';
 import { fractionDone, ViewChanges, type ViewChangesStart } from './view-changes.ts';
 
 /** How often a query gathers the speed layer's states again when a new batch version is served meanwhile. */
@@ -351,15 +353,68 @@ export class EngineCore implements ServedEngine {
   }
 
   /** A cycle of its own carrying a view change, once the cycle running (if any) is done: a joined one would not carry it. */
-  async #runSwitch(prepare: () => ViewSwitch): Promise<BatchSummary> {
+  #runSwitch(prepare: () => ViewSwitch): Promise<BatchSummary> {
+    return this.#runOwn(false, (run) => run(prepare()));
+  }
+
+  /**
+   * A sealing cycle of its own, once the cycle running (if any) is done: a
+   * joined one may have sealed before what this one must absorb was stored.
+   */
+  async #runOwn(full: boolean, start: (run: (switching?: ViewSwitch) => Promise<BatchSummary>) => Promise<BatchSummary>): Promise<BatchSummary> {
     for (;;) {
       if (this.#closed) throw new LogClosedError();
       if (this.#batchRun === undefined) break;
       await this.#batchRun.catch(() => undefined);
     }
-    const run = this.#runBatch(false, true, prepare()).finally(() => (this.#batchRun = undefined));
+    const run = start((switching) => this.#runBatch(full, true, switching)).finally(() => (this.#batchRun = undefined));
     this.#batchRun = run;
     return run;
+  }
+
+  /**
+   * Erases the events of one event type that match `request.where`
+   * (equality on each field named; a list of values matches any of them)
+   * from every layer: the master dataset's Parquet files are written again
+   * without them, the log segments that held them are released, every view
+   * is recomputed, older batch versions and the idempotency keys of the
+   * erased events go. Resolves once no answer counts them, with the audit
+   * record kept of it (which never holds the values). Every event stored
+   * before the call is covered. Recorded before it starts, so a stop in the
+   * middle resumes it at the next open.
+   *
+   * @example
+   * ```ts
+   * const audit = await tandem.erase({ eventType: 'order', where: { customer: 'c-123' } }, { by: 'support@example.com' });
+   * // { id, by, requestedAt, completedAt, eventType: 'order', fields: ['customer'], events: 42, files: 3 }
+   * ```
+   * @throws {InvalidErasureError} naming the part of the request at fault.
+   */
+  async erase(request: unknown, options: { readonly by?: string } = {}): Promise<ErasureAudit> {
+    if (this.#closed) throw new LogClosedError();
+    const backend = this.#backend;
+    if (backend.recordErasure === undefined || backend.erasures === undefined) throw new ErasureUnsupportedError();
+    const predicate = compileErasure(this.#catalog.eventTypes, request);
+    const where = (request as ErasureRequest).where;
+    const id = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+    await backend.recordErasure({ id, by: options.by ?? 'library', requestedAt: new Date().toISOString(), request: { eventType: predicate.eventType.name, where } });
+    await this.#views.restartingBackfills(() => this.#runOwn(true, (run) => run()));
+    const audit = (await backend.erasures()).find((a) => a.id === id);
+    if (audit === undefined) throw new Error(`Erasure ${id} ran, but its audit record is missing.`);
+    return audit;
+  }
+
+  /**
+   * The audit records of the erasures done, oldest first: who, when, which
+   * event type and fields, how many events and files; never the values.
+   *
+   * @example
+   * ```ts
+   * for (const { requestedAt, by, events } of await tandem.erasures()) console.log(requestedAt, by, events);
+   * ```
+   */
+  async erasures(): Promise<ErasureAudit[]> {
+    return (await this.#backend.erasures?.()) ?? [];
   }
 
   async #runBatch(full: boolean, seal: boolean, switching?: ViewSwitch): Promise<BatchSummary> {

@@ -201,6 +201,30 @@ export interface RetentionStatus {
 }
 
 /**
+ * What the audit log keeps of an erasure done (`tandem.erase`): who asked,
+ * when, which event type and fields, and how many events and files it took
+ * out; never the values it matched.
+ *
+ * @example
+ * ```ts
+ * const { events, files } = await tandem.erase({ eventType: 'order', where: { customer: 'c-123' } });
+ * ```
+ */
+export interface ErasureAudit {
+  readonly id: string;
+  readonly by: string;
+  readonly requestedAt: string;
+  readonly completedAt: string;
+  readonly eventType: string;
+  /** The fields the predicate named. */
+  readonly fields: readonly string[];
+  /** Events taken out of the master dataset. */
+  readonly events: number;
+  /** Parquet files written again without them. */
+  readonly files: number;
+}
+
+/**
  * A snapshot of the three layers, for status pages and metrics.
  *
  * @example

@@ -140,6 +140,23 @@ export class RetentionUnsupportedError extends TandemError {
 }
 
 /**
+ * Erasure is not available on this engine (a cluster node, for now).
+ *
+ * @example
+ * ```ts
+ * await node.erase({ eventType: 'order', where: { customer: 'c-123' } }).catch((error) => {
+ *   if (error instanceof ErasureUnsupportedError) console.error(error.message);
+ * });
+ * ```
+ */
+export class ErasureUnsupportedError extends TandemError {
+  readonly code = 'erasure_unsupported';
+  constructor() {
+    super('A cluster cannot erase events yet; erase them on an embedded engine (tandem serve without --nats).');
+  }
+}
+
+/**
  * A change of a view that keeps aggregates of events retention removed
  * (`keepAggregates`): those events are gone, so no other definition can be
  * computed over them, and the change would silently lose that history.

@@ -14,6 +14,6 @@ export type * from './engine-types.ts';
 export type { ServedEngine } from './served-engine.ts';
 export {
   DataDirectoryLockedError, ServedVersionChangingError, SpeedLayerFullError, ViewNotReadyError,
-  ViewBackfillingError, ViewChangesUnsupportedError, RetentionUnsupportedError, FrozenAggregatesError, NoViewChangeError, EventTypesChangedError,
+  ViewBackfillingError, ViewChangesUnsupportedError, RetentionUnsupportedError, FrozenAggregatesError, ErasureUnsupportedError, NoViewChangeError, EventTypesChangedError,
 } from './errors.ts';
 export type { ViewState, ViewStateStore, ViewVersion, PendingViewChange } from './view-state.ts';

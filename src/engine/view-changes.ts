@@ -189,6 +189,21 @@ export class ViewChanges {
     return answers.filter((a) => a.action !== 'unchanged');
   }
 
+  /**
+   * Runs `work` (a cycle that erases events) with every backfill stopped,
+   * then starts each again over the data as `work` left it: a backfill's
+   * parts read before would hold the erased events.
+   */
+  async restartingBackfills<T>(work: () => Promise<T>): Promise<T> {
+    const stopped = [...this.#pending.values()].filter((c) => c.state === 'backfilling');
+    for (const change of stopped) await this.#cancel(change);
+    try {
+      return await work();
+    } finally {
+      for (const c of stopped) if (!this.#host.closed && !this.#pending.has(c.view.name)) this.#begin(c.view, c.json, c.version);
+    }
+  }
+
   /** Cancels every change under way (their state stays recorded, so the next open resumes them) and waits for them to stop. */
   async close(): Promise<void> {
     for (const change of this.#pending.values()) change.controller.abort();

@@ -34,6 +34,11 @@ class WindowKeys {
     this.#ring[slot] = key;
   }
 
+  /** Forgets `key`: a slot of the ring that still names it no longer evicts anything. */
+  forget(key: string): void {
+    this.#keys.delete(key);
+  }
+
   get size(): number {
     return this.#keys.size;
   }
@@ -75,6 +80,14 @@ export class IdempotencyIndex {
   restore(eventType: string, keys: KeySet): void {
     if (this.windows.has(eventType)) throw new Error(`Event type '${eventType}' keeps a window of keys, which a snapshot does not hold.`);
     this.#types.set(eventType, keys);
+  }
+
+  /** Forgets `keys` of `eventType`: their events were erased, so the same events sent again are new. */
+  forget(eventType: string, keys: readonly string[]): void {
+    const held = this.#types.get(eventType);
+    if (held === undefined || keys.length === 0) return;
+    if (held instanceof KeySet) this.#types.set(eventType, held.without(new Set(keys)));
+    else for (const key of keys) held.forget(key);
   }
 
   /** The window of an event type, or undefined when it keeps every key. */

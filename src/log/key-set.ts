@@ -202,6 +202,33 @@ export class KeySet {
     return this.#table[2 * this.#position(key, hashOf(key)) + 1] !== 0;
   }
 
+  /**
+   * A new set of every key but those in `keys`: what an erasure leaves (the
+   * arena only grows, so forgetting a key means copying the others). Keys
+   * keep their order, so a snapshot of the new set is written whole.
+   *
+   * @example
+   * ```ts
+   * keys = keys.without(new Set(['order-1']));
+   * ```
+   */
+  without(keys: ReadonlySet<string>): KeySet {
+    const skipped = new Set<number>();
+    for (const key of keys) {
+      const at = this.#position(key, hashOf(key));
+      const offset = this.#table[2 * at + 1]!;
+      if (offset !== 0) skipped.add(offset - 1);
+    }
+    if (skipped.size === 0) return this;
+    const kept: Buffer[] = [];
+    for (let offset = 0; offset < this.#used;) {
+      const bytes = storedLength(this.#arena, offset, this.#used);
+      if (!skipped.has(offset)) kept.push(this.#arena.subarray(offset, offset + bytes));
+      offset += bytes;
+    }
+    return KeySet.fromStored(Buffer.concat(kept));
+  }
+
   /** Adds `key` unless it is there; says whether it was added. */
   add(key: string): boolean {
     const hash = hashOf(key);

@@ -14,7 +14,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Catalog } from '../definitions/index.ts';
+import type { Catalog, ErasurePredicate } from '../definitions/index.ts';
+import { eraseFromMaster, type ErasedFromMaster } from './erasure.ts';
 import type { IdempotencyIndex, SealedSegment } from '../log/index.ts';
 import { CorruptMasterFileError } from './errors.ts';
 import { manifestGaps, manifestPath, parquetRangesWithin } from './manifest-gaps.ts';
@@ -82,6 +83,13 @@ export interface MasterDataset {
    * before `retiredBefore`; resolves with how many.
    */
   purgeRetired(throughGeneration: number, retiredBefore: number, at: Date): Promise<number>;
+  /**
+   * Erases the events `predicate` matches from every file of its type
+   * (`erasure.ts`), as erasure `id`: call it after exporting every segment
+   * that may hold them. `onKeys` hears the erased events' idempotency keys
+   * before any file changes.
+   */
+  erase(predicate: ErasurePredicate, id: string, onKeys: (keys: readonly string[]) => Promise<void>): Promise<ErasedFromMaster>;
   /** What retention took out so far: files and events retired, and of those files how many wait for deletion. */
   retentionFigures(): RetentionFigures;
   /** Stops the export's worker thread. */
@@ -277,6 +285,15 @@ export class LocalMasterDataset implements MasterDataset {
         deleted += files.filter(due).length;
       }
       return deleted;
+    });
+  }
+
+  erase(predicate: ErasurePredicate, id: string, onKeys: (keys: readonly string[]) => Promise<void>): Promise<ErasedFromMaster> {
+    // Held with the exports and history imports, which add files of the type meanwhile.
+    return this.holdExports(async () => {
+      const { segments, erased } = await eraseFromMaster(this.options.connection, this.options.dir, this.#segments, predicate, id, onKeys);
+      this.#segments.splice(0, this.#segments.length, ...segments);
+      return erased;
     });
   }
 

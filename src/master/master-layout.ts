@@ -81,6 +81,8 @@ export interface SegmentManifest {
   readonly lost?: readonly (readonly [number, number])[];
   /** History imports whose ranges lie in the segment, with their files (`tandem ingest --history`). */
   readonly history?: readonly HistoryPart[];
+  /** Events erasures took out of the segment's files (`erasure.ts`): the files hold that many fewer than the range. */
+  readonly erased?: number;
   /** Files retention took out of the segment (`retention.ts`): no longer read, deleted after a grace period. */
   readonly retired?: readonly RetiredFile[];
 }

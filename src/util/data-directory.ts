@@ -10,6 +10,7 @@
  *   <root>/quarantine/   damaged log segments that a repair set aside
  *   <root>/keys/         a snapshot of the idempotency keys, read back at open
  *   <root>/backfill/     a changed view's batch files while they are computed, before its switch
+ *   <root>/erasure/      erasures under way (with their values, until done) and the audit log of those done
  *   <root>/views.json    the views as changed while serving, their versions, and changes under way
  *   <root>/schema.json   how each stored event type's fields were written
  *   <root>/LOCK          held by the engine that has the directory open
@@ -26,19 +27,20 @@ export interface DataDirectory {
   readonly quarantine: string;
   readonly keys: string;
   readonly backfill: string;
+  readonly erasure: string;
   readonly schemaFile: string;
   readonly viewsFile: string;
   readonly lockFile: string;
 }
 
-const SUBDIRECTORIES = ['log', 'master', 'batch', 'quarantine', 'keys', 'backfill'] as const;
+const SUBDIRECTORIES = ['log', 'master', 'batch', 'quarantine', 'keys', 'backfill', 'erasure'] as const;
 const FILES = { schemaFile: 'schema.json', viewsFile: 'views.json', lockFile: 'LOCK' } as const;
 
 export function dataDirectory(root: string): DataDirectory {
   return {
     root,
     log: join(root, 'log'), master: join(root, 'master'), batch: join(root, 'batch'), quarantine: join(root, 'quarantine'),
-    keys: join(root, 'keys'), backfill: join(root, 'backfill'),
+    keys: join(root, 'keys'), backfill: join(root, 'backfill'), erasure: join(root, 'erasure'),
     schemaFile: join(root, FILES.schemaFile), viewsFile: join(root, FILES.viewsFile), lockFile: join(root, FILES.lockFile),
   };
 }

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import {
   CorruptBatchViewError, loadPublished, mayBuildOn, runBatch, type BatchManifest, type InMemoryBatchViews, type LocalVersionStore, type PublishedVersion,
 } from '../../batch/index.ts';
-import { selectEvents, type Catalog, type EventColumns, type ViewSchema } from '../../definitions/index.ts';
+import { compileErasure, selectEvents, type Catalog, type EventColumns, type ViewSchema } from '../../definitions/index.ts';
 import type {
-  Backfill, BackfillJob, BackendAppend, BackendHost, BackendStatus, CycleContext, EngineBackend, SpeedPart, StoredTypes,
+  Backfill, BackfillJob, BackendAppend, BackendHost, BackendStatus, CycleContext, EngineBackend, ErasureEntry, SpeedPart, StoredTypes,
 } from '../../engine/engine-backend.ts';
-import type { BatchFailure, BatchSummary, EngineLogger, TandemOptions } from '../../engine/engine-types.ts';
+import type { BatchFailure, BatchSummary, EngineLogger, ErasureAudit, TandemOptions } from '../../engine/engine-types.ts';
 import { viewFigures } from '../../engine/batch-history.ts';
 import type { DataDirLock } from '../../engine/data-dir-lock.ts';
 import { DiskFullError, LogGapError, type EventLog, type KeySnapshot } from '../../log/index.ts';
@@ -29,6 +29,7 @@ import { dataDirectory } from '../../util/data-directory.ts';
 import { checkCycleCoverage, checkOpenCoverage, missingSegment } from './coverage-check.ts';
 import { computeBackfill, LocalBackfill } from './local-backfill.ts';
 import { DEFAULT_RETENTION_GRACE_MS, retireDue } from './local-retention.ts';
+import type { ErasureJournal } from './erasure-journal.ts';
 
 /**
  * DuckDB for the batch layer, and a second instance limited to one thread
@@ -80,6 +81,8 @@ export interface LocalParts {
   readonly schema: StoredTypes;
   /** The idempotency keys' snapshot: read back at open, written after each cycle and at close. */
   readonly keySnapshot: KeySnapshot;
+  /** Erasures under way (resumed at start) and the audit log of those done. */
+  readonly erasures: ErasureJournal;
   /** The version `batch/CURRENT` names: null when it is damaged (rebuilt at start), undefined before the first. */
   readonly published: PublishedVersion | null | undefined;
 }
@@ -178,6 +181,8 @@ export class LocalBackend implements EngineBackend {
     this.#loaded.catch((err: unknown) => this.#logger.error({ err }, 'the published batch views could not be loaded or rebuilt; queries of the batch layer fail until a batch cycle succeeds'));
     // Segments sealed before this start and not exported yet (a stop mid-export, say) go now.
     this.exportInBackground();
+    // An erasure a stop cut short is finished before anything else is asked of the engine.
+    if (this.#p.erasures.pending.length > 0) await host.runBatch({ full: true, seal: true });
   }
 
   get loading(): BatchManifest | undefined {
@@ -304,6 +309,8 @@ export class LocalBackend implements EngineBackend {
   async #cycleOf({ full, seal, started, progress, switching }: CycleContext): Promise<BatchSummary> {
     const { log, master, store, options, duck, speed } = this.#p;
     const catalog = switching?.catalog ?? this.#catalog;
+    // Taken before the seal: an erasure recorded later is applied by a cycle sealing after it, so that it erases every event stored before it.
+    const erasing = seal ? [...this.#p.erasures.pending] : [];
     // Only while loading: an await otherwise lets appends in ahead of a seal its caller just asked for.
     if (this.#viewsLoading) await this.#viewsLoaded;
     const cutoff = (seal ? undefined : await this.#segmentCut(progress)) ?? await this.#sealAndExport(progress);
@@ -313,8 +320,10 @@ export class LocalBackend implements EngineBackend {
     progress({ phase: 'computing' });
     const now = options.now?.() ?? Date.now();
     const served = this.#batch === undefined || this.#batchDir === undefined ? undefined : { batch: this.#batch, dir: this.#batchDir };
+    const erased = await this.#erase(erasing, catalog);
     const retention = await retireDue(master, catalog, served, now);
-    const previous = this.#incrementalBase(full, catalog, switching?.view.name);
+    // Monoids do not subtract: a cycle that erased recomputes every view from what remains.
+    const previous = this.#incrementalBase(full || erasing.length > 0, catalog, switching?.view.name);
     const from = previous?.from ?? 0;
     await master.verify(cutoff, from, log.sealedSegments);
     const sources = master.sourcesBetween(from, cutoff);
@@ -338,6 +347,7 @@ export class LocalBackend implements EngineBackend {
     await store.prune(options.keepVersions ?? 3, result.manifest.version);
     // Phase 2 of retention: what the published version no longer reads goes once its grace period is over.
     await master.purgeRetired(result.manifest.retiredGeneration ?? 0, now - (options.retentionGraceMs ?? DEFAULT_RETENTION_GRACE_MS), new Date(now));
+    if (erasing.length > 0) await this.#erased(erased, result.manifest.version);
     // Not awaited: the cycle is done, and a reply need not wait for a snapshot that only speeds up the next open.
     void this.#saveKeys();
     return {
@@ -345,6 +355,47 @@ export class LocalBackend implements EngineBackend {
       mode: result.manifest.mode ?? 'full', inputEvents: [...sources.values()].reduce((n, s) => n + s.events, 0),
       views: viewFigures(result.manifest),
     };
+  }
+
+  /**
+   * Applies `erasing` to the master dataset (every segment below the cutoff
+   * is exported by now) and the key index; resolves with each one's audit,
+   * completed once the cycle has published.
+   */
+  async #erase(erasing: readonly ErasureEntry[], catalog: Catalog): Promise<Omit<ErasureAudit, 'completedAt'>[]> {
+    const { master, log, erasures } = this.#p;
+    const audits: Omit<ErasureAudit, 'completedAt'>[] = [];
+    for (const entry of erasing) {
+      const predicate = compileErasure(catalog.eventTypes, entry.request);
+      const type = predicate.eventType.name;
+      const done = await master.erase(predicate, entry.id, (keys) => erasures.withKeys(entry.id, keys));
+      // The keys recorded by an earlier try too: a crash after the files changed leaves them only there.
+      log.keys.forget(type, [...new Set([...(entry.keys ?? []), ...done.keys])]);
+      const { id, by, requestedAt } = entry;
+      audits.push({ id, by, requestedAt, eventType: type, fields: predicate.where.map((f) => f.field.name), events: done.events, files: done.files });
+      this.#logger.info({ id, eventType: type, events: done.events, files: done.files }, 'erased events from the master dataset');
+    }
+    return audits;
+  }
+
+  /**
+   * Once a cycle that erased has published: older versions (whose views may
+   * hold the erased values) go, the key snapshot is written whole without
+   * the erased keys, and only then is each erasure recorded as done.
+   */
+  async #erased(audits: readonly Omit<ErasureAudit, 'completedAt'>[], version: number): Promise<void> {
+    await this.#p.store.prune(1, version);
+    await this.#saveKeys();
+    const completedAt = new Date().toISOString();
+    await this.#p.erasures.done(audits.map((a) => ({ ...a, completedAt })));
+  }
+
+  recordErasure(entry: ErasureEntry): Promise<void> {
+    return this.#p.erasures.add(entry);
+  }
+
+  erasures(): Promise<ErasureAudit[]> {
+    return this.#p.erasures.audit();
   }
 
   /**

@@ -22,6 +22,7 @@ import { PhaseClock } from '../../util/phase-clock.ts';
 import { closeDuckDb, damagedBatch, LocalBackend, openDuckDb, type DuckDbParts } from './local-backend.ts';
 import { repairDataDirectory } from './repair-data-dir.ts';
 import { ViewStateFile } from './view-state-file.ts';
+import { ErasureJournal } from './erasure-journal.ts';
 import { HistoryImporter, ImportAwareKeySnapshot, type HistoryImportOptions, type HistoryImportSummary } from './history-import.ts';
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
@@ -181,7 +182,8 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
         onRebuilt: (file, from, reason) => logger.error({ file, from, reason }, 'a master dataset file was missing or damaged; written again from a surviving copy'),
       });
       const keySnapshot = new ImportAwareKeySnapshot(dirs.keys, catalog);
-      backend = new LocalBackend({ catalog, log, speed, store, master, duck, options, lock, schema, published, keySnapshot }, logger);
+      const erasures = await ErasureJournal.open(dirs.erasure);
+      backend = new LocalBackend({ catalog, log, speed, store, master, duck, options, lock, schema, published, keySnapshot, erasures }, logger);
       const engine = new Tandem(catalog, backend, options);
       const history = new HistoryImporter({ catalog, log, master, masterDir: dirs.master, schema, runBatch: (batch) => engine.runBatch(batch) });
       keySnapshot.importer = history;
