@@ -15,7 +15,7 @@
 import type { AggregateTable } from '../aggregates/index.ts';
 import type { BatchManifest, BatchViewStore } from '../batch/index.ts';
 import type { Catalog, ErasureRequest, EventColumns, ViewSchema } from '../definitions/index.ts';
-import type { RetentionFigures } from '../master/index.ts';
+import type { ErasedFromMaster, RetentionFigures } from '../master/index.ts';
 import type { Query, QueryPlan } from '../serving/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
 import type { BatchFailure, BatchOptions, BatchProgress, BatchSummary, ClusterStatus, ErasureAudit } from './engine-types.ts';
@@ -96,9 +96,12 @@ export interface ErasureEntry {
   readonly by: string;
   readonly requestedAt: string;
   readonly request: ErasureRequest;
-  /** The idempotency keys of the events it erases, recorded before their files change. */
-  readonly keys?: readonly string[];
+  /** What it found to erase, recorded before any file changes: a try after a stop finds only what the first left. */
+  readonly found?: ErasureFound;
 }
+
+/** What an erasure found in the master dataset: the events and files it takes out, and the events' idempotency keys. */
+export type ErasureFound = ErasedFromMaster;
 
 /** What the core lends a backend once it starts: the backend runs cycles of its own (at open, to repair) through it, so they are counted alike. */
 export interface BackendHost {

@@ -65,20 +65,20 @@ function withReplaced(manifest: SegmentManifest, replaced: ReadonlyMap<string, M
 
 /**
  * Erases the events `predicate` matches from every file of its type that
- * `segments` name, telling `onKeys` their idempotency keys before any file
- * changes; resolves with the segments as they are now (their
+ * `segments` name, telling `onFound` what it found (events, files, keys)
+ * before any file changes; resolves with the segments as they are now (their
  * manifests written) and what was taken out.
  */
 export async function eraseFromMaster(
   connection: DuckDBConnection, masterDir: string, segments: readonly SegmentManifest[], predicate: ErasurePredicate, id: string,
-  onKeys: (keys: readonly string[]) => Promise<void>,
+  onFound: (found: ErasedFromMaster) => Promise<void>,
 ): Promise<{ segments: SegmentManifest[]; erased: ErasedFromMaster }> {
   const type = predicate.eventType.name;
   const { sql, params } = filterSql(predicate.where);
   const matches = await matchesPerFile(connection, masterDir, segments.flatMap((s) => filesOf(s, type)), sql, params);
   const keys = matches.size === 0 ? [] : await erasedKeys(connection, masterDir, [...matches.keys()], predicate, sql, params);
-  // Recorded before any file changes: once the files are written again, only this record still says which keys to forget.
-  await onKeys(keys);
+  // Recorded before any file changes: once the files are written again, only this record still says which keys to forget, and how many events went.
+  await onFound({ events: [...matches.values()].reduce((a, b) => a + b, 0), files: matches.size, keys });
   const result: SegmentManifest[] = [];
   let events = 0;
   let files = 0;

@@ -86,10 +86,10 @@ export interface MasterDataset {
   /**
    * Erases the events `predicate` matches from every file of its type
    * (`erasure.ts`), as erasure `id`: call it after exporting every segment
-   * that may hold them. `onKeys` hears the erased events' idempotency keys
-   * before any file changes.
+   * that may hold them. `onFound` hears what it found (the events, files and
+   * idempotency keys it erases) before any file changes.
    */
-  erase(predicate: ErasurePredicate, id: string, onKeys: (keys: readonly string[]) => Promise<void>): Promise<ErasedFromMaster>;
+  erase(predicate: ErasurePredicate, id: string, onFound: (found: ErasedFromMaster) => Promise<void>): Promise<ErasedFromMaster>;
   /** What retention took out so far: files and events retired, and of those files how many wait for deletion. */
   retentionFigures(): RetentionFigures;
   /** Stops the export's worker thread. */
@@ -288,10 +288,10 @@ export class LocalMasterDataset implements MasterDataset {
     });
   }
 
-  erase(predicate: ErasurePredicate, id: string, onKeys: (keys: readonly string[]) => Promise<void>): Promise<ErasedFromMaster> {
+  erase(predicate: ErasurePredicate, id: string, onFound: (found: ErasedFromMaster) => Promise<void>): Promise<ErasedFromMaster> {
     // Held with the exports and history imports, which add files of the type meanwhile.
     return this.holdExports(async () => {
-      const { segments, erased } = await eraseFromMaster(this.options.connection, this.options.dir, this.#segments, predicate, id, onKeys);
+      const { segments, erased } = await eraseFromMaster(this.options.connection, this.options.dir, this.#segments, predicate, id, onFound);
       this.#segments.splice(0, this.#segments.length, ...segments);
       return erased;
     });

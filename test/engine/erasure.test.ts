@@ -6,38 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InvalidErasureError, Tandem, type Query } from '../../src/index.ts';
-import { canonicalRows } from '../support/reference.ts';
-import { byCustomer, byPlan, ERASED_CUSTOMER, erasureConfig, filesHolding, usageEvents, type UsageEvent } from '../support/erasure-fixture.ts';
+import { InvalidErasureError, Tandem } from '../../src/index.ts';
+import { answers, ERASED_CUSTOMER, erasureConfig, filesHolding, reference, usageEvents, type UsageEvent } from '../support/erasure-fixture.ts';
 import { withTempDir } from '../support/temp-dir.ts';
 
 const HOUR = 3_600_000;
-
-/** The merged answers of a few queries, to compare an engine with one that never saw the erased events. */
-async function answers(engine: Tandem): Promise<string[]> {
-  const queries: Query[] = [
-    { view: byCustomer.name, groupBy: ['customer'], granularity: 'all' },
-    { view: byCustomer.name, groupBy: ['customer'] },
-    { view: byPlan.name, groupBy: ['plan'] },
-    { view: byPlan.name, granularity: 'all' },
-  ];
-  const out: string[] = [];
-  for (const query of queries) out.push(JSON.stringify(canonicalRows((await engine.query(query)).rows)));
-  return out;
-}
-
-/** What an engine answers that only ever stored `events`. */
-async function reference(events: readonly UsageEvent[]): Promise<string[]> {
-  return withTempDir(async (dir) => {
-    const engine = await Tandem.open({ dataDir: dir, config: erasureConfig });
-    try {
-      await engine.ingest('usage', events);
-      return await answers(engine);
-    } finally {
-      await engine.close();
-    }
-  });
-}
 
 test('erase: the events matched are gone from every answer and every file; the rest answer exactly; the audit keeps no value', { timeout: 120_000 }, async () => {
   await withTempDir(async (dir) => {

@@ -7,7 +7,9 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defineConfig, defineEventType, defineView } from '../../src/index.ts';
+import { defineConfig, defineEventType, defineView, Tandem, type Query } from '../../src/index.ts';
+import { canonicalRows } from './reference.ts';
+import { withTempDir } from './temp-dir.ts';
 
 export const usage = defineEventType({
   name: 'usage', time: 'at', idempotencyKey: 'id',
@@ -64,3 +66,30 @@ export async function filesHolding(dir: string, needle: string): Promise<string[
   }
   return found;
 }
+
+/** The merged answers of a few queries, to compare an engine with one that never saw the erased events. */
+export async function answers(engine: Tandem): Promise<string[]> {
+  const queries: Query[] = [
+    { view: byCustomer.name, groupBy: ['customer'], granularity: 'all' },
+    { view: byCustomer.name, groupBy: ['customer'] },
+    { view: byPlan.name, groupBy: ['plan'] },
+    { view: byPlan.name, granularity: 'all' },
+  ];
+  const out: string[] = [];
+  for (const query of queries) out.push(JSON.stringify(canonicalRows((await engine.query(query)).rows)));
+  return out;
+}
+
+/** What an engine answers that only ever stored `events`. */
+export async function reference(events: readonly UsageEvent[]): Promise<string[]> {
+  return withTempDir(async (dir) => {
+    const engine = await Tandem.open({ dataDir: dir, config: erasureConfig });
+    try {
+      await engine.ingest('usage', events);
+      return await answers(engine);
+    } finally {
+      await engine.close();
+    }
+  });
+}
+

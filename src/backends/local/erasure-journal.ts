@@ -12,7 +12,7 @@
  */
 import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ErasureEntry } from '../../engine/engine-backend.ts';
+import type { ErasureEntry, ErasureFound } from '../../engine/engine-backend.ts';
 import type { ErasureAudit } from '../../engine/engine-types.ts';
 import { syncDirectory } from '../../util/sync-directory.ts';
 
@@ -38,9 +38,10 @@ export class ErasureJournal {
     await this.#write([...this.#pending, entry]);
   }
 
-  /** Records the keys an erasure found, before it changes any file. */
-  async withKeys(id: string, keys: readonly string[]): Promise<void> {
-    await this.#write(this.#pending.map((e) => (e.id === id ? { ...e, keys: [...new Set([...(e.keys ?? []), ...keys])] } : e)));
+  /** Records what an erasure found before it changes any file; a later try (after a stop) finds only what the first left, so the first record stays. */
+  async found(id: string, found: ErasureFound): Promise<void> {
+    if (found.events === 0 || this.#pending.some((e) => e.id === id && e.found !== undefined)) return;
+    await this.#write(this.#pending.map((e) => (e.id === id ? { ...e, found } : e)));
   }
 
   /** Records erasures done: their audit lines first, then the pending record without them (a crash between runs them again, finding nothing). */

@@ -368,12 +368,14 @@ export class LocalBackend implements EngineBackend {
     for (const entry of erasing) {
       const predicate = compileErasure(catalog.eventTypes, entry.request);
       const type = predicate.eventType.name;
-      const done = await master.erase(predicate, entry.id, (keys) => erasures.withKeys(entry.id, keys));
-      // The keys recorded by an earlier try too: a crash after the files changed leaves them only there.
-      log.keys.forget(type, [...new Set([...(entry.keys ?? []), ...done.keys])]);
+      const done = await master.erase(predicate, entry.id, (found) => erasures.found(entry.id, found));
+      // What an earlier try found counts too: a stop after the files changed leaves it only in the record.
+      const before = erasures.pending.find((e) => e.id === entry.id)?.found;
+      log.keys.forget(type, [...new Set([...(before?.keys ?? []), ...done.keys])]);
+      const { events, files } = before ?? done;
       const { id, by, requestedAt } = entry;
-      audits.push({ id, by, requestedAt, eventType: type, fields: predicate.where.map((f) => f.field.name), events: done.events, files: done.files });
-      this.#logger.info({ id, eventType: type, events: done.events, files: done.files }, 'erased events from the master dataset');
+      audits.push({ id, by, requestedAt, eventType: type, fields: predicate.where.map((f) => f.field.name), events, files });
+      this.#logger.info({ id, eventType: type, events, files }, 'erased events from the master dataset');
     }
     return audits;
   }
