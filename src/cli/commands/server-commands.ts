@@ -8,7 +8,8 @@ import type { QueryMeta, QueryResult } from '../../serving/index.ts';
 import type { BatchSummary } from '../../engine/index.ts';
 import { ApiClient } from '../api-client.ts';
 import { CliError } from '../cli-error.ts';
-import { printBatch } from '../format-batch.ts';
+import { countOf } from '../count-of.ts';
+import { printBatch, servedBatch } from '../format-batch.ts';
 import { formatTable } from '../print-table.ts';
 
 export interface ServerOptions {
@@ -36,7 +37,7 @@ export async function query(text: string, options: ServerOptions & { json?: bool
 
 /** The lines under an answer's table: its row count and where it came from. */
 export function printMeta(rows: number, m: QueryMeta): void {
-  console.log(`\n${rows} rows · batch v${m.batchVersion ?? '-'} below offset ${m.batchCutoff} · log end ${m.logEnd} · layer ${m.layer}`);
+  console.log(`\n${countOf(rows, 'row')} · ${servedBatch(m)} · log end ${m.logEnd} · layer ${m.layer}`);
   const missing = m.missingPartitions ?? [];
   if (missing.length > 0) console.log(`partial answer: no node could give the recent events of partition${missing.length === 1 ? '' : 's'} ${missing.join(', ')} (allowPartial)`);
 }
@@ -56,11 +57,11 @@ interface StatusAnswer {
 function formatStatus(s: StatusAnswer): string {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
   return [
-    `master dataset  log end ${n(s.logEnd)} · ${n(s.ingestRate)} events/s · ${s.sealedSegments} sealed segments awaiting batch`,
+    `master dataset  log end ${n(s.logEnd)} · ${n(s.ingestRate)} events/s · ${countOf(s.sealedSegments, 'sealed segment')} awaiting batch`,
     s.batch === null
       ? `batch layer     no version yet${s.batchRunning ? ' (first run in progress)' : ''}`
       : `batch layer     v${s.batch.version} · cutoff ${n(s.batch.cutoff)} · ${(s.batch.ageMs / 1000).toFixed(0)} s old · its cycle took ${(s.batch.durationMs / 1000).toFixed(2)} s from seal to publish${s.batchRunning ? ' · running' : ''}`,
-    `speed layer     ${n(s.speed.events)} events · ${n(s.speed.keys)} keys · lag ${n(s.logEnd - (s.batch?.cutoff ?? 0))} offsets behind batch`,
+    `speed layer     ${countOf(s.speed.events, 'event')} · ${countOf(s.speed.keys, 'key')} · lag ${countOf(s.logEnd - (s.batch?.cutoff ?? 0), 'offset')} behind batch`,
     `process         ${(s.memory.rssBytes / 2 ** 20).toFixed(0)} MiB resident`,
   ].join('\n');
 }
