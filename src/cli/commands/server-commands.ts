@@ -1,16 +1,17 @@
 /**
  * The commands that talk to a running server: `batch`, `query` and `status`.
- * They load nothing but the HTTP client, so they start at once.
+ * They load nothing but the HTTP client and the printers, so they start at once.
  *
  * @module
  */
 import type { QueryMeta, QueryResult } from '../../serving/index.ts';
 import type { BatchSummary } from '../../engine/index.ts';
+import { formatAnswer, type AnswerFormat } from '../answer-format.ts';
 import { ApiClient } from '../api-client.ts';
 import { CliError } from '../cli-error.ts';
 import { countOf } from '../count-of.ts';
 import { printBatch, servedBatch } from '../format-batch.ts';
-import { formatTable } from '../print-table.ts';
+import { explainUnknownView } from '../unknown-view.ts';
 
 export interface ServerOptions {
   url: string;
@@ -22,17 +23,28 @@ export async function batch(options: ServerOptions & { full?: boolean; seal?: bo
   printBatch(await new ApiClient(options.url, options.apiKey).postJson<BatchSummary>('/v1/batch', body));
 }
 
-export async function query(text: string, options: ServerOptions & { json?: boolean }): Promise<void> {
+export interface QueryOptions extends ServerOptions {
+  format: AnswerFormat;
+  /** The old spelling of `--format json`, kept for scripts that use it. */
+  json?: boolean;
+}
+
+export async function query(text: string, options: QueryOptions): Promise<void> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     throw new CliError(`The query is not valid JSON; quote it, e.g. '{"view":"name"}'.`);
   }
-  const result = await new ApiClient(options.url, options.apiKey).postJson<QueryResult>('/v1/query', parsed);
-  if (options.json === true) return console.log(JSON.stringify(result, null, 2));
-  console.log(formatTable(result.rows));
-  printMeta(result.rows.length, result.meta);
+  const client = new ApiClient(options.url, options.apiKey);
+  const result = await client.postJson<QueryResult>('/v1/query', parsed).catch(async (error: unknown) => {
+    throw await explainUnknownView(client, parsed, error);
+  });
+  const format = options.json === true ? 'json' : options.format;
+  const printed = formatAnswer(result, format);
+  if (printed !== '') console.log(printed);
+  // Only the table, read by people, gets the note; the other formats are read by programs.
+  if (format === 'table') printMeta(result.rows.length, result.meta);
 }
 
 /** The lines under an answer's table: its row count and where it came from. */
