@@ -7,7 +7,8 @@
 import { ApiClient } from '../api-client.ts';
 import { CliError, TooManyRejectsError } from '../cli-error.ts';
 import { formatSummary, ingestFile } from '../ingest-command.ts';
-import { httpTarget, localTarget } from '../ingest-target.ts';
+import { keylessWarning } from '../../backends/local/index.ts';
+import { fieldsOf, httpTarget, localTarget } from '../ingest-target.ts';
 import { loadConfig } from '../load-config.ts';
 import { nonNegativeInt, positiveInt } from '../parse-flags.ts';
 import { detectFormat, openSource } from '../record-source.ts';
@@ -28,7 +29,10 @@ export async function ingest(file: string, options: IngestOptions): Promise<void
     target = httpTarget(new ApiClient(options.url, options.apiKey));
   }
   try {
-    const source = await openSource(file, format, format === 'csv' ? await target.fields(options.event) : undefined);
+    const schema = await target.schema(options.event);
+    // Shared with --history: the same file loaded twice doubles a keyless type's data either way.
+    if (schema !== undefined && schema.idempotencyKey === undefined) console.log(keylessWarning(options.event));
+    const source = await openSource(file, format, format === 'csv' && schema !== undefined ? fieldsOf(schema) : undefined);
     const summary = await ingestFile({
       source, target, eventType: options.event, batchSize, progress: options.progress && process.stderr.isTTY,
     });
