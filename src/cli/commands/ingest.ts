@@ -11,7 +11,7 @@ import { keylessWarning } from '../../backends/local/index.ts';
 import { fieldsOf, httpTarget, localTarget } from '../ingest-target.ts';
 import { loadConfig } from '../load-config.ts';
 import { nonNegativeInt, positiveInt } from '../parse-flags.ts';
-import { detectFormat, openSource } from '../record-source.ts';
+import { detectFormat, inputSize, openSource } from '../record-source.ts';
 
 export interface IngestOptions {
   event: string; url: string; apiKey?: string; data?: string; config?: string; format?: string; batchSize: string; maxRejects: string; progress: boolean;
@@ -21,6 +21,7 @@ export async function ingest(file: string, options: IngestOptions): Promise<void
   const format = detectFormat(file, options.format);
   const batchSize = positiveInt(options.batchSize, '--batch-size');
   const maxRejects = nonNegativeInt(options.maxRejects, '--max-rejects');
+  await inputSize(file);
   let target;
   if (options.data !== undefined) {
     if (options.config === undefined) throw new CliError('--data needs --config to know the event types.');
