@@ -9,6 +9,14 @@ export class CliError extends TandemError {
  * The server answered with an error status: the message is its own, and
  * `status` and `answerCode` (its stable `code`, such as `unknown_view`) let a
  * command say more about a refusal it understands.
+ *
+ * @example
+ * ```ts
+ * await client.get('/v1/views').catch((error: unknown) => {
+ *   if (error instanceof ServerAnswerError && error.status === 401) console.error('pass --api-key');
+ *   throw error;
+ * });
+ * ```
  */
 export class ServerAnswerError extends CliError {
   constructor(readonly status: number, readonly answerCode: string | undefined, message: string) {

@@ -29,6 +29,12 @@ export function closestName(name: string, candidates: readonly string[]): string
 /**
  * Optimal-string-alignment distance: Levenshtein plus a swap of two
  * neighbouring characters as one edit, the commonest typo ("cuontry").
+ *
+ * @example
+ * ```ts
+ * editDistance('country', 'cuontry'); // 1: one swap
+ * editDistance('kitten', 'sitting');  // 3
+ * ```
  */
 export function editDistance(a: string, b: string): number {
   // Rows i-2, i-1 and i of the dynamic-programming table; column j is b's first j characters.

@@ -42,6 +42,13 @@ export class NoSuchViewError extends TandemError {
  * `error` made helpful when it is the server refusing an unknown view: the
  * same failure, with the views listed and a close match. Any other error,
  * or a server whose view list cannot be read, keeps the error as it was.
+ *
+ * @example
+ * ```ts
+ * const result = await client.postJson<QueryResult>('/v1/query', query).catch(async (error: unknown) => {
+ *   throw await explainUnknownView(client, query, error);
+ * });
+ * ```
  */
 export async function explainUnknownView(client: ApiClient, query: unknown, error: unknown): Promise<unknown> {
   const view = (query as { view?: unknown } | null)?.view;
