@@ -8,7 +8,7 @@
  */
 import { redactUrl, redactUrlsInText } from '../util/redact-url.ts';
 import { takeCredentials } from '../util/url-credentials.ts';
-import { CliError } from './cli-error.ts';
+import { CliError, ServerAnswerError } from './cli-error.ts';
 import { TemporaryFailure } from './retry-temporary.ts';
 
 export const DEFAULT_URL = 'http://127.0.0.1:7070';
@@ -107,7 +107,7 @@ export class ApiClient {
     if (response.status === 401) throw this.#unauthorized();
     const retryAfter = Number(response.headers.get('retry-after'));
     if ((response.status === 503 || response.status === 507) && retryAfter > 0) throw new TemporaryFailure(`The server answered ${response.status}: ${serverMessage(text)}`, retryAfter * 1000);
-    if (!response.ok) throw new CliError(`The server answered ${response.status}: ${serverMessage(text)}`);
+    if (!response.ok) throw new ServerAnswerError(response.status, serverCode(text), `The server answered ${response.status}: ${serverMessage(text)}`);
     return JSON.parse(text) as T;
   }
 
@@ -125,6 +125,16 @@ function networkError(shownUrl: string, error: unknown): CliError {
   }
   const reason = redactUrlsInText(cause?.message ?? (error as Error).message);
   return new CliError(`The request to ${shownUrl} failed: ${reason.replace(/\.$/, '')}.`);
+}
+
+/** The `code` of an error answer (`{ "error": { "code": ... } }`), or undefined when it has none. */
+function serverCode(text: string): string | undefined {
+  try {
+    const code = (JSON.parse(text) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function serverMessage(text: string): string {

@@ -5,6 +5,25 @@ export class CliError extends TandemError {
   readonly code = 'cli_error';
 }
 
+/**
+ * The server answered with an error status: the message is its own, and
+ * `status` and `answerCode` (its stable `code`, such as `unknown_view`) let a
+ * command say more about a refusal it understands.
+ *
+ * @example
+ * ```ts
+ * await client.get('/v1/views').catch((error: unknown) => {
+ *   if (error instanceof ServerAnswerError && error.status === 401) console.error('pass --api-key');
+ *   throw error;
+ * });
+ * ```
+ */
+export class ServerAnswerError extends CliError {
+  constructor(readonly status: number, readonly answerCode: string | undefined, message: string) {
+    super(message);
+  }
+}
+
 /** `tandem ingest` stored what it could, but more rows were rejected than `--max-rejects` allows: exit code 1. */
 export class TooManyRejectsError extends TandemError {
   readonly code = 'too_many_rejects';

@@ -7,6 +7,7 @@
  */
 import cliProgress from 'cli-progress';
 import { CliError } from './cli-error.ts';
+import { countOf } from './count-of.ts';
 import type { BatchOutcome, IngestTarget } from './ingest-target.ts';
 import type { RecordSource } from './record-source.ts';
 
@@ -79,7 +80,7 @@ export async function ingestFile(options: {
   }
   if (failure !== undefined) {
     const reason = failure instanceof Error ? failure.message : String(failure);
-    throw new CliError(`${reason.replace(/\.$/, '')}; ${totals.accepted.toLocaleString('en-US')} events were accepted before the failure.`);
+    throw new CliError(`${reason.replace(/\.$/, '')}; ${countOf(totals.accepted, 'event')} ${totals.accepted === 1 ? 'was' : 'were'} accepted before the failure.`);
   }
   return {
     events: totals.events, accepted: totals.accepted, duplicates: totals.duplicates, rejected: totals.rejected,
@@ -100,7 +101,7 @@ function createBar(source: RecordSource): cliProgress.SingleBar {
 export function formatSummary(summary: IngestSummary): string {
   const rate = Math.round(summary.accepted / Math.max(summary.seconds, 1e-3)).toLocaleString('en-US');
   const lines = [
-    `${summary.events.toLocaleString('en-US')} events read: ${summary.accepted.toLocaleString('en-US')} accepted ` +
+    `${countOf(summary.events, 'event')} read: ${summary.accepted.toLocaleString('en-US')} accepted ` +
     `(${summary.duplicates.toLocaleString('en-US')} already stored), ${summary.rejected.toLocaleString('en-US')} rejected, ` +
     `in ${summary.seconds.toFixed(1)} s (${rate} events/s).`,
   ];

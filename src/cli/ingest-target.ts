@@ -8,7 +8,7 @@ import { parseNdjsonLines, requestRejections } from '../server/index.ts';
 import { SpeedLayerFullError, type RejectedEvent } from '../engine/index.ts';
 import { Tandem } from '../backends/local/index.ts';
 import { DiskFullError, LogOverloadedError } from '../log/index.ts';
-import { compileConfig, type Catalog, type Field, type TandemConfig } from '../definitions/index.ts';
+import { compileConfig, type EventTypeSchema, type Field, type TandemConfig } from '../definitions/index.ts';
 import type { ApiClient } from './api-client.ts';
 import { retryTemporary, TemporaryFailure } from './retry-temporary.ts';
 
@@ -22,18 +22,18 @@ export interface BatchOutcome {
 }
 
 export interface IngestTarget {
-  /** The event type's fields by name, or undefined when the target does not know the type. */
-  fields(eventType: string): Promise<ReadonlyMap<string, Field> | undefined>;
+  /** The event type as the target compiled it, or undefined when the target does not know the type. */
+  schema(eventType: string): Promise<EventTypeSchema | undefined>;
   send(eventType: string, lines: readonly string[]): Promise<BatchOutcome>;
   close(): Promise<void>;
 }
 
 export function httpTarget(client: ApiClient): IngestTarget {
   return {
-    async fields(eventType) {
+    async schema(eventType) {
       const { eventTypes } = await client.get<{ eventTypes: unknown[] }>('/v1/views');
       const definition = eventTypes.find((e) => (e as { name?: unknown }).name === eventType);
-      return definition === undefined ? undefined : fieldsOf(compileConfig({ eventTypes: [definition], views: [] }), eventType);
+      return definition === undefined ? undefined : compileConfig({ eventTypes: [definition], views: [] }).eventTypes.get(eventType);
     },
     send: (eventType, lines) => retryTemporary(() => client.postNdjson<BatchOutcome>(`/v1/events/${encodeURIComponent(eventType)}`, lines.join('\n'))),
     close: async () => {},
@@ -43,7 +43,7 @@ export function httpTarget(client: ApiClient): IngestTarget {
 export async function localTarget(dataDir: string, config: TandemConfig): Promise<IngestTarget> {
   const tandem = await Tandem.open({ dataDir, config });
   return {
-    fields: async (eventType) => fieldsOf(tandem.catalog, eventType),
+    schema: async (eventType) => tandem.catalog.eventTypes.get(eventType),
     async send(eventType, lines) {
       const parsed = parseNdjsonLines(lines);
       const result = await retryTemporary(() => tandem.ingest(eventType, parsed.events).catch((error: unknown) => {
@@ -58,7 +58,7 @@ export async function localTarget(dataDir: string, config: TandemConfig): Promis
   };
 }
 
-function fieldsOf(catalog: Catalog, eventType: string): ReadonlyMap<string, Field> | undefined {
-  const schema = catalog.eventTypes.get(eventType);
-  return schema === undefined ? undefined : new Map(schema.fields.map((f) => [f.name, f]));
+/** An event type's fields by name, as the CSV reader wants them. */
+export function fieldsOf(schema: EventTypeSchema): ReadonlyMap<string, Field> {
+  return new Map(schema.fields.map((f) => [f.name, f]));
 }

@@ -10,6 +10,7 @@ import { Command, Option } from 'commander';
 import { TandemError } from '../definitions/errors.ts';
 import { redactUrlsInText } from '../util/redact-url.ts';
 import { API_SCOPES } from '../definitions/server-config.ts';
+import { ANSWER_FORMATS } from './answer-format.ts';
 import { DEFAULT_URL, URL_VARIABLE } from './api-client.ts';
 import { CliError } from './cli-error.ts';
 import { PACKAGE_VERSION } from './package-version.ts';
@@ -18,7 +19,7 @@ import type { DemoOptions } from './commands/demo.ts';
 import type { IngestOptions } from './commands/ingest.ts';
 import type { HistoryIngestOptions } from './commands/ingest-history.ts';
 import type { ServeOptions } from './commands/serve.ts';
-import type { ServerOptions } from './commands/server-commands.ts';
+import type { QueryOptions, ServerOptions } from './commands/server-commands.ts';
 import type { SqlOptions } from './commands/sql.ts';
 import type { ApplyOptions } from './commands/view.ts';
 
@@ -123,8 +124,9 @@ or the ingest failed.`)
     .argument('<json>', 'the query as JSON')
     .addOption(urlOption())
     .addOption(apiKeyOption())
-    .option('--json', 'print the answer as JSON')
-    .action(async (text: string, options: ServerOptions & { json?: boolean }) => (await import('./commands/server-commands.ts')).query(text, options));
+    .addOption(new Option('--format <format>', 'table; json (the whole answer); csv, tsv or ndjson (the rows) for spreadsheets and scripts').choices(ANSWER_FORMATS).default('table'))
+    .addOption(new Option('--json', 'the same as --format json').conflicts('format'))
+    .action(async (text: string, options: QueryOptions) => (await import('./commands/server-commands.ts')).query(text, options));
 
   cli.command('sql')
     .description(`Answer one SQL SELECT over a view, e.g. tandem sql "SELECT country, sum(revenue) FROM revenue_by_country GROUP BY country"`)

@@ -1,7 +1,12 @@
 /** Renders rows as an aligned text table: numbers right-aligned, the columns in first-seen order. */
 export function formatTable(rows: readonly Readonly<Record<string, unknown>>[]): string {
-  const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+  const columns = columnsOf(rows);
   return formatGrid(columns, rows.map((row) => columns.map((c) => row[c])));
+}
+
+/** The column names of rows, in first-seen order: a row may lack a column another has. */
+export function columnsOf(rows: readonly Readonly<Record<string, unknown>>[]): string[] {
+  return [...new Set(rows.flatMap((row) => Object.keys(row)))];
 }
 
 /** Renders rows of cells under column names (which may repeat, as in SQL) as an aligned text table: numbers right-aligned. */

@@ -41,16 +41,24 @@ export function detectFormat(file: string, explicit?: string): FileFormat {
 }
 
 /**
+ * The size of an input file in bytes, or the one-line error a missing or
+ * unreadable file gets: `tandem ingest` asks it first, so a wrong path is
+ * named before any server is asked about the event type.
+ */
+export async function inputSize(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch {
+    throw new CliError(`Cannot read the input file ${file}.`);
+  }
+}
+
+/**
  * Opens a file. `fields` (the event type's fields, when known) decides how
  * each CSV column's text becomes a value: see {@link csvCellReader}.
  */
 export async function openSource(file: string, format: FileFormat, fields?: ReadonlyMap<string, Field>): Promise<RecordSource> {
-  let size: number;
-  try {
-    size = (await stat(file)).size;
-  } catch {
-    throw new CliError(`Cannot read the input file ${file}.`);
-  }
+  const size = await inputSize(file);
   if (format === 'ndjson') return (await startsWithBracket(file)) ? await duckdbSource(file, 'array', new Map()) : ndjsonSource(file, size);
   return await duckdbSource(file, format, fields ?? new Map());
 }

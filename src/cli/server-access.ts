@@ -7,7 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { compileApiKeys, keyDigest, TandemError, type ApiKey, type ApiScope } from '../definitions/index.ts';
+// Not the definitions' index: main.ts loads this module for --help, and the index loads every measure.
+import { TandemError } from '../definitions/errors.ts';
+import { compileApiKeys, keyDigest, type ApiKey, type ApiScope } from '../definitions/server-config.ts';
 import { CliError } from './cli-error.ts';
 
 /** The environment variable holding extra API keys, as a JSON array shaped like the config's `server.apiKeys`. */

@@ -17,6 +17,9 @@ import { createEventValidator, type Field } from '../../src/definitions/index.ts
 import { runCli } from '../support/spawn-cli.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
 
+/** The first line of an ingest into the keyless type 'reading' (test/cli/ingest-keyless-warning.test.ts checks it). */
+const KEYLESS = "Event type 'reading' declares no idempotencyKey, so importing the same file again would store its events twice\\.";
+
 const reading = defineEventType({
   name: 'reading',
   time: 'at',
@@ -214,7 +217,7 @@ test('csv: tandem ingest stores a CSV as its NDJSON twin, in any local time zone
       const dataDir = join(temp.dir, `data-${zone.replace('/', '-')}-${format}`);
       const result = await runCli(['ingest', file, '--event', 'reading', '--data', dataDir, '--config', configFile, '--no-progress', '--max-rejects', '300'], { env: { TZ: zone } });
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stdout, new RegExp(`^300 events read: ${accepted} accepted \\(0 already stored\\), ${300 - accepted} rejected`), `${zone} ${format}: ${result.stdout}`);
+      assert.match(result.stdout, new RegExp(`^${KEYLESS}\n300 events read: ${accepted} accepted \\(0 already stored\\), ${300 - accepted} rejected`), `${zone} ${format}: ${result.stdout}`);
       const stored = await storedEvents(dataDir);
       assert.equal(stored.length, accepted);
       reference ??= stored;
@@ -242,12 +245,12 @@ test('csv: a bad cell rejects its row alone, with the HTTP API\'s sentence and t
   const result = await runCli(['ingest', csv, '--event', 'reading', '--data', join(temp.dir, 'bad-data'), '--config', configFile, '--no-progress'], { env: { TZ: 'Asia/Kolkata' } });
   assert.equal(result.code, 1, 'rows were rejected');
   assert.equal(result.stderr.trim(), 'tandem: 3 rows were rejected and not stored (see above); pass --max-rejects to accept some rejects.');
-  assert.equal(result.stdout.trim().split('\n').slice(1).map((line) => line.trim()).join('\n'), [
+  assert.equal(result.stdout.trim().split('\n').slice(2).map((line) => line.trim()).join('\n'), [
     'line 3: Field \'at\' must be an ISO-8601 date-time with a UTC offset from -23:59 to +23:59; got "2024-05-01T12:00:00+99:99".',
     'line 4: Field \'at\' must fall between the years 1900 and 9999.',
     'line 5: Field \'amount\' must be a number, or a decimal string such as "12.50"; got "ten".',
   ].join('\n'));
-  assert.match(result.stdout, /^4 events read: 1 accepted \(0 already stored\), 3 rejected/);
+  assert.match(result.stdout, new RegExp(`^${KEYLESS}\n4 events read: 1 accepted \\(0 already stored\\), 3 rejected`));
 });
 
 test('parquet: timestamp columns arrive as exact instants; one outside the years 0000-9999 as epoch ms, refused with the range', async () => {

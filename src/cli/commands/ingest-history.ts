@@ -9,6 +9,7 @@ import cliProgress from 'cli-progress';
 import { basename } from 'node:path';
 import { HistoryImportUnsupportedError, keylessWarning, Tandem, type HistoryImportSummary, type HistoryProgress } from '../../backends/local/index.ts';
 import { CliError, TooManyRejectsError } from '../cli-error.ts';
+import { countOf } from '../count-of.ts';
 import { loadConfig } from '../load-config.ts';
 import { nonNegativeInt } from '../parse-flags.ts';
 
@@ -69,7 +70,7 @@ export function formatHistorySummary(s: HistoryImportSummary): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const rate = n(Math.round(s.rows / Math.max(s.importSeconds, 1e-3)));
   const lines = [
-    `${n(s.rows)} rows read from ${n(s.files.length)} ${s.files.length === 1 ? 'file' : 'files'}: ${n(s.imported)} imported ` +
+    `${countOf(s.rows, 'row')} read from ${countOf(s.files.length, 'file')}: ${n(s.imported)} imported ` +
     `(${n(s.duplicates)} already stored), ${n(s.rejected)} rejected, in ${s.importSeconds.toFixed(1)} s (${rate} rows/s); ` +
     `published as batch version ${s.batch.version} in ${s.batchSeconds.toFixed(1)} s.`,
   ];

@@ -10,6 +10,7 @@ import type { LogRepair } from '../../log/index.ts';
 import { DataDirectoryLockedError } from '../../engine/index.ts';
 import { Tandem } from '../../backends/local/index.ts';
 import { CliError } from '../cli-error.ts';
+import { countOf } from '../count-of.ts';
 
 export async function repair(options: { data: string }): Promise<void> {
   if (!existsSync(dataDirectory(options.data).log)) throw new CliError(`${options.data} holds no Tandem event log (no log/ directory).`);
@@ -24,7 +25,7 @@ export async function repair(options: { data: string }): Promise<void> {
   if (gone !== undefined) return console.log(`\nThe events from offset ${gone.toLocaleString('en-US')} on, in the missing newest log segment, are gone; how many is not known. ${lost === 0 ? 'No other event was lost.' : `${lost.toLocaleString('en-US')} more could not be read.`}`);
   console.log(lost === 0
     ? '\nNo acknowledged event was lost.'
-    : `\n${lost.toLocaleString('en-US')} events could not be read and are left out of every view; the next batch run rebuilds the views without them.`);
+    : `\n${countOf(lost, 'event')} ${lost === 1 ? 'could not be read and is' : 'could not be read and are'} left out of every view; the next batch run rebuilds the views without them.`);
 }
 
 function formatRepair(repair: LogRepair): string {

@@ -1,15 +1,17 @@
 /**
  * The commands that talk to a running server: `batch`, `query` and `status`.
- * They load nothing but the HTTP client, so they start at once.
+ * They load nothing but the HTTP client and the printers, so they start at once.
  *
  * @module
  */
 import type { QueryMeta, QueryResult } from '../../serving/index.ts';
 import type { BatchSummary } from '../../engine/index.ts';
+import { formatAnswer, type AnswerFormat } from '../answer-format.ts';
 import { ApiClient } from '../api-client.ts';
 import { CliError } from '../cli-error.ts';
-import { printBatch } from '../format-batch.ts';
-import { formatTable } from '../print-table.ts';
+import { countOf } from '../count-of.ts';
+import { printBatch, servedBatch } from '../format-batch.ts';
+import { explainUnknownView } from '../unknown-view.ts';
 
 export interface ServerOptions {
   url: string;
@@ -21,22 +23,33 @@ export async function batch(options: ServerOptions & { full?: boolean; seal?: bo
   printBatch(await new ApiClient(options.url, options.apiKey).postJson<BatchSummary>('/v1/batch', body));
 }
 
-export async function query(text: string, options: ServerOptions & { json?: boolean }): Promise<void> {
+export interface QueryOptions extends ServerOptions {
+  format: AnswerFormat;
+  /** The old spelling of `--format json`, kept for scripts that use it. */
+  json?: boolean;
+}
+
+export async function query(text: string, options: QueryOptions): Promise<void> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     throw new CliError(`The query is not valid JSON; quote it, e.g. '{"view":"name"}'.`);
   }
-  const result = await new ApiClient(options.url, options.apiKey).postJson<QueryResult>('/v1/query', parsed);
-  if (options.json === true) return console.log(JSON.stringify(result, null, 2));
-  console.log(formatTable(result.rows));
-  printMeta(result.rows.length, result.meta);
+  const client = new ApiClient(options.url, options.apiKey);
+  const result = await client.postJson<QueryResult>('/v1/query', parsed).catch(async (error: unknown) => {
+    throw await explainUnknownView(client, parsed, error);
+  });
+  const format = options.json === true ? 'json' : options.format;
+  const printed = formatAnswer(result, format);
+  if (printed !== '') console.log(printed);
+  // Only the table, read by people, gets the note; the other formats are read by programs.
+  if (format === 'table') printMeta(result.rows.length, result.meta);
 }
 
 /** The lines under an answer's table: its row count and where it came from. */
 export function printMeta(rows: number, m: QueryMeta): void {
-  console.log(`\n${rows} rows · batch v${m.batchVersion ?? '-'} below offset ${m.batchCutoff} · log end ${m.logEnd} · layer ${m.layer}`);
+  console.log(`\n${countOf(rows, 'row')} · ${servedBatch(m)} · log end ${m.logEnd} · layer ${m.layer}`);
   const missing = m.missingPartitions ?? [];
   if (missing.length > 0) console.log(`partial answer: no node could give the recent events of partition${missing.length === 1 ? '' : 's'} ${missing.join(', ')} (allowPartial)`);
 }
@@ -56,11 +69,11 @@ interface StatusAnswer {
 function formatStatus(s: StatusAnswer): string {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
   return [
-    `master dataset  log end ${n(s.logEnd)} · ${n(s.ingestRate)} events/s · ${s.sealedSegments} sealed segments awaiting batch`,
+    `master dataset  log end ${n(s.logEnd)} · ${n(s.ingestRate)} events/s · ${countOf(s.sealedSegments, 'sealed segment')} awaiting batch`,
     s.batch === null
       ? `batch layer     no version yet${s.batchRunning ? ' (first run in progress)' : ''}`
       : `batch layer     v${s.batch.version} · cutoff ${n(s.batch.cutoff)} · ${(s.batch.ageMs / 1000).toFixed(0)} s old · its cycle took ${(s.batch.durationMs / 1000).toFixed(2)} s from seal to publish${s.batchRunning ? ' · running' : ''}`,
-    `speed layer     ${n(s.speed.events)} events · ${n(s.speed.keys)} keys · lag ${n(s.logEnd - (s.batch?.cutoff ?? 0))} offsets behind batch`,
+    `speed layer     ${countOf(s.speed.events, 'event')} · ${countOf(s.speed.keys, 'key')} · lag ${countOf(s.logEnd - (s.batch?.cutoff ?? 0), 'offset')} behind batch`,
     `process         ${(s.memory.rssBytes / 2 ** 20).toFixed(0)} MiB resident`,
   ].join('\n');
 }

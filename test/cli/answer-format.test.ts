@@ -1,0 +1,43 @@
+/** `tandem query --format`: each format of the same rows, in-process (the spawned CLI is tested in query-formats.test.ts). */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatAnswer } from '../../src/cli/answer-format.ts';
+import { formatTsv } from '../../src/cli/print-tsv.ts';
+import type { QueryResult } from '../../src/index.ts';
+
+const meta = { batchVersion: 2, batchCutoff: 10, logEnd: 12, batchAgeMs: 5, layer: 'merged', partialBuckets: [] } as const;
+const result: QueryResult = {
+  rows: [
+    { country: 'DE', revenue: '18014398509481983', p: { p50: 1, p90: 2 } },
+    { country: 'Côte "d", Ivoire', revenue: 12.5, p: null },
+    { country: null, revenue: 0, p: null, extra: 'late column' },
+  ],
+  meta,
+};
+
+test('formatAnswer - csv quotes what needs it and keeps a big sum as its digits', () => {
+  assert.equal(formatAnswer(result, 'csv'), [
+    'country,revenue,p,extra',
+    'DE,18014398509481983,"{""p50"":1,""p90"":2}",',
+    '"Côte ""d"", Ivoire",12.5,,',
+    ',0,,late column',
+  ].join('\n'));
+});
+
+test('formatAnswer - tsv, ndjson, json and table', () => {
+  assert.equal(formatAnswer(result, 'tsv'), 'country\trevenue\tp\textra\nDE\t18014398509481983\t{"p50":1,"p90":2}\t\nCôte "d", Ivoire\t12.5\t\t\n\t0\t\tlate column');
+  assert.deepEqual(formatAnswer(result, 'ndjson').split('\n').map((line) => JSON.parse(line) as unknown), result.rows);
+  assert.ok(formatAnswer(result, 'ndjson').includes('"revenue":"18014398509481983"'));
+  assert.deepEqual(JSON.parse(formatAnswer(result, 'json')), result);
+  assert.match(formatAnswer(result, 'table'), /^country\s+revenue\s+p\s+extra\n-+/);
+});
+
+test('formatAnswer - no rows: a table says so, the formats for programs print nothing', () => {
+  const empty = { rows: [], meta };
+  assert.equal(formatAnswer(empty, 'table'), '(no rows)');
+  for (const format of ['csv', 'tsv', 'ndjson'] as const) assert.equal(formatAnswer(empty, format), '');
+});
+
+test('formatTsv - a tab, a line break or a backslash is escaped, so a row stays one line', () => {
+  assert.equal(formatTsv(['a', 'b'], [['x\ty', 'one\ntwo\r'], ['C:\\dir', undefined]]), 'a\tb\nx\\ty\tone\\ntwo\\r\nC:\\\\dir\t');
+});
