@@ -182,7 +182,7 @@ test('tandem repair prints what it did in one line per file, and says when there
     assert.match(served.stderr, new RegExp(`^tandem: Log file ${damaged} is damaged at byte \\d+ \\(checksum mismatch\\): restore it from a backup, or run 'tandem repair --data ${dir}'`));
     const repaired = await runCli(['repair', '--data', dir]);
     assert.equal(repaired.code, 0, repaired.stderr);
-    assert.match(repaired.stdout, new RegExp(`^${damaged}: lost offsets [\\d,]+–[\\d,]+ \\(checksum mismatch at byte \\d+\\); the original is kept at .+quarantine/.+\\n\\n[\\d,]+ events could not be read and are left out of every view; the next batch run rebuilds the views without them\\.\\n$`));
+    assert.match(repaired.stdout, new RegExp(`^${damaged}: lost offsets [\\d,]+–[\\d,]+ \\(checksum mismatch at byte \\d+\\); the original is kept at .+quarantine/.+\\n\\n(1 event could not be read and is|[\\d,]+ events could not be read and are) left out of every view; the next batch run rebuilds the views without them\\.\\n$`));
     const missing = await runCli(['repair', '--data', join(dir, 'nowhere')]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^tandem: .+nowhere holds no Tandem event log \(no log\/ directory\)\.\n$/);
