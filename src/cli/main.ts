@@ -22,6 +22,7 @@ import type { ServeOptions } from './commands/serve.ts';
 import type { QueryOptions, ServerOptions } from './commands/server-commands.ts';
 import type { SqlOptions } from './commands/sql.ts';
 import type { ApplyOptions } from './commands/view.ts';
+import type { EraseOptions } from './commands/erase.ts';
 
 const urlOption = () => new Option('--url <url>', 'URL of a running Tandem server, or its host:port; a user:password in it is sent as Basic auth (for a proxy)').env(URL_VARIABLE).default(DEFAULT_URL);
 const apiKeyOption = () => new Option('--api-key <key>', 'API key for a server that requires one (prefer TANDEM_API_KEY: arguments show in ps)').env('TANDEM_API_KEY');
@@ -171,6 +172,17 @@ or the ingest failed.`)
     .addOption(apiKeyOption())
     .option('--json', 'print the definitions as JSON')
     .action(async (options: ServerOptions & { json?: boolean }) => (await import('./commands/view.ts')).list(options));
+
+  cli.command('erase')
+    .description('Erase one event type\'s events whose fields equal the values given, from every layer of a running server (scope admin); --list prints the audit log.')
+    .option('--event <type>', 'the event type to erase from')
+    .option('--where <field=value>', 'a field and the value erased events hold; repeat for more fields (all must match) or for more values of one field (any matches)', (pair: string, all: string[]) => [...all, pair], [] as string[])
+    .option('--yes', 'erase without asking to confirm')
+    .option('--list', 'print the erasures done: who, when, which type and fields, how many events (never the values)')
+    .option('--json', 'with --list: print the audit records as JSON')
+    .addOption(urlOption())
+    .addOption(apiKeyOption())
+    .action(async (options: EraseOptions) => (await import('./commands/erase.ts')).erase(options));
 
   cli.command('repair')
     .description('Salvage a damaged event log (no server may be running on it): keep every readable event, leave out the unreadable ones, and move the damaged files to <data>/quarantine/.')

@@ -1,6 +1,6 @@
 import type { Catalog, TandemConfig } from '../definitions/index.ts';
 import type { Query, QueryLimits, QueryResult } from '../serving/index.ts';
-import type { BatchOptions, BatchSummary, EngineStatus, IngestResult, ViewChangeAnswer } from './engine-types.ts';
+import type { BatchOptions, BatchSummary, EngineStatus, ErasureAudit, IngestResult, ViewChangeAnswer } from './engine-types.ts';
 
 /**
  * What the HTTP server, the batch schedule and the metrics need of an
@@ -29,6 +29,10 @@ export interface ServedEngine {
   applyView(definition: unknown): Promise<ViewChangeAnswer>;
   dropView(name: string): Promise<ViewChangeAnswer>;
   cancelViewChange(name: string): Promise<ViewChangeAnswer>;
+  /** Erases the events of one type that match `request.where` from every layer; resolves with its audit record once no answer counts them. */
+  erase(request: unknown, options?: { readonly by?: string }): Promise<ErasureAudit>;
+  /** The audit records of the erasures done, oldest first. */
+  erasures(): Promise<ErasureAudit[]>;
   /** Makes the served views those of `config` (its event types must be the served ones). */
   reloadConfig(config: TandemConfig): Promise<ViewChangeAnswer[]>;
   close(): Promise<void>;

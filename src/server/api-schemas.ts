@@ -201,6 +201,20 @@ const VIEW_CHANGE_ANSWER: SharedSchema = {
   }),
 };
 
+const ERASURE_AUDIT: SharedSchema = {
+  $id: 'ErasureAudit',
+  ...exactly({
+    id: { type: 'string' },
+    by: { type: 'string', description: 'Who asked: the API key\'s name, or "anonymous" on a server without keys.' },
+    requestedAt: TIME,
+    completedAt: TIME,
+    eventType: { type: 'string' },
+    fields: { type: 'array', items: { type: 'string' }, description: 'The fields the predicate named; never their values.' },
+    events: { type: 'integer', description: 'Events taken out of the master dataset.' },
+    files: { type: 'integer', description: 'Parquet files written again without them.' },
+  }),
+};
+
 const DEFINITIONS: SharedSchema = {
   $id: 'Definitions',
   type: 'object',
@@ -227,4 +241,4 @@ const ERROR: SharedSchema = {
 };
 
 /** The API's shared schemas, other than the event types' (event-schemas.ts). */
-export const API_SCHEMAS: readonly SharedSchema[] = [ERROR, QUERY, QUERY_RESULT, INGEST_RESULT, BATCH_SUMMARY, VIEW_CHANGE, VIEW_CHANGE_ANSWER, STATUS, DEFINITIONS];
+export const API_SCHEMAS: readonly SharedSchema[] = [ERROR, QUERY, QUERY_RESULT, INGEST_RESULT, BATCH_SUMMARY, VIEW_CHANGE, VIEW_CHANGE_ANSWER, ERASURE_AUDIT, STATUS, DEFINITIONS];

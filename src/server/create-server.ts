@@ -188,6 +188,13 @@ export function createServer(options: ServerOptions): TandemServer {
       return answer;
     });
 
+    api.post('/v1/erase', routes.erase, async (request) => {
+      const answer = await tandem.erase(request.body, { by: access.enabled ? `key:${access.identify(request.headers.authorization).name}` : 'anonymous' });
+      stream.push();
+      return answer;
+    });
+    api.get('/v1/erasures', routes.erasures, () => tandem.erasures());
+
     api.get('/v1/status', routes.status, status);
     stream.register(api, '/v1/status/stream', routes.statusStream);
     void api.register(hiddenFromDocument(registerDashboard));

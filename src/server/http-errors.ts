@@ -74,6 +74,9 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   view_changes_unsupported: 501,
   no_view_change: 409,
   frozen_aggregates: 409,
+  // Erasures.
+  invalid_erasure: 400,
+  erasure_unsupported: 501,
   cluster_record_invalid: 503,
   archive_damaged: 503,
   cluster_bucket_missing: 503,
@@ -146,7 +149,7 @@ function safeMessage(error: TandemError): string {
   return error.message.replace(remoteMessage, () => SAFE_MESSAGES[remoteCode]!);
 }
 
-const DEFINITION_CODES: ReadonlySet<string> = new Set(['invalid_definition', 'unknown_field', 'unknown_measure_type']);
+const DEFINITION_CODES: ReadonlySet<string> = new Set(['invalid_definition', 'unknown_field', 'unknown_measure_type', 'invalid_erasure']);
 
 export function httpError(error: unknown, bodyLimit: number): HttpError {
   if (error instanceof TandemError && RETRY_AFTER[error.code] !== undefined) {

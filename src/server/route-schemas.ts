@@ -127,6 +127,31 @@ const CANCEL_VIEW_CHANGE: RouteContract = {
   notes: { 409: 'The view has no change under way, or its change is already switching in.' },
 };
 
+const ERASE: RouteContract = {
+  operationId: 'erase',
+  summary: 'Erase the events of one event type whose fields equal the values given, from every layer: answers once no answer counts them, with the audit record kept (which holds no value).',
+  scope: 'admin',
+  accepts: ['json'],
+  body: {
+    type: 'object', required: ['eventType', 'where'],
+    properties: {
+      eventType: { type: 'string' },
+      where: { type: 'object', description: 'Field → value, or a list of values: an event is erased when every field named equals its value (one of them).' },
+    },
+    description: 'Which events to erase, e.g. {"eventType": "order", "where": {"customer": "c-123"}}.',
+  },
+  answer: jsonAnswer('The erasure done: its audit record.', 'ErasureAudit'),
+  errors: ['invalid_erasure', 'erasure_unsupported'],
+  notes: { 400: 'The request names no event type, no field, or a value its field cannot hold; `field` names the part at fault.', 501: 'Cluster mode: a cluster cannot erase events yet.' },
+};
+
+const ERASURES: RouteContract = {
+  operationId: 'erasures',
+  summary: 'The audit log of erasures done, oldest first: who, when, which event type and fields, how many events and files; never the values.',
+  scope: 'admin',
+  answer: { description: 'The audit records.', type: 'array', items: { $ref: 'ErasureAudit#' } },
+};
+
 const STATUS: RouteContract = {
   operationId: 'status', summary: 'Log, batch and speed-layer state.', scope: 'admin', answer: jsonAnswer('Status snapshot.', 'Status'),
 };
@@ -158,7 +183,7 @@ const OPENAPI: RouteContract = {
 };
 
 /** The routes create-server.ts declares, by name. */
-export type ApiRoute = 'ingest' | 'query' | 'batch' | 'views' | 'applyView' | 'dropView' | 'cancelViewChange' | 'status' | 'statusStream' | 'health' | 'metrics' | 'openapi';
+export type ApiRoute = 'ingest' | 'query' | 'batch' | 'views' | 'applyView' | 'dropView' | 'cancelViewChange' | 'erase' | 'erasures' | 'status' | 'statusStream' | 'health' | 'metrics' | 'openapi';
 
 /**
  * The Fastify options of every route, for a catalog; `keys` says whether the server requires API keys.
@@ -172,7 +197,7 @@ export type ApiRoute = 'ingest' | 'query' | 'batch' | 'views' | 'applyView' | 'd
 export function apiRoutes(catalog: Catalog, keys: boolean): Readonly<Record<ApiRoute, RouteShorthandOptions>> {
   const contracts: Record<ApiRoute, RouteContract> = {
     ingest: ingest([...catalog.eventTypes.keys()]),
-    query: QUERY, batch: BATCH, views: VIEWS, applyView: APPLY_VIEW, dropView: DROP_VIEW, cancelViewChange: CANCEL_VIEW_CHANGE, status: STATUS, statusStream: STATUS_STREAM, health: HEALTH, metrics: METRICS, openapi: OPENAPI,
+    query: QUERY, batch: BATCH, views: VIEWS, applyView: APPLY_VIEW, dropView: DROP_VIEW, cancelViewChange: CANCEL_VIEW_CHANGE, erase: ERASE, erasures: ERASURES, status: STATUS, statusStream: STATUS_STREAM, health: HEALTH, metrics: METRICS, openapi: OPENAPI,
   };
   return Object.fromEntries(Object.entries(contracts).map(([name, contract]) => [name, routeOptions(contract, keys)])) as Record<ApiRoute, RouteShorthandOptions>;
 }

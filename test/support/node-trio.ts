@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ClusterNode } from '../../src/backends/nats/index.ts';
-import type { BatchOptions, BatchSummary, EngineStatus, IngestResult, ServedEngine, ViewChangeAnswer } from '../../src/engine/index.ts';
+import type { BatchOptions, BatchSummary, EngineStatus, ErasureAudit, IngestResult, ServedEngine, ViewChangeAnswer } from '../../src/engine/index.ts';
 import type { Query, QueryLimits, QueryResult } from '../../src/serving/index.ts';
 import type { TandemConfig } from '../../src/definitions/index.ts';
 import { eventually } from './eventually.ts';
@@ -88,6 +88,14 @@ export class NodeTrio implements ServedEngine {
 
   reloadConfig(config: TandemConfig): Promise<ViewChangeAnswer[]> {
     return this.nodes[0].reloadConfig(config);
+  }
+
+  erase(request: unknown, options?: { readonly by?: string }): Promise<ErasureAudit> {
+    return this.nodes[0].erase(request, options);
+  }
+
+  erasures(): Promise<ErasureAudit[]> {
+    return this.nodes[0].erasures();
   }
 
   async close(): Promise<void> {
