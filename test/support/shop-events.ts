@@ -55,4 +55,12 @@ export class AcceptedEvents {
       this.events.push(e.ref);
     }
   }
+
+  /** Takes out the events `match` picks, and forgets their keys: an erased event sent again is new. */
+  erase(match: (e: RefEvent) => boolean): number {
+    const erased = this.events.filter(match);
+    for (const e of erased) this.#ids.delete(e.id);
+    this.events.splice(0, this.events.length, ...this.events.filter((e) => !match(e)));
+    return erased.length;
+  }
 }
