@@ -64,6 +64,7 @@ interface StatusAnswer {
   batch: { version: number; cutoff: number; ageMs: number; durationMs: number } | null;
   speed: { events: number; keys: number };
   memory: { rssBytes: number };
+  retention?: { horizons: Record<string, string>; retiredFiles: number; retiredEvents: number; awaitingDeletion: number };
 }
 
 function formatStatus(s: StatusAnswer): string {
@@ -74,6 +75,13 @@ function formatStatus(s: StatusAnswer): string {
       ? `batch layer     no version yet${s.batchRunning ? ' (first run in progress)' : ''}`
       : `batch layer     v${s.batch.version} · cutoff ${n(s.batch.cutoff)} · ${(s.batch.ageMs / 1000).toFixed(0)} s old · its cycle took ${(s.batch.durationMs / 1000).toFixed(2)} s from seal to publish${s.batchRunning ? ' · running' : ''}`,
     `speed layer     ${countOf(s.speed.events, 'event')} · ${countOf(s.speed.keys, 'key')} · lag ${countOf(s.logEnd - (s.batch?.cutoff ?? 0), 'offset')} behind batch`,
+    ...(s.retention === undefined ? [] : [retentionLine(s.retention, n)]),
     `process         ${(s.memory.rssBytes / 2 ** 20).toFixed(0)} MiB resident`,
   ].join('\n');
+}
+
+/** Each event type's horizon, and what retention took out of the master dataset. */
+function retentionLine(r: NonNullable<StatusAnswer['retention']>, n: (x: number) => string): string {
+  const horizons = Object.entries(r.horizons).map(([type, at]) => `${type} before ${at.slice(0, 16).replace('T', ' ')}`).join(', ');
+  return `retention       ${horizons === '' ? 'none now' : horizons} · ${countOf(r.retiredEvents, 'event')} in ${countOf(r.retiredFiles, 'file')} retired${r.awaitingDeletion > 0 ? `, ${n(r.awaitingDeletion)} awaiting deletion` : ''}`;
 }
