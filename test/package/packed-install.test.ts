@@ -72,7 +72,7 @@ const country: string | null = rows[0]!.country;
 // @ts-expect-error a misspelt view is a compile error
 const misspelt = () => client.query({ view: 'revenue_by_contry' });
 void misspelt;
-const unknown = await client.query({ view: 'nope' as string }).catch((e: unknown) => e instanceof UnknownViewError);
+const unknown = await client.queryUntyped({ view: 'nope' }).catch((e: unknown) => e instanceof UnknownViewError);
 console.log(JSON.stringify({ lastOffset: ingest.lastOffset, country, rows: rows.length, unknown }));
 `;
 

@@ -33,9 +33,11 @@ await client.ingest('order', [{ id: 'o1', at: new Date(), country: 'DE', mobile:
 // @ts-expect-error: null for a required field
 await client.ingest('order', [{ id: 'o1', at: 0, country: null, mobile: true, amount: 1, qty: 1 }]);
 
-// An event type name known only at run time takes untyped events.
+// An event type name known only at run time goes through ingestUntyped, with untyped events.
 const someType: string = valueOf<string>();
-export const dynamicIngest: Promise<IngestResult> = client.ingest(someType, [{ anything: 1 }]);
+export const dynamicIngest: Promise<IngestResult> = client.ingestUntyped(someType, [{ anything: 1 }]);
+// @ts-expect-error: ingest itself takes only the config's event types
+await client.ingest(someType, [{ anything: 1 }]);
 
 // Queries and rows are typed as the engine's are.
 export const byCountry = await client.query({ view: 'by_country_hour', groupBy: ['country'], granularity: 'all', orderBy: [{ measure: 'revenue', desc: true }] });
@@ -64,6 +66,13 @@ await client.query({ view: 'all_time', orderBy: [{ measure: 'basket' }] });
 // @ts-expect-error: a week view does not roll up into months
 await client.query({ view: 'by_device_week', granularity: 'month' });
 
+// A query whose view is known only at run time goes through queryUntyped, and its rows are untyped.
+const someQuery = valueOf<{ view: string; groupBy: string[] }>();
+export const dynamicAnswer = await client.queryUntyped(someQuery);
+assertType<Equal<typeof dynamicAnswer, QueryResult<QueryRow>>>();
+// @ts-expect-error: query itself takes only the config's views
+await client.query(someQuery);
+
 // The other routes.
 export const batch: Promise<BatchSummary> = client.batch();
 export const status: Promise<ServerStatus> = client.status({ signal: AbortSignal.timeout(1000) });
@@ -77,3 +86,5 @@ const untyped = createClient({ url: new URL('http://127.0.0.1:7070/tandem/') });
 export const anyIngest: Promise<IngestResult> = untyped.ingest('whatever', [{ x: 1 }, 'not even an object']);
 export const anyAnswer = await untyped.query({ view: 'anything', groupBy: ['a'], orderBy: [{ measure: 'm' }], granularity: 'all' });
 assertType<Equal<typeof anyAnswer, QueryResult<QueryRow>>>();
+export const anyDynamic = await untyped.query(someQuery);
+assertType<Equal<typeof anyDynamic, QueryResult<QueryRow>>>();
