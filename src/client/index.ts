@@ -60,3 +60,4 @@ export type {
   DimensionName, DimensionValue, DynamicQuery, Layer, MeasureName, MeasureResult, OrderBy, Query, QueryGranularityFor, QueryMeta, QueryResult, QueryRow, QueryRowOf,
   ViewQuery, WhereOf,
 } from '../serving/query.ts';
+export type { QuantileName, QuantileValuesOf } from '../serving/quantile-names.ts';

@@ -8,8 +8,9 @@
  * @module
  */
 import type {
-  FieldsSpec, Granularity, MeasureValue, QuantileValues, QueryGranularity, TandemConfig, TypeOfSpec, ValueOfType, ViewFields, ViewName, ViewOf,
+  FieldsSpec, Granularity, MeasureValue, QueryGranularity, TandemConfig, TypeOfSpec, ValueOfType, ViewFields, ViewName, ViewOf,
 } from '../definitions/index.ts';
+import type { QuantileValuesOf } from './quantile-names.ts';
 
 /**
  * Which layer answers: both merged, or one alone for debugging.
@@ -261,8 +262,9 @@ export type DimensionValue<F extends FieldsSpec, K> = ([FieldTypeIn<F, K>] exten
  * a double cannot carry that decimal; `min` and `max` a number (or decimal
  * text, as a sum, for a field with decimals), or an ISO string for a
  * timestamp field; `countDistinct` a
- * number; `quantiles` an object such as `{ p50, p99 }`. `avg`, `min` and
- * `max` are null when the group has no value of their field.
+ * number; `quantiles` an object keyed by the quantiles the definition lists,
+ * such as `{ p50, p99 }` for `[0.5, 0.99]`, each a number or null. `avg`,
+ * `min` and `max` are null when the group has no value of their field.
  *
  * @example
  * ```ts
@@ -275,7 +277,7 @@ export type MeasureResult<F extends FieldsSpec, S> =
       : S extends { readonly type: 'avg' } ? number | string | null
         : S extends { readonly type: 'min' | 'max'; readonly field: infer K } ? ExtremeResult<F, K>
           : S extends { readonly type: 'countDistinct' } ? number
-            : S extends { readonly type: 'quantiles' } ? QuantileValues
+            : S extends { readonly type: 'quantiles' } ? QuantileValuesOf<S>
               : MeasureValue;
 
 type ExtremeResult<F extends FieldsSpec, K> = [FieldTypeIn<F, K>] extends ['timestamp'] ? string | null

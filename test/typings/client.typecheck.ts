@@ -7,7 +7,6 @@ import {
   createClient, type BatchSummary, type IngestResult, type QueryResult, type QueryRow, type ServerDefinitions, type ServerStatus, type TandemClient,
 } from '../../src/client/index.ts';
 import type { shopConfig } from '../support/shop-config.ts';
-import type { QuantileValues } from '../../src/index.ts';
 import { assertType, valueOf, type Equal } from './type-assert.ts';
 
 const client = createClient<typeof shopConfig>({ url: 'http://127.0.0.1:7070', apiKey: 'k'.repeat(16) });
@@ -44,7 +43,7 @@ export const byCountry = await client.query({ view: 'by_country_hour', groupBy: 
 assertType<Equal<(typeof byCountry.rows)[number], {
   readonly country: string | null; readonly orders: number; readonly revenue: number | string;
   readonly smallest: number | string | null; readonly latest: string | null; readonly basket: number | string | null;
-  readonly devices: number; readonly spread: QuantileValues;
+  readonly devices: number; readonly spread: { readonly p50: number | null; readonly p90: number | null };
 }>>();
 export const weekly = await client.query({ view: 'by_device_week', groupBy: ['device', 'mobile'], layer: 'speed' });
 assertType<Equal<(typeof weekly.rows)[number], {
@@ -53,6 +52,12 @@ assertType<Equal<(typeof weekly.rows)[number], {
 }>>();
 export const monthly = await client.query({ view: 'by_country_minute', groupBy: ['qty'], granularity: 'month', where: { qty: [1, 2], country: 'DE' } });
 assertType<Equal<(typeof monthly.rows)[number], { readonly qty: number | null; readonly time: string; readonly orders: number; readonly basket: number | string | null }>>();
+// A quantiles measure has a key per quantile its definition lists (0.5, 0.9 and 0.99 when it lists none).
+export const p90: number | null | undefined = byCountry.rows[0]?.spread.p90;
+// @ts-expect-error: 'by_country_hour' defines no 0.75 quantile
+export const p75 = byCountry.rows[0]?.spread.p75;
+export const allTime = await client.query({ view: 'all_time' });
+assertType<Equal<(typeof allTime.rows)[number]['typical'], { readonly p50: number | null; readonly p90: number | null; readonly p99: number | null }>>();
 // @ts-expect-error: a misspelt view
 await client.query({ view: 'by_country_hr' });
 // @ts-expect-error: a misspelt dimension in groupBy
