@@ -11,7 +11,7 @@ import { type Catalog, type TandemConfig, type ViewName, type ViewOf } from '../
 import { EngineCore } from '../../engine/engine-core.ts';
 import { openingViews } from '../../engine/view-state.ts';
 import type { ViewChangesStart } from '../../engine/view-changes.ts';
-import type { EngineLogger, TandemOptions } from '../../engine/engine-types.ts';
+import type { EngineLogger, IngestResult, TandemOptions } from '../../engine/engine-types.ts';
 import { DataDirLock } from '../../engine/data-dir-lock.ts';
 import { LocalEventLog, StoredSchema, type LogRepair } from '../../log/index.ts';
 import { LocalMasterDataset, type MasterDataset } from '../../master/index.ts';
@@ -239,6 +239,20 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
   }
 
   /**
+   * {@link EngineCore.ingest} for an event type only known at run time (a
+   * `string`), or events of no known shape: they are checked only when it runs.
+   *
+   * @example
+   * ```ts
+   * const type: string = request.params.eventType;
+   * await tandem.ingestUntyped(type, JSON.parse(body));
+   * ```
+   */
+  ingestUntyped(eventType: string, events: readonly unknown[]): Promise<IngestResult> {
+    return super.ingest(eventType, events);
+  }
+
+  /**
    * Answers a query from the batch view merged with the speed layer (or one
    * of them, with `layer`). With a typed config, a query that names its view
    * is checked against the definitions and its rows are typed; a query whose
@@ -258,5 +272,20 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
   override query<const Q extends Query>(query: DynamicQuery<Q>, limits?: QueryLimits): Promise<QueryResult>;
   override query(query: Query | ViewQuery<C, ViewName<C>>, limits?: QueryLimits): Promise<QueryResult> {
     return super.query(query as Query, limits);
+  }
+
+  /**
+   * {@link Tandem.query} for a query only known at run time (its `view` a
+   * `string`, say from a request): checked when it runs, answered with
+   * untyped rows.
+   *
+   * @example
+   * ```ts
+   * const q: Query = JSON.parse(body);
+   * const { rows } = await tandem.queryUntyped(q);   // rows: readonly QueryRow[]
+   * ```
+   */
+  queryUntyped(query: Query, limits?: QueryLimits): Promise<QueryResult> {
+    return super.query(query, limits);
   }
 }
