@@ -53,8 +53,13 @@ export interface Query {
   readonly from?: string | number;
   /** Exclusive end: buckets starting before it. */
   readonly to?: string | number;
-  /** Keep rows whose dimension equals the value, or one of the values. */
-  readonly where?: Readonly<Record<string, DimensionInput | readonly DimensionInput[]>>;
+  /**
+   * Keep rows whose dimension equals the value, or one of the values. A key
+   * may hold `undefined` as a typed query's optional keys may, so that every
+   * {@link ViewQuery} is a `Query` (JSON leaves such a key out; the engine
+   * refuses it).
+   */
+  readonly where?: Readonly<Record<string, DimensionInput | readonly DimensionInput[] | undefined>>;
   /** Dimensions to group by; the others are summed over. Default: none. */
   readonly groupBy?: readonly string[];
   /** The view's granularity or a coarser one, or `all`. Default: the view's. */
