@@ -57,7 +57,7 @@ export type {
 export type { MeasureValue } from '../definitions/measures/measure.ts';
 export type { BatchSummary, EngineStatus, IngestResult, RejectedEvent, ViewChangeAnswer, ViewChangeStatus } from '../engine/engine-types.ts';
 export type {
-  DimensionName, DimensionValue, DynamicQuery, Layer, MeasureName, MeasureResult, OrderBy, Query, QueryGranularityFor, QueryMeta, QueryResult, QueryRow, QueryRowOf,
+  DimensionName, DimensionValue, Layer, MeasureName, MeasureResult, OrderBy, Query, QueryGranularityFor, QueryMeta, QueryResult, QueryRow, QueryRowOf,
   ViewQuery, WhereOf,
 } from '../serving/query.ts';
 export type { QuantileName, QuantileValuesOf } from '../serving/quantile-names.ts';

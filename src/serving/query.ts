@@ -405,16 +405,3 @@ export type QueryRowOf<
   D extends readonly string[] = readonly [],
   G extends QueryGranularity | undefined = undefined,
 > = string extends ViewName<C> ? QueryRow : TypedRow<C, N, D, G>;
-
-/**
- * A query whose view is only known at run time (its `view` is a `string`):
- * a typed engine or client still takes it, and answers with untyped rows. A
- * query that names its view literally is checked against the config instead.
- *
- * @example
- * ```ts
- * const q: Query = JSON.parse(body);
- * await tandem.query(q);   // QueryResult<QueryRow>
- * ```
- */
-export type DynamicQuery<Q extends Query> = Q & (string extends Q['view'] ? unknown : never);
