@@ -60,4 +60,4 @@ export type {
   DimensionName, DimensionValue, Layer, MeasureName, MeasureResult, OrderBy, Query, QueryGranularityFor, QueryMeta, QueryResult, QueryRow, QueryRowOf,
   ViewQuery, WhereOf,
 } from '../serving/query.ts';
-export type { QuantileName, QuantileValuesOf } from '../serving/quantile-names.ts';
+export type { QuantileKey, QuantileName, QuantileValuesOf } from '../serving/quantile-names.ts';

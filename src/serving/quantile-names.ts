@@ -51,10 +51,20 @@ export type QuantileName<Q extends number> = Q extends unknown
   : never;
 
 /**
- * What an answer row holds for a `quantiles` measure of spec `S`: one key
- * per quantile the definition lists (0.5, 0.9 and 0.99 when it lists none),
- * each a number in the field's units, or null when the group has no value
- * of the field.
+ * The keys of a `quantiles` measure of spec `S` in an answer row: one per
+ * quantile the definition lists (0.5, 0.9 and 0.99 when it lists none).
+ *
+ * @example
+ * ```ts
+ * type Keys = QuantileKey<{ type: 'quantiles'; field: 'ms'; quantiles: [0.5, 0.99] }>;   // 'p50' | 'p99'
+ * ```
+ */
+export type QuantileKey<S> = QuantileName<(S extends { readonly quantiles: infer Listed extends readonly number[] } ? Listed : DefaultQuantiles)[number]>;
+
+/**
+ * What an answer row holds for a `quantiles` measure of spec `S`: a key per
+ * quantile (see {@link QuantileKey}), each a number in the field's units, or
+ * null when the group has no value of the field.
  *
  * @example
  * ```ts
@@ -62,6 +72,4 @@ export type QuantileName<Q extends number> = Q extends unknown
  * // { readonly p50: number | null; readonly p99: number | null }
  * ```
  */
-export type QuantileValuesOf<S> = {
-  readonly [K in QuantileName<(S extends { readonly quantiles: infer Listed extends readonly number[] } ? Listed : DefaultQuantiles)[number]>]: number | null;
-};
+export type QuantileValuesOf<S> = { readonly [K in QuantileKey<S>]: number | null };

@@ -10,7 +10,7 @@
 import type {
   FieldsSpec, Granularity, MeasureValue, QueryGranularity, TandemConfig, TypeOfSpec, ValueOfType, ViewFields, ViewName, ViewOf,
 } from '../definitions/index.ts';
-import type { QuantileValuesOf } from './quantile-names.ts';
+import type { QuantileKey } from './quantile-names.ts';
 
 /**
  * Which layer answers: both merged, or one alone for debugging.
@@ -282,7 +282,8 @@ export type MeasureResult<F extends FieldsSpec, S> =
       : S extends { readonly type: 'avg' } ? number | string | null
         : S extends { readonly type: 'min' | 'max'; readonly field: infer K } ? ExtremeResult<F, K>
           : S extends { readonly type: 'countDistinct' } ? number
-            : S extends { readonly type: 'quantiles' } ? QuantileValuesOf<S>
+            // QuantileValuesOf, written out so that hovers and messages list the keys rather than the alias.
+            : S extends { readonly type: 'quantiles' } ? { readonly [K in QuantileKey<S>]: number | null }
               : MeasureValue;
 
 type ExtremeResult<F extends FieldsSpec, K> = [FieldTypeIn<F, K>] extends ['timestamp'] ? string | null
