@@ -379,10 +379,13 @@ type AnswerGranularity<V extends Granularity, G> = G extends undefined ? (V exte
 /** `time` is in every row unless the answer is rolled up into `all`. */
 type TimeColumn<G> = [G] extends ['all'] ? unknown : 'all' extends G ? { readonly time?: string } : { readonly time: string };
 
+/** A dimension's value in a row, but for null: a number with decimals may be exact decimal text, as a sum may. */
+type DimensionColumn<F extends FieldsSpec, K> = [FieldTypeIn<F, K>] extends ['number'] ? NumberValue<F, K> : ValueOfType<FieldTypeIn<F, K>>;
+
 type TypedRow<C extends TandemConfig, N extends string, D extends readonly string[], G> = N extends unknown
   ? Simplify<
     // DimensionValue, written out so that hovers show `string | null` rather than the alias.
-    & { readonly [K in Extract<D[number], DimensionName<C, N>>]: ValueOfType<FieldTypeIn<ViewFields<C, N>, K>> | null }
+    & { readonly [K in Extract<D[number], DimensionName<C, N>>]: DimensionColumn<ViewFields<C, N>, K> | null }
     & TimeColumn<AnswerGranularity<ViewOf<C, N>['granularity'], G>>
     & { readonly [M in MeasureName<C, N>]: MeasureResult<ViewFields<C, N>, ViewOf<C, N>['measures'][M]> }
   >

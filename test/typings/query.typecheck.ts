@@ -148,8 +148,13 @@ await tandem.query({ view: 'revenue_by_country', groupBy: ['country'], orderBy: 
 
 // A quantiles measure answers one key per quantile its definition lists, each number | null.
 const spread = defineView(order, { name: 'spread', dimensions: ['country'], granularity: 'day', measures: { amounts: { type: 'quantiles', field: 'amount', quantiles: [0.25, 0.999] } } });
-const spreadEngine = await Tandem.open({ dataDir: '/tmp/never', config: defineConfig({ eventTypes: [order], views: [spread] }) });
+const byAmount = defineView(order, { name: 'by_amount', dimensions: ['amount', 'qty'], granularity: 'day', measures: { n: { type: 'count' } } });
+const spreadEngine = await Tandem.open({ dataDir: '/tmp/never', config: defineConfig({ eventTypes: [order], views: [spread, byAmount] }) });
 export const spreadRows = await spreadEngine.query({ view: 'spread', granularity: 'all' });
 assertType<Equal<(typeof spreadRows.rows)[number], { readonly amounts: { readonly p25: number | null; readonly 'p99.9': number | null } }>>();
 // @ts-expect-error: 'spread' defines no 0.5 quantile
 export const median = spreadRows.rows[0]?.amounts.p50;
+
+// A number dimension with decimals may come back as exact decimal text (the engine answers '90000000000000.01' so); one without, a number.
+export const amounts = await spreadEngine.query({ view: 'by_amount', groupBy: ['amount', 'qty'], granularity: 'all' });
+assertType<Equal<(typeof amounts.rows)[number], { readonly amount: number | string | null; readonly qty: number | null; readonly n: number }>>();
