@@ -51,7 +51,9 @@ export interface TandemClient<C extends TandemConfig = any> {
    * position in `events`); the rest are stored. `firstOffset` and
    * `lastOffset` are the log positions of the first and last event this call
    * stored (null if it stored none): a query whose `meta.logEnd` is past
-   * `lastOffset` sees them. An empty array sends nothing.
+   * `lastOffset` sees them. An empty array sends nothing. With a typed
+   * client, `eventType` is one of the config's event types and each event is
+   * checked against its fields (`EventOf<C, E>`) at compile time.
    *
    * @example
    * ```ts
@@ -64,8 +66,7 @@ export interface TandemClient<C extends TandemConfig = any> {
 
   /**
    * {@link TandemClient.ingest} for an event type only known at run time (a
-   * `string`): its events are checked by the server alone, as `ingest`'s
-   * are after the compiler.
+   * `string`), or events of no known shape: only the server checks them.
    *
    * @example
    * ```ts
