@@ -27,7 +27,7 @@ const dir = await mkdtemp(join(tmpdir(), 'tandem-freshness-'));
 try {
   const engine = await Tandem.open({ dataDir: dir, config });
   let seq = 0;
-  for (let i = 0; i < 20; i++) await engine.ingest('usage', makeLiveBatch(seq++, 25_000, BATCH_CUSTOMERS));
+  for (let i = 0; i < 20; i++) await engine.ingestUntyped('usage', makeLiveBatch(seq++, 25_000, BATCH_CUSTOMERS));
   // The process's first cycle exports the history's segment: issue #29 found it split on the main thread.
   const firstLoop = monitorEventLoopDelay({ resolution: 1 });
   firstLoop.enable();
@@ -49,7 +49,7 @@ try {
   let stop = false;
   const load = (async () => {
     while (!stop && mode !== 'idle') {
-      await engine.ingest('usage', makeLiveBatch(seq++, 1_000, BATCH_CUSTOMERS));
+      await engine.ingestUntyped('usage', makeLiveBatch(seq++, 1_000, BATCH_CUSTOMERS));
       await new Promise((resolve) => setImmediate(resolve));
     }
   })();
@@ -68,7 +68,7 @@ try {
   const started = Date.now();
   while (Date.now() - started < seconds * 1000) {
     const sent = performance.now();
-    await engine.ingest('usage', makeLiveBatch(seq++, 10, BATCH_CUSTOMERS));
+    await engine.ingestUntyped('usage', makeLiveBatch(seq++, 10, BATCH_CUSTOMERS));
     const done = performance.now();
     samples.push(done - sent);
     probes.push({ start: sent, end: done });

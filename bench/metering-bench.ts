@@ -72,7 +72,7 @@ try {
     engine = await Tandem.open({ dataDir: dir, config, logger });
     const opened = performance.now();
     // While the batch views load: new events (retries of the first batch, so the data stays as it was) are checked and answered at once.
-    const retried = await engine.ingest('usage', Array.from({ length: BATCH }, (_, i) => meteringEvent(i, EVENTS)));
+    const retried = await engine.ingestUntyped('usage', Array.from({ length: BATCH }, (_, i) => meteringEvent(i, EVENTS)));
     const ingested = performance.now();
     if (retried.duplicates !== BATCH) throw new Error(`a retry after the reopen stored ${BATCH - retried.duplicates} events again`);
     const answer = await engine.query({ view: 'bill_by_customer_hour', groupBy: ['customer'], granularity: 'all', orderBy: [{ measure: 'quantity', desc: true }], limit: 10 });

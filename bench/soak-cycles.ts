@@ -46,7 +46,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSample[]> {
     for (let cycle = 1; cycle <= options.cycles; cycle++) {
       for (let done = 0; done < options.eventsPerCycle; done += 1000) {
         const batch = Array.from({ length: Math.min(1000, options.eventsPerCycle - done) }, () => soakEvent(n++));
-        await engine.ingest('usage', batch);
+        await engine.ingestUntyped('usage', batch);
       }
       const started = performance.now();
       await engine.runBatch();

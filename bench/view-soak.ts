@@ -59,10 +59,10 @@ try {
   for (let due = Date.now(); Date.now() < end; due += INGEST_EVERY_MS) {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
     const events = Array.from({ length: BATCH }, (_, i) => meteringEvent(ingested + i, TOTAL));
-    await engine.ingest('usage', events);
+    await engine.ingestUntyped('usage', events);
     ingested += BATCH;
     for (const e of events) quantityMilli += Math.round((e.quantity as number) * 1000);
-    const { rows, meta } = await engine.query({ view: VIEW, granularity: 'all' });
+    const { rows, meta } = await engine.queryUntyped({ view: VIEW, granularity: 'all' });
     const row = rows[0] ?? { events: 0, quantity: 0 };
     if (row.events !== ingested || Math.round(Number(row.quantity) * 1000) !== quantityMilli) {
       throw new Error(`check ${checks}: v${meta.viewVersion} answered ${row.events} events and ${row.quantity} quantity; ingested ${ingested} and ${quantityMilli / 1000}`);

@@ -37,7 +37,7 @@ export type {
 // Queries and their answers.
 export type {
   Query, QueryResult, QueryRow, QueryMeta, Layer, DimensionInput, QueryLimits,
-  ViewQuery, QueryRowOf, DynamicQuery, DimensionName, MeasureName, QueryGranularityFor, OrderBy,
+  ViewQuery, QueryRowOf, DimensionName, MeasureName, QueryGranularityFor, OrderBy, QuantileKey, QuantileName, QuantileValuesOf,
 } from './serving/index.ts';
 
 // SQL over the views: each view a table of time, its dimensions and its measures.

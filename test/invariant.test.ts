@@ -48,7 +48,7 @@ async function runSchedule(steps: readonly Step[]): Promise<void> {
     try {
       for (const s of steps) {
         if (s.kind === 'ingest') {
-          const result = await engine.ingest('order', s.events.map((e) => e.raw));
+          const result = await engine.ingestUntyped('order', s.events.map((e) => e.raw));
           assert.equal(result.rejected.length, s.events.filter((e) => !e.valid).length);
           accepted.add(s.events);
         } else if (s.kind === 'batch') {

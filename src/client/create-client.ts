@@ -6,26 +6,13 @@
  */
 import type { EventOf, EventTypeName, TandemConfig, ViewJson, ViewName, ViewOf } from '../definitions/definition-types.ts';
 import type { BatchSummary, IngestResult, ViewChangeAnswer } from '../engine/engine-types.ts';
-import type { DimensionName, DynamicQuery, Query, QueryGranularityFor, QueryResult, QueryRowOf, ViewQuery } from '../serving/query.ts';
+import type { DimensionName, Query, QueryGranularityFor, QueryResult, QueryRowOf, ViewQuery } from '../serving/query.ts';
 import type { SqlResult } from '../sql/sql-answer.ts';
 import type { SqlRequest } from '../sql/sql-runner.ts';
 import type { ServerDefinitions, ServerStatus } from './answer-types.ts';
 import { DEFAULT_BATCH_SIZE, type ClientOptions, type IngestOptions, type RequestOptions } from './client-options.ts';
 import { HttpTransport } from './http-transport.ts';
 import { NOTHING_INGESTED, sendInBatches } from './ingest-batches.ts';
-
-/**
- * An event type name only known at run time (a `string`): a typed client
- * still takes it, with untyped events. A name written literally is checked
- * against the config instead.
- *
- * @example
- * ```ts
- * const type: string = process.argv[2]!;
- * await client.ingest(type, JSON.parse(text));
- * ```
- */
-export type DynamicName<E extends string> = E & (string extends E ? unknown : never);
 
 /**
  * A client of one Tandem server. `C` is the config's type (`typeof config`
@@ -64,7 +51,9 @@ export interface TandemClient<C extends TandemConfig = any> {
    * position in `events`); the rest are stored. `firstOffset` and
    * `lastOffset` are the log positions of the first and last event this call
    * stored (null if it stored none): a query whose `meta.logEnd` is past
-   * `lastOffset` sees them. An empty array sends nothing.
+   * `lastOffset` sees them. An empty array sends nothing. With a typed
+   * client, `eventType` is one of the config's event types and each event is
+   * checked against its fields (`EventOf<C, E>`) at compile time.
    *
    * @example
    * ```ts
@@ -72,15 +61,27 @@ export interface TandemClient<C extends TandemConfig = any> {
    * console.log(r.accepted, r.duplicates, r.rejected, r.lastOffset);
    * ```
    */
+  // One signature, no overloads: a misspelt name then fails against the list of names, not against a fallback.
   ingest<const E extends EventTypeName<C>>(eventType: E, events: readonly EventOf<C, E>[], options?: IngestOptions): Promise<IngestResult>;
-  ingest<const E extends string>(eventType: DynamicName<E>, events: readonly unknown[], options?: IngestOptions): Promise<IngestResult>;
+
+  /**
+   * {@link TandemClient.ingest} for an event type only known at run time (a
+   * `string`), or events of no known shape: only the server checks them.
+   *
+   * @example
+   * ```ts
+   * const type: string = process.argv[2]!;
+   * await client.ingestUntyped(type, JSON.parse(text));
+   * ```
+   */
+  ingestUntyped(eventType: string, events: readonly unknown[], options?: IngestOptions): Promise<IngestResult>;
 
   /**
    * Answers a query over one view (`POST /v1/query`). A query that names its
    * view literally is checked against the config, and its rows are typed: the
    * grouped dimensions, `time` unless the granularity is `all`, and every
-   * measure. A query whose view is a run-time `string` is checked by the
-   * server, and its rows are untyped.
+   * measure. A query whose view is only known at run time goes through
+   * {@link TandemClient.queryUntyped}.
    *
    * @example
    * ```ts
@@ -96,7 +97,19 @@ export interface TandemClient<C extends TandemConfig = any> {
     const D extends readonly DimensionName<C, N>[] = readonly [],
     const G extends QueryGranularityFor<ViewOf<C, N>['granularity']> | undefined = undefined,
   >(query: ViewQuery<C, N, D, G>, options?: RequestOptions): Promise<QueryResult<QueryRowOf<C, N, D, G>>>;
-  query<const Q extends Query>(query: DynamicQuery<Q>, options?: RequestOptions): Promise<QueryResult>;
+
+  /**
+   * {@link TandemClient.query} for a query only known at run time (its
+   * `view` a `string`, say from a request): the server checks it, and its
+   * rows are untyped.
+   *
+   * @example
+   * ```ts
+   * const q: Query = JSON.parse(body);
+   * const { rows } = await client.queryUntyped(q);   // rows: readonly QueryRow[]
+   * ```
+   */
+  queryUntyped(query: Query, options?: RequestOptions): Promise<QueryResult>;
 
   /**
    * Answers one SQL SELECT over a view (`POST /v1/sql`), merged as a JSON
@@ -221,8 +234,16 @@ class HttpClient {
     return sendInBatches(events, size, send, (limit) => (this.#serverLimit = Math.min(this.#serverLimit, limit)), options.onBatch);
   }
 
+  ingestUntyped(eventType: string, events: readonly unknown[], options: IngestOptions = {}): Promise<IngestResult> {
+    return this.ingest(eventType, events, options);
+  }
+
   query(query: Query, options: RequestOptions = {}): Promise<QueryResult> {
     return this.#transport.send({ method: 'POST', path: 'v1/query', body: json(query), context: { query } }, options.signal);
+  }
+
+  queryUntyped(query: Query, options: RequestOptions = {}): Promise<QueryResult> {
+    return this.query(query, options);
   }
 
   sql(request: SqlRequest, options: RequestOptions = {}): Promise<SqlResult> {

@@ -25,7 +25,7 @@
  *
  * @module
  */
-export { createClient, type TandemClient, type DynamicName } from './create-client.ts';
+export { createClient, type TandemClient } from './create-client.ts';
 export type { ClientOptions, IngestOptions, IngestProgress, RequestOptions, RetryNotice, RetryOptions } from './client-options.ts';
 export type { ServerDefinitions, ServerStatus } from './answer-types.ts';
 export type { SqlCell, SqlResult } from '../sql/sql-answer.ts';
@@ -57,6 +57,7 @@ export type {
 export type { MeasureValue } from '../definitions/measures/measure.ts';
 export type { BatchSummary, EngineStatus, IngestResult, RejectedEvent, ViewChangeAnswer, ViewChangeStatus } from '../engine/engine-types.ts';
 export type {
-  DimensionName, DimensionValue, DynamicQuery, Layer, MeasureName, MeasureResult, OrderBy, Query, QueryGranularityFor, QueryMeta, QueryResult, QueryRow, QueryRowOf,
+  DimensionName, DimensionValue, Layer, MeasureName, MeasureResult, OrderBy, Query, QueryGranularityFor, QueryMeta, QueryResult, QueryRow, QueryRowOf,
   ViewQuery, WhereOf,
 } from '../serving/query.ts';
+export type { QuantileKey, QuantileName, QuantileValuesOf } from '../serving/quantile-names.ts';

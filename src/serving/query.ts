@@ -8,8 +8,9 @@
  * @module
  */
 import type {
-  FieldsSpec, Granularity, MeasureValue, QuantileValues, QueryGranularity, TandemConfig, TypeOfSpec, ValueOfType, ViewFields, ViewName, ViewOf,
+  FieldsSpec, Granularity, MeasureValue, QueryGranularity, TandemConfig, TypeOfSpec, ValueOfType, ViewFields, ViewName, ViewOf,
 } from '../definitions/index.ts';
+import type { QuantileKey } from './quantile-names.ts';
 
 /**
  * Which layer answers: both merged, or one alone for debugging.
@@ -52,8 +53,13 @@ export interface Query {
   readonly from?: string | number;
   /** Exclusive end: buckets starting before it. */
   readonly to?: string | number;
-  /** Keep rows whose dimension equals the value, or one of the values. */
-  readonly where?: Readonly<Record<string, DimensionInput | readonly DimensionInput[]>>;
+  /**
+   * Keep rows whose dimension equals the value, or one of the values. A key
+   * may hold `undefined` as a typed query's optional keys may, so that every
+   * {@link ViewQuery} is a `Query` (JSON leaves such a key out; the engine
+   * refuses it).
+   */
+  readonly where?: Readonly<Record<string, DimensionInput | readonly DimensionInput[] | undefined>>;
   /** Dimensions to group by; the others are summed over. Default: none. */
   readonly groupBy?: readonly string[];
   /** The view's granularity or a coarser one, or `all`. Default: the view's. */
@@ -268,8 +274,9 @@ export type DimensionValue<F extends FieldsSpec, K> = ([FieldTypeIn<F, K>] exten
  * a double cannot carry that decimal; `min` and `max` a number (or decimal
  * text, as a sum, for a field with decimals), or an ISO string for a
  * timestamp field; `countDistinct` a
- * number; `quantiles` an object such as `{ p50, p99 }`. `avg`, `min` and
- * `max` are null when the group has no value of their field.
+ * number; `quantiles` an object keyed by the quantiles the definition lists,
+ * such as `{ p50, p99 }` for `[0.5, 0.99]`, each a number or null. `avg`,
+ * `min` and `max` are null when the group has no value of their field.
  *
  * @example
  * ```ts
@@ -282,7 +289,8 @@ export type MeasureResult<F extends FieldsSpec, S> =
       : S extends { readonly type: 'avg' } ? number | string | null
         : S extends { readonly type: 'min' | 'max'; readonly field: infer K } ? ExtremeResult<F, K>
           : S extends { readonly type: 'countDistinct' } ? number
-            : S extends { readonly type: 'quantiles' } ? QuantileValues
+            // QuantileValuesOf, written out so that hovers and messages list the keys rather than the alias.
+            : S extends { readonly type: 'quantiles' } ? { readonly [K in QuantileKey<S>]: number | null }
               : MeasureValue;
 
 type ExtremeResult<F extends FieldsSpec, K> = [FieldTypeIn<F, K>] extends ['timestamp'] ? string | null
@@ -378,10 +386,13 @@ type AnswerGranularity<V extends Granularity, G> = G extends undefined ? (V exte
 /** `time` is in every row unless the answer is rolled up into `all`. */
 type TimeColumn<G> = [G] extends ['all'] ? unknown : 'all' extends G ? { readonly time?: string } : { readonly time: string };
 
+/** A dimension's value in a row, but for null: a number with decimals may be exact decimal text, as a sum may. */
+type DimensionColumn<F extends FieldsSpec, K> = [FieldTypeIn<F, K>] extends ['number'] ? NumberValue<F, K> : ValueOfType<FieldTypeIn<F, K>>;
+
 type TypedRow<C extends TandemConfig, N extends string, D extends readonly string[], G> = N extends unknown
   ? Simplify<
     // DimensionValue, written out so that hovers show `string | null` rather than the alias.
-    & { readonly [K in Extract<D[number], DimensionName<C, N>>]: ValueOfType<FieldTypeIn<ViewFields<C, N>, K>> | null }
+    & { readonly [K in Extract<D[number], DimensionName<C, N>>]: DimensionColumn<ViewFields<C, N>, K> | null }
     & TimeColumn<AnswerGranularity<ViewOf<C, N>['granularity'], G>>
     & { readonly [M in MeasureName<C, N>]: MeasureResult<ViewFields<C, N>, ViewOf<C, N>['measures'][M]> }
   >
@@ -405,16 +416,3 @@ export type QueryRowOf<
   D extends readonly string[] = readonly [],
   G extends QueryGranularity | undefined = undefined,
 > = string extends ViewName<C> ? QueryRow : TypedRow<C, N, D, G>;
-
-/**
- * A query whose view is only known at run time (its `view` is a `string`):
- * a typed engine or client still takes it, and answers with untyped rows. A
- * query that names its view literally is checked against the config instead.
- *
- * @example
- * ```ts
- * const q: Query = JSON.parse(body);
- * await tandem.query(q);   // QueryResult<QueryRow>
- * ```
- */
-export type DynamicQuery<Q extends Query> = Q & (string extends Q['view'] ? unknown : never);

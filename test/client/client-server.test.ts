@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   createClient, ForbiddenError, InvalidQueryError, ResultTooLargeError, UnauthorizedError, UnknownDimensionError, UnknownEventTypeError,
-  UnknownMeasureError, UnknownViewError, type IngestProgress, type TandemClient,
+  UnknownMeasureError, UnknownViewError, type IngestProgress, type Query, type TandemClient,
 } from '../../src/client/index.ts';
 import { defineConfig, defineEventType, defineView } from '../../src/index.ts';
 import { openTestServer, type TestServer } from '../support/test-server.ts';
@@ -130,7 +130,7 @@ describe('client - against the real server', () => {
   });
 
   test('errors - answers become the engine\'s classes, with the fields the request and answer tell', async () => {
-    const dynamic = (query: { view: string; [key: string]: unknown }) => client.query(query);
+    const dynamic = (query: Query) => client.queryUntyped(query);
     await assert.rejects(dynamic({ view: 'no_such_view' }), (e: unknown) =>
       e instanceof UnknownViewError && e.code === 'unknown_view' && e.view === 'no_such_view' && e.message === "Unknown view 'no_such_view'.");
     await assert.rejects(dynamic({ view: 'sales_by_shop', groupBy: ['online', 'contry'] }), (e: unknown) =>
@@ -143,7 +143,7 @@ describe('client - against the real server', () => {
       e instanceof InvalidQueryError && e.field === 'limit' && /non-negative integer/.test(e.message));
     await assert.rejects(client.query({ view: 'per_sale', groupBy: ['id'] }), (e: unknown) =>
       e instanceof ResultTooLargeError && e.field === 'limit' && e.maxRows === 50 && e.rows > 50);
-    await assert.rejects(client.ingest('refund' as string, [{}]), (e: unknown) =>
+    await assert.rejects(client.ingestUntyped('refund', [{}]), (e: unknown) =>
       e instanceof UnknownEventTypeError && e.eventType === 'refund' && e.code === 'unknown_event_type');
   });
 

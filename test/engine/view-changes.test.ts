@@ -121,7 +121,7 @@ async function runSchedule(steps: readonly Step[]): Promise<void> {
     const definitions = new Definitions(shopViews);
     try {
       for (const s of steps) {
-        if (s.kind === 'ingest') await engine.ingest('order', s.events.map((e) => e.raw)).then(() => accepted.add(s.events));
+        if (s.kind === 'ingest') await engine.ingestUntyped('order', s.events.map((e) => e.raw)).then(() => accepted.add(s.events));
         else if (s.kind === 'batch') await engine.runBatch({ seal: s.seal });
         else if (s.kind === 'apply') {
           const answer = await engine.applyView(VARIANTS[s.variant]);
@@ -156,7 +156,7 @@ test('view changes - a changed view answers with its old definition until the sw
     try {
       const events = distinct(fc.sample(shopEvent, { numRuns: 400, seed: 3 }), 'a');
       // In appends of 20: a segment rolls over only between appends, so the master dataset gets several files.
-      for (let i = 0; i < events.length; i += 20) await engine.ingest('order', events.slice(i, i + 20).map((e) => e.raw));
+      for (let i = 0; i < events.length; i += 20) await engine.ingestUntyped('order', events.slice(i, i + 20).map((e) => e.raw));
       accepted.add(events);
       await engine.runBatch({ seal: true });
       const change = await engine.applyView(VARIANTS[0]);
@@ -171,7 +171,7 @@ test('view changes - a changed view answers with its old definition until the sw
       assert.ok(pending.filesTotal > 1, 'the master dataset is read in several files');
       // Events ingested during the backfill are in the new definition's answers too.
       const more = distinct(fc.sample(shopEvent, { numRuns: 100, seed: 4 }), 'b');
-      await engine.ingest('order', more.map((e) => e.raw));
+      await engine.ingestUntyped('order', more.map((e) => e.raw));
       accepted.add(more);
       await engine.cancelViewChange('by_device_week');
       assert.deepEqual(engine.status().viewChanges, []);
@@ -195,7 +195,7 @@ test('view changes - an applied view outlives a restart, and an edited config wi
   await withTempDir(async (dir) => {
     let engine = await Tandem.open({ dataDir: dir, config: shopConfig, backfillRestShare: 0 });
     try {
-      await engine.ingest('order', fc.sample(shopEvent, { numRuns: 50, seed: 5 }).map((e) => e.raw));
+      await engine.ingestUntyped('order', fc.sample(shopEvent, { numRuns: 50, seed: 5 }).map((e) => e.raw));
       await engine.applyView(VARIANTS[3]);
       await settle(engine);
       await engine.dropView('all_time');
@@ -220,14 +220,14 @@ test('view changes - a view being added answers view_backfilling with how far it
     const engine = await Tandem.open({ dataDir: dir, config: shopConfig, segmentBytes: 2048, backfillRestShare: 50 });
     try {
       const events = distinct(fc.sample(shopEvent, { numRuns: 200, seed: 6 }), 'c');
-      for (let i = 0; i < events.length; i += 20) await engine.ingest('order', events.slice(i, i + 20).map((e) => e.raw));
+      for (let i = 0; i < events.length; i += 20) await engine.ingestUntyped('order', events.slice(i, i + 20).map((e) => e.raw));
       await engine.runBatch({ seal: true });
       assert.equal((await engine.applyView(VARIANTS[3])).action, 'add');
       // A view added while serving is not in the config's type: named by a run-time string, its query is untyped.
       const added: string = 'by_mobile_day';
-      await assert.rejects(engine.query({ view: added }), (error: unknown) => error instanceof ViewBackfillingError && error.serving === null && /is new and its batch layer is being backfilled \(\d+% done\)/.test(error.message));
+      await assert.rejects(engine.queryUntyped({ view: added }), (error: unknown) => error instanceof ViewBackfillingError && error.serving === null && /is new and its batch layer is being backfilled \(\d+% done\)/.test(error.message));
       assert.deepEqual(await engine.cancelViewChange('by_mobile_day'), { view: 'by_mobile_day', action: 'unchanged', version: 0, state: 'dropped' });
-      await assert.rejects(engine.query({ view: added }), /Unknown view 'by_mobile_day'/);
+      await assert.rejects(engine.queryUntyped({ view: added }), /Unknown view 'by_mobile_day'/);
       await assert.rejects(engine.cancelViewChange('by_mobile_day'), /has no change under way to cancel/);
     } finally {
       await engine.close();
@@ -242,7 +242,7 @@ test('view changes - a reloaded config applies its new and changed views and dro
     const accepted = new AcceptedEvents();
     try {
       const events = distinct(fc.sample(shopEvent, { numRuns: 60, seed: 8 }), 'd');
-      await engine.ingest('order', events.map((e) => e.raw));
+      await engine.ingestUntyped('order', events.map((e) => e.raw));
       accepted.add(events);
       const next = { ...shopConfig, views: [shopViews[0]!, VARIANTS[0]!, VARIANTS[3]!] };
       const changes = await engine.reloadConfig(next);
@@ -250,7 +250,7 @@ test('view changes - a reloaded config applies its new and changed views and dro
       await settle(engine);
       assert.deepEqual([...engine.catalog.views.keys()].sort(), ['by_country_hour', 'by_device_week', 'by_mobile_day']);
       for (const view of [VARIANTS[0]!, VARIANTS[3]!]) {
-        const { rows } = await engine.query({ view: view.name, groupBy: [...view.dimensions], granularity: 'all' });
+        const { rows } = await engine.queryUntyped({ view: view.name, groupBy: [...view.dimensions], granularity: 'all' });
         assert.deepEqual(canonicalRows(rows), canonicalRows(referenceQuery(view, accepted.events, { view: view.name, groupBy: [...view.dimensions], granularity: 'all' })));
       }
       await assert.rejects(engine.reloadConfig({ ...next, eventTypes: [{ ...order, fields: { ...order.fields, extra: 'string' } }] }), /changes event types/);

@@ -95,10 +95,10 @@ for (const [name, damage] of Object.entries(DAMAGES)) {
     await withTempDir(async (dir) => {
       const accepted = new AcceptedEvents();
       let engine = await Tandem.open({ dataDir: dir, config: shopConfig, segmentBytes: 4096 });
-      await engine.ingest('order', EVENTS.slice(0, 300).map((e) => e.raw));
+      await engine.ingestUntyped('order', EVENTS.slice(0, 300).map((e) => e.raw));
       accepted.add(EVENTS.slice(0, 300));
       const { version } = await engine.runBatch();
-      await engine.ingest('order', EVENTS.slice(300).map((e) => e.raw));
+      await engine.ingestUntyped('order', EVENTS.slice(300).map((e) => e.raw));
       accepted.add(EVENTS.slice(300));
       await engine.close();
 

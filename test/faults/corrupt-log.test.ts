@@ -32,7 +32,7 @@ async function fill(dir: string, batchFirst: boolean, exportInBackground = false
     for (let i = 0; i < EVENTS.length; i += 20) {
       if (batchFirst && i === 200) await engine.runBatch();
       const slice = EVENTS.slice(i, i + 20);
-      await engine.ingest('order', slice.map((e) => e.raw));
+      await engine.ingestUntyped('order', slice.map((e) => e.raw));
       accepted.add(slice);
     }
     assert.equal(engine.status().logEnd, accepted.events.length);
@@ -136,7 +136,7 @@ test('corrupt log: damage in the active segment with acknowledged frames after i
     // A few one-event appends so the active segment surely holds several frames.
     const engine = await open(dir);
     const extra = EVENTS.slice(0, 5).map((e, i) => ({ ...e, ref: { ...e.ref, id: `x${i}` }, raw: { ...e.raw, id: `x${i}` } })).filter((e) => e.valid);
-    for (const e of extra) await engine.ingest('order', [e.raw]);
+    for (const e of extra) await engine.ingestUntyped('order', [e.raw]);
     accepted.add(extra);
     await engine.close();
     const active = (await segments(dir)).at(-1)!;

@@ -26,7 +26,7 @@ async function build(dir: string): Promise<AcceptedEvents> {
   try {
     for (const [from, to] of [[0, 200], [200, 400], [400, 500]] as const) {
       const slice = EVENTS.slice(from, to);
-      await engine.ingest('order', slice.map((e) => e.raw));
+      await engine.ingestUntyped('order', slice.map((e) => e.raw));
       accepted.add(slice);
       if (to < 500) await engine.runBatch();
     }

@@ -59,7 +59,7 @@ test('missing or damaged files: the engine answers exactly or refuses naming wha
         for (const s of steps) {
           if (s.kind === 'ingest') {
             const events = s.events.map((e) => ({ ...e, ref: { ...e.ref, id: `u${id}` }, raw: { ...e.raw, id: `u${id++}` } }));
-            await engine.ingest('order', events.map((e) => e.raw));
+            await engine.ingestUntyped('order', events.map((e) => e.raw));
             accepted.add(events);
           } else if (s.kind === 'batch') await engine.runBatch();
           else {
@@ -140,7 +140,7 @@ test('missing files: a sealed log segment never exported is refused in one sente
     const events = fc.sample(shopEvent.filter((e) => e.valid), { seed: 7, numRuns: 120 }).map((e, i) => ({ ...e, ref: { ...e.ref, id: `s${i}` }, raw: { ...e.raw, id: `s${i}` } }));
     let engine = await open();
     for (let i = 0; i < events.length; i += 10) {
-      await engine.ingest('order', events.slice(i, i + 10).map((e) => e.raw));
+      await engine.ingestUntyped('order', events.slice(i, i + 10).map((e) => e.raw));
       accepted.add(events.slice(i, i + 10));
     }
     await engine.close();

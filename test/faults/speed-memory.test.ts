@@ -34,7 +34,7 @@ test('speed-layer memory: at the key limit ingest is refused and a batch run sta
     try {
       // One large append is taken whole (the check comes before it), leaving the speed layer over its limit.
       const first = EVENTS.slice(0, 2000);
-      await tandem.ingest('order', first.map((e) => e.raw));
+      await tandem.ingestUntyped('order', first.map((e) => e.raw));
       accepted.add(first);
       assert.ok(tandem.status().speed.keys >= LIMIT, `${tandem.status().speed.keys} keys`);
       assert.equal(published.length, 0);
@@ -51,7 +51,7 @@ test('speed-layer memory: at the key limit ingest is refused and a batch run sta
       assert.equal(tandem.status().speed.keys, 0, 'the run absorbed every key');
 
       // The client's retry now goes through, and every answer is exact.
-      await tandem.ingest('order', next.map((e) => e.raw));
+      await tandem.ingestUntyped('order', next.map((e) => e.raw));
       accepted.add(next);
       await checkAllQueries(tandem, accepted);
     } finally {
@@ -68,13 +68,13 @@ test('speed-layer memory: an early batch run that fails is not retried on every 
     const logger = { info() {}, error: (_o: object, m?: string) => void errors.push(m ?? ''), warn: (_o: object, m?: string) => void warnings.push(m ?? '') };
     const tandem = await Tandem.open({ dataDir: dir, config: shopConfig, maxSpeedKeys: LIMIT, logger });
     try {
-      await tandem.ingest('order', EVENTS.slice(0, 100).map((e) => e.raw));
+      await tandem.ingestUntyped('order', EVENTS.slice(0, 100).map((e) => e.raw));
       await tandem.runBatch();
       // A file of the published version goes missing: every (incremental) batch run, which builds on it, now fails until it is restored.
       await rm(join(dir, 'batch', 'v00000001', 'by_country_hour.parquet'));
-      await tandem.ingest('order', EVENTS.slice(100, 2100).map((e) => e.raw));
+      await tandem.ingestUntyped('order', EVENTS.slice(100, 2100).map((e) => e.raw));
       for (let i = 0; i < 5; i++) {
-        await assert.rejects(tandem.ingest('order', EVENTS.slice(2100, 2110).map((e) => e.raw)), SpeedLayerFullError);
+        await assert.rejects(tandem.ingestUntyped('order', EVENTS.slice(2100, 2110).map((e) => e.raw)), SpeedLayerFullError);
         while (tandem.status().batchRunning) await new Promise((resolve) => setTimeout(resolve, 10));
       }
       assert.equal(warnings.filter((w) => w.includes('starting a batch run early')).length, 1, 'one early run, then a back-off');

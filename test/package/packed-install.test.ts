@@ -45,7 +45,7 @@ import config from './tandem.config.js';
 const tandem = await Tandem.open({ dataDir: process.argv[2]!, config });
 await tandem.ingest('order', [{ id: 'a', at: '2024-05-01T12:00:00Z', country: 'DE', amount: 19.99 }]);
 const result: QueryResult = await tandem.query({ view: 'revenue_by_country', granularity: 'all', groupBy: ['country'] });
-const unknown = await tandem.query({ view: 'nope' as string }).catch((e: unknown) => e instanceof UnknownViewError);
+const unknown = await tandem.queryUntyped({ view: 'nope' }).catch((e: unknown) => e instanceof UnknownViewError);
 console.log(JSON.stringify({ rows: result.rows, unknown }));
 await tandem.close();
 `;
@@ -72,7 +72,7 @@ const country: string | null = rows[0]!.country;
 // @ts-expect-error a misspelt view is a compile error
 const misspelt = () => client.query({ view: 'revenue_by_contry' });
 void misspelt;
-const unknown = await client.query({ view: 'nope' as string }).catch((e: unknown) => e instanceof UnknownViewError);
+const unknown = await client.queryUntyped({ view: 'nope' }).catch((e: unknown) => e instanceof UnknownViewError);
 console.log(JSON.stringify({ lastOffset: ingest.lastOffset, country, rows: rows.length, unknown }));
 `;
 

@@ -92,9 +92,9 @@ test('daily roll-up: wide queries over any range, on every view with time bucket
           inBatch.add(events.slice(0, split));
           const accepted = new AcceptedEvents();
           accepted.add(events);
-          await engine.ingest('order', events.slice(0, split).map((e) => e.raw));
+          await engine.ingestUntyped('order', events.slice(0, split).map((e) => e.raw));
           await engine.runBatch();
-          await engine.ingest('order', events.slice(split).map((e) => e.raw));
+          await engine.ingestUntyped('order', events.slice(split).map((e) => e.raw));
           await buildRollUps(engine);
           // Every view with time buckets: minute and hour views read a daily roll-up, day and week views a monthly one.
           for (const view of views.filter((v) => v.granularity !== 'none')) {
@@ -104,7 +104,7 @@ test('daily roll-up: wide queries over any range, on every view with time bucket
               for (const [layer, reference] of [['merged', accepted], ['batch', inBatch]] as const) {
                 const query: Query = { view: view.name, from: iso(from), to: iso(to), groupBy: [...view.dimensions], granularity: 'all', layer };
                 const expected = canonicalRows(referenceQuery(view, reference.events, query));
-                const { rows } = await engine.query(query);
+                const { rows } = await engine.queryUntyped(query);
                 assert.deepEqual(canonicalRows(rows), expected, JSON.stringify(query));
               }
             }

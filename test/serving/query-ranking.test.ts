@@ -75,8 +75,8 @@ test('query ranking - the answer is in the order asked (measures, dimensions, ti
             id: `e${n++}`, at: Date.UTC(2024, 4, 1, 0, e.minute), country: e.country, mobile: true, amount: e.cents / 100, qty: e.qty,
           })));
           const query = { view: 'by_country_minute', ...shape } as Query;
-          const { rows: all } = await engine.query({ ...query, limit: undefined });
-          const { rows: top } = await engine.query(query);
+          const { rows: all } = await engine.queryUntyped({ ...query, limit: undefined });
+          const { rows: top } = await engine.queryUntyped(query);
           assert.deepEqual(top, all.slice(0, shape.limit));
           for (let i = 1; i < all.length; i++) assert.ok(inOrder(all[i - 1]!, all[i]!, shape.orderBy, shape.groupBy), `rows ${i - 1} and ${i} out of order`);
         }),
@@ -110,9 +110,9 @@ test('query shape - repeated or over-long lists and bounds past the years events
         [{ view: 'by_country_minute', to: '10000-01-01T00:00:00.001Z' }, /to must|to must fall between/],
       ];
       for (const [query, message] of cases) {
-        await assert.rejects(engine.query(query), (e: unknown) => e instanceof InvalidQueryError && message.test(e.message), JSON.stringify(query));
+        await assert.rejects(engine.queryUntyped(query), (e: unknown) => e instanceof InvalidQueryError && message.test(e.message), JSON.stringify(query));
       }
-      await assert.rejects(engine.query({ view: 'by_country_minute', orderBy: [{ dimension: 'nope' }] } as Query), (e: unknown) => e instanceof UnknownDimensionError && e.field === 'orderBy[0].dimension');
+      await assert.rejects(engine.queryUntyped({ view: 'by_country_minute', orderBy: [{ dimension: 'nope' }] } as Query), (e: unknown) => e instanceof UnknownDimensionError && e.field === 'orderBy[0].dimension');
       // The ends of the range themselves are fine.
       await engine.query({ view: 'by_country_minute', from: '1900-01-01T00:00:00Z', to: 253402300800000 });
     } finally {

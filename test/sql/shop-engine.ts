@@ -23,9 +23,9 @@ export async function openShopEngine(batched = 300, recent = 150, seed = 30): Pr
   const temp = await makeTempDir('tandem-sql-');
   const tandem = await Tandem.open({ dataDir: temp.dir, config: shopConfig });
   const events = shopEvents(batched + recent, seed);
-  await tandem.ingest('order', events.slice(0, batched));
+  await tandem.ingestUntyped('order', events.slice(0, batched));
   await tandem.runBatch();
-  await tandem.ingest('order', events.slice(batched));
+  await tandem.ingestUntyped('order', events.slice(batched));
   return {
     tandem,
     async close() {

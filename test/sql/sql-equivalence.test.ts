@@ -221,10 +221,10 @@ async function openEngine(name: string, batched: number): Promise<Layered> {
   const tandem = await Tandem.open({ dataDir: temp.dir, config: shopConfig });
   const events = shopEvents(400, 3030);
   if (batched > 0) {
-    await tandem.ingest('order', events.slice(0, batched));
+    await tandem.ingestUntyped('order', events.slice(0, batched));
     await tandem.runBatch();
   }
-  if (batched < events.length) await tandem.ingest('order', events.slice(batched));
+  if (batched < events.length) await tandem.ingestUntyped('order', events.slice(batched));
   const sql = new SqlRunner(tandem);
   removals.push(async () => {
     await sql.close();
@@ -245,7 +245,7 @@ test('sql equivalence - random SQL answers the rows of the JSON query it means, 
   await fc.assert(
     fc.asyncProperty(statement, fc.nat(2), async (s, e) => {
       const engine = engines[e]!;
-      const expected = await engine.tandem.query(s.query);
+      const expected = await engine.tandem.queryUntyped(s.query);
       const answer = await engine.sql.run({ sql: s.sql, params: s.params });
       const found = s.scalar !== undefined && expected.rows.length === 0 ? [s.scalar] : expected.rows.map((row) => s.cells.map((cell) => cell(row)));
       const rows = found.slice(s.offset);

@@ -7,7 +7,6 @@ import {
   createClient, type BatchSummary, type IngestResult, type QueryResult, type QueryRow, type ServerDefinitions, type ServerStatus, type TandemClient,
 } from '../../src/client/index.ts';
 import type { shopConfig } from '../support/shop-config.ts';
-import type { QuantileValues } from '../../src/index.ts';
 import { assertType, valueOf, type Equal } from './type-assert.ts';
 
 const client = createClient<typeof shopConfig>({ url: 'http://127.0.0.1:7070', apiKey: 'k'.repeat(16) });
@@ -33,16 +32,18 @@ await client.ingest('order', [{ id: 'o1', at: new Date(), country: 'DE', mobile:
 // @ts-expect-error: null for a required field
 await client.ingest('order', [{ id: 'o1', at: 0, country: null, mobile: true, amount: 1, qty: 1 }]);
 
-// An event type name known only at run time takes untyped events.
+// An event type name known only at run time goes through ingestUntyped, with untyped events.
 const someType: string = valueOf<string>();
-export const dynamicIngest: Promise<IngestResult> = client.ingest(someType, [{ anything: 1 }]);
+export const dynamicIngest: Promise<IngestResult> = client.ingestUntyped(someType, [{ anything: 1 }]);
+// @ts-expect-error: ingest itself takes only the config's event types
+await client.ingest(someType, [{ anything: 1 }]);
 
 // Queries and rows are typed as the engine's are.
 export const byCountry = await client.query({ view: 'by_country_hour', groupBy: ['country'], granularity: 'all', orderBy: [{ measure: 'revenue', desc: true }] });
 assertType<Equal<(typeof byCountry.rows)[number], {
   readonly country: string | null; readonly orders: number; readonly revenue: number | string;
   readonly smallest: number | string | null; readonly latest: string | null; readonly basket: number | string | null;
-  readonly devices: number; readonly spread: QuantileValues;
+  readonly devices: number; readonly spread: { readonly p50: number | null; readonly p90: number | null };
 }>>();
 export const weekly = await client.query({ view: 'by_device_week', groupBy: ['device', 'mobile'], layer: 'speed' });
 assertType<Equal<(typeof weekly.rows)[number], {
@@ -51,6 +52,12 @@ assertType<Equal<(typeof weekly.rows)[number], {
 }>>();
 export const monthly = await client.query({ view: 'by_country_minute', groupBy: ['qty'], granularity: 'month', where: { qty: [1, 2], country: 'DE' } });
 assertType<Equal<(typeof monthly.rows)[number], { readonly qty: number | null; readonly time: string; readonly orders: number; readonly basket: number | string | null }>>();
+// A quantiles measure has a key per quantile its definition lists (0.5, 0.9 and 0.99 when it lists none).
+export const p90: number | null | undefined = byCountry.rows[0]?.spread.p90;
+// @ts-expect-error: 'by_country_hour' defines no 0.75 quantile
+export const p75 = byCountry.rows[0]?.spread.p75;
+export const allTime = await client.query({ view: 'all_time' });
+assertType<Equal<(typeof allTime.rows)[number]['typical'], { readonly p50: number | null; readonly p90: number | null; readonly p99: number | null }>>();
 // @ts-expect-error: a misspelt view
 await client.query({ view: 'by_country_hr' });
 // @ts-expect-error: a misspelt dimension in groupBy
@@ -63,6 +70,13 @@ await client.query({ view: 'by_country_hour', orderBy: [{ measure: 'revenu' }] }
 await client.query({ view: 'all_time', orderBy: [{ measure: 'basket' }] });
 // @ts-expect-error: a week view does not roll up into months
 await client.query({ view: 'by_device_week', granularity: 'month' });
+
+// A query whose view is known only at run time goes through queryUntyped, and its rows are untyped.
+const someQuery = valueOf<{ view: string; groupBy: string[] }>();
+export const dynamicAnswer = await client.queryUntyped(someQuery);
+assertType<Equal<typeof dynamicAnswer, QueryResult<QueryRow>>>();
+// @ts-expect-error: query itself takes only the config's views
+await client.query(someQuery);
 
 // The other routes.
 export const batch: Promise<BatchSummary> = client.batch();
@@ -77,3 +91,5 @@ const untyped = createClient({ url: new URL('http://127.0.0.1:7070/tandem/') });
 export const anyIngest: Promise<IngestResult> = untyped.ingest('whatever', [{ x: 1 }, 'not even an object']);
 export const anyAnswer = await untyped.query({ view: 'anything', groupBy: ['a'], orderBy: [{ measure: 'm' }], granularity: 'all' });
 assertType<Equal<typeof anyAnswer, QueryResult<QueryRow>>>();
+export const anyDynamic = await untyped.query(someQuery);
+assertType<Equal<typeof anyDynamic, QueryResult<QueryRow>>>();

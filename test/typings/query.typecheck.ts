@@ -95,10 +95,12 @@ await tandem.query({ view: 'totals', granularity: 'day' });
 // @ts-expect-error: an unknown query key
 await tandem.query({ view: 'totals', limt: 3 });
 
-// A query whose view is a run-time string is still taken, and answered untyped.
+// A query whose view is a run-time string goes through queryUntyped, and is answered untyped.
 const dynamic = valueOf<{ view: string; groupBy: string[] }>();
-export const untypedAnswer = await tandem.query(dynamic);
+export const untypedAnswer = await tandem.queryUntyped(dynamic);
 assertType<Equal<typeof untypedAnswer, QueryResult<QueryRow>>>();
+// @ts-expect-error: query itself takes only the config's views
+await tandem.query(dynamic);
 
 // Views of a union, as code looping over the config writes them.
 for (const view of config.views) await tandem.query({ view: view.name, granularity: 'all', groupBy: [...view.dimensions] });
@@ -143,3 +145,16 @@ await tandem.query({ view: 'totals', from: '2024-05-01T00:00:00Z' });
 export const byDimension = await tandem.query({ view: 'revenue_by_country', groupBy: ['country'], orderBy: [{ dimension: 'country', desc: true }, { time: true }, { measure: 'orders' }] });
 // @ts-expect-error: a dimension the query does not group by
 await tandem.query({ view: 'revenue_by_country', groupBy: ['country'], orderBy: [{ dimension: 'qty' }] });
+
+// A quantiles measure answers one key per quantile its definition lists, each number | null.
+const spread = defineView(order, { name: 'spread', dimensions: ['country'], granularity: 'day', measures: { amounts: { type: 'quantiles', field: 'amount', quantiles: [0.25, 0.999] } } });
+const byAmount = defineView(order, { name: 'by_amount', dimensions: ['amount', 'qty'], granularity: 'day', measures: { n: { type: 'count' } } });
+const spreadEngine = await Tandem.open({ dataDir: '/tmp/never', config: defineConfig({ eventTypes: [order], views: [spread, byAmount] }) });
+export const spreadRows = await spreadEngine.query({ view: 'spread', granularity: 'all' });
+assertType<Equal<(typeof spreadRows.rows)[number], { readonly amounts: { readonly p25: number | null; readonly 'p99.9': number | null } }>>();
+// @ts-expect-error: 'spread' defines no 0.5 quantile
+export const median = spreadRows.rows[0]?.amounts.p50;
+
+// A number dimension with decimals may come back as exact decimal text (the engine answers '90000000000000.01' so); one without, a number.
+export const amounts = await spreadEngine.query({ view: 'by_amount', groupBy: ['amount', 'qty'], granularity: 'all' });
+assertType<Equal<(typeof amounts.rows)[number], { readonly amount: number | string | null; readonly qty: number | null; readonly n: number }>>();

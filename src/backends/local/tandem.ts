@@ -7,15 +7,15 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { mkdir, rm } from 'node:fs/promises';
 import { LocalVersionStore, type PublishedVersion } from '../../batch/index.ts';
-import { type Catalog, type TandemConfig, type ViewName, type ViewOf } from '../../definitions/index.ts';
+import { type Catalog, type EventOf, type EventTypeName, type TandemConfig, type ViewName, type ViewOf } from '../../definitions/index.ts';
 import { EngineCore } from '../../engine/engine-core.ts';
 import { openingViews } from '../../engine/view-state.ts';
 import type { ViewChangesStart } from '../../engine/view-changes.ts';
-import type { EngineLogger, TandemOptions } from '../../engine/engine-types.ts';
+import type { EngineLogger, IngestResult, TandemOptions } from '../../engine/engine-types.ts';
 import { DataDirLock } from '../../engine/data-dir-lock.ts';
 import { LocalEventLog, StoredSchema, type LogRepair } from '../../log/index.ts';
 import { LocalMasterDataset, type MasterDataset } from '../../master/index.ts';
-import type { DimensionName, DynamicQuery, Query, QueryGranularityFor, QueryLimits, QueryResult, QueryRowOf, ViewQuery } from '../../serving/index.ts';
+import type { DimensionName, Query, QueryGranularityFor, QueryLimits, QueryResult, QueryRowOf, ViewQuery } from '../../serving/index.ts';
 import { SpeedLayer } from '../../speed/index.ts';
 import { dataDirectory } from '../../util/data-directory.ts';
 import { PhaseClock } from '../../util/phase-clock.ts';
@@ -241,10 +241,42 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
   }
 
   /**
+   * Validates and durably stores events of one type, as {@link EngineCore.ingest}
+   * does. With a typed config, `eventType` is one of its event types and each
+   * event is checked against that type's fields, so a misspelt type or field
+   * fails to compile; an event type only known at run time goes through
+   * {@link Tandem.ingestUntyped}. With a JSON config, any name and events compile.
+   *
+   * @example
+   * ```ts
+   * const { accepted, rejected, lastOffset } = await tandem.ingest('order', [{ orderId: 'o1', at: Date.now(), country: 'DE', amount: 19.99 }]);
+   * ```
+   */
+  // One signature, no overloads: a misspelt name then fails against the list of names, not against a fallback.
+  override ingest<const E extends EventTypeName<C>>(eventType: E, events: readonly EventOf<C, E>[]): Promise<IngestResult> {
+    return super.ingest(eventType, events);
+  }
+
+  /**
+   * {@link Tandem.ingest} for an event type only known at run time (a
+   * `string`), or events of no known shape: they are checked only when it runs.
+   *
+   * @example
+   * ```ts
+   * const type: string = request.params.eventType;
+   * await tandem.ingestUntyped(type, JSON.parse(body));
+   * ```
+   */
+  ingestUntyped(eventType: string, events: readonly unknown[]): Promise<IngestResult> {
+    return super.ingest(eventType, events);
+  }
+
+  /**
    * Answers a query from the batch view merged with the speed layer (or one
-   * of them, with `layer`). With a typed config, a query that names its view
-   * is checked against the definitions and its rows are typed; a query whose
-   * view is a run-time `string` is checked when it runs, and its rows are not.
+   * of them, with `layer`). With a typed config, the query names one of its
+   * views and is checked against the definitions, and its rows are typed; a
+   * query whose view is only known at run time goes through
+   * {@link Tandem.queryUntyped}.
    *
    * @example
    * ```ts
@@ -257,8 +289,22 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
     const D extends readonly DimensionName<C, N>[] = readonly [],
     const G extends QueryGranularityFor<ViewOf<C, N>['granularity']> | undefined = undefined,
   >(query: ViewQuery<C, N, D, G>, limits?: QueryLimits): Promise<QueryResult<QueryRowOf<C, N, D, G>>>;
-  override query<const Q extends Query>(query: DynamicQuery<Q>, limits?: QueryLimits): Promise<QueryResult>;
   override query(query: Query | ViewQuery<C, ViewName<C>>, limits?: QueryLimits): Promise<QueryResult> {
     return super.query(query as Query, limits);
+  }
+
+  /**
+   * {@link Tandem.query} for a query only known at run time (its `view` a
+   * `string`, say from a request): checked when it runs, answered with
+   * untyped rows.
+   *
+   * @example
+   * ```ts
+   * const q: Query = JSON.parse(body);
+   * const { rows } = await tandem.queryUntyped(q);   // rows: readonly QueryRow[]
+   * ```
+   */
+  queryUntyped(query: Query, limits?: QueryLimits): Promise<QueryResult> {
+    return super.query(query, limits);
   }
 }

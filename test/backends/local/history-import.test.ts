@@ -73,7 +73,7 @@ async function runSchedule(steps: readonly Step[]): Promise<void> {
     try {
       for (const [i, s] of steps.entries()) {
         if (s.kind === 'ingest') {
-          await engine.ingest('order', s.events.map((e) => e.raw));
+          await engine.ingestUntyped('order', s.events.map((e) => e.raw));
           accepted.add(s.events);
         } else if (s.kind === 'history') {
           const { path, written } = await writeHistory(dir, `h${i}`, s.events, s.format);
