@@ -34,7 +34,7 @@ const config = defineConfig({
 });
 const START = Date.UTC(2025, 0, 1);
 
-function events(from: number, n: number): object[] {
+function events(from: number, n: number): { id: string; at: number; customer: string; plan: string; units: number }[] {
   return Array.from({ length: n }, (_, k) => {
     const i = from + k;
     return { id: `e${i}`, at: START + i * 3_000, customer: `c${(i * 7919) % CUSTOMERS}`, plan: ['free', 'pro', 'team'][i % 3]!, units: i % 100 };

@@ -99,7 +99,7 @@ test('retention: any schedule answers exactly over what remains, and a view that
         try {
           for (const s of steps) {
             if (s.kind === 'ingest') {
-              await engine.ingest('order', s.events.map((e) => e.raw));
+              await engine.ingestUntyped('order', s.events.map((e) => e.raw));
               accepted.add(s.events);
             } else if (s.kind === 'batch') await engine.runBatch({ seal: s.seal });
             else if (s.kind === 'advance') clock.now += s.days * DAY;
