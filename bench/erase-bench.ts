@@ -50,6 +50,7 @@ try {
   console.log(`Erasure bench: ${cpus().length} cores, ${EVENTS.toLocaleString('en-US')} events (${CUSTOMERS.toLocaleString('en-US')} customers) loaded in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s, ${RUNS} runs each (median [min, max]).`);
   const full: number[] = [];
   const key: number[] = [];
+  const keyCycle: number[] = [];
   const customer: number[] = [];
   let keyEvents = 0;
   let customerEvents = 0;
@@ -61,6 +62,7 @@ try {
     started = performance.now();
     keyEvents += (await engine.erase({ eventType: 'usage', where: { id: `e${(r * 1_000_003) % EVENTS}` } })).events;
     key.push((performance.now() - started) / 1000);
+    keyCycle.push(engine.status().recentBatches.at(-1)!.durationMs / 1000);
     started = performance.now();
     customerEvents += (await engine.erase({ eventType: 'usage', where: { customer: `c${r * 17}` } })).events;
     customer.push((performance.now() - started) / 1000);
@@ -68,6 +70,7 @@ try {
   const line = (label: string, s: readonly number[]) => console.log(`  ${label.padEnd(44)} ${formatSpread(spread(s))} s`);
   line('full recompute (sealing runBatch, full)', full);
   line(`erase one idempotency key (${keyEvents / RUNS} event)`, key);
+  line('  of which its cycle, seal to publish', keyCycle);
   line(`erase one customer (${Math.round(customerEvents / RUNS)} events)`, customer);
   console.log(`  erase one key time / full recompute time, run by run: ${formatSpread(spread(key.map((k, i) => k / full[i]!)))}`);
   const { rows } = await engine.query({ view: 'by_plan', granularity: 'all' });
