@@ -5,7 +5,8 @@
  * @module
  */
 import type { EventOf, EventTypeName, TandemConfig, ViewJson, ViewName, ViewOf } from '../definitions/definition-types.ts';
-import type { BatchSummary, IngestResult, ViewChangeAnswer } from '../engine/engine-types.ts';
+import type { BatchSummary, ErasureAudit, IngestResult, ViewChangeAnswer } from '../engine/engine-types.ts';
+import type { ErasureRequest } from '../definitions/index.ts';
 import type { DimensionName, Query, QueryGranularityFor, QueryResult, QueryRowOf, ViewQuery } from '../serving/query.ts';
 import type { SqlResult } from '../sql/sql-answer.ts';
 import type { SqlRequest } from '../sql/sql-runner.ts';
@@ -186,6 +187,28 @@ export interface TandemClient<C extends TandemConfig = any> {
    * ```
    */
   cancelViewChange(name: string, options?: RequestOptions): Promise<ViewChangeAnswer>;
+
+  /**
+   * Erases the events of one event type whose fields equal the values given
+   * from every layer (`POST /v1/erase`; needs the `admin` scope); resolves
+   * once no answer counts them, with the audit record kept of it.
+   *
+   * @example
+   * ```ts
+   * const { events } = await client.erase({ eventType: 'order', where: { customer: 'c-123' } });
+   * ```
+   */
+  erase(request: ErasureRequest, options?: RequestOptions): Promise<ErasureAudit>;
+
+  /**
+   * The audit records of the erasures done, oldest first (`GET /v1/erasures`; needs the `admin` scope).
+   *
+   * @example
+   * ```ts
+   * for (const { by, requestedAt, events } of await client.erasures()) console.log(by, requestedAt, events);
+   * ```
+   */
+  erasures(options?: RequestOptions): Promise<ErasureAudit[]>;
 }
 
 /**
@@ -272,6 +295,14 @@ class HttpClient {
 
   cancelViewChange(name: string, options: RequestOptions = {}): Promise<ViewChangeAnswer> {
     return this.#transport.send({ method: 'DELETE', path: `v1/views/${encodeURIComponent(name)}/change` }, options.signal);
+  }
+
+  erase(request: ErasureRequest, options: RequestOptions = {}): Promise<ErasureAudit> {
+    return this.#transport.send({ method: 'POST', path: 'v1/erase', body: json(request) }, options.signal);
+  }
+
+  erasures(options: RequestOptions = {}): Promise<ErasureAudit[]> {
+    return this.#transport.send({ method: 'GET', path: 'v1/erasures' }, options.signal);
   }
 }
 

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { InvalidDefinitionError, InvalidEventError, UnknownEventTypeError, UnknownFieldError, UnknownMeasureTypeError, type TandemError } from '../definitions/errors.ts';
+import { InvalidDefinitionError, InvalidErasureError, InvalidEventError, UnknownEventTypeError, UnknownFieldError, UnknownMeasureTypeError, type TandemError } from '../definitions/errors.ts';
 import { DiskFullError, LogClosedError, LogOverloadedError, LogWriteError } from '../log/errors.ts';
 import {
   BodyTooLargeError, CrossOriginError, ForbiddenError, HeadersTooLargeError, HostNotAllowedError, InvalidCompressionError, InvalidUtf8Error, MalformedBodyError,
@@ -17,7 +17,7 @@ import {
   UnsupportedMediaTypeError,
 } from '../server/errors.ts';
 import { InvalidQueryError, QueryTimeoutError, ResultTooLargeError, UnknownDimensionError, UnknownMeasureError, UnknownViewError } from '../serving/errors.ts';
-import { FrozenAggregatesError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
+import { ErasureUnsupportedError, FrozenAggregatesError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
 import {
   InvalidSqlValueError, MeasureMisuseError, SqlParameterError, SqlSyntaxError, SqlTooLargeError, TimeBucketError, UnknownColumnError, UnsupportedSqlError,
 } from '../sql/errors.ts';
@@ -121,6 +121,8 @@ const BUILDERS: Readonly<Record<string, Build>> = {
   no_view_change: (a) => new NoViewChangeError(quoted(a.message), a.message.includes('switching in')),
   view_changes_unsupported: () => new ViewChangesUnsupportedError(),
   frozen_aggregates: (a) => new FrozenAggregatesError(quoted(a.message)),
+  invalid_erasure: (a) => new InvalidErasureError(a.field ?? '', a.message),
+  erasure_unsupported: () => new ErasureUnsupportedError(),
   // SQL: the clause at fault is the answer's field.
   sql_syntax: (a) => new SqlSyntaxError(a.message),
   sql_too_large: (a) => new SqlTooLargeError(stated(a.message)[1], a.message),

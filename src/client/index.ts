@@ -35,11 +35,11 @@ export type { SqlType } from '../sql/view-table.ts';
 export { ServerUnreachableError, TandemHttpError } from './client-errors.ts';
 
 // The errors a server's answers become, from the files that define them (see error-from-answer.ts).
-export { InvalidDefinitionError, InvalidEventError, TandemError, UnknownEventTypeError, UnknownFieldError } from '../definitions/errors.ts';
+export { InvalidDefinitionError, InvalidErasureError, InvalidEventError, TandemError, UnknownEventTypeError, UnknownFieldError } from '../definitions/errors.ts';
 export {
   InvalidQueryError, QueryTimeoutError, ResultTooLargeError, UnknownDimensionError, UnknownMeasureError, UnknownViewError,
 } from '../serving/errors.ts';
-export { EventTypesChangedError, FrozenAggregatesError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
+export { ErasureUnsupportedError, EventTypesChangedError, FrozenAggregatesError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
 export {
   InvalidSqlValueError, MeasureMisuseError, SqlClauseError, SqlParameterError, SqlSyntaxError, SqlTooLargeError, TimeBucketError, UnknownColumnError, UnsupportedSqlError,
 } from '../sql/errors.ts';
@@ -55,7 +55,8 @@ export type {
   EventOf, EventTypeJson, EventTypeName, TandemConfig, ViewFields, ViewJson, ViewName,
 } from '../definitions/definition-types.ts';
 export type { MeasureValue } from '../definitions/measures/measure.ts';
-export type { BatchSummary, EngineStatus, IngestResult, RejectedEvent, ViewChangeAnswer, ViewChangeStatus } from '../engine/engine-types.ts';
+export type { BatchSummary, EngineStatus, ErasureAudit, IngestResult, RejectedEvent, ViewChangeAnswer, ViewChangeStatus } from '../engine/engine-types.ts';
+export type { ErasureRequest } from '../definitions/index.ts';
 export type {
   DimensionName, DimensionValue, Layer, MeasureName, MeasureResult, OrderBy, Query, QueryGranularityFor, QueryMeta, QueryResult, QueryRow, QueryRowOf,
   ViewQuery, WhereOf,

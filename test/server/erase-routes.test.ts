@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createClient, InvalidErasureError } from '../../src/client/index.ts';
 import { defineConfig } from '../../src/index.ts';
 import { byCustomer, byPlan, ERASED_CUSTOMER, usage, usageEvents } from '../support/erasure-fixture.ts';
 import { openTestServer, type TestServer } from '../support/test-server.ts';
@@ -56,5 +57,14 @@ describe('erase routes - over HTTP', () => {
     const forbidden = await call('/v1/erase', APP, { eventType: 'usage', where: { customer: 'cust-1' } });
     assert.equal(forbidden.status, 403);
     assert.equal((await call('/v1/erasures', APP)).status, 403);
+  });
+
+  test('the typed client erases and lists, and throws the typed error of a refusal', async () => {
+    const client = createClient({ url, apiKey: OPS });
+    const audit = await client.erase({ eventType: 'usage', where: { customer: 'cust-3', plan: 'team' } });
+    assert.equal(audit.by, 'key:ops');
+    assert.ok(audit.events > 0);
+    assert.deepEqual((await client.erasures()).map((a) => a.id).at(-1), audit.id);
+    await assert.rejects(client.erase({ eventType: 'usage', where: { nobody: 1 } }), (e: unknown) => e instanceof InvalidErasureError && e.path === 'where.nobody');
   });
 });
