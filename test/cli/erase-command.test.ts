@@ -8,11 +8,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { ERASED_CUSTOMER, erasureConfig, usageEvents } from '../support/erasure-fixture.ts';
 import { BIN, runCli, startCli, type LongRunning } from '../support/spawn-cli.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
+import { toolsInstalled } from '../support/installed-tools.ts';
 
 const run = promisify(execFile);
 const SERVING = /serving at (http:\/\/\S+?)"/;
@@ -64,20 +65,8 @@ test('tandem erase --yes erases, and --list prints the audit log without the val
   assert.ok(!listed.stdout.includes('cust-1'));
 });
 
-async function tmuxInstalled(t: TestContext): Promise<boolean> {
-  try {
-    await run('tmux', ['-V'], { timeout: 10_000 });
-    return true;
-  } catch (error) {
-    const reason = 'SKIPPED: tmux is not installed (apt-get install tmux)';
-    if (process.env.TANDEM_REQUIRE_SERVICES === '1') throw new Error(`${reason}, and TANDEM_REQUIRE_SERVICES=1 requires it.`, { cause: error });
-    t.skip(reason);
-    return false;
-  }
-}
-
 test('tandem erase in a terminal asks first, and erases on y', { timeout: 60_000 }, async (t) => {
-  if (!(await tmuxInstalled(t))) return;
+  if (!(await toolsInstalled(t, [['tmux', '-V']], 'apt-get install tmux'))) return;
   const tmux = (...args: string[]) => run('tmux', ['-L', `tandem-erase-${process.pid}`, ...args], { timeout: 10_000 });
   const screen = async () => (await tmux('capture-pane', '-p', '-t', 'erase')).stdout;
   const waitFor = async (pattern: RegExp, what: string) => {

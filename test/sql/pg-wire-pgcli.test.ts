@@ -10,28 +10,16 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { makeTempDir } from '../support/temp-dir.ts';
+import { toolsInstalled } from '../support/installed-tools.ts';
 import { openPgShop } from './pg-shop.ts';
 
 const run = promisify(execFile);
 
-async function installed(t: TestContext): Promise<boolean> {
-  try {
-    await run('pgcli', ['--version'], { timeout: 30_000 });
-    await run('tmux', ['-V'], { timeout: 10_000 });
-    return true;
-  } catch (error) {
-    const reason = 'SKIPPED: pgcli or tmux is not installed (apt-get install pgcli tmux)';
-    if (process.env.TANDEM_REQUIRE_SERVICES === '1') throw new Error(`${reason}, and TANDEM_REQUIRE_SERVICES=1 requires it.`, { cause: error });
-    t.skip(reason);
-    return false;
-  }
-}
-
 test('pg pgcli - pgcli connects, completes from the catalog without errors, lists the views and answers a query', async (t) => {
-  if (!(await installed(t))) return;
+  if (!(await toolsInstalled(t, [['pgcli', '--version'], ['tmux', '-V']], 'apt-get install pgcli tmux'))) return;
   const shop = await openPgShop();
   const temp = await makeTempDir('tandem-pgcli-');
   // A tmux server of this test's own, stopped with everything in it at the end.
