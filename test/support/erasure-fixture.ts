@@ -54,7 +54,13 @@ export async function filesHolding(dir: string, needle: string): Promise<string[
   const connection = await instance.connect();
   try {
     for (const file of files) {
-      if ((await readFile(file)).includes(needle)) found.push(file);
+      // A scratch file of a background export may be gone between the listing and the read: it holds nothing then.
+      const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      });
+      if (bytes === undefined) continue;
+      if (bytes.includes(needle)) found.push(file);
       else if (file.endsWith('.parquet')) {
         const read = await connection.runAndReadAll(`SELECT count(*) FROM read_parquet('${file.replaceAll("'", "''")}') t WHERE contains(CAST(t AS VARCHAR), '${needle}')`);
         if (Number(read.getRows()[0]![0]) > 0) found.push(file);
