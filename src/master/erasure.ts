@@ -19,7 +19,7 @@ import { filterSql, sqlIdentifier, sqlStringLiteral, type ErasurePredicate } fro
 import { fileSha256 } from '../util/checksums.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
 import { writeSegmentManifest } from './master-integrity.ts';
-import type { MasterFile, SegmentManifest } from './master-layout.ts';
+import { manifestFiles, type MasterFile, type SegmentManifest } from './master-layout.ts';
 
 /** What one erasure took out of the master dataset. */
 export interface ErasedFromMaster {
@@ -42,10 +42,8 @@ function rangeOf(path: string): string {
 
 /** Every file of `eventType` a manifest names (own, history, retired but not deleted), as the manifest holds it. */
 function filesOf(manifest: SegmentManifest, eventType: string): MasterFile[] {
-  const own = manifest.files[eventType];
-  const history = (manifest.history ?? []).filter((h) => h.eventType === eventType).flatMap((h) => h.files);
-  const retired = (manifest.retired ?? []).filter((r) => r.eventType === eventType && r.deletedAt === undefined);
-  return [...(own === undefined ? [] : [own]), ...history, ...retired];
+  const read = manifestFiles(manifest).filter((f) => f.eventType === eventType).map((f) => f.file);
+  return [...read, ...(manifest.retired ?? []).filter((r) => r.eventType === eventType && r.deletedAt === undefined)];
 }
 
 /** `manifest` with each file in `replaced` (by old path) swapped for its new form, and the events erased added up. */
@@ -163,15 +161,14 @@ async function rewriteWithout(
  * delete, and any a crash left half done before the manifest.
  */
 export async function sweepErased(masterDir: string, segments: readonly SegmentManifest[]): Promise<void> {
-  const named = new Set(segments.flatMap((s) => [...Object.values(s.files), ...(s.history ?? []).flatMap((h) => h.files), ...(s.retired ?? [])].map((f) => f.path)));
-  const dirs = new Set([...named].filter((p) => p.includes('.erased-')).map((p) => dirname(p)));
-  for (const dir of dirs) {
-    const names = await readdir(join(masterDir, dir)).catch(() => [] as string[]);
-    for (const name of names) {
+  const named = new Set(segments.flatMap((s) => [...manifestFiles(s).map((f) => f.file), ...(s.retired ?? [])].map((f) => f.path)));
+  // Per directory, the ranges an erasure rewrote: their other files are copies the manifests no longer name.
+  const rewritten = new Map<string, Set<string>>();
+  for (const path of named) if (path.includes('.erased-')) rewritten.set(dirname(path), (rewritten.get(dirname(path)) ?? new Set()).add(rangeOf(path)));
+  for (const [dir, ranges] of rewritten) {
+    for (const name of await readdir(join(masterDir, dir)).catch(() => [] as string[])) {
       const path = join(dir, name);
-      if (named.has(path) || !name.endsWith('.parquet')) continue;
-      // Only a range an erasure rewrote: its other files are copies the manifest no longer names.
-      if ([...named].some((p) => p.includes('.erased-') && dirname(p) === dir && rangeOf(p) === rangeOf(path))) await rm(join(masterDir, path), { force: true });
+      if (name.endsWith('.parquet') && !named.has(path) && ranges.has(rangeOf(path))) await rm(join(masterDir, path), { force: true });
     }
   }
 }
