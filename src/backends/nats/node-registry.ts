@@ -152,7 +152,11 @@ export class NodeRegistry {
   async census(now = Date.now()): Promise<Census> {
     const beats: Heartbeat[] = [];
     const invalid: InvalidClusterRecordError[] = [];
+    // The key listing is a live consumer: a heartbeat written while it runs lists its key a second time.
+    const seen = new Set<string>();
     for await (const key of await this.kv.keys('node.*')) {
+      if (seen.has(key)) continue;
+      seen.add(key);
       try {
         const beat = this.#beatOf(await this.kv.get(key));
         if (beat !== undefined && now - beat.at <= FORGET_AFTER_MS) beats.push(beat);

@@ -78,6 +78,24 @@ describe('node registry', { skip: natsSkipReason(), timeout: 180_000 }, () => {
     assert.ok(await timed(() => r.claim(beatOf('fresh'), LIVENESS_MS)) < LIVENESS_MS, 'a process claims its own name again at once');
   });
 
+  test('node registry - nodes beating while the registry is listed are listed once each', async () => {
+    const r = await registry();
+    const names = Array.from({ length: 12 }, (_, i) => `n${i}`);
+    const beat = (node: string) => r.beat({ ...beatOf(`i-${node}`), node });
+    await Promise.all(names.map(beat));
+    // The key listing is a live consumer: a beat landing while it runs lists its key again, unless the census drops it.
+    let beating = true;
+    const beats = (async () => {
+      while (beating) await Promise.all(names.map(beat));
+    })();
+    try {
+      for (let round = 0; round < 40; round++) assert.deepEqual((await r.nodes()).map((n) => n.node), [...names].sort());
+    } finally {
+      beating = false;
+      await beats;
+    }
+  });
+
   test('node registry - a clean stop frees the name at once; a process whose name was taken over leaves the new entry alone', async () => {
     const r = await registry();
     await r.claim(beatOf('first'), LIVENESS_MS);
