@@ -21,7 +21,7 @@
 // Definitions: what a user declares, in TypeScript or JSON.
 export { defineConfig, defineEventType, defineView, compileConfig } from './definitions/index.ts';
 export type {
-  TandemConfig, EventTypeJson, UndeclaredFields, ViewJson, EventTypeDefinition, ViewDefinition, ViewSpec, MeasureSpec, FilterSpec, ComparisonOp,
+  TandemConfig, EventTypeJson, UndeclaredFields, ViewJson, EventTypeDefinition, ViewDefinition, ViewSpec, MeasureSpec, MeasureFilter, FilterSpec, FilterJson, ComparisonOp,
   FieldsSpec, FieldSpecInput, FieldType, Granularity, QueryGranularity, MeasureType, MeasureValue, QuantileValues, Value,
   EventTypeName, ViewName, EventTypeOf, ViewOf, EventOf, Catalog, ErasureRequest,
 } from './definitions/index.ts';

@@ -10,7 +10,7 @@
  * @module
  */
 import {
-  bucketStart, bucketStarts, valueAt, type Column, type EventColumns, type Granularity, type StateColumn, type Value, type ViewSchema,
+  bucketStart, bucketStarts, valueAt, type Column, type CompiledFilter, type EventColumns, type Granularity, type StateColumn, type Value, type ViewSchema,
 } from '../definitions/index.ts';
 import { SeriesIndex } from './series-index.ts';
 import { SlotIndex } from './slot-index.ts';
@@ -56,10 +56,14 @@ export class AggregateTable {
   readonly #dimensionColumns: readonly number[];
   readonly #measureColumns: readonly number[];
   readonly #filterColumns: readonly number[];
+  /** Per measure, the positions of its own filter's fields (empty for an unfiltered measure). */
+  readonly #measureFilterColumns: readonly (readonly number[])[];
   /** Scratch space for {@link apply}, reused from call to call. */
   #seriesIds = new Int32Array(0);
   #buckets = new Float64Array(0);
   #slotIds = new Int32Array(0);
+  /** A filtered measure's slots: {@link #slotIds} with -1 for the events its filter drops. */
+  #measureSlotIds = new Int32Array(0);
   #capacity = 0;
   /** Per slot, the previous slot of the same series (-1 ends the list), so a series' buckets can be walked. */
   #previous = new Int32Array(0);
@@ -83,6 +87,7 @@ export class AggregateTable {
     this.#dimensionColumns = view.dimensions.map((d) => column(d.name));
     this.#measureColumns = view.measures.map((m) => (m.field === undefined ? -1 : column(m.field.name)));
     this.#filterColumns = view.filter.map((f) => column(f.field.name));
+    this.#measureFilterColumns = view.measures.map((m) => m.filter.map((f) => column(f.field.name)));
   }
 
   /** Number of (series, bucket) keys held. */
@@ -231,7 +236,9 @@ export class AggregateTable {
 
   /**
    * Folds events in: those that pass the view's filter go to the slot of
-   * their (series, bucket), and each measure folds its field's column. Each
+   * their (series, bucket), and each measure folds its field's column, but
+   * for the events its own filter drops (their slot still exists: the row
+   * is the view's, the measure just holds its empty state there). Each
    * step is one pass over typed arrays; reading the fields off row objects
    * instead, event by event and view by view, cost twice as much.
    */
@@ -252,17 +259,23 @@ export class AggregateTable {
     for (let i = 0; i < count; i++) slots[i] = series[i] === -1 ? -1 : this.internSlot(series[i]!, buckets[i]!);
     for (let m = 0; m < this.columns.length; m++) {
       const at = this.#measureColumns[m]!;
-      this.columns[m]!.addMany(slots, count, at === -1 ? undefined : columns[at]);
+      const measureSlots = this.view.measures[m]!.filter.length === 0 ? slots : this.#measureSlots(m, columns, count, slots);
+      this.columns[m]!.addMany(measureSlots, count, at === -1 ? undefined : columns[at]);
     }
   }
 
   /** Sets `out[i]` to -1 for each event the filter drops, and to 0 for the others. */
   #filter(columns: readonly Column[], count: number, out: Int32Array): void {
     out.fill(0, 0, count);
-    this.view.filter.forEach((f, k) => {
-      const column = columns[this.#filterColumns[k]!]!;
-      for (let i = 0; i < count; i++) if (out[i] === 0 && !f.test(valueAt(column, i))) out[i] = -1;
-    });
+    dropFailing(this.view.filter, this.#filterColumns, columns, count, out);
+  }
+
+  /** Measure `m`'s slots: the events' slots, with -1 for those its own filter drops. */
+  #measureSlots(m: number, columns: readonly Column[], count: number, slots: Int32Array): Int32Array {
+    const out = this.#measureSlotIds;
+    out.set(slots.subarray(0, count));
+    dropFailing(this.view.measures[m]!.filter, this.#measureFilterColumns[m]!, columns, count, out);
+    return out;
   }
 
   /**
@@ -292,6 +305,7 @@ export class AggregateTable {
     this.#seriesIds = new Int32Array(length);
     this.#buckets = new Float64Array(length);
     this.#slotIds = new Int32Array(length);
+    this.#measureSlotIds = new Int32Array(length);
   }
 
   /** Makes room for `slots` (series, bucket) keys in all, for a load whose size is known. */
@@ -354,4 +368,12 @@ export class AggregateTable {
     for (const column of this.columns) column.grow(capacity);
     this.#capacity = capacity;
   }
+}
+
+/** Sets `out[i]` to -1 for each event that fails one of `filters` (whose fields are at `at` in `columns`), leaving the rest. */
+function dropFailing(filters: readonly CompiledFilter[], at: readonly number[], columns: readonly Column[], count: number, out: Int32Array): void {
+  filters.forEach((f, k) => {
+    const column = columns[at[k]!]!;
+    for (let i = 0; i < count; i++) if (out[i] !== -1 && !f.test(valueAt(column, i))) out[i] = -1;
+  });
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { bucketSql, filterSql, scaledIntegerSql, sqlIdentifier, sqlStringLiteral, type Field, type Measure, type ViewSchema } from '../definitions/index.ts';
+import { bucketSql, filterSql, scaledIntegerSql, sqlIdentifier, sqlStringLiteral, type Field, type Measure, type MeasureSchema, type ViewSchema } from '../definitions/index.ts';
 
 /**
  * The value a measure aggregates, in the speed layer's normalized form: the
@@ -18,6 +18,43 @@ function measureInput(field: Field | undefined): string {
   if (field.type === 'timestamp') return `epoch_ms(${column})`;
   if (field.type === 'number') return scaledIntegerSql(column, field.scale);
   return column;
+}
+
+/**
+ * A filtered measure's flag column: whether a row meets the measure's own
+ * filter, computed once per row where the rows are read (see
+ * {@link rowsSql}). `$` never occurs in a definition's names.
+ */
+function flagColumn(measure: number): string {
+  return sqlIdentifier(`$f${measure}`);
+}
+
+/**
+ * A measure's input, NULL on the rows its filter rejects: every measure's
+ * aggregates skip a NULL input, as the speed layer skips those events for
+ * that measure, so both fold the same events. A count's input is the
+ * constant 1 then, which `count` counts where it is not NULL.
+ */
+function filteredInput(measure: MeasureSchema, i: number): string {
+  const input = measureInput(measure.field);
+  if (measure.filter.length === 0) return input;
+  return `CASE WHEN ${flagColumn(i)} THEN ${input === '' ? '1' : input} END`;
+}
+
+/**
+ * The rows the view reads, those of offsets [from, cutoff) that meet its
+ * filter; with a flag column per filtered measure, in a subquery so that
+ * each measure's condition (and its bound parameters) occurs once.
+ */
+function rowsSql(view: ViewSchema, input: ViewInput, from: number, cutoff: number): { readonly sql: string; readonly params: (string | number | boolean)[] } {
+  const filter = filterSql(view.filter);
+  const where = `WHERE _offset >= CAST(? AS BIGINT) AND _offset < CAST(? AS BIGINT) AND (${filter.sql})`;
+  const whereParams = [String(from), String(cutoff), ...filter.params];
+  const flags = view.measures.flatMap((m, i) => (m.filter.length === 0 ? [] : [{ ...filterSql(m.filter), name: flagColumn(i) }]));
+  if (flags.length === 0) return { sql: `FROM ${inputSql(input)} ${where}`, params: whereParams };
+  const columns = flags.map((f) => `(${f.sql}) AS ${f.name}`).join(', ');
+  // Parameters in the order their `?`s occur: the flags' in the select list, then the WHERE's.
+  return { sql: `FROM (SELECT *, ${columns} FROM ${inputSql(input)} ${where})`, params: [...flags.flatMap((f) => f.params), ...whereParams] };
 }
 
 /** How many state columns a measure has. */
@@ -62,7 +99,7 @@ function viewAggregates(view: ViewSchema): ViewAggregates {
     return name;
   };
   const states = view.measures.flatMap((m, i) => {
-    const sql = m.monoid.sql(measureInput(m.field));
+    const sql = m.monoid.sql(filteredInput(m, i));
     return sql.states(sql.partials.map(named(partials, `$p${i}`)), sql.subKeys.map(named(subKeys, `$k${i}`)));
   });
   return { subKeys, partials, states };
@@ -85,8 +122,7 @@ export function batchViewSql(view: ViewSchema, table: string, input: ViewInput, 
   const time = `${bucketSql(view.granularity, sqlIdentifier(view.eventType.time.name))} AS "time"`;
   const keys = [...view.dimensions.map((d) => sqlIdentifier(d.name)), ...(input instanceof Map ? [sqlIdentifier(PARTITION_COLUMN)] : [])];
   const names = stateColumns(view).map(sqlIdentifier);
-  const filter = filterSql(view.filter);
-  const rows = `FROM ${inputSql(input)} WHERE _offset >= CAST(? AS BIGINT) AND _offset < CAST(? AS BIGINT) AND (${filter.sql})`;
+  const { sql: rows, params } = rowsSql(view, input, from, cutoff);
   const { subKeys, partials, states } = viewAggregates(view);
   const first = (columns: readonly (readonly [string, string])[]) => columns.map(([expression, name]) => `${expression} AS ${name}`);
   const sql = subKeys.length === 0
@@ -94,5 +130,5 @@ export function batchViewSql(view: ViewSchema, table: string, input: ViewInput, 
     : `SELECT ${['"time"', ...keys, ...states.map((state, i) => `${state} AS ${names[i]!}`)].join(', ')}
     FROM (SELECT ${[time, ...keys, ...first(subKeys), ...first(partials)].join(', ')} ${rows} ${groupByFirst(1 + keys.length + subKeys.length)})
     ${groupByFirst(1 + keys.length)}`;
-  return { sql: `CREATE OR REPLACE TEMP TABLE ${sqlIdentifier(table)} AS\n    ${sql}`, params: [String(from), String(cutoff), ...filter.params] };
+  return { sql: `CREATE OR REPLACE TEMP TABLE ${sqlIdentifier(table)} AS\n    ${sql}`, params };
 }

@@ -172,17 +172,19 @@ function compileMeasure(path: string, name: string, input: unknown, schema: Even
   }
   const type = obj.type as MeasureType;
   if (type === 'count') {
-    onlyKeys(path, obj, ['type']);
-    return Object.freeze({ name, type, field: undefined, options: {}, monoid: createMeasure(type, undefined) });
+    onlyKeys(path, obj, ['type', 'filter']);
+    const filter = compileFilterList(`${path}.filter`, obj.filter, schema);
+    return Object.freeze({ name, type, field: undefined, options: {}, filter, monoid: createMeasure(type, undefined) });
   }
-  onlyKeys(path, obj, ['type', 'field', ...MEASURE_OPTIONS[type]]);
+  onlyKeys(path, obj, ['type', 'field', 'filter', ...MEASURE_OPTIONS[type]]);
   const field = fieldOf(schema, `${path}.field`, obj.field);
   const allowed = MEASURE_FIELD_TYPES[type];
   if (!allowed.includes(field.type)) {
     invalid(`${path}.field`, `${path}.field: ${type} needs a ${allowed.join(' or ')} field, but '${field.name}' is a ${field.type}.`);
   }
   const options = compileMeasureOptions(path, type, obj);
-  return Object.freeze({ name, type, field, options, monoid: createMeasure(type, field, options) });
+  const filter = compileFilterList(`${path}.filter`, obj.filter, schema);
+  return Object.freeze({ name, type, field, options, filter, monoid: createMeasure(type, field, options) });
 }
 
 function normalizeOperand(path: string, field: Field, raw: unknown): Value {
@@ -210,6 +212,12 @@ function compileFilterEntry(path: string, input: unknown, schema: EventTypeSchem
     return compileFilter(field, op, values.map((v, i) => normalizeOperand(`${path}.value[${i}]`, field, v)));
   }
   return compileFilter(field, op, [normalizeOperand(`${path}.value`, field, obj.value)]);
+}
+
+/** A view's or a measure's filter: a list of conditions, all of which an event must meet; none when absent. */
+function compileFilterList(path: string, input: unknown, schema: EventTypeSchema): readonly CompiledFilter[] {
+  if (input === undefined) return [];
+  return Object.freeze(list(path, input).map((f, i) => compileFilterEntry(`${path}[${i}]`, f, schema)));
 }
 
 /**
@@ -252,7 +260,7 @@ function compileView(path: string, input: unknown, eventTypes: ReadonlyMap<strin
     return measure;
   });
   if (measures.length === 0) invalid(`${path}.measures`, `${path}.measures must define at least one measure.`);
-  const filter = obj.filter === undefined ? [] : list(`${path}.filter`, obj.filter).map((f, i) => compileFilterEntry(`${path}.filter[${i}]`, f, eventType));
+  const filter = compileFilterList(`${path}.filter`, obj.filter, eventType);
   const keepAggregates = compileKeepAggregates(`${path}.keepAggregates`, obj.keepAggregates, eventType);
   return Object.freeze({
     name, definition: obj as unknown as ViewJson, eventType, dimensions, granularity, measures, filter, keepAggregates,

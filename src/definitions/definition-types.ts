@@ -88,20 +88,42 @@ export interface EventTypeDefinition<F extends FieldsSpec = FieldsSpec, N extend
 
 /**
  * A measure of a view: a count, or a monoid over one field of the right type.
+ * A `filter` makes the measure fold only the events that meet it, besides
+ * the view's filter: two counts of one view, one of them filtered, give an
+ * error rate.
  *
  * @example
  * ```ts
- * const measures = { orders: { type: 'count' }, revenue: { type: 'sum', field: 'amount' }, largest: { type: 'max', field: 'amount' } } as const;
+ * const measures = {
+ *   orders: { type: 'count' },
+ *   revenue: { type: 'sum', field: 'amount' },
+ *   largest: { type: 'max', field: 'amount' },
+ *   refunds: { type: 'count', filter: [{ field: 'amount', op: '<', value: 0 }] },
+ * } as const;
  * ```
  */
-export type MeasureSpec<F extends FieldsSpec = FieldsSpec> =
+export type MeasureSpec<F extends FieldsSpec = FieldsSpec> = MeasureFilter<F> & (
   | { readonly type: 'count' }
   | { readonly type: 'sum' | 'avg'; readonly field: FieldsOfType<F, 'number'> }
   | { readonly type: 'min' | 'max'; readonly field: FieldsOfType<F, 'number' | 'timestamp'> }
   /** Distinct values of a field: exact below 2^precision / 8 per key, a HyperLogLog estimate above (precision 8–16, default 12: 1.6% standard error). */
   | { readonly type: 'countDistinct'; readonly field: keyof F & string; readonly precision?: number }
   /** Quantiles of a number field, each within `relativeAccuracy` (default 0.01) of the true value; default quantiles 0.5, 0.9, 0.99. */
-  | { readonly type: 'quantiles'; readonly field: FieldsOfType<F, 'number'>; readonly quantiles?: readonly number[]; readonly relativeAccuracy?: number };
+  | { readonly type: 'quantiles'; readonly field: FieldsOfType<F, 'number'>; readonly quantiles?: readonly number[]; readonly relativeAccuracy?: number }
+);
+
+/**
+ * A measure's own filter: the conditions an event must also meet, after the
+ * view's filter, for this measure to fold it. Same syntax as a view's filter.
+ *
+ * @example
+ * ```ts
+ * const errors = { type: 'count', filter: [{ field: 'status', op: '>=', value: 500 }] } as const satisfies MeasureSpec<typeof request.fields>;
+ * ```
+ */
+export interface MeasureFilter<F extends FieldsSpec = FieldsSpec> {
+  readonly filter?: readonly FilterSpec<F>[];
+}
 
 export const COMPARISON_OPS = ['=', '!=', '<', '<=', '>', '>='] as const;
 /**
@@ -223,6 +245,20 @@ export interface EventTypeJson {
 export type UndeclaredFields = 'reject' | 'ignore';
 
 /**
+ * One condition of a filter in the JSON form: a view's, or a measure's.
+ *
+ * @example
+ * ```ts
+ * const condition: FilterJson = { field: 'status', op: '>=', value: 500 };
+ * ```
+ */
+export interface FilterJson {
+  readonly field: string;
+  readonly op: string;
+  readonly value: unknown;
+}
+
+/**
  * A view in the JSON form.
  *
  * @example
@@ -235,8 +271,12 @@ export interface ViewJson {
   readonly eventType: string;
   readonly dimensions: readonly string[];
   readonly granularity: Granularity;
-  readonly measures: Readonly<Record<string, { readonly type: string; readonly field?: string; readonly precision?: number; readonly quantiles?: readonly number[]; readonly relativeAccuracy?: number }>>;
-  readonly filter?: readonly { readonly field: string; readonly op: string; readonly value: unknown }[];
+  readonly measures: Readonly<Record<string, {
+    readonly type: string; readonly field?: string; readonly precision?: number; readonly quantiles?: readonly number[]; readonly relativeAccuracy?: number;
+    /** Conditions an event must also meet for this measure to fold it, as in the view's `filter`. */
+    readonly filter?: readonly FilterJson[];
+  }>>;
+  readonly filter?: readonly FilterJson[];
   /** Keep the view's aggregates of events its event type's retention removes from the master dataset. */
   readonly keepAggregates?: boolean;
 }

@@ -30,6 +30,8 @@ export interface MeasureSchema {
   readonly field: Field | undefined;
   /** A sketch's settings (precision, quantiles, relative accuracy); empty for the other measures. */
   readonly options: MeasureOptions;
+  /** The measure's own filter: it folds only the events that meet these too, besides the view's filter; empty for none. */
+  readonly filter: readonly CompiledFilter[];
   readonly monoid: Measure;
 }
 

@@ -46,8 +46,9 @@ function fieldValue(e: RefEvent, field: string): string | number | boolean | nul
   return (e as unknown as Record<string, string | number | boolean | null>)[field]!;
 }
 
-function passes(view: ViewDefinition, e: RefEvent): boolean {
-  return (view.filter ?? []).every((f) => {
+/** Whether `e` meets every condition of a filter: a view's, or a measure's own. */
+function passes(filter: ViewDefinition['filter'], e: RefEvent): boolean {
+  return (filter ?? []).every((f) => {
     const v = fieldValue(e, f.field);
     if (v === null) return false;
     switch (f.op) {
@@ -139,7 +140,7 @@ export function referenceQuery(view: ViewDefinition, events: readonly RefEvent[]
   const measures = Object.entries(view.measures);
   const groups = new Map<string, { dims: (string | number | boolean | null)[]; time: number; accs: Acc[] }>();
   for (const e of events) {
-    if (!passes(view, e)) continue;
+    if (!passes(view.filter, e)) continue;
     const bucket = refBucket(view.granularity, e.at);
     if (bucket < from || bucket >= to) continue;
     const where = Object.entries(query.where ?? {});
@@ -153,6 +154,8 @@ export function referenceQuery(view: ViewDefinition, events: readonly RefEvent[]
       groups.set(key, g);
     }
     measures.forEach(([, m], i) => {
+      // A measure's own filter skips the event for that measure only: the row is there for the others.
+      if (!passes(m.filter, e)) return;
       const acc = g!.accs[i]!;
       acc.count++;
       if (m.field === undefined) return;

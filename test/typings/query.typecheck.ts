@@ -127,11 +127,11 @@ defineView(order, {
 // A config written as a literal `as const` (no define* helpers) is typed the same way.
 const literal = {
   eventTypes: [{ name: 'visit', time: 'at', fields: { at: 'timestamp', page: 'string', ms: { type: 'number', scale: 0, optional: true } } }],
-  views: [{ name: 'pages', eventType: 'visit', dimensions: ['page'], granularity: 'day', measures: { visits: { type: 'count' }, slowest: { type: 'max', field: 'ms' } } }],
+  views: [{ name: 'pages', eventType: 'visit', dimensions: ['page'], granularity: 'day', measures: { visits: { type: 'count' }, slowest: { type: 'max', field: 'ms' }, slow: { type: 'count', filter: [{ field: 'ms', op: '>=', value: 1000 }] } } }],
 } as const satisfies TandemConfig;
 const literalEngine = await Tandem.open({ dataDir: '/tmp/never', config: literal });
 export const pages = await literalEngine.query({ view: 'pages', groupBy: ['page'], granularity: 'month' });
-assertType<Equal<(typeof pages.rows)[number], { readonly page: string | null; readonly time: string; readonly visits: number; readonly slowest: number | null }>>();
+assertType<Equal<(typeof pages.rows)[number], { readonly page: string | null; readonly time: string; readonly visits: number; readonly slowest: number | null; readonly slow: number }>>();
 assertType<Equal<EventOf<typeof literal, 'visit'>, { readonly at: string | number; readonly page: string; readonly ms?: number | `${number}` | null }>>();
 // @ts-expect-error: a misspelt dimension against a literal config
 await literalEngine.query({ view: 'pages', groupBy: ['pag'] });

@@ -52,8 +52,9 @@ export function countMeasure(): Measure<number> {
     result: (state) => state,
     encode: (state) => state,
     decode: (encoded) => Number(encoded),
-    // Summed back to BIGINT over the first step's groups: the type count(*) gives in one step.
-    sql: () => ({ subKeys: [], partials: ['count(*)'], states: ([n]) => [`CAST(sum(${n}) AS BIGINT)`] }),
+    // Every row, or (a filtered count) the rows whose input is not NULL; summed back to BIGINT over the
+    // first step's groups: the type count gives in one step.
+    sql: (input) => ({ subKeys: [], partials: [input === '' ? 'count(*)' : `count(${input})`], states: ([n]) => [`CAST(sum(${n}) AS BIGINT)`] }),
     fromSql: ([n]) => sqlToNumber(n ?? 0, 'count'),
     column: () => new CountColumn(),
   };

@@ -97,7 +97,13 @@ export interface Measure<S = unknown> {
   resultFor?(state: S, quantiles: readonly number[]): MeasureValue;
   encode(state: S): EncodedState;
   decode(encoded: EncodedState): S;
-  /** The SQL that computes the measure's states in the batch layer, over `input` (the field's value as a scaled integer or epoch ms). */
+  /**
+   * The SQL that computes the measure's states in the batch layer, over
+   * `input` (the field's value as a scaled integer or epoch ms). A row whose
+   * input is NULL must add nothing, as {@link add} of null does: that is
+   * how a measure's filter skips a row. `count` has no field: its input is
+   * `''` to count every row, or an expression NULL on the rows to skip.
+   */
   sql(input: string): MeasureSql;
   /** The state from the SQL states' values, in the order of {@link MeasureSql.states}. */
   fromSql(values: readonly SqlScalar[]): S;
