@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Catalog } from '../definitions/index.ts';
+import type { Catalog, MeasureSchema } from '../definitions/index.ts';
 import { ViewTable, columnType, type SqlType } from '../sql/index.ts';
 import { OID } from './pg-types.ts';
 
@@ -89,8 +89,13 @@ function tableColumns(catalog: Catalog): TableColumn[] {
     name: column.kind === 'time' ? 'time' : column.kind === 'dimension' ? column.field.name : column.measure.name,
     number: i + 1,
     type: columnType(column),
-    description: column.kind === 'time' ? `the start of the ${view.granularity} bucket` : column.kind === 'dimension' ? 'dimension' : `measure: ${column.measure.type}`,
+    description: column.kind === 'time' ? `the start of the ${view.granularity} bucket` : column.kind === 'dimension' ? 'dimension' : measureDescription(column.measure),
   })));
+}
+
+/** A measure column's description: its type, and whether it has a filter of its own (its values stay out: only the config's names and numbers reach the catalog's SQL). */
+function measureDescription(measure: MeasureSchema): string {
+  return measure.filter.length === 0 ? `measure: ${measure.type}` : `measure: ${measure.type}, of the events its own filter keeps`;
 }
 
 const PG_CLASS = `oid INTEGER, relname VARCHAR, relnamespace INTEGER, reltype INTEGER DEFAULT 0, reloftype INTEGER DEFAULT 0, relowner INTEGER DEFAULT ${OWNER_OID},

@@ -95,7 +95,9 @@ export function misuse(field: string, measure: MeasureSchema, written: string): 
 export function measureAggregate(node: FunctionNode, table: ViewTable, field: string, context: ValueContext): MeasureAggregate {
   const name = functionName(node);
   if (name === 'count_star') throw countStar(table.view, field);
-  if (node.filter !== undefined && node.filter !== null) throw new UnsupportedSqlError(field, `${field} filters an aggregate with FILTER (WHERE …); move the condition into the WHERE clause.`);
+  if (node.filter !== undefined && node.filter !== null) {
+    throw new UnsupportedSqlError(field, `${field} filters an aggregate with FILTER (WHERE …); move the condition into the WHERE clause, or give the measure a filter of its own in the view's definition.`);
+  }
   const ordered = node.order_bys?.orders ?? [];
   // percentile_cont(q) WITHIN GROUP (ORDER BY m) parses as quantile_cont(q) ordered by m.
   const [column, rest] = ordered.length > 0 ? [ordered[0]!.expression, node.children] : [node.children[0], node.children.slice(1)];
@@ -144,7 +146,8 @@ function quantileOf(name: string, rest: readonly SqlNode[], field: string, conte
 }
 
 function countStar(view: ViewSchema, field: string): UnsupportedSqlError {
-  const count = view.measures.find((m) => m.type === 'count');
-  const instead = count === undefined ? `view '${view.name}' has no count measure to sum` : `write sum(${count.name}) to count events`;
+  // A count with a filter of its own counts only some events: suggest one without.
+  const count = view.measures.find((m) => m.type === 'count' && m.filter.length === 0);
+  const instead = count === undefined ? `view '${view.name}' has no count measure of all its events to sum` : `write sum(${count.name}) to count events`;
   return new UnsupportedSqlError(field, `${field}: count(*) would count the view's rows (its buckets), not events; ${instead}.`);
 }
