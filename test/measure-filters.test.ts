@@ -7,8 +7,11 @@
  */
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
-import { Tandem, type Layer, type Query, type TandemConfig, type ViewJson } from '../src/index.ts';
+import { after, before, describe, test } from 'node:test';
+import { defineConfig, defineEventType, defineView, Tandem, type Layer, type Query, type TandemConfig, type ViewJson } from '../src/index.ts';
+import { ClusterNode } from '../src/backends/nats/index.ts';
+import type { ServedEngine } from '../src/engine/index.ts';
+import { NatsCluster, natsSkipReason } from './support/nats-cluster.ts';
 import { canonicalRows, referenceQuery } from './support/reference.ts';
 import { order } from './support/shop-config.ts';
 import { AcceptedEvents, shopEvent, type GeneratedEvent } from './support/shop-events.ts';
@@ -62,21 +65,23 @@ const view: fc.Arbitrary<ViewJson> = fc.record({
 }).map((v) => withoutUndefined({ name: 'filtered', eventType: 'order', ...v }) as unknown as ViewJson);
 
 /** The events put in one layer or the other: all in the speed layer, all in the batch, or in three parts with a batch run after each of the first two. */
-async function arrange(engine: Tandem, layer: Layer, raw: readonly unknown[], cuts: readonly [number, number]): Promise<void> {
+async function arrange(engine: ServedEngine, layer: Layer, raw: readonly unknown[], cuts: readonly [number, number]): Promise<void> {
   if (layer !== 'merged') {
-    await engine.ingestUntyped('order', raw);
+    await engine.ingest('order', raw);
     if (layer === 'batch') await engine.runBatch();
     return;
   }
   const [a, b] = [Math.min(...cuts), Math.max(...cuts)];
-  await engine.ingestUntyped('order', raw.slice(0, a));
+  await engine.ingest('order', raw.slice(0, a));
   await engine.runBatch();
-  await engine.ingestUntyped('order', raw.slice(a, b));
+  await engine.ingest('order', raw.slice(a, b));
   await engine.runBatch();
-  await engine.ingestUntyped('order', raw.slice(b));
+  await engine.ingest('order', raw.slice(b));
 }
 
-async function answersLikeTheReference(definition: ViewJson, events: readonly GeneratedEvent[], cuts: [number, number]): Promise<void> {
+type Open = (dir: string, config: TandemConfig) => Promise<ServedEngine>;
+
+async function answersLikeTheReference(open: Open, definition: ViewJson, events: readonly GeneratedEvent[], cuts: [number, number]): Promise<void> {
   const config: TandemConfig = { eventTypes: [order], views: [definition] };
   const accepted = new AcceptedEvents();
   accepted.add(events);
@@ -86,11 +91,11 @@ async function answersLikeTheReference(definition: ViewJson, events: readonly Ge
   ];
   for (const layer of ['speed', 'batch', 'merged'] as const) {
     await withTempDir(async (dir) => {
-      const engine = await Tandem.open({ dataDir: dir, config });
+      const engine = await open(dir, config);
       try {
         await arrange(engine, layer, events.map((e) => e.raw), cuts);
         for (const query of queries) {
-          const { rows } = await engine.queryUntyped({ ...query, layer });
+          const { rows } = await engine.query({ ...query, layer });
           const expected = referenceQuery(definition, accepted.events, query);
           assert.deepEqual(canonicalRows(rows), canonicalRows(expected), `${layer} ${JSON.stringify(query)}`);
         }
@@ -101,13 +106,91 @@ async function answersLikeTheReference(definition: ViewJson, events: readonly Ge
   }
 }
 
-describe('measure filters', () => {
-  test('measure filters - speed, batch and split answers equal a recomputation, for every kind of measure', async () => {
+/** The property on engines that `open` makes; a cluster's failures are reported as found, not shrunk (each run takes seconds there). */
+function layersAgree(mode: string, open: Open, numRuns: number, { shrink = true } = {}): void {
+  test(`measure filters${mode} - speed, batch and split answers equal a recomputation, for every kind of measure`, async () => {
     await fc.assert(
       fc.asyncProperty(view, fc.array(shopEvent, { maxLength: 80 }), fc.nat(80), fc.nat(80), async (definition, events, a, b) => {
-        await answersLikeTheReference(definition, events, [Math.min(a, events.length), Math.min(b, events.length)]);
+        await answersLikeTheReference(open, definition, events, [Math.min(a, events.length), Math.min(b, events.length)]);
       }),
-      { numRuns: 20, seed: 32, includeErrorInReport: true },
+      { numRuns, seed: 32, endOnFailure: !shrink, includeErrorInReport: true },
     );
+  });
+}
+
+describe('measure filters', () => {
+  layersAgree('', (dir, config) => Tandem.open({ dataDir: dir, config }), 16);
+});
+
+describe('measure filters on a one-node cluster', { skip: natsSkipReason(), timeout: 300_000 }, () => {
+  let nats: NatsCluster | undefined;
+  let clusters = 0;
+  before(async () => {
+    nats = await NatsCluster.start({ size: 1 });
+  });
+  after(async () => {
+    await nats?.stop();
+  });
+  layersAgree(' (cluster)', (dir, config) => ClusterNode.open({
+    dataDir: dir, servers: nats!.urls, node: 'solo', config: { ...config, cluster: { name: `filters${clusters++}`, partitions: 2, replicas: 1 } },
+  }), 4, { shrink: false });
+});
+
+/** The README's error rate ("A filter per measure"), as written there. */
+const request = defineEventType({
+  name: 'request', time: 'at',
+  fields: { at: 'timestamp', path: 'string', status: { type: 'number', scale: 0 }, ms: { type: 'number', scale: 0 } },
+});
+
+const errors = defineView(request, {
+  name: 'errors_by_path',
+  dimensions: ['path'],
+  granularity: 'minute',
+  measures: {
+    requests: { type: 'count' },
+    errors: { type: 'count', filter: [{ field: 'status', op: '>=', value: 500 }] },
+    slowest_ok: { type: 'max', field: 'ms', filter: [{ field: 'status', op: '<', value: 400 }] },
+  },
+  filter: [{ field: 'path', op: '!=', value: '/health' }],
+});
+
+test('measure filters - the README error rate: a path without errors reads 0, without a fast answer null, in every layer', async () => {
+  const at = '2024-05-01T10:00:30Z';
+  const events = [
+    { at, path: '/pay', status: 200, ms: 120 }, { at, path: '/pay', status: 503, ms: 900 }, { at, path: '/pay', status: 201, ms: 840 },
+    { at, path: '/cart', status: 200, ms: 40 }, { at, path: '/cart', status: 404, ms: 15 },
+    { at, path: '/search', status: 500, ms: 30 }, { at, path: '/health', status: 500, ms: 1 },
+  ];
+  const expected = [
+    { path: '/cart', time: '2024-05-01T10:00:00.000Z', requests: 2, errors: 0, slowest_ok: 40 },
+    { path: '/pay', time: '2024-05-01T10:00:00.000Z', requests: 3, errors: 1, slowest_ok: 840 },
+    { path: '/search', time: '2024-05-01T10:00:00.000Z', requests: 1, errors: 1, slowest_ok: null },
+  ];
+  await withTempDir(async (dir) => {
+    const engine = await Tandem.open({ dataDir: dir, config: defineConfig({ eventTypes: [request], views: [errors] }) });
+    try {
+      const answer = async (layer: Layer) => {
+        const { rows } = await engine.query({ view: 'errors_by_path', groupBy: ['path'], layer });
+        return [...rows].sort((x, y) => x.path!.localeCompare(y.path!));
+      };
+      await engine.ingest('request', events.slice(0, 4));
+      await engine.runBatch();
+      await engine.ingest('request', events.slice(4));
+      assert.deepEqual(await answer('merged'), expected);
+      await engine.runBatch();
+      assert.deepEqual(await answer('batch'), expected);
+    } finally {
+      await engine.close();
+    }
+  });
+  await withTempDir(async (dir) => {
+    const engine = await Tandem.open({ dataDir: dir, config: defineConfig({ eventTypes: [request], views: [errors] }) });
+    try {
+      await engine.ingest('request', events);
+      const { rows } = await engine.query({ view: 'errors_by_path', groupBy: ['path'], layer: 'speed' });
+      assert.deepEqual([...rows].sort((x, y) => x.path!.localeCompare(y.path!)), expected);
+    } finally {
+      await engine.close();
+    }
   });
 });
