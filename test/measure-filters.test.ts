@@ -194,3 +194,32 @@ test('measure filters - the README error rate: a path without errors reads 0, wi
     }
   });
 });
+
+test('measure filters - changing only a measure\'s filter on a running engine recomputes the view, and answers follow the new filter', async () => {
+  const first = { ...errors, measures: { ...errors.measures, errors: { type: 'count', filter: [{ field: 'status', op: '>=', value: 500 }] } } } as const;
+  const second = { ...errors, measures: { ...errors.measures, errors: { type: 'count', filter: [{ field: 'status', op: '>=', value: 400 }] } } } as const;
+  await withTempDir(async (dir) => {
+    const engine = await Tandem.open({ dataDir: dir, config: { eventTypes: [request], views: [first] } });
+    try {
+      const at = '2024-05-01T10:00:30Z';
+      await engine.ingestUntyped('request', [{ at, path: '/a', status: 404, ms: 1 }, { at, path: '/a', status: 500, ms: 2 }, { at, path: '/a', status: 200, ms: 3 }]);
+      await engine.runBatch();
+      const errorsNow = async () => (await engine.queryUntyped({ view: 'errors_by_path', granularity: 'all' })).rows[0]!.errors;
+      assert.equal(await errorsNow(), 1);
+      const hash = engine.catalog.views.get('errors_by_path')!.hash;
+      const change = await engine.applyView(second);
+      assert.equal(change.action, 'change');
+      const deadline = Date.now() + 30_000;
+      while (engine.status().viewChanges.length > 0) {
+        assert.ok(Date.now() < deadline, `the change settled: ${JSON.stringify(engine.status().viewChanges)}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      assert.notEqual(engine.catalog.views.get('errors_by_path')!.hash, hash);
+      assert.equal(await errorsNow(), 2, 'the 404 counts now, in the recomputed batch view');
+      await engine.ingestUntyped('request', [{ at, path: '/a', status: 403, ms: 4 }]);
+      assert.equal(await errorsNow(), 3, 'and in the speed layer');
+    } finally {
+      await engine.close();
+    }
+  });
+});
