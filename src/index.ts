@@ -49,7 +49,7 @@ export {
   TandemError, InvalidDefinitionError, UnknownFieldError, UnknownMeasureTypeError, InvalidEventError, UnknownEventTypeError, InvalidErasureError,
 } from './definitions/index.ts';
 export {
-  InvalidQueryError, UnknownViewError, UnknownDimensionError, UnknownMeasureError, QueryTimeoutError, ResultTooLargeError,
+  InvalidQueryError, UnknownViewError, UnknownDimensionError, UnknownMeasureError, UnknownTimeZoneError, TimeZoneRollUpError, QueryTimeoutError, ResultTooLargeError,
 } from './serving/index.ts';
 export {
   DataDirectoryLockedError, ServedVersionChangingError, SpeedLayerFullError,

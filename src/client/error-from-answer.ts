@@ -16,7 +16,9 @@ import {
   MalformedHttpError, RequestTimeoutError, ShuttingDownError, TooManyEventsError, UnauthorizedError, UnsupportedCharsetError, UnsupportedEncodingError,
   UnsupportedMediaTypeError,
 } from '../server/errors.ts';
-import { InvalidQueryError, QueryTimeoutError, ResultTooLargeError, UnknownDimensionError, UnknownMeasureError, UnknownViewError } from '../serving/errors.ts';
+import {
+  InvalidQueryError, QueryTimeoutError, ResultTooLargeError, TimeZoneRollUpError, UnknownDimensionError, UnknownMeasureError, UnknownTimeZoneError, UnknownViewError,
+} from '../serving/errors.ts';
 import { ErasureUnsupportedError, FrozenAggregatesError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
 import {
   InvalidSqlValueError, MeasureMisuseError, SqlParameterError, SqlSyntaxError, SqlTooLargeError, TimeBucketError, UnknownColumnError, UnsupportedSqlError,
@@ -102,6 +104,11 @@ const BUILDERS: Readonly<Record<string, Build>> = {
   unknown_measure_type: (a) => new UnknownMeasureTypeError(a.field ?? '', quoted(a.message), /known types are (.*)\.$/.exec(a.message)?.[1]?.split(', ') ?? []),
   // Queries.
   invalid_query: (a) => new InvalidQueryError(a.field ?? '', a.message),
+  unknown_time_zone: (a, c) => new UnknownTimeZoneError(namedAt(c.query, 'timeZone') ?? quoted(a.message)),
+  time_zone_roll_up: (a, c) => new TimeZoneRollUpError(
+    viewOf(c) ?? quoted(a.message), /has (\w+) buckets/.exec(a.message)?.[1] ?? '', namedAt(c.query, 'timeZone') ?? '',
+    (/buckets, which .* with (hour|minute) buckets/.exec(a.message)?.[1] as 'hour' | 'minute' | undefined),
+  ),
   unknown_view: (a, c) => new UnknownViewError(viewOf(c) ?? quoted(a.message)),
   unknown_dimension: (a, c) => new UnknownDimensionError(a.field ?? '', namedAt(c.query, a.field) ?? quoted(a.message), viewOf(c) ?? ''),
   unknown_measure: (a, c) => new UnknownMeasureError(a.field ?? '', namedAt(c.query, a.field) ?? quoted(a.message), viewOf(c) ?? ''),

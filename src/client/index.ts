@@ -37,7 +37,7 @@ export { ServerUnreachableError, TandemHttpError } from './client-errors.ts';
 // The errors a server's answers become, from the files that define them (see error-from-answer.ts).
 export { InvalidDefinitionError, InvalidErasureError, InvalidEventError, TandemError, UnknownEventTypeError, UnknownFieldError } from '../definitions/errors.ts';
 export {
-  InvalidQueryError, QueryTimeoutError, ResultTooLargeError, UnknownDimensionError, UnknownMeasureError, UnknownViewError,
+  InvalidQueryError, QueryTimeoutError, ResultTooLargeError, UnknownDimensionError, UnknownMeasureError, UnknownViewError, UnknownTimeZoneError, TimeZoneRollUpError,
 } from '../serving/errors.ts';
 export { ErasureUnsupportedError, EventTypesChangedError, FrozenAggregatesError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
 export {

@@ -7,9 +7,10 @@
  */
 
 /** The time granularity of a view. `none` means the view has no time dimension. */
-export const GRANULARITIES = ['minute', 'hour', 'day', 'week', 'month', 'none'] as const;
+export const GRANULARITIES = ['minute', 'hour', 'day', 'week', 'month', 'quarter', 'year', 'none'] as const;
 /**
- * The time buckets of a view: `minute` to `month` (weeks start on Monday, UTC), or `none` for no time.
+ * The time buckets of a view: `minute` to `year` (weeks start on Monday,
+ * quarters in January, April, July and October; all in UTC), or `none` for no time.
  *
  * @example
  * ```ts
@@ -38,10 +39,20 @@ const FIRST_MONDAY = 4 * DAY;
 const FIXED_WIDTH: Partial<Record<Granularity, number>> = { minute: MINUTE, hour: HOUR, day: DAY };
 
 /** The shortest a bucket of each granularity can be (a month: 28 days), to bound how many buckets a time range spans. */
-export const SHORTEST_BUCKET_MS: Readonly<Record<Exclude<Granularity, 'none'>, number>> = { minute: MINUTE, hour: HOUR, day: DAY, week: WEEK, month: 28 * DAY };
+export const SHORTEST_BUCKET_MS: Readonly<Record<Exclude<Granularity, 'none'>, number>> = {
+  minute: MINUTE, hour: HOUR, day: DAY, week: WEEK, month: 28 * DAY, quarter: 90 * DAY, year: 365 * DAY,
+};
+
+/** The Gregorian mean year: 365.2425 days. */
+const MEAN_YEAR = 365.2425 * DAY;
 
 /** A bucket's usual width (a month: the Gregorian mean of 30.44 days), for laying buckets out on a chart. */
-export const TYPICAL_BUCKET_MS: Readonly<Record<Exclude<Granularity, 'none'>, number>> = { ...SHORTEST_BUCKET_MS, month: 30.436875 * DAY };
+export const TYPICAL_BUCKET_MS: Readonly<Record<Exclude<Granularity, 'none'>, number>> = {
+  ...SHORTEST_BUCKET_MS, month: MEAN_YEAR / 12, quarter: MEAN_YEAR / 4, year: MEAN_YEAR,
+};
+
+/** How many months a bucket of a calendar granularity spans. */
+const MONTHS: Readonly<Record<'month' | 'quarter' | 'year', number>> = { month: 1, quarter: 3, year: 12 };
 
 function floorTo(t: number, width: number, origin = 0): number {
   return Math.floor((t - origin) / width) * width + origin;
@@ -56,10 +67,13 @@ export function bucketStart(granularity: Granularity | QueryGranularity, t: numb
       return floorTo(t, FIXED_WIDTH[granularity]!);
     case 'week':
       return floorTo(t, WEEK, FIRST_MONDAY);
-    case 'month': {
+    case 'month':
+    case 'quarter':
+    case 'year': {
       // Not Date.UTC(year, ...), which reads years 0–99 as 1900–1999.
       const d = new Date(t);
-      d.setUTCDate(1);
+      const month = d.getUTCMonth();
+      d.setUTCMonth(month - (month % MONTHS[granularity]), 1);
       return d.setUTCHours(0, 0, 0, 0);
     }
     case 'none':
@@ -87,27 +101,30 @@ export function nextBucket(granularity: Exclude<Granularity, 'none'>, start: num
       return start + FIXED_WIDTH[granularity]!;
     case 'week':
       return start + WEEK;
-    case 'month': {
+    case 'month':
+    case 'quarter':
+    case 'year': {
       const d = new Date(start);
-      return d.setUTCMonth(d.getUTCMonth() + 1, 1);
+      return d.setUTCMonth(d.getUTCMonth() + MONTHS[granularity], 1);
     }
   }
 }
 
 const RANK: Record<Granularity | QueryGranularity, number> = {
-  minute: 1, hour: 2, day: 3, week: 4, month: 4, all: 5, none: 6,
+  minute: 1, hour: 2, day: 3, week: 4, month: 4, quarter: 5, year: 6, all: 7, none: 8,
 };
 
 /**
- * Whether buckets of `fine` roll up exactly into buckets of `coarse`. Weeks and
- * months do not nest in each other, so neither rolls up into the other.
+ * Whether buckets of `fine` roll up exactly into buckets of `coarse`. A week
+ * may straddle two months (and so two quarters or years), so weeks roll up
+ * into nothing but `all`, and nothing but minutes, hours and days into weeks.
  */
 export function rollsUpInto(fine: Granularity, coarse: QueryGranularity): boolean {
   if (coarse === 'all') return true;
   if (fine === 'none') return false;
   if (fine === coarse) return true;
-  if (coarse === 'week' && fine === 'month') return false;
-  if (coarse === 'month' && fine === 'week') return false;
+  if (coarse === 'week') return RANK[fine] < RANK.week;
+  if (fine === 'week') return false;
   return RANK[fine] < RANK[coarse];
 }
 
@@ -120,7 +137,7 @@ export function rollsUpInto(fine: Granularity, coarse: QueryGranularity): boolea
  */
 export function bucketSql(granularity: Granularity, timestampColumn: string): string {
   if (granularity === 'none') return '0::BIGINT';
-  if (granularity === 'month') return `epoch_ms(date_trunc('month', ${timestampColumn}))`;
+  if (granularity === 'month' || granularity === 'quarter' || granularity === 'year') return `epoch_ms(date_trunc('${granularity}', ${timestampColumn}))`;
   const width = granularity === 'week' ? WEEK : FIXED_WIDTH[granularity]!;
   const origin = granularity === 'week' ? FIRST_MONDAY : 0;
   const t = `epoch_ms(${timestampColumn})`;

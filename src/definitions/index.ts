@@ -15,6 +15,8 @@ export type { EventTypeSchema, ViewSchema, MeasureSchema } from './schema.ts';
 export type { Row, Value } from './value.ts';
 export { FIELD_TYPES, DEFAULT_SCALE, type Field, type FieldType, type FieldSpecInput } from './field.ts';
 export { GRANULARITIES, SHORTEST_BUCKET_MS, TYPICAL_BUCKET_MS, bucketStart, bucketStarts, bucketSql, nextBucket, rollsUpInto, type Granularity, type QueryGranularity } from './granularity.ts';
+export { TimeZone, type OffsetChange } from './time-zone.ts';
+export { fitsLocalPeriods, localPeriodStart, viewThatFits } from './local-periods.ts';
 export { MEASURE_TYPES, type Measure, type MeasureType, type MeasureValue, type QuantileValues, type SqlScalar, type MeasureSql, type EncodedState, type StateColumn } from './measures/measure.ts';
 export { createMeasure } from './measures/create-measure.ts';
 export { quantileName, sameNamedQuantiles, sameNamedQuantilesMessage } from './measures/quantiles-measure.ts';

@@ -315,6 +315,7 @@ export class EngineCore implements ServedEngine {
         batchAgeMs: manifest === undefined ? null : Date.now() - Date.parse(manifest.createdAt),
         layer: plan.layer,
         partialBuckets: partialBuckets(plan),
+        timeZone: plan.timeZone.name,
         applied,
         batchCutoffs: backend.batchCutoffs(),
         ...(backend.owners === undefined ? {} : { owners: backend.owners() }),

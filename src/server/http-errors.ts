@@ -20,6 +20,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   unknown_dimension: 400,
   unknown_measure: 400,
   invalid_query: 400,
+  unknown_time_zone: 400,
+  time_zone_roll_up: 400,
   invalid_event: 400,
   // A view definition sent to PUT /v1/views/{name}: `field` is its path (view.…).
   invalid_definition: 400,

@@ -51,7 +51,7 @@ const QUERY: RouteContract = {
   accepts: ['json'],
   body: { $ref: 'Query#' },
   answer: jsonAnswer('Rows and where they came from.', 'QueryResult'),
-  errors: ['unknown_view', 'unknown_dimension', 'unknown_measure', 'invalid_query', 'result_too_large', 'query_timeout', 'position_wait_timeout', 'view_not_ready', 'view_backfilling', 'partitions_unavailable', 'served_version_changing', 'share_too_large', 'remote_share_failed', 'share_message_invalid'],
+  errors: ['unknown_view', 'unknown_dimension', 'unknown_measure', 'invalid_query', 'unknown_time_zone', 'time_zone_roll_up', 'result_too_large', 'query_timeout', 'position_wait_timeout', 'view_not_ready', 'view_backfilling', 'partitions_unavailable', 'served_version_changing', 'share_too_large', 'remote_share_failed', 'share_message_invalid'],
   notes: {
     400: 'An unknown view, dimension or measure, a malformed query (`field` names the key at fault), or an answer over the row limit.',
     503: 'The query ran past the time limit; the view (or the `version` named) is being backfilled after a change; in cluster mode, the node did not reach `after` in time, or the view is not ready yet.',

@@ -18,6 +18,47 @@ export class InvalidQueryError extends TandemError {
 }
 
 /**
+ * A query's `timeZone` is no IANA time zone this process knows; `field` is `timeZone`.
+ *
+ * @example
+ * ```ts
+ * await tandem.query({ view: 'revenue_by_country', granularity: 'day', timeZone: name }).catch((error) => {
+ *   if (error instanceof UnknownTimeZoneError) console.error(`no time zone ${error.timeZone}`);
+ * });
+ * ```
+ */
+export class UnknownTimeZoneError extends TandemError {
+  readonly code = 'unknown_time_zone';
+  readonly field = 'timeZone';
+  constructor(readonly timeZone: string) {
+    super(`timeZone '${timeZone.slice(0, 64)}' is not an IANA time zone name this server knows; use one such as 'Europe/Berlin', 'America/New_York' or 'UTC'.`);
+  }
+}
+
+/**
+ * A query asks for local periods of a time zone that the view's buckets do
+ * not fit inside (some straddle a local midnight there), so regrouping them
+ * could not be exact; `needs` is the view granularity that would fit
+ * (`hour` or `minute`), or undefined where none does.
+ *
+ * @example
+ * ```ts
+ * await tandem.query({ view: 'daily', granularity: 'month', timeZone: 'Europe/Berlin' }).catch((error) => {
+ *   if (error instanceof TimeZoneRollUpError) console.error(`define a ${error.needs} view`);
+ * });
+ * ```
+ */
+export class TimeZoneRollUpError extends TandemError {
+  readonly code = 'time_zone_roll_up';
+  readonly field = 'timeZone';
+  constructor(readonly view: string, readonly granularity: string, readonly timeZone: string, readonly needs: 'hour' | 'minute' | undefined) {
+    super(needs === undefined
+      ? `View '${view}' has ${granularity} buckets, which straddle local midnights of ${timeZone}, whose offset over the range is not a whole number of minutes, so no view fits it; narrow from and to.`
+      : `View '${view}' has ${granularity} buckets, which straddle local midnights of ${timeZone}; define a view with ${needs} buckets of the same measures to query it in that time zone.`);
+  }
+}
+
+/**
  * A query names a view the config does not define.
  *
  * @example

@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { bucketStart, compareDecimals, fromScaled, nextBucket, SHORTEST_BUCKET_MS, type MeasureSchema, type MeasureValue, type StateColumn, type Value, type ViewSchema } from '../definitions/index.ts';
+import { bucketStart, compareDecimals, fromScaled, localPeriodStart, nextBucket, SHORTEST_BUCKET_MS, type MeasureSchema, type MeasureValue, type StateColumn, type Value, type ViewSchema } from '../definitions/index.ts';
 import { AggregateTable, seriesKey, type States } from '../aggregates/index.ts';
 import { LargeMap } from '../util/large-map.ts';
+import { PeriodRollUp } from './period-roll-up.ts';
 import type { QueryBudget } from './query-budget.ts';
 import type { OrderKey, QueryPlan } from './query-plan.ts';
 import type { DimensionInput, QueryRow } from './query.ts';
@@ -64,7 +65,7 @@ function forSlotsInRange(plan: QueryPlan, table: AggregateTable, series: number,
  * dimensions, time). The group of a series is found once per series and
  * time, not once per slot, so a roll-up over many buckets costs a fold each.
  */
-function accumulate(plan: QueryPlan, tables: readonly AggregateTable[], budget: QueryBudget): Group[] {
+function accumulate(plan: QueryPlan, tables: readonly AggregateTable[], periods: PeriodRollUp, budget: QueryBudget): Group[] {
   const measures = plan.view.measures;
   // Rolled up to `all`, a group is its dimension values alone; else also its time.
   const byKey = new LargeMap<string, Group>();
@@ -78,7 +79,7 @@ function accumulate(plan: QueryPlan, tables: readonly AggregateTable[], budget: 
       let lastTime = Number.NaN;
       let group: Group | undefined;
       forSlotsInRange(plan, table, series, budget, (slot) => {
-        const time = bucketStart(plan.granularity, table.bucketAt(slot));
+        const time = periods.of(table.bucketAt(slot));
         if (time !== lastTime) {
           lastTime = time;
           const key = plan.granularity === 'all' ? prefix : `${prefix}@${time}`;
@@ -395,12 +396,12 @@ function dimensionOutput(view: ViewSchema, index: number, value: Value): Dimensi
   return field.type === 'number' && typeof value === 'number' ? (fromScaled(value, field.scale) as number) : value;
 }
 
-function toRow(plan: QueryPlan, { group, results }: Finished): QueryRow {
+function toRow(plan: QueryPlan, { group, results }: Finished, periods?: PeriodRollUp): QueryRow {
   const row: Record<string, DimensionInput | MeasureValue> = {};
   plan.groupBy.forEach((dimIndex, i) => {
     row[plan.view.dimensions[dimIndex]!.name] = dimensionOutput(plan.view, dimIndex, group.dims[i]!);
   });
-  if (plan.granularity !== 'all') row.time = new Date(group.time).toISOString();
+  if (plan.granularity !== 'all') row.time = periods!.label(group.time);
   plan.view.measures.forEach((m, i) => (row[m.name] = results[i]!));
   return row;
 }
@@ -439,7 +440,9 @@ export function executeQuery(plan: QueryPlan, tables: readonly (AggregateTable |
   const measures = plan.view.measures;
   // Spans narrow a wide query's range per table; a query by time bucket reads every table over the query's range.
   if (isWide(plan)) return wideRows(plan, accumulateAll(plan, tables, budget), budget);
-  const groups = accumulate(plan, tables.map((t) => (t instanceof AggregateTable ? t : t.table)), budget);
+  const periods = new PeriodRollUp(plan);
+  const groups = accumulate(plan, tables.map((t) => (t instanceof AggregateTable ? t : t.table)), periods, budget);
+  periods.assertExact();
   budget.checkRows(Math.min(groups.length, plan.limit));
   const finished = groups.map((group) => {
     budget.spend();
@@ -447,7 +450,7 @@ export function executeQuery(plan: QueryPlan, tables: readonly (AggregateTable |
     const keys = plan.orderBy.map((o) => (o.kind !== 'measure' ? null : o.quantile === undefined ? results[o.index]! : orderKey(plan, o, group.states[o.index])));
     return { group, results, keys };
   });
-  return firstInOrder(plan, finished, comparator(plan, budget, FINISHED_ORDER)).map((f) => toRow(plan, f));
+  return firstInOrder(plan, finished, comparator(plan, budget, FINISHED_ORDER)).map((f) => toRow(plan, f, periods));
 }
 
 /** What an orderBy entry sorts a group by, from the state of the measure it names. */
@@ -494,15 +497,17 @@ function wideRows(plan: QueryPlan, wide: WideGroups, budget: QueryBudget): Query
  * The time buckets of an answer that its range cuts: rolled up to a coarser
  * granularity than the view's, a range that starts or ends inside a bucket
  * (a day from 10:00) fills that bucket only with the view's buckets in the
- * range. ISO starts, at most the first and the last; empty when the range
- * falls on the answer's bucket boundaries.
+ * range. ISO starts (with the offset of the query's time zone), at most the
+ * first and the last; empty when the range falls on the answer's bucket
+ * boundaries.
  */
 export function partialBuckets(plan: QueryPlan): string[] {
-  const granularity = plan.granularity;
+  const { granularity, timeZone } = plan;
   if (granularity === 'all' || granularity === plan.view.granularity) return [];
   const cut = new Set<number>();
   for (const bound of [plan.from, plan.to]) {
-    if (Number.isFinite(bound) && bucketStart(granularity, bound) !== bound) cut.add(bucketStart(granularity, bound));
+    const start = Number.isFinite(bound) ? localPeriodStart(timeZone, granularity, bound) : bound;
+    if (start !== bound) cut.add(start);
   }
-  return [...cut].map((t) => new Date(t).toISOString());
+  return [...cut].map((t) => timeZone.iso(t));
 }

@@ -10,5 +10,5 @@ export { planQuery, type QueryPlan } from './query-plan.ts';
 export { QueryBudget, type QueryLimits } from './query-budget.ts';
 export type * from './query.ts';
 export type { QuantileKey, QuantileName, QuantileValuesOf } from './quantile-names.ts';
-export { InvalidQueryError, UnknownViewError, UnknownDimensionError, UnknownMeasureError, QueryTimeoutError, ResultTooLargeError, InvalidPartialStatesError } from './errors.ts';
+export { InvalidQueryError, UnknownTimeZoneError, TimeZoneRollUpError, UnknownViewError, UnknownDimensionError, UnknownMeasureError, QueryTimeoutError, ResultTooLargeError, InvalidPartialStatesError } from './errors.ts';
 export { decodePartial, encodePartial, partialTable, type PartialStates } from './partial-states.ts';

@@ -6,10 +6,10 @@
  * @module
  */
 import {
-  GRANULARITIES, InvalidEventError, MAX_TIME, MIN_TIME, normalizeValue, parseIsoTime, rollsUpInto, sameNamedQuantiles, sameNamedQuantilesMessage,
+  GRANULARITIES, InvalidEventError, MAX_TIME, MIN_TIME, normalizeValue, parseIsoTime, rollsUpInto, sameNamedQuantiles, sameNamedQuantilesMessage, TimeZone,
   type Catalog, type QueryGranularity, type Value, type ViewSchema,
 } from '../definitions/index.ts';
-import { InvalidQueryError, UnknownDimensionError, UnknownMeasureError, UnknownViewError } from './errors.ts';
+import { InvalidQueryError, UnknownDimensionError, UnknownMeasureError, UnknownTimeZoneError, UnknownViewError } from './errors.ts';
 import { QueryBudget } from './query-budget.ts';
 import { LAYERS, type DimensionInput, type Layer, type Query } from './query.ts';
 
@@ -32,6 +32,8 @@ export interface QueryPlan {
   readonly pinned: readonly Value[] | undefined;
   readonly groupBy: readonly number[];
   readonly granularity: QueryGranularity;
+  /** The zone whose local periods a granularity of a day or coarser means; UTC unless the query names one. */
+  readonly timeZone: TimeZone;
   readonly orderBy: readonly OrderKey[];
   /** Per `quantiles` measure (by index), the quantiles the query asks for instead of the defined ones. */
   readonly quantiles: ReadonlyMap<number, readonly number[]>;
@@ -48,7 +50,7 @@ export interface QueryPlan {
   readonly version: number | undefined;
 }
 
-const QUERY_KEYS = ['view', 'from', 'to', 'where', 'groupBy', 'granularity', 'orderBy', 'limit', 'layer', 'after', 'allowPartial', 'states', 'quantiles', 'version'];
+const QUERY_KEYS = ['view', 'from', 'to', 'where', 'groupBy', 'granularity', 'timeZone', 'orderBy', 'limit', 'layer', 'after', 'allowPartial', 'states', 'quantiles', 'version'];
 
 function fail(field: string, message: string): never {
   throw new InvalidQueryError(field, message);
@@ -144,6 +146,14 @@ function planGranularity(view: ViewSchema, raw: unknown): QueryGranularity {
     fail('granularity', `View '${view.name}' has ${view.granularity} buckets, which do not roll up into ${raw}.`);
   }
   return raw as QueryGranularity;
+}
+
+function planTimeZone(raw: unknown): TimeZone {
+  if (raw === undefined) return TimeZone.UTC;
+  if (typeof raw !== 'string') fail('timeZone', "timeZone must be an IANA time zone name such as 'Europe/Berlin'.");
+  const zone = TimeZone.named(raw);
+  if (zone === undefined) throw new UnknownTimeZoneError(raw);
+  return zone;
 }
 
 const ORDER_SHAPE = "an object naming a measure, a grouped dimension or the time: { measure: 'revenue', desc: true }, { dimension: 'country' } or { time: true }";
@@ -288,7 +298,7 @@ export function planQuery(catalog: Catalog, query: Query, budget = new QueryBudg
   const layer = query.layer ?? 'merged';
   if (!LAYERS.includes(layer)) fail('layer', `layer must be one of ${LAYERS.join(', ')}.`);
   return {
-    view, from, to, where, pinned: exactSeries(view, where), groupBy, granularity,
+    view, from, to, where, pinned: exactSeries(view, where), groupBy, granularity, timeZone: planTimeZone(query.timeZone),
     orderBy: planOrderBy(view, query.orderBy, groupBy, granularity), limit: planLimit(query.limit), layer, after: planAfter(query.after),
     states: planFlag('states', query.states), allowPartial: planFlag('allowPartial', query.allowPartial), quantiles: planQuantiles(view, query.quantiles),
     version: planVersion(query.version),

@@ -65,6 +65,16 @@ export interface Query {
   /** The view's granularity or a coarser one, or `all`. Default: the view's. */
   readonly granularity?: QueryGranularity;
   /**
+   * An IANA time zone (`Europe/Berlin`); default `UTC`. Days, weeks, months,
+   * quarters and years are then that zone's local ones (a day may last 23
+   * or 25 hours), rolled up from the view's UTC buckets, which must fit
+   * inside them: hour buckets for a zone of whole-hour offsets, minute
+   * buckets for one such as `Asia/Kolkata` (+5:30). Each row's `time` is
+   * its period's start in local time with its offset
+   * (`2026-03-29T00:00:00.000+01:00`); `from` and `to` stay instants.
+   */
+  readonly timeZone?: string;
+  /**
    * Keys to sort by, in order: measures (a `quantiles` measure by its first
    * quantile, or by `quantile`), grouped dimensions, and the time bucket;
    * ascending unless `desc`, nulls last. Rows that tie on every key come in
@@ -143,6 +153,8 @@ export interface QueryMeta {
    * day partial. Empty when the range falls on bucket boundaries.
    */
   readonly partialBuckets: readonly string[];
+  /** The time zone whose local periods the rows' buckets are: the query's `timeZone`, else `UTC`. */
+  readonly timeZone?: string;
   /** Per log partition (the embedded log is one), the last sequence this engine has applied. */
   readonly applied?: readonly number[];
   /** Per log partition, the served batch version's cutoff (sequences below it are in the batch view). */
@@ -207,16 +219,18 @@ type NumberValue<F extends FieldsSpec, K> = true extends HasDecimals<F, K> ? num
  *
  * @example
  * ```ts
- * type G = QueryGranularityFor<'hour'>;   // 'hour' | 'day' | 'week' | 'month' | 'all'
+ * type G = QueryGranularityFor<'hour'>;   // 'hour' | 'day' | 'week' | 'month' | 'quarter' | 'year' | 'all'
  * ```
  */
 export type QueryGranularityFor<G extends Granularity> =
-  | (G extends 'minute' ? 'minute' | 'hour' | 'day' | 'week' | 'month'
-    : G extends 'hour' ? 'hour' | 'day' | 'week' | 'month'
-      : G extends 'day' ? 'day' | 'week' | 'month'
+  | (G extends 'minute' ? 'minute' | 'hour' | 'day' | 'week' | 'month' | 'quarter' | 'year'
+    : G extends 'hour' ? 'hour' | 'day' | 'week' | 'month' | 'quarter' | 'year'
+      : G extends 'day' ? 'day' | 'week' | 'month' | 'quarter' | 'year'
         : G extends 'week' ? 'week'
-          : G extends 'month' ? 'month'
-            : never)
+          : G extends 'month' ? 'month' | 'quarter' | 'year'
+            : G extends 'quarter' ? 'quarter' | 'year'
+              : G extends 'year' ? 'year'
+                : never)
   | 'all';
 
 /**
@@ -343,6 +357,8 @@ export interface ViewQuery<
   readonly groupBy?: D;
   /** The view's granularity or a coarser one, or `all`. Default: the view's (`all` for a view without time). */
   readonly granularity?: G;
+  /** An IANA time zone whose local periods `granularity` means (see {@link Query.timeZone}); default `UTC`. */
+  readonly timeZone?: string;
   readonly orderBy?: readonly OrderBy<MeasureName<C, N>, D[number]>[];
   readonly limit?: number;
   /** `merged` (default) answers from both layers; `batch` or `speed` from one alone. */

@@ -42,7 +42,13 @@ const WIDTHS: ReadonlyMap<number, BucketGranularity> = new Map([
   [MINUTE_S * 1000, 'minute'], [HOUR_S * 1000, 'hour'], [DAY_S * 1000, 'day'], [7 * DAY_S * 1000, 'week'],
 ]);
 
-const TRUNC_UNITS: Readonly<Record<string, BucketGranularity>> = { minute: 'minute', minutes: 'minute', hour: 'hour', hours: 'hour', day: 'day', days: 'day', week: 'week', weeks: 'week', month: 'month', months: 'month' };
+/** Widths in months that are a granularity: buckets that start on the first of a month, as `time_bucket` cuts them from 2000-01-01. */
+const CALENDAR_MONTHS: ReadonlyMap<number, BucketGranularity> = new Map([[1, 'month'], [3, 'quarter'], [12, 'year']]);
+
+const TRUNC_UNITS: Readonly<Record<string, BucketGranularity>> = {
+  minute: 'minute', minutes: 'minute', hour: 'hour', hours: 'hour', day: 'day', days: 'day', week: 'week', weeks: 'week', month: 'month', months: 'month',
+  quarter: 'quarter', quarters: 'quarter', year: 'year', years: 'year',
+};
 
 /** Whether `node` is the `time` column. */
 function isTimeColumn(node: SqlNode): boolean {
@@ -94,7 +100,7 @@ export function timeBucketOf(node: SqlNode, view: ViewSchema, field: string, con
   return bucket;
 }
 
-const ORDER: readonly BucketGranularity[] = ['minute', 'hour', 'day', 'week', 'month'];
+const ORDER: readonly BucketGranularity[] = ['minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'];
 const rank = (g: Granularity) => ORDER.indexOf(g as BucketGranularity);
 
 function coarser(g: Granularity): string {
@@ -131,7 +137,7 @@ function truncUnit(node: FunctionNode, field: string, context: ValueContext): Bu
   const unit = evaluate(node.children[0]!, field, context);
   const granularity = unit.kind === 'text' ? TRUNC_UNITS[unit.value.toLowerCase()] : undefined;
   if (granularity === undefined) {
-    throw new TimeBucketError(field, `${field} truncates time to ${shown(unit)}, which no granularity matches; use 'minute', 'hour', 'day', 'week' or 'month'.`);
+    throw new TimeBucketError(field, `${field} truncates time to ${shown(unit)}, which no granularity matches; use 'minute', 'hour', 'day', 'week', 'month', 'quarter' or 'year'.`);
   }
   return granularity;
 }
@@ -140,10 +146,10 @@ function bucketWidth(node: FunctionNode, field: string, context: ValueContext): 
   const width = evaluate(node.children[0]!, field, context);
   const span = width.kind === 'interval' ? width.interval : width.kind === 'text' ? parseInterval(width.value) : undefined;
   const granularity = span === undefined ? undefined
-    : span.months === 1 && span.ms === 0 ? 'month'
-      : span.months === 0 ? WIDTHS.get(span.ms) : undefined;
+    : span.months === 0 ? WIDTHS.get(span.ms)
+      : span.ms === 0 ? CALENDAR_MONTHS.get(span.months) : undefined;
   if (granularity === undefined) {
-    throw new TimeBucketError(field, `${field} buckets time by ${shown(width)}, which no granularity matches; use '1 minute', '1 hour', '1 day', '1 week' or '1 month'.`);
+    throw new TimeBucketError(field, `${field} buckets time by ${shown(width)}, which no granularity matches; use '1 minute', '1 hour', '1 day', '1 week', '1 month', '3 months' or '1 year'.`);
   }
   return granularity;
 }

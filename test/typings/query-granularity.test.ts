@@ -11,11 +11,13 @@ import type { QueryGranularityFor } from '../../src/serving/query.ts';
 import { assertType, type Equal } from './type-assert.ts';
 
 const ALLOWED = {
-  minute: ['minute', 'hour', 'day', 'week', 'month', 'all'],
-  hour: ['hour', 'day', 'week', 'month', 'all'],
-  day: ['day', 'week', 'month', 'all'],
+  minute: ['minute', 'hour', 'day', 'week', 'month', 'quarter', 'year', 'all'],
+  hour: ['hour', 'day', 'week', 'month', 'quarter', 'year', 'all'],
+  day: ['day', 'week', 'month', 'quarter', 'year', 'all'],
   week: ['week', 'all'],
-  month: ['month', 'all'],
+  month: ['month', 'quarter', 'year', 'all'],
+  quarter: ['quarter', 'year', 'all'],
+  year: ['year', 'all'],
   none: ['all'],
 } as const satisfies { readonly [G in Granularity]: readonly QueryGranularityFor<G>[] };
 
