@@ -127,6 +127,7 @@ or the ingest failed.`)
     .addOption(apiKeyOption())
     .addOption(new Option('--format <format>', 'table; json (the whole answer); csv, tsv or ndjson (the rows) for spreadsheets and scripts').choices(ANSWER_FORMATS).default('table'))
     .addOption(new Option('--json', 'the same as --format json').conflicts('format'))
+    .option('--time-zone <zone>', 'an IANA time zone, e.g. Europe/Berlin: days, weeks, months, quarters and years are its local ones (the query\'s "timeZone")')
     .action(async (text: string, options: QueryOptions) => (await import('./commands/server-commands.ts')).query(text, options));
 
   cli.command('sql')

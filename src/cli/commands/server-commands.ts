@@ -27,6 +27,8 @@ export interface QueryOptions extends ServerOptions {
   format: AnswerFormat;
   /** The old spelling of `--format json`, kept for scripts that use it. */
   json?: boolean;
+  /** `--time-zone`: the query's `timeZone`, over any the JSON names. */
+  timeZone?: string;
 }
 
 export async function query(text: string, options: QueryOptions): Promise<void> {
@@ -36,6 +38,8 @@ export async function query(text: string, options: QueryOptions): Promise<void> 
   } catch {
     throw new CliError(`The query is not valid JSON; quote it, e.g. '{"view":"name"}'.`);
   }
+  // A query that is no object is refused by the server, which says so better than a merge would.
+  if (options.timeZone !== undefined && parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) parsed = { ...parsed, timeZone: options.timeZone };
   const client = new ApiClient(options.url, options.apiKey);
   const result = await client.postJson<QueryResult>('/v1/query', parsed).catch(async (error: unknown) => {
     throw await explainUnknownView(client, parsed, error);
@@ -49,7 +53,8 @@ export async function query(text: string, options: QueryOptions): Promise<void> 
 
 /** The lines under an answer's table: its row count and where it came from. */
 export function printMeta(rows: number, m: QueryMeta): void {
-  console.log(`\n${countOf(rows, 'row')} · ${servedBatch(m)} · log end ${m.logEnd} · layer ${m.layer}`);
+  const zone = m.timeZone === undefined || m.timeZone === 'UTC' ? '' : ` · time zone ${m.timeZone}`;
+  console.log(`\n${countOf(rows, 'row')} · ${servedBatch(m)} · log end ${m.logEnd} · layer ${m.layer}${zone}`);
   const missing = m.missingPartitions ?? [];
   if (missing.length > 0) console.log(`partial answer: no node could give the recent events of partition${missing.length === 1 ? '' : 's'} ${missing.join(', ')} (allowPartial)`);
 }
