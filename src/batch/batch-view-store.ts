@@ -42,9 +42,9 @@ export interface BatchViewStore {
  * reads a bucket when its start is in the range, so the whole coarser
  * buckets inside a range hold exactly the base buckets it reads there. That
  * holds for weeks too, which straddle months: a week counts in the month of
- * its Monday. A month view has none (a year is no granularity, and a
- * range's months are few); its ranges read the months' slots through the
- * index of slots by bucket.
+ * its Monday. Month, quarter and year views have none (a range's months
+ * are few); their ranges read the buckets' slots through the index of
+ * slots by bucket.
  */
 export const COARSER: Readonly<Partial<Record<Granularity, 'day' | 'month'>>> = { minute: 'day', hour: 'day', day: 'month', week: 'month' };
 
