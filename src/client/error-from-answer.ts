@@ -106,7 +106,7 @@ const BUILDERS: Readonly<Record<string, Build>> = {
   invalid_query: (a) => new InvalidQueryError(a.field ?? '', a.message),
   unknown_time_zone: (a, c) => new UnknownTimeZoneError(namedAt(c.query, 'timeZone') ?? quoted(a.message)),
   time_zone_roll_up: (a, c) => new TimeZoneRollUpError(
-    viewOf(c) ?? quoted(a.message), /has (\w+) buckets/.exec(a.message)?.[1] ?? '', namedAt(c.query, 'timeZone') ?? '',
+    viewOf(c) ?? quoted(a.message), /has (\w+) buckets/.exec(a.message)?.[1] ?? '', namedAt(c.query, 'timeZone') ?? /midnights of ([^;,]+)/.exec(a.message)?.[1] ?? '',
     (/buckets, which .* with (hour|minute) buckets/.exec(a.message)?.[1] as 'hour' | 'minute' | undefined),
   ),
   unknown_view: (a, c) => new UnknownViewError(viewOf(c) ?? quoted(a.message)),

@@ -10,8 +10,8 @@ import {
   BodyTooLargeError, createClient, CrossOriginError, DiskFullError, ForbiddenError, HeadersTooLargeError, HostNotAllowedError, InvalidCompressionError,
   InvalidEventError, InvalidQueryError, InvalidUtf8Error, LogClosedError, LogOverloadedError, LogWriteError, MalformedBodyError, MalformedHttpError,
   QueryTimeoutError, RequestTimeoutError, ResultTooLargeError, ServerUnreachableError, ShuttingDownError, SpeedLayerFullError, TandemError,
-  TandemHttpError, TooManyEventsError, UnauthorizedError, UnknownDimensionError, UnknownEventTypeError, UnknownMeasureError, UnknownViewError,
-  UnsupportedCharsetError, UnsupportedEncodingError, UnsupportedMediaTypeError,
+  TandemHttpError, TimeZoneRollUpError, TooManyEventsError, UnauthorizedError, UnknownDimensionError, UnknownEventTypeError, UnknownMeasureError, UnknownTimeZoneError,
+  UnknownViewError, UnsupportedCharsetError, UnsupportedEncodingError, UnsupportedMediaTypeError,
 } from '../../src/client/index.ts';
 import { errorFromAnswer, readErrorAnswer, type RequestContext } from '../../src/client/error-from-answer.ts';
 import { httpError } from '../../src/server/http-errors.ts';
@@ -33,6 +33,11 @@ const CASES: readonly Case[] = [
   { error: new UnknownDimensionError('groupBy[1]', 'contry', 'v'), context: { query: { view: 'v', groupBy: ['device', 'contry'] } }, fields: ['field', 'dimension', 'view'] },
   { error: new UnknownDimensionError('where.contry', 'contry', 'v'), context: { query: { view: 'v', where: { contry: 'DE' } } }, fields: ['field', 'dimension', 'view'] },
   { error: new UnknownMeasureError('orderBy[0].measure', 'revenu', 'v'), context: { query: { view: 'v', orderBy: [{ measure: 'revenu' }] } }, fields: ['field', 'measure', 'view'] },
+  { error: new UnknownTimeZoneError('Mars/Base'), context: { query: { view: 'v', timeZone: 'Mars/Base' } }, fields: ['field', 'timeZone'] },
+  { error: new UnknownTimeZoneError('Mars/Base'), fields: ['field', 'timeZone'] },
+  { error: new TimeZoneRollUpError('v', 'day', 'Europe/Berlin', 'hour'), context: { query: { view: 'v', timeZone: 'Europe/Berlin' } }, fields: ['field', 'view', 'granularity', 'timeZone', 'needs'] },
+  { error: new TimeZoneRollUpError('v', 'hour', 'Asia/Kolkata', 'minute'), fields: ['field', 'view', 'granularity', 'timeZone', 'needs'] },
+  { error: new TimeZoneRollUpError('v', 'minute', 'Asia/Kolkata', undefined), fields: ['field', 'view', 'granularity', 'timeZone', 'needs'] },
   { error: new ResultTooLargeError(123_456, 100_000), fields: ['field', 'rows', 'maxRows'] },
   { error: new QueryTimeoutError(10_000), fields: ['timeoutMs'] },
   { error: new SpeedLayerFullError(5_000_000, 5_000_000), fields: ['held', 'limit', 'measure'] },
