@@ -30,8 +30,18 @@ interface YearOffsets {
 /** `GMT`, `GMT+05:30` or `GMT-03:21:10`, as Intl's `longOffset` prints the offset. */
 const LONG_OFFSET = /GMT(?:([+-])(\d{2}):(\d{2})(?::(\d{2}))?)?$/;
 
-/** Named zones, each built once: their yearly offsets are worth keeping. */
+/** Named zones by their name in lower case, each built once: their yearly offsets are worth keeping. */
 const ZONES = new Map<string, TimeZone>();
+
+/** What a zone name may hold: `Europe/Berlin`, `America/Argentina/Buenos_Aires`, `Etc/GMT+5`; never an offset such as `+01:00`. */
+const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/;
+
+let canonical: ReadonlyMap<string, string> | undefined;
+/** The zone names Intl lists, by their lower case. */
+function canonicalNames(): ReadonlyMap<string, string> {
+  canonical ??= new Map(Intl.supportedValuesOf('timeZone').map((n) => [n.toLowerCase(), n]));
+  return canonical;
+}
 
 /**
  * An IANA time zone: its offsets from UTC over time. {@link TimeZone.named}
@@ -62,19 +72,21 @@ export class TimeZone {
    */
   static named(name: string): TimeZone | undefined {
     if (name === 'UTC') return TimeZone.UTC;
-    const known = ZONES.get(name);
+    if (!ZONE_NAME.test(name)) return undefined;
+    // Keyed in lower case, so that the cache holds one entry per zone however its name is cased.
+    const key = name.toLowerCase();
+    const known = ZONES.get(key);
     if (known !== undefined) return known;
-    if (!/^[A-Za-z]/.test(name) || name.length > 64) return undefined;
     let resolved: string;
     try {
       resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
     } catch {
       return undefined;
     }
-    // Intl resolves some names to older aliases (Asia/Kolkata to Asia/Calcutta): keep the name asked for, in the database's case.
-    const spelt = resolved.toLowerCase() === name.toLowerCase() ? resolved : name;
-    const zone = spelt === 'UTC' ? TimeZone.UTC : ZONES.get(spelt) ?? new TimeZone(spelt);
-    ZONES.set(name, zone).set(spelt, zone);
+    // Intl resolves some names to older aliases (Asia/Kolkata to Asia/Calcutta): keep the name asked for, in the database's case where it lists it.
+    const spelt = canonicalNames().get(key) ?? (resolved.toLowerCase() === key ? resolved : name);
+    const zone = spelt === 'UTC' ? TimeZone.UTC : new TimeZone(spelt);
+    ZONES.set(key, zone);
     return zone;
   }
 

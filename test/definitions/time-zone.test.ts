@@ -61,7 +61,10 @@ test('time zone - names: IANA names in any case, Kolkata under its own name; off
   assert.equal(TimeZone.named('Asia/Kolkata')?.name, 'Asia/Kolkata');
   assert.equal(TimeZone.named('UTC'), TimeZone.UTC);
   assert.equal(TimeZone.named('utc'), TimeZone.UTC);
-  for (const name of ['+01:00', 'Mars/Olympus_Mons', '', 'GMT+25']) assert.equal(TimeZone.named(name), undefined, name);
+  assert.equal(TimeZone.named('EUROPE/BERLIN'), TimeZone.named('Europe/Berlin'), 'one zone, kept once, however its name is cased');
+  assert.equal(TimeZone.named('America/Argentina/Buenos_Aires')?.name, 'America/Argentina/Buenos_Aires');
+  assert.equal(TimeZone.named('Etc/GMT+5')?.offsetAt(0), -5 * 3_600_000);
+  for (const name of ['+01:00', 'Mars/Olympus_Mons', '', 'GMT+25', 'Europe/Berlin\u0000', `Europe/${'x'.repeat(64)}`]) assert.equal(TimeZone.named(name), undefined, name);
 });
 
 test('time zone - local days around DST changes: 23 and 25 hours in Berlin, a day without midnight in Havana', () => {
