@@ -396,12 +396,13 @@ function dimensionOutput(view: ViewSchema, index: number, value: Value): Dimensi
   return field.type === 'number' && typeof value === 'number' ? (fromScaled(value, field.scale) as number) : value;
 }
 
-function toRow(plan: QueryPlan, { group, results }: Finished, periods?: PeriodRollUp): QueryRow {
+function toRow(plan: QueryPlan, { group, results }: Finished): QueryRow {
   const row: Record<string, DimensionInput | MeasureValue> = {};
   plan.groupBy.forEach((dimIndex, i) => {
     row[plan.view.dimensions[dimIndex]!.name] = dimensionOutput(plan.view, dimIndex, group.dims[i]!);
   });
-  if (plan.granularity !== 'all') row.time = periods!.label(group.time);
+  // ISO-8601: in UTC with Z as ever, in another zone as local time with its offset.
+  if (plan.granularity !== 'all') row.time = plan.timeZone.iso(group.time);
   plan.view.measures.forEach((m, i) => (row[m.name] = results[i]!));
   return row;
 }
@@ -450,7 +451,7 @@ export function executeQuery(plan: QueryPlan, tables: readonly (AggregateTable |
     const keys = plan.orderBy.map((o) => (o.kind !== 'measure' ? null : o.quantile === undefined ? results[o.index]! : orderKey(plan, o, group.states[o.index])));
     return { group, results, keys };
   });
-  return firstInOrder(plan, finished, comparator(plan, budget, FINISHED_ORDER)).map((f) => toRow(plan, f, periods));
+  return firstInOrder(plan, finished, comparator(plan, budget, FINISHED_ORDER)).map((f) => toRow(plan, f));
 }
 
 /** What an orderBy entry sorts a group by, from the state of the measure it names. */

@@ -60,9 +60,4 @@ export class PeriodRollUp {
     if (fitsLocalPeriods(timeZone, view.granularity, this.#first, end)) return;
     throw new TimeZoneRollUpError(view.name, view.granularity, timeZone.name, viewThatFits(timeZone, this.#first, end));
   }
-
-  /** An answer bucket's start as the rows show it: ISO-8601, with the zone's offset outside UTC. */
-  label(time: number): string {
-    return this.plan.timeZone.iso(time);
-  }
 }
