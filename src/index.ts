@@ -28,7 +28,7 @@ export type {
 export { MIN_TIME, MAX_TIME } from './definitions/index.ts';
 
 // The engine.
-export { Tandem, type HistoryImportOptions, type HistoryImportSummary, type HistoryProgress } from './backends/local/index.ts';
+export { Tandem, type LocalIngestResult, type HistoryImportOptions, type HistoryImportSummary, type HistoryProgress } from './backends/local/index.ts';
 export type {
   TandemOptions, IngestResult, RejectedEvent, BatchSummary, BatchOptions, BatchProgress, BatchFailure, EngineStatus, EngineLogger,
   ViewChangeStatus, ViewChangeAnswer, ErasureAudit, RetentionStatus,
@@ -37,7 +37,7 @@ export type {
 // Queries and their answers.
 export type {
   Query, QueryResult, QueryRow, QueryMeta, Layer, DimensionInput, QueryLimits,
-  ViewQuery, QueryRowOf, DimensionName, MeasureName, QueryGranularityFor, OrderBy, QuantileKey, QuantileName, QuantileValuesOf,
+  ViewQuery, QueryRowOf, NumberForm, FormedMeasure, DimensionName, MeasureName, QueryGranularityFor, OrderBy, QuantileKey, QuantileName, QuantileValuesOf,
 } from './serving/index.ts';
 
 // SQL over the views: each view a table of time, its dimensions and its measures.

@@ -14,6 +14,8 @@ import type { RecordSource } from './record-source.ts';
 export interface IngestSummary {
   readonly events: number;
   readonly accepted: number;
+  /** Accepted events newly stored (duplicates of stored keys excluded); null when some batch's count was not known. */
+  readonly stored: number | null;
   readonly duplicates: number;
   readonly rejected: number;
   /** Undeclared fields the event type ignored: left out of every event that had them. */
@@ -35,7 +37,7 @@ export async function ingestFile(options: {
   const bar = options.progress ? createBar(source) : undefined;
   bar?.start(source.total, 0, { rate: '0' });
   const started = performance.now();
-  const totals = { events: 0, accepted: 0, duplicates: 0, rejected: 0, progress: 0 };
+  const totals = { events: 0, accepted: 0, stored: 0 as number | null, duplicates: 0, rejected: 0, progress: 0 };
   let lowest: { line: number; error: string }[] = [];
   const ignored = new Set<string>();
   const inFlight = new Set<Promise<void>>();
@@ -44,6 +46,9 @@ export async function ingestFile(options: {
   const record = (start: number, outcome: BatchOutcome, step: number) => {
     for (const name of outcome.ignoredFields ?? []) ignored.add(name);
     totals.accepted += outcome.accepted;
+    // A server from before `stored` answers without it: unknown, as a cluster batch that could not count.
+    const stored = outcome.stored ?? null;
+    totals.stored = totals.stored === null || stored === null ? null : totals.stored + stored;
     totals.duplicates += outcome.duplicates;
     totals.rejected += outcome.rejected.length;
     // Batches finish out of order: keep the lowest line numbers seen so far, not the first to arrive.
@@ -61,7 +66,7 @@ export async function ingestFile(options: {
       // Lines the reader rejected are blank for the target, which skips them; their rejections join its own.
       const unread = batch.rejected ?? [];
       if (batch.lines.every((line) => line === '')) {
-        record(start, { accepted: 0, duplicates: 0, rejected: unread }, batch.progress);
+        record(start, { accepted: 0, stored: 0, duplicates: 0, rejected: unread }, batch.progress);
         continue;
       }
       const sent = target.send(eventType, batch.lines).then((outcome) => {
@@ -83,9 +88,14 @@ export async function ingestFile(options: {
     throw new CliError(`${reason.replace(/\.$/, '')}; ${countOf(totals.accepted, 'event')} ${totals.accepted === 1 ? 'was' : 'were'} accepted before the failure.`);
   }
   return {
-    events: totals.events, accepted: totals.accepted, duplicates: totals.duplicates, rejected: totals.rejected,
+    events: totals.events, accepted: totals.accepted, stored: totals.stored, duplicates: totals.duplicates, rejected: totals.rejected,
     ignoredFields: [...ignored].sort(), firstRejections: lowest, unit: source.lineLabel, seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** "12 stored, " or, when some batch could not tell (a cluster reader too slow to count), "stored unknown, ". */
+function storedPart(summary: IngestSummary): string {
+  return summary.stored === null ? 'how many are new is not known, ' : `${summary.stored.toLocaleString('en-US')} stored, `;
 }
 
 function createBar(source: RecordSource): cliProgress.SingleBar {
@@ -102,7 +112,7 @@ export function formatSummary(summary: IngestSummary): string {
   const rate = Math.round(summary.accepted / Math.max(summary.seconds, 1e-3)).toLocaleString('en-US');
   const lines = [
     `${countOf(summary.events, 'event')} read: ${summary.accepted.toLocaleString('en-US')} accepted ` +
-    `(${summary.duplicates.toLocaleString('en-US')} already stored), ${summary.rejected.toLocaleString('en-US')} rejected, ` +
+    `(${storedPart(summary)}${summary.duplicates.toLocaleString('en-US')} already stored), ${summary.rejected.toLocaleString('en-US')} rejected, ` +
     `in ${summary.seconds.toFixed(1)} s (${rate} events/s).`,
   ];
   if (summary.ignoredFields.length > 0) {

@@ -14,6 +14,8 @@ import { retryTemporary, TemporaryFailure } from './retry-temporary.ts';
 
 export interface BatchOutcome {
   readonly accepted: number;
+  /** Accepted events newly stored; null when a cluster reader could not count the duplicates in time. */
+  readonly stored: number | null;
   readonly duplicates: number;
   /** Indexes are positions within the batch. */
   readonly rejected: readonly RejectedEvent[];
@@ -52,7 +54,7 @@ export async function localTarget(dataDir: string, config: TandemConfig): Promis
         if (error instanceof LogOverloadedError || error instanceof DiskFullError) throw new TemporaryFailure(error.message, error instanceof DiskFullError ? 10_000 : 100);
         throw error;
       }));
-      return { accepted: result.accepted, duplicates: result.duplicates, rejected: requestRejections(parsed, result.rejected), ignoredFields: result.ignoredFields };
+      return { accepted: result.accepted, stored: result.stored, duplicates: result.duplicates, rejected: requestRejections(parsed, result.rejected), ignoredFields: result.ignoredFields };
     },
     close: () => tandem.close(),
   };

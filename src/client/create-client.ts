@@ -91,13 +91,17 @@ export interface TandemClient<C extends TandemConfig = any> {
    *   orderBy: [{ measure: 'revenue', desc: true }], limit: 10,
    * });
    * // rows: readonly { country: string | null; orders: number; revenue: number | string; … }[]
+   * const billed = await client.query({ view: 'revenue_by_country', granularity: 'all', numbers: 'text' });
+   * // billed.rows: readonly { orders: string; revenue: string; … }[]: every count and sum exact decimal text
    * ```
    */
   query<
     const N extends ViewName<C>,
     const D extends readonly DimensionName<C, N>[] = readonly [],
     const G extends QueryGranularityFor<ViewOf<C, N>['granularity']> | undefined = undefined,
-  >(query: ViewQuery<C, N, D, G>, options?: RequestOptions): Promise<QueryResult<QueryRowOf<C, N, D, G>>>;
+    // JSON has no bigint: over HTTP, counts and sums come as numbers or as text.
+    const F extends 'auto' | 'text' | undefined = undefined,
+  >(query: ViewQuery<C, N, D, G, F>, options?: RequestOptions): Promise<QueryResult<QueryRowOf<C, N, D, G, F>>>;
 
   /**
    * {@link TandemClient.query} for a query only known at run time (its

@@ -59,6 +59,7 @@ export type { BatchSummary, EngineStatus, ErasureAudit, IngestResult, RejectedEv
 export type { ErasureRequest } from '../definitions/index.ts';
 export type {
   DimensionName, DimensionValue, Layer, MeasureName, MeasureResult, OrderBy, Query, QueryGranularityFor, QueryMeta, QueryResult, QueryRow, QueryRowOf,
-  ViewQuery, WhereOf,
+  ViewQuery, WhereOf, FormedMeasure,
 } from '../serving/query.ts';
+export type { NumberForm } from '../serving/number-form.ts';
 export type { QuantileKey, QuantileName, QuantileValuesOf } from '../serving/quantile-names.ts';

@@ -22,7 +22,7 @@ import { BodyTooLargeError, TooManyEventsError } from '../server/errors.ts';
 export type SendBatch = (events: readonly unknown[]) => Promise<IngestResult>;
 
 /** The nothing-stored answer, for an empty ingest. */
-export const NOTHING_INGESTED: IngestResult = Object.freeze({ accepted: 0, duplicates: 0, rejected: Object.freeze([]), firstOffset: null, lastOffset: null });
+export const NOTHING_INGESTED: IngestResult = Object.freeze({ accepted: 0, stored: 0, duplicates: 0, rejected: Object.freeze([]), firstOffset: null, lastOffset: null });
 
 /**
  * The batch size to try after a refusal of `sent` events as too large, or
@@ -47,7 +47,7 @@ export function smallerBatch(error: unknown, sent: number): number | undefined {
  *
  * @example
  * ```ts
- * addBatch(total, { accepted: 9, duplicates: 0, rejected: [{ index: 2, field: 'at', error: '…' }], firstOffset: 40, lastOffset: 48 }, 1000);
+ * addBatch(total, { accepted: 9, stored: 9, duplicates: 0, rejected: [{ index: 2, field: 'at', error: '…' }], firstOffset: 40, lastOffset: 48 }, 1000);
  * // rejected index 1002; lastOffset 48
  * ```
  */
@@ -55,6 +55,8 @@ export function addBatch(total: IngestResult, batch: IngestResult, start: number
   const rejected: RejectedEvent[] = batch.rejected.map((r) => ({ ...r, index: r.index + start }));
   return {
     accepted: total.accepted + batch.accepted,
+    // Unknown for one batch (a cluster reader that did not count in time) is unknown for the whole call.
+    stored: total.stored === null || batch.stored === null ? null : total.stored + batch.stored,
     duplicates: total.duplicates + batch.duplicates,
     rejected: rejected.length === 0 ? total.rejected : [...total.rejected, ...rejected],
     firstOffset: total.firstOffset ?? batch.firstOffset,

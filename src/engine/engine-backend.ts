@@ -30,6 +30,12 @@ export interface StoredTypes {
 export interface BackendAppend {
   /** Events that were stored already under the same idempotency key. */
   readonly duplicates: number;
+  /**
+   * Set when some partition's reader could not count its duplicates in time
+   * (cluster mode): `duplicates` then leaves those out, and how many events
+   * were newly stored is not known.
+   */
+  readonly uncounted?: true;
   /** The log offsets the stored events took, where they are one contiguous range (embedded); null otherwise. */
   readonly offsets: { readonly first: number; readonly last: number } | null;
   /** Where the events are, per partition: a query's `after`. */

@@ -217,11 +217,12 @@ export class EngineCore implements ServedEngine {
     const { columns, rejected, ignoredFields } = validateEvents(this.#catalog.eventTypes.get(eventType)!, validate, events);
     const ignored = ignoredFields.length === 0 ? {} : { ignoredFields };
     const accepted = columns.count;
-    if (accepted === 0) return { accepted: 0, duplicates: 0, rejected, ...ignored, firstOffset: null, lastOffset: null, position: this.#backend.applied() };
+    if (accepted === 0) return { accepted: 0, stored: 0, duplicates: 0, rejected, ...ignored, firstOffset: null, lastOffset: null, position: this.#backend.applied() };
     const { storedTypes } = this.#backend;
     if (storedTypes.needsRecord(eventType)) await storedTypes.record(eventType);
-    const { duplicates, offsets, position } = await this.#backend.append(eventType, columns);
-    return { accepted, duplicates, rejected, ...ignored, firstOffset: offsets?.first ?? null, lastOffset: offsets?.last ?? null, position };
+    const { duplicates, uncounted, offsets, position } = await this.#backend.append(eventType, columns);
+    const stored = uncounted === true ? null : accepted - duplicates;
+    return { accepted, stored, duplicates, rejected, ...ignored, firstOffset: offsets?.first ?? null, lastOffset: offsets?.last ?? null, position };
   }
 
   /** What the served batch tables hold here: their slots and estimated heap bytes (a cluster node's, its partitions' only). */

@@ -127,7 +127,7 @@ export interface RejectedEvent {
  *
  * @example
  * ```ts
- * const { accepted, duplicates, rejected, lastOffset } = await tandem.ingest('order', events);
+ * const { accepted, stored, duplicates, rejected, lastOffset } = await tandem.ingest('order', events);
  * for (const r of rejected) console.warn(`event ${r.index}: ${r.error}`);
  * ```
  */
@@ -136,6 +136,14 @@ export interface IngestResult {
   readonly accepted: number;
   /** How many of the accepted events were already in the log. */
   readonly duplicates: number;
+  /**
+   * How many of the accepted events this call stored: `accepted` less
+   * `duplicates`, the figure billing and counts want. Null only in cluster
+   * mode when a partition's reader could not count the duplicates in time
+   * (its read wait), so neither is known exactly; the embedded engine always
+   * knows.
+   */
+  readonly stored: number | null;
   readonly rejected: readonly RejectedEvent[];
   /**
    * Fields some events had and their event type does not declare, left out

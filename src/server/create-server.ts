@@ -6,7 +6,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { ApiKey, ServerLimits } from '../definitions/index.ts';
-import type { Query } from '../serving/index.ts';
+import { InvalidQueryError, type Query } from '../serving/index.ts';
 import type { BatchOptions, BatchSummary, ServedEngine } from '../engine/index.ts';
 import { AccessControl } from './access-control.ts';
 import { connectionLimits, connectionOptions, registerConnectionLimits, type ConnectionLimits } from './connection-limits.ts';
@@ -140,7 +140,7 @@ export function createServer(options: ServerOptions): TandemServer {
       metrics.rejected.inc({ event_type: eventType }, rejected.length);
       ingestRate.record(result.accepted);
       const answer = {
-        accepted: result.accepted, duplicates: result.duplicates, rejected,
+        accepted: result.accepted, stored: result.stored, duplicates: result.duplicates, rejected,
         ...(result.ignoredFields === undefined ? {} : { ignoredFields: result.ignoredFields }),
         firstOffset: result.firstOffset, lastOffset: result.lastOffset,
       };
@@ -151,6 +151,7 @@ export function createServer(options: ServerOptions): TandemServer {
     api.post('/v1/query', routes.query, async (request) => {
       const body = request.body;
       if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new MalformedBodyError('The query must be a JSON object such as {"view": "..."}.');
+      if ((body as Query).numbers === 'bigint') throw new InvalidQueryError('numbers', 'numbers "bigint" is for the library, since JSON has no bigint; ask for "text" over HTTP.');
       const started = performance.now();
       const result = await tandem.query(body as Query, queryLimits);
       // Labelled only after success: the view exists, so clients cannot blow up label cardinality.

@@ -11,6 +11,7 @@ import { LargeMap } from '../util/large-map.ts';
 import { PeriodRollUp } from './period-roll-up.ts';
 import type { QueryBudget } from './query-budget.ts';
 import type { OrderKey, QueryPlan } from './query-plan.ts';
+import { formedNumber } from './number-form.ts';
 import type { DimensionInput, QueryRow } from './query.ts';
 
 interface Group {
@@ -397,13 +398,14 @@ function dimensionOutput(view: ViewSchema, index: number, value: Value): Dimensi
 }
 
 function toRow(plan: QueryPlan, { group, results }: Finished): QueryRow {
-  const row: Record<string, DimensionInput | MeasureValue> = {};
+  const row: Record<string, DimensionInput | MeasureValue | bigint> = {};
   plan.groupBy.forEach((dimIndex, i) => {
     row[plan.view.dimensions[dimIndex]!.name] = dimensionOutput(plan.view, dimIndex, group.dims[i]!);
   });
   // ISO-8601: in UTC with Z as ever, in another zone as local time with its offset.
   if (plan.granularity !== 'all') row.time = plan.timeZone.iso(group.time);
-  plan.view.measures.forEach((m, i) => (row[m.name] = results[i]!));
+  // The query's number form applies here, after ordering, which compares the measures' own results.
+  plan.view.measures.forEach((m, i) => (row[m.name] = formedNumber(m, group.states[i], plan.numbers) ?? results[i]!));
   return row;
 }
 

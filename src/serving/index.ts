@@ -7,6 +7,7 @@
  */
 export { executeQuery, isWide, partialBuckets, readsWholeDays, type TableSpan } from './execute-query.ts';
 export { planQuery, type QueryPlan } from './query-plan.ts';
+export { NUMBER_FORMS, type NumberForm } from './number-form.ts';
 export { QueryBudget, type QueryLimits } from './query-budget.ts';
 export type * from './query.ts';
 export type { QuantileKey, QuantileName, QuantileValuesOf } from './quantile-names.ts';

@@ -10,6 +10,7 @@ import {
   type Catalog, type QueryGranularity, type Value, type ViewSchema,
 } from '../definitions/index.ts';
 import { InvalidQueryError, UnknownDimensionError, UnknownMeasureError, UnknownTimeZoneError, UnknownViewError } from './errors.ts';
+import { NUMBER_FORMS, type NumberForm } from './number-form.ts';
 import { QueryBudget } from './query-budget.ts';
 import { LAYERS, type DimensionInput, type Layer, type Query } from './query.ts';
 
@@ -48,9 +49,11 @@ export interface QueryPlan {
   readonly states: boolean;
   /** The view's version the query asks for, checked by the engine against the one served. */
   readonly version: number | undefined;
+  /** The form of `count` and `sum` answers. */
+  readonly numbers: NumberForm;
 }
 
-const QUERY_KEYS = ['view', 'from', 'to', 'where', 'groupBy', 'granularity', 'timeZone', 'orderBy', 'limit', 'layer', 'after', 'allowPartial', 'states', 'quantiles', 'version'];
+const QUERY_KEYS = ['view', 'from', 'to', 'where', 'groupBy', 'granularity', 'timeZone', 'orderBy', 'limit', 'layer', 'after', 'allowPartial', 'states', 'quantiles', 'version', 'numbers'];
 
 function fail(field: string, message: string): never {
   throw new InvalidQueryError(field, message);
@@ -265,6 +268,12 @@ function planFlag(key: 'states' | 'allowPartial', raw: unknown): boolean {
 /** A position has one sequence per partition, and a config allows at most 256 partitions. */
 const MAX_POSITION_LENGTH = 256;
 
+function planNumbers(raw: unknown): NumberForm {
+  if (raw === undefined) return 'auto';
+  if (!NUMBER_FORMS.includes(raw as NumberForm)) fail('numbers', `numbers must be one of ${NUMBER_FORMS.join(', ')}.`);
+  return raw as NumberForm;
+}
+
 function planVersion(raw: unknown): number | undefined {
   if (raw === undefined) return undefined;
   if (!Number.isSafeInteger(raw) || (raw as number) < 1) fail('version', 'version must be a whole number from 1, a view version as meta.viewVersion names it.');
@@ -301,7 +310,7 @@ export function planQuery(catalog: Catalog, query: Query, budget = new QueryBudg
     view, from, to, where, pinned: exactSeries(view, where), groupBy, granularity, timeZone: planTimeZone(query.timeZone),
     orderBy: planOrderBy(view, query.orderBy, groupBy, granularity), limit: planLimit(query.limit), layer, after: planAfter(query.after),
     states: planFlag('states', query.states), allowPartial: planFlag('allowPartial', query.allowPartial), quantiles: planQuantiles(view, query.quantiles),
-    version: planVersion(query.version),
+    version: planVersion(query.version), numbers: planNumbers(query.numbers),
   };
 }
 

@@ -10,6 +10,7 @@
 import type {
   FieldsSpec, Granularity, MeasureValue, QueryGranularity, TandemConfig, TypeOfSpec, ValueOfType, ViewFields, ViewName, ViewOf,
 } from '../definitions/index.ts';
+import type { NumberForm } from './number-form.ts';
 import type { QuantileKey } from './quantile-names.ts';
 
 /**
@@ -115,6 +116,14 @@ export interface Query {
    * one answers `view_backfilling` with how far it is.
    */
   readonly version?: number;
+  /**
+   * The form of every `count` and `sum` in the answer: `auto` (default) a
+   * number, or exact decimal text once a double cannot carry it, so one
+   * column may mix both; `text` always exact decimal text; `bigint` (in
+   * this process only, since JSON has none) a bigint, or decimal text for a
+   * sum of a field with decimals. Other measures keep their form.
+   */
+  readonly numbers?: NumberForm;
 }
 
 /**
@@ -126,7 +135,7 @@ export interface Query {
  * for (const row of rows) console.log(row.country, row.revenue);
  * ```
  */
-export type QueryRow = Readonly<Record<string, DimensionInput | MeasureValue>>;
+export type QueryRow = Readonly<Record<string, DimensionInput | MeasureValue | bigint>>;
 
 /**
  * Where an answer came from: the batch version and cutoff, the log end, and the layer.
@@ -345,6 +354,7 @@ export interface ViewQuery<
   N extends ViewName<C>,
   D extends readonly DimensionName<C, N>[] = readonly DimensionName<C, N>[],
   G extends QueryGranularityFor<ViewOf<C, N>['granularity']> | undefined = QueryGranularityFor<ViewOf<C, N>['granularity']> | undefined,
+  F extends NumberForm | undefined = NumberForm | undefined,
 > {
   readonly view: N;
   /** Inclusive start: buckets starting at or after it. ISO-8601 or epoch ms. A view without time buckets takes none. */
@@ -394,6 +404,14 @@ export interface ViewQuery<
    * one answers `view_backfilling` with how far it is.
    */
   readonly version?: number;
+  /**
+   * The form of every `count` and `sum` in the answer: `auto` (default) a
+   * number, or exact decimal text once a double cannot carry it, so one
+   * column may mix both; `text` always exact decimal text; `bigint` (in
+   * this process only, since JSON has none) a bigint, or decimal text for a
+   * sum of a field with decimals. Other measures keep their form.
+   */
+  readonly numbers?: F;
 }
 
 /** The granularity an answer has: the query's, else the view's (`all` for a view without time buckets). */
@@ -405,19 +423,42 @@ type TimeColumn<G> = [G] extends ['all'] ? unknown : 'all' extends G ? { readonl
 /** A dimension's value in a row, but for null: a number with decimals may be exact decimal text, as a sum may. */
 type DimensionColumn<F extends FieldsSpec, K> = [FieldTypeIn<F, K>] extends ['number'] ? NumberValue<F, K> : ValueOfType<FieldTypeIn<F, K>>;
 
-type TypedRow<C extends TandemConfig, N extends string, D extends readonly string[], G> = N extends unknown
+/** Whether measure `S` sums a field of `F` that has decimals. */
+type SumsDecimals<F extends FieldsSpec, S> = S extends { readonly field: infer K } ? HasDecimals<F, K> : false;
+
+/**
+ * A measure's value in a row under number form `NF`: `text` makes every
+ * `count` and `sum` a string; `bigint` makes them bigints, but for a sum of a
+ * field with decimals, which is text; `auto` (or none) keeps {@link MeasureResult}.
+ *
+ * @example
+ * ```ts
+ * type Calls = FormedMeasure<typeof usage.fields, { type: 'count' }, 'bigint'>;   // bigint
+ * ```
+ */
+export type FormedMeasure<F extends FieldsSpec, S, NF> =
+  S extends { readonly type: 'count' | 'sum' }
+    ? [NF] extends ['text'] ? string
+      : [NF] extends ['bigint'] ? (true extends SumsDecimals<F, S> ? string : bigint)
+        : [NF] extends ['auto' | undefined] ? MeasureResult<F, S>
+          // A form only known as a union: any of them.
+          : MeasureResult<F, S> | string | bigint
+    : MeasureResult<F, S>;
+
+type TypedRow<C extends TandemConfig, N extends string, D extends readonly string[], G, NF> = N extends unknown
   ? Simplify<
     // DimensionValue, written out so that hovers show `string | null` rather than the alias.
     & { readonly [K in Extract<D[number], DimensionName<C, N>>]: DimensionColumn<ViewFields<C, N>, K> | null }
     & TimeColumn<AnswerGranularity<ViewOf<C, N>['granularity'], G>>
-    & { readonly [M in MeasureName<C, N>]: MeasureResult<ViewFields<C, N>, ViewOf<C, N>['measures'][M]> }
+    & { readonly [M in MeasureName<C, N>]: FormedMeasure<ViewFields<C, N>, ViewOf<C, N>['measures'][M], NF> }
   >
   : never;
 
 /**
  * One answer row of a query over view `N` grouped by `D` at granularity `G`:
  * the grouped dimensions, `time` (an ISO string) unless the answer is rolled
- * up into `all`, and every measure of the view. {@link QueryRow} when `C` is
+ * up into `all`, and every measure of the view (counts and sums in number
+ * form `NF`, see {@link FormedMeasure}). {@link QueryRow} when `C` is
  * an untyped (JSON) config.
  *
  * @example
@@ -431,4 +472,5 @@ export type QueryRowOf<
   N extends string,
   D extends readonly string[] = readonly [],
   G extends QueryGranularity | undefined = undefined,
-> = string extends ViewName<C> ? QueryRow : TypedRow<C, N, D, G>;
+  NF extends NumberForm | undefined = undefined,
+> = string extends ViewName<C> ? QueryRow : TypedRow<C, N, D, G, NF>;

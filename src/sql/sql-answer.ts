@@ -37,9 +37,10 @@ export interface SqlResult {
   readonly meta: QueryMeta;
 }
 
+// SQL asks its queries in the `auto` number form, so no cell is a bigint.
 function cell(row: QueryRow, source: ColumnSource): SqlCell {
   switch (source.kind) {
-    case 'dimension': return row[source.name] ?? null;
+    case 'dimension': return (row[source.name] ?? null) as SqlCell;
     case 'time': {
       const time = row.time as string | undefined;
       if (time === undefined) return null;
@@ -47,7 +48,7 @@ function cell(row: QueryRow, source: ColumnSource): SqlCell {
       return source.form === 'timestamp' ? time : Date.parse(time) / 1000;
     }
     case 'measure': {
-      const value = row[source.measure.name] ?? null;
+      const value = (row[source.measure.name] ?? null) as SqlCell;
       if (source.quantile === undefined || value === null) return value;
       return (value as QuantileValues)[quantileName(source.quantile)] ?? null;
     }

@@ -91,19 +91,20 @@ test('end to end: tandem serve, tandem ingest (NDJSON and Parquet), tandem batch
     // The input holds bad lines on purpose: their count is the most rejects allowed.
     const ingested = await runCli(['ingest', inputs.ndjson, '--event', 'order', '--url', server.url, '--batch-size', '200', '--max-rejects', '1000']);
     assert.equal(ingested.code, 0, ingested.stderr);
-    const counts = /^([\d,]+) events read: ([\d,]+) accepted \(([\d,]+) already stored\), ([\d,]+) rejected/.exec(ingested.stdout);
+    const counts = /^([\d,]+) events read: ([\d,]+) accepted \(([\d,]+) stored, ([\d,]+) already stored\), ([\d,]+) rejected/.exec(ingested.stdout);
     assert.ok(counts !== null, ingested.stdout);
-    const [read, , , rejected] = counts.slice(1).map((n) => Number(n.replaceAll(',', '')));
+    const [read, acceptedCount, stored, duplicates, rejected] = counts.slice(1).map((n) => Number(n.replaceAll(',', '')));
+    assert.equal(stored, acceptedCount! - duplicates!);
     assert.equal(read, 1501);
     assert.equal(rejected, inputs.invalidLines);
     assert.match(ingested.stdout, /line \d+: Field '\w+'/);
 
     const parquet = await runCli(['ingest', inputs.parquet, '--event', 'order', '--url', server.url]);
     assert.equal(parquet.code, 0, parquet.stderr);
-    assert.match(parquet.stdout, /events read: [\d,]+ accepted \([\d,]+ already stored\), 0 rejected/);
+    assert.match(parquet.stdout, /events read: [\d,]+ accepted \([\d,]+ stored, [\d,]+ already stored\), 0 rejected/);
     const csv = await runCli(['ingest', await writeCsv(accepted), '--event', 'order', '--url', server.url]);
     assert.equal(csv.code, 0, csv.stderr);
-    assert.match(csv.stdout, /^[\d,]+ events read: [\d,]+ accepted \(0 already stored\), 0 rejected/, csv.stdout);
+    assert.match(csv.stdout, /^[\d,]+ events read: [\d,]+ accepted \([\d,]+ stored, 0 already stored\), 0 rejected/, csv.stdout);
     await checkAnswers(server.url, accepted);
 
     const locked = await runCli(['ingest', inputs.ndjson, '--event', 'order', '--data', data, '--config', config]);

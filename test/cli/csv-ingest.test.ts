@@ -217,7 +217,7 @@ test('csv: tandem ingest stores a CSV as its NDJSON twin, in any local time zone
       const dataDir = join(temp.dir, `data-${zone.replace('/', '-')}-${format}`);
       const result = await runCli(['ingest', file, '--event', 'reading', '--data', dataDir, '--config', configFile, '--no-progress', '--max-rejects', '300'], { env: { TZ: zone } });
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stdout, new RegExp(`^${KEYLESS}\n300 events read: ${accepted} accepted \\(0 already stored\\), ${300 - accepted} rejected`), `${zone} ${format}: ${result.stdout}`);
+      assert.match(result.stdout, new RegExp(`^${KEYLESS}\n300 events read: ${accepted} accepted \\(${accepted} stored, 0 already stored\\), ${300 - accepted} rejected`), `${zone} ${format}: ${result.stdout}`);
       const stored = await storedEvents(dataDir);
       assert.equal(stored.length, accepted);
       reference ??= stored;
@@ -250,7 +250,7 @@ test('csv: a bad cell rejects its row alone, with the HTTP API\'s sentence and t
     'line 4: Field \'at\' must fall between the years 1900 and 9999.',
     'line 5: Field \'amount\' must be a number, or a decimal string such as "12.50"; got "ten".',
   ].join('\n'));
-  assert.match(result.stdout, new RegExp(`^${KEYLESS}\n4 events read: 1 accepted \\(0 already stored\\), 3 rejected`));
+  assert.match(result.stdout, new RegExp(`^${KEYLESS}\n4 events read: 1 accepted \\(1 stored, 0 already stored\\), 3 rejected`));
 });
 
 test('parquet: timestamp columns arrive as exact instants; one outside the years 0000-9999 as epoch ms, refused with the range', async () => {

@@ -58,7 +58,7 @@ test('tandem ingest: a .json file holding one array imports like NDJSON, and exi
   const data = join(temp.dir, 'array');
   const run = await runCli(['ingest', file, '--event', 'payment', '--data', data, '--config', rejectConfig]);
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stdout, /^3 events read: 3 accepted \(0 already stored\), 0 rejected/);
+  assert.match(run.stdout, /^3 events read: 3 accepted \(3 stored, 0 already stored\), 0 rejected/);
   assert.deepEqual(await totals(data, rejectConfig), [{ currency: 'EUR', n: 2, total: 19.75 }, { currency: 'JPY', n: 1, total: 1200 }]);
 });
 
@@ -68,13 +68,13 @@ test('tandem ingest: rejected rows make the exit status 1 unless --max-rejects a
   const data = join(temp.dir, 'mixed');
   const strict = await runCli(['ingest', file, '--event', 'payment', '--data', data, '--config', rejectConfig]);
   assert.equal(strict.code, 1);
-  assert.match(strict.stdout, /4 events read: 2 accepted \(0 already stored\), 2 rejected/);
+  assert.match(strict.stdout, /4 events read: 2 accepted \(2 stored, 0 already stored\), 2 rejected/);
   assert.match(strict.stdout, /element 2: Field 'amount' must be a number/);
   assert.match(strict.stdout, /element 3: An event must be a JSON object, not an array\./);
   assert.equal(strict.stderr.trim(), 'tandem: 2 rows were rejected and not stored (see above); pass --max-rejects to accept some rejects.');
   const allowed = await runCli(['ingest', file, '--event', 'payment', '--data', data, '--config', rejectConfig, '--max-rejects', '2']);
   assert.equal(allowed.code, 0, allowed.stderr);
-  assert.match(allowed.stdout, /2 accepted \(2 already stored\), 2 rejected/);
+  assert.match(allowed.stdout, /2 accepted \(0 stored, 2 already stored\), 2 rejected/);
   const tooFew = await runCli(['ingest', file, '--event', 'payment', '--data', data, '--config', rejectConfig, '--max-rejects', '1']);
   assert.equal(tooFew.code, 1);
   assert.equal(tooFew.stderr.trim(), 'tandem: 2 rows were rejected, more than the 1 --max-rejects allows (see above).');

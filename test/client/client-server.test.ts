@@ -88,8 +88,8 @@ describe('client - against the real server', () => {
     counter.ingests.length = 0;
     const again = await client.ingest('sale', events.slice(0, 12));
     assert.deepEqual(counter.ingests, [10, 2]);
-    assert.deepEqual(again, { accepted: 12, duplicates: 11, rejected: [], firstOffset: 55, lastOffset: 55, position: [56] });
-    assert.deepEqual(await client.ingest('sale', []), { accepted: 0, duplicates: 0, rejected: [], firstOffset: null, lastOffset: null });
+    assert.deepEqual(again, { accepted: 12, stored: 1, duplicates: 11, rejected: [], firstOffset: 55, lastOffset: 55, position: [56] });
+    assert.deepEqual(await client.ingest('sale', []), { accepted: 0, stored: 0, duplicates: 0, rejected: [], firstOffset: null, lastOffset: null });
   });
 
   test('query - typed rows carry the grouped dimensions, time unless all, and each measure as the server returns it', async () => {

@@ -110,7 +110,7 @@ describe('client - error answers', () => {
 
 describe('client - requests', () => {
   test('requests - the base URL\'s path is kept; the key, media types and extra headers are sent', async () => {
-    await withStub((r) => (r.url.includes('events') ? { status: 200, body: { accepted: 2, duplicates: 0, rejected: [], firstOffset: 0, lastOffset: 1 } } : { status: 200, body: {} }), async (stub) => {
+    await withStub((r) => (r.url.includes('events') ? { status: 200, body: { accepted: 2, stored: 2, duplicates: 0, rejected: [], firstOffset: 0, lastOffset: 1 } } : { status: 200, body: {} }), async (stub) => {
       const client = createClient({ url: `${stub.url}/tandem`, apiKey: 'secret-key-0123456789', headers: { 'x-trace': 't1' } });
       assert.equal(client.url, `${stub.url}/tandem/`);
       await client.ingest('page view', [{ a: 1, text: 'line\nbreak' }, undefined]);
@@ -140,7 +140,7 @@ describe('client - requests', () => {
   test('ingest - a body too large in bytes is sent again in halves, for this call only; one event too large alone fails', async () => {
     const tooLarge = errorAnswer(413, 'body_too_large', "The request body is larger than this server's limit of 100 bytes; send smaller batches.");
     const lines = (body: string) => body.split('\n').length;
-    await withStub((r) => (lines(r.body) > 3 || r.body.includes('huge') ? tooLarge : { status: 200, body: { accepted: lines(r.body), duplicates: 0, rejected: [], firstOffset: 0, lastOffset: 0 } }), async (stub) => {
+    await withStub((r) => (lines(r.body) > 3 || r.body.includes('huge') ? tooLarge : { status: 200, body: { accepted: lines(r.body), stored: lines(r.body), duplicates: 0, rejected: [], firstOffset: 0, lastOffset: 0 } }), async (stub) => {
       const client = createClient({ url: stub.url, batchSize: 8 });
       const result = await client.ingest('e', Array.from({ length: 10 }, (_, i) => ({ i })));
       assert.equal(result.accepted, 10);
@@ -158,7 +158,7 @@ describe('client - requests', () => {
 
   test('ingest - a 413 too_many_events that states no limit halves the batch', async () => {
     const tooMany = errorAnswer(413, 'too_many_events', 'Too many events in one request.');
-    await withStub((r) => (r.body.split('\n').length > 2 ? tooMany : { status: 200, body: { accepted: 2, duplicates: 0, rejected: [], firstOffset: 0, lastOffset: 1 } }), async (stub) => {
+    await withStub((r) => (r.body.split('\n').length > 2 ? tooMany : { status: 200, body: { accepted: 2, stored: 2, duplicates: 0, rejected: [], firstOffset: 0, lastOffset: 1 } }), async (stub) => {
       const result = await createClient({ url: stub.url, batchSize: 8 }).ingest('e', Array.from({ length: 4 }, (_, i) => ({ i })));
       assert.equal(result.accepted, 4);
       assert.deepEqual(stub.requests.map((r) => r.body.split('\n').length), [4, 2, 2]);

@@ -12,7 +12,7 @@ import { retryAfterMs, sleep } from '../../src/client/retry-after.ts';
 import { errorAnswer, withStub, type StubAnswer } from './stub-server.ts';
 
 const OVERLOADED = "The event log already has 1,000,123 events waiting to be written (the limit is 1,000,000); nothing in this request was stored, so retry it shortly.";
-const STORED = { status: 200, body: { accepted: 1, duplicates: 0, rejected: [], firstOffset: 7, lastOffset: 7 } };
+const STORED = { status: 200, body: { accepted: 1, stored: 1, duplicates: 0, rejected: [], firstOffset: 7, lastOffset: 7 } };
 
 /** Refuses the first `refusals` requests with `refusal`, then answers `then`. */
 const refusing = (refusals: number, refusal: StubAnswer, then: StubAnswer = STORED) => (_: unknown, i: number) => (i < refusals ? refusal : then);

@@ -58,7 +58,7 @@ describe('POST /v1/events/:eventType', () => {
   test('a JSON array is accepted too, and a repeated idempotency key is counted as a duplicate', async () => {
     const response = await post('/v1/events/order', JSON.stringify([order('b1'), order('a1')]), 'application/json');
     assert.equal(response.statusCode, 200);
-    assert.deepEqual(response.json(), { accepted: 2, duplicates: 1, rejected: [], firstOffset: 2, lastOffset: 2, position: [3] });
+    assert.deepEqual(response.json(), { accepted: 2, stored: 1, duplicates: 1, rejected: [], firstOffset: 2, lastOffset: 2, position: [3] });
   });
 
   test('errors: unknown type 404, malformed 400, not an array 400, empty 400, too large 413, wrong media type 415', async () => {

@@ -133,7 +133,7 @@ describe('UTF-8', () => {
     assert.equal(tandem.status().logEnd, logEnd + 1);
     // The same ids in UTF-8 are two orders, not one and a duplicate.
     const utf8 = await post('/v1/events/order', ndjson([order('caf\u00e9-1'), order('caf\u00e8-1')]), { 'content-type': 'application/x-ndjson; charset=utf-8' });
-    assert.deepEqual(utf8.json(), { accepted: 2, duplicates: 0, rejected: [], firstOffset: logEnd + 1, lastOffset: logEnd + 2, position: [logEnd + 3] });
+    assert.deepEqual(utf8.json(), { accepted: 2, stored: 2, duplicates: 0, rejected: [], firstOffset: logEnd + 1, lastOffset: logEnd + 2, position: [logEnd + 3] });
   });
 
   test('UTF-8 - a JSON array (or query) with a byte that is not UTF-8 is refused whole with 400', async () => {
@@ -181,7 +181,7 @@ describe('content encodings', () => {
           'content-type': asJson ? 'application/json' : 'application/x-ndjson', 'content-encoding': encoding,
         });
         assert.equal(response.statusCode, 200, response.body);
-        assert.deepEqual(response.json(), { accepted: count, duplicates: 0, rejected: [], firstOffset: logEnd, lastOffset: logEnd + count - 1, position: [logEnd + count] });
+        assert.deepEqual(response.json(), { accepted: count, stored: count, duplicates: 0, rejected: [], firstOffset: logEnd, lastOffset: logEnd + count - 1, position: [logEnd + count] });
       },
     ), { seed: SEED, numRuns: 60 });
   });

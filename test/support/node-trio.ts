@@ -38,6 +38,7 @@ export class NodeTrio implements ServedEngine {
     for (const r of results) this.#position = this.#position.map((seq, p) => Math.max(seq, r.position?.[p] ?? 0));
     return {
       accepted: results.reduce((n, r) => n + r.accepted, 0),
+      stored: results.some((r) => r.stored === null) ? null : results.reduce((n, r) => n + r.stored!, 0),
       duplicates: results.reduce((n, r) => n + r.duplicates, 0),
       rejected: results.flatMap((r) => r.rejected),
       firstOffset: null,

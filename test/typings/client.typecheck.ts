@@ -93,3 +93,13 @@ export const anyAnswer = await untyped.query({ view: 'anything', groupBy: ['a'],
 assertType<Equal<typeof anyAnswer, QueryResult<QueryRow>>>();
 export const anyDynamic = await untyped.query(someQuery);
 assertType<Equal<typeof anyDynamic, QueryResult<QueryRow>>>();
+
+// Number forms (issue #32): over HTTP, `text` makes every count and sum exact decimal text; JSON has no bigint.
+export const billed = await client.query({ view: 'by_device_week', granularity: 'all', numbers: 'text' });
+assertType<Equal<(typeof billed.rows)[number]['orders'], string>>();
+assertType<Equal<(typeof billed.rows)[number]['items'], string>>();
+assertType<Equal<(typeof billed.rows)[number]['biggest'], number | string | null>>();
+// @ts-expect-error: bigint is the library's form only
+await client.query({ view: 'by_device_week', numbers: 'bigint' });
+// The ingest answer says how many events were newly stored (null only when a cluster could not count).
+export const storedCount: Promise<number | null> = client.ingest('order', []).then((r) => r.stored);

@@ -44,3 +44,6 @@ export const anyIngest: Promise<IngestResult> = untyped.ingest('whatever', [{ x:
 const wide = await Tandem.open({ dataDir: '/tmp/never', config: valueOf<TandemConfig>() });
 export const wideIngest: Promise<IngestResult> = wide.ingest(someType, parsed);
 assertType<Equal<Parameters<typeof wide.ingest>[1], readonly unknown[]>>();
+
+// Embedded, how many events an ingest newly stored is always known (issue #32).
+export const storedHere: Promise<number> = tandem.ingest('order', []).then((r) => r.stored);

@@ -158,3 +158,18 @@ export const median = spreadRows.rows[0]?.amounts.p50;
 // A number dimension with decimals may come back as exact decimal text (the engine answers '90000000000000.01' so); one without, a number.
 export const amounts = await spreadEngine.query({ view: 'by_amount', groupBy: ['amount', 'qty'], granularity: 'all' });
 assertType<Equal<(typeof amounts.rows)[number], { readonly amount: number | string | null; readonly qty: number | null; readonly n: number }>>();
+
+// Number forms (issue #32): one type per count and sum column, as the query's `numbers` says.
+export const asText = await tandem.query({ view: 'revenue_by_country', groupBy: ['country'], granularity: 'all', numbers: 'text' });
+assertType<Equal<(typeof asText.rows)[number], {
+  readonly country: string | null;
+  readonly orders: string; readonly revenue: string; readonly basket: number | string | null; readonly largest: number | string | null; readonly latest: string | null;
+}>>();
+export const asBigint = await tandem.query({ view: 'revenue_by_country', granularity: 'all', numbers: 'bigint' });
+// A count is a bigint; a sum of a field with decimals cannot be, and is exact text.
+assertType<Equal<(typeof asBigint.rows)[number]['orders'], bigint>>();
+assertType<Equal<(typeof asBigint.rows)[number]['revenue'], string>>();
+export const asAuto = await tandem.query({ view: 'totals', numbers: 'auto' });
+assertType<Equal<(typeof asAuto.rows)[number]['n'], number>>();
+// @ts-expect-error: not a number form
+await tandem.query({ view: 'totals', numbers: 'float' });

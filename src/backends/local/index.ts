@@ -5,6 +5,6 @@
  *
  * @module
  */
-export { Tandem } from './tandem.ts';
+export { Tandem, type LocalIngestResult } from './tandem.ts';
 export { keylessWarning, type HistoryImportOptions, type HistoryImportSummary, type HistoryProgress } from './history-import.ts';
 export { HistoryFileError, HistoryFormatError, HistoryImportUnsupportedError } from '../../master/index.ts';

@@ -15,7 +15,7 @@ import type { EngineLogger, IngestResult, TandemOptions } from '../../engine/eng
 import { DataDirLock } from '../../engine/data-dir-lock.ts';
 import { LocalEventLog, StoredSchema, type LogRepair } from '../../log/index.ts';
 import { LocalMasterDataset, type MasterDataset } from '../../master/index.ts';
-import type { DimensionName, Query, QueryGranularityFor, QueryLimits, QueryResult, QueryRowOf, ViewQuery } from '../../serving/index.ts';
+import type { DimensionName, NumberForm, Query, QueryGranularityFor, QueryLimits, QueryResult, QueryRowOf, ViewQuery } from '../../serving/index.ts';
 import { SpeedLayer } from '../../speed/index.ts';
 import { dataDirectory } from '../../util/data-directory.ts';
 import { PhaseClock } from '../../util/phase-clock.ts';
@@ -24,6 +24,17 @@ import { repairDataDirectory } from './repair-data-dir.ts';
 import { ViewStateFile } from './view-state-file.ts';
 import { ErasureJournal } from './erasure-journal.ts';
 import { HistoryImporter, ImportAwareKeySnapshot, type HistoryImportOptions, type HistoryImportSummary } from './history-import.ts';
+
+/**
+ * What an embedded ingest did: an {@link IngestResult} whose `stored` is
+ * always known, since the local log counts every duplicate as it appends.
+ *
+ * @example
+ * ```ts
+ * const { stored }: LocalIngestResult = await tandem.ingest('order', events);   // stored: number
+ * ```
+ */
+export type LocalIngestResult = IngestResult & { readonly stored: number };
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
 
@@ -249,12 +260,12 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
    *
    * @example
    * ```ts
-   * const { accepted, rejected, lastOffset } = await tandem.ingest('order', [{ orderId: 'o1', at: Date.now(), country: 'DE', amount: 19.99 }]);
+   * const { accepted, stored, rejected, lastOffset } = await tandem.ingest('order', [{ orderId: 'o1', at: Date.now(), country: 'DE', amount: 19.99 }]);
    * ```
    */
   // One signature, no overloads: a misspelt name then fails against the list of names, not against a fallback.
-  override ingest<const E extends EventTypeName<C>>(eventType: E, events: readonly EventOf<C, E>[]): Promise<IngestResult> {
-    return super.ingest(eventType, events);
+  override ingest<const E extends EventTypeName<C>>(eventType: E, events: readonly EventOf<C, E>[]): Promise<LocalIngestResult> {
+    return super.ingest(eventType, events) as Promise<LocalIngestResult>;
   }
 
   /**
@@ -267,8 +278,8 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
    * await tandem.ingestUntyped(type, JSON.parse(body));
    * ```
    */
-  ingestUntyped(eventType: string, events: readonly unknown[]): Promise<IngestResult> {
-    return super.ingest(eventType, events);
+  ingestUntyped(eventType: string, events: readonly unknown[]): Promise<LocalIngestResult> {
+    return super.ingest(eventType, events) as Promise<LocalIngestResult>;
   }
 
   /**
@@ -282,13 +293,16 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
    * ```ts
    * const { rows } = await tandem.query({ view: 'revenue_by_country', groupBy: ['country'], granularity: 'all' });
    * rows[0]?.revenue;   // number | string
+   * const billed = await tandem.query({ view: 'revenue_by_country', granularity: 'all', numbers: 'bigint' });
+   * billed.rows[0]?.orders;   // bigint (a sum of a field with decimals: exact text)
    * ```
    */
   override query<
     const N extends ViewName<C>,
     const D extends readonly DimensionName<C, N>[] = readonly [],
     const G extends QueryGranularityFor<ViewOf<C, N>['granularity']> | undefined = undefined,
-  >(query: ViewQuery<C, N, D, G>, limits?: QueryLimits): Promise<QueryResult<QueryRowOf<C, N, D, G>>>;
+    const F extends NumberForm | undefined = undefined,
+  >(query: ViewQuery<C, N, D, G, F>, limits?: QueryLimits): Promise<QueryResult<QueryRowOf<C, N, D, G, F>>>;
   override query(query: Query | ViewQuery<C, ViewName<C>>, limits?: QueryLimits): Promise<QueryResult> {
     return super.query(query as Query, limits);
   }

@@ -938,15 +938,17 @@ export class NatsBackend implements EngineBackend {
       if (!messages.has(p)) messages.set(p, new Map());
       messages.get(p)!.set(seq, [p, seq]);
     }
-    return { duplicates: await this.#duplicatesOf(position, messages), offsets: null, position };
+    const { duplicates, uncounted } = await this.#duplicatesOf(position, messages);
+    return { duplicates, ...(uncounted ? { uncounted: true } : {}), offsets: null, position };
   }
 
   /**
    * The duplicates among an append's `messages`, counted by each partition's
    * reader once it applied `position` there: this node's ledger, and each
-   * owner asked; what no reader could count in time is logged and left out.
+   * owner asked; what no reader could count in time is logged, left out,
+   * and flagged `uncounted` (so the ingest cannot say how many it stored).
    */
-  async #duplicatesOf(position: readonly number[], messages: ReadonlyMap<number, ReadonlyMap<number, readonly [number, number]>>): Promise<number> {
+  async #duplicatesOf(position: readonly number[], messages: ReadonlyMap<number, ReadonlyMap<number, readonly [number, number]>>): Promise<{ duplicates: number; uncounted: boolean }> {
     const of = (ps: readonly number[]) => ({
       wanted: position.map((seq, p) => (ps.includes(p) ? seq : 0)),
       pairs: ps.flatMap((p) => [...messages.get(p)!.values()]),
@@ -964,8 +966,9 @@ export class NatsBackend implements EngineBackend {
       }),
     ]);
     const counted = [here.length === 0 ? 0 : appliedHere === true ? this.#ledger.duplicatesIn(local.pairs) ?? null : null, ...(remote as (number | null)[])];
-    if (counted.includes(null)) this.#logger.warn({ position }, 'ingested events were acknowledged but not yet applied by a partition\'s reader; their duplicates are not counted');
-    return counted.reduce<number>((n, d) => n + (d ?? 0), 0);
+    const uncounted = counted.includes(null);
+    if (uncounted) this.#logger.warn({ position }, 'ingested events were acknowledged but not yet applied by a partition\'s reader; their duplicates are not counted');
+    return { duplicates: counted.reduce<number>((n, d) => n + (d ?? 0), 0), uncounted };
   }
 
   get #readWaitMs(): number {
