@@ -52,7 +52,7 @@ export {
   InvalidQueryError, UnknownViewError, UnknownDimensionError, UnknownMeasureError, UnknownTimeZoneError, TimeZoneRollUpError, QueryTimeoutError, ResultTooLargeError,
 } from './serving/index.ts';
 export {
-  DataDirectoryLockedError, ServedVersionChangingError, SpeedLayerFullError,
+  DataDirectoryLockedError, EngineDrainingError, InvalidEngineOptionError, ServedVersionChangingError, SpeedLayerFullError,
   ViewBackfillingError, ViewChangesUnsupportedError, RetentionUnsupportedError, FrozenAggregatesError, ErasureUnsupportedError, NoViewChangeError, EventTypesChangedError,
 } from './engine/index.ts';
 export { CorruptMasterFileError, HistoryFileError, HistoryFormatError, HistoryImportUnsupportedError } from './master/index.ts';

@@ -13,7 +13,7 @@ import { API_SCOPES } from '../definitions/server-config.ts';
 import { ANSWER_FORMATS } from './answer-format.ts';
 import { DEFAULT_URL, URL_VARIABLE } from './api-client.ts';
 import { CliError } from './cli-error.ts';
-import { PACKAGE_VERSION } from './package-version.ts';
+import { PACKAGE_VERSION } from '../util/package-version.ts';
 import { API_KEYS_VARIABLE } from './server-access.ts';
 import type { DemoOptions } from './commands/demo.ts';
 import type { IngestOptions } from './commands/ingest.ts';

@@ -11,7 +11,7 @@ import { BatchSchedule, createServer, type ConnectionLimits, type TandemServer }
 import type { BatchSummary, ServedEngine } from '../engine/index.ts';
 import { Tandem } from '../backends/local/index.ts';
 import { PgWireServer } from '../pgwire/index.ts';
-import { PACKAGE_VERSION } from './package-version.ts';
+import { PACKAGE_VERSION } from '../util/package-version.ts';
 import { checkBindSafety } from './server-access.ts';
 import { createLogger } from './server-logger.ts';
 

@@ -19,7 +19,7 @@ import {
 import {
   InvalidQueryError, QueryTimeoutError, ResultTooLargeError, TimeZoneRollUpError, UnknownDimensionError, UnknownMeasureError, UnknownTimeZoneError, UnknownViewError,
 } from '../serving/errors.ts';
-import { ErasureUnsupportedError, FrozenAggregatesError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
+import { EngineDrainingError, ErasureUnsupportedError, FrozenAggregatesError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
 import {
   InvalidSqlValueError, MeasureMisuseError, SqlParameterError, SqlSyntaxError, SqlTooLargeError, TimeBucketError, UnknownColumnError, UnsupportedSqlError,
 } from '../sql/errors.ts';
@@ -114,6 +114,7 @@ const BUILDERS: Readonly<Record<string, Build>> = {
   unknown_measure: (a, c) => new UnknownMeasureError(a.field ?? '', namedAt(c.query, a.field) ?? quoted(a.message), viewOf(c) ?? ''),
   result_too_large: (a) => new ResultTooLargeError(...stated(a.message)),
   query_timeout: (a) => new QueryTimeoutError(stated(a.message)[0]),
+  draining: (a) => new EngineDrainingError(quoted(a.message)),
   speed_layer_full: (a) => {
     const bytes = a.message.includes('MiB');
     const [held, limit] = stated(a.message);

@@ -39,7 +39,7 @@ export { InvalidDefinitionError, InvalidErasureError, InvalidEventError, TandemE
 export {
   InvalidQueryError, QueryTimeoutError, ResultTooLargeError, UnknownDimensionError, UnknownMeasureError, UnknownViewError, UnknownTimeZoneError, TimeZoneRollUpError,
 } from '../serving/errors.ts';
-export { ErasureUnsupportedError, EventTypesChangedError, FrozenAggregatesError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
+export { EngineDrainingError, ErasureUnsupportedError, EventTypesChangedError, FrozenAggregatesError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
 export {
   InvalidSqlValueError, MeasureMisuseError, SqlClauseError, SqlParameterError, SqlSyntaxError, SqlTooLargeError, TimeBucketError, UnknownColumnError, UnsupportedSqlError,
 } from '../sql/errors.ts';

@@ -28,7 +28,7 @@ import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineSta
 import type { ServedEngine } from './served-engine.ts';
 import { SpeedMemoryGuard, type SpeedMemoryLimits } from './speed-memory-guard.ts';
 import { validateEvents } from './validate-events.ts';
-import { ErasureUnsupportedError, ServedVersionChangingError, ViewBackfillingError } from './errors.ts';
+import { EngineDrainingError, ErasureUnsupportedError, ServedVersionChangingError, ViewBackfillingError } from './errors.ts';
 import { fractionDone, ViewChanges, type ViewChangesStart } from './view-changes.ts';
 
 /** How often a query gathers the speed layer's states again when a new batch version is served meanwhile. */
@@ -72,6 +72,10 @@ export class EngineCore implements ServedEngine {
   #batchRun: Promise<BatchSummary> | undefined;
   #progress: BatchProgress | null = null;
   #closed = false;
+  /** Set by {@link drain}: ingest refuses from then on. */
+  #draining = false;
+  /** Ingests under way, which {@link drain} waits for. */
+  readonly #ingesting = new Set<Promise<unknown>>();
 
   protected constructor(catalog: Catalog, backend: EngineBackend, options: EngineCoreOptions) {
     this.#catalog = catalog;
@@ -210,7 +214,36 @@ export class EngineCore implements ServedEngine {
    * Resolves once they are durable and visible to queries on this engine,
    * with the position to send back as a query's `after`.
    */
-  async ingest(eventType: string, events: readonly unknown[]): Promise<IngestResult> {
+  ingest(eventType: string, events: readonly unknown[]): Promise<IngestResult> {
+    if (this.#draining) return Promise.reject(new EngineDrainingError(eventType));
+    const running = this.#ingest(eventType, events);
+    const tracked = running.finally(() => this.#ingesting.delete(tracked)).catch(() => undefined);
+    this.#ingesting.add(tracked);
+    return running;
+  }
+
+  /**
+   * Stops taking events and resolves once every ingest under way has
+   * finished (its events durable, or refused): call it before
+   * {@link close} on shutdown, so that no request in flight is cut off.
+   * From its call on, `ingest` throws {@link EngineDrainingError} (HTTP 503
+   * `draining`); queries, batch cycles and status go on until `close`.
+   *
+   * @example
+   * ```ts
+   * process.once('SIGTERM', async () => {
+   *   await tandem.drain();   // in-flight ingests are durable now
+   *   await app.close();
+   *   await tandem.close();
+   * });
+   * ```
+   */
+  async drain(): Promise<void> {
+    this.#draining = true;
+    while (this.#ingesting.size > 0) await Promise.all(this.#ingesting);
+  }
+
+  async #ingest(eventType: string, events: readonly unknown[]): Promise<IngestResult> {
     const validate = this.#validators.get(eventType);
     if (validate === undefined) throw new UnknownEventTypeError(eventType);
     this.#memory.check(this.#backend.speedStats());

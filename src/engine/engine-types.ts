@@ -43,6 +43,14 @@ export interface TandemOptions extends IncrementalPolicy {
    * everything at the cycle's start, which then seals the log.
    */
   readonly exportInBackground?: boolean;
+  /**
+   * Milliseconds between batch cycles run by the engine itself, as
+   * `tandem serve --batch-every` runs them: a cycle starts only after the
+   * previous one ended and is skipped when no event arrived since; a failed
+   * one is logged and the previous version keeps serving. Without it, cycles
+   * run only when `runBatch` is called (or the speed layer nears its limit).
+   */
+  readonly batchEvery?: number;
   /** Published batch versions kept on disk. Default 3. */
   readonly keepVersions?: number;
   /**

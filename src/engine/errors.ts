@@ -229,3 +229,39 @@ export class EventTypesChangedError extends TandemError {
     super('The reloaded config changes event types, and a running engine changes only its views; restart it to change event types.');
   }
 }
+
+/**
+ * The engine is draining ({@link EngineCore.drain}) before it closes, so it
+ * takes no more events; ingests already under way finish.
+ *
+ * @example
+ * ```ts
+ * await tandem.ingest('order', events).catch((error) => {
+ *   if (error instanceof EngineDrainingError) return sendToAnotherNode(events);
+ *   throw error;
+ * });
+ * ```
+ */
+export class EngineDrainingError extends TandemError {
+  readonly code = 'draining';
+  constructor(readonly eventType: string) {
+    super(`The engine is draining before it closes, so it takes no more '${eventType.slice(0, 64)}' events; nothing in this request was stored, so send it again once an engine is open.`);
+  }
+}
+
+/**
+ * An option of `Tandem.open` is out of its range; `option` names it.
+ *
+ * @example
+ * ```ts
+ * await Tandem.open({ dataDir, config, batchEvery: 0 }).catch((error) => {
+ *   if (error instanceof InvalidEngineOptionError) console.error(error.option, error.message);
+ * });
+ * ```
+ */
+export class InvalidEngineOptionError extends TandemError {
+  readonly code = 'invalid_option';
+  constructor(readonly option: string, message: string) {
+    super(message);
+  }
+}

@@ -12,8 +12,9 @@ export type {
 } from './engine-backend.ts';
 export type * from './engine-types.ts';
 export type { ServedEngine } from './served-engine.ts';
+export { BatchSchedule } from './batch-schedule.ts';
 export {
-  DataDirectoryLockedError, ServedVersionChangingError, SpeedLayerFullError, ViewNotReadyError,
+  DataDirectoryLockedError, EngineDrainingError, InvalidEngineOptionError, ServedVersionChangingError, SpeedLayerFullError, ViewNotReadyError,
   ViewBackfillingError, ViewChangesUnsupportedError, RetentionUnsupportedError, FrozenAggregatesError, ErasureUnsupportedError, NoViewChangeError, EventTypesChangedError,
 } from './errors.ts';
 export type { ViewState, ViewStateStore, ViewVersion, PendingViewChange } from './view-state.ts';

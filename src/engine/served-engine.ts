@@ -35,5 +35,7 @@ export interface ServedEngine {
   erasures(): Promise<ErasureAudit[]>;
   /** Makes the served views those of `config` (its event types must be the served ones). */
   reloadConfig(config: TandemConfig): Promise<ViewChangeAnswer[]>;
+  /** Refuses new ingests and resolves once those under way are durable; `close` follows. */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { ApiKey, ServerLimits } from '../definitions/index.ts';
 import { InvalidQueryError, type Query } from '../serving/index.ts';
 import type { BatchOptions, BatchSummary, ServedEngine } from '../engine/index.ts';
@@ -24,6 +24,7 @@ import { StatusStream } from './status-stream.ts';
 import { registerDashboard } from '../dashboard/index.ts';
 import { SqlRunner } from '../sql/index.ts';
 import { registerSqlRoute } from './sql-route.ts';
+import { PACKAGE_VERSION } from '../util/package-version.ts';
 
 export interface ServerOptions {
   readonly tandem: ServedEngine;
@@ -35,9 +36,19 @@ export interface ServerOptions {
   readonly apiKeys?: readonly ApiKey[];
   /** A pino logger for requests and errors; silent when absent. */
   readonly logger?: FastifyBaseLogger;
-  /** Reported in `/openapi.json` and `/v1/status`. */
+  /** Reported in `/openapi.json` and `/v1/status`; the package's own version by default. */
   readonly version?: string;
+  /** A path the routes sit under, such as `/tandem` (the dashboard then stays out: its pages call the API at the root). */
+  readonly prefix?: string;
 }
+
+/**
+ * Options of {@link tandemPlugin}: the engine and what {@link ServerOptions}
+ * says of the routes. Time limits and the most open connections belong to
+ * the host application's server, so they are not here; give `prefix` to
+ * Fastify's `register`, as for any plugin.
+ */
+export type TandemPluginOptions = Omit<ServerOptions, 'connections' | 'logger' | 'prefix'>;
 
 /** What the server adds to a Fastify instance, for the CLI and the dashboard. */
 export interface TandemServer {
@@ -57,12 +68,8 @@ export interface TandemServer {
  * ```
  */
 export function createServer(options: ServerOptions): TandemServer {
-  const { tandem } = options;
-  const limits: ServerLimits = { ...tandem.catalog.server.limits, ...definedOnly(options.limits ?? {}) };
-  const bodyLimit = limits.bodyBytes;
-  const access = new AccessControl(options.apiKeys ?? tandem.catalog.server.apiKeys);
+  const bodyLimit = limitsOf(options).bodyBytes;
   const connections = connectionLimits(options.connections);
-  const version = options.version ?? '0.0.0';
   // Per-request logs would dominate at ingest rates; errors are still logged by the error handler.
   const logController = new LogController({ disableRequestLogging: true });
   // Errors the router raises before any route (a malformed URL, an over-long parameter) get the same shape as the rest.
@@ -71,17 +78,64 @@ export function createServer(options: ServerOptions): TandemServer {
     // The option's reply type is generic over route schemas this handler never sees.
     void (reply as FastifyReply).status(status).send(body);
   };
-  const disk = new DiskUsageProbe(tandem.dataDir);
-  const metrics = new ServerMetrics(tandem, disk);
-  const serverOptions = { bodyLimit, logController, frameworkErrors, ...connectionOptions(connections, () => metrics.requestTimeouts.inc()) };
+  // The metrics are made with the routes, after the instance whose connection limits count into them.
+  let parts: Omit<TandemServer, 'app'> | undefined;
+  const serverOptions = { bodyLimit, logController, frameworkErrors, ...connectionOptions(connections, () => parts?.metrics.requestTimeouts.inc()) };
   const app = options.logger === undefined
     ? Fastify({ logger: false, ...serverOptions })
     : Fastify({ loggerInstance: options.logger, ...serverOptions });
-  const errorLog = new LogThrottle(10_000);
   registerConnectionLimits(app, connections, {
-    onRefused: () => metrics.connectionsRefused.inc(),
+    onRefused: () => parts?.metrics.connectionsRefused.inc(),
     onForcedClose: () => app.log.warn(`closing the connections still open ${connections.closeGraceMs} ms after shutdown began`),
   });
+  const idleMs = connections.responseIdleTimeoutMs;
+  if (options.prefix === undefined || options.prefix === '') {
+    parts = registerTandem(app, options, idleMs);
+  } else {
+    // A prefixed scope is registered once the app is readied: until then, its parts are not there to hand out.
+    void app.register(async (scope) => void (parts = registerTandem(scope, options, idleMs)), { prefix: options.prefix });
+  }
+  return { app, get metrics() { return parts!.metrics; }, get ingestRate() { return parts!.ingestRate; } };
+}
+
+/**
+ * Tandem's routes as a Fastify plugin, for an application that has its own
+ * Fastify server: ingest, queries, SQL, views, erasure, status, metrics and
+ * the OpenAPI document, under the prefix it is registered with. Its error
+ * handler, body parsers, API keys and (without keys) loopback guard apply
+ * to its own routes only. Without a prefix it also serves the dashboard.
+ * Closing the application closes what the plugin opened, not the engine.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify';
+ * import { tandemPlugin } from 'tandem/server';
+ *
+ * const app = Fastify();
+ * const tandem = await Tandem.open({ dataDir: './data', config, batchEvery: 60_000 });
+ * await app.register(tandemPlugin, { tandem, prefix: '/tandem' });   // POST /tandem/v1/events/order, …
+ * await app.listen({ port: 3000 });
+ * ```
+ */
+export const tandemPlugin: FastifyPluginAsync<TandemPluginOptions> = async (app, options) => {
+  registerTandem(app, options, connectionLimits(undefined).responseIdleTimeoutMs);
+};
+
+/** The request limits: the options', else the config's `server.limits`, else the defaults. */
+function limitsOf(options: TandemPluginOptions): ServerLimits {
+  return { ...options.tandem.catalog.server.limits, ...definedOnly(options.limits ?? {}) };
+}
+
+/** Registers every route, hook and handler on `app` (an instance, or a plugin's scope) over one engine. */
+function registerTandem(app: FastifyInstance, options: TandemPluginOptions, statusIdleMs: number): Omit<TandemServer, 'app'> {
+  const { tandem } = options;
+  const limits = limitsOf(options);
+  const bodyLimit = limits.bodyBytes;
+  const access = new AccessControl(options.apiKeys ?? tandem.catalog.server.apiKeys);
+  const version = options.version ?? PACKAGE_VERSION;
+  const disk = new DiskUsageProbe(tandem.dataDir);
+  const metrics = new ServerMetrics(tandem, disk);
+  const errorLog = new LogThrottle(10_000);
   const denied = (reason: string) => metrics.denied.inc({ reason });
   access.register(app, denied);
   // With keys, the keys protect the server; without, a server on loopback answers only this machine's programs and pages.
@@ -94,7 +148,7 @@ export function createServer(options: ServerOptions): TandemServer {
     memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
     disk: await disk.read(),
   });
-  const stream = new StatusStream(status, connections.responseIdleTimeoutMs);
+  const stream = new StatusStream(status, statusIdleMs);
   // Every publication counts, whoever started it: a request, the schedule, or the engine under memory pressure.
   const unsubscribe = tandem.onPublished((summary: BatchSummary) => {
     metrics.batchSeconds.observe(summary.durationMs / 1000);
@@ -198,7 +252,8 @@ export function createServer(options: ServerOptions): TandemServer {
 
     api.get('/v1/status', routes.status, status);
     stream.register(api, '/v1/status/stream', routes.statusStream);
-    void api.register(hiddenFromDocument(registerDashboard));
+    // The dashboard's pages call the API at the root, so under a prefix it stays out.
+    if (app.prefix === '') void api.register(hiddenFromDocument(registerDashboard));
 
     api.get('/healthz', routes.health, async () => ({ ok: true }));
 
@@ -210,7 +265,7 @@ export function createServer(options: ServerOptions): TandemServer {
     api.get('/openapi.json', routes.openapi, async () => api.swagger());
   });
 
-  return { app, metrics, ingestRate };
+  return { metrics, ingestRate };
 }
 
 /** `POST /v1/batch`'s body: nothing, `{}`, or `{"full": true, "seal": true}` (either or both). */

@@ -1,10 +1,14 @@
 /**
- * The HTTP server: Fastify routes, metrics and the batch schedule over one engine.
+ * The HTTP server: Fastify routes, metrics and the batch schedule over one
+ * engine; as a whole server ({@link createServer}), a Fastify plugin for an
+ * application's own server ({@link tandemPlugin}), or a plain Node handler
+ * ({@link createHandler}).
  *
  * @module
  */
-export { createServer, type ServerOptions, type TandemServer } from './create-server.ts';
-export { BatchSchedule } from './batch-schedule.ts';
+export { createServer, tandemPlugin, type ServerOptions, type TandemServer, type TandemPluginOptions } from './create-server.ts';
+export { createHandler, type TandemHandler } from './create-handler.ts';
+export { BatchSchedule } from '../engine/index.ts';
 export {
   MalformedBodyError, UnauthorizedError, ForbiddenError, TooManyEventsError,
   UnsupportedMediaTypeError, UnsupportedCharsetError, UnsupportedEncodingError, InvalidCompressionError, InvalidUtf8Error, BodyTooLargeError,

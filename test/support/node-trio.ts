@@ -99,6 +99,10 @@ export class NodeTrio implements ServedEngine {
     return this.nodes[0].erasures();
   }
 
+  async drain(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.drain()));
+  }
+
   async close(): Promise<void> {
     await bounded(Promise.all(this.nodes.map((n) => n.close())), 'closing the nodes', this.nodes);
   }

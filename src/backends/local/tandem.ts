@@ -12,6 +12,8 @@ import { EngineCore } from '../../engine/engine-core.ts';
 import { openingViews } from '../../engine/view-state.ts';
 import type { ViewChangesStart } from '../../engine/view-changes.ts';
 import type { EngineLogger, IngestResult, TandemOptions } from '../../engine/engine-types.ts';
+import { BatchSchedule } from '../../engine/batch-schedule.ts';
+import { InvalidEngineOptionError } from '../../engine/errors.ts';
 import { DataDirLock } from '../../engine/data-dir-lock.ts';
 import { LocalEventLog, StoredSchema, type LogRepair } from '../../log/index.ts';
 import { LocalMasterDataset, type MasterDataset } from '../../master/index.ts';
@@ -35,6 +37,12 @@ import { HistoryImporter, ImportAwareKeySnapshot, type HistoryImportOptions, typ
  * ```
  */
 export type LocalIngestResult = IngestResult & { readonly stored: number };
+
+/** A period of at least 1 ms that a timer can hold (at most 2^31 - 1 ms, about 24.8 days). */
+function checkBatchEvery(ms: number | undefined): void {
+  if (ms === undefined || (Number.isFinite(ms) && ms >= 1 && ms <= 2 ** 31 - 1)) return;
+  throw new InvalidEngineOptionError('batchEvery', `batchEvery must be a number of milliseconds from 1 to 2147483647 (about 24 days), such as 60000 for a cycle a minute; ${String(ms).slice(0, 40)} is not.`);
+}
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
 
@@ -124,6 +132,7 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
   static open<C extends TandemConfig>(options: TandemOptions & { readonly config: C }): Promise<Tandem<C>>;
   static open(options: TandemOptions): Promise<Tandem>;
   static async open(options: TandemOptions): Promise<Tandem> {
+    checkBatchEvery(options.batchEvery);
     const phases = new PhaseClock();
     const dirs = dataDirectory(options.dataDir);
     const logger = options.logger ?? SILENT;
@@ -199,9 +208,11 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
       const history = new HistoryImporter({ catalog, log, master, masterDir: dirs.master, schema, runBatch: (batch) => engine.runBatch(batch) });
       keySnapshot.importer = history;
       engine.#history = history;
+      if (options.batchEvery !== undefined) engine.#schedule = new BatchSchedule(engine, options.batchEvery, logger);
       phases.done('logDuckDbMaster');
       logger.info({ ms: phases.ms }, 'data directory opened');
       await engine.start();
+      engine.#schedule?.start();
       // An import committed but cut short before its cycle published it: a cycle now publishes it.
       if (await history.recover(duck.connection, log.keys)) {
         engine.runBatch({ seal: true }).catch((err: unknown) => logger.error({ err }, 'the cycle publishing a history import committed before a stop failed; the next cycle publishes it'));
@@ -218,6 +229,8 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
 
   /** History imports, one at a time; set by {@link Tandem.open}. */
   #history: HistoryImporter | undefined;
+  /** The periodic batch cycles `batchEvery` asks for. */
+  #schedule: BatchSchedule | undefined;
 
   /**
    * Loads history files (Parquet, CSV, NDJSON or a JSON array, told by their
@@ -247,6 +260,7 @@ export class Tandem<C extends TandemConfig = any> extends EngineCore {
 
   /** Waits for a history import under way, then closes as {@link EngineCore.close} does. */
   override async close(): Promise<void> {
+    this.#schedule?.stop();
     await this.#history?.idle();
     await super.close();
   }

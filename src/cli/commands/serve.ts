@@ -13,7 +13,7 @@ import { loadConfig } from '../load-config.ts';
 import { parseDuration, parsePort, positiveInt } from '../parse-flags.ts';
 import { runServer, stopOnSignals, type RunningServer } from '../run-server.ts';
 import { environmentApiKeys } from '../server-access.ts';
-import { PACKAGE_VERSION } from '../package-version.ts';
+import { PACKAGE_VERSION } from '../../util/package-version.ts';
 
 export interface ServeOptions {
   config: string; data: string; port: string; host: string; batchEvery: string; maxPendingEvents: string; maxSpeedKeys: string; maxSpeedBytes: string; logLevel: string;

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { BatchSummary, EngineLogger, ServedEngine } from '../engine/index.ts';
+import type { BatchSummary, EngineLogger } from './engine-types.ts';
+import type { ServedEngine } from './served-engine.ts';
 
 export class BatchSchedule {
   #timer: NodeJS.Timeout | undefined;
