@@ -56,7 +56,7 @@ test('embedding - a plain (req, res) handler answers on a node:http server the a
     const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     try {
       const sent = await fetch(`${base}/tandem/v1/events/order`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: `${JSON.stringify(order(1))}\n${JSON.stringify(order(2))}` });
-      assert.deepEqual(await sent.json().then((a: { stored: number }) => a.stored), 2);
+      assert.equal(((await sent.json()) as { stored: number }).stored, 2);
       const status = await (await fetch(`${base}/tandem/v1/status`)).json() as { version: string; logEnd: number };
       assert.deepEqual([status.version, status.logEnd], [version, 2]);
       assert.equal(await (await fetch(`${base}/other`)).text(), 'app');
