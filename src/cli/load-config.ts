@@ -40,14 +40,23 @@ async function readJson(path: string): Promise<unknown> {
 
 let typeScript: Promise<void> | undefined;
 
-function loadTypeScript(): Promise<void> {
-  typeScript ??= import('tsx/esm/api').then(({ register }) => void register());
+/**
+ * Registers tsx, an optional peer dependency: Node 20 cannot strip types
+ * itself, and a library install should not carry a TypeScript loader (and
+ * esbuild's install script) that only a `.ts` config needs.
+ */
+function loadTypeScript(path: string): Promise<void> {
+  typeScript ??= import('tsx/esm/api').then(({ register }) => void register(), (error: unknown) => {
+    typeScript = undefined;
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new CliError(`Loading the TypeScript config ${path} needs tsx, which is not installed: run 'npm i -D tsx', or write the config as JSON.`);
+  });
   return typeScript;
 }
 
 async function importModule(path: string): Promise<unknown> {
   let module: { default?: unknown; config?: unknown };
-  if (/\.[cm]?tsx?$/.test(path)) await loadTypeScript();
+  if (/\.[cm]?tsx?$/.test(path)) await loadTypeScript(path);
   try {
     module = await import(pathToFileURL(path).href) as typeof module;
   } catch (error) {

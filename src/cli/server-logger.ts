@@ -5,7 +5,11 @@
  * @module
  */
 import { pino, stdSerializers, type Logger, type LoggerOptions } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type PinoPretty from 'pino-pretty';
+
+/** pino-pretty's factory, the module's export. */
+type PrettyFactory = typeof PinoPretty;
 import { redactUrlsDeep, redactUrlsInText } from '../util/redact-url.ts';
 
 /**
@@ -45,6 +49,19 @@ export function loggerOptions(level: string): LoggerOptions {
  * ```
  */
 export function createLogger(level: string, format: 'json' | 'pretty'): Logger {
-  if (format === 'json') return pino(loggerOptions(level));
+  const pretty = format === 'pretty' ? prettyStream() : undefined;
+  if (pretty === undefined) return pino(loggerOptions(level));
   return pino(loggerOptions(level), pretty({ sync: true, colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+}
+
+/**
+ * pino-pretty, an optional peer dependency (readable lines matter only on a
+ * terminal), or undefined when it is not installed: the lines are JSON then.
+ */
+function prettyStream(): PrettyFactory | undefined {
+  try {
+    return createRequire(import.meta.url)('pino-pretty') as PrettyFactory;
+  } catch {
+    return undefined;
+  }
 }

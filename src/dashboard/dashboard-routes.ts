@@ -6,7 +6,7 @@
  * @module
  */
 import type { FastifyInstance } from 'fastify';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { rollsUpInto, TYPICAL_BUCKET_MS } from '../definitions/index.ts';
 
@@ -28,6 +28,11 @@ function granularityModule(): Buffer {
 
 const ROLLUPS = ['minute', 'hour', 'day', 'week', 'month'] as const;
 
+function vendored(file: string): Buffer {
+  const copied = new URL(`assets/uplot/${file}`, import.meta.url);
+  return existsSync(copied) ? readFileSync(copied) : readFileSync(require.resolve(`uplot/dist/${file}`));
+}
+
 function load(): Record<string, Asset> {
   const own = (name: string) => readFileSync(new URL(`assets/${name}`, import.meta.url));
   return {
@@ -37,8 +42,9 @@ function load(): Record<string, Asset> {
     '/dashboard/format.js': { body: own('format.js'), type: 'text/javascript; charset=utf-8' },
     '/dashboard/granularities.js': { body: granularityModule(), type: 'text/javascript; charset=utf-8' },
     '/dashboard/style.css': { body: own('style.css'), type: 'text/css; charset=utf-8' },
-    '/dashboard/uplot.js': { body: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js')), type: 'text/javascript; charset=utf-8' },
-    '/dashboard/uplot.css': { body: readFileSync(require.resolve('uplot/dist/uPlot.min.css')), type: 'text/css; charset=utf-8' },
+    // uPlot is a devDependency: the build copies its files beside the assets (scripts/copy-assets.js); from source, node_modules has them.
+    '/dashboard/uplot.js': { body: vendored('uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
+    '/dashboard/uplot.css': { body: vendored('uPlot.min.css'), type: 'text/css; charset=utf-8' },
   };
 }
 

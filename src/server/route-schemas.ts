@@ -32,7 +32,7 @@ function ingest(eventTypes: readonly string[]): RouteContract {
     answer: jsonAnswer('Valid events stored; bad ones listed by index.', 'IngestResult'),
     errors: [
       'unknown_event_type', 'url_too_long', 'invalid_event', 'too_many_events', 'event_too_large',
-      'log_overloaded', 'log_write_failed', 'log_closed', 'speed_layer_full', 'disk_full',
+      'log_overloaded', 'draining', 'log_write_failed', 'log_closed', 'speed_layer_full', 'disk_full',
       'append_unacknowledged', 'append_rejected', 'cluster_log_closed', 'cluster_record_invalid',
     ],
     notes: {

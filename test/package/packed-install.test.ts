@@ -9,7 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -126,7 +127,7 @@ function serveUntilListening(bin: string, cwd: string, args: string[]): Promise<
 /** npm's answer when the registry cannot be reached: the test then skips, saying so, unless services are required. */
 const OFFLINE = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ENETUNREACH/;
 
-test('package - the packed tarball installs without engine warnings and works from TypeScript, JavaScript and the CLI', { timeout: 300_000 }, async (t) => {
+test('package - the packed tarball installs without any npm warning and works from TypeScript, JavaScript and the CLI', { timeout: 300_000 }, async (t) => {
   const temp = await makeTempDir('tandem-pack-');
   try {
     const tarball = await pack(temp.dir);
@@ -139,7 +140,10 @@ test('package - the packed tarball installs without engine warnings and works fr
         throw error;
       });
     if (installed === undefined) return t.skip('SKIPPED: the npm registry is out of reach, so the packed package cannot be installed (set TANDEM_REQUIRE_SERVICES=1 to fail instead)');
-    assert.doesNotMatch(installed.stdout + installed.stderr, /EBADENGINE/, 'npm install warned about an engine');
+    // No warning at all: no engine mismatch, and no dependency install script that npm 11 blocks (esbuild's, through tsx).
+    assert.doesNotMatch(installed.stdout + installed.stderr, /npm warn/i, 'npm install warned');
+    // What only the CLI's TypeScript configs, a terminal or the dashboard's build need stays out of a library install.
+    for (const name of ['tsx', 'esbuild', 'pino-pretty', 'uplot']) assert.ok(!existsSync(join(app, 'node_modules', name)), `${name} was installed`);
 
     await writeFile(join(app, 'tsconfig.json'), TSCONFIG);
     await writeFile(join(app, 'tandem.config.ts'), CONFIG_TS);
@@ -160,6 +164,13 @@ test('package - the packed tarball installs without engine warnings and works fr
     const bin = join(app, 'node_modules', 'tandem', 'bin', 'tandem.js');
     const help = await run(process.execPath, [bin, '--help'], { cwd: app });
     assert.match(help.stdout, /Usage: tandem/);
+    // A TypeScript config needs tsx, an optional peer: without it, one sentence says what to install.
+    const withoutTsx = await run(process.execPath, [bin, 'serve', '--config', 'tandem.config.ts', '--data', join(temp.dir, 'no-tsx'), '--port', '0'], { cwd: app }).then(() => undefined, (error: { stderr?: string }) => error.stderr);
+    assert.match(withoutTsx ?? '', /needs tsx, which is not installed: run 'npm i -D tsx', or write the config as JSON\./);
+    // As a user would add it; the app denies esbuild's install script as this package does (npm 11 warns of a script neither allowed nor denied).
+    await writeFile(join(app, 'package.json'), JSON.stringify({ ...JSON.parse(await readFile(join(app, 'package.json'), 'utf8')), allowScripts: { esbuild: false } }));
+    const tsx = await run('npm', ['install', '-D', 'tsx@4', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel', 'warn'], { cwd: app, maxBuffer: 1 << 24 });
+    assert.doesNotMatch(tsx.stdout + tsx.stderr, /npm warn/i, 'npm install tsx warned');
     const server = await serveUntilListening(bin, app, ['serve', '--config', 'tandem.config.ts', '--data', join(temp.dir, 'cli-data'), '--port', '0']);
     try {
       const ingest = await fetch(`${server.url}/v1/events/order`, {
