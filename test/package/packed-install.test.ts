@@ -124,6 +124,22 @@ function serveUntilListening(bin: string, cwd: string, args: string[]): Promise<
   });
 }
 
+/**
+ * npm's warning lines but one: npm 11 lists `prepare` among the install
+ * scripts of any non-registry source, so it names tandem's own (which builds
+ * dist/ for a git install, and does not run for a tarball, which holds dist/).
+ * Any other line, a package listed beside it included, is unexpected.
+ */
+function unexpectedWarnings(output: string): string[] {
+  const warnings = output.split('\n').filter((line) => /^npm warn/i.test(line));
+  const listed = /^npm warn install-scripts {3}(\S+)/;
+  return warnings.filter((line) => {
+    if (!line.startsWith('npm warn install-scripts')) return true;
+    const name = listed.exec(line)?.[1];
+    return name !== undefined && !(/^tandem@[\d.]+$/.test(name) && line.endsWith('(prepare: npm run build)'));
+  });
+}
+
 /** npm's answer when the registry cannot be reached: the test then skips, saying so, unless services are required. */
 const OFFLINE = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ENETUNREACH/;
 
@@ -140,8 +156,8 @@ test('package - the packed tarball installs without any npm warning and works fr
         throw error;
       });
     if (installed === undefined) return t.skip('SKIPPED: the npm registry is out of reach, so the packed package cannot be installed (set TANDEM_REQUIRE_SERVICES=1 to fail instead)');
-    // No warning at all: no engine mismatch, and no dependency install script that npm 11 blocks (esbuild's, through tsx).
-    assert.doesNotMatch(installed.stdout + installed.stderr, /npm warn/i, 'npm install warned');
+    // No warning: no engine mismatch, and no dependency install script npm 11 holds back (esbuild's, through tsx).
+    assert.deepEqual(unexpectedWarnings(installed.stdout + installed.stderr), [], 'npm install warned');
     // What only the CLI's TypeScript configs, a terminal or the dashboard's build need stays out of a library install.
     for (const name of ['tsx', 'esbuild', 'pino-pretty', 'uplot']) assert.ok(!existsSync(join(app, 'node_modules', name)), `${name} was installed`);
 
@@ -170,7 +186,7 @@ test('package - the packed tarball installs without any npm warning and works fr
     // As a user would add it; the app denies esbuild's install script as this package does (npm 11 warns of a script neither allowed nor denied).
     await writeFile(join(app, 'package.json'), JSON.stringify({ ...JSON.parse(await readFile(join(app, 'package.json'), 'utf8')), allowScripts: { esbuild: false } }));
     const tsx = await run('npm', ['install', '-D', 'tsx@4', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel', 'warn'], { cwd: app, maxBuffer: 1 << 24 });
-    assert.doesNotMatch(tsx.stdout + tsx.stderr, /npm warn/i, 'npm install tsx warned');
+    assert.deepEqual(unexpectedWarnings(tsx.stdout + tsx.stderr), [], 'npm install tsx warned');
     const server = await serveUntilListening(bin, app, ['serve', '--config', 'tandem.config.ts', '--data', join(temp.dir, 'cli-data'), '--port', '0']);
     try {
       const ingest = await fetch(`${server.url}/v1/events/order`, {
@@ -185,6 +201,32 @@ test('package - the packed tarball installs without any npm warning and works fr
     } finally {
       await server.stop();
     }
+  } finally {
+    await temp.remove();
+  }
+});
+
+test('package - installed from a git URL, npm clones it and its prepare script builds dist/, which then works (a clone of this repository\'s HEAD)', { timeout: 900_000 }, async (t) => {
+  const temp = await makeTempDir('tandem-git-');
+  try {
+    // A clone stands for the remote: git+file:// takes the same path as git+https:// from here on.
+    const repo = join(temp.dir, 'repo');
+    await run('git', ['clone', '--quiet', ROOT, repo]);
+    const app = join(temp.dir, 'app');
+    await mkdir(app);
+    await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    const installed = await run('npm', ['install', `git+file://${repo}`, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel', 'warn'], { cwd: app, maxBuffer: 1 << 24 })
+      .catch((error: { stderr?: string }) => {
+        if (process.env.TANDEM_REQUIRE_SERVICES === undefined && OFFLINE.test(error.stderr ?? '')) return undefined;
+        throw error;
+      });
+    if (installed === undefined) return t.skip('SKIPPED: the npm registry is out of reach, so the git clone\'s dependencies cannot be installed (set TANDEM_REQUIRE_SERVICES=1 to fail instead)');
+    assert.deepEqual(unexpectedWarnings(installed.stdout + installed.stderr), [], 'npm install warned');
+    assert.ok(existsSync(join(app, 'node_modules', 'tandem', 'dist', 'index.js')), 'prepare did not build dist/');
+    assert.ok(existsSync(join(app, 'node_modules', 'tandem', 'dist', 'dashboard', 'assets', 'uplot', 'uPlot.iife.min.js')), 'the build did not copy uPlot');
+    await writeFile(join(app, 'use.js'), USE_JS);
+    const fromJs = JSON.parse((await run(process.execPath, [join(app, 'use.js'), join(temp.dir, 'js-data')], { cwd: app })).stdout);
+    assert.deepEqual(fromJs, [{ page: '/', hits: 2 }]);
   } finally {
     await temp.remove();
   }
