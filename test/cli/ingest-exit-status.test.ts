@@ -86,7 +86,7 @@ test('tandem ingest: a file whose every row is rejected exits 1', async () => {
   await writeFile(file, `${JSON.stringify({ ...rows[0], amount: '12.505' })}\n{"id":\n`);
   const run = await runCli(['ingest', file, '--event', 'payment', '--data', join(temp.dir, 'bad'), '--config', rejectConfig]);
   assert.equal(run.code, 1);
-  assert.match(run.stdout, /2 events read: 0 accepted \(0 already stored\), 2 rejected/);
+  assert.match(run.stdout, /2 events read: 0 accepted \(0 stored, 0 already stored\), 2 rejected/);
 });
 
 test('tandem ingest: a CSV with columns the type does not declare is rejected row by row, or stored with them named once when the type ignores them', async () => {

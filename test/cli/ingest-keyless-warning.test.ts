@@ -37,11 +37,11 @@ test('tandem ingest - warns once, at the start, that a keyless type would count 
     const first = await runCli(['ingest', files.csv, '--event', 'ping', ...local]);
     assert.equal(first.code, 0, first.stderr);
     assert.ok(first.stdout.startsWith(WARNING), first.stdout);
-    assert.match(first.stdout, /^2 events read: 2 accepted \(0 already stored\)/m);
+    assert.match(first.stdout, /^2 events read: 2 accepted \(2 stored, 0 already stored\)/m);
     assert.equal(first.stdout.split(WARNING).length, 2, 'said once');
     const again = await runCli(['ingest', files.csv, '--event', 'ping', ...local]);
     assert.ok(again.stdout.startsWith(WARNING), again.stdout);
-    assert.match(again.stdout, /^2 events read: 2 accepted \(0 already stored\)/m, 'as warned: stored again');
+    assert.match(again.stdout, /^2 events read: 2 accepted \(2 stored, 0 already stored\)/m, 'as warned: stored again');
     const ndjson = await runCli(['ingest', files.ndjson, '--event', 'ping', ...local]);
     assert.ok(ndjson.stdout.startsWith(WARNING), ndjson.stdout);
     const keyed = await runCli(['ingest', files.visits, '--event', 'visit', ...local]);
