@@ -135,7 +135,7 @@ or the ingest failed.`)
     .argument('<statement>', 'one SELECT; each view is a table of time, its dimensions and its measures')
     .addOption(urlOption())
     .addOption(apiKeyOption())
-    .addOption(new Option('--format <format>', 'table, or json or csv for scripts').choices(['table', 'json', 'csv']).default('table'))
+    .addOption(new Option('--format <format>', 'table; json (the whole answer); csv, tsv or ndjson (the rows) for spreadsheets and scripts').choices(ANSWER_FORMATS).default('table'))
     .option('-p, --param <value>', 'the value of $1, then $2, …: a number, true, false, null or "quoted text" as JSON, else the text itself (repeat it)', (value: string, list: string[] = []) => [...list, value])
     .action(async (statement: string, options: SqlOptions) => (await import('./commands/sql.ts')).sql(statement, options));
 

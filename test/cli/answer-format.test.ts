@@ -1,7 +1,8 @@
-/** `tandem query --format`: each format of the same rows, in-process (the spawned CLI is tested in query-formats.test.ts). */
+/** `tandem query` and `tandem sql --format`: each format of the same rows, in-process (the spawned CLI is tested in query-formats.test.ts, `tandem sql` in test/sql/sql-cli.test.ts). */
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatAnswer } from '../../src/cli/answer-format.ts';
+import { distinctNames, formatAnswer, formatCells } from '../../src/cli/answer-format.ts';
 import { formatTsv } from '../../src/cli/print-tsv.ts';
 import type { QueryResult } from '../../src/index.ts';
 
@@ -40,4 +41,28 @@ test('formatAnswer - no rows: a table says so, the formats for programs print no
 
 test('formatTsv - a tab, a line break or a backslash is escaped, so a row stays one line', () => {
   assert.equal(formatTsv(['a', 'b'], [['x\ty', 'one\ntwo\r'], ['C:\\dir', undefined]]), 'a\tb\nx\\ty\tone\\ntwo\\r\nC:\\\\dir\t');
+});
+
+test('formatCells - a SQL answer with no rows prints its header in csv and tsv, nothing in ndjson', () => {
+  const empty = { columns: ['country', 'n'], rows: [], whole: { columns: [], rows: [], meta } };
+  assert.equal(formatCells(empty, 'csv'), 'country,n');
+  assert.equal(formatCells(empty, 'tsv'), 'country\tn');
+  assert.equal(formatCells(empty, 'ndjson'), '');
+  assert.equal(formatCells(empty, 'table'), '(no rows)');
+});
+
+test('formatCells - ndjson keys each row by column name, a repeated name renamed so no column is lost', () => {
+  const answer = { columns: ['a', 'a', 'a_2', 'b'], rows: [[1, 2, 3, null]], whole: null };
+  assert.deepEqual(JSON.parse(formatCells(answer, 'ndjson')), { a: 1, a_3: 2, a_2: 3, b: null });
+});
+
+test('distinctNames - every name distinct, first occurrences kept, as many names as columns', () => {
+  fc.assert(fc.property(fc.array(fc.constantFrom('a', 'a_2', 'a_3', 'b', 'b_2'), { maxLength: 12 }), (columns) => {
+    const names = distinctNames(columns);
+    assert.equal(names.length, columns.length);
+    assert.equal(new Set(names).size, names.length);
+    columns.forEach((name, i) => {
+      if (columns.indexOf(name) === i) assert.equal(names[i], name);
+    });
+  }), { seed: 32 });
 });

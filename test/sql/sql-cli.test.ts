@@ -1,8 +1,8 @@
 /**
  * `tandem sql` against a listening server, run in-process through the CLI's
  * own `main` (the binary runs the compiled package, which these tests do
- * not build): a table with the answer's meta, `--format json` and
- * `--format csv`, parameters, and a refusal as one line and exit status 1.
+ * not build): a table with the answer's meta, each `--format` (json, csv,
+ * tsv, ndjson: the formatter `tandem query` uses), parameters, and a refusal as one line and exit status 1.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -62,6 +62,35 @@ test('sql cli - --format json prints the answer as the server gave it, --format 
   const csv = await tandem('sql', GROUPED, '--format', 'csv');
   assert.equal(csv.out, `${formatCsv(['country', 'orders', 'revenue'], answer.rows)}\n`);
   assert.match(csv.out, /^country,orders,revenue\nBR,\d+,[\d.]+\n/);
+});
+
+test('sql cli - --format tsv and ndjson print the rows alone, as the json answer holds them', async () => {
+  const answer = JSON.parse((await tandem('sql', GROUPED, '--format', 'json')).out) as { rows: unknown[][] };
+  const tsv = await tandem('sql', GROUPED, '--format', 'tsv');
+  assert.equal(tsv.code, 0, tsv.err);
+  assert.equal(tsv.out, `${['country\torders\trevenue', ...answer.rows.map((row) => row.join('\t'))].join('\n')}\n`);
+  const ndjson = await tandem('sql', GROUPED, '--format', 'ndjson');
+  const lines = ndjson.out.split('\n');
+  assert.equal(lines.pop(), '', 'a final line break');
+  assert.deepEqual(lines.map((line) => JSON.parse(line) as unknown), answer.rows.map(([country, orders, revenue]) => ({ country, orders, revenue })));
+  assert.doesNotMatch(ndjson.out + tsv.out, /rows ·/, 'no note for programs');
+});
+
+test('sql cli - no rows: csv and tsv print the header a SQL answer knows, ndjson nothing, the table says so', async () => {
+  const none = `${GROUPED.replace(' GROUP BY', " WHERE country = 'nowhere' GROUP BY")}`;
+  assert.equal((await tandem('sql', none, '--format', 'csv')).out, 'country,orders,revenue\n');
+  assert.equal((await tandem('sql', none, '--format', 'tsv')).out, 'country\torders\trevenue\n');
+  assert.equal((await tandem('sql', none, '--format', 'ndjson')).out, '');
+  assert.match((await tandem('sql', none)).out, /^\(no rows\)\n\n0 rows · /);
+});
+
+test('sql cli - a column name that repeats keeps both columns in ndjson', async () => {
+  const { out, err, code } = await tandem('sql', 'SELECT country, sum(orders) AS country FROM all_time GROUP BY 1 ORDER BY 1', '--format', 'ndjson');
+  assert.equal(code, 0, err);
+  const first = JSON.parse(out.split('\n')[0]!) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(first), ['country', 'country_2']);
+  assert.equal(first.country, 'BR');
+  assert.equal(typeof first.country_2, 'number');
 });
 
 test('sql cli - -p gives $1, $2, … as JSON values or as text', async () => {

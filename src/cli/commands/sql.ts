@@ -1,18 +1,18 @@
 /**
  * `tandem sql "SELECT …"`: one SQL statement over a running server's views,
- * printed as a table, or as JSON or CSV for scripts. Like the other client
+ * printed as a table, or as JSON, CSV, TSV or NDJSON for scripts, by the
+ * formatter `tandem query` prints with. Like the other client
  * commands it loads nothing but the HTTP client.
  *
  * @module
  */
 import type { SqlResult } from '../../sql/index.ts';
 import { ApiClient } from '../api-client.ts';
-import { formatCsv } from '../print-csv.ts';
-import { formatGrid } from '../print-table.ts';
+import { formatCells, type AnswerFormat } from '../answer-format.ts';
 import { printMeta, type ServerOptions } from './server-commands.ts';
 
 export interface SqlOptions extends ServerOptions {
-  format: 'table' | 'json' | 'csv';
+  format: AnswerFormat;
   /** The values of $1, $2, …, as typed: JSON (a number, true, null, "text"), else the text itself. */
   param?: string[];
 }
@@ -30,9 +30,8 @@ export function parameterValue(text: string): unknown {
 export async function sql(statement: string, options: SqlOptions): Promise<void> {
   const params = (options.param ?? []).map(parameterValue);
   const result = await new ApiClient(options.url, options.apiKey).postJson<SqlResult>('/v1/sql', { sql: statement, params });
-  const names = result.columns.map((c) => c.name);
-  if (options.format === 'json') return console.log(JSON.stringify(result, null, 2));
-  if (options.format === 'csv') return console.log(formatCsv(names, result.rows));
-  console.log(formatGrid(names, result.rows));
-  printMeta(result.rows.length, result.meta);
+  const printed = formatCells({ columns: result.columns.map((c) => c.name), rows: result.rows, whole: result }, options.format);
+  if (printed !== '') console.log(printed);
+  // Only the table, read by people, gets the note; the other formats are read by programs.
+  if (options.format === 'table') printMeta(result.rows.length, result.meta);
 }
