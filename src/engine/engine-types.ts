@@ -300,6 +300,14 @@ export interface ClusterStatus {
   /** Times this node read a partition again from the served cutoff: a leader change lost messages it had read, or it could not follow it. */
   readonly partitionRebuilds: number;
   readonly partitions: readonly PartitionStatus[];
+  /**
+   * Events the cluster holds, summed over the partitions (each event once,
+   * duplicates not counted): null while a partition's count is unknown here
+   * (no node holding its speed layer has told it yet).
+   */
+  readonly events?: number | null;
+  /** Bytes of the archive (the master dataset's Parquet objects in the object store) the served version reads; null until every object's size is looked up. */
+  readonly archiveBytes?: number | null;
   /** Changes of a partition's owner this node has seen since it started. */
   readonly ownerMoves?: number;
   /** The latest of them, oldest first. */
@@ -366,6 +374,17 @@ export interface PartitionStatus {
   readonly batchCutoff: number;
   /** Sequences below it are archived in the object store and may be purged from the stream. */
   readonly archived: number;
+  /**
+   * Events the partition holds up to `applied` (in its archive and past it),
+   * each once: a message may carry many events, so this, not a sequence, is
+   * the partition's size. Counted by the node holding its speed layer; null
+   * while none has told this node.
+   */
+  readonly events?: number | null;
+  /** Events of the partition in the archive the served version reads (below `archived`). */
+  readonly archivedEvents?: number;
+  /** Bytes of those events' Parquet objects in the object store; null until looked up. */
+  readonly archiveBytes?: number | null;
   /** The node that owns the partition (holds its lease), as this node last saw; null while none does. */
   readonly owner?: string | null;
   /** The fencing epoch of the owner's lease; null while none holds it. */

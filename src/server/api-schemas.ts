@@ -176,7 +176,30 @@ const STATUS: SharedSchema = {
       }),
       description: 'Event types with a retention: the horizon of each, and the files and events retention took out of the master dataset (files awaiting deletion are still on disk).',
     },
-    cluster: { type: 'object', description: "Cluster mode only: the nodes, the batch lease, and each partition's positions." },
+    cluster: {
+      type: 'object',
+      additionalProperties: true,
+      description: "Cluster mode only: the nodes, the batch lease, and each partition's positions. Sequences (`end`, `applied`, `batchCutoff`, `archived`) count messages, and a message may carry many events: `events` counts events.",
+      properties: {
+        events: { type: ['integer', 'null'], description: 'Events the cluster holds, each once, summed over the partitions; null while a partition\'s count is unknown to this node.' },
+        archiveBytes: { type: ['integer', 'null'], description: 'Bytes of the archive (the Parquet objects in the object store) the served version reads; null until every object\'s size is looked up.' },
+        partitions: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: true,
+            properties: {
+              partition: { type: 'integer' },
+              end: { type: 'integer', description: "The stream's last sequence (messages), as of the node's last look." },
+              applied: { type: 'integer', description: 'The last sequence (message) applied.' },
+              events: { type: ['integer', 'null'], description: 'Events the partition holds up to `applied`, each once, counted by the node holding its speed layer; null while none has told.' },
+              archivedEvents: { type: 'integer', description: 'Of them, the events in the archive the served version reads.' },
+              archiveBytes: { type: ['integer', 'null'], description: 'Bytes of those events\' Parquet objects; null until looked up.' },
+            },
+          },
+        },
+      },
+    },
     ingestRate: { type: 'number', description: 'Events per second over the last 10 s.' },
     memory: exactly({ rssBytes: { type: 'integer' }, heapUsedBytes: { type: 'integer' } }),
     disk: exactly({ logBytes: { type: 'integer' }, masterBytes: { type: 'integer' }, batchBytes: { type: 'integer' }, freeBytes: { type: ['integer', 'null'] } }),

@@ -30,6 +30,12 @@ export interface Heartbeat {
    * which reads every partition.
    */
   readonly reads?: readonly number[];
+  /**
+   * Per partition, the events the node holds of it (its archive's and its
+   * speed layer's), for the partitions whose speed layer it holds; null for
+   * the others. Absent from a node of an earlier release.
+   */
+  readonly events?: readonly (number | null)[];
   /** Epoch ms when written. */
   readonly at: number;
 }

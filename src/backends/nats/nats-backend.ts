@@ -64,6 +64,7 @@ import { sweepArchive } from './archive-sweep.ts';
 import { NextChain, objectsOf } from './next-chain.ts';
 import { ConsumedTail } from './consumed-tail.ts';
 import { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
+import { ArchiveSizes, archivedEvents, knownSum, partitionEvents } from './partition-events.ts';
 import { PartitionSpeed } from './partition-speed.ts';
 import { loadPartitionOf, loadSharedVersion, type ServedVersion } from './published-version.ts';
 import { isPartitioned, type PartitionBatch } from './partition-batch.ts';
@@ -179,11 +180,12 @@ export interface Parts {
   readonly ownership: PartitionOwnership;
 }
 
-/** This node's heartbeat as of now; `speed` lists the partitions whose speed layer it holds whole. */
+/** This node's heartbeat as of now; `speed` lists the partitions whose speed layer it holds whole, `events` how many events it holds of each of those. */
 export function heartbeat(
   p: Pick<Parts, 'node' | 'instanceId' | 'options'>, applied: readonly number[], batchVersion: number | null, speed: readonly number[] = [], reads: readonly number[] = [],
+  events?: readonly (number | null)[],
 ): Heartbeat {
-  return { node: p.node, instance: p.instanceId, host: hostname(), pid: process.pid, url: p.options.url ?? null, applied, batchVersion, speed, reads, at: Date.now() };
+  return { node: p.node, instance: p.instanceId, host: hostname(), pid: process.pid, url: p.options.url ?? null, applied, batchVersion, speed, reads, ...(events === undefined ? {} : { events }), at: Date.now() };
 }
 
 /**
@@ -201,6 +203,8 @@ export class NatsBackend implements EngineBackend {
   readonly #p: Parts;
   readonly #logger: EngineLogger;
   readonly #archive: PartitionArchive;
+  /** The archive objects' sizes, for status. */
+  readonly #sizes: ArchiveSizes;
   /** What the consumer read and the archive has yet to archive, kept while this node holds the batch lease. */
   readonly #tail: ConsumedTail;
   readonly #ledger: DuplicateLedger;
@@ -300,6 +304,7 @@ export class NatsBackend implements EngineBackend {
     this.#tail.keeping = true;
     this.#archive = new PartitionArchive(parts.log, parts.blobs, parts.duck.batch, parts.catalog, join(parts.options.dataDir, 'cluster'), this.#tail);
     this.#next = new NextChain(this.#archive);
+    this.#sizes = new ArchiveSizes(parts.blobs);
     this.#ledger = new DuplicateLedger(parts.cluster.partitions);
     this.#ends = new Array<number>(parts.cluster.partitions).fill(0);
     this.#noCutoffs = Object.freeze(new Array<number>(parts.cluster.partitions).fill(0));
@@ -787,7 +792,7 @@ export class NatsBackend implements EngineBackend {
 
   /** Writes this node's heartbeat; a task of its own, so that a slow look at the others never delays it. */
   async #beat(): Promise<void> {
-    await this.#p.registry.beat(heartbeat(this.#p, this.#applied(), this.#version?.version ?? null, this.#held(), this.#follows()));
+    await this.#p.registry.beat(heartbeat(this.#p, this.#applied(), this.#version?.version ?? null, this.#held(), this.#follows(), this.#eventsHeld()));
   }
 
   /** Reads the other nodes' heartbeats and where each partition ends, for status. */
@@ -1711,10 +1716,24 @@ export class NatsBackend implements EngineBackend {
     });
   }
 
+  /**
+   * Per partition whose speed layer this node holds, the events it holds of
+   * it: the served archive's below where its speed layer starts, and the
+   * speed layer's; null for the others (their holders count them).
+   */
+  #eventsHeld(): (number | null)[] {
+    const archived = archivedEvents(this.#chain, this.partitions, this.#speed.map((speed) => speed?.start ?? 0));
+    return this.#speed.map((speed, p) => (speed === undefined || !this.#holds(p) ? null : archived[p]! + speed.stats().events));
+  }
+
   #clusterStatus(applied: readonly number[]): ClusterStatus {
     const lease = this.#record.lease;
     const now = Date.now();
     const ends = this.#ends.map((end, p) => Math.max(end, applied[p] ?? 0));
+    // A partition whose speed layer is held elsewhere is counted by its holders, as their heartbeats tell.
+    const events = partitionEvents(archivedEvents(this.#chain, this.partitions), this.#eventsHeld(), this.#nodes, this.#p.ownership.owners().map((o) => o.owner));
+    if (!this.#sizes.knows(this.#chain)) void this.#sizes.learn(this.#chain);
+    const bytes = this.#sizes.bytes(this.#chain, this.partitions);
     return {
       name: this.#p.cluster.name,
       node: this.name,
@@ -1725,9 +1744,11 @@ export class NatsBackend implements EngineBackend {
         const { owner, epoch, moveTo } = this.#p.ownership.owners()[p]!;
         return {
           partition: p, end, applied: applied[p] ?? 0, batchCutoff: this.#version?.cutoffs[p] ?? 0, archived: this.#version?.cutoffs[p] ?? 0, owner, epoch, moveTo,
-          speedHere: this.#holds(p),
+          speedHere: this.#holds(p), events: events[p]!.total, archivedEvents: events[p]!.archived, archiveBytes: bytes[p] ?? null,
         };
       }),
+      events: knownSum(events.map((e) => e.total)),
+      archiveBytes: knownSum(bytes),
       ownerMoves: this.#p.ownership.movesSeen,
       recentMoves: [...this.#p.ownership.moves()],
       nodes: this.#nodes.map((n) => ({

@@ -152,6 +152,7 @@ export const heartbeatCheck: RecordCheck<Heartbeat> = (value) => {
     batchVersion: nullable(field(b, '', 'batchVersion'), () => integer(b.batchVersion, 'batchVersion', 1)),
     ...(b.speed === undefined ? {} : { speed: sequences(b.speed, 'speed') }),
     ...(b.reads === undefined ? {} : { reads: sequences(b.reads, 'reads') }),
+    ...(b.events === undefined ? {} : { events: array(b.events, 'events').map((n, i) => nullable(n, () => integer(n, at('events', i)))) }),
     at: finite(field(b, '', 'at'), 'at'),
   };
 };

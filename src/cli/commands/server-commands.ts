@@ -1,6 +1,6 @@
 /**
- * The commands that talk to a running server: `batch`, `query` and `status`.
- * They load nothing but the HTTP client and the printers, so they start at once.
+ * The commands that talk to a running server: `batch`, `query` and `status`
+ * (its summary is `format-status.ts`'s). They load nothing but the HTTP client and the printers, so they start at once.
  *
  * @module
  */
@@ -10,6 +10,7 @@ import { formatAnswer, type AnswerFormat } from '../answer-format.ts';
 import { ApiClient } from '../api-client.ts';
 import { CliError } from '../cli-error.ts';
 import { countOf } from '../count-of.ts';
+import { formatStatus, type StatusAnswer } from '../format-status.ts';
 import { printBatch, servedBatch } from '../format-batch.ts';
 import { explainUnknownView } from '../unknown-view.ts';
 
@@ -62,31 +63,4 @@ export function printMeta(rows: number, m: QueryMeta): void {
 export async function status(options: ServerOptions & { json?: boolean }): Promise<void> {
   const answer = await new ApiClient(options.url, options.apiKey).get<StatusAnswer>('/v1/status');
   console.log(options.json === true ? JSON.stringify(answer, null, 2) : formatStatus(answer));
-}
-
-interface StatusAnswer {
-  logEnd: number; sealedSegments: number; ingestRate: number; batchRunning: boolean;
-  batch: { version: number; cutoff: number; ageMs: number; durationMs: number } | null;
-  speed: { events: number; keys: number };
-  memory: { rssBytes: number };
-  retention?: { horizons: Record<string, string>; retiredFiles: number; retiredEvents: number; awaitingDeletion: number };
-}
-
-function formatStatus(s: StatusAnswer): string {
-  const n = (x: number) => Math.round(x).toLocaleString('en-US');
-  return [
-    `master dataset  log end ${n(s.logEnd)} · ${n(s.ingestRate)} events/s · ${countOf(s.sealedSegments, 'sealed segment')} awaiting batch`,
-    s.batch === null
-      ? `batch layer     no version yet${s.batchRunning ? ' (first run in progress)' : ''}`
-      : `batch layer     v${s.batch.version} · cutoff ${n(s.batch.cutoff)} · ${(s.batch.ageMs / 1000).toFixed(0)} s old · its cycle took ${(s.batch.durationMs / 1000).toFixed(2)} s from seal to publish${s.batchRunning ? ' · running' : ''}`,
-    `speed layer     ${countOf(s.speed.events, 'event')} · ${countOf(s.speed.keys, 'key')} · lag ${countOf(s.logEnd - (s.batch?.cutoff ?? 0), 'offset')} behind batch`,
-    ...(s.retention === undefined ? [] : [retentionLine(s.retention, n)]),
-    `process         ${(s.memory.rssBytes / 2 ** 20).toFixed(0)} MiB resident`,
-  ].join('\n');
-}
-
-/** Each event type's horizon, and what retention took out of the master dataset. */
-function retentionLine(r: NonNullable<StatusAnswer['retention']>, n: (x: number) => string): string {
-  const horizons = Object.entries(r.horizons).map(([type, at]) => `${type} before ${at.slice(0, 16).replace('T', ' ')}`).join(', ');
-  return `retention       ${horizons === '' ? 'none now' : horizons} · ${countOf(r.retiredEvents, 'event')} in ${countOf(r.retiredFiles, 'file')} retired${r.awaitingDeletion > 0 ? `, ${n(r.awaitingDeletion)} awaiting deletion` : ''}`;
 }
