@@ -41,6 +41,7 @@ export type {
 } from './serving/index.ts';
 
 // SQL over the views: each view a table of time, its dimensions and its measures.
+export { answerIncludes, type AppliedMeta } from './client/answer-includes.ts';
 export { SqlRunner } from './sql/index.ts';
 export type { SqlEngine, SqlRequest, SqlResult, SqlColumn, SqlCell, SqlType } from './sql/index.ts';
 

@@ -51,8 +51,10 @@ export interface TandemClient<C extends TandemConfig = any> {
    * Invalid events are rejected one by one (`rejected[].index` is the
    * position in `events`); the rest are stored. `firstOffset` and
    * `lastOffset` are the log positions of the first and last event this call
-   * stored (null if it stored none): a query whose `meta.logEnd` is past
-   * `lastOffset` sees them. An empty array sends nothing. With a typed
+   * stored (null if it stored none, and in cluster mode). `position` says
+   * where they are, in either mode: `answerIncludes(meta, position)` tells
+   * whether an answer includes them, and a query with `after: position`
+   * waits for them. An empty array sends nothing. With a typed
    * client, `eventType` is one of the config's event types and each event is
    * checked against its fields (`EventOf<C, E>`) at compile time.
    *

@@ -26,6 +26,7 @@
  * @module
  */
 export { createClient, type TandemClient } from './create-client.ts';
+export { answerIncludes, type AppliedMeta } from './answer-includes.ts';
 export type { ClientOptions, IngestOptions, IngestProgress, RequestOptions, RetryNotice, RetryOptions } from './client-options.ts';
 export type { ServerDefinitions, ServerStatus } from './answer-types.ts';
 export type { SqlCell, SqlResult } from '../sql/sql-answer.ts';

@@ -144,6 +144,13 @@ export interface SpeedPart {
   takeBatch?(): BatchViewStore | undefined;
   /** Partitions no node could give (only with `allowPartial`; otherwise the gathering fails). */
   readonly missing: readonly number[];
+  /**
+   * Per partition, the last sequence the taken tables hold, called right
+   * after a `take` that succeeded, in the same step: `meta.applied`. Where
+   * some partitions' states came from other nodes, their positions are
+   * those nodes'. Absent: the backend's `applied()`.
+   */
+  applied?(): readonly number[];
 }
 
 /**

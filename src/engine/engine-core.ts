@@ -304,7 +304,8 @@ export class EngineCore implements ServedEngine {
         if (attempt < SPEED_ATTEMPTS) continue;
         throw new ServedVersionChangingError(SPEED_ATTEMPTS);
       }
-      return this.#answer(plan, budget, speedTables ?? [], speed?.missing ?? [], speed?.takeBatch === undefined ? backend.batch : speed.takeBatch());
+      const batch = speed?.takeBatch === undefined ? backend.batch : speed.takeBatch();
+      return this.#answer(plan, budget, speedTables ?? [], speed?.missing ?? [], batch, speed?.applied?.());
     }
   }
 
@@ -331,7 +332,7 @@ export class EngineCore implements ServedEngine {
    * and `speedTables` (for a cluster node, the other owners' states too, as
    * far as the query's layer reads them), read in the caller's synchronous step.
    */
-  #answer(plan: QueryPlan, budget: QueryBudget, speedTables: readonly AggregateTable[], missing: readonly number[], batch: BatchViewStore | undefined): QueryResult {
+  #answer(plan: QueryPlan, budget: QueryBudget, speedTables: readonly AggregateTable[], missing: readonly number[], batch: BatchViewStore | undefined, read?: readonly number[]): QueryResult {
     const backend = this.#backend;
     const name = plan.view.name;
     const tables: (AggregateTable | TableSpan)[] = [];
@@ -339,7 +340,8 @@ export class EngineCore implements ServedEngine {
     if (plan.layer !== 'speed') tables.push(...(isWide(plan) ? batch?.spans(name, plan.from, plan.to) ?? [] : batch?.tables(name) ?? []));
     tables.push(...speedTables);
     const manifest = backend.batch?.manifest;
-    const applied = backend.applied();
+    // How far the answer reads each partition: what an ingest's position is compared with (`answerIncludes`).
+    const applied = read ?? backend.applied();
     return {
       rows: executeQuery(plan, tables, budget),
       meta: {

@@ -163,8 +163,9 @@ export interface IngestResult {
   readonly firstOffset: number | null;
   readonly lastOffset: number | null;
   /**
-   * Where this ingest's events are: send it back as a query's `after` to
-   * read them on any node. In cluster mode, per partition, the last stream
+   * Where this ingest's events are: an answer whose `meta.applied` is at
+   * least this in every partition includes them (`answerIncludes`), in
+   * either mode; send it back as a query's `after` to wait for them on any node. In cluster mode, per partition, the last stream
    * sequence this ingest was acknowledged at; embedded, one number, the
    * log's end once they were stored.
    */

@@ -76,7 +76,7 @@ export const QUERY_META = {
     layer: LAYER,
     partialBuckets: { type: 'array', items: { type: 'string', format: 'date-time' }, description: 'Time buckets the range cuts (only part of their view buckets are in range).' },
     timeZone: { type: 'string', description: "The time zone whose local periods the rows' buckets are: the query's timeZone, else UTC." },
-    applied: { type: 'array', items: { type: 'integer' }, description: 'Per log partition (the embedded log is one), the last sequence this engine has applied.' },
+    applied: { type: 'array', items: { type: 'integer' }, description: "Per log partition (the embedded log is one), how far this answer read it: in cluster mode, as far as the node that gave the partition's recent events had applied it. The answer includes an ingest's events when every entry is at least its position's." },
     batchCutoffs: { type: 'array', items: { type: 'integer' }, description: "Per log partition, the served batch version's cutoff." },
     owners: { type: 'array', items: { type: ['string', 'null'] }, description: 'Cluster mode: per log partition, the node holding its lease as the answering node last saw it (null while none does).' },
     missingPartitions: { type: 'array', items: { type: 'integer' }, description: 'Cluster mode, with allowPartial: the partitions whose speed layer no node could give, so the answer lacks their events past the batch cutoff.' },
@@ -118,7 +118,7 @@ const INGEST_RESULT: SharedSchema = {
     ignoredFields: { type: 'array', items: { type: 'string' }, description: 'Fields the events had and their type does not declare, left out (event types with undeclaredFields: ignore); absent when none.' },
     firstOffset: { type: ['integer', 'null'] },
     lastOffset: { type: ['integer', 'null'] },
-    position: { type: 'array', items: { type: 'integer' }, description: "Where this ingest's events are, to send as a query's `after` on any node: in cluster mode, per partition, the sequence it was acknowledged at; embedded, one number, the log's end." },
+    position: { type: 'array', items: { type: 'integer' }, description: "Where this ingest's events are: an answer whose meta.applied is at least this in every partition includes them, and a query's `after` set to it waits for them, on any node. In cluster mode, per partition, the sequence it was acknowledged at; embedded, one number, the log's end." },
   },
 };
 

@@ -164,7 +164,13 @@ export interface QueryMeta {
   readonly partialBuckets: readonly string[];
   /** The time zone whose local periods the rows' buckets are: the query's `timeZone`, else `UTC`. */
   readonly timeZone?: string;
-  /** Per log partition (the embedded log is one), the last sequence this engine has applied. */
+  /**
+   * Per log partition (the embedded log is one), how far this answer read
+   * it: the embedded log's end; in cluster mode the last sequence applied by
+   * the node that gave the partition's recent events (this one, or its
+   * owner). The answer includes an ingest's events when every entry is at
+   * least its `position`'s (`answerIncludes`).
+   */
   readonly applied?: readonly number[];
   /** Per log partition, the served batch version's cutoff (sequences below it are in the batch view). */
   readonly batchCutoffs?: readonly number[];

@@ -1230,6 +1230,8 @@ export class NatsBackend implements EngineBackend {
       },
       // The owners gave the other partitions' batch states with their speed states: this node reads its own partitions' alone.
       ...(gathered.batch ? { takeBatch: () => this.#batch?.storeFor(gathered.local) } : {}),
+      // How far the answer reads each partition: here, as far as this node applied; gathered, as far as the owner had.
+      applied: () => this.#applied().map((seq, p) => gathered.read.get(p) ?? seq),
     };
   }
 

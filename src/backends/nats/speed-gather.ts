@@ -58,6 +58,8 @@ export interface Gathered {
   readonly local: readonly number[];
   /** The other partitions' states, as tables of the view. */
   readonly tables: readonly AggregateTable[];
+  /** Per partition gathered from an owner, the last sequence the owner had applied when it gave its states: how far the answer reads it. */
+  readonly read: ReadonlyMap<number, number>;
   /** Partitions no node could give (only when the query allows a partial answer). */
   readonly missing: readonly number[];
   /** Whether the served version changed while gathering: the take must fail, and gathering start again. */
@@ -94,19 +96,20 @@ export async function gatherSpeed(
     else if (owners === undefined || needed(p) || owners.has(source.owner(p))) pending.add(p);
   }
   const tables: AggregateTable[] = [];
+  const read = new Map<number, number>();
   const reasons = new Map<number, string>();
   const started = Date.now();
   const deadline = started + source.waitMs;
   while (pending.size > 0) {
     for (const p of pending) if (source.holds(p)) move(p, pending, local);
     try {
-      tables.push(...await askOwners(source, { query, plan, cutoffs, batch }, pending, reasons));
+      tables.push(...await askOwners(source, { query, plan, cutoffs, batch }, pending, reasons, read));
     } catch {
       // The owner serves a newer batch version than this node: once this node serves it too, the take fails and the core gathers again.
       // Waited for at most half of waitMs: a node that cannot adopt that version (its manifest damaged) held each query for
       // every attempt's whole waitMs (a minute), where a typed refusal after half of it tells the client to retry.
       await servedAfter(source, cutoffs, Math.min(deadline, Date.now() + source.waitMs / 2));
-      return { cutoffs, local: [...local], tables, missing: [], stale: true, batch };
+      return { cutoffs, local: [...local], tables, read, missing: [], stale: true, batch };
     }
     if (![...pending].some(needed) || Date.now() >= deadline) break;
     for (const p of pending) noteWhy(source, p, reasons);
@@ -118,16 +121,18 @@ export async function gatherSpeed(
     const missing = [...pending].sort((a, b) => a - b);
     throw new PartitionsUnavailableError(missing, [...new Set(missing.map((p) => reasons.get(p)).filter((r): r is string => r !== undefined))], Date.now() - started);
   }
-  return { cutoffs, local: [...local], tables, missing: [...pending].sort((a, b) => a - b), stale: false, batch };
+  return { cutoffs, local: [...local], tables, read, missing: [...pending].sort((a, b) => a - b), stale: false, batch };
 }
 
 /**
  * One round: asks each other owner for its partitions of `pending` (which
- * lose those it gave), and notes why each of the others could not be read;
- * throws the skew of an owner that serves a newer version.
+ * lose those it gave, `read` noting how far the owner had applied each),
+ * and notes why each of the others could not be read; throws the skew of an
+ * owner that serves a newer version.
  */
 async function askOwners(
   source: GatherSource, asking: { query: Query; plan: QueryPlan; cutoffs: readonly number[]; batch: boolean }, pending: Set<number>, reasons: Map<number, string>,
+  read: Map<number, number>,
 ): Promise<AggregateTable[]> {
   const { query, plan, cutoffs, batch } = asking;
   const tables: AggregateTable[] = [];
@@ -136,9 +141,12 @@ async function askOwners(
       const request = {
         query, partitions: ps, cutoffs: ps.map((p) => cutoffs[p]!), atLeast: source.applied(), ...(plan.after === undefined ? {} : { after: plan.after }), ...(batch ? { batch } : {}),
       };
-      const { share } = await source.ask(owner, request, source.askTimeoutMs);
+      const { applied, share } = await source.ask(owner, request, source.askTimeoutMs);
       tables.push(decodePartial(plan.view, share));
-      for (const p of ps) pending.delete(p);
+      for (const p of ps) {
+        pending.delete(p);
+        read.set(p, applied[p] ?? 0);
+      }
     } catch (error) {
       if (error instanceof ShareVersionSkewError && error.starts > error.asked) throw error;
       for (const p of ps) reasons.set(p, `${owner}: ${(error as Error)?.message ?? String(error)}`);

@@ -119,9 +119,8 @@ function renderFailing(failing) {
 function renderStatus(s) {
   state.status = s;
   $('version').textContent = s.version ? `v${s.version}` : '';
-  $('log-end').textContent = fmt(s.logEnd);
+  renderMasterCard(s);
   $('ingest-rate').textContent = `${fmt(Math.round(s.ingestRate))} events/s`;
-  $('disk').textContent = s.disk ? `${bytes(s.disk.masterBytes)} Parquet · ${bytes(s.disk.logBytes)} log${s.disk.freeBytes === null ? '' : ` · ${bytes(s.disk.freeBytes)} free`}` : '–';
   $('sealed').textContent = `${fmt(s.sealedSegments)} sealed segments`;
   const cutoff = s.batch?.cutoff ?? 0;
   $('batch-version').textContent = s.batch ? `v${s.batch.version}` : 'none yet';
@@ -171,7 +170,29 @@ function renderViewChanges(changes) {
   }));
 }
 
-/** Cluster mode: the nodes, who runs the batch layer, and how far each partition is applied here. */
+/**
+ * The master dataset card. Embedded: the log's end offset (one per event)
+ * and the Parquet on this disk. A cluster's sequences count messages, which
+ * may carry many events each, and its master dataset is the archive in the
+ * object store: the card shows its events and the archive's size, messages
+ * as a detail.
+ */
+function renderMasterCard(s) {
+  const cluster = s.cluster;
+  const free = s.disk && s.disk.freeBytes !== null ? ` · ${bytes(s.disk.freeBytes)} free` : '';
+  if (!cluster) {
+    $('log-end').textContent = fmt(s.logEnd);
+    $('log-end-sub').textContent = 'log end offset';
+    $('disk').textContent = s.disk ? `${bytes(s.disk.masterBytes)} Parquet · ${bytes(s.disk.logBytes)} log${free}` : '–';
+    return;
+  }
+  $('log-end').textContent = cluster.events === null || cluster.events === undefined ? '–' : fmt(cluster.events);
+  $('log-end-sub').textContent = `events · ${fmt(s.logEnd)} messages applied`;
+  const archive = cluster.archiveBytes === null || cluster.archiveBytes === undefined ? 'archive size not known yet' : `${bytes(cluster.archiveBytes)} Parquet in the object store`;
+  $('disk').textContent = `${archive}${free}`;
+}
+
+/** Cluster mode: the nodes, who runs the batch layer, and how many events (and messages) each partition holds. */
 function renderCluster(cluster) {
   const box = $('cluster');
   box.hidden = !cluster;
@@ -194,7 +215,10 @@ function renderCluster(cluster) {
   };
   // Who owns each partition (holds its lease), and a handover under way.
   const owner = (p) => (p.owner ? `${p.owner}${p.moveTo ? ` → ${p.moveTo}` : ''}` : '–');
-  $('cluster-partitions').replaceChildren(...cluster.partitions.map((p) => row([String(p.partition), owner(p), p.speedHere ? 'yes' : '–', fmt(p.end), fmt(p.applied), fmt(p.batchCutoff)], p.owner === cluster.node)));
+  // Events, counted by the partition's holder (null until it told); sequences count messages, a detail.
+  const events = (p) => (p.events === null || p.events === undefined ? '–' : fmt(p.events));
+  const archive = (p) => `${fmt(p.archivedEvents ?? 0)}${p.archiveBytes === null || p.archiveBytes === undefined ? '' : ` · ${bytes(p.archiveBytes)}`}`;
+  $('cluster-partitions').replaceChildren(...cluster.partitions.map((p) => row([String(p.partition), owner(p), p.speedHere ? 'yes' : '–', events(p), archive(p), fmt(p.end), fmt(p.applied), fmt(p.batchCutoff)], p.owner === cluster.node)));
   const last = (cluster.recentMoves ?? []).at(-1);
   $('cluster-moves').textContent = last === undefined ? '' : `${fmt(cluster.ownerMoves ?? 0)} ownership moves seen; the latest: partition ${last.partition} ${last.from ?? 'none'} → ${last.to ?? 'none'} at ${new Date(last.at).toLocaleTimeString()}`;
   $('cluster-nodes').replaceChildren(...cluster.nodes.map((n) => row([
