@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import type { RouteOptions } from 'fastify';
 import { keyDigest } from '../../src/definitions/index.ts';
 import type { TandemConfig } from '../../src/index.ts';
 import { STATUS_BY_CODE } from '../../src/server/http-errors.ts';
+import { answerValidator } from '../support/answer-validator.ts';
 import { shopConfig } from '../support/shop-config.ts';
 import { openTestServer, type TestServer } from '../support/test-server.ts';
 
@@ -129,7 +128,7 @@ describe('openapi - a server without keys', () => {
   });
 
   test('openapi - the answers the server gives are the answers the document lists, and validate against their schemas', async () => {
-    const validate = answerValidator(doc);
+    const validate = answerValidator(doc.components);
     assert.match(validate({ $ref: '#/components/schemas/BatchSummary' }, { version: 1 }) ?? '', /required/, 'the validator resolves the document\'s schemas');
     const app = opened.server.app;
     const ingest = await app.inject({ method: 'POST', url: '/v1/events/order', headers: { 'content-type': 'application/x-ndjson' }, payload: '{"id":"a","at":"2024-05-01T12:00:00Z","country":"DE","mobile":true,"amount":"12.50","qty":2}\n{"id":"b"}' });
@@ -208,23 +207,6 @@ test('openapi - every code http-errors.ts maps is documented, on an operation at
     if (!BEFORE_ANY_ROUTE.has(code)) assert.ok(documented.has(`${status} ${code}`), `${status} ${code}`);
   }
 });
-
-/** Checks answers against the document's schemas (JSON Schema 2020-12, formats too); says what is wrong, if anything. */
-function answerValidator(doc: Document): (schema: Schema, data: unknown) => string | undefined {
-  const ajv = new Ajv2020({ strict: false, allErrors: true });
-  // ajv-formats is CommonJS: its plugin is the default export of its module object.
-  addFormats.default(ajv);
-  ajv.addSchema({ $id: 'openapi.json', components: doc.components });
-  return (schema, data) => {
-    const check = ajv.compile(rebase(schema));
-    return check(data) ? undefined : ajv.errorsText(check.errors);
-  };
-}
-
-/** Points a schema's `#/components/...` references into the document added as `openapi.json`. */
-function rebase(schema: Schema): Schema {
-  return JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"openapi.json#/components/')) as Schema;
-}
 
 /**
  * The codes each route's own work may answer with, read from its code: the

@@ -18,6 +18,7 @@ import { formatStatus, type StatusAnswer } from '../../../src/cli/format-status.
 import { answerIncludes } from '../../../src/client/index.ts';
 import type { ClusterStatus } from '../../../src/engine/index.ts';
 import { createServer } from '../../../src/server/index.ts';
+import { answerValidator } from '../../support/answer-validator.ts';
 import { eventually } from '../../support/eventually.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
 import { shopConfig } from '../../support/shop-config.ts';
@@ -100,6 +101,8 @@ describe('cluster numbers', { skip: natsSkipReason(), timeout: 300_000 }, () => 
         const server = createServer({ tandem: nodes[1]! });
         try {
           const answer = (await server.app.inject({ url: '/v1/status' })).json() as StatusAnswer & { cluster: ClusterStatus };
+          const doc = (await server.app.inject({ url: '/openapi.json' })).json() as { components: { schemas: Record<string, unknown> } };
+          assert.equal(answerValidator(doc.components)({ $ref: '#/components/schemas/Status' }, answer), undefined, 'the status validates against its schema');
           assert.equal(answer.cluster.events, distinct);
           assert.equal(answer.cluster.archiveBytes, stored);
           assert.deepEqual(answer.cluster.partitions.map((p) => p.archivedEvents), clusterOf(nodes[1]!).partitions.map((p) => p.archivedEvents));
