@@ -148,7 +148,10 @@ export interface StatusAnswer {
   batch: { version: number } | null;
   batchRunning: boolean;
   batchFailing: { code: string | null } | null;
-  cluster: { batchNode: string | null; node: string; nodes: { node: string; lagMessages: number }[]; partitions: { end: number; applied: number; owner?: string | null }[] };
+  cluster: {
+    batchNode: string | null; node: string; nodes: { node: string; lagMessages: number }[]; events?: number | null; archiveBytes?: number | null;
+    partitions: { end: number; applied: number; owner?: string | null; events?: number | null; archivedEvents?: number }[];
+  };
 }
 
 export async function status(url: string): Promise<StatusAnswer> {

@@ -55,7 +55,9 @@ export async function query(text: string, options: QueryOptions): Promise<void> 
 /** The lines under an answer's table: its row count and where it came from. */
 export function printMeta(rows: number, m: QueryMeta): void {
   const zone = m.timeZone === undefined || m.timeZone === 'UTC' ? '' : ` · time zone ${m.timeZone}`;
-  console.log(`\n${countOf(rows, 'row')} · ${servedBatch(m)} · log end ${m.logEnd} · layer ${m.layer}${zone}`);
+  // A cluster's logEnd sums sequences, which count messages (many events each): it is named so.
+  const end = m.owners === undefined ? `log end ${m.logEnd}` : `${countOf(m.logEnd, 'message')} applied`;
+  console.log(`\n${countOf(rows, 'row')} · ${servedBatch(m)} · ${end} · layer ${m.layer}${zone}`);
   const missing = m.missingPartitions ?? [];
   if (missing.length > 0) console.log(`partial answer: no node could give the recent events of partition${missing.length === 1 ? '' : 's'} ${missing.join(', ')} (allowPartial)`);
 }

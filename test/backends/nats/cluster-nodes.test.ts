@@ -164,6 +164,18 @@ describe('three Tandem nodes on a 3-server JetStream cluster', { skip, timeout: 
       assert.match(metrics, /tandem_cluster_speed_partitions_held \d/);
     }
     await eventually(async () => new Set((await Promise.all(nodes.urls.map(status))).map((s) => JSON.stringify(s.cluster.partitions.map((p) => p.owner)))).size === 1, 'every node to see the same owners');
+    // Events, not messages: through the faults and the restarts, every node counts each acknowledged event once (issue #32).
+    let counted = '';
+    await eventually(async () => {
+      const seen = await Promise.all(nodes.urls.map(status));
+      counted = seen.map((s) => `${s.cluster.node} ${s.cluster.events} (${JSON.stringify(s.cluster.partitions.map((p) => p.events))})`).join('; ');
+      return seen.every((s) => s.cluster.events === acked.orders.size);
+    }, () => `every node to count the ${acked.orders.size} acknowledged events: ${counted}`);
+    for (const url of nodes.urls) {
+      const { cluster } = await status(url);
+      assert.ok(cluster.partitions.reduce((n, p) => n + p.applied, 0) < acked.orders.size, 'the sequences count messages, fewer than the events they carry');
+      assert.ok(cluster.partitions.every((p) => (p.archivedEvents ?? 0) <= (p.events ?? 0)) && (cluster.archiveBytes ?? 0) > 0, JSON.stringify(cluster));
+    }
   });
 
   test('tandem batch against any node, the lease holder or not, prints the cycle\'s summary, and that node serves the version at once', async () => {
@@ -192,6 +204,13 @@ describe('three Tandem nodes on a 3-server JetStream cluster', { skip, timeout: 
       assert.match(await panel.innerText(), /faults · this node node1/);
       assert.match(await panel.innerText(), /batch node node\d \(term \d+\)/);
       assert.equal(await browser.page.locator('#cluster-partitions tr').count(), 2);
+      // The master dataset card counts the cluster's events and the archive in the object store; each partition its events.
+      const { cluster } = await status(nodes.urls[1]!);
+      await eventually(async () => (await browser.page.locator('#log-end').innerText()) === cluster.events?.toLocaleString('en-US'), 'the card to show the cluster\'s events', { timeoutMs: 10_000 });
+      assert.match(await browser.page.locator('#log-end-sub').innerText(), /^events · [\d,]+ messages applied$/);
+      assert.match(await browser.page.locator('#disk').innerText(), /^[\d.]+ [KMG]?i?B Parquet in the object store/);
+      const eventCells = await browser.page.locator('#cluster-partitions tr td:nth-child(4)').allInnerTexts();
+      assert.deepEqual(eventCells, cluster.partitions.map((p) => (p.events ?? 0).toLocaleString('en-US')));
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
