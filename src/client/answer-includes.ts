@@ -10,7 +10,14 @@
  * @module
  */
 
-/** What {@link answerIncludes} reads of an answer's `meta`. */
+/**
+ * What {@link answerIncludes} reads of an answer's `meta`: how far it read each log partition.
+ *
+ * @example
+ * ```ts
+ * const meta: AppliedMeta = (await client.query({ view: 'revenue_by_country' })).meta;
+ * ```
+ */
 export interface AppliedMeta {
   readonly applied?: readonly number[];
 }
