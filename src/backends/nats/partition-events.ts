@@ -107,8 +107,9 @@ export class ArchiveSizes {
 
   /**
    * Looks up the sizes of `chain`'s objects not known yet, one lookup at a
-   * time (a call while one runs does nothing: the next status asks again).
-   * An object gone from the store (the archive check reports it) stays unknown.
+   * time (a call while one runs joins it), and forgets those of objects no
+   * longer in `chain`. An object gone from the store (the archive check
+   * reports it) stays unknown.
    */
   learn(chain: readonly ArchivedRange[]): Promise<void> {
     this.#learning ??= this.#lookUp(chain).finally(() => (this.#learning = undefined));
@@ -116,6 +117,9 @@ export class ArchiveSizes {
   }
 
   async #lookUp(chain: readonly ArchivedRange[]): Promise<void> {
+    // Objects no longer in the chain (folded, or swept) are forgotten: the sizes kept stay those of one archive.
+    const named = new Set(chain.flatMap((range) => Object.values(range.files).map((f) => f.blob)));
+    for (const blob of this.#bytes.keys()) if (!named.has(blob)) this.#bytes.delete(blob);
     for (const range of chain) {
       for (const { blob } of Object.values(range.files)) {
         if (this.#bytes.has(blob)) continue;

@@ -85,5 +85,7 @@ test('ArchiveSizes - a partition\'s bytes are its objects\' sizes in the store, 
     const gone = [...chain, range(1, 1, 5, [2])];
     await archive.learn(gone);
     assert.deepEqual(archive.bytes(gone, PARTITIONS), [expected(0), null, expected(2)], 'an object the store lacks leaves its partition unknown');
+    await archive.learn(chain.slice(2));
+    assert.deepEqual(archive.bytes(chain, PARTITIONS), [null, 0, expected(2)], 'the sizes of objects gone from the chain are forgotten');
   });
 });
