@@ -62,11 +62,14 @@ function marchPayments(count: number): Payment[] {
 
 const centsOf = (p: Payment) => Math.round(Number(p.amount) * 100);
 const money = (cents: number) => (cents / 100).toLocaleString('en-US', { maximumFractionDigits: 2 });
-const inputValue = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+// The range inputs are 24-hour UTC text: `YYYY-MM-DD HH:MM`.
+const inputValue = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
+/** Types a range as a user does: each input, then Enter. */
 async function setRange(page: Page, from: string, to: string): Promise<void> {
   await page.fill('#range-from', from);
   await page.fill('#range-to', to);
+  await page.press('#range-to', 'Enter');
 }
 
 async function waitForQuery(page: Page, what: string, check: (query: Record<string, unknown>) => boolean): Promise<void> {
@@ -136,7 +139,7 @@ test('dashboard on historical data: opens on the data, all time spans it, custom
       await page.screenshot({ path: `${SHOTS}/history-${viewport.name}-all-time.png`, fullPage: true });
 
       // A custom range, in UTC, goes into the query; shown by day, the two days it cuts are marked partial.
-      await setRange(page, '2025-03-10T10:00', '2025-03-12T06:00');
+      await setRange(page, '2025-03-10 10:00', '2025-03-12 06:00');
       await waitForQuery(page, 'the custom range', (q) => q.from === '2025-03-10T10:00:00.000Z' && q.to === '2025-03-12T06:00:00.000Z');
       assert.equal(await page.inputValue('#range'), 'custom');
       await page.selectOption('#granularity', 'day');
@@ -203,7 +206,7 @@ test('dashboard on historical data: opens on the data, all time spans it, custom
       await page.screenshot({ path: `${SHOTS}/history-${viewport.name}-table.png`, fullPage: true });
 
       // An empty range: no header for the message to sit on.
-      await setRange(page, '2024-01-01T00:00', '2024-01-02T00:00');
+      await setRange(page, '2024-01-01 00:00', '2024-01-02 00:00');
       await waitForText(page, '#table-state', 'No rows in this range.');
       await waitForText(page, '#chart-state', 'No events in this range.');
       assert.equal(await page.locator('#top thead tr').count(), 0);

@@ -5,8 +5,10 @@
 import { GRANULARITY_MS, ROLLS_UP_INTO } from './granularities.js';
 import { api, authorizedFetch, initKeyControls } from './api.js';
 import { bytes, compact, duration, fmt, iso, parseUtcInput, utcInputValue, utcLabel } from './format.js';
+import { ADDITIVE, LAYER_NAMES, noOtherReason, sameSnapshot, seriesTotal, splitSeries } from './series.js';
+import { timeAxisLabels } from './time-axis.js';
+import { decodeExplorerState, encodeExplorerState } from './url-state.js';
 
-const ADDITIVE = new Set(['count', 'sum']);
 const MAX_POINTS = 1500;
 const REFRESH_MIN_MS = 2000;
 const MINUTE = 60e3;
@@ -39,6 +41,12 @@ const state = {
   extent: null,
   // What the chart shows, for its legend and overlays.
   plot: null,
+  // Split series the user switched off in the legend, by label: kept across redraws and in the URL.
+  hiddenSeries: new Set(),
+  // Filters a link names, until the filter selects are built to show them.
+  pendingWhere: null,
+  // The URL follows the explorer only once the state a link named has been applied.
+  urlReady: false,
 };
 
 // ---------- theme ----------
@@ -287,8 +295,10 @@ function fillViewControls() {
   $('measure').replaceChildren(...Object.entries(view.measures).flatMap(([name, m]) => (m.type === 'quantiles'
     ? (m.quantiles ?? [0.5, 0.9, 0.99]).map((q) => option(`${name}@${q}`, `${name} ${quantileName(q)} (quantiles)`))
     : [option(name, `${name} (${m.type})`)])));
-  $('group-by').replaceChildren(...view.dimensions.map((d) => option(d)));
+  // No split by default: one series whose bars or lines show the batch and speed parts.
+  $('group-by').replaceChildren(option('', 'none'), ...view.dimensions.map((d) => option(d)));
   $('group-by').disabled = view.dimensions.length === 0;
+  showSplitControls();
   fillGranularity(view);
   void fillFilters(view);
 }
@@ -329,11 +339,39 @@ async function fillFilters(view) {
     label.append(select);
     return label;
   }));
-  if (generation === state.generation) box.replaceChildren(...selects);
+  if (generation !== state.generation) return;
+  box.replaceChildren(...selects);
+  showPendingFilters();
+}
+
+/** A link's filters, shown in the selects once they exist; a value outside the fifty listed gets its own option. */
+function showPendingFilters() {
+  const pending = state.pendingWhere;
+  state.pendingWhere = null;
+  for (const [dim, value] of Object.entries(pending ?? {})) {
+    const select = $('filters').querySelector(`select[data-dimension="${CSS.escape(dim)}"]`);
+    if (!select) continue;
+    const wanted = JSON.stringify(value);
+    if (![...select.options].some((o) => o.value === wanted)) select.append(option(wanted, value === null ? '(none)' : String(value)));
+    select.value = wanted;
+  }
+}
+
+/** The split dimension, or '' for one series; the table ranks it, or the first dimension without a split. */
+const splitDimension = () => $('group-by').value;
+
+function tableDimension(view) {
+  return splitDimension() || view.dimensions[0];
+}
+
+/** How many top values the chart splits into: only offered with a split. */
+function showSplitControls() {
+  $('top-n').disabled = splitDimension() === '';
 }
 
 function where() {
-  const filters = {};
+  // Until the filter selects are built, the filters a link names are the ones in force.
+  const filters = { ...state.pendingWhere };
   for (const select of $('filters').querySelectorAll('select')) {
     if (select.value !== '') filters[select.dataset.dimension] = JSON.parse(select.value);
   }
@@ -366,9 +404,13 @@ function setNote(text) {
   $('range-note').hidden = text === '';
 }
 
-/** Shows a range and queries it; `remember` keeps the one it replaces for "previous range". */
-function applyRange(range, remember = true) {
-  if (remember) state.history.push(state.range);
+/**
+ * Shows a range and queries it. A zoom keeps the range it replaces for
+ * "previous range"; going back pops it; a range picked anew starts over.
+ */
+function applyRange(range, how = 'pick') {
+  if (how === 'zoom') state.history.push(state.range);
+  else if (how === 'pick') state.history = [];
   state.range = range;
   state.rangeChosen = true;
   state.autoRange = false;
@@ -398,7 +440,10 @@ function onRangeSelect() {
 function onRangeInput() {
   const from = parseUtcInput($('range-from').value);
   const to = parseUtcInput($('range-to').value);
-  if (!Number.isFinite(from) || !Number.isFinite(to)) return;
+  if (!Number.isFinite(from) || !Number.isFinite(to)) {
+    setNote('Write the start and the end as YYYY-MM-DD HH:MM, in UTC, such as 2025-03-10 14:30.');
+    return;
+  }
   if (from >= to) {
     setNote('The start must be before the end.');
     return;
@@ -408,7 +453,7 @@ function onRangeInput() {
 
 function previousRange() {
   const range = state.history.pop();
-  if (range) applyRange(range, false);
+  if (range) applyRange(range, 'back');
 }
 
 /** A dragged span, widened to whole buckets of the view: a range from 10:30 would leave out the 10:00 bucket. */
@@ -425,7 +470,7 @@ function zoomToSelection(u) {
   u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
   const from = u.posToVal(left, 'x') * 1000;
   const to = u.posToVal(left + width, 'x') * 1000;
-  applyRange({ value: 'custom', custom: snapToBuckets(currentView(), from, to) });
+  applyRange({ value: 'custom', custom: snapToBuckets(currentView(), from, to) }, 'zoom');
 }
 
 /**
@@ -495,21 +540,157 @@ async function refresh() {
     fitGranularity(view);
     showRange();
     const query = chartQuery(view);
-    if (!state.queryEdited) $('query-text').value = JSON.stringify(query, null, 2);
-    const [merged, batch, speed] = await Promise.all(['merged', 'batch', 'speed'].map((layer) => api('/v1/query', { ...query, layer })));
+    const dim = splitDimension();
+    const split = dim ? await splitAnswers(view, measure, query, dim) : null;
+    if (!state.queryEdited) $('query-text').value = JSON.stringify(split?.shown ?? query, null, 2);
+    const answers = split ?? await layerAnswers(query);
     // Before drawing: a timer firing while the table loads would leave "Loading…" over the new chart.
     clearTimeout(loading);
-    if (await openOnData(view, merged)) {
+    if (await openOnData(view, answers.merged)) {
       await refresh();
       return;
     }
-    renderChart(view, measure, merged, batch, speed);
+    if (split) renderSplitChart(view, measure, split);
+    else renderChart(view, measure, answers.merged, answers.batch, answers.speed);
+    writeUrl();
     await renderTop(view, measure, query);
   } catch (error) {
     setState('chart-state', 'error', error.message);
   } finally {
     clearTimeout(loading);
   }
+}
+
+// ---------- split ----------
+
+/** A query's answer from each layer: `{ merged, batch, speed }`. */
+async function layerAnswers(query) {
+  const answers = await Promise.all(LAYER_NAMES.map((layer) => api('/v1/query', { ...query, layer })));
+  return Object.fromEntries(LAYER_NAMES.map((layer, i) => [layer, answers[i]]));
+}
+
+/** The chosen measure as a sort key, highest first; a quantiles measure by the quantile shown. */
+function rankBy(measure) {
+  return { measure: measure.name, desc: true, ...(measure.quantile === undefined ? {} : { quantile: measure.quantile }) };
+}
+
+// Queries of a total and of its groups must see the same data; past this many tries the chart goes without "other".
+const SNAPSHOT_TRIES = 3;
+
+/**
+ * What the chart split by `dim` needs: the top values over the range (one
+ * more is asked for, to learn whether any are left out), each layer's
+ * answer grouped by them, and for counts and sums each layer's total, from
+ * the same data, to derive "other". `other` says how that went: `none` (no
+ * value left out), `exact`, `underivable` (the measure does not add up) or
+ * `moving` (the data changed between the queries each try).
+ */
+async function splitAnswers(view, measure, query, dim) {
+  const top = Number($('top-n').value);
+  const ranking = await api('/v1/query', { ...query, groupBy: [dim], granularity: 'all', orderBy: [rankBy(measure)], limit: top + 1 });
+  const keys = ranking.rows.slice(0, top).map((row) => row[dim]);
+  const leftOut = ranking.rows.length > top;
+  const grouped = { ...query, where: { ...query.where, [dim]: keys }, groupBy: [dim] };
+  const base = { shown: grouped, dim, keys, top, grouped: null, totals: null };
+  if (keys.length === 0) return { ...base, merged: ranking, other: 'none' };
+  const additive = ADDITIVE.has(view.measures[measure.name].type);
+  if (!leftOut || !additive) {
+    const answers = await layerAnswers(grouped);
+    return { ...base, merged: answers.merged, grouped: answers, other: leftOut ? 'underivable' : 'none' };
+  }
+  for (let attempt = 1; ; attempt++) {
+    const [answers, totals] = await Promise.all([layerAnswers(grouped), layerAnswers(query)]);
+    const same = LAYER_NAMES.every((layer) => sameSnapshot(answers[layer], totals[layer]));
+    if (same || attempt === SNAPSHOT_TRIES) return { ...base, merged: answers.merged, grouped: answers, totals: same ? totals : null, other: same ? 'exact' : 'moving' };
+  }
+}
+
+/** The legend's note on "other": why it is missing when values are left out without it. */
+function showOtherNote(split, type) {
+  const note = $('legend-other');
+  const text = split?.other === 'underivable' ? noOtherReason(type)
+    : split?.other === 'moving' ? 'No "other" series this time: events arrived while it was computed.' : '';
+  note.textContent = text;
+  note.hidden = text === '';
+}
+
+const SERIES_COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#8cd17d'];
+
+const toNumber = (v) => (v === null || v === undefined ? null : Number(v));
+
+function renderSplitChart(view, measure, split) {
+  const box = $('chart');
+  showOtherNote(split, view.measures[measure.name].type);
+  if (split.merged.rows.length === 0) return clearChart(emptyMessage());
+  if (split.merged.rows[0].time === undefined) return clearChart('This view has no time dimension; see the table below.');
+  setState('chart-state', null);
+  const additive = ADDITIVE.has(view.measures[measure.name].type);
+  const rows = [...split.grouped.merged.rows, ...(split.totals?.merged.rows ?? [])];
+  const times = [...new Set(rows.map((r) => Date.parse(r.time)))].sort((a, b) => a - b);
+  const series = splitSeries({ times, dim: split.dim, keys: split.keys, grouped: split.grouped, totals: split.totals, cell: (row) => measureCell(row, measure), additive });
+  const plot = {
+    x: times.map((t) => t / 1000),
+    series,
+    split: true,
+    partial: new Set((split.merged.meta.partialBuckets ?? []).map((t) => Date.parse(t) / 1000)),
+    partialBars: new Map(),
+    step: GRANULARITY_MS[$('granularity').value] / 1000 || 0,
+    additive,
+  };
+  state.plot = plot;
+  // Each series and its exact sum over the buckets: what tests compare with their own count.
+  box.dataset.points = String(times.length);
+  box.dataset.series = JSON.stringify(series.map((s) => ({ label: s.label, total: seriesTotal(s.merged) })));
+  box.dataset.total = seriesTotal(series.flatMap((s) => s.merged));
+  box.dataset.partial = (split.merged.meta.partialBuckets ?? []).join(' ');
+  $('legend-partial').hidden = plot.partial.size === 0;
+  $('legend-layers').hidden = true;
+  const data = [plot.x, ...series.map((s) => s.merged.map(toNumber))];
+  const key = `split|${view.name}|${measure.label}|${series.map((s) => s.key).join(',')}|${document.documentElement.dataset.theme}`;
+  if (state.chart && state.chartKey === key) {
+    state.chart.setData(data);
+    return;
+  }
+  state.chart?.destroy();
+  state.chartKey = key;
+  state.chart = new uPlot(splitOptions(series, additive, box.clientWidth), data, box);
+  showHiddenSeries();
+}
+
+/** A split series' legend value: its value for the hovered bucket, and the batch and speed parts of it. */
+const splitLegendValue = (i) => (_u, _v, _series, idx) => {
+  const s = state.plot?.series?.[i];
+  if (idx === null || idx === undefined || !s) return '–';
+  return `${fmt(s.merged[idx])} (batch ${fmt(s.batch[idx])} · speed ${fmt(s.speed[idx])})`;
+};
+
+function splitOptions(series, additive, width) {
+  const options = chartOptions(additive, width);
+  options.series = [options.series[0], ...series.map((s, i) => ({
+    label: s.label,
+    stroke: s.other ? css('--muted') : SERIES_COLOURS[i % SERIES_COLOURS.length],
+    width: 2,
+    ...(s.other ? { dash: [6, 4] } : {}),
+    show: !state.hiddenSeries.has(s.label),
+    points: { size: 5 },
+    value: splitLegendValue(i),
+  }))];
+  options.hooks = { ...options.hooks, setSeries: [noteToggle] };
+  return options;
+}
+
+/** A click on a legend entry switched a series on or off: remembered for redraws and the URL. */
+function noteToggle(u, index, opts) {
+  if (index === null || index === undefined || opts?.show === undefined) return;
+  const label = u.series[index].label;
+  if (opts.show) state.hiddenSeries.delete(label);
+  else state.hiddenSeries.add(label);
+  showHiddenSeries();
+  writeUrl();
+}
+
+function showHiddenSeries() {
+  $('chart').dataset.hidden = JSON.stringify([...state.hiddenSeries]);
 }
 
 // ---------- chart ----------
@@ -528,17 +709,23 @@ function clearChart(message) {
   state.plot = null;
   $('chart').replaceChildren();
   $('chart').dataset.points = '0';
+  delete $('chart').dataset.series;
   $('legend-partial').hidden = true;
   setState('chart-state', 'empty', message);
 }
 
+function emptyMessage() {
+  return state.range.value === 'custom'
+    ? 'No events in this range.'
+    : 'No events in this range yet. Send some with POST /v1/events/{type} or tandem ingest.';
+}
+
 function renderChart(view, measure, merged, batch, speed) {
   const box = $('chart');
-  if (merged.rows.length === 0) {
-    return clearChart(state.range.value === 'custom'
-      ? 'No events in this range.'
-      : 'No events in this range yet. Send some with POST /v1/events/{type} or tandem ingest.');
-  }
+  showOtherNote(null);
+  $('legend-layers').hidden = false;
+  delete box.dataset.series;
+  if (merged.rows.length === 0) return clearChart(emptyMessage());
   if (merged.rows[0].time === undefined) return clearChart('This view has no time dimension; see the table below.');
   setState('chart-state', null);
   const times = [...new Set(merged.rows.map((r) => Date.parse(r.time)))].sort((a, b) => a - b);
@@ -621,11 +808,18 @@ function chartOptions(additive, width) {
     // The server's buckets are UTC days and hours: so are the axis and the range inputs.
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
     scales: { x: { time: true, range: xRange }, ...(additive ? { y: { range: zeroBased } } : {}) },
-    axes: [axis, { ...axis, size: yAxisSize, values: yAxisLabels }],
+    axes: [{ ...axis, values: xAxisLabels }, { ...axis, size: yAxisSize, values: yAxisLabels }],
     cursor: { drag: { x: true, y: false, setScale: false } },
     legend: { show: true },
     hooks: { draw: [drawPartial, drawBoundary, describeScales], setSelect: [zoomToSelection] },
   };
+}
+
+/** The time axis's labels, also as an attribute (one tick a line): the canvas holds them only as pixels. */
+function xAxisLabels(...args) {
+  const labels = timeAxisLabels(...args);
+  $('chart').dataset.xLabels = labels.map((l) => l.replace('\n', ' ')).join('\n');
+  return labels;
 }
 
 function yAxisLabels(_u, ticks) {
@@ -705,7 +899,7 @@ function drawPartial(u) {
   ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
   ctx.clip();
   const pattern = hatch(ctx);
-  for (const { left, top, width, height } of plot.additive ? plot.partialBars.values() : partialColumns(u, plot)) {
+  for (const { left, top, width, height } of plot.additive && !plot.split ? plot.partialBars.values() : partialColumns(u, plot)) {
     ctx.globalAlpha = 0.45;
     ctx.fillStyle = css('--card');
     ctx.fillRect(left, top, width, height);
@@ -749,11 +943,11 @@ function emptyTable(message) {
 }
 
 async function renderTop(view, measure, query) {
-  const dim = $('group-by').value;
+  const dim = tableDimension(view);
   if (!dim) return emptyTable('This view has no dimensions to rank.');
   const base = { ...query, groupBy: [dim], granularity: 'all' };
   const [top, batch, speed] = await Promise.all([
-    api('/v1/query', { ...base, orderBy: [{ measure: measure.name, desc: true, ...(measure.quantile === undefined ? {} : { quantile: measure.quantile }) }], limit: 10 }),
+    api('/v1/query', { ...base, orderBy: [rankBy(measure)], limit: 10 }),
     api('/v1/query', { ...base, layer: 'batch' }),
     api('/v1/query', { ...base, layer: 'speed' }),
   ]);
@@ -848,6 +1042,8 @@ async function runBatch() {
 function onViewChange() {
   state.queryEdited = false;
   state.granularityChosen = false;
+  state.hiddenSeries.clear();
+  state.pendingWhere = null;
   // Until the user picks a range, each view opens on the default, or on its data when that is empty.
   if (!state.rangeChosen) {
     state.range = { value: DEFAULT_RANGE, custom: null };
@@ -864,7 +1060,12 @@ function bindControls() {
   $('query-text').addEventListener('input', () => (state.queryEdited = true));
   $('controls').addEventListener('submit', (event) => event.preventDefault());
   $('view').addEventListener('change', onViewChange);
-  for (const id of ['measure', 'group-by']) $(id).addEventListener('change', () => scheduleRefresh(true));
+  for (const id of ['measure', 'top-n']) $(id).addEventListener('change', () => scheduleRefresh(true));
+  $('group-by').addEventListener('change', () => {
+    state.hiddenSeries.clear();
+    showSplitControls();
+    scheduleRefresh(true);
+  });
   $('granularity').addEventListener('change', () => {
     state.granularityChosen = true;
     scheduleRefresh(true);
@@ -897,11 +1098,70 @@ async function loadViews() {
     }
     $('view').replaceChildren(...views.map((v) => option(v.name)));
     if (views.some((v) => v.name === chosen)) $('view').value = chosen;
+    const linked = state.urlReady ? null : decodeExplorerState(location.search);
+    if (linked) restoreView(linked);
     fillViewControls();
+    if (linked) restoreControls(linked);
+    state.urlReady = true;
     await refresh();
   } catch (error) {
     setState('chart-state', 'error', error.message);
   }
+}
+
+// ---------- the URL ----------
+
+/** The view a link names, if this server has it; said in one sentence if not. */
+function restoreView(linked) {
+  if (linked.view === undefined) return;
+  if (state.views.some((v) => v.name === linked.view)) {
+    $('view').value = linked.view;
+    // Filters are shown once their selects are built: set before fillViewControls builds them.
+    state.pendingWhere = linked.where;
+  } else {
+    setNote(`This link names the view ${linked.view}, which this server does not have; showing ${$('view').value}.`);
+  }
+}
+
+/** Selects `value` when the select offers it; says whether it did. */
+function selectIfOffered(id, value) {
+  if (value === undefined || ![...$(id).options].some((o) => o.value === value)) return false;
+  $(id).value = value;
+  return true;
+}
+
+/** The rest of a link's state, over the controls its view filled; what they do not offer is left at its default. */
+function restoreControls(linked) {
+  if (linked.view !== $('view').value) return;
+  selectIfOffered('measure', linked.measure);
+  if (selectIfOffered('granularity', linked.granularity)) state.granularityChosen = true;
+  if (linked.range && (linked.range.value === 'custom' || [...$('range').options].some((o) => o.value === linked.range.value))) {
+    state.range = linked.range;
+    state.rangeChosen = true;
+    state.autoRange = false;
+  }
+  selectIfOffered('group-by', linked.split);
+  selectIfOffered('top-n', linked.top === undefined ? undefined : String(linked.top));
+  showSplitControls();
+  state.hiddenSeries = new Set(linked.hidden);
+}
+
+/** The explorer's state into the URL, replacing the entry: a link to what is shown, without a history step per click. */
+function writeUrl() {
+  const view = currentView();
+  if (!state.urlReady || !view) return;
+  const split = splitDimension();
+  const search = encodeExplorerState({
+    view: view.name,
+    measure: $('measure').value,
+    range: state.range,
+    granularity: state.granularityChosen ? $('granularity').value : undefined,
+    split: split || undefined,
+    top: Number($('top-n').value),
+    where: where(),
+    hidden: split ? [...state.hiddenSeries] : [],
+  });
+  if (location.search !== `?${search}`) history.replaceState(null, '', `?${search}${location.hash}`);
 }
 
 void start();
