@@ -242,6 +242,11 @@ test('dashboard explorer on a phone: the explorer comes first, split series fit 
     assert.ok(await sidewaysOverflow(page) <= 0, 'the page does not scroll sideways');
     await page.screenshot({ path: `${SHOTS}/explorer-phone-first-screen.png` });
     await page.screenshot({ path: `${SHOTS}/explorer-phone-full.png`, fullPage: true });
+    // The series colours on the dark theme: the chart is rebuilt with them.
+    await page.click('#theme');
+    await waitUntil('the split chart is redrawn dark', async () => (await page.getAttribute('html', 'data-theme')) === 'dark' && (await shownSeries(page)).length === 4);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: `${SHOTS}/explorer-phone-dark.png` });
     assert.deepEqual(problems, []);
   });
 });
