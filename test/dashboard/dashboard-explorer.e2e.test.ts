@@ -116,7 +116,7 @@ test('dashboard explorer: top values as series with an exact "other", a legend t
     await tandem.ingest('visit', late);
   };
   await mkdir(SHOTS, { recursive: true });
-  await withDashboard({ config, viewport: { width: 1280, height: 900 }, prepare }, async ({ page, base, problems }) => {
+  await withDashboard({ config, viewport: { width: 1280, height: 900 }, prepare }, async ({ tandem, page, base, problems }) => {
     page.on('console', (message) => { if (message.type() === 'error') problems.push(`console: ${message.text()}`); });
     await page.goto(`${base}/${LINK}`);
 
@@ -180,6 +180,13 @@ test('dashboard explorer: top values as series with an exact "other", a legend t
     await legendRow(page, second).locator('.u-label').click();
     await waitUntil('the URL no longer hides it', async () => !new URL(page.url()).searchParams.getAll('hide').includes(second));
     await page.screenshot({ path: `${SHOTS}/explorer-desktop-from-link.png`, fullPage: true });
+
+    // A view added while serving refills the view list; what the explorer shows stays as it was.
+    await tandem.applyView({ name: 'visits_by_device', eventType: 'visit', dimensions: ['device'], granularity: 'day', measures: { visits: { type: 'count' } } });
+    await waitUntil('the explorer offers the new view', async () => (await page.locator('#view option[value="visits_by_device"]').count()) === 1);
+    await page.waitForTimeout(500);
+    assert.deepEqual(await controls(page), before.controls);
+    assert.deepEqual(await shownSeries(page), before.series);
 
     // A maximum: no "other", and the legend says why.
     await page.selectOption('#measure', 'biggest');

@@ -291,6 +291,8 @@ function measureCell(row, sel) {
 function fillViewControls() {
   const view = currentView();
   if (!view) return;
+  // Refilled when the view list changes while serving, too: the measure, split and granularity shown stay if offered.
+  const kept = ['measure', 'group-by', 'granularity'].map((id) => [id, $(id).value]);
   // A quantiles measure is charted one quantile at a time: an option each, `name@q`.
   $('measure').replaceChildren(...Object.entries(view.measures).flatMap(([name, m]) => (m.type === 'quantiles'
     ? (m.quantiles ?? [0.5, 0.9, 0.99]).map((q) => option(`${name}@${q}`, `${name} ${quantileName(q)} (quantiles)`))
@@ -298,8 +300,9 @@ function fillViewControls() {
   // No split by default: one series whose bars or lines show the batch and speed parts.
   $('group-by').replaceChildren(option('', 'none'), ...view.dimensions.map((d) => option(d)));
   $('group-by').disabled = view.dimensions.length === 0;
-  showSplitControls();
   fillGranularity(view);
+  for (const [id, value] of kept) selectIfOffered(id, value);
+  showSplitControls();
   void fillFilters(view);
 }
 
@@ -1100,6 +1103,8 @@ async function loadViews() {
     if (views.some((v) => v.name === chosen)) $('view').value = chosen;
     const linked = state.urlReady ? null : decodeExplorerState(location.search);
     if (linked) restoreView(linked);
+    // The filters set stay set when the list is refilled while serving.
+    else if ($('view').value === chosen) state.pendingWhere = where();
     fillViewControls();
     if (linked) restoreControls(linked);
     state.urlReady = true;
