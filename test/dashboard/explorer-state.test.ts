@@ -25,6 +25,7 @@ const series = await import(asset('series.js')) as {
 };
 const urlState = await import(asset('url-state.js')) as { encodeExplorerState(s: ExplorerState): string; decodeExplorerState(search: string): ExplorerState };
 const format = await import(asset('format.js')) as { parseUtcInput(value: string): number; utcInputValue(ms: number): string };
+const axis = await import(asset('time-axis.js')) as { timeAxisLabels(u: unknown, splits: number[], axis: number, space: number, increment: number): string[] };
 
 /** Cents as the decimal a JSON answer writes for a scale-2 sum: the number whose shortest form is the exact value. */
 const fromCents = (c: bigint) => Number(c) / 100;
@@ -125,5 +126,21 @@ test('explorer times - the range inputs are 24-hour UTC, and a time that does no
   for (const bad of ['', '2025-03-10 2:30 PM', '2025-02-30 10:00', '2025-03-10 24:00', '10/03/2025 14:30']) assert.ok(Number.isNaN(format.parseUtcInput(bad)), bad);
   fc.assert(fc.property(fc.integer({ min: 0, max: 4_000_000_000 }).map((m) => m * 60_000), (ms) => {
     assert.equal(format.parseUtcInput(format.utcInputValue(ms)), ms);
+  }), { seed: 32 });
+});
+
+test('explorer times - the time axis is labelled in 24-hour UTC, the date where it changes', () => {
+  const march = Date.UTC(2025, 2, 1) / 1000;
+  assert.deepEqual(axis.timeAxisLabels(null, [march - 4 * 3600, march, march + 4 * 3600], 0, 0, 4 * 3600), ['20:00\n2025-02-28', '00:00\n03-01', '04:00']);
+  assert.deepEqual(axis.timeAxisLabels(null, [march, march + 86400], 0, 0, 86400), ['03-01\n2025', '03-02']);
+  const increment = fc.constantFrom(60, 900, 3600, 6 * 3600, 86400, 7 * 86400, 31 * 86400);
+  // Ticks from 1970 to 2096, a whole number of increments from the epoch.
+  fc.assert(fc.property(fc.integer({ min: 0, max: 4_000_000_000 }), fc.integer({ min: 1, max: 12 }), increment, (seconds, count, step) => {
+    const splits = Array.from({ length: count }, (_, i) => (Math.floor(seconds / step) + i) * step);
+    const labels = axis.timeAxisLabels(null, splits, 0, 0, step);
+    assert.equal(labels.length, count);
+    for (const label of labels) assert.match(label, /^(\d{2}:\d{2}|\d{2}-\d{2}|\d{4}-\d{2})(\n(\d{4}-)?\d{2}-\d{2}|\n\d{4})?$/);
+    // The first tick always says when it is.
+    if (step < 28 * 86400) assert.ok(labels[0]!.includes('\n'), labels[0]);
   }), { seed: 32 });
 });
