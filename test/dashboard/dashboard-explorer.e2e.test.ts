@@ -179,6 +179,13 @@ test('dashboard explorer: top values as series with an exact "other", a legend t
     await waitUntil('the hidden series is off again', async () => (await legendRow(page, second).getAttribute('class'))?.includes('u-off') === true);
     await legendRow(page, second).locator('.u-label').click();
     await waitUntil('the URL no longer hides it', async () => !new URL(page.url()).searchParams.getAll('hide').includes(second));
+    // From the keyboard too: a legend entry takes the focus, and Enter or Space toggles it.
+    await legendRow(page, second).focus();
+    await page.keyboard.press('Enter');
+    await waitUntil('Enter switches it off', async () => (await legendRow(page, second).getAttribute('aria-pressed')) === 'false');
+    await page.keyboard.press(' ');
+    await waitUntil('Space switches it on', async () => (await legendRow(page, second).getAttribute('aria-pressed')) === 'true');
+    assert.equal((await legendRow(page, second).getAttribute('class'))?.includes('u-off'), false);
     await page.screenshot({ path: `${SHOTS}/explorer-desktop-from-link.png`, fullPage: true });
 
     // A view added while serving refills the view list; what the explorer shows stays as it was.

@@ -657,7 +657,23 @@ function renderSplitChart(view, measure, split) {
   state.chart?.destroy();
   state.chartKey = key;
   state.chart = new uPlot(splitOptions(series, additive, box.clientWidth), data, box);
+  toggleByKeyboard(state.chart);
   showHiddenSeries();
+}
+
+/** uPlot's legend entries toggle on click only: each series' entry also takes the focus, Enter and Space. */
+function toggleByKeyboard(u) {
+  for (const [i, row] of [...u.root.querySelectorAll('.u-legend tr.u-series')].entries()) {
+    if (i === 0) continue; // the time, not a series
+    row.tabIndex = 0;
+    row.setAttribute('role', 'button');
+    row.setAttribute('aria-pressed', String(u.series[i].show));
+    row.addEventListener('keydown', (event) => {
+      if (event.key !== 'Enter' && event.key !== ' ') return;
+      event.preventDefault();
+      u.setSeries(i, { show: !u.series[i].show });
+    });
+  }
 }
 
 /** A split series' legend value: its value for the hovered bucket, and the batch and speed parts of it. */
@@ -686,6 +702,7 @@ function splitOptions(series, additive, width) {
 function noteToggle(u, index, opts) {
   if (index === null || index === undefined || opts?.show === undefined) return;
   const label = u.series[index].label;
+  u.root.querySelectorAll('.u-legend tr.u-series')[index]?.setAttribute('aria-pressed', String(opts.show));
   if (opts.show) state.hiddenSeries.delete(label);
   else state.hiddenSeries.add(label);
   showHiddenSeries();
