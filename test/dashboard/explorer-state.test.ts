@@ -85,10 +85,13 @@ test('explorer split - each top value is its own series, and "other" plus them i
   }), { seed: 32, numRuns: 150 });
 });
 
-test('explorer split - without totals there is no "other"; answers from different moments are told apart', () => {
+test('explorer split - without totals there is no "other"; a value called "other" keeps apart from the rest; answers from different moments are told apart', () => {
   const empty = { meta, rows: [] };
-  const out = series.splitSeries({ times: [0], dim: 'city', keys: ['Oslo'], grouped: { merged: empty, batch: empty, speed: empty }, totals: null, cell: () => null, additive: false });
+  const none = { merged: empty, batch: empty, speed: empty };
+  const out = series.splitSeries({ times: [0], dim: 'city', keys: ['Oslo'], grouped: none, totals: null, cell: () => null, additive: false });
   assert.deepEqual(out.map((s) => [s.label, s.merged]), [['Oslo', [null]]]);
+  const named = series.splitSeries({ times: [0], dim: 'city', keys: ['other'], grouped: none, totals: none, cell: () => null, additive: true });
+  assert.deepEqual(named.map((s) => [s.label, s.merged]), [['other', [0]], ['(other values)', [0]]]);
   assert.equal(series.sameSnapshot({ meta, rows: [] }, { meta: { ...meta }, rows: [{}] }), true);
   assert.equal(series.sameSnapshot({ meta, rows: [] }, { meta: { ...meta, logEnd: 21 }, rows: [] }), false);
   assert.equal(series.sameSnapshot({ meta, rows: [] }, { meta: { ...meta, batchVersion: 2 }, rows: [] }), false);

@@ -59,7 +59,8 @@ export function splitSeries({ times, dim, keys, grouped, totals, cell, additive 
     return { key, label: valueLabel(value), merged: values('merged'), batch: values('batch'), speed: values('speed') };
   });
   if (!totals) return series;
-  const other = { key: 'other', label: 'other', other: true };
+  // A top value may itself be called "other": the rest is then labelled so that the two stay apart.
+  const other = { key: 'other', label: series.some((s) => s.label === 'other') ? '(other values)' : 'other', other: true };
   for (const layer of LAYER_NAMES) {
     const total = index(totals[layer], cell);
     other[layer] = times.map((t, i) => decimalValue(exactDifference([valueAt(total, t, true)], series.map((s) => s[layer][i]))));
