@@ -18,6 +18,7 @@ import { test } from 'node:test';
 import {
   compileConfig, defineConfig, defineEventType, defineView, FrozenAggregatesError, InvalidDefinitionError, Tandem, type Query,
 } from '../../src/index.ts';
+import { assertProperty } from '../support/assert-property.ts';
 import { canonicalRows, referenceQuery } from '../support/reference.ts';
 import { order } from '../support/shop-config.ts';
 import { AcceptedEvents, shopEvent, type GeneratedEvent } from '../support/shop-events.ts';
@@ -75,14 +76,6 @@ async function checkRetention(engine: Tandem, accepted: AcceptedEvents, clock: C
   assert.equal(meta.retention?.horizon, new Date(clock.now - 30 * DAY).toISOString());
 }
 
-/** Like `fc.assert`, with the failure's own error (an assertion's message) in the report. */
-async function assertProperty<T>(property: fc.IAsyncProperty<T>, parameters: fc.Parameters<T>): Promise<void> {
-  const details = await fc.check(property, parameters);
-  if (!details.failed) return;
-  const cause = details.errorInstance instanceof Error ? (process.env.STACK ? details.errorInstance.stack ?? "" : details.errorInstance.message) : String(details.errorInstance);
-  assert.fail(`${fc.defaultReportMessage(details) ?? 'the property failed'}\n${cause}`);
-}
-
 async function parquetFilesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
   return entries.filter((e) => e.isFile() && e.name.endsWith('.parquet')).map((e) => join(e.parentPath, e.name));
@@ -129,7 +122,7 @@ test('retention: any schedule answers exactly over what remains, and a view that
         }
       });
     }),
-    { numRuns: Number(process.env.RUNS ?? 12), ...(process.env.SEED === undefined ? {} : { seed: Number(process.env.SEED), path: process.env.FCPATH, endOnFailure: true }) },
+    { numRuns: 12 },
   );
 });
 
