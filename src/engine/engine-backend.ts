@@ -19,6 +19,7 @@ import type { ErasedFromMaster, RetentionFigures } from '../master/index.ts';
 import type { Query, QueryPlan } from '../serving/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
 import type { BatchFailure, BatchOptions, BatchProgress, BatchSummary, ClusterStatus, ErasureAudit } from './engine-types.ts';
+import type { ViewChangeCoordinator, ViewChangeHost } from './view-changes.ts';
 
 /** Where a backend records which fields of each event type it has stored: before the first event of a type is. */
 export interface StoredTypes {
@@ -112,6 +113,11 @@ export type ErasureFound = ErasedFromMaster;
 /** What the core lends a backend once it starts: the backend runs cycles of its own (at open, to repair) through it, so they are counted alike. */
 export interface BackendHost {
   runBatch(options?: BatchOptions): Promise<BatchSummary>;
+  /**
+   * Serves `catalog` from now on, in the caller's synchronous step: a
+   * cluster node adopting a version whose views another node changed.
+   */
+  swapCatalog(catalog: Catalog): void;
   /** Whether the engine is closing or closed: background work stops. */
   readonly closed: boolean;
   /** Whether a cycle runs now: one a backend would start itself is not needed then. */
@@ -229,6 +235,12 @@ export interface EngineBackend {
   recordErasure?(entry: ErasureEntry): Promise<void>;
   /** The audit records of the erasures done, oldest first. */
   erasures?(): Promise<ErasureAudit[]>;
+  /**
+   * Where the views' changes are coordinated by the backend (a cluster's,
+   * shared by its nodes), the coordinator; absent: the core's own
+   * {@link ViewChanges} over {@link backfill}.
+   */
+  viewChanges?(host: ViewChangeHost): ViewChangeCoordinator;
   /** Stops folding a dropped view: called in the step that swaps the catalog. */
   retire?(view: ViewSchema): void;
   /** The catalog the backend computes and loads views with, replaced at each switch or drop. */

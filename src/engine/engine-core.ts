@@ -29,7 +29,7 @@ import type { ServedEngine } from './served-engine.ts';
 import { SpeedMemoryGuard, type SpeedMemoryLimits } from './speed-memory-guard.ts';
 import { validateEvents } from './validate-events.ts';
 import { EngineDrainingError, ErasureUnsupportedError, ServedVersionChangingError, ViewBackfillingError } from './errors.ts';
-import { fractionDone, ViewChanges, type ViewChangesStart } from './view-changes.ts';
+import { fractionDone, ViewChanges, type ViewChangeCoordinator, type ViewChangeHost, type ViewChangesStart } from './view-changes.ts';
 
 /** How often a query gathers the speed layer's states again when a new batch version is served meanwhile. */
 const SPEED_ATTEMPTS = 5;
@@ -66,7 +66,7 @@ export class EngineCore implements ServedEngine {
   readonly #options: EngineCoreOptions;
   protected readonly logger: EngineLogger;
   #validators: ReadonlyMap<string, ColumnValidator>;
-  readonly #views: ViewChanges;
+  readonly #views: ViewChangeCoordinator;
   readonly #history: BatchHistory;
   readonly #memory: SpeedMemoryGuard;
   #batchRun: Promise<BatchSummary> | undefined;
@@ -85,13 +85,16 @@ export class EngineCore implements ServedEngine {
     this.#validators = validatorsOf(catalog);
     const catalogNow = () => this.#catalog;
     const closedNow = () => this.#closed;
-    this.#views = new ViewChanges({
+    const host: ViewChangeHost = {
       get catalog() { return catalogNow(); },
       get closed() { return closedNow(); },
       backend, logger: this.logger,
       swap: (next) => this.#swap(next),
       runSwitch: (prepare) => this.#runSwitch(prepare),
-    }, options.views ?? { store: undefined, configDigest: '', versions: {}, pending: [] });
+      runBatch: () => this.runBatch(),
+    };
+    // A cluster's views are shared by its nodes: its backend coordinates their changes; the embedded engine's are its own.
+    this.#views = backend.viewChanges?.(host) ?? new ViewChanges(host, options.views ?? { store: undefined, configDigest: '', versions: {}, pending: [] });
     this.#history = new BatchHistory(this.logger);
     // A cluster node that may not run the batch layer (another holds the lease) only refuses at the limit; the batch node runs early.
     this.#memory = new SpeedMemoryGuard(options, this.logger, () => this.#batchRun === undefined && !this.#closed && backend.mayRunBatch(), () => this.runBatch());
@@ -102,6 +105,7 @@ export class EngineCore implements ServedEngine {
     const state = () => ({ closed: this.#closed, batchRunning: this.#batchRun !== undefined });
     const host: BackendHost = {
       runBatch: (options) => this.runBatch(options),
+      swapCatalog: (next) => this.#swap(next),
       get closed() { return state().closed; },
       get batchRunning() { return state().batchRunning; },
     };

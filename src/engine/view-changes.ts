@@ -39,6 +39,39 @@ export interface ViewChangeHost {
    * change is made against the catalog an earlier switch left.
    */
   runSwitch(prepare: () => ViewSwitch): Promise<BatchSummary>;
+  /** Runs a batch cycle (in cluster mode, on the node holding the batch lease). */
+  runBatch(): Promise<BatchSummary>;
+}
+
+/**
+ * What the engine core asks of whatever changes its views while it
+ * serves: {@link ViewChanges} for the embedded engine (backfills in the
+ * background, the switch in one cycle), or a cluster backend's own, where
+ * the changes are shared by every node (`src/backends/nats`).
+ *
+ * @example
+ * ```ts
+ * const coordinator: ViewChangeCoordinator = backend.viewChanges?.(host) ?? new ViewChanges(host, start);
+ * await coordinator.apply({ name: 'by_plan', eventType: 'order', dimensions: ['plan'], granularity: 'day', measures: { n: { type: 'count' } } });
+ * ```
+ */
+export interface ViewChangeCoordinator {
+  /** Runs once the backend started: resumes what a stop interrupted. */
+  start(): Promise<void>;
+  /** Each served view's version, by name. */
+  versions(): Record<string, number>;
+  /** The version `view` answers with now. */
+  versionOf(view: string): number;
+  /** The change under way for `view`, if any. */
+  pending(view: string): ViewChangeStatus | undefined;
+  statuses(): ViewChangeStatus[];
+  apply(definition: unknown): Promise<ViewChangeAnswer>;
+  drop(name: string): Promise<ViewChangeAnswer>;
+  cancel(name: string): Promise<ViewChangeAnswer>;
+  reload(config: TandemConfig): Promise<ViewChangeAnswer[]>;
+  /** Runs `work` (a cycle that erases events) with every backfill stopped, then starts them again. */
+  restartingBackfills<T>(work: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
 }
 
 interface Pending {
@@ -63,7 +96,7 @@ export interface ViewChangesStart {
   readonly pending: readonly PendingViewChange[];
 }
 
-export class ViewChanges {
+export class ViewChanges implements ViewChangeCoordinator {
   readonly #host: ViewChangeHost;
   readonly #store: ViewStateStore | undefined;
   #configDigest: string;

@@ -94,6 +94,11 @@ export class SpeedLayer implements RealtimeStore {
     }
   }
 
+  /** The view definitions folded now. */
+  held(): ViewSchema[] {
+    return [...this.#views.values()];
+  }
+
   /** Whether every generation from `offset` on holds `view`: it was included before the first of them began. */
   holdsWhole(view: ViewSchema, offset: number): boolean {
     const key = viewKey(view);

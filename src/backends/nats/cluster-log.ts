@@ -34,11 +34,11 @@ import { redactUrl } from '../../util/redact-url.ts';
 import { randomBytes } from 'node:crypto';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { selectEvents, UnknownEventTypeError, type Catalog, type EventColumns, type EventTypeSchema } from '../../definitions/index.ts';
+import { selectEvents, UnknownEventTypeError, type Catalog, type EventColumns, type EventTypeSchema, type ViewJson } from '../../definitions/index.ts';
 import { AppendRejectedError, AppendUnacknowledgedError, ClusterLogClosedError, InvalidClusterOptionError, NatsConnectError } from './errors.ts';
 import { emptyPosition, laterOf, type IngestPosition } from './ingest-position.ts';
 import {
-  DEFAULT_MAX_MESSAGE_BYTES, encodeMessages, HEADERS, MESSAGE_FORMAT, originHeader, SEAL_FORMAT, type EncodedMessage, type LogMessage, type MessageOrigin,
+  DEFAULT_MAX_MESSAGE_BYTES, encodeMessages, HEADERS, MESSAGE_FORMAT, originHeader, SEAL_FORMAT, sealBody, type EncodedMessage, type LogMessage, type MessageOrigin,
 } from './log-message.ts';
 import { loadNats, type NatsModules } from './nats-modules.ts';
 import { checkClusterName, partitionStream, partitionSubject } from './partition-names.ts';
@@ -316,15 +316,17 @@ export class ClusterLog {
   /**
    * Appends a seal to every partition and resolves with their sequences: the
    * cutoff vector of a batch cycle. Everything below a seal was appended
-   * before it; every consumer rotates its speed layer at it.
+   * before it; every consumer rotates its speed layer at it, folding the
+   * definitions `include` names from there on (views a cycle switches in).
    */
-  async seal(): Promise<number[]> {
+  async seal(include: readonly ViewJson[] = []): Promise<number[]> {
+    const body = sealBody(include);
     if (this.#closed) throw new ClusterLogClosedError();
     const seal = this.#seals++;
     const results = await Promise.all(Array.from({ length: this.partitions }, (_, partition) => {
       const h = this.#nats.transport.headers();
       h.set(HEADERS.format, SEAL_FORMAT);
-      return publishWithRetry(this.#nats, this.#js, partitionSubject(this.clusterName, partition), new Uint8Array(0), h, `${this.writerId}:seal:${seal}:${partition}`, this.#retry);
+      return publishWithRetry(this.#nats, this.#js, partitionSubject(this.clusterName, partition), body, h, `${this.writerId}:seal:${seal}:${partition}`, this.#retry);
     }));
     return results.map((result, partition) => {
       if (result.ok) return result.ack.seq;

@@ -24,6 +24,7 @@ import { agreeOnRouting, ROUTING_RECORD_SHAPE } from './partition-routing.ts';
 import { BatchHolderUnreachableError, BatchLeaseHeldError, MissingClusterConfigError } from './errors.ts';
 import { RetentionUnsupportedError } from '../../engine/errors.ts';
 import { KvRevisionedStore } from './kv-revisioned-store.ts';
+import { VIEWS_RECORD_SHAPE } from './cluster-views-record.ts';
 import { PARTITION_LEASE_SHAPE, PartitionLeases } from './partition-leases.ts';
 import { partitionLeaseBucket } from './partition-lease-record.ts';
 import { PartitionOwnership } from './partition-ownership.ts';
@@ -159,7 +160,8 @@ export class ClusterNode extends EngineCore {
         node, instance: instanceId, leaseMs: options.partitionLeaseMs ?? PARTITION_LEASE_MS,
       });
       const ownership = new PartitionOwnership(leases, cluster.partitions, options.logger ?? SILENT, cluster.standbys);
-      const backend = new NatsBackend({ catalog, cluster, node, instanceId, options, lock, nc, log, control, blobs, registry, schema, outbox, duck, ownership });
+      const views = await KvRevisionedStore.open(nc, { bucket: `${cluster.name}_control` }, VIEWS_RECORD_SHAPE);
+      const backend = new NatsBackend({ catalog, cluster, node, instanceId, options, lock, nc, log, control, blobs, registry, schema, outbox, duck, ownership, views });
       opened.push({ close: () => backend.halt() });
       const engine = new ClusterNode(backend, options);
       await engine.start();

@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { selectEvents, type Catalog, type EventColumns } from '../../definitions/index.ts';
+import { selectEvents, type Catalog, type EventColumns, type ViewJson } from '../../definitions/index.ts';
 import { IdempotencyIndex } from '../../log/index.ts';
 import { fnv1a32Of } from './fnv1a.ts';
 import { OriginSet, type OriginRun } from './origin-set.ts';
@@ -55,7 +55,7 @@ export type Verdict =
   | { readonly kind: 'admitted'; readonly admitted: Admitted }
   | { readonly kind: 'repeated-message'; readonly seq: number; readonly msgId: string; readonly count: number }
   /** `digest`: the rule's digest before this seal, over every message below it (what the archive's range up to here records). */
-  | { readonly kind: 'seal'; readonly seq: number; readonly digest: string }
+  | { readonly kind: 'seal'; readonly seq: number; readonly digest: string; readonly include: readonly ViewJson[] }
   | { readonly kind: 'skipped'; readonly seq: number; readonly reason: string };
 
 export interface FirstOccurrenceOptions {
@@ -174,7 +174,7 @@ export class FirstOccurrenceFilter {
     if (message.kind === 'seal') {
       const digest = this.#digest;
       this.#fold(message.seq, message.msgId, 'seal');
-      return { kind: 'seal', seq: message.seq, digest };
+      return { kind: 'seal', seq: message.seq, digest, include: message.include };
     }
     if (message.msgId !== '' && this.#ids.has(message.msgId)) {
       this.#fold(message.seq, message.msgId, 'repeated');

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { rowAt, toColumns, type Catalog, type EventColumns, type Field, type Row } from '../../definitions/index.ts';
+import { rowAt, toColumns, type Catalog, type EventColumns, type Field, type Row, type ViewJson } from '../../definitions/index.ts';
 import { EventTooLargeError } from './errors.ts';
 
 export const MESSAGE_FORMAT = 'ndjson/1';
@@ -24,8 +24,32 @@ export const MESSAGE_FORMAT = 'ndjson/1';
  * partition when a cycle starts. Its sequence is that partition's cutoff, and
  * every node's speed layer starts a new generation there, so the cutoff falls
  * on a generation boundary on every node, as the embedded log's seal does.
+ *
+ * The seal of a cycle that switches view definitions in carries them as its
+ * body (`{"include": [view, ...]}`): every node folds them from that
+ * generation on, so the speed layer holds each whole from the cutoff of the
+ * version that serves it, on every node, however late it reads the seal.
  */
 export const SEAL_FORMAT = 'seal/1';
+
+/** A seal's body: the view definitions folded from it on (empty: none). */
+export function sealBody(include: readonly ViewJson[]): Uint8Array {
+  return include.length === 0 ? new Uint8Array(0) : new TextEncoder().encode(JSON.stringify({ include }));
+}
+
+/**
+ * The definitions a seal's body carries. A body that is not one (written by
+ * hand, say) carries none: every node reads the same bytes alike.
+ */
+function sealIncludes(data: Uint8Array): readonly ViewJson[] {
+  if (data.byteLength === 0) return [];
+  try {
+    const body = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')) as { include?: unknown };
+    return Array.isArray(body.include) ? body.include.filter((v): v is ViewJson => typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string') : [];
+  } catch {
+    return [];
+  }
+}
 
 export const HEADERS = {
   format: 'Tandem-Format',
@@ -115,7 +139,11 @@ export type LogMessage =
     /** Where its events come from: event `i` is origin `first + i` of outbox `id`. */
     readonly origin?: MessageOrigin;
   }
-  | { readonly kind: 'seal'; readonly partition: number; readonly seq: number; readonly msgId: string }
+  | {
+    readonly kind: 'seal'; readonly partition: number; readonly seq: number; readonly msgId: string;
+    /** View definitions the speed layer folds from this seal on: those the cycle it starts switches in. */
+    readonly include: readonly ViewJson[];
+  }
   | { readonly kind: 'skipped'; readonly partition: number; readonly seq: number; readonly msgId: string; readonly reason: string };
 
 /**
@@ -128,7 +156,7 @@ export function decodeMessage(catalog: Catalog, partition: number, seq: number, 
   const msgId = headers?.get(HEADERS.msgId) ?? '';
   const skipped = (reason: string): LogMessage => ({ kind: 'skipped', partition, seq, msgId, reason });
   const format = headers?.get(HEADERS.format) ?? '';
-  if (format === SEAL_FORMAT) return { kind: 'seal', partition, seq, msgId };
+  if (format === SEAL_FORMAT) return { kind: 'seal', partition, seq, msgId, include: sealIncludes(data) };
   if (format !== MESSAGE_FORMAT) return skipped(`format '${format}' is not ${MESSAGE_FORMAT}`);
   const eventType = headers!.get(HEADERS.eventType);
   const schema = catalog.eventTypes.get(eventType);

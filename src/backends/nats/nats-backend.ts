@@ -30,9 +30,10 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { manifestOfParts, mayBuildOn, type BatchManifest, type ViewFileComputed } from '../../batch/index.ts';
-import type { Catalog, ClusterSettings, EventColumns } from '../../definitions/index.ts';
+import { withView, type Catalog, type ClusterSettings, type EventColumns, type ViewJson, type ViewSchema } from '../../definitions/index.ts';
 import type { BackendAppend, BackendHost, BackendStatus, BatchFailure, BatchSummary, ClusterStatus, CycleContext, EngineBackend, EngineLogger, SpeedPart, StoredTypes } from '../../engine/index.ts';
 import type { DataDirLock } from '../../engine/data-dir-lock.ts';
+import type { ViewChangeCoordinator, ViewChangeHost } from '../../engine/view-changes.ts';
 import { viewFigures } from '../../engine/batch-history.ts';
 import { SILENT } from '../../engine/index.ts';
 import { encodePartial, InvalidQueryError, isWide, partialTable, planQuery, QueryBudget, type Query, type QueryPlan, type TableSpan } from '../../serving/index.ts';
@@ -43,7 +44,7 @@ import { OriginSet, type OriginRun } from './origin-set.ts';
 import { gatherSpeed, type GatherSource } from './speed-gather.ts';
 import { partitionsOfQuery } from './partition-router.ts';
 import type { BalanceReport } from './partition-balancer.ts';
-import type { RealtimeStats } from '../../speed/index.ts';
+import { viewKey, type RealtimeStats } from '../../speed/index.ts';
 import type { BatchControl } from './batch-control.ts';
 import { CONTROL_KEY, type ControlRecord, type PublishedBatch } from './batch-control.ts';
 import type { ClusterLog } from './cluster-log.ts';
@@ -82,6 +83,11 @@ import { restoreMissing } from './archive-restore.ts';
 import type { NodeOutbox } from './node-outbox.ts';
 import { OutboxPublisher, type ConsumerView, type SeenOrigins } from './outbox-publisher.ts';
 import { fileSha256 } from '../../util/checksums.ts';
+import { ClusterViewChanges, type SwitchedChanges } from './cluster-view-changes.ts';
+import type { ClusterViewsRecord, PendingClusterChange } from './cluster-views-record.ts';
+import { pendingCatalog, type PendingCatalog } from './pending-catalog.ts';
+import type { RevisionedStore } from './revisioned-store.ts';
+import { definitionsOf, type VersionDefinitions } from './version-definitions.ts';
 
 /** How often a node reads the control record (new versions, the lease) and writes its heartbeat. */
 const POLL_MS = 250;
@@ -117,9 +123,9 @@ const PART_ADOPT_WAIT_MS = 10_000;
 export const PARTITION_LEASE_MS = 6_000;
 
 /** What a verdict of the duplicate rule does to a partition's speed layer: held, or being taken up. */
-function intoSpeed(speed: PartitionSpeed, verdict: Verdict): void {
+function intoSpeed(speed: PartitionSpeed, verdict: Verdict, compile: (views: readonly ViewJson[]) => ViewSchema[]): void {
   if (verdict.kind === 'admitted' && verdict.admitted.events.count > 0) speed.apply(verdict.admitted);
-  else if (verdict.kind === 'seal') speed.seal(verdict.seq);
+  else if (verdict.kind === 'seal') speed.seal(verdict.seq, compile(verdict.include));
 }
 
 /** Whether a heartbeat says its node holds partition `p`'s speed layer whole: one of a release before the division holds every one. */
@@ -156,6 +162,8 @@ interface ComputedVersion {
   readonly own: ComputedPart;
   /** How long taking the lease, checking the archive and sealing the log took. */
   readonly sealedMs: number;
+  /** The view changes it switched in, taken out of the views record once it is published. */
+  readonly switched: SwitchedChanges;
 }
 
 /** What a node is made of, opened by `ClusterNode.open`. */
@@ -178,6 +186,8 @@ export interface Parts {
   readonly duck: { readonly instance: DuckDBInstance; readonly serving: DuckDBConnection; readonly batch: DuckDBConnection };
   /** This node's part in dividing the partitions among the nodes. */
   readonly ownership: PartitionOwnership;
+  /** The cluster's views record: the view changes asked for and not yet switched in. */
+  readonly views: RevisionedStore<ClusterViewsRecord>;
 }
 
 /** This node's heartbeat as of now; `speed` lists the partitions whose speed layer it holds whole, `events` how many events it holds of each of those. */
@@ -197,7 +207,12 @@ export function heartbeat(
  * ```
  */
 export class NatsBackend implements EngineBackend {
-  readonly catalog: Catalog;
+  /** The views served: the served version's (`version-definitions.ts`), which a version published with changed views replaces. */
+  #catalog: Catalog;
+  /** The served version's view definitions with their version numbers; undefined before one that carries them. */
+  #definitions: VersionDefinitions | undefined;
+  /** The view changes asked of any node, set once the core asked for them ({@link viewChanges}). */
+  #views: ClusterViewChanges | undefined;
   readonly name: string;
   readonly partitions: number;
   readonly #p: Parts;
@@ -295,7 +310,7 @@ export class NatsBackend implements EngineBackend {
 
   constructor(parts: Parts) {
     this.#p = parts;
-    this.catalog = parts.catalog;
+    this.#catalog = parts.catalog;
     this.name = parts.node;
     this.partitions = parts.cluster.partitions;
     this.#logger = parts.options.logger ?? SILENT;
@@ -314,6 +329,60 @@ export class NatsBackend implements EngineBackend {
     this.#acknowledged = new Array<number>(parts.cluster.partitions).fill(0);
     this.#publisher = new OutboxPublisher(parts.outbox, parts.log, this.#logger);
     this.#damage = new DamageReport(this.#logger);
+  }
+
+  get catalog(): Catalog {
+    return this.#catalog;
+  }
+
+  /** Each view's version number in the version served: 1 for a view never changed. */
+  #servedVersion(name: string): number {
+    return this.#definitions?.[name]?.version ?? 1;
+  }
+
+  /** The view changes of the cluster, asked of this node: recorded in the views record, switched in by the batch node's next cycle. */
+  viewChanges(host: ViewChangeHost): ViewChangeCoordinator {
+    this.#views = new ClusterViewChanges(host, { store: this.#p.views, node: this.name, config: this.#p.catalog.config, servedVersion: (name) => this.#servedVersion(name) });
+    return this.#views;
+  }
+
+  /** The core swapped the catalog: only ever to the one this backend gave it. */
+  useCatalog(catalog: Catalog): void {
+    this.#catalog = catalog;
+  }
+
+  /** `views` compiled against the event types served; one that does not fit (it never should: the asking node checked it) is logged and left out. */
+  #compileIncluded(views: readonly ViewJson[]): ViewSchema[] {
+    return views.flatMap((json) => {
+      try {
+        return [withView(this.#catalog, json).catalog.views.get(json.name)!];
+      } catch (error) {
+        this.#logger.error({ err: error, view: json.name }, 'a seal names a view definition that does not fit the event types; its speed layer is not folded');
+        return [];
+      }
+    });
+  }
+
+  /**
+   * Serves `catalog` (a version's views) from this synchronous step on:
+   * definitions it no longer has leave the speed layer, and a partition
+   * whose speed layer did not fold a new one from the cutoff (it read the
+   * seal before it could) is read again from there.
+   */
+  #serveCatalog(catalog: Catalog): void {
+    if (catalog === this.#catalog) return;
+    this.#catalog = catalog;
+    this.#host?.swapCatalog(catalog);
+    const kept = new Set([...catalog.views.values()].map((v) => viewKey(v)));
+    this.#speed.forEach((speed, p) => {
+      if (speed === undefined) return;
+      for (const view of speed.layer.held()) if (!kept.has(viewKey(view))) speed.layer.retire(view);
+      const missing = [...catalog.views.values()].filter((v) => !speed.layer.holdsWhole(v, speed.start));
+      if (missing.length === 0) return;
+      // Not answered from until read again: its speed layer lacks events of the view.
+      this.#rebuildingNow.add(p);
+      void this.#rebuild(p, `its speed layer did not fold view '${missing[0]!.name}' from the cutoff`).finally(() => this.#rebuildingNow.delete(p));
+    });
   }
 
   get storedTypes(): StoredTypes {
@@ -394,6 +463,8 @@ export class NatsBackend implements EngineBackend {
     for (const published of candidates) {
       try {
         const loaded = await loadSharedVersion(blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir, new Set(this.#reading), this.#ownedHere());
+        this.#definitions = (loaded.views.manifest as SharedManifest).definitions;
+        this.#serveCatalog(loaded.catalog);
         this.#batch = loaded.views;
         this.#chain = loaded.ranges;
         this.#stale = new Set(loaded.stale);
@@ -643,7 +714,7 @@ export class NatsBackend implements EngineBackend {
   /** The duplicate rule's verdict on the next message of partition `p`, in order: into the speed layer, and the ledger. */
   #apply(verdict: Verdict, p: number): void {
     const speed = this.#speed[p];
-    if (speed !== undefined) intoSpeed(speed, verdict);
+    if (speed !== undefined) intoSpeed(speed, verdict, (views) => views.length === 0 ? [] : this.#compileIncluded(views));
     switch (verdict.kind) {
       case 'admitted': {
         const { admitted } = verdict;
@@ -696,6 +767,8 @@ export class NatsBackend implements EngineBackend {
       return;
     }
     if (this.#recordLost || this.#recordBehind) return this.#rebuildRecord();
+    // The view changes other nodes were asked for, for status and for queries of a view being added.
+    await this.#views?.refresh().catch((error: unknown) => this.#logger.warn({ err: error }, 'cannot read the cluster\'s views record'));
     if (this.#record.published === null && this.#version === null) return this.#serveLocal();
     const published = this.#record.published;
     if (published !== null && published.version > (this.#version?.version ?? 0) && Date.now() >= this.#adoptRetryAt) void this.#adopt(published);
@@ -855,11 +928,11 @@ export class NatsBackend implements EngineBackend {
   }
 
   /** Queues the swap to `published`: adoptions run one at a time, in order. */
-  #adopt(published: PublishedBatch, computed?: { views: PartitionBatch; ranges: readonly ArchivedRange[]; stale: readonly string[] }): Promise<void> {
+  #adopt(published: PublishedBatch): Promise<void> {
     const adoption = this.#adopting.then(async () => {
       if (published.version <= (this.#version?.version ?? 0) || this.#closed) return;
       const began = performance.now();
-      const loaded = computed ?? await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir, new Set(this.#reading), this.#ownedHere(), this.#served).catch((error: unknown) => {
+      const loaded = await loadSharedVersion(this.#p.blobs, this.#p.duck.serving, this.catalog, published, this.#versionsDir, new Set(this.#reading), this.#ownedHere(), this.#served).catch((error: unknown) => {
         this.#adoptRetryAt = Date.now() + ADOPT_RETRY_MS;
         throw error;
       });
@@ -884,6 +957,9 @@ export class NatsBackend implements EngineBackend {
         // A partition whose speed layer is another node's: that node awaits what this version records as lost.
         if (speed !== undefined) this.#awaited.add(p, published.version, lost, speed.dropBefore(published.cutoffs[p]!, lost), consumer.filters[p] ?? null);
       });
+      // The version's views, served from this step on: the speed layer folded any new one from the seal at its cutoff.
+      this.#definitions = (loaded.views.manifest as SharedManifest).definitions;
+      this.#serveCatalog(loaded.catalog);
       if (losses.size > 0) this.#damage.awaiting(this.#awaited.list());
       this.#pieces = await this.#piecesOf(published, loaded.views.manifest, loaded.ranges);
       const ms = roundedMs({ loadMs, aidsMs, totalMs: performance.now() - began });
@@ -1294,7 +1370,7 @@ export class NatsBackend implements EngineBackend {
   /** Whether this node may run the next cycle (it holds the lease, or nobody does) and the log moved past the cutoffs. */
   hasNewEvents(): boolean {
     if (!this.mayRunBatch()) return false;
-    if (this.#stale.size > 0 || this.#stalled.size > 0) return true;
+    if (this.#stale.size > 0 || this.#stalled.size > 0 || Object.keys(this.#views?.pendingChanges ?? {}).length > 0) return true;
     const cutoffs = this.#version?.cutoffs;
     return this.#position().some((seq, p) => seq > (cutoffs?.[p] ?? 0));
   }
@@ -1318,7 +1394,9 @@ export class NatsBackend implements EngineBackend {
       const computed = await this.#compute({ full, seal: true, started, progress }, cycle).catch(async (error: unknown) => {
         throw await cycleFailure(error, cycle, this.#p.control, this.#logger);
       });
-      return await this.#finish(computed);
+      const summary = await this.#finish(computed);
+      await this.#views?.switched(computed.switched).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not take the view changes switched in out of the views record; the next cycle does'));
+      return summary;
     } finally {
       this.#cycling = false;
     }
@@ -1366,18 +1444,22 @@ export class NatsBackend implements EngineBackend {
       throw new ArchiveDamagedError(this.#p.blobs.name, damaged, 'a cycle extends the served version\'s chain, so it stops until the objects are restored.');
     }
     const term = cycle.term ?? 0;
-    const cutoffs = await this.#seal(term);
+    // The view changes asked for are switched in with this version: its seal carries them, its manifest names them.
+    const switched = await this.#views?.beginSwitch(cycle.version) ?? new Map<string, PendingClusterChange>();
+    const target = pendingCatalog(this.#catalog, Object.fromEntries(switched), (name) => this.#servedVersion(name));
+    for (const [view, why] of target.unfit) this.#logger.error({ view, why }, 'a view change asked for no longer fits the views served; it is dropped');
+    const cutoffs = await this.#seal(term, target.include);
     await assertLeaseHeld(cycle, control);
     progress({ phase: 'exporting', cutoff: cutoffs.reduce((a, b) => a + b, 0) });
     const previous = this.#version?.cutoffs;
     const served = this.#served;
-    const base = this.#incrementalBase(full, served);
+    const base = this.#incrementalBase(full, served, target.catalog);
     const { version } = cycle;
     const store = new SharedVersionStore(blobs, control, { version, term, cutoffs, served: served?.objects }, this.#versionsDir);
     await store.init();
     const { dir } = await store.begin();
     try {
-      return await this.#computeInto(store, dir, { full: base === undefined, started, progress, cutoffs, previous, base }, cycle);
+      return { ...await this.#computeInto(store, dir, { full: base === undefined, started, progress, cutoffs, previous, base, views: target }, cycle), switched };
     } catch (error) {
       // Never published (or not known to be: then it is fetched again): a folder with a manifest counts as a version here.
       await rm(dir, { recursive: true, force: true });
@@ -1388,22 +1470,27 @@ export class NatsBackend implements EngineBackend {
   /** The rest of a cycle once its version's folder exists: the parts computed, the manifest published. */
   async #computeInto(
     store: SharedVersionStore, dir: string,
-    at: { full: boolean; started: number; progress: CycleContext['progress']; cutoffs: number[]; previous: readonly number[] | undefined; base: BatchManifest | undefined },
+    at: {
+      full: boolean; started: number; progress: CycleContext['progress']; cutoffs: number[]; previous: readonly number[] | undefined; base: BatchManifest | undefined;
+      views: PendingCatalog;
+    },
     cycle: Cycle,
-  ): Promise<ComputedVersion> {
+  ): Promise<Omit<ComputedVersion, 'switched'>> {
     const { control } = this.#p;
     const { started, progress, cutoffs, previous, base } = at;
+    const { catalog } = at.views;
     const { version } = cycle;
     const sealedMs = performance.now() - started;
     const term = cycle.term ?? 0;
     const { chain: folded, ahead } = this.#next.take(this.#chain, term);
     const work = { version, term, full: at.full, cutoffs, chain: folded, ahead };
-    // The other owners compute their partitions meanwhile; the parts that fail are computed here after this node's own.
-    const plan = this.#partsPlan();
+    // The other owners compute their partitions meanwhile (with the views they serve: not in a cycle that changes them);
+    // the parts that fail are computed here after this node's own.
+    const plan = catalog === this.#catalog ? this.#partsPlan() : new Map<string, number[]>();
     const asked = new Set([...plan.values()].flat());
     const theirs = [...plan].map(([node, partitions]) => this.#askPart(node, { ...work, partitions, served: this.#version?.version ?? 0 }));
     progress({ phase: 'computing' });
-    const own = await this.#computePart({ ...work, partitions: this.#allPartitions.filter((p) => !asked.has(p)) }, dir, (done) => progress({ viewsDone: done }));
+    const own = await this.#computePart({ ...work, partitions: this.#allPartitions.filter((p) => !asked.has(p)) }, dir, (done) => progress({ viewsDone: done }), catalog);
     const parts = [own];
     const uploaded = new Set<string>();
     for (const answer of await Promise.all(theirs)) {
@@ -1412,13 +1499,15 @@ export class NatsBackend implements EngineBackend {
         parts.push(answer.part);
         for (const f of Object.values(answer.part.views).flat()) if (f.file !== null) uploaded.add(f.file);
       } else {
-        parts.push(await this.#computePart({ ...work, partitions: answer.partitions, tag: nodeTag(answer.node, 'f') }, dir));
+        parts.push(await this.#computePart({ ...work, partitions: answer.partitions, tag: nodeTag(answer.node, 'f') }, dir, undefined, catalog));
       }
     }
     const exportMs = performance.now() - started;
     await assertLeaseHeld(cycle, control);
     const chain = [...folded, ...ahead, ...parts.flatMap((part) => part.ranges)];
-    const manifest = manifestOfParts({ catalog: this.catalog, version, cutoffs, parts: parts.map((part) => part.views), previous: base, startedAt: started });
+    // The views it was computed with, which every node serves with it.
+    const definitions = definitionsOf(catalog, at.views.versionOf);
+    const manifest = { ...manifestOfParts({ catalog, version, cutoffs, parts: parts.map((part) => part.views), previous: base, startedAt: started }), definitions };
     const published = await store.publish(dir, manifest, { ranges: chain, uploaded });
     const inputEvents = parts.reduce((n, part) => n + part.inputEvents, 0);
     return { published: { version, cutoffs, term }, manifest: published.manifest as SharedManifest, started, previous, chain, store, exportMs, sealedMs, events: chainEvents(chain), inputEvents, own };
@@ -1477,8 +1566,8 @@ export class NatsBackend implements EngineBackend {
   }
 
   /** A part computed here, into `dir` (the batch node's part, or one in place of an owner that did not answer). */
-  #computePart(work: PartWork, dir: string, onViewDone?: (done: number) => void): Promise<ComputedPart> {
-    return computePart({ archive: this.#archive, catalog: this.catalog, connection: this.#p.duck.batch, ...(onViewDone === undefined ? {} : { onViewDone }) }, work, dir);
+  #computePart(work: PartWork, dir: string, onViewDone?: (done: number) => void, catalog = this.#catalog): Promise<ComputedPart> {
+    return computePart({ archive: this.#archive, catalog, connection: this.#p.duck.batch, ...(onViewDone === undefined ? {} : { onViewDone }) }, work, dir);
   }
 
   /**
@@ -1514,10 +1603,10 @@ export class NatsBackend implements EngineBackend {
   }
 
   /** Realigns streams that lost their tail, seals every partition, and resolves with the cutoffs: never below where the archive ends. */
-  async #seal(term: number): Promise<number[]> {
+  async #seal(term: number, include: readonly ViewJson[]): Promise<number[]> {
     const archived = this.#archive.endsOf(this.#chain);
     await this.#realign(archived, this.#next.ends(this.#chain, term));
-    const cutoffs = await this.#p.log.seal();
+    const cutoffs = await this.#p.log.seal(include);
     const behind = cutoffs.findIndex((seq, p) => seq < archived[p]!);
     if (behind !== -1) throw new LogBehindArchiveError(behind, cutoffs[behind]!, archived[behind]!);
     return cutoffs;
@@ -1537,8 +1626,8 @@ export class NatsBackend implements EngineBackend {
    * as it does for the embedded engine). Its SQL reads from offset 0: the
    * sources are the new ranges alone.
    */
-  #incrementalBase(full: boolean, served: ServedVersion | undefined): BatchManifest | undefined {
-    if (served === undefined || !mayBuildOn(served.views.manifest, this.catalog, { ...this.#p.options, full })) return undefined;
+  #incrementalBase(full: boolean, served: ServedVersion | undefined, catalog: Catalog): BatchManifest | undefined {
+    if (served === undefined || !mayBuildOn(served.views.manifest, catalog, { ...this.#p.options, full })) return undefined;
     // A version of an earlier release holds files of every partition at once: each node cannot load its own alone.
     return isPartitioned(served.views.manifest) ? served.views.manifest : undefined;
   }

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Catalog } from '../../definitions/index.ts';
+import type { Catalog, ViewSchema } from '../../definitions/index.ts';
 import { SpeedLayer, type RealtimeStats } from '../../speed/index.ts';
 import type { Admitted } from './first-occurrence.ts';
 import { ReadOrigins, type LostReads, type SeqStretch } from './read-origins.ts';
@@ -42,9 +42,15 @@ export class PartitionSpeed {
     this.#origins.record(seq, origin, lines);
   }
 
-  /** A seal at `seq`: the cutoff of a batch cycle starting now. */
-  seal(seq: number): void {
-    if (seq <= this.#current) return;
+  /**
+   * A seal at `seq`: the cutoff of a batch cycle starting now. `include`:
+   * the views that cycle switches in, folded from the seal on, so that the
+   * version it publishes finds them whole from its cutoff.
+   */
+  seal(seq: number, include: readonly ViewSchema[] = []): void {
+    if (seq < this.#current) return;
+    for (const view of include) this.layer.include(view);
+    if (seq === this.#current) return;
     this.layer.rotate(seq);
     this.#current = seq;
     this.#events.set(seq, 0);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { catalogOfVersion } from './version-definitions.ts';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -87,18 +88,20 @@ async function fetchVersion(
 export async function loadSharedVersion(
   blobs: NamedBlobStore, connection: DuckDBConnection, catalog: Catalog, published: PublishedBatch, versionsDir: string,
   serving: ReadonlySet<number>, together: ReadonlySet<number>, served?: ServedVersion,
-): Promise<{ views: PartitionBatch; ranges: readonly ArchivedRange[]; stale: readonly string[] }> {
+): Promise<{ views: PartitionBatch; ranges: readonly ArchivedRange[]; stale: readonly string[]; catalog: Catalog }> {
   const folder = versionFolder(published.version, published.term);
   const dir = join(versionsDir, folder);
   const attempt = async (from: ServedVersion | undefined) => {
     const manifest = await fetchVersion(blobs, folder, dir, catalog.cluster?.partitions ?? published.cutoffs.length, from, serving);
+    // The version's own views, which every node serves with it; `catalog` for a version published before versions carried them.
+    const served = catalogOfVersion(catalog, manifest.definitions);
     if (!isPartitioned(manifest)) {
-      const { views, stale } = await loadPublished(connection, catalog, manifest, dir, from?.views.wholeStore);
-      return { views: PartitionBatch.whole(manifest, views), ranges: manifest.ranges, stale };
+      const { views, stale } = await loadPublished(connection, served, manifest, dir, from?.views.wholeStore);
+      return { views: PartitionBatch.whole(manifest, views), ranges: manifest.ranges, stale, catalog: served };
     }
-    const views = await loadPartitionBatch(connection, catalog, manifest, dir, { serving: [...serving].sort((a, b) => a - b), together, served: from?.views });
-    const stale = [...catalog.views.values()].filter((v) => manifest.views[v.name]?.hash !== v.hash).map((v) => v.name);
-    return { views, ranges: manifest.ranges, stale };
+    const views = await loadPartitionBatch(connection, served, manifest, dir, { serving: [...serving].sort((a, b) => a - b), together, served: from?.views });
+    const stale = [...served.views.values()].filter((v) => manifest.views[v.name]?.hash !== v.hash).map((v) => v.name);
+    return { views, ranges: manifest.ranges, stale, catalog: served };
   };
   try {
     return await attempt(served);

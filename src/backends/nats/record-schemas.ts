@@ -251,6 +251,16 @@ function viewDelta(value: unknown, path: string): void {
   if (d.partition !== undefined) integer(d.partition, at(path, 'partition'), 0);
 }
 
+/** A version's view definitions: each an object named as its key, with a version of at least 1 (compiling them checks the rest). */
+function versionDefinitions(value: unknown, path: string): void {
+  for (const [name, entry] of Object.entries(object(value, path))) {
+    const e = object(entry, at(path, name));
+    const view = object(field(e, at(path, name), 'view'), at(at(path, name), 'view'));
+    if (view.name !== name) throw new RecordShapeError(at(at(at(path, name), 'view'), 'name'), `'${name.slice(0, 64)}', its key`);
+    integer(field(e, at(path, name), 'version'), at(at(path, name), 'version'), 1);
+  }
+}
+
 /** A published version's manifest in the object store: the fields a node reads, its views' files and the archive ranges. */
 export function sharedManifestCheck(partitions: number): RecordCheck<SharedManifest> {
   return (value) => {
@@ -276,6 +286,7 @@ export function sharedManifestCheck(partitions: number): RecordCheck<SharedManif
         if (typeof folder !== 'string' || !VERSION_FOLDER.test(folder)) throw new RecordShapeError(at('inherited', file), 'a version folder (batch/v…-t…)');
       }
     }
+    if (m.definitions !== undefined) versionDefinitions(m.definitions, 'definitions');
     const ranges = array(field(m, '', 'ranges'), 'ranges').map((r, i) => archivedRange(r, at('ranges', i)));
     for (const [i, r] of ranges.entries()) if (r.partition >= partitions) throw new RecordShapeError(at(at('ranges', i), 'partition'), `a partition below ${partitions}`);
     return m as unknown as SharedManifest;

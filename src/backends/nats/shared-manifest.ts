@@ -8,6 +8,7 @@
  * @module
  */
 import type { BatchManifest } from '../../batch/index.ts';
+import type { VersionDefinitions } from './version-definitions.ts';
 
 /** One archived range of a partition, as a published manifest lists it. */
 export interface ArchivedRange {
@@ -46,6 +47,12 @@ export type SharedManifest = BatchManifest & {
   readonly ranges: readonly ArchivedRange[];
   /** View file name → the folder of the earlier version whose object holds it; a file not named here is in this version's own folder. */
   readonly inherited?: Readonly<Record<string, string>>;
+  /**
+   * The views the version was computed with, which every node serves with
+   * it (`version-definitions.ts`); absent in versions published before views
+   * could change while a cluster serves: a node then serves its config's.
+   */
+  readonly definitions?: VersionDefinitions;
 };
 
 /** The ranges of `ranges` not in `previous`: what a version added to the chain a node served before it. */

@@ -19,7 +19,7 @@ import { clusterForSuite, natsSkipReason } from '../../support/nats-cluster.ts';
 import { withTempDir } from '../../support/temp-dir.ts';
 import { catalog, hits, orders } from './fixtures.ts';
 
-const seal = (partition: number, seq: number): LogMessage => ({ kind: 'seal', partition, seq, msgId: `m${seq}` });
+const seal = (partition: number, seq: number): LogMessage => ({ kind: 'seal', partition, seq, msgId: `m${seq}`, include: [] });
 const events = (partition: number, seq: number, count: number): LogMessage => ({ kind: 'events', partition, seq, msgId: `m${seq}`, eventType: 'hit', events: hits(Array.from({ length: count }, (_, i) => `${seq}/${i}`)) });
 
 type Op =

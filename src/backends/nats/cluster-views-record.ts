@@ -1,0 +1,89 @@
+/**
+ * The views record of a cluster (key `views` of the control bucket): the
+ * view changes asked of any node and not yet in a published version, and
+ * the config files' views already applied. The node that runs the next batch
+ * cycle reads it, switches the changes in with the version it publishes
+ * (`version-definitions.ts`), then takes them out of it. Every write is a
+ * compare-and-set on the key's revision, so two nodes asking at once both
+ * count.
+ *
+ * @module
+ */
+import { viewsDigest, type ViewJson } from '../../definitions/index.ts';
+import type { KvRecordShape } from './kv-revisioned-store.ts';
+import { fieldChecks, RecordShapeError, type RecordCheck } from './record-schemas.ts';
+
+export const VIEWS_KEY = 'views';
+
+/** Config digests remembered: far more than the config files a rolling change goes through. */
+const CONFIGS_KEPT = 64;
+
+/** One view's change asked for: a definition to serve, or null to drop the view. */
+export interface PendingClusterChange {
+  readonly view: ViewJson | null;
+  /** The version the view has once switched in (for a drop, the version dropped). */
+  readonly version: number;
+  readonly requestedAt: string;
+  /** The node that was asked. */
+  readonly by: string;
+  /** The batch version being computed with it: set before the cycle seals, so a cancel then is refused. */
+  readonly switching?: number;
+}
+
+export interface ClusterViewsRecord {
+  readonly pending: Readonly<Record<string, PendingClusterChange>>;
+  /**
+   * {@link viewsDigest} of the views of every config file a node opened or
+   * reloaded with: a config applied once is not applied again by a node
+   * restarted with it, so an old file on one node cannot undo a change.
+   */
+  readonly configs: readonly string[];
+}
+
+export const EMPTY_VIEWS_RECORD: ClusterViewsRecord = { pending: {}, configs: [] };
+
+const { object, field, integer, string, array, nullable, at } = fieldChecks;
+
+const viewsRecordCheck: RecordCheck<ClusterViewsRecord> = (value) => {
+  const r = object(value, '');
+  for (const [name, entry] of Object.entries(object(field(r, '', 'pending'), 'pending'))) {
+    const path = at('pending', name);
+    const e = object(entry, path);
+    nullable(field(e, path, 'view'), () => {
+      const view = object(e.view, at(path, 'view'));
+      if (view.name !== name) throw new RecordShapeError(at(at(path, 'view'), 'name'), `'${name.slice(0, 64)}', its key`);
+    });
+    integer(field(e, path, 'version'), at(path, 'version'), 0);
+    string(field(e, path, 'requestedAt'), at(path, 'requestedAt'), true);
+    string(field(e, path, 'by'), at(path, 'by'));
+    if (e.switching !== undefined) integer(e.switching, at(path, 'switching'), 1);
+  }
+  array(field(r, '', 'configs'), 'configs').forEach((d, i) => string(d, at('configs', i), true));
+  return r as unknown as ClusterViewsRecord;
+};
+
+export const VIEWS_RECORD_SHAPE: KvRecordShape<ClusterViewsRecord> = {
+  check: viewsRecordCheck,
+  what: 'views record',
+  advice: 'view changes cannot be asked for or switched in until it is valid again; delete it (nats kv del) to drop the changes asked for, the views served stay.',
+};
+
+/** `record` with `change` asked for `name` (undefined: none asked any more). */
+export function withPending(record: ClusterViewsRecord, name: string, change: PendingClusterChange | undefined): ClusterViewsRecord {
+  const pending = { ...record.pending };
+  if (change === undefined) delete pending[name];
+  else pending[name] = change;
+  return { ...record, pending };
+}
+
+/** `record` remembering that a config with `views` was applied. */
+export function withConfig(record: ClusterViewsRecord, views: readonly ViewJson[]): ClusterViewsRecord {
+  const digest = viewsDigest(views);
+  if (record.configs.includes(digest)) return record;
+  return { ...record, configs: [...record.configs, digest].slice(-CONFIGS_KEPT) };
+}
+
+/** Whether a config with `views` was applied already. */
+export function appliedConfig(record: ClusterViewsRecord, views: readonly ViewJson[]): boolean {
+  return record.configs.includes(viewsDigest(views));
+}
