@@ -26,7 +26,7 @@ function granularityModule(): Buffer {
   return Buffer.from(`export const GRANULARITY_MS = ${JSON.stringify(TYPICAL_BUCKET_MS)};\nexport const ROLLS_UP_INTO = ${JSON.stringify(coarser)};\n`);
 }
 
-const ROLLUPS = ['minute', 'hour', 'day', 'week', 'month'] as const;
+const ROLLUPS = ['minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'] as const;
 
 function vendored(file: string): Buffer {
   const copied = new URL(`assets/uplot/${file}`, import.meta.url);
