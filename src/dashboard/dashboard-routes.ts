@@ -44,6 +44,7 @@ function load(): Record<string, Asset> {
     '/dashboard/series.js': { body: own('series.js'), type: 'text/javascript; charset=utf-8' },
     '/dashboard/url-state.js': { body: own('url-state.js'), type: 'text/javascript; charset=utf-8' },
     '/dashboard/time-axis.js': { body: own('time-axis.js'), type: 'text/javascript; charset=utf-8' },
+    '/dashboard/zoned-time.js': { body: own('zoned-time.js'), type: 'text/javascript; charset=utf-8' },
     '/dashboard/granularities.js': { body: granularityModule(), type: 'text/javascript; charset=utf-8' },
     '/dashboard/style.css': { body: own('style.css'), type: 'text/css; charset=utf-8' },
     // uPlot is a devDependency: the build copies its files beside the assets (scripts/copy-assets.js); from source, node_modules has them.
