@@ -26,7 +26,7 @@ function granularityModule(): Buffer {
   return Buffer.from(`export const GRANULARITY_MS = ${JSON.stringify(TYPICAL_BUCKET_MS)};\nexport const ROLLS_UP_INTO = ${JSON.stringify(coarser)};\n`);
 }
 
-const ROLLUPS = ['minute', 'hour', 'day', 'week', 'month'] as const;
+const ROLLUPS = ['minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'] as const;
 
 function vendored(file: string): Buffer {
   const copied = new URL(`assets/uplot/${file}`, import.meta.url);
@@ -44,6 +44,7 @@ function load(): Record<string, Asset> {
     '/dashboard/series.js': { body: own('series.js'), type: 'text/javascript; charset=utf-8' },
     '/dashboard/url-state.js': { body: own('url-state.js'), type: 'text/javascript; charset=utf-8' },
     '/dashboard/time-axis.js': { body: own('time-axis.js'), type: 'text/javascript; charset=utf-8' },
+    '/dashboard/zoned-time.js': { body: own('zoned-time.js'), type: 'text/javascript; charset=utf-8' },
     '/dashboard/granularities.js': { body: granularityModule(), type: 'text/javascript; charset=utf-8' },
     '/dashboard/style.css': { body: own('style.css'), type: 'text/css; charset=utf-8' },
     // uPlot is a devDependency: the build copies its files beside the assets (scripts/copy-assets.js); from source, node_modules has them.

@@ -1,7 +1,8 @@
 /**
  * The explorer's pure parts, in Node: exact decimal differences, the split
  * series and their "other", the URL state's round trip, and the 24-hour
- * time inputs. The page loads the same modules as they are.
+ * time inputs and axis in the explorer's time zone. The page loads the same
+ * modules as they are.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -12,7 +13,7 @@ interface Answer { rows: Record<string, unknown>[]; meta: Record<string, unknown
 interface Series { key: string; label: string; other?: boolean; merged: Value[]; batch: Value[]; speed: Value[] }
 interface Range { value: string; custom: { from: number; to: number } | null }
 interface ExplorerState {
-  view: string; measure: string; range: Range; granularity?: string; split?: string; top?: number;
+  view: string; measure: string; range: Range; timeZone?: string; granularity?: string; split?: string; top?: number;
   where: Record<string, string | number | boolean | null>; hidden: string[];
 }
 
@@ -24,8 +25,11 @@ const series = await import(asset('series.js')) as {
   sameSnapshot(a: Answer, b: Answer): boolean;
 };
 const urlState = await import(asset('url-state.js')) as { encodeExplorerState(s: ExplorerState): string; decodeExplorerState(search: string): ExplorerState };
-const format = await import(asset('format.js')) as { parseUtcInput(value: string): number; utcInputValue(ms: number): string };
-const axis = await import(asset('time-axis.js')) as { timeAxisLabels(u: unknown, splits: number[], axis: number, space: number, increment: number): string[] };
+const zoned = await import(asset('zoned-time.js')) as {
+  zonedLabel(ms: number, zone: string): string; parseZonedInput(value: string, zone: string): number;
+  roundLocal(ms: number, step: number, zone: string, round: (x: number) => number): number; knownZone(name: string): string | undefined; zoneNames(): string[];
+};
+const axis = await import(asset('time-axis.js')) as { timeAxisLabels(u: unknown, splits: number[], axis: number, space: number, increment: number, zone?: string): string[] };
 
 /** Cents as the decimal a JSON answer writes for a scale-2 sum: the number whose shortest form is the exact value. */
 const fromCents = (c: bigint) => Number(c) / 100;
@@ -106,8 +110,10 @@ test('explorer URL - every state the explorer can be in reads back from its link
   );
   const value = fc.oneof(fc.string({ maxLength: 10 }), fc.integer(), fc.boolean(), fc.constant(null));
   const state = fc.record({
-    view: name, measure: name, range,
-    granularity: fc.option(fc.constantFrom('hour', 'day'), { nil: undefined }),
+    view: name, measure: name,
+    range,
+    timeZone: fc.option(fc.constantFrom('Europe/Berlin', 'Asia/Kolkata', 'America/Argentina/Buenos_Aires', 'Etc/GMT+5'), { nil: undefined }),
+    granularity: fc.option(fc.constantFrom('hour', 'day', 'quarter', 'year'), { nil: undefined }),
     split: fc.option(name, { nil: undefined }),
     top: fc.constantFrom(3, 5, 10),
     where: fc.dictionary(name.filter((k) => k !== '__proto__'), value, { maxKeys: 3 }),
@@ -123,19 +129,72 @@ test('explorer URL - every state the explorer can be in reads back from its link
 });
 
 test('explorer times - the range inputs are 24-hour UTC, and a time that does not exist is no time', () => {
-  assert.equal(format.utcInputValue(Date.UTC(2025, 2, 10, 14, 30)), '2025-03-10 14:30');
-  assert.equal(format.parseUtcInput('2025-03-10 14:30'), Date.UTC(2025, 2, 10, 14, 30));
-  assert.equal(format.parseUtcInput('2025-03-10T14:30'), Date.UTC(2025, 2, 10, 14, 30));
-  for (const bad of ['', '2025-03-10 2:30 PM', '2025-02-30 10:00', '2025-03-10 24:00', '10/03/2025 14:30']) assert.ok(Number.isNaN(format.parseUtcInput(bad)), bad);
+  assert.equal(zoned.zonedLabel(Date.UTC(2025, 2, 10, 14, 30), 'UTC'), '2025-03-10 14:30');
+  assert.equal(zoned.parseZonedInput('2025-03-10 14:30', 'UTC'), Date.UTC(2025, 2, 10, 14, 30));
+  assert.equal(zoned.parseZonedInput('2025-03-10T14:30', 'UTC'), Date.UTC(2025, 2, 10, 14, 30));
+  for (const zone of ['UTC', 'Europe/Berlin']) {
+    for (const bad of ['', '2025-03-10 2:30 PM', '2025-02-30 10:00', '2025-03-10 24:00', '10/03/2025 14:30']) assert.ok(Number.isNaN(zoned.parseZonedInput(bad, zone)), `${bad} in ${zone}`);
+  }
   fc.assert(fc.property(fc.integer({ min: 0, max: 4_000_000_000 }).map((m) => m * 60_000), (ms) => {
-    assert.equal(format.parseUtcInput(format.utcInputValue(ms)), ms);
+    assert.equal(zoned.parseZonedInput(zoned.zonedLabel(ms, 'UTC'), 'UTC'), ms);
   }), { seed: 32 });
+});
+
+/** Local time in a zone by a route of its own: the offset Intl names (`GMT+05:30`), added to the instant. */
+function byNamedOffset(ms: number, zone: string): string {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(ms).find((p) => p.type === 'timeZoneName')!.value;
+  const [, sign, h, m] = /^GMT(?:([+-])(\d{2}):(\d{2}))?$/.exec(name) ?? [];
+  const offset = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(h) * 60 + Number(m)) * 60_000;
+  return new Date(ms + offset).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+const ZONES = ['Europe/Berlin', 'Asia/Kolkata', 'America/New_York', 'Australia/Lord_Howe', 'Pacific/Chatham', 'America/St_Johns'];
+const DAY_MS = 86_400_000;
+
+test('explorer times - in a time zone, times show and read as its local wall clock, across changes of offset', () => {
+  const at = (text: string) => Date.parse(text);
+  // Berlin: +1 in winter, +2 in summer; clocks skip 02:00–03:00 on 30 March 2025 and repeat it on 26 October.
+  assert.equal(zoned.zonedLabel(at('2025-03-01T23:00:00Z'), 'Europe/Berlin'), '2025-03-02 00:00');
+  assert.equal(zoned.zonedLabel(at('2025-07-01T22:00:00Z'), 'Europe/Berlin'), '2025-07-02 00:00');
+  assert.equal(zoned.parseZonedInput('2025-03-10 14:30', 'Europe/Berlin'), at('2025-03-10T13:30:00Z'));
+  assert.equal(zoned.parseZonedInput('2025-03-10 14:30', 'Asia/Kolkata'), at('2025-03-10T09:00:00Z'));
+  assert.equal(zoned.parseZonedInput('2025-03-30 02:30', 'Europe/Berlin'), at('2025-03-30T01:30:00Z'), 'a skipped time reads with the offset before: 03:30 summer time');
+  assert.equal(zoned.parseZonedInput('2025-10-26 02:30', 'Europe/Berlin'), at('2025-10-26T00:30:00Z'), 'a repeated time is its first instant');
+  // Local midnight, floored and ceiled to, on a 23-hour day too; local hours in a half-hour zone.
+  assert.equal(zoned.roundLocal(at('2025-03-30T12:00:00Z'), DAY_MS, 'Europe/Berlin', Math.floor), at('2025-03-29T23:00:00Z'));
+  assert.equal(zoned.roundLocal(at('2025-03-30T12:00:00Z'), DAY_MS, 'Europe/Berlin', Math.ceil), at('2025-03-30T22:00:00Z'));
+  assert.equal(zoned.roundLocal(at('2025-03-10T10:00:00Z'), 3_600_000, 'Asia/Kolkata', Math.floor), at('2025-03-10T09:30:00Z'));
+  // Minutes from 1970 to 2095 in zones with half- and three-quarter-hour offsets and changes of them: the label agrees with
+  // Intl's named offset and reads back to itself (to the instant, unless the clocks repeat that time), and floors to its own midnight.
+  fc.assert(fc.property(fc.integer({ min: 0, max: 66_000_000 }).map((m) => m * 60_000), fc.constantFrom(...ZONES), (ms, zone) => {
+    const label = zoned.zonedLabel(ms, zone);
+    assert.equal(label, byNamedOffset(ms, zone));
+    const back = zoned.parseZonedInput(label, zone);
+    assert.equal(zoned.zonedLabel(back, zone), label);
+    assert.ok(back <= ms && ms - back <= 3_600_000, `${label} in ${zone}`);
+    const midnight = zoned.roundLocal(ms, DAY_MS, zone, Math.floor);
+    assert.ok(midnight <= ms && ms - midnight < 26 * 3_600_000);
+    assert.equal(zoned.zonedLabel(midnight, zone).slice(0, 10), label.slice(0, 10));
+  }), { seed: 32, numRuns: 400 });
+});
+
+test('explorer times - a zone typed in is spelt as the browser lists it, and one it does not know is none', () => {
+  assert.equal(zoned.knownZone('europe/berlin'), 'Europe/Berlin');
+  assert.equal(zoned.knownZone(' utc '), 'UTC');
+  assert.equal(zoned.knownZone('Mars/Olympus_Mons'), undefined);
+  assert.equal(zoned.knownZone(''), undefined);
+  const names = zoned.zoneNames();
+  assert.equal(names[0], 'UTC');
+  assert.ok(names.includes('Europe/Berlin') && names.filter((n) => n === 'UTC').length === 1);
 });
 
 test('explorer times - the time axis is labelled in 24-hour UTC, the date where it changes', () => {
   const march = Date.UTC(2025, 2, 1) / 1000;
   assert.deepEqual(axis.timeAxisLabels(null, [march - 4 * 3600, march, march + 4 * 3600], 0, 0, 4 * 3600), ['20:00\n2025-02-28', '00:00\n03-01', '04:00']);
   assert.deepEqual(axis.timeAxisLabels(null, [march, march + 86400], 0, 0, 86400), ['03-01\n2025', '03-02']);
+  // In Berlin the same instants are an hour later, and local midnight falls at 23:00 UTC.
+  assert.deepEqual(axis.timeAxisLabels(null, [march - 4 * 3600, march, march + 4 * 3600], 0, 0, 4 * 3600, 'Europe/Berlin'), ['21:00\n2025-02-28', '01:00\n03-01', '05:00']);
+  assert.deepEqual(axis.timeAxisLabels(null, [march - 3600, march - 3600 + 86400], 0, 0, 86400, 'Europe/Berlin'), ['03-01\n2025', '03-02']);
   const increment = fc.constantFrom(60, 900, 3600, 6 * 3600, 86400, 7 * 86400, 31 * 86400);
   // Ticks from 1970 to 2096, a whole number of increments from the epoch.
   fc.assert(fc.property(fc.integer({ min: 0, max: 4_000_000_000 }), fc.integer({ min: 1, max: 12 }), increment, (seconds, count, step) => {

@@ -97,6 +97,8 @@ export interface DashboardSession {
 export async function withDashboard(
   options: {
     readonly config: unknown; readonly server?: DashboardServer; readonly viewport?: { width: number; height: number }; readonly prepare?: (tandem: Tandem) => Promise<void>;
+    /** The browser's own IANA time zone, as its user's machine would have it (else this machine's). */
+    readonly browserTimeZone?: string;
     /** Engine options over the defaults (a slow backfill, say). */
     readonly engine?: Omit<TandemOptions, 'dataDir' | 'config'>;
   },
@@ -109,7 +111,7 @@ export async function withDashboard(
   try {
     await options.prepare?.(tandem);
     const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await openBrowser(options.viewport);
+    browser = await openBrowser(options.viewport, options.browserTimeZone);
     const problems: string[] = [];
     browser.page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     await body({ tandem, page: browser.page, base, problems });

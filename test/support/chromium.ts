@@ -24,10 +24,12 @@ export function chromiumSkipReason(): string | false {
   return reason;
 }
 
-/** A headless Chromium with a fresh profile, its first page, and a close that removes the profile. */
-export async function openBrowser(viewport?: { width: number; height: number }): Promise<{ readonly page: Page; close(): Promise<void> }> {
+/** A headless Chromium with a fresh profile, its first page, and a close that removes the profile; `timeZone` is the browser's own (else the machine's). */
+export async function openBrowser(viewport?: { width: number; height: number }, timeZone?: string): Promise<{ readonly page: Page; close(): Promise<void> }> {
   const profile = await mkdtemp(join(tmpdir(), 'tandem-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, ...(viewport ? { viewport } : {}) });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, ...(viewport ? { viewport } : {}), ...(timeZone ? { timezoneId: timeZone } : {}),
+  });
   const page = context.pages()[0] ?? await context.newPage();
   return {
     page,

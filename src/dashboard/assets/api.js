@@ -150,6 +150,7 @@ export async function api(path, body) {
   } catch {
     throw new Error(`The server answered ${response.status} with something that is not JSON.`);
   }
-  if (!response.ok) throw new Error(json?.error?.message ?? `The server answered ${response.status}.`);
+  // The code goes with the sentence: the page tells some refusals (a time zone's) from the rest.
+  if (!response.ok) throw Object.assign(new Error(json?.error?.message ?? `The server answered ${response.status}.`), { code: json?.error?.code });
   return json;
 }

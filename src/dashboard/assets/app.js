@@ -4,16 +4,21 @@
 
 import { GRANULARITY_MS, ROLLS_UP_INTO } from './granularities.js';
 import { api, authorizedFetch, initKeyControls } from './api.js';
-import { bytes, compact, duration, fmt, iso, parseUtcInput, utcInputValue, utcLabel } from './format.js';
+import { bytes, compact, duration, fmt, iso } from './format.js';
 import { ADDITIVE, LAYER_NAMES, noOtherReason, sameSnapshot, seriesTotal, splitSeries } from './series.js';
 import { timeAxisLabels } from './time-axis.js';
 import { decodeExplorerState, encodeExplorerState } from './url-state.js';
+import { browserZone, knownZone, parseZonedInput, roundLocal, zonedLabel, zoneNames } from './zoned-time.js';
 
 const MAX_POINTS = 1500;
 const REFRESH_MIN_MS = 2000;
 const MINUTE = 60e3;
 const DAY = 86400e3;
 const DEFAULT_RANGE = '86400000';
+// The zone select's entry for a zone typed in by name.
+const OTHER_ZONE = 'other';
+// Refusals of the zone asked for: the chart drawn before was another zone's, and goes.
+const ZONE_ERRORS = new Set(['unknown_time_zone', 'time_zone_roll_up']);
 
 const $ = (id) => document.getElementById(id);
 
@@ -47,6 +52,10 @@ const state = {
   pendingWhere: null,
   // The URL follows the explorer only once the state a link named has been applied.
   urlReady: false,
+  // The IANA zone queries ask for (days, weeks and months are its local ones), and the one times are shown in:
+  // the same, except for a zone this browser does not know, which is sent for the server to refuse and shown as UTC.
+  timeZone: 'UTC',
+  shownZone: 'UTC',
 };
 
 // ---------- theme ----------
@@ -333,6 +342,7 @@ async function fillFilters(view) {
     select.dataset.dimension = dim;
     select.append(option('', 'any'));
     try {
+      // No timeZone: one bucket over all time is the same in every zone, and a zone refused must not empty the filters.
       const answer = await api('/v1/query', { view: view.name, groupBy: [dim], granularity: 'all', orderBy: [{ measure: firstMeasure, desc: true }], limit: 50 });
       for (const row of answer.rows) select.append(option(JSON.stringify(row[dim]), row[dim] === null ? '(none)' : String(row[dim])));
     } catch {
@@ -382,13 +392,58 @@ function where() {
 }
 
 function chartQuery(view) {
-  const query = { view: view.name, granularity: $('granularity').value };
+  const query = { view: view.name, granularity: $('granularity').value, timeZone: state.timeZone };
   // All time leaves the range open: the server answers every bucket there is.
   const span = state.range.value === 'all' ? null : shownSpan();
   if (span) Object.assign(query, { from: iso(span.from), to: iso(span.to) });
   const filters = where();
   if (Object.keys(filters).length > 0) query.where = filters;
   return query;
+}
+
+// ---------- time zone ----------
+
+/** The zone select: UTC, this browser's zone, and any other by name, with every zone the browser knows to pick from. */
+function fillTimeZones() {
+  const own = browserZone();
+  $('time-zone').replaceChildren(option('UTC'), ...(own === 'UTC' ? [] : [option(own, `${own} (this browser)`)]), option(OTHER_ZONE, 'other…'));
+  $('time-zones').replaceChildren(...zoneNames().map((name) => option(name)));
+}
+
+function onZoneSelect() {
+  const value = $('time-zone').value;
+  if (value !== OTHER_ZONE) return setTimeZone(value);
+  const name = $('time-zone-other');
+  $('time-zone-name').hidden = false;
+  name.focus();
+  if (name.value.trim() !== '') setTimeZone(name.value);
+}
+
+/**
+ * Queries in `name` from now on (UTC when empty), shown in it where this
+ * browser knows it: a zone it does not know is still sent, and the server's
+ * refusal says what is wrong with it.
+ */
+function setTimeZone(name, refreshNow = true) {
+  const typed = name.trim() || 'UTC';
+  const known = knownZone(typed);
+  state.timeZone = known ?? typed;
+  state.shownZone = known ?? 'UTC';
+  showTimeZone();
+  if (refreshNow) scheduleRefresh(true);
+}
+
+/** The zone controls and the range inputs' labels follow the zone asked for. */
+function showTimeZone() {
+  const zone = state.timeZone;
+  const offered = zone !== OTHER_ZONE && [...$('time-zone').options].some((o) => o.value === zone);
+  $('time-zone').value = offered ? zone : OTHER_ZONE;
+  $('time-zone-name').hidden = offered;
+  if (!offered) $('time-zone-other').value = zone;
+  for (const [id, end] of [['range-from', 'From'], ['range-to', 'To']]) {
+    $(`${id}-label`).textContent = `${end} (${state.shownZone})`;
+    $(id).title = `24-hour ${state.shownZone} time: YYYY-MM-DD HH:MM`;
+  }
 }
 
 // ---------- range ----------
@@ -430,7 +485,7 @@ function showRange() {
   const span = shownSpan();
   for (const [id, ms] of [['range-from', span?.from], ['range-to', span?.to]]) {
     const input = $(id);
-    if (document.activeElement !== input) input.value = ms === undefined ? '' : utcInputValue(ms);
+    if (document.activeElement !== input) input.value = ms === undefined ? '' : zonedLabel(ms, state.shownZone);
   }
 }
 
@@ -441,10 +496,10 @@ function onRangeSelect() {
 }
 
 function onRangeInput() {
-  const from = parseUtcInput($('range-from').value);
-  const to = parseUtcInput($('range-to').value);
+  const from = parseZonedInput($('range-from').value, state.shownZone);
+  const to = parseZonedInput($('range-to').value, state.shownZone);
   if (!Number.isFinite(from) || !Number.isFinite(to)) {
-    setNote('Write the start and the end as YYYY-MM-DD HH:MM, in UTC, such as 2025-03-10 14:30.');
+    setNote(`Write the start and the end as YYYY-MM-DD HH:MM, in ${state.shownZone}, such as 2025-03-10 14:30.`);
     return;
   }
   if (from >= to) {
@@ -459,12 +514,12 @@ function previousRange() {
   if (range) applyRange(range, 'back');
 }
 
-/** A dragged span, widened to whole buckets of the view: a range from 10:30 would leave out the 10:00 bucket. */
+/** A dragged span, widened to whole buckets of the view (days from local midnight): a range from 10:30 would leave out the 10:00 bucket. */
 function snapToBuckets(view, from, to) {
   const width = GRANULARITY_MS[view.granularity];
   const step = width ? Math.min(width, DAY) : MINUTE;
-  const start = Math.floor(from / step) * step;
-  return { from: start, to: Math.max(start + step, Math.ceil(to / step) * step) };
+  const start = roundLocal(from, step, state.shownZone, Math.floor);
+  return { from: start, to: Math.max(start + step, roundLocal(to, step, state.shownZone, Math.ceil)) };
 }
 
 function zoomToSelection(u) {
@@ -484,13 +539,13 @@ function zoomToSelection(u) {
 async function dataExtent(view) {
   if (view.granularity === 'none') return null;
   const filters = where();
-  const key = JSON.stringify([view.name, filters, state.lastLogEnd]);
+  const key = JSON.stringify([view.name, filters, state.timeZone, state.lastLogEnd]);
   if (state.extent?.key !== key) state.extent = { key, span: await findExtent(view, filters) };
   return state.extent.span;
 }
 
 async function findExtent(view, filters) {
-  const base = { view: view.name, ...(Object.keys(filters).length > 0 ? { where: filters } : {}) };
+  const base = { view: view.name, timeZone: state.timeZone, ...(Object.keys(filters).length > 0 ? { where: filters } : {}) };
   const coarse = (ROLLS_UP_INTO[view.granularity] ?? [view.granularity]).at(-1);
   const { rows } = await api('/v1/query', { ...base, granularity: coarse, orderBy: [{ time: true }] });
   if (rows.length === 0) return null;
@@ -558,6 +613,10 @@ async function refresh() {
     writeUrl();
     await renderTop(view, measure, query);
   } catch (error) {
+    if (ZONE_ERRORS.has(error.code)) {
+      clearChart('');
+      emptyTable('');
+    }
     setState('chart-state', 'error', error.message);
   } finally {
     clearTimeout(loading);
@@ -649,7 +708,7 @@ function renderSplitChart(view, measure, split) {
   $('legend-partial').hidden = plot.partial.size === 0;
   $('legend-layers').hidden = true;
   const data = [plot.x, ...series.map((s) => s.merged.map(toNumber))];
-  const key = `split|${view.name}|${measure.label}|${series.map((s) => s.key).join(',')}|${document.documentElement.dataset.theme}`;
+  const key = `split|${view.name}|${measure.label}|${series.map((s) => s.key).join(',')}|${document.documentElement.dataset.theme}|${state.shownZone}`;
   if (state.chart && state.chartKey === key) {
     state.chart.setData(data);
     return;
@@ -770,7 +829,7 @@ function renderChart(view, measure, merged, batch, speed) {
   // Stacked for sums and counts: the total's bar is painted in the speed colour, the batch part over it;
   // the last series is the total again, not drawn, for the legend.
   const data = additive ? [plot.x, plot.total, plot.batch.map((v) => v ?? 0), plot.total] : [plot.x, plot.batch, plot.speed, plot.total];
-  const key = `${view.name}|${measure.label}|${additive}|${document.documentElement.dataset.theme}`;
+  const key = `${view.name}|${measure.label}|${additive}|${document.documentElement.dataset.theme}|${state.shownZone}`;
   if (state.chart && state.chartKey === key) {
     state.chart.setData(data);
     return;
@@ -790,7 +849,7 @@ const legendValue = (layer) => (_u, _v, _series, idx) => {
 
 function bucketLabel(_u, ts) {
   if (ts === null || ts === undefined) return '–';
-  const label = utcLabel(ts * 1000);
+  const label = zonedLabel(ts * 1000, state.shownZone);
   const day = (state.plot?.step ?? 0) * 1000 >= DAY;
   return `${day ? label.slice(0, 10) : label}${state.plot?.partial.has(ts) ? ' (partial)' : ''}`;
 }
@@ -824,9 +883,9 @@ function chartOptions(additive, width) {
   return {
     width: Math.max(280, width),
     height: 300,
-    series: [{ label: 'time (UTC)', value: bucketLabel }, ...chartSeries(additive)],
-    // The server's buckets are UTC days and hours: so are the axis and the range inputs.
-    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
+    series: [{ label: `time (${state.shownZone})`, value: bucketLabel }, ...chartSeries(additive)],
+    // The server's buckets are the zone's local days and hours: so are the axis's ticks and the range inputs.
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), state.shownZone),
     scales: { x: { time: true, range: xRange }, ...(additive ? { y: { range: zeroBased } } : {}) },
     axes: [{ ...axis, values: xAxisLabels }, { ...axis, size: yAxisSize, values: yAxisLabels }],
     cursor: { drag: { x: true, y: false, setScale: false } },
@@ -837,7 +896,7 @@ function chartOptions(additive, width) {
 
 /** The time axis's labels, also as an attribute (one tick a line): the canvas holds them only as pixels. */
 function xAxisLabels(...args) {
-  const labels = timeAxisLabels(...args);
+  const labels = timeAxisLabels(...args.slice(0, 5), state.shownZone);
   $('chart').dataset.xLabels = labels.map((l) => l.replace('\n', ' ')).join('\n');
   return labels;
 }
@@ -1093,6 +1152,8 @@ function bindControls() {
   $('range').addEventListener('change', onRangeSelect);
   for (const id of ['range-from', 'range-to']) $(id).addEventListener('change', onRangeInput);
   $('range-back').addEventListener('click', previousRange);
+  $('time-zone').addEventListener('change', onZoneSelect);
+  $('time-zone-other').addEventListener('change', () => setTimeZone($('time-zone-other').value));
   new ResizeObserver(() => {
     if (state.chart) state.chart.setSize({ width: Math.max(280, $('chart').clientWidth), height: 300 });
   }).observe($('chart'));
@@ -1102,6 +1163,7 @@ async function start() {
   initTheme();
   initKeyControls();
   void connectStatus();
+  fillTimeZones();
   bindControls();
   await loadViews();
 }
@@ -1119,6 +1181,7 @@ async function loadViews() {
     $('view').replaceChildren(...views.map((v) => option(v.name)));
     if (views.some((v) => v.name === chosen)) $('view').value = chosen;
     const linked = state.urlReady ? null : decodeExplorerState(location.search);
+    if (linked?.timeZone) setTimeZone(linked.timeZone, false);
     if (linked) restoreView(linked);
     // The filters set stay set when the list is refilled while serving.
     else if ($('view').value === chosen) state.pendingWhere = where();
@@ -1182,6 +1245,7 @@ function writeUrl() {
     top: Number($('top-n').value),
     where: where(),
     hidden: split ? [...state.hiddenSeries] : [],
+    timeZone: state.timeZone === 'UTC' ? undefined : state.timeZone,
   });
   if (location.search !== `?${search}`) history.replaceState(null, '', `?${search}${location.hash}`);
 }

@@ -1,6 +1,5 @@
-// Number and time formatting for the dashboard. Times are shown and entered
-// in UTC, as the server buckets them: a local-time chart would put a day's
-// bar across two local dates.
+// Number formatting for the dashboard, and the ISO instants queries send.
+// Times as the explorer shows them, in its time zone, are in zoned-time.js.
 
 export const fmt = (n) => (n === null || n === undefined ? '–' : Number(n).toLocaleString('en-US', { maximumFractionDigits: 2 }));
 
@@ -27,24 +26,5 @@ export function compact(n) {
   }
   return short(v);
 }
-
-/**
- * `YYYY-MM-DD HH:MM` in UTC: what the range inputs show. They are text
- * inputs, not datetime-local, whose picker shows the browser's locale
- * (12-hour AM/PM in en-US) under a label that says UTC.
- */
-export const utcInputValue = (ms) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
-
-/** A range input read as UTC: `YYYY-MM-DD HH:MM` (or with `T`, as ISO writes it); NaN when empty or not such a time. */
-export function parseUtcInput(value) {
-  const match = /^\s*(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})\s*$/.exec(value ?? '');
-  if (!match) return NaN;
-  const ms = Date.parse(`${match[1]}T${match[2]}Z`);
-  // Date.parse takes 2025-02-30 as 2 March: a time that does not print back as typed is no time.
-  return Number.isFinite(ms) && utcInputValue(ms) === `${match[1]} ${match[2]}` ? ms : NaN;
-}
-
-/** `YYYY-MM-DD HH:MM` in UTC. */
-export const utcLabel = (ms) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
 export const iso = (ms) => new Date(ms).toISOString();

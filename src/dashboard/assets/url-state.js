@@ -1,6 +1,6 @@
 // The explorer's state in the page's URL, so a chart can be bookmarked or
-// sent: the view, measure, range, granularity, filters, split and the series
-// hidden in the legend. Written as plain query parameters that read well in
+// sent: the view, measure, range, time zone, granularity, filters, split and
+// the series hidden in the legend. Written as plain query parameters that read well in
 // a link (`?view=orders&range=custom&from=2025-03-10T10:00Z&where.city="Oslo"`),
 // and read back leniently: what a link names that the server lacks is left
 // to the page to refuse or ignore.
@@ -15,8 +15,9 @@ const readTime = (text) => (text === null || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\
 /**
  * The query string (without `?`) for an explorer state: `view`, `measure`,
  * `range` (`{ value, custom }` as the range select has it, `custom` holding
- * `from` and `to` in ms), and where set: `granularity`, `split`, `top`,
- * `where` (dimension → value) and `hidden` (series labels).
+ * `from` and `to` in ms, written as UTC instants whatever the zone), and
+ * where set: `timeZone` (as `tz`), `granularity`, `split`, `top`, `where`
+ * (dimension → value) and `hidden` (series labels).
  *
  * @example
  * encodeExplorerState({ view: 'orders', measure: 'n', range: { value: 'all', custom: null }, where: { city: 'Oslo' }, hidden: [] })
@@ -31,6 +32,7 @@ export function encodeExplorerState(s) {
     params.set('from', linkTime(s.range.custom.from));
     params.set('to', linkTime(s.range.custom.to));
   }
+  if (s.timeZone) params.set('tz', s.timeZone);
   if (s.granularity) params.set('granularity', s.granularity);
   if (s.split) params.set('split', s.split);
   if (s.split && s.top) params.set('top', String(s.top));
@@ -82,6 +84,7 @@ export function decodeExplorerState(search) {
     view: params.get('view') ?? undefined,
     measure: params.get('measure') ?? undefined,
     range: readRange(params),
+    timeZone: params.get('tz') || undefined,
     granularity: params.get('granularity') ?? undefined,
     split: params.get('split') ?? undefined,
     top: Number.isInteger(top) && top > 0 ? top : undefined,
