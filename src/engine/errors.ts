@@ -188,7 +188,7 @@ export class FrozenAggregatesError extends TandemError {
 export class ViewChangesUnsupportedError extends TandemError {
   readonly code = 'view_changes_unsupported';
   constructor() {
-    super('Views cannot change while a cluster serves yet; change the config file and restart the nodes one by one.');
+    super('Views cannot change while this engine serves, since its backend keeps no record of them; change the config file and restart it.');
   }
 }
 
