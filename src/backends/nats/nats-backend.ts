@@ -365,18 +365,23 @@ export class NatsBackend implements EngineBackend {
 
   /**
    * Serves `catalog` (a version's views) from this synchronous step on:
-   * definitions it no longer has leave the speed layer, and a partition
-   * whose speed layer did not fold a new one from the cutoff (it read the
-   * seal before it could) is read again from there.
+   * definitions it does not have leave the speed layer (also those a seal
+   * of a cycle that never published had it fold), unless a seal past the
+   * cutoff included them (a cycle running now switches them in), and a partition whose
+   * speed layer did not fold a new one from the cutoff (it read the seal
+   * before it could) is read again from there.
    */
   #serveCatalog(catalog: Catalog): void {
-    if (catalog === this.#catalog) return;
-    this.#catalog = catalog;
-    this.#host?.swapCatalog(catalog);
+    const changed = catalog !== this.#catalog;
+    if (changed) {
+      this.#catalog = catalog;
+      this.#host?.swapCatalog(catalog);
+    }
     const kept = new Set([...catalog.views.values()].map((v) => viewKey(v)));
     this.#speed.forEach((speed, p) => {
       if (speed === undefined) return;
-      for (const view of speed.layer.held()) if (!kept.has(viewKey(view))) speed.layer.retire(view);
+      for (const view of speed.layer.held()) if (!kept.has(viewKey(view)) && speed.layer.holdsWhole(view, speed.start)) speed.layer.retire(view);
+      if (!changed) return;
       const missing = [...catalog.views.values()].filter((v) => !speed.layer.holdsWhole(v, speed.start));
       if (missing.length === 0) return;
       // Not answered from until read again: its speed layer lacks events of the view.
