@@ -14,12 +14,11 @@
  */
 import type { AggregateTable } from '../aggregates/index.ts';
 import type { BatchManifest, BatchViewStore } from '../batch/index.ts';
-import type { Catalog, ErasureRequest, EventColumns, ViewSchema } from '../definitions/index.ts';
+import type { Catalog, ErasureRequest, EventColumns, TandemConfig, ViewSchema } from '../definitions/index.ts';
 import type { ErasedFromMaster, RetentionFigures } from '../master/index.ts';
 import type { Query, QueryPlan } from '../serving/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
-import type { BatchFailure, BatchOptions, BatchProgress, BatchSummary, ClusterStatus, ErasureAudit } from './engine-types.ts';
-import type { ViewChangeCoordinator, ViewChangeHost } from './view-changes.ts';
+import type { BatchFailure, BatchOptions, BatchProgress, BatchSummary, ClusterStatus, EngineLogger, ErasureAudit, ViewChangeAnswer, ViewChangeStatus } from './engine-types.ts';
 
 /** Where a backend records which fields of each event type it has stored: before the first event of a type is. */
 export interface StoredTypes {
@@ -238,7 +237,7 @@ export interface EngineBackend {
   /**
    * Where the views' changes are coordinated by the backend (a cluster's,
    * shared by its nodes), the coordinator; absent: the core's own
-   * {@link ViewChanges} over {@link backfill}.
+   * `ViewChanges` (`view-changes.ts`) over {@link backfill}.
    */
   viewChanges?(host: ViewChangeHost): ViewChangeCoordinator;
   /** Stops folding a dropped view: called in the step that swaps the catalog. */
@@ -248,5 +247,54 @@ export interface EngineBackend {
   /** Stops background tasks: before the running cycle is awaited on close. */
   halt(): void;
   /** Closes what it holds, after the running cycle ended. */
+  close(): Promise<void>;
+}
+
+/** What the view changes need of the engine core. */
+export interface ViewChangeHost {
+  readonly catalog: Catalog;
+  readonly backend: EngineBackend;
+  readonly logger: EngineLogger;
+  readonly closed: boolean;
+  /** Replaces the catalog everything reads, in the caller's synchronous step. */
+  swap(catalog: Catalog): void;
+  /**
+   * Runs a batch cycle carrying the change `prepare` gives, after the one
+   * running (if any): `prepare` is called once that one is done, so the
+   * change is made against the catalog an earlier switch left.
+   */
+  runSwitch(prepare: () => ViewSwitch): Promise<BatchSummary>;
+  /** Runs a batch cycle (in cluster mode, on the node holding the batch lease). */
+  runBatch(): Promise<BatchSummary>;
+}
+
+/**
+ * What the engine core asks of whatever changes its views while it
+ * serves: `ViewChanges` (`view-changes.ts`) for the embedded engine (backfills in the
+ * background, the switch in one cycle), or a cluster backend's own, where
+ * the changes are shared by every node (`src/backends/nats`).
+ *
+ * @example
+ * ```ts
+ * const coordinator: ViewChangeCoordinator = backend.viewChanges?.(host) ?? new ViewChanges(host, start);
+ * await coordinator.apply({ name: 'by_plan', eventType: 'order', dimensions: ['plan'], granularity: 'day', measures: { n: { type: 'count' } } });
+ * ```
+ */
+export interface ViewChangeCoordinator {
+  /** Runs once the backend started: resumes what a stop interrupted. */
+  start(): Promise<void>;
+  /** Each served view's version, by name. */
+  versions(): Record<string, number>;
+  /** The version `view` answers with now. */
+  versionOf(view: string): number;
+  /** The change under way for `view`, if any. */
+  pending(view: string): ViewChangeStatus | undefined;
+  statuses(): ViewChangeStatus[];
+  apply(definition: unknown): Promise<ViewChangeAnswer>;
+  drop(name: string): Promise<ViewChangeAnswer>;
+  cancel(name: string): Promise<ViewChangeAnswer>;
+  reload(config: TandemConfig): Promise<ViewChangeAnswer[]>;
+  /** Runs `work` (a cycle that erases events) with every backfill stopped, then starts them again. */
+  restartingBackfills<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -23,13 +23,13 @@ import {
 } from '../serving/index.ts';
 import { BatchHistory } from './batch-history.ts';
 import { WARM_UP_BUDGET_MS, warmUpLeaderboards } from './leaderboard-warm-up.ts';
-import type { BackendHost, BackfillProgress, EngineBackend, ViewSwitch } from './engine-backend.ts';
+import type { BackendHost, BackfillProgress, EngineBackend, ViewChangeCoordinator, ViewChangeHost, ViewSwitch } from './engine-backend.ts';
 import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineStatus, ErasureAudit, IngestResult, ViewChangeAnswer } from './engine-types.ts';
 import type { ServedEngine } from './served-engine.ts';
 import { SpeedMemoryGuard, type SpeedMemoryLimits } from './speed-memory-guard.ts';
 import { validateEvents } from './validate-events.ts';
 import { EngineDrainingError, ErasureUnsupportedError, ServedVersionChangingError, ViewBackfillingError } from './errors.ts';
-import { fractionDone, ViewChanges, type ViewChangeCoordinator, type ViewChangeHost, type ViewChangesStart } from './view-changes.ts';
+import { fractionDone, ViewChanges, type ViewChangesStart } from './view-changes.ts';
 
 /** How often a query gathers the speed layer's states again when a new batch version is served meanwhile. */
 const SPEED_ATTEMPTS = 5;

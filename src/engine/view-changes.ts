@@ -15,64 +15,15 @@
  *
  * @module
  */
-import { compileConfig, sameEventTypes, viewsDigest, withoutView, withView, type Catalog, type TandemConfig, type ViewJson, type ViewSchema } from '../definitions/index.ts';
+import { compileConfig, sameEventTypes, viewsDigest, withoutView, withView, type TandemConfig, type ViewJson, type ViewSchema } from '../definitions/index.ts';
 import { UnknownViewError } from '../serving/index.ts';
-import type { Backfill, BackfillProgress, EngineBackend, ViewSwitch } from './engine-backend.ts';
-import type { BatchSummary, EngineLogger, ViewChangeAnswer, ViewChangeStatus } from './engine-types.ts';
+import type { Backfill, BackfillProgress, ViewChangeCoordinator, ViewChangeHost } from './engine-backend.ts';
+import type { ViewChangeAnswer, ViewChangeStatus } from './engine-types.ts';
 import { EventTypesChangedError, FrozenAggregatesError, NoViewChangeError, ViewChangesUnsupportedError } from './errors.ts';
 import { viewState, type PendingViewChange, type ViewStateStore, type ViewVersion } from './view-state.ts';
 
 /** How long a switch that failed (a full disk, say) waits before it tries again. */
 const RETRY_MS = 5_000;
-
-/** What the view changes need of the engine core. */
-export interface ViewChangeHost {
-  readonly catalog: Catalog;
-  readonly backend: EngineBackend;
-  readonly logger: EngineLogger;
-  readonly closed: boolean;
-  /** Replaces the catalog everything reads, in the caller's synchronous step. */
-  swap(catalog: Catalog): void;
-  /**
-   * Runs a batch cycle carrying the change `prepare` gives, after the one
-   * running (if any): `prepare` is called once that one is done, so the
-   * change is made against the catalog an earlier switch left.
-   */
-  runSwitch(prepare: () => ViewSwitch): Promise<BatchSummary>;
-  /** Runs a batch cycle (in cluster mode, on the node holding the batch lease). */
-  runBatch(): Promise<BatchSummary>;
-}
-
-/**
- * What the engine core asks of whatever changes its views while it
- * serves: {@link ViewChanges} for the embedded engine (backfills in the
- * background, the switch in one cycle), or a cluster backend's own, where
- * the changes are shared by every node (`src/backends/nats`).
- *
- * @example
- * ```ts
- * const coordinator: ViewChangeCoordinator = backend.viewChanges?.(host) ?? new ViewChanges(host, start);
- * await coordinator.apply({ name: 'by_plan', eventType: 'order', dimensions: ['plan'], granularity: 'day', measures: { n: { type: 'count' } } });
- * ```
- */
-export interface ViewChangeCoordinator {
-  /** Runs once the backend started: resumes what a stop interrupted. */
-  start(): Promise<void>;
-  /** Each served view's version, by name. */
-  versions(): Record<string, number>;
-  /** The version `view` answers with now. */
-  versionOf(view: string): number;
-  /** The change under way for `view`, if any. */
-  pending(view: string): ViewChangeStatus | undefined;
-  statuses(): ViewChangeStatus[];
-  apply(definition: unknown): Promise<ViewChangeAnswer>;
-  drop(name: string): Promise<ViewChangeAnswer>;
-  cancel(name: string): Promise<ViewChangeAnswer>;
-  reload(config: TandemConfig): Promise<ViewChangeAnswer[]>;
-  /** Runs `work` (a cycle that erases events) with every backfill stopped, then starts them again. */
-  restartingBackfills<T>(work: () => Promise<T>): Promise<T>;
-  close(): Promise<void>;
-}
 
 interface Pending {
   readonly view: ViewSchema;

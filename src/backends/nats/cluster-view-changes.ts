@@ -18,7 +18,7 @@
 import { compileConfig, sameEventTypes, withView, type TandemConfig } from '../../definitions/index.ts';
 import { EventTypesChangedError, NoViewChangeError } from '../../engine/errors.ts';
 import type { ViewChangeAnswer, ViewChangeStatus } from '../../engine/engine-types.ts';
-import type { ViewChangeCoordinator, ViewChangeHost } from '../../engine/view-changes.ts';
+import type { ViewChangeCoordinator, ViewChangeHost } from '../../engine/engine-backend.ts';
 import { UnknownViewError } from '../../serving/index.ts';
 import {
   appliedConfig, EMPTY_VIEWS_RECORD, VIEWS_KEY, withConfig, withPending, type ClusterViewsRecord, type PendingClusterChange,

@@ -33,7 +33,7 @@ import { manifestOfParts, mayBuildOn, type BatchManifest, type ViewFileComputed 
 import { withView, type Catalog, type ClusterSettings, type EventColumns, type ViewJson, type ViewSchema } from '../../definitions/index.ts';
 import type { BackendAppend, BackendHost, BackendStatus, BatchFailure, BatchSummary, ClusterStatus, CycleContext, EngineBackend, EngineLogger, SpeedPart, StoredTypes } from '../../engine/index.ts';
 import type { DataDirLock } from '../../engine/data-dir-lock.ts';
-import type { ViewChangeCoordinator, ViewChangeHost } from '../../engine/view-changes.ts';
+import type { ViewChangeCoordinator, ViewChangeHost } from '../../engine/engine-backend.ts';
 import { viewFigures } from '../../engine/batch-history.ts';
 import { SILENT } from '../../engine/index.ts';
 import { encodePartial, InvalidQueryError, isWide, partialTable, planQuery, QueryBudget, type Query, type QueryPlan, type TableSpan } from '../../serving/index.ts';
