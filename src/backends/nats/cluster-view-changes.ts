@@ -38,6 +38,8 @@ export interface ClusterViewChangesOptions {
   readonly config: TandemConfig;
   /** Each view's version number in the version served (1 for a view never changed). */
   servedVersion(name: string): number;
+  /** The batch version this node serves (0 before any). */
+  servedBatch(): number;
 }
 
 /** Changes asked for and switched in by a cycle: what that cycle takes out of the record once published. */
@@ -63,9 +65,20 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
     if (changes.length > 0) this.#host.logger.info({ views: changes.map((c) => `${c.action} ${c.view}`) }, 'this node\'s config changes the cluster\'s views; the next batch cycle switches them in');
   }
 
-  /** Reads the record again: called by the node's poll, so that status shows the changes other nodes were asked for. */
+  /**
+   * Reads the record again: called by the node's poll, so that status shows
+   * the changes other nodes were asked for. A change the batch node took out
+   * once it published the version carrying it stays listed here, switching,
+   * until this node serves that version, so that no one reading this node
+   * sees a change gone and its version not served yet.
+   */
   async refresh(): Promise<void> {
-    this.#record = (await this.#options.store.get(VIEWS_KEY))?.value ?? EMPTY_VIEWS_RECORD;
+    const read = (await this.#options.store.get(VIEWS_KEY))?.value ?? EMPTY_VIEWS_RECORD;
+    let record = read;
+    for (const [name, change] of Object.entries(this.#record.pending)) {
+      if (read.pending[name] === undefined && change.switching !== undefined && this.#options.servedBatch() < change.switching) record = withPending(record, name, change);
+    }
+    this.#record = record;
   }
 
   /** The changes recorded now, as last read. */

@@ -342,7 +342,7 @@ export class NatsBackend implements EngineBackend {
 
   /** The view changes of the cluster, asked of this node: recorded in the views record, switched in by the batch node's next cycle. */
   viewChanges(host: ViewChangeHost): ViewChangeCoordinator {
-    this.#views = new ClusterViewChanges(host, { store: this.#p.views, node: this.name, config: this.#p.catalog.config, servedVersion: (name) => this.#servedVersion(name) });
+    this.#views = new ClusterViewChanges(host, { store: this.#p.views, node: this.name, config: this.#p.catalog.config, servedVersion: (name) => this.#servedVersion(name), servedBatch: () => this.#version?.version ?? 0 });
     return this.#views;
   }
 
