@@ -63,7 +63,7 @@ describe('a view changed round after round under steady ingest', { skip: natsSki
     await nats?.stop();
   });
 
-  test('every node answers each new definition exactly once it serves it, through the batch node leaving mid-change', async () => {
+  test('every node answers each new definition exactly once it serves it, through the batch node leaving mid-change', async (t) => {
     await withTempDir(async (dir) => {
       const config = { ...shopConfig, views: [...shopConfig.views, DEFINITIONS[0]!], cluster: { name: 'viewchurn', partitions: 6, replicas: 1 } };
       const open = (name: string) => ClusterNode.open({ dataDir: `${dir}/${name}`, config, servers: nats!.urls, node: name, partitionLeaseMs: LEASE_MS, leaseMs: LEASE_MS });
@@ -100,9 +100,11 @@ describe('a view changed round after round under steady ingest', { skip: natsSki
       try {
         await eventually(() => events.length >= 300, 'the first events');
         await bounded(nodes[0]!.runBatch(), 'the first cycle', nodes);
+        const switchMs: number[] = [];
         for (let round = 1; round <= ROUNDS; round++) {
           const definition = DEFINITIONS[round % DEFINITIONS.length]!;
           const asked = nodes[round % nodes.length]!;
+          const began = performance.now();
           const answer = await asked.applyView(definition);
           assert.equal(answer.version, round + 1, `round ${round}: the version asked for`);
           if (round === LEAVING_ROUND) {
@@ -112,7 +114,8 @@ describe('a view changed round after round under steady ingest', { skip: natsSki
             nodes.splice(nodes.indexOf(holder), 1, await open(holder.name));
           }
           await eventually(() => nodes.every((n) => n.catalog.views.get('churn')?.definition.granularity === definition.granularity && n.status().viewVersions.churn === round + 1),
-            () => `round ${round}: every node to serve version ${round + 1}: ${nodes.map((n) => `${n.name} v${n.status().viewVersions.churn}`).join(', ')}`, { timeoutMs: 90_000, intervalMs: 100 });
+            () => `round ${round}: every node to serve version ${round + 1}: ${nodes.map((n) => `${n.name} v${n.status().viewVersions.churn}`).join(', ')}`, { timeoutMs: 90_000, intervalMs: 20 });
+          if (round !== LEAVING_ROUND) switchMs.push(performance.now() - began);
           const stopped = new Promise<void>((resolve) => (idle = resolve));
           paused = new Promise<void>((resolve) => (resume = resolve));
           await stopped;
@@ -127,6 +130,8 @@ describe('a view changed round after round under steady ingest', { skip: natsSki
           }
         }
         assert.equal(ingestError, undefined, String(ingestError));
+        const sorted = switchMs.sort((x, y) => x - y);
+        t.diagnostic(`apply to every node serving, ${sorted.length} rounds under ingest: median ${Math.round(sorted[Math.floor(sorted.length / 2)]!)} ms, min ${Math.round(sorted[0]!)}, max ${Math.round(sorted.at(-1)!)}; ${events.length} events`);
         for (const node of nodes) assert.equal(node.status().viewChanges.length, 0, `${node.name} lists no change left`);
       } finally {
         ingesting = false;
