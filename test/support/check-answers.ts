@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Tandem } from '../../src/index.ts';
+import type { Tandem, ViewJson } from '../../src/index.ts';
 import type { ClusterNode } from '../../src/backends/nats/internal.ts';
 import { canonicalRows, referenceQuery, type RefEvent } from './reference.ts';
 import { views } from './shop-config.ts';
@@ -41,4 +41,12 @@ export async function checkNodesAnswer(
 function summary(rows: readonly Record<string, unknown>[]): string {
   const orders = rows.reduce((n, r) => n + (typeof r.orders === 'number' ? r.orders : 0), 0);
   return `(${rows.length} rows, ${orders} orders)`;
+}
+
+/** `view`'s answers on `node` read at `after` (grouped by its dimensions, and in all) equal the reference over `events`. */
+export async function checkViewAnswers(node: ClusterNode, view: ViewJson, events: readonly RefEvent[], after: readonly number[], when: string): Promise<void> {
+  for (const query of [{ view: view.name, groupBy: [...view.dimensions] }, { view: view.name, granularity: 'all' as const }]) {
+    const { rows, meta } = await node.query({ ...query, after });
+    assert.deepEqual(canonicalRows(rows), canonicalRows(referenceQuery(view, events, query)), `${when}: ${node.name} answered ${JSON.stringify(query)} (view version ${meta.viewVersion})`);
+  }
 }

@@ -13,12 +13,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ClusterNode } from '../../../src/backends/nats/internal.ts';
-import { defineView, type ViewJson } from '../../../src/index.ts';
+import { defineView } from '../../../src/index.ts';
 import { UnknownViewError } from '../../../src/serving/index.ts';
 import { eventually } from '../../support/eventually.ts';
 import { bounded } from '../../support/hang-guard.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
-import { canonicalRows, referenceQuery, type RefEvent } from '../../support/reference.ts';
+import type { RefEvent } from '../../support/reference.ts';
+import { checkViewAnswers } from '../../support/check-answers.ts';
 import { order as orderType, shopConfig } from '../../support/shop-config.ts';
 import { withTempDir } from '../../support/temp-dir.ts';
 
@@ -47,14 +48,6 @@ const added = defineView(orderType, {
   measures: { orders: { type: 'count' }, p: { type: 'quantiles', field: 'qty', quantiles: [0.5] } }, filter: [{ field: 'country', op: '!=', value: 'BR' }],
 });
 
-/** `view`'s answers on `node` (grouped by its dimensions, and in all), against the reference over `events`. */
-async function checkView(node: ClusterNode, view: ViewJson, events: readonly RefEvent[], after: readonly number[], when: string): Promise<void> {
-  for (const query of [{ view: view.name, groupBy: [...view.dimensions] }, { view: view.name, granularity: 'all' as const }]) {
-    const { rows, meta } = await node.query({ ...query, after });
-    const expected = referenceQuery(view, events, query);
-    assert.deepEqual(canonicalRows(rows), canonicalRows(expected), `${when}: ${node.name} answered ${JSON.stringify(query)} (view version ${meta.viewVersion})`);
-  }
-}
 
 describe('views changed while a cluster serves', { skip: natsSkipReason(), timeout: 600_000 }, () => {
   let nats: NatsCluster | undefined;
@@ -100,8 +93,8 @@ describe('views changed while a cluster serves', { skip: natsSkipReason(), timeo
           () => `every node to serve the new views: ${nodes.map((n) => `${n.name} ${[...n.catalog.views.keys()].join(',')}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 100 });
         await ingest(800, 900);
         for (const node of nodes) {
-          await checkView(node, changed, events, position, 'switched');
-          await checkView(node, added, events, position, 'switched');
+          await checkViewAnswers(node, changed, events, position, 'switched');
+          await checkViewAnswers(node, added, events, position, 'switched');
           await assert.rejects(node.query({ view: 'totals_month', granularity: 'all' }), UnknownViewError);
           assert.equal((await node.query({ view: 'by_device_week', granularity: 'all' })).meta.viewVersion, 2);
           assert.deepEqual(node.status().viewChanges, []);
@@ -109,14 +102,14 @@ describe('views changed while a cluster serves', { skip: natsSkipReason(), timeo
         // Another cycle folds more events into the new definitions, divided among the owners again.
         await ingest(900, 1_000);
         await bounded(nodes[1]!.runBatch(), 'a cycle', nodes);
-        for (const node of nodes) await checkView(node, changed, events, position, 'a cycle later');
+        for (const node of nodes) await checkViewAnswers(node, changed, events, position, 'a cycle later');
 
         // Restarted with its old config file (seen before), c serves the cluster's views; a node with an edited file changes them.
         await nodes[2]!.close();
         nodes[2] = await open('c');
         assert.equal(nodes[2].catalog.views.get('by_device_week')!.definition.granularity, 'day');
         assert.ok(!nodes[2].catalog.views.has('totals_month'));
-        await checkView(nodes[2], changed, events, position, 'c restarted with its old file');
+        await checkViewAnswers(nodes[2], changed, events, position, 'c restarted with its old file');
         // Edited: all_time gone, by_mobile not in it, by_device_week as it was, totals_month back.
         const edited = { ...config, views: config.views.filter((v) => v.name !== 'all_time') };
         await nodes[2]!.close();
@@ -125,7 +118,7 @@ describe('views changed while a cluster serves', { skip: natsSkipReason(), timeo
         await eventually(() => nodes.every((n) => n.catalog.views.get('by_device_week')?.definition.granularity === 'week' && !n.catalog.views.has('by_mobile') && n.catalog.views.has('totals_month') && !n.catalog.views.has('all_time')),
           () => `every node to serve the edited file's views: ${nodes.map((n) => `${n.name} ${[...n.catalog.views.keys()].join(',')}`).join('; ')}`, { timeoutMs: 60_000, intervalMs: 200 });
         for (const node of nodes) {
-          await checkView(node, original, events, position, 'the edited file');
+          await checkViewAnswers(node, original, events, position, 'the edited file');
           assert.equal((await node.query({ view: 'by_device_week', granularity: 'all' })).meta.viewVersion, 3);
         }
       } finally {
