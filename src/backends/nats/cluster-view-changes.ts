@@ -23,13 +23,16 @@ import { UnknownViewError } from '../../serving/index.ts';
 import {
   appliedConfig, EMPTY_VIEWS_RECORD, VIEWS_KEY, withConfig, withPending, type ClusterViewsRecord, type PendingClusterChange,
 } from './cluster-views-record.ts';
+import { InvalidClusterRecordError } from './errors.ts';
 import { isConflict } from './kv-revisioned-store.ts';
 import type { RevisionedStore } from './revisioned-store.ts';
 
 /** Compare-and-set attempts before a write of the record gives up: each loses only to another node's write. */
 const CAS_ATTEMPTS = 20;
-/** Cycles run at most for one change to be switched in: the one running when it was asked, and the next. */
-const SWITCH_ROUNDS = 3;
+/** Cycles asked for at most for one change to be switched in: the one running when it was asked, the next, and retries after failures. */
+const SWITCH_ROUNDS = 5;
+/** How long a failed cycle ask waits before the next. */
+const RETRY_MS = 1_000;
 
 export interface ClusterViewChangesOptions {
   readonly store: RevisionedStore<ClusterViewsRecord>;
@@ -58,7 +61,16 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
 
   /** Reads the record, and applies the node's config when no node applied its views before (an edited file, on its first node). */
   async start(): Promise<void> {
-    await this.refresh();
+    try {
+      await this.refresh();
+    } catch (error) {
+      // Not valid: the node serves the views of its version, and view changes wait until the record is rewritten.
+      if (!(error instanceof InvalidClusterRecordError)) throw error;
+      this.#host.logger.error({ err: error }, 'the cluster\'s views record is not valid; views cannot change until it is rewritten or deleted');
+      return;
+    }
+    // Changes asked for before this node started (on a node that stopped since, say) are switched in, as a restart resumes them.
+    for (const name of Object.keys(this.#record.pending)) this.#switchInBackground(name);
     const { config } = this.#options;
     if (appliedConfig(this.#record, config.views)) return;
     const changes = await this.reload(config);
@@ -120,16 +132,17 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
         answer = { view: name, action, version: pending.version, state: 'backfilling' };
         return undefined;
       }
-      if (served?.hash === view.hash) {
+      if (served?.hash === view.hash && pending?.switching === undefined) {
         answer = { view: name, action: 'unchanged', version: this.versionOf(name), state: 'served' };
         // The same as served: a different change asked for before is given up.
-        return pending === undefined || pending.switching !== undefined ? undefined : withPending(record, name, undefined);
+        return pending === undefined ? undefined : withPending(record, name, undefined);
       }
+      // (Served, while a cycle switches another definition in: asked again as a change, which the next cycle switches back.)
       const version = Math.max(served === undefined ? 0 : this.versionOf(name), pending?.version ?? 0) + 1;
       answer = { view: name, action, version, state: 'backfilling' };
       return withPending(record, name, { view: view.definition, version, requestedAt: new Date().toISOString(), by: this.#options.node });
     });
-    if (answer!.state === 'backfilling') void this.#switchIn(name).catch((err: unknown) => this.#host.logger.warn({ err, view: name }, 'the batch cycle that switches a view change in failed; the next one does'));
+    if (answer!.state === 'backfilling') this.#switchInBackground(name);
     return answer!;
   }
 
@@ -173,9 +186,14 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
     const names = new Set(config.views.map((v) => v.name));
     const gone = [...this.#host.catalog.views.keys()].filter((name) => !names.has(name));
     for (const name of gone) await this.#update((record) => withPending(record, name, { view: null, version: this.versionOf(name), requestedAt: new Date().toISOString(), by: this.#options.node }));
-    for (const name of Object.keys(this.#record.pending)) if (!names.has(name) && this.#record.pending[name]!.view !== null) await this.cancel(name).catch(() => undefined);
+    for (const name of Object.keys(this.#record.pending)) {
+      if (names.has(name) || this.#record.pending[name]!.view === null) continue;
+      // One a cycle carries already is switched in by it: dropped after it instead.
+      if (this.#record.pending[name]!.switching === undefined) await this.cancel(name);
+      else await this.#update((record) => withPending(record, name, { view: null, version: record.pending[name]?.version ?? 0, requestedAt: new Date().toISOString(), by: this.#options.node }));
+    }
     await this.#update((record) => withConfig(record, config.views));
-    for (const name of gone) void this.#switchIn(name).catch((err: unknown) => this.#host.logger.warn({ err, view: name }, 'the batch cycle that drops a view failed; the next one does'));
+    for (const name of gone) this.#switchInBackground(name);
     return [...answers.filter((a) => a.action !== 'unchanged'), ...gone.map((view): ViewChangeAnswer => ({ view, action: 'drop', version: this.versionOf(view), state: 'dropped' }))];
   }
 
@@ -192,11 +210,18 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
    */
   async beginSwitch(version: number): Promise<SwitchedChanges> {
     let carried = new Map<string, PendingClusterChange>();
-    await this.#update((record) => {
-      carried = new Map(Object.entries(record.pending).map(([name, c]) => [name, { ...c, switching: version }]));
-      if (carried.size === 0) return undefined;
-      return { ...record, pending: Object.fromEntries(carried) };
-    });
+    try {
+      await this.#update((record) => {
+        carried = new Map(Object.entries(record.pending).map(([name, c]) => [name, { ...c, switching: version }]));
+        if (carried.size === 0) return undefined;
+        return { ...record, pending: Object.fromEntries(carried) };
+      });
+    } catch (error) {
+      // A record that is not valid stops view changes, never the batch layer: the cycle runs with the views served.
+      if (!(error instanceof InvalidClusterRecordError)) throw error;
+      this.#host.logger.error({ err: error }, 'the cluster\'s views record is not valid; this cycle switches no view change in');
+      return new Map();
+    }
     return carried;
   }
 
@@ -229,12 +254,26 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
    */
   async #switchIn(name: string): Promise<void> {
     const asked = this.#record.pending[name];
+    let failure: unknown;
     for (let round = 0; round < SWITCH_ROUNDS && asked !== undefined && !this.#host.closed; round++) {
-      await this.#host.runBatch();
+      try {
+        await this.#host.runBatch();
+        failure = undefined;
+      } catch (error) {
+        // The batch node changing hands, say: tried again a moment later.
+        failure = error;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
+      }
       await this.refresh();
       const now = this.#record.pending[name];
       if (now === undefined || now.requestedAt !== asked.requestedAt) return;
     }
+    if (failure !== undefined) throw failure;
+  }
+
+  /** {@link #switchIn} in the background, a failure logged: the batch node's next scheduled cycle switches the change in. */
+  #switchInBackground(name: string): void {
+    this.#switchIn(name).catch((err: unknown) => this.#host.logger.warn({ err, view: name }, 'the batch cycles that switch a view change in failed; the next scheduled one does'));
   }
 
   /**

@@ -213,6 +213,8 @@ export class NatsBackend implements EngineBackend {
   #definitions: VersionDefinitions | undefined;
   /** The view changes asked of any node, set once the core asked for them ({@link viewChanges}). */
   #views: ClusterViewChanges | undefined;
+  /** Why the views record could not be read at the last poll, if it could not. */
+  #viewsRecordError: string | undefined;
   readonly name: string;
   readonly partitions: number;
   readonly #p: Parts;
@@ -380,7 +382,7 @@ export class NatsBackend implements EngineBackend {
     const kept = new Set([...catalog.views.values()].map((v) => viewKey(v)));
     this.#speed.forEach((speed, p) => {
       if (speed === undefined) return;
-      for (const view of speed.layer.held()) if (!kept.has(viewKey(view)) && speed.layer.holdsWhole(view, speed.start)) speed.layer.retire(view);
+      for (const view of speed.layer.held()) if (!kept.has(viewKey(view)) && !speed.includedPast(view)) speed.layer.retire(view);
       if (!changed) return;
       const missing = [...catalog.views.values()].filter((v) => !speed.layer.holdsWhole(v, speed.start));
       if (missing.length === 0) return;
@@ -773,7 +775,12 @@ export class NatsBackend implements EngineBackend {
     }
     if (this.#recordLost || this.#recordBehind) return this.#rebuildRecord();
     // The view changes other nodes were asked for, for status and for queries of a view being added.
-    await this.#views?.refresh().catch((error: unknown) => this.#logger.warn({ err: error }, 'cannot read the cluster\'s views record'));
+    await this.#views?.refresh().then(() => (this.#viewsRecordError = undefined), (error: unknown) => {
+      // Said once per cause, not at every poll.
+      const message = String((error as Error)?.message ?? error);
+      if (message !== this.#viewsRecordError) this.#logger.warn({ err: error }, 'cannot read the cluster\'s views record; view changes wait until it can be read');
+      this.#viewsRecordError = message;
+    });
     if (this.#record.published === null && this.#version === null) return this.#serveLocal();
     const published = this.#record.published;
     if (published !== null && published.version > (this.#version?.version ?? 0) && Date.now() >= this.#adoptRetryAt) void this.#adopt(published);
@@ -1080,13 +1087,16 @@ export class NatsBackend implements EngineBackend {
    */
   async share(request: ShareRequest): Promise<Share> {
     const budget = new QueryBudget();
-    const plan = planQuery(this.catalog, request.query, budget);
+    let plan = planQuery(this.catalog, request.query, budget);
     if (request.after !== undefined) await this.waitFor(request.after);
     if (request.atLeast !== undefined) await this.#readAsFar(request.atLeast);
     for (const p of request.partitions) if (!Number.isSafeInteger(p) || p >= this.partitions) throw new InvalidQueryError('partitions', `There is no partition ${p}: the cluster has ${this.partitions}.`);
     await this.#servedFrom(request.partitions, request.cutoffs);
     const withBatch = request.batch === true && plan.layer !== 'speed';
     if (withBatch) await this.#batch?.prepare(request.partitions);
+    // Planned again in the step that reads the tables: a version adopted during the waits may have changed the view, and
+    // the speed layer's start checked below (the asker's cutoff) then pins the version, and with it the definition.
+    plan = planQuery(this.catalog, request.query, budget);
     const tables: (AggregateTable | TableSpan)[] = request.partitions.flatMap((p, i) => {
       const speed = this.#speed[p];
       if (speed === undefined || !this.#holds(p)) throw new PartitionNotServedError(this.name, p);

@@ -10,7 +10,7 @@
  * @module
  */
 import type { Catalog, ViewSchema } from '../../definitions/index.ts';
-import { SpeedLayer, type RealtimeStats } from '../../speed/index.ts';
+import { SpeedLayer, viewKey, type RealtimeStats } from '../../speed/index.ts';
 import type { Admitted } from './first-occurrence.ts';
 import { ReadOrigins, type LostReads, type SeqStretch } from './read-origins.ts';
 
@@ -22,6 +22,8 @@ export class PartitionSpeed {
   #events = new Map<number, number>();
   #current: number;
   readonly #origins = new ReadOrigins();
+  /** Per definition a seal included (`viewKey`), the seal's sequence: those past the start belong to a cycle not served yet. */
+  readonly #includedAt = new Map<string, number>();
 
   constructor(catalog: Catalog, start: number) {
     this.layer = new SpeedLayer(catalog, start);
@@ -49,11 +51,19 @@ export class PartitionSpeed {
    */
   seal(seq: number, include: readonly ViewSchema[] = []): void {
     if (seq < this.#current) return;
-    for (const view of include) this.layer.include(view);
+    for (const view of include) {
+      this.layer.include(view);
+      this.#includedAt.set(viewKey(view), seq);
+    }
     if (seq === this.#current) return;
     this.layer.rotate(seq);
     this.#current = seq;
     this.#events.set(seq, 0);
+  }
+
+  /** Whether a seal past this speed layer's start included `view`: a cycle that switches it in runs, or ran and published nothing yet. */
+  includedPast(view: ViewSchema): boolean {
+    return (this.#includedAt.get(viewKey(view)) ?? -1) > this.#start;
   }
 
   /**
@@ -67,6 +77,7 @@ export class PartitionSpeed {
     if (cutoff <= this.#start) return dropped;
     this.layer.dropBefore(cutoff);
     this.#start = cutoff;
+    for (const [key, seq] of this.#includedAt) if (seq < cutoff) this.#includedAt.delete(key);
     for (const first of this.#events.keys()) if (first < cutoff) this.#events.delete(first);
     if (this.#current < cutoff) {
       this.#current = cutoff;
