@@ -261,3 +261,30 @@ test('view changes - a reloaded config applies its new and changed views and dro
     }
   });
 });
+
+test('view changes - a view dropped and defined again after a restart gets a new version, not the number its old definition had', async () => {
+  await withTempDir(async (dir) => {
+    const open = () => Tandem.open({ dataDir: dir, config: shopConfig, backfillRestShare: 0 });
+    let engine = await open();
+    const accepted = new AcceptedEvents();
+    try {
+      const events = distinct(fc.sample(shopEvent, { numRuns: 60, seed: 9 }), 'e');
+      await engine.ingestUntyped('order', events.map((e) => e.raw));
+      accepted.add(events);
+      assert.equal((await engine.dropView('by_device_week')).version, 1);
+      await engine.close();
+      engine = await open();
+      const again = await engine.applyView(VARIANTS[0]);
+      assert.deepEqual(again, { view: 'by_device_week', action: 'add', version: 2, state: 'backfilling' });
+      await settle(engine);
+      // Version 1 named the config's definition: a client that asks for it must not get the new one's rows.
+      await assert.rejects(engine.query({ view: 'by_device_week', version: 1, groupBy: ['device'] }), /is at version 2; version 1 is not served/);
+      const query = { view: 'by_device_week', groupBy: ['device'], granularity: 'all' } as const;
+      const answer = await engine.query(query);
+      assert.equal(answer.meta.viewVersion, 2);
+      assert.deepEqual(canonicalRows(answer.rows), canonicalRows(referenceQuery(VARIANTS[0]!, accepted.events, query)));
+    } finally {
+      await engine.close();
+    }
+  });
+});
