@@ -288,3 +288,70 @@ test('view changes - a view dropped and defined again after a restart gets a new
     }
   });
 });
+
+/** A change of `view` is applied and found switching in, then `act` runs: a drop of it lands in the cycle that switches it in. */
+async function whileSwitching(engine: Tandem, view: ViewDefinition, act: () => Promise<void>): Promise<void> {
+  await engine.applyView(view);
+  while (engine.status().viewChanges[0]?.state === 'backfilling') await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(engine.status().viewChanges[0]?.state, 'switching', 'the change is switching in');
+  await act();
+}
+
+/** One key per event: speed tables of this definition left folding show in the key count. */
+const perEvent = defineView(order, { name: 'by_device_week', dimensions: ['id'], granularity: 'day', measures: { orders: { type: 'count' } } });
+
+test('view changes - a view dropped while its change switches in is dropped whole: neither definition folds on', async () => {
+  const first = distinct(fc.sample(shopEvent, { numRuns: 200, seed: 10 }), 'g');
+  const more = distinct(fc.sample(shopEvent, { numRuns: 200, seed: 11 }), 'h');
+  /** The speed layer's keys once `more` is ingested after `first`, a sealing cycle and `drop`, on an engine of its own. */
+  const keysAfter = (drop: (engine: Tandem) => Promise<void>) => withTempDir(async (dir) => {
+    const engine = await Tandem.open({ dataDir: dir, config: shopConfig, segmentBytes: 2048, backfillRestShare: 0 });
+    try {
+      for (let i = 0; i < first.length; i += 20) await engine.ingestUntyped('order', first.slice(i, i + 20).map((e) => e.raw));
+      await engine.runBatch({ seal: true });
+      await drop(engine);
+      // Joins the switching cycle if it still runs; else seals again at the same end.
+      await engine.runBatch({ seal: true });
+      await engine.ingestUntyped('order', more.map((e) => e.raw));
+      return engine.status().speed.keys;
+    } finally {
+      await engine.close();
+    }
+  });
+  const dropped = await keysAfter(async (engine) => {
+    await engine.dropView('by_device_week');
+  });
+  const droppedWhileSwitching = await keysAfter((engine) => whileSwitching(engine, perEvent, async () => {
+    assert.equal((await engine.dropView('by_device_week')).action, 'drop');
+    assert.ok(!engine.catalog.views.has('by_device_week'));
+    assert.deepEqual(engine.status().viewChanges, [], 'a dropped change is over, though its cycle still runs');
+    await assert.rejects(engine.cancelViewChange('by_device_week'), /has no change under way to cancel/);
+  }));
+  assert.equal(droppedWhileSwitching, dropped);
+});
+
+test('view changes - a view dropped while its change switches in, and applied again at once, switches in as the new definition', async () => {
+  await withTempDir(async (dir) => {
+    const engine = await Tandem.open({ dataDir: dir, config: shopConfig, segmentBytes: 2048, backfillRestShare: 0 });
+    try {
+      const events = distinct(fc.sample(shopEvent, { numRuns: 200, seed: 12 }), 'i');
+      for (let i = 0; i < events.length; i += 20) await engine.ingestUntyped('order', events.slice(i, i + 20).map((e) => e.raw));
+      await engine.runBatch({ seal: true });
+      let again: Awaited<ReturnType<Tandem['applyView']>> | undefined;
+      await whileSwitching(engine, perEvent, async () => {
+        await engine.dropView('by_device_week');
+        again = await engine.applyView(perEvent);
+      });
+      assert.equal(again?.action, 'add');
+      await settle(engine);
+      const query = { view: 'by_device_week', groupBy: ['id'], granularity: 'all' } as const;
+      const answer = await engine.queryUntyped(query);
+      assert.equal(answer.meta.viewVersion, again?.version);
+      const accepted = new AcceptedEvents();
+      accepted.add(events);
+      assert.deepEqual(canonicalRows(answer.rows), canonicalRows(referenceQuery(perEvent, accepted.events, query)));
+    } finally {
+      await engine.close();
+    }
+  });
+});
