@@ -355,3 +355,48 @@ test('view changes - a view dropped while its change switches in, and applied ag
     }
   });
 });
+
+test('view changes - a reload that lacks a view whose change is under way drops it once', async () => {
+  await withTempDir(async (dir) => {
+    // A backfill that rests long after each chunk: the change is still under way at the reload.
+    const engine = await Tandem.open({ dataDir: dir, config: shopConfig, segmentBytes: 2048, backfillRestShare: 50 });
+    try {
+      const events = distinct(fc.sample(shopEvent, { numRuns: 200, seed: 13 }), 'j');
+      for (let i = 0; i < events.length; i += 20) await engine.ingestUntyped('order', events.slice(i, i + 20).map((e) => e.raw));
+      await engine.runBatch({ seal: true });
+      await engine.applyView(VARIANTS[0]);
+      const changes = await engine.reloadConfig({ ...shopConfig, views: shopConfig.views.filter((v) => v.name !== 'by_device_week') });
+      assert.deepEqual(changes.map((c) => [c.view, c.action]), [['by_device_week', 'drop']]);
+      assert.ok(!engine.catalog.views.has('by_device_week'));
+      assert.deepEqual(engine.status().viewChanges, []);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+test('view changes - the served definition applied while another switches in changes the view back, under a new version', async () => {
+  await withTempDir(async (dir) => {
+    const engine = await Tandem.open({ dataDir: dir, config: shopConfig, segmentBytes: 2048, backfillRestShare: 0 });
+    const accepted = new AcceptedEvents();
+    try {
+      const events = distinct(fc.sample(shopEvent, { numRuns: 200, seed: 14 }), 'k');
+      for (let i = 0; i < events.length; i += 20) await engine.ingestUntyped('order', events.slice(i, i + 20).map((e) => e.raw));
+      accepted.add(events);
+      await engine.runBatch({ seal: true });
+      let back: Awaited<ReturnType<Tandem['applyView']>> | undefined;
+      // The switch cannot be stopped: version 2 is served by the time the apply knows what is served.
+      await whileSwitching(engine, VARIANTS[0]!, async () => {
+        back = await engine.applyView(shopViews[1]);
+      });
+      assert.deepEqual(back, { view: 'by_device_week', action: 'change', version: 3, state: 'backfilling' });
+      await settle(engine);
+      const query = { view: 'by_device_week', groupBy: ['device', 'mobile'], granularity: 'all' } as const;
+      const answer = await engine.query(query);
+      assert.equal(answer.meta.viewVersion, 3);
+      assert.deepEqual(canonicalRows(answer.rows), canonicalRows(referenceQuery(shopViews[1]!, accepted.events, query)));
+    } finally {
+      await engine.close();
+    }
+  });
+});
