@@ -96,12 +96,12 @@ export class ViewChanges implements ViewChangeCoordinator {
 
   /** The change under way for `view`, if any. */
   pending(view: string): ViewChangeStatus | undefined {
-    const change = this.#pending.get(view);
+    const change = this.#live(view);
     return change === undefined ? undefined : this.#status(change);
   }
 
   statuses(): ViewChangeStatus[] {
-    return [...this.#pending.values()].sort((a, b) => a.startedAt - b.startedAt).map((c) => this.#status(c));
+    return [...this.#pending.values()].filter((c) => !c.dropped).sort((a, b) => a.startedAt - b.startedAt).map((c) => this.#status(c));
   }
 
   /** Adds `definition`, or replaces the view of its name; see `EngineCore.applyView`. */
@@ -109,10 +109,14 @@ export class ViewChanges implements ViewChangeCoordinator {
     this.#supported();
     const { catalog, name } = withView(this.#host.catalog, definition);
     const view = catalog.views.get(name)!;
-    const served = this.#host.catalog.views.get(name);
     const pending = this.#pending.get(name);
-    if (pending !== undefined && pending.view.hash === view.hash) return { view: name, action: served === undefined ? 'add' : 'change', version: pending.version, state: 'backfilling' };
-    if (pending !== undefined) await this.#cancel(pending);
+    const servedNow = this.#host.catalog.views.has(name);
+    if (pending !== undefined && !pending.dropped && pending.view.hash === view.hash) return { view: name, action: servedNow ? 'change' : 'add', version: pending.version, state: 'backfilling' };
+    // A change dropped while switching in ends with its cycle, and its files go then: a new change of the name
+    // waits for that. One cancelled while switching in serves its definition first: what is served is read after.
+    if (pending?.dropped === true) await pending.task;
+    else if (pending !== undefined) await this.#cancel(pending);
+    const served = this.#host.catalog.views.get(name);
     if (served?.hash === view.hash) {
       await this.#save();
       return { view: name, action: 'unchanged', version: this.versionOf(name), state: 'served' };
@@ -127,10 +131,15 @@ export class ViewChanges implements ViewChangeCoordinator {
   /** Drops the view `name` (and any change of it under way); see `EngineCore.dropView`. */
   async drop(name: string): Promise<ViewChangeAnswer> {
     this.#supported();
-    const pending = this.#pending.get(name);
+    const pending = this.#live(name);
     const served = this.#host.catalog.views.get(name);
-    if (pending !== undefined && (served !== undefined || pending.state !== 'switching')) await this.#cancel(pending);
-    if (pending !== undefined && pending.state === 'switching') pending.dropped = true;
+    // A switch under way is not stopped: its commit serves nothing of a dropped change and frees its speed tables (aborted,
+    // a failed switch is not tried again). Cancelled and waited for, the switch would serve the new definition, which the
+    // drop then took out without freeing it: the speed layer went on folding it.
+    if (pending !== undefined && pending.state === 'switching') {
+      pending.dropped = true;
+      pending.controller.abort();
+    } else if (pending !== undefined) await this.#cancel(pending);
     if (served === undefined) {
       if (pending === undefined) throw new UnknownViewError(name);
       await this.#save();
@@ -146,7 +155,7 @@ export class ViewChanges implements ViewChangeCoordinator {
 
   /** Cancels the change of `name` under way; the definition served (if any) stays as it is. */
   async cancel(name: string): Promise<ViewChangeAnswer> {
-    const pending = this.#pending.get(name);
+    const pending = this.#live(name);
     if (pending === undefined) throw new NoViewChangeError(name);
     if (pending.state === 'switching') throw new NoViewChangeError(name, true);
     await this.#cancel(pending);
@@ -167,7 +176,8 @@ export class ViewChanges implements ViewChangeCoordinator {
     const answers: ViewChangeAnswer[] = [];
     for (const view of config.views) answers.push(await this.apply(view));
     const names = new Set(config.views.map((v) => v.name));
-    for (const name of [...this.#host.catalog.views.keys(), ...this.#pending.keys()]) if (!names.has(name)) answers.push(await this.drop(name));
+    const pending = [...this.#pending.values()].filter((c) => !c.dropped).map((c) => c.view.name);
+    for (const name of new Set([...this.#host.catalog.views.keys(), ...pending])) if (!names.has(name)) answers.push(await this.drop(name));
     this.#configDigest = viewsDigest(config.views);
     await this.#save();
     return answers.filter((a) => a.action !== 'unchanged');
@@ -193,6 +203,12 @@ export class ViewChanges implements ViewChangeCoordinator {
     for (const change of this.#pending.values()) change.controller.abort();
     await Promise.all(this.#tasks);
     await this.#writing;
+  }
+
+  /** The change under way for `name`: one dropped while switching in is over, though its cycle still runs. */
+  #live(name: string): Pending | undefined {
+    const change = this.#pending.get(name);
+    return change?.dropped === true ? undefined : change;
   }
 
   /** Whether the served version holds aggregates of retired events for view `name` (`keepAggregates`). */

@@ -82,9 +82,14 @@ export function openingViews(config: unknown, state: ViewState | undefined, onDi
   }
 }
 
-/** Each view's version: kept where its definition is the one recorded, raised where it changed, 1 for a new name. */
+/**
+ * Each view's version: kept where its definition is the one recorded,
+ * raised where it changed, 1 for a new name. The versions of names the
+ * catalog lacks (dropped views) are kept too, so that a view dropped and
+ * defined again after a restart gets a new number, as it would without one.
+ */
 export function versionsOf(catalog: Catalog, previous: Readonly<Record<string, ViewVersion>>): Record<string, ViewVersion> {
-  const versions: Record<string, ViewVersion> = {};
+  const versions: Record<string, ViewVersion> = { ...previous };
   for (const view of catalog.views.values()) {
     const before = previous[view.name];
     versions[view.name] = before === undefined ? { version: 1, hash: view.hash } : before.hash === view.hash ? before : { version: before.version + 1, hash: view.hash };

@@ -39,6 +39,15 @@ test('view state - the config\'s views changed since: the config wins, versions 
   assert.match(told[0] ?? '', /the config's views changed since the views were last changed while serving/);
 });
 
+test('view state - the version of a dropped view is kept at open, so that defining it again raises it', () => {
+  const catalog = compileConfig(shopConfig);
+  const dropped = compileConfig({ ...shopConfig, views: shopConfig.views.slice(1) });
+  const versions = { ...versionsOf(catalog, {}), [views[0]!.name]: { version: 4, hash: catalog.views.get(views[0]!.name)!.hash } };
+  const opening = openingViews(shopConfig, viewState(viewsDigest(shopConfig.views), dropped, versions, []), () => assert.fail('nothing to discard'));
+  assert.ok(!opening.catalog.views.has(views[0]!.name));
+  assert.equal(opening.versions[views[0]!.name]?.version, 4);
+});
+
 test('view state - key order and view order change no digest', () => {
   const reordered = [...shopConfig.views].reverse().map((v) => Object.fromEntries(Object.entries(v).reverse()));
   assert.equal(viewsDigest(reordered), viewsDigest(shopConfig.views));
