@@ -62,7 +62,10 @@ test('measure filter sql - a hostile value in a view applied over the API is mat
         return [...rows].sort((a, b) => String(a.path).localeCompare(String(b.path)));
       };
       assert.deepEqual(await answer('speed'), expected);
-      await engine.runBatch();
+      // A cycle asked for while the switch's own cycle still finishes joins it (cutoff 0): asked again until one absorbs the events.
+      let cutoff = 0;
+      for (let attempt = 0; attempt < 5 && cutoff < 4; attempt++) cutoff = (await engine.runBatch({ seal: true })).cutoff;
+      assert.equal(cutoff, 4);
       assert.deepEqual(await answer('batch'), expected);
     } finally {
       await engine.close();
