@@ -22,12 +22,12 @@ import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Query, ViewJson } from '../../src/index.ts';
 import { assertProperty } from '../support/assert-property.ts';
-import { canonicalRows, refBucket, referenceQuery } from '../support/reference.ts';
+import { canonicalRows, referenceQuery } from '../support/reference.ts';
 import {
   BASE, CHANGED, DAY, initialViews, RETENTION_DAYS, VARIANTS, type Answer, type Command, type QueryAnswer, type ScheduleStatus,
 } from '../support/schedule-fixture.ts';
+import { Definitions, queriesOf } from '../support/schedule-model.ts';
 import { AcceptedEvents, shopEvent, type GeneratedEvent } from '../support/shop-events.ts';
 import { withTempDir } from '../support/temp-dir.ts';
 
@@ -126,49 +126,6 @@ class EngineProcess {
     this.#child.kill('SIGKILL');
     await this.exited;
   }
-}
-
-/** What the test knows of each view: its definition per version, as the engine answered with them. */
-class Definitions {
-  readonly #byVersion = new Map<string, Map<number, ViewJson>>();
-  /** `name@version` of each version seen served: its number is never given to another definition. */
-  readonly #served = new Set<string>();
-  constructor(initial: readonly ViewJson[]) {
-    for (const view of initial) this.record(view, 1);
-  }
-  record(view: ViewJson, version: number): void {
-    const versions = this.#byVersion.get(view.name) ?? new Map<number, ViewJson>();
-    // A cancelled version's number may be given again; one that answered names its definition for good.
-    const before = versions.get(version);
-    assert.ok(before === undefined || before === view || !this.#served.has(`${view.name}@${version}`), `${view.name} version ${version} answered with another definition before`);
-    versions.set(version, view);
-    this.#byVersion.set(view.name, versions);
-  }
-  served(name: string, version: number): void {
-    this.#served.add(`${name}@${version}`);
-  }
-  of(name: string, version: number): ViewJson {
-    const view = this.#byVersion.get(name)?.get(version);
-    assert.ok(view !== undefined, `no definition recorded for ${name} version ${version}`);
-    return view;
-  }
-}
-
-/** The first start of a `granularity` bucket at or after `t`: buckets from there hold no event older than `t`. */
-function bucketAtOrAfter(granularity: string, t: number): number {
-  const floor = refBucket(granularity, t);
-  return floor === t ? t : refBucket(granularity, floor + (granularity === 'month' ? 32 : granularity === 'week' ? 7 : 1) * DAY);
-}
-
-function queriesOf(view: ViewJson, horizon: number): Query[] {
-  const from = new Date(bucketAtOrAfter(view.granularity, horizon)).toISOString();
-  const dims = [...view.dimensions];
-  const measure = Object.keys(view.measures)[0]!;
-  return [
-    { view: view.name, groupBy: dims, from },
-    { view: view.name, granularity: 'all', from },
-    { view: view.name, groupBy: dims, granularity: 'all', orderBy: [{ measure, desc: true }], limit: 3, from },
-  ];
 }
 
 /** The model: what was accepted and not erased, the clock, and the definitions answered with. */
