@@ -15,8 +15,8 @@
  *
  * @module
  */
-import { compileConfig, sameEventTypes, withView, type TandemConfig } from '../../definitions/index.ts';
-import { EventTypesChangedError, NoViewChangeError } from '../../engine/errors.ts';
+import { reloadedCatalog, sameDefinition, withView, type TandemConfig } from '../../definitions/index.ts';
+import { NoViewChangeError } from '../../engine/errors.ts';
 import type { ViewChangeAnswer, ViewChangeStatus } from '../../engine/engine-types.ts';
 import type { ViewChangeCoordinator, ViewChangeHost } from '../../engine/engine-backend.ts';
 import { UnknownViewError } from '../../serving/index.ts';
@@ -128,7 +128,7 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
     let answer: ViewChangeAnswer | undefined;
     await this.#update((record) => {
       const pending = record.pending[name];
-      if (pending?.view !== null && pending !== undefined && withView(this.#host.catalog, pending.view).catalog.views.get(name)!.hash === view.hash) {
+      if (pending?.view !== null && pending !== undefined && sameDefinition(pending.view, view.definition)) {
         answer = { view: name, action, version: pending.version, state: 'backfilling' };
         return undefined;
       }
@@ -179,8 +179,7 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
 
   /** Asks for `config`'s views: each new or changed one applied, each one it lacks dropped (with the next version). */
   async reload(config: TandemConfig): Promise<ViewChangeAnswer[]> {
-    if (!sameEventTypes(config, this.#host.catalog.config)) throw new EventTypesChangedError();
-    compileConfig({ ...this.#host.catalog.config, views: config.views });
+    reloadedCatalog(this.#host.catalog, config);
     const answers: ViewChangeAnswer[] = [];
     for (const view of config.views) answers.push(await this.apply(view));
     const names = new Set(config.views.map((v) => v.name));
