@@ -18,11 +18,11 @@ test('the served definition asked for while another is being switched in is swit
   const silent = { info() {}, warn() {}, error() {} };
   const host = { catalog, backend: {} as never, logger: silent as never, closed: false, swap() {}, runSwitch: async () => ({}) as never, runBatch: async () => ({}) as never };
   const store = new MemoryRevisionedStore<ClusterViewsRecord>();
-  const views = new ClusterViewChanges(host, { store, node: 'n', config: shopConfig, servedVersion: () => 1, servedBatch: () => 1 });
+  const views = new ClusterViewChanges(host, { store, node: 'n', config: shopConfig, servedVersion: () => 1, servedBatch: () => 1, cycleMayPublish: () => true });
   const original = shopConfig.views.find((v) => v.name === 'by_device_week')!;
   const other = defineView(orderType, { ...original, granularity: 'day' } as never);
   await views.apply(other);
-  const carried = await views.beginSwitch(2);
+  const carried = await views.beginSwitch(2, 1);
   assert.ok(carried.has('by_device_week'), 'the cycle carries the change');
   const back = await views.apply(original);
   assert.deepEqual(back, { view: 'by_device_week', action: 'change', version: 3, state: 'backfilling' });
