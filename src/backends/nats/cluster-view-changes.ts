@@ -362,7 +362,8 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
   /** A change's status: while switching, with how far its cycle is as the batch node last wrote; after a failed cycle, `retrying` and why. */
   #status(name: string, change: PendingClusterChange): ViewChangeStatus {
     const served = this.#host.catalog.views.has(name);
-    const switching = this.#switching(change);
+    // One published and not served here yet is switching whatever a later version says of its mark.
+    const switching = this.#unserved.get(name) === change || this.#switching(change);
     const p = this.#record.progress;
     const progress = switching && p !== undefined && p.version === change.switching && p.term === change.term ? p : undefined;
     return {
