@@ -206,10 +206,12 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
     const names = new Set(config.views.map((v) => v.name));
     const gone = [...this.#host.catalog.views.keys()].filter((name) => !names.has(name));
     for (const name of gone) await this.#update((record) => withPending(record, name, { view: null, version: this.versionOf(name), requestedAt: new Date().toISOString(), by: this.#options.node }));
-    for (const name of Object.keys(this.#record.pending)) {
-      if (names.has(name) || this.#record.pending[name]!.view === null) continue;
+    // (Not one a version served here switched in already: the view is served, and `gone` names it.)
+    for (const name of Object.keys(this.pendingChanges)) {
+      const change = this.pendingChanges[name];
+      if (names.has(name) || change === undefined || change.view === null) continue;
       // One a cycle carries already is switched in by it: dropped after it instead.
-      if (!this.#switching(this.#record.pending[name])) await this.cancel(name);
+      if (!this.#switching(change)) await this.cancel(name);
       else await this.#update((record) => withPending(record, name, { view: null, version: record.pending[name]?.version ?? 0, requestedAt: new Date().toISOString(), by: this.#options.node }));
     }
     await this.#update((record) => withConfig(record, config.views));
