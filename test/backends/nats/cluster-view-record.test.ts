@@ -11,7 +11,7 @@ import { compileConfig, withView } from '../../../src/definitions/index.ts';
 import { defineView } from '../../../src/index.ts';
 import { ClusterViewChanges } from '../../../src/backends/nats/cluster-view-changes.ts';
 import { MemoryRevisionedStore } from '../../../src/backends/nats/revisioned-store.ts';
-import { VIEWS_KEY, type ClusterViewsRecord } from '../../../src/backends/nats/cluster-views-record.ts';
+import { VIEWS_KEY, VIEWS_RECORD_SHAPE, type ClusterViewsRecord } from '../../../src/backends/nats/cluster-views-record.ts';
 import { PartitionSpeed } from '../../../src/backends/nats/partition-speed.ts';
 import { markHolds } from '../../../src/backends/nats/switching-mark.ts';
 import { order as orderType, shopConfig } from '../../support/shop-config.ts';
@@ -105,4 +105,13 @@ test('a switching mark holds while its cycle may publish, as the control record 
   assert.equal(markHolds({ lease: lease(3, Date.now() - 1), published: published(6, 3) }, 7, 3), false, 'its lease ran out');
   assert.equal(markHolds({ lease: lease(4), published: published(7, 4) }, 7, 3), false, 'its version was published by another term');
   assert.equal(markHolds({ lease: lease(3), published: published(6, 3) }, 7, undefined), true, 'a mark naming no term holds until its version is published');
+});
+
+test('the views record\'s dropped numbers and progress are checked as read, and records without them stay valid', () => {
+  const progress = { version: 4, term: 2, filesDone: 3, filesTotal: 12, eventsDone: 300, eventsTotal: 1_200, etaMs: 900, at: new Date().toISOString() };
+  assert.doesNotThrow(() => VIEWS_RECORD_SHAPE.check({ pending: {}, configs: [] }));
+  assert.doesNotThrow(() => VIEWS_RECORD_SHAPE.check({ pending: {}, configs: [], dropped: { gone: 3 }, progress }));
+  assert.throws(() => VIEWS_RECORD_SHAPE.check({ pending: {}, configs: [], progress: { ...progress, etaMs: 'soon' } }), /progress\.etaMs/);
+  assert.throws(() => VIEWS_RECORD_SHAPE.check({ pending: {}, configs: [], dropped: { gone: -1 } }), /dropped\.gone/);
+  assert.throws(() => VIEWS_RECORD_SHAPE.check({ pending: { v: { view: null, version: 1, requestedAt: 'x', by: 'n', switching: 2, term: 'one' } }, configs: [] }), /pending\.v\.term/);
 });
