@@ -86,9 +86,9 @@ import { fileSha256 } from '../../util/checksums.ts';
 import { ClusterViewChanges, type SwitchedChanges } from './cluster-view-changes.ts';
 import type { ClusterViewsRecord, PendingClusterChange } from './cluster-views-record.ts';
 import { pendingCatalog, type PendingCatalog } from './pending-catalog.ts';
-import { markHolds } from './switching-mark.ts';
-import type { ViewReads } from './switch-progress.ts';
 import type { RevisionedStore } from './revisioned-store.ts';
+import type { ViewReads } from './switch-progress.ts';
+import { markHolds } from './switching-mark.ts';
 import { definitionsOf, type VersionDefinitions } from './version-definitions.ts';
 
 /** How often a node reads the control record (new versions, the lease) and writes its heartbeat. */
