@@ -74,8 +74,12 @@ describe('a cluster\'s view changes while they switch in', { skip: natsSkipReaso
       publishing.fail = 'injected: the object store refused the version';
       await b.applyView(added);
       const failing = (n: ClusterNode) => n.status().viewChanges.find((c) => c.view === 'added');
-      await eventually(() => nodes.every((n) => failing(n)?.state === 'retrying' && failing(n)?.error?.includes('injected') === true),
-        () => `both nodes to say why: ${nodes.map((n) => `${n.name} ${JSON.stringify(failing(n))}`).join('; ')}`, { timeoutMs: 30_000, intervalMs: 50 });
+      // Each node, between the failing cycles (the next one marks the change switching again while it runs).
+      const said = new Set<string>();
+      await eventually(() => {
+        for (const n of nodes) if (failing(n)?.state === 'retrying' && failing(n)?.error?.includes('injected') === true) said.add(n.name);
+        return said.size === nodes.length;
+      }, () => `both nodes to say why: ${nodes.map((n) => `${n.name} ${JSON.stringify(failing(n))}`).join('; ')}`, { timeoutMs: 30_000, intervalMs: 20 });
       // Cycles asked for the change keep failing meanwhile: a cancel is refused only while one runs.
       let refused = 0;
       let cancelled: unknown;
