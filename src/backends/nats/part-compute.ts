@@ -68,7 +68,8 @@ function partFile(view: ViewSchema, work: PartWork, partition: number): string {
  * Archives `work`'s partitions up to the cutoffs, then computes every view
  * over what the part covers into `dir`, in one scan per view: one file per
  * view and partition that holds its rows, so that each node loads the files
- * of the partitions it serves and no other.
+ * of the partitions it serves and no other. `onViewDone` hears how many
+ * views are done (0 before the first) and what each reads.
  *
  * @example
  * ```ts
@@ -99,6 +100,8 @@ export async function computePart(
   // Each view reads every source: what a switching cycle's progress counts.
   const reads = { files: all.reduce((n, s) => n + s.files.length, 0), events: inputEvents };
   let done = 0;
+  // Once before the first view too: what the views will read is known from here.
+  at.onViewDone?.(0, at.catalog.views.size, reads);
   for (const view of at.catalog.views.values()) {
     views[view.name] = await computeViewFiles({ connection: at.connection, byPartition: sources, cutoff: Number.MAX_SAFE_INTEGER }, view, dir, (p) => partFile(view, work, p));
     at.onViewDone?.(++done, at.catalog.views.size, reads);

@@ -126,7 +126,7 @@ describe('a cluster\'s view changes while they switch in', { skip: natsSkipReaso
       await eventually(() => {
         for (const n of nodes) {
           const change = n.status().viewChanges.find((c) => c.view === 'added');
-          if (change?.state === 'switching' && change.filesTotal > 0) seen.set(n.name, change);
+          if (change?.state === 'switching' && change.filesDone > 0) seen.set(n.name, change);
         }
         return seen.size === nodes.length;
       }, () => `both nodes to show the cycle's progress: ${nodes.map((n) => `${n.name} ${JSON.stringify(n.status().viewChanges)}`).join('; ')}`, { timeoutMs: 30_000, intervalMs: 20 });
