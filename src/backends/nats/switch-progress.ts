@@ -29,12 +29,13 @@ export interface ViewReads {
  * ```
  */
 export function switchProgress(cycle: { readonly version: number; readonly term: number; readonly startedAt: number }, done: number, total: number, reads: ViewReads, now = Date.now()): SwitchProgress {
-  const fraction = total > 0 ? done / total : 0;
-  const elapsed = now - cycle.startedAt;
+  const elapsed = Math.max(0, now - cycle.startedAt);
+  // The views left at the pace of those done (whole numbers throughout, so no rounding drifts).
+  const etaMs = done >= total ? 0 : done > 0 ? Math.round((elapsed * (total - done)) / done) : null;
   return {
     version: cycle.version, term: cycle.term,
     filesDone: reads.files * done, filesTotal: reads.files * total, eventsDone: reads.events * done, eventsTotal: reads.events * total,
-    etaMs: fraction >= 1 ? 0 : fraction > 0 ? Math.round((elapsed / fraction) * (1 - fraction)) : null, at: new Date(now).toISOString(),
+    etaMs, at: new Date(now).toISOString(),
   };
 }
 
