@@ -324,12 +324,17 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
     return change?.switching !== undefined && this.#options.cycleMayPublish(change.switching, change.term);
   }
 
-  /** Whether the version this node serves switched `change` in already: the record still holding it (its removal failed) asks for nothing. */
+  /**
+   * Whether the version this node serves switched `change` in already: the
+   * record still holding it (its removal failed, or its cycle's publish
+   * answered an error though it landed) asks for nothing. A definition is in
+   * when it is served under the change's own number, which no change asked
+   * for later has; a drop, once a version past its mark lacks the view.
+   */
   #alreadyIn(name: string, change: PendingClusterChange): boolean {
-    if (change.switching === undefined || this.#options.servedBatch() < change.switching) return false;
     const served = this.#host.catalog.views.get(name);
-    if (change.view === null) return served === undefined;
-    return served !== undefined && sameDefinition(served.definition, change.view) && this.versionOf(name) === change.version;
+    if (change.view === null) return change.switching !== undefined && this.#options.servedBatch() >= change.switching && served === undefined;
+    return served !== undefined && this.versionOf(name) === change.version && sameDefinition(served.definition, change.view);
   }
 
   /** The change of `name` in `record`, unless it is served already. */
