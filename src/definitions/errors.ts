@@ -125,3 +125,21 @@ export class InvalidErasureError extends TandemError {
     super(message);
   }
 }
+
+/**
+ * A reloaded config changes event types, which only a restart may do: a
+ * running engine changes its views alone.
+ *
+ * @example
+ * ```ts
+ * await tandem.reloadConfig(next).catch((error) => {
+ *   if (error instanceof EventTypesChangedError) console.error(error.message);
+ * });
+ * ```
+ */
+export class EventTypesChangedError extends TandemError {
+  readonly code = 'event_types_changed';
+  constructor() {
+    super('The reloaded config changes event types, and a running engine changes only its views; restart it to change event types.');
+  }
+}

@@ -10,7 +10,7 @@ export { defineEventType, defineView, defineConfig } from './define.ts';
 export { compileConfig, type Catalog } from './catalog.ts';
 export { compileErasure, MAX_ERASURE_VALUES, type ErasurePredicate, type ErasureRequest } from './erasure-predicate.ts';
 export { compileRetention, retentionHorizon, retentionHorizons } from './retention.ts';
-export { withView, withoutView, viewsDigest, sameEventTypes, type EditedCatalog } from './view-edits.ts';
+export { withView, withoutView, viewsDigest, sameEventTypes, sameDefinition, reloadedCatalog, type EditedCatalog } from './view-edits.ts';
 export type { EventTypeSchema, ViewSchema, MeasureSchema } from './schema.ts';
 export type { Row, Value } from './value.ts';
 export { FIELD_TYPES, DEFAULT_SCALE, type Field, type FieldType, type FieldSpecInput } from './field.ts';

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { compileConfig, type Catalog } from './catalog.ts';
 import { canonicalJson, invalid, record } from './config-checks.ts';
 import type { TandemConfig, ViewJson } from './definition-types.ts';
+import { EventTypesChangedError } from './errors.ts';
 import { checkName } from './names.ts';
 
 /** A catalog after a view change, and the name of the view changed. */
@@ -77,4 +78,32 @@ export function viewsDigest(views: readonly unknown[]): string {
 export function sameEventTypes(a: TandemConfig, b: TandemConfig): boolean {
   const key = (c: TandemConfig) => c.eventTypes.map((e) => canonicalJson(e)).sort().join('\n');
   return key(a) === key(b);
+}
+
+/**
+ * Whether two view definitions are the same, key order aside: what
+ * {@link viewsDigest} of each alone says, without compiling either.
+ *
+ * @example
+ * ```ts
+ * if (sameDefinition(pending.view, asked.definition)) return pending;
+ * ```
+ */
+export function sameDefinition(a: ViewJson, b: ViewJson): boolean {
+  return viewsDigest([a]) === viewsDigest([b]);
+}
+
+/**
+ * The catalog a reload of `config` asks for, checked whole before any view
+ * changes: its event types must be `served`'s (a running engine changes
+ * views only), and a config with one bad view changes nothing.
+ *
+ * @example
+ * ```ts
+ * reloadedCatalog(tandem.catalog, next);   // throws EventTypesChangedError, or InvalidDefinitionError naming views[i]
+ * ```
+ */
+export function reloadedCatalog(served: Catalog, config: TandemConfig): Catalog {
+  if (!sameEventTypes(config, served.config)) throw new EventTypesChangedError();
+  return compileConfig({ ...served.config, views: config.views });
 }

@@ -212,23 +212,8 @@ export class NoViewChangeError extends TandemError {
   }
 }
 
-/**
- * A reloaded config changes event types, which only a restart may do: a
- * running engine changes its views alone.
- *
- * @example
- * ```ts
- * await tandem.reloadConfig(next).catch((error) => {
- *   if (error instanceof EventTypesChangedError) console.error(error.message);
- * });
- * ```
- */
-export class EventTypesChangedError extends TandemError {
-  readonly code = 'event_types_changed';
-  constructor() {
-    super('The reloaded config changes event types, and a running engine changes only its views; restart it to change event types.');
-  }
-}
+// Thrown by the definitions' reload check (`reloadedCatalog`); listed here with the engine's other errors.
+export { EventTypesChangedError } from '../definitions/errors.ts';
 
 /**
  * The engine is draining ({@link EngineCore.drain}) before it closes, so it

@@ -15,11 +15,11 @@
  *
  * @module
  */
-import { compileConfig, sameEventTypes, viewsDigest, withoutView, withView, type TandemConfig, type ViewJson, type ViewSchema } from '../definitions/index.ts';
+import { reloadedCatalog, viewsDigest, withoutView, withView, type TandemConfig, type ViewJson, type ViewSchema } from '../definitions/index.ts';
 import { UnknownViewError } from '../serving/index.ts';
 import type { Backfill, BackfillProgress, ViewChangeCoordinator, ViewChangeHost } from './engine-backend.ts';
 import type { ViewChangeAnswer, ViewChangeStatus } from './engine-types.ts';
-import { EventTypesChangedError, FrozenAggregatesError, NoViewChangeError, ViewChangesUnsupportedError } from './errors.ts';
+import { FrozenAggregatesError, NoViewChangeError, ViewChangesUnsupportedError } from './errors.ts';
 import { viewState, type PendingViewChange, type ViewStateStore, type ViewVersion } from './view-state.ts';
 
 /** How long a switch that failed (a full disk, say) waits before it tries again. */
@@ -170,9 +170,7 @@ export class ViewChanges implements ViewChangeCoordinator {
    */
   async reload(config: TandemConfig): Promise<ViewChangeAnswer[]> {
     this.#supported();
-    if (!sameEventTypes(config, this.#host.catalog.config)) throw new EventTypesChangedError();
-    // Checked whole first: a config with one bad view changes nothing.
-    compileConfig({ ...this.#host.catalog.config, views: config.views });
+    reloadedCatalog(this.#host.catalog, config);
     const answers: ViewChangeAnswer[] = [];
     for (const view of config.views) answers.push(await this.apply(view));
     const names = new Set(config.views.map((v) => v.name));

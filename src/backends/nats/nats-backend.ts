@@ -87,6 +87,8 @@ import { ClusterViewChanges, type SwitchedChanges } from './cluster-view-changes
 import type { ClusterViewsRecord, PendingClusterChange } from './cluster-views-record.ts';
 import { pendingCatalog, type PendingCatalog } from './pending-catalog.ts';
 import type { RevisionedStore } from './revisioned-store.ts';
+import type { ViewReads } from './switch-progress.ts';
+import { markHolds } from './switching-mark.ts';
 import { definitionsOf, type VersionDefinitions } from './version-definitions.ts';
 
 /** How often a node reads the control record (new versions, the lease) and writes its heartbeat. */
@@ -344,7 +346,7 @@ export class NatsBackend implements EngineBackend {
 
   /** The view changes of the cluster, asked of this node: recorded in the views record, switched in by the batch node's next cycle. */
   viewChanges(host: ViewChangeHost): ViewChangeCoordinator {
-    this.#views = new ClusterViewChanges(host, { store: this.#p.views, node: this.name, config: this.#p.catalog.config, servedVersion: (name) => this.#servedVersion(name), servedBatch: () => this.#version?.version ?? 0 });
+    this.#views = new ClusterViewChanges(host, { store: this.#p.views, node: this.name, config: this.#p.catalog.config, servedVersion: (name) => this.#servedVersion(name), servedBatch: () => this.#version?.version ?? 0, cycleMayPublish: (version, term) => markHolds(this.#record, version, term) });
     return this.#views;
   }
 
@@ -1407,7 +1409,10 @@ export class NatsBackend implements EngineBackend {
       await this.#archivingAhead;
       await this.#partRunning;
       const computed = await this.#compute({ full, seal: true, started, progress }, cycle).catch(async (error: unknown) => {
-        throw await cycleFailure(error, cycle, this.#p.control, this.#logger);
+        const failure = await cycleFailure(error, cycle, this.#p.control, this.#logger);
+        // The view changes it carried can be cancelled again, and say why it failed.
+        await this.#views?.failed(cycle.version, failure).catch((err: unknown) => this.#logger.warn({ err }, 'could not take a failed cycle\'s marks out of the views record; they hold until its lease term ends'));
+        throw failure;
       });
       const summary = await this.#finish(computed);
       await this.#views?.switched(computed.switched).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not take the view changes switched in out of the views record; the next cycle does'));
@@ -1460,7 +1465,7 @@ export class NatsBackend implements EngineBackend {
     }
     const term = cycle.term ?? 0;
     // The view changes asked for are switched in with this version: its seal carries them, its manifest names them.
-    const switched = await this.#views?.beginSwitch(cycle.version) ?? new Map<string, PendingClusterChange>();
+    const switched = await this.#views?.beginSwitch(cycle.version, term) ?? new Map<string, PendingClusterChange>();
     const target = pendingCatalog(this.#catalog, Object.fromEntries(switched), (name) => this.#servedVersion(name));
     for (const [view, why] of target.unfit) this.#logger.error({ view, why }, 'a view change asked for no longer fits the views served; it is dropped');
     const cutoffs = await this.#seal(term, target.include);
@@ -1505,7 +1510,11 @@ export class NatsBackend implements EngineBackend {
     const asked = new Set([...plan.values()].flat());
     const theirs = [...plan].map(([node, partitions]) => this.#askPart(node, { ...work, partitions, served: this.#version?.version ?? 0 }));
     progress({ phase: 'computing' });
-    const own = await this.#computePart({ ...work, partitions: this.#allPartitions.filter((p) => !asked.has(p)) }, dir, (done) => progress({ viewsDone: done }), catalog);
+    const onViewDone = (done: number, total: number, reads: ViewReads) => {
+      progress({ viewsDone: done });
+      this.#views?.progressed(done, total, reads);
+    };
+    const own = await this.#computePart({ ...work, partitions: this.#allPartitions.filter((p) => !asked.has(p)) }, dir, onViewDone, catalog);
     const parts = [own];
     const uploaded = new Set<string>();
     for (const answer of await Promise.all(theirs)) {
@@ -1581,7 +1590,7 @@ export class NatsBackend implements EngineBackend {
   }
 
   /** A part computed here, into `dir` (the batch node's part, or one in place of an owner that did not answer). */
-  #computePart(work: PartWork, dir: string, onViewDone?: (done: number) => void, catalog = this.#catalog): Promise<ComputedPart> {
+  #computePart(work: PartWork, dir: string, onViewDone?: (done: number, total: number, reads: ViewReads) => void, catalog = this.#catalog): Promise<ComputedPart> {
     return computePart({ archive: this.#archive, catalog, connection: this.#p.duck.batch, ...(onViewDone === undefined ? {} : { onViewDone }) }, work, dir);
   }
 

@@ -20,6 +20,7 @@ import type { Catalog, ViewSchema } from '../../definitions/index.ts';
 import { fnv1a32 } from './fnv1a.ts';
 import type { PartitionArchive } from './partition-archive.ts';
 import type { ArchivedRange } from './shared-manifest.ts';
+import type { ViewReads } from './switch-progress.ts';
 
 /** What a part extends, and how. */
 export interface PartWork {
@@ -67,7 +68,8 @@ function partFile(view: ViewSchema, work: PartWork, partition: number): string {
  * Archives `work`'s partitions up to the cutoffs, then computes every view
  * over what the part covers into `dir`, in one scan per view: one file per
  * view and partition that holds its rows, so that each node loads the files
- * of the partitions it serves and no other.
+ * of the partitions it serves and no other. `onViewDone` hears how many
+ * views are done (0 before the first) and what each reads.
  *
  * @example
  * ```ts
@@ -75,7 +77,7 @@ function partFile(view: ViewSchema, work: PartWork, partition: number): string {
  * ```
  */
 export async function computePart(
-  at: { readonly archive: PartitionArchive; readonly catalog: Catalog; readonly connection: DuckDBConnection; readonly onViewDone?: (done: number) => void },
+  at: { readonly archive: PartitionArchive; readonly catalog: Catalog; readonly connection: DuckDBConnection; readonly onViewDone?: (done: number, total: number, reads: ViewReads) => void },
   work: PartWork, dir: string,
 ): Promise<ComputedPart> {
   // Only the part's own partitions: the others' ranges are the other parts' to read.
@@ -93,11 +95,16 @@ export async function computePart(
   for (const p of work.partitions) sources.set(p, await at.archive.localSources(rangesOf(read, new Set([p]))));
   const archived = performance.now();
   const views: Record<string, ViewFileComputed[]> = {};
+  const all = [...sources.values()].flatMap((m) => [...m.values()]);
+  const inputEvents = all.reduce((n, s) => n + s.events, 0);
+  // Each view reads every source: what a switching cycle's progress counts.
+  const reads = { files: all.reduce((n, s) => n + s.files.length, 0), events: inputEvents };
   let done = 0;
+  // Once before the first view too: what the views will read is known from here.
+  at.onViewDone?.(0, at.catalog.views.size, reads);
   for (const view of at.catalog.views.values()) {
     views[view.name] = await computeViewFiles({ connection: at.connection, byPartition: sources, cutoff: Number.MAX_SAFE_INTEGER }, view, dir, (p) => partFile(view, work, p));
-    at.onViewDone?.(++done);
+    at.onViewDone?.(++done, at.catalog.views.size, reads);
   }
-  const inputEvents = [...sources.values()].flatMap((m) => [...m.values()]).reduce((n, s) => n + s.events, 0);
   return { ranges: extended.slice(base.length), views, inputEvents, timing: { archiveMs: archived - started, viewsMs: performance.now() - archived } };
 }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { compileConfig, viewsDigest, type Catalog, type ViewJson } from '../../definitions/index.ts';
+import { compileConfig, sameDefinition, type Catalog, type ViewJson } from '../../definitions/index.ts';
 
 /** One view of a version: its definition, and that definition's version number (raised at each change of the view). */
 export interface VersionDefinition {
@@ -47,6 +47,6 @@ function sameViews(catalog: Catalog, definitions: VersionDefinitions): boolean {
   if (names.length !== catalog.views.size) return false;
   return names.every((name) => {
     const served = catalog.views.get(name);
-    return served !== undefined && viewsDigest([served.definition]) === viewsDigest([definitions[name]!.view]);
+    return served !== undefined && sameDefinition(served.definition, definitions[name]!.view);
   });
 }
