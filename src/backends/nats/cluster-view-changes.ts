@@ -118,6 +118,17 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
     return Object.fromEntries(Object.entries(this.#record.pending).filter(([name, c]) => !this.#alreadyIn(name, c)));
   }
 
+  /**
+   * Whether some change asked for waits for a cycle to carry it: none
+   * carries it now. The node that asked runs cycles until it is in, but it
+   * may have stopped first (killed, say, while the batch node changed hands).
+   * One a cycle failed with is left to the scheduled cycles: it may be what
+   * makes them fail.
+   */
+  get waitingForCycle(): boolean {
+    return Object.values(this.pendingChanges).some((change) => !this.#switching(change) && change.error === undefined);
+  }
+
   versions(): Record<string, number> {
     return Object.fromEntries([...this.#host.catalog.views.keys()].map((name) => [name, this.versionOf(name)]));
   }

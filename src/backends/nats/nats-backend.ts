@@ -283,6 +283,8 @@ export class NatsBackend implements EngineBackend {
   #endsAt = 0;
   readonly #recovered = { republishedEvents: 0, restoredObjects: 0, rebuiltRecords: 0 };
   #repairCycleAt = 0;
+  /** When the poll may next start a cycle for view changes no cycle carries (`#carryViewChanges`). */
+  #viewCycleAt = 0;
   /** Partitions re-read after a leader change lost what this node had read. */
   #divergences = 0;
   /** Per partition, the rebuild running (one at a time). */
@@ -792,6 +794,20 @@ export class NatsBackend implements EngineBackend {
       this.#repairCycleAt = Date.now() + REPAIR_CYCLE_MS;
       this.#host.runBatch().catch((error: unknown) => this.#logger.warn({ err: error }, 'a cycle to record what the log lost failed; retrying'));
     }
+    this.#carryViewChanges();
+  }
+
+  /**
+   * A view change no cycle carries is switched in by the batch node's next
+   * poll rather than its next scheduled cycle (which may be an hour away):
+   * the node that asked runs cycles until the change is in, but it may have
+   * died first, or given up while the batch node changed hands.
+   */
+  #carryViewChanges(): void {
+    const host = this.#host;
+    if (host === undefined || host.batchRunning || this.#views?.waitingForCycle !== true || !this.mayRunBatch() || Date.now() < this.#viewCycleAt) return;
+    this.#viewCycleAt = Date.now() + REPAIR_CYCLE_MS;
+    host.runBatch().catch((error: unknown) => this.#logger.warn({ err: error }, 'a cycle to switch in the view changes asked for failed; retrying'));
   }
 
   /**

@@ -6,13 +6,16 @@
  *   waited to serve the asker's version, plans again once it does, so the
  *   answer is exact (it lacked that partition's events before);
  * - a views record that is not valid stops view changes only: cycles go on
- *   and nodes open.
+ *   and nodes open;
+ * - a change recorded by a node that died before any cycle carried it is
+ *   switched in by the batch node's poll, with no cycle asked for.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Kvm } from '@nats-io/kv';
 import { ClusterNode, connectNats } from '../../../src/backends/nats/internal.ts';
 import { PartitionBatch } from '../../../src/backends/nats/partition-batch.ts';
+import { withPending, type ClusterViewsRecord } from '../../../src/backends/nats/cluster-views-record.ts';
 import { defineView } from '../../../src/index.ts';
 import { eventually } from '../../support/eventually.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
@@ -103,6 +106,32 @@ describe('view changes in a cluster at the edges', { skip: natsSkipReason(), tim
         const opened = await ClusterNode.open({ dataDir: `${dir}/b`, config, servers: nats!.urls, node: 'b' }).then(async (b) => { await b.close(); return 'ok'; }, (e: Error) => `failed: ${e.message}`);
         assert.equal(cycle, 'ok');
         assert.equal(opened, 'ok');
+      } finally {
+        await nc.close();
+        await a.close();
+      }
+    });
+  });
+
+  test('a change no cycle carries (its asker died) is switched in by the batch node\'s poll', async () => {
+    await withTempDir(async (dir) => {
+      const config = { ...shopConfig, cluster: { name: 'orphanchange', partitions: 2, replicas: 1 } };
+      // An in-process node runs no scheduled cycles: only the poll can start the one that switches the change in.
+      const a = await ClusterNode.open({ dataDir: `${dir}/a`, config, servers: nats!.urls, node: 'a' });
+      const nc = await connectNats({ servers: nats!.urls });
+      try {
+        const events = Array.from({ length: 40 }, (_, i) => order(i));
+        const { position } = await a.ingest('order', events.map((e) => e.raw));
+        await a.runBatch();
+        // What a node's apply writes before it asks for a cycle, written as if that node died right after.
+        const kv = await new Kvm(nc).open('orphanchange_control');
+        const record = JSON.parse((await kv.get('views'))!.string()) as ClusterViewsRecord;
+        await kv.put('views', JSON.stringify(withPending(record, 'vc', { view: viewA, version: 1, requestedAt: new Date().toISOString(), by: 'gone' })));
+        await eventually(() => a.catalog.views.has('vc'), () => `a to serve vc; its changes: ${JSON.stringify(a.status().viewChanges)}`, { timeoutMs: 60_000 });
+        for (const query of [{ view: 'vc', groupBy: ['country'] }, { view: 'vc', granularity: 'all' as const }]) {
+          const { rows } = await a.query({ ...query, after: position! });
+          assert.deepEqual(canonicalRows(rows), canonicalRows(referenceQuery(viewA, events.map((e) => e.ref), query)));
+        }
       } finally {
         await nc.close();
         await a.close();
