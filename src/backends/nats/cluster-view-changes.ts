@@ -23,6 +23,7 @@ import { UnknownViewError } from '../../serving/index.ts';
 import {
   appliedConfig, EMPTY_VIEWS_RECORD, VIEWS_KEY, withConfig, withPending, type ClusterViewsRecord, type PendingClusterChange,
 } from './cluster-views-record.ts';
+import { refuseKeptAggregates } from './cluster-retention.ts';
 import { InvalidClusterRecordError } from './errors.ts';
 import { isConflict } from './kv-revisioned-store.ts';
 import type { RevisionedStore } from './revisioned-store.ts';
@@ -122,6 +123,7 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
   async apply(definition: unknown): Promise<ViewChangeAnswer> {
     // Checked here, against the event types served, so that a change that would misread stored events is refused to the asker.
     const { catalog, name } = withView(this.#host.catalog, definition);
+    refuseKeptAggregates(catalog);
     const view = catalog.views.get(name)!;
     const served = this.#host.catalog.views.get(name);
     const action = served === undefined ? 'add' : 'change';
