@@ -50,8 +50,15 @@ export function refuseKeptAggregates(catalog: Catalog): void {
 export interface RetentionPlan {
   /** The chain the cycle computes from: the served one without the objects retired. */
   readonly chain: readonly ArchivedRange[];
-  /** Whether this cycle retired objects: it recomputes every view in full. */
+  /** Whether this cycle retired objects: it recomputes every view in full, on the batch node alone (see `added`). */
   readonly retiring: boolean;
+  /**
+   * The objects this cycle retires. The chain it archives past no longer
+   * holds their keys, and the served version's retired list not yet: the
+   * batch node's archive is told (`PartitionArchive.retiring`), and no other
+   * owner computes a part of this cycle, as its rule could miss them.
+   */
+  readonly added: readonly RetiredArchiveFile[];
   /** The manifest's fields: `retiredGeneration` and `retired`, none before anything retired. */
   readonly fields: Pick<SharedManifest, 'retiredGeneration' | 'retired'>;
   /** The retired objects to delete once the version is published (phase 2). */
@@ -97,7 +104,7 @@ export class ClusterRetention {
     const before = served?.retired ?? [];
     const generation = served?.retiredGeneration ?? 0;
     const horizons = retentionHorizons(catalog, now);
-    if (served === undefined || (horizons.size === 0 && before.length === 0)) return { chain, retiring: false, fields: {}, deleting: [] };
+    if (served === undefined || (horizons.size === 0 && before.length === 0)) return { chain, retiring: false, added: [], fields: {}, deleting: [] };
     const at = new Date(now).toISOString();
     const retiredNow: RetiredArchiveFile[] = [];
     const kept: ArchivedRange[] = [];
@@ -122,7 +129,7 @@ export class ClusterRetention {
     const retired = [...carried, ...retiredNow];
     const next = retiredNow.length === 0 ? generation : generation + 1;
     return {
-      chain: retiredNow.length === 0 ? chain : kept, retiring: retiredNow.length > 0, deleting,
+      chain: retiredNow.length === 0 ? chain : kept, retiring: retiredNow.length > 0, added: retiredNow, deleting,
       fields: next === 0 ? {} : { retiredGeneration: next, retired },
     };
   }

@@ -1419,6 +1419,7 @@ export class NatsBackend implements EngineBackend {
       await this.#views?.switched(computed.switched).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not take the view changes switched in out of the views record; the next cycle does'));
       return summary;
     } finally {
+      this.#archive.retiring([]);
       this.#cycling = false;
     }
   }
@@ -1512,7 +1513,9 @@ export class NatsBackend implements EngineBackend {
     const work = { version, term, full: at.full || retention.retiring, cutoffs, chain: folded, ahead };
     // The other owners compute their partitions meanwhile (with the views they serve: not in a cycle that changes them);
     // the parts that fail are computed here after this node's own.
-    const plan = catalog === this.#catalog ? this.#partsPlan() : new Map<string, number[]>();
+    // A cycle that retires is not divided: another owner resuming its duplicate rule would miss the retired objects' keys.
+    this.#archive.retiring(retention.added);
+    const plan = catalog === this.#catalog && !retention.retiring ? this.#partsPlan() : new Map<string, number[]>();
     const asked = new Set([...plan.values()].flat());
     const theirs = [...plan].map(([node, partitions]) => this.#askPart(node, { ...work, partitions, served: this.#version?.version ?? 0 }));
     progress({ phase: 'computing' });

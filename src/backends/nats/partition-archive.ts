@@ -79,6 +79,8 @@ export class PartitionArchive {
    * it is resumed from the archive. Set whenever a version is served.
    */
   #retired: readonly RetiredArchiveFile[] = [];
+  /** The objects the running cycle retires, not yet in a served version: their keys count too while it archives. */
+  #retiring: readonly RetiredArchiveFile[] = [];
 
   constructor(
     private readonly log: ClusterLog,
@@ -210,6 +212,15 @@ export class PartitionArchive {
     const gone = newlyDeleted(this.#retired, retired ?? []);
     this.#retired = retired ?? [];
     return gone.length === 0 ? Promise.resolve() : this.forgetCopies(gone);
+  }
+
+  /**
+   * The objects the running cycle retires (none once it ends): it takes them
+   * out of the chain it archives past, so a duplicate rule resumed meanwhile
+   * would miss their keys unless it loads them from here.
+   */
+  retiring(retired: readonly RetiredArchiveFile[]): void {
+    this.#retiring = retired;
   }
 
   /** Deletes `blobs` from the object store and this node's copies of them (retention's phase 2); one already gone is no error. */
@@ -351,7 +362,7 @@ export class PartitionArchive {
    * and the keys of every range below it), or undefined when no range ends
    * at `at`. This is how a consumer starts once the stream is purged below.
    */
-  async resumeFilter(chain: readonly ArchivedRange[], partition: number, at: number, retired: readonly RetiredArchiveFile[] = this.#retired): Promise<FirstOccurrenceFilter | undefined> {
+  async resumeFilter(chain: readonly ArchivedRange[], partition: number, at: number, retired: readonly RetiredArchiveFile[] = [...this.#retired, ...this.#retiring]): Promise<FirstOccurrenceFilter | undefined> {
     const ranges = chain.filter((r) => r.partition === partition && r.to <= at);
     const last = ranges.find((r) => r.to === at);
     if (last === undefined) return undefined;
@@ -375,8 +386,10 @@ export class PartitionArchive {
       }
     }
     // The keys of the objects retention took out of those ranges stay: a re-sent copy of a retired event is still a duplicate.
+    // One the chain still holds (a cycle retiring it runs now) has its keys read from its own object already.
+    const held = new Set(ranges.flatMap((r) => Object.values(r.files).map((f) => f.blob)));
     for (const r of retired) {
-      if (r.partition !== partition || r.to > at || r.keys === undefined) continue;
+      if (r.partition !== partition || r.to > at || r.keys === undefined || held.has(r.blob)) continue;
       const local = join(this.dir, 'cache', r.keys.blob);
       await this.#fetch(r.keys.blob, local, r.keys.sha256);
       const source = sources.get(r.eventType) ?? { files: [], events: 0 };

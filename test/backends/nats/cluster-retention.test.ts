@@ -44,7 +44,7 @@ const byDay = defineView(retained, {
   name: 'by_country_day', dimensions: ['country'], granularity: 'day',
   measures: { orders: { type: 'count' }, revenue: { type: 'sum', field: 'amount' }, devices: { type: 'countDistinct', field: 'device' } },
 });
-const RUNS = Number(process.env.TANDEM_FUZZ_CASES ?? 3);
+const RUNS = Number(process.env.TANDEM_FUZZ_CASES ?? 5);
 
 /** A clock the test moves: every node reads retention's horizons from it. */
 class Clock {
@@ -251,6 +251,6 @@ describe('retention in cluster mode', { skip: natsSkipReason(), timeout: 600_000
           await trio.close();
         }
       });
-    }), { seed: 31, numRuns: RUNS, endOnFailure: true, includeErrorInReport: true });
+    }), { seed: Number(process.env.SEED ?? 31), numRuns: RUNS, endOnFailure: true, includeErrorInReport: true });
   });
 });
