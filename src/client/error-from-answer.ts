@@ -23,7 +23,6 @@ import { EngineDrainingError, ErasureUnsupportedError, FrozenAggregatesError, No
 import {
   InvalidSqlValueError, MeasureMisuseError, SqlParameterError, SqlSyntaxError, SqlTooLargeError, TimeBucketError, UnknownColumnError, UnsupportedSqlError,
 } from '../sql/errors.ts';
-import { KeepAggregatesUnsupportedError } from '../backends/nats/errors.ts';
 import { TandemHttpError } from './client-errors.ts';
 
 /**
@@ -130,7 +129,6 @@ const BUILDERS: Readonly<Record<string, Build>> = {
   no_view_change: (a) => new NoViewChangeError(quoted(a.message), a.message.includes('switching in')),
   view_changes_unsupported: () => new ViewChangesUnsupportedError(),
   frozen_aggregates: (a) => new FrozenAggregatesError(quoted(a.message)),
-  keep_aggregates_unsupported: (a) => new KeepAggregatesUnsupportedError(quoted(a.message)),
   invalid_erasure: (a) => new InvalidErasureError(a.field ?? '', a.message),
   erasure_unsupported: () => new ErasureUnsupportedError(),
   // SQL: the clause at fault is the answer's field.

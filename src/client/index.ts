@@ -45,8 +45,6 @@ export {
   InvalidSqlValueError, MeasureMisuseError, SqlClauseError, SqlParameterError, SqlSyntaxError, SqlTooLargeError, TimeBucketError, UnknownColumnError, UnsupportedSqlError,
 } from '../sql/errors.ts';
 export { DiskFullError, LogClosedError, LogOverloadedError, LogWriteError } from '../log/errors.ts';
-// A cluster refuses a view that keeps its aggregates past its event type's retention.
-export { KeepAggregatesUnsupportedError } from '../backends/nats/errors.ts';
 export {
   BodyTooLargeError, CrossOriginError, ForbiddenError, HeadersTooLargeError, HostNotAllowedError, InvalidCompressionError, InvalidUtf8Error, MalformedBodyError,
   MalformedHttpError, RequestTimeoutError, ShuttingDownError, TooManyEventsError, UnauthorizedError, UnsupportedCharsetError, UnsupportedEncodingError,

@@ -77,7 +77,6 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   view_changes_unsupported: 501,
   no_view_change: 409,
   frozen_aggregates: 409,
-  keep_aggregates_unsupported: 501,
   // Erasures.
   invalid_erasure: 400,
   erasure_unsupported: 501,

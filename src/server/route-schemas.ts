@@ -99,7 +99,7 @@ const APPLY_VIEW: RouteContract = {
   params: VIEW_NAME,
   body: { type: 'object', description: 'A view definition as in the config (its name may be left out; given, it must be the name in the path).' },
   answer: jsonAnswer('The change accepted: follow its backfill in /v1/status (viewChanges).', 'ViewChangeAnswer'),
-  errors: ['invalid_definition', 'unknown_field', 'unknown_measure_type', 'view_changes_unsupported', 'frozen_aggregates', 'keep_aggregates_unsupported'],
+  errors: ['invalid_definition', 'unknown_field', 'unknown_measure_type', 'view_changes_unsupported', 'frozen_aggregates'],
   notes: {
     400: 'The definition does not fit the event types; `field` names the key at fault (view.…).',
     409: 'The view keeps aggregates of events retention removed (keepAggregates), which a changed definition cannot recompute.',

@@ -11,7 +11,7 @@ import {
   InvalidEventError, InvalidQueryError, InvalidUtf8Error, LogClosedError, LogOverloadedError, LogWriteError, MalformedBodyError, MalformedHttpError,
   QueryTimeoutError, RequestTimeoutError, ResultTooLargeError, ServerUnreachableError, ShuttingDownError, SpeedLayerFullError, TandemError,
   TandemHttpError, TimeZoneRollUpError, TooManyEventsError, UnauthorizedError, UnknownDimensionError, UnknownEventTypeError, UnknownMeasureError, UnknownTimeZoneError,
-  UnknownViewError, UnsupportedCharsetError, UnsupportedEncodingError, UnsupportedMediaTypeError, KeepAggregatesUnsupportedError,
+  UnknownViewError, UnsupportedCharsetError, UnsupportedEncodingError, UnsupportedMediaTypeError,
 } from '../../src/client/index.ts';
 import { errorFromAnswer, readErrorAnswer, type RequestContext } from '../../src/client/error-from-answer.ts';
 import { httpError } from '../../src/server/http-errors.ts';
@@ -65,7 +65,6 @@ const CASES: readonly Case[] = [
   { error: new RequestTimeoutError(1_500, 2_000), fields: ['headersMs', 'requestMs'] },
   { error: new HeadersTooLargeError(16_384), fields: ['limit'] },
   { error: new MalformedHttpError(), fields: [] },
-  { error: new KeepAggregatesUnsupportedError('kept_by_month'), fields: ['view'] },
 ];
 
 describe('client - error answers', () => {

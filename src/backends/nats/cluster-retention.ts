@@ -25,26 +25,25 @@
  * Objects leave whole, as embedded files do: a range holding one event newer
  * than the horizon (a late one) stays until that one is old too.
  *
+ * A view with `keepAggregates` keeps frozen parts, as embedded, one file per
+ * partition: the cycle that retires computes the view over the objects it
+ * retires, and every later full cycle carries the served version's frozen
+ * parts (an incremental one carries the whole entry).
+ *
  * @module
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { retentionHorizons, sqlIdentifier, sqlStringLiteral, type Catalog } from '../../definitions/index.ts';
+import { computeViewFiles, type BatchManifest, type BatchPart, type BatchSource } from '../../batch/index.ts';
 import type { RetentionFigures } from '../../master/index.ts';
-import { KeepAggregatesUnsupportedError } from './errors.ts';
 import { maxEventTime } from './event-times.ts';
 import type { PartitionArchive } from './partition-archive.ts';
 import type { ArchivedFile, ArchivedRange, RetiredArchiveFile, SharedManifest } from './shared-manifest.ts';
 
 /** How long a retired object stays in the object store before phase 2 deletes it, unless `retentionGraceMs` says otherwise: one day (as embedded). */
 export const DEFAULT_CLUSTER_RETENTION_GRACE_MS = 86_400_000;
-
-/** Refuses a catalog with a view that keeps its aggregates: a cluster keeps no frozen part yet ({@link KeepAggregatesUnsupportedError}). */
-export function refuseKeptAggregates(catalog: Catalog): void {
-  const kept = [...catalog.views.values()].find((v) => v.keepAggregates);
-  if (kept !== undefined) throw new KeepAggregatesUnsupportedError(kept.name);
-}
 
 /** What a cycle publishes of retention. */
 export interface RetentionPlan {
@@ -74,6 +73,14 @@ export function retiredKeysBlob(blob: string): string {
 export function retentionFigures(manifest: Pick<SharedManifest, 'retired'> | undefined): RetentionFigures {
   const retired = manifest?.retired ?? [];
   return { retiredFiles: retired.length, retiredEvents: retired.reduce((n, f) => n + f.rows, 0), awaitingDeletion: retired.filter((f) => f.deletedAt === undefined).length };
+}
+
+/** `manifest` with the frozen parts `frozen` gives per view. */
+export function withFrozen<M extends BatchManifest>(manifest: M, frozen: ReadonlyMap<string, readonly BatchPart[]>): M {
+  if (frozen.size === 0) return manifest;
+  const views = { ...manifest.views };
+  for (const [name, parts] of frozen) if (views[name] !== undefined) views[name] = { ...views[name], frozen: parts };
+  return { ...manifest, views };
 }
 
 /** The objects a manifest's retired list still names: the undeleted objects and every key-only object. */
@@ -132,6 +139,38 @@ export class ClusterRetention {
       chain: retiredNow.length === 0 ? chain : kept, retiring: retiredNow.length > 0, added: retiredNow, deleting,
       fields: next === 0 ? {} : { retiredGeneration: next, retired },
     };
+  }
+
+  /**
+   * The frozen parts of the views of `catalog` that keep their aggregates,
+   * for a full cycle writing version `version` into `dir`: the served
+   * version's (a view of the same definition), and one file per view and
+   * partition computed over the objects this cycle retires (still stored:
+   * they are deleted only after the grace period). An incremental cycle
+   * carries the served entries, frozen parts included, and retires nothing.
+   */
+  async frozen(plan: RetentionPlan, catalog: Catalog, served: BatchManifest | undefined, dir: string, version: number): Promise<Map<string, BatchPart[]>> {
+    const kept = [...catalog.views.values()].filter((v) => v.keepAggregates);
+    const byPartition = new Map<number, Map<string, BatchSource>>();
+    if (kept.length > 0) {
+      for (const r of plan.added) {
+        const byType = byPartition.get(r.partition) ?? new Map<string, BatchSource>();
+        const source = byType.get(r.eventType) ?? { files: [], events: 0 };
+        byType.set(r.eventType, { files: [...source.files, await this.archive.copyOf(r)], events: source.events + r.rows });
+        byPartition.set(r.partition, byType);
+      }
+    }
+    const parts = new Map<string, BatchPart[]>();
+    for (const view of kept) {
+      const before = served?.views[view.name];
+      // A changed definition is refused while it has frozen parts (`frozen_aggregates`): one that differs has none to carry.
+      const carried = before?.hash === view.hash ? before.frozen ?? [] : [];
+      const fileOf = (p: number) => `${view.name}.p${String(p).padStart(3, '0')}.frozen-v${String(version).padStart(8, '0')}.parquet`;
+      const computed = byPartition.size === 0 ? [] : await computeViewFiles({ connection: this.connection, byPartition, cutoff: Number.MAX_SAFE_INTEGER }, view, dir, fileOf);
+      const added = computed.map((f): BatchPart => ({ file: f.file, rows: f.rows, ...(f.partition === undefined ? {} : { partition: f.partition }), ...(f.sha256 === undefined ? {} : { sha256: f.sha256 }) }));
+      if (carried.length + added.length > 0) parts.set(view.name, [...carried, ...added]);
+    }
+    return parts;
   }
 
   /** Deletes the objects phase 2 took out, once the version that marks them deleted is published; resolves with their names. */

@@ -16,14 +16,13 @@
  * @module
  */
 import { compileConfig, sameEventTypes, withView, type TandemConfig } from '../../definitions/index.ts';
-import { EventTypesChangedError, NoViewChangeError } from '../../engine/errors.ts';
+import { EventTypesChangedError, FrozenAggregatesError, NoViewChangeError } from '../../engine/errors.ts';
 import type { ViewChangeAnswer, ViewChangeStatus } from '../../engine/engine-types.ts';
 import type { ViewChangeCoordinator, ViewChangeHost } from '../../engine/engine-backend.ts';
 import { UnknownViewError } from '../../serving/index.ts';
 import {
   appliedConfig, EMPTY_VIEWS_RECORD, VIEWS_KEY, withConfig, withPending, type ClusterViewsRecord, type PendingClusterChange,
 } from './cluster-views-record.ts';
-import { refuseKeptAggregates } from './cluster-retention.ts';
 import { InvalidClusterRecordError } from './errors.ts';
 import { isConflict } from './kv-revisioned-store.ts';
 import type { RevisionedStore } from './revisioned-store.ts';
@@ -123,9 +122,10 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
   async apply(definition: unknown): Promise<ViewChangeAnswer> {
     // Checked here, against the event types served, so that a change that would misread stored events is refused to the asker.
     const { catalog, name } = withView(this.#host.catalog, definition);
-    refuseKeptAggregates(catalog);
     const view = catalog.views.get(name)!;
     const served = this.#host.catalog.views.get(name);
+    // Its frozen parts aggregate events that are gone: no other definition can be computed over them.
+    if (served !== undefined && (this.#host.backend.batch?.manifest.views[name]?.frozen ?? []).some((part) => part.rows > 0)) throw new FrozenAggregatesError(name);
     const action = served === undefined ? 'add' : 'change';
     let answer: ViewChangeAnswer | undefined;
     await this.#update((record) => {

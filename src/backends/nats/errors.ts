@@ -816,23 +816,3 @@ export class CyclePartRefusedError extends TandemError {
     super(`This node cannot compute its part of batch version ${version}: ${reason}.`);
   }
 }
-
-/**
- * A view that keeps its aggregates beyond its event type's retention
- * (`keepAggregates: true`) was given to a cluster node: a cluster retires
- * archive objects as the embedded engine retires files, but keeps no frozen
- * part of a view yet, so it refuses the view rather than lose its history.
- *
- * @example
- * ```ts
- * await ClusterNode.open({ dataDir, config, servers }).catch((error) => {
- *   if (error instanceof KeepAggregatesUnsupportedError) console.error(`drop keepAggregates from view ${error.view}`);
- * });
- * ```
- */
-export class KeepAggregatesUnsupportedError extends TandemError {
-  readonly code = 'keep_aggregates_unsupported';
-  constructor(readonly view: string) {
-    super(`View '${view}' sets keepAggregates, which a cluster does not apply yet; remove it from the view to run it on a cluster.`);
-  }
-}

@@ -45,5 +45,3 @@ export {
 export {
   PartitionsUnavailableError, PartitionNotServedError, ShareTooLargeError, RemoteShareFailedError, InvalidShareMessageError, ShareOwnerUnreachableError, ShareVersionSkewError,
 } from './errors.ts';
-// A view that keeps its aggregates past its event type's retention: a cluster keeps no frozen part yet.
-export { KeepAggregatesUnsupportedError } from './errors.ts';

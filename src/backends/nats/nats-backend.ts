@@ -29,7 +29,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { manifestOfParts, mayBuildOn, type BatchManifest, type ViewFileComputed } from '../../batch/index.ts';
+import { manifestOfParts, mayBuildOn, type BatchManifest, type BatchPart, type ViewFileComputed } from '../../batch/index.ts';
 import { withView, type Catalog, type ClusterSettings, type EventColumns, type ViewJson, type ViewSchema } from '../../definitions/index.ts';
 import type { BackendAppend, BackendHost, BackendStatus, BatchFailure, BatchSummary, ClusterStatus, CycleContext, EngineBackend, EngineLogger, SpeedPart, StoredTypes } from '../../engine/index.ts';
 import type { DataDirLock } from '../../engine/data-dir-lock.ts';
@@ -62,7 +62,7 @@ import { LogConsumer } from './log-consumer.ts';
 import type { NodeRegistry, Heartbeat } from './node-registry.ts';
 import type { ObjectBlobStore } from './object-blob-store.ts';
 import { sweepArchive } from './archive-sweep.ts';
-import { ClusterRetention, DEFAULT_CLUSTER_RETENTION_GRACE_MS, retentionFigures } from './cluster-retention.ts';
+import { ClusterRetention, DEFAULT_CLUSTER_RETENTION_GRACE_MS, retentionFigures, withFrozen } from './cluster-retention.ts';
 import { NextChain, objectsOf } from './next-chain.ts';
 import { ConsumedTail } from './consumed-tail.ts';
 import { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
@@ -1536,7 +1536,9 @@ export class NatsBackend implements EngineBackend {
     const chain = [...folded, ...ahead, ...parts.flatMap((part) => part.ranges)];
     // The views it was computed with, which every node serves with it.
     const definitions = definitionsOf(catalog, at.views.versionOf);
-    const manifest = { ...manifestOfParts({ catalog, version, cutoffs, parts: parts.map((part) => part.views), previous: base, startedAt: started }), definitions, ...retention.fields };
+    // A full cycle's views that keep their aggregates carry their frozen parts, and add those of what it retires.
+    const frozen = base === undefined ? await this.#retention.frozen(retention, catalog, this.#batch?.manifest, dir, version) : new Map<string, BatchPart[]>();
+    const manifest = withFrozen({ ...manifestOfParts({ catalog, version, cutoffs, parts: parts.map((part) => part.views), previous: base, startedAt: started }), definitions, ...retention.fields }, frozen);
     const published = await store.publish(dir, manifest, { ranges: chain, uploaded });
     await this.#retention.deleteRetired(retention).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not delete archive objects past retention\'s grace period; the sweep takes them'));
     const inputEvents = parts.reduce((n, part) => n + part.inputEvents, 0);

@@ -302,6 +302,7 @@ export function sharedManifestCheck(partitions: number): RecordCheck<SharedManif
       integer(field(e, path, 'rows'), at(path, 'rows'));
       if (e.deltas !== undefined) array(e.deltas, at(path, 'deltas')).forEach((d, i) => viewDelta(d, at(at(path, 'deltas'), i)));
       if (e.parts !== undefined) array(e.parts, at(path, 'parts')).forEach((d, i) => viewDelta(d, at(at(path, 'parts'), i)));
+      if (e.frozen !== undefined) array(e.frozen, at(path, 'frozen')).forEach((d, i) => viewDelta(d, at(at(path, 'frozen'), i)));
     }
     if (m.inherited !== undefined) {
       for (const [file, folder] of Object.entries(object(m.inherited, 'inherited'))) {
