@@ -150,7 +150,7 @@ describe('retention in cluster mode', { skip: natsSkipReason(), timeout: 600_000
     await nats?.stop();
   });
 
-  test('old objects leave the published version, are deleted after the grace period, and their keys stay across restarts', async () => {
+  test('old objects leave the published version, kept views freeze them, they are deleted after the grace period, and their keys stay across restarts', async () => {
     await withTempDir(async (dir) => {
       const clock = new Clock();
       const name = `retention${clusters++}`;
@@ -237,7 +237,7 @@ describe('retention in cluster mode', { skip: natsSkipReason(), timeout: 600_000
     { weight: 1, arbitrary: fc.integer({ min: 300, max: 1_500 }).map((ms): Step => ({ kind: 'pause', ms })) },
   );
 
-  test('any schedule answers exactly from the horizon on, and counts every accepted event once, retired or not', async () => {
+  test('any schedule answers a kept view over everything, the other from the horizon on, and counts every accepted event once', async () => {
     await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 3, maxLength: 10 }), async (steps) => {
       await withTempDir(async (dir) => {
         // Archived ahead after every event, so that ranges are many, small, and folded by compaction between steps.
