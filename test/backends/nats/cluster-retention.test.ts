@@ -14,7 +14,9 @@
  *   archive alone, still drops a re-sent copy of a retired event, as the
  *   nodes that kept running do;
  * - a view that keeps its aggregates answers over every accepted event,
- *   retired or not, on every node, and cannot change once it froze some.
+ *   retired or not, on every node, and cannot change once it froze some;
+ * - a range compaction folded records the latest event time of its events,
+ *   and retires whole with it once past the horizon.
  * And as a property, over generated schedules of ingests (late events and
  * copies of keys included) through any node, cycles asked of any node, clock
  * moves, pauses (the batch node archives ahead after every event and folds
@@ -28,12 +30,13 @@
  * SEED its seed.
  */
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { ClusterNode, connectNats } from '../../../src/backends/nats/internal.ts';
 import { ObjectBlobStore } from '../../../src/backends/nats/object-blob-store.ts';
+import type { SharedManifest } from '../../../src/backends/nats/shared-manifest.ts';
 import { defineConfig, defineEventType, defineView, FrozenAggregatesError, type Query } from '../../../src/index.ts';
 import { canonicalRows, referenceQuery } from '../../support/reference.ts';
 import { order } from '../../support/shop-config.ts';
@@ -135,6 +138,14 @@ async function checkRetention(trio: Trio, accepted: AcceptedEvents, when: string
   }
 }
 
+/** The manifest of the version `node` serves, from the node's disk. */
+async function servedManifest(dir: string, node: ClusterNode): Promise<SharedManifest> {
+  const version = node.status().batch?.version ?? 0;
+  const batch = join(dir, node.name, 'cluster', 'versions', 'batch');
+  const folder = (await readdir(batch)).find((f) => f.startsWith(`v${String(version).padStart(8, '0')}-`))!;
+  return JSON.parse(await readFile(join(batch, folder, 'manifest.json'), 'utf8')) as SharedManifest;
+}
+
 async function cachedParquet(dir: string): Promise<string[]> {
   const entries = await readdir(join(dir, 'cluster', 'cache', 'master', 'order'), { withFileTypes: true }).catch(() => []);
   return entries.filter((e) => e.isFile() && e.name.endsWith('.parquet')).map((e) => `master/order/${e.name}`);
@@ -222,6 +233,39 @@ describe('retention in cluster mode', { skip: natsSkipReason(), timeout: 600_000
       } finally {
         await trio.close();
         await nc.close();
+      }
+    });
+  });
+
+  test('a range compaction folded records its latest event time, and retires whole once it is past the horizon', async () => {
+    await withTempDir(async (dir) => {
+      const clock = new Clock();
+      const trio = new Trio(dir, `retention${clusters++}`, nats!.urls, clock);
+      await trio.start();
+      const accepted = new AcceptedEvents();
+      try {
+        // New events, a cycle after each ingest, until compaction folded ranges and a cycle published the fold.
+        let folded: SharedManifest['ranges'][number] | undefined;
+        for (let i = 0; i < 16 && folded === undefined; i++) {
+          await trio.ingest(i % 3, Array.from({ length: 4 }, (_, j) => orderAt(`f-${i}-${j}`, BASE + (80 + i) * DAY + j * 3_600_000, j % 2 === 0 ? 'DE' : 'FR')), accepted);
+          await trio.batch(i % 3);
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          folded = (await servedManifest(dir, trio.nodes[0]!)).ranges.find((r) => (r.folds ?? 1) > 1 && r.files.order !== undefined);
+        }
+        assert.ok(folded !== undefined, 'compaction folded ranges within 16 cycles');
+        const times = accepted.events.map((e) => e.at);
+        assert.ok(folded.files.order!.maxTime !== undefined && times.includes(folded.files.order!.maxTime), 'the fold records the latest time of its events');
+        await checkRetention(trio, accepted, 'before the horizon moves');
+        // Every event past the horizon: what the served chain holds retires, folded ranges whole, and the kept view keeps it all.
+        clock.now = BASE + 400 * DAY;
+        await trio.batch(0);
+        await trio.batch(1);
+        await checkRetention(trio, accepted, 'all past the horizon');
+        const retired = (await servedManifest(dir, trio.nodes[0]!)).retired ?? [];
+        assert.ok(retired.some((r) => r.blob === folded.files.order!.blob && r.maxTime === folded.files.order!.maxTime), 'the folded object retired with its recorded time');
+        assert.deepEqual(await trio.answers({ view: byDay.name, granularity: 'all' }), []);
+      } finally {
+        await trio.close();
       }
     });
   });
