@@ -60,5 +60,13 @@ export interface ClusterNodeOptions extends IncrementalPolicy {
   readonly maxSpeedKeys?: number;
   /** The same bound by estimated heap bytes. Default 1 GiB. */
   readonly maxSpeedBytes?: number;
+  /**
+   * Retention's second phase: how long an archive object retired by an
+   * event type's `retention` stays in the object store before the batch
+   * node deletes it. Default one day.
+   */
+  readonly retentionGraceMs?: number;
+  /** The clock retention's horizons are read from (ms since the epoch); `Date.now` unless a test sets another. */
+  readonly now?: () => number;
   readonly logger?: EngineLogger;
 }

@@ -22,7 +22,6 @@ import type { ClusterNodeOptions } from './cluster-node-options.ts';
 import { controlRecordShape, STORED_TYPES_SHAPE } from './control-records.ts';
 import { agreeOnRouting, ROUTING_RECORD_SHAPE } from './partition-routing.ts';
 import { BatchHolderUnreachableError, BatchLeaseHeldError, MissingClusterConfigError } from './errors.ts';
-import { RetentionUnsupportedError } from '../../engine/errors.ts';
 import { KvRevisionedStore } from './kv-revisioned-store.ts';
 import { VIEWS_RECORD_SHAPE } from './cluster-views-record.ts';
 import { PARTITION_LEASE_SHAPE, PartitionLeases } from './partition-leases.ts';
@@ -127,8 +126,6 @@ export class ClusterNode extends EngineCore {
     const catalog = compileConfig(options.config);
     const cluster = catalog.cluster;
     if (cluster === undefined) throw new MissingClusterConfigError();
-    const retained = [...catalog.eventTypes.values()].find((e) => e.retentionMs !== undefined);
-    if (retained !== undefined) throw new RetentionUnsupportedError(retained.name);
     await mkdir(join(options.dataDir, 'cluster'), { recursive: true });
     const lock = await DataDirLock.acquire(options.dataDir);
     const opened: { close(): Promise<void> | void }[] = [{ close: () => lock.release() }];

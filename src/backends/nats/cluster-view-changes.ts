@@ -19,7 +19,7 @@
  * @module
  */
 import { reloadedCatalog, sameDefinition, withView, type TandemConfig } from '../../definitions/index.ts';
-import { NoViewChangeError } from '../../engine/errors.ts';
+import { FrozenAggregatesError, NoViewChangeError } from '../../engine/errors.ts';
 import type { ViewChangeAnswer, ViewChangeStatus } from '../../engine/engine-types.ts';
 import type { ViewChangeCoordinator, ViewChangeHost } from '../../engine/engine-backend.ts';
 import { UnknownViewError } from '../../serving/index.ts';
@@ -155,6 +155,9 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
     const { catalog, name } = withView(this.#host.catalog, definition);
     const view = catalog.views.get(name)!;
     const served = this.#host.catalog.views.get(name);
+    // Its frozen parts aggregate events that are gone: no other definition can be computed over them (the same one is no change).
+    const frozen = (this.#host.backend.batch?.manifest.views[name]?.frozen ?? []).some((part) => part.rows > 0);
+    if (served !== undefined && served.hash !== view.hash && frozen) throw new FrozenAggregatesError(name);
     const action = served === undefined ? 'add' : 'change';
     let answer: ViewChangeAnswer | undefined;
     await this.#update((record) => {

@@ -12,6 +12,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobInfo } from '../../master/index.ts';
 import type { NamedBlobStore } from './object-blob-store.ts';
+import { retiredObjects } from './cluster-retention.ts';
 import { readSharedManifest } from './published-version.ts';
 import { folderOf, versionObjects } from './version-objects.ts';
 import { versionFolder } from './version-folder.ts';
@@ -75,6 +76,8 @@ export async function keptVersions(blobs: NamedBlobStore, input: KeepInput): Pro
       named.add(blob);
       for (const o of versionObjects(manifest, folder)) named.add(o.blob);
       for (const r of manifest.ranges) for (const f of [...Object.values(r.files), r.filter]) named.add(f.blob);
+      // Retired objects within their grace period, and the keys of every retired one (`cluster-retention.ts`).
+      for (const blob of retiredObjects(manifest.retired)) named.add(blob);
     }
   } finally {
     await rm(join(input.versionsDir, 'kept'), { recursive: true, force: true });

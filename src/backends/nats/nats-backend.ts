@@ -29,7 +29,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { manifestOfParts, mayBuildOn, type BatchManifest, type ViewFileComputed } from '../../batch/index.ts';
+import { manifestOfParts, mayBuildOn, type BatchManifest, type BatchPart, type ViewFileComputed } from '../../batch/index.ts';
 import { withView, type Catalog, type ClusterSettings, type EventColumns, type ViewJson, type ViewSchema } from '../../definitions/index.ts';
 import type { BackendAppend, BackendHost, BackendStatus, BatchFailure, BatchSummary, ClusterStatus, CycleContext, EngineBackend, EngineLogger, SpeedPart, StoredTypes } from '../../engine/index.ts';
 import type { DataDirLock } from '../../engine/data-dir-lock.ts';
@@ -62,6 +62,7 @@ import { LogConsumer } from './log-consumer.ts';
 import type { NodeRegistry, Heartbeat } from './node-registry.ts';
 import type { ObjectBlobStore } from './object-blob-store.ts';
 import { sweepArchive } from './archive-sweep.ts';
+import { ClusterRetention, DEFAULT_CLUSTER_RETENTION_GRACE_MS, retentionFigures, withFrozen } from './cluster-retention.ts';
 import { NextChain, objectsOf } from './next-chain.ts';
 import { ConsumedTail } from './consumed-tail.ts';
 import { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
@@ -222,6 +223,8 @@ export class NatsBackend implements EngineBackend {
   readonly #p: Parts;
   readonly #logger: EngineLogger;
   readonly #archive: PartitionArchive;
+  /** What a cycle retires of the archive and deletes (`cluster-retention.ts`). */
+  readonly #retention: ClusterRetention;
   /** The archive objects' sizes, for status. */
   readonly #sizes: ArchiveSizes;
   /** What the consumer read and the archive has yet to archive, kept while this node holds the batch lease. */
@@ -324,6 +327,7 @@ export class NatsBackend implements EngineBackend {
     // Every node archives the partitions it owns (its part of each cycle): it keeps what its consumer read of them.
     this.#tail.keeping = true;
     this.#archive = new PartitionArchive(parts.log, parts.blobs, parts.duck.batch, parts.catalog, join(parts.options.dataDir, 'cluster'), this.#tail);
+    this.#retention = new ClusterRetention(this.#archive, parts.duck.batch, join(parts.options.dataDir, 'cluster'));
     this.#next = new NextChain(this.#archive);
     this.#sizes = new ArchiveSizes(parts.blobs);
     this.#ledger = new DuplicateLedger(parts.cluster.partitions);
@@ -478,6 +482,7 @@ export class NatsBackend implements EngineBackend {
         this.#serveCatalog(loaded.catalog);
         this.#batch = loaded.views;
         this.#chain = loaded.ranges;
+        await this.#archive.serveRetired((loaded.views.manifest as SharedManifest).retired);
         this.#stale = new Set(loaded.stale);
         this.#version = published;
         this.#pieces = await this.#piecesOf(published, loaded.views.manifest, loaded.ranges);
@@ -979,6 +984,7 @@ export class NatsBackend implements EngineBackend {
       // One synchronous step: no query sees both layers holding an event, or neither.
       this.#batch = loaded.views;
       this.#chain = loaded.ranges;
+      this.#archive.serveRetired((loaded.views.manifest as SharedManifest).retired).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not delete local copies of archive objects retention deleted'));
       this.#stale = new Set(loaded.stale);
       this.#version = published;
       const losses = newLosses(previous, loaded.ranges);
@@ -1434,6 +1440,7 @@ export class NatsBackend implements EngineBackend {
       await this.#views?.switched(computed.switched).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not take the view changes switched in out of the views record; the next cycle does'));
       return summary;
     } finally {
+      this.#archive.retiring([]);
       this.#cycling = false;
     }
   }
@@ -1513,16 +1520,23 @@ export class NatsBackend implements EngineBackend {
     cycle: Cycle,
   ): Promise<Omit<ComputedVersion, 'switched'>> {
     const { control } = this.#p;
-    const { started, progress, cutoffs, previous, base } = at;
+    const { started, progress, cutoffs, previous } = at;
     const { catalog } = at.views;
     const { version } = cycle;
     const sealedMs = performance.now() - started;
     const term = cycle.term ?? 0;
-    const { chain: folded, ahead } = this.#next.take(this.#chain, term);
-    const work = { version, term, full: at.full, cutoffs, chain: folded, ahead };
+    const prepared = this.#next.take(this.#chain, term);
+    const { ahead } = prepared;
+    // Retention takes its objects out of the chain first; a cycle that retires recomputes every view from what remains.
+    const retention = await this.#retention.plan(prepared.chain, this.#batch?.manifest as SharedManifest | undefined, catalog, (this.#p.options.now ?? Date.now)(), this.#p.options.retentionGraceMs ?? DEFAULT_CLUSTER_RETENTION_GRACE_MS);
+    const folded = retention.chain;
+    const base = retention.retiring ? undefined : at.base;
+    const work = { version, term, full: at.full || retention.retiring, cutoffs, chain: folded, ahead };
     // The other owners compute their partitions meanwhile (with the views they serve: not in a cycle that changes them);
     // the parts that fail are computed here after this node's own.
-    const plan = catalog === this.#catalog ? this.#partsPlan() : new Map<string, number[]>();
+    // A cycle that retires is not divided: another owner resuming its duplicate rule would miss the retired objects' keys.
+    this.#archive.retiring(retention.added);
+    const plan = catalog === this.#catalog && !retention.retiring ? this.#partsPlan() : new Map<string, number[]>();
     const asked = new Set([...plan.values()].flat());
     const theirs = [...plan].map(([node, partitions]) => this.#askPart(node, { ...work, partitions, served: this.#version?.version ?? 0 }));
     progress({ phase: 'computing' });
@@ -1547,8 +1561,11 @@ export class NatsBackend implements EngineBackend {
     const chain = [...folded, ...ahead, ...parts.flatMap((part) => part.ranges)];
     // The views it was computed with, which every node serves with it.
     const definitions = definitionsOf(catalog, at.views.versionOf);
-    const manifest = { ...manifestOfParts({ catalog, version, cutoffs, parts: parts.map((part) => part.views), previous: base, startedAt: started }), definitions };
+    // A full cycle's views that keep their aggregates carry their frozen parts, and add those of what it retires.
+    const frozen = base === undefined ? await this.#retention.frozen(retention, catalog, this.#batch?.manifest, dir, version) : new Map<string, BatchPart[]>();
+    const manifest = withFrozen({ ...manifestOfParts({ catalog, version, cutoffs, parts: parts.map((part) => part.views), previous: base, startedAt: started }), definitions, ...retention.fields }, frozen);
     const published = await store.publish(dir, manifest, { ranges: chain, uploaded });
+    await this.#retention.deleteRetired(retention).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not delete archive objects past retention\'s grace period; the sweep takes them'));
     const inputEvents = parts.reduce((n, part) => n + part.inputEvents, 0);
     return { published: { version, cutoffs, term }, manifest: published.manifest as SharedManifest, started, previous, chain, store, exportMs, sealedMs, events: chainEvents(chain), inputEvents, own };
   }
@@ -1667,7 +1684,9 @@ export class NatsBackend implements EngineBackend {
    * sources are the new ranges alone.
    */
   #incrementalBase(full: boolean, served: ServedVersion | undefined, catalog: Catalog): BatchManifest | undefined {
-    if (served === undefined || !mayBuildOn(served.views.manifest, catalog, { ...this.#p.options, full })) return undefined;
+    // The archive's retention generation is the served version's: only a cycle retires, and it recomputes in full (`#computeInto`).
+    const { retiredGeneration } = served?.views.manifest ?? {};
+    if (served === undefined || !mayBuildOn(served.views.manifest, catalog, { ...this.#p.options, full, ...(retiredGeneration === undefined ? {} : { retiredGeneration }) })) return undefined;
     // A version of an earlier release holds files of every partition at once: each node cannot load its own alone.
     return isPartitioned(served.views.manifest) ? served.views.manifest : undefined;
   }
@@ -1821,6 +1840,7 @@ export class NatsBackend implements EngineBackend {
       sealedSegments: 0,
       idempotencyKeys: this.#consumer?.filters.reduce((n, f) => n + (f?.keys.size ?? 0), 0) ?? 0,
       cluster: this.#clusterStatus(this.#readApplied()),
+      retention: retentionFigures(this.#batch?.manifest as SharedManifest | undefined),
     };
   }
 

@@ -44,7 +44,9 @@ import { FirstOccurrenceFilter } from './first-occurrence.ts';
 import type { LogMessage } from './log-message.ts';
 import type { NamedBlobStore } from './object-blob-store.ts';
 import { filterSnapshotCheck, parseRecord } from './record-schemas.ts';
-import type { ArchivedRange } from './shared-manifest.ts';
+import type { ArchivedFile, ArchivedRange, RetiredArchiveFile } from './shared-manifest.ts';
+import { maxEventTime } from './event-times.ts';
+import { newlyDeleted } from './cluster-retention.ts';
 
 // nats-backend.ts (split from cluster-node.ts in #27) still imports the type from here.
 export type { ArchivedRange } from './shared-manifest.ts';
@@ -71,6 +73,14 @@ export class PartitionArchive {
   readonly #cursors = new Map<number, Cursor>();
   /** Blobs whose local copy this process fetched or checked: archived objects never change, so once is enough. */
   readonly #checked = new Set<string>();
+  /**
+   * The objects retention took out of the served version's ranges (its
+   * manifest's `retired`): their keys belong to the duplicate rule wherever
+   * it is resumed from the archive. Set whenever a version is served.
+   */
+  #retired: readonly RetiredArchiveFile[] = [];
+  /** The objects the running cycle retires, not yet in a served version: their keys count too while it archives. */
+  #retiring: readonly RetiredArchiveFile[] = [];
 
   constructor(
     private readonly log: ClusterLog,
@@ -113,13 +123,14 @@ export class PartitionArchive {
     try {
       const lost = await this.#skipLost(partition, cursor, to);
       const counts = await this.#spool(partition, cursor, to, scratch);
-      const files: Record<string, ArchivedRange['files'][string]> = {};
+      const files: Record<string, ArchivedFile> = {};
       for (const [eventType, rows] of counts) {
         const blob = `master/${eventType}/${name}.parquet`;
         const parquet = join(this.dir, 'cache', blob);
         await mkdir(dirname(parquet), { recursive: true });
         await this.connection.run(exportSql(this.catalog.eventTypes.get(eventType)!, join(scratch, `${eventType}.ndjson`), parquet));
-        files[eventType] = { blob, rows, sha256: await this.#store(blob, parquet) };
+        const maxTime = await maxEventTime(this.connection, this.catalog, eventType, parquet);
+        files[eventType] = { blob, rows, sha256: await this.#store(blob, parquet), ...(maxTime === null ? {} : { maxTime }) };
       }
       const filterBlob = `${FILTERS}${name}.json`;
       const snapshotFile = join(this.dir, 'cache', filterBlob);
@@ -149,7 +160,7 @@ export class PartitionArchive {
     const first = group[0]!;
     const last = group.at(-1)!;
     const name = rangeName(first.partition, first.from, last.to, term);
-    const files: Record<string, ArchivedRange['files'][string]> = {};
+    const files: Record<string, ArchivedFile> = {};
     for (const [eventType, parts] of this.#filesByType(group)) {
       const inputs: string[] = [];
       for (const f of parts) inputs.push(await this.#localCopy(f));
@@ -158,15 +169,17 @@ export class PartitionArchive {
       await mkdir(dirname(parquet), { recursive: true });
       // Rows stay in the order read, the offsets' order, as in a range's own file; no reader depends on it.
       await connection.run(`COPY (SELECT * FROM read_parquet([${inputs.map(sqlStringLiteral).join(', ')}])) TO ${sqlStringLiteral(parquet)} (FORMAT parquet, COMPRESSION zstd)`);
-      files[eventType] = { blob, rows: parts.reduce((n, f) => n + f.rows, 0), sha256: await this.#store(blob, parquet) };
+      // The parts' latest times give the fold's, when each part recorded its own.
+      const maxTime = parts.every((f) => f.maxTime !== undefined) ? Math.max(...parts.map((f) => f.maxTime!)) : undefined;
+      files[eventType] = { blob, rows: parts.reduce((n, f) => n + f.rows, 0), sha256: await this.#store(blob, parquet), ...(maxTime === undefined ? {} : { maxTime }) };
     }
     const folds = group.reduce((n, r) => n + (r.folds ?? 1), 0);
     return { partition: first.partition, from: first.from, to: last.to, files, filter: last.filter, ...(last.digest === undefined ? {} : { digest: last.digest }), folds };
   }
 
   /** The Parquet objects of `group`, by event type, in the group's order. */
-  #filesByType(group: readonly ArchivedRange[]): Map<string, ArchivedRange['files'][string][]> {
-    const byType = new Map<string, ArchivedRange['files'][string][]>();
+  #filesByType(group: readonly ArchivedRange[]): Map<string, ArchivedFile[]> {
+    const byType = new Map<string, ArchivedFile[]>();
     for (const range of group) {
       for (const [eventType, f] of Object.entries(range.files)) byType.set(eventType, [...(byType.get(eventType) ?? []), f]);
     }
@@ -174,10 +187,46 @@ export class PartitionArchive {
   }
 
   /** A checked local copy of an archived object, fetched when this node has none. */
-  async #localCopy(f: ArchivedRange['files'][string]): Promise<string> {
+  async #localCopy(f: ArchivedFile): Promise<string> {
     const file = join(this.dir, 'cache', f.blob);
     await this.#fetch(f.blob, file, f.sha256);
     return file;
+  }
+
+  /** A checked local copy of an archived object (fetched when this node has none): what retention reads an older object's latest time from. */
+  copyOf(f: ArchivedFile): Promise<string> {
+    return this.#localCopy(f);
+  }
+
+  /** Uploads `file` as `blob` and reads it back, as a range's object is (retention's key-only objects); resolves with its SHA-256. */
+  store(blob: string, file: string): Promise<string> {
+    return this.#store(blob, file);
+  }
+
+  /**
+   * Takes the retired list of the version served from now on, in the
+   * caller's synchronous step, and resolves once this node's copies of the
+   * objects it newly marks deleted (retention's phase 2) are gone.
+   */
+  serveRetired(retired: readonly RetiredArchiveFile[] | undefined): Promise<void> {
+    const gone = newlyDeleted(this.#retired, retired ?? []);
+    this.#retired = retired ?? [];
+    return gone.length === 0 ? Promise.resolve() : this.forgetCopies(gone);
+  }
+
+  /**
+   * The objects the running cycle retires (none once it ends): it takes them
+   * out of the chain it archives past, so a duplicate rule resumed meanwhile
+   * would miss their keys unless it loads them from here.
+   */
+  retiring(retired: readonly RetiredArchiveFile[]): void {
+    this.#retiring = retired;
+  }
+
+  /** Deletes `blobs` from the object store and this node's copies of them (retention's phase 2); one already gone is no error. */
+  async deleteObjects(blobs: readonly string[]): Promise<void> {
+    for (const blob of blobs) await this.blobs.delete(blob);
+    await this.forgetCopies(blobs);
   }
 
   /** Deletes this node's local copies of `blobs`: objects no kept version names any more. */
@@ -313,7 +362,7 @@ export class PartitionArchive {
    * and the keys of every range below it), or undefined when no range ends
    * at `at`. This is how a consumer starts once the stream is purged below.
    */
-  async resumeFilter(chain: readonly ArchivedRange[], partition: number, at: number): Promise<FirstOccurrenceFilter | undefined> {
+  async resumeFilter(chain: readonly ArchivedRange[], partition: number, at: number, retired: readonly RetiredArchiveFile[] = [...this.#retired, ...this.#retiring]): Promise<FirstOccurrenceFilter | undefined> {
     const ranges = chain.filter((r) => r.partition === partition && r.to <= at);
     const last = ranges.find((r) => r.to === at);
     if (last === undefined) return undefined;
@@ -335,6 +384,18 @@ export class PartitionArchive {
         source.events += f.rows;
         sources.set(eventType, source);
       }
+    }
+    // The keys of the objects retention took out of those ranges stay: a re-sent copy of a retired event is still a duplicate.
+    // One the chain still holds (a cycle retiring it runs now) has its keys read from its own object already.
+    const held = new Set(ranges.flatMap((r) => Object.values(r.files).map((f) => f.blob)));
+    for (const r of retired) {
+      if (r.partition !== partition || r.to > at || r.keys === undefined || held.has(r.blob)) continue;
+      const local = join(this.dir, 'cache', r.keys.blob);
+      await this.#fetch(r.keys.blob, local, r.keys.sha256);
+      const source = sources.get(r.eventType) ?? { files: [], events: 0 };
+      source.files.push(local);
+      source.events += r.rows;
+      sources.set(r.eventType, source);
     }
     await loadIdempotencyKeys(this.connection, this.catalog, sources, filter.keys, (error) => {
       throw error;

@@ -23,20 +23,20 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { join } from 'node:path';
 import { AggregateTable } from '../../aggregates/index.ts';
-import { InMemoryBatchViews, loadViewFiles, type BatchManifest, type BatchViewEntry, type BatchViewStore, type ViewFile } from '../../batch/index.ts';
+import { InMemoryBatchViews, loadViewFiles, type BatchManifest, type BatchPart, type BatchViewEntry, type BatchViewStore, type ViewFile } from '../../batch/index.ts';
 import { BatchStoresTogether } from './batch-stores-together.ts';
 import type { Catalog } from '../../definitions/index.ts';
 
 /** Whether every file of `manifest` is one partition's: each node can then load its own alone. */
 export function isPartitioned(manifest: BatchManifest): boolean {
-  return Object.values(manifest.views).every((e) => e.file === null && [...(e.parts ?? []), ...(e.deltas ?? [])].every((f) => f.file === null || f.partition !== undefined));
+  return Object.values(manifest.views).every((e) => e.file === null && [...(e.parts ?? []), ...(e.frozen ?? []), ...(e.deltas ?? [])].every((f) => f.file === null || f.partition !== undefined));
 }
 
 /** The file names of `manifest` that partitions `ps` need. */
 export function filesOfPartitions(manifest: BatchManifest, ps: ReadonlySet<number>): Set<string> {
   const names = new Set<string>();
   for (const entry of Object.values(manifest.views)) {
-    for (const f of [...(entry.parts ?? []), ...(entry.deltas ?? [])]) if (f.file !== null && f.partition !== undefined && ps.has(f.partition)) names.add(f.file);
+    for (const f of [...(entry.parts ?? []), ...(entry.frozen ?? []), ...(entry.deltas ?? [])]) if (f.file !== null && f.partition !== undefined && ps.has(f.partition)) names.add(f.file);
   }
   return names;
 }
@@ -230,7 +230,7 @@ export class PartitionBatch implements BatchViewStore {
   }
 }
 
-/** A view's files of partitions `ps` per table of their merged store: the base parts, then each cycle's deltas, in cycle order. */
+/** A view's files of partitions `ps` per table of their merged store: the base parts, the frozen parts, then each cycle's deltas, in cycle order. */
 function filesByTable(entry: BatchViewEntry, ps: ReadonlySet<number>): ViewFile[][] {
   const fileOf = (f: { file: string | null; sha256?: string }): ViewFile => (f.sha256 === undefined ? { file: f.file! } : { file: f.file!, sha256: f.sha256 });
   const base = (entry.parts ?? []).filter((f) => f.file !== null && f.partition !== undefined && ps.has(f.partition)).map(fileOf);
@@ -239,7 +239,19 @@ function filesByTable(entry: BatchViewEntry, ps: ReadonlySet<number>): ViewFile[
     if (d.file === null || d.partition === undefined || !ps.has(d.partition)) continue;
     cycles.set(d.to, [...(cycles.get(d.to) ?? []), fileOf(d)]);
   }
-  return [base, ...[...cycles].sort(([a], [b]) => a - b).map(([, files]) => files)];
+  return [base, ...frozenTables(entry, ps).map((files) => files.map(fileOf)), ...[...cycles].sort(([a], [b]) => a - b).map(([, files]) => files)];
+}
+
+/** A view's frozen parts of partitions `ps` (`keepAggregates`), as tables holding at most one file per partition: one per cycle that froze some, in order. */
+function frozenTables(entry: BatchViewEntry, ps: ReadonlySet<number>): BatchPart[][] {
+  const tables: BatchPart[][] = [];
+  for (const f of entry.frozen ?? []) {
+    if (f.file === null || f.partition === undefined || !ps.has(f.partition)) continue;
+    const last = tables.at(-1);
+    if (last === undefined || last.some((g) => g.partition === f.partition)) tables.push([f]);
+    else last.push(f);
+  }
+  return tables;
 }
 
 /**

@@ -215,6 +215,7 @@ export function archivedRange(value: unknown, path: string): ArchivedRange {
     string(field(file, p, 'blob'), at(p, 'blob'), true);
     integer(field(file, p, 'rows'), at(p, 'rows'));
     sha256(field(file, p, 'sha256'), at(p, 'sha256'));
+    if (file.maxTime !== undefined) finite(file.maxTime, at(p, 'maxTime'));
   }
   const filter = object(field(r, path, 'filter'), at(path, 'filter'));
   string(field(filter, at(path, 'filter'), 'blob'), at(path, 'filter.blob'), true);
@@ -230,6 +231,28 @@ export function archivedRange(value: unknown, path: string): ArchivedRange {
   if (r.digest !== undefined) digest(r.digest, at(path, 'digest'));
   if (r.folds !== undefined) integer(r.folds, at(path, 'folds'), 2);
   return r as unknown as ArchivedRange;
+}
+
+/** A retired archive object, as a manifest lists it under `retired`. */
+function retiredFile(value: unknown, path: string, partitions: number): void {
+  const r = object(value, path);
+  string(field(r, path, 'eventType'), at(path, 'eventType'), true);
+  string(field(r, path, 'blob'), at(path, 'blob'), true);
+  integer(field(r, path, 'rows'), at(path, 'rows'));
+  sha256(field(r, path, 'sha256'), at(path, 'sha256'));
+  const partition = integer(field(r, path, 'partition'), at(path, 'partition'));
+  if (partition >= partitions) throw new RecordShapeError(at(path, 'partition'), `a partition below ${partitions}`);
+  const from = integer(field(r, path, 'from'), at(path, 'from'), 1);
+  integer(field(r, path, 'to'), at(path, 'to'), from);
+  finite(field(r, path, 'maxTime'), at(path, 'maxTime'));
+  integer(field(r, path, 'generation'), at(path, 'generation'), 1);
+  string(field(r, path, 'retiredAt'), at(path, 'retiredAt'), true);
+  if (r.deletedAt !== undefined) string(r.deletedAt, at(path, 'deletedAt'), true);
+  if (r.keys !== undefined) {
+    const keys = object(r.keys, at(path, 'keys'));
+    string(field(keys, at(path, 'keys'), 'blob'), at(path, 'keys.blob'), true);
+    sha256(field(keys, at(path, 'keys'), 'sha256'), at(path, 'keys.sha256'));
+  }
 }
 
 /** A version's folder in the object store, as a manifest names the folder of a file it inherited. */
@@ -279,6 +302,7 @@ export function sharedManifestCheck(partitions: number): RecordCheck<SharedManif
       integer(field(e, path, 'rows'), at(path, 'rows'));
       if (e.deltas !== undefined) array(e.deltas, at(path, 'deltas')).forEach((d, i) => viewDelta(d, at(at(path, 'deltas'), i)));
       if (e.parts !== undefined) array(e.parts, at(path, 'parts')).forEach((d, i) => viewDelta(d, at(at(path, 'parts'), i)));
+      if (e.frozen !== undefined) array(e.frozen, at(path, 'frozen')).forEach((d, i) => viewDelta(d, at(at(path, 'frozen'), i)));
     }
     if (m.inherited !== undefined) {
       for (const [file, folder] of Object.entries(object(m.inherited, 'inherited'))) {
@@ -289,6 +313,8 @@ export function sharedManifestCheck(partitions: number): RecordCheck<SharedManif
     if (m.definitions !== undefined) versionDefinitions(m.definitions, 'definitions');
     const ranges = array(field(m, '', 'ranges'), 'ranges').map((r, i) => archivedRange(r, at('ranges', i)));
     for (const [i, r] of ranges.entries()) if (r.partition >= partitions) throw new RecordShapeError(at(at('ranges', i), 'partition'), `a partition below ${partitions}`);
+    if (m.retiredGeneration !== undefined) integer(m.retiredGeneration, 'retiredGeneration', 1);
+    if (m.retired !== undefined) array(m.retired, 'retired').forEach((r, i) => retiredFile(r, at('retired', i), partitions));
     return m as unknown as SharedManifest;
   };
 }

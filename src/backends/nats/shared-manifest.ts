@@ -10,6 +10,38 @@
 import type { BatchManifest } from '../../batch/index.ts';
 import type { VersionDefinitions } from './version-definitions.ts';
 
+/** One Parquet object of a range: the events of one type. */
+export interface ArchivedFile {
+  readonly blob: string;
+  readonly rows: number;
+  readonly sha256: string;
+  /** The latest event time in it (ms since the epoch), as retention asks; absent in objects archived before it was recorded (then read once from the object). */
+  readonly maxTime?: number;
+}
+
+/**
+ * A range's object that retention took out of the archive (`cluster-retention.ts`):
+ * no range names it any more, so no cycle reads it. It stays in the object
+ * store until the grace period passed (phase 2), and its idempotency keys
+ * stay for good in `keys` (a key-only object), so that a node resuming a
+ * partition from the archive still drops a re-sent copy of a retired event.
+ */
+export interface RetiredArchiveFile extends ArchivedFile {
+  readonly eventType: string;
+  readonly partition: number;
+  /** The range it was part of, `[from, to)`. */
+  readonly from: number;
+  readonly to: number;
+  readonly maxTime: number;
+  /** The retention generation that retired it: the manifest's `retiredGeneration` once a version accounts for it. */
+  readonly generation: number;
+  readonly retiredAt: string;
+  /** Its events' idempotency keys and offsets (event types with a key only). */
+  readonly keys?: { readonly blob: string; readonly sha256: string };
+  /** When a version stopped naming the object, after which it is deleted. */
+  readonly deletedAt?: string;
+}
+
 /** One archived range of a partition, as a published manifest lists it. */
 export interface ArchivedRange {
   readonly partition: number;
@@ -17,7 +49,7 @@ export interface ArchivedRange {
   readonly from: number;
   /** One past its last sequence: the cutoff it was archived up to. */
   readonly to: number;
-  readonly files: Readonly<Record<string, { readonly blob: string; readonly rows: number; readonly sha256: string }>>;
+  readonly files: Readonly<Record<string, ArchivedFile>>;
   /** The duplicate rule's state at `to` (its keys aside): what a consumer resumes from once the stream is purged below `to`. */
   readonly filter: { readonly blob: string; readonly sha256: string };
   /**
@@ -53,6 +85,8 @@ export type SharedManifest = BatchManifest & {
    * could change while a cluster serves: a node then serves its config's.
    */
   readonly definitions?: VersionDefinitions;
+  /** The objects retention took out of the ranges, oldest first; absent before any was. */
+  readonly retired?: readonly RetiredArchiveFile[];
 };
 
 /** The ranges of `ranges` not in `previous`: what a version added to the chain a node served before it. */
