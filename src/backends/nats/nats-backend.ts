@@ -88,6 +88,11 @@ import type { ClusterViewsRecord, PendingClusterChange } from './cluster-views-r
 import { pendingCatalog, type PendingCatalog } from './pending-catalog.ts';
 import type { RevisionedStore } from './revisioned-store.ts';
 import { definitionsOf, type VersionDefinitions } from './version-definitions.ts';
+import { ClusterErasures, type AppliedErasures } from './cluster-erasure.ts';
+import type { ClusterErasuresRecord } from './cluster-erasures-record.ts';
+import { replacedBlobs } from './archive-erasure.ts';
+import type { ErasureEntry } from '../../engine/engine-backend.ts';
+import type { ErasureAudit } from '../../engine/engine-types.ts';
 
 /** How often a node reads the control record (new versions, the lease) and writes its heartbeat. */
 const POLL_MS = 250;
@@ -121,6 +126,8 @@ const PART_WATCH_MS = 1_000;
 const PART_ADOPT_WAIT_MS = 10_000;
 /** A partition's ownership lease, unless the options say otherwise: failover within about 8 s. */
 export const PARTITION_LEASE_MS = 6_000;
+/** How long the batch node waits, after publishing an erasure, for every node to apply the log up to its cutoffs before purging the streams. */
+const ERASE_PURGE_WAIT_MS = 10_000;
 
 /** What a verdict of the duplicate rule does to a partition's speed layer: held, or being taken up. */
 function intoSpeed(speed: PartitionSpeed, verdict: Verdict, compile: (views: readonly ViewJson[]) => ViewSchema[]): void {
@@ -164,6 +171,8 @@ interface ComputedVersion {
   readonly sealedMs: number;
   /** The view changes it switched in, taken out of the views record once it is published. */
   readonly switched: SwitchedChanges;
+  /** The erasures it applied: recorded done once it is published and what held the values is gone. */
+  readonly erased?: AppliedErasures;
 }
 
 /** What a node is made of, opened by `ClusterNode.open`. */
@@ -188,6 +197,8 @@ export interface Parts {
   readonly ownership: PartitionOwnership;
   /** The cluster's views record: the view changes asked for and not yet switched in. */
   readonly views: RevisionedStore<ClusterViewsRecord>;
+  /** The cluster's erasures record: the erasures asked for and not done yet, and the audit of those done. */
+  readonly erasures: RevisionedStore<ClusterErasuresRecord>;
 }
 
 /** This node's heartbeat as of now; `speed` lists the partitions whose speed layer it holds whole, `events` how many events it holds of each of those. */
@@ -220,6 +231,7 @@ export class NatsBackend implements EngineBackend {
   readonly #p: Parts;
   readonly #logger: EngineLogger;
   readonly #archive: PartitionArchive;
+  readonly #erasures: ClusterErasures;
   /** The archive objects' sizes, for status. */
   readonly #sizes: ArchiveSizes;
   /** What the consumer read and the archive has yet to archive, kept while this node holds the batch lease. */
@@ -331,6 +343,7 @@ export class NatsBackend implements EngineBackend {
     this.#acknowledged = new Array<number>(parts.cluster.partitions).fill(0);
     this.#publisher = new OutboxPublisher(parts.outbox, parts.log, this.#logger);
     this.#damage = new DamageReport(this.#logger);
+    this.#erasures = new ClusterErasures(parts.erasures, this.#logger);
   }
 
   get catalog(): Catalog {
@@ -982,6 +995,9 @@ export class NatsBackend implements EngineBackend {
       void this.#compactBatch();
       for (const [p, why] of this.#divergedAt(published, previous, loaded.ranges)) void this.#rebuild(p, why);
       await this.#pruneLocalVersions(published);
+      // An erasure replaced objects: this node's copies of the old ones hold the erased values.
+      const replaced = replacedBlobs(previous, loaded.ranges);
+      if (replaced.length > 0) await this.#archive.forgetCopies(replaced);
     });
     this.#adopting = adoption.catch((error: unknown) => this.#logger.error({ err: error, version: published.version }, 'could not adopt a published batch version; the previous one keeps serving'));
     return adoption;
@@ -1463,18 +1479,23 @@ export class NatsBackend implements EngineBackend {
     const switched = await this.#views?.beginSwitch(cycle.version) ?? new Map<string, PendingClusterChange>();
     const target = pendingCatalog(this.#catalog, Object.fromEntries(switched), (name) => this.#servedVersion(name));
     for (const [view, why] of target.unfit) this.#logger.error({ view, why }, 'a view change asked for no longer fits the views served; it is dropped');
+    // Read before the seal: every event stored before an erasure was asked for is below this cycle's cutoffs.
+    const erasing = await this.#erasures.pending();
     const cutoffs = await this.#seal(term, target.include);
     await assertLeaseHeld(cycle, control);
     progress({ phase: 'exporting', cutoff: cutoffs.reduce((a, b) => a + b, 0) });
     const previous = this.#version?.cutoffs;
     const served = this.#served;
-    const base = this.#incrementalBase(full, served, target.catalog);
+    // Monoids do not subtract: a cycle that erases recomputes every view from what remains.
+    const base = this.#incrementalBase(full || erasing.length > 0, served, target.catalog);
     const { version } = cycle;
     const store = new SharedVersionStore(blobs, control, { version, term, cutoffs, served: served?.objects }, this.#versionsDir);
     await store.init();
     const { dir } = await store.begin();
     try {
-      return { ...await this.#computeInto(store, dir, { full: base === undefined, started, progress, cutoffs, previous, base, views: target }, cycle), switched };
+      const erased = erasing.length === 0 ? undefined : await this.#applyErasures(erasing, cutoffs, term, target.catalog);
+      const at = { full: base === undefined, started, progress, cutoffs, previous, base, views: target, ...(erased === undefined ? {} : { prepared: erased.chain }) };
+      return { ...await this.#computeInto(store, dir, at, cycle), switched, ...(erased === undefined ? {} : { erased }) };
     } catch (error) {
       // Never published (or not known to be: then it is fetched again): a folder with a manifest counts as a version here.
       await rm(dir, { recursive: true, force: true });
@@ -1488,6 +1509,8 @@ export class NatsBackend implements EngineBackend {
     at: {
       full: boolean; started: number; progress: CycleContext['progress']; cutoffs: number[]; previous: readonly number[] | undefined; base: BatchManifest | undefined;
       views: PendingCatalog;
+      /** The whole chain up to the cutoffs, already archived (a cycle that erased): nothing is divided or archived ahead. */
+      prepared?: readonly ArchivedRange[];
     },
     cycle: Cycle,
   ): Promise<Omit<ComputedVersion, 'switched'>> {
@@ -1497,11 +1520,11 @@ export class NatsBackend implements EngineBackend {
     const { version } = cycle;
     const sealedMs = performance.now() - started;
     const term = cycle.term ?? 0;
-    const { chain: folded, ahead } = this.#next.take(this.#chain, term);
+    const { chain: folded, ahead } = at.prepared === undefined ? this.#next.take(this.#chain, term) : { chain: at.prepared, ahead: [] };
     const work = { version, term, full: at.full, cutoffs, chain: folded, ahead };
     // The other owners compute their partitions meanwhile (with the views they serve: not in a cycle that changes them);
     // the parts that fail are computed here after this node's own.
-    const plan = catalog === this.#catalog ? this.#partsPlan() : new Map<string, number[]>();
+    const plan = catalog === this.#catalog && at.prepared === undefined ? this.#partsPlan() : new Map<string, number[]>();
     const asked = new Set([...plan.values()].flat());
     const theirs = [...plan].map(([node, partitions]) => this.#askPart(node, { ...work, partitions, served: this.#version?.version ?? 0 }));
     progress({ phase: 'computing' });
@@ -1526,6 +1549,68 @@ export class NatsBackend implements EngineBackend {
     const published = await store.publish(dir, manifest, { ranges: chain, uploaded });
     const inputEvents = parts.reduce((n, part) => n + part.inputEvents, 0);
     return { published: { version, cutoffs, term }, manifest: published.manifest as SharedManifest, started, previous, chain, store, exportMs, sealedMs, events: chainEvents(chain), inputEvents, own };
+  }
+
+  /** Archives every partition up to `cutoffs`, then erases `erasing` from the archive: resolves with the chain the version publishes. */
+  async #applyErasures(erasing: Parameters<ClusterErasures['apply']>[2], cutoffs: readonly number[], term: number, catalog: Catalog): Promise<AppliedErasures> {
+    const { chain, ahead } = this.#next.take(this.#chain, term);
+    const archived = await this.#archive.extend([...chain, ...ahead], cutoffs, term);
+    return this.#erasures.apply({ archive: this.#archive, connection: this.#p.duck.batch, catalog }, archived, erasing);
+  }
+
+  /**
+   * Once a version that erased is published and served here: the older
+   * versions go (their views were computed with the erased events), then the
+   * objects it replaced, then the streams below its cutoffs; only then are
+   * the erasures recorded done. A failure leaves them pending: the next
+   * cycle applies them again, finding nothing left to rewrite.
+   */
+  async #erased(computed: ComputedVersion, missing: readonly MissingPiece[]): Promise<void> {
+    const { published, chain, store, erased } = computed;
+    if (erased === undefined) return;
+    await store.prune(1, published.version);
+    for (const blob of erased.replaced) await this.#p.blobs.delete(blob);
+    await this.#archive.forgetCopies(erased.replaced);
+    await this.#purgeErased(published.cutoffs, chain, missing);
+    await this.#erasures.done(erased.audits);
+  }
+
+  /**
+   * Purges each partition's stream below `cutoffs` once every node that
+   * reads it applied that far (waiting a while for them); a partition a node
+   * lags on keeps its messages until the purge of a later cycle.
+   */
+  async #purgeErased(cutoffs: readonly number[], chain: readonly ArchivedRange[], missing: readonly MissingPiece[]): Promise<void> {
+    const verified = verifiedBelow(chain, missing, cutoffs.length);
+    const due = new Set(cutoffs.flatMap((seq, p) => (Math.min(seq, verified[p]!) > 1 ? [p] : [])));
+    const waitUntil = Date.now() + ERASE_PURGE_WAIT_MS;
+    while (due.size > 0) {
+      const { nodes, invalid } = await this.#p.registry.census();
+      for (const p of due) {
+        const seq = Math.min(cutoffs[p]!, verified[p]!);
+        if (invalid.length > 0 || !nodes.every((n) => !readsBy(n, p) || (n.applied[p] ?? 0) >= seq)) continue;
+        const purged = await this.#p.log.purgeBelow(p, seq);
+        await this.#archive.forgetSnapshotsBelow(chain, p, seq);
+        this.#logger.info({ partition: p, below: seq, messages: purged }, 'purged the stream below an erasure\'s cutoff');
+        due.delete(p);
+      }
+      if (due.size === 0 || Date.now() > waitUntil) break;
+      await new Promise((resolve) => setTimeout(resolve, 200).unref());
+    }
+    if (due.size > 0) this.#logger.warn({ partitions: [...due] }, 'a node has not applied the log up to an erasure\'s cutoff; those streams are purged with a later cycle');
+  }
+
+  recordErasure(entry: ErasureEntry): Promise<void> {
+    return this.#erasures.ask(entry);
+  }
+
+  erasures(): Promise<ErasureAudit[]> {
+    return this.#erasures.audit();
+  }
+
+  /** Asks for batch cycles (on the batch node, whichever it is) until erasure `id` is done. */
+  completeErasure(id: string): Promise<void> {
+    return this.#erasures.complete(id, () => this.#host!.runBatch({ full: true }));
   }
 
   /** Every partition number, in order. */
@@ -1756,6 +1841,7 @@ export class NatsBackend implements EngineBackend {
       await this.#purge(previous, chain, missing).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not purge archived messages from the log; the next cycle tries again'));
     }
     await store.prune(this.#p.options.keepVersions ?? 3, published.version).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not prune old batch versions'));
+    await this.#erased(computed, missing).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not finish an erasure after its version was published; the next cycle applies it again'));
     lap('purgeMs');
     // Where a cycle's time goes, for an operator sizing the cluster (and for bench:scale).
     this.#logger.info({ version: published.version, mode: manifest.mode ?? 'full', phases: roundedMs(phases) }, 'batch cycle done');

@@ -180,6 +180,21 @@ export class PartitionArchive {
     return file;
   }
 
+  /** A checked local copy of an archived object (fetched when this node has none): what an erasure reads (`archive-erasure.ts`). */
+  copyOf(f: ArchivedRange['files'][string]): Promise<string> {
+    return this.#localCopy(f);
+  }
+
+  /** Where this node keeps its local copy of `blob`. */
+  cachePath(blob: string): string {
+    return join(this.dir, 'cache', blob);
+  }
+
+  /** Uploads `file` as `blob` and reads it back; resolves with its SHA-256 (see {@link #store}). */
+  storeObject(blob: string, file: string): Promise<string> {
+    return this.#store(blob, file);
+  }
+
   /** Deletes this node's local copies of `blobs`: objects no kept version names any more. */
   async forgetCopies(blobs: readonly string[]): Promise<void> {
     for (const blob of blobs) {

@@ -1,0 +1,146 @@
+/**
+ * Erasure in cluster mode (issue #31). Any node records the erasure in the
+ * control bucket's `erasures` record (values included) and asks for batch
+ * cycles until it is done. The batch node's next cycle applies every pending
+ * one:
+ *
+ * 1. it reads the pending erasures before it seals, so every event stored
+ *    before each was asked for is below the cycle's cutoffs;
+ * 2. it archives every partition up to the cutoffs, then writes again, under
+ *    new names, every archive object of the type holding matching events
+ *    (`archive-erasure.ts`), records what it found, and recomputes every
+ *    view from the chain naming the new objects (monoids do not subtract);
+ * 3. once the version is published and served here: the older versions are
+ *    pruned (their view files may hold the values), the replaced objects are
+ *    deleted with this node's copies of them, each partition's stream is
+ *    purged below the cutoffs once every node reading it applied that far,
+ *    and the erasures move from the pending list to the audit, which never
+ *    holds the values.
+ *
+ * Every other node forgets its local copies of the replaced objects and its
+ * older version folders when it adopts the version (`nats-backend.ts`). A
+ * batch node killed in the middle leaves the erasure pending: the next cycle,
+ * on whichever node holds the lease, applies it again (finding only what the
+ * first left; the counts the first found stay in the record).
+ *
+ * @module
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { compileErasure, type Catalog } from '../../definitions/index.ts';
+import type { ErasureEntry } from '../../engine/engine-backend.ts';
+import type { EngineLogger, ErasureAudit } from '../../engine/engine-types.ts';
+import { eraseFromArchive } from './archive-erasure.ts';
+import {
+  EMPTY_ERASURES_RECORD, ERASURES_KEY, withErasureAsked, withErasureFound, withErasuresDone,
+  type ClusterErasureFound, type ClusterErasuresRecord, type PendingClusterErasure,
+} from './cluster-erasures-record.ts';
+import type { PartitionArchive } from './partition-archive.ts';
+import type { RevisionedStore } from './revisioned-store.ts';
+import type { ArchivedRange } from './shared-manifest.ts';
+
+/** Cycles asked for before an erasure not done yet is given up on (the batch node changing hands, say): its record stays pending. */
+const ROUNDS = 6;
+const RETRY_MS = 500;
+/** Compare-and-set tries before a write to the record is given up on: other nodes writing it that often is a fault. */
+const WRITE_TRIES = 20;
+
+/** What a cycle applied: the chain naming the new objects, each erasure's audit (completed once published) and the objects replaced. */
+export interface AppliedErasures {
+  readonly chain: readonly ArchivedRange[];
+  readonly audits: readonly Omit<ErasureAudit, 'completedAt'>[];
+  readonly replaced: readonly string[];
+}
+
+export class ClusterErasures {
+  constructor(private readonly store: RevisionedStore<ClusterErasuresRecord>, private readonly logger: EngineLogger) {}
+
+  async #read(): Promise<{ record: ClusterErasuresRecord; revision: number | undefined }> {
+    const entry = await this.store.get(ERASURES_KEY);
+    return entry === undefined ? { record: EMPTY_ERASURES_RECORD, revision: undefined } : { record: entry.value, revision: entry.revision };
+  }
+
+  /** Writes `change` of the record as it is now, with compare-and-set, trying again while other nodes write it. */
+  async #update(change: (record: ClusterErasuresRecord) => ClusterErasuresRecord): Promise<void> {
+    for (let i = 0; i < WRITE_TRIES; i++) {
+      const { record, revision } = await this.#read();
+      const next = change(record);
+      const written = revision === undefined ? await this.store.create(ERASURES_KEY, next) : await this.store.update(ERASURES_KEY, next, revision);
+      if (written !== undefined) return;
+    }
+    throw new Error(`The erasures record (key ${ERASURES_KEY}) kept changing under ${WRITE_TRIES} writes in a row.`);
+  }
+
+  /** Records an erasure asked of this node, before any cycle applies it. */
+  ask(entry: ErasureEntry): Promise<void> {
+    const { id, by, requestedAt, request } = entry;
+    return this.#update((record) => withErasureAsked(record, { id, by, requestedAt, request }));
+  }
+
+  /** The erasures asked for and not done yet. */
+  async pending(): Promise<readonly PendingClusterErasure[]> {
+    return (await this.#read()).record.pending;
+  }
+
+  /** The erasures done, oldest first. */
+  async audit(): Promise<ErasureAudit[]> {
+    return [...(await this.#read()).record.audit];
+  }
+
+  /** Whether erasure `id` is done. */
+  async isDone(id: string): Promise<boolean> {
+    return (await this.#read()).record.audit.some((a) => a.id === id);
+  }
+
+  /**
+   * Asks for cycles (`runBatch` sends them to the batch node) until erasure
+   * `id` is done: a cycle running when it was recorded may have read the
+   * pending list before it.
+   */
+  async complete(id: string, runBatch: () => Promise<unknown>): Promise<void> {
+    let failure: unknown;
+    for (let round = 0; round < ROUNDS; round++) {
+      try {
+        await runBatch();
+        failure = undefined;
+      } catch (error) {
+        failure = error;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
+      }
+      if (await this.isDone(id)) return;
+    }
+    throw failure ?? new Error(`Erasure ${id} is still pending after ${ROUNDS} batch cycles; the batch node applies it with its next one.`);
+  }
+
+  /**
+   * Applies `erasing` to `chain` (archived up to the cycle's cutoffs):
+   * resolves with the chain naming the new objects. What each found is
+   * recorded before the cycle publishes, so a later try (after a crash)
+   * reports the first count.
+   */
+  async apply(
+    at: { readonly archive: PartitionArchive; readonly connection: DuckDBConnection; readonly catalog: Catalog },
+    chain: readonly ArchivedRange[], erasing: readonly PendingClusterErasure[],
+  ): Promise<AppliedErasures> {
+    let current = chain;
+    const audits: Omit<ErasureAudit, 'completedAt'>[] = [];
+    const replaced: string[] = [];
+    for (const entry of erasing) {
+      const predicate = compileErasure(at.catalog.eventTypes, entry.request);
+      const done = await eraseFromArchive(at.archive, at.connection, current, predicate, entry.id);
+      current = done.chain;
+      replaced.push(...done.replaced);
+      const found: ClusterErasureFound = entry.found ?? { events: done.events, files: done.files };
+      if (entry.found === undefined && done.events > 0) await this.#update((record) => withErasureFound(record, entry.id, found));
+      const { id, by, requestedAt } = entry;
+      audits.push({ id, by, requestedAt, eventType: predicate.eventType.name, fields: predicate.where.map((f) => f.field.name), events: found.events, files: found.files });
+      this.logger.info({ id, eventType: predicate.eventType.name, events: done.events, files: done.files }, 'erased events from the archive');
+    }
+    return { chain: current, audits, replaced };
+  }
+
+  /** Records `audits` done: into the audit, out of the pending list with their values. */
+  done(audits: readonly Omit<ErasureAudit, 'completedAt'>[]): Promise<void> {
+    const completedAt = new Date().toISOString();
+    return this.#update((record) => withErasuresDone(record, audits.map((a) => ({ ...a, completedAt }))));
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Erasure in cluster mode (issue #31): three nodes on a real 3-server NATS
+ * cluster, events of several customers ingested through every node, some
+ * archived by a cycle and some only in the streams. One customer erased
+ * through a node that does not hold the batch lease: every node then answers
+ * as an engine that never stored that customer's events, no archive object
+ * (read back with DuckDB), no file of a node's data directory and no byte
+ * of the NATS servers' stores holds the value, and the audit names the
+ * erasure without it.
+ */
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ClusterNode, ObjectBlobStore } from '../../../src/backends/nats/internal.ts';
+import type { Query } from '../../../src/index.ts';
+import { canonicalRows } from '../../support/reference.ts';
+import { byCustomer, byPlan, ERASED_CUSTOMER, erasureConfig, filesHolding, reference, usageEvents, type UsageEvent } from '../../support/erasure-fixture.ts';
+import { eventually } from '../../support/eventually.ts';
+import { bounded } from '../../support/hang-guard.ts';
+import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
+import { withTempDir } from '../../support/temp-dir.ts';
+
+const PARTITIONS = 4;
+const QUERIES: Query[] = [
+  { view: byCustomer.name, groupBy: ['customer'], granularity: 'all' },
+  { view: byCustomer.name, groupBy: ['customer'] },
+  { view: byPlan.name, groupBy: ['plan'] },
+  { view: byPlan.name, granularity: 'all' },
+];
+
+/** A node's answers to {@link QUERIES} at `position`, as `reference` renders an engine's. */
+async function answersOf(node: ClusterNode, position: readonly number[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const query of QUERIES) out.push(JSON.stringify(canonicalRows((await node.query({ ...query, after: position })).rows)));
+  return out;
+}
+
+describe('erasure in cluster mode', { skip: natsSkipReason(), timeout: 300_000 }, () => {
+  let nats: NatsCluster | undefined;
+  before(async () => {
+    nats = await NatsCluster.start({ size: 3 });
+  });
+  after(async () => {
+    await nats?.stop();
+  });
+
+  test('a customer erased through one node is gone from every answer, archive object, node directory and NATS store; the audit holds no value', async () => {
+    await withTempDir(async (dir) => {
+      const config = { ...erasureConfig, cluster: { name: 'erasure', partitions: PARTITIONS, replicas: 3 } };
+      const open = (name: string) => ClusterNode.open({ dataDir: join(dir, name), config, servers: nats!.urls, node: name, leaseMs: 3_000 });
+      const nodes = [await open('a'), await open('b'), await open('c')];
+      let position = new Array<number>(PARTITIONS).fill(0);
+      const stored: UsageEvent[] = [];
+      const ingest = async (events: readonly UsageEvent[]) => {
+        const third = Math.ceil(events.length / 3);
+        for (const [i, node] of nodes.entries()) {
+          const share = events.slice(i * third, (i + 1) * third);
+          const result = await bounded(node.ingest('usage', share), `an ingest through ${node.name}`, nodes);
+          position = position.map((seq, p) => Math.max(seq, result.position?.[p] ?? 0));
+        }
+        stored.push(...events);
+      };
+      try {
+        await ingest(usageEvents(0, 240));
+        // Node a runs the first cycle and holds the lease: the erasure is asked of node b.
+        await bounded(nodes[0]!.runBatch(), 'a cycle', nodes);
+        await ingest(usageEvents(240, 120));
+        const erasedCount = stored.filter((e) => e.customer === ERASED_CUSTOMER).length;
+
+        const audit = await bounded(nodes[1]!.erase({ eventType: 'usage', where: { customer: ERASED_CUSTOMER } }, { by: 'support@example.com' }), 'an erasure', nodes);
+        assert.equal(audit.eventType, 'usage');
+        assert.deepEqual(audit.fields, ['customer']);
+        assert.equal(audit.by, 'support@example.com');
+        assert.equal(audit.events, erasedCount);
+        assert.ok(audit.files > 0);
+        assert.ok(!JSON.stringify(audit).includes(ERASED_CUSTOMER), 'the audit holds no erased value');
+        for (const node of nodes) assert.deepEqual((await node.erasures()).map((a) => a.id), [audit.id], `${node.name} lists the audit`);
+
+        const kept = stored.filter((e) => e.customer !== ERASED_CUSTOMER);
+        const expected = await reference(kept);
+        const answersMatch = async (want: readonly string[]) => {
+          for (const node of nodes) if (JSON.stringify(await answersOf(node, position)) !== JSON.stringify(want)) return false;
+          return true;
+        };
+        await eventually(() => answersMatch(expected), 'every node to answer without the erased events', { timeoutMs: 30_000, intervalMs: 200 }).catch(() => undefined);
+        for (const node of nodes) assert.deepEqual(await answersOf(node, position), expected, `${node.name} answers without the erased events`);
+
+        // Every archive object, read back from the object store with DuckDB.
+        const nc = await nats!.connect();
+        const fetched = join(dir, 'fetched');
+        try {
+          const blobs = await ObjectBlobStore.open(nc, { bucket: 'erasure_master', replicas: 3 });
+          await mkdir(fetched, { recursive: true });
+          for (const blob of await blobs.list('master/')) await blobs.get(blob.name, join(fetched, blob.name.replaceAll('/', '_')));
+        } finally {
+          await nc.close();
+        }
+        assert.deepEqual(await filesHolding(fetched, ERASED_CUSTOMER), [], 'no archive object holds the erased value');
+
+        // Every node's directory: local copies, version folders, outboxes (released once the version is checked).
+        const holding = async () => (await Promise.all(nodes.map((node) => filesHolding(join(dir, node.name), ERASED_CUSTOMER)))).flat();
+        await eventually(async () => (await holding()).length === 0, 'every node to let go of the erased values', { timeoutMs: 30_000, intervalMs: 500 }).catch(() => undefined);
+        assert.deepEqual(await holding(), [], 'no node\'s directory holds the erased value');
+
+        // Events after the erasure count as usual, on every node.
+        await ingest(usageEvents(400, 60).filter((e) => e.customer !== ERASED_CUSTOMER));
+        await bounded(nodes[2]!.runBatch(), 'a cycle after the erasure', nodes);
+        const later = await reference(stored.filter((e) => e.customer !== ERASED_CUSTOMER));
+        for (const node of nodes) assert.deepEqual(await answersOf(node, position), later, `${node.name} answers after the erasure`);
+      } finally {
+        for (const node of nodes) await node.close().catch(() => undefined);
+      }
+    });
+  });
+});
