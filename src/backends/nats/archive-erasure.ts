@@ -15,7 +15,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { filterSql, sqlStringLiteral, type ErasurePredicate } from '../../definitions/index.ts';
+import { filterSql, sqlIdentifier, sqlStringLiteral, type ErasurePredicate } from '../../definitions/index.ts';
+import { keyHash } from './log-message.ts';
 import type { PartitionArchive } from './partition-archive.ts';
 import type { ArchivedRange } from './shared-manifest.ts';
 
@@ -30,6 +31,8 @@ export interface ErasedFromArchive {
   readonly files: number;
   /** The blobs replaced: deleted once a version naming the new ones is published. */
   readonly replaced: readonly string[];
+  /** The {@link keyHash} of each idempotency key the erased events held (none for a type without a key). */
+  readonly keyHashes: readonly string[];
 }
 
 /** The blob an object goes to once written again by erasure `id`: its name with any earlier erasure's mark replaced. */
@@ -56,6 +59,8 @@ export async function eraseFromArchive(
   const copies = new Map<string, ArchivedObject>();
   for (const f of objects) copies.set(await archive.copyOf(f), f);
   const matches = await matchesPerFile(connection, [...copies.keys()], sql, params);
+  const matching = [...copies.keys()].filter((file) => (matches.get(file) ?? 0) > 0);
+  const keyHashes = (await erasedKeys(connection, matching, predicate, sql, params)).map(keyHash);
   const rewritten = new Map<string, ArchivedObject>();
   for (const [file, f] of copies) {
     if ((matches.get(file) ?? 0) > 0) rewritten.set(f.blob, await rewriteWithout(archive, connection, file, f, sql, params, id));
@@ -65,7 +70,20 @@ export async function eraseFromArchive(
     const next = r.files[type] === undefined ? undefined : rewritten.get(r.files[type].blob);
     return next === undefined ? r : { ...r, files: { ...r.files, [type]: next } };
   });
-  return { chain: swapped, events: erased, files: rewritten.size, replaced: [...rewritten.keys()] };
+  return { chain: swapped, events: erased, files: rewritten.size, replaced: [...rewritten.keys()], keyHashes };
+}
+
+/** The idempotency keys of the matching events in `files`, for a type that has a key. */
+async function erasedKeys(connection: DuckDBConnection, files: readonly string[], predicate: ErasurePredicate, where: string, params: readonly (string | boolean | number)[]): Promise<string[]> {
+  const key = predicate.eventType.idempotencyKey;
+  if (key === undefined || files.length === 0) return [];
+  const prepared = await connection.prepare(`SELECT DISTINCT ${sqlIdentifier(key.name)} FROM read_parquet([${files.map(sqlStringLiteral).join(', ')}]) WHERE ${where}`);
+  try {
+    prepared.bind([...params]);
+    return (await prepared.runAndReadAll()).getRows().map(([k]) => String(k ?? ''));
+  } finally {
+    prepared.destroySync();
+  }
 }
 
 /** Per local file, how many of its events match: only files with any. */

@@ -34,6 +34,7 @@ import {
   EMPTY_ERASURES_RECORD, ERASURES_KEY, withErasureAsked, withErasureFound, withErasuresDone,
   type ClusterErasureFound, type ClusterErasuresRecord, type PendingClusterErasure,
 } from './cluster-erasures-record.ts';
+import type { ForgottenKeys } from './log-message.ts';
 import type { PartitionArchive } from './partition-archive.ts';
 import type { RevisionedStore } from './revisioned-store.ts';
 import type { ArchivedRange } from './shared-manifest.ts';
@@ -47,6 +48,8 @@ const WRITE_TRIES = 20;
 /** What a cycle applied: the chain naming the new objects, each erasure's audit (completed once published) and the objects replaced. */
 export interface AppliedErasures {
   readonly chain: readonly ArchivedRange[];
+  /** Per event type, the hashes of the erased events' idempotency keys: the seal that follows makes every rule forget them. */
+  readonly forget: ForgottenKeys;
   readonly audits: readonly Omit<ErasureAudit, 'completedAt'>[];
   readonly replaced: readonly string[];
 }
@@ -124,18 +127,20 @@ export class ClusterErasures {
     let current = chain;
     const audits: Omit<ErasureAudit, 'completedAt'>[] = [];
     const replaced: string[] = [];
+    const forget: Record<string, string[]> = {};
     for (const entry of erasing) {
       const predicate = compileErasure(at.catalog.eventTypes, entry.request);
       const done = await eraseFromArchive(at.archive, at.connection, current, predicate, entry.id);
       current = done.chain;
       replaced.push(...done.replaced);
+      if (done.keyHashes.length > 0) forget[predicate.eventType.name] = [...(forget[predicate.eventType.name] ?? []), ...done.keyHashes];
       const found: ClusterErasureFound = entry.found ?? { events: done.events, files: done.files };
       if (entry.found === undefined && done.events > 0) await this.#update((record) => withErasureFound(record, entry.id, found));
       const { id, by, requestedAt } = entry;
       audits.push({ id, by, requestedAt, eventType: predicate.eventType.name, fields: predicate.where.map((f) => f.field.name), events: found.events, files: found.files });
       this.logger.info({ id, eventType: predicate.eventType.name, events: done.events, files: done.files }, 'erased events from the archive');
     }
-    return { chain: current, audits, replaced };
+    return { chain: current, forget, audits, replaced };
   }
 
   /** Records `audits` done: into the audit, out of the pending list with their values. */

@@ -1481,8 +1481,11 @@ export class NatsBackend implements EngineBackend {
     for (const [view, why] of target.unfit) this.#logger.error({ view, why }, 'a view change asked for no longer fits the views served; it is dropped');
     // Read before the seal: every event stored before an erasure was asked for is below this cycle's cutoffs.
     const erasing = await this.#erasures.pending();
-    const cutoffs = await this.#seal(term, target.include);
+    const sealed = await this.#seal(term, target.include);
     await assertLeaseHeld(cycle, control);
+    // An erasure's cycle may seal again (its keys forgotten there): the version is published at those cutoffs.
+    const erased = erasing.length === 0 ? undefined : await this.#applyErasures(erasing, sealed, cycle, target.catalog);
+    const cutoffs = erased?.cutoffs ?? sealed;
     progress({ phase: 'exporting', cutoff: cutoffs.reduce((a, b) => a + b, 0) });
     const previous = this.#version?.cutoffs;
     const served = this.#served;
@@ -1493,7 +1496,6 @@ export class NatsBackend implements EngineBackend {
     await store.init();
     const { dir } = await store.begin();
     try {
-      const erased = erasing.length === 0 ? undefined : await this.#applyErasures(erasing, cutoffs, term, target.catalog);
       const at = { full: base === undefined, started, progress, cutoffs, previous, base, views: target, ...(erased === undefined ? {} : { prepared: erased.chain }) };
       return { ...await this.#computeInto(store, dir, at, cycle), switched, ...(erased === undefined ? {} : { erased }) };
     } catch (error) {
@@ -1551,11 +1553,24 @@ export class NatsBackend implements EngineBackend {
     return { published: { version, cutoffs, term }, manifest: published.manifest as SharedManifest, started, previous, chain, store, exportMs, sealedMs, events: chainEvents(chain), inputEvents, own };
   }
 
-  /** Archives every partition up to `cutoffs`, then erases `erasing` from the archive: resolves with the chain the version publishes. */
-  async #applyErasures(erasing: Parameters<ClusterErasures['apply']>[2], cutoffs: readonly number[], term: number, catalog: Catalog): Promise<AppliedErasures> {
+  /**
+   * Archives every partition up to `cutoffs`, then erases `erasing` from the
+   * archive. When the erased events held idempotency keys, a second seal
+   * tells every node's duplicate rule (and the archive's) to forget them, by
+   * hash, at one sequence, and the archive goes on up to it: the version is
+   * published at those cutoffs, so no rule resumes from the rewritten
+   * objects before that seal while others still hold the keys. Resolves
+   * with the chain the version publishes and its cutoffs.
+   */
+  async #applyErasures(erasing: Parameters<ClusterErasures['apply']>[2], cutoffs: number[], cycle: Cycle, catalog: Catalog): Promise<AppliedErasures & { cutoffs: number[] }> {
+    const term = cycle.term ?? 0;
     const { chain, ahead } = this.#next.take(this.#chain, term);
     const archived = await this.#archive.extend([...chain, ...ahead], cutoffs, term);
-    return this.#erasures.apply({ archive: this.#archive, connection: this.#p.duck.batch, catalog }, archived, erasing);
+    const applied = await this.#erasures.apply({ archive: this.#archive, connection: this.#p.duck.batch, catalog }, archived, erasing);
+    if (Object.keys(applied.forget).length === 0) return { ...applied, cutoffs };
+    await assertLeaseHeld(cycle, this.#p.control);
+    const forgotten = await this.#p.log.seal([], applied.forget);
+    return { ...applied, chain: await this.#archive.extend(applied.chain, forgotten, term), cutoffs: forgotten };
   }
 
   /**

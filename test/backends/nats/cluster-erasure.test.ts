@@ -49,7 +49,7 @@ describe('erasure in cluster mode', { skip: natsSkipReason(), timeout: 300_000 }
     await withTempDir(async (dir) => {
       const config = { ...erasureConfig, cluster: { name: 'erasure', partitions: PARTITIONS, replicas: 3 } };
       const open = (name: string) => ClusterNode.open({ dataDir: join(dir, name), config, servers: nats!.urls, node: name, leaseMs: 3_000 });
-      const nodes = [await open('a'), await open('b'), await open('c')];
+      const nodes: ClusterNode[] = [await open('a'), await open('b'), await open('c')];
       let position = new Array<number>(PARTITIONS).fill(0);
       const stored: UsageEvent[] = [];
       const ingest = async (events: readonly UsageEvent[]) => {
@@ -103,11 +103,27 @@ describe('erasure in cluster mode', { skip: natsSkipReason(), timeout: 300_000 }
         await eventually(async () => (await holding()).length === 0, 'every node to let go of the erased values', { timeoutMs: 30_000, intervalMs: 500 }).catch(() => undefined);
         assert.deepEqual(await holding(), [], 'no node\'s directory holds the erased value');
 
-        // Events after the erasure count as usual, on every node.
+        // Node c restarts: its duplicate rule is resumed from the archive written again, while a and b kept theirs.
+        await nodes[2]!.close();
+        nodes[2] = await open('c');
+        // An erased event's key sent again (under another customer) is new on every node, once: the rules forgot it alike.
+        const erasedIds = stored.filter((e) => e.customer === ERASED_CUSTOMER).map((e) => e.id);
+        const back = erasedIds.slice(0, 6).map((id, i) => ({ id, at: Date.UTC(2025, 0, 3) + i * 60_000, customer: 'cust-back', plan: 'pro', units: 5 + i }));
+        const sent = async (node: ClusterNode, events: readonly UsageEvent[]) => {
+          const result = await bounded(node.ingest('usage', events), `an ingest through ${node.name}`, nodes);
+          position = position.map((seq, p) => Math.max(seq, result.position?.[p] ?? 0));
+          return result;
+        };
+        assert.equal((await sent(nodes[0]!, back.slice(0, 3))).duplicates, 0);
+        assert.equal((await sent(nodes[2]!, back.slice(3))).duplicates, 0);
+        // A second copy of each is a duplicate: the answers below count each once.
+        await sent(nodes[1]!, back);
         await ingest(usageEvents(400, 60).filter((e) => e.customer !== ERASED_CUSTOMER));
+        const later = await reference([...stored.filter((e) => e.customer !== ERASED_CUSTOMER), ...back]);
+        for (const node of nodes) assert.deepEqual(await answersOf(node, position), later, `${node.name} answers from its speed layer after the erasure`);
         await bounded(nodes[2]!.runBatch(), 'a cycle after the erasure', nodes);
-        const later = await reference(stored.filter((e) => e.customer !== ERASED_CUSTOMER));
-        for (const node of nodes) assert.deepEqual(await answersOf(node, position), later, `${node.name} answers after the erasure`);
+        await eventually(() => nodes.every((n) => (n.status().batch?.version ?? 0) === (nodes[2]!.status().batch?.version ?? -1)), 'every node to serve the latest version');
+        for (const node of nodes) assert.deepEqual(await answersOf(node, position), later, `${node.name} answers from the batch layer after the erasure`);
       } finally {
         for (const node of nodes) await node.close().catch(() => undefined);
       }
