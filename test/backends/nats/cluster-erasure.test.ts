@@ -9,10 +9,13 @@
  * erasure without it.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ClusterNode, ObjectBlobStore } from '../../../src/backends/nats/internal.ts';
+import { ClusterNode, KvRevisionedStore, ObjectBlobStore } from '../../../src/backends/nats/internal.ts';
+import { ERASURES_KEY, ERASURES_RECORD_SHAPE } from '../../../src/backends/nats/cluster-erasures-record.ts';
 import type { Query } from '../../../src/index.ts';
 import { canonicalRows } from '../../support/reference.ts';
 import { byCustomer, byPlan, ERASED_CUSTOMER, erasureConfig, filesHolding, reference, usageEvents, type UsageEvent } from '../../support/erasure-fixture.ts';
@@ -22,12 +25,26 @@ import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
 import { withTempDir } from '../../support/temp-dir.ts';
 
 const PARTITIONS = 4;
+const CHILD = fileURLToPath(new URL('../../support/cluster-erase-child.ts', import.meta.url));
 const QUERIES: Query[] = [
   { view: byCustomer.name, groupBy: ['customer'], granularity: 'all' },
   { view: byCustomer.name, groupBy: ['customer'] },
   { view: byPlan.name, groupBy: ['plan'] },
   { view: byPlan.name, granularity: 'all' },
 ];
+
+/** Every archive object of `bucket`, fetched into `dir`, read with DuckDB for `needle`: the objects that hold it. */
+async function objectsHolding(nats: NatsCluster, bucket: string, dir: string, needle: string): Promise<string[]> {
+  const nc = await nats.connect();
+  try {
+    const blobs = await ObjectBlobStore.open(nc, { bucket, replicas: 3 });
+    await mkdir(dir, { recursive: true });
+    for (const blob of await blobs.list('master/')) await blobs.get(blob.name, join(dir, blob.name.replaceAll('/', '_')));
+  } finally {
+    await nc.close();
+  }
+  return filesHolding(dir, needle);
+}
 
 /** A node's answers to {@link QUERIES} at `position`, as `reference` renders an engine's. */
 async function answersOf(node: ClusterNode, position: readonly number[]): Promise<string[]> {
@@ -125,6 +142,55 @@ describe('erasure in cluster mode', { skip: natsSkipReason(), timeout: 300_000 }
         await eventually(() => nodes.every((n) => (n.status().batch?.version ?? 0) === (nodes[2]!.status().batch?.version ?? -1)), 'every node to serve the latest version');
         for (const node of nodes) assert.deepEqual(await answersOf(node, position), later, `${node.name} answers from the batch layer after the erasure`);
       } finally {
+        for (const node of nodes) await node.close().catch(() => undefined);
+      }
+    });
+  });
+
+  test('a batch node killed in the middle of an erasure: the next lease holder applies it, every node answers without the events', async () => {
+    await withTempDir(async (dir) => {
+      const config = { ...erasureConfig, cluster: { name: 'erasurekill', partitions: PARTITIONS, replicas: 3 } };
+      const open = (name: string) => ClusterNode.open({ dataDir: join(dir, name), config, servers: nats!.urls, node: name, leaseMs: 3_000 });
+      const nodes: ClusterNode[] = [await open('a'), await open('b')];
+      let position = new Array<number>(PARTITIONS).fill(0);
+      const events = usageEvents(0, 300);
+      const nc = await nats!.connect();
+      const child = spawn(process.execPath, ['--import', 'tsx', CHILD, join(dir, 'k'), nats!.urls.join(','), 'k', JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      try {
+        for (const [i, node] of nodes.entries()) {
+          const result = await bounded(node.ingest('usage', events.filter((_, j) => j % 2 === i)), `an ingest through ${node.name}`, nodes);
+          position = position.map((seq, p) => Math.max(seq, result.position?.[p] ?? 0));
+        }
+        let said = '';
+        child.stdout.on('data', (chunk: Buffer) => (said += chunk.toString()));
+        await eventually(() => said.includes('erasing'), 'the child to take the lease and ask for the erasure', { timeoutMs: 60_000, intervalMs: 50 });
+        // Killed once the cycle recorded what it found: the objects written again, the version not yet (or just) published.
+        const record = await KvRevisionedStore.open(nc, { bucket: 'erasurekill_control' }, ERASURES_RECORD_SHAPE);
+        await eventually(async () => (await record.get(ERASURES_KEY))?.value.pending.some((e) => e.found !== undefined) === true, 'the erasure to find the events', { timeoutMs: 60_000, intervalMs: 20 });
+        process.kill(-child.pid!, 'SIGKILL');
+        await exited;
+        assert.ok(!said.includes('erased'), 'the child was killed before the erasure was done');
+
+        // The next cycle, once the dead node's lease expired, on a node that never saw the request.
+        await eventually(async () => {
+          await nodes[0]!.runBatch().catch(() => undefined);
+          return (await nodes[0]!.erasures()).length === 1;
+        }, 'a surviving node to apply the pending erasure', { timeoutMs: 60_000, intervalMs: 500 });
+        const [audit] = await nodes[1]!.erasures();
+        assert.equal(audit!.by, 'kill test');
+        assert.equal(audit!.events, events.filter((e) => e.customer === ERASED_CUSTOMER).length);
+        assert.ok(((await record.get(ERASURES_KEY))?.value.pending.length ?? -1) === 0, 'nothing is left pending');
+
+        const expected = await reference(events.filter((e) => e.customer !== ERASED_CUSTOMER));
+        await eventually(() => nodes.every((n) => (n.status().batch?.version ?? 0) === (nodes[0]!.status().batch?.version ?? -1)), 'both nodes to serve the latest version');
+        for (const node of nodes) assert.deepEqual(await answersOf(node, position), expected, `${node.name} answers without the erased events`);
+        assert.deepEqual(await objectsHolding(nats!, 'erasurekill_master', join(dir, 'fetched'), ERASED_CUSTOMER), [], 'no archive object holds the erased value');
+      } finally {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch { /* gone */ }
+        await nc.close();
         for (const node of nodes) await node.close().catch(() => undefined);
       }
     });
