@@ -31,12 +31,12 @@ import type { ErasureEntry } from '../../engine/engine-backend.ts';
 import type { EngineLogger, ErasureAudit } from '../../engine/engine-types.ts';
 import { eraseFromArchive } from './archive-erasure.ts';
 import {
-  EMPTY_ERASURES_RECORD, ERASURES_KEY, withErasureAsked, withErasureFound, withErasuresDone,
-  type ClusterErasureFound, type ClusterErasuresRecord, type PendingClusterErasure,
+  EMPTY_ERASURES_RECORD, erasureValuesKey, ERASURES_KEY, withErasureAsked, withErasureFound, withErasuresDone,
+  type ClusterErasureFound, type ClusterErasuresRecord, type ErasureValues, type PendingClusterErasure,
 } from './cluster-erasures-record.ts';
 import type { ForgottenKeys } from './log-message.ts';
 import type { PartitionArchive } from './partition-archive.ts';
-import type { RevisionedStore } from './revisioned-store.ts';
+import type { Revisioned, RevisionedStore } from './revisioned-store.ts';
 import type { ArchivedRange } from './shared-manifest.ts';
 
 /** Cycles asked for before an erasure not done yet is given up on (the batch node changing hands, say): its record stays pending. */
@@ -54,8 +54,15 @@ export interface AppliedErasures {
   readonly replaced: readonly string[];
 }
 
+/** Where each erasure's values are kept until it is done: written once, then erased from the servers' files. */
+export interface ErasureValuesStore {
+  get(key: string): Promise<Revisioned<ErasureValues> | undefined>;
+  create(key: string, value: ErasureValues): Promise<number | undefined>;
+  erase(key: string): Promise<void>;
+}
+
 export class ClusterErasures {
-  constructor(private readonly store: RevisionedStore<ClusterErasuresRecord>, private readonly logger: EngineLogger) {}
+  constructor(private readonly store: RevisionedStore<ClusterErasuresRecord>, private readonly values: ErasureValuesStore, private readonly logger: EngineLogger) {}
 
   async #read(): Promise<{ record: ClusterErasuresRecord; revision: number | undefined }> {
     const entry = await this.store.get(ERASURES_KEY);
@@ -73,10 +80,11 @@ export class ClusterErasures {
     throw new Error(`The erasures record (key ${ERASURES_KEY}) kept changing under ${WRITE_TRIES} writes in a row.`);
   }
 
-  /** Records an erasure asked of this node, before any cycle applies it. */
-  ask(entry: ErasureEntry): Promise<void> {
+  /** Records an erasure asked of this node, before any cycle applies it: its values first, under a key of their own. */
+  async ask(entry: ErasureEntry): Promise<void> {
     const { id, by, requestedAt, request } = entry;
-    return this.#update((record) => withErasureAsked(record, { id, by, requestedAt, request }));
+    if ((await this.values.create(erasureValuesKey(id), { where: request.where })) === undefined) throw new Error(`An erasure with id ${id} was asked for already.`);
+    await this.#update((record) => withErasureAsked(record, { id, by, requestedAt, eventType: request.eventType }));
   }
 
   /** The erasures asked for and not done yet. */
@@ -129,7 +137,14 @@ export class ClusterErasures {
     const replaced: string[] = [];
     const forget: Record<string, string[]> = {};
     for (const entry of erasing) {
-      const predicate = compileErasure(at.catalog.eventTypes, entry.request);
+      const values = await this.values.get(erasureValuesKey(entry.id));
+      if (values === undefined) {
+        // Erased once done: a crash between the two leaves an entry whose work is over.
+        this.logger.warn({ id: entry.id }, 'an erasure pending without its values was done already; it is recorded done');
+        audits.push({ id: entry.id, by: entry.by, requestedAt: entry.requestedAt, eventType: entry.eventType, fields: [], events: entry.found?.events ?? 0, files: entry.found?.files ?? 0 });
+        continue;
+      }
+      const predicate = compileErasure(at.catalog.eventTypes, { eventType: entry.eventType, where: values.value.where });
       const done = await eraseFromArchive(at.archive, at.connection, current, predicate, entry.id);
       current = done.chain;
       replaced.push(...done.replaced);
@@ -143,9 +158,10 @@ export class ClusterErasures {
     return { chain: current, forget, audits, replaced };
   }
 
-  /** Records `audits` done: into the audit, out of the pending list with their values. */
-  done(audits: readonly Omit<ErasureAudit, 'completedAt'>[]): Promise<void> {
+  /** Records `audits` done: into the audit, out of the pending list; then their values are erased. */
+  async done(audits: readonly Omit<ErasureAudit, 'completedAt'>[]): Promise<void> {
     const completedAt = new Date().toISOString();
-    return this.#update((record) => withErasuresDone(record, audits.map((a) => ({ ...a, completedAt }))));
+    await this.#update((record) => withErasuresDone(record, audits.map((a) => ({ ...a, completedAt }))));
+    for (const { id } of audits) await this.values.erase(erasureValuesKey(id));
   }
 }

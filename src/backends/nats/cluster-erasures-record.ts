@@ -1,7 +1,11 @@
 /**
  * The erasures record of a cluster (key `erasures` of the control bucket):
- * the erasures asked of any node and not done yet, with the values they
- * erase, and the audit of those done, without them. The node that runs the
+ * the erasures asked of any node and not done yet, and the audit of those
+ * done. Neither holds the values erased: each erasure's values are a key of
+ * their own (`erasure-values.<id>`), written once and securely erased (the
+ * message overwritten in the servers' files) once the erasure is done, as a
+ * value in a record rewritten by compare-and-set would stay in the bytes of
+ * the revisions it replaced. The node that runs the
  * next batch cycle applies every pending one (`cluster-erasure.ts`), then
  * moves each into the audit. Every write is a compare-and-set on the key's
  * revision, so two nodes asking at once both count.
@@ -15,6 +19,14 @@ import { fieldChecks, type RecordCheck } from './record-schemas.ts';
 
 export const ERASURES_KEY = 'erasures';
 
+/** The key of erasure `id`'s values. */
+export const erasureValuesKey = (id: string): string => `erasure-values.${id}`;
+
+/** What an erasure erases: field → value (or values), as asked. */
+export interface ErasureValues {
+  readonly where: Readonly<Record<string, unknown>>;
+}
+
 /** What a cycle found to erase, recorded before the archive changes: a cycle after a crash finds only what the first left. */
 export interface ClusterErasureFound {
   readonly events: number;
@@ -22,8 +34,9 @@ export interface ClusterErasureFound {
   readonly files: number;
 }
 
-/** An erasure asked for and not done yet: its request holds the values it erases. */
-export interface PendingClusterErasure extends Omit<ErasureEntry, 'found'> {
+/** An erasure asked for and not done yet: its values are under {@link erasureValuesKey}. */
+export interface PendingClusterErasure extends Pick<ErasureEntry, 'id' | 'by' | 'requestedAt'> {
+  readonly eventType: string;
   readonly found?: ClusterErasureFound;
 }
 
@@ -45,9 +58,7 @@ const erasuresRecordCheck: RecordCheck<ClusterErasuresRecord> = (value) => {
     string(field(e, path, 'id'), at(path, 'id'), true);
     string(field(e, path, 'by'), at(path, 'by'));
     string(field(e, path, 'requestedAt'), at(path, 'requestedAt'), true);
-    const request = object(field(e, path, 'request'), at(path, 'request'));
-    string(field(request, at(path, 'request'), 'eventType'), at(at(path, 'request'), 'eventType'), true);
-    object(field(request, at(path, 'request'), 'where'), at(at(path, 'request'), 'where'));
+    string(field(e, path, 'eventType'), at(path, 'eventType'), true);
     if (e.found !== undefined) {
       const found = object(e.found, at(path, 'found'));
       integer(field(found, at(path, 'found'), 'events'), at(at(path, 'found'), 'events'), 0);
@@ -63,6 +74,15 @@ const erasuresRecordCheck: RecordCheck<ClusterErasuresRecord> = (value) => {
     integer(field(a, path, 'files'), at(path, 'files'), 0);
   });
   return r as unknown as ClusterErasuresRecord;
+};
+
+export const ERASURE_VALUES_SHAPE: KvRecordShape<ErasureValues> = {
+  check: (value) => {
+    object(field(object(value, ''), '', 'where'), 'where');
+    return value as ErasureValues;
+  },
+  what: 'erasure\'s values',
+  advice: 'that erasure cannot be applied; ask for it again.',
 };
 
 export const ERASURES_RECORD_SHAPE: KvRecordShape<ClusterErasuresRecord> = {

@@ -88,7 +88,7 @@ import type { ClusterViewsRecord, PendingClusterChange } from './cluster-views-r
 import { pendingCatalog, type PendingCatalog } from './pending-catalog.ts';
 import type { RevisionedStore } from './revisioned-store.ts';
 import { definitionsOf, type VersionDefinitions } from './version-definitions.ts';
-import { ClusterErasures, type AppliedErasures } from './cluster-erasure.ts';
+import { ClusterErasures, type AppliedErasures, type ErasureValuesStore } from './cluster-erasure.ts';
 import type { ClusterErasuresRecord } from './cluster-erasures-record.ts';
 import { replacedBlobs } from './archive-erasure.ts';
 import type { ErasureEntry } from '../../engine/engine-backend.ts';
@@ -199,6 +199,8 @@ export interface Parts {
   readonly views: RevisionedStore<ClusterViewsRecord>;
   /** The cluster's erasures record: the erasures asked for and not done yet, and the audit of those done. */
   readonly erasures: RevisionedStore<ClusterErasuresRecord>;
+  /** Each pending erasure's values, erased from the servers' files once it is done. */
+  readonly erasureValues: ErasureValuesStore;
 }
 
 /** This node's heartbeat as of now; `speed` lists the partitions whose speed layer it holds whole, `events` how many events it holds of each of those. */
@@ -343,7 +345,7 @@ export class NatsBackend implements EngineBackend {
     this.#acknowledged = new Array<number>(parts.cluster.partitions).fill(0);
     this.#publisher = new OutboxPublisher(parts.outbox, parts.log, this.#logger);
     this.#damage = new DamageReport(this.#logger);
-    this.#erasures = new ClusterErasures(parts.erasures, this.#logger);
+    this.#erasures = new ClusterErasures(parts.erasures, parts.erasureValues, this.#logger);
   }
 
   get catalog(): Catalog {
@@ -1583,8 +1585,11 @@ export class NatsBackend implements EngineBackend {
   async #erased(computed: ComputedVersion, missing: readonly MissingPiece[]): Promise<void> {
     const { published, chain, store, erased } = computed;
     if (erased === undefined) return;
+    // Older versions' view files were computed with the erased events: overwritten in the servers' files, then gone.
+    const served = versionFolder(published.version, published.term);
+    for (const blob of await this.#p.blobs.list('batch/')) if (!blob.name.startsWith(`${served}/`)) await this.#p.blobs.erase(blob.name);
     await store.prune(1, published.version);
-    for (const blob of erased.replaced) await this.#p.blobs.delete(blob);
+    for (const blob of erased.replaced) await this.#p.blobs.erase(blob);
     await this.#archive.forgetCopies(erased.replaced);
     await this.#purgeErased(published.cutoffs, chain, missing);
     await this.#erasures.done(erased.audits);

@@ -120,6 +120,12 @@ describe('erasure in cluster mode', { skip: natsSkipReason(), timeout: 300_000 }
         await eventually(async () => (await holding()).length === 0, 'every node to let go of the erased values', { timeoutMs: 30_000, intervalMs: 500 }).catch(() => undefined);
         assert.deepEqual(await holding(), [], 'no node\'s directory holds the erased value');
 
+        // The NATS servers' stores: the streams purged below the erasure's cutoffs, the objects that held it erased chunk by chunk.
+        // Only the streams' own files: a replicated stream's Raft log (`$SYS/_js_`) keeps its entries until nats-server
+        // snapshots it (on its own schedule), which no client call can hasten.
+        const inNats = async () => (await Promise.all(nats!.storeDirs.map((d) => filesHolding(join(d, 'jetstream', '$G'), ERASED_CUSTOMER)))).flat();
+        assert.deepEqual(await inNats(), [], 'no file of a NATS server\'s streams holds the erased value');
+
         // Node c restarts: its duplicate rule is resumed from the archive written again, while a and b kept theirs.
         await nodes[2]!.close();
         nodes[2] = await open('c');
