@@ -38,10 +38,14 @@ import type { ForgottenKeys } from './log-message.ts';
 import type { PartitionArchive } from './partition-archive.ts';
 import type { Revisioned, RevisionedStore } from './revisioned-store.ts';
 import type { ArchivedRange } from './shared-manifest.ts';
+import type { ClusterLog } from './cluster-log.ts';
+import type { NodeRegistry } from './node-registry.ts';
 
 /** Cycles asked for before an erasure not done yet is given up on (the batch node changing hands, say): its record stays pending. */
 const ROUNDS = 6;
 const RETRY_MS = 500;
+/** How long the batch node waits, after publishing an erasure, for every node to apply the log up to its cutoffs before purging the streams. */
+const PURGE_WAIT_MS = 10_000;
 /** Compare-and-set tries before a write to the record is given up on: other nodes writing it that often is a fault. */
 const WRITE_TRIES = 20;
 
@@ -164,4 +168,33 @@ export class ClusterErasures {
     await this.#update((record) => withErasuresDone(record, audits.map((a) => ({ ...a, completedAt }))));
     for (const { id } of audits) await this.values.erase(erasureValuesKey(id));
   }
+}
+
+/**
+ * Purges each partition's stream below `below` (an erasure's cutoffs, where
+ * the archive was just found whole) once every node that reads it applied
+ * that far, waiting a while for them; a partition a node lags on keeps its
+ * messages until the purge of a later cycle.
+ */
+export async function purgeErased(
+  at: { readonly registry: NodeRegistry; readonly log: ClusterLog; readonly archive: PartitionArchive; readonly logger: EngineLogger },
+  below: readonly number[], chain: readonly ArchivedRange[],
+): Promise<void> {
+  const due = new Set(below.flatMap((seq, p) => (seq > 1 ? [p] : [])));
+  const waitUntil = Date.now() + PURGE_WAIT_MS;
+  while (due.size > 0) {
+    const { nodes, invalid } = await at.registry.census();
+    for (const p of due) {
+      const seq = below[p]!;
+      // A node without `reads` in its heartbeat reads every partition.
+      if (invalid.length > 0 || !nodes.every((n) => (n.reads !== undefined && !n.reads.includes(p)) || (n.applied[p] ?? 0) >= seq)) continue;
+      const purged = await at.log.purgeBelow(p, seq);
+      await at.archive.forgetSnapshotsBelow(chain, p, seq);
+      at.logger.info({ partition: p, below: seq, messages: purged }, 'purged the stream below an erasure\'s cutoff');
+      due.delete(p);
+    }
+    if (due.size === 0 || Date.now() > waitUntil) break;
+    await new Promise((resolve) => setTimeout(resolve, 200).unref());
+  }
+  if (due.size > 0) at.logger.warn({ partitions: [...due] }, 'a node has not applied the log up to an erasure\'s cutoff; those streams are purged with a later cycle');
 }

@@ -88,7 +88,7 @@ import type { ClusterViewsRecord, PendingClusterChange } from './cluster-views-r
 import { pendingCatalog, type PendingCatalog } from './pending-catalog.ts';
 import type { RevisionedStore } from './revisioned-store.ts';
 import { definitionsOf, type VersionDefinitions } from './version-definitions.ts';
-import { ClusterErasures, type AppliedErasures, type ErasureValuesStore } from './cluster-erasure.ts';
+import { ClusterErasures, purgeErased, type AppliedErasures, type ErasureValuesStore } from './cluster-erasure.ts';
 import type { ClusterErasuresRecord } from './cluster-erasures-record.ts';
 import { replacedBlobs } from './archive-erasure.ts';
 import type { ErasureEntry } from '../../engine/engine-backend.ts';
@@ -126,8 +126,6 @@ const PART_WATCH_MS = 1_000;
 const PART_ADOPT_WAIT_MS = 10_000;
 /** A partition's ownership lease, unless the options say otherwise: failover within about 8 s. */
 export const PARTITION_LEASE_MS = 6_000;
-/** How long the batch node waits, after publishing an erasure, for every node to apply the log up to its cutoffs before purging the streams. */
-const ERASE_PURGE_WAIT_MS = 10_000;
 
 /** What a verdict of the duplicate rule does to a partition's speed layer: held, or being taken up. */
 function intoSpeed(speed: PartitionSpeed, verdict: Verdict, compile: (views: readonly ViewJson[]) => ViewSchema[]): void {
@@ -1591,33 +1589,10 @@ export class NatsBackend implements EngineBackend {
     await store.prune(1, published.version);
     for (const blob of erased.replaced) await this.#p.blobs.erase(blob);
     await this.#archive.forgetCopies(erased.replaced);
-    await this.#purgeErased(published.cutoffs, chain, missing);
+    const { registry, log } = this.#p;
+    const below = verifiedBelow(chain, missing, published.cutoffs.length).map((seq, p) => Math.min(seq, published.cutoffs[p]!));
+    await purgeErased({ registry, log, archive: this.#archive, logger: this.#logger }, below, chain);
     await this.#erasures.done(erased.audits);
-  }
-
-  /**
-   * Purges each partition's stream below `cutoffs` once every node that
-   * reads it applied that far (waiting a while for them); a partition a node
-   * lags on keeps its messages until the purge of a later cycle.
-   */
-  async #purgeErased(cutoffs: readonly number[], chain: readonly ArchivedRange[], missing: readonly MissingPiece[]): Promise<void> {
-    const verified = verifiedBelow(chain, missing, cutoffs.length);
-    const due = new Set(cutoffs.flatMap((seq, p) => (Math.min(seq, verified[p]!) > 1 ? [p] : [])));
-    const waitUntil = Date.now() + ERASE_PURGE_WAIT_MS;
-    while (due.size > 0) {
-      const { nodes, invalid } = await this.#p.registry.census();
-      for (const p of due) {
-        const seq = Math.min(cutoffs[p]!, verified[p]!);
-        if (invalid.length > 0 || !nodes.every((n) => !readsBy(n, p) || (n.applied[p] ?? 0) >= seq)) continue;
-        const purged = await this.#p.log.purgeBelow(p, seq);
-        await this.#archive.forgetSnapshotsBelow(chain, p, seq);
-        this.#logger.info({ partition: p, below: seq, messages: purged }, 'purged the stream below an erasure\'s cutoff');
-        due.delete(p);
-      }
-      if (due.size === 0 || Date.now() > waitUntil) break;
-      await new Promise((resolve) => setTimeout(resolve, 200).unref());
-    }
-    if (due.size > 0) this.#logger.warn({ partitions: [...due] }, 'a node has not applied the log up to an erasure\'s cutoff; those streams are purged with a later cycle');
   }
 
   recordErasure(entry: ErasureEntry): Promise<void> {
