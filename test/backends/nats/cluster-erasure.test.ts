@@ -139,8 +139,9 @@ describe('erasure in cluster mode', { skip: natsSkipReason(), timeout: 300_000 }
         };
         assert.equal((await sent(nodes[0]!, back.slice(0, 3))).duplicates, 0);
         assert.equal((await sent(nodes[2]!, back.slice(3))).duplicates, 0);
-        // A second copy of each is a duplicate: the answers below count each once.
-        await sent(nodes[1]!, back);
+        // A second copy of each is a duplicate (the answers below count each once); a reader not asked in time leaves some uncounted.
+        const again = await sent(nodes[1]!, back);
+        assert.ok(again.duplicates === back.length || (again.stored === null && again.duplicates < back.length), `duplicates ${again.duplicates}, stored ${again.stored}`);
         await ingest(usageEvents(400, 60).filter((e) => e.customer !== ERASED_CUSTOMER));
         const later = await reference([...stored.filter((e) => e.customer !== ERASED_CUSTOMER), ...back]);
         for (const node of nodes) assert.deepEqual(await answersOf(node, position), later, `${node.name} answers from its speed layer after the erasure`);
