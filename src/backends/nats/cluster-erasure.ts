@@ -162,11 +162,16 @@ export class ClusterErasures {
     return { chain: current, forget, audits, replaced };
   }
 
-  /** Records `audits` done: into the audit, out of the pending list; then their values are erased. */
+  /**
+   * Records `audits` done: their values erased first, then into the audit and
+   * out of the pending list. A crash between leaves an entry without values,
+   * which the next cycle records done ({@link apply}); the other order could
+   * leave values no pending entry names, never erased.
+   */
   async done(audits: readonly Omit<ErasureAudit, 'completedAt'>[]): Promise<void> {
+    for (const { id } of audits) await this.values.erase(erasureValuesKey(id));
     const completedAt = new Date().toISOString();
     await this.#update((record) => withErasuresDone(record, audits.map((a) => ({ ...a, completedAt }))));
-    for (const { id } of audits) await this.values.erase(erasureValuesKey(id));
   }
 }
 
