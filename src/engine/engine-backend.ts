@@ -235,6 +235,13 @@ export interface EngineBackend {
   /** The audit records of the erasures done, oldest first. */
   erasures?(): Promise<ErasureAudit[]>;
   /**
+   * Runs what an erasure recorded with {@link recordErasure} needs until it is
+   * done, where a cycle of this engine's own does not do (cluster mode: the
+   * batch node applies it, whichever node was asked). Absent: the core runs
+   * one sealing cycle of its own.
+   */
+  completeErasure?(id: string): Promise<void>;
+  /**
    * Where the views' changes are coordinated by the backend (a cluster's,
    * shared by its nodes), the coordinator; absent: the core's own
    * `ViewChanges` (`view-changes.ts`) over {@link backfill}.

@@ -439,7 +439,8 @@ export class EngineCore implements ServedEngine {
     const where = (request as ErasureRequest).where;
     const id = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
     await backend.recordErasure({ id, by: options.by ?? 'library', requestedAt: new Date().toISOString(), request: { eventType: predicate.eventType.name, where } });
-    await this.#views.restartingBackfills(() => this.#runOwn(true, (run) => run()));
+    const complete = backend.completeErasure?.bind(backend);
+    await this.#views.restartingBackfills(async () => (complete === undefined ? void await this.#runOwn(true, (run) => run()) : complete(id)));
     const audit = (await backend.erasures()).find((a) => a.id === id);
     if (audit === undefined) throw new Error(`Erasure ${id} ran, but its audit record is missing.`);
     return audit;

@@ -39,6 +39,10 @@ class WindowKeys {
     this.#keys.delete(key);
   }
 
+  keys(): Iterable<string> {
+    return this.#keys.keys();
+  }
+
   get size(): number {
     return this.#keys.size;
   }
@@ -88,6 +92,15 @@ export class IdempotencyIndex {
     if (held === undefined || keys.length === 0) return;
     if (held instanceof KeySet) this.#types.set(eventType, held.without(new Set(keys)));
     else for (const key of keys) held.forget(key);
+  }
+
+  /** Forgets the keys of `eventType` that `erased` picks (by a hash of each, say: `first-occurrence.ts`); one pass over its keys. */
+  forgetWhere(eventType: string, erased: (key: string) => boolean): void {
+    const held = this.#types.get(eventType);
+    if (held === undefined) return;
+    const picked: string[] = [];
+    for (const key of held.keys()) if (erased(key)) picked.push(key);
+    this.forget(eventType, picked);
   }
 
   /** The window of an event type, or undefined when it keeps every key. */

@@ -198,6 +198,18 @@ export class KeySet {
     return this.#arena.subarray(from, to);
   }
 
+  /** Every key, in the order added (an erasure picks out those to forget by a hash of each). */
+  *keys(): Generator<string> {
+    const arena = this.#arena;
+    for (let offset = 0; offset < this.#used;) {
+      const bytes = storedLength(arena, offset, this.#used);
+      if (bytes === 0) return;
+      const start = offset + HEADER;
+      yield arena[offset + 4] === ONE_BYTE ? arena.toString('latin1', start, offset + bytes) : arena.toString('utf16le', start, offset + bytes);
+      offset += bytes;
+    }
+  }
+
   has(key: string): boolean {
     return this.#table[2 * this.#position(key, hashOf(key)) + 1] !== 0;
   }

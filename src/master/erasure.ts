@@ -140,8 +140,9 @@ async function rewriteWithout(
 ): Promise<MasterFile> {
   const path = erasedPath(file.path, id);
   const target = join(masterDir, path);
+  // `IS NOT TRUE`, not `NOT`: an event whose field is null matches no value, and `NOT (null)` would drop it too.
   const prepared = await connection.prepare(
-    `COPY (SELECT * FROM read_parquet(${sqlStringLiteral(join(masterDir, file.path))}) WHERE NOT (${where})) TO ${sqlStringLiteral(`${target}.tmp`)} (FORMAT parquet, COMPRESSION zstd)`,
+    `COPY (SELECT * FROM read_parquet(${sqlStringLiteral(join(masterDir, file.path))}) WHERE (${where}) IS NOT TRUE) TO ${sqlStringLiteral(`${target}.tmp`)} (FORMAT parquet, COMPRESSION zstd)`,
   );
   let rows: number;
   try {

@@ -31,6 +31,11 @@ export class LargeMap<K, V extends NonNullable<unknown>> {
   /** `entriesPerMap` is for tests; the default keeps each inner map well inside V8's limit. */
   constructor(private readonly entriesPerMap = DEFAULT_MAP_ENTRIES) {}
 
+  /** Every key, oldest map first. */
+  *keys(): Generator<K> {
+    for (const map of [...this.#full, this.#newest]) yield* map.keys();
+  }
+
   get size(): number {
     return this.#size;
   }

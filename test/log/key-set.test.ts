@@ -84,3 +84,14 @@ test('key set: stored bytes cut inside a key, or with a damaged header, are refu
   damaged[4] = 7;
   assert.throws(() => KeySet.fromStored(damaged), /damaged at byte 0/);
 });
+
+test('key set: keys() yields every key once, in the order added, after erasures copied the set', () => {
+  fc.assert(fc.property(fc.array(key, { maxLength: 200 }), fc.array(fc.nat(199), { maxLength: 20 }), (added, erasedAt) => {
+    let set = new KeySet(2, 8);
+    const order: string[] = [];
+    for (const k of added) if (set.add(k)) order.push(k);
+    const erased = new Set(erasedAt.flatMap((i) => (order[i] === undefined ? [] : [order[i]])));
+    set = set.without(erased);
+    assert.deepEqual([...set.keys()], order.filter((k) => !erased.has(k)));
+  }));
+});

@@ -140,6 +140,11 @@ export class NatsCluster {
     return this.#servers.map((s) => `nats://127.0.0.1:${s.clientPort}`);
   }
 
+  /** Each server's JetStream store directory, in server order: where a test looks for bytes that must be gone. */
+  get storeDirs(): string[] {
+    return this.#servers.map((s) => join(this.#dir, s.name));
+  }
+
   /** The server names, in server order (`n0`, `n1`, …): what stream info names a leader by. */
   get names(): string[] {
     return this.#servers.map((s) => s.name);

@@ -24,6 +24,7 @@ import { agreeOnRouting, ROUTING_RECORD_SHAPE } from './partition-routing.ts';
 import { BatchHolderUnreachableError, BatchLeaseHeldError, MissingClusterConfigError } from './errors.ts';
 import { KvRevisionedStore } from './kv-revisioned-store.ts';
 import { VIEWS_RECORD_SHAPE } from './cluster-views-record.ts';
+import { ERASURE_VALUES_SHAPE, ERASURES_RECORD_SHAPE } from './cluster-erasures-record.ts';
 import { PARTITION_LEASE_SHAPE, PartitionLeases } from './partition-leases.ts';
 import { partitionLeaseBucket } from './partition-lease-record.ts';
 import { PartitionOwnership } from './partition-ownership.ts';
@@ -158,7 +159,9 @@ export class ClusterNode extends EngineCore {
       });
       const ownership = new PartitionOwnership(leases, cluster.partitions, options.logger ?? SILENT, cluster.standbys);
       const views = await KvRevisionedStore.open(nc, { bucket: `${cluster.name}_control` }, VIEWS_RECORD_SHAPE);
-      const backend = new NatsBackend({ catalog, cluster, node, instanceId, options, lock, nc, log, control, blobs, registry, schema, outbox, duck, ownership, views });
+      const erasures = await KvRevisionedStore.open(nc, { bucket: `${cluster.name}_control` }, ERASURES_RECORD_SHAPE);
+      const erasureValues = await KvRevisionedStore.open(nc, { bucket: `${cluster.name}_control` }, ERASURE_VALUES_SHAPE);
+      const backend = new NatsBackend({ catalog, cluster, node, instanceId, options, lock, nc, log, control, blobs, registry, schema, outbox, duck, ownership, views, erasures, erasureValues });
       opened.push({ close: () => backend.halt() });
       const engine = new ClusterNode(backend, options);
       await engine.start();

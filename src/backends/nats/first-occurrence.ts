@@ -31,7 +31,7 @@ import { selectEvents, type Catalog, type EventColumns, type ViewJson } from '..
 import { IdempotencyIndex } from '../../log/index.ts';
 import { fnv1a32Of } from './fnv1a.ts';
 import { OriginSet, type OriginRun } from './origin-set.ts';
-import type { LogMessage, MessageOrigin } from './log-message.ts';
+import { keyHash, type ForgottenKeys, type LogMessage, type MessageOrigin } from './log-message.ts';
 
 /** Messages whose ids are remembered per partition by default: about 6 MiB, and many minutes of retries at thousands of appends a second. */
 export const DEFAULT_MESSAGE_ID_WINDOW = 65_536;
@@ -174,6 +174,7 @@ export class FirstOccurrenceFilter {
     if (message.kind === 'seal') {
       const digest = this.#digest;
       this.#fold(message.seq, message.msgId, 'seal');
+      this.#forget(message.forget ?? {});
       return { kind: 'seal', seq: message.seq, digest, include: message.include };
     }
     if (message.msgId !== '' && this.#ids.has(message.msgId)) {
@@ -221,6 +222,20 @@ export class FirstOccurrenceFilter {
     const lines = seen.missingFrom(origin.first, end).flatMap(([from, to]) => Array.from({ length: to - from }, (_, i) => from - origin.first + i));
     seen.add(origin.first, end);
     return lines;
+  }
+
+  /**
+   * Forgets the keys a seal names by hash (their events were erased), in one
+   * pass over the type's keys. Every consumer and the archive's cursor reach
+   * the seal at the same sequence, so they all forget there; a rule resumed
+   * from the archive past it never held those keys (the objects were written
+   * again without them), so it decides alike.
+   */
+  #forget(forget: ForgottenKeys): void {
+    for (const [eventType, hashes] of Object.entries(forget)) {
+      const erased = new Set(hashes);
+      if (erased.size > 0) this.keys.forgetWhere(eventType, (key) => erased.has(keyHash(key)));
+    }
   }
 
   #remember(msgId: string): void {

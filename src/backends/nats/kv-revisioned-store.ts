@@ -22,7 +22,7 @@
  */
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { loadKv } from './nats-modules.ts';
+import { loadKv, loadNats } from './nats-modules.ts';
 import { openBucket } from './publish-retry.ts';
 import { parseRecord, type RecordCheck } from './record-schemas.ts';
 import type { Revisioned, RevisionedStore } from './revisioned-store.ts';
@@ -56,14 +56,14 @@ export interface KvRecordShape<T> {
 const ANY: KvRecordShape<never> = { check: (value) => value as never, what: 'record', advice: 'rewrite it.' };
 
 export class KvRevisionedStore<T> implements RevisionedStore<T> {
-  private constructor(private readonly kv: KV, private readonly bucket: string, private readonly shape: KvRecordShape<T>) {}
+  private constructor(private readonly kv: KV, private readonly bucket: string, private readonly shape: KvRecordShape<T>, private readonly connection: NatsConnection) {}
 
   /** Opens the bucket, creating it if it is missing; values read are checked against `shape`. */
   static async open<T>(connection: NatsConnection, options: KvStoreOptions, shape: KvRecordShape<T> = ANY): Promise<KvRevisionedStore<T>> {
     const { Kvm } = await loadKv();
     // Read once as every node will, retried while a bucket just created elsewhere is not found yet; a missing key reads as null.
     const kv = await openBucket(() => new Kvm(connection).create(options.bucket, { replicas: options.replicas ?? 1, history: 1, allow_direct: false }), (bucket) => bucket.get('opened'));
-    return new KvRevisionedStore<T>(kv, options.bucket, shape);
+    return new KvRevisionedStore<T>(kv, options.bucket, shape, connection);
   }
 
   /** The value of `key` and its revision; throws `InvalidClusterRecordError` when the value is not of the store's shape. */
@@ -72,6 +72,20 @@ export class KvRevisionedStore<T> implements RevisionedStore<T> {
     if (entry === null || entry.operation !== 'PUT') return undefined;
     const value = parseRecord(entry.string(), this.shape.check, { store: `KV bucket ${this.bucket}`, key, what: this.shape.what, advice: this.shape.advice });
     return { value, revision: entry.revision };
+  }
+
+  /**
+   * Removes `key`'s value by overwriting its message in the servers' files
+   * (JetStream's secure erase of one message): a KV delete or a newer
+   * revision only marks it gone, and its bytes stay in the stream's blocks
+   * until the server compacts them. For values that must not outlive their
+   * use (an erasure's, `cluster-erasure.ts`); the key then reads as none.
+   */
+  async erase(key: string): Promise<void> {
+    const revision = await this.revision(key);
+    if (revision === undefined) return;
+    const jsm = await (await loadNats()).jetstream.jetstreamManager(this.connection);
+    await jsm.streams.deleteMessage(`KV_${this.bucket}`, revision, true);
   }
 
   async revision(key: string): Promise<number | undefined> {

@@ -15,6 +15,7 @@
  * @module
  */
 import { rowAt, toColumns, type Catalog, type EventColumns, type Field, type Row, type ViewJson } from '../../definitions/index.ts';
+import { createHash } from 'node:crypto';
 import { EventTooLargeError } from './errors.ts';
 
 export const MESSAGE_FORMAT = 'ndjson/1';
@@ -32,9 +33,35 @@ export const MESSAGE_FORMAT = 'ndjson/1';
  */
 export const SEAL_FORMAT = 'seal/1';
 
-/** A seal's body: the view definitions folded from it on (empty: none). */
-export function sealBody(include: readonly ViewJson[]): Uint8Array {
-  return include.length === 0 ? new Uint8Array(0) : new TextEncoder().encode(JSON.stringify({ include }));
+/**
+ * Idempotency keys every consumer forgets at a seal, by event type: each a
+ * {@link keyHash} of a key whose events were erased, never the key itself
+ * (`cluster-erasure.ts`).
+ */
+export type ForgottenKeys = Readonly<Record<string, readonly string[]>>;
+
+/** A seal's body: the view definitions folded from it on, and the keys forgotten there (empty: none). */
+export function sealBody(include: readonly ViewJson[], forget: ForgottenKeys = {}): Uint8Array {
+  const forgetting = Object.keys(forget).length > 0;
+  if (include.length === 0 && !forgetting) return new Uint8Array(0);
+  return new TextEncoder().encode(JSON.stringify(forgetting ? { include, forget } : { include }));
+}
+
+/** The hash a seal names an idempotency key by: the first 16 hex digits of its SHA-256, so that the key itself never goes into the log again. */
+export function keyHash(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
+
+/** The keys a seal's body forgets; a body that names none the way it should forgets none, on every node alike. */
+function sealForgets(data: Uint8Array): ForgottenKeys {
+  if (data.byteLength === 0) return {};
+  try {
+    const body = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')) as { forget?: unknown };
+    if (typeof body.forget !== 'object' || body.forget === null) return {};
+    return Object.fromEntries(Object.entries(body.forget).map(([type, hashes]) => [type, Array.isArray(hashes) ? hashes.filter((h): h is string => typeof h === 'string') : []]));
+  } catch {
+    return {};
+  }
 }
 
 /**
@@ -143,6 +170,8 @@ export type LogMessage =
     readonly kind: 'seal'; readonly partition: number; readonly seq: number; readonly msgId: string;
     /** View definitions the speed layer folds from this seal on: those the cycle it starts switches in. */
     readonly include: readonly ViewJson[];
+    /** Idempotency keys (by hash) the duplicate rule forgets here: their events were erased. */
+    readonly forget?: ForgottenKeys;
   }
   | { readonly kind: 'skipped'; readonly partition: number; readonly seq: number; readonly msgId: string; readonly reason: string };
 
@@ -156,7 +185,10 @@ export function decodeMessage(catalog: Catalog, partition: number, seq: number, 
   const msgId = headers?.get(HEADERS.msgId) ?? '';
   const skipped = (reason: string): LogMessage => ({ kind: 'skipped', partition, seq, msgId, reason });
   const format = headers?.get(HEADERS.format) ?? '';
-  if (format === SEAL_FORMAT) return { kind: 'seal', partition, seq, msgId, include: sealIncludes(data) };
+  if (format === SEAL_FORMAT) {
+    const forget = sealForgets(data);
+    return { kind: 'seal', partition, seq, msgId, include: sealIncludes(data), ...(Object.keys(forget).length === 0 ? {} : { forget }) };
+  }
   if (format !== MESSAGE_FORMAT) return skipped(`format '${format}' is not ${MESSAGE_FORMAT}`);
   const eventType = headers!.get(HEADERS.eventType);
   const schema = catalog.eventTypes.get(eventType);

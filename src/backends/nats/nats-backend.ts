@@ -91,6 +91,11 @@ import type { RevisionedStore } from './revisioned-store.ts';
 import type { ViewReads } from './switch-progress.ts';
 import { markHolds } from './switching-mark.ts';
 import { definitionsOf, type VersionDefinitions } from './version-definitions.ts';
+import { ClusterErasures, purgeErased, type AppliedErasures, type ErasureValuesStore } from './cluster-erasure.ts';
+import type { ClusterErasuresRecord } from './cluster-erasures-record.ts';
+import { replacedBlobs } from './archive-erasure.ts';
+import type { ErasureEntry } from '../../engine/engine-backend.ts';
+import type { ErasureAudit } from '../../engine/engine-types.ts';
 
 /** How often a node reads the control record (new versions, the lease) and writes its heartbeat. */
 const POLL_MS = 250;
@@ -167,6 +172,8 @@ interface ComputedVersion {
   readonly sealedMs: number;
   /** The view changes it switched in, taken out of the views record once it is published. */
   readonly switched: SwitchedChanges;
+  /** The erasures it applied: recorded done once it is published and what held the values is gone. */
+  readonly erased?: AppliedErasures;
 }
 
 /** What a node is made of, opened by `ClusterNode.open`. */
@@ -191,6 +198,10 @@ export interface Parts {
   readonly ownership: PartitionOwnership;
   /** The cluster's views record: the view changes asked for and not yet switched in. */
   readonly views: RevisionedStore<ClusterViewsRecord>;
+  /** The cluster's erasures record: the erasures asked for and not done yet, and the audit of those done. */
+  readonly erasures: RevisionedStore<ClusterErasuresRecord>;
+  /** Each pending erasure's values, erased from the servers' files once it is done. */
+  readonly erasureValues: ErasureValuesStore;
 }
 
 /** This node's heartbeat as of now; `speed` lists the partitions whose speed layer it holds whole, `events` how many events it holds of each of those. */
@@ -225,6 +236,8 @@ export class NatsBackend implements EngineBackend {
   readonly #archive: PartitionArchive;
   /** What a cycle retires of the archive and deletes (`cluster-retention.ts`). */
   readonly #retention: ClusterRetention;
+  /** The erasures asked for and done (`cluster-erasure.ts`). */
+  readonly #erasures: ClusterErasures;
   /** The archive objects' sizes, for status. */
   readonly #sizes: ArchiveSizes;
   /** What the consumer read and the archive has yet to archive, kept while this node holds the batch lease. */
@@ -339,6 +352,7 @@ export class NatsBackend implements EngineBackend {
     this.#acknowledged = new Array<number>(parts.cluster.partitions).fill(0);
     this.#publisher = new OutboxPublisher(parts.outbox, parts.log, this.#logger);
     this.#damage = new DamageReport(this.#logger);
+    this.#erasures = new ClusterErasures(parts.erasures, parts.erasureValues, this.#logger);
   }
 
   get catalog(): Catalog {
@@ -1006,6 +1020,9 @@ export class NatsBackend implements EngineBackend {
       void this.#compactBatch();
       for (const [p, why] of this.#divergedAt(published, previous, loaded.ranges)) void this.#rebuild(p, why);
       await this.#pruneLocalVersions(published);
+      // An erasure replaced objects: this node's copies of the old ones hold the erased values.
+      const replaced = replacedBlobs(previous, loaded.ranges);
+      if (replaced.length > 0) await this.#archive.forgetCopies(replaced);
     });
     this.#adopting = adoption.catch((error: unknown) => this.#logger.error({ err: error, version: published.version }, 'could not adopt a published batch version; the previous one keeps serving'));
     return adoption;
@@ -1491,18 +1508,25 @@ export class NatsBackend implements EngineBackend {
     const switched = await this.#views?.beginSwitch(cycle.version, term) ?? new Map<string, PendingClusterChange>();
     const target = pendingCatalog(this.#catalog, Object.fromEntries(switched), (name) => this.#servedVersion(name));
     for (const [view, why] of target.unfit) this.#logger.error({ view, why }, 'a view change asked for no longer fits the views served; it is dropped');
-    const cutoffs = await this.#seal(term, target.include);
+    // Read before the seal: every event stored before an erasure was asked for is below this cycle's cutoffs.
+    const erasing = await this.#erasures.pending();
+    const sealed = await this.#seal(term, target.include);
     await assertLeaseHeld(cycle, control);
+    // An erasure's cycle may seal again (its keys forgotten there): the version is published at those cutoffs.
+    const erased = erasing.length === 0 ? undefined : await this.#applyErasures(erasing, sealed, cycle, target.catalog);
+    const cutoffs = erased?.cutoffs ?? sealed;
     progress({ phase: 'exporting', cutoff: cutoffs.reduce((a, b) => a + b, 0) });
     const previous = this.#version?.cutoffs;
     const served = this.#served;
-    const base = this.#incrementalBase(full, served, target.catalog);
+    // Monoids do not subtract: a cycle that erases recomputes every view from what remains.
+    const base = this.#incrementalBase(full || erasing.length > 0, served, target.catalog);
     const { version } = cycle;
     const store = new SharedVersionStore(blobs, control, { version, term, cutoffs, served: served?.objects }, this.#versionsDir);
     await store.init();
     const { dir } = await store.begin();
     try {
-      return { ...await this.#computeInto(store, dir, { full: base === undefined, started, progress, cutoffs, previous, base, views: target }, cycle), switched };
+      const at = { full: base === undefined, started, progress, cutoffs, previous, base, views: target, ...(erased === undefined ? {} : { prepared: erased.chain }) };
+      return { ...await this.#computeInto(store, dir, at, cycle), switched, ...(erased === undefined ? {} : { erased }) };
     } catch (error) {
       // Never published (or not known to be: then it is fetched again): a folder with a manifest counts as a version here.
       await rm(dir, { recursive: true, force: true });
@@ -1516,6 +1540,8 @@ export class NatsBackend implements EngineBackend {
     at: {
       full: boolean; started: number; progress: CycleContext['progress']; cutoffs: number[]; previous: readonly number[] | undefined; base: BatchManifest | undefined;
       views: PendingCatalog;
+      /** The whole chain up to the cutoffs, already archived (a cycle that erased): nothing is divided or archived ahead. */
+      prepared?: readonly ArchivedRange[];
     },
     cycle: Cycle,
   ): Promise<Omit<ComputedVersion, 'switched'>> {
@@ -1525,7 +1551,7 @@ export class NatsBackend implements EngineBackend {
     const { version } = cycle;
     const sealedMs = performance.now() - started;
     const term = cycle.term ?? 0;
-    const prepared = this.#next.take(this.#chain, term);
+    const prepared = at.prepared === undefined ? this.#next.take(this.#chain, term) : { chain: at.prepared, ahead: [] };
     const { ahead } = prepared;
     // Retention takes its objects out of the chain first; a cycle that retires recomputes every view from what remains.
     const retention = await this.#retention.plan(prepared.chain, this.#batch?.manifest as SharedManifest | undefined, catalog, (this.#p.options.now ?? Date.now)(), this.#p.options.retentionGraceMs ?? DEFAULT_CLUSTER_RETENTION_GRACE_MS);
@@ -1535,8 +1561,9 @@ export class NatsBackend implements EngineBackend {
     // The other owners compute their partitions meanwhile (with the views they serve: not in a cycle that changes them);
     // the parts that fail are computed here after this node's own.
     // A cycle that retires is not divided: another owner resuming its duplicate rule would miss the retired objects' keys.
+    // Nor is an erasure's: its chain was archived and written again here.
     this.#archive.retiring(retention.added);
-    const plan = catalog === this.#catalog && !retention.retiring ? this.#partsPlan() : new Map<string, number[]>();
+    const plan = catalog === this.#catalog && !retention.retiring && at.prepared === undefined ? this.#partsPlan() : new Map<string, number[]>();
     const asked = new Set([...plan.values()].flat());
     const theirs = [...plan].map(([node, partitions]) => this.#askPart(node, { ...work, partitions, served: this.#version?.version ?? 0 }));
     progress({ phase: 'computing' });
@@ -1568,6 +1595,61 @@ export class NatsBackend implements EngineBackend {
     await this.#retention.deleteRetired(retention).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not delete archive objects past retention\'s grace period; the sweep takes them'));
     const inputEvents = parts.reduce((n, part) => n + part.inputEvents, 0);
     return { published: { version, cutoffs, term }, manifest: published.manifest as SharedManifest, started, previous, chain, store, exportMs, sealedMs, events: chainEvents(chain), inputEvents, own };
+  }
+
+  /**
+   * Archives every partition up to `cutoffs`, then erases `erasing` from the
+   * archive. When the erased events held idempotency keys, a second seal
+   * tells every node's duplicate rule (and the archive's) to forget them, by
+   * hash, at one sequence, and the archive goes on up to it: the version is
+   * published at those cutoffs, so no rule resumes from the rewritten
+   * objects before that seal while others still hold the keys. Resolves
+   * with the chain the version publishes and its cutoffs.
+   */
+  async #applyErasures(erasing: Parameters<ClusterErasures['apply']>[2], cutoffs: number[], cycle: Cycle, catalog: Catalog): Promise<AppliedErasures & { cutoffs: number[] }> {
+    const term = cycle.term ?? 0;
+    const { chain, ahead } = this.#next.take(this.#chain, term);
+    const archived = await this.#archive.extend([...chain, ...ahead], cutoffs, term);
+    const applied = await this.#erasures.apply({ archive: this.#archive, connection: this.#p.duck.batch, catalog }, archived, erasing);
+    if (Object.keys(applied.forget).length === 0) return { ...applied, cutoffs };
+    await assertLeaseHeld(cycle, this.#p.control);
+    const forgotten = await this.#p.log.seal([], applied.forget);
+    return { ...applied, chain: await this.#archive.extend(applied.chain, forgotten, term), cutoffs: forgotten };
+  }
+
+  /**
+   * Once a version that erased is published and served here: the older
+   * versions go (their views were computed with the erased events), then the
+   * objects it replaced, then the streams below its cutoffs; only then are
+   * the erasures recorded done. A failure leaves them pending: the next
+   * cycle applies them again, finding nothing left to rewrite.
+   */
+  async #erased(computed: ComputedVersion, missing: readonly MissingPiece[]): Promise<void> {
+    const { published, chain, store, erased } = computed;
+    if (erased === undefined) return;
+    // Older versions' view files were computed with the erased events: overwritten in the servers' files, then gone.
+    const served = versionFolder(published.version, published.term);
+    for (const blob of await this.#p.blobs.list('batch/')) if (!blob.name.startsWith(`${served}/`)) await this.#p.blobs.erase(blob.name);
+    await store.prune(1, published.version);
+    for (const blob of erased.replaced) await this.#p.blobs.erase(blob);
+    await this.#archive.forgetCopies(erased.replaced);
+    const { registry, log } = this.#p;
+    const below = verifiedBelow(chain, missing, published.cutoffs.length).map((seq, p) => Math.min(seq, published.cutoffs[p]!));
+    await purgeErased({ registry, log, archive: this.#archive, logger: this.#logger }, below, chain);
+    await this.#erasures.done(erased.audits);
+  }
+
+  recordErasure(entry: ErasureEntry): Promise<void> {
+    return this.#erasures.ask(entry);
+  }
+
+  erasures(): Promise<ErasureAudit[]> {
+    return this.#erasures.audit();
+  }
+
+  /** Asks for batch cycles (on the batch node, whichever it is) until erasure `id` is done. */
+  completeErasure(id: string): Promise<void> {
+    return this.#erasures.complete(id, () => this.#host!.runBatch({ full: true }));
   }
 
   /** Every partition number, in order. */
@@ -1800,6 +1882,7 @@ export class NatsBackend implements EngineBackend {
       await this.#purge(previous, chain, missing).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not purge archived messages from the log; the next cycle tries again'));
     }
     await store.prune(this.#p.options.keepVersions ?? 3, published.version).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not prune old batch versions'));
+    await this.#erased(computed, missing).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not finish an erasure after its version was published; the next cycle applies it again'));
     lap('purgeMs');
     // Where a cycle's time goes, for an operator sizing the cluster (and for bench:scale).
     this.#logger.info({ version: published.version, mode: manifest.mode ?? 'full', phases: roundedMs(phases) }, 'batch cycle done');

@@ -22,7 +22,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { BlobCorruptError, BlobMissingError, checkBlobName, type BlobInfo, type BlobStore } from '../../master/index.ts';
 import { fileSha256 } from '../../util/checksums.ts';
 import { BucketStalledError, ClusterBucketBrokenError, ClusterBucketMissingError } from './errors.ts';
-import { loadObj } from './nats-modules.ts';
+import { loadNats, loadObj } from './nats-modules.ts';
 import { openBucket, STREAM_NOT_FOUND } from './publish-retry.ts';
 
 export interface ObjectBlobStoreOptions {
@@ -56,6 +56,7 @@ export interface NamedBlobStore extends BlobStore {
 export class ObjectBlobStore implements NamedBlobStore {
   private constructor(
     private store: ObjectStore, readonly bucket: string, private readonly reopen: () => Promise<ObjectStore>, private readonly stallMs: number,
+    private readonly connection?: NatsConnection,
   ) {}
 
   get name(): string {
@@ -67,7 +68,7 @@ export class ObjectBlobStore implements NamedBlobStore {
     const { Objm } = await loadObj();
     // Read once (a missing object reads as null), retried while a bucket just created by another node is not found yet.
     const open = () => openBucket(() => new Objm(connection).create(options.bucket, { replicas: options.replicas }), (store) => store.info('opened'));
-    return new ObjectBlobStore(await open(), options.bucket, open, options.stallMs ?? STALL_MS);
+    return new ObjectBlobStore(await open(), options.bucket, open, options.stallMs ?? STALL_MS, connection);
   }
 
   /** Creates the bucket again (empty) if it is gone, as opening does: what restoring the archive into a destroyed bucket starts with. */
@@ -169,6 +170,30 @@ export class ObjectBlobStore implements NamedBlobStore {
   async delete(name: string): Promise<void> {
     const info = await this.#bucket(() => this.store.info(checkBlobName(name)));
     if (info !== null && !info.deleted) await this.#bucket(() => this.store.delete(name));
+  }
+
+  /**
+   * Deletes `name` after overwriting each of its chunk messages in the
+   * servers' files (JetStream's secure erase of single messages): a plain
+   * delete only marks them gone, and their bytes stay in the stream's
+   * blocks until the server compacts them. For objects that held erased
+   * values (`cluster-erasure.ts`); one request per 128 KiB chunk.
+   */
+  async erase(name: string): Promise<void> {
+    const info = await this.#bucket(() => this.store.info(checkBlobName(name)));
+    if (info === null || info.deleted) return;
+    if (this.connection !== undefined) {
+      const jsm = await (await loadNats()).jetstream.jetstreamManager(this.connection);
+      const stream = `OBJ_${this.bucket}`;
+      const subject = `$O.${this.bucket}.C.${info.nuid}`;
+      // The last chunk, erased, until none is left: `last_by_subj` is what NATS 2.9 serves (not `next_by_subj`).
+      for (;;) {
+        const message = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null);
+        if (message === null) break;
+        if (!(await jsm.streams.deleteMessage(stream, message.seq, true))) throw new Error(`Chunk ${message.seq} of object ${name} in bucket ${this.bucket} could not be erased.`);
+      }
+    }
+    await this.#bucket(() => this.store.delete(name));
   }
 
   /** Runs a request of the bucket; a bucket that no longer exists is {@link ClusterBucketMissingError}. */

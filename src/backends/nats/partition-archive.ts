@@ -193,12 +193,12 @@ export class PartitionArchive {
     return file;
   }
 
-  /** A checked local copy of an archived object (fetched when this node has none): what retention reads an older object's latest time from. */
+  /** A checked local copy of an archived object (fetched when this node has none): what retention reads an older object's latest time from, and what an erasure rewrites (`archive-erasure.ts`). */
   copyOf(f: ArchivedFile): Promise<string> {
     return this.#localCopy(f);
   }
 
-  /** Uploads `file` as `blob` and reads it back, as a range's object is (retention's key-only objects); resolves with its SHA-256. */
+  /** Uploads `file` as `blob` and reads it back, as a range's object is (retention's key-only objects, an erasure's rewritten ones); resolves with its SHA-256. */
   store(blob: string, file: string): Promise<string> {
     return this.#store(blob, file);
   }
@@ -227,6 +227,11 @@ export class PartitionArchive {
   async deleteObjects(blobs: readonly string[]): Promise<void> {
     for (const blob of blobs) await this.blobs.delete(blob);
     await this.forgetCopies(blobs);
+  }
+
+  /** Where this node keeps its local copy of `blob`. */
+  cachePath(blob: string): string {
+    return join(this.dir, 'cache', blob);
   }
 
   /** Deletes this node's local copies of `blobs`: objects no kept version names any more. */

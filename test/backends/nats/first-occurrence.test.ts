@@ -135,3 +135,26 @@ test('first occurrence - a stretch skipped as lost moves the rule on, and counts
   assert.equal(filter.digest, after);
   assert.throws(() => filter.admit({ kind: 'events', partition: 0, seq: 9, msgId: 'x', eventType: 'hit', events: hits(['/']) }), /in order/);
 });
+
+test('first occurrence: keys a seal forgets by hash decide later copies as a rule that never held them does (an erasure, resumed from the rewritten archive)', async () => {
+  const { keyHash } = await import('../../../src/backends/nats/log-message.ts');
+  fc.assert(fc.property(fc.array(fc.nat(12), { minLength: 1, maxLength: 20 }), fc.array(fc.nat(12), { maxLength: 6 }), fc.array(fc.nat(12), { maxLength: 20 }), (before, erasedKeys, afterKeys) => {
+    const erased = new Set(erasedKeys.map((k) => `k${k}`));
+    const order = (seq: number, keys: readonly number[]): LogMessage => ({
+      kind: 'events', partition: 0, seq, msgId: `m${seq}`, eventType: 'order', events: orders(keys.map((k, i) => ({ id: `k${k}`, copy: `${seq}.${i}` }))),
+    });
+    const live = new FirstOccurrenceFilter(catalog);
+    live.admit(order(1, before));
+    const seal: LogMessage = { kind: 'seal', partition: 0, seq: 2, msgId: 's2', include: [], forget: { order: [...erased].map(keyHash) } };
+    live.admit(seal);
+    // Resumed past the seal: the keys of what the archive kept (the erased ones written out), the snapshot's state.
+    const resumed = FirstOccurrenceFilter.resume(catalog, live.snapshot());
+    for (const k of new Set(before.map((k) => `k${k}`))) if (!erased.has(k)) resumed.keys.add('order', k);
+    const keptBy = (filter: FirstOccurrenceFilter) => {
+      const verdict = filter.admit(order(3, afterKeys));
+      return verdict.kind === 'admitted' ? verdict.admitted.lines : [];
+    };
+    assert.deepEqual(keptBy(live), keptBy(resumed));
+    assert.equal(live.digest, resumed.digest);
+  }));
+});

@@ -1,0 +1,136 @@
+/**
+ * Erasure in the cluster's archive (issue #31): every Parquet object of the
+ * event type that holds events the predicate matches is written again
+ * without them, under a new blob name (`….e<id>.parquet`), uploaded and
+ * read back; the chain returned names the new objects (rows, SHA-256) in
+ * place of the old ones. Nothing is deleted here: the old objects count
+ * until a version naming the new ones is published, and go after it
+ * (`cluster-erasure.ts`). A crash before the publish leaves new objects no
+ * manifest names, which the sweep deletes; the erasure then runs again.
+ *
+ * Values are bound as parameters, never spliced into the SQL.
+ *
+ * @module
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { filterSql, sqlIdentifier, sqlStringLiteral, type ErasurePredicate } from '../../definitions/index.ts';
+import { keyHash } from './log-message.ts';
+import type { PartitionArchive } from './partition-archive.ts';
+import type { ArchivedRange } from './shared-manifest.ts';
+
+type ArchivedObject = ArchivedRange['files'][string];
+
+/** What erasing one predicate from a chain did. */
+export interface ErasedFromArchive {
+  /** The chain with every object that held matching events replaced. */
+  readonly chain: readonly ArchivedRange[];
+  readonly events: number;
+  /** Objects written again. */
+  readonly files: number;
+  /** The blobs replaced: deleted once a version naming the new ones is published. */
+  readonly replaced: readonly string[];
+  /** The {@link keyHash} of each idempotency key the erased events held (none for a type without a key). */
+  readonly keyHashes: readonly string[];
+}
+
+/** The blob an object goes to once written again by erasure `id`: its name with any earlier erasure's mark replaced. */
+export function erasedBlob(blob: string, id: string): string {
+  return blob.replace(/(\.e[0-9a-z]+)?\.parquet$/, `.e${id}.parquet`);
+}
+
+/**
+ * Writes again without the events `predicate` matches every object of its
+ * type in `chain` that holds any; resolves with the chain naming the new
+ * objects and what was taken out.
+ *
+ * @example
+ * ```ts
+ * const { chain: erased, events } = await eraseFromArchive(archive, connection, chain, compileErasure(types, request), id);
+ * ```
+ */
+export async function eraseFromArchive(
+  archive: PartitionArchive, connection: DuckDBConnection, chain: readonly ArchivedRange[], predicate: ErasurePredicate, id: string,
+): Promise<ErasedFromArchive> {
+  const type = predicate.eventType.name;
+  const { sql, params } = filterSql(predicate.where);
+  const objects = chain.flatMap((r) => (r.files[type] === undefined ? [] : [r.files[type]]));
+  const copies = new Map<string, ArchivedObject>();
+  for (const f of objects) copies.set(await archive.copyOf(f), f);
+  const matches = await matchesPerFile(connection, [...copies.keys()], sql, params);
+  const matching = [...copies.keys()].filter((file) => (matches.get(file) ?? 0) > 0);
+  const keyHashes = (await erasedKeys(connection, matching, predicate, sql, params)).map(keyHash);
+  const rewritten = new Map<string, ArchivedObject>();
+  for (const [file, f] of copies) {
+    if ((matches.get(file) ?? 0) > 0) rewritten.set(f.blob, await rewriteWithout(archive, connection, file, f, sql, params, id));
+  }
+  const erased = [...matches.values()].reduce((a, b) => a + b, 0);
+  const swapped = chain.map((r) => {
+    const next = r.files[type] === undefined ? undefined : rewritten.get(r.files[type].blob);
+    return next === undefined ? r : { ...r, files: { ...r.files, [type]: next } };
+  });
+  return { chain: swapped, events: erased, files: rewritten.size, replaced: [...rewritten.keys()], keyHashes };
+}
+
+/** The idempotency keys of the matching events in `files`, for a type that has a key. */
+async function erasedKeys(connection: DuckDBConnection, files: readonly string[], predicate: ErasurePredicate, where: string, params: readonly (string | boolean | number)[]): Promise<string[]> {
+  const key = predicate.eventType.idempotencyKey;
+  if (key === undefined || files.length === 0) return [];
+  const prepared = await connection.prepare(`SELECT DISTINCT ${sqlIdentifier(key.name)} FROM read_parquet([${files.map(sqlStringLiteral).join(', ')}]) WHERE ${where}`);
+  try {
+    prepared.bind([...params]);
+    return (await prepared.runAndReadAll()).getRows().map(([k]) => String(k ?? ''));
+  } finally {
+    prepared.destroySync();
+  }
+}
+
+/** Per local file, how many of its events match: only files with any. */
+async function matchesPerFile(connection: DuckDBConnection, files: readonly string[], where: string, params: readonly (string | boolean | number)[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  if (files.length === 0) return counts;
+  const list = `[${files.map(sqlStringLiteral).join(', ')}]`;
+  const prepared = await connection.prepare(`SELECT filename, count(*)::BIGINT FROM read_parquet(${list}, filename = true) WHERE ${where} GROUP BY filename`);
+  try {
+    prepared.bind([...params]);
+    for (const [file, n] of (await prepared.runAndReadAll()).getRows()) counts.set(String(file), Number(n));
+  } finally {
+    prepared.destroySync();
+  }
+  return counts;
+}
+
+/** Writes `file` (a copy of `f`) again without the matching events, stores it under its erased name; resolves with the new object. */
+async function rewriteWithout(
+  archive: PartitionArchive, connection: DuckDBConnection, file: string, f: ArchivedObject, where: string, params: readonly (string | boolean | number)[], id: string,
+): Promise<ArchivedObject> {
+  const blob = erasedBlob(f.blob, id);
+  const target = archive.cachePath(blob);
+  await mkdir(dirname(target), { recursive: true });
+  // Rows keep their order and offsets. `IS NOT TRUE`, not `NOT`: an event whose field is null matches nothing and stays.
+  const prepared = await connection.prepare(
+    `COPY (SELECT * FROM read_parquet(${sqlStringLiteral(file)}) WHERE (${where}) IS NOT TRUE) TO ${sqlStringLiteral(target)} (FORMAT parquet, COMPRESSION zstd)`,
+  );
+  let rows: number;
+  try {
+    prepared.bind([...params]);
+    rows = Number((await prepared.runAndReadAll()).getRows()[0]?.[0] ?? 0);
+  } finally {
+    prepared.destroySync();
+  }
+  return { blob, rows, sha256: await archive.store(blob, target) };
+}
+
+/**
+ * The objects of `previous` that an erasure replaced in `ranges` (the same
+ * range and type, now an object under an erased name): a node that adopts
+ * `ranges` deletes its local copies of them.
+ */
+export function replacedBlobs(previous: readonly ArchivedRange[], ranges: readonly ArchivedRange[]): string[] {
+  const now = new Map(ranges.map((r) => [`${r.partition}:${r.from}:${r.to}`, r]));
+  return previous.flatMap((r) => Object.entries(r.files).flatMap(([type, f]) => {
+    const next = now.get(`${r.partition}:${r.from}:${r.to}`)?.files[type];
+    return next !== undefined && next.blob !== f.blob && /\.e[0-9a-z]+\.parquet$/.test(next.blob) ? [f.blob] : [];
+  }));
+}
