@@ -49,12 +49,16 @@ export function partialTable(plan: QueryPlan, entries: readonly (AggregateTable 
       const dims = table.dims(series);
       if (plan.where.every((w) => w.values.has(dims[w.index]!))) targets[series] = share.internSeries(dims);
     }
+    // A span over every bucket is an all-time roll-up (a wide query's read aid), whose slots carry no bucket of the
+    // view's: the asker reads a share over the query's range again, so they go to one it keeps, the range's start.
+    const rolledUp = from === Number.NEGATIVE_INFINITY && to === Number.POSITIVE_INFINITY && entry !== table;
+    const kept = Number.isFinite(plan.from) ? plan.from : Number.isFinite(plan.to) ? plan.to - 1 : undefined;
     for (let slot = 0; slot < table.size; slot++) {
       const target = targets[table.seriesAt(slot)]!;
       const bucket = table.bucketAt(slot);
       if (target === -1 || bucket < from || bucket >= to) continue;
       budget.spend();
-      const into = share.internSlot(target, bucket);
+      const into = share.internSlot(target, rolledUp && kept !== undefined ? kept : bucket);
       table.columns.forEach((column, m) => share.columns[m]!.merge(into, column.get(slot)));
     }
   }
