@@ -140,20 +140,31 @@ async function rewriteWithout(
 ): Promise<MasterFile> {
   const path = erasedPath(file.path, id);
   const target = join(masterDir, path);
-  // `IS NOT TRUE`, not `NOT`: an event whose field is null matches no value, and `NOT (null)` would drop it too.
-  const prepared = await connection.prepare(
-    `COPY (SELECT * FROM read_parquet(${sqlStringLiteral(join(masterDir, file.path))}) WHERE (${where}) IS NOT TRUE) TO ${sqlStringLiteral(`${target}.tmp`)} (FORMAT parquet, COMPRESSION zstd)`,
-  );
-  let rows: number;
-  try {
-    prepared.bind([...params]);
-    rows = Number((await prepared.runAndReadAll()).getRows()[0]?.[0] ?? 0);
-  } finally {
-    prepared.destroySync();
-  }
+  const rows = await copyWithout(connection, join(masterDir, file.path), `${target}.tmp`, where, params);
   await rename(`${target}.tmp`, target);
   await syncDirectory(dirname(target));
   return { path, rows, sha256: await fileSha256(target) };
+}
+
+/**
+ * Copies the Parquet file `source` to `target` without the events `where`
+ * matches (its values bound from `params`), rows in their order; resolves
+ * with the rows written. Shared by the embedded master dataset and the
+ * cluster's archive.
+ */
+export async function copyWithout(
+  connection: DuckDBConnection, source: string, target: string, where: string, params: readonly (string | boolean | number)[],
+): Promise<number> {
+  // `IS NOT TRUE`, not `NOT`: an event whose field is null matches no value, and `NOT (null)` would drop it too.
+  const prepared = await connection.prepare(
+    `COPY (SELECT * FROM read_parquet(${sqlStringLiteral(source)}) WHERE (${where}) IS NOT TRUE) TO ${sqlStringLiteral(target)} (FORMAT parquet, COMPRESSION zstd)`,
+  );
+  try {
+    prepared.bind([...params]);
+    return Number((await prepared.runAndReadAll()).getRows()[0]?.[0] ?? 0);
+  } finally {
+    prepared.destroySync();
+  }
 }
 
 /**

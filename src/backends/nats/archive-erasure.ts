@@ -16,6 +16,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { filterSql, sqlIdentifier, sqlStringLiteral, type ErasurePredicate } from '../../definitions/index.ts';
+import { copyWithout } from '../../master/index.ts';
 import { keyHash } from './log-message.ts';
 import type { PartitionArchive } from './partition-archive.ts';
 import type { ArchivedRange } from './shared-manifest.ts';
@@ -108,17 +109,8 @@ async function rewriteWithout(
   const blob = erasedBlob(f.blob, id);
   const target = archive.cachePath(blob);
   await mkdir(dirname(target), { recursive: true });
-  // Rows keep their order and offsets. `IS NOT TRUE`, not `NOT`: an event whose field is null matches nothing and stays.
-  const prepared = await connection.prepare(
-    `COPY (SELECT * FROM read_parquet(${sqlStringLiteral(file)}) WHERE (${where}) IS NOT TRUE) TO ${sqlStringLiteral(target)} (FORMAT parquet, COMPRESSION zstd)`,
-  );
-  let rows: number;
-  try {
-    prepared.bind([...params]);
-    rows = Number((await prepared.runAndReadAll()).getRows()[0]?.[0] ?? 0);
-  } finally {
-    prepared.destroySync();
-  }
+  // Rows keep their order and offsets; an event whose field is null matches nothing and stays.
+  const rows = await copyWithout(connection, file, target, where, params);
   return { blob, rows, sha256: await archive.store(blob, target) };
 }
 
