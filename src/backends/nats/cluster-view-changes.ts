@@ -27,6 +27,7 @@ import {
   appliedConfig, EMPTY_VIEWS_RECORD, VIEWS_KEY, withConfig, withDropped, withPending, withProgress, type ClusterViewsRecord, type PendingClusterChange,
 } from './cluster-views-record.ts';
 import { InvalidClusterRecordError } from './errors.ts';
+import { BatchLeaseHeldError } from './errors.ts';
 import { isConflict } from './kv-revisioned-store.ts';
 import type { RevisionedStore } from './revisioned-store.ts';
 import { etaNow, PROGRESS_EVERY_MS, switchProgress, type ViewReads } from './switch-progress.ts';
@@ -37,6 +38,12 @@ const CAS_ATTEMPTS = 20;
 const SWITCH_ROUNDS = 5;
 /** How long a failed cycle ask waits before the next. */
 const RETRY_MS = 1_000;
+/**
+ * How long asks refused because a lease holder cannot run cycles are tried
+ * again, beyond the rounds: a batch node killed and restarted waits out its
+ * old term (15 s by default) before it can take the lease back.
+ */
+const LEASE_WAIT_MS = 40_000;
 /** A failure's message kept in the record at most: the record is read at every poll. */
 const ERROR_CHARS = 500;
 
@@ -403,13 +410,15 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
   async #switchIn(name: string): Promise<void> {
     const asked = this.#record.pending[name];
     let failure: unknown;
+    const leaseDeadline = Date.now() + LEASE_WAIT_MS;
     for (let round = 0; round < SWITCH_ROUNDS && asked !== undefined && !this.#host.closed; round++) {
       try {
         await this.#host.runBatch();
         failure = undefined;
       } catch (error) {
-        // The batch node changing hands, say: tried again a moment later.
+        // The batch node changing hands, say: tried again a moment later (a lease being waited out is no round).
         failure = error;
+        if (error instanceof BatchLeaseHeldError && Date.now() < leaseDeadline) round--;
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
       }
       await this.refresh();

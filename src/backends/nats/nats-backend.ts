@@ -804,6 +804,8 @@ export class NatsBackend implements EngineBackend {
       if (message !== this.#viewsRecordError) this.#logger.warn({ err: error }, 'cannot read the cluster\'s views record; view changes wait until it can be read');
       this.#viewsRecordError = message;
     });
+    // Before any version is published too: the first cycle may be the one that was carrying the change when it died.
+    this.#carryViewChanges();
     if (this.#record.published === null && this.#version === null) return this.#serveLocal();
     const published = this.#record.published;
     if (published !== null && published.version > (this.#version?.version ?? 0) && Date.now() >= this.#adoptRetryAt) void this.#adopt(published);
@@ -813,7 +815,6 @@ export class NatsBackend implements EngineBackend {
       this.#repairCycleAt = Date.now() + REPAIR_CYCLE_MS;
       this.#host.runBatch().catch((error: unknown) => this.#logger.warn({ err: error }, 'a cycle to record what the log lost failed; retrying'));
     }
-    this.#carryViewChanges();
   }
 
   /**
