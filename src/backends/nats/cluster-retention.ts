@@ -83,17 +83,6 @@ export function withFrozen<M extends BatchManifest>(manifest: M, frozen: Readonl
   return { ...manifest, views };
 }
 
-/** The objects a manifest's retired list still names: the undeleted objects and every key-only object. */
-export function retiredObjects(retired: readonly RetiredArchiveFile[] | undefined): string[] {
-  return (retired ?? []).flatMap((r) => [...(r.deletedAt === undefined ? [r.blob] : []), ...(r.keys === undefined ? [] : [r.keys.blob])]);
-}
-
-/** The objects `after` marks deleted that `before` did not: the copies a node forgets as it serves `after`. */
-export function newlyDeleted(before: readonly RetiredArchiveFile[], after: readonly RetiredArchiveFile[]): string[] {
-  const was = new Set(before.filter((r) => r.deletedAt !== undefined).map((r) => r.blob));
-  return after.filter((r) => r.deletedAt !== undefined && !was.has(r.blob)).map((r) => r.blob);
-}
-
 /** The batch node's side of retention: what a cycle retires and deletes. */
 export class ClusterRetention {
   /** Each object's latest event time, by blob: objects never change. */

@@ -12,7 +12,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobInfo } from '../../master/index.ts';
 import type { NamedBlobStore } from './object-blob-store.ts';
-import { retiredObjects } from './cluster-retention.ts';
+import { retiredObjects } from './retired-objects.ts';
 import { readSharedManifest } from './published-version.ts';
 import { folderOf, versionObjects } from './version-objects.ts';
 import { versionFolder } from './version-folder.ts';

@@ -46,7 +46,7 @@ import type { NamedBlobStore } from './object-blob-store.ts';
 import { filterSnapshotCheck, parseRecord } from './record-schemas.ts';
 import type { ArchivedFile, ArchivedRange, RetiredArchiveFile } from './shared-manifest.ts';
 import { maxEventTime } from './event-times.ts';
-import { newlyDeleted } from './cluster-retention.ts';
+import { newlyDeleted } from './retired-objects.ts';
 
 // nats-backend.ts (split from cluster-node.ts in #27) still imports the type from here.
 export type { ArchivedRange } from './shared-manifest.ts';
