@@ -23,7 +23,7 @@
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { loadKv, loadNats } from './nats-modules.ts';
-import { openBucket } from './publish-retry.ts';
+import { openBucket, whileStreamSettles } from './publish-retry.ts';
 import { parseRecord, type RecordCheck } from './record-schemas.ts';
 import type { Revisioned, RevisionedStore } from './revisioned-store.ts';
 
@@ -68,7 +68,7 @@ export class KvRevisionedStore<T> implements RevisionedStore<T> {
 
   /** The value of `key` and its revision; throws `InvalidClusterRecordError` when the value is not of the store's shape. */
   async get(key: string): Promise<Revisioned<T> | undefined> {
-    const entry = await this.kv.get(key);
+    const entry = await whileStreamSettles(() => this.kv.get(key));
     if (entry === null || entry.operation !== 'PUT') return undefined;
     const value = parseRecord(entry.string(), this.shape.check, { store: `KV bucket ${this.bucket}`, key, what: this.shape.what, advice: this.shape.advice });
     return { value, revision: entry.revision };
@@ -89,19 +89,19 @@ export class KvRevisionedStore<T> implements RevisionedStore<T> {
   }
 
   async revision(key: string): Promise<number | undefined> {
-    const entry = await this.kv.get(key);
+    const entry = await whileStreamSettles(() => this.kv.get(key));
     return entry === null || entry.operation !== 'PUT' ? undefined : entry.revision;
   }
 
   create(key: string, value: T): Promise<number | undefined> {
-    return this.kv.create(key, JSON.stringify(value)).catch((error: unknown) => {
+    return whileStreamSettles(() => this.kv.create(key, JSON.stringify(value))).catch((error: unknown) => {
       if (isConflict(error)) return undefined;
       throw error;
     });
   }
 
   update(key: string, value: T, revision: number): Promise<number | undefined> {
-    return this.kv.update(key, JSON.stringify(value), revision).catch((error: unknown) => {
+    return whileStreamSettles(() => this.kv.update(key, JSON.stringify(value), revision)).catch((error: unknown) => {
       if (isConflict(error)) return undefined;
       throw error;
     });

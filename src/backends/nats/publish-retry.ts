@@ -93,6 +93,37 @@ export async function retryTransient<T>(nats: NatsModules, retryForMs: number, r
 /** JetStream's "stream not found" (`err_code`). */
 export const STREAM_NOT_FOUND = 10059;
 
+const isStreamNotFound = (error: unknown): boolean => (error as { code?: unknown } | undefined)?.code === STREAM_NOT_FOUND;
+
+/**
+ * How long a bucket known to exist may still answer "stream not found". On
+ * NATS 2.9 a bucket three nodes open at once can answer so to a read after a
+ * first read succeeded (a request answered by a server that has not applied
+ * the stream's creation yet): seen in CI as a node's routing read failing
+ * right after its control bucket was opened and read.
+ */
+export const STREAM_SETTLES_MS = 10_000;
+
+/**
+ * Runs a request on a bucket this process has opened, retrying only while
+ * it answers "stream not found", for up to `forMs`. Safe for writes too: a
+ * request refused for a missing stream was not applied. A bucket that stays
+ * missing (deleted by an operator) fails after `forMs` with that error.
+ */
+export async function whileStreamSettles<T>(request: () => Promise<T>, forMs = STREAM_SETTLES_MS): Promise<T> {
+  const started = Date.now();
+  let backoff = FIRST_BACKOFF_MS;
+  for (;;) {
+    try {
+      return await request();
+    } catch (error) {
+      if (!isStreamNotFound(error) || Date.now() - started + backoff >= forMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, backoff));
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+  }
+}
+
 /** JetStream's "no suitable peers for placement" (`err_code`): fewer servers than the replicas have joined the cluster yet. */
 export const NO_SUITABLE_PEERS = 10005;
 
@@ -116,6 +147,6 @@ export const placementPending = (error: unknown): boolean => (error as { code?: 
 export async function openBucket<T>(open: () => Promise<T>, ready?: (bucket: T) => Promise<unknown>): Promise<T> {
   const nats = await loadNats();
   const bucket = await retryTransient(nats, DEFAULT_RETRY_POLICY.retryForMs, open, placementPending);
-  if (ready !== undefined) await retryTransient(nats, DEFAULT_RETRY_POLICY.retryForMs, () => ready(bucket), (error) => (error as { code?: unknown }).code === STREAM_NOT_FOUND);
+  if (ready !== undefined) await retryTransient(nats, DEFAULT_RETRY_POLICY.retryForMs, () => ready(bucket), isStreamNotFound);
   return bucket;
 }
