@@ -140,7 +140,7 @@ export class RetentionUnsupportedError extends TandemError {
 }
 
 /**
- * Erasure is not available on this engine (a cluster node, for now).
+ * Erasure is not available on this engine: its backend keeps no erasures.
  *
  * @example
  * ```ts
@@ -152,7 +152,7 @@ export class RetentionUnsupportedError extends TandemError {
 export class ErasureUnsupportedError extends TandemError {
   readonly code = 'erasure_unsupported';
   constructor() {
-    super('A cluster cannot erase events yet; erase them on an embedded engine (tandem serve without --nats).');
+    super('This engine cannot erase events: its backend keeps no record of erasures.');
   }
 }
 

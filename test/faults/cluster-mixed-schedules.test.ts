@@ -255,6 +255,16 @@ async function runStep(s: Step, cluster: Cluster, model: Model): Promise<void> {
   applyToModel(s, model);
 }
 
+/** Runs `work`, naming `where` in the message of what it throws: a schedule's report then says which step went wrong. */
+async function atStep(where: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    if (error instanceof Error) error.message = `after ${where}: ${error.message}`;
+    throw error;
+  }
+}
+
 async function runSchedule(steps: readonly Step[]): Promise<void> {
   await withTempDir(async (dir) => {
     const nats = await NatsCluster.start({ size: 1 });
@@ -264,12 +274,16 @@ async function runSchedule(steps: readonly Step[]): Promise<void> {
       try {
         const cluster = new Cluster(nodes);
         const model = new Model();
-        for (const s of steps) {
-          await runStep(s, cluster, model);
-          for (let node = 0; node < NODES; node++) await checkNode(cluster, node, model);
+        for (const [i, s] of steps.entries()) {
+          await atStep(`step ${i} (${s.kind} on node ${s.node})`, async () => {
+            await runStep(s, cluster, model);
+            for (let node = 0; node < NODES; node++) await checkNode(cluster, node, model);
+          });
         }
-        await settle(cluster);
-        for (let node = 0; node < NODES; node++) await checkNode(cluster, node, model);
+        await atStep('the final settle', async () => {
+          await settle(cluster);
+          for (let node = 0; node < NODES; node++) await checkNode(cluster, node, model);
+        });
       } finally {
         await nodes.stop();
       }

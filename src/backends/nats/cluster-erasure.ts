@@ -32,8 +32,9 @@ import type { EngineLogger, ErasureAudit } from '../../engine/engine-types.ts';
 import { eraseFromArchive } from './archive-erasure.ts';
 import {
   EMPTY_ERASURES_RECORD, erasureValuesKey, ERASURES_KEY, withErasureAsked, withErasureFound, withErasuresDone,
-  type ClusterErasureFound, type ClusterErasuresRecord, type ErasureValues, type PendingClusterErasure,
+  type ClusterErasureAudit, type ClusterErasureFound, type ClusterErasuresRecord, type ErasureValues, type PendingClusterErasure,
 } from './cluster-erasures-record.ts';
+import { ErasureNotServedError } from './errors.ts';
 import type { ForgottenKeys } from './log-message.ts';
 import type { PartitionArchive } from './partition-archive.ts';
 import type { Revisioned, RevisionedStore } from './revisioned-store.ts';
@@ -46,6 +47,9 @@ const ROUNDS = 6;
 const RETRY_MS = 500;
 /** How long the batch node waits, after publishing an erasure, for every node to apply the log up to its cutoffs before purging the streams. */
 const PURGE_WAIT_MS = 10_000;
+/** How long an erase waits, once its erasure is done, for every live node to serve the version that published it. */
+const SERVED_WAIT_MS = 60_000;
+const SERVED_POLL_MS = 250;
 /** Compare-and-set tries before a write to the record is given up on: other nodes writing it that often is a fault. */
 const WRITE_TRIES = 20;
 
@@ -96,9 +100,9 @@ export class ClusterErasures {
     return (await this.#read()).record.pending;
   }
 
-  /** The erasures done, oldest first. */
+  /** The erasures done, oldest first: the audit only, without the version each was published in. */
   async audit(): Promise<ErasureAudit[]> {
-    return [...(await this.#read()).record.audit];
+    return (await this.#read()).record.audit.map(({ version: _version, ...audit }) => audit);
   }
 
   /** Whether erasure `id` is done. */
@@ -108,12 +112,15 @@ export class ClusterErasures {
 
   /**
    * Asks for cycles (`runBatch` sends them to the batch node) until erasure
-   * `id` is done: a cycle running when it was recorded may have read the
-   * pending list before it.
+   * `id` is done, for at least {@link ROUNDS} cycles and `patienceMs`: a
+   * cycle running when it was recorded may have read the pending list
+   * before it, and a batch node just restarted refuses cycles until its old
+   * lease term runs out.
    */
-  async complete(id: string, runBatch: () => Promise<unknown>): Promise<void> {
+  async complete(id: string, runBatch: () => Promise<unknown>, patienceMs = 0): Promise<void> {
+    const giveUpAt = Date.now() + patienceMs;
     let failure: unknown;
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 1; ; round++) {
       try {
         await runBatch();
         failure = undefined;
@@ -122,8 +129,29 @@ export class ClusterErasures {
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
       }
       if (await this.isDone(id)) return;
+      if (round >= ROUNDS && Date.now() >= giveUpAt) break;
     }
     throw failure ?? new Error(`Erasure ${id} is still pending after ${ROUNDS} batch cycles; the batch node applies it with its next one.`);
+  }
+
+  /**
+   * Waits until erasure `id`, done, is served everywhere: until `behind`
+   * (the live nodes serving a version below the one given) names none. Until
+   * then those nodes answer from views that count the erased events, and an
+   * erase must not resolve while any answer does.
+   *
+   * @throws {ErasureNotServedError} naming the nodes still behind after {@link SERVED_WAIT_MS}.
+   */
+  async served(id: string, behind: (version: number) => Promise<readonly string[]>): Promise<void> {
+    const version = (await this.#read()).record.audit.find((a) => a.id === id)?.version;
+    if (version === undefined) return;
+    const giveUpAt = Date.now() + SERVED_WAIT_MS;
+    for (;;) {
+      const lagging = await behind(version);
+      if (lagging.length === 0) return;
+      if (Date.now() >= giveUpAt) throw new ErasureNotServedError(id, version, lagging);
+      await new Promise((resolve) => setTimeout(resolve, SERVED_POLL_MS));
+    }
   }
 
   /**
@@ -168,10 +196,10 @@ export class ClusterErasures {
    * which the next cycle records done ({@link apply}); the other order could
    * leave values no pending entry names, never erased.
    */
-  async done(audits: readonly Omit<ErasureAudit, 'completedAt'>[]): Promise<void> {
+  async done(audits: readonly Omit<ErasureAudit, 'completedAt'>[], version: number): Promise<void> {
     for (const { id } of audits) await this.values.erase(erasureValuesKey(id));
     const completedAt = new Date().toISOString();
-    await this.#update((record) => withErasuresDone(record, audits.map((a) => ({ ...a, completedAt }))));
+    await this.#update((record) => withErasuresDone(record, audits.map((a): ClusterErasureAudit => ({ ...a, completedAt, version }))));
   }
 }
 

@@ -43,7 +43,16 @@ export interface PendingClusterErasure extends Pick<ErasureEntry, 'id' | 'by' | 
 export interface ClusterErasuresRecord {
   readonly pending: readonly PendingClusterErasure[];
   /** The erasures done, oldest first: who, when, which type and fields, how many events and objects; never the values. */
-  readonly audit: readonly ErasureAudit[];
+  readonly audit: readonly ClusterErasureAudit[];
+}
+
+/**
+ * An erasure done, as the record keeps it: the audit, and the batch version
+ * that first served without its events (absent from records written before
+ * it was kept). A node's erase waits for every live node to serve it.
+ */
+export interface ClusterErasureAudit extends ErasureAudit {
+  readonly version?: number;
 }
 
 export const EMPTY_ERASURES_RECORD: ClusterErasuresRecord = { pending: [], audit: [] };
@@ -72,6 +81,7 @@ const erasuresRecordCheck: RecordCheck<ClusterErasuresRecord> = (value) => {
     array(field(a, path, 'fields'), at(path, 'fields')).forEach((f, j) => string(f, at(at(path, 'fields'), j), true));
     integer(field(a, path, 'events'), at(path, 'events'), 0);
     integer(field(a, path, 'files'), at(path, 'files'), 0);
+    if (a.version !== undefined) integer(a.version, at(path, 'version'), 1);
   });
   return r as unknown as ClusterErasuresRecord;
 };
@@ -102,7 +112,7 @@ export function withErasureFound(record: ClusterErasuresRecord, id: string, foun
 }
 
 /** `record` with `audits` done: out of the pending list (their values with them), into the audit. */
-export function withErasuresDone(record: ClusterErasuresRecord, audits: readonly ErasureAudit[]): ClusterErasuresRecord {
+export function withErasuresDone(record: ClusterErasuresRecord, audits: readonly ClusterErasureAudit[]): ClusterErasuresRecord {
   const ids = new Set(audits.map((a) => a.id));
   const logged = new Set(record.audit.map((a) => a.id));
   return { pending: record.pending.filter((e) => !ids.has(e.id)), audit: [...record.audit, ...audits.filter((a) => !logged.has(a.id))] };

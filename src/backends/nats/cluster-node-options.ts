@@ -16,6 +16,9 @@ import type { EngineLogger } from '../../engine/engine-types.ts';
  * const node = await ClusterNode.open({ dataDir: './node1', config, servers: ['nats://127.0.0.1:4222'], node: 'node1' });
  * ```
  */
+/** How long the batch lease lasts without renewal, unless `leaseMs` says otherwise. */
+export const DEFAULT_LEASE_MS = 15_000;
+
 export interface ClusterNodeOptions extends IncrementalPolicy {
   /** The node's local directory: its copies of the archive and of batch versions. */
   readonly dataDir: string;

@@ -18,7 +18,7 @@ import type { BatchOptions, BatchSummary } from '../../engine/engine-types.ts';
 import { BatchRequests } from './batch-requests.ts';
 import { BatchControl } from './batch-control.ts';
 import { ClusterLog, connectNats } from './cluster-log.ts';
-import type { ClusterNodeOptions } from './cluster-node-options.ts';
+import { DEFAULT_LEASE_MS, type ClusterNodeOptions } from './cluster-node-options.ts';
 import { controlRecordShape, STORED_TYPES_SHAPE } from './control-records.ts';
 import { agreeOnRouting, ROUTING_RECORD_SHAPE } from './partition-routing.ts';
 import { BatchHolderUnreachableError, BatchLeaseHeldError, MissingClusterConfigError } from './errors.ts';
@@ -60,7 +60,7 @@ export class ClusterNode extends EngineCore {
     super(backend.catalog, backend, options);
     this.name = backend.name;
     this.#backend = backend;
-    this.#leaseMs = options.leaseMs ?? 15_000;
+    this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   }
 
   /**
@@ -137,7 +137,7 @@ export class ClusterNode extends EngineCore {
       const log = await ClusterLog.open({ connection: nc, clusterName: cluster.name, partitions: cluster.partitions, replicas: cluster.replicas, catalog });
       opened.push(log);
       const control = new BatchControl(
-        await KvRevisionedStore.open(nc, { bucket: `${cluster.name}_control` }, controlRecordShape(cluster.partitions)), { node, leaseMs: options.leaseMs ?? 15_000 },
+        await KvRevisionedStore.open(nc, { bucket: `${cluster.name}_control` }, controlRecordShape(cluster.partitions)), { node, leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS },
       );
       const routing = await KvRevisionedStore.open(nc, { bucket: `${cluster.name}_control` }, ROUTING_RECORD_SHAPE);
       await agreeOnRouting(routing, cluster, async () => (await log.ends()).some((seq) => seq > 0));

@@ -816,3 +816,24 @@ export class CyclePartRefusedError extends TandemError {
     super(`This node cannot compute its part of batch version ${version}: ${reason}.`);
   }
 }
+
+/**
+ * An erasure was applied and its batch version published, but a live node
+ * still serves an older version, whose views count the erased events: the
+ * erase call does not claim "no answer counts them" until every node serves
+ * the new version. The erasure stays done; those nodes stop counting the
+ * events once they adopt it (a node that cannot is in its own status).
+ *
+ * @example
+ * ```ts
+ * await node.erase({ eventType: 'order', where: { customer: 'c-123' } }).catch((error) => {
+ *   if (error instanceof ErasureNotServedError) console.warn(error.nodes, error.version);
+ * });
+ * ```
+ */
+export class ErasureNotServedError extends TandemError {
+  readonly code = 'erasure_not_served';
+  constructor(readonly erasure: string, readonly version: number, readonly nodes: readonly string[]) {
+    super(`Erasure ${erasure} is published in batch version ${version}, but ${nodes.length === 1 ? 'node' : 'nodes'} ${nodes.join(', ')} still ${nodes.length === 1 ? 'serves' : 'serve'} an older version that counts the erased events, until ${nodes.length === 1 ? 'it adopts' : 'they adopt'} version ${version}.`);
+  }
+}

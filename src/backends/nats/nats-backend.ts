@@ -48,7 +48,7 @@ import { viewKey, type RealtimeStats } from '../../speed/index.ts';
 import type { BatchControl } from './batch-control.ts';
 import { CONTROL_KEY, type ControlRecord, type PublishedBatch } from './batch-control.ts';
 import type { ClusterLog } from './cluster-log.ts';
-import type { ClusterNodeOptions } from './cluster-node-options.ts';
+import { DEFAULT_LEASE_MS, type ClusterNodeOptions } from './cluster-node-options.ts';
 import { DuplicateLedger } from './duplicate-ledger.ts';
 import { assertLeaseHeld, cycleFailure } from './fenced-cycle.ts';
 import { chainPieces, checkPieces, verifiedBelow, type ChainPiece } from './archive-check.ts';
@@ -59,7 +59,7 @@ import {
 } from './errors.ts';
 import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
 import { LogConsumer } from './log-consumer.ts';
-import type { NodeRegistry, Heartbeat } from './node-registry.ts';
+import { LIVENESS_MS, type NodeRegistry, type Heartbeat } from './node-registry.ts';
 import type { ObjectBlobStore } from './object-blob-store.ts';
 import { sweepArchive } from './archive-sweep.ts';
 import { ClusterRetention, DEFAULT_CLUSTER_RETENTION_GRACE_MS, retentionFigures, withFrozen } from './cluster-retention.ts';
@@ -460,7 +460,7 @@ export class NatsBackend implements EngineBackend {
       const report = await this.#p.ownership.step({ live: this.#liveNodes(), caughtUp: (p, node) => this.#caughtUpOn(p, node), unable: (p) => this.#stalled.has(p) });
       if (report !== undefined) this.#divide(report);
     });
-    this.#every(Math.max(250, Math.floor((options.leaseMs ?? 15_000) / 3)), () => this.#holdLease());
+    this.#every(Math.max(250, Math.floor((options.leaseMs ?? DEFAULT_LEASE_MS) / 3)), () => this.#holdLease());
     this.#every(AHEAD_MS, () => this.#archiveAhead());
     this.#every(COMPACT_MS, () => this.#compact());
     this.#shares = await ShareRequests.serve(this.#p.nc, { cluster: cluster.name, node: this.name, answer: (request) => this.share(request), logger: this.#logger });
@@ -1637,7 +1637,7 @@ export class NatsBackend implements EngineBackend {
     const { registry, log } = this.#p;
     const below = verifiedBelow(chain, missing, published.cutoffs.length).map((seq, p) => Math.min(seq, published.cutoffs[p]!));
     await purgeErased({ registry, log, archive: this.#archive, logger: this.#logger }, below, chain);
-    await this.#erasures.done(erased.audits);
+    await this.#erasures.done(erased.audits, published.version);
   }
 
   recordErasure(entry: ErasureEntry): Promise<void> {
@@ -1648,9 +1648,23 @@ export class NatsBackend implements EngineBackend {
     return this.#erasures.audit();
   }
 
-  /** Asks for batch cycles (on the batch node, whichever it is) until erasure `id` is done. */
-  completeErasure(id: string): Promise<void> {
-    return this.#erasures.complete(id, () => this.#host!.runBatch({ full: true }));
+  /**
+   * Asks for batch cycles (on the batch node, whichever it is) until erasure
+   * `id` is done, then waits for every live node to serve the version that
+   * applied it: the batch node records it done once it serves that version,
+   * and the others adopt it at their next poll.
+   */
+  async completeErasure(id: string): Promise<void> {
+    // A batch node restarted cannot take its lease back until its old term runs out: cycles asked meanwhile are refused.
+    await this.#erasures.complete(id, () => this.#host!.runBatch({ full: true }), 2 * (this.#p.options.leaseMs ?? DEFAULT_LEASE_MS));
+    await this.#erasures.served(id, (version) => this.#servingBelow(version));
+  }
+
+  /** The live nodes (this one included) that serve a batch version below `version`, as their heartbeats say. */
+  async #servingBelow(version: number): Promise<string[]> {
+    const now = Date.now();
+    const others = (await this.#p.registry.nodes(now)).filter((n) => n.node !== this.name && now - n.at <= LIVENESS_MS && (n.batchVersion ?? 0) < version);
+    return [...((this.#version?.version ?? 0) < version ? [this.name] : []), ...others.map((n) => n.node)];
   }
 
   /** Every partition number, in order. */
@@ -1856,7 +1870,7 @@ export class NatsBackend implements EngineBackend {
     const { blobs, options, cluster } = this.#p;
     const deleted = await sweepArchive(blobs, {
       keep: options.keepVersions ?? 3, published: this.#version, partitions: cluster.partitions, versionsDir: this.#versionsDir,
-      holding, minAgeMs: options.leaseMs ?? 15_000, now: Date.now(),
+      holding, minAgeMs: options.leaseMs ?? DEFAULT_LEASE_MS, now: Date.now(),
     });
     if (deleted.length === 0) return;
     await this.#archive.forgetCopies(deleted);
