@@ -14,14 +14,15 @@ export class TemporaryFailure extends CliError {
   }
 }
 
-/** Tries `attempt` until it succeeds, waiting as told between tries, for at most `maxWaitMs` in all. */
-export async function retryTemporary<T>(attempt: () => Promise<T>, maxWaitMs = 600_000): Promise<T> {
+/** Tries `attempt` until it succeeds, waiting as told between tries, for at most `maxWaitMs` in all; `onWait` hears of each wait before it starts. */
+export async function retryTemporary<T>(attempt: () => Promise<T>, maxWaitMs = 600_000, onWait?: (failure: TemporaryFailure) => void): Promise<T> {
   let waited = 0;
   for (;;) {
     try {
       return await attempt();
     } catch (error) {
       if (!(error instanceof TemporaryFailure) || waited + error.retryAfterMs > maxWaitMs) throw error;
+      onWait?.(error);
       await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs));
       waited += error.retryAfterMs;
     }

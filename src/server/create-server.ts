@@ -289,7 +289,8 @@ function viewBody(name: string, body: unknown): unknown {
 }
 
 /** Server errors that are part of normal operation, not worth a log line. */
-const EXPECTED: ReadonlySet<string> = new Set(['log_overloaded', 'shutting_down']);
+// A restarted batch node's old lease running out is a matter of seconds, and every client retrying meanwhile would log it.
+const EXPECTED: ReadonlySet<string> = new Set(['log_overloaded', 'shutting_down', 'batch_lease_expiring']);
 
 function parseEvents(body: unknown, limits: BodyLimits): ParsedEvents {
   if (Buffer.isBuffer(body)) return parseNdjsonBytes(body, limits);

@@ -70,6 +70,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   cluster_log_closed: 503,
   event_too_large: 413,
   batch_lease_held: 409,
+  // The batch node restarted and waits for the lease its previous process held to expire: it passes by itself.
+  batch_lease_expiring: 503,
   batch_fenced: 409,
   view_not_ready: 503,
   // Views changed while serving.
@@ -128,7 +130,7 @@ const SAFE_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** Seconds a client should wait before retrying, per temporary failure: an overload clears fast, a failing disk or a restart less so. */
-export const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5, shutting_down: 5, draining: 5, position_wait_timeout: 1, append_unacknowledged: 5, cluster_log_closed: 5, view_not_ready: 5, view_backfilling: 5, cluster_record_invalid: 5, archive_damaged: 10, cluster_bucket_missing: 10, bucket_stalled: 5, cluster_bucket_broken: 5, log_behind_archive: 5, batch_holder_unreachable: 5, batch_holder_silent: 5, batch_request_timeout: 10, partitions_unavailable: 5, served_version_changing: 1, erasure_not_served: 5 };
+export const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5, shutting_down: 5, draining: 5, position_wait_timeout: 1, append_unacknowledged: 5, cluster_log_closed: 5, view_not_ready: 5, view_backfilling: 5, cluster_record_invalid: 5, archive_damaged: 10, cluster_bucket_missing: 10, bucket_stalled: 5, cluster_bucket_broken: 5, log_behind_archive: 5, batch_holder_unreachable: 5, batch_holder_silent: 5, batch_request_timeout: 10, batch_lease_expiring: 15, partitions_unavailable: 5, served_version_changing: 1, erasure_not_served: 5 };
 
 export interface HttpError {
   readonly status: number;
@@ -158,7 +160,7 @@ const DEFINITION_CODES: ReadonlySet<string> = new Set(['invalid_definition', 'un
 export function httpError(error: unknown, bodyLimit: number): HttpError {
   if (error instanceof TandemError && RETRY_AFTER[error.code] !== undefined) {
     const message = safeMessage(error);
-    return { status: STATUS_BY_CODE[error.code] ?? 503, body: { error: { code: error.code, message } }, headers: { 'retry-after': String(RETRY_AFTER[error.code]) } };
+    return { status: STATUS_BY_CODE[error.code] ?? 503, body: { error: { code: error.code, message } }, headers: { 'retry-after': String(retryAfterSeconds(error)) } };
   }
   if (error instanceof TandemError && error.code === 'unauthorized') {
     return { status: 401, body: { error: { code: error.code, message: error.message } }, headers: { 'www-authenticate': 'Bearer realm="tandem"' } };
@@ -176,6 +178,17 @@ export function httpError(error: unknown, bodyLimit: number): HttpError {
     return { status: framework.statusCode, body: { error: { code: frameworkCode(framework), message: frameworkMessage(framework, bodyLimit) } }, headers: NO_HEADERS };
   }
   return internal();
+}
+
+/**
+ * Seconds to wait before retrying: the error's own wait when it knows how
+ * long the condition lasts (`retryAfterMs`: a lease that expires at a known
+ * time), rounded up and at least one; else the one for its code.
+ */
+function retryAfterSeconds(error: TandemError): number {
+  const { retryAfterMs } = error as { retryAfterMs?: unknown };
+  if (typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs)) return Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return RETRY_AFTER[error.code]!;
 }
 
 function internal(): HttpError {

@@ -75,13 +75,13 @@ const BATCH: RouteContract = {
   bodyOptional: true,
   answer: jsonAnswer('The published version.', 'BatchSummary'),
   errors: [
-    'batch_lease_held', 'batch_fenced', 'log_closed', 'log_write_failed', 'disk_full', 'data_missing', 'corrupt_master_file', 'cluster_record_invalid', 'archive_damaged',
+    'batch_lease_held', 'batch_lease_expiring', 'batch_fenced', 'log_closed', 'log_write_failed', 'disk_full', 'data_missing', 'corrupt_master_file', 'cluster_record_invalid', 'archive_damaged',
     'cluster_bucket_missing', 'bucket_stalled', 'cluster_bucket_broken', 'log_behind_archive', 'batch_holder_unreachable', 'batch_holder_silent', 'batch_request_timeout', 'remote_batch_failed', 'batch_message_invalid',
   ],
   notes: {
     409: 'Cluster mode: another node holds the batch lease (the message names it), or this node lost the lease while its cycle ran.',
     502: 'Cluster mode: the node holding the batch lease ran the cycle for this one and it failed there (the message names the node and says why), or it answered with something this node could not read.',
-    503: 'The log could not be sealed: the engine is closing, or the disk failed; in cluster mode, a record the cycle needs in NATS is not valid (the message names its bucket and key), or the object store lacks part of the archive or stalled while listing it, or NATS lost messages while the cycle ran, or the node holding the batch lease could not be reached, went silent, or was still running the cycle after the longest wait.',
+    503: 'The log could not be sealed: the engine is closing, or the disk failed; in cluster mode, a record the cycle needs in NATS is not valid (the message names its bucket and key), or the object store lacks part of the archive or stalled while listing it, or NATS lost messages while the cycle ran, or the node holding the batch lease could not be reached, went silent, or was still running the cycle after the longest wait, or it restarted and waits for the lease its previous process held to expire (`batch_lease_expiring`: Retry-After says when it has).',
   },
 };
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { ApiClient } from '../../src/cli/api-client.ts';
 import { CliError } from '../../src/cli/cli-error.ts';
+import { batch } from '../../src/cli/commands/server-commands.ts';
 import { httpTarget } from '../../src/cli/ingest-target.ts';
 
 /** A server that refuses the first `refusals` requests as an overloaded Tandem would, then accepts. */
@@ -47,4 +48,37 @@ test('a refusal without Retry-After (say, a query too slow) is not retried but r
   } finally {
     server.close();
   }
+});
+
+test('tandem batch waits out a cluster batch node that restarted (503 with Retry-After), saying so on stderr, and prints the version published', async () => {
+  let seen = 0;
+  const server = createServer((_request, response) => {
+    seen++;
+    if (seen === 1) {
+      response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+      response.end(JSON.stringify({ error: { code: 'batch_lease_expiring', message: 'Batch node n1 restarted and cannot run cycles until the lease its previous process held expires in 1 s; retry then.' } }));
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ version: 2, cutoff: 0, events: 3, durationMs: 1_500, exportMs: 500, views: {} }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const printed: string[] = [];
+  const errors: string[] = [];
+  const { log, error } = console;
+  console.log = (line: string) => printed.push(line);
+  console.error = (line: string) => errors.push(line);
+  try {
+    const started = performance.now();
+    await batch({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    assert.ok(performance.now() - started >= 950, 'it waited as told');
+  } finally {
+    console.log = log;
+    console.error = error;
+    server.close();
+  }
+  assert.equal(seen, 2);
+  assert.deepEqual(errors, ['The server answered 503: Batch node n1 restarted and cannot run cycles until the lease its previous process held expires in 1 s; retry then. Asking again in 1 s.']);
+  assert.equal(printed.length, 1);
+  assert.match(printed[0]!, /^batch v2 published: 3 events below offset 0/);
 });

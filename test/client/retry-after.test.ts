@@ -44,6 +44,18 @@ describe('client - Retry-After', () => {
     });
   });
 
+  test('retry - a cluster batch node that restarted (503 batch_lease_expiring) is waited out by batch(), for the seconds Retry-After names', async () => {
+    const summary = { version: 2, cutoff: 0, cutoffs: [0, 0], events: 1, durationMs: 5, exportMs: 1, views: {} };
+    const restarted = errorAnswer(503, 'batch_lease_expiring', 'Batch node n1 restarted and cannot run cycles until the lease its previous process held expires in 1 s; retry then.', { 'retry-after': '1' });
+    const notices: RetryNotice[] = [];
+    await withStub(refusing(1, restarted, { status: 200, body: summary }), async (stub) => {
+      const answer = await createClient({ url: stub.url, retry: { onRetry: (n) => notices.push(n) } }).batch();
+      assert.equal(answer.version, 2);
+      assert.deepEqual(stub.requests.map((r) => `${r.method} ${r.url}`), ['POST /v1/batch', 'POST /v1/batch']);
+      assert.deepEqual(notices, [{ status: 503, code: 'batch_lease_expiring', waitMs: 1000, attempt: 1 }]);
+    });
+  });
+
   test('retry - gives up as soon as the next wait would pass maxWaitMs, with the typed error and the numbers its message states', async () => {
     await withStub(refusing(9, errorAnswer(503, 'log_overloaded', OVERLOADED, { 'retry-after': '5' })), async (stub) => {
       const started = performance.now();

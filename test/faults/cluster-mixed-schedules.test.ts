@@ -172,8 +172,6 @@ async function sendExpecting(a: Action, client: TandemClient, model: Model): Pro
   try {
     await send(a, client, model);
   } catch (error) {
-    // A batch node restarted cannot take its own lease back until the old term expires: the cycle asked meanwhile is refused (409).
-    if (a.kind === 'batch' && codeOf(error) === 'batch_lease_held') return;
     if (!(error instanceof Error) || !EXPECTED_REFUSALS.test(error.message)) throw error;
   }
 }

@@ -89,6 +89,8 @@ describe('openapi - a server without keys', () => {
     assert.equal(body.additionalProperties, false);
     assert.deepEqual(codesAt(batch, 409), ['batch_lease_held', 'batch_fenced']);
     assert.ok(codesAt(batch, 503).includes('log_closed'));
+    // A cluster's batch node that restarted refuses cycles until its previous process's lease expires: a wait, not a conflict.
+    assert.ok(codesAt(batch, 503).includes('batch_lease_expiring'));
     assert.ok(batch.responses[503]!.headers?.['retry-after'], 'Retry-After is documented');
     assert.deepEqual(codesAt(batch, 507), ['disk_full']);
     const summary = doc.components.schemas.BatchSummary!;
@@ -220,7 +222,7 @@ const ROUTE_CODES: readonly (readonly [string, string, readonly string[]])[] = [
   ]],
   ['/v1/query', 'post', [...BODY_CODES, 'unknown_view', 'unknown_dimension', 'unknown_measure', 'invalid_query', 'result_too_large', 'query_timeout', 'position_wait_timeout', 'view_not_ready']],
   ['/v1/batch', 'post', [
-    ...BODY_CODES, 'batch_lease_held', 'batch_fenced', 'log_closed', 'log_write_failed', 'disk_full',
+    ...BODY_CODES, 'batch_lease_held', 'batch_lease_expiring', 'batch_fenced', 'log_closed', 'log_write_failed', 'disk_full',
     'batch_holder_unreachable', 'batch_holder_silent', 'batch_request_timeout', 'remote_batch_failed', 'batch_message_invalid',
   ]],
   ['/v1/views', 'get', []],

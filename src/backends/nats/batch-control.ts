@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { InvalidClusterRecordError } from './errors.ts';
+import { BatchLeaseExpiringError, BatchLeaseHeldError, InvalidClusterRecordError } from './errors.ts';
 import type { RevisionedStore } from './revisioned-store.ts';
 
 /** The lease on the batch layer. */
@@ -83,6 +83,11 @@ export class BatchControl {
     return this.#term;
   }
 
+  /** How long a lease this node takes lasts without renewal. */
+  get leaseMs(): number {
+    return this.options.leaseMs;
+  }
+
   /** The record as stored now. */
   async read(): Promise<ControlRecord> {
     return (await this.store.get(CONTROL_KEY))?.value ?? EMPTY;
@@ -117,6 +122,24 @@ export class BatchControl {
       this.#term = term;
       return true;
     });
+  }
+
+  /**
+   * Why {@link acquire} just failed, as the error a cycle answers with.
+   * Node names are unique among running nodes (the node registry refuses a
+   * second process under a name in use), so a live lease that names this
+   * node under a term this process does not hold was taken by its previous
+   * process, killed without letting it go: {@link BatchLeaseExpiringError},
+   * which passes once that term expires and this process takes a new one.
+   * A lease of another node is {@link BatchLeaseHeldError}: that node runs
+   * the cycles.
+   */
+  async refusal(): Promise<BatchLeaseHeldError | BatchLeaseExpiringError> {
+    const lease = (await this.read()).lease;
+    if (lease !== null && lease.holder === this.options.node && !this.#mine(lease)) {
+      return new BatchLeaseExpiringError(this.options.node, Math.max(0, lease.expiresAt - this.#now()));
+    }
+    return new BatchLeaseHeldError(lease?.holder ?? 'another node');
   }
 
   /** Lets the lease go, so another node need not wait for it to expire. */

@@ -12,7 +12,7 @@
 import { TandemError } from '../../definitions/errors.ts';
 import type { BatchOptions, BatchSummary } from '../../engine/index.ts';
 import {
-  ArchiveDamagedError, BatchFencedError, BucketStalledError, BatchLeaseHeldError, ClusterBucketMissingError, InvalidBatchMessageError,
+  ArchiveDamagedError, BatchFencedError, BucketStalledError, BatchLeaseExpiringError, BatchLeaseHeldError, ClusterBucketMissingError, InvalidBatchMessageError,
   InvalidClusterRecordError, LogBehindArchiveError, RemoteBatchFailedError,
 } from './errors.ts';
 import { nodeSubject } from './partition-names.ts';
@@ -158,6 +158,8 @@ function messageKind(f: Fields): 'request' | 'reply' {
 /** The holder's errors this node has a class for, rebuilt from their fields: each keeps its code, and so its HTTP status. */
 const REBUILDS = new Map<string, (fields: Fields) => TandemError>([
   ['batch_lease_held', (f) => new BatchLeaseHeldError(text(f, 'holder'))],
+  // The time left travels, not the expiry: the asking node's clock may differ from the holder's.
+  ['batch_lease_expiring', (f) => new BatchLeaseExpiringError(text(f, 'node'), count(f, 'expiresInMs'))],
   ['batch_fenced', (f) => new BatchFencedError(count(f, 'version'), text(f, 'reason'))],
   ['archive_damaged', (f) => new ArchiveDamagedError(text(f, 'store'), damaged(f), text(f, 'consequence'))],
   ['cluster_bucket_missing', (f) => new ClusterBucketMissingError(text(f, 'bucket'))],

@@ -27,7 +27,7 @@ import {
   appliedConfig, EMPTY_VIEWS_RECORD, VIEWS_KEY, withConfig, withDropped, withPending, withProgress, type ClusterViewsRecord, type PendingClusterChange,
 } from './cluster-views-record.ts';
 import { InvalidClusterRecordError } from './errors.ts';
-import { BatchLeaseHeldError } from './errors.ts';
+import { BatchLeaseExpiringError, BatchLeaseHeldError } from './errors.ts';
 import { isConflict } from './kv-revisioned-store.ts';
 import type { RevisionedStore } from './revisioned-store.ts';
 import { etaNow, PROGRESS_EVERY_MS, switchProgress, type ViewReads } from './switch-progress.ts';
@@ -40,16 +40,20 @@ const SWITCH_ROUNDS = 5;
 const RETRY_MS = 1_000;
 /**
  * How long asks refused because a lease holder cannot run cycles are tried
- * again, beyond the rounds: a batch node killed and restarted waits out its
- * old term (15 s by default) before it can take the lease back.
+ * again, beyond the rounds, on top of twice the node's lease time: a batch
+ * node killed and restarted waits out its old term (one lease time at
+ * most) before it can take the lease back, and a holder lost meanwhile is
+ * waited out for another.
  */
-const LEASE_WAIT_MS = 40_000;
+const LEASE_WAIT_MARGIN_MS = 10_000;
 /** A failure's message kept in the record at most: the record is read at every poll. */
 const ERROR_CHARS = 500;
 
 export interface ClusterViewChangesOptions {
   readonly store: RevisionedStore<ClusterViewsRecord>;
   readonly node: string;
+  /** How long the node's batch lease lasts without renewal: a refused ask is tried again for as long as a lease takes to pass to a node that runs cycles. */
+  readonly leaseMs: number;
   /** The node's own config: applied at start unless a node applied the same views before. */
   readonly config: TandemConfig;
   /** Each view's version number in the version served (1 for a view never changed). */
@@ -410,7 +414,7 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
   async #switchIn(name: string): Promise<void> {
     const asked = this.#record.pending[name];
     let failure: unknown;
-    const leaseDeadline = Date.now() + LEASE_WAIT_MS;
+    const leaseDeadline = Date.now() + 2 * this.#options.leaseMs + LEASE_WAIT_MARGIN_MS;
     for (let round = 0; round < SWITCH_ROUNDS && asked !== undefined && !this.#host.closed; round++) {
       try {
         await this.#host.runBatch();
@@ -418,7 +422,7 @@ export class ClusterViewChanges implements ViewChangeCoordinator {
       } catch (error) {
         // The batch node changing hands, say: tried again a moment later (a lease being waited out is no round).
         failure = error;
-        if (error instanceof BatchLeaseHeldError && Date.now() < leaseDeadline) round--;
+        if ((error instanceof BatchLeaseHeldError || error instanceof BatchLeaseExpiringError) && Date.now() < leaseDeadline) round--;
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
       }
       await this.refresh();

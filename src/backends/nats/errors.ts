@@ -241,6 +241,40 @@ export class BatchLeaseHeldError extends TandemError {
 }
 
 /**
+ * A batch cycle was asked of the batch node right after it restarted: the
+ * control record still names it as the holder of a lease term its previous
+ * process took (a process killed does not let its lease go), and the new
+ * process, which did not take that term, cannot renew it, only take a new
+ * one once it has expired. The condition passes by itself, so the server
+ * answers 503 with `Retry-After` set to the time left (`retryAfterMs`).
+ * A lease term whose write this process made but never saw confirmed reads
+ * alike, and passes alike.
+ *
+ * @example
+ * ```ts
+ * await node.runBatch().catch(async (error) => {
+ *   if (error instanceof BatchLeaseExpiringError) await new Promise((r) => setTimeout(r, error.retryAfterMs));
+ * });
+ * ```
+ */
+export class BatchLeaseExpiringError extends TandemError {
+  readonly code = 'batch_lease_expiring';
+  constructor(readonly node: string, readonly expiresInMs: number) {
+    super(`Batch node ${node} restarted and cannot run cycles until the lease its previous process held expires in ${waitSeconds(expiresInMs)} s; retry then.`);
+  }
+
+  /** How long to wait before asking again: until the old term has expired, at least a second. */
+  get retryAfterMs(): number {
+    return waitSeconds(this.expiresInMs) * 1000;
+  }
+}
+
+/** Whole seconds to wait for `ms` to pass, at least one: what Retry-After can say. */
+function waitSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/**
  * A batch cycle was fenced: the node lost its lease while it ran (another
  * node took it), so its version was not published and a newer holder's
  * versions win. Whatever step of the cycle failed first (often a NATS

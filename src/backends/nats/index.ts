@@ -34,7 +34,7 @@ export {
 
 // Batch cycles: the lease another node holds or took over, and the records, objects and messages a cycle found missing or damaged in NATS.
 export {
-  BatchLeaseHeldError, BatchFencedError, InvalidClusterRecordError, ArchiveDamagedError, ClusterBucketMissingError, BucketStalledError, ClusterBucketBrokenError, LogBehindArchiveError,
+  BatchLeaseHeldError, BatchLeaseExpiringError, BatchFencedError, InvalidClusterRecordError, ArchiveDamagedError, ClusterBucketMissingError, BucketStalledError, ClusterBucketBrokenError, LogBehindArchiveError,
 } from './errors.ts';
 
 // A cycle asked of the node holding the lease: nobody answers for it, it went silent or ran past the wait, it failed there, or answered garbage.

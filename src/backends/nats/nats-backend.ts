@@ -54,7 +54,7 @@ import { assertLeaseHeld, cycleFailure } from './fenced-cycle.ts';
 import { chainPieces, checkPieces, verifiedBelow, type ChainPiece } from './archive-check.ts';
 import { DamageReport, type MissingPiece } from './damage-report.ts';
 import {
-  ArchiveDamagedError, BatchFencedError, CyclePartFailedError, CyclePartRefusedError, BatchLeaseHeldError, ClusterBucketMissingError, InvalidClusterRecordError, PartitionDivergedError, ShareVersionSkewError,
+  ArchiveDamagedError, BatchFencedError, CyclePartFailedError, CyclePartRefusedError, BatchLeaseHeldError, BatchLeaseExpiringError, ClusterBucketMissingError, InvalidClusterRecordError, PartitionDivergedError, ShareVersionSkewError,
   LogBehindArchiveError, PartitionNotServedError, PartitionPurgedError, PositionWaitTimeoutError, ViewNotReadyError,
 } from './errors.ts';
 import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
@@ -366,7 +366,7 @@ export class NatsBackend implements EngineBackend {
 
   /** The view changes of the cluster, asked of this node: recorded in the views record, switched in by the batch node's next cycle. */
   viewChanges(host: ViewChangeHost): ViewChangeCoordinator {
-    this.#views = new ClusterViewChanges(host, { store: this.#p.views, node: this.name, config: this.#p.catalog.config, servedVersion: (name) => this.#servedVersion(name), servedBatch: () => this.#version?.version ?? 0, cycleMayPublish: (version, term) => markHolds(this.#record, version, term) });
+    this.#views = new ClusterViewChanges(host, { store: this.#p.views, node: this.name, leaseMs: this.#p.control.leaseMs, config: this.#p.catalog.config, servedVersion: (name) => this.#servedVersion(name), servedBatch: () => this.#version?.version ?? 0, cycleMayPublish: (version, term) => markHolds(this.#record, version, term) });
     return this.#views;
   }
 
@@ -1463,9 +1463,9 @@ export class NatsBackend implements EngineBackend {
     }
   }
 
-  /** Neither a lease taken by another node nor a fenced cycle is a failing batch layer: the other node's versions keep the served one fresh. */
+  /** Neither a lease taken by another node, nor one this node's previous process left to expire, nor a fenced cycle is a failing batch layer. */
   countsAsFailure(error: unknown): boolean {
-    return !(error instanceof BatchLeaseHeldError || error instanceof BatchFencedError);
+    return !(error instanceof BatchLeaseHeldError || error instanceof BatchLeaseExpiringError || error instanceof BatchFencedError);
   }
 
   get #nextVersion(): number {
@@ -1476,7 +1476,7 @@ export class NatsBackend implements EngineBackend {
   async #begin(cycle: Cycle): Promise<void> {
     const { control } = this.#p;
     if (this.#recordLost || this.#recordBehind || this.#damage.invalidControlRecord !== undefined) await this.#rebuildRecord();
-    if (!(await control.acquire())) throw new BatchLeaseHeldError((await control.read()).lease?.holder ?? 'another node');
+    if (!(await control.acquire())) throw await control.refusal();
     cycle.term = control.term;
     const record = await control.read();
     if (record.published === null && this.#version === null && !(await this.#clusterIsNew())) {

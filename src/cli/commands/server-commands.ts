@@ -11,6 +11,7 @@ import { ApiClient } from '../api-client.ts';
 import { CliError } from '../cli-error.ts';
 import { countOf } from '../count-of.ts';
 import { formatStatus, type StatusAnswer } from '../format-status.ts';
+import { retryTemporary } from '../retry-temporary.ts';
 import { printBatch, servedBatch } from '../format-batch.ts';
 import { explainUnknownView } from '../unknown-view.ts';
 
@@ -19,9 +20,21 @@ export interface ServerOptions {
   apiKey?: string;
 }
 
+/**
+ * How long `tandem batch` waits out temporary refusals in all: a cluster's
+ * batch node that restarted refuses cycles until the lease of its previous
+ * process expires (within one lease time), and a cycle asked again joins
+ * the one running, so a wait is safe.
+ */
+const BATCH_RETRY_MS = 60_000;
+
 export async function batch(options: ServerOptions & { full?: boolean; seal?: boolean }): Promise<void> {
   const body = { ...(options.full === true ? { full: true } : {}), ...(options.seal === true ? { seal: true } : {}) };
-  printBatch(await new ApiClient(options.url, options.apiKey).postJson<BatchSummary>('/v1/batch', body));
+  const client = new ApiClient(options.url, options.apiKey);
+  const summary = await retryTemporary(() => client.postJson<BatchSummary>('/v1/batch', body), BATCH_RETRY_MS, (refused) => {
+    console.error(`${refused.message} Asking again in ${Math.ceil(refused.retryAfterMs / 1000)} s.`);
+  });
+  printBatch(summary);
 }
 
 export interface QueryOptions extends ServerOptions {

@@ -17,7 +17,7 @@ import { connectNats } from '../../../src/backends/nats/cluster-log.ts';
 import { BatchRequests, type BatchRequestsOptions } from '../../../src/backends/nats/batch-requests.ts';
 import { batchRequestSubject, errorPayload, parseReply, parseRequest, remoteError, type ErrorPayload } from '../../../src/backends/nats/batch-request-messages.ts';
 import {
-  ArchiveDamagedError, BatchFencedError, BatchHolderSilentError, BatchHolderUnreachableError, BatchLeaseHeldError, BatchRequestTimeoutError,
+  ArchiveDamagedError, BatchFencedError, BatchHolderSilentError, BatchHolderUnreachableError, BatchLeaseExpiringError, BatchLeaseHeldError, BatchRequestTimeoutError,
   BucketStalledError, ClusterBucketMissingError, ClusterLogClosedError, InvalidBatchMessageError, InvalidClusterOptionError, InvalidClusterRecordError,
   LogBehindArchiveError, RemoteBatchFailedError,
 } from '../../../src/backends/nats/errors.ts';
@@ -146,6 +146,7 @@ describe('batch requests over NATS', { skip: natsSkipReason(), timeout: 240_000 
   test('batch requests - the holder\'s errors come back as their own classes, with their sentences and fields', async () => {
     const errors: TandemError[] = [
       new BatchLeaseHeldError('n3'),
+      new BatchLeaseExpiringError('failing', 12_300),
       new BatchFencedError(7, 'node n3 took the lease under term 4'),
       new ArchiveDamagedError('object store shop_master', [{ blob: 'master/order/p000-1-40.parquet', problem: 'missing' }, { blob: 'batch/v3-t2/manifest.json', problem: 'digest differs' }], 'a cycle extends the served version\'s chain, so it stops until the objects are restored.'),
       new ClusterBucketMissingError('shop_master'),

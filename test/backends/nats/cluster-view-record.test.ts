@@ -21,7 +21,7 @@ test('the served definition asked for while another is being switched in is swit
   const silent = { info() {}, warn() {}, error() {} };
   const host = { catalog, backend: {} as never, logger: silent as never, closed: false, swap() {}, runSwitch: async () => ({}) as never, runBatch: async () => ({}) as never };
   const store = new MemoryRevisionedStore<ClusterViewsRecord>();
-  const views = new ClusterViewChanges(host, { store, node: 'n', config: shopConfig, servedVersion: () => 1, servedBatch: () => 1, cycleMayPublish: () => true });
+  const views = new ClusterViewChanges(host, { store, node: 'n', leaseMs: 15_000, config: shopConfig, servedVersion: () => 1, servedBatch: () => 1, cycleMayPublish: () => true });
   const original = shopConfig.views.find((v) => v.name === 'by_device_week')!;
   const other = defineView(orderType, { ...original, granularity: 'day' } as never);
   await views.apply(other);
@@ -52,7 +52,7 @@ function node(store: MemoryRevisionedStore<ClusterViewsRecord>, name: string, se
   const silent = { info() {}, warn() {}, error() {} };
   const host = { get catalog() { return served.catalog; }, backend: {} as never, logger: silent as never, closed: false, swap() {}, runSwitch: async () => ({}) as never, runBatch: async () => ({}) as never };
   return new ClusterViewChanges(host, {
-    store, node: name, config: shopConfig, servedVersion: (view) => served.versions?.[view] ?? 1, servedBatch: () => served.batch,
+    store, node: name, leaseMs: 15_000, config: shopConfig, servedVersion: (view) => served.versions?.[view] ?? 1, servedBatch: () => served.batch,
     cycleMayPublish: () => true,
   });
 }
