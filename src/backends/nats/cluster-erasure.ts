@@ -140,12 +140,12 @@ export class ClusterErasures {
    * then those nodes answer from views that count the erased events, and an
    * erase must not resolve while any answer does.
    *
-   * @throws {ErasureNotServedError} naming the nodes still behind after {@link SERVED_WAIT_MS}.
+   * @throws {ErasureNotServedError} naming the nodes still behind after `waitMs` (default {@link SERVED_WAIT_MS}).
    */
-  async served(id: string, behind: (version: number) => Promise<readonly string[]>): Promise<void> {
+  async served(id: string, behind: (version: number) => Promise<readonly string[]>, waitMs = SERVED_WAIT_MS): Promise<void> {
     const version = (await this.#read()).record.audit.find((a) => a.id === id)?.version;
     if (version === undefined) return;
-    const giveUpAt = Date.now() + SERVED_WAIT_MS;
+    const giveUpAt = Date.now() + waitMs;
     for (;;) {
       const lagging = await behind(version);
       if (lagging.length === 0) return;
