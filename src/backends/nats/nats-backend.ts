@@ -78,6 +78,7 @@ import { AwaitedEvents } from './awaited-events.ts';
 import type { PartitionOwnership } from './partition-ownership.ts';
 import { foldersBelow, versionFolder } from './version-folder.ts';
 import { versionObjects } from './version-objects.ts';
+import { namedBy } from './kept-versions.ts';
 import type { SharedSchema } from './shared-schema.ts';
 import { highestTerm, localVersionFolders, newestLocalVersion } from './local-versions.ts';
 import { restoreMissing } from './archive-restore.ts';
@@ -1626,11 +1627,13 @@ export class NatsBackend implements EngineBackend {
    * cycle applies them again, finding nothing left to rewrite.
    */
   async #erased(computed: ComputedVersion, missing: readonly MissingPiece[]): Promise<void> {
-    const { published, chain, store, erased } = computed;
+    const { published, chain, store, erased, manifest } = computed;
     if (erased === undefined) return;
     // Older versions' view files were computed with the erased events: overwritten in the servers' files, then gone.
-    const served = versionFolder(published.version, published.term);
-    for (const blob of await this.#p.blobs.list('batch/')) if (!blob.name.startsWith(`${served}/`)) await this.#p.blobs.erase(blob.name);
+    // Not those the served version names in an older folder: it inherited them as the very bytes it computed without
+    // the erased events (`inheritedFrom` matches digests), and erasing them would leave it damaged on every node.
+    const named = namedBy(manifest, versionFolder(published.version, published.term));
+    for (const blob of await this.#p.blobs.list('batch/')) if (!named.has(blob.name)) await this.#p.blobs.erase(blob.name);
     await store.prune(1, published.version);
     for (const blob of erased.replaced) await this.#p.blobs.erase(blob);
     await this.#archive.forgetCopies(erased.replaced);
