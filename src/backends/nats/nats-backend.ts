@@ -614,11 +614,11 @@ export class NatsBackend implements EngineBackend {
    */
   async #checkArchive(): Promise<MissingPiece[]> {
     const pieces = this.#pieces;
-    if ((this.#record.published?.version ?? 0) > (this.#version?.version ?? 0)) return this.#behind();
+    if ((this.#record.published?.version ?? 0) > (this.#version?.version ?? 0)) return [];
     let missing = await this.#missingOf(pieces);
-    // Read again before putting anything back: the record this node polled may be older than a version an erasure
-    // published since, which erased the objects of this node's version that held the erased values.
-    if (missing.length > 0 && await this.#newerPublished()) return this.#behind();
+    // Read again before putting anything back or reporting: the record this node polled may be older than a version an
+    // erasure published since, which erased the objects of this node's version that held the erased values.
+    if (missing.length > 0 && await this.#newerPublished()) return [];
     if (missing.length > 0) {
       const restored = await restoreMissing(this.#p.blobs, pieces, missing, { cacheDir: join(this.#p.options.dataDir, 'cluster', 'cache'), versionsDir: this.#versionsDir });
       if (restored.length > 0) {
@@ -639,17 +639,6 @@ export class NatsBackend implements EngineBackend {
   async #newerPublished(): Promise<boolean> {
     const published = await this.#p.control.read().then((record) => record.published, () => null);
     return published !== null && published.version > (this.#version?.version ?? 0);
-  }
-
-  /**
-   * A node behind the published version finds nothing missing: the batch
-   * node prunes older versions' objects (an erasure, every one the newer
-   * version does not name), and the poll adopts the newer one. What it found
-   * missing of its own version before is no damage either.
-   */
-  #behind(): MissingPiece[] {
-    this.#damage.missing('archive', []);
-    return [];
   }
 
   /**
