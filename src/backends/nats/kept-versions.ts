@@ -14,6 +14,7 @@ import type { BlobInfo } from '../../master/index.ts';
 import type { NamedBlobStore } from './object-blob-store.ts';
 import { retiredObjects } from './retired-objects.ts';
 import { readSharedManifest } from './published-version.ts';
+import type { SharedManifest } from './shared-manifest.ts';
 import { folderOf, versionObjects } from './version-objects.ts';
 import { versionFolder } from './version-folder.ts';
 
@@ -56,6 +57,20 @@ async function localManifest(blobs: NamedBlobStore, blob: string, versionsDir: s
 }
 
 /**
+ * Every object the version in `folder` names: its manifest, its view files
+ * (in whatever folder it inherited them from), its archive ranges' files and
+ * filters, and the retired objects it still lists.
+ */
+export function namedBy(manifest: SharedManifest, folder: string): Set<string> {
+  const named = new Set<string>([`${folder}/manifest.json`]);
+  for (const o of versionObjects(manifest, folder)) named.add(o.blob);
+  for (const r of manifest.ranges) for (const f of [...Object.values(r.files), r.filter]) named.add(f.blob);
+  // Retired objects within their grace period, and the keys of every retired one (`cluster-retention.ts`).
+  for (const blob of retiredObjects(manifest.retired)) named.add(blob);
+  return named;
+}
+
+/**
  * The kept versions and what they name. A kept manifest that cannot be
  * read is an error: what it names is unknown, so nothing may be deleted.
  */
@@ -73,11 +88,7 @@ export async function keptVersions(blobs: NamedBlobStore, input: KeepInput): Pro
         continue;
       }
       const manifest = await readSharedManifest(await localManifest(blobs, blob, input.versionsDir), blob, blobs, input.partitions);
-      named.add(blob);
-      for (const o of versionObjects(manifest, folder)) named.add(o.blob);
-      for (const r of manifest.ranges) for (const f of [...Object.values(r.files), r.filter]) named.add(f.blob);
-      // Retired objects within their grace period, and the keys of every retired one (`cluster-retention.ts`).
-      for (const blob of retiredObjects(manifest.retired)) named.add(blob);
+      for (const name of namedBy(manifest, folder)) named.add(name);
     }
   } finally {
     await rm(join(input.versionsDir, 'kept'), { recursive: true, force: true });

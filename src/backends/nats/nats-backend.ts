@@ -78,6 +78,7 @@ import { AwaitedEvents } from './awaited-events.ts';
 import type { PartitionOwnership } from './partition-ownership.ts';
 import { foldersBelow, versionFolder } from './version-folder.ts';
 import { versionObjects } from './version-objects.ts';
+import { namedBy } from './kept-versions.ts';
 import type { SharedSchema } from './shared-schema.ts';
 import { highestTerm, localVersionFolders, newestLocalVersion } from './local-versions.ts';
 import { restoreMissing } from './archive-restore.ts';
@@ -615,6 +616,9 @@ export class NatsBackend implements EngineBackend {
     const pieces = this.#pieces;
     if ((this.#record.published?.version ?? 0) > (this.#version?.version ?? 0)) return [];
     let missing = await this.#missingOf(pieces);
+    // Read again before putting anything back or reporting: the record this node polled may be older than a version an
+    // erasure published since, which erased the objects of this node's version that held the erased values.
+    if (missing.length > 0 && await this.#newerPublished()) return [];
     if (missing.length > 0) {
       const restored = await restoreMissing(this.#p.blobs, pieces, missing, { cacheDir: join(this.#p.options.dataDir, 'cluster', 'cache'), versionsDir: this.#versionsDir });
       if (restored.length > 0) {
@@ -629,6 +633,12 @@ export class NatsBackend implements EngineBackend {
       if (missing.length === 0 && this.#version !== null) this.#releaseOutbox(this.#version);
     }
     return missing;
+  }
+
+  /** Whether the control record, read now, names a newer version than this node serves (one it cannot read says no). */
+  async #newerPublished(): Promise<boolean> {
+    const published = await this.#p.control.read().then((record) => record.published, () => null);
+    return published !== null && published.version > (this.#version?.version ?? 0);
   }
 
   /**
@@ -1626,11 +1636,13 @@ export class NatsBackend implements EngineBackend {
    * cycle applies them again, finding nothing left to rewrite.
    */
   async #erased(computed: ComputedVersion, missing: readonly MissingPiece[]): Promise<void> {
-    const { published, chain, store, erased } = computed;
+    const { published, chain, store, erased, manifest } = computed;
     if (erased === undefined) return;
     // Older versions' view files were computed with the erased events: overwritten in the servers' files, then gone.
-    const served = versionFolder(published.version, published.term);
-    for (const blob of await this.#p.blobs.list('batch/')) if (!blob.name.startsWith(`${served}/`)) await this.#p.blobs.erase(blob.name);
+    // Not those the served version names in an older folder: it inherited them as the very bytes it computed without
+    // the erased events (`inheritedFrom` matches digests), and erasing them would leave it damaged on every node.
+    const named = namedBy(manifest, versionFolder(published.version, published.term));
+    for (const blob of await this.#p.blobs.list('batch/')) if (!named.has(blob.name)) await this.#p.blobs.erase(blob.name);
     await store.prune(1, published.version);
     for (const blob of erased.replaced) await this.#p.blobs.erase(blob);
     await this.#archive.forgetCopies(erased.replaced);

@@ -279,7 +279,9 @@ export async function loadMergedStore(
     const entry = manifest.views[view.name];
     if (entry === undefined || entry.hash !== view.hash) continue;
     const byTable = filesByTable(entry, new Set(ps));
-    const viewKeys = byTable.map((files) => `${view.name}\0${files.map((f) => f.sha256 ?? f.file).join(',')}`);
+    // The definition is part of the key: a table without files (a partition without rows) has the same files under
+    // any definition, and the served version's empty table of an older one holds its measures, not this one's.
+    const viewKeys = byTable.map((files) => `${view.name}\0${view.hash}\0${files.map((f) => f.sha256 ?? f.file).join(',')}`);
     const toRead = byTable.flatMap((files, t) => (files.length === 0 || kept.has(viewKeys[t]!) ? [] : files.map((f) => ({ f, t }))));
     const tableIndex = [...new Set(toRead.map((r) => r.t))];
     const read = await loadViewFiles(

@@ -112,3 +112,28 @@ test('partition batch: a store merged with a partition the answer lacks is not r
   await batch.prepare([0, 2]);
   assertStatesOf(merged(batch.storeFor([0, 2])!), eventsOf(partitions, [0, 2]));
 });
+
+test('partition batch: a partition without rows under a changed definition is not given the served version\'s empty table of the old one', async () => {
+  // The view changed: fewer measures, so another hash. A table of the old definition read with the new plan has a column too many.
+  const changed = compileConfig(defineConfig({
+    eventTypes: [sale],
+    views: [defineView(sale, { name: 'hourly', dimensions: ['shop'], granularity: 'hour', measures: { n: { type: 'count' } } })],
+  }));
+  const view = changed.views.get('hourly')!;
+  assert.notEqual(view.hash, hourly.hash);
+  // Partition 0 has rows, partition 1 none: its base table has no file under either definition.
+  const one: Event = { at: Date.UTC(2024, 2, 1), shop: 'a', buyer: 'x', amount: 5 };
+  const old = await manifestOf([[[one], []], [[], []], [[], []], [[], []]]);
+  const served = await loadPartitionBatch(files.connection, catalog, old, files.dir, { serving: [1], together: new Set([1]) });
+  assert.equal(served.storeFor([1])!.tables('hourly')[0]!.view, hourly);
+  const computed = await files.compute(schema, view, [[one]]);
+  const manifest: BatchManifest = {
+    ...old, version: 3,
+    views: { hourly: { hash: view.hash, file: null, rows: 0, inputEvents: 0, durationMs: 0, parts: [...computed].map(([partition, f]) => ({ file: f.file, sha256: f.sha256, rows: f.rows, partition })) } },
+  };
+  const next = await loadPartitionBatch(files.connection, changed, manifest, files.dir, { serving: [1], together: new Set([1]), served });
+  for (const table of next.storeFor([1])!.tables('hourly')) {
+    assert.equal(table.view, view, 'every table is of the definition the version was computed with');
+    assert.equal(table.columns.length, 1);
+  }
+});
