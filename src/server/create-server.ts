@@ -289,8 +289,9 @@ function viewBody(name: string, body: unknown): unknown {
 }
 
 /** Server errors that are part of normal operation, not worth a log line. */
-// A restarted batch node's old lease running out is a matter of seconds, and every client retrying meanwhile would log it.
-const EXPECTED: ReadonlySet<string> = new Set(['log_overloaded', 'shutting_down', 'batch_lease_expiring']);
+// States a live system passes through and clients wait out: a restarted batch node's old lease running out, a view
+// switching in or backfilling, a query meeting a version switch. Each retrying client would otherwise log it again.
+const EXPECTED: ReadonlySet<string> = new Set(['log_overloaded', 'shutting_down', 'batch_lease_expiring', 'view_not_ready', 'view_backfilling', 'served_version_changing']);
 
 function parseEvents(body: unknown, limits: BodyLimits): ParsedEvents {
   if (Buffer.isBuffer(body)) return parseNdjsonBytes(body, limits);
