@@ -12,40 +12,21 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defineConfig, defineEventType, defineView, Tandem } from '../src/index.ts';
+import { Tandem } from '../src/index.ts';
+import { CUSTOMERS, eraseEvents, eraseWorkload } from './erase-workload.ts';
 import { formatSpread, spread } from './compare/stats.ts';
 
 const { values: args } = parseArgs({ options: { events: { type: 'string' }, runs: { type: 'string' } } });
 const EVENTS = Number(args.events ?? 10_000_000);
 const RUNS = Number(args.runs ?? 3);
-const CUSTOMERS = 10_000;
 const BATCH = 100_000;
-
-const usage = defineEventType({
-  name: 'usage', time: 'at', idempotencyKey: 'id',
-  fields: { id: 'string', at: 'timestamp', customer: 'string', plan: 'string', units: { type: 'number', scale: 0 } },
-});
-const config = defineConfig({
-  eventTypes: [usage],
-  views: [
-    defineView(usage, { name: 'by_customer', dimensions: ['customer'], granularity: 'day', measures: { events: { type: 'count' }, units: { type: 'sum', field: 'units' } } }),
-    defineView(usage, { name: 'by_plan', dimensions: ['plan'], granularity: 'hour', measures: { events: { type: 'count' }, units: { type: 'sum', field: 'units' }, p: { type: 'quantiles', field: 'units' } } }),
-  ],
-});
-const START = Date.UTC(2025, 0, 1);
-
-function events(from: number, n: number): { id: string; at: number; customer: string; plan: string; units: number }[] {
-  return Array.from({ length: n }, (_, k) => {
-    const i = from + k;
-    return { id: `e${i}`, at: START + i * 3_000, customer: `c${(i * 7919) % CUSTOMERS}`, plan: ['free', 'pro', 'team'][i % 3]!, units: i % 100 };
-  });
-}
+const config = eraseWorkload();
 
 const dir = await mkdtemp(join(tmpdir(), 'erase-bench-'));
 const engine = await Tandem.open({ dataDir: dir, config });
 try {
   const loadStarted = performance.now();
-  for (let i = 0; i < EVENTS; i += BATCH) await engine.ingest('usage', events(i, Math.min(BATCH, EVENTS - i)));
+  for (let i = 0; i < EVENTS; i += BATCH) await engine.ingest('usage', eraseEvents(i, Math.min(BATCH, EVENTS - i)));
   await engine.runBatch({ seal: true });
   console.log(`Erasure bench: ${cpus().length} cores, ${EVENTS.toLocaleString('en-US')} events (${CUSTOMERS.toLocaleString('en-US')} customers) loaded in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s, ${RUNS} runs each (median [min, max]).`);
   const full: number[] = [];

@@ -23,7 +23,7 @@ export { defineConfig, defineEventType, defineView, compileConfig } from './defi
 export type {
   TandemConfig, EventTypeJson, UndeclaredFields, ViewJson, EventTypeDefinition, ViewDefinition, ViewSpec, MeasureSpec, MeasureFilter, FilterSpec, FilterJson, ComparisonOp,
   FieldsSpec, FieldSpecInput, FieldType, Granularity, QueryGranularity, MeasureType, MeasureValue, QuantileValues, Value,
-  EventTypeName, ViewName, EventTypeOf, ViewOf, EventOf, Catalog, ErasureRequest,
+  EventTypeName, ViewName, EventTypeOf, ViewOf, EventOf, Catalog, ErasureRequest, ClusterConfigJson,
 } from './definitions/index.ts';
 export { MIN_TIME, MAX_TIME } from './definitions/index.ts';
 

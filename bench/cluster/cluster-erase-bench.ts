@@ -21,43 +21,21 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ClusterNode } from '../../src/backends/nats/index.ts';
-import { defineConfig, defineEventType, defineView } from '../../src/index.ts';
 import { NatsCluster } from '../../test/support/nats-cluster.ts';
 import { makeTempDir } from '../../test/support/temp-dir.ts';
 import { formatSpread, spread } from '../compare/stats.ts';
+import { CUSTOMERS, eraseEvents, eraseWorkload, START, STEP_MS } from '../erase-workload.ts';
 
 const { values: args } = parseArgs({ options: { events: { type: 'string' }, runs: { type: 'string' }, partitions: { type: 'string' } } });
 const EVENTS = Number(args.events ?? 10_000_000);
 const RUNS = Number(args.runs ?? 3);
 const PARTITIONS = Number(args.partitions ?? 2);
 const STRETCHES = 10;
-const CUSTOMERS = 10_000;
 const CHUNK = 50_000;
 const IN_FLIGHT = 4;
 const DAY = 86_400_000;
 const RETENTION_DAYS = 200;
-const START = Date.UTC(2025, 0, 1);
-const STEP_MS = 3_000;
-
-const usage = defineEventType({
-  name: 'usage', time: 'at', idempotencyKey: 'id', retention: `${RETENTION_DAYS}d`,
-  fields: { id: 'string', at: 'timestamp', customer: 'string', plan: 'string', units: { type: 'number', scale: 0 } },
-});
-const config = defineConfig({
-  eventTypes: [usage],
-  views: [
-    defineView(usage, { name: 'by_customer', dimensions: ['customer'], granularity: 'day', measures: { events: { type: 'count' }, units: { type: 'sum', field: 'units' } } }),
-    defineView(usage, { name: 'by_plan', dimensions: ['plan'], granularity: 'hour', measures: { events: { type: 'count' }, units: { type: 'sum', field: 'units' }, p: { type: 'quantiles', field: 'units' } } }),
-  ],
-  cluster: { name: 'erasebench', partitions: PARTITIONS, replicas: 1 },
-});
-
-function events(from: number, n: number): Record<string, unknown>[] {
-  return Array.from({ length: n }, (_, k) => {
-    const i = from + k;
-    return { id: `e${i}`, at: START + i * STEP_MS, customer: `c${(i * 7919) % CUSTOMERS}`, plan: ['free', 'pro', 'team'][i % 3]!, units: i % 100 };
-  });
-}
+const config = eraseWorkload({ retention: `${RETENTION_DAYS}d`, cluster: { name: 'erasebench', partitions: PARTITIONS, replicas: 1 } });
 
 /** Ingests events [from, from + n), a few requests in flight. */
 async function ingest(node: ClusterNode, from: number, n: number): Promise<void> {
@@ -67,7 +45,7 @@ async function ingest(node: ClusterNode, from: number, n: number): Promise<void>
     while (next < end) {
       const at = next;
       next = Math.min(end, next + CHUNK);
-      await node.ingest('usage', events(at, next - at));
+      await node.ingest('usage', eraseEvents(at, next - at));
     }
   }));
 }

@@ -6,6 +6,9 @@
 import type { IncrementalPolicy } from '../../batch/index.ts';
 import type { EngineLogger } from '../../engine/engine-types.ts';
 
+/** How long the batch lease lasts without renewal, unless `leaseMs` says otherwise. */
+export const DEFAULT_LEASE_MS = 15_000;
+
 /**
  * How to start a cluster node. Its batch cycles are incremental over the
  * archive ranges each one adds, with a full recompute as the embedded
@@ -16,9 +19,6 @@ import type { EngineLogger } from '../../engine/engine-types.ts';
  * const node = await ClusterNode.open({ dataDir: './node1', config, servers: ['nats://127.0.0.1:4222'], node: 'node1' });
  * ```
  */
-/** How long the batch lease lasts without renewal, unless `leaseMs` says otherwise. */
-export const DEFAULT_LEASE_MS = 15_000;
-
 export interface ClusterNodeOptions extends IncrementalPolicy {
   /** The node's local directory: its copies of the archive and of batch versions. */
   readonly dataDir: string;

@@ -76,14 +76,19 @@ export function classify(nats: NatsModules, error: unknown): 'retry' | 'rejected
  * or electing a leader after a crash, a request can time out: NATS 2.9
  * answers nothing rather than an error then.
  */
-export async function retryTransient<T>(nats: NatsModules, retryForMs: number, request: () => Promise<T>, alsoRetry: (error: unknown) => boolean = () => false): Promise<T> {
+export function retryTransient<T>(nats: NatsModules, retryForMs: number, request: () => Promise<T>, alsoRetry: (error: unknown) => boolean = () => false): Promise<T> {
+  return retryWhile(request, (error) => classify(nats, error) === 'retry' || alsoRetry(error), retryForMs);
+}
+
+/** Runs `request`, retrying with a growing backoff while what it throws `mayClear`, until `forMs` have passed. */
+async function retryWhile<T>(request: () => Promise<T>, mayClear: (error: unknown) => boolean, forMs: number): Promise<T> {
   const started = Date.now();
   let backoff = FIRST_BACKOFF_MS;
   for (;;) {
     try {
       return await request();
     } catch (error) {
-      if ((classify(nats, error) !== 'retry' && !alsoRetry(error)) || Date.now() - started + backoff >= retryForMs) throw error;
+      if (!mayClear(error) || Date.now() - started + backoff >= forMs) throw error;
       await new Promise((resolve) => setTimeout(resolve, backoff));
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
@@ -110,18 +115,8 @@ export const STREAM_SETTLES_MS = 10_000;
  * request refused for a missing stream was not applied. A bucket that stays
  * missing (deleted by an operator) fails after `forMs` with that error.
  */
-export async function whileStreamSettles<T>(request: () => Promise<T>, forMs = STREAM_SETTLES_MS): Promise<T> {
-  const started = Date.now();
-  let backoff = FIRST_BACKOFF_MS;
-  for (;;) {
-    try {
-      return await request();
-    } catch (error) {
-      if (!isStreamNotFound(error) || Date.now() - started + backoff >= forMs) throw error;
-      await new Promise((resolve) => setTimeout(resolve, backoff));
-      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-    }
-  }
+export function whileStreamSettles<T>(request: () => Promise<T>, forMs = STREAM_SETTLES_MS): Promise<T> {
+  return retryWhile(request, isStreamNotFound, forMs);
 }
 
 /** JetStream's "no suitable peers for placement" (`err_code`): fewer servers than the replicas have joined the cluster yet. */
