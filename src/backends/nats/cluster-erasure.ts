@@ -7,9 +7,11 @@
  * 1. it reads the pending erasures before it seals, so every event stored
  *    before each was asked for is below the cycle's cutoffs;
  * 2. it archives every partition up to the cutoffs, then writes again, under
- *    new names, every archive object of the type holding matching events
- *    (`archive-erasure.ts`), records what it found, and recomputes every
- *    view from the chain naming the new objects (monoids do not subtract);
+ *    new names, every archive object of the type holding matching events,
+ *    the retired ones not deleted yet included, and every key-only object
+ *    holding their keys (`archive-erasure.ts`), records what it found, and
+ *    recomputes every view from the chain naming the new objects (monoids do
+ *    not subtract);
  * 3. once the version is published and served here: the older versions are
  *    pruned (their view files may hold the values), the replaced objects are
  *    deleted with this node's copies of them, each partition's stream is
