@@ -8,6 +8,14 @@
  * (`cluster-erasure.ts`). A crash before the publish leaves new objects no
  * manifest names, which the sweep deletes; the erasure then runs again.
  *
+ * The objects searched are the chain's and, as embedded searches its retired
+ * files, those retention retired and has not deleted yet: they stay in the
+ * object store (and nodes' copies) for the grace period. The key-only
+ * objects retention keeps for good (`cluster-retention.ts`) are written
+ * again without the erased events' keys: a key may be the erased value
+ * itself, and a rule resumed from the archive must forget the keys as the
+ * forget seal makes running rules do, so that a re-sent copy counts once.
+ *
  * Values are bound as parameters, never spliced into the SQL.
  *
  * @module
@@ -19,7 +27,7 @@ import { filterSql, sqlIdentifier, sqlStringLiteral, type ErasurePredicate } fro
 import { copyWithout } from '../../master/index.ts';
 import { keyHash } from './log-message.ts';
 import type { PartitionArchive } from './partition-archive.ts';
-import type { ArchivedRange } from './shared-manifest.ts';
+import type { ArchivedRange, RetiredArchiveFile } from './shared-manifest.ts';
 
 type ArchivedObject = ArchivedRange['files'][string];
 
@@ -27,10 +35,12 @@ type ArchivedObject = ArchivedRange['files'][string];
 export interface ErasedFromArchive {
   /** The chain with every object that held matching events replaced. */
   readonly chain: readonly ArchivedRange[];
+  /** The retired list with every retired object and key-only object that held matching events (or their keys) replaced. */
+  readonly retired: readonly RetiredArchiveFile[];
   readonly events: number;
-  /** Objects written again. */
+  /** Objects written again (key-only objects aside). */
   readonly files: number;
-  /** The blobs replaced: deleted once a version naming the new ones is published. */
+  /** The blobs replaced (key-only objects included): deleted once a version naming the new ones is published. */
   readonly replaced: readonly string[];
   /** The {@link keyHash} of each idempotency key the erased events held (none for a type without a key). */
   readonly keyHashes: readonly string[];
@@ -43,25 +53,30 @@ export function erasedBlob(blob: string, id: string): string {
 
 /**
  * Writes again without the events `predicate` matches every object of its
- * type in `chain` that holds any; resolves with the chain naming the new
- * objects and what was taken out.
+ * type in `chain`, and every object of `retired` not deleted yet, that holds
+ * any, and every key-only object of `retired` without those events' keys;
+ * resolves with the chain and retired list naming the new objects and what
+ * was taken out.
  *
  * @example
  * ```ts
- * const { chain: erased, events } = await eraseFromArchive(archive, connection, chain, compileErasure(types, request), id);
+ * const { chain: erased, events } = await eraseFromArchive(archive, connection, chain, retired, compileErasure(types, request), id);
  * ```
  */
 export async function eraseFromArchive(
-  archive: PartitionArchive, connection: DuckDBConnection, chain: readonly ArchivedRange[], predicate: ErasurePredicate, id: string,
+  archive: PartitionArchive, connection: DuckDBConnection, chain: readonly ArchivedRange[], retired: readonly RetiredArchiveFile[], predicate: ErasurePredicate, id: string,
 ): Promise<ErasedFromArchive> {
   const type = predicate.eventType.name;
   const { sql, params } = filterSql(predicate.where);
-  const objects = chain.flatMap((r) => (r.files[type] === undefined ? [] : [r.files[type]]));
+  const stored = retired.filter((r) => r.eventType === type && r.deletedAt === undefined);
+  const objects = [...chain.flatMap((r) => (r.files[type] === undefined ? [] : [r.files[type]])), ...stored];
   const copies = new Map<string, ArchivedObject>();
   for (const f of objects) copies.set(await archive.copyOf(f), f);
   const matches = await matchesPerFile(connection, [...copies.keys()], sql, params);
   const matching = [...copies.keys()].filter((file) => (matches.get(file) ?? 0) > 0);
-  const keyHashes = (await erasedKeys(connection, matching, predicate, sql, params)).map(keyHash);
+  const keys = await erasedKeys(connection, matching, predicate, sql, params);
+  // Read before anything is written again: the key-only objects are filtered by the keys the matching events hold.
+  const rekeyed = await withoutKeys(archive, connection, retired.filter((r) => r.eventType === type), matching, predicate, sql, params, id);
   const rewritten = new Map<string, ArchivedObject>();
   for (const [file, f] of copies) {
     if ((matches.get(file) ?? 0) > 0) rewritten.set(f.blob, await rewriteWithout(archive, connection, file, f, sql, params, id));
@@ -71,10 +86,49 @@ export async function eraseFromArchive(
     const next = r.files[type] === undefined ? undefined : rewritten.get(r.files[type].blob);
     return next === undefined ? r : { ...r, files: { ...r.files, [type]: next } };
   });
-  return { chain: swapped, events: erased, files: rewritten.size, replaced: [...rewritten.keys()], keyHashes };
+  const retiredNow = retired.map((r): RetiredArchiveFile => {
+    const next = r.eventType === type && r.deletedAt === undefined ? rewritten.get(r.blob) : undefined;
+    const keysNext = r.keys === undefined ? undefined : rekeyed.get(r.keys.blob);
+    return next === undefined && keysNext === undefined ? r : { ...r, ...(next === undefined ? {} : { blob: next.blob, rows: next.rows, sha256: next.sha256 }), ...(keysNext === undefined ? {} : { keys: keysNext }) };
+  });
+  return {
+    chain: swapped, retired: retiredNow, events: erased, files: rewritten.size, replaced: [...rewritten.keys(), ...rekeyed.keys()], keyHashes: keys.map(keyHash),
+  };
 }
 
-/** The idempotency keys of the matching events in `files`, for a type that has a key. */
+/**
+ * Writes again, under their erased names, the key-only objects of `retired`
+ * (deleted or not: the keys stay for good) that hold a key of the events
+ * `where` matches in `matching` (local copies of the objects, before any is
+ * written again); resolves with the new key-only objects by the blob each
+ * replaces. Nothing for a type without a key.
+ */
+async function withoutKeys(
+  archive: PartitionArchive, connection: DuckDBConnection, retired: readonly RetiredArchiveFile[], matching: readonly string[], predicate: ErasurePredicate,
+  where: string, params: readonly (string | boolean | number)[], id: string,
+): Promise<Map<string, { blob: string; sha256: string }>> {
+  const rekeyed = new Map<string, { blob: string; sha256: string }>();
+  const key = predicate.eventType.idempotencyKey;
+  const keyed = retired.flatMap((r) => (r.keys === undefined ? [] : [{ ...r.keys, rows: r.rows }]));
+  if (key === undefined || matching.length === 0 || keyed.length === 0) return rekeyed;
+  const column = sqlIdentifier(key.name);
+  // The keys erased, by the same predicate and values (bound again), so that no key is spliced into the SQL either.
+  const erasedKey = `${column} IN (SELECT ${column} FROM read_parquet([${matching.map(sqlStringLiteral).join(', ')}]) WHERE ${where})`;
+  const copies = new Map<string, { blob: string; sha256: string }>();
+  for (const k of keyed) copies.set(await archive.copyOf(k), k);
+  const holding = await matchesPerFile(connection, [...copies.keys()], erasedKey, params);
+  for (const [file, k] of copies) {
+    if ((holding.get(file) ?? 0) === 0) continue;
+    const blob = erasedBlob(k.blob, id);
+    const target = archive.cachePath(blob);
+    await mkdir(dirname(target), { recursive: true });
+    await copyWithout(connection, file, target, erasedKey, params);
+    rekeyed.set(k.blob, { blob, sha256: await archive.store(blob, target) });
+  }
+  return rekeyed;
+}
+
+/** The idempotency keys of the matching events in `files` (chain and retired objects), for a type that has a key: the forget seal names their hashes. */
 async function erasedKeys(connection: DuckDBConnection, files: readonly string[], predicate: ErasurePredicate, where: string, params: readonly (string | boolean | number)[]): Promise<string[]> {
   const key = predicate.eventType.idempotencyKey;
   if (key === undefined || files.length === 0) return [];

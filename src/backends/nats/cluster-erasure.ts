@@ -7,9 +7,11 @@
  * 1. it reads the pending erasures before it seals, so every event stored
  *    before each was asked for is below the cycle's cutoffs;
  * 2. it archives every partition up to the cutoffs, then writes again, under
- *    new names, every archive object of the type holding matching events
- *    (`archive-erasure.ts`), records what it found, and recomputes every
- *    view from the chain naming the new objects (monoids do not subtract);
+ *    new names, every archive object of the type holding matching events,
+ *    the retired ones not deleted yet included, and every key-only object
+ *    holding their keys (`archive-erasure.ts`), records what it found, and
+ *    recomputes every view from the chain naming the new objects (monoids do
+ *    not subtract);
  * 3. once the version is published and served here: the older versions are
  *    pruned (their view files may hold the values), the replaced objects are
  *    deleted with this node's copies of them, each partition's stream is
@@ -38,7 +40,7 @@ import { ErasureNotServedError } from './errors.ts';
 import type { ForgottenKeys } from './log-message.ts';
 import type { PartitionArchive } from './partition-archive.ts';
 import type { Revisioned, RevisionedStore } from './revisioned-store.ts';
-import type { ArchivedRange } from './shared-manifest.ts';
+import type { ArchivedRange, RetiredArchiveFile } from './shared-manifest.ts';
 import type { ClusterLog } from './cluster-log.ts';
 import type { NodeRegistry } from './node-registry.ts';
 
@@ -53,12 +55,15 @@ const SERVED_POLL_MS = 250;
 /** Compare-and-set tries before a write to the record is given up on: other nodes writing it that often is a fault. */
 const WRITE_TRIES = 20;
 
-/** What a cycle applied: the chain naming the new objects, each erasure's audit (completed once published) and the objects replaced. */
+/** What a cycle applied: the chain and retired list naming the new objects, each erasure's audit (completed once published) and the objects replaced. */
 export interface AppliedErasures {
   readonly chain: readonly ArchivedRange[];
+  /** The served version's retired list with the objects written again renamed: what retention builds this cycle's list on. */
+  readonly retired: readonly RetiredArchiveFile[];
   /** Per event type, the hashes of the erased events' idempotency keys: the seal that follows makes every rule forget them. */
   readonly forget: ForgottenKeys;
   readonly audits: readonly Omit<ErasureAudit, 'completedAt'>[];
+  /** Chain, retired and key-only objects written again: erased and deleted, with every node's copies, once the version is published. */
   readonly replaced: readonly string[];
 }
 
@@ -155,16 +160,19 @@ export class ClusterErasures {
   }
 
   /**
-   * Applies `erasing` to `chain` (archived up to the cycle's cutoffs):
-   * resolves with the chain naming the new objects. What each found is
-   * recorded before the cycle publishes, so a later try (after a crash)
-   * reports the first count.
+   * Applies `erasing` to `chain` (archived up to the cycle's cutoffs) and to
+   * `retired` (the served version's retired list; by default the one the
+   * archive holds, which is the served version's): resolves with the chain
+   * and retired list naming the new objects. What each found is recorded
+   * before the cycle publishes, so a later try (after a crash) reports the
+   * first count.
    */
   async apply(
     at: { readonly archive: PartitionArchive; readonly connection: DuckDBConnection; readonly catalog: Catalog },
-    chain: readonly ArchivedRange[], erasing: readonly PendingClusterErasure[],
+    chain: readonly ArchivedRange[], erasing: readonly PendingClusterErasure[], retired: readonly RetiredArchiveFile[] = at.archive.servedRetired(),
   ): Promise<AppliedErasures> {
     let current = chain;
+    let retiredNow = retired;
     const audits: Omit<ErasureAudit, 'completedAt'>[] = [];
     const replaced: string[] = [];
     const forget: Record<string, string[]> = {};
@@ -177,8 +185,9 @@ export class ClusterErasures {
         continue;
       }
       const predicate = compileErasure(at.catalog.eventTypes, { eventType: entry.eventType, where: values.value.where });
-      const done = await eraseFromArchive(at.archive, at.connection, current, predicate, entry.id);
+      const done = await eraseFromArchive(at.archive, at.connection, current, retiredNow, predicate, entry.id);
       current = done.chain;
+      retiredNow = done.retired;
       replaced.push(...done.replaced);
       if (done.keyHashes.length > 0) forget[predicate.eventType.name] = [...(forget[predicate.eventType.name] ?? []), ...done.keyHashes];
       const found: ClusterErasureFound = entry.found ?? { events: done.events, files: done.files };
@@ -187,7 +196,7 @@ export class ClusterErasures {
       audits.push({ id, by, requestedAt, eventType: predicate.eventType.name, fields: predicate.where.map((f) => f.field.name), events: found.events, files: found.files });
       this.logger.info({ id, eventType: predicate.eventType.name, events: done.events, files: done.files }, 'erased events from the archive');
     }
-    return { chain: current, forget, audits, replaced };
+    return { chain: current, retired: retiredNow, forget, audits, replaced };
   }
 
   /**

@@ -94,10 +94,14 @@ export class ClusterRetention {
    * What the cycle building on `served` retires of `chain` (the served chain
    * as compaction folded it) with the horizons of `catalog` at `now`, and
    * which retired objects it deletes. Nothing retires before a version is
-   * served: the speed layers hold every event until then.
+   * served: the speed layers hold every event until then. `erased` is the
+   * served retired list as an erasure of this cycle wrote it again
+   * (`archive-erasure.ts`): the list this cycle's builds on.
    */
-  async plan(chain: readonly ArchivedRange[], served: SharedManifest | undefined, catalog: Catalog, now: number, graceMs: number): Promise<RetentionPlan> {
-    const before = served?.retired ?? [];
+  async plan(
+    chain: readonly ArchivedRange[], served: SharedManifest | undefined, catalog: Catalog, now: number, graceMs: number, erased?: readonly RetiredArchiveFile[],
+  ): Promise<RetentionPlan> {
+    const before = erased ?? served?.retired ?? [];
     const generation = served?.retiredGeneration ?? 0;
     const horizons = retentionHorizons(catalog, now);
     if (served === undefined || (horizons.size === 0 && before.length === 0)) return { chain, retiring: false, added: [], fields: {}, deleting: [] };

@@ -1536,7 +1536,7 @@ export class NatsBackend implements EngineBackend {
     await store.init();
     const { dir } = await store.begin();
     try {
-      const at = { full: base === undefined, started, progress, cutoffs, previous, base, views: target, ...(erased === undefined ? {} : { prepared: erased.chain }) };
+      const at = { full: base === undefined, started, progress, cutoffs, previous, base, views: target, ...(erased === undefined ? {} : { prepared: erased.chain, retired: erased.retired }) };
       return { ...await this.#computeInto(store, dir, at, cycle), switched, ...(erased === undefined ? {} : { erased }) };
     } catch (error) {
       // Never published (or not known to be: then it is fetched again): a folder with a manifest counts as a version here.
@@ -1553,6 +1553,8 @@ export class NatsBackend implements EngineBackend {
       views: PendingCatalog;
       /** The whole chain up to the cutoffs, already archived (a cycle that erased): nothing is divided or archived ahead. */
       prepared?: readonly ArchivedRange[];
+      /** The served retired list as that cycle's erasure wrote it again. */
+      retired?: AppliedErasures['retired'];
     },
     cycle: Cycle,
   ): Promise<Omit<ComputedVersion, 'switched'>> {
@@ -1565,7 +1567,7 @@ export class NatsBackend implements EngineBackend {
     const prepared = at.prepared === undefined ? this.#next.take(this.#chain, term) : { chain: at.prepared, ahead: [] };
     const { ahead } = prepared;
     // Retention takes its objects out of the chain first; a cycle that retires recomputes every view from what remains.
-    const retention = await this.#retention.plan(prepared.chain, this.#batch?.manifest as SharedManifest | undefined, catalog, (this.#p.options.now ?? Date.now)(), this.#p.options.retentionGraceMs ?? DEFAULT_CLUSTER_RETENTION_GRACE_MS);
+    const retention = await this.#retention.plan(prepared.chain, this.#batch?.manifest as SharedManifest | undefined, catalog, (this.#p.options.now ?? Date.now)(), this.#p.options.retentionGraceMs ?? DEFAULT_CLUSTER_RETENTION_GRACE_MS, at.retired);
     const folded = retention.chain;
     const base = retention.retiring ? undefined : at.base;
     const work = { version, term, full: at.full || retention.retiring, cutoffs, chain: folded, ahead };

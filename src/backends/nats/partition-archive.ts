@@ -46,7 +46,7 @@ import type { NamedBlobStore } from './object-blob-store.ts';
 import { filterSnapshotCheck, parseRecord } from './record-schemas.ts';
 import type { ArchivedFile, ArchivedRange, RetiredArchiveFile } from './shared-manifest.ts';
 import { maxEventTime } from './event-times.ts';
-import { newlyDeleted } from './retired-objects.ts';
+import { newlyDeleted, noLongerNamed } from './retired-objects.ts';
 
 // nats-backend.ts (split from cluster-node.ts in #27) still imports the type from here.
 export type { ArchivedRange } from './shared-manifest.ts';
@@ -206,12 +206,18 @@ export class PartitionArchive {
   /**
    * Takes the retired list of the version served from now on, in the
    * caller's synchronous step, and resolves once this node's copies of the
-   * objects it newly marks deleted (retention's phase 2) are gone.
+   * objects it newly marks deleted (retention's phase 2) or no longer names
+   * (an erasure wrote them again under new names) are gone.
    */
   serveRetired(retired: readonly RetiredArchiveFile[] | undefined): Promise<void> {
-    const gone = newlyDeleted(this.#retired, retired ?? []);
+    const gone = [...new Set([...newlyDeleted(this.#retired, retired ?? []), ...noLongerNamed(this.#retired, retired ?? [])])];
     this.#retired = retired ?? [];
     return gone.length === 0 ? Promise.resolve() : this.forgetCopies(gone);
+  }
+
+  /** The retired list of the version served: what an erasure searches besides the chain (`archive-erasure.ts`). */
+  servedRetired(): readonly RetiredArchiveFile[] {
+    return this.#retired;
   }
 
   /**

@@ -1,9 +1,10 @@
 /**
  * What a version's list of retired archive objects (retention, issue #31)
- * says to the nodes that read it: which objects it still names, and which
- * it newly marks deleted. Apart from `cluster-retention.ts` (the batch
- * node's side) so that the archive and the kept versions can read the list
- * without depending on the cycle that writes it.
+ * says to the nodes that read it: which objects it still names, which it
+ * newly marks deleted, and which it no longer names. Apart from
+ * `cluster-retention.ts` (the batch node's side) so that the archive and the
+ * kept versions can read the list without depending on the cycle that
+ * writes it.
  *
  * @module
  */
@@ -18,4 +19,14 @@ export function retiredObjects(retired: readonly RetiredArchiveFile[] | undefine
 export function newlyDeleted(before: readonly RetiredArchiveFile[], after: readonly RetiredArchiveFile[]): string[] {
   const was = new Set(before.filter((r) => r.deletedAt !== undefined).map((r) => r.blob));
   return after.filter((r) => r.deletedAt !== undefined && !was.has(r.blob)).map((r) => r.blob);
+}
+
+/**
+ * The objects `before` names (undeleted or key-only) that `after` does not:
+ * those an erasure replaced with objects under new names (`archive-erasure.ts`),
+ * and those phase 2 deleted. Their copies hold what the erasure took out.
+ */
+export function noLongerNamed(before: readonly RetiredArchiveFile[], after: readonly RetiredArchiveFile[]): string[] {
+  const named = new Set(retiredObjects(after));
+  return retiredObjects(before).filter((blob) => !named.has(blob));
 }
