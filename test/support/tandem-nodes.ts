@@ -90,7 +90,8 @@ export class TandemNodes {
     const cluster = this.options.natsUrls.length === 0 ? [] : ['--nats', this.options.natsUrls.join(','), '--node', this.name(i)];
     const args = [
       BIN, 'serve', '--config', this.#configFile, '--data', data, '--port', String(this.options.ports[i]), ...cluster,
-      '--log-level', 'warn', ...(this.options.flags ?? []),
+      // TANDEM_TEST_NODE_LOG_LEVEL=info (with TANDEM_TEST_NODE_LOGS) tells what each node did, for a run that failed.
+      '--log-level', process.env.TANDEM_TEST_NODE_LOG_LEVEL ?? 'warn', ...(this.options.flags ?? []),
     ];
     const child = spawn(process.execPath, args, { detached: true, env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
     node.child = child;

@@ -1714,10 +1714,14 @@ export class NatsBackend implements EngineBackend {
     const { partitions } = request;
     const mine = new Set(partitions);
     const asking = this.#parts!.ask(node, { ...request, chain: rangesOf(request.chain, mine), ahead: rangesOf(request.ahead, mine) }, this.#p.options.partTimeoutMs ?? PART_TIMEOUT_MS);
+    // The process asked: one that restarted under the same name since (a kill -9, then a start) lost the request with its memory.
+    const instance = this.#nodes.find((n) => n.node === node)?.instance;
     let watching: NodeJS.Timeout | undefined;
     const gone = new Promise<never>((_, reject) => {
       watching = setInterval(() => {
-        if (!this.#nodes.some((n) => n.node === node)) reject(new CyclePartFailedError(node, request.version, 'it is no longer heard from'));
+        const beat = this.#nodes.find((n) => n.node === node);
+        if (beat === undefined) reject(new CyclePartFailedError(node, request.version, 'it is no longer heard from'));
+        else if (instance !== undefined && beat.instance !== instance) reject(new CyclePartFailedError(node, request.version, 'it restarted while computing'));
       }, PART_WATCH_MS);
     });
     try {
