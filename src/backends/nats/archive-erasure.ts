@@ -165,7 +165,8 @@ async function rewriteWithout(
   await mkdir(dirname(target), { recursive: true });
   // Rows keep their order and offsets; an event whose field is null matches nothing and stays.
   const rows = await copyWithout(connection, file, target, where, params);
-  return { blob, rows, sha256: await archive.store(blob, target) };
+  // The latest event time stays: taking events out can only lower it, so the object retires no sooner than it should.
+  return { blob, rows, sha256: await archive.store(blob, target), ...(f.maxTime === undefined ? {} : { maxTime: f.maxTime }) };
 }
 
 /**
