@@ -37,6 +37,9 @@ export {
   BatchLeaseHeldError, BatchLeaseExpiringError, BatchFencedError, InvalidClusterRecordError, ArchiveDamagedError, ClusterBucketMissingError, BucketStalledError, ClusterBucketBrokenError, LogBehindArchiveError,
 } from './errors.ts';
 
+// An erasure done, but a node still serves a version that counts the erased events.
+export { ErasureNotServedError } from './errors.ts';
+
 // A cycle asked of the node holding the lease: nobody answers for it, it went silent or ran past the wait, it failed there, or answered garbage.
 export {
   BatchHolderUnreachableError, BatchHolderSilentError, BatchRequestTimeoutError, RemoteBatchFailedError, InvalidBatchMessageError,
