@@ -59,7 +59,8 @@ import {
 } from './errors.ts';
 import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
 import { LogConsumer } from './log-consumer.ts';
-import { LIVENESS_MS, type NodeRegistry, type Heartbeat } from './node-registry.ts';
+import { FORGET_AFTER_MS, LIVENESS_MS, type NodeRegistry, type Heartbeat } from './node-registry.ts';
+import { NodeSightings } from './node-sightings.ts';
 import type { ObjectBlobStore } from './object-blob-store.ts';
 import { sweepArchive } from './archive-sweep.ts';
 import { ClusterRetention, DEFAULT_CLUSTER_RETENTION_GRACE_MS, retentionFigures, withFrozen } from './cluster-retention.ts';
@@ -291,6 +292,8 @@ export class NatsBackend implements EngineBackend {
   #record: ControlRecord = { lease: null, published: null };
   #ends: number[];
   #nodes: Heartbeat[] = [];
+  /** When each node's heartbeat last changed, on this node's clock: liveness never trusts another node's clock. */
+  readonly #sightings = new NodeSightings();
   #adopting: Promise<void> = Promise.resolve();
   #host: BackendHost | undefined;
   #timers: NodeJS.Timeout[] = [];
@@ -932,6 +935,7 @@ export class NatsBackend implements EngineBackend {
   async #look(): Promise<void> {
     const { nodes, invalid } = await this.#p.registry.census();
     this.#nodes = nodes;
+    this.#sightings.observe(nodes);
     this.#damage.invalid('registry', invalid);
     // What was applied before the ends are asked for: read after, it may hold messages that came after the ends were
     // read, and a stream would seem to end below what this node applied when it did not.
@@ -950,8 +954,7 @@ export class NatsBackend implements EngineBackend {
   /** The nodes whose heartbeat this node heard within a partition lease time (three heartbeats at least: a beat and a look may each be a second late). */
   #liveNodes(): string[] {
     const within = Math.max(3 * HEARTBEAT_MS, this.#p.options.partitionLeaseMs ?? PARTITION_LEASE_MS);
-    const now = Date.now();
-    return this.#nodes.filter((n) => now - n.at <= within).map((n) => n.node);
+    return this.#nodes.filter((n) => this.#sightings.heardWithin(n.node, within)).map((n) => n.node);
   }
 
   /**
@@ -1671,13 +1674,12 @@ export class NatsBackend implements EngineBackend {
   async completeErasure(id: string): Promise<void> {
     // A batch node restarted cannot take its lease back until its old term runs out: cycles asked meanwhile are refused.
     await this.#erasures.complete(id, () => this.#host!.runBatch({ full: true }), 2 * (this.#p.options.leaseMs ?? DEFAULT_LEASE_MS));
-    await this.#erasures.served(id, (version) => this.#servingBelow(version));
+    await this.#erasures.served(id, (version) => Promise.resolve(this.#servingBelow(version)));
   }
 
-  /** The live nodes (this one included) that serve a batch version below `version`, as their heartbeats say. */
-  async #servingBelow(version: number): Promise<string[]> {
-    const now = Date.now();
-    const others = (await this.#p.registry.nodes(now)).filter((n) => n.node !== this.name && now - n.at <= LIVENESS_MS && (n.batchVersion ?? 0) < version);
+  /** The live nodes (this one included) that serve a batch version below `version`, as their heartbeats say (read by the last look, at most a second ago). */
+  #servingBelow(version: number): string[] {
+    const others = this.#nodes.filter((n) => n.node !== this.name && this.#sightings.heardWithin(n.node, LIVENESS_MS) && (n.batchVersion ?? 0) < version);
     return [...((this.#version?.version ?? 0) < version ? [this.name] : []), ...others.map((n) => n.node)];
   }
 
@@ -1720,7 +1722,7 @@ export class NatsBackend implements EngineBackend {
     const gone = new Promise<never>((_, reject) => {
       watching = setInterval(() => {
         const beat = this.#nodes.find((n) => n.node === node);
-        if (beat === undefined) reject(new CyclePartFailedError(node, request.version, 'it is no longer heard from'));
+        if (beat === undefined || !this.#sightings.heardWithin(node, FORGET_AFTER_MS)) reject(new CyclePartFailedError(node, request.version, 'it is no longer heard from'));
         else if (instance !== undefined && beat.instance !== instance) reject(new CyclePartFailedError(node, request.version, 'it restarted while computing'));
       }, PART_WATCH_MS);
     });
@@ -2019,7 +2021,7 @@ export class NatsBackend implements EngineBackend {
       ownerMoves: this.#p.ownership.movesSeen,
       recentMoves: [...this.#p.ownership.moves()],
       nodes: this.#nodes.map((n) => ({
-        node: n.node, url: n.url, applied: n.applied, ...(n.reads === undefined ? {} : { reads: n.reads }), batchVersion: n.batchVersion, seenAgoMs: now - n.at,
+        node: n.node, url: n.url, applied: n.applied, ...(n.reads === undefined ? {} : { reads: n.reads }), batchVersion: n.batchVersion, seenAgoMs: Math.round(this.#sightings.agoMs(n.node) ?? now - n.at),
         // Counted over the partitions the node reads: the others are their readers' to apply.
         lagMessages: ends.reduce((lag, end, p) => lag + (readsBy(n, p) ? Math.max(0, end - (n.applied[p] ?? 0)) : 0), 0),
       })),
