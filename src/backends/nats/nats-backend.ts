@@ -54,13 +54,14 @@ import { assertLeaseHeld, cycleFailure } from './fenced-cycle.ts';
 import { chainPieces, checkPieces, verifiedBelow, type ChainPiece } from './archive-check.ts';
 import { DamageReport, type MissingPiece } from './damage-report.ts';
 import {
-  ArchiveDamagedError, BatchFencedError, CyclePartFailedError, CyclePartRefusedError, BatchLeaseHeldError, BatchLeaseExpiringError, ClusterBucketMissingError, InvalidClusterRecordError, PartitionDivergedError, ShareVersionSkewError,
+  ArchiveDamagedError, BatchFencedError, CyclePartRefusedError, BatchLeaseHeldError, BatchLeaseExpiringError, ClusterBucketMissingError, InvalidClusterRecordError, PartitionDivergedError, ShareVersionSkewError,
   LogBehindArchiveError, PartitionNotServedError, PartitionPurgedError, PositionWaitTimeoutError, ViewNotReadyError,
 } from './errors.ts';
 import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
 import { LogConsumer } from './log-consumer.ts';
 import { FORGET_AFTER_MS, LIVENESS_MS, type NodeRegistry, type Heartbeat } from './node-registry.ts';
 import { NodeSightings } from './node-sightings.ts';
+import { watchPartOwner } from './part-owner-watch.ts';
 import type { ObjectBlobStore } from './object-blob-store.ts';
 import { sweepArchive } from './archive-sweep.ts';
 import { ClusterRetention, DEFAULT_CLUSTER_RETENTION_GRACE_MS, retentionFigures, withFrozen } from './cluster-retention.ts';
@@ -1718,23 +1719,17 @@ export class NatsBackend implements EngineBackend {
     const asking = this.#parts!.ask(node, { ...request, chain: rangesOf(request.chain, mine), ahead: rangesOf(request.ahead, mine) }, this.#p.options.partTimeoutMs ?? PART_TIMEOUT_MS);
     // The process asked: one that restarted under the same name since (a kill -9, then a start) lost the request with its memory.
     const instance = this.#nodes.find((n) => n.node === node)?.instance;
-    let watching: NodeJS.Timeout | undefined;
-    const gone = new Promise<never>((_, reject) => {
-      watching = setInterval(() => {
-        const beat = this.#nodes.find((n) => n.node === node);
-        if (beat === undefined || !this.#sightings.heardWithin(node, FORGET_AFTER_MS)) reject(new CyclePartFailedError(node, request.version, 'it is no longer heard from'));
-        else if (instance !== undefined && beat.instance !== instance) reject(new CyclePartFailedError(node, request.version, 'it restarted while computing'));
-      }, PART_WATCH_MS);
-    });
+    const sight = () => ({ beat: this.#nodes.find((n) => n.node === node), heard: this.#sightings.heardWithin(node, FORGET_AFTER_MS) });
+    const watch = watchPartOwner(node, request.version, instance, sight, PART_WATCH_MS);
     try {
-      const answer = await Promise.race([asking, gone]);
+      const answer = await Promise.race([asking, watch.gone]);
       const read = (files: readonly ViewFileComputed[]) => files.reduce((n, f) => n + f.inputEvents, 0);
       return { node, partitions, part: { ranges: answer.ranges, views: answer.views, inputEvents: Math.max(0, ...Object.values(answer.views).map(read)) } };
     } catch (error) {
       this.#logger.warn({ err: error, node, partitions }, 'another owner did not compute its part of the batch cycle; this node computes those partitions');
       return { node, partitions };
     } finally {
-      clearInterval(watching);
+      watch.stop();
       asking.catch(() => undefined);
     }
   }
