@@ -1472,6 +1472,7 @@ export class NatsBackend implements EngineBackend {
       await this.#views?.switched(computed.switched).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not take the view changes switched in out of the views record; the next cycle does'));
       return summary;
     } finally {
+      this.#next.resume();
       this.#archive.retiring([]);
       this.#cycling = false;
     }
@@ -1625,6 +1626,8 @@ export class NatsBackend implements EngineBackend {
    */
   async #applyErasures(erasing: Parameters<ClusterErasures['apply']>[2], cutoffs: number[], cycle: Cycle, catalog: Catalog): Promise<AppliedErasures & { cutoffs: number[] }> {
     const term = cycle.term ?? 0;
+    // No fold may read what the erasure replaces: none starts until the cycle ends (`cycle` resumes them), and the one in flight is taken.
+    await this.#next.pause();
     const { chain, ahead } = this.#next.take(this.#chain, term);
     const archived = await this.#archive.extend([...chain, ...ahead], cutoffs, term);
     const applied = await this.#erasures.apply({ archive: this.#archive, connection: this.#p.duck.batch, catalog }, archived, erasing);

@@ -42,6 +42,9 @@ export class NextChain {
   #ahead: readonly ArchivedRange[] = [];
   /** Folds made and not yet published. */
   #folds: Fold[] = [];
+  /** The fold in flight, if any, settled once it is made (or failed). */
+  #folding: Promise<void> = Promise.resolve();
+  #paused = false;
 
   constructor(private readonly archive: PartitionArchive) {}
 
@@ -94,12 +97,40 @@ export class NextChain {
 
   /** Folds (with `fold`) the next group compaction picks in the served chain with the folds made; resolves with whether there was one. */
   async foldOnce(served: readonly ArchivedRange[], term: number, fold: (group: readonly ArchivedRange[]) => Promise<ArchivedRange>): Promise<boolean> {
+    if (this.#paused) return false;
     const group = nextFold(this.#folded(served, term));
     if (group === undefined) return false;
-    const folded = await fold(group);
-    // Read after the wait: a cycle may have taken the folds meanwhile, and this one counts in the next.
-    this.#folds.push({ group, folded, term });
+    const run = (async () => {
+      const folded = await fold(group);
+      // Read after the wait: a cycle may have taken the folds meanwhile, and this one counts in the next.
+      this.#folds.push({ group, folded, term });
+    })();
+    this.#folding = run.catch(() => undefined);
+    await run;
     return true;
+  }
+
+  /**
+   * Starts no fold until {@link resume}, and resolves once the fold in
+   * flight is made. A cycle that erases takes the chain only then, so the
+   * erasure rewrites every fold it takes; a fold made after the take would
+   * read objects the erasure replaces and hold the erased values outside
+   * every chain, until the sweep deleted it without erasing its bytes in
+   * the servers' files.
+   *
+   * @example
+   * ```ts
+   * await next.pause();
+   * try { erase(next.take(served, term)); } finally { next.resume(); }
+   * ```
+   */
+  async pause(): Promise<void> {
+    this.#paused = true;
+    await this.#folding;
+  }
+
+  resume(): void {
+    this.#paused = false;
   }
 
   /** The objects prepared and not yet published: no sweep may take them. */

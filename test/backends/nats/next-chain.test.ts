@@ -74,3 +74,33 @@ test('next chain - ranges archived ahead follow their chain and term; a new chai
   next.dropAhead();
   assert.deepEqual(next.take(served, 1).ahead, []);
 });
+
+test('next chain - paused for an erasing cycle, the fold in flight is waited for and taken, and none starts until resumed', async () => {
+  const next = new NextChain(archive);
+  const served = cycles(2 * FANOUT + 1);
+  let release = () => {};
+  let started = 0;
+  const slowFold = async (group: readonly ArchivedRange[]) => {
+    started++;
+    await new Promise<void>((resolve) => (release = resolve));
+    return fold(group);
+  };
+  const running = next.foldOnce(served, 1, slowFold);
+  let paused = false;
+  const pausing = next.pause().then(() => (paused = true));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(paused, false, 'the erasing cycle waits for the fold in flight');
+  release();
+  await pausing;
+  assert.equal(await running, true);
+  // Taken now, the erasure rewrites the fold's object with the others: nothing it replaces is read after.
+  assert.deepEqual(spans(next.take(served, 1).chain).slice(0, 1), [[1, 1 + FANOUT * 10, FANOUT]]);
+  assert.equal(await next.foldOnce(served, 1, slowFold), false, 'no fold starts while the cycle runs');
+  assert.equal(started, 1);
+  next.resume();
+  const after = next.foldOnce(served, 1, slowFold);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  release();
+  assert.equal(await after, true);
+  assert.equal(started, 2);
+});
