@@ -48,6 +48,8 @@ export interface NatsClusterOptions {
   readonly readyTimeoutMs?: number;
   /** A user and password every client must give (the servers' `authorization` block). Default none. */
   readonly auth?: { readonly user: string; readonly pass: string };
+  /** The servers' `max_payload` in bytes. Default nats-server's (1 MiB). */
+  readonly maxPayload?: number;
 }
 
 interface Server {
@@ -104,6 +106,7 @@ export class NatsCluster {
       const config = [
         `server_name: "${name}"`,
         `listen: "127.0.0.1:${ports[i]}"`,
+        ...(options.maxPayload === undefined ? [] : [`max_payload: ${options.maxPayload}`]),
         ...(options.auth === undefined ? [] : [`authorization { user: ${JSON.stringify(options.auth.user)}, password: ${JSON.stringify(options.auth.pass)} }`]),
         `jetstream {`,
         `  store_dir: "${store}"`,

@@ -38,7 +38,7 @@ import { selectEvents, UnknownEventTypeError, type Catalog, type EventColumns, t
 import { AppendRejectedError, AppendUnacknowledgedError, ClusterLogClosedError, InvalidClusterOptionError, NatsConnectError } from './errors.ts';
 import { emptyPosition, laterOf, type IngestPosition } from './ingest-position.ts';
 import {
-  DEFAULT_MAX_MESSAGE_BYTES, encodeMessages, HEADERS, MESSAGE_FORMAT, originHeader, SEAL_FORMAT, sealBody, type EncodedMessage, type ForgottenKeys, type LogMessage, type MessageOrigin,
+  DEFAULT_MAX_MESSAGE_BYTES, encodeMessages, HEADERS, MESSAGE_FORMAT, originHeader, SEAL_FORMAT, sealBodies, type EncodedMessage, type ForgottenKeys, type LogMessage, type MessageOrigin,
 } from './log-message.ts';
 import { loadNats, type NatsModules } from './nats-modules.ts';
 import { checkClusterName, partitionStream, partitionSubject } from './partition-names.ts';
@@ -319,8 +319,15 @@ export class ClusterLog {
    * before it; every consumer rotates its speed layer at it, folding the
    * definitions `include` names from there on (views a cycle switches in).
    */
-  async seal(include: readonly ViewJson[] = [], forget?: ForgottenKeys): Promise<number[]> {
-    const body = sealBody(include, forget);
+  async seal(include: readonly ViewJson[] = [], forget: ForgottenKeys = {}): Promise<number[]> {
+    let cutoffs: number[] = [];
+    // Keys too many for one message are forgotten over several seals in a row: the last one's sequences are the cutoffs.
+    for (const body of sealBodies(include, forget, this.#maxMessageBytes)) cutoffs = await this.#sealWith(body);
+    return cutoffs;
+  }
+
+  /** One seal with `body`, in every partition. */
+  async #sealWith(body: Uint8Array): Promise<number[]> {
     if (this.#closed) throw new ClusterLogClosedError();
     const seal = this.#seals++;
     const results = await Promise.all(Array.from({ length: this.partitions }, (_, partition) => {

@@ -47,6 +47,38 @@ export function sealBody(include: readonly ViewJson[], forget: ForgottenKeys = {
   return new TextEncoder().encode(JSON.stringify(forgetting ? { include, forget } : { include }));
 }
 
+/** Bytes one hash takes in a seal's body at most: its 16 digits, quotes and a comma. */
+const HASH_BYTES = 19;
+
+/**
+ * The bodies of the seals that one seal becomes: one, unless its keys do
+ * not fit in a message of `maxBytes`; then several in a row, the first
+ * with the definitions, each forgetting a share of the keys. Every rule
+ * reads them in order, and the cycle archives up to the last, so no rule
+ * resumes between them (an erasure of many keyed events needs many: a
+ * message holds about 27,000 hashes at the default 512 KiB).
+ *
+ * @example
+ * ```ts
+ * for (const body of sealBodies([], { order: hashes }, log.maxMessageBytes)) await publishSeal(body);
+ * ```
+ */
+export function sealBodies(include: readonly ViewJson[], forget: ForgottenKeys, maxBytes: number): Uint8Array[] {
+  const whole = sealBody(include, forget);
+  if (whole.byteLength <= maxBytes) return [whole];
+  const fixed = sealBody(include).byteLength + 32 + Object.keys(forget).reduce((n, type) => n + Buffer.byteLength(JSON.stringify(type)) + 4, 0);
+  const perBody = Math.floor((maxBytes - fixed) / HASH_BYTES);
+  if (perBody < 1) throw new RangeError(`A seal's definitions take ${fixed} bytes, more than a message of ${maxBytes} bytes holds.`);
+  const pairs = Object.entries(forget).flatMap(([type, hashes]) => hashes.map((hash) => [type, hash] as const));
+  const bodies: Uint8Array[] = [];
+  for (let at = 0; at < pairs.length; at += perBody) {
+    const share: Record<string, string[]> = {};
+    for (const [type, hash] of pairs.slice(at, at + perBody)) (share[type] ??= []).push(hash);
+    bodies.push(sealBody(at === 0 ? include : [], share));
+  }
+  return bodies;
+}
+
 /** The hash a seal names an idempotency key by: the first 16 hex digits of its SHA-256, so that the key itself never goes into the log again. */
 export function keyHash(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 16);

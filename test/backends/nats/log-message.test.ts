@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { decodeMessage, encodeMessages, EventTooLargeError, HEADERS, MESSAGE_FORMAT, type HeaderReader } from '../../../src/backends/nats/internal.ts';
+import { sealBodies } from '../../../src/backends/nats/log-message.ts';
+import type { ViewJson } from '../../../src/definitions/index.ts';
 import { catalog, orders, orderType, rowsOf } from './fixtures.ts';
 
 const headersOf = (entries: Record<string, string>): HeaderReader => ({ get: (name) => entries[name] ?? '' });
@@ -54,4 +56,20 @@ test('log message - what cannot be read is skipped with a reason, the same way e
   assert.equal(reason(headersFor('order', 1), Buffer.from('{"id":')), 'the payload does not end in a newline');
   assert.equal(reason(headersFor('order', 1), Buffer.from('{"id":\n')), 'line 1 is not JSON');
   assert.equal(reason(headersFor('order', 1), Buffer.from('[1]\n')), 'line 1 is not an object');
+});
+
+test('seal bodies - keys too many for one message are split over bodies in order, each within the size, the definitions in the first', () => {
+  fc.assert(fc.property(fc.integer({ min: 0, max: 3_000 }), fc.integer({ min: 0, max: 400 }), fc.integer({ min: 600, max: 8_000 }), (orderKeys, otherKeys, maxBytes) => {
+    const hash = (i: number) => i.toString(16).padStart(16, '0');
+    const forget = { order: Array.from({ length: orderKeys }, (_, i) => hash(i)), 'page-view': Array.from({ length: otherKeys }, (_, i) => hash(1e6 + i)) };
+    const include = [{ name: 'orders_by_day', eventType: 'order', dimensions: [], granularity: 'day', measures: { n: { type: 'count' } } }] as unknown as ViewJson[];
+    const bodies = sealBodies(include, forget, maxBytes);
+    const read = bodies.map((b) => JSON.parse(Buffer.from(b).toString('utf8')) as { include: unknown[]; forget?: Record<string, string[]> });
+    assert.ok(bodies.every((b) => b.byteLength <= maxBytes), 'every body fits');
+    assert.deepEqual(read[0]!.include, include);
+    assert.ok(read.slice(1).every((r) => r.include.length === 0), 'the definitions go once');
+    for (const type of Object.keys(forget) as (keyof typeof forget)[]) {
+      assert.deepEqual(read.flatMap((r) => r.forget?.[type] ?? []), forget[type], `${type}: every hash, once, in order`);
+    }
+  }), { numRuns: 50 });
 });
