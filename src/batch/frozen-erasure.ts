@@ -18,7 +18,7 @@
  * @module
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { rename } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { copyWithout, filterSql, sqlIdentifier, sqlStringLiteral, type ErasurePredicate, type MeasureType, type ViewSchema } from '../definitions/index.ts';
 import { fileSha256 } from '../util/checksums.ts';
@@ -105,28 +105,31 @@ export async function eraseFrozenParts(
   connection: DuckDBConnection, view: ViewSchema, parts: readonly BatchPart[], erasing: readonly FrozenErasing[], files: FrozenFiles,
 ): Promise<FrozenPartsErased> {
   const reaching = erasuresOf(view, erasing);
-  const held = parts.filter((p) => p.file !== null && p.rows > 0);
   const outcomes = new Map<string, FrozenErasure>();
-  if (reaching.length === 0 || held.length === 0) return { parts, rewritten: new Set(), outcomes };
+  if (!parts.some((p) => p.file !== null && p.rows > 0)) return { parts, rewritten: new Set(), outcomes };
+  for (const { id, predicate } of reaching) if (!splitsFrozen(view, predicate)) outcomes.set(id, { view: view.name, outcome: 'counted' });
+  const splitting = reaching.filter((e) => splitsFrozen(view, e.predicate));
+  if (splitting.length === 0) return { parts, rewritten: new Set(), outcomes };
   const dropped = new Map<string, { rows: number; events: number | undefined }>();
   const rewritten = new Set<string>();
   const next: BatchPart[] = [];
   for (const part of parts) {
     const erased: FrozenPartErased = part.file === null || part.rows === 0
       ? { dropped: new Map() }
-      : await eraseFrozenPart(connection, view, part, reaching, await files.source(part), files.target(part));
-    next.push(erased.part ?? part);
-    if (erased.part !== undefined) rewritten.add(erased.part.file!);
+      : await eraseFrozenPart(connection, view, part, splitting, await files.source(part), files.target(part));
+    if (erased.part === undefined) next.push(part);
+    // A part left without rows leaves the entry, as a frozen part over nothing is never written.
+    else if (erased.part.rows === 0) await rm(files.target(part), { force: true });
+    else {
+      next.push(erased.part);
+      rewritten.add(erased.part.file!);
+    }
     for (const [id, d] of erased.dropped) {
       const sum = dropped.get(id) ?? { rows: 0, events: 0 };
       dropped.set(id, { rows: sum.rows + d.rows, events: sum.events === undefined || d.events === undefined ? undefined : sum.events + d.events });
     }
   }
-  for (const { id, predicate } of reaching) {
-    const d = dropped.get(id);
-    if (!splitsFrozen(view, predicate)) outcomes.set(id, { view: view.name, outcome: 'counted' });
-    else if (d !== undefined) outcomes.set(id, { view: view.name, outcome: 'dropped', rows: d.rows, ...(d.events === undefined ? {} : { events: d.events }) });
-  }
+  for (const [id, d] of dropped) outcomes.set(id, { view: view.name, outcome: 'dropped', rows: d.rows, ...(d.events === undefined ? {} : { events: d.events }) });
   return { parts: next, rewritten, outcomes };
 }
 

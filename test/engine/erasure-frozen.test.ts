@@ -71,6 +71,33 @@ test('erase: the frozen rows of the erased customer are dropped; answers over th
   });
 });
 
+test('erase: a frozen part left without rows leaves the version; the answers and a restart agree', { timeout: 120_000 }, async () => {
+  await withTempDir(async (dir) => {
+    const clock = { now: NEW_BASE + DAY };
+    const open = () => Tandem.open({ dataDir: dir, config, now: () => clock.now, retentionGraceMs: 5 * DAY });
+    // Every old event is the erased customer's: by_customer's frozen part holds nothing else.
+    const old = usageEvents(0, 50, 1, OLD_BASE);
+    const fresh = usageEvents(1_000, 60, 7, NEW_BASE);
+    const kept = fresh.filter((e) => e.customer !== ERASED_CUSTOMER);
+    let engine = await open();
+    try {
+      await engine.ingest('usage', old);
+      await engine.runBatch({ seal: true });
+      await engine.ingest('usage', fresh);
+      await engine.runBatch({ seal: true });
+      const audit = await engine.erase({ eventType: 'usage', where: { customer: ERASED_CUSTOMER } });
+      assert.deepEqual(audit.frozen?.[0], { view: 'by_customer', outcome: 'dropped', rows: 1, events: old.length });
+      assert.deepEqual((await answers(engine)).slice(0, 2), (await reference(kept)).slice(0, 2));
+      await engine.close();
+      engine = await open();
+      assert.deepEqual((await answers(engine)).slice(0, 2), (await reference(kept)).slice(0, 2));
+      assert.deepEqual(await filesHolding(dir, ERASED_CUSTOMER), []);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
 test('erase: refused, naming the view, when a kept measure would keep an erased value itself', async () => {
   await withTempDir(async (dir) => {
     const extremes = defineView(retained, {
