@@ -419,7 +419,11 @@ export class EngineCore implements ServedEngine {
    * from every layer: the master dataset's Parquet files are written again
    * without them, the log segments that held them are released, every view
    * is recomputed, older batch versions and the idempotency keys of the
-   * erased events go. Resolves once no answer counts them, with the audit
+   * erased events go; a view keeping aggregates drops its frozen rows of
+   * the erased groups when the fields named are its dimensions, and
+   * otherwise keeps them, anonymous, still counting the erased events (the
+   * audit's `frozen` says which, per view). Resolves once no other answer
+   * counts them, with the audit
    * record kept of it (which never holds the values). Every event stored
    * before the call is covered. Recorded before it starts, so a stop in the
    * middle resumes it at the next open.
