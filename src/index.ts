@@ -54,14 +54,14 @@ export {
 } from './serving/index.ts';
 export {
   DataDirectoryLockedError, EngineDrainingError, InvalidEngineOptionError, ServedVersionChangingError, SpeedLayerFullError,
-  ViewBackfillingError, ViewChangesUnsupportedError, RetentionUnsupportedError, FrozenAggregatesError, ErasureUnsupportedError, NoViewChangeError, EventTypesChangedError,
+  ViewBackfillingError, ViewChangesUnsupportedError, RetentionUnsupportedError, FrozenAggregatesError, ErasureUnsupportedError, ErasureFrozenValueError, NoViewChangeError, EventTypesChangedError,
 } from './engine/index.ts';
 export { CorruptMasterFileError, HistoryFileError, HistoryFormatError, HistoryImportUnsupportedError } from './master/index.ts';
 export {
   CorruptLogError, DiskFullError, LogClosedError, LogEncodeError, LogOverloadedError, LogWriteError,
   StoredSchemaConflictError, type LogRepair,
 } from './log/index.ts';
-export { CorruptBatchViewError, type BatchManifest, type IncrementalPolicy } from './batch/index.ts';
+export { CorruptBatchViewError, type BatchManifest, type FrozenErasure, type IncrementalPolicy } from './batch/index.ts';
 export {
   SqlSyntaxError, SqlTooLargeError, SqlClauseError, UnsupportedSqlError, UnknownColumnError, MeasureMisuseError, TimeBucketError, InvalidSqlValueError, SqlParameterError,
 } from './sql/index.ts';

@@ -19,6 +19,14 @@ import { fileSha256, readFailure } from '../util/checksums.ts';
 import type { VersionStore } from './version-store.ts';
 import { loadedTables, viewFiles } from './view-files.ts';
 import type { BackfillPart } from './backfill-part.ts';
+import { eraseFrozenParts, frozenErasedFile, type FrozenErasing, type FrozenErasure } from './frozen-erasure.ts';
+
+/** One view of a version being built: its manifest entry, its tables, and what erasures did to its frozen parts. */
+interface ViewBuilt {
+  readonly entry: BatchViewEntry;
+  readonly tables: AggregateTable[];
+  readonly frozenErased?: ReadonlyMap<string, FrozenErasure>;
+}
 
 export interface BatchRunInput {
   readonly catalog: Catalog;
@@ -70,6 +78,8 @@ export interface RetentionInput {
   readonly retired: ReadonlyMap<string, BatchSource>;
   /** The published version whose frozen parts carry over, with its directory. */
   readonly kept?: { readonly manifest: BatchManifest; readonly dir: string; readonly views: BatchViewStore };
+  /** The erasures the cycle applies: the frozen parts carried over leave out the rows they split off (`frozen-erasure.ts`). */
+  readonly erasing?: readonly FrozenErasing[];
 }
 
 /** A view's backfill, as the cycle switching it in reads it. */
@@ -90,6 +100,8 @@ export interface BatchSource {
 export interface BatchRunResult {
   readonly manifest: BatchManifest;
   readonly views: InMemoryBatchViews;
+  /** Per erasure (by id) the cycle applied, what it did to the frozen parts of each view keeping aggregates of its type. */
+  readonly frozenErased: ReadonlyMap<string, readonly FrozenErasure[]>;
 }
 
 const WORK_TABLE = 'tandem_batch_view';
@@ -203,37 +215,46 @@ export async function computeViewFiles(
 const deltaFile = (view: ViewSchema, version: number): string => `${view.name}.delta-v${String(version).padStart(8, '0')}.parquet`;
 
 /** A whole view recomputed from every source: the base of a new chain, beside the frozen parts a view keeping its aggregates has. */
-async function fullView(input: BatchRunInput, view: ViewSchema, at: { readonly version: number; readonly dir: string }): Promise<{ entry: BatchViewEntry; tables: AggregateTable[] }> {
+async function fullView(input: BatchRunInput, view: ViewSchema, at: { readonly version: number; readonly dir: string }): Promise<ViewBuilt> {
   const started = performance.now();
   const computed = await computeView(input, view, at.dir, `${view.name}.parquet`, 0);
   const { file, sha256, rows, inputEvents, table } = computed;
-  const frozen = view.keepAggregates && input.retention !== undefined ? await frozenParts(input, input.retention, view, at) : { parts: [], tables: [] };
+  const frozen = view.keepAggregates && input.retention !== undefined ? await frozenParts(input, input.retention, view, at) : { parts: [], tables: [], outcomes: new Map() };
   const entry: BatchViewEntry = {
     hash: view.hash, file, ...(sha256 === undefined ? {} : { sha256 }), rows, inputEvents, durationMs: performance.now() - started,
     ...(frozen.parts.length === 0 ? {} : { frozen: frozen.parts }),
   };
-  return { entry, tables: [table, ...frozen.tables] };
+  return { entry, tables: [table, ...frozen.tables], frozenErased: frozen.outcomes };
 }
 
 /**
  * A view's frozen parts in a new version: the published version's (linked,
- * their tables kept), then one over the files retired since, when they hold
- * events. A published entry of another definition has none that fit: a
- * changed view starts again from what remains.
+ * their tables kept; those holding rows an erasure of the cycle splits off
+ * written again without them), then one over the files retired since, when
+ * they hold events. A published entry of another definition has none that
+ * fit: a changed view starts again from what remains.
  */
 async function frozenParts(
   input: BatchRunInput, retention: RetentionInput, view: ViewSchema, at: { readonly version: number; readonly dir: string },
-): Promise<{ parts: BatchPart[]; tables: AggregateTable[] }> {
+): Promise<{ parts: BatchPart[]; tables: AggregateTable[]; outcomes: ReadonlyMap<string, FrozenErasure> }> {
   const parts: BatchPart[] = [];
   const tables: AggregateTable[] = [];
   const kept = retention.kept;
   const before = kept?.manifest.views[view.name];
+  let outcomes: ReadonlyMap<string, FrozenErasure> = new Map();
   if (kept !== undefined && before?.hash === view.hash) {
     const loaded = loadedTables(kept.views);
-    for (const part of (before.frozen ?? []).filter((f) => f.file !== null)) {
-      await link(join(kept.dir, part.file!), join(at.dir, part.file!));
+    const erased = await eraseFrozenParts(input.connection, view, before.frozen ?? [], retention.erasing ?? [], {
+      source: async (part) => join(kept.dir, part.file!),
+      target: (part) => join(at.dir, frozenErasedFile(part.file!, at.version)),
+    });
+    outcomes = erased.outcomes;
+    for (const part of erased.parts.filter((f) => f.file !== null)) {
+      const path = join(at.dir, part.file!);
+      // A part written again is in the new directory already; the others are linked from the published version.
+      if (!erased.rewritten.has(part.file!)) await link(join(kept.dir, part.file!), path);
       parts.push(part);
-      tables.push((part.sha256 === undefined ? undefined : loaded(view.name, part.sha256)) ?? await loadViewFile(input.connection, view, join(at.dir, part.file!), part.sha256));
+      tables.push((part.sha256 === undefined ? undefined : loaded(view.name, part.sha256)) ?? await loadViewFile(input.connection, view, path, part.sha256));
     }
   }
   const computed = await computeView({ ...input, sources: retention.retired }, view, at.dir, frozenFile(view, at.version), 0);
@@ -241,7 +262,7 @@ async function frozenParts(
     parts.push({ file: computed.file, ...(computed.sha256 === undefined ? {} : { sha256: computed.sha256 }), rows: computed.rows });
     tables.push(computed.table);
   }
-  return { parts, tables };
+  return { parts, tables, outcomes };
 }
 
 /** A frozen part's file name: unique per version, whose cycle computed it. */
@@ -316,14 +337,16 @@ export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
   const tables = new Map<string, AggregateTable[]>();
   const views = [...input.catalog.views.values()];
   const previous = input.previous;
+  const frozenErased = new Map<string, FrozenErasure[]>();
   try {
     for (const [i, view] of views.entries()) {
       const backfilled = input.backfilled?.view.name === view.name ? input.backfilled : undefined;
-      const { entry, tables: viewTables } = previous === undefined
+      const { entry, tables: viewTables, frozenErased: outcomes }: ViewBuilt = previous === undefined
         ? await fullView(input, view, { version, dir })
         : backfilled !== undefined ? await backfilledView(input, backfilled, { version, dir }) : await incrementalView(input, view, { version, dir }, previous);
       entries[view.name] = entry;
       tables.set(view.name, viewTables);
+      for (const [id, outcome] of outcomes ?? []) frozenErased.set(id, [...(frozenErased.get(id) ?? []), outcome]);
       input.onViewDone?.(view.name, i + 1, views.length);
     }
   } catch (error) {
@@ -349,7 +372,7 @@ export async function runBatch(input: BatchRunInput): Promise<BatchRunResult> {
   };
   // The manifest as the store published it: a cluster's names the archive ranges and where each file is kept too.
   const published = (await input.store.publish(dir, manifest)).manifest;
-  return { manifest: published, views: new InMemoryBatchViews(published, tables, building) };
+  return { manifest: published, views: new InMemoryBatchViews(published, tables, building), frozenErased };
 }
 
 /** Loads one view's file after checking it is the file the manifest lists; any failure names the file. */

@@ -19,3 +19,4 @@ export { batchViewSql } from './batch-sql.ts';
 export { mayBuildOn, type IncrementalPolicy } from './incremental-policy.ts';
 export { viewFiles, type ViewFile } from './view-files.ts';
 export { CorruptBatchViewError } from './errors.ts';
+export { eraseFrozenParts, frozenErasedFile, withFrozenOutcomes, frozenValueMeasure, splitsFrozen, type FrozenErasing, type FrozenErasure, type FrozenFiles, type FrozenPartsErased } from './frozen-erasure.ts';

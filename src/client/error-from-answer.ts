@@ -19,7 +19,7 @@ import {
 import {
   InvalidQueryError, QueryTimeoutError, ResultTooLargeError, TimeZoneRollUpError, UnknownDimensionError, UnknownMeasureError, UnknownTimeZoneError, UnknownViewError,
 } from '../serving/errors.ts';
-import { EngineDrainingError, ErasureUnsupportedError, FrozenAggregatesError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
+import { EngineDrainingError, ErasureFrozenValueError, ErasureUnsupportedError, FrozenAggregatesError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
 import {
   InvalidSqlValueError, MeasureMisuseError, SqlParameterError, SqlSyntaxError, SqlTooLargeError, TimeBucketError, UnknownColumnError, UnsupportedSqlError,
 } from '../sql/errors.ts';
@@ -131,6 +131,10 @@ const BUILDERS: Readonly<Record<string, Build>> = {
   frozen_aggregates: (a) => new FrozenAggregatesError(quoted(a.message)),
   invalid_erasure: (a) => new InvalidErasureError(a.field ?? '', a.message),
   erasure_unsupported: () => new ErasureUnsupportedError(),
+  erasure_frozen_value: (a) => {
+    const [view = '', measure = '', field = ''] = [...a.message.matchAll(/'([^']*)'/g)].map((m) => m[1]!);
+    return new ErasureFrozenValueError(view, measure, field);
+  },
   // SQL: the clause at fault is the answer's field.
   sql_syntax: (a) => new SqlSyntaxError(a.message),
   sql_too_large: (a) => new SqlTooLargeError(stated(a.message)[1], a.message),

@@ -40,7 +40,7 @@ export { InvalidDefinitionError, InvalidErasureError, InvalidEventError, TandemE
 export {
   InvalidQueryError, QueryTimeoutError, ResultTooLargeError, UnknownDimensionError, UnknownMeasureError, UnknownViewError, UnknownTimeZoneError, TimeZoneRollUpError,
 } from '../serving/errors.ts';
-export { EngineDrainingError, ErasureUnsupportedError, EventTypesChangedError, FrozenAggregatesError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
+export { EngineDrainingError, ErasureFrozenValueError, ErasureUnsupportedError, EventTypesChangedError, FrozenAggregatesError, NoViewChangeError, SpeedLayerFullError, ViewBackfillingError, ViewChangesUnsupportedError } from '../engine/errors.ts';
 export {
   InvalidSqlValueError, MeasureMisuseError, SqlClauseError, SqlParameterError, SqlSyntaxError, SqlTooLargeError, TimeBucketError, UnknownColumnError, UnsupportedSqlError,
 } from '../sql/errors.ts';
@@ -57,6 +57,7 @@ export type {
 } from '../definitions/definition-types.ts';
 export type { MeasureValue } from '../definitions/measures/measure.ts';
 export type { BatchSummary, EngineStatus, ErasureAudit, IngestResult, RejectedEvent, ViewChangeAnswer, ViewChangeStatus } from '../engine/engine-types.ts';
+export type { FrozenErasure } from '../batch/frozen-erasure.ts';
 export type { ErasureRequest } from '../definitions/index.ts';
 export type {
   DimensionName, DimensionValue, Layer, MeasureName, MeasureResult, OrderBy, Query, QueryGranularityFor, QueryMeta, QueryResult, QueryRow, QueryRowOf,

@@ -24,6 +24,7 @@ export { toColumns, emptyColumns, firstEvents, selectEvents, rowAt, valueAt, BOO
 export { createColumnValidator, createEventValidator, type ColumnValidator, type EventValidator } from './event-validator.ts';
 export { normalizeValue, parseIsoTime, MIN_TIME, MAX_TIME } from './normalize-value.ts';
 export { filterSql, type CompiledFilter } from './filter.ts';
+export { copyWithout } from './copy-without.ts';
 export { sqlIdentifier, sqlStringLiteral } from './names.ts';
 export { fromScaled, decimalString, addScaled, canonical, compareDecimals, scaledIntegerSql, type ScaledInt } from './scaled-number.ts';
 export {

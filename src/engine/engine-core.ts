@@ -10,10 +10,10 @@
  * @module
  */
 import { AggregateTable } from '../aggregates/index.ts';
-import type { BatchViewStore } from '../batch/index.ts';
+import { frozenValueMeasure, type BatchViewStore } from '../batch/index.ts';
 import {
   compileErasure, createColumnValidator, retentionHorizon, retentionHorizons, UnknownEventTypeError,
-  type Catalog, type ColumnValidator, type ErasureRequest, type TandemConfig,
+  type Catalog, type ColumnValidator, type ErasurePredicate, type ErasureRequest, type TandemConfig,
 } from '../definitions/index.ts';
 import { randomBytes } from 'node:crypto';
 import { LogClosedError } from '../log/errors.ts';
@@ -28,7 +28,7 @@ import type { BatchOptions, BatchProgress, BatchSummary, EngineLogger, EngineSta
 import type { ServedEngine } from './served-engine.ts';
 import { SpeedMemoryGuard, type SpeedMemoryLimits } from './speed-memory-guard.ts';
 import { validateEvents } from './validate-events.ts';
-import { EngineDrainingError, ErasureUnsupportedError, ServedVersionChangingError, ViewBackfillingError } from './errors.ts';
+import { EngineDrainingError, ErasureFrozenValueError, ErasureUnsupportedError, ServedVersionChangingError, ViewBackfillingError } from './errors.ts';
 import { fractionDone, ViewChanges, type ViewChangesStart } from './view-changes.ts';
 
 /** How often a query gathers the speed layer's states again when a new batch version is served meanwhile. */
@@ -419,7 +419,11 @@ export class EngineCore implements ServedEngine {
    * from every layer: the master dataset's Parquet files are written again
    * without them, the log segments that held them are released, every view
    * is recomputed, older batch versions and the idempotency keys of the
-   * erased events go. Resolves once no answer counts them, with the audit
+   * erased events go; a view keeping aggregates drops its frozen rows of
+   * the erased groups when the fields named are its dimensions, and
+   * otherwise keeps them, anonymous, still counting the erased events (the
+   * audit's `frozen` says which, per view). Resolves once no other answer
+   * counts them, with the audit
    * record kept of it (which never holds the values). Every event stored
    * before the call is covered. Recorded before it starts, so a stop in the
    * middle resumes it at the next open.
@@ -430,12 +434,14 @@ export class EngineCore implements ServedEngine {
    * // { id, by, requestedAt, completedAt, eventType: 'order', fields: ['customer'], events: 42, files: 3 }
    * ```
    * @throws {InvalidErasureError} naming the part of the request at fault.
+   * @throws {ErasureFrozenValueError} when a view keeping aggregates holds values of a field named in a measure's state, not as a dimension.
    */
   async erase(request: unknown, options: { readonly by?: string } = {}): Promise<ErasureAudit> {
     if (this.#closed) throw new LogClosedError();
     const backend = this.#backend;
     if (backend.recordErasure === undefined || backend.erasures === undefined) throw new ErasureUnsupportedError();
     const predicate = compileErasure(this.#catalog.eventTypes, request);
+    refuseFrozenValues(this.#catalog, predicate);
     const where = (request as ErasureRequest).where;
     const id = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
     await backend.recordErasure({ id, by: options.by ?? 'library', requestedAt: new Date().toISOString(), request: { eventType: predicate.eventType.name, where } });
@@ -567,4 +573,16 @@ function percentDone(change: BackfillProgress): number {
 
 function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Refuses an erasure that the frozen parts of a view keeping aggregates
+ * could outlive: checked on the definitions alone, before anything is
+ * recorded, so that no cycle freezing rows meanwhile can change the answer.
+ */
+function refuseFrozenValues(catalog: Catalog, predicate: ErasurePredicate): void {
+  for (const view of catalog.views.values()) {
+    const kept = frozenValueMeasure(view, predicate);
+    if (kept !== undefined) throw new ErasureFrozenValueError(view.name, kept.measure, kept.field);
+  }
 }

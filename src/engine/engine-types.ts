@@ -1,4 +1,4 @@
-import type { IncrementalPolicy } from '../batch/index.ts';
+import type { FrozenErasure, IncrementalPolicy } from '../batch/index.ts';
 import type { TandemConfig } from '../definitions/index.ts';
 import type { RealtimeStats } from '../speed/index.ts';
 
@@ -239,6 +239,8 @@ export interface ErasureAudit {
   readonly events: number;
   /** Parquet files written again without them. */
   readonly files: number;
+  /** Views keeping aggregates of the type that had frozen rows: what the erasure did to them (`src/batch/frozen-erasure.ts`). */
+  readonly frozen?: readonly FrozenErasure[];
 }
 
 /**

@@ -176,6 +176,26 @@ export class FrozenAggregatesError extends TandemError {
 }
 
 /**
+ * An erasure by a field that a view keeping aggregates (`keepAggregates`)
+ * holds the values of in a measure (`min`, `max`, `quantiles`) without
+ * having it as a dimension: the view's frozen rows, of events retention
+ * removed, could keep an erased value that no recomputation can take out.
+ *
+ * @example
+ * ```ts
+ * await tandem.erase({ eventType: 'order', where: { amount: 42 } }).catch((error) => {
+ *   if (error instanceof ErasureFrozenValueError) console.error(`${error.view} keeps ${error.field}`);
+ * });
+ * ```
+ */
+export class ErasureFrozenValueError extends TandemError {
+  readonly code = 'erasure_frozen_value';
+  constructor(readonly view: string, readonly measure: string, readonly field: string) {
+    super(`View '${view}' keeps aggregates of events retention removed, and its measure '${measure}' may keep a value of field '${field}' in them, which an erasure by '${field}' cannot take out; erase by fields that are dimensions of '${view}', or by other fields.`);
+  }
+}
+
+/**
  * Views cannot change on this engine while it serves (a cluster node, for now).
  *
  * @example

@@ -15,6 +15,6 @@ export type { ServedEngine } from './served-engine.ts';
 export { BatchSchedule } from './batch-schedule.ts';
 export {
   DataDirectoryLockedError, EngineDrainingError, InvalidEngineOptionError, ServedVersionChangingError, SpeedLayerFullError, ViewNotReadyError,
-  ViewBackfillingError, ViewChangesUnsupportedError, RetentionUnsupportedError, FrozenAggregatesError, ErasureUnsupportedError, NoViewChangeError, EventTypesChangedError,
+  ViewBackfillingError, ViewChangesUnsupportedError, RetentionUnsupportedError, FrozenAggregatesError, ErasureUnsupportedError, ErasureFrozenValueError, NoViewChangeError, EventTypesChangedError,
 } from './errors.ts';
 export type { ViewState, ViewStateStore, ViewVersion, PendingViewChange } from './view-state.ts';

@@ -15,7 +15,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { filterSql, sqlIdentifier, sqlStringLiteral, type ErasurePredicate } from '../definitions/index.ts';
+import { copyWithout, filterSql, sqlIdentifier, sqlStringLiteral, type ErasurePredicate } from '../definitions/index.ts';
 import { fileSha256 } from '../util/checksums.ts';
 import { syncDirectory } from '../util/sync-directory.ts';
 import { writeSegmentManifest } from './master-integrity.ts';
@@ -144,27 +144,6 @@ async function rewriteWithout(
   await rename(`${target}.tmp`, target);
   await syncDirectory(dirname(target));
   return { path, rows, sha256: await fileSha256(target) };
-}
-
-/**
- * Copies the Parquet file `source` to `target` without the events `where`
- * matches (its values bound from `params`), rows in their order; resolves
- * with the rows written. Shared by the embedded master dataset and the
- * cluster's archive.
- */
-export async function copyWithout(
-  connection: DuckDBConnection, source: string, target: string, where: string, params: readonly (string | boolean | number)[],
-): Promise<number> {
-  // `IS NOT TRUE`, not `NOT`: an event whose field is null matches no value, and `NOT (null)` would drop it too.
-  const prepared = await connection.prepare(
-    `COPY (SELECT * FROM read_parquet(${sqlStringLiteral(source)}) WHERE (${where}) IS NOT TRUE) TO ${sqlStringLiteral(target)} (FORMAT parquet, COMPRESSION zstd)`,
-  );
-  try {
-    prepared.bind([...params]);
-    return Number((await prepared.runAndReadAll()).getRows()[0]?.[0] ?? 0);
-  } finally {
-    prepared.destroySync();
-  }
 }
 
 /**

@@ -8,7 +8,6 @@
 export { LocalMasterDataset, type MasterDataset, type MasterDatasetOptions, type RetentionFigures } from './master-dataset.ts';
 export type { RetiredFile } from './retention.ts';
 export type { ErasedFromMaster } from './erasure.ts';
-export { copyWithout } from './erasure.ts';
 export { CorruptMasterFileError } from './errors.ts';
 export type { HistoryPart, HistorySource, MasterFile, MasterSource, SegmentManifest } from './master-layout.ts';
 export { BlobCorruptError, BlobMissingError, checkBlobName, type BlobInfo, type BlobStore } from './blob-store.ts';

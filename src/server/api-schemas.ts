@@ -145,6 +145,12 @@ function exactly(properties: Readonly<Record<string, object>>, nullable = false)
   return { type: nullable ? ['object', 'null'] : 'object', additionalProperties: false, required: Object.keys(properties), properties };
 }
 
+/** `schema` (of {@link exactly}) with the `optional` properties allowed too. */
+function withOptional(optional: Readonly<Record<string, object>>, schema: object): object {
+  const exact = schema as { properties: Record<string, object> };
+  return { ...exact, properties: { ...exact.properties, ...optional } };
+}
+
 const TIME = { type: 'string', format: 'date-time' };
 
 const STATUS: SharedSchema = {
@@ -231,9 +237,24 @@ const VIEW_CHANGE_ANSWER: SharedSchema = {
   }),
 };
 
+/** What an erasure did to a view's frozen aggregates (`keepAggregates`). */
+const FROZEN_ERASURE = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['view', 'outcome'],
+  properties: {
+    view: { type: 'string' },
+    outcome: { enum: ['dropped', 'counted'], description: 'dropped: the rows of the erased groups were taken out of the frozen parts; counted: the fields are not all dimensions of the view, whose frozen rows (aggregates, never the values) may still count erased events.' },
+    rows: { type: 'integer', description: 'dropped: the frozen rows taken out.' },
+    events: { type: 'integer', description: 'dropped: the events those rows counted, when the view has a count without a filter of its own.' },
+  },
+};
+
 const ERASURE_AUDIT: SharedSchema = {
   $id: 'ErasureAudit',
-  ...exactly({
+  ...withOptional({
+    frozen: { type: 'array', items: FROZEN_ERASURE, description: 'Views keeping aggregates of the type that had frozen rows: what the erasure did to them.' },
+  }, exactly({
     id: { type: 'string' },
     by: { type: 'string', description: 'Who asked: the API key\'s name, or "anonymous" on a server without keys.' },
     requestedAt: TIME,
@@ -242,7 +263,7 @@ const ERASURE_AUDIT: SharedSchema = {
     fields: { type: 'array', items: { type: 'string' }, description: 'The fields the predicate named; never their values.' },
     events: { type: 'integer', description: 'Events taken out of the master dataset.' },
     files: { type: 'integer', description: 'Parquet files written again without them.' },
-  }),
+  })),
 };
 
 const DEFINITIONS: SharedSchema = {

@@ -82,6 +82,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   // Erasures.
   invalid_erasure: 400,
   erasure_unsupported: 501,
+  erasure_frozen_value: 409,
   erasure_not_served: 503,
   cluster_record_invalid: 503,
   archive_damaged: 503,

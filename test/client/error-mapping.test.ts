@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  BodyTooLargeError, createClient, CrossOriginError, DiskFullError, ForbiddenError, HeadersTooLargeError, HostNotAllowedError, InvalidCompressionError,
+  BodyTooLargeError, createClient, CrossOriginError, DiskFullError, ErasureFrozenValueError, ForbiddenError, HeadersTooLargeError, HostNotAllowedError, InvalidCompressionError,
   InvalidEventError, InvalidQueryError, InvalidUtf8Error, LogClosedError, LogOverloadedError, LogWriteError, MalformedBodyError, MalformedHttpError,
   QueryTimeoutError, RequestTimeoutError, ResultTooLargeError, ServerUnreachableError, ShuttingDownError, SpeedLayerFullError, TandemError,
   TandemHttpError, TimeZoneRollUpError, TooManyEventsError, UnauthorizedError, UnknownDimensionError, UnknownEventTypeError, UnknownMeasureError, UnknownTimeZoneError,
@@ -65,6 +65,7 @@ const CASES: readonly Case[] = [
   { error: new RequestTimeoutError(1_500, 2_000), fields: ['headersMs', 'requestMs'] },
   { error: new HeadersTooLargeError(16_384), fields: ['limit'] },
   { error: new MalformedHttpError(), fields: [] },
+  { error: new ErasureFrozenValueError('largest', 'most', 'units'), fields: ['view', 'measure', 'field'] },
 ];
 
 describe('client - error answers', () => {

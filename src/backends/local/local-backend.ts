@@ -10,7 +10,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { join } from 'node:path';
 import {
-  CorruptBatchViewError, loadPublished, mayBuildOn, runBatch, type BatchManifest, type InMemoryBatchViews, type LocalVersionStore, type PublishedVersion,
+  CorruptBatchViewError, loadPublished, mayBuildOn, runBatch, withFrozenOutcomes, type BatchManifest, type InMemoryBatchViews, type LocalVersionStore, type PublishedVersion,
 } from '../../batch/index.ts';
 import { compileErasure, selectEvents, type Catalog, type EventColumns, type ViewSchema } from '../../definitions/index.ts';
 import type {
@@ -321,7 +321,11 @@ export class LocalBackend implements EngineBackend {
     const now = options.now?.() ?? Date.now();
     const served = this.#batch === undefined || this.#batchDir === undefined ? undefined : { batch: this.#batch, dir: this.#batchDir };
     const erased = await this.#erase(erasing, catalog);
-    const retention = await retireDue(master, catalog, served, now);
+    const retired = await retireDue(master, catalog, served, now);
+    // The frozen parts carried over leave out the rows the erasures split off.
+    const retention = retired === undefined || erasing.length === 0
+      ? retired
+      : { ...retired, erasing: erasing.map((e) => ({ id: e.id, predicate: compileErasure(catalog.eventTypes, e.request) })) };
     // Monoids do not subtract: a cycle that erased recomputes every view from what remains.
     const previous = this.#incrementalBase(full || erasing.length > 0, catalog, switching?.view.name);
     const from = previous?.from ?? 0;
@@ -347,7 +351,7 @@ export class LocalBackend implements EngineBackend {
     await store.prune(options.keepVersions ?? 3, result.manifest.version);
     // Phase 2 of retention: what the published version no longer reads goes once its grace period is over.
     await master.purgeRetired(result.manifest.retiredGeneration ?? 0, now - (options.retentionGraceMs ?? DEFAULT_RETENTION_GRACE_MS), new Date(now));
-    if (erasing.length > 0) await this.#erased(erased, result.manifest.version);
+    if (erasing.length > 0) await this.#erased(withFrozenOutcomes(erased, result.frozenErased), result.manifest.version);
     // Not awaited: the cycle is done, and a reply need not wait for a snapshot that only speeds up the next open.
     void this.#saveKeys();
     return {

@@ -23,8 +23,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { filterSql, sqlIdentifier, sqlStringLiteral, type ErasurePredicate } from '../../definitions/index.ts';
-import { copyWithout } from '../../master/index.ts';
+import { copyWithout, filterSql, sqlIdentifier, sqlStringLiteral, type ErasurePredicate } from '../../definitions/index.ts';
 import { keyHash } from './log-message.ts';
 import type { PartitionArchive } from './partition-archive.ts';
 import type { ArchivedRange, RetiredArchiveFile } from './shared-manifest.ts';

@@ -28,6 +28,7 @@
  * @module
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { FrozenErasing } from '../../batch/index.ts';
 import { compileErasure, type Catalog } from '../../definitions/index.ts';
 import type { ErasureEntry } from '../../engine/engine-backend.ts';
 import type { EngineLogger, ErasureAudit } from '../../engine/engine-types.ts';
@@ -65,6 +66,8 @@ export interface AppliedErasures {
   readonly audits: readonly Omit<ErasureAudit, 'completedAt'>[];
   /** Chain, retired and key-only objects written again: erased and deleted, with every node's copies, once the version is published. */
   readonly replaced: readonly string[];
+  /** The erasures with their values, as the frozen parts of views keeping aggregates are erased with them (`cluster-retention.ts`). */
+  readonly frozen: readonly FrozenErasing[];
 }
 
 /** Where each erasure's values are kept until it is done: written once, then erased from the servers' files. */
@@ -176,6 +179,7 @@ export class ClusterErasures {
     const audits: Omit<ErasureAudit, 'completedAt'>[] = [];
     const replaced: string[] = [];
     const forget: Record<string, string[]> = {};
+    const frozen: FrozenErasing[] = [];
     for (const entry of erasing) {
       const values = await this.values.get(erasureValuesKey(entry.id));
       if (values === undefined) {
@@ -185,6 +189,7 @@ export class ClusterErasures {
         continue;
       }
       const predicate = compileErasure(at.catalog.eventTypes, { eventType: entry.eventType, where: values.value.where });
+      frozen.push({ id: entry.id, predicate });
       const done = await eraseFromArchive(at.archive, at.connection, current, retiredNow, predicate, entry.id);
       current = done.chain;
       retiredNow = done.retired;
@@ -196,7 +201,7 @@ export class ClusterErasures {
       audits.push({ id, by, requestedAt, eventType: predicate.eventType.name, fields: predicate.where.map((f) => f.field.name), events: found.events, files: found.files });
       this.logger.info({ id, eventType: predicate.eventType.name, events: done.events, files: done.files }, 'erased events from the archive');
     }
-    return { chain: current, retired: retiredNow, forget, audits, replaced };
+    return { chain: current, retired: retiredNow, forget, audits, replaced, frozen };
   }
 
   /**

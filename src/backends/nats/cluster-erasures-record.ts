@@ -15,7 +15,7 @@
 import type { ErasureEntry } from '../../engine/engine-backend.ts';
 import type { ErasureAudit } from '../../engine/engine-types.ts';
 import type { KvRecordShape } from './kv-revisioned-store.ts';
-import { fieldChecks, type RecordCheck } from './record-schemas.ts';
+import { fieldChecks, RecordShapeError, type RecordCheck } from './record-schemas.ts';
 
 export const ERASURES_KEY = 'erasures';
 
@@ -82,9 +82,20 @@ const erasuresRecordCheck: RecordCheck<ClusterErasuresRecord> = (value) => {
     integer(field(a, path, 'events'), at(path, 'events'), 0);
     integer(field(a, path, 'files'), at(path, 'files'), 0);
     if (a.version !== undefined) integer(a.version, at(path, 'version'), 1);
+    if (a.frozen !== undefined) array(a.frozen, at(path, 'frozen')).forEach((f, j) => frozenCheck(f, at(at(path, 'frozen'), j)));
   });
   return r as unknown as ClusterErasuresRecord;
 };
+
+/** One view's frozen outcome in an audit (`FrozenErasure`): dropped rows (and events), or counted. */
+function frozenCheck(value: unknown, path: string): void {
+  const f = object(value, path);
+  string(field(f, path, 'view'), at(path, 'view'), true);
+  const outcome = string(field(f, path, 'outcome'), at(path, 'outcome'));
+  if (outcome !== 'dropped' && outcome !== 'counted') throw new RecordShapeError(at(path, 'outcome'), "'dropped' or 'counted'");
+  if (outcome === 'dropped') integer(field(f, path, 'rows'), at(path, 'rows'), 0);
+  if (f.events !== undefined) integer(f.events, at(path, 'events'), 0);
+}
 
 export const ERASURE_VALUES_SHAPE: KvRecordShape<ErasureValues> = {
   check: (value) => {

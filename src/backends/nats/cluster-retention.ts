@@ -28,7 +28,11 @@
  * A view with `keepAggregates` keeps frozen parts, as embedded, one file per
  * partition: the cycle that retires computes the view over the objects it
  * retires, and every later full cycle carries the served version's frozen
- * parts (an incremental one carries the whole entry).
+ * parts (an incremental one carries the whole entry). An erasure's cycle
+ * writes again each carried part holding rows it splits off
+ * (`src/batch/frozen-erasure.ts`, shared with the embedded engine): the new
+ * file is uploaded with the version, and the old object, which no version
+ * names any more, is erased with the older versions' objects.
  *
  * @module
  */
@@ -36,7 +40,9 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { retentionHorizons, sqlIdentifier, sqlStringLiteral, type Catalog } from '../../definitions/index.ts';
-import { computeViewFiles, type BatchManifest, type BatchPart, type BatchSource } from '../../batch/index.ts';
+import {
+  computeViewFiles, eraseFrozenParts, frozenErasedFile, type BatchManifest, type BatchPart, type BatchSource, type FrozenErasing, type FrozenErasure,
+} from '../../batch/index.ts';
 import type { RetentionFigures } from '../../master/index.ts';
 import { maxEventTime } from './event-times.ts';
 import type { PartitionArchive } from './partition-archive.ts';
@@ -81,6 +87,12 @@ export function withFrozen<M extends BatchManifest>(manifest: M, frozen: Readonl
   const views = { ...manifest.views };
   for (const [name, parts] of frozen) if (views[name] !== undefined) views[name] = { ...views[name], frozen: parts };
   return { ...manifest, views };
+}
+
+/** The erasures a cycle applies, as its frozen parts need them: the list, and a local copy of a served version's file by name. */
+export interface FrozenErasures {
+  readonly list: readonly FrozenErasing[];
+  fetch(file: string): Promise<string>;
 }
 
 /** The batch node's side of retention: what a cycle retires and deletes. */
@@ -137,12 +149,17 @@ export class ClusterRetention {
   /**
    * The frozen parts of the views of `catalog` that keep their aggregates,
    * for a full cycle writing version `version` into `dir`: the served
-   * version's (a view of the same definition), and one file per view and
-   * partition computed over the objects this cycle retires (still stored:
-   * they are deleted only after the grace period). An incremental cycle
-   * carries the served entries, frozen parts included, and retires nothing.
+   * version's (a view of the same definition; a part holding rows an
+   * erasure of the cycle splits off is written again without them, read
+   * through `erasing.fetch`), and one file per view and partition computed
+   * over the objects this cycle retires (still stored: they are deleted only
+   * after the grace period). An incremental cycle carries the served
+   * entries, frozen parts included, and retires nothing. Resolves with the
+   * parts per view and, per erasure, what it did to them.
    */
-  async frozen(plan: RetentionPlan, catalog: Catalog, served: BatchManifest | undefined, dir: string, version: number): Promise<Map<string, BatchPart[]>> {
+  async frozen(
+    plan: RetentionPlan, catalog: Catalog, served: BatchManifest | undefined, dir: string, version: number, erasing?: FrozenErasures,
+  ): Promise<{ parts: Map<string, BatchPart[]>; outcomes: Map<string, FrozenErasure[]> }> {
     const kept = [...catalog.views.values()].filter((v) => v.keepAggregates);
     const byPartition = new Map<number, Map<string, BatchSource>>();
     if (kept.length > 0) {
@@ -154,16 +171,22 @@ export class ClusterRetention {
       }
     }
     const parts = new Map<string, BatchPart[]>();
+    const outcomes = new Map<string, FrozenErasure[]>();
     for (const view of kept) {
       const before = served?.views[view.name];
       // A changed definition is refused while it has frozen parts (`frozen_aggregates`): one that differs has none to carry.
-      const carried = before?.hash === view.hash ? before.frozen ?? [] : [];
+      const erased = await eraseFrozenParts(this.connection, view, before?.hash === view.hash ? before.frozen ?? [] : [], erasing?.list ?? [], {
+        source: (part) => erasing!.fetch(part.file!),
+        target: (part) => join(dir, frozenErasedFile(part.file!, version)),
+      });
+      for (const [id, outcome] of erased.outcomes) outcomes.set(id, [...(outcomes.get(id) ?? []), outcome]);
+      const carried = erased.parts;
       const fileOf = (p: number) => `${view.name}.p${String(p).padStart(3, '0')}.frozen-v${String(version).padStart(8, '0')}.parquet`;
       const computed = byPartition.size === 0 ? [] : await computeViewFiles({ connection: this.connection, byPartition, cutoff: Number.MAX_SAFE_INTEGER }, view, dir, fileOf);
       const added = computed.map((f): BatchPart => ({ file: f.file, rows: f.rows, ...(f.partition === undefined ? {} : { partition: f.partition }), ...(f.sha256 === undefined ? {} : { sha256: f.sha256 }) }));
       if (carried.length + added.length > 0) parts.set(view.name, [...carried, ...added]);
     }
-    return parts;
+    return { parts, outcomes };
   }
 
   /** Deletes the objects phase 2 took out, once the version that marks them deleted is published; resolves with their names. */

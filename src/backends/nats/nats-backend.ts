@@ -29,7 +29,9 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { manifestOfParts, mayBuildOn, type BatchManifest, type BatchPart, type ViewFileComputed } from '../../batch/index.ts';
+import {
+  manifestOfParts, mayBuildOn, withFrozenOutcomes, type BatchManifest, type BatchPart, type FrozenErasing, type FrozenErasure, type ViewFileComputed,
+} from '../../batch/index.ts';
 import { withView, type Catalog, type ClusterSettings, type EventColumns, type ViewJson, type ViewSchema } from '../../definitions/index.ts';
 import type { BackendAppend, BackendHost, BackendStatus, BatchFailure, BatchSummary, ClusterStatus, CycleContext, EngineBackend, EngineLogger, SpeedPart, StoredTypes } from '../../engine/index.ts';
 import type { DataDirLock } from '../../engine/data-dir-lock.ts';
@@ -64,7 +66,7 @@ import { NodeSightings } from './node-sightings.ts';
 import { watchPartOwner } from './part-owner-watch.ts';
 import type { ObjectBlobStore } from './object-blob-store.ts';
 import { sweepArchive } from './archive-sweep.ts';
-import { ClusterRetention, DEFAULT_CLUSTER_RETENTION_GRACE_MS, retentionFigures, withFrozen } from './cluster-retention.ts';
+import { ClusterRetention, DEFAULT_CLUSTER_RETENTION_GRACE_MS, retentionFigures, withFrozen, type RetentionPlan } from './cluster-retention.ts';
 import { NextChain, objectsOf } from './next-chain.ts';
 import { ConsumedTail } from './consumed-tail.ts';
 import { PartitionArchive, type ArchivedRange } from './partition-archive.ts';
@@ -1541,8 +1543,9 @@ export class NatsBackend implements EngineBackend {
     await store.init();
     const { dir } = await store.begin();
     try {
-      const at = { full: base === undefined, started, progress, cutoffs, previous, base, views: target, ...(erased === undefined ? {} : { prepared: erased.chain, retired: erased.retired }) };
-      return { ...await this.#computeInto(store, dir, at, cycle), switched, ...(erased === undefined ? {} : { erased }) };
+      const at = { full: base === undefined, started, progress, cutoffs, previous, base, views: target, ...(erased === undefined ? {} : { prepared: erased.chain, retired: erased.retired, erasing: erased.frozen }) };
+      const { frozenErased, ...computed } = await this.#computeInto(store, dir, at, cycle);
+      return { ...computed, switched, ...(erased === undefined ? {} : { erased: { ...erased, audits: withFrozenOutcomes(erased.audits, frozenErased) } }) };
     } catch (error) {
       // Never published (or not known to be: then it is fetched again): a folder with a manifest counts as a version here.
       await rm(dir, { recursive: true, force: true });
@@ -1560,9 +1563,11 @@ export class NatsBackend implements EngineBackend {
       prepared?: readonly ArchivedRange[];
       /** The served retired list as that cycle's erasure wrote it again. */
       retired?: AppliedErasures['retired'];
+      /** That cycle's erasures, which the frozen parts carried over go through. */
+      erasing?: AppliedErasures['frozen'];
     },
     cycle: Cycle,
-  ): Promise<Omit<ComputedVersion, 'switched'>> {
+  ): Promise<Omit<ComputedVersion, 'switched'> & { frozenErased: ReadonlyMap<string, readonly FrozenErasure[]> }> {
     const { control } = this.#p;
     const { started, progress, cutoffs, previous } = at;
     const { catalog } = at.views;
@@ -1607,12 +1612,39 @@ export class NatsBackend implements EngineBackend {
     // The views it was computed with, which every node serves with it.
     const definitions = definitionsOf(catalog, at.views.versionOf);
     // A full cycle's views that keep their aggregates carry their frozen parts, and add those of what it retires.
-    const frozen = base === undefined ? await this.#retention.frozen(retention, catalog, this.#batch?.manifest, dir, version) : new Map<string, BatchPart[]>();
-    const manifest = withFrozen({ ...manifestOfParts({ catalog, version, cutoffs, parts: parts.map((part) => part.views), previous: base, startedAt: started }), definitions, ...retention.fields }, frozen);
+    const frozen = base === undefined ? await this.#frozen(retention, catalog, dir, version, at.erasing ?? []) : { parts: new Map<string, BatchPart[]>(), outcomes: new Map() };
+    const manifest = withFrozen({ ...manifestOfParts({ catalog, version, cutoffs, parts: parts.map((part) => part.views), previous: base, startedAt: started }), definitions, ...retention.fields }, frozen.parts);
     const published = await store.publish(dir, manifest, { ranges: chain, uploaded });
     await this.#retention.deleteRetired(retention).catch((error: unknown) => this.#logger.warn({ err: error }, 'could not delete archive objects past retention\'s grace period; the sweep takes them'));
     const inputEvents = parts.reduce((n, part) => n + part.inputEvents, 0);
-    return { published: { version, cutoffs, term }, manifest: published.manifest as SharedManifest, started, previous, chain, store, exportMs, sealedMs, events: chainEvents(chain), inputEvents, own };
+    return {
+      published: { version, cutoffs, term }, manifest: published.manifest as SharedManifest, started, previous, chain, store, exportMs, sealedMs, events: chainEvents(chain), inputEvents, own,
+      frozenErased: frozen.outcomes,
+    };
+  }
+
+  /**
+   * The frozen parts of a full cycle (`ClusterRetention.frozen`): a served
+   * part an erasure rewrites is fetched from the object store into a scratch
+   * folder inside the version's (this node may not serve its partition),
+   * deleted once read, as it holds the erased values; a crash leaves it to
+   * go with that folder.
+   */
+  async #frozen(retention: RetentionPlan, catalog: Catalog, dir: string, version: number, erasing: readonly FrozenErasing[]): ReturnType<ClusterRetention['frozen']> {
+    const objects = new Map((this.#served?.objects ?? []).map((o) => [o.file, o.blob]));
+    const scratch = join(dir, '.frozen-sources');
+    const fetch = async (file: string): Promise<string> => {
+      const blob = objects.get(file);
+      if (blob === undefined) throw new Error(`the served version names no object for its frozen part ${file}`);
+      await mkdir(scratch, { recursive: true });
+      await this.#p.blobs.get(blob, join(scratch, file));
+      return join(scratch, file);
+    };
+    try {
+      return await this.#retention.frozen(retention, catalog, this.#batch?.manifest, dir, version, erasing.length === 0 ? undefined : { list: erasing, fetch });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   }
 
   /**

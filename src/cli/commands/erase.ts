@@ -8,6 +8,7 @@
  * @module
  */
 import { createInterface } from 'node:readline/promises';
+import type { FrozenErasure } from '../../batch/index.ts';
 import type { EventTypeJson } from '../../definitions/index.ts';
 import type { ErasureAudit } from '../../engine/index.ts';
 import { ApiClient } from '../api-client.ts';
@@ -39,6 +40,23 @@ export async function erase(options: EraseOptions): Promise<void> {
   process.stderr.write('Erasing: the server rewrites the files that hold the events and recomputes every view…\n');
   const audit = await client.postJson<ErasureAudit>('/v1/erase', { eventType: eventType.name, where });
   console.log(`Erased ${countOf(audit.events, 'event')} of ${audit.eventType} (${countOf(audit.files, 'file')} written again); audit record ${audit.id}.`);
+  for (const line of frozenLines(audit.frozen ?? [])) console.log(line);
+}
+
+/**
+ * One line per view keeping aggregates that had frozen rows: what the
+ * erasure dropped, or that they may still count the erased events.
+ *
+ * @example
+ * ```ts
+ * frozenLines([{ view: 'by_plan', outcome: 'counted' }]);
+ * // ["View by_plan's frozen aggregates beyond retention may still count the erased events: the fields erased by are not all its dimensions."]
+ * ```
+ */
+export function frozenLines(frozen: readonly FrozenErasure[]): string[] {
+  return frozen.map((f) => (f.outcome === 'dropped'
+    ? `View ${f.view}: ${countOf(f.rows, 'frozen row')} dropped${f.events === undefined ? '' : ` (${countOf(f.events, 'event')} beyond retention)`}.`
+    : `View ${f.view}'s frozen aggregates beyond retention may still count the erased events: the fields erased by are not all its dimensions.`));
 }
 
 async function list(client: ApiClient, json: boolean): Promise<void> {
