@@ -1,0 +1,123 @@
+/**
+ * History imports into a cluster (issue #31): two nodes on a real 3-server
+ * NATS cluster take live traffic, then a Parquet file and a CSV file are
+ * imported (in chunks small enough that each partition gets several history
+ * messages), with keys that repeat live events, each other, and themselves.
+ * Every node then answers as an engine that stored the first copy of each
+ * key in log order, and keeps doing so after a live retry of imported keys
+ * and a second load of the same file, which add nothing.
+ */
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { ClusterNode, importHistoryIntoCluster } from '../../../src/backends/nats/internal.ts';
+import { compileConfig, type Query } from '../../../src/index.ts';
+import { canonicalRows } from '../../support/reference.ts';
+import { byCustomer, byPlan, erasureConfig, reference, usageEvents, type UsageEvent } from '../../support/erasure-fixture.ts';
+import { bounded } from '../../support/hang-guard.ts';
+import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
+import { withTempDir } from '../../support/temp-dir.ts';
+
+const PARTITIONS = 3;
+const QUERIES: Query[] = [
+  { view: byCustomer.name, groupBy: ['customer'], granularity: 'all' },
+  { view: byCustomer.name, groupBy: ['customer'] },
+  { view: byPlan.name, groupBy: ['plan'] },
+  { view: byPlan.name, granularity: 'all' },
+];
+
+async function answersOf(node: ClusterNode, position: readonly number[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const query of QUERIES) out.push(JSON.stringify(canonicalRows((await node.query({ ...query, after: position })).rows)));
+  return out;
+}
+
+/** The events that count: the first of each id, in the order given (the log's, within each partition). */
+function firstOfEach(events: readonly UsageEvent[]): UsageEvent[] {
+  const seen = new Set<string>();
+  return events.filter((e) => !seen.has(e.id) && seen.add(e.id));
+}
+
+const csvLine = (e: UsageEvent) => `${e.id},${new Date(e.at).toISOString()},${e.customer},${e.plan},${e.units}`;
+
+/** Writes `events` as CSV, plus `extra` raw lines; and as Parquet when `parquet` is given (converted by DuckDB, with typed columns). */
+async function writeFiles(events: readonly UsageEvent[], csv: string, extra: readonly string[] = [], parquet?: string): Promise<void> {
+  await writeFile(csv, ['id,at,customer,plan,units', ...events.map(csvLine), ...extra].join('\n') + '\n');
+  if (parquet === undefined) return;
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    await connection.run(`COPY (SELECT id, CAST("at" AS TIMESTAMP) AS "at", customer, plan, CAST(units AS INTEGER) AS units FROM read_csv('${csv}', header = true, all_varchar = true))
+      TO '${parquet}' (FORMAT parquet)`);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+describe('history import into a cluster', { skip: natsSkipReason(), timeout: 300_000 }, () => {
+  let nats: NatsCluster | undefined;
+  before(async () => {
+    nats = await NatsCluster.start({ size: 3 });
+  });
+  after(async () => {
+    await nats?.stop();
+  });
+
+  test('a Parquet and a CSV file imported beside live traffic count each key once on every node; a live retry and a second load add nothing', async () => {
+    await withTempDir(async (dir) => {
+      const config = { ...erasureConfig, cluster: { name: 'history', partitions: PARTITIONS, replicas: 3 } };
+      const catalog = compileConfig(config);
+      const open = (name: string) => ClusterNode.open({ dataDir: join(dir, name), config, servers: nats!.urls, node: name, leaseMs: 3_000 });
+      const nodes: ClusterNode[] = [await open('a'), await open('b')];
+      let position = new Array<number>(PARTITIONS).fill(0);
+      const ingest = async (events: readonly UsageEvent[]) => {
+        const half = Math.ceil(events.length / 2);
+        for (const [i, node] of nodes.entries()) {
+          const result = await bounded(node.ingest('usage', events.slice(i * half, (i + 1) * half)), `an ingest through ${node.name}`, nodes);
+          position = position.map((seq, p) => Math.max(seq, result.position?.[p] ?? 0));
+        }
+      };
+      const target = { servers: nats!.urls, catalog, dir, chunkRows: 64, runBatch: (o: object) => nodes[1]!.runBatch(o) };
+      try {
+        const live1 = usageEvents(0, 300);
+        await ingest(live1);
+        await bounded(nodes[0]!.runBatch(), 'a cycle', nodes);
+        await ingest(usageEvents(300, 20).map((e) => ({ ...e, id: `late-${e.id}` })));
+
+        // Parquet: ids 200..700, those below 300 live already (other units: the live copy counts), and 650 again at the end.
+        const inParquet = [...usageEvents(200, 501).map((e) => ({ ...e, units: e.units + 1 })), { ...usageEvents(650, 1)[0]!, units: 99 }];
+        // CSV: ids 600..900, those to 700 in the Parquet file already, and one row the live rules refuse.
+        const inCsv = usageEvents(600, 301).map((e) => ({ ...e, units: e.units + 2 }));
+        await writeFiles(inParquet, join(dir, 'p.csv'), [], join(dir, 'old.parquet'));
+        await writeFiles(inCsv, join(dir, 'old.csv'), ['bad-1,yesterday,c,free,1']);
+        const summary = await bounded(importHistoryIntoCluster({ ...target }, 'usage', [join(dir, 'old.parquet'), join(dir, 'old.csv')]), 'the import', nodes);
+        assert.deepEqual(summary.files.map((f) => [f.rows, f.imported, f.duplicates, f.rejected]), [[502, 401, 101, 0], [302, 200, 101, 1]]);
+        assert.match(summary.files[1]!.firstRejections[0]!.error, /at/);
+
+        const late = usageEvents(300, 20).map((e) => ({ ...e, id: `late-${e.id}` }));
+        const counted = () => firstOfEach([...live1, ...late, ...inParquet, ...inCsv, ...live2]);
+        // A live retry of imported keys (other units) is dropped; new events count.
+        const live2 = [...[250, 500, 850].map((i) => ({ ...usageEvents(i, 1)[0]!, units: 77 })), ...usageEvents(1000, 50)];
+        await ingest(live2);
+        const expected = await reference(counted());
+        for (const node of nodes) assert.deepEqual(await answersOf(node, position), expected, `${node.name} answers history and live, each key once, before the next cycle`);
+        await bounded(nodes[0]!.runBatch(), 'a cycle', nodes);
+        for (const node of nodes) assert.deepEqual(await answersOf(node, position), expected, `${node.name} answers alike after the next cycle`);
+
+        // The same file again: nothing new.
+        const again = await bounded(importHistoryIntoCluster({ ...target }, 'usage', [join(dir, 'old.parquet')]), 'the second import', nodes);
+        assert.deepEqual([again.imported, again.duplicates], [0, 502 - 0]);
+        for (const node of nodes) assert.deepEqual(await answersOf(node, position), expected, `${node.name} answers alike after a second load`);
+
+        // A node that starts now rebuilds its rule from the stream and the archive: it agrees.
+        nodes.push(await open('c'));
+        assert.deepEqual(await answersOf(nodes[2]!, position), expected, 'a node started after the import answers alike');
+      } finally {
+        for (const node of nodes) await node.close().catch(() => undefined);
+      }
+    });
+  });
+});
