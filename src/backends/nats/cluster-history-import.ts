@@ -58,6 +58,7 @@ interface Published {
   readonly seq: number;
   readonly rows: number;
   readonly object: string;
+  readonly keys?: string;
   readonly duplicate: boolean;
 }
 
@@ -130,6 +131,13 @@ export async function importClusterHistory(parts: ClusterHistoryParts, eventType
     options.onProgress?.({ phase: 'publishing', file: files.at(-1) ?? '', fileIndex: files.length, files: files.length, rowsDone: rowsBefore, rowsKnown: rowsBefore });
     const batch = await publishThrough(parts, published);
     const kept = await keptOf(parts.blobs, published, scratch);
+    // The published version's archive holds the kept rows now, and nothing reads a rows object again (a consumer reads keys):
+    // deleted, so that an erasure, which rewrites the archive, leaves no copy of the rows behind.
+    // A duplicate's objects (JetStream held an earlier run's message) no message names at all.
+    for (const m of published) {
+      await parts.blobs.delete(m.object);
+      if (m.duplicate && m.keys !== undefined) await parts.blobs.delete(m.keys);
+    }
     const fileOutcomes = outcomes.map((o, i): HistoryFileOutcome => {
       const imported = published.reduce((n, m, j) => n + (m.file === i ? kept[j]! : 0), 0);
       return { ...o, imported, duplicates: o.rows - o.rejected - imported };
@@ -157,7 +165,7 @@ async function publishChunk(parts: ClusterHistoryParts, eventType: string, run: 
   }
   // The objects first, the message last: a message never names an object that is not stored yet.
   const { seq, duplicate } = await parts.log.publishHistory(chunk.partition, eventType, keys === undefined ? body : { ...body, keys }, `history:${run.identity}:${chunk.partition}:${chunk.chunk}`);
-  return { partition: chunk.partition, seq, rows: chunk.rows, object: names.rows, duplicate };
+  return { partition: chunk.partition, seq, rows: chunk.rows, object: names.rows, ...(keys === undefined ? {} : { keys: names.keys }), duplicate };
 }
 
 /** Runs cycles until one is published past every message: a cycle already running when the import asked may have sealed before them. */

@@ -12,7 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { ClusterNode, importHistoryIntoCluster } from '../../../src/backends/nats/internal.ts';
+import { ClusterNode, importHistoryIntoCluster, ObjectBlobStore } from '../../../src/backends/nats/internal.ts';
 import { compileConfig, type Query } from '../../../src/index.ts';
 import { canonicalRows } from '../../support/reference.ts';
 import { byCustomer, byPlan, erasureConfig, reference, usageEvents, type UsageEvent } from '../../support/erasure-fixture.ts';
@@ -111,6 +111,16 @@ describe('history import into a cluster', { skip: natsSkipReason(), timeout: 300
         const again = await bounded(importHistoryIntoCluster({ ...target }, 'usage', [join(dir, 'old.parquet')]), 'the second import', nodes);
         assert.deepEqual([again.imported, again.duplicates], [0, 502 - 0]);
         for (const node of nodes) assert.deepEqual(await answersOf(node, position), expected, `${node.name} answers alike after a second load`);
+
+        // The rows objects are gone once archived: the archive holds the rows; the keys objects stay for the rule.
+        const nc = await nats!.connect();
+        try {
+          const staged = (await (await ObjectBlobStore.open(nc, { bucket: 'history_master', replicas: 3 })).list('history/usage/')).map((b) => b.name);
+          assert.ok(staged.some((name) => name.endsWith('.keys.json')), 'keys objects stay');
+          assert.deepEqual(staged.filter((name) => name.endsWith('.parquet')), [], 'no rows object stays');
+        } finally {
+          await nc.close();
+        }
 
         // A node that starts now rebuilds its rule from the stream and the archive: it agrees.
         nodes.push(await open('c'));
