@@ -14,7 +14,9 @@ import { after, before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ClusterNode, importHistoryIntoCluster, ObjectBlobStore } from '../../../src/backends/nats/internal.ts';
 import { compileConfig, type Query } from '../../../src/index.ts';
+import { createServer } from '../../../src/server/index.ts';
 import { canonicalRows } from '../../support/reference.ts';
+import { runCli } from '../../support/spawn-cli.ts';
 import { byCustomer, byPlan, erasureConfig, reference, usageEvents, type UsageEvent } from '../../support/erasure-fixture.ts';
 import { bounded } from '../../support/hang-guard.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
@@ -127,6 +129,36 @@ describe('history import into a cluster', { skip: natsSkipReason(), timeout: 300
         assert.deepEqual(await answersOf(nodes[2]!, position), expected, 'a node started after the import answers alike');
       } finally {
         for (const node of nodes) await node.close().catch(() => undefined);
+      }
+    });
+  });
+
+  test('tandem ingest --history --nats - imports through the binary, the node at --url runs the cycle, and --resume skips the file done', async () => {
+    await withTempDir(async (dir) => {
+      const config = { ...erasureConfig, cluster: { name: 'historycli', partitions: PARTITIONS, replicas: 3 } };
+      const configFile = join(dir, 'config.json');
+      await writeFile(configFile, JSON.stringify(config));
+      const node = await ClusterNode.open({ dataDir: join(dir, 'a'), config, servers: nats!.urls, node: 'a', leaseMs: 3_000 });
+      const { app } = createServer({ tandem: node });
+      try {
+        const url = await app.listen({ port: 0, host: '127.0.0.1' });
+        const live = usageEvents(0, 40);
+        const { position } = await node.ingest('usage', live);
+        const file = join(dir, 'old.csv');
+        const old = usageEvents(20, 60).map((e) => ({ ...e, units: e.units + 3 }));
+        await writeFiles(old, file);
+        const args = ['ingest', '--history', file, '--event', 'usage', '--nats', nats!.urls.join(','), '--config', configFile, '--url', url, '--no-progress'];
+        const first = await runCli(args);
+        assert.equal(first.code, 0, first.stderr);
+        assert.match(first.stdout, /^60 rows read from 1 file: 40 imported \(20 already stored\), 0 rejected, in [\d.]+ s \([\d,]+ rows\/s\); published as batch version \d+ in [\d.]+ s\.$/m);
+        assert.deepEqual(await answersOf(node, position ?? []), await reference(firstOfEach([...live, ...old])));
+        const resumed = await runCli([...args, '--resume']);
+        assert.equal(resumed.code, 0, resumed.stderr);
+        assert.match(resumed.stdout, /^0 rows read from 0 files: 0 imported .*\nSkipped, imported whole before \(--resume\): old\.csv\.$/m);
+        assert.deepEqual(await answersOf(node, position ?? []), await reference(firstOfEach([...live, ...old])));
+      } finally {
+        await app.close();
+        await node.close();
       }
     });
   });
