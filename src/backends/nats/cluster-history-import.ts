@@ -106,7 +106,7 @@ export async function importClusterHistory(parts: ClusterHistoryParts, eventType
       const dir = join(scratch, String(fileIndex));
       await mkdir(dir, { recursive: true });
       const staged = await stageHistoryFile({
-        connection, schema, path: file, format: formatOf(file)!, partitions: parts.log.partitions, partitionBy: parts.catalog.cluster?.partitionBy?.[eventType], dir,
+        instance, connection, schema, path: file, format: formatOf(file)!, partitions: parts.log.partitions, partitionBy: parts.catalog.cluster?.partitionBy?.[eventType], dir,
         ...(parts.chunkRows === undefined ? {} : { chunkRows: parts.chunkRows }),
       });
       let done = 0;

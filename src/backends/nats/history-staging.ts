@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { DuckDBConnection, DuckDBVector } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBVector } from '@duckdb/node-api';
 import { join } from 'node:path';
 import { sqlIdentifier, sqlStringLiteral, type EventTypeSchema, type Field } from '../../definitions/index.ts';
 import { checkedSource, HistoryImportUnsupportedError, rejections, type HistoryFormat } from '../../master/index.ts';
@@ -39,6 +39,8 @@ export interface StagedFile {
 
 export interface StageJob {
   readonly connection: DuckDBConnection;
+  /** The connection's instance: the routes are appended through a connection of their own. */
+  readonly instance: DuckDBInstance;
   readonly schema: EventTypeSchema;
   readonly path: string;
   readonly format: HistoryFormat;
@@ -67,7 +69,7 @@ export function routingField(schema: EventTypeSchema, partitionBy: string | unde
  *
  * @example
  * ```ts
- * const staged = await stageHistoryFile({ connection, schema, path: 'orders.parquet', format: 'parquet', partitions: 3, dir: '/tmp/stage' });
+ * const staged = await stageHistoryFile({ instance, connection, schema, path: 'orders.parquet', format: 'parquet', partitions: 3, dir: '/tmp/stage' });
  * ```
  */
 export async function stageHistoryFile(job: StageJob): Promise<StagedFile> {
@@ -77,12 +79,15 @@ export async function stageHistoryFile(job: StageJob): Promise<StagedFile> {
   await connection.run(`CREATE OR REPLACE TEMP TABLE history_good AS SELECT * EXCLUDE (_offset, _problem) FROM (${checked.sql}) WHERE _problem IS NULL`);
   const good = Number((await connection.runAndReadAll('SELECT count(*) FROM history_good')).getRows()[0]![0]);
   const { rejected, firstRejections } = good < checked.rows ? await rejections(connection, checked.sql) : { rejected: 0, firstRejections: [] };
-  await route(connection, schema.name, field, partitions);
+  await route(job.instance, connection, schema.name, field, partitions);
   const size = job.chunkRows ?? OFFSET_PER_MESSAGE;
   await connection.run(`CREATE OR REPLACE TEMP TABLE history_placed AS SELECT g.*, r.p AS _p, (row_number() OVER (PARTITION BY r.p ORDER BY g._row) - 1) // ${size} AS _chunk
     FROM history_good g JOIN history_routes r USING (_row)`);
   await connection.run('DROP TABLE history_good');
   const groups = (await connection.runAndReadAll('SELECT _p, _chunk, count(*) FROM history_placed GROUP BY ALL ORDER BY ALL')).getRows();
+  const placed = groups.reduce((n, [, , count]) => n + Number(count), 0);
+  // Every good row placed once, or nothing is published: a row lost here would be a row silently not imported.
+  if (placed !== good) throw new Error(`staging ${job.path} placed ${placed} of its ${good} good rows`);
   const chunks: StagedChunk[] = [];
   // A chunk's rows keep the file's order: the duplicate rule keeps the first of a repeated key, as the embedded import does.
   await connection.run('SET preserve_insertion_order = true');
@@ -109,13 +114,16 @@ export async function stageHistoryFile(job: StageJob): Promise<StagedFile> {
  * field through {@link keyPartition} (a missing value as '', as live); a
  * type with neither key nor partition field spreads its rows by row number.
  */
-async function route(connection: DuckDBConnection, eventType: string, field: Field | undefined, partitions: number): Promise<void> {
+async function route(instance: DuckDBInstance, connection: DuckDBConnection, eventType: string, field: Field | undefined, partitions: number): Promise<void> {
   if (field === undefined) {
-    await connection.run(`CREATE OR REPLACE TEMP TABLE history_routes AS SELECT _row, CAST(_row % ${partitions} AS INTEGER) AS p FROM history_good`);
+    await connection.run(`CREATE OR REPLACE TABLE history_routes AS SELECT _row, CAST(_row % ${partitions} AS INTEGER) AS p FROM history_good`);
     return;
   }
-  await connection.run('CREATE OR REPLACE TEMP TABLE history_routes (_row BIGINT, p INTEGER)');
-  const appender = await connection.createAppender('history_routes');
+  // Appended through a connection of its own: an appender flushing (every 204,800 rows) on the connection a result
+  // streams from ends that result early, and a 2M-row file was cut to its first 204,800 rows that way.
+  await connection.run('CREATE OR REPLACE TABLE history_routes (_row BIGINT, p INTEGER)');
+  const writer = await instance.connect();
+  const appender = await writer.createAppender('history_routes');
   try {
     const result = await connection.stream(`SELECT _row, ${sqlIdentifier(field.name)} FROM history_good`);
     for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
@@ -130,5 +138,6 @@ async function route(connection: DuckDBConnection, eventType: string, field: Fie
     appender.flushSync();
   } finally {
     appender.closeSync();
+    writer.closeSync();
   }
 }

@@ -68,7 +68,7 @@ test('history staging - every row lands in the partition a live event with its k
     const connection = await instance.connect();
     try {
       await mkdir(join(dir, 'stage'));
-      const staged = await stageHistoryFile({ connection, schema: orderType, path: csv, format: 'csv', partitions: 5, dir: join(dir, 'stage'), chunkRows: 40 });
+      const staged = await stageHistoryFile({ instance, connection, schema: orderType, path: csv, format: 'csv', partitions: 5, dir: join(dir, 'stage'), chunkRows: 40 });
       assert.equal(staged.rows, 500);
       assert.equal(staged.chunks.reduce((n, c) => n + c.rows, 0), 500);
       const seen: number[] = [];
@@ -84,6 +84,27 @@ test('history staging - every row lands in the partition a live event with its k
         seen.push(...copies);
       }
       assert.deepEqual(seen.sort((a, b) => a - b), Array.from({ length: 500 }, (_, i) => i));
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  });
+});
+
+test('history staging - a file past the appender\'s flush (204,800 rows) is staged whole', async () => {
+  await withTempDir(async (dir) => {
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      const file = join(dir, 'orders.parquet');
+      await connection.run(`COPY (SELECT 'o' || i AS id, TIMESTAMP '2024-05-01' AS "at", CAST(i AS VARCHAR) AS copy, CAST(1.5 AS DECIMAL(18, 2)) AS amount FROM range(300000) t(i)) TO '${file}' (FORMAT parquet)`);
+      await mkdir(join(dir, 'stage'));
+      const staged = await stageHistoryFile({ instance, connection, schema: orderType, path: file, format: 'parquet', partitions: 2, dir: join(dir, 'stage') });
+      assert.equal(staged.chunks.reduce((n, c) => n + c.rows, 0), 300_000);
+      for (const chunk of staged.chunks) {
+        const read = await connection.runAndReadAll(`SELECT count(*) FROM read_parquet('${chunk.file}')`);
+        assert.equal(Number(read.getRows()[0]![0]), chunk.rows);
+      }
     } finally {
       connection.closeSync();
       instance.closeSync();
