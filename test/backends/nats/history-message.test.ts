@@ -10,8 +10,9 @@ import { test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
 import {
-  decodeMessage, FirstOccurrenceFilter, HEADERS, HISTORY_FORMAT, historyBody, keyPartition, stageHistoryFile, type HistoryBody, type LogMessage,
+  decodeMessage, FirstOccurrenceFilter, HEADERS, HISTORY_FORMAT, historyBody, HistoryObjectMissingError, historyKeyReader, keyPartition, stageHistoryFile, type HistoryBody, type LogMessage,
 } from '../../../src/backends/nats/internal.ts';
+import { DirectoryBlobStore } from '../../../src/master/index.ts';
 import { withTempDir } from '../../support/temp-dir.ts';
 import { catalog, orders, orderType } from './fixtures.ts';
 
@@ -109,5 +110,21 @@ test('history staging - a file past the appender\'s flush (204,800 rows) is stag
       connection.closeSync();
       instance.closeSync();
     }
+  });
+});
+
+test('history keys - read and checked against the message; an object missing or changed stops the reading with a typed error', async () => {
+  await withTempDir(async (dir) => {
+    const blobs = Object.assign(new DirectoryBlobStore(join(dir, 'store')), { name: 'a test store' });
+    const keysFile = join(dir, 'keys.json');
+    await writeFile(keysFile, JSON.stringify({ keys: ['a', null, 'c'] }));
+    const { sha256 } = await blobs.put('history/order/x/f0-p000-000000.keys.json', keysFile);
+    const read = historyKeyReader(blobs, join(dir, 'keys'));
+    const message = (over: Partial<HistoryBody['keys'] & object> = {}): Extract<LogMessage, { kind: 'history' }> => ({
+      kind: 'history', partition: 1, seq: 7, msgId: 'h', eventType: 'order', body: { ...body(3), keys: { object: 'history/order/x/f0-p000-000000.keys.json', sha256, ...over } },
+    });
+    assert.deepEqual(await read(message()), ['a', null, 'c']);
+    await assert.rejects(read(message({ sha256: 'b'.repeat(64) })), (error: unknown) => error instanceof HistoryObjectMissingError && error.partition === 1 && error.seq === 7 && /SHA-256 differs/.test(error.message));
+    await assert.rejects(read(message({ object: 'history/order/x/gone.keys.json' })), (error: unknown) => error instanceof HistoryObjectMissingError && /missing/.test(error.message));
   });
 });
