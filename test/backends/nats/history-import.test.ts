@@ -139,6 +139,33 @@ describe('history import into a cluster', { skip: natsSkipReason(), timeout: 300
     });
   });
 
+  test('a keyless type\'s rows are spread over the partitions and all counted; the same file loaded again at once is dropped whole', async () => {
+    await withTempDir(async (dir) => {
+      const config = {
+        eventTypes: [{ name: 'ping', time: 'at', fields: { at: 'timestamp', page: 'string' } }],
+        views: [{ name: 'by_page', eventType: 'ping', dimensions: ['page'], granularity: 'day', measures: { pings: { type: 'count' } } }],
+        cluster: { name: 'historyping', partitions: PARTITIONS, replicas: 3 },
+      };
+      const node = await ClusterNode.open({ dataDir: join(dir, 'a'), config, servers: nats!.urls, node: 'a', leaseMs: 3_000 });
+      try {
+        const { position } = await node.ingest('ping', Array.from({ length: 10 }, (_, i) => ({ at: Date.UTC(2025, 0, 1) + i, page: '/live' })));
+        const file = join(dir, 'pings.csv');
+        await writeFile(file, ['at,page', ...Array.from({ length: 300 }, (_, i) => `2024-06-01T00:00:00Z,/p${i % 3}`)].join('\n') + '\n');
+        const target = { servers: nats!.urls, catalog: compileConfig(config), dir, chunkRows: 64, runBatch: (o: object) => node.runBatch(o) };
+        const summary = await bounded(importHistoryIntoCluster(target, 'ping', [file]), 'the import', [node]);
+        assert.deepEqual([summary.imported, summary.duplicates], [300, 0]);
+        assert.match(summary.warning ?? '', /declares no idempotencyKey/);
+        const counts = async () => Object.fromEntries((await node.query({ view: 'by_page', groupBy: ['page'], granularity: 'all', after: position ?? [] })).rows.map((r) => [r.page, r.pings]));
+        assert.deepEqual(await counts(), { '/live': 10, '/p0': 100, '/p1': 100, '/p2': 100 });
+        const again = await bounded(importHistoryIntoCluster(target, 'ping', [file]), 'the second import', [node]);
+        assert.deepEqual([again.imported, again.duplicates], [0, 300]);
+        assert.deepEqual(await counts(), { '/live': 10, '/p0': 100, '/p1': 100, '/p2': 100 });
+      } finally {
+        await node.close();
+      }
+    });
+  });
+
   test('tandem ingest --history --nats - imports through the binary, the node at --url runs the cycle, and --resume skips the file done', async () => {
     await withTempDir(async (dir) => {
       const config = { ...erasureConfig, cluster: { name: 'historycli', partitions: PARTITIONS, replicas: 3 } };
