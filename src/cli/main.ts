@@ -102,6 +102,7 @@ clients send them as "Authorization: Bearer <key>". Make one with 'tandem keygen
     .option('--history', 'load the files straight into the master dataset of --data as Parquet (no log, no speed layer), then publish them with one batch cycle')
     .option('--memory-limit <size>', 'with --history: DuckDB memory limit of the import, past which it spills to the data directory', '1GB')
     .option('--resume', 'with --history: skip files an earlier import committed whole (same path, size and time), to finish an import a crash cut short')
+    .option('--nats <urls>', 'with --history: import into the cluster on these NATS servers (comma-separated) instead of --data; --config gives its "cluster" section, and the node at --url runs the batch cycle')
     .addHelpText('after', `
 A .json file may hold one JSON array of events instead of one event per line.
 Exit status: 0 when every row was stored (or already was), 1 when more rows were rejected than --max-rejects allows

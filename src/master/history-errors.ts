@@ -43,8 +43,9 @@ export class HistoryFormatError extends TandemError {
 
 /**
  * History imports write the master dataset of an embedded engine's data
- * directory, which no server may hold open; a running server and a
- * cluster (whose archive lives in NATS) take no such import yet.
+ * directory, which no server may hold open, or a cluster's log and object
+ * store; a running embedded server takes no such import, and a cluster none
+ * into an event type placed by a field that is not a string.
  *
  * @example
  * ```ts
@@ -53,7 +54,8 @@ export class HistoryFormatError extends TandemError {
  */
 export class HistoryImportUnsupportedError extends TandemError {
   readonly code = 'history_import_unsupported';
-  constructor() {
-    super('History imports (--history) write a data directory: pass --data and --config; a running server or a cluster cannot import history yet, so stop the server first, or ingest through the API.');
+  /** `reason`: the sentence saying what is not supported; by default, where an import can write. */
+  constructor(reason?: string) {
+    super(reason ?? 'History imports (--history) write a data directory (pass --data and --config) or a cluster (pass --nats and --config, with --url naming one of its nodes); a running embedded server cannot import history, so stop it first, or ingest through the API.');
   }
 }

@@ -125,7 +125,16 @@ async function withProgress<T>(job: HistoryFileJob, work: () => Promise<T>): Pro
   }
 }
 
-async function rejections(connection: DuckDBConnection, checked: string): Promise<{ rejected: number; firstRejections: { row: number; error: string }[] }> {
+/**
+ * How many rows of a checked source were refused, and the first few with the
+ * live validator's sentence.
+ *
+ * @example
+ * ```ts
+ * const { rejected, firstRejections } = await rejections(connection, checked.sql);
+ * ```
+ */
+export async function rejections(connection: DuckDBConnection, checked: string): Promise<{ rejected: number; firstRejections: { row: number; error: string }[] }> {
   const count = await connection.runAndReadAll(`SELECT count(*) FROM (${checked}) WHERE _problem IS NOT NULL`);
   const rejected = Number(count.getRows()[0]![0]);
   if (rejected === 0) return { rejected, firstRejections: [] };

@@ -17,7 +17,7 @@ export { loadIdempotencyKeys } from './idempotency-keys.ts';
 export { restoreSegment, type RestoredSegment } from './segment-restore.ts';
 export { repairManifests } from './manifest-repair.ts';
 export { exportedThrough } from './manifest-gaps.ts';
-export { importHistoryFile, sourceOf, type HistoryFileOutcome, type HistoryFileJob } from './history-import.ts';
+export { importHistoryFile, rejections, sourceOf, type HistoryFileOutcome, type HistoryFileJob } from './history-import.ts';
 export { formatOf, checkedSource, type HistoryFormat, type CheckedSource } from './history-source.ts';
 export { committedImports, historyDir, readHistoryRecord, removeUncommittedHistory } from './history-record.ts';
 export { HistoryFileError, HistoryFormatError, HistoryImportUnsupportedError } from './history-errors.ts';

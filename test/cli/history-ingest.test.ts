@@ -62,6 +62,6 @@ test('tandem ingest --history - says a keyless type would store a file twice, an
     assert.match(keyless.stdout, /^Event type 'ping' declares no idempotencyKey, so importing the same file again would store its events twice\./);
     const served = await runCli(['ingest', '--history', file, '--event', 'ping', '--url', 'http://127.0.0.1:1']);
     assert.equal(served.code, 1);
-    assert.match(served.stderr, /History imports \(--history\) write a data directory: pass --data and --config; a running server or a cluster cannot import history yet/);
+    assert.match(served.stderr, /History imports \(--history\) write a data directory \(pass --data and --config\) or a cluster \(pass --nats and --config, with --url naming one of its nodes\); a running embedded server cannot import history/);
   });
 });

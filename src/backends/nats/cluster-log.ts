@@ -38,8 +38,9 @@ import { selectEvents, UnknownEventTypeError, type Catalog, type EventColumns, t
 import { AppendRejectedError, AppendUnacknowledgedError, ClusterLogClosedError, InvalidClusterOptionError, NatsConnectError } from './errors.ts';
 import { emptyPosition, laterOf, type IngestPosition } from './ingest-position.ts';
 import {
-  DEFAULT_MAX_MESSAGE_BYTES, encodeMessages, HEADERS, MESSAGE_FORMAT, originHeader, SEAL_FORMAT, sealBodies, type EncodedMessage, type ForgottenKeys, type LogMessage, type MessageOrigin,
+  DEFAULT_MAX_MESSAGE_BYTES, encodeMessages, HEADERS, HISTORY_FORMAT, historyBody, MESSAGE_FORMAT, type HistoryBody, originHeader, SEAL_FORMAT, sealBodies, type EncodedMessage, type ForgottenKeys, type LogMessage, type MessageOrigin,
 } from './log-message.ts';
+import type { HistoryKeyReader } from './history-objects.ts';
 import { loadNats, type NatsModules } from './nats-modules.ts';
 import { checkClusterName, partitionStream, partitionSubject } from './partition-names.ts';
 import { PartitionReader, type Following, type MessageId, type PartitionBounds } from './partition-reader.ts';
@@ -341,6 +342,31 @@ export class ClusterLog {
       if (result.kind === 'rejected') throw new AppendRejectedError(partition, result.reason, emptyPosition(this.partitions), result.cause);
       throw new AppendUnacknowledgedError(partition, result.waitedMs, emptyPosition(this.partitions), result.cause);
     });
+  }
+
+  /**
+   * Appends a history message naming a staged object (`history-objects.ts`)
+   * to `partition` and resolves with its sequence, which places the
+   * object's rows. `msgId` is the same on every retry and every run for
+   * one chunk of one file, so that a publish repeated counts once.
+   */
+  async publishHistory(partition: number, eventType: string, body: HistoryBody, msgId: string): Promise<{ seq: number; duplicate: boolean }> {
+    if (this.#closed) throw new ClusterLogClosedError();
+    const h = this.#nats.transport.headers();
+    h.set(HEADERS.format, HISTORY_FORMAT);
+    h.set(HEADERS.eventType, eventType);
+    h.set(HEADERS.count, String(body.rows));
+    const result = await publishWithRetry(this.#nats, this.#js, partitionSubject(this.clusterName, partition), historyBody(body), h, msgId, this.#retry);
+    // A duplicate: JetStream holds a message of this id already (an earlier run's), and `seq` is that one's.
+    if (result.ok) return { seq: result.ack.seq, duplicate: result.ack.duplicate };
+    if (result.kind === 'closed') throw new ClusterLogClosedError();
+    if (result.kind === 'rejected') throw new AppendRejectedError(partition, result.reason, emptyPosition(this.partitions), result.cause);
+    throw new AppendUnacknowledgedError(partition, result.waitedMs, emptyPosition(this.partitions), result.cause);
+  }
+
+  /** How this log's readers read a history message's keys: set once the node has its object store. */
+  readHistoryKeysWith(reader: HistoryKeyReader): void {
+    this.#reader.historyKeys = reader;
   }
 
   /**

@@ -31,6 +31,7 @@ import { PartitionOwnership } from './partition-ownership.ts';
 import { heartbeat, NatsBackend, PARTITION_LEASE_MS } from './nats-backend.ts';
 import { NodeOutbox } from './node-outbox.ts';
 import { NodeRegistry } from './node-registry.ts';
+import { historyKeyReader } from './history-objects.ts';
 import { ObjectBlobStore } from './object-blob-store.ts';
 import { SharedSchema } from './shared-schema.ts';
 
@@ -145,6 +146,7 @@ export class ClusterNode extends EngineCore {
         await KvRevisionedStore.open(nc, { bucket: `${cluster.name}_control` }, STORED_TYPES_SHAPE), catalog, `the stored-schema record of cluster ${cluster.name}`,
       );
       const blobs = await ObjectBlobStore.open(nc, { bucket: `${cluster.name}_master`, replicas: cluster.replicas });
+      log.readHistoryKeysWith(historyKeyReader(blobs, join(options.dataDir, 'cluster', 'history-keys')));
       const registry = await NodeRegistry.open(nc, `${cluster.name}_nodes`, cluster.replicas);
       const outbox = await NodeOutbox.open(join(options.dataDir, 'cluster', 'outbox'), catalog, cluster.partitions);
       opened.push(outbox);

@@ -107,6 +107,8 @@ export class ConsumedTail {
   }
 }
 
+/** What a kept message weighs, in events: a history message holds its keys (a string a row), never its rows. */
 function eventsOf(message: LogMessage): number {
+  if (message.kind === 'history') return message.keys?.length ?? 0;
   return message.kind === 'events' ? message.events.count : 0;
 }

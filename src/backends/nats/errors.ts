@@ -871,3 +871,23 @@ export class ErasureNotServedError extends TandemError {
     super(`Erasure ${erasure} is published in batch version ${version}, but ${nodes.length === 1 ? 'node' : 'nodes'} ${nodes.join(', ')} still ${nodes.length === 1 ? 'serves' : 'serve'} an older version that counts the erased events, until ${nodes.length === 1 ? 'it adopts' : 'they adopt'} version ${version}.`);
   }
 }
+
+/**
+ * A history message names a staged object that the object store does not
+ * hold with the SHA-256 the message gives (deleted by hand, or damaged): no
+ * consumer can apply the duplicate rule past it, so the partition is not
+ * read further until the object is restored.
+ *
+ * @example
+ * ```ts
+ * consumer.onError = (error) => {
+ *   if (error instanceof HistoryObjectMissingError) console.error(`restore ${error.object}`);
+ * };
+ * ```
+ */
+export class HistoryObjectMissingError extends TandemError {
+  readonly code = 'history_object_missing';
+  constructor(readonly object: string, readonly partition: number, readonly seq: number, readonly problem: string) {
+    super(`The history object ${object} named by message ${seq} of partition ${partition} is not in the object store as the message says (${problem}): restore it, or the partition is read no further.`);
+  }
+}

@@ -31,7 +31,7 @@ import { selectEvents, type Catalog, type EventColumns, type ViewJson } from '..
 import { IdempotencyIndex } from '../../log/index.ts';
 import { fnv1a32Of } from './fnv1a.ts';
 import { OriginSet, type OriginRun } from './origin-set.ts';
-import { keyHash, type ForgottenKeys, type LogMessage, type MessageOrigin } from './log-message.ts';
+import { keyHash, type ForgottenKeys, type HistoryBody, type LogMessage, type MessageOrigin } from './log-message.ts';
 
 /** Messages whose ids are remembered per partition by default: about 6 MiB, and many minutes of retries at thousands of appends a second. */
 export const DEFAULT_MESSAGE_ID_WINDOW = 65_536;
@@ -56,7 +56,14 @@ export type Verdict =
   | { readonly kind: 'repeated-message'; readonly seq: number; readonly msgId: string; readonly count: number }
   /** `digest`: the rule's digest before this seal, over every message below it (what the archive's range up to here records). */
   | { readonly kind: 'seal'; readonly seq: number; readonly digest: string; readonly include: readonly ViewJson[] }
-  | { readonly kind: 'skipped'; readonly seq: number; readonly reason: string };
+  | { readonly kind: 'skipped'; readonly seq: number; readonly reason: string }
+  /**
+   * A history message's staged rows: those at `dropped` (rows of the object,
+   * ascending) repeat a key the partition held already, or one earlier in
+   * the object; the others count, row `r` at place (seq, r). The speed layer
+   * folds none of them (they appear with the batch version archiving them).
+   */
+  | { readonly kind: 'history'; readonly seq: number; readonly eventType: string; readonly body: HistoryBody; readonly dropped: readonly number[] };
 
 export interface FirstOccurrenceOptions {
   /** Message ids remembered, counted in messages. Default {@link DEFAULT_MESSAGE_ID_WINDOW}. */
@@ -179,9 +186,10 @@ export class FirstOccurrenceFilter {
     }
     if (message.msgId !== '' && this.#ids.has(message.msgId)) {
       this.#fold(message.seq, message.msgId, 'repeated');
-      return { kind: 'repeated-message', seq: message.seq, msgId: message.msgId, count: message.events.count };
+      return { kind: 'repeated-message', seq: message.seq, msgId: message.msgId, count: message.kind === 'history' ? message.body.rows : message.events.count };
     }
     this.#remember(message.msgId);
+    if (message.kind === 'history') return this.#history(message);
     const schema = this.#catalog.eventTypes.get(message.eventType)!;
     const field = schema.idempotencyKey;
     const { events } = message;
@@ -205,6 +213,26 @@ export class FirstOccurrenceFilter {
       lines.push(i);
     }
     return admitted(lines.length === events.count ? events : selectEvents(events, lines), lines, candidates.length - lines.length);
+  }
+
+  /**
+   * A history message: its keys join the partition's, row by row, the first
+   * occurrence winning as for events (rows without a key type all count).
+   * The fold names what was kept, so a rule that saw other keys differs.
+   */
+  #history(message: Extract<LogMessage, { kind: 'history' }>): Verdict {
+    const { seq, msgId, eventType, body, keys } = message;
+    const dropped: number[] = [];
+    if (body.keys !== undefined) {
+      if (keys === undefined || keys.length !== body.rows) throw new Error(`history message ${seq} of partition ${message.partition} came without its ${body.rows} keys: the reader reads them before handing it on`);
+      for (let r = 0; r < keys.length; r++) {
+        const key = keys[r] ?? '';
+        if (this.keys.has(eventType, key)) dropped.push(r);
+        else this.keys.add(eventType, key);
+      }
+    }
+    this.#fold(seq, msgId, `history ${eventType} ${body.sha256} ${body.rows - dropped.length} ${dropped.length}`);
+    return { kind: 'history', seq, eventType, body, dropped };
   }
 
   /**

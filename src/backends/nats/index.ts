@@ -39,6 +39,8 @@ export {
 
 // An erasure done, but a node still serves a version that counts the erased events.
 export { ErasureNotServedError } from './errors.ts';
+// A history import's staged object missing or damaged in the object store (`tandem ingest --history --nats`).
+export { HistoryObjectMissingError } from './errors.ts';
 
 // A cycle asked of the node holding the lease: nobody answers for it, it went silent or ran past the wait, it failed there, or answered garbage.
 export {

@@ -110,6 +110,52 @@ function sealIncludes(data: Uint8Array): readonly ViewJson[] {
   }
 }
 
+/**
+ * A history message: rows of a history import (`tandem ingest --history`),
+ * staged as a Parquet object in the object store rather than carried. Its
+ * body is {@link HistoryBody}; its sequence gives the object's rows their
+ * places (row `r` is line `r` of the message). Every consumer applies the
+ * duplicate rule to the rows' idempotency keys (read from the keys object,
+ * `history-objects.ts`), and only the archivist reads the rows themselves.
+ */
+export const HISTORY_FORMAT = 'history/1';
+
+/** One staged object of a history import: what a history message names. */
+export interface HistoryBody {
+  /** The Parquet object holding the rows, in the master dataset's columns (no `_offset`), in row order. */
+  readonly object: string;
+  readonly rows: number;
+  /** The object's SHA-256: a reader refuses other bytes. */
+  readonly sha256: string;
+  /** The object holding the rows' idempotency keys (`{"keys": [...]}` in row order); absent for a type without one. */
+  readonly keys?: { readonly object: string; readonly sha256: string };
+}
+
+/** A history message's body. */
+export function historyBody(body: HistoryBody): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(body));
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** A history body read back, or why it is not one. */
+function parseHistoryBody(data: Uint8Array): HistoryBody | string {
+  let body: Partial<Record<keyof HistoryBody, unknown>>;
+  try {
+    body = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')) as typeof body;
+  } catch {
+    return 'the history body is not JSON';
+  }
+  if (typeof body !== 'object' || body === null) return 'the history body is not an object';
+  const { object, rows, sha256, keys } = body;
+  if (typeof object !== 'string' || typeof sha256 !== 'string' || !SHA256.test(sha256)) return 'the history body names no object and SHA-256';
+  if (typeof rows !== 'number' || !Number.isSafeInteger(rows) || rows < 0 || rows > 2 ** 20) return 'the history body\'s rows are not a count up to 2^20';
+  if (keys === undefined) return { object, rows, sha256 };
+  const k = keys as { object?: unknown; sha256?: unknown } | null;
+  if (typeof k !== 'object' || k === null || typeof k.object !== 'string' || typeof k.sha256 !== 'string' || !SHA256.test(k.sha256)) return 'the history body\'s keys name no object and SHA-256';
+  return { object, rows, sha256, keys: { object: k.object, sha256: k.sha256 } };
+}
+
 export const HEADERS = {
   format: 'Tandem-Format',
   eventType: 'Tandem-Event-Type',
@@ -205,6 +251,15 @@ export type LogMessage =
     /** Idempotency keys (by hash) the duplicate rule forgets here: their events were erased. */
     readonly forget?: ForgottenKeys;
   }
+  | {
+    readonly kind: 'history'; readonly partition: number; readonly seq: number; readonly msgId: string; readonly eventType: string; readonly body: HistoryBody;
+    /**
+     * The rows' idempotency keys in row order, read from `body.keys` by the
+     * partition's reader before the message is handed on (absent for a type
+     * without a key, and until read).
+     */
+    readonly keys?: readonly (string | null)[];
+  }
   | { readonly kind: 'skipped'; readonly partition: number; readonly seq: number; readonly msgId: string; readonly reason: string };
 
 /**
@@ -221,10 +276,17 @@ export function decodeMessage(catalog: Catalog, partition: number, seq: number, 
     const forget = sealForgets(data);
     return { kind: 'seal', partition, seq, msgId, include: sealIncludes(data), ...(Object.keys(forget).length === 0 ? {} : { forget }) };
   }
-  if (format !== MESSAGE_FORMAT) return skipped(`format '${format}' is not ${MESSAGE_FORMAT}`);
+  if (format !== MESSAGE_FORMAT && format !== HISTORY_FORMAT) return skipped(`format '${format}' is not ${MESSAGE_FORMAT}`);
   const eventType = headers!.get(HEADERS.eventType);
   const schema = catalog.eventTypes.get(eventType);
   if (schema === undefined) return skipped(`event type '${eventType}' is not in the config`);
+  if (format === HISTORY_FORMAT) {
+    const body = parseHistoryBody(data);
+    if (typeof body === 'string') return skipped(body);
+    // A keyed type's rows must come with their keys, or no consumer could apply the rule to them.
+    if ((schema.idempotencyKey === undefined) !== (body.keys === undefined)) return skipped(`the history body's keys do not fit event type '${eventType}'`);
+    return { kind: 'history', partition, seq, msgId, eventType, body };
+  }
   const count = Number(headers!.get(HEADERS.count));
   const rows = parseLines(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
   if (typeof rows === 'string') return skipped(rows);

@@ -779,6 +779,8 @@ export class NatsBackend implements EngineBackend {
         if (this.#sealOrigins[p]!.size > SEAL_DIGESTS) this.#sealOrigins[p]!.delete(this.#sealOrigins[p]!.keys().next().value!);
         break;
       case 'skipped':
+      case 'history':
+        // A history message is no ingest's: nothing waits for its duplicates.
         this.#ledger.record(p, verdict.seq, 0);
         break;
     }

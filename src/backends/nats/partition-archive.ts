@@ -46,6 +46,7 @@ import type { NamedBlobStore } from './object-blob-store.ts';
 import { filterSnapshotCheck, parseRecord } from './record-schemas.ts';
 import type { ArchivedFile, ArchivedRange, RetiredArchiveFile } from './shared-manifest.ts';
 import { maxEventTime } from './event-times.ts';
+import { outcomeName, writeWithHistory, type HistoryOutcome, type HistoryVerdict } from './history-archive.ts';
 import { newlyDeleted, noLongerNamed } from './retired-objects.ts';
 
 // nats-backend.ts (split from cluster-node.ts in #27) still imports the type from here.
@@ -122,16 +123,17 @@ export class PartitionArchive {
     await mkdir(scratch, { recursive: true });
     try {
       const lost = await this.#skipLost(partition, cursor, to);
-      const counts = await this.#spool(partition, cursor, to, scratch);
+      const { counts, history, outcomes } = await this.#spool(partition, cursor, to, scratch);
       const files: Record<string, ArchivedFile> = {};
       for (const [eventType, rows] of counts) {
         const blob = `master/${eventType}/${name}.parquet`;
         const parquet = join(this.dir, 'cache', blob);
         await mkdir(dirname(parquet), { recursive: true });
-        await this.connection.run(exportSql(this.catalog.eventTypes.get(eventType)!, join(scratch, `${eventType}.ndjson`), parquet));
+        await this.#export(partition, eventType, history.filter((h) => h.eventType === eventType), scratch, parquet);
         const maxTime = await maxEventTime(this.connection, this.catalog, eventType, parquet);
         files[eventType] = { blob, rows, sha256: await this.#store(blob, parquet), ...(maxTime === null ? {} : { maxTime }) };
       }
+      await this.#writeOutcomes(outcomes, scratch);
       const filterBlob = `${FILTERS}${name}.json`;
       const snapshotFile = join(this.dir, 'cache', filterBlob);
       await mkdir(dirname(snapshotFile), { recursive: true });
@@ -285,10 +287,40 @@ export class PartitionArchive {
     return lost;
   }
 
-  /** Reads `[cursor.next, to)` through the duplicate rule into one NDJSON file per event type; resolves with the rows of each. */
-  async #spool(partition: number, cursor: Cursor, to: number, scratch: string): Promise<Map<string, number>> {
+  /**
+   * Writes the range's Parquet object of `eventType`: its live events (the
+   * spooled NDJSON), and the kept rows of its history messages, if any.
+   */
+  async #export(partition: number, eventType: string, history: readonly HistoryVerdict[], scratch: string, parquet: string): Promise<void> {
+    const schema = this.catalog.eventTypes.get(eventType)!;
+    const ndjson = join(scratch, `${eventType}.ndjson`);
+    const hasLive = await stat(ndjson).then(() => true, () => false);
+    if (history.length === 0) return void await this.connection.run(exportSql(schema, ndjson, parquet));
+    const live = hasLive ? join(scratch, `${eventType}.live.parquet`) : undefined;
+    if (live !== undefined) await this.connection.run(exportSql(schema, ndjson, live));
+    await writeWithHistory(this.connection, this.blobs, schema, partition, OFFSET_PER_MESSAGE, live, history, scratch, parquet);
+  }
+
+  /** What each history message of the range kept, for the import that staged it: the same on every node that archives the range, the rule being the same. */
+  async #writeOutcomes(outcomes: readonly HistoryOutcome[], scratch: string): Promise<void> {
+    const file = join(scratch, 'outcome.json');
+    for (const { object, ...outcome } of outcomes) {
+      await writeFile(file, JSON.stringify(outcome));
+      await this.blobs.put(outcomeName(object), file);
+    }
+  }
+
+  /**
+   * Reads `[cursor.next, to)` through the duplicate rule into one NDJSON file
+   * per event type; resolves with the rows of each (history rows kept
+   * included) and the history messages' verdicts, whose rows
+   * {@link #export} adds from their objects.
+   */
+  async #spool(partition: number, cursor: Cursor, to: number, scratch: string): Promise<{ counts: Map<string, number>; history: HistoryVerdict[]; outcomes: HistoryOutcome[] }> {
     const pending = new Map<string, Buffer[]>();
     const counts = new Map<string, number>();
+    const history: HistoryVerdict[] = [];
+    const outcomes: HistoryOutcome[] = [];
     let buffered = 0;
     const flush = async () => {
       for (const [eventType, parts] of pending) await appendFile(join(scratch, `${eventType}.ndjson`), Buffer.concat(parts));
@@ -298,6 +330,15 @@ export class PartitionArchive {
     for await (const message of this.#messages(partition, cursor.next, to - 1)) {
       const verdict = cursor.filter.admit(message);
       cursor.next = message.seq + 1;
+      if (verdict.kind === 'history') {
+        history.push(verdict);
+        const kept = verdict.body.rows - verdict.dropped.length;
+        if (kept > 0) counts.set(verdict.eventType, (counts.get(verdict.eventType) ?? 0) + kept);
+        outcomes.push({ object: verdict.body.object, seq: verdict.seq, rows: verdict.body.rows, kept, duplicates: verdict.dropped.length });
+      } else if (verdict.kind === 'repeated-message' && message.kind === 'history') {
+        // A history message published again (a run that stopped mid-file, resumed): every row of it is stored already.
+        outcomes.push({ object: message.body.object, seq: message.seq, rows: message.body.rows, kept: 0, duplicates: message.body.rows });
+      }
       if (verdict.kind !== 'admitted' || verdict.admitted.events.count === 0) continue;
       const { eventType, events } = verdict.admitted;
       const bytes = Buffer.from(this.#lines(eventType, events, message.seq));
@@ -309,7 +350,7 @@ export class PartitionArchive {
     await flush();
     if (cursor.next !== to) throw new Error(`partition ${partition} ended at sequence ${cursor.next - 1}, before the cutoff ${to}`);
     this.tail?.releaseBelow(partition, to);
-    return counts;
+    return { counts, history, outcomes };
   }
 
   /**

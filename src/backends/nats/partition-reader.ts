@@ -21,6 +21,7 @@ import type { Catalog } from '../../definitions/index.ts';
 import { PartitionDivergedError, PartitionPurgedError } from './errors.ts';
 import { decodeMessage, HEADERS, type LogMessage } from './log-message.ts';
 import type { NatsModules } from './nats-modules.ts';
+import type { HistoryKeyReader } from './history-objects.ts';
 import { partitionStream } from './partition-names.ts';
 import { retryTransient } from './publish-retry.ts';
 
@@ -104,7 +105,7 @@ export class PartitionReader {
    * `read` makes them of what NATS delivers, for as long as the caller reads
    * and `control` is not stopped; `headersOnly` asks NATS for no payloads.
    */
-  async *#messages<T>(partition: number, fromSeq: number, control: Control, read: (m: JsMsg) => T, headersOnly = false): AsyncGenerator<T> {
+  async *#messages<T>(partition: number, fromSeq: number, control: Control, read: (m: JsMsg) => T | Promise<T>, headersOnly = false): AsyncGenerator<T> {
     let next = fromSeq;
     const tail: { seq: number; msgId: string }[] = [];
     for (let replaced = false; !control.stopped; replaced = true) {
@@ -120,8 +121,10 @@ export class PartitionReader {
       }
       let progress = Date.now();
       let checking = false;
+      // While a message is read (a history message's keys are fetched), the consumer waits on us, not we on it.
+      let reading = false;
       const watchdog = setInterval(() => {
-        if (checking || Date.now() - progress < STALL_MS) return;
+        if (checking || reading || Date.now() - progress < STALL_MS) return;
         checking = true;
         this.bounds(partition).then(({ lastSeq }) => {
           if (lastSeq >= next && Date.now() - progress >= STALL_MS) void messages.close().catch(() => undefined);
@@ -140,7 +143,10 @@ export class PartitionReader {
           next = m.seq + 1;
           tail.push({ seq: m.seq, msgId: m.headers?.get(HEADERS.msgId) ?? '' });
           if (tail.length > VERIFIED_TAIL) tail.shift();
-          yield read(m);
+          reading = true;
+          const item = await Promise.resolve(read(m)).finally(() => (reading = false));
+          progress = Date.now();
+          yield item;
         }
       } catch (error) {
         if (error instanceof PartitionPurgedError || control.stopped) throw error;
@@ -197,7 +203,7 @@ export class PartitionReader {
   }
 
   /** What `read` makes of messages `fromSeq` to `toSeq` (default: the stream's last sequence when the call starts), then ends. */
-  async *#range<T extends { readonly seq: number }>(partition: number, fromSeq: number, toSeq: number | undefined, read: (m: JsMsg) => T, headersOnly: boolean): AsyncGenerator<T> {
+  async *#range<T extends { readonly seq: number }>(partition: number, fromSeq: number, toSeq: number | undefined, read: (m: JsMsg) => T | Promise<T>, headersOnly: boolean): AsyncGenerator<T> {
     const bounds = await this.#checkFrom(partition, fromSeq);
     const end = toSeq ?? bounds.lastSeq;
     if (end < fromSeq) return;
@@ -207,8 +213,16 @@ export class PartitionReader {
     }
   }
 
-  #decode(partition: number): (m: JsMsg) => LogMessage {
-    return (m) => decodeMessage(this.#catalog, partition, m.seq, m.headers, m.data);
+  /** Reads a history message's keys before it is handed on (`history-objects.ts`); set once the node has its object store. */
+  historyKeys: HistoryKeyReader | undefined;
+
+  #decode(partition: number): (m: JsMsg) => Promise<LogMessage> {
+    return async (m) => {
+      const message = decodeMessage(this.#catalog, partition, m.seq, m.headers, m.data);
+      if (message.kind !== 'history' || message.body.keys === undefined) return message;
+      if (this.historyKeys === undefined) throw new Error(`history message ${m.seq} of partition ${partition} read by a log that cannot read history keys`);
+      return { ...message, keys: await this.historyKeys(message) };
+    };
   }
 
   /**

@@ -6,7 +6,12 @@
  * @module
  */
 import cliProgress from 'cli-progress';
+import { tmpdir } from 'node:os';
 import { basename } from 'node:path';
+import { compileConfig } from '../../definitions/index.ts';
+import type { BatchOptions, BatchSummary } from '../../engine/index.ts';
+import { ApiClient } from '../api-client.ts';
+import { retryTemporary } from '../retry-temporary.ts';
 import { HistoryImportUnsupportedError, keylessWarning, Tandem, type HistoryImportSummary, type HistoryProgress } from '../../backends/local/index.ts';
 import { CliError, TooManyRejectsError } from '../cli-error.ts';
 import { countOf } from '../count-of.ts';
@@ -15,10 +20,13 @@ import { nonNegativeInt } from '../parse-flags.ts';
 
 export interface HistoryIngestOptions {
   event: string; data?: string; config?: string; maxRejects: string; progress: boolean; memoryLimit: string; url?: string; resume?: boolean;
+  /** NATS servers of a cluster to import into (comma-separated); `url` names a node of it, which runs the batch cycle. */
+  nats?: string; apiKey?: string;
 }
 
 export async function ingestHistory(files: readonly string[], options: HistoryIngestOptions): Promise<void> {
   const maxRejects = nonNegativeInt(options.maxRejects, '--max-rejects');
+  if (options.nats !== undefined) return ingestClusterHistory(files, options, maxRejects);
   if (options.data === undefined) throw new HistoryImportUnsupportedError();
   if (options.config === undefined) throw new CliError('--history needs --config to know the event types.');
   const tandem = await Tandem.open({ dataDir: options.data, config: await loadConfig(options.config) });
@@ -35,7 +43,35 @@ export async function ingestHistory(files: readonly string[], options: HistoryIn
   }
 }
 
-async function importWithBar(tandem: Tandem, files: readonly string[], options: HistoryIngestOptions, bar: cliProgress.SingleBar | undefined): Promise<HistoryImportSummary> {
+/**
+ * `--history --nats URLS --config FILE [--url NODE]`: the files staged in the
+ * cluster's object store from here and named in its log
+ * (`backends/nats/cluster-history-import.ts`); the node at `--url` runs the
+ * batch cycle that publishes them. The scratch files go to `--data`, or the
+ * system's temporary directory.
+ */
+async function ingestClusterHistory(files: readonly string[], options: HistoryIngestOptions, maxRejects: number): Promise<void> {
+  if (options.config === undefined) throw new CliError('--history needs --config to know the event types and the cluster.');
+  const { importHistoryIntoCluster } = await import('../../backends/nats/internal.ts');
+  const catalog = compileConfig(await loadConfig(options.config));
+  const servers = options.nats!.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => (s.includes('://') ? s : `nats://${s}`));
+  if (servers.length === 0) throw new CliError('--nats needs at least one NATS server URL, such as nats://127.0.0.1:4222.');
+  const client = new ApiClient(options.url!, options.apiKey);
+  const runBatch = (body: BatchOptions) => retryTemporary(() => client.postJson<BatchSummary>('/v1/batch', body), 60_000);
+  if (catalog.eventTypes.get(options.event)?.idempotencyKey === undefined && catalog.eventTypes.has(options.event)) console.log(keylessWarning(options.event));
+  const bar = options.progress && process.stderr.isTTY ? createBar() : undefined;
+  const target = { servers, catalog, dir: options.data ?? tmpdir(), runBatch };
+  const summary = await withBar(bar, (onProgress) => importHistoryIntoCluster(target, options.event, files, { onProgress, memoryLimit: options.memoryLimit, resume: options.resume === true }));
+  console.log(formatHistorySummary(summary));
+  if (summary.rejected > maxRejects) throw new TooManyRejectsError(summary.rejected, maxRejects);
+}
+
+function importWithBar(tandem: Tandem, files: readonly string[], options: HistoryIngestOptions, bar: cliProgress.SingleBar | undefined): Promise<HistoryImportSummary> {
+  return withBar(bar, (onProgress) => tandem.importHistory(options.event, files, { onProgress, memoryLimit: options.memoryLimit, resume: options.resume === true }));
+}
+
+/** Runs an import, drawing its progress on `bar`. */
+async function withBar(bar: cliProgress.SingleBar | undefined, run: (onProgress: (p: HistoryProgress) => void) => Promise<HistoryImportSummary>): Promise<HistoryImportSummary> {
   const started = performance.now();
   bar?.start(1, 0, { rate: '0', file: '', phase: 'importing' });
   const onProgress = (p: HistoryProgress) => {
@@ -44,7 +80,7 @@ async function importWithBar(tandem: Tandem, files: readonly string[], options: 
     bar?.update(p.rowsDone, { rate, file: `${basename(p.file)} (${Math.min(p.fileIndex + 1, p.files)}/${p.files})`, phase: p.phase });
   };
   try {
-    return await tandem.importHistory(options.event, files, { onProgress, memoryLimit: options.memoryLimit, resume: options.resume === true });
+    return await run(onProgress);
   } finally {
     bar?.stop();
   }
