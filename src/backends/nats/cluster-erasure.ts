@@ -224,8 +224,8 @@ export class ClusterErasures {
  * messages until the purge of a later cycle.
  */
 export async function purgeErased(
-  at: { readonly registry: NodeRegistry; readonly log: ClusterLog; readonly archive: PartitionArchive; readonly logger: EngineLogger },
-  below: readonly number[], chain: readonly ArchivedRange[],
+  at: { readonly registry: NodeRegistry; readonly log: ClusterLog; readonly logger: EngineLogger; readonly forgetBelow: (p: number, seq: number) => Promise<void> },
+  below: readonly number[],
 ): Promise<void> {
   const due = new Set(below.flatMap((seq, p) => (seq > 1 ? [p] : [])));
   const waitUntil = Date.now() + PURGE_WAIT_MS;
@@ -236,7 +236,7 @@ export async function purgeErased(
       // A node without `reads` in its heartbeat reads every partition.
       if (invalid.length > 0 || !nodes.every((n) => (n.reads !== undefined && !n.reads.includes(p)) || (n.applied[p] ?? 0) >= seq)) continue;
       const purged = await at.log.purgeBelow(p, seq);
-      await at.archive.forgetSnapshotsBelow(chain, p, seq);
+      await at.forgetBelow(p, seq);
       at.logger.info({ partition: p, below: seq, messages: purged }, 'purged the stream below an erasure\'s cutoff');
       due.delete(p);
     }

@@ -42,7 +42,8 @@ import { ObjectBlobStore, type NamedBlobStore } from './object-blob-store.ts';
 export interface ClusterHistoryParts {
   readonly catalog: Catalog;
   readonly log: ClusterLog;
-  readonly blobs: NamedBlobStore;
+  /** The object store; `erase` overwrites an object's chunks in the servers' files (`ObjectBlobStore.erase`). */
+  readonly blobs: NamedBlobStore & { erase(name: string): Promise<void> };
   /** Local scratch directory (DuckDB spills there too). */
   readonly dir: string;
   /** Runs a batch cycle on the cluster (a node's `runBatch`, or `POST /v1/batch`). */
@@ -132,11 +133,12 @@ export async function importClusterHistory(parts: ClusterHistoryParts, eventType
     const batch = await publishThrough(parts, published);
     const kept = await keptOf(parts.blobs, published, scratch);
     // The published version's archive holds the kept rows now, and nothing reads a rows object again (a consumer reads keys):
-    // deleted, so that an erasure, which rewrites the archive, leaves no copy of the rows behind.
-    // A duplicate's objects (JetStream held an earlier run's message) no message names at all.
+    // erased (not only deleted: a deleted object's bytes stay in the servers' files until they compact them), so that an
+    // erasure, which rewrites the archive, leaves no copy of the rows behind. Keys objects stay while the stream holds their
+    // messages (`history-cleanup.ts`). A duplicate's objects (JetStream held an earlier run's message) no message names at all.
     for (const m of published) {
-      await parts.blobs.delete(m.object);
-      if (m.duplicate && m.keys !== undefined) await parts.blobs.delete(m.keys);
+      await parts.blobs.erase(m.object);
+      if (m.duplicate && m.keys !== undefined) await parts.blobs.erase(m.keys);
     }
     const fileOutcomes = outcomes.map((o, i): HistoryFileOutcome => {
       const imported = published.reduce((n, m, j) => n + (m.file === i ? kept[j]! : 0), 0);

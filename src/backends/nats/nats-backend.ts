@@ -63,6 +63,7 @@ import { FirstOccurrenceFilter, type Verdict } from './first-occurrence.ts';
 import { LogConsumer } from './log-consumer.ts';
 import { FORGET_AFTER_MS, LIVENESS_MS, type NodeRegistry, type Heartbeat } from './node-registry.ts';
 import { NodeSightings } from './node-sightings.ts';
+import { forgetHistoryBelow } from './history-cleanup.ts';
 import { watchPartOwner } from './part-owner-watch.ts';
 import type { ObjectBlobStore } from './object-blob-store.ts';
 import { sweepArchive } from './archive-sweep.ts';
@@ -1691,7 +1692,7 @@ export class NatsBackend implements EngineBackend {
     await this.#archive.forgetCopies(erased.replaced);
     const { registry, log } = this.#p;
     const below = verifiedBelow(chain, missing, published.cutoffs.length).map((seq, p) => Math.min(seq, published.cutoffs[p]!));
-    await purgeErased({ registry, log, archive: this.#archive, logger: this.#logger }, below, chain);
+    await purgeErased({ registry, log, logger: this.#logger, forgetBelow: (p, seq) => this.#forgetBelow(chain, p, seq) }, below);
     await this.#erasures.done(erased.audits, published.version);
   }
 
@@ -1979,9 +1980,20 @@ export class NatsBackend implements EngineBackend {
       const seq = Math.min(below[p]!, verified[p]!);
       if (seq <= 1 || !nodes.every((n) => !readsBy(n, p) || (n.applied[p] ?? 0) >= seq)) continue;
       const purged = await this.#p.log.purgeBelow(p, seq);
-      await this.#archive.forgetSnapshotsBelow(chain, p, seq);
+      await this.#forgetBelow(chain, p, seq);
       if (purged > 0) this.#logger.info({ partition: p, below: seq, messages: purged }, 'purged archived messages from the log');
     }
+  }
+
+  /**
+   * What no one reads once partition `p`'s stream is purged below `seq`:
+   * the archive's rule snapshots below it, and the keys objects of history
+   * messages below it (erased: they hold keys in clear).
+   */
+  async #forgetBelow(chain: readonly ArchivedRange[], p: number, seq: number): Promise<void> {
+    await this.#archive.forgetSnapshotsBelow(chain, p, seq);
+    const erased = await forgetHistoryBelow(this.#p.blobs, p, seq, join(this.#p.options.dataDir, 'cluster'));
+    if (erased > 0) this.#logger.info({ partition: p, below: seq, objects: erased }, 'erased the staged history objects of messages purged from the log');
   }
 
   /** This node's share of the status: the cluster as it sees it. */
