@@ -13,6 +13,7 @@ export type {
 export type * from './engine-types.ts';
 export type { ServedEngine } from './served-engine.ts';
 export { BatchSchedule } from './batch-schedule.ts';
+export { keylessWarning, type HistoryImportOptions, type HistoryImportSummary, type HistoryProgress } from './history-import-types.ts';
 export {
   DataDirectoryLockedError, EngineDrainingError, InvalidEngineOptionError, ServedVersionChangingError, SpeedLayerFullError, ViewNotReadyError,
   ViewBackfillingError, ViewChangesUnsupportedError, RetentionUnsupportedError, FrozenAggregatesError, ErasureUnsupportedError, ErasureFrozenValueError, NoViewChangeError, EventTypesChangedError,

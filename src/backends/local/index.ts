@@ -6,5 +6,5 @@
  * @module
  */
 export { Tandem, type LocalIngestResult } from './tandem.ts';
-export { keylessWarning, type HistoryImportOptions, type HistoryImportSummary, type HistoryProgress } from './history-import.ts';
+export { keylessWarning, type HistoryImportOptions, type HistoryImportSummary, type HistoryProgress } from '../../engine/index.ts';
 export { HistoryFileError, HistoryFormatError, HistoryImportUnsupportedError } from '../../master/index.ts';

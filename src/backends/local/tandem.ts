@@ -25,7 +25,8 @@ import { closeDuckDb, damagedBatch, LocalBackend, openDuckDb, type DuckDbParts }
 import { repairDataDirectory } from './repair-data-dir.ts';
 import { ViewStateFile } from './view-state-file.ts';
 import { ErasureJournal } from './erasure-journal.ts';
-import { HistoryImporter, ImportAwareKeySnapshot, type HistoryImportOptions, type HistoryImportSummary } from './history-import.ts';
+import { HistoryImporter, ImportAwareKeySnapshot } from './history-import.ts';
+import type { HistoryImportOptions, HistoryImportSummary } from '../../engine/index.ts';
 
 /**
  * What an embedded ingest did: an {@link IngestResult} whose `stored` is

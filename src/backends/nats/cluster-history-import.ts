@@ -28,8 +28,7 @@ import { UnknownEventTypeError, type Catalog } from '../../definitions/index.ts'
 import type { BatchOptions, BatchSummary } from '../../engine/index.ts';
 import { formatOf, HistoryFileError, HistoryFormatError, sourceOf, type HistoryFileOutcome } from '../../master/index.ts';
 import { fileSha256 } from '../../util/checksums.ts';
-import type { HistoryImportOptions, HistoryImportSummary } from '../local/index.ts';
-import { keylessWarning } from '../local/index.ts';
+import { keylessWarning, type HistoryImportOptions, type HistoryImportSummary } from '../../engine/index.ts';
 import { ClusterLog, connectNats } from './cluster-log.ts';
 import { MissingClusterConfigError } from './errors.ts';
 import { outcomeName } from './history-archive.ts';

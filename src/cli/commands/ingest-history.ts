@@ -52,7 +52,7 @@ export async function ingestHistory(files: readonly string[], options: HistoryIn
  */
 async function ingestClusterHistory(files: readonly string[], options: HistoryIngestOptions, maxRejects: number): Promise<void> {
   if (options.config === undefined) throw new CliError('--history needs --config to know the event types and the cluster.');
-  const { importHistoryIntoCluster } = await import('../../backends/nats/internal.ts');
+  const { importHistoryIntoCluster } = await import('../../backends/nats/cluster-history-import.ts');
   const catalog = compileConfig(await loadConfig(options.config));
   const servers = options.nats!.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => (s.includes('://') ? s : `nats://${s}`));
   if (servers.length === 0) throw new CliError('--nats needs at least one NATS server URL, such as nats://127.0.0.1:4222.');
