@@ -7,7 +7,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defineConfig, defineEventType, defineView, Tandem, type Query } from '../../src/index.ts';
+import { defineConfig, defineEventType, defineView, Tandem, type Query, type QueryRow } from '../../src/index.ts';
 import { canonicalRows } from './reference.ts';
 import { withTempDir } from './temp-dir.ts';
 
@@ -73,17 +73,29 @@ export async function filesHolding(dir: string, needle: string): Promise<string[
   return found;
 }
 
-/** The merged answers of a few queries, to compare an engine with one that never saw the erased events. */
-export async function answers(engine: Tandem): Promise<string[]> {
-  const queries: Query[] = [
-    { view: byCustomer.name, groupBy: ['customer'], granularity: 'all' },
-    { view: byCustomer.name, groupBy: ['customer'] },
-    { view: byPlan.name, groupBy: ['plan'] },
-    { view: byPlan.name, granularity: 'all' },
-  ];
+/** The queries the erasure tests compare answers by: two of by_customer, then two of by_plan. */
+export const ERASURE_QUERIES: readonly Query[] = [
+  { view: byCustomer.name, groupBy: ['customer'], granularity: 'all' },
+  { view: byCustomer.name, groupBy: ['customer'] },
+  { view: byPlan.name, groupBy: ['plan'] },
+  { view: byPlan.name, granularity: 'all' },
+];
+
+/** What answers a query: an engine, or a cluster node. */
+interface Answering {
+  query(query: Query): Promise<{ readonly rows: readonly QueryRow[] }>;
+}
+
+/** The merged answers of {@link ERASURE_QUERIES}, to compare an engine with one that never saw the erased events. */
+export async function answers(engine: Answering): Promise<string[]> {
   const out: string[] = [];
-  for (const query of queries) out.push(JSON.stringify(canonicalRows((await engine.query(query)).rows)));
+  for (const query of ERASURE_QUERIES) out.push(JSON.stringify(canonicalRows((await engine.query(query)).rows)));
   return out;
+}
+
+/** A cluster node's answers to {@link ERASURE_QUERIES} once it applied `position`, as {@link reference} renders an engine's. */
+export function answersAfter(node: Answering, position: readonly number[]): Promise<string[]> {
+  return answers({ query: (query) => node.query({ ...query, after: [...position] }) });
 }
 
 /** What an engine answers that only ever stored `events`. */

@@ -18,9 +18,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ClusterNode, connectNats } from '../../../src/backends/nats/internal.ts';
 import { ObjectBlobStore } from '../../../src/backends/nats/object-blob-store.ts';
-import { defineConfig, defineEventType, defineView, type Query } from '../../../src/index.ts';
-import { canonicalRows } from '../../support/reference.ts';
-import { byCustomer, byPlan, ERASED_CUSTOMER, filesHolding, reference, usage, usageEvents, type UsageEvent } from '../../support/erasure-fixture.ts';
+import { defineConfig, defineEventType, defineView } from '../../../src/index.ts';
+import { answersAfter, byCustomer, byPlan, ERASED_CUSTOMER, filesHolding, reference, usage, type UsageEvent, usageEvents } from '../../support/erasure-fixture.ts';
 import { eventually } from '../../support/eventually.ts';
 import { bounded } from '../../support/hang-guard.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
@@ -36,20 +35,6 @@ const config = defineConfig({
   views: [defineView(retained, { ...byCustomer, keepAggregates: true }), defineView(retained, { ...byPlan, keepAggregates: true })],
   cluster: { name: 'erasefrozen', partitions: PARTITIONS, replicas: 1 },
 });
-/** The fixture's queries: two of by_customer, then two of by_plan. */
-const QUERIES: Query[] = [
-  { view: byCustomer.name, groupBy: ['customer'], granularity: 'all' },
-  { view: byCustomer.name, groupBy: ['customer'] },
-  { view: byPlan.name, groupBy: ['plan'] },
-  { view: byPlan.name, granularity: 'all' },
-];
-
-async function answersOf(node: ClusterNode, position: readonly number[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const query of QUERIES) out.push(JSON.stringify(canonicalRows((await node.query({ ...query, after: position })).rows)));
-  return out;
-}
-
 describe('erasure of frozen aggregates in cluster mode', { skip: natsSkipReason(), timeout: 300_000 }, () => {
   let nats: NatsCluster | undefined;
   before(async () => {
@@ -111,7 +96,7 @@ describe('erasure of frozen aggregates in cluster mode', { skip: natsSkipReason(
         const expected = await reference([...old, ...fresh].filter((e) => !erased(e)));
         const byPlanExpected = await reference([...old, ...fresh.filter((e) => !erased(e))]);
         for (const node of nodes) {
-          const got = await answersOf(node, position);
+          const got = await answersAfter(node, position);
           assert.deepEqual(got.slice(0, 2), expected.slice(0, 2), `${node.name}: by_customer answers without the erased customer, over the frozen range too`);
           assert.deepEqual(got.slice(2), byPlanExpected.slice(2), `${node.name}: by_plan keeps its frozen aggregates`);
         }
@@ -125,7 +110,7 @@ describe('erasure of frozen aggregates in cluster mode', { skip: natsSkipReason(
         await nodes[2]!.close();
         nodes[2] = await open('c');
         await eventually(() => (nodes[2]!.status().batch?.version ?? 0) > 0, 'the restarted node to serve a version');
-        for (const node of nodes) assert.deepEqual((await answersOf(node, position)).slice(0, 2), expected.slice(0, 2), `${node.name} after another cycle`);
+        for (const node of nodes) assert.deepEqual((await answersAfter(node, position)).slice(0, 2), expected.slice(0, 2), `${node.name} after another cycle`);
       } finally {
         for (const node of nodes) await node.close().catch(() => undefined);
         await nc.close();

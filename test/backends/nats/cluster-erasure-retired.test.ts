@@ -18,9 +18,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ClusterNode, connectNats } from '../../../src/backends/nats/internal.ts';
 import { ObjectBlobStore } from '../../../src/backends/nats/object-blob-store.ts';
-import { defineConfig, defineEventType, defineView, type Query } from '../../../src/index.ts';
-import { canonicalRows } from '../../support/reference.ts';
-import { byCustomer, byPlan, ERASED_CUSTOMER, filesHolding, reference, usage, usageEvents, type UsageEvent } from '../../support/erasure-fixture.ts';
+import { defineConfig, defineEventType, defineView } from '../../../src/index.ts';
+import { answersAfter, byCustomer, byPlan, ERASED_CUSTOMER, filesHolding, reference, usage, type UsageEvent, usageEvents } from '../../support/erasure-fixture.ts';
 import { eventually } from '../../support/eventually.ts';
 import { bounded } from '../../support/hang-guard.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
@@ -39,20 +38,6 @@ const config = defineConfig({
   views: [defineView(retained, { ...byCustomer }), defineView(retained, { ...byPlan })],
   cluster: { name: 'eraseretired', partitions: PARTITIONS, replicas: 1 },
 });
-const QUERIES: Query[] = [
-  { view: byCustomer.name, groupBy: ['customer'], granularity: 'all' },
-  { view: byCustomer.name, groupBy: ['customer'] },
-  { view: byPlan.name, groupBy: ['plan'] },
-  { view: byPlan.name, granularity: 'all' },
-];
-
-/** A node's answers to {@link QUERIES} at `position`, as `reference` renders an engine's. */
-async function answersOf(node: ClusterNode, position: readonly number[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const query of QUERIES) out.push(JSON.stringify(canonicalRows((await node.query({ ...query, after: position })).rows)));
-  return out;
-}
-
 describe('erasure of retired events in cluster mode', { skip: natsSkipReason(), timeout: 300_000 }, () => {
   let nats: NatsCluster | undefined;
   before(async () => {
@@ -130,7 +115,7 @@ describe('erasure of retired events in cluster mode', { skip: natsSkipReason(), 
         assert.deepEqual(await objectsHolding(erasedId), [], 'no archive object holds the erased id');
         for (const node of nodes) {
           assert.equal(node.status().retention?.retiredEvents, old.length - oldErased.length - 1, `${node.name}: the retired figures count the erased events out`);
-          assert.deepEqual(await answersOf(node, position), await reference(remaining), `${node.name} answers without the erased events`);
+          assert.deepEqual(await answersAfter(node, position), await reference(remaining), `${node.name} answers without the erased events`);
         }
         const holding = async () => (await Promise.all(nodes.flatMap((node) => [ERASED_CUSTOMER, erasedId].map((needle) => filesHolding(join(dir, node.name), needle))))).flat();
         await eventually(async () => (await holding()).length === 0, 'every node to let go of the erased values', { timeoutMs: 30_000, intervalMs: 500 }).catch(() => undefined);
@@ -158,9 +143,9 @@ describe('erasure of retired events in cluster mode', { skip: natsSkipReason(), 
         assert.ok(again.duplicates === back.length || (again.stored === null && again.duplicates < back.length), `duplicates ${again.duplicates}, stored ${again.stored}`);
         remaining = [...remaining, ...back];
         const expected = await reference(remaining);
-        for (const node of nodes) assert.deepEqual(await answersOf(node, position), expected, `${node.name} counts each erased key sent again once, from its speed layer`);
+        for (const node of nodes) assert.deepEqual(await answersAfter(node, position), expected, `${node.name} counts each erased key sent again once, from its speed layer`);
         await batch(2);
-        for (const node of nodes) assert.deepEqual(await answersOf(node, position), expected, `${node.name} counts each erased key sent again once, from the batch layer`);
+        for (const node of nodes) assert.deepEqual(await answersAfter(node, position), expected, `${node.name} counts each erased key sent again once, from the batch layer`);
 
         // Past the grace period the rewritten retired objects are deleted; their rewritten keys stay, and still leave out the erased ones.
         clock.now += GRACE_MS + DAY;
@@ -171,7 +156,7 @@ describe('erasure of retired events in cluster mode', { skip: natsSkipReason(), 
         assert.ok(later.duplicates === 1 || later.stored === null, `a retired key not erased is a duplicate once its object is deleted: ${JSON.stringify(later)}`);
         for (const node of nodes) {
           assert.equal(node.status().retention?.awaitingDeletion, 0, `${node.name}: nothing waits for deletion`);
-          assert.deepEqual(await answersOf(node, position), expected, `${node.name} answers alike after the deletion`);
+          assert.deepEqual(await answersAfter(node, position), expected, `${node.name} answers alike after the deletion`);
         }
         // The keys sent again hold the erased values (ids name their customer) in the objects that archived them; the key-only objects hold none.
         for (const needle of [ERASED_CUSTOMER, erasedId]) {

@@ -16,9 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ClusterNode, KvRevisionedStore, ObjectBlobStore } from '../../../src/backends/nats/internal.ts';
 import { ERASURES_KEY, ERASURES_RECORD_SHAPE } from '../../../src/backends/nats/cluster-erasures-record.ts';
-import type { Query } from '../../../src/index.ts';
-import { canonicalRows } from '../../support/reference.ts';
-import { byCustomer, byPlan, ERASED_CUSTOMER, erasureConfig, filesHolding, reference, usageEvents, type UsageEvent } from '../../support/erasure-fixture.ts';
+import { answersAfter, ERASED_CUSTOMER, erasureConfig, filesHolding, reference, type UsageEvent, usageEvents } from '../../support/erasure-fixture.ts';
 import { eventually } from '../../support/eventually.ts';
 import { bounded } from '../../support/hang-guard.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
@@ -26,13 +24,6 @@ import { withTempDir } from '../../support/temp-dir.ts';
 
 const PARTITIONS = 4;
 const CHILD = fileURLToPath(new URL('../../support/cluster-erase-child.ts', import.meta.url));
-const QUERIES: Query[] = [
-  { view: byCustomer.name, groupBy: ['customer'], granularity: 'all' },
-  { view: byCustomer.name, groupBy: ['customer'] },
-  { view: byPlan.name, groupBy: ['plan'] },
-  { view: byPlan.name, granularity: 'all' },
-];
-
 /** Every archive object of `bucket`, fetched into `dir`, read with DuckDB for `needle`: the objects that hold it. */
 async function objectsHolding(nats: NatsCluster, bucket: string, dir: string, needle: string): Promise<string[]> {
   const nc = await nats.connect();
@@ -44,13 +35,6 @@ async function objectsHolding(nats: NatsCluster, bucket: string, dir: string, ne
     await nc.close();
   }
   return filesHolding(dir, needle);
-}
-
-/** A node's answers to {@link QUERIES} at `position`, as `reference` renders an engine's. */
-async function answersOf(node: ClusterNode, position: readonly number[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const query of QUERIES) out.push(JSON.stringify(canonicalRows((await node.query({ ...query, after: position })).rows)));
-  return out;
 }
 
 describe('erasure in cluster mode', { skip: natsSkipReason(), timeout: 300_000 }, () => {
@@ -97,7 +81,7 @@ describe('erasure in cluster mode', { skip: natsSkipReason(), timeout: 300_000 }
         const kept = stored.filter((e) => e.customer !== ERASED_CUSTOMER);
         const expected = await reference(kept);
         // At once: the erase resolves only when every node serves the version that applied it.
-        for (const node of nodes) assert.deepEqual(await answersOf(node, position), expected, `${node.name} answers without the erased events`);
+        for (const node of nodes) assert.deepEqual(await answersAfter(node, position), expected, `${node.name} answers without the erased events`);
 
         // Every archive object, read back from the object store with DuckDB.
         const nc = await nats!.connect();
@@ -140,10 +124,10 @@ describe('erasure in cluster mode', { skip: natsSkipReason(), timeout: 300_000 }
         assert.ok(again.duplicates === back.length || (again.stored === null && again.duplicates < back.length), `duplicates ${again.duplicates}, stored ${again.stored}`);
         await ingest(usageEvents(400, 60).filter((e) => e.customer !== ERASED_CUSTOMER));
         const later = await reference([...stored.filter((e) => e.customer !== ERASED_CUSTOMER), ...back]);
-        for (const node of nodes) assert.deepEqual(await answersOf(node, position), later, `${node.name} answers from its speed layer after the erasure`);
+        for (const node of nodes) assert.deepEqual(await answersAfter(node, position), later, `${node.name} answers from its speed layer after the erasure`);
         await bounded(nodes[2]!.runBatch(), 'a cycle after the erasure', nodes);
         await eventually(() => nodes.every((n) => (n.status().batch?.version ?? 0) === (nodes[2]!.status().batch?.version ?? -1)), 'every node to serve the latest version');
-        for (const node of nodes) assert.deepEqual(await answersOf(node, position), later, `${node.name} answers from the batch layer after the erasure`);
+        for (const node of nodes) assert.deepEqual(await answersAfter(node, position), later, `${node.name} answers from the batch layer after the erasure`);
       } finally {
         for (const node of nodes) await node.close().catch(() => undefined);
       }
@@ -187,7 +171,7 @@ describe('erasure in cluster mode', { skip: natsSkipReason(), timeout: 300_000 }
 
         const expected = await reference(events.filter((e) => e.customer !== ERASED_CUSTOMER));
         await eventually(() => nodes.every((n) => (n.status().batch?.version ?? 0) === (nodes[0]!.status().batch?.version ?? -1)), 'both nodes to serve the latest version');
-        for (const node of nodes) assert.deepEqual(await answersOf(node, position), expected, `${node.name} answers without the erased events`);
+        for (const node of nodes) assert.deepEqual(await answersAfter(node, position), expected, `${node.name} answers without the erased events`);
         assert.deepEqual(await objectsHolding(nats!, 'erasurekill_master', join(dir, 'fetched'), ERASED_CUSTOMER), [], 'no archive object holds the erased value');
       } finally {
         try {

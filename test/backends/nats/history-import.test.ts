@@ -13,29 +13,15 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ClusterNode, importHistoryIntoCluster, ObjectBlobStore } from '../../../src/backends/nats/internal.ts';
-import { compileConfig, type Query } from '../../../src/index.ts';
+import { compileConfig } from '../../../src/index.ts';
 import { createServer } from '../../../src/server/index.ts';
-import { canonicalRows } from '../../support/reference.ts';
 import { runCli } from '../../support/spawn-cli.ts';
-import { byCustomer, byPlan, erasureConfig, reference, usageEvents, type UsageEvent } from '../../support/erasure-fixture.ts';
+import { answersAfter, erasureConfig, reference, type UsageEvent, usageEvents } from '../../support/erasure-fixture.ts';
 import { bounded } from '../../support/hang-guard.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
 import { withTempDir } from '../../support/temp-dir.ts';
 
 const PARTITIONS = 3;
-const QUERIES: Query[] = [
-  { view: byCustomer.name, groupBy: ['customer'], granularity: 'all' },
-  { view: byCustomer.name, groupBy: ['customer'] },
-  { view: byPlan.name, groupBy: ['plan'] },
-  { view: byPlan.name, granularity: 'all' },
-];
-
-async function answersOf(node: ClusterNode, position: readonly number[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const query of QUERIES) out.push(JSON.stringify(canonicalRows((await node.query({ ...query, after: position })).rows)));
-  return out;
-}
-
 /** The events that count: the first of each id, in the order given (the log's, within each partition). */
 function firstOfEach(events: readonly UsageEvent[]): UsageEvent[] {
   const seen = new Set<string>();
@@ -105,14 +91,14 @@ describe('history import into a cluster', { skip: natsSkipReason(), timeout: 300
         const live2 = [...[250, 500, 850].map((i) => ({ ...usageEvents(i, 1)[0]!, units: 77 })), ...usageEvents(1000, 50)];
         await ingest(live2);
         const expected = await reference(counted());
-        for (const node of nodes) assert.deepEqual(await answersOf(node, position), expected, `${node.name} answers history and live, each key once, before the next cycle`);
+        for (const node of nodes) assert.deepEqual(await answersAfter(node, position), expected, `${node.name} answers history and live, each key once, before the next cycle`);
         await bounded(nodes[0]!.runBatch(), 'a cycle', nodes);
-        for (const node of nodes) assert.deepEqual(await answersOf(node, position), expected, `${node.name} answers alike after the next cycle`);
+        for (const node of nodes) assert.deepEqual(await answersAfter(node, position), expected, `${node.name} answers alike after the next cycle`);
 
         // The same file again: nothing new.
         const again = await bounded(importHistoryIntoCluster({ ...target }, 'usage', [join(dir, 'old.parquet')]), 'the second import', nodes);
         assert.deepEqual([again.imported, again.duplicates], [0, 502 - 0]);
-        for (const node of nodes) assert.deepEqual(await answersOf(node, position), expected, `${node.name} answers alike after a second load`);
+        for (const node of nodes) assert.deepEqual(await answersAfter(node, position), expected, `${node.name} answers alike after a second load`);
 
         // The rows objects are gone once archived: the archive holds the rows. Keys objects stay while the streams hold
         // their messages (those purged since were erased with them: `history-cleanup.ts`).
@@ -132,7 +118,7 @@ describe('history import into a cluster', { skip: natsSkipReason(), timeout: 300
         const retry = await bounded(nodes[2]!.ingest('usage', [{ ...usageEvents(820, 1)[0]!, units: 55 }]), 'a retry through c', nodes);
         assert.equal(retry.duplicates, 1, 'c finds the imported key stored');
         position = position.map((seq, p) => Math.max(seq, retry.position?.[p] ?? 0));
-        assert.deepEqual(await answersOf(nodes[2]!, position), expected, 'a node started after the import answers alike');
+        assert.deepEqual(await answersAfter(nodes[2]!, position), expected, 'a node started after the import answers alike');
       } finally {
         for (const node of nodes) await node.close().catch(() => undefined);
       }
@@ -184,11 +170,11 @@ describe('history import into a cluster', { skip: natsSkipReason(), timeout: 300
         const first = await runCli(args);
         assert.equal(first.code, 0, first.stderr);
         assert.match(first.stdout, /^60 rows read from 1 file: 40 imported \(20 already stored\), 0 rejected, in [\d.]+ s \([\d,]+ rows\/s\); published as batch version \d+ in [\d.]+ s\.$/m);
-        assert.deepEqual(await answersOf(node, position ?? []), await reference(firstOfEach([...live, ...old])));
+        assert.deepEqual(await answersAfter(node, position ?? []), await reference(firstOfEach([...live, ...old])));
         const resumed = await runCli([...args, '--resume']);
         assert.equal(resumed.code, 0, resumed.stderr);
         assert.match(resumed.stdout, /^0 rows read from 0 files: 0 imported .*\nSkipped, imported whole before \(--resume\): old\.csv\.$/m);
-        assert.deepEqual(await answersOf(node, position ?? []), await reference(firstOfEach([...live, ...old])));
+        assert.deepEqual(await answersAfter(node, position ?? []), await reference(firstOfEach([...live, ...old])));
       } finally {
         await app.close();
         await node.close();
