@@ -99,7 +99,7 @@ clients send them as "Authorization: Bearer <key>". Make one with 'tandem keygen
     .option('--batch-size <n>', 'events per request', '1000')
     .option('--max-rejects <n>', 'rejected rows allowed before the exit status says failure (1); the valid rows are stored either way', '0')
     .option('--no-progress', 'do not draw a progress bar')
-    .option('--history', 'load the files straight into the master dataset of --data as Parquet (no log, no speed layer), then publish them with one batch cycle')
+    .option('--history', 'load the files straight into the master dataset as Parquet (of --data, or of the cluster with --nats; no log, no speed layer), then publish them with one batch cycle')
     .option('--memory-limit <size>', 'with --history: DuckDB memory limit of the import, past which it spills to the data directory', '1GB')
     .option('--resume', 'with --history: skip files an earlier import committed whole (same path, size and time), to finish an import a crash cut short')
     .option('--nats <urls>', 'with --history: import into the cluster on these NATS servers (comma-separated) instead of --data; --config gives its "cluster" section, and the node at --url runs the batch cycle')
