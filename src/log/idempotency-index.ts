@@ -73,6 +73,26 @@ export class IdempotencyIndex {
     this.#of(eventType).add(key);
   }
 
+  /**
+   * Adds every key of `keys` (in the order they were stored) to `eventType`'s:
+   * how a history import's keys join the index once its file is committed.
+   * A type keeping every key takes the set as it is when it has none yet,
+   * else merges it byte by byte ({@link KeySet.addAll}); a window adds them
+   * one by one, so the oldest fall out. The caller gives `keys` up.
+   *
+   * @example
+   * ```ts
+   * index.addAll('order', keysOfTheImportedFile);
+   * ```
+   */
+  addAll(eventType: string, keys: KeySet): void {
+    const held = this.#types.get(eventType);
+    if (held === undefined && !this.windows.has(eventType)) this.#types.set(eventType, keys);
+    else if (held instanceof KeySet && held.size === 0) this.#types.set(eventType, keys);
+    else if (held instanceof KeySet) held.addAll(keys);
+    else for (const key of keys.keys()) this.add(eventType, key);
+  }
+
   /** The event types that keep every key, each with its set: what a snapshot of the keys holds. */
   wholeSets(): Map<string, KeySet> {
     const sets = new Map<string, KeySet>();

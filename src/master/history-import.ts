@@ -85,12 +85,12 @@ export async function importHistoryFile(job: HistoryFileJob): Promise<HistoryFil
   try {
     let written = await withProgress(job, () => job.connection.run(copySql(job.schema, source.sql, `${target}.tmp`)).then((r) => r.rowsChanged));
     const { rejected, firstRejections } = written < checked.rows ? await rejections(job.connection, source.sql) : { rejected: 0, firstRejections: [] };
-    const repeated = await duplicateOffsets(job, `${target}.tmp`);
+    const { repeated, added } = await newKeys(job, `${target}.tmp`, written);
     if (repeated.length > 0) written = await dropOffsets(job, `${target}.tmp`, repeated, repeated.length === written);
     await rename(`${target}.tmp`, target);
     await syncDirectory(dirname(target));
     await writeHistoryRecord(job.masterDir, { eventType: job.schema.name, first, end, files: [{ path: relative, rows: written, sha256: await fileSha256(target) }], source: origin });
-    await addKeys(job, target);
+    if (added !== undefined) job.keys.addAll(job.schema.name, added);
     return { ...empty, rows: checked.rows, imported: written, duplicates: checked.rows - rejected - written, rejected, firstRejections, first, end };
   } catch (error) {
     // Not committed: the range stays claimed and holds no events.
@@ -102,7 +102,7 @@ export async function importHistoryFile(job: HistoryFileJob): Promise<HistoryFil
 
 /**
  * The good rows into Parquet. Keys repeated within the file are found
- * afterwards, with the stored ones ({@link duplicateOffsets}): a GROUP BY
+ * afterwards, with the stored ones ({@link newKeys}): a GROUP BY
  * over every key ran out of memory at a 128 MB limit where this did not.
  */
 function copySql(schema: EventTypeSchema, checked: string, target: string): string {
@@ -162,21 +162,24 @@ function keySql(schema: EventTypeSchema, file: string): string {
 }
 
 /**
- * The offsets of staged rows to drop: those whose key is stored already (a
- * second load of a file finds all of them) and those repeating a key that
- * came earlier in the file, which the live path would also refuse. The
- * file's keys are read in offset order (the instance keeps the order it
- * reads in for a keyed type), into an off-heap set of their own.
+ * The offsets of staged rows to drop, and the keys of the rows kept. Dropped
+ * are those whose key is stored already (a second load of a file finds all
+ * of them) and those repeating a key that came earlier in the file, which
+ * the live path would also refuse. The file's keys are read once, in offset
+ * order (the instance keeps the order it reads in for a keyed type), into
+ * an off-heap set of their own, which joins the index whole once the file
+ * is committed: reading the keys a second time to add them one by one took
+ * as long again as this pass.
  */
-async function duplicateOffsets(job: HistoryFileJob, staged: string): Promise<number[]> {
+async function newKeys(job: HistoryFileJob, staged: string, rows: number): Promise<{ repeated: number[]; added?: KeySet }> {
   const { schema, keys } = job;
-  if (schema.idempotencyKey === undefined) return [];
-  const found: number[] = [];
-  const seen = new KeySet();
+  if (schema.idempotencyKey === undefined) return { repeated: [] };
+  const repeated: number[] = [];
+  const added = KeySet.forKeys(rows);
   await eachKey(job.connection, keySql(schema, staged), (offset, key) => {
-    if (keys.has(schema.name, key) || !seen.add(key)) found.push(offset);
+    if (keys.has(schema.name, key) || !added.add(key)) repeated.push(offset);
   });
-  return found;
+  return { repeated, added };
 }
 
 /** Writes the staged file again without the rows at `offsets`; resolves with the rows kept. */
@@ -195,13 +198,6 @@ async function dropOffsets(job: HistoryFileJob, staged: string, offsets: readonl
     await rm(list, { force: true });
     await rm(kept, { force: true });
   }
-}
-
-/** The committed file's keys join the index, so a live retry of one of its events is found. */
-async function addKeys(job: HistoryFileJob, file: string): Promise<void> {
-  const { schema, keys } = job;
-  if (schema.idempotencyKey === undefined) return;
-  await eachKey(job.connection, keySql(schema, file), (_offset, key) => keys.add(schema.name, key));
 }
 
 /**

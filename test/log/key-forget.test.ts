@@ -36,3 +36,22 @@ test('idempotency index: forget takes keys out of a whole set and of a window', 
   index.add('windowed', 'd');
   assert.deepEqual(['a', 'c', 'd'].map((k) => index.has('windowed', k)), [false, true, true], 'the window still moves on');
 });
+
+test('idempotency index: addAll takes a set whole, merges into one it has, and adds to a window in order', () => {
+  const index = new IdempotencyIndex(new Map([['windowed', 3]]));
+  const batch = (...keys: string[]) => {
+    const set = new KeySet();
+    for (const k of keys) set.add(k);
+    return set;
+  };
+  const first = batch('a', 'b');
+  index.addAll('whole', first);
+  assert.equal(index.wholeSets().get('whole'), first, 'the first set is taken as it is');
+  index.addAll('whole', batch('b', 'c'));
+  assert.deepEqual(['a', 'b', 'c', 'd'].map((k) => index.has('whole', k)), [true, true, true, false]);
+  assert.deepEqual([...index.wholeSets().get('whole')!.keys()], ['a', 'b', 'c']);
+  index.add('windowed', 'x');
+  index.addAll('windowed', batch('p', 'q', 'r'));
+  assert.deepEqual(['x', 'p', 'q', 'r'].map((k) => index.has('windowed', k)), [false, true, true, true], 'the window moved on past x');
+  assert.equal(index.wholeSets().has('windowed'), false);
+});

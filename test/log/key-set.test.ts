@@ -95,3 +95,32 @@ test('key set: keys() yields every key once, in the order added, after erasures 
     assert.deepEqual([...set.keys()], order.filter((k) => !erased.has(k)));
   }));
 });
+
+test('key set: addAll of one set into another answers as the union of two Sets, keeps the order of the keys added, and adds each key once', () => {
+  fc.assert(fc.property(fc.array(key, { maxLength: 200 }), fc.array(key, { maxLength: 200 }), fc.boolean(), (mine, theirs, presized) => {
+    const set = new KeySet(2, 8);
+    for (const k of mine) set.add(k);
+    const other = presized ? KeySet.forKeys(theirs.length) : new KeySet(2, 8);
+    for (const k of theirs) other.add(k);
+    const before = [...set.keys()];
+    const reference = new Set([...mine, ...theirs]);
+    assert.equal(set.addAll(other), reference.size - new Set(mine).size);
+    assert.equal(set.size, reference.size);
+    for (const k of reference) assert.ok(set.has(k), `has ${JSON.stringify(k)}`);
+    // Its keys are its own in their order, then the other's new ones in theirs: what a snapshot appends.
+    assert.deepEqual([...set.keys()], [...before, ...[...new Set(theirs)].filter((k) => !new Set(mine).has(k))]);
+    assert.equal(KeySet.fromStored(Buffer.from(set.stored(0, set.storedBytes))).size, reference.size, 'the stored bytes hold no key twice');
+    assert.equal(set.addAll(other), 0, 'a second addAll adds nothing');
+    assert.equal(set.addAll(set), 0);
+  }), { seed: 20261205, numRuns: 300 });
+});
+
+test('key set: forKeys makes room ahead, within its cap, and the set still grows past it', () => {
+  const small = KeySet.forKeys(0);
+  const sized = KeySet.forKeys(100_000);
+  assert.ok(sized.bytes > small.bytes + 100_000 * 16, `${sized.bytes} bytes for 100,000 keys`);
+  assert.ok(KeySet.forKeys(1e12).bytes <= 2 ** 29 + 2 ** 16, 'a guess far too high is capped');
+  for (let i = 0; i < 5000; i++) small.add(`k${i}`);
+  assert.equal(small.size, 5000);
+  assert.ok(small.has('k4999'));
+});

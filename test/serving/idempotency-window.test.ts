@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cp, rm } from 'node:fs/promises';
+import { cp, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { compileConfig, InvalidDefinitionError, Tandem, type TandemConfig } from '../../src/index.ts';
@@ -82,6 +82,26 @@ test('idempotency window: a segment both exported and still in the log (a run th
       assert.equal((await tandem.ingest('order', range(20, 120))).duplicates, WINDOW, 'the latest 100 keys, each once');
       const { rows } = await tandem.query({ view: 'all_time', granularity: 'all' });
       assert.equal(rows[0]!.orders, 120);
+    } finally {
+      await tandem.close();
+    }
+  });
+});
+
+test('idempotency window: a history import keeps the file\'s latest N keys in the window, in the file\'s order, repeats dropped', async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'history.ndjson');
+    // 0..149, then 120..129 again: repeats of keys the file already holds, dropped and never counted twice in the window.
+    const rows = [...range(0, 150), ...range(120, 130)];
+    await writeFile(path, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const tandem = await Tandem.open({ dataDir: join(dir, 'data'), config });
+    try {
+      await tandem.ingest('order', range(1000, 1010));
+      const summary = await tandem.importHistory('order', [path]);
+      assert.deepEqual([summary.imported, summary.duplicates], [150, 10]);
+      assert.equal(tandem.status().idempotencyKeys, WINDOW);
+      assert.equal((await tandem.ingest('order', range(50, 150))).duplicates, WINDOW, 'the file\'s latest 100 are recognised');
+      assert.equal((await tandem.ingest('order', range(1000, 1010))).duplicates, 0, 'the live keys before the file fell out of the window');
     } finally {
       await tandem.close();
     }
