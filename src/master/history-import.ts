@@ -148,7 +148,9 @@ async function eachKey(connection: DuckDBConnection, sql: string, visit: (offset
   for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
     const offsets = chunk.getColumnVector(0) as DuckDBVector<bigint>;
     const keys = chunk.getColumnVector(1) as DuckDBVector<string | null>;
-    for (let row = 0; row < chunk.rowCount; row++) {
+    // rowCount is a call into DuckDB each time it is read.
+    const rows = chunk.rowCount;
+    for (let row = 0; row < rows; row++) {
       const key = keys.getItem(row);
       if (key !== null) visit(Number(offsets.getItem(row)), key);
     }
