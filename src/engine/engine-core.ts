@@ -403,10 +403,26 @@ export class EngineCore implements ServedEngine {
    * joined one may have sealed before what this one must absorb was stored.
    */
   async #runOwn(full: boolean, start: (run: (switching?: ViewSwitch) => Promise<BatchSummary>) => Promise<BatchSummary>): Promise<BatchSummary> {
+    return (await this.#runOwnIf(async () => true, full, start))!;
+  }
+
+  /**
+   * {@link #runOwn}, unless `needed` says, once no cycle runs, that the
+   * cycles run meanwhile did the work: erasures asked together wait for one
+   * cycle that applies them all, not for one full recompute each.
+   */
+  async #runOwnIf(
+    needed: () => Promise<boolean>, full: boolean, start: (run: (switching?: ViewSwitch) => Promise<BatchSummary>) => Promise<BatchSummary>,
+  ): Promise<BatchSummary | undefined> {
     for (;;) {
       if (this.#closed) throw new LogClosedError();
+      if (this.#batchRun !== undefined) {
+        await this.#batchRun.catch(() => undefined);
+        continue;
+      }
+      if (!(await needed())) return undefined;
+      // A cycle may have started while `needed` was read: wait for it too.
       if (this.#batchRun === undefined) break;
-      await this.#batchRun.catch(() => undefined);
     }
     const run = start((switching) => this.#runBatch(full, true, switching)).finally(() => (this.#batchRun = undefined));
     this.#batchRun = run;
@@ -446,7 +462,8 @@ export class EngineCore implements ServedEngine {
     const id = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
     await backend.recordErasure({ id, by: options.by ?? 'library', requestedAt: new Date().toISOString(), request: { eventType: predicate.eventType.name, where } });
     const complete = backend.completeErasure?.bind(backend);
-    await this.#views.restartingBackfills(async () => (complete === undefined ? void await this.#runOwn(true, (run) => run()) : complete(id)));
+    const pending = async () => !(await backend.erasures!()).some((a) => a.id === id);
+    await this.#views.restartingBackfills(async () => (complete === undefined ? void await this.#runOwnIf(pending, true, (run) => run()) : complete(id)));
     const audit = (await backend.erasures()).find((a) => a.id === id);
     if (audit === undefined) throw new Error(`Erasure ${id} ran, but its audit record is missing.`);
     return audit;

@@ -18,6 +18,8 @@ import { syncDirectory } from '../../util/sync-directory.ts';
 
 export class ErasureJournal {
   #pending: ErasureEntry[] = [];
+  /** Changes run one after another, each from the record the one before left: erasures asked together each wrote the same temporary file, and one of them was lost. */
+  #changing: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly dir: string) {}
 
@@ -34,25 +36,36 @@ export class ErasureJournal {
   }
 
   /** Records an erasure before it starts. */
-  async add(entry: ErasureEntry): Promise<void> {
-    await this.#write([...this.#pending, entry]);
+  add(entry: ErasureEntry): Promise<void> {
+    return this.#change(() => this.#write([...this.#pending, entry]));
   }
 
   /** Records what an erasure found before it changes any file; a later try (after a stop) finds only what the first left, so the first record stays. */
-  async found(id: string, found: ErasureFound): Promise<void> {
-    if (found.events === 0 || this.#pending.some((e) => e.id === id && e.found !== undefined)) return;
-    await this.#write(this.#pending.map((e) => (e.id === id ? { ...e, found } : e)));
+  found(id: string, found: ErasureFound): Promise<void> {
+    return this.#change(async () => {
+      if (found.events === 0 || this.#pending.some((e) => e.id === id && e.found !== undefined)) return;
+      await this.#write(this.#pending.map((e) => (e.id === id ? { ...e, found } : e)));
+    });
   }
 
   /** Records erasures done: their audit lines first, then the pending record without them (a crash between runs them again, finding nothing). */
-  async done(audits: readonly ErasureAudit[]): Promise<void> {
-    if (audits.length === 0) return;
-    await mkdir(this.dir, { recursive: true });
-    const logged = new Set((await this.audit()).map((a) => a.id));
-    const lines = audits.filter((a) => !logged.has(a.id)).map((a) => `${JSON.stringify(a)}\n`).join('');
-    if (lines.length > 0) await appendFile(join(this.dir, 'audit.ndjson'), lines, { flush: true });
-    const ids = new Set(audits.map((a) => a.id));
-    await this.#write(this.#pending.filter((e) => !ids.has(e.id)));
+  done(audits: readonly ErasureAudit[]): Promise<void> {
+    if (audits.length === 0) return Promise.resolve();
+    return this.#change(async () => {
+      await mkdir(this.dir, { recursive: true });
+      const logged = new Set((await this.audit()).map((a) => a.id));
+      const lines = audits.filter((a) => !logged.has(a.id)).map((a) => `${JSON.stringify(a)}\n`).join('');
+      if (lines.length > 0) await appendFile(join(this.dir, 'audit.ndjson'), lines, { flush: true });
+      const ids = new Set(audits.map((a) => a.id));
+      await this.#write(this.#pending.filter((e) => !ids.has(e.id)));
+    });
+  }
+
+  /** Runs `work` once every change asked before it is done; a failed one does not stop those after it. */
+  #change(work: () => Promise<void>): Promise<void> {
+    const run = this.#changing.then(work);
+    this.#changing = run.catch(() => undefined);
+    return run;
   }
 
   /** The erasures done, oldest first. */
