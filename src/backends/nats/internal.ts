@@ -31,3 +31,4 @@ export { importClusterHistory, importHistoryIntoCluster, type ClusterHistoryPart
 export { stageHistoryFile, routingField, type StagedChunk, type StagedFile } from './history-staging.ts';
 export { historyKeyReader, historyObjectNames, fetchHistoryObject, HISTORY_PREFIX, type HistoryKeyReader } from './history-objects.ts';
 export { outcomeName, type HistoryOutcome } from './history-archive.ts';
+export { forgetHistoryBelow, OUTCOME_KEEP_MS, type HistoryBlobs } from './history-cleanup.ts';
