@@ -144,18 +144,19 @@ export class ClusterErasures {
 
   /**
    * Waits until erasure `id`, done, is served everywhere: until `behind`
-   * (the live nodes serving a version below the one given) names none. Until
+   * (the live nodes serving a version below the one given, as the
+   * heartbeats last read say: a lookup, hence synchronous) names none. Until
    * then those nodes answer from views that count the erased events, and an
    * erase must not resolve while any answer does.
    *
    * @throws {ErasureNotServedError} naming the nodes still behind after `waitMs` (default {@link SERVED_WAIT_MS}).
    */
-  async served(id: string, behind: (version: number) => Promise<readonly string[]>, waitMs = SERVED_WAIT_MS): Promise<void> {
+  async served(id: string, behind: (version: number) => readonly string[], waitMs = SERVED_WAIT_MS): Promise<void> {
     const version = (await this.#read()).record.audit.find((a) => a.id === id)?.version;
     if (version === undefined) return;
     const giveUpAt = Date.now() + waitMs;
     for (;;) {
-      const lagging = await behind(version);
+      const lagging = behind(version);
       if (lagging.length === 0) return;
       if (Date.now() >= giveUpAt) throw new ErasureNotServedError(id, version, lagging);
       await new Promise((resolve) => setTimeout(resolve, SERVED_POLL_MS));

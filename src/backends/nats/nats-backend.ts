@@ -1713,7 +1713,7 @@ export class NatsBackend implements EngineBackend {
   async completeErasure(id: string): Promise<void> {
     // A batch node restarted cannot take its lease back until its old term runs out: cycles asked meanwhile are refused.
     await this.#erasures.complete(id, () => this.#host!.runBatch({ full: true }), 2 * (this.#p.options.leaseMs ?? DEFAULT_LEASE_MS));
-    await this.#erasures.served(id, (version) => Promise.resolve(this.#servingBelow(version)));
+    await this.#erasures.served(id, (version) => this.#servingBelow(version));
   }
 
   /** The live nodes (this one included) that serve a batch version below `version`, as their heartbeats say (read by the last look, at most a second ago). */
