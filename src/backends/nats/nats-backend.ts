@@ -64,6 +64,7 @@ import { LogConsumer } from './log-consumer.ts';
 import { FORGET_AFTER_MS, LIVENESS_MS, type NodeRegistry, type Heartbeat } from './node-registry.ts';
 import { NodeSightings } from './node-sightings.ts';
 import { forgetHistoryBelow } from './history-cleanup.ts';
+import { frozenPartFetcher } from './frozen-sources.ts';
 import { watchPartOwner } from './part-owner-watch.ts';
 import type { ObjectBlobStore } from './object-blob-store.ts';
 import { sweepArchive } from './archive-sweep.ts';
@@ -1636,13 +1637,7 @@ export class NatsBackend implements EngineBackend {
   async #frozen(retention: RetentionPlan, catalog: Catalog, dir: string, version: number, erasing: readonly FrozenErasing[]): ReturnType<ClusterRetention['frozen']> {
     const objects = new Map((this.#served?.objects ?? []).map((o) => [o.file, o.blob]));
     const scratch = join(dir, '.frozen-sources');
-    const fetch = async (file: string): Promise<string> => {
-      const blob = objects.get(file);
-      if (blob === undefined) throw new Error(`the served version names no object for its frozen part ${file}`);
-      await mkdir(scratch, { recursive: true });
-      await this.#p.blobs.get(blob, join(scratch, file));
-      return join(scratch, file);
-    };
+    const fetch = frozenPartFetcher(objects, this.#p.blobs, scratch);
     try {
       return await this.#retention.frozen(retention, catalog, this.#batch?.manifest, dir, version, erasing.length === 0 ? undefined : { list: erasing, fetch });
     } finally {
