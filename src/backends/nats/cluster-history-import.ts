@@ -34,6 +34,7 @@ import { MissingClusterConfigError } from './errors.ts';
 import { outcomeName } from './history-archive.ts';
 import { HISTORY_PREFIX, historyObjectNames } from './history-objects.ts';
 import { stageHistoryFile, type StagedChunk } from './history-staging.ts';
+import { OFFSET_PER_MESSAGE } from './partition-archive.ts';
 import type { HistoryBody } from './log-message.ts';
 import { ObjectBlobStore, type NamedBlobStore } from './object-blob-store.ts';
 
@@ -68,6 +69,14 @@ const doneName = (eventType: string, identity: string) => `${HISTORY_PREFIX}_imp
 /**
  * Imports `files` into `eventType` and resolves once a published batch
  * version holds them, with the same summary as the embedded import.
+ *
+ * A file's `first` and `end` differ in meaning from the embedded import's,
+ * where the file claims one run of offsets: here its rows go to several
+ * partitions, each numbering offsets of its own (row `r` of a chunk whose
+ * message has sequence `s` in its partition is at `s * 2^20 + r`), so they
+ * are the least and the greatest bound over the file's chunks
+ * ({@link chunkOffsets}): every row of the file is at an offset in
+ * `[first, end)` of its partition. Both 0 for a file with no good row.
  *
  * @example
  * ```ts
@@ -119,7 +128,8 @@ export async function importClusterHistory(parts: ClusterHistoryParts, eventType
       const record = join(scratch, 'done.json');
       await writeFile(record, JSON.stringify({ source, importId }));
       await parts.blobs.put(doneName(eventType, identity), record);
-      outcomes.push({ file, rows: staged.rows, rejected: staged.rejected, firstRejections: staged.firstRejections, first: 0, end: 0 });
+      const span = chunkOffsets(published.filter((m) => m.file === outcomes.length));
+      outcomes.push({ file, rows: staged.rows, rejected: staged.rejected, firstRejections: staged.firstRejections, ...span });
       rowsBefore += staged.rows;
     }
   } finally {
@@ -167,6 +177,23 @@ async function publishChunk(parts: ClusterHistoryParts, eventType: string, run: 
   // The objects first, the message last: a message never names an object that is not stored yet.
   const { seq, duplicate } = await parts.log.publishHistory(chunk.partition, eventType, keys === undefined ? body : { ...body, keys }, `history:${run.identity}:${chunk.partition}:${chunk.chunk}`);
   return { partition: chunk.partition, seq, rows: chunk.rows, object: names.rows, ...(keys === undefined ? {} : { keys: names.keys }), duplicate };
+}
+
+/**
+ * The offsets of a file's chunks, as `[first, end)`: from the least chunk's
+ * first row to past the greatest chunk's last row (each chunk's rows at
+ * `seq * 2^20 + r` in its partition); `{ first: 0, end: 0 }` for none.
+ *
+ * @example
+ * ```ts
+ * chunkOffsets([{ seq: 3, rows: 10 }, { seq: 2, rows: 64 }]); // { first: 2 * 2 ** 20, end: 3 * 2 ** 20 + 10 }
+ * ```
+ */
+export function chunkOffsets(chunks: readonly { readonly seq: number; readonly rows: number }[]): { first: number; end: number } {
+  if (chunks.length === 0) return { first: 0, end: 0 };
+  const first = Math.min(...chunks.map((c) => c.seq * OFFSET_PER_MESSAGE));
+  const end = Math.max(...chunks.map((c) => c.seq * OFFSET_PER_MESSAGE + c.rows));
+  return { first, end };
 }
 
 /** Runs cycles until one is published past every message: a cycle already running when the import asked may have sealed before them. */

@@ -27,7 +27,7 @@ export { KvRevisionedStore, type KvStoreOptions } from './kv-revisioned-store.ts
 export { PartitionPurgedError, PartitionDivergedError, HistoryObjectMissingError, FrozenPartUnnamedError, HistoryRowsMisplacedError, HistoryKeysMissingError } from './errors.ts';
 export { PartitionArchive } from './partition-archive.ts';
 export type { ArchivedRange, SharedManifest } from './shared-manifest.ts';
-export { importClusterHistory, importHistoryIntoCluster, type ClusterHistoryParts, type ClusterHistoryTarget } from './cluster-history-import.ts';
+export { importClusterHistory, importHistoryIntoCluster, chunkOffsets, type ClusterHistoryParts, type ClusterHistoryTarget } from './cluster-history-import.ts';
 export { stageHistoryFile, routingField, checkAllPlaced, type StagedChunk, type StagedFile } from './history-staging.ts';
 export { historyKeyReader, historyObjectNames, fetchHistoryObject, HISTORY_PREFIX, type HistoryKeyReader } from './history-objects.ts';
 export { outcomeName, type HistoryOutcome } from './history-archive.ts';
