@@ -30,13 +30,16 @@ import { formatOf, HistoryFileError, HistoryFormatError, sourceOf, type HistoryF
 import { fileSha256 } from '../../util/checksums.ts';
 import { keylessWarning, type HistoryImportOptions, type HistoryImportSummary } from '../../engine/index.ts';
 import { ClusterLog, connectNats } from './cluster-log.ts';
-import { MissingClusterConfigError } from './errors.ts';
+import { HistoryPublishPendingError, MissingClusterConfigError } from './errors.ts';
 import { outcomeName } from './history-archive.ts';
 import { HISTORY_PREFIX, historyObjectNames } from './history-objects.ts';
 import { stageHistoryFile, type StagedChunk } from './history-staging.ts';
 import { OFFSET_PER_MESSAGE } from './partition-archive.ts';
 import type { HistoryBody } from './log-message.ts';
 import { ObjectBlobStore, type NamedBlobStore } from './object-blob-store.ts';
+
+// The CLI loads this module on demand (the NATS client is optional): the error it meets comes with it.
+export { HistoryPublishPendingError, type StagedHistoryFile } from './errors.ts';
 
 /** What the import needs of the cluster. */
 export interface ClusterHistoryParts {
@@ -77,6 +80,10 @@ const doneName = (eventType: string, identity: string) => `${HISTORY_PREFIX}_imp
  * are the least and the greatest bound over the file's chunks
  * ({@link chunkOffsets}): every row of the file is at an offset in
  * `[first, end)` of its partition. Both 0 for a file with no good row.
+ *
+ * @throws {HistoryPublishPendingError} when the batch cycle asked to archive
+ *   the staged files fails: it carries what was staged, which the next
+ *   cycle archives.
  *
  * @example
  * ```ts
@@ -139,7 +146,13 @@ export async function importClusterHistory(parts: ClusterHistoryParts, eventType
   try {
     const importSeconds = (performance.now() - started) / 1000;
     options.onProgress?.({ phase: 'publishing', file: files.at(-1) ?? '', fileIndex: files.length, files: files.length, rowsDone: rowsBefore, rowsKnown: rowsBefore });
-    const batch = await publishThrough(parts, published);
+    // Not retried here: a node's runBatch already retries what passes (a lease changing hands, a holder gone silent), so
+    // what is left fails again at once (a node down, an archive damaged). The messages are in the streams, and the next
+    // cycle archives them: what the caller needs is the summary of what was staged, and to be told so. The rows objects
+    // this run would erase once archived are erased with the keys when the streams are purged below them (`history-cleanup.ts`).
+    const batch = await publishThrough(parts, published).catch((error: unknown) => {
+      throw new HistoryPublishPendingError(eventType, outcomes, skipped, published.length, error);
+    });
     const kept = await keptOf(parts.blobs, published, scratch);
     // The published version's archive holds the kept rows now, and nothing reads a rows object again (a consumer reads keys):
     // erased (not only deleted: a deleted object's bytes stay in the servers' files until they compact them), so that an

@@ -24,7 +24,7 @@ export type { Following, PartitionBounds } from './partition-reader.ts';
 export { BatchControl, CONTROL_KEY, type BatchControlOptions, type BatchLease, type ControlRecord, type PublishedBatch, type PublishRefusal } from './batch-control.ts';
 export { MemoryRevisionedStore, type Revisioned, type RevisionedStore } from './revisioned-store.ts';
 export { KvRevisionedStore, type KvStoreOptions } from './kv-revisioned-store.ts';
-export { PartitionPurgedError, PartitionDivergedError, HistoryObjectMissingError, FrozenPartUnnamedError, HistoryRowsMisplacedError, HistoryKeysMissingError } from './errors.ts';
+export { PartitionPurgedError, PartitionDivergedError, HistoryObjectMissingError, FrozenPartUnnamedError, HistoryRowsMisplacedError, HistoryKeysMissingError, HistoryPublishPendingError, type StagedHistoryFile } from './errors.ts';
 export { PartitionArchive } from './partition-archive.ts';
 export type { ArchivedRange, SharedManifest } from './shared-manifest.ts';
 export { importClusterHistory, importHistoryIntoCluster, chunkOffsets, type ClusterHistoryParts, type ClusterHistoryTarget } from './cluster-history-import.ts';
