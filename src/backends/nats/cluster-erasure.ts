@@ -144,18 +144,19 @@ export class ClusterErasures {
 
   /**
    * Waits until erasure `id`, done, is served everywhere: until `behind`
-   * (the live nodes serving a version below the one given) names none. Until
+   * (the live nodes serving a version below the one given, as the
+   * heartbeats last read say: a lookup, hence synchronous) names none. Until
    * then those nodes answer from views that count the erased events, and an
    * erase must not resolve while any answer does.
    *
    * @throws {ErasureNotServedError} naming the nodes still behind after `waitMs` (default {@link SERVED_WAIT_MS}).
    */
-  async served(id: string, behind: (version: number) => Promise<readonly string[]>, waitMs = SERVED_WAIT_MS): Promise<void> {
+  async served(id: string, behind: (version: number) => readonly string[], waitMs = SERVED_WAIT_MS): Promise<void> {
     const version = (await this.#read()).record.audit.find((a) => a.id === id)?.version;
     if (version === undefined) return;
     const giveUpAt = Date.now() + waitMs;
     for (;;) {
-      const lagging = await behind(version);
+      const lagging = behind(version);
       if (lagging.length === 0) return;
       if (Date.now() >= giveUpAt) throw new ErasureNotServedError(id, version, lagging);
       await new Promise((resolve) => setTimeout(resolve, SERVED_POLL_MS));
@@ -224,24 +225,30 @@ export class ClusterErasures {
  * messages until the purge of a later cycle.
  */
 export async function purgeErased(
-  at: { readonly registry: NodeRegistry; readonly log: ClusterLog; readonly logger: EngineLogger; readonly forgetBelow: (p: number, seq: number) => Promise<void> },
+  at: { readonly registry: NodeRegistry; readonly log: ClusterLog; readonly logger: EngineLogger; readonly forgetBelow: (purged: ReadonlyMap<number, number>) => Promise<void> },
   below: readonly number[],
 ): Promise<void> {
   const due = new Set(below.flatMap((seq, p) => (seq > 1 ? [p] : [])));
   const waitUntil = Date.now() + PURGE_WAIT_MS;
-  while (due.size > 0) {
-    const { nodes, invalid } = await at.registry.census();
-    for (const p of due) {
-      const seq = below[p]!;
-      // A node without `reads` in its heartbeat reads every partition.
-      if (invalid.length > 0 || !nodes.every((n) => (n.reads !== undefined && !n.reads.includes(p)) || (n.applied[p] ?? 0) >= seq)) continue;
-      const purged = await at.log.purgeBelow(p, seq);
-      await at.forgetBelow(p, seq);
-      at.logger.info({ partition: p, below: seq, messages: purged }, 'purged the stream below an erasure\'s cutoff');
-      due.delete(p);
+  // What was purged is forgotten once, for every partition together (it lists the object store), even if a later purge fails.
+  const purgedBelow = new Map<number, number>();
+  try {
+    while (due.size > 0) {
+      const { nodes, invalid } = await at.registry.census();
+      for (const p of due) {
+        const seq = below[p]!;
+        // A node without `reads` in its heartbeat reads every partition.
+        if (invalid.length > 0 || !nodes.every((n) => (n.reads !== undefined && !n.reads.includes(p)) || (n.applied[p] ?? 0) >= seq)) continue;
+        const purged = await at.log.purgeBelow(p, seq);
+        purgedBelow.set(p, seq);
+        at.logger.info({ partition: p, below: seq, messages: purged }, 'purged the stream below an erasure\'s cutoff');
+        due.delete(p);
+      }
+      if (due.size === 0 || Date.now() > waitUntil) break;
+      await new Promise((resolve) => setTimeout(resolve, 200).unref());
     }
-    if (due.size === 0 || Date.now() > waitUntil) break;
-    await new Promise((resolve) => setTimeout(resolve, 200).unref());
+  } finally {
+    if (purgedBelow.size > 0) await at.forgetBelow(purgedBelow);
   }
   if (due.size > 0) at.logger.warn({ partitions: [...due] }, 'a node has not applied the log up to an erasure\'s cutoff; those streams are purged with a later cycle');
 }

@@ -30,12 +30,16 @@ import { formatOf, HistoryFileError, HistoryFormatError, sourceOf, type HistoryF
 import { fileSha256 } from '../../util/checksums.ts';
 import { keylessWarning, type HistoryImportOptions, type HistoryImportSummary } from '../../engine/index.ts';
 import { ClusterLog, connectNats } from './cluster-log.ts';
-import { MissingClusterConfigError } from './errors.ts';
+import { HistoryPublishPendingError, MissingClusterConfigError } from './errors.ts';
 import { outcomeName } from './history-archive.ts';
 import { HISTORY_PREFIX, historyObjectNames } from './history-objects.ts';
 import { stageHistoryFile, type StagedChunk } from './history-staging.ts';
+import { OFFSET_PER_MESSAGE } from './partition-archive.ts';
 import type { HistoryBody } from './log-message.ts';
 import { ObjectBlobStore, type NamedBlobStore } from './object-blob-store.ts';
+
+// The CLI loads this module on demand (the NATS client is optional): the error it meets comes with it.
+export { HistoryPublishPendingError, type StagedHistoryFile } from './errors.ts';
 
 /** What the import needs of the cluster. */
 export interface ClusterHistoryParts {
@@ -68,6 +72,18 @@ const doneName = (eventType: string, identity: string) => `${HISTORY_PREFIX}_imp
 /**
  * Imports `files` into `eventType` and resolves once a published batch
  * version holds them, with the same summary as the embedded import.
+ *
+ * A file's `first` and `end` differ in meaning from the embedded import's,
+ * where the file claims one run of offsets: here its rows go to several
+ * partitions, each numbering offsets of its own (row `r` of a chunk whose
+ * message has sequence `s` in its partition is at `s * 2^20 + r`), so they
+ * are the least and the greatest bound over the file's chunks
+ * ({@link chunkOffsets}): every row of the file is at an offset in
+ * `[first, end)` of its partition. Both 0 for a file with no good row.
+ *
+ * @throws {HistoryPublishPendingError} when the batch cycle asked to archive
+ *   the staged files fails: it carries what was staged, which the next
+ *   cycle archives.
  *
  * @example
  * ```ts
@@ -119,7 +135,8 @@ export async function importClusterHistory(parts: ClusterHistoryParts, eventType
       const record = join(scratch, 'done.json');
       await writeFile(record, JSON.stringify({ source, importId }));
       await parts.blobs.put(doneName(eventType, identity), record);
-      outcomes.push({ file, rows: staged.rows, rejected: staged.rejected, firstRejections: staged.firstRejections, first: 0, end: 0 });
+      const span = chunkOffsets(published.filter((m) => m.file === outcomes.length));
+      outcomes.push({ file, rows: staged.rows, rejected: staged.rejected, firstRejections: staged.firstRejections, ...span });
       rowsBefore += staged.rows;
     }
   } finally {
@@ -129,7 +146,13 @@ export async function importClusterHistory(parts: ClusterHistoryParts, eventType
   try {
     const importSeconds = (performance.now() - started) / 1000;
     options.onProgress?.({ phase: 'publishing', file: files.at(-1) ?? '', fileIndex: files.length, files: files.length, rowsDone: rowsBefore, rowsKnown: rowsBefore });
-    const batch = await publishThrough(parts, published);
+    // Not retried here: a node's runBatch already retries what passes (a lease changing hands, a holder gone silent), so
+    // what is left fails again at once (a node down, an archive damaged). The messages are in the streams, and the next
+    // cycle archives them: what the caller needs is the summary of what was staged, and to be told so. The rows objects
+    // this run would erase once archived are erased with the keys when the streams are purged below them (`history-cleanup.ts`).
+    const batch = await publishThrough(parts, published).catch((error: unknown) => {
+      throw new HistoryPublishPendingError(eventType, outcomes, skipped, published.length, error);
+    });
     const kept = await keptOf(parts.blobs, published, scratch);
     // The published version's archive holds the kept rows now, and nothing reads a rows object again (a consumer reads keys):
     // erased (not only deleted: a deleted object's bytes stay in the servers' files until they compact them), so that an
@@ -167,6 +190,23 @@ async function publishChunk(parts: ClusterHistoryParts, eventType: string, run: 
   // The objects first, the message last: a message never names an object that is not stored yet.
   const { seq, duplicate } = await parts.log.publishHistory(chunk.partition, eventType, keys === undefined ? body : { ...body, keys }, `history:${run.identity}:${chunk.partition}:${chunk.chunk}`);
   return { partition: chunk.partition, seq, rows: chunk.rows, object: names.rows, ...(keys === undefined ? {} : { keys: names.keys }), duplicate };
+}
+
+/**
+ * The offsets of a file's chunks, as `[first, end)`: from the least chunk's
+ * first row to past the greatest chunk's last row (each chunk's rows at
+ * `seq * 2^20 + r` in its partition); `{ first: 0, end: 0 }` for none.
+ *
+ * @example
+ * ```ts
+ * chunkOffsets([{ seq: 3, rows: 10 }, { seq: 2, rows: 64 }]); // { first: 2 * 2 ** 20, end: 3 * 2 ** 20 + 10 }
+ * ```
+ */
+export function chunkOffsets(chunks: readonly { readonly seq: number; readonly rows: number }[]): { first: number; end: number } {
+  if (chunks.length === 0) return { first: 0, end: 0 };
+  const first = Math.min(...chunks.map((c) => c.seq * OFFSET_PER_MESSAGE));
+  const end = Math.max(...chunks.map((c) => c.seq * OFFSET_PER_MESSAGE + c.rows));
+  return { first, end };
 }
 
 /** Runs cycles until one is published past every message: a cycle already running when the import asked may have sealed before them. */

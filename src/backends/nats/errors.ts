@@ -6,6 +6,7 @@
  */
 import { redactUrlsInText } from '../../util/redact-url.ts';
 import { TandemError } from '../../definitions/errors.ts';
+import type { HistoryFileOutcome } from '../../master/index.ts';
 
 /**
  * The optional NATS client packages are not installed: cluster mode loads
@@ -889,5 +890,94 @@ export class HistoryObjectMissingError extends TandemError {
   readonly code = 'history_object_missing';
   constructor(readonly object: string, readonly partition: number, readonly seq: number, readonly problem: string) {
     super(`The history object ${object} named by message ${seq} of partition ${partition} is not in the object store as the message says (${problem}): restore it, or the partition is read no further.`);
+  }
+}
+
+/**
+ * An erasure rewrites a frozen part of the served version, but the served
+ * version's manifest names no object for that file: the cycle cannot read
+ * the part to rewrite it, so it stops before publishing anything (a bug, or
+ * a manifest that does not list its own parts).
+ *
+ * @example
+ * ```ts
+ * await node.runBatch({ full: true }).catch((error) => {
+ *   if (error instanceof FrozenPartUnnamedError) console.error(error.file);
+ * });
+ * ```
+ */
+export class FrozenPartUnnamedError extends TandemError {
+  readonly code = 'frozen_part_unnamed';
+  constructor(readonly file: string) {
+    super(`The served version names no object for its frozen part ${file}, so the erasure cannot rewrite it and this cycle publishes nothing.`);
+  }
+}
+
+/**
+ * Staging a history file for a cluster placed a different number of rows
+ * in partitions and chunks than it found good: a row lost (or doubled)
+ * there would be silently not imported (or counted twice), so nothing of the
+ * file is published.
+ *
+ * @example
+ * ```ts
+ * await importHistoryIntoCluster(target, 'usage', files).catch((error) => {
+ *   if (error instanceof HistoryRowsMisplacedError) console.error(error.path, error.placed, error.good);
+ * });
+ * ```
+ */
+export class HistoryRowsMisplacedError extends TandemError {
+  readonly code = 'history_rows_misplaced';
+  constructor(readonly path: string, readonly placed: number, readonly good: number) {
+    super(`Staging history file ${path} placed ${placed} of its ${good} good rows in partitions, so nothing of it is published.`);
+  }
+}
+
+/**
+ * A history message of a keyed event type reached the duplicate rule
+ * without its idempotency keys (or with another number of them than its
+ * rows): the partition's reader reads them from the keys object before
+ * handing the message on, so the rule cannot decide its rows and stops.
+ *
+ * @example
+ * ```ts
+ * consumer.onError = (error) => {
+ *   if (error instanceof HistoryKeysMissingError) console.error(error.partition, error.seq);
+ * };
+ * ```
+ */
+export class HistoryKeysMissingError extends TandemError {
+  readonly code = 'history_keys_missing';
+  constructor(readonly partition: number, readonly seq: number, readonly rows: number, readonly keys: number | undefined) {
+    super(`History message ${seq} of partition ${partition} reached the duplicate rule with ${keys === undefined ? 'no keys' : `${keys} keys`} for its ${rows} rows, so the partition is read no further.`);
+  }
+}
+
+/** A file a cluster history import staged and published: what its summary says before a cycle archives it (no kept or duplicate counts yet). */
+export type StagedHistoryFile = Omit<HistoryFileOutcome, 'imported' | 'duplicates'>;
+
+/**
+ * A cluster history import staged and published its files, each chunk a
+ * message in its partition's stream, but the batch cycle it asked for to
+ * archive them failed (`cause`). Nothing is lost: the messages stay in the
+ * streams, and the next cycle that runs (scheduled or asked) archives them,
+ * the duplicate rule deciding alike; importing again is not needed (each
+ * file's run is recorded done). `staged` is what a summary can say before
+ * that cycle: rows, rejections and offsets per file, not yet what was kept.
+ *
+ * @example
+ * ```ts
+ * await importHistoryIntoCluster(target, 'usage', files).catch((error) => {
+ *   if (error instanceof HistoryPublishPendingError) for (const f of error.staged) console.log(f.file, f.rows, f.rejected);
+ * });
+ * ```
+ */
+export class HistoryPublishPendingError extends TandemError {
+  readonly code = 'history_publish_pending';
+  constructor(readonly eventType: string, readonly staged: readonly StagedHistoryFile[], readonly skipped: readonly string[], readonly messages: number, cause: unknown) {
+    const rows = staged.reduce((n, f) => n + f.rows - f.rejected, 0);
+    // The cause may be an HTTP client's, quoting the node's address as given: no secret may reach a log through it.
+    const why = redactUrlsInText(cause instanceof Error ? cause.message : String(cause));
+    super(`The ${rows} good rows of ${staged.length} ${staged.length === 1 ? 'file' : 'files'} of event type '${eventType}' are staged in ${messages} history ${messages === 1 ? 'message' : 'messages'} of the cluster's streams, but the batch cycle asked to archive them failed (${why.replace(/\.$/, '')}): the next cycle that runs archives them, with no need to import them again.`, { cause });
   }
 }

@@ -30,6 +30,7 @@
 import { selectEvents, type Catalog, type EventColumns, type ViewJson } from '../../definitions/index.ts';
 import { IdempotencyIndex } from '../../log/index.ts';
 import { fnv1a32Of } from './fnv1a.ts';
+import { HistoryKeysMissingError } from './errors.ts';
 import { OriginSet, type OriginRun } from './origin-set.ts';
 import { keyHash, type ForgottenKeys, type HistoryBody, type LogMessage, type MessageOrigin } from './log-message.ts';
 
@@ -224,7 +225,7 @@ export class FirstOccurrenceFilter {
     const { seq, msgId, eventType, body, keys } = message;
     const dropped: number[] = [];
     if (body.keys !== undefined) {
-      if (keys === undefined || keys.length !== body.rows) throw new Error(`history message ${seq} of partition ${message.partition} came without its ${body.rows} keys: the reader reads them before handing it on`);
+      if (keys === undefined || keys.length !== body.rows) throw new HistoryKeysMissingError(message.partition, seq, body.rows, keys?.length);
       for (let r = 0; r < keys.length; r++) {
         const key = keys[r] ?? '';
         if (this.keys.has(eventType, key)) dropped.push(r);

@@ -35,34 +35,44 @@ export interface HistoryBlobs {
 const OUTCOME = /-p(\d{3})-\d{6}\.outcome\.json$/;
 
 /**
- * After partition `partition`'s stream was purged below `seq`: erases the
- * keys and rows objects of its history messages below `seq`, and deletes
- * outcomes kept long enough. Resolves with the objects erased.
+ * After a purge of the streams, partition `p` below `below.get(p)`: erases
+ * the keys and rows objects of their history messages below those points,
+ * and deletes outcomes kept long enough. One listing of {@link HISTORY_PREFIX}
+ * serves every partition purged, since the store lists the whole bucket
+ * (object names are not subjects it can filter on) whatever the prefix.
+ * Resolves with the objects erased.
  *
  * @example
  * ```ts
- * await log.purgeBelow(p, seq);
- * await forgetHistoryBelow(blobs, p, seq, scratchDir);
+ * const below = new Map<number, number>();
+ * for (const [p, seq] of due) { await log.purgeBelow(p, seq); below.set(p, seq); }
+ * await forgetHistoryBelow(blobs, below, scratchDir);
  * ```
  */
-export async function forgetHistoryBelow(blobs: HistoryBlobs, partition: number, seq: number, scratch: string, now = Date.now()): Promise<number> {
+export async function forgetHistoryBelow(blobs: HistoryBlobs, below: ReadonlyMap<number, number>, scratch: string, now = Date.now()): Promise<number> {
+  if (below.size === 0) return 0;
   const listed = await blobs.list(HISTORY_PREFIX);
   const present = new Set(listed.map((b) => b.name));
   let erased = 0;
   for (const info of listed) {
     const match = OUTCOME.exec(info.name);
-    if (match === null || Number(match[1]) !== partition) continue;
-    const base = info.name.replace(/\.outcome\.json$/, '');
-    const holding = [`${base}.keys.json`, `${base}.parquet`].filter((name) => present.has(name));
-    if (holding.length > 0) {
-      const outcome = await readOutcome(blobs, info.name, scratch);
-      if (outcome === undefined || outcome.seq >= seq) continue;
-      for (const name of holding) await blobs.erase(name);
-      erased += holding.length;
-    }
+    const seq = match === null ? undefined : below.get(Number(match[1]));
+    if (seq === undefined) continue;
+    erased += await eraseHolding(blobs, info.name, present, seq, scratch);
     if (info.storedAt !== undefined && now - info.storedAt > OUTCOME_KEEP_MS) await blobs.delete(info.name);
   }
   return erased;
+}
+
+/** Erases the keys and rows objects still beside outcome `outcome` when its message is below `seq`; resolves with how many. */
+async function eraseHolding(blobs: HistoryBlobs, outcome: string, present: ReadonlySet<string>, seq: number, scratch: string): Promise<number> {
+  const base = outcome.replace(/\.outcome\.json$/, '');
+  const holding = [`${base}.keys.json`, `${base}.parquet`].filter((name) => present.has(name));
+  if (holding.length === 0) return 0;
+  const read = await readOutcome(blobs, outcome, scratch);
+  if (read === undefined || read.seq >= seq) return 0;
+  for (const name of holding) await blobs.erase(name);
+  return holding.length;
 }
 
 /** An outcome's sequence; undefined when it is gone meanwhile or does not read as one (it is then left alone). */

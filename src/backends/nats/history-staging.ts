@@ -18,6 +18,7 @@ import { sqlIdentifier, sqlStringLiteral, type EventTypeSchema, type Field } fro
 import { checkedSource, HistoryImportUnsupportedError, rejections, type HistoryFormat } from '../../master/index.ts';
 import { OFFSET_PER_MESSAGE } from './partition-archive.ts';
 import { keyPartition } from './partition-router.ts';
+import { HistoryRowsMisplacedError } from './errors.ts';
 
 /** One staged chunk: its rows' Parquet file and, for a keyed type, its keys' JSON file. */
 export interface StagedChunk {
@@ -85,9 +86,7 @@ export async function stageHistoryFile(job: StageJob): Promise<StagedFile> {
     FROM history_good g JOIN history_routes r USING (_row)`);
   await connection.run('DROP TABLE history_good');
   const groups = (await connection.runAndReadAll('SELECT _p, _chunk, count(*) FROM history_placed GROUP BY ALL ORDER BY ALL')).getRows();
-  const placed = groups.reduce((n, [, , count]) => n + Number(count), 0);
-  // Every good row placed once, or nothing is published: a row lost here would be a row silently not imported.
-  if (placed !== good) throw new Error(`staging ${job.path} placed ${placed} of its ${good} good rows`);
+  checkAllPlaced(job.path, groups, good);
   const chunks: StagedChunk[] = [];
   // A chunk's rows keep the file's order: the duplicate rule keeps the first of a repeated key, as the embedded import does.
   await connection.run('SET preserve_insertion_order = true');
@@ -140,4 +139,20 @@ async function route(instance: DuckDBInstance, connection: DuckDBConnection, eve
     appender.closeSync();
     writer.closeSync();
   }
+}
+
+/**
+ * Checks that the chunks `groups` (partition, chunk, rows) of file `path`
+ * hold its `good` rows, each once: a row lost there would be a row silently
+ * not imported, so nothing is published.
+ *
+ * @throws {HistoryRowsMisplacedError} when they hold another number of rows.
+ * @example
+ * ```ts
+ * checkAllPlaced('old.csv', [[0, 0, 64n], [1, 0, 36n]], 100);
+ * ```
+ */
+export function checkAllPlaced(path: string, groups: readonly (readonly unknown[])[], good: number): void {
+  const placed = groups.reduce<number>((n, group) => n + Number(group[2]), 0);
+  if (placed !== good) throw new HistoryRowsMisplacedError(path, placed, good);
 }

@@ -64,6 +64,7 @@ import { LogConsumer } from './log-consumer.ts';
 import { FORGET_AFTER_MS, LIVENESS_MS, type NodeRegistry, type Heartbeat } from './node-registry.ts';
 import { NodeSightings } from './node-sightings.ts';
 import { forgetHistoryBelow } from './history-cleanup.ts';
+import { frozenPartFetcher } from './frozen-sources.ts';
 import { watchPartOwner } from './part-owner-watch.ts';
 import type { ObjectBlobStore } from './object-blob-store.ts';
 import { sweepArchive } from './archive-sweep.ts';
@@ -1636,13 +1637,7 @@ export class NatsBackend implements EngineBackend {
   async #frozen(retention: RetentionPlan, catalog: Catalog, dir: string, version: number, erasing: readonly FrozenErasing[]): ReturnType<ClusterRetention['frozen']> {
     const objects = new Map((this.#served?.objects ?? []).map((o) => [o.file, o.blob]));
     const scratch = join(dir, '.frozen-sources');
-    const fetch = async (file: string): Promise<string> => {
-      const blob = objects.get(file);
-      if (blob === undefined) throw new Error(`the served version names no object for its frozen part ${file}`);
-      await mkdir(scratch, { recursive: true });
-      await this.#p.blobs.get(blob, join(scratch, file));
-      return join(scratch, file);
-    };
+    const fetch = frozenPartFetcher(objects, this.#p.blobs, scratch);
     try {
       return await this.#retention.frozen(retention, catalog, this.#batch?.manifest, dir, version, erasing.length === 0 ? undefined : { list: erasing, fetch });
     } finally {
@@ -1692,7 +1687,7 @@ export class NatsBackend implements EngineBackend {
     await this.#archive.forgetCopies(erased.replaced);
     const { registry, log } = this.#p;
     const below = verifiedBelow(chain, missing, published.cutoffs.length).map((seq, p) => Math.min(seq, published.cutoffs[p]!));
-    await purgeErased({ registry, log, logger: this.#logger, forgetBelow: (p, seq) => this.#forgetBelow(chain, p, seq) }, below);
+    await purgeErased({ registry, log, logger: this.#logger, forgetBelow: (purged) => this.#forgetBelow(chain, purged) }, below);
     await this.#erasures.done(erased.audits, published.version);
   }
 
@@ -1713,7 +1708,7 @@ export class NatsBackend implements EngineBackend {
   async completeErasure(id: string): Promise<void> {
     // A batch node restarted cannot take its lease back until its old term runs out: cycles asked meanwhile are refused.
     await this.#erasures.complete(id, () => this.#host!.runBatch({ full: true }), 2 * (this.#p.options.leaseMs ?? DEFAULT_LEASE_MS));
-    await this.#erasures.served(id, (version) => Promise.resolve(this.#servingBelow(version)));
+    await this.#erasures.served(id, (version) => this.#servingBelow(version));
   }
 
   /** The live nodes (this one included) that serve a batch version below `version`, as their heartbeats say (read by the last look, at most a second ago). */
@@ -1976,24 +1971,31 @@ export class NatsBackend implements EngineBackend {
     if (invalid.length > 0) return void this.#logger.warn({ invalid: invalid.map((e) => e.key) }, 'not purging the log: a registry entry is not a heartbeat, so how far its node applied the log is unknown');
     // Never below a range the object store was not just found to hold whole: the stream may be its only other copy.
     const verified = verifiedBelow(chain, missing, below.length);
-    for (let p = 0; p < below.length; p++) {
-      const seq = Math.min(below[p]!, verified[p]!);
-      if (seq <= 1 || !nodes.every((n) => !readsBy(n, p) || (n.applied[p] ?? 0) >= seq)) continue;
-      const purged = await this.#p.log.purgeBelow(p, seq);
-      await this.#forgetBelow(chain, p, seq);
-      if (purged > 0) this.#logger.info({ partition: p, below: seq, messages: purged }, 'purged archived messages from the log');
+    const purgedBelow = new Map<number, number>();
+    try {
+      for (let p = 0; p < below.length; p++) {
+        const seq = Math.min(below[p]!, verified[p]!);
+        if (seq <= 1 || !nodes.every((n) => !readsBy(n, p) || (n.applied[p] ?? 0) >= seq)) continue;
+        const purged = await this.#p.log.purgeBelow(p, seq);
+        purgedBelow.set(p, seq);
+        if (purged > 0) this.#logger.info({ partition: p, below: seq, messages: purged }, 'purged archived messages from the log');
+      }
+    } finally {
+      await this.#forgetBelow(chain, purgedBelow);
     }
   }
 
   /**
-   * What no one reads once partition `p`'s stream is purged below `seq`:
-   * the archive's rule snapshots below it, and the keys objects of history
-   * messages below it (erased: they hold keys in clear).
+   * What no one reads once each partition `p` of `below` is purged below
+   * `below.get(p)`: the archive's rule snapshots below it, and the keys
+   * objects of history messages below it (erased: they hold keys in clear).
+   * Once per purge, not per partition: finding the history objects lists
+   * the whole object store.
    */
-  async #forgetBelow(chain: readonly ArchivedRange[], p: number, seq: number): Promise<void> {
-    await this.#archive.forgetSnapshotsBelow(chain, p, seq);
-    const erased = await forgetHistoryBelow(this.#p.blobs, p, seq, join(this.#p.options.dataDir, 'cluster'));
-    if (erased > 0) this.#logger.info({ partition: p, below: seq, objects: erased }, 'erased the staged history objects of messages purged from the log');
+  async #forgetBelow(chain: readonly ArchivedRange[], below: ReadonlyMap<number, number>): Promise<void> {
+    for (const [p, seq] of below) await this.#archive.forgetSnapshotsBelow(chain, p, seq);
+    const erased = await forgetHistoryBelow(this.#p.blobs, below, join(this.#p.options.dataDir, 'cluster'));
+    if (erased > 0) this.#logger.info({ below: Object.fromEntries(below), objects: erased }, 'erased the staged history objects of messages purged from the log');
   }
 
   /** This node's share of the status: the cluster as it sees it. */

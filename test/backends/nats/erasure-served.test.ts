@@ -36,7 +36,7 @@ test('erasure served - done in version 4: the erase waits until no live node ser
   await e.done([audit], 4);
   const asked: number[] = [];
   let polls = 0;
-  await e.served('e1', async (version) => {
+  await e.served('e1', (version) => {
     asked.push(version);
     return ++polls < 3 ? ['n2'] : [];
   });
@@ -48,7 +48,7 @@ test('erasure served - done in version 4: the erase waits until no live node ser
 test('erasure served - a node that never serves the version is named once the wait is over', async () => {
   const { erasures: e } = await erasures();
   await e.done([audit], 7);
-  await assert.rejects(e.served('e1', async () => ['n3'], 300), (error: unknown) => {
+  await assert.rejects(e.served('e1', () => ['n3'], 300), (error: unknown) => {
     assert.ok(error instanceof ErasureNotServedError);
     assert.deepEqual([error.version, error.nodes], [7, ['n3']]);
     assert.match(error.message, /^Erasure e1 is published in batch version 7, but node n3 still serves an older version/);
@@ -60,7 +60,7 @@ test('erasure served - an erasure done before versions were recorded waits for n
   const { erasures: e, record } = await erasures();
   const entry = await record.get(ERASURES_KEY);
   await record.update(ERASURES_KEY, { pending: [], audit: [{ ...audit, completedAt: audit.requestedAt }] }, entry!.revision);
-  await e.served('e1', async () => assert.fail('no version to wait for'));
+  await e.served('e1', () => assert.fail('no version to wait for'));
 });
 
 test('erasure served - cycles refused for longer than six tries (a restarted batch node\'s old lease) are asked again while the patience lasts', async (t) => {

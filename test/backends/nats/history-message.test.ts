@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
 import {
-  decodeMessage, FirstOccurrenceFilter, HEADERS, HISTORY_FORMAT, historyBody, HistoryObjectMissingError, historyKeyReader, keyPartition, stageHistoryFile, type HistoryBody, type LogMessage,
+  decodeMessage, FirstOccurrenceFilter, HEADERS, HISTORY_FORMAT, historyBody, HistoryObjectMissingError, HistoryKeysMissingError, HistoryRowsMisplacedError, checkAllPlaced, historyKeyReader, keyPartition, stageHistoryFile, type HistoryBody, type LogMessage,
 } from '../../../src/backends/nats/internal.ts';
 import { DirectoryBlobStore } from '../../../src/master/index.ts';
 import { withTempDir } from '../../support/temp-dir.ts';
@@ -44,7 +44,17 @@ test('history message - its rows whose keys came earlier (live, history, or with
   const retry = filter.admit(events(4, ['d', 'e', 'f']));
   assert.deepEqual(retry.kind === 'admitted' ? [retry.admitted.lines, retry.admitted.duplicates] : [], [[2], 2]);
   assert.equal(filter.admit(history(5, ['z'], 'h2')).kind, 'repeated-message', 'a history message published again is dropped whole');
-  assert.throws(() => filter.admit({ kind: 'history', partition: 0, seq: 6, msgId: 'h6', eventType: 'order', body: body(2) }), /without its 2 keys/);
+});
+
+test('history message - handed to the rule without its keys, or with too few, it stops the rule with a typed error naming the message', () => {
+  const filter = new FirstOccurrenceFilter(catalog);
+  assert.throws(() => filter.admit({ kind: 'history', partition: 0, seq: 6, msgId: 'h6', eventType: 'order', body: body(2) }), (error: unknown) => {
+    assert.ok(error instanceof HistoryKeysMissingError);
+    assert.deepEqual([error.code, error.partition, error.seq, error.rows, error.keys], ['history_keys_missing', 0, 6, 2, undefined]);
+    assert.equal(error.message, 'History message 6 of partition 0 reached the duplicate rule with no keys for its 2 rows, so the partition is read no further.');
+    return true;
+  });
+  assert.throws(() => filter.admit({ kind: 'history', partition: 0, seq: 7, msgId: 'h7', eventType: 'order', body: body(3), keys: ['a'] }), (error: unknown) => error instanceof HistoryKeysMissingError && error.keys === 1 && error.rows === 3 && error.seq === 7);
 });
 
 test('history message - two rules fed the same messages agree on the digest; other keys give another', () => {
@@ -90,6 +100,18 @@ test('history staging - every row lands in the partition a live event with its k
       instance.closeSync();
     }
   });
+});
+
+test('history staging - chunks holding another number of rows than the file\'s good ones stop the staging with a typed error naming the file', () => {
+  assert.doesNotThrow(() => checkAllPlaced('old.csv', [[0, 0, 64n], [1, 0, 36n]], 100));
+  for (const [groups, placed] of [[[[0, 0, 64n]], 64], [[[0, 0, 64n], [1, 0, 37n]], 101], [[], 0]] as const) {
+    assert.throws(() => checkAllPlaced('old.csv', groups, 100), (error: unknown) => {
+      assert.ok(error instanceof HistoryRowsMisplacedError);
+      assert.deepEqual([error.code, error.path, error.placed, error.good], ['history_rows_misplaced', 'old.csv', placed, 100]);
+      assert.equal(error.message, `Staging history file old.csv placed ${placed} of its 100 good rows in partitions, so nothing of it is published.`);
+      return true;
+    });
+  }
 });
 
 test('history staging - a file past the appender\'s flush (204,800 rows) is staged whole', async () => {
