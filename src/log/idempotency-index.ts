@@ -74,6 +74,24 @@ export class IdempotencyIndex {
   }
 
   /**
+   * Adds `key` unless `eventType` holds it; says whether it was added. One
+   * lookup where `has` then `add` made two: the rule deciding which copy of
+   * a key counts runs it on every keyed event and history row.
+   *
+   * @example
+   * ```ts
+   * if (index.addNew('order', event.id)) kept.push(event);
+   * ```
+   */
+  addNew(eventType: string, key: string): boolean {
+    const keys = this.#of(eventType);
+    if (keys instanceof KeySet) return keys.add(key);
+    if (keys.has(key)) return false;
+    keys.add(key);
+    return true;
+  }
+
+  /**
    * Adds every key of `keys` (in the order they were stored) to `eventType`'s:
    * how a history import's keys join the index once its file is committed.
    * A type keeping every key takes the set as it is when it has none yet,

@@ -55,3 +55,13 @@ test('idempotency index: addAll takes a set whole, merges into one it has, and a
   assert.deepEqual(['x', 'p', 'q', 'r'].map((k) => index.has('windowed', k)), [false, true, true, true], 'the window moved on past x');
   assert.equal(index.wholeSets().has('windowed'), false);
 });
+
+test('idempotency index: addNew adds a key unless held and says which, for a whole set and a window alike', () => {
+  const index = new IdempotencyIndex(new Map([['windowed', 2]]));
+  for (const type of ['whole', 'windowed']) {
+    assert.deepEqual(['a', 'b', 'a'].map((k) => index.addNew(type, k)), [true, true, false], type);
+    assert.ok(index.has(type, 'a') && index.has(type, 'b'));
+  }
+  assert.equal(index.addNew('windowed', 'c'), true);
+  assert.equal(index.addNew('windowed', 'a'), true, 'a fell out of the window of 2');
+});

@@ -209,9 +209,7 @@ export class FirstOccurrenceFilter {
     const lines: number[] = [];
     for (const i of candidates) {
       const key = keys[i] ?? '';
-      if (this.keys.has(message.eventType, key)) continue;
-      this.keys.add(message.eventType, key);
-      lines.push(i);
+      if (this.keys.addNew(message.eventType, key)) lines.push(i);
     }
     return admitted(lines.length === events.count ? events : selectEvents(events, lines), lines, candidates.length - lines.length);
   }
@@ -228,8 +226,7 @@ export class FirstOccurrenceFilter {
       if (keys === undefined || keys.length !== body.rows) throw new HistoryKeysMissingError(message.partition, seq, body.rows, keys?.length);
       for (let r = 0; r < keys.length; r++) {
         const key = keys[r] ?? '';
-        if (this.keys.has(eventType, key)) dropped.push(r);
-        else this.keys.add(eventType, key);
+        if (!this.keys.addNew(eventType, key)) dropped.push(r);
       }
     }
     this.#fold(seq, msgId, `history ${eventType} ${body.sha256} ${body.rows - dropped.length} ${dropped.length}`);
