@@ -82,7 +82,10 @@ export async function stageHistoryFile(job: StageJob): Promise<StagedFile> {
   const { rejected, firstRejections } = good < checked.rows ? await rejections(connection, checked.sql) : { rejected: 0, firstRejections: [] };
   await route(job.instance, connection, schema.name, field, partitions);
   const size = job.chunkRows ?? OFFSET_PER_MESSAGE;
-  await connection.run(`CREATE OR REPLACE TEMP TABLE history_placed AS SELECT g.*, r.p AS _p, (row_number() OVER (PARTITION BY r.p ORDER BY g._row) - 1) // ${size} AS _chunk
+  // Numbering each partition's rows sorts them all, which took about as long as routing them: needed only when a partition has more than one chunk.
+  const largest = Number((await connection.runAndReadAll('SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM history_routes GROUP BY p)')).getRows()[0]![0]);
+  const chunkOf = largest <= size ? '0' : `(row_number() OVER (PARTITION BY r.p ORDER BY g._row) - 1) // ${size}`;
+  await connection.run(`CREATE OR REPLACE TEMP TABLE history_placed AS SELECT g.*, r.p AS _p, ${chunkOf} AS _chunk
     FROM history_good g JOIN history_routes r USING (_row)`);
   await connection.run('DROP TABLE history_good');
   const groups = (await connection.runAndReadAll('SELECT _p, _chunk, count(*) FROM history_placed GROUP BY ALL ORDER BY ALL')).getRows();
