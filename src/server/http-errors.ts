@@ -84,6 +84,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   erasure_unsupported: 501,
   erasure_frozen_value: 409,
   erasure_not_served: 503,
+  erasure_pending: 503,
   cluster_record_invalid: 503,
   archive_damaged: 503,
   cluster_bucket_missing: 503,
@@ -131,7 +132,7 @@ const SAFE_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** Seconds a client should wait before retrying, per temporary failure: an overload clears fast, a failing disk or a restart less so. */
-export const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5, shutting_down: 5, draining: 5, position_wait_timeout: 1, append_unacknowledged: 5, cluster_log_closed: 5, view_not_ready: 5, view_backfilling: 5, cluster_record_invalid: 5, archive_damaged: 10, cluster_bucket_missing: 10, bucket_stalled: 5, cluster_bucket_broken: 5, log_behind_archive: 5, batch_holder_unreachable: 5, batch_holder_silent: 5, batch_request_timeout: 10, batch_lease_expiring: 15, partitions_unavailable: 5, served_version_changing: 1, erasure_not_served: 5 };
+export const RETRY_AFTER: Readonly<Record<string, number>> = { log_overloaded: 1, log_write_failed: 5, log_closed: 5, disk_full: 10, speed_layer_full: 5, shutting_down: 5, draining: 5, position_wait_timeout: 1, append_unacknowledged: 5, cluster_log_closed: 5, view_not_ready: 5, view_backfilling: 5, cluster_record_invalid: 5, archive_damaged: 10, cluster_bucket_missing: 10, bucket_stalled: 5, cluster_bucket_broken: 5, log_behind_archive: 5, batch_holder_unreachable: 5, batch_holder_silent: 5, batch_request_timeout: 10, batch_lease_expiring: 15, partitions_unavailable: 5, served_version_changing: 1, erasure_not_served: 5, erasure_pending: 5 };
 
 export interface HttpError {
   readonly status: number;

@@ -141,7 +141,7 @@ const ERASE: RouteContract = {
     description: 'Which events to erase, e.g. {"eventType": "order", "where": {"customer": "c-123"}}.',
   },
   answer: jsonAnswer('The erasure done: its audit record.', 'ErasureAudit'),
-  errors: ['invalid_erasure', 'erasure_unsupported', 'erasure_frozen_value', 'erasure_not_served'],
+  errors: ['invalid_erasure', 'erasure_unsupported', 'erasure_frozen_value', 'erasure_not_served', 'erasure_pending'],
   notes: {
     400: 'The request names no event type, no field, or a value its field cannot hold; `field` names the part at fault.',
     409: 'A view keeping aggregates (`keepAggregates`) has a `min`, `max` or `quantiles` of a field the erasure names that is not one of its dimensions: its frozen rows could keep an erased value; the message names the view.',

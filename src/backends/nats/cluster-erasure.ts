@@ -37,7 +37,7 @@ import {
   EMPTY_ERASURES_RECORD, erasureValuesKey, ERASURES_KEY, withErasureAsked, withErasureFound, withErasuresDone,
   type ClusterErasureAudit, type ClusterErasureFound, type ClusterErasuresRecord, type ErasureValues, type PendingClusterErasure,
 } from './cluster-erasures-record.ts';
-import { ErasureNotServedError } from './errors.ts';
+import { ErasureNotServedError, ErasurePendingError } from './errors.ts';
 import type { ForgottenKeys } from './log-message.ts';
 import type { PartitionArchive } from './partition-archive.ts';
 import type { Revisioned, RevisionedStore } from './revisioned-store.ts';
@@ -139,7 +139,7 @@ export class ClusterErasures {
       if (await this.isDone(id)) return;
       if (round >= ROUNDS && Date.now() >= giveUpAt) break;
     }
-    throw failure ?? new Error(`Erasure ${id} is still pending after ${ROUNDS} batch cycles; the batch node applies it with its next one.`);
+    throw failure ?? new ErasurePendingError(id, ROUNDS);
   }
 
   /**

@@ -853,6 +853,25 @@ export class CyclePartRefusedError extends TandemError {
 }
 
 /**
+ * An erasure is recorded but the batch cycles asked for it ran without
+ * applying it (each finished, yet the erasure is still pending): the batch
+ * node applies it with a later cycle, and the erase call can be repeated.
+ *
+ * @example
+ * ```ts
+ * await node.erase({ eventType: 'order', where: { customer: 'c-123' } }).catch((error) => {
+ *   if (error instanceof ErasurePendingError) console.warn(`erasure ${error.erasure} still pending after ${error.cycles} cycles`);
+ * });
+ * ```
+ */
+export class ErasurePendingError extends TandemError {
+  readonly code = 'erasure_pending';
+  constructor(readonly erasure: string, readonly cycles: number) {
+    super(`Erasure ${erasure} is still pending after ${cycles} batch cycles; the batch node applies it with a later cycle.`);
+  }
+}
+
+/**
  * An erasure was applied and its batch version published, but a live node
  * still serves an older version, whose views count the erased events: the
  * erase call does not claim "no answer counts them" until every node serves

@@ -38,7 +38,7 @@ export {
 } from './errors.ts';
 
 // An erasure done, but a node still serves a version that counts the erased events.
-export { ErasureNotServedError } from './errors.ts';
+export { ErasureNotServedError, ErasurePendingError } from './errors.ts';
 // A history import's staged object missing or damaged in the object store (`tandem ingest --history --nats`).
 export { HistoryObjectMissingError } from './errors.ts';
 

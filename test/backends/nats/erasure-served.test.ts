@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ClusterErasures } from '../../../src/backends/nats/cluster-erasure.ts';
 import { EMPTY_ERASURES_RECORD, ERASURES_KEY, type ClusterErasuresRecord, type ErasureValues } from '../../../src/backends/nats/cluster-erasures-record.ts';
-import { ErasureNotServedError } from '../../../src/backends/nats/errors.ts';
+import { ErasureNotServedError, ErasurePendingError } from '../../../src/backends/nats/errors.ts';
 import { MemoryRevisionedStore } from '../../../src/backends/nats/revisioned-store.ts';
 import { SILENT } from '../../../src/engine/index.ts';
 
@@ -83,4 +83,18 @@ test('erasure served - cycles refused for longer than six tries (a restarted bat
     throw new Error('batch lease expiring');
   }), /batch lease expiring/);
   assert.equal(refused, 6, 'without patience, six tries');
+});
+
+test('erasure served - cycles that all run without applying the erasure end in ErasurePendingError, naming it', async () => {
+  const { erasures: e } = await erasures();
+  let cycles = 0;
+  await assert.rejects(e.complete('e1', async () => {
+    cycles++;
+  }), (error: unknown) => {
+    assert.ok(error instanceof ErasurePendingError);
+    assert.equal(error.code, 'erasure_pending');
+    assert.equal(error.cycles, cycles);
+    assert.match(error.message, /^Erasure e1 is still pending after \d+ batch cycles; the batch node applies it with a later cycle\.$/);
+    return true;
+  });
 });
