@@ -48,6 +48,7 @@ function program(): Command {
     .option('--max-events-per-request <n>', 'most events in one request (413 beyond; default 100,000)')
     .option('--max-query-rows <n>', 'most rows in one query answer (400 beyond; default 100,000)')
     .option('--query-timeout <duration>', 'longest a query may run before it is stopped (503; default 10s)')
+    .option('--history-limit <bytes>', 'largest history file POST /v1/history takes, streamed to disk (413 beyond; default 10 GiB, or server.limits.historyBytes)')
     .option('--headers-timeout <duration>', 'time for a request\'s headers to arrive (408 beyond; default 10s)')
     .option('--request-timeout <duration>', 'time for a whole request, body included, to arrive (408 beyond; default 30s)')
     .option('--keep-alive-timeout <duration>', 'how long an idle keep-alive connection stays open (default 72s)')
