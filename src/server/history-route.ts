@@ -117,9 +117,7 @@ async function receive(request: FastifyRequest<HistoryRequest>, options: History
   const { tandem, tracker, limit } = options;
   const { eventType } = request.params;
   if (!tandem.catalog.eventTypes.has(eventType)) throw new UnknownEventTypeError(eventType);
-  if (tandem.importHistory === undefined) {
-    throw new HistoryImportUnsupportedError('A cluster node takes no history upload: import the file with tandem ingest --history FILE --event TYPE --nats URLS --config FILE --url NODE.');
-  }
+  if (tandem.importHistory === undefined) throw new HistoryImportUnsupportedError();
   const format = uploadFormat(request.headers['content-type'], request.query.format);
   if (Number(request.headers['content-length'] ?? 0) > limit) throw new HistoryUploadTooLargeError(limit);
   if (request.body === undefined || request.body === null) throw new MalformedBodyError('The body is empty; send the history file as the body.');
