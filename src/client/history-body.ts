@@ -7,7 +7,14 @@
  * @module
  */
 
-/** A history file's format, as the server's `format` parameter names it. */
+/**
+ * A history file's format, as the server's `format` parameter names it.
+ *
+ * @example
+ * ```ts
+ * await client.uploadHistory('order', process.stdin, { format: 'ndjson' satisfies HistoryFileFormat });
+ * ```
+ */
 export type HistoryFileFormat = 'parquet' | 'csv' | 'ndjson' | 'json';
 
 /**

@@ -31,7 +31,6 @@ export type { ClientOptions, IngestOptions, IngestProgress, RequestOptions, Retr
 export type { HistoryFile, HistoryFileFormat } from './history-body.ts';
 export type { HistoryUploadStatus } from '../server/history-progress.ts';
 export type { HistoryImportSummary } from '../engine/history-import-types.ts';
-export type { HistoryFileOutcome } from '../master/history-import.ts';
 export type { ServerDefinitions, ServerStatus } from './answer-types.ts';
 export type { SqlCell, SqlResult } from '../sql/sql-answer.ts';
 export type { SqlColumn } from '../sql/sql-columns.ts';
