@@ -11,9 +11,9 @@
 import cliProgress from 'cli-progress';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { createClient, type HistoryImportSummary, type ServerStatus, type TandemClient } from '../../client/index.ts';
+import { createClient, RequestTimeoutError, type HistoryImportSummary, type ServerStatus, type TandemClient } from '../../client/index.ts';
 import { serverUrl } from '../api-client.ts';
-import { TooManyRejectsError } from '../cli-error.ts';
+import { CliError, TooManyRejectsError } from '../cli-error.ts';
 import { formatHistorySummary } from '../format-history.ts';
 
 export interface UploadHistoryOptions {
@@ -33,7 +33,9 @@ export async function uploadHistoryFiles(files: readonly string[], options: Uplo
   for (const [index, file] of files.entries()) {
     const bar = options.progress && process.stderr.isTTY ? new UploadBar(`${basename(file)} (${index + 1}/${files.length})`) : undefined;
     try {
-      summaries.push(await uploadOne(client, options.event, file, bar));
+      summaries.push(await uploadOne(client, options.event, file, bar).catch((error: unknown) => {
+        throw error instanceof RequestTimeoutError ? uploadCutOff(file, error) : error;
+      }));
     } finally {
       bar?.stop();
     }
@@ -63,6 +65,12 @@ async function uploadOne(client: TandemClient, eventType: string, file: string, 
     polling = false;
     await watching;
   }
+}
+
+/** The server's request timeout cut an upload off: say which knob bounds it, and the way around it. */
+function uploadCutOff(file: string, error: RequestTimeoutError): CliError {
+  const seconds = Number.isFinite(error.requestMs) ? `${error.requestMs / 1000} s` : 'its limit';
+  return new CliError(`The server cut the upload of ${basename(file)} off at its request timeout (${seconds}); start it with a longer --request-timeout, or import the file with the server stopped (--data and --config).`);
 }
 
 /** One summary of several imports, as one import of all the files would print. */
