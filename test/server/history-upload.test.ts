@@ -157,3 +157,34 @@ describe('history upload - over HTTP', () => {
     assert.equal(await leftovers(), 0);
   });
 });
+
+describe('history upload - progress', () => {
+  test('/v1/status follows the import past the upload: importing, then publishing, with the client\'s name and the rows done', { timeout: 120_000 }, async () => {
+    const opened = await openTestServer(shopConfig);
+    try {
+      const url = await opened.server.app.listen({ host: '127.0.0.1', port: 0 });
+      const rows = 40_000;
+      const body = Array.from({ length: rows }, (_, i) => JSON.stringify({ id: `p${i}`, at: 1_700_000_000_000 + i * 1000, country: 'DE', mobile: i % 2 === 0, amount: 1, qty: 1 })).join('\n');
+      const seen: { phase: string; file: string; rowsDone: number; rowsKnown: number }[] = [];
+      let done = false;
+      const watching = (async () => {
+        while (!done) {
+          const { history } = await (await fetch(`${url}/v1/status`)).json() as { history?: (typeof seen)[number] };
+          if (history !== undefined) seen.push(history);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      })();
+      const answer = await fetch(`${url}/v1/history/order?name=progress.ndjson`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+      done = true;
+      await watching;
+      assert.equal(answer.status, 200, await answer.text());
+      const phases = [...new Set(seen.map((s) => s.phase))];
+      assert.ok(phases.includes('importing') || phases.includes('publishing'), `phases seen: ${phases.join(', ')}`);
+      assert.ok(seen.every((s) => s.file === 'progress.ndjson' && s.rowsDone <= Math.max(s.rowsKnown, rows)));
+      const last = seen.at(-1)!;
+      if (last.phase === 'publishing') assert.deepEqual([last.rowsDone, last.rowsKnown], [rows, rows]);
+    } finally {
+      await opened.close();
+    }
+  });
+});
