@@ -42,19 +42,20 @@ const MEDIA_TYPES: ReadonlyMap<string, UploadFormat | undefined> = new Map([
 
 const WANTED = 'the file as application/vnd.apache.parquet, text/csv, application/x-ndjson or application/json (or application/octet-stream with ?format=parquet, csv, ndjson or json)';
 
-const HISTORY_CONTRACT: RouteContract = {
+/** The route's contract, its path parameter listing the catalog's event types as the ingest route's does. */
+const historyContract = (eventTypes: readonly string[]): RouteContract => ({
   operationId: 'importHistory',
   summary: 'Import a history file into the master dataset of a running server, then publish it with one batch cycle; answers once every query counts its events.',
   description: 'The body is the file itself, streamed to the data directory\'s disk (never held in memory) up to the server\'s history limit (server.limits.historyBytes, default 10 GiB), gzip or deflate Content-Encoding allowed; '
     + 'it must arrive within the request timeout (tandem serve --request-timeout). Rows are checked as live events are; with an idempotency key, rows stored already are counted as duplicates, so sending a file twice adds nothing. '
     + 'One import runs at a time; GET /v1/status shows it under "history". A cluster node answers 501: import with tandem ingest --history --nats.',
   scope: 'ingest',
-  params: { type: 'object', required: ['eventType'], properties: { eventType: { type: 'string', maxLength: 64, description: 'An event type of the config.' } } },
+  params: { type: 'object', required: ['eventType'], properties: { eventType: { enum: eventTypes, description: 'An event type of the config.' } } },
   querystring: {
     type: 'object',
     properties: {
       format: { enum: FORMATS, description: 'The file\'s format, if the Content-Type does not say it (application/octet-stream); it wins over the Content-Type.' },
-      name: { type: 'string', maxLength: 200, description: 'The file\'s name, as the answer and /v1/status name it (default upload.<format>).' },
+      name: { type: 'string', maxLength: 200, description: 'The file\'s name, as the answer and /v1/status name it: its last path segment, in printable ASCII, cut to 64 characters (default upload.<format>).' },
     },
   },
   body: {
@@ -79,7 +80,7 @@ const HISTORY_CONTRACT: RouteContract = {
     415: 'A media type that says no format, or application/octet-stream without ?format=, or a Content-Encoding other than gzip and deflate.',
     501: 'Cluster mode: a node takes no history upload; import with tandem ingest --history --nats URLS --config FILE --url NODE.',
   },
-};
+});
 
 export interface HistoryRouteOptions {
   readonly tandem: ServedEngine;
@@ -108,7 +109,7 @@ export function registerHistoryRoute(app: FastifyInstance, options: HistoryRoute
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-    scope.post<HistoryRequest>('/v1/history/:eventType', routeOptions(HISTORY_CONTRACT, options.keys), (request) => receive(request, options));
+    scope.post<HistoryRequest>('/v1/history/:eventType', routeOptions(historyContract([...options.tandem.catalog.eventTypes.keys()]), options.keys), (request) => receive(request, options));
   });
 }
 
