@@ -60,7 +60,8 @@ describe('history upload - over HTTP', () => {
   const leftovers = async () => (await readdir(uploads).catch(() => [])).length;
 
   before(async () => {
-    opened = await openTestServer(shopConfig, { limits: { historyBytes: LIMIT } });
+    // The limit from the config's server.limits (the client's test gives it as a server option).
+    opened = await openTestServer({ ...shopConfig, server: { limits: { historyBytes: LIMIT } } });
     url = await opened.server.app.listen({ host: '127.0.0.1', port: 0 });
     files = await makeTempDir('tandem-history-files-');
     uploads = dataDirectory(opened.tandem.dataDir).uploads;
