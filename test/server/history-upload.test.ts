@@ -60,8 +60,9 @@ describe('history upload - over HTTP', () => {
   const leftovers = async () => (await readdir(uploads).catch(() => [])).length;
 
   before(async () => {
-    // The limit from the config's server.limits (the client's test gives it as a server option).
-    opened = await openTestServer({ ...shopConfig, server: { limits: { historyBytes: LIMIT } } });
+    // The limit from the config's server.limits (the client's test gives it as a server option); the files are larger
+    // than the body limit of event requests, which does not bound them.
+    opened = await openTestServer({ ...shopConfig, server: { limits: { historyBytes: LIMIT, bodyBytes: 4096 } } });
     url = await opened.server.app.listen({ host: '127.0.0.1', port: 0 });
     files = await makeTempDir('tandem-history-files-');
     uploads = dataDirectory(opened.tandem.dataDir).uploads;
@@ -79,6 +80,7 @@ describe('history upload - over HTTP', () => {
       // CSV writes a missing field and an empty string alike, so its file holds valid events only.
       const events = orders(`${format}-`, 300, 10 + i).filter((e) => format === 'parquet' || e.valid);
       const path = await writeFileOf(files.dir, `orders-${format}`, events, format);
+      assert.ok((await readFile(path)).length > 4096, 'the file is larger than the body limit');
       const before = accepted.events.length;
       accepted.add(events);
       const { status, body } = await upload(path, format === 'csv' ? 'text/csv' : 'application/vnd.apache.parquet', `?name=${format}-orders.${format}`);
