@@ -99,6 +99,12 @@ test('tandem ingest --history --url - uploads each file to the running server wi
       assert.equal(keyless.code, 0, keyless.stderr);
       assert.match(keyless.stdout, /^Event type 'ping' declares no idempotencyKey/);
       assert.deepEqual(await readdir(dataDirectory(tandem.dataDir).uploads), [], 'no uploaded file stays');
+      const missing = await runCli(['ingest', '--history', visits, join(dir, 'nope.csv'), '--event', 'visit', '--url', url]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /History file .*nope\.csv cannot be imported: it does not exist\./);
+      const resume = await runCli([...args, '--resume']);
+      assert.equal(resume.code, 1);
+      assert.match(resume.stderr, /--resume applies to --data and --nats/);
     } finally {
       await app.close();
       await tandem.close();

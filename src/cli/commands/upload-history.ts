@@ -11,7 +11,7 @@
 import cliProgress from 'cli-progress';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { createClient, RequestTimeoutError, type HistoryImportSummary, type ServerStatus, type TandemClient } from '../../client/index.ts';
+import { createClient, HistoryFileError, RequestTimeoutError, type HistoryImportSummary, type ServerStatus, type TandemClient } from '../../client/index.ts';
 import { serverUrl } from '../api-client.ts';
 import { CliError, TooManyRejectsError } from '../cli-error.ts';
 import { formatHistorySummary } from '../format-history.ts';
@@ -28,7 +28,10 @@ const POLL_MS = 500;
 /** Sends `files` one by one and prints their summary; fails past `maxRejects` rejected rows. */
 export async function uploadHistoryFiles(files: readonly string[], options: UploadHistoryOptions, maxRejects: number): Promise<void> {
   const client = createClient({ url: serverUrl(options.url), ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }) });
-  for (const file of files) await stat(file);
+  // Every file is checked before the first is sent: a typo in the last should not leave the others half done.
+  for (const file of files) await stat(file).catch((error: unknown) => {
+    throw new HistoryFileError(file, 'it does not exist', { cause: error });
+  });
   const summaries: HistoryImportSummary[] = [];
   for (const [index, file] of files.entries()) {
     const bar = options.progress && process.stderr.isTTY ? new UploadBar(`${basename(file)} (${index + 1}/${files.length})`) : undefined;
