@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
@@ -142,6 +143,19 @@ describe('history upload - over HTTP', () => {
     });
     assert.equal(chunked, 413);
     await eventually(async () => (await leftovers()) === 0, 'the refused uploads to be removed');
+  });
+
+  test('a gzip body is decoded as it arrives, and the limit counts its decoded bytes', async () => {
+    const events = Array.from({ length: 50 }, (_, i) => ({ id: `gz-${i}`, at: '2024-03-05T00:00:00Z', country: 'FR', mobile: false, amount: 2, qty: 1 }));
+    const zipped = await fetch(`${url}/v1/history/order?name=gz.ndjson`, {
+      method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, body: gzipSync(events.map((e) => JSON.stringify(e)).join('\n')),
+    });
+    assert.equal(zipped.status, 200, await zipped.clone().text());
+    assert.equal((await zipped.json() as { imported: number }).imported, 50);
+    const bomb = await fetch(`${url}/v1/history/order`, { method: 'POST', headers: { 'content-type': 'text/csv', 'content-encoding': 'gzip' }, body: gzipSync(Buffer.alloc(LIMIT * 3, 'a')) });
+    assert.equal(bomb.status, 413);
+    assert.equal((await bomb.json() as { error: { code: string } }).error.code, 'history_upload_too_large');
+    await eventually(async () => (await leftovers()) === 0, 'the refused upload to be removed');
   });
 
   test('an unknown event type is its 404, a media type that says no format a 415, an unreadable file a 400 naming the client\'s name', async () => {
