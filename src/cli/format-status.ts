@@ -15,6 +15,7 @@ export interface StatusAnswer {
   speed: { events: number; keys: number };
   memory: { rssBytes: number };
   retention?: { horizons: Record<string, string>; retiredFiles: number; retiredEvents: number; awaitingDeletion: number };
+  history?: { eventType: string; phase: string; file: string; bytesReceived: number; rowsDone: number; rowsKnown: number };
   cluster?: ClusterAnswer;
 }
 
@@ -44,6 +45,7 @@ export function formatStatus(s: StatusAnswer): string {
       : `batch layer     v${s.batch.version} · cutoff ${n(s.batch.cutoff)} · ${(s.batch.ageMs / 1000).toFixed(0)} s old · its cycle took ${(s.batch.durationMs / 1000).toFixed(2)} s from seal to publish${s.batchRunning ? ' · running' : ''}`,
     `speed layer     ${countOf(s.speed.events, 'event')} · ${countOf(s.speed.keys, 'key')}${s.cluster === undefined ? ` · lag ${countOf(s.logEnd - (s.batch?.cutoff ?? 0), 'offset')} behind batch` : ' (on this node)'}`,
     ...(s.retention === undefined ? [] : [retentionLine(s.retention)]),
+    ...(s.history === undefined ? [] : [historyLine(s.history)]),
     `process         ${(s.memory.rssBytes / 2 ** 20).toFixed(0)} MiB resident`,
     ...(s.cluster === undefined ? [] : partitionLines(s.cluster)),
   ].join('\n');
@@ -83,6 +85,12 @@ export function size(bytes: number | null | undefined): string {
     unit++;
   }
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** A history file sent to the server: its bytes while it arrives, then its rows. */
+function historyLine(h: NonNullable<StatusAnswer['history']>): string {
+  const done = h.phase === 'uploading' ? `${size(h.bytesReceived)} received` : `${n(h.rowsDone)} of ${countOf(h.rowsKnown, 'row')}`;
+  return `history import  ${h.file} into ${h.eventType} · ${h.phase} · ${done}`;
 }
 
 /** Each event type's horizon, and what retention took out of the master dataset. */

@@ -48,6 +48,7 @@ function program(): Command {
     .option('--max-events-per-request <n>', 'most events in one request (413 beyond; default 100,000)')
     .option('--max-query-rows <n>', 'most rows in one query answer (400 beyond; default 100,000)')
     .option('--query-timeout <duration>', 'longest a query may run before it is stopped (503; default 10s)')
+    .option('--history-limit <bytes>', 'largest history file POST /v1/history takes, streamed to disk (413 beyond; default 10 GiB, or server.limits.historyBytes)')
     .option('--headers-timeout <duration>', 'time for a request\'s headers to arrive (408 beyond; default 10s)')
     .option('--request-timeout <duration>', 'time for a whole request, body included, to arrive (408 beyond; default 30s)')
     .option('--keep-alive-timeout <duration>', 'how long an idle keep-alive connection stays open (default 72s)')
@@ -99,12 +100,16 @@ clients send them as "Authorization: Bearer <key>". Make one with 'tandem keygen
     .option('--batch-size <n>', 'events per request', '1000')
     .option('--max-rejects <n>', 'rejected rows allowed before the exit status says failure (1); the valid rows are stored either way', '0')
     .option('--no-progress', 'do not draw a progress bar')
-    .option('--history', 'load the files straight into the master dataset as Parquet (of --data, or of the cluster with --nats; no log, no speed layer), then publish them with one batch cycle')
-    .option('--memory-limit <size>', 'with --history: DuckDB memory limit of the import, past which it spills to the data directory', '1GB')
-    .option('--resume', 'with --history: skip files an earlier import committed whole (same path, size and time), to finish an import a crash cut short')
+    .option('--history', 'load the files straight into the master dataset as Parquet (no log, no speed layer), then publish them with one batch cycle: of --data (server stopped), of the cluster with --nats, or else of the running server at --url, to which each file is uploaded')
+    .option('--memory-limit <size>', 'with --history --data or --nats: DuckDB memory limit of the import, past which it spills to the data directory', '1GB')
+    .option('--resume', 'with --history --data or --nats: skip files an earlier import committed whole (same path, size and time), to finish an import a crash cut short')
     .option('--nats <urls>', 'with --history: import into the cluster on these NATS servers (comma-separated) instead of --data; --config gives its "cluster" section, and the node at --url runs the batch cycle')
     .addHelpText('after', `
 A .json file may hold one JSON array of events instead of one event per line.
+History imports (--history):
+  --history FILE... --event T --url URL                   upload each file to a running server (a key with the ingest scope)
+  --history FILE... --event T --data DIR --config FILE    into a data directory, its server stopped
+  --history FILE... --event T --nats URLS --config FILE --url NODE    into a cluster
 Exit status: 0 when every row was stored (or already was), 1 when more rows were rejected than --max-rejects allows
 or the ingest failed.`)
     .action(async (files: string[], options: IngestOptions & HistoryIngestOptions & { history?: boolean }) => {

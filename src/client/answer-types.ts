@@ -6,11 +6,12 @@
  */
 import type { EventTypeJson, ViewJson } from '../definitions/definition-types.ts';
 import type { DiskUsage } from '../server/disk-usage.ts';
+import type { HistoryUploadStatus } from '../server/history-progress.ts';
 import type { EngineStatus, ViewChangeStatus } from '../engine/engine-types.ts';
 
 /**
  * `GET /v1/status`: the engine's status, plus the server's version, ingest
- * rate, memory and disk use.
+ * rate, memory and disk use, and a history upload under way.
  *
  * @example
  * ```ts
@@ -24,6 +25,8 @@ export interface ServerStatus extends EngineStatus {
   readonly ingestRate: number;
   readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number };
   readonly disk: DiskUsage;
+  /** Present while a history file sent with `uploadHistory` is received, imported or published. */
+  readonly history?: HistoryUploadStatus;
 }
 
 /**

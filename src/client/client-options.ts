@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { HistoryFileFormat } from './history-body.ts';
 import type { IngestResult } from '../engine/engine-types.ts';
 
 /**
@@ -119,3 +120,20 @@ export interface IngestProgress {
 export const DEFAULT_BATCH_SIZE = 1_000;
 /** How long one call waits out temporary refusals unless told otherwise. */
 export const DEFAULT_MAX_WAIT_MS = 60_000;
+
+/**
+ * Options of one history upload.
+ *
+ * @example
+ * ```ts
+ * await client.uploadHistory('order', 'orders-2023.parquet', { onBytes: (sent, total) => console.log(`${sent}/${total ?? '?'} bytes`) });
+ * ```
+ */
+export interface UploadHistoryOptions extends RequestOptions {
+  /** The file's format; by default its name's extension says it (.parquet, .csv, .ndjson, .jsonl, .json). */
+  readonly format?: HistoryFileFormat;
+  /** The name the answer and the server's status give the file; by default a path's last segment. */
+  readonly name?: string;
+  /** Told of the bytes sent so far, and of the file's size when known, as the body is taken. */
+  readonly onBytes?: (sent: number, total: number | undefined) => void;
+}

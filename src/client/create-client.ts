@@ -6,12 +6,14 @@
  */
 import type { EventOf, EventTypeName, TandemConfig, ViewJson, ViewName, ViewOf } from '../definitions/definition-types.ts';
 import type { BatchSummary, ErasureAudit, IngestResult, ViewChangeAnswer } from '../engine/engine-types.ts';
+import type { HistoryImportSummary } from '../engine/history-import-types.ts';
 import type { ErasureRequest } from '../definitions/index.ts';
 import type { DimensionName, Query, QueryGranularityFor, QueryResult, QueryRowOf, ViewQuery } from '../serving/query.ts';
 import type { SqlResult } from '../sql/sql-answer.ts';
 import type { SqlRequest } from '../sql/sql-runner.ts';
 import type { ServerDefinitions, ServerStatus } from './answer-types.ts';
-import { DEFAULT_BATCH_SIZE, type ClientOptions, type IngestOptions, type RequestOptions } from './client-options.ts';
+import { DEFAULT_BATCH_SIZE, type ClientOptions, type IngestOptions, type RequestOptions, type UploadHistoryOptions } from './client-options.ts';
+import { baseName, counted, formatOfName, HISTORY_MEDIA_TYPES, historyBody, type HistoryFile } from './history-body.ts';
 import { HttpTransport } from './http-transport.ts';
 import { NOTHING_INGESTED, sendInBatches } from './ingest-batches.ts';
 
@@ -78,6 +80,32 @@ export interface TandemClient<C extends TandemConfig = any> {
    * ```
    */
   ingestUntyped(eventType: string, events: readonly unknown[], options?: IngestOptions): Promise<IngestResult>;
+
+  /**
+   * Sends a history file (Parquet, CSV, NDJSON or a JSON array) to the
+   * running server (`POST /v1/history/{eventType}`; needs the `ingest`
+   * scope), which imports it straight into its master dataset and publishes
+   * it with one batch cycle: resolves with the import's summary once every
+   * answer counts its events. Rows are checked as live events are; with an
+   * idempotency key, a file sent twice adds nothing the second time. The
+   * file is streamed from a path (Node), a `Blob`, bytes or a stream, never
+   * read whole into memory; its format comes from `options.format`, else
+   * from its name. One import runs at a time on a server: a second is
+   * refused with `HistoryImportRunningError`, a file past the server's limit
+   * with `HistoryUploadTooLargeError`. While it runs, `status().history`
+   * says where it is. A cluster node refuses it (`HistoryImportUnsupportedError`):
+   * import into a cluster with `tandem ingest --history --nats`.
+   *
+   * @example
+   * ```ts
+   * const summary = await client.uploadHistory('order', 'exports/orders-2023.parquet', {
+   *   onBytes: (sent, total) => console.log(`${sent} of ${total} bytes sent`),
+   * });
+   * console.log(`${summary.imported} imported, ${summary.duplicates} already stored, ${summary.rejected} rejected`);
+   * await client.uploadHistory('order', createReadStream('orders.csv.part'), { format: 'csv', name: 'orders.csv' });
+   * ```
+   */
+  uploadHistory(eventType: EventTypeName<C>, file: HistoryFile, options?: UploadHistoryOptions): Promise<HistoryImportSummary>;
 
   /**
    * Answers a query over one view (`POST /v1/query`). A query that names its
@@ -265,6 +293,19 @@ class HttpClient {
 
   ingestUntyped(eventType: string, events: readonly unknown[], options: IngestOptions = {}): Promise<IngestResult> {
     return this.ingest(eventType, events, options);
+  }
+
+  async uploadHistory(eventType: string, file: HistoryFile, options: UploadHistoryOptions = {}): Promise<HistoryImportSummary> {
+    const name = options.name ?? (typeof file === 'string' ? baseName(file) : undefined);
+    const format = options.format ?? (name === undefined ? undefined : formatOfName(name));
+    if (format === undefined) throw new TypeError(`The format of history file ${name ?? '(a stream)'} is unknown: name it .parquet, .csv, .ndjson, .jsonl or .json, or pass options.format.`);
+    const { stream, bytes } = await historyBody(file);
+    let sent = 0;
+    const body = options.onBytes === undefined ? stream : counted(stream, (n) => options.onBytes!((sent += n), bytes));
+    const query = new URLSearchParams({ format, ...(name === undefined ? {} : { name }) });
+    return this.#transport.send({
+      method: 'POST', path: `v1/history/${encodeURIComponent(eventType)}?${query}`, body: { mediaType: HISTORY_MEDIA_TYPES[format], stream: body }, context: { eventType },
+    }, options.signal);
   }
 
   query(query: Query, options: RequestOptions = {}): Promise<QueryResult> {

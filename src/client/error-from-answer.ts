@@ -14,8 +14,9 @@ import { DiskFullError, LogClosedError, LogOverloadedError, LogWriteError } from
 import {
   BodyTooLargeError, CrossOriginError, ForbiddenError, HeadersTooLargeError, HostNotAllowedError, InvalidCompressionError, InvalidUtf8Error, MalformedBodyError,
   MalformedHttpError, RequestTimeoutError, ShuttingDownError, TooManyEventsError, UnauthorizedError, UnsupportedCharsetError, UnsupportedEncodingError,
-  UnsupportedMediaTypeError,
+  UnsupportedMediaTypeError, HistoryImportRunningError, HistoryUploadTooLargeError,
 } from '../server/errors.ts';
+import { HistoryFileError, HistoryImportUnsupportedError } from '../master/history-errors.ts';
 import {
   InvalidQueryError, QueryTimeoutError, ResultTooLargeError, TimeZoneRollUpError, UnknownDimensionError, UnknownMeasureError, UnknownTimeZoneError, UnknownViewError,
 } from '../serving/errors.ts';
@@ -166,6 +167,14 @@ const BUILDERS: Readonly<Record<string, Build>> = {
   request_timeout: (a) => new RequestTimeoutError(duration(a.message, 'headers within'), duration(a.message, 'request within')),
   headers_too_large: (a) => new HeadersTooLargeError(stated(a.message)[0]),
   malformed_http: () => new MalformedHttpError(),
+  // History files sent to the server.
+  history_import_running: (a) => new HistoryImportRunningError(quoted(a.message)),
+  history_upload_too_large: (a) => new HistoryUploadTooLargeError(stated(a.message)[0]),
+  history_file_unreadable: (a) => {
+    const [, file = '', reason = a.message] = /^History file (.*?) cannot be imported: (.*?)\.?$/.exec(a.message) ?? [];
+    return new HistoryFileError(file, reason);
+  },
+  history_import_unsupported: (a) => new HistoryImportUnsupportedError(a.message),
 };
 
 /** A duration the message states after `label`, as '10 s' or '500 ms', in ms. */

@@ -25,7 +25,8 @@ export interface ApiRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Relative to the base URL, without a leading slash: `v1/query`. */
   readonly path: string;
-  readonly body?: { readonly mediaType: 'application/json' | 'application/x-ndjson'; readonly text: string };
+  /** Text, or a stream (a file upload), which is sent once: a refusal of it is thrown, never waited out and sent again. */
+  readonly body?: { readonly mediaType: 'application/json' | 'application/x-ndjson'; readonly text: string } | { readonly mediaType: string; readonly stream: ReadableStream<Uint8Array> };
   /** What was asked, to fill in the fields of an error. */
   readonly context?: RequestContext;
 }
@@ -70,7 +71,7 @@ export class HttpTransport {
       const { status, headers, text } = await this.#exchange(request, signal);
       if (status >= 200 && status < 300) return this.#parse<T>(status, text);
       const answer = readErrorAnswer(status, text);
-      const waitMs = this.#waitFor(status, headers, waited);
+      const waitMs = request.body !== undefined && 'stream' in request.body ? undefined : this.#waitFor(status, headers, waited);
       if (waitMs === undefined) throw errorFromAnswer(status, answer, request.context);
       if (this.#retry !== false) this.#retry.onRetry?.({ status, code: answer.code, waitMs, attempt });
       await sleep(waitMs, signal);
@@ -82,7 +83,10 @@ export class HttpTransport {
     const headers: Record<string, string> = { ...this.#headers };
     if (request.body !== undefined) headers['content-type'] = request.body.mediaType;
     try {
-      const response = await this.#fetch(new URL(request.path, this.baseUrl), { method: request.method, headers, body: request.body?.text, signal });
+      const body = request.body === undefined ? undefined : 'stream' in request.body ? request.body.stream : request.body.text;
+      // `duplex` lets fetch send a stream as it reads it; Node's types for RequestInit do not name it yet.
+      const init = { method: request.method, headers, body, signal, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit;
+      const response = await this.#fetch(new URL(request.path, this.baseUrl), init);
       return { status: response.status, headers: response.headers, text: await response.text() };
     } catch (error) {
       // The caller's abort is the caller's to see as it is.

@@ -27,7 +27,10 @@
  */
 export { createClient, type TandemClient } from './create-client.ts';
 export { answerIncludes, type AppliedMeta } from './answer-includes.ts';
-export type { ClientOptions, IngestOptions, IngestProgress, RequestOptions, RetryNotice, RetryOptions } from './client-options.ts';
+export type { ClientOptions, IngestOptions, IngestProgress, RequestOptions, RetryNotice, RetryOptions, UploadHistoryOptions } from './client-options.ts';
+export type { HistoryFile, HistoryFileFormat } from './history-body.ts';
+export type { HistoryUploadStatus } from '../server/history-progress.ts';
+export type { HistoryImportSummary } from '../engine/history-import-types.ts';
 export type { ServerDefinitions, ServerStatus } from './answer-types.ts';
 export type { SqlCell, SqlResult } from '../sql/sql-answer.ts';
 export type { SqlColumn } from '../sql/sql-columns.ts';
@@ -48,8 +51,9 @@ export { DiskFullError, LogClosedError, LogOverloadedError, LogWriteError } from
 export {
   BodyTooLargeError, CrossOriginError, ForbiddenError, HeadersTooLargeError, HostNotAllowedError, InvalidCompressionError, InvalidUtf8Error, MalformedBodyError,
   MalformedHttpError, RequestTimeoutError, ShuttingDownError, TooManyEventsError, UnauthorizedError, UnsupportedCharsetError, UnsupportedEncodingError,
-  UnsupportedMediaTypeError,
+  UnsupportedMediaTypeError, HistoryImportRunningError, HistoryUploadTooLargeError,
 } from '../server/errors.ts';
+export { HistoryFileError, HistoryImportUnsupportedError } from '../master/history-errors.ts';
 
 // The types of definitions, queries and answers, shared with the engine.
 export type {

@@ -32,6 +32,8 @@ export interface ServerLimitsJson {
   readonly eventsPerRequest?: number;
   readonly queryRows?: number;
   readonly queryTimeoutMs?: number;
+  /** The largest history file `POST /v1/history/{eventType}` takes, in bytes: it is streamed to the data directory's disk, never held in memory. */
+  readonly historyBytes?: number;
 }
 
 /** The `server` section of a config. */
@@ -61,6 +63,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
   eventsPerRequest: 100_000,
   queryRows: 100_000,
   queryTimeoutMs: 10_000,
+  // A year of a busy event type as Parquet; the file goes to disk as it arrives, so this bounds disk, not memory.
+  historyBytes: 10 * 2 ** 30,
 };
 
 /** Shorter secrets are guessable; 16 characters of a random alphabet are not. */

@@ -1,6 +1,7 @@
 import type { Catalog, TandemConfig } from '../definitions/index.ts';
 import type { Query, QueryLimits, QueryResult } from '../serving/index.ts';
 import type { BatchOptions, BatchSummary, EngineStatus, ErasureAudit, IngestResult, ViewChangeAnswer } from './engine-types.ts';
+import type { HistoryImportOptions, HistoryImportSummary } from './history-import-types.ts';
 
 /**
  * What the HTTP server, the batch schedule and the metrics need of an
@@ -31,6 +32,13 @@ export interface ServedEngine {
   cancelViewChange(name: string): Promise<ViewChangeAnswer>;
   /** Erases the events of one type that match `request.where` from every layer; resolves with its audit record once no answer counts them. */
   erase(request: unknown, options?: { readonly by?: string }): Promise<ErasureAudit>;
+  /**
+   * Loads history files straight into the master dataset and publishes them
+   * (`POST /v1/history/{eventType}` calls it). The embedded engine has it; a
+   * cluster node has not, since a cluster's import is staged by the
+   * importing process itself (`tandem ingest --history --nats`).
+   */
+  importHistory?(eventType: string, files: readonly string[], options?: HistoryImportOptions): Promise<HistoryImportSummary>;
   /** The audit records of the erasures done, oldest first. */
   erasures(): Promise<ErasureAudit[]>;
   /** Makes the served views those of `config` (its event types must be the served ones). */

@@ -42,20 +42,20 @@ export class HistoryFormatError extends TandemError {
 }
 
 /**
- * History imports write the master dataset of an embedded engine's data
- * directory, which no server may hold open, or a cluster's log and object
- * store; a running embedded server takes no such import, and a cluster none
- * into an event type placed by a field that is not a string.
+ * A history import that cannot run where it was asked: a cluster node takes
+ * no history file over HTTP (the importing process stages a cluster's
+ * import itself, `tandem ingest --history --nats`), and a cluster none into
+ * an event type placed by a field that is not a string.
  *
  * @example
  * ```ts
- * if (options.data === undefined) throw new HistoryImportUnsupportedError();
+ * if (tandem.importHistory === undefined) throw new HistoryImportUnsupportedError();
  * ```
  */
 export class HistoryImportUnsupportedError extends TandemError {
   readonly code = 'history_import_unsupported';
-  /** `reason`: the sentence saying what is not supported; by default, where an import can write. */
+  /** `reason`: the sentence saying what is not supported; by default, that a cluster node takes no upload. */
   constructor(reason?: string) {
-    super(reason ?? 'History imports (--history) write a data directory (pass --data and --config) or a cluster (pass --nats and --config, with --url naming one of its nodes); a running embedded server cannot import history, so stop it first, or ingest through the API.');
+    super(reason ?? 'A cluster node takes no history upload: import the file with tandem ingest --history FILE --event TYPE --nats URLS --config FILE --url NODE.');
   }
 }

@@ -206,10 +206,50 @@ const STATUS: SharedSchema = {
         },
       },
     },
+    history: {
+      ...exactly({
+        eventType: { type: 'string' },
+        phase: { enum: ['uploading', 'importing', 'publishing'], description: 'uploading while the file arrives, importing while its rows go into the master dataset, publishing during the batch cycle that serves them.' },
+        file: { type: 'string', description: 'The name the client gave the file.' },
+        bytesReceived: { type: 'integer', description: 'Bytes of the file received so far.' },
+        rowsDone: { type: 'integer', description: 'Rows read so far.' },
+        rowsKnown: { type: 'integer', description: 'Rows in the file, once counted (0 while uploading).' },
+      }),
+      description: 'Present while a history file sent to POST /v1/history/{eventType} is received, imported or published.',
+    },
     ingestRate: { type: 'number', description: 'Events per second over the last 10 s.' },
     memory: exactly({ rssBytes: { type: 'integer' }, heapUsedBytes: { type: 'integer' } }),
     disk: exactly({ logBytes: { type: 'integer' }, masterBytes: { type: 'integer' }, batchBytes: { type: 'integer' }, freeBytes: { type: ['integer', 'null'] } }),
   },
+};
+
+const HISTORY_FILE = exactly({
+  file: { type: 'string' },
+  rows: { type: 'integer', description: 'Rows in the file.' },
+  imported: { type: 'integer' },
+  duplicates: { type: 'integer', description: 'Rows whose idempotency key was stored already, or came earlier in the file.' },
+  rejected: { type: 'integer' },
+  firstRejections: { type: 'array', items: exactly({ row: { type: 'integer', description: 'From 1.' }, error: { type: 'string' } }), description: 'The first rejected rows, with why.' },
+  first: { type: 'integer', description: 'The first offset claimed for the file\'s rows.' },
+  end: { type: 'integer', description: 'One past the last.' },
+});
+
+const HISTORY_IMPORT_SUMMARY: SharedSchema = {
+  $id: 'HistoryImportSummary',
+  ...withOptional({
+    warning: { type: 'string', description: 'Set when the event type declares no idempotency key: a second load of the same file stores its events again.' },
+  }, exactly({
+    eventType: { type: 'string' },
+    files: { type: 'array', items: HISTORY_FILE },
+    rows: { type: 'integer' },
+    imported: { type: 'integer' },
+    duplicates: { type: 'integer' },
+    rejected: { type: 'integer' },
+    skipped: { type: 'array', items: { type: 'string' }, description: 'Always empty for an upload.' },
+    importSeconds: { type: 'number', description: 'Seconds writing the master dataset.' },
+    batchSeconds: { type: 'number', description: 'Seconds of the batch cycle that published it.' },
+    batch: { $ref: 'BatchSummary#' },
+  })),
 };
 
 const VIEW_CHANGE: SharedSchema = {
@@ -292,4 +332,4 @@ const ERROR: SharedSchema = {
 };
 
 /** The API's shared schemas, other than the event types' (event-schemas.ts). */
-export const API_SCHEMAS: readonly SharedSchema[] = [ERROR, QUERY, QUERY_RESULT, INGEST_RESULT, BATCH_SUMMARY, VIEW_CHANGE, VIEW_CHANGE_ANSWER, ERASURE_AUDIT, STATUS, DEFINITIONS];
+export const API_SCHEMAS: readonly SharedSchema[] = [ERROR, QUERY, QUERY_RESULT, INGEST_RESULT, BATCH_SUMMARY, VIEW_CHANGE, VIEW_CHANGE_ANSWER, ERASURE_AUDIT, HISTORY_IMPORT_SUMMARY, STATUS, DEFINITIONS];

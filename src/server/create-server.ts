@@ -24,6 +24,8 @@ import { StatusStream } from './status-stream.ts';
 import { registerDashboard } from '../dashboard/index.ts';
 import { SqlRunner } from '../sql/index.ts';
 import { registerSqlRoute } from './sql-route.ts';
+import { HistoryUploadTracker } from './history-progress.ts';
+import { registerHistoryRoute } from './history-route.ts';
 import { PACKAGE_VERSION } from '../util/package-version.ts';
 
 export interface ServerOptions {
@@ -141,9 +143,11 @@ function registerTandem(app: FastifyInstance, options: TandemPluginOptions, stat
   // With keys, the keys protect the server; without, a server on loopback answers only this machine's programs and pages.
   if (!access.enabled) registerLoopbackGuard(app, denied);
   const ingestRate = new IngestRate();
+  const uploads = new HistoryUploadTracker();
   const status = async () => ({
     version,
     ...tandem.status(),
+    ...optional('history', uploads.status()),
     ingestRate: ingestRate.perSecond(),
     memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
     disk: await disk.read(),
@@ -212,6 +216,8 @@ function registerTandem(app: FastifyInstance, options: TandemPluginOptions, stat
       metrics.querySeconds.observe({ view: (body as Query).view }, (performance.now() - started) / 1000);
       return result;
     });
+
+    registerHistoryRoute(api, { tandem, tracker: uploads, limit: limits.historyBytes, keys: access.enabled });
 
     registerSqlRoute(api, { runner: sql, keys: access.enabled, limits: queryLimits, observe: (view, seconds) => metrics.querySeconds.observe({ view }, seconds) });
 
@@ -311,6 +317,11 @@ class LogThrottle {
     this.#last.set(kind, now);
     return true;
   }
+}
+
+/** `{ [name]: value }`, or nothing when the value is undefined. */
+function optional<K extends string, V>(name: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [name]: value } as Record<K, V>);
 }
 
 function definedOnly<T extends object>(values: T): Partial<T> {

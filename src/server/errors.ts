@@ -286,3 +286,41 @@ export class MalformedHttpError extends TandemError {
 function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
+
+/**
+ * A history file was sent while another import ran on this server: imports
+ * run one at a time, and a second upload would only wait on the disk.
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.uploadHistory('order', 'orders-2023.parquet').catch((error) => {
+ *   if (error instanceof HistoryImportRunningError) console.error(error.message);
+ * });
+ * ```
+ */
+export class HistoryImportRunningError extends TandemError {
+  readonly code = 'history_import_running';
+  constructor(readonly eventType: string) {
+    super(`A history import into event type '${eventType}' is running on this server; send the file again once it has finished (GET /v1/status shows it under "history").`);
+  }
+}
+
+/**
+ * A history file sent to the server is larger than its limit for uploads
+ * (`server.limits.historyBytes`, `tandem serve --history-limit`).
+ *
+ * @example
+ * ```ts
+ * // As the typed client throws it, from the server's answer:
+ * await client.uploadHistory('order', 'orders-2023.parquet').catch((error) => {
+ *   if (error instanceof HistoryUploadTooLargeError) console.error(`split the file: at most ${error.limit} bytes`);
+ * });
+ * ```
+ */
+export class HistoryUploadTooLargeError extends TandemError {
+  readonly code = 'history_upload_too_large';
+  constructor(readonly limit: number) {
+    super(`The history file is larger than this server's upload limit of ${limit.toLocaleString('en-US')} bytes (server.limits.historyBytes); split it, raise the limit, or import it with the server stopped (tandem ingest --history --data).`);
+  }
+}

@@ -85,6 +85,11 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   erasure_frozen_value: 409,
   erasure_not_served: 503,
   erasure_pending: 503,
+  // History files sent to a running server (POST /v1/history/{eventType}).
+  history_import_running: 409,
+  history_upload_too_large: 413,
+  history_file_unreadable: 400,
+  history_import_unsupported: 501,
   cluster_record_invalid: 503,
   archive_damaged: 503,
   cluster_bucket_missing: 503,

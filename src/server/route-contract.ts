@@ -35,6 +35,8 @@ export interface RouteContract {
   /** The media types of the body; absent for a route that reads none. */
   readonly accepts?: readonly BodyMediaType[];
   readonly params?: object;
+  /** The query string's parameters, as a JSON Schema of an object. */
+  readonly querystring?: object;
   /** A JSON Schema, or `{ content: { <media type>: { schema } } }` for a body of several media types. */
   readonly body?: object;
   /** The body may be left out (it is required when given). */
@@ -78,6 +80,7 @@ function routeSchema(contract: RouteContract, keys: boolean): FastifySchema & Re
     ...(description === '' ? {} : { description }),
     ...(keys && scope !== undefined ? { security: [{ apiKey: [] }], 'x-tandem-scope': scope } : {}),
     ...(contract.params === undefined ? {} : { params: contract.params }),
+    ...(contract.querystring === undefined ? {} : { querystring: contract.querystring }),
     ...(contract.body === undefined ? {} : { body: contract.body }),
     ...(contract.bodyOptional === true ? { [OPTIONAL_BODY]: true } : {}),
     response: { 200: contract.answer, ...errorResponses(errors, { ...guardNotes(scope, keys), ...contract.notes }) },

@@ -11,6 +11,7 @@
  *   <root>/keys/         a snapshot of the idempotency keys, read back at open
  *   <root>/backfill/     a changed view's batch files while they are computed, before its switch
  *   <root>/erasure/      erasures under way (with their values, until done) and the audit log of those done
+ *   <root>/uploads/      a history file sent to a running server, while it arrives and is imported
  *   <root>/views.json    the views as changed while serving, their versions, and changes under way
  *   <root>/schema.json   how each stored event type's fields were written
  *   <root>/LOCK          held by the engine that has the directory open
@@ -28,19 +29,20 @@ export interface DataDirectory {
   readonly keys: string;
   readonly backfill: string;
   readonly erasure: string;
+  readonly uploads: string;
   readonly schemaFile: string;
   readonly viewsFile: string;
   readonly lockFile: string;
 }
 
-const SUBDIRECTORIES = ['log', 'master', 'batch', 'quarantine', 'keys', 'backfill', 'erasure'] as const;
+const SUBDIRECTORIES = ['log', 'master', 'batch', 'quarantine', 'keys', 'backfill', 'erasure', 'uploads'] as const;
 const FILES = { schemaFile: 'schema.json', viewsFile: 'views.json', lockFile: 'LOCK' } as const;
 
 export function dataDirectory(root: string): DataDirectory {
   return {
     root,
     log: join(root, 'log'), master: join(root, 'master'), batch: join(root, 'batch'), quarantine: join(root, 'quarantine'),
-    keys: join(root, 'keys'), backfill: join(root, 'backfill'), erasure: join(root, 'erasure'),
+    keys: join(root, 'keys'), backfill: join(root, 'backfill'), erasure: join(root, 'erasure'), uploads: join(root, 'uploads'),
     schemaFile: join(root, FILES.schemaFile), viewsFile: join(root, FILES.viewsFile), lockFile: join(root, FILES.lockFile),
   };
 }

@@ -42,6 +42,13 @@ test('format status - cluster: events first, the archive\'s share and size, mess
   assert.match(unknown, /partition 0 {3}events not known yet · archive 1,500 events in \? bytes · /);
 });
 
+test('format status - a history upload under way: its bytes while it arrives, then its rows', () => {
+  const history = { eventType: 'order', phase: 'uploading', file: '2023.parquet', bytesReceived: 3 * 2 ** 20, rowsDone: 0, rowsKnown: 0 };
+  assert.ok(formatStatus({ ...embedded, history }).split('\n').includes('history import  2023.parquet into order · uploading · 3.0 MiB received'));
+  assert.ok(formatStatus({ ...embedded, history: { ...history, phase: 'importing', rowsDone: 1_500, rowsKnown: 40_000 } }).includes('history import  2023.parquet into order · importing · 1,500 of 40,000 rows'));
+  assert.ok(!formatStatus(embedded).includes('history import'));
+});
+
 test('format status - size: bytes below 1 KiB, then the largest unit under 1024, one decimal below 10', () => {
   assert.equal(size(0), '0 bytes');
   assert.equal(size(1), '1 byte');

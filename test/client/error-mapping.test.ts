@@ -11,7 +11,8 @@ import {
   InvalidEventError, InvalidQueryError, InvalidUtf8Error, LogClosedError, LogOverloadedError, LogWriteError, MalformedBodyError, MalformedHttpError,
   QueryTimeoutError, RequestTimeoutError, ResultTooLargeError, ServerUnreachableError, ShuttingDownError, SpeedLayerFullError, TandemError,
   TandemHttpError, TimeZoneRollUpError, TooManyEventsError, UnauthorizedError, UnknownDimensionError, UnknownEventTypeError, UnknownMeasureError, UnknownTimeZoneError,
-  UnknownViewError, UnsupportedCharsetError, UnsupportedEncodingError, UnsupportedMediaTypeError,
+  UnknownViewError, UnsupportedCharsetError, UnsupportedEncodingError, UnsupportedMediaTypeError, HistoryImportRunningError, HistoryUploadTooLargeError, HistoryFileError,
+  HistoryImportUnsupportedError,
 } from '../../src/client/index.ts';
 import { errorFromAnswer, readErrorAnswer, type RequestContext } from '../../src/client/error-from-answer.ts';
 import { httpError } from '../../src/server/http-errors.ts';
@@ -66,6 +67,10 @@ const CASES: readonly Case[] = [
   { error: new HeadersTooLargeError(16_384), fields: ['limit'] },
   { error: new MalformedHttpError(), fields: [] },
   { error: new ErasureFrozenValueError('largest', 'most', 'units'), fields: ['view', 'measure', 'field'] },
+  { error: new HistoryImportRunningError('order'), fields: ['eventType'] },
+  { error: new HistoryUploadTooLargeError(10 * 2 ** 30), fields: ['limit'] },
+  { error: new HistoryFileError('orders: 2023.parquet', 'DuckDB cannot read it: No magic bytes found at end of file'), fields: ['file', 'reason'] },
+  { error: new HistoryImportUnsupportedError('A cluster node takes no history upload: import the file with tandem ingest --history.'), fields: [] },
 ];
 
 describe('client - error answers', () => {

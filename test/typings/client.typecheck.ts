@@ -4,7 +4,7 @@
  * it compiles.
  */
 import {
-  createClient, type BatchSummary, type IngestResult, type QueryResult, type QueryRow, type ServerDefinitions, type ServerStatus, type TandemClient,
+  createClient, type BatchSummary, type HistoryImportSummary, type HistoryUploadStatus, type IngestResult, type QueryResult, type QueryRow, type ServerDefinitions, type ServerStatus, type TandemClient,
 } from '../../src/client/index.ts';
 import type { shopConfig } from '../support/shop-config.ts';
 import { assertType, valueOf, type Equal } from './type-assert.ts';
@@ -103,3 +103,11 @@ assertType<Equal<(typeof billed.rows)[number]['biggest'], number | string | null
 await client.query({ view: 'by_device_week', numbers: 'bigint' });
 // The ingest answer says how many events were newly stored (null only when a cluster could not count).
 export const storedCount: Promise<number | null> = client.ingest('order', []).then((r) => r.stored);
+
+// History uploads take the config's event types, and answer the import's summary; the status may carry one under way.
+export const uploaded: Promise<HistoryImportSummary> = client.uploadHistory('order', 'orders-2023.parquet', { onBytes: (sent: number, total: number | undefined) => void [sent, total] });
+// @ts-expect-error: a misspelt event type
+await client.uploadHistory('ordr', 'orders-2023.parquet');
+// @ts-expect-error: a format the server does not know
+await client.uploadHistory('order', new Uint8Array(), { format: 'xlsx' });
+export const uploadStatus: HistoryUploadStatus | undefined = (await client.status()).history;

@@ -1,7 +1,9 @@
 /**
  * `tandem ingest --history FILE... --data DIR --config FILE`: files loaded
  * straight into a data directory's master dataset (`Tandem.importHistory`),
- * with a progress bar, then published by one batch cycle.
+ * with a progress bar, then published by one batch cycle. With `--nats`,
+ * into a cluster; with neither, sent to the running server at `--url`
+ * (`upload-history.ts`).
  *
  * @module
  */
@@ -10,11 +12,11 @@ import { tmpdir } from 'node:os';
 import { basename } from 'node:path';
 import { compileConfig } from '../../definitions/index.ts';
 import type { BatchOptions, BatchSummary } from '../../engine/index.ts';
-import { ApiClient } from '../api-client.ts';
+import { ApiClient, DEFAULT_URL } from '../api-client.ts';
 import { retryTemporary } from '../retry-temporary.ts';
-import { HistoryImportUnsupportedError, keylessWarning, Tandem, type HistoryImportSummary, type HistoryProgress } from '../../backends/local/index.ts';
+import { keylessWarning, Tandem, type HistoryImportSummary, type HistoryProgress } from '../../backends/local/index.ts';
 import { CliError, TooManyRejectsError } from '../cli-error.ts';
-import { countOf } from '../count-of.ts';
+import { formatHistorySummary } from '../format-history.ts';
 import { loadConfig } from '../load-config.ts';
 import { nonNegativeInt } from '../parse-flags.ts';
 
@@ -27,7 +29,11 @@ export interface HistoryIngestOptions {
 export async function ingestHistory(files: readonly string[], options: HistoryIngestOptions): Promise<void> {
   const maxRejects = nonNegativeInt(options.maxRejects, '--max-rejects');
   if (options.nats !== undefined) return ingestClusterHistory(files, options, maxRejects);
-  if (options.data === undefined) throw new HistoryImportUnsupportedError();
+  if (options.data === undefined) {
+    if (options.resume === true) throw new CliError('--resume applies to --data and --nats: a server imports each uploaded file whole or not at all, so send the files it did not finish again.');
+    const { uploadHistoryFiles } = await import('./upload-history.ts');
+    return uploadHistoryFiles(files, { event: options.event, url: options.url ?? DEFAULT_URL, progress: options.progress, ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }) }, maxRejects);
+  }
   if (options.config === undefined) throw new CliError('--history needs --config to know the event types.');
   const tandem = await Tandem.open({ dataDir: options.data, config: await loadConfig(options.config) });
   try {
@@ -92,28 +98,4 @@ function createBar(): cliProgress.SingleBar {
     stream: process.stderr,
     hideCursor: true,
   }, cliProgress.Presets.shades_classic);
-}
-
-/**
- * The summary printed after an import.
- *
- * @example
- * ```ts
- * console.log(formatHistorySummary(await tandem.importHistory('order', ['2023.parquet'])));
- * ```
- */
-export function formatHistorySummary(s: HistoryImportSummary): string {
-  const n = (x: number) => x.toLocaleString('en-US');
-  const rate = n(Math.round(s.rows / Math.max(s.importSeconds, 1e-3)));
-  const lines = [
-    `${countOf(s.rows, 'row')} read from ${countOf(s.files.length, 'file')}: ${n(s.imported)} imported ` +
-    `(${n(s.duplicates)} already stored), ${n(s.rejected)} rejected, in ${s.importSeconds.toFixed(1)} s (${rate} rows/s); ` +
-    `published as batch version ${s.batch.version} in ${s.batchSeconds.toFixed(1)} s.`,
-  ];
-  if (s.skipped.length > 0) lines.push(`Skipped, imported whole before (--resume): ${s.skipped.map((f) => basename(f)).join(', ')}.`);
-  for (const file of s.files) {
-    for (const r of file.firstRejections) lines.push(`  ${basename(file.file)} row ${n(r.row)}: ${r.error}`);
-    if (file.rejected > file.firstRejections.length) lines.push(`  … and ${n(file.rejected - file.firstRejections.length)} more in ${basename(file.file)}.`);
-  }
-  return lines.join('\n');
 }

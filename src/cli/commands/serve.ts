@@ -17,7 +17,7 @@ import { PACKAGE_VERSION } from '../../util/package-version.ts';
 
 export interface ServeOptions {
   config: string; data: string; port: string; host: string; batchEvery: string; maxPendingEvents: string; maxSpeedKeys: string; maxSpeedBytes: string; logLevel: string;
-  bodyLimit?: string; maxLineBytes?: string; maxEventsPerRequest?: string; maxQueryRows?: string; queryTimeout?: string;
+  bodyLimit?: string; maxLineBytes?: string; maxEventsPerRequest?: string; maxQueryRows?: string; queryTimeout?: string; historyLimit?: string;
   headersTimeout?: string; requestTimeout?: string; keepAliveTimeout?: string; maxConnections?: string; shutdownGrace?: string;
   allowUnauthenticated?: boolean;
   pgPort?: string; pgTlsCert?: string; pgTlsKey?: string;
@@ -130,6 +130,7 @@ function limitOptions(options: ServeOptions): Partial<ServerLimits> {
     lineBytes: int(options.maxLineBytes, '--max-line-bytes'),
     eventsPerRequest: int(options.maxEventsPerRequest, '--max-events-per-request'),
     queryRows: int(options.maxQueryRows, '--max-query-rows'),
+    historyBytes: int(options.historyLimit, '--history-limit'),
     queryTimeoutMs: options.queryTimeout === undefined ? undefined : parseDuration(options.queryTimeout, '--query-timeout'),
   };
 }
