@@ -6,6 +6,7 @@
  */
 import { basename } from 'node:path';
 import type { HistoryImportSummary } from '../engine/index.ts';
+import type { HistoryFileOutcome } from '../master/index.ts';
 import { countOf } from './count-of.ts';
 
 /**
@@ -25,9 +26,25 @@ export function formatHistorySummary(s: HistoryImportSummary): string {
     `published as batch version ${s.batch.version} in ${s.batchSeconds.toFixed(1)} s.`,
   ];
   if (s.skipped.length > 0) lines.push(`Skipped, imported whole before (--resume): ${s.skipped.map((f) => basename(f)).join(', ')}.`);
-  for (const file of s.files) {
+  return [...lines, ...rejectionLines(s.files)].join('\n');
+}
+
+/**
+ * The first rows each file refused, with the live rules' sentence: also
+ * what a cluster import prints when its files are staged but the cycle
+ * publishing them failed.
+ *
+ * @example
+ * ```ts
+ * for (const line of rejectionLines(summary.files)) console.log(line);
+ * ```
+ */
+export function rejectionLines(files: readonly Pick<HistoryFileOutcome, 'file' | 'rejected' | 'firstRejections'>[]): string[] {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const lines: string[] = [];
+  for (const file of files) {
     for (const r of file.firstRejections) lines.push(`  ${basename(file.file)} row ${n(r.row)}: ${r.error}`);
     if (file.rejected > file.firstRejections.length) lines.push(`  … and ${n(file.rejected - file.firstRejections.length)} more in ${basename(file.file)}.`);
   }
-  return lines.join('\n');
+  return lines;
 }

@@ -16,7 +16,7 @@ import { ApiClient, DEFAULT_URL } from '../api-client.ts';
 import { retryTemporary } from '../retry-temporary.ts';
 import { keylessWarning, Tandem, type HistoryImportSummary, type HistoryProgress } from '../../backends/local/index.ts';
 import { CliError, TooManyRejectsError } from '../cli-error.ts';
-import { formatHistorySummary } from '../format-history.ts';
+import { formatHistorySummary, rejectionLines } from '../format-history.ts';
 import { loadConfig } from '../load-config.ts';
 import { nonNegativeInt } from '../parse-flags.ts';
 
@@ -58,7 +58,7 @@ export async function ingestHistory(files: readonly string[], options: HistoryIn
  */
 async function ingestClusterHistory(files: readonly string[], options: HistoryIngestOptions, maxRejects: number): Promise<void> {
   if (options.config === undefined) throw new CliError('--history needs --config to know the event types and the cluster.');
-  const { importHistoryIntoCluster } = await import('../../backends/nats/cluster-history-import.ts');
+  const { importHistoryIntoCluster, HistoryPublishPendingError } = await import('../../backends/nats/cluster-history-import.ts');
   const catalog = compileConfig(await loadConfig(options.config));
   const servers = options.nats!.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => (s.includes('://') ? s : `nats://${s}`));
   if (servers.length === 0) throw new CliError('--nats needs at least one NATS server URL, such as nats://127.0.0.1:4222.');
@@ -67,7 +67,12 @@ async function ingestClusterHistory(files: readonly string[], options: HistoryIn
   if (catalog.eventTypes.get(options.event)?.idempotencyKey === undefined && catalog.eventTypes.has(options.event)) console.log(keylessWarning(options.event));
   const bar = options.progress && process.stderr.isTTY ? createBar() : undefined;
   const target = { servers, catalog, dir: options.data ?? tmpdir(), runBatch };
-  const summary = await withBar(bar, (onProgress) => importHistoryIntoCluster(target, options.event, files, { onProgress, memoryLimit: options.memoryLimit, resume: options.resume === true }));
+  const summary = await withBar(bar, (onProgress) => importHistoryIntoCluster(target, options.event, files, { onProgress, memoryLimit: options.memoryLimit, resume: options.resume === true }))
+    .catch((error: unknown) => {
+      // Staged, not yet archived: the error's sentence says so, and the rows refused are worth printing before it.
+      if (error instanceof HistoryPublishPendingError) for (const line of rejectionLines(error.staged)) console.log(line);
+      throw error;
+    });
   console.log(formatHistorySummary(summary));
   if (summary.rejected > maxRejects) throw new TooManyRejectsError(summary.rejected, maxRejects);
 }
