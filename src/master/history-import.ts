@@ -168,10 +168,9 @@ function keySql(schema: EventTypeSchema, file: string): string {
  * are those whose key is stored already (a second load of a file finds all
  * of them) and those repeating a key that came earlier in the file, which
  * the live path would also refuse. The file's keys are read once, in offset
- * order, into
- * an off-heap set of their own, which joins the index whole once the file
- * is committed: reading the keys a second time to add them one by one took
- * as long again as this pass.
+ * order, into an off-heap set of their own, which joins the index whole
+ * once the file is committed: reading the keys a second time to add them one
+ * by one took as long again as this pass.
  */
 async function newKeys(job: HistoryFileJob, staged: string, rows: number): Promise<{ repeated: number[]; added?: KeySet }> {
   const { schema, keys } = job;
