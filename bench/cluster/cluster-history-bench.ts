@@ -25,7 +25,7 @@ import { ClusterNode } from '../../src/backends/nats/index.ts';
 import { compileConfig, type TandemConfig } from '../../src/index.ts';
 import { NatsCluster } from '../../test/support/nats-cluster.ts';
 import { formatNumber, formatSpread, spread } from '../compare/stats.ts';
-import { generateSql, historyBenchConfig } from '../history/history-config.ts';
+import { historyBenchConfig, writeBenchFile } from '../history/history-config.ts';
 
 const { values: args } = parseArgs({ options: { rows: { type: 'string' }, runs: { type: 'string' } } });
 const ROWS = Number(args.rows ?? 2_000_000);
@@ -34,16 +34,6 @@ const PARTITIONS = 4;
 const MEMORY_LIMIT = '256MB';
 
 interface Figures { stageSeconds: number; publishSeconds: number }
-
-async function generate(dir: string, withId: boolean): Promise<string> {
-  const path = join(dir, withId ? 'orders.parquet' : 'sales.parquet');
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  await connection.run(generateSql(ROWS, path, withId));
-  connection.closeSync();
-  instance.closeSync();
-  return path;
-}
 
 /** DuckDB's own Parquet-to-Parquet COPY of the file, with the import's memory limit: the yardstick. */
 async function copySeconds(file: string, dir: string): Promise<number> {
@@ -95,7 +85,7 @@ async function oneRun(nats: NatsCluster, run: number, files: { sales: string; or
 const dir = await mkdtemp(join(tmpdir(), 'cluster-history-bench-'));
 const nats = await NatsCluster.start({ size: 3 });
 try {
-  const files = { sales: await generate(dir, false), orders: await generate(dir, true) };
+  const files = { sales: await writeBenchFile(dir, ROWS, false), orders: await writeBenchFile(dir, ROWS, true) };
   const mib = (await stat(files.sales)).size / 2 ** 20;
   console.log(`Cluster history bench: ${cpus().length} cores; 3 NATS servers on loopback, R=3, ${PARTITIONS} partitions, 2 nodes; ${RUNS} runs (median [min, max]); DuckDB memory_limit ${MEMORY_LIMIT}.`);
   console.log(`  sales.parquet and orders.parquet (with an idempotency key): ${formatNumber(ROWS)} rows each (sales ${mib.toFixed(0)} MiB).`);

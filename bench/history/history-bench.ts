@@ -7,7 +7,6 @@
  *
  *   npm run bench:history -- [--rows N] [--runs R] [--memory-limit 64MB] [--keyed-rows N]
  */
-import { DuckDBInstance } from '@duckdb/node-api';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -15,7 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { formatNumber, formatSpread, spread } from '../compare/stats.ts';
-import { generateSql } from './history-config.ts';
+import { writeBenchFile } from './history-config.ts';
 
 const { values: args } = parseArgs({ options: { rows: { type: 'string' }, runs: { type: 'string' }, 'memory-limit': { type: 'string' }, 'keyed-rows': { type: 'string' } } });
 const ROWS = Number(args.rows ?? 20_000_000);
@@ -37,16 +36,6 @@ async function measure(mode: 'tandem' | 'copy', file: string, eventType: string)
   }
 }
 
-async function generate(dir: string, rows: number, withId: boolean): Promise<string> {
-  const path = join(dir, withId ? 'orders.parquet' : 'sales.parquet');
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  await connection.run(generateSql(rows, path, withId));
-  connection.closeSync();
-  instance.closeSync();
-  return path;
-}
-
 function report(label: string, runs: readonly Figures[]): void {
   const rate = spread(runs.map((r) => r.rows / r.seconds));
   const rss = spread(runs.map((r) => r.peakRssMiB));
@@ -56,8 +45,8 @@ function report(label: string, runs: readonly Figures[]): void {
 
 const dir = await mkdtemp(join(tmpdir(), 'history-bench-files-'));
 try {
-  const sales = await generate(dir, ROWS, false);
-  const orders = await generate(dir, KEYED_ROWS, true);
+  const sales = await writeBenchFile(dir, ROWS, false);
+  const orders = await writeBenchFile(dir, KEYED_ROWS, true);
   const size = (await stat(sales)).size / 2 ** 20;
   console.log(`History import bench: ${cpus().length} cores, ${RUNS} runs each (median [min, max]), DuckDB memory_limit ${MEMORY_LIMIT} for both sides.`);
   console.log(`  sales.parquet: ${ROWS.toLocaleString('en-US')} rows, ${formatNumber(size)} MiB on disk (snappy); orders.parquet: ${KEYED_ROWS.toLocaleString('en-US')} rows with an idempotency key.`);

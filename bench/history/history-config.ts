@@ -3,6 +3,8 @@
  * fast path, measured against DuckDB's own COPY), `order` declares one
  * (each key checked against the stored ones and indexed).
  */
+import { DuckDBInstance } from '@duckdb/node-api';
+import { join } from 'node:path';
 import { defineConfig, defineEventType, defineView } from '../../src/index.ts';
 
 const fields = {
@@ -33,4 +35,18 @@ export function generateSql(rows: number, path: string, withId: boolean): string
     CASE WHEN CAST(hash(i + 2) % 1000000007 AS BIGINT) % 3 = 0 THEN NULL ELSE ['ios', 'android', 'web'][1 + CAST(hash(i + 3) % 1000000007 AS BIGINT) % 3] END AS device, CAST(hash(i + 4) % 1000000007 AS BIGINT) % 2 = 0 AS mobile,
     CAST((CAST(hash(i + 5) % 1000000007 AS BIGINT) % 100000) / 100.0 AS DECIMAL(18, 2)) AS amount, CAST(CAST(hash(i + 6) % 1000000007 AS BIGINT) % 7 AS BIGINT) AS qty FROM range(${Math.trunc(rows)}) t(i))
     TO '${path.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION snappy)`;
+}
+
+/** Writes the bench's file of `rows` events into `dir` (`orders.parquet` with an `id`, else `sales.parquet`); resolves with its path. */
+export async function writeBenchFile(dir: string, rows: number, withId: boolean): Promise<string> {
+  const path = join(dir, withId ? 'orders.parquet' : 'sales.parquet');
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    await connection.run(generateSql(rows, path, withId));
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+  return path;
 }
