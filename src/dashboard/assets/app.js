@@ -147,6 +147,7 @@ function renderStatus(s) {
   $('batch-last').textContent = last ? `${duration(last.durationMs)} · ${fmt(Math.round(last.events / Math.max(last.durationMs / 1000, 1e-3)))} events/s` : '–';
   renderProgress(s.batchProgress);
   renderViewChanges(s.viewChanges ?? []);
+  renderHistoryImport(s.history);
   renderHistory(s.recentBatches ?? []);
   renderFailing(s.batchFailing);
   renderCluster(s.cluster);
@@ -185,6 +186,33 @@ function renderViewChanges(changes) {
     box.append(bar, text);
     return box;
   }));
+}
+
+/**
+ * A history file sent to `POST /v1/history` (`tandem ingest --history
+ * --url`): the bytes received while it arrives (its size is not known, so
+ * the bar waits), then the rows imported of those known, then publishing.
+ */
+function renderHistoryImport(h) {
+  if (!h) {
+    $('history-import').replaceChildren();
+    return;
+  }
+  const box = document.createElement('div');
+  box.className = 'progress';
+  const bar = document.createElement('div');
+  bar.className = 'bar';
+  const fill = document.createElement('div');
+  fill.className = 'fill';
+  const done = h.phase === 'uploading' ? 0 : h.phase === 'publishing' ? 1 : h.rowsKnown > 0 ? Math.min(h.rowsDone / h.rowsKnown, 1) : 0;
+  fill.style.width = `${Math.round(done * 100)}%`;
+  bar.append(fill);
+  const text = document.createElement('span');
+  const where = h.phase === 'uploading' ? `${bytes(h.bytesReceived)} received`
+    : h.phase === 'importing' ? `${fmt(h.rowsDone)}/${fmt(h.rowsKnown)} rows · ${Math.floor(done * 100)}%` : 'one batch cycle';
+  text.textContent = `history ${h.file} → ${h.eventType} ${h.phase}: ${where}`;
+  box.append(bar, text);
+  $('history-import').replaceChildren(box);
 }
 
 /**
