@@ -200,9 +200,12 @@ export async function computeViewFiles(
     }
     const counts = await connection.runAndReadAll(`SELECT ${partition}, count(*)::BIGINT FROM ${work} GROUP BY 1`);
     const computed: ViewFileComputed[] = [];
+    // In key order: a parallel GROUP BY hands its groups out in an order that varies run to run, and a file must come out
+    // byte for byte alike from the same events, so that a version inherits (does not upload again) an unchanged partition's file.
+    const order = ['"time"', ...view.dimensions.map((d) => sqlIdentifier(d.name))].join(', ');
     for (const [p, n] of counts.getRows().map(([p, n]) => [Number(p), Number(n)] as const).sort(([a], [b]) => a - b)) {
       const path = join(dir, fileOf(p));
-      await connection.run(`COPY (SELECT * EXCLUDE (${partition}) FROM ${work} WHERE ${partition} = ${p}) TO ${sqlStringLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);
+      await connection.run(`COPY (SELECT * EXCLUDE (${partition}) FROM ${work} WHERE ${partition} = ${p} ORDER BY ${order}) TO ${sqlStringLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);
       computed.push({ file: fileOf(p), partition: p, sha256: await fileSha256(path), rows: n, inputEvents: sources.get(p)!.events });
     }
     return computed;
