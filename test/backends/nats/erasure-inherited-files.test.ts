@@ -20,6 +20,30 @@ import { bounded } from '../../support/hang-guard.ts';
 import { NatsCluster, natsSkipReason } from '../../support/nats-cluster.ts';
 import { withTempDir } from '../../support/temp-dir.ts';
 
+/**
+ * Checks that the object store holds exactly what the served `version`
+ * names (its own files and those it inherits), and says whether it
+ * inherits any file from an older folder.
+ */
+async function servedMatchesStore(nats: NatsCluster, dir: string, version: number): Promise<boolean> {
+  const nc = await connectNats({ servers: nats.urls });
+  try {
+    const blobs = await ObjectBlobStore.open(nc, { bucket: 'inherit_master', replicas: 1 });
+    const stored = (await blobs.list('batch/')).map((b) => b.name);
+    const manifests = stored.filter((name) => name.endsWith('/manifest.json')).sort();
+    const folder = folderOf(manifests.at(-1)!);
+    await blobs.get(`${folder}/manifest.json`, join(dir, 'manifest.json'));
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as SharedManifest;
+    assert.equal(manifest.version, version);
+    const named = [...namedBy(manifest, folder)].filter((name) => name.startsWith('batch/'));
+    assert.deepEqual(named.filter((name) => !stored.includes(name)), [], 'every object the served version names is in the object store');
+    assert.deepEqual(stored.filter((name) => !named.includes(name)), [], 'no object of an older version stays unless the served one names it');
+    return named.some((name) => folderOf(name) !== folder);
+  } finally {
+    await nc.close();
+  }
+}
+
 describe('an erasure keeps the files its version inherited', { skip: natsSkipReason(), timeout: 180_000 }, () => {
   let nats: NatsCluster | undefined;
   before(async () => {
@@ -38,27 +62,22 @@ describe('an erasure keeps the files its version inherited', { skip: natsSkipRea
       try {
         await bounded(nodes[0]!.ingest('usage', usageEvents(0, 200)), 'an ingest', nodes);
         await bounded(nodes[0]!.runBatch(), 'a cycle', nodes);
-        await bounded(nodes[0]!.erase({ eventType: 'usage', where: { customer: ERASED_CUSTOMER } }, { by: 'test' }), 'an erasure', nodes);
-        const version = nodes[0]!.status().batch?.version;
-        assert.ok(version !== undefined && version >= 2);
-
-        const nc = await connectNats({ servers: nats!.urls });
-        try {
-          const blobs = await ObjectBlobStore.open(nc, { bucket: 'inherit_master', replicas: 1 });
-          const stored = (await blobs.list('batch/')).map((b) => b.name);
-          const manifests = stored.filter((name) => name.endsWith('/manifest.json')).sort();
-          const folder = folderOf(manifests.at(-1)!);
-          await blobs.get(`${folder}/manifest.json`, join(dir, 'manifest.json'));
-          const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as SharedManifest;
-          assert.equal(manifest.version, version);
-          const named = [...namedBy(manifest, folder)].filter((name) => name.startsWith('batch/'));
-          // Without files kept from the version before, this test would not test what it says.
-          assert.ok(named.some((name) => folderOf(name) !== folder), 'the erasure\'s version inherits some files from the version before');
-          assert.deepEqual(named.filter((name) => !stored.includes(name)), [], 'every object the served version names is in the object store');
-          assert.deepEqual(stored.filter((name) => !named.includes(name)), [], 'no object of an older version stays unless the served one names it');
-        } finally {
-          await nc.close();
+        // An erasure's version inherits a file only when it computed it byte for byte alike, which is not always so: a
+        // quantiles sketch merged in another order differs run to run, and under load about one run in five inherited
+        // nothing at all (cause not found yet). Customers are erased one after another until a version inherits some
+        // file, each version checked on the way: the store must match what it names either way.
+        const customers = [ERASED_CUSTOMER, ...new Set(usageEvents(0, 200).map((e) => e.customer).filter((c) => c !== ERASED_CUSTOMER))].slice(0, 4);
+        let inherits = false;
+        let version: number | undefined;
+        for (const customer of customers) {
+          await bounded(nodes[0]!.erase({ eventType: 'usage', where: { customer } }, { by: 'test' }), 'an erasure', nodes);
+          version = nodes[0]!.status().batch?.version;
+          assert.ok(version !== undefined && version >= 2);
+          inherits = await servedMatchesStore(nats!, dir, version);
+          if (inherits) break;
         }
+        // Without files kept from the version before, this test would not test what it says.
+        assert.ok(inherits, `one of ${customers.length} erasures' versions inherits some files from the version before`);
 
         // A node that joins now loads the served version from the object store alone.
         nodes.push(await open('b'));
